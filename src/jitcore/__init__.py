@@ -1,0 +1,1 @@
+"""jitcore: TorchScript for NumPy."""

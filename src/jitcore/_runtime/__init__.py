@@ -1,0 +1,1 @@
+"""Cython runtime of jitcore: IR data structures, interpreter and kernels."""

@@ -1,0 +1,1 @@
+"""Runtime kernels (Cython, noexcept nogil)."""

@@ -1,0 +1,31 @@
+# Every OpenMP call in jitcore goes through this module (scikit-learn's
+# _openmp_helpers is the model).  Kernels never call omp_* directly: they ask
+# ``threads_for(work)`` how many threads a parallel region may use, which
+# keeps small inputs serial and honours ``jitcore.set_num_threads``.
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #define JC_OPENMP_ENABLED 1
+    #else
+    #define JC_OPENMP_ENABLED 0
+    static int omp_get_max_threads(void) { return 1; }
+    static int omp_get_thread_num(void) { return 0; }
+    static int omp_get_num_procs(void) { return 1; }
+    static void omp_set_num_threads(int n) { (void)n; }
+    #endif
+    """
+    int JC_OPENMP_ENABLED
+    int omp_get_max_threads() noexcept nogil
+    int omp_get_thread_num() noexcept nogil
+    int omp_get_num_procs() noexcept nogil
+    void omp_set_num_threads(int n) noexcept nogil
+
+# Below this much work (in elements touched) a parallel region costs more than
+# it saves on our 2-core machines (DESIGN.md section 4); see benchmarks/.
+cdef Py_ssize_t PARALLEL_GRAIN
+
+cdef int num_threads() noexcept nogil
+cdef int threads_for(Py_ssize_t work, Py_ssize_t grain=*) noexcept nogil
+cdef int thread_id() noexcept nogil
