@@ -1,0 +1,242 @@
+"""The op registry: every op jitcore knows, looked up by name, overload or Python callable.
+
+Each op is one :class:`OpDef`: its schema, its NumPy reference (the test
+oracle and the constant folder), its dtype/shape rule and the Python callables
+it stands for.  The tracer, the script compiler, the IR printer and linter,
+the passes and the docs all read this table; adding an op means one
+``register`` call in ``jitcore/ops/defs/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from jitcore._runtime.types import AnyType, JitType, ListType, OptionalType
+from jitcore.errors import SchemaError, SchemaMatchError
+
+from .schema import FunctionSchema, parse_schema
+from .shapes import UNKNOWN
+
+__all__ = [
+    "OpDef", "register", "get", "overloads", "is_registered", "all_ops", "match",
+    "accepts", "bind", "for_callable", "kinds_for_callable", "for_method", "UNKNOWN",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class OpDef:
+    """One registered op overload.
+
+    Attributes
+    ----------
+    schema : FunctionSchema
+    reference : callable
+        The NumPy implementation, called with every argument positionally in
+        schema order (defaults filled); returns an ndarray, a Python scalar or
+        a tuple of those (one per schema return).
+    rule : callable or None
+        ``rule(input_types, constant_values) -> tuple of JitType``; None means
+        the schema's declared return types.
+    aliases : tuple
+        Python callables that stand for this op (``np.tanh``, ``operator.add``).
+    """
+
+    schema: FunctionSchema
+    reference: Callable
+    rule: Callable | None = None
+    aliases: tuple = ()
+
+    @property
+    def kind(self):
+        """The node kind, e.g. ``"aten::add"``."""
+        return self.schema.name
+
+    @property
+    def qualified_name(self):
+        return self.schema.qualified_name
+
+    def infer(self, input_types, constant_values=None):
+        """The output types of this op for the given input types.
+
+        Parameters
+        ----------
+        input_types : sequence of JitType
+            One per schema argument, in schema order.
+        constant_values : sequence, optional
+            The Python value of each input that is a known constant, else
+            :data:`UNKNOWN` (the default for every input).
+
+        Returns
+        -------
+        tuple of JitType
+            One per schema return; unknown dtypes and dims are None.
+
+        Raises
+        ------
+        SchemaMatchError
+            If the number of inputs is wrong.
+        ValueError, IndexError
+            If the shapes are known to be invalid for the op (message names the op).
+        """
+        input_types = tuple(input_types)
+        n = len(self.schema.arguments)
+        if len(input_types) != n:
+            raise SchemaMatchError(f"{self.qualified_name} takes {n} inputs, "
+                                   f"got {len(input_types)} types")
+        constants = (UNKNOWN,) * n if constant_values is None else tuple(constant_values)
+        if self.rule is None:
+            return tuple(r.type for r in self.schema.returns)
+        try:
+            out = self.rule(input_types, constants)
+        except (ValueError, IndexError) as e:
+            raise type(e)(f"{self.qualified_name}: {e}") from None
+        return out if isinstance(out, tuple) else (out,)
+
+    def __call__(self, *args):
+        """Run the reference on a full argument list (see ``bind``)."""
+        return self.reference(*args)
+
+
+_BY_NAME: dict[str, OpDef] = {}       # qualified name -> OpDef
+_BY_KIND: dict[str, list] = {}        # kind -> overloads in registration order
+_BY_CALLABLE: dict[int, list] = {}    # id(callable) -> kinds, first registered first
+_CALLABLES_KEEPALIVE: list = []       # keeps id() keys valid
+
+
+def register(schema, *, reference, infer=None, aliases=()) -> OpDef:
+    """Register one op overload.
+
+    Parameters
+    ----------
+    schema : str
+        ATen-style schema text.
+    reference : callable
+        NumPy implementation (see :class:`OpDef`).
+    infer : callable, optional
+        The dtype/shape rule; by default the schema's return types.
+    aliases : iterable of callables
+        Python callables this op stands for (for ``for_callable``).
+
+    Returns
+    -------
+    OpDef
+
+    Raises
+    ------
+    SchemaError
+        If the schema is malformed or its qualified name is already registered.
+    """
+    parsed = parse_schema(schema)
+    qname = parsed.qualified_name
+    if qname in _BY_NAME:
+        raise SchemaError(f"op {qname} is already registered as {_BY_NAME[qname].schema}")
+    if not callable(reference):
+        raise SchemaError(f"{qname}: reference must be callable, got {reference!r}")
+    op = OpDef(parsed, reference, infer, tuple(aliases))
+    _BY_NAME[qname] = op
+    _BY_KIND.setdefault(parsed.name, []).append(op)
+    for fn in op.aliases:
+        kinds = _BY_CALLABLE.setdefault(id(fn), [])
+        if parsed.name not in kinds:
+            kinds.append(parsed.name)
+            _CALLABLES_KEEPALIVE.append(fn)
+    return op
+
+
+def get(qualified_name) -> OpDef:
+    """The op with this qualified name (``"aten::add.Tensor"``, ``"aten::relu"``).
+
+    Raises
+    ------
+    KeyError
+        If no such op is registered (the message suggests overloads of the kind).
+    """
+    try:
+        return _BY_NAME[qualified_name]
+    except KeyError:
+        kind = qualified_name.split(".", 1)[0] if "::" in qualified_name else qualified_name
+        hint = ", ".join(o.qualified_name for o in _BY_KIND.get(kind, []))
+        raise KeyError(f"no op {qualified_name!r} is registered"
+                       + (f"; overloads of {kind}: {hint}" if hint else "")) from None
+
+
+def overloads(kind) -> list:
+    """Every overload of a kind (``"aten::add"``), in registration order; [] if none."""
+    return list(_BY_KIND.get(kind, ()))
+
+
+def is_registered(kind) -> bool:
+    """True if a kind (``"aten::add"``) or qualified name (``"aten::add.Tensor"``) is registered."""
+    return kind in _BY_KIND or kind in _BY_NAME
+
+
+def all_ops() -> list:
+    """Every registered OpDef, sorted by qualified name."""
+    return [_BY_NAME[k] for k in sorted(_BY_NAME)]
+
+
+def accepts(formal: JitType, actual: JitType, fixed_size=None) -> bool:
+    """Whether a value of type ``actual`` may be passed for an argument of type ``formal``.
+
+    This is ``is_subtype_of`` plus the two conversions schemas rely on: an
+    ``int`` for an ``int[N]`` (repeated N times) and any list for ``Any[]``.
+    """
+    if actual.is_subtype_of(formal):
+        return True
+    if isinstance(formal, OptionalType):
+        return accepts(formal.elem, actual, fixed_size)
+    if isinstance(formal, ListType):
+        if fixed_size is not None and actual.is_subtype_of(formal.elem):
+            return True
+        if isinstance(actual, ListType):
+            return formal.elem == AnyType.get() or accepts(formal.elem, actual.elem)
+    return False
+
+
+def match(kind, input_types) -> OpDef:
+    """The first overload of ``kind`` whose arguments accept ``input_types`` (all, in schema order).
+
+    Raises
+    ------
+    SchemaMatchError
+        If no overload fits; the message lists the candidates and the given types.
+    """
+    candidates = _candidates(kind)
+    input_types = tuple(input_types)
+    for op in candidates:
+        args = op.schema.arguments
+        if len(args) == len(input_types) and all(
+                accepts(a.type, t, a.fixed_size) for a, t in zip(args, input_types)):
+            return op
+    given = "(" + ", ".join(str(t) for t in input_types) + ")"
+    raise SchemaMatchError(f"no overload of {kind} accepts the input types {given}; candidates:\n"
+                           + "\n".join(f"  {op.schema}" for op in candidates))
+
+
+def _candidates(kind):
+    ops = _BY_KIND.get(kind)
+    if not ops:
+        raise SchemaMatchError(f"unknown op {kind!r}")
+    return ops
+
+
+def for_callable(fn) -> str | None:
+    """The kind a Python callable stands for (``np.tanh`` -> ``"aten::tanh"``), or None.
+
+    A callable that stands for several kinds (``operator.floordiv`` is
+    ``aten::floor_divide`` on tensors and ``aten::floordiv`` on ints) returns the
+    first registered; ``kinds_for_callable`` returns them all.
+    """
+    kinds = _BY_CALLABLE.get(id(fn))
+    return kinds[0] if kinds else None
+
+
+def kinds_for_callable(fn) -> list:
+    """Every kind a Python callable stands for, in registration order."""
+    return list(_BY_CALLABLE.get(id(fn), ()))
+
+
+# Imported last: they read the tables above.
+from .binding import bind  # noqa: E402
+from .methods import for_method  # noqa: E402
