@@ -206,6 +206,10 @@ cdef class Value:
                 keep.append(use)
         self._uses = keep
 
+    def _raw_uses(self):
+        """The live use list, unchecked: only for tests that break invariants on purpose."""
+        return self._uses
+
     def __repr__(self):
         return f"%{self.debug_name} : {self._type}"
 
@@ -500,6 +504,14 @@ cdef class Node:
                 return True
             cur = cur._next
         return False
+
+    def _raw_inputs(self):
+        """The live input list, unchecked: only for tests that break invariants on purpose."""
+        return self._inputs
+
+    def _raw_link_before(self, Node anchor not None):
+        """Link before ``anchor`` without any check: only for tests that break invariants."""
+        _link_before(self, anchor)
 
     def __repr__(self):
         outs = ", ".join("%" + (<Value>v).debug_name for v in self._outputs)
