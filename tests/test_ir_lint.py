@@ -158,7 +158,8 @@ def test_loop_structure():
     with pytest.raises(LintError, match="body returns the condition"):
         g.lint()
     g, loop = loop_graph()
-    loop.replace_input(0, g.insert_constant(True))
+    with g.inserting_before(loop):
+        loop.replace_input(0, g.insert_constant(True))
     with pytest.raises(LintError, match="trip count must be int, got bool"):
         g.lint()
 

@@ -18,13 +18,16 @@ How a Python value is seen:
 
 import numpy as np
 
-from jitcore._runtime.types import AnyType, ListType, NumberType, OptionalType, TensorType
+from jitcore._runtime.types import (
+    AnyType, BoolType, FloatType, IntType, ListType, NoneType, NumberType, OptionalType, StrType,
+    TensorType,
+)
 from jitcore.errors import SchemaMatchError
 
 from . import registry
 from .dtypes import CODES, code_of
 
-__all__ = ["bind", "describe"]
+__all__ = ["bind", "describe", "type_of"]
 
 
 class _Mismatch(Exception):
@@ -42,6 +45,38 @@ def describe(value):
         return f"a {type(value).__name__} of {len(value)} items"
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) < 40 else text[:37] + '...'}"
+
+
+def type_of(value):
+    """The JitType a Python value has as an op input (what a tracer records for a constant).
+
+    Raises
+    ------
+    TypeError
+        For a value jitcore cannot pass to an op (a dict, an object without ``jit_type``).
+    """
+    jit_type = getattr(value, "jit_type", None)
+    if jit_type is not None:
+        return jit_type
+    if isinstance(value, np.generic):
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray):
+        return TensorType.from_array(value)
+    for python_type, jit in ((bool, BoolType), (int, IntType), (float, FloatType),
+                             (str, StrType), (type(None), NoneType)):
+        if isinstance(value, python_type):
+            return jit.get()
+    if isinstance(value, (list, tuple)):
+        elems = {type_of(v) for v in value}
+        if len(elems) == 1:
+            return ListType(elems.pop())
+        if elems and all(isinstance(e, TensorType) for e in elems):
+            return ListType(TensorType.get())
+        if not elems:
+            return ListType(AnyType.get())
+        raise TypeError(f"a list of mixed types ({', '.join(sorted(map(str, elems)))}) "
+                        "cannot be an op input")
+    raise TypeError(f"{describe(value)} cannot be an op input")
 
 
 def _convert(formal, value, fixed_size=None, is_dtype=False):

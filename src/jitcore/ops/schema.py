@@ -242,6 +242,7 @@ class _Parser:
         if self.peek(")"):
             return args
         while True:
+            self.skip_ws()
             start = self.pos
             if self.accept("*"):
                 if kwarg_only:
@@ -256,6 +257,7 @@ class _Parser:
         self.skip_ws()
         type_start = self.pos
         t, fixed_size, is_dtype = self.type()
+        self.skip_ws()
         name_start = self.pos
         name = self.ident("an argument name")
         if any(p.name == name for p in previous):
@@ -339,14 +341,15 @@ class _Parser:
                         break
                     self.expect(",", "',' or ')' in the returns")
             return rets
-        return [self.return_value()]
+        # a bare return has no name: only ``(Tensor values, ...)`` names them
+        return [self.return_value(named=False)]
 
-    def return_value(self):
+    def return_value(self, named=True):
         self.skip_ws()
         t, fixed_size, is_dtype = self.type()
         self.skip_ws()
         name = ""
-        if _IDENT.match(self.text, self.pos):
+        if named and _IDENT.match(self.text, self.pos):
             name = self.ident("a return name")
         return Argument(name, t, NO_DEFAULT, False, fixed_size, is_dtype)
 

@@ -2,8 +2,12 @@
 # add a bias, apply an activation and add a residual to an output tile right
 # after BLAS wrote it, while the tile is still in cache, instead of three more
 # passes over memory.
-from libc.math cimport exp, expf, erf, erff, tanh, tanhf
+from cython.parallel cimport prange
+from jitcore._runtime.openmp_helpers cimport threads_for
 from jitcore._runtime.kernels.view cimport View, real
+from jitcore._runtime.kernels.scalar_math cimport (
+    relu_of, gelu_erf_of, gelu_tanh_of, sigmoid_of, fmath_tanh,
+)
 
 cdef enum Activation:
     ACT_NONE = 0
@@ -48,42 +52,23 @@ cdef inline bint epilogue_is_empty(const TileEpilogue* t) noexcept nogil:
     return t.addend == NULL and t.activation == ACT_NONE and t.residual == NULL
 
 
-cdef inline real sigmoid_of(real x) noexcept nogil:
-    # Split on the sign so exp never overflows.
-    cdef real e
-    if real is float:
-        if x >= 0:
-            return 1.0 / (1.0 + expf(-x))
-        e = expf(x)
-    else:
-        if x >= 0:
-            return 1.0 / (1.0 + exp(-x))
-        e = exp(x)
-    return e / (1 + e)
-
-
 cdef inline void activate_row(real* x, Py_ssize_t n, int activation) noexcept nogil:
-    """Apply ``activation`` in place to ``n`` contiguous values."""
+    """Apply ``activation`` in place to ``n`` contiguous values.
+
+    The scalar formulas are the elementwise kernels' own (``scalar_math``),
+    so a fused activation means exactly what the standalone op means.
+    """
     cdef Py_ssize_t j
-    cdef real v
     # The switch sits outside the loops so each loop vectorises on its own.
     if activation == ACT_RELU:
         for j in range(n):
-            x[j] = x[j] if x[j] > 0 else (x[j] * 0 if x[j] != x[j] else 0)
+            x[j] = relu_of(x[j])
     elif activation == ACT_GELU_ERF:
         for j in range(n):
-            v = x[j]
-            if real is float:
-                x[j] = 0.5 * v * (1 + erff(v * <float>0.7071067811865476))
-            else:
-                x[j] = 0.5 * v * (1 + erf(v * 0.7071067811865476))
+            x[j] = gelu_erf_of(x[j])
     elif activation == ACT_GELU_TANH:
         for j in range(n):
-            v = x[j]
-            if real is float:
-                x[j] = 0.5 * v * (1 + tanhf(<float>0.7978845608028654 * (v + <float>0.044715 * v * v * v)))
-            else:
-                x[j] = 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)))
+            x[j] = gelu_tanh_of(x[j])
     elif activation == ACT_SILU:
         for j in range(n):
             x[j] = x[j] * sigmoid_of(x[j])
@@ -92,10 +77,7 @@ cdef inline void activate_row(real* x, Py_ssize_t n, int activation) noexcept no
             x[j] = sigmoid_of(x[j])
     elif activation == ACT_TANH:
         for j in range(n):
-            if real is float:
-                x[j] = tanhf(x[j])
-            else:
-                x[j] = tanh(x[j])
+            x[j] = fmath_tanh(x[j])
 
 
 cdef inline void add_strided_row(real* x, Py_ssize_t n, const char* src,
@@ -140,3 +122,41 @@ cdef inline void apply_tile_epilogue(real* c, Py_ssize_t rows, Py_ssize_t cols,
         if t.residual != NULL and t.residual_after_activation:
             add_strided_row(row, cols, t.residual + i * t.residual_row_stride,
                             t.residual_col_stride, <real>1)
+
+
+# An activation costs roughly this many additions; it weighs the epilogue's
+# work when deciding whether to open a parallel region.
+cdef enum:
+    ACTIVATION_COST = 8
+
+
+cdef inline void apply_epilogue_parallel(real* c, Py_ssize_t rows, Py_ssize_t cols,
+                                         Py_ssize_t ldc, const TileEpilogue* t) noexcept nogil:
+    """Apply ``t`` to a whole tile, splitting its rows over threads when it is large.
+
+    Call it outside any parallel region; inside one use ``apply_tile_epilogue``.
+    """
+    cdef Py_ssize_t work = rows * cols * (ACTIVATION_COST if t.activation != ACT_NONE else 1)
+    cdef int nt = threads_for(work)
+    cdef Py_ssize_t chunk
+    cdef int part
+    if epilogue_is_empty(t):
+        return
+    if nt <= 1 or rows < 2:
+        apply_tile_epilogue(c, rows, cols, ldc, t, 0, rows)
+        return
+    chunk = (rows + nt - 1) // nt
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        apply_tile_epilogue(c, rows, cols, ldc, t, part * chunk,
+                            min(rows, (part + 1) * chunk))
+
+
+cdef inline int activation_code(str name) except -1:
+    """The ``Activation`` code of a name (for wrappers): ``"none"``, ``"relu"``,
+    ``"gelu"`` (erf form), ``"gelu_tanh"``, ``"silu"``, ``"sigmoid"``, ``"tanh"``."""
+    codes = {"none": ACT_NONE, "relu": ACT_RELU, "gelu": ACT_GELU_ERF,
+             "gelu_tanh": ACT_GELU_TANH, "silu": ACT_SILU, "sigmoid": ACT_SIGMOID,
+             "tanh": ACT_TANH}
+    if name not in codes:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(codes)}")
+    return codes[name]

@@ -2,7 +2,9 @@
 # (collapse a run of dimensions into one strided dimension, unravel a flat
 # index into a byte offset, compare shapes).  Inline, so they cost nothing
 # across modules; byte strides throughout, as in ``View``.
-from jitcore._runtime.kernels.view cimport View, DT_FLOAT32, DT_FLOAT64, itemsize_of
+from jitcore._runtime.kernels.view cimport (
+    View, DT_FLOAT32, DT_FLOAT64, itemsize_of, view_is_contiguous,
+)
 
 
 cdef inline bint is_real_dtype(int dtype) noexcept nogil:
@@ -78,3 +80,35 @@ cdef inline bint shape_equals(const View* v, const Py_ssize_t* shape, int ndim) 
 cdef inline bint same_shape(const View* a, const View* b) noexcept nogil:
     """Whether two views have the same shape."""
     return shape_equals(a, b.shape, b.ndim)
+
+
+# Walking a run of dims ``[start, stop)`` element by element in C order:
+# a single multiply when they collapse to one stride, an unravel otherwise.
+ctypedef struct FlatWalk:
+    const View* view
+    int start
+    int stop
+    bint collapsed
+    Py_ssize_t stride
+
+
+cdef inline FlatWalk flat_walk(const View* v, int start, int stop) noexcept nogil:
+    cdef FlatWalk w
+    cdef Py_ssize_t size
+    w.view = v
+    w.start = start
+    w.stop = stop
+    w.collapsed = collapse_dims(v, start, stop, &size, &w.stride)
+    return w
+
+
+cdef inline Py_ssize_t walk_offset(const FlatWalk* w, Py_ssize_t flat) noexcept nogil:
+    """Byte offset of the ``flat``-th element of the walked dims."""
+    if w.collapsed:
+        return flat * w.stride
+    return unravel_offset(w.view, w.start, w.stop, flat)
+
+
+cdef inline bint is_dense_output(const View* v) noexcept nogil:
+    """C-contiguous, or empty (NumPy gives empty arrays zero strides)."""
+    return extent(v, 0, v.ndim) == 0 or view_is_contiguous(v)

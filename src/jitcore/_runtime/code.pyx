@@ -1,0 +1,342 @@
+"""``Code``: the flat instruction array a Graph is lowered to, and its frame pool.
+
+A frame is the per-call state: one register array.  Frames are pooled per
+Code (a mutex-protected free list), so a call borrows one without malloc and
+many threads can run the same Code at once, each in its own frame.  Constant
+registers are filled when a frame is created and survive in the pool, which
+makes constants free at call time.
+"""
+
+cimport cython
+from cpython.ref cimport PyObject
+from libc.stdlib cimport malloc, calloc, realloc, free
+from libc.string cimport strncpy, memset
+
+from jitcore._runtime.registers cimport (
+    Reg, R_EMPTY, R_STR, R_TENSOR, R_LIST, R_TUPLE, reg_clear, reg_copy, reg_from_object,
+    reg_to_object,
+)
+from jitcore._runtime.tensor cimport STORAGE_CONSTANT
+
+# Frames kept per Code; beyond this, a returned frame is freed (a burst of
+# many concurrent callers should not pin memory forever).
+cdef int MAX_POOLED_FRAMES = 64
+
+_OPCODE_NAMES = ["kernel", "move", "jump", "jump_if_false", "loop_test", "loop_next",
+                 "set_int", "call", "raise"]
+
+
+cdef int frame_fail(Frame* f, int status, const char* message) noexcept nogil:
+    """Record why an instruction failed; returns ``status`` for ``return frame_fail(...)``."""
+    strncpy(f.message, message, sizeof(f.message) - 1)
+    f.message[sizeof(f.message) - 1] = 0
+    return status
+
+
+cdef Frame* _frame_new(const CodeData* c) noexcept nogil:
+    cdef Frame* f = <Frame*>calloc(1, sizeof(Frame))
+    cdef int k
+    if f == NULL:
+        return NULL
+    # n_inputs extra registers past the file pin the call's inputs (see interpreter)
+    f.regs = <Reg*>calloc(c.n_regs + c.n_inputs + 1, sizeof(Reg))
+    if f.regs == NULL:
+        free(f)
+        return NULL
+    f.code = c
+    for k in range(c.n_constants):
+        reg_copy(&f.regs[k], &c.constants[k])
+    return f
+
+
+cdef void _frame_free(const CodeData* c, Frame* f) noexcept nogil:
+    cdef int k
+    for k in range(c.n_regs + c.n_inputs):
+        reg_clear(&f.regs[k])
+    free(f.regs)
+    free(f)
+
+
+cdef Frame* frame_acquire(const CodeData* c) noexcept nogil:
+    """A frame for one call of ``c``: from the pool, or new (NULL when out of memory)."""
+    cdef CodeData* m = <CodeData*>c
+    cdef Frame* f
+    pthread_mutex_lock(&m.pool_lock)
+    f = m.free_frames
+    if f != NULL:
+        m.free_frames = f.next_free
+        m.pooled -= 1
+    pthread_mutex_unlock(&m.pool_lock)
+    if f == NULL:
+        f = _frame_new(c)
+    if f != NULL:
+        f.status = 0
+        f.failed_pc = -1
+        f.failed_code = NULL
+        f.message[0] = 0
+        f.operands[0] = 0
+        f.raised = NULL
+    return f
+
+
+cdef void frame_release(const CodeData* c, Frame* f) noexcept nogil:
+    """Clear a frame's value registers and return it to the pool."""
+    cdef CodeData* m = <CodeData*>c
+    cdef int k
+    cdef bint pooled = False
+    for k in range(c.n_constants, c.n_regs + c.n_inputs):
+        if f.regs[k].tag != R_EMPTY:
+            reg_clear(&f.regs[k])
+    pthread_mutex_lock(&m.pool_lock)
+    if m.pooled < MAX_POOLED_FRAMES:
+        f.next_free = m.free_frames
+        m.free_frames = f
+        m.pooled += 1
+        pooled = True
+    pthread_mutex_unlock(&m.pool_lock)
+    if not pooled:
+        _frame_free(c, f)
+
+
+@cython.final
+cdef class Code:
+    """A lowered graph: instructions, registers, constants, a node table.
+
+    Built by :func:`jitcore._runtime.lowering.lower`; run by the interpreter.
+    ``dump()`` prints a readable listing.
+    """
+
+    def __cinit__(self):
+        self.data = <CodeData*>calloc(1, sizeof(CodeData))
+        if self.data == NULL:
+            raise MemoryError
+        pthread_mutex_init(&self.data.pool_lock, NULL)
+        self.data.owner = <PyObject*>self
+        self._nodes = []
+        self._keepalive = []
+        self._pending_args = []
+        self._pending_release = []
+        self._reg_names = []
+        self._capacity = 0
+        self._finalized = False
+
+    def __dealloc__(self):
+        cdef Frame* f
+        cdef int k
+        if self.data == NULL:
+            return
+        while self.data.free_frames != NULL:
+            f = self.data.free_frames
+            self.data.free_frames = f.next_free
+            _frame_free(self.data, f)
+        if self.data.constants != NULL:
+            for k in range(self.data.n_constants):
+                reg_clear(&self.data.constants[k])
+            free(self.data.constants)
+        free(self.data.instrs)
+        free(self.data.args)
+        free(self.data.input_regs)
+        free(self.data.output_regs)
+        pthread_mutex_destroy(&self.data.pool_lock)
+        free(self.data)
+        self.data = NULL
+
+    # ----------------------------------------------------------- building
+    def _init_registers(self, int n_regs, int n_constants, list names, list inputs, list outputs):
+        """Declare the register file: constants first, then everything else."""
+        cdef int k
+        self.data.n_regs = n_regs
+        self.data.n_constants = n_constants
+        self._reg_names = names
+        self.data.constants = <Reg*>calloc(n_constants if n_constants else 1, sizeof(Reg))
+        self.data.input_regs = <int*>malloc((len(inputs) or 1) * sizeof(int))
+        self.data.output_regs = <int*>malloc((len(outputs) or 1) * sizeof(int))
+        if self.data.constants == NULL or self.data.input_regs == NULL or self.data.output_regs == NULL:
+            raise MemoryError
+        self.data.n_inputs = len(inputs)
+        self.data.n_outputs = len(outputs)
+        for k in range(len(inputs)):
+            self.data.input_regs[k] = inputs[k]
+        for k in range(len(outputs)):
+            self.data.output_regs[k] = outputs[k]
+
+    cdef int set_constant(self, int reg, object value) except -1:
+        cdef Reg* r = &self.data.constants[reg]
+        if isinstance(value, str):
+            self._keepalive.append(value)
+            r.tag = R_STR
+            r.obj = <PyObject*>value
+            return 0
+        reg_from_object(r, value, f"constant %{self._reg_names[reg]}")
+        _mark_constant(r)
+        return 0
+
+    def _keep(self, obj):
+        """Keep ``obj`` alive as long as this Code (callees)."""
+        self._keepalive.append(obj)
+
+    cdef int add_node(self, str label, object source_range, object extra=None) except -1:
+        self._nodes.append((label, source_range, extra))
+        return len(self._nodes) - 1
+
+    cdef int emit(self, int opcode, Handler fn, list inputs, list outputs, int node,
+                  long long imm=0, double fimm=0.0) except -1:
+        cdef int pc = self.data.n_instrs
+        cdef Instr* ins
+        if pc == self._capacity:
+            self._capacity = max(16, 2 * self._capacity)
+            ins = <Instr*>realloc(self.data.instrs, self._capacity * sizeof(Instr))
+            if ins == NULL:
+                raise MemoryError
+            self.data.instrs = ins
+        ins = &self.data.instrs[pc]
+        memset(ins, 0, sizeof(Instr))
+        ins.opcode = opcode
+        ins.fn = fn
+        ins.n_in = len(inputs)
+        ins.n_out = len(outputs)
+        ins.target = -1
+        ins.imm = imm
+        ins.fimm = fimm
+        ins.node = node
+        self._pending_args.append((list(inputs), list(outputs)))
+        self.data.n_instrs = pc + 1
+        return pc
+
+    def _set_target(self, int pc, int target):
+        self.data.instrs[pc].target = target
+
+    def _set_callee(self, int pc, Code callee):
+        self._keepalive.append(callee)
+        self.data.instrs[pc].callee = callee.data
+
+    @property
+    def n_instructions(self):
+        return self.data.n_instrs
+
+    @property
+    def n_registers(self):
+        return self.data.n_regs
+
+    @property
+    def n_constants(self):
+        return self.data.n_constants
+
+    cdef int finalize(self, list releases) except -1:
+        """Pack argument and release lists into one C array."""
+        cdef int pc, k, offset = 0
+        cdef list flat = []
+        for pc in range(self.data.n_instrs):
+            ins_inputs, ins_outputs = self._pending_args[pc]
+            self.data.instrs[pc].args = len(flat)
+            flat.extend(ins_inputs)
+            flat.extend(ins_outputs)
+            self.data.instrs[pc].release = len(flat)
+            self.data.instrs[pc].n_release = len(releases[pc])
+            flat.extend(releases[pc])
+        self.data.args = <int*>malloc((len(flat) or 1) * sizeof(int))
+        if self.data.args == NULL:
+            raise MemoryError
+        for k in range(len(flat)):
+            self.data.args[k] = flat[k]
+        self._pending_release = releases
+        self._finalized = True
+        return 0
+
+    # ---------------------------------------------------------- inspection
+    def node_label(self, int index):
+        """``(label, source_range, extra)`` of node ``index``.
+
+        ``label`` is the qualified op name or the node kind; ``extra`` is the
+        exception name of a ``prim::RaiseException`` (else None).
+        """
+        return self._nodes[index]
+
+    def register_name(self, int reg):
+        return self._reg_names[reg]
+
+    def instructions(self):
+        """The instructions as dicts (opcode, inputs, outputs, release, target, op, imm)."""
+        out = []
+        for pc in range(self.data.n_instrs):
+            ins = &self.data.instrs[pc]
+            inputs, outputs = self._pending_args[pc]
+            out.append(dict(pc=pc, opcode=_OPCODE_NAMES[ins.opcode], op=self._nodes[ins.node][0],
+                            inputs=list(inputs), outputs=list(outputs),
+                            release=list(self._pending_release[pc]),
+                            target=ins.target if ins.target >= 0 else None, imm=ins.imm))
+        return out
+
+    def dump(self):
+        """A readable listing: one line per instruction, constants first."""
+        lines = [f"Code: {self.data.n_instrs} instructions, {self.data.n_regs} registers "
+                 f"({self.data.n_constants} constants), inputs "
+                 + ", ".join(self._reg(r) for r in self._input_list())
+                 + " -> outputs " + ", ".join(self._reg(r) for r in self._output_list())]
+        for k in range(self.data.n_constants):
+            lines.append(f"  const {self._reg(k)} = {_constant_text(&self.data.constants[k])}")
+        for d in self.instructions():
+            outs = ", ".join(self._reg(r) for r in d["outputs"])
+            ins = ", ".join(self._reg(r) for r in d["inputs"])
+            text = f"{d['pc']:4d}  "
+            if outs:
+                text += outs + " = "
+            if d["opcode"] == "kernel":
+                text += f"{d['op']}({ins})"
+            elif d["opcode"] == "set_int":
+                text += f"set_int {d['imm']}"
+            else:
+                text += f"{d['opcode']}({ins})"
+            if d["target"] is not None:
+                text += f" -> {d['target']}"
+            if d["release"]:
+                text += "    ; release " + ", ".join(self._reg(r) for r in d["release"])
+            source = self._nodes[self.data.instrs[d["pc"]].node][1]
+            if source is not None:
+                text += f"    # {source}"
+            lines.append(text)
+        return "\n".join(lines)
+
+    def _reg(self, int r):
+        return f"r{r}:%{self._reg_names[r]}"
+
+    def _input_list(self):
+        return [self.data.input_regs[k] for k in range(self.data.n_inputs)]
+
+    def _output_list(self):
+        return [self.data.output_regs[k] for k in range(self.data.n_outputs)]
+
+    @property
+    def n_inputs(self):
+        return self.data.n_inputs
+
+    @property
+    def n_outputs(self):
+        return self.data.n_outputs
+
+    def pooled_frames(self):
+        """How many idle frames the pool holds (for tests)."""
+        pthread_mutex_lock(&self.data.pool_lock)
+        n = self.data.pooled
+        pthread_mutex_unlock(&self.data.pool_lock)
+        return n
+
+    def __repr__(self):
+        return f"<Code: {self.data.n_instrs} instructions, {self.data.n_regs} registers>"
+
+
+cdef void _mark_constant(Reg* r):
+    """Flag tensors (also inside lists) so that outputs aliasing them are copied."""
+    cdef Py_ssize_t k
+    if r.tag == R_TENSOR:
+        r.t.storage.flags |= STORAGE_CONSTANT
+    elif r.tag == R_LIST or r.tag == R_TUPLE:
+        for k in range(r.seq.size):
+            _mark_constant(&r.seq.items[k])
+
+
+cdef str _constant_text(const Reg* r):
+    if r.tag == R_TENSOR:
+        shape = ", ".join(str(r.t.view.shape[i]) for i in range(r.t.view.ndim))
+        return f"tensor(dtype code {r.t.view.dtype}, shape ({shape}))"
+    return repr(reg_to_object(r))

@@ -1,0 +1,211 @@
+"""Row-major GEMM over strided views, backed by SciPy's BLAS.
+
+See ``blas.pxd`` for the kernel contract.  ``gemm_views`` is also exposed to
+Python as :func:`gemm` for tests.
+"""
+cimport numpy as cnp
+import numpy as np
+from libc.limits cimport INT_MAX
+from libc.stdint cimport uintptr_t
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+from jitcore._runtime.kernels.view cimport (
+    View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_OOM, JC_ERR_VALUE,
+    JC_ERR_OVERFLOW, JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_FLOAT64, itemsize_of, view_of,
+)
+from jitcore._runtime.kernels.strided cimport is_real_dtype
+from jitcore._runtime.kernels.status_error cimport raise_for_status
+
+cnp.import_array()
+
+
+cdef inline bint fits_int(Py_ssize_t x) noexcept nogil:
+    return x <= INT_MAX
+
+
+cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                 real alpha, const real* a, Py_ssize_t lda,
+                 const real* b, Py_ssize_t ldb,
+                 real beta, real* c, Py_ssize_t ldc) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef int mi, ni, ki, ldai, ldbi, ldci
+    cdef char ta, tb
+    if m < 0 or n < 0 or k < 0:
+        return JC_ERR_VALUE
+    if m == 0 or n == 0:
+        return JC_OK
+    if ldc < n or lda < (m if trans_a else k) or ldb < (k if trans_b else n) \
+            or lda < 1 or ldb < 1:
+        return JC_ERR_VALUE
+    if not (fits_int(m) and fits_int(n) and fits_int(k) and fits_int(lda)
+            and fits_int(ldb) and fits_int(ldc)):
+        return JC_ERR_OVERFLOW
+    if k == 0:
+        # An empty sum: C = beta C (BLAS implementations disagree on k == 0).
+        for i in range(m):
+            for j in range(n):
+                c[i * ldc + j] = 0 if beta == 0 else beta * c[i * ldc + j]
+        return JC_OK
+    mi = <int>m
+    ni = <int>n
+    ki = <int>k
+    ldai = <int>lda
+    ldbi = <int>ldb
+    ldci = <int>ldc
+    ta = b'T' if trans_a else b'N'
+    tb = b'T' if trans_b else b'N'
+    # Row-major C (m x n) is column-major C^T (n x m) = op(B)^T op(A)^T.
+    if real is float:
+        sgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <float*>b, &ldbi, <float*>a, &ldai,
+              &beta, c, &ldci)
+    else:
+        dgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <double*>b, &ldbi, <double*>a, &ldai,
+              &beta, c, &ldci)
+    return JC_OK
+
+
+cdef inline bint is_leading_stride(Py_ssize_t stride, Py_ssize_t itemsize,
+                                   Py_ssize_t min_elements) noexcept nogil:
+    return stride > 0 and stride % itemsize == 0 and stride // itemsize >= min_elements
+
+
+cdef Status blas_operand(const View* matrix, BlasOperand* op) noexcept nogil:
+    cdef Py_ssize_t isz = itemsize_of(matrix.dtype)
+    cdef Py_ssize_t rows = matrix.shape[0]
+    cdef Py_ssize_t cols = matrix.shape[1]
+    cdef Py_ssize_t s0 = matrix.strides[0]
+    cdef Py_ssize_t s1 = matrix.strides[1]
+    cdef Py_ssize_t i, j
+    cdef char* dst
+    op.data = matrix.data
+    op.owned = NULL
+    op.trans = False
+    op.ld = cols if cols > 1 else 1
+    if rows == 0 or cols == 0:
+        return JC_OK
+    if (<uintptr_t>matrix.data) % isz == 0:
+        # Row-major: unit column stride, row stride usable as lda.
+        if (cols == 1 or s1 == isz) and (rows == 1 or is_leading_stride(s0, isz, cols)):
+            if rows > 1:
+                op.ld = s0 // isz
+            return JC_OK
+        # Column-major: the transpose of a row-major cols x rows matrix.
+        if (rows == 1 or s0 == isz) and (cols == 1 or is_leading_stride(s1, isz, rows)):
+            op.trans = True
+            op.ld = s1 // isz if cols > 1 else rows
+            return JC_OK
+    dst = <char*>malloc(rows * cols * isz)
+    if dst == NULL:
+        return JC_ERR_OOM
+    for i in range(rows):
+        for j in range(cols):
+            memcpy(dst + (i * cols + j) * isz, matrix.data + i * s0 + j * s1, isz)
+    op.data = dst
+    op.owned = dst
+    op.ld = cols
+    return JC_OK
+
+
+cdef void release_operand(BlasOperand* op) noexcept nogil:
+    if op.owned != NULL:
+        free(op.owned)
+        op.owned = NULL
+
+
+cdef char* operand_row(const BlasOperand* op, Py_ssize_t row,
+                       Py_ssize_t itemsize) noexcept nogil:
+    if op.trans:
+        return op.data + row * itemsize
+    return op.data + row * op.ld * itemsize
+
+
+cdef Status _gemm_views(const View* a, const View* b, View* c,
+                        real alpha, real beta) noexcept nogil:
+    cdef BlasOperand oa, ob, oc
+    cdef Status status
+    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], n = b.shape[1]
+    status = blas_operand(c, &oc)
+    if status != JC_OK or oc.owned != NULL:
+        release_operand(&oc)
+        return JC_ERR_UNSUPPORTED if status == JC_OK else status
+    status = blas_operand(a, &oa)
+    if status != JC_OK:
+        return status
+    status = blas_operand(b, &ob)
+    if status != JC_OK:
+        release_operand(&oa)
+        return status
+    if oc.trans:
+        # Column-major C: compute C^T = B^T A^T into it, row-major.
+        status = gemm(not ob.trans, not oa.trans, n, m, k, alpha,
+                      <const real*>ob.data, ob.ld, <const real*>oa.data, oa.ld,
+                      beta, <real*>oc.data, oc.ld)
+    else:
+        status = gemm(oa.trans, ob.trans, m, n, k, alpha,
+                      <const real*>oa.data, oa.ld, <const real*>ob.data, ob.ld,
+                      beta, <real*>oc.data, oc.ld)
+    release_operand(&oa)
+    release_operand(&ob)
+    return status
+
+
+cdef Status gemm_views(const View* a, const View* b, View* c,
+                       double alpha, double beta) noexcept nogil:
+    if a.ndim != 2 or b.ndim != 2 or c.ndim != 2:
+        return JC_ERR_SHAPE
+    if a.shape[1] != b.shape[0] or c.shape[0] != a.shape[0] or c.shape[1] != b.shape[1]:
+        return JC_ERR_SHAPE
+    if not is_real_dtype(a.dtype) or b.dtype != a.dtype or c.dtype != a.dtype:
+        return JC_ERR_DTYPE
+    # Before any operand copy: a size BLAS cannot take is refused up front.
+    if not (fits_int(a.shape[0]) and fits_int(a.shape[1]) and fits_int(b.shape[1])):
+        return JC_ERR_OVERFLOW
+    if a.dtype == DT_FLOAT32:
+        return _gemm_views[float](a, b, c, <float>alpha, <float>beta)
+    return _gemm_views[double](a, b, c, alpha, beta)
+
+
+def gemm_arrays(a, b, c=None, double alpha=1.0, double beta=0.0):
+    """Compute ``alpha * a @ b + beta * c`` for 2-D float arrays with BLAS.
+
+    Parameters
+    ----------
+    a : ndarray, shape (m, k)
+        float32 or float64, any strides.
+    b : ndarray, shape (k, n)
+        Same dtype as ``a``, any strides.
+    c : ndarray, shape (m, n), optional
+        Accumulated into (and returned) when given; must be row- or
+        column-major.  A new C-contiguous array otherwise.
+    alpha, beta : float
+        Scale factors; ``beta`` is ignored without ``c``.
+
+    Returns
+    -------
+    ndarray
+        ``c``, holding the result.
+
+    Raises
+    ------
+    jitcore.KernelError
+        For mismatched shapes or dtypes, or a size beyond BLAS's 32-bit int.
+    """
+    cdef cnp.ndarray aa = np.asarray(a)
+    cdef cnp.ndarray bb = np.asarray(b)
+    cdef cnp.ndarray cc
+    if c is None:
+        m = (<object>aa).shape[0] if aa.ndim == 2 else 0
+        n = (<object>bb).shape[1] if bb.ndim == 2 else 0
+        cc = np.empty((m, n), dtype=aa.dtype)
+        beta = 0.0
+    else:
+        cc = c
+    cdef View va = view_of(aa), vb = view_of(bb), vc = view_of(cc)
+    cdef Status status
+    with nogil:
+        status = gemm_views(&va, &vb, &vc, alpha, beta)
+    raise_for_status(status, "gemm", f"a: {(<object>aa).shape} {aa.dtype}, b: {(<object>bb).shape} {bb.dtype}, "
+                                      f"c: {(<object>cc).shape} {cc.dtype}")
+    return cc

@@ -1,0 +1,40 @@
+# 2-D convolution (ATen ``conv2d``, NCHW) over strided views, with the fused
+# epilogue of epilogue.pxd (bias per output channel, activation, residual).
+from jitcore._runtime.kernels.view cimport View, Status
+from jitcore._runtime.kernels.epilogue cimport Epilogue
+
+ctypedef struct Conv2dParams:
+    Py_ssize_t stride_h, stride_w        # >= 1
+    Py_ssize_t pad_h, pad_w              # >= 0, zero padding on both sides
+    Py_ssize_t dilation_h, dilation_w    # >= 1
+    Py_ssize_t groups                    # >= 1, divides C_in and C_out
+
+# Output length of one spatial dim: (size + 2 pad - dilation (kernel - 1) - 1)
+# // stride + 1; may be <= 0, which conv2d_kernel reports as JC_ERR_SHAPE.
+cdef inline Py_ssize_t conv_output_size(Py_ssize_t size, Py_ssize_t kernel,
+                                        Py_ssize_t stride, Py_ssize_t pad,
+                                        Py_ssize_t dilation) noexcept nogil:
+    cdef Py_ssize_t span = size + 2 * pad - dilation * (kernel - 1) - 1
+    if span < 0:
+        return 0
+    return span // stride + 1
+
+# ``out = conv2d(x, weight)`` then ``ep`` (may be NULL; ``ep.bias`` has
+# length C_out, ``ep.residual`` the output's shape with collapsible spatial
+# dims).
+#   x       (N, C_in, H, W) or unbatched (C_in, H, W); any strides.
+#   weight  (C_out, C_in / groups, KH, KW); any strides (copied once when
+#           its trailing dims are not contiguous).
+#   out     C-contiguous (N, C_out, OH, OW) (or (C_out, OH, OW)), allocated
+#           by the caller, not overlapping the inputs.
+# Float32/float64 of one dtype (JC_ERR_DTYPE); bad shapes or an empty output
+# window JC_ERR_SHAPE; bad params JC_ERR_VALUE.
+# Paths: depthwise (C_in == groups, C_in/groups == 1) runs a direct loop;
+# 1x1 stride-1 unpadded convolutions feed the input to GEMM as is; the rest
+# go through im2col + GEMM.  The im2col workspace (one K x OH*OW buffer per
+# thread) is malloc'd inside the kernel: JC_ERR_OOM when that fails.  Work
+# is split over OpenMP threads by (image, group) when large, else BLAS
+# threads the GEMM.
+cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
+                          const Conv2dParams* params,
+                          const Epilogue* ep) noexcept nogil

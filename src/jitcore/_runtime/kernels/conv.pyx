@@ -1,0 +1,514 @@
+"""2-D convolution (NCHW) by im2col + GEMM, with direct depthwise and 1x1 paths.
+
+Kernel contract in ``conv.pxd``.  One *task* is one (image, group) pair: its
+output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
+im2col matrix (C_in/groups*KH*KW x OH*OW) of that image's group, and the
+epilogue runs on the block while it is in cache.  Large convolutions split
+their tasks over OpenMP threads, each with its own im2col buffer; a single
+large task leaves the threading to BLAS.
+"""
+cimport numpy as cnp
+import numpy as np
+from cython.parallel cimport prange
+from libc.limits cimport INT_MAX
+from libc.stdint cimport uintptr_t
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy, memset
+
+from jitcore._runtime.openmp_helpers cimport threads_for
+from jitcore._runtime.kernels.view cimport (
+    View, Status, real, itemsize_of, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_OOM, JC_ERR_VALUE,
+    JC_ERR_OVERFLOW, JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of,
+)
+from jitcore._runtime.kernels.strided cimport (
+    is_dense_output,
+    is_real_dtype, collapse_dims, unravel_offset, same_shape,
+)
+from jitcore._runtime.kernels.epilogue cimport (
+    Epilogue, TileEpilogue, ACT_NONE, ACT_COUNT, epilogue_is_empty, apply_tile_epilogue,
+    apply_epilogue_parallel,
+)
+from jitcore._runtime.kernels.blas cimport (
+    BlasOperand, gemm, blas_operand, release_operand, operand_row,
+)
+from jitcore._runtime.kernels.linalg cimport EpilogueArgs
+from jitcore._runtime.kernels.status_error cimport raise_for_status
+
+cnp.import_array()
+
+# Parallel regions hold at most this many per-thread results.
+cdef enum:
+    MAX_PARTS = 64
+
+
+ctypedef struct ConvProblem:
+    View x              # (N, C, H, W)
+    View w              # (O, C/G, KH, KW)
+    View out            # (N, O, OH, OW), C-contiguous
+    Conv2dParams p
+    Py_ssize_t N, C, H, W, O, KH, KW, OH, OW, G, Cg, Og, K, P
+    TileEpilogue ep     # bias (per channel) and residual of image 0, channel 0
+    Py_ssize_t residual_image_stride, residual_channel_stride
+
+
+# ---------------------------------------------------------------- set-up
+
+cdef inline void as_batched(const View* v, View* v4) noexcept nogil:
+    """(C, H, W) -> (1, C, H, W); 4-D views pass through."""
+    cdef int d
+    v4[0] = v[0]
+    if v.ndim == 3:
+        v4.ndim = 4
+        for d in range(3, 0, -1):
+            v4.shape[d] = v.shape[d - 1]
+            v4.strides[d] = v.strides[d - 1]
+        v4.shape[0] = 1
+        v4.strides[0] = 0
+
+
+cdef Status prepare(const View* x, const View* weight, const View* out,
+                    const Conv2dParams* params, const Epilogue* ep,
+                    ConvProblem* cp) noexcept nogil:
+    cdef Py_ssize_t plane, plane_stride
+    cdef View r4
+    if not is_real_dtype(x.dtype) or weight.dtype != x.dtype or out.dtype != x.dtype:
+        return JC_ERR_DTYPE
+    if params.stride_h < 1 or params.stride_w < 1 or params.dilation_h < 1 \
+            or params.dilation_w < 1 or params.pad_h < 0 or params.pad_w < 0 \
+            or params.groups < 1:
+        return JC_ERR_VALUE
+    if (x.ndim != 4 and x.ndim != 3) or out.ndim != x.ndim or weight.ndim != 4:
+        return JC_ERR_SHAPE
+    as_batched(x, &cp.x)
+    as_batched(out, &cp.out)
+    cp.w = weight[0]
+    cp.p = params[0]
+    cp.N = cp.x.shape[0]
+    cp.C = cp.x.shape[1]
+    cp.H = cp.x.shape[2]
+    cp.W = cp.x.shape[3]
+    cp.O = weight.shape[0]
+    cp.KH = weight.shape[2]
+    cp.KW = weight.shape[3]
+    cp.G = params.groups
+    if cp.C % cp.G != 0 or cp.O % cp.G != 0 or weight.shape[1] * cp.G != cp.C:
+        return JC_ERR_SHAPE
+    cp.Cg = cp.C // cp.G
+    cp.Og = cp.O // cp.G
+    cp.OH = conv_output_size(cp.H, cp.KH, params.stride_h, params.pad_h, params.dilation_h)
+    cp.OW = conv_output_size(cp.W, cp.KW, params.stride_w, params.pad_w, params.dilation_w)
+    if cp.OH < 1 or cp.OW < 1:
+        return JC_ERR_SHAPE
+    if cp.out.shape[0] != cp.N or cp.out.shape[1] != cp.O or cp.out.shape[2] != cp.OH \
+            or cp.out.shape[3] != cp.OW:
+        return JC_ERR_SHAPE
+    if not is_dense_output(out):
+        return JC_ERR_UNSUPPORTED
+    cp.K = cp.Cg * cp.KH * cp.KW
+    cp.P = cp.OH * cp.OW
+    if cp.Og > INT_MAX or cp.P > INT_MAX or cp.K > INT_MAX:
+        return JC_ERR_OVERFLOW
+    # the epilogue, resolved for image 0 / channel 0
+    cp.ep.addend = NULL
+    cp.ep.addend_row_stride = 0
+    cp.ep.addend_col_stride = 0
+    cp.ep.addend_scale = 1.0
+    cp.ep.activation = ACT_NONE
+    cp.ep.residual = NULL
+    cp.ep.residual_row_stride = 0
+    cp.ep.residual_col_stride = 0
+    cp.ep.residual_after_activation = False
+    cp.residual_image_stride = 0
+    cp.residual_channel_stride = 0
+    if ep == NULL:
+        return JC_OK
+    if ep.activation < ACT_NONE or ep.activation >= ACT_COUNT:
+        return JC_ERR_VALUE
+    cp.ep.activation = ep.activation
+    cp.ep.residual_after_activation = ep.residual_after_activation
+    if ep.bias != NULL:
+        if ep.bias.dtype != x.dtype:
+            return JC_ERR_DTYPE
+        if ep.bias.ndim != 1 or ep.bias.shape[0] != cp.O:
+            return JC_ERR_SHAPE
+        cp.ep.addend = ep.bias.data
+        cp.ep.addend_row_stride = ep.bias.strides[0]     # one value per channel row
+    if ep.residual != NULL:
+        if ep.residual.dtype != x.dtype:
+            return JC_ERR_DTYPE
+        if not same_shape(ep.residual, out):
+            return JC_ERR_SHAPE
+        as_batched(ep.residual, &r4)
+        if not collapse_dims(&r4, 2, 4, &plane, &plane_stride):
+            return JC_ERR_UNSUPPORTED
+        cp.ep.residual = r4.data
+        cp.ep.residual_row_stride = r4.strides[1]
+        cp.ep.residual_col_stride = plane_stride
+        cp.residual_image_stride = r4.strides[0]
+        cp.residual_channel_stride = r4.strides[1]
+    return JC_OK
+
+
+cdef inline void task_epilogue(const ConvProblem* cp, Py_ssize_t n, Py_ssize_t channel,
+                               TileEpilogue* t) noexcept nogil:
+    """The epilogue of the output block starting at (image n, channel ``channel``)."""
+    t[0] = cp.ep
+    if t.addend != NULL:
+        t.addend = cp.ep.addend + channel * cp.ep.addend_row_stride
+    if t.residual != NULL:
+        t.residual = cp.ep.residual + n * cp.residual_image_stride \
+            + channel * cp.residual_channel_stride
+
+
+cdef inline void valid_range(Py_ssize_t out_len, Py_ssize_t in_len, Py_ssize_t stride,
+                             Py_ssize_t pad, Py_ssize_t offset,
+                             Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
+    """Output positions o with 0 <= o*stride - pad + offset < in_len: [lo, hi)."""
+    cdef Py_ssize_t first = pad - offset
+    cdef Py_ssize_t end = in_len + pad - offset
+    lo[0] = (first + stride - 1) // stride if first > 0 else 0
+    hi[0] = (end + stride - 1) // stride if end > 0 else 0
+    if hi[0] > out_len:
+        hi[0] = out_len
+    if lo[0] > hi[0]:
+        lo[0] = hi[0]
+
+
+# ---------------------------------------------------------------- im2col
+
+cdef void im2col(const ConvProblem* cp, const char* x_group, real* col) noexcept nogil:
+    """Write the (Cg*KH*KW) x (OH*OW) patch matrix of one image's group."""
+    cdef Py_ssize_t c, i, j, oh, ow, ih, lo, hi, offset
+    cdef Py_ssize_t P = cp.P, OW = cp.OW
+    cdef Py_ssize_t xs1 = cp.x.strides[1], xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
+    cdef Py_ssize_t sw = cp.p.stride_w
+    cdef real* dst
+    cdef const char* src
+    cdef const real* src_row
+    cdef bint unit = xs3 == sizeof(real) and sw == 1
+    cdef real* plane = col
+    for c in range(cp.Cg):
+        for i in range(cp.KH):
+            for j in range(cp.KW):
+                offset = j * cp.p.dilation_w - cp.p.pad_w
+                valid_range(OW, cp.W, sw, cp.p.pad_w, j * cp.p.dilation_w, &lo, &hi)
+                for oh in range(cp.OH):
+                    dst = plane + oh * OW
+                    ih = oh * cp.p.stride_h - cp.p.pad_h + i * cp.p.dilation_h
+                    if ih < 0 or ih >= cp.H:
+                        memset(dst, 0, OW * sizeof(real))
+                        continue
+                    src = x_group + c * xs1 + ih * xs2
+                    for ow in range(lo):
+                        dst[ow] = 0
+                    if unit:
+                        src_row = <const real*>src + offset
+                        for ow in range(lo, hi):
+                            dst[ow] = src_row[ow]
+                    else:
+                        for ow in range(lo, hi):
+                            dst[ow] = (<const real*>(src + (ow * sw + offset) * xs3))[0]
+                    for ow in range(hi, OW):
+                        dst[ow] = 0
+                plane += P
+
+
+cdef inline bint is_pointwise(const ConvProblem* cp) noexcept nogil:
+    """A 1x1, stride-1, unpadded convolution whose input GEMM can read in place."""
+    cdef Py_ssize_t plane, plane_stride
+    cdef Py_ssize_t isz = sizeof(double) if cp.x.dtype != DT_FLOAT32 else sizeof(float)
+    if cp.KH != 1 or cp.KW != 1 or cp.p.stride_h != 1 or cp.p.stride_w != 1 \
+            or cp.p.pad_h != 0 or cp.p.pad_w != 0:
+        return False
+    if (<uintptr_t>cp.x.data) % isz != 0:
+        return False
+    if not collapse_dims(&cp.x, 2, 4, &plane, &plane_stride):
+        return False
+    if plane > 1 and plane_stride != isz:
+        return False
+    # channel rows are the GEMM's leading dimension
+    return cp.Cg == 1 or (cp.x.strides[1] > 0 and cp.x.strides[1] % isz == 0
+                          and cp.x.strides[1] // isz >= plane)
+
+
+cdef Status run_task(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
+                     Py_ssize_t task, real* col, bint parallel_epilogue) noexcept nogil:
+    """Compute the output block of one (image, group) task."""
+    cdef Py_ssize_t n = task // cp.G
+    cdef Py_ssize_t g = task % cp.G
+    cdef Py_ssize_t isz = sizeof(real)
+    cdef const char* x_group = cp.x.data + n * cp.x.strides[0] + g * cp.Cg * cp.x.strides[1]
+    cdef real* block = out + (n * cp.O + g * cp.Og) * cp.P
+    cdef const real* rhs
+    cdef Py_ssize_t ld_rhs
+    cdef TileEpilogue t
+    cdef Status status
+    if pointwise:
+        rhs = <const real*>x_group
+        ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
+    else:
+        im2col(cp, x_group, col)
+        rhs = col
+        ld_rhs = cp.P
+    status = gemm(ow.trans, False, cp.Og, cp.P, cp.K, <real>1,
+                  <const real*>operand_row(ow, g * cp.Og, isz), ow.ld,
+                  rhs, ld_rhs, <real>0, block, cp.P)
+    if status != JC_OK:
+        return status
+    task_epilogue(cp, n, g * cp.Og, &t)
+    if parallel_epilogue:
+        apply_epilogue_parallel(block, cp.Og, cp.P, cp.P, &t)
+    elif not epilogue_is_empty(&t):
+        apply_tile_epilogue(block, cp.Og, cp.P, cp.P, &t, 0, cp.Og)
+    return JC_OK
+
+
+cdef Status weight_operand(const ConvProblem* cp, BlasOperand* ow) noexcept nogil:
+    """The weight as an O x K matrix, copied once when its trailing dims do not collapse."""
+    cdef View w2
+    cdef Py_ssize_t k, k_stride, o, e
+    cdef Py_ssize_t isz = itemsize_of(cp.w.dtype)
+    cdef char* dst
+    w2 = cp.w
+    w2.ndim = 2
+    w2.shape[0] = cp.O
+    w2.shape[1] = cp.K
+    w2.strides[0] = cp.w.strides[0]
+    if collapse_dims(&cp.w, 1, 4, &k, &k_stride):
+        w2.strides[1] = k_stride
+        return blas_operand(&w2, ow)
+    dst = <char*>malloc(cp.O * cp.K * isz + 1)
+    if dst == NULL:
+        return JC_ERR_OOM
+    for o in range(cp.O):
+        for e in range(cp.K):
+            memcpy(dst + (o * cp.K + e) * isz,
+                   cp.w.data + o * cp.w.strides[0] + unravel_offset(&cp.w, 1, 4, e), isz)
+    ow.data = dst
+    ow.owned = dst
+    ow.trans = False
+    ow.ld = cp.K if cp.K > 0 else 1
+    return JC_OK
+
+
+cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
+    cdef BlasOperand ow
+    cdef bint pointwise = is_pointwise(cp)
+    cdef Py_ssize_t tasks = cp.N * cp.G
+    cdef Py_ssize_t col_len = 0 if pointwise else cp.K * cp.P
+    cdef Py_ssize_t task
+    cdef int nt, part
+    cdef real* workspace = NULL
+    cdef Status status
+    cdef Status part_status[MAX_PARTS]
+    status = weight_operand(cp, &ow)
+    if status != JC_OK:
+        return status
+    nt = threads_for(tasks * cp.Og * cp.P)
+    if nt > tasks:
+        nt = <int>tasks
+    if nt > MAX_PARTS:
+        nt = MAX_PARTS
+    if col_len > 0:
+        workspace = <real*>malloc(nt * col_len * sizeof(real))
+        if workspace == NULL:
+            release_operand(&ow)
+            return JC_ERR_OOM
+    if nt <= 1:
+        status = JC_OK
+        for task in range(tasks):
+            status = run_task(cp, out, &ow, pointwise, task, workspace, True)
+            if status != JC_OK:
+                break
+    else:
+        # Each thread takes every nt-th task with its own im2col buffer; the
+        # GEMMs are small enough that BLAS runs them on the calling thread.
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            part_status[part] = run_tasks_strided(cp, out, &ow, pointwise, part, nt,
+                                                  workspace + part * col_len)
+        status = JC_OK
+        for part in range(nt):
+            if part_status[part] != JC_OK:
+                status = part_status[part]
+    free(workspace)
+    release_operand(&ow)
+    return status
+
+
+cdef Status run_tasks_strided(const ConvProblem* cp, real* out, const BlasOperand* ow,
+                              bint pointwise,
+                              Py_ssize_t first, Py_ssize_t step, real* col) noexcept nogil:
+    cdef Py_ssize_t task = first
+    cdef Status status
+    while task < cp.N * cp.G:
+        status = run_task(cp, out, ow, pointwise, task, col, False)
+        if status != JC_OK:
+            return status
+        task += step
+    return JC_OK
+
+
+# ---------------------------------------------------------------- depthwise
+
+cdef void depthwise_plane(const ConvProblem* cp, real* out,
+                          Py_ssize_t plane_index) noexcept nogil:
+    """Direct convolution of one output plane whose channel reads one input channel."""
+    cdef Py_ssize_t n = plane_index // cp.O
+    cdef Py_ssize_t o = plane_index % cp.O
+    cdef Py_ssize_t g = o // cp.Og
+    cdef const char* x_plane = cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1]
+    cdef real* dst_plane = out + plane_index * cp.P
+    cdef Py_ssize_t xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
+    cdef Py_ssize_t sw = cp.p.stride_w
+    cdef Py_ssize_t i, j, oh, ow, ih, lo, hi, offset
+    cdef real wv
+    cdef real* dst
+    cdef const char* src
+    cdef const real* src_row
+    cdef bint unit = xs3 == sizeof(real) and sw == 1
+    cdef TileEpilogue t
+    for ow in range(cp.P):
+        dst_plane[ow] = 0
+    for i in range(cp.KH):
+        for j in range(cp.KW):
+            wv = (<const real*>(cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
+                                + j * cp.w.strides[3]))[0]
+            offset = j * cp.p.dilation_w - cp.p.pad_w
+            valid_range(cp.OW, cp.W, sw, cp.p.pad_w, j * cp.p.dilation_w, &lo, &hi)
+            for oh in range(cp.OH):
+                ih = oh * cp.p.stride_h - cp.p.pad_h + i * cp.p.dilation_h
+                if ih < 0 or ih >= cp.H:
+                    continue
+                dst = dst_plane + oh * cp.OW
+                src = x_plane + ih * xs2
+                if unit:
+                    src_row = <const real*>src + offset
+                    for ow in range(lo, hi):
+                        dst[ow] += wv * src_row[ow]
+                else:
+                    for ow in range(lo, hi):
+                        dst[ow] += wv * (<const real*>(src + (ow * sw + offset) * xs3))[0]
+    task_epilogue(cp, n, o, &t)
+    if not epilogue_is_empty(&t):
+        apply_tile_epilogue(dst_plane, 1, cp.P, cp.P, &t, 0, 1)
+
+
+cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
+    cdef Py_ssize_t planes = cp.N * cp.O
+    cdef Py_ssize_t plane
+    cdef int nt = threads_for(planes * cp.P * cp.KH * cp.KW)
+    if nt <= 1:
+        for plane in range(planes):
+            depthwise_plane(cp, out, plane)
+    else:
+        for plane in prange(planes, nogil=True, num_threads=nt, schedule='static'):
+            depthwise_plane(cp, out, plane)
+    return JC_OK
+
+
+# ---------------------------------------------------------------- kernel
+
+cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
+    if cp.N == 0 or cp.O == 0:
+        return JC_OK
+    if cp.Cg == 1:
+        return run_depthwise(cp, out)
+    return run_gemm_path(cp, out)
+
+
+cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
+                          const Conv2dParams* params,
+                          const Epilogue* ep) noexcept nogil:
+    cdef ConvProblem cp
+    cdef Status status = prepare(x, weight, out, params, ep, &cp)
+    if status != JC_OK:
+        return status
+    if x.dtype == DT_FLOAT32:
+        return run_conv(&cp, <float*>out.data)
+    return run_conv(&cp, <double*>out.data)
+
+
+# ---------------------------------------------------------------- Python
+
+def _pair(value, str name):
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise TypeError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def conv2d_output_shape(x_shape, weight_shape, stride=1, padding=0, dilation=1):
+    """The output shape of :func:`conv2d` (a spatial size may come out <= 0).
+
+    Parameters
+    ----------
+    x_shape : tuple
+        (N, C, H, W) or (C, H, W).
+    weight_shape : tuple
+        (C_out, C_in / groups, KH, KW).
+    stride, padding, dilation : int or pair of ints
+
+    Returns
+    -------
+    tuple
+    """
+    sh, sw = _pair(stride, "stride")
+    ph, pw = _pair(padding, "padding")
+    dh, dw = _pair(dilation, "dilation")
+    if len(x_shape) not in (3, 4) or len(weight_shape) != 4:
+        raise ValueError(f"conv2d: expected a 3-D or 4-D input and a 4-D weight, "
+                         f"got shapes {tuple(x_shape)} and {tuple(weight_shape)}")
+    lead = tuple(x_shape[:len(x_shape) - 3])
+    H, W = x_shape[len(x_shape) - 2], x_shape[len(x_shape) - 1]
+    oh = (H + 2 * ph - dh * (weight_shape[2] - 1) - 1) // sh + 1 if sh > 0 else 0
+    ow = (W + 2 * pw - dw * (weight_shape[3] - 1) - 1) // sw + 1 if sw > 0 else 0
+    return lead + (weight_shape[0], oh, ow)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, int groups=1,
+           activation="none", residual=None, residual_after_activation=False):
+    """2-D convolution (ATen ``conv2d`` semantics) with a fused epilogue.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W) or (C_in, H, W)
+        float32 or float64, any strides.
+    weight : ndarray, shape (C_out, C_in / groups, KH, KW)
+    bias : ndarray, shape (C_out,), optional
+    stride, padding, dilation : int or pair of ints
+    groups : int
+    activation : {"none", "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"}
+    residual : ndarray, optional
+        The output's shape; added before the activation, or after it when
+        ``residual_after_activation``.
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, OH, OW)
+
+    Raises
+    ------
+    ValueError
+        For inputs of the wrong rank.
+    jitcore.KernelError
+        For mismatched channels, dtypes, or an empty output window.
+    """
+    cdef cnp.ndarray xx = np.asarray(x)
+    cdef cnp.ndarray ww = np.asarray(weight)
+    cdef Conv2dParams params
+    cdef EpilogueArgs extra = EpilogueArgs(bias, activation, residual, residual_after_activation)
+    params.stride_h, params.stride_w = _pair(stride, "stride")
+    params.pad_h, params.pad_w = _pair(padding, "padding")
+    params.dilation_h, params.dilation_w = _pair(dilation, "dilation")
+    params.groups = groups
+    shape = conv2d_output_shape((<object>xx).shape, (<object>ww).shape, stride, padding, dilation)
+    cdef cnp.ndarray out = np.empty(tuple(max(s, 0) for s in shape), dtype=xx.dtype)
+    cdef View vx = view_of(xx), vw = view_of(ww), vo = view_of(out)
+    cdef Status status
+    with nogil:
+        status = conv2d_kernel(&vx, &vw, &vo, &params, &extra.ep)
+    raise_for_status(status, "conv2d",
+                     f"input: {(<object>xx).shape} {xx.dtype}, weight: {(<object>ww).shape} "
+                     f"{ww.dtype}, stride={stride}, padding={padding}, dilation={dilation}, "
+                     f"groups={groups}")
+    return out

@@ -1,0 +1,130 @@
+# Elementwise kernels: op codes, the inner-loop ABI, the loop lookup and the
+# broadcasting strided drivers.
+#
+# Lowering resolves ``(op, dtype)`` to a loop pointer once with
+# ``unary_loop_for`` / ``binary_loop_for`` / ``ternary_loop_for`` /
+# ``param_loop_for`` (NULL = that op does not exist for that dtype) and
+# stores it in the instruction; at run time the interpreter calls
+# ``run_unary`` / ``run_binary`` / ``run_ternary`` / ``run_param`` with the
+# views and the pointer.
+#
+# Dtype contract (like a NumPy ufunc inner loop): every input already has the
+# compute dtype (promotion and casts, e.g. int / int -> float64, are the
+# caller's job; see cast.pxd).  The output has the compute dtype, except
+# comparisons and logical ops, whose output is bool (``binary_out_dtype``).
+# WHERE takes a bool condition as its first operand.
+#
+# Inner loops take byte strides; data pointers must be aligned to the item
+# size and strides must be multiples of it (the drivers check this and return
+# JC_ERR_UNSUPPORTED otherwise, e.g. for a field of a packed record array).
+
+# Unary ops (x -> out, same dtype; LOGICAL_NOT -> bool).
+cdef enum UnaryOp:
+    U_NEG = 0
+    U_ABS
+    U_SIGN
+    U_SQUARE
+    U_RELU
+    U_LOGICAL_NOT
+    U_POSITIVE          # identity copy (also the int/bool floor/ceil/round)
+    # float32/float64 only from here on
+    U_EXP
+    U_EXPM1
+    U_LOG
+    U_LOG1P
+    U_LOG2
+    U_SQRT
+    U_RSQRT
+    U_SIN
+    U_COS
+    U_TAN
+    U_TANH
+    U_SIGMOID
+    U_GELU              # exact, with erf
+    U_GELU_TANH         # tanh approximation
+    U_SILU
+    U_ERF
+    U_FLOOR
+    U_CEIL
+    U_ROUND             # half to even, like np.round
+    U_TRUNC
+    U_RECIPROCAL
+    U_SOFTPLUS
+    U_ISNAN
+    NUM_UNARY_OPS
+
+# Binary ops (a, b -> out).  Comparisons and logical ops produce bool.
+cdef enum BinaryOp:
+    B_ADD = 0
+    B_SUB
+    B_MUL
+    B_DIV               # true division; float dtypes only
+    B_POW
+    B_MAXIMUM
+    B_MINIMUM
+    B_REMAINDER
+    B_FLOOR_DIVIDE
+    B_EQ
+    B_NE
+    B_LT
+    B_LE
+    B_GT
+    B_GE
+    B_LOGICAL_AND
+    B_LOGICAL_OR
+    B_LOGICAL_XOR
+    NUM_BINARY_OPS
+
+# Ternary ops: WHERE(cond: bool, a, b), CLAMP(x, lo, hi) (np.clip).
+cdef enum TernaryOp:
+    T_WHERE = 0
+    T_CLAMP
+    NUM_TERNARY_OPS
+
+# Unary ops with up to two double parameters (float dtypes only).
+cdef enum ParamOp:
+    P_LEAKY_RELU = 0    # p0 = negative slope
+    P_HARDTANH          # clamp to [p0, p1] (also clamp by scalars)
+    P_POW_SCALAR        # x ** p0
+    P_ELU               # p0 = alpha
+    P_AFFINE            # x * p0 + p1 (scalar mul/add chains, in x's dtype)
+    NUM_PARAM_OPS
+
+ctypedef void (*unary_loop)(const char* x, char* out, Py_ssize_t n,
+                            Py_ssize_t sx, Py_ssize_t so) noexcept nogil
+ctypedef void (*binary_loop)(const char* a, const char* b, char* out, Py_ssize_t n,
+                             Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil
+ctypedef void (*ternary_loop)(const char* a, const char* b, const char* c, char* out,
+                              Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb,
+                              Py_ssize_t sc, Py_ssize_t so) noexcept nogil
+ctypedef void (*param_loop)(const char* x, char* out, Py_ssize_t n, Py_ssize_t sx,
+                            Py_ssize_t so, double p0, double p1) noexcept nogil
+
+cdef unary_loop unary_loop_for(int op, int dtype) noexcept nogil
+cdef binary_loop binary_loop_for(int op, int dtype) noexcept nogil
+cdef ternary_loop ternary_loop_for(int op, int dtype) noexcept nogil
+cdef param_loop param_loop_for(int op, int dtype) noexcept nogil
+
+# Output dtype of an op given the compute dtype (-1 for an unknown op).
+cdef int unary_out_dtype(int op, int dtype) noexcept nogil
+cdef int binary_out_dtype(int op, int dtype) noexcept nogil
+
+from jitcore._runtime.kernels.view cimport View
+
+# Broadcasting drivers.  ``out`` has the broadcast shape of the inputs and is
+# allocated by the caller (any strides; C-contiguous is the fast case).  A
+# NULL loop gives JC_ERR_DTYPE, inputs that do not broadcast to ``out`` give
+# JC_ERR_SHAPE.  The loop pointer is trusted to match the views' dtypes.
+cdef int run_unary(const View* x, View* out, unary_loop fn) noexcept nogil
+cdef int run_binary(const View* a, const View* b, View* out, binary_loop fn) noexcept nogil
+cdef int run_ternary(const View* a, const View* b, const View* c, View* out,
+                     ternary_loop fn) noexcept nogil
+cdef int run_param(const View* x, View* out, param_loop fn, double p0, double p1) noexcept nogil
+
+# Checked entry points: look the loop up from the views' dtypes, verify every
+# dtype (JC_ERR_DTYPE on a mismatch), then run.  For callers that did not
+# resolve a loop at lowering time, and for the Python test wrappers.
+cdef int unary_op(int op, const View* x, View* out) noexcept nogil
+cdef int binary_op(int op, const View* a, const View* b, View* out) noexcept nogil
+cdef int ternary_op(int op, const View* a, const View* b, const View* c, View* out) noexcept nogil
+cdef int param_op(int op, const View* x, View* out, double p0, double p1) noexcept nogil

@@ -1,0 +1,1008 @@
+"""Elementwise kernels: NumPy-ufunc-style inner loops and broadcasting drivers.
+
+Each op has one inner loop per dtype, generated from a fused-type function,
+looked up once by ``(op, dtype)`` (see elementwise.pxd for the C API and the
+dtype contract).  The drivers broadcast and collapse the operands
+(broadcast.pxd) and split the flat output range evenly across OpenMP
+threads; every element is computed by the same loop whatever the split, so
+results are bit-identical for any thread count.
+
+The ``def`` functions at the bottom are thin wrappers for tests and for
+constant folding: they allocate the output with NumPy and call the checked
+entry points without the GIL.
+"""
+from cython.parallel cimport prange
+from libc.stdint cimport int32_t, int64_t
+from libc.math cimport sqrt, sqrtf, sin, sinf, cos, cosf, tan, tanf
+from libc.math cimport log2, log2f, ceil, ceilf, trunc, truncf, rint, rintf, fabs, fabsf
+
+cimport numpy as cnp
+import numpy as np
+
+from jitcore._runtime.openmp_helpers cimport threads_for
+from jitcore._runtime.kernels.view cimport (
+    View, DT_FLOAT32, DT_FLOAT64, DT_INT64, DT_INT32, DT_BOOL, JC_OK,
+    JC_ERR_DTYPE, view_of,
+)
+from jitcore._runtime.kernels.broadcast cimport (
+    StridedPlan, MAX_OPERANDS, broadcast_shapes, plan_start, plan_add, plan_finish,
+    plan_numel, plan_pointers_at,
+)
+from jitcore._runtime.kernels.scalar_math cimport (
+    npy_bool, scalar_t, wrap_add, wrap_sub, wrap_mul, wrap_neg, int_floor_divide,
+    int_remainder, int_power, fmath_exp, fmath_log, fmath_tanh, fmath_erf, fmath_log1p,
+    fmath_floor, fmath_pow, float_floor_divide, float_remainder, nan_maximum,
+    nan_minimum, sign_of, sigmoid_of, silu_of, softplus_of, gelu_erf_of, gelu_tanh_of, relu_of,
+    leaky_relu_of, elu_of, clamp_of, fmath_expm1,
+)
+from jitcore._runtime.kernels.vecloops cimport (
+    jc_exp_f32_contig, jc_exp_f64_contig, jc_expm1_f32_contig, jc_expm1_f64_contig,
+    jc_log_f32_contig, jc_log_f64_contig, jc_tanh_f32_contig, jc_tanh_f64_contig,
+    jc_sigmoid_f32_contig, jc_sigmoid_f64_contig, jc_silu_f32_contig, jc_silu_f64_contig,
+    jc_erf_f32_contig, jc_gelu_erf_f32_contig, jc_gelu_tanh_f32_contig,
+    jc_gelu_tanh_f64_contig,
+)
+from jitcore._runtime.kernels.status_error cimport raise_for_status
+from jitcore._runtime.types import DTYPES, dtype_name
+
+cnp.import_array()
+
+# ---------------------------------------------------------------------------
+# Scalar semantics of each op code.  The op is a compile-time constant at
+# every call site below, so after inlining the branch folds away and each
+# loop is as tight as a hand-written one (and vectorises).
+
+cdef inline scalar_t unary_value(int op, scalar_t x) noexcept nogil:
+    if op == U_NEG:
+        if scalar_t is int64_t or scalar_t is int32_t:
+            return wrap_neg(x)
+        else:
+            return -x
+    if op == U_ABS:
+        if scalar_t is int64_t or scalar_t is int32_t:
+            return wrap_neg(x) if x < 0 else x
+        elif scalar_t is float:
+            return fabsf(x)
+        elif scalar_t is double:
+            return fabs(x)
+        else:
+            return x
+    if op == U_SIGN:
+        return sign_of(x)
+    if op == U_SQUARE:
+        if scalar_t is int64_t or scalar_t is int32_t:
+            return wrap_mul(x, x)
+        else:
+            return x * x
+    if op == U_POSITIVE:
+        return x
+    if op == U_RELU:
+        if scalar_t is float or scalar_t is double:
+            return relu_of(x)
+        else:
+            return x if x > 0 else 0
+    if scalar_t is float or scalar_t is double:
+        if op == U_EXP:
+            return fmath_exp(x)
+        if op == U_EXPM1:
+            return fmath_expm1(x)
+        if op == U_LOG:
+            return fmath_log(x)
+        if op == U_LOG1P:
+            return fmath_log1p(x)
+        if op == U_LOG2:
+            return log2f(x) if scalar_t is float else log2(x)
+        if op == U_SQRT:
+            return sqrtf(x) if scalar_t is float else sqrt(x)
+        if op == U_RSQRT:
+            return 1 / (sqrtf(x) if scalar_t is float else sqrt(x))
+        if op == U_SIN:
+            return sinf(x) if scalar_t is float else sin(x)
+        if op == U_COS:
+            return cosf(x) if scalar_t is float else cos(x)
+        if op == U_TAN:
+            return tanf(x) if scalar_t is float else tan(x)
+        if op == U_TANH:
+            return fmath_tanh(x)
+        if op == U_SIGMOID:
+            return sigmoid_of(x)
+        if op == U_GELU:
+            return gelu_erf_of(x)
+        if op == U_GELU_TANH:
+            return gelu_tanh_of(x)
+        if op == U_SILU:
+            return silu_of(x)
+        if op == U_ERF:
+            return fmath_erf(x)
+        if op == U_FLOOR:
+            return fmath_floor(x)
+        if op == U_CEIL:
+            return ceilf(x) if scalar_t is float else ceil(x)
+        if op == U_ROUND:
+            # rint rounds half to even in the default rounding mode.
+            return rintf(x) if scalar_t is float else rint(x)
+        if op == U_TRUNC:
+            return truncf(x) if scalar_t is float else trunc(x)
+        if op == U_RECIPROCAL:
+            return 1 / x
+        if op == U_SOFTPLUS:
+            return softplus_of(x)
+    return x
+
+
+cdef inline bint unary_predicate(int op, scalar_t x) noexcept nogil:
+    if op == U_ISNAN:
+        return x != x
+    return x == 0      # U_LOGICAL_NOT
+
+
+cdef inline scalar_t binary_value(int op, scalar_t a, scalar_t b) noexcept nogil:
+    if op == B_MAXIMUM:
+        return nan_maximum(a, b)
+    if op == B_MINIMUM:
+        return nan_minimum(a, b)
+    if scalar_t is npy_bool:
+        # NumPy's bool arithmetic: + is or, * is and.
+        if op == B_ADD:
+            return a | b
+        return a & b
+    elif scalar_t is int64_t or scalar_t is int32_t:
+        if op == B_ADD:
+            return wrap_add(a, b)
+        if op == B_SUB:
+            return wrap_sub(a, b)
+        if op == B_MUL:
+            return wrap_mul(a, b)
+        if op == B_POW:
+            return int_power(a, b)
+        if op == B_REMAINDER:
+            return int_remainder(a, b)
+        return int_floor_divide(a, b)
+    else:
+        if op == B_ADD:
+            return a + b
+        if op == B_SUB:
+            return a - b
+        if op == B_MUL:
+            return a * b
+        if op == B_DIV:
+            return a / b
+        if op == B_POW:
+            return fmath_pow(a, b)
+        if op == B_REMAINDER:
+            return float_remainder(a, b)
+        return float_floor_divide(a, b)
+
+
+cdef inline bint binary_predicate(int op, scalar_t a, scalar_t b) noexcept nogil:
+    if op == B_EQ:
+        return a == b
+    if op == B_NE:
+        return a != b
+    if op == B_LT:
+        return a < b
+    if op == B_LE:
+        return a <= b
+    if op == B_GT:
+        return a > b
+    if op == B_GE:
+        return a >= b
+    if op == B_LOGICAL_AND:
+        return (a != 0) and (b != 0)
+    if op == B_LOGICAL_OR:
+        return (a != 0) or (b != 0)
+    return (a != 0) != (b != 0)     # B_LOGICAL_XOR
+
+
+cdef inline scalar_t param_value(int op, scalar_t x, double p0, double p1) noexcept nogil:
+    if scalar_t is float or scalar_t is double:
+        if op == P_LEAKY_RELU:
+            return leaky_relu_of(x, <scalar_t>p0)
+        if op == P_HARDTANH:
+            return clamp_of(x, <scalar_t>p0, <scalar_t>p1)
+        if op == P_POW_SCALAR:
+            return fmath_pow(x, <scalar_t>p0)
+        if op == P_ELU:
+            return elu_of(x, <scalar_t>p0)
+        return x * <scalar_t>p0 + <scalar_t>p1      # P_AFFINE
+    return x
+
+# ---------------------------------------------------------------------------
+# Loop skeletons, written once.  Byte strides become element strides; with a
+# single indexed loop gcc -O3 versions it for unit strides and vectorises
+# that version (-fversion-loops-for-strides), so no hand-written contiguous
+# copy of each loop is needed.
+
+cdef inline bint unary_vector_loop(int op, const scalar_t* x, scalar_t* out,
+                                   Py_ssize_t n) noexcept nogil:
+    """Run a contiguous transcendental op with vecloops.h's SSE2/AVX2 loop.
+
+    Returns False for ops without one.  The loops compute exactly what
+    unary_value computes (same vecmath.h functions), so which path a run
+    takes never changes a result.
+    """
+    if scalar_t is float:
+        if op == U_EXP:
+            jc_exp_f32_contig(x, out, n)
+        elif op == U_EXPM1:
+            jc_expm1_f32_contig(x, out, n)
+        elif op == U_LOG:
+            jc_log_f32_contig(x, out, n)
+        elif op == U_TANH:
+            jc_tanh_f32_contig(x, out, n)
+        elif op == U_SIGMOID:
+            jc_sigmoid_f32_contig(x, out, n)
+        elif op == U_SILU:
+            jc_silu_f32_contig(x, out, n)
+        elif op == U_ERF:
+            jc_erf_f32_contig(x, out, n)
+        elif op == U_GELU:
+            jc_gelu_erf_f32_contig(x, out, n)
+        elif op == U_GELU_TANH:
+            jc_gelu_tanh_f32_contig(x, out, n)
+        else:
+            return False
+        return True
+    elif scalar_t is double:
+        if op == U_EXP:
+            jc_exp_f64_contig(x, out, n)
+        elif op == U_EXPM1:
+            jc_expm1_f64_contig(x, out, n)
+        elif op == U_LOG:
+            jc_log_f64_contig(x, out, n)
+        elif op == U_TANH:
+            jc_tanh_f64_contig(x, out, n)
+        elif op == U_SIGMOID:
+            jc_sigmoid_f64_contig(x, out, n)
+        elif op == U_SILU:
+            jc_silu_f64_contig(x, out, n)
+        elif op == U_GELU_TANH:
+            jc_gelu_tanh_f64_contig(x, out, n)
+        else:
+            return False
+        return True
+    return False
+
+
+cdef inline void unary_strided(int op, const scalar_t* x, scalar_t* out, Py_ssize_t n,
+                               Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Py_ssize_t ex = sx // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
+    if ex == 1 and eo == 1:
+        if unary_vector_loop(op, x, out, n):
+            return
+        for i in range(n):
+            out[i] = unary_value(op, x[i])
+        return
+    for i in range(n):
+        out[i * eo] = unary_value(op, x[i * ex])
+
+
+cdef inline void predicate_strided(int op, const scalar_t* x, npy_bool* out, Py_ssize_t n,
+                                   Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Py_ssize_t ex = sx // <Py_ssize_t>sizeof(scalar_t)
+    for i in range(n):
+        out[i * so] = unary_predicate(op, x[i * ex])
+
+
+cdef inline void binary_strided(int op, const scalar_t* a, const scalar_t* b, scalar_t* out,
+                                Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb,
+                                Py_ssize_t so) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Py_ssize_t ea = sa // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t eb = sb // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
+    cdef scalar_t bval
+    if eb == 0:
+        # A broadcast scalar operand (x * 0.5): hoisted so this loop vectorises too.
+        bval = b[0]
+        for i in range(n):
+            out[i * eo] = binary_value(op, a[i * ea], bval)
+    else:
+        for i in range(n):
+            out[i * eo] = binary_value(op, a[i * ea], b[i * eb])
+
+
+cdef inline void compare_strided(int op, const scalar_t* a, const scalar_t* b, npy_bool* out,
+                                 Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb,
+                                 Py_ssize_t so) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Py_ssize_t ea = sa // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t eb = sb // <Py_ssize_t>sizeof(scalar_t)
+    for i in range(n):
+        out[i * so] = binary_predicate(op, a[i * ea], b[i * eb])
+
+
+cdef inline void param_strided(int op, const scalar_t* x, scalar_t* out, Py_ssize_t n,
+                               Py_ssize_t sx, Py_ssize_t so, double p0, double p1) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Py_ssize_t ex = sx // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
+    for i in range(n):
+        out[i * eo] = param_value(op, x[i * ex], p0, p1)
+
+# ---------------------------------------------------------------------------
+# One entry point per op: the skeleton with the op fixed.  Their fused
+# specialisations (e.g. ``add_loop[float]``) are the loop pointers handed
+# out by the lookup functions; the typed pointer parameters have the same
+# representation as the ``char*`` of the loop ABI.
+
+cdef void neg_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_NEG, x, o, n, sx, so)
+cdef void abs_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_ABS, x, o, n, sx, so)
+cdef void sign_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_SIGN, x, o, n, sx, so)
+cdef void square_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_SQUARE, x, o, n, sx, so)
+cdef void relu_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_RELU, x, o, n, sx, so)
+cdef void positive_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_POSITIVE, x, o, n, sx, so)
+cdef void exp_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_EXP, x, o, n, sx, so)
+cdef void expm1_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_EXPM1, x, o, n, sx, so)
+cdef void log_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_LOG, x, o, n, sx, so)
+cdef void log1p_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_LOG1P, x, o, n, sx, so)
+cdef void log2_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_LOG2, x, o, n, sx, so)
+cdef void sqrt_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_SQRT, x, o, n, sx, so)
+cdef void rsqrt_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_RSQRT, x, o, n, sx, so)
+cdef void sin_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_SIN, x, o, n, sx, so)
+cdef void cos_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_COS, x, o, n, sx, so)
+cdef void tan_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_TAN, x, o, n, sx, so)
+cdef void tanh_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_TANH, x, o, n, sx, so)
+cdef void sigmoid_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_SIGMOID, x, o, n, sx, so)
+cdef void gelu_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_GELU, x, o, n, sx, so)
+cdef void gelu_tanh_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_GELU_TANH, x, o, n, sx, so)
+cdef void silu_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_SILU, x, o, n, sx, so)
+cdef void erf_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_ERF, x, o, n, sx, so)
+cdef void floor_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_FLOOR, x, o, n, sx, so)
+cdef void ceil_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_CEIL, x, o, n, sx, so)
+cdef void round_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_ROUND, x, o, n, sx, so)
+cdef void trunc_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_TRUNC, x, o, n, sx, so)
+cdef void reciprocal_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_RECIPROCAL, x, o, n, sx, so)
+cdef void softplus_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_SOFTPLUS, x, o, n, sx, so)
+cdef void logical_not_loop(const scalar_t* x, npy_bool* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    predicate_strided(U_LOGICAL_NOT, x, o, n, sx, so)
+cdef void isnan_loop(const scalar_t* x, npy_bool* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    predicate_strided(U_ISNAN, x, o, n, sx, so)
+
+cdef void add_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_ADD, a, b, o, n, sa, sb, so)
+cdef void sub_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_SUB, a, b, o, n, sa, sb, so)
+cdef void mul_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_MUL, a, b, o, n, sa, sb, so)
+cdef void div_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_DIV, a, b, o, n, sa, sb, so)
+cdef void pow_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_POW, a, b, o, n, sa, sb, so)
+cdef void maximum_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_MAXIMUM, a, b, o, n, sa, sb, so)
+cdef void minimum_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_MINIMUM, a, b, o, n, sa, sb, so)
+cdef void remainder_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_REMAINDER, a, b, o, n, sa, sb, so)
+cdef void floor_divide_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_FLOOR_DIVIDE, a, b, o, n, sa, sb, so)
+cdef void eq_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    compare_strided(B_EQ, a, b, o, n, sa, sb, so)
+cdef void ne_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    compare_strided(B_NE, a, b, o, n, sa, sb, so)
+cdef void lt_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    compare_strided(B_LT, a, b, o, n, sa, sb, so)
+cdef void le_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    compare_strided(B_LE, a, b, o, n, sa, sb, so)
+cdef void gt_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    compare_strided(B_GT, a, b, o, n, sa, sb, so)
+cdef void ge_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    compare_strided(B_GE, a, b, o, n, sa, sb, so)
+cdef void logical_and_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    compare_strided(B_LOGICAL_AND, a, b, o, n, sa, sb, so)
+cdef void logical_or_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    compare_strided(B_LOGICAL_OR, a, b, o, n, sa, sb, so)
+cdef void logical_xor_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    compare_strided(B_LOGICAL_XOR, a, b, o, n, sa, sb, so)
+
+
+cdef void where_loop(const npy_bool* c, const scalar_t* a, const scalar_t* b, scalar_t* o,
+                     Py_ssize_t n, Py_ssize_t sc, Py_ssize_t sa, Py_ssize_t sb,
+                     Py_ssize_t so) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Py_ssize_t ea = sa // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t eb = sb // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
+    for i in range(n):
+        o[i * eo] = a[i * ea] if c[i * sc] else b[i * eb]
+
+
+cdef void clamp_loop(const scalar_t* x, const scalar_t* lo, const scalar_t* hi, scalar_t* o,
+                     Py_ssize_t n, Py_ssize_t sx, Py_ssize_t sl, Py_ssize_t sh,
+                     Py_ssize_t so) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Py_ssize_t ex = sx // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t el = sl // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t eh = sh // <Py_ssize_t>sizeof(scalar_t)
+    cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
+    for i in range(n):
+        o[i * eo] = nan_minimum(nan_maximum(x[i * ex], lo[i * el]), hi[i * eh])
+
+
+cdef void leaky_relu_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so, double p0, double p1) noexcept nogil:
+    param_strided(P_LEAKY_RELU, x, o, n, sx, so, p0, p1)
+cdef void hardtanh_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so, double p0, double p1) noexcept nogil:
+    param_strided(P_HARDTANH, x, o, n, sx, so, p0, p1)
+cdef void pow_scalar_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so, double p0, double p1) noexcept nogil:
+    param_strided(P_POW_SCALAR, x, o, n, sx, so, p0, p1)
+cdef void elu_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so, double p0, double p1) noexcept nogil:
+    param_strided(P_ELU, x, o, n, sx, so, p0, p1)
+cdef void affine_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so, double p0, double p1) noexcept nogil:
+    param_strided(P_AFFINE, x, o, n, sx, so, p0, p1)
+
+# ---------------------------------------------------------------------------
+# Lookup: (op, dtype) -> loop pointer, NULL where NumPy has no such loop.
+# ``_unary_for(op, <T>0)`` picks the dtype through the fused argument.
+
+cdef unary_loop _unary_for(int op, scalar_t dtype_tag) noexcept nogil:
+    if op == U_LOGICAL_NOT:
+        return <unary_loop>logical_not_loop[scalar_t]
+    if op == U_POSITIVE:
+        return <unary_loop>positive_loop[scalar_t]
+    if scalar_t is npy_bool:
+        # np.abs / floor / ceil / round / trunc of bool are the identity.
+        if op == U_ABS or op == U_FLOOR or op == U_CEIL or op == U_ROUND or op == U_TRUNC:
+            return <unary_loop>positive_loop[scalar_t]
+        return NULL
+    if op == U_NEG:
+        return <unary_loop>neg_loop[scalar_t]
+    if op == U_ABS:
+        return <unary_loop>abs_loop[scalar_t]
+    if op == U_SIGN:
+        return <unary_loop>sign_loop[scalar_t]
+    if op == U_SQUARE:
+        return <unary_loop>square_loop[scalar_t]
+    if op == U_RELU:
+        return <unary_loop>relu_loop[scalar_t]
+    if scalar_t is int64_t or scalar_t is int32_t:
+        # NumPy 2 keeps integer floor/ceil/round/trunc exact: the identity.
+        if op == U_FLOOR or op == U_CEIL or op == U_ROUND or op == U_TRUNC:
+            return <unary_loop>positive_loop[scalar_t]
+        return NULL
+    else:
+        if op == U_EXP:
+            return <unary_loop>exp_loop[scalar_t]
+        if op == U_EXPM1:
+            return <unary_loop>expm1_loop[scalar_t]
+        if op == U_LOG:
+            return <unary_loop>log_loop[scalar_t]
+        if op == U_LOG1P:
+            return <unary_loop>log1p_loop[scalar_t]
+        if op == U_LOG2:
+            return <unary_loop>log2_loop[scalar_t]
+        if op == U_SQRT:
+            return <unary_loop>sqrt_loop[scalar_t]
+        if op == U_RSQRT:
+            return <unary_loop>rsqrt_loop[scalar_t]
+        if op == U_SIN:
+            return <unary_loop>sin_loop[scalar_t]
+        if op == U_COS:
+            return <unary_loop>cos_loop[scalar_t]
+        if op == U_TAN:
+            return <unary_loop>tan_loop[scalar_t]
+        if op == U_TANH:
+            return <unary_loop>tanh_loop[scalar_t]
+        if op == U_SIGMOID:
+            return <unary_loop>sigmoid_loop[scalar_t]
+        if op == U_GELU:
+            return <unary_loop>gelu_loop[scalar_t]
+        if op == U_GELU_TANH:
+            return <unary_loop>gelu_tanh_loop[scalar_t]
+        if op == U_SILU:
+            return <unary_loop>silu_loop[scalar_t]
+        if op == U_ERF:
+            return <unary_loop>erf_loop[scalar_t]
+        if op == U_FLOOR:
+            return <unary_loop>floor_loop[scalar_t]
+        if op == U_CEIL:
+            return <unary_loop>ceil_loop[scalar_t]
+        if op == U_ROUND:
+            return <unary_loop>round_loop[scalar_t]
+        if op == U_TRUNC:
+            return <unary_loop>trunc_loop[scalar_t]
+        if op == U_RECIPROCAL:
+            return <unary_loop>reciprocal_loop[scalar_t]
+        if op == U_SOFTPLUS:
+            return <unary_loop>softplus_loop[scalar_t]
+        if op == U_ISNAN:
+            return <unary_loop>isnan_loop[scalar_t]
+        return NULL
+
+
+cdef binary_loop _binary_for(int op, scalar_t dtype_tag) noexcept nogil:
+    if op == B_EQ:
+        return <binary_loop>eq_loop[scalar_t]
+    if op == B_NE:
+        return <binary_loop>ne_loop[scalar_t]
+    if op == B_LT:
+        return <binary_loop>lt_loop[scalar_t]
+    if op == B_LE:
+        return <binary_loop>le_loop[scalar_t]
+    if op == B_GT:
+        return <binary_loop>gt_loop[scalar_t]
+    if op == B_GE:
+        return <binary_loop>ge_loop[scalar_t]
+    if op == B_LOGICAL_AND:
+        return <binary_loop>logical_and_loop[scalar_t]
+    if op == B_LOGICAL_OR:
+        return <binary_loop>logical_or_loop[scalar_t]
+    if op == B_LOGICAL_XOR:
+        return <binary_loop>logical_xor_loop[scalar_t]
+    if op == B_MAXIMUM:
+        return <binary_loop>maximum_loop[scalar_t]
+    if op == B_MINIMUM:
+        return <binary_loop>minimum_loop[scalar_t]
+    if op == B_ADD:
+        return <binary_loop>add_loop[scalar_t]
+    if op == B_MUL:
+        return <binary_loop>mul_loop[scalar_t]
+    if scalar_t is npy_bool:
+        return NULL     # NumPy rejects bool -, /, **, %, //
+    if op == B_SUB:
+        return <binary_loop>sub_loop[scalar_t]
+    if op == B_POW:
+        return <binary_loop>pow_loop[scalar_t]
+    if op == B_REMAINDER:
+        return <binary_loop>remainder_loop[scalar_t]
+    if op == B_FLOOR_DIVIDE:
+        return <binary_loop>floor_divide_loop[scalar_t]
+    if scalar_t is float or scalar_t is double:
+        if op == B_DIV:
+            return <binary_loop>div_loop[scalar_t]
+    return NULL     # integer true division: the caller casts to float64 first
+
+
+cdef ternary_loop _ternary_for(int op, scalar_t dtype_tag) noexcept nogil:
+    if op == T_WHERE:
+        return <ternary_loop>where_loop[scalar_t]
+    if scalar_t is npy_bool:
+        return NULL
+    if op == T_CLAMP:
+        return <ternary_loop>clamp_loop[scalar_t]
+    return NULL
+
+
+cdef param_loop _param_for(int op, scalar_t dtype_tag) noexcept nogil:
+    if scalar_t is float or scalar_t is double:
+        if op == P_LEAKY_RELU:
+            return <param_loop>leaky_relu_loop[scalar_t]
+        if op == P_HARDTANH:
+            return <param_loop>hardtanh_loop[scalar_t]
+        if op == P_POW_SCALAR:
+            return <param_loop>pow_scalar_loop[scalar_t]
+        if op == P_ELU:
+            return <param_loop>elu_loop[scalar_t]
+        if op == P_AFFINE:
+            return <param_loop>affine_loop[scalar_t]
+    return NULL
+
+
+cdef unary_loop unary_loop_for(int op, int dtype) noexcept nogil:
+    if dtype == DT_FLOAT32:
+        return _unary_for(op, <float>0)
+    if dtype == DT_FLOAT64:
+        return _unary_for(op, <double>0)
+    if dtype == DT_INT64:
+        return _unary_for(op, <int64_t>0)
+    if dtype == DT_INT32:
+        return _unary_for(op, <int32_t>0)
+    if dtype == DT_BOOL:
+        return _unary_for(op, <npy_bool>0)
+    return NULL
+
+
+cdef binary_loop binary_loop_for(int op, int dtype) noexcept nogil:
+    if dtype == DT_FLOAT32:
+        return _binary_for(op, <float>0)
+    if dtype == DT_FLOAT64:
+        return _binary_for(op, <double>0)
+    if dtype == DT_INT64:
+        return _binary_for(op, <int64_t>0)
+    if dtype == DT_INT32:
+        return _binary_for(op, <int32_t>0)
+    if dtype == DT_BOOL:
+        return _binary_for(op, <npy_bool>0)
+    return NULL
+
+
+cdef ternary_loop ternary_loop_for(int op, int dtype) noexcept nogil:
+    if dtype == DT_FLOAT32:
+        return _ternary_for(op, <float>0)
+    if dtype == DT_FLOAT64:
+        return _ternary_for(op, <double>0)
+    if dtype == DT_INT64:
+        return _ternary_for(op, <int64_t>0)
+    if dtype == DT_INT32:
+        return _ternary_for(op, <int32_t>0)
+    if dtype == DT_BOOL:
+        return _ternary_for(op, <npy_bool>0)
+    return NULL
+
+
+cdef param_loop param_loop_for(int op, int dtype) noexcept nogil:
+    if dtype == DT_FLOAT32:
+        return _param_for(op, <float>0)
+    if dtype == DT_FLOAT64:
+        return _param_for(op, <double>0)
+    return NULL
+
+
+cdef int unary_out_dtype(int op, int dtype) noexcept nogil:
+    if op < 0 or op >= NUM_UNARY_OPS:
+        return -1
+    if op == U_LOGICAL_NOT or op == U_ISNAN:
+        return DT_BOOL
+    return dtype
+
+
+cdef int binary_out_dtype(int op, int dtype) noexcept nogil:
+    if op < 0 or op >= NUM_BINARY_OPS:
+        return -1
+    if op >= B_EQ:
+        return DT_BOOL
+    return dtype
+
+# ---------------------------------------------------------------------------
+# Drivers.
+
+cdef enum LoopKind:
+    KIND_UNARY
+    KIND_BINARY
+    KIND_TERNARY
+    KIND_PARAM
+
+
+ctypedef struct LoopCall:
+    int kind
+    void* fn
+    double p0
+    double p1
+
+
+cdef void _run_span(const StridedPlan* p, const LoopCall* call,
+                    Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    """Run the loop over flat output indices [start, stop), row piece by row piece."""
+    cdef char* ptrs[MAX_OPERANDS]
+    cdef int last = p.ndim - 1
+    cdef Py_ssize_t inner = p.shape[last]
+    cdef Py_ssize_t length
+    while start < stop:
+        plan_pointers_at(p, start, ptrs)
+        length = inner - start % inner
+        if length > stop - start:
+            length = stop - start
+        if call.kind == KIND_BINARY:
+            (<binary_loop>call.fn)(ptrs[1], ptrs[2], ptrs[0], length,
+                                   p.strides[1][last], p.strides[2][last], p.strides[0][last])
+        elif call.kind == KIND_UNARY:
+            (<unary_loop>call.fn)(ptrs[1], ptrs[0], length, p.strides[1][last], p.strides[0][last])
+        elif call.kind == KIND_PARAM:
+            (<param_loop>call.fn)(ptrs[1], ptrs[0], length, p.strides[1][last],
+                                  p.strides[0][last], call.p0, call.p1)
+        else:
+            (<ternary_loop>call.fn)(ptrs[1], ptrs[2], ptrs[3], ptrs[0], length,
+                                    p.strides[1][last], p.strides[2][last],
+                                    p.strides[3][last], p.strides[0][last])
+        start += length
+
+
+cdef int _execute(const View* out, const View* a, const View* b, const View* c,
+                  const LoopCall* call) noexcept nogil:
+    """Plan, then run serially or split evenly over ``threads_for(n)`` threads."""
+    cdef StridedPlan plan
+    cdef int status
+    cdef Py_ssize_t n
+    cdef int nt, t
+    if call.fn == NULL:
+        return JC_ERR_DTYPE
+    status = plan_start(&plan, out)
+    if status == JC_OK:
+        status = plan_add(&plan, a)
+    if status == JC_OK and b != NULL:
+        status = plan_add(&plan, b)
+    if status == JC_OK and c != NULL:
+        status = plan_add(&plan, c)
+    if status != JC_OK:
+        return status
+    n = plan_numel(&plan)
+    if n == 0:
+        return JC_OK
+    plan_finish(&plan)
+    nt = threads_for(n)
+    if nt <= 1:
+        _run_span(&plan, call, 0, n)
+    else:
+        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+            _run_span(&plan, call, n * t // nt, n * (t + 1) // nt)
+    return JC_OK
+
+
+cdef int run_unary(const View* x, View* out, unary_loop fn) noexcept nogil:
+    cdef LoopCall call
+    call.kind = KIND_UNARY
+    call.fn = <void*>fn
+    return _execute(out, x, NULL, NULL, &call)
+
+
+cdef int run_binary(const View* a, const View* b, View* out, binary_loop fn) noexcept nogil:
+    cdef LoopCall call
+    call.kind = KIND_BINARY
+    call.fn = <void*>fn
+    return _execute(out, a, b, NULL, &call)
+
+
+cdef int run_ternary(const View* a, const View* b, const View* c, View* out,
+                     ternary_loop fn) noexcept nogil:
+    cdef LoopCall call
+    call.kind = KIND_TERNARY
+    call.fn = <void*>fn
+    return _execute(out, a, b, c, &call)
+
+
+cdef int run_param(const View* x, View* out, param_loop fn, double p0, double p1) noexcept nogil:
+    cdef LoopCall call
+    call.kind = KIND_PARAM
+    call.fn = <void*>fn
+    call.p0 = p0
+    call.p1 = p1
+    return _execute(out, x, NULL, NULL, &call)
+
+
+cdef int unary_op(int op, const View* x, View* out) noexcept nogil:
+    if out.dtype != unary_out_dtype(op, x.dtype):
+        return JC_ERR_DTYPE
+    return run_unary(x, out, unary_loop_for(op, x.dtype))
+
+
+cdef int binary_op(int op, const View* a, const View* b, View* out) noexcept nogil:
+    if b.dtype != a.dtype or out.dtype != binary_out_dtype(op, a.dtype):
+        return JC_ERR_DTYPE
+    return run_binary(a, b, out, binary_loop_for(op, a.dtype))
+
+
+cdef int ternary_op(int op, const View* a, const View* b, const View* c, View* out) noexcept nogil:
+    if op == T_WHERE:
+        if a.dtype != DT_BOOL or c.dtype != b.dtype or out.dtype != b.dtype:
+            return JC_ERR_DTYPE
+        return run_ternary(a, b, c, out, ternary_loop_for(op, b.dtype))
+    if b.dtype != a.dtype or c.dtype != a.dtype or out.dtype != a.dtype:
+        return JC_ERR_DTYPE
+    return run_ternary(a, b, c, out, ternary_loop_for(op, a.dtype))
+
+
+cdef int param_op(int op, const View* x, View* out, double p0, double p1) noexcept nogil:
+    if out.dtype != x.dtype:
+        return JC_ERR_DTYPE
+    return run_param(x, out, param_loop_for(op, x.dtype), p0, p1)
+
+# ---------------------------------------------------------------------------
+# Python wrappers (tests, constant folding).
+
+UNARY_OPS = {
+    "neg": U_NEG, "abs": U_ABS, "sign": U_SIGN, "square": U_SQUARE, "relu": U_RELU,
+    "logical_not": U_LOGICAL_NOT, "positive": U_POSITIVE, "exp": U_EXP, "expm1": U_EXPM1,
+    "log": U_LOG, "log1p": U_LOG1P, "log2": U_LOG2, "sqrt": U_SQRT, "rsqrt": U_RSQRT,
+    "sin": U_SIN, "cos": U_COS, "tan": U_TAN, "tanh": U_TANH, "sigmoid": U_SIGMOID,
+    "gelu": U_GELU, "gelu_tanh": U_GELU_TANH, "silu": U_SILU, "erf": U_ERF,
+    "floor": U_FLOOR, "ceil": U_CEIL, "round": U_ROUND, "trunc": U_TRUNC,
+    "reciprocal": U_RECIPROCAL, "softplus": U_SOFTPLUS, "isnan": U_ISNAN,
+}
+BINARY_OPS = {
+    "add": B_ADD, "sub": B_SUB, "mul": B_MUL, "div": B_DIV, "pow": B_POW,
+    "maximum": B_MAXIMUM, "minimum": B_MINIMUM, "remainder": B_REMAINDER,
+    "floor_divide": B_FLOOR_DIVIDE, "eq": B_EQ, "ne": B_NE, "lt": B_LT, "le": B_LE,
+    "gt": B_GT, "ge": B_GE, "logical_and": B_LOGICAL_AND, "logical_or": B_LOGICAL_OR,
+    "logical_xor": B_LOGICAL_XOR,
+}
+TERNARY_OPS = {"where": T_WHERE, "clamp": T_CLAMP}
+PARAM_OPS = {
+    "leaky_relu": P_LEAKY_RELU, "hardtanh": P_HARDTANH, "pow_scalar": P_POW_SCALAR,
+    "elu": P_ELU, "affine": P_AFFINE,
+}
+
+
+cdef int _op_code(dict table, str kind, str name) except -1:
+    try:
+        return table[name]
+    except KeyError:
+        raise ValueError(f"unknown {kind} op {name!r}; expected one of {sorted(table)}") from None
+
+
+cdef object _as_array(x):
+    """An ndarray in a kernel dtype (anything else raises a clear TypeError)."""
+    a = np.asarray(x)
+    dtype_name(a.dtype)         # raises TypeError naming the supported dtypes
+    return a
+
+
+cdef tuple _broadcast_shape(list arrays):
+    """Broadcast shape of one to three ndarrays, via broadcast_shapes."""
+    cdef View views[3]
+    cdef int ndim = 0
+    cdef Py_ssize_t shape[8]
+    cdef int k
+    for k in range(len(arrays)):
+        views[k] = view_of(arrays[k])
+    status = broadcast_shapes(&views[0], &views[1] if len(arrays) > 1 else NULL,
+                              &views[2] if len(arrays) > 2 else NULL, &ndim, shape)
+    raise_for_status(status, "broadcast",
+                     "shapes " + ", ".join(str(a.shape) for a in arrays))
+    return tuple(shape[k] for k in range(ndim))
+
+
+def broadcast_shape(*arrays):
+    """Broadcast shape of one to three arrays, computed by the kernel helper.
+
+    Parameters
+    ----------
+    *arrays : ndarray
+        One to three arrays.
+
+    Returns
+    -------
+    tuple of int
+        The shape NumPy broadcasting gives.
+
+    Raises
+    ------
+    jitcore.KernelError
+        If the shapes do not broadcast.
+    """
+    if not 1 <= len(arrays) <= 3:
+        raise ValueError(f"broadcast_shape takes 1 to 3 arrays, got {len(arrays)}")
+    return _broadcast_shape([_as_array(a) for a in arrays])
+
+
+def unary(str op, x):
+    """Apply unary op ``op`` (a key of ``UNARY_OPS``) to ``x`` with the kernel.
+
+    Parameters
+    ----------
+    op : str
+        Op name, e.g. ``"tanh"``.
+    x : array_like
+        Input in the compute dtype (no promotion is done here).
+
+    Returns
+    -------
+    ndarray
+        A new C-contiguous array; bool for ``logical_not`` / ``isnan``.
+    """
+    cdef int code = _op_code(UNARY_OPS, "unary", op)
+    a = _as_array(x)
+    cdef View va = view_of(a)
+    cdef int out_dtype = unary_out_dtype(code, va.dtype)
+    out = np.empty(a.shape, dtype=DTYPES[out_dtype])
+    cdef View vo = view_of(out)
+    cdef int status
+    with nogil:
+        status = unary_op(code, &va, &vo)
+    raise_for_status(status, op, f"{a.dtype} {a.shape}")
+    return out
+
+
+def binary(str op, a, b):
+    """Apply binary op ``op`` (a key of ``BINARY_OPS``) with broadcasting.
+
+    Parameters
+    ----------
+    op : str
+        Op name, e.g. ``"add"``.
+    a, b : array_like
+        Inputs of one dtype (the compute dtype).
+
+    Returns
+    -------
+    ndarray
+        A new C-contiguous array of the broadcast shape; bool for comparisons.
+    """
+    cdef int code = _op_code(BINARY_OPS, "binary", op)
+    x = _as_array(a)
+    y = _as_array(b)
+    shape = _broadcast_shape([x, y])
+    cdef View vx = view_of(x)
+    cdef View vy = view_of(y)
+    cdef int out_dtype = binary_out_dtype(code, vx.dtype)
+    out = np.empty(shape, dtype=DTYPES[out_dtype])
+    cdef View vo = view_of(out)
+    cdef int status
+    with nogil:
+        status = binary_op(code, &vx, &vy, &vo)
+    raise_for_status(status, op, f"{x.dtype} {x.shape}, {y.dtype} {y.shape}")
+    return out
+
+
+def ternary(str op, a, b, c):
+    """Apply ``where(cond, a, b)`` or ``clamp(x, lo, hi)`` with broadcasting.
+
+    Parameters
+    ----------
+    op : str
+        ``"where"`` or ``"clamp"``.
+    a, b, c : array_like
+        For ``where`` a bool condition and two values of one dtype; for
+        ``clamp`` three arrays of one dtype.
+
+    Returns
+    -------
+    ndarray
+        A new C-contiguous array of the broadcast shape.
+    """
+    cdef int code = _op_code(TERNARY_OPS, "ternary", op)
+    x = _as_array(a)
+    y = _as_array(b)
+    z = _as_array(c)
+    shape = _broadcast_shape([x, y, z])
+    cdef View vx = view_of(x)
+    cdef View vy = view_of(y)
+    cdef View vz = view_of(z)
+    out = np.empty(shape, dtype=(y if code == T_WHERE else x).dtype)
+    cdef View vo = view_of(out)
+    cdef int status
+    with nogil:
+        status = ternary_op(code, &vx, &vy, &vz, &vo)
+    raise_for_status(status, op, f"{x.dtype} {x.shape}, {y.dtype} {y.shape}, {z.dtype} {z.shape}")
+    return out
+
+
+def unary_param(str op, x, double p0=0.0, double p1=0.0):
+    """Apply a parametric unary op (a key of ``PARAM_OPS``) to float ``x``.
+
+    Parameters
+    ----------
+    op : str
+        ``"leaky_relu"`` (p0 = slope), ``"hardtanh"`` (clamp to [p0, p1]),
+        ``"pow_scalar"`` (x ** p0), ``"elu"`` (p0 = alpha) or ``"affine"``
+        (x * p0 + p1).
+    x : array_like
+        float32 or float64 input.
+    p0, p1 : float
+        The op's parameters.
+
+    Returns
+    -------
+    ndarray
+        A new C-contiguous array of ``x``'s dtype.
+    """
+    cdef int code = _op_code(PARAM_OPS, "parametric", op)
+    a = _as_array(x)
+    cdef View va = view_of(a)
+    out = np.empty(a.shape, dtype=a.dtype)
+    cdef View vo = view_of(out)
+    cdef int status
+    with nogil:
+        status = param_op(code, &va, &vo, p0, p1)
+    raise_for_status(status, op, f"{a.dtype} {a.shape}")
+    return out

@@ -1,0 +1,273 @@
+"""Fused elementwise chains run tile by tile (see fused_chain.pxd)."""
+from cython.parallel cimport prange
+from libc.string cimport memcpy
+
+import numpy as np
+
+from jitcore._runtime.openmp_helpers cimport threads_for
+from jitcore._runtime.kernels.view cimport (
+    View, MAX_DIMS, DT_FLOAT32, DT_FLOAT64, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE,
+    JC_ERR_VALUE, JC_ERR_UNSUPPORTED, itemsize_of, view_numel, view_is_contiguous, view_of,
+)
+from jitcore._runtime.kernels.elementwise cimport (
+    unary_loop, binary_loop, ternary_loop, param_loop, unary_loop_for, binary_loop_for,
+    ternary_loop_for, param_loop_for, unary_out_dtype, binary_out_dtype, T_CLAMP,
+)
+from jitcore._runtime.kernels.status_error cimport raise_for_status
+from jitcore._runtime.kernels import elementwise as _elementwise
+
+# How an input register is fed to a tile.
+cdef enum InputLayout:
+    LAYOUT_FULL      # same shape as out: point into the input
+    LAYOUT_SCALAR    # one element: stride 0
+    LAYOUT_ROW       # periodic with period ``period``: copied into a buffer
+
+
+ctypedef struct ChainPlan:
+    int nsteps
+    int ninputs
+    int nregs
+    Py_ssize_t item
+    void* fn[CHAIN_MAX_STEPS]
+    int layout[CHAIN_MAX_INPUTS]
+    Py_ssize_t period[CHAIN_MAX_INPUTS]
+    int buffer_of[CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS]   # register -> buffer slot, -1 none
+    const char* input_data[CHAIN_MAX_INPUTS]
+    char* out_data
+
+
+cdef int _input_layout(const View* v, const View* out, Py_ssize_t* period) noexcept nogil:
+    """LAYOUT_* of input v against out, or -1 when the chain cannot read it."""
+    cdef int off = out.ndim - v.ndim
+    cdef int d
+    cdef bint leading = True     # still inside the leading broadcast dims
+    cdef Py_ssize_t n = view_numel(v)
+    if n == 1:
+        return LAYOUT_SCALAR
+    if off < 0 or not view_is_contiguous(v):
+        return -1
+    period[0] = 1
+    for d in range(v.ndim):
+        if v.shape[d] == out.shape[off + d]:
+            if v.shape[d] != 1:
+                leading = False
+            period[0] *= v.shape[d]
+        elif v.shape[d] == 1 and leading:
+            continue
+        else:
+            return -1
+    return LAYOUT_FULL if period[0] == view_numel(out) else LAYOUT_ROW
+
+
+cdef int _plan_chain(ChainPlan* p, const ChainStep* steps, int nsteps, const View* inputs,
+                     int ninputs, const View* out) noexcept nogil:
+    cdef int s, k, r, nbuf = 0, dtype = out.dtype
+    cdef const ChainStep* st
+    if nsteps < 1 or nsteps > CHAIN_MAX_STEPS or ninputs < 0 or ninputs > CHAIN_MAX_INPUTS:
+        return JC_ERR_VALUE
+    if dtype != DT_FLOAT32 and dtype != DT_FLOAT64:
+        return JC_ERR_DTYPE
+    if not view_is_contiguous(out):
+        return JC_ERR_UNSUPPORTED
+    p.nsteps = nsteps
+    p.ninputs = ninputs
+    p.item = itemsize_of(dtype)
+    p.out_data = out.data
+    p.nregs = ninputs
+    for k in range(CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS):
+        p.buffer_of[k] = -1
+    for k in range(ninputs):
+        if inputs[k].dtype != dtype:
+            return JC_ERR_DTYPE
+        p.layout[k] = _input_layout(&inputs[k], out, &p.period[k])
+        if p.layout[k] < 0:
+            # A shape that does not broadcast at all is a shape error; a
+            # broadcast the chain cannot tile is the caller's fallback case.
+            for r in range(inputs[k].ndim):
+                if (inputs[k].ndim > out.ndim or (inputs[k].shape[r] != 1 and
+                        inputs[k].shape[r] != out.shape[out.ndim - inputs[k].ndim + r])):
+                    return JC_ERR_SHAPE
+            return JC_ERR_UNSUPPORTED
+        p.input_data[k] = inputs[k].data
+        if p.layout[k] == LAYOUT_ROW:
+            p.buffer_of[k] = nbuf
+            nbuf += 1
+    for s in range(nsteps):
+        st = &steps[s]
+        # Registers are written in order: a step reads inputs or earlier
+        # temporaries and writes the next temporary or an existing one.
+        if st.dst < ninputs or st.dst > p.nregs or st.dst >= CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS:
+            return JC_ERR_VALUE
+        for k in range(3 if st.kind == CHAIN_TERNARY else (2 if st.kind == CHAIN_BINARY else 1)):
+            if st.src[k] < 0 or st.src[k] >= p.nregs:
+                return JC_ERR_VALUE
+        if st.dst == p.nregs:
+            p.nregs += 1
+            p.buffer_of[st.dst] = nbuf
+            nbuf += 1
+        if st.kind == CHAIN_UNARY:
+            if unary_out_dtype(st.op, dtype) != dtype:
+                return JC_ERR_UNSUPPORTED
+            p.fn[s] = <void*>unary_loop_for(st.op, dtype)
+        elif st.kind == CHAIN_BINARY:
+            if binary_out_dtype(st.op, dtype) != dtype:
+                return JC_ERR_UNSUPPORTED
+            p.fn[s] = <void*>binary_loop_for(st.op, dtype)
+        elif st.kind == CHAIN_TERNARY:
+            if st.op != T_CLAMP:
+                return JC_ERR_UNSUPPORTED
+            p.fn[s] = <void*>ternary_loop_for(st.op, dtype)
+        elif st.kind == CHAIN_PARAM:
+            p.fn[s] = <void*>param_loop_for(st.op, dtype)
+        else:
+            return JC_ERR_VALUE
+        if p.fn[s] == NULL:
+            return JC_ERR_DTYPE
+    if nbuf > CHAIN_MAX_BUFFERS:
+        return JC_ERR_UNSUPPORTED
+    return JC_OK
+
+
+cdef void _fill_row(const char* src, Py_ssize_t period, Py_ssize_t start, Py_ssize_t m,
+                    Py_ssize_t item, char* dst) noexcept nogil:
+    """dst[i] = src[(start + i) % period] for i < m, in memcpy segments."""
+    cdef Py_ssize_t pos = start % period
+    cdef Py_ssize_t done = 0, piece
+    while done < m:
+        piece = period - pos
+        if piece > m - done:
+            piece = m - done
+        memcpy(dst + done * item, src + pos * item, piece * item)
+        done += piece
+        pos = 0
+
+
+cdef void _run_tiles(const ChainPlan* p, const ChainStep* steps, Py_ssize_t n,
+                     Py_ssize_t first_tile, Py_ssize_t last_tile) noexcept nogil:
+    """Run the program over tiles [first_tile, last_tile) with this thread's buffers."""
+    cdef double buffers[CHAIN_MAX_BUFFERS][CHAIN_TILE]     # 64 KiB, per thread
+    cdef const char* reg[CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS]
+    cdef Py_ssize_t stride[CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS]
+    cdef Py_ssize_t tile, start, m, item = p.item
+    cdef int s, k
+    cdef char* dst
+    cdef const ChainStep* st
+    for k in range(p.ninputs, p.nregs):
+        reg[k] = <const char*>buffers[p.buffer_of[k]]
+        stride[k] = item
+    for tile in range(first_tile, last_tile):
+        start = tile * CHAIN_TILE
+        m = n - start
+        if m > CHAIN_TILE:
+            m = CHAIN_TILE
+        for k in range(p.ninputs):
+            if p.layout[k] == LAYOUT_FULL:
+                reg[k] = p.input_data[k] + start * item
+                stride[k] = item
+            elif p.layout[k] == LAYOUT_SCALAR:
+                reg[k] = p.input_data[k]
+                stride[k] = 0
+            else:
+                _fill_row(p.input_data[k], p.period[k], start, m, item,
+                          <char*>buffers[p.buffer_of[k]])
+                reg[k] = <const char*>buffers[p.buffer_of[k]]
+                stride[k] = item
+        for s in range(p.nsteps):
+            st = &steps[s]
+            # The last step writes straight into the output tile.
+            dst = p.out_data + start * item if s == p.nsteps - 1 else <char*>reg[st.dst]
+            if st.kind == CHAIN_UNARY:
+                (<unary_loop>p.fn[s])(reg[st.src[0]], dst, m, stride[st.src[0]], item)
+            elif st.kind == CHAIN_BINARY:
+                (<binary_loop>p.fn[s])(reg[st.src[0]], reg[st.src[1]], dst, m,
+                                       stride[st.src[0]], stride[st.src[1]], item)
+            elif st.kind == CHAIN_TERNARY:
+                (<ternary_loop>p.fn[s])(reg[st.src[0]], reg[st.src[1]], reg[st.src[2]], dst, m,
+                                        stride[st.src[0]], stride[st.src[1]],
+                                        stride[st.src[2]], item)
+            else:
+                (<param_loop>p.fn[s])(reg[st.src[0]], dst, m, stride[st.src[0]], item,
+                                      st.param[0], st.param[1])
+
+
+cdef int run_chain(const ChainStep* steps, int nsteps, const View* inputs,
+                   int ninputs, View* out) noexcept nogil:
+    cdef ChainPlan plan
+    cdef int status = _plan_chain(&plan, steps, nsteps, inputs, ninputs, out)
+    cdef Py_ssize_t n = view_numel(out)
+    cdef Py_ssize_t ntiles = (n + CHAIN_TILE - 1) // CHAIN_TILE
+    cdef int nt, t
+    if status != JC_OK or n == 0:
+        return status
+    nt = threads_for(n)
+    if nt > ntiles:
+        nt = <int>ntiles
+    if nt <= 1:
+        _run_tiles(&plan, steps, n, 0, ntiles)
+    else:
+        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+            _run_tiles(&plan, steps, n, ntiles * t // nt, ntiles * (t + 1) // nt)
+    return JC_OK
+
+
+def chain(program, inputs):
+    """Run a fused elementwise program over ``inputs`` with the tiled kernel.
+
+    Parameters
+    ----------
+    program : sequence of tuples
+        Steps ``(op, dst, srcs)`` or ``(op, dst, srcs, (p0, p1))``: ``op`` a
+        name from ``elementwise.UNARY_OPS`` / ``BINARY_OPS`` / ``TERNARY_OPS``
+        / ``PARAM_OPS``, ``dst`` the register written (registers
+        ``0..len(inputs)-1`` are the inputs), ``srcs`` the registers read.
+        The last step's result is returned.
+    inputs : sequence of ndarray
+        float32 or float64 arrays of one dtype (see fused_chain.pxd for the
+        layouts a chain accepts).
+
+    Returns
+    -------
+    ndarray
+        A new C-contiguous array of the inputs' broadcast shape.
+    """
+    cdef ChainStep steps[CHAIN_MAX_STEPS]
+    cdef View views[CHAIN_MAX_INPUTS]
+    cdef int k, s, status
+    arrays = [np.asarray(a) for a in inputs]
+    if not 1 <= len(arrays) <= CHAIN_MAX_INPUTS:
+        raise ValueError(f"a chain takes 1 to {CHAIN_MAX_INPUTS} inputs, got {len(arrays)}")
+    if not 1 <= len(program) <= CHAIN_MAX_STEPS:
+        raise ValueError(f"a chain has 1 to {CHAIN_MAX_STEPS} steps, got {len(program)}")
+    tables = (
+        (_elementwise.UNARY_OPS, CHAIN_UNARY), (_elementwise.BINARY_OPS, CHAIN_BINARY),
+        (_elementwise.TERNARY_OPS, CHAIN_TERNARY), (_elementwise.PARAM_OPS, CHAIN_PARAM),
+    )
+    for s, step in enumerate(program):
+        name, dst, srcs = step[0], step[1], tuple(step[2])
+        params = tuple(step[3]) if len(step) > 3 else ()
+        for table, kind in tables:
+            if name in table:
+                steps[s].kind = kind
+                steps[s].op = table[name]
+                break
+        else:
+            raise ValueError(f"unknown elementwise op {name!r} in chain step {s}")
+        if not 1 <= len(srcs) <= 3 or len(params) > 2:
+            raise ValueError(f"chain step {s} needs 1-3 sources and at most 2 parameters, got {step!r}")
+        steps[s].dst = dst
+        for k in range(3):
+            steps[s].src[k] = srcs[k] if k < len(srcs) else 0
+        for k in range(2):
+            steps[s].param[k] = params[k] if k < len(params) else 0.0
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    out = np.empty(shape, dtype=arrays[0].dtype)
+    for k in range(len(arrays)):
+        views[k] = view_of(arrays[k])
+    cdef View vo = view_of(out)
+    cdef int nsteps = len(program)
+    cdef int ninputs = len(arrays)
+    with nogil:
+        status = run_chain(steps, nsteps, views, ninputs, &vo)
+    raise_for_status(status, "fused chain",
+                     ", ".join(f"{a.dtype} {a.shape}" for a in arrays))
+    return out

@@ -1,0 +1,325 @@
+"""Lowering: a ``Graph`` becomes a ``Code`` the interpreter runs without the GIL.
+
+* One register per value.  Constants take the low registers and are loaded
+  once per frame, not per call.
+* Every op node is resolved here, once, to a C handler pointer and
+  immediates by the op modules (``op_elementwise``, ``op_shape``, ...): the
+  interpreter never looks anything up by name.
+* ``prim::If`` becomes a conditional jump over the then-branch and a jump
+  over the else-branch, each branch ending with moves of its outputs into
+  the If's output registers; ``prim::Loop`` becomes a counted test at the
+  top, moves of the carried values into the body's inputs, the body, moves
+  back, and a jump to the test.  Each construct ends with a no-op that is
+  its single exit, where values used inside it but defined outside are
+  released.
+* A value is released right after its last use.  A use inside a nested
+  block counts as a use by the whole construct, so a value read in a loop
+  body lives until the loop ends.
+* Nodes with a ``Subgraph`` attribute (fused ``jc::`` nodes) and
+  ``prim::CallFunction`` lower their graph to a separate Code, called with
+  a frame of its own.
+
+Unsupported ops raise :class:`jitcore.errors.CompileError` naming the op;
+the executor then falls back to the reference interpreter.
+"""
+
+from jitcore._runtime.code cimport (
+    Code, Handler, OP_KERNEL, OP_MOVE, OP_JUMP, OP_JUMP_IF_FALSE, OP_LOOP_TEST, OP_LOOP_NEXT,
+    OP_SET_INT, OP_CALL, OP_RAISE,
+)
+from jitcore._runtime.op_support cimport OpImpl
+from jitcore._runtime.op_elementwise cimport resolve_elementwise
+from jitcore._runtime.op_shape cimport resolve_shape
+from jitcore._runtime.op_scalar cimport resolve_scalar
+from jitcore._runtime.op_reduction cimport resolve_reduction
+from jitcore._runtime.op_linalg cimport resolve_linalg
+from jitcore._runtime.op_creation cimport resolve_creation
+from jitcore._runtime.op_nn cimport resolve_nn
+
+from jitcore.errors import CompileError, JitcoreError
+
+__all__ = ["lower", "supported_ops"]
+
+# prim kinds lowered to control flow or plain moves by this module itself.
+_STRUCTURAL = ("prim::Constant", "prim::If", "prim::Loop", "prim::RaiseException",
+               "prim::CallFunction")
+
+
+def lower(graph, functions=None):
+    """Lower ``graph`` to a :class:`Code`.
+
+    Parameters
+    ----------
+    graph : jitcore.ir.Graph
+    functions : dict, optional
+        ``name -> Graph`` for ``prim::CallFunction[name=...]`` nodes.
+
+    Returns
+    -------
+    Code
+
+    Raises
+    ------
+    CompileError
+        If a node has no runtime implementation (the message names the op
+        and its source range) or uses an unsupported construct.
+    """
+    return _Lowering(graph, functions or {}, {}).run()
+
+
+def supported_ops():
+    """Qualified names of every registered op the runtime can lower."""
+    from jitcore import ops
+    cdef OpImpl impl
+    names = []
+    for op in ops.all_ops():
+        consts = [None] * len(op.schema.arguments)
+        # defaults stand in for constant arguments some handlers specialise on
+        for k, a in enumerate(op.schema.arguments):
+            if a.has_default() if hasattr(a, "has_default") else False:
+                consts[k] = (a.default,)
+        if _resolve_impl(op.schema.qualified_name, consts, &impl):
+            names.append(op.schema.qualified_name)
+    return names
+
+
+cdef bint _resolve_impl(str name, list consts, OpImpl* impl) except -1:
+    return (resolve_elementwise(name, consts, impl) or resolve_shape(name, consts, impl)
+            or resolve_scalar(name, consts, impl) or resolve_reduction(name, consts, impl)
+            or resolve_linalg(name, consts, impl) or resolve_creation(name, consts, impl)
+            or resolve_nn(name, consts, impl))
+
+
+cdef class _Lowering:
+    cdef object graph
+    cdef dict functions
+    cdef dict callee_cache      # function name -> Code
+    cdef Code code
+    cdef dict regs              # Value -> register
+    cdef list names
+    cdef dict def_path          # register -> construct path of its definition
+    cdef list uses              # (register, pc, path)
+    cdef dict construct_exit    # construct id -> pc of its exit no-op
+    cdef set keep               # registers never released (outputs, constants)
+    cdef int n_constants
+    cdef dict hidden            # Loop node id -> (counter register, condition register)
+
+    def __init__(self, graph, dict functions, dict callee_cache):
+        self.graph = graph
+        self.functions = functions
+        self.callee_cache = callee_cache
+        self.code = Code()
+        self.regs = {}
+        self.names = []
+        self.def_path = {}
+        self.uses = []
+        self.construct_exit = {}
+        self.keep = set()
+        self.hidden = {}
+
+    def run(self):
+        constants = [n for n in self.graph.walk() if n.kind == "prim::Constant"]
+        for n in constants:
+            self._new_reg(n.output(), ())
+        self.n_constants = len(self.names)
+        inputs = [self._new_reg(v, ()) for v in self.graph.inputs]
+        self._assign(self.graph.block, ())
+        outputs = [self.regs[v] for v in self.graph.outputs]
+        self.code._init_registers(len(self.names), self.n_constants, self.names, inputs, outputs)
+        for n in constants:
+            value = n.attr("value") if n.has_attr("value") else None
+            try:
+                self.code.set_constant(self.regs[n.output()], value)
+            except (TypeError, ValueError) as e:
+                raise CompileError(f"cannot load the constant %{n.output().debug_name}: {e}") from e
+        self.keep.update(outputs)
+        self.keep.update(range(self.n_constants))
+        self._emit_block(self.graph.block, ())
+        self.code.finalize(self._releases())
+        return self.code
+
+    # ------------------------------------------------------------ registers
+    cdef int _new_reg(self, v, tuple path) except -1:
+        cdef int r = len(self.names)
+        self.regs[v] = r
+        self.names.append(v.debug_name)
+        self.def_path[r] = path
+        return r
+
+    cdef int _hidden_reg(self, str name, tuple path) except -1:
+        cdef int r = len(self.names)
+        self.names.append(name)
+        self.def_path[r] = path
+        return r
+
+    cdef _assign(self, block, tuple path):
+        for n in block.nodes:
+            if n.kind == "prim::Constant":
+                continue
+            for v in n.outputs:
+                self._new_reg(v, path)
+            if n.kind == "prim::Loop":
+                self.hidden[id(n)] = (self._hidden_reg("loop.i", path),
+                                      self._hidden_reg("loop.cond", path))
+            inner = path + (id(n),)
+            for b in n.blocks:
+                for v in b.inputs:
+                    self._new_reg(v, inner)
+                self._assign(b, inner)
+
+    # -------------------------------------------------------------- emission
+    cdef int _emit(self, int opcode, Handler fn, list ins, list outs, int node, tuple path,
+                   long long imm=0, double fimm=0.0) except -1:
+        cdef int pc = self.code.emit(opcode, fn, ins, outs, node, imm, fimm)
+        for r in ins:
+            self.uses.append((r, pc, path))
+        for r in outs:
+            # a definition with no later use is released right after it
+            self.uses.append((r, pc, self.def_path[r]))
+        return pc
+
+    cdef int _node_index(self, n, str label, extra=None) except -1:
+        return self.code.add_node(label, n.source_range, extra)
+
+    cdef _emit_block(self, block, tuple path):
+        for n in block.nodes:
+            kind = n.kind
+            if kind == "prim::Constant":
+                continue
+            if kind == "prim::If":
+                self._emit_if(n, path)
+            elif kind == "prim::Loop":
+                self._emit_loop(n, path)
+            elif kind == "prim::RaiseException":
+                node = self._node_index(n, kind, n.attr("exception") if n.has_attr("exception") else None)
+                self._emit(OP_RAISE, NULL, [self.regs[v] for v in n.inputs[:1]], [], node, path)
+            elif kind == "prim::CallFunction" or n.has_attr("Subgraph"):
+                self._emit_call(n, path)
+            else:
+                self._emit_op(n, path)
+
+    cdef _emit_moves(self, list dsts, list srcs, int node, tuple path):
+        for d, s in zip(dsts, srcs):
+            self._emit(OP_MOVE, NULL, [s], [d], node, path)
+
+    cdef _emit_if(self, n, tuple path):
+        cdef int node = self._node_index(n, "prim::If")
+        cdef tuple inner = path + (id(n),)
+        outs = [self.regs[v] for v in n.outputs]
+        then_block, else_block = n.blocks
+        jump_else = self._emit(OP_JUMP_IF_FALSE, NULL, [self.regs[n.inputs[0]]], [], node, path)
+        self._emit_block(then_block, inner)
+        self._emit_moves(outs, [self.regs[v] for v in then_block.outputs], node, inner)
+        jump_end = self._emit(OP_JUMP, NULL, [], [], node, inner)
+        self.code._set_target(jump_else, self.code.n_instructions)
+        self._emit_block(else_block, inner)
+        self._emit_moves(outs, [self.regs[v] for v in else_block.outputs], node, inner)
+        exit_pc = self._emit_exit(n, node, path)
+        self.code._set_target(jump_end, exit_pc)
+
+    cdef int _emit_exit(self, n, int node, tuple path) except -1:
+        """The construct's single exit: a jump to the next instruction."""
+        cdef int pc = self._emit(OP_JUMP, NULL, [], [], node, path)
+        self.code._set_target(pc, pc + 1)
+        self.construct_exit[id(n)] = pc
+        return pc
+
+    cdef _emit_loop(self, n, tuple path):
+        cdef int node = self._node_index(n, "prim::Loop")
+        cdef tuple inner = path + (id(n),)
+        counter, cond = self.hidden[id(n)]
+        body = n.blocks[0]
+        trip = self.regs[n.inputs[0]]
+        outs = [self.regs[v] for v in n.outputs]
+        self._emit(OP_SET_INT, NULL, [], [counter], node, path, 0)
+        self._emit_moves([cond], [self.regs[n.inputs[1]]], node, path)
+        self._emit_moves(outs, [self.regs[v] for v in n.inputs[2:]], node, path)
+        top = self._emit(OP_LOOP_TEST, NULL, [counter, trip, cond], [], node, inner)
+        body_in = [self.regs[v] for v in body.inputs]
+        self._emit_moves(body_in[:1], [counter], node, inner)
+        self._emit_moves(body_in[1:], outs, node, inner)
+        self._emit_block(body, inner)
+        body_out = [self.regs[v] for v in body.outputs]
+        self._emit_moves([cond] + outs, body_out, node, inner)
+        self._emit(OP_LOOP_NEXT, NULL, [counter], [], node, inner)
+        self.code._set_target(self.code.n_instructions - 1, top)
+        exit_pc = self._emit_exit(n, node, path)
+        self.code._set_target(top, exit_pc)
+
+    cdef _emit_call(self, n, tuple path):
+        if n.has_attr("Subgraph"):
+            label = n.kind
+            callee_graph = n.attr("Subgraph")
+            key = None
+        else:
+            name = n.attr("name") if n.has_attr("name") else None
+            if name not in self.functions:
+                raise CompileError(f"prim::CallFunction of unknown function {name!r}"
+                                   + _where(n))
+            label = f"prim::CallFunction[name={name}]"
+            callee_graph = self.functions[name]
+            key = name
+        callee = self.callee_cache.get(key) if key is not None else None
+        if callee is None:
+            callee = _Lowering(callee_graph, self.functions, self.callee_cache).run()
+            if key is not None:
+                self.callee_cache[key] = callee
+        if callee.n_inputs != len(n.inputs) or callee.n_outputs != len(n.outputs):
+            raise CompileError(f"{label}: the callee takes {callee.n_inputs} inputs and returns "
+                               f"{callee.n_outputs} values, the call has {len(n.inputs)} and "
+                               f"{len(n.outputs)}" + _where(n))
+        node = self._node_index(n, label)
+        pc = self._emit(OP_CALL, NULL, [self.regs[v] for v in n.inputs],
+                        [self.regs[v] for v in n.outputs], node, path)
+        self.code._set_callee(pc, callee)
+
+    cdef _emit_op(self, n, tuple path):
+        cdef OpImpl impl
+        name = _qualified_name(n)
+        consts = [(_constant_value(v),) if v.node.kind == "prim::Constant" else None
+                  for v in n.inputs]
+        if not _resolve_impl(name, consts, &impl):
+            raise CompileError(f"the runtime has no kernel for {name}{_where(n)}; "
+                               "run it with the reference interpreter")
+        node = self._node_index(n, name)
+        self._emit(OP_KERNEL, impl.fn, [self.regs[v] for v in n.inputs],
+                   [self.regs[v] for v in n.outputs], node, path, impl.imm, impl.fimm)
+
+    # ------------------------------------------------------------- releases
+    cdef list _releases(self):
+        """Per instruction, the registers whose last use it is."""
+        last = {}
+        for r, pc, path in self.uses:
+            home = self.def_path[r]
+            if len(path) > len(home):
+                # used inside a construct nested below the definition: the
+                # value must survive until that construct exits
+                pc = self.construct_exit[path[len(home)]]
+            if pc > last.get(r, -1):
+                last[r] = pc
+        releases = [[] for _ in range(self.code.n_instructions)]
+        for r, pc in sorted(last.items()):
+            if r not in self.keep:
+                releases[pc].append(r)
+        return releases
+
+
+def _qualified_name(n):
+    """The op overload a node runs: ``aten::add.Tensor``, or the kind for prims."""
+    kind = n.kind
+    if kind.startswith("prim::"):
+        return kind
+    from jitcore import ops
+    try:
+        return ops.match(kind, [v.type for v in n.inputs]).schema.qualified_name
+    except JitcoreError as e:
+        raise CompileError(f"{kind}: {e}{_where(n)}") from e
+
+
+def _constant_value(v):
+    n = v.node
+    return n.attr("value") if n.has_attr("value") else None
+
+
+def _where(n):
+    return f" (at {n.source_range})" if n.source_range is not None else ""

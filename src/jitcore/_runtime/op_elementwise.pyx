@@ -1,0 +1,472 @@
+"""Handlers of elementwise ops: arithmetic, comparisons, logic, math, where, clamp, casts.
+
+NumPy semantics on top of the ufunc-style kernels of ``kernels/elementwise``:
+operands are promoted to one compute dtype first (NEP 50: a Python scalar is
+"weak" and never widens a float32 tensor), integer inputs of float-only math
+are computed in float64, scalars become 0-d views of a stack value, and the
+output gets the broadcast shape from the allocator.
+"""
+
+from libc.math cimport INFINITY
+from libc.limits cimport LLONG_MIN, LLONG_MAX
+
+from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
+from jitcore._runtime.registers cimport Reg, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_NONE, reg_is_number
+from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_share
+from jitcore._runtime.op_support cimport (
+    OpImpl, ScalarBox, scalar_view, promote_types, promote_weak, scalar_dtype, is_float_dtype,
+    tensor_arg, double_arg, int_arg, set_output,
+)
+from jitcore._runtime.kernels.view cimport (
+    View, MAX_DIMS, JC_OK, JC_ERR_DTYPE, JC_ERR_VALUE, JC_ERR_UNSUPPORTED,
+    DT_FLOAT32, DT_FLOAT64, DT_INT64, DT_INT32, DT_BOOL,
+)
+from jitcore._runtime.kernels.broadcast cimport broadcast_shapes
+from jitcore._runtime.kernels.elementwise cimport (
+    binary_loop_for, unary_loop_for, ternary_loop_for, param_loop_for, run_binary, run_unary,
+    run_ternary, run_param, binary_out_dtype, unary_out_dtype, binary_loop, unary_loop,
+    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_REMAINDER, B_FLOOR_DIVIDE,
+    B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_LOGICAL_AND, B_LOGICAL_OR, B_LOGICAL_XOR,
+    U_NEG, U_ABS, U_SIGN, U_SQUARE, U_RELU, U_LOGICAL_NOT, U_POSITIVE, U_EXP, U_EXPM1,
+    U_LOG, U_LOG1P, U_LOG2, U_SQRT, U_RSQRT, U_SIN, U_COS, U_TAN, U_TANH, U_SIGMOID,
+    U_GELU, U_GELU_TANH, U_SILU, U_ERF, U_FLOOR, U_CEIL, U_ROUND, U_TRUNC, U_RECIPROCAL,
+    U_SOFTPLUS, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_HARDTANH, P_ELU, P_AFFINE,
+)
+from jitcore._runtime.kernels.cast cimport run_cast
+
+# Flags above the op code in ``imm``.
+cdef enum:
+    OP_MASK = 0xff
+    HAS_ALPHA = 1 << 8          # add/sub: input 2 scales the other operand
+    FLOAT_MATH = 1 << 9         # unary: integer inputs are computed in float64
+    INT_IDENTITY = 1 << 10      # unary: integer inputs pass through (round)
+    CLAMP_MIN_ONLY = 1 << 11    # clamp_min: input 1 is the lower bound
+    CLAMP_MAX_ONLY = 1 << 12    # clamp_max: input 1 is the upper bound
+    CLAMP_FIXED = 1 << 13       # relu6-style: bounds in the instruction (0, fimm)
+    THEN_SCALE = 1 << 14        # unary, then multiply by fimm (log10)
+
+# ScalarType codes (TorchScript's) -> DType codes; -1 for unsupported codes.
+cdef int scalar_type_to_dtype(long long code) noexcept nogil:
+    if code == 6:
+        return DT_FLOAT32
+    if code == 7:
+        return DT_FLOAT64
+    if code == 4:
+        return DT_INT64
+    if code == 3:
+        return DT_INT32
+    if code == 11:
+        return DT_BOOL
+    return -1
+
+
+# ------------------------------------------------------------ operand prep
+
+cdef int operand_as(Reg* r, int dtype, Tensor* tmp, ScalarBox* box, View* scalar,
+                    const View** out) noexcept nogil:
+    """View ``r`` in ``dtype``: its own view, a cast copy (in ``tmp``) or a 0-d scalar."""
+    cdef int status
+    tmp.storage = NULL
+    if r.tag == R_TENSOR:
+        if r.t.view.dtype == dtype:
+            out[0] = &r.t.view
+            return JC_OK
+        status = tensor_alloc_like(tmp, &r.t.view, dtype)
+        if status != JC_OK:
+            return status
+        status = run_cast(&r.t.view, &tmp.view)
+        out[0] = &tmp.view
+        return status
+    if r.tag == R_INT or r.tag == R_FLOAT or r.tag == R_BOOL:
+        scalar_view(r, dtype, box, scalar)
+        out[0] = scalar
+        return JC_OK
+    return JC_ERR_DTYPE
+
+
+cdef int compute_dtype(const Reg* a, const Reg* b) noexcept nogil:
+    if a.tag == R_TENSOR and b.tag == R_TENSOR:
+        return promote_types(a.t.view.dtype, b.t.view.dtype)
+    if a.tag == R_TENSOR:
+        return promote_weak(a.t.view.dtype, b.tag)
+    if b.tag == R_TENSOR:
+        return promote_weak(b.t.view.dtype, a.tag)
+    return promote_types(scalar_dtype(a.tag), scalar_dtype(b.tag))
+
+
+cdef int binary_into(Frame* f, int op, Reg* a, Reg* b, Tensor* out) noexcept nogil:
+    """``out = op(a, b)`` with promotion and broadcasting (``out`` is allocated here)."""
+    cdef int dt, status, ndim
+    cdef Tensor ta, tb
+    cdef ScalarBox box_a, box_b
+    cdef View sa, sb
+    cdef const View* va
+    cdef const View* vb
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef binary_loop fn
+    if not (a.tag == R_TENSOR or reg_is_number(a)) or not (b.tag == R_TENSOR or reg_is_number(b)):
+        return frame_fail(f, JC_ERR_TYPE, b"operands must be tensors or numbers")
+    dt = compute_dtype(a, b)
+    if op == B_DIV and not is_float_dtype(dt):
+        dt = DT_FLOAT64
+    fn = binary_loop_for(op, dt)
+    if fn == NULL:
+        return frame_fail(f, JC_ERR_DTYPE, b"the op does not support this dtype")
+    out.storage = NULL
+    status = operand_as(a, dt, &ta, &box_a, &sa, &va)
+    if status == JC_OK:
+        status = operand_as(b, dt, &tb, &box_b, &sb, &vb)
+        if status == JC_OK:
+            status = broadcast_shapes(va, vb, NULL, &ndim, shape)
+            if status == JC_OK:
+                status = tensor_alloc(out, binary_out_dtype(op, dt), ndim, shape)
+            if status == JC_OK:
+                status = run_binary(va, vb, &out.view, fn)
+            tensor_release(&tb)
+    tensor_release(&ta)
+    if status != JC_OK:
+        tensor_release(out)
+    return status
+
+
+cdef int h_binary(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Tensor out, scaled
+    cdef Reg tmp
+    cdef Reg* alpha
+    cdef int status
+    cdef int op = ins.imm & OP_MASK
+    if ins.imm & HAS_ALPHA:
+        alpha = IN(f, ins, 2)
+        if not reg_is_number(alpha):
+            return frame_fail(f, JC_ERR_TYPE, b"alpha must be a number")
+        if not (alpha.tag == R_FLOAT and alpha.f == 1.0) and not (alpha.tag != R_FLOAT and alpha.i == 1):
+            status = binary_into(f, B_MUL, IN(f, ins, 1), alpha, &scaled)
+            if status != JC_OK:
+                return status
+            tmp.tag = R_TENSOR
+            tmp.t = scaled
+            status = binary_into(f, op, IN(f, ins, 0), &tmp, &out)
+            tensor_release(&scaled)
+            if status != JC_OK:
+                return status
+            return set_output(f, ins, 0, &out)
+    status = binary_into(f, op, IN(f, ins, 0), IN(f, ins, 1), &out)
+    if status != JC_OK:
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef int h_unary(Frame* f, const Instr* ins) noexcept nogil:
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef Tensor out, tmp
+    cdef ScalarBox box
+    cdef View sv
+    cdef const View* vx
+    cdef int op = ins.imm & OP_MASK
+    cdef int dt, status
+    cdef unary_loop fn
+    if x == NULL:
+        return JC_ERR_TYPE
+    dt = x.dtype
+    if not is_float_dtype(dt):
+        if ins.imm & INT_IDENTITY:
+            op = U_POSITIVE
+        elif ins.imm & FLOAT_MATH:
+            dt = DT_FLOAT64
+    fn = unary_loop_for(op, dt)
+    if fn == NULL:
+        return frame_fail(f, JC_ERR_DTYPE, b"the op does not support this dtype")
+    status = operand_as(IN(f, ins, 0), dt, &tmp, &box, &sv, &vx)
+    if status == JC_OK:
+        status = tensor_alloc_like(&out, vx, unary_out_dtype(op, dt))
+        if status == JC_OK:
+            status = run_unary(vx, &out.view, fn)
+            if status == JC_OK and ins.imm & THEN_SCALE:
+                status = run_param(&out.view, &out.view, param_loop_for(P_AFFINE, out.view.dtype),
+                                   ins.fimm, 0.0)
+            if status != JC_OK:
+                tensor_release(&out)
+    tensor_release(&tmp)
+    if status != JC_OK:
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef int h_param(Frame* f, const Instr* ins) noexcept nogil:
+    """A unary op with up to two float parameters read from inputs 1 and 2."""
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef double p0 = 0, p1 = 0
+    cdef Tensor out, tmp
+    cdef ScalarBox box
+    cdef View sv
+    cdef const View* vx
+    cdef int status, dt
+    if x == NULL:
+        return JC_ERR_TYPE
+    if ins.n_in > 1 and double_arg(f, ins, 1, &p0) != JC_OK:
+        return JC_ERR_TYPE
+    if ins.n_in > 2 and double_arg(f, ins, 2, &p1) != JC_OK:
+        return JC_ERR_TYPE
+    dt = x.dtype if is_float_dtype(x.dtype) else DT_FLOAT64
+    status = operand_as(IN(f, ins, 0), dt, &tmp, &box, &sv, &vx)
+    if status == JC_OK:
+        status = tensor_alloc_like(&out, vx, dt)
+        if status == JC_OK:
+            status = run_param(vx, &out.view, param_loop_for(ins.imm, dt), p0, p1)
+            if status != JC_OK:
+                tensor_release(&out)
+    tensor_release(&tmp)
+    if status != JC_OK:
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef int h_clamp(Frame* f, const Instr* ins) noexcept nogil:
+    """clamp / clamp_min / clamp_max / relu6 / hardtanh over any dtype (np.clip)."""
+    cdef Reg lo_fixed, hi_fixed
+    cdef Reg* x = IN(f, ins, 0)
+    cdef Reg* lo
+    cdef Reg* hi
+    cdef int dt, status, ndim
+    cdef Tensor t0, t1, t2, out
+    cdef ScalarBox b0, b1, b2
+    cdef View s0, s1, s2
+    cdef const View* v0
+    cdef const View* v1
+    cdef const View* v2
+    cdef Py_ssize_t shape[MAX_DIMS]
+    lo_fixed.tag = R_FLOAT
+    lo_fixed.f = -INFINITY
+    hi_fixed.tag = R_FLOAT
+    hi_fixed.f = INFINITY
+    if ins.imm & CLAMP_FIXED:
+        lo_fixed.f = 0.0
+        hi_fixed.f = ins.fimm
+        lo = &lo_fixed
+        hi = &hi_fixed
+    elif ins.imm & CLAMP_MIN_ONLY:
+        lo = IN(f, ins, 1)
+        hi = &hi_fixed
+    elif ins.imm & CLAMP_MAX_ONLY:
+        lo = &lo_fixed
+        hi = IN(f, ins, 1)
+    else:
+        lo = IN(f, ins, 1)
+        hi = IN(f, ins, 2)
+        if lo.tag == R_NONE:
+            lo = &lo_fixed
+        if hi.tag == R_NONE:
+            hi = &hi_fixed
+    if x.tag != R_TENSOR:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a tensor operand")
+    dt = x.t.view.dtype
+    # The infinite stand-ins for a missing bound must not promote an int tensor.
+    if lo != &lo_fixed or ins.imm & CLAMP_FIXED:
+        dt = compute_dtype(x, lo)
+    if hi != &hi_fixed or ins.imm & CLAMP_FIXED:
+        dt = promote_types(dt, compute_dtype(x, hi))
+    if not is_float_dtype(dt):
+        # An absent bound of an integer clamp: the dtype's own extreme.
+        if lo == &lo_fixed:
+            lo_fixed.tag = R_INT
+            lo_fixed.i = LLONG_MIN
+        if hi == &hi_fixed:
+            hi_fixed.tag = R_INT
+            hi_fixed.i = LLONG_MAX
+        if dt == DT_INT32:
+            if lo == &lo_fixed:
+                lo_fixed.i = -2147483648
+            if hi == &hi_fixed:
+                hi_fixed.i = 2147483647
+    if ternary_loop_for(T_CLAMP, dt) == NULL:
+        return frame_fail(f, JC_ERR_DTYPE, b"clamp does not support this dtype")
+    status = operand_as(x, dt, &t0, &b0, &s0, &v0)
+    if status == JC_OK:
+        status = operand_as(lo, dt, &t1, &b1, &s1, &v1)
+        if status == JC_OK:
+            status = operand_as(hi, dt, &t2, &b2, &s2, &v2)
+            if status == JC_OK:
+                status = broadcast_shapes(v0, v1, v2, &ndim, shape)
+                if status == JC_OK:
+                    status = tensor_alloc(&out, dt, ndim, shape)
+                    if status == JC_OK:
+                        status = run_ternary(v0, v1, v2, &out.view, ternary_loop_for(T_CLAMP, dt))
+                        if status != JC_OK:
+                            tensor_release(&out)
+            tensor_release(&t2)
+        tensor_release(&t1)
+    tensor_release(&t0)
+    if status != JC_OK:
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef int h_where(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* c = IN(f, ins, 0)
+    cdef Reg* a = IN(f, ins, 1)
+    cdef Reg* b = IN(f, ins, 2)
+    cdef int dt, status, ndim
+    cdef Tensor t0, t1, t2, out
+    cdef ScalarBox b0, b1, b2
+    cdef View s0, s1, s2
+    cdef const View* v0
+    cdef const View* v1
+    cdef const View* v2
+    cdef Py_ssize_t shape[MAX_DIMS]
+    if c.tag != R_TENSOR:
+        return frame_fail(f, JC_ERR_TYPE, b"the condition must be a tensor")
+    dt = compute_dtype(a, b)
+    status = operand_as(c, DT_BOOL, &t0, &b0, &s0, &v0)
+    if status == JC_OK:
+        status = operand_as(a, dt, &t1, &b1, &s1, &v1)
+        if status == JC_OK:
+            status = operand_as(b, dt, &t2, &b2, &s2, &v2)
+            if status == JC_OK:
+                status = broadcast_shapes(v0, v1, v2, &ndim, shape)
+                if status == JC_OK:
+                    status = tensor_alloc(&out, dt, ndim, shape)
+                    if status == JC_OK:
+                        status = run_ternary(v0, v1, v2, &out.view, ternary_loop_for(T_WHERE, dt))
+                        if status != JC_OK:
+                            tensor_release(&out)
+            tensor_release(&t2)
+        tensor_release(&t1)
+    tensor_release(&t0)
+    if status != JC_OK:
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef int h_to_dtype(Frame* f, const Instr* ins) noexcept nogil:
+    """``to(dtype, non_blocking, copy)``: shares the input when nothing changes."""
+    cdef Reg* x = IN(f, ins, 0)
+    cdef long long code, copy = 0
+    cdef int dt, status
+    cdef Tensor out
+    if x.tag != R_TENSOR:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a tensor operand")
+    if int_arg(f, ins, 1, &code) != JC_OK:
+        return JC_ERR_TYPE
+    if ins.n_in > 3:
+        int_arg(f, ins, 3, &copy)
+    dt = scalar_type_to_dtype(code)
+    if dt < 0:
+        return frame_fail(f, JC_ERR_VALUE, b"unsupported ScalarType code")
+    if dt == x.t.view.dtype and not copy:
+        tensor_share(&out, &x.t)
+        return set_output(f, ins, 0, &out)
+    status = tensor_alloc_like(&out, &x.t.view, dt)
+    if status == JC_OK:
+        status = run_cast(&x.t.view, &out.view)
+        if status != JC_OK:
+            tensor_release(&out)
+    if status != JC_OK:
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+# ------------------------------------------------------------------ lookup
+
+_BINARY = {
+    "add": B_ADD, "sub": B_SUB, "mul": B_MUL, "div": B_DIV, "pow": B_POW,
+    "maximum": B_MAXIMUM, "minimum": B_MINIMUM, "max.other": B_MAXIMUM,
+    "min.other": B_MINIMUM, "remainder": B_REMAINDER, "floor_divide": B_FLOOR_DIVIDE,
+    "eq": B_EQ, "ne": B_NE, "lt": B_LT, "le": B_LE, "gt": B_GT, "ge": B_GE,
+    "logical_and": B_LOGICAL_AND, "logical_or": B_LOGICAL_OR, "logical_xor": B_LOGICAL_XOR,
+}
+# Bitwise ops on bool tensors are the logical ones (integers: not supported).
+_BITWISE = {"__and__": B_LOGICAL_AND, "__or__": B_LOGICAL_OR, "__xor__": B_LOGICAL_XOR}
+_TENSOR_OVERLOADS = ("Tensor", "Scalar", "Tensor_Tensor", "Tensor_Scalar", "")
+
+_UNARY = {
+    "neg": (U_NEG, 0), "abs": (U_ABS, 0), "sign": (U_SIGN, 0), "square": (U_SQUARE, 0),
+    "relu": (U_RELU, 0), "logical_not": (U_LOGICAL_NOT, 0),
+    "exp": (U_EXP, FLOAT_MATH), "expm1": (U_EXPM1, FLOAT_MATH), "log": (U_LOG, FLOAT_MATH),
+    "log1p": (U_LOG1P, FLOAT_MATH), "log2": (U_LOG2, FLOAT_MATH), "sqrt": (U_SQRT, FLOAT_MATH),
+    "rsqrt": (U_RSQRT, FLOAT_MATH), "sin": (U_SIN, FLOAT_MATH), "cos": (U_COS, FLOAT_MATH),
+    "tan": (U_TAN, FLOAT_MATH), "tanh": (U_TANH, FLOAT_MATH), "sigmoid": (U_SIGMOID, FLOAT_MATH),
+    "silu": (U_SILU, FLOAT_MATH), "erf": (U_ERF, FLOAT_MATH), "floor": (U_FLOOR, FLOAT_MATH),
+    "ceil": (U_CEIL, FLOAT_MATH), "trunc": (U_TRUNC, FLOAT_MATH), "round": (U_ROUND, INT_IDENTITY),
+    "reciprocal": (U_RECIPROCAL, FLOAT_MATH),
+    "log10": (U_LOG, FLOAT_MATH | THEN_SCALE),
+}
+
+
+cdef int resolve_elementwise(str name, list consts, OpImpl* out) except -1:
+    """Fill ``out`` for the op ``name`` ("aten::add.Tensor"); 1 if handled here."""
+    if not name.startswith("aten::"):
+        return 0
+    base, _, overload = name[6:].partition(".")
+    out.imm = 0
+    out.fimm = 0.0
+    if name in ("aten::max.other", "aten::min.other"):
+        out.fn = h_binary
+        out.imm = _BINARY[name[6:]]
+        return 1
+    if base in _BINARY and overload in _TENSOR_OVERLOADS:
+        out.fn = h_binary
+        out.imm = _BINARY[base]
+        if base in ("add", "sub"):
+            out.imm |= HAS_ALPHA
+        return 1
+    if base in _BITWISE and overload == "Tensor":
+        out.fn = h_binary
+        out.imm = _BITWISE[base]
+        return 1
+    if base == "bitwise_not":
+        out.fn = h_unary
+        out.imm = U_LOGICAL_NOT
+        return 1
+    if base in _UNARY and overload == "":
+        out.fn = h_unary
+        out.imm = _UNARY[base][0] | _UNARY[base][1]
+        if base == "log10":
+            out.fimm = 0.4342944819032518    # 1 / ln(10)
+        return 1
+    if base == "gelu":
+        approximate = consts[1][0] if consts[1] is not None else None
+        if approximate not in ("none", "tanh"):
+            return 0
+        out.fn = h_unary
+        out.imm = (U_GELU if approximate == "none" else U_GELU_TANH) | FLOAT_MATH
+        return 1
+    if base == "softplus":
+        # the kernel is the beta=1, threshold=20 softplus (the defaults)
+        if consts[1] != (1,) or consts[2] != (20,):
+            return 0
+        out.fn = h_unary
+        out.imm = U_SOFTPLUS | FLOAT_MATH
+        return 1
+    if base == "leaky_relu":
+        out.fn = h_param
+        out.imm = P_LEAKY_RELU
+        return 1
+    if base == "elu":
+        if consts[2] != (1,) or consts[3] != (1,):
+            return 0
+        out.fn = h_param
+        out.imm = P_ELU
+        return 1
+    if base == "clamp" or base == "hardtanh":
+        out.fn = h_clamp
+        return 1
+    if base == "clamp_min":
+        out.fn = h_clamp
+        out.imm = CLAMP_MIN_ONLY
+        return 1
+    if base == "clamp_max":
+        out.fn = h_clamp
+        out.imm = CLAMP_MAX_ONLY
+        return 1
+    if base == "relu6":
+        out.fn = h_clamp
+        out.imm = CLAMP_FIXED
+        out.fimm = 6.0
+        return 1
+    if base == "where":
+        out.fn = h_where
+        return 1
+    if name == "aten::to.dtype":
+        out.fn = h_to_dtype
+        return 1
+    return 0

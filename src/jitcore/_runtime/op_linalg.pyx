@@ -1,0 +1,182 @@
+"""Handlers of matrix products: linear, matmul, mm, bmm, addmm (BLAS kernels).
+
+The handler computes the result shape (checking the contracted dimensions,
+so a mismatch names both sizes), promotes mixed float operands to one dtype,
+allocates the output and lets the kernel do the rest; linear's bias goes
+through the kernel's fused epilogue instead of a second pass.
+"""
+
+from libc.stdio cimport snprintf
+
+from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
+from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR
+from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release
+from jitcore._runtime.op_support cimport (
+    OpImpl, tensor_arg, double_arg, set_output, promote_types, is_float_dtype,
+)
+from jitcore._runtime.kernels.view cimport (
+    View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE,
+)
+from jitcore._runtime.kernels.broadcast cimport broadcast_into
+from jitcore._runtime.kernels.cast cimport run_cast
+from jitcore._runtime.kernels.epilogue cimport Epilogue, ACT_NONE
+from jitcore._runtime.kernels.linalg cimport (
+    matmul_kernel, mm_kernel, bmm_kernel, linear_kernel, addmm_kernel,
+)
+
+cdef enum LinalgOp:
+    L_LINEAR = 0
+    L_MATMUL
+    L_MM
+    L_BMM
+    L_ADDMM
+
+
+cdef int mismatch(Frame* f, Py_ssize_t k1, Py_ssize_t k2) noexcept nogil:
+    snprintf(f.message, sizeof(f.message),
+             b"the contracted dimensions differ (%zd vs %zd)", k1, k2)
+    return JC_ERR_SHAPE
+
+
+cdef int result_shape(Frame* f, int op, const View* a, const View* b, int* ndim,
+                      Py_ssize_t* shape) noexcept nogil:
+    cdef int k, status
+    cdef View batch_a, batch_b
+    if op == L_LINEAR:
+        if b.ndim != 2 or a.ndim < 1:
+            return frame_fail(f, JC_ERR_SHAPE, b"linear needs a 2-D weight and an input of rank >= 1")
+        if a.shape[a.ndim - 1] != b.shape[1]:
+            return mismatch(f, a.shape[a.ndim - 1], b.shape[1])
+        ndim[0] = a.ndim
+        for k in range(a.ndim - 1):
+            shape[k] = a.shape[k]
+        shape[a.ndim - 1] = b.shape[0]
+        return JC_OK
+    if op == L_MM or op == L_BMM or op == L_ADDMM:
+        k = 3 if op == L_BMM else 2
+        if a.ndim != k or b.ndim != k:
+            return frame_fail(f, JC_ERR_SHAPE, b"bmm needs 3-D operands" if op == L_BMM else b"mm needs 2-D operands")
+        if op == L_BMM and a.shape[0] != b.shape[0]:
+            return frame_fail(f, JC_ERR_SHAPE, b"bmm batch sizes differ")
+        if a.shape[k - 1] != b.shape[k - 2]:
+            return mismatch(f, a.shape[k - 1], b.shape[k - 2])
+        ndim[0] = k
+        if op == L_BMM:
+            shape[0] = a.shape[0]
+        shape[k - 2] = a.shape[k - 2]
+        shape[k - 1] = b.shape[k - 1]
+        return JC_OK
+    # matmul: np.matmul's rules
+    if a.ndim == 0 or b.ndim == 0:
+        return frame_fail(f, JC_ERR_SHAPE, b"matmul does not accept 0-d operands")
+    if a.shape[a.ndim - 1] != b.shape[b.ndim - 2 if b.ndim > 1 else 0]:
+        return mismatch(f, a.shape[a.ndim - 1], b.shape[b.ndim - 2 if b.ndim > 1 else 0])
+    # broadcast the batch dims
+    batch_a = a[0]
+    batch_a.ndim = a.ndim - 2 if a.ndim > 2 else 0
+    batch_b = b[0]
+    batch_b.ndim = b.ndim - 2 if b.ndim > 2 else 0
+    ndim[0] = 0
+    status = broadcast_into(&batch_a, ndim, shape)
+    if status == JC_OK:
+        status = broadcast_into(&batch_b, ndim, shape)
+    if status != JC_OK:
+        return frame_fail(f, JC_ERR_SHAPE, b"matmul batch dimensions do not broadcast")
+    if a.ndim > 1:
+        shape[ndim[0]] = a.shape[a.ndim - 2]
+        ndim[0] += 1
+    if b.ndim > 1:
+        shape[ndim[0]] = b.shape[b.ndim - 1]
+        ndim[0] += 1
+    return JC_OK
+
+
+cdef int as_dtype(const View* v, int dtype, Tensor* tmp, const View** out) noexcept nogil:
+    cdef int status
+    if v.dtype == dtype:
+        out[0] = v
+        return JC_OK
+    status = tensor_alloc_like(tmp, v, dtype)
+    if status == JC_OK:
+        status = run_cast(v, &tmp.view)
+    out[0] = &tmp.view
+    return status
+
+
+cdef int h_linalg(Frame* f, const Instr* ins) noexcept nogil:
+    cdef int op = ins.imm
+    cdef int first = 1 if op == L_ADDMM else 0
+    cdef const View* a = tensor_arg(f, ins, first)
+    cdef const View* b = tensor_arg(f, ins, first + 1)
+    cdef const View* bias = NULL
+    cdef const View* va
+    cdef const View* vb
+    cdef const View* vbias = NULL
+    cdef Tensor ta, tb, tbias, out
+    cdef Epilogue ep
+    cdef double beta = 1, alpha = 1
+    cdef int dt, ndim, status
+    cdef Py_ssize_t shape[MAX_DIMS]
+    if a == NULL or b == NULL:
+        return JC_ERR_TYPE
+    if op == L_LINEAR and ins.n_in > 2 and IN(f, ins, 2).tag != R_NONE:
+        bias = tensor_arg(f, ins, 2)
+        if bias == NULL:
+            return JC_ERR_TYPE
+    if op == L_ADDMM:
+        bias = tensor_arg(f, ins, 0)
+        if bias == NULL or double_arg(f, ins, 3, &beta) != JC_OK or double_arg(f, ins, 4, &alpha) != JC_OK:
+            return JC_ERR_TYPE
+    dt = promote_types(a.dtype, b.dtype)
+    if bias != NULL:
+        dt = promote_types(dt, bias.dtype)
+    if not is_float_dtype(dt):
+        return frame_fail(f, JC_ERR_DTYPE, b"matrix products take float32 or float64 tensors")
+    status = result_shape(f, op, a, b, &ndim, shape)
+    if status != JC_OK:
+        return status
+    ta.storage = NULL
+    tb.storage = NULL
+    tbias.storage = NULL
+    status = as_dtype(a, dt, &ta, &va)
+    if status == JC_OK:
+        status = as_dtype(b, dt, &tb, &vb)
+    if status == JC_OK and bias != NULL:
+        status = as_dtype(bias, dt, &tbias, &vbias)
+    if status == JC_OK:
+        status = tensor_alloc(&out, dt, ndim, shape)
+    if status == JC_OK:
+        ep.bias = vbias if op == L_LINEAR else NULL
+        ep.activation = ACT_NONE
+        ep.residual = NULL
+        ep.residual_after_activation = False
+        if op == L_LINEAR:
+            status = linear_kernel(va, vb, &out.view, &ep)
+        elif op == L_MATMUL:
+            status = matmul_kernel(va, vb, &out.view, NULL)
+        elif op == L_MM:
+            status = mm_kernel(va, vb, &out.view, NULL)
+        elif op == L_BMM:
+            status = bmm_kernel(va, vb, &out.view, NULL)
+        else:
+            status = addmm_kernel(vbias, va, vb, beta, alpha, &out.view, NULL)
+        if status != JC_OK:
+            tensor_release(&out)
+    tensor_release(&ta)
+    tensor_release(&tb)
+    tensor_release(&tbias)
+    if status != JC_OK:
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef int resolve_linalg(str name, list consts, OpImpl* out) except -1:
+    """Fill ``out`` for a matrix product; 1 if handled here."""
+    table = {"aten::linear": L_LINEAR, "aten::matmul": L_MATMUL, "aten::mm": L_MM,
+             "aten::bmm": L_BMM, "aten::addmm": L_ADDMM}
+    if name not in table:
+        return 0
+    out.fn = h_linalg
+    out.imm = table[name]
+    out.fimm = 0.0
+    return 1

@@ -1,0 +1,383 @@
+"""Handlers of scalar and container ops: int/float/bool arithmetic and
+comparisons (Python semantics), tensor <-> number conversions, and lists and
+tuples (construct, unpack, index, len).
+"""
+
+from libc.math cimport floor, ceil, sqrt, pow as c_pow, fmod, isnan
+
+from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
+from jitcore._runtime.registers cimport (
+    Reg, Seq, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE,
+    reg_clear, reg_copy, reg_set_int, reg_set_float, reg_set_bool, reg_set_none, seq_new,
+    reg_is_number, reg_as_double, reg_take_tensor,
+)
+from jitcore._runtime.tensor cimport Tensor, tensor_alloc
+from jitcore._runtime.op_support cimport OpImpl, ScalarBox, scalar_view, scalar_dtype
+from jitcore._runtime.kernels.view cimport (
+    View, JC_OK, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM, JC_ERR_SHAPE, DT_FLOAT32, DT_FLOAT64,
+    DT_INT64, DT_INT32, DT_BOOL, view_numel, itemsize_of,
+)
+from jitcore._runtime.tensor cimport view_copy
+
+cdef enum ScalarOp:
+    S_ADD = 0
+    S_SUB
+    S_MUL
+    S_DIV           # true division: float
+    S_FLOORDIV
+    S_REMAINDER
+    S_POW           # int ** int -> float, as the registry's schema says
+    S_MAX
+    S_MIN
+    S_EQ
+    S_NE
+    S_LT
+    S_LE
+    S_GT
+    S_GE
+    S_AND
+    S_OR
+
+
+cdef inline long long py_floordiv(long long a, long long b) noexcept nogil:
+    cdef long long q = a // b
+    if (a % b != 0) and ((a < 0) != (b < 0)):
+        q -= 1
+    return q
+
+
+cdef inline double py_fmod(double a, double b) noexcept nogil:
+    cdef double r = fmod(a, b)
+    if r != 0 and ((r < 0) != (b < 0)):
+        r += b
+    return r
+
+
+cdef int h_scalar_binary(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Reg* b = IN(f, ins, 1)
+    cdef Reg* out = OUT(f, ins, 0)
+    cdef int op = ins.imm
+    cdef bint ints
+    cdef long long x, y
+    cdef double u, v
+    if not reg_is_number(a) or not reg_is_number(b):
+        return frame_fail(f, JC_ERR_TYPE, b"expected two numbers")
+    ints = a.tag != R_FLOAT and b.tag != R_FLOAT
+    x = a.i
+    y = b.i
+    u = reg_as_double(a)
+    v = reg_as_double(b)
+    if op >= S_EQ and op <= S_GE:
+        if op == S_EQ:
+            reg_set_bool(out, x == y if ints else u == v)
+        elif op == S_NE:
+            reg_set_bool(out, x != y if ints else u != v)
+        elif op == S_LT:
+            reg_set_bool(out, x < y if ints else u < v)
+        elif op == S_LE:
+            reg_set_bool(out, x <= y if ints else u <= v)
+        elif op == S_GT:
+            reg_set_bool(out, x > y if ints else u > v)
+        else:
+            reg_set_bool(out, x >= y if ints else u >= v)
+        return JC_OK
+    if op == S_AND:
+        reg_set_bool(out, x != 0 and y != 0)
+        return JC_OK
+    if op == S_OR:
+        reg_set_bool(out, x != 0 or y != 0)
+        return JC_OK
+    if op == S_DIV:
+        if v == 0:
+            return frame_fail(f, JC_ERR_VALUE, b"division by zero")
+        reg_set_float(out, u / v)
+        return JC_OK
+    if op == S_POW:
+        reg_set_float(out, c_pow(u, v))
+        return JC_OK
+    if ints:
+        if op == S_ADD:
+            reg_set_int(out, x + y)
+        elif op == S_SUB:
+            reg_set_int(out, x - y)
+        elif op == S_MUL:
+            reg_set_int(out, x * y)
+        elif op == S_MAX:
+            reg_set_int(out, x if x >= y else y)
+        elif op == S_MIN:
+            reg_set_int(out, x if x <= y else y)
+        else:
+            if y == 0:
+                return frame_fail(f, JC_ERR_VALUE, b"integer division or modulo by zero")
+            if op == S_FLOORDIV:
+                reg_set_int(out, py_floordiv(x, y))
+            else:
+                reg_set_int(out, x - py_floordiv(x, y) * y)
+        return JC_OK
+    if op == S_ADD:
+        reg_set_float(out, u + v)
+    elif op == S_SUB:
+        reg_set_float(out, u - v)
+    elif op == S_MUL:
+        reg_set_float(out, u * v)
+    elif op == S_MAX:
+        reg_set_float(out, u if u >= v or isnan(u) else v)
+    elif op == S_MIN:
+        reg_set_float(out, u if u <= v or isnan(u) else v)
+    else:
+        if v == 0:
+            return frame_fail(f, JC_ERR_VALUE, b"float division or modulo by zero")
+        if op == S_FLOORDIV:
+            reg_set_float(out, floor(u / v))
+        else:
+            reg_set_float(out, py_fmod(u, v))
+    return JC_OK
+
+
+cdef enum ScalarUnary:
+    SU_NEG = 0
+    SU_NOT
+    SU_SQRT
+    SU_FLOOR        # float -> int
+    SU_CEIL         # float -> int
+    SU_TO_INT
+    SU_TO_FLOAT
+
+
+cdef int h_scalar_unary(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Reg* out = OUT(f, ins, 0)
+    cdef double u
+    if not reg_is_number(a):
+        return frame_fail(f, JC_ERR_TYPE, b"expected a number")
+    u = reg_as_double(a)
+    if ins.imm == SU_NEG:
+        if a.tag == R_FLOAT:
+            reg_set_float(out, -u)
+        else:
+            reg_set_int(out, -a.i)
+    elif ins.imm == SU_NOT:
+        reg_set_bool(out, u == 0)
+    elif ins.imm == SU_SQRT:
+        reg_set_float(out, sqrt(u))
+    elif ins.imm == SU_FLOOR:
+        reg_set_int(out, <long long>floor(u))
+    elif ins.imm == SU_CEIL:
+        reg_set_int(out, <long long>ceil(u))
+    elif ins.imm == SU_TO_INT:
+        if a.tag == R_FLOAT and (isnan(u) or u >= 9.2233720368547758e18 or u < -9.2233720368547758e18):
+            return frame_fail(f, JC_ERR_VALUE, b"cannot convert float to int")
+        reg_set_int(out, a.i if a.tag != R_FLOAT else <long long>u)
+    else:
+        reg_set_float(out, u)
+    return JC_OK
+
+
+cdef int h_tensor_to_number(Frame* f, const Instr* ins) noexcept nogil:
+    """Int/Float/Bool of a one-element tensor (imm: the result tag)."""
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Reg* out = OUT(f, ins, 0)
+    cdef char* p
+    cdef double d
+    cdef long long i
+    if a.tag != R_TENSOR:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a tensor")
+    if view_numel(&a.t.view) != 1:
+        return frame_fail(f, JC_ERR_VALUE, b"only one-element tensors convert to Python scalars")
+    p = a.t.view.data       # every stride is irrelevant for one element
+    if a.t.view.dtype == DT_FLOAT32:
+        d = (<float*>p)[0]
+        i = <long long>d
+    elif a.t.view.dtype == DT_FLOAT64:
+        d = (<double*>p)[0]
+        i = <long long>d
+    elif a.t.view.dtype == DT_INT64:
+        i = (<long long*>p)[0]
+        d = <double>i
+    elif a.t.view.dtype == DT_INT32:
+        i = (<int*>p)[0]
+        d = <double>i
+    else:
+        i = 1 if p[0] else 0
+        d = <double>i
+    if ins.imm == R_FLOAT:
+        reg_set_float(out, d)
+    elif ins.imm == R_BOOL:
+        reg_set_bool(out, d != 0)
+    else:
+        if (a.t.view.dtype == DT_FLOAT32 or a.t.view.dtype == DT_FLOAT64) and d != d:
+            return frame_fail(f, JC_ERR_VALUE, b"cannot convert NaN to int")
+        reg_set_int(out, i)
+    return JC_OK
+
+
+cdef int h_num_to_tensor(Frame* f, const Instr* ins) noexcept nogil:
+    """prim::NumToTensor: a 0-d tensor of a number (np.asarray semantics)."""
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Tensor t
+    cdef ScalarBox box
+    cdef View v
+    cdef int status, dt
+    if not reg_is_number(a):
+        return frame_fail(f, JC_ERR_TYPE, b"expected a number")
+    dt = scalar_dtype(a.tag)
+    status = tensor_alloc(&t, dt, 0, NULL)
+    if status != JC_OK:
+        return status
+    scalar_view(a, dt, &box, &v)
+    view_copy(&v, &t.view)
+    reg_take_tensor(OUT(f, ins, 0), &t)
+    return JC_OK
+
+
+# ------------------------------------------------------------- containers
+
+cdef int h_construct(Frame* f, const Instr* ins) noexcept nogil:
+    """ListConstruct (imm R_LIST) / TupleConstruct (imm R_TUPLE)."""
+    cdef Seq* s = seq_new(ins.n_in)
+    cdef Reg* out
+    cdef int k
+    if s == NULL:
+        return JC_ERR_OOM
+    for k in range(ins.n_in):
+        reg_copy(&s.items[k], IN(f, ins, k))
+    out = OUT(f, ins, 0)
+    reg_clear(out)
+    out.tag = <int>ins.imm
+    out.seq = s
+    return JC_OK
+
+
+cdef int h_unpack(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* a = IN(f, ins, 0)
+    cdef int k
+    if a.tag != R_LIST and a.tag != R_TUPLE:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list or tuple")
+    if a.seq.size != ins.n_out:
+        return frame_fail(f, JC_ERR_VALUE, b"wrong number of values to unpack")
+    for k in range(ins.n_out):
+        reg_copy(OUT(f, ins, k), &a.seq.items[k])
+    return JC_OK
+
+
+cdef int h_getitem(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Reg* idx = IN(f, ins, 1)
+    cdef long long i
+    if (a.tag != R_LIST and a.tag != R_TUPLE) or (idx.tag != R_INT and idx.tag != R_BOOL):
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list and an int index")
+    i = idx.i
+    if i < 0:
+        i += a.seq.size
+    if i < 0 or i >= a.seq.size:
+        return frame_fail(f, JC_ERR_INDEX, b"list index out of range")
+    reg_copy(OUT(f, ins, 0), &a.seq.items[i])
+    return JC_OK
+
+
+cdef int h_len(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* a = IN(f, ins, 0)
+    if a.tag != R_LIST and a.tag != R_TUPLE:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list")
+    reg_set_int(OUT(f, ins, 0), a.seq.size)
+    return JC_OK
+
+
+cdef int h_is(Frame* f, const Instr* ins) noexcept nogil:
+    """``is`` / ``is not`` (imm 1): decidable here when either side is None."""
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Reg* b = IN(f, ins, 1)
+    cdef bint same
+    if a.tag != R_NONE and b.tag != R_NONE:
+        return frame_fail(f, JC_ERR_TYPE, b"'is' is only supported against None")
+    same = a.tag == b.tag
+    reg_set_bool(OUT(f, ins, 0), same != (ins.imm == 1))
+    return JC_OK
+
+
+cdef int h_identity(Frame* f, const Instr* ins) noexcept nogil:
+    reg_copy(OUT(f, ins, 0), IN(f, ins, 0))
+    return JC_OK
+
+
+cdef int h_none(Frame* f, const Instr* ins) noexcept nogil:
+    reg_set_none(OUT(f, ins, 0))
+    return JC_OK
+
+
+cdef int h_list_minmax(Frame* f, const Instr* ins) noexcept nogil:
+    """prim::min / prim::max of a list of numbers (imm: S_MIN / S_MAX)."""
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Reg* best
+    cdef Py_ssize_t k
+    if a.tag != R_LIST and a.tag != R_TUPLE:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list of numbers")
+    if a.seq.size == 0:
+        return frame_fail(f, JC_ERR_VALUE, b"min/max of an empty list")
+    best = &a.seq.items[0]
+    for k in range(1, a.seq.size):
+        if not reg_is_number(&a.seq.items[k]):
+            return frame_fail(f, JC_ERR_TYPE, b"expected a list of numbers")
+        if (ins.imm == S_MIN and reg_as_double(&a.seq.items[k]) < reg_as_double(best)) or \
+           (ins.imm == S_MAX and reg_as_double(&a.seq.items[k]) > reg_as_double(best)):
+            best = &a.seq.items[k]
+    reg_copy(OUT(f, ins, 0), best)
+    return JC_OK
+
+
+# ------------------------------------------------------------------ lookup
+
+_BINARY = {"add": S_ADD, "sub": S_SUB, "mul": S_MUL, "div": S_DIV, "floordiv": S_FLOORDIV,
+           "remainder": S_REMAINDER, "pow": S_POW, "max": S_MAX, "min": S_MIN,
+           "eq": S_EQ, "ne": S_NE, "lt": S_LT, "le": S_LE, "gt": S_GT, "ge": S_GE,
+           "__and__": S_AND, "__or__": S_OR}
+_UNARY = {"aten::neg.int": SU_NEG, "aten::neg.float": SU_NEG, "aten::__not__": SU_NOT,
+          "aten::sqrt.float": SU_SQRT, "aten::floor.float": SU_FLOOR,
+          "aten::ceil.float": SU_CEIL, "aten::Int.float": SU_TO_INT,
+          "aten::Float.int": SU_TO_FLOAT}
+_TO_NUMBER = {"aten::Int.Tensor": R_INT, "aten::Float.Tensor": R_FLOAT, "aten::Bool.Tensor": R_BOOL}
+
+
+cdef int resolve_scalar(str name, list consts, OpImpl* out) except -1:
+    """Fill ``out`` for a scalar/container op or prim; 1 if handled here."""
+    base, _, overload = name.partition("::")[2].partition(".")
+    out.imm = 0
+    out.fimm = 0.0
+    if name.startswith("aten::") and base in _BINARY and overload in ("int", "float", "bool"):
+        out.fn = h_scalar_binary
+        out.imm = _BINARY[base]
+    elif name in _UNARY:
+        out.fn = h_scalar_unary
+        out.imm = _UNARY[name]
+    elif name in _TO_NUMBER:
+        out.fn = h_tensor_to_number
+        out.imm = _TO_NUMBER[name]
+    elif name == "prim::NumToTensor":
+        out.fn = h_num_to_tensor
+    elif name in ("prim::ListConstruct", "prim::TupleConstruct"):
+        out.fn = h_construct
+        out.imm = R_LIST if name == "prim::ListConstruct" else R_TUPLE
+    elif name in ("prim::ListUnpack", "prim::TupleUnpack"):
+        out.fn = h_unpack
+    elif name in ("aten::__getitem__.t", "prim::TupleIndex"):
+        out.fn = h_getitem
+    elif name == "aten::len.t":
+        out.fn = h_len
+    elif name in ("aten::__is__", "aten::__isnot__"):
+        out.fn = h_is
+        out.imm = 1 if name == "aten::__isnot__" else 0
+    elif name == "prim::unchecked_cast":
+        out.fn = h_identity
+    elif name == "prim::Uninitialized":
+        out.fn = h_none
+    elif name in ("prim::min", "prim::max"):
+        if len(consts) == 1:
+            out.fn = h_list_minmax
+            out.imm = S_MIN if name == "prim::min" else S_MAX
+        else:
+            out.fn = h_scalar_binary
+            out.imm = S_MIN if name == "prim::min" else S_MAX
+    else:
+        return 0
+    return 1

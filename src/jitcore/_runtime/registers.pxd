@@ -1,0 +1,54 @@
+# The interpreter's registers: one tagged value per IR value.  A register
+# holds a tensor (by value, with a storage reference), an int, a float, a
+# bool, None, or a reference-counted sequence (list or tuple) of registers.
+# Strings exist only as constants (exception messages): a borrowed pointer to
+# a str the Code keeps alive.
+from cpython.ref cimport PyObject
+from jitcore._runtime.tensor cimport Tensor
+
+cdef enum RegTag:
+    R_EMPTY = 0      # never written, or released after its last use
+    R_NONE
+    R_TENSOR
+    R_INT
+    R_FLOAT
+    R_BOOL
+    R_LIST
+    R_TUPLE
+    R_STR
+
+cdef struct Seq
+
+cdef struct Reg:
+    int tag
+    long long i          # R_INT, R_BOOL (0/1)
+    double f             # R_FLOAT
+    Tensor t             # R_TENSOR
+    Seq* seq             # R_LIST, R_TUPLE
+    PyObject* obj        # R_STR (borrowed from the Code's constants)
+
+cdef struct Seq:
+    Py_ssize_t refcount
+    Py_ssize_t size
+    Reg* items
+
+# Release what a register holds and mark it empty.
+cdef void reg_clear(Reg* r) noexcept nogil
+# ``dst`` (cleared first) becomes a copy of ``src``; tensors and sequences are shared.
+cdef void reg_copy(Reg* dst, const Reg* src) noexcept nogil
+cdef void reg_set_int(Reg* r, long long v) noexcept nogil
+cdef void reg_set_float(Reg* r, double v) noexcept nogil
+cdef void reg_set_bool(Reg* r, bint v) noexcept nogil
+cdef void reg_set_none(Reg* r) noexcept nogil
+# Take ownership of ``t`` (no incref): the register now holds the reference.
+cdef void reg_take_tensor(Reg* r, Tensor* t) noexcept nogil
+# A new sequence of ``size`` empty registers (NULL when out of memory).
+cdef Seq* seq_new(Py_ssize_t size) noexcept nogil
+cdef void seq_decref(Seq* s) noexcept nogil
+# A number register as double / as integer (bool and int both count).
+cdef double reg_as_double(const Reg* r) noexcept nogil
+cdef bint reg_is_number(const Reg* r) noexcept nogil
+
+# Python <-> register conversion at the call boundary (GIL held).
+cdef int reg_from_object(Reg* r, object value, str what) except -1
+cdef object reg_to_object(const Reg* r)

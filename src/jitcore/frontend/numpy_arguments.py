@@ -1,0 +1,178 @@
+"""Translate NumPy call spellings (``np.sum(x, axis=1, keepdims=True)``, ``x.reshape(2, -1)``)
+into registry op calls (``aten::sum(self, dim, keepdim)``, ``aten::reshape(self, shape)``).
+
+The registry says which op a NumPy function or ndarray method stands for
+(``for_callable``, ``for_method``); NumPy's keyword names and conventions (``axis=None``
+for "every axis", ``ddof=0``) differ from ATen's, and are translated here, once, for the
+tracer.
+"""
+
+import inspect
+
+import numpy as np
+
+from jitcore.ops.dispatch import call
+from jitcore.ops.registry import for_callable, for_method, overloads
+
+__all__ = ["numpy_function_call", "method_call"]
+
+# NumPy keyword -> ATen argument name.
+_RENAMES = {
+    "axis": "dim", "keepdims": "keepdim", "ddof": "correction", "a_min": "min", "a_max": "max",
+    "newshape": "shape", "axes": "dims", "arrays": "tensors", "x": "self", "y": "other",
+}
+_REDUCTIONS = {"aten::sum", "aten::mean", "aten::prod", "aten::amax", "aten::amin",
+               "aten::argmax", "aten::argmin", "aten::var", "aten::std", "aten::any",
+               "aten::all"}
+
+
+def _argument_names(kind):
+    names = []
+    for op in overloads(kind):
+        names.extend(a.name for a in op.schema.arguments if a.name not in names)
+    return names
+
+
+def _bound_arguments(func, args, kwargs):
+    """``func``'s parameters as explicitly passed: ``[(name, value)]`` in signature order."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        # C functions without a signature (np.where): positional only.
+        if kwargs:
+            raise TypeError(f"jitcore.trace: pass the arguments of np.{func.__name__} "
+                            "positionally") from None
+        return [(None, value) for value in args]
+    bound = signature.bind(*args, **kwargs)
+    pairs = []
+    for name, value in bound.arguments.items():
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            pairs.extend((None, v) for v in value)
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            pairs.extend(value.items())
+        else:
+            pairs.append((name, value))
+    return pairs
+
+
+def numpy_function_call(kind, func, args, kwargs):
+    """Record ``func(*args, **kwargs)`` (a NumPy function) as op ``kind``.
+
+    Raises
+    ------
+    TypeError
+        If an argument has no counterpart in the op (``out=``, ``where=``), naming it.
+    """
+    pairs = _bound_arguments(func, args, kwargs)
+    accepted = _argument_names(kind)
+    positional, keywords = [], {}
+    for index, (name, value) in enumerate(pairs):
+        if name is None or (index == 0 and not keywords):
+            if keywords:
+                raise TypeError(f"jitcore.trace: np.{func.__name__} got a positional argument "
+                                "after keyword ones")
+            positional.append(value)
+            continue
+        aten_name = _RENAMES.get(name, name)
+        if aten_name not in accepted:
+            if value is None or value is np._NoValue or (name == "order" and value in ("C", "K", "A")):
+                continue  # NumPy's default; nothing to record
+            raise TypeError(f"jitcore.trace cannot record np.{func.__name__}(..., {name}=...): "
+                            f"{kind} has no such argument")
+        keywords[aten_name] = value
+    return _call_with_conventions(kind, positional, keywords)
+
+
+def _call_with_conventions(kind, positional, keywords):
+    """Call ``kind`` after mapping NumPy conventions that differ from ATen's."""
+    if kind in _REDUCTIONS:
+        if len(positional) > 1:
+            keywords.setdefault("dim", positional.pop(1))
+        dim = keywords.get("dim")
+        if isinstance(dim, tuple):
+            keywords["dim"] = list(dim)
+        if dim is None:
+            keywords.pop("dim", None)
+            if keywords.get("keepdim"):
+                keywords["dim"] = list(range(positional[0].ndim))
+        if kind in ("aten::var", "aten::std"):
+            keywords.setdefault("correction", 0)  # NumPy's ddof=0; ATen's default is 1
+    elif kind == "aten::permute":
+        dims = keywords.pop("dims", None) if len(positional) < 2 else positional.pop(1)
+        keywords["dims"] = list(range(positional[0].ndim))[::-1] if dims is None else list(dims)
+    elif kind in ("aten::reshape", "aten::cat", "aten::stack"):
+        for name, index in (("shape", 1), ("tensors", 0)):
+            if name in keywords and isinstance(keywords[name], tuple):
+                keywords[name] = list(keywords[name])
+        positional = [list(p) if isinstance(p, tuple) else p for p in positional]
+    return call(kind, *positional, **keywords)
+
+
+def method_call(array, name):
+    """A callable recording ``array.<name>(...)``, or None if no op stands for the method."""
+    special = _SPECIAL_METHODS.get(name)
+    if special is not None:
+        return lambda *args, **kwargs: special(array, *args, **kwargs)
+    kind = for_method(name)
+    func = getattr(np, name, None)
+    if kind is None and callable(func):
+        kind = for_callable(func)
+    if kind is None:
+        return None
+    if not callable(func):
+        return lambda *args, **kwargs: call(kind, array, *args, **kwargs)
+    return lambda *args, **kwargs: numpy_function_call(kind, func, (array,) + args, kwargs)
+
+
+def _shape_arguments(values):
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean ``[2, 3]``."""
+    if len(values) == 1 and isinstance(values[0], (tuple, list)):
+        return list(values[0])
+    return list(values)
+
+
+def _reshape(array, *shape, order="C"):
+    if order != "C":
+        raise TypeError(f"jitcore.trace records C-order reshapes only, got order={order!r}")
+    return call(for_method("reshape"), array, _shape_arguments(shape))
+
+
+def _transpose(array, *axes):
+    dims = _shape_arguments(axes) or list(range(array.ndim))[::-1]
+    return call(for_method("transpose"), array, dims)
+
+
+def _astype(array, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    return call(for_method("astype"), array, dtype)
+
+
+def _flatten(array, order="C"):
+    return call(for_method("flatten"), array, 0, -1)
+
+
+def _copy(array, order="C"):
+    return call(for_method("copy"), array)
+
+
+def _swapaxes(array, axis1, axis2):
+    return call("aten::transpose", array, axis1, axis2)
+
+
+def _baked_python_value(method):
+    def baked(array, *args):
+        from jitcore.errors import TracerWarning
+        from jitcore.frontend.user_location import warn_at_user_code
+        warn_at_user_code(f"Converting a traced array to a Python value (ndarray.{method}) "
+                          "might cause the trace to be incorrect: the value is treated as a "
+                          "constant and the trace might not generalize to other inputs!",
+                          TracerWarning)
+        return getattr(array.data, method)(*args)
+    return baked
+
+
+_SPECIAL_METHODS = {
+    "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
+    "ravel": _flatten, "copy": _copy, "swapaxes": _swapaxes,
+    "item": _baked_python_value("item"), "tolist": _baked_python_value("tolist"),
+}

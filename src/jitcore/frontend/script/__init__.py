@@ -1,0 +1,78 @@
+"""``jitcore.script``: compile Python source into IR that keeps its control flow.
+
+``script(fn)`` reads a function's source with ``inspect``, parses it with ``ast`` and
+compiles it into a graph with ``prim::If``/``prim::Loop`` blocks; ``script(module)``
+compiles ``forward`` (and ``@export`` methods) of a ``jitcore.nn.Module`` instance and of
+the submodules it calls.  See the package modules for each part of the language.
+"""
+
+import inspect
+
+from .decorators import export, ignore, is_exported, unused
+from .errors import ScriptCompileError
+from .scripted import ScriptedFunction, ScriptedModule
+from .unit import CompilationUnit
+
+__all__ = ["script", "export", "ignore", "unused", "ScriptCompileError", "CompilationUnit"]
+
+
+def script(obj):
+    """Compile a function or a ``jitcore.nn.Module`` instance.
+
+    Parameters
+    ----------
+    obj : function or jitcore.nn.Module
+        A function defined with ``def`` in a file (also usable as a decorator), or a module
+        instance whose ``forward`` and ``@jitcore.export`` methods are compiled.
+
+    Returns
+    -------
+    ScriptFunction or ScriptModule
+        With ``graph``, ``inlined_graph``, ``code``, ``graph_for`` and ``__call__``.
+
+    Raises
+    ------
+    jitcore.CompileError
+        If the source uses Python that ``script`` does not support; the message quotes the
+        offending source range and says what to use instead.
+
+    Examples
+    --------
+    >>> import numpy as np, jitcore
+    >>> @jitcore.script
+    ... def fun(x):
+    ...     if x.shape[0] == 1:
+    ...         return x + 3
+    ...     return x + 20
+    >>> fun(np.zeros((1, 2), np.float32))
+    array([[3., 3.]], dtype=float32)
+    """
+    from jitcore.nn.module import Module
+    if isinstance(obj, (ScriptedFunction, ScriptedModule)):
+        return obj
+    if isinstance(obj, Module):
+        return _script_module(obj)
+    if inspect.isfunction(obj):
+        unit = CompilationUnit()
+        name, graph = unit.function_graph(obj)
+        return ScriptedFunction(obj.__name__, graph, unit.functions)
+    raise TypeError(f"jitcore.script compiles functions and jitcore.nn.Module instances, got "
+                    f"{type(obj).__name__}")
+
+
+def _script_module(module):
+    unit = CompilationUnit()
+    if type(module).forward is not _base_forward():
+        unit.method_graph(module, "forward")
+    for name, member in inspect.getmembers(type(module), inspect.isfunction):
+        if is_exported(member):
+            unit.method_graph(module, name)
+    if not unit.method_graphs.get(id(module)):
+        raise TypeError(f"{type(module).__name__} has neither forward nor @jitcore.export "
+                        "methods to compile")
+    return ScriptedModule.from_unit(module, unit.method_graphs, unit.functions)
+
+
+def _base_forward():
+    from jitcore.nn.module import Module
+    return Module.forward

@@ -1,0 +1,246 @@
+"""Python builtins in script: ``len``, ``range``, ``min``, ``max``, ``abs``, ``int``, ``float``,
+``bool``, ``isinstance``, ``enumerate``, ``zip``, ``print`` and the scalar ``math`` functions.
+
+Each handler takes ``(ctx, args, kwargs, where)`` (sugared arguments) and returns a
+sugared value.  Builtins that have no counterpart say what to use instead.
+"""
+
+import ast
+import builtins
+import math
+
+from jitcore._runtime.types import (
+    BoolType, FloatType, IntType, ListType, OptionalType, TensorType, TupleType,
+)
+
+from .annotations import type_from_python_object
+from .errors import compile_error, describe_type
+from .operators import binary_op, compare_op, to_float, truth_value
+from .values import (
+    NOT_CONSTANT, BuiltinValue, IterableCall, PythonConstant, RangeValue, ScriptValue, TupleOfValues,
+)
+
+__all__ = ["builtin_for", "UNSUPPORTED_BUILTINS"]
+
+_INT, _FLOAT, _BOOL = IntType.get(), FloatType.get(), BoolType.get()
+
+# Builtins with no script counterpart, and what to use instead.
+UNSUPPORTED_BUILTINS = {
+    "open": "read files outside the scripted code and pass arrays in",
+    "eval": "write the expression directly", "exec": "write the code directly",
+    "input": "pass values as arguments", "globals": "pass values as arguments",
+    "locals": "use the variables directly", "iter": "use a for loop", "next": "use a for loop",
+    "sorted": "sort outside the scripted code or use np.sort on an array",
+    "sum": "np.sum on an array, or a for loop over a list",
+    "map": "a list comprehension", "filter": "a for loop with an if",
+    "setattr": "assign the attribute directly", "getattr": "access the attribute directly",
+    "hasattr": "a module attribute that always exists", "dict": "a dict literal",
+    "set": "a list", "list": "a list literal or comprehension", "tuple": "a tuple literal",
+    "round": "np.round on an array", "divmod": "// and %", "pow": "the ** operator",
+    "super": "call the parent's method through a submodule", "type": "isinstance",
+    "id": "nothing: object identity has no meaning in a graph",
+}
+
+
+def _args(name, args, kwargs, where, low, high=None):
+    if kwargs:
+        raise compile_error(f"{name}() takes no keyword arguments in jitcore.script", where)
+    high = low if high is None else high
+    if not low <= len(args) <= high:
+        expected = str(low) if low == high else f"{low} to {high}"
+        raise compile_error(f"{name}() takes {expected} arguments, got {len(args)}", where)
+
+
+def _value(ctx, sugared, where):
+    return sugared.as_value(ctx, where)
+
+
+def _len(ctx, args, kwargs, where):
+    _args("len", args, kwargs, where, 1)
+    static = args[0].static_length()
+    if static is not None:
+        return ScriptValue(ctx.constant(static, where))
+    value = _value(ctx, args[0], where)
+    if isinstance(value.type, TensorType):
+        return ctx.emit_op_call("aten::size", [ScriptValue(value), PythonConstant(0)], {}, where)
+    if isinstance(value.type, ListType):
+        return ctx.emit_op_call("aten::len", [ScriptValue(value)], {}, where)
+    if isinstance(value.type, TupleType):
+        return ScriptValue(ctx.constant(len(value.type.elems), where))
+    raise compile_error(f"len() of {describe_type(value.type)} is not supported", where)
+
+
+def _range(ctx, args, kwargs, where):
+    _args("range", args, kwargs, where, 1, 3)
+    values = [_value(ctx, a, where) for a in args]
+    for v in values:
+        if v.type != _INT:
+            raise compile_error(f"range() arguments must be int, got {describe_type(v.type)}",
+                                where)
+    if len(values) == 1:
+        return RangeValue(None, values[0], 1)
+    step = 1
+    if len(values) == 3:
+        step = ctx.constant_int(args[2], where, "the step of range()")
+        if step == 0:
+            raise compile_error("range() step must not be zero", where)
+    return RangeValue(values[0], values[1], step)
+
+
+def _min_max(name):
+    def handler(ctx, args, kwargs, where):
+        _args(name, args, kwargs, where, 2, 8)
+        values = [_value(ctx, a, where) for a in args]
+        for v in values:
+            if v.type not in (_INT, _FLOAT):
+                hint = f"np.{'minimum' if name == 'min' else 'maximum'}" if isinstance(
+                    v.type, TensorType) else "int or float values"
+                raise compile_error(f"{name}() of {describe_type(v.type)} is not supported; use "
+                                    f"{hint}", where)
+        result = values[0]
+        for v in values[1:]:
+            if result.type != v.type:
+                result, v = to_float(ctx, result, where), to_float(ctx, v, where)
+            result = ctx.emit_op_call(f"aten::{name}", [ScriptValue(result), ScriptValue(v)], {},
+                                      where).value
+        return ScriptValue(result)
+    return handler
+
+
+def _abs(ctx, args, kwargs, where):
+    _args("abs", args, kwargs, where, 1)
+    value = _value(ctx, args[0], where)
+    if isinstance(value.type, TensorType):
+        return ctx.emit_op_call("aten::abs", [ScriptValue(value)], {}, where)
+    if value.type not in (_INT, _FLOAT):
+        raise compile_error(f"abs() of {describe_type(value.type)} is not supported", where)
+    # abs(v) = v if v > 0 else 0 - v: exact for -0.0 (gives 0.0) and NaN
+    zero = ctx.constant(0 if value.type == _INT else 0.0, where)
+    positive = compare_op(ctx, ast.Gt(), value, zero, where)
+    negated = lambda: binary_op(ctx, ast.Sub(), zero, value, where)  # noqa: E731
+    return ScriptValue(ctx.emit_if_expression(positive, lambda: value, negated, where))
+
+
+def _conversion(name, target):
+    def handler(ctx, args, kwargs, where):
+        _args(name, args, kwargs, where, 1)
+        value = _value(ctx, args[0], where)
+        if target == _BOOL:
+            return ScriptValue(truth_value(ctx, value, where))
+        if value.type == target:
+            return ScriptValue(value)
+        if isinstance(value.type, TensorType) or value.type in (_INT, _FLOAT):
+            return ctx.emit_op_call(f"aten::{name.capitalize()}", [ScriptValue(value)], {}, where)
+        raise compile_error(f"{name}() of {describe_type(value.type)} is not supported", where)
+    return handler
+
+
+def _isinstance(ctx, args, kwargs, where):
+    _args("isinstance", args, kwargs, where, 2)
+    classes = _class_objects(args[1])
+    if classes is NOT_CONSTANT:
+        raise compile_error("the second argument of isinstance() must be a type", where)
+    targets = classes if isinstance(classes, tuple) else (classes,)
+    target_types = []
+    for cls in targets:
+        jit_type = {list: "List", tuple: "Tuple", dict: "Dict"}.get(cls) or type_from_python_object(cls)
+        if jit_type is None:
+            raise compile_error(f"isinstance() against {cls!r} is not supported", where)
+        target_types.append(jit_type)
+    actual = _value(ctx, args[0], where).type
+    if isinstance(actual, OptionalType):
+        raise compile_error(f"isinstance() of a {describe_type(actual)} is decided at run time; "
+                            "test `x is not None` instead", where)
+    return PythonConstant(any(_matches(actual, t) for t in target_types))
+
+
+def _class_objects(sugared):
+    """The Python classes an isinstance() second argument names (``int``, ``(int, float)``)."""
+    if isinstance(sugared, BuiltinValue) and sugared.python_object is not None:
+        return sugared.python_object
+    if isinstance(sugared, PythonConstant):
+        return sugared.value
+    if isinstance(sugared, TupleOfValues):
+        items = [_class_objects(item) for item in sugared.items]
+        return NOT_CONSTANT if NOT_CONSTANT in items else tuple(items)
+    return NOT_CONSTANT
+
+
+def _matches(actual, target):
+    if isinstance(target, str):
+        return actual.kind == target
+    return actual.is_subtype_of(target)
+
+
+def _enumerate(ctx, args, kwargs, where):
+    start = kwargs.pop("start", None)
+    _args("enumerate", args, kwargs, where, 1, 2)
+    if len(args) == 2:
+        start = args[1]
+    offset = 0 if start is None else ctx.constant_int(start, where, "the start of enumerate()")
+    return IterableCall("enumerate", [args[0]], offset)
+
+
+def _zip(ctx, args, kwargs, where):
+    _args("zip", args, kwargs, where, 1, 8)
+    return IterableCall("zip", list(args))
+
+
+def _print(ctx, args, kwargs, where):
+    if kwargs:
+        raise compile_error("print() keyword arguments are not supported in jitcore.script", where)
+    values = [_value(ctx, a, where) for a in args]
+    ctx.node("prim::Print", values, [], where)
+    return ScriptValue(ctx.constant(None, where))
+
+
+def _math_function(fn, kind):
+    name = f"math.{fn.__name__}"
+
+    def handler(ctx, args, kwargs, where):
+        _args(name, args, kwargs, where, 1)
+        value = _value(ctx, args[0], where)
+        if value.type not in (_INT, _FLOAT):
+            raise compile_error(f"{name}() takes an int or float, got {describe_type(value.type)}"
+                                + ("; use the NumPy function for arrays"
+                                   if isinstance(value.type, TensorType) else ""), where)
+        return ctx.emit_op_call(kind, [ScriptValue(to_float(ctx, value, where))], {}, where)
+    return BuiltinValue(name, handler)
+
+
+_HANDLERS = {
+    builtins.len: _len, builtins.range: _range, builtins.min: _min_max("min"),
+    builtins.max: _min_max("max"), builtins.abs: _abs, builtins.int: _conversion("int", _INT),
+    builtins.float: _conversion("float", _FLOAT), builtins.bool: _conversion("bool", _BOOL),
+    builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
+    builtins.print: _print,
+}
+_MATH = {math.sqrt: "aten::sqrt", math.floor: "aten::floor", math.ceil: "aten::ceil"}
+
+
+def builtin_for(obj, name, where):
+    """The sugared value of a builtin or ``math`` function, or None if ``obj`` is neither.
+
+    Raises
+    ------
+    CompileError
+        For a builtin jitcore.script does not support, saying what to use instead.
+    """
+    try:
+        handler = _HANDLERS.get(obj)
+    except TypeError:  # unhashable
+        return None
+    if handler is not None:
+        return BuiltinValue(obj.__name__, handler, python_object=obj)
+    if obj in _MATH:
+        return _math_function(obj, _MATH[obj])
+    if getattr(obj, "__module__", None) == "math" and callable(obj):
+        raise compile_error(f"math.{obj.__name__} is not supported in jitcore.script; supported "
+                            "are math.sqrt, math.floor, math.ceil and the constants math.pi, "
+                            "math.e, math.inf", where)
+    builtin_name = getattr(obj, "__name__", None)
+    if getattr(builtins, builtin_name or "", None) is obj and builtin_name in UNSUPPORTED_BUILTINS:
+        raise compile_error(f"the builtin {builtin_name}() is not supported in jitcore.script; "
+                            f"use {UNSUPPORTED_BUILTINS[builtin_name]}", where)
+    return None
+

@@ -1,0 +1,443 @@
+"""Compiling Python expressions into IR values (or compile-time sugared values).
+
+``ExpressionCompiler.expr(node)`` returns a :class:`SugaredValue`; ``value(node)`` an
+IR value.  Names resolve to local variables first, then to the function's closure
+and globals, where modules, functions, builtins and constants are looked up statically.
+"""
+
+import ast
+import builtins as python_builtins
+import contextlib
+import types
+
+import numpy as np
+
+from jitcore._runtime.types import (
+    BoolType, IntType, ListType, NoneType, OptionalType, TensorType, TupleType,
+)
+
+from .annotations import type_from_python_object
+from .builtins import builtin_for
+from .emitter import Emitter, python_constant
+from .environment import Undefined, unify_types
+from .errors import compile_error, describe_type
+from .library_calls import array_method, library_function
+from .operators import binary_op, compare_op, is_tensor, truth_value, unary_op
+from .values import (
+    BuiltinValue, FunctionValue, OpNamespace, OpsRoot, PythonConstant, PythonModuleValue, ScriptValue, TupleOfValues,
+)
+
+__all__ = ["ExpressionCompiler"]
+
+_UNSUPPORTED_EXPRESSIONS = {
+    ast.Lambda: "lambdas are not supported in jitcore.script; define a function with def",
+    ast.GeneratorExp: "generator expressions are not supported in jitcore.script; use a list "
+                      "comprehension",
+    ast.DictComp: "dict comprehensions are not supported in jitcore.script; build the dict "
+                  "with a literal",
+    ast.SetComp: "sets are not supported in jitcore.script; use a list",
+    ast.Set: "sets are not supported in jitcore.script; use a list",
+    ast.Yield: "generators (yield) are not supported in jitcore.script; return a list",
+    ast.YieldFrom: "generators (yield from) are not supported in jitcore.script; return a list",
+    ast.Await: "await is not supported in jitcore.script",
+    ast.NamedExpr: "assignment expressions (:=) are not supported in jitcore.script; assign "
+                   "in a separate statement",
+    ast.Starred: "star-unpacking (*args) is not supported in jitcore.script; pass the "
+                 "arguments one by one",
+    ast.JoinedStr: "f-strings are supported only as the message of raise and assert",
+    ast.Dict: "dict literals are not supported in jitcore.script yet; use a tuple or list",
+}
+
+# Attributes of arrays that are values rather than methods.
+_ARRAY_PROPERTIES = {"shape": "aten::size", "ndim": "aten::dim", "size": "aten::numel"}
+
+
+class ExpressionCompiler(Emitter):
+    """Expression half of the function compiler (see :class:`compiler.FunctionCompiler`)."""
+
+    # ---------------------------------------------------------------- entry
+    def expr(self, node):
+        handler = getattr(self, "_expr_" + type(node).__name__, None)
+        if handler is None:
+            message = _UNSUPPORTED_EXPRESSIONS.get(
+                type(node), f"{type(node).__name__} expressions are not supported in jitcore.script")
+            raise compile_error(message, self.where(node))
+        return handler(node)
+
+    def value(self, node):
+        return self.expr(node).as_value(self, self.where(node))
+
+    def where(self, node):
+        return self.source.range_of(node)
+
+    # ------------------------------------------------------------ literals
+    def _expr_Constant(self, node):
+        if node.value is Ellipsis:
+            return PythonConstant(Ellipsis)
+        if isinstance(node.value, (bytes, complex)):
+            raise compile_error(f"{type(node.value).__name__} literals are not supported in "
+                                "jitcore.script", self.where(node))
+        return ScriptValue(self.constant(node.value, self.where(node)))
+
+    def _expr_Tuple(self, node):
+        return TupleOfValues([self.expr(e) for e in node.elts])
+
+    def _expr_List(self, node):
+        where = self.where(node)
+        values = [self.value(e) for e in node.elts]
+        if not values:
+            # an empty list literal is a list of tensors, as in TorchScript (annotate otherwise)
+            return ScriptValue(self.list_construct([], TensorType.get(), where))
+        elem = values[0].type
+        for v in values[1:]:
+            joined = unify_types(elem, v.type)
+            if joined is None:
+                raise compile_error(f"list items must have one type; got {describe_type(elem)} "
+                                    f"and {describe_type(v.type)}", where)
+            elem = joined
+        if isinstance(elem, TensorType):
+            elem = TensorType.get()
+        return ScriptValue(self.list_construct(values, elem, where))
+
+    # --------------------------------------------------------------- names
+    def _expr_Name(self, node):
+        where = self.where(node)
+        bound = self.scope.lookup(node.id)
+        if isinstance(bound, Undefined):
+            raise compile_error(bound.reason, where)
+        if bound is not None:
+            return bound
+        return self.resolve_global(node.id, where)
+
+    def resolve_global(self, name, where):
+        """A name that is not a local: closure cell, module global, then builtin."""
+        closure = self.closure_values()
+        if name in closure:
+            return self.sugar_python_object(closure[name], name, where, captured=True)
+        if name in self.globals:
+            return self.sugar_python_object(self.globals[name], name, where)
+        if hasattr(python_builtins, name):
+            return self.sugar_python_object(getattr(python_builtins, name), name, where)
+        if name in ("aten", "prim"):
+            return OpNamespace(name)
+        if name == "uninitialized":
+            # `.code` prints prim::Uninitialized as uninitialized(Type)
+            return BuiltinValue("uninitialized", _uninitialized)
+        if name == "ops":
+            # the root `.code` prints ops through: ops.aten.add(x, 3, 1)
+            return OpsRoot()
+        raise compile_error(f"undefined name {name!r}", where)
+
+    def sugar_python_object(self, obj, name, where, captured=False):
+        """The sugared value of a Python object a name refers to at compile time."""
+        from jitcore.nn.module import Module
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return ScriptValue(self.constant(obj, where))
+        if isinstance(obj, tuple) and all(
+                o is None or isinstance(o, (bool, int, float, str)) for o in obj):
+            return TupleOfValues([ScriptValue(self.constant(o, where)) for o in obj])
+        if isinstance(obj, types.ModuleType):
+            return PythonModuleValue(obj)
+        if getattr(obj, "_jitcore_op_namespace", None):
+            return OpNamespace(obj._jitcore_op_namespace)
+        builtin = builtin_for(obj, name, where)
+        if builtin is not None:
+            return builtin
+        library = library_function(obj, name)
+        if library is not None:
+            return library
+        if isinstance(obj, type) and obj in (np.float32, np.float64, np.int64, np.int32,
+                                             np.bool_, np.ndarray):
+            return PythonConstant(obj)
+        if isinstance(obj, (np.ndarray, list, dict, set)) or isinstance(obj, Module):
+            what = "array" if isinstance(obj, np.ndarray) else type(obj).__name__
+            raise compile_error(f"{name!r} refers to a {what} captured from Python; jitcore.script "
+                                "does not capture mutable values (it could change after "
+                                "compiling). Pass it as an argument, or make it a module "
+                                "attribute", where)
+        if isinstance(obj, types.FunctionType):
+            return FunctionValue(obj)
+        if not callable(obj) and type_from_python_object(obj) is not None:
+            return PythonConstant(obj)  # a typing construct such as Optional[int]
+        if callable(obj) and getattr(obj, "__module__", "").startswith("numpy"):
+            raise compile_error(f"the NumPy function {name} has no op in jitcore's registry, so "
+                                "jitcore.script cannot compile it", where)
+        raise compile_error(f"{name!r} is a Python {type(obj).__name__}, which jitcore.script "
+                            "cannot use", where)
+
+    # ----------------------------------------------------------- attributes
+    def _expr_Attribute(self, node):
+        where = self.where(node)
+        base = self.expr(node.value)
+        if isinstance(base, ScriptValue):
+            return self.value_attribute(base, node.attr, where)
+        return base.attr(self, node.attr, where)
+
+    def value_attribute(self, base, name, where):
+        value = base.value
+        if isinstance(value.type, TensorType):
+            if name in _ARRAY_PROPERTIES:
+                return self.emit_op_call(_ARRAY_PROPERTIES[name], [base], {}, where)
+            if name == "T":
+                rank = value.type.rank
+                if rank is not None and rank > 2:
+                    return self.emit_op_call("aten::permute", [base, PythonConstant(
+                        list(range(rank))[::-1])], {}, where)
+                return self.emit_op_call("aten::t", [base], {}, where)
+            method = array_method(base, name, where)
+            if method is not None:
+                return method
+            raise compile_error(f"ndarray attribute or method {name!r} is not supported in "
+                                "jitcore.script (no op in the registry stands for it)", where)
+        raise compile_error(f"{describe_type(value.type)} has no attribute {name!r} in "
+                            "jitcore.script", where)
+
+    # ---------------------------------------------------------------- calls
+    def _expr_Call(self, node):
+        where = self.where(node)
+        func = self.expr(node.func)
+        args = []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                raise compile_error(_UNSUPPORTED_EXPRESSIONS[ast.Starred], self.where(a))
+            args.append(self.expr(a))
+        kwargs = {}
+        for k in node.keywords:
+            if k.arg is None:
+                raise compile_error("**kwargs unpacking is not supported in jitcore.script; "
+                                    "pass keyword arguments by name", self.where(k.value))
+            kwargs[k.arg] = self.expr(k.value)
+        return func.call(self, args, kwargs, where)
+
+    # ------------------------------------------------------------ operators
+    def _expr_BinOp(self, node):
+        a, b = self.value(node.left), self.value(node.right)
+        return ScriptValue(binary_op(self, node.op, a, b, self.where(node)))
+
+    def _expr_UnaryOp(self, node):
+        operand = self.expr(node.operand)
+        constant = python_constant(operand)
+        if isinstance(node.op, ast.USub) and isinstance(constant, (int, float)) and not isinstance(
+                constant, bool):
+            return ScriptValue(self.constant(-constant, self.where(node)))
+        return ScriptValue(unary_op(self, node.op, operand.as_value(self, self.where(node)),
+                                    self.where(node)))
+
+    def _expr_BoolOp(self, node):
+        where = self.where(node)
+        is_and = isinstance(node.op, ast.And)
+        result = self._bool_operand(node.values[0])
+        for operand in node.values[1:]:
+            left = result
+
+            def right(operand=operand):
+                return self._bool_operand(operand)
+
+            false = lambda: self.constant(False, where)  # noqa: E731
+            true = lambda: self.constant(True, where)  # noqa: E731
+            if is_and:
+                result = self.emit_if_expression(left, right, false, where)
+            else:
+                result = self.emit_if_expression(left, true, right, where)
+        return ScriptValue(result)
+
+    def _bool_operand(self, node):
+        value = self.value(node)
+        if value.type != BoolType.get():
+            raise compile_error(f"the operands of 'and'/'or' must be bool in jitcore.script, got "
+                                f"{describe_type(value.type)} (Python would return the operand "
+                                "itself); compare explicitly or use bool(...)", self.where(node))
+        return value
+
+    def _expr_Compare(self, node):
+        where = self.where(node)
+        operands = [node.left] + list(node.comparators)
+        if len(node.ops) == 1:
+            return ScriptValue(self.compare(node.ops[0], operands[0], operands[1], where))
+        # a < b < c  is  a < b and b < c, with b evaluated once
+        values = [self.value(operands[0])]
+        result = None
+        for i, op in enumerate(node.ops):
+            def step(i=i, op=op):
+                if len(values) <= i + 1:
+                    values.append(self.value(operands[i + 1]))
+                out = self.compare_values(op, values[i], values[i + 1], where)
+                if out.type != BoolType.get():
+                    raise compile_error("chained comparisons of arrays are ambiguous; combine "
+                                        "array comparisons with &", where)
+                return out
+            if result is None:
+                result = step()
+            else:
+                values.append(self.value(operands[i + 1]))
+                result = self.emit_if_expression(result, step,
+                                                 lambda: self.constant(False, where), where)
+        return ScriptValue(result)
+
+    def compare(self, op, left_node, right_node, where):
+        if isinstance(op, (ast.Is, ast.IsNot)):
+            return self.identity_test(op, self.expr(left_node), self.expr(right_node), where)
+        return self.compare_values(op, self.value(left_node), self.value(right_node), where)
+
+    def compare_values(self, op, a, b, where):
+        if isinstance(op, (ast.In, ast.NotIn)):
+            raise compile_error("the 'in' operator is not supported in jitcore.script; "
+                                "compare with == in a loop", where)
+        if isinstance(op, (ast.Is, ast.IsNot)):
+            return self.identity_test(op, ScriptValue(a), ScriptValue(b), where)
+        return compare_op(self, op, a, b, where)
+
+    def identity_test(self, op, left, right, where):
+        """``x is None`` / ``x is not None``: static unless ``x`` is Optional."""
+        negate = isinstance(op, ast.IsNot)
+        if python_constant(right) is not None and python_constant(left) is None:
+            left, right = right, left
+        if python_constant(right) is not None or isinstance(right, PythonConstant) and \
+                right.value is not None:
+            raise compile_error("'is' / 'is not' are supported only against None", where)
+        subject = left.as_value(self, where)
+        t = subject.type
+        if isinstance(t, OptionalType):
+            none = self.constant(None, where)
+            kind = "aten::__isnot__" if negate else "aten::__is__"
+            return self.node(kind, [subject, none], [BoolType.get()], where).output()
+        return self.constant((t == NoneType.get()) != negate, where)
+
+    def _expr_IfExp(self, node):
+        where = self.where(node)
+        cond = self.condition(node.test)
+        if isinstance(cond, bool):
+            return self.expr(node.body if cond else node.orelse)
+        return ScriptValue(self.emit_if_expression(
+            cond, lambda: self.value(node.body), lambda: self.value(node.orelse), where))
+
+    # --------------------------------------------------------------- indexing
+    def _expr_Subscript(self, node):
+        where = self.where(node)
+        # x.shape[i] is aten::size(x, i), as TorchScript's x.size(i)
+        if (isinstance(node.value, ast.Attribute) and node.value.attr == "shape"
+                and not isinstance(node.slice, (ast.Slice, ast.Tuple))):
+            base = self.expr(node.value.value)
+            if isinstance(base, ScriptValue) and is_tensor(base.value):
+                index = self.expr(node.slice)
+                return self.emit_op_call("aten::size", [base, index], {}, where)
+        base = self.expr(node.value)
+        if not isinstance(base, ScriptValue):
+            return base.getitem(self, self.expr(node.slice), where)
+        t = base.value.type
+        if isinstance(t, TensorType):
+            from .indexing import index_array
+            return index_array(self, base, node.slice, where)
+        if isinstance(node.slice, ast.Slice):
+            raise compile_error(f"slicing a {describe_type(t)} is not supported in jitcore.script; "
+                                "index items one at a time", where)
+        index = self.expr(node.slice)
+        if isinstance(t, ListType):
+            index_value = index.as_value(self, where)
+            if index_value.type != IntType.get():
+                raise compile_error(f"list indices must be int, got {describe_type(index_value.type)}",
+                                    where)
+            return self.emit_op_call("aten::__getitem__", [base, ScriptValue(index_value)], {},
+                                     where, result_type=t.elem)
+        if isinstance(t, TupleType):
+            position = self.constant_int(index, where, "a tuple index")
+            if not -len(t.elems) <= position < len(t.elems):
+                raise compile_error(f"tuple index {position} is out of range for a tuple of "
+                                    f"{len(t.elems)} items", where)
+            position %= len(t.elems)
+            return ScriptValue(self.node("prim::TupleIndex", [base.value, self.constant(
+                position, where)], [t.elems[position]], where).output())
+        raise compile_error(f"a value of type {describe_type(t)} cannot be indexed", where)
+
+    # ----------------------------------------------------- comprehensions
+    def _expr_ListComp(self, node):
+        where = self.where(node)
+        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
+            raise compile_error("only simple list comprehensions `[expr for x in xs]` are supported "
+                                "in jitcore.script; use a for loop", where)
+        generator = node.generators[0]
+        iterable = self.expr(generator.iter)
+        items = self.static_items(iterable, where)
+        if items is None:
+            raise compile_error("list comprehensions in jitcore.script iterate over a tuple, a "
+                                "ModuleList or a list literal of known length; for a list of "
+                                "unknown length use a for loop over range(len(xs))", where)
+        values = []
+        for item in items:
+            with self.comprehension_scope():
+                self.assign_target(generator.target, item, where)
+                values.append(self.value(node.elt))
+        if not values:
+            return ScriptValue(self.list_construct([], TensorType.get(), where))
+        elem = values[0].type
+        for v in values[1:]:
+            elem = unify_types(elem, v.type) or elem
+        return ScriptValue(self.list_construct(values, TensorType.get() if isinstance(
+            elem, TensorType) else elem, where))
+
+    def static_items(self, iterable, where):
+        """The items of an iterable whose length is known at compile time, else None."""
+        if isinstance(iterable, ScriptValue):
+            node = iterable.value.node
+            if node.kind == "prim::ListConstruct":
+                return [ScriptValue(v) for v in node.inputs]
+            if isinstance(iterable.value.type, TupleType):
+                return [ScriptValue(v) for v in self.unpack(iterable.value, len(
+                    iterable.value.type.elems), where)]
+            return None
+        if iterable.static_length() is not None:
+            return iterable.iterate(self, where)
+        return None
+
+    def unpack(self, value, count, where):
+        """The items of a tuple or list value (``prim::TupleUnpack`` / ``prim::ListUnpack``)."""
+        t = value.type
+        if isinstance(t, TupleType):
+            if len(t.elems) != count:
+                raise compile_error(f"cannot unpack a tuple of {len(t.elems)} items into "
+                                    f"{count} targets", where)
+            return list(self.node("prim::TupleUnpack", [value], list(t.elems), where).outputs)
+        if isinstance(t, ListType):
+            return list(self.node("prim::ListUnpack", [value], [t.elem] * count, where).outputs)
+        raise compile_error(f"cannot unpack a value of type {describe_type(t)}", where)
+
+    @contextlib.contextmanager
+    def comprehension_scope(self):
+        """A scope for a comprehension's variable: it is not visible after the comprehension."""
+        parent = self.scope
+        self.scope = parent.child()
+        try:
+            yield
+        finally:
+            self.scope = parent
+
+    # -------------------------------------------------------------- helpers
+    def condition(self, node):
+        """The test of an if/while/ternary: a Python bool when known at compile time, else an IR bool."""
+        sugared = self.expr(node)
+        constant = python_constant(sugared)
+        if isinstance(constant, bool) and isinstance(sugared, PythonConstant):
+            return constant
+        value = sugared.as_value(self, self.where(node))
+        folded = _folded_bool(value)
+        if folded is not None:
+            return folded
+        return truth_value(self, value, self.where(node))
+
+
+def _uninitialized(ctx, args, kwargs, where):
+    target = getattr(args[0], "python_object", None) or getattr(args[0], "value", None) \
+        if len(args) == 1 else None
+    jit_type = type_from_python_object(target)
+    if jit_type is None or kwargs:
+        raise compile_error("uninitialized() takes one type, e.g. uninitialized(Tensor)", where)
+    return ScriptValue(ctx.uninitialized(jit_type, where))
+
+
+def _folded_bool(value):
+    """A bool constant produced by a static ``is None`` test, so dead branches are not compiled."""
+    node = value.node
+    if node.kind == "prim::Constant" and value.type == BoolType.get() and node.has_attr("value"):
+        return node.attr("value")
+    return None
+

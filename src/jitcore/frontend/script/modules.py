@@ -1,0 +1,167 @@
+"""Modules in script: ``self.<attr>`` as ``prim::GetAttr``, ``self.sub(x)`` as ``prim::CallMethod``.
+
+* parameters and buffers read with ``prim::GetAttr`` (type ``Tensor``); a ``None``
+  parameter (``bias=False``) is the constant ``None``, so ``if self.bias is not None``
+  compiles only the branch that runs;
+* submodules read with ``prim::GetAttr`` typed by their class (``__jitcore__.Linear``);
+  calling one compiles its ``forward`` (or the named method) for that instance;
+* ``int``/``float``/``bool``/``str`` attributes listed in ``__constants__`` or annotated
+  ``Final`` on the class are constants; other ones are ``prim::GetAttr`` of their type;
+  ``self.training`` is a ``bool`` attribute;
+* ``Sequential``/``ModuleList`` iterate (the loop is unrolled), ``ModuleDict`` is indexed
+  with constant keys and iterated with ``.items()``/``.values()``/``.keys()``.
+"""
+
+import inspect
+
+from jitcore._runtime.types import BoolType, FloatType, IntType, StrType, TensorType
+
+from .annotations import final_inner, is_final
+from .emitter import python_constant
+from .errors import compile_error
+from .values import (
+    NOT_CONSTANT, MethodValue, ModuleContainer, ModuleValue, PythonConstant, ScriptValue,
+    TupleOfValues,
+)
+
+__all__ = ["module_attribute", "call_method", "child_value", "module_children_for_iteration",
+           "module_item", "is_container", "constant_attribute_names"]
+
+_ATTRIBUTE_TYPES = {bool: BoolType.get(), int: IntType.get(), float: FloatType.get(),
+                    str: StrType.get()}
+
+
+def is_container(module):
+    from jitcore.nn import ModuleDict, ModuleList, Sequential
+    return isinstance(module, (Sequential, ModuleList, ModuleDict))
+
+
+def _is_module_dict(module):
+    from jitcore.nn import ModuleDict
+    return isinstance(module, ModuleDict)
+
+
+def constant_attribute_names(cls):
+    """Attributes of a module class that are compile-time constants (``__constants__`` or ``Final``)."""
+    names = set(getattr(cls, "__constants__", ()))
+    for klass in reversed(cls.__mro__):
+        for name, annotation in getattr(klass, "__annotations__", {}).items():
+            if is_final(annotation):
+                names.add(name)
+    return names
+
+
+def _get_attr(ctx, owner, name, jit_type, where):
+    node = ctx.node("prim::GetAttr", [owner.value], [jit_type], where, attrs={"name": name})
+    return node.output()
+
+
+def child_value(owner, ctx, name, where):
+    """The sugared value of submodule ``name`` of ``owner`` (``prim::GetAttr``)."""
+    from jitcore.frontend.tracing import class_type_of
+    child = owner.module._modules[name]
+    if child is None:
+        return ScriptValue(ctx.constant(None, where))
+    value = _get_attr(ctx, owner, name, class_type_of(type(child)), where)
+    return ModuleValue(child, value, owner.unit)
+
+
+def module_attribute(owner, ctx, name, where):
+    """``owner.<name>`` for a module value ``owner``."""
+    module = owner.module
+    if name == "training":
+        return ScriptValue(_get_attr(ctx, owner, "training", BoolType.get(), where))
+    if name == "_modules":
+        return ModuleContainer(owner)
+    if _is_module_dict(module) and name in ("items", "values", "keys"):
+        return ModuleContainer(owner).attr(ctx, name, where)
+    for table in (module._parameters, module._buffers):
+        if name in table:
+            if table[name] is None:
+                return ScriptValue(ctx.constant(None, where))
+            return ScriptValue(_get_attr(ctx, owner, name, TensorType.get(), where))
+    if name in module._modules:
+        return child_value(owner, ctx, name, where)
+    method = getattr(type(module), name, None)
+    if inspect.isfunction(method):
+        return MethodValue(owner, name, lambda ctx, receiver, args, kwargs, where:
+                           call_method(receiver, ctx, name, args, kwargs, where))
+    if not hasattr(module, name):
+        raise compile_error(f"module {type(module).__name__} has no attribute {name!r}", where)
+    value = getattr(module, name)
+    if name in constant_attribute_names(type(module)):
+        return _constant_attribute(ctx, module, name, value, where)
+    jit_type = _ATTRIBUTE_TYPES.get(type(value))
+    if jit_type is not None:
+        return ScriptValue(_get_attr(ctx, owner, name, jit_type, where))
+    if value is None:
+        return ScriptValue(ctx.constant(None, where))
+    if isinstance(value, tuple) and all(type(v) in _ATTRIBUTE_TYPES for v in value):
+        # tuples are immutable: a constant is exact
+        return TupleOfValues([ScriptValue(ctx.constant(v, where)) for v in value])
+    raise compile_error(f"attribute {name!r} of module {type(module).__name__} is a "
+                        f"{type(value).__name__}, which jitcore.script cannot use; make it a "
+                        "parameter, a buffer, a submodule, or an int/float/bool/str (listed in "
+                        "__constants__ or annotated Final to be a constant)", where)
+
+
+def _constant_attribute(ctx, module, name, value, where):
+    annotation = getattr(type(module), "__annotations__", {}).get(name)
+    inner = final_inner(annotation) if annotation is not None and is_final(annotation) else None
+    if inner is not None and not isinstance(value, inner if isinstance(inner, type) else object):
+        raise compile_error(f"constant attribute {name!r} is annotated Final[{inner.__name__}] "
+                            f"but holds a {type(value).__name__}", where)
+    if isinstance(value, tuple):
+        return TupleOfValues([PythonConstant(v) if not isinstance(v, (bool, int, float, str))
+                              else ScriptValue(ctx.constant(v, where)) for v in value])
+    try:
+        return ScriptValue(ctx.constant(value, where))
+    except TypeError:
+        raise compile_error(f"constant attribute {name!r} holds a {type(value).__name__}; "
+                            "constants are None, bool, int, float, str or tuples of those",
+                            where) from None
+
+
+def call_method(owner, ctx, name, args, kwargs, where):
+    """``owner.<name>(*args, **kwargs)``: compile the method for this instance and call it."""
+    module = owner.module
+    if name == "forward" and type(module).forward is _base_forward():
+        raise compile_error(f"module {type(module).__name__} has no forward method", where)
+    return owner.unit.call_method(ctx, owner, name, args, kwargs, where)
+
+
+def _base_forward():
+    from jitcore.nn.module import Module
+    return Module.forward
+
+
+def module_children_for_iteration(owner, ctx, where):
+    """The items of ``for m in self.layers`` (a Sequential or ModuleList; a ModuleDict gives keys)."""
+    if not is_container(owner.module):
+        raise compile_error(f"module {type(owner.module).__name__} is not iterable; iterate a "
+                            "Sequential, ModuleList or ModuleDict", where)
+    if _is_module_dict(owner.module):
+        return [ScriptValue(ctx.constant(key, where)) for key in owner.module._modules]
+    return [child_value(owner, ctx, key, where) for key in owner.module._modules]
+
+
+def module_item(owner, ctx, index, where):
+    """``self.layers[0]`` / ``self.heads["a"]`` with a constant index or key."""
+    module = owner.module
+    key = python_constant(index)
+    if key is NOT_CONSTANT:
+        raise compile_error("module containers can only be indexed with a constant in "
+                            "jitcore.script (the index selects a submodule when compiling)",
+                            where)
+    if _is_module_dict(module):
+        if key not in module._modules:
+            raise compile_error(f"ModuleDict has no key {key!r}", where)
+        return child_value(owner, ctx, key, where)
+    if not is_container(module) or isinstance(key, bool) or not isinstance(key, int):
+        raise compile_error(f"cannot index module {type(module).__name__} with {key!r}", where)
+    names = list(module._modules)
+    if not -len(names) <= key < len(names):
+        raise compile_error(f"index {key} is out of range for a {type(module).__name__} of "
+                            f"{len(names)} modules", where)
+    return child_value(owner, ctx, names[key], where)
+

@@ -1,0 +1,185 @@
+"""Python operators on script values: arithmetic, comparisons, unary ops and truth values.
+
+Arrays follow NumPy (registry tensor ops, broadcasting, NEP 50); scalars follow Python
+(``aten::add.int``, ``aten::div.int -> float``), with an ``int`` operand converted to
+``float`` when the other one is a float.  A scalar on the left of an array
+(``3 - x``) is rewritten into an op with the array first, each rewrite exact:
+``3 - x`` is ``-x + 3`` and ``2 / x`` divides an array of 2s shaped like ``x``.
+"""
+
+import ast
+
+from jitcore._runtime.types import (
+    BoolType, FloatType, IntType, ListType, NoneType, OptionalType, StrType, TensorType,
+)
+
+from .errors import compile_error, describe_type
+from .values import ScriptValue
+
+__all__ = ["binary_op", "compare_op", "unary_op", "truth_value", "is_tensor", "to_float"]
+
+_TENSOR_KINDS = {
+    ast.Add: "aten::add", ast.Sub: "aten::sub", ast.Mult: "aten::mul", ast.Div: "aten::div",
+    ast.FloorDiv: "aten::floor_divide", ast.Mod: "aten::remainder", ast.Pow: "aten::pow",
+    ast.MatMult: "aten::matmul", ast.BitAnd: "aten::__and__", ast.BitOr: "aten::__or__",
+    ast.BitXor: "aten::__xor__",
+}
+_SCALAR_KINDS = {
+    ast.Add: "aten::add", ast.Sub: "aten::sub", ast.Mult: "aten::mul", ast.Div: "aten::div",
+    ast.FloorDiv: "aten::floordiv", ast.Mod: "aten::remainder", ast.Pow: "aten::pow",
+}
+_COMPARE_KINDS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
+                  ast.GtE: "ge"}
+# a < x  is  x > a
+_FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+            ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
+            ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+
+
+def is_tensor(value):
+    return isinstance(value.type, TensorType)
+
+
+def _is_number(t):
+    return t == IntType.get() or t == FloatType.get()
+
+
+def to_float(ctx, value, where):
+    """``value`` as a float: ints go through ``aten::Float.int``."""
+    if value.type == FloatType.get():
+        return value
+    return ctx.emit_op_call("aten::Float", [ScriptValue(value)], {}, where).value
+
+
+def _numbers(ctx, a, b, where):
+    """Two scalar operands of one type (int, or float if either is a float)."""
+    if a.type == FloatType.get() or b.type == FloatType.get():
+        return to_float(ctx, a, where), to_float(ctx, b, where)
+    return a, b
+
+
+def binary_op(ctx, op, a, b, where):
+    """Emit ``a <op> b`` for IR values ``a`` and ``b``; returns an IR value."""
+    op_type = type(op)
+    symbol = _SYMBOLS.get(op_type, op_type.__name__)
+    if op_type in (ast.LShift, ast.RShift):
+        raise compile_error(f"the operator {symbol} is not supported in jitcore.script; use "
+                            "multiplication or floor division by a power of two", where)
+    if is_tensor(a) or is_tensor(b):
+        return _tensor_binary(ctx, op_type, a, b, where, symbol)
+    if not (_is_number(a.type) and _is_number(b.type)):
+        if op_type is ast.Add and a.type == b.type == StrType.get():
+            raise compile_error("string concatenation is not supported in jitcore.script", where)
+        raise compile_error(f"unsupported operand types for {symbol}: {describe_type(a.type)} "
+                            f"and {describe_type(b.type)}" + _bool_hint(a, b), where)
+    kind = _SCALAR_KINDS.get(op_type)
+    if kind is None:
+        raise compile_error(f"the operator {symbol} is not supported on "
+                            f"{describe_type(a.type)} and {describe_type(b.type)}", where)
+    if op_type is ast.Pow and a.type == b.type == IntType.get():
+        raise compile_error("int ** int is not supported in jitcore.script (its result type "
+                            "depends on the sign of the exponent); write float(a) ** b", where)
+    a, b = _numbers(ctx, a, b, where)
+    return ctx.emit_op_call(kind, [ScriptValue(a), ScriptValue(b)], {}, where).value
+
+
+def _bool_hint(a, b):
+    if BoolType.get() in (a.type, b.type):
+        return "; convert the bool with int(...) first"
+    return ""
+
+
+def _tensor_binary(ctx, op_type, a, b, where, symbol):
+    kind = _TENSOR_KINDS.get(op_type)
+    if kind is None:
+        raise compile_error(f"the operator {symbol} is not supported on arrays", where)
+    for operand in (a, b):
+        if not (is_tensor(operand) or _is_number(operand.type)
+                or operand.type == BoolType.get()):
+            raise compile_error(f"unsupported operand types for {symbol}: "
+                                f"{describe_type(a.type)} and {describe_type(b.type)}", where)
+    if is_tensor(a) or op_type is ast.Pow:
+        return ctx.emit_op_call(kind, [ScriptValue(a), ScriptValue(b)], {}, where).value
+    # a scalar on the left of an array
+    if op_type in (ast.Add, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor):
+        return ctx.emit_op_call(kind, [ScriptValue(b), ScriptValue(a)], {}, where).value
+    if op_type is ast.Sub:
+        negated = ctx.emit_op_call("aten::neg", [ScriptValue(b)], {}, where)
+        return ctx.emit_op_call("aten::add", [negated, ScriptValue(a)], {}, where).value
+    if op_type is ast.MatMult:
+        raise compile_error(f"matmul needs two arrays, got {describe_type(a.type)} @ Tensor",
+                            where)
+    filled = ctx.emit_op_call("aten::full_like", [ScriptValue(b), ScriptValue(a)], {}, where)
+    return ctx.emit_op_call(kind, [filled, ScriptValue(b)], {}, where).value
+
+
+def compare_op(ctx, op, a, b, where):
+    """Emit ``a <op> b`` for ==, !=, <, <=, >, >= ; returns an IR value."""
+    name = _COMPARE_KINDS[type(op)]
+    if is_tensor(a) or is_tensor(b):
+        if not is_tensor(a):
+            a, b, name = b, a, _FLIPPED[name]
+        return ctx.emit_op_call(f"aten::{name}", [ScriptValue(a), ScriptValue(b)], {}, where).value
+    if _is_number(a.type) and _is_number(b.type):
+        a, b = _numbers(ctx, a, b, where)
+    elif a.type == b.type == BoolType.get() and name in ("eq", "ne"):
+        return _bool_equality(ctx, a, b, name == "eq", where)
+    elif not (a.type == b.type == StrType.get() and name in ("eq", "ne")):
+        raise compile_error(f"cannot compare {describe_type(a.type)} with "
+                            f"{describe_type(b.type)} using {name}", where)
+    return ctx.emit_op_call(f"aten::{name}", [ScriptValue(a), ScriptValue(b)], {}, where).value
+
+
+def _bool_equality(ctx, a, b, equal, where):
+    # a == b  <=>  (a and b) or (not a and not b)
+    both = ctx.emit_op_call("aten::__and__", [ScriptValue(a), ScriptValue(b)], {}, where)
+    not_a = ctx.emit_op_call("aten::__not__", [ScriptValue(a)], {}, where)
+    not_b = ctx.emit_op_call("aten::__not__", [ScriptValue(b)], {}, where)
+    neither = ctx.emit_op_call("aten::__and__", [not_a, not_b], {}, where)
+    same = ctx.emit_op_call("aten::__or__", [both, neither], {}, where)
+    if equal:
+        return same.value
+    return ctx.emit_op_call("aten::__not__", [same], {}, where).value
+
+
+def unary_op(ctx, op, a, where):
+    """Emit ``-a``, ``+a``, ``~a`` or ``not a``; returns an IR value."""
+    if isinstance(op, ast.Not):
+        return ctx.emit_op_call("aten::__not__", [ScriptValue(truth_value(ctx, a, where))], {},
+                                where).value
+    if isinstance(op, ast.UAdd):
+        if not (is_tensor(a) or _is_number(a.type)):
+            raise compile_error(f"bad operand type for unary +: {describe_type(a.type)}", where)
+        return a
+    if isinstance(op, ast.USub):
+        if not (is_tensor(a) or _is_number(a.type)):
+            raise compile_error(f"bad operand type for unary -: {describe_type(a.type)}", where)
+        return ctx.emit_op_call("aten::neg", [ScriptValue(a)], {}, where).value
+    if isinstance(op, ast.Invert):
+        if not is_tensor(a):
+            raise compile_error(f"~ is supported on arrays only, got {describe_type(a.type)}; "
+                                "for a bool use `not`", where)
+        return ctx.emit_op_call("aten::bitwise_not", [ScriptValue(a)], {}, where).value
+    raise compile_error(f"unsupported unary operator {type(op).__name__}", where)
+
+
+def truth_value(ctx, value, where):
+    """``bool(value)`` as Python computes it, as an IR bool value."""
+    t = value.type
+    if t == BoolType.get():
+        return value
+    if t == IntType.get() or t == FloatType.get():
+        zero = ctx.constant(0 if t == IntType.get() else 0.0, where)
+        return ctx.emit_op_call("aten::ne", [ScriptValue(value), ScriptValue(zero)], {}, where).value
+    if isinstance(t, TensorType):
+        return ctx.emit_op_call("aten::Bool", [ScriptValue(value)], {}, where).value
+    if isinstance(t, ListType):
+        length = ctx.emit_op_call("aten::len", [ScriptValue(value)], {}, where)
+        zero = ctx.constant(0, where)
+        return ctx.emit_op_call("aten::ne", [length, ScriptValue(zero)], {}, where).value
+    if isinstance(t, OptionalType) or t == NoneType.get():
+        raise compile_error(f"the truth value of a {describe_type(t)} is ambiguous in "
+                            "jitcore.script; test `x is not None` explicitly", where)
+    raise compile_error(f"a value of type {describe_type(t)} has no truth value in "
+                        "jitcore.script", where)

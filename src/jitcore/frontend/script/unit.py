@@ -1,0 +1,219 @@
+"""The compilation unit: every function and method compiled for one ``jitcore.script`` call.
+
+Called functions are compiled once each, kept by qualified name (the name of their
+``prim::CallFunction`` node), and recursion is refused.  Methods are compiled per module
+*instance* (its ``Final`` constants are baked into the graph), kept as
+``{id(module): {method name: Graph}}`` — the table ``ScriptModule.from_module`` takes.
+"""
+
+import inspect
+
+from jitcore._runtime.ir import Graph
+from jitcore._runtime.types import TensorType
+
+from .annotations import type_from_annotation
+from .compiler import FunctionCompiler
+from .constant_pool import pool_constants
+from .decorators import is_ignored, is_unused
+from .errors import calling, compile_error, describe_type
+from .source import parse_function
+from .values import ModuleValue, ScriptValue, SugaredValue
+
+__all__ = ["CompilationUnit"]
+
+
+class CompilationUnit:
+    """Compiles functions and module methods, each once, into graphs."""
+
+    def __init__(self):
+        self.functions = {}        # qualified name -> Graph
+        self.method_graphs = {}    # id(module) -> {method name: Graph}
+        self._function_names = {}  # function -> qualified name
+        self._modules = {}         # id(module) -> module (keeps the ids valid)
+        self._active = []          # what is being compiled, for recursion checks
+
+    # ------------------------------------------------------------- functions
+    def function_graph(self, fn, source=None, where=None):
+        """``(qualified name, Graph)`` of a Python function, compiled on first request."""
+        name = self._function_names.get(fn)
+        if name is not None:
+            return name, self.functions[name]
+        if fn in self._active:
+            raise compile_error(f"recursive call of {fn.__qualname__!r}: recursion is not "
+                                "supported in jitcore.script; rewrite it as a loop", where)
+        source = source or parse_function(fn)
+        self._active.append(fn)
+        try:
+            graph = self._compile(source, None)
+        finally:
+            self._active.pop()
+        name = self._unique_name(fn.__qualname__.replace(".<locals>", ""))
+        self._function_names[fn] = name
+        self.functions[name] = graph
+        return name, graph
+
+    def _unique_name(self, base):
+        name, n = base, 1
+        while name in self.functions:
+            name = f"{base}.{n}"
+            n += 1
+        return name
+
+    # --------------------------------------------------------------- methods
+    def method_graph(self, module, name, where=None):
+        """The graph of ``module.<name>`` (``self`` is its first input), compiled on first request."""
+        table = self.method_graphs.setdefault(id(module), {})
+        self._modules[id(module)] = module
+        if name in table:
+            return table[name]
+        key = (id(module), name)
+        if key in self._active:
+            raise compile_error(f"recursive call of {type(module).__name__}.{name}: recursion is "
+                                "not supported in jitcore.script; rewrite it as a loop", where)
+        fn = getattr(type(module), name, None)
+        if fn is None or not inspect.isfunction(fn):
+            raise compile_error(f"{type(module).__name__} has no method {name!r} to compile")
+        self._active.append(key)
+        try:
+            graph = self._compile(parse_function(fn), module)
+        finally:
+            self._active.pop()
+        table[name] = graph
+        return graph
+
+    # --------------------------------------------------------------- compile
+    def _compile(self, source, module):
+        graph = Graph()
+        compiler = FunctionCompiler(self, source, graph)
+        definition = source.definition
+        _check_signature(source)
+        params = definition.args.posonlyargs + definition.args.args
+        for index, param in enumerate(params):
+            if module is not None and index == 0:
+                from jitcore.frontend.tracing import class_type_of
+                value = graph.add_input("self", class_type_of(type(module)))
+                compiler.scope.bind(param.arg, ModuleValue(module, value, self))
+                continue
+            jit_type = TensorType.get() if param.annotation is None else type_from_annotation(
+                param.annotation, source, compiler.globals)
+            # TorchScript names a parameter's first SSA value `x.1`
+            value = graph.add_input(f"{param.arg}.1", jit_type)
+            compiler.scope.bind(param.arg, ScriptValue(value))
+        if module is not None and not params:
+            raise compile_error(f"method {source.name} takes no self argument",
+                                source.range_of(definition))
+        declared = None if definition.returns is None else type_from_annotation(
+            definition.returns, source, compiler.globals)
+        if is_unused(source.fn):
+            compiler.emit_raise("NotImplementedError", f"{source.name} was marked "
+                                "@jitcore.unused and cannot run in compiled code",
+                                source.range_of(definition))
+            graph.register_output(compiler.uninitialized(declared or TensorType.get()))
+        else:
+            compiler.compile_body(definition.body, declared)
+        pool_constants(graph)
+        graph.lint()
+        return graph
+
+    # ------------------------------------------------------------------ calls
+    def call_function(self, ctx, fn, args, kwargs, where):
+        """Emit ``prim::CallFunction[name=f](args)`` for a call of Python function ``fn``."""
+        if is_ignored(fn):
+            raise compile_error(f"{fn.__qualname__} is marked @jitcore.ignore; ignored free "
+                                "functions cannot be called from compiled code yet (make it a "
+                                "module method, or remove the decorator)", where)
+        with calling(fn.__qualname__, ctx.source.name, where):
+            name, graph = self.function_graph(fn, where=where)
+        inputs = bind_call(ctx, fn, graph.inputs, args, kwargs, where, skip_self=False)
+        output_type = graph.outputs[0].type
+        node = ctx.node("prim::CallFunction", inputs, [output_type], where, attrs={"name": name})
+        return ScriptValue(node.output())
+
+    def call_method(self, ctx, receiver, name, args, kwargs, where):
+        """Emit ``prim::CallMethod[name=m](module, args)`` and compile the method."""
+        module = receiver.module
+        existing = getattr(module, "_jit_method_graph", None)
+        if existing is not None:
+            graph = existing(name)  # an already compiled (e.g. traced) module
+        else:
+            fn = getattr(type(module), name, None)
+            if is_ignored(fn):
+                raise compile_error(f"{type(module).__name__}.{name} is marked @jitcore.ignore; "
+                                    "calls to ignored methods are not supported by the "
+                                    "runtime yet", where)
+            with calling(f"{type(module).__name__}.{name}", ctx.source.name, where):
+                graph = self.method_graph(module, name, where)
+        if existing is not None:
+            # a compiled module's methods take their graph's inputs positionally
+            if kwargs or len(args) != len(graph.inputs) - 1:
+                raise compile_error(f"{type(module).__name__}.{name} takes "
+                                    f"{len(graph.inputs) - 1} positional arguments", where)
+            arguments = [a.as_value(ctx, where) for a in args]
+            for value, param in zip(arguments, graph.inputs[1:]):
+                if not value.type.is_subtype_of(param.type):
+                    raise compile_error(f"{type(module).__name__}.{name} expected "
+                                        f"{describe_type(param.type)} but got "
+                                        f"{describe_type(value.type)}", where)
+            inputs = [receiver.value] + arguments
+        else:
+            inputs = [receiver.value] + bind_call(ctx, getattr(type(module), name, None),
+                                                  graph.inputs[1:], args, kwargs, where,
+                                                  skip_self=True)
+        node = ctx.node("prim::CallMethod", inputs, [graph.outputs[0].type], where,
+                        attrs={"name": name})
+        return ScriptValue(node.output())
+
+
+def _check_signature(source):
+    args = source.definition.args
+    where = source.range_of(source.definition)
+    if args.vararg is not None:
+        raise compile_error(f"*{args.vararg.arg} parameters are not supported in jitcore.script; "
+                            "take a list or a tuple instead", source.range_of(args.vararg))
+    if args.kwarg is not None:
+        raise compile_error(f"**{args.kwarg.arg} parameters are not supported in jitcore.script; "
+                            "take named parameters instead", source.range_of(args.kwarg))
+    if args.kwonlyargs:
+        raise compile_error("keyword-only parameters are not supported in jitcore.script; make "
+                            "them positional", source.range_of(args.kwonlyargs[0]))
+    if source.definition.decorator_list and any(
+            _decorator_name(d) in ("staticmethod", "classmethod", "property")
+            for d in source.definition.decorator_list):
+        raise compile_error("static methods, class methods and properties are not supported in "
+                            "jitcore.script; use a plain method or a module-level function", where)
+
+
+def _decorator_name(node):
+    import ast
+    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+
+
+def bind_call(ctx, fn, params, args, kwargs, where, skip_self):
+    """IR inputs for calling a compiled function whose graph inputs are ``params``.
+
+    Positional and keyword arguments are matched with Python's rules (``inspect``), missing
+    ones take the function's defaults, and each is checked against the parameter type.
+    """
+    signature = inspect.signature(fn)
+    parameters = list(signature.parameters.values())[1 if skip_self else 0:]
+    try:
+        bound = inspect.Signature(parameters).bind(*args, **kwargs)
+    except TypeError as e:
+        raise compile_error(f"{fn.__qualname__}(): {e}", where) from None
+    bound.apply_defaults()
+    inputs = []
+    for (pname, sugared), param in zip(bound.arguments.items(), params):
+        if isinstance(sugared, SugaredValue):
+            value = sugared.as_value(ctx, where)
+        else:
+            try:
+                value = ctx.constant(sugared, where)
+            except TypeError:
+                raise compile_error(f"the default value {sugared!r} of parameter {pname!r} cannot "
+                                    "be a constant in jitcore.script", where) from None
+        if not value.type.is_subtype_of(param.type):
+            raise compile_error(f"{fn.__qualname__}() expected a value of type "
+                                f"{describe_type(param.type)} for argument {pname!r} but got "
+                                f"{describe_type(value.type)}", where)
+        inputs.append(value)
+    return inputs

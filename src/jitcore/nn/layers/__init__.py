@@ -1,0 +1,21 @@
+"""The layers of :mod:`jitcore.nn`, one family per file."""
+
+from jitcore.nn.layers.activation import GELU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from jitcore.nn.layers.attention import MultiheadAttention
+from jitcore.nn.layers.batchnorm import BatchNorm1d, BatchNorm2d
+from jitcore.nn.layers.container import ModuleDict, ModuleList, Sequential
+from jitcore.nn.layers.conv import Conv1d, Conv2d
+from jitcore.nn.layers.dropout import Dropout
+from jitcore.nn.layers.embedding import Embedding
+from jitcore.nn.layers.flatten import Flatten
+from jitcore.nn.layers.layernorm import LayerNorm
+from jitcore.nn.layers.linear import Identity, Linear
+from jitcore.nn.layers.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from jitcore.nn.layers.transformer import TransformerEncoderLayer
+
+__all__ = [
+    "GELU", "LogSoftmax", "ReLU", "Sigmoid", "SiLU", "Softmax", "Tanh", "MultiheadAttention",
+    "BatchNorm1d", "BatchNorm2d", "ModuleDict", "ModuleList", "Sequential", "Conv1d", "Conv2d",
+    "Dropout", "Embedding", "Flatten", "LayerNorm", "Identity", "Linear", "AdaptiveAvgPool2d",
+    "AvgPool2d", "MaxPool2d", "TransformerEncoderLayer",
+]

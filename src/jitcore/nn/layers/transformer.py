@@ -1,0 +1,78 @@
+"""``TransformerEncoderLayer``: self-attention and a feed-forward block, PyTorch's layout."""
+
+from jitcore.nn import functional as F
+from jitcore.nn.layers.attention import MultiheadAttention
+from jitcore.nn.layers.dropout import Dropout
+from jitcore.nn.layers.layernorm import LayerNorm
+from jitcore.nn.layers.linear import Linear
+from jitcore.nn.module import Module
+
+__all__ = ["TransformerEncoderLayer"]
+
+_ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+class TransformerEncoderLayer(Module):
+    """One encoder layer: ``x + SelfAttention(x)`` then ``x + FeedForward(x)``, each normalised.
+
+    Parameters
+    ----------
+    d_model : int
+        Embedding size E.
+    nhead : int
+        Attention heads.
+    dim_feedforward : int, default 2048
+    dropout : float, default 0.1
+    activation : {"relu", "gelu"} or callable, default "relu"
+    layer_norm_eps : float, default 1e-5
+    batch_first : bool, default False
+        Inputs are ``(N, L, E)`` when True, ``(L, N, E)`` otherwise.
+    norm_first : bool, default False
+        Pre-norm (normalise before each block) instead of post-norm.
+    bias : bool, default True
+
+    Notes
+    -----
+    Submodules (``self_attn``, ``linear1``, ``linear2``, ``norm1``, ``norm2``, ``dropout``,
+    ``dropout1``, ``dropout2``) carry PyTorch's names, so its state dict loads unchanged.
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        if isinstance(activation, str):
+            if activation not in _ACTIVATIONS:
+                raise ValueError(f"activation should be relu/gelu, not {activation}")
+            activation = _ACTIVATIONS[activation]
+        self.activation = activation
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """Encode ``src`` (``(N, L, E)`` with ``batch_first``); masks as in MultiheadAttention."""
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._ff_block(self.norm2(x))
+        else:
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm2(x + self._ff_block(x))
+        return x
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x):
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return self.dropout2(x)

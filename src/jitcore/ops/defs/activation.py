@@ -1,0 +1,86 @@
+"""Activation functions.
+
+Every one except relu/relu6/hardtanh computes in floating point (an integer
+input gives float64).  Each formula is written to be stable for large |x|.
+"""
+
+import math
+
+import numpy as np
+import scipy.special
+
+from ..registry import register
+from ..rules import FLOAT, PROMOTE, elementwise
+from ._numeric import as_float
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _sigmoid(x):
+    # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x))
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _relu(x):
+    return np.maximum(x, x.dtype.type(0))   # a typed zero keeps bool/int dtypes
+
+
+def _gelu(x, approximate):
+    if approximate == "none":
+        return 0.5 * x * (1.0 + scipy.special.erf(x * _SQRT_HALF))
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def _softplus(x, beta, threshold):
+    # above the threshold softplus is x to working precision (torch's rule)
+    bx = beta * x
+    return np.where(bx > threshold, x, np.logaddexp(0.0, bx) / beta).astype(x.dtype, copy=False)
+
+
+def _elu(x, alpha, scale, input_scale):
+    return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0) * input_scale))
+
+
+def _hardtanh(x, min_val, max_val):
+    return np.minimum(np.maximum(x, min_val), max_val)
+
+
+def _mish(x):
+    return x * np.tanh(np.logaddexp(0.0, x))
+
+
+def _floating(fn):
+    """``fn`` with its first argument made floating (see ``as_float``)."""
+    def reference(x, *args):
+        return fn(as_float(x), *args)
+    return reference
+
+
+# (schema, reference, rule, aliases)
+_ACTIVATIONS = (
+    ("relu(Tensor self)", _relu, elementwise((0,), PROMOTE)),
+    ("relu6(Tensor self)", lambda x: _hardtanh(x, 0, 6), elementwise((0,), PROMOTE)),
+    ("hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1)", _hardtanh,
+     elementwise((0, 1, 2), PROMOTE)),
+    ("sigmoid(Tensor self)", _floating(_sigmoid), elementwise((0,), FLOAT)),
+    ("silu(Tensor self)", _floating(lambda x: x * _sigmoid(x)), elementwise((0,), FLOAT)),
+    ("gelu(Tensor self, *, str approximate='none')", _floating(_gelu), elementwise((0,), FLOAT)),
+    ("softplus(Tensor self, Scalar beta=1, Scalar threshold=20)", _floating(_softplus),
+     elementwise((0,), FLOAT)),
+    ("leaky_relu(Tensor self, Scalar negative_slope=0.01)",
+     _floating(lambda x, slope: np.where(x > 0, x, x * slope)), elementwise((0,), FLOAT)),
+    ("elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1)", _floating(_elu),
+     elementwise((0,), FLOAT)),
+    ("hardsigmoid(Tensor self)", _floating(lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0)),
+     elementwise((0,), FLOAT)),
+    ("hardswish(Tensor self)", _floating(lambda x: x * np.clip(x / 6.0 + 0.5, 0.0, 1.0)),
+     elementwise((0,), FLOAT)),
+    ("mish(Tensor self)", _floating(_mish), elementwise((0,), FLOAT)),
+)
+
+for _signature, _reference, _rule in _ACTIVATIONS:
+    register(f"aten::{_signature} -> Tensor", reference=_reference, infer=_rule,
+             aliases=(scipy.special.expit,) if _signature.startswith("sigmoid") else ())

@@ -1,0 +1,100 @@
+"""Creation ops (zeros, ones, full, arange, *_like) and dtype conversion (to.dtype).
+
+Without a ``dtype`` the result dtype is NumPy's: zeros/ones are float64,
+full and arange follow their Python scalars (int -> int64, float -> float64).
+"""
+
+import numpy as np
+
+from jitcore._runtime.types import TensorType
+
+from ..dtypes import promote, weak_sample
+from ..registry import register
+from ..rules import dtype_name
+from ..shapes import known, tensor_of
+from ._numeric import dtype_or_none as _dtype
+
+
+def _size_shape(constant):
+    return tuple(constant) if known(constant) else None
+
+
+def _filled(fill):
+    def reference(size, dtype):
+        return np.full(size, fill, dtype=_dtype(dtype) or np.float64)
+    return reference
+
+
+def _created_dtype(types, constants, dtype_index, scalar_indices):
+    """The dtype argument's dtype; else float64, or NumPy's default for the scalars given
+    (np.result_type of Python scalars alone: int -> int64, float -> float64)."""
+    code = constants[dtype_index]
+    if code is not None:
+        return dtype_name(code)
+    if not scalar_indices:
+        return "float64"
+    return promote([weak_sample(types[i], constants[i]) for i in scalar_indices])
+
+
+for _name, _fill in (("zeros", 0), ("ones", 1)):
+    register(f"aten::{_name}(int[] size, *, ScalarType? dtype=None) -> Tensor",
+             reference=_filled(_fill),
+             infer=lambda types, constants: TensorType(
+                 _created_dtype(types, constants, 1, ()), _size_shape(constants[0])),
+             aliases=(getattr(np, _name),))
+
+register("aten::full(int[] size, Scalar fill_value, *, ScalarType? dtype=None) -> Tensor",
+         reference=lambda size, fill, dtype: np.full(size, fill, dtype=_dtype(dtype)),
+         infer=lambda types, constants: TensorType(
+             _created_dtype(types, constants, 2, (1,)), _size_shape(constants[0])),
+         aliases=(np.full,))
+
+
+def _like_rule(dtype_index):
+    def rule(types, constants):
+        x = tensor_of(types[0])
+        code = constants[dtype_index]
+        return TensorType(x.dtype if code is None else dtype_name(code), x.shape)
+    return rule
+
+
+register("aten::zeros_like(Tensor self, *, ScalarType? dtype=None) -> Tensor",
+         reference=lambda x, dtype: np.zeros_like(x, dtype=_dtype(dtype)), infer=_like_rule(1), aliases=(np.zeros_like,))
+register("aten::ones_like(Tensor self, *, ScalarType? dtype=None) -> Tensor",
+         reference=lambda x, dtype: np.ones_like(x, dtype=_dtype(dtype)), infer=_like_rule(1), aliases=(np.ones_like,))
+register("aten::full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None) -> Tensor",
+         reference=lambda x, fill, dtype: np.full_like(x, fill, dtype=_dtype(dtype)), infer=_like_rule(2), aliases=(np.full_like,))
+
+
+def _arange(start, end, step, dtype):
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    return np.arange(start, end, step, dtype=_dtype(dtype))
+
+
+def _arange_rule(start, end, step, dtype_index):
+    def rule(types, constants):
+        dtype = _created_dtype(types, constants, dtype_index,
+                               tuple(i for i in (start, end, step) if i is not None))
+        bounds = [constants[i] if i is not None else default
+                  for i, default in ((start, 0), (end, None), (step, 1))]
+        if all(known(b) for b in bounds) and dtype is not None:
+            return TensorType(dtype, _arange(*bounds, None).shape)
+        return TensorType(dtype, (None,))
+    return rule
+
+
+register("aten::arange(Scalar end, *, ScalarType? dtype=None) -> Tensor",
+         reference=lambda end, dtype: _arange(0, end, 1, dtype), infer=_arange_rule(None, 0, None, 1),
+         aliases=(np.arange,))
+register("aten::arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None) -> Tensor",
+         reference=lambda start, end, dtype: _arange(start, end, 1, dtype),
+         infer=_arange_rule(0, 1, None, 2))
+register("aten::arange.start_step(Scalar start, Scalar end, Scalar step=1, *, "
+         "ScalarType? dtype=None) -> Tensor",
+         reference=_arange, infer=_arange_rule(0, 1, 2, 3))
+
+register("aten::to.dtype(Tensor self, ScalarType dtype, bool non_blocking=False, bool copy=False) "
+         "-> Tensor",
+         reference=lambda x, dtype, non_blocking, copy: x.astype(_dtype(dtype), copy=copy),
+         infer=lambda types, constants: TensorType(dtype_name(constants[1]), tensor_of(types[0]).shape))

@@ -1,0 +1,89 @@
+"""Scalar and list ops that control flow needs: int/float arithmetic and comparisons,
+boolean logic, conversions from tensors, len/getitem, None checks.
+
+Their return types are the schema's, so they need no rule.  Arithmetic
+follows Python (``//`` floors, ``%`` takes the divisor's sign), as TorchScript does.
+"""
+
+import math
+import operator
+
+from ..registry import register
+
+# (kind, Python function, result type; None = the operand type)
+_ARITHMETIC = (
+    ("add", operator.add, None),
+    ("sub", operator.sub, None),
+    ("mul", operator.mul, None),
+    ("div", operator.truediv, "float"),
+    ("floordiv", operator.floordiv, None),
+    ("remainder", operator.mod, None),
+    ("pow", lambda a, b: float(a ** b), "float"),
+    ("min", min, None),
+    ("max", max, None),
+)
+_COMPARISONS = (("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt),
+                ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge))
+
+
+def _checked_division(fn):
+    def reference(a, b):
+        if b == 0:
+            raise ZeroDivisionError(f"{fn.__name__}: division by zero ({a} and {b})")
+        return fn(a, b)
+    return reference
+
+
+for _t in ("int", "float"):
+    for _name, _fn, _result in _ARITHMETIC:
+        _reference = _checked_division(_fn) if _name in ("div", "floordiv", "remainder") else _fn
+        register(f"aten::{_name}.{_t}({_t} a, {_t} b) -> {_result or _t}", reference=_reference,
+                 aliases=(operator.floordiv,) if _name == "floordiv" else ())
+    for _name, _fn in _COMPARISONS:
+        register(f"aten::{_name}.{_t}({_t} a, {_t} b) -> bool", reference=_fn)
+    register(f"aten::neg.{_t}({_t} a) -> {_t}", reference=operator.neg)
+
+register("aten::eq.str(str a, str b) -> bool", reference=operator.eq)
+register("aten::ne.str(str a, str b) -> bool", reference=operator.ne)
+
+register("aten::__not__(bool self) -> bool", reference=operator.not_, aliases=(operator.not_,))
+register("aten::__and__.bool(bool a, bool b) -> bool", reference=operator.and_)
+register("aten::__or__.bool(bool a, bool b) -> bool", reference=operator.or_)
+register("aten::__is__(Any self, Any obj) -> bool", reference=operator.is_,
+         aliases=(operator.is_,))
+register("aten::__isnot__(Any self, Any obj) -> bool", reference=operator.is_not,
+         aliases=(operator.is_not,))
+
+# ---------------------------------------------------------------- conversions
+
+
+def _item(kind, convert):
+    def reference(a):
+        if a.size != 1:
+            raise ValueError(f"{kind}: only a one-element tensor converts to a Python scalar, "
+                             f"got shape {a.shape}")
+        return convert(a.reshape(()).item())
+    return reference
+
+
+register("aten::Int.Tensor(Tensor a) -> int", reference=_item("Int", int), aliases=(int,))
+register("aten::Float.Tensor(Tensor a) -> float", reference=_item("Float", float), aliases=(float,))
+register("aten::Bool.Tensor(Tensor a) -> bool", reference=_item("Bool", bool), aliases=(bool,))
+register("aten::Int.float(float a) -> int", reference=int)
+register("aten::Float.int(int a) -> float", reference=float)
+register("aten::floor.float(float a) -> int", reference=math.floor, aliases=(math.floor,))
+register("aten::ceil.float(float a) -> int", reference=math.ceil, aliases=(math.ceil,))
+register("aten::sqrt.float(float a) -> float", reference=math.sqrt, aliases=(math.sqrt,))
+
+# ----------------------------------------------------------------------- lists
+
+
+def _getitem(items, index):
+    if not -len(items) <= index < len(items):
+        raise IndexError(f"list index {index} out of range for a list of {len(items)} items")
+    return items[index]
+
+
+register("aten::len.t(Any[] a) -> int", reference=len, aliases=(len,))
+register("aten::__getitem__.t(Any[] list, int idx) -> Any", reference=_getitem,
+         aliases=(operator.getitem,))

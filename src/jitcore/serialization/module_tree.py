@@ -1,0 +1,141 @@
+"""Between ``ScriptModule``/``ScriptFunction`` objects and the archive's ``ModuleRecord`` tree.
+
+``record_of`` reads a compiled model without copying its arrays; ``rebuild``
+makes a fresh ScriptModule or ScriptFunction from a validated record, naming
+no Python class or function from the archive: the class's qualified name only
+becomes the IR ``ClassType`` it was.
+"""
+
+import functools
+
+from jitcore._runtime.types import ClassType
+from jitcore.errors import FormatError
+from jitcore.nn.parameter import Parameter
+from jitcore.serialization.records import ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord
+
+__all__ = ["record_of", "rebuild", "reserved_member_names", "FUNCTION_METHOD"]
+
+#: The method name a ScriptFunction's single graph is stored under.
+FUNCTION_METHOD = "forward"
+#: The instance attribute of scripted models holding ``{function name: Graph}``.
+_FUNCTION_TABLE = "functions"
+
+
+@functools.cache
+def reserved_member_names():
+    """Names a module member may not take: ScriptModule's own attributes and internal state.
+
+    A parameter called ``graph`` or ``_modules`` would be shadowed by (or
+    clobber) the ScriptModule machinery, and a graph's ``prim::GetAttr`` would
+    then reach something the archive never declared.
+    """
+    from jitcore.modules import ScriptModule
+    fresh = ScriptModule("_", ClassType("_"))
+    return frozenset(dir(ScriptModule)) | frozenset(vars(fresh))
+
+
+def _check_not_reserved(name, where, error):
+    if name in reserved_member_names():
+        raise error(f"{where}: the member name {name!r} is reserved by ScriptModule itself")
+
+
+# ------------------------------------------------------------------------------ saving
+
+def record_of(obj):
+    """The archive record of a ScriptModule or ScriptFunction (sharing its arrays).
+
+    Raises
+    ------
+    TypeError
+        If ``obj`` is not a ScriptModule/ScriptFunction, a submodule is not a
+        ScriptModule, or an attribute has a type archives do not hold.
+    ValueError
+        If a member name is reserved by ScriptModule.
+    """
+    from jitcore.modules import ScriptFunction, ScriptModule
+    if isinstance(obj, ScriptFunction):
+        record = ModuleRecord(FUNCTION, obj.name, methods={FUNCTION_METHOD: obj.graph})
+    elif isinstance(obj, ScriptModule):
+        record = _module_record(obj, "module (root)")
+    else:
+        raise TypeError(f"jitcore.save expects a ScriptModule or ScriptFunction (from jitcore.trace or "
+                        f"jitcore.script), got {type(obj).__name__}")
+    # A scripted model carries its compilation unit's function table (every node of a
+    # ScriptedModule shares the root's).
+    record.functions = dict(vars(obj).get(_FUNCTION_TABLE) or {})
+    return record
+
+
+def _module_record(module, where):
+    from jitcore.modules import ScriptModule
+    state = vars(module)
+    record = ModuleRecord(MODULE, str(state["_class_type"]), training=bool(module.training),
+                          non_persistent=set(state["_non_persistent_buffers"]))
+    record.methods = {name: module._jit_method_graph(name) for name in module.methods}
+    record.parameters = dict(state["_parameters"])
+    record.buffers = dict(state["_buffers"])
+    internal = reserved_member_names()
+    for name, value in state.items():
+        if name in internal or name == _FUNCTION_TABLE:
+            continue
+        if type(value) not in ATTRIBUTE_TYPES.values():
+            raise TypeError(f"cannot save attribute {name!r} of {where}: archives hold attributes of type "
+                            f"{', '.join(ATTRIBUTE_TYPES)}, not {type(value).__name__}")
+        record.attributes[name] = value
+    for name, child in state["_modules"].items():
+        if child is not None and not isinstance(child, ScriptModule):
+            raise TypeError(f"cannot save submodule {name!r} of {where}: it is a {type(child).__name__}, "
+                            "not a ScriptModule")
+        record.submodules[name] = None if child is None else _module_record(child, f"module {name!r}")
+    for table in (record.parameters, record.buffers, record.attributes, record.submodules):
+        for name in table:
+            _check_not_reserved(name, f"cannot save {where}", ValueError)
+    return record
+
+
+# ------------------------------------------------------------------------------ loading
+
+def rebuild(record):
+    """A new ScriptModule or ScriptFunction from a validated record (arrays are shared, not copied).
+
+    Raises
+    ------
+    jitcore.errors.FormatError
+        If a member name is reserved by ScriptModule.
+    """
+    from jitcore.frontend.script.scripted import ScriptedFunction, ScriptedModule
+    from jitcore.modules import ScriptFunction, ScriptModule
+    functions = record.functions
+    if record.kind == FUNCTION:
+        (graph,) = record.methods.values()
+        if functions:
+            return ScriptedFunction(record.qualname, graph, functions)
+        return ScriptFunction(record.qualname, graph)
+    module_class = ScriptedModule if functions else ScriptModule
+    root = _rebuild_module(record, "root", module_class, {})
+    if functions:
+        for _, module in root.named_modules():
+            object.__setattr__(module, _FUNCTION_TABLE, functions)
+    return root
+
+
+def _rebuild_module(record, path, module_class, parameters_by_array):
+    for table in (record.parameters, record.buffers, record.attributes, record.submodules):
+        for name in table:
+            _check_not_reserved(name, f"jitcore/manifest.json: field '{path}'", FormatError)
+    original_name = record.qualname.rsplit(".", 1)[-1]
+    module = module_class(original_name, ClassType(record.qualname), record.methods)
+    object.__setattr__(module, "training", record.training)
+    for name, array in record.parameters.items():
+        # One stored tensor used by two modules (tied weights) stays one Parameter object.
+        if array is not None and id(array) not in parameters_by_array:
+            parameters_by_array[id(array)] = Parameter(array)
+        module.register_parameter(name, None if array is None else parameters_by_array[id(array)])
+    for name, array in record.buffers.items():
+        module.register_buffer(name, array, persistent=name not in record.non_persistent)
+    for name, value in record.attributes.items():
+        object.__setattr__(module, name, value)
+    for name, child in record.submodules.items():
+        module.add_module(name, None if child is None else _rebuild_module(child, f"{path}.{name}", module_class,
+                                                                   parameters_by_array))
+    return module

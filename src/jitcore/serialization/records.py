@@ -1,0 +1,66 @@
+"""The archive's view of a compiled model: plain records, independent of ``ScriptModule``.
+
+``save`` turns a ScriptModule or ScriptFunction into a ``ModuleRecord`` tree
+(``module_tree.record_of``) and ``archive.write_archive`` stores that tree;
+``archive.read_archive`` returns the same tree, validated, and
+``module_tree.rebuild`` turns it back into a ScriptModule or ScriptFunction.
+"""
+
+from dataclasses import dataclass, field
+
+__all__ = ["ModuleRecord", "ATTRIBUTE_TYPES", "MODULE", "FUNCTION"]
+
+#: A module: a tree node with state, methods and submodules.
+MODULE = "module"
+#: A free function: one graph, no state.
+FUNCTION = "function"
+#: Python types of plain (non-tensor) attributes, by the name the manifest uses.
+ATTRIBUTE_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
+
+
+@dataclass
+class ModuleRecord:
+    """One node of the saved tree.
+
+    Attributes
+    ----------
+    kind : str
+        ``"module"`` or ``"function"``.
+    qualname : str
+        The class's qualified name (a module) or the function's name; stored,
+        never resolved to a Python object.
+    methods : dict of str to Graph
+        Method name to graph, in definition order (a function has exactly one).
+    parameters, buffers : dict of str to ndarray or None
+        Tensor state, in registration order (None: registered but unset, as
+        ``Linear(bias=False)``'s bias).
+    non_persistent : set of str
+        Buffers left out of ``state_dict`` (saved all the same: graphs read them).
+    attributes : dict of str to bool, int, float or str
+        Plain attributes, in registration order.
+    submodules : dict of str to ModuleRecord or None
+        Children, in registration order.
+    training : bool
+        The module's ``training`` flag (False for a function).
+    functions : dict of str to Graph
+        Root only: the graphs that ``prim::CallFunction[name=...]`` nodes call,
+        by qualified name (a scripted model's compilation unit).
+    """
+
+    kind: str
+    qualname: str
+    methods: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)
+    buffers: dict = field(default_factory=dict)
+    attributes: dict = field(default_factory=dict)
+    submodules: dict = field(default_factory=dict)
+    non_persistent: set = field(default_factory=set)
+    training: bool = False
+    functions: dict = field(default_factory=dict)
+
+    def walk(self, path=()):
+        """Yield ``(path, record)`` for this record and every descendant, parents first."""
+        yield path, self
+        for name, child in self.submodules.items():
+            if child is not None:
+                yield from child.walk(path + (name,))

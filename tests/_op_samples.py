@@ -1,0 +1,231 @@
+"""Sample calls of every registered op, shared by the op tests.
+
+``sample_args(qualified_name, dtype)`` returns full argument lists (schema
+order, defaults written out) on which the op is valid; tensors are drawn from
+a fixed seed and use ``dtype`` where the op takes floating data.
+"""
+
+import zlib
+
+import numpy as np
+
+from jitcore.ops.dtypes import code_of
+
+_INT_ARGS = ("aten::floor_divide", "aten::remainder", "aten::__and__", "aten::__or__",
+             "aten::__xor__", "aten::bitwise_not")
+
+
+def _t(rng, dtype, *shape, low=-2.0, high=2.0):
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def _ints(rng, *shape, low=1, high=5, dtype=np.int64):
+    return rng.integers(low, high, size=shape).astype(dtype)
+
+
+def sample_args(qualified_name, dtype):
+    """A list of argument lists for the op (several broadcasting shapes where it matters)."""
+    rng = np.random.default_rng(zlib.crc32(qualified_name.encode()))
+    kind, _, overload = qualified_name.partition(".")
+    t = lambda *shape, **kw: _t(rng, dtype, *shape, **kw)  # noqa: E731
+    pos = lambda *shape: _t(rng, dtype, *shape, low=0.5, high=3.0)  # noqa: E731
+    name = kind.split("::")[1]
+    special = _SPECIAL.get(qualified_name)
+    if special is not None:
+        return special(rng, dtype, t, pos)
+    if overload == "int":
+        return [[7, 3], [-7, 2]] if name != "neg" else [[7]]
+    if overload == "float":
+        return [[7.5, 2.0], [-7.5, 2.0]] if name not in ("neg", "floor", "ceil", "sqrt") else [[2.25]]
+    if kind in _INT_ARGS:
+        a, b = _ints(rng, 3, 4), _ints(rng, 4)
+        if overload == "Scalar":
+            return [[a, 3]]
+        return [[a, b]] if name != "bitwise_not" else [[a]]
+    return None
+
+
+def _binary(tensor_tensor, tensor_scalar):
+    def make(rng, dtype, t, pos):
+        if tensor_scalar:
+            return [[t(3, 4), 1.5], [t(2, 1, 3), -2]]
+        return [[t(3, 4), t(4)], [t(2, 1, 3), t(5, 1)], [t(3), t(3)]]
+    return make
+
+
+def _add_like(scalar):
+    def make(rng, dtype, t, pos):
+        other = 1.5 if scalar else t(4)
+        return [[t(3, 4), other, 1], [t(3, 4), other, 2.5]]
+    return make
+
+
+def _unary(domain="any"):
+    def make(rng, dtype, t, pos):
+        x = pos if domain == "positive" else t
+        return [[x(3, 4)], [x(2, 3, 5)], [x()]]
+    return make
+
+
+_FLOAT = code_of("float32")
+_DOUBLE = code_of("float64")
+_LONG = code_of("int64")
+
+_SPECIAL = {}
+
+
+def _register_samples():
+    s = _SPECIAL
+    for name in ("add", "sub"):
+        s[f"aten::{name}.Tensor"] = _add_like(False)
+        s[f"aten::{name}.Scalar"] = _add_like(True)
+    for kind in ("mul", "div"):
+        s[f"aten::{kind}.Tensor"] = _binary(True, False)
+        s[f"aten::{kind}.Scalar"] = _binary(False, True)
+    for kind in ("maximum", "minimum", "atan2", "max.other", "min.other", "logical_and",
+                 "logical_or", "logical_xor"):
+        s[f"aten::{kind}"] = _binary(True, False)
+    for kind in ("eq", "ne", "lt", "le", "gt", "ge"):
+        s[f"aten::{kind}.Tensor"] = _binary(True, False)
+        s[f"aten::{kind}.Scalar"] = _binary(False, True)
+    s["aten::pow.Tensor_Tensor"] = lambda r, d, t, pos: [[pos(3, 4), t(4)], [pos(2, 1), t(3)]]
+    s["aten::pow.Tensor_Scalar"] = lambda r, d, t, pos: [[t(3, 4), 2], [pos(3), 0.5]]
+    s["aten::pow.Scalar"] = lambda r, d, t, pos: [[2.0, t(3, 4)]]
+    for name in ("neg", "abs", "sign", "square", "floor", "ceil", "trunc", "round", "exp",
+                 "expm1", "sin", "cos", "tan", "atan", "tanh", "erf", "clone", "relu", "relu6",
+                 "sigmoid", "silu", "mish", "hardsigmoid", "hardswish", "logical_not",
+                 "contiguous", "squeeze"):
+        s[f"aten::{name}"] = _unary()
+    for name in ("log", "log2", "log10", "log1p", "sqrt", "rsqrt", "reciprocal"):
+        s[f"aten::{name}"] = _unary("positive")
+    s["aten::gelu"] = lambda r, d, t, pos: [[t(3, 4), "none"], [t(3, 4), "tanh"]]
+    s["aten::softplus"] = lambda r, d, t, pos: [[t(3, 4), 1, 20], [t(3, 4) * 20, 2.0, 5]]
+    s["aten::leaky_relu"] = lambda r, d, t, pos: [[t(3, 4), 0.01], [t(5), 0.2]]
+    s["aten::hardtanh"] = lambda r, d, t, pos: [[t(3, 4), -1, 1], [t(5), -0.5, 0.5]]
+    s["aten::elu"] = lambda r, d, t, pos: [[t(3, 4), 1, 1, 1], [t(5), 0.5, 2.0, 1.5]]
+    s["aten::where.self"] = lambda r, d, t, pos: [[t(3, 4) > 0, t(3, 4), t(4)],
+                                                  [t(3, 1) > 0, t(1, 4), t(3, 4)]]
+    s["aten::where.ScalarOther"] = lambda r, d, t, pos: [[t(3, 4) > 0, t(3, 4), 0.5]]
+    s["aten::where.ScalarSelf"] = lambda r, d, t, pos: [[t(3, 4) > 0, 0.5, t(4)]]
+    s["aten::clamp"] = lambda r, d, t, pos: [[t(3, 4), -0.5, 0.5], [t(3, 4), None, 0.5],
+                                             [t(3, 4), -0.5, None]]
+    s["aten::clamp.Tensor"] = lambda r, d, t, pos: [[t(3, 4), t(4) - 1, t(3, 1) + 1],
+                                                    [t(3, 4), None, t(4)]]
+    s["aten::clamp_min"] = lambda r, d, t, pos: [[t(3, 4), 0.1]]
+    s["aten::clamp_max"] = lambda r, d, t, pos: [[t(3, 4), 0.1]]
+    # reductions
+    for name in ("sum", "mean", "prod"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(3, 4), None], [t(3, 4), _DOUBLE]]
+    s["aten::sum.dim_IntList"] = lambda r, d, t, pos: [[t(3, 4, 5), [1], False, None],
+                                                       [t(3, 4, 5), [0, -1], True, None],
+                                                       [t(3, 4), None, False, _DOUBLE]]
+    s["aten::mean.dim"] = lambda r, d, t, pos: [[t(3, 4, 5), [1], False, None],
+                                                [t(3, 4, 5), [0, 2], True, None]]
+    s["aten::prod.dim_int"] = lambda r, d, t, pos: [[t(3, 4), 1, False, None],
+                                                    [t(3, 4), 0, True, None]]
+    for name in ("max", "min", "all", "any"):
+        s[f"aten::{name}"] = _unary()
+    for name in ("max.dim", "min.dim"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(3, 4), 1, False], [t(3, 4, 2), -1, True]]
+    for name in ("amax", "amin"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(3, 4), [], False], [t(3, 4, 2), [0, 2], True]]
+    for name in ("argmax", "argmin"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(3, 4), None, False], [t(3, 4), 1, True]]
+    for name in ("var.correction", "std.correction"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(3, 4), None, None, False],
+                                                   [t(3, 4, 5), [1], 0, True]]
+    s["aten::logsumexp"] = lambda r, d, t, pos: [[t(3, 4), [1], False], [t(3, 4) * 100, [0, 1], True]]
+    # linear algebra
+    s["aten::matmul"] = lambda r, d, t, pos: [[t(3, 4), t(4, 5)], [t(2, 3, 4), t(4)], [t(4), t(2, 4, 3)],
+                                              [t(2, 1, 3, 4), t(5, 4, 2)]]
+    s["aten::mm"] = lambda r, d, t, pos: [[t(3, 4), t(4, 5)]]
+    s["aten::bmm"] = lambda r, d, t, pos: [[t(2, 3, 4), t(2, 4, 5)]]
+    s["aten::linear"] = lambda r, d, t, pos: [[t(3, 4), t(5, 4), t(5)], [t(2, 3, 4), t(5, 4), None]]
+    s["aten::addmm"] = lambda r, d, t, pos: [[t(5), t(3, 4), t(4, 5), 1, 1],
+                                             [t(3, 5), t(3, 4), t(4, 5), 0.5, 2.0]]
+    # nn
+    s["aten::conv2d"] = lambda r, d, t, pos: [
+        [t(2, 3, 7, 6), t(4, 3, 3, 3), t(4), [1, 1], [0, 0], [1, 1], 1],
+        [t(1, 4, 8, 8), t(6, 2, 3, 2), None, [2, 1], [1, 2], [2, 1], 2],
+        [t(3, 5, 5), t(2, 3, 1, 1), t(2), [1, 1], [0, 0], [1, 1], 1]]
+    s["aten::max_pool2d"] = lambda r, d, t, pos: [
+        [t(2, 3, 7, 6), [2, 2], [], [0, 0], [1, 1], False],
+        [t(1, 2, 7, 7), [3, 2], [2, 2], [1, 1], [1, 2], True],
+        [t(2, 5, 5), [2, 2], [2, 2], [0, 0], [1, 1], True]]
+    s["aten::avg_pool2d"] = lambda r, d, t, pos: [
+        [t(2, 3, 7, 6), [2, 2], [], [0, 0], False, True, None],
+        [t(1, 2, 7, 7), [3, 3], [2, 2], [1, 1], True, False, None],
+        [t(1, 2, 7, 7), [3, 3], [2, 2], [1, 1], True, True, None],
+        [t(2, 5, 5), [2, 2], [1, 1], [1, 1], False, True, 3]]
+    s["aten::adaptive_avg_pool2d"] = lambda r, d, t, pos: [[t(2, 3, 7, 6), [3, 4]],
+                                                           [t(3, 5, 5), [1, 1]]]
+    s["aten::batch_norm"] = lambda r, d, t, pos: [
+        [t(4, 3, 5, 5), t(3), t(3), t(3), pos(3), False, 0.1, 1e-5, True],
+        [t(4, 3), None, None, t(3), pos(3), False, 0.1, 1e-3, True],
+        [t(4, 3, 5), t(3), t(3), None, None, True, 0.1, 1e-5, True]]
+    s["aten::layer_norm"] = lambda r, d, t, pos: [[t(2, 3, 4), [4], t(4), t(4), 1e-5, True],
+                                                  [t(2, 3, 4), [3, 4], None, None, 1e-5, True]]
+    s["aten::embedding"] = lambda r, d, t, pos: [[t(10, 4), _ints(r, 2, 3, low=0, high=10), -1,
+                                                  False, False]]
+    s["aten::dropout"] = lambda r, d, t, pos: [[t(3, 4), 0.5, False], [t(3, 4), 0.0, True]]
+    for name in ("softmax.int", "log_softmax.int"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(3, 4), 1, None], [t(3, 4, 5) * 50, 0, None],
+                                                   [t(3, 4), -1, _DOUBLE]]
+    s["aten::scaled_dot_product_attention"] = lambda r, d, t, pos: [
+        [t(2, 3, 5, 4), t(2, 3, 6, 4), t(2, 3, 6, 7), None, 0.0, False, None, False],
+        [t(2, 5, 4), t(2, 5, 4), t(2, 5, 4), None, 0.0, True, 0.3, False],
+        [t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), t(5, 6) > -1, 0.0, False, None, False],
+        [t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), t(5, 6), 0.0, False, None, False]]
+    # shape
+    s["aten::reshape"] = lambda r, d, t, pos: [[t(3, 4), [2, 6]], [t(3, 4), [-1, 3]], [t(2, 3, 4), [-1]]]
+    s["aten::view"] = s["aten::reshape"]
+    s["aten::flatten.using_ints"] = lambda r, d, t, pos: [[t(2, 3, 4), 0, -1], [t(2, 3, 4, 5), 1, 2],
+                                                          [t(), 0, -1]]
+    s["aten::permute"] = lambda r, d, t, pos: [[t(2, 3, 4), [2, 0, 1]], [t(2, 3), [-1, 0]]]
+    s["aten::transpose.int"] = lambda r, d, t, pos: [[t(2, 3, 4), 0, 2], [t(2, 3), -1, 0]]
+    s["aten::t"] = lambda r, d, t, pos: [[t(2, 3)], [t(4)]]
+    s["aten::squeeze.dim"] = lambda r, d, t, pos: [[t(2, 1, 3), 1], [t(2, 1, 3), 0], [t(2, 1), -1]]
+    s["aten::squeeze"] = lambda r, d, t, pos: [[t(2, 1, 3, 1)], [t(1)]]
+    s["aten::unsqueeze"] = lambda r, d, t, pos: [[t(2, 3), 0], [t(2, 3), -1], [t(2, 3), 1]]
+    s["aten::expand"] = lambda r, d, t, pos: [[t(3, 1), [2, 3, 4], False], [t(1, 4), [-1, 4], False]]
+    s["aten::cat"] = lambda r, d, t, pos: [[[t(2, 3), t(4, 3)], 0], [[t(2, 3), t(2, 1)], -1]]
+    s["aten::stack"] = lambda r, d, t, pos: [[[t(2, 3), t(2, 3)], 0], [[t(2, 3), t(2, 3)], -1]]
+    s["aten::slice.Tensor"] = lambda r, d, t, pos: [[t(5, 6), 0, None, None, 1], [t(5, 6), 1, 1, -1, 2],
+                                                    [t(5, 6), -1, -4, 100, 3]]
+    s["aten::select.int"] = lambda r, d, t, pos: [[t(5, 6), 0, 2], [t(5, 6), -1, -1]]
+    s["aten::index.Tensor"] = lambda r, d, t, pos: [
+        [t(5, 6), [np.array([0, 2, 4])]], [t(5, 6), [None, np.array([1, 1])]],
+        [t(5, 6), [t(5, 6) > 0]]]
+    s["aten::size.int"] = lambda r, d, t, pos: [[t(5, 6), 1], [t(5, 6), -2]]
+    for name in ("size", "dim", "numel"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(5, 6)], [t()]]
+    # creation
+    for name in ("zeros", "ones"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[[2, 3], None], [[4], code_of(d)]]
+    s["aten::full"] = lambda r, d, t, pos: [[[2, 3], 1.5, None], [[2], 7, None], [[3], 2, code_of(d)]]
+    for name in ("zeros_like", "ones_like"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(2, 3), None], [t(2, 3), _LONG]]
+    s["aten::full_like"] = lambda r, d, t, pos: [[t(2, 3), 2.5, None], [t(2, 3), 3, _LONG]]
+    s["aten::arange"] = lambda r, d, t, pos: [[5, None], [2.5, None], [4, code_of(d)]]
+    s["aten::arange.start"] = lambda r, d, t, pos: [[1, 5, None], [-1.0, 2, code_of(d)]]
+    s["aten::arange.start_step"] = lambda r, d, t, pos: [[1, 10, 3, None], [0.0, 1.0, 0.25, None],
+                                                         [5, 0, -2, _LONG]]
+    s["aten::to.dtype"] = lambda r, d, t, pos: [[t(2, 3), _LONG, False, False],
+                                                [t(2, 3), _FLOAT, False, True]]
+    # scalar and list ops
+    s["aten::eq.str"] = lambda r, d, t, pos: [["a", "a"], ["a", "b"]]
+    s["aten::ne.str"] = s["aten::eq.str"]
+    s["aten::__not__"] = lambda r, d, t, pos: [[True], [False]]
+    s["aten::__and__.bool"] = lambda r, d, t, pos: [[True, False], [True, True]]
+    s["aten::__or__.bool"] = s["aten::__and__.bool"]
+    s["aten::__is__"] = lambda r, d, t, pos: [[None, None], [1, None]]
+    s["aten::__isnot__"] = s["aten::__is__"]
+    for name in ("Int.Tensor", "Float.Tensor", "Bool.Tensor"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t()], [t(1, 1)]]
+    s["aten::Int.float"] = lambda r, d, t, pos: [[2.7], [-2.7]]
+    s["aten::Float.int"] = lambda r, d, t, pos: [[3]]
+    s["aten::len.t"] = lambda r, d, t, pos: [[[1, 2, 3]], [[]]]
+    s["aten::__getitem__.t"] = lambda r, d, t, pos: [[[1, 2, 3], 1], [[4, 5], -1]]
+
+
+_register_samples()

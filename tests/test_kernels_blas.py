@@ -1,0 +1,85 @@
+"""Row-major GEMM over strided views (jitcore._runtime.kernels.blas)."""
+import numpy as np
+import pytest
+
+from jitcore.errors import KernelError
+from jitcore._runtime.kernels import blas
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+
+def layouts(rng, rows, cols, dtype):
+    """The same matrix in every layout the operand logic distinguishes."""
+    base = rng.standard_normal((rows, cols)).astype(dtype)
+    padded = np.zeros((rows, cols + 3), dtype)
+    padded[:, :cols] = base
+    wide = np.zeros((rows * 2, cols * 2), dtype)
+    wide[::2, ::2] = base
+    return {
+        "contiguous": base,
+        "fortran": np.asfortranarray(base),
+        "row_padded": padded[:, :cols],             # unit inner stride, lda > cols
+        "col_padded": np.ascontiguousarray(padded.T)[:cols].T if cols else base,
+        "every_other": wide[::2, ::2],               # needs a copy
+        "reversed": np.ascontiguousarray(base[::-1])[::-1],  # negative row stride
+    }
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_every_operand_layout_matches_numpy(dtype):
+    rng = np.random.default_rng(0)
+    for name_a, a in layouts(rng, 5, 4, dtype).items():
+        for name_b, b in layouts(rng, 4, 3, dtype).items():
+            got = blas.gemm_arrays(a, b)
+            np.testing.assert_allclose(got, a @ b, **TOL[dtype], err_msg=f"{name_a} @ {name_b}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_alpha_beta_accumulate_into_row_and_column_major_c(dtype):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 3)).astype(dtype)
+    b = rng.standard_normal((3, 5)).astype(dtype)
+    c0 = rng.standard_normal((6, 5)).astype(dtype)
+    for c in (c0.copy(), np.asfortranarray(c0)):
+        out = blas.gemm_arrays(a, b, c, alpha=2.0, beta=-0.5)
+        assert out is c
+        np.testing.assert_allclose(c, 2.0 * (a @ b) - 0.5 * c0, **TOL[dtype])
+
+
+def test_gemm_empty_inner_dimension_gives_zeros_times_beta():
+    a = np.empty((3, 0))
+    b = np.empty((0, 2))
+    np.testing.assert_array_equal(blas.gemm_arrays(a, b), np.zeros((3, 2)))
+    c = np.ones((3, 2))
+    blas.gemm_arrays(a, b, c, beta=3.0)
+    np.testing.assert_array_equal(c, np.full((3, 2), 3.0))
+
+
+def test_gemm_empty_rows_and_columns():
+    assert blas.gemm_arrays(np.empty((0, 4)), np.ones((4, 2))).shape == (0, 2)
+    assert blas.gemm_arrays(np.ones((3, 4)), np.empty((4, 0))).shape == (3, 0)
+
+
+def test_gemm_rejects_mismatched_shapes_and_dtypes():
+    with pytest.raises(KernelError, match="gemm: incompatible shapes"):
+        blas.gemm_arrays(np.ones((2, 3)), np.ones((4, 2)))
+    with pytest.raises(KernelError, match="dtypes"):
+        blas.gemm_arrays(np.ones((2, 3), np.float32), np.ones((3, 2), np.float64))
+    with pytest.raises(KernelError, match="dtypes"):
+        blas.gemm_arrays(np.ones((2, 3), np.int64), np.ones((3, 2), np.int64))
+
+
+def test_gemm_rejects_an_output_blas_cannot_write():
+    c = np.zeros((4, 6))[::2, ::2]
+    with pytest.raises(KernelError, match="unsupported"):
+        blas.gemm_arrays(np.ones((2, 3)), np.ones((3, 3)), c)
+
+
+def test_gemm_sizes_beyond_32_bit_int_overflow_without_touching_memory():
+    # A zero-stride view claims 2**31 columns while owning a single element.
+    k = 2**31
+    a = np.lib.stride_tricks.as_strided(np.ones(1), shape=(1, k), strides=(8, 0))
+    b = np.lib.stride_tricks.as_strided(np.ones(1), shape=(k, 1), strides=(0, 8))
+    with pytest.raises(KernelError, match="32-bit"):
+        blas.gemm_arrays(a, b)

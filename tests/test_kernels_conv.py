@@ -1,0 +1,148 @@
+"""conv2d by im2col + GEMM / direct paths (jitcore._runtime.kernels.conv)."""
+import numpy as np
+import pytest
+
+from jitcore.errors import KernelError
+from jitcore._runtime import openmp_helpers
+from jitcore._runtime.kernels import conv
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-11, atol=1e-11)}
+
+
+def conv2d_reference(x, w, b=None, stride=(1, 1), padding=(0, 1 - 1), dilation=(1, 1), groups=1):
+    """Direct NumPy convolution: windows via sliding_window_view, one einsum per group."""
+    x = x.astype(np.float64)
+    w = w.astype(np.float64)
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, c, _, _ = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    win = np.lib.stride_tricks.sliding_window_view(xp, (span_h, span_w), axis=(2, 3))
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw]                     # n, c, oh, ow, kh, kw
+    og = o // groups
+    out = np.concatenate([
+        np.einsum("ncxyij,ocij->noxy", win[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og])
+        for g in range(groups)], axis=1)
+    if b is not None:
+        out += b.reshape(1, -1, 1, 1)
+    return out
+
+
+CASES = [
+    # x shape, w shape, kwargs
+    ((2, 3, 9, 11), (4, 3, 3, 3), {}),
+    ((2, 4, 9, 11), (6, 2, 3, 2), dict(groups=2, stride=(2, 1), padding=(1, 2), dilation=(2, 1))),
+    ((2, 4, 8, 8), (8, 1, 3, 3), dict(groups=4, padding=1)),           # depthwise x2
+    ((2, 4, 8, 8), (4, 1, 3, 3), dict(groups=4, padding=1, stride=2)),  # depthwise
+    ((2, 6, 7, 5), (3, 6, 1, 1), {}),                                   # pointwise
+    ((2, 6, 7, 5), (3, 6, 1, 1), dict(stride=2)),                       # 1x1 strided: im2col
+    ((1, 2, 5, 5), (3, 2, 5, 5), dict(padding=2, dilation=1)),
+    ((3, 2, 4, 4), (2, 2, 2, 2), dict(padding=3)),                      # mostly padding
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", CASES)
+def test_conv2d_matches_reference(dtype, x_shape, w_shape, kwargs):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    got = conv.conv2d(x, w, b, **kwargs)
+    full = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1}
+    for key, value in kwargs.items():
+        full[key] = value if key == "groups" or isinstance(value, tuple) else (value, value)
+    np.testing.assert_allclose(got, conv2d_reference(x, w, b, **full), **TOL[dtype])
+    assert got.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv2d_reads_strided_inputs_and_weights(dtype):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 9, 12, 3)).astype(dtype).transpose(0, 3, 1, 2)[:, :, ::2]
+    w = rng.standard_normal((3, 3, 3, 4)).astype(dtype).transpose(3, 2, 0, 1)   # (4, 3, 3, 3)
+    want = conv2d_reference(x, w, padding=(1, 1))
+    np.testing.assert_allclose(conv.conv2d(x, w, padding=1), want, **TOL[dtype])
+    xd = rng.standard_normal((2, 3, 8, 8)).astype(dtype)[:, :, :, ::-1]           # negative stride
+    wd = rng.standard_normal((3, 1, 3, 3)).astype(dtype)
+    np.testing.assert_allclose(conv.conv2d(xd, wd, groups=3),
+                               conv2d_reference(xd, wd, groups=3), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("w_shape, groups", [((5, 4, 3, 3), 1), ((4, 1, 3, 3), 4), ((5, 4, 1, 1), 1)])
+def test_conv2d_fused_relu_and_residual(dtype, w_shape, groups):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 4, 6, 6)).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    pad = 1 if w_shape[2] == 3 else 0
+    y = conv2d_reference(x, w, b, padding=(pad, pad), groups=groups)
+    r = rng.standard_normal(y.shape).astype(dtype)
+    got = conv.conv2d(x, w, b, padding=pad, groups=groups, activation="relu", residual=r)
+    np.testing.assert_allclose(got, np.maximum(y + r, 0), **TOL[dtype])
+    got = conv.conv2d(x, w, b, padding=pad, groups=groups, activation="relu", residual=r,
+                      residual_after_activation=True)
+    np.testing.assert_allclose(got, np.maximum(y, 0) + r, **TOL[dtype])
+
+
+def test_conv2d_unbatched_input_and_empty_batch():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 6, 6))
+    w = rng.standard_normal((2, 3, 3, 3))
+    np.testing.assert_allclose(conv.conv2d(x, w), conv2d_reference(x[None], w)[0], rtol=1e-12)
+    assert conv.conv2d(np.empty((0, 3, 6, 6)), w).shape == (0, 2, 4, 4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("w_shape, groups", [((16, 3, 3, 3), 1), ((16, 1, 3, 3), 16), ((8, 16, 1, 1), 1)])
+def test_conv2d_one_and_two_threads_agree(dtype, w_shape, groups):
+    rng = np.random.default_rng(4)
+    c = 16 if w_shape[1] * groups == 16 else 3
+    x = rng.standard_normal((8, c, 24, 24)).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, b, padding=w_shape[2] // 2, groups=groups,
+                                       activation="silu"))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+def test_conv2d_errors():
+    x = np.ones((1, 4, 5, 5))
+    with pytest.raises(KernelError, match="conv2d: incompatible shapes"):
+        conv.conv2d(x, np.ones((2, 3, 3, 3)))                       # channels
+    with pytest.raises(KernelError, match="incompatible shapes"):
+        conv.conv2d(x, np.ones((3, 2, 3, 3)), groups=2)             # C_out % groups
+    with pytest.raises(KernelError, match="incompatible shapes"):
+        conv.conv2d(x, np.ones((2, 4, 7, 7)))                       # kernel larger than input
+    with pytest.raises(KernelError, match="invalid argument"):
+        conv.conv2d(x, np.ones((2, 4, 3, 3)), stride=0)
+    with pytest.raises(KernelError, match="dtypes"):
+        conv.conv2d(x.astype(np.float32), np.ones((2, 4, 3, 3)))
+    with pytest.raises(KernelError, match="incompatible shapes"):
+        conv.conv2d(x, np.ones((2, 4, 3, 3)), bias=np.ones(3))
+    with pytest.raises(ValueError, match="3-D or 4-D"):
+        conv.conv2d(np.ones((5, 5)), np.ones((2, 4, 3, 3)))
+    with pytest.raises(TypeError, match="stride"):
+        conv.conv2d(x, np.ones((2, 4, 3, 3)), stride=(1, 2, 3))
+
+
+def test_conv2d_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 6, 11, 10)).astype(np.float32)
+    w = rng.standard_normal((9, 2, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(9).astype(np.float32)
+    kwargs = dict(stride=(2, 1), padding=(2, 1), dilation=(2, 1), groups=3)
+    want = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w),
+                                      torch.from_numpy(b), **kwargs).numpy()
+    np.testing.assert_allclose(conv.conv2d(x, w, b, **kwargs), want, rtol=1e-4, atol=1e-4)

@@ -1,0 +1,135 @@
+"""Inference batch norm and layer norm (jitcore._runtime.kernels.normalization)."""
+import numpy as np
+import pytest
+
+from jitcore.errors import KernelError
+from jitcore._runtime import openmp_helpers
+from jitcore._runtime.kernels import normalization
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+
+def batch_norm_reference(x, mean, var, w, b, eps):
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    if w is not None:
+        y = y * w.reshape(shape)
+    if b is not None:
+        y = y + b.reshape(shape)
+    return y
+
+
+def layer_norm_reference(x, nd, w, b, eps):
+    axes = tuple(range(x.ndim - nd, x.ndim))
+    x64 = x.astype(np.float64)
+    y = (x64 - x64.mean(axis=axes, keepdims=True)) / np.sqrt(x64.var(axis=axes, keepdims=True) + eps)
+    if w is not None:
+        y = y * w
+    if b is not None:
+        y = y + b
+    return y
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 5), (2, 3, 4, 5)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_matches_reference(dtype, shape, affine):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    c = shape[1]
+    mean, w, b = (rng.standard_normal(c).astype(dtype) for _ in range(3))
+    var = rng.uniform(0.5, 2.0, c).astype(dtype)
+    if not affine:
+        w = b = None
+    got = normalization.batch_norm(x, mean, var, w, b, eps=1e-3)
+    np.testing.assert_allclose(got, batch_norm_reference(x, mean, var, w, b, 1e-3), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_strided_input(dtype):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 6, 3, 2)).astype(dtype).transpose(3, 2, 1, 0)   # (2, 3, 6, 5)
+    mean, var = rng.standard_normal(3).astype(dtype), rng.uniform(1, 2, 3).astype(dtype)
+    np.testing.assert_allclose(normalization.batch_norm(x, mean, var),
+                               batch_norm_reference(x, mean, var, None, None, 1e-5), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, nd", [((4, 7), 1), ((2, 3, 8), 1), ((2, 3, 4, 5), 2), ((3, 4), 2)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_matches_reference(dtype, shape, nd, affine):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal(shape[-nd:]).astype(dtype) if affine else None
+    b = rng.standard_normal(shape[-nd:]).astype(dtype) if affine else None
+    got = normalization.layer_norm(x, shape[-nd:], w, b)
+    np.testing.assert_allclose(got, layer_norm_reference(x, nd, w, b, 1e-5), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layer_norm_strided_input_and_weight(dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 4, 3)).astype(dtype).transpose(2, 0, 1)[:, ::2]   # (3, 3, 4)
+    w = rng.standard_normal((4, 6)).astype(dtype).T[::2, ::-1][:3]                # (3, 4) strided
+    got = normalization.layer_norm(x, (3, 4), w, None)
+    np.testing.assert_allclose(got, layer_norm_reference(x, 2, w, None, 1e-5), **TOL[dtype])
+
+
+def test_layer_norm_is_accurate_for_a_large_mean_in_float32():
+    # A naive E[x^2] - E[x]^2 loses every digit here; two passes in double do not.
+    rng = np.random.default_rng(4)
+    x = (1e4 + rng.standard_normal((3, 4096))).astype(np.float32)
+    got = normalization.layer_norm(x, 4096)
+    np.testing.assert_allclose(got, layer_norm_reference(x, 1, None, None, 1e-5), rtol=1e-3, atol=1e-3)
+
+
+def test_normalization_agrees_at_one_and_two_threads():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((16, 32, 16, 16))
+    mean, var = rng.standard_normal(32), rng.uniform(1, 2, 32)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append((normalization.batch_norm(x, mean, var),
+                            normalization.layer_norm(x, (16, 16))))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+
+
+def test_empty_inputs():
+    assert normalization.batch_norm(np.empty((0, 3, 2)), np.zeros(3), np.ones(3)).shape == (0, 3, 2)
+    assert normalization.layer_norm(np.empty((0, 4)), 4).shape == (0, 4)
+
+
+def test_normalization_errors():
+    x = np.ones((2, 3, 4))
+    with pytest.raises(KernelError, match="batch_norm: incompatible shapes"):
+        normalization.batch_norm(x, np.zeros(4), np.ones(4))
+    with pytest.raises(KernelError, match="dtypes"):
+        normalization.batch_norm(x, np.zeros(3, np.float32), np.ones(3))
+    with pytest.raises(KernelError, match="invalid argument"):
+        normalization.batch_norm(x, np.zeros(3), np.ones(3), eps=-1.0)
+    with pytest.raises(KernelError, match="layer_norm: incompatible shapes"):
+        normalization.layer_norm(x, 4, weight=np.ones(3))
+    with pytest.raises(ValueError, match="normalized_shape"):
+        normalization.layer_norm(x, (3, 5))
+
+
+def test_against_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 5, 4)).astype(np.float32)
+    m, w, b = (rng.standard_normal(3).astype(np.float32) for _ in range(3))
+    v = rng.uniform(0.5, 2, 3).astype(np.float32)
+    want = F.batch_norm(torch.from_numpy(x), *map(torch.from_numpy, (m, v, w, b)), training=False)
+    np.testing.assert_allclose(normalization.batch_norm(x, m, v, w, b), want.numpy(), rtol=1e-5, atol=1e-5)
+    lw, lb = rng.standard_normal((5, 4)).astype(np.float32), rng.standard_normal((5, 4)).astype(np.float32)
+    want = F.layer_norm(torch.from_numpy(x), (5, 4), torch.from_numpy(lw), torch.from_numpy(lb))
+    np.testing.assert_allclose(normalization.layer_norm(x, (5, 4), lw, lb), want.numpy(),
+                               rtol=1e-5, atol=1e-5)

@@ -1,0 +1,62 @@
+"""The caching allocator: alignment, size classes, reuse."""
+
+import numpy as np
+
+from jitcore._runtime import allocator
+from jitcore._runtime.interpreter import execute
+from jitcore._runtime.lowering import lower
+from jitcore.ir import parse_graph
+
+
+def test_blocks_are_64_byte_aligned():
+    for size in (0, 1, 63, 64, 65, 1000, 4096, 100_003):
+        assert allocator._alloc_free_cycle(size, 3)
+
+
+def test_size_classes_round_up_by_at_most_a_quarter():
+    for n in [1, 64, 65, 200, 257, 511, 513, 1000, 12345, 10**6, 10**8]:
+        r = allocator.rounded_size(n)
+        assert r >= n and r % 64 == 0
+        if n > 256:
+            assert r <= n * 1.25 + 64
+
+
+def test_freed_blocks_are_reused():
+    allocator._alloc_free_cycle(5000, 4)
+    before = allocator.allocator_stats()
+    allocator._alloc_free_cycle(5000, 4)
+    after = allocator.allocator_stats()
+    assert after["cache_hits"] - before["cache_hits"] >= 4
+    assert after["system_allocations"] == before["system_allocations"]
+
+
+def test_steady_calls_do_not_malloc_intermediates():
+    g = parse_graph("""graph(%x : Float(8, 8)):
+  %a : Tensor = aten::relu(%x)
+  %b : Tensor = aten::exp(%a)
+  %c : Tensor = aten::mul(%b, %a)
+  %none : NoneType = prim::Constant()
+  %d : Tensor = aten::sum(%c, %none)
+  return (%d)""")
+    code = lower(g)
+    x = np.ones((8, 8), np.float32)
+    for _ in range(3):
+        execute(code, [x])
+    before = allocator.allocator_stats()
+    for _ in range(50):
+        execute(code, [x])
+    after = allocator.allocator_stats()
+    assert after["requests"] - before["requests"] >= 50 * 4
+    assert after["system_allocations"] == before["system_allocations"]
+
+
+def test_pool_limit_and_clear():
+    old = allocator.set_pool_limit(0)
+    try:
+        allocator._alloc_free_cycle(4096, 2)
+        assert allocator.allocator_stats()["bytes_in_pool"] == 0
+    finally:
+        allocator.set_pool_limit(old)
+    allocator._alloc_free_cycle(4096, 2)
+    allocator.clear_pool()
+    assert allocator.allocator_stats()["bytes_in_pool"] == 0

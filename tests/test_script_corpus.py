@@ -1,0 +1,521 @@
+"""The jitcore.script corpus: each function is scripted, linted, and run on several inputs
+against the plain Python function (NumPy is the oracle)."""
+
+import math
+from typing import List, Optional, Tuple
+
+import numpy as np
+import pytest
+
+import jitcore.nn.functional as F
+from jitcore.frontend.script import script
+
+RNG = np.random.default_rng(0)
+
+
+def arr(*shape, dtype=np.float32):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+# ----------------------------------------------------------------- arithmetic
+
+def add_scalar(x):
+    return x + 3
+
+
+def scalar_left_ops(x):
+    return (2 - x) * (3 + x) / (1.5 * x + 10) + 2 ** x
+
+
+def matmul_bias(x, w, b):
+    return x @ w + b
+
+
+def unary_ops(x):
+    return -x + np.abs(x) - (+x)
+
+
+def numpy_functions(x):
+    return np.tanh(x) + np.exp(-np.abs(x)) * np.sqrt(np.abs(x))
+
+
+def numpy_keywords(x):
+    return np.sum(x, axis=1, keepdims=True) + np.mean(x, axis=0)
+
+
+def array_methods(x):
+    return x.reshape(-1, 2).sum(axis=0) + x.max()
+
+
+def transpose_attr(x):
+    return x.T @ x
+
+
+def comparisons_where(x):
+    return np.where(x > 0, x, x * 0.1)
+
+
+def mask_logic(x):
+    return np.where((x > -0.5) & (x < 0.5), x * 0 + 1, x * 0).astype(np.float64)
+
+
+def int_arithmetic(n: int, m: int) -> int:
+    return n * m + n // 3 - m % 4
+
+
+def float_int_mix(n: int, f: float) -> float:
+    return n * f + n / 2
+
+
+def true_division(a: int, b: int) -> float:
+    return a / b
+
+
+def augmented(n: int, f: float) -> float:
+    k = n
+    k += 1
+    k *= 2
+    f -= k
+    f /= 2
+    return f
+
+
+def functional_calls(x):
+    return F.relu(x) + F.sigmoid(x) + F.softmax(x, dim=-1)
+
+
+def float_conversions(x):
+    n = x.shape[0]
+    return float(n) * 0.5 + int(2.7) + abs(-n) + min(n, 3) + max(1.5, n)
+
+
+def math_functions(n: int) -> float:
+    return math.sqrt(n) + math.floor(2.5) + math.ceil(n / 3) + math.pi
+
+
+def bool_ops(a: int, b: int) -> bool:
+    return (a > 0 and b > 0) or not (a == b)
+
+
+def chained_comparison(a: int) -> bool:
+    return 0 <= a < 10
+
+
+def ternary(x):
+    return x * 2 if x.shape[0] > 2 else x - 1
+
+
+def shape_unpack(x):
+    n, m = x.shape
+    return x * n + m
+
+
+def ndim_and_size(x):
+    return x + x.ndim + x.size
+
+
+# -------------------------------------------------------------------- indexing
+
+def index_select(x):
+    return x[0] + x[-1]
+
+
+def index_slices(x):
+    return x[1:3, ::2]
+
+
+def index_newaxis(x):
+    return x[:, None] * x[None]
+
+
+def index_ellipsis(x):
+    return x[..., 0] + x[..., -1]
+
+
+def index_dynamic(x, i: int):
+    return x[i:] if i < x.shape[0] else x
+
+
+def index_mask(x):
+    return x[x > 0]
+
+
+# ------------------------------------------------------------- control flow
+
+def if_else(x):
+    if x.shape[0] == 1:
+        return x + 3
+    else:
+        return x + 20
+
+
+def elif_chain(n: int) -> int:
+    if n < 0:
+        r = -1
+    elif n == 0:
+        r = 0
+    elif n < 10:
+        r = 1
+    else:
+        r = 2
+    return r
+
+
+def variable_join(x):
+    y = x
+    if x.sum() > 0:
+        y = x * 2
+    return y
+
+
+def nested_ifs(x):
+    if x.shape[0] > 1:
+        if x.shape[1] > 2:
+            z = x[0]
+        else:
+            z = x[1]
+    else:
+        z = x.sum(axis=0)
+    return z
+
+
+def early_return(x):
+    if x.sum() > 0:
+        return x
+    y = x * 2
+    return y - 1
+
+
+def return_in_elif(n: int) -> int:
+    if n > 5:
+        return 5
+    elif n > 2:
+        return 2
+    return 0
+
+
+def for_range(x):
+    for i in range(4):
+        x = x * 0.5 + i
+    return x
+
+
+def for_range_start_step(n: int) -> int:
+    total = 0
+    for i in range(2, n, 3):
+        total += i
+    return total
+
+
+def for_range_negative_step(n: int) -> int:
+    total = 0
+    for i in range(n, 0, -2):
+        total = total * 2 + i
+    return total
+
+
+def while_loop(n: int) -> int:
+    count = 0
+    while n > 1:
+        n = n // 2
+        count += 1
+    return count
+
+
+def loop_break(n: int) -> int:
+    total = 0
+    for i in range(100):
+        if total > n:
+            break
+        total += i
+    return total
+
+
+def loop_continue(n: int) -> int:
+    total = 0
+    for i in range(n):
+        if i % 3 == 0:
+            continue
+        total += i
+    return total
+
+
+def return_from_loop(x, limit: float):
+    for i in range(10):
+        x = x * 2.0
+        if float(x.sum()) > limit:
+            return x
+    return -x
+
+
+def nested_loops(n: int) -> int:
+    total = 0
+    for i in range(n):
+        for j in range(i):
+            if j == 2:
+                break
+            total += i * j
+    return total
+
+
+def while_with_break(n: int) -> int:
+    i = 0
+    while True:
+        i += 1
+        if i * i > n:
+            break
+    return i
+
+
+def loop_over_rows(x):
+    acc = x[0] * 0
+    for row in x:
+        acc = acc + row * row
+    return acc
+
+
+def loop_over_list(x):
+    total = x * 0
+    for w in [1.0, 2.0, 3.0]:
+        total = total + x * w
+    return total
+
+
+def enumerate_zip(x, y):
+    acc = x[0] * 0
+    for i, (a, b) in enumerate(zip(x, y)):
+        acc = acc + a * b * i
+    return acc
+
+
+def loop_over_tuple(x):
+    out = x
+    for scale in (1, 2.5, 3):
+        out = out * scale
+    return out
+
+
+def rnn_loop(x, w, u, b):
+    h = np.zeros_like(x[0] @ w)
+    for t in range(x.shape[0]):
+        h = np.tanh(x[t] @ w + h @ u + b)
+    return h
+
+
+def assert_positive(n: int) -> int:
+    assert n > 0, "n must be positive"
+    return n * 2
+
+
+def raise_on_bad(x):
+    if x.ndim != 2:
+        raise ValueError(f"expected a 2-d array, got {x.ndim}")
+    return x.sum(axis=1)
+
+
+def pass_statement(x):
+    if x.sum() > 0:
+        pass
+    else:
+        x = x + 1
+    return x
+
+
+# ------------------------------------------------------- types and containers
+
+def optional_refinement(x, bias: Optional[np.ndarray] = None):
+    if bias is not None:
+        return x + bias
+    return x
+
+
+def optional_variable(x):
+    y: Optional[np.ndarray] = None
+    if x.sum() > 0:
+        y = x
+    if y is None:
+        return x * 0
+    return y
+
+
+def isinstance_static(n: int) -> int:
+    if isinstance(n, int):
+        return n + 1
+    return n
+
+
+def list_literal_and_len(x):
+    parts = [x, x * 2, x * 3]
+    return parts[1] + len(parts)
+
+
+def list_argument(xs: List[np.ndarray]):
+    total = xs[0] * 0
+    for x in xs:
+        total = total + x
+    return total
+
+
+def list_comprehension(x):
+    scaled = [x * k for k in (1, 2, 3)]
+    return scaled[0] + scaled[2]
+
+
+def tuple_return(x) -> Tuple[np.ndarray, np.ndarray]:
+    return x + 1, x - 1
+
+
+def tuple_unpacking(x):
+    a, b = x * 2, x + 1
+    a, b = b, a
+    return a - b
+
+
+def tuple_argument(t: Tuple[int, float]) -> float:
+    n, f = t
+    return n * f + t[0]
+
+
+def string_compare(mode: str, x):
+    if mode == "double":
+        return x * 2
+    return x
+
+
+def helper(x, k: int = 2):
+    return x * k
+
+
+def calls_helper(x):
+    return helper(x) + helper(x, k=3)
+
+
+def helper_with_branch(x):
+    if x.sum() > 0:
+        return x
+    return -x
+
+
+def calls_branching_helper(x):
+    return helper_with_branch(x) + helper_with_branch(-x)
+
+
+def bool_argument(x, flag: bool):
+    if flag:
+        return x + 1
+    return x
+
+
+FUNCTIONS = [
+    (add_scalar, lambda: [(arr(2, 3),), (arr(1, 4),), (arr(5),)]),
+    (scalar_left_ops, lambda: [(arr(3, 2),), (arr(4),), (arr(2, 2, dtype=np.float64),)]),
+    (matmul_bias, lambda: [(arr(2, 3), arr(3, 4), arr(4)), (arr(1, 3), arr(3, 2), arr(2))]),
+    (unary_ops, lambda: [(arr(3),), (arr(2, 2),), (arr(4, dtype=np.float64),)]),
+    (numpy_functions, lambda: [(arr(3),), (arr(2, 5),), (arr(3, dtype=np.float64),)]),
+    (numpy_keywords, lambda: [(arr(3, 3),), (arr(2, 2),), (arr(4, 4, dtype=np.float64),)]),
+    (array_methods, lambda: [(arr(2, 4),), (arr(6),), (arr(3, 2),)]),
+    (transpose_attr, lambda: [(arr(3, 2),), (arr(2, 2),), (arr(4, 1),)]),
+    (comparisons_where, lambda: [(arr(5),), (arr(2, 3),), (arr(3, dtype=np.float64),)]),
+    (mask_logic, lambda: [(arr(6),), (arr(2, 3),), (arr(1),)]),
+    (int_arithmetic, lambda: [(7, 3), (-5, 9), (0, 1)]),
+    (float_int_mix, lambda: [(3, 0.5), (-2, 1.25), (0, 3.0)]),
+    (true_division, lambda: [(7, 2), (-3, 4), (0, 5)]),
+    (augmented, lambda: [(3, 1.5), (-2, 0.0), (0, -4.0)]),
+    (functional_calls, lambda: [(arr(2, 3),), (arr(4),), (arr(1, 5),)]),
+    (float_conversions, lambda: [(arr(2),), (arr(5, 2),), (arr(1, 3),)]),
+    (math_functions, lambda: [(4,), (9,), (2,)]),
+    (bool_ops, lambda: [(1, 2), (-1, -1), (0, 3), (2, 2)]),
+    (chained_comparison, lambda: [(5,), (-1,), (10,), (0,)]),
+    (ternary, lambda: [(arr(3, 2),), (arr(2, 2),), (arr(5),)]),
+    (shape_unpack, lambda: [(arr(2, 3),), (arr(4, 1),), (arr(1, 1),)]),
+    (ndim_and_size, lambda: [(arr(2, 3),), (arr(4),), (arr(1, 2, 2),)]),
+    (index_select, lambda: [(arr(3, 2),), (arr(4),), (arr(2, 2, 2),)]),
+    (index_slices, lambda: [(arr(4, 5),), (arr(3, 3),), (arr(5, 2),)]),
+    (index_newaxis, lambda: [(arr(3),), (arr(2),), (arr(4),)]),
+    (index_ellipsis, lambda: [(arr(2, 3),), (arr(2, 2, 4),), (arr(5),)]),
+    (index_dynamic, lambda: [(arr(4, 2), 1), (arr(4, 2), 7), (arr(3), 0)]),
+    (index_mask, lambda: [(arr(6),), (arr(2, 3),), (arr(4, dtype=np.float64),)]),
+    (if_else, lambda: [(arr(1, 4),), (arr(2, 4),), (arr(1),)]),
+    (elif_chain, lambda: [(-3,), (0,), (4,), (42,)]),
+    (variable_join, lambda: [(np.ones(3, np.float32),), (-np.ones(2, np.float32),), (arr(4),)]),
+    (nested_ifs, lambda: [(arr(3, 4),), (arr(3, 2),), (arr(1, 3),)]),
+    (early_return, lambda: [(np.ones(3, np.float32),), (-np.ones(3, np.float32),), (arr(2),)]),
+    (return_in_elif, lambda: [(9,), (3,), (1,)]),
+    (for_range, lambda: [(arr(3),), (arr(2, 2),), (arr(1, dtype=np.float64),)]),
+    (for_range_start_step, lambda: [(10,), (2,), (0,), (11,)]),
+    (for_range_negative_step, lambda: [(7,), (0,), (1,), (-4,)]),
+    (while_loop, lambda: [(100,), (1,), (0,), (7,)]),
+    (loop_break, lambda: [(10,), (0,), (1000,)]),
+    (loop_continue, lambda: [(10,), (0,), (4,)]),
+    (return_from_loop, lambda: [(np.ones(2, np.float32), 10.0), (np.ones(2, np.float32), 1e9),
+                                (-np.ones(3, np.float32), 0.0)]),
+    (nested_loops, lambda: [(6,), (0,), (3,)]),
+    (while_with_break, lambda: [(10,), (0,), (99,)]),
+    (loop_over_rows, lambda: [(arr(3, 2),), (arr(1, 4),), (arr(5, 1),)]),
+    (loop_over_list, lambda: [(arr(3),), (arr(2, 2),), (arr(1),)]),
+    (enumerate_zip, lambda: [(arr(3, 2), arr(3, 2)), (arr(4, 1), arr(2, 1)), (arr(1, 3), arr(1, 3))]),
+    (loop_over_tuple, lambda: [(arr(3),), (arr(2, 2),), (arr(1, dtype=np.float64),)]),
+    (rnn_loop, lambda: [(arr(5, 4), arr(4, 3), arr(3, 3), arr(3)), (arr(2, 2), arr(2, 6),
+                                                                    arr(6, 6), arr(6))]),
+    (assert_positive, lambda: [(3,), (1,)]),
+    (raise_on_bad, lambda: [(arr(2, 3),), (arr(1, 1),)]),
+    (pass_statement, lambda: [(np.ones(2, np.float32),), (-np.ones(2, np.float32),)]),
+    (optional_refinement, lambda: [(arr(3), arr(3)), (arr(3), None), (arr(2, 2), arr(2))]),
+    (optional_variable, lambda: [(np.ones(2, np.float32),), (-np.ones(3, np.float32),)]),
+    (isinstance_static, lambda: [(1,), (-4,)]),
+    (list_literal_and_len, lambda: [(arr(3),), (arr(2, 2),)]),
+    (list_argument, lambda: [([arr(3), arr(3)],), ([arr(2, 2)],), ([arr(1)] * 4,)]),
+    (list_comprehension, lambda: [(arr(3),), (arr(2, 2),)]),
+    (tuple_return, lambda: [(arr(3),), (arr(2, 2),)]),
+    (tuple_unpacking, lambda: [(arr(3),), (arr(1, 2),)]),
+    (tuple_argument, lambda: [((2, 1.5),), ((-1, 0.25),)]),
+    (string_compare, lambda: [("double", arr(3)), ("same", arr(2))]),
+    (calls_helper, lambda: [(arr(3),), (arr(2, 2),)]),
+    (calls_branching_helper, lambda: [(np.ones(2, np.float32),), (arr(4),)]),
+    (bool_argument, lambda: [(arr(3), True), (arr(3), False)]),
+]
+
+
+def _assert_same(actual, expected):
+    if isinstance(expected, tuple):
+        assert isinstance(actual, tuple) and len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            _assert_same(a, e)
+        return
+    if isinstance(expected, np.ndarray):
+        assert isinstance(actual, np.ndarray)
+        assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
+        np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-6)
+        return
+    assert type(actual) is type(expected), (actual, expected)
+    if isinstance(expected, float):
+        assert actual == pytest.approx(expected)
+    else:
+        assert actual == expected
+
+
+@pytest.mark.parametrize("fn, make_inputs", FUNCTIONS, ids=[f.__name__ for f, _ in FUNCTIONS])
+def test_scripted_matches_python(fn, make_inputs):
+    scripted = script(fn)
+    scripted.graph.lint()
+    for inputs in make_inputs():
+        _assert_same(scripted(*inputs), fn(*inputs))
+
+
+def test_corpus_is_large_enough():
+    assert len(FUNCTIONS) >= 60
+
+
+@pytest.mark.parametrize("fn, make_inputs", FUNCTIONS, ids=[f.__name__ for f, _ in FUNCTIONS])
+def test_code_rescripts_to_an_equivalent_graph(fn, make_inputs):
+    from jitcore.frontend.script.source_text import script_source
+    scripted = script(fn)
+    rescripted = script_source(scripted.code, globals=_callee_graphs(scripted))
+    rescripted.graph.lint()
+    for inputs in make_inputs():
+        _assert_same(rescripted(*inputs), fn(*inputs))
+
+
+def _callee_graphs(scripted):
+    # .code prints calls by name; the re-scripted code calls the same Python helpers
+    return {name: globals()[name] for name in scripted.functions if name != scripted.name}

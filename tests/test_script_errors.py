@@ -1,0 +1,394 @@
+"""Negative cases of jitcore.script: each unsupported construct or type error raises a
+CompileError with its own message and the offending source range underlined."""
+
+from typing import List, Optional
+
+import numpy as np
+import pytest
+
+import jitcore.nn as nn
+from jitcore.errors import CompileError
+from jitcore.frontend.script import script
+
+GLOBAL_ARRAY = np.ones(3)
+GLOBAL_LIST = [1, 2]
+
+
+def uses_try(x):
+    try:
+        return x
+    except ValueError:
+        return x
+
+
+def uses_with(x):
+    with open("f") as f:
+        return x
+
+
+def uses_lambda(x):
+    f = lambda v: v  # noqa: E731
+    return f(x)
+
+
+def uses_generator(x):
+    g = (v for v in x)
+    return x
+
+
+def uses_star_args(*xs):
+    return xs[0]
+
+
+def uses_kwargs(x, **options):
+    return x
+
+
+def uses_global(x):
+    global GLOBAL_LIST
+    return x
+
+
+def captures_array(x):
+    return x + GLOBAL_ARRAY
+
+
+def captures_list(x):
+    return x * GLOBAL_LIST[0]
+
+
+def recursive(n: int) -> int:
+    if n <= 0:
+        return 0
+    return recursive(n - 1)
+
+
+def nested_def(x):
+    def inner(y):
+        return y
+    return inner(x)
+
+
+def type_change_in_branch(x, flag: bool):
+    if flag:
+        y = 1
+    else:
+        y = 1.5
+    return x * y
+
+
+def undefined_in_branch(x, flag: bool):
+    if flag:
+        y = x
+    return y
+
+
+def undefined_name(x):
+    return x + not_defined_anywhere  # noqa: F821
+
+
+def item_assignment(x):
+    x[0] = 1.0
+    return x
+
+
+def attribute_assignment(x):
+    x.shape = (2, 2)
+    return x
+
+
+def array_augmented(x):
+    y = x
+    y += 1
+    return y
+
+
+def loop_type_change(x):
+    n = 0
+    for i in range(3):
+        n = n + 0.5
+    return x * n
+
+
+def wrong_argument_type(x):
+    return typed_helper(x)
+
+
+def typed_helper(n: int) -> int:
+    return n + 1
+
+
+def bad_return_annotation(x) -> int:
+    return x
+
+
+def tensor_and(x, y):
+    return x and y
+
+
+def in_operator(x, n: int):
+    if n in [1, 2]:
+        return x
+    return x
+
+
+def while_else(n: int) -> int:
+    while n > 0:
+        n -= 1
+    else:
+        n = 5
+    return n
+
+
+def set_literal(x):
+    s = {1, 2}
+    return x
+
+
+def dict_comprehension(x):
+    d = {k: k for k in range(3)}
+    return x
+
+
+def unsupported_builtin(x):
+    return sorted(x)
+
+
+def unsupported_math(x):
+    import math
+    return x
+
+
+def math_exp(n: float) -> float:
+    return math_module.exp(n)
+
+
+import math as math_module  # noqa: E402
+
+
+def negative_step(x):
+    return x[::-1]
+
+
+def optional_truth(x, b: Optional[np.ndarray] = None):
+    if b:
+        return x
+    return x
+
+
+def int_pow(a: int, b: int) -> int:
+    return a ** b
+
+
+def item_method(x):
+    return x.item()
+
+
+def unknown_method(x):
+    return x.frobnicate()
+
+
+def shift_operator(n: int) -> int:
+    return n << 2
+
+
+def mixed_list(x):
+    return [x, 1]
+
+
+def bad_unpack(x):
+    a, b, c = x + 1, x
+    return a
+
+
+def raise_custom(x):
+    raise MyError("bad")
+
+
+class MyError(Exception):
+    pass
+
+
+def bare_raise(x):
+    raise
+
+
+def walrus(x):
+    if (n := x.shape[0]) > 1:
+        return x
+    return x
+
+
+def loop_variable_after(x):
+    for i in range(3):
+        x = x + i
+    return x * i
+
+
+def break_in_unrolled(x):
+    for k in (1, 2):
+        if k > 1:
+            break
+        x = x * k
+    return x
+
+
+def calls_with_wrong_count(x):
+    return typed_helper(1, 2)
+
+
+def keyword_only(x, *, k: int = 1):
+    return x
+
+
+def chained_array_compare(x):
+    return 0 < x < 1
+
+
+def isinstance_optional(n: Optional[int] = None) -> int:
+    if isinstance(n, int):
+        return n
+    return 0
+
+
+def string_concat(a: str, b: str) -> str:
+    return a + b
+
+
+def uses_list_of_unknown_length(xs: List[int]) -> List[int]:
+    return [x * 2 for x in xs]
+
+
+def uses_yield(x):
+    yield x
+
+
+# (function, message fragment, underlined source text)
+CASES = [
+    (uses_try, "try/except is not supported", "try:"),
+    (uses_with, "with statements are not supported", 'with open("f") as f:'),
+    (uses_lambda, "lambdas are not supported", "lambda v: v"),
+    (uses_generator, "generator expressions are not supported", "(v for v in x)"),
+    (uses_star_args, "*xs parameters are not supported", "xs"),
+    (uses_kwargs, "**options parameters are not supported", "options"),
+    (uses_global, "global statements are not supported", "global GLOBAL_LIST"),
+    (captures_array, "does not capture mutable values", "GLOBAL_ARRAY"),
+    (captures_list, "does not capture mutable values", "GLOBAL_LIST"),
+    (recursive, "recursion is not supported", "recursive(n - 1)"),
+    (nested_def, "nested function definitions are not supported", None),
+    (type_change_in_branch, "is int in one branch of the if and float in the other",
+     None),
+    (undefined_in_branch, "'y' is not defined in the false branch", "y"),
+    (undefined_name, "undefined name 'not_defined_anywhere'", "not_defined_anywhere"),
+    (item_assignment, "item assignment (x[i] = v) is not supported", "x[0]"),
+    (attribute_assignment, "assigning attributes (self.x = v) is not supported", "x.shape"),
+    (array_augmented, "updates it in place in NumPy", "y += 1"),
+    (loop_type_change, "is int before the loop and float after an iteration", None),
+    (wrong_argument_type, "expected a value of type int for argument 'n' but got Tensor",
+     "typed_helper(x)"),
+    (bad_return_annotation, "annotated to return int but returns Tensor", None),
+    (tensor_and, "the operands of 'and'/'or' must be bool", "x"),
+    (in_operator, "the 'in' operator is not supported", "n in [1, 2]"),
+    (while_else, "while ... else is not supported", "n = 5"),
+    (set_literal, "sets are not supported", "{1, 2}"),
+    (dict_comprehension, "dict comprehensions are not supported", "{k: k for k in range(3)}"),
+    (unsupported_builtin, "the builtin sorted() is not supported", "sorted"),
+    (unsupported_math, "import statements are not supported", "import math"),
+    (math_exp, "math.exp is not supported", "math_module.exp"),
+    (negative_step, "negative or zero slice steps are not supported", "-1"),
+    (optional_truth, "truth value of a Optional[Tensor] is ambiguous", "b"),
+    (int_pow, "int ** int is not supported", "a ** b"),
+    (item_method, "ndarray.item() is not supported", "x.item"),
+    (unknown_method, "'frobnicate' is not supported", "x.frobnicate"),
+    (shift_operator, "the operator << is not supported", "n << 2"),
+    (mixed_list, "list items must have one type; got Tensor and int", "[x, 1]"),
+    (bad_unpack, "cannot unpack 2 values into 3 targets", None),
+    (raise_custom, "raise supports the builtin exceptions", 'raise MyError("bad")'),
+    (bare_raise, "a bare raise (re-raise) is not supported", "raise"),
+    (walrus, "assignment expressions (:=) are not supported", "n := x.shape[0]"),
+    (loop_variable_after, "the loop variable 'i' is not available after the loop", "i"),
+    (break_in_unrolled, "break in a loop over a tuple or module list is not supported", "break"),
+    (calls_with_wrong_count, "too many positional arguments", "typed_helper(1, 2)"),
+    (keyword_only, "keyword-only parameters are not supported", "k: int"),
+    (chained_array_compare, "chained comparisons of arrays are ambiguous", "0 < x < 1"),
+    (isinstance_optional, "isinstance() of a Optional[int] is decided at run time",
+     "isinstance(n, int)"),
+    (string_concat, "string concatenation is not supported", "a + b"),
+    (uses_list_of_unknown_length, "list comprehensions in jitcore.script iterate over",
+     "[x * 2 for x in xs]"),
+    (uses_yield, "generators (yield) are not supported", "yield x"),
+]
+
+
+def _underlined(error):
+    """The text under the ``~~~~`` marker of the error's own source range."""
+    where = error.source_range
+    lines = where.source.splitlines()
+    if where.line == where.end_line:
+        return lines[0][where.col:where.end_col]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("fn, message, underlined", CASES, ids=[c[0].__name__ for c in CASES])
+def test_compile_error(fn, message, underlined):
+    with pytest.raises(CompileError) as info:
+        script(fn)
+    error = info.value
+    assert message in str(error)
+    assert "<--- HERE" in str(error)
+    assert error.source_range.filename == __file__
+    if underlined is not None:
+        assert _underlined(error) == underlined
+
+
+def test_there_are_at_least_30_negative_cases():
+    assert len(CASES) >= 30
+
+
+def test_error_names_the_call_chain():
+    with pytest.raises(CompileError) as info:
+        script(calls_bad_helper)
+    text = str(info.value)
+    assert "'uses_try' is being compiled since it was called from 'calls_bad_helper'" in text
+    assert "return uses_try(x)" in text
+
+
+def calls_bad_helper(x):
+    return uses_try(x)
+
+
+def test_error_underline_points_into_the_file():
+    with pytest.raises(CompileError) as info:
+        script(int_pow)
+    text = str(info.value)
+    assert f'File "{__file__}"' in text
+    source_line, marker_line = [line for line in text.splitlines()
+                                if "a ** b" in line or "~" in line][:2]
+    start = source_line.index("a ** b")
+    assert marker_line.index("~") == start
+    assert marker_line.count("~") == len("a ** b")
+
+
+class _NoForward(nn.Module):
+    pass
+
+
+class _BadAttribute(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.table = {"a": 1}
+
+    def forward(self, x):
+        return x * self.table
+
+
+def test_module_errors():
+    with pytest.raises(TypeError, match="neither forward"):
+        script(_NoForward())
+    with pytest.raises(CompileError, match="attribute 'table' of module _BadAttribute is a dict"):
+        script(_BadAttribute())
+
+
+def test_script_rejects_other_objects():
+    with pytest.raises(TypeError, match="compiles functions and jitcore.nn.Module instances"):
+        script(42)

@@ -1,0 +1,366 @@
+"""``jitcore.serialization.save`` / ``load``: round trips, memory mapping, atomicity, pickling."""
+
+import io
+import mmap
+import os
+import pathlib
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from _serialization_archives import MANIFEST, MODELS, entry_layout, manifest_of, outputs, read_entries
+from jitcore.errors import FormatError
+from jitcore.ir import parse_graph
+from jitcore.modules import ScriptFunction, ScriptModule
+from jitcore.serialization import FORMAT_VERSION, load, save, save_to_bytes
+from jitcore.serialization import zip_writer
+
+pytestmark = pytest.mark.filterwarnings("ignore::jitcore.errors.TracerWarning")
+
+
+def _graphs(model):
+    """``{(module path, method): str(graph)}`` over the whole tree, plus the function table."""
+    if isinstance(model, ScriptFunction):
+        texts = {((), "forward"): str(model.graph)}
+    else:
+        texts = {(tuple(path.split(".")) if path else (), method): str(module._jit_method_graph(method))
+                 for path, module in model.named_modules() for method in module.methods}
+    for name, graph in getattr(model, "functions", {}).items():
+        texts[("@functions",), name] = str(graph)
+    return texts
+
+
+@pytest.fixture(params=sorted(MODELS))
+def model_and_args(request):
+    return MODELS[request.param]()
+
+
+# ------------------------------------------------------------------------------ round trips
+
+def test_round_trip_outputs_graphs_and_bytes(model_and_args, tmp_path):
+    model, args = model_and_args
+    path = tmp_path / "model.jc"
+    save(model, path)
+    loaded = load(path)
+    assert type(loaded) is type(model)
+    for expected, got in zip(outputs(model, args), outputs(loaded, args), strict=True):
+        np.testing.assert_array_equal(got, expected)           # bit-identical, NaNs included
+        assert got.dtype == expected.dtype
+    assert _graphs(loaded) == _graphs(model)
+    assert loaded.code == model.code
+    resaved = tmp_path / "again.jc"
+    save(loaded, resaved)
+    assert resaved.read_bytes() == path.read_bytes()
+
+
+def test_round_trip_keeps_module_tree_state_and_attributes():
+    model, _ = MODELS["traced_with_attributes"]()
+    loaded = load(io.BytesIO(save_to_bytes(model)))
+    assert isinstance(loaded, ScriptModule)
+    assert loaded.original_name == model.original_name == "_WithState"
+    assert loaded.training is False
+    assert (loaded.scale, loaded.steps_done, loaded.enabled, loaded.label) == (0.1, 7, True, "naïve \"model\"\n")
+    assert loaded.limit == float("inf")
+    assert [n for n, _ in loaded.named_parameters()] == [n for n, _ in model.named_parameters()]
+    assert sorted(loaded.state_dict()) == sorted(model.state_dict())        # "mask" is not persistent
+    assert "mask" not in loaded.state_dict()
+    for name, array in model.named_buffers():
+        got = dict(loaded.named_buffers())[name]
+        assert got.dtype == array.dtype and got.shape == array.shape
+        np.testing.assert_array_equal(got, array)
+
+
+def test_none_parameter_and_tied_weights_survive():
+    mlp, _ = MODELS["traced_mlp"]()
+    loaded = load(io.BytesIO(save_to_bytes(mlp)))
+    assert loaded.fc2.bias is None and "bias" in loaded.fc2._parameters
+    tied, _ = MODELS["traced_tied_weights"]()
+    loaded = load(io.BytesIO(save_to_bytes(tied)))
+    assert loaded.a.weight is loaded.b.weight
+    assert len(manifest_of(save_to_bytes(tied))["tensors"]) == 3     # a.weight, a.bias, b.bias
+
+
+def test_scripted_function_table_is_saved_under_functions():
+    model, args = MODELS["scripted_function"]()
+    data = save_to_bytes(model)
+    names = {row["name"] for row in manifest_of(data)["functions"]}
+    assert names == set(model.functions)
+    assert {f"code/@functions/{n}.ir" for n in names} <= dict(read_entries(data)).keys()
+
+
+def test_saving_is_deterministic_and_a_plain_zip(model_and_args):
+    model, _ = model_and_args
+    first, second = save_to_bytes(model), save_to_bytes(model)
+    assert first == second
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert archive.testzip() is None
+        infos = archive.infolist()
+        assert infos[0].filename == MANIFEST
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in infos)
+        assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    manifest = manifest_of(first)
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["producer"].startswith("jitcore ")
+
+
+def test_tensor_entries_are_64_byte_aligned_little_endian_c_order():
+    model, _ = MODELS["traced_conv_net"]()
+    data = save_to_bytes(model)
+    layout = entry_layout(data)
+    manifest = manifest_of(data)
+    assert manifest["tensors"]
+    for row in manifest["tensors"]:
+        _, payload_offset, size = layout[row["entry"]]
+        assert payload_offset % 64 == 0, row
+        expected = np.zeros(row["shape"], dtype=np.dtype(row["dtype"]).newbyteorder("<"))
+        assert size == expected.nbytes
+    conv_weight = model._modules["0"].weight
+    row = next(r for r in manifest["tensors"] if r["shape"] == list(conv_weight.shape))
+    _, offset, size = layout[row["entry"]]
+    assert data[offset:offset + size] == np.ascontiguousarray(conv_weight, "<f4").tobytes(order="C")
+
+
+def test_non_contiguous_and_big_endian_arrays_are_stored_little_endian_c_order():
+    model, _ = MODELS["traced_with_attributes"]()
+    weight = np.arange(6, dtype=">f4").reshape(3, 2).T          # big-endian, Fortran-ordered view
+    model.lin.weight[...] = weight
+    model.register_buffer("odd", weight)
+    loaded = load(io.BytesIO(save_to_bytes(model)))
+    assert loaded.odd.dtype == np.dtype("float32") and loaded.odd.flags.c_contiguous
+    np.testing.assert_array_equal(loaded.odd, weight)
+
+
+# ------------------------------------------------------------------------------ sources
+
+def test_load_from_path_memory_maps_read_only_arrays_without_copy(tmp_path):
+    model, _ = MODELS["traced_conv_net"]()
+    path = tmp_path / "model.jc"
+    save(model, str(path))
+    loaded = load(str(path))
+    arrays = [a for _, a in loaded.named_parameters()] + [a for _, a in loaded.named_buffers()]
+    assert arrays
+    for array in arrays:
+        assert not array.flags.writeable and not array.flags.owndata
+        assert array.ctypes.data % 64 == 0
+        base = array
+        while not isinstance(base, (mmap.mmap, memoryview)) and getattr(base, "base", None) is not None:
+            base = base.base
+        assert isinstance(base, (mmap.mmap, memoryview)) and isinstance(base.obj, mmap.mmap)
+        with pytest.raises(ValueError, match="read-only"):
+            array[...] = 0
+    weights = [a for _, a in loaded.named_parameters()]
+    first = np.frombuffer(memoryview(weights[0].base.base if False else weights[0]), dtype=np.uint8)
+    assert np.shares_memory(first, weights[0])
+
+
+def test_arrays_of_one_load_share_one_mapping(tmp_path):
+    model, _ = MODELS["traced_tied_weights"]()
+    save(model, tmp_path / "m.jc")
+    loaded = load(tmp_path / "m.jc")
+    mapping = np.frombuffer(_root_buffer(loaded.a.weight), dtype=np.uint8)
+    for _, array in loaded.named_parameters():
+        assert np.shares_memory(mapping, array)
+
+
+def _root_buffer(array):
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return base
+
+
+def test_load_from_file_object_reads_once(tmp_path):
+    model, args = MODELS["traced_mlp"]()
+    data = save_to_bytes(model)
+
+    class CountingReader(io.BytesIO):
+        reads = 0
+
+        def readinto(self, buffer):
+            CountingReader.reads += 1
+            return super().readinto(buffer)
+
+        def read(self, *a):
+            CountingReader.reads += 1
+            return super().read(*a)
+
+    stream = CountingReader(data)
+    loaded = load(stream)
+    assert CountingReader.reads == 1
+    for expected, got in zip(outputs(model, args), outputs(loaded, args)):
+        np.testing.assert_array_equal(got, expected)
+    assert not loaded.fc1.weight.flags.writeable
+
+
+def test_load_from_non_seekable_stream_and_pathlib_path(tmp_path):
+    model, args = MODELS["traced_function"]()
+    data = save_to_bytes(model)
+
+    class Pipe(io.RawIOBase):
+        def __init__(self):
+            self._inner = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            return self._inner.readinto(buffer)
+
+    loaded = load(io.BufferedReader(Pipe()))
+    np.testing.assert_array_equal(loaded(*args), model(*args))
+    target = pathlib.Path(tmp_path) / "f.jc"
+    save(model, target)
+    np.testing.assert_array_equal(load(target)(*args), model(*args))
+
+
+def test_save_to_file_object_at_an_offset_matches_bytes():
+    model, _ = MODELS["traced_mlp"]()
+    stream = io.BytesIO()
+    save(model, stream)
+    assert stream.getvalue() == save_to_bytes(model)
+
+
+# ------------------------------------------------------------------------------ extra files
+
+def test_extra_files_round_trip_and_fill_in_place(tmp_path):
+    model, _ = MODELS["traced_mlp"]()
+    path = tmp_path / "m.jc"
+    save(model, path, extra_files={"info.json": '{"epoch": 3}', "blobs/raw.bin": b"\x00\x01"})
+    wanted = {"info.json": "", "blobs/raw.bin": None, "missing.txt": "kept"}
+    load(path, extra_files=wanted)
+    assert wanted == {"info.json": b'{"epoch": 3}', "blobs/raw.bin": b"\x00\x01", "missing.txt": "kept"}
+    assert "extra/info.json" in dict(read_entries(path.read_bytes()))
+
+
+@pytest.mark.parametrize("name", ["", "../up", "a//b", "/abs", "back\\slash", "ctl\x01"])
+def test_bad_extra_file_names_are_refused(name):
+    model, _ = MODELS["traced_mlp"]()
+    with pytest.raises(ValueError, match="extra file name"):
+        save_to_bytes(model, extra_files={name: b"x"})
+
+
+def test_extra_files_must_be_a_dict_on_load(tmp_path):
+    model, _ = MODELS["traced_mlp"]()
+    save(model, tmp_path / "m.jc")
+    with pytest.raises(TypeError, match="extra_files must be a dict"):
+        load(tmp_path / "m.jc", extra_files=["info.json"])
+
+
+# ------------------------------------------------------------------------------ atomic save
+
+def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    model, _ = MODELS["traced_mlp"]()
+    path = tmp_path / "model.jc"
+    save(model, path)
+    before = path.read_bytes()
+    other, _ = MODELS["traced_conv_net"]()
+    real_add = zip_writer.ZipWriter.add
+    calls = []
+
+    def failing_add(self, name, payload, **kw):          # fail after some bytes were written
+        calls.append(name)
+        if len(calls) == 3:
+            raise OSError("disk full (injected)")
+        return real_add(self, name, payload, **kw)
+
+    monkeypatch.setattr(zip_writer.ZipWriter, "add", failing_add)
+    with pytest.raises(OSError, match="injected"):
+        save(other, path)
+    assert len(calls) == 3
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["model.jc"]           # the temporary file is gone
+    monkeypatch.undo()
+    save(other, path)
+    assert path.read_bytes() == save_to_bytes(other)
+
+
+def test_saving_over_a_memory_mapped_archive_keeps_the_loaded_model_valid(tmp_path):
+    model, args = MODELS["traced_mlp"]()
+    path = tmp_path / "m.jc"
+    save(model, path)
+    loaded = load(path)
+    expected = loaded(*args)
+    conv, _ = MODELS["traced_conv_net"]()
+    save(conv, path)                                   # replaced by rename: the old inode stays mapped
+    np.testing.assert_array_equal(loaded(*args), expected)
+
+
+def test_saved_file_mode_follows_the_umask(tmp_path):
+    model, _ = MODELS["traced_function"]()
+    old = os.umask(0o022)
+    try:
+        save(model, tmp_path / "m.jc")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.jc").stat().st_mode & 0o777 == 0o644
+
+
+# ------------------------------------------------------------------------------ refusals on save
+
+def _python_op_function():
+    graph = parse_graph('''graph(%x : Tensor):
+  %y : Tensor = prim::PythonOp[name="my_helper"](%x)
+  return (%y)
+''')
+    return ScriptFunction("calls_python", graph)
+
+
+def test_ignored_python_call_cannot_be_saved(tmp_path):
+    with pytest.raises(ValueError, match=r"my_helper.*@jitcore.ignore.*prim::PythonOp"):
+        save(_python_op_function(), tmp_path / "x.jc")
+    assert not list(tmp_path.iterdir())
+
+
+def test_call_of_an_unsaved_function_cannot_be_saved():
+    graph = parse_graph('''graph(%x : Tensor):
+  %y : Tensor = prim::CallFunction[name="elsewhere"](%x)
+  return (%y)
+''')
+    with pytest.raises(ValueError, match="'elsewhere'.*not in the model's function table"):
+        save_to_bytes(ScriptFunction("caller", graph))
+
+
+def test_unsupported_attribute_and_dtype_are_refused():
+    model, _ = MODELS["traced_mlp"]()
+    model.sizes = (1, 2)
+    with pytest.raises(TypeError, match="attribute 'sizes'.*tuple"):
+        save_to_bytes(model)
+    model, _ = MODELS["traced_mlp"]()
+    model.register_buffer("half", np.zeros(2, dtype=np.float16))
+    with pytest.raises(TypeError, match="dtype float16"):
+        save_to_bytes(model)
+
+
+def test_save_rejects_non_models_and_bad_targets():
+    with pytest.raises(TypeError, match="ScriptModule or ScriptFunction"):
+        save(lambda x: x, io.BytesIO())
+    model, _ = MODELS["traced_function"]()
+    with pytest.raises(TypeError, match="path or a binary file object"):
+        save(model, 42)
+    with pytest.raises(TypeError, match="path or a binary file object"):
+        load(42)
+
+
+# ------------------------------------------------------------------------------ pickling
+
+def test_models_pickle_as_archive_bytes(model_and_args):
+    from jitcore.serialization import reduce_to_archive, _reconstruct_from_bytes
+    model, args = model_and_args
+    function, (data,) = reduce_to_archive(model)
+    assert function is _reconstruct_from_bytes and data == save_to_bytes(model)
+    copy = pickle.loads(pickle.dumps(reduce_to_archive(model)[1][0]))
+    rebuilt = _reconstruct_from_bytes(copy)
+    for expected, got in zip(outputs(model, args), outputs(rebuilt, args)):
+        np.testing.assert_array_equal(got, expected)
+    if type(model).__reduce__ is not object.__reduce__ and "__reduce__" in vars(ScriptFunction):
+        clone = pickle.loads(pickle.dumps(model))
+        for expected, got in zip(outputs(model, args), outputs(clone, args)):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_unpickling_validates_like_load():
+    from jitcore.serialization import _reconstruct_from_bytes
+    with pytest.raises(FormatError, match="zip end record"):
+        _reconstruct_from_bytes(b"not an archive at all, just bytes")

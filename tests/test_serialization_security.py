@@ -1,0 +1,187 @@
+"""Loading executes nothing: audit-hook check in a fresh process, and a bounded fuzz of ``load``."""
+
+import json
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from _serialization_archives import (
+    MANIFEST, MODELS, manifest_of, read_entries, repack, small_archive, with_manifest_edit,
+)
+from jitcore.errors import FormatError
+from jitcore.serialization import load_from_buffer, save_to_bytes
+
+pytestmark = pytest.mark.filterwarnings("ignore::jitcore.errors.TracerWarning")
+
+# Audit events that would mean the archive made Python run, import or unpickle something.
+FORBIDDEN_EVENTS = ("exec", "compile", "import", "pickle.find_class", "marshal.load", "marshal.loads",
+                    "os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn",
+                    "ctypes.dlopen", "code.__new__", "builtins.input")
+
+_AUDITED_LOAD = textwrap.dedent("""
+    import sys, warnings
+    warnings.simplefilter("ignore")
+    import jitcore.serialization as S
+    warm_up, target = sys.argv[1], sys.argv[2]
+    S.load(warm_up)          # jitcore's own lazy imports happen here, before the hook
+    forbidden = {forbidden!r}
+    seen = []
+    def hook(event, args):
+        if event in forbidden:
+            seen.append(event + " " + repr(args)[:120])
+    sys.addaudithook(hook)   # cannot be removed: this process exists only for this check
+    extra = {{"evil.pkl": b""}}
+    model = S.load(target, extra_files=extra)
+    assert extra["evil.pkl"].startswith(b"\\x80"), "the pickle bytes come back as bytes"
+    print(type(model).__name__)
+    print("EVENTS:", seen)
+""")
+
+
+def _hostile_but_valid_archive():
+    """A scripted model whose manifest names ``os.system`` as its class and that carries a pickle."""
+    model, _ = MODELS["scripted_module"]()
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("unpickled!",))
+
+    data = save_to_bytes(model, extra_files={"evil.pkl": pickle.dumps(Boom())})
+    return with_manifest_edit(data, lambda m: m["root"].update(qualname="os.system"))
+
+
+def test_load_triggers_no_exec_compile_import_or_pickle_event(tmp_path):
+    warm_up = tmp_path / "warm.jc"
+    target = tmp_path / "target.jc"
+    warm_model, _ = MODELS["traced_mlp"]()
+    warm_up.write_bytes(save_to_bytes(warm_model))
+    target.write_bytes(_hostile_but_valid_archive())
+    script = _AUDITED_LOAD.format(forbidden=set(FORBIDDEN_EVENTS))
+    result = subprocess.run([sys.executable, "-c", script, str(warm_up), str(target)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "unpickled!" not in result.stdout
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "ScriptedModule"
+    assert lines[-1] == "EVENTS: []"
+
+
+def test_class_names_in_the_manifest_are_never_resolved():
+    loaded = load_from_buffer(_hostile_but_valid_archive())
+    assert str(loaded._class_type) == "os.system"
+    assert type(loaded).__module__.startswith("jitcore.")
+
+
+# ------------------------------------------------------------------------------ fuzzing
+
+_BASE = None
+
+
+def _base():
+    global _BASE
+    if _BASE is None:
+        _BASE = small_archive()
+    return _BASE
+
+
+def _load_accepting_only_format_error(data):
+    try:
+        load_from_buffer(data)
+    except FormatError as e:
+        assert str(e)
+    # Any other exception propagates and fails the test.
+
+
+_FUZZ = settings(max_examples=250, deadline=None, derandomize=True, database=None,
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@_FUZZ
+@given(st.data())
+def test_fuzz_byte_level_mutations(data):
+    archive = bytearray(_base())
+    for _ in range(data.draw(st.integers(1, 8), label="mutations")):
+        kind = data.draw(st.sampled_from(["flip", "set", "truncate", "insert", "delete"]))
+        position = data.draw(st.integers(0, max(len(archive) - 1, 0)))
+        if kind == "flip" and archive:
+            archive[position] ^= 1 << data.draw(st.integers(0, 7))
+        elif kind == "set" and archive:
+            archive[position] = data.draw(st.sampled_from([0x00, 0xFF, 0x7F, 0x80, 0x40]))
+        elif kind == "truncate":
+            del archive[position:]
+        elif kind == "insert":
+            archive[position:position] = data.draw(st.binary(min_size=1, max_size=16))
+        elif kind == "delete":
+            del archive[position:position + data.draw(st.integers(1, 64))]
+    _load_accepting_only_format_error(bytes(archive))
+
+
+_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 70, 2 ** 70),
+                       st.text(max_size=12), st.sampled_from(["data/0", "code/forward.ir", "float32", "bool",
+                                                              "module", "function", "..", "graph"]))
+_json_value = st.recursive(_json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                               st.dictionaries(st.text(max_size=6), inner,
+                                                                               max_size=4)),
+                           max_leaves=12)
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, prefix + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, prefix + (index,))
+
+
+@_FUZZ
+@given(st.data())
+def test_fuzz_manifest_mutations_with_valid_checksums(data):
+    """Mutate the manifest's JSON (checksums re-computed) so that mutations reach the validators."""
+    base = _base()
+    manifest = manifest_of(base)
+    for _ in range(data.draw(st.integers(1, 3), label="edits")):
+        paths = [p for p in _paths(manifest) if p]
+        path = data.draw(st.sampled_from(paths), label="path")
+        parent = manifest
+        for key in path[:-1]:
+            parent = parent[key]
+        action = data.draw(st.sampled_from(["replace", "delete", "duplicate"]))
+        if action == "replace":
+            parent[path[-1]] = data.draw(_json_value, label="value")
+        elif action == "delete":
+            del parent[path[-1]]
+        elif isinstance(parent, list):
+            parent.append(json.loads(json.dumps(parent[path[-1]])))
+        if not paths:
+            break
+    fix = data.draw(st.booleans(), label="fix checksums")
+    _load_accepting_only_format_error(repack(read_entries(base), manifest, fix_checksums=fix))
+
+
+@_FUZZ
+@given(st.data())
+def test_fuzz_code_mutations(data):
+    """Mutate the IR text of a method (checksums re-computed): the parser and lint must hold."""
+    base = _base()
+    entries = dict(read_entries(base))
+    text = bytearray(entries["code/forward.ir"])
+    for _ in range(data.draw(st.integers(1, 6), label="edits")):
+        position = data.draw(st.integers(0, len(text)))
+        piece = data.draw(st.sampled_from([b"%", b"(", b")", b"@0", b"@9", b"[", b"]", b"\n", b"  ", b"block0():",
+                                           b"Tensor(float32, [99999999999, 99999999999], [])", b"=", b",",
+                                           b"prim::If", b"aten::add", b"99999999999999999999", b"\xff",
+                                           b"-> (%x)", b"Float(1, 2)", b'"', b"\\"]))
+        if data.draw(st.booleans()):
+            text[position:position] = piece
+        else:
+            del text[position:position + len(piece)]
+    manifest = manifest_of(base)
+    entries["code/forward.ir"] = bytes(text)
+    _load_accepting_only_format_error(repack(list(entries.items()), manifest))

@@ -1,0 +1,192 @@
+"""jitcore.trace / trace_module: graph structure, tracer values, warnings, checks, errors."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from jitcore import nn
+from jitcore.errors import JitcoreError, TracerWarning, TracingCheckError
+from jitcore.frontend import trace, trace_module
+from jitcore.modules import ScriptFunction, ScriptModule
+
+RNG = np.random.default_rng(0)
+
+
+def randn(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+class NN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Linear(in_features=4, out_features=2)
+
+    def forward(self, x):
+        x = self.layer1(x)
+        return x
+
+
+def fun(x):
+    if x.shape[0] == 1:
+        return x + 3
+    else:
+        return x + 20
+
+
+def kinds(graph):
+    return [n.kind for n in graph.nodes]
+
+
+def test_tutorial_linear_net_keeps_module_tree():
+    net = NN()
+    x = randn(1, 4)
+    traced = trace(net, x)
+    assert isinstance(traced, ScriptModule)
+    text = str(traced.graph)
+    assert text.splitlines()[0] == "graph(%self : __jitcore__.test_tracing.NN,"
+    assert "%x : Float(1, 4)" in text
+    assert kinds(traced.graph) == ["prim::GetAttr", "prim::CallMethod"]
+    assert traced.graph.nodes[0].attr("name") == "layer1"
+    assert traced.graph.nodes[1].attr("name") == "forward"
+    assert kinds(traced.layer1.graph) == ["prim::GetAttr", "prim::GetAttr", "aten::linear"]
+    np.testing.assert_allclose(traced(x), net(x), rtol=1e-6)
+    assert "aten::linear" in kinds(traced.inlined_graph)
+    traced.graph.lint()
+    traced.inlined_graph.lint()
+
+
+def test_tutorial_branch_is_frozen_with_one_add_and_a_warning_at_the_if():
+    x = randn(1, 4)
+    with pytest.warns(TracerWarning) as record:
+        traced = trace(fun, x, check_trace=False)
+    assert record[0].filename == __file__
+    assert record[0].lineno == fun.__code__.co_firstlineno + 1
+    graph = traced.graph_for(x)
+    assert [n.kind for n in graph.nodes if n.kind != "prim::Constant"] == ["aten::add"]
+    constants = [n.attr("value") for n in graph.nodes if n.kind == "prim::Constant"]
+    assert 3 in constants and 20 not in constants
+    with pytest.warns(TracerWarning):
+        other = trace(fun, randn(2, 4), check_trace=False)
+    np.testing.assert_array_equal(other(np.ones((1, 4), np.float32)), np.full((1, 4), 21.0))
+
+
+def test_check_trace_catches_input_dependent_and_random_functions():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TracerWarning)
+        with pytest.raises(TracingCheckError, match="first diverging node"):
+            trace(fun, randn(1, 4), check_inputs=[(randn(2, 4),)])
+
+        def noisy(x):
+            return x + RNG.standard_normal(4).astype(np.float32)
+
+        with pytest.raises(TracingCheckError, match="Constant"):
+            trace(noisy, randn(2, 4))
+
+
+def test_shape_arithmetic_stays_dynamic():
+    def flatten_rows(x):
+        return x.reshape(x.shape[0], -1) * 2
+
+    traced = trace(flatten_rows, randn(2, 3, 4))
+    assert "aten::size" in kinds(traced.graph)
+    np.testing.assert_allclose(traced(np.ones((5, 3, 4), np.float32)), np.full((5, 12), 2.0))
+
+
+def test_numpy_functions_methods_and_indexing_are_recorded():
+    def f(x, w):
+        y = np.tanh(x @ w.T) + np.sum(x, axis=1, keepdims=True)
+        z = y[:, 1:][None].transpose(1, 0, 2).astype(np.float64)
+        return np.maximum(z, 0).mean(axis=-1), x.T.max()
+
+    x, w = randn(3, 4), randn(5, 4)
+    traced = trace(f, (x, w))
+    assert isinstance(traced, ScriptFunction)
+    recorded = set(kinds(traced.graph))
+    for kind in ("aten::matmul", "aten::tanh", "aten::sum", "aten::slice", "aten::unsqueeze",
+                 "aten::permute", "aten::to", "aten::maximum", "aten::mean", "aten::amax"):
+        assert kind in recorded, kind
+    for got, expected in zip(traced(x, w), f(x, w)):
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_captured_global_array_warns_and_becomes_constant():
+    table = np.arange(4, dtype=np.float32)
+
+    def add_table(x):
+        return x + table
+
+    with pytest.warns(TracerWarning, match="captured as a constant"):
+        traced = trace(add_table, randn(2, 4))
+    assert any(n.kind == "prim::Constant" and isinstance(n.attributes.get("value"), np.ndarray)
+               for n in traced.graph.nodes)
+
+
+@pytest.mark.parametrize("model, shape", [
+    (lambda: nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 4), nn.LogSoftmax(-1)), (3, 8)),
+    (lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                           nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                           nn.Linear(4, 2)).eval(), (2, 3, 8, 8)),
+    (lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval(), (2, 5, 8)),
+])
+def test_traced_models_match_eager_on_new_shapes(model, shape):
+    nn.init.manual_seed(0)
+    m = model()
+    traced = trace(m, randn(*shape))
+    bigger = randn(shape[0] + 2, *shape[1:])
+    np.testing.assert_allclose(traced(bigger), m(bigger), rtol=1e-4, atol=1e-5)
+    for _, sub in traced.named_modules():
+        for graph in sub._methods.values():
+            graph.lint()
+
+
+def test_each_called_submodule_gets_its_own_graph():
+    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    traced = trace(m, randn(1, 2))
+    assert [n.attr("name") for n in traced.graph.nodes if n.kind == "prim::GetAttr"] == ["0", "1"]
+    assert kinds(traced.get_submodule("1").graph) == ["aten::relu"]
+    assert traced.get_submodule("1").methods == ["forward"]
+
+
+def test_errors_for_unsupported_inputs_outputs_and_modules():
+    with pytest.raises(TypeError, match="example input 0"):
+        trace(lambda x: x, (3.0,))
+    with pytest.raises(TypeError, match="strict=False"):
+        trace(lambda x: [x, x], randn(2))
+    out = trace(lambda x: [x, x + 1], randn(2), strict=False)(np.zeros(2, np.float32))
+    assert isinstance(out, list) and len(out) == 2
+
+    hidden = [nn.Linear(2, 2)]
+
+    class Hidden(nn.Module):
+        def forward(self, x):
+            return hidden[0](x)
+
+    with pytest.raises(JitcoreError, match="not a registered submodule"):
+        trace(Hidden(), randn(1, 2))
+
+    def nested(x):
+        trace(lambda y: y, x)
+        return x
+
+    with pytest.raises(JitcoreError, match="nested tracing"):
+        trace(nested, randn(2))
+
+
+def test_trace_module_several_methods():
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.lin(x)
+
+        def twice(self, x):
+            return self.lin(x) * 2
+
+    m = Two()
+    x = randn(2, 3)
+    traced = trace_module(m, {"forward": x, "twice": x})
+    np.testing.assert_allclose(traced.twice(x), m.twice(x), rtol=1e-6)
+    assert traced.methods == ["forward", "twice"]
