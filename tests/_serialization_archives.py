@@ -72,7 +72,6 @@ class _Tied(nn.Module):
         super().__init__()
         self.a = nn.Linear(3, 3)
         self.b = nn.Linear(3, 3)
-        self.b.weight = self.a.weight                   # one array, two parameters
 
     def forward(self, x):
         return self.b(self.a(x))
@@ -81,6 +80,7 @@ class _Tied(nn.Module):
 def _traced_tied():
     x = _rng().standard_normal((2, 3)).astype(np.float64)
     module = _Tied().double()
+    module.b.weight = module.a.weight                   # one array, two parameters
     return trace(module, x, check_trace=False), (x,)
 
 
@@ -211,10 +211,11 @@ def repack(entries, manifest=None, fix_checksums=True):
     """
     entries = list(entries)
     if manifest is not None:
-        if fix_checksums:
+        rows = manifest.get("entries") if isinstance(manifest, dict) else None
+        if fix_checksums and isinstance(rows, list):       # fuzzed manifests may mangle the list
             payloads = dict(entries)
-            for row in manifest["entries"]:
-                if row["name"] in payloads:
+            for row in rows:
+                if isinstance(row, dict) and isinstance(row.get("name"), str) and row["name"] in payloads:
                     row["size"] = len(payloads[row["name"]])
                     row["sha256"] = hashlib.sha256(payloads[row["name"]]).hexdigest()
         text = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
@@ -227,11 +228,11 @@ def repack(entries, manifest=None, fix_checksums=True):
     return stream.getvalue()
 
 
-def with_manifest_edit(data, edit):
-    """``data`` re-packed after ``edit(manifest_dict)`` (checksums fixed)."""
+def with_manifest_edit(data, edit, fix_checksums=True):
+    """``data`` re-packed after ``edit(manifest_dict)`` (checksums fixed unless told not to)."""
     manifest = manifest_of(data)
     edit(manifest)
-    return repack(read_entries(data), manifest)
+    return repack(read_entries(data), manifest, fix_checksums)
 
 
 def with_entry(data, name, payload, fix_checksums=True):

@@ -12,9 +12,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from jitcore.ir import BoolType, ClassType, Graph, IntType, StrType, TensorType, TupleType
+from jitcore.ir import (
+    BoolType, ClassType, DictType, Graph, IntType, ListType, NoneType, OptionalType, StrType,
+    TensorType, TupleType,
+)
 from jitcore.ir.python_printer import MAX_TRIP_COUNT, graph_to_code, python_type
-from jitcore.ir import ListType, OptionalType, DictType, NoneType
 from test_ir_printer import (
     counting_loop, tutorial_scripted_fun, tutorial_scripted_network, tutorial_traced_nn,
 )

@@ -63,11 +63,13 @@ def test_binary_broadcasting(op, dtype, shapes):
     a = RNG.standard_normal(shapes[0]).astype(dtype)
     b = RNG.standard_normal(shapes[1]).astype(dtype)
     if op == "pow":
-        a = np.abs(a) + 0.5
+        a = np.asarray(np.abs(a) + 0.5, dtype=dtype)
     sa = ", ".join(map(str, shapes[0]))
     sb = ", ".join(map(str, shapes[1]))
+    alpha = ", %alpha" if op in ("add", "sub") else ""
     src = f"""graph(%a : {TT[dtype]}({sa}), %b : {TT[dtype]}({sb})):
-  %y : Tensor = aten::{op}(%a, %b)
+  %alpha : int = prim::Constant[value=1]()
+  %y : Tensor = aten::{op}(%a, %b{alpha})
   return (%y)"""
     _close(*_run_both(src, a, b), dtype)
 
@@ -79,7 +81,8 @@ def test_python_scalars_are_weak_nep50(dtype):
   %two : float = prim::Constant[value=2.5]()
   %three : int = prim::Constant[value=3]()
   %a : Tensor = aten::mul(%x, %two)
-  %b : Tensor = aten::add(%a, %three, %three)
+  %one : int = prim::Constant[value=1]()
+  %b : Tensor = aten::add(%a, %three, %one)
   %c : Tensor = aten::sub(%b, %x, %two)
   return (%c)"""
     got, want = _run_both(src, x)
@@ -192,7 +195,8 @@ def test_cat_stack_expand_size(dtype):
   %l2 : Tensor[] = prim::ListConstruct(%a, %a)
   %s : Tensor = aten::stack(%l2, %one)
   %sz : int[] = aten::size(%c)
-  %e : Tensor = aten::expand(%b, %sz)
+  %false : bool = prim::Constant[value=0]()
+  %e : Tensor = aten::expand(%b, %sz, %false)
   %n : int = aten::size(%c, %zero)
   %k : int = aten::mul(%n, %n)
   return (%c, %s, %e, %k)"""

@@ -9,6 +9,7 @@ import pytest
 
 import jitcore.nn.functional as F
 from jitcore.frontend.script import script
+from jitcore.testing import assert_roundtrip
 
 RNG = np.random.default_rng(0)
 
@@ -498,6 +499,7 @@ def _assert_same(actual, expected):
 def test_scripted_matches_python(fn, make_inputs):
     scripted = script(fn)
     scripted.graph.lint()
+    assert_roundtrip(scripted.graph)
     for inputs in make_inputs():
         _assert_same(scripted(*inputs), fn(*inputs))
 

@@ -148,6 +148,8 @@ def test_fuzz_manifest_mutations_with_valid_checksums(data):
     manifest = manifest_of(base)
     for _ in range(data.draw(st.integers(1, 3), label="edits")):
         paths = [p for p in _paths(manifest) if p]
+        if not paths:
+            break
         path = data.draw(st.sampled_from(paths), label="path")
         parent = manifest
         for key in path[:-1]:
@@ -159,8 +161,6 @@ def test_fuzz_manifest_mutations_with_valid_checksums(data):
             del parent[path[-1]]
         elif isinstance(parent, list):
             parent.append(json.loads(json.dumps(parent[path[-1]])))
-        if not paths:
-            break
     fix = data.draw(st.booleans(), label="fix checksums")
     _load_accepting_only_format_error(repack(read_entries(base), manifest, fix_checksums=fix))
 

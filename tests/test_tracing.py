@@ -9,6 +9,7 @@ from jitcore import nn
 from jitcore.errors import JitcoreError, TracerWarning, TracingCheckError
 from jitcore.frontend import trace, trace_module
 from jitcore.modules import ScriptFunction, ScriptModule
+from jitcore.testing import assert_roundtrip
 
 RNG = np.random.default_rng(0)
 
@@ -54,6 +55,8 @@ def test_tutorial_linear_net_keeps_module_tree():
     assert "aten::linear" in kinds(traced.inlined_graph)
     traced.graph.lint()
     traced.inlined_graph.lint()
+    assert_roundtrip(traced.graph)
+    assert_roundtrip(traced.inlined_graph)
 
 
 def test_tutorial_branch_is_frozen_with_one_add_and_a_warning_at_the_if():
@@ -138,6 +141,7 @@ def test_traced_models_match_eager_on_new_shapes(model, shape):
     for _, sub in traced.named_modules():
         for graph in sub._methods.values():
             graph.lint()
+            assert_roundtrip(graph)
 
 
 def test_each_called_submodule_gets_its_own_graph():

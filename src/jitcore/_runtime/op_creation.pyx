@@ -81,7 +81,10 @@ cdef int h_fill(Frame* f, const Instr* ins) noexcept nogil:
     if status != JC_OK:
         return status
     scalar_view(fill, dt, &box, &sv)
-    view_copy(&sv, &out.view)
+    status = view_copy(&sv, &out.view)
+    if status != JC_OK:
+        tensor_release(&out)
+        return status
     return set_output(f, ins, 0, &out)
 
 

@@ -11,7 +11,7 @@ from libc.math cimport INFINITY
 from libc.limits cimport LLONG_MIN, LLONG_MAX
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
-from jitcore._runtime.registers cimport Reg, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_NONE, reg_is_number
+from jitcore._runtime.registers cimport Reg, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_NONE, reg_is_number, reg_as_double
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_share
 from jitcore._runtime.op_support cimport (
     OpImpl, ScalarBox, scalar_view, promote_types, promote_weak, scalar_dtype, is_float_dtype,
@@ -133,6 +133,7 @@ cdef int h_binary(Frame* f, const Instr* ins) noexcept nogil:
     cdef Tensor out, scaled
     cdef Reg tmp
     cdef Reg* alpha
+    cdef Reg* other = IN(f, ins, 1)
     cdef int status
     cdef int op = ins.imm & OP_MASK
     if ins.imm & HAS_ALPHA:
@@ -140,17 +141,27 @@ cdef int h_binary(Frame* f, const Instr* ins) noexcept nogil:
         if not reg_is_number(alpha):
             return frame_fail(f, JC_ERR_TYPE, b"alpha must be a number")
         if not (alpha.tag == R_FLOAT and alpha.f == 1.0) and not (alpha.tag != R_FLOAT and alpha.i == 1):
-            status = binary_into(f, B_MUL, IN(f, ins, 1), alpha, &scaled)
-            if status != JC_OK:
-                return status
-            tmp.tag = R_TENSOR
-            tmp.t = scaled
+            if reg_is_number(other):
+                # scalar * scalar stays a (weak) Python scalar
+                if other.tag != R_FLOAT and alpha.tag != R_FLOAT:
+                    tmp.tag = R_INT
+                    tmp.i = other.i * alpha.i
+                else:
+                    tmp.tag = R_FLOAT
+                    tmp.f = reg_as_double(other) * reg_as_double(alpha)
+            else:
+                status = binary_into(f, B_MUL, other, alpha, &scaled)
+                if status != JC_OK:
+                    return status
+                tmp.tag = R_TENSOR
+                tmp.t = scaled
             status = binary_into(f, op, IN(f, ins, 0), &tmp, &out)
-            tensor_release(&scaled)
+            if tmp.tag == R_TENSOR:
+                tensor_release(&scaled)
             if status != JC_OK:
                 return status
             return set_output(f, ins, 0, &out)
-    status = binary_into(f, op, IN(f, ins, 0), IN(f, ins, 1), &out)
+    status = binary_into(f, op, IN(f, ins, 0), other, &out)
     if status != JC_OK:
         return status
     return set_output(f, ins, 0, &out)

@@ -141,9 +141,7 @@ cdef int view_copy(const View* src, View* dst) noexcept nogil:
     cdef int status
     if src.dtype != dst.dtype:
         return JC_ERR_DTYPE
-    if view_is_contiguous(src) and view_is_contiguous(dst):
-        if view_numel(src) != view_numel(dst):
-            return JC_ERR_SHAPE
+    if view_is_contiguous(src) and view_is_contiguous(dst) and view_numel(src) == view_numel(dst):
         memcpy(dst.data, src.data, view_numel(src) * itemsize_of(src.dtype))
         return JC_OK
     status = plan_start(&plan, dst)

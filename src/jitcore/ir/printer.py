@@ -34,8 +34,6 @@ as TorchScript does.  Attribute values:
   Group numbers count per graph, over all of its nested blocks, in print order.
 """
 
-import numpy as np
-
 __all__ = ["print_graph", "quote_string", "format_float", "tensor_literal", "SUBGRAPH",
            "INLINE_TENSOR_LIMIT"]
 

@@ -35,8 +35,6 @@ import keyword
 import math
 import re
 
-import numpy as np
-
 from jitcore._runtime.types import (
     ClassType, DictType, ListType, OptionalType, TensorType, TupleType,
 )

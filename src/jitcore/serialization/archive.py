@@ -180,8 +180,8 @@ def read_archive(buffer, extra_files=None):
         actual = hashlib.sha256(entry_payload(buffer, entries[name])).hexdigest()
         if actual != digest:
             raise malformed(f"entry {name!r}", "sha256", f"the manifest says {digest}, the bytes give {actual}")
-    table = {name: array_from_entry(buffer, entries[spec.entry], spec.dtype, spec.shape, f"tensors[{name!r}]")
-             for name, spec in manifest.tensors.items()}
+    table = {name: array_from_entry(buffer, entries[spec.entry], spec.dtype, spec.shape, f"tensors[{index}]")
+             for index, (name, spec) in enumerate(manifest.tensors.items())}
     member_names, method_names = set(), set()
     for _, node in manifest.root.walk():
         method_names.update(node.methods)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from jitcore._runtime.types import DTYPES
-from jitcore.serialization.limits import DATA_ALIGNMENT
+from jitcore.serialization.limits import DATA_ALIGNMENT, MANIFEST_NAME
 from jitcore.serialization.problems import malformed
 
 __all__ = ["little_endian_c_order", "array_from_entry", "checked_nbytes", "ITEMSIZE"]
@@ -65,7 +65,7 @@ def array_from_entry(buffer, entry, dtype, shape, where):
     shape : tuple of int
         Validated rank and dimensions.
     where : str
-        The manifest field naming this tensor, for error messages.
+        The manifest field naming this tensor (``"tensors[0]"``), for error messages.
 
     Raises
     ------
@@ -77,7 +77,7 @@ def array_from_entry(buffer, entry, dtype, shape, where):
         raise malformed(f"entry {entry.name!r}", "data offset",
                         f"tensor data must start at a multiple of {DATA_ALIGNMENT} bytes, starts at "
                         f"{entry.data_offset}")
-    nbytes = checked_nbytes(shape, ITEMSIZE[dtype], where, "shape")
+    nbytes = checked_nbytes(shape, ITEMSIZE[dtype], MANIFEST_NAME, f"{where}.shape")
     if nbytes != entry.size:
         raise malformed(f"entry {entry.name!r}", "size",
                         f"{where} declares shape {list(shape)} of {dtype}, {nbytes} bytes, but the "

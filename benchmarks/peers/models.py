@@ -1,0 +1,198 @@
+"""The benchmark models, each built once from seeded weights and shared by every backend.
+
+A :class:`ModelCase` holds the jitcore model (a ``jitcore.nn`` module, or a plain NumPy
+function that ``jitcore.script`` compiles), its inputs, a hand-written NumPy version where
+one differs from the eager model, and a builder for the PyTorch twin that loads the very
+same weights (``jitcore.nn`` keeps PyTorch's state-dict names).  Every backend therefore
+computes the same function of the same numbers, which ``compare.py`` checks before timing.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from jitcore import nn
+from jitcore.nn import init
+
+from . import numpy_models, torch_models
+
+__all__ = ["ModelCase", "all_cases", "case_names", "make_case",
+           "rnn_loop", "fused_elementwise", "mlp", "small_cnn", "encoder_layer"]
+
+SEED = 0
+RNN_STEPS = 32
+RNN_HIDDEN = 64
+
+
+@dataclass
+class ModelCase:
+    """One benchmark model with its inputs.
+
+    Attributes
+    ----------
+    name : str
+        Short identifier used on the command line and in the JSON (``"mlp-b64"``).
+    title : str
+        Human description for tables (``"MLP 784-512-512-10, batch 64"``).
+    model : jitcore.nn.Module or callable
+        The model as a jitcore user writes it.
+    inputs : tuple of ndarray
+    kind : {"module", "function"}
+        Modules are traced by jitcore; functions are scripted.
+    numpy_handwritten : callable or None
+        ``f(*inputs)``: the same computation written directly in NumPy, or None when the
+        model already is plain NumPy code.
+    torch_builder : callable
+        ``torch_builder(case) -> torch.nn.Module`` with the same weights (imports torch).
+    floor : dict
+        Name -> zero-argument callable of a related operation that bounds the model's speed
+        from below (``np.copyto`` for a memory-bound chain); timed, never checked for
+        agreement since it computes something else.
+    """
+
+    name: str
+    title: str
+    model: object
+    inputs: tuple
+    kind: str
+    torch_builder: Callable
+    numpy_handwritten: Optional[Callable] = None
+    floor: dict = field(default_factory=dict)
+
+    def eager(self):
+        """Run the model eagerly with NumPy (the oracle every backend is checked against)."""
+        return self.model(*self.inputs)
+
+
+# ------------------------------------------------------------------ model definitions
+
+def rnn_loop(x, w, u, b):
+    """The scripted RNN loop of issue 5: ``h = tanh(x[t] @ W + h @ U + b)`` for 32 steps."""
+    h = np.zeros_like(x[0] @ w)
+    for t in range(32):
+        h = np.tanh(x[t] @ w + h @ u + b)
+    return h
+
+
+def fused_elementwise(x):
+    """The elementwise chain of issue 7, a candidate for one fused, memory-bound kernel."""
+    return np.tanh(x * 0.5 + 1.0) * x + 3.0
+
+
+def mlp():
+    """MLP 784-512-512-10 with ReLU."""
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                         nn.Linear(512, 10))
+
+
+def small_cnn():
+    """Two conv-bn-relu-pool stages (3→16→32 channels, 32×32 input) and a linear head."""
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 8 * 8, 10))
+
+
+def encoder_layer():
+    """``TransformerEncoderLayer(d_model=256, nhead=4)``, batch first, PyTorch's defaults."""
+    return nn.TransformerEncoderLayer(256, 4, batch_first=True)
+
+
+def _perturb_state(module, rng):
+    """Give biases, norm scales and running statistics non-trivial values.
+
+    Freshly initialised layers have zero biases and identity batch norms, which would
+    let a backend that drops a bias or a normalisation pass the agreement check.
+    """
+    state = {}
+    for name, value in module.state_dict().items():
+        value = np.array(value)
+        if value.dtype.kind == "f":
+            if name.endswith("running_var"):
+                value = rng.uniform(0.5, 1.5, value.shape)
+            elif name.endswith(("bias", "running_mean")):
+                value = rng.normal(0.0, 0.1, value.shape)
+            elif value.ndim == 1 and name.endswith("weight"):   # norm scales
+                value = 1.0 + rng.normal(0.0, 0.1, value.shape)
+            value = value.astype(np.float32)
+        state[name] = value
+    module.load_state_dict(state)
+    return module.eval()
+
+
+# ------------------------------------------------------------------ the cases
+
+def _module_case(name, title, build, input_shape, handwritten, torch_builder):
+    init.manual_seed(SEED)
+    rng = np.random.default_rng(SEED)
+    module = _perturb_state(build(), rng)
+    x = rng.standard_normal(input_shape).astype(np.float32)
+    state = module.state_dict()   # taken once: the hand-written version reads arrays only
+    return ModelCase(name, title, module, (x,), "module", torch_builder,
+                     numpy_handwritten=lambda x: handwritten(state, x))
+
+
+def _rnn_case():
+    rng = np.random.default_rng(SEED)
+    x = rng.standard_normal((RNN_STEPS, 1, RNN_HIDDEN)).astype(np.float32)
+    w, u = (rng.standard_normal((RNN_HIDDEN, RNN_HIDDEN)).astype(np.float32) * 0.1
+            for _ in range(2))
+    b = rng.standard_normal(RNN_HIDDEN).astype(np.float32)
+    return ModelCase("rnn-loop", f"scripted RNN loop, {RNN_STEPS} steps, hidden {RNN_HIDDEN}",
+                     rnn_loop, (x, w, u, b), "function", torch_models.rnn_loop)
+
+
+def _elementwise_case():
+    x = np.random.default_rng(SEED).standard_normal((1024, 1024)).astype(np.float32)
+    out = np.empty_like(x)
+    return ModelCase("elementwise", "tanh(x*0.5+1)*x+3 on (1024, 1024) float32",
+                     fused_elementwise, (x,), "function", torch_models.fused_elementwise,
+                     floor={"np.copyto (bandwidth floor)": lambda: np.copyto(out, x)})
+
+
+_CASES = {
+    "linear": lambda: _module_case("linear", "seed Linear(4, 2), batch 1",
+                                   lambda: nn.Linear(4, 2), (1, 4), numpy_models.linear,
+                                   torch_models.linear),
+    "mlp-b1": lambda: _module_case("mlp-b1", "MLP 784-512-512-10, batch 1", mlp, (1, 784),
+                                   numpy_models.mlp, torch_models.mlp),
+    "mlp-b64": lambda: _module_case("mlp-b64", "MLP 784-512-512-10, batch 64", mlp, (64, 784),
+                                    numpy_models.mlp, torch_models.mlp),
+    "cnn-b1": lambda: _module_case("cnn-b1", "small CNN 3x32x32, batch 1", small_cnn,
+                                   (1, 3, 32, 32), numpy_models.small_cnn,
+                                   torch_models.small_cnn),
+    "cnn-b16": lambda: _module_case("cnn-b16", "small CNN 3x32x32, batch 16", small_cnn,
+                                    (16, 3, 32, 32), numpy_models.small_cnn,
+                                    torch_models.small_cnn),
+    "encoder-b1": lambda: _module_case("encoder-b1",
+                                       "TransformerEncoderLayer d256 h4, seq 64, batch 1",
+                                       encoder_layer, (1, 64, 256), numpy_models.encoder_layer,
+                                       torch_models.encoder_layer),
+    "rnn-loop": _rnn_case,
+    "elementwise": _elementwise_case,
+}
+
+
+def case_names():
+    """Names of every model case, in table order."""
+    return list(_CASES)
+
+
+def make_case(name):
+    """Build the model case ``name`` (weights and inputs from fixed seeds).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of :func:`case_names`.
+    """
+    try:
+        return _CASES[name]()
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(_CASES)}") from None
+
+
+def all_cases():
+    """Every model case, built."""
+    return [make_case(name) for name in _CASES]

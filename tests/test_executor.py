@@ -1,0 +1,111 @@
+"""compile_graph: argument checks, the interpreter path and the reference fallback."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from jitcore.executor import compile_graph
+from jitcore.ir import parse_graph
+
+LINEAR = """graph(%x : Float(1, 4), %w : Float(2, 4), %b : Float(2)):
+  %y : Tensor = aten::linear(%x, %w, %b)
+  return (%y)"""
+
+
+def _linear_args(seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((1, 4)).astype(np.float32),
+            rng.standard_normal((2, 4)).astype(np.float32),
+            rng.standard_normal(2).astype(np.float32))
+
+
+def test_linear_matches_numpy():
+    ex = compile_graph(parse_graph(LINEAR))
+    x, w, b = _linear_args()
+    assert ex.code is not None and ex.fallback_reason is None
+    np.testing.assert_allclose(ex(x, w, b), x @ w.T + b, rtol=1e-6)
+
+
+def test_wrong_count_dtype_rank_shape_name_the_argument():
+    ex = compile_graph(parse_graph(LINEAR))
+    x, w, b = _linear_args()
+    with pytest.raises(TypeError, match="takes 3 arguments"):
+        ex(x, w)
+    with pytest.raises(TypeError, match="'x'.*float32.*float64"):
+        ex(x.astype(np.float64), w, b)
+    with pytest.raises(ValueError, match="'w'.*rank 2"):
+        ex(x, w[0], b)
+    with pytest.raises(ValueError, match="'b'.*shape"):
+        ex(x, w, np.zeros(3, np.float32))
+    with pytest.raises(TypeError, match="'x'.*tensor"):
+        ex(1.0, w, b)
+
+
+def test_non_contiguous_and_big_endian_inputs_give_the_same_result():
+    ex = compile_graph(parse_graph(LINEAR))
+    x, w, b = _linear_args()
+    w_strided = np.asfortranarray(w)
+    np.testing.assert_allclose(ex(x, w_strided, b.astype(">f4")), x @ w.T + b, rtol=1e-6)
+
+
+def test_unsupported_op_falls_back_to_the_reference_interpreter():
+    g = parse_graph("""graph(%x : Float(1, 1, 4, 4)):
+  %k : int[] = prim::Constant[value=[2, 2]]()
+  %y : Tensor = aten::adaptive_avg_pool2d(%x, %k)
+  return (%y)""")
+    ex = compile_graph(g)
+    assert ex.code is None and "adaptive_avg_pool2d" in ex.fallback_reason
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    np.testing.assert_allclose(ex(x)[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+
+
+def test_multiple_outputs_come_back_as_a_tuple():
+    g = parse_graph("""graph(%x : Tensor):
+  %a : Tensor = aten::neg(%x)
+  %b : Tensor = aten::abs(%x)
+  return (%a, %b)""")
+    a, b = compile_graph(g)(np.array([-1.0, 2.0]))
+    np.testing.assert_array_equal(a, [1.0, -2.0])
+    np.testing.assert_array_equal(b, [1.0, 2.0])
+
+
+def test_outputs_are_zero_copy_views_of_inputs_when_the_op_is_a_view():
+    g = parse_graph("""graph(%x : Tensor):
+  %y : Tensor = aten::t(%x)
+  return (%y)""")
+    x = np.arange(6.0).reshape(2, 3)
+    y = compile_graph(g)(x)
+    assert np.shares_memory(x, y)
+    np.testing.assert_array_equal(y, x.T)
+
+
+def test_constants_are_not_exposed_for_mutation():
+    from jitcore.ir import Graph
+    g = Graph()
+    c = g.insert_constant(np.arange(3.0))
+    g.register_output(c)
+    ex = compile_graph(g)
+    first = ex()
+    first[:] = -1
+    np.testing.assert_array_equal(ex(), [0.0, 1.0, 2.0])
+
+
+def test_four_threads_calling_one_executable_get_serial_results():
+    ex = compile_graph(parse_graph(LINEAR))
+    cases = [_linear_args(seed) for seed in range(8)]
+    expected = [ex(*args) for args in cases]
+    errors = []
+
+    def work(t):
+        for rep in range(300):
+            k = (t + rep) % len(cases)
+            if not np.array_equal(ex(*cases[k]), expected[k]):
+                errors.append((t, rep))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    assert errors == []
