@@ -6,14 +6,10 @@ under test, not the checksum, is what fires.
 """
 
 import io
-import json
 import re
-import struct
 import tracemalloc
 import zipfile
-import zlib
 
-import numpy as np
 import pytest
 
 from _serialization_archives import (

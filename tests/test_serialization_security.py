@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _serialization_archives import (
-    MANIFEST, MODELS, manifest_of, read_entries, repack, small_archive, with_manifest_edit,
+    MODELS, manifest_of, read_entries, repack, small_archive, with_manifest_edit,
 )
 from jitcore.errors import FormatError
 from jitcore.serialization import load_from_buffer, save_to_bytes

@@ -1,12 +1,13 @@
 """ONNX Runtime: the PyTorch twin exported with ``torch.onnx.export``, run by an InferenceSession.
 
-The export uses the TorchScript-based exporter (``dynamo=False``), which needs no extra
-package; loops (the RNN case) are unrolled by it, as they would be for any traced export.
+The export uses the TorchScript-based exporter (``dynamo=False``) and falls back on the
+``torch.export``-based one; loops (the RNN case) are unrolled, as in any traced export.
 The session gets the harness's thread count as ``intra_op_num_threads`` and one inter-op
 thread; other options keep ONNX Runtime's defaults (all graph optimisations on).
 """
 
 import io
+import logging
 import warnings
 
 import numpy as np
@@ -18,20 +19,52 @@ __all__ = ["export_onnx", "session"]
 
 
 def export_onnx(case):
-    """The case's PyTorch twin exported to ONNX; returns the model bytes."""
+    """The case's PyTorch twin exported to ONNX; returns the model bytes.
+
+    The TorchScript-based exporter runs first (fast, needs only ``onnx``); when it fails —
+    PyTorch 2.13's cannot trace ``TransformerEncoderLayer`` — the ``torch.export``-based
+    exporter (``dynamo=True``, needs ``onnxscript``) is tried.  Both run with autograd on:
+    in inference mode the encoder layer takes PyTorch's fused native path
+    (``aten::_transformer_encoder_layer_fwd``), which has no ONNX translation.
+    """
     torch = require("torch")
-    require("onnx")   # the TorchScript exporter serialises through it
-    module, inputs = torch_model(case)
+    require("onnx")
+    _, inputs = torch_model(case)
+    module = case.torch_builder(case)
     names = [f"input{i}" for i in range(len(inputs))]
-    buffer = io.BytesIO()
     try:
-        with warnings.catch_warnings():
+        return _export(torch, module, inputs, names, dynamo=False)
+    except Exception as legacy_exc:
+        legacy = f"{type(legacy_exc).__name__}: {str(legacy_exc).splitlines()[0]}"
+    try:
+        require("onnxscript")
+        return _export(torch, module, inputs, names, dynamo=True)
+    except Unavailable as exc:
+        raise Unavailable(f"torch.onnx.export failed ({legacy}); the dynamo exporter needs "
+                          f"onnxscript: {exc}") from None
+    except Exception as exc:
+        raise Unavailable(f"torch.onnx.export failed ({legacy}); dynamo=True too: "
+                          f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+
+
+def _export(torch, module, inputs, names, dynamo):
+    buffer = io.BytesIO()
+    quiet = logging.getLogger("torch.onnx")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)   # the exporters log notes about optional packages
+    try:
+        with warnings.catch_warnings(), torch.enable_grad():
             warnings.simplefilter("ignore")   # deprecation notes of the legacy exporter
+            if dynamo:
+                program = torch.onnx.export(module, inputs, input_names=names,
+                                            output_names=["output"], dynamo=True,
+                                            verbose=False)
+                return program.model_proto.SerializeToString()
             torch.onnx.export(module, inputs, buffer, input_names=names,
                               output_names=["output"], dynamo=False)
-    except Exception as exc:
-        raise Unavailable(f"torch.onnx.export failed: {type(exc).__name__}: {exc}") from None
-    return buffer.getvalue()
+            return buffer.getvalue()
+    finally:
+        quiet.setLevel(level)
 
 
 def session(case, threads):

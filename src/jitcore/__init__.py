@@ -13,11 +13,12 @@ from jitcore.errors import (
 from jitcore.frontend import trace, trace_module
 from jitcore.frontend.script import export, ignore, script, unused
 from jitcore.modules import ScriptFunction, ScriptModule
+from jitcore.serialization import load, save
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "trace", "trace_module", "script", "export", "ignore", "unused", "ScriptFunction", "ScriptModule",
+    "trace", "trace_module", "save", "load", "script", "export", "ignore", "unused", "ScriptFunction", "ScriptModule",
     "nn", "ops", "ir", "errors",
     "JitcoreError", "CompileError", "FormatError", "KernelError", "LintError",
     "TracerWarning", "TracingCheckError",

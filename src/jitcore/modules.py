@@ -68,7 +68,22 @@ def _code_of(graph, name):
     return graph_to_code(graph, name)
 
 
-class ScriptFunction:
+class _Archivable:
+    """``save`` and pickling for compiled modules and functions: both go through the archive."""
+
+    def save(self, f, extra_files=None):
+        """Save to ``f`` (a path or a binary file object); see ``jitcore.save``."""
+        from jitcore.serialization import save
+        save(self, f, extra_files)
+
+    def __reduce__(self):
+        # Pickles as the archive's bytes, so it travels to multiprocessing/Dask/Ray workers
+        # and unpickling runs the safe loader, never arbitrary code.
+        from jitcore.serialization import reduce_to_archive
+        return reduce_to_archive(self)
+
+
+class ScriptFunction(_Archivable):
     """A compiled function: one graph, callable with ndarrays.
 
     Attributes
@@ -118,7 +133,7 @@ class ScriptFunction:
         return f"<jitcore.ScriptFunction {self.name}>"
 
 
-class ScriptModule(Module):
+class ScriptModule(_Archivable, Module):
     """A compiled module: the original tree's state plus one graph per compiled method.
 
     Use it as the module it came from: call it, read ``named_parameters()``,

@@ -24,9 +24,6 @@ from jitcore.ops.dispatch import Traceable, current_tracer, set_tracer
 
 __all__ = ["Tracer", "trace", "trace_module", "class_type_of"]
 
-# Nodes a trace never drops even when their outputs are unused.
-_SIDE_EFFECTS = {"prim::SetAttr", "prim::Print", "prim::RaiseException"}
-
 
 def class_type_of(cls):
     """The IR class type of a module class: ``__jitcore__.<module>.<qualname>``.
@@ -387,11 +384,8 @@ def _contains_traced_or_array(values):
 
 def eliminate_dead_code(graph):
     """Remove nodes whose outputs are unused and that have no side effects (in place)."""
-    for node in reversed(graph.nodes):
-        if node.kind in _SIDE_EFFECTS or node.blocks:
-            continue
-        if all(not output.uses for output in node.outputs):
-            node.destroy()
+    from jitcore.passes.dead_code import eliminate_dead_code as sweep
+    sweep(graph, pure_calls=True)
 
 
 # ------------------------------------------------------------------ public API

@@ -26,6 +26,21 @@ from jitcore._runtime.types import DTYPES, dtype_name
 cdef enum:
     PAIRWISE_BLOCK = 128
 
+# Contiguous float sums use a longer, vectorised leaf (pairwise_leaf.h).
+cdef extern from "kernels/pairwise_leaf.h" nogil:
+    enum: JC_SUM_LEAF
+    float jc_sum_leaf_f32(const float* x, Py_ssize_t n) noexcept
+    double jc_sum_leaf_f64(const double* x, Py_ssize_t n) noexcept
+
+# Row walk (outer-axis sums of C-contiguous data, e.g. axis 0 of a matrix):
+# columns are processed in chunks of ROW_CHUNK, reduced rows are summed
+# ROW_LEAF at a time into a row of accumulators, and leaves are combined
+# pairwise through a binary-counter stack of at most ROW_LEVELS rows.
+cdef enum:
+    ROW_CHUNK = 128
+    ROW_LEAF = 64
+    ROW_LEVELS = 40
+
 # The accumulator / output types of SUM and PROD.
 ctypedef fused acc_t:
     float
@@ -174,12 +189,38 @@ cdef inline acc_t _combine(bint is_prod, acc_t a, acc_t b) noexcept nogil:
         return a * b if is_prod else a + b
 
 
+cdef inline bint _vector_leaf(bint is_prod, Py_ssize_t es, const scalar_t* x,
+                              acc_t identity) noexcept nogil:
+    """Whether this run is summed with pairwise_leaf.h's vectorised leaf."""
+    if scalar_t is float and acc_t is float:
+        return es == 1 and not is_prod
+    elif scalar_t is double and acc_t is double:
+        return es == 1 and not is_prod
+    return False
+
+
+cdef inline Py_ssize_t _leaf_size(bint is_prod, Py_ssize_t es, const scalar_t* x,
+                                  acc_t identity) noexcept nogil:
+    """Longest run summed as one leaf (the serial and parallel trees agree on it)."""
+    return JC_SUM_LEAF if _vector_leaf(is_prod, es, x, identity) else PAIRWISE_BLOCK
+
+
 cdef acc_t _pairwise_run(bint is_prod, const scalar_t* x, Py_ssize_t n, Py_ssize_t es,
                          acc_t identity) noexcept nogil:
     """Pairwise sum (or product) of n elements at element stride es."""
     cdef acc_t r[8]
     cdef acc_t res
     cdef Py_ssize_t i, j, n2
+    if _vector_leaf(is_prod, es, x, identity):
+        if n <= JC_SUM_LEAF:
+            if scalar_t is float and acc_t is float:
+                return jc_sum_leaf_f32(x, n)
+            elif scalar_t is double and acc_t is double:
+                return jc_sum_leaf_f64(x, n)
+        n2 = n // 2
+        n2 -= n2 % 8
+        return _pairwise_run(is_prod, x, n2, es, identity) + \
+            _pairwise_run(is_prod, x + n2, n - n2, es, identity)
     if n < 8:
         res = identity
         for i in range(n):
@@ -251,7 +292,7 @@ cdef acc_t _sum_single_parallel(bint is_prod, const ReducePlan* p, const char* x
             length = bounds[i + 1] - lo
             n2 = length // 2
             n2 -= n2 % 8
-            if length <= PAIRWISE_BLOCK:
+            if length <= _leaf_size(is_prod, es, <const scalar_t*>xbase, identity):
                 return _pairwise_run(is_prod, <const scalar_t*>xbase, n, es, identity)
             newb[2 * i + 1] = lo + n2
             newb[2 * i + 2] = bounds[i + 1]
@@ -267,6 +308,112 @@ cdef acc_t _sum_single_parallel(bint is_prod, const ReducePlan* p, const char* x
         for i in range(nleaves):
             leaf[i] = _combine(is_prod, leaf[2 * i], leaf[2 * i + 1])
     return leaf[0]
+
+cdef inline bint _row_walk_applies(int op, const ReducePlan* p, const scalar_t* tag) noexcept nogil:
+    """Sum/mean/prod whose innermost kept dim is contiguous in x (axis 0 of a
+    C-contiguous matrix): walking rows reads memory in order, walking
+    columns (one output at a time) would stride through it."""
+    if op != R_SUM and op != R_MEAN and op != R_PROD:
+        return False
+    if p.nkept == 0 or p.nruns * p.run_len <= 1:
+        return False
+    return (p.kept_xstride[p.nkept - 1] == <Py_ssize_t>sizeof(scalar_t)
+            and p.kept_shape[p.nkept - 1] > 1
+            and p.run_stride != <Py_ssize_t>sizeof(scalar_t))
+
+
+cdef void _row_walk_unit(int op, const ReducePlan* p, Py_ssize_t unit, const scalar_t* tag,
+                         acc_t identity) noexcept nogil:
+    """Reduce one (outer output group, column chunk) unit by walking rows.
+
+    Each column gets the same fixed tree whatever the thread split: rows in
+    leaves of ROW_LEAF summed in order, leaves merged pairwise by a binary
+    counter (equal-sized neighbours merge, left + right), the remaining
+    stack folded right to left.
+    """
+    cdef acc_t stack[ROW_LEVELS][ROW_CHUNK]
+    cdef Py_ssize_t level_rows[ROW_LEVELS]
+    cdef int depth = 0
+    cdef Py_ssize_t k_len = p.kept_shape[p.nkept - 1]
+    cdef Py_ssize_t nchunks = (k_len + ROW_CHUNK - 1) // ROW_CHUNK
+    cdef Py_ssize_t group = unit // nchunks
+    cdef Py_ssize_t c0 = (unit % nchunks) * ROW_CHUNK
+    cdef Py_ssize_t w = k_len - c0
+    cdef Py_ssize_t count = p.nruns * p.run_len
+    cdef Py_ssize_t ostride = p.kept_ostride[p.nkept - 1]
+    cdef Py_ssize_t r, i, j, rows_in_leaf = 0
+    cdef char* xbase
+    cdef char* obase
+    cdef const scalar_t* row
+    cdef acc_t* leaf
+    cdef bint is_prod = op == R_PROD
+    if w > ROW_CHUNK:
+        w = ROW_CHUNK
+    _output_pointers(p, group * k_len, &xbase, &obase)
+    xbase += c0 * <Py_ssize_t>sizeof(scalar_t)
+    obase += c0 * ostride
+    for r in range(p.nruns):
+        row = <const scalar_t*>_run_pointer(p, xbase, r)
+        for i in range(p.run_len):
+            leaf = stack[depth]
+            if rows_in_leaf == 0:
+                for j in range(w):
+                    leaf[j] = <acc_t>row[j]
+            else:
+                for j in range(w):
+                    leaf[j] = _combine(is_prod, leaf[j], <acc_t>row[j])
+            rows_in_leaf += 1
+            row = <const scalar_t*>(<const char*>row + p.run_stride)
+            if rows_in_leaf == ROW_LEAF:
+                level_rows[depth] = ROW_LEAF
+                depth += 1
+                rows_in_leaf = 0
+                while depth >= 2 and level_rows[depth - 2] == level_rows[depth - 1]:
+                    for j in range(w):
+                        stack[depth - 2][j] = _combine(is_prod, stack[depth - 2][j], stack[depth - 1][j])
+                    level_rows[depth - 2] *= 2
+                    depth -= 1
+    if rows_in_leaf > 0:
+        depth += 1          # the partial leaf is the last stack entry
+    for j in range(w):
+        leaf = stack[depth - 1]
+        for i in range(depth - 2, -1, -1):
+            leaf[j] = _combine(is_prod, stack[i][j], leaf[j])
+    for j in range(w):
+        if op == R_MEAN:
+            if acc_t is float:
+                (<float*>(obase + j * ostride))[0] = stack[depth - 1][j] / <float>count
+            elif acc_t is double:
+                (<double*>(obase + j * ostride))[0] = stack[depth - 1][j] / <double>count
+        else:
+            (<acc_t*>(obase + j * ostride))[0] = stack[depth - 1][j]
+
+
+cdef void _row_walk_units(int op, const ReducePlan* p, Py_ssize_t lo, Py_ssize_t hi,
+                          const scalar_t* tag) noexcept nogil:
+    cdef Py_ssize_t u
+    cdef bint is_prod = op == R_PROD
+    for u in range(lo, hi):
+        if scalar_t is float:
+            _row_walk_unit(op, p, u, tag, <float>(1 if is_prod else 0))
+        elif scalar_t is double:
+            _row_walk_unit(op, p, u, tag, <double>(1 if is_prod else 0))
+        else:
+            _row_walk_unit(op, p, u, tag, <int64_t>(1 if is_prod else 0))
+
+
+cdef void _row_walk(int op, const ReducePlan* p, const scalar_t* tag, int nt) noexcept nogil:
+    """All outputs by row walks, units split statically over nt threads."""
+    cdef Py_ssize_t k_len = p.kept_shape[p.nkept - 1]
+    cdef Py_ssize_t nunits = (p.nout // k_len) * ((k_len + ROW_CHUNK - 1) // ROW_CHUNK)
+    cdef int t
+    if nt > nunits:
+        nt = <int>nunits
+    if nt <= 1:
+        _row_walk_units(op, p, 0, nunits, tag)
+    else:
+        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+            _row_walk_units(op, p, nunits * t // nt, nunits * (t + 1) // nt, tag)
 
 # ------------------------------------------------------- max / min / argmax
 
@@ -357,6 +504,9 @@ cdef int _reduce_typed(int op, ReducePlan* p, const scalar_t* tag) noexcept nogi
         else:
             (<int64_t*>obase)[0] = _sum_single_parallel(op == R_PROD, p, xbase, tag,
                                                         <int64_t>(1 if op == R_PROD else 0), nt)
+        return JC_OK
+    if _row_walk_applies(op, p, tag):
+        _row_walk(op, p, tag, nt)
         return JC_OK
     if nt > p.nout:
         nt = <int>p.nout

@@ -1,0 +1,115 @@
+"""jitcore's own fused ops (``jc::``): a GEMM-shaped op with its epilogue in one node.
+
+``jc::linear_act`` and ``jc::conv2d_act`` are what the fusion pass
+(``jitcore.passes.fuse_epilogues``) makes of ``linear``/``conv2d`` followed by
+a residual add and/or an activation.  Their references compose the registered
+ops' own references, so a fused node means exactly what the unfused chain
+meant:
+
+``out = act(op(input, weight, bias) + residual)``, or with
+``residual_after_activation``: ``out = act(op(input, weight, bias)) + residual``.
+
+``activation`` is one of :data:`ACTIVATIONS` (the names of the runtime's
+epilogue, ``kernels/epilogue.pxd``); ``residual`` None means no residual.
+"""
+
+from jitcore._runtime.types import IntType, TensorType
+
+from ..registry import get, register
+from ..shapes import UNKNOWN
+
+__all__ = ["ACTIVATIONS"]
+
+#: activation name -> (qualified op name, extra constant arguments of that op)
+ACTIVATIONS = {
+    "none": None,
+    "relu": ("aten::relu", ()),
+    "gelu": ("aten::gelu", ("none",)),
+    "gelu_tanh": ("aten::gelu", ("tanh",)),
+    "silu": ("aten::silu", ()),
+    "sigmoid": ("aten::sigmoid", ()),
+    "tanh": ("aten::tanh", ()),
+}
+
+
+def _activation(name):
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown fused activation {name!r}; expected one of "
+                         f"{', '.join(sorted(ACTIVATIONS))}") from None
+
+
+def _apply_activation(x, name):
+    spec = _activation(name)
+    if spec is None:
+        return x
+    qualified, extra = spec
+    return get(qualified).reference(x, *extra)
+
+
+def _add_residual(x, residual):
+    return x if residual is None else get("aten::add.Tensor").reference(x, residual, 1)
+
+
+def _epilogue(x, residual, activation, residual_after_activation):
+    if residual_after_activation:
+        return _add_residual(_apply_activation(x, activation), residual)
+    return _apply_activation(_add_residual(x, residual), activation)
+
+
+def _residual_type(t, residual_type):
+    if not isinstance(residual_type, TensorType):
+        return t
+    return get("aten::add.Tensor").infer((t, residual_type, IntType.get()), (UNKNOWN, UNKNOWN, 1))[0]
+
+
+def _activation_type(t, activation):
+    if activation is UNKNOWN:
+        return TensorType(None, t.shape)
+    spec = _activation(activation)
+    if spec is None:
+        return t
+    qualified, extra = spec
+    op = get(qualified)
+    types = (t,) + tuple(a.type for a in op.schema.arguments[1:])
+    return op.infer(types, (UNKNOWN,) + extra)[0]
+
+
+def _epilogue_type(t, residual_type, activation, after):
+    """The type of ``op``'s result ``t`` after the epilogue."""
+    if after is True:
+        return _residual_type(_activation_type(t, activation), residual_type)
+    return _activation_type(_residual_type(t, residual_type), activation)
+
+
+def _linear_act(x, weight, bias, residual, activation, residual_after_activation):
+    out = get("aten::linear").reference(x, weight, bias)
+    return _epilogue(out, residual, activation, residual_after_activation)
+
+
+def _linear_act_rule(types, constants):
+    out = get("aten::linear").infer(types[:3], constants[:3])[0]
+    return _epilogue_type(out, types[3], *constants[4:6])
+
+
+register("jc::linear_act(Tensor input, Tensor weight, Tensor? bias=None, Tensor? residual=None, "
+         "str activation='none', bool residual_after_activation=False) -> Tensor",
+         reference=_linear_act, infer=_linear_act_rule)
+
+
+def _conv2d_act(x, weight, bias, stride, padding, dilation, groups, residual, activation,
+                residual_after_activation):
+    out = get("aten::conv2d").reference(x, weight, bias, stride, padding, dilation, groups)
+    return _epilogue(out, residual, activation, residual_after_activation)
+
+
+def _conv2d_act_rule(types, constants):
+    out = get("aten::conv2d").infer(types[:7], constants[:7])[0]
+    return _epilogue_type(out, types[7], *constants[8:10])
+
+
+register("jc::conv2d_act(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, "
+         "int[2] padding=0, int[2] dilation=1, int groups=1, Tensor? residual=None, "
+         "str activation='none', bool residual_after_activation=False) -> Tensor",
+         reference=_conv2d_act, infer=_conv2d_act_rule)

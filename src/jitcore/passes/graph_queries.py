@@ -1,0 +1,116 @@
+"""Questions every pass asks about nodes and values, answered in one place.
+
+* what a value is when it is a ``prim::Constant`` (:func:`constant_value`);
+* whether a node may be removed, moved or merged (:func:`has_side_effects`,
+  :func:`is_deterministic`);
+* how to swap a value for another without breaking ``lint()``
+  (:func:`replace_value`) and how to make a constant that stands for a node's
+  output (:func:`constant_like`).
+"""
+
+import numpy as np
+
+from jitcore._runtime.ir import constant_type
+from jitcore._runtime.types import TensorType
+from jitcore.ops import UNKNOWN
+
+__all__ = [
+    "SIDE_EFFECT_KINDS", "constant_value", "is_constant", "has_side_effects", "is_deterministic",
+    "replace_value", "constant_like", "blocks_of", "tensor_type",
+]
+
+#: Nodes that do something besides computing their outputs.  Calls are here
+#: because the callee may ``SetAttr`` or raise; ``prim::PythonOp`` runs arbitrary Python.
+SIDE_EFFECT_KINDS = frozenset({
+    "prim::RaiseException", "prim::SetAttr", "prim::Print", "prim::PythonOp",
+    "prim::CallMethod", "prim::CallFunction",
+})
+
+
+def constant_value(value):
+    """The Python value of ``value`` if a ``prim::Constant`` produces it, else ``ops.UNKNOWN``."""
+    node = value.node
+    if node.kind != "prim::Constant":
+        return UNKNOWN
+    return node.attr("value") if node.has_attr("value") else None
+
+
+def is_constant(value):
+    return value.node.kind == "prim::Constant"
+
+
+def has_side_effects(node, effects=SIDE_EFFECT_KINDS):
+    """True if ``node`` or any node nested in its blocks is of a kind in ``effects``."""
+    if node.kind in effects:
+        return True
+    return any(has_side_effects(inner, effects) for block in node.blocks for inner in block.nodes)
+
+
+def is_deterministic(node):
+    """False for ops whose result is random: ``aten::dropout`` unless ``train`` is a constant False.
+
+    Such a node must never be folded, merged by CSE or duplicated.
+    """
+    if node.kind == "aten::dropout":
+        train = constant_value(node.inputs[2])
+        p = constant_value(node.inputs[1])
+        return train is False or (p is not UNKNOWN and p == 0.0)
+    return True
+
+
+def tensor_type(value):
+    """``value``'s type if it is a tensor type, else None."""
+    t = value.type
+    return t if isinstance(t, TensorType) else None
+
+
+def replace_value(old, new):
+    """Make every use of ``old`` read ``new``; False (and nothing done) if types forbid it.
+
+    ``new`` must be a subtype of ``old``'s type, so every user (and ``prim::If``
+    block outputs) keeps accepting what it reads.
+    """
+    if old is new:
+        return False
+    if not new.type.is_subtype_of(old.type):
+        return False
+    name = old.debug_name if old.has_debug_name() else None
+    old.replace_all_uses_with(new)
+    if name is not None and not new.has_debug_name() and new.node.kind != "prim::Param":
+        old.set_debug_name(None)
+        new.set_debug_name(name)
+    return True
+
+
+def constant_like(graph, value, result):
+    """Insert (at the insertion point) a constant holding ``result`` for ``value``; None if impossible.
+
+    ``result`` comes from a NumPy reference: NumPy scalars are converted to the
+    kind ``value`` is typed as (a Tensor output becomes a 0-d array), and the
+    constant is refused when its type is not a subtype of ``value``'s type.
+    """
+    expected = value.type
+    if isinstance(expected, TensorType):
+        if not isinstance(result, np.ndarray):
+            result = np.asarray(result)
+    elif isinstance(result, np.ndarray):
+        if result.ndim != 0:
+            return None
+        result = result.item()
+    elif isinstance(result, tuple):
+        result = list(result)
+    try:
+        result, derived = constant_type(result)
+    except TypeError:
+        return None
+    if not derived.is_subtype_of(expected):
+        return None
+    return graph.insert_constant(result, derived)
+
+
+def blocks_of(graph):
+    """Every block of ``graph``, the top block first, nested blocks in program order."""
+    out = [graph.block]
+    for node in graph.walk():
+        out.extend(node.blocks)
+    return out
