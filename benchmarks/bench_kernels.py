@@ -61,21 +61,19 @@ def _random(shape, dtype, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
-class _KernelBenchmark:
-    """Shared setup: ``self.args`` (inputs), ``self.numpy_fn`` and ``self.compiled``."""
+class _KernelSetup:
+    """Shared setup: ``self.args`` (inputs), ``self.numpy_fn`` and ``self.compiled``.
+
+    It defines no benchmark itself (run_quick.py and asv would run it on its own);
+    each subclass names its ``time_jitcore`` / ``time_numpy`` pair.
+    """
 
     def _prepare(self, fn, args):
         self.numpy_fn, self.args = fn, args
         self.compiled = runtime_function(fn, *args)
 
-    def time_jitcore(self, *params):
-        self.compiled(*self.args)
 
-    def time_numpy(self, *params):
-        self.numpy_fn(*self.args)
-
-
-class Elementwise(_KernelBenchmark):
+class Elementwise(_KernelSetup):
     """Unary and binary elementwise kernels at a cache-resident and a memory-bound size."""
 
     params = [["add", "mul", "tanh", "exp"], [1_000, 4_000_000], DTYPES]
@@ -86,8 +84,14 @@ class Elementwise(_KernelBenchmark):
         fn, arity = self._OPS[op]
         self._prepare(fn, tuple(_random(numel, dtype, seed) for seed in range(arity)))
 
+    def time_jitcore(self, *params):
+        self.compiled(*self.args)
 
-class Reductions(_KernelBenchmark):
+    def time_numpy(self, *params):
+        self.numpy_fn(*self.args)
+
+
+class Reductions(_KernelSetup):
     """Reductions of a (1000, 1000) array over all, the last and the first axis."""
 
     params = [["sum_all", "sum_last_axis", "mean_first_axis", "max_last_axis"], DTYPES]
@@ -98,8 +102,14 @@ class Reductions(_KernelBenchmark):
     def setup(self, op, dtype):
         self._prepare(self._OPS[op], (_random((1000, 1000), dtype),))
 
+    def time_jitcore(self, *params):
+        self.compiled(*self.args)
 
-class Matmul(_KernelBenchmark):
+    def time_numpy(self, *params):
+        self.numpy_fn(*self.args)
+
+
+class Matmul(_KernelSetup):
     """Square matrix products through the BLAS kernels."""
 
     params = [[64, 256, 512], DTYPES]
@@ -108,8 +118,14 @@ class Matmul(_KernelBenchmark):
     def setup(self, n, dtype):
         self._prepare(matmul, (_random((n, n), dtype, 0), _random((n, n), dtype, 1)))
 
+    def time_jitcore(self, *params):
+        self.compiled(*self.args)
 
-class Conv2d(_KernelBenchmark):
+    def time_numpy(self, *params):
+        self.numpy_fn(*self.args)
+
+
+class Conv2d(_KernelSetup):
     """3×3 'same' convolutions: a CNN stem, a mid layer at batch 16, a wide ResNet layer."""
 
     params = [["1x3x32x32->16", "16x16x32x32->32", "1x64x56x56->64"], DTYPES]
@@ -122,6 +138,9 @@ class Conv2d(_KernelBenchmark):
         self._prepare(conv2d_same, (_random((n, c, h, w), dtype, 0),
                                     _random((out_channels, c, 3, 3), dtype, 1),
                                     _random(out_channels, dtype, 2)))
+
+    def time_jitcore(self, *params):
+        self.compiled(*self.args)
 
     def time_numpy(self, *params):
         # NumPy has no convolution: the eager jitcore.nn.functional.conv2d is the baseline.

@@ -57,9 +57,9 @@ def _short(exc):
     return first if len(first) <= 200 else first[:197] + "..."
 
 
-def _row(case, backend, threads, **fields):
-    row = {"model": case.name, "title": case.title, "backend": backend.name,
-           "label": backend.label, "threads": threads, "status": "n/a", "reason": None,
+def _row(case, name, label, threads, **fields):
+    row = {"model": case.name, "title": case.title, "backend": name, "label": label,
+           "threads": threads, "status": "n/a", "reason": None,
            "median_us": None, "p90_us": None, "samples": None, "calls_per_sample": None,
            "max_abs_err": None}
     row.update(fields)
@@ -76,18 +76,18 @@ def run_backend(case, backend, threads, expected, plan):
         call = backend.prepare(case, threads)
         output = call()
     except Unavailable as exc:
-        return _row(case, backend, threads, reason=_short(exc))
+        return _row(case, backend.name, backend.label, threads, reason=_short(exc))
     except Exception as exc:   # a crash of a backend is reported, never hidden
         if backend.name.startswith("jitcore"):
             _loud(f"{backend.label} failed on {case.name}: {_short(exc)}")
-        return _row(case, backend, threads, reason=f"error: {_short(exc)}")
+        return _row(case, backend.name, backend.label, threads, reason=f"error: {_short(exc)}")
     verdict = check_agreement(expected, output)
     status, reason = "ok", None
     if not verdict.ok:
         status, reason = "mismatch", f"disagrees with NumPy: {verdict.detail}"
         _loud(f"MISMATCH: {backend.label} on {case.name} ({threads} threads): {verdict.detail}")
     timing = measure_latency(call, plan)
-    return _row(case, backend, threads, status=status, reason=reason,
+    return _row(case, backend.name, backend.label, threads, status=status, reason=reason,
                 median_us=timing.median_us, p90_us=timing.p90_us, samples=timing.samples,
                 calls_per_sample=timing.calls_per_sample, max_abs_err=verdict.max_abs_err)
 
@@ -95,8 +95,7 @@ def run_backend(case, backend, threads, expected, plan):
 def run_floor(case, name, call, threads, plan):
     """Time a floor operation (e.g. ``np.copyto``) of a case; it is not checked."""
     timing = measure_latency(call, plan)
-    floor = backend_registry.Backend(f"floor:{name}", name, None)
-    return _row(case, floor, threads, status="floor",
+    return _row(case, f"floor:{name}", name, threads, status="floor",
                 reason="a bound, not the same computation", median_us=timing.median_us,
                 p90_us=timing.p90_us, samples=timing.samples,
                 calls_per_sample=timing.calls_per_sample)
@@ -133,8 +132,7 @@ def run_throughput(callers_list, seconds, show_progress):
     """
     apply_thread_count(1)
     cases = [model_registry.make_case(name) for name in THROUGHPUT_MODELS]
-    backends = backend_registry.select_backends(THROUGHPUT_BACKENDS)
-    backends = [b for b in backends if b.name in THROUGHPUT_BACKENDS]
+    backends = [b for b in backend_registry.BACKENDS if b.name in THROUGHPUT_BACKENDS]
     rows = []
     bar = progress_bar(len(cases) * len(backends) * len(callers_list), "throughput",
                        enabled=show_progress)
@@ -180,9 +178,11 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, nargs="+", default=[1],
                         help="intra-op thread counts to run at (default: 1)")
     parser.add_argument("--models", type=_comma_list, default=None,
-                        help="comma-separated subset of: " + ", ".join(model_registry.case_names()))
+                        help="comma-separated subset of: "
+                        + ", ".join(model_registry.case_names()))
     parser.add_argument("--backends", type=_comma_list, default=None,
-                        help="comma-separated subset of: " + ", ".join(backend_registry.backend_names()))
+                        help="comma-separated subset of: "
+                        + ", ".join(backend_registry.backend_names()))
     parser.add_argument("--throughput", action="store_true",
                         help="also measure calls/s of MLP and CNN (batch 1) with 1 and 2 callers")
     parser.add_argument("--throughput-seconds", type=float, default=2.0,

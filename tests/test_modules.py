@@ -68,3 +68,140 @@ def test_code_comes_from_the_python_printer():
     pytest.importorskip("jitcore.ir.python_printer")
     f = trace(lambda x: x + 1, randn(2, 3))
     assert "def <lambda>" in f.code or "aten" in f.code or "add" in f.code
+
+
+# ------------------------------------------------------------- the compiled runtime path
+
+def _models():
+    """``name -> (compiled, inputs)``: traced MLP/CNN/transformer, scripted module and functions."""
+    import jitcore
+    from _pass_models import Gated, control_flow, traced_models
+    out = {name: (traced, inputs) for name, (_, traced, inputs) in traced_models().items()}
+    x = np.random.default_rng(5).standard_normal((2, 4)).astype(np.float32)
+    out["scripted_module"] = (jitcore.script(Gated().eval()), (x,))
+    fn = jitcore.script(control_flow)
+    out["control_flow_n1"] = (fn, (x, 1))
+    out["control_flow_n3"] = (fn, (x, 3))
+    return out
+
+
+def scaled_softplus(x):
+    return np.log1p(np.exp(x)) * 0.5
+
+
+def uses_a_helper(x, n: int):
+    y = x
+    for _ in range(n):
+        y = scaled_softplus(y) + x
+    return y
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "transformer", "scripted_module",
+                                  "control_flow_n1", "control_flow_n3"])
+def test_runtime_matches_the_reference_interpreter(name):
+    compiled, inputs = _models()[name]
+    expected = compiled.call_reference(*inputs)
+    for _ in range(2):              # first call builds the plan, the second takes the fast path
+        np.testing.assert_allclose(compiled(*inputs), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_traced_models_run_on_the_interpreter_not_the_fallback(name):
+    compiled, inputs = _models()[name]
+    compiled(*inputs)
+    plan = compiled.executor().dispatcher.last_plan
+    assert plan.code is not None, plan.fallback_reason
+    assert plan.n_attributes > 0            # parameters are inputs fetched per call
+
+
+def test_scripted_function_calls_a_helper_through_the_function_table():
+    import jitcore
+    f = jitcore.script(uses_a_helper)
+    x = randn(3, 4)
+    assert any(n.kind == "prim::CallFunction" for n in f.graph.walk())
+    np.testing.assert_allclose(f(x, 2), f.call_reference(x, 2), rtol=1e-6)
+    np.testing.assert_allclose(f(x, 2), scaled_softplus(scaled_softplus(x) + x) + x, rtol=1e-5)
+
+
+def test_load_state_dict_after_compiling_takes_effect():
+    block = Block()
+    traced = trace(block, randn(2, 3))
+    x = randn(2, 3)
+    before = traced(x)
+    traced.load_state_dict({k: np.full_like(v, 0.25) for k, v in traced.state_dict().items()})
+    after = traced(x)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, block(x), rtol=1e-6)
+    np.testing.assert_allclose(after, traced.call_reference(x), rtol=1e-6)
+
+
+def test_a_scalar_attribute_is_read_at_call_time():
+    import jitcore
+    from _pass_models import Gated
+    gated = jitcore.script(Gated().eval())
+    x = randn(2, 4)
+    evaluating = gated(x)
+    gated.train()
+    np.testing.assert_allclose(gated(x), gated.call_reference(x), rtol=1e-6)
+    assert not np.allclose(gated(x), evaluating)
+
+
+def test_plan_cache_is_bounded_when_the_batch_size_varies():
+    from jitcore.executor import MAX_SPECIALISED_PLANS
+    f = trace(lambda x: x * 2.0 + 1.0, randn(1, 3))
+    for _ in range(2):
+        for batch in range(1, 21):
+            x = randn(batch, 3)
+            np.testing.assert_allclose(f(x), x * 2.0 + 1.0, rtol=1e-6)
+    executor = f.executor
+    assert len(executor.plans()) == MAX_SPECIALISED_PLANS
+    assert len(executor.generic_plans()) == 1
+    assert executor.builds == MAX_SPECIALISED_PLANS + 1      # no rebuild on the second sweep
+    assert not next(iter(executor.generic_plans().values())).specialised
+
+
+def test_graph_for_is_the_plan_graph_and_ignores_call_history():
+    f = trace(lambda x: np.tanh(x * 0.5 + 1.0) * x + 3.0, randn(4, 3))
+    x = randn(4, 3)
+    fresh = str(f.graph_for(x))
+    for batch in (1, 2, 4, 7):
+        f(randn(batch, 3))
+    assert str(f.graph_for(x)) == fresh
+    assert f.graph_for(x) is f.executor.plan_for(x).graph
+    assert "Float(4, 3)" in fresh
+
+
+def test_many_threads_with_varying_shapes_get_serial_results():
+    import threading
+    f = trace(lambda x: np.tanh(x) * 3.0 - x, randn(2, 5))
+    cases = [randn(b, 5) for b in range(1, 13)]
+    expected = [np.tanh(c) * 3.0 - c for c in cases]
+    errors = []
+
+    def work(t):
+        for rep in range(60):
+            k = (t * 5 + rep) % len(cases)
+            # atol: the runtime's tanh may differ from NumPy's by an ulp near zero crossings
+            if not np.allclose(f(cases[k]), expected[k], rtol=1e-6, atol=1e-6):
+                errors.append((t, rep))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    assert errors == []
+    assert len(f.executor.plans()) <= 8
+
+
+def test_bad_inputs_raise_clear_errors_on_the_fast_path_too():
+    f = trace(lambda x: x + 1.0, randn(2, 3))
+    f(randn(2, 3))                       # the fast path is primed
+    with pytest.raises(TypeError, match="'x' must have dtype float32"):
+        f(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="must be 2-dimensional"):
+        f(randn(2, 3, 1))
+    with pytest.raises(TypeError, match="takes 1 arguments"):
+        f()
+    with pytest.raises(TypeError, match="must be an ndarray"):
+        f([1.0, 2.0])

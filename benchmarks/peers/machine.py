@@ -67,6 +67,13 @@ def _commit():
     return head.stdout.strip() + ("+uncommitted changes" if dirty.stdout.strip() else "")
 
 
+def _load_average():
+    """The 1, 5 and 15 minute load averages (a busy machine makes slower, noisier numbers)."""
+    if not hasattr(os, "getloadavg"):
+        return None
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def machine_info():
     """A JSON-able description of the machine and software the benchmark runs on."""
     model, physical = _cpuinfo()
@@ -80,7 +87,7 @@ def machine_info():
         "logical_cores": os.cpu_count(),
         "usable_cores": usable,
         "os": f"{platform.system()} {platform.release()}",
-        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "load_average": _load_average(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": _versions(),
         "blas": _blas(),

@@ -107,7 +107,8 @@ def _latency_section(results, threads):
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     lines += [""] + [f"{line}  " for line in notes.lines()]
     lines += ["", "<details><summary>median and p90 of every row</summary>", "",
-              "| model | backend | median µs | p90 µs | ÷ jitcore | samples × calls | max abs err |",
+              "| model | backend | median µs | p90 µs | ÷ jitcore | samples × calls "
+              "| max abs err |",
               "|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         if r["status"] not in TIMED:

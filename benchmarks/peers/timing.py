@@ -59,8 +59,8 @@ def measure_latency(call, plan=TimingPlan()):
     """Time ``call()`` and return its :class:`Timing`.
 
     The warm-up calls also estimate the cost of one call; a sample then times
-    enough consecutive calls to last ``plan.sample_target_s`` and as many samples are
-    taken as fit in ``plan.budget_s`` (within the plan's bounds).  The garbage collector
+    enough consecutive calls to last ``plan.sample_target_s`` and samples are taken until
+    ``plan.budget_s`` has passed (at least ``min_samples``, at most ``max_samples``).  The garbage collector
     is paused while sampling, as ``timeit`` does.
     """
     start = time.perf_counter()
@@ -70,16 +70,23 @@ def measure_latency(call, plan=TimingPlan()):
     calls_per_sample = max(1, int(plan.sample_target_s / max(estimate, 1e-9)))
     wanted = int(plan.budget_s / max(estimate * calls_per_sample, 1e-9))
     n_samples = min(max(wanted, plan.min_samples), plan.max_samples)
-    samples = np.empty(n_samples)
+    samples = []
     clock = time.perf_counter
+    # The budget is enforced on the clock too: calls may slow down after the warm-up
+    # (a busy machine, a thread pool that starts spinning), and the estimate would then
+    # ask for far more samples than fit.
+    stop = clock() + plan.budget_s
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for i in range(n_samples):
+        while len(samples) < n_samples:
             t0 = clock()
             for _ in range(calls_per_sample):
                 call()
-            samples[i] = clock() - t0
+            t1 = clock()
+            samples.append(t1 - t0)
+            if t1 > stop and len(samples) >= plan.min_samples:
+                break
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -1,18 +1,27 @@
-"""Compile a Graph into something callable: the entry point of ScriptFunction/ScriptModule calls.
+"""Compile graphs into callables: the execution engine behind ScriptFunction/ScriptModule calls.
 
-``compile_graph(graph)`` lowers the graph to a :class:`~jitcore._runtime.code.Code`
-once; each call checks its arguments against the graph's input types (count,
-then dtype and rank/shape of tensors, kind of scalars), and runs the nogil
-interpreter.  One :class:`Executable` may be called from any number of
-threads at once: every call runs in its own frame, borrowed from the Code's
-pool.
+Two entry points:
 
-Fallback: when the graph uses an op the runtime has no kernel for, lowering
-raises :class:`~jitcore.errors.CompileError`; ``compile_graph`` then keeps
-the graph and runs it with the pure-Python reference interpreter
-(``jitcore.reference_interpreter``) instead: slower, never wrong.  The
-reason is kept in ``Executable.fallback_reason`` (None when the Cython
-interpreter runs); pass ``fallback=False`` to get the error instead.
+* :func:`compile_method` -- what every ``ScriptFunction``/``ScriptModule`` call
+  runs through: a :class:`CompiledMethod` with a bounded, thread-safe cache of
+  plans keyed by the input signature (dtype, rank, shape).  A new signature is
+  specialised (:func:`jitcore.passes.specialize`: inlined, typed, optimised,
+  fused), lowered and cached; beyond :data:`MAX_SPECIALISED_PLANS` signatures
+  a dynamic-shape plan (the optimised graph without shapes) serves every
+  further signature of that dtype and rank, so a varying batch size never
+  causes more than that many compilations.  Module attributes (parameters,
+  buffers, scalars) read by ``prim::GetAttr`` chains from ``self`` become extra
+  inputs fetched at each call, so ``load_state_dict`` after compiling takes
+  effect.  The per-call path (signature check against the last plan, frame,
+  run, outputs) is Cython: :mod:`jitcore._runtime.dispatch`.  See
+  ``docs/executor.md``.
+* :func:`compile_graph` -- one graph lowered as it is, with argument checks
+  against its declared input types (tests, benchmarks, tools).
+
+Fallback: when a graph uses an op the runtime has no kernel for, lowering
+raises :class:`~jitcore.errors.CompileError` and the plan runs the graph with
+the pure-Python reference interpreter (``jitcore.reference_interpreter``):
+slower, never wrong.  The reason is kept in ``fallback_reason``.
 """
 
 import numpy as np
@@ -25,7 +34,8 @@ from jitcore._runtime.types import (
 )
 from jitcore.errors import CompileError
 
-__all__ = ["Executable", "compile_graph"]
+__all__ = ["Executable", "compile_graph", "CompiledMethod", "compile_method",
+           "MAX_SPECIALISED_PLANS"]
 
 
 def compile_graph(graph, *, functions=None, fallback=True, name="forward"):
@@ -186,3 +196,315 @@ def _argument_check(fn_name, index, value):
 
 def _shape_text(shape):
     return "(" + ", ".join("*" if d is None else str(d) for d in shape) + ")"
+
+
+# ------------------------------------------------------------- compiled methods
+
+#: Signatures (dtype, rank, shape of every argument) that get a plan of their own.
+MAX_SPECIALISED_PLANS = 8
+
+
+def compile_method(graph, *, self_object=None, functions=None, name="forward",
+                   validate=None, optimize=True, max_plans=MAX_SPECIALISED_PLANS):
+    """A :class:`CompiledMethod` for a function graph or a method graph of ``self_object``.
+
+    Parameters
+    ----------
+    graph : Graph
+        A function graph, or a method graph whose first input is ``self``.
+    self_object : ScriptModule, optional
+        What ``self`` denotes (method graphs only).
+    functions : dict, optional
+        ``name -> Graph`` for ``prim::CallFunction`` nodes.
+    name : str
+        The name used in error messages.
+    validate : callable, optional
+        ``validate(args)`` raises a clear error for bad arguments; it runs on
+        every call that does not match the last plan's signature.
+    optimize : bool
+        Build plans from the optimised graphs of :mod:`jitcore.passes`
+        (default); False lowers the inlined graph as it is.
+    max_plans : int
+        How many signatures get a specialised plan.
+    """
+    return CompiledMethod(graph, self_object=self_object, functions=functions, name=name,
+                          validate=validate, optimize=optimize, max_plans=max_plans)
+
+
+class CompiledMethod:
+    """A compiled function or method: ``compiled(*args)`` runs it.
+
+    Calls go through a :class:`jitcore._runtime.dispatch.Dispatcher`; this
+    class is its slow path (argument validation, the plan cache, building
+    plans) and the introspection API.
+
+    Attributes
+    ----------
+    graph : Graph
+        The graph as compiled (with ``self`` and method calls, if a method).
+    optimisation_errors : list of str
+        Messages of optimiser failures (the plan then used the inlined,
+        unoptimised graph).
+    """
+
+    def __init__(self, graph, *, self_object=None, functions=None, name="forward",
+                 validate=None, optimize=True, max_plans=MAX_SPECIALISED_PLANS):
+        from jitcore._runtime.dispatch import Dispatcher
+        if max_plans < 0:
+            raise ValueError(f"max_plans must be >= 0, got {max_plans}")
+        self.graph = graph
+        self.self_object = self_object
+        self.functions = dict(functions or {})
+        self.name = name
+        self.optimize = optimize
+        self.max_plans = max_plans
+        self.optimisation_errors = []
+        self._validate = validate
+        self._skip = 1 if self_object is not None else 0
+        self._declared = [v.type for v in graph.inputs[self._skip:]]
+        self._plans = {}            # signature key -> specialised Plan
+        self._generic = {}          # dtype/rank key -> dynamic-shape Plan
+        self.builds = 0             # plans built so far (tests: no retrace storm)
+        self._dispatcher = Dispatcher(len(self._declared), self._slow_path, name)
+        self._lock = self._dispatcher.lock
+
+    def __call__(self, *args):
+        return self._dispatcher.call_tuple(args)
+
+    @property
+    def dispatcher(self):
+        """The per-call entry point (calling it is the fastest way in)."""
+        return self._dispatcher
+
+    # ------------------------------------------------------------ the cache
+    def plans(self):
+        """The specialised plans, keyed by signature (a snapshot)."""
+        with self._lock:
+            return dict(self._plans)
+
+    def generic_plans(self):
+        """The dynamic-shape plans, keyed by dtype/rank signature (a snapshot)."""
+        with self._lock:
+            return dict(self._generic)
+
+    def plan_for(self, *args):
+        """The specialised plan for ``args``' signature (built and cached if needed).
+
+        Unlike a call, this specialises even when the cache is full; the plan
+        is then returned without being cached.
+        """
+        args = self._checked(args)
+        return self._specialised_plan(args, _signature(self._declared, args, True))
+
+    def graph_for(self, *args):
+        """The specialised, optimised graph a plan for ``args`` is lowered from.
+
+        A pure function of the graph, the module's attribute types and the
+        arguments' signature: independent of earlier calls.
+        """
+        return self.plan_for(*args).graph
+
+    def _checked(self, args):
+        args = tuple(args)
+        if self._validate is not None:
+            self._validate(args)
+        elif len(args) != len(self._declared):
+            raise TypeError(f"{self.name}() takes {len(self._declared)} arguments, got {len(args)}")
+        return args
+
+    def _slow_path(self, args):
+        """The Dispatcher's miss: validate, find or build the plan, return ``(plan, args)``."""
+        args = self._checked(args)
+        key = _signature(self._declared, args, True)
+        with self._lock:
+            plan = self._plans.get(key)
+            full = plan is None and len(self._plans) >= self.max_plans
+        if plan is not None and plan.matches(args):
+            return plan, args
+        if not full:
+            return self._specialised_plan(args, key), args
+        generic_key = _signature(self._declared, args, False)
+        with self._lock:
+            plan = self._generic.get(generic_key)
+        if plan is None or not plan.matches(args):
+            plan = self._build(args, specialise=False)
+            with self._lock:
+                self._generic[generic_key] = plan
+        return plan, args
+
+    def _specialised_plan(self, args, key):
+        with self._lock:
+            plan = self._plans.get(key)
+        if plan is not None and plan.matches(args):
+            return plan
+        plan = self._build(args, specialise=True)
+        with self._lock:
+            current = self._plans.get(key)
+            if current is not None and current.matches(args):
+                return current          # another thread built it first
+            if current is not None or len(self._plans) < self.max_plans:
+                self._plans[key] = plan
+        return plan
+
+    # ------------------------------------------------------------- building
+    def _build(self, args, *, specialise):
+        from jitcore._runtime.dispatch import Plan
+        graph = self._optimised_graph(args, specialise)
+        reads = _attribute_reads(graph, self.self_object) if self._skip else []
+        attributes = [source for _, source, _ in reads]
+        try:
+            code = lower(graph, self.functions,
+                         attributes=[values for _, _, values in reads] if self._skip else None)
+            reason = reference = None
+        except CompileError as e:
+            code, reason = None, str(e)
+            reference = _reference_runner(graph, self.self_object, self.functions)
+        values = [_read(source) for source in attributes] if code is not None else []
+        slots = _signature(self._declared, args, specialise, slots=True)
+        slots += [_value_slot(v) for v in values]
+        if code is None:
+            attributes = []
+        self.builds += 1
+        return Plan(graph, code, slots, attributes, len(self._declared), reference=reference,
+                    fallback_reason=reason, specialised=specialise)
+
+    def _optimised_graph(self, args, specialise):
+        from jitcore import passes
+        from jitcore.passes.inline import inline
+        try:
+            if self.optimize and specialise:
+                return passes.specialize(self.graph, list(args), self_object=self.self_object,
+                                         functions=self.functions)
+            graph = self.graph.copy()
+            for value in graph.inputs[self._skip:]:
+                t = value.type
+                if isinstance(t, TensorType) and t.shape is not None:
+                    value.set_type(TensorType(t.dtype, (None,) * len(t.shape)))
+            if self.optimize:
+                passes.pipeline.run(graph, "inference", self_object=self.self_object,
+                                    functions=self.functions)
+            else:
+                inline(graph, self.self_object, self.functions)
+            return graph
+        except CompileError:
+            raise
+        except Exception as e:      # an optimiser bug must not break a correct program
+            message = f"{type(e).__name__}: {e}"
+            self.optimisation_errors.append(message)
+            import warnings
+            warnings.warn(f"jitcore: optimising {self.name}() failed ({message}); "
+                          "running the unoptimised graph", RuntimeWarning, stacklevel=4)
+            graph = self.graph.copy()
+            inline(graph, self.self_object, self.functions)
+            return graph
+
+    def __repr__(self):
+        return (f"<CompiledMethod {self.name}({len(self._declared)} args): "
+                f"{len(self._plans)} specialised plans, {len(self._generic)} dynamic>")
+
+
+def _signature(declared, args, specialise, slots=False):
+    """Per argument ``(kind, type_num, ndim, shape or None)``: the plan key (a tuple) or slots."""
+    from jitcore._runtime.dispatch import SLOT_KINDS
+    out = []
+    for t, arg in zip(declared, args):
+        if isinstance(arg, np.ndarray):
+            out.append((SLOT_KINDS["tensor"], arg.dtype.num, arg.ndim,
+                        tuple(arg.shape) if specialise else None))
+        elif arg is None:
+            out.append((SLOT_KINDS["none"], 0, 0, None))
+        else:
+            kind = _SCALAR_SLOTS.get(str(t), "any")
+            out.append((SLOT_KINDS[kind], 0, 0, None))
+    return out if slots else tuple(out)
+
+
+_SCALAR_SLOTS = {"int": "int", "float": "float", "bool": "bool", "Scalar": "number"}
+
+
+def _value_slot(value):
+    """The slot of an attribute value: its exact type, and an array's dtype and shape."""
+    from jitcore._runtime.dispatch import SLOT_KINDS
+    if isinstance(value, np.ndarray):
+        return (SLOT_KINDS["tensor"], value.dtype.num, value.ndim, tuple(value.shape))
+    if value is None:
+        return (SLOT_KINDS["none"], 0, 0, None)
+    kind = {bool: "bool", int: "int", float: "float"}.get(type(value), "any")
+    return (SLOT_KINDS[kind], 0, 0, None)
+
+
+def _attribute_reads(graph, self_object):
+    """The data attributes a method graph reads from ``self``.
+
+    Returns
+    -------
+    list of (path, source, values)
+        ``path`` the attribute names from ``self``; ``source`` ``(container,
+        key)`` to fetch it at call time (the owner's parameter/buffer dict or
+        instance dict, else the owner itself for ``getattr``); ``values`` the
+        ``prim::GetAttr`` outputs that read it.  Reads of submodules (which
+        only lead to further reads) are not listed.
+    """
+    if not graph.inputs:
+        return []
+    self_value = graph.inputs[0]
+    objects = {self_value: self_object}
+    reads = {}
+    for node in graph.walk():
+        if node.kind != "prim::GetAttr" or node.input(0) not in objects:
+            continue
+        owner = objects[node.input(0)]
+        name = node.attr("name")
+        value = getattr(owner, name)
+        if _is_module(value):
+            objects[node.output()] = value
+            continue
+        path = _path_of(node, self_value)
+        if path not in reads:
+            reads[path] = (path, _source_of(owner, name), [])
+        reads[path][2].append(node.output())
+    return list(reads.values())
+
+
+def _is_module(value):
+    from jitcore.nn.module import Module
+    return isinstance(value, Module)
+
+
+def _path_of(node, self_value):
+    names = []
+    while True:
+        names.append(node.attr("name"))
+        parent = node.input(0)
+        if parent is self_value:
+            return tuple(reversed(names))
+        node = parent.node
+
+
+def _source_of(owner, name):
+    """Where ``owner.name`` lives, so that a call reads its current value with one lookup."""
+    state = getattr(owner, "__dict__", {})
+    for table in ("_parameters", "_buffers"):
+        d = state.get(table)
+        if isinstance(d, dict) and name in d:
+            return d, name
+    if name in state:
+        return state, name
+    return owner, name
+
+
+def _read(source):
+    container, key = source
+    return container[key] if isinstance(container, dict) else getattr(container, key)
+
+
+def _reference_runner(graph, self_object, functions):
+    """``run(args, attribute_values)`` with the reference interpreter (for fallback plans)."""
+    from jitcore.reference_interpreter import ReferenceProgram
+    program = ReferenceProgram(graph, functions=functions)
+    prefix = (self_object,) if self_object is not None else ()
+
+    def run(args, values):
+        outs = program(*prefix, *args)
+        return outs[0] if len(outs) == 1 else tuple(outs)
+    return run

@@ -3,26 +3,39 @@
 A ``ScriptFunction`` owns one graph.  A ``ScriptModule`` mirrors a module tree: each node
 holds its parameters and buffers (shared with the module it was made from, as
 ``torch.jit.trace`` shares them), its submodules and one graph per compiled method whose
-first input is ``self``.  Graphs run through :func:`execute_graph`, the single place the
-execution engine is chosen.
+first input is ``self``.  Both may carry ``functions``, the graphs their graphs call by
+name (``prim::CallFunction``).
+
+Calls run on the compiled runtime: each function and each method gets one
+:class:`jitcore.executor.CompiledMethod` (made on first call), which caches a plan per
+input signature.  :func:`execute_graph` runs a graph with the reference interpreter:
+the oracle that tests compare the runtime against (``call_reference``).
 """
+
+import threading
+
 
 import numpy as np
 
 from jitcore._runtime.types import TensorType
 from jitcore.errors import JitcoreError
 from jitcore.nn.module import Module
+from jitcore.ops.dispatch import current_tracer
 
 __all__ = ["ScriptFunction", "ScriptModule", "execute_graph"]
 
+# Guards the lazy creation of executors (two threads' first calls make one).
+_EXECUTOR_LOCK = threading.Lock()
 
-def execute_graph(graph, inputs):
-    """Run ``graph`` on ``inputs`` (``self`` first for methods); returns the list of outputs.
 
-    Until the compiled runtime lands, this is the NumPy reference interpreter.
+def execute_graph(graph, inputs, functions=None):
+    """Run ``graph`` on ``inputs`` (``self`` first for methods) with the reference interpreter.
+
+    Returns the list of outputs.  This is the oracle; calls of ScriptFunction and
+    ScriptModule run on the compiled runtime instead.
     """
     from jitcore.reference_interpreter import run_graph
-    return run_graph(graph, list(inputs))
+    return run_graph(graph, list(inputs), functions=functions)
 
 
 def _check_call_inputs(graph_inputs, args, where):
@@ -52,15 +65,6 @@ def _check_call_inputs(graph_inputs, args, where):
 
 def _single_or_tuple(outputs):
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
-
-
-def _specialised(graph, inputs, skip):
-    """A copy of ``graph`` whose tensor inputs (after the first ``skip``) have the inputs' types."""
-    specialised = graph.copy()
-    for value, x in zip(specialised.inputs[skip:], inputs):
-        if isinstance(x, np.ndarray):
-            value.set_type(TensorType.from_array(x))
-    return specialised
 
 
 def _code_of(graph, name):
@@ -96,10 +100,12 @@ class ScriptFunction(_Archivable):
         The function's graph; its inputs are typed by the example inputs when traced.
     """
 
-    def __init__(self, name, graph):
+    def __init__(self, name, graph, functions=None):
         self.name = name
         self.qualified_name = "__jitcore__." + name
         self._graph = graph
+        self.functions = dict(functions or {})
+        self._executor = None
 
     @property
     def __name__(self):
@@ -113,21 +119,43 @@ class ScriptFunction(_Archivable):
     def inlined_graph(self):
         """The graph with function calls inlined (a copy)."""
         from jitcore.frontend.inlining import inline_calls
-        return inline_calls(self._graph)
+        return inline_calls(self._graph, functions=self.functions)
 
     @property
     def code(self):
         """The function as readable Python-like source."""
         return _code_of(self._graph, self.name)
 
+    @property
+    def executor(self):
+        """The :class:`~jitcore.executor.CompiledMethod` calls run through (made on first use)."""
+        if self._executor is None:
+            from jitcore.executor import compile_method
+            graph = self._graph
+            with _EXECUTOR_LOCK:
+                if self._executor is None:
+                    self._executor = compile_method(
+                        graph, functions=self.functions, name=self.name,
+                        validate=lambda args: _check_call_inputs(graph.inputs, args, self.name))
+        return self._executor
+
     def graph_for(self, *inputs):
-        """The graph specialised to ``inputs``: its inputs typed with their dtypes and shapes."""
-        _check_call_inputs(self._graph.inputs, inputs, self.name)
-        return _specialised(self._graph, inputs, 0)
+        """The specialised, optimised graph that calls with ``inputs``' signature run.
+
+        Deterministic: it depends on the graph and the inputs' dtypes and shapes only.
+        """
+        return self.executor.graph_for(*inputs)
 
     def __call__(self, *args):
+        executor = self._executor
+        if executor is None:
+            executor = self.executor
+        return executor.dispatcher.call_tuple(args)
+
+    def call_reference(self, *args):
+        """Run the function with the reference interpreter (the test oracle)."""
         _check_call_inputs(self._graph.inputs, args, self.name)
-        return _single_or_tuple(execute_graph(self._graph, args))
+        return _single_or_tuple(execute_graph(self._graph, args, self.functions))
 
     def __repr__(self):
         return f"<jitcore.ScriptFunction {self.name}>"
@@ -146,6 +174,9 @@ class ScriptModule(_Archivable, Module):
         object.__setattr__(self, "original_name", original_name)
         object.__setattr__(self, "_class_type", class_type)
         object.__setattr__(self, "_methods", dict(methods or {}))
+        object.__setattr__(self, "_executors", {})
+        if "functions" not in self.__dict__:
+            object.__setattr__(self, "functions", {})
 
     @classmethod
     def from_module(cls, module, method_graphs, _made=None):
@@ -188,13 +219,53 @@ class ScriptModule(_Archivable, Module):
             raise JitcoreError(f"{self.original_name} has no compiled method {name!r} "
                                f"(compiled: {', '.join(self._methods) or 'none'})") from None
 
+    def executor(self, name="forward"):
+        """The :class:`~jitcore.executor.CompiledMethod` that runs method ``name``.
+
+        Made on first use; module attributes are read at each call, so loading a
+        state dict afterwards takes effect.
+        """
+        executor = self._executors.get(name)
+        if executor is None:
+            from jitcore.executor import compile_method
+            graph = self._jit_method_graph(name)
+            where = f"{self.original_name}.{name}"
+            with _EXECUTOR_LOCK:
+                executor = self._executors.get(name)
+                if executor is None:
+                    executor = compile_method(
+                        graph, self_object=self, functions=self.functions, name=where,
+                        validate=lambda args: _check_call_inputs(graph.inputs[1:], args, where))
+                    self._executors[name] = executor
+        return executor
+
     def _run_method(self, name, args):
-        graph = self._jit_method_graph(name)
-        _check_call_inputs(graph.inputs[1:], args, f"{self.original_name}.{name}")
-        return _single_or_tuple(execute_graph(graph, [self, *args]))
+        executor = self._executors.get(name)
+        if executor is None:
+            executor = self.executor(name)
+        return executor.dispatcher.call_tuple(args)
+
+    def call_reference(self, *args, method="forward"):
+        """Run ``method`` with the reference interpreter (the test oracle)."""
+        graph = self._jit_method_graph(method)
+        _check_call_inputs(graph.inputs[1:], args, f"{self.original_name}.{method}")
+        return _single_or_tuple(execute_graph(graph, [self, *args], self.functions))
+
+    def __call__(self, *args, **kwargs):
+        # The common call skips Module.__call__'s layers; while a trace is running the
+        # call must be recorded as a module call, so it goes through Module.__call__.
+        if kwargs or current_tracer() is not None:
+            return super().__call__(*args, **kwargs)
+        executor = self._executors.get("forward")
+        if executor is None:
+            executor = self.executor("forward")
+        return executor.dispatcher.call_tuple(args)
 
     def forward(self, *args):
-        return self._run_method("forward", args)
+        executor = self._executors.get("forward")
+        if executor is None:
+            executor = self.executor("forward")
+        return executor.dispatcher.call_tuple(args)
 
     def __getattr__(self, name):
         try:
@@ -214,7 +285,7 @@ class ScriptModule(_Archivable, Module):
     def inlined_graph(self):
         """``forward``'s graph with every submodule call inlined (a copy)."""
         from jitcore.frontend.inlining import inline_calls
-        return inline_calls(self.graph, self)
+        return inline_calls(self.graph, self, functions=self.functions)
 
     @property
     def code(self):
@@ -222,9 +293,12 @@ class ScriptModule(_Archivable, Module):
         return _code_of(self.graph, "forward")
 
     def graph_for(self, *inputs):
-        """``forward``'s graph specialised to ``inputs`` (input types from their dtypes/shapes)."""
-        _check_call_inputs(self.graph.inputs[1:], inputs, f"{self.original_name}.forward")
-        return _specialised(self.graph, inputs, 1)
+        """The specialised, optimised ``forward`` graph that calls with ``inputs``' signature run.
+
+        Deterministic: it depends on the graph, the module's attribute types and the
+        inputs' dtypes and shapes only.
+        """
+        return self.executor("forward").graph_for(*inputs)
 
     def _get_name(self):
         return self.original_name

@@ -4,20 +4,65 @@ One number governs both pools a call can use: the OpenMP regions of the
 kernels (through ``jitcore._runtime.openmp_helpers``, where every OpenMP call
 goes) and the BLAS library behind the matrix products (through
 ``threadpoolctl``, which finds SciPy's OpenBLAS/MKL and sets its limit).
+The policy for concurrent callers, forked children and the OpenMP wait
+policy is described in ``docs/threading.md``.
+
+This module must be imported before any jitcore extension loads GNU OpenMP:
+libgomp reads ``OMP_WAIT_POLICY``/``GOMP_SPINCOUNT`` once, when it is loaded,
+and jitcore's default spin count is set here, only if the user set neither.
 """
 
+import ctypes
+import os
 import threading
-
-from jitcore._runtime import openmp_helpers
 
 __all__ = ["set_num_threads", "get_num_threads", "threading_info"]
 
+# How long an idle GNU OpenMP thread spins before it sleeps.  libgomp's
+# default (300000 spins, ~0.1-1 ms) lets a spinning pool steal the core that a
+# busy neighbour process or another calling thread needs: on our 2-core
+# machines calls of ~0.3 ms became 40 ms.  PASSIVE (no spin) pays a futex
+# wake-up per region.  A short spin keeps back-to-back regions of one call
+# warm and gives the core away quickly (measurements: docs/threading.md).
+DEFAULT_GOMP_SPINCOUNT = "10000"
+
+
+def _libgomp_is_loaded():
+    """True when GNU OpenMP is already mapped into this process (Linux only)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return any("libgomp" in line for line in maps)
+    except OSError:
+        return False
+
+
+def _apply_default_wait_policy():
+    """Set ``GOMP_SPINCOUNT`` unless the user chose a wait policy; say what happened."""
+    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
+        if name in os.environ:
+            return f"user ({name}={os.environ[name]})"
+    if _libgomp_is_loaded():
+        # Another library loaded OpenMP first: the variable would be ignored.
+        return "runtime default (OpenMP was loaded before jitcore)"
+    os.environ["GOMP_SPINCOUNT"] = DEFAULT_GOMP_SPINCOUNT
+    return f"jitcore default (GOMP_SPINCOUNT={DEFAULT_GOMP_SPINCOUNT})"
+
+
+_WAIT_POLICY = _apply_default_wait_policy()
+
+# Loads libgomp: must come after the wait policy is in the environment.
+from jitcore._runtime import openmp_helpers  # noqa: E402
+
 _lock = threading.Lock()
-_blas_limiter = None      # the threadpoolctl limiter currently applied to BLAS
 
 
 def set_num_threads(n):
     """Set the number of intra-op threads (OpenMP kernels and BLAS).
+
+    One caller's kernels use up to ``n`` threads; ``k`` concurrent callers
+    share them (``n // k`` each, serial BLAS), see ``docs/threading.md``.
+    Calling this in a forked child re-enables parallel kernels there unless
+    the parent had already started its OpenMP pool.
 
     Parameters
     ----------
@@ -26,19 +71,28 @@ def set_num_threads(n):
 
     Raises
     ------
+    TypeError
+        If ``n`` is not an int.
     ValueError
-        If ``n`` is not a positive integer.
+        If ``n`` is not positive.
     """
-    global _blas_limiter
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads expects a positive int, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads expects a positive int, got {type(n).__name__} {n!r}")
+    if n < 1:
+        raise ValueError(f"set_num_threads expects a positive int, got {n}")
     with _lock:
         openmp_helpers.set_num_threads(n)
-        _blas_limiter = _limit_blas(n)
+        _limit_blas(n)
 
 
 def get_num_threads():
-    """Return the number of intra-op threads kernels may use."""
+    """Return the number of intra-op threads one caller's kernels may use.
+
+    Returns
+    -------
+    int
+        1 in a forked child until ``set_num_threads`` is called there.
+    """
     return openmp_helpers.get_num_threads()
 
 
@@ -48,25 +102,115 @@ def threading_info():
     Returns
     -------
     list of dict
-        jitcore's OpenMP setting first, then every native pool threadpoolctl
-        finds (BLAS, OpenMP runtimes), each with ``user_api``,
-        ``internal_api`` and ``num_threads``.
+        jitcore's policy first (``user_api`` "jitcore": ``num_threads``,
+        ``calls_in_flight``, ``fork_state``, ``wait_policy``,
+        ``parallel_grain``, ``blas_threads_applied``), then every native pool
+        threadpoolctl finds (BLAS, OpenMP runtimes), each with ``user_api``,
+        ``internal_api``, ``num_threads`` and ``filepath``.
     """
-    info = [{"user_api": "jitcore", "internal_api": "openmp",
-             "num_threads": get_num_threads(), "openmp_enabled": openmp_helpers.openmp_enabled()}]
-    try:
-        import threadpoolctl
-    except ImportError:
+    info = [{
+        "user_api": "jitcore", "internal_api": "openmp",
+        "num_threads": get_num_threads(),
+        "openmp_enabled": openmp_helpers.openmp_enabled(),
+        "calls_in_flight": openmp_helpers.calls_in_flight(),
+        "fork_state": openmp_helpers.fork_state(),
+        "wait_policy": _WAIT_POLICY,
+        "parallel_grain": openmp_helpers.get_parallel_grain(),
+        "blas_threads_applied": openmp_helpers.blas_threads_applied(),
+    }]
+    threadpoolctl = _threadpoolctl()
+    if threadpoolctl is None:
         return info
     return info + threadpoolctl.threadpool_info()
 
 
-def _limit_blas(n):
-    # Importing SciPy's BLAS loads the library so that threadpoolctl sees it.
-    import scipy.linalg.cython_blas  # noqa: F401
+def _threadpoolctl():
+    """threadpoolctl with SciPy's BLAS loaded (so that it is listed), or None."""
+    _load_kernels_blas()
     try:
         import threadpoolctl
     except ImportError:
         return None
-    # Not used as a context manager: the limit stays until the next call.
-    return threadpoolctl.threadpool_limits(limits=n, user_api="blas")
+    return threadpoolctl
+
+
+def _load_kernels_blas():
+    # The kernels call BLAS through SciPy's Cython API; importing it loads the library.
+    import scipy.linalg.cython_blas  # noqa: F401
+
+
+def _limit_blas(n):
+    """Give every BLAS pool ``n`` threads and re-register the kernels' BLAS with ``n``."""
+    threadpoolctl = _threadpoolctl()
+    if threadpoolctl is not None:
+        for lib in threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers:
+            # OpenBLAS directly: threadpoolctl lets only the first thread that
+            # ever set a limit change a pthreads OpenBLAS pool.
+            blas = _OpenBLAS.at(lib.filepath) if lib.internal_api == "openblas" else None
+            if blas is not None:
+                blas.set_num_threads(n)
+            else:
+                lib.set_num_threads(n)
+    _register_kernels_blas()
+
+
+class _OpenBLAS:
+    """The thread-count functions of one loaded OpenBLAS (any symbol prefix/suffix)."""
+
+    _AFFIXES = [(prefix, suffix) for prefix in ("scipy_", "") for suffix in ("", "64_", "_64")]
+
+    def __init__(self, lib, prefix, suffix):
+        self.get_num_threads = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}")
+        self.get_num_threads.restype = ctypes.c_int
+        self.set_num_threads = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}")
+        self.set_num_threads.argtypes, self.set_num_threads.restype = [ctypes.c_int], None
+        parallel = getattr(lib, f"{prefix}openblas_get_parallel{suffix}", None)
+        # openblas_get_parallel: 0 sequential, 1 pthreads, 2 OpenMP.
+        self.pthreads = parallel is not None and parallel() == 1
+
+    @classmethod
+    def at(cls, filepath):
+        """The OpenBLAS loaded from ``filepath``, or None if it is not loaded or not OpenBLAS."""
+        try:
+            lib = ctypes.CDLL(filepath, mode=os.RTLD_NOLOAD | os.RTLD_LOCAL)
+        except OSError:
+            return None
+        for prefix, suffix in cls._AFFIXES:
+            if hasattr(lib, f"{prefix}openblas_set_num_threads{suffix}"):
+                return cls(lib, prefix, suffix)
+        return None
+
+
+def _kernels_openblas():
+    """The OpenBLAS SciPy's ``cython_blas`` (hence the kernels) calls, or None."""
+    _load_kernels_blas()
+    import scipy
+    scipy_root = os.path.dirname(os.path.abspath(scipy.__file__))
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:
+        return None
+    # SciPy's wheels vendor their OpenBLAS next to the package (scipy.libs);
+    # NumPy vendors another copy that the kernels never call.
+    for path in sorted(paths):
+        if path.startswith((scipy_root + os.sep, scipy_root + ".libs" + os.sep)):
+            return _OpenBLAS.at(path)
+    return None
+
+
+def _register_kernels_blas():
+    """Let the runtime switch the kernels' BLAS to 1 thread while calls overlap.
+
+    Only a pthreads OpenBLAS has one process-wide pool that concurrent
+    callers would multiply; an OpenMP-threaded BLAS follows the OpenMP
+    setting of the calling thread.
+    """
+    blas = _kernels_openblas()
+    if blas is None or not blas.pthreads:
+        return
+    address = ctypes.cast(blas.set_num_threads, ctypes.c_void_p).value
+    openmp_helpers.register_blas_setter(address, max(1, blas.get_num_threads()))
+
+
+_register_kernels_blas()

@@ -159,6 +159,52 @@ cdef int run_frame(const CodeData* c, Frame* f) noexcept nogil:
     return JC_OK
 
 
+cdef inline object _numpy_result(const Reg* r):
+    """An output as NumPy eager code would have it: a 0-d result is a NumPy scalar."""
+    if r.tag == R_TENSOR and r.t.view.ndim == 0:
+        return reg_to_object(r)[()]
+    return reg_to_object(r)
+
+
+cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra):
+    """Run ``code`` on ``args`` followed by ``extra`` (borrowed objects, e.g. module attributes).
+
+    The per-call path of compiled functions and modules (``jitcore._runtime.dispatch``):
+    the caller has checked the arguments; this pins them, runs the nogil loop and
+    wraps the outputs.  Returns the single output itself, or a tuple of outputs;
+    0-d tensors leave as NumPy scalars, as the same NumPy code run eagerly gives them.
+    """
+    cdef CodeData* c = code.data
+    cdef Frame* f
+    cdef Py_ssize_t k, n_args = len(args)
+    cdef int status
+    cdef Reg* pins
+    if n_args + n_extra != c.n_inputs:
+        raise TypeError(f"the compiled graph takes {c.n_inputs} inputs, got {n_args + n_extra}")
+    f = frame_acquire(c)
+    if f == NULL:
+        raise MemoryError("cannot allocate an interpreter frame")
+    pins = f.regs + c.n_regs
+    try:
+        for k in range(c.n_inputs):
+            if k < n_args:
+                reg_from_object(&pins[k], <object>(<PyObject*>args[k]), "argument")
+            else:
+                reg_from_object(&pins[k], <object>extra[k - n_args], "module attribute")
+            reg_copy(&f.regs[c.input_regs[k]], &pins[k])
+        if c.n_instrs > 0:
+            with nogil:
+                status = run_frame(c, f)
+            if status != JC_OK:
+                raise error_of(f)
+        if c.n_outputs == 1:
+            return _numpy_result(&f.regs[c.output_regs[0]])
+        return tuple([_numpy_result(&f.regs[c.output_regs[k]]) for k in range(c.n_outputs)])
+    finally:
+        # Drops the pins too: borrowed inputs are released with the GIL held.
+        frame_release(c, f)
+
+
 def execute(Code code not None, args):
     """Run ``code`` on Python arguments and return the list of its outputs.
 
@@ -194,7 +240,7 @@ def execute(Code code not None, args):
         with nogil:
             status = run_frame(c, f)
         if status != JC_OK:
-            raise _error_of(f)
+            raise error_of(f)
         return [reg_to_object(&f.regs[c.output_regs[k]]) for k in range(c.n_outputs)]
     finally:
         # Drops the pins too: borrowed inputs are released with the GIL held.
@@ -206,7 +252,7 @@ _RAISABLE = {e.__name__: e for e in (AssertionError, ValueError, RuntimeError, T
                                       ZeroDivisionError)}
 
 
-cdef object _error_of(Frame* f):
+cdef object error_of(Frame* f):
     """The Python exception describing a failed run."""
     cdef Code failed = <Code>f.failed_code.owner
     cdef const Instr* ins = &f.failed_code.instrs[f.failed_pc]

@@ -35,6 +35,7 @@ from jitcore._runtime.op_reduction cimport resolve_reduction
 from jitcore._runtime.op_linalg cimport resolve_linalg
 from jitcore._runtime.op_creation cimport resolve_creation
 from jitcore._runtime.op_nn cimport resolve_nn
+from jitcore._runtime.op_conv cimport resolve_conv
 
 from jitcore.errors import CompileError, JitcoreError
 
@@ -45,7 +46,7 @@ _STRUCTURAL = ("prim::Constant", "prim::If", "prim::Loop", "prim::RaiseException
                "prim::CallFunction")
 
 
-def lower(graph, functions=None):
+def lower(graph, functions=None, *, attributes=None):
     """Lower ``graph`` to a :class:`Code`.
 
     Parameters
@@ -53,6 +54,14 @@ def lower(graph, functions=None):
     graph : jitcore.ir.Graph
     functions : dict, optional
         ``name -> Graph`` for ``prim::CallFunction[name=...]`` nodes.
+    attributes : list of list of Value, optional
+        For a method graph (first input ``self``): the outputs of the
+        ``prim::GetAttr`` chains from ``self`` that read data (arrays,
+        scalars), grouped by attribute (every value of a group reads the same
+        attribute).  The Code then takes the graph's inputs after ``self``,
+        followed by one input per group; the chains are not emitted, and
+        ``self`` and the module objects along the chains must have no other
+        use.  The caller fetches the attributes at call time.
 
     Returns
     -------
@@ -64,7 +73,10 @@ def lower(graph, functions=None):
         If a node has no runtime implementation (the message names the op
         and its source range) or uses an unsupported construct.
     """
-    return _Lowering(graph, functions or {}, {}).run()
+    lowering = _Lowering(graph, functions or {}, {})
+    if attributes is not None:
+        lowering.lift_attributes(attributes)
+    return lowering.run()
 
 
 def supported_ops():
@@ -76,7 +88,7 @@ def supported_ops():
         consts = [None] * len(op.schema.arguments)
         # defaults stand in for constant arguments some handlers specialise on
         for k, a in enumerate(op.schema.arguments):
-            if a.has_default() if hasattr(a, "has_default") else False:
+            if a.has_default:
                 consts[k] = (a.default,)
         if _resolve_impl(op.schema.qualified_name, consts, &impl):
             names.append(op.schema.qualified_name)
@@ -87,7 +99,7 @@ cdef bint _resolve_impl(str name, list consts, OpImpl* impl) except -1:
     return (resolve_elementwise(name, consts, impl) or resolve_shape(name, consts, impl)
             or resolve_scalar(name, consts, impl) or resolve_reduction(name, consts, impl)
             or resolve_linalg(name, consts, impl) or resolve_creation(name, consts, impl)
-            or resolve_nn(name, consts, impl))
+            or resolve_nn(name, consts, impl) or resolve_conv(name, consts, impl))
 
 
 cdef class _Lowering:
@@ -103,6 +115,8 @@ cdef class _Lowering:
     cdef set keep               # registers never released (outputs, constants)
     cdef int n_constants
     cdef dict hidden            # Loop node id -> (counter register, condition register)
+    cdef list attribute_groups  # lifted attribute reads (lists of Values), or None
+    cdef set skipped            # ids of the GetAttr nodes whose reads are Code inputs
 
     def __init__(self, graph, dict functions, dict callee_cache):
         self.graph = graph
@@ -116,13 +130,50 @@ cdef class _Lowering:
         self.construct_exit = {}
         self.keep = set()
         self.hidden = {}
+        self.attribute_groups = None
+        self.skipped = set()
+
+    def lift_attributes(self, list groups):
+        """Make the attribute reads ``groups`` Code inputs (see :func:`lower`)."""
+        if not self.graph.inputs:
+            raise CompileError("a method graph needs a self input")
+        self_value = self.graph.inputs[0]
+        modules = {self_value}
+        chain = []
+        for group in groups:
+            for v in group:
+                node = v.node
+                while node.kind == "prim::GetAttr" and id(node) not in self.skipped:
+                    self.skipped.add(id(node))
+                    chain.append(node)
+                    if node.input(0) is self_value:
+                        break
+                    modules.add(node.input(0))
+                    node = node.input(0).node
+                if node.kind != "prim::GetAttr":
+                    raise CompileError(f"%{v.debug_name} is not read from self by prim::GetAttr")
+        for m in modules:
+            for use in m.uses:
+                if id(use.user) not in self.skipped:
+                    what = "self" if m is self_value else f"the module %{m.debug_name}"
+                    raise CompileError(f"{use.user.kind} uses {what} directly"
+                                       f"{_where(use.user)}; only attribute reads are compiled")
+        self.attribute_groups = groups
 
     def run(self):
         constants = [n for n in self.graph.walk() if n.kind == "prim::Constant"]
         for n in constants:
             self._new_reg(n.output(), ())
         self.n_constants = len(self.names)
-        inputs = [self._new_reg(v, ()) for v in self.graph.inputs]
+        if self.attribute_groups is None:
+            inputs = [self._new_reg(v, ()) for v in self.graph.inputs]
+        else:
+            inputs = [self._new_reg(v, ()) for v in self.graph.inputs[1:]]
+            for group in self.attribute_groups:
+                r = self._new_reg(group[0], ())
+                inputs.append(r)
+                for v in group[1:]:
+                    self.regs[v] = r
         self._assign(self.graph.block, ())
         outputs = [self.regs[v] for v in self.graph.outputs]
         self.code._init_registers(len(self.names), self.n_constants, self.names, inputs, outputs)
@@ -154,7 +205,7 @@ cdef class _Lowering:
 
     cdef _assign(self, block, tuple path):
         for n in block.nodes:
-            if n.kind == "prim::Constant":
+            if n.kind == "prim::Constant" or id(n) in self.skipped:
                 continue
             for v in n.outputs:
                 self._new_reg(v, path)
@@ -184,7 +235,7 @@ cdef class _Lowering:
     cdef _emit_block(self, block, tuple path):
         for n in block.nodes:
             kind = n.kind
-            if kind == "prim::Constant":
+            if kind == "prim::Constant" or id(n) in self.skipped:
                 continue
             if kind == "prim::If":
                 self._emit_if(n, path)

@@ -12,14 +12,15 @@ from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYP
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, double_arg, set_output, promote_types, is_float_dtype,
+    OpImpl, tensor_arg, double_arg, set_output, promote_types, is_float_dtype, as_dtype,
+    optional_tensor, broadcast_view,
 )
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE,
 )
 from jitcore._runtime.kernels.broadcast cimport broadcast_into
 from jitcore._runtime.kernels.cast cimport run_cast
-from jitcore._runtime.kernels.epilogue cimport Epilogue, ACT_NONE
+from jitcore._runtime.kernels.epilogue cimport Epilogue, ACT_NONE, activation_code
 from jitcore._runtime.kernels.linalg cimport (
     matmul_kernel, mm_kernel, bmm_kernel, linear_kernel, addmm_kernel,
 )
@@ -30,6 +31,7 @@ cdef enum LinalgOp:
     L_MM
     L_BMM
     L_ADDMM
+    L_LINEAR_ACT        # jc::linear_act: activation << 8, residual_after_activation << 16
 
 
 cdef int mismatch(Frame* f, Py_ssize_t k1, Py_ssize_t k2) noexcept nogil:
@@ -91,20 +93,9 @@ cdef int result_shape(Frame* f, int op, const View* a, const View* b, int* ndim,
     return JC_OK
 
 
-cdef int as_dtype(const View* v, int dtype, Tensor* tmp, const View** out) noexcept nogil:
-    cdef int status
-    if v.dtype == dtype:
-        out[0] = v
-        return JC_OK
-    status = tensor_alloc_like(tmp, v, dtype)
-    if status == JC_OK:
-        status = run_cast(v, &tmp.view)
-    out[0] = &tmp.view
-    return status
-
-
 cdef int h_linalg(Frame* f, const Instr* ins) noexcept nogil:
-    cdef int op = ins.imm
+    cdef int op = ins.imm & 0xff
+    cdef bint fused = op == L_LINEAR_ACT
     cdef int first = 1 if op == L_ADDMM else 0
     cdef const View* a = tensor_arg(f, ins, first)
     cdef const View* b = tensor_arg(f, ins, first + 1)
@@ -112,13 +103,22 @@ cdef int h_linalg(Frame* f, const Instr* ins) noexcept nogil:
     cdef const View* va
     cdef const View* vb
     cdef const View* vbias = NULL
-    cdef Tensor ta, tb, tbias, out
+    cdef const View* residual = NULL
+    cdef const View* vres = NULL
+    cdef View rview
+    cdef bint bad = False
+    cdef Tensor ta, tb, tbias, tres, out
     cdef Epilogue ep
     cdef double beta = 1, alpha = 1
     cdef int dt, ndim, status
     cdef Py_ssize_t shape[MAX_DIMS]
     if a == NULL or b == NULL:
         return JC_ERR_TYPE
+    if fused:
+        op = L_LINEAR
+        residual = optional_tensor(f, ins, 3, &bad)
+        if bad:
+            return JC_ERR_TYPE
     if op == L_LINEAR and ins.n_in > 2 and IN(f, ins, 2).tag != R_NONE:
         bias = tensor_arg(f, ins, 2)
         if bias == NULL:
@@ -138,18 +138,25 @@ cdef int h_linalg(Frame* f, const Instr* ins) noexcept nogil:
     ta.storage = NULL
     tb.storage = NULL
     tbias.storage = NULL
+    tres.storage = NULL
     status = as_dtype(a, dt, &ta, &va)
     if status == JC_OK:
         status = as_dtype(b, dt, &tb, &vb)
     if status == JC_OK and bias != NULL:
         status = as_dtype(bias, dt, &tbias, &vbias)
+    if status == JC_OK and residual != NULL:
+        status = as_dtype(residual, dt, &tres, &vres)
     if status == JC_OK:
         status = tensor_alloc(&out, dt, ndim, shape)
+    if status == JC_OK and vres != NULL:
+        status = broadcast_view(f, vres, &out.view, &rview)
+        if status != JC_OK:
+            tensor_release(&out)
     if status == JC_OK:
         ep.bias = vbias if op == L_LINEAR else NULL
-        ep.activation = ACT_NONE
-        ep.residual = NULL
-        ep.residual_after_activation = False
+        ep.activation = (ins.imm >> 8) & 0xff if fused else ACT_NONE
+        ep.residual = &rview if vres != NULL else NULL
+        ep.residual_after_activation = fused and (ins.imm >> 16) & 1
         if op == L_LINEAR:
             status = linear_kernel(va, vb, &out.view, &ep)
         elif op == L_MATMUL:
@@ -165,6 +172,7 @@ cdef int h_linalg(Frame* f, const Instr* ins) noexcept nogil:
     tensor_release(&ta)
     tensor_release(&tb)
     tensor_release(&tbias)
+    tensor_release(&tres)
     if status != JC_OK:
         return status
     return set_output(f, ins, 0, &out)
@@ -174,9 +182,17 @@ cdef int resolve_linalg(str name, list consts, OpImpl* out) except -1:
     """Fill ``out`` for a matrix product; 1 if handled here."""
     table = {"aten::linear": L_LINEAR, "aten::matmul": L_MATMUL, "aten::mm": L_MM,
              "aten::bmm": L_BMM, "aten::addmm": L_ADDMM}
+    out.fimm = 0.0
+    if name == "jc::linear_act":
+        # the activation and its order must be constants to become immediates
+        if consts[4] is None or consts[5] is None or not isinstance(consts[4][0], str):
+            return 0
+        out.fn = h_linalg
+        out.imm = (L_LINEAR_ACT | (activation_code(consts[4][0]) << 8)
+                   | ((1 if consts[5][0] else 0) << 16))
+        return 1
     if name not in table:
         return 0
     out.fn = h_linalg
     out.imm = table[name]
-    out.fimm = 0.0
     return 1

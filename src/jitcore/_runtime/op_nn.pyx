@@ -12,6 +12,7 @@ from jitcore._runtime.tensor cimport (
 )
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, int_list_arg, double_arg, set_output, is_float_dtype,
+    optional_tensor,
 )
 from jitcore._runtime.kernels.view cimport View, MAX_DIMS, JC_OK, JC_ERR_DTYPE, JC_ERR_SHAPE
 from jitcore._runtime.kernels.softmax cimport softmax_kernel, log_softmax_kernel
@@ -22,17 +23,6 @@ cdef enum NnOp:
     N_LOG_SOFTMAX
     N_LAYER_NORM
     N_BATCH_NORM
-
-
-cdef const View* optional_tensor(Frame* f, const Instr* ins, int k, bint* bad) noexcept nogil:
-    cdef Reg* r = IN(f, ins, k)
-    if r.tag == R_NONE:
-        return NULL
-    if r.tag != R_TENSOR:
-        bad[0] = True
-        frame_fail(f, JC_ERR_TYPE, b"expected a tensor or None")
-        return NULL
-    return &r.t.view
 
 
 cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:

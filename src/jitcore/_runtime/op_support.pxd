@@ -6,7 +6,8 @@ from jitcore._runtime.code cimport Frame, Instr, Handler, IN, OUT, frame_fail, J
 from jitcore._runtime.registers cimport (
     Reg, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, reg_clear, reg_take_tensor,
 )
-from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_release
+from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release
+from jitcore._runtime.kernels.cast cimport run_cast
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_DTYPE, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_SHAPE,
     DT_FLOAT32, DT_FLOAT64, DT_INT64, DT_INT32, DT_BOOL,
@@ -155,3 +156,70 @@ cdef inline void scalar_view(const Reg* r, int dtype, ScalarBox* box, View* v) n
     v.data = <char*>box
     v.dtype = dtype
     v.ndim = 0
+
+
+cdef inline const View* optional_tensor(Frame* f, const Instr* ins, int k, bint* bad) noexcept nogil:
+    """The view of a ``Tensor?`` input: NULL for None; ``bad`` set (with a message) otherwise."""
+    cdef Reg* r = IN(f, ins, k)
+    if r.tag == R_NONE:
+        return NULL
+    if r.tag != R_TENSOR:
+        bad[0] = True
+        frame_fail(f, JC_ERR_TYPE, b"expected a tensor or None")
+        return NULL
+    return &r.t.view
+
+
+cdef inline int as_dtype(const View* v, int dtype, Tensor* tmp, const View** out) noexcept nogil:
+    """``out`` = ``v`` itself when it has ``dtype``, else a cast copy held by ``tmp``.
+
+    ``tmp.storage`` must be NULL on entry; release ``tmp`` afterwards either way.
+    """
+    cdef int status
+    if v.dtype == dtype:
+        out[0] = v
+        return JC_OK
+    status = tensor_alloc_like(tmp, v, dtype)
+    if status == JC_OK:
+        status = run_cast(v, &tmp.view)
+    out[0] = &tmp.view
+    return status
+
+
+cdef inline int int_pair_arg(Frame* f, const Instr* ins, int k, Py_ssize_t* pair,
+                             bint allow_empty) noexcept nogil:
+    """Read an ``int[2]`` (one int is repeated); returns 0 pairs (JC_OK, pair untouched)
+    only for an empty list when ``allow_empty``."""
+    cdef Py_ssize_t values[MAX_DIMS]
+    cdef int n
+    if int_list_arg(f, ins, k, values, &n) != JC_OK:
+        return JC_ERR_TYPE
+    if n == 0 and allow_empty:
+        return JC_OK
+    if n == 1:
+        values[1] = values[0]
+    elif n != 2:
+        return frame_fail(f, JC_ERR_VALUE, b"expected one or two ints")
+    pair[0] = values[0]
+    pair[1] = values[1]
+    return JC_OK
+
+
+cdef inline int broadcast_view(Frame* f, const View* r, const View* out, View* rv) noexcept nogil:
+    """``rv`` = ``r`` broadcast to ``out``'s shape (zero strides), NumPy's right alignment."""
+    cdef int k, j
+    if r.ndim > out.ndim:
+        return frame_fail(f, JC_ERR_SHAPE, b"the residual has a higher rank than the output")
+    rv.data = r.data
+    rv.dtype = r.dtype
+    rv.ndim = out.ndim
+    for k in range(out.ndim):
+        j = k - (out.ndim - r.ndim)
+        rv.shape[k] = out.shape[k]
+        if j < 0 or r.shape[j] == 1:
+            rv.strides[k] = 0
+        elif r.shape[j] == out.shape[k]:
+            rv.strides[k] = r.strides[j]
+        else:
+            return frame_fail(f, JC_ERR_SHAPE, b"the residual does not broadcast to the output")
+    return JC_OK

@@ -29,3 +29,11 @@ cdef Py_ssize_t PARALLEL_GRAIN
 cdef int num_threads() noexcept nogil
 cdef int threads_for(Py_ssize_t work, Py_ssize_t grain=*) noexcept nogil
 cdef int thread_id() noexcept nogil
+
+# The calls-in-flight count behind the oversubscription policy: the runtime
+# brackets the nogil part of every compiled call with ``enter_call()`` /
+# ``leave_call()``.  While k calls run at once, ``threads_for`` grants each
+# parallel region at most num_threads() // k threads, and a pthreads BLAS
+# registered by ``jitcore.threads`` runs serial.  ``enter_call`` returns k.
+cdef int enter_call() noexcept nogil
+cdef void leave_call() noexcept nogil

@@ -29,9 +29,12 @@ _FLOATS = ("float32", "float64")
 
 def _sole_user(value):
     uses = value.uses
-    if len(uses) != 1 or uses[0].user.owning_block is not value.node.owning_block:
+    if len(uses) != 1:
         return None
-    return uses[0].user
+    user = uses[0].user
+    if user.owning_block is not value.node.owning_block or len(user.outputs) != 1:
+        return None   # a use by a nested block, or by the block's prim::Return
+    return user
 
 
 def _float_dtype(value):

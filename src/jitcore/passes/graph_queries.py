@@ -65,12 +65,12 @@ def tensor_type(value):
 
 
 def replace_value(old, new):
-    """Make every use of ``old`` read ``new``; False (and nothing done) if types forbid it.
+    """Make every use of ``old`` read ``new``; False (and nothing done) if ``old`` is unused or types forbid it.
 
     ``new`` must be a subtype of ``old``'s type, so every user (and ``prim::If``
     block outputs) keeps accepting what it reads.
     """
-    if old is new:
+    if old is new or not old.uses:
         return False
     if not new.type.is_subtype_of(old.type):
         return False

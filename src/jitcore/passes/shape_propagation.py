@@ -126,8 +126,9 @@ class _Propagator:
 
 
 def _forget_tensor_types(graph):
+    """Reset computed tensor types to ``Tensor``; constants and module attributes keep theirs."""
     for node in graph.walk():
-        if node.kind == "prim::Constant":
+        if node.kind in ("prim::Constant", "prim::GetAttr"):
             continue
         for block in node.blocks:
             for v in block.inputs:

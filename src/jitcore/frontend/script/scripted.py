@@ -1,36 +1,20 @@
-"""The objects ``jitcore.script`` returns: ``ScriptFunction`` / ``ScriptModule`` that also know
-the graphs of the functions their graphs call (``prim::CallFunction[name=...]``).
+"""The objects ``jitcore.script`` returns: ``ScriptFunction`` / ``ScriptModule`` made from a
+compilation unit, whose graphs may call the unit's other functions (``prim::CallFunction``).
 
-``jitcore.modules.ScriptFunction`` and ``ScriptModule`` run a graph alone; a scripted
-graph may call other compiled functions, so these subclasses carry the compilation
-unit's function table to the interpreter and to inlining.
+The base classes carry the function table (``functions``) to the runtime, the reference
+interpreter and inlining; these subclasses only build themselves from a unit.
 """
 
-from jitcore.modules import ScriptFunction, ScriptModule, _check_call_inputs, _single_or_tuple
+from jitcore.modules import ScriptFunction, ScriptModule
 
 __all__ = ["ScriptedFunction", "ScriptedModule"]
-
-
-def _run(graph, inputs, functions):
-    from jitcore.reference_interpreter import run_graph
-    return run_graph(graph, list(inputs), functions=functions)
 
 
 class ScriptedFunction(ScriptFunction):
     """A scripted function: its graph plus ``functions``, the graphs it calls by name."""
 
     def __init__(self, name, graph, functions):
-        super().__init__(name, graph)
-        self.functions = dict(functions)
-
-    @property
-    def inlined_graph(self):
-        from jitcore.frontend.inlining import inline_calls
-        return inline_calls(self.graph, functions=self.functions)
-
-    def __call__(self, *args):
-        _check_call_inputs(self.graph.inputs, args, self.name)
-        return _single_or_tuple(_run(self.graph, args, self.functions))
+        super().__init__(name, graph, functions)
 
 
 class ScriptedModule(ScriptModule):
@@ -56,13 +40,3 @@ class ScriptedModule(ScriptModule):
                 if type(value) in (int, float, bool, str) and attr not in vars(mirror):
                     object.__setattr__(mirror, attr, value)
         return root
-
-    @property
-    def inlined_graph(self):
-        from jitcore.frontend.inlining import inline_calls
-        return inline_calls(self.graph, self, functions=self.functions)
-
-    def _run_method(self, name, args):
-        graph = self._jit_method_graph(name)
-        _check_call_inputs(graph.inputs[1:], args, f"{self.original_name}.{name}")
-        return _single_or_tuple(_run(graph, [self, *args], self.functions))

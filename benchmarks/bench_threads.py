@@ -1,0 +1,74 @@
+"""asv: thread scaling — intra-op threads on big calls, and concurrent Python callers.
+
+``IntraOpThreads`` runs one call with 1 and 2 intra-op threads (``set_num_threads``);
+a second thread should pay only on big work (issue 3: the 4M-element chain ≥ 1.7×; DESIGN
+§4: batch-64 MLP and batch-16 CNN ~1.5–1.9×).  ``ConcurrentCallers`` makes the same
+number of calls from 1 or 2 Python threads with 1 intra-op thread each: with the GIL
+released during calls, 2 callers should take about half the time (issue 8: ≥ 1.8×).
+"""
+
+import threading
+
+try:   # asv imports this file as benchmarks.bench_threads
+    from .peers.jitcore_backends import compile_case
+    from .peers.models import make_case
+    from .peers.thread_control import jitcore_set_num_threads
+except ImportError:   # run_quick.py and direct runs put benchmarks/ on sys.path
+    from peers.jitcore_backends import compile_case
+    from peers.models import make_case
+    from peers.thread_control import jitcore_set_num_threads
+
+CALLS_PER_RUN = 40
+
+
+def _thread_setter():
+    setter = jitcore_set_num_threads()
+    if setter is None:
+        raise NotImplementedError("jitcore has no set_num_threads in this checkout")
+    return setter
+
+
+class IntraOpThreads:
+    """One call of a big model with 1 or 2 intra-op threads."""
+
+    params = [["mlp-b64", "cnn-b16", "elementwise"], [1, 2]]
+    param_names = ["model", "threads"]
+
+    def setup(self, model, threads):
+        self.set_threads = _thread_setter()
+        self.case = make_case(model)
+        self.compiled = compile_case(self.case)
+        self.set_threads(threads)
+        self.compiled(*self.case.inputs)
+
+    def teardown(self, model, threads):
+        self.set_threads(1)
+
+    def time_call(self, model, threads):
+        self.compiled(*self.case.inputs)
+
+
+class ConcurrentCallers:
+    """``CALLS_PER_RUN`` calls of the MLP (batch 1), split over 1 or 2 Python threads."""
+
+    params = [[1, 2]]
+    param_names = ["callers"]
+
+    def setup(self, callers):
+        self.set_threads = _thread_setter()
+        self.set_threads(1)
+        self.case = make_case("mlp-b1")
+        self.compiled = compile_case(self.case)
+        self.compiled(*self.case.inputs)
+
+    def _calls(self, count):
+        for _ in range(count):
+            self.compiled(*self.case.inputs)
+
+    def time_calls(self, callers):
+        share = CALLS_PER_RUN // callers
+        threads = [threading.Thread(target=self._calls, args=(share,)) for _ in range(callers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()

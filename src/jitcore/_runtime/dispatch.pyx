@@ -1,0 +1,353 @@
+"""The per-call path of compiled functions and methods: signature check, plan lookup, run.
+
+A :class:`Plan` is one lowered program plus the input signature it was built
+for (per argument: dtype, rank and, for a specialised plan, the shape) and the
+module attributes it reads (each fetched from its owner's dict at call time,
+so ``load_state_dict`` or reassigning a parameter after compiling takes
+effect).  A :class:`Dispatcher` keeps the plans of one method.  A call
+compares its arguments with the last plan's signature in C (no Python
+objects are created for that), borrows a frame, runs without the GIL and
+wraps the outputs; only a call whose signature differs from the last plan's
+goes to the Python slow path (``Dispatcher.builder``), which validates the
+arguments, looks the signature up in the cache and builds a plan on a miss.
+
+Thread safety: ``Dispatcher.lock`` guards only mutations of the plan cache;
+calls never hold it while running, and every run has its own frame.
+"""
+
+cimport cython
+cimport numpy as cnp
+from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject_GetAttr
+from cpython.tuple cimport PyTuple_GET_ITEM
+from libc.stdlib cimport calloc, free
+
+from jitcore._runtime.code cimport Code
+from jitcore._runtime.interpreter cimport run_code
+from jitcore._runtime.kernels.view cimport MAX_DIMS
+
+import threading
+
+cnp.import_array()
+
+cdef extern from "Python.h":
+    bint PyLong_CheckExact(PyObject*)
+    bint PyFloat_CheckExact(PyObject*)
+    bint PyBool_Check(PyObject*)
+    PyObject* Py_None
+
+cdef extern from "numpy/arrayobject.h":
+    bint PyArray_Check(PyObject*)
+    int PyArray_TYPE(PyObject*)
+    int PyArray_NDIM(PyObject*)
+    cnp.npy_intp* PyArray_DIMS(PyObject*)
+
+__all__ = ["Plan", "Dispatcher", "SLOT_KINDS"]
+
+# Attributes read without a heap buffer (a frame's stack array).
+DEF STACK_ATTRIBUTES = 32
+
+cdef enum SlotKind:
+    SLOT_ANY = 0        # not checked here (lists, tuples, objects): ops check what they read
+    SLOT_TENSOR         # an ndarray of ``type_num`` and ``ndim`` (and ``shape`` if exact)
+    SLOT_INT            # a Python int (not bool)
+    SLOT_FLOAT          # a Python float or int
+    SLOT_BOOL
+    SLOT_NUMBER         # int, float or bool
+    SLOT_NONE
+
+#: name -> SlotKind code, for the Python side that builds signatures.
+SLOT_KINDS = {"any": SLOT_ANY, "tensor": SLOT_TENSOR, "int": SLOT_INT, "float": SLOT_FLOAT,
+              "bool": SLOT_BOOL, "number": SLOT_NUMBER, "none": SLOT_NONE}
+
+cdef struct Slot:
+    int kind
+    int type_num
+    int ndim
+    bint exact_shape
+    Py_ssize_t shape[MAX_DIMS]
+
+
+cdef inline bint slot_matches(const Slot* s, PyObject* o) noexcept:
+    cdef int k
+    cdef cnp.npy_intp* dims
+    if s.kind == SLOT_TENSOR:
+        if not PyArray_Check(o) or PyArray_TYPE(o) != s.type_num or PyArray_NDIM(o) != s.ndim:
+            return False
+        if s.exact_shape:
+            dims = PyArray_DIMS(o)
+            for k in range(s.ndim):
+                if dims[k] != s.shape[k]:
+                    return False
+        return True
+    if s.kind == SLOT_INT:
+        return PyLong_CheckExact(o)
+    if s.kind == SLOT_FLOAT:
+        return PyFloat_CheckExact(o) or PyLong_CheckExact(o)
+    if s.kind == SLOT_BOOL:
+        return PyBool_Check(o)
+    if s.kind == SLOT_NUMBER:
+        return PyFloat_CheckExact(o) or PyLong_CheckExact(o) or PyBool_Check(o)
+    if s.kind == SLOT_NONE:
+        return o == Py_None
+    return True
+
+
+@cython.final
+cdef class Plan:
+    """One executable program for one input signature.
+
+    Parameters
+    ----------
+    graph : Graph
+        The graph the program was lowered from (what ``graph_for`` shows).
+    code : Code or None
+        The lowered program; None when ``reference`` runs the graph instead.
+    slots : sequence of (kind, type_num, ndim, shape or None)
+        The signature: one entry per argument, then one per attribute.
+        ``kind`` is a :data:`SLOT_KINDS` code; ``shape`` None accepts any
+        size of that rank.
+    attributes : sequence of (container, key)
+        Module attributes passed after the arguments: ``container[key]``
+        when ``container`` is a dict, else ``getattr(container, key)``.
+    reference : callable, optional
+        ``reference(args, attribute_values)`` for a plan that falls back to
+        the reference interpreter (``code`` None).
+    fallback_reason : str, optional
+    specialised : bool
+        Whether the signature fixes shapes (else it is the dynamic-shape plan).
+    """
+
+    cdef readonly object graph
+    cdef readonly Code code
+    cdef readonly object fallback_reason
+    cdef readonly bint specialised
+    cdef object reference
+    cdef Slot* slots
+    cdef int n_slots
+    cdef int n_args
+    cdef int n_attributes
+    cdef PyObject** containers      # borrowed from ``_attributes``
+    cdef PyObject** keys
+    cdef bint* container_is_dict
+    cdef tuple _attributes
+
+    def __cinit__(self, graph, code, slots, attributes, n_args, reference=None,
+                  fallback_reason=None, specialised=True):
+        cdef int k, d
+        self.graph = graph
+        self.code = code
+        self.reference = reference
+        self.fallback_reason = fallback_reason
+        self.specialised = specialised
+        self.n_args = n_args
+        self.n_slots = len(slots)
+        self._attributes = tuple(attributes)
+        self.n_attributes = len(self._attributes)
+        if self.n_slots != self.n_args + self.n_attributes:
+            raise ValueError(f"a plan needs one slot per argument and attribute: {self.n_slots} "
+                             f"slots for {self.n_args} arguments and {self.n_attributes} attributes")
+        if code is None and reference is None:
+            raise ValueError("a plan needs a Code or a reference runner")
+        self.slots = <Slot*>calloc(self.n_slots + 1, sizeof(Slot))
+        self.containers = <PyObject**>calloc(self.n_attributes + 1, sizeof(PyObject*))
+        self.keys = <PyObject**>calloc(self.n_attributes + 1, sizeof(PyObject*))
+        self.container_is_dict = <bint*>calloc(self.n_attributes + 1, sizeof(bint))
+        if (self.slots == NULL or self.containers == NULL or self.keys == NULL
+                or self.container_is_dict == NULL):
+            raise MemoryError
+        for k, (kind, type_num, ndim, shape) in enumerate(slots):
+            self.slots[k].kind = kind
+            self.slots[k].type_num = type_num
+            self.slots[k].ndim = ndim
+            self.slots[k].exact_shape = shape is not None
+            if shape is not None:
+                if len(shape) != ndim or ndim > MAX_DIMS:
+                    raise ValueError(f"slot {k}: shape {shape} does not have rank {ndim}")
+                for d in range(ndim):
+                    self.slots[k].shape[d] = shape[d]
+        for k, (container, key) in enumerate(self._attributes):
+            self.containers[k] = <PyObject*>container
+            self.keys[k] = <PyObject*>key
+            self.container_is_dict[k] = isinstance(container, dict)
+
+    def __dealloc__(self):
+        free(self.slots)
+        free(self.containers)
+        free(self.keys)
+        free(self.container_is_dict)
+
+    @property
+    def n_attributes(self):
+        return self.n_attributes
+
+    def attribute_values(self):
+        """The current values of the plan's attributes (a list)."""
+        values = []
+        for container, key in self._attributes:
+            values.append(container[key] if isinstance(container, dict) else getattr(container, key))
+        return values
+
+    def matches(self, args):
+        """Whether ``args`` (and the current attributes) fit this plan's signature."""
+        args = tuple(args)
+        if len(args) != self.n_args:
+            return False
+        values = self.attribute_values()
+        for k in range(self.n_args):
+            if not slot_matches(&self.slots[k], <PyObject*>args[k]):
+                return False
+        for k in range(self.n_attributes):
+            if not slot_matches(&self.slots[self.n_args + k], <PyObject*>values[k]):
+                return False
+        return True
+
+    def run(self, args):
+        """Run the plan on ``args`` (already validated) and the current attributes."""
+        args = tuple(args)
+        values = self.attribute_values()
+        if self.code is None:
+            return self.reference(args, values)
+        return _run_with(self, args, values)
+
+    def __repr__(self):
+        how = "interpreter" if self.code is not None else "reference fallback"
+        kind = "specialised" if self.specialised else "dynamic-shape"
+        return f"<Plan {kind}, {self.n_args} args + {self.n_attributes} attributes, {how}>"
+
+
+cdef object _run_with(Plan plan, tuple args, list values):
+    # ``values`` holds the references; ``buf`` only borrows them.
+    cdef PyObject* stack[STACK_ATTRIBUTES]
+    cdef PyObject** buf = stack
+    cdef Py_ssize_t k, n = len(values)
+    if n > STACK_ATTRIBUTES:
+        buf = <PyObject**>calloc(n, sizeof(PyObject*))
+        if buf == NULL:
+            raise MemoryError
+    try:
+        for k in range(n):
+            buf[k] = <PyObject*>values[k]
+        return run_code(plan.code, args, buf, n)
+    finally:
+        if buf != stack:
+            free(buf)
+
+
+cdef int _fetch(Plan plan, PyObject** out) except -1:
+    """New references to the plan's attribute values in ``out``."""
+    cdef int k, j
+    cdef PyObject* v
+    cdef object value
+    for k in range(plan.n_attributes):
+        if plan.container_is_dict[k]:
+            v = PyDict_GetItem(<object>plan.containers[k], <object>plan.keys[k])
+            if v == NULL:
+                for j in range(k):
+                    Py_XDECREF(out[j])
+                raise AttributeError(f"the module attribute {<object>plan.keys[k]!r} used by the "
+                                     "compiled code no longer exists")
+            Py_INCREF(<object>v)
+            out[k] = v
+        else:
+            try:
+                value = getattr(<object>plan.containers[k], <object>plan.keys[k])
+            except BaseException:
+                for j in range(k):
+                    Py_XDECREF(out[j])
+                raise
+            Py_INCREF(value)
+            out[k] = <PyObject*>value
+    return 0
+
+
+@cython.final
+cdef class Dispatcher:
+    """Calls one compiled function or method: the last plan's fast path, else ``builder``.
+
+    Parameters
+    ----------
+    n_args : int
+        How many arguments a call takes.
+    builder : callable
+        ``builder(args) -> (plan, args)``: the slow path.  It validates
+        ``args`` (raising a clear error), may convert them (array-likes to
+        ndarrays), finds or builds the plan for their signature and returns
+        both.  It owns the plan cache; :attr:`lock` is for it.
+    name : str
+        The function name used in error messages.
+    """
+
+    cdef readonly int n_args
+    cdef readonly object builder
+    cdef readonly object lock
+    cdef readonly str name
+    cdef Plan last
+
+    def __cinit__(self, int n_args, builder, str name="forward"):
+        self.n_args = n_args
+        self.builder = builder
+        self.name = name
+        self.lock = threading.Lock()
+        self.last = None
+
+    @property
+    def last_plan(self):
+        """The plan the latest call ran (None before the first call)."""
+        return self.last
+
+    def forget_last(self):
+        """Drop the fast-path plan (the next call takes the slow path)."""
+        self.last = None
+
+    def __call__(self, *args):
+        return self.call(args)
+
+    def call_tuple(self, tuple args):
+        """``dispatcher(*args)`` for callers that already hold the argument tuple."""
+        return self.call(args)
+
+    cdef object call(self, tuple args):
+        cdef Plan plan = self.last
+        cdef PyObject* stack[STACK_ATTRIBUTES]
+        cdef PyObject** attrs = stack
+        cdef int k, n_attr
+        cdef bint fits
+        if plan is None or len(args) != self.n_args:
+            return self._slow(args)
+        for k in range(self.n_args):
+            if not slot_matches(&plan.slots[k], PyTuple_GET_ITEM(args, k)):
+                return self._slow(args)
+        if plan.code is None:
+            return self._slow(args)
+        n_attr = plan.n_attributes
+        if n_attr > STACK_ATTRIBUTES:
+            attrs = <PyObject**>calloc(n_attr, sizeof(PyObject*))
+            if attrs == NULL:
+                raise MemoryError
+        try:
+            _fetch(plan, attrs)
+            try:
+                fits = True
+                for k in range(n_attr):
+                    if not slot_matches(&plan.slots[self.n_args + k], attrs[k]):
+                        fits = False
+                        break
+                if fits:
+                    return run_code(plan.code, args, attrs, n_attr)
+            finally:
+                for k in range(n_attr):
+                    Py_XDECREF(attrs[k])
+        finally:
+            if attrs != stack:
+                free(attrs)
+        return self._slow(args)
+
+    cdef object _slow(self, tuple args):
+        plan, args = self.builder(args)
+        self.last = plan
+        return plan.run(args)
+
+    def __repr__(self):
+        return f"<Dispatcher {self.name}({self.n_args} args)>"

@@ -1,0 +1,133 @@
+"""``freeze`` and ``optimize_for_inference``: a module's forward as one self-contained graph.
+
+Freezing inlines every submodule call, replaces every ``prim::GetAttr`` of a
+parameter, buffer or plain attribute by a constant (arrays are copied, so the
+frozen module does not change when the original is trained further), and
+runs the ``"freeze"`` pipeline: ``training`` branches fold away, dropout
+disappears, batch norm folds into the preceding conv2d/linear.
+``optimize_for_inference`` adds every inference-only rewrite (fusion).
+
+The result is a new :class:`~jitcore.modules.ScriptModule` with no parameters
+or submodules, whose ``forward`` graph still takes ``self`` first (unused), so
+it is called, printed and saved like any other compiled module.
+"""
+
+import numpy as np
+
+from jitcore._runtime.ir import constant_type
+from jitcore.errors import JitcoreError
+from jitcore.modules import ScriptModule
+from jitcore.passes import pipeline
+from jitcore.passes.inline import inline_calls
+
+__all__ = ["freeze", "optimize_for_inference"]
+
+
+def _attribute_value(value, self_value, module):
+    """``(True, object)`` for a GetAttr chain rooted at ``self``, else ``(False, None)``."""
+    if value is self_value:
+        return True, module
+    node = value.node
+    if node.kind != "prim::GetAttr":
+        return False, None
+    found, parent = _attribute_value(node.input(0), self_value, module)
+    if not found:
+        return False, None
+    name = node.attr("name")
+    if not hasattr(parent, name):
+        raise JitcoreError(f"cannot freeze: {type(parent).__name__} has no attribute {name!r}")
+    return True, getattr(parent, name)
+
+
+def _as_constant(obj):
+    """``obj`` normalised for a ``prim::Constant`` (arrays copied), or raises TypeError."""
+    if isinstance(obj, np.ndarray):
+        return np.array(obj, copy=True)
+    return constant_type(obj)[0]
+
+
+def _fold_attributes(graph, module):
+    """Replace GetAttr chains that yield constants-to-be by constants; returns the names kept."""
+    self_value = graph.inputs[0]
+    for node in graph.walk():
+        if node.kind == "prim::SetAttr":
+            raise JitcoreError(f"cannot freeze {module.original_name}: forward assigns the "
+                               f"attribute {node.attr('name')!r}; frozen attributes are constants")
+    for node in graph.walk():
+        if node.kind != "prim::GetAttr" or node.is_destroyed:
+            continue
+        found, obj = _attribute_value(node.output(), self_value, module)
+        if not found or hasattr(obj, "_jit_method_graph"):
+            continue   # a submodule: its GetAttr dies once its uses are folded
+        try:
+            value = _as_constant(obj)
+            with graph.inserting_before(node):
+                constant = graph.insert_constant(value, source_range=node.source_range)
+        except TypeError as e:
+            raise JitcoreError(f"cannot freeze attribute {node.attr('name')!r} of "
+                               f"{module.original_name}: {e}") from None
+        if not constant.type.is_subtype_of(node.output().type):
+            raise JitcoreError(f"cannot freeze attribute {node.attr('name')!r}: its value has type "
+                               f"{constant.type}, the graph expects {node.output().type}")
+        node.output().replace_all_uses_with(constant)
+        node.destroy()
+
+
+def _check_self_contained(graph, module):
+    left = sorted({n.attr("name") for n in graph.walk()
+                   if n.kind in ("prim::GetAttr", "prim::CallMethod")})
+    if left:
+        raise JitcoreError(f"cannot freeze {module.original_name}: forward still reads "
+                           f"{', '.join(left)} from a module after inlining (a call that could "
+                           "not be inlined, or a module-typed value that escapes)")
+
+
+def _frozen(module, level):
+    if not isinstance(module, ScriptModule):
+        raise TypeError(f"freeze expects a ScriptModule (from jitcore.trace or jitcore.script), "
+                        f"got {type(module).__name__}")
+    if module.training:
+        raise JitcoreError(f"freeze: {module.original_name} is in training mode; call .eval() "
+                           "first (freezing folds the training=False paths)")
+    functions = getattr(module, "functions", None)
+    graph = inline_calls(module.graph, module, functions)
+    _fold_attributes(graph, module)
+    pipeline.run(graph, level, functions=functions)
+    _check_self_contained(graph, module)
+    graph.lint()
+    frozen = ScriptModule(module.original_name, module._class_type, {"forward": graph})
+    object.__setattr__(frozen, "training", False)
+    return frozen
+
+
+def freeze(module):
+    """A frozen copy of ``module``: parameters and attributes inlined as constants.
+
+    Parameters
+    ----------
+    module : ScriptModule
+        A traced or scripted module in eval mode.
+
+    Returns
+    -------
+    ScriptModule
+        ``forward`` only; no ``prim::GetAttr`` of parameters, ``training``
+        branches and dropout folded away, batch norm folded into the
+        preceding conv2d/linear.  Same outputs within float tolerance.
+
+    Raises
+    ------
+    TypeError
+        If ``module`` is not a ScriptModule.
+    JitcoreError
+        If it is in training mode or its forward assigns attributes.
+    """
+    return _frozen(module, "freeze")
+
+
+def optimize_for_inference(module):
+    """:func:`freeze` plus every inference rewrite: GEMM epilogue and elementwise fusion.
+
+    See :func:`freeze` for parameters and errors.
+    """
+    return _frozen(module, "inference")

@@ -1,0 +1,26 @@
+"""Graph optimisation passes, one per module, and the pipeline that orders them.
+
+Every pass is ``pass(graph, ...) -> bool``: it edits ``graph`` in place, keeps
+``graph.lint()`` green and the graph's outputs unchanged, and returns whether
+it changed anything.  ``pipeline.run(graph, level)`` runs them to a fixed
+point; ``specialize(graph, inputs)`` is what ``graph_for`` shows.
+"""
+
+from . import pipeline
+from .constant_propagation import propagate_constants
+from .cse import eliminate_common_subexpressions
+from .dead_code import eliminate_dead_code
+from .fold_batch_norm import fold_batch_norm
+from .fuse_elementwise import fuse_elementwise
+from .fuse_epilogues import fuse_epilogues
+from .inline import inline, inline_calls
+from .peephole import peephole
+from .shape_propagation import propagate_shapes
+from .specialize import specialize
+from .unroll_loops import unroll_loops
+
+__all__ = [
+    "inline", "inline_calls", "eliminate_dead_code", "propagate_constants", "unroll_loops",
+    "eliminate_common_subexpressions", "peephole", "propagate_shapes", "fold_batch_norm",
+    "fuse_epilogues", "fuse_elementwise", "specialize", "pipeline",
+]

@@ -1,0 +1,97 @@
+"""The optimisation pipeline: which passes run, in which order, until nothing changes.
+
+Levels (each includes the previous one):
+
+``"simplify"``
+    inline calls, then to a fixed point: constant propagation, unrolling of
+    small counted loops, peephole rewrites, common subexpression elimination,
+    dead code elimination and shape/dtype refinement.  Safe on any graph.
+``"freeze"``
+    plus batch-norm folding into the preceding conv2d/linear (it needs the
+    weights as constants: a frozen graph).
+``"inference"``
+    plus fusion, run once after the fixed point because other passes do not
+    look inside fused nodes: GEMM epilogues first (``jc::linear_act`` and
+    ``jc::conv2d_act`` take their activation from the elementwise ops), then
+    elementwise chains.
+
+Shape-dependent rewrites (``aten::size`` of a known dimension, reshape to the
+same shape) run only with ``exact_shapes=True``: a trace records its example
+shapes but runs on others, so only a graph specialised by
+:func:`jitcore.passes.specialize` may rely on them.
+"""
+
+from .constant_propagation import propagate_constants
+from .cse import eliminate_common_subexpressions
+from .dead_code import eliminate_dead_code
+from .fold_batch_norm import fold_batch_norm
+from .fuse_elementwise import fuse_elementwise
+from .fuse_epilogues import fuse_epilogues
+from .inline import inline
+from .peephole import peephole
+from .shape_propagation import propagate_shapes
+from .unroll_loops import unroll_loops
+
+__all__ = ["run", "LEVELS", "MAX_ROUNDS"]
+
+LEVELS = ("simplify", "freeze", "inference")
+
+#: A safety bound: every pass shrinks or refines the graph, so real graphs settle in a few rounds.
+MAX_ROUNDS = 20
+
+
+def _simplify_passes(exact_shapes):
+    return [
+        propagate_constants,
+        unroll_loops,
+        lambda g: peephole(g, exact_shapes=exact_shapes),
+        eliminate_common_subexpressions,
+        eliminate_dead_code,
+        propagate_shapes,
+    ]
+
+
+def run_to_fixed_point(graph, passes, max_rounds=MAX_ROUNDS):
+    """Run ``passes`` in order, again and again, until a whole round changes nothing."""
+    changed = False
+    for _ in range(max_rounds):
+        round_changed = False
+        for optimisation in passes:
+            round_changed |= bool(optimisation(graph))
+        if not round_changed:
+            break
+        changed = True
+    return changed
+
+
+def run(graph, level="simplify", *, self_object=None, functions=None, exact_shapes=False):
+    """Optimise ``graph`` in place at ``level``; returns whether it changed.
+
+    Parameters
+    ----------
+    graph : Graph
+    level : {"simplify", "freeze", "inference"}
+    self_object : object, optional
+        What the graph's ``self`` input denotes, to inline method calls.
+    functions : dict, optional
+        ``name -> Graph`` for ``prim::CallFunction`` nodes.
+    exact_shapes : bool
+        The graph's tensor types are exactly the shapes it will see.
+
+    Raises
+    ------
+    ValueError
+        For an unknown level.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"unknown optimisation level {level!r}; expected one of {', '.join(LEVELS)}")
+    changed = inline(graph, self_object, functions)
+    passes = _simplify_passes(exact_shapes)
+    if level in ("freeze", "inference"):
+        passes.append(fold_batch_norm)
+    changed |= run_to_fixed_point(graph, passes)
+    if level == "inference":
+        changed |= fuse_epilogues(graph)
+        changed |= fuse_elementwise(graph)
+        changed |= eliminate_dead_code(graph)
+    return changed

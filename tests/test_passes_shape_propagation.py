@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+import jitcore
+from jitcore.ir import FloatType, TensorType, parse_graph
+from jitcore.passes import propagate_shapes
+from jitcore.passes.shape_propagation import join_types
+
+from _pass_models import GRAPH_NAMES, all_graphs, assert_pass_preserves, control_flow
+
+
+def test_tensor_types_are_specialised_from_the_inputs():
+    graph = parse_graph("""graph(%x : Tensor,
+      %w : Tensor):
+  %m : Tensor = aten::matmul(%x, %w)
+  %y : Tensor = aten::tanh(%m)
+  return (%y)
+""")
+    assert propagate_shapes(graph, [TensorType("float32", (1, 4)), TensorType("float32", (4, 5))])
+    graph.lint()
+    assert str(graph.outputs[0].type) == "Float(1, 5)"
+
+
+def test_if_outputs_join_their_branches():
+    graph = parse_graph("""graph(%x : Tensor,
+      %c : bool):
+  %y : Tensor = prim::If(%c)
+    block0():
+      %1 : Tensor = aten::exp(%x)
+      -> (%1)
+    block1():
+      %s : int[] = prim::Constant[value=[3, 2]]()
+      %2 : Tensor = aten::reshape(%x, %s)
+      -> (%2)
+  return (%y)
+""")
+    propagate_shapes(graph, [TensorType("float32", (2, 3)), None])
+    graph.lint()
+    assert str(graph.outputs[0].type) == "Float(*, *)"
+
+
+def test_loop_carried_types_widen_to_a_fixed_point():
+    fn = jitcore.script(control_flow)
+    graph = fn.graph.copy()
+    propagate_shapes(graph, [TensorType("float64", (4, 3)), None])
+    graph.lint()
+    assert str(graph.outputs[0].type) == "Double(4, 3)"
+
+
+def test_join_types():
+    a, b = TensorType("float32", (2, 3)), TensorType("float32", (4, 3))
+    assert join_types(a, b) == TensorType("float32", (None, 3))
+    assert join_types(a, TensorType("float64", (2,))) == TensorType(None, None)
+    assert join_types(FloatType.get(), a) is None
+
+
+def test_wrong_number_of_input_types_is_an_error():
+    graph = parse_graph("graph(%x : Tensor):\n  return (%x)\n")
+    with pytest.raises(ValueError, match="1 inputs"):
+        propagate_shapes(graph, [])
+
+
+@pytest.mark.parametrize("name", GRAPH_NAMES)
+def test_models_keep_their_outputs(name):
+    graph, inputs, functions = all_graphs()[name]
+    types = [TensorType.from_array(x) if isinstance(x, np.ndarray) else None for x in inputs]
+    assert_pass_preserves(graph, inputs, lambda g: propagate_shapes(g, types), functions)
