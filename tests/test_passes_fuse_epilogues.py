@@ -68,7 +68,7 @@ def test_conv2d_act_reference_matches_unfused_ops():
     b = RNG.standard_normal(4)
     conv = ops.get("aten::conv2d").reference(x, w, b, [1, 1], [1, 1], [1, 1], 1)
     fused = ops.get("jc::conv2d_act").reference(x, w, b, [1, 1], [1, 1], [1, 1], 1, conv, "silu", False)
-    np.testing.assert_allclose(fused, (2 * conv) / (1 + np.exp(-2 * conv)), rtol=1e-10)
+    np.testing.assert_allclose(fused, (2 * conv) / (1 + np.exp(-2 * conv)), rtol=1e-10, atol=1e-12)
 
 
 def test_unknown_activation_is_a_clear_error():

@@ -226,7 +226,10 @@ def _visit(graph, node, exact_shapes):
         return True
     if kind in ("prim::TupleUnpack", "prim::ListUnpack", "prim::TupleIndex"):
         elements = _tuple_element(node)
-        if elements is not None and any(o.uses for o in node.outputs):
+        # An element that is one of this node's own outputs would make the rewrite
+        # swap uses back and forth forever; leave such unpacks alone.
+        if (elements is not None and any(o.uses for o in node.outputs)
+                and not any(e is o for e in elements for o in node.outputs)):
             done = [replace_value(o, e) for o, e in zip(node.outputs, elements)]
             return any(done)
     if exact_shapes and kind == "aten::size" and len(node.inputs) == 2:
