@@ -148,6 +148,16 @@ def _register_samples():
         [t(2, 3, 7, 6), t(4, 3, 3, 3), t(4), [1, 1], [0, 0], [1, 1], 1],
         [t(1, 4, 8, 8), t(6, 2, 3, 2), None, [2, 1], [1, 2], [2, 1], 2],
         [t(3, 5, 5), t(2, 3, 1, 1), t(2), [1, 1], [0, 0], [1, 1], 1]]
+    # jitcore's fused ops: every epilogue shape (none, residual before/after the activation)
+    s["jc::linear_act"] = lambda r, d, t, pos: [
+        [t(3, 4), t(5, 4), t(5), None, "none", False],
+        [t(3, 4), t(5, 4), t(5), t(3, 5), "relu", False],
+        [t(2, 3, 4), t(5, 4), None, t(5), "gelu", True],
+        [t(3, 4), t(5, 4), t(5), None, "tanh", False]]
+    s["jc::conv2d_act"] = lambda r, d, t, pos: [
+        [t(2, 3, 7, 6), t(4, 3, 3, 3), t(4), [1, 1], [0, 0], [1, 1], 1, None, "silu", False],
+        [t(1, 4, 8, 8), t(6, 2, 3, 3), t(6), [1, 1], [1, 1], [1, 1], 2, t(1, 6, 8, 8), "relu", False],
+        [t(1, 4, 8, 8), t(6, 4, 1, 1), None, [1, 1], [0, 0], [1, 1], 1, t(1, 6, 8, 8), "sigmoid", True]]
     s["aten::max_pool2d"] = lambda r, d, t, pos: [
         [t(2, 3, 7, 6), [2, 2], [], [0, 0], [1, 1], False],
         [t(1, 2, 7, 7), [3, 2], [2, 2], [1, 1], [1, 2], True],

@@ -39,7 +39,7 @@ def test_frozen_module_does_not_follow_later_parameter_changes():
     model, traced, inputs = traced_models()["mlp"]
     frozen = freeze(traced)
     before = frozen(*inputs)
-    weight = traced[0].weight
+    weight = getattr(traced, "0").weight
     saved = weight.copy()
     try:
         weight += 1.0

@@ -93,5 +93,7 @@ def run(graph, level="simplify", *, self_object=None, functions=None, exact_shap
     if level == "inference":
         changed |= fuse_epilogues(graph)
         changed |= fuse_elementwise(graph)
+        # fusion inserts its own constants (activation names, flags): merge and sweep them
+        changed |= eliminate_common_subexpressions(graph)
         changed |= eliminate_dead_code(graph)
     return changed

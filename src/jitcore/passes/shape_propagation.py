@@ -125,6 +125,15 @@ class _Propagator:
             self.set_type(out, result.type)
 
 
+def _forgotten(t):
+    """``t`` with every tensor type in it (tuples included) reset to ``Tensor``."""
+    if isinstance(t, TensorType):
+        return TensorType.get()
+    if isinstance(t, TupleType):
+        return TupleType([_forgotten(e) for e in t.elems])
+    return t
+
+
 def _forget_tensor_types(graph):
     """Reset computed tensor types to ``Tensor``; constants and module attributes keep theirs."""
     for node in graph.walk():
@@ -132,11 +141,9 @@ def _forget_tensor_types(graph):
             continue
         for block in node.blocks:
             for v in block.inputs:
-                if isinstance(v.type, TensorType):
-                    v.set_type(TensorType.get())
+                v.set_type(_forgotten(v.type))
         for v in node.outputs:
-            if isinstance(v.type, TensorType):
-                v.set_type(TensorType.get())
+            v.set_type(_forgotten(v.type))
 
 
 def propagate_shapes(graph, input_types=None):
