@@ -5,11 +5,16 @@ Cython interpreter outside the GIL, and save it to a safe archive.  This module
 only re-exports the public API; nothing is defined here.
 """
 
+# First: libgomp reads its wait policy when it is loaded, and jitcore.threads
+# sets jitcore's default (GOMP_SPINCOUNT) before any extension loads it.
+from jitcore.threads import get_num_threads, set_num_threads, threading_info  # isort: skip
+
 from jitcore import errors, ir, nn, ops
 from jitcore.errors import (
     CompileError, FormatError, JitcoreError, KernelError, LintError, TracerWarning,
     TracingCheckError,
 )
+from jitcore.freezing import freeze, optimize_for_inference
 from jitcore.frontend import trace, trace_module
 from jitcore.frontend.script import export, ignore, script, unused
 from jitcore.modules import ScriptFunction, ScriptModule
@@ -19,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "trace", "trace_module", "save", "load", "script", "export", "ignore", "unused", "ScriptFunction", "ScriptModule",
+    "freeze", "optimize_for_inference", "set_num_threads", "get_num_threads", "threading_info",
     "nn", "ops", "ir", "errors",
     "JitcoreError", "CompileError", "FormatError", "KernelError", "LintError",
     "TracerWarning", "TracingCheckError",

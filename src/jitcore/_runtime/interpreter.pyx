@@ -24,6 +24,7 @@ from jitcore._runtime.registers cimport (
 )
 from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_OOM
 from jitcore._runtime.kernels.status_error cimport status_reason
+from jitcore._runtime.openmp_helpers cimport enter_call, leave_call
 
 from jitcore.errors import KernelError
 
@@ -194,7 +195,10 @@ cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra
             reg_copy(&f.regs[c.input_regs[k]], &pins[k])
         if c.n_instrs > 0:
             with nogil:
+                # the thread policy counts calls in flight to split the cores among them
+                enter_call()
                 status = run_frame(c, f)
+                leave_call()
             if status != JC_OK:
                 raise error_of(f)
         if c.n_outputs == 1:
@@ -238,7 +242,9 @@ def execute(Code code not None, args):
             reg_from_object(&pins[k], args[k], f"input {k}")
             reg_copy(&f.regs[c.input_regs[k]], &pins[k])
         with nogil:
+            enter_call()
             status = run_frame(c, f)
+            leave_call()
         if status != JC_OK:
             raise error_of(f)
         return [reg_to_object(&f.regs[c.output_regs[k]]) for k in range(c.n_outputs)]
