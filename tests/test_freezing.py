@@ -61,5 +61,27 @@ def test_training_mode_and_non_modules_are_refused():
     scripted = jitcore.script(Gated())
     with pytest.raises(JitcoreError, match="training mode"):
         freeze(scripted)
-    with pytest.raises(TypeError, match="expects a ScriptModule"):
+    with pytest.raises(TypeError, match="expects a ScriptModule or ScriptFunction"):
         freeze(Gated())
+
+
+def _scaled_tanh(x, y):
+    return np.tanh(_affine(x) * y) + 3.0
+
+
+def _affine(x):
+    return x * 0.5 + 1.0
+
+
+def test_optimize_for_inference_of_a_function_inlines_and_fuses():
+    scripted = jitcore.script(_scaled_tanh)
+    assert "prim::CallFunction" in kinds(scripted.graph)
+    optimized = optimize_for_inference(scripted)
+    assert isinstance(optimized, jitcore.ScriptFunction)
+    optimized.graph.lint()
+    assert "prim::CallFunction" not in kinds(optimized.graph)
+    rng = np.random.default_rng(1)
+    x, y = (rng.standard_normal((5, 7)).astype(np.float32) for _ in range(2))
+    # fusion needs dtypes: the specialised graph has them
+    assert any(k.startswith("jc::FusedElementwise") for k in kinds(optimized.graph_for(x, y)))
+    np.testing.assert_allclose(optimized(x, y), _scaled_tanh(x, y), rtol=1e-5, atol=1e-6)

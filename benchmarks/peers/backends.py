@@ -52,7 +52,6 @@ def _numpy_handwritten(case, threads):
 BACKENDS = [
     Backend("jitcore", "jitcore", jitcore_backends.compiled),
     Backend("jitcore-ofi", "jitcore optimize_for_inference", jitcore_backends.optimized),
-    Backend("jitcore-executor", "jitcore executor (compile_graph)", jitcore_backends.executor),
     Backend("numpy-eager", "NumPy eager (jitcore.nn)", _numpy_eager),
     Backend("numpy-hand", "NumPy hand-written", _numpy_handwritten),
     Backend("torch-eager", "PyTorch eager", torch_backends.eager),

@@ -1,15 +1,12 @@
-"""jitcore's variants: the compiled model as a user calls it, optimised, and the bare executor.
+"""jitcore's variants: the compiled model as a user calls it, and optimised for inference.
 
 Modules are traced (``jitcore.trace``), functions are scripted (``jitcore.script``), as a
-user of either would.  ``optimize_for_inference`` and the executor are used when this
-checkout has them; otherwise the variant is reported unavailable with the reason.
+user of either would.  Both run on the Cython runtime through the executor's plan cache.
 """
 
 import jitcore
 
-from .unavailable import Unavailable
-
-__all__ = ["compile_case", "compiled", "optimized", "executor"]
+__all__ = ["compile_case", "compiled", "optimized"]
 
 
 def compile_case(case):
@@ -27,32 +24,5 @@ def compiled(case, threads):
 
 def optimized(case, threads):
     """``jitcore.optimize_for_inference`` of the traced/scripted model."""
-    optimize = getattr(jitcore, "optimize_for_inference", None)
-    if optimize is None:
-        raise Unavailable("jitcore.optimize_for_inference is not in this checkout yet")
-    optimized_model, inputs = optimize(compile_case(case)), case.inputs
+    optimized_model, inputs = jitcore.optimize_for_inference(compile_case(case)), case.inputs
     return lambda: optimized_model(*inputs)
-
-
-def executor(case, threads):
-    """The lowered graph run by the Cython interpreter directly, with no fallback.
-
-    This is the runtime alone: the graph specialised to the inputs (functions) or the
-    inlined graph (modules) through ``jitcore.executor.compile_graph(fallback=False)``.
-    When the runtime cannot lower the graph, its CompileError is the reason shown.
-    """
-    try:
-        from jitcore.executor import compile_graph
-    except ImportError as exc:
-        raise Unavailable(f"jitcore.executor is not importable ({exc})") from None
-    from jitcore.errors import CompileError
-    compiled_model = compile_case(case)
-    if case.kind == "module":
-        graph, args = compiled_model.inlined_graph, (compiled_model, *case.inputs)
-    else:
-        graph, args = compiled_model.graph_for(*case.inputs), case.inputs
-    try:
-        executable = compile_graph(graph, fallback=False)
-    except CompileError as exc:
-        raise Unavailable(f"the runtime cannot lower it: {exc}") from None
-    return lambda: executable(*args)

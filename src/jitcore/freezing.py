@@ -9,14 +9,16 @@ disappears, batch norm folds into the preceding conv2d/linear.
 
 The result is a new :class:`~jitcore.modules.ScriptModule` with no parameters
 or submodules, whose ``forward`` graph still takes ``self`` first (unused), so
-it is called, printed and saved like any other compiled module.
+it is called, printed and saved like any other compiled module.  A
+:class:`~jitcore.modules.ScriptFunction` has no attributes to fold: freezing
+it inlines its calls and runs the same pipeline, giving a new ScriptFunction.
 """
 
 import numpy as np
 
 from jitcore._runtime.ir import constant_type
 from jitcore.errors import JitcoreError
-from jitcore.modules import ScriptModule
+from jitcore.modules import ScriptFunction, ScriptModule
 from jitcore.passes import pipeline
 from jitcore.passes.inline import inline_calls
 
@@ -82,10 +84,19 @@ def _check_self_contained(graph, module):
                            "not be inlined, or a module-typed value that escapes)")
 
 
+def _frozen_function(function, level):
+    graph = inline_calls(function.graph, None, function.functions)
+    pipeline.run(graph, level)
+    graph.lint()
+    return ScriptFunction(function.name, graph)
+
+
 def _frozen(module, level):
+    if isinstance(module, ScriptFunction):
+        return _frozen_function(module, level)
     if not isinstance(module, ScriptModule):
-        raise TypeError(f"freeze expects a ScriptModule (from jitcore.trace or jitcore.script), "
-                        f"got {type(module).__name__}")
+        raise TypeError(f"freeze expects a ScriptModule or ScriptFunction (from jitcore.trace "
+                        f"or jitcore.script), got {type(module).__name__}")
     if module.training:
         raise JitcoreError(f"freeze: {module.original_name} is in training mode; call .eval() "
                            "first (freezing folds the training=False paths)")
@@ -105,20 +116,20 @@ def freeze(module):
 
     Parameters
     ----------
-    module : ScriptModule
-        A traced or scripted module in eval mode.
+    module : ScriptModule or ScriptFunction
+        A traced or scripted module in eval mode, or a compiled function.
 
     Returns
     -------
-    ScriptModule
-        ``forward`` only; no ``prim::GetAttr`` of parameters, ``training``
+    ScriptModule or ScriptFunction
+        Of the same kind as ``module``.  A module keeps ``forward`` only: no ``prim::GetAttr`` of parameters, ``training``
         branches and dropout folded away, batch norm folded into the
         preceding conv2d/linear.  Same outputs within float tolerance.
 
     Raises
     ------
     TypeError
-        If ``module`` is not a ScriptModule.
+        If ``module`` is neither a ScriptModule nor a ScriptFunction.
     JitcoreError
         If it is in training mode or its forward assigns attributes.
     """
