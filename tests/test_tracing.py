@@ -194,3 +194,22 @@ def test_trace_module_several_methods():
     traced = trace_module(m, {"forward": x, "twice": x})
     np.testing.assert_allclose(traced.twice(x), m.twice(x), rtol=1e-6)
     assert traced.methods == ["forward", "twice"]
+
+
+def test_a_class_from_an_unnamed_module_gets_a_valid_ir_name(tmp_path):
+    import jitcore
+    namespace = {"nn": nn}
+    # classes defined by exec()/runpy live in modules such as "<string>"
+    exec("class Net(nn.Module):\n"
+         "    def __init__(self):\n"
+         "        super().__init__()\n"
+         "        self.fc = nn.Linear(3, 2)\n"
+         "    def forward(self, x):\n"
+         "        return self.fc(x)\n", namespace)
+    cls = namespace["Net"]
+    cls.__module__ = "<string>"
+    x = np.ones((1, 3), np.float32)
+    traced = trace(cls().eval(), (x,))
+    assert "__jitcore__._string_.Net" in str(traced.graph)
+    jitcore.save(traced, tmp_path / "net.jc")
+    np.testing.assert_array_equal(jitcore.load(tmp_path / "net.jc")(x), traced(x))
