@@ -48,15 +48,11 @@ def _jitcore_archives():
     return _FILES["jitcore"]
 
 
-class JitcoreLoad:
-    """``jitcore.load`` from a path (tensors memory-mapped, checksums verified)."""
+class _LoadTimes:
+    """The timings every loader gets; ``setup`` sets ``load`` (a path -> model callable),
+    ``tiny`` and ``big`` (the archives' paths)."""
 
     timeout = 300
-
-    def setup(self):
-        from jitcore.serialization import load
-        self.load = load
-        self.tiny, self.big = _jitcore_archives()
 
     def time_load_tiny(self):
         self.load(self.tiny)
@@ -66,6 +62,15 @@ class JitcoreLoad:
 
     def peakmem_load_100mb(self):
         self.load(self.big)
+
+
+class JitcoreLoad(_LoadTimes):
+    """``jitcore.load`` from a path (tensors memory-mapped, checksums verified)."""
+
+    def setup(self):
+        from jitcore.serialization import load
+        self.load = load
+        self.tiny, self.big = _jitcore_archives()
 
     def time_load_100mb_from_file_object(self):
         with open(self.big, "rb") as f:
@@ -93,10 +98,8 @@ def _torch_archives():
     return _FILES["torch"]
 
 
-class TorchJitLoad:
+class TorchJitLoad(_LoadTimes):
     """``torch.jit.load`` of the same models, where PyTorch is installed."""
-
-    timeout = 300
 
     def setup(self):
         try:
@@ -106,20 +109,9 @@ class TorchJitLoad:
         self.load = torch.jit.load
         self.tiny, self.big = _torch_archives()
 
-    def time_load_tiny(self):
-        self.load(self.tiny)
 
-    def time_load_100mb(self):
-        self.load(self.big)
-
-    def peakmem_load_100mb(self):
-        self.load(self.big)
-
-
-class OnnxRuntimeSession:
+class OnnxRuntimeSession(_LoadTimes):
     """``onnxruntime.InferenceSession`` creation for the same models, where it and torch.onnx work."""
-
-    timeout = 300
 
     def setup(self):
         try:
@@ -135,14 +127,5 @@ class OnnxRuntimeSession:
                 torch.onnx.export(torch.jit.load(source), (torch.ones(1, width),), target, dynamo=False)
                 paths.append(target)
             _FILES["onnx"] = tuple(paths)
-        self.session = onnxruntime.InferenceSession
+        self.load = lambda path: onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
         self.tiny, self.big = _FILES["onnx"]
-
-    def time_load_tiny(self):
-        self.session(self.tiny, providers=["CPUExecutionProvider"])
-
-    def time_load_100mb(self):
-        self.session(self.big, providers=["CPUExecutionProvider"])
-
-    def peakmem_load_100mb(self):
-        self.session(self.big, providers=["CPUExecutionProvider"])
