@@ -126,8 +126,8 @@ def tensor_and(x, y):
     return x and y
 
 
-def in_operator(x, n: int):
-    if n in [1, 2]:
+def in_operator(x, n: int, allowed: List[int]):
+    if n in allowed:
         return x
     return x
 
@@ -288,7 +288,8 @@ CASES = [
      "typed_helper(x)"),
     (bad_return_annotation, "annotated to return int but returns Tensor", None),
     (tensor_and, "the operands of 'and'/'or' must be bool", "x"),
-    (in_operator, "the 'in' operator is not supported", "n in [1, 2]"),
+    (in_operator, "the 'in' operator in jitcore.script needs a tuple or list of known length",
+     "n in allowed"),
     (while_else, "while ... else is not supported", "n = 5"),
     (set_literal, "sets are not supported", "{1, 2}"),
     (dict_comprehension, "dict comprehensions are not supported", "{k: k for k in range(3)}"),

@@ -31,7 +31,8 @@ __all__ = ["ExpressionCompiler"]
 
 _UNSUPPORTED_EXPRESSIONS = {
     ast.Lambda: "lambdas are not supported in jitcore.script; define a function with def",
-    ast.GeneratorExp: "generator expressions are not supported in jitcore.script; use a list "
+    ast.GeneratorExp: "generator expressions are not supported in jitcore.script (except "
+                      "unpacked at once: `a, b = (f(t) for t in (x, y))`); use a list "
                       "comprehension",
     ast.DictComp: "dict comprehensions are not supported in jitcore.script; build the dict "
                   "with a literal",
@@ -275,14 +276,53 @@ class ExpressionCompiler(Emitter):
         return ScriptValue(result)
 
     def compare(self, op, left_node, right_node, where):
+        if isinstance(op, (ast.In, ast.NotIn)):
+            return self.membership(isinstance(op, ast.NotIn), left_node, right_node, where)
         if isinstance(op, (ast.Is, ast.IsNot)):
             return self.identity_test(op, self.expr(left_node), self.expr(right_node), where)
         return self.compare_values(op, self.value(left_node), self.value(right_node), where)
 
+    def membership(self, negate, left_node, right_node, where):
+        """``x in (a, b, c)``: ``x == a or x == b or x == c``, short-circuited as Python does.
+
+        The right side must have a length known when compiling (a tuple, a list literal,
+        a constant); ``x`` a scalar (for an array, Python's ``in`` is an elementwise
+        test whose truth value is ambiguous).
+        """
+        left = self.value(left_node)
+        if is_tensor(left):
+            raise compile_error("'in' with an array on the left is not supported in "
+                                "jitcore.script; compare with == and use .any()", where)
+        items = self.static_items(self.expr(right_node), where)
+        if items is None:
+            raise compile_error("the 'in' operator in jitcore.script needs a tuple or list of "
+                                "known length on the right (e.g. `x in (1, 2)`); for other "
+                                "lists compare with == in a loop", where)
+
+        def any_equal(k):
+            if k == len(items):
+                return self.constant(False, where)
+            equal = compare_op(self, ast.Eq(), left, items[k].as_value(self, where), where)
+            folded = _folded_bool(equal)
+            if folded is not None:
+                return self.constant(True, where) if folded else any_equal(k + 1)
+            if k == len(items) - 1:
+                return equal                # `e or False` is `e`
+            return self.emit_if_expression(equal, lambda: self.constant(True, where),
+                                           lambda: any_equal(k + 1), where)
+
+        found = any_equal(0)
+        if not negate:
+            return found
+        folded = _folded_bool(found)
+        if folded is not None:
+            return self.constant(not folded, where)
+        return unary_op(self, ast.Not(), found, where)
+
     def compare_values(self, op, a, b, where):
         if isinstance(op, (ast.In, ast.NotIn)):
-            raise compile_error("the 'in' operator is not supported in jitcore.script; "
-                                "compare with == in a loop", where)
+            raise compile_error("'in' inside a chained comparison is not supported in "
+                                "jitcore.script; write it as a separate test", where)
         if isinstance(op, (ast.Is, ast.IsNot)):
             return self.identity_test(op, ScriptValue(a), ScriptValue(b), where)
         return compare_op(self, op, a, b, where)

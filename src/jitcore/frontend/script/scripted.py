@@ -5,9 +5,16 @@ The base classes carry the function table (``functions``) to the runtime, the re
 interpreter and inlining; these subclasses only build themselves from a unit.
 """
 
+import inspect
+import weakref
+
 from jitcore.modules import ScriptFunction, ScriptModule
 
 __all__ = ["ScriptedFunction", "ScriptedModule"]
+
+# mirror -> {method: Python signature}; kept beside the module, not in it, because a
+# module's attributes are what an archive saves
+_SIGNATURES = weakref.WeakKeyDictionary()
 
 
 class ScriptedFunction(ScriptFunction):
@@ -18,7 +25,45 @@ class ScriptedFunction(ScriptFunction):
 
 
 class ScriptedModule(ScriptModule):
-    """A scripted module tree; every node shares the unit's function table."""
+    """A scripted module tree; every node shares the unit's function table.
+
+    Calls bind keyword arguments and fill defaults from the Python signature of the
+    compiled method, as TorchScript does (``attn(x, x, x)`` for a ``forward`` with
+    optional parameters); a call giving every argument positionally goes straight
+    to the compiled code.
+    """
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != self._arity("forward"):
+            args = self._bind_arguments("forward", args, kwargs)
+        return super().__call__(*args)
+
+    def forward(self, *args, **kwargs):
+        if kwargs or len(args) != self._arity("forward"):
+            args = self._bind_arguments("forward", args, kwargs)
+        return super().forward(*args)
+
+    def call_reference(self, *args, method="forward", **kwargs):
+        if kwargs or len(args) != self._arity(method):
+            args = self._bind_arguments(method, args, kwargs)
+        return super().call_reference(*args, method=method)
+
+    def _arity(self, method):
+        signature = _SIGNATURES.get(self, {}).get(method)
+        return None if signature is None else len(signature.parameters)
+
+    def _bind_arguments(self, method, args, kwargs):
+        signature = _SIGNATURES.get(self, {}).get(method)
+        if signature is None:
+            if kwargs:
+                raise TypeError(f"{self.original_name}.{method}() takes positional arguments only")
+            return args
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.original_name}.{method}(): {e}") from None
+        bound.apply_defaults()
+        return tuple(bound.arguments.values())
 
     @classmethod
     def from_unit(cls, module, method_graphs, functions):
@@ -36,7 +81,20 @@ class ScriptedModule(ScriptModule):
         for name, mirror in root.named_modules(remove_duplicate=False):
             object.__setattr__(mirror, "functions", dict(functions))
             original = originals.get(name)
+            if original is not None and isinstance(mirror, ScriptedModule):
+                _SIGNATURES[mirror] = _signatures(original, mirror)
             for attr, value in vars(original).items() if original is not None else ():
                 if type(value) in (int, float, bool, str) and attr not in vars(mirror):
                     object.__setattr__(mirror, attr, value)
         return root
+
+
+def _signatures(original, mirror):
+    """``{method: signature without self}`` of the Python methods ``mirror`` compiled."""
+    signatures = {}
+    for method in mirror.methods:
+        fn = getattr(type(original), method, None)
+        if inspect.isfunction(fn):
+            parameters = list(inspect.signature(fn).parameters.values())[1:]
+            signatures[method] = inspect.Signature(parameters)
+    return signatures
