@@ -115,6 +115,34 @@ def test_mm_plus_bias_becomes_addmm():
     assert [k for k in kinds(graph) if k.startswith("aten::")] == ["aten::addmm"]
 
 
+def test_mm_plus_an_addend_of_the_product_shape_becomes_addmm():
+    rng = np.random.default_rng(3)
+    w, c = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((2, 4)).astype(np.float32)
+    graph = _simplified("""graph(%x : Float(2, 3),
+      %w : Float(3, 4),
+      %c : Float(2, 4)):
+  %m : Float(2, 4) = aten::matmul(%x, %w)
+  %one : int = prim::Constant[value=1]()
+  %y : Float(2, 4) = aten::add(%c, %m, %one)
+  return (%y)
+""", [X, w, c])
+    assert [k for k in kinds(graph) if k.startswith("aten::")] == ["aten::addmm"]
+
+
+def test_an_addend_that_broadcasts_the_product_stays_an_add():
+    rng = np.random.default_rng(4)
+    w, c = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((5, 2, 4)).astype(np.float32)
+    graph = _simplified("""graph(%x : Float(2, 3),
+      %w : Float(3, 4),
+      %c : Float(5, 2, 4)):
+  %m : Float(2, 4) = aten::matmul(%x, %w)
+  %one : int = prim::Constant[value=1]()
+  %y : Float(5, 2, 4) = aten::add(%c, %m, %one)
+  return (%y)
+""", [X, w, c])
+    assert "aten::addmm" not in kinds(graph)
+
+
 def test_tuple_round_trip_reads_the_elements():
     graph = _simplified("""graph(%x : Float(2, 3)):
   %t : (Float(2, 3), Float(2, 3)) = prim::TupleConstruct(%x, %x)

@@ -7,6 +7,7 @@ point; ``specialize(graph, inputs)`` is what ``graph_for`` shows.
 """
 
 from . import pipeline
+from .batch_loop_matmul import batch_loop_matmul
 from .constant_propagation import propagate_constants
 from .cse import eliminate_common_subexpressions
 from .dead_code import eliminate_dead_code
@@ -22,5 +23,5 @@ from .unroll_loops import unroll_loops
 __all__ = [
     "inline", "inline_calls", "eliminate_dead_code", "propagate_constants", "unroll_loops",
     "eliminate_common_subexpressions", "peephole", "propagate_shapes", "fold_batch_norm",
-    "fuse_epilogues", "fuse_elementwise", "specialize", "pipeline",
+    "fuse_epilogues", "fuse_elementwise", "specialize", "pipeline", "batch_loop_matmul",
 ]

@@ -154,7 +154,12 @@ def _matmul_add(graph, node):
         bt = tensor_type(bias)
         if mm.kind not in ("aten::matmul", "aten::mm", "aten::linear") or not _single_use(product):
             continue
-        if bt is None or bt.rank is None or bt.rank > 1 or bt.dtype != out.type.dtype:
+        if bt is None or bt.rank is None or bt.dtype != out.type.dtype:
+            continue
+        # a vector bias, or an addend of exactly the product's shape (xw[t] + h @ U in
+        # a batched RNN step): both are what addmm's `self` broadcasts from
+        if bt.rank > 1 and not (bt.rank == 2 and bt.shape is not None and None not in bt.shape
+                                and bt.shape == out.type.shape):
             continue
         if mm.kind == "aten::linear":
             if constant_value(mm.inputs[2]) is not None:
