@@ -128,3 +128,17 @@ def test_w_computed_inside_the_loop_is_left_alone():
 def test_models_keep_their_outputs(name):
     graph, inputs, functions = all_graphs()[name]
     assert_pass_preserves(graph, inputs, batch_loop_matmul, functions)
+
+
+def test_linear_of_the_step_row_is_batched_too():
+    graph = parse_graph(RNN.format(n=5, x_type="Float(5, 1, 3)", w_type="Float(4, 3)",
+                                   row_type="Float(1, 3)", index="t")
+                        .replace("%xw : Float(1, 4) = aten::matmul(%row, %w)",
+                                 "%xw : Float(1, 4) = aten::linear(%row, %w, %none)")
+                        .replace("  %one : int", "  %none : NoneType = prim::Constant()\n  %one : int"))
+    rng = np.random.default_rng(12)
+    inputs = [rng.standard_normal(s).astype(np.float32) for s in ((5, 1, 3), (4, 3), (4, 4), (1, 4))]
+    optimised = assert_pass_preserves(graph, inputs, batch_loop_matmul)
+    (batched,) = [n for n in optimised.nodes if n.kind == "aten::linear"]
+    assert str(batched.output().type) == "Float(5, 1, 4)"
+    assert "aten::linear" not in [n.kind for n in _loop(optimised).blocks[0].nodes]

@@ -143,6 +143,22 @@ def test_an_addend_that_broadcasts_the_product_stays_an_add():
     assert "aten::addmm" not in kinds(graph)
 
 
+def test_linear_plus_a_full_shape_addend_keeps_a_vector_bias_slot():
+    rng = np.random.default_rng(5)
+    w, c = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((2, 4)).astype(np.float32)
+    graph = _simplified("""graph(%x : Float(2, 3),
+      %w : Float(4, 3),
+      %c : Float(2, 4)):
+  %none : NoneType = prim::Constant()
+  %m : Float(2, 4) = aten::linear(%x, %w, %none)
+  %one : int = prim::Constant[value=1]()
+  %y : Float(2, 4) = aten::add(%m, %c, %one)
+  return (%y)
+""", [X, w, c])
+    (linear,) = [n for n in graph.walk() if n.kind == "aten::linear"]
+    assert linear.inputs[2].type.kind == "NoneType"
+
+
 def test_tuple_round_trip_reads_the_elements():
     graph = _simplified("""graph(%x : Float(2, 3)):
   %t : (Float(2, 3), Float(2, 3)) = prim::TupleConstruct(%x, %x)

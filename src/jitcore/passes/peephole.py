@@ -162,7 +162,8 @@ def _matmul_add(graph, node):
                                 and bt.shape == out.type.shape):
             continue
         if mm.kind == "aten::linear":
-            if constant_value(mm.inputs[2]) is not None:
+            # linear's bias is a vector; a full-shape addend only fits addmm
+            if constant_value(mm.inputs[2]) is not None or bt.rank > 1:
                 continue
             inputs, kind = [mm.inputs[0], mm.inputs[1], bias], "aten::linear"
         else:

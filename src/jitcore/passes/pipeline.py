@@ -5,7 +5,7 @@ Levels (each includes the previous one):
 ``"simplify"``
     inline calls, then to a fixed point: constant propagation, unrolling of
     small counted loops, batching of per-step ``x[t] @ W`` products out of
-    loops, peephole rewrites, common subexpression elimination, dead code
+    loops, loop-invariant code motion, peephole rewrites, common subexpression elimination, dead code
     elimination and shape/dtype refinement.  Safe on any graph.
 ``"freeze"``
     plus batch-norm folding into the preceding conv2d/linear (it needs the
@@ -29,6 +29,7 @@ from .dead_code import eliminate_dead_code
 from .fold_batch_norm import fold_batch_norm
 from .fuse_elementwise import fuse_elementwise
 from .fuse_epilogues import fuse_epilogues
+from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline
 from .peephole import peephole
 from .shape_propagation import propagate_shapes
@@ -47,6 +48,7 @@ def _simplify_passes(exact_shapes):
         propagate_constants,
         unroll_loops,
         batch_loop_matmul,
+        hoist_loop_invariants,
         lambda g: peephole(g, exact_shapes=exact_shapes),
         eliminate_common_subexpressions,
         eliminate_dead_code,
