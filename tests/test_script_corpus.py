@@ -407,6 +407,19 @@ def bool_argument(x, flag: bool):
     return x
 
 
+def membership(x, n: int):
+    if n in (1, 2):
+        x = x + 1
+    if n not in [3, 4, 5]:
+        x = x * 2
+    return x
+
+
+def generator_unpacking(x, y):
+    a, b = (t * 2 + 1 for t in (x, y))
+    return a - b
+
+
 FUNCTIONS = [
     (add_scalar, lambda: [(arr(2, 3),), (arr(1, 4),), (arr(5),)]),
     (scalar_left_ops, lambda: [(arr(3, 2),), (arr(4),), (arr(2, 2, dtype=np.float64),)]),
@@ -474,6 +487,8 @@ FUNCTIONS = [
     (calls_helper, lambda: [(arr(3),), (arr(2, 2),)]),
     (calls_branching_helper, lambda: [(np.ones(2, np.float32),), (arr(4),)]),
     (bool_argument, lambda: [(arr(3), True), (arr(3), False)]),
+    (membership, lambda: [(arr(3), 1), (arr(2), 2), (arr(3), 4), (arr(2), 7)]),
+    (generator_unpacking, lambda: [(arr(3), arr(3)), (arr(2, 2), arr(2))]),
 ]
 
 

@@ -126,6 +126,12 @@ def tensor_and(x, y):
     return x and y
 
 
+def in_with_array_left(x):
+    if x in (1, 2):
+        return x
+    return x
+
+
 def in_operator(x, n: int, allowed: List[int]):
     if n in allowed:
         return x
@@ -290,6 +296,7 @@ CASES = [
     (tensor_and, "the operands of 'and'/'or' must be bool", "x"),
     (in_operator, "the 'in' operator in jitcore.script needs a tuple or list of known length",
      "n in allowed"),
+    (in_with_array_left, "'in' with an array on the left is not supported", "x in (1, 2)"),
     (while_else, "while ... else is not supported", "n = 5"),
     (set_literal, "sets are not supported", "{1, 2}"),
     (dict_comprehension, "dict comprehensions are not supported", "{k: k for k in range(3)}"),
