@@ -208,3 +208,13 @@ def test_a_parsed_python_op_has_no_callable_to_run():
         run_graph(graph, [_x(2)])
     with pytest.raises(jitcore.CompileError, match="'gone'"):
         compile_graph(graph, fallback=False)
+
+
+def test_python_calls_from_many_threads_at_once():
+    from concurrent.futures import ThreadPoolExecutor
+    scripted = script(positives_plus_one)
+    xs = [_x(20) for _ in range(16)]
+    expected = [positives_plus_one(x) for x in xs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):
+            assert list(pool.map(scripted, xs)) == expected
