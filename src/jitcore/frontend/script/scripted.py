@@ -10,11 +10,26 @@ import weakref
 
 from jitcore.modules import ScriptFunction, ScriptModule
 
-__all__ = ["ScriptedFunction", "ScriptedModule"]
+__all__ = ["ScriptedFunction", "ScriptedModule", "ScriptedModuleWithDefaults"]
 
-# mirror -> {method: Python signature}; kept beside the module, not in it, because a
-# module's attributes are what an archive saves
-_SIGNATURES = weakref.WeakKeyDictionary()
+# id(mirror) -> {method: Python signature}, and the number of parameters of ``forward``
+# (the call's fast-path test).  Kept beside the module, not in it, because a module's
+# attributes are what an archive saves; an entry goes when its module does.
+_SIGNATURES = {}
+_FORWARD_ARITY = {}
+
+
+def _remember(mirror, signatures):
+    key = id(mirror)
+    _SIGNATURES[key] = signatures
+    if "forward" in signatures:
+        _FORWARD_ARITY[key] = len(signatures["forward"].parameters)
+    weakref.finalize(mirror, _forget, key)
+
+
+def _forget(key):
+    _SIGNATURES.pop(key, None)
+    _FORWARD_ARITY.pop(key, None)
 
 
 class ScriptedFunction(ScriptFunction):
@@ -27,33 +42,17 @@ class ScriptedFunction(ScriptFunction):
 class ScriptedModule(ScriptModule):
     """A scripted module tree; every node shares the unit's function table.
 
-    Calls bind keyword arguments and fill defaults from the Python signature of the
-    compiled method, as TorchScript does (``attn(x, x, x)`` for a ``forward`` with
-    optional parameters); a call giving every argument positionally goes straight
-    to the compiled code.
+    ``call_reference`` binds keyword arguments and fills defaults from the Python
+    signature of the compiled method; so do calls of a module whose ``forward`` has
+    defaults (see :class:`ScriptedModuleWithDefaults`).
     """
 
-    def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != self._arity("forward"):
-            args = self._bind_arguments("forward", args, kwargs)
-        return super().__call__(*args)
-
-    def forward(self, *args, **kwargs):
-        if kwargs or len(args) != self._arity("forward"):
-            args = self._bind_arguments("forward", args, kwargs)
-        return super().forward(*args)
-
     def call_reference(self, *args, method="forward", **kwargs):
-        if kwargs or len(args) != self._arity(method):
-            args = self._bind_arguments(method, args, kwargs)
-        return super().call_reference(*args, method=method)
-
-    def _arity(self, method):
-        signature = _SIGNATURES.get(self, {}).get(method)
-        return None if signature is None else len(signature.parameters)
+        return ScriptModule.call_reference(self, *self._bind_arguments(method, args, kwargs),
+                                           method=method)
 
     def _bind_arguments(self, method, args, kwargs):
-        signature = _SIGNATURES.get(self, {}).get(method)
+        signature = _SIGNATURES.get(id(self), {}).get(method)
         if signature is None:
             if kwargs:
                 raise TypeError(f"{self.original_name}.{method}() takes positional arguments only")
@@ -82,7 +81,11 @@ class ScriptedModule(ScriptModule):
             object.__setattr__(mirror, "functions", dict(functions))
             original = originals.get(name)
             if original is not None and isinstance(mirror, ScriptedModule):
-                _SIGNATURES[mirror] = _signatures(original, mirror)
+                _remember(mirror, _signatures(original, mirror))
+                if _has_defaults(_SIGNATURES[id(mirror)].get("forward")):
+                    # only these pay for binding at each call; the class shares the
+                    # layout, so the mirror just changes its call methods
+                    mirror.__class__ = ScriptedModuleWithDefaults
             for attr, value in vars(original).items() if original is not None else ():
                 if type(value) in (int, float, bool, str) and attr not in vars(mirror):
                     object.__setattr__(mirror, attr, value)
@@ -98,3 +101,24 @@ def _signatures(original, mirror):
             parameters = list(inspect.signature(fn).parameters.values())[1:]
             signatures[method] = inspect.Signature(parameters)
     return signatures
+
+
+def _has_defaults(signature):
+    return signature is not None and any(
+        p.default is not inspect.Parameter.empty for p in signature.parameters.values())
+
+
+class ScriptedModuleWithDefaults(ScriptedModule):
+    """A scripted module whose ``forward`` has default arguments: calls fill them, and bind
+    keyword arguments, as TorchScript does (``attn(x, x, x)``); a call giving every
+    argument positionally goes straight to the compiled code."""
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != _FORWARD_ARITY.get(id(self), len(args)):
+            args = self._bind_arguments("forward", args, kwargs)
+        return ScriptModule.__call__(self, *args)
+
+    def forward(self, *args, **kwargs):
+        if kwargs or len(args) != _FORWARD_ARITY.get(id(self), len(args)):
+            args = self._bind_arguments("forward", args, kwargs)
+        return ScriptModule.forward(self, *args)
