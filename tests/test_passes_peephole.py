@@ -159,6 +159,22 @@ def test_linear_plus_a_full_shape_addend_keeps_a_vector_bias_slot():
     assert linear.inputs[2].type.kind == "NoneType"
 
 
+def test_zeros_like_of_a_known_shape_becomes_a_constant_with_exact_shapes():
+    w = np.random.default_rng(6).standard_normal((3, 4)).astype(np.float32)
+    text = """graph(%x : Float(2, 3),
+      %w : Float(3, 4)):
+  %none : NoneType = prim::Constant()
+  %m : Float(2, 4) = aten::matmul(%x, %w)
+  %h : Float(2, 4) = aten::zeros_like(%m, %none)
+  return (%h)
+"""
+    graph = _simplified(text, [X, w], exact_shapes=True)
+    assert kinds(graph) == ["prim::Constant"]        # the product was only there for its shape
+    assert graph.outputs[0].node.attr("value").dtype == np.float32
+    # a traced graph's shapes are examples: without exact_shapes nothing changes
+    assert "aten::zeros_like" in kinds(_simplified(text, [X, w]))
+
+
 def test_tuple_round_trip_reads_the_elements():
     graph = _simplified("""graph(%x : Float(2, 3)):
   %t : (Float(2, 3), Float(2, 3)) = prim::TupleConstruct(%x, %x)
