@@ -21,14 +21,14 @@ from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_VALUE
 
 import numpy as np
 
-from jitcore.errors import CompileError
+from jitcore.errors import CompileError, JitcoreError
 
 __all__ = ["PYTHON_OP", "python_target", "call_python", "convert_result", "ResultTypeError"]
 
 PYTHON_OP = "prim::PythonOp"
 
 
-class ResultTypeError(TypeError):
+class ResultTypeError(JitcoreError, TypeError):
     """An ``@jitcore.ignore`` function returned a value its annotation does not allow."""
 
 
