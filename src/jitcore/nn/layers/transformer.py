@@ -40,7 +40,12 @@ class TransformerEncoderLayer(Module):
     -----
     Submodules (``self_attn``, ``linear1``, ``linear2``, ``norm1``, ``norm2``, ``dropout``,
     ``dropout1``, ``dropout2``) carry PyTorch's names, so its state dict loads unchanged.
+    Scripted, the branches on ``norm_first`` and the activation are decided when
+    compiling (they are constants); a custom activation callable stays Python
+    (``@jitcore.ignore``), so such a scripted layer cannot be saved.
     """
+
+    __constants__ = ["norm_first", "activation_name"]
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
@@ -64,9 +69,6 @@ class TransformerEncoderLayer(Module):
         else:
             self.activation_name = "custom"
         self.activation = activation
-
-    # compiled code branches on these when the module is scripted
-    __constants__ = ["norm_first", "activation_name"]
 
     def forward(self, src, src_mask: Optional[np.ndarray] = None,
                 src_key_padding_mask: Optional[np.ndarray] = None, is_causal: bool = False):
