@@ -48,6 +48,9 @@ class MultiheadAttention(Module):
         Output projection; its bias is zeros.
     """
 
+    # fixed at construction: scripted code folds them, so shapes and branches are static
+    __constants__ = ["embed_dim", "num_heads", "head_dim", "batch_first"]
+
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                  dtype=None):
