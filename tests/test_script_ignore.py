@@ -218,3 +218,14 @@ def test_python_calls_from_many_threads_at_once():
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(5):
             assert list(pool.map(scripted, xs)) == expected
+
+
+def test_code_rescripts_with_the_ignored_function_in_scope():
+    from jitcore.frontend.script.source_text import script_source
+    scripted = script(scaled_twice)
+    rescripted = script_source(scripted.code, globals={"python_scale": python_scale})
+    rescripted.graph.lint()
+    x = _x(4)
+    np.testing.assert_allclose(rescripted(x), scaled_twice(x), rtol=1e-6)
+    with pytest.raises(jitcore.CompileError, match="'python_scale', which is not an @jitcore.ignore"):
+        script_source(scripted.code)

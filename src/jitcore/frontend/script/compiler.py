@@ -110,6 +110,18 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                 continue
         return values
 
+    def python_op_from_code(self, args, attrs, where):
+        """``ops.prim.PythonOp(x, name="helper")`` (as ``.code`` prints an ignored call): the
+        call of the ``@jitcore.ignore`` function ``helper`` of this function's globals."""
+        from .decorators import is_ignored
+        name = attrs.get("name")
+        fn = self.globals.get(name) if isinstance(name, str) else None
+        if fn is None or not is_ignored(fn):
+            raise compile_error(f"prim::PythonOp calls {name!r}, which is not an @jitcore.ignore "
+                                "function in scope here; define or import it under that name",
+                                where)
+        return self.unit.call_function(self, fn, list(args), {}, where)
+
     def call_function(self, fn, args, kwargs, where):
         """A call of a Python function: compiled once, emitted as ``prim::CallFunction``."""
         return self.unit.call_function(self, fn, args, kwargs, where)
