@@ -420,6 +420,22 @@ def generator_unpacking(x, y):
     return a - b
 
 
+def generator_reductions(x, n: int):
+    if all(k < n for k in (1, 2)):
+        x = x + 1
+    if any(k == n for k in (3, 4)):
+        x = x * 2
+    a, b = tuple(x * k for k in (2, 3))
+    return a + b
+
+
+def any_short_circuits(x):
+    # Python never evaluates x.shape[5] here (the first item decides); neither may the script
+    if any(x.shape[k] > 0 for k in (0, 5)):
+        return x + 1
+    return x
+
+
 FUNCTIONS = [
     (add_scalar, lambda: [(arr(2, 3),), (arr(1, 4),), (arr(5),)]),
     (scalar_left_ops, lambda: [(arr(3, 2),), (arr(4),), (arr(2, 2, dtype=np.float64),)]),
@@ -489,6 +505,8 @@ FUNCTIONS = [
     (bool_argument, lambda: [(arr(3), True), (arr(3), False)]),
     (membership, lambda: [(arr(3), 1), (arr(2), 2), (arr(3), 4), (arr(2), 7)]),
     (generator_unpacking, lambda: [(arr(3), arr(3)), (arr(2, 2), arr(2))]),
+    (any_short_circuits, lambda: [(arr(3),), (arr(2, 2),)]),
+    (generator_reductions, lambda: [(arr(3), 0), (arr(2), 3), (arr(3), 4), (arr(2), 9)]),
 ]
 
 

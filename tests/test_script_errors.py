@@ -126,6 +126,12 @@ def tensor_and(x, y):
     return x and y
 
 
+def all_of_a_list(x, flags: List[bool]):
+    if all(flags):
+        return x
+    return x
+
+
 def in_with_array_left(x):
     if x in (1, 2):
         return x
@@ -274,7 +280,9 @@ CASES = [
     (uses_try, "try/except is not supported", "try:"),
     (uses_with, "with statements are not supported", 'with open("f") as f:'),
     (uses_lambda, "lambdas are not supported", "lambda v: v"),
-    (uses_generator, "generator expressions are not supported", "(v for v in x)"),
+    (uses_generator, "generator expressions are supported in jitcore.script only where they are "
+     "consumed at once", "(v for v in x)"),
+    (all_of_a_list, "all() in jitcore.script takes one generator expression", "all(flags)"),
     (uses_star_args, "*xs parameters are not supported", "xs"),
     (uses_kwargs, "**options parameters are not supported", "options"),
     (uses_global, "global statements are not supported", "global GLOBAL_LIST"),
