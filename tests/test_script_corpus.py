@@ -554,3 +554,17 @@ def test_code_rescripts_to_an_equivalent_graph(fn, make_inputs):
 def _callee_graphs(scripted):
     # .code prints calls by name; the re-scripted code calls the same Python helpers
     return {name: globals()[name] for name in scripted.functions if name != scripted.name}
+
+
+def with_defaults(x, scale: float = 2.0, shift: int = 1):
+    return x * scale + shift
+
+
+def test_scripted_function_call_fills_defaults_and_binds_keywords():
+    scripted = script(with_defaults)
+    x = arr(3)
+    for args, kwargs in [((x,), {}), ((x, 0.5), {}), ((x,), {"shift": 4}), ((x, 1.5, 2), {})]:
+        _assert_same(scripted(*args, **kwargs), with_defaults(*args, **kwargs))
+        _assert_same(scripted.call_reference(*args, **kwargs), with_defaults(*args, **kwargs))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'offset'"):
+        scripted(x, offset=1)

@@ -10,7 +10,8 @@ import weakref
 
 from jitcore.modules import ScriptFunction, ScriptModule
 
-__all__ = ["ScriptedFunction", "ScriptedModule", "ScriptedModuleWithDefaults"]
+__all__ = ["ScriptedFunction", "ScriptedFunctionWithDefaults", "ScriptedModule",
+           "ScriptedModuleWithDefaults"]
 
 # id(mirror) -> {method: Python signature}, and the number of parameters of ``forward``
 # (the call's fast-path test).  Kept beside the module, not in it, because a module's
@@ -38,6 +39,30 @@ class ScriptedFunction(ScriptFunction):
     def __init__(self, name, graph, functions):
         super().__init__(name, graph, functions)
 
+    @classmethod
+    def from_python(cls, fn, graph, functions):
+        """The scripted ``fn``; one with default arguments fills them when called."""
+        signature = inspect.signature(fn)
+        if not _has_defaults(signature):
+            return cls(fn.__name__, graph, functions)
+        scripted = ScriptedFunctionWithDefaults(fn.__name__, graph, functions)
+        scripted._signature = signature
+        return scripted
+
+
+class ScriptedFunctionWithDefaults(ScriptedFunction):
+    """A scripted function with default arguments: calls bind keywords and fill defaults
+    from the Python signature, as TorchScript does; a call giving every argument
+    positionally goes straight to the compiled code."""
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self._signature.parameters):
+            args = _bind(self._signature, self.name, args, kwargs)
+        return ScriptFunction.__call__(self, *args)
+
+    def call_reference(self, *args, **kwargs):
+        return ScriptFunction.call_reference(self, *_bind(self._signature, self.name, args, kwargs))
+
 
 class ScriptedModule(ScriptModule):
     """A scripted module tree; every node shares the unit's function table.
@@ -57,12 +82,7 @@ class ScriptedModule(ScriptModule):
             if kwargs:
                 raise TypeError(f"{self.original_name}.{method}() takes positional arguments only")
             return args
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"{self.original_name}.{method}(): {e}") from None
-        bound.apply_defaults()
-        return tuple(bound.arguments.values())
+        return _bind(signature, f"{self.original_name}.{method}", args, kwargs)
 
     @classmethod
     def from_unit(cls, module, method_graphs, functions):
@@ -122,3 +142,13 @@ class ScriptedModuleWithDefaults(ScriptedModule):
         if kwargs or len(args) != _FORWARD_ARITY.get(id(self), len(args)):
             args = self._bind_arguments("forward", args, kwargs)
         return ScriptModule.forward(self, *args)
+
+
+def _bind(signature, where, args, kwargs):
+    """``args`` and ``kwargs`` bound to ``signature``, defaults filled, as a positional tuple."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{where}(): {e}") from None
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
