@@ -70,7 +70,7 @@ def two_hundred_line_module_source():
                   f"            y = np.tanh(self.layers[{block % 4}](y)) + y",
                   "        else:",
                   "            y = self.norm(y)",
-                  f"        for i in range(n):",
+                  "        for i in range(n):",
                   f"            y = y * {block + 1}.0 - i",
                   "        while n > 100:",
                   "            n = n // 2",
