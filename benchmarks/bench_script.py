@@ -125,7 +125,7 @@ class ScriptCompile:
 
 
 class ScriptModuleCompile:
-    """Compiling a 200-line module (five methods, a ModuleList, a LayerNorm)."""
+    """Compiling a 200-line module (15 methods, a ModuleList, a LayerNorm)."""
 
     def setup(self):
         self.source = two_hundred_line_module_source()
