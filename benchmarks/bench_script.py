@@ -1,5 +1,5 @@
 """asv benchmarks of ``jitcore.script``: a scripted RNN loop beside the same NumPy loop, and
-the compile time of a 200-line function.
+the compile time of a 200-line function and of a 200-line module.
 
 ``python benchmarks/bench_script.py`` prints the numbers side by side (and TorchScript's
 scripted loop where PyTorch is installed).
@@ -51,6 +51,55 @@ def two_hundred_line_source():
     return "\n".join(lines) + "\n"
 
 
+def two_hundred_line_module_source():
+    """A ``jitcore.nn`` module of 200 lines: layers, helper methods, branches and loops."""
+    lines = ["class Big(nn.Module):",
+             "    def __init__(self):",
+             "        super().__init__()",
+             "        self.layers = nn.ModuleList([nn.Linear(16, 16) for _ in range(4)])",
+             "        self.norm = nn.LayerNorm(16)",
+             "        self.head = nn.Linear(16, 4)",
+             ""]
+    helpers = []
+    block = 0
+    while len(lines) < 170:
+        name = f"step{block}"
+        helpers.append(name)
+        lines += [f"    def {name}(self, y, n: int):",
+                  f"        if n > {block}:",
+                  f"            y = np.tanh(self.layers[{block % 4}](y)) + y",
+                  "        else:",
+                  "            y = self.norm(y)",
+                  "        for i in range(n):",
+                  f"            y = y * {block + 1}.0 - i",
+                  "        while n > 100:",
+                  "            n = n // 2",
+                  "        z = y @ y.T",
+                  "        return y + z.sum(axis=1, keepdims=True) * 0.001",
+                  ""]
+        block += 1
+    lines += ["    def forward(self, x, n: int):", "        y = x"]
+    for name in helpers:
+        lines.append(f"        y = self.{name}(y, n)")
+    lines += ["        for layer in self.layers:", "            y = layer(y)"]
+    while len(lines) < 199:
+        lines.append("        y = y + 0.5")
+    lines.append("        return self.head(y)")
+    return "\n".join(lines) + "\n"
+
+
+def scripted_module_from_source(source):
+    """Define the module class of ``source`` in a file-like cache entry and script an instance."""
+    import linecache
+
+    import jitcore.nn as nn
+    filename = "<bench_script 200-line module>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    namespace = {"nn": nn, "np": np}
+    exec(compile(source, filename, "exec"), namespace)
+    return script(namespace["Big"]())
+
+
 class ScriptRNN:
     """``for t in range(32): h = tanh(x[t] @ W + h @ U + b)``, hidden 64."""
 
@@ -73,6 +122,16 @@ class ScriptCompile:
 
     def time_compile_200_lines(self):
         script_source(self.source)
+
+
+class ScriptModuleCompile:
+    """Compiling a 200-line module (15 methods, a ModuleList, a LayerNorm)."""
+
+    def setup(self):
+        self.source = two_hundred_line_module_source()
+
+    def time_compile_200_line_module(self):
+        scripted_module_from_source(self.source)
 
 
 def _best(fn, number):
@@ -102,6 +161,11 @@ def main():
     source = two_hundred_line_source()
     compile_time = _best(lambda: script_source(source), 3)
     print(f"compile a {len(source.splitlines())}-line function: {compile_time * 1e3:.1f} ms")
+    module_source = two_hundred_line_module_source()
+    x = np.random.default_rng(0).standard_normal((3, 16)).astype(np.float32)
+    scripted_module_from_source(module_source)(x, 2)     # it compiles and runs
+    module_time = _best(lambda: scripted_module_from_source(module_source), 3)
+    print(f"compile a {len(module_source.splitlines())}-line module: {module_time * 1e3:.1f} ms")
 
 
 def _torch_rnn():

@@ -115,6 +115,66 @@ def test_mm_plus_bias_becomes_addmm():
     assert [k for k in kinds(graph) if k.startswith("aten::")] == ["aten::addmm"]
 
 
+def test_mm_plus_an_addend_of_the_product_shape_becomes_addmm():
+    rng = np.random.default_rng(3)
+    w, c = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((2, 4)).astype(np.float32)
+    graph = _simplified("""graph(%x : Float(2, 3),
+      %w : Float(3, 4),
+      %c : Float(2, 4)):
+  %m : Float(2, 4) = aten::matmul(%x, %w)
+  %one : int = prim::Constant[value=1]()
+  %y : Float(2, 4) = aten::add(%c, %m, %one)
+  return (%y)
+""", [X, w, c])
+    assert [k for k in kinds(graph) if k.startswith("aten::")] == ["aten::addmm"]
+
+
+def test_an_addend_that_broadcasts_the_product_stays_an_add():
+    rng = np.random.default_rng(4)
+    w, c = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((5, 2, 4)).astype(np.float32)
+    graph = _simplified("""graph(%x : Float(2, 3),
+      %w : Float(3, 4),
+      %c : Float(5, 2, 4)):
+  %m : Float(2, 4) = aten::matmul(%x, %w)
+  %one : int = prim::Constant[value=1]()
+  %y : Float(5, 2, 4) = aten::add(%c, %m, %one)
+  return (%y)
+""", [X, w, c])
+    assert "aten::addmm" not in kinds(graph)
+
+
+def test_linear_plus_a_full_shape_addend_keeps_a_vector_bias_slot():
+    rng = np.random.default_rng(5)
+    w, c = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((2, 4)).astype(np.float32)
+    graph = _simplified("""graph(%x : Float(2, 3),
+      %w : Float(4, 3),
+      %c : Float(2, 4)):
+  %none : NoneType = prim::Constant()
+  %m : Float(2, 4) = aten::linear(%x, %w, %none)
+  %one : int = prim::Constant[value=1]()
+  %y : Float(2, 4) = aten::add(%m, %c, %one)
+  return (%y)
+""", [X, w, c])
+    (linear,) = [n for n in graph.walk() if n.kind == "aten::linear"]
+    assert linear.inputs[2].type.kind == "NoneType"
+
+
+def test_zeros_like_of_a_known_shape_becomes_a_constant_with_exact_shapes():
+    w = np.random.default_rng(6).standard_normal((3, 4)).astype(np.float32)
+    text = """graph(%x : Float(2, 3),
+      %w : Float(3, 4)):
+  %none : NoneType = prim::Constant()
+  %m : Float(2, 4) = aten::matmul(%x, %w)
+  %h : Float(2, 4) = aten::zeros_like(%m, %none)
+  return (%h)
+"""
+    graph = _simplified(text, [X, w], exact_shapes=True)
+    assert kinds(graph) == ["prim::Constant"]        # the product was only there for its shape
+    assert graph.outputs[0].node.attr("value").dtype == np.float32
+    # a traced graph's shapes are examples: without exact_shapes nothing changes
+    assert "aten::zeros_like" in kinds(_simplified(text, [X, w]))
+
+
 def test_tuple_round_trip_reads_the_elements():
     graph = _simplified("""graph(%x : Float(2, 3)):
   %t : (Float(2, 3), Float(2, 3)) = prim::TupleConstruct(%x, %x)

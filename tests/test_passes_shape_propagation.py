@@ -47,6 +47,24 @@ def test_loop_carried_types_widen_to_a_fixed_point():
     assert str(graph.outputs[0].type) == "Double(4, 3)"
 
 
+def test_a_row_selected_by_the_loop_counter_keeps_its_shape():
+    graph = parse_graph("""graph(%x : Float(8, 1, 5), %h0 : Float(1, 5)):
+  %zero : int = prim::Constant[value=0]()
+  %one : int = prim::Constant[value=1]()
+  %n : int = prim::Constant[value=8]()
+  %true : bool = prim::Constant[value=True]()
+  %h : Tensor = prim::Loop(%n, %true, %h0)
+    block0(%t : int, %hp : Tensor):
+      %row : Tensor = aten::select(%x, %zero, %t)
+      %s : Tensor = aten::add(%hp, %row, %one)
+      -> (%true, %s)
+  return (%h)
+""")
+    propagate_shapes(graph)
+    graph.lint()
+    assert str(graph.outputs[0].type) == "Float(1, 5)"
+
+
 def test_join_types():
     a, b = TensorType("float32", (2, 3)), TensorType("float32", (4, 3))
     assert join_types(a, b) == TensorType("float32", (None, 3))

@@ -407,6 +407,35 @@ def bool_argument(x, flag: bool):
     return x
 
 
+def membership(x, n: int):
+    if n in (1, 2):
+        x = x + 1
+    if n not in [3, 4, 5]:
+        x = x * 2
+    return x
+
+
+def generator_unpacking(x, y):
+    a, b = (t * 2 + 1 for t in (x, y))
+    return a - b
+
+
+def generator_reductions(x, n: int):
+    if all(k < n for k in (1, 2)):
+        x = x + 1
+    if any(k == n for k in (3, 4)):
+        x = x * 2
+    a, b = tuple(x * k for k in (2, 3))
+    return a + b
+
+
+def any_short_circuits(x):
+    # Python never evaluates x.shape[5] here (the first item decides); neither may the script
+    if any(x.shape[k] > 0 for k in (0, 5)):
+        return x + 1
+    return x
+
+
 FUNCTIONS = [
     (add_scalar, lambda: [(arr(2, 3),), (arr(1, 4),), (arr(5),)]),
     (scalar_left_ops, lambda: [(arr(3, 2),), (arr(4),), (arr(2, 2, dtype=np.float64),)]),
@@ -474,6 +503,10 @@ FUNCTIONS = [
     (calls_helper, lambda: [(arr(3),), (arr(2, 2),)]),
     (calls_branching_helper, lambda: [(np.ones(2, np.float32),), (arr(4),)]),
     (bool_argument, lambda: [(arr(3), True), (arr(3), False)]),
+    (membership, lambda: [(arr(3), 1), (arr(2), 2), (arr(3), 4), (arr(2), 7)]),
+    (generator_unpacking, lambda: [(arr(3), arr(3)), (arr(2, 2), arr(2))]),
+    (any_short_circuits, lambda: [(arr(3),), (arr(2, 2),)]),
+    (generator_reductions, lambda: [(arr(3), 0), (arr(2), 3), (arr(3), 4), (arr(2), 9)]),
 ]
 
 
@@ -521,3 +554,17 @@ def test_code_rescripts_to_an_equivalent_graph(fn, make_inputs):
 def _callee_graphs(scripted):
     # .code prints calls by name; the re-scripted code calls the same Python helpers
     return {name: globals()[name] for name in scripted.functions if name != scripted.name}
+
+
+def with_defaults(x, scale: float = 2.0, shift: int = 1):
+    return x * scale + shift
+
+
+def test_scripted_function_call_fills_defaults_and_binds_keywords():
+    scripted = script(with_defaults)
+    x = arr(3)
+    for args, kwargs in [((x,), {}), ((x, 0.5), {}), ((x,), {"shift": 4}), ((x, 1.5, 2), {})]:
+        _assert_same(scripted(*args, **kwargs), with_defaults(*args, **kwargs))
+        _assert_same(scripted.call_reference(*args, **kwargs), with_defaults(*args, **kwargs))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'offset'"):
+        scripted(x, offset=1)

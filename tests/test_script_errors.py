@@ -126,8 +126,20 @@ def tensor_and(x, y):
     return x and y
 
 
-def in_operator(x, n: int):
-    if n in [1, 2]:
+def all_of_a_list(x, flags: List[bool]):
+    if all(flags):
+        return x
+    return x
+
+
+def in_with_array_left(x):
+    if x in (1, 2):
+        return x
+    return x
+
+
+def in_operator(x, n: int, allowed: List[int]):
+    if n in allowed:
         return x
     return x
 
@@ -268,7 +280,9 @@ CASES = [
     (uses_try, "try/except is not supported", "try:"),
     (uses_with, "with statements are not supported", 'with open("f") as f:'),
     (uses_lambda, "lambdas are not supported", "lambda v: v"),
-    (uses_generator, "generator expressions are not supported", "(v for v in x)"),
+    (uses_generator, "generator expressions are supported in jitcore.script only where they are "
+     "consumed at once", "(v for v in x)"),
+    (all_of_a_list, "all() in jitcore.script takes one generator expression", "all(flags)"),
     (uses_star_args, "*xs parameters are not supported", "xs"),
     (uses_kwargs, "**options parameters are not supported", "options"),
     (uses_global, "global statements are not supported", "global GLOBAL_LIST"),
@@ -288,7 +302,9 @@ CASES = [
      "typed_helper(x)"),
     (bad_return_annotation, "annotated to return int but returns Tensor", None),
     (tensor_and, "the operands of 'and'/'or' must be bool", "x"),
-    (in_operator, "the 'in' operator is not supported", "n in [1, 2]"),
+    (in_operator, "the 'in' operator in jitcore.script needs a tuple or list of known length",
+     "n in allowed"),
+    (in_with_array_left, "'in' with an array on the left is not supported", "x in (1, 2)"),
     (while_else, "while ... else is not supported", "n = 5"),
     (set_literal, "sets are not supported", "{1, 2}"),
     (dict_comprehension, "dict comprehensions are not supported", "{k: k for k in range(3)}"),

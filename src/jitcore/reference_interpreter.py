@@ -122,11 +122,25 @@ class ReferenceProgram:
             return ReferenceProgram(method_graph(name), functions=self.functions)(obj, *rest)
         return _as_results(getattr(obj, name)(*rest), len(node.outputs))
 
+    def _call_python(self, node, args, env):
+        """``prim::PythonOp``: call the ``@jitcore.ignore`` function, check its result's type."""
+        from jitcore._runtime.op_python import ResultTypeError, call_python, python_target
+        target = python_target(node, self.functions)
+        try:
+            result = call_python(target, args)
+        except ResultTypeError as e:
+            raise ResultTypeError(f"{e}{_where(node)}") from None
+        return [result] if len(node.outputs) == 1 else []
+
     def _call_function(self, node, args, env):
         name = node.attr("name")
         if name not in self.functions:
             raise KernelError(f"prim::CallFunction of unknown function {name!r}")
         return ReferenceProgram(self.functions[name], functions=self.functions)(*args)
+
+
+def _where(node):
+    return f" ({node.source_range})" if node.source_range is not None else ""
 
 
 def _as_results(value, n_outputs):
@@ -150,6 +164,7 @@ _PRIM_HANDLERS = {
     "prim::Loop": ReferenceProgram._run_loop,
     "prim::CallMethod": ReferenceProgram._call_method,
     "prim::CallFunction": ReferenceProgram._call_function,
+    "prim::PythonOp": ReferenceProgram._call_python,
     "prim::GetAttr": lambda p, n, a, e: [getattr(a[0], n.attr("name"))],
     "prim::SetAttr": lambda p, n, a, e: setattr(a[0], n.attr("name"), a[1]) or [],
     "prim::ListConstruct": lambda p, n, a, e: [list(a)],

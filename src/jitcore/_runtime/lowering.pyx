@@ -36,6 +36,8 @@ from jitcore._runtime.op_linalg cimport resolve_linalg
 from jitcore._runtime.op_creation cimport resolve_creation
 from jitcore._runtime.op_nn cimport resolve_nn
 from jitcore._runtime.op_conv cimport resolve_conv
+from jitcore._runtime.op_python cimport resolve_python
+from jitcore._runtime.op_python import python_target
 
 from jitcore.errors import CompileError, JitcoreError
 
@@ -99,7 +101,8 @@ cdef bint _resolve_impl(str name, list consts, OpImpl* impl) except -1:
     return (resolve_elementwise(name, consts, impl) or resolve_shape(name, consts, impl)
             or resolve_scalar(name, consts, impl) or resolve_reduction(name, consts, impl)
             or resolve_linalg(name, consts, impl) or resolve_creation(name, consts, impl)
-            or resolve_nn(name, consts, impl) or resolve_conv(name, consts, impl))
+            or resolve_nn(name, consts, impl) or resolve_conv(name, consts, impl)
+            or resolve_python(name, consts, impl))
 
 
 cdef class _Lowering:
@@ -332,7 +335,7 @@ cdef class _Lowering:
         if not _resolve_impl(name, consts, &impl):
             raise CompileError(f"the runtime has no kernel for {name}{_where(n)}; "
                                "run it with the reference interpreter")
-        node = self._node_index(n, name)
+        node = self._node_index(n, name, python_target(n, self.functions))
         self._emit(OP_KERNEL, impl.fn, [self.regs[v] for v in n.inputs],
                    [self.regs[v] for v in n.outputs], node, path, impl.imm, impl.fimm)
 

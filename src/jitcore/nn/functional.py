@@ -101,8 +101,12 @@ def embedding(input, weight, padding_idx=None):
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` when training."""
-    if not 0.0 <= p <= 1.0:
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` when training.
+
+    ``p`` is checked here when it is a number; a ``p`` known only when the compiled
+    program runs (a scripted module's attribute) was checked by ``nn.Dropout``.
+    """
+    if isinstance(p, (int, float)) and not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     return call("aten::dropout", input, p, training)
 

@@ -7,12 +7,14 @@ point; ``specialize(graph, inputs)`` is what ``graph_for`` shows.
 """
 
 from . import pipeline
+from .batch_loop_matmul import batch_loop_matmul
 from .constant_propagation import propagate_constants
 from .cse import eliminate_common_subexpressions
 from .dead_code import eliminate_dead_code
 from .fold_batch_norm import fold_batch_norm
 from .fuse_elementwise import fuse_elementwise
 from .fuse_epilogues import fuse_epilogues
+from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline, inline_calls
 from .peephole import peephole
 from .shape_propagation import propagate_shapes
@@ -22,5 +24,6 @@ from .unroll_loops import unroll_loops
 __all__ = [
     "inline", "inline_calls", "eliminate_dead_code", "propagate_constants", "unroll_loops",
     "eliminate_common_subexpressions", "peephole", "propagate_shapes", "fold_batch_norm",
-    "fuse_epilogues", "fuse_elementwise", "specialize", "pipeline",
+    "fuse_epilogues", "fuse_elementwise", "specialize", "pipeline", "batch_loop_matmul",
+    "hoist_loop_invariants",
 ]

@@ -5,7 +5,8 @@
   :func:`is_deterministic`);
 * how to swap a value for another without breaking ``lint()``
   (:func:`replace_value`) and how to make a constant that stands for a node's
-  output (:func:`constant_like`).
+  output (:func:`constant_like`);
+* whether work may leave a loop (:func:`loop_runs_at_least_once`, :func:`defined_inside`).
 """
 
 import numpy as np
@@ -16,6 +17,7 @@ from jitcore.ops import UNKNOWN
 
 __all__ = [
     "SIDE_EFFECT_KINDS", "constant_value", "is_constant", "has_side_effects", "is_deterministic",
+    "loop_runs_at_least_once", "defined_inside",
     "replace_value", "constant_like", "blocks_of", "tensor_type",
 ]
 
@@ -114,3 +116,25 @@ def blocks_of(graph):
     for node in graph.walk():
         out.extend(node.blocks)
     return out
+
+
+def loop_runs_at_least_once(loop):
+    """True if the ``prim::Loop`` ``loop`` certainly executes its first iteration.
+
+    Its trip count is a constant >= 1 and its initial condition the constant True:
+    work moved out of such a loop runs exactly when the loop's first step would.
+    """
+    trips, condition = constant_value(loop.inputs[0]), constant_value(loop.inputs[1])
+    return (isinstance(trips, int) and not isinstance(trips, bool) and trips >= 1
+            and condition is True)
+
+
+def defined_inside(value, node):
+    """True if ``value`` is produced in one of ``node``'s blocks (at any depth), block inputs included."""
+    block = value.node.owning_block
+    while block is not None:
+        owner = block.owning_node
+        if owner is node:
+            return True
+        block = None if owner is None else owner.owning_block
+    return False

@@ -13,18 +13,21 @@
 * tuples: ``TupleUnpack``/``TupleIndex`` of a ``TupleConstruct`` read the elements,
   ``ListUnpack`` of a single-use ``ListConstruct`` too;
 * with ``exact_shapes`` (the graph is specialised to its input shapes):
-  ``aten::size`` of a known dimension becomes a constant and a reshape to the
-  shape the tensor already has becomes its input.
+  ``aten::size`` of a known dimension becomes a constant, a reshape to the
+  shape the tensor already has becomes its input, and ``zeros_like``/``ones_like``
+  of a fully known type (up to ``MAX_FILLED_CONSTANT`` elements) a constant array.
 
 Every rewrite replaces a value by one whose type is a subtype of the old
 one's, so users keep type-checking.
 """
 
+import math
+
 import numpy as np
 
 from jitcore.ops import UNKNOWN
 
-from .graph_queries import constant_value, replace_value, tensor_type
+from .graph_queries import constant_like, constant_value, replace_value, tensor_type
 
 __all__ = ["peephole"]
 
@@ -154,10 +157,16 @@ def _matmul_add(graph, node):
         bt = tensor_type(bias)
         if mm.kind not in ("aten::matmul", "aten::mm", "aten::linear") or not _single_use(product):
             continue
-        if bt is None or bt.rank is None or bt.rank > 1 or bt.dtype != out.type.dtype:
+        if bt is None or bt.rank is None or bt.dtype != out.type.dtype:
+            continue
+        # a vector bias, or an addend of exactly the product's shape (xw[t] + h @ U in
+        # a batched RNN step): both are what addmm's `self` broadcasts from
+        if bt.rank > 1 and not (bt.rank == 2 and bt.shape is not None and None not in bt.shape
+                                and bt.shape == out.type.shape):
             continue
         if mm.kind == "aten::linear":
-            if constant_value(mm.inputs[2]) is not None:
+            # linear's bias is a vector; a full-shape addend only fits addmm
+            if constant_value(mm.inputs[2]) is not None or bt.rank > 1:
                 continue
             inputs, kind = [mm.inputs[0], mm.inputs[1], bias], "aten::linear"
         else:
@@ -210,6 +219,25 @@ def _known_size(graph, node):
     return _commit(node, constant)
 
 
+# The largest array a ``zeros_like``/``ones_like`` of a known shape becomes as a constant:
+# a small initial state (an RNN's ``h``) is worth embedding, a big buffer is not.
+MAX_FILLED_CONSTANT = 4096
+_FILLS = {"aten::zeros_like": np.zeros, "aten::ones_like": np.ones}
+
+
+def _known_fill(graph, node):
+    """``zeros_like(v)`` / ``ones_like(v)`` of a fully known type become a constant (so the
+    computation of ``v``, e.g. ``x[0] @ W`` used only for its shape, becomes dead)."""
+    t = tensor_type(node.inputs[0])
+    if (t is None or t.dtype is None or t.shape is None or None in t.shape
+            or constant_value(node.inputs[1]) is not None
+            or math.prod(t.shape) > MAX_FILLED_CONSTANT):
+        return False
+    with graph.inserting_before(node):
+        constant = constant_like(graph, node.outputs[0], _FILLS[node.kind](t.shape, t.dtype))
+    return constant is not None and _commit(node, constant)
+
+
 def _visit(graph, node, exact_shapes):
     kind = node.kind
     if len(node.outputs) == 1 and node.outputs[0].uses:
@@ -234,6 +262,8 @@ def _visit(graph, node, exact_shapes):
             return any(done)
     if exact_shapes and kind == "aten::size" and len(node.inputs) == 2:
         return _known_size(graph, node)
+    if exact_shapes and kind in _FILLS and len(node.inputs) == 2 and node.outputs[0].uses:
+        return _known_fill(graph, node)
     return False
 
 

@@ -4,8 +4,9 @@ Levels (each includes the previous one):
 
 ``"simplify"``
     inline calls, then to a fixed point: constant propagation, unrolling of
-    small counted loops, peephole rewrites, common subexpression elimination,
-    dead code elimination and shape/dtype refinement.  Safe on any graph.
+    small counted loops, batching of per-step ``x[t] @ W`` products out of
+    loops, loop-invariant code motion, peephole rewrites, common subexpression elimination, dead code
+    elimination and shape/dtype refinement.  Safe on any graph.
 ``"freeze"``
     plus batch-norm folding into the preceding conv2d/linear (it needs the
     weights as constants: a frozen graph).
@@ -21,12 +22,14 @@ shapes but runs on others, so only a graph specialised by
 :func:`jitcore.passes.specialize` may rely on them.
 """
 
+from .batch_loop_matmul import batch_loop_matmul
 from .constant_propagation import propagate_constants
 from .cse import eliminate_common_subexpressions
 from .dead_code import eliminate_dead_code
 from .fold_batch_norm import fold_batch_norm
 from .fuse_elementwise import fuse_elementwise
 from .fuse_epilogues import fuse_epilogues
+from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline
 from .peephole import peephole
 from .shape_propagation import propagate_shapes
@@ -44,6 +47,8 @@ def _simplify_passes(exact_shapes):
     return [
         propagate_constants,
         unroll_loops,
+        batch_loop_matmul,
+        hoist_loop_invariants,
         lambda g: peephole(g, exact_shapes=exact_shapes),
         eliminate_common_subexpressions,
         eliminate_dead_code,

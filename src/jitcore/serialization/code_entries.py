@@ -8,6 +8,7 @@ neither be saved nor loaded: it would need Python code the archive does not hold
 """
 
 from jitcore import ops
+from jitcore._runtime.ir import Graph
 from jitcore.errors import IRParseError, JitcoreError
 from jitcore.ir.parser import parse_graph
 from jitcore.ir.printer import SUBGRAPH, print_graph
@@ -55,8 +56,14 @@ def graph_to_text(graph, tensor_table, where, function_names):
     ------
     ValueError
         If the graph calls Python (``prim::PythonOp``) or a function not saved
-        with it, or fails ``lint()``.
+        with it, or fails ``lint()``; or ``graph`` is not a graph but the Python
+        callable of an ``@jitcore.ignore`` function (the function table holds both).
     """
+    if not isinstance(graph, Graph):
+        name = getattr(graph, "__qualname__", type(graph).__name__)
+        raise ValueError(f"cannot save {where}: it is the @jitcore.ignore Python function "
+                         f"{name!r} (called through prim::PythonOp), Python code an archive "
+                         "cannot hold; remove the @jitcore.ignore call or script that function too")
     for node in _nodes_with_subgraphs(graph):
         if node.kind == PYTHON_OP:
             callee = node.attr("name") if node.has_attr("name") else "a Python function"

@@ -55,7 +55,7 @@ def script(obj):
     if inspect.isfunction(obj):
         unit = CompilationUnit()
         name, graph = unit.function_graph(obj)
-        return ScriptedFunction(obj.__name__, graph, unit.functions)
+        return ScriptedFunction.from_python(obj, graph, unit.functions)
     raise TypeError(f"jitcore.script compiles functions and jitcore.nn.Module instances, got "
                     f"{type(obj).__name__}")
 

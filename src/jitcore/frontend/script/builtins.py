@@ -35,7 +35,7 @@ UNSUPPORTED_BUILTINS = {
     "map": "a list comprehension", "filter": "a for loop with an if",
     "setattr": "assign the attribute directly", "getattr": "access the attribute directly",
     "hasattr": "a module attribute that always exists", "dict": "a dict literal",
-    "set": "a list", "list": "a list literal or comprehension", "tuple": "a tuple literal",
+    "set": "a list", "list": "a list literal or comprehension",
     "round": "np.round on an array", "divmod": "// and %", "pow": "the ** operator",
     "super": "call the parent's method through a submodule", "type": "isinstance",
     "id": "nothing: object identity has no meaning in a graph",
@@ -208,12 +208,25 @@ def _math_function(fn, kind):
     return BuiltinValue(name, handler)
 
 
+def _generator_only(name, instead):
+    def handler(ctx, args, kwargs, where):
+        raise compile_error(f"{name}() in jitcore.script takes one generator expression over a "
+                            f"sequence of known length (`{name}(f(x) for x in xs)`); otherwise "
+                            f"use {instead}", where)
+    return handler
+
+
 _HANDLERS = {
     builtins.len: _len, builtins.range: _range, builtins.min: _min_max("min"),
     builtins.max: _min_max("max"), builtins.abs: _abs, builtins.int: _conversion("int", _INT),
     builtins.float: _conversion("float", _FLOAT), builtins.bool: _conversion("bool", _BOOL),
     builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
     builtins.print: _print,
+    # with a generator expression argument these are compiled by the expression
+    # compiler (consume_generator); any other call ends here
+    builtins.all: _generator_only("all", "x.all() on an array"),
+    builtins.any: _generator_only("any", "x.any() on an array"),
+    builtins.tuple: _generator_only("tuple", "a tuple literal"),
 }
 _MATH = {math.sqrt: "aten::sqrt", math.floor: "aten::floor", math.ceil: "aten::ceil"}
 

@@ -110,6 +110,18 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                 continue
         return values
 
+    def python_op_from_code(self, args, attrs, where):
+        """``ops.prim.PythonOp(x, name="helper")`` (as ``.code`` prints an ignored call): the
+        call of the ``@jitcore.ignore`` function ``helper`` of this function's globals."""
+        from .decorators import is_ignored
+        name = attrs.get("name")
+        fn = self.globals.get(name) if isinstance(name, str) else None
+        if fn is None or not is_ignored(fn):
+            raise compile_error(f"prim::PythonOp calls {name!r}, which is not an @jitcore.ignore "
+                                "function in scope here; define or import it under that name",
+                                where)
+        return self.unit.call_function(self, fn, list(args), {}, where)
+
     def call_function(self, fn, args, kwargs, where):
         """A call of a Python function: compiled once, emitted as ``prim::CallFunction``."""
         return self.unit.call_function(self, fn, args, kwargs, where)
@@ -178,7 +190,13 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
         return NEVER
 
     def _stmt_Assign(self, node):
-        value = self.expr(node.value)
+        if isinstance(node.value, ast.GeneratorExp) and all(
+                isinstance(t, (ast.Tuple, ast.List)) for t in node.targets):
+            # `a, b = (f(t) for t in (x, y))` is consumed at once: evaluating it eagerly,
+            # as a list comprehension, gives the same values
+            value = self._expr_ListComp(node.value)
+        else:
+            value = self.expr(node.value)
         for target in node.targets:
             self.assign_target(target, value, self.where(node))
         return NEVER
@@ -502,11 +520,29 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             for part in node.values:
                 if isinstance(part, ast.Constant):
                     parts.append(str(part.value))
+                elif part.format_spec is None and part.conversion == -1 and (
+                        known := self._constant_module_attribute(part.value)) is not None:
+                    parts.append(str(known))
                 else:
                     parts.append("{" + ast.unparse(part.value) + "}")
             return "".join(parts)
         raise compile_error("an exception message in jitcore.script is a string or an f-string",
                             self.where(node))
+
+    def _constant_module_attribute(self, node):
+        """The value of ``self.<name>`` when ``<name>`` is a module constant (``__constants__``,
+        ``Final``), read without emitting IR; None for any other expression."""
+        from .modules import constant_attribute_names
+        from .values import ModuleValue
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            return None
+        owner = self.scope.lookup(node.value.id)
+        if not isinstance(owner, ModuleValue):
+            return None
+        module = owner.module
+        if node.attr not in constant_attribute_names(type(module)):
+            return None
+        return getattr(module, node.attr, None)
 
     def _stmt_Assert(self, node):
         where = self.where(node)

@@ -95,6 +95,10 @@ class Emitter:
                 inputs[0].type, OptionalType):
             # what `.code` prints for a refinement: Optional[T] narrowed to T
             return ScriptValue(self.node(kind, inputs, [inputs[0].type.elem], where).output())
+        if kind == "prim::PythonOp":
+            # `.code` prints an @jitcore.ignore call this way; it re-scripts when the
+            # function is in scope under the printed name
+            return self.python_op_from_code(args, attrs, where)
         if kind.startswith("prim::"):
             raise compile_error(f"{kind} cannot be called through the ops namespace", where)
         opdef = self._match_positional(kind, inputs, where)

@@ -29,10 +29,14 @@ from .values import (
 
 __all__ = ["ExpressionCompiler"]
 
+# Builtins whose generator-expression argument is consumed at once (see consume_generator).
+_GENERATOR_CONSUMERS = (all, any, tuple)
+
 _UNSUPPORTED_EXPRESSIONS = {
     ast.Lambda: "lambdas are not supported in jitcore.script; define a function with def",
-    ast.GeneratorExp: "generator expressions are not supported in jitcore.script; use a list "
-                      "comprehension",
+    ast.GeneratorExp: "generator expressions are supported in jitcore.script only where they "
+                      "are consumed at once (all(...), any(...), tuple(...), `a, b = (...)`); "
+                      "use a list comprehension",
     ast.DictComp: "dict comprehensions are not supported in jitcore.script; build the dict "
                   "with a literal",
     ast.SetComp: "sets are not supported in jitcore.script; use a list",
@@ -196,6 +200,10 @@ class ExpressionCompiler(Emitter):
     def _expr_Call(self, node):
         where = self.where(node)
         func = self.expr(node.func)
+        consumer = getattr(func, "python_object", None)
+        if (consumer in _GENERATOR_CONSUMERS and len(node.args) == 1 and not node.keywords
+                and isinstance(node.args[0], ast.GeneratorExp)):
+            return self.consume_generator(consumer, node.args[0], where)
         args = []
         for a in node.args:
             if isinstance(a, ast.Starred):
@@ -275,14 +283,53 @@ class ExpressionCompiler(Emitter):
         return ScriptValue(result)
 
     def compare(self, op, left_node, right_node, where):
+        if isinstance(op, (ast.In, ast.NotIn)):
+            return self.membership(isinstance(op, ast.NotIn), left_node, right_node, where)
         if isinstance(op, (ast.Is, ast.IsNot)):
             return self.identity_test(op, self.expr(left_node), self.expr(right_node), where)
         return self.compare_values(op, self.value(left_node), self.value(right_node), where)
 
+    def membership(self, negate, left_node, right_node, where):
+        """``x in (a, b, c)``: ``x == a or x == b or x == c``, short-circuited as Python does.
+
+        The right side must have a length known when compiling (a tuple, a list literal,
+        a constant); ``x`` a scalar (for an array, Python's ``in`` is an elementwise
+        test whose truth value is ambiguous).
+        """
+        left = self.value(left_node)
+        if is_tensor(left):
+            raise compile_error("'in' with an array on the left is not supported in "
+                                "jitcore.script; compare with == and use .any()", where)
+        items = self.static_items(self.expr(right_node), where)
+        if items is None:
+            raise compile_error("the 'in' operator in jitcore.script needs a tuple or list of "
+                                "known length on the right (e.g. `x in (1, 2)`); for other "
+                                "lists compare with == in a loop", where)
+
+        def any_equal(k):
+            if k == len(items):
+                return self.constant(False, where)
+            equal = compare_op(self, ast.Eq(), left, items[k].as_value(self, where), where)
+            folded = _folded_bool(equal)
+            if folded is not None:
+                return self.constant(True, where) if folded else any_equal(k + 1)
+            if k == len(items) - 1:
+                return equal                # `e or False` is `e`
+            return self.emit_if_expression(equal, lambda: self.constant(True, where),
+                                           lambda: any_equal(k + 1), where)
+
+        found = any_equal(0)
+        if not negate:
+            return found
+        folded = _folded_bool(found)
+        if folded is not None:
+            return self.constant(not folded, where)
+        return unary_op(self, ast.Not(), found, where)
+
     def compare_values(self, op, a, b, where):
         if isinstance(op, (ast.In, ast.NotIn)):
-            raise compile_error("the 'in' operator is not supported in jitcore.script; "
-                                "compare with == in a loop", where)
+            raise compile_error("'in' inside a chained comparison is not supported in "
+                                "jitcore.script; write it as a separate test", where)
         if isinstance(op, (ast.Is, ast.IsNot)):
             return self.identity_test(op, ScriptValue(a), ScriptValue(b), where)
         return compare_op(self, op, a, b, where)
@@ -374,6 +421,50 @@ class ExpressionCompiler(Emitter):
             elem = unify_types(elem, v.type) or elem
         return ScriptValue(self.list_construct(values, TensorType.get() if isinstance(
             elem, TensorType) else elem, where))
+
+    def consume_generator(self, consumer, node, where):
+        """``all(...)``, ``any(...)`` or ``tuple(...)`` of a generator expression over a
+        sequence of known length.
+
+        ``tuple`` evaluates every item, as Python does.  ``all``/``any`` evaluate item
+        ``k + 1`` only in the branch where item ``k`` did not decide the result, so the
+        items Python would not evaluate are not evaluated here either.
+        """
+        generator = node.generators[0] if len(node.generators) == 1 else None
+        if generator is None or generator.ifs or generator.is_async:
+            raise compile_error("only simple generator expressions `f(x) for x in xs` are "
+                                f"supported in {consumer.__name__}() in jitcore.script", where)
+        items = self.static_items(self.expr(generator.iter), where)
+        if items is None:
+            raise compile_error(f"{consumer.__name__}() of a generator in jitcore.script iterates "
+                                "over a tuple, a ModuleList or a list literal of known length",
+                                where)
+
+        def element(k):
+            with self.comprehension_scope():
+                self.assign_target(generator.target, items[k], where)
+                return self.expr(node.elt)
+
+        if consumer is tuple:
+            return TupleOfValues([element(k) for k in range(len(items))])
+        deciding = consumer is any          # the item value that ends the scan
+
+        def scan(k):
+            if k == len(items):
+                return self.constant(not deciding, where)
+            value = element(k).as_value(self, where)
+            if value.type != BoolType.get():
+                raise compile_error(f"{consumer.__name__}() items must be bool in jitcore.script, "
+                                    f"got {describe_type(value.type)}; compare explicitly", where)
+            folded = _folded_bool(value)
+            if folded is not None:
+                return self.constant(deciding, where) if folded == deciding else scan(k + 1)
+            stop = lambda: self.constant(deciding, where)  # noqa: E731
+            go_on = lambda: scan(k + 1)  # noqa: E731
+            return self.emit_if_expression(value, stop if deciding else go_on,
+                                           go_on if deciding else stop, where)
+
+        return ScriptValue(scan(0))
 
     def static_items(self, iterable, where):
         """The items of an iterable whose length is known at compile time, else None."""

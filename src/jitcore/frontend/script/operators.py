@@ -8,13 +8,14 @@ Arrays follow NumPy (registry tensor ops, broadcasting, NEP 50); scalars follow 
 """
 
 import ast
+import operator
 
 from jitcore._runtime.types import (
     BoolType, FloatType, IntType, ListType, NoneType, OptionalType, StrType, TensorType,
 )
 
 from .errors import compile_error, describe_type
-from .values import ScriptValue
+from .values import NOT_CONSTANT, ScriptValue
 
 __all__ = ["binary_op", "compare_op", "unary_op", "truth_value", "is_tensor", "to_float"]
 
@@ -31,6 +32,8 @@ _SCALAR_KINDS = {
 _COMPARE_KINDS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
                   ast.GtE: "ge"}
 # a < x  is  x > a
+_PY_COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+               "gt": operator.gt, "ge": operator.ge}
 _FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
             ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
@@ -128,6 +131,11 @@ def compare_op(ctx, op, a, b, where):
     elif not (a.type == b.type == StrType.get() and name in ("eq", "ne")):
         raise compile_error(f"cannot compare {describe_type(a.type)} with "
                             f"{describe_type(b.type)} using {name}", where)
+    known_a, known_b = ScriptValue(a).constant(), ScriptValue(b).constant()
+    if known_a is not NOT_CONSTANT and known_b is not NOT_CONSTANT:
+        # two constants (e.g. a `__constants__` string): decided now, so that an `if` on
+        # them compiles only the branch taken
+        return ctx.constant(bool(_PY_COMPARE[name](known_a, known_b)), where)
     return ctx.emit_op_call(f"aten::{name}", [ScriptValue(a), ScriptValue(b)], {}, where).value
 
 

@@ -5,9 +5,32 @@ The base classes carry the function table (``functions``) to the runtime, the re
 interpreter and inlining; these subclasses only build themselves from a unit.
 """
 
+import inspect
+import weakref
+
 from jitcore.modules import ScriptFunction, ScriptModule
 
-__all__ = ["ScriptedFunction", "ScriptedModule"]
+__all__ = ["ScriptedFunction", "ScriptedFunctionWithDefaults", "ScriptedModule",
+           "ScriptedModuleWithDefaults"]
+
+# id(mirror) -> {method: Python signature}, and the number of parameters of ``forward``
+# (the call's fast-path test).  Kept beside the module, not in it, because a module's
+# attributes are what an archive saves; an entry goes when its module does.
+_SIGNATURES = {}
+_FORWARD_ARITY = {}
+
+
+def _remember(mirror, signatures):
+    key = id(mirror)
+    _SIGNATURES[key] = signatures
+    if "forward" in signatures:
+        _FORWARD_ARITY[key] = len(signatures["forward"].parameters)
+    weakref.finalize(mirror, _forget, key)
+
+
+def _forget(key):
+    _SIGNATURES.pop(key, None)
+    _FORWARD_ARITY.pop(key, None)
 
 
 class ScriptedFunction(ScriptFunction):
@@ -16,9 +39,50 @@ class ScriptedFunction(ScriptFunction):
     def __init__(self, name, graph, functions):
         super().__init__(name, graph, functions)
 
+    @classmethod
+    def from_python(cls, fn, graph, functions):
+        """The scripted ``fn``; one with default arguments fills them when called."""
+        signature = inspect.signature(fn)
+        if not _has_defaults(signature):
+            return cls(fn.__name__, graph, functions)
+        scripted = ScriptedFunctionWithDefaults(fn.__name__, graph, functions)
+        scripted._signature = signature
+        return scripted
+
+
+class ScriptedFunctionWithDefaults(ScriptedFunction):
+    """A scripted function with default arguments: calls bind keywords and fill defaults
+    from the Python signature, as TorchScript does; a call giving every argument
+    positionally goes straight to the compiled code."""
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self._signature.parameters):
+            args = _bind(self._signature, self.name, args, kwargs)
+        return ScriptFunction.__call__(self, *args)
+
+    def call_reference(self, *args, **kwargs):
+        return ScriptFunction.call_reference(self, *_bind(self._signature, self.name, args, kwargs))
+
 
 class ScriptedModule(ScriptModule):
-    """A scripted module tree; every node shares the unit's function table."""
+    """A scripted module tree; every node shares the unit's function table.
+
+    ``call_reference`` binds keyword arguments and fills defaults from the Python
+    signature of the compiled method; so do calls of a module whose ``forward`` has
+    defaults (see :class:`ScriptedModuleWithDefaults`).
+    """
+
+    def call_reference(self, *args, method="forward", **kwargs):
+        return ScriptModule.call_reference(self, *self._bind_arguments(method, args, kwargs),
+                                           method=method)
+
+    def _bind_arguments(self, method, args, kwargs):
+        signature = _SIGNATURES.get(id(self), {}).get(method)
+        if signature is None:
+            if kwargs:
+                raise TypeError(f"{self.original_name}.{method}() takes positional arguments only")
+            return args
+        return _bind(signature, f"{self.original_name}.{method}", args, kwargs)
 
     @classmethod
     def from_unit(cls, module, method_graphs, functions):
@@ -36,7 +100,55 @@ class ScriptedModule(ScriptModule):
         for name, mirror in root.named_modules(remove_duplicate=False):
             object.__setattr__(mirror, "functions", dict(functions))
             original = originals.get(name)
+            if original is not None and isinstance(mirror, ScriptedModule):
+                _remember(mirror, _signatures(original, mirror))
+                if _has_defaults(_SIGNATURES[id(mirror)].get("forward")):
+                    # only these pay for binding at each call; the class shares the
+                    # layout, so the mirror just changes its call methods
+                    mirror.__class__ = ScriptedModuleWithDefaults
             for attr, value in vars(original).items() if original is not None else ():
                 if type(value) in (int, float, bool, str) and attr not in vars(mirror):
                     object.__setattr__(mirror, attr, value)
         return root
+
+
+def _signatures(original, mirror):
+    """``{method: signature without self}`` of the Python methods ``mirror`` compiled."""
+    signatures = {}
+    for method in mirror.methods:
+        fn = getattr(type(original), method, None)
+        if inspect.isfunction(fn):
+            parameters = list(inspect.signature(fn).parameters.values())[1:]
+            signatures[method] = inspect.Signature(parameters)
+    return signatures
+
+
+def _has_defaults(signature):
+    return signature is not None and any(
+        p.default is not inspect.Parameter.empty for p in signature.parameters.values())
+
+
+class ScriptedModuleWithDefaults(ScriptedModule):
+    """A scripted module whose ``forward`` has default arguments: calls fill them, and bind
+    keyword arguments, as TorchScript does (``attn(x, x, x)``); a call giving every
+    argument positionally goes straight to the compiled code."""
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != _FORWARD_ARITY.get(id(self), len(args)):
+            args = self._bind_arguments("forward", args, kwargs)
+        return ScriptModule.__call__(self, *args)
+
+    def forward(self, *args, **kwargs):
+        if kwargs or len(args) != _FORWARD_ARITY.get(id(self), len(args)):
+            args = self._bind_arguments("forward", args, kwargs)
+        return ScriptModule.forward(self, *args)
+
+
+def _bind(signature, where, args, kwargs):
+    """``args`` and ``kwargs`` bound to ``signature``, defaults filled, as a positional tuple."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{where}(): {e}") from None
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())

@@ -16,6 +16,7 @@ from .compiler import FunctionCompiler
 from .constant_pool import pool_constants
 from .decorators import is_ignored, is_unused
 from .errors import calling, compile_error, describe_type
+from .ignored_calls import ignored_call
 from .source import parse_function
 from .values import ModuleValue, ScriptValue, SugaredValue
 
@@ -29,6 +30,7 @@ class CompilationUnit:
         self.functions = {}        # qualified name -> Graph
         self.method_graphs = {}    # id(module) -> {method name: Graph}
         self._function_names = {}  # function -> qualified name
+        self._python_names = {}    # (ignored function, bound module id) -> name in functions
         self._modules = {}         # id(module) -> module (keeps the ids valid)
         self._active = []          # what is being compiled, for recursion checks
 
@@ -57,6 +59,20 @@ class CompilationUnit:
         while name in self.functions:
             name = f"{base}.{n}"
             n += 1
+        return name
+
+    def python_function_name(self, target, display_name):
+        """The ``functions`` key of an ``@jitcore.ignore`` callable (a ``prim::PythonOp`` target).
+
+        One name per callable: a bound method is keyed by its function and instance, since
+        ``module.method`` is a new object at every attribute access.
+        """
+        key = (getattr(target, "__func__", target), id(getattr(target, "__self__", None)))
+        name = self._python_names.get(key)
+        if name is None:
+            name = self._unique_name(display_name)
+            self._python_names[key] = name
+            self.functions[name] = target
         return name
 
     # --------------------------------------------------------------- methods
@@ -119,9 +135,8 @@ class CompilationUnit:
     def call_function(self, ctx, fn, args, kwargs, where):
         """Emit ``prim::CallFunction[name=f](args)`` for a call of Python function ``fn``."""
         if is_ignored(fn):
-            raise compile_error(f"{fn.__qualname__} is marked @jitcore.ignore; ignored free "
-                                "functions cannot be called from compiled code yet (make it a "
-                                "module method, or remove the decorator)", where)
+            name = fn.__qualname__.replace(".<locals>", "")
+            return ignored_call(self, ctx, fn, fn, name, args, kwargs, where, skip_self=False)
         with calling(fn.__qualname__, ctx.source.name, where):
             name, graph = self.function_graph(fn, where=where)
         inputs = bind_call(ctx, fn, graph.inputs, args, kwargs, where, skip_self=False)
@@ -138,9 +153,9 @@ class CompilationUnit:
         else:
             fn = getattr(type(module), name, None)
             if is_ignored(fn):
-                raise compile_error(f"{type(module).__name__}.{name} is marked @jitcore.ignore; "
-                                    "calls to ignored methods are not supported by the "
-                                    "runtime yet", where)
+                return ignored_call(self, ctx, fn, getattr(module, name),
+                                    f"{type(module).__name__}.{name}", args, kwargs, where,
+                                    skip_self=True)
             with calling(f"{type(module).__name__}.{name}", ctx.source.name, where):
                 graph = self.method_graph(module, name, where)
         if existing is not None:

@@ -1,9 +1,11 @@
 """``MultiheadAttention`` with PyTorch's parameters (``in_proj_weight``, ``out_proj``)."""
 
 import math
+from typing import Optional, Tuple
 
 import numpy as np
 
+from jitcore.frontend.script.decorators import unused
 from jitcore.nn import functional as F
 from jitcore.nn import init
 from jitcore.nn.layers.linear import Linear
@@ -46,6 +48,9 @@ class MultiheadAttention(Module):
         Output projection; its bias is zeros.
     """
 
+    # fixed at construction: scripted code folds them, so shapes and branches are static
+    __constants__ = ["embed_dim", "num_heads", "head_dim", "batch_first"]
+
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                  dtype=None):
@@ -78,7 +83,7 @@ class MultiheadAttention(Module):
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
 
-    def _project(self, x, index, batch, length):
+    def _project(self, x, index: int, batch: int, length: int):
         """The query (0), key (1) or value (2) projection of ``x``, heads split: (N, H, L, D)."""
         E = self.embed_dim
         weight = self.in_proj_weight[index * E:(index + 1) * E]
@@ -86,8 +91,10 @@ class MultiheadAttention(Module):
         projected = F.linear(x, weight, bias)
         return projected.reshape(batch, length, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
-                attn_mask=None, average_attn_weights=True, is_causal=False):
+    def forward(self, query, key, value, key_padding_mask: Optional[np.ndarray] = None,
+                need_weights: bool = True, attn_mask: Optional[np.ndarray] = None,
+                average_attn_weights: bool = True,
+                is_causal: bool = False) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """Attend from ``query`` to ``key``/``value``.
 
         Parameters
@@ -110,6 +117,12 @@ class MultiheadAttention(Module):
         (ndarray, ndarray or None)
             The output (shaped like ``query``) and the weights ``(N, L, S)`` (or
             ``(N, H, L, S)`` unaveraged) when ``need_weights``.
+
+        Notes
+        -----
+        Scripted, the module runs without masks only: telling a boolean mask from an
+        additive one needs its dtype, which compiled code does not see, so mask merging
+        is ``@jitcore.unused`` (it raises in compiled code rather than guess).
         """
         if not self.batch_first:
             query, key, value = (t.transpose(1, 0, 2) for t in (query, key, value))
@@ -117,18 +130,22 @@ class MultiheadAttention(Module):
         q = self._project(query, 0, batch, length)
         k = self._project(key, 1, batch, source_length)
         v = self._project(value, 2, batch, source_length)
-        mask = self._merge_masks(attn_mask, key_padding_mask, batch, q.dtype)
+        mask: Optional[np.ndarray] = None
+        if attn_mask is not None or key_padding_mask is not None:
+            mask = self._merge_masks(attn_mask, key_padding_mask, batch)
         dropout_p = self.dropout if self.training else 0.0
+        weights: Optional[np.ndarray] = None
         if need_weights:
             scores = (q * (1.0 / math.sqrt(self.head_dim))) @ k.transpose(0, 1, 3, 2)
             if mask is not None:
                 scores = scores + mask
             elif is_causal:
                 raise ValueError("is_causal=True with need_weights=True needs an explicit attn_mask")
-            weights = F.softmax(scores, -1)
+            attention = F.softmax(scores, -1)
             if dropout_p > 0.0:
-                weights = F.dropout(weights, dropout_p, True)
-            heads = weights @ v
+                attention = F.dropout(attention, dropout_p, True)
+            heads = attention @ v
+            weights = attention.mean(axis=1) if average_attn_weights else attention
         else:
             heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p,
                                                    is_causal=is_causal and mask is None)
@@ -136,12 +153,13 @@ class MultiheadAttention(Module):
         output = self.out_proj(merged)
         if not self.batch_first:
             output = output.transpose(1, 0, 2)
-        if not need_weights:
-            return output, None
-        return output, (weights.mean(axis=1) if average_attn_weights else weights)
+        return output, weights
 
-    def _merge_masks(self, attn_mask, key_padding_mask, batch, dtype):
+    @unused
+    def _merge_masks(self, attn_mask: Optional[np.ndarray], key_padding_mask: Optional[np.ndarray],
+                     batch: int) -> Optional[np.ndarray]:
         """One additive mask broadcastable to the scores (N, H, L, S), or None."""
+        dtype = self.in_proj_weight.dtype
         mask = _additive_mask(attn_mask, dtype)
         if mask is not None and len(mask.shape) == 3:
             # (N * H, L, S) -> (N, H, L, S)

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from jitcore.errors import TracerWarning
+from jitcore.frontend.script.decorators import unused
 from jitcore.nn import functional as F
 from jitcore.nn import init
 from jitcore.nn.module import Module
@@ -14,9 +15,17 @@ __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
 class _BatchNorm(Module):
-    """Shared implementation; subclasses fix the accepted input ranks."""
+    """Shared implementation; subclasses fix the accepted input ranks.
+
+    ``forward`` is written in the subset ``jitcore.script`` compiles: the configuration
+    is constant (``__constants__``), and the running-statistics update, a side effect on
+    the Python module, is ``@jitcore.unused``: compiled code in training mode raises
+    instead of normalising without updating them.
+    """
 
     _ranks = ()
+    _rank_text = ""
+    __constants__ = ["_ranks", "_rank_text", "track_running_stats", "eps"]
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None):
@@ -56,18 +65,20 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input):
-        rank = len(input.shape)
-        if rank not in self._ranks:
-            raise ValueError(f"{type(self).__name__} expected a {' or '.join(map(str, self._ranks))}"
-                             f"-d input, got a {rank}-d input of shape {tuple(input.shape)}")
-        use_batch_stats = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
-            self._update_running_stats(input)
-        return F.batch_norm(input, self.running_mean if not use_batch_stats else None,
-                            self.running_var if not use_batch_stats else None,
-                            self.weight, self.bias, use_batch_stats, 0.0, self.eps)
+        if input.ndim not in self._ranks:
+            raise ValueError(f"BatchNorm expected a {self._rank_text}-d input, got a "
+                             f"{input.ndim}-d input")
+        if self.track_running_stats:
+            if self.training:
+                self._update_running_stats(input)
+                return F.batch_norm(input, None, None, self.weight, self.bias, True, 0.0,
+                                    self.eps)
+            return F.batch_norm(input, self.running_mean, self.running_var, self.weight,
+                                self.bias, False, 0.0, self.eps)
+        return F.batch_norm(input, None, None, self.weight, self.bias, True, 0.0, self.eps)
 
-    def _update_running_stats(self, input):
+    @unused
+    def _update_running_stats(self, input) -> None:
         # The update is a side effect on module state; only eager calls perform it.
         if not isinstance(input, np.ndarray):
             warnings.warn(f"{type(self).__name__} in training mode: the traced graph normalises "
@@ -108,9 +119,11 @@ class BatchNorm1d(_BatchNorm):
     """
 
     _ranks = (2, 3)
+    _rank_text = "2-d or 3"
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of ``(N, C, H, W)`` input; parameters as :class:`BatchNorm1d`."""
 
     _ranks = (4,)
+    _rank_text = "4"

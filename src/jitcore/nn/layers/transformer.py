@@ -1,5 +1,10 @@
 """``TransformerEncoderLayer``: self-attention and a feed-forward block, PyTorch's layout."""
 
+from typing import Optional
+
+import numpy as np
+
+from jitcore.frontend.script.decorators import ignore
 from jitcore.nn import functional as F
 from jitcore.nn.layers.attention import MultiheadAttention
 from jitcore.nn.layers.dropout import Dropout
@@ -35,7 +40,12 @@ class TransformerEncoderLayer(Module):
     -----
     Submodules (``self_attn``, ``linear1``, ``linear2``, ``norm1``, ``norm2``, ``dropout``,
     ``dropout1``, ``dropout2``) carry PyTorch's names, so its state dict loads unchanged.
+    Scripted, the branches on ``norm_first`` and the activation are decided when
+    compiling (they are constants); a custom activation callable stays Python
+    (``@jitcore.ignore``), so such a scripted layer cannot be saved.
     """
+
+    __constants__ = ["norm_first", "activation_name"]
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
@@ -54,10 +64,14 @@ class TransformerEncoderLayer(Module):
         if isinstance(activation, str):
             if activation not in _ACTIVATIONS:
                 raise ValueError(f"activation should be relu/gelu, not {activation}")
+            self.activation_name = activation
             activation = _ACTIVATIONS[activation]
+        else:
+            self.activation_name = "custom"
         self.activation = activation
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+    def forward(self, src, src_mask: Optional[np.ndarray] = None,
+                src_key_padding_mask: Optional[np.ndarray] = None, is_causal: bool = False):
         """Encode ``src`` (``(N, L, E)`` with ``batch_first``); masks as in MultiheadAttention."""
         x = src
         if self.norm_first:
@@ -68,11 +82,25 @@ class TransformerEncoderLayer(Module):
             x = self.norm2(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+    def _sa_block(self, x, attn_mask: Optional[np.ndarray],
+                  key_padding_mask: Optional[np.ndarray], is_causal: bool):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                            need_weights=False, is_causal=is_causal)[0]
         return self.dropout1(x)
 
     def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        x = self.linear2(self.dropout(self._activate(self.linear1(x))))
         return self.dropout2(x)
+
+    def _activate(self, x):
+        # a constant branch once scripted: only the configured activation is compiled
+        if self.activation_name == "relu":
+            return F.relu(x)
+        if self.activation_name == "gelu":
+            return F.gelu(x)
+        return self._custom_activation(x)
+
+    @ignore
+    def _custom_activation(self, x):
+        """A user-supplied activation callable: Python, called from compiled code."""
+        return self.activation(x)

@@ -202,11 +202,17 @@ def _select(x, dim, index):
     return np.take(x, index, axis=d)
 
 
-def _selected(shape, dim, index):
-    d = normalize_dim(dim, len(shape))
-    if shape[d] is not None and not -shape[d] <= index < shape[d]:
-        raise IndexError(f"select: index {index} is out of range for dim {dim} of size {shape[d]}")
-    return shape[:d] + shape[d + 1:]
+def _select_rule(types, constants):
+    """The input's shape without ``dim``; the index need not be known (``x[t]`` in a loop)."""
+    x = tensor_of(types[0])
+    dim, index = constants[1], constants[2]
+    if x.shape is None or not known(dim):
+        return TensorType(x.dtype, None)
+    d = normalize_dim(dim, len(x.shape))
+    size = x.shape[d]
+    if known(index) and size is not None and not -size <= index < size:
+        raise IndexError(f"select: index {index} is out of range for dim {dim} of size {size}")
+    return TensorType(x.dtype, x.shape[:d] + x.shape[d + 1:])
 
 
 def _index(x, indices):
@@ -217,7 +223,7 @@ def _index(x, indices):
 register("aten::slice.Tensor(Tensor self, int dim=0, int? start=None, int? end=None, int step=1) "
          "-> Tensor", reference=_slice, infer=_shape_rule(_sliced))
 register("aten::select.int(Tensor self, int dim, int index) -> Tensor",
-         reference=_select, infer=_shape_rule(_selected))
+         reference=_select, infer=_select_rule)
 register("aten::index.Tensor(Tensor self, Tensor?[] indices) -> Tensor",
          reference=_index, infer=lambda types, constants: TensorType(tensor_of(types[0]).dtype, None))
 

@@ -1,0 +1,210 @@
+"""``jitcore.script`` on the library's layers: Dropout, BatchNorm, MultiheadAttention and
+TransformerEncoderLayer compile, lint, match the eager module and their ``.code`` re-scripts."""
+
+import linecache
+import itertools
+
+import numpy as np
+import pytest
+
+import jitcore
+import jitcore.nn as nn
+import jitcore.nn.functional as F
+from jitcore.frontend.script import script
+
+_counter = itertools.count()
+
+
+def _x(rng, *shape, dtype=np.float32):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _rescripted(scripted, module):
+    """Script ``module`` again with ``forward`` replaced by the text ``scripted.code`` prints."""
+    import typing
+    text = scripted.code
+    filename = f"<rescripted layer {next(_counter)}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    namespace = {"Tensor": np.ndarray, "Optional": typing.Optional, "Tuple": typing.Tuple,
+                 "List": typing.List, "np": np}
+    exec(compile(text, filename, "exec"), namespace)
+    # `.code` prints no Python defaults; the call binding takes them from the signature
+    namespace["forward"].__defaults__ = type(module).forward.__defaults__
+    rewritten = type(f"Rescripted{type(module).__name__}", (type(module),),
+                     {"forward": namespace["forward"]})
+    clone = rewritten.__new__(rewritten)
+    clone.__dict__.update(module.__dict__)
+    return script(clone)
+
+
+def _check(module, inputs_list, rtol=1e-5, atol=1e-5):
+    scripted = script(module)
+    scripted.graph.lint()
+    scripted.inlined_graph.lint()
+    rescripted = _rescripted(scripted, module)
+    rescripted.graph.lint()
+    for inputs in inputs_list:
+        expected = module(*inputs)
+        for compiled in (scripted, rescripted):
+            _assert_close(compiled(*inputs), expected, rtol, atol)
+        _assert_close(scripted.call_reference(*inputs), expected, rtol, atol)
+    return scripted
+
+
+def _assert_close(actual, expected, rtol, atol):
+    if isinstance(expected, tuple):
+        assert isinstance(actual, tuple) and len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            _assert_close(a, e, rtol, atol)
+    elif expected is None:
+        assert actual is None
+    else:
+        assert actual.dtype == expected.dtype and actual.shape == expected.shape
+        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
+
+
+# ------------------------------------------------------------------------------------ dropout
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_module_scripts_and_is_identity_in_eval(dtype):
+    rng = np.random.default_rng(0)
+    layer = nn.Dropout(0.3).eval()
+    _check(layer, [(_x(rng, 4, 5, dtype=dtype),), (_x(rng, 7, dtype=dtype),)])
+
+
+def test_dropout_in_training_mode_zeroes_and_rescales():
+    layer = nn.Dropout(0.5)
+    scripted = script(layer)
+    x = np.ones((200, 50), np.float32)
+    out = scripted(x)
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], 2.0)
+    assert 0.4 < kept.mean() < 0.6
+
+
+def functional_dropout(x, p: float, training: bool):
+    return F.dropout(x, p, training) * 2
+
+
+def test_functional_dropout_with_a_runtime_probability_scripts():
+    scripted = script(functional_dropout)
+    x = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+    np.testing.assert_allclose(scripted(x, 0.25, False), x * 2)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(x, 1.5, True)
+
+
+# --------------------------------------------------------------------------------- batch norm
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batchnorm2d_scripts_and_matches_eager_in_eval(dtype):
+    rng = np.random.default_rng(2)
+    layer = nn.BatchNorm2d(3)
+    layer.running_mean[:] = rng.standard_normal(3)
+    layer.running_var[:] = rng.uniform(0.5, 2.0, 3)
+    layer.weight[:] = rng.standard_normal(3)
+    layer.eval()
+    scripted = _check(layer, [(_x(rng, 2, 3, 4, 4, dtype=dtype),), (_x(rng, 1, 3, 2, 5, dtype=dtype),)])
+    # the rank test and the running-statistics branch are compiled; no Python call is
+    assert "prim::PythonOp" not in str(scripted.graph)
+    with pytest.raises(ValueError, match="expected a 4-d input"):
+        scripted(_x(rng, 2, 3, dtype=dtype))
+
+
+def test_batchnorm_without_running_stats_normalises_with_batch_statistics():
+    rng = np.random.default_rng(3)
+    layer = nn.BatchNorm1d(4, track_running_stats=False)
+    _check(layer, [(_x(rng, 6, 4),), (_x(rng, 5, 4, 3),)], rtol=1e-4, atol=1e-5)
+
+
+def test_scripted_batchnorm_in_training_mode_refuses_to_skip_the_statistics_update():
+    layer = nn.BatchNorm2d(2)
+    scripted = script(layer)
+    with pytest.raises(NotImplementedError, match="_update_running_stats"):
+        scripted(np.ones((2, 2, 3, 3), np.float32))
+
+
+def test_frozen_scripted_batchnorm_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(4)
+    layer = nn.BatchNorm2d(3).eval()
+    layer.running_var[:] = rng.uniform(0.5, 2.0, 3)
+    jitcore.save(jitcore.freeze(script(layer)), tmp_path / "bn.jc")
+    loaded = jitcore.load(tmp_path / "bn.jc")
+    x = _x(rng, 2, 3, 4, 4)
+    np.testing.assert_allclose(loaded(x), layer(x), rtol=1e-5, atol=1e-6)
+
+
+# -------------------------------------------------------------------------- multi-head attention
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_scripts_and_matches_eager(batch_first):
+    rng = np.random.default_rng(5)
+    layer = nn.MultiheadAttention(8, 2, batch_first=batch_first).eval()
+    shape = (2, 5, 8) if batch_first else (5, 2, 8)
+    other = (2, 3, 8) if batch_first else (3, 2, 8)
+    q, kv = _x(rng, *shape), _x(rng, *other)
+    # every argument given: `.code` prints the signature without Python defaults
+    _check(layer, [(q, q, q, None, True, None, True, False),
+                   (q, kv, kv, None, False, None, True, False)])
+
+
+def test_scripted_module_call_fills_defaults_and_binds_keywords():
+    rng = np.random.default_rng(9)
+    layer = nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    scripted = script(layer)
+    x = _x(rng, 1, 4, 8)
+    _assert_close(scripted(x, x, x), layer(x, x, x), 1e-5, 1e-5)
+    _assert_close(scripted(x, x, x, need_weights=False), layer(x, x, x, need_weights=False),
+                  1e-5, 1e-5)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'weights'"):
+        scripted(x, x, x, weights=True)
+
+
+@pytest.mark.parametrize("need_weights, average", [(True, True), (True, False), (False, True)])
+def test_multihead_attention_weights_options(need_weights, average):
+    rng = np.random.default_rng(6)
+    layer = nn.MultiheadAttention(8, 4, batch_first=True).eval()
+    x = _x(rng, 2, 4, 8)
+
+    class Caller(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = layer
+
+        def forward(self, x):
+            return self.attn(x, x, x, need_weights=need_weights, average_attn_weights=average)
+
+    _check(Caller(), [(x,)])
+
+
+def test_scripted_multihead_attention_refuses_masks_instead_of_guessing_their_kind():
+    layer = nn.MultiheadAttention(4, 2, batch_first=True).eval()
+    scripted = script(layer)
+    x = np.zeros((1, 3, 4), np.float32)
+    with pytest.raises(NotImplementedError, match="_merge_masks"):
+        scripted(x, x, x, None, True, np.zeros((3, 3), np.float32))
+
+
+# ---------------------------------------------------------------------- transformer encoder
+
+@pytest.mark.parametrize("activation, norm_first, batch_first",
+                         [("relu", False, True), ("gelu", True, False)])
+def test_transformer_encoder_layer_scripts_and_matches_eager(activation, norm_first, batch_first):
+    rng = np.random.default_rng(7)
+    layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, activation=activation,
+                                       norm_first=norm_first, batch_first=batch_first).eval()
+    scripted = _check(layer, [(_x(rng, 2, 6, 16),), (_x(rng, 3, 2, 16),)], rtol=1e-4, atol=1e-5)
+    kinds = {n.kind for n in scripted.inlined_graph.walk()}
+    assert ("aten::gelu" in kinds) == (activation == "gelu")
+    assert "prim::PythonOp" not in kinds
+
+
+def test_transformer_encoder_layer_with_a_custom_activation_calls_python(tmp_path):
+    rng = np.random.default_rng(8)
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, activation=np.tanh,
+                                       batch_first=True).eval()
+    scripted = script(layer)
+    x = _x(rng, 2, 3, 8)
+    np.testing.assert_allclose(scripted(x), layer(x), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="_custom_activation.*@jitcore.ignore"):
+        jitcore.save(scripted, tmp_path / "layer.jc")
