@@ -141,6 +141,14 @@ def _scripted_module():
     return script(_Gate()), (x,)
 
 
+def _scripted_layers_reading_training():
+    """Scripted layers whose forward branches on ``self.training`` (batch norm, dropout)."""
+    model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Dropout(0.5))
+    model.eval()
+    x = _rng().standard_normal((1, 2, 5, 5)).astype(np.float32)
+    return script(model), (x,)
+
+
 #: name -> factory returning (compiled model, call arguments)
 MODELS = {
     "traced_function": _traced_function,
@@ -150,6 +158,7 @@ MODELS = {
     "traced_with_attributes": _traced_with_attributes,
     "scripted_function": _scripted_function,
     "scripted_module": _scripted_module,
+    "scripted_layers_reading_training": _scripted_layers_reading_training,
 }
 
 

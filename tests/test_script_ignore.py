@@ -233,3 +233,15 @@ def test_code_rescripts_with_the_ignored_function_in_scope():
     np.testing.assert_allclose(rescripted(x), scaled_twice(x), rtol=1e-6)
     with pytest.raises(jitcore.CompileError, match="'python_scale', which is not an @jitcore.ignore"):
         script_source(scripted.code)
+
+
+def test_frozen_and_optimized_models_keep_their_ignored_calls():
+    x = _x(2, 4)
+    function = script(scaled_twice)
+    optimized = jitcore.optimize_for_inference(function)
+    assert _python_ops(optimized.graph)
+    np.testing.assert_allclose(optimized(x), function(x), rtol=1e-6)
+    model = Logged().eval()
+    frozen = jitcore.freeze(script(model))
+    assert sorted(n.attr("name") for n in _python_ops(frozen.graph)) == ["Logged.offset", "Logged.record"]
+    np.testing.assert_allclose(frozen(x), (model.fc(x) + 3) * 2, rtol=1e-5, atol=1e-6)

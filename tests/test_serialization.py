@@ -44,7 +44,10 @@ def test_round_trip_outputs_graphs_and_bytes(model_and_args, tmp_path):
     path = tmp_path / "model.jc"
     save(model, path)
     loaded = load(path)
-    assert type(loaded) is type(model)
+    # a module loads as a ScriptModule, a function as a ScriptFunction (the scripting
+    # front end's subclasses hold Python signatures, which archives do not carry)
+    assert isinstance(loaded, ScriptModule) == isinstance(model, ScriptModule)
+    assert isinstance(loaded, ScriptFunction) == isinstance(model, ScriptFunction)
     for expected, got in zip(outputs(model, args), outputs(loaded, args), strict=True):
         np.testing.assert_array_equal(got, expected)           # bit-identical, NaNs included
         assert got.dtype == expected.dtype
@@ -356,7 +359,7 @@ def test_reduce_to_archive_round_trips_through_pickle(model_and_args):
 def test_models_pickle_as_archive_bytes(model_and_args):
     model, args = model_and_args
     clone = pickle.loads(pickle.dumps(model))
-    assert type(clone) is type(model)
+    assert isinstance(clone, ScriptModule) == isinstance(model, ScriptModule)
     for expected, got in zip(outputs(model, args), outputs(clone, args)):
         np.testing.assert_array_equal(got, expected)
 

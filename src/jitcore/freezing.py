@@ -88,7 +88,8 @@ def _frozen_function(function, level):
     graph = inline_calls(function.graph, None, function.functions)
     pipeline.run(graph, level)
     graph.lint()
-    return ScriptFunction(function.name, graph)
+    # the function table still serves what inlining leaves: ignored Python calls
+    return ScriptFunction(function.name, graph, function.functions)
 
 
 def _frozen(module, level):
@@ -108,6 +109,9 @@ def _frozen(module, level):
     graph.lint()
     frozen = ScriptModule(module.original_name, module._class_type, {"forward": graph})
     object.__setattr__(frozen, "training", False)
+    if functions:
+        # the function table still serves what inlining leaves: ignored Python calls
+        object.__setattr__(frozen, "functions", dict(functions))
     return frozen
 
 

@@ -182,7 +182,8 @@ def read_archive(buffer, extra_files=None):
             raise malformed(f"entry {name!r}", "sha256", f"the manifest says {digest}, the bytes give {actual}")
     table = {name: array_from_entry(buffer, entries[spec.entry], spec.dtype, spec.shape, f"tensors[{index}]")
              for index, (name, spec) in enumerate(manifest.tensors.items())}
-    member_names, method_names = set(), set()
+    # every module record declares its ``training`` flag, which scripted code may read
+    member_names, method_names = {"training"}, set()
     for _, node in manifest.root.walk():
         method_names.update(node.methods)
         for field in (node.parameters, node.buffers, node.attributes, node.submodules):
