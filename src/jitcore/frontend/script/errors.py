@@ -77,14 +77,6 @@ def calling(callee, caller, call_range):
 
 
 def describe_type(jit_type):
-    """A type as errors print it (``Tensor``, ``int``, ``List[int]``, ``Optional[Tensor]``)."""
-    from jitcore._runtime.types import ListType, OptionalType, TensorType, TupleType
-    if isinstance(jit_type, TensorType):
-        return "Tensor"
-    if isinstance(jit_type, OptionalType):
-        return f"Optional[{describe_type(jit_type.elem)}]"
-    if isinstance(jit_type, ListType):
-        return f"List[{describe_type(jit_type.elem)}]"
-    if isinstance(jit_type, TupleType):
-        return "Tuple[" + ", ".join(describe_type(e) for e in jit_type.elems) + "]"
-    return str(jit_type)
+    """A type as errors print it: its Python annotation spelling (``Tensor``, ``List[int]``)."""
+    from jitcore.ir.python_printer import python_type
+    return python_type(jit_type)
