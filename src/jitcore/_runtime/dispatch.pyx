@@ -20,7 +20,7 @@ cimport numpy as cnp
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject_GetAttr
-from cpython.tuple cimport PyTuple_GET_ITEM
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdlib cimport calloc, free
 
 from jitcore._runtime.code cimport Code
@@ -43,10 +43,13 @@ cdef extern from "numpy/arrayobject.h":
     int PyArray_NDIM(PyObject*)
     cnp.npy_intp* PyArray_DIMS(PyObject*)
 
-__all__ = ["Plan", "Dispatcher", "SLOT_KINDS"]
+__all__ = ["Plan", "Dispatcher", "SLOT_KINDS", "script_module_call", "script_function_call"]
 
 # Attributes read without a heap buffer (a frame's stack array).
 DEF STACK_ATTRIBUTES = 32
+
+# What ``Dispatcher.call_fast`` returns when the call does not fit the last plan.
+cdef object _MISS = object()
 
 cdef enum SlotKind:
     SLOT_ANY = 0        # not checked here (lists, tuples, objects): ops check what they read
@@ -132,6 +135,7 @@ cdef class Plan:
     cdef PyObject** keys
     cdef bint* container_is_dict
     cdef tuple _attributes
+    cdef bint typed_args            # no argument slot is SLOT_ANY (a match proves no traced value)
 
     def __cinit__(self, graph, code, slots, attributes, n_args, reference=None,
                   fallback_reason=None, specialised=True):
@@ -167,6 +171,7 @@ cdef class Plan:
                     raise ValueError(f"slot {k}: shape {shape} does not have rank {ndim}")
                 for d in range(ndim):
                     self.slots[k].shape[d] = shape[d]
+        self.typed_args = all(self.slots[k].kind != SLOT_ANY for k in range(self.n_args))
         for k, (container, key) in enumerate(self._attributes):
             self.containers[k] = <PyObject*>container
             self.keys[k] = <PyObject*>key
@@ -309,19 +314,31 @@ cdef class Dispatcher:
         return self.call(args)
 
     cdef object call(self, tuple args):
+        cdef object result = self.call_fast(args, False)
+        if result is _MISS:
+            return self._slow(args)
+        return result
+
+    cdef object call_fast(self, tuple args, bint typed_only):
+        """Run the last plan if ``args`` (and the attributes) match it, else return ``_MISS``.
+
+        With ``typed_only``, a plan with an unchecked (``any``) argument slot is a miss.
+        """
         cdef Plan plan = self.last
         cdef PyObject* stack[STACK_ATTRIBUTES]
         cdef PyObject** attrs = stack
         cdef int k, n_attr
         cdef bint fits
-        if plan is None or len(args) != self.n_args:
-            return self._slow(args)
+        if plan is None or plan.code is None or PyTuple_GET_SIZE(args) != self.n_args:
+            return _MISS
+        if typed_only and not plan.typed_args:
+            return _MISS
         for k in range(self.n_args):
             if not slot_matches(&plan.slots[k], PyTuple_GET_ITEM(args, k)):
-                return self._slow(args)
-        if plan.code is None:
-            return self._slow(args)
+                return _MISS
         n_attr = plan.n_attributes
+        if n_attr == 0:
+            return run_code(plan.code, args, NULL, 0)
         if n_attr > STACK_ATTRIBUTES:
             attrs = <PyObject**>calloc(n_attr, sizeof(PyObject*))
             if attrs == NULL:
@@ -342,7 +359,7 @@ cdef class Dispatcher:
         finally:
             if attrs != stack:
                 free(attrs)
-        return self._slow(args)
+        return _MISS
 
     cdef object _slow(self, tuple args):
         plan, args = self.builder(args)
@@ -351,3 +368,50 @@ cdef class Dispatcher:
 
     def __repr__(self):
         return f"<Dispatcher {self.name}({self.n_args} args)>"
+
+
+# ------------------------------------------------------------ entry points
+# ``ScriptModule.__call__`` and ``ScriptFunction.__call__`` are these
+# functions: a Cython function stored on a Python class is a method
+# descriptor, so ``module(x)`` reaches the Dispatcher without a Python frame.
+
+from jitcore.ops import dispatch as _ops_dispatch
+
+# The tracer's per-thread state.  Read through the thread's ``__dict__``:
+# ``getattr(state, "tracer", None)`` raises and catches an AttributeError
+# (about 0.5 us) on every thread that never traced.
+cdef object _tracing_state = _ops_dispatch._state
+
+
+cdef inline bint _tracing():
+    return _tracing_state.__dict__.get("tracer") is not None
+
+
+def script_module_call(self, *args):
+    """``module(*args)``: run the compiled ``forward`` (``ScriptModule.__call__``).
+
+    While a trace runs on this thread the call goes through ``Module.__call__``
+    so that the tracer records it as a module call.  A call whose arguments are
+    all checked by the last plan's signature (ndarrays, numbers, None) cannot
+    carry traced values, so it runs without looking at the tracer.
+    """
+    cdef object dispatcher = self._forward_dispatcher
+    cdef object result
+    if dispatcher is not None:
+        result = (<Dispatcher>dispatcher).call_fast(args, True)
+        if result is not _MISS:
+            return result
+    if _tracing():
+        from jitcore.nn.module import Module
+        return Module.__call__(self, *args)
+    if dispatcher is None:
+        dispatcher = self.executor("forward").dispatcher
+    return (<Dispatcher>dispatcher).call(args)
+
+
+def script_function_call(self, *args):
+    """``function(*args)``: run the compiled function (``ScriptFunction.__call__``)."""
+    cdef object executor = self._executor
+    if executor is None:
+        executor = self.executor
+    return (<Dispatcher>executor._dispatcher).call(args)

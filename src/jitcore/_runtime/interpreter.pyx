@@ -2,7 +2,7 @@
 
 A call (``run_code``, ``execute``) takes the GIL only at its two ends: at
 entry it pins the inputs and at exit it wraps the outputs as ndarrays.  An
-exact ndarray is pinned into a storage header the frame owns (no malloc, no
+ndarray (a subclass too, e.g. a ``Parameter``) is pinned into a storage header the frame owns (no malloc, no
 reference count: the caller's argument tuple keeps it alive for the call);
 anything else goes through ``reg_from_object`` into a pin register past the
 register file that holds its reference until exit.  Either way no reference
@@ -98,7 +98,7 @@ cimport numpy as cnp
 cnp.import_array()
 
 cdef extern from "numpy/arrayobject.h":
-    bint PyArray_CheckExact(PyObject*)
+    bint PyArray_Check(PyObject*)
 
 
 cdef int _unplace(Reg* r) noexcept nogil:
@@ -221,7 +221,7 @@ cdef int _pin(const CodeData* c, Frame* f, Py_ssize_t k, PyObject* value, str wh
     """Put call input ``k`` into its register (the frame's pin header for exact ndarrays)."""
     cdef Reg* r = &f.regs[c.input_regs[k]]
     cdef Reg* pin
-    if PyArray_CheckExact(value) and tensor_pin_array(&r.t, &f.pins[k], value) == 0:
+    if PyArray_Check(value) and tensor_pin_array(&r.t, &f.pins[k], value) == 0:
         r.tag = R_TENSOR
         return 0
     # other values: a pin register past the file holds the reference until exit

@@ -59,7 +59,7 @@ cdef int view_copy(const View* src, View* dst) noexcept nogil
 cdef int tensor_contiguous(Tensor* dst, const Tensor* src) noexcept nogil
 
 # ------------------------------------------------------ Python boundaries
-# The call fast path: pin an exact ndarray into a header the frame owns
+# The call fast path: pin an ndarray (or subclass) into a header the frame owns
 # (``STORAGE_PINNED``: no malloc, no incref; the caller keeps the array alive
 # for the call and the header's count returns to 0 when the frame is
 # released).  Returns 0, or -1 when the array needs ``tensor_from_object``
