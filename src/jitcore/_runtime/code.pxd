@@ -111,13 +111,14 @@ cdef class Code:
     cdef list _reg_names        # debug name per register
     cdef int _capacity
     cdef bint _finalized
+    cdef dict _value_bytes      # pc -> bytes of each planned output (for memory_plan())
 
     cdef int emit(self, int opcode, Handler fn, list inputs, list outputs, int node,
                   long long imm=*, double fimm=*) except -1
     cdef int add_node(self, str label, object source_range, object extra=*) except -1
     cdef int set_constant(self, int reg, object value) except -1
     cdef int finalize(self, list releases) except -1
-    cdef int set_memory_plan(self, list slot_bytes, dict slot_of_pc) except -1
+    cdef int set_memory_plan(self, list slot_bytes, dict slot_of_pc, dict value_bytes) except -1
 
 cdef inline Reg* IN(Frame* f, const Instr* ins, int k) noexcept nogil:
     return &f.regs[f.code.args[ins.args + k]]

@@ -292,7 +292,7 @@ cdef class Code:
         self._finalized = True
         return 0
 
-    cdef int set_memory_plan(self, list slot_bytes, dict slot_of_pc) except -1:
+    cdef int set_memory_plan(self, list slot_bytes, dict slot_of_pc, dict value_bytes) except -1:
         """Install the arena layout: slot sizes, and the slot of each planned instruction.
 
         Must run before the first frame is made (lowering calls it once).
@@ -300,6 +300,7 @@ cdef class Code:
         cdef CodeData* c = self.data
         cdef int k, pc
         cdef size_t offset = 0, size
+        self._value_bytes = {pc: value_bytes[pc] for pc in slot_of_pc}
         c.slot_offset = <size_t*>calloc(len(slot_bytes) + 1, sizeof(size_t))
         c.slot_bytes = <size_t*>calloc(len(slot_bytes) + 1, sizeof(size_t))
         c.out_slot = <int*>malloc((c.n_instrs + 1) * sizeof(int))
@@ -322,16 +323,18 @@ cdef class Code:
         Returns
         -------
         dict
-            ``arena_bytes`` (per frame), ``slot_bytes`` (one entry per slot)
-            and ``planned`` (``{pc: slot}`` for each instruction whose output
-            is placed in the arena).
+            ``arena_bytes`` (per frame), ``slot_bytes`` (one entry per slot),
+            ``planned`` (``{pc: slot}`` for each instruction whose output is
+            placed in the arena) and ``value_bytes`` (``{pc: bytes}`` of those
+            outputs: their sum is what the arena saves against).
         """
         cdef CodeData* c = self.data
         planned = {}
         if c.out_slot != NULL:
             planned = {pc: c.out_slot[pc] for pc in range(c.n_instrs) if c.out_slot[pc] >= 0}
         return dict(arena_bytes=c.arena_bytes,
-                    slot_bytes=[c.slot_bytes[k] for k in range(c.n_slots)], planned=planned)
+                    slot_bytes=[c.slot_bytes[k] for k in range(c.n_slots)], planned=planned,
+                    value_bytes=dict(self._value_bytes or {}))
 
     # ---------------------------------------------------------- inspection
     def node_label(self, int index):

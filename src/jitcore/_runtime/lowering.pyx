@@ -201,12 +201,13 @@ cdef class _Lowering:
         self.keep.update(range(self.n_constants))
         self._emit_block(self.graph.block, ())
         self.code.finalize(self._releases())
-        slot_bytes, slot_of_pc = self._memory_plan(outputs)
-        self.code.set_memory_plan(slot_bytes, slot_of_pc)
+        ranges = self._live_ranges(outputs)
+        slot_bytes, slot_of_pc = assign_slots(ranges)
+        self.code.set_memory_plan(slot_bytes, slot_of_pc, {r.key: r.nbytes for r in ranges})
         return self.code
 
-    cdef tuple _memory_plan(self, list outputs):
-        """Arena slots for the placeable kernel outputs that never leave this Code."""
+    cdef list _live_ranges(self, list outputs):
+        """Live ranges (keyed by defining pc) of the placeable outputs that never leave this Code."""
         escaping = set(outputs)
         grew = True
         while grew:             # a value moved into an escaping register escapes too
@@ -221,7 +222,7 @@ cdef class _Lowering:
             if nbytes is None or r in escaping or r in self.keep or r not in self.last_use:
                 continue
             ranges.append(LiveRange(pc, pc, max(pc, self.last_use[r]), nbytes))
-        return assign_slots(ranges)
+        return ranges
 
     # ------------------------------------------------------------ registers
     cdef int _new_reg(self, v, tuple path) except -1:
