@@ -267,6 +267,45 @@ cdef int _fetch(Plan plan, PyObject** out) except -1:
     return 0
 
 
+cdef object _try_plan(Plan plan, tuple args, bint typed_only):
+    """Run ``plan`` if ``args`` and the current attributes fit its signature, else ``_MISS``."""
+    cdef PyObject* stack[STACK_ATTRIBUTES]
+    cdef PyObject** attrs = stack
+    cdef int k, n_attr
+    cdef bint fits
+    if plan.code is None or PyTuple_GET_SIZE(args) != plan.n_args:
+        return _MISS
+    if typed_only and not plan.typed_args:
+        return _MISS
+    for k in range(plan.n_args):
+        if not slot_matches(&plan.slots[k], PyTuple_GET_ITEM(args, k)):
+            return _MISS
+    n_attr = plan.n_attributes
+    if n_attr == 0:
+        return run_code(plan.code, args, NULL, 0)
+    if n_attr > STACK_ATTRIBUTES:
+        attrs = <PyObject**>calloc(n_attr, sizeof(PyObject*))
+        if attrs == NULL:
+            raise MemoryError
+    try:
+        _fetch(plan, attrs)
+        try:
+            fits = True
+            for k in range(n_attr):
+                if not slot_matches(&plan.slots[plan.n_args + k], attrs[k]):
+                    fits = False
+                    break
+            if fits:
+                return run_code(plan.code, args, attrs, n_attr)
+        finally:
+            for k in range(n_attr):
+                Py_XDECREF(attrs[k])
+    finally:
+        if attrs != stack:
+            free(attrs)
+    return _MISS
+
+
 @cython.final
 cdef class Dispatcher:
     """Calls one compiled function or method: the last plan's fast path, else ``builder``.
@@ -289,6 +328,8 @@ cdef class Dispatcher:
     cdef readonly object lock
     cdef readonly str name
     cdef Plan last
+    cdef tuple plans                # every cached plan, specialised first: replaced, never mutated
+    cdef readonly Py_ssize_t slow_calls     # calls that no cached plan served (validation, building)
 
     def __cinit__(self, int n_args, builder, str name="forward"):
         self.n_args = n_args
@@ -296,6 +337,15 @@ cdef class Dispatcher:
         self.name = name
         self.lock = threading.Lock()
         self.last = None
+        self.plans = ()
+
+    def publish(self, plans):
+        """Make ``plans`` (specialised first, then dynamic-shape) the ones a call scans.
+
+        The cache owner calls this after each insertion; readers see either the
+        old tuple or the new one, so lookups need no lock.
+        """
+        self.plans = tuple(plans)
 
     @property
     def last_plan(self):
@@ -320,48 +370,29 @@ cdef class Dispatcher:
         return result
 
     cdef object call_fast(self, tuple args, bint typed_only):
-        """Run the last plan if ``args`` (and the attributes) match it, else return ``_MISS``.
+        """Run the cached plan ``args`` fit (the last one first), else return ``_MISS``.
 
         With ``typed_only``, a plan with an unchecked (``any``) argument slot is a miss.
         """
-        cdef Plan plan = self.last
-        cdef PyObject* stack[STACK_ATTRIBUTES]
-        cdef PyObject** attrs = stack
-        cdef int k, n_attr
-        cdef bint fits
-        if plan is None or plan.code is None or PyTuple_GET_SIZE(args) != self.n_args:
-            return _MISS
-        if typed_only and not plan.typed_args:
-            return _MISS
-        for k in range(self.n_args):
-            if not slot_matches(&plan.slots[k], PyTuple_GET_ITEM(args, k)):
-                return _MISS
-        n_attr = plan.n_attributes
-        if n_attr == 0:
-            return run_code(plan.code, args, NULL, 0)
-        if n_attr > STACK_ATTRIBUTES:
-            attrs = <PyObject**>calloc(n_attr, sizeof(PyObject*))
-            if attrs == NULL:
-                raise MemoryError
-        try:
-            _fetch(plan, attrs)
-            try:
-                fits = True
-                for k in range(n_attr):
-                    if not slot_matches(&plan.slots[self.n_args + k], attrs[k]):
-                        fits = False
-                        break
-                if fits:
-                    return run_code(plan.code, args, attrs, n_attr)
-            finally:
-                for k in range(n_attr):
-                    Py_XDECREF(attrs[k])
-        finally:
-            if attrs != stack:
-                free(attrs)
+        cdef Plan last = self.last
+        cdef object result = _MISS
+        cdef Plan plan
+        if last is not None:
+            result = _try_plan(last, args, typed_only)
+            if result is not _MISS:
+                return result
+        for candidate in self.plans:
+            plan = <Plan>candidate
+            if plan is last:
+                continue
+            result = _try_plan(plan, args, typed_only)
+            if result is not _MISS:
+                self.last = plan
+                return result
         return _MISS
 
     cdef object _slow(self, tuple args):
+        self.slow_calls += 1
         plan, args = self.builder(args)
         self.last = plan
         return plan.run(args)
