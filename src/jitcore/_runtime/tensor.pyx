@@ -40,7 +40,7 @@ cdef extern from *:
 cdef extern from *:
     """
     /* The arena slot the next allocation of this thread may take (memory planning). */
-    static __thread void* jc_next_slot = NULL;
+    static __thread void* jc_next_slot __attribute__((tls_model("initial-exec"))) = NULL;
     """
     void* jc_next_slot
 
