@@ -418,6 +418,25 @@ cdef inline bint _tracing():
     return _tracing_state.__dict__.get("tracer") is not None
 
 
+cdef extern from "Python.h":
+    PyObject** _PyObject_GetDictPtr(PyObject*)
+
+
+cdef inline object _forward_of(object module):
+    """``module._forward_dispatcher`` read from the instance dict.
+
+    ScriptModule defines ``__getattr__``, which routes every attribute read
+    through a slower hook; the instance dict is where the value lives.
+    """
+    cdef PyObject** dict_ptr = _PyObject_GetDictPtr(<PyObject*>module)
+    cdef PyObject* value
+    if dict_ptr != NULL and dict_ptr[0] != NULL:
+        value = PyDict_GetItem(<object>dict_ptr[0], "_forward_dispatcher")
+        if value != NULL:
+            return <object>value
+    return getattr(module, "_forward_dispatcher", None)
+
+
 def script_module_call(self, *args):
     """``module(*args)``: run the compiled ``forward`` (``ScriptModule.__call__``).
 
@@ -426,7 +445,7 @@ def script_module_call(self, *args):
     all checked by the last plan's signature (ndarrays, numbers, None) cannot
     carry traced values, so it runs without looking at the tracer.
     """
-    cdef object dispatcher = self._forward_dispatcher
+    cdef object dispatcher = _forward_of(self)
     cdef object result
     if dispatcher is not None:
         result = (<Dispatcher>dispatcher).call_fast(args, True)
