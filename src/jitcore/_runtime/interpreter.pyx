@@ -293,7 +293,6 @@ def execute(Code code not None, args):
     cdef CodeData* c = code.data
     cdef Frame* f
     cdef int k, status
-    cdef Reg* pins
     if len(args) != c.n_inputs:
         raise TypeError(f"the compiled graph takes {c.n_inputs} inputs, got {len(args)}")
     with nogil:

@@ -4,7 +4,14 @@
 # intermediate costs one storage block from the allocator and nothing else.
 #
 # Ownership rules:
-# * A storage made by ``storage_alloc`` owns an allocator block.
+# * A storage made by ``storage_alloc`` owns an allocator block; its header
+#   sits in the block's first 64 bytes (one allocation per tensor).
+# * A ``STORAGE_PINNED`` header lives in a frame and borrows a call argument
+#   (the caller keeps it alive); a ``STORAGE_ARENA`` header lives in a frame
+#   and covers one slot of its arena.  Their count reaching 0 frees nothing:
+#   the slot is then free for the next instruction planned into it.  An
+#   output over arena memory leaves as a copy; one over a pinned argument
+#   gets the argument as its base object.
 # * A storage made by ``storage_borrow`` keeps a reference to a Python object
 #   (the caller's ndarray) alive; it is created with the GIL at call entry and
 #   its last reference is dropped with the GIL (the call's exit, or the
