@@ -194,3 +194,38 @@ def test_dynamic_shape_graphs_are_not_planned():
     assert code.memory_plan()["arena_bytes"] == 0
     x = np.arange(12, dtype=np.float32).reshape(3, 4)
     np.testing.assert_array_equal(execute(code, [x])[0], -x)
+
+
+PLANNED_CONTROL_FLOW = """graph(%x : Float(2, 3), %n : int):
+  %zero : int = prim::Constant[value=0]()
+  %one : int = prim::Constant[value=1]()
+  %true : bool = prim::Constant[value=1]()
+  %c : bool = aten::gt(%n, %zero)
+  %y : Float(2, 3) = prim::If(%c)
+    block0():
+      %a : Float(2, 3) = aten::relu(%x)
+      %a2 : Float(2, 3) = aten::exp(%a)
+      -> (%a2)
+    block1():
+      %b : Float(2, 3) = aten::neg(%x)
+      -> (%b)
+  %z : Float(2, 3) = prim::Loop(%n, %true, %y)
+    block0(%i : int, %acc : Float(2, 3)):
+      %s : Float(2, 3) = aten::add(%acc, %x, %one)
+      %u : Float(2, 3) = aten::tanh(%s)
+      %t : Float(2, 3) = aten::mul(%u, %i)
+      -> (%true, %t)
+  %w : Float(2, 3) = aten::sigmoid(%z)
+  %out : Float(2, 3) = aten::neg(%w)
+  return (%out)"""
+
+
+@pytest.mark.parametrize("n", [0, 1, 4])
+def test_planned_branches_and_loops_match_the_reference(n):
+    g = parse_graph(PLANNED_CONTROL_FLOW)
+    code = lower(g)
+    assert code.memory_plan()["planned"]
+    x = np.random.default_rng(n).standard_normal((2, 3)).astype(np.float32)
+    expected = run_graph(g, [x, n])[0]
+    for _ in range(3):      # later calls reuse the frame's arena
+        np.testing.assert_allclose(execute(code, [x, n])[0], expected, rtol=1e-6, atol=1e-7)

@@ -442,3 +442,22 @@ def contiguous_copy(obj):
         return tensor_to_array(&out)
     finally:
         tensor_release(&out)
+
+
+def pinned_view(cnp.ndarray arr not None):
+    """Pin ``arr`` as a compiled call does and wrap it back (for tests).
+
+    Returns
+    -------
+    ndarray or None
+        A view whose base is ``arr`` itself, or None when ``arr`` needs the
+        general path (``tensor_from_object``).
+    """
+    cdef Storage header
+    cdef Tensor t
+    if tensor_pin_array(&t, &header, <PyObject*>arr) != 0:
+        return None
+    try:
+        return tensor_to_array(&t)
+    finally:
+        tensor_release(&t)      # the header's count returns to 0; it owns nothing
