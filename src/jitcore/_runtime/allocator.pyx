@@ -32,6 +32,15 @@ cdef extern from *:
     static pthread_mutex_t jc_pool_mutex = PTHREAD_MUTEX_INITIALIZER;
     static void jc_pool_lock(void) { pthread_mutex_lock(&jc_pool_mutex); }
     static void jc_pool_unlock(void) { pthread_mutex_unlock(&jc_pool_mutex); }
+    /* fork() while another thread is inside the pool: hold the mutex across the
+       fork so the child gets consistent free lists and an unlocked mutex. */
+    static void jc_pool_child(void) {
+        pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+        jc_pool_mutex = fresh;
+    }
+    static void jc_pool_register_atfork(void) {
+        pthread_atfork(jc_pool_lock, jc_pool_unlock, jc_pool_child);
+    }
     static void* jc_aligned_malloc(size_t n) {
         void* p = NULL;
         if (posix_memalign(&p, 64, n) != 0) return NULL;
@@ -65,6 +74,7 @@ cdef extern from *:
     """
     void jc_pool_lock() noexcept nogil
     void jc_pool_unlock() noexcept nogil
+    void jc_pool_register_atfork() noexcept nogil
     void* jc_aligned_malloc(size_t n) noexcept nogil
     int jc_floor_log2(size_t n) noexcept nogil
     enum:
@@ -370,3 +380,4 @@ def _alloc_free_cycle(size_t nbytes, int count):
 
 
 pthread_key_create(&jc_cache_key, _thread_exit)
+jc_pool_register_atfork()
