@@ -5,9 +5,14 @@ a second thread should pay only on big work (issue 3: the 4M-element chain ≥ 1
 §4: batch-64 MLP and batch-16 CNN ~1.5–1.9×).  ``ConcurrentCallers`` makes the same
 number of calls from 1 or 2 Python threads with 1 intra-op thread each: with the GIL
 released during calls, 2 callers should take about half the time (issue 8: ≥ 1.8×).
+``ConcurrentNumpyControl`` splits the same number of GIL-free NumPy matmuls the same
+way: on a machine whose second core is busy with other work it does not scale either,
+so compare the two speed-ups, not the jitcore one alone.
 """
 
 import threading
+
+import numpy as np
 
 try:   # asv imports this file as benchmarks.bench_threads
     from .peers.jitcore_backends import compile_case
@@ -48,6 +53,16 @@ class IntraOpThreads:
         self.compiled(*self.case.inputs)
 
 
+def _split_over_threads(work, count, callers):
+    """Run ``work(share)`` on ``callers`` threads, ``count // callers`` calls each."""
+    share = count // callers
+    threads = [threading.Thread(target=work, args=(share,)) for _ in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 class ConcurrentCallers:
     """``CALLS_PER_RUN`` calls of the MLP (batch 1), split over 1 or 2 Python threads."""
 
@@ -66,9 +81,29 @@ class ConcurrentCallers:
             self.compiled(*self.case.inputs)
 
     def time_calls(self, callers):
-        share = CALLS_PER_RUN // callers
-        threads = [threading.Thread(target=self._calls, args=(share,)) for _ in range(callers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        _split_over_threads(self._calls, CALLS_PER_RUN, callers)
+
+
+class ConcurrentNumpyControl:
+    """The machine's own scaling: ``CALLS_PER_RUN`` 256x256 float32 NumPy matmuls (GIL-free)."""
+
+    params = [[1, 2]]
+    param_names = ["callers"]
+
+    def setup(self, callers):
+        self.a = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float32)
+        try:
+            import threadpoolctl
+        except ImportError:
+            raise NotImplementedError("threadpoolctl is needed to pin NumPy's BLAS to 1 thread")
+        self._limits = threadpoolctl.threadpool_limits(1)
+
+    def teardown(self, callers):
+        self._limits.restore_original_limits()
+
+    def _calls(self, count):
+        for _ in range(count):
+            self.a @ self.a
+
+    def time_calls(self, callers):
+        _split_over_threads(self._calls, CALLS_PER_RUN, callers)

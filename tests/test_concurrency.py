@@ -316,3 +316,26 @@ def test_results_are_bit_identical_for_one_and_two_threads():
     np.testing.assert_allclose(runs[1][0], (x * y + 1.0) / (x * x + 2.0), rtol=1e-6)
     np.testing.assert_allclose(runs[1][1], a @ x, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(runs[1][2], x.sum(dtype=np.float64), rtol=1e-5)
+
+
+def test_outputs_kept_by_eight_threads_stay_intact_and_frames_stay_bounded():
+    # Every call of the planned MLP runs in a frame whose arena the next call
+    # reuses; results kept across later calls (on any thread) must not change.
+    make, feature_shape = _model_cases()["mlp"]
+    model = make()
+    x = np.random.default_rng(11).standard_normal((2, *feature_shape)).astype(np.float32)
+    model(x)
+    plan = model.executor("forward").dispatcher.last_plan
+    assert plan.code.memory_plan()["planned"], "the MLP's intermediates should be planned"
+
+    def work(t):
+        inputs = _rng_inputs(t, feature_shape, seed=13)
+        inputs = [args for args in inputs if args[0].shape == x.shape] or [(x,)]
+        kept = [(args[0], model(*args)) for _ in range(25) for args in inputs]
+        for arg, result in kept:
+            np.testing.assert_array_equal(result, model(arg))
+        return len(kept)
+
+    assert all(n > 0 for n in run_on_threads(work, N_THREADS, TIMEOUT))
+    # one frame per caller that ever ran at the same time, all back in the cache
+    assert 1 <= plan.code.pooled_frames() <= N_THREADS

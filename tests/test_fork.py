@@ -155,3 +155,32 @@ def test_child_forked_before_any_parallel_region_can_opt_back_in():
     assert out.returncode == 0, out.stderr
     line = out.stdout.strip().splitlines()[-1]
     assert line == "('serial-until-set', 1) ('none', 2) True", out.stdout + out.stderr
+
+
+def test_fork_while_other_threads_allocate_leaves_the_allocator_usable():
+    # Threads keep the allocator's pool mutex busy without the GIL (their calls'
+    # 400 KB outputs come from the shared pool) while the main thread forks; a
+    # child that inherited the mutex locked (or its free lists half-updated) would hang.
+    import threading
+    from jitcore._runtime import allocator
+    stop = threading.Event()
+    big = np.ones(100_000, np.float32)
+    double = jitcore.trace(lambda x: x * 2.0 + 1.0, big)
+    double(big)
+
+    def churn():
+        while not stop.is_set():
+            double(big)
+
+    workers = [threading.Thread(target=churn) for _ in range(2)]
+    for w in workers:
+        w.start()
+    try:
+        for _ in range(5):
+            out = _run_in_forked_child(lambda: (allocator._alloc_free_cycle(100_000, 8),
+                                                float(scaled_sum(np.ones(64, np.float32)))))
+            assert out == "(True, 192.0)"
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(timeout=60)

@@ -205,3 +205,58 @@ def test_bad_inputs_raise_clear_errors_on_the_fast_path_too():
         f()
     with pytest.raises(TypeError, match="must be an ndarray"):
         f([1.0, 2.0])
+
+
+def test_alternating_shapes_are_served_by_the_cached_plans_without_the_slow_path():
+    f = trace(lambda x: x * 2.0 + 1.0, randn(1, 3))
+    shapes = [randn(1, 3), randn(4, 3), randn(2, 3)]
+    for x in shapes:                     # one build (slow call) per shape
+        f(x)
+    dispatcher = f.executor.dispatcher
+    slow = dispatcher.slow_calls
+    for _ in range(5):
+        for x in shapes:
+            np.testing.assert_allclose(f(x), x * 2.0 + 1.0, rtol=1e-6)
+    assert dispatcher.slow_calls == slow
+    assert dispatcher.last_plan is f.executor.plans()[next(
+        k for k in f.executor.plans() if k[0][3] == (2, 3))]
+
+
+def test_a_thread_that_never_traced_calls_the_module():
+    import threading
+    block = Block()
+    traced = trace(block, randn(2, 3))
+    x = randn(2, 3)
+    results = []
+    th = threading.Thread(target=lambda: results.append(traced(x)))
+    th.start()
+    th.join(timeout=60)
+    np.testing.assert_allclose(results[0], block(x), rtol=1e-6, atol=1e-6)
+
+
+def test_a_call_during_a_trace_goes_to_the_tracer_even_when_the_fast_path_is_primed():
+    from jitcore.errors import JitcoreError
+    inner = trace(Block(), randn(2, 3))
+    x = randn(2, 3)
+    inner(x)                             # the last plan matches x's signature
+    # the tracer sees the call (and refuses it: a traced function must not call a
+    # ScriptModule), instead of the call running eagerly on traced values
+    with pytest.raises(JitcoreError, match="ScriptModule called inside a traced function"):
+        trace(lambda v: inner(v) * 2.0, x)
+    np.testing.assert_allclose(inner(x), inner.call_reference(x), rtol=1e-6, atol=1e-6)
+
+
+def test_an_output_viewing_an_argument_keeps_the_argument_as_its_base():
+    f = trace(lambda x: x.reshape(6), randn(2, 3))
+    x = randn(2, 3)
+    y = f(x)
+    assert np.shares_memory(x, y)
+    del x
+    assert y.base is not None and y.base.shape == (2, 3)
+    np.testing.assert_array_equal(y, y.base.reshape(6))
+
+
+def test_keyword_arguments_are_rejected_clearly():
+    traced = trace(Block(), randn(2, 3))
+    with pytest.raises(TypeError):
+        traced(x=randn(2, 3))

@@ -60,3 +60,57 @@ def test_pool_limit_and_clear():
     allocator._alloc_free_cycle(4096, 2)
     allocator.clear_pool()
     assert allocator.allocator_stats()["bytes_in_pool"] == 0
+
+
+def _on_thread(fn):
+    import threading
+    errors = []
+
+    def run():
+        try:
+            fn()
+        except BaseException as e:      # surfaced below
+            errors.append(e)
+    th = threading.Thread(target=run)
+    th.start()
+    th.join(timeout=60)
+    assert not th.is_alive()
+    if errors:
+        raise errors[0]
+
+
+def test_requests_on_other_threads_are_counted_exactly():
+    before = allocator.allocator_stats()
+    for _ in range(3):
+        _on_thread(lambda: allocator._alloc_free_cycle(3000, 5))
+    after = allocator.allocator_stats()
+    # each cycle also allocates its pointer table: 6 requests per cycle
+    assert after["requests"] - before["requests"] == 3 * 6
+
+
+def test_a_finished_threads_cached_blocks_serve_later_threads():
+    _on_thread(lambda: allocator._alloc_free_cycle(20_000, 3))     # cached, then returned at exit
+    before = allocator.allocator_stats()
+    _on_thread(lambda: allocator._alloc_free_cycle(20_000, 3))
+    after = allocator.allocator_stats()
+    assert after["system_allocations"] == before["system_allocations"]
+    assert after["cache_hits"] - before["cache_hits"] >= 3
+
+
+def test_many_threads_allocate_and_free_concurrently():
+    import threading
+    ok = []
+    before = allocator.allocator_stats()
+
+    def work(size):
+        aligned = all(allocator._alloc_free_cycle(size, 8) for _ in range(200))
+        ok.append(aligned)
+
+    threads = [threading.Thread(target=work, args=(size,)) for size in (64, 1000, 5000, 70_000)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert ok == [True] * 4
+    after = allocator.allocator_stats()
+    assert after["requests"] - before["requests"] == 4 * 200 * 9

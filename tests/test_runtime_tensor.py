@@ -86,3 +86,36 @@ def test_strided_copy_is_contiguous_and_equal(make):
     out = contiguous_copy(a)
     assert out.flags.c_contiguous
     np.testing.assert_array_equal(out, a)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32, np.bool_])
+def test_call_pinning_borrows_the_array_itself(dtype):
+    from jitcore._runtime.tensor import pinned_view
+    a = np.arange(12).reshape(3, 4).astype(dtype)[:, ::2]
+    out = pinned_view(a)
+    # NumPy collapses a base that is itself a view to the array owning the memory
+    assert out.base is (a if a.base is None else a.base) and np.shares_memory(out, a)
+    assert out.strides == a.strides and out.dtype == a.dtype
+    np.testing.assert_array_equal(out, a)
+
+
+def test_call_pinning_keeps_read_only_arrays_read_only_and_accepts_subclasses():
+    from jitcore._runtime.tensor import pinned_view
+    from jitcore.nn import Parameter
+    a = np.arange(4.0)
+    a.flags.writeable = False
+    assert not pinned_view(a).flags.writeable
+    p = Parameter(np.ones((2, 2), np.float32))
+    out = pinned_view(p)
+    assert type(out) is np.ndarray and np.shares_memory(out, p)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.arange(4.0).astype(">f8"),                                  # byte-swapped
+    lambda: np.frombuffer(b"\0" + np.arange(4.0).tobytes(), np.float64, 4, offset=1),  # unaligned
+    lambda: np.zeros(3, np.float16),                                       # unsupported dtype
+    lambda: np.zeros((1,) * 9, np.float32),                                # rank above 8
+])
+def test_call_pinning_leaves_special_arrays_to_the_general_path(make):
+    from jitcore._runtime.tensor import pinned_view
+    assert pinned_view(make()) is None

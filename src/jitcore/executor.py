@@ -330,7 +330,12 @@ class CompiledMethod:
             plan = self._build(args, specialise=False)
             with self._lock:
                 self._generic[generic_key] = plan
+                self._publish()
         return plan, args
+
+    def _publish(self):
+        """Hand the Dispatcher the current plans (lock held): its lock-free lookup list."""
+        self._dispatcher.publish([*self._plans.values(), *self._generic.values()])
 
     def _specialised_plan(self, args, key):
         with self._lock:
@@ -344,6 +349,7 @@ class CompiledMethod:
                 return current          # another thread built it first
             if current is not None or len(self._plans) < self.max_plans:
                 self._plans[key] = plan
+                self._publish()
         return plan
 
     # ------------------------------------------------------------- building

@@ -20,7 +20,7 @@ import numpy as np
 from jitcore._runtime.types import TensorType
 from jitcore.errors import JitcoreError
 from jitcore.nn.module import Module
-from jitcore.ops.dispatch import current_tracer
+from jitcore._runtime.dispatch import script_function_call, script_module_call
 
 __all__ = ["ScriptFunction", "ScriptModule", "execute_graph"]
 
@@ -146,11 +146,9 @@ class ScriptFunction(_Archivable):
         """
         return self.executor.graph_for(*inputs)
 
-    def __call__(self, *args):
-        executor = self._executor
-        if executor is None:
-            executor = self.executor
-        return executor.dispatcher.call_tuple(args)
+    # ``function(*args)`` runs the compiled function; a Cython function, so a call
+    # costs no Python frame (see ``jitcore._runtime.dispatch``).
+    __call__ = script_function_call
 
     def call_reference(self, *args):
         """Run the function with the reference interpreter (the test oracle)."""
@@ -175,6 +173,8 @@ class ScriptModule(_Archivable, Module):
         object.__setattr__(self, "_class_type", class_type)
         object.__setattr__(self, "_methods", dict(methods or {}))
         object.__setattr__(self, "_executors", {})
+        # forward's Dispatcher once its executor exists: what ``__call__`` runs
+        object.__setattr__(self, "_forward_dispatcher", None)
         if "functions" not in self.__dict__:
             object.__setattr__(self, "functions", {})
 
@@ -237,6 +237,8 @@ class ScriptModule(_Archivable, Module):
                         graph, self_object=self, functions=self.functions, name=where,
                         validate=lambda args: _check_call_inputs(graph.inputs[1:], args, where))
                     self._executors[name] = executor
+                    if name == "forward":
+                        object.__setattr__(self, "_forward_dispatcher", executor.dispatcher)
         return executor
 
     def _run_method(self, name, args):
@@ -251,15 +253,10 @@ class ScriptModule(_Archivable, Module):
         _check_call_inputs(graph.inputs[1:], args, f"{self.original_name}.{method}")
         return _single_or_tuple(execute_graph(graph, [self, *args], self.functions))
 
-    def __call__(self, *args, **kwargs):
-        # The common call skips Module.__call__'s layers; while a trace is running the
-        # call must be recorded as a module call, so it goes through Module.__call__.
-        if kwargs or current_tracer() is not None:
-            return super().__call__(*args, **kwargs)
-        executor = self._executors.get("forward")
-        if executor is None:
-            executor = self.executor("forward")
-        return executor.dispatcher.call_tuple(args)
+    # The common call skips Module.__call__'s layers and runs forward's Dispatcher
+    # from Cython (no Python frame); while a trace is running, or with keyword
+    # arguments, it goes through Module.__call__ so the call is recorded.
+    __call__ = script_module_call
 
     def forward(self, *args):
         executor = self._executors.get("forward")

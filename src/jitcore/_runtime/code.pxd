@@ -6,6 +6,7 @@
 cimport cython
 from cpython.ref cimport PyObject
 from jitcore._runtime.registers cimport Reg
+from jitcore._runtime.tensor cimport Storage
 
 cdef extern from "<pthread.h>" nogil:
     ctypedef struct pthread_mutex_t:
@@ -14,6 +15,10 @@ cdef extern from "<pthread.h>" nogil:
     int pthread_mutex_destroy(pthread_mutex_t*)
     int pthread_mutex_lock(pthread_mutex_t*)
     int pthread_mutex_unlock(pthread_mutex_t*)
+
+# Frames kept in a Code's lock-free cache (beyond them: a mutex-guarded pool).
+cdef enum:
+    HOT_FRAMES = 4
 
 cdef struct Frame
 cdef struct Instr
@@ -65,6 +70,10 @@ cdef struct Frame:
     char message[256]
     char operands[512]
     PyObject* raised            # the message str of prim::RaiseException (borrowed)
+    # Per-frame memory (fields appended: the handler ABI above is unchanged).
+    Storage* pins               # one header per input: arguments pinned without malloc
+    char* arena                 # CodeData.arena_bytes of memory for planned intermediates
+    Storage* slots              # one STORAGE_ARENA header per arena slot
 
 cdef struct CodeData:
     Instr* instrs
@@ -81,6 +90,16 @@ cdef struct CodeData:
     pthread_mutex_t pool_lock
     Frame* free_frames
     int pooled
+    # Frames a call takes and returns with one atomic exchange, no lock: as
+    # many as there are concurrent callers in the common case.
+    Frame* hot_frames[HOT_FRAMES]
+    # The memory plan (see lowering): ``out_slot[pc]`` is the arena slot the
+    # output of instruction ``pc`` is placed in, -1 for the allocator.
+    int n_slots
+    size_t* slot_offset
+    size_t* slot_bytes
+    size_t arena_bytes
+    int* out_slot
 
 @cython.final
 cdef class Code:
@@ -92,12 +111,14 @@ cdef class Code:
     cdef list _reg_names        # debug name per register
     cdef int _capacity
     cdef bint _finalized
+    cdef dict _value_bytes      # pc -> bytes of each planned output (for memory_plan())
 
     cdef int emit(self, int opcode, Handler fn, list inputs, list outputs, int node,
                   long long imm=*, double fimm=*) except -1
     cdef int add_node(self, str label, object source_range, object extra=*) except -1
     cdef int set_constant(self, int reg, object value) except -1
     cdef int finalize(self, list releases) except -1
+    cdef int set_memory_plan(self, list slot_bytes, dict slot_of_pc, dict value_bytes) except -1
 
 cdef inline Reg* IN(Frame* f, const Instr* ins, int k) noexcept nogil:
     return &f.regs[f.code.args[ins.args + k]]

@@ -1,10 +1,14 @@
 """``Code``: the flat instruction array a Graph is lowered to, and its frame pool.
 
-A frame is the per-call state: one register array.  Frames are pooled per
-Code (a mutex-protected free list), so a call borrows one without malloc and
-many threads can run the same Code at once, each in its own frame.  Constant
-registers are filled when a frame is created and survive in the pool, which
-makes constants free at call time.
+A frame is the per-call state: one register array, one storage header per
+input (arguments are pinned without malloc) and the arena that memory
+planning places intermediates in.  Frames are cached per Code, so a call
+borrows one without malloc and many threads can run the same Code at once,
+each in its own frame: the first ``HOT_FRAMES`` idle frames sit in slots a
+call takes with one atomic exchange (no lock on the common path); more idle
+frames wait in a mutex-protected free list.  Constant registers are filled
+when a frame is created and survive in the cache, which makes constants free
+at call time.
 """
 
 cimport cython
@@ -16,7 +20,23 @@ from jitcore._runtime.registers cimport (
     Reg, R_EMPTY, R_STR, R_TENSOR, R_LIST, R_TUPLE, reg_clear, reg_copy, reg_from_object,
     reg_to_object,
 )
-from jitcore._runtime.tensor cimport STORAGE_CONSTANT
+from jitcore._runtime.tensor cimport Storage, STORAGE_CONSTANT, STORAGE_ARENA
+from jitcore._runtime.allocator cimport jc_alloc, jc_free
+
+cdef extern from *:
+    """
+    #define jc_frame_take(p) __atomic_exchange_n((p), NULL, __ATOMIC_ACQUIRE)
+    #define jc_frame_peek(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+    #define jc_int_peek(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+    static inline int jc_slot_put(void** p, void* f) {
+        void* expected = NULL;
+        return __atomic_compare_exchange_n(p, &expected, f, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+    }
+    """
+    Frame* jc_frame_take(Frame** slot) noexcept nogil
+    Frame* jc_frame_peek(Frame** slot) noexcept nogil
+    int jc_int_peek(int* value) noexcept nogil
+    bint jc_slot_put(void** slot, void* f) noexcept nogil
 
 # Frames kept per Code; beyond this, a returned frame is freed (a burst of
 # many concurrent callers should not pin memory forever).
@@ -38,12 +58,19 @@ cdef Frame* _frame_new(const CodeData* c) noexcept nogil:
     cdef int k
     if f == NULL:
         return NULL
-    # n_inputs extra registers past the file pin the call's inputs (see interpreter)
-    f.regs = <Reg*>calloc(c.n_regs + c.n_inputs + 1, sizeof(Reg))
-    if f.regs == NULL:
-        free(f)
-        return NULL
     f.code = c
+    f.regs = <Reg*>calloc(c.n_regs + c.n_inputs + 1, sizeof(Reg))
+    f.pins = <Storage*>calloc(c.n_inputs + 1, sizeof(Storage))
+    f.slots = <Storage*>calloc(c.n_slots + 1, sizeof(Storage))
+    f.arena = <char*>jc_alloc(c.arena_bytes)
+    if f.regs == NULL or f.pins == NULL or f.slots == NULL or f.arena == NULL:
+        _frame_free(c, f)
+        return NULL
+    for k in range(c.n_slots):
+        # refcount 0: free for the instruction planned into it
+        f.slots[k].data = f.arena + c.slot_offset[k]
+        f.slots[k].nbytes = c.slot_bytes[k]
+        f.slots[k].flags = STORAGE_ARENA
     for k in range(c.n_constants):
         reg_copy(&f.regs[k], &c.constants[k])
     return f
@@ -51,22 +78,34 @@ cdef Frame* _frame_new(const CodeData* c) noexcept nogil:
 
 cdef void _frame_free(const CodeData* c, Frame* f) noexcept nogil:
     cdef int k
-    for k in range(c.n_regs + c.n_inputs):
-        reg_clear(&f.regs[k])
+    if f.regs != NULL:
+        for k in range(c.n_regs + c.n_inputs):
+            reg_clear(&f.regs[k])
     free(f.regs)
+    free(f.pins)
+    free(f.slots)
+    if f.arena != NULL:
+        jc_free(f.arena, c.arena_bytes)
     free(f)
 
 
 cdef Frame* frame_acquire(const CodeData* c) noexcept nogil:
-    """A frame for one call of ``c``: from the pool, or new (NULL when out of memory)."""
+    """A frame for one call of ``c``: from the cache, or new (NULL when out of memory)."""
     cdef CodeData* m = <CodeData*>c
-    cdef Frame* f
-    pthread_mutex_lock(&m.pool_lock)
-    f = m.free_frames
-    if f != NULL:
-        m.free_frames = f.next_free
-        m.pooled -= 1
-    pthread_mutex_unlock(&m.pool_lock)
+    cdef Frame* f = NULL
+    cdef int k
+    for k in range(HOT_FRAMES):
+        if jc_frame_peek(&m.hot_frames[k]) != NULL:
+            f = jc_frame_take(&m.hot_frames[k])
+            if f != NULL:
+                break
+    if f == NULL and jc_int_peek(&m.pooled) > 0:
+        pthread_mutex_lock(&m.pool_lock)
+        f = m.free_frames
+        if f != NULL:
+            m.free_frames = f.next_free
+            m.pooled -= 1
+        pthread_mutex_unlock(&m.pool_lock)
     if f == NULL:
         f = _frame_new(c)
     if f != NULL:
@@ -80,13 +119,16 @@ cdef Frame* frame_acquire(const CodeData* c) noexcept nogil:
 
 
 cdef void frame_release(const CodeData* c, Frame* f) noexcept nogil:
-    """Clear a frame's value registers and return it to the pool."""
+    """Clear a frame's value registers and return it to the cache."""
     cdef CodeData* m = <CodeData*>c
     cdef int k
     cdef bint pooled = False
     for k in range(c.n_constants, c.n_regs + c.n_inputs):
         if f.regs[k].tag != R_EMPTY:
             reg_clear(&f.regs[k])
+    for k in range(HOT_FRAMES):
+        if jc_frame_peek(&m.hot_frames[k]) == NULL and jc_slot_put(<void**>&m.hot_frames[k], f):
+            return
     pthread_mutex_lock(&m.pool_lock)
     if m.pooled < MAX_POOLED_FRAMES:
         f.next_free = m.free_frames
@@ -129,6 +171,10 @@ cdef class Code:
             f = self.data.free_frames
             self.data.free_frames = f.next_free
             _frame_free(self.data, f)
+        for k in range(HOT_FRAMES):
+            f = jc_frame_take(&self.data.hot_frames[k])
+            if f != NULL:
+                _frame_free(self.data, f)
         if self.data.constants != NULL:
             for k in range(self.data.n_constants):
                 reg_clear(&self.data.constants[k])
@@ -137,6 +183,9 @@ cdef class Code:
         free(self.data.args)
         free(self.data.input_regs)
         free(self.data.output_regs)
+        free(self.data.slot_offset)
+        free(self.data.slot_bytes)
+        free(self.data.out_slot)
         pthread_mutex_destroy(&self.data.pool_lock)
         free(self.data)
         self.data = NULL
@@ -243,6 +292,50 @@ cdef class Code:
         self._finalized = True
         return 0
 
+    cdef int set_memory_plan(self, list slot_bytes, dict slot_of_pc, dict value_bytes) except -1:
+        """Install the arena layout: slot sizes, and the slot of each planned instruction.
+
+        Must run before the first frame is made (lowering calls it once).
+        """
+        cdef CodeData* c = self.data
+        cdef int k, pc
+        cdef size_t offset = 0, size
+        self._value_bytes = {pc: value_bytes[pc] for pc in slot_of_pc}
+        c.slot_offset = <size_t*>calloc(len(slot_bytes) + 1, sizeof(size_t))
+        c.slot_bytes = <size_t*>calloc(len(slot_bytes) + 1, sizeof(size_t))
+        c.out_slot = <int*>malloc((c.n_instrs + 1) * sizeof(int))
+        if c.slot_offset == NULL or c.slot_bytes == NULL or c.out_slot == NULL:
+            raise MemoryError
+        for k, size in enumerate(slot_bytes):
+            # every slot starts on a cache line, as allocator blocks do
+            c.slot_offset[k] = offset
+            c.slot_bytes[k] = size
+            offset += (size + 63) // 64 * 64
+        c.n_slots = len(slot_bytes)
+        c.arena_bytes = offset
+        for pc in range(c.n_instrs):
+            c.out_slot[pc] = slot_of_pc.get(pc, -1)
+        return 0
+
+    def memory_plan(self):
+        """The arena layout memory planning chose.
+
+        Returns
+        -------
+        dict
+            ``arena_bytes`` (per frame), ``slot_bytes`` (one entry per slot),
+            ``planned`` (``{pc: slot}`` for each instruction whose output is
+            placed in the arena) and ``value_bytes`` (``{pc: bytes}`` of those
+            outputs: their sum is what the arena saves against).
+        """
+        cdef CodeData* c = self.data
+        planned = {}
+        if c.out_slot != NULL:
+            planned = {pc: c.out_slot[pc] for pc in range(c.n_instrs) if c.out_slot[pc] >= 0}
+        return dict(arena_bytes=c.arena_bytes,
+                    slot_bytes=[c.slot_bytes[k] for k in range(c.n_slots)], planned=planned,
+                    value_bytes=dict(self._value_bytes or {}))
+
     # ---------------------------------------------------------- inspection
     def node_label(self, int index):
         """``(label, source_range, extra)`` of node ``index``.
@@ -315,10 +408,14 @@ cdef class Code:
         return self.data.n_outputs
 
     def pooled_frames(self):
-        """How many idle frames the pool holds (for tests)."""
+        """How many idle frames the cache holds (lock-free slots and pool; for tests)."""
+        cdef int k
         pthread_mutex_lock(&self.data.pool_lock)
         n = self.data.pooled
         pthread_mutex_unlock(&self.data.pool_lock)
+        for k in range(HOT_FRAMES):
+            if jc_frame_peek(&self.data.hot_frames[k]) != NULL:
+                n += 1
         return n
 
     def __repr__(self):

@@ -20,7 +20,7 @@ cimport numpy as cnp
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject_GetAttr
-from cpython.tuple cimport PyTuple_GET_ITEM
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdlib cimport calloc, free
 
 from jitcore._runtime.code cimport Code
@@ -43,10 +43,13 @@ cdef extern from "numpy/arrayobject.h":
     int PyArray_NDIM(PyObject*)
     cnp.npy_intp* PyArray_DIMS(PyObject*)
 
-__all__ = ["Plan", "Dispatcher", "SLOT_KINDS"]
+__all__ = ["Plan", "Dispatcher", "SLOT_KINDS", "script_module_call", "script_function_call"]
 
 # Attributes read without a heap buffer (a frame's stack array).
 DEF STACK_ATTRIBUTES = 32
+
+# What ``Dispatcher.call_fast`` returns when the call does not fit the last plan.
+cdef object _MISS = object()
 
 cdef enum SlotKind:
     SLOT_ANY = 0        # not checked here (lists, tuples, objects): ops check what they read
@@ -132,6 +135,7 @@ cdef class Plan:
     cdef PyObject** keys
     cdef bint* container_is_dict
     cdef tuple _attributes
+    cdef bint typed_args            # no argument slot is SLOT_ANY (a match proves no traced value)
 
     def __cinit__(self, graph, code, slots, attributes, n_args, reference=None,
                   fallback_reason=None, specialised=True):
@@ -167,6 +171,7 @@ cdef class Plan:
                     raise ValueError(f"slot {k}: shape {shape} does not have rank {ndim}")
                 for d in range(ndim):
                     self.slots[k].shape[d] = shape[d]
+        self.typed_args = all(self.slots[k].kind != SLOT_ANY for k in range(self.n_args))
         for k, (container, key) in enumerate(self._attributes):
             self.containers[k] = <PyObject*>container
             self.keys[k] = <PyObject*>key
@@ -262,6 +267,45 @@ cdef int _fetch(Plan plan, PyObject** out) except -1:
     return 0
 
 
+cdef object _try_plan(Plan plan, tuple args, bint typed_only):
+    """Run ``plan`` if ``args`` and the current attributes fit its signature, else ``_MISS``."""
+    cdef PyObject* stack[STACK_ATTRIBUTES]
+    cdef PyObject** attrs = stack
+    cdef int k, n_attr
+    cdef bint fits
+    if plan.code is None or PyTuple_GET_SIZE(args) != plan.n_args:
+        return _MISS
+    if typed_only and not plan.typed_args:
+        return _MISS
+    for k in range(plan.n_args):
+        if not slot_matches(&plan.slots[k], PyTuple_GET_ITEM(args, k)):
+            return _MISS
+    n_attr = plan.n_attributes
+    if n_attr == 0:
+        return run_code(plan.code, args, NULL, 0)
+    if n_attr > STACK_ATTRIBUTES:
+        attrs = <PyObject**>calloc(n_attr, sizeof(PyObject*))
+        if attrs == NULL:
+            raise MemoryError
+    try:
+        _fetch(plan, attrs)
+        try:
+            fits = True
+            for k in range(n_attr):
+                if not slot_matches(&plan.slots[plan.n_args + k], attrs[k]):
+                    fits = False
+                    break
+            if fits:
+                return run_code(plan.code, args, attrs, n_attr)
+        finally:
+            for k in range(n_attr):
+                Py_XDECREF(attrs[k])
+    finally:
+        if attrs != stack:
+            free(attrs)
+    return _MISS
+
+
 @cython.final
 cdef class Dispatcher:
     """Calls one compiled function or method: the last plan's fast path, else ``builder``.
@@ -284,6 +328,8 @@ cdef class Dispatcher:
     cdef readonly object lock
     cdef readonly str name
     cdef Plan last
+    cdef tuple plans                # every cached plan, specialised first: replaced, never mutated
+    cdef readonly Py_ssize_t slow_calls     # calls that no cached plan served (validation, building)
 
     def __cinit__(self, int n_args, builder, str name="forward"):
         self.n_args = n_args
@@ -291,6 +337,15 @@ cdef class Dispatcher:
         self.name = name
         self.lock = threading.Lock()
         self.last = None
+        self.plans = ()
+
+    def publish(self, plans):
+        """Make ``plans`` (specialised first, then dynamic-shape) the ones a call scans.
+
+        The cache owner calls this after each insertion; readers see either the
+        old tuple or the new one, so lookups need no lock.
+        """
+        self.plans = tuple(plans)
 
     @property
     def last_plan(self):
@@ -309,45 +364,104 @@ cdef class Dispatcher:
         return self.call(args)
 
     cdef object call(self, tuple args):
-        cdef Plan plan = self.last
-        cdef PyObject* stack[STACK_ATTRIBUTES]
-        cdef PyObject** attrs = stack
-        cdef int k, n_attr
-        cdef bint fits
-        if plan is None or len(args) != self.n_args:
+        cdef object result = self.call_fast(args, False)
+        if result is _MISS:
             return self._slow(args)
-        for k in range(self.n_args):
-            if not slot_matches(&plan.slots[k], PyTuple_GET_ITEM(args, k)):
-                return self._slow(args)
-        if plan.code is None:
-            return self._slow(args)
-        n_attr = plan.n_attributes
-        if n_attr > STACK_ATTRIBUTES:
-            attrs = <PyObject**>calloc(n_attr, sizeof(PyObject*))
-            if attrs == NULL:
-                raise MemoryError
-        try:
-            _fetch(plan, attrs)
-            try:
-                fits = True
-                for k in range(n_attr):
-                    if not slot_matches(&plan.slots[self.n_args + k], attrs[k]):
-                        fits = False
-                        break
-                if fits:
-                    return run_code(plan.code, args, attrs, n_attr)
-            finally:
-                for k in range(n_attr):
-                    Py_XDECREF(attrs[k])
-        finally:
-            if attrs != stack:
-                free(attrs)
-        return self._slow(args)
+        return result
+
+    cdef object call_fast(self, tuple args, bint typed_only):
+        """Run the cached plan ``args`` fit (the last one first), else return ``_MISS``.
+
+        With ``typed_only``, a plan with an unchecked (``any``) argument slot is a miss.
+        """
+        cdef Plan last = self.last
+        cdef object result = _MISS
+        cdef Plan plan
+        if last is not None:
+            result = _try_plan(last, args, typed_only)
+            if result is not _MISS:
+                return result
+        for candidate in self.plans:
+            plan = <Plan>candidate
+            if plan is last:
+                continue
+            result = _try_plan(plan, args, typed_only)
+            if result is not _MISS:
+                self.last = plan
+                return result
+        return _MISS
 
     cdef object _slow(self, tuple args):
+        self.slow_calls += 1
         plan, args = self.builder(args)
         self.last = plan
         return plan.run(args)
 
     def __repr__(self):
         return f"<Dispatcher {self.name}({self.n_args} args)>"
+
+
+# ------------------------------------------------------------ entry points
+# ``ScriptModule.__call__`` and ``ScriptFunction.__call__`` are these
+# functions: a Cython function stored on a Python class is a method
+# descriptor, so ``module(x)`` reaches the Dispatcher without a Python frame.
+
+from jitcore.ops import dispatch as _ops_dispatch
+
+# The tracer's per-thread state.  Read through the thread's ``__dict__``:
+# ``getattr(state, "tracer", None)`` raises and catches an AttributeError
+# (about 0.5 us) on every thread that never traced.
+cdef object _tracing_state = _ops_dispatch._state
+
+
+cdef inline bint _tracing():
+    return _tracing_state.__dict__.get("tracer") is not None
+
+
+cdef extern from "Python.h":
+    PyObject** _PyObject_GetDictPtr(PyObject*)
+
+
+cdef inline object _forward_of(object module):
+    """``module._forward_dispatcher`` read from the instance dict.
+
+    ScriptModule defines ``__getattr__``, which routes every attribute read
+    through a slower hook; the instance dict is where the value lives.
+    """
+    cdef PyObject** dict_ptr = _PyObject_GetDictPtr(<PyObject*>module)
+    cdef PyObject* value
+    if dict_ptr != NULL and dict_ptr[0] != NULL:
+        value = PyDict_GetItem(<object>dict_ptr[0], "_forward_dispatcher")
+        if value != NULL:
+            return <object>value
+    return getattr(module, "_forward_dispatcher", None)
+
+
+def script_module_call(self, *args):
+    """``module(*args)``: run the compiled ``forward`` (``ScriptModule.__call__``).
+
+    While a trace runs on this thread the call goes through ``Module.__call__``
+    so that the tracer records it as a module call.  A call whose arguments are
+    all checked by the last plan's signature (ndarrays, numbers, None) cannot
+    carry traced values, so it runs without looking at the tracer.
+    """
+    cdef object dispatcher = _forward_of(self)
+    cdef object result
+    if dispatcher is not None:
+        result = (<Dispatcher>dispatcher).call_fast(args, True)
+        if result is not _MISS:
+            return result
+    if _tracing():
+        from jitcore.nn.module import Module
+        return Module.__call__(self, *args)
+    if dispatcher is None:
+        dispatcher = self.executor("forward").dispatcher
+    return (<Dispatcher>dispatcher).call(args)
+
+
+def script_function_call(self, *args):
+    """``function(*args)``: run the compiled function (``ScriptFunction.__call__``)."""
+    cdef object executor = self._executor
+    if executor is None:
+        executor = self.executor
+    return (<Dispatcher>executor._dispatcher).call(args)

@@ -1,15 +1,23 @@
 """The register interpreter: one ``nogil`` loop over a Code's instructions.
 
-A call (``execute``) takes the GIL only at its two ends: at entry it pins the
-inputs (each becomes a tensor or scalar register; pinned copies keep borrowed
-ndarrays referenced until exit, so no reference count of a Python object is
-touched inside the loop) and at exit it wraps the outputs as ndarrays.  A
+A call (``run_code``, ``execute``) takes the GIL only at its two ends: at
+entry it pins the inputs and at exit it wraps the outputs as ndarrays.  An
+ndarray (a subclass too, e.g. a ``Parameter``) is pinned into a storage header the frame owns (no malloc, no
+reference count: the caller's argument tuple keeps it alive for the call);
+anything else goes through ``reg_from_object`` into a pin register past the
+register file that holds its reference until exit.  Either way no reference
+count of a Python object is touched inside the loop.
+
+Memory planning: before an instruction whose output lowering placed in the
+frame's arena, the loop tells the allocator (``tensor_place_next``) which
+arena slot the handler's allocation may take.  A
 failing instruction stops the loop; the exception is built afterwards, with
 the GIL, from the instruction's node (op name, source range) and the operand
 description the loop wrote into the frame.
 """
 
 from cpython.ref cimport PyObject
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdio cimport snprintf
 from libc.string cimport strlen
 
@@ -21,6 +29,10 @@ from jitcore._runtime.code cimport (
 from jitcore._runtime.registers cimport (
     Reg, R_EMPTY, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, R_STR,
     reg_clear, reg_copy, reg_set_int, reg_from_object, reg_to_object,
+)
+from jitcore._runtime.tensor cimport (
+    Tensor, STORAGE_ARENA, tensor_pin_array, tensor_place_next, tensor_alloc_like, tensor_release,
+    view_copy, tensor_to_array,
 )
 from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_OOM
 from jitcore._runtime.kernels.status_error cimport status_reason
@@ -81,6 +93,34 @@ cdef void _describe_operands(Frame* f, const Instr* ins) noexcept nogil:
         n += _describe_reg(IN(f, ins, k), f.operands + n, size - n)
 
 
+cimport numpy as cnp
+
+cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    bint PyArray_Check(PyObject*)
+
+
+cdef int _unplace(Reg* r) noexcept nogil:
+    """Move a tensor out of a frame's arena (into allocator memory) before the frame is reused."""
+    cdef Tensor moved
+    cdef Py_ssize_t k
+    cdef int status
+    if r.tag == R_TENSOR and r.t.storage.flags & STORAGE_ARENA:
+        status = tensor_alloc_like(&moved, &r.t.view, r.t.view.dtype)
+        if status != JC_OK:
+            return status
+        view_copy(&r.t.view, &moved.view)
+        tensor_release(&r.t)
+        r.t = moved
+    elif r.tag == R_LIST or r.tag == R_TUPLE:
+        for k in range(r.seq.size):
+            status = _unplace(&r.seq.items[k])
+            if status != JC_OK:
+                return status
+    return JC_OK
+
+
 cdef int _call(const Instr* ins, Frame* f) noexcept nogil:
     """Run a callee Code in a frame of its own, copying arguments and results."""
     cdef const CodeData* callee = ins.callee
@@ -94,6 +134,11 @@ cdef int _call(const Instr* ins, Frame* f) noexcept nogil:
     if status == JC_OK:
         for k in range(ins.n_out):
             reg_copy(OUT(f, ins, k), &cf.regs[callee.output_regs[k]])
+            # a view of the callee's arena must not outlive the callee's frame
+            if status == JC_OK:
+                status = _unplace(OUT(f, ins, k))
+        if status != JC_OK:
+            frame_fail(f, status, b"cannot allocate the result of a call")
     else:
         # Report the callee's failing instruction, not the call.
         f.failed_code = cf.failed_code
@@ -115,7 +160,12 @@ cdef int run_frame(const CodeData* c, Frame* f) noexcept nogil:
         ins = &c.instrs[pc]
         next_pc = pc + 1
         if ins.opcode == OP_KERNEL:
-            status = ins.fn(f, ins)
+            if c.out_slot != NULL and c.out_slot[pc] >= 0:
+                tensor_place_next(&f.slots[c.out_slot[pc]])
+                status = ins.fn(f, ins)
+                tensor_place_next(NULL)
+            else:
+                status = ins.fn(f, ins)
         elif ins.opcode == OP_MOVE:
             reg_copy(OUT(f, ins, 0), IN(f, ins, 0))
         elif ins.opcode == OP_JUMP:
@@ -167,6 +217,20 @@ cdef inline object _numpy_result(const Reg* r):
     return reg_to_object(r)
 
 
+cdef int _pin(const CodeData* c, Frame* f, Py_ssize_t k, PyObject* value, str what) except -1:
+    """Put call input ``k`` into its register (the frame's pin header for exact ndarrays)."""
+    cdef Reg* r = &f.regs[c.input_regs[k]]
+    cdef Reg* pin
+    if PyArray_Check(value) and tensor_pin_array(&r.t, &f.pins[k], value) == 0:
+        r.tag = R_TENSOR
+        return 0
+    # other values: a pin register past the file holds the reference until exit
+    pin = &f.regs[c.n_regs + k]
+    reg_from_object(pin, <object>value, what)
+    reg_copy(r, pin)
+    return 0
+
+
 cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra):
     """Run ``code`` on ``args`` followed by ``extra`` (borrowed objects, e.g. module attributes).
 
@@ -177,22 +241,19 @@ cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra
     """
     cdef CodeData* c = code.data
     cdef Frame* f
-    cdef Py_ssize_t k, n_args = len(args)
+    cdef Py_ssize_t k, n_args = PyTuple_GET_SIZE(args)
     cdef int status
-    cdef Reg* pins
+    cdef const Reg* out
     if n_args + n_extra != c.n_inputs:
         raise TypeError(f"the compiled graph takes {c.n_inputs} inputs, got {n_args + n_extra}")
     f = frame_acquire(c)
     if f == NULL:
         raise MemoryError("cannot allocate an interpreter frame")
-    pins = f.regs + c.n_regs
     try:
-        for k in range(c.n_inputs):
-            if k < n_args:
-                reg_from_object(&pins[k], <object>(<PyObject*>args[k]), "argument")
-            else:
-                reg_from_object(&pins[k], <object>extra[k - n_args], "module attribute")
-            reg_copy(&f.regs[c.input_regs[k]], &pins[k])
+        for k in range(n_args):
+            _pin(c, f, k, PyTuple_GET_ITEM(args, k), "argument")
+        for k in range(n_extra):
+            _pin(c, f, n_args + k, extra[k], "module attribute")
         if c.n_instrs > 0:
             with nogil:
                 # the thread policy counts calls in flight to split the cores among them
@@ -202,7 +263,10 @@ cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra
             if status != JC_OK:
                 raise error_of(f)
         if c.n_outputs == 1:
-            return _numpy_result(&f.regs[c.output_regs[0]])
+            out = &f.regs[c.output_regs[0]]
+            if out.tag == R_TENSOR and out.t.view.ndim > 0:
+                return tensor_to_array(&out.t)
+            return _numpy_result(out)
         return tuple([_numpy_result(&f.regs[c.output_regs[k]]) for k in range(c.n_outputs)])
     finally:
         # Drops the pins too: borrowed inputs are released with the GIL held.
@@ -229,18 +293,16 @@ def execute(Code code not None, args):
     cdef CodeData* c = code.data
     cdef Frame* f
     cdef int k, status
-    cdef Reg* pins
     if len(args) != c.n_inputs:
         raise TypeError(f"the compiled graph takes {c.n_inputs} inputs, got {len(args)}")
     with nogil:
         f = frame_acquire(c)
     if f == NULL:
         raise MemoryError("cannot allocate an interpreter frame")
-    pins = f.regs + c.n_regs
     try:
         for k in range(c.n_inputs):
-            reg_from_object(&pins[k], args[k], f"input {k}")
-            reg_copy(&f.regs[c.input_regs[k]], &pins[k])
+            value = args[k]
+            _pin(c, f, k, <PyObject*>value, f"input {k}")
         with nogil:
             enter_call()
             status = run_frame(c, f)

@@ -18,6 +18,10 @@
 * Nodes with a ``Subgraph`` attribute (fused ``jc::`` nodes) and
   ``prim::CallFunction`` lower their graph to a separate Code, called with
   a frame of its own.
+* Memory planning (``memory_planning.assign_slots``): the single output of a
+  kernel whose type has a known dtype and shape, that does not leave the
+  Code (a graph output, or moved into one), gets a slot in the frame's arena
+  chosen from its live range (definition to release).
 
 Unsupported ops raise :class:`jitcore.errors.CompileError` naming the op;
 the executor then falls back to the reference interpreter.
@@ -40,6 +44,10 @@ from jitcore._runtime.op_python cimport resolve_python
 from jitcore._runtime.op_python import python_target
 
 from jitcore.errors import CompileError, JitcoreError
+from jitcore._runtime.memory_planning import LiveRange, assign_slots
+from jitcore._runtime.types import TensorType
+
+import numpy as np
 
 __all__ = ["lower", "supported_ops"]
 
@@ -120,6 +128,9 @@ cdef class _Lowering:
     cdef dict hidden            # Loop node id -> (counter register, condition register)
     cdef list attribute_groups  # lifted attribute reads (lists of Values), or None
     cdef set skipped            # ids of the GetAttr nodes whose reads are Code inputs
+    cdef list placeable         # (pc, register, Value): kernel outputs memory planning may place
+    cdef list moves             # (destination, source) register of every move
+    cdef dict last_use          # register -> pc after which it is released
 
     def __init__(self, graph, dict functions, dict callee_cache):
         self.graph = graph
@@ -135,6 +146,9 @@ cdef class _Lowering:
         self.hidden = {}
         self.attribute_groups = None
         self.skipped = set()
+        self.placeable = []
+        self.moves = []
+        self.last_use = {}
 
     def lift_attributes(self, list groups):
         """Make the attribute reads ``groups`` Code inputs (see :func:`lower`)."""
@@ -190,7 +204,28 @@ cdef class _Lowering:
         self.keep.update(range(self.n_constants))
         self._emit_block(self.graph.block, ())
         self.code.finalize(self._releases())
+        ranges = self._live_ranges(outputs)
+        slot_bytes, slot_of_pc = assign_slots(ranges)
+        self.code.set_memory_plan(slot_bytes, slot_of_pc, {r.key: r.nbytes for r in ranges})
         return self.code
+
+    cdef list _live_ranges(self, list outputs):
+        """Live ranges (keyed by defining pc) of the placeable outputs that never leave this Code."""
+        escaping = set(outputs)
+        grew = True
+        while grew:             # a value moved into an escaping register escapes too
+            grew = False
+            for dst, src in self.moves:
+                if dst in escaping and src not in escaping:
+                    escaping.add(src)
+                    grew = True
+        ranges = []
+        for pc, r, value in self.placeable:
+            nbytes = _static_nbytes(value.type)
+            if nbytes is None or r in escaping or r in self.keep or r not in self.last_use:
+                continue
+            ranges.append(LiveRange(pc, pc, max(pc, self.last_use[r]), nbytes))
+        return ranges
 
     # ------------------------------------------------------------ registers
     cdef int _new_reg(self, v, tuple path) except -1:
@@ -254,6 +289,7 @@ cdef class _Lowering:
 
     cdef _emit_moves(self, list dsts, list srcs, int node, tuple path):
         for d, s in zip(dsts, srcs):
+            self.moves.append((d, s))
             self._emit(OP_MOVE, NULL, [s], [d], node, path)
 
     cdef _emit_if(self, n, tuple path):
@@ -336,8 +372,10 @@ cdef class _Lowering:
             raise CompileError(f"the runtime has no kernel for {name}{_where(n)}; "
                                "run it with the reference interpreter")
         node = self._node_index(n, name, python_target(n, self.functions))
-        self._emit(OP_KERNEL, impl.fn, [self.regs[v] for v in n.inputs],
-                   [self.regs[v] for v in n.outputs], node, path, impl.imm, impl.fimm)
+        pc = self._emit(OP_KERNEL, impl.fn, [self.regs[v] for v in n.inputs],
+                        [self.regs[v] for v in n.outputs], node, path, impl.imm, impl.fimm)
+        if len(n.outputs) == 1:
+            self.placeable.append((pc, self.regs[n.output()], n.output()))
 
     # ------------------------------------------------------------- releases
     cdef list _releases(self):
@@ -351,6 +389,7 @@ cdef class _Lowering:
                 pc = self.construct_exit[path[len(home)]]
             if pc > last.get(r, -1):
                 last[r] = pc
+        self.last_use = last
         releases = [[] for _ in range(self.code.n_instructions)]
         for r, pc in sorted(last.items()):
             if r not in self.keep:
@@ -373,6 +412,18 @@ def _qualified_name(n):
 def _constant_value(v):
     n = v.node
     return n.attr("value") if n.has_attr("value") else None
+
+
+def _static_nbytes(t):
+    """Bytes of a tensor type whose dtype and every dimension are known, else None."""
+    if not isinstance(t, TensorType) or t.dtype is None or t.shape is None:
+        return None
+    n = np.dtype(t.dtype).itemsize
+    for d in t.shape:
+        if d is None:
+            return None
+        n *= d
+    return n
 
 
 def _where(n):

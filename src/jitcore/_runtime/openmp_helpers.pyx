@@ -132,14 +132,20 @@ cdef void _sync_blas() noexcept nogil:
 
 cdef int enter_call() noexcept nogil:
     cdef int k = jc_in_flight_add(1)
-    if k == 2 and _blas_threads > 1 and _blas_setter != 0:
+    # Serial BLAS from the second concurrent call on.  The unlocked read of
+    # ``_blas_applied`` skips the lock once BLAS is already serial; _sync_blas
+    # re-reads everything under it.
+    if k >= 2 and _blas_threads > 1 and _blas_setter != 0 and _blas_applied != 1:
         _sync_blas()
     return k
 
 
 cdef void leave_call() noexcept nogil:
     cdef int k = jc_in_flight_add(-1)
-    if k == 1 and _blas_threads > 1 and _blas_setter != 0:
+    # BLAS gets its threads back when no call is in flight, not at every
+    # 2 -> 1 transition: two callers that keep overlapping would otherwise
+    # switch the BLAS pool (under a lock) on every call.
+    if k == 0 and _blas_threads > 1 and _blas_setter != 0 and _blas_applied != _blas_threads:
         _sync_blas()
 
 

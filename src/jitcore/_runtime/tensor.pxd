@@ -4,7 +4,14 @@
 # intermediate costs one storage block from the allocator and nothing else.
 #
 # Ownership rules:
-# * A storage made by ``storage_alloc`` owns an allocator block.
+# * A storage made by ``storage_alloc`` owns an allocator block; its header
+#   sits in the block's first 64 bytes (one allocation per tensor).
+# * A ``STORAGE_PINNED`` header lives in a frame and borrows a call argument
+#   (the caller keeps it alive); a ``STORAGE_ARENA`` header lives in a frame
+#   and covers one slot of its arena.  Their count reaching 0 frees nothing:
+#   the slot is then free for the next instruction planned into it.  An
+#   output over arena memory leaves as a copy; one over a pinned argument
+#   gets the argument as its base object.
 # * A storage made by ``storage_borrow`` keeps a reference to a Python object
 #   (the caller's ndarray) alive; it is created with the GIL at call entry and
 #   its last reference is dropped with the GIL (the call's exit, or the
@@ -18,11 +25,13 @@ from jitcore._runtime.kernels.view cimport View
 cdef enum StorageFlags:
     STORAGE_READONLY = 1     # the memory must not be written (a read-only input)
     STORAGE_CONSTANT = 2     # a Code's constant: outputs aliasing it are copied
+    STORAGE_PINNED = 4       # a header inside a frame over a call argument (owner borrowed)
+    STORAGE_ARENA = 8        # a header inside a frame over its arena: outputs aliasing it are copied
 
 ctypedef struct Storage:
     Py_ssize_t refcount
     char* data
-    size_t nbytes            # allocator block size (0 for borrowed memory)
+    size_t nbytes            # usable bytes of an allocator block (0 for borrowed memory)
     PyObject* owner          # the borrowed object, NULL for allocator memory
     int flags
 
@@ -37,6 +46,12 @@ cdef void storage_incref(Storage* s) noexcept nogil
 cdef void storage_decref(Storage* s) noexcept nogil
 
 # ----------------------------------------------------------------- tensor
+# Memory planning's hook: the next ``tensor_alloc`` on this thread takes
+# ``slot`` (an arena header of the running frame) when the slot is free
+# (count 0) and large enough, else the allocator serves it as usual.  The
+# interpreter sets it before an instruction with a planned output and clears
+# it (NULL) afterwards; handlers need not know.
+cdef void tensor_place_next(Storage* slot) noexcept nogil
 # Allocate a C-contiguous tensor (JC_OK or JC_ERR_OOM / JC_ERR_SHAPE).
 cdef int tensor_alloc(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape) noexcept nogil
 # Allocate a C-contiguous tensor with the shape of ``like`` and ``dtype``.
@@ -51,6 +66,13 @@ cdef int view_copy(const View* src, View* dst) noexcept nogil
 cdef int tensor_contiguous(Tensor* dst, const Tensor* src) noexcept nogil
 
 # ------------------------------------------------------ Python boundaries
+# The call fast path: pin an ndarray (or subclass) into a header the frame owns
+# (``STORAGE_PINNED``: no malloc, no incref; the caller keeps the array alive
+# for the call and the header's count returns to 0 when the frame is
+# released).  Returns 0, or -1 when the array needs ``tensor_from_object``
+# (an unsupported dtype, byte-swapped or unaligned memory, rank > MAX_DIMS).
+cdef int tensor_pin_array(Tensor* t, Storage* header, PyObject* arr) noexcept
+
 # Pin an input: ndarray / __array_interface__ / buffer-protocol object ->
 # Tensor.  Returns 1 when a copy was needed (big-endian, unaligned), else 0.
 cdef int tensor_from_object(Tensor* t, object obj, str what) except -1

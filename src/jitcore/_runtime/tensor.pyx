@@ -8,8 +8,10 @@ which no kernel can read directly.  Outputs leave as ndarrays whose base
 object (a :class:`StorageHandle`) owns a reference to the storage.
 """
 
+cimport cython
 cimport numpy as cnp
-from cpython.ref cimport Py_INCREF, Py_DECREF
+from cpython.object cimport PyTypeObject
+from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
@@ -35,6 +37,13 @@ cdef extern from *:
     Py_ssize_t jc_atomic_inc(Py_ssize_t* p) noexcept nogil
     Py_ssize_t jc_atomic_dec(Py_ssize_t* p) noexcept nogil
 
+cdef extern from *:
+    """
+    /* The arena slot the next allocation of this thread may take (memory planning). */
+    static __thread void* jc_next_slot __attribute__((tls_model("initial-exec"))) = NULL;
+    """
+    void* jc_next_slot
+
 # NumPy type numbers of the DType codes, in code order.
 cdef int[5] _NPY_TYPES
 _NPY_TYPES[:] = [cnp.NPY_FLOAT32, cnp.NPY_FLOAT64, cnp.NPY_INT64, cnp.NPY_INT32, cnp.NPY_BOOL]
@@ -43,14 +52,19 @@ _NPY_TYPES[:] = [cnp.NPY_FLOAT32, cnp.NPY_FLOAT64, cnp.NPY_INT64, cnp.NPY_INT32,
 
 # ------------------------------------------------------------------ storage
 
+# An allocator storage keeps its header in the first line of its own block:
+# one allocation per tensor, not a malloc for the header plus a block.
+cdef enum:
+    HEADER_BYTES = 64       # sizeof(Storage) rounded up to the allocator's alignment
+
+
 cdef Storage* storage_alloc(size_t nbytes) noexcept nogil:
-    cdef Storage* s = <Storage*>malloc(sizeof(Storage))
-    if s == NULL:
+    cdef char* block = <char*>jc_alloc(nbytes + HEADER_BYTES)
+    cdef Storage* s
+    if block == NULL:
         return NULL
-    s.data = <char*>jc_alloc(nbytes)
-    if s.data == NULL:
-        free(s)
-        return NULL
+    s = <Storage*>block
+    s.data = block + HEADER_BYTES
     s.refcount = 1
     s.nbytes = nbytes
     s.owner = NULL
@@ -79,14 +93,17 @@ cdef void storage_incref(Storage* s) noexcept nogil:
 cdef void storage_decref(Storage* s) noexcept nogil:
     if s == NULL or jc_atomic_dec(&s.refcount) != 0:
         return
+    if s.flags & (STORAGE_PINNED | STORAGE_ARENA):
+        # a header inside a frame: the frame owns it (and the argument is the caller's)
+        return
     if s.owner != NULL:
         # Only reached where the GIL is already held (call exit, an output's
         # base object dying); ``with gil`` is then a cheap re-entry.
         with gil:
             Py_DECREF(<object>s.owner)
+        free(s)
     else:
-        jc_free(s.data, s.nbytes)
-    free(s)
+        jc_free(<void*>s, s.nbytes + HEADER_BYTES)
 
 
 # ------------------------------------------------------------------ tensors
@@ -99,8 +116,16 @@ cdef void set_contiguous_strides(View* v) noexcept nogil:
         stride *= v.shape[i] if v.shape[i] > 0 else 1
 
 
+cdef void tensor_place_next(Storage* slot) noexcept nogil:
+    global jc_next_slot
+    jc_next_slot = <void*>slot
+
+
 cdef int tensor_alloc(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape) noexcept nogil:
+    global jc_next_slot
     cdef Py_ssize_t numel = 1
+    cdef size_t nbytes
+    cdef Storage* slot
     cdef int i
     if ndim < 0 or ndim > MAX_DIMS:
         return JC_ERR_SHAPE
@@ -111,7 +136,19 @@ cdef int tensor_alloc(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape) n
         numel *= shape[i]
     t.view.ndim = ndim
     t.view.dtype = dtype
-    t.storage = storage_alloc(<size_t>(numel * itemsize_of(dtype)))
+    nbytes = <size_t>(numel * itemsize_of(dtype))
+    slot = <Storage*>jc_next_slot
+    if slot != NULL:
+        # one planned placement per instruction: a second allocation in the
+        # same handler (its output after a temporary) goes to the allocator
+        jc_next_slot = NULL
+        if slot.refcount == 0 and nbytes <= slot.nbytes:
+            slot.refcount = 1
+            t.storage = slot
+            t.view.data = slot.data
+            set_contiguous_strides(&t.view)
+            return JC_OK
+    t.storage = storage_alloc(nbytes)
     if t.storage == NULL:
         return JC_ERR_OOM
     t.view.data = t.storage.data
@@ -198,6 +235,12 @@ cdef int tensor_contiguous(Tensor* dst, const Tensor* src) noexcept nogil:
 
 # ------------------------------------------------------- Python boundaries
 
+# NumPy type number -> DType code (-1: unsupported), for the call fast path.
+cdef enum:
+    NUM_NPY_TYPES = 24
+cdef int _CODE_OF_TYPE[NUM_NPY_TYPES]
+
+
 cdef inline int _dtype_code_of(cnp.ndarray arr) noexcept:
     """The DType code of a native-endian array's dtype, -1 if unsupported."""
     cdef int t = cnp.PyArray_TYPE(arr)
@@ -252,6 +295,7 @@ cdef int tensor_from_object(Tensor* t, object obj, str what) except -1:
     return copied
 
 
+@cython.freelist(64)
 cdef class StorageHandle:
     """The base object of an output ndarray: one reference to a tensor storage."""
 
@@ -267,16 +311,34 @@ cdef class StorageHandle:
         return self.storage.nbytes if self.storage != NULL else 0
 
 
+cdef extern from "numpy/arrayobject.h":
+    # Declared here with raw pointers: NewFromDescr steals ``descr``, SetBaseObject ``base``.
+    PyObject* PyArray_NewFromDescr(PyTypeObject* subtype, PyObject* descr, int nd,
+                                   cnp.npy_intp* dims, cnp.npy_intp* strides, void* data,
+                                   int flags, PyObject* obj) except NULL
+    int PyArray_SetBaseObject(PyObject* arr, PyObject* base) except -1
+    PyTypeObject PyArray_Type
+
+# The dtype object of each DType code, made once (an output needs one per call).
+cdef PyObject* _DESCRS[5]
+_descr_objects = [np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64),
+                  np.dtype(np.int32), np.dtype(np.bool_)]
+for _k in range(5):
+    _DESCRS[_k] = <PyObject*>_descr_objects[_k]
+
+
 cdef object tensor_to_array(const Tensor* t):
     cdef Tensor copy
-    cdef cnp.npy_intp dims[MAX_DIMS]
-    cdef cnp.npy_intp strides[MAX_DIMS]
     cdef int i, status
     cdef int flags = cnp.NPY_ARRAY_WRITEABLE
     cdef StorageHandle handle
+    cdef PyObject* base
+    cdef PyObject* arr
     if t.storage == NULL:
         raise RuntimeError("internal error: converting an empty tensor register")
-    if t.storage.flags & STORAGE_CONSTANT:
+    if t.storage.flags & (STORAGE_CONSTANT | STORAGE_ARENA):
+        # A model's constant must not be editable through an output, and a
+        # frame's arena is overwritten by the next call: both leave as a copy.
         status = tensor_alloc_like(&copy, &t.view, t.view.dtype)
         if status != JC_OK:
             raise MemoryError("cannot allocate an output tensor")
@@ -287,16 +349,65 @@ cdef object tensor_to_array(const Tensor* t):
             tensor_release(&copy)
     if t.storage.flags & STORAGE_READONLY:
         flags = 0
-    for i in range(t.view.ndim):
-        dims[i] = t.view.shape[i]
-        strides[i] = t.view.strides[i]
-    arr = cnp.PyArray_New(np.ndarray, t.view.ndim, dims, _NPY_TYPES[t.view.dtype], strides,
-                          t.view.data, 0, flags, None)
-    handle = StorageHandle.__new__(StorageHandle)
-    storage_incref(t.storage)
-    handle.storage = t.storage
-    cnp.set_array_base(arr, handle)
-    return arr
+    if t.storage.flags & STORAGE_PINNED:
+        # a view of a call argument: the argument itself keeps the memory alive
+        base = t.storage.owner
+        Py_INCREF(<object>base)
+    else:
+        handle = StorageHandle.__new__(StorageHandle)
+        storage_incref(t.storage)
+        handle.storage = t.storage
+        base = <PyObject*>handle
+        Py_INCREF(handle)
+    Py_INCREF(<object>_DESCRS[t.view.dtype])
+    try:
+        arr = PyArray_NewFromDescr(&PyArray_Type, _DESCRS[t.view.dtype], t.view.ndim,
+                                   <cnp.npy_intp*>t.view.shape, <cnp.npy_intp*>t.view.strides,
+                                   t.view.data, flags, NULL)
+    except BaseException:
+        Py_DECREF(<object>base)
+        raise
+    result = <object>arr
+    Py_DECREF(result)           # ``result`` holds the reference NewFromDescr returned
+    PyArray_SetBaseObject(arr, base)
+    return result
+
+
+cdef int tensor_pin_array(Tensor* t, Storage* header, PyObject* arr) noexcept:
+    cdef int code, type_num, i, ndim
+    cdef int array_flags = cnp.PyArray_FLAGS(<cnp.ndarray>arr)
+    type_num = cnp.PyArray_TYPE(<cnp.ndarray>arr)
+    code = _CODE_OF_TYPE[type_num] if 0 <= type_num < NUM_NPY_TYPES else -1
+    ndim = cnp.PyArray_NDIM(<cnp.ndarray>arr)
+    if (code < 0 or ndim > MAX_DIMS or not (array_flags & cnp.NPY_ARRAY_ALIGNED)
+            or not cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>arr)):
+        return -1
+    header.refcount = 1
+    header.data = <char*>cnp.PyArray_DATA(<cnp.ndarray>arr)
+    header.nbytes = 0
+    header.owner = arr
+    header.flags = STORAGE_PINNED | (0 if array_flags & cnp.NPY_ARRAY_WRITEABLE else STORAGE_READONLY)
+    t.storage = header
+    t.view.data = header.data
+    t.view.dtype = code
+    t.view.ndim = ndim
+    for i in range(ndim):
+        t.view.shape[i] = cnp.PyArray_DIMS(<cnp.ndarray>arr)[i]
+        t.view.strides[i] = cnp.PyArray_STRIDES(<cnp.ndarray>arr)[i]
+    return 0
+
+
+def _fill_type_table():
+    cdef int k
+    for k in range(NUM_NPY_TYPES):
+        _CODE_OF_TYPE[k] = -1
+    # every spelling NumPy has for jitcore's five dtypes (np.int_ and np.longlong may differ)
+    for t in (np.float32, np.float64, np.int64, np.int32, np.bool_, np.longlong, np.intc, np.int_):
+        k = np.dtype(t).num
+        _CODE_OF_TYPE[k] = _dtype_code_of(np.empty(0, dtype=t))
+
+
+_fill_type_table()
 
 
 def round_trip(obj):
@@ -331,3 +442,22 @@ def contiguous_copy(obj):
         return tensor_to_array(&out)
     finally:
         tensor_release(&out)
+
+
+def pinned_view(cnp.ndarray arr not None):
+    """Pin ``arr`` as a compiled call does and wrap it back (for tests).
+
+    Returns
+    -------
+    ndarray or None
+        A view whose base is ``arr`` itself, or None when ``arr`` needs the
+        general path (``tensor_from_object``).
+    """
+    cdef Storage header
+    cdef Tensor t
+    if tensor_pin_array(&t, &header, <PyObject*>arr) != 0:
+        return None
+    try:
+        return tensor_to_array(&t)
+    finally:
+        tensor_release(&t)      # the header's count returns to 0; it owns nothing
