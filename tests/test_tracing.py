@@ -213,3 +213,29 @@ def test_a_class_from_an_unnamed_module_gets_a_valid_ir_name(tmp_path):
     assert "__jitcore__._string_.Net" in str(traced.graph)
     jitcore.save(traced, tmp_path / "net.jc")
     np.testing.assert_array_equal(jitcore.load(tmp_path / "net.jc")(x), traced(x))
+
+
+class _WrapsCompiled(nn.Module):
+    def __init__(self, compiled):
+        super().__init__()
+        self.inner = compiled
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(np.tanh(self.inner(x)))
+
+
+def test_a_traced_module_can_be_a_submodule_of_a_traced_or_scripted_one():
+    import jitcore
+    x = np.random.default_rng(3).standard_normal((1, 4)).astype(np.float32)
+    inner = trace(nn.Sequential(nn.Linear(4, 4), nn.ReLU()).eval(), (x,))
+    eager = _WrapsCompiled(inner).eval()
+    traced = trace(eager, (x,))
+    assert 'prim::GetAttr[name="inner"](%self)' in str(traced.graph)
+    assert str(traced.inner.graph) == str(inner.graph)
+    scripted = jitcore.script(eager)
+    bigger = np.random.default_rng(4).standard_normal((5, 4)).astype(np.float32)
+    for compiled in (traced, scripted):
+        for arg in (x, bigger):
+            np.testing.assert_allclose(compiled(arg), eager(arg), rtol=1e-5, atol=1e-6)
+        assert_roundtrip(compiled.graph)

@@ -258,8 +258,14 @@ class Tracer:
         if kwargs:
             raise TypeError("a ScriptModule inside a trace takes positional arguments only")
         values = [self._input_value(a, TensorType.get(), None) for a in args]
-        result = module(*concrete(list(args)))
+        # forward() runs the compiled code itself; calling the module would come back
+        # here, since a call made while tracing is recorded as a module call
+        result = module.forward(*concrete(list(args)))
         graph = module._jit_method_graph("forward")
+        # the traced tree mirrors this compiled subtree with the graphs it already has
+        for _, compiled in module.named_modules():
+            for name, method_graph in compiled._methods.items():
+                self._keep_method_graph(compiled, name, method_graph)
         node = self.frame.graph.insert("prim::CallMethod", [obj] + values,
                                        attrs={"name": "forward"},
                                        output_types=[graph.outputs[0].type],

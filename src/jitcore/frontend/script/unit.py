@@ -165,7 +165,10 @@ class CompilationUnit:
                                     f"{len(graph.inputs) - 1} positional arguments", where)
             arguments = [a.as_value(ctx, where) for a in args]
             for value, param in zip(arguments, graph.inputs[1:]):
-                if not value.type.is_subtype_of(param.type):
+                # a traced graph's inputs carry the example's dtype and shape, which do
+                # not restrict later calls (as in TorchScript): any tensor may be passed
+                both_tensors = isinstance(param.type, TensorType) and isinstance(value.type, TensorType)
+                if not both_tensors and not value.type.is_subtype_of(param.type):
                     raise compile_error(f"{type(module).__name__}.{name} expected "
                                         f"{describe_type(param.type)} but got "
                                         f"{describe_type(value.type)}", where)
