@@ -36,6 +36,7 @@ from jitcore._runtime.op_linalg cimport resolve_linalg
 from jitcore._runtime.op_creation cimport resolve_creation
 from jitcore._runtime.op_nn cimport resolve_nn
 from jitcore._runtime.op_conv cimport resolve_conv
+from jitcore._runtime.op_fused cimport fused_chain_program, h_fused_chain
 
 from jitcore.errors import CompileError, JitcoreError
 
@@ -244,6 +245,8 @@ cdef class _Lowering:
             elif kind == "prim::RaiseException":
                 node = self._node_index(n, kind, n.attr("exception") if n.has_attr("exception") else None)
                 self._emit(OP_RAISE, NULL, [self.regs[v] for v in n.inputs[:1]], [], node, path)
+            elif n.has_attr("Subgraph") and fused_chain_program(n):    # one tiled instruction
+                self._emit(OP_KERNEL, h_fused_chain, [self.regs[v] for v in n.inputs], [self.regs[v] for v in n.outputs], self._node_index(n, kind), path, fused_chain_program(n))
             elif kind == "prim::CallFunction" or n.has_attr("Subgraph"):
                 self._emit_call(n, path)
             else:
