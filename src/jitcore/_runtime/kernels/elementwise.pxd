@@ -59,7 +59,7 @@ cdef enum UnaryOp:
 
 # Binary ops (a, b -> out).  Comparisons and logical ops produce bool.
 cdef enum BinaryOp:
-    B_ADD = 0
+    B_ADD = 0           # B_ADD..B_DIV = 0..3: vecloops.h indexes its arithmetic loops by them
     B_SUB
     B_MUL
     B_DIV               # true division; float dtypes only

@@ -40,7 +40,7 @@ from jitcore._runtime.kernels.vecloops cimport (
     jc_log_f32_contig, jc_log_f64_contig, jc_tanh_f32_contig, jc_tanh_f64_contig,
     jc_sigmoid_f32_contig, jc_sigmoid_f64_contig, jc_silu_f32_contig, jc_silu_f64_contig,
     jc_erf_f32_contig, jc_gelu_erf_f32_contig, jc_gelu_tanh_f32_contig,
-    jc_gelu_tanh_f64_contig,
+    jc_gelu_tanh_f64_contig, jc_arith_f32_contig, jc_arith_f64_contig,
 )
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 from jitcore._runtime.types import DTYPES, dtype_name
@@ -305,6 +305,14 @@ cdef inline void binary_strided(int op, const scalar_t* a, const scalar_t* b, sc
     cdef Py_ssize_t eb = sb // <Py_ssize_t>sizeof(scalar_t)
     cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
     cdef scalar_t aval, bval
+    if eo == 1:
+        # float add/sub/mul/div: vecloops.h's AVX2/AVX-512 clones (same IEEE results)
+        if scalar_t is float:
+            if jc_arith_f32_contig(op, a, b, out, n, ea, eb):
+                return
+        elif scalar_t is double:
+            if jc_arith_f64_contig(op, a, b, out, n, ea, eb):
+                return
     # Unit-stride runs get loops with literal unit indices: gcc's versioning
     # for strides handles one variable stride, not three, so the general
     # loop stays scalar (a C-contiguous add ran 1 element per store).

@@ -20,3 +20,13 @@ cdef extern from "kernels/vecloops.h" nogil:
     void jc_gelu_erf_f32_contig(const float* x, float* out, Py_ssize_t n) noexcept
     void jc_gelu_tanh_f32_contig(const float* x, float* out, Py_ssize_t n) noexcept
     void jc_gelu_tanh_f64_contig(const double* x, double* out, Py_ssize_t n) noexcept
+
+# The float arithmetic ops over contiguous runs: ``op`` 0..3 is add, sub, mul,
+# div (elementwise.pxd's B_ADD..B_DIV), ``ea`` / ``eb`` the element strides of
+# the operands, 1 (an array) or 0 (a broadcast scalar).  Returns 0, doing
+# nothing, for any other op or stride; ``out`` may equal an array operand.
+cdef extern from "kernels/vecloops.h" nogil:
+    int jc_arith_f32_contig(int op, const float* a, const float* b, float* out, Py_ssize_t n,
+                            Py_ssize_t ea, Py_ssize_t eb) noexcept
+    int jc_arith_f64_contig(int op, const double* a, const double* b, double* out, Py_ssize_t n,
+                            Py_ssize_t ea, Py_ssize_t eb) noexcept

@@ -22,7 +22,7 @@
  * sweep of every binade plus inf, nan, +-0, huge |x| and denormals; see
  * tests/test_kernels_vecmath.py, which asserts these bounds):
  *   float32: exp 1 ulp, expm1 2 ulp, log 1 ulp, tanh 3 ulp, sigmoid 3 ulp,
- *            erf 3 ulp     (measured: 0.94, 1.38, 0.75, 2.49, 2.25, 2.38)
+ *            erf 3 ulp     (measured: 0.94, 1.56, 0.75, 2.49, 2.25, 2.38)
  *   float64: exp 1 ulp, expm1 2 ulp, log 1 ulp, tanh 3 ulp, sigmoid 3 ulp
  *                          (measured: 0.94, 1.92, 0.76, 2.49, 2.10)
  * float64 erf has no branch-free version here (a double-accurate erfc needs
@@ -175,14 +175,13 @@ JC_INLINE float jc_expm1f_reduced(float xc, float *kf_out, int32_t *k_out)
     *k_out = jc_bits_f32(t) - jc_bits_f32(magic);
     float r = xc - kf * 0.693359375f;
     r = r - kf * -2.12194440e-4f;
-    /* to r**8 */
-    float p = 1.0f / 40320.0f;
-    p = p * r + 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
+    /* A minimax fit to r**6 (relative error of expm1(r) 1.3e-8, 0.2 ulp),
+     * two terms shorter than the Taylor series to r**8 it replaces. */
+    float p = 1.38825e-03f;
+    p = p * r + 8.36651e-03f;
+    p = p * r + 4.16672e-02f;
+    p = p * r + 1.6666544e-01f;
+    p = p * r + 0.49999998f;
     return r + r * r * p;
 }
 
