@@ -143,3 +143,18 @@ def test_chains_with_ops_the_kernel_lacks_keep_the_generic_path():
     x, y = (rng.standard_normal((4, 5)).astype(np.float32) for _ in range(2))
     got = compile_graph(graph, fallback=False)(x, y)
     np.testing.assert_allclose(got, np.tanh(x + 2 * y), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_activation_chain_with_hard_and_mish_steps(dtype):
+    graph, node = _fused(f"""graph(%x : {_type(dtype, (50, 41))}):
+  %a : {_type(dtype, (50, 41))} = aten::hardswish(%x)
+  %b : {_type(dtype, (50, 41))} = aten::mish(%a)
+  %c : {_type(dtype, (50, 41))} = aten::hardsigmoid(%b)
+  return (%c)
+""")
+    assert len(chain_program(node)[2]) == 3
+    x = np.random.default_rng(5).standard_normal((50, 41)).astype(dtype) * 4
+    got = compile_graph(graph, fallback=False)(x)
+    np.testing.assert_allclose(got, run_graph(graph, [x])[0], rtol=TOL[dtype] * 4,
+                               atol=TOL[dtype] * 4)

@@ -65,7 +65,8 @@ cdef dict _interned = {}
 # aten kind -> (chain kind, op code) of the ops whose extra arguments need no checking.
 _PLAIN = {}
 for _name in ("neg", "abs", "square", "relu", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt",
-              "sin", "cos", "tanh", "sigmoid", "silu", "erf", "reciprocal"):
+              "sin", "cos", "tanh", "sigmoid", "silu", "erf", "reciprocal", "hardsigmoid",
+              "hardswish", "mish"):
     _PLAIN["aten::" + _name] = (CHAIN_UNARY, _elementwise.UNARY_OPS[_name])
 for _name in ("mul", "div", "pow", "maximum", "minimum"):
     _PLAIN["aten::" + _name] = (CHAIN_BINARY, _elementwise.BINARY_OPS[_name])
