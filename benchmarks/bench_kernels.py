@@ -91,6 +91,27 @@ class Elementwise(_KernelSetup):
         self.numpy_fn(*self.args)
 
 
+def fused_chain(x):
+    """Issue 7's benchmark expression (one jc::FusedElementwise node once scripted)."""
+    return np.tanh(x * 0.5 + 1.0) * x + 3.0
+
+
+class FusedChain(_KernelSetup):
+    """Issue 7's chain on (1024, 1024): one tiled instruction beside NumPy's five passes."""
+
+    params = [DTYPES]
+    param_names = ["dtype"]
+
+    def setup(self, dtype):
+        self._prepare(fused_chain, (_random((1024, 1024), dtype),))
+
+    def time_jitcore(self, *params):
+        self.compiled(*self.args)
+
+    def time_numpy(self, *params):
+        self.numpy_fn(*self.args)
+
+
 class Reductions(_KernelSetup):
     """Reductions of a (1000, 1000) array over all, the last and the first axis."""
 
@@ -152,11 +173,6 @@ class Conv2d(_KernelSetup):
 # issues 3 and 7.  Run ``python benchmarks/bench_kernels.py`` from the
 # repository root; every row is a median over many calls, interleaved with
 # its peers so that machine load hits them alike.
-
-def fused_chain(x):
-    """Issue 7's benchmark expression."""
-    return np.tanh(x * 0.5 + 1.0) * x + 3.0
-
 
 def _median_us(fns, repeats):
     """Median µs per call of each of ``fns``, calls interleaved round-robin."""

@@ -197,6 +197,32 @@ def test_var_and_logsumexp_of_integers_are_float64():
     _close(got, want, "float64")
 
 
+def test_var_and_logsumexp_are_bit_identical_at_one_and_two_threads():
+    import jitcore
+    x = RNG.standard_normal((64, 2048)).astype(np.float32)     # above the parallel grain
+    src = """graph(%x : Float(64, 2048)):
+  %none : NoneType = prim::Constant()
+  %false : bool = prim::Constant[value=0]()
+  %one : int = prim::Constant[value=1]()
+  %zero : int = prim::Constant[value=0]()
+  %rows : int[] = prim::ListConstruct(%one)
+  %cols : int[] = prim::ListConstruct(%zero)
+  %v : Tensor = aten::var(%x, %rows, %none, %false)
+  %s : Tensor = aten::std(%x, %none, %none, %false)
+  %l : Tensor = aten::logsumexp(%x, %cols, %false)
+  return (%v, %s, %l)"""
+    ex = compile_graph(parse_graph(src), fallback=False)
+    before = jitcore.get_num_threads()
+    try:
+        jitcore.set_num_threads(1)
+        one = ex(x)
+        jitcore.set_num_threads(2)
+        two = ex(x)
+    finally:
+        jitcore.set_num_threads(before)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(one, two))
+
+
 @pytest.mark.parametrize("values", [[0.0, 1.0, 2.0], [1.0, 2.0, np.nan], [0.0, 0.0, 0.0], [],
                                     [[1.0, 0.0], [3.0, 4.0]]])
 @pytest.mark.parametrize("dtype", DTYPES + ["int64", "bool"])
