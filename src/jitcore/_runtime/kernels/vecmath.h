@@ -313,7 +313,8 @@ JC_INLINE double jc_log(double x)
 
 /*
  * tanh|x| = -u / (2 + u) with u = expm1(-2|x|) in (-1, 0]: accurate near 0
- * (no 1 - something cancellation) and exactly 1 once u rounds to -1.
+ * (no 1 - something cancellation) and exactly 1 once u rounds to -1.  The
+ * sign comes from copysign, so the quotient's own sign is never computed.
  *
  * expm1 is taken here in a leaner form than jc_expm1f: |x| is clamped where
  * tanh already rounds to 1 (9 for float, 19.5 for double), so k stays in
@@ -329,8 +330,9 @@ JC_INLINE float jc_tanhf(float x)
     float ax = fabsf(x);
     float y = -2.0f * jc_sel_f32(ax > 9.0f, 9.0f, ax);   /* NaN stays NaN */
     float u = jc_expm1f_reduced(y, &kf, &k);
-    float em1 = (u + (1.0f - jc_pow2i_f32(-k))) * jc_pow2i_f32(k);
-    return copysignf(-em1 / (2.0f + em1), x);
+    float s = jc_pow2i_f32(k);
+    float em1 = u * s + (s - 1.0f);        /* expm1(y); s - 1 exact down to k = -24 */
+    return copysignf(em1 / (2.0f + em1), x);
 }
 
 JC_INLINE double jc_tanh(double x)
@@ -340,8 +342,9 @@ JC_INLINE double jc_tanh(double x)
     double ax = fabs(x);
     double y = -2.0 * jc_sel_f64(ax > 19.5, 19.5, ax);
     double u = jc_expm1_reduced(y, &kf, &k);
-    double em1 = (u + (1.0 - jc_pow2i_f64(-k))) * jc_pow2i_f64(k);
-    return copysign(-em1 / (2.0 + em1), x);
+    double s = jc_pow2i_f64(k);
+    double em1 = u * s + (s - 1.0);
+    return copysign(em1 / (2.0 + em1), x);
 }
 
 /* -------------------------------------------------------------- sigmoid */
