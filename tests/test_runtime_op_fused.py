@@ -158,3 +158,21 @@ def test_activation_chain_with_hard_and_mish_steps(dtype):
     got = compile_graph(graph, fallback=False)(x)
     np.testing.assert_allclose(got, run_graph(graph, [x])[0], rtol=TOL[dtype] * 4,
                                atol=TOL[dtype] * 4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_python_scalar_input_is_weak_and_feeds_the_chain(dtype):
+    t = _type(dtype, (33, 70))
+    graph, node = _fused(f"""graph(%x : {t}, %s : float):
+  %alpha : int = prim::Constant[value=1]()
+  %a : {t} = aten::mul(%x, %s)
+  %b : {t} = aten::sigmoid(%a)
+  %y : {t} = aten::sub(%b, %s, %alpha)
+  return (%y)
+""")
+    assert chain_program(node)[0] == 2
+    x = np.random.default_rng(6).standard_normal((33, 70)).astype(dtype)
+    got = compile_graph(graph, fallback=False)(x, 1.7)
+    assert got.dtype == dtype       # NEP 50: the float scalar does not widen float32
+    np.testing.assert_allclose(got, run_graph(graph, [x, 1.7])[0], rtol=TOL[dtype] * 4,
+                               atol=TOL[dtype] * 4)
