@@ -372,3 +372,16 @@ def test_ops_without_a_runtime_handler_are_exactly_the_documented_ones():
     supported = set(supported_ops())
     unhandled = {op.schema.qualified_name for op in ops.all_ops()} - supported
     assert unhandled == UNHANDLED_OPS
+
+
+def test_reduction_over_a_missing_dim_names_the_op():
+    from jitcore.errors import JitcoreError
+    src = """graph(%x : Float(3, 4)):
+  %five : int = prim::Constant[value=5]()
+  %false : bool = prim::Constant[value=0]()
+  %dims : int[] = prim::ListConstruct(%five)
+  %l : Tensor = aten::logsumexp(%x, %dims, %false)
+  return (%l)"""
+    ex = compile_graph(parse_graph(src), fallback=False)
+    with pytest.raises(JitcoreError, match="logsumexp"):
+        ex(np.ones((3, 4), np.float32))

@@ -166,45 +166,58 @@ cdef int divide_by(View* v, double divisor) noexcept nogil:
     return run_binary(v, &sv, v, binary_loop_for(B_DIV, v.dtype))
 
 
+cdef int reduction_operands(Frame* f, const Instr* ins, int keep_at, Tensor* tmp,
+                            const View** x, unsigned int* mask, long long* keep) noexcept nogil:
+    """Input 0 as float (a cast copy goes to ``tmp``), its axes (input 1), keepdim (``keep_at``).
+
+    The caller releases ``tmp`` whatever the status.
+    """
+    cdef int status = float_input(f, ins, tmp, x)
+    if status == JC_OK:
+        status = read_axes(f, ins, 1, x[0], mask)
+    if status == JC_OK:
+        status = int_arg(f, ins, keep_at, keep)
+    return status
+
+
+cdef int shifted_map(const View* x, const View* shift, int op, Tensor* out) noexcept nogil:
+    """``out = op(x - shift)``, ``shift`` broadcast: a new tensor of x's shape and dtype."""
+    cdef int status = tensor_alloc_like(out, x, x.dtype)
+    if status == JC_OK:
+        status = run_binary(x, shift, &out.view, binary_loop_for(B_SUB, x.dtype))
+    if status == JC_OK:
+        status = run_unary(&out.view, &out.view, unary_loop_for(op, x.dtype))
+    return status
+
+
 cdef int h_moment(Frame* f, const Instr* ins) noexcept nogil:
     """var.correction / std.correction (imm 1 for std): inputs self, dim, correction, keepdim."""
-    cdef const View* x
-    cdef unsigned int mask
+    cdef const View* x = NULL
+    cdef unsigned int mask = 0
     cdef long long keep = 0
     cdef double correction = 1.0, count = 1.0
-    cdef int status, d, dt
+    cdef int status, d
     cdef Tensor tmp, mean, dev, out
-    status = float_input(f, ins, &tmp, &x)
-    if status != JC_OK:
-        tensor_release(&tmp)
-        return status
-    dt = x.dtype
     mean.storage = NULL
     dev.storage = NULL
     out.storage = NULL
-    status = read_axes(f, ins, 1, x, &mask)
+    status = reduction_operands(f, ins, 3, &tmp, &x, &mask, &keep)
     if status == JC_OK and IN(f, ins, 2).tag != R_NONE:
         status = double_arg(f, ins, 2, &correction)
-    if status == JC_OK:
-        status = int_arg(f, ins, 3, &keep)
     if status == JC_OK:
         for d in range(x.ndim):
             if mask & (1u << d):
                 count *= x.shape[d]
         status = reduce_into(f, R_MEAN, x, mask, True, &mean)
     if status == JC_OK:
-        status = tensor_alloc_like(&dev, x, dt)
-    if status == JC_OK:
-        status = run_binary(x, &mean.view, &dev.view, binary_loop_for(B_SUB, dt))
-    if status == JC_OK:
-        status = run_unary(&dev.view, &dev.view, unary_loop_for(U_SQUARE, dt))
+        status = shifted_map(x, &mean.view, U_SQUARE, &dev)
     if status == JC_OK:
         status = reduce_into(f, R_SUM, &dev.view, mask, keep != 0, &out)
     if status == JC_OK:
         # NumPy divides by max(n - ddof, 0): 0 gives inf or nan, as there.
         status = divide_by(&out.view, count - correction if count > correction else 0.0)
     if status == JC_OK and ins.imm == 1:
-        status = run_unary(&out.view, &out.view, unary_loop_for(U_SQRT, dt))
+        status = run_unary(&out.view, &out.view, unary_loop_for(U_SQRT, out.view.dtype))
     tensor_release(&tmp)
     tensor_release(&mean)
     tensor_release(&dev)
@@ -229,37 +242,27 @@ cdef void zero_non_finite(View* v) noexcept nogil:
 
 cdef int h_logsumexp(Frame* f, const Instr* ins) noexcept nogil:
     """logsumexp(self, dim, keepdim)."""
-    cdef const View* x
-    cdef unsigned int mask
+    cdef const View* x = NULL
+    cdef unsigned int mask = 0
     cdef long long keep = 0
-    cdef int status, dt
+    cdef int status
     cdef Tensor tmp, peak, shifted, out
-    status = float_input(f, ins, &tmp, &x)
-    if status != JC_OK:
-        tensor_release(&tmp)
-        return status
-    dt = x.dtype
     peak.storage = NULL
     shifted.storage = NULL
     out.storage = NULL
-    status = read_axes(f, ins, 1, x, &mask)
-    if status == JC_OK:
-        status = int_arg(f, ins, 2, &keep)
+    status = reduction_operands(f, ins, 2, &tmp, &x, &mask, &keep)
     if status == JC_OK:
         status = reduce_into(f, R_MAX, x, mask, True, &peak)
     if status == JC_OK:
         zero_non_finite(&peak.view)
-        status = tensor_alloc_like(&shifted, x, dt)
-    if status == JC_OK:
-        status = run_binary(x, &peak.view, &shifted.view, binary_loop_for(B_SUB, dt))
-    if status == JC_OK:
-        status = run_unary(&shifted.view, &shifted.view, unary_loop_for(U_EXP, dt))
+        status = shifted_map(x, &peak.view, U_EXP, &shifted)
     if status == JC_OK:
         status = reduce_into(f, R_SUM, &shifted.view, mask, True, &out)
     if status == JC_OK:
-        status = run_unary(&out.view, &out.view, unary_loop_for(U_LOG, dt))
+        status = run_unary(&out.view, &out.view, unary_loop_for(U_LOG, out.view.dtype))
     if status == JC_OK:
-        status = run_binary(&out.view, &peak.view, &out.view, binary_loop_for(B_ADD, dt))
+        status = run_binary(&out.view, &peak.view, &out.view,
+                            binary_loop_for(B_ADD, out.view.dtype))
     tensor_release(&tmp)
     tensor_release(&peak)
     tensor_release(&shifted)
