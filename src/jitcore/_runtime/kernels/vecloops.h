@@ -1,7 +1,7 @@
 /*
  * Contiguous unary loops of the compute-bound float ops (the branch-free
  * transcendentals of vecmath.h and the activations built on them), compiled
- * as SSE2 and AVX2 clones (simd_clones.h).  elementwise.pyx calls them when
+ * as SSE2, AVX2 and AVX-512 clones (simd_clones.h).  elementwise.pyx calls them when
  * both strides are one element; strided runs use the same scalar functions,
  * so a value does not depend on the layout it came in.
  *

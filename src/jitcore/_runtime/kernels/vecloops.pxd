@@ -1,5 +1,5 @@
 # Contiguous loops ``out[i] = f(x[i])`` of the compute-bound float ops, built
-# as SSE2 and AVX2 clones picked at load time (vecloops.h, simd_clones.h).
+# as SSE2, AVX2 and AVX-512 clones picked at load time (vecloops.h, simd_clones.h).
 # They compute exactly what the scalar vecmath.pxd functions compute, so a
 # caller may use them for unit-stride runs and the scalar functions for
 # strided ones.  ``out`` may equal ``x``; partial overlap is not allowed.
