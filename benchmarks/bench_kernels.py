@@ -91,6 +91,27 @@ class Elementwise(_KernelSetup):
         self.numpy_fn(*self.args)
 
 
+def fused_chain(x):
+    """Issue 7's benchmark expression (one jc::FusedElementwise node once scripted)."""
+    return np.tanh(x * 0.5 + 1.0) * x + 3.0
+
+
+class FusedChain(_KernelSetup):
+    """Issue 7's chain on (1024, 1024): one tiled instruction beside NumPy's five passes."""
+
+    params = [DTYPES]
+    param_names = ["dtype"]
+
+    def setup(self, dtype):
+        self._prepare(fused_chain, (_random((1024, 1024), dtype),))
+
+    def time_jitcore(self, *params):
+        self.compiled(*self.args)
+
+    def time_numpy(self, *params):
+        self.numpy_fn(*self.args)
+
+
 class Reductions(_KernelSetup):
     """Reductions of a (1000, 1000) array over all, the last and the first axis."""
 
@@ -145,3 +166,90 @@ class Conv2d(_KernelSetup):
     def time_numpy(self, *params):
         # NumPy has no convolution: the eager jitcore.nn.functional.conv2d is the baseline.
         conv2d_same(*self.args)
+
+
+# ---------------------------------------------------------------------------
+# Side-by-side ratios in one process (not an asv benchmark): the figures of
+# issues 3 and 7.  Run ``python benchmarks/bench_kernels.py`` from the
+# repository root; every row is a median over many calls, interleaved with
+# its peers so that machine load hits them alike.
+
+def _median_us(fns, repeats):
+    """Median µs per call of each of ``fns``, calls interleaved round-robin."""
+    import time
+    samples = [[] for _ in fns]
+    for _ in range(repeats):
+        for k, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            samples[k].append(time.perf_counter() - start)
+    return [float(np.median(s)) * 1e6 for s in samples]
+
+
+def _torch_variant(expr, *arrays):
+    try:
+        import torch
+    except ImportError:
+        return None
+    tensors = [torch.from_numpy(a) for a in arrays]
+    return lambda: expr(torch, *tensors)
+
+
+def _rows():
+    """(name, jitcore callable, numpy callable, torch callable or None, floor or None)."""
+    import jitcore
+    x = _random((1024, 1024), "float32", 0)
+    out = np.empty_like(x)
+    # a scripted function, as compare.py's `elementwise` row calls it: its
+    # profiling executor specialises the graph and fuses the chain
+    scripted = jitcore.script(fused_chain)
+    yield ("fused tanh(x*0.5+1)*x+3, 1024² f32", lambda: scripted(x), lambda: fused_chain(x),
+           _torch_variant(lambda t, a: t.tanh(a * 0.5 + 1.0) * a + 3.0, x),
+           lambda: np.copyto(out, x))
+    a, b = _random(4_000_000, "float32", 1), _random(4_000_000, "float32", 2)
+    for name, fn, args, texpr in (
+            ("add", add, (a, b), lambda t, p, q: p + q),
+            ("mul", mul, (a, b), lambda t, p, q: p * q),
+            ("tanh", tanh, (a,), lambda t, p: t.tanh(p)),
+            ("exp", exp, (a,), lambda t, p: t.exp(p)),
+            ("sum", sum_all, (a,), lambda t, p: p.sum())):
+        compiled = runtime_function(fn, *args)
+        yield (f"{name}, 4M f32", lambda c=compiled, v=args: c(*v), lambda f=fn, v=args: f(*v),
+               _torch_variant(texpr, *args), None)
+
+
+def print_ratios(threads=(1, 2), repeats=200):
+    """Print jitcore's time beside NumPy's, torch's and the copy floor at each thread count."""
+    import jitcore
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    rows = list(_rows())
+    for n in threads:
+        jitcore.set_num_threads(n)
+        if torch is not None:
+            torch.set_num_threads(n)
+        print(f"threads={n}  (median µs; ratio = peer time / jitcore time, >1: jitcore faster)")
+        for name, ours, numpy_fn, torch_fn, floor in rows:
+            fns = [ours, numpy_fn] + [f for f in (torch_fn, floor) if f is not None]
+            for fn in fns:     # warm up: plans, caches, page faults of the first outputs
+                fn()
+            times = _median_us(fns, repeats)
+            line = f"  {name:38s} jitcore {times[0]:8.0f}  numpy {times[1]:8.0f} ({times[1] / times[0]:4.2f}x)"
+            k = 2
+            if torch_fn is not None:
+                line += f"  torch {times[k]:8.0f} ({times[k] / times[0]:4.2f}x)"
+                k += 1
+            if floor is not None:
+                line += f"  copyto {times[k]:6.0f} (jitcore = {times[0] / times[k]:4.2f}x copy)"
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    options = parser.parse_args()
+    print_ratios(tuple(options.threads), options.repeats)

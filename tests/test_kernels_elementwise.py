@@ -34,6 +34,10 @@ UNARY_REFERENCES = {
     "trunc": (np.trunc, "any"), "reciprocal": (np.reciprocal, "positive"),
     "softplus": (lambda x: np.logaddexp(0, x), "any"),
     "logical_not": (np.logical_not, "any"), "isnan": (np.isnan, "nan"),
+    "atan": (np.arctan, "any"),
+    "hardsigmoid": (lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0), "any"),
+    "hardswish": (lambda x: x * np.clip(x / 6.0 + 0.5, 0.0, 1.0), "any"),
+    "mish": (lambda x: x * np.tanh(np.logaddexp(0.0, x)), "any"),
 }
 
 BINARY_REFERENCES = {
@@ -42,7 +46,7 @@ BINARY_REFERENCES = {
     "remainder": np.remainder, "floor_divide": np.floor_divide, "eq": np.equal,
     "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
     "ge": np.greater_equal, "logical_and": np.logical_and, "logical_or": np.logical_or,
-    "logical_xor": np.logical_xor,
+    "logical_xor": np.logical_xor, "atan2": np.arctan2,
 }
 
 BROADCAST_SHAPES = [

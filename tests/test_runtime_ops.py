@@ -39,7 +39,8 @@ DTYPES = ["float32", "float64"]
 TT = {"float32": "Float", "float64": "Double"}
 
 UNARY = ["neg", "abs", "sign", "square", "relu", "exp", "expm1", "tanh", "sigmoid", "silu",
-         "erf", "floor", "ceil", "trunc", "round", "sin", "cos", "reciprocal", "relu6"]
+         "erf", "floor", "ceil", "trunc", "round", "sin", "cos", "reciprocal", "relu6",
+         "hardsigmoid", "hardswish", "mish"]
 POSITIVE_UNARY = ["log", "log1p", "log2", "log10", "sqrt", "rsqrt"]
 
 
@@ -57,7 +58,8 @@ def test_unary(op, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "maximum", "minimum", "pow",
-                                "eq", "ne", "lt", "le", "gt", "ge", "remainder", "floor_divide"])
+                                "eq", "ne", "lt", "le", "gt", "ge", "remainder", "floor_divide",
+                                "atan2"])
 @pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((2, 1, 4), (3, 1)), ((4,), (3, 4)), ((), (2, 3))])
 def test_binary_broadcasting(op, dtype, shapes):
     a = RNG.standard_normal(shapes[0]).astype(dtype)
@@ -139,6 +141,105 @@ def test_reductions(dtype):
   %v : Tensor, %ix : Tensor = aten::max(%x, %one, %true)
   return (%s, %sd, %m, %mx, %am, %v, %ix)"""
     _close(*_run_both(src, x), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,dims", [((3, 4, 5), "%one"), ((3, 4, 5), "%zero, %two"),
+                                        ((6,), "%zero"), ((3, 1, 5), "%one")])
+@pytest.mark.filterwarnings("ignore:Degrees of freedom <= 0")
+def test_var_std_logsumexp(dtype, shape, dims):
+    # (3, 1, 5) over dim 1 with correction 2 divides by max(1 - 2, 0): inf/nan, as NumPy
+    x = (RNG.standard_normal(shape) * 4).astype(dtype)
+    t = f"{TT[dtype]}({', '.join(map(str, shape))})"
+    src = f"""graph(%x : {t}):
+  %none : NoneType = prim::Constant()
+  %true : bool = prim::Constant[value=1]()
+  %false : bool = prim::Constant[value=0]()
+  %zero : int = prim::Constant[value=0]()
+  %one : int = prim::Constant[value=1]()
+  %two : int = prim::Constant[value=2]()
+  %dims : int[] = prim::ListConstruct({dims})
+  %v : Tensor = aten::var(%x, %dims, %none, %false)
+  %v0 : Tensor = aten::var(%x, %none, %zero, %true)
+  %s : Tensor = aten::std(%x, %dims, %two, %true)
+  %l : Tensor = aten::logsumexp(%x, %dims, %false)
+  %lk : Tensor = aten::logsumexp(%x, %dims, %true)
+  return (%v, %v0, %s, %l, %lk)"""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _close(*_run_both(src, x), dtype)
+
+
+def test_logsumexp_of_infinite_and_nan_slices_follows_the_reference():
+    x = np.array([[-np.inf, -np.inf], [np.inf, 1.0], [np.nan, 0.0], [1000.0, 1000.0]])
+    src = """graph(%x : Double(4, 2)):
+  %one : int = prim::Constant[value=1]()
+  %false : bool = prim::Constant[value=0]()
+  %dims : int[] = prim::ListConstruct(%one)
+  %l : Tensor = aten::logsumexp(%x, %dims, %false)
+  return (%l)"""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        got, want = _run_both(src, x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_var_and_logsumexp_of_integers_are_float64():
+    x = np.arange(12, dtype=np.int64).reshape(3, 4)
+    src = """graph(%x : Long(3, 4)):
+  %none : NoneType = prim::Constant()
+  %false : bool = prim::Constant[value=0]()
+  %one : int = prim::Constant[value=1]()
+  %dims : int[] = prim::ListConstruct(%one)
+  %v : Tensor = aten::var(%x, %dims, %none, %false)
+  %l : Tensor = aten::logsumexp(%x, %dims, %false)
+  return (%v, %l)"""
+    got, want = _run_both(src, x)
+    assert got[0].dtype == got[1].dtype == np.float64
+    _close(got, want, "float64")
+
+
+def test_var_and_logsumexp_are_bit_identical_at_one_and_two_threads():
+    import jitcore
+    x = RNG.standard_normal((64, 2048)).astype(np.float32)     # above the parallel grain
+    src = """graph(%x : Float(64, 2048)):
+  %none : NoneType = prim::Constant()
+  %false : bool = prim::Constant[value=0]()
+  %one : int = prim::Constant[value=1]()
+  %zero : int = prim::Constant[value=0]()
+  %rows : int[] = prim::ListConstruct(%one)
+  %cols : int[] = prim::ListConstruct(%zero)
+  %v : Tensor = aten::var(%x, %rows, %none, %false)
+  %s : Tensor = aten::std(%x, %none, %none, %false)
+  %l : Tensor = aten::logsumexp(%x, %cols, %false)
+  return (%v, %s, %l)"""
+    ex = compile_graph(parse_graph(src), fallback=False)
+    before = jitcore.get_num_threads()
+    try:
+        jitcore.set_num_threads(1)
+        one = ex(x)
+        jitcore.set_num_threads(2)
+        two = ex(x)
+    finally:
+        jitcore.set_num_threads(before)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(one, two))
+
+
+@pytest.mark.parametrize("values", [[0.0, 1.0, 2.0], [1.0, 2.0, np.nan], [0.0, 0.0, 0.0], [],
+                                    [[1.0, 0.0], [3.0, 4.0]]])
+@pytest.mark.parametrize("dtype", DTYPES + ["int64", "bool"])
+def test_all_any(values, dtype):
+    x = np.array(values)
+    x = (x if dtype.startswith("float") else np.nan_to_num(x, nan=5.0)).astype(dtype)
+    if x.size:
+        x = x[..., ::-1]     # a strided view
+    tt = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}[dtype]
+    src = f"""graph(%x : {tt}({', '.join(map(str, x.shape))})):
+  %a : Tensor = aten::all(%x)
+  %b : Tensor = aten::any(%x)
+  return (%a, %b)"""
+    got, want = _run_both(src, x)
+    for g, w in zip(got, want):
+        assert g.dtype == np.bool_ and g.shape == ()
+        assert bool(g) == bool(w)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -260,10 +361,8 @@ def test_scalar_and_list_ops_follow_python():
 # Registered ops the runtime has no handler for: graphs using them run on the reference
 # interpreter (docs/executor.md lists them).  Shrink this list when a handler lands.
 UNHANDLED_OPS = {
-    "aten::all", "aten::any", "aten::atan", "aten::atan2", "aten::batch_norm",
-    "aten::dropout", "aten::embedding", "aten::eq.str", "aten::ne.str", "aten::hardsigmoid",
-    "aten::hardswish", "aten::index.Tensor", "aten::logsumexp", "aten::mish",
-    "aten::scaled_dot_product_attention", "aten::std.correction", "aten::var.correction",
+    "aten::atan", "aten::batch_norm", "aten::dropout", "aten::embedding", "aten::eq.str", "aten::ne.str",
+    "aten::index.Tensor", "aten::scaled_dot_product_attention",
 }
 
 
@@ -273,3 +372,16 @@ def test_ops_without_a_runtime_handler_are_exactly_the_documented_ones():
     supported = set(supported_ops())
     unhandled = {op.schema.qualified_name for op in ops.all_ops()} - supported
     assert unhandled == UNHANDLED_OPS
+
+
+def test_reduction_over_a_missing_dim_names_the_op():
+    from jitcore.errors import JitcoreError
+    src = """graph(%x : Float(3, 4)):
+  %five : int = prim::Constant[value=5]()
+  %false : bool = prim::Constant[value=0]()
+  %dims : int[] = prim::ListConstruct(%five)
+  %l : Tensor = aten::logsumexp(%x, %dims, %false)
+  return (%l)"""
+    ex = compile_graph(parse_graph(src), fallback=False)
+    with pytest.raises(JitcoreError, match="logsumexp"):
+        ex(np.ones((3, 4), np.float32))

@@ -15,9 +15,10 @@
 * A value is released right after its last use.  A use inside a nested
   block counts as a use by the whole construct, so a value read in a loop
   body lives until the loop ends.
-* Nodes with a ``Subgraph`` attribute (fused ``jc::`` nodes) and
-  ``prim::CallFunction`` lower their graph to a separate Code, called with
-  a frame of its own.
+* A ``jc::FusedElementwise`` node whose chain the tile kernel runs becomes
+  one instruction (``op_fused``); other nodes with a ``Subgraph`` attribute
+  and ``prim::CallFunction`` lower their graph to a separate Code, called
+  with a frame of its own.
 * Memory planning (``memory_planning.assign_slots``): the single output of a
   kernel whose type has a known dtype and shape, that does not leave the
   Code (a graph output, or moved into one), gets a slot in the frame's arena
@@ -42,6 +43,7 @@ from jitcore._runtime.op_nn cimport resolve_nn
 from jitcore._runtime.op_conv cimport resolve_conv
 from jitcore._runtime.op_python cimport resolve_python
 from jitcore._runtime.op_python import python_target
+from jitcore._runtime.op_fused cimport fused_chain_program, h_fused_chain
 
 from jitcore.errors import CompileError, JitcoreError
 from jitcore._runtime.memory_planning import LiveRange, assign_slots
@@ -283,9 +285,22 @@ cdef class _Lowering:
                 node = self._node_index(n, kind, n.attr("exception") if n.has_attr("exception") else None)
                 self._emit(OP_RAISE, NULL, [self.regs[v] for v in n.inputs[:1]], [], node, path)
             elif kind == "prim::CallFunction" or n.has_attr("Subgraph"):
-                self._emit_call(n, path)
+                if not self._emit_fused_chain(n, path):
+                    self._emit_call(n, path)
             else:
                 self._emit_op(n, path)
+
+    cdef bint _emit_fused_chain(self, n, tuple path) except -1:
+        """Emit a fused elementwise node as one tiled instruction; False when the
+        tile kernel cannot run its chain (the node is then called as a sub-Code)."""
+        cdef long long program = fused_chain_program(n)
+        if program == 0:
+            return False
+        pc = self._emit(OP_KERNEL, h_fused_chain, [self.regs[v] for v in n.inputs],
+                        [self.regs[v] for v in n.outputs], self._node_index(n, n.kind), path, program)
+        if len(n.outputs) == 1:
+            self.placeable.append((pc, self.regs[n.output()], n.output()))
+        return True
 
     cdef _emit_moves(self, list dsts, list srcs, int node, tuple path):
         for d, s in zip(dsts, srcs):

@@ -30,7 +30,7 @@ from jitcore._runtime.kernels.elementwise cimport (
     U_NEG, U_ABS, U_SIGN, U_SQUARE, U_RELU, U_LOGICAL_NOT, U_POSITIVE, U_EXP, U_EXPM1,
     U_LOG, U_LOG1P, U_LOG2, U_SQRT, U_RSQRT, U_SIN, U_COS, U_TAN, U_TANH, U_SIGMOID,
     U_GELU, U_GELU_TANH, U_SILU, U_ERF, U_FLOOR, U_CEIL, U_ROUND, U_TRUNC, U_RECIPROCAL,
-    U_SOFTPLUS, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_HARDTANH, P_ELU, P_AFFINE,
+    U_SOFTPLUS, U_HARDSIGMOID, U_HARDSWISH, U_MISH, B_ATAN2, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_HARDTANH, P_ELU, P_AFFINE,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
 
@@ -107,7 +107,7 @@ cdef int binary_into(Frame* f, int op, Reg* a, Reg* b, Tensor* out) noexcept nog
     if not (a.tag == R_TENSOR or reg_is_number(a)) or not (b.tag == R_TENSOR or reg_is_number(b)):
         return frame_fail(f, JC_ERR_TYPE, b"operands must be tensors or numbers")
     dt = compute_dtype(a, b)
-    if op == B_DIV and not is_float_dtype(dt):
+    if (op == B_DIV or op == B_ATAN2) and not is_float_dtype(dt):
         dt = DT_FLOAT64
     fn = binary_loop_for(op, dt)
     if fn == NULL:
@@ -382,6 +382,7 @@ _BINARY = {
     "add": B_ADD, "sub": B_SUB, "mul": B_MUL, "div": B_DIV, "pow": B_POW,
     "maximum": B_MAXIMUM, "minimum": B_MINIMUM, "max.other": B_MAXIMUM,
     "min.other": B_MINIMUM, "remainder": B_REMAINDER, "floor_divide": B_FLOOR_DIVIDE,
+    "atan2": B_ATAN2,
     "eq": B_EQ, "ne": B_NE, "lt": B_LT, "le": B_LE, "gt": B_GT, "ge": B_GE,
     "logical_and": B_LOGICAL_AND, "logical_or": B_LOGICAL_OR, "logical_xor": B_LOGICAL_XOR,
 }
@@ -400,6 +401,10 @@ _UNARY = {
     "ceil": (U_CEIL, FLOAT_MATH), "trunc": (U_TRUNC, FLOAT_MATH), "round": (U_ROUND, INT_IDENTITY),
     "reciprocal": (U_RECIPROCAL, FLOAT_MATH),
     "log10": (U_LOG, FLOAT_MATH | THEN_SCALE),
+    # "atan" (U_ATAN) is left to the reference interpreter for now: the executor and
+    # interpreter tests use it as their example of an op without a runtime handler.
+    "hardsigmoid": (U_HARDSIGMOID, FLOAT_MATH), "hardswish": (U_HARDSWISH, FLOAT_MATH),
+    "mish": (U_MISH, FLOAT_MATH),
 }
 
 

@@ -1,20 +1,36 @@
-"""Handlers of reductions: sum, mean, prod, max/min, amax/amin, argmax/argmin.
+"""Handlers of reductions: sum, mean, prod, max/min, amax/amin, argmax/argmin,
+var/std, logsumexp, all/any.
 
-One handler serves every schema: the instruction's immediate says which op
-and at which input positions the dims, keepdim and dtype arguments sit.
-Integer means are computed in float64 (NumPy), and a ``dtype=`` argument
-casts the input before reducing.
+One handler serves every plain reduction schema: the instruction's immediate
+says which op and at which input positions the dims, keepdim and dtype
+arguments sit.  Integer means are computed in float64 (NumPy), and a
+``dtype=`` argument casts the input before reducing.
+
+var/std and logsumexp are compositions of the same kernels, in NumPy's own
+order of operations (so float32 results round like NumPy's): var is
+``sum((x - mean(x))**2) / (n - correction)`` (two passes), logsumexp is
+``log(sum(exp(x - peak))) + peak`` with ``peak`` the max, or 0 where the max
+is not finite.  all/any compare with 0 and take the min/max of the bools.
 """
+from libc.math cimport isfinite
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
-from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR, R_LIST, R_TUPLE
-from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release
+from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR, R_LIST, R_TUPLE, R_INT, R_FLOAT
+from jitcore._runtime.tensor cimport (
+    Tensor, tensor_alloc, tensor_alloc_like, tensor_release, set_contiguous_strides,
+)
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, int_arg, int_list_arg, normalize_dim, set_output, is_float_dtype,
+    OpImpl, tensor_arg, int_arg, double_arg, int_list_arg, normalize_dim, set_output,
+    is_float_dtype, as_dtype, ScalarBox, scalar_view,
 )
 from jitcore._runtime.op_elementwise cimport scalar_type_to_dtype
 from jitcore._runtime.kernels.view cimport (
-    View, MAX_DIMS, JC_OK, JC_ERR_VALUE, JC_ERR_DTYPE, DT_FLOAT64,
+    View, MAX_DIMS, JC_OK, JC_ERR_VALUE, JC_ERR_DTYPE, DT_FLOAT32, DT_FLOAT64, DT_BOOL,
+    view_numel,
+)
+from jitcore._runtime.kernels.elementwise cimport (
+    binary_loop_for, unary_loop_for, run_binary, run_unary, B_SUB, B_ADD, B_DIV, B_NE,
+    U_SQUARE, U_SQRT, U_EXP, U_LOG,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
 from jitcore._runtime.kernels.reduction cimport (
@@ -30,6 +46,26 @@ cdef enum:
 
 cdef inline int field(long long imm, int shift) noexcept nogil:
     return (imm >> shift) & 0xf
+
+
+cdef int read_axes(Frame* f, const Instr* ins, int dims_at, const View* x,
+                   unsigned int* mask) noexcept nogil:
+    """The axis mask of the dims input ``dims_at`` (0: none); None or [] is every axis."""
+    cdef Py_ssize_t dims[MAX_DIMS]
+    cdef int n = 0, k, d
+    mask[0] = 0
+    if dims_at and IN(f, ins, dims_at).tag != R_NONE:
+        if int_list_arg(f, ins, dims_at, dims, &n) != JC_OK:
+            return JC_ERR_TYPE
+        for k in range(n):
+            if x.ndim == 0 and (dims[k] == 0 or dims[k] == -1):
+                continue
+            if normalize_dim(f, dims[k], x.ndim, &d) != JC_OK:
+                return JC_ERR_VALUE
+            mask[0] |= 1u << d
+    if n == 0:
+        mask[0] = (1u << x.ndim) - 1
+    return JC_OK
 
 
 cdef int reduce_into(Frame* f, int op, const View* x, unsigned int mask, bint keep,
@@ -57,26 +93,15 @@ cdef int h_reduce(Frame* f, const Instr* ins) noexcept nogil:
     cdef int dims_at = field(ins.imm, 8), keep_at = field(ins.imm, 12), dtype_at = field(ins.imm, 16)
     cdef unsigned int mask = 0
     cdef long long keep = 0, code
-    cdef Py_ssize_t dims[MAX_DIMS]
-    cdef int n = 0, k, d, status, cast_to = -1
+    cdef int status, cast_to = -1
     cdef Tensor tmp, out, idx
     cdef const View* src
     if x == NULL:
         return JC_ERR_TYPE
     if keep_at and int_arg(f, ins, keep_at, &keep) != JC_OK:
         return JC_ERR_TYPE
-    if dims_at and IN(f, ins, dims_at).tag != R_NONE:
-        if int_list_arg(f, ins, dims_at, dims, &n) != JC_OK:
-            return JC_ERR_TYPE
-        for k in range(n):
-            if x.ndim == 0 and (dims[k] == 0 or dims[k] == -1):
-                continue
-            if normalize_dim(f, dims[k], x.ndim, &d) != JC_OK:
-                return JC_ERR_VALUE
-            mask |= 1u << d
-    # No dims (None or []) reduces everything.
-    if n == 0:
-        mask = (1u << x.ndim) - 1
+    if read_axes(f, ins, dims_at, x, &mask) != JC_OK:
+        return JC_ERR_VALUE
     if dtype_at and IN(f, ins, dtype_at).tag != R_NONE:
         if int_arg(f, ins, dtype_at, &code) != JC_OK:
             return JC_ERR_TYPE
@@ -110,6 +135,177 @@ cdef int h_reduce(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
+cdef void drop_axes(View* v, unsigned int mask) noexcept nogil:
+    """Remove the (size-1) axes of ``mask`` from a C-contiguous view: keepdim=False."""
+    cdef int d, nd = 0
+    for d in range(v.ndim):
+        if not (mask & (1u << d)):
+            v.shape[nd] = v.shape[d]
+            nd += 1
+    v.ndim = nd
+    set_contiguous_strides(v)
+
+
+cdef int float_input(Frame* f, const Instr* ins, Tensor* tmp, const View** src) noexcept nogil:
+    """Input 0 as float: itself, or a float64 copy of an integer/bool tensor (in ``tmp``)."""
+    cdef const View* x = tensor_arg(f, ins, 0)
+    tmp.storage = NULL
+    if x == NULL:
+        return JC_ERR_TYPE
+    return as_dtype(x, x.dtype if is_float_dtype(x.dtype) else DT_FLOAT64, tmp, src)
+
+
+cdef int divide_by(View* v, double divisor) noexcept nogil:
+    """``v /= divisor`` in v's dtype (NumPy's true_divide by a Python number)."""
+    cdef Reg number
+    cdef ScalarBox box
+    cdef View sv
+    number.tag = R_FLOAT
+    number.f = divisor
+    scalar_view(&number, v.dtype, &box, &sv)
+    return run_binary(v, &sv, v, binary_loop_for(B_DIV, v.dtype))
+
+
+cdef int reduction_operands(Frame* f, const Instr* ins, int keep_at, Tensor* tmp,
+                            const View** x, unsigned int* mask, long long* keep) noexcept nogil:
+    """Input 0 as float (a cast copy goes to ``tmp``), its axes (input 1), keepdim (``keep_at``).
+
+    The caller releases ``tmp`` whatever the status.
+    """
+    cdef int status = float_input(f, ins, tmp, x)
+    if status == JC_OK:
+        status = read_axes(f, ins, 1, x[0], mask)
+    if status == JC_OK:
+        status = int_arg(f, ins, keep_at, keep)
+    return status
+
+
+cdef int shifted_map(const View* x, const View* shift, int op, Tensor* out) noexcept nogil:
+    """``out = op(x - shift)``, ``shift`` broadcast: a new tensor of x's shape and dtype."""
+    cdef int status = tensor_alloc_like(out, x, x.dtype)
+    if status == JC_OK:
+        status = run_binary(x, shift, &out.view, binary_loop_for(B_SUB, x.dtype))
+    if status == JC_OK:
+        status = run_unary(&out.view, &out.view, unary_loop_for(op, x.dtype))
+    return status
+
+
+cdef int h_moment(Frame* f, const Instr* ins) noexcept nogil:
+    """var.correction / std.correction (imm 1 for std): inputs self, dim, correction, keepdim."""
+    cdef const View* x = NULL
+    cdef unsigned int mask = 0
+    cdef long long keep = 0
+    cdef double correction = 1.0, count = 1.0
+    cdef int status, d
+    cdef Tensor tmp, mean, dev, out
+    mean.storage = NULL
+    dev.storage = NULL
+    out.storage = NULL
+    status = reduction_operands(f, ins, 3, &tmp, &x, &mask, &keep)
+    if status == JC_OK and IN(f, ins, 2).tag != R_NONE:
+        status = double_arg(f, ins, 2, &correction)
+    if status == JC_OK:
+        for d in range(x.ndim):
+            if mask & (1u << d):
+                count *= x.shape[d]
+        status = reduce_into(f, R_MEAN, x, mask, True, &mean)
+    if status == JC_OK:
+        status = shifted_map(x, &mean.view, U_SQUARE, &dev)
+    if status == JC_OK:
+        status = reduce_into(f, R_SUM, &dev.view, mask, keep != 0, &out)
+    if status == JC_OK:
+        # NumPy divides by max(n - ddof, 0): 0 gives inf or nan, as there.
+        status = divide_by(&out.view, count - correction if count > correction else 0.0)
+    if status == JC_OK and ins.imm == 1:
+        status = run_unary(&out.view, &out.view, unary_loop_for(U_SQRT, out.view.dtype))
+    tensor_release(&tmp)
+    tensor_release(&mean)
+    tensor_release(&dev)
+    if status != JC_OK:
+        tensor_release(&out)
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef void zero_non_finite(View* v) noexcept nogil:
+    """Replace inf and NaN by 0 in a C-contiguous float view (logsumexp's peak)."""
+    cdef Py_ssize_t i, n = view_numel(v)
+    cdef float* p32 = <float*>v.data
+    cdef double* p64 = <double*>v.data
+    for i in range(n):
+        if v.dtype == DT_FLOAT32:
+            if not isfinite(p32[i]):
+                p32[i] = 0
+        elif not isfinite(p64[i]):
+            p64[i] = 0
+
+
+cdef int h_logsumexp(Frame* f, const Instr* ins) noexcept nogil:
+    """logsumexp(self, dim, keepdim)."""
+    cdef const View* x = NULL
+    cdef unsigned int mask = 0
+    cdef long long keep = 0
+    cdef int status
+    cdef Tensor tmp, peak, shifted, out
+    peak.storage = NULL
+    shifted.storage = NULL
+    out.storage = NULL
+    status = reduction_operands(f, ins, 2, &tmp, &x, &mask, &keep)
+    if status == JC_OK:
+        status = reduce_into(f, R_MAX, x, mask, True, &peak)
+    if status == JC_OK:
+        zero_non_finite(&peak.view)
+        status = shifted_map(x, &peak.view, U_EXP, &shifted)
+    if status == JC_OK:
+        status = reduce_into(f, R_SUM, &shifted.view, mask, True, &out)
+    if status == JC_OK:
+        status = run_unary(&out.view, &out.view, unary_loop_for(U_LOG, out.view.dtype))
+    if status == JC_OK:
+        status = run_binary(&out.view, &peak.view, &out.view,
+                            binary_loop_for(B_ADD, out.view.dtype))
+    tensor_release(&tmp)
+    tensor_release(&peak)
+    tensor_release(&shifted)
+    if status != JC_OK:
+        tensor_release(&out)
+        return status
+    if not keep:
+        drop_axes(&out.view, mask)
+    return set_output(f, ins, 0, &out)
+
+
+cdef int h_all_any(Frame* f, const Instr* ins) noexcept nogil:
+    """all(self) / any(self) (imm R_MIN / R_MAX): a 0-d bool."""
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef Reg zero
+    cdef ScalarBox box
+    cdef View sv
+    cdef Tensor nonzero, out
+    cdef int status
+    if x == NULL:
+        return JC_ERR_TYPE
+    if view_numel(x) == 0:
+        # np.all of nothing is True, np.any of nothing is False
+        status = tensor_alloc(&out, DT_BOOL, 0, NULL)
+        if status != JC_OK:
+            return status
+        (<char*>out.view.data)[0] = 1 if ins.imm == R_MIN else 0
+        return set_output(f, ins, 0, &out)
+    zero.tag = R_INT
+    zero.i = 0
+    scalar_view(&zero, x.dtype, &box, &sv)
+    status = tensor_alloc_like(&nonzero, x, DT_BOOL)
+    if status != JC_OK:
+        return status
+    status = run_binary(x, &sv, &nonzero.view, binary_loop_for(B_NE, x.dtype))
+    if status == JC_OK:
+        status = reduce_into(f, <int>ins.imm, &nonzero.view, (1u << x.ndim) - 1, False, &out)
+    tensor_release(&nonzero)
+    if status != JC_OK:
+        return status
+    return set_output(f, ins, 0, &out)
+
+
 cdef int resolve_reduction(str name, list consts, OpImpl* out) except -1:
     """Fill ``out`` for a reduction; 1 if handled here."""
     cdef long long imm
@@ -122,6 +318,19 @@ cdef int resolve_reduction(str name, list consts, OpImpl* out) except -1:
         "aten::argmax": (R_ARGMAX, 1, 2, 0), "aten::argmin": (R_ARGMIN, 1, 2, 0),
         "aten::max.dim": (R_MAX, 1, 2, 0), "aten::min.dim": (R_MIN, 1, 2, 0),
     }
+    out.fimm = 0.0
+    if name in ("aten::var.correction", "aten::std.correction"):
+        out.fn = h_moment
+        out.imm = 1 if name == "aten::std.correction" else 0
+        return 1
+    if name == "aten::logsumexp":
+        out.fn = h_logsumexp
+        out.imm = 0
+        return 1
+    if name in ("aten::all", "aten::any"):
+        out.fn = h_all_any
+        out.imm = R_MIN if name == "aten::all" else R_MAX
+        return 1
     if name not in table:
         return 0
     op, dims_at, keep_at, dtype_at = table[name]

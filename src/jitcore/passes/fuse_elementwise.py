@@ -33,6 +33,7 @@ FUSIBLE_KINDS = frozenset("aten::" + name for name in (
     "add", "sub", "mul", "div", "neg", "abs", "square", "relu", "exp", "expm1", "log", "log1p",
     "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "gelu", "silu", "erf", "reciprocal",
     "maximum", "minimum", "pow", "clamp", "leaky_relu", "hardtanh", "elu", "softplus",
+    "hardsigmoid", "hardswish", "mish",
 ))
 
 #: Limits of one chain (the kernel's CHAIN_MAX_STEPS and CHAIN_MAX_INPUTS).

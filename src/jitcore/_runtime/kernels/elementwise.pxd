@@ -50,12 +50,16 @@ cdef enum UnaryOp:
     U_TRUNC
     U_RECIPROCAL
     U_SOFTPLUS
+    U_ATAN
+    U_HARDSIGMOID       # clip(x / 6 + 1/2, 0, 1)
+    U_HARDSWISH         # x hardsigmoid(x)
+    U_MISH              # x tanh(softplus(x))
     U_ISNAN
     NUM_UNARY_OPS
 
 # Binary ops (a, b -> out).  Comparisons and logical ops produce bool.
 cdef enum BinaryOp:
-    B_ADD = 0
+    B_ADD = 0           # B_ADD..B_DIV = 0..3: vecloops.h indexes its arithmetic loops by them
     B_SUB
     B_MUL
     B_DIV               # true division; float dtypes only
@@ -64,6 +68,7 @@ cdef enum BinaryOp:
     B_MINIMUM
     B_REMAINDER
     B_FLOOR_DIVIDE
+    B_ATAN2             # float dtypes only
     B_EQ
     B_NE
     B_LT

@@ -13,7 +13,7 @@ entry points without the GIL.
 """
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t
-from libc.math cimport sqrt, sqrtf, sin, sinf, cos, cosf, tan, tanf
+from libc.math cimport sqrt, sqrtf, sin, sinf, cos, cosf, tan, tanf, atan, atanf, atan2, atan2f
 from libc.math cimport log2, log2f, ceil, ceilf, trunc, truncf, rint, rintf, fabs, fabsf
 
 cimport numpy as cnp
@@ -33,14 +33,14 @@ from jitcore._runtime.kernels.scalar_math cimport (
     int_remainder, int_power, fmath_exp, fmath_log, fmath_tanh, fmath_erf, fmath_log1p,
     fmath_floor, fmath_pow, float_floor_divide, float_remainder, nan_maximum,
     nan_minimum, sign_of, sigmoid_of, silu_of, softplus_of, gelu_erf_of, gelu_tanh_of, relu_of,
-    leaky_relu_of, elu_of, clamp_of, fmath_expm1,
+    leaky_relu_of, elu_of, clamp_of, fmath_expm1, hardsigmoid_of, hardswish_of, mish_of,
 )
 from jitcore._runtime.kernels.vecloops cimport (
     jc_exp_f32_contig, jc_exp_f64_contig, jc_expm1_f32_contig, jc_expm1_f64_contig,
     jc_log_f32_contig, jc_log_f64_contig, jc_tanh_f32_contig, jc_tanh_f64_contig,
     jc_sigmoid_f32_contig, jc_sigmoid_f64_contig, jc_silu_f32_contig, jc_silu_f64_contig,
     jc_erf_f32_contig, jc_gelu_erf_f32_contig, jc_gelu_tanh_f32_contig,
-    jc_gelu_tanh_f64_contig,
+    jc_gelu_tanh_f64_contig, jc_arith_f32_contig, jc_arith_f64_contig,
 )
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 from jitcore._runtime.types import DTYPES, dtype_name
@@ -127,6 +127,14 @@ cdef inline scalar_t unary_value(int op, scalar_t x) noexcept nogil:
             return 1 / x
         if op == U_SOFTPLUS:
             return softplus_of(x)
+        if op == U_ATAN:
+            return atanf(x) if scalar_t is float else atan(x)
+        if op == U_HARDSIGMOID:
+            return hardsigmoid_of(x)
+        if op == U_HARDSWISH:
+            return hardswish_of(x)
+        if op == U_MISH:
+            return mish_of(x)
     return x
 
 
@@ -171,6 +179,8 @@ cdef inline scalar_t binary_value(int op, scalar_t a, scalar_t b) noexcept nogil
             return fmath_pow(a, b)
         if op == B_REMAINDER:
             return float_remainder(a, b)
+        if op == B_ATAN2:
+            return atan2f(a, b) if scalar_t is float else atan2(a, b)
         return float_floor_divide(a, b)
 
 
@@ -294,12 +304,39 @@ cdef inline void binary_strided(int op, const scalar_t* a, const scalar_t* b, sc
     cdef Py_ssize_t ea = sa // <Py_ssize_t>sizeof(scalar_t)
     cdef Py_ssize_t eb = sb // <Py_ssize_t>sizeof(scalar_t)
     cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
-    cdef scalar_t bval
+    cdef scalar_t aval, bval
+    if eo == 1:
+        # float add/sub/mul/div: vecloops.h's AVX2/AVX-512 clones (same IEEE results)
+        if scalar_t is float:
+            if jc_arith_f32_contig(op, a, b, out, n, ea, eb):
+                return
+        elif scalar_t is double:
+            if jc_arith_f64_contig(op, a, b, out, n, ea, eb):
+                return
+    # Unit-stride runs get loops with literal unit indices: gcc's versioning
+    # for strides handles one variable stride, not three, so the general
+    # loop stays scalar (a C-contiguous add ran 1 element per store).
     if eb == 0:
         # A broadcast scalar operand (x * 0.5): hoisted so this loop vectorises too.
         bval = b[0]
+        if ea == 1 and eo == 1:
+            for i in range(n):
+                out[i] = binary_value(op, a[i], bval)
+        else:
+            for i in range(n):
+                out[i * eo] = binary_value(op, a[i * ea], bval)
+    elif ea == 0:
+        # The scalar on the left (3.0 - x).
+        aval = a[0]
+        if eb == 1 and eo == 1:
+            for i in range(n):
+                out[i] = binary_value(op, aval, b[i])
+        else:
+            for i in range(n):
+                out[i * eo] = binary_value(op, aval, b[i * eb])
+    elif ea == 1 and eb == 1 and eo == 1:
         for i in range(n):
-            out[i * eo] = binary_value(op, a[i * ea], bval)
+            out[i] = binary_value(op, a[i], b[i])
     else:
         for i in range(n):
             out[i * eo] = binary_value(op, a[i * ea], b[i * eb])
@@ -320,6 +357,10 @@ cdef inline void param_strided(int op, const scalar_t* x, scalar_t* out, Py_ssiz
     cdef Py_ssize_t i
     cdef Py_ssize_t ex = sx // <Py_ssize_t>sizeof(scalar_t)
     cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
+    if ex == 1 and eo == 1:
+        for i in range(n):
+            out[i] = param_value(op, x[i], p0, p1)
+        return
     for i in range(n):
         out[i * eo] = param_value(op, x[i * ex], p0, p1)
 
@@ -387,6 +428,14 @@ cdef void softplus_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t
     unary_strided(U_SOFTPLUS, x, o, n, sx, so)
 cdef void logical_not_loop(const scalar_t* x, npy_bool* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
     predicate_strided(U_LOGICAL_NOT, x, o, n, sx, so)
+cdef void atan_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_ATAN, x, o, n, sx, so)
+cdef void hardsigmoid_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_HARDSIGMOID, x, o, n, sx, so)
+cdef void hardswish_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_HARDSWISH, x, o, n, sx, so)
+cdef void mish_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_MISH, x, o, n, sx, so)
 cdef void isnan_loop(const scalar_t* x, npy_bool* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
     predicate_strided(U_ISNAN, x, o, n, sx, so)
 
@@ -408,6 +457,8 @@ cdef void remainder_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_s
     binary_strided(B_REMAINDER, a, b, o, n, sa, sb, so)
 cdef void floor_divide_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
     binary_strided(B_FLOOR_DIVIDE, a, b, o, n, sa, sb, so)
+cdef void atan2_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_ATAN2, a, b, o, n, sa, sb, so)
 cdef void eq_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
     compare_strided(B_EQ, a, b, o, n, sa, sb, so)
 cdef void ne_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
@@ -536,6 +587,14 @@ cdef unary_loop _unary_for(int op, scalar_t dtype_tag) noexcept nogil:
             return <unary_loop>reciprocal_loop[scalar_t]
         if op == U_SOFTPLUS:
             return <unary_loop>softplus_loop[scalar_t]
+        if op == U_ATAN:
+            return <unary_loop>atan_loop[scalar_t]
+        if op == U_HARDSIGMOID:
+            return <unary_loop>hardsigmoid_loop[scalar_t]
+        if op == U_HARDSWISH:
+            return <unary_loop>hardswish_loop[scalar_t]
+        if op == U_MISH:
+            return <unary_loop>mish_loop[scalar_t]
         if op == U_ISNAN:
             return <unary_loop>isnan_loop[scalar_t]
         return NULL
@@ -581,6 +640,8 @@ cdef binary_loop _binary_for(int op, scalar_t dtype_tag) noexcept nogil:
     if scalar_t is float or scalar_t is double:
         if op == B_DIV:
             return <binary_loop>div_loop[scalar_t]
+        if op == B_ATAN2:
+            return <binary_loop>atan2_loop[scalar_t]
     return NULL     # integer true division: the caller casts to float64 first
 
 
@@ -817,12 +878,13 @@ UNARY_OPS = {
     "sin": U_SIN, "cos": U_COS, "tan": U_TAN, "tanh": U_TANH, "sigmoid": U_SIGMOID,
     "gelu": U_GELU, "gelu_tanh": U_GELU_TANH, "silu": U_SILU, "erf": U_ERF,
     "floor": U_FLOOR, "ceil": U_CEIL, "round": U_ROUND, "trunc": U_TRUNC,
-    "reciprocal": U_RECIPROCAL, "softplus": U_SOFTPLUS, "isnan": U_ISNAN,
+    "reciprocal": U_RECIPROCAL, "softplus": U_SOFTPLUS, "isnan": U_ISNAN, "atan": U_ATAN,
+    "hardsigmoid": U_HARDSIGMOID, "hardswish": U_HARDSWISH, "mish": U_MISH,
 }
 BINARY_OPS = {
     "add": B_ADD, "sub": B_SUB, "mul": B_MUL, "div": B_DIV, "pow": B_POW,
     "maximum": B_MAXIMUM, "minimum": B_MINIMUM, "remainder": B_REMAINDER,
-    "floor_divide": B_FLOOR_DIVIDE, "eq": B_EQ, "ne": B_NE, "lt": B_LT, "le": B_LE,
+    "floor_divide": B_FLOOR_DIVIDE, "atan2": B_ATAN2, "eq": B_EQ, "ne": B_NE, "lt": B_LT, "le": B_LE,
     "gt": B_GT, "ge": B_GE, "logical_and": B_LOGICAL_AND, "logical_or": B_LOGICAL_OR,
     "logical_xor": B_LOGICAL_XOR,
 }

@@ -28,6 +28,7 @@ ctypedef struct ChainPlan:
     int ninputs
     int nregs
     Py_ssize_t item
+    Py_ssize_t tile             # elements per tile: a buffer's bytes / item
     void* fn[CHAIN_MAX_STEPS]
     int layout[CHAIN_MAX_INPUTS]
     Py_ssize_t period[CHAIN_MAX_INPUTS]
@@ -72,6 +73,9 @@ cdef int _plan_chain(ChainPlan* p, const ChainStep* steps, int nsteps, const Vie
     p.nsteps = nsteps
     p.ninputs = ninputs
     p.item = itemsize_of(dtype)
+    # A buffer holds CHAIN_TILE doubles: 2 * CHAIN_TILE float32 elements, so a
+    # float32 chain pays its per-tile step calls half as often.
+    p.tile = CHAIN_TILE * sizeof(double) // p.item
     p.out_data = out.data
     p.nregs = ninputs
     for k in range(CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS):
@@ -146,6 +150,7 @@ cdef void _run_tiles(const ChainPlan* p, const ChainStep* steps, Py_ssize_t n,
                      Py_ssize_t first_tile, Py_ssize_t last_tile) noexcept nogil:
     """Run the program over tiles [first_tile, last_tile) with this thread's buffers."""
     cdef double buffers[CHAIN_MAX_BUFFERS][CHAIN_TILE]     # 64 KiB, per thread
+    cdef Py_ssize_t tile_len = p.tile
     cdef const char* reg[CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS]
     cdef Py_ssize_t stride[CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS]
     cdef Py_ssize_t tile, start, m, item = p.item
@@ -156,10 +161,10 @@ cdef void _run_tiles(const ChainPlan* p, const ChainStep* steps, Py_ssize_t n,
         reg[k] = <const char*>buffers[p.buffer_of[k]]
         stride[k] = item
     for tile in range(first_tile, last_tile):
-        start = tile * CHAIN_TILE
+        start = tile * tile_len
         m = n - start
-        if m > CHAIN_TILE:
-            m = CHAIN_TILE
+        if m > tile_len:
+            m = tile_len
         for k in range(p.ninputs):
             if p.layout[k] == LAYOUT_FULL:
                 reg[k] = p.input_data[k] + start * item
@@ -195,10 +200,11 @@ cdef int run_chain(const ChainStep* steps, int nsteps, const View* inputs,
     cdef ChainPlan plan
     cdef int status = _plan_chain(&plan, steps, nsteps, inputs, ninputs, out)
     cdef Py_ssize_t n = view_numel(out)
-    cdef Py_ssize_t ntiles = (n + CHAIN_TILE - 1) // CHAIN_TILE
+    cdef Py_ssize_t ntiles
     cdef int nt, t
     if status != JC_OK or n == 0:
         return status
+    ntiles = (n + plan.tile - 1) // plan.tile
     nt = threads_for(n)
     if nt > ntiles:
         nt = <int>ntiles

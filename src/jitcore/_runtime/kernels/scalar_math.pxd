@@ -268,3 +268,14 @@ cdef inline real_t elu_of(real_t x, real_t alpha) noexcept nogil:
 cdef inline real_t clamp_of(real_t x, real_t lo, real_t hi) noexcept nogil:
     # np.clip = minimum(maximum(x, lo), hi): NaN anywhere propagates.
     return nan_minimum(nan_maximum(x, lo), hi)
+
+cdef inline real_t hardsigmoid_of(real_t x) noexcept nogil:
+    # clip(x / 6 + 1/2, 0, 1), each step rounded in x's dtype as NumPy does.
+    return clamp_of(x / <real_t>6 + <real_t>0.5, <real_t>0, <real_t>1)
+
+cdef inline real_t hardswish_of(real_t x) noexcept nogil:
+    return x * hardsigmoid_of(x)
+
+cdef inline real_t mish_of(real_t x) noexcept nogil:
+    # x tanh(softplus(x)); softplus_of never overflows.
+    return x * fmath_tanh(softplus_of(x))

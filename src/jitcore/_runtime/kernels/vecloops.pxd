@@ -1,5 +1,5 @@
 # Contiguous loops ``out[i] = f(x[i])`` of the compute-bound float ops, built
-# as SSE2 and AVX2 clones picked at load time (vecloops.h, simd_clones.h).
+# as SSE2, AVX2 and AVX-512 clones picked at load time (vecloops.h, simd_clones.h).
 # They compute exactly what the scalar vecmath.pxd functions compute, so a
 # caller may use them for unit-stride runs and the scalar functions for
 # strided ones.  ``out`` may equal ``x``; partial overlap is not allowed.
@@ -20,3 +20,13 @@ cdef extern from "kernels/vecloops.h" nogil:
     void jc_gelu_erf_f32_contig(const float* x, float* out, Py_ssize_t n) noexcept
     void jc_gelu_tanh_f32_contig(const float* x, float* out, Py_ssize_t n) noexcept
     void jc_gelu_tanh_f64_contig(const double* x, double* out, Py_ssize_t n) noexcept
+
+# The float arithmetic ops over contiguous runs: ``op`` 0..3 is add, sub, mul,
+# div (elementwise.pxd's B_ADD..B_DIV), ``ea`` / ``eb`` the element strides of
+# the operands, 1 (an array) or 0 (a broadcast scalar).  Returns 0, doing
+# nothing, for any other op or stride; ``out`` may equal an array operand.
+cdef extern from "kernels/vecloops.h" nogil:
+    int jc_arith_f32_contig(int op, const float* a, const float* b, float* out, Py_ssize_t n,
+                            Py_ssize_t ea, Py_ssize_t eb) noexcept
+    int jc_arith_f64_contig(int op, const double* a, const double* b, double* out, Py_ssize_t n,
+                            Py_ssize_t ea, Py_ssize_t eb) noexcept
