@@ -176,6 +176,55 @@ cdef inline void valid_range(Py_ssize_t out_len, Py_ssize_t in_len, Py_ssize_t s
 
 # ---------------------------------------------------------------- im2col
 
+cdef inline bint im2col_by_planes(const ConvProblem* cp) noexcept nogil:
+    """Whether each im2col plane is one shifted copy of an input plane.
+
+    True for stride 1 when the output is as wide as the input ("same" padding)
+    and the input's rows are contiguous: then output row ``oh`` of the plane of
+    tap (i, j) reads input row ``oh - pad_h + i*dil_h`` from column
+    ``j*dil_w - pad_w`` on, and consecutive rows are consecutive in memory.
+    """
+    cdef Py_ssize_t isz = itemsize_of(cp.x.dtype)
+    return cp.p.stride_h == 1 and cp.p.stride_w == 1 and cp.OW == cp.W \
+        and cp.x.strides[3] == isz and cp.x.strides[2] == cp.W * isz
+
+
+cdef void im2col_planes(const ConvProblem* cp, const char* x_group, real* col) noexcept nogil:
+    """im2col when ``im2col_by_planes``: one block copy per (channel, tap) plane.
+
+    The block copy also fills the positions whose column falls into the
+    padding with neighbouring pixels (or, clipped at the plane's ends, leaves
+    them alone); those positions are zeroed afterwards.
+    """
+    cdef Py_ssize_t c, i, j, oh, lo, hi, oh_lo, oh_hi, start, end
+    cdef Py_ssize_t W = cp.W, plane_len = cp.H * cp.W
+    cdef const real* x_plane
+    cdef real* plane = col
+    for c in range(cp.Cg):
+        x_plane = <const real*>(x_group + c * cp.x.strides[1])
+        for i in range(cp.KH):
+            valid_range(cp.OH, cp.H, 1, cp.p.pad_h, i * cp.p.dilation_h, &oh_lo, &oh_hi)
+            for j in range(cp.KW):
+                valid_range(cp.OW, cp.W, 1, cp.p.pad_w, j * cp.p.dilation_w, &lo, &hi)
+                if oh_lo > 0:
+                    memset(plane, 0, oh_lo * W * sizeof(real))
+                if oh_hi < cp.OH:
+                    memset(plane + oh_hi * W, 0, (cp.OH - oh_hi) * W * sizeof(real))
+                if oh_lo < oh_hi:
+                    # flat input index of output (oh, 0), clipped to the plane
+                    start = (oh_lo - cp.p.pad_h + i * cp.p.dilation_h) * W \
+                        + j * cp.p.dilation_w - cp.p.pad_w
+                    end = start + (oh_hi - oh_lo) * W
+                    memcpy(plane + oh_lo * W + (max(start, 0) - start), x_plane + max(start, 0),
+                           (min(end, plane_len) - max(start, 0)) * sizeof(real))
+                    for oh in range(oh_lo, oh_hi):
+                        if lo > 0:
+                            memset(plane + oh * W, 0, lo * sizeof(real))
+                        if hi < W:
+                            memset(plane + oh * W + hi, 0, (W - hi) * sizeof(real))
+                plane += cp.P
+
+
 cdef void im2col(const ConvProblem* cp, const char* x_group, real* col) noexcept nogil:
     """Write the (Cg*KH*KW) x (OH*OW) patch matrix of one image's group."""
     cdef Py_ssize_t c, i, j, oh, ow, ih, lo, hi, offset
@@ -187,6 +236,9 @@ cdef void im2col(const ConvProblem* cp, const char* x_group, real* col) noexcept
     cdef const real* src_row
     cdef bint unit = xs3 == sizeof(real) and sw == 1
     cdef real* plane = col
+    if im2col_by_planes(cp):
+        im2col_planes(cp, x_group, col)
+        return
     for c in range(cp.Cg):
         for i in range(cp.KH):
             for j in range(cp.KW):
@@ -199,17 +251,16 @@ cdef void im2col(const ConvProblem* cp, const char* x_group, real* col) noexcept
                         memset(dst, 0, OW * sizeof(real))
                         continue
                     src = x_group + c * xs1 + ih * xs2
-                    for ow in range(lo):
-                        dst[ow] = 0
+                    if lo > 0:
+                        memset(dst, 0, lo * sizeof(real))
                     if unit:
-                        src_row = <const real*>src + offset
-                        for ow in range(lo, hi):
-                            dst[ow] = src_row[ow]
+                        # stride 1 over a unit-stride row: the valid part is one block copy
+                        memcpy(dst + lo, <const real*>src + offset + lo, (hi - lo) * sizeof(real))
                     else:
                         for ow in range(lo, hi):
                             dst[ow] = (<const real*>(src + (ow * sw + offset) * xs3))[0]
-                    for ow in range(hi, OW):
-                        dst[ow] = 0
+                    if hi < OW:
+                        memset(dst + hi, 0, (OW - hi) * sizeof(real))
                 plane += P
 
 
