@@ -263,7 +263,7 @@ UNHANDLED_OPS = {
     "aten::all", "aten::any", "aten::atan", "aten::atan2", "aten::batch_norm",
     "aten::dropout", "aten::embedding", "aten::eq.str", "aten::ne.str", "aten::hardsigmoid",
     "aten::hardswish", "aten::index.Tensor", "aten::logsumexp", "aten::mish",
-    "aten::scaled_dot_product_attention", "aten::std.correction", "aten::var.correction",
+    "aten::std.correction", "aten::var.correction",
 }
 
 

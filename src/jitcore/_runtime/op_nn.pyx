@@ -1,20 +1,25 @@
-"""Handlers of neural-network ops: softmax, log_softmax, layer_norm, batch_norm (inference).
+"""Handlers of neural-network ops: softmax, log_softmax, layer_norm, batch_norm (inference),
+scaled_dot_product_attention.
 
-Convolution, pooling and embedding kernels exist (kernels/conv, pooling,
-embedding) but have no handler yet: graphs using them run on the reference
-interpreter (see jitcore.executor).
+Convolution and pooling handlers live in ``op_conv``.  The embedding kernel
+exists (kernels/embedding) but has no handler yet: graphs using it run on the
+reference interpreter (see jitcore.executor).
 """
+from libc.math cimport sqrt
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR
 from jitcore._runtime.tensor cimport (
-    Tensor, tensor_alloc_like, tensor_release, tensor_contiguous,
+    Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_contiguous,
 )
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, int_list_arg, double_arg, set_output, is_float_dtype,
-    optional_tensor,
+    optional_tensor, promote_types, as_dtype,
 )
-from jitcore._runtime.kernels.view cimport View, MAX_DIMS, JC_OK, JC_ERR_DTYPE, JC_ERR_SHAPE
+from jitcore._runtime.kernels.view cimport (
+    View, MAX_DIMS, JC_OK, JC_ERR_DTYPE, JC_ERR_SHAPE, JC_ERR_VALUE, DT_BOOL, DT_FLOAT64,
+)
+from jitcore._runtime.kernels.attention cimport attention_kernel
 from jitcore._runtime.kernels.softmax cimport softmax_kernel, log_softmax_kernel
 from jitcore._runtime.kernels.normalization cimport batch_norm_kernel, layer_norm_kernel
 
@@ -23,6 +28,7 @@ cdef enum NnOp:
     N_LOG_SOFTMAX
     N_LAYER_NORM
     N_BATCH_NORM
+    N_ATTENTION
 
 
 cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
@@ -104,6 +110,99 @@ cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
+cdef void alloc_heads_interleaved(Tensor* out, int dtype, const View* q, Py_ssize_t ev,
+                                  int* status) noexcept nogil:
+    """Allocate attention's (..., H, L, Ev) result with memory laid out as (..., L, H, Ev).
+
+    The layer that follows merges the heads with ``permute(0, 2, 1, 3)`` and a
+    reshape; in this layout that permute gives a contiguous tensor, so the
+    merge costs no copy.  Rank < 3 (no head dim) is allocated as is.
+    """
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Py_ssize_t size
+    cdef int nd = q.ndim, d
+    for d in range(nd - 1):
+        shape[d] = q.shape[d]
+    shape[nd - 1] = ev
+    if nd >= 3:
+        shape[nd - 3], shape[nd - 2] = q.shape[nd - 2], q.shape[nd - 3]
+    status[0] = tensor_alloc(out, dtype, nd, shape)
+    if status[0] != JC_OK or nd < 3:
+        return
+    # swap the head and length dims of the view back: (..., L, H, Ev) -> (..., H, L, Ev)
+    size = out.view.shape[nd - 3]
+    out.view.shape[nd - 3] = out.view.shape[nd - 2]
+    out.view.shape[nd - 2] = size
+    size = out.view.strides[nd - 3]
+    out.view.strides[nd - 3] = out.view.strides[nd - 2]
+    out.view.strides[nd - 2] = size
+
+
+cdef int h_attention(Frame* f, const Instr* ins) noexcept nogil:
+    # scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal,
+    #                              *, scale, enable_gqa)
+    cdef const View* q = tensor_arg(f, ins, 0)
+    cdef const View* k = tensor_arg(f, ins, 1)
+    cdef const View* v = tensor_arg(f, ins, 2)
+    cdef const View* mask
+    cdef const View* vq
+    cdef const View* vk
+    cdef const View* vv
+    cdef const View* vm = NULL
+    cdef bint bad = False
+    cdef double dropout, scale
+    cdef long long causal, gqa
+    cdef int dt, status
+    cdef Tensor tq, tk, tv, tm, out
+    if q == NULL or k == NULL or v == NULL:
+        return JC_ERR_TYPE
+    mask = optional_tensor(f, ins, 3, &bad)
+    if bad or double_arg(f, ins, 4, &dropout) != JC_OK or int_arg(f, ins, 5, &causal) != JC_OK \
+            or int_arg(f, ins, 7, &gqa) != JC_OK:
+        return JC_ERR_TYPE
+    if dropout != 0:
+        return frame_fail(f, JC_ERR_VALUE, b"dropout_p must be 0 at inference")
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        return frame_fail(f, JC_ERR_SHAPE, b"query, key and value need rank >= 2")
+    if IN(f, ins, 6).tag == R_NONE:
+        scale = 1.0 / sqrt(<double>q.shape[q.ndim - 1])
+    elif double_arg(f, ins, 6, &scale) != JC_OK:
+        return JC_ERR_TYPE
+    # NumPy's promotion of the reference (integers compute in float64)
+    dt = promote_types(promote_types(q.dtype, k.dtype), v.dtype)
+    if mask != NULL and mask.dtype != DT_BOOL:
+        dt = promote_types(dt, mask.dtype)
+    if not is_float_dtype(dt):
+        dt = DT_FLOAT64
+    tq.storage = tk.storage = tv.storage = tm.storage = out.storage = NULL
+    status = as_dtype(q, dt, &tq, &vq)
+    if status == JC_OK:
+        status = as_dtype(k, dt, &tk, &vk)
+    if status == JC_OK:
+        status = as_dtype(v, dt, &tv, &vv)
+    if status == JC_OK and mask != NULL:
+        if mask.dtype == DT_BOOL:
+            vm = mask
+        else:
+            status = as_dtype(mask, dt, &tm, &vm)
+    if status == JC_OK:
+        alloc_heads_interleaved(&out, dt, q, v.shape[v.ndim - 1], &status)
+    if status == JC_OK:
+        status = attention_kernel(vq, vk, vv, vm, causal != 0, scale, gqa != 0, &out.view)
+        if status == JC_ERR_SHAPE:
+            frame_fail(f, JC_ERR_SHAPE, b"key, value and attn_mask "
+                       b"must broadcast to the query's batch dims, with matching E and S")
+    tensor_release(&tq)
+    tensor_release(&tk)
+    tensor_release(&tv)
+    tensor_release(&tm)
+    if status != JC_OK:
+        if out.storage != NULL:
+            tensor_release(&out)
+        return status
+    return set_output(f, ins, 0, &out)
+
+
 cdef int resolve_nn(str name, list consts, OpImpl* out) except -1:
     """Fill ``out`` for an nn op; 1 if handled here."""
     out.fimm = 0.0
@@ -122,6 +221,9 @@ cdef int resolve_nn(str name, list consts, OpImpl* out) except -1:
             return 0
         out.fn = h_norm
         out.imm = N_BATCH_NORM
+    elif name == "aten::scaled_dot_product_attention":
+        out.fn = h_attention
+        out.imm = N_ATTENTION
     else:
         return 0
     return 1
