@@ -35,6 +35,25 @@ def test_gemm_every_operand_layout_matches_numpy(dtype):
             np.testing.assert_allclose(got, a @ b, **TOL[dtype], err_msg=f"{name_a} @ {name_b}")
 
 
+# One output row or column goes through BLAS gemv: every operand layout,
+# both vector orientations, and a padded (strided) output column.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m, k, n", [(1, 6, 4), (5, 6, 1), (1, 6, 1), (1, 1, 3)])
+def test_gemm_vector_shapes_use_every_layout(dtype, m, k, n):
+    rng = np.random.default_rng(4)
+    for name_a, a in layouts(rng, m, k, dtype).items():
+        for name_b, b in layouts(rng, k, n, dtype).items():
+            got = blas.gemm_arrays(a, b)
+            np.testing.assert_allclose(got, a @ b, **TOL[dtype], err_msg=f"{name_a} @ {name_b}")
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    c0 = np.full((m, n + 2), np.nan, dtype)[:, :n]      # NaN garbage must not leak at beta 0
+    np.testing.assert_allclose(blas.gemm_arrays(a, b, c0, alpha=1.5), 1.5 * (a @ b), **TOL[dtype])
+    c1 = rng.standard_normal((m, n)).astype(dtype)
+    want = 2.0 * (a @ b) - 0.5 * c1
+    np.testing.assert_allclose(blas.gemm_arrays(a, b, c1, alpha=2.0, beta=-0.5), want, **TOL[dtype])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gemm_alpha_beta_accumulate_into_row_and_column_major_c(dtype):
     rng = np.random.default_rng(1)

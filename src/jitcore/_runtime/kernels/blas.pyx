@@ -9,7 +9,7 @@ from libc.limits cimport INT_MAX
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
-from scipy.linalg.cython_blas cimport sgemm, dgemm
+from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv
 
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_OOM, JC_ERR_VALUE,
@@ -48,6 +48,11 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
             for j in range(n):
                 c[i * ldc + j] = 0 if beta == 0 else beta * c[i * ldc + j]
         return JC_OK
+    if m == 1 or n == 1:
+        # A vector product (batch-1 linear, a projection onto one output):
+        # BLAS's gemv streams the matrix once, without gemm's packing.
+        gemv_product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return JC_OK
     mi = <int>m
     ni = <int>n
     ki = <int>k
@@ -64,6 +69,49 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
         dgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <double*>b, &ldbi, <double*>a, &ldai,
               &beta, c, &ldci)
     return JC_OK
+
+
+cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                       real alpha, const real* a, Py_ssize_t lda,
+                       const real* b, Py_ssize_t ldb,
+                       real beta, real* c, Py_ssize_t ldc) noexcept nogil:
+    """``gemm``'s contract when ``m == 1`` or ``n == 1``, through BLAS gemv.
+
+    Sizes are already validated (positive, 32-bit, leading dims consistent).
+    With ``m == 1`` the row ``op(A)`` times ``op(B)`` is ``op(B)^T`` times a
+    vector; with ``n == 1``, ``op(A)`` times the column ``op(B)``.  A row-major
+    matrix is the column-major transpose, which decides gemv's flag.
+    """
+    cdef char trans
+    cdef int rows, cols, ld, inc_x, inc_y, i
+    cdef const real* matrix
+    cdef const real* x
+    if m == 1:
+        matrix, x, ld, inc_y = b, a, <int>ldb, 1
+        inc_x = <int>lda if trans_a else 1
+        # y_j = sum_p op(B)[p, j] x_p
+        if trans_b:
+            trans, rows, cols = b'T', <int>k, <int>n
+        else:
+            trans, rows, cols = b'N', <int>n, <int>k
+    else:
+        matrix, x, ld, inc_y = a, b, <int>lda, <int>ldc
+        inc_x = 1 if trans_b else <int>ldb
+        # y_i = sum_p op(A)[i, p] x_p
+        if trans_a:
+            trans, rows, cols = b'N', <int>m, <int>k
+        else:
+            trans, rows, cols = b'T', <int>k, <int>m
+    if beta == 0:
+        # BLAS may scale the old y by 0, turning garbage NaNs into NaNs
+        for i in range(n if m == 1 else m):
+            c[i * inc_y] = 0
+    if real is float:
+        sgemv(&trans, &rows, &cols, &alpha, <float*>matrix, &ld, <float*>x, &inc_x,
+              &beta, c, &inc_y)
+    else:
+        dgemv(&trans, &rows, &cols, &alpha, <double*>matrix, &ld, <double*>x, &inc_x,
+              &beta, c, &inc_y)
 
 
 cdef inline bint is_leading_stride(Py_ssize_t stride, Py_ssize_t itemsize,
