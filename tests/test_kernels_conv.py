@@ -40,6 +40,14 @@ CASES = [
     ((2, 6, 7, 5), (3, 6, 1, 1), dict(stride=2)),                       # 1x1 strided: im2col
     ((1, 2, 5, 5), (3, 2, 5, 5), dict(padding=2, dilation=1)),
     ((3, 2, 4, 4), (2, 2, 2, 2), dict(padding=3)),                      # mostly padding
+    # Stride-1 "same"-width convolutions over contiguous rows build each im2col
+    # plane by one shifted block copy, then zero the padded border: padding on
+    # one side only, dilation, tall/wide kernels, groups, a 1-pixel-high input.
+    ((2, 3, 6, 7), (4, 3, 3, 3), dict(padding=1)),
+    ((2, 2, 7, 9), (3, 2, 3, 3), dict(padding=2, dilation=2)),
+    ((1, 4, 6, 5), (4, 2, 1, 3), dict(padding=(0, 1), groups=2)),
+    ((1, 2, 6, 5), (3, 2, 4, 1), dict(padding=(3, 0))),                 # taller than the input
+    ((2, 3, 1, 8), (2, 3, 3, 3), dict(padding=1)),
 ]
 
 
@@ -56,31 +64,6 @@ def test_conv2d_matches_reference(dtype, x_shape, w_shape, kwargs):
         full[key] = value if key == "groups" or isinstance(value, tuple) else (value, value)
     np.testing.assert_allclose(got, conv2d_reference(x, w, b, **full), **TOL[dtype])
     assert got.dtype == dtype
-
-
-# Stride-1 "same"-width convolutions over contiguous rows build each im2col
-# plane by one shifted block copy, then zero the padded border: cover padding
-# on one side only, dilation, tall/wide kernels, groups and a 1-pixel-high input.
-SAME_WIDTH_CASES = [
-    ((2, 3, 6, 7), (4, 3, 3, 3), dict(padding=(1, 1))),
-    ((1, 2, 5, 6), (3, 2, 5, 5), dict(padding=(2, 2))),
-    ((2, 2, 7, 9), (3, 2, 3, 3), dict(padding=(2, 2), dilation=(2, 2))),
-    ((1, 4, 6, 5), (4, 2, 1, 3), dict(padding=(0, 1), groups=2)),
-    ((1, 2, 6, 5), (3, 2, 4, 1), dict(padding=(3, 0))),        # taller output than input
-    ((2, 3, 1, 8), (2, 3, 3, 3), dict(padding=(1, 1))),
-]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("x_shape, w_shape, kwargs", SAME_WIDTH_CASES)
-def test_conv2d_same_width_plane_copies_match_reference(dtype, x_shape, w_shape, kwargs):
-    rng = np.random.default_rng(5)
-    x = rng.standard_normal(x_shape).astype(dtype)
-    w = rng.standard_normal(w_shape).astype(dtype)
-    full = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, **kwargs}
-    np.testing.assert_allclose(conv.conv2d(x, w, None, 1, kwargs["padding"],
-                                           kwargs.get("dilation", 1), kwargs.get("groups", 1)),
-                               conv2d_reference(x, w, **full), **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

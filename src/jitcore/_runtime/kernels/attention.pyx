@@ -21,7 +21,9 @@ from jitcore._runtime.kernels.view cimport (
     JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_BOOL, itemsize_of, view_of,
 )
 from jitcore._runtime.kernels.strided cimport is_real_dtype
-from jitcore._runtime.kernels.blas cimport BlasOperand, gemm, blas_operand, release_operand
+from jitcore._runtime.kernels.blas cimport (
+    BlasOperand, gemm, blas_operand, release_operand, trailing_matrix,
+)
 from jitcore._runtime.kernels.scalar_math cimport fmath_exp
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
@@ -147,19 +149,6 @@ cdef inline Py_ssize_t batch_offset(const View* v, int nb, const Py_ssize_t* bat
     return offset
 
 
-cdef inline View matrix_of(const View* v, int nb, Py_ssize_t offset) noexcept nogil:
-    """The 2-D trailing matrix of ``v`` at a batch offset."""
-    cdef View m
-    m.data = v.data + offset
-    m.dtype = v.dtype
-    m.ndim = 2
-    m.shape[0] = v.shape[nb]
-    m.shape[1] = v.shape[nb + 1]
-    m.strides[0] = v.strides[nb]
-    m.strides[1] = v.strides[nb + 1]
-    return m
-
-
 # ---------------------------------------------------------------- one task
 
 cdef void mask_row(const AttentionProblem* ap, real* row, Py_ssize_t i,
@@ -209,9 +198,9 @@ cdef Status run_task(const AttentionProblem* ap, Py_ssize_t index, real* scores)
     cdef const char* mask_tile = NULL
     cdef real* out_tile
     cdef Status status
-    qm = matrix_of(&ap.q, ap.nb, batch_offset(&ap.q, ap.nb, ap.q.shape, index, 1))
-    km = matrix_of(&ap.k, ap.nb, batch_offset(&ap.k, ap.nb, ap.q.shape, index, ap.group))
-    vm = matrix_of(&ap.v, ap.nb, batch_offset(&ap.v, ap.nb, ap.q.shape, index, ap.group))
+    qm = trailing_matrix(&ap.q, ap.nb, batch_offset(&ap.q, ap.nb, ap.q.shape, index, 1))
+    km = trailing_matrix(&ap.k, ap.nb, batch_offset(&ap.k, ap.nb, ap.q.shape, index, ap.group))
+    vm = trailing_matrix(&ap.v, ap.nb, batch_offset(&ap.v, ap.nb, ap.q.shape, index, ap.group))
     out_tile = <real*>(ap.out.data + batch_offset(&ap.out, ap.nb, ap.q.shape, index, 1))
     ld_out = ap.out.strides[ap.nb] // isz if ap.L > 1 else ap.Ev
     if ld_out < 1:

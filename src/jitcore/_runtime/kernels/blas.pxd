@@ -33,6 +33,19 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
 cdef Status blas_operand(const View* matrix, BlasOperand* op) noexcept nogil
 cdef void release_operand(BlasOperand* op) noexcept nogil
 
+# The trailing 2-D matrix (dims nb, nb + 1) of a batched (batch..., rows,
+# cols) view, starting ``offset`` bytes in: the view ``blas_operand`` takes.
+cdef inline View trailing_matrix(const View* v, int nb, Py_ssize_t offset) noexcept nogil:
+    cdef View m
+    m.data = v.data + offset
+    m.dtype = v.dtype
+    m.ndim = 2
+    m.shape[0] = v.shape[nb]
+    m.shape[1] = v.shape[nb + 1]
+    m.strides[0] = v.strides[nb]
+    m.strides[1] = v.strides[nb + 1]
+    return m
+
 # Address of row ``row`` of the logical matrix described by ``op``.
 cdef char* operand_row(const BlasOperand* op, Py_ssize_t row,
                        Py_ssize_t itemsize) noexcept nogil
