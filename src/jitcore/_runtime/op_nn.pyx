@@ -13,8 +13,8 @@ from jitcore._runtime.tensor cimport (
     Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_contiguous,
 )
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, int_arg, int_list_arg, double_arg, set_output, is_float_dtype,
-    optional_tensor, promote_types, as_dtype,
+    OpImpl, tensor_arg, int_arg, int_list_arg, double_arg, is_float_dtype,
+    optional_tensor, promote_types, cast_operands, release_operands, finish_output,
 )
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_DTYPE, JC_ERR_SHAPE, JC_ERR_VALUE, DT_BOOL, DT_FLOAT64,
@@ -42,6 +42,7 @@ cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
         return frame_fail(f, JC_ERR_DTYPE, b"softmax with a dtype argument is not supported")
     if not is_float_dtype(x.t.view.dtype):
         return frame_fail(f, JC_ERR_DTYPE, b"softmax takes float32 or float64 tensors")
+    out.storage = NULL
     status = tensor_contiguous(&src, &x.t)
     if status != JC_OK:
         return status
@@ -51,12 +52,8 @@ cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
             status = softmax_kernel(&src.view, <int>dim, &out.view)
         else:
             status = log_softmax_kernel(&src.view, <int>dim, &out.view)
-        if status != JC_OK:
-            tensor_release(&out)
     tensor_release(&src)
-    if status != JC_OK:
-        return status
-    return set_output(f, ins, 0, &out)
+    return finish_output(f, ins, status, &out)
 
 
 cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
@@ -103,11 +100,7 @@ cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
         status = tensor_alloc_like(&out, x, x.dtype)
         if status == JC_OK:
             status = batch_norm_kernel(x, mean, var, weight, bias, eps, &out.view)
-    if status != JC_OK:
-        if out.storage != NULL:
-            tensor_release(&out)
-        return status
-    return set_output(f, ins, 0, &out)
+    return finish_output(f, ins, status, &out)
 
 
 cdef void alloc_heads_interleaved(Tensor* out, int dtype, const View* q, Py_ssize_t ev,
@@ -145,15 +138,14 @@ cdef int h_attention(Frame* f, const Instr* ins) noexcept nogil:
     cdef const View* k = tensor_arg(f, ins, 1)
     cdef const View* v = tensor_arg(f, ins, 2)
     cdef const View* mask
-    cdef const View* vq
-    cdef const View* vk
-    cdef const View* vv
-    cdef const View* vm = NULL
+    cdef const View* operands[4]      # q, k, v, a float mask (a bool mask is read as is)
+    cdef const View* cast[4]
+    cdef Tensor copies[4]
     cdef bint bad = False
     cdef double dropout, scale
     cdef long long causal, gqa
     cdef int dt, status
-    cdef Tensor tq, tk, tv, tm, out
+    cdef Tensor out
     if q == NULL or k == NULL or v == NULL:
         return JC_ERR_TYPE
     mask = optional_tensor(f, ins, 3, &bad)
@@ -174,33 +166,22 @@ cdef int h_attention(Frame* f, const Instr* ins) noexcept nogil:
         dt = promote_types(dt, mask.dtype)
     if not is_float_dtype(dt):
         dt = DT_FLOAT64
-    tq.storage = tk.storage = tv.storage = tm.storage = out.storage = NULL
-    status = as_dtype(q, dt, &tq, &vq)
-    if status == JC_OK:
-        status = as_dtype(k, dt, &tk, &vk)
-    if status == JC_OK:
-        status = as_dtype(v, dt, &tv, &vv)
-    if status == JC_OK and mask != NULL:
-        if mask.dtype == DT_BOOL:
-            vm = mask
-        else:
-            status = as_dtype(mask, dt, &tm, &vm)
+    operands[0] = q
+    operands[1] = k
+    operands[2] = v
+    operands[3] = mask if mask != NULL and mask.dtype != DT_BOOL else NULL
+    out.storage = NULL
+    status = cast_operands(4, operands, dt, copies, cast)
     if status == JC_OK:
         alloc_heads_interleaved(&out, dt, q, v.shape[v.ndim - 1], &status)
     if status == JC_OK:
-        status = attention_kernel(vq, vk, vv, vm, causal != 0, scale, gqa != 0, &out.view)
+        status = attention_kernel(cast[0], cast[1], cast[2], cast[3] if cast[3] != NULL else mask,
+                                  causal != 0, scale, gqa != 0, &out.view)
         if status == JC_ERR_SHAPE:
-            frame_fail(f, JC_ERR_SHAPE, b"key, value and attn_mask "
-                       b"must broadcast to the query's batch dims, with matching E and S")
-    tensor_release(&tq)
-    tensor_release(&tk)
-    tensor_release(&tv)
-    tensor_release(&tm)
-    if status != JC_OK:
-        if out.storage != NULL:
-            tensor_release(&out)
-        return status
-    return set_output(f, ins, 0, &out)
+            frame_fail(f, JC_ERR_SHAPE, b"key, value and attn_mask must broadcast to the "
+                       b"query's batch dims, with matching E and S")
+    release_operands(4, copies)
+    return finish_output(f, ins, status, &out)
 
 
 cdef int resolve_nn(str name, list consts, OpImpl* out) except -1:
