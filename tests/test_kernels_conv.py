@@ -96,6 +96,36 @@ def test_conv2d_fused_relu_and_residual(dtype, w_shape, groups):
     np.testing.assert_allclose(got, np.maximum(y, 0) + r, **TOL[dtype])
 
 
+# float32 3x3 "same" convolutions with C_out a multiple of 8 take the direct
+# AVX-512 kernel where the CPU has it (elsewhere these cases check im2col):
+# widths below, at and beyond one 16-pixel register, one input row, strided
+# inputs, and every epilogue.
+DIRECT_CASES = [
+    ((2, 3, 32, 32), 16), ((1, 16, 16, 16), 32), ((3, 5, 7, 19), 8), ((1, 1, 1, 33), 24),
+]
+
+
+@pytest.mark.parametrize("x_shape, c_out", DIRECT_CASES)
+def test_conv2d_direct_3x3_matches_reference(x_shape, c_out):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal((c_out, x_shape[1], 3, 3)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32)
+    want = conv2d_reference(x, w, b, padding=(1, 1))
+    np.testing.assert_allclose(conv.conv2d(x, w, b, padding=1), want, **TOL[np.float32])
+    r = rng.standard_normal(want.shape).astype(np.float32)
+    got = conv.conv2d(x, w, b, padding=1, activation="relu", residual=r)
+    np.testing.assert_allclose(got, np.maximum(want + r, 0), **TOL[np.float32])
+
+
+def test_conv2d_direct_3x3_reads_strided_inputs_and_weights():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 20, 9, 4)).astype(np.float32).transpose(0, 3, 2, 1)[:, :, :, ::2]
+    w = rng.standard_normal((3, 3, 4, 8)).astype(np.float32).transpose(3, 2, 0, 1)
+    np.testing.assert_allclose(conv.conv2d(x, w, padding=1),
+                               conv2d_reference(x, w, padding=(1, 1)), **TOL[np.float32])
+
+
 def test_conv2d_unbatched_input_and_empty_batch():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((3, 6, 6))

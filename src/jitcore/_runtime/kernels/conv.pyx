@@ -12,7 +12,7 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.limits cimport INT_MAX
 from libc.stdint cimport uintptr_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memcpy, memset
 
 from jitcore._runtime.openmp_helpers cimport threads_for
@@ -457,6 +457,111 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     return JC_OK
 
 
+# ---------------------------------------------------------------- direct 3x3
+
+cdef extern from "conv_direct.h" nogil:
+    int jc_direct3x3_available()
+    void jc_direct3x3_f32(const float* xpad, Py_ssize_t C, Py_ssize_t Hp, Py_ssize_t Wp,
+                          const float* wpack, Py_ssize_t O,
+                          float* out, Py_ssize_t OH, Py_ssize_t OW)
+    enum:
+        JC_DIRECT3X3_BLOCK_O
+        JC_DIRECT3X3_BLOCK_PX
+
+# Decided once at import: the direct kernel needs AVX-512F at run time.
+cdef bint DIRECT3X3_AVAILABLE = jc_direct3x3_available() != 0
+# Above this many input channels im2col + GEMM amortises its copies.
+cdef Py_ssize_t DIRECT3X3_MAX_CHANNELS = 64
+
+
+cdef inline bint use_direct3x3(const ConvProblem* cp) noexcept nogil:
+    """float32 3x3 "same" convolutions with few channels and O a multiple of 8."""
+    return DIRECT3X3_AVAILABLE and cp.x.dtype == DT_FLOAT32 and cp.G == 1 \
+        and cp.KH == 3 and cp.KW == 3 and cp.p.stride_h == 1 and cp.p.stride_w == 1 \
+        and cp.p.dilation_h == 1 and cp.p.dilation_w == 1 \
+        and cp.p.pad_h == 1 and cp.p.pad_w == 1 \
+        and cp.O % JC_DIRECT3X3_BLOCK_O == 0 and cp.C <= DIRECT3X3_MAX_CHANNELS
+
+
+cdef void pack_weight_3x3(const ConvProblem* cp, float* wpack) noexcept nogil:
+    """(O, C, 3, 3), any strides -> (O / 8, C, 9, 8): each block's 8 channels adjacent."""
+    cdef Py_ssize_t o, c, tap
+    cdef Py_ssize_t B = JC_DIRECT3X3_BLOCK_O
+    for o in range(cp.O):
+        for c in range(cp.C):
+            for tap in range(9):
+                wpack[(((o // B) * cp.C + c) * 9 + tap) * B + o % B] = \
+                    (<const float*>(cp.w.data + o * cp.w.strides[0] + c * cp.w.strides[1]
+                                    + (tap // 3) * cp.w.strides[2]
+                                    + (tap % 3) * cp.w.strides[3]))[0]
+
+
+cdef void pad_image(const ConvProblem* cp, Py_ssize_t n, float* xpad,
+                    Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+    """Copy image ``n`` into the interior of ``xpad`` (borders stay zero)."""
+    cdef Py_ssize_t c, h, w
+    cdef const char* src
+    cdef float* dst
+    cdef bint unit = cp.x.strides[3] == sizeof(float)
+    for c in range(cp.C):
+        for h in range(cp.H):
+            src = cp.x.data + n * cp.x.strides[0] + c * cp.x.strides[1] + h * cp.x.strides[2]
+            dst = xpad + (c * Hp + h + 1) * Wp + 1
+            if unit:
+                memcpy(dst, src, cp.W * sizeof(float))
+            else:
+                for w in range(cp.W):
+                    dst[w] = (<const float*>(src + w * cp.x.strides[3]))[0]
+
+
+cdef void direct3x3_images(const ConvProblem* cp, float* out, const float* wpack,
+                           float* xpad, Py_ssize_t first, Py_ssize_t step,
+                           Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+    cdef Py_ssize_t n = first
+    cdef TileEpilogue t
+    cdef float* block
+    while n < cp.N:
+        pad_image(cp, n, xpad, Hp, Wp)
+        block = out + n * cp.O * cp.P
+        jc_direct3x3_f32(xpad, cp.C, Hp, Wp, wpack, cp.O, block, cp.OH, cp.OW)
+        # bias and activation while the image's output is still in cache
+        task_epilogue(cp, n, 0, &t)
+        if not epilogue_is_empty(&t):
+            apply_tile_epilogue(block, cp.O, cp.P, cp.P, &t, 0, cp.O)
+        n += step
+
+
+cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
+    cdef Py_ssize_t Hp = cp.H + 2
+    cdef Py_ssize_t Wp = ((cp.OW + JC_DIRECT3X3_BLOCK_PX - 1) // JC_DIRECT3X3_BLOCK_PX) \
+        * JC_DIRECT3X3_BLOCK_PX + 2
+    cdef Py_ssize_t pad_len = cp.C * Hp * Wp
+    cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.K)
+    cdef int part
+    cdef float* wpack
+    cdef float* xpad
+    if nt > cp.N:
+        nt = <int>cp.N
+    if nt < 1:
+        nt = 1
+    wpack = <float*>malloc(cp.O * cp.C * 9 * sizeof(float))
+    # zeroed once: each image rewrites only the interior, the padding stays 0
+    xpad = <float*>calloc(nt * pad_len, sizeof(float))
+    if wpack == NULL or xpad == NULL:
+        free(wpack)
+        free(xpad)
+        return JC_ERR_OOM
+    pack_weight_3x3(cp, wpack)
+    if nt == 1:
+        direct3x3_images(cp, out, wpack, xpad, 0, 1, Hp, Wp)
+    else:
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            direct3x3_images(cp, out, wpack, xpad + part * pad_len, part, nt, Hp, Wp)
+    free(wpack)
+    free(xpad)
+    return JC_OK
+
+
 # ---------------------------------------------------------------- kernel
 
 cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
@@ -464,6 +569,9 @@ cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
         return JC_OK
     if cp.Cg == 1:
         return run_depthwise(cp, out)
+    if real is float:
+        if use_direct3x3(cp):
+            return run_direct3x3(cp, out)
     return run_gemm_path(cp, out)
 
 
@@ -480,6 +588,10 @@ cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
 
 
 # ---------------------------------------------------------------- Python
+
+DIRECT_3X3_AVAILABLE = bool(DIRECT3X3_AVAILABLE)
+"""Whether float32 3x3 "same" convolutions take the direct AVX-512 kernel on this CPU."""
+
 
 def _pair(value, str name):
     pair = (value, value) if isinstance(value, int) else tuple(value)
