@@ -54,6 +54,21 @@ def test_gemm_vector_shapes_use_every_layout(dtype, m, k, n):
     np.testing.assert_allclose(blas.gemm_arrays(a, b, c1, alpha=2.0, beta=-0.5), want, **TOL[dtype])
 
 
+# float32 products of row-major operands (at least 8 x 16 x 8, a fresh C) run
+# the unpacked AVX-512 kernel where the CPU has it: full 8 x 32 register
+# blocks, masked column tails, single leftover rows, padded leading dims.
+@pytest.mark.parametrize("m, k, n", [(8, 8, 16), (13, 17, 33), (64, 300, 70), (9, 64, 512)])
+def test_gemm_float32_row_major_blocks_and_tails(m, k, n):
+    rng = np.random.default_rng(5)
+    a = layouts(rng, m, k, np.float32)["row_padded"]
+    b = layouts(rng, k, n, np.float32)["row_padded"]
+    c = np.full((m, n + 5), np.nan, np.float32)[:, :n]
+    blas.gemm_arrays(a, b, c, alpha=0.5)
+    want = 0.5 * (a.astype(np.float64) @ b.astype(np.float64))
+    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+    assert np.isnan(c.base[:, n:]).all()          # nothing written beyond the columns
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gemm_alpha_beta_accumulate_into_row_and_column_major_c(dtype):
     rng = np.random.default_rng(1)

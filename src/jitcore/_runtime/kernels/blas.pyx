@@ -16,6 +16,18 @@ from jitcore._runtime.kernels.view cimport (
     JC_ERR_OVERFLOW, JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_FLOAT64, itemsize_of, view_of,
 )
 from jitcore._runtime.kernels.strided cimport is_real_dtype
+from jitcore._runtime.openmp_helpers cimport threads_for
+
+cdef extern from "gemm_rowmajor.h" nogil:
+    int jc_gemm_rowmajor_available()
+    void jc_gemm_rowmajor_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                              const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
+                              float* c, Py_ssize_t ldc)
+
+# Decided once at import: the unpacked kernel needs AVX-512F at run time.
+cdef bint ROWMAJOR_KERNEL_AVAILABLE = jc_gemm_rowmajor_available() != 0
+# Its B panel (k x 32 floats) must stay in L2 while the row blocks pass over it.
+cdef Py_ssize_t ROWMAJOR_MAX_K = 4096
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
 cnp.import_array()
@@ -48,6 +60,10 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
             for j in range(n):
                 c[i * ldc + j] = 0 if beta == 0 else beta * c[i * ldc + j]
         return JC_OK
+    if real is float:
+        if use_rowmajor_kernel(trans_a, trans_b, m, n, k, beta):
+            jc_gemm_rowmajor_f32(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+            return JC_OK
     if m == 1 or n == 1:
         # A vector product (batch-1 linear, a projection onto one output):
         # BLAS's gemv streams the matrix once, without gemm's packing.
@@ -69,6 +85,15 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
         dgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <double*>b, &ldbi, <double*>a, &ldai,
               &beta, c, &ldci)
     return JC_OK
+
+
+cdef inline bint use_rowmajor_kernel(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
+                                     Py_ssize_t k, double beta) noexcept nogil:
+    """Both operands row-major, a fresh C, at least one full register block,
+    and a size one thread should do (else BLAS's own threads take it)."""
+    return ROWMAJOR_KERNEL_AVAILABLE and not trans_a and not trans_b and beta == 0 \
+        and m >= 8 and n >= 16 and k >= 8 and k <= ROWMAJOR_MAX_K \
+        and threads_for(m * n * k) <= 1
 
 
 cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
