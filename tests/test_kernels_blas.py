@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from jitcore.errors import KernelError
+from jitcore._runtime import openmp_helpers
 from jitcore._runtime.kernels import blas
 
 DTYPES = [np.float32, np.float64]
@@ -67,6 +68,23 @@ def test_gemm_float32_row_major_blocks_and_tails(m, k, n):
     want = 0.5 * (a.astype(np.float64) @ b.astype(np.float64))
     np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
     assert np.isnan(c.base[:, n:]).all()          # nothing written beyond the columns
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_one_and_two_threads_agree(dtype):
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((64, 256)).astype(dtype)
+    b = rng.standard_normal((256, 200)).astype(dtype)     # 7 column panels: an uneven split
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(blas.gemm_arrays(a, b))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_allclose(results[0], results[1], **TOL[dtype])
+    np.testing.assert_allclose(results[1], a @ b, **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -9,6 +9,7 @@ from libc.limits cimport INT_MAX
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
+from cython.parallel cimport prange
 from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv
 
 from jitcore._runtime.kernels.view cimport (
@@ -62,7 +63,7 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
         return JC_OK
     if real is float:
         if use_rowmajor_kernel(trans_a, trans_b, m, n, k, beta):
-            jc_gemm_rowmajor_f32(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+            rowmajor_product(m, n, k, alpha, a, lda, b, ldb, c, ldc)
             return JC_OK
     if m == 1 or n == 1:
         # A vector product (batch-1 linear, a projection onto one output):
@@ -89,11 +90,32 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
 
 cdef inline bint use_rowmajor_kernel(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
                                      Py_ssize_t k, double beta) noexcept nogil:
-    """Both operands row-major, a fresh C, at least one full register block,
-    and a size one thread should do (else BLAS's own threads take it)."""
+    """Both operands row-major, a fresh C and at least one full register block."""
     return ROWMAJOR_KERNEL_AVAILABLE and not trans_a and not trans_b and beta == 0 \
-        and m >= 8 and n >= 16 and k >= 8 and k <= ROWMAJOR_MAX_K \
-        and threads_for(m * n * k) <= 1
+        and m >= 8 and n >= 16 and k >= 8 and k <= ROWMAJOR_MAX_K
+
+
+cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                           const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
+                           float* c, Py_ssize_t ldc) noexcept nogil:
+    """The unpacked kernel, its column panels split over OpenMP threads when large
+    (jitcore's thread policy then governs the product, not BLAS's pool)."""
+    cdef int nt = threads_for(m * n * k)
+    cdef Py_ssize_t panels = (n + 31) // 32
+    cdef Py_ssize_t per_part, first, last
+    cdef int part
+    if nt > panels:
+        nt = <int>panels
+    if nt <= 1:
+        jc_gemm_rowmajor_f32(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+        return
+    per_part = (panels + nt - 1) // nt * 32      # whole panels per thread
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        first = part * per_part
+        last = min(n, first + per_part)
+        if first < last:
+            jc_gemm_rowmajor_f32(m, last - first, k, alpha, a, lda, b + first, ldb,
+                                 c + first, ldc)
 
 
 cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
