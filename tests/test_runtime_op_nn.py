@@ -1,4 +1,4 @@
-"""Handlers of op_nn (here: scaled_dot_product_attention) against the registry's NumPy references."""
+"""Handlers of op_nn (scaled_dot_product_attention, embedding) against the registry's NumPy references."""
 
 import numpy as np
 import pytest
@@ -85,3 +85,36 @@ def test_attention_handler_errors_name_the_problem():
         _run(_sdpa_graph(dropout=0.5), q, q, q, None)
     with pytest.raises(KernelError, match="broadcast to the query"):
         _run(_sdpa_graph(), q, np.ones((1, 2, 3, 5)), q, None)
+
+
+EMBEDDING = """graph(%w : Tensor, %i : Tensor):
+  %pad : int = prim::Constant[value=-1]()
+  %false : bool = prim::Constant[value=0]()
+  %y : Tensor = aten::embedding(%w, %i, %pad, %false, %false)
+  return (%y)"""
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("index_dtype", [np.int64, np.int32])
+def test_embedding_handler_gathers_rows_like_the_reference(dtype, index_dtype):
+    weight = (RNG.standard_normal((10, 4)) * 10).astype(dtype)
+    indices = RNG.integers(0, 10, (2, 3)).astype(index_dtype)
+    want = ops.get("aten::embedding").reference(weight, indices, -1, False, False)
+    got = _run(EMBEDDING, weight, indices)
+    assert got.dtype == want.dtype and got.shape == (2, 3, 4)
+    np.testing.assert_array_equal(got, want)
+    strided = np.asfortranarray(weight)[::2]
+    np.testing.assert_array_equal(_run(EMBEDDING, strided, indices[:, ::2] % 5),
+                                  strided[indices[:, ::2] % 5])
+
+
+def test_embedding_handler_errors_name_the_problem():
+    weight = np.ones((10, 4))
+    with pytest.raises(KernelError, match="outside"):
+        _run(EMBEDDING, weight, np.array([1, 10]))
+    with pytest.raises(KernelError, match="outside"):
+        _run(EMBEDDING, weight, np.array([-1]))
+    with pytest.raises(KernelError, match="int64 or int32"):
+        _run(EMBEDDING, weight, np.array([1.0]))
+    with pytest.raises(KernelError, match="2-D weight"):
+        _run(EMBEDDING, np.ones((10, 4, 2)), np.array([1]))

@@ -1,9 +1,7 @@
 """Handlers of neural-network ops: softmax, log_softmax, layer_norm, batch_norm (inference),
-scaled_dot_product_attention.
+scaled_dot_product_attention,
 
-Convolution and pooling handlers live in ``op_conv``.  The embedding kernel
-exists (kernels/embedding) but has no handler yet: graphs using it run on the
-reference interpreter (see jitcore.executor).
+embedding.  Convolution and pooling handlers live in ``op_conv``.
 """
 from libc.math cimport sqrt
 
@@ -17,8 +15,10 @@ from jitcore._runtime.op_support cimport (
     optional_tensor, promote_types, cast_operands, release_operands, finish_output,
 )
 from jitcore._runtime.kernels.view cimport (
-    View, MAX_DIMS, JC_OK, JC_ERR_DTYPE, JC_ERR_SHAPE, JC_ERR_VALUE, DT_BOOL, DT_FLOAT64,
+    View, MAX_DIMS, JC_OK, JC_ERR_DTYPE, JC_ERR_SHAPE, JC_ERR_VALUE, JC_ERR_INDEX, DT_BOOL,
+    DT_FLOAT64,
 )
+from jitcore._runtime.kernels.embedding cimport embedding_kernel
 from jitcore._runtime.kernels.attention cimport attention_kernel
 from jitcore._runtime.kernels.softmax cimport softmax_kernel, log_softmax_kernel
 from jitcore._runtime.kernels.normalization cimport batch_norm_kernel, layer_norm_kernel
@@ -29,6 +29,7 @@ cdef enum NnOp:
     N_LAYER_NORM
     N_BATCH_NORM
     N_ATTENTION
+    N_EMBEDDING
 
 
 cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
@@ -184,6 +185,34 @@ cdef int h_attention(Frame* f, const Instr* ins) noexcept nogil:
     return finish_output(f, ins, status, &out)
 
 
+cdef int h_embedding(Frame* f, const Instr* ins) noexcept nogil:
+    # embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse): the last
+    # three only matter for training
+    cdef const View* weight = tensor_arg(f, ins, 0)
+    cdef const View* indices = tensor_arg(f, ins, 1)
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Tensor out
+    cdef int d, status
+    if weight == NULL or indices == NULL:
+        return JC_ERR_TYPE
+    if weight.ndim != 2:
+        return frame_fail(f, JC_ERR_SHAPE, b"embedding takes a 2-D weight (num_embeddings, dim)")
+    if indices.ndim + 1 > MAX_DIMS:
+        return frame_fail(f, JC_ERR_SHAPE, b"embedding indices of more than 7 dimensions")
+    for d in range(indices.ndim):
+        shape[d] = indices.shape[d]
+    shape[indices.ndim] = weight.shape[1]
+    out.storage = NULL
+    status = tensor_alloc(&out, weight.dtype, indices.ndim + 1, shape)
+    if status == JC_OK:
+        status = embedding_kernel(weight, indices, &out.view)
+        if status == JC_ERR_INDEX:
+            frame_fail(f, status, b"an index is outside [0, num_embeddings)")
+        elif status == JC_ERR_DTYPE:
+            frame_fail(f, status, b"embedding indices must be int64 or int32")
+    return finish_output(f, ins, status, &out)
+
+
 cdef int resolve_nn(str name, list consts, OpImpl* out) except -1:
     """Fill ``out`` for an nn op; 1 if handled here."""
     out.fimm = 0.0
@@ -205,6 +234,9 @@ cdef int resolve_nn(str name, list consts, OpImpl* out) except -1:
     elif name == "aten::scaled_dot_product_attention":
         out.fn = h_attention
         out.imm = N_ATTENTION
+    elif name == "aten::embedding":
+        out.fn = h_embedding
+        out.imm = N_EMBEDDING
     else:
         return 0
     return 1
