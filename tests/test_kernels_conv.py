@@ -113,9 +113,22 @@ def test_conv2d_direct_3x3_matches_reference(x_shape, c_out):
     b = rng.standard_normal(c_out).astype(np.float32)
     want = conv2d_reference(x, w, b, padding=(1, 1))
     np.testing.assert_allclose(conv.conv2d(x, w, b, padding=1), want, **TOL[np.float32])
+    # bias + ReLU run in the kernel's registers; a residual takes the general epilogue
+    np.testing.assert_allclose(conv.conv2d(x, w, b, padding=1, activation="relu"),
+                               np.maximum(want, 0), **TOL[np.float32])
     r = rng.standard_normal(want.shape).astype(np.float32)
     got = conv.conv2d(x, w, b, padding=1, activation="relu", residual=r)
     np.testing.assert_allclose(got, np.maximum(want + r, 0), **TOL[np.float32])
+
+
+def test_conv2d_direct_3x3_relu_in_registers_propagates_nan():
+    x = np.ones((1, 2, 4, 20), np.float32)
+    x[0, 1, 2, 17] = np.nan
+    w = -np.ones((8, 2, 3, 3), np.float32)          # every finite output is negative
+    got = conv.conv2d(x, w, np.zeros(8, np.float32), padding=1, activation="relu")
+    nan = np.isnan(got)
+    assert nan[:, :, 1:4, 16:19].all() and nan.sum() == 8 * 9
+    assert (got[~nan] == 0).all() and not np.signbit(got[~nan]).any()
 
 
 def test_conv2d_direct_3x3_reads_strided_inputs_and_weights():

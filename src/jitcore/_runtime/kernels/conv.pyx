@@ -25,7 +25,7 @@ from jitcore._runtime.kernels.strided cimport (
     is_real_dtype, collapse_dims, unravel_offset, same_shape,
 )
 from jitcore._runtime.kernels.epilogue cimport (
-    Epilogue, TileEpilogue, ACT_NONE, ACT_COUNT, epilogue_is_empty, apply_tile_epilogue,
+    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_COUNT, epilogue_is_empty, apply_tile_epilogue,
     apply_epilogue_parallel,
 )
 from jitcore._runtime.kernels.blas cimport (
@@ -463,7 +463,8 @@ cdef extern from "conv_direct.h" nogil:
     int jc_direct3x3_available()
     void jc_direct3x3_f32(const float* xpad, Py_ssize_t C, Py_ssize_t Hp, Py_ssize_t Wp,
                           const float* wpack, Py_ssize_t O,
-                          float* out, Py_ssize_t OH, Py_ssize_t OW)
+                          float* out, Py_ssize_t OH, Py_ssize_t OW,
+                          const float* bias, int relu)
     enum:
         JC_DIRECT3X3_BLOCK_O
         JC_DIRECT3X3_BLOCK_PX
@@ -515,19 +516,24 @@ cdef void pad_image(const ConvProblem* cp, Py_ssize_t n, float* xpad,
 
 
 cdef void direct3x3_images(const ConvProblem* cp, float* out, const float* wpack,
-                           float* xpad, Py_ssize_t first, Py_ssize_t step,
+                           const float* bias, float* xpad, Py_ssize_t first, Py_ssize_t step,
                            Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+    """Images first, first + step, ...; ``bias`` non-NULL: the kernel applies the
+    whole epilogue (a contiguous bias, then ReLU or nothing) in registers."""
     cdef Py_ssize_t n = first
     cdef TileEpilogue t
     cdef float* block
+    cdef bint in_registers = bias != NULL
     while n < cp.N:
         pad_image(cp, n, xpad, Hp, Wp)
         block = out + n * cp.O * cp.P
-        jc_direct3x3_f32(xpad, cp.C, Hp, Wp, wpack, cp.O, block, cp.OH, cp.OW)
-        # bias and activation while the image's output is still in cache
-        task_epilogue(cp, n, 0, &t)
-        if not epilogue_is_empty(&t):
-            apply_tile_epilogue(block, cp.O, cp.P, cp.P, &t, 0, cp.O)
+        jc_direct3x3_f32(xpad, cp.C, Hp, Wp, wpack, cp.O, block, cp.OH, cp.OW,
+                         bias, in_registers and cp.ep.activation == ACT_RELU)
+        if not in_registers:
+            # the general epilogue, while the image's output is still in cache
+            task_epilogue(cp, n, 0, &t)
+            if not epilogue_is_empty(&t):
+                apply_tile_epilogue(block, cp.O, cp.P, cp.P, &t, 0, cp.O)
         n += step
 
 
@@ -540,6 +546,7 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
     cdef int part
     cdef float* wpack
     cdef float* xpad
+    cdef const float* bias = NULL
     if nt > cp.N:
         nt = <int>cp.N
     if nt < 1:
@@ -552,11 +559,16 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
         free(xpad)
         return JC_ERR_OOM
     pack_weight_3x3(cp, wpack)
+    # bias (+ ReLU) with a unit-stride bias and no residual fit in the registers
+    if cp.ep.addend != NULL and cp.ep.addend_row_stride == sizeof(float) \
+            and cp.ep.residual == NULL \
+            and (cp.ep.activation == ACT_NONE or cp.ep.activation == ACT_RELU):
+        bias = <const float*>cp.ep.addend
     if nt == 1:
-        direct3x3_images(cp, out, wpack, xpad, 0, 1, Hp, Wp)
+        direct3x3_images(cp, out, wpack, bias, xpad, 0, 1, Hp, Wp)
     else:
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            direct3x3_images(cp, out, wpack, xpad + part * pad_len, part, nt, Hp, Wp)
+            direct3x3_images(cp, out, wpack, bias, xpad + part * pad_len, part, nt, Hp, Wp)
     free(wpack)
     free(xpad)
     return JC_OK

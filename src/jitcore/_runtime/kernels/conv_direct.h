@@ -17,6 +17,10 @@
  *   wpack  (O / 8, C, 9, 8): the weight regrouped so that the 8 output
  *          channels of a block are contiguous for each (channel, tap).
  *   out    (O, OH, OW) float32, C-contiguous; O a multiple of 8.
+ *   bias   NULL or O floats: the accumulators start from it.
+ *   relu   nonzero: max(0, .) is applied as the block is stored.
+ * (bias and ReLU are the usual conv epilogue; doing them in registers saves
+ * a pass over the output.)
  */
 #ifndef JITCORE_CONV_DIRECT_H
 #define JITCORE_CONV_DIRECT_H
@@ -46,21 +50,30 @@ static int jc_direct3x3_available(void)
 #if JC_DIRECT3X3_COMPILED
 #define JC_D3_FMA(k) acc##k = _mm512_fmadd_ps(_mm512_set1_ps(wk[k]), xv, acc##k)
 #define JC_D3_STORE(k) _mm512_mask_storeu_ps(dst + (k) * plane, mask, acc##k)
+#define JC_D3_RELU(k) \
+    acc##k = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc##k, zero, _CMP_NLE_UQ), acc##k)
 
 __attribute__((target("avx512f")))
 static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
                              const float *wpack, ptrdiff_t O,
-                             float *out, ptrdiff_t OH, ptrdiff_t OW)
+                             float *out, ptrdiff_t OH, ptrdiff_t OW,
+                             const float *bias, int relu)
 {
     const ptrdiff_t plane = OH * OW;
+    const __m512 zero = _mm512_setzero_ps();
     for (ptrdiff_t ob = 0; ob < O / JC_DIRECT3X3_BLOCK_O; ob++) {
         const float *wb = wpack + ob * C * 9 * JC_DIRECT3X3_BLOCK_O;
         for (ptrdiff_t oh = 0; oh < OH; oh++) {
             for (ptrdiff_t ow0 = 0; ow0 < OW; ow0 += JC_DIRECT3X3_BLOCK_PX) {
-                __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-                __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
-                __m512 acc4 = _mm512_setzero_ps(), acc5 = _mm512_setzero_ps();
-                __m512 acc6 = _mm512_setzero_ps(), acc7 = _mm512_setzero_ps();
+                const float *b = bias + ob * JC_DIRECT3X3_BLOCK_O;
+                __m512 acc0 = bias ? _mm512_set1_ps(b[0]) : zero;
+                __m512 acc1 = bias ? _mm512_set1_ps(b[1]) : zero;
+                __m512 acc2 = bias ? _mm512_set1_ps(b[2]) : zero;
+                __m512 acc3 = bias ? _mm512_set1_ps(b[3]) : zero;
+                __m512 acc4 = bias ? _mm512_set1_ps(b[4]) : zero;
+                __m512 acc5 = bias ? _mm512_set1_ps(b[5]) : zero;
+                __m512 acc6 = bias ? _mm512_set1_ps(b[6]) : zero;
+                __m512 acc7 = bias ? _mm512_set1_ps(b[7]) : zero;
                 const float *wk = wb;
                 for (ptrdiff_t c = 0; c < C; c++) {
                     const float *row = xpad + (c * Hp + oh) * Wp + ow0;
@@ -75,6 +88,11 @@ static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdi
                 ptrdiff_t n = OW - ow0 < JC_DIRECT3X3_BLOCK_PX ? OW - ow0 : JC_DIRECT3X3_BLOCK_PX;
                 __mmask16 mask = (__mmask16)((1u << n) - 1u);
                 float *dst = out + (ob * JC_DIRECT3X3_BLOCK_O * OH + oh) * OW + ow0;
+                if (relu) {
+                    /* relu_of's rule: keep x where x > 0 or x is NaN, else +0 */
+                    JC_D3_RELU(0); JC_D3_RELU(1); JC_D3_RELU(2); JC_D3_RELU(3);
+                    JC_D3_RELU(4); JC_D3_RELU(5); JC_D3_RELU(6); JC_D3_RELU(7);
+                }
                 JC_D3_STORE(0); JC_D3_STORE(1); JC_D3_STORE(2); JC_D3_STORE(3);
                 JC_D3_STORE(4); JC_D3_STORE(5); JC_D3_STORE(6); JC_D3_STORE(7);
             }
@@ -83,12 +101,15 @@ static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdi
 }
 #undef JC_D3_FMA
 #undef JC_D3_STORE
+#undef JC_D3_RELU
 #else
 static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
                              const float *wpack, ptrdiff_t O,
-                             float *out, ptrdiff_t OH, ptrdiff_t OW)
+                             float *out, ptrdiff_t OH, ptrdiff_t OW,
+                             const float *bias, int relu)
 {
     (void)xpad; (void)C; (void)Hp; (void)Wp; (void)wpack; (void)O; (void)out; (void)OH; (void)OW;
+    (void)bias; (void)relu;
 }
 #endif
 
