@@ -25,6 +25,7 @@ from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, trailing_matrix,
 )
 from jitcore._runtime.kernels.vecloops cimport jc_exp_f32_contig, jc_exp_f64_contig
+from jitcore._runtime.kernels.row_sums cimport sum_of
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
 cnp.import_array()
@@ -176,12 +177,10 @@ cdef void softmax_row(real* row, Py_ssize_t n) noexcept nogil:
     """In-place stable softmax; a row of -inf (all masked) becomes NaN, as in NumPy.
 
     Each step is its own loop so that it vectorises: the shift, the exponential
-    (the shared vectorised ``jc_exp`` loops), a sum over four independent
-    double partial sums, the scaling.
+    (the shared vectorised ``jc_exp`` loops), the sum (``row_sums``), the scaling.
     """
     cdef Py_ssize_t j
     cdef real peak = -INFINITY
-    cdef double s0 = 0, s1 = 0, s2 = 0, s3 = 0
     cdef real inv
     for j in range(n):
         if row[j] > peak:
@@ -192,17 +191,7 @@ cdef void softmax_row(real* row, Py_ssize_t n) noexcept nogil:
         jc_exp_f32_contig(row, row, n)
     else:
         jc_exp_f64_contig(row, row, n)
-    j = 0
-    while j + 4 <= n:
-        s0 += row[j]
-        s1 += row[j + 1]
-        s2 += row[j + 2]
-        s3 += row[j + 3]
-        j += 4
-    while j < n:
-        s0 += row[j]
-        j += 1
-    inv = <real>(1.0 / ((s0 + s1) + (s2 + s3)))
+    inv = <real>(1.0 / sum_of(row, n))
     for j in range(n):
         row[j] *= inv
 

@@ -10,6 +10,7 @@ from cython.parallel cimport prange
 from libc.math cimport sqrt
 
 from jitcore._runtime.openmp_helpers cimport threads_for
+from jitcore._runtime.kernels.row_sums cimport sum_of, sum_of_squared_deviations
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE,
     JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of,
@@ -166,43 +167,14 @@ cdef inline bint unit_walk(const FlatWalk* walk, Py_ssize_t itemsize) noexcept n
 
 cdef void layer_norm_row_contiguous(const LayerNormProblem* lp, const real* x, real* dst) noexcept nogil:
     """``layer_norm_row`` for a unit-stride row (and unit-stride or absent weight
-    and bias): the same two passes over four independent double partial sums,
-    then one affine loop the compiler vectorises."""
+    and bias): the same two passes (``row_sums``), then one affine loop the
+    compiler vectorises."""
     cdef Py_ssize_t i, n = lp.features
-    cdef double s0 = 0, s1 = 0, s2 = 0, s3 = 0, d0, d1, d2, d3
-    cdef double mean
-    cdef real centre, rstd
+    cdef double mean = sum_of(x, n) / n
+    cdef real centre = <real>mean
+    cdef real rstd = <real>(1.0 / sqrt(sum_of_squared_deviations(x, n, mean) / n + lp.eps))
     cdef const real* w = <const real*>lp.weight.data if lp.weight != NULL else NULL
     cdef const real* b = <const real*>lp.bias.data if lp.bias != NULL else NULL
-    i = 0
-    while i + 4 <= n:
-        s0 += x[i]
-        s1 += x[i + 1]
-        s2 += x[i + 2]
-        s3 += x[i + 3]
-        i += 4
-    while i < n:
-        s0 += x[i]
-        i += 1
-    mean = ((s0 + s1) + (s2 + s3)) / n
-    s0 = s1 = s2 = s3 = 0
-    i = 0
-    while i + 4 <= n:
-        d0 = x[i] - mean
-        d1 = x[i + 1] - mean
-        d2 = x[i + 2] - mean
-        d3 = x[i + 3] - mean
-        s0 += d0 * d0
-        s1 += d1 * d1
-        s2 += d2 * d2
-        s3 += d3 * d3
-        i += 4
-    while i < n:
-        d0 = x[i] - mean
-        s0 += d0 * d0
-        i += 1
-    rstd = <real>(1.0 / sqrt(((s0 + s1) + (s2 + s3)) / n + lp.eps))
-    centre = <real>mean
     if w != NULL and b != NULL:
         for i in range(n):
             dst[i] = (x[i] - centre) * rstd * w[i] + b[i]
