@@ -24,8 +24,7 @@ from jitcore._runtime.kernels.strided cimport is_real_dtype
 from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, trailing_matrix,
 )
-from jitcore._runtime.kernels.vecloops cimport jc_exp_f32_contig, jc_exp_f64_contig
-from jitcore._runtime.kernels.row_sums cimport sum_of
+from jitcore._runtime.kernels.softmax cimport softmax_line
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
 cnp.import_array()
@@ -173,29 +172,6 @@ cdef void mask_row(const AttentionProblem* ap, real* row, Py_ssize_t i,
             row[j] += (<const real*>(m + j * ms))[0]
 
 
-cdef void softmax_row(real* row, Py_ssize_t n) noexcept nogil:
-    """In-place stable softmax; a row of -inf (all masked) becomes NaN, as in NumPy.
-
-    Each step is its own loop so that it vectorises: the shift, the exponential
-    (the shared vectorised ``jc_exp`` loops), the sum (``row_sums``), the scaling.
-    """
-    cdef Py_ssize_t j
-    cdef real peak = -INFINITY
-    cdef real inv
-    for j in range(n):
-        if row[j] > peak:
-            peak = row[j]
-    for j in range(n):
-        row[j] = row[j] - peak
-    if real is float:
-        jc_exp_f32_contig(row, row, n)
-    else:
-        jc_exp_f64_contig(row, row, n)
-    inv = <real>(1.0 / sum_of(row, n))
-    for j in range(n):
-        row[j] *= inv
-
-
 cdef Status run_task(const AttentionProblem* ap, Py_ssize_t index, real* scores) noexcept nogil:
     cdef Py_ssize_t isz = sizeof(real)
     cdef Py_ssize_t ld_scores = ap.S if ap.S > 0 else 1
@@ -228,7 +204,7 @@ cdef Status run_task(const AttentionProblem* ap, Py_ssize_t index, real* scores)
             mask_tile = ap.mask.data + batch_offset(&ap.mask, ap.nb, ap.q.shape, index, 1)
         for i in range(ap.L):
             mask_row(ap, scores + i * ld_scores, i, mask_tile)
-            softmax_row(scores + i * ld_scores, ap.S)
+            softmax_line(scores + i * ld_scores, ap.S)
     if status == JC_OK:
         status = gemm(False, ov.trans, ap.L, ap.Ev, ap.S, <real>1, scores, ld_scores,
                       <const real*>ov.data, ov.ld, <real>0, out_tile, ld_out)

@@ -10,7 +10,7 @@ from cython.parallel cimport prange
 from libc.math cimport sqrt
 
 from jitcore._runtime.openmp_helpers cimport threads_for
-from jitcore._runtime.kernels.row_sums cimport sum_of, sum_of_squared_deviations
+from jitcore._runtime.kernels.row_reductions cimport sum_of, sum_of_squared_deviations
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE,
     JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of,
@@ -167,7 +167,7 @@ cdef inline bint unit_walk(const FlatWalk* walk, Py_ssize_t itemsize) noexcept n
 
 cdef void layer_norm_row_contiguous(const LayerNormProblem* lp, const real* x, real* dst) noexcept nogil:
     """``layer_norm_row`` for a unit-stride row (and unit-stride or absent weight
-    and bias): the same two passes (``row_sums``), then one affine loop the
+    and bias): the same two passes (``row_reductions``), then one affine loop the
     compiler vectorises."""
     cdef Py_ssize_t i, n = lp.features
     cdef double mean = sum_of(x, n) / n
