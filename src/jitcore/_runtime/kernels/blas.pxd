@@ -6,7 +6,12 @@
 # moves.  A transposed (column-major) operand is passed with BLAS's 'T' flag
 # and a strided operand whose inner stride is one element is passed through
 # its leading dimension; only an operand neither layout describes is copied.
-# BLAS threads itself: nothing here opens an OpenMP region.
+#
+# Two shapes skip BLAS's gemm: one output row or column goes to gemv (no
+# packing), and a float32 product of two row-major operands with a fresh C
+# goes, on CPUs with AVX-512, to an unpacked register-blocked kernel
+# (``gemm_rowmajor.h``) whose column panels are split over OpenMP threads by
+# ``threads_for``; BLAS threads its own calls.
 from jitcore._runtime.kernels.view cimport View, Status, real
 
 # A 2-D operand as BLAS sees it.

@@ -1,7 +1,8 @@
-"""Row-major GEMM over strided views, backed by SciPy's BLAS.
+"""Row-major GEMM over strided views, backed by SciPy's BLAS (gemm, gemv) and an
+unpacked AVX-512 kernel for float32 row-major products.
 
 See ``blas.pxd`` for the kernel contract.  ``gemm_views`` is also exposed to
-Python as :func:`gemm` for tests.
+Python as :func:`gemm_arrays` for tests.
 """
 cimport numpy as cnp
 import numpy as np
