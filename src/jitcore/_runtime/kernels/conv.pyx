@@ -1,4 +1,8 @@
-"""2-D convolution (NCHW) by im2col + GEMM, with direct depthwise and 1x1 paths.
+"""2-D convolution (NCHW) by im2col + GEMM, with direct depthwise, 1x1 and 3x3 paths.
+
+float32 3x3 "same" convolutions with few input channels (a CNN's stem and
+early stages) run the direct AVX-512 kernel of ``conv_direct.h`` where the CPU
+has it: no im2col copy and no BLAS packing, bias and ReLU in registers.
 
 Kernel contract in ``conv.pxd``.  One *task* is one (image, group) pair: its
 output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
