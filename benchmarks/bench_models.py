@@ -60,3 +60,36 @@ class SteadyCallStream:
     def peakmem_call_stream(self, model):
         for _ in range(STREAM_CALLS):
             self.compiled(*self.case.inputs)
+
+
+class SmallCnnLayers:
+    """Each layer of the small CNN on its own (jitcore's kernels, 1 thread), to see where a
+    model's time goes: the conv2d + bias + ReLU epilogue of each stage (batch norm folded
+    away, as ``optimize_for_inference`` leaves it) and the 2x2 max pool after it."""
+
+    params = [[1, 16], ["conv1", "pool1", "conv2", "pool2"]]
+    param_names = ["batch", "layer"]
+
+    def setup(self, batch, layer):
+        import numpy as np
+        from jitcore._runtime.kernels import conv, pooling
+        setter = jitcore_set_num_threads()
+        if setter is not None:
+            setter(1)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
+        w1 = rng.standard_normal((16, 3, 3, 3)).astype(np.float32)
+        w2 = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)
+        b1, b2 = (rng.standard_normal(n).astype(np.float32) for n in (16, 32))
+        y1 = conv.conv2d(x, w1, b1, padding=1, activation="relu")
+        p1 = pooling.max_pool2d(y1, 2)
+        y2 = conv.conv2d(p1, w2, b2, padding=1, activation="relu")
+        self.run = {
+            "conv1": lambda: conv.conv2d(x, w1, b1, padding=1, activation="relu"),
+            "pool1": lambda: pooling.max_pool2d(y1, 2),
+            "conv2": lambda: conv.conv2d(p1, w2, b2, padding=1, activation="relu"),
+            "pool2": lambda: pooling.max_pool2d(y2, 2),
+        }[layer]
+
+    def time_layer(self, batch, layer):
+        self.run()

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from jitcore.errors import KernelError
+from jitcore._runtime import openmp_helpers
 from jitcore._runtime.kernels import blas
 
 DTYPES = [np.float32, np.float64]
@@ -33,6 +34,57 @@ def test_gemm_every_operand_layout_matches_numpy(dtype):
         for name_b, b in layouts(rng, 4, 3, dtype).items():
             got = blas.gemm_arrays(a, b)
             np.testing.assert_allclose(got, a @ b, **TOL[dtype], err_msg=f"{name_a} @ {name_b}")
+
+
+# One output row or column goes through BLAS gemv: every operand layout,
+# both vector orientations, and a padded (strided) output column.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m, k, n", [(1, 6, 4), (5, 6, 1), (1, 6, 1), (1, 1, 3)])
+def test_gemm_vector_shapes_use_every_layout(dtype, m, k, n):
+    rng = np.random.default_rng(4)
+    for name_a, a in layouts(rng, m, k, dtype).items():
+        for name_b, b in layouts(rng, k, n, dtype).items():
+            got = blas.gemm_arrays(a, b)
+            np.testing.assert_allclose(got, a @ b, **TOL[dtype], err_msg=f"{name_a} @ {name_b}")
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    c0 = np.full((m, n + 2), np.nan, dtype)[:, :n]      # NaN garbage must not leak at beta 0
+    np.testing.assert_allclose(blas.gemm_arrays(a, b, c0, alpha=1.5), 1.5 * (a @ b), **TOL[dtype])
+    c1 = rng.standard_normal((m, n)).astype(dtype)
+    want = 2.0 * (a @ b) - 0.5 * c1
+    np.testing.assert_allclose(blas.gemm_arrays(a, b, c1, alpha=2.0, beta=-0.5), want, **TOL[dtype])
+
+
+# float32 products of row-major operands (at least 8 x 16 x 8, a fresh C) run
+# the unpacked AVX-512 kernel where the CPU has it: full 8 x 32 register
+# blocks, masked column tails, single leftover rows, padded leading dims.
+@pytest.mark.parametrize("m, k, n", [(8, 8, 16), (13, 17, 33), (64, 300, 70), (9, 64, 512)])
+def test_gemm_float32_row_major_blocks_and_tails(m, k, n):
+    rng = np.random.default_rng(5)
+    a = layouts(rng, m, k, np.float32)["row_padded"]
+    b = layouts(rng, k, n, np.float32)["row_padded"]
+    c = np.full((m, n + 5), np.nan, np.float32)[:, :n]
+    blas.gemm_arrays(a, b, c, alpha=0.5)
+    want = 0.5 * (a.astype(np.float64) @ b.astype(np.float64))
+    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+    assert np.isnan(c.base[:, n:]).all()          # nothing written beyond the columns
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_one_and_two_threads_agree(dtype):
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((64, 256)).astype(dtype)
+    b = rng.standard_normal((256, 200)).astype(dtype)     # 7 column panels: an uneven split
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(blas.gemm_arrays(a, b))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_allclose(results[0], results[1], **TOL[dtype])
+    np.testing.assert_allclose(results[1], a @ b, **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

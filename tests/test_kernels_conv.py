@@ -40,6 +40,14 @@ CASES = [
     ((2, 6, 7, 5), (3, 6, 1, 1), dict(stride=2)),                       # 1x1 strided: im2col
     ((1, 2, 5, 5), (3, 2, 5, 5), dict(padding=2, dilation=1)),
     ((3, 2, 4, 4), (2, 2, 2, 2), dict(padding=3)),                      # mostly padding
+    # Stride-1 "same"-width convolutions over contiguous rows build each im2col
+    # plane by one shifted block copy, then zero the padded border: padding on
+    # one side only, dilation, tall/wide kernels, groups, a 1-pixel-high input.
+    ((2, 3, 6, 7), (4, 3, 3, 3), dict(padding=1)),
+    ((2, 2, 7, 9), (3, 2, 3, 3), dict(padding=2, dilation=2)),
+    ((1, 4, 6, 5), (4, 2, 1, 3), dict(padding=(0, 1), groups=2)),
+    ((1, 2, 6, 5), (3, 2, 4, 1), dict(padding=(3, 0))),                 # taller than the input
+    ((2, 3, 1, 8), (2, 3, 3, 3), dict(padding=1)),
 ]
 
 
@@ -86,6 +94,49 @@ def test_conv2d_fused_relu_and_residual(dtype, w_shape, groups):
     got = conv.conv2d(x, w, b, padding=pad, groups=groups, activation="relu", residual=r,
                       residual_after_activation=True)
     np.testing.assert_allclose(got, np.maximum(y, 0) + r, **TOL[dtype])
+
+
+# float32 3x3 "same" convolutions with C_out a multiple of 8 take the direct
+# AVX-512 kernel where the CPU has it (elsewhere these cases check im2col):
+# widths below, at and beyond one 16-pixel register, one input row, strided
+# inputs, and every epilogue.
+DIRECT_CASES = [
+    ((2, 3, 32, 32), 16), ((1, 16, 16, 16), 32), ((3, 5, 7, 19), 8), ((1, 1, 1, 33), 24),
+]
+
+
+@pytest.mark.parametrize("x_shape, c_out", DIRECT_CASES)
+def test_conv2d_direct_3x3_matches_reference(x_shape, c_out):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal((c_out, x_shape[1], 3, 3)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32)
+    want = conv2d_reference(x, w, b, padding=(1, 1))
+    np.testing.assert_allclose(conv.conv2d(x, w, b, padding=1), want, **TOL[np.float32])
+    # bias + ReLU run in the kernel's registers; a residual takes the general epilogue
+    np.testing.assert_allclose(conv.conv2d(x, w, b, padding=1, activation="relu"),
+                               np.maximum(want, 0), **TOL[np.float32])
+    r = rng.standard_normal(want.shape).astype(np.float32)
+    got = conv.conv2d(x, w, b, padding=1, activation="relu", residual=r)
+    np.testing.assert_allclose(got, np.maximum(want + r, 0), **TOL[np.float32])
+
+
+def test_conv2d_direct_3x3_relu_in_registers_propagates_nan():
+    x = np.ones((1, 2, 4, 20), np.float32)
+    x[0, 1, 2, 17] = np.nan
+    w = -np.ones((8, 2, 3, 3), np.float32)          # every finite output is negative
+    got = conv.conv2d(x, w, np.zeros(8, np.float32), padding=1, activation="relu")
+    nan = np.isnan(got)
+    assert nan[:, :, 1:4, 16:19].all() and nan.sum() == 8 * 9
+    assert (got[~nan] == 0).all() and not np.signbit(got[~nan]).any()
+
+
+def test_conv2d_direct_3x3_reads_strided_inputs_and_weights():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 20, 9, 4)).astype(np.float32).transpose(0, 3, 2, 1)[:, :, :, ::2]
+    w = rng.standard_normal((3, 3, 4, 8)).astype(np.float32).transpose(3, 2, 0, 1)
+    np.testing.assert_allclose(conv.conv2d(x, w, padding=1),
+                               conv2d_reference(x, w, padding=(1, 1)), **TOL[np.float32])
 
 
 def test_conv2d_unbatched_input_and_empty_batch():

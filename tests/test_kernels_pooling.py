@@ -103,6 +103,38 @@ def test_max_pool2d_propagates_nan():
     assert np.isnan(got[0, 0, 0, 0]) and not np.isnan(got[0, 0, 1, 1])
 
 
+# Unpadded, undilated max pooling over unit-stride rows takes the interior fast
+# path (a dedicated 2x2/stride-2 loop, a generic loop otherwise) and keeps the
+# generic window rule for border windows; these shapes cover both sides.
+FAST_PATH_CASES = [
+    dict(shape=(2, 3, 8, 8), k=(2, 2), s=(2, 2)),
+    dict(shape=(2, 3, 9, 11), k=(2, 2), s=(2, 2), ceil_mode=True),
+    dict(shape=(1, 4, 10, 7), k=(3, 2), s=(2, 3), ceil_mode=True),
+    dict(shape=(3, 9, 12), k=(3, 3), s=(1, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", FAST_PATH_CASES)
+def test_max_pool2d_fast_path_matches_reference(dtype, case):
+    x = np.random.default_rng(6).standard_normal(case["shape"]).astype(dtype)
+    ceil_mode = case.get("ceil_mode", False)
+    got = pooling.max_pool2d(x, case["k"], case["s"], 0, 1, ceil_mode)
+    want = pool_reference(x, case["k"], case["s"], (0, 0), ceil_mode=ceil_mode)
+    np.testing.assert_array_equal(got, want.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pool2d_fast_path_on_row_strided_view_propagates_nan(dtype):
+    base = np.random.default_rng(7).standard_normal((2, 3, 16, 20)).astype(dtype)
+    x = base[:, :, ::2, 2:18]          # rows skip, columns stay unit-stride
+    x[0, 1, 3, 5] = np.nan
+    got = pooling.max_pool2d(x, 2)
+    want = pool_reference(x, (2, 2), (2, 2), (0, 0))
+    np.testing.assert_array_equal(got, want.astype(dtype))
+    assert np.isnan(got[0, 1, 1, 2]) and np.isnan(got).sum() == 1
+
+
 def test_pooling_agrees_at_one_and_two_threads():
     x = np.random.default_rng(4).standard_normal((8, 16, 32, 32))
     before = openmp_helpers.get_num_threads()
@@ -110,7 +142,8 @@ def test_pooling_agrees_at_one_and_two_threads():
         results = []
         for threads in (1, 2):
             openmp_helpers.set_num_threads(threads)
-            results.append((pooling.max_pool2d(x, 3, 2, 1), pooling.avg_pool2d(x, 3, 2, 1),
+            results.append((pooling.max_pool2d(x, 3, 2, 1), pooling.max_pool2d(x, 2),
+                            pooling.avg_pool2d(x, 3, 2, 1),
                             pooling.adaptive_avg_pool2d(x, 5)))
     finally:
         openmp_helpers.set_num_threads(before)

@@ -361,8 +361,8 @@ def test_scalar_and_list_ops_follow_python():
 # Registered ops the runtime has no handler for: graphs using them run on the reference
 # interpreter (docs/executor.md lists them).  Shrink this list when a handler lands.
 UNHANDLED_OPS = {
-    "aten::atan", "aten::batch_norm", "aten::dropout", "aten::embedding", "aten::eq.str", "aten::ne.str",
-    "aten::index.Tensor", "aten::scaled_dot_product_attention",
+    "aten::atan", "aten::batch_norm", "aten::dropout", "aten::eq.str", "aten::ne.str",
+    "aten::index.Tensor",
 }
 
 

@@ -9,10 +9,10 @@ Mixed float operands are promoted to one dtype (NumPy's rule) first.
 
 from jitcore._runtime.code cimport Frame, Instr, IN, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport R_NONE
-from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_release
+from jitcore._runtime.tensor cimport Tensor, tensor_alloc
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, int_arg, optional_tensor, as_dtype, int_pair_arg, set_output,
-    promote_types, is_float_dtype, broadcast_view,
+    OpImpl, tensor_arg, int_arg, optional_tensor, int_pair_arg,
+    promote_types, is_float_dtype, broadcast_view, cast_operands, release_operands, finish_output,
 )
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE,
@@ -38,17 +38,16 @@ cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
     cdef const View* w = tensor_arg(f, ins, 1)
     cdef const View* bias
     cdef const View* residual = NULL
-    cdef const View* vx
-    cdef const View* vw
-    cdef const View* vb = NULL
-    cdef const View* vr = NULL
+    cdef const View* operands[4]      # x, weight, bias, residual (NULL: absent)
+    cdef const View* cast[4]
+    cdef Tensor copies[4]
     cdef View rview
     cdef bint bad = False
     cdef Py_ssize_t stride[2], pad[2], dil[2], shape[MAX_DIMS]
     cdef long long groups
     cdef Conv2dParams p
     cdef Epilogue ep
-    cdef Tensor tx, tw, tb, tr, out
+    cdef Tensor out
     cdef int dt, status, batched, k
     if x == NULL or w == NULL:
         return JC_ERR_TYPE
@@ -92,36 +91,24 @@ cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
     shape[k + 2] = conv_output_size(x.shape[k + 2], w.shape[3], stride[1], pad[1], dil[1])
     if shape[k + 1] <= 0 or shape[k + 2] <= 0:
         return frame_fail(f, JC_ERR_SHAPE, b"the kernel is larger than the padded input")
-    tx.storage = NULL
-    tw.storage = NULL
-    tb.storage = NULL
-    tr.storage = NULL
+    operands[0] = x
+    operands[1] = w
+    operands[2] = bias
+    operands[3] = residual
     out.storage = NULL
-    status = as_dtype(x, dt, &tx, &vx)
-    if status == JC_OK:
-        status = as_dtype(w, dt, &tw, &vw)
-    if status == JC_OK and bias != NULL:
-        status = as_dtype(bias, dt, &tb, &vb)
-    if status == JC_OK and residual != NULL:
-        status = as_dtype(residual, dt, &tr, &vr)
+    status = cast_operands(4, operands, dt, copies, cast)
     if status == JC_OK:
         status = tensor_alloc(&out, dt, x.ndim, shape)
-    if status == JC_OK and vr != NULL:
-        status = broadcast_view(f, vr, &out.view, &rview)
+    if status == JC_OK and cast[3] != NULL:
+        status = broadcast_view(f, cast[3], &out.view, &rview)
     if status == JC_OK:
-        ep.bias = vb
+        ep.bias = cast[2]
         ep.activation = (ins.imm >> 8) & 0xff
-        ep.residual = &rview if vr != NULL else NULL
+        ep.residual = &rview if cast[3] != NULL else NULL
         ep.residual_after_activation = (ins.imm >> 16) & 1
-        status = conv2d_kernel(vx, vw, &out.view, &p, &ep)
-    tensor_release(&tx)
-    tensor_release(&tw)
-    tensor_release(&tb)
-    tensor_release(&tr)
-    if status != JC_OK:
-        tensor_release(&out)
-        return status
-    return set_output(f, ins, 0, &out)
+        status = conv2d_kernel(cast[0], cast[1], &out.view, &p, &ep)
+    release_operands(4, copies)
+    return finish_output(f, ins, status, &out)
 
 
 cdef int h_pool2d(Frame* f, const Instr* ins) noexcept nogil:
@@ -134,6 +121,7 @@ cdef int h_pool2d(Frame* f, const Instr* ins) noexcept nogil:
     cdef int k, status
     if x == NULL:
         return JC_ERR_TYPE
+    out.storage = NULL
     if x.ndim != 3 and x.ndim != 4:
         return frame_fail(f, JC_ERR_SHAPE, b"2-D pooling takes a 3-D or 4-D input")
     if not is_float_dtype(x.dtype):
@@ -192,10 +180,7 @@ cdef int h_pool2d(Frame* f, const Instr* ins) noexcept nogil:
                 status = max_pool2d_kernel(x, &out.view, &p)
             else:
                 status = avg_pool2d_kernel(x, &out.view, &p)
-    if status != JC_OK:
-        tensor_release(&out)
-        return status
-    return set_output(f, ins, 0, &out)
+    return finish_output(f, ins, status, &out)
 
 
 cdef int resolve_conv(str name, list consts, OpImpl* out) except -1:

@@ -10,16 +10,15 @@ from libc.stdio cimport snprintf
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR
-from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release
+from jitcore._runtime.tensor cimport Tensor, tensor_alloc
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, double_arg, set_output, promote_types, is_float_dtype, as_dtype,
-    optional_tensor, broadcast_view,
+    OpImpl, tensor_arg, double_arg, promote_types, is_float_dtype,
+    optional_tensor, broadcast_view, cast_operands, release_operands, finish_output,
 )
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE,
 )
 from jitcore._runtime.kernels.broadcast cimport broadcast_into
-from jitcore._runtime.kernels.cast cimport run_cast
 from jitcore._runtime.kernels.epilogue cimport Epilogue, ACT_NONE, activation_code
 from jitcore._runtime.kernels.linalg cimport (
     matmul_kernel, mm_kernel, bmm_kernel, linear_kernel, addmm_kernel,
@@ -100,14 +99,13 @@ cdef int h_linalg(Frame* f, const Instr* ins) noexcept nogil:
     cdef const View* a = tensor_arg(f, ins, first)
     cdef const View* b = tensor_arg(f, ins, first + 1)
     cdef const View* bias = NULL
-    cdef const View* va
-    cdef const View* vb
-    cdef const View* vbias = NULL
     cdef const View* residual = NULL
-    cdef const View* vres = NULL
+    cdef const View* operands[4]      # a, b, bias (or addmm's input), residual
+    cdef const View* cast[4]
+    cdef Tensor copies[4]
     cdef View rview
     cdef bint bad = False
-    cdef Tensor ta, tb, tbias, tres, out
+    cdef Tensor out
     cdef Epilogue ep
     cdef double beta = 1, alpha = 1
     cdef int dt, ndim, status
@@ -135,47 +133,33 @@ cdef int h_linalg(Frame* f, const Instr* ins) noexcept nogil:
     status = result_shape(f, op, a, b, &ndim, shape)
     if status != JC_OK:
         return status
-    ta.storage = NULL
-    tb.storage = NULL
-    tbias.storage = NULL
-    tres.storage = NULL
-    status = as_dtype(a, dt, &ta, &va)
-    if status == JC_OK:
-        status = as_dtype(b, dt, &tb, &vb)
-    if status == JC_OK and bias != NULL:
-        status = as_dtype(bias, dt, &tbias, &vbias)
-    if status == JC_OK and residual != NULL:
-        status = as_dtype(residual, dt, &tres, &vres)
+    operands[0] = a
+    operands[1] = b
+    operands[2] = bias
+    operands[3] = residual
+    out.storage = NULL
+    status = cast_operands(4, operands, dt, copies, cast)
     if status == JC_OK:
         status = tensor_alloc(&out, dt, ndim, shape)
-    if status == JC_OK and vres != NULL:
-        status = broadcast_view(f, vres, &out.view, &rview)
-        if status != JC_OK:
-            tensor_release(&out)
+    if status == JC_OK and cast[3] != NULL:
+        status = broadcast_view(f, cast[3], &out.view, &rview)
     if status == JC_OK:
-        ep.bias = vbias if op == L_LINEAR else NULL
+        ep.bias = cast[2] if op == L_LINEAR else NULL
         ep.activation = (ins.imm >> 8) & 0xff if fused else ACT_NONE
-        ep.residual = &rview if vres != NULL else NULL
+        ep.residual = &rview if cast[3] != NULL else NULL
         ep.residual_after_activation = fused and (ins.imm >> 16) & 1
         if op == L_LINEAR:
-            status = linear_kernel(va, vb, &out.view, &ep)
+            status = linear_kernel(cast[0], cast[1], &out.view, &ep)
         elif op == L_MATMUL:
-            status = matmul_kernel(va, vb, &out.view, NULL)
+            status = matmul_kernel(cast[0], cast[1], &out.view, NULL)
         elif op == L_MM:
-            status = mm_kernel(va, vb, &out.view, NULL)
+            status = mm_kernel(cast[0], cast[1], &out.view, NULL)
         elif op == L_BMM:
-            status = bmm_kernel(va, vb, &out.view, NULL)
+            status = bmm_kernel(cast[0], cast[1], &out.view, NULL)
         else:
-            status = addmm_kernel(vbias, va, vb, beta, alpha, &out.view, NULL)
-        if status != JC_OK:
-            tensor_release(&out)
-    tensor_release(&ta)
-    tensor_release(&tb)
-    tensor_release(&tbias)
-    tensor_release(&tres)
-    if status != JC_OK:
-        return status
-    return set_output(f, ins, 0, &out)
+            status = addmm_kernel(cast[2], cast[0], cast[1], beta, alpha, &out.view, NULL)
+    release_operands(4, copies)
+    return finish_output(f, ins, status, &out)
 
 
 cdef int resolve_linalg(str name, list consts, OpImpl* out) except -1:

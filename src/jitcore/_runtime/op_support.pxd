@@ -223,3 +223,41 @@ cdef inline int broadcast_view(Frame* f, const View* r, const View* out, View* r
         else:
             return frame_fail(f, JC_ERR_SHAPE, b"the residual does not broadcast to the output")
     return JC_OK
+
+
+# --------------------------------------------------- operands and results
+# The shared tail of tensor handlers: bring every operand to the compute
+# dtype, run the kernel into a fresh output, then release the copies and
+# either publish the output or drop it.
+
+cdef inline int cast_operands(int n, const View** operands, int dtype, Tensor* copies,
+                              const View** cast) noexcept nogil:
+    """``cast[i]`` = ``operands[i]`` in ``dtype`` (NULL stays NULL) for ``i < n``.
+
+    ``copies[i]`` holds a cast copy when one is needed; every ``copies[i]``
+    is initialised here, so ``release_operands(n, copies)`` is always safe
+    afterwards, even on failure.
+    """
+    cdef int i, status = JC_OK
+    for i in range(n):
+        copies[i].storage = NULL
+        cast[i] = NULL
+    for i in range(n):
+        if operands[i] != NULL and status == JC_OK:
+            status = as_dtype(operands[i], dtype, &copies[i], &cast[i])
+    return status
+
+
+cdef inline void release_operands(int n, Tensor* copies) noexcept nogil:
+    cdef int i
+    for i in range(n):
+        tensor_release(&copies[i])
+
+
+cdef inline int finish_output(Frame* f, const Instr* ins, int status, Tensor* out) noexcept nogil:
+    """Publish ``out`` as output 0 when ``status`` is JC_OK, else release it
+    (``out.storage`` may be NULL) and return ``status``."""
+    if status != JC_OK:
+        tensor_release(out)
+        return status
+    return set_output(f, ins, 0, out)

@@ -17,6 +17,7 @@ schema) describe the fused node completely; see ``jitcore/ops/defs/fused.py``.
 """
 
 from .graph_queries import constant_value, replace_value, tensor_type
+from .transpose_linear_weights import transpose_linear_weights
 
 __all__ = ["fuse_epilogues"]
 
@@ -127,5 +128,11 @@ def _fuse_block(graph, block):
 
 
 def fuse_epilogues(graph):
-    """Rewrite linear/conv2d + residual + activation chains of ``graph`` in place; returns whether any."""
-    return _fuse_block(graph, graph.block)
+    """Rewrite linear/conv2d + residual + activation chains of ``graph`` in place; returns whether any.
+
+    The fused (and plain) linears then get their constant weights in the
+    memory order their GEMM reads without repacking (``transpose_linear_weights``):
+    both rewrites prepare a frozen graph's products for the epilogue kernels.
+    """
+    fused = _fuse_block(graph, graph.block)
+    return transpose_linear_weights(graph) or fused

@@ -6,7 +6,12 @@
 # moves.  A transposed (column-major) operand is passed with BLAS's 'T' flag
 # and a strided operand whose inner stride is one element is passed through
 # its leading dimension; only an operand neither layout describes is copied.
-# BLAS threads itself: nothing here opens an OpenMP region.
+#
+# Two shapes skip BLAS's gemm: one output row or column goes to gemv (no
+# packing), and a float32 product of two row-major operands with a fresh C
+# goes, on CPUs with AVX-512, to an unpacked register-blocked kernel
+# (``gemm_rowmajor.h``) whose column panels are split over OpenMP threads by
+# ``threads_for``; BLAS threads its own calls.
 from jitcore._runtime.kernels.view cimport View, Status, real
 
 # A 2-D operand as BLAS sees it.
@@ -32,6 +37,19 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
 # that copy cannot be allocated.  Always pair with ``release_operand``.
 cdef Status blas_operand(const View* matrix, BlasOperand* op) noexcept nogil
 cdef void release_operand(BlasOperand* op) noexcept nogil
+
+# The trailing 2-D matrix (dims nb, nb + 1) of a batched (batch..., rows,
+# cols) view, starting ``offset`` bytes in: the view ``blas_operand`` takes.
+cdef inline View trailing_matrix(const View* v, int nb, Py_ssize_t offset) noexcept nogil:
+    cdef View m
+    m.data = v.data + offset
+    m.dtype = v.dtype
+    m.ndim = 2
+    m.shape[0] = v.shape[nb]
+    m.shape[1] = v.shape[nb + 1]
+    m.strides[0] = v.strides[nb]
+    m.strides[1] = v.strides[nb + 1]
+    return m
 
 # Address of row ``row`` of the logical matrix described by ``op``.
 cdef char* operand_row(const BlasOperand* op, Py_ssize_t row,

@@ -1,7 +1,8 @@
-"""Row-major GEMM over strided views, backed by SciPy's BLAS.
+"""Row-major GEMM over strided views, backed by SciPy's BLAS (gemm, gemv) and an
+unpacked AVX-512 kernel for float32 row-major products.
 
 See ``blas.pxd`` for the kernel contract.  ``gemm_views`` is also exposed to
-Python as :func:`gemm` for tests.
+Python as :func:`gemm_arrays` for tests.
 """
 cimport numpy as cnp
 import numpy as np
@@ -9,13 +10,26 @@ from libc.limits cimport INT_MAX
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
-from scipy.linalg.cython_blas cimport sgemm, dgemm
+from cython.parallel cimport prange
+from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv
 
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_OOM, JC_ERR_VALUE,
     JC_ERR_OVERFLOW, JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_FLOAT64, itemsize_of, view_of,
 )
 from jitcore._runtime.kernels.strided cimport is_real_dtype
+from jitcore._runtime.openmp_helpers cimport threads_for
+
+cdef extern from "gemm_rowmajor.h" nogil:
+    int jc_gemm_rowmajor_available()
+    void jc_gemm_rowmajor_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                              const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
+                              float* c, Py_ssize_t ldc)
+
+# Decided once at import: the unpacked kernel needs AVX-512F at run time.
+cdef bint ROWMAJOR_KERNEL_AVAILABLE = jc_gemm_rowmajor_available() != 0
+# Its B panel (k x 32 floats) must stay in L2 while the row blocks pass over it.
+cdef Py_ssize_t ROWMAJOR_MAX_K = 4096
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
 cnp.import_array()
@@ -48,6 +62,15 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
             for j in range(n):
                 c[i * ldc + j] = 0 if beta == 0 else beta * c[i * ldc + j]
         return JC_OK
+    if real is float:
+        if use_rowmajor_kernel(trans_a, trans_b, m, n, k, beta):
+            rowmajor_product(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+            return JC_OK
+    if m == 1 or n == 1:
+        # A vector product (batch-1 linear, a projection onto one output):
+        # BLAS's gemv streams the matrix once, without gemm's packing.
+        gemv_product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return JC_OK
     mi = <int>m
     ni = <int>n
     ki = <int>k
@@ -64,6 +87,79 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
         dgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <double*>b, &ldbi, <double*>a, &ldai,
               &beta, c, &ldci)
     return JC_OK
+
+
+cdef inline bint use_rowmajor_kernel(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
+                                     Py_ssize_t k, double beta) noexcept nogil:
+    """Both operands row-major, a fresh C and at least one full register block."""
+    return ROWMAJOR_KERNEL_AVAILABLE and not trans_a and not trans_b and beta == 0 \
+        and m >= 8 and n >= 16 and k >= 8 and k <= ROWMAJOR_MAX_K
+
+
+cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                           const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
+                           float* c, Py_ssize_t ldc) noexcept nogil:
+    """The unpacked kernel, its column panels split over OpenMP threads when large
+    (jitcore's thread policy then governs the product, not BLAS's pool)."""
+    cdef int nt = threads_for(m * n * k)
+    cdef Py_ssize_t panels = (n + 31) // 32
+    cdef Py_ssize_t per_part, first, last
+    cdef int part
+    if nt > panels:
+        nt = <int>panels
+    if nt <= 1:
+        jc_gemm_rowmajor_f32(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+        return
+    per_part = (panels + nt - 1) // nt * 32      # whole panels per thread
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        first = part * per_part
+        last = min(n, first + per_part)
+        if first < last:
+            jc_gemm_rowmajor_f32(m, last - first, k, alpha, a, lda, b + first, ldb,
+                                 c + first, ldc)
+
+
+cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                       real alpha, const real* a, Py_ssize_t lda,
+                       const real* b, Py_ssize_t ldb,
+                       real beta, real* c, Py_ssize_t ldc) noexcept nogil:
+    """``gemm``'s contract when ``m == 1`` or ``n == 1``, through BLAS gemv.
+
+    Sizes are already validated (positive, 32-bit, leading dims consistent).
+    With ``m == 1`` the row ``op(A)`` times ``op(B)`` is ``op(B)^T`` times a
+    vector; with ``n == 1``, ``op(A)`` times the column ``op(B)``.  A row-major
+    matrix is the column-major transpose, which decides gemv's flag.
+    """
+    cdef char trans
+    cdef int rows, cols, ld, inc_x, inc_y, i
+    cdef const real* matrix
+    cdef const real* x
+    if m == 1:
+        matrix, x, ld, inc_y = b, a, <int>ldb, 1
+        inc_x = <int>lda if trans_a else 1
+        # y_j = sum_p op(B)[p, j] x_p
+        if trans_b:
+            trans, rows, cols = b'T', <int>k, <int>n
+        else:
+            trans, rows, cols = b'N', <int>n, <int>k
+    else:
+        matrix, x, ld, inc_y = a, b, <int>lda, <int>ldc
+        inc_x = 1 if trans_b else <int>ldb
+        # y_i = sum_p op(A)[i, p] x_p
+        if trans_a:
+            trans, rows, cols = b'N', <int>m, <int>k
+        else:
+            trans, rows, cols = b'T', <int>k, <int>m
+    if beta == 0:
+        # BLAS may scale the old y by 0, turning garbage NaNs into NaNs
+        for i in range(n if m == 1 else m):
+            c[i * inc_y] = 0
+    if real is float:
+        sgemv(&trans, &rows, &cols, &alpha, <float*>matrix, &ld, <float*>x, &inc_x,
+              &beta, c, &inc_y)
+    else:
+        dgemv(&trans, &rows, &cols, &alpha, <double*>matrix, &ld, <double*>x, &inc_x,
+              &beta, c, &inc_y)
 
 
 cdef inline bint is_leading_stride(Py_ssize_t stride, Py_ssize_t itemsize,

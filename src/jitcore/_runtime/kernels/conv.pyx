@@ -1,4 +1,8 @@
-"""2-D convolution (NCHW) by im2col + GEMM, with direct depthwise and 1x1 paths.
+"""2-D convolution (NCHW) by im2col + GEMM, with direct depthwise, 1x1 and 3x3 paths.
+
+float32 3x3 "same" convolutions with few input channels (a CNN's stem and
+early stages) run the direct AVX-512 kernel of ``conv_direct.h`` where the CPU
+has it: no im2col copy and no BLAS packing, bias and ReLU in registers.
 
 Kernel contract in ``conv.pxd``.  One *task* is one (image, group) pair: its
 output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
@@ -12,7 +16,7 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.limits cimport INT_MAX
 from libc.stdint cimport uintptr_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memcpy, memset
 
 from jitcore._runtime.openmp_helpers cimport threads_for
@@ -25,7 +29,7 @@ from jitcore._runtime.kernels.strided cimport (
     is_real_dtype, collapse_dims, unravel_offset, same_shape,
 )
 from jitcore._runtime.kernels.epilogue cimport (
-    Epilogue, TileEpilogue, ACT_NONE, ACT_COUNT, epilogue_is_empty, apply_tile_epilogue,
+    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_COUNT, epilogue_is_empty, apply_tile_epilogue,
     apply_epilogue_parallel,
 )
 from jitcore._runtime.kernels.blas cimport (
@@ -176,6 +180,55 @@ cdef inline void valid_range(Py_ssize_t out_len, Py_ssize_t in_len, Py_ssize_t s
 
 # ---------------------------------------------------------------- im2col
 
+cdef inline bint im2col_by_planes(const ConvProblem* cp) noexcept nogil:
+    """Whether each im2col plane is one shifted copy of an input plane.
+
+    True for stride 1 when the output is as wide as the input ("same" padding)
+    and the input's rows are contiguous: then output row ``oh`` of the plane of
+    tap (i, j) reads input row ``oh - pad_h + i*dil_h`` from column
+    ``j*dil_w - pad_w`` on, and consecutive rows are consecutive in memory.
+    """
+    cdef Py_ssize_t isz = itemsize_of(cp.x.dtype)
+    return cp.p.stride_h == 1 and cp.p.stride_w == 1 and cp.OW == cp.W \
+        and cp.x.strides[3] == isz and cp.x.strides[2] == cp.W * isz
+
+
+cdef void im2col_planes(const ConvProblem* cp, const char* x_group, real* col) noexcept nogil:
+    """im2col when ``im2col_by_planes``: one block copy per (channel, tap) plane.
+
+    The block copy also fills the positions whose column falls into the
+    padding with neighbouring pixels (or, clipped at the plane's ends, leaves
+    them alone); those positions are zeroed afterwards.
+    """
+    cdef Py_ssize_t c, i, j, oh, lo, hi, oh_lo, oh_hi, start, end
+    cdef Py_ssize_t W = cp.W, plane_len = cp.H * cp.W
+    cdef const real* x_plane
+    cdef real* plane = col
+    for c in range(cp.Cg):
+        x_plane = <const real*>(x_group + c * cp.x.strides[1])
+        for i in range(cp.KH):
+            valid_range(cp.OH, cp.H, 1, cp.p.pad_h, i * cp.p.dilation_h, &oh_lo, &oh_hi)
+            for j in range(cp.KW):
+                valid_range(cp.OW, cp.W, 1, cp.p.pad_w, j * cp.p.dilation_w, &lo, &hi)
+                if oh_lo > 0:
+                    memset(plane, 0, oh_lo * W * sizeof(real))
+                if oh_hi < cp.OH:
+                    memset(plane + oh_hi * W, 0, (cp.OH - oh_hi) * W * sizeof(real))
+                if oh_lo < oh_hi:
+                    # flat input index of output (oh, 0), clipped to the plane
+                    start = (oh_lo - cp.p.pad_h + i * cp.p.dilation_h) * W \
+                        + j * cp.p.dilation_w - cp.p.pad_w
+                    end = start + (oh_hi - oh_lo) * W
+                    memcpy(plane + oh_lo * W + (max(start, 0) - start), x_plane + max(start, 0),
+                           (min(end, plane_len) - max(start, 0)) * sizeof(real))
+                    for oh in range(oh_lo, oh_hi):
+                        if lo > 0:
+                            memset(plane + oh * W, 0, lo * sizeof(real))
+                        if hi < W:
+                            memset(plane + oh * W + hi, 0, (W - hi) * sizeof(real))
+                plane += cp.P
+
+
 cdef void im2col(const ConvProblem* cp, const char* x_group, real* col) noexcept nogil:
     """Write the (Cg*KH*KW) x (OH*OW) patch matrix of one image's group."""
     cdef Py_ssize_t c, i, j, oh, ow, ih, lo, hi, offset
@@ -187,6 +240,9 @@ cdef void im2col(const ConvProblem* cp, const char* x_group, real* col) noexcept
     cdef const real* src_row
     cdef bint unit = xs3 == sizeof(real) and sw == 1
     cdef real* plane = col
+    if im2col_by_planes(cp):
+        im2col_planes(cp, x_group, col)
+        return
     for c in range(cp.Cg):
         for i in range(cp.KH):
             for j in range(cp.KW):
@@ -199,17 +255,16 @@ cdef void im2col(const ConvProblem* cp, const char* x_group, real* col) noexcept
                         memset(dst, 0, OW * sizeof(real))
                         continue
                     src = x_group + c * xs1 + ih * xs2
-                    for ow in range(lo):
-                        dst[ow] = 0
+                    if lo > 0:
+                        memset(dst, 0, lo * sizeof(real))
                     if unit:
-                        src_row = <const real*>src + offset
-                        for ow in range(lo, hi):
-                            dst[ow] = src_row[ow]
+                        # stride 1 over a unit-stride row: the valid part is one block copy
+                        memcpy(dst + lo, <const real*>src + offset + lo, (hi - lo) * sizeof(real))
                     else:
                         for ow in range(lo, hi):
                             dst[ow] = (<const real*>(src + (ow * sw + offset) * xs3))[0]
-                    for ow in range(hi, OW):
-                        dst[ow] = 0
+                    if hi < OW:
+                        memset(dst + hi, 0, (OW - hi) * sizeof(real))
                 plane += P
 
 
@@ -406,6 +461,123 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     return JC_OK
 
 
+# ---------------------------------------------------------------- direct 3x3
+
+cdef extern from "conv_direct.h" nogil:
+    int jc_direct3x3_available()
+    void jc_direct3x3_f32(const float* xpad, Py_ssize_t C, Py_ssize_t Hp, Py_ssize_t Wp,
+                          const float* wpack, Py_ssize_t O,
+                          float* out, Py_ssize_t OH, Py_ssize_t OW,
+                          const float* bias, int relu)
+    enum:
+        JC_DIRECT3X3_BLOCK_O
+        JC_DIRECT3X3_BLOCK_PX
+
+# Decided once at import: the direct kernel needs AVX-512F at run time.
+cdef bint DIRECT3X3_AVAILABLE = jc_direct3x3_available() != 0
+# Above this many input channels im2col + GEMM amortises its copies.
+cdef Py_ssize_t DIRECT3X3_MAX_CHANNELS = 64
+
+
+cdef inline bint use_direct3x3(const ConvProblem* cp) noexcept nogil:
+    """float32 3x3 "same" convolutions with few channels and O a multiple of 8."""
+    return DIRECT3X3_AVAILABLE and cp.x.dtype == DT_FLOAT32 and cp.G == 1 \
+        and cp.KH == 3 and cp.KW == 3 and cp.p.stride_h == 1 and cp.p.stride_w == 1 \
+        and cp.p.dilation_h == 1 and cp.p.dilation_w == 1 \
+        and cp.p.pad_h == 1 and cp.p.pad_w == 1 \
+        and cp.O % JC_DIRECT3X3_BLOCK_O == 0 and cp.C <= DIRECT3X3_MAX_CHANNELS
+
+
+cdef void pack_weight_3x3(const ConvProblem* cp, float* wpack) noexcept nogil:
+    """(O, C, 3, 3), any strides -> (O / 8, C, 9, 8): each block's 8 channels adjacent."""
+    cdef Py_ssize_t o, c, tap
+    cdef Py_ssize_t B = JC_DIRECT3X3_BLOCK_O
+    for o in range(cp.O):
+        for c in range(cp.C):
+            for tap in range(9):
+                wpack[(((o // B) * cp.C + c) * 9 + tap) * B + o % B] = \
+                    (<const float*>(cp.w.data + o * cp.w.strides[0] + c * cp.w.strides[1]
+                                    + (tap // 3) * cp.w.strides[2]
+                                    + (tap % 3) * cp.w.strides[3]))[0]
+
+
+cdef void pad_image(const ConvProblem* cp, Py_ssize_t n, float* xpad,
+                    Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+    """Copy image ``n`` into the interior of ``xpad`` (borders stay zero)."""
+    cdef Py_ssize_t c, h, w
+    cdef const char* src
+    cdef float* dst
+    cdef bint unit = cp.x.strides[3] == sizeof(float)
+    for c in range(cp.C):
+        for h in range(cp.H):
+            src = cp.x.data + n * cp.x.strides[0] + c * cp.x.strides[1] + h * cp.x.strides[2]
+            dst = xpad + (c * Hp + h + 1) * Wp + 1
+            if unit:
+                memcpy(dst, src, cp.W * sizeof(float))
+            else:
+                for w in range(cp.W):
+                    dst[w] = (<const float*>(src + w * cp.x.strides[3]))[0]
+
+
+cdef void direct3x3_images(const ConvProblem* cp, float* out, const float* wpack,
+                           const float* bias, float* xpad, Py_ssize_t first, Py_ssize_t step,
+                           Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+    """Images first, first + step, ...; ``bias`` non-NULL: the kernel applies the
+    whole epilogue (a contiguous bias, then ReLU or nothing) in registers."""
+    cdef Py_ssize_t n = first
+    cdef TileEpilogue t
+    cdef float* block
+    cdef bint in_registers = bias != NULL
+    while n < cp.N:
+        pad_image(cp, n, xpad, Hp, Wp)
+        block = out + n * cp.O * cp.P
+        jc_direct3x3_f32(xpad, cp.C, Hp, Wp, wpack, cp.O, block, cp.OH, cp.OW,
+                         bias, in_registers and cp.ep.activation == ACT_RELU)
+        if not in_registers:
+            # the general epilogue, while the image's output is still in cache
+            task_epilogue(cp, n, 0, &t)
+            if not epilogue_is_empty(&t):
+                apply_tile_epilogue(block, cp.O, cp.P, cp.P, &t, 0, cp.O)
+        n += step
+
+
+cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
+    cdef Py_ssize_t Hp = cp.H + 2
+    cdef Py_ssize_t Wp = ((cp.OW + JC_DIRECT3X3_BLOCK_PX - 1) // JC_DIRECT3X3_BLOCK_PX) \
+        * JC_DIRECT3X3_BLOCK_PX + 2
+    cdef Py_ssize_t pad_len = cp.C * Hp * Wp
+    cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.K)
+    cdef int part
+    cdef float* wpack
+    cdef float* xpad
+    cdef const float* bias = NULL
+    if nt > cp.N:
+        nt = <int>cp.N
+    if nt < 1:
+        nt = 1
+    wpack = <float*>malloc(cp.O * cp.C * 9 * sizeof(float))
+    # zeroed once: each image rewrites only the interior, the padding stays 0
+    xpad = <float*>calloc(nt * pad_len, sizeof(float))
+    if wpack == NULL or xpad == NULL:
+        free(wpack)
+        free(xpad)
+        return JC_ERR_OOM
+    pack_weight_3x3(cp, wpack)
+    # bias (+ ReLU) with a unit-stride bias and no residual fit in the registers
+    if cp.ep.addend != NULL and cp.ep.addend_row_stride == sizeof(float) \
+            and cp.ep.residual == NULL \
+            and (cp.ep.activation == ACT_NONE or cp.ep.activation == ACT_RELU):
+        bias = <const float*>cp.ep.addend
+    if nt == 1:
+        direct3x3_images(cp, out, wpack, bias, xpad, 0, 1, Hp, Wp)
+    else:
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            direct3x3_images(cp, out, wpack, bias, xpad + part * pad_len, part, nt, Hp, Wp)
+    free(wpack)
+    free(xpad)
+    return JC_OK
+
+
 # ---------------------------------------------------------------- kernel
 
 cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
@@ -413,6 +585,9 @@ cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
         return JC_OK
     if cp.Cg == 1:
         return run_depthwise(cp, out)
+    if real is float:
+        if use_direct3x3(cp):
+            return run_direct3x3(cp, out)
     return run_gemm_path(cp, out)
 
 
@@ -429,6 +604,10 @@ cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
 
 
 # ---------------------------------------------------------------- Python
+
+DIRECT_3X3_AVAILABLE = bool(DIRECT3X3_AVAILABLE)
+"""Whether float32 3x3 "same" convolutions take the direct AVX-512 kernel on this CPU."""
+
 
 def _pair(value, str name):
     pair = (value, value) if isinstance(value, int) else tuple(value)

@@ -25,7 +25,7 @@ from jitcore._runtime.kernels.epilogue cimport (
     activation_code,
 )
 from jitcore._runtime.kernels.blas cimport (
-    BlasOperand, gemm, blas_operand, release_operand, operand_row,
+    BlasOperand, gemm, blas_operand, release_operand, operand_row, trailing_matrix,
 )
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
@@ -214,15 +214,7 @@ cdef inline void to_matrix(View* v, int nb, Py_ssize_t rows, Py_ssize_t row_stri
 
 cdef inline View matrix_at(const View* v, int nb, Py_ssize_t index) noexcept nogil:
     """The 2-D matrix at flat batch ``index`` of a (batch..., rows, cols) view."""
-    cdef View mat
-    mat.data = v.data + unravel_offset(v, 0, nb, index)
-    mat.dtype = v.dtype
-    mat.ndim = 2
-    mat.shape[0] = v.shape[nb]
-    mat.shape[1] = v.shape[nb + 1]
-    mat.strides[0] = v.strides[nb]
-    mat.strides[1] = v.strides[nb + 1]
-    return mat
+    return trailing_matrix(v, nb, unravel_offset(v, 0, nb, index))
 
 
 cdef inline bint output_leading_dim(const View* c, Py_ssize_t* ldc) noexcept nogil:

@@ -10,6 +10,7 @@ from cython.parallel cimport prange
 from libc.math cimport sqrt
 
 from jitcore._runtime.openmp_helpers cimport threads_for
+from jitcore._runtime.kernels.row_reductions cimport sum_of, sum_of_squared_deviations
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE,
     JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of,
@@ -160,6 +161,34 @@ cdef inline real feature(const char* base, const FlatWalk* walk, Py_ssize_t i,
     return (<const real*>(base + walk_offset(walk, i)))[0]
 
 
+cdef inline bint unit_walk(const FlatWalk* walk, Py_ssize_t itemsize) noexcept nogil:
+    return walk.collapsed and walk.stride == itemsize
+
+
+cdef void layer_norm_row_contiguous(const LayerNormProblem* lp, const real* x, real* dst) noexcept nogil:
+    """``layer_norm_row`` for a unit-stride row (and unit-stride or absent weight
+    and bias): the same two passes (``row_reductions``), then one affine loop the
+    compiler vectorises."""
+    cdef Py_ssize_t i, n = lp.features
+    cdef double mean = sum_of(x, n) / n
+    cdef real centre = <real>mean
+    cdef real rstd = <real>(1.0 / sqrt(sum_of_squared_deviations(x, n, mean) / n + lp.eps))
+    cdef const real* w = <const real*>lp.weight.data if lp.weight != NULL else NULL
+    cdef const real* b = <const real*>lp.bias.data if lp.bias != NULL else NULL
+    if w != NULL and b != NULL:
+        for i in range(n):
+            dst[i] = (x[i] - centre) * rstd * w[i] + b[i]
+    elif w != NULL:
+        for i in range(n):
+            dst[i] = (x[i] - centre) * rstd * w[i]
+    elif b != NULL:
+        for i in range(n):
+            dst[i] = (x[i] - centre) * rstd + b[i]
+    else:
+        for i in range(n):
+            dst[i] = (x[i] - centre) * rstd
+
+
 cdef void layer_norm_row(const LayerNormProblem* lp, real* out, Py_ssize_t row) noexcept nogil:
     cdef const char* src = lp.x.data + walk_offset(&lp.row_walk, row)
     cdef real* dst = out + row * lp.features
@@ -167,6 +196,11 @@ cdef void layer_norm_row(const LayerNormProblem* lp, real* out, Py_ssize_t row) 
     cdef double mean = 0, var = 0, d
     cdef real sample = 0
     cdef real rstd, centred
+    if unit_walk(&lp.feature_walk, sizeof(real)) \
+            and (lp.weight == NULL or unit_walk(&lp.weight_walk, sizeof(real))) \
+            and (lp.bias == NULL or unit_walk(&lp.bias_walk, sizeof(real))):
+        layer_norm_row_contiguous(lp, <const real*>src, dst)
+        return
     # Two passes: the mean first, then the squared deviations from it, so
     # the variance does not cancel catastrophically for large means.
     for i in range(lp.features):

@@ -11,7 +11,7 @@ from libc.math cimport INFINITY
 from jitcore._runtime.openmp_helpers cimport threads_for
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE,
-    JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of,
+    JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of, itemsize_of,
 )
 from jitcore._runtime.kernels.strided cimport is_dense_output, is_real_dtype, FlatWalk, flat_walk, walk_offset
 from jitcore._runtime.kernels.status_error cimport raise_for_status
@@ -31,6 +31,7 @@ ctypedef struct PoolProblem:
     Py_ssize_t sh, sw        # byte strides of x's H and W
     Pool2dParams p
     int kind
+    Py_ssize_t isz           # bytes per element
 
 
 cdef Status prepare(const View* x, const View* out, PoolProblem* pp) noexcept nogil:
@@ -55,6 +56,7 @@ cdef Status prepare(const View* x, const View* out, PoolProblem* pp) noexcept no
     pp.sw = x.strides[x.ndim - 1]
     pp.OH = out.shape[out.ndim - 2]
     pp.OW = out.shape[out.ndim - 1]
+    pp.isz = itemsize_of(x.dtype)
     return JC_OK
 
 
@@ -133,11 +135,89 @@ cdef inline real adaptive_avg_window(const char* plane, const PoolProblem* pp,
     return sum_window(plane, pp, h0, h1, w0, w1, sample) / ((h1 - h0) * (w1 - w0))
 
 
+# ------------------------------------------------------- max pool fast path
+#
+# The usual CNN pooling (2x2 stride 2, no padding, rows of unit stride) spends
+# most of the generic path's time on per-element bounds checks.  For windows
+# that lie wholly inside the input the bounds are known, so those outputs are
+# computed by straight loops the compiler vectorises; the border windows (only
+# present with ceil_mode or a stride that does not tile the input) keep the
+# generic rule.
+
+cdef inline real nan_max(real a, real b) noexcept nogil:
+    """max(a, b) propagating a NaN from either side, as ATen's max pooling does."""
+    return a if (a > b or a != a) else b
+
+
+cdef inline bint has_interior_fast_path(const PoolProblem* pp) noexcept nogil:
+    return pp.kind == POOL_MAX and pp.p.pad_h == 0 and pp.p.pad_w == 0 \
+        and pp.p.dilation_h == 1 and pp.p.dilation_w == 1 and pp.sw == pp.isz
+
+
+cdef inline Py_ssize_t windows_inside(Py_ssize_t out_len, Py_ssize_t in_len,
+                                      Py_ssize_t kernel, Py_ssize_t stride) noexcept nogil:
+    """How many leading output positions have their whole (unpadded) window inside."""
+    cdef Py_ssize_t n = (in_len - kernel) // stride + 1 if in_len >= kernel else 0
+    return n if n < out_len else out_len
+
+
+cdef void max_row_2x2(const real* r0, const real* r1, real* dst, Py_ssize_t n) noexcept nogil:
+    """One output row of a 2x2, stride-2 max pool over input rows ``r0`` and ``r1``."""
+    cdef Py_ssize_t ow
+    for ow in range(n):
+        dst[ow] = nan_max(nan_max(r0[2 * ow], r0[2 * ow + 1]),
+                          nan_max(r1[2 * ow], r1[2 * ow + 1]))
+
+
+cdef void max_row_interior(const PoolProblem* pp, const char* first_row, real* dst,
+                           Py_ssize_t n) noexcept nogil:
+    """``n`` outputs of one row whose windows start at ``first_row`` and lie inside."""
+    cdef Py_ssize_t ow, i, j
+    cdef const real* row
+    cdef real best
+    for ow in range(n):
+        row = <const real*>first_row + ow * pp.p.stride_w
+        best = row[0]
+        for i in range(pp.p.kernel_h):
+            row = <const real*>(first_row + i * pp.sh) + ow * pp.p.stride_w
+            for j in range(pp.p.kernel_w):
+                best = nan_max(best, row[j])
+        dst[ow] = best
+
+
+cdef void max_pool_plane_fast(const PoolProblem* pp, const char* plane,
+                              real* dst) noexcept nogil:
+    cdef Py_ssize_t oh, ow
+    cdef Py_ssize_t inside_h = windows_inside(pp.OH, pp.H, pp.p.kernel_h, pp.p.stride_h)
+    cdef Py_ssize_t inside_w = windows_inside(pp.OW, pp.W, pp.p.kernel_w, pp.p.stride_w)
+    cdef bint two_by_two = pp.p.kernel_h == 2 and pp.p.kernel_w == 2 \
+        and pp.p.stride_h == 2 and pp.p.stride_w == 2
+    cdef const char* rows
+    cdef real sample = 0
+    for oh in range(pp.OH):
+        if oh < inside_h:
+            rows = plane + oh * pp.p.stride_h * pp.sh
+            if two_by_two:
+                max_row_2x2(<const real*>rows, <const real*>(rows + pp.sh),
+                            dst + oh * pp.OW, inside_w)
+            else:
+                max_row_interior(pp, rows, dst + oh * pp.OW, inside_w)
+            ow = inside_w
+        else:
+            ow = 0
+        while ow < pp.OW:
+            dst[oh * pp.OW + ow] = max_window(plane, pp, oh, ow, sample)
+            ow += 1
+
+
 cdef void pool_plane(const PoolProblem* pp, real* out, Py_ssize_t plane_index) noexcept nogil:
     cdef const char* plane = pp.x.data + walk_offset(&pp.planes_walk, plane_index)
     cdef real* dst = out + plane_index * pp.OH * pp.OW
     cdef Py_ssize_t oh, ow
     cdef real sample = 0      # selects the specialisation of the window rules
+    if has_interior_fast_path(pp):
+        max_pool_plane_fast(pp, plane, dst)
+        return
     for oh in range(pp.OH):
         for ow in range(pp.OW):
             if pp.kind == POOL_MAX:

@@ -9,6 +9,7 @@ cimport numpy as cnp
 import numpy as np
 from cython.parallel cimport prange
 from libc.math cimport INFINITY
+from libc.string cimport memcpy
 
 from jitcore._runtime.openmp_helpers cimport threads_for
 from jitcore._runtime.kernels.view cimport (
@@ -32,6 +33,17 @@ ctypedef struct SoftmaxProblem:
 
 cdef void softmax_block(const SoftmaxProblem* sp, const real* x, real* out,
                         Py_ssize_t task) noexcept nogil:
+    if sp.inner == 1 and not sp.log:
+        # a contiguous line along the last dim: the vectorised line softmax
+        if out + task * sp.length != x + task * sp.length:
+            memcpy(out + task * sp.length, x + task * sp.length, sp.length * sizeof(real))
+        softmax_line(out + task * sp.length, sp.length)
+        return
+    softmax_block_strided(sp, x, out, task)
+
+
+cdef void softmax_block_strided(const SoftmaxProblem* sp, const real* x, real* out,
+                                Py_ssize_t task) noexcept nogil:
     cdef Py_ssize_t o = task // sp.blocks_per_outer
     cdef Py_ssize_t i0 = (task % sp.blocks_per_outer) * INNER_BLOCK
     cdef Py_ssize_t width = sp.inner - i0 if sp.inner - i0 < INNER_BLOCK else INNER_BLOCK
