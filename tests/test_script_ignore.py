@@ -185,14 +185,14 @@ def test_ignored_call_with_a_wrong_argument_type_is_a_compile_error():
 
 def test_saving_a_function_that_calls_python_names_the_ignored_function(tmp_path):
     scripted = script(scaled_twice)
-    with pytest.raises(ValueError, match=r"python_scale.*@jitcore.ignore"):
+    with pytest.raises(jitcore.SaveError, match=r"python_scale.*@jitcore.ignore"):
         jitcore.save(scripted, tmp_path / "f.jc")
     assert not list(tmp_path.iterdir())
 
 
 def test_saving_a_module_with_an_ignored_method_names_it(tmp_path):
     scripted = script(Logged())
-    with pytest.raises(ValueError, match=r"Logged.record.*@jitcore.ignore"):
+    with pytest.raises(jitcore.SaveError, match=r"Logged.record.*@jitcore.ignore"):
         jitcore.save(scripted, tmp_path / "m.jc")
 
 
@@ -201,7 +201,7 @@ def test_a_called_function_that_calls_python_cannot_be_saved():
         return scaled_twice(x) - 1
 
     scripted = script(outer)
-    with pytest.raises(ValueError, match=r"python_scale.*@jitcore.ignore"):
+    with pytest.raises(jitcore.SaveError, match=r"python_scale.*@jitcore.ignore"):
         jitcore.serialization.save_to_bytes(scripted)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from _serialization_archives import MANIFEST, MODELS, entry_layout, manifest_of, outputs, read_entries
-from jitcore.errors import FormatError
+from jitcore.errors import FormatError, SaveError
 from jitcore.ir import parse_graph
 from jitcore.modules import ScriptFunction, ScriptModule
 from jitcore.serialization import FORMAT_VERSION, load, save, save_to_bytes
@@ -309,7 +309,7 @@ def _python_op_function():
 
 
 def test_ignored_python_call_cannot_be_saved(tmp_path):
-    with pytest.raises(ValueError, match=r"my_helper.*@jitcore.ignore.*prim::PythonOp"):
+    with pytest.raises(SaveError, match=r"my_helper.*@jitcore.ignore.*prim::PythonOp"):
         save(_python_op_function(), tmp_path / "x.jc")
     assert not list(tmp_path.iterdir())
 
@@ -319,7 +319,7 @@ def test_call_of_an_unsaved_function_cannot_be_saved():
   %y : Tensor = prim::CallFunction[name="elsewhere"](%x)
   return (%y)
 ''')
-    with pytest.raises(ValueError, match="'elsewhere'.*not in the model's function table"):
+    with pytest.raises(SaveError, match="'elsewhere'.*not in the model's function table"):
         save_to_bytes(ScriptFunction("caller", graph))
 
 

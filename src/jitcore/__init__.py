@@ -11,7 +11,7 @@ from jitcore.threads import get_num_threads, set_num_threads, threading_info  # 
 
 from jitcore import errors, ir, nn, ops
 from jitcore.errors import (
-    CompileError, FormatError, JitcoreError, KernelError, LintError, TracerWarning,
+    CompileError, FormatError, JitcoreError, KernelError, LintError, SaveError, TracerWarning,
     TracingCheckError,
 )
 from jitcore.freezing import freeze, optimize_for_inference
@@ -26,6 +26,6 @@ __all__ = [
     "trace", "trace_module", "save", "load", "script", "export", "ignore", "unused", "ScriptFunction", "ScriptModule",
     "freeze", "optimize_for_inference", "set_num_threads", "get_num_threads", "threading_info",
     "nn", "ops", "ir", "errors",
-    "JitcoreError", "CompileError", "FormatError", "KernelError", "LintError",
+    "JitcoreError", "CompileError", "FormatError", "SaveError", "KernelError", "LintError",
     "TracerWarning", "TracingCheckError",
 ]

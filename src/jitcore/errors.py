@@ -6,7 +6,7 @@ and what came, and carry the user's source line where there is one.
 
 __all__ = [
     "JitcoreError", "LintError", "IRParseError", "SchemaError", "SchemaMatchError",
-    "CompileError", "FormatError", "KernelError", "TracingCheckError",
+    "CompileError", "FormatError", "SaveError", "KernelError", "TracingCheckError",
     "TracerWarning",
 ]
 
@@ -46,6 +46,11 @@ class CompileError(JitcoreError):
 
 class FormatError(JitcoreError):
     """An archive is malformed; the message names the entry and the field."""
+
+
+class SaveError(JitcoreError, ValueError):
+    """A model cannot be saved as it is (an ``@jitcore.ignore`` Python call, a call of a
+    function the archive does not hold, a name archives cannot carry); names what."""
 
 
 class KernelError(JitcoreError, RuntimeError):

@@ -9,7 +9,7 @@ neither be saved nor loaded: it would need Python code the archive does not hold
 
 from jitcore import ops
 from jitcore._runtime.ir import Graph
-from jitcore.errors import IRParseError, JitcoreError
+from jitcore.errors import IRParseError, JitcoreError, SaveError
 from jitcore.ir.parser import parse_graph
 from jitcore.ir.printer import SUBGRAPH, print_graph
 from jitcore.serialization.problems import malformed
@@ -61,24 +61,24 @@ def graph_to_text(graph, tensor_table, where, function_names):
     """
     if not isinstance(graph, Graph):
         name = getattr(graph, "__qualname__", type(graph).__name__)
-        raise ValueError(f"cannot save {where}: it is the @jitcore.ignore Python function "
+        raise SaveError(f"cannot save {where}: it is the @jitcore.ignore Python function "
                          f"{name!r} (called through prim::PythonOp), Python code an archive "
                          "cannot hold; remove the @jitcore.ignore call or script that function too")
     for node in _nodes_with_subgraphs(graph):
         if node.kind == PYTHON_OP:
             callee = node.attr("name") if node.has_attr("name") else "a Python function"
-            raise ValueError(f"cannot save {where}: it calls {callee!r} through @jitcore.ignore "
+            raise SaveError(f"cannot save {where}: it calls {callee!r} through @jitcore.ignore "
                              "(prim::PythonOp), Python code an archive cannot hold; remove the "
                              "@jitcore.ignore call or script that function too")
         if node.kind == CALL_FUNCTION:
             callee = node.attr("name") if node.has_attr("name") else None
             if callee not in function_names:
-                raise ValueError(f"cannot save {where}: it calls function {callee!r} (prim::CallFunction), "
+                raise SaveError(f"cannot save {where}: it calls function {callee!r} (prim::CallFunction), "
                                  "which is not in the model's function table")
     try:
         graph.lint()
     except JitcoreError as e:
-        raise ValueError(f"cannot save {where}: its graph is invalid: {e}") from e
+        raise SaveError(f"cannot save {where}: its graph is invalid: {e}") from e
     return print_graph(graph, tensor_table=tensor_table)
 
 

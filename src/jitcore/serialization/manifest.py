@@ -12,6 +12,7 @@ import json
 import re
 
 from jitcore._runtime.types import DTYPES
+from jitcore.errors import SaveError
 from jitcore.serialization.limits import (
     FORMAT_VERSION, MANIFEST_NAME, MAX_DIM, MAX_ENTRIES, MAX_IDENTIFIER_CHARS, MAX_MODULE_DEPTH,
     MAX_RANK, MAX_STR_ATTRIBUTE_CHARS,
@@ -51,7 +52,7 @@ def function_entry_name(function):
 def check_function_name(name):
     """Raise ``ValueError`` unless ``name`` can name a function in an archive (dotted identifiers)."""
     if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name) or len(name) > MAX_IDENTIFIER_CHARS:
-        raise ValueError(f"cannot save a function named {name!r}: function names are dotted identifiers "
+        raise SaveError(f"cannot save a function named {name!r}: function names are dotted identifiers "
                          f"of at most {MAX_IDENTIFIER_CHARS} characters")
 
 
@@ -67,7 +68,7 @@ def check_member_name(name, what):
     ASCII letters, digits and ``_`` (``nn.Sequential`` children are ``"0"``, ``"1"``...).
     """
     if not isinstance(name, str) or not _MEMBER_NAME.fullmatch(name) or len(name) > MAX_IDENTIFIER_CHARS:
-        raise ValueError(f"cannot save {what} named {name!r}: archive member names are 1 to "
+        raise SaveError(f"cannot save {what} named {name!r}: archive member names are 1 to "
                          f"{MAX_IDENTIFIER_CHARS} ASCII letters, digits or '_'")
 
 
