@@ -208,3 +208,42 @@ def test_transformer_encoder_layer_with_a_custom_activation_calls_python(tmp_pat
     np.testing.assert_allclose(scripted(x), layer(x), rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="_custom_activation.*@jitcore.ignore"):
         jitcore.save(scripted, tmp_path / "layer.jc")
+
+
+# ------------------------------------------------------------- compiled, not interpreted
+
+_RNG = np.random.default_rng(7)
+_LAYERS = {
+    "dropout": (lambda: nn.Dropout(0.3), (_x(_RNG, 2, 6),)),
+    "batchnorm2d": (lambda: nn.BatchNorm2d(3), (_x(_RNG, 2, 3, 5, 5),)),
+    "gelu": (lambda: nn.GELU(), (_x(_RNG, 2, 6),)),
+    "gelu_tanh": (lambda: nn.GELU("tanh"), (_x(_RNG, 2, 6),)),
+    "layernorm": (lambda: nn.LayerNorm(6), (_x(_RNG, 2, 6),)),
+    "mha": (lambda: nn.MultiheadAttention(8, 2, batch_first=True), (_x(_RNG, 2, 3, 8),) * 3),
+    "encoder": (lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), (_x(_RNG, 2, 3, 8),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LAYERS))
+def test_scripted_layers_in_eval_run_on_the_compiled_runtime(name):
+    make, inputs = _LAYERS[name]
+    layer = make().eval()
+    scripted = script(layer)
+    got, want = scripted(*inputs), layer(*inputs)
+    for a, b in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+        if b is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    plan = scripted.executor("forward").dispatcher.last_plan
+    assert plan.code is not None, plan.fallback_reason
+
+
+def test_train_and_eval_switch_the_compiled_plans():
+    layer = nn.Sequential(nn.Linear(50, 50), nn.Dropout(0.5)).eval()
+    scripted = script(layer)
+    x = np.ones((200, 50), np.float32)
+    np.testing.assert_allclose(scripted(x), layer(x), rtol=1e-5, atol=1e-6)
+    scripted.train()
+    dropped = scripted(x)
+    assert 0.4 < (dropped == 0).mean() < 0.6           # the training flag was not baked in
+    getattr(scripted, "1").eval()                       # a submodule alone changes too
+    np.testing.assert_allclose(scripted(x), layer(x), rtol=1e-5, atol=1e-6)

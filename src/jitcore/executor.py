@@ -24,6 +24,9 @@ the pure-Python reference interpreter (``jitcore.reference_interpreter``):
 slower, never wrong.  The reason is kept in ``fallback_reason``.
 """
 
+import threading
+import weakref
+
 import numpy as np
 
 from jitcore._runtime.interpreter import execute
@@ -231,6 +234,25 @@ def compile_method(graph, *, self_object=None, functions=None, name="forward",
                           validate=validate, optimize=optimize, max_plans=max_plans)
 
 
+# Every CompiledMethod of a module: plans fold the modules' ``training`` flags
+# (``passes.specialize``), so a change of any flag must drop them all.
+_MODULE_METHODS = weakref.WeakSet()
+_MODULE_METHODS_LOCK = threading.Lock()
+
+
+def forget_module_plans():
+    """Drop the cached plans of every compiled module method.
+
+    ``ScriptModule.train()``/``eval()`` call this when a ``training`` flag
+    changes; the next call of each method specialises again with the new flags.
+    Calls already running keep the plan they started with.
+    """
+    with _MODULE_METHODS_LOCK:
+        methods = list(_MODULE_METHODS)
+    for method in methods:
+        method.forget_plans()
+
+
 class CompiledMethod:
     """A compiled function or method: ``compiled(*args)`` runs it.
 
@@ -267,6 +289,9 @@ class CompiledMethod:
         self.builds = 0             # plans built so far (tests: no retrace storm)
         self._dispatcher = Dispatcher(len(self._declared), self._slow_path, name)
         self._lock = self._dispatcher.lock
+        if self_object is not None:
+            with _MODULE_METHODS_LOCK:
+                _MODULE_METHODS.add(self)
 
     def __call__(self, *args):
         return self._dispatcher.call_tuple(args)
@@ -303,6 +328,14 @@ class CompiledMethod:
         arguments' signature: independent of earlier calls.
         """
         return self.plan_for(*args).graph
+
+    def forget_plans(self):
+        """Empty the plan cache; the next call builds its plan afresh."""
+        with self._lock:
+            self._plans.clear()
+            self._generic.clear()
+            self._publish()
+        self._dispatcher.forget_last()
 
     def _checked(self, args):
         args = tuple(args)
@@ -377,6 +410,7 @@ class CompiledMethod:
     def _optimised_graph(self, args, specialise):
         from jitcore import passes
         from jitcore.passes.inline import inline
+        from jitcore.passes.specialize import fold_training_flags
         try:
             if self.optimize and specialise:
                 return passes.specialize(self.graph, list(args), self_object=self.self_object,
@@ -386,11 +420,11 @@ class CompiledMethod:
                 t = value.type
                 if isinstance(t, TensorType) and t.shape is not None:
                     value.set_type(TensorType(t.dtype, (None,) * len(t.shape)))
+            inline(graph, self.self_object, self.functions)
+            if self._skip:
+                fold_training_flags(graph, self.self_object)
             if self.optimize:
-                passes.pipeline.run(graph, "inference", self_object=self.self_object,
-                                    functions=self.functions)
-            else:
-                inline(graph, self.self_object, self.functions)
+                passes.pipeline.run(graph, "inference", functions=self.functions)
             return graph
         except CompileError:
             raise

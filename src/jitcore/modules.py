@@ -241,6 +241,15 @@ class ScriptModule(_Archivable, Module):
                         object.__setattr__(self, "_forward_dispatcher", executor.dispatcher)
         return executor
 
+    def train(self, mode=True):
+        """Set training mode; compiled plans, which fold the flags, are rebuilt on the next call."""
+        changed = any(module.training != mode for module in self.modules())
+        Module.train(self, mode)
+        if changed:
+            from jitcore.executor import forget_module_plans
+            forget_module_plans()
+        return self
+
     def _run_method(self, name, args):
         executor = self._executors.get(name)
         if executor is None:

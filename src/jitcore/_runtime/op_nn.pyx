@@ -63,11 +63,14 @@ cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
     cdef const View* bias
     cdef const View* mean
     cdef const View* var
+    cdef const View* operands[5]
+    cdef const View* cast[5]
+    cdef Tensor copies[5]
     cdef bint bad = False
     cdef double eps
     cdef long long training
     cdef Py_ssize_t shape[MAX_DIMS]
-    cdef int n, status
+    cdef int n, k, dt, status
     cdef Tensor out
     if x == NULL:
         return JC_ERR_TYPE
@@ -98,9 +101,18 @@ cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
             return JC_ERR_TYPE
         if training or mean == NULL or var == NULL:
             return frame_fail(f, JC_ERR_SHAPE, b"only inference batch_norm with running statistics is supported")
-        status = tensor_alloc_like(&out, x, x.dtype)
+        # mixed float operands (a float64 input to float32 statistics) promote as in NumPy
+        operands[0], operands[1], operands[2], operands[3], operands[4] = x, weight, bias, mean, var
+        dt = x.dtype
+        for k in range(1, 5):
+            if operands[k] != NULL:
+                dt = promote_types(dt, operands[k].dtype)
+        status = cast_operands(5, operands, dt, copies, cast)
         if status == JC_OK:
-            status = batch_norm_kernel(x, mean, var, weight, bias, eps, &out.view)
+            status = tensor_alloc_like(&out, cast[0], dt)
+        if status == JC_OK:
+            status = batch_norm_kernel(cast[0], cast[3], cast[4], cast[1], cast[2], eps, &out.view)
+        release_operands(5, copies)
     return finish_output(f, ins, status, &out)
 
 

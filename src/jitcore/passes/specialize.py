@@ -1,7 +1,8 @@
 """Specialise a graph to concrete inputs: what ``graph_for(*inputs)`` returns.
 
 The copy gets its calls inlined, its tensor inputs typed with the inputs'
-dtypes and shapes, its module attributes typed from the module's arrays,
+dtypes and shapes, its module attributes typed from the module's arrays, the
+modules' ``training`` flags replaced by their current values,
 every type recomputed by shape propagation, and the ``"inference"`` pipeline
 with shape-dependent rewrites enabled.  It is a pure function of the graph,
 the module state and the inputs' signatures, so it does not depend on which
@@ -16,7 +17,7 @@ from .inline import inline
 from .pipeline import run
 from .shape_propagation import propagate_shapes
 
-__all__ = ["specialize", "input_types_of"]
+__all__ = ["specialize", "input_types_of", "fold_training_flags"]
 
 
 def input_types_of(inputs):
@@ -45,6 +46,29 @@ def _type_module_arrays(graph, self_object):
             exact = TensorType.from_array(array)
             if exact.is_subtype_of(node.output().type):
                 node.output().set_type(exact)
+
+
+def fold_training_flags(graph, self_object):
+    """Replace each read of a module's ``training`` flag by its current value.
+
+    Scripted layers branch on ``self.training`` (dropout, batch norm); with the
+    flag constant the pipeline folds those branches as freezing does, and the
+    runtime gets inference kernels.  A plan built on the folded graph is only
+    valid while the flags keep their values: ``ScriptModule.train()``/``eval()``
+    make every executor of a module drop its plans (see ``jitcore.executor``).
+    """
+    self_value = graph.inputs[0]
+    for node in list(graph.walk()):
+        if node.kind != "prim::GetAttr" or node.attr("name") != "training":
+            continue
+        owner = _attribute_owner(node.input(0), self_value, self_object)
+        flag = getattr(owner, "training", None)
+        if not isinstance(flag, bool):
+            continue
+        with graph.inserting_before(node):
+            constant = graph.insert_constant(flag, source_range=node.source_range)
+        node.output().replace_all_uses_with(constant)
+        node.destroy()
 
 
 def specialize(graph, inputs, *, self_object=None, functions=None, level="inference"):
@@ -77,6 +101,7 @@ def specialize(graph, inputs, *, self_object=None, functions=None, level="infere
     inline(specialised, self_object, functions)
     if self_object is not None:
         _type_module_arrays(specialised, self_object)
+        fold_training_flags(specialised, self_object)
     propagate_shapes(specialised, [None] * skip + input_types_of(inputs))
     run(specialised, level, exact_shapes=True)
     return specialised

@@ -23,6 +23,9 @@ class ReLU(Module):
 class GELU(Module):
     """Gaussian error linear unit; ``approximate`` is ``"none"`` (erf) or ``"tanh"``."""
 
+    # a compile-time constant of scripted code (as in torch.nn.GELU): the kernel is chosen once
+    __constants__ = ["approximate"]
+
     def __init__(self, approximate="none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
