@@ -13,7 +13,6 @@ import importlib.util
 import inspect
 import itertools
 import pathlib
-import shutil
 import subprocess
 import sys
 import time
@@ -67,9 +66,10 @@ def main(argv):
     print(f"{total} benchmarks ran once")
     if total == 0:
         raise SystemExit("no benchmark ran: the suite is empty or the filter matched nothing")
-    if shutil.which("asv") and not name_filter:
-        subprocess.run(["asv", "check", "--config", str(HERE / "asv.conf.json"), "-E", "existing"],
-                       check=True, cwd=HERE)
+    if importlib.util.find_spec("asv") is not None and not name_filter:
+        # asv of this interpreter, checking against this interpreter's jitcore
+        subprocess.run([sys.executable, "-m", "asv", "check", "--config", str(HERE / "asv.conf.json"),
+                        "-E", f"existing:{sys.executable}"], check=True, cwd=HERE)
 
 
 if __name__ == "__main__":
