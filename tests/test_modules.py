@@ -6,6 +6,7 @@ import pytest
 from jitcore import nn
 from jitcore._runtime.types import TensorType
 from jitcore.frontend import trace
+from jitcore.frontend.script import script
 
 RNG = np.random.default_rng(1)
 
@@ -55,6 +56,13 @@ def test_call_input_checks_name_the_argument():
         f(randn(2, 3), np.ones((2, 3)))
     with pytest.raises(ValueError, match="'x' must be 2-dimensional"):
         f(randn(3), randn(2, 3))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.complex64, object])
+def test_arrays_of_dtypes_the_runtime_lacks_are_refused_at_the_call(dtype):
+    scripted = script(nn.Linear(4, 3).eval())
+    with pytest.raises(TypeError, match=f"has dtype {np.dtype(dtype)}; compiled code takes float32"):
+        scripted(np.ones((2, 4), dtype))
 
 
 def test_graph_for_specialises_input_types():

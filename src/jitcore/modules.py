@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from jitcore._runtime.types import TensorType
+from jitcore._runtime.types import DTYPES, TensorType
 from jitcore.errors import JitcoreError
 from jitcore.nn.module import Module
 from jitcore._runtime.dispatch import script_function_call, script_module_call
@@ -58,6 +58,9 @@ def _check_call_inputs(graph_inputs, args, where):
         if expected.dtype is not None and arg.dtype.name != expected.dtype:
             raise TypeError(f"{where}(): argument {name!r} must have dtype {expected.dtype} "
                             f"({expected}), got {arg.dtype}")
+        if arg.dtype.name not in DTYPES:
+            raise TypeError(f"{where}(): argument {name!r} has dtype {arg.dtype}; compiled code "
+                            f"takes {', '.join(DTYPES)} arrays")
         if expected.rank is not None and arg.ndim != expected.rank:
             raise ValueError(f"{where}(): argument {name!r} must be {expected.rank}-dimensional "
                              f"({expected}), got shape {arg.shape}")
