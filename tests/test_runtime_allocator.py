@@ -89,7 +89,14 @@ def test_requests_on_other_threads_are_counted_exactly():
 
 
 def test_a_finished_threads_cached_blocks_serve_later_threads():
+    import time
+    pooled = allocator.allocator_stats()["bytes_in_pool"]
     _on_thread(lambda: allocator._alloc_free_cycle(20_000, 3))     # cached, then returned at exit
+    # Thread.join() returns before the thread's TLS destructor hands its cache back
+    deadline = time.monotonic() + 30
+    while allocator.allocator_stats()["bytes_in_pool"] < pooled + 3 * 20_000:
+        assert time.monotonic() < deadline, "the finished thread's blocks never reached the pool"
+        time.sleep(0.001)
     before = allocator.allocator_stats()
     _on_thread(lambda: allocator._alloc_free_cycle(20_000, 3))
     after = allocator.allocator_stats()

@@ -362,7 +362,6 @@ def test_scalar_and_list_ops_follow_python():
 # interpreter (docs/executor.md lists them).  Shrink this list when a handler lands.
 UNHANDLED_OPS = {
     "aten::atan", "aten::batch_norm", "aten::dropout", "aten::eq.str", "aten::ne.str",
-    "aten::index.Tensor",
 }
 
 
