@@ -40,23 +40,28 @@ cdef inline long long _index_value(const View* v, Py_ssize_t offset) noexcept no
     return (<const int*>(v.data + offset))[0]
 
 
+cdef inline Py_ssize_t _unravel(const View* v, Py_ssize_t flat, Py_ssize_t* pos) noexcept nogil:
+    """The C-order position ``pos`` of element ``flat`` of ``v``; returns its byte offset."""
+    cdef Py_ssize_t offset = 0
+    cdef int d
+    for d in range(v.ndim - 1, -1, -1):
+        pos[d] = flat % v.shape[d]
+        flat //= v.shape[d]
+        offset += pos[d] * v.strides[d]
+    return offset
+
+
 cdef int _mask_to_indices(Frame* f, const View* mask, _Advanced* adv, int first_dim) noexcept nogil:
     """Append the ``mask.ndim`` integer arrays of ``mask.nonzero()`` to ``adv``."""
-    cdef Py_ssize_t count = 0, total = 1, flat, rem
+    cdef Py_ssize_t count = 0, total = 1, flat
     cdef Py_ssize_t pos[MAX_DIMS]
-    cdef Py_ssize_t offset
     cdef int d, base = adv.n, m = mask.ndim, status
     cdef Py_ssize_t length[1]
     for d in range(m):
         total *= mask.shape[d]
     # two passes over the mask: count, then fill each dim's indices
     for flat in range(total):
-        rem, offset = flat, 0
-        for d in range(m - 1, -1, -1):
-            pos[d] = rem % mask.shape[d]
-            rem //= mask.shape[d]
-            offset += pos[d] * mask.strides[d]
-        count += (<const unsigned char*>(mask.data + offset))[0] != 0
+        count += (<const unsigned char*>(mask.data + _unravel(mask, flat, pos)))[0] != 0
     length[0] = count
     for d in range(m):
         adv.owned[base + d].storage = NULL
@@ -68,12 +73,7 @@ cdef int _mask_to_indices(Frame* f, const View* mask, _Advanced* adv, int first_
         adv.n = base + d + 1        # counted as soon as it owns memory, so it is released
     count = 0
     for flat in range(total):
-        rem, offset = flat, 0
-        for d in range(m - 1, -1, -1):
-            pos[d] = rem % mask.shape[d]
-            rem //= mask.shape[d]
-            offset += pos[d] * mask.strides[d]
-        if (<const unsigned char*>(mask.data + offset))[0] != 0:
+        if (<const unsigned char*>(mask.data + _unravel(mask, flat, pos)))[0] != 0:
             for d in range(m):
                 (<long long*>adv.owned[base + d].view.data)[count] = pos[d]
             count += 1

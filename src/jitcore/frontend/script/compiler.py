@@ -15,6 +15,7 @@ constant on both sides is folded, so ``if c: return a else: return b`` is one
 import ast
 
 from jitcore._runtime.types import NoneType, TensorType
+from jitcore.passes.graph_queries import defined_inside
 
 from .annotations import type_from_annotation
 from .environment import EXIT, RETURNED, RETVAL, STOP, Scope, Undefined, unify_types
@@ -419,7 +420,7 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             raise compile_error(f"{name!r} is assigned different modules or functions in the "
                                 "branches of an if; jitcore.script needs one static value", where)
         values = [s.value for s in present]
-        if len(present) == 2 and values[0] is values[1] and not _defined_inside(values[0], node):
+        if len(present) == 2 and values[0] is values[1] and not defined_inside(values[0], node):
             self.scope.bind(name, present[0])
             return
         constants = {_constant_key(v) for v in values}
@@ -564,17 +565,6 @@ def _without_docstring(statements):
             statements[0].value, ast.Constant) and isinstance(statements[0].value.value, str):
         return list(statements[1:])
     return list(statements)
-
-
-def _defined_inside(value, node):
-    """True if ``value`` is produced inside one of ``node``'s blocks."""
-    block = value.node.owning_block
-    while block is not None:
-        owner = block.owning_node
-        if owner is node:
-            return True
-        block = None if owner is None else owner.owning_block
-    return False
 
 
 def _constant_key(value):
