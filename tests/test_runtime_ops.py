@@ -40,7 +40,7 @@ TT = {"float32": "Float", "float64": "Double"}
 
 UNARY = ["neg", "abs", "sign", "square", "relu", "exp", "expm1", "tanh", "sigmoid", "silu",
          "erf", "floor", "ceil", "trunc", "round", "sin", "cos", "reciprocal", "relu6",
-         "hardsigmoid", "hardswish", "mish"]
+         "hardsigmoid", "hardswish", "mish", "atan"]
 POSITIVE_UNARY = ["log", "log1p", "log2", "log10", "sqrt", "rsqrt"]
 
 
@@ -361,7 +361,7 @@ def test_scalar_and_list_ops_follow_python():
 # Registered ops the runtime has no handler for: graphs using them run on the reference
 # interpreter (docs/executor.md lists them).  Shrink this list when a handler lands.
 UNHANDLED_OPS = {
-    "aten::atan", "aten::batch_norm", "aten::dropout", "aten::eq.str", "aten::ne.str",
+    "aten::batch_norm", "aten::dropout", "aten::eq.str", "aten::ne.str",
 }
 
 

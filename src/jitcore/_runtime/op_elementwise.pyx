@@ -30,7 +30,8 @@ from jitcore._runtime.kernels.elementwise cimport (
     U_NEG, U_ABS, U_SIGN, U_SQUARE, U_RELU, U_LOGICAL_NOT, U_POSITIVE, U_EXP, U_EXPM1,
     U_LOG, U_LOG1P, U_LOG2, U_SQRT, U_RSQRT, U_SIN, U_COS, U_TAN, U_TANH, U_SIGMOID,
     U_GELU, U_GELU_TANH, U_SILU, U_ERF, U_FLOOR, U_CEIL, U_ROUND, U_TRUNC, U_RECIPROCAL,
-    U_SOFTPLUS, U_HARDSIGMOID, U_HARDSWISH, U_MISH, B_ATAN2, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_HARDTANH, P_ELU, P_AFFINE,
+    U_SOFTPLUS, U_ATAN, U_HARDSIGMOID, U_HARDSWISH, U_MISH, B_ATAN2, T_WHERE, T_CLAMP,
+    P_LEAKY_RELU, P_HARDTANH, P_ELU, P_AFFINE,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
 
@@ -401,8 +402,7 @@ _UNARY = {
     "ceil": (U_CEIL, FLOAT_MATH), "trunc": (U_TRUNC, FLOAT_MATH), "round": (U_ROUND, INT_IDENTITY),
     "reciprocal": (U_RECIPROCAL, FLOAT_MATH),
     "log10": (U_LOG, FLOAT_MATH | THEN_SCALE),
-    # "atan" (U_ATAN) is left to the reference interpreter for now: the executor and
-    # interpreter tests use it as their example of an op without a runtime handler.
+    "atan": (U_ATAN, FLOAT_MATH),
     "hardsigmoid": (U_HARDSIGMOID, FLOAT_MATH), "hardswish": (U_HARDSWISH, FLOAT_MATH),
     "mish": (U_MISH, FLOAT_MATH),
 }
