@@ -50,6 +50,21 @@ JC_DEFINE_UNARY_CONTIG(jc_gelu_erf_f32_contig, float, jc_gelu_erff)
 JC_DEFINE_UNARY_CONTIG(jc_gelu_tanh_f32_contig, float, jc_gelu_tanhf)
 JC_DEFINE_UNARY_CONTIG(jc_gelu_tanh_f64_contig, double, jc_gelu_tanh)
 
+/*
+ * One element of the FMA-based functions (vecmath.h's tanh section), for
+ * callers compiled for baseline x86-64 (strided loops, GEMM epilogues): the
+ * clone picked at load time computes fmaf with one instruction where the
+ * CPU has FMA, instead of the libm call an inlined jc_tanhf would make.  The
+ * result is the same bits either way (fma is correctly rounded).
+ */
+#define JC_DEFINE_UNARY_ONE(NAME, T, FN)                                      \
+    JC_SIMD_CLONES __attribute__((noinline, unused)) static T NAME(T x) { return FN(x); }
+
+JC_DEFINE_UNARY_ONE(jc_tanhf_one, float, jc_tanhf)
+JC_DEFINE_UNARY_ONE(jc_tanh_one, double, jc_tanh)
+JC_DEFINE_UNARY_ONE(jc_gelu_tanhf_one, float, jc_gelu_tanhf)
+JC_DEFINE_UNARY_ONE(jc_gelu_tanh_one, double, jc_gelu_tanh)
+
 /* out[i] = a[i] OP b[i], a[i] OP s and s OP b[i] over n contiguous elements. */
 #define JC_DEFINE_BINARY_CONTIG(NAME, T, OP)                                  \
     JC_SIMD_CLONES static void NAME##_vv(const T *a, const T *b, T *out, ptrdiff_t n) \

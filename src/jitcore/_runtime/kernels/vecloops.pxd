@@ -30,3 +30,13 @@ cdef extern from "kernels/vecloops.h" nogil:
                             Py_ssize_t ea, Py_ssize_t eb) noexcept
     int jc_arith_f64_contig(int op, const double* a, const double* b, double* out, Py_ssize_t n,
                             Py_ssize_t ea, Py_ssize_t eb) noexcept
+
+# One element of the FMA-based functions (tanh and gelu_tanh), cloned like the
+# loops: what baseline-compiled scalar code calls instead of vecmath.pxd's
+# inline versions (which would call libm's fma per operation there).  Same
+# bits as the contiguous loops.
+cdef extern from "kernels/vecloops.h" nogil:
+    float jc_tanhf_one(float x) noexcept
+    double jc_tanh_one(double x) noexcept
+    float jc_gelu_tanhf_one(float x) noexcept
+    double jc_gelu_tanh_one(double x) noexcept
