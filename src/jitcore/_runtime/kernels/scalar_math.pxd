@@ -109,7 +109,9 @@ cdef inline int_t int_power(int_t base, int_t e) noexcept nogil:
 
 # ------------------------------------------------------------ float basics
 # exp, expm1, log, tanh and erf are vecmath.h's branch-free versions (so loops
-# over them vectorise; a few ulp, see vecmath.h); the rest are libm's.
+# over them vectorise; a few ulp, see vecmath.h); the rest are libm's.  tanh
+# is FMA-based and reached through a cloned one-element call here; code that
+# runs it over a contiguous row should call vecloops.pxd's loop instead.
 
 cdef inline real_t fmath_exp(real_t x) noexcept nogil:
     if real_t is float:
