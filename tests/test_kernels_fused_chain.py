@@ -33,6 +33,36 @@ def test_chain_equals_unfused_kernels_bit_for_bit(dtype, shape):
     np.testing.assert_allclose(got, np.tanh(x * dtype(0.5) + 1) * x + 3, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op1", ["add", "sub", "mul", "div"])
+@pytest.mark.parametrize("op2", ["add", "mul"])
+@pytest.mark.parametrize("layout", ["array-array", "array-scalar", "scalar-array"])
+@pytest.mark.parametrize("scalar_first", [False, True])
+def test_paired_arithmetic_steps_equal_two_separate_steps(dtype, op1, op2, layout, scalar_first):
+    # (a op1 b) op2 c runs as one pass over each tile; the bits must be those
+    # of the two unfused kernels (the intermediate rounded to dtype).
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 1111)).astype(dtype)
+    y = rng.standard_normal((3, 1111)).astype(dtype) + dtype(2)
+    s, c = np.array(1.7, dtype), np.array(-0.3, dtype)
+    a, b = {"array-array": (x, y), "array-scalar": (x, s), "scalar-array": (s, y)}[layout]
+    second = (3, 4) if scalar_first else (4, 3)
+    got = fc.chain([(op1, 4, (0, 1)), (op2, 5, second)], [a, b, np.zeros(1, dtype), c])
+    first = ew.binary(op1, a, b)
+    expected = ew.binary(op2, c, first) if scalar_first else ew.binary(op2, first, c)
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_result_read_after_the_next_step_is_not_paired_away(dtype):
+    x = np.random.default_rng(4).standard_normal(5000).astype(dtype)
+    half, one = np.array(0.5, dtype), np.array(1.0, dtype)
+    # t = x * 0.5 is read by step 2 too, so steps 0 and 1 cannot share a pass
+    got = fc.chain([("mul", 3, (0, 1)), ("add", 4, (3, 2)), ("mul", 5, (4, 3))], [x, half, one])
+    t = ew.binary("mul", x, half)
+    assert got.tobytes() == ew.binary("mul", ew.binary("add", t, one), t).tobytes()
+
+
 def test_bias_row_broadcast_and_param_steps():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((37, 300)).astype(np.float32)

@@ -1,6 +1,9 @@
 """The caching allocator: alignment, size classes, reuse."""
 
+import sys
+
 import numpy as np
+import pytest
 
 from jitcore._runtime import allocator
 from jitcore._runtime.interpreter import execute
@@ -47,6 +50,40 @@ def test_steady_calls_do_not_malloc_intermediates():
         execute(code, [x])
     after = allocator.allocator_stats()
     assert after["requests"] - before["requests"] >= 50 * 4
+    assert after["system_allocations"] == before["system_allocations"]
+
+
+def test_huge_page_policy_is_advised_on_linux():
+    policy = allocator.huge_page_policy()
+    assert policy["advised"] == sys.platform.startswith("linux")
+    assert policy["min_bytes"] == 4 << 20 and policy["alignment"] == 2 << 20
+
+
+@pytest.mark.skipif(not allocator.huge_page_policy()["advised"], reason="huge pages are advised on Linux only")
+def test_large_blocks_are_aligned_to_the_huge_page_size():
+    allocator.clear_pool()     # fresh blocks from the system, not cached ones
+    for nbytes in (4 << 20, 16_000_000, 33 << 20):
+        assert allocator._block_address(nbytes) % (2 << 20) == 0
+    allocator.clear_pool()
+
+
+def test_large_outputs_are_reused_across_calls():
+    # 4M float32 elements: a 16 MB output, above the huge-page threshold; a
+    # steady stream of such calls must not go back to the system per call.
+    g = parse_graph("""graph(%x : Float(4000000), %y : Float(4000000)):
+  %one : int = prim::Constant[value=1]()
+  %z : Tensor = aten::add(%x, %y, %one)
+  return (%z)""")
+    code = lower(g)
+    x = np.ones(4_000_000, np.float32)
+    execute(code, [x, x])
+    before = allocator.allocator_stats()
+    for _ in range(5):
+        (out,) = execute(code, [x, x])
+        assert out[0] == 2.0 and out[-1] == 2.0
+        del out
+    after = allocator.allocator_stats()
+    assert after["cache_hits"] - before["cache_hits"] >= 5
     assert after["system_allocations"] == before["system_allocations"]
 
 

@@ -781,11 +781,11 @@ cdef void _run_span(const StridedPlan* p, const LoopCall* call,
 
 cdef int _execute(const View* out, const View* a, const View* b, const View* c,
                   const LoopCall* call) noexcept nogil:
-    """Plan, then run serially or split evenly over ``threads_for(n)`` threads."""
+    """Plan, then run serially or in dynamic chunks on ``threads_for(n)`` threads."""
     cdef StridedPlan plan
     cdef int status
-    cdef Py_ssize_t n
-    cdef int nt, t
+    cdef Py_ssize_t n, length, nchunks, k
+    cdef int nt
     if call.fn == NULL:
         return JC_ERR_DTYPE
     status = plan_start(&plan, out)
@@ -805,8 +805,11 @@ cdef int _execute(const View* out, const View* a, const View* b, const View* c,
     if nt <= 1:
         _run_span(&plan, call, 0, n)
     else:
-        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
-            _run_span(&plan, call, n * t // nt, n * (t + 1) // nt)
+        # dynamic chunks of whole cache lines (see chunk_length)
+        length = chunk_length(n, nt, 16)
+        nchunks = (n + length - 1) // length
+        for k in prange(nchunks, num_threads=nt, schedule='dynamic', chunksize=1):
+            _run_span(&plan, call, k * length, min(n, (k + 1) * length))
     return JC_OK
 
 

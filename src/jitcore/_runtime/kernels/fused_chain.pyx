@@ -10,9 +10,10 @@ from jitcore._runtime.kernels.view cimport (
     JC_ERR_VALUE, JC_ERR_UNSUPPORTED, itemsize_of, view_numel, view_is_contiguous, view_of,
 )
 from jitcore._runtime.kernels.elementwise cimport (
-    unary_loop, binary_loop, ternary_loop, param_loop, unary_loop_for, binary_loop_for,
-    ternary_loop_for, param_loop_for, unary_out_dtype, binary_out_dtype, T_CLAMP,
+    chunk_length, unary_loop, binary_loop, ternary_loop, param_loop, unary_loop_for, binary_loop_for,
+    ternary_loop_for, param_loop_for, unary_out_dtype, binary_out_dtype, T_CLAMP, B_ADD, B_MUL, B_DIV,
 )
+from jitcore._runtime.kernels.vecloops cimport jc_arith_pair_f32, jc_arith_pair_f64
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 from jitcore._runtime.kernels import elementwise as _elementwise
 
@@ -33,6 +34,10 @@ ctypedef struct ChainPlan:
     int layout[CHAIN_MAX_INPUTS]
     Py_ssize_t period[CHAIN_MAX_INPUTS]
     int buffer_of[CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS]   # register -> buffer slot, -1 none
+    # paired[s]: steps s and s + 1 run as one pass (see _pair_with_next), the
+    # scalar operand of step s + 1 in register pair_scalar[s]
+    bint paired[CHAIN_MAX_STEPS]
+    int pair_scalar[CHAIN_MAX_STEPS]
     const char* input_data[CHAIN_MAX_INPUTS]
     char* out_data
 
@@ -58,6 +63,53 @@ cdef int _input_layout(const View* v, const View* out, Py_ssize_t* period) noexc
         else:
             return -1
     return LAYOUT_FULL if period[0] == view_numel(out) else LAYOUT_ROW
+
+
+cdef bint _reads(const ChainStep* st, int reg) noexcept nogil:
+    """Whether step ``st`` reads register ``reg``."""
+    cdef int k
+    for k in range(3 if st.kind == CHAIN_TERNARY else (2 if st.kind == CHAIN_BINARY else 1)):
+        if st.src[k] == reg:
+            return True
+    return False
+
+
+cdef int _pair_with_next(const ChainPlan* p, const ChainStep* steps, int s) noexcept nogil:
+    """The scalar register of step s + 1 when steps s and s + 1 can run as one pass, else -1.
+
+    That is ``(a op1 b) op2 c`` (vecloops.h's jc_arith_pair_*): step s is
+    add/sub/mul/div, step s + 1 an add or mul of step s's result and a
+    scalar input, and no later step reads step s's result (it never exists
+    as a tile).  Each pass over a tile costs a store and a load of it, and a
+    chain's arithmetic steps run at that L1 bandwidth, so a pair runs in
+    about the time of one step.
+    """
+    cdef const ChainStep* a
+    cdef const ChainStep* b
+    cdef int other, k
+    if s + 1 >= p.nsteps:
+        return -1
+    a, b = &steps[s], &steps[s + 1]
+    if a.kind != CHAIN_BINARY or b.kind != CHAIN_BINARY or a.op < B_ADD or a.op > B_DIV:
+        return -1
+    if b.op != B_ADD and b.op != B_MUL:
+        return -1
+    if b.src[0] == a.dst and b.src[1] != a.dst:
+        other = b.src[1]
+    elif b.src[1] == a.dst and b.src[0] != a.dst:
+        other = b.src[0]
+    else:
+        return -1
+    if other >= p.ninputs or p.layout[other] != LAYOUT_SCALAR:
+        return -1
+    if b.dst == a.dst:          # step s + 1 overwrites step s's result itself
+        return other
+    for k in range(s + 2, p.nsteps):
+        if _reads(&steps[k], a.dst):
+            return -1
+        if steps[k].dst == a.dst:
+            break
+    return other
 
 
 cdef int _plan_chain(ChainPlan* p, const ChainStep* steps, int nsteps, const View* inputs,
@@ -129,6 +181,15 @@ cdef int _plan_chain(ChainPlan* p, const ChainStep* steps, int nsteps, const Vie
             return JC_ERR_DTYPE
     if nbuf > CHAIN_MAX_BUFFERS:
         return JC_ERR_UNSUPPORTED
+    s = 0
+    while s < nsteps:
+        p.paired[s] = False
+        p.pair_scalar[s] = _pair_with_next(p, steps, s)
+        if p.pair_scalar[s] >= 0:
+            p.paired[s] = True
+            s += 1
+            p.paired[s] = False
+        s += 1
     return JC_OK
 
 
@@ -146,10 +207,28 @@ cdef void _fill_row(const char* src, Py_ssize_t period, Py_ssize_t start, Py_ssi
         pos = 0
 
 
+cdef bint _run_pair(const ChainPlan* p, const ChainStep* steps, int s, const char** reg,
+                    const Py_ssize_t* stride, Py_ssize_t start, Py_ssize_t m) noexcept nogil:
+    """Run paired steps s and s + 1 over one tile in one pass; False when the loop declines."""
+    cdef const ChainStep* a = &steps[s]
+    cdef const ChainStep* b = &steps[s + 1]
+    cdef char* dst = (p.out_data + start * p.item if s + 1 == p.nsteps - 1
+                      else <char*>reg[b.dst])
+    cdef const char* scalar = reg[p.pair_scalar[s]]
+    cdef Py_ssize_t ea = stride[a.src[0]] // p.item, eb = stride[a.src[1]] // p.item
+    if p.item == sizeof(float):
+        return jc_arith_pair_f32(a.op, b.op, <const float*>reg[a.src[0]],
+                                 <const float*>reg[a.src[1]], (<const float*>scalar)[0],
+                                 <float*>dst, m, ea, eb)
+    return jc_arith_pair_f64(a.op, b.op, <const double*>reg[a.src[0]],
+                             <const double*>reg[a.src[1]], (<const double*>scalar)[0],
+                             <double*>dst, m, ea, eb)
+
+
 cdef void _run_tiles(const ChainPlan* p, const ChainStep* steps, Py_ssize_t n,
                      Py_ssize_t first_tile, Py_ssize_t last_tile) noexcept nogil:
     """Run the program over tiles [first_tile, last_tile) with this thread's buffers."""
-    cdef double buffers[CHAIN_MAX_BUFFERS][CHAIN_TILE]     # 64 KiB, per thread
+    cdef double buffers[CHAIN_MAX_BUFFERS][CHAIN_TILE]     # 32 KiB of stack, per thread
     cdef Py_ssize_t tile_len = p.tile
     cdef const char* reg[CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS]
     cdef Py_ssize_t stride[CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS]
@@ -177,7 +256,11 @@ cdef void _run_tiles(const ChainPlan* p, const ChainStep* steps, Py_ssize_t n,
                           <char*>buffers[p.buffer_of[k]])
                 reg[k] = <const char*>buffers[p.buffer_of[k]]
                 stride[k] = item
-        for s in range(p.nsteps):
+        s = 0
+        while s < p.nsteps:
+            if p.paired[s] and _run_pair(p, steps, s, reg, stride, start, m):
+                s += 2
+                continue
             st = &steps[s]
             # The last step writes straight into the output tile.
             dst = p.out_data + start * item if s == p.nsteps - 1 else <char*>reg[st.dst]
@@ -193,6 +276,7 @@ cdef void _run_tiles(const ChainPlan* p, const ChainStep* steps, Py_ssize_t n,
             else:
                 (<param_loop>p.fn[s])(reg[st.src[0]], dst, m, stride[st.src[0]], item,
                                       st.param[0], st.param[1])
+            s += 1
 
 
 cdef int run_chain(const ChainStep* steps, int nsteps, const View* inputs,
@@ -200,8 +284,8 @@ cdef int run_chain(const ChainStep* steps, int nsteps, const View* inputs,
     cdef ChainPlan plan
     cdef int status = _plan_chain(&plan, steps, nsteps, inputs, ninputs, out)
     cdef Py_ssize_t n = view_numel(out)
-    cdef Py_ssize_t ntiles
-    cdef int nt, t
+    cdef Py_ssize_t ntiles, length, nchunks, k
+    cdef int nt
     if status != JC_OK or n == 0:
         return status
     ntiles = (n + plan.tile - 1) // plan.tile
@@ -211,8 +295,11 @@ cdef int run_chain(const ChainStep* steps, int nsteps, const View* inputs,
     if nt <= 1:
         _run_tiles(&plan, steps, n, 0, ntiles)
     else:
-        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
-            _run_tiles(&plan, steps, n, ntiles * t // nt, ntiles * (t + 1) // nt)
+        # dynamic chunks of whole tiles (see elementwise.pxd's chunk_length)
+        length = chunk_length(ntiles, nt, 1)
+        nchunks = (ntiles + length - 1) // length
+        for k in prange(nchunks, num_threads=nt, schedule='dynamic', chunksize=1):
+            _run_tiles(&plan, steps, n, k * length, min(ntiles, (k + 1) * length))
     return JC_OK
 
 

@@ -13,9 +13,12 @@ from libc.math cimport (
 )
 cimport numpy as cnp
 from jitcore._runtime.kernels.vecmath cimport (
-    jc_expf, jc_exp, jc_expm1f, jc_expm1, jc_logf, jc_log, jc_tanhf, jc_tanh,
-    jc_sigmoidf, jc_sigmoid, jc_erff, jc_erf, jc_gelu_erff, jc_gelu_erf,
-    jc_gelu_tanhf, jc_gelu_tanh, jc_siluf, jc_silu,
+    jc_expf, jc_exp, jc_expm1f, jc_expm1, jc_logf, jc_log,
+    jc_sigmoidf, jc_sigmoid, jc_erff, jc_erf, jc_gelu_erff, jc_gelu_erf, jc_siluf, jc_silu,
+)
+# tanh is FMA-based: scalar code calls the cloned one-element entry points.
+from jitcore._runtime.kernels.vecloops cimport (
+    jc_tanhf_one, jc_tanh_one, jc_gelu_tanhf_one, jc_gelu_tanh_one,
 )
 
 ctypedef cnp.npy_bool npy_bool
@@ -106,7 +109,9 @@ cdef inline int_t int_power(int_t base, int_t e) noexcept nogil:
 
 # ------------------------------------------------------------ float basics
 # exp, expm1, log, tanh and erf are vecmath.h's branch-free versions (so loops
-# over them vectorise; a few ulp, see vecmath.h); the rest are libm's.
+# over them vectorise; a few ulp, see vecmath.h); the rest are libm's.  tanh
+# is FMA-based and reached through a cloned one-element call here; code that
+# runs it over a contiguous row should call vecloops.pxd's loop instead.
 
 cdef inline real_t fmath_exp(real_t x) noexcept nogil:
     if real_t is float:
@@ -122,9 +127,9 @@ cdef inline real_t fmath_log(real_t x) noexcept nogil:
 
 cdef inline real_t fmath_tanh(real_t x) noexcept nogil:
     if real_t is float:
-        return jc_tanhf(x)
+        return jc_tanhf_one(x)
     else:
-        return jc_tanh(x)
+        return jc_tanh_one(x)
 
 cdef inline real_t fmath_erf(real_t x) noexcept nogil:
     if real_t is float:
@@ -251,9 +256,9 @@ cdef inline real_t gelu_erf_of(real_t x) noexcept nogil:
 cdef inline real_t gelu_tanh_of(real_t x) noexcept nogil:
     # 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x**3)))
     if real_t is float:
-        return jc_gelu_tanhf(x)
+        return jc_gelu_tanhf_one(x)
     else:
-        return jc_gelu_tanh(x)
+        return jc_gelu_tanh_one(x)
 
 cdef inline real_t relu_of(real_t x) noexcept nogil:
     # NaN propagates (np.maximum(x, 0) semantics).

@@ -50,6 +50,21 @@ JC_DEFINE_UNARY_CONTIG(jc_gelu_erf_f32_contig, float, jc_gelu_erff)
 JC_DEFINE_UNARY_CONTIG(jc_gelu_tanh_f32_contig, float, jc_gelu_tanhf)
 JC_DEFINE_UNARY_CONTIG(jc_gelu_tanh_f64_contig, double, jc_gelu_tanh)
 
+/*
+ * One element of the FMA-based functions (vecmath.h's tanh section), for
+ * callers compiled for baseline x86-64 (strided loops, GEMM epilogues): the
+ * clone picked at load time computes fmaf with one instruction where the
+ * CPU has FMA, instead of the libm call an inlined jc_tanhf would make.  The
+ * result is the same bits either way (fma is correctly rounded).
+ */
+#define JC_DEFINE_UNARY_ONE(NAME, T, FN)                                      \
+    JC_SIMD_CLONES __attribute__((noinline, unused)) static T NAME(T x) { return FN(x); }
+
+JC_DEFINE_UNARY_ONE(jc_tanhf_one, float, jc_tanhf)
+JC_DEFINE_UNARY_ONE(jc_tanh_one, double, jc_tanh)
+JC_DEFINE_UNARY_ONE(jc_gelu_tanhf_one, float, jc_gelu_tanhf)
+JC_DEFINE_UNARY_ONE(jc_gelu_tanh_one, double, jc_gelu_tanh)
+
 /* out[i] = a[i] OP b[i], a[i] OP s and s OP b[i] over n contiguous elements. */
 #define JC_DEFINE_BINARY_CONTIG(NAME, T, OP)                                  \
     JC_SIMD_CLONES static void NAME##_vv(const T *a, const T *b, T *out, ptrdiff_t n) \
@@ -111,5 +126,59 @@ JC_DEFINE_BINARY_CONTIG(jc_div_f64, double, /)
 
 JC_DEFINE_ARITH_DISPATCH(jc_arith_f32_contig, float, f32)
 JC_DEFINE_ARITH_DISPATCH(jc_arith_f64_contig, double, f64)
+
+/*
+ * Two arithmetic steps in one pass, for fused chains: out[i] = (a OP1 b) OP2 s,
+ * with a, b arrays or broadcast scalars (element strides ea, eb in {0, 1},
+ * not both 0) and OP2 in {add, mul} with the scalar s.  The intermediate is
+ * rounded to T exactly as the two separate loops round it (no contraction:
+ * the build is -std=c11), so fusing two steps never changes a result; it
+ * saves one store and one load of the whole tile, which is what a chain's
+ * arithmetic steps cost at the L1 store bandwidth.  Add and mul commute
+ * exactly in IEEE arithmetic, so "s OP2 y" is the same loop.
+ */
+#define JC_DEFINE_PAIR(NAME, T, OP1, OP2)                                     \
+    JC_SIMD_CLONES static void NAME(const T *a, const T *b, T s, T *out,      \
+                                    ptrdiff_t n, ptrdiff_t ea, ptrdiff_t eb)  \
+    {                                                                         \
+        if (ea == 1 && eb == 1) {                                             \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = (a[i] OP1 b[i]) OP2 s; \
+        } else if (ea == 1) {                                                 \
+            const T bs = b[0];                                                \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = (a[i] OP1 bs) OP2 s;   \
+        } else {                                                              \
+            const T as = a[0];                                                \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = (as OP1 b[i]) OP2 s;   \
+        }                                                                     \
+    }
+
+#define JC_DEFINE_PAIRS(T, SUFFIX)                                            \
+    JC_DEFINE_PAIR(jc_pair_add_add_##SUFFIX, T, +, +)                         \
+    JC_DEFINE_PAIR(jc_pair_sub_add_##SUFFIX, T, -, +)                         \
+    JC_DEFINE_PAIR(jc_pair_mul_add_##SUFFIX, T, *, +)                         \
+    JC_DEFINE_PAIR(jc_pair_div_add_##SUFFIX, T, /, +)                         \
+    JC_DEFINE_PAIR(jc_pair_add_mul_##SUFFIX, T, +, *)                         \
+    JC_DEFINE_PAIR(jc_pair_sub_mul_##SUFFIX, T, -, *)                         \
+    JC_DEFINE_PAIR(jc_pair_mul_mul_##SUFFIX, T, *, *)                         \
+    JC_DEFINE_PAIR(jc_pair_div_mul_##SUFFIX, T, /, *)                         \
+    /* op1 0..3 = add, sub, mul, div; op2 0 = add, 2 = mul (B_ADD..B_DIV);   \
+       returns 0, doing nothing, for other ops or two scalar operands. */     \
+    static inline int jc_arith_pair_##SUFFIX(int op1, int op2, const T *a, const T *b, T s, \
+                                             T *out, ptrdiff_t n, ptrdiff_t ea, ptrdiff_t eb) \
+    {                                                                         \
+        static void (*const with_add[4])(const T *, const T *, T, T *, ptrdiff_t, ptrdiff_t, ptrdiff_t) = { \
+            jc_pair_add_add_##SUFFIX, jc_pair_sub_add_##SUFFIX,               \
+            jc_pair_mul_add_##SUFFIX, jc_pair_div_add_##SUFFIX};              \
+        static void (*const with_mul[4])(const T *, const T *, T, T *, ptrdiff_t, ptrdiff_t, ptrdiff_t) = { \
+            jc_pair_add_mul_##SUFFIX, jc_pair_sub_mul_##SUFFIX,               \
+            jc_pair_mul_mul_##SUFFIX, jc_pair_div_mul_##SUFFIX};              \
+        if (op1 < 0 || op1 > 3 || (op2 != 0 && op2 != 2)) return 0;           \
+        if ((ea != 0 && ea != 1) || (eb != 0 && eb != 1) || (ea == 0 && eb == 0)) return 0; \
+        (op2 == 0 ? with_add : with_mul)[op1](a, b, s, out, n, ea, eb);       \
+        return 1;                                                             \
+    }
+
+JC_DEFINE_PAIRS(float, f32)
+JC_DEFINE_PAIRS(double, f64)
 
 #endif /* JITCORE_VECLOOPS_H */

@@ -30,3 +30,23 @@ cdef extern from "kernels/vecloops.h" nogil:
                             Py_ssize_t ea, Py_ssize_t eb) noexcept
     int jc_arith_f64_contig(int op, const double* a, const double* b, double* out, Py_ssize_t n,
                             Py_ssize_t ea, Py_ssize_t eb) noexcept
+
+# One element of the FMA-based functions (tanh and gelu_tanh), cloned like the
+# loops: what baseline-compiled scalar code calls instead of vecmath.pxd's
+# inline versions (which would call libm's fma per operation there).  Same
+# bits as the contiguous loops.
+cdef extern from "kernels/vecloops.h" nogil:
+    float jc_tanhf_one(float x) noexcept
+    double jc_tanh_one(double x) noexcept
+    float jc_gelu_tanhf_one(float x) noexcept
+    double jc_gelu_tanh_one(double x) noexcept
+
+# Two arithmetic steps in one pass (fused chains): ``out = (a op1 b) op2 s``
+# with ``op1`` in B_ADD..B_DIV, ``op2`` B_ADD or B_MUL, ``ea`` / ``eb`` the
+# element strides (1 or 0, not both 0).  Bit-identical to the two steps run
+# one after the other; returns 0, doing nothing, for anything else.
+cdef extern from "kernels/vecloops.h" nogil:
+    int jc_arith_pair_f32(int op1, int op2, const float* a, const float* b, float s, float* out,
+                          Py_ssize_t n, Py_ssize_t ea, Py_ssize_t eb) noexcept
+    int jc_arith_pair_f64(int op1, int op2, const double* a, const double* b, double s,
+                          double* out, Py_ssize_t n, Py_ssize_t ea, Py_ssize_t eb) noexcept
