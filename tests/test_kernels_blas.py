@@ -87,6 +87,29 @@ def test_gemm_one_and_two_threads_agree(dtype):
     np.testing.assert_allclose(results[1], a @ b, **TOL[dtype])
 
 
+# BLAS products are split over OpenMP into column panels (n >= m) or row
+# panels (m > n), each a serial BLAS call; every element still sums the whole
+# of k in BLAS's order, so 1 and 2 threads give the same bits.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m, k, n", [(64, 784, 512), (300, 128, 40), (64, 512, 10)])
+def test_gemm_with_transposed_b_is_bit_identical_at_one_and_two_threads(dtype, m, k, n):
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    w = rng.standard_normal((n, k)).astype(dtype)       # a linear layer's weight
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(blas.gemm_arrays(a, w.T))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    # k up to 784 terms of size ~1: float32 rounding reaches ~1e-4 of the sums.
+    tol = dict(rtol=1e-4, atol=1e-3) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(results[1], a.astype(np.float64) @ w.T.astype(np.float64), **tol)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gemm_alpha_beta_accumulate_into_row_and_column_major_c(dtype):
     rng = np.random.default_rng(1)

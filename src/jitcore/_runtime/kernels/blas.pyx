@@ -18,7 +18,7 @@ from jitcore._runtime.kernels.view cimport (
     JC_ERR_OVERFLOW, JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_FLOAT64, itemsize_of, view_of,
 )
 from jitcore._runtime.kernels.strided cimport is_real_dtype
-from jitcore._runtime.openmp_helpers cimport threads_for
+from jitcore._runtime.openmp_helpers cimport threads_for, keep_blas_serial
 
 cdef extern from "gemm_rowmajor.h" nogil:
     int jc_gemm_rowmajor_available()
@@ -30,6 +30,9 @@ cdef extern from "gemm_rowmajor.h" nogil:
 cdef bint ROWMAJOR_KERNEL_AVAILABLE = jc_gemm_rowmajor_available() != 0
 # Its B panel (k x 32 floats) must stay in L2 while the row blocks pass over it.
 cdef Py_ssize_t ROWMAJOR_MAX_K = 4096
+# Multiply-adds a product needs per thread before a second thread pays for
+# waking it (~5 us of sgemm at 1 thread; a region costs a few us on 2 cores).
+cdef Py_ssize_t GEMM_GRAIN = 1 << 18
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
 cnp.import_array()
@@ -44,8 +47,6 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
                  const real* b, Py_ssize_t ldb,
                  real beta, real* c, Py_ssize_t ldc) noexcept nogil:
     cdef Py_ssize_t i, j
-    cdef int mi, ni, ki, ldai, ldbi, ldci
-    cdef char ta, tb
     if m < 0 or n < 0 or k < 0:
         return JC_ERR_VALUE
     if m == 0 or n == 0:
@@ -66,26 +67,13 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
         if use_rowmajor_kernel(trans_a, trans_b, m, n, k, beta):
             rowmajor_product(m, n, k, alpha, a, lda, b, ldb, c, ldc)
             return JC_OK
+    keep_blas_serial()
     if m == 1 or n == 1:
         # A vector product (batch-1 linear, a projection onto one output):
         # BLAS's gemv streams the matrix once, without gemm's packing.
         gemv_product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return JC_OK
-    mi = <int>m
-    ni = <int>n
-    ki = <int>k
-    ldai = <int>lda
-    ldbi = <int>ldb
-    ldci = <int>ldc
-    ta = b'T' if trans_a else b'N'
-    tb = b'T' if trans_b else b'N'
-    # Row-major C (m x n) is column-major C^T (n x m) = op(B)^T op(A)^T.
-    if real is float:
-        sgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <float*>b, &ldbi, <float*>a, &ldai,
-              &beta, c, &ldci)
-    else:
-        dgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <double*>b, &ldbi, <double*>a, &ldai,
-              &beta, c, &ldci)
+    blas_product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     return JC_OK
 
 
@@ -101,7 +89,7 @@ cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha
                            float* c, Py_ssize_t ldc) noexcept nogil:
     """The unpacked kernel, its column panels split over OpenMP threads when large
     (jitcore's thread policy then governs the product, not BLAS's pool)."""
-    cdef int nt = threads_for(m * n * k)
+    cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
     cdef Py_ssize_t panels = (n + 31) // 32
     cdef Py_ssize_t per_part, first, last
     cdef int part
@@ -117,6 +105,71 @@ cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha
         if first < last:
             jc_gemm_rowmajor_f32(m, last - first, k, alpha, a, lda, b + first, ldb,
                                  c + first, ldc)
+
+
+cdef inline void blas_block(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
+                            Py_ssize_t k, real alpha, const real* a, Py_ssize_t lda,
+                            const real* b, Py_ssize_t ldb,
+                            real beta, real* c, Py_ssize_t ldc) noexcept nogil:
+    """One BLAS gemm call on a block whose sizes ``gemm`` already checked."""
+    cdef int mi = <int>m, ni = <int>n, ki = <int>k
+    cdef int ldai = <int>lda, ldbi = <int>ldb, ldci = <int>ldc
+    cdef char ta = b'T' if trans_a else b'N'
+    cdef char tb = b'T' if trans_b else b'N'
+    # Row-major C (m x n) is column-major C^T (n x m) = op(B)^T op(A)^T.
+    if real is float:
+        sgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <float*>b, &ldbi, <float*>a, &ldai,
+              &beta, c, &ldci)
+    else:
+        dgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <double*>b, &ldbi, <double*>a, &ldai,
+              &beta, c, &ldci)
+
+
+cdef void blas_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                       real alpha, const real* a, Py_ssize_t lda,
+                       const real* b, Py_ssize_t ldb,
+                       real beta, real* c, Py_ssize_t ldc) noexcept nogil:
+    """BLAS gemm, its output split into panels over jitcore's OpenMP threads.
+
+    The kernels' BLAS runs single-threaded (``jitcore.threads`` pins it): a
+    second pool (OpenBLAS's pthreads) next to libgomp's would fight it for
+    the same cores, which made 2-thread products twice as slow as 1-thread
+    ones.  Each thread instead calls serial BLAS on its own panel of C: the
+    longer of C's two dimensions is cut into whole 16-column or 8-row units
+    (the sizes of BLAS's register blocks), so no thread gets a ragged edge
+    in the middle of C and every element sums over the whole of k in the
+    same order at any thread count.
+    """
+    cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
+    cdef Py_ssize_t unit = 16 if n >= m else 8
+    cdef Py_ssize_t extent = n if n >= m else m
+    cdef Py_ssize_t units = (extent + unit - 1) // unit
+    cdef Py_ssize_t per_part, first, last
+    cdef int part
+    if nt > units:
+        nt = <int>units
+    if nt <= 1:
+        blas_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    per_part = (units + nt - 1) // nt * unit
+    if n >= m:
+        # Column panels: op(B)[:, first:last] and C[:, first:last].
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            first = part * per_part
+            last = min(n, first + per_part)
+            if first < last:
+                blas_block(trans_a, trans_b, m, last - first, k, alpha, a, lda,
+                           b + (first * ldb if trans_b else first), ldb,
+                           beta, c + first, ldc)
+    else:
+        # Row panels: op(A)[first:last, :] and C[first:last, :].
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            first = part * per_part
+            last = min(m, first + per_part)
+            if first < last:
+                blas_block(trans_a, trans_b, last - first, n, k, alpha,
+                           a + (first if trans_a else first * lda), lda, b, ldb,
+                           beta, c + first * ldc, ldc)
 
 
 cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
