@@ -110,6 +110,35 @@ def test_gemm_with_transposed_b_is_bit_identical_at_one_and_two_threads(dtype, m
     np.testing.assert_allclose(results[1], a.astype(np.float64) @ w.T.astype(np.float64), **tol)
 
 
+# One output row or column goes to gemv; a transposed gemv (dot products)
+# splits its output into 16-element panels over the threads, the other one
+# stays serial: either way the same bits at 1 and 2 threads.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ["row_times_transposed", "row_times_row_major",
+                                  "matrix_times_column", "transposed_times_column"])
+def test_gemv_is_bit_identical_at_one_and_two_threads(dtype, case):
+    rng = np.random.default_rng(10)
+    w = rng.standard_normal((520, 784)).astype(dtype)
+    v = rng.standard_normal((1, 784)).astype(dtype)
+    a, b = {
+        "row_times_transposed": (v, w.T),                      # batch-1 linear
+        "row_times_row_major": (v, np.ascontiguousarray(w.T)),
+        "matrix_times_column": (w, v.T),
+        "transposed_times_column": (np.asfortranarray(w), v.T),
+    }[case]
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(blas.gemm_arrays(a, b))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    tol = dict(rtol=1e-4, atol=1e-3) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(results[1], a.astype(np.float64) @ b.astype(np.float64), **tol)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gemm_alpha_beta_accumulate_into_row_and_column_major_c(dtype):
     rng = np.random.default_rng(1)

@@ -172,6 +172,18 @@ cdef void blas_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
                            beta, c + first * ldc, ldc)
 
 
+cdef inline void gemv_block(char trans, int rows, int cols, real alpha,
+                            const real* matrix, int ld, const real* x, int inc_x,
+                            real beta, real* y, int inc_y) noexcept nogil:
+    """One BLAS gemv call: ``y = alpha op(matrix) x + beta y``, column-major matrix."""
+    if real is float:
+        sgemv(&trans, &rows, &cols, &alpha, <float*>matrix, &ld, <float*>x, &inc_x,
+              &beta, y, &inc_y)
+    else:
+        dgemv(&trans, &rows, &cols, &alpha, <double*>matrix, &ld, <double*>x, &inc_x,
+              &beta, y, &inc_y)
+
+
 cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                        real alpha, const real* a, Py_ssize_t lda,
                        const real* b, Py_ssize_t ldb,
@@ -181,10 +193,13 @@ cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
     Sizes are already validated (positive, 32-bit, leading dims consistent).
     With ``m == 1`` the row ``op(A)`` times ``op(B)`` is ``op(B)^T`` times a
     vector; with ``n == 1``, ``op(A)`` times the column ``op(B)``.  A row-major
-    matrix is the column-major transpose, which decides gemv's flag.
+    matrix is the column-major transpose, which decides gemv's flag.  A large
+    'T' product's output vector is cut into 16-element panels shared over the
+    OpenMP threads, each a serial gemv on its columns of the matrix.
     """
     cdef char trans
-    cdef int rows, cols, ld, inc_x, inc_y, i
+    cdef int rows, cols, ld, inc_x, inc_y, i, nt, part
+    cdef Py_ssize_t units, per_part, first, last
     cdef const real* matrix
     cdef const real* x
     if m == 1:
@@ -207,12 +222,26 @@ cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
         # BLAS may scale the old y by 0, turning garbage NaNs into NaNs
         for i in range(n if m == 1 else m):
             c[i * inc_y] = 0
-    if real is float:
-        sgemv(&trans, &rows, &cols, &alpha, <float*>matrix, &ld, <float*>x, &inc_x,
-              &beta, c, &inc_y)
-    else:
-        dgemv(&trans, &rows, &cols, &alpha, <double*>matrix, &ld, <double*>x, &inc_x,
-              &beta, c, &inc_y)
+    # 'T': output element p is the dot product of column p of the matrix
+    # with x, whatever the other columns are, so column panels give the same
+    # bits as one call.  'N' accumulates rows in blocks whose tails move with
+    # the panel edges (measured: a few last bits differ), so it stays serial.
+    # Memory-bound: each matrix element is one load and one multiply-add, so
+    # the elementwise grain (elements touched) applies, not GEMM_GRAIN.
+    units = (cols + 15) // 16
+    nt = threads_for(m * n * k) if trans == b'T' else 1
+    if nt > units:
+        nt = <int>units
+    if nt <= 1:
+        gemv_block(trans, rows, cols, alpha, matrix, ld, x, inc_x, beta, c, inc_y)
+        return
+    per_part = (units + nt - 1) // nt * 16
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        first = part * per_part
+        last = min(cols, first + per_part)
+        if first < last:
+            gemv_block(trans, rows, <int>(last - first), alpha, matrix + first * ld, ld,
+                       x, inc_x, beta, c + first * inc_y, inc_y)
 
 
 cdef inline bint is_leading_stride(Py_ssize_t stride, Py_ssize_t itemsize,
