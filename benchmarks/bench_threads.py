@@ -113,10 +113,18 @@ class ConcurrentNumpyControl:
         _split_over_threads(self._calls, CALLS_PER_RUN, callers)
 
 
-def _interleaved_medians(models, rounds, calls):
+def _warm(model, inputs, seconds):
+    """Call ``model`` for ``seconds``: on our VMs an idle second vCPU takes ~1.5 ms to
+    wake until the host's halt polling has adapted to the calls (~100 calls at 2 threads)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        model(*inputs)
+
+
+def _interleaved_medians(models, rounds, calls, warmup):
     """Median µs per call of each model, traced and ``optimize_for_inference``, at 1 and 2
-    intra-op threads, the four variants taking turns so that a change in the machine's load
-    hits all of them alike."""
+    intra-op threads; the four variants take turns, each warmed up then timed call by call,
+    so that a change in the machine's load hits all of them alike."""
     import jitcore
     set_threads = _thread_setter()
     for name in models:
@@ -128,12 +136,12 @@ def _interleaved_medians(models, rounds, calls):
             for label, model in variants.items():
                 for threads in (1, 2):
                     set_threads(threads)
-                    model(*case.inputs)               # wake the pool before timing
-                    start = time.perf_counter()
+                    _warm(model, case.inputs, warmup)
                     for _call in range(calls):
+                        start = time.perf_counter()
                         model(*case.inputs)
-                    elapsed = (time.perf_counter() - start) / calls * 1e6
-                    samples.setdefault((label, threads), []).append(elapsed)
+                        samples.setdefault((label, threads), []).append(
+                            (time.perf_counter() - start) * 1e6)
         med = {key: float(np.median(values)) for key, values in samples.items()}
         print(f"{name:11s}" + "".join(
             f"  {label}@1 {med[label, 1]:8.1f}  @2 {med[label, 2]:8.1f} (@2/@1 "
@@ -144,7 +152,8 @@ def _interleaved_medians(models, rounds, calls):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="1- vs 2-thread medians, interleaved.")
     parser.add_argument("--models", default="mlp-b1,mlp-b64,cnn-b1,cnn-b16,encoder-b1")
-    parser.add_argument("--rounds", type=int, default=21)
-    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--warmup", type=float, default=0.3, help="seconds per block")
     args = parser.parse_args()
-    _interleaved_medians(args.models.split(","), args.rounds, args.calls)
+    _interleaved_medians(args.models.split(","), args.rounds, args.calls, args.warmup)
