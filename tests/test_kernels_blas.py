@@ -58,7 +58,8 @@ def test_gemm_vector_shapes_use_every_layout(dtype, m, k, n):
 # float32 products of row-major operands (at least 8 x 16 x 8, a fresh C) run
 # the unpacked AVX-512 kernel where the CPU has it: full 8 x 32 register
 # blocks, masked column tails, single leftover rows, padded leading dims.
-@pytest.mark.parametrize("m, k, n", [(8, 8, 16), (13, 17, 33), (64, 300, 70), (9, 64, 512)])
+@pytest.mark.parametrize("m, k, n", [(8, 8, 16), (13, 17, 33), (11, 40, 57), (64, 300, 70),
+                                     (9, 64, 512)])
 def test_gemm_float32_row_major_blocks_and_tails(m, k, n):
     rng = np.random.default_rng(5)
     a = layouts(rng, m, k, np.float32)["row_padded"]

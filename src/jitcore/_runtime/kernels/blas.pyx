@@ -28,8 +28,10 @@ cdef extern from "gemm_rowmajor.h" nogil:
 
 # Decided once at import: the unpacked kernel needs AVX-512F at run time.
 cdef bint ROWMAJOR_KERNEL_AVAILABLE = jc_gemm_rowmajor_available() != 0
-# Its B panel (k x 32 floats) must stay in L2 while the row blocks pass over it.
-cdef Py_ssize_t ROWMAJOR_MAX_K = 4096
+# Its B panel (k x 64 floats) must stay in L2 (1 MB) while the row blocks pass over it.
+cdef Py_ssize_t ROWMAJOR_MAX_K = 2048
+# Columns of one panel of that kernel: threads split C into whole panels.
+cdef Py_ssize_t ROWMAJOR_PANEL = 64
 # Multiply-adds a product needs per thread before a second thread pays for
 # waking it (~5 us of sgemm at 1 thread; a region costs a few us on 2 cores).
 cdef Py_ssize_t GEMM_GRAIN = 1 << 18
@@ -90,7 +92,7 @@ cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha
     """The unpacked kernel, its column panels split over OpenMP threads when large
     (jitcore's thread policy then governs the product, not BLAS's pool)."""
     cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
-    cdef Py_ssize_t panels = (n + 31) // 32
+    cdef Py_ssize_t panels = (n + ROWMAJOR_PANEL - 1) // ROWMAJOR_PANEL
     cdef Py_ssize_t per_part, first, last
     cdef int part
     if nt > panels:
@@ -98,7 +100,7 @@ cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha
     if nt <= 1:
         jc_gemm_rowmajor_f32(m, n, k, alpha, a, lda, b, ldb, c, ldc)
         return
-    per_part = (panels + nt - 1) // nt * 32      # whole panels per thread
+    per_part = (panels + nt - 1) // nt * ROWMAJOR_PANEL      # whole panels per thread
     for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
         first = part * per_part
         last = min(n, first + per_part)
