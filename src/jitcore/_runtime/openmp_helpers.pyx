@@ -276,3 +276,14 @@ def _parallel_thread_ids(int n):
     for i in prange(k, nogil=True, num_threads=k, schedule='static', chunksize=1):
         seen[i] = omp_get_thread_num()
     return [seen[i] for i in range(k)]
+
+
+def _region_threads_inside_region(Py_ssize_t work):
+    """``threads_for(work)`` as a kernel called from a 2-thread region sees it (for tests)."""
+    global _pool_started
+    cdef int i
+    cdef int[2] granted
+    _pool_started = True
+    for i in prange(2, nogil=True, num_threads=2, schedule='static', chunksize=1):
+        granted[i] = threads_for(work)
+    return [granted[0], granted[1]]
