@@ -58,7 +58,8 @@ def test_gemm_vector_shapes_use_every_layout(dtype, m, k, n):
 # float32 products of row-major operands (at least 8 x 16 x 8, a fresh C) run
 # the unpacked AVX-512 kernel where the CPU has it: full 8 x 32 register
 # blocks, masked column tails, single leftover rows, padded leading dims.
-@pytest.mark.parametrize("m, k, n", [(8, 8, 16), (13, 17, 33), (64, 300, 70), (9, 64, 512)])
+@pytest.mark.parametrize("m, k, n", [(8, 8, 16), (13, 17, 33), (11, 40, 57), (64, 300, 70),
+                                     (9, 64, 512)])
 def test_gemm_float32_row_major_blocks_and_tails(m, k, n):
     rng = np.random.default_rng(5)
     a = layouts(rng, m, k, np.float32)["row_padded"]
@@ -85,6 +86,60 @@ def test_gemm_one_and_two_threads_agree(dtype):
         openmp_helpers.set_num_threads(before)
     np.testing.assert_allclose(results[0], results[1], **TOL[dtype])
     np.testing.assert_allclose(results[1], a @ b, **TOL[dtype])
+
+
+# BLAS products are split over OpenMP into column panels (n >= m) or row
+# panels (m > n), each a serial BLAS call; every element still sums the whole
+# of k in BLAS's order, so 1 and 2 threads give the same bits.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m, k, n", [(64, 784, 512), (300, 128, 40), (64, 512, 10)])
+def test_gemm_with_transposed_b_is_bit_identical_at_one_and_two_threads(dtype, m, k, n):
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    w = rng.standard_normal((n, k)).astype(dtype)       # a linear layer's weight
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(blas.gemm_arrays(a, w.T))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    # k up to 784 terms of size ~1: float32 rounding reaches ~1e-4 of the sums.
+    tol = dict(rtol=1e-4, atol=1e-3) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(results[1], a.astype(np.float64) @ w.T.astype(np.float64), **tol)
+
+
+# One output row or column goes to gemv; its output splits into 16-element
+# panels over the threads when that keeps the bits (always for dot products,
+# for the row-accumulating form only with a multiple of 16 outputs): 512
+# outputs take the split in every form, 520 keep the row form serial.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ["row_times_transposed", "row_times_row_major",
+                                  "matrix_times_column", "transposed_times_column"])
+@pytest.mark.parametrize("outputs", [512, 520])
+def test_gemv_is_bit_identical_at_one_and_two_threads(dtype, case, outputs):
+    rng = np.random.default_rng(10)
+    w = rng.standard_normal((outputs, 784)).astype(dtype)
+    v = rng.standard_normal((1, 784)).astype(dtype)
+    a, b = {
+        "row_times_transposed": (v, w.T),                      # batch-1 linear
+        "row_times_row_major": (v, np.ascontiguousarray(w.T)),
+        "matrix_times_column": (w, v.T),
+        "transposed_times_column": (np.asfortranarray(w), v.T),
+    }[case]
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(blas.gemm_arrays(a, b))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    tol = dict(rtol=1e-4, atol=1e-3) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(results[1], a.astype(np.float64) @ b.astype(np.float64), **tol)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

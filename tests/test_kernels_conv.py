@@ -121,6 +121,32 @@ def test_conv2d_direct_3x3_matches_reference(x_shape, c_out):
     np.testing.assert_allclose(got, np.maximum(want + r, 0), **TOL[np.float32])
 
 
+# Two threads split a batch-1 direct convolution by 8-channel blocks and a
+# larger batch by images; each output is still one thread's sum in the same
+# order, so the bits do not depend on the thread count.
+@pytest.mark.parametrize("x_shape, c_out", [((1, 3, 32, 32), 16), ((1, 16, 16, 16), 40),
+                                            ((3, 8, 12, 12), 16)])
+@pytest.mark.parametrize("epilogue", ["bias_relu_in_registers", "residual"])
+def test_conv2d_direct_3x3_is_bit_identical_at_one_and_two_threads(x_shape, c_out, epilogue):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal((c_out, x_shape[1], 3, 3)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32)
+    want = conv2d_reference(x, w, b, padding=(1, 1))
+    r = rng.standard_normal(want.shape).astype(np.float32) if epilogue == "residual" else None
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, b, padding=1, activation="relu", residual=r))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[1], np.maximum(want + (0 if r is None else r), 0),
+                               **TOL[np.float32])
+
+
 def test_conv2d_direct_3x3_relu_in_registers_propagates_nan():
     x = np.ones((1, 2, 4, 20), np.float32)
     x[0, 1, 2, 17] = np.nan

@@ -135,6 +135,31 @@ def test_max_pool2d_fast_path_on_row_strided_view_propagates_nan(dtype):
     assert np.isnan(got[0, 1, 1, 2]) and np.isnan(got).sum() == 1
 
 
+def nan_max_rule(a, b):
+    """The scalar kernel's max: ``a`` when ``a > b`` or ``a`` is NaN, else ``b``."""
+    return np.where((a > b) | np.isnan(a), a, b)
+
+
+# float32 2x2/stride-2 rows run 16 outputs per AVX-512 step (where the CPU has
+# it) and finish with the scalar loop: widths below, at and past one and two
+# vectors, NaNs in either row and column of a window, and +0/-0 ties, which
+# must come out exactly as the scalar rule orders them.
+@pytest.mark.parametrize("width", [6, 32, 34, 70, 96])
+def test_max_pool2d_2x2_rows_match_the_scalar_rule_bit_for_bit(width):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 3, 6, width)).astype(np.float32)
+    x[0, 0, 0, ::7] = np.nan
+    x[1, 2, 3, 1::9] = np.nan
+    x[0, 1, :, ::3] = 0.0
+    x[0, 1, :, 1::3] = -0.0
+    got = pooling.max_pool2d(x, 2)
+    r0, r1 = x[..., 0::2, :], x[..., 1::2, :]
+    want = nan_max_rule(nan_max_rule(r0[..., 0::2], r0[..., 1::2]),
+                        nan_max_rule(r1[..., 0::2], r1[..., 1::2]))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
 def test_pooling_agrees_at_one_and_two_threads():
     x = np.random.default_rng(4).standard_normal((8, 16, 32, 32))
     before = openmp_helpers.get_num_threads()

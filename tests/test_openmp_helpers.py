@@ -42,3 +42,18 @@ def test_parallel_grain_setting():
             openmp_helpers.set_parallel_grain(0)
     finally:
         openmp_helpers.set_parallel_grain(old)
+
+
+def test_kernels_called_inside_a_region_run_serial():
+    # A GEMM per image or per attention head runs inside its caller's region;
+    # the threads are already taken, so it must not ask for a nested team.
+    if not openmp_helpers.openmp_enabled():
+        pytest.skip("serial build")
+    old = openmp_helpers.get_num_threads()
+    try:
+        openmp_helpers.set_num_threads(2)
+        big = 100 * openmp_helpers.get_parallel_grain()
+        assert openmp_helpers.region_threads(big) == 2
+        assert openmp_helpers._region_threads_inside_region(big) == [1, 1]
+    finally:
+        openmp_helpers.set_num_threads(old)

@@ -4,10 +4,12 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from jitcore import threads
 from jitcore._runtime import openmp_helpers
+from jitcore._runtime.kernels import blas as blas_kernels
 
 BIG_REGION = 10 ** 7          # elements: far above the parallel grain
 
@@ -82,25 +84,47 @@ def test_unbalanced_leave_is_an_error():
     assert openmp_helpers.calls_in_flight() == 0
 
 
-def _kernels_blas_threads():
+def _kernels_openblas():
     blas = threads._kernels_openblas()
-    if blas is None or not blas.pthreads:
-        pytest.skip("SciPy's BLAS is not a pthreads OpenBLAS: nothing to switch")
-    return blas.get_num_threads
+    if blas is None:
+        pytest.skip("SciPy's BLAS is not an OpenBLAS jitcore can reach")
+    return blas
 
 
-def test_blas_follows_set_num_threads_and_goes_serial_while_calls_overlap(restore_threads):
-    blas_threads = _kernels_blas_threads()
+def _numpy_blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    kernels = threads._kernels_blas_path()
+    return {lib["filepath"]: lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+            if lib["user_api"] == "blas" and not threads._same_file(lib["filepath"], kernels)}
+
+
+def test_kernels_blas_stays_serial_at_any_thread_count(restore_threads):
+    blas = _kernels_openblas()
+    for n in (2, 1, 2):
+        threads.set_num_threads(n)
+        assert blas.get_num_threads() == 1
+        assert threads.threading_info()[0]["kernels_blas_threads"] == 1
+
+
+def test_kernels_blas_is_pinned_again_before_a_product(restore_threads):
+    # threadpoolctl.threadpool_limits(2, "blas") raises every BLAS, the
+    # kernels' one included; the next product takes it back to one thread.
+    blas = _kernels_openblas()
     threads.set_num_threads(2)
-    assert blas_threads() == 2
-    with _CallsInFlight(1):
-        assert blas_threads() == 2
-    with _CallsInFlight(2):
-        assert blas_threads() == 1
-        assert openmp_helpers.blas_threads_applied() == 1
-    assert blas_threads() == 2
-    threads.set_num_threads(1)
-    assert blas_threads() == 1
+    blas.set_num_threads(2)
+    assert openmp_helpers.kernels_blas_threads() == 2
+    a = np.random.default_rng(0).standard_normal((64, 48)).astype(np.float32)
+    np.testing.assert_allclose(blas_kernels.gemm_arrays(a.T, a), a.T @ a, rtol=1e-4, atol=1e-4)
+    assert blas.get_num_threads() == 1
+
+
+def test_other_blas_pools_follow_set_num_threads(restore_threads):
+    for n in (1, 2):
+        threads.set_num_threads(n)
+        others = _numpy_blas_threads()
+        if not others:
+            pytest.skip("no BLAS besides the kernels' is loaded")
+        assert set(others.values()) == {n}
 
 
 def test_threading_info_lists_jitcore_openmp_and_blas(restore_threads):
@@ -115,7 +139,6 @@ def test_threading_info_lists_jitcore_openmp_and_blas(restore_threads):
     assert "blas" in apis
     if openmp_helpers.openmp_enabled():
         assert "openmp" in apis
-    # Every BLAS pool got the count (not only the one the kernels call).
     assert {e["num_threads"] for e in info[1:] if e["user_api"] == "blas"} == {1}
 
 

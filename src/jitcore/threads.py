@@ -1,9 +1,13 @@
 """Intra-op thread control: ``set_num_threads`` / ``get_num_threads`` / ``threading_info``.
 
-One number governs both pools a call can use: the OpenMP regions of the
+One number governs the one pool a call uses: the OpenMP regions of the
 kernels (through ``jitcore._runtime.openmp_helpers``, where every OpenMP call
-goes) and the BLAS library behind the matrix products (through
-``threadpoolctl``, which finds SciPy's OpenBLAS/MKL and sets its limit).
+goes).  The BLAS the kernels call (SciPy's, through ``cython_blas``) is kept
+single-threaded from import on: the matrix-product kernels split their output
+into panels over the OpenMP threads and call serial BLAS per panel, because a
+second (pthreads) pool beside libgomp's made 2-thread products twice as slow
+as 1-thread ones on two cores.  Other BLAS libraries in the process (NumPy's)
+are left alone until ``set_num_threads``, which gives them ``n`` threads.
 The policy for concurrent callers, forked children and the OpenMP wait
 policy is described in ``docs/threading.md``.
 
@@ -59,8 +63,11 @@ _lock = threading.Lock()
 def set_num_threads(n):
     """Set the number of intra-op threads (OpenMP kernels and BLAS).
 
-    One caller's kernels use up to ``n`` threads; ``k`` concurrent callers
-    share them (``n // k`` each, serial BLAS), see ``docs/threading.md``.
+    One caller's kernels use up to ``n`` OpenMP threads; ``k`` concurrent
+    callers share them (``n // k`` each), see ``docs/threading.md``.  The
+    BLAS the kernels call stays single-threaded (the kernels split products
+    over the OpenMP threads); every other loaded BLAS, such as NumPy's, is
+    given ``n`` threads.
     Calling this in a forked child re-enables parallel kernels there unless
     the parent had already started its OpenMP pool.
 
@@ -104,7 +111,9 @@ def threading_info():
     list of dict
         jitcore's policy first (``user_api`` "jitcore": ``num_threads``,
         ``calls_in_flight``, ``fork_state``, ``wait_policy``,
-        ``parallel_grain``, ``blas_threads_applied``), then every native pool
+        ``parallel_grain``, ``kernels_blas``: the path of the BLAS the
+        kernels call and ``kernels_blas_threads``: its thread count, 1
+        unless changed behind jitcore's back), then every native pool
         threadpoolctl finds (BLAS, OpenMP runtimes), each with ``user_api``,
         ``internal_api``, ``num_threads`` and ``filepath``.
     """
@@ -116,7 +125,8 @@ def threading_info():
         "fork_state": openmp_helpers.fork_state(),
         "wait_policy": _WAIT_POLICY,
         "parallel_grain": openmp_helpers.get_parallel_grain(),
-        "blas_threads_applied": openmp_helpers.blas_threads_applied(),
+        "kernels_blas": _kernels_blas_path(),
+        "kernels_blas_threads": _kernels_blas_threads(),
     }]
     threadpoolctl = _threadpoolctl()
     if threadpoolctl is None:
@@ -140,18 +150,25 @@ def _load_kernels_blas():
 
 
 def _limit_blas(n):
-    """Give every BLAS pool ``n`` threads and re-register the kernels' BLAS with ``n``."""
+    """Give every BLAS pool but the kernels' own ``n`` threads; keep that one at 1."""
+    kernels_path = _kernels_blas_path()
     threadpoolctl = _threadpoolctl()
-    if threadpoolctl is not None:
-        for lib in threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers:
-            # OpenBLAS directly: threadpoolctl lets only the first thread that
-            # ever set a limit change a pthreads OpenBLAS pool.
-            blas = _OpenBLAS.at(lib.filepath) if lib.internal_api == "openblas" else None
-            if blas is not None:
-                blas.set_num_threads(n)
-            else:
-                lib.set_num_threads(n)
-    _register_kernels_blas()
+    if threadpoolctl is None:
+        _pin_kernels_blas()
+        return
+    for lib in threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers:
+        want = 1 if _same_file(lib.filepath, kernels_path) else n
+        # OpenBLAS directly: threadpoolctl lets only the first thread that
+        # ever set a limit change a pthreads OpenBLAS pool.
+        blas = _OpenBLAS.at(lib.filepath) if lib.internal_api == "openblas" else None
+        if blas is not None:
+            blas.set_num_threads(want)
+        else:
+            lib.set_num_threads(want)
+
+
+def _same_file(a, b):
+    return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
 
 
 class _OpenBLAS:
@@ -164,9 +181,6 @@ class _OpenBLAS:
         self.get_num_threads.restype = ctypes.c_int
         self.set_num_threads = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}")
         self.set_num_threads.argtypes, self.set_num_threads.restype = [ctypes.c_int], None
-        parallel = getattr(lib, f"{prefix}openblas_get_parallel{suffix}", None)
-        # openblas_get_parallel: 0 sequential, 1 pthreads, 2 OpenMP.
-        self.pthreads = parallel is not None and parallel() == 1
 
     @classmethod
     def at(cls, filepath):
@@ -181,36 +195,55 @@ class _OpenBLAS:
         return None
 
 
-def _kernels_openblas():
-    """The OpenBLAS SciPy's ``cython_blas`` (hence the kernels) calls, or None."""
+def _kernels_blas_path():
+    """The file of the BLAS SciPy's ``cython_blas`` (hence the kernels) calls, or None."""
     _load_kernels_blas()
     import scipy
     scipy_root = os.path.dirname(os.path.abspath(scipy.__file__))
     try:
         with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+            paths = {line.split()[-1] for line in maps if "blas" in line.lower()}
     except OSError:
         return None
-    # SciPy's wheels vendor their OpenBLAS next to the package (scipy.libs);
+    # SciPy's wheels vendor their BLAS next to the package (scipy.libs);
     # NumPy vendors another copy that the kernels never call.
     for path in sorted(paths):
         if path.startswith((scipy_root + os.sep, scipy_root + ".libs" + os.sep)):
-            return _OpenBLAS.at(path)
+            return path
     return None
 
 
-def _register_kernels_blas():
-    """Let the runtime switch the kernels' BLAS to 1 thread while calls overlap.
+def _kernels_openblas():
+    """The OpenBLAS the kernels call, or None (not OpenBLAS, or not found)."""
+    path = _kernels_blas_path()
+    return None if path is None else _OpenBLAS.at(path)
 
-    Only a pthreads OpenBLAS has one process-wide pool that concurrent
-    callers would multiply; an OpenMP-threaded BLAS follows the OpenMP
-    setting of the calling thread.
+
+def _kernels_blas_threads():
+    """The kernels' BLAS thread count, or None when jitcore cannot read it."""
+    blas = _kernels_openblas()
+    return None if blas is None else blas.get_num_threads()
+
+
+def _pin_kernels_blas():
+    """Run the kernels' BLAS on one thread: the kernels thread the products.
+
+    An OpenBLAS is registered with the runtime, which re-pins it before each
+    product if something (``threadpoolctl.threadpool_limits``) raised it.
     """
     blas = _kernels_openblas()
-    if blas is None or not blas.pthreads:
+    if blas is not None:
+        address = [ctypes.cast(f, ctypes.c_void_p).value
+                   for f in (blas.get_num_threads, blas.set_num_threads)]
+        openmp_helpers.register_kernels_blas(*address)
         return
-    address = ctypes.cast(blas.set_num_threads, ctypes.c_void_p).value
-    openmp_helpers.register_blas_setter(address, max(1, blas.get_num_threads()))
+    kernels_path = _kernels_blas_path()
+    threadpoolctl = _threadpoolctl()
+    if threadpoolctl is None or kernels_path is None:
+        return
+    for lib in threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers:
+        if _same_file(lib.filepath, kernels_path):
+            lib.set_num_threads(1)
 
 
-_register_kernels_blas()
+_pin_kernels_blas()

@@ -14,6 +14,7 @@ cdef extern from *:
     static int omp_get_thread_num(void) { return 0; }
     static int omp_get_num_procs(void) { return 1; }
     static void omp_set_num_threads(int n) { (void)n; }
+    static int omp_in_parallel(void) { return 0; }
     #endif
     """
     int JC_OPENMP_ENABLED
@@ -21,6 +22,7 @@ cdef extern from *:
     int omp_get_thread_num() noexcept nogil
     int omp_get_num_procs() noexcept nogil
     void omp_set_num_threads(int n) noexcept nogil
+    int omp_in_parallel() noexcept nogil
 
 # Below this much work (in elements touched) a parallel region costs more than
 # it saves on our 2-core machines (DESIGN.md section 4); see benchmarks/.
@@ -33,7 +35,12 @@ cdef int thread_id() noexcept nogil
 # The calls-in-flight count behind the oversubscription policy: the runtime
 # brackets the nogil part of every compiled call with ``enter_call()`` /
 # ``leave_call()``.  While k calls run at once, ``threads_for`` grants each
-# parallel region at most num_threads() // k threads, and a pthreads BLAS
-# registered by ``jitcore.threads`` runs serial.  ``enter_call`` returns k.
+# parallel region at most num_threads() // k threads.  ``enter_call``
+# returns k.
 cdef int enter_call() noexcept nogil
 cdef void leave_call() noexcept nogil
+
+# Hold the BLAS that the kernels call (registered by ``jitcore.threads``) at
+# one thread: the product kernels split their work over OpenMP threads and
+# call serial BLAS per panel.  Call it before handing BLAS a product.
+cdef void keep_blas_serial() noexcept nogil

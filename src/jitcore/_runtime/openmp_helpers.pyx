@@ -13,9 +13,12 @@ many threads one parallel region may use:
   GNU OpenMP's pool threads do not survive a fork, and a multi-threaded region
   in the child then waits for them forever.
 
-BLAS has its own pool.  ``jitcore.threads`` registers the setter of a
-pthreads OpenBLAS here, and while more than one call is in flight BLAS is
-switched to one thread (and back when a single caller remains).
+* 1 inside another region: a kernel that a kernel calls (a GEMM per image or
+  per attention head) runs serial in the thread that called it.
+
+There is no second pool: ``jitcore.threads`` keeps the kernels' BLAS
+single-threaded, and the matrix-product kernels split their output over
+these OpenMP threads instead (``kernels/blas.pyx``).
 """
 
 import os
@@ -24,7 +27,6 @@ from cython.parallel cimport prange
 
 cdef extern from *:
     """
-    #include <pthread.h>
     #include <stddef.h>
 
     /* Calls in flight, updated by every compiled call from any thread. */
@@ -39,26 +41,30 @@ cdef extern from *:
         __atomic_store_n(&jc_in_flight, v, __ATOMIC_RELEASE);
     }
 
-    /* Serialises BLAS thread-count switches (a rare transition 1 <-> 2). */
-    static pthread_mutex_t jc_blas_mutex = PTHREAD_MUTEX_INITIALIZER;
-    static void jc_blas_lock(void) { pthread_mutex_lock(&jc_blas_mutex); }
-    static void jc_blas_unlock(void) { pthread_mutex_unlock(&jc_blas_mutex); }
-    static void jc_blas_lock_reset(void) {
-        /* After fork the child has one thread: a lock held by another parent
-           thread would never be released. */
-        pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-        jc_blas_mutex = fresh;
-    }
+    /* The kernels' BLAS thread-count functions (0: none registered). */
+    typedef int (*jc_blas_getter)(void);
     typedef void (*jc_blas_setter)(int);
-    static void jc_call_blas_setter(size_t fn, int n) { ((jc_blas_setter)fn)(n); }
+    static size_t jc_blas_get = 0, jc_blas_set = 0;
+    static void jc_register_blas(size_t get, size_t set) {
+        __atomic_store_n(&jc_blas_set, set, __ATOMIC_RELEASE);
+        __atomic_store_n(&jc_blas_get, get, __ATOMIC_RELEASE);
+    }
+    static int jc_blas_threads(void) {
+        size_t get = __atomic_load_n(&jc_blas_get, __ATOMIC_ACQUIRE);
+        return get ? ((jc_blas_getter)get)() : -1;
+    }
+    static void jc_blas_set_threads(int n) {
+        size_t set = __atomic_load_n(&jc_blas_set, __ATOMIC_ACQUIRE);
+        if (set) ((jc_blas_setter)set)(n);
+    }
+
     """
     int jc_in_flight_add(int d) noexcept nogil
     int jc_in_flight_load() noexcept nogil
     void jc_in_flight_store(int v) noexcept nogil
-    void jc_blas_lock() noexcept nogil
-    void jc_blas_unlock() noexcept nogil
-    void jc_blas_lock_reset() noexcept nogil
-    void jc_call_blas_setter(size_t fn, int n) noexcept nogil
+    void jc_register_blas(size_t get, size_t set) noexcept nogil
+    int jc_blas_threads() noexcept nogil
+    void jc_blas_set_threads(int n) noexcept nogil
 
 PARALLEL_GRAIN = 32768
 
@@ -74,12 +80,36 @@ cdef bint _pool_started = False
 # process that had started the pool: serial for good.
 cdef int _fork_serial = 0
 
-# A pthreads BLAS's ``set_num_threads(int)`` (0: none registered), the count
-# one caller may use, and the count last applied.
-cdef size_t _blas_setter = 0
-cdef int _blas_threads = 1
-cdef int _blas_applied = 1
 
+cdef void keep_blas_serial() noexcept nogil:
+    # One call to a getter that reads a global: negligible beside a GEMM.
+    # Somebody (threadpoolctl.threadpool_limits on every BLAS, say) may have
+    # given the kernels' BLAS a pool again; take it back before using it.
+    if jc_blas_threads() > 1:
+        jc_blas_set_threads(1)
+
+
+def register_kernels_blas(size_t get_address, size_t set_address):
+    """Register the kernels' BLAS ``get/set_num_threads`` C functions (0, 0: none).
+
+    ``keep_blas_serial`` then holds that BLAS at one thread before every
+    product the kernels hand it.
+
+    Parameters
+    ----------
+    get_address, set_address : int
+        Addresses (from ``ctypes``) of ``int get(void)`` and ``void set(int)``.
+    """
+    if (get_address == 0) != (set_address == 0):
+        raise ValueError("register_kernels_blas expects both function addresses or neither")
+    jc_register_blas(get_address, set_address)
+    keep_blas_serial()
+
+
+def kernels_blas_threads():
+    """The registered kernels' BLAS thread count, or None when none is registered."""
+    n = jc_blas_threads()
+    return None if n < 0 else n
 
 cdef int num_threads() noexcept nogil:
     """The intra-op thread count a single caller may use."""
@@ -100,6 +130,10 @@ cdef int threads_for(Py_ssize_t work, Py_ssize_t grain=-1) noexcept nogil:
     cdef int callers
     if n <= 1 or work < 2 * g:
         return 1
+    if omp_in_parallel():
+        # A kernel called from inside another kernel's region (a GEMM per
+        # attention head or per image): that region already holds the threads.
+        return 1
     callers = jc_in_flight_load()
     if callers > 1:
         # Share the cores between the calls running now instead of
@@ -117,49 +151,19 @@ cdef int thread_id() noexcept nogil:
     return omp_get_thread_num()
 
 
-cdef void _sync_blas() noexcept nogil:
-    """Give BLAS the thread count the calls in flight allow (1 when several)."""
-    global _blas_applied
-    cdef int want
-    jc_blas_lock()
-    # Re-read under the lock: whoever switches last sees the final count.
-    want = _blas_threads if jc_in_flight_load() <= 1 else 1
-    if _blas_setter != 0 and want != _blas_applied:
-        jc_call_blas_setter(_blas_setter, want)
-        _blas_applied = want
-    jc_blas_unlock()
-
-
 cdef int enter_call() noexcept nogil:
-    cdef int k = jc_in_flight_add(1)
-    # Serial BLAS from the second concurrent call on.  The unlocked read of
-    # ``_blas_applied`` skips the lock once BLAS is already serial; _sync_blas
-    # re-reads everything under it.
-    if k >= 2 and _blas_threads > 1 and _blas_setter != 0 and _blas_applied != 1:
-        _sync_blas()
-    return k
+    return jc_in_flight_add(1)
 
 
 cdef void leave_call() noexcept nogil:
-    cdef int k = jc_in_flight_add(-1)
-    # BLAS gets its threads back when no call is in flight, not at every
-    # 2 -> 1 transition: two callers that keep overlapping would otherwise
-    # switch the BLAS pool (under a lock) on every call.
-    if k == 0 and _blas_threads > 1 and _blas_setter != 0 and _blas_applied != _blas_threads:
-        _sync_blas()
+    jc_in_flight_add(-1)
 
 
 def _after_fork_in_child():
     """``os.register_at_fork`` hook: the child starts with one thread and no calls."""
-    global _fork_serial, _blas_applied
+    global _fork_serial
     jc_in_flight_store(0)
-    jc_blas_lock_reset()
     _fork_serial = 2 if _pool_started else 1
-    # A switch to serial BLAS made for the parent's concurrent callers would
-    # otherwise outlive them.
-    if _blas_setter != 0 and _blas_applied != _blas_threads:
-        jc_call_blas_setter(_blas_setter, _blas_threads)
-        _blas_applied = _blas_threads
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -241,37 +245,6 @@ def region_threads(Py_ssize_t work, Py_ssize_t grain=-1):
     return threads_for(work, grain)
 
 
-def register_blas_setter(size_t address, int n):
-    """Register a pthreads BLAS's ``set_num_threads(int)`` C function and its thread count.
-
-    ``jitcore.threads`` calls this after it set the BLAS pool to ``n``
-    threads; from then on BLAS is switched to one thread while several calls
-    are in flight.  ``address`` 0 unregisters.
-
-    Parameters
-    ----------
-    address : int
-        The C function's address (from ``ctypes``), or 0.
-    n : int
-        The BLAS thread count for a single caller (already applied).
-    """
-    global _blas_setter, _blas_threads, _blas_applied
-    if n < 1:
-        raise ValueError(f"register_blas_setter expects a positive thread count, got {n}")
-    with nogil:
-        jc_blas_lock()
-        _blas_setter = address
-        _blas_threads = n
-        _blas_applied = n
-        jc_blas_unlock()
-        _sync_blas()
-
-
-def blas_threads_applied():
-    """The thread count last given to the registered BLAS (None without one)."""
-    return _blas_applied if _blas_setter != 0 else None
-
-
 def get_parallel_grain():
     """Return the work size (elements) below which kernels stay serial."""
     return PARALLEL_GRAIN
@@ -303,3 +276,14 @@ def _parallel_thread_ids(int n):
     for i in prange(k, nogil=True, num_threads=k, schedule='static', chunksize=1):
         seen[i] = omp_get_thread_num()
     return [seen[i] for i in range(k)]
+
+
+def _region_threads_inside_region(Py_ssize_t work):
+    """``threads_for(work)`` as a kernel called from a 2-thread region sees it (for tests)."""
+    global _pool_started
+    cdef int i
+    cdef int[2] granted
+    _pool_started = True
+    for i in prange(2, nogil=True, num_threads=2, schedule='static', chunksize=1):
+        granted[i] = threads_for(work)
+    return [granted[0], granted[1]]

@@ -11,7 +11,9 @@
 # packing), and a float32 product of two row-major operands with a fresh C
 # goes, on CPUs with AVX-512, to an unpacked register-blocked kernel
 # (``gemm_rowmajor.h``) whose column panels are split over OpenMP threads by
-# ``threads_for``; BLAS threads its own calls.
+# ``threads_for``.  Every other product is split the same way, into panels
+# of C, each a serial BLAS call: the kernels' BLAS never uses its own pool
+# (``jitcore.threads`` pins it to one thread, ``docs/threading.md``).
 from jitcore._runtime.kernels.view cimport View, Status, real
 
 # A 2-D operand as BLAS sees it.

@@ -18,7 +18,7 @@ from jitcore._runtime.kernels.view cimport (
     JC_ERR_OVERFLOW, JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_FLOAT64, itemsize_of, view_of,
 )
 from jitcore._runtime.kernels.strided cimport is_real_dtype
-from jitcore._runtime.openmp_helpers cimport threads_for
+from jitcore._runtime.openmp_helpers cimport threads_for, keep_blas_serial
 
 cdef extern from "gemm_rowmajor.h" nogil:
     int jc_gemm_rowmajor_available()
@@ -28,8 +28,13 @@ cdef extern from "gemm_rowmajor.h" nogil:
 
 # Decided once at import: the unpacked kernel needs AVX-512F at run time.
 cdef bint ROWMAJOR_KERNEL_AVAILABLE = jc_gemm_rowmajor_available() != 0
-# Its B panel (k x 32 floats) must stay in L2 while the row blocks pass over it.
-cdef Py_ssize_t ROWMAJOR_MAX_K = 4096
+# Its B panel (k x 64 floats) must stay in L2 (1 MB) while the row blocks pass over it.
+cdef Py_ssize_t ROWMAJOR_MAX_K = 2048
+# Columns of one panel of that kernel: threads split C into whole panels.
+cdef Py_ssize_t ROWMAJOR_PANEL = 64
+# Multiply-adds a product needs per thread before a second thread pays for
+# waking it (~5 us of sgemm at 1 thread; a region costs a few us on 2 cores).
+cdef Py_ssize_t GEMM_GRAIN = 1 << 18
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
 cnp.import_array()
@@ -44,8 +49,6 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
                  const real* b, Py_ssize_t ldb,
                  real beta, real* c, Py_ssize_t ldc) noexcept nogil:
     cdef Py_ssize_t i, j
-    cdef int mi, ni, ki, ldai, ldbi, ldci
-    cdef char ta, tb
     if m < 0 or n < 0 or k < 0:
         return JC_ERR_VALUE
     if m == 0 or n == 0:
@@ -66,26 +69,13 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
         if use_rowmajor_kernel(trans_a, trans_b, m, n, k, beta):
             rowmajor_product(m, n, k, alpha, a, lda, b, ldb, c, ldc)
             return JC_OK
+    keep_blas_serial()
     if m == 1 or n == 1:
         # A vector product (batch-1 linear, a projection onto one output):
         # BLAS's gemv streams the matrix once, without gemm's packing.
         gemv_product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return JC_OK
-    mi = <int>m
-    ni = <int>n
-    ki = <int>k
-    ldai = <int>lda
-    ldbi = <int>ldb
-    ldci = <int>ldc
-    ta = b'T' if trans_a else b'N'
-    tb = b'T' if trans_b else b'N'
-    # Row-major C (m x n) is column-major C^T (n x m) = op(B)^T op(A)^T.
-    if real is float:
-        sgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <float*>b, &ldbi, <float*>a, &ldai,
-              &beta, c, &ldci)
-    else:
-        dgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <double*>b, &ldbi, <double*>a, &ldai,
-              &beta, c, &ldci)
+    blas_product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     return JC_OK
 
 
@@ -101,8 +91,8 @@ cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha
                            float* c, Py_ssize_t ldc) noexcept nogil:
     """The unpacked kernel, its column panels split over OpenMP threads when large
     (jitcore's thread policy then governs the product, not BLAS's pool)."""
-    cdef int nt = threads_for(m * n * k)
-    cdef Py_ssize_t panels = (n + 31) // 32
+    cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
+    cdef Py_ssize_t panels = (n + ROWMAJOR_PANEL - 1) // ROWMAJOR_PANEL
     cdef Py_ssize_t per_part, first, last
     cdef int part
     if nt > panels:
@@ -110,13 +100,90 @@ cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha
     if nt <= 1:
         jc_gemm_rowmajor_f32(m, n, k, alpha, a, lda, b, ldb, c, ldc)
         return
-    per_part = (panels + nt - 1) // nt * 32      # whole panels per thread
+    per_part = (panels + nt - 1) // nt * ROWMAJOR_PANEL      # whole panels per thread
     for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
         first = part * per_part
         last = min(n, first + per_part)
         if first < last:
             jc_gemm_rowmajor_f32(m, last - first, k, alpha, a, lda, b + first, ldb,
                                  c + first, ldc)
+
+
+cdef inline void blas_block(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
+                            Py_ssize_t k, real alpha, const real* a, Py_ssize_t lda,
+                            const real* b, Py_ssize_t ldb,
+                            real beta, real* c, Py_ssize_t ldc) noexcept nogil:
+    """One BLAS gemm call on a block whose sizes ``gemm`` already checked."""
+    cdef int mi = <int>m, ni = <int>n, ki = <int>k
+    cdef int ldai = <int>lda, ldbi = <int>ldb, ldci = <int>ldc
+    cdef char ta = b'T' if trans_a else b'N'
+    cdef char tb = b'T' if trans_b else b'N'
+    # Row-major C (m x n) is column-major C^T (n x m) = op(B)^T op(A)^T.
+    if real is float:
+        sgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <float*>b, &ldbi, <float*>a, &ldai,
+              &beta, c, &ldci)
+    else:
+        dgemm(&tb, &ta, &ni, &mi, &ki, &alpha, <double*>b, &ldbi, <double*>a, &ldai,
+              &beta, c, &ldci)
+
+
+cdef void blas_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                       real alpha, const real* a, Py_ssize_t lda,
+                       const real* b, Py_ssize_t ldb,
+                       real beta, real* c, Py_ssize_t ldc) noexcept nogil:
+    """BLAS gemm, its output split into panels over jitcore's OpenMP threads.
+
+    The kernels' BLAS runs single-threaded (``jitcore.threads`` pins it): a
+    second pool (OpenBLAS's pthreads) next to libgomp's would fight it for
+    the same cores, which made 2-thread products twice as slow as 1-thread
+    ones.  Each thread instead calls serial BLAS on its own panel of C: the
+    longer of C's two dimensions is cut into whole 16-column or 8-row units
+    (the sizes of BLAS's register blocks), so no thread gets a ragged edge
+    in the middle of C and every element sums over the whole of k in the
+    same order at any thread count.
+    """
+    cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
+    cdef Py_ssize_t unit = 16 if n >= m else 8
+    cdef Py_ssize_t extent = n if n >= m else m
+    cdef Py_ssize_t units = (extent + unit - 1) // unit
+    cdef Py_ssize_t per_part, first, last
+    cdef int part
+    if nt > units:
+        nt = <int>units
+    if nt <= 1:
+        blas_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    per_part = (units + nt - 1) // nt * unit
+    if n >= m:
+        # Column panels: op(B)[:, first:last] and C[:, first:last].
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            first = part * per_part
+            last = min(n, first + per_part)
+            if first < last:
+                blas_block(trans_a, trans_b, m, last - first, k, alpha, a, lda,
+                           b + (first * ldb if trans_b else first), ldb,
+                           beta, c + first, ldc)
+    else:
+        # Row panels: op(A)[first:last, :] and C[first:last, :].
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            first = part * per_part
+            last = min(m, first + per_part)
+            if first < last:
+                blas_block(trans_a, trans_b, last - first, n, k, alpha,
+                           a + (first if trans_a else first * lda), lda, b, ldb,
+                           beta, c + first * ldc, ldc)
+
+
+cdef inline void gemv_block(char trans, int rows, int cols, real alpha,
+                            const real* matrix, int ld, const real* x, int inc_x,
+                            real beta, real* y, int inc_y) noexcept nogil:
+    """One BLAS gemv call: ``y = alpha op(matrix) x + beta y``, column-major matrix."""
+    if real is float:
+        sgemv(&trans, &rows, &cols, &alpha, <float*>matrix, &ld, <float*>x, &inc_x,
+              &beta, y, &inc_y)
+    else:
+        dgemv(&trans, &rows, &cols, &alpha, <double*>matrix, &ld, <double*>x, &inc_x,
+              &beta, y, &inc_y)
 
 
 cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
@@ -128,10 +195,14 @@ cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
     Sizes are already validated (positive, 32-bit, leading dims consistent).
     With ``m == 1`` the row ``op(A)`` times ``op(B)`` is ``op(B)^T`` times a
     vector; with ``n == 1``, ``op(A)`` times the column ``op(B)``.  A row-major
-    matrix is the column-major transpose, which decides gemv's flag.
+    matrix is the column-major transpose, which decides gemv's flag.  A large
+    product's output vector is cut into 16-element panels shared over the
+    OpenMP threads, each a serial gemv on its columns ('T') or rows ('N') of
+    the matrix, when that keeps the result bit-identical (below).
     """
     cdef char trans
-    cdef int rows, cols, ld, inc_x, inc_y, i
+    cdef int rows, cols, ld, inc_x, inc_y, i, nt, part
+    cdef Py_ssize_t out_len, step, units, per_part, first, last
     cdef const real* matrix
     cdef const real* x
     if m == 1:
@@ -154,12 +225,31 @@ cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
         # BLAS may scale the old y by 0, turning garbage NaNs into NaNs
         for i in range(n if m == 1 else m):
             c[i * inc_y] = 0
-    if real is float:
-        sgemv(&trans, &rows, &cols, &alpha, <float*>matrix, &ld, <float*>x, &inc_x,
-              &beta, c, &inc_y)
-    else:
-        dgemv(&trans, &rows, &cols, &alpha, <double*>matrix, &ld, <double*>x, &inc_x,
-              &beta, c, &inc_y)
+    # 'T': output element p is the dot product of column p of the matrix with
+    # x, whatever the other columns are, so column panels give the same bits
+    # as one call.  'N' accumulates blocks of rows; with a ragged last block
+    # the split changes a few last bits, while with whole 16-row blocks every
+    # cut at a multiple of 16 gives the same bits (checked over 4450 cuts of
+    # float32/float64 problems); so 'N' is split only in that case.
+    # Memory-bound: each matrix element is one load and one multiply-add, so
+    # the elementwise grain (elements touched) applies, not GEMM_GRAIN.
+    out_len = cols if trans == b'T' else rows
+    step = ld if trans == b'T' else 1
+    units = (out_len + 15) // 16
+    nt = threads_for(m * n * k) if trans == b'T' or out_len % 16 == 0 else 1
+    if nt > units:
+        nt = <int>units
+    if nt <= 1:
+        gemv_block(trans, rows, cols, alpha, matrix, ld, x, inc_x, beta, c, inc_y)
+        return
+    per_part = (units + nt - 1) // nt * 16
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        first = part * per_part
+        last = min(out_len, first + per_part)
+        if first < last:
+            gemv_block(trans, rows if trans == b'T' else <int>(last - first),
+                       <int>(last - first) if trans == b'T' else cols, alpha,
+                       matrix + first * step, ld, x, inc_x, beta, c + first * inc_y, inc_y)
 
 
 cdef inline bint is_leading_stride(Py_ssize_t stride, Py_ssize_t itemsize,

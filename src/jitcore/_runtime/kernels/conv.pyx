@@ -9,7 +9,9 @@ output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
 im2col matrix (C_in/groups*KH*KW x OH*OW) of that image's group, and the
 epilogue runs on the block while it is in cache.  Large convolutions split
 their tasks over OpenMP threads, each with its own im2col buffer; a single
-large task leaves the threading to BLAS.
+large task's GEMM splits its own output over the threads (``blas.pyx``).
+The direct 3x3 path splits images over threads, or (image, 8-channel block)
+units when there are fewer images than threads (batch 1).
 """
 cimport numpy as cnp
 import numpy as np
@@ -377,7 +379,7 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
                 break
     else:
         # Each thread takes every nt-th task with its own im2col buffer; the
-        # GEMMs are small enough that BLAS runs them on the calling thread.
+        # GEMMs run serially in the thread (no nested regions).
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             part_status[part] = run_tasks_strided(cp, out, &ow, pointwise, part, nt,
                                                   workspace + part * col_len)
@@ -519,26 +521,54 @@ cdef void pad_image(const ConvProblem* cp, Py_ssize_t n, float* xpad,
                     dst[w] = (<const float*>(src + w * cp.x.strides[3]))[0]
 
 
+cdef void direct3x3_block(const ConvProblem* cp, float* out, const float* wpack,
+                          const float* bias, const float* xpad, Py_ssize_t n,
+                          Py_ssize_t ob_first, Py_ssize_t ob_last,
+                          Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+    """Output-channel blocks ``[ob_first, ob_last)`` of image ``n`` from its padded
+    copy; ``bias`` non-NULL: the kernel applies the whole epilogue (a contiguous
+    bias, then ReLU or nothing) in registers."""
+    cdef Py_ssize_t B = JC_DIRECT3X3_BLOCK_O
+    cdef Py_ssize_t o_first = ob_first * B, o_last = ob_last * B
+    cdef TileEpilogue t
+    cdef float* image = out + n * cp.O * cp.P
+    cdef bint in_registers = bias != NULL
+    jc_direct3x3_f32(xpad, cp.C, Hp, Wp, wpack + ob_first * cp.C * 9 * B, o_last - o_first,
+                     image + o_first * cp.P, cp.OH, cp.OW,
+                     bias + o_first if in_registers else NULL,
+                     in_registers and cp.ep.activation == ACT_RELU)
+    if not in_registers:
+        # the general epilogue, while these channels are still in cache
+        task_epilogue(cp, n, 0, &t)
+        if not epilogue_is_empty(&t):
+            apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, o_first, o_last)
+
+
 cdef void direct3x3_images(const ConvProblem* cp, float* out, const float* wpack,
                            const float* bias, float* xpad, Py_ssize_t first, Py_ssize_t step,
                            Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
-    """Images first, first + step, ...; ``bias`` non-NULL: the kernel applies the
-    whole epilogue (a contiguous bias, then ReLU or nothing) in registers."""
+    """Images first, first + step, ..., all their channels, padded one at a time."""
     cdef Py_ssize_t n = first
-    cdef TileEpilogue t
-    cdef float* block
-    cdef bint in_registers = bias != NULL
     while n < cp.N:
         pad_image(cp, n, xpad, Hp, Wp)
-        block = out + n * cp.O * cp.P
-        jc_direct3x3_f32(xpad, cp.C, Hp, Wp, wpack, cp.O, block, cp.OH, cp.OW,
-                         bias, in_registers and cp.ep.activation == ACT_RELU)
-        if not in_registers:
-            # the general epilogue, while the image's output is still in cache
-            task_epilogue(cp, n, 0, &t)
-            if not epilogue_is_empty(&t):
-                apply_tile_epilogue(block, cp.O, cp.P, cp.P, &t, 0, cp.O)
+        direct3x3_block(cp, out, wpack, bias, xpad, n, 0, cp.O // JC_DIRECT3X3_BLOCK_O, Hp, Wp)
         n += step
+
+
+cdef void direct3x3_units(const ConvProblem* cp, float* out, const float* wpack,
+                          const float* bias, const float* xpads, Py_ssize_t pad_len,
+                          Py_ssize_t first, Py_ssize_t last,
+                          Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+    """Units ``[first, last)`` of (image, channel block) in image-major order,
+    from every image already padded into ``xpads``."""
+    cdef Py_ssize_t blocks = cp.O // JC_DIRECT3X3_BLOCK_O
+    cdef Py_ssize_t unit = first, n, ob_first, ob_last
+    while unit < last:
+        n = unit // blocks
+        ob_first = unit % blocks
+        ob_last = min(blocks, ob_first + (last - unit))
+        direct3x3_block(cp, out, wpack, bias, xpads + n * pad_len, n, ob_first, ob_last, Hp, Wp)
+        unit += ob_last - ob_first
 
 
 cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
@@ -546,18 +576,25 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
     cdef Py_ssize_t Wp = ((cp.OW + JC_DIRECT3X3_BLOCK_PX - 1) // JC_DIRECT3X3_BLOCK_PX) \
         * JC_DIRECT3X3_BLOCK_PX + 2
     cdef Py_ssize_t pad_len = cp.C * Hp * Wp
+    cdef Py_ssize_t units = cp.N * (cp.O // JC_DIRECT3X3_BLOCK_O)
     cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.K)
+    cdef bint split_images
+    cdef Py_ssize_t n, per_part
     cdef int part
     cdef float* wpack
     cdef float* xpad
     cdef const float* bias = NULL
-    if nt > cp.N:
-        nt = <int>cp.N
+    if nt > units:
+        nt = <int>units
     if nt < 1:
         nt = 1
+    # Enough images: one per thread at a time, each padded by its thread.
+    # Fewer images than threads (batch 1): all are padded first and the
+    # threads share out (image, 8-channel block) units.
+    split_images = cp.N >= nt
     wpack = <float*>malloc(cp.O * cp.C * 9 * sizeof(float))
     # zeroed once: each image rewrites only the interior, the padding stays 0
-    xpad = <float*>calloc(nt * pad_len, sizeof(float))
+    xpad = <float*>calloc((nt if split_images else cp.N) * pad_len, sizeof(float))
     if wpack == NULL or xpad == NULL:
         free(wpack)
         free(xpad)
@@ -570,9 +607,16 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
         bias = <const float*>cp.ep.addend
     if nt == 1:
         direct3x3_images(cp, out, wpack, bias, xpad, 0, 1, Hp, Wp)
-    else:
+    elif split_images:
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             direct3x3_images(cp, out, wpack, bias, xpad + part * pad_len, part, nt, Hp, Wp)
+    else:
+        for n in range(cp.N):
+            pad_image(cp, n, xpad + n * pad_len, Hp, Wp)
+        per_part = (units + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            direct3x3_units(cp, out, wpack, bias, xpad, pad_len, part * per_part,
+                            min(units, (part + 1) * per_part), Hp, Wp)
     free(wpack)
     free(xpad)
     return JC_OK

@@ -5,9 +5,9 @@
  * copy again; for the small channel counts of a CNN stem that copying costs
  * as much as the arithmetic.  Here the input is read in place from a
  * zero-padded copy of one image, and a register block of 8 output channels x
- * 16 output pixels (eight zmm accumulators) is built by one fused
- * multiply-add per (input channel, tap, output channel): the block is
- * written once, when complete.
+ * 16 output pixels x 2 output rows (sixteen zmm accumulators) is built by
+ * fused multiply-adds per (input channel, tap, output channel), each weight
+ * broadcast serving both rows: the block is written once, when complete.
  *
  * The caller checks jc_direct3x3_available() (the CPU has AVX-512F) and
  * provides:
@@ -48,10 +48,80 @@ static int jc_direct3x3_available(void)
 }
 
 #if JC_DIRECT3X3_COMPILED
-#define JC_D3_FMA(k) acc##k = _mm512_fmadd_ps(_mm512_set1_ps(wk[k]), xv, acc##k)
-#define JC_D3_STORE(k) _mm512_mask_storeu_ps(dst + (k) * plane, mask, acc##k)
-#define JC_D3_RELU(k) \
-    acc##k = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc##k, zero, _CMP_NLE_UQ), acc##k)
+#define JC_D3_INIT(acc, k) __m512 acc##k = bias ? _mm512_set1_ps(bias[k]) : _mm512_setzero_ps()
+#define JC_D3_INIT8(acc) \
+    JC_D3_INIT(acc, 0); JC_D3_INIT(acc, 1); JC_D3_INIT(acc, 2); JC_D3_INIT(acc, 3); \
+    JC_D3_INIT(acc, 4); JC_D3_INIT(acc, 5); JC_D3_INIT(acc, 6); JC_D3_INIT(acc, 7)
+/* One weight broadcast feeds both rows of a pair: half the broadcasts per FMA. */
+#define JC_D3_FMA2(k) do { \
+        __m512 wv = _mm512_set1_ps(wk[k]); \
+        acc##k = _mm512_fmadd_ps(wv, xv, acc##k); \
+        bcc##k = _mm512_fmadd_ps(wv, yv, bcc##k); \
+    } while (0)
+#define JC_D3_FMA1(k) acc##k = _mm512_fmadd_ps(_mm512_set1_ps(wk[k]), xv, acc##k)
+/* relu_of's rule: keep x where x > 0 or x is NaN, else +0 */
+#define JC_D3_RELU(acc, k) \
+    acc##k = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc##k, _mm512_setzero_ps(), _CMP_NLE_UQ), \
+                                 acc##k)
+#define JC_D3_STORE(acc, k, dst) _mm512_mask_storeu_ps((dst) + (k) * plane, mask, acc##k)
+#define JC_D3_FINISH8(acc, dst) do { \
+        if (relu) { \
+            JC_D3_RELU(acc, 0); JC_D3_RELU(acc, 1); JC_D3_RELU(acc, 2); JC_D3_RELU(acc, 3); \
+            JC_D3_RELU(acc, 4); JC_D3_RELU(acc, 5); JC_D3_RELU(acc, 6); JC_D3_RELU(acc, 7); \
+        } \
+        JC_D3_STORE(acc, 0, dst); JC_D3_STORE(acc, 1, dst); JC_D3_STORE(acc, 2, dst); \
+        JC_D3_STORE(acc, 3, dst); JC_D3_STORE(acc, 4, dst); JC_D3_STORE(acc, 5, dst); \
+        JC_D3_STORE(acc, 6, dst); JC_D3_STORE(acc, 7, dst); \
+    } while (0)
+
+/* 8 output channels x 16 pixels of output rows oh and oh + 1: sixteen
+ * accumulators, enough independent FMA chains to hide the FMA latency, and
+ * each weight broadcast is used twice. */
+__attribute__((target("avx512f")))
+static inline void jc_d3_row_pair(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
+                                  const float *wb, const float *bias, int relu,
+                                  float *dst, ptrdiff_t plane, ptrdiff_t OW,
+                                  ptrdiff_t oh, ptrdiff_t ow0, __mmask16 mask)
+{
+    JC_D3_INIT8(acc);
+    JC_D3_INIT8(bcc);
+    const float *wk = wb;
+    for (ptrdiff_t c = 0; c < C; c++) {
+        const float *row = xpad + (c * Hp + oh) * Wp + ow0;
+        for (int i = 0; i < 3; i++, row += Wp) {
+            for (int j = 0; j < 3; j++, wk += JC_DIRECT3X3_BLOCK_O) {
+                __m512 xv = _mm512_loadu_ps(row + j);
+                __m512 yv = _mm512_loadu_ps(row + Wp + j);
+                JC_D3_FMA2(0); JC_D3_FMA2(1); JC_D3_FMA2(2); JC_D3_FMA2(3);
+                JC_D3_FMA2(4); JC_D3_FMA2(5); JC_D3_FMA2(6); JC_D3_FMA2(7);
+            }
+        }
+    }
+    JC_D3_FINISH8(acc, dst);
+    JC_D3_FINISH8(bcc, dst + OW);
+}
+
+/* 8 output channels x 16 pixels of the single output row oh (an odd last row). */
+__attribute__((target("avx512f")))
+static inline void jc_d3_row(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
+                             const float *wb, const float *bias, int relu,
+                             float *dst, ptrdiff_t plane,
+                             ptrdiff_t oh, ptrdiff_t ow0, __mmask16 mask)
+{
+    JC_D3_INIT8(acc);
+    const float *wk = wb;
+    for (ptrdiff_t c = 0; c < C; c++) {
+        const float *row = xpad + (c * Hp + oh) * Wp + ow0;
+        for (int i = 0; i < 3; i++, row += Wp) {
+            for (int j = 0; j < 3; j++, wk += JC_DIRECT3X3_BLOCK_O) {
+                __m512 xv = _mm512_loadu_ps(row + j);
+                JC_D3_FMA1(0); JC_D3_FMA1(1); JC_D3_FMA1(2); JC_D3_FMA1(3);
+                JC_D3_FMA1(4); JC_D3_FMA1(5); JC_D3_FMA1(6); JC_D3_FMA1(7);
+            }
+        }
+    }
+    JC_D3_FINISH8(acc, dst);
+}
 
 __attribute__((target("avx512f")))
 static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
@@ -60,48 +130,30 @@ static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdi
                              const float *bias, int relu)
 {
     const ptrdiff_t plane = OH * OW;
-    const __m512 zero = _mm512_setzero_ps();
     for (ptrdiff_t ob = 0; ob < O / JC_DIRECT3X3_BLOCK_O; ob++) {
         const float *wb = wpack + ob * C * 9 * JC_DIRECT3X3_BLOCK_O;
-        for (ptrdiff_t oh = 0; oh < OH; oh++) {
+        const float *b = bias ? bias + ob * JC_DIRECT3X3_BLOCK_O : NULL;
+        float *block = out + ob * JC_DIRECT3X3_BLOCK_O * plane;
+        for (ptrdiff_t oh = 0; oh < OH; oh += 2) {
             for (ptrdiff_t ow0 = 0; ow0 < OW; ow0 += JC_DIRECT3X3_BLOCK_PX) {
-                const float *b = bias + ob * JC_DIRECT3X3_BLOCK_O;
-                __m512 acc0 = bias ? _mm512_set1_ps(b[0]) : zero;
-                __m512 acc1 = bias ? _mm512_set1_ps(b[1]) : zero;
-                __m512 acc2 = bias ? _mm512_set1_ps(b[2]) : zero;
-                __m512 acc3 = bias ? _mm512_set1_ps(b[3]) : zero;
-                __m512 acc4 = bias ? _mm512_set1_ps(b[4]) : zero;
-                __m512 acc5 = bias ? _mm512_set1_ps(b[5]) : zero;
-                __m512 acc6 = bias ? _mm512_set1_ps(b[6]) : zero;
-                __m512 acc7 = bias ? _mm512_set1_ps(b[7]) : zero;
-                const float *wk = wb;
-                for (ptrdiff_t c = 0; c < C; c++) {
-                    const float *row = xpad + (c * Hp + oh) * Wp + ow0;
-                    for (int i = 0; i < 3; i++, row += Wp) {
-                        for (int j = 0; j < 3; j++, wk += JC_DIRECT3X3_BLOCK_O) {
-                            __m512 xv = _mm512_loadu_ps(row + j);
-                            JC_D3_FMA(0); JC_D3_FMA(1); JC_D3_FMA(2); JC_D3_FMA(3);
-                            JC_D3_FMA(4); JC_D3_FMA(5); JC_D3_FMA(6); JC_D3_FMA(7);
-                        }
-                    }
-                }
                 ptrdiff_t n = OW - ow0 < JC_DIRECT3X3_BLOCK_PX ? OW - ow0 : JC_DIRECT3X3_BLOCK_PX;
                 __mmask16 mask = (__mmask16)((1u << n) - 1u);
-                float *dst = out + (ob * JC_DIRECT3X3_BLOCK_O * OH + oh) * OW + ow0;
-                if (relu) {
-                    /* relu_of's rule: keep x where x > 0 or x is NaN, else +0 */
-                    JC_D3_RELU(0); JC_D3_RELU(1); JC_D3_RELU(2); JC_D3_RELU(3);
-                    JC_D3_RELU(4); JC_D3_RELU(5); JC_D3_RELU(6); JC_D3_RELU(7);
-                }
-                JC_D3_STORE(0); JC_D3_STORE(1); JC_D3_STORE(2); JC_D3_STORE(3);
-                JC_D3_STORE(4); JC_D3_STORE(5); JC_D3_STORE(6); JC_D3_STORE(7);
+                float *dst = block + oh * OW + ow0;
+                if (oh + 1 < OH)
+                    jc_d3_row_pair(xpad, C, Hp, Wp, wb, b, relu, dst, plane, OW, oh, ow0, mask);
+                else
+                    jc_d3_row(xpad, C, Hp, Wp, wb, b, relu, dst, plane, oh, ow0, mask);
             }
         }
     }
 }
-#undef JC_D3_FMA
-#undef JC_D3_STORE
+#undef JC_D3_INIT
+#undef JC_D3_INIT8
+#undef JC_D3_FMA2
+#undef JC_D3_FMA1
 #undef JC_D3_RELU
+#undef JC_D3_STORE
+#undef JC_D3_FINISH8
 #else
 static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
                              const float *wpack, ptrdiff_t O,

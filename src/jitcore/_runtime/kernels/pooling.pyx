@@ -16,6 +16,13 @@ from jitcore._runtime.kernels.view cimport (
 from jitcore._runtime.kernels.strided cimport is_dense_output, is_real_dtype, FlatWalk, flat_walk, walk_offset
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
+cdef extern from "pooling_max2x2.h" nogil:
+    int jc_max2x2_available()
+    Py_ssize_t jc_max_row_2x2_f32(const float* r0, const float* r1, float* dst, Py_ssize_t n)
+
+# Decided once at import: the vector 2x2 row needs AVX-512F at run time.
+cdef bint MAX2X2_VECTOR_AVAILABLE = jc_max2x2_available() != 0
+
 cnp.import_array()
 
 cdef enum PoolKind:
@@ -163,10 +170,15 @@ cdef inline Py_ssize_t windows_inside(Py_ssize_t out_len, Py_ssize_t in_len,
 
 cdef void max_row_2x2(const real* r0, const real* r1, real* dst, Py_ssize_t n) noexcept nogil:
     """One output row of a 2x2, stride-2 max pool over input rows ``r0`` and ``r1``."""
-    cdef Py_ssize_t ow
-    for ow in range(n):
+    cdef Py_ssize_t ow = 0
+    if real is float:
+        if MAX2X2_VECTOR_AVAILABLE:
+            # the whole row, 16 outputs at a time and a masked tail
+            ow = jc_max_row_2x2_f32(r0, r1, dst, n)
+    while ow < n:
         dst[ow] = nan_max(nan_max(r0[2 * ow], r0[2 * ow + 1]),
                           nan_max(r1[2 * ow], r1[2 * ow + 1]))
+        ow += 1
 
 
 cdef void max_row_interior(const PoolProblem* pp, const char* first_row, real* dst,

@@ -1,0 +1,92 @@
+/*
+ * One output row of a 2x2, stride-2 max pool for float32 on AVX-512.
+ *
+ * The scalar loop reads every other element of two input rows; GCC does not
+ * vectorise that deinterleave, and on a small CNN the two pooling layers then
+ * cost a sixth of the network.  Here 32 input columns of each row are loaded
+ * as two vectors, split into even and odd columns by one permute each, and
+ * reduced with the scalar rule's exact order and NaN handling:
+ *     out = nan_max(nan_max(r0[2j], r0[2j+1]), nan_max(r1[2j], r1[2j+1]))
+ * where nan_max(a, b) = (a > b || a != a) ? a : b.  MAXPS(a, b) returns a
+ * when a > b and b otherwise (b also when either is NaN), so only a NaN in a
+ * needs a masked move: bit for bit the scalar result.
+ *
+ * The caller checks jc_max2x2_available() (the CPU has AVX-512F).
+ */
+#ifndef JITCORE_POOLING_MAX2X2_H
+#define JITCORE_POOLING_MAX2X2_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define JC_MAX2X2_COMPILED 1
+#else
+#define JC_MAX2X2_COMPILED 0
+#endif
+
+static int jc_max2x2_available(void)
+{
+#if JC_MAX2X2_COMPILED
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+#if JC_MAX2X2_COMPILED
+__attribute__((target("avx512f")))
+static inline __m512 jc_nan_max_ps(__m512 a, __m512 b)
+{
+    __m512 m = _mm512_max_ps(a, b);     /* a > b ? a : b, and b for any NaN */
+    return _mm512_mask_mov_ps(m, _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a);
+}
+
+/* nan_max of the even and odd columns of row[0 .. 32), the lanes of
+ * lo_mask/hi_mask only (the others read as 0 and are never stored). */
+__attribute__((target("avx512f")))
+static inline __m512 jc_pair_max_ps(const float *row, __m512i even, __m512i odd,
+                                    __mmask16 lo_mask, __mmask16 hi_mask)
+{
+    __m512 lo = _mm512_maskz_loadu_ps(lo_mask, row);
+    __m512 hi = _mm512_maskz_loadu_ps(hi_mask, row + 16);
+    return jc_nan_max_ps(_mm512_permutex2var_ps(lo, even, hi),
+                         _mm512_permutex2var_ps(lo, odd, hi));
+}
+
+/* The n outputs of the row: 16 per step, a short row or the tail through
+ * masked loads and a masked store (no read past the row's 2n inputs).
+ * Returns n. */
+__attribute__((target("avx512f")))
+static ptrdiff_t jc_max_row_2x2_f32(const float *r0, const float *r1, float *dst, ptrdiff_t n)
+{
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16,
+                                          14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    ptrdiff_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512 top = jc_pair_max_ps(r0 + 2 * j, even, odd, 0xFFFF, 0xFFFF);
+        __m512 bottom = jc_pair_max_ps(r1 + 2 * j, even, odd, 0xFFFF, 0xFFFF);
+        _mm512_storeu_ps(dst + j, jc_nan_max_ps(top, bottom));
+    }
+    if (j < n) {
+        unsigned inputs = (unsigned)(2 * (n - j));           /* 2 .. 30 */
+        __mmask16 lo_mask = (__mmask16)(inputs >= 16 ? 0xFFFFu : (1u << inputs) - 1u);
+        __mmask16 hi_mask = (__mmask16)(inputs > 16 ? (1u << (inputs - 16)) - 1u : 0u);
+        __m512 top = jc_pair_max_ps(r0 + 2 * j, even, odd, lo_mask, hi_mask);
+        __m512 bottom = jc_pair_max_ps(r1 + 2 * j, even, odd, lo_mask, hi_mask);
+        _mm512_mask_storeu_ps(dst + j, (__mmask16)((1u << (n - j)) - 1u),
+                              jc_nan_max_ps(top, bottom));
+    }
+    return n;
+}
+#else
+static ptrdiff_t jc_max_row_2x2_f32(const float *r0, const float *r1, float *dst, ptrdiff_t n)
+{
+    (void)r0; (void)r1; (void)dst; (void)n;
+    return 0;
+}
+#endif
+
+#endif /* JITCORE_POOLING_MAX2X2_H */
