@@ -50,7 +50,8 @@ def _blas():
     except ImportError:
         return []
     return [f"{p.get('internal_api')} {p.get('version')} ({p.get('prefix')}, "
-            f"{p.get('num_threads')} threads)" for p in threadpoolctl.threadpool_info()
+            f"{p.get('num_threads')} thread{'' if p.get('num_threads') == 1 else 's'})"
+            for p in threadpoolctl.threadpool_info()
             if p.get("user_api") == "blas"]
 
 
