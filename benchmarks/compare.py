@@ -46,7 +46,7 @@ except ImportError:   # run as a script: benchmarks/ is sys.path[0]
 
 #: Issue 8's throughput benchmark: these models on these backends, 1 and 2 callers.
 THROUGHPUT_MODELS = ("mlp-b1", "cnn-b1")
-THROUGHPUT_BACKENDS = ("jitcore", "onnxruntime", "torchscript", "torchscript-ofi")
+THROUGHPUT_BACKENDS = ("jitcore", "jitcore-ofi", "onnxruntime", "torchscript", "torchscript-ofi")
 
 
 def _short(exc):
