@@ -272,6 +272,32 @@ def test_binary_results_are_bit_identical_at_one_and_two_threads(op, threads):
     np.testing.assert_allclose(results[1][0], BINARY_REFERENCES[op](a, b), rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_outputs_past_the_streaming_threshold_match_numpy_exactly(op, dtype, threads):
+    # Outputs of stream_min_bytes() or more are written with non-temporal
+    # stores (vecstream.h); every layout its loop has a branch for, unaligned
+    # operands (the [1:] views) and both thread counts give NumPy's bits.
+    itemsize = np.dtype(dtype).itemsize
+    cols = 1031
+    rows = ew.stream_min_bytes() // (cols * itemsize) + 2
+    rng = np.random.default_rng(11)
+    a = rng.random((rows, cols)).astype(dtype) + 0.5
+    b = rng.random((rows, cols)).astype(dtype) + 0.5
+    flat_a, flat_b = a.reshape(-1), b.reshape(-1)
+    scalar = np.asarray(0.75, dtype=dtype)
+    cases = [(a, b), (a, scalar), (scalar, b), (a, b[0]), (flat_a[1:], flat_b[1:]),
+             (a[:, ::-1], b)]
+    reference = BINARY_REFERENCES[op]
+    openmp_helpers.set_parallel_grain(4096)
+    for n in (1, 2):
+        openmp_helpers.set_num_threads(n)
+        for x, y in cases:
+            out = ew.binary(op, x, y)
+            assert out.nbytes >= ew.stream_min_bytes()
+            np.testing.assert_array_equal(out, reference(x, y))
+
+
 def test_threaded_run_covers_every_element(threads):
     openmp_helpers.set_parallel_grain(16)
     openmp_helpers.set_num_threads(2)

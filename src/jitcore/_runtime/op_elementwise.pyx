@@ -24,6 +24,7 @@ from jitcore._runtime.kernels.view cimport (
 from jitcore._runtime.kernels.broadcast cimport broadcast_shapes
 from jitcore._runtime.kernels.elementwise cimport (
     binary_loop_for, unary_loop_for, ternary_loop_for, param_loop_for, run_binary, run_unary,
+    binary_loop_into,
     run_ternary, run_param, binary_out_dtype, unary_out_dtype, binary_loop, unary_loop,
     B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_REMAINDER, B_FLOOR_DIVIDE,
     B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_LOGICAL_AND, B_LOGICAL_OR, B_LOGICAL_XOR,
@@ -122,7 +123,7 @@ cdef int binary_into(Frame* f, int op, Reg* a, Reg* b, Tensor* out) noexcept nog
             if status == JC_OK:
                 status = tensor_alloc(out, binary_out_dtype(op, dt), ndim, shape)
             if status == JC_OK:
-                status = run_binary(va, vb, &out.view, fn)
+                status = run_binary(va, vb, &out.view, binary_loop_into(op, dt, &out.view))
             tensor_release(&tb)
     tensor_release(&ta)
     if status != JC_OK:

@@ -116,6 +116,13 @@ cdef int binary_out_dtype(int op, int dtype) noexcept nogil
 
 from jitcore._runtime.kernels.view cimport View
 
+# The loop to write ``out`` with: binary_loop_for's, or, for float
+# add/sub/mul/div into a contiguous output of at least JC_STREAM_MIN_BYTES,
+# the streaming variant (vecstream.h: non-temporal stores, same values).
+cdef bint streams_output(const View* out) noexcept nogil
+cdef binary_loop binary_loop_into(int op, int dtype, const View* out) noexcept nogil
+
+
 # Broadcasting drivers.  ``out`` has the broadcast shape of the inputs and is
 # allocated by the caller (any strides; C-contiguous is the fast case).  A
 # NULL loop gives JC_ERR_DTYPE, inputs that do not broadcast to ``out`` give

@@ -22,7 +22,7 @@ import numpy as np
 from jitcore._runtime.openmp_helpers cimport threads_for
 from jitcore._runtime.kernels.view cimport (
     View, DT_FLOAT32, DT_FLOAT64, DT_INT64, DT_INT32, DT_BOOL, JC_OK,
-    JC_ERR_DTYPE, view_of,
+    JC_ERR_DTYPE, view_of, view_numel, view_is_contiguous, itemsize_of,
 )
 from jitcore._runtime.kernels.broadcast cimport (
     StridedPlan, MAX_OPERANDS, broadcast_shapes, plan_start, plan_add, plan_finish,
@@ -42,6 +42,7 @@ from jitcore._runtime.kernels.vecloops cimport (
     jc_erf_f32_contig, jc_gelu_erf_f32_contig, jc_gelu_tanh_f32_contig,
     jc_gelu_tanh_f64_contig, jc_arith_f32_contig, jc_arith_f64_contig,
 )
+cimport jitcore._runtime.kernels.vecloops as vl
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 from jitcore._runtime.types import DTYPES, dtype_name
 
@@ -698,6 +699,43 @@ cdef binary_loop binary_loop_for(int op, int dtype) noexcept nogil:
     return NULL
 
 
+cdef binary_loop _binary_stream_for(int op, int dtype) noexcept nogil:
+    """vecstream.h's streaming loop of float add/sub/mul/div, or NULL."""
+    if dtype == DT_FLOAT32:
+        if op == B_ADD:
+            return <binary_loop>vl.jc_stream_add_f32
+        if op == B_SUB:
+            return <binary_loop>vl.jc_stream_sub_f32
+        if op == B_MUL:
+            return <binary_loop>vl.jc_stream_mul_f32
+        if op == B_DIV:
+            return <binary_loop>vl.jc_stream_div_f32
+    elif dtype == DT_FLOAT64:
+        if op == B_ADD:
+            return <binary_loop>vl.jc_stream_add_f64
+        if op == B_SUB:
+            return <binary_loop>vl.jc_stream_sub_f64
+        if op == B_MUL:
+            return <binary_loop>vl.jc_stream_mul_f64
+        if op == B_DIV:
+            return <binary_loop>vl.jc_stream_div_f64
+    return NULL
+
+
+cdef bint streams_output(const View* out) noexcept nogil:
+    # A contiguous output of JC_STREAM_MIN_BYTES or more is written with
+    # non-temporal stores: it would not stay in cache for its reader anyway.
+    return (view_is_contiguous(out) and
+            <size_t>view_numel(out) * <size_t>itemsize_of(out.dtype) >= vl.JC_STREAM_MIN_BYTES)
+
+
+cdef binary_loop binary_loop_into(int op, int dtype, const View* out) noexcept nogil:
+    cdef binary_loop fn = NULL
+    if out.dtype == dtype and streams_output(out):
+        fn = _binary_stream_for(op, dtype)
+    return fn if fn != NULL else binary_loop_for(op, dtype)
+
+
 cdef ternary_loop ternary_loop_for(int op, int dtype) noexcept nogil:
     if dtype == DT_FLOAT32:
         return _ternary_for(op, <float>0)
@@ -853,7 +891,7 @@ cdef int unary_op(int op, const View* x, View* out) noexcept nogil:
 cdef int binary_op(int op, const View* a, const View* b, View* out) noexcept nogil:
     if b.dtype != a.dtype or out.dtype != binary_out_dtype(op, a.dtype):
         return JC_ERR_DTYPE
-    return run_binary(a, b, out, binary_loop_for(op, a.dtype))
+    return run_binary(a, b, out, binary_loop_into(op, a.dtype, out))
 
 
 cdef int ternary_op(int op, const View* a, const View* b, const View* c, View* out) noexcept nogil:
@@ -1071,3 +1109,15 @@ def unary_param(str op, x, double p0=0.0, double p1=0.0):
         status = param_op(code, &va, &vo, p0, p1)
     raise_for_status(status, op, f"{a.dtype} {a.shape}")
     return out
+
+
+def stream_min_bytes():
+    """Output size from which float add/sub/mul/div use non-temporal stores.
+
+    Returns
+    -------
+    int
+        ``JC_STREAM_MIN_BYTES`` of vecstream.h: contiguous outputs of at least
+        this many bytes bypass the cache (same values, less memory traffic).
+    """
+    return vl.JC_STREAM_MIN_BYTES

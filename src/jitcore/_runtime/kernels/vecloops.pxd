@@ -50,3 +50,27 @@ cdef extern from "kernels/vecloops.h" nogil:
                           Py_ssize_t n, Py_ssize_t ea, Py_ssize_t eb) noexcept
     int jc_arith_pair_f64(int op1, int op2, const double* a, const double* b, double s,
                           double* out, Py_ssize_t n, Py_ssize_t ea, Py_ssize_t eb) noexcept
+
+# Streaming (non-temporal store) variants of float add/sub/mul/div with the
+# binary_loop ABI, for outputs of at least JC_STREAM_MIN_BYTES (vecstream.h says why).
+# Same values as the loops above; elementwise.pyx's *_loop_into pick them.
+cdef extern from "kernels/vecstream.h" nogil:
+    size_t JC_STREAM_MIN_BYTES
+    void jc_stream_expm1_f32(const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t) noexcept
+    void jc_stream_expm1_f64(const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t) noexcept
+    void jc_stream_add_f32(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                           Py_ssize_t) noexcept
+    void jc_stream_sub_f32(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                           Py_ssize_t) noexcept
+    void jc_stream_mul_f32(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                           Py_ssize_t) noexcept
+    void jc_stream_div_f32(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                           Py_ssize_t) noexcept
+    void jc_stream_add_f64(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                           Py_ssize_t) noexcept
+    void jc_stream_sub_f64(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                           Py_ssize_t) noexcept
+    void jc_stream_mul_f64(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                           Py_ssize_t) noexcept
+    void jc_stream_div_f64(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                           Py_ssize_t) noexcept
