@@ -49,14 +49,31 @@ def test_non_contiguous_and_big_endian_inputs_give_the_same_result():
     np.testing.assert_allclose(ex(x, w_strided, b.astype(">f4")), x @ w.T + b, rtol=1e-6)
 
 
-def test_unsupported_op_falls_back_to_the_reference_interpreter():
-    # string comparison has no runtime handler (strings live only in the reference interpreter)
+def test_string_inputs_fall_back_to_the_reference_interpreter():
+    # the runtime holds strings only as constants (lowering.py's _refuse_string_input)
     g = parse_graph("""graph(%a : str, %b : str):
   %y : bool = aten::eq(%a, %b)
   return (%y)""")
     ex = compile_graph(g)
-    assert ex.code is None and "aten::eq.str" in ex.fallback_reason
+    assert ex.code is None and "%a : str holds strings" in ex.fallback_reason
     assert ex("relu", "relu") is True and ex("relu", "gelu") is False
+
+
+def test_string_constants_compare_in_the_interpreter():
+    g = parse_graph("""graph(%x : Tensor):
+  %mode : str = prim::Constant[value="relu"]()
+  %relu : str = prim::Constant[value="relu"]()
+  %same : bool = aten::eq(%mode, %relu)
+  %y : Tensor = prim::If(%same)
+    block0():
+      %r : Tensor = aten::relu(%x)
+      -> (%r)
+    block1():
+      -> (%x)
+  return (%y)""")
+    ex = compile_graph(g)
+    assert ex.code is not None, ex.fallback_reason
+    np.testing.assert_array_equal(ex(np.array([-1.0, 2.0])), [0.0, 2.0])
 
 
 def test_multiple_outputs_come_back_as_a_tuple():

@@ -360,9 +360,7 @@ def test_scalar_and_list_ops_follow_python():
 
 # Registered ops the runtime has no handler for: graphs using them run on the reference
 # interpreter (docs/executor.md lists them).  Shrink this list when a handler lands.
-UNHANDLED_OPS = {
-    "aten::batch_norm", "aten::dropout", "aten::eq.str", "aten::ne.str",
-}
+UNHANDLED_OPS = {"aten::batch_norm", "aten::dropout"}
 
 
 def test_ops_without_a_runtime_handler_are_exactly_the_documented_ones():
@@ -384,3 +382,23 @@ def test_reduction_over_a_missing_dim_names_the_op():
     ex = compile_graph(parse_graph(src), fallback=False)
     with pytest.raises(JitcoreError, match="logsumexp"):
         ex(np.ones((3, 4), np.float32))
+
+
+@pytest.mark.parametrize("left, right", [
+    ("relu", "relu"), ("relu", "gelu"), ("relu", "relu6"), ("", ""), ("é", "e"),
+    ("日本", "日本"), ("日本", "日本語"), ("a😀", "a😀"),
+])
+def test_string_equality_runs_in_the_interpreter(left, right):
+    # The text parser makes a new str per constant, so equal strings are
+    # distinct objects here and the comparison reads their characters; the
+    # non-ASCII cases cover CPython's 1-, 2- and 4-byte string kinds.
+    src = f'''graph():
+  %a : str = prim::Constant[value="{left}"]()
+  %b : str = prim::Constant[value="{right}"]()
+  %eq : bool = aten::eq(%a, %b)
+  %ne : bool = aten::ne(%a, %b)
+  return (%eq, %ne)'''
+    graph = parse_graph(src)
+    ex = compile_graph(graph, fallback=False)
+    assert tuple(ex()) == (left == right, left != right)
+    assert tuple(ex()) == tuple(run_graph(graph, ()))

@@ -1,13 +1,15 @@
 """Handlers of scalar and container ops: int/float/bool arithmetic and
 comparisons (Python semantics), tensor <-> number conversions, and lists and
-tuples (construct, unpack, index, len).
+tuples (construct, unpack, index, len), and string equality.
 """
 
+from cpython.ref cimport PyObject
 from libc.math cimport floor, ceil, sqrt, pow as c_pow, fmod, isnan
+from libc.string cimport memcmp
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport (
-    Reg, Seq, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE,
+    Reg, Seq, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, R_STR,
     reg_clear, reg_copy, reg_set_int, reg_set_float, reg_set_bool, reg_set_none, seq_new,
     reg_is_number, reg_as_double, reg_take_tensor,
 )
@@ -18,6 +20,13 @@ from jitcore._runtime.kernels.view cimport (
     DT_INT64, DT_INT32, DT_BOOL, view_numel, itemsize_of,
 )
 from jitcore._runtime.tensor cimport view_copy
+
+# Strings are immutable and a register's str is kept alive by its Code (see
+# registers.pxd), so reading its length, kind and characters needs no GIL.
+cdef extern from "Python.h":
+    Py_ssize_t PyUnicode_GET_LENGTH(PyObject* s) nogil
+    int PyUnicode_KIND(PyObject* s) nogil
+    void* PyUnicode_DATA(PyObject* s) nogil
 
 cdef enum ScalarOp:
     S_ADD = 0
@@ -326,6 +335,27 @@ cdef int h_list_minmax(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
+cdef bint _str_equal(PyObject* a, PyObject* b) noexcept nogil:
+    # CPython stores a str in the narrowest kind that fits every character,
+    # so equal strings have equal kinds and identical bytes.
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(a)
+    if a == b:
+        return True
+    if n != PyUnicode_GET_LENGTH(b) or PyUnicode_KIND(a) != PyUnicode_KIND(b):
+        return False
+    return memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), n * PyUnicode_KIND(a)) == 0
+
+
+cdef int h_str_compare(Frame* f, const Instr* ins) noexcept nogil:
+    """aten::eq.str / aten::ne.str (imm: S_EQ / S_NE)."""
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Reg* b = IN(f, ins, 1)
+    if a.tag != R_STR or b.tag != R_STR:
+        return frame_fail(f, JC_ERR_TYPE, b"expected two strings")
+    reg_set_bool(OUT(f, ins, 0), _str_equal(a.obj, b.obj) == (ins.imm == S_EQ))
+    return JC_OK
+
+
 # ------------------------------------------------------------------ lookup
 
 _BINARY = {"add": S_ADD, "sub": S_SUB, "mul": S_MUL, "div": S_DIV, "floordiv": S_FLOORDIV,
@@ -347,6 +377,9 @@ cdef int resolve_scalar(str name, list consts, OpImpl* out) except -1:
     if name.startswith("aten::") and base in _BINARY and overload in ("int", "float", "bool"):
         out.fn = h_scalar_binary
         out.imm = _BINARY[base]
+    elif name in ("aten::eq.str", "aten::ne.str"):
+        out.fn = h_str_compare
+        out.imm = S_EQ if base == "eq" else S_NE
     elif name in _UNARY:
         out.fn = h_scalar_unary
         out.imm = _UNARY[name]
