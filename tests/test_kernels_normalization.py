@@ -56,6 +56,40 @@ def test_batch_norm_strided_input(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 5), (8, 3, 7, 9)])
+@pytest.mark.parametrize("strided", [False, True])
+def test_batch_statistics_match_numpy_mean_and_biased_var(dtype, shape, strided):
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal(shape) * 3 + 10).astype(dtype)    # a large mean: two passes matter
+    if strided:
+        x = np.ascontiguousarray(x.swapaxes(0, -1)).swapaxes(0, -1)
+    axes = tuple(d for d in range(x.ndim) if d != 1)
+    mean, var = normalization.batch_statistics(x)
+    assert mean.dtype == var.dtype == dtype and mean.shape == var.shape == (shape[1],)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(mean, x64.mean(axis=axes), **TOL[dtype])
+    np.testing.assert_allclose(var, x64.var(axis=axes), **TOL[dtype])
+
+
+def test_batch_statistics_errors_and_thread_independence():
+    with pytest.raises(KernelError, match="invalid argument"):
+        normalization.batch_statistics(np.empty((0, 3, 2)))
+    with pytest.raises(KernelError, match="incompatible shapes"):
+        normalization.batch_statistics(np.ones(3))
+    x = np.random.default_rng(3).standard_normal((16, 32, 16, 16))
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(normalization.batch_statistics(x))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape, nd", [((4, 7), 1), ((2, 3, 8), 1), ((2, 3, 4, 5), 2), ((3, 4), 2)])
 @pytest.mark.parametrize("affine", ["weight and bias", "weight", "bias", "none"])
 def test_layer_norm_matches_reference(dtype, shape, nd, affine):

@@ -118,3 +118,41 @@ def test_embedding_handler_errors_name_the_problem():
         _run(EMBEDDING, weight, np.array([1.0]))
     with pytest.raises(KernelError, match="2-D weight"):
         _run(EMBEDDING, np.ones((10, 4, 2)), np.array([1]))
+
+
+BATCH_NORM = """graph(%x : Tensor, %w : Tensor?, %b : Tensor?, %rm : Tensor?, %rv : Tensor?, %training : bool):
+  %momentum : float = prim::Constant[value=0.1]()
+  %eps : float = prim::Constant[value=1e-05]()
+  %cudnn : bool = prim::Constant[value=0]()
+  %y : Tensor = aten::batch_norm(%x, %w, %b, %rm, %rv, %training, %momentum, %eps, %cudnn)
+  return (%y)"""
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("training, running", [(True, True), (True, False), (False, False)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_with_batch_statistics_matches_the_reference(dtype, training, running, affine):
+    # training mode (a runtime flag here) or absent running statistics:
+    # normalised by the batch's own statistics, the running ones left alone
+    x = (RNG.standard_normal((4, 3, 5, 6)) * 2 + 5).astype(dtype)
+    w, b = (RNG.standard_normal(3).astype(dtype) if affine else None for _ in range(2))
+    rm, rv = ((RNG.standard_normal(3).astype(dtype), RNG.uniform(1, 2, 3).astype(dtype))
+              if running else (None, None))
+    saved = (None if rm is None else rm.copy(), None if rv is None else rv.copy())
+    got = _run(BATCH_NORM, x, w, b, rm, rv, training)
+    want = ops.get("aten::batch_norm").reference(x, w, b, rm, rv, training, 0.1, 1e-5, False)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, want, **tol)
+    assert got.dtype == dtype
+    if running:
+        np.testing.assert_array_equal(rm, saved[0])
+        np.testing.assert_array_equal(rv, saved[1])
+
+
+def test_batch_norm_with_batch_statistics_errors_name_the_problem():
+    from jitcore.errors import JitcoreError
+    with pytest.raises(JitcoreError, match="batch_norm"):
+        _run(BATCH_NORM, np.empty((0, 3, 2), np.float32), None, None, None, None, True)
+    with pytest.raises(JitcoreError, match="running_var"):
+        _run(BATCH_NORM, np.ones((2, 3), np.float32), None, None, np.zeros(3, np.float32), None,
+             False)

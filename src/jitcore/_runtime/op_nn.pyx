@@ -1,4 +1,4 @@
-"""Handlers of neural-network ops: softmax, log_softmax, layer_norm, batch_norm (inference),
+"""Handlers of neural-network ops: softmax, log_softmax, layer_norm, batch_norm,
 scaled_dot_product_attention,
 
 embedding.  Convolution and pooling handlers live in ``op_conv``.
@@ -21,7 +21,9 @@ from jitcore._runtime.kernels.view cimport (
 from jitcore._runtime.kernels.embedding cimport embedding_kernel
 from jitcore._runtime.kernels.attention cimport attention_kernel
 from jitcore._runtime.kernels.softmax cimport softmax_kernel, log_softmax_kernel
-from jitcore._runtime.kernels.normalization cimport batch_norm_kernel, layer_norm_kernel
+from jitcore._runtime.kernels.normalization cimport (
+    batch_norm_kernel, batch_statistics_kernel, layer_norm_kernel,
+)
 
 cdef enum NnOp:
     N_SOFTMAX = 0
@@ -57,6 +59,29 @@ cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
     return finish_output(f, ins, status, &out)
 
 
+cdef int batch_norm_with_batch_statistics(const View** operands, double eps,
+                                          Tensor* out) noexcept nogil:
+    """batch_norm of operands (x, weight, bias) with x's per-channel statistics."""
+    cdef const View* x = operands[0]
+    cdef Tensor mean, var
+    cdef int status
+    if x.ndim < 2:
+        return JC_ERR_SHAPE
+    mean.storage = NULL
+    var.storage = NULL
+    status = tensor_alloc(&mean, x.dtype, 1, &x.shape[1])
+    if status == JC_OK:
+        status = tensor_alloc(&var, x.dtype, 1, &x.shape[1])
+    if status == JC_OK:
+        status = batch_statistics_kernel(x, &mean.view, &var.view)
+    if status == JC_OK:
+        status = batch_norm_kernel(x, &mean.view, &var.view, operands[1], operands[2], eps,
+                                   &out.view)
+    tensor_release(&mean)
+    tensor_release(&var)
+    return status
+
+
 cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
     cdef const View* x = tensor_arg(f, ins, 0)
     cdef const View* weight
@@ -69,6 +94,7 @@ cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
     cdef bint bad = False
     cdef double eps
     cdef long long training
+    cdef bint batch_stats
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef int n, k, dt, status
     cdef Tensor out
@@ -99,8 +125,14 @@ cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
         var = optional_tensor(f, ins, 4, &bad)
         if bad or int_arg(f, ins, 5, &training) != JC_OK or double_arg(f, ins, 7, &eps) != JC_OK:
             return JC_ERR_TYPE
-        if training or mean == NULL or var == NULL:
-            return frame_fail(f, JC_ERR_SHAPE, b"only inference batch_norm with running statistics is supported")
+        # training mode (or no running statistics) normalises with the batch's
+        # own statistics, as the reference does; running ones are not updated
+        batch_stats = training or mean == NULL
+        if not batch_stats and var == NULL:
+            return frame_fail(f, JC_ERR_VALUE, b"running_mean is given without running_var")
+        if batch_stats:
+            mean = NULL
+            var = NULL
         # mixed float operands (a float64 input to float32 statistics) promote as in NumPy
         operands[0], operands[1], operands[2], operands[3], operands[4] = x, weight, bias, mean, var
         dt = x.dtype
@@ -111,7 +143,11 @@ cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
         if status == JC_OK:
             status = tensor_alloc_like(&out, cast[0], dt)
         if status == JC_OK:
-            status = batch_norm_kernel(cast[0], cast[3], cast[4], cast[1], cast[2], eps, &out.view)
+            if batch_stats:
+                status = batch_norm_with_batch_statistics(cast, eps, &out)
+            else:
+                status = batch_norm_kernel(cast[0], cast[3], cast[4], cast[1], cast[2], eps,
+                                           &out.view)
         release_operands(5, copies)
     return finish_output(f, ins, status, &out)
 
@@ -238,9 +274,6 @@ cdef int resolve_nn(str name, list consts, OpImpl* out) except -1:
         out.fn = h_norm
         out.imm = N_LAYER_NORM
     elif name == "aten::batch_norm":
-        # training mode needs batch statistics and updates: not an inference kernel
-        if consts[5] != (False,):
-            return 0
         out.fn = h_norm
         out.imm = N_BATCH_NORM
     elif name == "aten::scaled_dot_product_attention":

@@ -1,4 +1,4 @@
-# Normalisation kernels (ATen batch_norm in inference mode, layer_norm) over
+# Normalisation kernels (ATen batch_norm, its batch statistics, layer_norm) over
 # strided float32/float64 views.  ``out`` is C-contiguous with the input's
 # shape, allocated by the caller (it may be the input itself when that is
 # contiguous).  Mismatched shapes JC_ERR_SHAPE, dtypes JC_ERR_DTYPE, a
@@ -11,6 +11,12 @@ from jitcore._runtime.kernels.view cimport View, Status
 cdef Status batch_norm_kernel(const View* x, const View* mean, const View* var,
                               const View* weight, const View* bias, double eps,
                               View* out) noexcept nogil
+
+# Training-mode statistics: per-channel mean and biased variance of x
+# (N, C, ...) over every dim but 1, written to the contiguous 1-D mean and
+# var (length C, x's dtype); accumulated in double, one thread per channel
+# (bit-identical at any thread count).  No elements per channel: JC_ERR_VALUE.
+cdef Status batch_statistics_kernel(const View* x, View* mean, View* var) noexcept nogil
 
 # Layer norm over the trailing ``normalized_ndim`` dims of x: each row is
 # normalised by its own mean and (biased) variance, computed in two passes

@@ -1,4 +1,4 @@
-"""Inference batch norm and layer norm over strided views.
+"""Batch norm (running or batch statistics) and layer norm over strided views.
 
 Kernel contracts in ``normalization.pxd``.  Statistics are accumulated in
 double precision for float32 too, so a float32 layer norm over thousands of
@@ -143,6 +143,78 @@ cdef Status batch_norm_kernel(const View* x, const View* mean, const View* var,
     if x.dtype == DT_FLOAT32:
         return run_batch_norm(&bp, <float*>out.data)
     return run_batch_norm(&bp, <double*>out.data)
+
+
+cdef void channel_statistics(const BatchNormProblem* bp, real* mean, real* var,
+                             Py_ssize_t c) noexcept nogil:
+    """Mean and biased variance of channel ``c`` over N and the inner dims.
+
+    Two passes in double precision (the mean, then squared deviations from
+    it), each plane summed by row_reductions' four-chain loops when it is
+    contiguous; one thread owns a channel, so the result does not depend on
+    the thread count.
+    """
+    cdef Py_ssize_t n, i, count = bp.N * bp.inner
+    cdef const char* src
+    cdef double total = 0, deviations = 0, m, d
+    cdef real sample = 0
+    cdef bint unit = bp.inner_walk.collapsed and bp.inner_walk.stride == sizeof(real)
+    for n in range(bp.N):
+        src = bp.x.data + n * bp.x.strides[0] + c * bp.x.strides[1]
+        if unit:
+            total += sum_of(<const real*>src, bp.inner)
+        else:
+            for i in range(bp.inner):
+                total += (<const real*>(src + walk_offset(&bp.inner_walk, i)))[0]
+    m = total / count
+    for n in range(bp.N):
+        src = bp.x.data + n * bp.x.strides[0] + c * bp.x.strides[1]
+        if unit:
+            deviations += sum_of_squared_deviations(<const real*>src, bp.inner, m)
+        else:
+            for i in range(bp.inner):
+                d = (<const real*>(src + walk_offset(&bp.inner_walk, i)))[0] - m
+                deviations += d * d
+    mean[c] = <real>m
+    var[c] = <real>(deviations / count)
+
+
+cdef Status run_statistics(const BatchNormProblem* bp, real* mean, real* var) noexcept nogil:
+    cdef Py_ssize_t c
+    cdef int nt = threads_for(bp.N * bp.C * bp.inner * 2)
+    if nt <= 1 or bp.C < 2:
+        for c in range(bp.C):
+            channel_statistics(bp, mean, var, c)
+    else:
+        for c in prange(bp.C, nogil=True, num_threads=nt, schedule='static'):
+            channel_statistics(bp, mean, var, c)
+    return JC_OK
+
+
+cdef Status batch_statistics_kernel(const View* x, View* mean, View* var) noexcept nogil:
+    cdef BatchNormProblem bp
+    cdef int d
+    if not is_real_dtype(x.dtype) or mean.dtype != x.dtype or var.dtype != x.dtype:
+        return JC_ERR_DTYPE
+    if x.ndim < 2:
+        return JC_ERR_SHAPE
+    if (mean.ndim != 1 or var.ndim != 1 or mean.shape[0] != x.shape[1]
+            or var.shape[0] != x.shape[1]):
+        return JC_ERR_SHAPE
+    if not is_dense_output(mean) or not is_dense_output(var):
+        return JC_ERR_UNSUPPORTED
+    bp.x = x
+    bp.N = x.shape[0]
+    bp.C = x.shape[1]
+    bp.inner = 1
+    for d in range(2, x.ndim):
+        bp.inner *= x.shape[d]
+    if bp.N * bp.inner == 0:
+        return JC_ERR_VALUE if bp.C > 0 else JC_OK
+    bp.inner_walk = flat_walk(x, 2, x.ndim)
+    if x.dtype == DT_FLOAT32:
+        return run_statistics(&bp, <float*>mean.data, <float*>var.data)
+    return run_statistics(&bp, <double*>mean.data, <double*>var.data)
 
 
 # ---------------------------------------------------------------- layer norm
@@ -350,3 +422,30 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, double eps=1e-5):
     raise_for_status(status, "layer_norm", f"input: {x_shape} {xx.dtype}, "
                                            f"normalized_shape: {shape}")
     return out
+
+
+def batch_statistics(x):
+    """Per-channel mean and biased variance of ``x`` (N, C, ...): what a
+    training-mode ``batch_norm`` normalises with.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, ...), float32 or float64
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        ``x.mean(axes)`` and ``x.var(axes)`` over every dim but 1, in ``x``'s
+        dtype (accumulated in double precision).
+    """
+    cdef cnp.ndarray xx = np.asarray(x)
+    if xx.ndim < 2:
+        raise_for_status(JC_ERR_SHAPE, "batch_statistics", f"input: {(<object>xx).shape}")
+    cdef cnp.ndarray mean = np.empty(xx.shape[1], dtype=xx.dtype)
+    cdef cnp.ndarray var = np.empty(xx.shape[1], dtype=xx.dtype)
+    cdef View vx = view_of(xx), vm = view_of(mean), vv = view_of(var)
+    cdef Status status
+    with nogil:
+        status = batch_statistics_kernel(&vx, &vm, &vv)
+    raise_for_status(status, "batch_statistics", f"input: {(<object>xx).shape} {xx.dtype}")
+    return mean, var
