@@ -156,3 +156,33 @@ def test_batch_norm_with_batch_statistics_errors_name_the_problem():
     with pytest.raises(JitcoreError, match="running_var"):
         _run(BATCH_NORM, np.ones((2, 3), np.float32), None, None, np.zeros(3, np.float32), None,
              False)
+
+
+DROPOUT = """graph(%x : Tensor, %p : float, %train : bool):
+  %y : Tensor = aten::dropout(%x, %p, %train)
+  return (%y)"""
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_training_dropout_runs_compiled_and_follows_manual_seed(dtype):
+    import jitcore
+    ex = compile_graph(parse_graph(DROPOUT), fallback=False)
+    x = RNG.standard_normal((64, 300)).astype(dtype)
+    jitcore.manual_seed(0)
+    first, second = ex(x, 0.25, True), ex(x, 0.25, True)
+    jitcore.manual_seed(0)
+    np.testing.assert_array_equal(ex(x, 0.25, True), first)
+    assert not np.array_equal(first, second)
+    kept = first != 0
+    assert abs(kept.mean() - 0.75) < 0.02
+    np.testing.assert_array_equal(first[kept], x[kept] * dtype(1 / 0.75))
+    np.testing.assert_array_equal(ex(x, 0.25, False), x)      # eval mode: the input itself
+
+
+def test_training_dropout_errors_name_the_problem():
+    from jitcore.errors import JitcoreError
+    ex = compile_graph(parse_graph(DROPOUT), fallback=False)
+    with pytest.raises(JitcoreError, match=r"dropout probability must be in \[0, 1\]"):
+        ex(np.ones(3, np.float32), 1.5, True)
+    with pytest.raises(JitcoreError, match="float32 or float64"):
+        ex(np.ones(3, np.int64), 0.5, True)

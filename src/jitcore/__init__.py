@@ -18,6 +18,7 @@ from jitcore.freezing import freeze, optimize_for_inference
 from jitcore.frontend import trace, trace_module
 from jitcore.frontend.script import export, ignore, script, unused
 from jitcore.modules import ScriptFunction, ScriptModule
+from jitcore.nn.init import manual_seed
 from jitcore.serialization import load, save
 
 __version__ = "0.1.0"
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "trace", "trace_module", "save", "load", "script", "export", "ignore", "unused", "ScriptFunction", "ScriptModule",
     "freeze", "optimize_for_inference", "set_num_threads", "get_num_threads", "threading_info",
+    "manual_seed",
     "nn", "ops", "ir", "errors",
     "JitcoreError", "CompileError", "FormatError", "SaveError", "KernelError", "LintError",
     "TracerWarning", "TracingCheckError",

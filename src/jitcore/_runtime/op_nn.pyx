@@ -1,4 +1,4 @@
-"""Handlers of neural-network ops: softmax, log_softmax, layer_norm, batch_norm,
+"""Handlers of neural-network ops: softmax, log_softmax, layer_norm, batch_norm, dropout,
 scaled_dot_product_attention,
 
 embedding.  Convolution and pooling handlers live in ``op_conv``.
@@ -8,7 +8,7 @@ from libc.math cimport sqrt
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR
 from jitcore._runtime.tensor cimport (
-    Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_contiguous,
+    Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_contiguous, tensor_share,
 )
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, int_list_arg, double_arg, is_float_dtype,
@@ -24,6 +24,7 @@ from jitcore._runtime.kernels.softmax cimport softmax_kernel, log_softmax_kernel
 from jitcore._runtime.kernels.normalization cimport (
     batch_norm_kernel, batch_statistics_kernel, layer_norm_kernel,
 )
+from jitcore._runtime.kernels.dropout cimport dropout_kernel, next_dropout_seed
 
 cdef enum NnOp:
     N_SOFTMAX = 0
@@ -32,6 +33,7 @@ cdef enum NnOp:
     N_BATCH_NORM
     N_ATTENTION
     N_EMBEDDING
+    N_DROPOUT
 
 
 cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
@@ -55,6 +57,34 @@ cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
             status = softmax_kernel(&src.view, <int>dim, &out.view)
         else:
             status = log_softmax_kernel(&src.view, <int>dim, &out.view)
+    tensor_release(&src)
+    return finish_output(f, ins, status, &out)
+
+
+cdef int h_dropout(Frame* f, const Instr* ins) noexcept nogil:
+    """dropout(input, p, train) whose train is not a constant False (op_shape
+    lowers that case to the input itself)."""
+    cdef Reg* x = IN(f, ins, 0)
+    cdef double p
+    cdef long long train
+    cdef Tensor src, out
+    cdef int status
+    if x.tag != R_TENSOR or double_arg(f, ins, 1, &p) != JC_OK or int_arg(f, ins, 2, &train) != JC_OK:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a tensor, a float p and a bool train")
+    if not (0.0 <= p <= 1.0):
+        return frame_fail(f, JC_ERR_VALUE, b"dropout probability must be in [0, 1]")
+    if not train:
+        tensor_share(&out, &x.t)
+        return finish_output(f, ins, JC_OK, &out)
+    if not is_float_dtype(x.t.view.dtype):
+        return frame_fail(f, JC_ERR_DTYPE, b"dropout takes float32 or float64 tensors")
+    out.storage = NULL
+    status = tensor_contiguous(&src, &x.t)
+    if status != JC_OK:
+        return status
+    status = tensor_alloc_like(&out, &src.view, src.view.dtype)
+    if status == JC_OK:
+        status = dropout_kernel(&src.view, p, next_dropout_seed(), &out.view)
     tensor_release(&src)
     return finish_output(f, ins, status, &out)
 
@@ -273,6 +303,9 @@ cdef int resolve_nn(str name, list consts, OpImpl* out) except -1:
     elif name == "aten::layer_norm":
         out.fn = h_norm
         out.imm = N_LAYER_NORM
+    elif name == "aten::dropout":
+        out.fn = h_dropout
+        out.imm = N_DROPOUT
     elif name == "aten::batch_norm":
         out.fn = h_norm
         out.imm = N_BATCH_NORM

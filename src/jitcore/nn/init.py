@@ -20,7 +20,15 @@ _default = np.random.default_rng()
 
 
 def manual_seed(seed):
-    """Reseed the default generator used by layer constructors and init functions.
+    """Reseed jitcore's random streams, as ``torch.manual_seed`` does.
+
+    Two streams: the NumPy generator layer constructors and init functions
+    draw from, and the compiled runtime's training-mode dropout stream, which
+    restarts so that the same calls after the same seed draw the same masks.
+
+    Parameters
+    ----------
+    seed : int
 
     Returns
     -------
@@ -28,7 +36,9 @@ def manual_seed(seed):
         The new default generator.
     """
     global _default
+    from jitcore._runtime.kernels import dropout     # the runtime needs nn; not at import
     _default = np.random.default_rng(seed)
+    dropout.seed(int(seed))
     return _default
 
 
