@@ -234,20 +234,46 @@ cdef int h_param(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
-cdef int h_clamp(Frame* f, const Instr* ins) noexcept nogil:
-    """clamp / clamp_min / clamp_max / relu6 / hardtanh over any dtype (np.clip)."""
-    cdef Reg lo_fixed, hi_fixed
-    cdef Reg* x = IN(f, ins, 0)
-    cdef Reg* lo
-    cdef Reg* hi
-    cdef int dt, status, ndim
-    cdef Tensor t0, t1, t2, out
+cdef int ternary_into(int op, Reg* first, int first_dtype, Reg* a, Reg* b, int dt,
+                      Tensor* out) noexcept nogil:
+    """``out = op(first, a, b)`` with ``first`` as ``first_dtype``, ``a`` and ``b`` as
+    ``dt``, broadcast (``out`` is allocated here, and released on failure)."""
+    cdef Tensor t0, t1, t2
     cdef ScalarBox b0, b1, b2
     cdef View s0, s1, s2
     cdef const View* v0
     cdef const View* v1
     cdef const View* v2
     cdef Py_ssize_t shape[MAX_DIMS]
+    cdef int ndim, status
+    out.storage = NULL
+    status = operand_as(first, first_dtype, &t0, &b0, &s0, &v0)
+    if status == JC_OK:
+        status = operand_as(a, dt, &t1, &b1, &s1, &v1)
+        if status == JC_OK:
+            status = operand_as(b, dt, &t2, &b2, &s2, &v2)
+            if status == JC_OK:
+                status = broadcast_shapes(v0, v1, v2, &ndim, shape)
+                if status == JC_OK:
+                    status = tensor_alloc(out, dt, ndim, shape)
+                if status == JC_OK:
+                    status = run_ternary(v0, v1, v2, &out.view, ternary_loop_for(op, dt))
+            tensor_release(&t2)
+        tensor_release(&t1)
+    tensor_release(&t0)
+    if status != JC_OK:
+        tensor_release(out)
+    return status
+
+
+cdef int h_clamp(Frame* f, const Instr* ins) noexcept nogil:
+    """clamp / clamp_min / clamp_max / relu6 / hardtanh over any dtype (np.clip)."""
+    cdef Reg lo_fixed, hi_fixed
+    cdef Reg* x = IN(f, ins, 0)
+    cdef Reg* lo
+    cdef Reg* hi
+    cdef int dt, status
+    cdef Tensor out
     lo_fixed.tag = R_FLOAT
     lo_fixed.f = -INFINITY
     hi_fixed.tag = R_FLOAT
@@ -293,22 +319,7 @@ cdef int h_clamp(Frame* f, const Instr* ins) noexcept nogil:
                 hi_fixed.i = 2147483647
     if ternary_loop_for(T_CLAMP, dt) == NULL:
         return frame_fail(f, JC_ERR_DTYPE, b"clamp does not support this dtype")
-    status = operand_as(x, dt, &t0, &b0, &s0, &v0)
-    if status == JC_OK:
-        status = operand_as(lo, dt, &t1, &b1, &s1, &v1)
-        if status == JC_OK:
-            status = operand_as(hi, dt, &t2, &b2, &s2, &v2)
-            if status == JC_OK:
-                status = broadcast_shapes(v0, v1, v2, &ndim, shape)
-                if status == JC_OK:
-                    status = tensor_alloc(&out, dt, ndim, shape)
-                    if status == JC_OK:
-                        status = run_ternary(v0, v1, v2, &out.view, ternary_loop_for(T_CLAMP, dt))
-                        if status != JC_OK:
-                            tensor_release(&out)
-            tensor_release(&t2)
-        tensor_release(&t1)
-    tensor_release(&t0)
+    status = ternary_into(T_CLAMP, x, dt, lo, hi, dt, &out)
     if status != JC_OK:
         return status
     return set_output(f, ins, 0, &out)
@@ -318,33 +329,12 @@ cdef int h_where(Frame* f, const Instr* ins) noexcept nogil:
     cdef Reg* c = IN(f, ins, 0)
     cdef Reg* a = IN(f, ins, 1)
     cdef Reg* b = IN(f, ins, 2)
-    cdef int dt, status, ndim
-    cdef Tensor t0, t1, t2, out
-    cdef ScalarBox b0, b1, b2
-    cdef View s0, s1, s2
-    cdef const View* v0
-    cdef const View* v1
-    cdef const View* v2
-    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef int dt, status
+    cdef Tensor out
     if c.tag != R_TENSOR:
         return frame_fail(f, JC_ERR_TYPE, b"the condition must be a tensor")
     dt = compute_dtype(a, b)
-    status = operand_as(c, DT_BOOL, &t0, &b0, &s0, &v0)
-    if status == JC_OK:
-        status = operand_as(a, dt, &t1, &b1, &s1, &v1)
-        if status == JC_OK:
-            status = operand_as(b, dt, &t2, &b2, &s2, &v2)
-            if status == JC_OK:
-                status = broadcast_shapes(v0, v1, v2, &ndim, shape)
-                if status == JC_OK:
-                    status = tensor_alloc(&out, dt, ndim, shape)
-                    if status == JC_OK:
-                        status = run_ternary(v0, v1, v2, &out.view, ternary_loop_for(T_WHERE, dt))
-                        if status != JC_OK:
-                            tensor_release(&out)
-            tensor_release(&t2)
-        tensor_release(&t1)
-    tensor_release(&t0)
+    status = ternary_into(T_WHERE, c, DT_BOOL, a, b, dt, &out)
     if status != JC_OK:
         return status
     return set_output(f, ins, 0, &out)
