@@ -22,28 +22,13 @@ from jitcore._runtime.types import (
 )
 from jitcore.errors import SchemaError
 
+from .sentinel import Sentinel
+
 __all__ = ["Argument", "FunctionSchema", "NO_DEFAULT", "parse_schema"]
 
 
-class _NoDefault:
-    """The type of :data:`NO_DEFAULT`; a single instance that prints as such."""
-
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self):
-        return "NO_DEFAULT"
-
-    def __reduce__(self):
-        return (_NoDefault, ())
-
-
 #: Sentinel ``Argument.default`` of an argument that must be passed.
-NO_DEFAULT = _NoDefault()
+NO_DEFAULT = Sentinel("NO_DEFAULT", truth_value=True)
 
 # Schema spelling of each base type.  ``ScalarType`` is an ``int`` whose value
 # is a dtype code; Argument.is_dtype records it so that it prints back.

@@ -8,6 +8,7 @@ unknown dimensions are None; a shape of None means the rank is unknown.
 from jitcore._runtime.types import JitType, TensorType
 
 from .dtypes import promote, weak_sample
+from .sentinel import Sentinel
 
 __all__ = [
     "UNKNOWN", "known", "broadcast", "normalize_dim", "tensor_of", "operand_dtype",
@@ -15,25 +16,8 @@ __all__ = [
 ]
 
 
-class _Unknown:
-    """The type of :data:`UNKNOWN`; one instance."""
-
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self):
-        return "UNKNOWN"
-
-    def __bool__(self):
-        raise TypeError("UNKNOWN has no truth value; compare it with `is`")
-
-
 #: ``constant_values[i]`` of an input whose value is not a known constant.
-UNKNOWN = _Unknown()
+UNKNOWN = Sentinel("UNKNOWN")
 
 
 def known(value):
