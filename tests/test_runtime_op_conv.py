@@ -93,3 +93,80 @@ def test_bad_conv_shapes_raise_a_kernel_error_naming_the_op():
         _run(text, x, w, np.zeros(4))
     with pytest.raises(KernelError, match="aten::conv2d.*larger"):
         _run(text, RNG.standard_normal((1, 2, 2, 2)), w, np.zeros(4))
+
+
+CONV_POOL = """graph(%x : Tensor, %w : Tensor, %b : Tensor?):
+  %s : int[] = prim::Constant[value={stride}]()
+  %p : int[] = prim::Constant[value={padding}]()
+  %d : int[] = prim::Constant[value=[1, 1]]()
+  %g : int = prim::Constant[value=1]()
+  %a : str = prim::Constant[value="{activation}"]()
+  %y : Tensor = jc::conv2d_act_pool(%x, %w, %b, %s, %p, %d, %g, %a)
+  return (%y)"""
+
+UNFUSED_CONV_POOL = """graph(%x : Tensor, %w : Tensor, %b : Tensor?):
+  %s : int[] = prim::Constant[value={stride}]()
+  %p : int[] = prim::Constant[value={padding}]()
+  %d : int[] = prim::Constant[value=[1, 1]]()
+  %g : int = prim::Constant[value=1]()
+  %a : str = prim::Constant[value="{activation}"]()
+  %none : NoneType = prim::Constant()
+  %false : bool = prim::Constant[value=0]()
+  %c : Tensor = jc::conv2d_act(%x, %w, %b, %s, %p, %d, %g, %none, %a, %false)
+  %k : int[] = prim::Constant[value=[2, 2]]()
+  %z : int[] = prim::Constant[value=[0, 0]]()
+  %y : Tensor = aten::max_pool2d(%c, %k, %k, %z, %d, %false)
+  return (%y)"""
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 32, 32), (1, 16, 16, 16), (3, 5, 9, 7), (5, 17, 33),
+                                   (1, 3, 2, 2)])
+@pytest.mark.parametrize("activation", ["relu", "none", "tanh"])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_conv2d_act_pool_is_the_conv_then_the_pool_bit_for_bit(dtype, shape, activation, with_bias):
+    # float32 3x3 "same" convolutions with relu/none take the one-pass direct
+    # kernel (where the CPU has AVX-512); the rest run conv then pool: both
+    # give exactly what the two unfused handlers give, odd sizes included
+    channels = shape[-3]
+    x = RNG.standard_normal(shape).astype(dtype)
+    x[..., 0, 0] = np.nan if shape[-1] > 8 else x[..., 0, 0]    # the pool's NaN rule
+    w = RNG.standard_normal((16, channels, 3, 3)).astype(dtype)
+    b = RNG.standard_normal(16).astype(dtype) if with_bias else None
+    params = dict(stride=[1, 1], padding=[1, 1], activation=activation)
+    fused = _run(CONV_POOL.format(**params), x, w, b)
+    unfused = _run(UNFUSED_CONV_POOL.format(**params), x, w, b)
+    assert fused.dtype == dtype and fused.shape == unfused.shape
+    np.testing.assert_array_equal(fused, unfused)
+    reference = ops.get("jc::conv2d_act_pool").reference(x, w, b, [1, 1], [1, 1], [1, 1], 1,
+                                                         activation)
+    np.testing.assert_allclose(fused, reference, rtol=1e-4 if dtype == np.float32 else 1e-10,
+                               atol=1e-4)
+
+
+def test_conv2d_act_pool_other_geometries_and_threads():
+    from jitcore._runtime import openmp_helpers
+    x = RNG.standard_normal((4, 8, 20, 21)).astype(np.float32)
+    w = RNG.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    b = RNG.standard_normal(16).astype(np.float32)
+    params = dict(stride=[2, 1], padding=[0, 1], activation="relu")   # the conv-then-pool path
+    np.testing.assert_array_equal(_run(CONV_POOL.format(**params), x, w, b),
+                                  _run(UNFUSED_CONV_POOL.format(**params), x, w, b))
+    text = CONV_POOL.format(stride=[1, 1], padding=[1, 1], activation="relu")
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results += [_run(text, x, w, b), _run(text, x[:1], w, b)]    # split images / units
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[2])
+    np.testing.assert_array_equal(results[1], results[3])
+
+
+def test_conv2d_act_pool_rejects_an_output_too_small_to_pool():
+    from jitcore.errors import JitcoreError
+    text = CONV_POOL.format(stride=[1, 1], padding=[0, 0], activation="relu")
+    with pytest.raises(JitcoreError, match="pooling window is larger"):
+        _run(text, np.ones((1, 3, 3, 3), np.float32), np.ones((8, 3, 3, 3), np.float32), None)

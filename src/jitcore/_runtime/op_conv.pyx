@@ -1,24 +1,30 @@
-"""Handlers of convolution and pooling: conv2d, jc::conv2d_act, max/avg/adaptive_avg pool2d.
+"""Handlers of convolution and pooling: conv2d, jc::conv2d_act, jc::conv2d_act_pool,
+max/avg/adaptive_avg pool2d.
 
 conv2d's bias, and ``jc::conv2d_act``'s residual and activation, go through
 the kernel's fused epilogue (``kernels/epilogue.pxd``): one pass over the
 output while it is still in cache.  The activation of ``jc::conv2d_act`` is
 a constant string resolved at lowering into the instruction's immediate.
+``jc::conv2d_act_pool`` (the conv, its activation, then a 2x2 stride-2 max
+pool) runs as one pass in the direct 3x3 kernel where that applies, else as
+the convolution into a temporary and the pool.
 Mixed float operands are promoted to one dtype (NumPy's rule) first.
 """
 
 from jitcore._runtime.code cimport Frame, Instr, IN, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport R_NONE
-from jitcore._runtime.tensor cimport Tensor, tensor_alloc
+from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_release
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, optional_tensor, int_pair_arg,
     promote_types, is_float_dtype, broadcast_view, cast_operands, release_operands, finish_output,
 )
 from jitcore._runtime.kernels.view cimport (
-    View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE,
+    View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE, JC_ERR_UNSUPPORTED,
 )
 from jitcore._runtime.kernels.epilogue cimport Epilogue, ACT_NONE, activation_code
-from jitcore._runtime.kernels.conv cimport Conv2dParams, conv2d_kernel, conv_output_size
+from jitcore._runtime.kernels.conv cimport (
+    Conv2dParams, conv2d_kernel, conv2d_pool2_kernel, conv_output_size,
+)
 from jitcore._runtime.kernels.pooling cimport (
     Pool2dParams, pool_output_size, max_pool2d_kernel, avg_pool2d_kernel,
     adaptive_avg_pool2d_kernel,
@@ -27,6 +33,7 @@ from jitcore._runtime.kernels.pooling cimport (
 cdef enum ConvOp:
     C_CONV2D = 0
     C_CONV2D_ACT            # jc::conv2d_act: activation << 8, residual_after_activation << 16
+    C_CONV2D_ACT_POOL       # jc::conv2d_act_pool: activation << 8
     C_MAX_POOL
     C_AVG_POOL
     C_ADAPTIVE_AVG_POOL
@@ -91,6 +98,11 @@ cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
     shape[k + 2] = conv_output_size(x.shape[k + 2], w.shape[3], stride[1], pad[1], dil[1])
     if shape[k + 1] <= 0 or shape[k + 2] <= 0:
         return frame_fail(f, JC_ERR_SHAPE, b"the kernel is larger than the padded input")
+    if (ins.imm & 0xff) == C_CONV2D_ACT_POOL:
+        if shape[k + 1] < 2 or shape[k + 2] < 2:
+            return frame_fail(f, JC_ERR_SHAPE, b"the pooling window is larger than the padded input")
+        shape[k + 1] //= 2
+        shape[k + 2] //= 2
     operands[0] = x
     operands[1] = w
     operands[2] = bias
@@ -106,9 +118,41 @@ cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
         ep.activation = (ins.imm >> 8) & 0xff
         ep.residual = &rview if cast[3] != NULL else NULL
         ep.residual_after_activation = (ins.imm >> 16) & 1
-        status = conv2d_kernel(cast[0], cast[1], &out.view, &p, &ep)
+        if (ins.imm & 0xff) == C_CONV2D_ACT_POOL:
+            status = conv2d_pool2_kernel(cast[0], cast[1], &out.view, &p, &ep)
+            if status == JC_ERR_UNSUPPORTED:
+                status = conv_then_pool(cast[0], cast[1], &out.view, &p, &ep)
+        else:
+            status = conv2d_kernel(cast[0], cast[1], &out.view, &p, &ep)
     release_operands(4, copies)
     return finish_output(f, ins, status, &out)
+
+
+cdef int conv_then_pool(const View* x, const View* w, View* pooled, const Conv2dParams* p,
+                        const Epilogue* ep) noexcept nogil:
+    """jc::conv2d_act_pool where the one-pass kernel does not apply: the
+    convolution into a temporary, then its 2x2 stride-2 max pool."""
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Pool2dParams pool
+    cdef Tensor full
+    cdef int d, status, nd = pooled.ndim
+    for d in range(nd - 2):
+        shape[d] = pooled.shape[d]
+    shape[nd - 2] = conv_output_size(x.shape[nd - 2], w.shape[2], p.stride_h, p.pad_h, p.dilation_h)
+    shape[nd - 1] = conv_output_size(x.shape[nd - 1], w.shape[3], p.stride_w, p.pad_w, p.dilation_w)
+    pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 2
+    pool.pad_h = pool.pad_w = 0
+    pool.dilation_h = pool.dilation_w = 1
+    pool.ceil_mode = False
+    pool.count_include_pad = True
+    full.storage = NULL
+    status = tensor_alloc(&full, pooled.dtype, nd, shape)
+    if status == JC_OK:
+        status = conv2d_kernel(x, w, &full.view, p, ep)
+    if status == JC_OK:
+        status = max_pool2d_kernel(&full.view, pooled, &pool)
+    tensor_release(&full)
+    return status
 
 
 cdef int h_pool2d(Frame* f, const Instr* ins) noexcept nogil:
@@ -196,6 +240,11 @@ cdef int resolve_conv(str name, list consts, OpImpl* out) except -1:
         out.fn = h_conv2d
         out.imm = (C_CONV2D_ACT | (activation_code(consts[8][0]) << 8)
                    | ((1 if consts[9][0] else 0) << 16))
+    elif name == "jc::conv2d_act_pool":
+        if consts[7] is None or not isinstance(consts[7][0], str):
+            return 0
+        out.fn = h_conv2d
+        out.imm = C_CONV2D_ACT_POOL | (activation_code(consts[7][0]) << 8)
     elif name == "aten::max_pool2d":
         out.fn = h_pool2d
         out.imm = C_MAX_POOL

@@ -13,6 +13,7 @@ from .cse import eliminate_common_subexpressions
 from .dead_code import eliminate_dead_code
 from .fold_batch_norm import fold_batch_norm
 from .fuse_elementwise import fuse_elementwise
+from .fuse_conv_pool import fuse_conv_pool
 from .fuse_epilogues import fuse_epilogues
 from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline, inline_calls
@@ -25,5 +26,5 @@ __all__ = [
     "inline", "inline_calls", "eliminate_dead_code", "propagate_constants", "unroll_loops",
     "eliminate_common_subexpressions", "peephole", "propagate_shapes", "fold_batch_norm",
     "fuse_epilogues", "fuse_elementwise", "specialize", "pipeline", "batch_loop_matmul",
-    "hoist_loop_invariants",
+    "hoist_loop_invariants", "fuse_conv_pool",
 ]

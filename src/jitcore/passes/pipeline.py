@@ -28,6 +28,7 @@ from .cse import eliminate_common_subexpressions
 from .dead_code import eliminate_dead_code
 from .fold_batch_norm import fold_batch_norm
 from .fuse_elementwise import fuse_elementwise
+from .fuse_conv_pool import fuse_conv_pool
 from .fuse_epilogues import fuse_epilogues
 from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline
@@ -97,6 +98,7 @@ def run(graph, level="simplify", *, self_object=None, functions=None, exact_shap
     changed |= run_to_fixed_point(graph, passes)
     if level == "inference":
         changed |= fuse_epilogues(graph)
+        changed |= fuse_conv_pool(graph)
         changed |= fuse_elementwise(graph)
         # fusion inserts its own constants (activation names, flags): merge and sweep them
         changed |= eliminate_common_subexpressions(graph)

@@ -38,3 +38,14 @@ cdef inline Py_ssize_t conv_output_size(Py_ssize_t size, Py_ssize_t kernel,
 cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
                           const Conv2dParams* params,
                           const Epilogue* ep) noexcept nogil
+
+# ``pooled = max_pool2d(conv2d(x, weight) then ep, kernel 2, stride 2)`` in
+# one pass (floor mode: an odd last row or column of the convolution is
+# dropped), bit for bit the two ops in sequence.  Only the direct 3x3 path
+# does it: float32, the direct kernel's shapes (see conv.pyx's
+# use_direct3x3) and an epilogue of bias and ReLU at most; anything else
+# returns JC_ERR_UNSUPPORTED, and the caller runs conv2d_kernel then the
+# pool.  pooled: C-contiguous (N, C_out, OH // 2, OW // 2) (or unbatched).
+cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
+                                const Conv2dParams* params,
+                                const Epilogue* ep) noexcept nogil

@@ -471,6 +471,10 @@ cdef extern from "conv_direct.h" nogil:
                           const float* wpack, Py_ssize_t O,
                           float* out, Py_ssize_t OH, Py_ssize_t OW,
                           const float* bias, int relu)
+    void jc_direct3x3_pool2_f32(const float* xpad, Py_ssize_t C, Py_ssize_t Hp, Py_ssize_t Wp,
+                                const float* wpack, Py_ssize_t O,
+                                float* pooled, Py_ssize_t OH, Py_ssize_t OW,
+                                const float* bias, int relu)
     enum:
         JC_DIRECT3X3_BLOCK_O
         JC_DIRECT3X3_BLOCK_PX
@@ -521,22 +525,39 @@ cdef void pad_image(const ConvProblem* cp, Py_ssize_t n, float* xpad,
                     dst[w] = (<const float*>(src + w * cp.x.strides[3]))[0]
 
 
+cdef inline bint epilogue_in_kernel(const ConvProblem* cp) noexcept nogil:
+    """Whether the direct kernel applies the whole epilogue in registers: a
+    contiguous bias (or none), then ReLU or nothing, and no residual."""
+    return cp.ep.residual == NULL \
+        and (cp.ep.addend == NULL or cp.ep.addend_row_stride == sizeof(float)) \
+        and (cp.ep.activation == ACT_NONE or cp.ep.activation == ACT_RELU)
+
+
 cdef void direct3x3_block(const ConvProblem* cp, float* out, const float* wpack,
-                          const float* bias, const float* xpad, Py_ssize_t n,
+                          const float* xpad, Py_ssize_t n,
                           Py_ssize_t ob_first, Py_ssize_t ob_last,
-                          Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+                          Py_ssize_t Hp, Py_ssize_t Wp, bint pool) noexcept nogil:
     """Output-channel blocks ``[ob_first, ob_last)`` of image ``n`` from its padded
-    copy; ``bias`` non-NULL: the kernel applies the whole epilogue (a contiguous
-    bias, then ReLU or nothing) in registers."""
+    copy; ``pool``: ``out`` holds the 2x2 max pool of the output instead."""
     cdef Py_ssize_t B = JC_DIRECT3X3_BLOCK_O
     cdef Py_ssize_t o_first = ob_first * B, o_last = ob_last * B
     cdef TileEpilogue t
-    cdef float* image = out + n * cp.O * cp.P
-    cdef bint in_registers = bias != NULL
+    cdef bint in_registers = epilogue_in_kernel(cp)
+    cdef const float* bias = <const float*>cp.ep.addend if in_registers else NULL
+    cdef bint relu = in_registers and cp.ep.activation == ACT_RELU
+    cdef Py_ssize_t pooled_plane = (cp.OH // 2) * (cp.OW // 2)
+    cdef float* image
+    if bias != NULL:
+        bias += o_first
+    if pool:
+        image = out + n * cp.O * pooled_plane
+        jc_direct3x3_pool2_f32(xpad, cp.C, Hp, Wp, wpack + ob_first * cp.C * 9 * B,
+                               o_last - o_first, image + o_first * pooled_plane, cp.OH, cp.OW,
+                               bias, relu)
+        return
+    image = out + n * cp.O * cp.P
     jc_direct3x3_f32(xpad, cp.C, Hp, Wp, wpack + ob_first * cp.C * 9 * B, o_last - o_first,
-                     image + o_first * cp.P, cp.OH, cp.OW,
-                     bias + o_first if in_registers else NULL,
-                     in_registers and cp.ep.activation == ACT_RELU)
+                     image + o_first * cp.P, cp.OH, cp.OW, bias, relu)
     if not in_registers:
         # the general epilogue, while these channels are still in cache
         task_epilogue(cp, n, 0, &t)
@@ -545,20 +566,20 @@ cdef void direct3x3_block(const ConvProblem* cp, float* out, const float* wpack,
 
 
 cdef void direct3x3_images(const ConvProblem* cp, float* out, const float* wpack,
-                           const float* bias, float* xpad, Py_ssize_t first, Py_ssize_t step,
-                           Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+                           float* xpad, Py_ssize_t first, Py_ssize_t step,
+                           Py_ssize_t Hp, Py_ssize_t Wp, bint pool) noexcept nogil:
     """Images first, first + step, ..., all their channels, padded one at a time."""
     cdef Py_ssize_t n = first
     while n < cp.N:
         pad_image(cp, n, xpad, Hp, Wp)
-        direct3x3_block(cp, out, wpack, bias, xpad, n, 0, cp.O // JC_DIRECT3X3_BLOCK_O, Hp, Wp)
+        direct3x3_block(cp, out, wpack, xpad, n, 0, cp.O // JC_DIRECT3X3_BLOCK_O, Hp, Wp, pool)
         n += step
 
 
 cdef void direct3x3_units(const ConvProblem* cp, float* out, const float* wpack,
-                          const float* bias, const float* xpads, Py_ssize_t pad_len,
+                          const float* xpads, Py_ssize_t pad_len,
                           Py_ssize_t first, Py_ssize_t last,
-                          Py_ssize_t Hp, Py_ssize_t Wp) noexcept nogil:
+                          Py_ssize_t Hp, Py_ssize_t Wp, bint pool) noexcept nogil:
     """Units ``[first, last)`` of (image, channel block) in image-major order,
     from every image already padded into ``xpads``."""
     cdef Py_ssize_t blocks = cp.O // JC_DIRECT3X3_BLOCK_O
@@ -567,11 +588,13 @@ cdef void direct3x3_units(const ConvProblem* cp, float* out, const float* wpack,
         n = unit // blocks
         ob_first = unit % blocks
         ob_last = min(blocks, ob_first + (last - unit))
-        direct3x3_block(cp, out, wpack, bias, xpads + n * pad_len, n, ob_first, ob_last, Hp, Wp)
+        direct3x3_block(cp, out, wpack, xpads + n * pad_len, n, ob_first, ob_last, Hp, Wp, pool)
         unit += ob_last - ob_first
 
 
-cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
+cdef Status run_direct3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil:
+    """The direct kernel over every image; ``pool``: ``out`` gets the 2x2
+    max pool of the result (the caller checked epilogue_in_kernel)."""
     cdef Py_ssize_t Hp = cp.H + 2
     cdef Py_ssize_t Wp = ((cp.OW + JC_DIRECT3X3_BLOCK_PX - 1) // JC_DIRECT3X3_BLOCK_PX) \
         * JC_DIRECT3X3_BLOCK_PX + 2
@@ -583,7 +606,6 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
     cdef int part
     cdef float* wpack
     cdef float* xpad
-    cdef const float* bias = NULL
     if nt > units:
         nt = <int>units
     if nt < 1:
@@ -600,23 +622,18 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out) noexcept nogil:
         free(xpad)
         return JC_ERR_OOM
     pack_weight_3x3(cp, wpack)
-    # bias (+ ReLU) with a unit-stride bias and no residual fit in the registers
-    if cp.ep.addend != NULL and cp.ep.addend_row_stride == sizeof(float) \
-            and cp.ep.residual == NULL \
-            and (cp.ep.activation == ACT_NONE or cp.ep.activation == ACT_RELU):
-        bias = <const float*>cp.ep.addend
     if nt == 1:
-        direct3x3_images(cp, out, wpack, bias, xpad, 0, 1, Hp, Wp)
+        direct3x3_images(cp, out, wpack, xpad, 0, 1, Hp, Wp, pool)
     elif split_images:
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            direct3x3_images(cp, out, wpack, bias, xpad + part * pad_len, part, nt, Hp, Wp)
+            direct3x3_images(cp, out, wpack, xpad + part * pad_len, part, nt, Hp, Wp, pool)
     else:
         for n in range(cp.N):
             pad_image(cp, n, xpad + n * pad_len, Hp, Wp)
         per_part = (units + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            direct3x3_units(cp, out, wpack, bias, xpad, pad_len, part * per_part,
-                            min(units, (part + 1) * per_part), Hp, Wp)
+            direct3x3_units(cp, out, wpack, xpad, pad_len, part * per_part,
+                            min(units, (part + 1) * per_part), Hp, Wp, pool)
     free(wpack)
     free(xpad)
     return JC_OK
@@ -631,7 +648,7 @@ cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
         return run_depthwise(cp, out)
     if real is float:
         if use_direct3x3(cp):
-            return run_direct3x3(cp, out)
+            return run_direct3x3(cp, out, False)
     return run_gemm_path(cp, out)
 
 
@@ -645,6 +662,39 @@ cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
     if x.dtype == DT_FLOAT32:
         return run_conv(&cp, <float*>out.data)
     return run_conv(&cp, <double*>out.data)
+
+
+cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
+                                const Conv2dParams* params,
+                                const Epilogue* ep) noexcept nogil:
+    cdef ConvProblem cp
+    cdef View full
+    cdef Status status
+    cdef int d, nd = pooled.ndim
+    if nd != 3 and nd != 4:
+        return JC_ERR_SHAPE
+    if pooled.dtype != DT_FLOAT32 or not is_dense_output(pooled):
+        return JC_ERR_UNSUPPORTED
+    # the unpooled output, described but never allocated: prepare() checks it
+    full = pooled[0]
+    full.data = NULL
+    full.shape[nd - 2] = conv_output_size(x.shape[nd - 2], weight.shape[2], params.stride_h,
+                                          params.pad_h, params.dilation_h)
+    full.shape[nd - 1] = conv_output_size(x.shape[nd - 1], weight.shape[3], params.stride_w,
+                                          params.pad_w, params.dilation_w)
+    if full.shape[nd - 2] // 2 != pooled.shape[nd - 2] or full.shape[nd - 1] // 2 != pooled.shape[nd - 1]:
+        return JC_ERR_SHAPE
+    full.strides[nd - 1] = sizeof(float)
+    for d in range(nd - 2, -1, -1):
+        full.strides[d] = full.strides[d + 1] * full.shape[d + 1]
+    status = prepare(x, weight, &full, params, ep, &cp)
+    if status != JC_OK:
+        return status
+    if not (use_direct3x3(&cp) and epilogue_in_kernel(&cp)) or cp.OH < 2 or cp.OW < 2:
+        return JC_ERR_UNSUPPORTED
+    if cp.N == 0 or cp.O == 0:
+        return JC_OK
+    return run_direct3x3(&cp, <float*>pooled.data, True)
 
 
 # ---------------------------------------------------------------- Python

@@ -21,6 +21,13 @@
  *   relu   nonzero: max(0, .) is applied as the block is stored.
  * (bias and ReLU are the usual conv epilogue; doing them in registers saves
  * a pass over the output.)
+ *
+ * jc_direct3x3_pool2_f32 is the same convolution followed by a 2x2, stride-2
+ * max pool (floor mode), the conv -> ReLU -> MaxPool2d(2) step of a CNN: a
+ * row pair's block is reduced to 8 channels x 8 pooled pixels in registers
+ * and only that is stored, so the full-size output never exists.  The pool
+ * uses pooling_max2x2.h's rule and order, so the result is bit for bit the
+ * unfused conv, then max_pool2d.
  */
 #ifndef JITCORE_CONV_DIRECT_H
 #define JITCORE_CONV_DIRECT_H
@@ -29,6 +36,7 @@
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
+#include "pooling_max2x2.h"     /* jc_nan_max_ps: the pool's NaN rule */
 #define JC_DIRECT3X3_COMPILED 1
 #else
 #define JC_DIRECT3X3_COMPILED 0
@@ -74,14 +82,27 @@ static int jc_direct3x3_available(void)
         JC_D3_STORE(acc, 6, dst); JC_D3_STORE(acc, 7, dst); \
     } while (0)
 
+/* pooling_max2x2.h's order: nan_max(nan_max(r0 even, r0 odd), nan_max(r1 even, r1 odd)),
+ * the 8 results in the low lanes. */
+#define JC_D3_POOL(k) do { \
+        __m512 top = jc_nan_max_ps(_mm512_permutexvar_ps(even, acc##k), \
+                                   _mm512_permutexvar_ps(odd, acc##k)); \
+        __m512 bottom = jc_nan_max_ps(_mm512_permutexvar_ps(even, bcc##k), \
+                                      _mm512_permutexvar_ps(odd, bcc##k)); \
+        _mm512_mask_storeu_ps(pooled + (k) * pooled_plane, pool_mask, \
+                              jc_nan_max_ps(top, bottom)); \
+    } while (0)
+
 /* 8 output channels x 16 pixels of output rows oh and oh + 1: sixteen
  * accumulators, enough independent FMA chains to hide the FMA latency, and
- * each weight broadcast is used twice. */
+ * each weight broadcast is used twice.  pooled == NULL: both rows are
+ * stored at dst; else their 2x2 max pool (pool_mask lanes) at pooled. */
 __attribute__((target("avx512f")))
 static inline void jc_d3_row_pair(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
                                   const float *wb, const float *bias, int relu,
                                   float *dst, ptrdiff_t plane, ptrdiff_t OW,
-                                  ptrdiff_t oh, ptrdiff_t ow0, __mmask16 mask)
+                                  ptrdiff_t oh, ptrdiff_t ow0, __mmask16 mask,
+                                  float *pooled, ptrdiff_t pooled_plane, __mmask16 pool_mask)
 {
     JC_D3_INIT8(acc);
     JC_D3_INIT8(bcc);
@@ -97,8 +118,21 @@ static inline void jc_d3_row_pair(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, 
             }
         }
     }
-    JC_D3_FINISH8(acc, dst);
-    JC_D3_FINISH8(bcc, dst + OW);
+    if (pooled == NULL) {
+        JC_D3_FINISH8(acc, dst);
+        JC_D3_FINISH8(bcc, dst + OW);
+        return;
+    }
+    if (relu) {
+        JC_D3_RELU(acc, 0); JC_D3_RELU(acc, 1); JC_D3_RELU(acc, 2); JC_D3_RELU(acc, 3);
+        JC_D3_RELU(acc, 4); JC_D3_RELU(acc, 5); JC_D3_RELU(acc, 6); JC_D3_RELU(acc, 7);
+        JC_D3_RELU(bcc, 0); JC_D3_RELU(bcc, 1); JC_D3_RELU(bcc, 2); JC_D3_RELU(bcc, 3);
+        JC_D3_RELU(bcc, 4); JC_D3_RELU(bcc, 5); JC_D3_RELU(bcc, 6); JC_D3_RELU(bcc, 7);
+    }
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+    JC_D3_POOL(0); JC_D3_POOL(1); JC_D3_POOL(2); JC_D3_POOL(3);
+    JC_D3_POOL(4); JC_D3_POOL(5); JC_D3_POOL(6); JC_D3_POOL(7);
 }
 
 /* 8 output channels x 16 pixels of the single output row oh (an odd last row). */
@@ -140,9 +174,36 @@ static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdi
                 __mmask16 mask = (__mmask16)((1u << n) - 1u);
                 float *dst = block + oh * OW + ow0;
                 if (oh + 1 < OH)
-                    jc_d3_row_pair(xpad, C, Hp, Wp, wb, b, relu, dst, plane, OW, oh, ow0, mask);
+                    jc_d3_row_pair(xpad, C, Hp, Wp, wb, b, relu, dst, plane, OW, oh, ow0, mask,
+                                   NULL, 0, 0);
                 else
                     jc_d3_row(xpad, C, Hp, Wp, wb, b, relu, dst, plane, oh, ow0, mask);
+            }
+        }
+    }
+}
+
+/* The convolution (OH x OW) then its 2x2 stride-2 max pool: pooled is
+ * (O, OH / 2, OW / 2), C-contiguous; an odd last row or column is dropped,
+ * as floor mode does. */
+__attribute__((target("avx512f")))
+static void jc_direct3x3_pool2_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
+                                   const float *wpack, ptrdiff_t O,
+                                   float *pooled, ptrdiff_t OH, ptrdiff_t OW,
+                                   const float *bias, int relu)
+{
+    const ptrdiff_t POH = OH / 2, POW = OW / 2, pooled_plane = POH * POW;
+    for (ptrdiff_t ob = 0; ob < O / JC_DIRECT3X3_BLOCK_O; ob++) {
+        const float *wb = wpack + ob * C * 9 * JC_DIRECT3X3_BLOCK_O;
+        const float *b = bias ? bias + ob * JC_DIRECT3X3_BLOCK_O : NULL;
+        float *block = pooled + ob * JC_DIRECT3X3_BLOCK_O * pooled_plane;
+        for (ptrdiff_t oh = 0; oh + 1 < OH; oh += 2) {
+            for (ptrdiff_t ow0 = 0; ow0 + 1 < OW; ow0 += JC_DIRECT3X3_BLOCK_PX) {
+                ptrdiff_t n = OW - ow0 < JC_DIRECT3X3_BLOCK_PX ? OW - ow0 : JC_DIRECT3X3_BLOCK_PX;
+                __mmask16 mask = (__mmask16)((1u << n) - 1u);
+                __mmask16 pool_mask = (__mmask16)((1u << (n / 2)) - 1u);
+                jc_d3_row_pair(xpad, C, Hp, Wp, wb, b, relu, NULL, 0, OW, oh, ow0, mask,
+                               block + (oh / 2) * POW + ow0 / 2, pooled_plane, pool_mask);
             }
         }
     }
@@ -154,6 +215,7 @@ static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdi
 #undef JC_D3_RELU
 #undef JC_D3_STORE
 #undef JC_D3_FINISH8
+#undef JC_D3_POOL
 #else
 static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
                              const float *wpack, ptrdiff_t O,
@@ -162,6 +224,14 @@ static void jc_direct3x3_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdi
 {
     (void)xpad; (void)C; (void)Hp; (void)Wp; (void)wpack; (void)O; (void)out; (void)OH; (void)OW;
     (void)bias; (void)relu;
+}
+static void jc_direct3x3_pool2_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, ptrdiff_t Wp,
+                                   const float *wpack, ptrdiff_t O,
+                                   float *pooled, ptrdiff_t OH, ptrdiff_t OW,
+                                   const float *bias, int relu)
+{
+    (void)xpad; (void)C; (void)Hp; (void)Wp; (void)wpack; (void)O; (void)pooled; (void)OH;
+    (void)OW; (void)bias; (void)relu;
 }
 #endif
 

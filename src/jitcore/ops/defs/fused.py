@@ -2,7 +2,9 @@
 
 ``jc::linear_act`` and ``jc::conv2d_act`` are what the fusion pass
 (``jitcore.passes.fuse_epilogues``) makes of ``linear``/``conv2d`` followed by
-a residual add and/or an activation.  Their references compose the registered
+a residual add and/or an activation; ``jc::conv2d_act_pool`` is what
+``jitcore.passes.fuse_conv_pool`` makes of a ``jc::conv2d_act`` without a
+residual followed by ``max_pool2d(kernel 2, stride 2)``.  Their references compose the registered
 ops' own references, so a fused node means exactly what the unfused chain
 meant:
 
@@ -113,3 +115,25 @@ register("jc::conv2d_act(Tensor input, Tensor weight, Tensor? bias=None, int[2] 
          "int[2] padding=0, int[2] dilation=1, int groups=1, Tensor? residual=None, "
          "str activation='none', bool residual_after_activation=False) -> Tensor",
          reference=_conv2d_act, infer=_conv2d_act_rule)
+
+
+# the one pooling jc::conv2d_act_pool does: MaxPool2d(2) with floor mode
+_POOL = ([2, 2], [2, 2], [0, 0], [1, 1], False)
+
+
+def _conv2d_act_pool(x, weight, bias, stride, padding, dilation, groups, activation):
+    out = _conv2d_act(x, weight, bias, stride, padding, dilation, groups, None, activation, False)
+    return get("aten::max_pool2d").reference(out, *_POOL)
+
+
+def _conv2d_act_pool_rule(types, constants):
+    out = _conv2d_act_rule(types[:7] + (None,) + types[7:] + (None,),
+                           constants[:7] + (None,) + constants[7:] + (False,))
+    pool = get("aten::max_pool2d")
+    pool_types = (out,) + tuple(a.type for a in pool.schema.arguments[1:])
+    return pool.infer(pool_types, (UNKNOWN,) + _POOL)[0]
+
+
+register("jc::conv2d_act_pool(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, "
+         "int[2] padding=0, int[2] dilation=1, int groups=1, str activation='none') -> Tensor",
+         reference=_conv2d_act_pool, infer=_conv2d_act_pool_rule)
