@@ -17,7 +17,9 @@
 from jitcore import ops
 from jitcore.errors import JitcoreError
 
-from .graph_queries import constant_like, constant_value, has_side_effects, is_deterministic
+from .graph_queries import (
+    constant_like, constant_value, has_side_effects, is_deterministic, rewrite_nodes,
+)
 
 __all__ = ["propagate_constants", "MAX_FOLDED_ELEMENTS"]
 
@@ -124,14 +126,7 @@ def _visit(graph, node):
 
 
 def _propagate_block(graph, block):
-    changed = False
-    for node in block.nodes:
-        if node.is_destroyed:
-            continue
-        for inner in node.blocks:
-            changed |= _propagate_block(graph, inner)
-        changed |= _visit(graph, node)
-    return changed
+    return rewrite_nodes(block, lambda node: _visit(graph, node))
 
 
 def propagate_constants(graph):

@@ -16,7 +16,7 @@ fusion (the pool would have to see the sum), and so does any other pooling
 window.  Runs after ``fuse_epilogues`` in the inference pipeline.
 """
 
-from .graph_queries import constant_value, is_constant, replace_value, tensor_type
+from .graph_queries import constant_value, is_constant, replace_value, rewrite_nodes, tensor_type
 
 __all__ = ["fuse_conv_pool"]
 
@@ -75,22 +75,12 @@ def _fuse(graph, conv, pool, activation):
     return True
 
 
-def _fuse_block(graph, block):
-    changed = False
-    for node in block.nodes:
-        if node.is_destroyed:
-            continue
-        for inner in node.blocks:
-            changed |= _fuse_block(graph, inner)
-        activation = _activation_input(node)
-        if activation is None:
-            continue
-        pool = _sole_pool_user(node)
-        if pool is not None:
-            changed |= _fuse(graph, node, pool, activation)
-    return changed
+def _fuse_node(graph, node):
+    activation = _activation_input(node)
+    pool = _sole_pool_user(node) if activation is not None else None
+    return pool is not None and _fuse(graph, node, pool, activation)
 
 
 def fuse_conv_pool(graph):
     """Rewrite convolution + 2x2 max-pool pairs of ``graph`` in place; returns whether any."""
-    return _fuse_block(graph, graph.block)
+    return rewrite_nodes(graph.block, lambda node: _fuse_node(graph, node))

@@ -16,7 +16,7 @@ activation and flag are constant inputs, so the registry's reference (and
 schema) describe the fused node completely; see ``jitcore/ops/defs/fused.py``.
 """
 
-from .graph_queries import constant_value, replace_value, tensor_type
+from .graph_queries import constant_value, replace_value, rewrite_nodes, tensor_type
 from .transpose_linear_weights import transpose_linear_weights
 
 __all__ = ["fuse_epilogues"]
@@ -113,18 +113,11 @@ def _fuse(graph, op_node, consumed, residual, activation, after):
     return True
 
 
-def _fuse_block(graph, block):
-    changed = False
-    for node in block.nodes:
-        if node.is_destroyed:
-            continue
-        for inner in node.blocks:
-            changed |= _fuse_block(graph, inner)
-        if node.kind in _FUSED_KIND:
-            match = _match_epilogue(node)
-            if match is not None:
-                changed |= _fuse(graph, node, *match)
-    return changed
+def _fuse_node(graph, node):
+    if node.kind not in _FUSED_KIND:
+        return False
+    match = _match_epilogue(node)
+    return match is not None and _fuse(graph, node, *match)
 
 
 def fuse_epilogues(graph):
@@ -134,5 +127,5 @@ def fuse_epilogues(graph):
     memory order their GEMM reads without repacking (``transpose_linear_weights``):
     both rewrites prepare a frozen graph's products for the epilogue kernels.
     """
-    fused = _fuse_block(graph, graph.block)
+    fused = rewrite_nodes(graph.block, lambda node: _fuse_node(graph, node))
     return transpose_linear_weights(graph) or fused

@@ -18,7 +18,7 @@ from jitcore.ops import UNKNOWN
 __all__ = [
     "SIDE_EFFECT_KINDS", "constant_value", "is_constant", "has_side_effects", "is_deterministic",
     "loop_runs_at_least_once", "defined_inside",
-    "replace_value", "constant_like", "blocks_of", "tensor_type",
+    "replace_value", "constant_like", "blocks_of", "tensor_type", "rewrite_nodes",
 ]
 
 #: Nodes that do something besides computing their outputs.  Calls are here
@@ -116,6 +116,23 @@ def blocks_of(graph):
     for node in graph.walk():
         out.extend(node.blocks)
     return out
+
+
+def rewrite_nodes(block, rewrite):
+    """Call ``rewrite(node)`` on every live node of ``block``, nested blocks first.
+
+    A node's blocks are visited before the node, so a rewrite sees its
+    sub-blocks already rewritten; nodes a rewrite destroys are skipped.
+    Returns whether any call returned True.
+    """
+    changed = False
+    for node in block.nodes:
+        if node.is_destroyed:
+            continue
+        for inner in node.blocks:
+            changed |= rewrite_nodes(inner, rewrite)
+        changed |= bool(rewrite(node))
+    return changed
 
 
 def loop_runs_at_least_once(loop):

@@ -70,6 +70,18 @@ ctypedef struct BatchNormProblem:
     FlatWalk inner_walk
 
 
+cdef void channel_layout(const View* x, BatchNormProblem* bp) noexcept nogil:
+    """x (N, C, ...) as N x C planes of ``inner`` elements."""
+    cdef int d
+    bp.x = x
+    bp.N = x.shape[0]
+    bp.C = x.shape[1]
+    bp.inner = 1
+    for d in range(2, x.ndim):
+        bp.inner *= x.shape[d]
+    bp.inner_walk = flat_walk(x, 2, x.ndim)
+
+
 cdef void batch_norm_plane(const BatchNormProblem* bp, real* out,
                            Py_ssize_t plane) noexcept nogil:
     cdef Py_ssize_t n = plane // bp.C
@@ -128,18 +140,12 @@ cdef Status batch_norm_kernel(const View* x, const View* mean, const View* var,
         status = check_affine(bias, x.dtype, x, 1, 2, True)
     if status != JC_OK:
         return status
-    bp.x = x
+    channel_layout(x, &bp)
     bp.mean = mean
     bp.var = var
     bp.weight = weight
     bp.bias = bias
     bp.eps = eps
-    bp.N = x.shape[0]
-    bp.C = x.shape[1]
-    bp.inner = 1
-    for d in range(2, x.ndim):
-        bp.inner *= x.shape[d]
-    bp.inner_walk = flat_walk(x, 2, x.ndim)
     if x.dtype == DT_FLOAT32:
         return run_batch_norm(&bp, <float*>out.data)
     return run_batch_norm(&bp, <double*>out.data)
@@ -203,15 +209,9 @@ cdef Status batch_statistics_kernel(const View* x, View* mean, View* var) noexce
         return JC_ERR_SHAPE
     if not is_dense_output(mean) or not is_dense_output(var):
         return JC_ERR_UNSUPPORTED
-    bp.x = x
-    bp.N = x.shape[0]
-    bp.C = x.shape[1]
-    bp.inner = 1
-    for d in range(2, x.ndim):
-        bp.inner *= x.shape[d]
+    channel_layout(x, &bp)
     if bp.N * bp.inner == 0:
         return JC_ERR_VALUE if bp.C > 0 else JC_OK
-    bp.inner_walk = flat_walk(x, 2, x.ndim)
     if x.dtype == DT_FLOAT32:
         return run_statistics(&bp, <float*>mean.data, <float*>var.data)
     return run_statistics(&bp, <double*>mean.data, <double*>var.data)
