@@ -125,7 +125,6 @@ cdef Status batch_norm_kernel(const View* x, const View* mean, const View* var,
                               const View* weight, const View* bias, double eps,
                               View* out) noexcept nogil:
     cdef BatchNormProblem bp
-    cdef int d
     cdef Status status = check_common(x, out, eps)
     if status != JC_OK:
         return status
@@ -199,7 +198,6 @@ cdef Status run_statistics(const BatchNormProblem* bp, real* mean, real* var) no
 
 cdef Status batch_statistics_kernel(const View* x, View* mean, View* var) noexcept nogil:
     cdef BatchNormProblem bp
-    cdef int d
     if not is_real_dtype(x.dtype) or mean.dtype != x.dtype or var.dtype != x.dtype:
         return JC_ERR_DTYPE
     if x.ndim < 2:
