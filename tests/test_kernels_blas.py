@@ -111,10 +111,10 @@ def test_gemm_with_transposed_b_is_bit_identical_at_one_and_two_threads(dtype, m
     np.testing.assert_allclose(results[1], a.astype(np.float64) @ w.T.astype(np.float64), **tol)
 
 
-# One output row or column goes to gemv; its output splits into 16-element
-# panels over the threads when that keeps the bits (always for dot products,
-# for the row-accumulating form only with a multiple of 16 outputs): 512
-# outputs take the split in every form, 520 keep the row form serial.
+# One output row or column goes to gemv.  Dot products ('T') split their
+# outputs into 16-element panels over the threads; the column-accumulating
+# form ('N': a row times a row-major matrix) sums 4 fixed column blocks, each
+# thread streaming whole columns, so both keep their bits at any thread count.
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", ["row_times_transposed", "row_times_row_major",
                                   "matrix_times_column", "transposed_times_column"])
@@ -140,6 +140,27 @@ def test_gemv_is_bit_identical_at_one_and_two_threads(dtype, case, outputs):
     np.testing.assert_array_equal(results[0], results[1])
     tol = dict(rtol=1e-4, atol=1e-3) if dtype == np.float32 else TOL[dtype]
     np.testing.assert_allclose(results[1], a.astype(np.float64) @ b.astype(np.float64), **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_column_block_gemv_scales_and_accumulates(dtype):
+    rng = np.random.default_rng(12)
+    w = rng.standard_normal((301, 515)).astype(dtype)          # 'N' with uneven column blocks
+    v = rng.standard_normal((3, 301)).astype(dtype)[1:2]       # a row of a larger array
+    column = rng.standard_normal((515, 2)).astype(dtype)[:, :1]
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            c = np.asfortranarray(column.T.copy())
+            results.append(blas.gemm_arrays(v, w, c, alpha=2.0, beta=-0.5))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    want = 2.0 * (v.astype(np.float64) @ w.astype(np.float64)) - 0.5 * column.T
+    tol = dict(rtol=1e-4, atol=1e-3) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(results[0], want, **tol)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -35,6 +35,12 @@ cdef Py_ssize_t ROWMAJOR_PANEL = 64
 # Multiply-adds a product needs per thread before a second thread pays for
 # waking it (~5 us of sgemm at 1 thread; a region costs a few us on 2 cores).
 cdef Py_ssize_t GEMM_GRAIN = 1 << 18
+# A vector product that accumulates matrix columns ('N' gemv: x @ W with W
+# row-major, the batch-1 linear of transposed weights) is cut into this many
+# column blocks when its matrix has GEMV_BLOCKS_MIN elements or more.
+cdef enum:
+    GEMV_K_BLOCKS = 4
+cdef Py_ssize_t GEMV_BLOCKS_MIN = 1 << 16
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 
 cnp.import_array()
@@ -186,6 +192,50 @@ cdef inline void gemv_block(char trans, int rows, int cols, real alpha,
               &beta, y, &inc_y)
 
 
+cdef bint gemv_column_blocks(int rows, int cols, real alpha, const real* matrix, int ld,
+                            const real* x, int inc_x, real beta, real* y,
+                            int inc_y) noexcept nogil:
+    """An 'N' gemv as GEMV_K_BLOCKS partial products over fixed column blocks,
+    summed in block order; False (nothing done) when the workspace cannot be had.
+
+    Splitting the output rows instead (what 'T' does) gives each thread a
+    strided slice of every column: at 2 threads a 784 x 512 product then ran
+    16.5-18.2 us against 13.2-14.6 us for the same weights as dot products,
+    the prefetchers fetching the other thread's half.  Here each thread
+    streams whole contiguous columns.  The blocks do not depend on the thread
+    count, so neither do the bits of the result.
+    """
+    cdef real* partial = <real*>malloc(GEMV_K_BLOCKS * <size_t>rows * sizeof(real))
+    cdef int nt = threads_for(<Py_ssize_t>rows * cols)
+    cdef int blk, i
+    cdef real total
+    if partial == NULL:
+        return False
+    if nt > GEMV_K_BLOCKS:
+        nt = GEMV_K_BLOCKS
+    if nt <= 1:
+        for blk in range(GEMV_K_BLOCKS):
+            gemv_column_block(blk, rows, cols, matrix, ld, x, inc_x, partial)
+    else:
+        for blk in prange(GEMV_K_BLOCKS, nogil=True, num_threads=nt, schedule='static'):
+            gemv_column_block(blk, rows, cols, matrix, ld, x, inc_x, partial)
+    for i in range(rows):
+        total = partial[i]
+        for blk in range(1, GEMV_K_BLOCKS):
+            total = total + partial[blk * rows + i]
+        y[i * inc_y] = alpha * total if beta == 0 else alpha * total + beta * y[i * inc_y]
+    free(partial)
+    return True
+
+
+cdef inline void gemv_column_block(int blk, int rows, int cols, const real* matrix, int ld,
+                                   const real* x, int inc_x, real* partial) noexcept nogil:
+    cdef int first = <int>((<Py_ssize_t>blk * cols) // GEMV_K_BLOCKS)
+    cdef int last = <int>((<Py_ssize_t>(blk + 1) * cols) // GEMV_K_BLOCKS)
+    gemv_block(c'N', rows, last - first, 1, matrix + <Py_ssize_t>first * ld, ld,
+               x + <Py_ssize_t>first * inc_x, inc_x, 0, partial + <Py_ssize_t>blk * rows, 1)
+
+
 cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                        real alpha, const real* a, Py_ssize_t lda,
                        const real* b, Py_ssize_t ldb,
@@ -233,6 +283,9 @@ cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
     # float32/float64 problems); so 'N' is split only in that case.
     # Memory-bound: each matrix element is one load and one multiply-add, so
     # the elementwise grain (elements touched) applies, not GEMM_GRAIN.
+    if trans == b'N' and <Py_ssize_t>rows * cols >= GEMV_BLOCKS_MIN and cols >= GEMV_K_BLOCKS:
+        if gemv_column_blocks(rows, cols, alpha, matrix, ld, x, inc_x, beta, c, inc_y):
+            return
     out_len = cols if trans == b'T' else rows
     step = ld if trans == b'T' else 1
     units = (out_len + 15) // 16
