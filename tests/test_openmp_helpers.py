@@ -57,3 +57,53 @@ def test_kernels_called_inside_a_region_run_serial():
         assert openmp_helpers._region_threads_inside_region(big) == [1, 1]
     finally:
         openmp_helpers.set_num_threads(old)
+
+
+@pytest.fixture
+def two_threads():
+    old = openmp_helpers.get_num_threads()
+    openmp_helpers.set_num_threads(2)
+    yield
+    openmp_helpers.set_num_threads(old)
+
+
+def test_contention_guard_keeps_the_faster_mode_and_follows_a_change(two_threads):
+    # synthetic call times: the pool is twice as fast, then (calls 300-599,
+    # another process on the second core) ten times slower than serial, then fast again
+    pool = [1.0] * 300 + [20.0] * 300 + [1.0] * 300
+    serial = [2.0] * 900
+    modes = openmp_helpers._simulate_guard(pool, serial)
+    quiet, busy, after = modes[:300], modes[300:600], modes[600 + 256:]
+    assert quiet.count(1) <= 6                   # serial only as probes, backing off
+    assert busy[0] == 0 and busy[1] == 1         # one slow pool call makes it look at once
+    assert busy[2:].count(0) <= 12               # then serial; the pool probed (2 calls a probe)
+    assert after.count(1) <= 3                   # within 256 calls a probe finds the pool fast
+    assert -1 not in modes
+
+
+def test_contention_guard_times_only_single_callers_and_can_be_turned_off(two_threads):
+    assert openmp_helpers.contention_guard_enabled()
+    try:
+        openmp_helpers.set_contention_guard(False)
+        assert openmp_helpers._simulate_guard([1.0] * 5, [2.0] * 5) == [-1] * 5
+    finally:
+        openmp_helpers.set_contention_guard(True)
+    openmp_helpers.set_num_threads(1)
+    assert openmp_helpers._simulate_guard([1.0] * 5, [2.0] * 5) == [-1] * 5
+
+
+def test_guarded_calls_give_the_same_bits_in_either_mode(two_threads):
+    import numpy as np
+    import jitcore
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((256, 512)).astype(np.float32)
+    x = rng.standard_normal((64, 512)).astype(np.float32)
+    fn = jitcore.trace(lambda x, w: np.tanh(x @ w.T) * 2.0 + x.sum(), (x, w))
+    first = fn(x, w)
+    # enough calls for the guard to probe the serial mode several times
+    results = [fn(x, w) for _ in range(40)]
+    for r in results:
+        np.testing.assert_array_equal(r, first)
+    plan = fn.executor.dispatcher.last_plan
+    state = plan.code.thread_guard()
+    assert state["calls"] >= 40 and state["serial_seconds"] > 0 and state["pool_seconds"] > 0

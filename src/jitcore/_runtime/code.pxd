@@ -7,6 +7,7 @@ cimport cython
 from cpython.ref cimport PyObject
 from jitcore._runtime.registers cimport Reg
 from jitcore._runtime.tensor cimport Storage
+from jitcore._runtime.openmp_helpers cimport ThreadGuard
 
 cdef extern from "<pthread.h>" nogil:
     ctypedef struct pthread_mutex_t:
@@ -100,6 +101,8 @@ cdef struct CodeData:
     size_t* slot_bytes
     size_t arena_bytes
     int* out_slot
+    # Pool or serial, by timing this Code's calls (openmp_helpers.pxd).
+    ThreadGuard guard
 
 @cython.final
 cdef class Code:

@@ -22,6 +22,7 @@ from jitcore._runtime.registers cimport (
 )
 from jitcore._runtime.tensor cimport Storage, STORAGE_CONSTANT, STORAGE_ARENA
 from jitcore._runtime.allocator cimport jc_alloc, jc_free
+from jitcore._runtime.openmp_helpers cimport ThreadGuard
 
 cdef extern from *:
     """
@@ -417,6 +418,20 @@ cdef class Code:
             if jc_frame_peek(&self.data.hot_frames[k]) != NULL:
                 n += 1
         return n
+
+    def thread_guard(self):
+        """The contention guard's view of this Code (openmp_helpers.pxd), for tests and tuning.
+
+        Returns
+        -------
+        dict
+            ``mode`` ("pool" or "serial", the preferred one), ``pool_seconds`` and
+            ``serial_seconds`` (running means per call, 0.0 until measured),
+            ``calls`` (timed calls) and ``probe_period`` (calls between probes).
+        """
+        cdef ThreadGuard g = self.data.guard
+        return dict(mode="serial" if g.mode == 1 else "pool", pool_seconds=g.mean[0],
+                    serial_seconds=g.mean[1], calls=g.calls, probe_period=g.period)
 
     def __repr__(self):
         return f"<Code: {self.data.n_instrs} instructions, {self.data.n_regs} registers>"

@@ -36,7 +36,9 @@ from jitcore._runtime.tensor cimport (
 )
 from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_OOM
 from jitcore._runtime.kernels.status_error cimport status_reason
-from jitcore._runtime.openmp_helpers cimport enter_call, leave_call
+from jitcore._runtime.openmp_helpers cimport (
+    enter_call, leave_call, guard_begin, guard_end, monotonic_seconds,
+)
 
 from jitcore.errors import KernelError
 
@@ -231,6 +233,18 @@ cdef int _pin(const CodeData* c, Frame* f, Py_ssize_t k, PyObject* value, str wh
     return 0
 
 
+cdef int run_guarded(CodeData* c, Frame* f) noexcept nogil:
+    """run_frame under the thread policy: the calls in flight share the cores,
+    and the contention guard picks pool or serial for this call (openmp_helpers.pxd)."""
+    cdef int callers = enter_call()
+    cdef int mode = guard_begin(&c.guard, callers)
+    cdef double start = monotonic_seconds() if mode >= 0 else 0.0
+    cdef int status = run_frame(c, f)
+    guard_end(&c.guard, mode, monotonic_seconds() - start if mode >= 0 else 0.0)
+    leave_call()
+    return status
+
+
 cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra):
     """Run ``code`` on ``args`` followed by ``extra`` (borrowed objects, e.g. module attributes).
 
@@ -256,10 +270,7 @@ cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra
             _pin(c, f, n_args + k, extra[k], "module attribute")
         if c.n_instrs > 0:
             with nogil:
-                # the thread policy counts calls in flight to split the cores among them
-                enter_call()
-                status = run_frame(c, f)
-                leave_call()
+                status = run_guarded(c, f)
             if status != JC_OK:
                 raise error_of(f)
         if c.n_outputs == 1:
@@ -304,9 +315,7 @@ def execute(Code code not None, args):
             value = args[k]
             _pin(c, f, k, <PyObject*>value, f"input {k}")
         with nogil:
-            enter_call()
-            status = run_frame(c, f)
-            leave_call()
+            status = run_guarded(c, f)
         if status != JC_OK:
             raise error_of(f)
         return [reg_to_object(&f.regs[c.output_regs[k]]) for k in range(c.n_outputs)]

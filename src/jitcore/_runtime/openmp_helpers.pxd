@@ -44,3 +44,29 @@ cdef void leave_call() noexcept nogil
 # one thread: the product kernels split their work over OpenMP threads and
 # call serial BLAS per panel.  Call it before handing BLAS a product.
 cdef void keep_blas_serial() noexcept nogil
+
+# The contention guard.  A 2-thread region ends when its slowest thread
+# does: when another process holds a core, every region of a call waits for
+# the descheduled worker (a transformer layer took 10 ms instead of 1 with
+# `yes` running on the second core).  So each compiled Code times its own
+# calls in the two modes, with the pool and serial, and runs the faster one.
+# The other mode is probed now and then: every 8th call at first, backing off
+# to every 256th while the preference holds; a probe of the pool times its
+# second call (the first one wakes the pool's sleeping threads); and a call
+# much slower than its mode's average probes at once.  Kernels give the same
+# bits at any thread count, so the choice never changes a result.
+# ``guard_begin`` returns the mode of this call (-1: not timed: one thread,
+# several callers, or the guard off) and makes the calling thread's regions
+# serial in mode 1; ``guard_end`` records the call's duration (seconds) and
+# restores the thread's default.
+ctypedef struct ThreadGuard:
+    double mean[2]          # seconds per call: [0] with the pool, [1] serial; 0 unmeasured
+    unsigned int calls
+    unsigned int period     # calls between two probes of the other mode
+    unsigned int next_probe
+    int mode                # the preferred mode
+    int pool_warm           # a pool probe's first call ran: time the next one
+
+cdef int guard_begin(ThreadGuard* g, int callers) noexcept nogil
+cdef void guard_end(ThreadGuard* g, int mode, double seconds) noexcept nogil
+cdef double monotonic_seconds() noexcept nogil

@@ -24,10 +24,23 @@ these OpenMP threads instead (``kernels/blas.pyx``).
 import os
 
 from cython.parallel cimport prange
+from libc.string cimport memset
 
 cdef extern from *:
     """
     #include <stddef.h>
+
+    /* Set while a call the contention guard runs serially is in this thread. */
+    static __thread int jc_serial_call = 0;
+    static inline void jc_set_serial_call(int v) { jc_serial_call = v; }
+    static inline int jc_get_serial_call(void) { return jc_serial_call; }
+
+    #include <time.h>
+    static inline double jc_monotonic_seconds(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    }
 
     /* Calls in flight, updated by every compiled call from any thread. */
     static int jc_in_flight = 0;
@@ -128,7 +141,7 @@ cdef int threads_for(Py_ssize_t work, Py_ssize_t grain=-1) noexcept nogil:
     cdef Py_ssize_t g = PARALLEL_GRAIN if grain <= 0 else grain
     cdef int n = num_threads()
     cdef int callers
-    if n <= 1 or work < 2 * g:
+    if n <= 1 or work < 2 * g or jc_get_serial_call():
         return 1
     if omp_in_parallel():
         # A kernel called from inside another kernel's region (a GEMM per
@@ -145,6 +158,103 @@ cdef int threads_for(Py_ssize_t work, Py_ssize_t grain=-1) noexcept nogil:
         n = <int>(work // g)
     _pool_started = True
     return n
+
+
+# ------------------------------------------------------------ contention guard
+
+cdef extern from *:
+    void jc_set_serial_call(int v) noexcept nogil
+    int jc_get_serial_call() noexcept nogil
+    double jc_monotonic_seconds() noexcept nogil
+
+cdef bint _guard_enabled = True
+# Probe the other mode after this many calls at first, doubling up to the
+# maximum while the preference holds.
+cdef unsigned int GUARD_PROBE_MIN = 8
+cdef unsigned int GUARD_PROBE_MAX = 256
+
+
+cdef double monotonic_seconds() noexcept nogil:
+    return jc_monotonic_seconds()
+
+
+cdef int guard_begin(ThreadGuard* g, int callers) noexcept nogil:
+    cdef int mode
+    if not _guard_enabled or callers != 1 or num_threads() <= 1:
+        return -1
+    g.calls += 1
+    if g.period == 0:
+        g.period = GUARD_PROBE_MIN
+        g.next_probe = GUARD_PROBE_MIN
+    mode = g.mode
+    if g.calls >= g.next_probe:
+        mode = 1 - g.mode
+    if mode == 1:
+        jc_set_serial_call(1)
+    return mode
+
+
+cdef void guard_end(ThreadGuard* g, int mode, double seconds) noexcept nogil:
+    cdef double before
+    jc_set_serial_call(0)
+    if mode < 0:
+        return
+    before = g.mean[mode]
+    if mode != g.mode:
+        if mode == 0 and not g.pool_warm:
+            # after serial calls the pool's threads sleep, and waking them
+            # costs more than a short call: probe on the next call, this one
+            # only woke them
+            g.pool_warm = 1
+            g.next_probe = g.calls + 1
+            return
+        g.pool_warm = 0
+        # a probe: its mode's average is stale (from before the last change),
+        # so the fresh sample replaces it; a wrong switch on a noisy sample is
+        # undone by the probe 8 calls later
+        g.mean[mode] = seconds
+        if g.mean[g.mode] > 0 and g.mean[mode] < 0.85 * g.mean[g.mode]:
+            g.mode = mode
+            g.period = GUARD_PROBE_MIN
+        elif g.period < GUARD_PROBE_MAX:
+            g.period *= 2
+        g.next_probe = g.calls + g.period
+        return
+    g.mean[mode] = seconds if before == 0 else 0.75 * before + 0.25 * seconds
+    if before > 0 and seconds > 2.0 * before:
+        # much slower than usual: contention may have begun (or ended); look now
+        g.period = GUARD_PROBE_MIN
+        g.next_probe = g.calls + 1
+
+
+def _simulate_guard(pool_seconds, serial_seconds):
+    """Run the guard's policy over synthetic calls (tests): call ``i`` takes
+    ``pool_seconds[i]`` or ``serial_seconds[i]`` depending on the mode the guard
+    picks; returns the list of modes (0 pool, 1 serial, -1 untimed)."""
+    cdef ThreadGuard g
+    cdef int mode
+    memset(&g, 0, sizeof(ThreadGuard))
+    modes = []
+    for pool, serial in zip(pool_seconds, serial_seconds):
+        mode = guard_begin(&g, 1)
+        guard_end(&g, mode, serial if mode == 1 else pool)
+        modes.append(mode)
+    return modes
+
+
+def set_contention_guard(bint enabled):
+    """Turn the contention guard on (the default) or off (see openmp_helpers.pxd).
+
+    With it off, every call uses ``get_num_threads()`` threads whatever the
+    machine's load; benchmarks that measure scaling turn it off.
+    """
+    global _guard_enabled
+    _guard_enabled = enabled
+
+
+def contention_guard_enabled():
+    """Whether compiled calls choose between the pool and serial execution by timing."""
+    return bool(_guard_enabled)
 
 
 cdef int thread_id() noexcept nogil:
