@@ -36,6 +36,20 @@ cdef enum NnOp:
     N_DROPOUT
 
 
+cdef int contiguous_input_and_output(const Tensor* x, Tensor* src, Tensor* out) noexcept nogil:
+    """``src``: ``x`` as a C-contiguous tensor (shared when it is one); ``out``: a new
+    tensor of its shape and dtype.  On failure neither holds anything."""
+    cdef int status
+    out.storage = NULL
+    status = tensor_contiguous(src, x)
+    if status != JC_OK:
+        return status
+    status = tensor_alloc_like(out, &src.view, src.view.dtype)
+    if status != JC_OK:
+        tensor_release(src)
+    return status
+
+
 cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
     cdef Reg* x = IN(f, ins, 0)
     cdef long long dim
@@ -47,16 +61,13 @@ cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
         return frame_fail(f, JC_ERR_DTYPE, b"softmax with a dtype argument is not supported")
     if not is_float_dtype(x.t.view.dtype):
         return frame_fail(f, JC_ERR_DTYPE, b"softmax takes float32 or float64 tensors")
-    out.storage = NULL
-    status = tensor_contiguous(&src, &x.t)
+    status = contiguous_input_and_output(&x.t, &src, &out)
     if status != JC_OK:
         return status
-    status = tensor_alloc_like(&out, &src.view, src.view.dtype)
-    if status == JC_OK:
-        if ins.imm == N_SOFTMAX:
-            status = softmax_kernel(&src.view, <int>dim, &out.view)
-        else:
-            status = log_softmax_kernel(&src.view, <int>dim, &out.view)
+    if ins.imm == N_SOFTMAX:
+        status = softmax_kernel(&src.view, <int>dim, &out.view)
+    else:
+        status = log_softmax_kernel(&src.view, <int>dim, &out.view)
     tensor_release(&src)
     return finish_output(f, ins, status, &out)
 
@@ -78,13 +89,10 @@ cdef int h_dropout(Frame* f, const Instr* ins) noexcept nogil:
         return finish_output(f, ins, JC_OK, &out)
     if not is_float_dtype(x.t.view.dtype):
         return frame_fail(f, JC_ERR_DTYPE, b"dropout takes float32 or float64 tensors")
-    out.storage = NULL
-    status = tensor_contiguous(&src, &x.t)
+    status = contiguous_input_and_output(&x.t, &src, &out)
     if status != JC_OK:
         return status
-    status = tensor_alloc_like(&out, &src.view, src.view.dtype)
-    if status == JC_OK:
-        status = dropout_kernel(&src.view, p, next_dropout_seed(), &out.view)
+    status = dropout_kernel(&src.view, p, next_dropout_seed(), &out.view)
     tensor_release(&src)
     return finish_output(f, ins, status, &out)
 
