@@ -61,9 +61,9 @@ cdef void keep_blas_serial() noexcept nogil
 # restores the thread's default.
 ctypedef struct ThreadGuard:
     double mean[2]          # seconds per call: [0] with the pool, [1] serial; 0 unmeasured
-    unsigned int calls
-    unsigned int period     # calls between two probes of the other mode
-    unsigned int next_probe
+    unsigned long long calls        # 64-bit: a 0.6 us call would wrap 32 bits in 43 minutes
+    unsigned long long period       # calls between two probes of the other mode
+    unsigned long long next_probe
     int mode                # the preferred mode
     int pool_warm           # a pool probe's first call ran: time the next one
 

@@ -170,8 +170,8 @@ cdef extern from *:
 cdef bint _guard_enabled = True
 # Probe the other mode after this many calls at first, doubling up to the
 # maximum while the preference holds.
-cdef unsigned int GUARD_PROBE_MIN = 8
-cdef unsigned int GUARD_PROBE_MAX = 256
+cdef unsigned long long GUARD_PROBE_MIN = 8
+cdef unsigned long long GUARD_PROBE_MAX = 256
 
 
 cdef double monotonic_seconds() noexcept nogil:
