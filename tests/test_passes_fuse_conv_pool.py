@@ -1,4 +1,6 @@
 """fuse_conv_pool: convolution + 2x2 max pool -> jc::conv2d_act_pool (before/after IR, every model)."""
+import io
+
 import numpy as np
 import pytest
 
@@ -97,3 +99,10 @@ def test_optimize_for_inference_pools_a_vgg_style_cnn_in_the_convolutions():
     assert kinds(graph).count("jc::conv2d_act_pool") == 2
     assert "aten::max_pool2d" not in kinds(graph)
     np.testing.assert_allclose(fast(x), model(x), rtol=1e-4, atol=1e-5)
+    # the fused node saves and loads like any registered op
+    buffer = io.BytesIO()
+    jitcore.save(fast, buffer)
+    buffer.seek(0)
+    loaded = jitcore.load(buffer)
+    assert kinds(loaded.graph).count("jc::conv2d_act_pool") == kinds(fast.graph).count("jc::conv2d_act_pool")
+    np.testing.assert_array_equal(loaded(x), fast(x))
