@@ -57,6 +57,10 @@ def conv2d_same(x, w, b):
     return F.conv2d(x, w, b, 1, 1)
 
 
+def conv_relu_pool(x, w, b):
+    return F.max_pool2d(F.relu(F.conv2d(x, w, b, 1, 1)), 2)
+
+
 def _random(shape, dtype, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
@@ -166,6 +170,29 @@ class Conv2d(_KernelSetup):
     def time_numpy(self, *params):
         # NumPy has no convolution: the eager jitcore.nn.functional.conv2d is the baseline.
         conv2d_same(*self.args)
+
+
+class ConvReluPool(_KernelSetup):
+    """conv 3×3 → ReLU → MaxPool2d(2), the small CNN's two steps at batch 16: one
+    ``jc::conv2d_act_pool`` node after optimisation (pooled in the conv's registers)."""
+
+    params = [["16x3x32x32->16", "16x16x16x16->32"], DTYPES]
+    param_names = ["shape", "dtype"]
+
+    def setup(self, shape, dtype):
+        dims, out_channels = shape.split("->")
+        n, c, h, w = (int(d) for d in dims.split("x"))
+        out_channels = int(out_channels)
+        self._prepare(conv_relu_pool, (_random((n, c, h, w), dtype, 0),
+                                       _random((out_channels, c, 3, 3), dtype, 1),
+                                       _random(out_channels, dtype, 2)))
+
+    def time_jitcore(self, *params):
+        self.compiled(*self.args)
+
+    def time_numpy(self, *params):
+        # NumPy has no convolution: the eager jitcore.nn.functional ops are the baseline.
+        conv_relu_pool(*self.args)
 
 
 # ---------------------------------------------------------------------------
