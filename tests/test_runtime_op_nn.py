@@ -151,8 +151,10 @@ def test_batch_norm_with_batch_statistics_matches_the_reference(dtype, training,
 
 def test_batch_norm_with_batch_statistics_errors_name_the_problem():
     from jitcore.errors import JitcoreError
-    with pytest.raises(JitcoreError, match="batch_norm"):
+    with pytest.raises(JitcoreError, match="at least one value per channel"):
         _run(BATCH_NORM, np.empty((0, 3, 2), np.float32), None, None, None, None, True)
+    with pytest.raises(JitcoreError, match="2 or more dims"):
+        _run(BATCH_NORM, np.ones(3, np.float32), None, None, None, None, True)
     with pytest.raises(JitcoreError, match="running_var"):
         _run(BATCH_NORM, np.ones((2, 3), np.float32), None, None, np.zeros(3, np.float32), None,
              False)

@@ -183,6 +183,10 @@ cdef int h_norm(Frame* f, const Instr* ins) noexcept nogil:
         if status == JC_OK:
             if batch_stats:
                 status = batch_norm_with_batch_statistics(cast, eps, &out)
+                if status == JC_ERR_SHAPE:
+                    frame_fail(f, status, b"batch_norm takes an (N, C, ...) input of 2 or more dims")
+                elif status == JC_ERR_VALUE:
+                    frame_fail(f, status, b"batch statistics need at least one value per channel")
             else:
                 status = batch_norm_kernel(cast[0], cast[3], cast[4], cast[1], cast[2], eps,
                                            &out.view)
