@@ -6,11 +6,13 @@ import os
 import pathlib
 import pickle
 import zipfile
+from typing import Optional
 
 import numpy as np
 import pytest
 
 from _serialization_archives import MANIFEST, MODELS, entry_layout, manifest_of, outputs, read_entries
+from jitcore import nn
 from jitcore.errors import FormatError, SaveError
 from jitcore.ir import parse_graph
 from jitcore.modules import ScriptFunction, ScriptModule
@@ -368,3 +370,53 @@ def test_unpickling_validates_like_load():
     from jitcore.serialization import _reconstruct_from_bytes
     with pytest.raises(FormatError, match="zip end record"):
         _reconstruct_from_bytes(b"not an archive at all, just bytes")
+
+
+class _WithDefaults(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 2)
+
+    def forward(self, x, scale: float = 2.0, squash: bool = True, label: str = "a",
+                gate: Optional[float] = None):
+        y = self.lin(x) * scale
+        if squash:
+            y = np.tanh(y)
+        if gate is not None:
+            y = y * gate
+        return y
+
+
+def _scaled(x, k: int = 3, shift: float = 0.25):
+    return x * k + shift
+
+
+def test_scripted_call_signatures_survive_save_and_load():
+    # keyword arguments and literal defaults (bool, int, float, str, None) are stored
+    # in the manifest, so a loaded scripted model binds calls as the saved one did
+    import jitcore
+    jitcore.manual_seed(0)
+    module = jitcore.script(_WithDefaults().eval())
+    fn = jitcore.script(_scaled)
+    x = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    for model, calls in ((module, [((x,), {}), ((x, 0.5), {}), ((x,), {"squash": False}),
+                                   ((x,), {"gate": 2.0, "scale": 1.0})]),
+                         (fn, [((x,), {}), ((x,), {"shift": 1.5}), ((x, 2), {"shift": -1.0})])):
+        data = save_to_bytes(model)
+        loaded = load(io.BytesIO(data))
+        for args, kwargs in calls:
+            np.testing.assert_array_equal(loaded(*args, **kwargs), model(*args, **kwargs))
+        assert save_to_bytes(loaded) == data
+    (row,) = manifest_of(save_to_bytes(module))["root"]["methods"]
+    assert [a["name"] for a in row["arguments"]] == ["x", "scale", "squash", "label", "gate"]
+    assert row["arguments"][1]["default"] == {"type": "float", "value": "2.0"}
+    assert row["arguments"][4]["default"] == {"type": "none", "value": None}
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        load(io.BytesIO(save_to_bytes(module)))(x, colour=1)
+
+
+def test_traced_models_keep_positional_calls_and_no_arguments_field():
+    model, args = MODELS["traced_mlp"]()
+    data = save_to_bytes(model)
+    assert all("arguments" not in m for m in manifest_of(data)["root"]["methods"])
+    np.testing.assert_array_equal(load(io.BytesIO(data))(*args), model(*args))

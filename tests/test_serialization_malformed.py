@@ -167,6 +167,27 @@ MANIFEST_DEFECTS = {
     "attribute of unknown type": (lambda m: m["root"]["attributes"].append({"name": "x", "type": "pickle", "value": ""}),
                                   r"attributes\[0\]\.type"),
     "function with state": (_set(["root", "kind"], "function"), "a function has exactly one method"),
+    "arguments not a list": (lambda m: m["root"]["methods"][0].update(arguments={}),
+                             r"methods\[0\]\.arguments.*expected a list"),
+    "argument count off": (lambda m: m["root"]["methods"][0].update(arguments=[{"name": "x"}, {"name": "y"}]),
+                           "'forward': 2 arguments recorded for a graph of 1 inputs"),
+    "argument named twice": (lambda m: m["root"]["methods"][0].update(arguments=[{"name": "x"}, {"name": "x"}]),
+                             r"arguments\[1\]\.name.*named twice"),
+    "argument name not an identifier": (lambda m: m["root"]["methods"][0].update(arguments=[{"name": "1x"}]),
+                                        r"arguments\[0\]\.name.*does not match"),
+    "required argument after a default": (
+        lambda m: m["root"]["methods"][0].update(arguments=[
+            {"name": "a", "default": {"type": "int", "value": 1}}, {"name": "b"}]),
+        "'b' without a default follows one with a default"),
+    "default of unknown type": (
+        lambda m: m["root"]["methods"][0].update(arguments=[{"name": "x", "default": {"type": "pickle", "value": ""}}]),
+        r"arguments\[0\]\.default\.type"),
+    "none default with a value": (
+        lambda m: m["root"]["methods"][0].update(arguments=[{"name": "x", "default": {"type": "none", "value": 1}}]),
+        "expected null for type 'none'"),
+    "argument with unknown key": (
+        lambda m: m["root"]["methods"][0].update(arguments=[{"name": "x", "kind": "varargs"}]),
+        r"arguments\[0\].*unknown \['kind'\]"),
     "tree too deep": (_nested_modules(70), "deeper than 64 levels"),
     "listed entry absent": (lambda m: m["entries"].append({"name": "data/77", "size": 0, "sha256": "0" * 64}),
                             "'data/77' is not a checksummed member"),

@@ -30,6 +30,8 @@ MAX_ZIP32 = 0xFFFFFFFF
 MAX_MODULE_DEPTH = 64
 #: Names of modules, methods, attributes, tensors and class qualnames.
 MAX_IDENTIFIER_CHARS = 256
+#: Call parameters recorded for one method.
+MAX_ARGUMENTS = 256
 #: ``str`` attributes are stored in the manifest and capped like it.
 MAX_STR_ATTRIBUTE_CHARS = 1024 * 1024
 

@@ -8,14 +8,15 @@ zip entry listed exactly once with its size, each tensor's and method's entry
 present and named canonically, each parameter naming a known tensor.
 """
 
+import inspect
 import json
 import re
 
 from jitcore._runtime.types import DTYPES
 from jitcore.errors import SaveError
 from jitcore.serialization.limits import (
-    FORMAT_VERSION, MANIFEST_NAME, MAX_DIM, MAX_ENTRIES, MAX_IDENTIFIER_CHARS, MAX_MODULE_DEPTH,
-    MAX_RANK, MAX_STR_ATTRIBUTE_CHARS,
+    FORMAT_VERSION, MANIFEST_NAME, MAX_ARGUMENTS, MAX_DIM, MAX_ENTRIES, MAX_IDENTIFIER_CHARS,
+    MAX_MODULE_DEPTH, MAX_RANK, MAX_STR_ATTRIBUTE_CHARS,
 )
 from jitcore.serialization.problems import malformed
 from jitcore.serialization.records import ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord
@@ -31,6 +32,7 @@ _TENSOR_NAME = re.compile(r"0|[1-9][0-9]{0,9}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
 _FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
+_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOP_KEYS = {"format", "format_version", "producer", "root", "functions", "tensors", "entries"}
 _NODE_KEYS = {"kind", "qualname", "training", "methods", "parameters", "buffers", "attributes",
               "submodules"}
@@ -139,16 +141,30 @@ def encode_manifest(producer, root, tensors, entries):
                       allow_nan=False).encode("ascii")
 
 
+def _typed_value(value):
+    """``{"type", "value"}`` of an attribute or a default (floats as their repr text)."""
+    if value is None:
+        return {"type": "none", "value": None}
+    type_name = next(t for t, py in ATTRIBUTE_TYPES.items() if type(value) is py)
+    return {"type": type_name, "value": float_text(value) if type_name == "float" else value}
+
+
+def _encode_method(name, entry, parameters):
+    row = {"name": name, "entry": entry}
+    if parameters is not None:
+        row["arguments"] = [{"name": n} if d is inspect.Parameter.empty else
+                            {"name": n, "default": _typed_value(d)} for n, d in parameters]
+    return row
+
+
 def _encode_node(record):
     def attribute(name, value):
-        type_name = next(t for t, py in ATTRIBUTE_TYPES.items() if type(value) is py)
-        return {"name": name, "type": type_name,
-                "value": float_text(value) if type_name == "float" else value}
+        return {"name": name, **_typed_value(value)}
     return {
         "kind": record.kind,
         "qualname": record.qualname,
         "training": record.training,
-        "methods": [{"name": n, "entry": e} for n, e in record.methods.items()],
+        "methods": [_encode_method(n, e, record.signatures.get(n)) for n, e in record.methods.items()],
         "parameters": [{"name": n, "tensor": t} for n, t in record.parameters.items()],
         "buffers": [{"name": n, "tensor": t, "persistent": n not in record.non_persistent}
                     for n, t in record.buffers.items()],
@@ -230,6 +246,7 @@ class _Reader:
     def __init__(self):
         self.referenced = set()
         self.non_persistent = None      # the non-persistent buffer names of the node being read
+        self.signatures = None          # the call signatures of the node being read
 
     def fail(self, path, detail):
         return malformed(MANIFEST_NAME, path, detail)
@@ -324,6 +341,7 @@ class _Reader:
         record.training = self.boolean(value["training"], path + ".training")
         taken = set()
         self.non_persistent = record.non_persistent     # filled by ``buffer`` for this node
+        self.signatures = record.signatures             # filled by ``method`` for this node
         for field, rows, parse in (("methods", record.methods, self.method),
                                    ("parameters", record.parameters, self.parameter),
                                    ("buffers", record.buffers, self.buffer),
@@ -374,9 +392,33 @@ class _Reader:
         return expected
 
     def method(self, row, path, module_path, name, tensors, entries):
-        self.object(row, path, {"name", "entry"})
+        self.object(row, path, {"name", "entry", "arguments"} if isinstance(row, dict)
+                    and "arguments" in row else {"name", "entry"})
+        if "arguments" in row:
+            self.signatures[name] = self.arguments(row["arguments"], path + ".arguments")
         return self.code_entry(row["entry"], code_entry_name(module_path, name), path + ".entry",
                                f"method {name!r}", entries)
+
+    def arguments(self, value, path):
+        """A method's call parameters: ``((name, default or inspect.Parameter.empty), ...)``."""
+        parameters, seen = [], set()
+        for i, row in enumerate(self.array(value, path, MAX_ARGUMENTS)):
+            row_path = f"{path}[{i}]"
+            self.object(row, row_path, {"name", "default"} if isinstance(row, dict)
+                        and "default" in row else {"name"})
+            name = self.string(row["name"], row_path + ".name", MAX_IDENTIFIER_CHARS, _PARAMETER_NAME)
+            if name in seen:
+                raise self.fail(row_path + ".name", f"argument {name!r} is named twice")
+            seen.add(name)
+            if "default" in row:
+                self.object(row["default"], row_path + ".default", {"type", "value"})
+                default = self.typed_value(row["default"], row_path + ".default", allow_none=True)
+            elif parameters and parameters[-1][1] is not inspect.Parameter.empty:
+                raise self.fail(row_path, f"argument {name!r} without a default follows one with a default")
+            else:
+                default = inspect.Parameter.empty
+            parameters.append((name, default))
+        return tuple(parameters)
 
     def parameter(self, row, path, module_path, name, tensors, entries):
         self.object(row, path, {"name", "tensor"})
@@ -395,9 +437,19 @@ class _Reader:
 
     def attribute(self, row, path, module_path, name, tensors, entries):
         self.object(row, path, {"name", "type", "value"})
+        return self.typed_value(row, path, allow_none=False)
+
+    def typed_value(self, row, path, allow_none):
+        """The value of a checked ``{"type", "value"}`` row (an attribute's, or with
+        ``allow_none`` a default's, which may also be type ``"none"`` with value null)."""
         type_name, value = row["type"], row["value"]
+        if allow_none and type_name == "none":
+            if value is not None:
+                raise self.fail(path + ".value", f"expected null for type 'none', found {_short(value)}")
+            return None
         if type_name not in ATTRIBUTE_TYPES:
-            raise self.fail(path + ".type", f"expected one of {', '.join(ATTRIBUTE_TYPES)}, found {_short(type_name)}")
+            expected = ", ".join(list(ATTRIBUTE_TYPES) + (["none"] if allow_none else []))
+            raise self.fail(path + ".type", f"expected one of {expected}, found {_short(type_name)}")
         if type_name == "bool":
             return self.boolean(value, path + ".value")
         if type_name == "int":

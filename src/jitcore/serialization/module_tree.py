@@ -7,6 +7,7 @@ becomes the IR ``ClassType`` it was.
 """
 
 import functools
+import inspect
 
 from jitcore._runtime.types import ClassType
 from jitcore.errors import FormatError
@@ -55,6 +56,7 @@ def record_of(obj):
     from jitcore.modules import ScriptFunction, ScriptModule
     if isinstance(obj, ScriptFunction):
         record = ModuleRecord(FUNCTION, obj.name, methods={FUNCTION_METHOD: obj.graph})
+        record.signatures = _storable_signatures(obj, record.methods)
     elif isinstance(obj, ScriptModule):
         record = _module_record(obj, "module (root)")
     else:
@@ -72,6 +74,7 @@ def _module_record(module, where):
     record = ModuleRecord(MODULE, str(state["_class_type"]), training=bool(module.training),
                           non_persistent=set(state["_non_persistent_buffers"]))
     record.methods = {name: module._jit_method_graph(name) for name in module.methods}
+    record.signatures = _storable_signatures(module, record.methods)
     record.parameters = dict(state["_parameters"])
     record.buffers = dict(state["_buffers"])
     internal = reserved_member_names()
@@ -93,6 +96,41 @@ def _module_record(module, where):
     return record
 
 
+def _storable_signatures(obj, methods):
+    """``{method: ((name, default), ...)}`` for the methods of ``obj`` whose call
+    signature an archive can hold: plain parameters whose defaults are literals."""
+    from jitcore.frontend.script.scripted import signatures_of
+    stored = {}
+    for method, signature in signatures_of(obj).items():
+        if method not in methods:
+            continue
+        parameters = []
+        for p in signature.parameters.values():
+            literal = p.default is inspect.Parameter.empty or p.default is None or \
+                type(p.default) in ATTRIBUTE_TYPES.values()
+            if p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD or not literal:
+                break
+            parameters.append((p.name, p.default))
+        else:
+            stored[method] = tuple(parameters)
+    return stored
+
+
+def _signature(parameters):
+    return inspect.Signature([
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
+        for name, default in parameters])
+
+
+def _check_signatures(record, path, skip_self):
+    """The recorded signatures must fit their graphs (one parameter per graph input)."""
+    for method, parameters in record.signatures.items():
+        inputs = len(record.methods[method].inputs) - (1 if skip_self else 0)
+        if len(parameters) != inputs:
+            raise FormatError(f"jitcore/manifest.json: field '{path}' method {method!r}: "
+                              f"{len(parameters)} arguments recorded for a graph of {inputs} inputs")
+
+
 # ------------------------------------------------------------------------------ loading
 
 def rebuild(record):
@@ -103,15 +141,22 @@ def rebuild(record):
     jitcore.errors.FormatError
         If a member name is reserved by ScriptModule.
     """
-    from jitcore.frontend.script.scripted import ScriptedFunction, ScriptedModule
+    from jitcore.frontend.script.scripted import (
+        ScriptedFunction, ScriptedModule, function_with_signature,
+    )
     from jitcore.modules import ScriptFunction, ScriptModule
     functions = record.functions
     if record.kind == FUNCTION:
         (graph,) = record.methods.values()
+        _check_signatures(record, "root", skip_self=False)
+        if record.signatures:
+            return function_with_signature(record.qualname, graph, functions,
+                                           _signature(record.signatures[FUNCTION_METHOD]))
         if functions:
             return ScriptedFunction(record.qualname, graph, functions)
         return ScriptFunction(record.qualname, graph)
-    module_class = ScriptedModule if functions else ScriptModule
+    scripted = functions or any(node.signatures for _, node in record.walk())
+    module_class = ScriptedModule if scripted else ScriptModule
     root = _rebuild_module(record, "root", module_class, {})
     if functions:
         for _, module in root.named_modules():
@@ -126,6 +171,10 @@ def _rebuild_module(record, path, module_class, parameters_by_array):
     original_name = record.qualname.rsplit(".", 1)[-1]
     module = module_class(original_name, ClassType(record.qualname), record.methods)
     object.__setattr__(module, "training", record.training)
+    if record.signatures:
+        from jitcore.frontend.script.scripted import restore_signatures
+        _check_signatures(record, path, skip_self=True)
+        restore_signatures(module, {m: _signature(p) for m, p in record.signatures.items()})
     for name, array in record.parameters.items():
         # One stored tensor used by two modules (tied weights) stays one Parameter object.
         if array is not None and id(array) not in parameters_by_array:

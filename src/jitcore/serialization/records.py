@@ -45,6 +45,11 @@ class ModuleRecord:
     functions : dict of str to Graph
         Root only: the graphs that ``prim::CallFunction[name=...]`` nodes call,
         by qualified name (a scripted model's compilation unit).
+    signatures : dict of str to tuple of (str, object)
+        Method name to its call parameters (``self`` excluded): ``(name, default)``,
+        ``default`` ``inspect.Parameter.empty`` for a required one or a bool, int,
+        float, str or None.  Only scripted methods whose defaults are such literals
+        have one; calls of the others take positional arguments.
     """
 
     kind: str
@@ -57,6 +62,7 @@ class ModuleRecord:
     non_persistent: set = field(default_factory=set)
     training: bool = False
     functions: dict = field(default_factory=dict)
+    signatures: dict = field(default_factory=dict)
 
     def walk(self, path=()):
         """Yield ``(path, record)`` for this record and every descendant, parents first."""

@@ -11,7 +11,8 @@ import weakref
 from jitcore.modules import ScriptFunction, ScriptModule
 
 __all__ = ["ScriptedFunction", "ScriptedFunctionWithDefaults", "ScriptedModule",
-           "ScriptedModuleWithDefaults"]
+           "ScriptedModuleWithDefaults", "signatures_of", "restore_signatures",
+           "function_with_signature"]
 
 # id(mirror) -> {method: Python signature}, and the number of parameters of ``forward``
 # (the call's fast-path test).  Kept beside the module, not in it, because a module's
@@ -152,3 +153,31 @@ def _bind(signature, where, args, kwargs):
         raise TypeError(f"{where}(): {e}") from None
     bound.apply_defaults()
     return tuple(bound.arguments.values())
+
+
+# -------------------------------------------------------------- archives (serialization)
+
+def signatures_of(obj):
+    """``{method: inspect.Signature}`` that calls of ``obj`` bind with (empty if none).
+
+    A ScriptedFunctionWithDefaults has one (its method is ``forward``); a ScriptedModule
+    node has those of its compiled Python methods.
+    """
+    signature = getattr(obj, "_signature", None)
+    if signature is not None:
+        return {"forward": signature}
+    return dict(_SIGNATURES.get(id(obj), {}))
+
+
+def restore_signatures(module, signatures):
+    """Give a rebuilt ScriptedModule node the call signatures its archive recorded."""
+    _remember(module, signatures)
+    if _has_defaults(signatures.get("forward")):
+        module.__class__ = ScriptedModuleWithDefaults
+
+
+def function_with_signature(name, graph, functions, signature):
+    """A rebuilt scripted function whose calls bind keywords and fill defaults."""
+    scripted = ScriptedFunctionWithDefaults(name, graph, functions)
+    scripted._signature = signature
+    return scripted
