@@ -10,6 +10,7 @@ import re
 import tracemalloc
 import zipfile
 
+import numpy as np
 import pytest
 
 from _serialization_archives import (
@@ -17,7 +18,7 @@ from _serialization_archives import (
     small_archive, with_entry, with_manifest_edit,
 )
 from jitcore.errors import FormatError
-from jitcore.serialization import load, load_from_buffer
+from jitcore.serialization import load, load_from_buffer, save_to_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore::jitcore.errors.TracerWarning")
 
@@ -175,6 +176,8 @@ MANIFEST_DEFECTS = {
                              r"arguments\[1\]\.name.*named twice"),
     "argument name not an identifier": (lambda m: m["root"]["methods"][0].update(arguments=[{"name": "1x"}]),
                                         r"arguments\[0\]\.name.*does not match"),
+    "argument named by a keyword": (lambda m: m["root"]["methods"][0].update(arguments=[{"name": "class"}]),
+                                    "'class' is a Python keyword"),
     "required argument after a default": (
         lambda m: m["root"]["methods"][0].update(arguments=[
             {"name": "a", "default": {"type": "int", "value": 1}}, {"name": "b"}]),
@@ -379,3 +382,29 @@ def test_every_message_names_an_entry_or_record_and_a_field(base):
                 rejects(with_manifest_edit(base, _first_tensor(shape=[2 ** 40, 2 ** 40])))]
     for message in messages:
         assert re.match(r"^(entry '[^']+'|[\w ./]+): field '[^']+': .+", message), message
+
+
+def _scaled_with_defaults(x, k: int = 3, shift: float = 0.25):
+    return x * k + shift
+
+
+def test_a_function_archive_whose_method_is_renamed_still_binds_or_fails_cleanly():
+    # a function's one method may carry any member name: its recorded arguments
+    # are found by position, never looked up as "forward"
+    import jitcore
+    from _serialization_archives import MANIFEST, manifest_of, read_entries, repack
+    fn = jitcore.script(_scaled_with_defaults)
+    data = save_to_bytes(fn)
+    manifest = manifest_of(data)
+    (method,) = manifest["root"]["methods"]
+    method.update(name="run", entry="code/run.ir")
+    for row in manifest["entries"]:
+        if row["name"] == "code/forward.ir":
+            row["name"] = "code/run.ir"
+    entries = [("code/run.ir" if n == "code/forward.ir" else n, b) for n, b in read_entries(data)]
+    loaded = load_from_buffer(repack(entries, manifest))
+    x = np.ones((2, 2), np.float32)
+    np.testing.assert_array_equal(loaded(x, shift=1.0), fn(x, shift=1.0))
+    method["arguments"] = method["arguments"][:1]         # too few for the graph's inputs
+    with pytest.raises(FormatError, match="1 arguments recorded for a graph of 3 inputs"):
+        load_from_buffer(repack(entries, manifest))

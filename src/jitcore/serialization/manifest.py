@@ -10,6 +10,7 @@ present and named canonically, each parameter naming a known tensor.
 
 import inspect
 import json
+import keyword
 import re
 
 from jitcore._runtime.types import DTYPES
@@ -407,6 +408,8 @@ class _Reader:
             self.object(row, row_path, {"name", "default"} if isinstance(row, dict)
                         and "default" in row else {"name"})
             name = self.string(row["name"], row_path + ".name", MAX_IDENTIFIER_CHARS, _PARAMETER_NAME)
+            if keyword.iskeyword(name):
+                raise self.fail(row_path + ".name", f"{name!r} is a Python keyword, not a parameter name")
             if name in seen:
                 raise self.fail(row_path + ".name", f"argument {name!r} is named twice")
             seen.add(name)

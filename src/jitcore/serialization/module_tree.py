@@ -150,8 +150,8 @@ def rebuild(record):
         (graph,) = record.methods.values()
         _check_signatures(record, "root", skip_self=False)
         if record.signatures:
-            return function_with_signature(record.qualname, graph, functions,
-                                           _signature(record.signatures[FUNCTION_METHOD]))
+            (parameters,) = record.signatures.values()      # the one method's, whatever its name
+            return function_with_signature(record.qualname, graph, functions, _signature(parameters))
         if functions:
             return ScriptedFunction(record.qualname, graph, functions)
         return ScriptFunction(record.qualname, graph)
