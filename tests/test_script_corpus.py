@@ -429,6 +429,11 @@ def generator_reductions(x, n: int):
     return a + b
 
 
+def binary_ufuncs(x, y):
+    # ufuncs with positional-only parameters (NumPy 2 signatures: x1, x2, /)
+    return np.maximum(x, y) - np.minimum(x, y * 0.5) + np.arctan2(x, y)
+
+
 def any_short_circuits(x):
     # Python never evaluates x.shape[5] here (the first item decides); neither may the script
     if any(x.shape[k] > 0 for k in (0, 5)):
@@ -507,6 +512,7 @@ FUNCTIONS = [
     (generator_unpacking, lambda: [(arr(3), arr(3)), (arr(2, 2), arr(2))]),
     (any_short_circuits, lambda: [(arr(3),), (arr(2, 2),)]),
     (generator_reductions, lambda: [(arr(3), 0), (arr(2), 3), (arr(3), 4), (arr(2), 9)]),
+    (binary_ufuncs, lambda: [(arr(3), arr(3)), (arr(2, 3), arr(3))]),
 ]
 
 

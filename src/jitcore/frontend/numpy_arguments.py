@@ -47,7 +47,10 @@ def _bound_arguments(func, args, kwargs):
     pairs = []
     for name, value in bound.arguments.items():
         kind = signature.parameters[name].kind
-        if kind is inspect.Parameter.VAR_POSITIONAL:
+        if kind is inspect.Parameter.POSITIONAL_ONLY:
+            # a ufunc's x1, x2 (NumPy 2 gives ufuncs signatures): positional by definition
+            pairs.append((None, value))
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
             pairs.extend((None, v) for v in value)
         elif kind is inspect.Parameter.VAR_KEYWORD:
             pairs.extend(value.items())
