@@ -21,6 +21,7 @@ _RENAMES = {
     "axis": "dim", "keepdims": "keepdim", "ddof": "correction", "a_min": "min", "a_max": "max",
     "newshape": "shape", "axes": "dims", "arrays": "tensors", "x": "self", "y": "other",
 }
+_EXTREMA_WITH_A_NUMBER = {"aten::maximum": "aten::clamp_min", "aten::minimum": "aten::clamp_max"}
 _REDUCTIONS = {"aten::sum", "aten::mean", "aten::prod", "aten::amax", "aten::amin",
                "aten::argmax", "aten::argmin", "aten::var", "aten::std", "aten::any",
                "aten::all"}
@@ -104,6 +105,13 @@ def _call_with_conventions(kind, positional, keywords):
     elif kind == "aten::permute":
         dims = keywords.pop("dims", None) if len(positional) < 2 else positional.pop(1)
         keywords["dims"] = list(range(positional[0].ndim))[::-1] if dims is None else list(dims)
+    elif kind in _EXTREMA_WITH_A_NUMBER and len(positional) == 2 and not keywords:
+        # np.maximum(x, 0.0): ATen's maximum takes tensors only, and clamp_min(x, 0.0)
+        # is the same op (NumPy's result dtype and NaN propagation: its reference is np.clip)
+        numbers = [isinstance(p, (int, float)) and not isinstance(p, bool) for p in positional]
+        if numbers.count(True) == 1:
+            number = positional[numbers.index(True)]
+            return call(_EXTREMA_WITH_A_NUMBER[kind], positional[numbers.index(False)], number)
     elif kind in ("aten::reshape", "aten::cat", "aten::stack"):
         for name, index in (("shape", 1), ("tensors", 0)):
             if name in keywords and isinstance(keywords[name], tuple):
