@@ -434,9 +434,9 @@ def binary_ufuncs(x, y):
     return np.maximum(x, y) - np.minimum(x, y * 0.5) + np.arctan2(x, y)
 
 
-def extrema_with_numbers(x):
-    # a number operand (ReLU as np.maximum(x, 0)) becomes clamp_min / clamp_max
-    return np.maximum(x, 0.0) + np.minimum(0.5, x) + np.maximum(2, x)
+def extrema_with_numbers(x, t: float, k: int):
+    # a number operand (ReLU as np.maximum(x, 0)), constant or not, becomes clamp_min / clamp_max
+    return np.maximum(x, 0.0) + np.minimum(0.5, x) + np.maximum(2, x) + np.minimum(x, t) * k
 
 
 def any_short_circuits(x):
@@ -518,8 +518,8 @@ FUNCTIONS = [
     (any_short_circuits, lambda: [(arr(3),), (arr(2, 2),)]),
     (generator_reductions, lambda: [(arr(3), 0), (arr(2), 3), (arr(3), 4), (arr(2), 9)]),
     (binary_ufuncs, lambda: [(arr(3), arr(3)), (arr(2, 3), arr(3))]),
-    (extrema_with_numbers, lambda: [(arr(3),), (arr(2, 2, dtype=np.float64),),
-                                    (np.array([1, -2, 3]),)]),
+    (extrema_with_numbers, lambda: [(arr(3), 0.25, 2), (arr(2, 2, dtype=np.float64), -1.0, 3),
+                                    (np.array([1, -2, 3]), 0.5, -1)]),
 ]
 
 

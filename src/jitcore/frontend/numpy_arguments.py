@@ -88,6 +88,14 @@ def numpy_function_call(kind, func, args, kwargs):
     return _call_with_conventions(kind, positional, keywords)
 
 
+def _is_number(operand):
+    """A Python int or float, or a traced/scripted value of type int or float (not bool)."""
+    if isinstance(operand, (int, float)) and not isinstance(operand, bool):
+        return True
+    jit_type = getattr(operand, "jit_type", None)
+    return getattr(jit_type, "kind", None) in ("int", "float")
+
+
 def _call_with_conventions(kind, positional, keywords):
     """Call ``kind`` after mapping NumPy conventions that differ from ATen's."""
     if kind in _REDUCTIONS:
@@ -108,7 +116,7 @@ def _call_with_conventions(kind, positional, keywords):
     elif kind in _EXTREMA_WITH_A_NUMBER and len(positional) == 2 and not keywords:
         # np.maximum(x, 0.0): ATen's maximum takes tensors only, and clamp_min(x, 0.0)
         # is the same op (NumPy's result dtype and NaN propagation: its reference is np.clip)
-        numbers = [isinstance(p, (int, float)) and not isinstance(p, bool) for p in positional]
+        numbers = [_is_number(p) for p in positional]
         if numbers.count(True) == 1:
             number = positional[numbers.index(True)]
             return call(_EXTREMA_WITH_A_NUMBER[kind], positional[numbers.index(False)], number)
