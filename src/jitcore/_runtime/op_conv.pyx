@@ -50,7 +50,7 @@ cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
     cdef Tensor copies[4]
     cdef View rview
     cdef bint bad = False
-    cdef Py_ssize_t stride[2], pad[2], dil[2], shape[MAX_DIMS]
+    cdef Py_ssize_t stride[2], pad[2], dil[2], shape[MAX_DIMS], conv_h, conv_w
     cdef long long groups
     cdef Conv2dParams p
     cdef Epilogue ep
@@ -98,11 +98,12 @@ cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
     shape[k + 2] = conv_output_size(x.shape[k + 2], w.shape[3], stride[1], pad[1], dil[1])
     if shape[k + 1] <= 0 or shape[k + 2] <= 0:
         return frame_fail(f, JC_ERR_SHAPE, b"the kernel is larger than the padded input")
+    conv_h, conv_w = shape[k + 1], shape[k + 2]
     if (ins.imm & 0xff) == C_CONV2D_ACT_POOL:
-        if shape[k + 1] < 2 or shape[k + 2] < 2:
+        if conv_h < 2 or conv_w < 2:
             return frame_fail(f, JC_ERR_SHAPE, b"the pooling window is larger than the padded input")
-        shape[k + 1] //= 2
-        shape[k + 2] //= 2
+        shape[k + 1] = conv_h // 2
+        shape[k + 2] = conv_w // 2
     operands[0] = x
     operands[1] = w
     operands[2] = bias
@@ -121,25 +122,25 @@ cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
         if (ins.imm & 0xff) == C_CONV2D_ACT_POOL:
             status = conv2d_pool2_kernel(cast[0], cast[1], &out.view, &p, &ep)
             if status == JC_ERR_UNSUPPORTED:
-                status = conv_then_pool(cast[0], cast[1], &out.view, &p, &ep)
+                status = conv_then_pool(cast[0], cast[1], &out.view, conv_h, conv_w, &p, &ep)
         else:
             status = conv2d_kernel(cast[0], cast[1], &out.view, &p, &ep)
     release_operands(4, copies)
     return finish_output(f, ins, status, &out)
 
 
-cdef int conv_then_pool(const View* x, const View* w, View* pooled, const Conv2dParams* p,
-                        const Epilogue* ep) noexcept nogil:
+cdef int conv_then_pool(const View* x, const View* w, View* pooled, Py_ssize_t conv_h,
+                        Py_ssize_t conv_w, const Conv2dParams* p, const Epilogue* ep) noexcept nogil:
     """jc::conv2d_act_pool where the one-pass kernel does not apply: the
-    convolution into a temporary, then its 2x2 stride-2 max pool."""
+    convolution (``conv_h`` x ``conv_w``) into a temporary, then its 2x2 stride-2 max pool."""
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef Pool2dParams pool
     cdef Tensor full
     cdef int d, status, nd = pooled.ndim
     for d in range(nd - 2):
         shape[d] = pooled.shape[d]
-    shape[nd - 2] = conv_output_size(x.shape[nd - 2], w.shape[2], p.stride_h, p.pad_h, p.dilation_h)
-    shape[nd - 1] = conv_output_size(x.shape[nd - 1], w.shape[3], p.stride_w, p.pad_w, p.dilation_w)
+    shape[nd - 2] = conv_h
+    shape[nd - 1] = conv_w
     pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 2
     pool.pad_h = pool.pad_w = 0
     pool.dilation_h = pool.dilation_w = 1

@@ -17,7 +17,7 @@ from libc.math cimport isfinite
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR, R_LIST, R_TUPLE, R_INT, R_FLOAT
 from jitcore._runtime.tensor cimport (
-    Tensor, tensor_alloc, tensor_alloc_like, tensor_release, set_contiguous_strides,
+    Tensor, tensor_alloc, tensor_alloc_like, tensor_release,
 )
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, double_arg, int_list_arg, normalize_dim, set_output,
@@ -26,7 +26,7 @@ from jitcore._runtime.op_support cimport (
 from jitcore._runtime.op_elementwise cimport scalar_type_to_dtype
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_VALUE, JC_ERR_DTYPE, DT_FLOAT32, DT_FLOAT64, DT_BOOL,
-    view_numel,
+    view_numel, set_contiguous_strides,
 )
 from jitcore._runtime.kernels.elementwise cimport (
     binary_loop_for, unary_loop_for, run_binary, run_unary, B_SUB, B_ADD, B_DIV, B_NE,

@@ -12,14 +12,14 @@ from jitcore._runtime.registers cimport (
 )
 from jitcore._runtime.tensor cimport (
     Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_share, tensor_contiguous,
-    view_copy, set_contiguous_strides,
+    view_copy,
 )
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, int_list_arg, normalize_dim, set_output, promote_types,
 )
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM, JC_ERR_DTYPE,
-    view_numel, view_is_contiguous,
+    view_numel, view_is_contiguous, set_contiguous_strides,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
 

@@ -246,7 +246,7 @@ def set_contention_guard(bint enabled):
     """Turn the contention guard on (the default) or off (see openmp_helpers.pxd).
 
     With it off, every call uses ``get_num_threads()`` threads whatever the
-    machine's load; benchmarks that measure scaling turn it off.
+    machine's load (for a measurement of pure thread scaling, say).
     """
     global _guard_enabled
     _guard_enabled = enabled

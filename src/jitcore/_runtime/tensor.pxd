@@ -59,7 +59,6 @@ cdef int tensor_alloc_like(Tensor* t, const View* like, int dtype) noexcept nogi
 # ``dst`` becomes another reference to ``src``'s storage with the same view.
 cdef void tensor_share(Tensor* dst, const Tensor* src) noexcept nogil
 cdef void tensor_release(Tensor* t) noexcept nogil
-cdef void set_contiguous_strides(View* v) noexcept nogil
 # Copy the elements of ``src`` into ``dst`` (same dtype, same shape; any strides).
 cdef int view_copy(const View* src, View* dst) noexcept nogil
 # ``dst`` = a C-contiguous tensor equal to ``src`` (shares it if already contiguous).

@@ -19,7 +19,7 @@ from jitcore._runtime.allocator cimport jc_alloc, jc_free
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_OOM, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE,
     DT_FLOAT32, DT_FLOAT64, DT_INT64, DT_INT32, DT_BOOL, itemsize_of, view_numel,
-    view_is_contiguous,
+    view_is_contiguous, set_contiguous_strides,
 )
 from jitcore._runtime.kernels.broadcast cimport (
     StridedPlan, plan_start, plan_add, plan_finish, plan_numel, plan_pointers_at,
@@ -107,14 +107,6 @@ cdef void storage_decref(Storage* s) noexcept nogil:
 
 
 # ------------------------------------------------------------------ tensors
-
-cdef void set_contiguous_strides(View* v) noexcept nogil:
-    cdef Py_ssize_t stride = itemsize_of(v.dtype)
-    cdef int i
-    for i in range(v.ndim - 1, -1, -1):
-        v.strides[i] = stride
-        stride *= v.shape[i] if v.shape[i] > 0 else 1
-
 
 cdef void tensor_place_next(Storage* slot) noexcept nogil:
     global jc_next_slot

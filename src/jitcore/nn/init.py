@@ -38,7 +38,7 @@ def manual_seed(seed):
     global _default
     from jitcore._runtime.kernels import dropout     # the runtime needs nn; not at import
     _default = np.random.default_rng(seed)
-    dropout.seed(int(seed))
+    dropout.seed(seed)
     return _default
 
 

@@ -283,6 +283,8 @@ cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
     # float32/float64 problems); so 'N' is split only in that case.
     # Memory-bound: each matrix element is one load and one multiply-add, so
     # the elementwise grain (elements touched) applies, not GEMM_GRAIN.
+    # A large 'N' product takes fixed column blocks instead (gemv_column_blocks),
+    # which any thread count splits the same way.
     if trans == b'N' and <Py_ssize_t>rows * cols >= GEMV_BLOCKS_MIN and cols >= GEMV_K_BLOCKS:
         if gemv_column_blocks(rows, cols, alpha, matrix, ld, x, inc_x, beta, c, inc_y):
             return

@@ -24,7 +24,7 @@ from libc.string cimport memcpy, memset
 from jitcore._runtime.openmp_helpers cimport threads_for
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, itemsize_of, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_OOM, JC_ERR_VALUE,
-    JC_ERR_OVERFLOW, JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of,
+    JC_ERR_OVERFLOW, JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of, set_contiguous_strides,
 )
 from jitcore._runtime.kernels.strided cimport (
     is_dense_output,
@@ -670,7 +670,7 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
     cdef ConvProblem cp
     cdef View full
     cdef Status status
-    cdef int d, nd = pooled.ndim
+    cdef int nd = pooled.ndim
     if nd != 3 and nd != 4:
         return JC_ERR_SHAPE
     if pooled.dtype != DT_FLOAT32 or not is_dense_output(pooled):
@@ -684,9 +684,7 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
                                           params.pad_w, params.dilation_w)
     if full.shape[nd - 2] // 2 != pooled.shape[nd - 2] or full.shape[nd - 1] // 2 != pooled.shape[nd - 1]:
         return JC_ERR_SHAPE
-    full.strides[nd - 1] = sizeof(float)
-    for d in range(nd - 2, -1, -1):
-        full.strides[d] = full.strides[d + 1] * full.shape[d + 1]
+    set_contiguous_strides(&full)
     status = prepare(x, weight, &full, params, ep, &cp)
     if status != JC_OK:
         return status

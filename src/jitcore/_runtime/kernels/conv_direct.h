@@ -72,11 +72,12 @@ static int jc_direct3x3_available(void)
     acc##k = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc##k, _mm512_setzero_ps(), _CMP_NLE_UQ), \
                                  acc##k)
 #define JC_D3_STORE(acc, k, dst) _mm512_mask_storeu_ps((dst) + (k) * plane, mask, acc##k)
+#define JC_D3_RELU8(acc) do { \
+        JC_D3_RELU(acc, 0); JC_D3_RELU(acc, 1); JC_D3_RELU(acc, 2); JC_D3_RELU(acc, 3); \
+        JC_D3_RELU(acc, 4); JC_D3_RELU(acc, 5); JC_D3_RELU(acc, 6); JC_D3_RELU(acc, 7); \
+    } while (0)
 #define JC_D3_FINISH8(acc, dst) do { \
-        if (relu) { \
-            JC_D3_RELU(acc, 0); JC_D3_RELU(acc, 1); JC_D3_RELU(acc, 2); JC_D3_RELU(acc, 3); \
-            JC_D3_RELU(acc, 4); JC_D3_RELU(acc, 5); JC_D3_RELU(acc, 6); JC_D3_RELU(acc, 7); \
-        } \
+        if (relu) JC_D3_RELU8(acc); \
         JC_D3_STORE(acc, 0, dst); JC_D3_STORE(acc, 1, dst); JC_D3_STORE(acc, 2, dst); \
         JC_D3_STORE(acc, 3, dst); JC_D3_STORE(acc, 4, dst); JC_D3_STORE(acc, 5, dst); \
         JC_D3_STORE(acc, 6, dst); JC_D3_STORE(acc, 7, dst); \
@@ -124,10 +125,8 @@ static inline void jc_d3_row_pair(const float *xpad, ptrdiff_t C, ptrdiff_t Hp, 
         return;
     }
     if (relu) {
-        JC_D3_RELU(acc, 0); JC_D3_RELU(acc, 1); JC_D3_RELU(acc, 2); JC_D3_RELU(acc, 3);
-        JC_D3_RELU(acc, 4); JC_D3_RELU(acc, 5); JC_D3_RELU(acc, 6); JC_D3_RELU(acc, 7);
-        JC_D3_RELU(bcc, 0); JC_D3_RELU(bcc, 1); JC_D3_RELU(bcc, 2); JC_D3_RELU(bcc, 3);
-        JC_D3_RELU(bcc, 4); JC_D3_RELU(bcc, 5); JC_D3_RELU(bcc, 6); JC_D3_RELU(bcc, 7);
+        JC_D3_RELU8(acc);
+        JC_D3_RELU8(bcc);
     }
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -213,6 +212,7 @@ static void jc_direct3x3_pool2_f32(const float *xpad, ptrdiff_t C, ptrdiff_t Hp,
 #undef JC_D3_FMA2
 #undef JC_D3_FMA1
 #undef JC_D3_RELU
+#undef JC_D3_RELU8
 #undef JC_D3_STORE
 #undef JC_D3_FINISH8
 #undef JC_D3_POOL

@@ -89,6 +89,11 @@ cdef uint64_t next_dropout_seed() noexcept nogil:
     return jc_next_dropout_seed()
 
 
+cdef uint64_t _stream_seed(object seed) except *:
+    """Any Python integer as a stream seed (reduced modulo 2**64)."""
+    return <uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF)
+
+
 def seed(seed):
     """Restart the runtime's dropout stream from ``seed`` (``jitcore.manual_seed`` calls this).
 
@@ -97,8 +102,7 @@ def seed(seed):
     seed : int
         Any integer; it is reduced modulo 2**64.
     """
-    cdef uint64_t base = <uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF)
-    jc_seed_dropout(base)
+    jc_seed_dropout(_stream_seed(seed))
 
 
 def dropout(x, double p, seed=None):
@@ -120,7 +124,7 @@ def dropout(x, double p, seed=None):
     xx = np.ascontiguousarray(x)
     out = np.empty_like(xx)
     cdef View vx = view_of(xx), vo = view_of(out)
-    cdef uint64_t s = next_dropout_seed() if seed is None else <uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF)
+    cdef uint64_t s = next_dropout_seed() if seed is None else _stream_seed(seed)
     cdef Status status
     with nogil:
         status = dropout_kernel(&vx, p, s, &vo)

@@ -119,7 +119,6 @@ from jitcore._runtime.kernels.view cimport View
 # The loop to write ``out`` with: binary_loop_for's, or, for float
 # add/sub/mul/div into a contiguous output of at least JC_STREAM_MIN_BYTES,
 # the streaming variant (vecstream.h: non-temporal stores, same values).
-cdef bint streams_output(const View* out) noexcept nogil
 cdef binary_loop binary_loop_into(int op, int dtype, const View* out) noexcept nogil
 
 

@@ -162,7 +162,6 @@ cdef void channel_statistics(const BatchNormProblem* bp, real* mean, real* var,
     cdef Py_ssize_t n, i, count = bp.N * bp.inner
     cdef const char* src
     cdef double total = 0, deviations = 0, m, d
-    cdef real sample = 0
     cdef bint unit = bp.inner_walk.collapsed and bp.inner_walk.stride == sizeof(real)
     for n in range(bp.N):
         src = bp.x.data + n * bp.x.strides[0] + c * bp.x.strides[1]

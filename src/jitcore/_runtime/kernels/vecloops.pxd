@@ -53,11 +53,9 @@ cdef extern from "kernels/vecloops.h" nogil:
 
 # Streaming (non-temporal store) variants of float add/sub/mul/div with the
 # binary_loop ABI, for outputs of at least JC_STREAM_MIN_BYTES (vecstream.h says why).
-# Same values as the loops above; elementwise.pyx's *_loop_into pick them.
+# Same values as the loops above; elementwise.pyx's binary_loop_into picks them.
 cdef extern from "kernels/vecstream.h" nogil:
     size_t JC_STREAM_MIN_BYTES
-    void jc_stream_expm1_f32(const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t) noexcept
-    void jc_stream_expm1_f64(const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t) noexcept
     void jc_stream_add_f32(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,
                            Py_ssize_t) noexcept
     void jc_stream_sub_f32(const char*, const char*, char*, Py_ssize_t, Py_ssize_t, Py_ssize_t,

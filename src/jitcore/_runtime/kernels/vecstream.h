@@ -24,7 +24,8 @@
  * with SSE2's _mm_stream_ps / _mm_stream_pd, which every x86-64 CPU has, so
  * one source serves the SSE2, AVX2 and AVX-512 clones (simd_clones.h).  The
  * values are the same IEEE operations as the ordinary loops compute, so a
- * result never depends on which loop wrote it.  Elsewhere (no SSE2) the "streaming" store is a plain store.
+ * result never depends on which loop wrote it.  Elsewhere (no SSE2) the
+ * "streaming" store is a plain store.
  *
  * The loops use elementwise.pxd's loop ABI (char pointers, byte strides), so
  * they drop into the broadcasting driver in place of the ordinary loops.  A

@@ -49,6 +49,14 @@ cdef inline Py_ssize_t view_numel(const View* v) noexcept nogil:
         n *= v.shape[i]
     return n
 
+cdef inline void set_contiguous_strides(View* v) noexcept nogil:
+    """C-order strides for ``v``'s shape and dtype (a zero-length dim counts as 1)."""
+    cdef Py_ssize_t stride = itemsize_of(v.dtype)
+    cdef int i
+    for i in range(v.ndim - 1, -1, -1):
+        v.strides[i] = stride
+        stride *= v.shape[i] if v.shape[i] > 0 else 1
+
 cdef inline bint view_is_contiguous(const View* v) noexcept nogil:
     """C-contiguous (size-1 dimensions may have any stride)."""
     cdef Py_ssize_t expected = itemsize_of(v.dtype)
