@@ -69,14 +69,6 @@ def _run_in_forked_child(child_body):
     return text
 
 
-@pytest.fixture
-def two_threads():
-    before = threads.get_num_threads()
-    threads.set_num_threads(2)
-    yield
-    threads.set_num_threads(before)
-
-
 def test_call_in_forked_child_after_the_parent_started_the_pool(two_threads):
     x = _big_input()
     expected = scaled_sum(x)

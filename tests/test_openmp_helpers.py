@@ -59,14 +59,6 @@ def test_kernels_called_inside_a_region_run_serial():
         openmp_helpers.set_num_threads(old)
 
 
-@pytest.fixture
-def two_threads():
-    old = openmp_helpers.get_num_threads()
-    openmp_helpers.set_num_threads(2)
-    yield
-    openmp_helpers.set_num_threads(old)
-
-
 def test_contention_guard_keeps_the_faster_mode_and_follows_a_change(two_threads):
     # synthetic call times: the pool is twice as fast, then (calls 300-599,
     # another process on the second core) ten times slower than serial, then fast again

@@ -253,9 +253,11 @@ class _Reader:
         return malformed(MANIFEST_NAME, path, detail)
 
     # ---------------------------------------------------------------- scalars
-    def object(self, value, path, keys):
+    def object(self, value, path, keys, optional=()):
+        """``value``, checked to be an object with exactly ``keys`` plus any of ``optional``."""
         if not isinstance(value, dict):
             raise self.fail(path or "(top level)", f"expected an object, found {type(value).__name__}")
+        keys = keys | (set(optional) & set(value))
         if set(value) != keys:
             missing, unknown = sorted(keys - set(value)), sorted(set(value) - keys)
             raise self.fail(path or "(top level)", f"expected keys {sorted(keys)}; missing {missing}, "
@@ -393,8 +395,7 @@ class _Reader:
         return expected
 
     def method(self, row, path, module_path, name, tensors, entries):
-        self.object(row, path, {"name", "entry", "arguments"} if isinstance(row, dict)
-                    and "arguments" in row else {"name", "entry"})
+        self.object(row, path, {"name", "entry"}, optional=("arguments",))
         if "arguments" in row:
             self.signatures[name] = self.arguments(row["arguments"], path + ".arguments")
         return self.code_entry(row["entry"], code_entry_name(module_path, name), path + ".entry",
@@ -405,8 +406,7 @@ class _Reader:
         parameters, seen = [], set()
         for i, row in enumerate(self.array(value, path, MAX_ARGUMENTS)):
             row_path = f"{path}[{i}]"
-            self.object(row, row_path, {"name", "default"} if isinstance(row, dict)
-                        and "default" in row else {"name"})
+            self.object(row, row_path, {"name"}, optional=("default",))
             name = self.string(row["name"], row_path + ".name", MAX_IDENTIFIER_CHARS, _PARAMETER_NAME)
             if keyword.iskeyword(name):
                 raise self.fail(row_path + ".name", f"{name!r} is a Python keyword, not a parameter name")
