@@ -67,10 +67,21 @@ def test_contention_guard_keeps_the_faster_mode_and_follows_a_change(two_threads
     modes = openmp_helpers._simulate_guard(pool, serial)
     quiet, busy, after = modes[:300], modes[300:600], modes[600 + 256:]
     assert quiet.count(1) <= 6                   # serial only as probes, backing off
-    assert busy[0] == 0 and busy[1] == 1         # one slow pool call makes it look at once
+    assert busy[:2] == [0, 0] and busy[2] == 1   # two slow pool calls make it look at once
     assert busy[2:].count(0) <= 12               # then serial; the pool probed (2 calls a probe)
     assert after.count(1) <= 3                   # within 256 calls a probe finds the pool fast
     assert -1 not in modes
+
+
+def test_contention_guard_ignores_isolated_spikes(two_threads):
+    # the pool is faster, but every 15th call stalls (a GC pause, page faults):
+    # such a call is not contention, so serial runs only as the backed-off probes
+    pool = [8.0 if i % 15 == 14 else 1.0 for i in range(2000)]
+    serial = [1.5] * 2000
+    modes = openmp_helpers._simulate_guard(pool, serial)
+    assert modes[:7] == [0] * 7                  # the first probe is the 8th call
+    assert modes.count(1) <= 12                  # probes at 8, 16, 32, ... 256 calls apart
+    assert modes[-300:].count(1) <= 2
 
 
 def test_contention_guard_times_only_single_callers_and_can_be_turned_off(two_threads):

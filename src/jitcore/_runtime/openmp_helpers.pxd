@@ -52,8 +52,10 @@ cdef void keep_blas_serial() noexcept nogil
 # calls in the two modes, with the pool and serial, and runs the faster one.
 # The other mode is probed now and then: every 8th call at first, backing off
 # to every 256th while the preference holds; a probe of the pool times its
-# second call (the first one wakes the pool's sleeping threads); and a call
-# much slower than its mode's average probes at once.  Kernels give the same
+# second call (the first one wakes the pool's sleeping threads); and two calls
+# in a row much slower than their mode's average probe at once (one such call
+# is a spike -- a GC pause, a burst of page faults -- and is left out of the
+# average, so it cannot hand the next probe a win it did not earn).  Kernels give the same
 # bits at any thread count, so the choice never changes a result.
 # ``guard_begin`` returns the mode of this call (-1: not timed: one thread,
 # several callers, or the guard off) and makes the calling thread's regions
@@ -66,6 +68,7 @@ ctypedef struct ThreadGuard:
     unsigned long long next_probe
     int mode                # the preferred mode
     int pool_warm           # a pool probe's first call ran: time the next one
+    int slow_pending        # the last call in the preferred mode was > 2x its mean
 
 cdef int guard_begin(ThreadGuard* g, int callers) noexcept nogil
 cdef void guard_end(ThreadGuard* g, int mode, double seconds) noexcept nogil

@@ -220,11 +220,18 @@ cdef void guard_end(ThreadGuard* g, int mode, double seconds) noexcept nogil:
             g.period *= 2
         g.next_probe = g.calls + g.period
         return
-    g.mean[mode] = seconds if before == 0 else 0.75 * before + 0.25 * seconds
     if before > 0 and seconds > 2.0 * before:
-        # much slower than usual: contention may have begun (or ended); look now
+        if not g.slow_pending:
+            # one slow call is a spike until the next one says otherwise:
+            # folded into the mean it would let a serial probe win for up to
+            # GUARD_PROBE_MAX calls
+            g.slow_pending = 1
+            return
+        # two in a row: contention began; look at the other mode now
         g.period = GUARD_PROBE_MIN
         g.next_probe = g.calls + 1
+    g.slow_pending = 0
+    g.mean[mode] = seconds if before == 0 else 0.75 * before + 0.25 * seconds
 
 
 def _simulate_guard(pool_seconds, serial_seconds):
