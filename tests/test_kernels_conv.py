@@ -101,31 +101,47 @@ def test_conv2d_fused_relu_and_residual(dtype, w_shape, groups):
 # widths below, at and beyond one 16-pixel register, one input row, strided
 # inputs, and every epilogue.
 DIRECT_CASES = [
-    ((2, 3, 32, 32), 16), ((1, 16, 16, 16), 32), ((3, 5, 7, 19), 8), ((1, 1, 1, 33), 24),
+    ((2, 3, 32, 32), 16), ((1, 16, 16, 40), 8), ((3, 5, 7, 19), 8), ((1, 1, 1, 33), 24),
+]
+# Those with 16..64 input channels (a multiple of 16) and C_out a multiple of
+# 16 take the Winograd F(2x2, 3x3) kernel instead: odd sizes (a partial last
+# tile row and column), rows wider than one 16-column transpose, both GEMM
+# blocks (8 tiles and single tiles; 32 and 16 output channels), 1x1 images.
+WINOGRAD_CASES = [
+    ((2, 16, 16, 16), 32), ((1, 32, 7, 9), 16), ((3, 16, 5, 35), 48), ((1, 64, 3, 3), 16),
+    ((2, 16, 1, 1), 32), ((1, 48, 18, 17), 64),
 ]
 
 
-@pytest.mark.parametrize("x_shape, c_out", DIRECT_CASES)
-def test_conv2d_direct_3x3_matches_reference(x_shape, c_out):
+@pytest.mark.parametrize("x_shape, c_out", DIRECT_CASES + WINOGRAD_CASES)
+def test_conv2d_3x3_kernels_match_reference(x_shape, c_out):
     rng = np.random.default_rng(6)
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal((c_out, x_shape[1], 3, 3)).astype(np.float32)
     b = rng.standard_normal(c_out).astype(np.float32)
     want = conv2d_reference(x, w, b, padding=(1, 1))
-    np.testing.assert_allclose(conv.conv2d(x, w, b, padding=1), want, **TOL[np.float32])
-    # bias + ReLU run in the kernel's registers; a residual takes the general epilogue
+    tol = dict(rtol=1e-4, atol=1e-4 * max(1.0, np.sqrt(x_shape[1] / 16)))   # 9 C-term sums
+    np.testing.assert_allclose(conv.conv2d(x, w, b, padding=1), want, **tol)
+    np.testing.assert_allclose(conv.conv2d(x, w, padding=1),
+                               conv2d_reference(x, w, padding=(1, 1)), **tol)
+    # bias + ReLU run in the kernel's registers; a residual or another
+    # activation takes the general epilogue after the kernel
     np.testing.assert_allclose(conv.conv2d(x, w, b, padding=1, activation="relu"),
-                               np.maximum(want, 0), **TOL[np.float32])
+                               np.maximum(want, 0), **tol)
     r = rng.standard_normal(want.shape).astype(np.float32)
     got = conv.conv2d(x, w, b, padding=1, activation="relu", residual=r)
-    np.testing.assert_allclose(got, np.maximum(want + r, 0), **TOL[np.float32])
+    np.testing.assert_allclose(got, np.maximum(want + r, 0), **tol)
+    got = conv.conv2d(x, w, b, padding=1, activation="tanh", residual=r)
+    np.testing.assert_allclose(got, np.tanh(want + r), **tol)
 
 
-# Two threads split a batch-1 direct convolution by 8-channel blocks and a
-# larger batch by images; each output is still one thread's sum in the same
-# order, so the bits do not depend on the thread count.
+# Two threads split a batch-1 direct convolution by 8-channel blocks (a
+# Winograd one by tile rows) and a larger batch by images; each output is
+# still one thread's sum in the same order, so the bits do not depend on the
+# thread count.  (C_in 16 with C_out 32 is Winograd, with C_out 40 direct.)
 @pytest.mark.parametrize("x_shape, c_out", [((1, 3, 32, 32), 16), ((1, 16, 16, 16), 40),
-                                            ((3, 8, 12, 12), 16)])
+                                            ((3, 8, 12, 12), 16), ((1, 16, 12, 12), 32),
+                                            ((3, 16, 9, 10), 32)])
 @pytest.mark.parametrize("epilogue", ["bias_relu_in_registers", "residual"])
 def test_conv2d_direct_3x3_is_bit_identical_at_one_and_two_threads(x_shape, c_out, epilogue):
     rng = np.random.default_rng(9)
@@ -145,6 +161,27 @@ def test_conv2d_direct_3x3_is_bit_identical_at_one_and_two_threads(x_shape, c_ou
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(results[1], np.maximum(want + (0 if r is None else r), 0),
                                **TOL[np.float32])
+
+
+def test_conv2d_winograd_3x3_reads_strided_and_reversed_inputs_and_weights():
+    rng = np.random.default_rng(18)
+    base = rng.standard_normal((2, 11, 9, 32)).astype(np.float32)
+    x = base.transpose(0, 3, 2, 1)[:, ::2, ::-1, :]                 # channels every other, rows reversed
+    w = rng.standard_normal((3, 3, 16, 16)).astype(np.float32).transpose(3, 2, 0, 1)[:, :, ::-1]
+    np.testing.assert_allclose(conv.conv2d(x, w, padding=1),
+                               conv2d_reference(x, w, padding=(1, 1)), rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_winograd_3x3_relu_in_registers_propagates_nan():
+    x = np.ones((1, 16, 6, 20), np.float32)
+    x[0, 3, 2, 17] = np.nan
+    w = -np.ones((16, 16, 3, 3), np.float32)        # every finite output is negative
+    got = conv.conv2d(x, w, np.zeros(16, np.float32), padding=1, activation="relu")
+    nan = np.isnan(got)
+    # a NaN input poisons the 4x4 input windows of the 2x2 tiles it falls in:
+    # the outputs the direct kernel marks, and their tile neighbours
+    assert nan[:, 1:4, 16:19].all()
+    assert (got[~nan] == 0).all() and not np.signbit(got[~nan]).any()
 
 
 def test_conv2d_direct_3x3_relu_in_registers_propagates_nan():

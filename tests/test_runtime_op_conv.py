@@ -121,12 +121,13 @@ UNFUSED_CONV_POOL = """graph(%x : Tensor, %w : Tensor, %b : Tensor?):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(2, 3, 32, 32), (1, 16, 16, 16), (3, 5, 9, 7), (5, 17, 33),
-                                   (1, 3, 2, 2)])
+                                   (1, 3, 2, 2), (2, 16, 9, 7), (32, 7, 35)])
 @pytest.mark.parametrize("activation", ["relu", "none", "tanh"])
 @pytest.mark.parametrize("with_bias", [True, False])
 def test_conv2d_act_pool_is_the_conv_then_the_pool_bit_for_bit(dtype, shape, activation, with_bias):
     # float32 3x3 "same" convolutions with relu/none take the one-pass direct
-    # kernel (where the CPU has AVX-512); the rest run conv then pool: both
+    # or (16..64 channels) Winograd kernel where the CPU has AVX-512; the rest
+    # run conv then pool: all
     # give exactly what the two unfused handlers give, odd sizes included
     channels = shape[-3]
     x = RNG.standard_normal(shape).astype(dtype)
@@ -144,10 +145,11 @@ def test_conv2d_act_pool_is_the_conv_then_the_pool_bit_for_bit(dtype, shape, act
                                atol=1e-4)
 
 
-def test_conv2d_act_pool_other_geometries_and_threads():
+@pytest.mark.parametrize("channels", [8, 16])     # the direct and the Winograd kernel
+def test_conv2d_act_pool_other_geometries_and_threads(channels):
     from jitcore._runtime import openmp_helpers
-    x = RNG.standard_normal((4, 8, 20, 21)).astype(np.float32)
-    w = RNG.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    x = RNG.standard_normal((4, channels, 20, 21)).astype(np.float32)
+    w = RNG.standard_normal((16, channels, 3, 3)).astype(np.float32)
     b = RNG.standard_normal(16).astype(np.float32)
     params = dict(stride=[2, 1], padding=[0, 1], activation="relu")   # the conv-then-pool path
     np.testing.assert_array_equal(_run(CONV_POOL.format(**params), x, w, b),

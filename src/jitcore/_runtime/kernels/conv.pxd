@@ -30,6 +30,8 @@ cdef inline Py_ssize_t conv_output_size(Py_ssize_t size, Py_ssize_t kernel,
 # Float32/float64 of one dtype (JC_ERR_DTYPE); bad shapes or an empty output
 # window JC_ERR_SHAPE; bad params JC_ERR_VALUE.
 # Paths: depthwise (C_in == groups, C_in/groups == 1) runs a direct loop;
+# float32 3x3 "same" convolutions the direct or the Winograd AVX-512 kernel
+# (conv.pyx's use_direct3x3 / use_winograd3x3);
 # 1x1 stride-1 unpadded convolutions feed the input to GEMM as is; the rest
 # go through im2col + GEMM.  The im2col workspace (one K x OH*OW buffer per
 # thread) is malloc'd inside the kernel: JC_ERR_OOM when that fails.  Work
@@ -41,8 +43,8 @@ cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
 
 # ``pooled = max_pool2d(conv2d(x, weight) then ep, kernel 2, stride 2)`` in
 # one pass (floor mode: an odd last row or column of the convolution is
-# dropped), bit for bit the two ops in sequence.  Only the direct 3x3 path
-# does it: float32, the direct kernel's shapes (see conv.pyx's
+# dropped), bit for bit the two ops in sequence.  Only the direct and the
+# Winograd 3x3 paths do it: float32, the direct kernel's shapes (see conv.pyx's
 # use_direct3x3) and an epilogue of bias and ReLU at most; anything else
 # returns JC_ERR_UNSUPPORTED, and the caller runs conv2d_kernel then the
 # pool.  pooled: C-contiguous (N, C_out, OH // 2, OW // 2) (or unbatched).

@@ -2,7 +2,10 @@
 
 float32 3x3 "same" convolutions with few input channels (a CNN's stem and
 early stages) run the direct AVX-512 kernel of ``conv_direct.h`` where the CPU
-has it: no im2col copy and no BLAS packing, bias and ReLU in registers.
+has it: no im2col copy and no BLAS packing, bias and ReLU in registers.  Those
+with 16..64 input channels (multiples of 16) and output channels a multiple
+of 16 run Winograd F(2x2, 3x3) instead (``conv_winograd.h``: 2.25x fewer
+multiplies, the products as register-blocked GEMMs).
 
 Kernel contract in ``conv.pxd``.  One *task* is one (image, group) pair: its
 output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
@@ -11,7 +14,8 @@ epilogue runs on the block while it is in cache.  Large convolutions split
 their tasks over OpenMP threads, each with its own im2col buffer; a single
 large task's GEMM splits its own output over the threads (``blas.pyx``).
 The direct 3x3 path splits images over threads, or (image, 8-channel block)
-units when there are fewer images than threads (batch 1).
+units when there are fewer images than threads (batch 1); the Winograd path
+splits images, or (image, tile row) units.
 """
 cimport numpy as cnp
 import numpy as np
@@ -639,6 +643,146 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil
     return JC_OK
 
 
+# ---------------------------------------------------------------- Winograd 3x3
+
+cdef extern from "conv_winograd.h" nogil:
+    void jc_winograd_pack_weight(const float* w, Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t s2,
+                                 Py_ssize_t s3, Py_ssize_t O, Py_ssize_t C, Py_ssize_t Cp,
+                                 float* U)
+    void jc_winograd_pack_image(const float* x, Py_ssize_t cs, Py_ssize_t ys, Py_ssize_t ws,
+                                Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                                float* xt, Py_ssize_t Wp, Py_ssize_t Cp)
+    void jc_winograd3x3_tile_row_f32(const float* xt, Py_ssize_t Wp, Py_ssize_t Cp,
+                                     Py_ssize_t TW, const float* U, Py_ssize_t O,
+                                     float* V, float* M, const float* bias, int relu,
+                                     int pool, float* out, Py_ssize_t OH, Py_ssize_t OW,
+                                     Py_ssize_t th)
+
+# the same requirement as the direct kernel: AVX-512F
+cdef bint WINOGRAD3X3_AVAILABLE = DIRECT3X3_AVAILABLE
+# The channel counts measured faster than the direct kernel (docs/kernels.md):
+# 16..64 input channels in whole zmm (16-float) groups; fewer waste most of
+# each GEMM row on zero padding.
+cdef Py_ssize_t WINOGRAD_MIN_CHANNELS = 16
+cdef Py_ssize_t WINOGRAD_MAX_CHANNELS = 64
+
+
+cdef inline bint strides_in_floats(const View* v) noexcept nogil:
+    """Every stride a whole number of floats that fits a 32-bit gather index x 16."""
+    cdef int d
+    for d in range(v.ndim):
+        if v.strides[d] % <Py_ssize_t>sizeof(float) != 0 \
+                or v.strides[d] > INT_MAX // 64 or v.strides[d] < -(INT_MAX // 64):
+            return False
+    return True
+
+
+cdef inline bint use_winograd3x3(const ConvProblem* cp) noexcept nogil:
+    """The direct kernel's convolutions whose channels fill whole zmm groups."""
+    return WINOGRAD3X3_AVAILABLE and use_direct3x3(cp) \
+        and cp.O % 16 == 0 and cp.C % 16 == 0 \
+        and WINOGRAD_MIN_CHANNELS <= cp.C <= WINOGRAD_MAX_CHANNELS \
+        and strides_in_floats(&cp.x) and strides_in_floats(&cp.w)
+
+
+ctypedef struct WinogradShape:
+    Py_ssize_t TH, TW, Wp, image_len, V_len, M_len
+
+
+cdef void winograd_image(const ConvProblem* cp, const WinogradShape* ws, Py_ssize_t n,
+                         float* xt) noexcept nogil:
+    """Image ``n`` into the interior of its padded channels-last copy ``xt``."""
+    cdef Py_ssize_t f = sizeof(float)
+    jc_winograd_pack_image(<const float*>(cp.x.data + n * cp.x.strides[0]),
+                           cp.x.strides[1] // f, cp.x.strides[2] // f, cp.x.strides[3] // f,
+                           cp.C, cp.H, cp.W, xt, ws.Wp, cp.C)
+
+
+cdef void winograd_rows(const ConvProblem* cp, const WinogradShape* ws, const float* U,
+                        const float* xt, float* VM, float* out, Py_ssize_t n,
+                        Py_ssize_t th_first, Py_ssize_t th_last, bint pool) noexcept nogil:
+    """Tile rows ``[th_first, th_last)`` of image ``n``; ``VM``: the caller's
+    V and M workspace.  Without ``pool``, an epilogue the kernel cannot apply
+    in registers runs on the rows just written."""
+    cdef bint in_registers = epilogue_in_kernel(cp)
+    cdef const float* bias = <const float*>cp.ep.addend if in_registers else NULL
+    cdef bint relu = in_registers and cp.ep.activation == ACT_RELU
+    cdef Py_ssize_t plane = (cp.OH // 2) * (cp.OW // 2) if pool else cp.P
+    cdef float* image = out + n * cp.O * plane
+    cdef Py_ssize_t th
+    cdef TileEpilogue t
+    for th in range(th_first, th_last):
+        jc_winograd3x3_tile_row_f32(xt, ws.Wp, cp.C, ws.TW, U, cp.O, VM, VM + ws.V_len,
+                                    bias, relu, pool, image, cp.OH, cp.OW, th)
+    if not pool and not in_registers and th_last == ws.TH:
+        task_epilogue(cp, n, 0, &t)
+        if not epilogue_is_empty(&t):
+            apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, 0, cp.O)
+
+
+cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil:
+    """The Winograd kernel over every image (threads split images, or tile rows
+    when there are fewer images than threads); ``pool`` as run_direct3x3."""
+    cdef WinogradShape ws
+    cdef int nt, part
+    cdef Py_ssize_t n, units, per_part, unit, last
+    cdef bint split_images
+    cdef float* U
+    cdef float* images
+    cdef float* work
+    ws.TH = (cp.OH + 1) // 2
+    ws.TW = (cp.OW + 1) // 2
+    ws.Wp = 2 * ws.TW + 2
+    ws.image_len = (2 * ws.TH + 2) * ws.Wp * cp.C
+    ws.V_len = 16 * ws.TW * cp.C
+    ws.M_len = 16 * ws.TW * cp.O
+    units = cp.N * ws.TH
+    nt = threads_for(cp.N * cp.O * cp.P * cp.K)
+    if nt > units:
+        nt = <int>units
+    if nt < 1:
+        nt = 1
+    if not pool and not epilogue_in_kernel(cp):
+        nt = min(nt, <int>cp.N)     # the general epilogue runs once per whole image
+    split_images = cp.N >= nt
+    U = <float*>malloc(16 * cp.C * cp.O * sizeof(float))
+    # zeroed once: each image rewrites only the interior, the border stays 0
+    images = <float*>calloc((nt if split_images else cp.N) * ws.image_len, sizeof(float))
+    work = <float*>malloc(nt * (ws.V_len + ws.M_len) * sizeof(float))
+    if U == NULL or images == NULL or work == NULL:
+        free(U)
+        free(images)
+        free(work)
+        return JC_ERR_OOM
+    jc_winograd_pack_weight(<const float*>cp.w.data, cp.w.strides[0] // 4, cp.w.strides[1] // 4,
+                            cp.w.strides[2] // 4, cp.w.strides[3] // 4, cp.O, cp.C, cp.C, U)
+    if split_images:
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            n = part
+            while n < cp.N:
+                winograd_image(cp, &ws, n, images + part * ws.image_len)
+                winograd_rows(cp, &ws, U, images + part * ws.image_len,
+                              work + part * (ws.V_len + ws.M_len), out, n, 0, ws.TH, pool)
+                n = n + nt
+    else:
+        for n in range(cp.N):
+            winograd_image(cp, &ws, n, images + n * ws.image_len)
+        per_part = (units + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            unit = part * per_part
+            last = min(units, (part + 1) * per_part)
+            while unit < last:
+                n = unit // ws.TH
+                winograd_rows(cp, &ws, U, images + n * ws.image_len,
+                              work + part * (ws.V_len + ws.M_len), out, n, unit % ws.TH,
+                              min(ws.TH, unit % ws.TH + (last - unit)), pool)
+                unit = (n + 1) * ws.TH
+    free(U)
+    free(images)
+    free(work)
+    return JC_OK
+
+
 # ---------------------------------------------------------------- kernel
 
 cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
@@ -647,6 +791,8 @@ cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
     if cp.Cg == 1:
         return run_depthwise(cp, out)
     if real is float:
+        if use_winograd3x3(cp):
+            return run_winograd3x3(cp, out, False)
         if use_direct3x3(cp):
             return run_direct3x3(cp, out, False)
     return run_gemm_path(cp, out)
@@ -692,6 +838,8 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
         return JC_ERR_UNSUPPORTED
     if cp.N == 0 or cp.O == 0:
         return JC_OK
+    if use_winograd3x3(&cp):
+        return run_winograd3x3(&cp, <float*>pooled.data, True)
     return run_direct3x3(&cp, <float*>pooled.data, True)
 
 
@@ -699,6 +847,8 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
 
 DIRECT_3X3_AVAILABLE = bool(DIRECT3X3_AVAILABLE)
 """Whether float32 3x3 "same" convolutions take the direct AVX-512 kernel on this CPU."""
+WINOGRAD_3X3_AVAILABLE = bool(WINOGRAD3X3_AVAILABLE)
+"""Whether those with 16..64 input channels (multiples of 16) take the Winograd kernel."""
 
 
 def _pair(value, str name):
