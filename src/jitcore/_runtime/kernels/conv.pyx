@@ -651,7 +651,7 @@ cdef extern from "conv_winograd.h" nogil:
                                  float* U)
     void jc_winograd_pack_image(const float* x, Py_ssize_t cs, Py_ssize_t ys, Py_ssize_t ws,
                                 Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                                float* xt, Py_ssize_t Wp, Py_ssize_t Cp)
+                                float* xt, Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t Cp)
     void jc_winograd3x3_tile_row_f32(const float* xt, Py_ssize_t Wp, Py_ssize_t Cp,
                                      Py_ssize_t TW, const float* U, Py_ssize_t O,
                                      float* V, float* M, const float* bias, int relu,
@@ -691,11 +691,11 @@ ctypedef struct WinogradShape:
 
 cdef void winograd_image(const ConvProblem* cp, const WinogradShape* ws, Py_ssize_t n,
                          float* xt) noexcept nogil:
-    """Image ``n`` into the interior of its padded channels-last copy ``xt``."""
+    """Image ``n`` into its padded channels-last copy ``xt``."""
     cdef Py_ssize_t f = sizeof(float)
     jc_winograd_pack_image(<const float*>(cp.x.data + n * cp.x.strides[0]),
                            cp.x.strides[1] // f, cp.x.strides[2] // f, cp.x.strides[3] // f,
-                           cp.C, cp.H, cp.W, xt, ws.Wp, cp.C)
+                           cp.C, cp.H, cp.W, xt, 2 * ws.TH + 2, ws.Wp, cp.C)
 
 
 cdef void winograd_rows(const ConvProblem* cp, const WinogradShape* ws, const float* U,
@@ -720,12 +720,36 @@ cdef void winograd_rows(const ConvProblem* cp, const WinogradShape* ws, const fl
             apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, 0, cp.O)
 
 
+cdef void winograd_pack_weight(const ConvProblem* cp, float* U) noexcept nogil:
+    cdef Py_ssize_t f = sizeof(float)
+    jc_winograd_pack_weight(<const float*>cp.w.data, cp.w.strides[0] // f, cp.w.strides[1] // f,
+                            cp.w.strides[2] // f, cp.w.strides[3] // f, cp.O, cp.C, cp.C, U)
+
+
+cdef void winograd_units(const ConvProblem* cp, const WinogradShape* ws, float* U, float* xt,
+                         float* VM, float* out, Py_ssize_t first, Py_ssize_t last,
+                         bint pool) noexcept nogil:
+    """(image, tile row) units ``[first, last)``, with this thread's own weight
+    and image copies: packing them here costs less than reading another
+    core's (a batch-1 CNN layer is ~10 us)."""
+    cdef Py_ssize_t unit = first, n, th_first, th_last
+    winograd_pack_weight(cp, U)
+    while unit < last:
+        n = unit // ws.TH
+        th_first = unit % ws.TH
+        th_last = min(ws.TH, th_first + (last - unit))
+        winograd_image(cp, ws, n, xt)
+        winograd_rows(cp, ws, U, xt, VM, out, n, th_first, th_last, pool)
+        unit += th_last - th_first
+
+
 cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil:
-    """The Winograd kernel over every image (threads split images, or tile rows
-    when there are fewer images than threads); ``pool`` as run_direct3x3."""
+    """The Winograd kernel over every image; ``pool`` as run_direct3x3.  Enough
+    images: threads take one image at a time, sharing one packed weight.
+    Fewer images than threads (batch 1): threads split (image, tile row) units."""
     cdef WinogradShape ws
     cdef int nt, part
-    cdef Py_ssize_t n, units, per_part, unit, last
+    cdef Py_ssize_t n, units, per_part, U_len, VM_len
     cdef bint split_images
     cdef float* U
     cdef float* images
@@ -736,6 +760,8 @@ cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nog
     ws.image_len = (2 * ws.TH + 2) * ws.Wp * cp.C
     ws.V_len = 16 * ws.TW * cp.C
     ws.M_len = 16 * ws.TW * cp.O
+    U_len = 16 * cp.C * cp.O
+    VM_len = ws.V_len + ws.M_len
     units = cp.N * ws.TH
     nt = threads_for(cp.N * cp.O * cp.P * cp.K)
     if nt > units:
@@ -745,38 +771,31 @@ cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nog
     if not pool and not epilogue_in_kernel(cp):
         nt = min(nt, <int>cp.N)     # the general epilogue runs once per whole image
     split_images = cp.N >= nt
-    U = <float*>malloc(16 * cp.C * cp.O * sizeof(float))
-    # zeroed once: each image rewrites only the interior, the border stays 0
-    images = <float*>calloc((nt if split_images else cp.N) * ws.image_len, sizeof(float))
-    work = <float*>malloc(nt * (ws.V_len + ws.M_len) * sizeof(float))
+    U = <float*>malloc((1 if split_images else nt) * U_len * sizeof(float))
+    images = <float*>malloc(nt * ws.image_len * sizeof(float))
+    work = <float*>malloc(nt * VM_len * sizeof(float))
     if U == NULL or images == NULL or work == NULL:
         free(U)
         free(images)
         free(work)
         return JC_ERR_OOM
-    jc_winograd_pack_weight(<const float*>cp.w.data, cp.w.strides[0] // 4, cp.w.strides[1] // 4,
-                            cp.w.strides[2] // 4, cp.w.strides[3] // 4, cp.O, cp.C, cp.C, U)
-    if split_images:
+    if nt == 1:
+        winograd_units(cp, &ws, U, images, work, out, 0, units, pool)
+    elif split_images:
+        winograd_pack_weight(cp, U)
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             n = part
             while n < cp.N:
                 winograd_image(cp, &ws, n, images + part * ws.image_len)
-                winograd_rows(cp, &ws, U, images + part * ws.image_len,
-                              work + part * (ws.V_len + ws.M_len), out, n, 0, ws.TH, pool)
+                winograd_rows(cp, &ws, U, images + part * ws.image_len, work + part * VM_len,
+                              out, n, 0, ws.TH, pool)
                 n = n + nt
     else:
-        for n in range(cp.N):
-            winograd_image(cp, &ws, n, images + n * ws.image_len)
         per_part = (units + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            unit = part * per_part
-            last = min(units, (part + 1) * per_part)
-            while unit < last:
-                n = unit // ws.TH
-                winograd_rows(cp, &ws, U, images + n * ws.image_len,
-                              work + part * (ws.V_len + ws.M_len), out, n, unit % ws.TH,
-                              min(ws.TH, unit % ws.TH + (last - unit)), pool)
-                unit = (n + 1) * ws.TH
+            winograd_units(cp, &ws, U + part * U_len, images + part * ws.image_len,
+                           work + part * VM_len, out, part * per_part,
+                           min(units, (part + 1) * per_part), pool)
     free(U)
     free(images)
     free(work)

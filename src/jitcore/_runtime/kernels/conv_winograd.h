@@ -46,6 +46,7 @@
 #define JITCORE_CONV_WINOGRAD_H
 
 #include <stddef.h>
+#include <string.h>
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -88,16 +89,24 @@ static inline void jc_wino_transpose16(__m512 r[16])
 }
 
 /*
- * The interior of xt (see the layout above) from one image, channels c and
+ * xt (see the layout above, Hp = its rows) from one image, channels c and
  * rows y at x + c * cs + y * ys + w * ws (element strides; ws == 1 is the
- * fast case): 16 channels x 16 pixels at a time through a transpose.  The
- * border and the channels beyond C must already be zero.
+ * fast case): the interior 16 channels x 16 pixels at a time through a
+ * transpose (channels C..Cp come out zero), the zero border written around
+ * it: xt needs no clearing.
  */
 __attribute__((target("avx512f")))
 static void jc_winograd_pack_image(const float *x, ptrdiff_t cs, ptrdiff_t ys, ptrdiff_t ws,
                                    ptrdiff_t C, ptrdiff_t H, ptrdiff_t W,
-                                   float *xt, ptrdiff_t Wp, ptrdiff_t Cp)
+                                   float *xt, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t Cp)
 {
+    const ptrdiff_t row_len = Wp * Cp;
+    memset(xt, 0, row_len * sizeof(float));
+    memset(xt + (H + 1) * row_len, 0, (Hp - H - 1) * row_len * sizeof(float));
+    for (ptrdiff_t y = 1; y <= H; y++) {
+        memset(xt + y * row_len, 0, Cp * sizeof(float));
+        memset(xt + y * row_len + (W + 1) * Cp, 0, (Wp - W - 1) * Cp * sizeof(float));
+    }
     for (ptrdiff_t y = 0; y < H; y++) {
         float *row = xt + ((y + 1) * Wp + 1) * Cp;
         for (ptrdiff_t c0 = 0; c0 < C; c0 += 16) {
