@@ -374,6 +374,20 @@ static void jc_winograd3x3_tile_row_f32(const float *xt, ptrdiff_t Wp, ptrdiff_t
     }
 }
 #else
+/* Never called (conv.pyx checks the CPU first); defined so the module links. */
+static void jc_winograd_pack_image(const float *x, ptrdiff_t cs, ptrdiff_t ys, ptrdiff_t ws,
+                                   ptrdiff_t C, ptrdiff_t H, ptrdiff_t W,
+                                   float *xt, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t Cp)
+{
+    (void)x; (void)cs; (void)ys; (void)ws; (void)C; (void)H; (void)W; (void)xt; (void)Hp;
+    (void)Wp; (void)Cp;
+}
+static void jc_winograd_pack_weight(const float *w, ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t s2,
+                                    ptrdiff_t s3, ptrdiff_t O, ptrdiff_t C, ptrdiff_t Cp,
+                                    float *U)
+{
+    (void)w; (void)s0; (void)s1; (void)s2; (void)s3; (void)O; (void)C; (void)Cp; (void)U;
+}
 static void jc_winograd3x3_tile_row_f32(const float *xt, ptrdiff_t Wp, ptrdiff_t Cp,
                                         ptrdiff_t TW, const float *U, ptrdiff_t O,
                                         float *V, float *M, const float *bias, int relu,
