@@ -7,6 +7,7 @@ the jitcore and NumPy backends, so no peer library is needed.
 import json
 import pathlib
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -83,10 +84,26 @@ def test_summarize_reports_median_and_p90_per_call():
 def test_measure_latency_counts_every_call():
     calls = []
     plan = TimingPlan(warmup=2, min_samples=3, max_samples=3, budget_s=0.0,
-                      sample_target_s=0.0)
+                      sample_target_s=0.0, settle_s=0.0)
     timing = measure_latency(lambda: calls.append(1), plan)
     assert timing.samples == 3 and timing.calls_per_sample == 1
     assert len(calls) == 2 + 3
+
+
+def test_measure_latency_samples_for_the_budget_even_after_a_slow_warm_up():
+    # the first calls are slow (a plan compiling, a pool waking): the warm-up's
+    # estimate must not cut the row short; sampling runs by the clock
+    calls = []
+
+    def call():
+        calls.append(1)
+        if len(calls) <= 3:
+            time.sleep(0.02)
+
+    plan = TimingPlan(warmup=3, min_samples=3, max_samples=40, budget_s=5.0,
+                      sample_target_s=0.0, settle_s=0.0)
+    timing = measure_latency(call, plan)
+    assert timing.samples == 40 and timing.median_us < 10_000
 
 
 def test_measure_throughput_reraises_a_callers_exception():

@@ -39,11 +39,12 @@ class TimingPlan:
     max_samples: int = 2000
     budget_s: float = 1.0
     sample_target_s: float = 50e-6
+    settle_s: float = 0.25
 
     @classmethod
     def quick(cls):
         """A few calls only (CI): enough to prove the path works, not to compare."""
-        return cls(warmup=1, min_samples=3, max_samples=3, budget_s=0.0)
+        return cls(warmup=1, min_samples=3, max_samples=3, budget_s=0.0, settle_s=0.0)
 
 
 def summarize(sample_seconds, calls_per_sample):
@@ -58,28 +59,29 @@ def summarize(sample_seconds, calls_per_sample):
 def measure_latency(call, plan=TimingPlan()):
     """Time ``call()`` and return its :class:`Timing`.
 
-    The warm-up calls also estimate the cost of one call; a sample then times
-    enough consecutive calls to last ``plan.sample_target_s`` and samples are taken until
-    ``plan.budget_s`` has passed (at least ``min_samples``, at most ``max_samples``).  The garbage collector
-    is paused while sampling, as ``timeit`` does.
+    First the machine settles for ``plan.settle_s`` (idle): thread pools of the
+    backend measured before -- OpenBLAS's workers, ONNX Runtime's -- spin-wait for a
+    while after their last call and would otherwise take a core from this one.  The
+    warm-up calls then estimate the cost of one call; a sample times enough consecutive
+    calls to last ``plan.sample_target_s``, and samples are taken until ``plan.budget_s``
+    has passed (at least ``min_samples``, at most ``max_samples``) -- by the clock, not
+    by the warm-up's estimate, which a slow first call would make too pessimistic.  The
+    garbage collector is paused while sampling, as ``timeit`` does.
     """
+    if plan.settle_s > 0:
+        time.sleep(plan.settle_s)
     start = time.perf_counter()
     for _ in range(max(plan.warmup, 1)):
         call()
     estimate = (time.perf_counter() - start) / max(plan.warmup, 1)
     calls_per_sample = max(1, int(plan.sample_target_s / max(estimate, 1e-9)))
-    wanted = int(plan.budget_s / max(estimate * calls_per_sample, 1e-9))
-    n_samples = min(max(wanted, plan.min_samples), plan.max_samples)
     samples = []
     clock = time.perf_counter
-    # The budget is enforced on the clock too: calls may slow down after the warm-up
-    # (a busy machine, a thread pool that starts spinning), and the estimate would then
-    # ask for far more samples than fit.
     stop = clock() + plan.budget_s
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        while len(samples) < n_samples:
+        while len(samples) < plan.max_samples:
             t0 = clock()
             for _ in range(calls_per_sample):
                 call()
