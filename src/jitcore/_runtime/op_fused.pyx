@@ -22,9 +22,11 @@ path taken.
 
 cimport cython
 
+from libc.stdint cimport uintptr_t
+
 from jitcore._runtime.code cimport Frame, Instr, IN, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_TENSOR, R_FLOAT, reg_is_number
-from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_release
+from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_phase, tensor_release
 from jitcore._runtime.op_support cimport ScalarBox, scalar_view, set_output
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_DTYPE, JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_FLOAT64,
@@ -287,6 +289,23 @@ cdef int _run_unfused(const FusedProgram* p, const View* views, View* out) noexc
     return status
 
 
+cdef size_t _full_input_phase(const View* views, int n, int ndim,
+                              const Py_ssize_t* shape) noexcept nogil:
+    """Where in its 64-byte line the first input of the output's full shape
+    starts (0 if none): the output is allocated at the same phase, so that
+    the chain's line-aligned tiles align both (see fused_chain.pyx)."""
+    cdef int k, d
+    for k in range(n):
+        if views[k].ndim != ndim:
+            continue
+        for d in range(ndim):
+            if views[k].shape[d] != shape[d]:
+                break
+        else:
+            return <size_t>(<uintptr_t>views[k].data % 64)
+    return 0
+
+
 cdef int h_fused_chain(Frame* f, const Instr* ins) noexcept nogil:
     cdef const FusedProgram* p = <const FusedProgram*><size_t>ins.imm
     cdef View views[CHAIN_MAX_INPUTS]
@@ -325,7 +344,7 @@ cdef int h_fused_chain(Frame* f, const Instr* ins) noexcept nogil:
     for k in range(p.nconsts):
         number.f = p.consts[k]
         scalar_view(&number, dt, &boxes[p.ninputs + k], &views[p.ninputs + k])
-    status = tensor_alloc(&out, dt, ndim, shape)
+    status = tensor_alloc_phase(&out, dt, ndim, shape, _full_input_phase(views, p.ninputs, ndim, shape))
     if status != JC_OK:
         return status
     status = run_chain(p.steps, p.nsteps, views, p.ninputs + p.nconsts, &out.view)

@@ -114,6 +114,11 @@ cdef void tensor_place_next(Storage* slot) noexcept nogil:
 
 
 cdef int tensor_alloc(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape) noexcept nogil:
+    return tensor_alloc_phase(t, dtype, ndim, shape, 0)
+
+
+cdef int tensor_alloc_phase(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape,
+                            size_t phase) noexcept nogil:
     global jc_next_slot
     cdef Py_ssize_t numel = 1
     cdef size_t nbytes
@@ -140,10 +145,12 @@ cdef int tensor_alloc(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape) n
             t.view.data = slot.data
             set_contiguous_strides(&t.view)
             return JC_OK
-    t.storage = storage_alloc(nbytes)
+    if phase >= 64 or phase % itemsize_of(dtype) != 0:
+        phase = 0
+    t.storage = storage_alloc(nbytes + phase)
     if t.storage == NULL:
         return JC_ERR_OOM
-    t.view.data = t.storage.data
+    t.view.data = t.storage.data + phase
     set_contiguous_strides(&t.view)
     return JC_OK
 

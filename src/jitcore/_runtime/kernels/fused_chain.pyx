@@ -1,6 +1,7 @@
 """Fused elementwise chains run tile by tile (see fused_chain.pxd)."""
 from cython.parallel cimport prange
 from libc.string cimport memcpy
+from libc.stdint cimport uintptr_t
 
 import numpy as np
 
@@ -45,6 +46,11 @@ ctypedef struct ChainPlan:
     int nregs
     Py_ssize_t item
     Py_ssize_t tile             # elements per tile: a buffer's bytes / item
+    # Tile t covers [t * tile - shift, (t + 1) * tile - shift) clipped to
+    # [0, n): a short first tile, so that every later one starts the output on
+    # a 64-byte line (and, with an output allocated at an input's phase, the
+    # input too): no vector access then straddles two cache lines.
+    Py_ssize_t shift
     void* fn[CHAIN_MAX_STEPS]
     int layout[CHAIN_MAX_INPUTS]
     Py_ssize_t period[CHAIN_MAX_INPUTS]
@@ -130,6 +136,7 @@ cdef int _pair_with_next(const ChainPlan* p, const ChainStep* steps, int s) noex
 cdef int _plan_chain(ChainPlan* p, const ChainStep* steps, int nsteps, const View* inputs,
                      int ninputs, const View* out) noexcept nogil:
     cdef int s, k, r, nbuf = 0, dtype = out.dtype
+    cdef Py_ssize_t head
     cdef const ChainStep* st
     if nsteps < 1 or nsteps > CHAIN_MAX_STEPS or ninputs < 0 or ninputs > CHAIN_MAX_INPUTS:
         return JC_ERR_VALUE
@@ -144,6 +151,8 @@ cdef int _plan_chain(ChainPlan* p, const ChainStep* steps, int nsteps, const Vie
     # float32 chain pays its per-tile step calls half as often.
     p.tile = CHAIN_TILE * sizeof(double) // p.item
     p.out_data = out.data
+    head = (64 - <Py_ssize_t>(<uintptr_t>out.data % 64)) % 64
+    p.shift = p.tile - head // p.item if head % p.item == 0 and head > 0 else 0
     p.nregs = ninputs
     for k in range(CHAIN_MAX_INPUTS + CHAIN_MAX_BUFFERS):
         p.buffer_of[k] = -1
@@ -264,15 +273,16 @@ cdef void _run_tiles(const ChainPlan* p, const ChainStep* steps, Py_ssize_t n,
         reg[k] = <const char*>buffers[p.buffer_of[k]]
         stride[k] = item
     for tile in range(first_tile, last_tile):
-        start = tile * tile_len
-        m = n - start
-        if m > tile_len:
-            m = tile_len
+        start = tile * tile_len - p.shift
+        m = min(n, start + tile_len)
+        if start < 0:
+            start = 0
+        m -= start
         # A tile's steps run for a while in L1 without touching memory, so
         # the hardware prefetcher loses the stream and every tile would
         # start with cold misses: fetch the next tile's data now.
         if tile + 1 < last_tile:
-            _prefetch_tile(p, start + tile_len, n)
+            _prefetch_tile(p, (tile + 1) * tile_len - p.shift, n)
         for k in range(p.ninputs):
             if p.layout[k] == LAYOUT_FULL:
                 reg[k] = p.input_data[k] + start * item
@@ -317,7 +327,7 @@ cdef int run_chain(const ChainStep* steps, int nsteps, const View* inputs,
     cdef int nt
     if status != JC_OK or n == 0:
         return status
-    ntiles = (n + plan.tile - 1) // plan.tile
+    ntiles = (n + plan.shift + plan.tile - 1) // plan.tile
     nt = threads_for(n)
     if nt > ntiles:
         nt = <int>ntiles
