@@ -30,7 +30,7 @@ try:   # imported as benchmarks.compare (asv discovery, tests)
     from .peers.progress import progress_bar
     from .peers.report import add_ratios, markdown, write_json
     from .peers.thread_control import apply_thread_count
-    from .peers.timing import TimingPlan, measure_latency, measure_throughput
+    from .peers.timing import TimingPlan, measure_interleaved, measure_throughput
     from .peers.unavailable import Unavailable
 except ImportError:   # run as a script: benchmarks/ is sys.path[0]
     from peers import backends as backend_registry
@@ -41,7 +41,7 @@ except ImportError:   # run as a script: benchmarks/ is sys.path[0]
     from peers.progress import progress_bar
     from peers.report import add_ratios, markdown, write_json
     from peers.thread_control import apply_thread_count
-    from peers.timing import TimingPlan, measure_latency, measure_throughput
+    from peers.timing import TimingPlan, measure_interleaved, measure_throughput
     from peers.unavailable import Unavailable
 
 #: Issue 8's throughput benchmark: these models on these backends, 1 and 2 callers.
@@ -70,56 +70,64 @@ def _loud(message):
     print(f"\n{'!' * 78}\n!! {message}\n{'!' * 78}", file=sys.stderr, flush=True)
 
 
-def run_backend(case, backend, threads, expected, plan):
-    """Prepare, check and time one backend on one case; returns its result row."""
+def prepare_backend(case, backend, threads, expected):
+    """Prepare and check one backend on one case.
+
+    Returns ``(call, row)``: the call to time and its row without timings, or
+    ``(None, row)`` for a backend that cannot run the case (reported, not timed).
+    """
     try:
         call = backend.prepare(case, threads)
         output = call()
     except Unavailable as exc:
-        return _row(case, backend.name, backend.label, threads, reason=_short(exc))
+        return None, _row(case, backend.name, backend.label, threads, reason=_short(exc))
     except Exception as exc:   # a crash of a backend is reported, never hidden
         if backend.name.startswith("jitcore"):
             _loud(f"{backend.label} failed on {case.name}: {_short(exc)}")
-        return _row(case, backend.name, backend.label, threads, reason=f"error: {_short(exc)}")
+        return None, _row(case, backend.name, backend.label, threads,
+                          reason=f"error: {_short(exc)}")
     verdict = check_agreement(expected, output)
     status, reason = "ok", None
     if not verdict.ok:
         status, reason = "mismatch", f"disagrees with NumPy: {verdict.detail}"
         _loud(f"MISMATCH: {backend.label} on {case.name} ({threads} threads): {verdict.detail}")
-    timing = measure_latency(call, plan)
-    return _row(case, backend.name, backend.label, threads, status=status, reason=reason,
-                median_us=timing.median_us, p90_us=timing.p90_us, samples=timing.samples,
-                calls_per_sample=timing.calls_per_sample, max_abs_err=verdict.max_abs_err)
+    return call, _row(case, backend.name, backend.label, threads, status=status, reason=reason,
+                      max_abs_err=verdict.max_abs_err)
 
 
-def run_floor(case, name, call, threads, plan):
-    """Time a floor operation (e.g. ``np.copyto``) of a case; it is not checked."""
-    timing = measure_latency(call, plan)
+def floor_row(case, name, threads):
+    """The row of a floor operation (e.g. ``np.copyto``) of a case; it is not checked."""
     return _row(case, f"floor:{name}", name, threads, status="floor",
-                reason="a bound, not the same computation", median_us=timing.median_us,
-                p90_us=timing.p90_us, samples=timing.samples,
-                calls_per_sample=timing.calls_per_sample)
+                reason="a bound, not the same computation")
+
+
+def time_case(case, backends, threads, plan):
+    """Every backend and floor of one case at one thread count, timed side by side
+    (``measure_interleaved``: the calls take turns, so the machine's slow phases fall
+    on all of them alike); returns the rows in backend order, floors last."""
+    expected = case.eager()
+    prepared = [prepare_backend(case, backend, threads, expected) for backend in backends]
+    prepared += [(call, floor_row(case, name, threads)) for name, call in case.floor.items()]
+    timed = [(call, row) for call, row in prepared if call is not None]
+    for (_, row), timing in zip(timed, measure_interleaved([call for call, _ in timed], plan)):
+        row.update(median_us=timing.median_us, p90_us=timing.p90_us, samples=timing.samples,
+                   calls_per_sample=timing.calls_per_sample)
+    return [row for _, row in prepared]
 
 
 def run_latency(cases, backends, thread_counts, plan, quick, show_progress):
     """Every case on every backend at every thread count; returns (results, limits)."""
     results, limits = [], {}
-    steps = len(thread_counts) * sum(len(backends) + len(c.floor) for c in cases)
-    bar = progress_bar(steps, "compare", enabled=show_progress)
+    bar = progress_bar(len(thread_counts) * len(cases), "compare", enabled=show_progress)
     try:
         for threads in thread_counts:
             apply_thread_count(threads)
             bar.set_postfix_str(f"physical limits, {threads} threads")
             limits[str(threads)] = physical_limits(quick)
             for case in cases:
-                expected = case.eager()
-                for backend in backends:
-                    bar.set_postfix_str(f"{case.name} / {backend.name} / {threads}t")
-                    results.append(run_backend(case, backend, threads, expected, plan))
-                    bar.update(1)
-                for name, call in case.floor.items():
-                    results.append(run_floor(case, name, call, threads, plan))
-                    bar.update(1)
+                bar.set_postfix_str(f"{case.name} / {threads}t")
+                results.extend(time_case(case, backends, threads, plan))
+                bar.update(1)
     finally:
         bar.close()
     return add_ratios(results, backend_registry.PRIMARY_BACKEND), limits

@@ -19,7 +19,9 @@ import compare  # noqa: E402  (benchmarks/compare.py)
 from peers import backends, models  # noqa: E402
 from peers.agreement import check_agreement, to_numpy  # noqa: E402
 from peers.report import add_ratios, format_ratio, format_us, markdown  # noqa: E402
-from peers.timing import TimingPlan, measure_latency, measure_throughput, summarize  # noqa: E402
+from peers.timing import (  # noqa: E402
+    TimingPlan, measure_interleaved, measure_latency, measure_throughput, summarize,
+)
 
 
 # ------------------------------------------------------------------ agreement
@@ -104,6 +106,17 @@ def test_measure_latency_samples_for_the_budget_even_after_a_slow_warm_up():
                       sample_target_s=0.0, settle_s=0.0)
     timing = measure_latency(call, plan)
     assert timing.samples == 40 and timing.median_us < 10_000
+
+
+def test_measure_interleaved_takes_turns_and_keeps_each_calls_samples():
+    log = []
+    plan = TimingPlan(warmup=1, min_samples=6, max_samples=50, budget_s=0.0,
+                      sample_target_s=0.0, settle_s=0.0, rounds=3)
+    first, second = measure_interleaved([lambda: log.append("a"), lambda: log.append("b")], plan)
+    turns = [name for k, name in enumerate(log) if k == 0 or log[k - 1] != name]
+    assert turns == ["a", "b"] * 3                     # three rounds, one slice each
+    assert first.samples == second.samples == 6        # 2 per slice
+    assert log.count("a") == log.count("b") == 1 + 6   # warm-up once, in the first slice
 
 
 def test_measure_throughput_reraises_a_callers_exception():

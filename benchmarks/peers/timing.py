@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Timing", "TimingPlan", "summarize", "measure_latency", "measure_throughput"]
+__all__ = ["Timing", "TimingPlan", "summarize", "measure_interleaved", "measure_latency",
+           "measure_throughput"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,14 @@ class TimingPlan:
     max_samples: int = 2000
     budget_s: float = 1.0
     sample_target_s: float = 50e-6
-    settle_s: float = 0.25
+    settle_s: float = 0.15
+    rounds: int = 4
 
     @classmethod
     def quick(cls):
         """A few calls only (CI): enough to prove the path works, not to compare."""
-        return cls(warmup=1, min_samples=3, max_samples=3, budget_s=0.0, settle_s=0.0)
+        return cls(warmup=1, min_samples=3, max_samples=3, budget_s=0.0, settle_s=0.0,
+                   rounds=1)
 
 
 def summarize(sample_seconds, calls_per_sample):
@@ -56,43 +59,77 @@ def summarize(sample_seconds, calls_per_sample):
     return Timing(float(median), float(p90), int(per_call_us.size), int(calls_per_sample))
 
 
-def measure_latency(call, plan=TimingPlan()):
-    """Time ``call()`` and return its :class:`Timing`.
+class _Sampler:
+    """The samples of one call, taken in slices (see :func:`measure_interleaved`)."""
 
-    First the machine settles for ``plan.settle_s`` (idle): thread pools of the
-    backend measured before -- OpenBLAS's workers, ONNX Runtime's -- spin-wait for a
-    while after their last call and would otherwise take a core from this one.  The
-    warm-up calls then estimate the cost of one call; a sample times enough consecutive
-    calls to last ``plan.sample_target_s``, and samples are taken until ``plan.budget_s``
-    has passed (at least ``min_samples``, at most ``max_samples``) -- by the clock, not
-    by the warm-up's estimate, which a slow first call would make too pessimistic.  The
-    garbage collector is paused while sampling, as ``timeit`` does.
-    """
-    if plan.settle_s > 0:
-        time.sleep(plan.settle_s)
-    start = time.perf_counter()
-    for _ in range(max(plan.warmup, 1)):
-        call()
-    estimate = (time.perf_counter() - start) / max(plan.warmup, 1)
-    calls_per_sample = max(1, int(plan.sample_target_s / max(estimate, 1e-9)))
-    samples = []
-    clock = time.perf_counter
-    stop = clock() + plan.budget_s
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        while len(samples) < plan.max_samples:
+    def __init__(self, call, plan):
+        self.call, self.plan = call, plan
+        self.samples = []
+        self.calls_per_sample = 1
+
+    def warm_up(self):
+        """Run the warm-up calls; their mean sets how many calls one sample times."""
+        start = time.perf_counter()
+        for _ in range(max(self.plan.warmup, 1)):
+            self.call()
+        estimate = (time.perf_counter() - start) / max(self.plan.warmup, 1)
+        self.calls_per_sample = max(1, int(self.plan.sample_target_s / max(estimate, 1e-9)))
+
+    def sample_for(self, seconds, at_least):
+        """Samples for ``seconds`` of clock time (at least ``at_least``), up to the plan's cap."""
+        clock, call, n = time.perf_counter, self.call, self.calls_per_sample
+        stop = clock() + seconds
+        taken = 0
+        while len(self.samples) < self.plan.max_samples:
             t0 = clock()
-            for _ in range(calls_per_sample):
+            for _ in range(n):
                 call()
             t1 = clock()
-            samples.append(t1 - t0)
-            if t1 > stop and len(samples) >= plan.min_samples:
+            self.samples.append(t1 - t0)
+            taken += 1
+            if t1 > stop and taken >= at_least:
                 break
+
+
+def measure_interleaved(calls, plan=TimingPlan()):
+    """Time several zero-argument calls side by side; returns one :class:`Timing` each.
+
+    The calls take turns: ``plan.rounds`` rounds, in each of which every call is sampled
+    for ``plan.budget_s / plan.rounds`` of clock time -- so a slow phase of the machine
+    (this project's VMs run at about half speed for seconds at a time) falls on all of
+    them alike instead of on whichever row it happened to meet.  Before each slice the
+    machine settles for ``plan.settle_s`` (idle): thread pools of the call timed before
+    -- OpenBLAS's workers, ONNX Runtime's -- spin-wait for a while after their last call
+    and would otherwise take a core from this one.  A call's first slice starts with its
+    warm-up calls, whose mean sets how many consecutive calls one sample times (enough to
+    last ``plan.sample_target_s``, so the clock's own cost stays negligible).  Each call
+    gets at least ``min_samples`` and at most ``max_samples`` samples in all.  The garbage
+    collector is paused while sampling, as ``timeit`` does.
+    """
+    samplers = [_Sampler(call, plan) for call in calls]
+    rounds = max(1, plan.rounds)
+    at_least = -(-plan.min_samples // rounds)
+    gc_was_enabled = gc.isenabled()
+    try:
+        for round_index in range(rounds):
+            for sampler in samplers:
+                if plan.settle_s > 0:
+                    time.sleep(plan.settle_s)
+                gc.disable()
+                if round_index == 0:
+                    sampler.warm_up()
+                sampler.sample_for(plan.budget_s / rounds, at_least)
+                if gc_was_enabled:
+                    gc.enable()
     finally:
         if gc_was_enabled:
             gc.enable()
-    return summarize(samples, calls_per_sample)
+    return [summarize(s.samples, s.calls_per_sample) for s in samplers]
+
+
+def measure_latency(call, plan=TimingPlan()):
+    """Time ``call()`` alone and return its :class:`Timing` (see :func:`measure_interleaved`)."""
+    return measure_interleaved([call], plan)[0]
 
 
 def measure_throughput(call, callers, duration_s):
