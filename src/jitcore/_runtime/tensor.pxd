@@ -52,15 +52,17 @@ cdef void storage_decref(Storage* s) noexcept nogil
 # interpreter sets it before an instruction with a planned output and clears
 # it (NULL) afterwards; handlers need not know.
 cdef void tensor_place_next(Storage* slot) noexcept nogil
-# Allocate a C-contiguous tensor (JC_OK or JC_ERR_OOM / JC_ERR_SHAPE).
-cdef int tensor_alloc(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape) noexcept nogil
-# The same, with the data ``phase`` bytes past a 64-byte boundary (phase < 64,
-# a multiple of the item size), unless memory planning places it: an output
-# read or written in step with an input that sits at that phase (NumPy's large
-# arrays start 16 bytes into a line) then has its vector accesses line-aligned
-# wherever the input's are.
+# Allocate a C-contiguous tensor with its data ``phase`` bytes past a 64-byte
+# boundary (phase < 64, a multiple of the item size; else 0), unless memory
+# planning places it: an output read or written in step with an input that
+# sits at that phase (NumPy's large arrays start 16 bytes into a line) then
+# has its vector accesses line-aligned wherever the input's are.
+# JC_OK or JC_ERR_OOM / JC_ERR_SHAPE.
 cdef int tensor_alloc_phase(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape,
                             size_t phase) noexcept nogil
+# The same at phase 0: the data on a 64-byte boundary.
+cdef inline int tensor_alloc(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape) noexcept nogil:
+    return tensor_alloc_phase(t, dtype, ndim, shape, 0)
 # Allocate a C-contiguous tensor with the shape of ``like`` and ``dtype``.
 cdef int tensor_alloc_like(Tensor* t, const View* like, int dtype) noexcept nogil
 # ``dst`` becomes another reference to ``src``'s storage with the same view.

@@ -113,10 +113,6 @@ cdef void tensor_place_next(Storage* slot) noexcept nogil:
     jc_next_slot = <void*>slot
 
 
-cdef int tensor_alloc(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape) noexcept nogil:
-    return tensor_alloc_phase(t, dtype, ndim, shape, 0)
-
-
 cdef int tensor_alloc_phase(Tensor* t, int dtype, int ndim, const Py_ssize_t* shape,
                             size_t phase) noexcept nogil:
     global jc_next_slot
