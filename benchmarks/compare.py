@@ -101,7 +101,7 @@ def floor_row(case, name, threads):
                 reason="a bound, not the same computation")
 
 
-def time_case(case, backends, threads, plan):
+def measure_case(case, backends, threads, plan):
     """Every backend and floor of one case at one thread count, timed side by side
     (``measure_interleaved``: the calls take turns, so the machine's slow phases fall
     on all of them alike); returns the rows in backend order, floors last."""
@@ -126,7 +126,7 @@ def run_latency(cases, backends, thread_counts, plan, quick, show_progress):
             limits[str(threads)] = physical_limits(quick)
             for case in cases:
                 bar.set_postfix_str(f"{case.name} / {threads}t")
-                results.extend(time_case(case, backends, threads, plan))
+                results.extend(measure_case(case, backends, threads, plan))
                 bar.update(1)
     finally:
         bar.close()

@@ -108,6 +108,12 @@ def test_measure_latency_samples_for_the_budget_even_after_a_slow_warm_up():
     assert timing.samples == 40 and timing.median_us < 10_000
 
 
+def test_compare_defines_nothing_asv_would_take_for_a_benchmark():
+    # asv discovers module-level functions by prefix in every file under benchmarks/
+    prefixes = ("time_", "timeraw_", "mem_", "peakmem_", "track_")
+    assert [name for name in vars(compare) if name.startswith(prefixes)] == []
+
+
 def test_measure_interleaved_takes_turns_and_keeps_each_calls_samples():
     log = []
     plan = TimingPlan(warmup=1, min_samples=6, max_samples=50, budget_s=0.0,
