@@ -106,14 +106,16 @@ DIRECT_CASES = [
 # Those with 16..64 input channels (a multiple of 16) and C_out a multiple of
 # 16 take the Winograd F(2x2, 3x3) kernel instead: odd sizes (a partial last
 # tile row and column), rows wider than one 16-column transpose, both GEMM
-# blocks (8 tiles and single tiles; 32 and 16 output channels), 1x1 images.
+# blocks (8 tiles and single tiles; 32 and 16 output channels), 1x1 images;
+# and so do 80..256 channels on rows of >= 15 pixels (else im2col + GEMM).
 WINOGRAD_CASES = [
     ((2, 16, 16, 16), 32), ((1, 32, 7, 9), 16), ((3, 16, 5, 35), 48), ((1, 64, 3, 3), 16),
-    ((2, 16, 1, 1), 32), ((1, 48, 18, 17), 64),
+    ((2, 16, 1, 1), 32), ((1, 48, 18, 17), 64), ((1, 128, 5, 15), 32), ((2, 256, 3, 17), 16),
 ]
+IM2COL_CASES = [((1, 128, 5, 14), 32), ((1, 272, 3, 17), 16)]   # beyond the Winograd limits
 
 
-@pytest.mark.parametrize("x_shape, c_out", DIRECT_CASES + WINOGRAD_CASES)
+@pytest.mark.parametrize("x_shape, c_out", DIRECT_CASES + WINOGRAD_CASES + IM2COL_CASES)
 def test_conv2d_3x3_kernels_match_reference(x_shape, c_out):
     rng = np.random.default_rng(6)
     x = rng.standard_normal(x_shape).astype(np.float32)
@@ -141,7 +143,7 @@ def test_conv2d_3x3_kernels_match_reference(x_shape, c_out):
 # thread count.  (C_in 16 with C_out 32 is Winograd, with C_out 40 direct.)
 @pytest.mark.parametrize("x_shape, c_out", [((1, 3, 32, 32), 16), ((1, 16, 16, 16), 40),
                                             ((3, 8, 12, 12), 16), ((1, 16, 12, 12), 32),
-                                            ((3, 16, 9, 10), 32)])
+                                            ((3, 16, 9, 10), 32), ((1, 96, 6, 16), 32)])
 @pytest.mark.parametrize("epilogue", ["bias_relu_in_registers", "residual"])
 def test_conv2d_direct_3x3_is_bit_identical_at_one_and_two_threads(x_shape, c_out, epilogue):
     rng = np.random.default_rng(9)

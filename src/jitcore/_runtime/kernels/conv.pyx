@@ -5,7 +5,9 @@ early stages) run the direct AVX-512 kernel of ``conv_direct.h`` where the CPU
 has it: no im2col copy and no BLAS packing, bias and ReLU in registers.  Those
 with 16..64 input channels (multiples of 16) and output channels a multiple
 of 16 run Winograd F(2x2, 3x3) instead (``conv_winograd.h``: 2.25x fewer
-multiplies, the products as register-blocked GEMMs).
+multiplies, the products as register-blocked GEMMs), and so do those with up
+to 256 channels and output rows of at least 15 pixels, which would otherwise
+take im2col + GEMM.
 
 Kernel contract in ``conv.pxd``.  One *task* is one (image, group) pair: its
 output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
@@ -489,12 +491,17 @@ cdef bint DIRECT3X3_AVAILABLE = jc_direct3x3_available() != 0
 cdef Py_ssize_t DIRECT3X3_MAX_CHANNELS = 64
 
 
-cdef inline bint use_direct3x3(const ConvProblem* cp) noexcept nogil:
-    """float32 3x3 "same" convolutions with few channels and O a multiple of 8."""
-    return DIRECT3X3_AVAILABLE and cp.x.dtype == DT_FLOAT32 and cp.G == 1 \
+cdef inline bint is_same_3x3_f32(const ConvProblem* cp) noexcept nogil:
+    """A float32, ungrouped 3x3 convolution with stride 1, dilation 1 and padding 1."""
+    return cp.x.dtype == DT_FLOAT32 and cp.G == 1 \
         and cp.KH == 3 and cp.KW == 3 and cp.p.stride_h == 1 and cp.p.stride_w == 1 \
         and cp.p.dilation_h == 1 and cp.p.dilation_w == 1 \
-        and cp.p.pad_h == 1 and cp.p.pad_w == 1 \
+        and cp.p.pad_h == 1 and cp.p.pad_w == 1
+
+
+cdef inline bint use_direct3x3(const ConvProblem* cp) noexcept nogil:
+    """float32 3x3 "same" convolutions with few channels and O a multiple of 8."""
+    return DIRECT3X3_AVAILABLE and is_same_3x3_f32(cp) \
         and cp.O % JC_DIRECT3X3_BLOCK_O == 0 and cp.C <= DIRECT3X3_MAX_CHANNELS
 
 
@@ -660,11 +667,17 @@ cdef extern from "conv_winograd.h" nogil:
 
 # the same requirement as the direct kernel: AVX-512F
 cdef bint WINOGRAD3X3_AVAILABLE = DIRECT3X3_AVAILABLE
-# The channel counts measured faster than the direct kernel (batch 16, 16x16:
-# 1.3-1.5x with 16 or 64 input channels; 8 channels padded to 16: 0.64x):
-# 16..64 input channels in whole zmm (16-float) groups.
+# Where it was measured faster (1 thread, best of 9).  Against the direct
+# kernel (up to 64 input channels): 1.3-1.5x with 16 or 64 channels at any
+# image size tried, but 8 channels padded to 16 run at 0.64x -- so whole zmm
+# (16-float) groups only.  Against im2col + BLAS (beyond 64): 1.3-2x for
+# 96-256 channels on rows of >= 8 tiles (OW >= 15: 15x15 .. 56x56), a tie
+# at 14x14 (7 tiles: the GEMM falls back to single-tile blocks), 0.23x for
+# 512 channels at 7x7; past 256 channels U (16 C O floats) outgrows L2.
 cdef Py_ssize_t WINOGRAD_MIN_CHANNELS = 16
-cdef Py_ssize_t WINOGRAD_MAX_CHANNELS = 64
+cdef Py_ssize_t WINOGRAD_DIRECT_CHANNELS = 64
+cdef Py_ssize_t WINOGRAD_MAX_CHANNELS = 256
+cdef Py_ssize_t WINOGRAD_MIN_WIDTH_BEYOND_DIRECT = 15
 
 
 cdef inline bint strides_in_floats(const View* v) noexcept nogil:
@@ -678,11 +691,16 @@ cdef inline bint strides_in_floats(const View* v) noexcept nogil:
 
 
 cdef inline bint use_winograd3x3(const ConvProblem* cp) noexcept nogil:
-    """The direct kernel's convolutions whose channels fill whole zmm groups."""
-    return WINOGRAD3X3_AVAILABLE and use_direct3x3(cp) \
-        and cp.O % 16 == 0 and cp.C % 16 == 0 \
-        and WINOGRAD_MIN_CHANNELS <= cp.C <= WINOGRAD_MAX_CHANNELS \
-        and strides_in_floats(&cp.x) and strides_in_floats(&cp.w)
+    """float32 3x3 "same" convolutions whose channels fill whole zmm groups, where
+    Winograd beats the path they would take otherwise (see the limits above)."""
+    if not (WINOGRAD3X3_AVAILABLE and is_same_3x3_f32(cp)
+            and cp.O % 16 == 0 and cp.C % 16 == 0 and cp.C >= WINOGRAD_MIN_CHANNELS
+            and strides_in_floats(&cp.x) and strides_in_floats(&cp.w)):
+        return False
+    if cp.C <= WINOGRAD_DIRECT_CHANNELS:
+        return True
+    return cp.C <= WINOGRAD_MAX_CHANNELS and cp.O <= WINOGRAD_MAX_CHANNELS \
+        and cp.OW >= WINOGRAD_MIN_WIDTH_BEYOND_DIRECT
 
 
 ctypedef struct WinogradShape:
@@ -853,7 +871,7 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
     status = prepare(x, weight, &full, params, ep, &cp)
     if status != JC_OK:
         return status
-    if not (use_direct3x3(&cp) and epilogue_in_kernel(&cp)) or cp.OH < 2 or cp.OW < 2:
+    if not ((use_winograd3x3(&cp) or use_direct3x3(&cp)) and epilogue_in_kernel(&cp)) or cp.OH < 2 or cp.OW < 2:
         return JC_ERR_UNSUPPORTED
     if cp.N == 0 or cp.O == 0:
         return JC_OK
@@ -867,7 +885,8 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
 DIRECT_3X3_AVAILABLE = bool(DIRECT3X3_AVAILABLE)
 """Whether float32 3x3 "same" convolutions take the direct AVX-512 kernel on this CPU."""
 WINOGRAD_3X3_AVAILABLE = bool(WINOGRAD3X3_AVAILABLE)
-"""Whether those with 16..64 input channels (multiples of 16) take the Winograd kernel."""
+"""Whether those with 16..256 input channels (multiples of 16) take the Winograd kernel
+(beyond 64 channels: output rows of at least 15 pixels)."""
 
 
 def _pair(value, str name):
