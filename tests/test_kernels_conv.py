@@ -106,13 +106,15 @@ DIRECT_CASES = [
 # Those with 16..64 input channels (a multiple of 16) and C_out a multiple of
 # 16 take the Winograd F(2x2, 3x3) kernel instead: odd sizes (a partial last
 # tile row and column), rows wider than one 16-column transpose, both GEMM
-# blocks (8 tiles and single tiles; 32 and 16 output channels), 1x1 images;
-# and so do 80..256 channels on rows of >= 15 pixels (else im2col + GEMM).
+# blocks (8 and 4 tiles, single tiles; 32 and 16 output channels), blocks of
+# several tile rows (narrow images) with a partial last block, 1x1 images; and
+# so do 80..256 channels (else im2col + GEMM).
 WINOGRAD_CASES = [
     ((2, 16, 16, 16), 32), ((1, 32, 7, 9), 16), ((3, 16, 5, 35), 48), ((1, 64, 3, 3), 16),
     ((2, 16, 1, 1), 32), ((1, 48, 18, 17), 64), ((1, 128, 5, 15), 32), ((2, 256, 3, 17), 16),
+    ((2, 96, 11, 6), 32), ((1, 80, 14, 14), 48),
 ]
-IM2COL_CASES = [((1, 128, 5, 14), 32), ((1, 272, 3, 17), 16)]   # beyond the Winograd limits
+IM2COL_CASES = [((1, 272, 3, 17), 16), ((1, 96, 5, 14), 40)]   # beyond the Winograd limits
 
 
 @pytest.mark.parametrize("x_shape, c_out", DIRECT_CASES + WINOGRAD_CASES + IM2COL_CASES)

@@ -6,8 +6,7 @@ has it: no im2col copy and no BLAS packing, bias and ReLU in registers.  Those
 with 16..64 input channels (multiples of 16) and output channels a multiple
 of 16 run Winograd F(2x2, 3x3) instead (``conv_winograd.h``: 2.25x fewer
 multiplies, the products as register-blocked GEMMs), and so do those with up
-to 256 channels and output rows of at least 15 pixels, which would otherwise
-take im2col + GEMM.
+to 256 input and output channels, which would otherwise take im2col + GEMM.
 
 Kernel contract in ``conv.pxd``.  One *task* is one (image, group) pair: its
 output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
@@ -659,25 +658,24 @@ cdef extern from "conv_winograd.h" nogil:
     void jc_winograd_pack_image(const float* x, Py_ssize_t cs, Py_ssize_t ys, Py_ssize_t ws,
                                 Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                                 float* xt, Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t Cp)
-    void jc_winograd3x3_tile_row_f32(const float* xt, Py_ssize_t Wp, Py_ssize_t Cp,
-                                     Py_ssize_t TW, const float* U, Py_ssize_t O,
-                                     float* V, float* M, const float* bias, int relu,
-                                     int pool, float* out, Py_ssize_t OH, Py_ssize_t OW,
-                                     Py_ssize_t th)
+    void jc_winograd3x3_rows_f32(const float* xt, Py_ssize_t Wp, Py_ssize_t Cp,
+                                 Py_ssize_t TW, const float* U, Py_ssize_t O,
+                                 float* V, float* M, const float* bias, int relu,
+                                 int pool, float* out, Py_ssize_t OH, Py_ssize_t OW,
+                                 Py_ssize_t th, Py_ssize_t rows)
 
 # the same requirement as the direct kernel: AVX-512F
 cdef bint WINOGRAD3X3_AVAILABLE = DIRECT3X3_AVAILABLE
 # Where it was measured faster (1 thread, best of 9).  Against the direct
 # kernel (up to 64 input channels): 1.3-1.5x with 16 or 64 channels at any
 # image size tried, but 8 channels padded to 16 run at 0.64x -- so whole zmm
-# (16-float) groups only.  Against im2col + BLAS (beyond 64): 1.3-2x for
-# 96-256 channels on rows of >= 8 tiles (OW >= 15: 15x15 .. 56x56), a tie
-# at 14x14 (7 tiles: the GEMM falls back to single-tile blocks), 0.23x for
-# 512 channels at 7x7; past 256 channels U (16 C O floats) outgrows L2.
+# (16-float) groups only.  Against im2col + BLAS (beyond 64): 2.3x for 128
+# channels at 14x14 and 2x at 28x28, 1.7-2.4x for 256 channels at 14x14 and
+# 28x28; 512 channels at 7x7 lose 1.9x (U, 16 C O floats, is 16 MB and is
+# re-read per block of tile rows).
 cdef Py_ssize_t WINOGRAD_MIN_CHANNELS = 16
 cdef Py_ssize_t WINOGRAD_DIRECT_CHANNELS = 64
 cdef Py_ssize_t WINOGRAD_MAX_CHANNELS = 256
-cdef Py_ssize_t WINOGRAD_MIN_WIDTH_BEYOND_DIRECT = 15
 
 
 cdef inline bint strides_in_floats(const View* v) noexcept nogil:
@@ -697,14 +695,19 @@ cdef inline bint use_winograd3x3(const ConvProblem* cp) noexcept nogil:
             and cp.O % 16 == 0 and cp.C % 16 == 0 and cp.C >= WINOGRAD_MIN_CHANNELS
             and strides_in_floats(&cp.x) and strides_in_floats(&cp.w)):
         return False
-    if cp.C <= WINOGRAD_DIRECT_CHANNELS:
-        return True
-    return cp.C <= WINOGRAD_MAX_CHANNELS and cp.O <= WINOGRAD_MAX_CHANNELS \
-        and cp.OW >= WINOGRAD_MIN_WIDTH_BEYOND_DIRECT
+    return cp.C <= WINOGRAD_DIRECT_CHANNELS \
+        or (cp.C <= WINOGRAD_MAX_CHANNELS and cp.O <= WINOGRAD_MAX_CHANNELS)
+
+
+# Tiles per GEMM block of tile rows: two of the kernel's 8-tile register blocks.
+cdef Py_ssize_t WINOGRAD_BLOCK_TILES = 16
 
 
 ctypedef struct WinogradShape:
-    Py_ssize_t TH, TW, Wp, image_len, V_len, M_len
+    Py_ssize_t TH, TW, Wp, image_len
+    Py_ssize_t rows             # tile rows per block (enough for WINOGRAD_BLOCK_TILES tiles)
+    Py_ssize_t blocks           # blocks per image: ceil(TH / rows)
+    Py_ssize_t V_len, M_len     # one block's workspace
 
 
 cdef void winograd_image(const ConvProblem* cp, const WinogradShape* ws, Py_ssize_t n,
@@ -718,21 +721,23 @@ cdef void winograd_image(const ConvProblem* cp, const WinogradShape* ws, Py_ssiz
 
 cdef void winograd_rows(const ConvProblem* cp, const WinogradShape* ws, const float* U,
                         const float* xt, float* VM, float* out, Py_ssize_t n,
-                        Py_ssize_t th_first, Py_ssize_t th_last, bint pool) noexcept nogil:
-    """Tile rows ``[th_first, th_last)`` of image ``n``; ``VM``: the caller's
-    V and M workspace.  Without ``pool``, an epilogue the kernel cannot apply
-    in registers runs on the rows just written."""
+                        Py_ssize_t b_first, Py_ssize_t b_last, bint pool) noexcept nogil:
+    """Blocks of tile rows ``[b_first, b_last)`` of image ``n``; ``VM``: the
+    caller's V and M workspace.  Without ``pool``, an epilogue the kernel
+    cannot apply in registers runs once the image's last block is written."""
     cdef bint in_registers = epilogue_in_kernel(cp)
     cdef const float* bias = <const float*>cp.ep.addend if in_registers else NULL
     cdef bint relu = in_registers and cp.ep.activation == ACT_RELU
     cdef Py_ssize_t plane = (cp.OH // 2) * (cp.OW // 2) if pool else cp.P
     cdef float* image = out + n * cp.O * plane
-    cdef Py_ssize_t th
+    cdef Py_ssize_t b, th
     cdef TileEpilogue t
-    for th in range(th_first, th_last):
-        jc_winograd3x3_tile_row_f32(xt, ws.Wp, cp.C, ws.TW, U, cp.O, VM, VM + ws.V_len,
-                                    bias, relu, pool, image, cp.OH, cp.OW, th)
-    if not pool and not in_registers and th_last == ws.TH:
+    for b in range(b_first, b_last):
+        th = b * ws.rows
+        jc_winograd3x3_rows_f32(xt, ws.Wp, cp.C, ws.TW, U, cp.O, VM, VM + ws.V_len,
+                                bias, relu, pool, image, cp.OH, cp.OW, th,
+                                min(ws.rows, ws.TH - th))
+    if not pool and not in_registers and b_last == ws.blocks:
         task_epilogue(cp, n, 0, &t)
         if not epilogue_is_empty(&t):
             apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, 0, cp.O)
@@ -747,24 +752,25 @@ cdef void winograd_pack_weight(const ConvProblem* cp, float* U) noexcept nogil:
 cdef void winograd_units(const ConvProblem* cp, const WinogradShape* ws, float* U, float* xt,
                          float* VM, float* out, Py_ssize_t first, Py_ssize_t last,
                          bint pool) noexcept nogil:
-    """(image, tile row) units ``[first, last)``, with this thread's own weight
-    and image copies: packing them here costs less than reading another
-    core's (a batch-1 CNN layer is ~10 us)."""
-    cdef Py_ssize_t unit = first, n, th_first, th_last
+    """(image, block of tile rows) units ``[first, last)``, with this thread's
+    own weight and image copies: packing them here costs less than reading
+    another core's (a batch-1 CNN layer is ~10 us)."""
+    cdef Py_ssize_t unit = first, n, b_first, b_last
     winograd_pack_weight(cp, U)
     while unit < last:
-        n = unit // ws.TH
-        th_first = unit % ws.TH
-        th_last = min(ws.TH, th_first + (last - unit))
+        n = unit // ws.blocks
+        b_first = unit % ws.blocks
+        b_last = min(ws.blocks, b_first + (last - unit))
         winograd_image(cp, ws, n, xt)
-        winograd_rows(cp, ws, U, xt, VM, out, n, th_first, th_last, pool)
-        unit += th_last - th_first
+        winograd_rows(cp, ws, U, xt, VM, out, n, b_first, b_last, pool)
+        unit += b_last - b_first
 
 
 cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil:
     """The Winograd kernel over every image; ``pool`` as run_direct3x3.  Enough
     images: threads take one image at a time, sharing one packed weight.
-    Fewer images than threads (batch 1): threads split (image, tile row) units."""
+    Fewer images than threads (batch 1): threads split (image, block of tile
+    rows) units."""
     cdef WinogradShape ws
     cdef int nt, part
     cdef Py_ssize_t n, units, per_part, U_len, VM_len
@@ -776,11 +782,13 @@ cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nog
     ws.TW = (cp.OW + 1) // 2
     ws.Wp = 2 * ws.TW + 2
     ws.image_len = (2 * ws.TH + 2) * ws.Wp * cp.C
-    ws.V_len = 16 * ws.TW * cp.C
-    ws.M_len = 16 * ws.TW * cp.O
+    ws.rows = min(ws.TH, max(1, (WINOGRAD_BLOCK_TILES + ws.TW - 1) // ws.TW))
+    ws.blocks = (ws.TH + ws.rows - 1) // ws.rows
+    ws.V_len = 16 * ws.rows * ws.TW * cp.C
+    ws.M_len = 16 * ws.rows * ws.TW * cp.O
     U_len = 16 * cp.C * cp.O
     VM_len = ws.V_len + ws.M_len
-    units = cp.N * ws.TH
+    units = cp.N * ws.blocks
     nt = threads_for(cp.N * cp.O * cp.P * cp.K)
     if nt > units:
         nt = <int>units
@@ -806,7 +814,7 @@ cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nog
             while n < cp.N:
                 winograd_image(cp, &ws, n, images + part * ws.image_len)
                 winograd_rows(cp, &ws, U, images + part * ws.image_len, work + part * VM_len,
-                              out, n, 0, ws.TH, pool)
+                              out, n, 0, ws.blocks, pool)
                 n = n + nt
     else:
         per_part = (units + nt - 1) // nt
@@ -885,8 +893,7 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
 DIRECT_3X3_AVAILABLE = bool(DIRECT3X3_AVAILABLE)
 """Whether float32 3x3 "same" convolutions take the direct AVX-512 kernel on this CPU."""
 WINOGRAD_3X3_AVAILABLE = bool(WINOGRAD3X3_AVAILABLE)
-"""Whether those with 16..256 input channels (multiples of 16) take the Winograd kernel
-(beyond 64 channels: output rows of at least 15 pixels)."""
+"""Whether those with 16..256 input channels (multiples of 16) take the Winograd kernel."""
 
 
 def _pair(value, str name):

@@ -21,8 +21,8 @@
  * xt (Hp, Wp, Cp): pixel (y, x) of the image at xt[(y + 1) * Wp + x + 1],
  * Cp = C rounded up to 16 (the extra channels are zero), Hp = 2 TH + 2,
  * Wp = 2 TW + 2 for TH x TW tiles covering the output (so every window is
- * inside xt).  A tile row is the unit of work: its V (16, TW, Cp) and M
- * (16, TW, O) fit in L2.  Vectors run over channels (16 per zmm), so the
+ * inside xt).  A block of tile rows is the unit of work (one row, or as
+ * many as make 16 tiles): its V (16, tiles, Cp) and M (16, tiles, O) fit in L2.  Vectors run over channels (16 per zmm), so the
  * transforms are plain zmm additions.
  *
  * Both ends go through 16 x 16 in-register transposes: the image into xt
@@ -230,7 +230,8 @@ static inline void jc_wino_gemm_block(const float *V, const float *U, float *M,
             _mm512_storeu_ps(M + r * O + 16 * z, acc[r][z]);
 }
 
-/* All TW tiles of one xi: blocks of 8 tiles (then single tiles) x 32 (then 16) channels. */
+/* All TW tiles of one xi: blocks of 8 tiles (then one of 4, then single
+ * tiles) x 32 (then 16) channels. */
 __attribute__((target("avx512f")))
 static void jc_wino_gemm(const float *V, const float *U, float *M,
                          ptrdiff_t TW, ptrdiff_t Cp, ptrdiff_t O)
@@ -242,6 +243,14 @@ static void jc_wino_gemm(const float *V, const float *U, float *M,
             jc_wino_gemm_block(V + t * Cp, U + o, M + t * O + o, Cp, O, JC_WINOGRAD_BLOCK_T, 2);
         if (o < O)
             jc_wino_gemm_block(V + t * Cp, U + o, M + t * O + o, Cp, O, JC_WINOGRAD_BLOCK_T, 1);
+    }
+    if (t + 4 <= TW) {
+        ptrdiff_t o = 0;
+        for (; o + 32 <= O; o += 32)
+            jc_wino_gemm_block(V + t * Cp, U + o, M + t * O + o, Cp, O, 4, 2);
+        if (o < O)
+            jc_wino_gemm_block(V + t * Cp, U + o, M + t * O + o, Cp, O, 4, 1);
+        t += 4;
     }
     for (; t < TW; t++) {
         ptrdiff_t o = 0;
@@ -277,32 +286,16 @@ static inline void jc_wino_output_tile(const float *m, ptrdiff_t stride, __m512 
 }
 
 /*
- * One tile row (th) of an image: input transform into V (16, TW, Cp), the
- * 16 GEMMs into M (16, TW, O), and the output transform with the epilogue,
- * stored into out (O, OH, OW) -- or, with pool, its 2x2 max pool into
- * out (O, OH / 2, OW / 2).  O is a multiple of 16.
+ * Output row th of the tiles whose products are at M (tile tw's 16
+ * elementwise products at M + xi * mstride + tw * O): the output transform
+ * with the epilogue, stored into out (O, OH, OW) -- or, with pool, its 2x2
+ * max pool into out (O, OH / 2, OW / 2).
  */
 __attribute__((target("avx512f")))
-static void jc_winograd3x3_tile_row_f32(const float *xt, ptrdiff_t Wp, ptrdiff_t Cp,
-                                        ptrdiff_t TW, const float *U, ptrdiff_t O,
-                                        float *V, float *M, const float *bias, int relu,
-                                        int pool, float *out, ptrdiff_t OH, ptrdiff_t OW,
-                                        ptrdiff_t th)
+static void jc_wino_output_row(const float *M, ptrdiff_t mstride, ptrdiff_t TW, ptrdiff_t O,
+                               const float *bias, int relu, int pool, float *out,
+                               ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t th)
 {
-    const ptrdiff_t row_stride = Wp * Cp;
-    const ptrdiff_t vstride = TW * Cp, mstride = TW * O;
-    for (ptrdiff_t tw = 0; tw < TW; tw++) {
-        const float *window = xt + (2 * th) * row_stride + (2 * tw) * Cp;
-        for (ptrdiff_t c = 0; c < Cp; c += JC_WINOGRAD_LANES) {
-            __m512 v[16];
-            jc_wino_input_tile(window + c, row_stride, Cp, v);
-            for (int xi = 0; xi < 16; xi++)
-                _mm512_storeu_ps(V + xi * vstride + tw * Cp + c, v[xi]);
-        }
-    }
-    for (int xi = 0; xi < 16; xi++)
-        jc_wino_gemm(V + xi * vstride, U + xi * Cp * O, M + xi * mstride, TW, Cp, O);
-
     if (pool) {
         /* pooled row th: 16 tiles x 16 channels per transpose */
         const ptrdiff_t PW = OW / 2, plane = (OH / 2) * PW;
@@ -373,6 +366,38 @@ static void jc_winograd3x3_tile_row_f32(const float *xt, ptrdiff_t Wp, ptrdiff_t
         }
     }
 }
+
+/*
+ * Tile rows th .. th + rows - 1 of an image as one block: input transform
+ * into V (16, rows TW, Cp), the 16 GEMMs into M (16, rows TW, O) -- rows of
+ * few tiles are grouped so that the GEMMs get whole 8-tile register blocks --
+ * and the output transform with the epilogue, row by row, into out (O, OH,
+ * OW) -- or, with pool, its 2x2 max pool into out (O, OH / 2, OW / 2).  O is
+ * a multiple of 16.
+ */
+__attribute__((target("avx512f")))
+static void jc_winograd3x3_rows_f32(const float *xt, ptrdiff_t Wp, ptrdiff_t Cp,
+                                    ptrdiff_t TW, const float *U, ptrdiff_t O,
+                                    float *V, float *M, const float *bias, int relu,
+                                    int pool, float *out, ptrdiff_t OH, ptrdiff_t OW,
+                                    ptrdiff_t th, ptrdiff_t rows)
+{
+    const ptrdiff_t row_stride = Wp * Cp, T = rows * TW;
+    const ptrdiff_t vstride = T * Cp, mstride = T * O;
+    for (ptrdiff_t t = 0; t < T; t++) {
+        const float *window = xt + 2 * (th + t / TW) * row_stride + 2 * (t % TW) * Cp;
+        for (ptrdiff_t c = 0; c < Cp; c += JC_WINOGRAD_LANES) {
+            __m512 v[16];
+            jc_wino_input_tile(window + c, row_stride, Cp, v);
+            for (int xi = 0; xi < 16; xi++)
+                _mm512_storeu_ps(V + xi * vstride + t * Cp + c, v[xi]);
+        }
+    }
+    for (int xi = 0; xi < 16; xi++)
+        jc_wino_gemm(V + xi * vstride, U + xi * Cp * O, M + xi * mstride, T, Cp, O);
+    for (ptrdiff_t r = 0; r < rows; r++)
+        jc_wino_output_row(M + r * TW * O, mstride, TW, O, bias, relu, pool, out, OH, OW, th + r);
+}
 #else
 /* Never called (conv.pyx checks the CPU first); defined so the module links. */
 static void jc_winograd_pack_image(const float *x, ptrdiff_t cs, ptrdiff_t ys, ptrdiff_t ws,
@@ -388,14 +413,14 @@ static void jc_winograd_pack_weight(const float *w, ptrdiff_t s0, ptrdiff_t s1, 
 {
     (void)w; (void)s0; (void)s1; (void)s2; (void)s3; (void)O; (void)C; (void)Cp; (void)U;
 }
-static void jc_winograd3x3_tile_row_f32(const float *xt, ptrdiff_t Wp, ptrdiff_t Cp,
-                                        ptrdiff_t TW, const float *U, ptrdiff_t O,
-                                        float *V, float *M, const float *bias, int relu,
-                                        int pool, float *out, ptrdiff_t OH, ptrdiff_t OW,
-                                        ptrdiff_t th)
+static void jc_winograd3x3_rows_f32(const float *xt, ptrdiff_t Wp, ptrdiff_t Cp,
+                                    ptrdiff_t TW, const float *U, ptrdiff_t O,
+                                    float *V, float *M, const float *bias, int relu,
+                                    int pool, float *out, ptrdiff_t OH, ptrdiff_t OW,
+                                    ptrdiff_t th, ptrdiff_t rows)
 {
     (void)xt; (void)Wp; (void)Cp; (void)TW; (void)U; (void)O; (void)V; (void)M; (void)bias;
-    (void)relu; (void)pool; (void)out; (void)OH; (void)OW; (void)th;
+    (void)relu; (void)pool; (void)out; (void)OH; (void)OW; (void)th; (void)rows;
 }
 #endif
 
