@@ -150,6 +150,15 @@ class Matmul(_KernelSetup):
         self.numpy_fn(*self.args)
 
 
+def _conv_inputs(shape, dtype):
+    """Input, 3×3 weight and bias for a parameter ``"NxCxHxW->C_out"``."""
+    dims, out_channels = shape.split("->")
+    n, c, h, w = (int(d) for d in dims.split("x"))
+    out_channels = int(out_channels)
+    return (_random((n, c, h, w), dtype, 0), _random((out_channels, c, 3, 3), dtype, 1),
+            _random(out_channels, dtype, 2))
+
+
 class Conv2d(_KernelSetup):
     """3×3 'same' convolutions: a CNN stem, a mid layer at batch 16, a wide ResNet layer."""
 
@@ -157,12 +166,7 @@ class Conv2d(_KernelSetup):
     param_names = ["shape", "dtype"]
 
     def setup(self, shape, dtype):
-        dims, out_channels = shape.split("->")
-        n, c, h, w = (int(d) for d in dims.split("x"))
-        out_channels = int(out_channels)
-        self._prepare(conv2d_same, (_random((n, c, h, w), dtype, 0),
-                                    _random((out_channels, c, 3, 3), dtype, 1),
-                                    _random(out_channels, dtype, 2)))
+        self._prepare(conv2d_same, _conv_inputs(shape, dtype))
 
     def time_jitcore(self, *params):
         self.compiled(*self.args)
@@ -180,12 +184,7 @@ class ConvReluPool(_KernelSetup):
     param_names = ["shape", "dtype"]
 
     def setup(self, shape, dtype):
-        dims, out_channels = shape.split("->")
-        n, c, h, w = (int(d) for d in dims.split("x"))
-        out_channels = int(out_channels)
-        self._prepare(conv_relu_pool, (_random((n, c, h, w), dtype, 0),
-                                       _random((out_channels, c, 3, 3), dtype, 1),
-                                       _random(out_channels, dtype, 2)))
+        self._prepare(conv_relu_pool, _conv_inputs(shape, dtype))
 
     def time_jitcore(self, *params):
         self.compiled(*self.args)

@@ -20,7 +20,7 @@ from peers import backends, models  # noqa: E402
 from peers.agreement import check_agreement, to_numpy  # noqa: E402
 from peers.report import add_ratios, format_ratio, format_us, markdown  # noqa: E402
 from peers.timing import (  # noqa: E402
-    TimingPlan, measure_interleaved, measure_latency, measure_throughput, summarize,
+    TimingPlan, measure_interleaved, measure_throughput, summarize,
 )
 
 
@@ -83,16 +83,16 @@ def test_summarize_reports_median_and_p90_per_call():
     assert (timing.samples, timing.calls_per_sample) == (10, 4)
 
 
-def test_measure_latency_counts_every_call():
+def test_measure_interleaved_counts_every_call():
     calls = []
     plan = TimingPlan(warmup=2, min_samples=3, max_samples=3, budget_s=0.0,
                       sample_target_s=0.0, settle_s=0.0)
-    timing = measure_latency(lambda: calls.append(1), plan)
+    (timing,) = measure_interleaved([lambda: calls.append(1)], plan)
     assert timing.samples == 3 and timing.calls_per_sample == 1
     assert len(calls) == 2 + 3
 
 
-def test_measure_latency_samples_for_the_budget_even_after_a_slow_warm_up():
+def test_measure_interleaved_samples_for_the_budget_even_after_a_slow_warm_up():
     # the first calls are slow (a plan compiling, a pool waking): the warm-up's
     # estimate must not cut the row short; sampling runs by the clock
     calls = []
@@ -104,7 +104,7 @@ def test_measure_latency_samples_for_the_budget_even_after_a_slow_warm_up():
 
     plan = TimingPlan(warmup=3, min_samples=3, max_samples=40, budget_s=5.0,
                       sample_target_s=0.0, settle_s=0.0)
-    timing = measure_latency(call, plan)
+    (timing,) = measure_interleaved([call], plan)
     assert timing.samples == 40 and timing.median_us < 10_000
 
 

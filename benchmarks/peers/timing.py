@@ -1,4 +1,5 @@
-"""Per-call latency (median and p90) and multi-threaded throughput of a zero-argument call."""
+"""Per-call latency (median and p90) of zero-argument calls timed side by side, and
+multi-threaded throughput."""
 
 import gc
 import threading
@@ -7,8 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Timing", "TimingPlan", "summarize", "measure_interleaved", "measure_latency",
-           "measure_throughput"]
+__all__ = ["Timing", "TimingPlan", "summarize", "measure_interleaved", "measure_throughput"]
 
 
 @dataclass(frozen=True)
@@ -125,11 +125,6 @@ def measure_interleaved(calls, plan=TimingPlan()):
         if gc_was_enabled:
             gc.enable()
     return [summarize(s.samples, s.calls_per_sample) for s in samplers]
-
-
-def measure_latency(call, plan=TimingPlan()):
-    """Time ``call()`` alone and return its :class:`Timing` (see :func:`measure_interleaved`)."""
-    return measure_interleaved([call], plan)[0]
 
 
 def measure_throughput(call, callers, duration_s):

@@ -344,7 +344,8 @@ cdef int h_fused_chain(Frame* f, const Instr* ins) noexcept nogil:
     for k in range(p.nconsts):
         number.f = p.consts[k]
         scalar_view(&number, dt, &boxes[p.ninputs + k], &views[p.ninputs + k])
-    status = tensor_alloc_phase(&out, dt, ndim, shape, _full_input_phase(views, p.ninputs, ndim, shape))
+    status = tensor_alloc_phase(&out, dt, ndim, shape,
+                                _full_input_phase(views, p.ninputs, ndim, shape))
     if status != JC_OK:
         return status
     status = run_chain(p.steps, p.nsteps, views, p.ninputs + p.nconsts, &out.view)

@@ -602,6 +602,14 @@ cdef void direct3x3_units(const ConvProblem* cp, float* out, const float* wpack,
         unit += ob_last - ob_first
 
 
+cdef inline int threads_for_units(const ConvProblem* cp, Py_ssize_t units) noexcept nogil:
+    """Threads for a convolution's work, at most one per unit of it (and at least one)."""
+    cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.K)
+    if nt > units:
+        nt = <int>units
+    return max(nt, 1)
+
+
 cdef Status run_direct3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil:
     """The direct kernel over every image; ``pool``: ``out`` gets the 2x2
     max pool of the result (the caller checked epilogue_in_kernel)."""
@@ -610,16 +618,12 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil
         * JC_DIRECT3X3_BLOCK_PX + 2
     cdef Py_ssize_t pad_len = cp.C * Hp * Wp
     cdef Py_ssize_t units = cp.N * (cp.O // JC_DIRECT3X3_BLOCK_O)
-    cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.K)
+    cdef int nt = threads_for_units(cp, units)
     cdef bint split_images
     cdef Py_ssize_t n, per_part
     cdef int part
     cdef float* wpack
     cdef float* xpad
-    if nt > units:
-        nt = <int>units
-    if nt < 1:
-        nt = 1
     # Enough images: one per thread at a time, each padded by its thread.
     # Fewer images than threads (batch 1): all are padded first and the
     # threads share out (image, 8-channel block) units.
@@ -704,7 +708,8 @@ cdef Py_ssize_t WINOGRAD_BLOCK_TILES = 16
 
 
 ctypedef struct WinogradShape:
-    Py_ssize_t TH, TW, Wp, image_len
+    Py_ssize_t TH, TW           # tiles covering the output
+    Py_ssize_t Hp, Wp, image_len    # the padded channels-last image copy
     Py_ssize_t rows             # tile rows per block (enough for WINOGRAD_BLOCK_TILES tiles)
     Py_ssize_t blocks           # blocks per image: ceil(TH / rows)
     Py_ssize_t V_len, M_len     # one block's workspace
@@ -716,7 +721,7 @@ cdef void winograd_image(const ConvProblem* cp, const WinogradShape* ws, Py_ssiz
     cdef Py_ssize_t f = sizeof(float)
     jc_winograd_pack_image(<const float*>(cp.x.data + n * cp.x.strides[0]),
                            cp.x.strides[1] // f, cp.x.strides[2] // f, cp.x.strides[3] // f,
-                           cp.C, cp.H, cp.W, xt, 2 * ws.TH + 2, ws.Wp, cp.C)
+                           cp.C, cp.H, cp.W, xt, ws.Hp, ws.Wp, cp.C)
 
 
 cdef void winograd_rows(const ConvProblem* cp, const WinogradShape* ws, const float* U,
@@ -780,8 +785,9 @@ cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nog
     cdef float* work
     ws.TH = (cp.OH + 1) // 2
     ws.TW = (cp.OW + 1) // 2
+    ws.Hp = 2 * ws.TH + 2
     ws.Wp = 2 * ws.TW + 2
-    ws.image_len = (2 * ws.TH + 2) * ws.Wp * cp.C
+    ws.image_len = ws.Hp * ws.Wp * cp.C
     ws.rows = min(ws.TH, max(1, (WINOGRAD_BLOCK_TILES + ws.TW - 1) // ws.TW))
     ws.blocks = (ws.TH + ws.rows - 1) // ws.rows
     ws.V_len = 16 * ws.rows * ws.TW * cp.C
@@ -789,11 +795,7 @@ cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nog
     U_len = 16 * cp.C * cp.O
     VM_len = ws.V_len + ws.M_len
     units = cp.N * ws.blocks
-    nt = threads_for(cp.N * cp.O * cp.P * cp.K)
-    if nt > units:
-        nt = <int>units
-    if nt < 1:
-        nt = 1
+    nt = threads_for_units(cp, units)
     if not pool and not epilogue_in_kernel(cp):
         nt = min(nt, <int>cp.N)     # the general epilogue runs once per whole image
     split_images = cp.N >= nt
@@ -861,6 +863,7 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
     cdef ConvProblem cp
     cdef View full
     cdef Status status
+    cdef bint winograd
     cdef int nd = pooled.ndim
     if nd != 3 and nd != 4:
         return JC_ERR_SHAPE
@@ -879,11 +882,13 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
     status = prepare(x, weight, &full, params, ep, &cp)
     if status != JC_OK:
         return status
-    if not ((use_winograd3x3(&cp) or use_direct3x3(&cp)) and epilogue_in_kernel(&cp)) or cp.OH < 2 or cp.OW < 2:
+    winograd = use_winograd3x3(&cp)
+    if not ((winograd or use_direct3x3(&cp)) and epilogue_in_kernel(&cp)) \
+            or cp.OH < 2 or cp.OW < 2:
         return JC_ERR_UNSUPPORTED
     if cp.N == 0 or cp.O == 0:
         return JC_OK
-    if use_winograd3x3(&cp):
+    if winograd:
         return run_winograd3x3(&cp, <float*>pooled.data, True)
     return run_direct3x3(&cp, <float*>pooled.data, True)
 

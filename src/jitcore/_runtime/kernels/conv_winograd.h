@@ -11,19 +11,20 @@
  * matrix products per block of tiles -- M[xi] = V[xi] U[xi] with V (tiles x C)
  * and U (C x O) -- so the multiply count falls by 2.25x and the products
  * run as register-blocked GEMMs at about the FMA peak (measured 54 GMAC/s on
- * one Zen 4 core, whose zmm FMAs issue one per cycle).  The benchmark CNN's second convolution
- * (16 -> 32 channels, 16x16, batch 16, with ReLU and the 2x2 pool) takes
- * 234-255 us instead of the direct kernel's 343 us at one thread; with
- * fewer than 16 input channels most of each GEMM row would be zero
- * padding, and the direct kernel stays faster (conv.pyx picks).
+ * one Zen 4 core, whose zmm FMAs issue one per cycle).  The benchmark CNN's
+ * second convolution (16 -> 32 channels, 16x16, batch 16, with ReLU and the
+ * 2x2 pool) takes 234-255 us instead of the direct kernel's 343 us at one
+ * thread; with fewer than 16 input channels most of each GEMM row would be
+ * zero padding, and the direct kernel stays faster (conv.pyx picks).
  *
  * Layout.  The caller builds each image as a zero-padded, channels-last copy
  * xt (Hp, Wp, Cp): pixel (y, x) of the image at xt[(y + 1) * Wp + x + 1],
  * Cp = C rounded up to 16 (the extra channels are zero), Hp = 2 TH + 2,
  * Wp = 2 TW + 2 for TH x TW tiles covering the output (so every window is
  * inside xt).  A block of tile rows is the unit of work (one row, or as
- * many as make 16 tiles): its V (16, tiles, Cp) and M (16, tiles, O) fit in L2.  Vectors run over channels (16 per zmm), so the
- * transforms are plain zmm additions.
+ * many as make 16 tiles): its V (16, tiles, Cp) and M (16, tiles, O) fit in
+ * L2.  Vectors run over channels (16 per zmm), so the transforms are plain
+ * zmm additions.
  *
  * Both ends go through 16 x 16 in-register transposes: the image into xt
  * (16 channels x 16 pixels at a time) and the results out of M, whose
@@ -156,8 +157,9 @@ static void jc_winograd_pack_weight(const float *w, ptrdiff_t s0, ptrdiff_t s1, 
             __m512 g[3][3], t[4][3];
             for (int i = 0; i < 3; i++)
                 for (int j = 0; j < 3; j++)
-                    g[i][j] = c < C ? _mm512_i32gather_ps(rows, w + o * s0 + c * s1 + i * s2 + j * s3, 4)
-                                    : _mm512_setzero_ps();
+                    g[i][j] = c < C
+                        ? _mm512_i32gather_ps(rows, w + o * s0 + c * s1 + i * s2 + j * s3, 4)
+                        : _mm512_setzero_ps();
             for (int j = 0; j < 3; j++) {            /* t = G g */
                 __m512 outer = _mm512_add_ps(g[0][j], g[2][j]);
                 t[0][j] = g[0][j];
@@ -169,8 +171,10 @@ static void jc_winograd_pack_weight(const float *w, ptrdiff_t s0, ptrdiff_t s1, 
                 __m512 outer = _mm512_add_ps(t[i][0], t[i][2]);
                 float *u = U + ((4 * i) * Cp + c) * O + o;
                 _mm512_storeu_ps(u, t[i][0]);
-                _mm512_storeu_ps(u + Cp * O, _mm512_mul_ps(half, _mm512_add_ps(outer, t[i][1])));
-                _mm512_storeu_ps(u + 2 * Cp * O, _mm512_mul_ps(half, _mm512_sub_ps(outer, t[i][1])));
+                const __m512 sum = _mm512_add_ps(outer, t[i][1]);
+                const __m512 difference = _mm512_sub_ps(outer, t[i][1]);
+                _mm512_storeu_ps(u + Cp * O, _mm512_mul_ps(half, sum));
+                _mm512_storeu_ps(u + 2 * Cp * O, _mm512_mul_ps(half, difference));
                 _mm512_storeu_ps(u + 3 * Cp * O, t[i][2]);
             }
         }
@@ -187,7 +191,8 @@ static inline void jc_wino_input_tile(const float *window, ptrdiff_t row_stride,
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++)
             d[i][j] = _mm512_loadu_ps(window + i * row_stride + j * Cp);
-    for (int j = 0; j < 4; j++) {                   /* B' d: B' = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] */
+    /* B' d with B' = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]] */
+    for (int j = 0; j < 4; j++) {
         r[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
         r[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
         r[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
@@ -337,7 +342,8 @@ static void jc_wino_output_row(const float *M, ptrdiff_t mstride, ptrdiff_t TW, 
             for (ptrdiff_t k = 0; k < 8; k++) {
                 __m512 y[4];
                 if (t0 + k >= TW) {
-                    top[2 * k] = top[2 * k + 1] = bottom[2 * k] = bottom[2 * k + 1] = _mm512_setzero_ps();
+                    top[2 * k] = top[2 * k + 1] = _mm512_setzero_ps();
+                    bottom[2 * k] = bottom[2 * k + 1] = _mm512_setzero_ps();
                     continue;
                 }
                 jc_wino_output_tile(M + (t0 + k) * O + o, mstride, y);
