@@ -454,7 +454,8 @@ def trace(func, example_inputs, *, check_trace=True, check_inputs=None, check_to
     check_inputs : list of tuples of ndarray, optional
         Inputs for the check.
     check_tolerance : float, default 1e-5
-        Relative and absolute tolerance of the output comparison.
+        Relative tolerance of the output comparison; the absolute tolerance is
+        this times the output's largest finite magnitude (at least 1).
     strict : bool, default True
         Whether returning a list or dict is an error (they are mutable; TorchScript's rule).
 

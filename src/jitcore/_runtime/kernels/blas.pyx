@@ -18,7 +18,7 @@ from jitcore._runtime.kernels.view cimport (
     JC_ERR_OVERFLOW, JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_FLOAT64, itemsize_of, view_of,
 )
 from jitcore._runtime.kernels.strided cimport is_real_dtype
-from jitcore._runtime.openmp_helpers cimport threads_for, keep_blas_serial
+from jitcore._runtime.openmp_helpers cimport threads_for, keep_blas_serial, PARALLEL_GRAIN
 
 cdef extern from "gemm_rowmajor.h" nogil:
     int jc_gemm_rowmajor_available()
@@ -35,6 +35,12 @@ cdef Py_ssize_t ROWMAJOR_PANEL = 64
 # Multiply-adds a product needs per thread before a second thread pays for
 # waking it (~5 us of sgemm at 1 thread; a region costs a few us on 2 cores).
 cdef Py_ssize_t GEMM_GRAIN = 1 << 18
+# A product is cut into at most this many panels (``product_panels``), each
+# at least MANY_PANELS_GRAIN grains of work when there are that many: a panel
+# is a BLAS call of its own, which packs the shared operand again.
+cdef enum:
+    MAX_PANELS = 4
+    MANY_PANELS_GRAIN = 8
 # A vector product that accumulates matrix columns ('N' gemv: x @ W with W
 # row-major, the batch-1 linear of transposed weights) is cut into this many
 # column blocks when its matrix has GEMV_BLOCKS_MIN elements or more.
@@ -133,51 +139,95 @@ cdef inline void blas_block(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t
               &beta, c, &ldci)
 
 
+cdef inline Py_ssize_t product_panels(Py_ssize_t work, Py_ssize_t grain,
+                                      Py_ssize_t units) noexcept nogil:
+    """How many panels a product's output is cut into: 1, 2 or MAX_PANELS,
+    decided by its work alone (never by the thread count or the mode).
+
+    Two panels once a second thread would pay for itself (``2 * grain``),
+    MAX_PANELS once each of them still holds ``MANY_PANELS_GRAIN`` grains;
+    never more panels than whole units.
+    """
+    cdef Py_ssize_t panels = 1
+    if work >= 2 * grain:
+        panels = 2
+    if work >= MAX_PANELS * MANY_PANELS_GRAIN * grain:
+        panels = MAX_PANELS
+    return panels if panels < units else max(units, 1)
+
+
+cdef inline Py_ssize_t panel_edge(Py_ssize_t panel, Py_ssize_t panels, Py_ssize_t units,
+                                  Py_ssize_t unit, Py_ssize_t extent) noexcept nogil:
+    """Where panel ``panel`` of ``panels`` starts (``panel == panels``: the end)."""
+    return min(extent, (panel * units // panels) * unit)
+
+
+cdef inline Py_ssize_t first_panel(int part, int parts, Py_ssize_t panels) noexcept nogil:
+    """The first of the whole panels thread ``part`` of ``parts`` computes."""
+    return part * panels // parts
+
+
+cdef void blas_panels(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                      real alpha, const real* a, Py_ssize_t lda,
+                      const real* b, Py_ssize_t ldb, real beta, real* c, Py_ssize_t ldc,
+                      bint by_columns, Py_ssize_t unit, Py_ssize_t units, Py_ssize_t panels,
+                      Py_ssize_t begin, Py_ssize_t end) noexcept nogil:
+    """Panels ``[begin, end)`` of a product, one serial BLAS call each."""
+    cdef Py_ssize_t panel, first, last
+    for panel in range(begin, end):
+        if by_columns:
+            # op(B)[:, first:last] and C[:, first:last]
+            first = panel_edge(panel, panels, units, unit, n)
+            last = panel_edge(panel + 1, panels, units, unit, n)
+            blas_block(trans_a, trans_b, m, last - first, k, alpha, a, lda,
+                       b + (first * ldb if trans_b else first), ldb,
+                       beta, c + first, ldc)
+        else:
+            # op(A)[first:last, :] and C[first:last, :]
+            first = panel_edge(panel, panels, units, unit, m)
+            last = panel_edge(panel + 1, panels, units, unit, m)
+            blas_block(trans_a, trans_b, last - first, n, k, alpha,
+                       a + (first if trans_a else first * lda), lda, b, ldb,
+                       beta, c + first * ldc, ldc)
+
+
 cdef void blas_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                        real alpha, const real* a, Py_ssize_t lda,
                        const real* b, Py_ssize_t ldb,
                        real beta, real* c, Py_ssize_t ldc) noexcept nogil:
-    """BLAS gemm, its output split into panels over jitcore's OpenMP threads.
+    """BLAS gemm on panels of C fixed by the shape, shared over jitcore's threads.
 
     The kernels' BLAS runs single-threaded (``jitcore.threads`` pins it): a
     second pool (OpenBLAS's pthreads) next to libgomp's would fight it for
     the same cores, which made 2-thread products twice as slow as 1-thread
-    ones.  Each thread instead calls serial BLAS on its own panel of C: the
-    longer of C's two dimensions is cut into whole 16-column or 8-row units
-    (the sizes of BLAS's register blocks), so no thread gets a ragged edge
-    in the middle of C and every element sums over the whole of k in the
-    same order at any thread count.
+    ones.  Instead the longer of C's two dimensions is cut into panels of
+    whole 16-column or 8-row units (the sizes of BLAS's register blocks),
+    and each panel is one serial BLAS call -- at one thread too.  Where the
+    panels' edges fall depends on the shape alone, so every element of C is
+    computed by the same BLAS call with the same operands at any thread
+    count, in either contention-guard mode and on every core type: some
+    OpenBLAS kernels (Haswell, Zen) give a panel of C other bits than the
+    whole product, so handing threads ``ceil(n / threads)`` columns, as
+    this once did, made the bits follow the thread count.  A thread takes
+    whole panels; it never merges two into one call.
     """
-    cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
-    cdef Py_ssize_t unit = 16 if n >= m else 8
-    cdef Py_ssize_t extent = n if n >= m else m
+    cdef bint by_columns = n >= m
+    cdef Py_ssize_t unit = 16 if by_columns else 8
+    cdef Py_ssize_t extent = n if by_columns else m
     cdef Py_ssize_t units = (extent + unit - 1) // unit
-    cdef Py_ssize_t per_part, first, last
+    cdef Py_ssize_t panels = product_panels(m * n * k, GEMM_GRAIN, units)
+    cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
     cdef int part
-    if nt > units:
-        nt = <int>units
+    if nt > panels:
+        nt = <int>panels
     if nt <= 1:
-        blas_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        blas_panels(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                    by_columns, unit, units, panels, 0, panels)
         return
-    per_part = (units + nt - 1) // nt * unit
-    if n >= m:
-        # Column panels: op(B)[:, first:last] and C[:, first:last].
-        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            first = part * per_part
-            last = min(n, first + per_part)
-            if first < last:
-                blas_block(trans_a, trans_b, m, last - first, k, alpha, a, lda,
-                           b + (first * ldb if trans_b else first), ldb,
-                           beta, c + first, ldc)
-    else:
-        # Row panels: op(A)[first:last, :] and C[first:last, :].
-        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            first = part * per_part
-            last = min(m, first + per_part)
-            if first < last:
-                blas_block(trans_a, trans_b, last - first, n, k, alpha,
-                           a + (first if trans_a else first * lda), lda, b, ldb,
-                           beta, c + first * ldc, ldc)
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        blas_panels(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                    by_columns, unit, units, panels,
+                    first_panel(part, nt, panels), first_panel(part + 1, nt, panels))
 
 
 cdef inline void gemv_block(char trans, int rows, int cols, real alpha,
@@ -246,13 +296,13 @@ cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
     With ``m == 1`` the row ``op(A)`` times ``op(B)`` is ``op(B)^T`` times a
     vector; with ``n == 1``, ``op(A)`` times the column ``op(B)``.  A row-major
     matrix is the column-major transpose, which decides gemv's flag.  A large
-    product's output vector is cut into 16-element panels shared over the
-    OpenMP threads, each a serial gemv on its columns ('T') or rows ('N') of
-    the matrix, when that keeps the result bit-identical (below).
+    product's output vector is cut into panels of 16-element units, fixed by
+    the shape as in ``blas_product``, shared over the OpenMP threads, each a
+    serial gemv on its columns ('T') or rows ('N') of the matrix.
     """
     cdef char trans
     cdef int rows, cols, ld, inc_x, inc_y, i, nt, part
-    cdef Py_ssize_t out_len, step, units, per_part, first, last
+    cdef Py_ssize_t out_len, units, panels
     cdef const real* matrix
     cdef const real* x
     if m == 1:
@@ -275,12 +325,6 @@ cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
         # BLAS may scale the old y by 0, turning garbage NaNs into NaNs
         for i in range(n if m == 1 else m):
             c[i * inc_y] = 0
-    # 'T': output element p is the dot product of column p of the matrix with
-    # x, whatever the other columns are, so column panels give the same bits
-    # as one call.  'N' accumulates blocks of rows; with a ragged last block
-    # the split changes a few last bits, while with whole 16-row blocks every
-    # cut at a multiple of 16 gives the same bits (checked over 4450 cuts of
-    # float32/float64 problems); so 'N' is split only in that case.
     # Memory-bound: each matrix element is one load and one multiply-add, so
     # the elementwise grain (elements touched) applies, not GEMM_GRAIN.
     # A large 'N' product takes fixed column blocks instead (gemv_column_blocks),
@@ -289,22 +333,36 @@ cdef void gemv_product(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, P
         if gemv_column_blocks(rows, cols, alpha, matrix, ld, x, inc_x, beta, c, inc_y):
             return
     out_len = cols if trans == b'T' else rows
-    step = ld if trans == b'T' else 1
     units = (out_len + 15) // 16
-    nt = threads_for(m * n * k) if trans == b'T' or out_len % 16 == 0 else 1
-    if nt > units:
-        nt = <int>units
+    panels = product_panels(m * n * k, PARALLEL_GRAIN, units)
+    nt = threads_for(m * n * k)
+    if nt > panels:
+        nt = <int>panels
     if nt <= 1:
-        gemv_block(trans, rows, cols, alpha, matrix, ld, x, inc_x, beta, c, inc_y)
+        gemv_panels(trans, rows, cols, alpha, matrix, ld, x, inc_x, beta, c, inc_y,
+                    units, panels, 0, panels)
         return
-    per_part = (units + nt - 1) // nt * 16
     for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-        first = part * per_part
-        last = min(out_len, first + per_part)
-        if first < last:
-            gemv_block(trans, rows if trans == b'T' else <int>(last - first),
-                       <int>(last - first) if trans == b'T' else cols, alpha,
-                       matrix + first * step, ld, x, inc_x, beta, c + first * inc_y, inc_y)
+        gemv_panels(trans, rows, cols, alpha, matrix, ld, x, inc_x, beta, c, inc_y,
+                    units, panels, first_panel(part, nt, panels),
+                    first_panel(part + 1, nt, panels))
+
+
+cdef void gemv_panels(char trans, int rows, int cols, real alpha, const real* matrix, int ld,
+                      const real* x, int inc_x, real beta, real* y, int inc_y,
+                      Py_ssize_t units, Py_ssize_t panels,
+                      Py_ssize_t begin, Py_ssize_t end) noexcept nogil:
+    """Panels ``[begin, end)`` of a gemv's output (16-element units), one call each:
+    columns of the matrix for 'T', rows for 'N'."""
+    cdef Py_ssize_t panel, first, last
+    cdef Py_ssize_t out_len = cols if trans == b'T' else rows
+    cdef Py_ssize_t step = ld if trans == b'T' else 1
+    for panel in range(begin, end):
+        first = panel_edge(panel, panels, units, 16, out_len)
+        last = panel_edge(panel + 1, panels, units, 16, out_len)
+        gemv_block(trans, rows if trans == b'T' else <int>(last - first),
+                   <int>(last - first) if trans == b'T' else cols, alpha,
+                   matrix + first * step, ld, x, inc_x, beta, y + first * inc_y, inc_y)
 
 
 cdef inline bint is_leading_stride(Py_ssize_t stride, Py_ssize_t itemsize,
