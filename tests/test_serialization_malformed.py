@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from _serialization_archives import (
-    MANIFEST, central_header_offsets, entry_layout, manifest_of, patched, read_entries, repack,
+    MANIFEST, MODELS, central_header_offsets, entry_layout, manifest_of, patched, read_entries, repack,
     small_archive, with_entry, with_manifest_edit,
 )
 from jitcore.errors import FormatError
@@ -371,6 +371,17 @@ GRAPH_DEFECTS = {
 def test_graph_defects(base, defect):
     transform, pattern = GRAPH_DEFECTS[defect]
     rejects(_with_code(base, transform), r"entry 'code/forward.ir'", pattern)
+
+
+def test_an_int_constant_beyond_int64_is_refused_at_load_not_at_call():
+    model, _ = MODELS["traced_function"]()
+    data = save_to_bytes(model)
+    code = dict(read_entries(data))["code/forward.ir"].decode()
+    assert code.count("prim::Constant[value=1]()") == 1
+    huge = code.replace("prim::Constant[value=1]()", f"prim::Constant[value={2 ** 70}]()")
+    rejects(with_entry(data, "code/forward.ir", huge.encode()),
+            rf"^entry 'code/forward.ir': field 'IR text': line \d+, column \d+: integer {2 ** 70} is out of "
+            rf"range: expected an integer in \[{-2 ** 63}, {2 ** 63 - 1}\]")
 
 
 def test_code_that_is_not_utf8(base):
