@@ -17,7 +17,9 @@ from _serialization_archives import (
     MANIFEST, MODELS, central_header_offsets, entry_layout, manifest_of, patched, read_entries, repack,
     small_archive, with_entry, with_manifest_edit,
 )
+from jitcore import nn
 from jitcore.errors import FormatError
+from jitcore.frontend.tracing import trace
 from jitcore.serialization import load, load_from_buffer, save_to_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore::jitcore.errors.TracerWarning")
@@ -203,6 +205,25 @@ MANIFEST_DEFECTS = {
 def test_manifest_defects(base, defect):
     edit, pattern = MANIFEST_DEFECTS[defect]
     rejects(with_manifest_edit(base, edit), pattern)
+
+
+@pytest.mark.parametrize("name, first_input", [("traced_function", "%a : Float(4, 6)"),
+                                               ("scripted_function", "%x.1 : Tensor")])
+def test_a_function_archive_relabelled_as_a_module(name, first_input):
+    model, _ = MODELS[name]()
+    data = with_manifest_edit(save_to_bytes(model), _set(["root", "kind"], "module"))
+    rejects(data, "^" + re.escape(
+        "jitcore/manifest.json: field 'root.kind': a 'module' method takes the module (self, of a class "
+        f"type) as its first input, but method 'forward' takes {first_input} (is this a function archive?)") + "$")
+
+
+def test_a_stateless_module_archive_relabelled_as_a_function():
+    # (a module with state, a scripted ReLU's `inplace` included, fails "function with state")
+    model = trace(nn.ReLU(), np.ones(3, np.float32), check_trace=False)
+    data = with_manifest_edit(save_to_bytes(model), _set(["root", "kind"], "function"))
+    rejects(data, "^" + re.escape(
+        "jitcore/manifest.json: field 'root.kind': a 'function' takes no module, but its graph's first input "
+        "is %self : __jitcore__.jitcore.nn.layers.activation.ReLU (is this a module archive?)") + "$")
 
 
 def test_malformed_digest(base):
