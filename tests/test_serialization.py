@@ -1,5 +1,6 @@
 """``jitcore.serialization.save`` / ``load``: round trips, memory mapping, atomicity, pickling."""
 
+import errno
 import io
 import mmap
 import os
@@ -425,6 +426,28 @@ def test_save_rejects_non_models_and_bad_targets():
         save(model, 42)
     with pytest.raises(TypeError, match="path or a binary file object"):
         load(42)
+
+
+def test_saving_into_a_missing_folder_names_the_target_not_the_temporary_file(tmp_path):
+    model, _ = MODELS["traced_function"]()
+    target = str(tmp_path / "no" / "such" / "m.jc")
+    with pytest.raises(FileNotFoundError) as info:
+        save(model, target)
+    assert info.value.errno == errno.ENOENT and info.value.filename == target
+    assert str(info.value) == (f"[Errno {errno.ENOENT}] {os.strerror(errno.ENOENT)} (creating a temporary file "
+                               f"in its folder): {target!r}")
+
+
+def test_saving_over_a_folder_names_the_target_and_leaves_no_temporary_file(tmp_path):
+    model, _ = MODELS["traced_function"]()
+    target = str(tmp_path / "models")
+    os.mkdir(target)
+    with pytest.raises(IsADirectoryError) as info:
+        save(model, target)
+    assert info.value.errno == errno.EISDIR and info.value.filename == target
+    assert str(info.value) == (f"[Errno {errno.EISDIR}] {os.strerror(errno.EISDIR)} (renaming the written "
+                               f"temporary file over it): {target!r}")
+    assert os.listdir(tmp_path) == ["models"]
 
 
 # ------------------------------------------------------------------------------ pickling
