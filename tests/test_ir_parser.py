@@ -225,6 +225,23 @@ HEADER = "graph(%x : Tensor):\n"
      "expected a 'with jc::Fused_0 = graph(...)' section after the graph for attribute 'body'"),
     (HEADER + "  %1 : Tensor = aten::neg(%x)\n  return (%1)\ntrailing\n", 4, 1,
      "expected end of text after the graph but found 'trailing'"),
+    # numbers out of range: the parse error, never a bare OverflowError or ValueError
+    (HEADER + f"  %1 : int = prim::Constant[value={2 ** 70}]()\n  return (%1)\n", 2, 35,
+     f"integer {2 ** 70} is out of range: expected an integer in [{-2 ** 63}, {2 ** 63 - 1}]"),
+    (HEADER + f"  %1 : int = prim::Constant[value={-2 ** 63 - 1}]()\n  return (%1)\n", 2, 35,
+     f"integer {-2 ** 63 - 1} is out of range"),
+    (HEADER + f"  %1 : int[] = prim::Constant[value=[1, {2 ** 64}]]()\n  return (%1)\n", 2, 41,
+     f"integer {2 ** 64} is out of range"),
+    (HEADER + "  %1 : int = prim::Constant[value=" + "9" * 5000 + "]()\n  return (%1)\n", 2, 35,
+     "integer 9999999999999999999999999999999999999... is out of range"),
+    (HEADER + "  %1 : float = prim::Constant[value=1e400]()\n  return (%1)\n", 2, 37,
+     "float 1e400 is out of range: a float64 is at most 1.7976931348623157e+308 in magnitude (write inf"),
+    (HEADER + f"  %1 : Tensor = prim::Constant[value=Tensor(int64, [{2 ** 40}, {2 ** 40}, 16], [])]()\n"
+     "  return (%1)\n", 2, 88, f"a tensor of shape ({2 ** 40}, {2 ** 40}, 16) needs {2 ** 84} values, got 0"),
+    (HEADER + f"  %1 : Tensor = aten::neg(%x) # f.py:{2 ** 31}:0\n  return (%1)\n", 2, 38,
+     f"source line {2 ** 31} is out of range: expected an integer in [0, 2147483647]"),
+    (f"graph(%{2 ** 63 - 1} : Tensor, %x : Tensor):\n  return (%x)\n", 1, 8,
+     f"value number {2 ** 63 - 1} is out of range: expected an integer in [0, {2 ** 62}]"),
 ])
 def test_errors_name_line_column_and_what_was_expected(text, line, column, message):
     with pytest.raises(IRParseError) as info:

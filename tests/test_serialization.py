@@ -1,10 +1,13 @@
 """``jitcore.serialization.save`` / ``load``: round trips, memory mapping, atomicity, pickling."""
 
+import errno
 import io
 import mmap
 import os
 import pathlib
 import pickle
+import subprocess
+import sys
 import zipfile
 from typing import Optional
 
@@ -139,12 +142,35 @@ def test_non_contiguous_and_big_endian_arrays_are_stored_little_endian_c_order()
 
 # ------------------------------------------------------------------------------ sources
 
-def test_load_from_path_memory_maps_read_only_arrays_without_copy(tmp_path):
+def _state_arrays(model):
+    return [a for _, a in model.named_parameters()] + [a for _, a in model.named_buffers()]
+
+
+def test_load_from_path_reads_the_file_into_one_aligned_read_only_buffer(tmp_path):
+    model, args = MODELS["traced_conv_net"]()
+    path = tmp_path / "model.jc"
+    save(model, path)
+    loaded = load(path)
+    arrays = _state_arrays(loaded)
+    assert arrays
+    owner = _root_buffer(arrays[0])
+    assert isinstance(owner, memoryview) and not isinstance(owner.obj, mmap.mmap)
+    whole_file = np.frombuffer(owner, dtype=np.uint8)
+    assert whole_file.tobytes() == path.read_bytes()                 # one buffer holding the file
+    for array in arrays:
+        assert np.shares_memory(whole_file, array)
+        assert not array.flags.writeable and array.ctypes.data % 64 == 0
+    path.unlink()                                                     # the model no longer needs it
+    for expected, got in zip(outputs(model, args), outputs(loaded, args), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_load_with_mmap_maps_read_only_arrays_without_copy(tmp_path):
     model, _ = MODELS["traced_conv_net"]()
     path = tmp_path / "model.jc"
     save(model, str(path))
-    loaded = load(str(path))
-    arrays = [a for _, a in loaded.named_parameters()] + [a for _, a in loaded.named_buffers()]
+    loaded = load(str(path), mmap=True)
+    arrays = _state_arrays(loaded)
     assert arrays
     mapping = _root_buffer(arrays[0])
     assert isinstance(mapping, memoryview) and isinstance(mapping.obj, mmap.mmap)
@@ -158,13 +184,20 @@ def test_load_from_path_memory_maps_read_only_arrays_without_copy(tmp_path):
             array[...] = 0
 
 
-def test_arrays_of_one_load_share_one_mapping(tmp_path):
+def test_mmap_needs_a_path(tmp_path):
+    model, _ = MODELS["traced_function"]()
+    with pytest.raises(ValueError, match=r"mmap=True\) maps a file by its path; got a BytesIO"):
+        load(io.BytesIO(save_to_bytes(model)), mmap=True)
+
+
+@pytest.mark.parametrize("memory_map", [False, True])
+def test_arrays_of_one_load_share_one_buffer(tmp_path, memory_map):
     model, _ = MODELS["traced_tied_weights"]()
     save(model, tmp_path / "m.jc")
-    loaded = load(tmp_path / "m.jc")
-    mapping = np.frombuffer(_root_buffer(loaded.a.weight), dtype=np.uint8)
+    loaded = load(tmp_path / "m.jc", mmap=memory_map)
+    whole_file = np.frombuffer(_root_buffer(loaded.a.weight), dtype=np.uint8)
     for _, array in loaded.named_parameters():
-        assert np.shares_memory(mapping, array)
+        assert np.shares_memory(whole_file, array)
 
 
 def _root_buffer(array):
@@ -172,6 +205,55 @@ def _root_buffer(array):
     while isinstance(base, np.ndarray):
         base = base.base
     return base
+
+
+# Loads two copies of one archive, then overwrites the first as `cp` does (truncate and
+# write, same inode) with another archive and flips bytes of the second's weights in
+# place, and calls both models.  Printed: the outputs before and after, as hex.
+_CALL_AFTER_THE_FILES_CHANGE = """
+import sys
+import numpy as np
+import jitcore
+
+copied_over, flipped, replacement, inputs, (weight_offset, weight_size) = (
+    sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], map(int, sys.argv[5:7]))
+x = np.load(inputs)
+models = [jitcore.load(copied_over), jitcore.load(flipped)]
+print("before", *[m(x).tobytes().hex() for m in models])
+with open(replacement, "rb") as f:
+    new = f.read()
+with open(copied_over, "r+b") as f:
+    f.truncate(0)
+    f.write(new)
+with open(flipped, "r+b") as f:
+    f.seek(weight_offset)
+    weights = bytearray(f.read(weight_size))
+    f.seek(weight_offset)
+    f.write(bytes(b ^ 0xFF for b in weights))
+print("after", *[m(x).tobytes().hex() for m in models])
+"""
+
+
+def test_overwriting_or_editing_the_loaded_file_changes_nothing(tmp_path):
+    model, (x,) = MODELS["traced_mlp"]()
+    data = save_to_bytes(model)
+    other, _ = MODELS["traced_conv_net"]()
+    replacement = tmp_path / "replacement.jc"
+    replacement.write_bytes(save_to_bytes(other))
+    copied_over, flipped, inputs = tmp_path / "a.jc", tmp_path / "b.jc", tmp_path / "x.npy"
+    copied_over.write_bytes(data)
+    flipped.write_bytes(data)
+    np.save(inputs, x)
+    weight_entry = manifest_of(data)["tensors"][0]["entry"]
+    _, weight_offset, weight_size = entry_layout(data)[weight_entry]
+    result = subprocess.run(
+        [sys.executable, "-c", _CALL_AFTER_THE_FILES_CHANGE, str(copied_over), str(flipped), str(replacement),
+         str(inputs), str(weight_offset), str(weight_size)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    expected = model(x).tobytes().hex()
+    assert result.stdout.split() == ["before", expected, expected, "after", expected, expected]
+    assert flipped.read_bytes() != data and copied_over.read_bytes() == replacement.read_bytes()
 
 
 def test_load_from_file_object_reads_once(tmp_path):
@@ -283,7 +365,7 @@ def test_saving_over_a_memory_mapped_archive_keeps_the_loaded_model_valid(tmp_pa
     model, args = MODELS["traced_mlp"]()
     path = tmp_path / "m.jc"
     save(model, path)
-    loaded = load(path)
+    loaded = load(path, mmap=True)
     expected = loaded(*args)
     conv, _ = MODELS["traced_conv_net"]()
     save(conv, path)                                   # replaced by rename: the old inode stays mapped
@@ -344,6 +426,28 @@ def test_save_rejects_non_models_and_bad_targets():
         save(model, 42)
     with pytest.raises(TypeError, match="path or a binary file object"):
         load(42)
+
+
+def test_saving_into_a_missing_folder_names_the_target_not_the_temporary_file(tmp_path):
+    model, _ = MODELS["traced_function"]()
+    target = str(tmp_path / "no" / "such" / "m.jc")
+    with pytest.raises(FileNotFoundError) as info:
+        save(model, target)
+    assert info.value.errno == errno.ENOENT and info.value.filename == target
+    assert str(info.value) == (f"[Errno {errno.ENOENT}] {os.strerror(errno.ENOENT)} (creating a temporary file "
+                               f"in its folder): {target!r}")
+
+
+def test_saving_over_a_folder_names_the_target_and_leaves_no_temporary_file(tmp_path):
+    model, _ = MODELS["traced_function"]()
+    target = str(tmp_path / "models")
+    os.mkdir(target)
+    with pytest.raises(IsADirectoryError) as info:
+        save(model, target)
+    assert info.value.errno == errno.EISDIR and info.value.filename == target
+    assert str(info.value) == (f"[Errno {errno.EISDIR}] {os.strerror(errno.EISDIR)} (renaming the written "
+                               f"temporary file over it): {target!r}")
+    assert os.listdir(tmp_path) == ["models"]
 
 
 # ------------------------------------------------------------------------------ pickling

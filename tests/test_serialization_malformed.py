@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 from _serialization_archives import (
-    MANIFEST, central_header_offsets, entry_layout, manifest_of, patched, read_entries, repack,
+    MANIFEST, MODELS, central_header_offsets, entry_layout, manifest_of, patched, read_entries, repack,
     small_archive, with_entry, with_manifest_edit,
 )
+from jitcore import nn
 from jitcore.errors import FormatError
+from jitcore.frontend.tracing import trace
 from jitcore.serialization import load, load_from_buffer, save_to_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore::jitcore.errors.TracerWarning")
@@ -205,6 +207,25 @@ def test_manifest_defects(base, defect):
     rejects(with_manifest_edit(base, edit), pattern)
 
 
+@pytest.mark.parametrize("name, first_input", [("traced_function", "%a : Float(4, 6)"),
+                                               ("scripted_function", "%x.1 : Tensor")])
+def test_a_function_archive_relabelled_as_a_module(name, first_input):
+    model, _ = MODELS[name]()
+    data = with_manifest_edit(save_to_bytes(model), _set(["root", "kind"], "module"))
+    rejects(data, "^" + re.escape(
+        "jitcore/manifest.json: field 'root.kind': a 'module' method takes the module (self, of a class "
+        f"type) as its first input, but method 'forward' takes {first_input} (is this a function archive?)") + "$")
+
+
+def test_a_stateless_module_archive_relabelled_as_a_function():
+    # (a module with state, a scripted ReLU's `inplace` included, fails "function with state")
+    model = trace(nn.ReLU(), np.ones(3, np.float32), check_trace=False)
+    data = with_manifest_edit(save_to_bytes(model), _set(["root", "kind"], "function"))
+    rejects(data, "^" + re.escape(
+        "jitcore/manifest.json: field 'root.kind': a 'function' takes no module, but its graph's first input "
+        "is %self : __jitcore__.jitcore.nn.layers.activation.ReLU (is this a module archive?)") + "$")
+
+
 def test_malformed_digest(base):
     data = with_manifest_edit(base, lambda m: m["entries"][0].update(sha256="XYZ"), fix_checksums=False)
     rejects(data, r"field 'entries\[0\]\.sha256'.*does not match")
@@ -371,6 +392,17 @@ GRAPH_DEFECTS = {
 def test_graph_defects(base, defect):
     transform, pattern = GRAPH_DEFECTS[defect]
     rejects(_with_code(base, transform), r"entry 'code/forward.ir'", pattern)
+
+
+def test_an_int_constant_beyond_int64_is_refused_at_load_not_at_call():
+    model, _ = MODELS["traced_function"]()
+    data = save_to_bytes(model)
+    code = dict(read_entries(data))["code/forward.ir"].decode()
+    assert code.count("prim::Constant[value=1]()") == 1
+    huge = code.replace("prim::Constant[value=1]()", f"prim::Constant[value={2 ** 70}]()")
+    rejects(with_entry(data, "code/forward.ir", huge.encode()),
+            rf"^entry 'code/forward.ir': field 'IR text': line \d+, column \d+: integer {2 ** 70} is out of "
+            rf"range: expected an integer in \[{-2 ** 63}, {2 ** 63 - 1}\]")
 
 
 def test_code_that_is_not_utf8(base):

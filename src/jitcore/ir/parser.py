@@ -16,6 +16,7 @@ strides in types (``Float(1:4, 4:1)``) are accepted and dropped, and a
 ``bool`` ``prim::Constant`` printed as ``[value=1]`` becomes ``True``.
 """
 
+import math
 import re
 
 import numpy as np
@@ -40,6 +41,15 @@ _HEX_ESCAPE_DIGITS = {"x": 2, "u": 4, "U": 8}
 # tensor must not silently truncate 1.5, a bool tensor must not take 2.
 _TENSOR_ELEMENT_TYPES = {"b": (bool,), "i": (int,), "u": (int,), "f": (float, int)}
 _TENSOR_DTYPE_KINDS = "".join(_TENSOR_ELEMENT_TYPES)
+# IR ints are int64, as in TorchScript: a larger literal would only fail later, where
+# the interpreter converts it, far from the text that holds it.
+_INT64_RANGE = (-(2 ** 63), 2 ** 63 - 1)
+_FLOAT64_MAX = float(np.finfo(np.float64).max)
+# Source locations are stored as C ints.
+_SOURCE_LINE_RANGE = (0, 2 ** 31 - 1)
+# Value numbers are kept, and named values numbered after the largest, in a
+# Py_ssize_t; this bound leaves room for any count of named values after it.
+_MAX_VALUE_NUMBER = 2 ** 62
 
 
 def parse_graph(text, *, tensor_table=None):
@@ -389,7 +399,19 @@ class _Reader:
         if m is None:
             self.fail(f"expected a source location 'file:line:col' but found {comment!r}", pos)
         self.pos = pos + len(comment)
-        return SourceRange(m.group(1), int(m.group(2)), int(m.group(3)))
+        line, column = (self.integer(m.group(k), pos + m.start(k), _SOURCE_LINE_RANGE, what)
+                        for k, what in ((2, "source line"), (3, "source column")))
+        return SourceRange(m.group(1), line, column)
+
+    def integer(self, digits, pos, bounds, what):
+        """``int(digits)``, failing at ``pos`` unless it lies within ``bounds`` (low, high)."""
+        low, high = bounds
+        # Compare lengths first: int() of thousands of digits is slow, or a ValueError.
+        too_long = len(digits.lstrip("-")) > len(str(max(-low, high)))
+        value = None if too_long else int(digits)
+        if value is None or not low <= value <= high:
+            self.fail(f"{what} {_clipped(digits)} is out of range: expected an integer in [{low}, {high}]", pos)
+        return value
 
     # ----------------------------------------------------------- attributes
     def attributes(self):
@@ -434,10 +456,15 @@ class _Reader:
             if self.peek(word) and not _NAME.match(self.text, self.pos + len(word)):
                 self.pos += len(word)
                 return value
+        pos = self.pos
         text = self.match(_NUMBER, what)
         if re.fullmatch(r"-?\d+", text):
-            return int(text)
-        return float(text)
+            return self.integer(text, pos, _INT64_RANGE, "integer")
+        value = float(text)
+        if math.isinf(value) and "inf" not in text:
+            self.fail(f"float {_clipped(text)} is out of range: a float64 is at most {_FLOAT64_MAX!r} in "
+                      "magnitude (write inf for infinity)", pos)
+        return value
 
     def attr_list(self):
         self.expect("[")
@@ -505,7 +532,7 @@ class _Reader:
         values_pos = self.pos
         values = self.attr_list()
         self.expect(")", "')' closing the tensor")
-        count = int(np.prod(shape, dtype=np.int64))
+        count = math.prod(shape)                 # exact: an int64 product could wrap to match
         if len(values) != count:
             self.fail(f"a tensor of shape {tuple(shape)} needs {count} values, got {len(values)}",
                       values_pos)
@@ -554,7 +581,7 @@ class _GraphBuild:
         self.definitions = {}            # name -> _TypedName of its definition
         self.built = set()               # names whose values exist so far
         self._collect_definitions(syntax.body)
-        numeric = [int(n) for n in self.definitions if n.isdecimal() and n.isascii()]
+        numeric = [int(n) for n in self.definitions if _is_value_number(n)]
         self.next_named_unique = max(numeric, default=-1) + 1
 
     def _collect_definitions(self, block):
@@ -571,6 +598,8 @@ class _GraphBuild:
         if first is not None:
             line = self.builder.reader.where(first.pos)[0]
             self.fail(f"value %{item.name} is defined twice (first on line {line})", item.pos)
+        if _is_value_number(item.name):
+            self.builder.reader.integer(item.name, item.pos + 1, (0, _MAX_VALUE_NUMBER), "value number")
         self.definitions[item.name] = item
 
     def run(self):
@@ -585,11 +614,8 @@ class _GraphBuild:
     # --------------------------------------------------------------- values
     def define(self, value, item):
         name = item.name
-        if name.isdecimal() and name.isascii():
-            try:
-                self.graph._claim_unique(value, int(name))
-            except OverflowError:
-                self.fail(f"value number %{name} is too large", item.pos)
+        if _is_value_number(name):
+            self.graph._claim_unique(value, int(name))        # bounded by _note_definition
         else:
             self.graph._claim_unique(value, self.next_named_unique)
             self.next_named_unique += 1
@@ -656,3 +682,13 @@ class _GraphBuild:
             node.set_attr(name, value)
         except TypeError as e:
             self.fail(str(e), pos)
+
+
+def _is_value_number(name):
+    """Whether a value name is a number (``%22``), which restores the value's unique number."""
+    return name.isdecimal() and name.isascii()
+
+
+def _clipped(text, limit=40):
+    """``text``, cut to ``limit`` characters for an error message (a number may be thousands long)."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."

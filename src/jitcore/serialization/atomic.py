@@ -20,6 +20,13 @@ def write_atomically(path, write):
     path : str or os.PathLike
     write : callable
         Receives a binary stream; its exceptions propagate.
+
+    Raises
+    ------
+    OSError
+        If the temporary file cannot be created or renamed over ``path``: the
+        OS's error (same subclass and errno) naming ``path``, the file the
+        caller asked for, not the temporary one.
     """
     path = os.fspath(path)
     folder, base = os.path.split(os.path.abspath(path))
@@ -30,12 +37,17 @@ def write_atomically(path, write):
             break
         except FileExistsError:
             continue
+        except OSError as e:
+            raise _about_target(e, path, "creating a temporary file in its folder") from e
     try:
         with os.fdopen(fd, "wb") as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError as e:
+            raise _about_target(e, path, "renaming the written temporary file over it") from e
     except BaseException:
         try:
             os.unlink(temporary)
@@ -43,6 +55,17 @@ def write_atomically(path, write):
             pass
         raise
     _sync_folder(folder)
+
+
+def _about_target(error, path, step):
+    """``error``, raised about the temporary file during ``step``, as the same OSError about ``path``.
+
+    ``OSError(errno, ...)`` picks the subclass the errno maps to
+    (``FileNotFoundError``, ``PermissionError``...), so callers catch what
+    ``open(path, "wb")`` would have raised; the chained original keeps the
+    temporary file's name.
+    """
+    return OSError(error.errno, f"{error.strerror} ({step})", path)
 
 
 def _sync_folder(folder):

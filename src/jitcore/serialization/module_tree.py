@@ -12,6 +12,8 @@ import inspect
 from jitcore._runtime.types import ClassType
 from jitcore.errors import FormatError
 from jitcore.nn.parameter import Parameter
+from jitcore.serialization.limits import MANIFEST_NAME
+from jitcore.serialization.problems import malformed
 from jitcore.serialization.records import ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord
 
 __all__ = ["record_of", "rebuild", "reserved_member_names", "FUNCTION_METHOD"]
@@ -122,6 +124,28 @@ def _signature(parameters):
         for name, default in parameters])
 
 
+def _check_kind(record, path):
+    """The manifest's ``kind`` must fit the graphs: a module's methods take the
+    module (``self``, of a class type) first, a function's graph takes no module.
+
+    The kind decides how a call binds its arguments, so a function archive
+    relabelled ``"module"`` (or the converse) would otherwise load and then
+    pass every argument one place off.
+    """
+    for method, graph in record.methods.items():
+        first = graph.inputs[0] if len(graph.inputs) else None
+        takes_module = first is not None and isinstance(first.type, ClassType)
+        if record.kind == MODULE and not takes_module:
+            found = "no input" if first is None else f"%{first.debug_name} : {first.type}"
+            raise malformed(MANIFEST_NAME, f"{path}.kind",
+                            f"a 'module' method takes the module (self, of a class type) as its first input, "
+                            f"but method {method!r} takes {found} (is this a function archive?)")
+        if record.kind == FUNCTION and takes_module:
+            raise malformed(MANIFEST_NAME, f"{path}.kind",
+                            f"a 'function' takes no module, but its graph's first input is "
+                            f"%{first.debug_name} : {first.type} (is this a module archive?)")
+
+
 def _check_signatures(record, path, skip_self):
     """The recorded signatures must fit their graphs (one parameter per graph input)."""
     for method, parameters in record.signatures.items():
@@ -148,6 +172,7 @@ def rebuild(record):
     functions = record.functions
     if record.kind == FUNCTION:
         (graph,) = record.methods.values()
+        _check_kind(record, "root")
         _check_signatures(record, "root", skip_self=False)
         if record.signatures:
             (parameters,) = record.signatures.values()      # the one method's, whatever its name
@@ -169,6 +194,7 @@ def _rebuild_module(record, path, module_class, parameters_by_array):
         for name in table:
             _check_not_reserved(name, f"jitcore/manifest.json: field '{path}'", FormatError)
     original_name = record.qualname.rsplit(".", 1)[-1]
+    _check_kind(record, path)
     module = module_class(original_name, ClassType(record.qualname), record.methods)
     object.__setattr__(module, "training", record.training)
     if record.signatures:

@@ -34,6 +34,10 @@ def save(m, f, extra_files=None):
     TypeError
         If ``m`` is not a compiled model, or holds a tensor dtype or attribute
         type an archive cannot store.
+    OSError
+        If the file cannot be written, as ``open(f, "wb")`` would raise it
+        (``FileNotFoundError`` for a missing folder, ``PermissionError``...),
+        naming ``f``.
 
     Examples
     --------

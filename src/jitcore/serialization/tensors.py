@@ -1,7 +1,8 @@
 """Tensor payloads: ndarray → little-endian C-order bytes, and validated bytes → read-only ndarray.
 
-On load an array is a view of the archive buffer (a memory map when loading
-from a path): nothing is copied, and the array is read-only because the buffer is.
+On load an array is a view of the archive buffer (the one aligned buffer the
+file was read into, or its memory map with ``load(path, mmap=True)``): nothing
+more is copied, and the array is read-only because the buffer is.
 """
 
 import sys
