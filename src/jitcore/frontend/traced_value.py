@@ -210,7 +210,8 @@ class TracedArray(Traceable):
         return call(for_callable(operator.neg), self)
 
     def __pos__(self):
-        return self
+        # NumPy's +x (np.positive) is a new array, not x itself
+        return call("aten::clone", self)
 
     def __abs__(self):
         return call(for_callable(abs), self)
