@@ -125,3 +125,17 @@ def test_four_threads_calling_one_executable_get_serial_results():
     for th in threads:
         th.join(timeout=60)
     assert errors == []
+
+
+def test_messages_name_parameters_as_written_not_ssa_names():
+    ex = compile_graph(parse_graph("""graph(%x.1 : Float(2, 3), %x.2 : Float(2, 3)):
+  %y : Float(2, 3) = aten::mul(%x.1, %x.2)
+  return (%y)
+"""))
+    a = np.ones((2, 3), np.float32)
+    with pytest.raises(TypeError, match=r"takes 2 arguments \(x, x_1\), got 1"):
+        ex(a)
+    with pytest.raises(TypeError, match=r"argument 'x_1' \(position 2\): expected dtype float32"):
+        ex(a, a.astype(np.float64))
+    with pytest.raises(TypeError, match=r"argument 'x' is a numpy.ma.*MaskedArray.*drop its mask"):
+        ex(np.ma.masked_array(a), a)

@@ -581,3 +581,47 @@ def test_scripted_function_call_fills_defaults_and_binds_keywords():
         _assert_same(scripted.call_reference(*args, **kwargs), with_defaults(*args, **kwargs))
     with pytest.raises(TypeError, match="unexpected keyword argument 'offset'"):
         scripted(x, offset=1)
+
+
+# ------------------------------------------------ list literals of script values
+
+def _layer_norm_last_dim(x, w, b):
+    return F.layer_norm(x, [x.shape[-1]], w, b)
+
+
+def _layer_norm_named_list(x, w, b):
+    shape = [x.shape[-1]]
+    return F.layer_norm(x, shape, w, b)
+
+
+def _layer_norm_int(x, w, b):
+    return F.layer_norm(x, x.shape[-1], w, b)
+
+
+def _reshape_to_a_list(x, w, b):
+    n = x.shape[-1]
+    return x.reshape([x.shape[0], n]) * w + b
+
+
+@pytest.mark.parametrize("fn", [_layer_norm_last_dim, _layer_norm_named_list, _layer_norm_int],
+                         ids=lambda f: f.__name__)
+def test_layer_norm_with_a_list_of_script_ints(fn):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    w, b = rng.standard_normal(5).astype(np.float32), rng.standard_normal(5).astype(np.float32)
+    scripted = script(fn)
+    assert "prim::ListConstruct" in [n.kind for n in scripted.graph.nodes]
+    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    expected = (x - mean) / np.sqrt(var + 1e-5) * w + b
+    np.testing.assert_allclose(scripted(x, w, b), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(fn(x, w, b), expected, rtol=1e-5, atol=1e-5)     # eager too
+    torch = pytest.importorskip("torch")
+    reference = torch.nn.functional.layer_norm(
+        torch.from_numpy(x), [5], torch.from_numpy(w), torch.from_numpy(b)).numpy()
+    np.testing.assert_allclose(scripted(x, w, b), reference, rtol=1e-5, atol=1e-5)
+
+
+def test_a_list_literal_of_script_ints_is_a_shape():
+    x = np.arange(6, dtype=np.float64).reshape(2, 3)
+    w, b = np.full(3, 2.0), np.ones(3)
+    np.testing.assert_array_equal(script(_reshape_to_a_list)(x, w, b), x * 2.0 + 1.0)

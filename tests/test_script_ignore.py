@@ -245,3 +245,37 @@ def test_frozen_and_optimized_models_keep_their_ignored_calls():
     frozen = jitcore.freeze(script(model))
     assert sorted(n.attr("name") for n in _python_ops(frozen.graph)) == ["Logged.offset", "Logged.record"]
     np.testing.assert_allclose(frozen(x), (model.fc(x) + 3) * 2, rtol=1e-5, atol=1e-6)
+
+
+class _IgnoredFailure(Exception):
+    pass
+
+
+@ignore
+def _fails_in_python(x: np.ndarray) -> np.ndarray:
+    raise _IgnoredFailure(f"bad input of shape {x.shape}")
+
+
+def _calls_failing_python(x):
+    return _fails_in_python(x) + 1.0
+
+
+def test_an_exception_in_ignored_code_is_chained_with_its_traceback():
+    scripted = script(_calls_failing_python)
+    x = np.ones(3)
+    for _ in range(2):                           # the slow path, then the fast path
+        with pytest.raises(jitcore.KernelError, match="raised _IgnoredFailure: bad input") as info:
+            scripted(x)
+        cause = info.value.__cause__
+        assert isinstance(cause, _IgnoredFailure) and str(cause) == "bad input of shape (3,)"
+        frames = []
+        tb = cause.__traceback__
+        while tb is not None:
+            frames.append(tb.tb_frame.f_code.co_name)
+            tb = tb.tb_next
+        assert frames[-1] == "_fails_in_python"
+    np.testing.assert_array_equal(script(lambda_free_add)(x), x + 1.0)   # nothing left over
+
+
+def lambda_free_add(x):
+    return x + 1.0

@@ -239,3 +239,74 @@ def test_a_traced_module_can_be_a_submodule_of_a_traced_or_scripted_one():
         for arg in (x, bigger):
             np.testing.assert_allclose(compiled(arg), eager(arg), rtol=1e-5, atol=1e-6)
         assert_roundtrip(compiled.graph)
+
+
+# ------------------------------------------------------------ in-place ops on inputs
+
+class _InPlaceOnState(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(np.ones(3, dtype=np.float32))
+
+    def forward(self, x):
+        s = self.scale
+        s *= 2.0
+        return x + s
+
+
+def _adds_in_place(x):
+    x += 1.0
+    return x * 2.0
+
+
+def _adds_to_a_view(x):
+    row = x[0]
+    row -= 1.0
+    return x
+
+
+def _adds_to_an_intermediate(x):
+    y = x * 3.0
+    y += 1.0
+    return y
+
+
+@pytest.mark.parametrize("fn, op, source, line", [
+    (_adds_in_place, "+=", "input 'x'", "x += 1.0"),
+    (_adds_to_a_view, "-=", "input 'x'", "row -= 1.0"),
+])
+def test_in_place_op_on_an_input_warns_naming_op_input_and_line(fn, op, source, line):
+    import inspect
+    x = np.ones((2, 3), dtype=np.float32)
+    import re
+    with pytest.warns(TracerWarning, match=re.escape(f"`{op}` on {source} is recorded as an "
+                                                     "out-of-place")) as record:
+        traced = trace(fn, x.copy(), check_trace=False)
+    warning = next(w for w in record if issubclass(w.category, TracerWarning))
+    source_lines, first = inspect.getsourcelines(fn)
+    assert warning.filename == __file__
+    assert source_lines[warning.lineno - first].strip() == line
+    traced(x)
+    np.testing.assert_array_equal(x, np.ones((2, 3)))     # the graph never writes its input
+
+
+def test_in_place_op_on_a_module_attribute_warns():
+    with pytest.warns(TracerWarning, match=r"`\*=` on self.scale is recorded as an out-of-place"):
+        trace(_InPlaceOnState(), np.ones(3, dtype=np.float32), check_trace=False)
+
+
+def test_in_place_op_on_an_intermediate_is_silent_and_right():
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TracerWarning)
+        traced = trace(_adds_to_an_intermediate, x)
+    np.testing.assert_array_equal(traced(x), x * 3.0 + 1.0)
+
+
+@pytest.mark.parametrize("body, message", [
+    (lambda x: np.add(x, 1.0, out=x), r"cannot record np.add\(..., out=...\)"),
+    (lambda x: x.__setitem__(Ellipsis, 0.0), r"cannot record assignment into a traced array"),
+])
+def test_other_in_place_writes_are_refused(body, message):
+    with pytest.raises(TypeError, match=message):
+        trace(body, np.ones(3))

@@ -24,11 +24,13 @@ the pure-Python reference interpreter (``jitcore.reference_interpreter``):
 slower, never wrong.  The reason is kept in ``fallback_reason``.
 """
 
+import re
 import threading
 import weakref
 
 import numpy as np
 
+from jitcore._runtime.dispatch import array_semantics
 from jitcore._runtime.interpreter import execute
 from jitcore._runtime.lowering import lower
 from jitcore._runtime.types import (
@@ -38,7 +40,30 @@ from jitcore._runtime.types import (
 from jitcore.errors import CompileError
 
 __all__ = ["Executable", "compile_graph", "CompiledMethod", "compile_method",
-           "MAX_SPECIALISED_PLANS"]
+           "MAX_SPECIALISED_PLANS", "parameter_names", "refuse_array_semantics"]
+
+
+def parameter_names(inputs):
+    """The names the user gave the parameters that ``inputs`` (graph input values) stand for.
+
+    Graph inputs carry SSA names: scripting renames a reassigned parameter ``x``
+    to ``x.1``.  A Python identifier has no dot, so the user's name is the debug
+    name without its ``.N`` suffix (what ``.code`` prints, the same rule as
+    :mod:`jitcore.ir.python_printer`); clashes (a traced ``*args``) become
+    ``name_1``, ``name_2``, unnamed inputs ``arg<k>``.  Messages and keyword
+    binding use these, never the SSA names.
+    """
+    names, taken = [], set()
+    for k, value in enumerate(inputs):
+        base = re.sub(r"\.\d+$", "", value.debug_name) if value.has_debug_name() else ""
+        base = base if base.isidentifier() else f"arg{k}"
+        name, suffix = base, 0
+        while name in taken:
+            suffix += 1
+            name = f"{base}_{suffix}"
+        taken.add(name)
+        names.append(name)
+    return names
 
 
 def compile_graph(graph, *, functions=None, fallback=True, name="forward"):
@@ -75,7 +100,8 @@ class Executable:
         self.name = name
         self.fallback_reason = None
         self._reference = None
-        self._checks = [_argument_check(name, i, v) for i, v in enumerate(graph.inputs)]
+        self._checks = [_argument_check(name, i, v, label) for i, (v, label)
+                        in enumerate(zip(graph.inputs, parameter_names(graph.inputs)))]
         self._n_outputs = len(graph.outputs)
         # Fully known tensor inputs: (dtype, shape) to compare in one pass per call.
         self._exact = [(c.dtype, c.shape) if isinstance(c, _TensorCheck) and c.dtype is not None
@@ -130,11 +156,28 @@ class Executable:
 
 # -------------------------------------------------------------- argument checks
 
+def refuse_array_semantics(arg, where, name):
+    """Raise ``TypeError`` if ``arg`` is an ndarray subclass whose semantics compiled code
+    would drop (``np.ma.MaskedArray``, ``np.matrix``); see ``dispatch.array_semantics``.
+
+    ``where`` is the function's name, ``name`` the argument's as the user wrote it.
+    """
+    if type(arg) is np.ndarray or not isinstance(arg, np.ndarray):
+        return
+    reason = array_semantics(type(arg))
+    if reason is not None:
+        kind = f"{type(arg).__module__}.{type(arg).__qualname__}"
+        raise TypeError(f"{where}(): argument {name!r} is a {kind}, and compiled code would "
+                        f"silently drop {reason}; pass {name}.data or np.asarray({name}) "
+                        "explicitly if the plain array is what you mean")
+
+
 class _Check:
     """Validates (and normalises) one argument; ``label`` names it in messages."""
 
-    def __init__(self, fn_name, index, value):
-        self.label = value.debug_name if value.has_debug_name() else f"#{index}"
+    def __init__(self, fn_name, index, value, label):
+        self.label = label
+        self.fn_name = fn_name
         self.where = f"{fn_name}() argument '{self.label}' (position {index + 1})"
         self.type = value.type
 
@@ -143,13 +186,14 @@ class _Check:
 
 
 class _TensorCheck(_Check):
-    def __init__(self, fn_name, index, value):
-        super().__init__(fn_name, index, value)
+    def __init__(self, fn_name, index, value, label):
+        super().__init__(fn_name, index, value, label)
         t = value.type
         self.dtype = None if t.dtype is None else np.dtype(t.dtype)
         self.shape = None if t.shape is None else tuple(t.shape)
 
     def __call__(self, arg):
+        refuse_array_semantics(arg, self.fn_name, self.label)
         if not isinstance(arg, np.ndarray):
             if isinstance(arg, (bool, int, float, str, list, tuple, dict)) or arg is None:
                 raise TypeError(f"{self.where}: expected a tensor (ndarray), got "
@@ -188,13 +232,13 @@ class _ScalarCheck(_Check):
         return arg
 
 
-def _argument_check(fn_name, index, value):
+def _argument_check(fn_name, index, value, label):
     t = value.type
     if isinstance(t, TensorType):
-        return _TensorCheck(fn_name, index, value)
+        return _TensorCheck(fn_name, index, value, label)
     if t in (IntType.get(), FloatType.get(), BoolType.get(), NumberType.get()):
-        return _ScalarCheck(fn_name, index, value)
-    return _Check(fn_name, index, value)
+        return _ScalarCheck(fn_name, index, value, label)
+    return _Check(fn_name, index, value, label)
 
 
 def _shape_text(shape):

@@ -12,17 +12,18 @@ input signature.  :func:`execute_graph` runs a graph with the reference interpre
 the oracle that tests compare the runtime against (``call_reference``).
 """
 
+import inspect
 import threading
-
 
 import numpy as np
 
 from jitcore._runtime.types import DTYPES, TensorType
 from jitcore.errors import JitcoreError
+from jitcore.executor import parameter_names, refuse_array_semantics
 from jitcore.nn.module import Module
 from jitcore._runtime.dispatch import script_function_call, script_module_call
 
-__all__ = ["ScriptFunction", "ScriptModule", "execute_graph"]
+__all__ = ["ScriptFunction", "ScriptModule", "execute_graph", "call_signature", "bind_arguments"]
 
 # Guards the lazy creation of executors (two threads' first calls make one).
 _EXECUTOR_LOCK = threading.Lock()
@@ -38,20 +39,56 @@ def execute_graph(graph, inputs, functions=None):
     return run_graph(graph, list(inputs), functions=functions)
 
 
-def _check_call_inputs(graph_inputs, args, where):
-    """Validate call arguments against typed graph inputs: count, then dtype and rank of each.
+def call_signature(graph_inputs):
+    """The Python signature calls of a graph bind with when none was recorded.
 
-    Sizes are not checked: a traced graph generalises to other sizes, as in TorchScript.
+    One positional-or-keyword parameter per input, named as the user wrote it
+    (:func:`jitcore.executor.parameter_names`), without defaults: a traced
+    function's parameters, a loaded graph's inputs.
     """
+    return inspect.Signature([inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                              for name in parameter_names(graph_inputs)])
+
+
+def bind_arguments(signature, where, args, kwargs):
+    """``args`` and ``kwargs`` bound to ``signature``, defaults filled, as a positional tuple.
+
+    Raises
+    ------
+    TypeError
+        For a missing, unknown or duplicated argument, naming it and ``where``.
+    """
+    parameters = signature.parameters
+    for name in kwargs:
+        # before ``bind``, which would first complain about the parameter the
+        # misspelt keyword was meant for
+        if name not in parameters:
+            raise TypeError(f"{where}() got an unexpected keyword argument {name!r}; its "
+                            f"parameters are ({', '.join(parameters)})")
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{where}(): {e}") from None
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
+
+
+def _check_call_inputs(graph_inputs, args, where):
+    """Validate call arguments against typed graph inputs: count, then kind, dtype and rank of each.
+
+    Arguments are named as the user wrote them, never by SSA names.  Sizes are
+    not checked: a traced graph generalises to other sizes, as in TorchScript.
+    """
+    names = parameter_names(graph_inputs)
     if len(args) != len(graph_inputs):
-        names = ", ".join(v.debug_name for v in graph_inputs)
-        raise TypeError(f"{where}() takes {len(graph_inputs)} arguments ({names}) but "
-                        f"{len(args)} were given")
-    for value, arg in zip(graph_inputs, args):
+        count = f"{len(graph_inputs)} argument{'s' if len(graph_inputs) != 1 else ''}"
+        raise TypeError(f"{where}() takes {count} ({', '.join(names)}) but "
+                        f"{len(args)} {'was' if len(args) == 1 else 'were'} given")
+    for value, arg, name in zip(graph_inputs, args, names):
         expected = value.type
+        refuse_array_semantics(arg, where, name)
         if not isinstance(expected, TensorType):
             continue
-        name = value.debug_name
         if not isinstance(arg, np.ndarray):
             raise TypeError(f"{where}(): argument {name!r} must be an ndarray of type "
                             f"{expected}, got {type(arg).__name__}")
@@ -149,8 +186,16 @@ class ScriptFunction(_Archivable):
         """
         return self.executor.graph_for(*inputs)
 
-    # ``function(*args)`` runs the compiled function; a Cython function, so a call
-    # costs no Python frame (see ``jitcore._runtime.dispatch``).
+    def call_signature(self):
+        """The ``inspect.Signature`` keyword arguments bind with: the user's parameter names."""
+        return call_signature(self._graph.inputs)
+
+    def _bind_call(self, args, kwargs):
+        """``args`` and ``kwargs`` as the positional tuple the compiled code takes."""
+        return bind_arguments(self.call_signature(), self.name, args, kwargs)
+
+    # ``function(*args, **kwargs)`` runs the compiled function; a C-level method, so a
+    # positional call costs no Python frame (see ``jitcore._runtime.dispatch``).
     __call__ = script_function_call
 
     def call_reference(self, *args):
@@ -253,11 +298,22 @@ class ScriptModule(_Archivable, Module):
             forget_module_plans()
         return self
 
-    def _run_method(self, name, args):
+    def _run_method(self, name, args, kwargs=None):
+        if kwargs:
+            args = self._bind_call(name, args, kwargs)
         executor = self._executors.get(name)
         if executor is None:
             executor = self.executor(name)
         return executor.dispatcher.call_tuple(args)
+
+    def call_signature(self, method="forward"):
+        """The ``inspect.Signature`` (without ``self``) keyword arguments of ``method`` bind with."""
+        return call_signature(self._jit_method_graph(method).inputs[1:])
+
+    def _bind_call(self, method, args, kwargs):
+        """``args`` and ``kwargs`` as the positional tuple compiled ``method`` takes."""
+        return bind_arguments(self.call_signature(method), f"{self.original_name}.{method}",
+                              args, kwargs)
 
     def call_reference(self, *args, method="forward"):
         """Run ``method`` with the reference interpreter (the test oracle)."""
@@ -266,15 +322,12 @@ class ScriptModule(_Archivable, Module):
         return _single_or_tuple(execute_graph(graph, [self, *args], self.functions))
 
     # The common call skips Module.__call__'s layers and runs forward's Dispatcher
-    # from Cython (no Python frame); while a trace is running, or with keyword
-    # arguments, it goes through Module.__call__ so the call is recorded.
+    # from C (no Python frame); keyword arguments are bound first; while a trace is
+    # running it goes through Module.__call__ so the call is recorded.
     __call__ = script_module_call
 
-    def forward(self, *args):
-        executor = self._executors.get("forward")
-        if executor is None:
-            executor = self.executor("forward")
-        return executor.dispatcher.call_tuple(args)
+    def forward(self, *args, **kwargs):
+        return self._run_method("forward", args, kwargs)
 
     def __getattr__(self, name):
         try:
@@ -282,7 +335,7 @@ class ScriptModule(_Archivable, Module):
         except AttributeError:
             methods = self.__dict__.get("_methods", {})
             if name in methods:
-                return lambda *args: self._run_method(name, args)
+                return lambda *args, **kwargs: self._run_method(name, args, kwargs)
             raise
 
     @property

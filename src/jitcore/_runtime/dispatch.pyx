@@ -24,7 +24,9 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdlib cimport calloc, free
 
 from jitcore._runtime.code cimport Code
-from jitcore._runtime.interpreter cimport run_code
+from jitcore._runtime.interpreter cimport run_code as _run_code
+from jitcore._runtime.op_python import take_raised
+from jitcore.errors import KernelError
 from jitcore._runtime.kernels.view cimport MAX_DIMS
 
 import threading
@@ -39,11 +41,13 @@ cdef extern from "Python.h":
 
 cdef extern from "numpy/arrayobject.h":
     bint PyArray_Check(PyObject*)
+    bint PyArray_CheckExact(PyObject*)
     int PyArray_TYPE(PyObject*)
     int PyArray_NDIM(PyObject*)
     cnp.npy_intp* PyArray_DIMS(PyObject*)
 
-__all__ = ["Plan", "Dispatcher", "SLOT_KINDS", "script_module_call", "script_function_call"]
+__all__ = ["Plan", "Dispatcher", "SLOT_KINDS", "script_module_call", "script_function_call",
+           "array_semantics"]
 
 # Attributes read without a heap buffer (a frame's stack array).
 DEF STACK_ATTRIBUTES = 32
@@ -72,6 +76,59 @@ cdef struct Slot:
     Py_ssize_t shape[MAX_DIMS]
 
 
+# ------------------------------------------------- ndarray subclasses with semantics
+
+import numpy as np
+
+# type -> what compiled code would drop (a str), or None for a plain subclass
+cdef dict _SEMANTICS = {}
+
+# Operations whose override means the subclass computes differently from an ndarray.
+_OVERRIDES = ("__array_ufunc__", "__array_function__", "__mul__", "__matmul__", "__add__",
+              "__pow__")
+
+
+def array_semantics(cls):
+    """What compiled code would lose of an ndarray subclass ``cls``, or None if nothing.
+
+    A masked array's mask, a matrix's ``*``/``**``, a subclass overriding NumPy's
+    operations (units, lazy arrays): compiled code sees only the data, so such
+    arguments are refused with a ``TypeError`` rather than silently computed as
+    plain arrays.  Plain subclasses (``jitcore.nn.Parameter``, ``np.memmap``, a
+    ``class A(np.ndarray): pass``) are ndarrays.  Cached per type.
+    """
+    try:
+        return _SEMANTICS[cls]
+    except KeyError:
+        pass
+    if issubclass(cls, np.ma.MaskedArray):
+        reason = "its mask"
+    elif issubclass(cls, np.matrix):
+        reason = "its matrix semantics (* and ** are matrix products)"
+    elif any(getattr(cls, name, None) is not getattr(np.ndarray, name) for name in _OVERRIDES):
+        reason = "the operations it overrides"
+    else:
+        reason = None
+    _SEMANTICS[cls] = reason
+    return reason
+
+
+cdef inline bint is_plain_array(PyObject* o) noexcept:
+    """An ndarray whose data is all there is to it (exact ndarrays cost one compare)."""
+    cdef PyObject* reason
+    if PyArray_CheckExact(o):
+        return True
+    if not PyArray_Check(o):
+        return False
+    reason = PyDict_GetItem(_SEMANTICS, type(<object>o))
+    if reason != NULL:
+        return reason == Py_None
+    try:
+        return array_semantics(type(<object>o)) is None
+    except BaseException:
+        return False
+
+
 cdef inline bint slot_matches(const Slot* s, PyObject* o) noexcept:
     cdef int k
     cdef cnp.npy_intp* dims
@@ -95,6 +152,14 @@ cdef inline bint slot_matches(const Slot* s, PyObject* o) noexcept:
     if s.kind == SLOT_NONE:
         return o == Py_None
     return True
+
+
+cdef inline bint argument_matches(const Slot* s, PyObject* o) noexcept:
+    """``slot_matches`` for a call argument: an ndarray subclass with semantics of its
+    own (a masked array) is a miss, so the slow path's validation explains it."""
+    if not slot_matches(s, o):
+        return False
+    return s.kind != SLOT_TENSOR or is_plain_array(o)
 
 
 @cython.final
@@ -201,7 +266,7 @@ cdef class Plan:
             return False
         values = self.attribute_values()
         for k in range(self.n_args):
-            if not slot_matches(&self.slots[k], <PyObject*>args[k]):
+            if not argument_matches(&self.slots[k], <PyObject*>args[k]):
                 return False
         for k in range(self.n_attributes):
             if not slot_matches(&self.slots[self.n_args + k], <PyObject*>values[k]):
@@ -220,6 +285,18 @@ cdef class Plan:
         how = "interpreter" if self.code is not None else "reference fallback"
         kind = "specialised" if self.specialised else "dynamic-shape"
         return f"<Plan {kind}, {self.n_args} args + {self.n_attributes} attributes, {how}>"
+
+
+cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra):
+    """The interpreter's ``run_code``; a failure of ``@jitcore.ignore`` Python code
+    comes out with the function's own exception (and traceback) as its ``__cause__``."""
+    try:
+        return _run_code(code, args, extra, n_extra)
+    except KernelError as failure:
+        cause = take_raised(failure)
+        if cause is None:
+            raise
+        raise failure from cause
 
 
 cdef object _run_with(Plan plan, tuple args, list values):
@@ -278,7 +355,7 @@ cdef object _try_plan(Plan plan, tuple args, bint typed_only):
     if typed_only and not plan.typed_args:
         return _MISS
     for k in range(plan.n_args):
-        if not slot_matches(&plan.slots[k], PyTuple_GET_ITEM(args, k)):
+        if not argument_matches(&plan.slots[k], PyTuple_GET_ITEM(args, k)):
             return _MISS
     n_attr = plan.n_attributes
     if n_attr == 0:
@@ -437,16 +514,97 @@ cdef inline object _forward_of(object module):
     return getattr(module, "_forward_dispatcher", None)
 
 
-def script_module_call(self, *args):
-    """``module(*args)``: run the compiled ``forward`` (``ScriptModule.__call__``).
+# The entry points are method descriptors over a METH_FASTCALL | METH_KEYWORDS C
+# function, not ``def f(self, *args, **kwargs)``: Cython gives such a def a new
+# kwargs dict on every call (+30 ns on a 620 ns Linear call), while the C entry
+# builds one only when keywords come.  ``PyDescr_NewMethod`` over ``object`` makes
+# a descriptor that binds like a method on any class it is stored on.
+cdef extern from *:
+    """
+    typedef PyObject *(*jc_call_fn)(PyObject *self, PyObject *args, PyObject *kwargs);
+    static jc_call_fn jc_call_targets[2];
 
-    While a trace runs on this thread the call goes through ``Module.__call__``
-    so that the tracer records it as a module call.  A call whose arguments are
-    all checked by the last plan's signature (ndarrays, numbers, None) cannot
-    carry traced values, so it runs without looking at the tracer.
+    /* self(*args, **kwargs) -> jc_call_targets[which](self, args tuple, kwargs dict or NULL) */
+    static PyObject *jc_call_entry(int which, PyObject *self, PyObject *const *args,
+                                   Py_ssize_t nargsf, PyObject *kwnames) {
+        Py_ssize_t n = PyVectorcall_NARGS(nargsf), k;
+        Py_ssize_t n_keywords = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+        PyObject *tuple = PyTuple_New(n), *kwargs = NULL, *result;
+        if (tuple == NULL) return NULL;
+        for (k = 0; k < n; k++) {
+            Py_INCREF(args[k]);
+            PyTuple_SET_ITEM(tuple, k, args[k]);
+        }
+        if (n_keywords > 0) {
+            kwargs = PyDict_New();
+            for (k = 0; kwargs != NULL && k < n_keywords; k++) {
+                if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, k), args[n + k]) < 0) {
+                    Py_CLEAR(kwargs);
+                }
+            }
+            if (kwargs == NULL) {
+                Py_DECREF(tuple);
+                return NULL;
+            }
+        }
+        result = jc_call_targets[which](self, tuple, kwargs);
+        Py_DECREF(tuple);
+        Py_XDECREF(kwargs);
+        return result;
+    }
+    static PyObject *jc_module_entry(PyObject *self, PyObject *const *args, Py_ssize_t nargsf,
+                                     PyObject *kwnames) {
+        return jc_call_entry(0, self, args, nargsf, kwnames);
+    }
+    static PyObject *jc_function_entry(PyObject *self, PyObject *const *args, Py_ssize_t nargsf,
+                                       PyObject *kwnames) {
+        return jc_call_entry(1, self, args, nargsf, kwnames);
+    }
+    static PyMethodDef jc_call_defs[2] = {
+        {"script_module_call", (PyCFunction)(void (*)(void))jc_module_entry,
+         METH_FASTCALL | METH_KEYWORDS,
+         "module(*args, **kwargs): run the compiled forward (ScriptModule.__call__)."},
+        {"script_function_call", (PyCFunction)(void (*)(void))jc_function_entry,
+         METH_FASTCALL | METH_KEYWORDS,
+         "function(*args, **kwargs): run the compiled function (ScriptFunction.__call__)."},
+    };
+    static PyObject *jc_call_method(int which, jc_call_fn target) {
+        jc_call_targets[which] = target;
+        return PyDescr_NewMethod(&PyBaseObject_Type, &jc_call_defs[which]);
+    }
+    """
+    ctypedef PyObject* (*jc_call_fn)(PyObject*, PyObject*, PyObject*) except NULL
+    object jc_call_method(int which, jc_call_fn target)
+
+
+# The C entry's targets: a new reference, or NULL with the exception set.
+cdef PyObject* _module_call(PyObject* self, PyObject* args, PyObject* kwargs) except NULL:
+    result = _call_module(<object>self, <tuple>args, kwargs)
+    Py_INCREF(result)
+    return <PyObject*>result
+
+
+cdef PyObject* _function_call(PyObject* self, PyObject* args, PyObject* kwargs) except NULL:
+    result = _call_function(<object>self, <tuple>args, kwargs)
+    Py_INCREF(result)
+    return <PyObject*>result
+
+
+cdef object _call_module(object self, tuple args, PyObject* kwargs):
+    """``module(*args, **kwargs)``: run the compiled ``forward`` (``ScriptModule.__call__``).
+
+    Keyword arguments are bound in Python to a positional tuple by the
+    module's call signature (``ScriptModule._bind_call``), as TorchScript binds
+    them by the schema's names.  While a trace runs on this thread the call
+    goes through ``Module.__call__`` so that the tracer records it as a module
+    call.  A call whose arguments are all checked by the last plan's signature
+    (ndarrays, numbers, None) cannot carry traced values, so it runs without
+    looking at the tracer.
     """
     cdef object dispatcher = _forward_of(self)
     cdef object result
+    if kwargs != NULL:
+        args = self._bind_call("forward", args, <object>kwargs)
     if dispatcher is not None:
         result = (<Dispatcher>dispatcher).call_fast(args, True)
         if result is not _MISS:
@@ -459,9 +617,18 @@ def script_module_call(self, *args):
     return (<Dispatcher>dispatcher).call(args)
 
 
-def script_function_call(self, *args):
-    """``function(*args)``: run the compiled function (``ScriptFunction.__call__``)."""
+cdef object _call_function(object self, tuple args, PyObject* kwargs):
+    """``function(*args, **kwargs)``: run the compiled function (``ScriptFunction.__call__``);
+    keyword arguments are bound by the function's call signature first."""
     cdef object executor = self._executor
+    if kwargs != NULL:
+        args = self._bind_call(args, <object>kwargs)
     if executor is None:
         executor = self.executor
     return (<Dispatcher>executor._dispatcher).call(args)
+
+
+#: ``ScriptModule.__call__``: a method descriptor (see above).
+script_module_call = jc_call_method(0, _module_call)
+#: ``ScriptFunction.__call__``.
+script_function_call = jc_call_method(1, _function_call)

@@ -23,7 +23,8 @@ import numpy as np
 
 from jitcore.errors import CompileError, JitcoreError
 
-__all__ = ["PYTHON_OP", "python_target", "call_python", "convert_result", "ResultTypeError"]
+__all__ = ["PYTHON_OP", "python_target", "call_python", "convert_result", "ResultTypeError",
+           "take_raised"]
 
 PYTHON_OP = "prim::PythonOp"
 
@@ -166,10 +167,31 @@ cdef int _python_call_with_gil(Frame* f, const Instr* ins) noexcept:
         message = _c_message(str(e))
         return frame_fail(f, JC_ERR_TYPE, message)
     except BaseException as e:
-        # nothing may escape a noexcept handler: the exception becomes the call's failure
+        # nothing may escape a noexcept handler: the exception becomes the call's failure,
+        # and is kept so that the caller chains it as the failure's __cause__ (take_raised)
         name = target[2] if target is not None else "a Python function"
         message = _c_message(f"@jitcore.ignore function {name!r} raised {type(e).__name__}: {e}")
+        _raised.last = (e, message.decode("utf-8", "replace"))
         return frame_fail(f, JC_ERR_VALUE, message)
+
+
+import threading
+
+_raised = threading.local()
+
+
+def take_raised(failure):
+    """The exception an ``@jitcore.ignore`` function raised that ``failure`` reports, or None.
+
+    The handler cannot raise (it runs inside the interpreter loop); it keeps the
+    exception per thread, and the caller that raises ``failure`` (a KernelError
+    whose message quotes the exception's) takes it to chain it.
+    """
+    last = getattr(_raised, "last", None)
+    _raised.last = None
+    if last is None or last[1] not in str(failure):
+        return None
+    return last[0]
 
 
 cdef bytes _c_message(str text):

@@ -163,11 +163,17 @@ def _transpose(array, *axes):
 
 
 def _astype(array, dtype, order="K", casting="unsafe", subok=True, copy=True):
-    return call(for_method("astype"), array, dtype)
+    # NumPy copies unless told not to, also to the same dtype; ATen's ``to`` does not
+    return call(for_method("astype"), array, dtype, copy=bool(copy))
+
+
+def _ravel(array, order="C"):
+    return call(for_method("flatten"), array, 0, -1)
 
 
 def _flatten(array, order="C"):
-    return call(for_method("flatten"), array, 0, -1)
+    # ndarray.flatten always returns a copy; ATen's flatten (ravel) a view when it can
+    return call(for_method("copy"), _ravel(array, order))
 
 
 def _copy(array, order="C"):
@@ -192,6 +198,6 @@ def _baked_python_value(method):
 
 _SPECIAL_METHODS = {
     "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
-    "ravel": _flatten, "copy": _copy, "swapaxes": _swapaxes,
+    "ravel": _ravel, "copy": _copy, "swapaxes": _swapaxes,
     "item": _baked_python_value("item"), "tolist": _baked_python_value("tolist"),
 }

@@ -60,6 +60,45 @@ def _binary(op, reflected=False):
     return method
 
 
+def _in_place(op, symbol):
+    """``x <symbol>= y``: recorded out of place, as ``x = x <op> y``.
+
+    When ``x`` is an input of the trace (or a module attribute), or a view of
+    one, eager NumPy would change that array in place; the graph cannot (its
+    inputs are never written), so the trace warns, naming the op and the input.
+    """
+    out_of_place = _binary(op)
+
+    def method(self, other):
+        source = _input_viewed_by(self.value)
+        if source is not None:
+            warn_at_user_code(
+                f"jitcore.trace: `{symbol}` on {source} is recorded as an out-of-place "
+                f"`{symbol[:-1]}`: the compiled graph returns a new array and leaves "
+                f"{source} unchanged, while eager NumPy changes it in place. Write "
+                f"`y = x {symbol[:-1]} ...` to say what you mean, or copy the input first.",
+                TracerWarning)
+        return out_of_place(self, other)
+    method.__name__ = f"__i{op.__name__.strip('_')}__"
+    return method
+
+
+def _input_viewed_by(value):
+    """``"input 'x'"`` / ``"self.weight"`` if ``value`` is a graph input or attribute read,
+    or a view of one; else None."""
+    from jitcore.executor import parameter_names
+    from jitcore.passes.output_aliasing import VIEW_KINDS
+    while True:
+        node = value.node
+        if node.kind == "prim::Param":
+            return f"input {parameter_names([value])[0]!r}"
+        if node.kind == "prim::GetAttr":
+            return f"self.{node.attr('name')}"
+        if node.kind not in VIEW_KINDS or not node.inputs:
+            return None
+        value = node.inputs[0]
+
+
 def _as_left_operand(scalar, array):
     """A Python scalar as the left operand of a tensor op, with NumPy's (NEP 50) weak typing.
 
@@ -205,12 +244,24 @@ class TracedArray(Traceable):
     __le__ = _binary(operator.le)
     __gt__ = _binary(operator.gt)
     __ge__ = _binary(operator.ge)
+    __iadd__ = _in_place(operator.add, "+=")
+    __isub__ = _in_place(operator.sub, "-=")
+    __imul__ = _in_place(operator.mul, "*=")
+    __itruediv__ = _in_place(operator.truediv, "/=")
+    __ifloordiv__ = _in_place(operator.floordiv, "//=")
+    __imod__ = _in_place(operator.mod, "%=")
+    __ipow__ = _in_place(operator.pow, "**=")
+    __imatmul__ = _in_place(operator.matmul, "@=")
+    __iand__ = _in_place(operator.and_, "&=")
+    __ior__ = _in_place(operator.or_, "|=")
+    __ixor__ = _in_place(operator.xor, "^=")
 
     def __neg__(self):
         return call(for_callable(operator.neg), self)
 
     def __pos__(self):
-        return self
+        # NumPy's +x (np.positive) is a new array, not x itself
+        return call("aten::clone", self)
 
     def __abs__(self):
         return call(for_callable(abs), self)

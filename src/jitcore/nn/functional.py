@@ -7,6 +7,7 @@ defaults are PyTorch's; where ATen orders arguments differently from the functio
 (``batch_norm``, ``embedding``), the function reorders them.
 """
 
+from jitcore._runtime.types import ListType
 from jitcore.ops.dispatch import call
 
 __all__ = [
@@ -79,9 +80,11 @@ def log_softmax(input, dim, dtype=None):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift."""
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    return call("aten::layer_norm", input, list(normalized_shape), weight, bias, eps)
+    if isinstance(normalized_shape, (list, tuple)):
+        normalized_shape = list(normalized_shape)
+    elif not isinstance(getattr(normalized_shape, "jit_type", None), ListType):
+        normalized_shape = [normalized_shape]   # an int, or a traced/scripted int
+    return call("aten::layer_norm", input, normalized_shape, weight, bias, eps)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,

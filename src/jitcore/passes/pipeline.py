@@ -2,6 +2,9 @@
 
 Levels (each includes the previous one):
 
+Every level ends by copying any output that was a new array before optimising
+and may alias an input after it (:mod:`.output_aliasing`).
+
 ``"simplify"``
     inline calls, then to a fixed point: constant propagation, unrolling of
     small counted loops, batching of per-step ``x[t] @ W`` products out of
@@ -32,6 +35,7 @@ from .fuse_conv_pool import fuse_conv_pool
 from .fuse_epilogues import fuse_epilogues
 from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline
+from .output_aliasing import copy_aliased_outputs, fresh_outputs
 from .peephole import peephole
 from .shape_propagation import propagate_shapes
 from .unroll_loops import unroll_loops
@@ -92,6 +96,9 @@ def run(graph, level="simplify", *, self_object=None, functions=None, exact_shap
     if level not in LEVELS:
         raise ValueError(f"unknown optimisation level {level!r}; expected one of {', '.join(LEVELS)}")
     changed = inline(graph, self_object, functions)
+    # rewrites may turn a new array into an input (``x * 1`` -> ``x``); the outputs
+    # that were new arrays before stay new arrays (see passes/output_aliasing.py)
+    fresh = fresh_outputs(graph)
     passes = _simplify_passes(exact_shapes)
     if level in ("freeze", "inference"):
         passes.append(fold_batch_norm)
@@ -103,4 +110,5 @@ def run(graph, level="simplify", *, self_object=None, functions=None, exact_shap
         # fusion inserts its own constants (activation names, flags): merge and sweep them
         changed |= eliminate_common_subexpressions(graph)
         changed |= eliminate_dead_code(graph)
+    changed |= copy_aliased_outputs(graph, fresh)
     return changed

@@ -76,7 +76,15 @@ def _run(ctx, fn, name, args, kwargs, where):
 def _to_python(sugared, ctx, where):
     if isinstance(sugared, ScriptValue):
         value = sugared.constant()
-        return sugared if value is NOT_CONSTANT else value
+        if value is not NOT_CONSTANT:
+            return value
+        # a list literal of script values (``[x.shape[-1]]``) is a Python list of them,
+        # so library code can iterate it (``list(normalized_shape)``); script lists are
+        # never mutated, so its items are the list's for good
+        node = sugared.value.node
+        if node.kind == "prim::ListConstruct":
+            return [_to_python(ScriptValue(item), ctx, where) for item in node.inputs]
+        return sugared
     if isinstance(sugared, PythonConstant):
         return sugared.value
     if isinstance(sugared, TupleOfValues):

@@ -159,6 +159,8 @@ def unary_op(ctx, op, a, where):
     if isinstance(op, ast.UAdd):
         if not (is_tensor(a) or _is_number(a.type)):
             raise compile_error(f"bad operand type for unary +: {describe_type(a.type)}", where)
+        if is_tensor(a):    # NumPy's +x (np.positive) is a new array, not x itself
+            return ctx.emit_op_call("aten::clone", [ScriptValue(a)], {}, where).value
         return a
     if isinstance(op, ast.USub):
         if not (is_tensor(a) or _is_number(a.type)):

@@ -58,11 +58,14 @@ class ScriptedFunctionWithDefaults(ScriptedFunction):
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self._signature.parameters):
-            args = _bind(self._signature, self.name, args, kwargs)
+            args = self._bind_call(args, kwargs)
         return ScriptFunction.__call__(self, *args)
 
+    def call_signature(self):
+        return self._signature
+
     def call_reference(self, *args, **kwargs):
-        return ScriptFunction.call_reference(self, *_bind(self._signature, self.name, args, kwargs))
+        return ScriptFunction.call_reference(self, *self._bind_call(args, kwargs))
 
 
 class ScriptedModule(ScriptModule):
@@ -74,16 +77,13 @@ class ScriptedModule(ScriptModule):
     """
 
     def call_reference(self, *args, method="forward", **kwargs):
-        return ScriptModule.call_reference(self, *self._bind_arguments(method, args, kwargs),
+        return ScriptModule.call_reference(self, *self._bind_call(method, args, kwargs),
                                            method=method)
 
-    def _bind_arguments(self, method, args, kwargs):
+    def call_signature(self, method="forward"):
+        """The Python signature of the compiled method (defaults included), if recorded."""
         signature = _SIGNATURES.get(id(self), {}).get(method)
-        if signature is None:
-            if kwargs:
-                raise TypeError(f"{self.original_name}.{method}() takes positional arguments only")
-            return args
-        return _bind(signature, f"{self.original_name}.{method}", args, kwargs)
+        return signature if signature is not None else ScriptModule.call_signature(self, method)
 
     @classmethod
     def from_unit(cls, module, method_graphs, functions):
@@ -136,23 +136,13 @@ class ScriptedModuleWithDefaults(ScriptedModule):
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != _FORWARD_ARITY.get(id(self), len(args)):
-            args = self._bind_arguments("forward", args, kwargs)
+            args = self._bind_call("forward", args, kwargs)
         return ScriptModule.__call__(self, *args)
 
     def forward(self, *args, **kwargs):
         if kwargs or len(args) != _FORWARD_ARITY.get(id(self), len(args)):
-            args = self._bind_arguments("forward", args, kwargs)
+            args = self._bind_call("forward", args, kwargs)
         return ScriptModule.forward(self, *args)
-
-
-def _bind(signature, where, args, kwargs):
-    """``args`` and ``kwargs`` bound to ``signature``, defaults filled, as a positional tuple."""
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as e:
-        raise TypeError(f"{where}(): {e}") from None
-    bound.apply_defaults()
-    return tuple(bound.arguments.values())
 
 
 # -------------------------------------------------------------- archives (serialization)
