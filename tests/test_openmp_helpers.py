@@ -110,3 +110,39 @@ def test_guarded_calls_give_the_same_bits_in_either_mode(two_threads):
     plan = fn.executor.dispatcher.last_plan
     state = plan.code.thread_guard()
     assert state["calls"] >= 40 and state["serial_seconds"] > 0 and state["pool_seconds"] > 0
+
+
+@pytest.mark.parametrize("how", ["daemon", "interrupt"])
+def test_exit_with_calls_in_flight_does_not_crash(how):
+    import os
+    import subprocess
+    import sys
+    probe = os.path.join(os.path.dirname(__file__), "_exit_probe.py")
+    # the crash was a race (7 of 8 runs): three runs make a miss unlikely
+    for _ in range(3):
+        done = subprocess.run([sys.executable, probe, how], capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+        assert "exiting with 2 calls in flight" in done.stdout
+        if how == "interrupt":
+            assert "interrupted" in done.stdout
+
+
+def test_calls_that_start_after_exit_began_never_run():
+    import subprocess
+    import sys
+    # after the exit hook, a new call parks its (daemon) thread: the process
+    # still ends, promptly, and the call's result never appears
+    code = """if 1:
+        import threading, time, numpy as np, jitcore
+        from jitcore._runtime import openmp_helpers
+        f = jitcore.trace(lambda x: x * 2.0, (np.ones(3),))
+        assert openmp_helpers.wait_for_calls_at_exit(1.0) == 0
+        threading.Thread(target=lambda: print("ran", f(np.ones(3))), daemon=True).start()
+        time.sleep(0.3)
+        print("done")
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["done"]

@@ -310,3 +310,27 @@ def test_in_place_op_on_an_intermediate_is_silent_and_right():
 def test_other_in_place_writes_are_refused(body, message):
     with pytest.raises(TypeError, match=message):
         trace(body, np.ones(3))
+
+
+def test_the_trace_check_allows_rounding_at_the_outputs_scale():
+    from jitcore.nn import functional as F
+    # a float32 conv summing 400 products: outputs near 90, compiled and eager
+    # kernels sum in other orders, and a near-zero output differs by ~1e-4
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2, 16, 40, 40)).astype(np.float32)
+    w = rng.standard_normal((48, 16, 5, 5)).astype(np.float32)
+    traced = trace(lambda x, w: F.conv2d(x, w, stride=2, padding=2), (x, w))
+    exact = F.conv2d(x.astype(np.float64), w.astype(np.float64), stride=2, padding=2)
+    assert np.abs(traced(x, w) - exact).max() < 1e-5 * np.abs(exact).max()
+
+
+def test_the_trace_check_still_refuses_values_off_by_more_than_the_tolerance():
+    calls = []
+
+    def drifting(x):
+        calls.append(1)
+        # the trace and its re-trace agree; the eager third call does not
+        return x * (1.0 if len(calls) < 3 else 1.001)
+
+    with pytest.raises(TracingCheckError, match="tolerance"):
+        trace(drifting, (np.full(4, 100.0),))

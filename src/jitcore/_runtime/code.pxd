@@ -45,6 +45,7 @@ cdef enum Opcode:
 cdef enum:
     JC_ERR_TYPE = 20        # a register holds the wrong kind of value
     JC_ERR_RAISED = 21      # prim::RaiseException ran
+    JC_ERR_INTERRUPTED = 22 # a signal handler raised (Ctrl-C), or the interpreter is exiting
 
 cdef struct Instr:
     int opcode

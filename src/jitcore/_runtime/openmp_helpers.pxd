@@ -40,6 +40,12 @@ cdef int thread_id() noexcept nogil
 cdef int enter_call() noexcept nogil
 cdef void leave_call() noexcept nogil
 
+# True once interpreter exit has begun (``wait_for_calls_at_exit``): from then
+# on ``enter_call`` parks its thread, and running loops stop.
+cdef bint exiting() noexcept nogil
+# A monotonic clock good to a few milliseconds, for cheap timers.
+cdef double coarse_seconds() noexcept nogil
+
 # Hold the BLAS that the kernels call (registered by ``jitcore.threads``) at
 # one thread: the product kernels split their work over OpenMP threads and
 # call serial BLAS per panel.  Call it before handing BLAS a product.

@@ -21,6 +21,7 @@ single-threaded, and the matrix-product kernels split their output over
 these OpenMP threads instead (``kernels/blas.pyx``).
 """
 
+import atexit
 import os
 
 from cython.parallel cimport prange
@@ -42,13 +43,40 @@ cdef extern from *:
         return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
     }
 
-    /* Calls in flight, updated by every compiled call from any thread. */
+    /* Calls in flight, updated by every compiled call from any thread.
+       Sequentially consistent: with jc_exiting it forms a Dekker pair (a call
+       either sees the flag or is seen by the exit hook's count). */
     static int jc_in_flight = 0;
     static inline int jc_in_flight_add(int d) {
-        return __atomic_add_fetch(&jc_in_flight, d, __ATOMIC_ACQ_REL);
+        return __atomic_add_fetch(&jc_in_flight, d, __ATOMIC_SEQ_CST);
     }
     static inline int jc_in_flight_load(void) {
-        return __atomic_load_n(&jc_in_flight, __ATOMIC_ACQUIRE);
+        return __atomic_load_n(&jc_in_flight, __ATOMIC_SEQ_CST);
+    }
+
+    /* Set by the exit hook: calls that start from then on never run. */
+    static int jc_exiting = 0;
+    static inline void jc_set_exiting(int v) { __atomic_store_n(&jc_exiting, v, __ATOMIC_SEQ_CST); }
+    static inline int jc_get_exiting(void) { return __atomic_load_n(&jc_exiting, __ATOMIC_SEQ_CST); }
+    static void jc_sleep_seconds(double s) {
+        struct timespec ts;
+        ts.tv_sec = (time_t)s;
+        ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+        nanosleep(&ts, NULL);
+    }
+    static void jc_park_until_exit(void) {
+        for (;;) jc_sleep_seconds(1.0);
+    }
+
+    /* A clock good to a few ms that costs a few ns (the loops' poll timer). */
+    static inline double jc_coarse_seconds(void) {
+    #ifdef CLOCK_MONOTONIC_COARSE
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    #else
+        return jc_monotonic_seconds();
+    #endif
     }
     static inline void jc_in_flight_store(int v) {
         __atomic_store_n(&jc_in_flight, v, __ATOMIC_RELEASE);
@@ -74,6 +102,11 @@ cdef extern from *:
     """
     int jc_in_flight_add(int d) noexcept nogil
     int jc_in_flight_load() noexcept nogil
+    void jc_set_exiting(int v) noexcept nogil
+    int jc_get_exiting() noexcept nogil
+    void jc_sleep_seconds(double s) noexcept nogil
+    void jc_park_until_exit() noexcept nogil
+    double jc_coarse_seconds() noexcept nogil
     void jc_in_flight_store(int v) noexcept nogil
     void jc_register_blas(size_t get, size_t set) noexcept nogil
     int jc_blas_threads() noexcept nogil
@@ -269,11 +302,66 @@ cdef int thread_id() noexcept nogil:
 
 
 cdef int enter_call() noexcept nogil:
-    return jc_in_flight_add(1)
+    cdef int callers = jc_in_flight_add(1)
+    if jc_get_exiting():
+        # The interpreter is exiting: BLAS's and OpenMP's libraries are about
+        # to be torn down under this call.  This thread can only be a daemon
+        # (atexit runs after the others were joined): it waits, holding no
+        # lock and no GIL, for the process to end.
+        jc_in_flight_add(-1)
+        jc_park_until_exit()
+    return callers
+
+
+cdef bint exiting() noexcept nogil:
+    return jc_get_exiting() != 0
+
+
+cdef double coarse_seconds() noexcept nogil:
+    return jc_coarse_seconds()
 
 
 cdef void leave_call() noexcept nogil:
     jc_in_flight_add(-1)
+
+
+# How long interpreter exit waits for compiled calls still running in other
+# threads before it lets the libraries unload anyway.
+EXIT_WAIT_SECONDS = 10.0
+
+
+def wait_for_calls_at_exit(double timeout=-1.0):
+    """Stop new compiled calls and wait (at most ``timeout`` s) for those in flight.
+
+    Registered with ``atexit``: at interpreter exit, a daemon thread (or one
+    left running after a caught ``KeyboardInterrupt``) may be inside a BLAS
+    product when the C runtime runs OpenBLAS's destructor, which unmaps the
+    buffers the product is using: SIGSEGV.  Calls that start after this parks
+    their thread; loops in calls already running stop at their next
+    iteration; the wait ends when the last call leaves.
+
+    Parameters
+    ----------
+    timeout : float, optional
+        Seconds; ``EXIT_WAIT_SECONDS`` when negative.
+
+    Returns
+    -------
+    int
+        Calls still in flight when the wait ended (0 unless it timed out).
+    """
+    cdef double deadline
+    if timeout < 0:
+        timeout = EXIT_WAIT_SECONDS
+    jc_set_exiting(1)
+    with nogil:
+        deadline = jc_monotonic_seconds() + timeout
+        while jc_in_flight_load() > 0 and jc_monotonic_seconds() < deadline:
+            jc_sleep_seconds(0.001)
+    return jc_in_flight_load()
+
+
+atexit.register(wait_for_calls_at_exit)
 
 
 def _after_fork_in_child():
