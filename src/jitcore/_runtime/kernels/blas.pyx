@@ -40,7 +40,7 @@ cdef Py_ssize_t GEMM_GRAIN = 1 << 18
 # is a BLAS call of its own, which packs the shared operand again.
 cdef enum:
     MAX_PANELS = 4
-    MANY_PANELS_GRAIN = 8
+    MANY_PANELS_GRAIN = 16
 # A vector product that accumulates matrix columns ('N' gemv: x @ W with W
 # row-major, the batch-1 linear of transposed weights) is cut into this many
 # column blocks when its matrix has GEMV_BLOCKS_MIN elements or more.
