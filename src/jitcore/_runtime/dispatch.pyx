@@ -24,9 +24,7 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdlib cimport calloc, free
 
 from jitcore._runtime.code cimport Code
-from jitcore._runtime.interpreter cimport run_code as _run_code
-from jitcore._runtime.op_python import take_raised
-from jitcore.errors import KernelError
+from jitcore._runtime.interpreter cimport run_code
 from jitcore._runtime.kernels.view cimport MAX_DIMS
 
 import threading
@@ -285,18 +283,6 @@ cdef class Plan:
         how = "interpreter" if self.code is not None else "reference fallback"
         kind = "specialised" if self.specialised else "dynamic-shape"
         return f"<Plan {kind}, {self.n_args} args + {self.n_attributes} attributes, {how}>"
-
-
-cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra):
-    """The interpreter's ``run_code``; a failure of ``@jitcore.ignore`` Python code
-    comes out with the function's own exception (and traceback) as its ``__cause__``."""
-    try:
-        return _run_code(code, args, extra, n_extra)
-    except KernelError as failure:
-        cause = take_raised(failure)
-        if cause is None:
-            raise
-        raise failure from cause
 
 
 cdef object _run_with(Plan plan, tuple args, list values):

@@ -106,6 +106,7 @@ cdef int poll_loop_now(Frame* f) noexcept nogil:
 
 
 from jitcore.errors import KernelError
+from jitcore._runtime.op_python import take_raised
 
 # TorchScript's spelling of each DType code in type annotations.
 cdef const char* _DTYPE_NAMES[5]
@@ -433,4 +434,11 @@ cdef object error_of(Frame* f):
         return MemoryError(text)
     if f.status == JC_ERR_TYPE:
         return TypeError(text)
-    return KernelError(text)
+    failure = KernelError(text)
+    cause = take_raised(failure)
+    if cause is not None:
+        # what ``raise failure from cause`` does: the @jitcore.ignore function's
+        # own exception, with its traceback, is the failure's cause
+        failure.__cause__ = cause
+        failure.__suppress_context__ = True
+    return failure
