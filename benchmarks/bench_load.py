@@ -1,4 +1,5 @@
-"""Load time of jitcore archives: a tiny model and a 100 MB one (memory-mapped), beside peers.
+"""Load time of jitcore archives: a tiny model and a 100 MB one (read into memory, or
+memory-mapped with ``mmap=True``), beside peers.
 
 ``TorchJitLoad`` times ``torch.jit.load`` of the same two models and
 ``OnnxRuntimeSession`` the creation of an ``onnxruntime.InferenceSession``;
@@ -65,7 +66,7 @@ class _LoadTimes:
 
 
 class JitcoreLoad(_LoadTimes):
-    """``jitcore.load`` from a path (tensors memory-mapped, checksums verified)."""
+    """``jitcore.load`` from a path (the file read once into one buffer, checksums verified)."""
 
     def setup(self):
         from jitcore.serialization import load
@@ -75,6 +76,15 @@ class JitcoreLoad(_LoadTimes):
     def time_load_100mb_from_file_object(self):
         with open(self.big, "rb") as f:
             self.load(f)
+
+
+class JitcoreLoadMmap(_LoadTimes):
+    """``jitcore.load(path, mmap=True)``: tensors view the memory-mapped file."""
+
+    def setup(self):
+        from jitcore.serialization import load
+        self.load = lambda path: load(path, mmap=True)
+        self.tiny, self.big = _jitcore_archives()
 
 
 def _torch_archives():
