@@ -11,8 +11,8 @@ from jitcore.threads import get_num_threads, set_num_threads, threading_info  # 
 
 from jitcore import errors, ir, nn, ops
 from jitcore.errors import (
-    CompileError, FormatError, JitcoreError, KernelError, LintError, SaveError, TracerWarning,
-    TracingCheckError,
+    CompileError, FormatError, IRParseError, JitcoreError, KernelError, LintError, SaveError,
+    SchemaError, SchemaMatchError, TracerWarning, TracingCheckError,
 )
 from jitcore.freezing import freeze, optimize_for_inference
 from jitcore.frontend import trace, trace_module
@@ -29,5 +29,5 @@ __all__ = [
     "manual_seed",
     "nn", "ops", "ir", "errors",
     "JitcoreError", "CompileError", "FormatError", "SaveError", "KernelError", "LintError",
-    "TracerWarning", "TracingCheckError",
+    "TracerWarning", "TracingCheckError", "IRParseError", "SchemaError", "SchemaMatchError",
 ]
