@@ -74,6 +74,16 @@ for _name in ("mul", "div", "pow", "maximum", "minimum"):
     _PLAIN["aten::" + _name] = (CHAIN_BINARY, _elementwise.BINARY_OPS[_name])
 _ALPHA_BINARY = {"aten::add": _elementwise.BINARY_OPS["add"],
                  "aten::sub": _elementwise.BINARY_OPS["sub"]}
+# The ops with constant float parameters (``_param_step``).
+_PARAM_KINDS = ("aten::gelu", "aten::softplus", "aten::leaky_relu", "aten::elu",
+                "aten::clamp", "aten::hardtanh")
+
+#: Every op a chain step can be: the fusion pass groups exactly these
+#: (``passes.fuse_elementwise.FUSIBLE_KINDS`` is this set).
+CHAIN_KINDS = frozenset(_PLAIN) | frozenset(_ALPHA_BINARY) | frozenset(_PARAM_KINDS)
+#: The most steps and inputs (tensors and scalar constants) one chain holds.
+MAX_CHAIN_STEPS = CHAIN_MAX_STEPS
+MAX_CHAIN_INPUTS = CHAIN_MAX_INPUTS
 
 
 class _NotAChain(Exception):

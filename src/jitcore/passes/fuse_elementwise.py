@@ -20,6 +20,7 @@ becomes a node input, in first-use order.
 """
 
 from jitcore._runtime.ir import Graph
+from jitcore._runtime.op_fused import CHAIN_KINDS, MAX_CHAIN_INPUTS, MAX_CHAIN_STEPS
 from jitcore._runtime.types import TensorType
 
 from .graph_queries import constant_value, has_side_effects, tensor_type
@@ -28,17 +29,12 @@ __all__ = ["fuse_elementwise", "FUSIBLE_KINDS", "FUSED_KIND", "MAX_GROUP_NODES",
 
 FUSED_KIND = "jc::FusedElementwise"
 
-#: Elementwise ops the runtime's tiled chain kernel implements (``kernels/fused_chain``).
-FUSIBLE_KINDS = frozenset("aten::" + name for name in (
-    "add", "sub", "mul", "div", "neg", "abs", "square", "relu", "exp", "expm1", "log", "log1p",
-    "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "gelu", "silu", "erf", "reciprocal",
-    "maximum", "minimum", "pow", "clamp", "leaky_relu", "hardtanh", "elu", "softplus",
-    "hardsigmoid", "hardswish", "mish",
-))
-
-#: Limits of one chain (the kernel's CHAIN_MAX_STEPS and CHAIN_MAX_INPUTS).
-MAX_GROUP_NODES = 32
-MAX_GROUP_INPUTS = 8
+#: Elementwise ops the runtime's tiled chain kernel implements, and the limits
+#: of one chain: read from the runtime's chain compiler, the one place that
+#: knows them (a kind fusible here but not there would silently never fuse).
+FUSIBLE_KINDS = CHAIN_KINDS
+MAX_GROUP_NODES = MAX_CHAIN_STEPS
+MAX_GROUP_INPUTS = MAX_CHAIN_INPUTS
 
 _FLOATS = ("float32", "float64")
 
