@@ -12,7 +12,7 @@ from jitcore.threads import get_num_threads, set_num_threads, threading_info  # 
 from jitcore import errors, ir, nn, ops
 from jitcore.errors import (
     CompileError, FormatError, IRParseError, JitcoreError, KernelError, LintError, SaveError,
-    SchemaError, SchemaMatchError, TracerWarning, TracingCheckError,
+    SchemaError, SchemaMatchError, ScriptRaisedError, TracerWarning, TracingCheckError,
 )
 from jitcore.freezing import freeze, optimize_for_inference
 from jitcore.frontend import trace, trace_module
@@ -30,4 +30,5 @@ __all__ = [
     "nn", "ops", "ir", "errors",
     "JitcoreError", "CompileError", "FormatError", "SaveError", "KernelError", "LintError",
     "TracerWarning", "TracingCheckError", "IRParseError", "SchemaError", "SchemaMatchError",
+    "ScriptRaisedError",
 ]

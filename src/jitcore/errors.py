@@ -6,8 +6,8 @@ and what came, and carry the user's source line where there is one.
 
 __all__ = [
     "JitcoreError", "LintError", "IRParseError", "SchemaError", "SchemaMatchError",
-    "CompileError", "FormatError", "SaveError", "KernelError", "TracingCheckError",
-    "TracerWarning",
+    "CompileError", "FormatError", "SaveError", "KernelError", "ScriptRaisedError",
+    "TracingCheckError", "TracerWarning",
 ]
 
 
@@ -55,6 +55,12 @@ class SaveError(JitcoreError, ValueError):
 
 class KernelError(JitcoreError, RuntimeError):
     """A kernel failed at run time (shapes, index out of range); names the op and source line."""
+
+
+class ScriptRaisedError(JitcoreError, RuntimeError):
+    """A compiled program executed ``prim::RaiseException`` with an exception type
+    compiled code cannot raise as itself (the common built-in ones are raised as
+    themselves); the message is the program's."""
 
 
 class TracingCheckError(JitcoreError):

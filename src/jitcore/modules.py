@@ -325,6 +325,9 @@ class ScriptModule(_Archivable, Module):
     # from C (no Python frame); keyword arguments are bound first; while a trace is
     # running it goes through Module.__call__ so the call is recorded.
     __call__ = script_module_call
+    # While a trace runs, the runtime's entry calls this instead, so that the
+    # tracer records the call as a module call.
+    _traced_call = Module.__call__
 
     def forward(self, *args, **kwargs):
         return self._run_method("forward", args, kwargs)

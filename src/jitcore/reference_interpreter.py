@@ -11,7 +11,7 @@ object that has ``_jit_method_graph(m)`` runs that graph here with the object as
 
 import numpy as np
 
-from jitcore.errors import JitcoreError, KernelError
+from jitcore.errors import JitcoreError, KernelError, ScriptRaisedError
 
 __all__ = ["run_graph", "ReferenceProgram", "ScriptRaisedError"]
 
@@ -21,10 +21,6 @@ MAX_TRIP_COUNT = 2**63 - 1
 # Exceptions a prim::RaiseException may name; anything else raises ScriptRaisedError.
 _RAISABLE = {e.__name__: e for e in (AssertionError, ValueError, RuntimeError, TypeError,
                                       IndexError, KeyError, NotImplementedError, ZeroDivisionError)}
-
-
-class ScriptRaisedError(JitcoreError, RuntimeError):
-    """A compiled program executed ``prim::RaiseException`` with an unnamed exception type."""
 
 
 def run_graph(graph, inputs, *, functions=None):

@@ -469,12 +469,12 @@ cdef class Dispatcher:
 # functions: a Cython function stored on a Python class is a method
 # descriptor, so ``module(x)`` reaches the Dispatcher without a Python frame.
 
-from jitcore.ops import dispatch as _ops_dispatch
+from jitcore._runtime import tracing_state as _tracing_state_module
 
 # The tracer's per-thread state.  Read through the thread's ``__dict__``:
 # ``getattr(state, "tracer", None)`` raises and catches an AttributeError
 # (about 0.5 us) on every thread that never traced.
-cdef object _tracing_state = _ops_dispatch._state
+cdef object _tracing_state = _tracing_state_module.state
 
 
 cdef inline bint _tracing():
@@ -596,8 +596,8 @@ cdef object _call_module(object self, tuple args, PyObject* kwargs):
         if result is not _MISS:
             return result
     if _tracing():
-        from jitcore.nn.module import Module
-        return Module.__call__(self, *args)
+        # the class says how a trace records its call (``Module.__call__``)
+        return type(self)._traced_call(self, *args)
     if dispatcher is None:
         dispatcher = self.executor("forward").dispatcher
     return (<Dispatcher>dispatcher).call(args)

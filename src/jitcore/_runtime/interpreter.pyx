@@ -105,7 +105,7 @@ cdef int poll_loop_now(Frame* f) noexcept nogil:
     return JC_OK
 
 
-from jitcore.errors import KernelError
+from jitcore.errors import KernelError, ScriptRaisedError
 from jitcore._runtime.op_python import take_raised
 
 # TorchScript's spelling of each DType code in type annotations.
@@ -415,7 +415,6 @@ cdef object error_of(Frame* f):
         where = "\n" + (highlight() if highlight is not None else f"  at {source_range}")
     if f.status == JC_ERR_RAISED:
         message = <object>f.raised if f.raised != NULL else "Exception"
-        from jitcore.reference_interpreter import ScriptRaisedError
         exc_type = _RAISABLE.get(extra, ScriptRaisedError)
         return exc_type(f"{message}{where}")
     if f.status == JC_ERR_INTERRUPTED:

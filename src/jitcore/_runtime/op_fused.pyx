@@ -92,10 +92,10 @@ class _NotAChain(Exception):
 
 def _const(value):
     """The Python value of a ``prim::Constant`` output, or raise _NotAChain."""
-    from jitcore.passes.graph_queries import is_constant, constant_value
-    if not is_constant(value):
+    node = value.node
+    if node.kind != "prim::Constant":
         raise _NotAChain
-    return constant_value(value)
+    return node.attr("value") if node.has_attr("value") else None
 
 
 def _is_number(x):

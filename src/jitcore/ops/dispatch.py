@@ -6,7 +6,7 @@ inside lists and tuples) is a :class:`Traceable`, ``call`` hands the op to the
 tracer instead, which records a node and returns its traced value.
 """
 
-import threading
+from jitcore._runtime import tracing_state
 
 from .binding import bind
 
@@ -19,7 +19,8 @@ class Traceable:
     __slots__ = ()
 
 
-_state = threading.local()
+# The runtime's call entry reads it too (``_runtime/tracing_state.py``).
+_state = tracing_state.state
 
 
 def set_tracer(tracer):
