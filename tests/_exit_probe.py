@@ -34,6 +34,8 @@ for worker in workers:
 while openmp_helpers.calls_in_flight() < 2:
     pass
 if sys.argv[1] == "interrupt":
+    # a child of a shell job inherits SIGINT ignored: install the terminal's handler
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
     try:
         workers[0].join()

@@ -190,6 +190,10 @@ def test_ctrl_c_stops_a_long_scripted_loop_promptly(tmp_path):
     code = """if 1:
         import os, signal, threading, time, jitcore
 
+        # a child of a shell job inherits SIGINT ignored, and Python then keeps
+        # it ignored: install the handler a terminal session has
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
         @jitcore.script
         def spin(n: int) -> int:
             acc = 0
