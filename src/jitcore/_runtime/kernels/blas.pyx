@@ -19,15 +19,14 @@ from jitcore._runtime.kernels.view cimport (
 )
 from jitcore._runtime.kernels.strided cimport is_real_dtype
 from jitcore._runtime.openmp_helpers cimport threads_for, keep_blas_serial, PARALLEL_GRAIN
+from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cdef extern from "gemm_rowmajor.h" nogil:
-    int jc_gemm_rowmajor_available()
+    int JC_GEMM_ROWMAJOR_ISA
     void jc_gemm_rowmajor_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
                               const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
                               float* c, Py_ssize_t ldc)
 
-# Decided once at import: the unpacked kernel needs AVX-512F at run time.
-cdef bint ROWMAJOR_KERNEL_AVAILABLE = jc_gemm_rowmajor_available() != 0
 # Its B panel (k x 64 floats) must stay in L2 (1 MB) while the row blocks pass over it.
 cdef Py_ssize_t ROWMAJOR_MAX_K = 2048
 # Columns of one panel of that kernel: threads split C into whole panels.
@@ -93,8 +92,9 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
 
 cdef inline bint use_rowmajor_kernel(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
                                      Py_ssize_t k, double beta) noexcept nogil:
-    """Both operands row-major, a fresh C and at least one full register block."""
-    return ROWMAJOR_KERNEL_AVAILABLE and not trans_a and not trans_b and beta == 0 \
+    """Both operands row-major, a fresh C and at least one full register block,
+    on a CPU (and JITCORE_ISA level) with AVX-512."""
+    return jc_isa() >= JC_GEMM_ROWMAJOR_ISA and not trans_a and not trans_b and beta == 0 \
         and m >= 8 and n >= 16 and k >= 8 and k <= ROWMAJOR_MAX_K
 
 

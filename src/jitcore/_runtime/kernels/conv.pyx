@@ -44,6 +44,7 @@ from jitcore._runtime.kernels.blas cimport (
 )
 from jitcore._runtime.kernels.linalg cimport EpilogueArgs
 from jitcore._runtime.kernels.status_error cimport raise_for_status
+from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cnp.import_array()
 
@@ -471,7 +472,7 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
 # ---------------------------------------------------------------- direct 3x3
 
 cdef extern from "conv_direct.h" nogil:
-    int jc_direct3x3_available()
+    int JC_DIRECT3X3_ISA
     void jc_direct3x3_f32(const float* xpad, Py_ssize_t C, Py_ssize_t Hp, Py_ssize_t Wp,
                           const float* wpack, Py_ssize_t O,
                           float* out, Py_ssize_t OH, Py_ssize_t OW,
@@ -484,8 +485,6 @@ cdef extern from "conv_direct.h" nogil:
         JC_DIRECT3X3_BLOCK_O
         JC_DIRECT3X3_BLOCK_PX
 
-# Decided once at import: the direct kernel needs AVX-512F at run time.
-cdef bint DIRECT3X3_AVAILABLE = jc_direct3x3_available() != 0
 # Above this many input channels im2col + GEMM amortises its copies.
 cdef Py_ssize_t DIRECT3X3_MAX_CHANNELS = 64
 
@@ -500,7 +499,7 @@ cdef inline bint is_same_3x3_f32(const ConvProblem* cp) noexcept nogil:
 
 cdef inline bint use_direct3x3(const ConvProblem* cp) noexcept nogil:
     """float32 3x3 "same" convolutions with few channels and O a multiple of 8."""
-    return DIRECT3X3_AVAILABLE and is_same_3x3_f32(cp) \
+    return jc_isa() >= JC_DIRECT3X3_ISA and is_same_3x3_f32(cp) \
         and cp.O % JC_DIRECT3X3_BLOCK_O == 0 and cp.C <= DIRECT3X3_MAX_CHANNELS
 
 
@@ -656,6 +655,7 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil
 # ---------------------------------------------------------------- Winograd 3x3
 
 cdef extern from "conv_winograd.h" nogil:
+    int JC_WINOGRAD_ISA
     void jc_winograd_pack_weight(const float* w, Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t s2,
                                  Py_ssize_t s3, Py_ssize_t O, Py_ssize_t C, Py_ssize_t Cp,
                                  float* U)
@@ -668,8 +668,6 @@ cdef extern from "conv_winograd.h" nogil:
                                  int pool, float* out, Py_ssize_t OH, Py_ssize_t OW,
                                  Py_ssize_t th, Py_ssize_t rows)
 
-# the same requirement as the direct kernel: AVX-512F
-cdef bint WINOGRAD3X3_AVAILABLE = DIRECT3X3_AVAILABLE
 # Where it was measured faster (1 thread, best of 9).  Against the direct
 # kernel (up to 64 input channels): 1.3-1.5x with 16 or 64 channels at any
 # image size tried, but 8 channels padded to 16 run at 0.64x -- so whole zmm
@@ -695,7 +693,7 @@ cdef inline bint strides_in_floats(const View* v) noexcept nogil:
 cdef inline bint use_winograd3x3(const ConvProblem* cp) noexcept nogil:
     """float32 3x3 "same" convolutions whose channels fill whole zmm groups, where
     Winograd beats the path they would take otherwise (see the limits above)."""
-    if not (WINOGRAD3X3_AVAILABLE and is_same_3x3_f32(cp)
+    if not (jc_isa() >= JC_WINOGRAD_ISA and is_same_3x3_f32(cp)
             and cp.O % 16 == 0 and cp.C % 16 == 0 and cp.C >= WINOGRAD_MIN_CHANNELS
             and strides_in_floats(&cp.x) and strides_in_floats(&cp.w)):
         return False
@@ -894,12 +892,6 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
 
 
 # ---------------------------------------------------------------- Python
-
-DIRECT_3X3_AVAILABLE = bool(DIRECT3X3_AVAILABLE)
-"""Whether float32 3x3 "same" convolutions take the direct AVX-512 kernel on this CPU."""
-WINOGRAD_3X3_AVAILABLE = bool(WINOGRAD3X3_AVAILABLE)
-"""Whether those with 16..256 input channels (multiples of 16) take the Winograd kernel."""
-
 
 def _pair(value, str name):
     pair = (value, value) if isinstance(value, int) else tuple(value)

@@ -9,7 +9,7 @@
  * fused multiply-adds per (input channel, tap, output channel), each weight
  * broadcast serving both rows: the block is written once, when complete.
  *
- * The caller checks jc_direct3x3_available() (the CPU has AVX-512F) and
+ * The caller runs it when jc_isa() reaches JC_DIRECT3X3_ISA (AVX-512) and
  * provides:
  *   xpad   (C, Hp, Wp) float32, C-contiguous: the image with one zero row
  *          above and below and one zero column on the left; Wp >= ceil16(OW)
@@ -33,6 +33,7 @@
 #define JITCORE_CONV_DIRECT_H
 
 #include <stddef.h>
+#include "cpu_features.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -45,15 +46,14 @@
 #define JC_DIRECT3X3_BLOCK_O 8
 #define JC_DIRECT3X3_BLOCK_PX 16
 
-static int jc_direct3x3_available(void)
-{
+/* The ISA level this kernel needs (cpu_features.h); its caller selects it
+ * when jc_isa() reaches it: the code uses AVX-512F only, but the kernels
+ * share the levels of x86-64-v4 (F/BW/DQ/VL) rather than probe features. */
 #if JC_DIRECT3X3_COMPILED
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+#define JC_DIRECT3X3_ISA JC_ISA_AVX512
 #else
-    return 0;
+#define JC_DIRECT3X3_ISA JC_ISA_NONE
 #endif
-}
 
 #if JC_DIRECT3X3_COMPILED
 #define JC_D3_INIT(acc, k) __m512 acc##k = bias ? _mm512_set1_ps(bias[k]) : _mm512_setzero_ps()

@@ -40,14 +40,15 @@
  * 2x2 block is exactly one pool window, so the pooled kernel gives the bits
  * of this convolution followed by ReLU and max_pool2d.
  *
- * Compiled where conv_direct.h is, and needs what it needs: the caller
- * checks jc_direct3x3_available() (the CPU has AVX-512F).
+ * Compiled where conv_direct.h is, and needs what it needs: the caller runs
+ * it when jc_isa() reaches JC_WINOGRAD_ISA (AVX-512).
  */
 #ifndef JITCORE_CONV_WINOGRAD_H
 #define JITCORE_CONV_WINOGRAD_H
 
 #include <stddef.h>
 #include <string.h>
+#include "cpu_features.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -55,6 +56,13 @@
 #define JC_WINOGRAD_COMPILED 1
 #else
 #define JC_WINOGRAD_COMPILED 0
+#endif
+
+/* The ISA level it needs (cpu_features.h), as JC_DIRECT3X3_ISA. */
+#if JC_WINOGRAD_COMPILED
+#define JC_WINOGRAD_ISA JC_ISA_AVX512
+#else
+#define JC_WINOGRAD_ISA JC_ISA_NONE
 #endif
 
 #define JC_WINOGRAD_LANES 16

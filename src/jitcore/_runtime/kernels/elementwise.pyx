@@ -43,6 +43,10 @@ from jitcore._runtime.kernels.vecloops cimport (
     jc_gelu_tanh_f64_contig, jc_arith_f32_contig, jc_arith_f64_contig,
 )
 cimport jitcore._runtime.kernels.vecloops as vl
+from jitcore._runtime.kernels.cpu_features cimport jc_isa_name
+
+cdef extern from "kernels/simd_clones.h" nogil:
+    int jc_simd_level()
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 from jitcore._runtime.types import DTYPES, dtype_name
 
@@ -1121,3 +1125,16 @@ def stream_min_bytes():
         this many bytes bypass the cache (same values, less memory traffic).
     """
     return vl.JC_STREAM_MIN_BYTES
+
+
+def simd_level():
+    """Level of the vecloops.h copies this module's loops call (simd_clones.h).
+
+    Returns
+    -------
+    str
+        ``'baseline'``, ``'avx2'`` or ``'avx512'``: ``jc_isa()`` as this
+        extension module resolved it, capped by the highest copy compiled.
+        Tests compare it with ``jitcore._runtime.cpu.isa()``.
+    """
+    return jc_isa_name(jc_simd_level()).decode("ascii")

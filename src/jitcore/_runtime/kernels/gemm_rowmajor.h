@@ -15,12 +15,13 @@
  * walked in panels of 64 (B's panel stays in L2 while every row block passes
  * over it); the last panel and the last rows use masks and a one-row body.
  *
- * Call only when jc_gemm_rowmajor_available() (AVX-512F at run time).
+ * Call only when jc_isa() reaches JC_GEMM_ROWMAJOR_ISA (AVX-512).
  */
 #ifndef JITCORE_GEMM_ROWMAJOR_H
 #define JITCORE_GEMM_ROWMAJOR_H
 
 #include <stddef.h>
+#include "cpu_features.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -29,15 +30,14 @@
 #define JC_GEMM_ROWMAJOR_COMPILED 0
 #endif
 
-static int jc_gemm_rowmajor_available(void)
-{
+/* The ISA level this kernel needs (cpu_features.h); its caller selects it
+ * when jc_isa() reaches it: the code uses AVX-512F only, but the kernels
+ * share the levels of x86-64-v4 (F/BW/DQ/VL) rather than probe features. */
 #if JC_GEMM_ROWMAJOR_COMPILED
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+#define JC_GEMM_ROWMAJOR_ISA JC_ISA_AVX512
 #else
-    return 0;
+#define JC_GEMM_ROWMAJOR_ISA JC_ISA_NONE
 #endif
-}
 
 #if JC_GEMM_ROWMAJOR_COMPILED
 #define JC_GR_ROWS 4

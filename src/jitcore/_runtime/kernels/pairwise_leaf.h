@@ -4,7 +4,7 @@
  *
  * The association order is written out in the source (lane-wise
  * accumulators, a fixed folding tree, then the tail in order); vectorising
- * it does not reorder anything, so the SSE2 and AVX2 clones give the same
+ * it does not reorder anything, so the SSE2, AVX2 and AVX-512 copies give the same
  * bits, and so does any thread count (the callers fix the tree above).
  */
 #ifndef JITCORE_PAIRWISE_LEAF_H
@@ -22,7 +22,7 @@
 #define JC_SUM_LEAF 1024
 
 #define JC_DEFINE_SUM_LEAF(NAME, T, LANES)                                    \
-    JC_SIMD_CLONES static T NAME(const T *x, ptrdiff_t n)                     \
+    JC_SIMD_VARIANTS(T, NAME, (const T *x, ptrdiff_t n),                      \
     {                                                                         \
         T acc[LANES];                                                         \
         ptrdiff_t i = 0;                                                      \
@@ -40,7 +40,8 @@
         res = acc[0];                                                         \
         for (; i < n; i++) res += x[i];                                       \
         return res;                                                           \
-    }
+    })                                                                        \
+    static inline T NAME(const T *x, ptrdiff_t n) { return JC_SIMD_PICK(NAME)(x, n); }
 
 JC_DEFINE_SUM_LEAF(jc_sum_leaf_f32, float, 32)
 JC_DEFINE_SUM_LEAF(jc_sum_leaf_f64, double, 16)

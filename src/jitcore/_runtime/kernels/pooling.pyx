@@ -15,13 +15,12 @@ from jitcore._runtime.kernels.view cimport (
 )
 from jitcore._runtime.kernels.strided cimport is_dense_output, is_real_dtype, FlatWalk, flat_walk, walk_offset
 from jitcore._runtime.kernels.status_error cimport raise_for_status
+from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cdef extern from "pooling_max2x2.h" nogil:
-    int jc_max2x2_available()
+    int JC_MAX2X2_ISA
     Py_ssize_t jc_max_row_2x2_f32(const float* r0, const float* r1, float* dst, Py_ssize_t n)
 
-# Decided once at import: the vector 2x2 row needs AVX-512F at run time.
-cdef bint MAX2X2_VECTOR_AVAILABLE = jc_max2x2_available() != 0
 
 cnp.import_array()
 
@@ -172,7 +171,7 @@ cdef void max_row_2x2(const real* r0, const real* r1, real* dst, Py_ssize_t n) n
     """One output row of a 2x2, stride-2 max pool over input rows ``r0`` and ``r1``."""
     cdef Py_ssize_t ow = 0
     if real is float:
-        if MAX2X2_VECTOR_AVAILABLE:
+        if jc_isa() >= JC_MAX2X2_ISA:
             # the whole row, 16 outputs at a time and a masked tail
             ow = jc_max_row_2x2_f32(r0, r1, dst, n)
     while ow < n:

@@ -11,12 +11,13 @@
  * when a > b and b otherwise (b also when either is NaN), so only a NaN in a
  * needs a masked move: bit for bit the scalar result.
  *
- * The caller checks jc_max2x2_available() (the CPU has AVX-512F).
+ * The caller runs it when jc_isa() reaches JC_MAX2X2_ISA (AVX-512).
  */
 #ifndef JITCORE_POOLING_MAX2X2_H
 #define JITCORE_POOLING_MAX2X2_H
 
 #include <stddef.h>
+#include "cpu_features.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -25,15 +26,14 @@
 #define JC_MAX2X2_COMPILED 0
 #endif
 
-static int jc_max2x2_available(void)
-{
+/* The ISA level this kernel needs (cpu_features.h); its caller selects it
+ * when jc_isa() reaches it: the code uses AVX-512F only, but the kernels
+ * share the levels of x86-64-v4 (F/BW/DQ/VL) rather than probe features. */
 #if JC_MAX2X2_COMPILED
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+#define JC_MAX2X2_ISA JC_ISA_AVX512
 #else
-    return 0;
+#define JC_MAX2X2_ISA JC_ISA_NONE
 #endif
-}
 
 #if JC_MAX2X2_COMPILED
 __attribute__((target("avx512f")))

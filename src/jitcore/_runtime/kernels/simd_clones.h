@@ -1,25 +1,69 @@
 /*
- * JC_SIMD_CLONES: compile a hot loop three times, for baseline x86-64 (SSE2),
- * x86-64-v3 (AVX2) and x86-64-v4 (AVX-512), and let the dynamic loader pick
- * one at load time (gcc target_clones + glibc ifunc).  The wheel stays
- * portable -- never -march=native -- and a machine with AVX-512 runs 16
- * float lanes instead of 4 (measured on an AMD EPYC with AVX-512: the v4
- * tanh loop takes ~0.55x the time of the v3 one).  Other compilers and
- * platforms get the single baseline version.
+ * Per-ISA copies of a hot loop: one source compiled for baseline x86-64
+ * (SSE2), x86-64-v3 (AVX2) and x86-64-v4 (AVX-512), and a dispatch that
+ * calls the copy of jc_isa()'s level (cpu_features.h), so JITCORE_ISA can
+ * force the AVX2 or baseline copy.  The wheel stays portable -- never
+ * -march=native -- and a machine with AVX-512 runs 16 float lanes instead of
+ * 4 (measured on an AMD EPYC with AVX-512: the v4 tanh loop takes ~0.55x the
+ * time of the v3 one).  Other compilers and platforms get the baseline copy.
+ *
+ * (This replaced gcc's target_clones, whose glibc ifunc the loader resolved
+ * from the CPU alone; the copies are compiled with the same target strings.)
  *
  * x86-64-v3/v4 include FMA, but the build uses -std=c11, which turns gcc's FP
- * contraction off, so the clones compute bit-identical results.
+ * contraction off, so the copies compute bit-identical results.
+ *
+ * Use:
+ *     JC_SIMD_VARIANTS(RET, NAME, (params), { body })
+ * defines NAME_avx512, NAME_avx2 and NAME_baseline (the names do not exist
+ * without variants but NAME_baseline); JC_SIMD_PICK(NAME) is the one of the
+ * chosen level, to be called with the arguments:
+ *     static inline void NAME(const float *x, ...) { JC_SIMD_PICK(NAME)(x, ...); }
  */
 #ifndef JITCORE_SIMD_CLONES_H
 #define JITCORE_SIMD_CLONES_H
 
-#include <stdint.h>     /* pulls in libc's features.h, so __GLIBC__ is defined */
+#include <stdint.h>
+#include "cpu_features.h"
 
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && defined(__x86_64__) \
-    && defined(__linux__) && defined(__GLIBC__)
-#define JC_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && defined(__x86_64__)
+#define JC_SIMD_HAS_VARIANTS 1
 #else
-#define JC_SIMD_CLONES
+#define JC_SIMD_HAS_VARIANTS 0
 #endif
+
+#if JC_SIMD_HAS_VARIANTS
+
+/* The highest level with a copy of its own. */
+#define JC_SIMD_TOP_ISA JC_ISA_AVX512
+
+#define JC_SIMD_VARIANTS(RET, NAME, PARAMS, ...)                              \
+    __attribute__((target("arch=x86-64-v4"), unused))                         \
+    static RET NAME##_avx512 PARAMS __VA_ARGS__                               \
+    __attribute__((target("arch=x86-64-v3"), unused))                         \
+    static RET NAME##_avx2 PARAMS __VA_ARGS__                                 \
+    __attribute__((unused)) static RET NAME##_baseline PARAMS __VA_ARGS__
+
+#define JC_SIMD_PICK(NAME)                                                    \
+    (jc_isa() == JC_ISA_AVX512 ? NAME##_avx512                                \
+     : jc_isa() == JC_ISA_AVX2 ? NAME##_avx2 : NAME##_baseline)
+
+#else
+
+#define JC_SIMD_TOP_ISA JC_ISA_BASELINE
+
+#define JC_SIMD_VARIANTS(RET, NAME, PARAMS, ...)                              \
+    __attribute__((unused)) static RET NAME##_baseline PARAMS __VA_ARGS__
+
+#define JC_SIMD_PICK(NAME) NAME##_baseline
+
+#endif
+
+/* The level of the copies JC_SIMD_PICK calls in this translation unit. */
+static inline int jc_simd_level(void)
+{
+    const int level = jc_isa();
+    return level < JC_SIMD_TOP_ISA ? level : JC_SIMD_TOP_ISA;
+}
 
 #endif /* JITCORE_SIMD_CLONES_H */

@@ -1,7 +1,7 @@
 /*
  * Contiguous unary loops of the compute-bound float ops (the branch-free
  * transcendentals of vecmath.h and the activations built on them), compiled
- * as SSE2, AVX2 and AVX-512 clones (simd_clones.h).  elementwise.pyx calls them when
+ * as SSE2, AVX2 and AVX-512 copies picked by jc_isa() (simd_clones.h).  elementwise.pyx calls them when
  * both strides are one element; strided runs use the same scalar functions,
  * so a value does not depend on the layout it came in.
  *
@@ -23,15 +23,15 @@
 
 /* out[i] = FN(x[i]) over n contiguous elements. */
 #define JC_DEFINE_UNARY_CONTIG(NAME, T, FN)                                   \
-    JC_SIMD_CLONES static void NAME(const T *x, T *out, ptrdiff_t n)          \
-    {                                                                         \
+    JC_SIMD_VARIANTS(void, NAME, (const T *x, T *out, ptrdiff_t n), {         \
         if (out == x) {                                                       \
             T *io = out;                                                      \
             for (ptrdiff_t i = 0; i < n; i++) io[i] = FN(io[i]);              \
         } else {                                                              \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = FN(x[i]);              \
         }                                                                     \
-    }
+    })                                                                        \
+    static inline void NAME(const T *x, T *out, ptrdiff_t n) { JC_SIMD_PICK(NAME)(x, out, n); }
 
 JC_DEFINE_UNARY_CONTIG(jc_exp_f32_contig, float, jc_expf)
 JC_DEFINE_UNARY_CONTIG(jc_exp_f64_contig, double, jc_exp)
@@ -53,12 +53,12 @@ JC_DEFINE_UNARY_CONTIG(jc_gelu_tanh_f64_contig, double, jc_gelu_tanh)
 /*
  * One element of the FMA-based functions (vecmath.h's tanh section), for
  * callers compiled for baseline x86-64 (strided loops, GEMM epilogues): the
- * clone picked at load time computes fmaf with one instruction where the
- * CPU has FMA, instead of the libm call an inlined jc_tanhf would make.  The
+ * copy of the AVX2 or AVX-512 level computes fmaf with one instruction, instead of the libm call an inlined jc_tanhf would make.  The
  * result is the same bits either way (fma is correctly rounded).
  */
 #define JC_DEFINE_UNARY_ONE(NAME, T, FN)                                      \
-    JC_SIMD_CLONES __attribute__((noinline, unused)) static T NAME(T x) { return FN(x); }
+    JC_SIMD_VARIANTS(__attribute__((noinline)) T, NAME, (T x), { return FN(x); }) \
+    static inline T NAME(T x) { return JC_SIMD_PICK(NAME)(x); }
 
 JC_DEFINE_UNARY_ONE(jc_tanhf_one, float, jc_tanhf)
 JC_DEFINE_UNARY_ONE(jc_tanh_one, double, jc_tanh)
@@ -67,33 +67,36 @@ JC_DEFINE_UNARY_ONE(jc_gelu_tanh_one, double, jc_gelu_tanh)
 
 /* out[i] = a[i] OP b[i], a[i] OP s and s OP b[i] over n contiguous elements. */
 #define JC_DEFINE_BINARY_CONTIG(NAME, T, OP)                                  \
-    JC_SIMD_CLONES static void NAME##_vv(const T *a, const T *b, T *out, ptrdiff_t n) \
-    {                                                                         \
+    JC_SIMD_VARIANTS(void, NAME##_vv, (const T *a, const T *b, T *out, ptrdiff_t n), { \
         if (out == a) {                                                       \
             T *io = out;                                                      \
             for (ptrdiff_t i = 0; i < n; i++) io[i] = io[i] OP b[i];          \
         } else {                                                              \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = a[i] OP b[i];          \
         }                                                                     \
-    }                                                                         \
-    JC_SIMD_CLONES static void NAME##_vs(const T *a, T s, T *out, ptrdiff_t n) \
-    {                                                                         \
+    })                                                                        \
+    JC_SIMD_VARIANTS(void, NAME##_vs, (const T *a, T s, T *out, ptrdiff_t n), { \
         if (out == a) {                                                       \
             T *io = out;                                                      \
             for (ptrdiff_t i = 0; i < n; i++) io[i] = io[i] OP s;             \
         } else {                                                              \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = a[i] OP s;             \
         }                                                                     \
-    }                                                                         \
-    JC_SIMD_CLONES static void NAME##_sv(T s, const T *b, T *out, ptrdiff_t n) \
-    {                                                                         \
+    })                                                                        \
+    JC_SIMD_VARIANTS(void, NAME##_sv, (T s, const T *b, T *out, ptrdiff_t n), { \
         if (out == b) {                                                       \
             T *io = out;                                                      \
             for (ptrdiff_t i = 0; i < n; i++) io[i] = s OP io[i];             \
         } else {                                                              \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = s OP b[i];             \
         }                                                                     \
-    }
+    })                                                                        \
+    static void NAME##_vv(const T *a, const T *b, T *out, ptrdiff_t n)        \
+    { JC_SIMD_PICK(NAME##_vv)(a, b, out, n); }                                \
+    static void NAME##_vs(const T *a, T s, T *out, ptrdiff_t n)               \
+    { JC_SIMD_PICK(NAME##_vs)(a, s, out, n); }                                \
+    static void NAME##_sv(T s, const T *b, T *out, ptrdiff_t n)               \
+    { JC_SIMD_PICK(NAME##_sv)(s, b, out, n); }
 
 JC_DEFINE_BINARY_CONTIG(jc_add_f32, float, +)
 JC_DEFINE_BINARY_CONTIG(jc_add_f64, double, +)
@@ -138,9 +141,8 @@ JC_DEFINE_ARITH_DISPATCH(jc_arith_f64_contig, double, f64)
  * exactly in IEEE arithmetic, so "s OP2 y" is the same loop.
  */
 #define JC_DEFINE_PAIR(NAME, T, OP1, OP2)                                     \
-    JC_SIMD_CLONES static void NAME(const T *a, const T *b, T s, T *out,      \
-                                    ptrdiff_t n, ptrdiff_t ea, ptrdiff_t eb)  \
-    {                                                                         \
+    JC_SIMD_VARIANTS(void, NAME, (const T *a, const T *b, T s, T *out,        \
+                                  ptrdiff_t n, ptrdiff_t ea, ptrdiff_t eb), { \
         if (ea == 1 && eb == 1) {                                             \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = (a[i] OP1 b[i]) OP2 s; \
         } else if (ea == 1) {                                                 \
@@ -150,7 +152,9 @@ JC_DEFINE_ARITH_DISPATCH(jc_arith_f64_contig, double, f64)
             const T as = a[0];                                                \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = (as OP1 b[i]) OP2 s;   \
         }                                                                     \
-    }
+    })                                                                        \
+    static void NAME(const T *a, const T *b, T s, T *out, ptrdiff_t n, ptrdiff_t ea, ptrdiff_t eb) \
+    { JC_SIMD_PICK(NAME)(a, b, s, out, n, ea, eb); }
 
 #define JC_DEFINE_PAIRS(T, SUFFIX)                                            \
     JC_DEFINE_PAIR(jc_pair_add_add_##SUFFIX, T, +, +)                         \

@@ -22,7 +22,7 @@
  * How: each 64-byte block of results is computed into a local array (gcc
  * keeps it in one zmm, two ymm or four xmm registers, per clone) and written
  * with SSE2's _mm_stream_ps / _mm_stream_pd, which every x86-64 CPU has, so
- * one source serves the SSE2, AVX2 and AVX-512 clones (simd_clones.h).  The
+ * one source serves the SSE2, AVX2 and AVX-512 copies (simd_clones.h).  The
  * values are the same IEEE operations as the ordinary loops compute, so a
  * result never depends on which loop wrote it.  Elsewhere (no SSE2) the
  * "streaming" store is a plain store.
@@ -106,10 +106,8 @@ static inline void jc_stream_fence(void)
 /* out[k] = a[k * ea] OP b[k * eb], the binary_loop ABI; a scalar operand
  * (stride 0) is hoisted so the loop vectorises. */
 #define JC_DEFINE_BINARY_STREAM(NAME, T, SUFFIX, OP)                          \
-    JC_SIMD_CLONES __attribute__((unused)) static void NAME(                  \
-        const char *ac, const char *bc, char *oc, ptrdiff_t n,                \
-        ptrdiff_t sa, ptrdiff_t sb, ptrdiff_t so)                             \
-    {                                                                         \
+    JC_SIMD_VARIANTS(void, NAME, (const char *ac, const char *bc, char *oc, ptrdiff_t n, \
+                                  ptrdiff_t sa, ptrdiff_t sb, ptrdiff_t so), { \
         const T *a = (const T *)ac;                                           \
         const T *b = (const T *)bc;                                           \
         const ptrdiff_t ea = sa / (ptrdiff_t)sizeof(T), eb = sb / (ptrdiff_t)sizeof(T); \
@@ -128,7 +126,10 @@ static inline void jc_stream_fence(void)
         } else {                                                              \
             JC_STREAM_RUN(T, SUFFIX, out, n, a[k * ea] OP b[k * eb]);         \
         }                                                                     \
-    }
+    })                                                                        \
+    __attribute__((unused)) static void NAME(const char *ac, const char *bc, char *oc, \
+                                             ptrdiff_t n, ptrdiff_t sa, ptrdiff_t sb, ptrdiff_t so) \
+    { JC_SIMD_PICK(NAME)(ac, bc, oc, n, sa, sb, so); }
 
 #define JC_DEFINE_BINARY_STREAMS(SUFFIX, T)                                   \
     JC_DEFINE_BINARY_STREAM(jc_stream_add_##SUFFIX, T, SUFFIX, +)             \
