@@ -10,6 +10,7 @@ only re-exports the public API; nothing is defined here.
 from jitcore.threads import get_num_threads, set_num_threads, threading_info  # isort: skip
 
 from jitcore import errors, ir, nn, ops
+from jitcore.build_info import show_config
 from jitcore.errors import (
     CompileError, FormatError, IRParseError, JitcoreError, KernelError, LintError, SaveError,
     SchemaError, SchemaMatchError, ScriptRaisedError, TracerWarning, TracingCheckError,
@@ -26,7 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "trace", "trace_module", "save", "load", "script", "export", "ignore", "unused", "ScriptFunction", "ScriptModule",
     "freeze", "optimize_for_inference", "set_num_threads", "get_num_threads", "threading_info",
-    "manual_seed",
+    "manual_seed", "show_config",
     "nn", "ops", "ir", "errors",
     "JitcoreError", "CompileError", "FormatError", "SaveError", "KernelError", "LintError",
     "TracerWarning", "TracingCheckError", "IRParseError", "SchemaError", "SchemaMatchError",

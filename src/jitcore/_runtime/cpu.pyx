@@ -19,7 +19,7 @@ import warnings
 from libc.stdlib cimport getenv
 
 from jitcore._runtime.kernels.cpu_features cimport (
-    jc_isa, jc_isa_of_cpu, jc_isa_parse, jc_isa_name, JC_ISA_UNSET, JC_ISA_INVALID,
+    jc_isa, jc_isa_of_cpu, jc_isa_parse, jc_isa_choose, jc_isa_name, JC_ISA_UNSET, JC_ISA_INVALID,
     JC_ISA_BASELINE, JC_ISA_AVX2, JC_ISA_AVX512, JC_ISA_NONE,
 )
 
@@ -104,6 +104,12 @@ def isa_reason():
     if parsed > jc_isa_of_cpu():
         return f"JITCORE_ISA={requested!r} clamped to the CPU's level {cpu_isa()!r}"
     return f"JITCORE_ISA={requested!r}"
+
+
+def _resolve(str cpu_level, value):
+    """The level ``jc_isa()`` would choose on a CPU of ``cpu_level`` with
+    JITCORE_ISA set to ``value`` (None: unset): the C rule, for the tests."""
+    return name_of(jc_isa_choose(ISA_LEVELS.index(cpu_level), parse(value)))
 
 
 def kernel_families():
