@@ -385,3 +385,89 @@ def test_plain_subclasses_and_memmaps_are_arrays(tmp_path):
     for arg in (x.view(PlainSubclass), mapped, nn.Parameter(x)):
         for _ in range(2):                      # slow path, then the fast path
             np.testing.assert_array_equal(module(arg), expected)
+
+
+# ------------------------------------------------------ one class each, Method records
+
+class _Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3, 3)
+
+    def forward(self, x, scale: float = 2.0, shift: float = 0.5):
+        return self.linear(x) * scale + shift
+
+
+def _scaled_function(x, scale: float = 2.0, shift: float = 0.5):
+    return x * scale + shift
+
+
+def test_every_frontend_and_the_loader_make_the_same_two_classes():
+    import io
+
+    import jitcore
+    from jitcore.modules import ScriptFunction, ScriptModule
+    x = randn(2, 3)
+    made = [trace(Block(), x), script(_Scaled()), trace(lambda x: x + 1.0, x), script(_scaled_function)]
+    for model in made + [jitcore.load(io.BytesIO(jitcore.serialization.save_to_bytes(m))) for m in made]:
+        assert type(model) in (ScriptModule, ScriptFunction)
+        assert all(type(node) is ScriptModule for node in model.modules()) \
+            if isinstance(model, ScriptModule) else True
+
+
+def test_a_method_record_holds_graph_signature_and_function_table():
+    from jitcore.modules import Method
+    module = script(_Scaled())
+    method = module._jit_method("forward")
+    assert isinstance(method, Method) and method.graph is module.graph
+    assert method.takes_self and [v.debug_name for v in method.inputs] == ["x.1", "scale.1", "shift.1"]
+    assert str(method.signature) == "(x, scale: float = 2.0, shift: float = 0.5)"
+    assert method.has_defaults and method.functions is module.functions
+    function = script(_scaled_function)
+    assert function.method.signature is function.call_signature()
+    assert not function.method.takes_self and function.method.functions is function.functions
+
+
+def test_a_signature_that_does_not_fit_the_graph_is_refused():
+    import inspect
+
+    from jitcore.modules import Method
+    graph = trace(lambda x, y: x + y, (randn(2), randn(2))).graph
+    one = inspect.Signature([inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
+    with pytest.raises(ValueError, match="a signature of 1 parameters for a graph of 2 inputs"):
+        Method("f", graph, signature=one)
+
+
+@pytest.mark.parametrize("make", [lambda: script(_Scaled()), lambda: script(_scaled_function)])
+def test_calls_that_omit_defaults_run_the_plan_of_full_calls(make):
+    compiled = make()
+    x = randn(2, 3)
+    expected = compiled(x, 2.0, 0.5)
+    executor = compiled.executor("forward") if hasattr(compiled, "methods") else compiled.executor
+    builds = executor.builds
+    for call in (lambda: compiled(x), lambda: compiled(x, 2.0), lambda: compiled(x, shift=0.5),
+                 lambda: compiled.call_reference(x), lambda: compiled.call_reference(x, scale=2.0)):
+        np.testing.assert_allclose(call(), expected, rtol=1e-6)
+    assert executor.builds == builds
+    np.testing.assert_allclose(compiled(x, 1.0), compiled(x, 1.0, 0.5), rtol=1e-6)
+    with pytest.raises(TypeError, match=r"missing a required argument: 'x'"):
+        compiled()
+
+
+def test_freezing_keeps_the_call_signature():
+    import jitcore
+    for compiled in (script(_Scaled().eval()), script(_scaled_function)):
+        frozen = jitcore.freeze(compiled)
+        assert frozen.call_signature() == compiled.call_signature()
+        x = randn(2, 3)
+        np.testing.assert_allclose(frozen(x, shift=1.0), compiled(x, shift=1.0), rtol=1e-5)
+
+
+def test_pickling_goes_through_the_archive_and_keeps_defaults():
+    import pickle
+    compiled = script(_Scaled())
+    copy = pickle.loads(pickle.dumps(compiled))
+    assert type(copy) is type(compiled) and copy is not compiled
+    x = randn(2, 3)
+    np.testing.assert_array_equal(copy(x), compiled(x))
+    assert copy.call_signature().parameters["scale"].default == 2.0

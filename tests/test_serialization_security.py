@@ -67,7 +67,7 @@ def test_load_triggers_no_exec_compile_import_or_pickle_event(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "unpickled!" not in result.stdout
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == "ScriptedModule"
+    assert lines[0] == "ScriptModule"
     assert lines[-1] == "EVENTS: []"
 
 

@@ -139,7 +139,7 @@ def test_traced_models_match_eager_on_new_shapes(model, shape):
     bigger = randn(shape[0] + 2, *shape[1:])
     np.testing.assert_allclose(traced(bigger), m(bigger), rtol=1e-4, atol=1e-5)
     for _, sub in traced.named_modules():
-        for graph in sub._methods.values():
+        for graph in map(sub._jit_method_graph, sub.methods):
             graph.lint()
             assert_roundtrip(graph)
 

@@ -17,7 +17,8 @@ from jitcore.errors import (
 )
 from jitcore.freezing import freeze, optimize_for_inference
 from jitcore.frontend import trace, trace_module
-from jitcore.frontend.script import export, ignore, script, unused
+from jitcore.decorators import export, ignore, unused
+from jitcore.frontend.script import script
 from jitcore.modules import ScriptFunction, ScriptModule
 from jitcore.nn.init import manual_seed
 from jitcore.serialization import load, save

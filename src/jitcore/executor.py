@@ -26,11 +26,13 @@ slower, never wrong.  The reason is kept in ``fallback_reason``.
 
 import re
 import threading
+import warnings
 import weakref
 
 import numpy as np
 
-from jitcore._runtime.dispatch import array_semantics
+from jitcore import passes
+from jitcore._runtime.dispatch import SLOT_KINDS, Dispatcher, Plan, array_semantics
 from jitcore._runtime.interpreter import execute
 from jitcore._runtime.lowering import lower
 from jitcore._runtime.types import (
@@ -38,6 +40,9 @@ from jitcore._runtime.types import (
     TupleType,
 )
 from jitcore.errors import CompileError
+from jitcore.passes.inline import inline
+from jitcore.passes.specialize import fold_training_flags
+from jitcore.reference_interpreter import ReferenceProgram
 
 __all__ = ["Executable", "compile_graph", "CompiledMethod", "compile_method",
            "MAX_SPECIALISED_PLANS", "parameter_names", "refuse_array_semantics"]
@@ -113,7 +118,6 @@ class Executable:
         except CompileError as e:
             if not fallback:
                 raise
-            from jitcore.reference_interpreter import ReferenceProgram
             self.code = None
             self.fallback_reason = str(e)
             self._reference = ReferenceProgram(graph, functions=functions)
@@ -252,7 +256,7 @@ MAX_SPECIALISED_PLANS = 8
 
 
 def compile_method(graph, *, self_object=None, functions=None, name="forward",
-                   validate=None, optimize=True, max_plans=MAX_SPECIALISED_PLANS):
+                   validate=None, complete=None, optimize=True, max_plans=MAX_SPECIALISED_PLANS):
     """A :class:`CompiledMethod` for a function graph or a method graph of ``self_object``.
 
     Parameters
@@ -268,6 +272,10 @@ def compile_method(graph, *, self_object=None, functions=None, name="forward",
     validate : callable, optional
         ``validate(args)`` raises a clear error for bad arguments; it runs on
         every call that does not match the last plan's signature.
+    complete : callable, optional
+        ``complete(args) -> args``: the full argument tuple of a positional call
+        that omits arguments with defaults (it raises the ``TypeError`` of a
+        call that omits others).  The compiled code takes every argument.
     optimize : bool
         Build plans from the optimised graphs of :mod:`jitcore.passes`
         (default); False lowers the inlined graph as it is.
@@ -275,7 +283,8 @@ def compile_method(graph, *, self_object=None, functions=None, name="forward",
         How many signatures get a specialised plan.
     """
     return CompiledMethod(graph, self_object=self_object, functions=functions, name=name,
-                          validate=validate, optimize=optimize, max_plans=max_plans)
+                          validate=validate, complete=complete, optimize=optimize,
+                          max_plans=max_plans)
 
 
 # Every CompiledMethod of a module: plans fold the modules' ``training`` flags
@@ -314,8 +323,7 @@ class CompiledMethod:
     """
 
     def __init__(self, graph, *, self_object=None, functions=None, name="forward",
-                 validate=None, optimize=True, max_plans=MAX_SPECIALISED_PLANS):
-        from jitcore._runtime.dispatch import Dispatcher
+                 validate=None, complete=None, optimize=True, max_plans=MAX_SPECIALISED_PLANS):
         if max_plans < 0:
             raise ValueError(f"max_plans must be >= 0, got {max_plans}")
         self.graph = graph
@@ -326,6 +334,7 @@ class CompiledMethod:
         self.max_plans = max_plans
         self.optimisation_errors = []
         self._validate = validate
+        self._complete = complete
         self._skip = 1 if self_object is not None else 0
         self._declared = [v.type for v in graph.inputs[self._skip:]]
         self._plans = {}            # signature key -> specialised Plan
@@ -383,6 +392,8 @@ class CompiledMethod:
 
     def _checked(self, args):
         args = tuple(args)
+        if self._complete is not None and len(args) != len(self._declared):
+            args = self._complete(args)
         if self._validate is not None:
             self._validate(args)
         elif len(args) != len(self._declared):
@@ -391,6 +402,12 @@ class CompiledMethod:
 
     def _slow_path(self, args):
         """The Dispatcher's miss: validate, find or build the plan, return ``(plan, args)``."""
+        if self._complete is not None and len(args) != len(self._declared):
+            # a call omitting defaulted arguments: complete, the plan of full calls serves it
+            args = self._complete(args)
+            plan = self._dispatcher.last_plan
+            if plan is not None and plan.code is not None and plan.matches(args):
+                return plan, args
         args = self._checked(args)
         key = _signature(self._declared, args, True)
         with self._lock:
@@ -431,7 +448,6 @@ class CompiledMethod:
 
     # ------------------------------------------------------------- building
     def _build(self, args, *, specialise):
-        from jitcore._runtime.dispatch import Plan
         graph = self._optimised_graph(args, specialise)
         reads = _attribute_reads(graph, self.self_object) if self._skip else []
         attributes = [source for _, source, _ in reads]
@@ -452,9 +468,6 @@ class CompiledMethod:
                     fallback_reason=reason, specialised=specialise)
 
     def _optimised_graph(self, args, specialise):
-        from jitcore import passes
-        from jitcore.passes.inline import inline
-        from jitcore.passes.specialize import fold_training_flags
         try:
             if self.optimize and specialise:
                 return passes.specialize(self.graph, list(args), self_object=self.self_object,
@@ -475,7 +488,6 @@ class CompiledMethod:
         except Exception as e:      # an optimiser bug must not break a correct program
             message = f"{type(e).__name__}: {e}"
             self.optimisation_errors.append(message)
-            import warnings
             warnings.warn(f"jitcore: optimising {self.name}() failed ({message}); "
                           "running the unoptimised graph", RuntimeWarning, stacklevel=4)
             graph = self.graph.copy()
@@ -489,7 +501,6 @@ class CompiledMethod:
 
 def _signature(declared, args, specialise, slots=False):
     """Per argument ``(kind, type_num, ndim, shape or None)``: the plan key (a tuple) or slots."""
-    from jitcore._runtime.dispatch import SLOT_KINDS
     out = []
     for t, arg in zip(declared, args):
         if isinstance(arg, np.ndarray):
@@ -508,7 +519,6 @@ _SCALAR_SLOTS = {"int": "int", "float": "float", "bool": "bool", "Scalar": "numb
 
 def _value_slot(value):
     """The slot of an attribute value: its exact type, and an array's dtype and shape."""
-    from jitcore._runtime.dispatch import SLOT_KINDS
     if isinstance(value, np.ndarray):
         return (SLOT_KINDS["tensor"], value.dtype.num, value.ndim, tuple(value.shape))
     if value is None:
@@ -551,8 +561,9 @@ def _attribute_reads(graph, self_object):
 
 
 def _is_module(value):
-    from jitcore.nn.module import Module
-    return isinstance(value, Module)
+    # A jitcore.nn.Module, compiled or not, known by its table of submodules: the
+    # executor sits below nn and does not import it.
+    return isinstance(getattr(value, "_modules", None), dict)
 
 
 def _path_of(node, self_value):
@@ -584,7 +595,6 @@ def _read(source):
 
 def _reference_runner(graph, self_object, functions):
     """``run(args, attribute_values)`` with the reference interpreter (for fallback plans)."""
-    from jitcore.reference_interpreter import ReferenceProgram
     program = ReferenceProgram(graph, functions=functions)
     prefix = (self_object,) if self_object is not None else ()
 

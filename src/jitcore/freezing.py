@@ -18,7 +18,7 @@ import numpy as np
 
 from jitcore._runtime.ir import constant_type
 from jitcore.errors import JitcoreError
-from jitcore.modules import ScriptFunction, ScriptModule
+from jitcore.modules import Method, ScriptFunction, ScriptModule
 from jitcore.passes import pipeline
 from jitcore.passes.inline import inline_calls
 
@@ -88,8 +88,9 @@ def _frozen_function(function, level):
     graph = inline_calls(function.graph, None, function.functions)
     pipeline.run(graph, level)
     graph.lint()
-    # the function table still serves what inlining leaves: ignored Python calls
-    return ScriptFunction(function.name, graph, function.functions)
+    # the function table still serves what inlining leaves: ignored Python calls; the
+    # inputs are the same, so calls bind as the original's do
+    return ScriptFunction(function.name, graph, function.functions, function.call_signature())
 
 
 def _frozen(module, level):
@@ -107,11 +108,11 @@ def _frozen(module, level):
     pipeline.run(graph, level, functions=functions)
     _check_self_contained(graph, module)
     graph.lint()
-    frozen = ScriptModule(module.original_name, module._class_type, {"forward": graph})
+    forward = Method("forward", graph, signature=module.call_signature(), takes_self=True)
+    # the function table still serves what inlining leaves: ignored Python calls
+    frozen = ScriptModule(module.original_name, module._class_type, {"forward": forward},
+                          dict(functions or {}))
     object.__setattr__(frozen, "training", False)
-    if functions:
-        # the function table still serves what inlining leaves: ignored Python calls
-        object.__setattr__(frozen, "functions", dict(functions))
     return frozen
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from jitcore._runtime.types import ListType, OptionalType, TensorType, TupleType
 from jitcore.errors import TracerWarning, TracingCheckError
-from jitcore.frontend.inlining import inline_calls
+from jitcore.passes.inline import inline_calls
 
 __all__ = ["check_traced", "check_traced_module", "first_graph_difference"]
 

@@ -19,10 +19,13 @@ import operator
 import numpy as np
 
 from jitcore.errors import SchemaMatchError, TracerWarning
+from jitcore.executor import parameter_names
+from jitcore.frontend.indexing import traced_getitem
 from jitcore.frontend.numpy_arguments import method_call, numpy_function_call
 from jitcore.frontend.user_location import warn_at_user_code
 from jitcore.ops.dispatch import Traceable, call
 from jitcore.ops.registry import for_callable
+from jitcore.passes.output_aliasing import VIEW_KINDS
 
 __all__ = ["TracedArray", "TracedScalar", "concrete"]
 
@@ -86,8 +89,6 @@ def _in_place(op, symbol):
 def _input_viewed_by(value):
     """``"input 'x'"`` / ``"self.weight"`` if ``value`` is a graph input or attribute read,
     or a view of one; else None."""
-    from jitcore.executor import parameter_names
-    from jitcore.passes.output_aliasing import VIEW_KINDS
     while True:
         node = value.node
         if node.kind == "prim::Param":
@@ -274,7 +275,6 @@ class TracedArray(Traceable):
                         "(x[...] = v); build the result with np.where or np.concatenate")
 
     def __getitem__(self, key):
-        from jitcore.frontend.indexing import traced_getitem
         return traced_getitem(self, key)
 
     # ------------------------------------------------------------- methods

@@ -9,34 +9,24 @@ as in TorchScript.  Python values are baked in as constants.
 """
 
 import inspect
-import re
 import warnings
 
 import numpy as np
 
 from jitcore._runtime.ir import Graph
 from jitcore._runtime.types import (
-    BoolType, ClassType, FloatType, IntType, ListType, OptionalType, TensorType, TupleType,
+    BoolType, DictType, FloatType, IntType, ListType, OptionalType, StrType, TensorType, TupleType,
 )
 from jitcore.errors import JitcoreError, TracerWarning
+from jitcore.frontend.trace_check import check_traced, check_traced_module
 from jitcore.frontend.traced_value import TracedArray, TracedScalar, concrete
 from jitcore.frontend.user_location import user_source_range, warn_at_user_code
+from jitcore.modules import ScriptFunction, ScriptModule, class_type_of
+from jitcore.nn.module import Module
 from jitcore.ops.dispatch import Traceable, current_tracer, set_tracer
+from jitcore.passes.dead_code import eliminate_dead_code as _eliminate_dead_code
 
-__all__ = ["Tracer", "trace", "trace_module", "class_type_of"]
-
-
-def class_type_of(cls):
-    """The IR class type of a module class: ``__jitcore__.<module>.<qualname>``.
-
-    Classes of a script (``__main__``) are named by their qualname alone, as TorchScript
-    names them (``__torch__.NN``); ``<locals>`` scopes are dropped, and characters that
-    cannot appear in an IR name (a module run as ``<run_path>``) become ``_``.
-    """
-    qualname = cls.__qualname__.replace(".<locals>", "")
-    module = cls.__module__
-    name = qualname if module in ("__main__", "builtins") else f"{module}.{qualname}"
-    return ClassType("__jitcore__." + ".".join(re.sub(r"\W", "_", part) for part in name.split(".")))
+__all__ = ["Tracer", "trace", "trace_module"]
 
 
 def _type_of(data):
@@ -213,7 +203,6 @@ class Tracer:
 
     def call_module(self, module, args, kwargs):
         """Record ``module(*args, **kwargs)`` as GetAttr + CallMethod; trace its body apart."""
-        from jitcore.modules import ScriptModule
         if self.frame.module is None and not isinstance(module, ScriptModule):
             return module.forward(*args, **kwargs)
         obj = self.frame.attribute(self._path_of(module, "submodule")) \
@@ -264,8 +253,8 @@ class Tracer:
         graph = module._jit_method_graph("forward")
         # the traced tree mirrors this compiled subtree with the graphs it already has
         for _, compiled in module.named_modules():
-            for name, method_graph in compiled._methods.items():
-                self._keep_method_graph(compiled, name, method_graph)
+            for name in compiled.methods:
+                self._keep_method_graph(compiled, name, compiled._jit_method_graph(name))
         node = self.frame.graph.insert("prim::CallMethod", [obj] + values,
                                        attrs={"name": "forward"},
                                        output_types=[graph.outputs[0].type],
@@ -323,7 +312,6 @@ class Tracer:
         if isinstance(result, dict):
             if self.strict:
                 raise TypeError(f"{where} returned a dict; pass strict=False to record it")
-            from jitcore._runtime.types import DictType, StrType
             items = []
             for key, item in result.items():
                 if not isinstance(key, str):
@@ -392,8 +380,7 @@ def _contains_traced_or_array(values):
 
 def eliminate_dead_code(graph):
     """Remove nodes whose outputs are unused and that have no side effects (in place)."""
-    from jitcore.passes.dead_code import eliminate_dead_code as sweep
-    sweep(graph, pure_calls=True)
+    _eliminate_dead_code(graph, pure_calls=True)
 
 
 # ------------------------------------------------------------------ public API
@@ -476,8 +463,6 @@ def trace(func, example_inputs, *, check_trace=True, check_inputs=None, check_to
     jitcore.JitcoreError
         For nested tracing or a module that is not a registered submodule.
     """
-    from jitcore.modules import ScriptFunction, ScriptModule
-    from jitcore.nn.module import Module
     if isinstance(func, (ScriptFunction, ScriptModule)):
         warnings.warn("jitcore.trace: the argument is already compiled; returning it unchanged",
                       UserWarning, stacklevel=2)
@@ -507,7 +492,6 @@ def trace(func, example_inputs, *, check_trace=True, check_inputs=None, check_to
 
     traced = run_trace(inputs)
     if check_trace:
-        from jitcore.frontend.trace_check import check_traced
         check_traced(traced, func, run_trace, inputs, check_inputs, check_tolerance,
                      _example_inputs)
     return traced
@@ -533,8 +517,6 @@ def trace_module(mod, inputs, *, check_trace=True, check_inputs=None, check_tole
         Its graphs read submodules with ``prim::GetAttr`` and call them with
         ``prim::CallMethod``; every called submodule has its own ``forward`` graph.
     """
-    from jitcore.modules import ScriptModule
-    from jitcore.nn.module import Module
     if not isinstance(mod, Module):
         raise TypeError(f"jitcore.trace_module expects a jitcore.nn.Module, got "
                         f"{type(mod).__name__}")
@@ -558,7 +540,6 @@ def trace_module(mod, inputs, *, check_trace=True, check_inputs=None, check_tole
 
     traced = run_trace(examples)
     if check_trace:
-        from jitcore.frontend.trace_check import check_traced_module
         check_traced_module(traced, mod, run_trace, examples, check_inputs, check_tolerance,
                             _example_inputs)
     return traced

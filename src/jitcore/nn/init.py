@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from jitcore._runtime.kernels import dropout
+
 __all__ = [
     "manual_seed", "default_generator", "calculate_gain", "uniform_", "normal_", "constant_",
     "zeros_", "ones_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -36,7 +38,6 @@ def manual_seed(seed):
         The new default generator.
     """
     global _default
-    from jitcore._runtime.kernels import dropout     # the runtime needs nn; not at import
     _default = np.random.default_rng(seed)
     dropout.seed(seed)
     return _default

@@ -15,6 +15,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from jitcore.nn.parameter import Parameter
+from jitcore.ops.dispatch import current_tracer
 
 __all__ = ["Module", "IncompatibleKeys"]
 
@@ -29,7 +30,6 @@ def _module_tracer():
     The tracer registered with the op dispatcher is the single record of whether a trace
     is running; only a module-aware tracer is returned, so other recorders see plain calls.
     """
-    from jitcore.ops.dispatch import current_tracer
     tracer = current_tracer()
     if tracer is not None and hasattr(tracer, "call_module"):
         return tracer

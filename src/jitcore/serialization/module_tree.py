@@ -11,6 +11,7 @@ import inspect
 
 from jitcore._runtime.types import ClassType
 from jitcore.errors import FormatError
+from jitcore.modules import Method, ScriptFunction, ScriptModule
 from jitcore.nn.parameter import Parameter
 from jitcore.serialization.limits import MANIFEST_NAME
 from jitcore.serialization.problems import malformed
@@ -32,7 +33,6 @@ def reserved_member_names():
     clobber) the ScriptModule machinery, and a graph's ``prim::GetAttr`` would
     then reach something the archive never declared.
     """
-    from jitcore.modules import ScriptModule
     fresh = ScriptModule("_", ClassType("_"))
     return frozenset(dir(ScriptModule)) | frozenset(vars(fresh))
 
@@ -55,28 +55,26 @@ def record_of(obj):
     ValueError
         If a member name is reserved by ScriptModule.
     """
-    from jitcore.modules import ScriptFunction, ScriptModule
     if isinstance(obj, ScriptFunction):
         record = ModuleRecord(FUNCTION, obj.name, methods={FUNCTION_METHOD: obj.graph})
-        record.signatures = _storable_signatures(obj, record.methods)
+        record.signatures = _storable_signatures({FUNCTION_METHOD: obj.method})
     elif isinstance(obj, ScriptModule):
         record = _module_record(obj, "module (root)")
     else:
         raise TypeError(f"jitcore.save expects a ScriptModule or ScriptFunction (from jitcore.trace or "
                         f"jitcore.script), got {type(obj).__name__}")
     # A scripted model carries its compilation unit's function table (every node of a
-    # ScriptedModule shares the root's).
+    # scripted ScriptModule shares the root's).
     record.functions = dict(vars(obj).get(_FUNCTION_TABLE) or {})
     return record
 
 
 def _module_record(module, where):
-    from jitcore.modules import ScriptModule
     state = vars(module)
     record = ModuleRecord(MODULE, str(state["_class_type"]), training=bool(module.training),
                           non_persistent=set(state["_non_persistent_buffers"]))
     record.methods = {name: module._jit_method_graph(name) for name in module.methods}
-    record.signatures = _storable_signatures(module, record.methods)
+    record.signatures = _storable_signatures({name: module._jit_method(name) for name in module.methods})
     record.parameters = dict(state["_parameters"])
     record.buffers = dict(state["_buffers"])
     internal = reserved_member_names()
@@ -98,23 +96,23 @@ def _module_record(module, where):
     return record
 
 
-def _storable_signatures(obj, methods):
-    """``{method: ((name, default), ...)}`` for the methods of ``obj`` whose call
-    signature an archive can hold: plain parameters whose defaults are literals."""
-    from jitcore.frontend.script.scripted import signatures_of
+def _storable_signatures(methods):
+    """``{method: ((name, default), ...)}`` for the :class:`Method` records whose call
+    signature says more than their graph's input names (defaults: a scripted method's)
+    and that an archive can hold: plain parameters whose defaults are literals."""
     stored = {}
-    for method, signature in signatures_of(obj).items():
-        if method not in methods:
-            continue
+    for name, method in methods.items():
+        if not method.has_defaults:
+            continue        # a loaded graph's input names give the same signature
         parameters = []
-        for p in signature.parameters.values():
+        for p in method.signature.parameters.values():
             literal = p.default is inspect.Parameter.empty or p.default is None or \
                 type(p.default) in ATTRIBUTE_TYPES.values()
             if p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD or not literal:
                 break
             parameters.append((p.name, p.default))
         else:
-            stored[method] = tuple(parameters)
+            stored[name] = tuple(parameters)
     return stored
 
 
@@ -165,42 +163,31 @@ def rebuild(record):
     jitcore.errors.FormatError
         If a member name is reserved by ScriptModule.
     """
-    from jitcore.frontend.script.scripted import (
-        ScriptedFunction, ScriptedModule, function_with_signature,
-    )
-    from jitcore.modules import ScriptFunction, ScriptModule
     functions = record.functions
     if record.kind == FUNCTION:
         (graph,) = record.methods.values()
         _check_kind(record, "root")
         _check_signatures(record, "root", skip_self=False)
+        signature = None
         if record.signatures:
             (parameters,) = record.signatures.values()      # the one method's, whatever its name
-            return function_with_signature(record.qualname, graph, functions, _signature(parameters))
-        if functions:
-            return ScriptedFunction(record.qualname, graph, functions)
-        return ScriptFunction(record.qualname, graph)
-    scripted = functions or any(node.signatures for _, node in record.walk())
-    module_class = ScriptedModule if scripted else ScriptModule
-    root = _rebuild_module(record, "root", module_class, {})
-    if functions:
-        for _, module in root.named_modules():
-            object.__setattr__(module, _FUNCTION_TABLE, functions)
-    return root
+            signature = _signature(parameters)
+        return ScriptFunction(record.qualname, graph, functions, signature)
+    return _rebuild_module(record, "root", functions, {})
 
 
-def _rebuild_module(record, path, module_class, parameters_by_array):
+def _rebuild_module(record, path, functions, parameters_by_array):
     for table in (record.parameters, record.buffers, record.attributes, record.submodules):
         for name in table:
             _check_not_reserved(name, f"jitcore/manifest.json: field '{path}'", FormatError)
     original_name = record.qualname.rsplit(".", 1)[-1]
     _check_kind(record, path)
-    module = module_class(original_name, ClassType(record.qualname), record.methods)
+    _check_signatures(record, path, skip_self=True)
+    methods = {name: Method(name, graph, functions, _signature(record.signatures[name])
+                            if name in record.signatures else None, takes_self=True)
+               for name, graph in record.methods.items()}
+    module = ScriptModule(original_name, ClassType(record.qualname), methods, functions)
     object.__setattr__(module, "training", record.training)
-    if record.signatures:
-        from jitcore.frontend.script.scripted import restore_signatures
-        _check_signatures(record, path, skip_self=True)
-        restore_signatures(module, {m: _signature(p) for m, p in record.signatures.items()})
     for name, array in record.parameters.items():
         # One stored tensor used by two modules (tied weights) stays one Parameter object.
         if array is not None and id(array) not in parameters_by_array:
@@ -211,6 +198,6 @@ def _rebuild_module(record, path, module_class, parameters_by_array):
     for name, value in record.attributes.items():
         object.__setattr__(module, name, value)
     for name, child in record.submodules.items():
-        module.add_module(name, None if child is None else _rebuild_module(child, f"{path}.{name}", module_class,
+        module.add_module(name, None if child is None else _rebuild_module(child, f"{path}.{name}", functions,
                                                                    parameters_by_array))
     return module

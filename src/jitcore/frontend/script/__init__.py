@@ -8,9 +8,12 @@ the submodules it calls.  See the package modules for each part of the language.
 
 import inspect
 
-from .decorators import export, ignore, is_exported, unused
+from jitcore.decorators import export, ignore, is_exported, unused
+from jitcore.modules import ScriptFunction, ScriptModule
+from jitcore.nn.module import Module
+
 from .errors import ScriptCompileError
-from .scripted import ScriptedFunction, ScriptedModule
+from .scripted import scripted_function, scripted_module
 from .unit import CompilationUnit
 
 __all__ = ["script", "export", "ignore", "unused", "ScriptCompileError", "CompilationUnit"]
@@ -47,22 +50,21 @@ def script(obj):
     >>> fun(np.zeros((1, 2), np.float32))
     array([[3., 3.]], dtype=float32)
     """
-    from jitcore.nn.module import Module
-    if isinstance(obj, (ScriptedFunction, ScriptedModule)):
+    if isinstance(obj, (ScriptFunction, ScriptModule)):
         return obj
     if isinstance(obj, Module):
         return _script_module(obj)
     if inspect.isfunction(obj):
         unit = CompilationUnit()
         name, graph = unit.function_graph(obj)
-        return ScriptedFunction.from_python(obj, graph, unit.functions)
+        return scripted_function(obj, graph, unit.functions)
     raise TypeError(f"jitcore.script compiles functions and jitcore.nn.Module instances, got "
                     f"{type(obj).__name__}")
 
 
 def _script_module(module):
     unit = CompilationUnit()
-    if type(module).forward is not _base_forward():
+    if type(module).forward is not Module.forward:
         unit.method_graph(module, "forward")
     for name, member in inspect.getmembers(type(module), inspect.isfunction):
         if is_exported(member):
@@ -70,9 +72,4 @@ def _script_module(module):
     if not unit.method_graphs.get(id(module)):
         raise TypeError(f"{type(module).__name__} has neither forward nor @jitcore.export "
                         "methods to compile")
-    return ScriptedModule.from_unit(module, unit.method_graphs, unit.functions)
-
-
-def _base_forward():
-    from jitcore.nn.module import Module
-    return Module.forward
+    return scripted_module(module, unit.method_graphs, unit.functions)

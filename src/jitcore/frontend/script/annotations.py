@@ -6,6 +6,7 @@ names ``Tensor`` (what ``.code`` prints) and ``ndarray`` need no import.
 """
 
 import ast
+import types
 import typing
 
 import numpy as np
@@ -96,7 +97,6 @@ def type_from_python_object(obj):
 
 
 def _is_union_type(origin):
-    import types
     return origin is getattr(types, "UnionType", object())
 
 

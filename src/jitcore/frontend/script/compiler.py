@@ -18,17 +18,19 @@ from jitcore._runtime.types import NoneType, TensorType
 from jitcore.passes.graph_queries import defined_inside
 
 from .annotations import type_from_annotation
-from .environment import EXIT, RETURNED, RETVAL, STOP, Scope, Undefined, unify_types
+from jitcore.decorators import is_ignored
+
+from .environment import (
+    ALWAYS, DIVERGE, EXIT, MAYBE, NEVER, RETURNED, RETVAL, STOP, Scope, Undefined, unify_types,
+)
 from .errors import compile_error, describe_type
 from .expressions import ExpressionCompiler
 from .loops import LoopCompiler
+from .modules import ModuleValue, constant_attribute_names
+from .operators import binary_op
 from .values import ScriptValue, TupleOfValues
 
-__all__ = ["FunctionCompiler", "NEVER", "MAYBE", "ALWAYS", "DIVERGE"]
-
-# How a statement (or block) leaves: never, on some paths, on every path (return, break,
-# continue), or by raising on every path.
-NEVER, MAYBE, ALWAYS, DIVERGE = "never", "maybe", "always", "diverge"
+__all__ = ["FunctionCompiler"]
 
 _UNSUPPORTED_STATEMENTS = {
     ast.Try: "try/except is not supported in jitcore.script; check conditions with if and "
@@ -114,7 +116,6 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
     def python_op_from_code(self, args, attrs, where):
         """``ops.prim.PythonOp(x, name="helper")`` (as ``.code`` prints an ignored call): the
         call of the ``@jitcore.ignore`` function ``helper`` of this function's globals."""
-        from .decorators import is_ignored
         name = attrs.get("name")
         fn = self.globals.get(name) if isinstance(name, str) else None
         if fn is None or not is_ignored(fn):
@@ -233,7 +234,6 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             raise compile_error(f"in-place updates of {what} are not supported in jitcore.script; "
                                 "compute a new value and assign it to a variable (arrays are "
                                 "values, not mutable buffers, in compiled code)", where)
-        from .operators import binary_op
         current = self.value(ast.copy_location(ast.Name(id=node.target.id, ctx=ast.Load()),
                                                node.target))
         if isinstance(current.type, TensorType):
@@ -533,8 +533,6 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
     def _constant_module_attribute(self, node):
         """The value of ``self.<name>`` when ``<name>`` is a module constant (``__constants__``,
         ``Final``), read without emitting IR; None for any other expression."""
-        from .modules import constant_attribute_names
-        from .values import ModuleValue
         if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
             return None
         owner = self.scope.lookup(node.value.id)

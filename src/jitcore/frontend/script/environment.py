@@ -13,12 +13,17 @@ Names starting with ``$`` are the compiler's own variables for early exits
 
 from jitcore._runtime.types import NoneType, OptionalType, TensorType, ListType, TupleType
 
-__all__ = ["Scope", "Undefined", "unify_types", "EXIT", "STOP", "RETURNED", "RETVAL"]
+__all__ = ["Scope", "Undefined", "unify_types", "EXIT", "STOP", "RETURNED", "RETVAL",
+           "NEVER", "MAYBE", "ALWAYS", "DIVERGE"]
 
 EXIT = "$exit"        # skip the rest of the current body (return, break or continue happened)
 STOP = "$stop"        # leave the innermost loop (break or return happened)
 RETURNED = "$ret"     # a return statement ran
 RETVAL = "$retval"    # the value it returned
+
+# How a statement (or block) leaves: never, on some paths, on every path (return, break,
+# continue), or by raising on every path.
+NEVER, MAYBE, ALWAYS, DIVERGE = "never", "maybe", "always", "diverge"
 
 
 class Undefined:

@@ -19,6 +19,7 @@ import contextlib
 import threading
 
 from jitcore.errors import CompileError
+from jitcore.ir.python_printer import python_type
 
 __all__ = ["ScriptCompileError", "compile_error", "calling", "describe_type"]
 
@@ -78,5 +79,4 @@ def calling(callee, caller, call_range):
 
 def describe_type(jit_type):
     """A type as errors print it: its Python annotation spelling (``Tensor``, ``List[int]``)."""
-    from jitcore.ir.python_printer import python_type
     return python_type(jit_type)

@@ -15,10 +15,12 @@ import numpy as np
 from jitcore._runtime.types import (
     BoolType, IntType, ListType, NoneType, OptionalType, TensorType, TupleType,
 )
+from jitcore.nn.module import Module
 
 from .annotations import type_from_python_object
 from .builtins import builtin_for
 from .emitter import Emitter, python_constant
+from .indexing import index_array
 from .environment import Undefined, unify_types
 from .errors import compile_error, describe_type
 from .library_calls import array_method, library_function
@@ -134,7 +136,6 @@ class ExpressionCompiler(Emitter):
 
     def sugar_python_object(self, obj, name, where, captured=False):
         """The sugared value of a Python object a name refers to at compile time."""
-        from jitcore.nn.module import Module
         if obj is None or isinstance(obj, (bool, int, float, str)):
             return ScriptValue(self.constant(obj, where))
         if isinstance(obj, tuple) and all(
@@ -373,7 +374,6 @@ class ExpressionCompiler(Emitter):
             return base.getitem(self, self.expr(node.slice), where)
         t = base.value.type
         if isinstance(t, TensorType):
-            from .indexing import index_array
             return index_array(self, base, node.slice, where)
         if isinstance(node.slice, ast.Slice):
             raise compile_error(f"slicing a {describe_type(t)} is not supported in jitcore.script; "

@@ -17,6 +17,7 @@ from jitcore._runtime.types import TensorType
 from jitcore.errors import CompileError
 
 from .annotations import type_from_annotation
+from .call_arguments import bind_call
 from .source import parse_function
 from .values import ScriptValue
 
@@ -60,7 +61,6 @@ def ignored_call(unit, ctx, fn, target, display_name, args, kwargs, where, skip_
     ScriptValue
         The call's result, of the declared return type.
     """
-    from .unit import bind_call
     params, result_type = _signature_types(fn, skip_self)
     inputs = bind_call(ctx, fn, params, args, kwargs, where, skip_self=skip_self)
     name = unit.python_function_name(target, display_name)

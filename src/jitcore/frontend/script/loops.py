@@ -16,9 +16,12 @@ import ast
 
 from jitcore._runtime.types import IntType, ListType, NoneType, TensorType
 
-from .environment import EXIT, RETURNED, RETVAL, STOP, Undefined, unify_types
+from .environment import (
+    ALWAYS, DIVERGE, EXIT, MAYBE, NEVER, RETURNED, RETVAL, STOP, Undefined, unify_types,
+)
 from .errors import compile_error, describe_type
-from .values import IterableCall, PythonConstant, RangeValue, ScriptValue
+from .operators import binary_op
+from .values import IterableCall, PythonConstant, RangeValue, ScriptValue, TupleOfValues
 
 __all__ = ["LoopCompiler", "MAX_TRIP_COUNT"]
 
@@ -30,7 +33,6 @@ class LoopCompiler:
     """Loop half of the statement compiler (mixed into :class:`compiler.FunctionCompiler`)."""
 
     def _stmt_While(self, node):
-        from .compiler import MAYBE, NEVER
         where = self.where(node)
         if node.orelse:
             raise compile_error("while ... else is not supported in jitcore.script; use a flag "
@@ -44,7 +46,6 @@ class LoopCompiler:
         return MAYBE if may_return else NEVER
 
     def _stmt_For(self, node):
-        from .compiler import MAYBE, NEVER
         where = self.where(node)
         if node.orelse:
             raise compile_error("for ... else is not supported in jitcore.script; use a flag "
@@ -93,7 +94,6 @@ class LoopCompiler:
                             "jitcore.script", where)
 
     def _range_iteration(self, r, where):
-        from .operators import binary_op
         if r.start is None:
             return r.stop, lambda i: ScriptValue(i)
         if r.step == 1:
@@ -119,12 +119,9 @@ class LoopCompiler:
             trip = self.emit_op_call("aten::min", [ScriptValue(trip), ScriptValue(other)], {},
                                      where).value
         if call.kind == "zip":
-            from .values import TupleOfValues
             return trip, lambda i: TupleOfValues([item_at(i) for _, item_at in parts])
 
         def enumerated(i):
-            from .operators import binary_op
-            from .values import TupleOfValues
             index = i if call.start == 0 else binary_op(self, ast.Add(), i, self.constant(
                 call.start, where), where)
             return TupleOfValues([ScriptValue(index), parts[0][1](i)])
@@ -135,7 +132,6 @@ class LoopCompiler:
                  for p in call.parts]
         if any(items is None for items in lists):
             return None
-        from .values import TupleOfValues
         if call.kind == "zip":
             return [TupleOfValues(list(group)) for group in zip(*lists)]
         return [TupleOfValues([ScriptValue(self.constant(call.start + k, where)), item])
@@ -143,7 +139,6 @@ class LoopCompiler:
 
     # ------------------------------------------------------------ unrolling
     def _unrolled(self, node, items, where):
-        from .compiler import ALWAYS, DIVERGE, MAYBE, NEVER
         jump = _find_jump(node.body)
         if jump is not None:
             raise compile_error(f"{type(jump).__name__.lower()} in a loop over a tuple or module "

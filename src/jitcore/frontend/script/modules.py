@@ -15,29 +15,29 @@
 import inspect
 
 from jitcore._runtime.types import BoolType, FloatType, IntType, StrType, TensorType
+from jitcore.modules import class_type_of
+from jitcore.nn import ModuleDict, ModuleList, Sequential
+from jitcore.nn.module import Module
 
 from .annotations import final_inner, is_final
 from .emitter import python_constant
 from .errors import compile_error
 from .values import (
-    NOT_CONSTANT, MethodValue, ModuleContainer, ModuleValue, PythonConstant, ScriptValue,
-    TupleOfValues,
+    NOT_CONSTANT, BuiltinValue, MethodValue, PythonConstant, ScriptValue, SugaredValue, TupleOfValues,
 )
 
-__all__ = ["module_attribute", "call_method", "child_value", "module_children_for_iteration",
-           "module_item", "is_container", "constant_attribute_names"]
+__all__ = ["ModuleValue", "ModuleContainer", "module_attribute", "call_method", "child_value",
+           "module_children_for_iteration", "module_item", "is_container", "constant_attribute_names"]
 
 _ATTRIBUTE_TYPES = {bool: BoolType.get(), int: IntType.get(), float: FloatType.get(),
                     str: StrType.get()}
 
 
 def is_container(module):
-    from jitcore.nn import ModuleDict, ModuleList, Sequential
     return isinstance(module, (Sequential, ModuleList, ModuleDict))
 
 
 def _is_module_dict(module):
-    from jitcore.nn import ModuleDict
     return isinstance(module, ModuleDict)
 
 
@@ -58,7 +58,6 @@ def _get_attr(ctx, owner, name, jit_type, where):
 
 def child_value(owner, ctx, name, where):
     """The sugared value of submodule ``name`` of ``owner`` (``prim::GetAttr``)."""
-    from jitcore.frontend.tracing import class_type_of
     child = owner.module._modules[name]
     if child is None:
         return ScriptValue(ctx.constant(None, where))
@@ -125,14 +124,9 @@ def _constant_attribute(ctx, module, name, value, where):
 def call_method(owner, ctx, name, args, kwargs, where):
     """``owner.<name>(*args, **kwargs)``: compile the method for this instance and call it."""
     module = owner.module
-    if name == "forward" and type(module).forward is _base_forward():
+    if name == "forward" and type(module).forward is Module.forward:
         raise compile_error(f"module {type(module).__name__} has no forward method", where)
     return owner.unit.call_method(ctx, owner, name, args, kwargs, where)
-
-
-def _base_forward():
-    from jitcore.nn.module import Module
-    return Module.forward
 
 
 def module_children_for_iteration(owner, ctx, where):
@@ -165,3 +159,57 @@ def module_item(owner, ctx, index, where):
                             f"{len(names)} modules", where)
     return child_value(owner, ctx, names[key], where)
 
+
+class ModuleValue(SugaredValue):
+    """A module instance: ``self`` or a submodule reached by ``prim::GetAttr``."""
+
+    def __init__(self, module, value, unit):
+        self.module = module
+        self.value = value
+        self.unit = unit
+
+    def describe(self):
+        return f"module {type(self.module).__name__}"
+
+    def as_value(self, ctx, where):
+        return self.value
+
+    def attr(self, ctx, name, where):
+        return module_attribute(self, ctx, name, where)
+
+    def call(self, ctx, args, kwargs, where):
+        return call_method(self, ctx, "forward", args, kwargs, where)
+
+    def iterate(self, ctx, where):
+        return module_children_for_iteration(self, ctx, where)
+
+    def static_length(self):
+        return len(self.module) if is_container(self.module) else None
+
+    def getitem(self, ctx, index, where):
+        return module_item(self, ctx, index, where)
+
+
+class ModuleContainer(SugaredValue):
+    """``self._modules``: the children of a module, iterable with ``.values()``/``.items()``/``.keys()``."""
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    def describe(self):
+        return "the children of a module"
+
+    def attr(self, ctx, name, where):
+        if name in ("values", "items", "keys"):
+            return BuiltinValue(f"_modules.{name}",
+                                lambda ctx, args, kwargs, where: self._view(ctx, name, where))
+        return super().attr(ctx, name, where)
+
+    def _view(self, ctx, name, where):
+        children = [(key, child_value(self.owner, ctx, key, where))
+                    for key in self.owner.module._modules]
+        if name == "values":
+            return TupleOfValues([child for _, child in children])
+        if name == "keys":
+            return TupleOfValues([PythonConstant(key) for key, _ in children])
+        return TupleOfValues([TupleOfValues([PythonConstant(k), c]) for k, c in children])

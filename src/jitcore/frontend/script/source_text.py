@@ -14,6 +14,8 @@ import typing
 
 import numpy as np
 
+from jitcore.frontend.script import script
+
 __all__ = ["script_source"]
 
 _counter = itertools.count()
@@ -34,7 +36,6 @@ def script_source(text, name=None, globals=None):
     -------
     ScriptFunction
     """
-    from . import script
     filename = f"<jitcore.script source {next(_counter)}>"
     lines = text.splitlines(keepends=True)
     linecache.cache[filename] = (len(text), None, lines, filename)

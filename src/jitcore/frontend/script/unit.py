@@ -6,19 +6,23 @@ Called functions are compiled once each, kept by qualified name (the name of the
 ``{id(module): {method name: Graph}}`` — the table ``ScriptModule.from_module`` takes.
 """
 
+import ast
 import inspect
 
 from jitcore._runtime.ir import Graph
 from jitcore._runtime.types import TensorType
+from jitcore.decorators import is_ignored, is_unused
+from jitcore.modules import class_type_of
 
 from .annotations import type_from_annotation
+from .call_arguments import bind_call
 from .compiler import FunctionCompiler
 from .constant_pool import pool_constants
-from .decorators import is_ignored, is_unused
 from .errors import calling, compile_error, describe_type
 from .ignored_calls import ignored_call
+from .modules import ModuleValue
 from .source import parse_function
-from .values import ModuleValue, ScriptValue, SugaredValue
+from .values import ScriptValue
 
 __all__ = ["CompilationUnit"]
 
@@ -106,7 +110,6 @@ class CompilationUnit:
         params = definition.args.posonlyargs + definition.args.args
         for index, param in enumerate(params):
             if module is not None and index == 0:
-                from jitcore.frontend.tracing import class_type_of
                 value = graph.add_input("self", class_type_of(type(module)))
                 compiler.scope.bind(param.arg, ModuleValue(module, value, self))
                 continue
@@ -202,36 +205,4 @@ def _check_signature(source):
 
 
 def _decorator_name(node):
-    import ast
     return node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
-
-
-def bind_call(ctx, fn, params, args, kwargs, where, skip_self):
-    """IR inputs for calling a compiled function whose graph inputs are ``params``.
-
-    Positional and keyword arguments are matched with Python's rules (``inspect``), missing
-    ones take the function's defaults, and each is checked against the parameter type.
-    """
-    signature = inspect.signature(fn)
-    parameters = list(signature.parameters.values())[1 if skip_self else 0:]
-    try:
-        bound = inspect.Signature(parameters).bind(*args, **kwargs)
-    except TypeError as e:
-        raise compile_error(f"{fn.__qualname__}(): {e}", where) from None
-    bound.apply_defaults()
-    inputs = []
-    for (pname, sugared), param in zip(bound.arguments.items(), params):
-        if isinstance(sugared, SugaredValue):
-            value = sugared.as_value(ctx, where)
-        else:
-            try:
-                value = ctx.constant(sugared, where)
-            except TypeError:
-                raise compile_error(f"the default value {sugared!r} of parameter {pname!r} cannot "
-                                    "be a constant in jitcore.script", where) from None
-        if not value.type.is_subtype_of(param.type):
-            raise compile_error(f"{fn.__qualname__}() expected a value of type "
-                                f"{describe_type(param.type)} for argument {pname!r} but got "
-                                f"{describe_type(value.type)}", where)
-        inputs.append(value)
-    return inputs

@@ -16,8 +16,8 @@ from jitcore.ops.dispatch import Traceable
 from .errors import compile_error, describe_type
 
 __all__ = [
-    "SugaredValue", "ScriptValue", "PythonConstant", "TupleOfValues", "ModuleValue",
-    "ModuleContainer", "FunctionValue", "BuiltinValue", "PythonModuleValue", "OpNamespace", "OpsRoot",
+    "SugaredValue", "ScriptValue", "PythonConstant", "TupleOfValues",
+    "FunctionValue", "BuiltinValue", "PythonModuleValue", "OpNamespace", "OpsRoot",
     "MethodValue", "RangeValue", "IterableCall",
 ]
 
@@ -148,67 +148,6 @@ class TupleOfValues(SugaredValue):
             raise compile_error(f"tuple index {position} is out of range for a tuple of "
                                 f"{len(self.items)} items", where)
         return self.items[position]
-
-
-class ModuleValue(SugaredValue):
-    """A module instance: ``self`` or a submodule reached by ``prim::GetAttr``."""
-
-    def __init__(self, module, value, unit):
-        self.module = module
-        self.value = value
-        self.unit = unit
-
-    def describe(self):
-        return f"module {type(self.module).__name__}"
-
-    def as_value(self, ctx, where):
-        return self.value
-
-    def attr(self, ctx, name, where):
-        from .modules import module_attribute
-        return module_attribute(self, ctx, name, where)
-
-    def call(self, ctx, args, kwargs, where):
-        from .modules import call_method
-        return call_method(self, ctx, "forward", args, kwargs, where)
-
-    def iterate(self, ctx, where):
-        from .modules import module_children_for_iteration
-        return module_children_for_iteration(self, ctx, where)
-
-    def static_length(self):
-        from .modules import is_container
-        return len(self.module) if is_container(self.module) else None
-
-    def getitem(self, ctx, index, where):
-        from .modules import module_item
-        return module_item(self, ctx, index, where)
-
-
-class ModuleContainer(SugaredValue):
-    """``self._modules``: the children of a module, iterable with ``.values()``/``.items()``/``.keys()``."""
-
-    def __init__(self, owner):
-        self.owner = owner
-
-    def describe(self):
-        return "the children of a module"
-
-    def attr(self, ctx, name, where):
-        if name in ("values", "items", "keys"):
-            return BuiltinValue(f"_modules.{name}",
-                                lambda ctx, args, kwargs, where: self._view(ctx, name, where))
-        return super().attr(ctx, name, where)
-
-    def _view(self, ctx, name, where):
-        from .modules import child_value
-        children = [(key, child_value(self.owner, ctx, key, where))
-                    for key in self.owner.module._modules]
-        if name == "values":
-            return TupleOfValues([child for _, child in children])
-        if name == "keys":
-            return TupleOfValues([PythonConstant(key) for key, _ in children])
-        return TupleOfValues([TupleOfValues([PythonConstant(k), c]) for k, c in children])
 
 
 class FunctionValue(SugaredValue):

@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from jitcore.frontend.script.decorators import unused
+from jitcore.decorators import unused
 from jitcore.nn import functional as F
 from jitcore.nn import init
 from jitcore.nn.layers.linear import Linear

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from jitcore.errors import TracerWarning
-from jitcore.frontend.script.decorators import unused
+from jitcore.decorators import unused
 from jitcore.nn import functional as F
 from jitcore.nn import init
 from jitcore.nn.module import Module

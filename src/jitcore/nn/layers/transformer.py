@@ -4,7 +4,7 @@ from typing import Optional
 
 import numpy as np
 
-from jitcore.frontend.script.decorators import ignore
+from jitcore.decorators import ignore
 from jitcore.nn import functional as F
 from jitcore.nn.layers.attention import MultiheadAttention
 from jitcore.nn.layers.dropout import Dropout

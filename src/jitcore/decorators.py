@@ -5,6 +5,9 @@ The decorators only mark the function (an attribute); the compiler reads the mar
 * ``export``: compile this method too, not only ``forward`` and what it calls;
 * ``ignore``: do not compile it; it stays a Python call (a module holding one cannot be saved);
 * ``unused``: compile it as a ``raise`` — for code paths that compiled code never takes.
+
+A leaf module (it imports nothing of jitcore), so that ``jitcore.nn`` layers can mark
+their methods without importing the script frontend, which sits above ``nn``.
 """
 
 __all__ = ["export", "ignore", "unused", "is_exported", "is_ignored", "is_unused"]

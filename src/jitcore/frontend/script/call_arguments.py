@@ -1,0 +1,39 @@
+"""Binding the arguments of a call in script to the inputs of the compiled callee."""
+
+import inspect
+
+from .errors import compile_error, describe_type
+from .values import SugaredValue
+
+__all__ = ["bind_call"]
+
+
+def bind_call(ctx, fn, params, args, kwargs, where, skip_self):
+    """IR inputs for calling a compiled function whose graph inputs are ``params``.
+
+    Positional and keyword arguments are matched with Python's rules (``inspect``), missing
+    ones take the function's defaults, and each is checked against the parameter type.
+    """
+    signature = inspect.signature(fn)
+    parameters = list(signature.parameters.values())[1 if skip_self else 0:]
+    try:
+        bound = inspect.Signature(parameters).bind(*args, **kwargs)
+    except TypeError as e:
+        raise compile_error(f"{fn.__qualname__}(): {e}", where) from None
+    bound.apply_defaults()
+    inputs = []
+    for (pname, sugared), param in zip(bound.arguments.items(), params):
+        if isinstance(sugared, SugaredValue):
+            value = sugared.as_value(ctx, where)
+        else:
+            try:
+                value = ctx.constant(sugared, where)
+            except TypeError:
+                raise compile_error(f"the default value {sugared!r} of parameter {pname!r} cannot "
+                                    "be a constant in jitcore.script", where) from None
+        if not value.type.is_subtype_of(param.type):
+            raise compile_error(f"{fn.__qualname__}() expected a value of type "
+                                f"{describe_type(param.type)} for argument {pname!r} but got "
+                                f"{describe_type(value.type)}", where)
+        inputs.append(value)
+    return inputs
