@@ -76,6 +76,45 @@ def kernel_outputs():
     pool_x[0, 0, 3, 5] = np.nan
     out["max_pool_2x2"] = pooling.max_pool2d(pool_x, 2)
     out["max_pool_2x2_inputs"] = pool_x
+    out.update(conv_pool_outputs(rng))
+    out.update(thread_outputs(rng))
+    return out
+
+
+def conv_pool_outputs(rng):
+    """conv -> ReLU -> MaxPool2d(2) fused into the direct kernel (fuse_conv_pool),
+    and the same two ops run one after the other; widths leave partial vectors."""
+    jitcore.manual_seed(0)
+    model = jitcore.nn.Sequential(jitcore.nn.Conv2d(8, 16, 3, padding=1), jitcore.nn.ReLU(),
+                                  jitcore.nn.MaxPool2d(2)).eval()
+    x = rng.standard_normal((2, 8, 14, 22)).astype(np.float32)
+    x[1, 3, 5, 7] = np.nan
+    fast = jitcore.optimize_for_inference(jitcore.trace(model, (x,)))
+    kinds = [node.kind for node in fast.graph_for(x).nodes]
+    assert "jc::conv2d_act_pool" in kinds, kinds
+    unfused = conv.conv2d(x, model[0].weight, model[0].bias, padding=1, activation="relu")
+    return {"conv_pool_fused": fast(x), "conv_pool_unfused": pooling.max_pool2d(unfused, 2)}
+
+
+def thread_outputs(rng):
+    """Products large enough to be split over 2 threads, at 1 and at 2 threads."""
+    a = rng.standard_normal((64, 784)).astype(np.float32)
+    b = rng.standard_normal((784, 500)).astype(np.float32)
+    x = rng.standard_normal((1, 16, 32, 33)).astype(np.float32)
+    w = rng.standard_normal((40, 16, 3, 3)).astype(np.float32)
+    xs = rng.standard_normal((4, 8, 19, 20)).astype(np.float32)
+    ws = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    out = {}
+    before = jitcore.get_num_threads()
+    try:
+        for threads in (1, 2):
+            jitcore.set_num_threads(threads)
+            out[f"threads{threads}_gemm"] = blas.gemm_arrays(a, b)
+            out[f"threads{threads}_conv_batch1"] = conv.conv2d(x, w, padding=1)
+            out[f"threads{threads}_conv_batch4"] = conv.conv2d(xs, ws, padding=1,
+                                                               activation="relu")
+    finally:
+        jitcore.set_num_threads(before)
     return out
 
 

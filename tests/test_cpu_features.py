@@ -4,8 +4,10 @@
 The level is read when jitcore's extension modules load, so each level runs
 ``_isa_probe.py`` in a subprocess of its own.  At every level the SIMD copies of
 the elementwise, fused-chain and sum loops must give the bits of every other
-level; the AVX-512-only kernels (conv direct / Winograd, row-major GEMM, 2x2 max
-pool) and their fallbacks must match NumPy within the kernel tests' tolerances.
+level; the kernels with a variant per level (conv direct / Winograd, row-major
+GEMM, 2x2 max pool) and their fallbacks must match NumPy within the kernel
+tests' tolerances, give the same bits at 1 and 2 threads, and the AVX2
+variants (the same FMA chains in the same order) the AVX-512 variants' bits.
 """
 
 import json
@@ -33,6 +35,16 @@ def run_probe(isa, out_path=None):
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# What each family with a kernel per level runs at each level (kernel_families'
+# order: GEMM, direct 3x3, Winograd 3x3, 2x2 max pool).
+RUNS = {
+    "baseline": ["BLAS gemm/gemv", "im2col + BLAS GEMM", "im2col + BLAS GEMM",
+                 "the scalar loop"],
+    "avx2": ["the avx2 kernel", "the avx2 kernel", "im2col + BLAS GEMM", "the avx2 kernel"],
+    "avx512": ["the avx512 kernel"] * 4,
+}
 
 
 def expected_level(requested):
@@ -87,9 +99,9 @@ def test_show_config_reports_the_level_and_the_kernel_families(capsys):
     assert set(families) == {"elementwise / fused-chain / sum loops", "float32 row-major GEMM",
                              "conv2d 3x3 direct", "conv2d 3x3 Winograd",
                              "max_pool2d 2x2 float32 rows"}
-    avx512 = cpu.isa() == "avx512"
-    assert families["conv2d 3x3 direct"]["runs"] == (
-        "the avx512 kernel" if avx512 else "im2col + BLAS GEMM")
+    assert [f["runs"] for f in config["kernels"][1:]] == RUNS[cpu.isa()]
+    assert families["conv2d 3x3 direct"]["levels"] == ["baseline", "avx2", "avx512"]
+    assert families["conv2d 3x3 Winograd"]["levels"] == ["baseline", "avx512"]
     assert families["elementwise / fused-chain / sum loops"]["runs"] == f"the {cpu.isa()} copy"
     assert config["threads"]["num_threads"] == jitcore.get_num_threads()
     assert jitcore.show_config() is None
@@ -118,7 +130,7 @@ def test_simd_copies_give_the_same_bits_at_every_level(outputs_per_level):
     if len(outputs_per_level) < 2:
         pytest.skip("this CPU runs the baseline level only")
     (_, first), *others = outputs_per_level.values()
-    bitwise = [k for k in first if not k.startswith(("conv", "gemm", "max_pool"))]
+    bitwise = [k for k in first if not k.startswith(("conv", "gemm", "max_pool", "threads"))]
     assert len(bitwise) > 60
     for report, out in others:
         assert report["simd_level"] == report["isa"]
@@ -136,11 +148,10 @@ def conv_reference(x, w, b):
 
 
 @pytest.mark.slow
-def test_avx512_kernels_and_their_fallbacks_match_numpy_at_every_level(outputs_per_level):
+def test_per_level_kernels_and_their_fallbacks_match_numpy_at_every_level(outputs_per_level):
     shapes = {"conv_direct": ((2, 8, 13, 21), 16), "conv_winograd": ((1, 32, 14, 19), 32)}
     for level, (report, out) in outputs_per_level.items():
-        # the four AVX-512-only families run their kernel at avx512 only
-        assert [r == "the avx512 kernel" for r in report["runs"][1:]] == [level == "avx512"] * 4
+        assert report["runs"][1:] == RUNS[level]
         for name, (x_shape, c_out) in shapes.items():
             flat = out[name + "_inputs"]
             nx, nw = int(np.prod(x_shape)), c_out * x_shape[1] * 9
@@ -159,6 +170,37 @@ def test_avx512_kernels_and_their_fallbacks_match_numpy_at_every_level(outputs_p
         windows = px[..., :16, :].reshape(2, 3, 8, 2, 35, 2)
         pooled = np.where(np.isnan(windows).any(axis=(3, 5)), np.nan, windows.max(axis=(3, 5)))
         np.testing.assert_array_equal(out["max_pool_2x2"], pooled, err_msg=f"pool at {level}")
+
+
+@pytest.mark.slow
+def test_every_level_is_bit_identical_at_one_and_two_threads(outputs_per_level):
+    for level, (_, out) in outputs_per_level.items():
+        one = [k for k in out if k.startswith("threads1_")]
+        assert len(one) == 3
+        for key in one:
+            two = key.replace("threads1_", "threads2_")
+            assert out[key].tobytes() == out[two].tobytes(), f"{key} at {level}"
+
+
+@pytest.mark.slow
+def test_the_fused_conv_pool_is_the_conv_then_the_pool_bit_for_bit(outputs_per_level):
+    for level, (_, out) in outputs_per_level.items():
+        fused, unfused = out["conv_pool_fused"], out["conv_pool_unfused"]
+        assert np.isnan(fused).any(), level
+        assert fused.tobytes() == unfused.tobytes(), f"at {level}"
+
+
+@pytest.mark.slow
+def test_the_avx2_kernels_give_the_avx512_kernels_bits(outputs_per_level):
+    # one FMA chain per output over the same terms in the same order, on 8 lanes
+    # instead of 16 (the Winograd shape runs the direct kernel at avx2: not compared)
+    if "avx512" not in outputs_per_level:
+        pytest.skip("this CPU has no AVX-512")
+    fast, avx2 = outputs_per_level["avx512"][1], outputs_per_level["avx2"][1]
+    for key in ("gemm_f32", "conv_direct", "max_pool_2x2", "conv_pool_fused",
+                "threads1_gemm", "threads2_gemm", "threads1_conv_batch1",
+                "threads1_conv_batch4"):
+        assert fast[key].tobytes() == avx2[key].tobytes(), key
 
 
 @pytest.mark.slow

@@ -69,10 +69,12 @@ def test_gemm_vector_shapes_use_every_layout(dtype, m, k, n):
 
 
 # float32 products of row-major operands (at least 8 x 16 x 8, a fresh C) run
-# the unpacked AVX-512 kernel where the CPU has it: full 8 x 32 register
-# blocks, masked column tails, single leftover rows, padded leading dims.
+# the unpacked kernel of the level (AVX-512: 4 x 64 register blocks; AVX2:
+# 6 x 16 blocks and blocks of 1..5 leftover rows; else BLAS): full blocks,
+# masked column tails (1 and 9 lanes of a 16-column strip), every leftover row
+# count, padded leading dims.
 @pytest.mark.parametrize("m, k, n", [(8, 8, 16), (13, 17, 33), (11, 40, 57), (64, 300, 70),
-                                     (9, 64, 512)])
+                                     (9, 64, 512), (10, 9, 23)])
 def test_gemm_float32_row_major_blocks_and_tails(m, k, n):
     rng = np.random.default_rng(5)
     a = layouts(rng, m, k, np.float32)["row_padded"]

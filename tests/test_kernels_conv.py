@@ -97,11 +97,12 @@ def test_conv2d_fused_relu_and_residual(dtype, w_shape, groups):
 
 
 # float32 3x3 "same" convolutions with C_out a multiple of 8 take the direct
-# AVX-512 kernel where the CPU has it (elsewhere these cases check im2col):
-# widths below, at and beyond one 16-pixel register, one input row, strided
-# inputs, and every epilogue.
+# kernel of the level (AVX-512: 16 pixels per register, AVX2: 8; baseline:
+# these cases check im2col): widths below, at and beyond one register of
+# either, one input row, strided inputs, and every epilogue.
 DIRECT_CASES = [
     ((2, 3, 32, 32), 16), ((1, 16, 16, 40), 8), ((3, 5, 7, 19), 8), ((1, 1, 1, 33), 24),
+    ((2, 4, 5, 6), 16),
 ]
 # Those with 16..64 input channels (a multiple of 16) and C_out a multiple of
 # 16 take the Winograd F(2x2, 3x3) kernel instead: odd sizes (a partial last

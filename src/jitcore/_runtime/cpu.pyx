@@ -29,15 +29,18 @@ cdef extern from "kernels/simd_clones.h" nogil:
 
 cdef extern from "kernels/gemm_rowmajor.h" nogil:
     int JC_GEMM_ROWMAJOR_ISA
+    int JC_GEMM_ROWMAJOR_AVX2_ISA
 
 cdef extern from "kernels/conv_direct.h" nogil:
     int JC_DIRECT3X3_ISA
+    int JC_DIRECT3X3_AVX2_ISA
 
 cdef extern from "kernels/conv_winograd.h" nogil:
     int JC_WINOGRAD_ISA
 
 cdef extern from "kernels/pooling_max2x2.h" nogil:
     int JC_MAX2X2_ISA
+    int JC_MAX2X2_AVX2_ISA
 
 cdef extern from *:
     """
@@ -129,15 +132,21 @@ def kernel_families():
         "levels": simd,
         "runs": f"the {name_of(jc_simd_level())} copy",
     }]
-    for family, needs, fallback in (
-            ("float32 row-major GEMM (gemm_rowmajor.h)", JC_GEMM_ROWMAJOR_ISA, "BLAS gemm/gemv"),
-            ("conv2d 3x3 direct (conv_direct.h)", JC_DIRECT3X3_ISA, "im2col + BLAS GEMM"),
-            ("conv2d 3x3 Winograd (conv_winograd.h)", JC_WINOGRAD_ISA, "im2col + BLAS GEMM"),
-            ("max_pool2d 2x2 float32 rows (pooling_max2x2.h)", JC_MAX2X2_ISA, "the scalar loop")):
+    # each family's kernels: the levels they need (JC_ISA_NONE: not compiled in)
+    for family, kernels, fallback in (
+            ("float32 row-major GEMM (gemm_rowmajor.h)",
+             (JC_GEMM_ROWMAJOR_AVX2_ISA, JC_GEMM_ROWMAJOR_ISA), "BLAS gemm/gemv"),
+            ("conv2d 3x3 direct (conv_direct.h)",
+             (JC_DIRECT3X3_AVX2_ISA, JC_DIRECT3X3_ISA), "im2col + BLAS GEMM"),
+            ("conv2d 3x3 Winograd (conv_winograd.h)", (JC_WINOGRAD_ISA,), "im2col + BLAS GEMM"),
+            ("max_pool2d 2x2 float32 rows (pooling_max2x2.h)",
+             (JC_MAX2X2_AVX2_ISA, JC_MAX2X2_ISA), "the scalar loop")):
+        compiled = [needs for needs in kernels if needs != JC_ISA_NONE]
+        reached = [needs for needs in compiled if level >= needs]
         families.append({
             "family": family,
-            "levels": ["baseline"] + ([name_of(needs)] if needs != JC_ISA_NONE else []),
-            "runs": f"the {name_of(needs)} kernel" if level >= needs else fallback,
+            "levels": ["baseline"] + [name_of(needs) for needs in compiled],
+            "runs": f"the {name_of(max(reached))} kernel" if reached else fallback,
         })
     return families
 

@@ -23,14 +23,29 @@ from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cdef extern from "gemm_rowmajor.h" nogil:
     int JC_GEMM_ROWMAJOR_ISA
+    int JC_GEMM_ROWMAJOR_AVX2_ISA
     void jc_gemm_rowmajor_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
                               const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
                               float* c, Py_ssize_t ldc)
+    void jc_gemm_rowmajor_f32_avx2(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                                   const float* a, Py_ssize_t lda, const float* b,
+                                   Py_ssize_t ldb, float* c, Py_ssize_t ldc)
+
+ctypedef void (*rowmajor_kernel)(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                                 const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
+                                 float* c, Py_ssize_t ldc) noexcept nogil
 
 # Its B panel (k x 64 floats) must stay in L2 (1 MB) while the row blocks pass over it.
 cdef Py_ssize_t ROWMAJOR_MAX_K = 2048
 # Columns of one panel of that kernel: threads split C into whole panels.
 cdef Py_ssize_t ROWMAJOR_PANEL = 64
+# The AVX2 kernel beat BLAS (Haswell kernel, 1 thread) on every product with
+# n <= 512 measured (1.02-2.7x, m 8..512, k 16..2048) and on few rows
+# (16 x 256 x 1024: 1.8x), but lost on wider B with more rows (0.68-0.96x at
+# n = 1024, m >= 64): there its 16-column strips of B, 4 KB apart per row,
+# no longer stay in L1 (docs/performance.md "AVX2 kernels").
+cdef Py_ssize_t ROWMAJOR_AVX2_MAX_N = 512
+cdef Py_ssize_t ROWMAJOR_AVX2_ANY_N_MAX_M = 16
 # Multiply-adds a product needs per thread before a second thread pays for
 # waking it (~5 us of sgemm at 1 thread; a region costs a few us on 2 cores).
 cdef Py_ssize_t GEMM_GRAIN = 1 << 18
@@ -76,9 +91,11 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
             for j in range(n):
                 c[i * ldc + j] = 0 if beta == 0 else beta * c[i * ldc + j]
         return JC_OK
+    cdef rowmajor_kernel kernel
     if real is float:
-        if use_rowmajor_kernel(trans_a, trans_b, m, n, k, beta):
-            rowmajor_product(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+        kernel = use_rowmajor_kernel(trans_a, trans_b, m, n, k, beta)
+        if kernel != NULL:
+            rowmajor_product(kernel, m, n, k, alpha, a, lda, b, ldb, c, ldc)
             return JC_OK
     keep_blas_serial()
     if m == 1 or n == 1:
@@ -90,15 +107,25 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
     return JC_OK
 
 
-cdef inline bint use_rowmajor_kernel(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
-                                     Py_ssize_t k, double beta) noexcept nogil:
-    """Both operands row-major, a fresh C and at least one full register block,
-    on a CPU (and JITCORE_ISA level) with AVX-512."""
-    return jc_isa() >= JC_GEMM_ROWMAJOR_ISA and not trans_a and not trans_b and beta == 0 \
-        and m >= 8 and n >= 16 and k >= 8 and k <= ROWMAJOR_MAX_K
+cdef inline rowmajor_kernel use_rowmajor_kernel(bint trans_a, bint trans_b, Py_ssize_t m,
+                                                Py_ssize_t n, Py_ssize_t k,
+                                                double beta) noexcept nogil:
+    """The unpacked row-major kernel for this product at jc_isa()'s level, or
+    NULL for BLAS: both operands row-major, a fresh C and at least one full
+    register block; on AVX2 only the shapes where it was measured faster."""
+    cdef int level = jc_isa()
+    if trans_a or trans_b or beta != 0 or m < 8 or n < 16 or k < 8 or k > ROWMAJOR_MAX_K:
+        return NULL
+    if level >= JC_GEMM_ROWMAJOR_ISA:
+        return jc_gemm_rowmajor_f32
+    if level >= JC_GEMM_ROWMAJOR_AVX2_ISA \
+            and (n <= ROWMAJOR_AVX2_MAX_N or m <= ROWMAJOR_AVX2_ANY_N_MAX_M):
+        return jc_gemm_rowmajor_f32_avx2
+    return NULL
 
 
-cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+cdef void rowmajor_product(rowmajor_kernel kernel, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                           float alpha,
                            const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
                            float* c, Py_ssize_t ldc) noexcept nogil:
     """The unpacked kernel, its column panels split over OpenMP threads when large
@@ -110,15 +137,14 @@ cdef void rowmajor_product(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha
     if nt > panels:
         nt = <int>panels
     if nt <= 1:
-        jc_gemm_rowmajor_f32(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+        kernel(m, n, k, alpha, a, lda, b, ldb, c, ldc)
         return
     per_part = (panels + nt - 1) // nt * ROWMAJOR_PANEL      # whole panels per thread
     for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
         first = part * per_part
         last = min(n, first + per_part)
         if first < last:
-            jc_gemm_rowmajor_f32(m, last - first, k, alpha, a, lda, b + first, ldb,
-                                 c + first, ldc)
+            kernel(m, last - first, k, alpha, a, lda, b + first, ldb, c + first, ldc)
 
 
 cdef inline void blas_block(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,

@@ -473,6 +473,7 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
 
 cdef extern from "conv_direct.h" nogil:
     int JC_DIRECT3X3_ISA
+    int JC_DIRECT3X3_AVX2_ISA
     void jc_direct3x3_f32(const float* xpad, Py_ssize_t C, Py_ssize_t Hp, Py_ssize_t Wp,
                           const float* wpack, Py_ssize_t O,
                           float* out, Py_ssize_t OH, Py_ssize_t OW,
@@ -481,12 +482,35 @@ cdef extern from "conv_direct.h" nogil:
                                 const float* wpack, Py_ssize_t O,
                                 float* pooled, Py_ssize_t OH, Py_ssize_t OW,
                                 const float* bias, int relu)
+    void jc_direct3x3_f32_avx2(const float* xpad, Py_ssize_t C, Py_ssize_t Hp, Py_ssize_t Wp,
+                               const float* wpack, Py_ssize_t O,
+                               float* out, Py_ssize_t OH, Py_ssize_t OW,
+                               const float* bias, int relu)
+    void jc_direct3x3_pool2_f32_avx2(const float* xpad, Py_ssize_t C, Py_ssize_t Hp,
+                                     Py_ssize_t Wp, const float* wpack, Py_ssize_t O,
+                                     float* pooled, Py_ssize_t OH, Py_ssize_t OW,
+                                     const float* bias, int relu)
     enum:
         JC_DIRECT3X3_BLOCK_O
         JC_DIRECT3X3_BLOCK_PX
 
 # Above this many input channels im2col + GEMM amortises its copies.
 cdef Py_ssize_t DIRECT3X3_MAX_CHANNELS = 64
+
+# One direct kernel: the convolution, or it then pooled (the same signature).
+ctypedef void (*direct3x3_fn)(const float* xpad, Py_ssize_t C, Py_ssize_t Hp, Py_ssize_t Wp,
+                              const float* wpack, Py_ssize_t O,
+                              float* out, Py_ssize_t OH, Py_ssize_t OW,
+                              const float* bias, int relu) noexcept nogil
+
+ctypedef struct Direct3x3Kernels:
+    direct3x3_fn conv
+    direct3x3_fn conv_pool2
+
+cdef Direct3x3Kernels DIRECT3X3_AVX512 = Direct3x3Kernels(jc_direct3x3_f32,
+                                                          jc_direct3x3_pool2_f32)
+cdef Direct3x3Kernels DIRECT3X3_AVX2 = Direct3x3Kernels(jc_direct3x3_f32_avx2,
+                                                        jc_direct3x3_pool2_f32_avx2)
 
 
 cdef inline bint is_same_3x3_f32(const ConvProblem* cp) noexcept nogil:
@@ -497,10 +521,18 @@ cdef inline bint is_same_3x3_f32(const ConvProblem* cp) noexcept nogil:
         and cp.p.pad_h == 1 and cp.p.pad_w == 1
 
 
-cdef inline bint use_direct3x3(const ConvProblem* cp) noexcept nogil:
-    """float32 3x3 "same" convolutions with few channels and O a multiple of 8."""
-    return jc_isa() >= JC_DIRECT3X3_ISA and is_same_3x3_f32(cp) \
-        and cp.O % JC_DIRECT3X3_BLOCK_O == 0 and cp.C <= DIRECT3X3_MAX_CHANNELS
+cdef inline const Direct3x3Kernels* use_direct3x3(const ConvProblem* cp) noexcept nogil:
+    """The direct kernels at jc_isa()'s level for float32 3x3 "same" convolutions
+    with few channels and O a multiple of 8, or NULL (im2col + GEMM)."""
+    cdef int level = jc_isa()
+    if not (is_same_3x3_f32(cp) and cp.O % JC_DIRECT3X3_BLOCK_O == 0
+            and cp.C <= DIRECT3X3_MAX_CHANNELS):
+        return NULL
+    if level >= JC_DIRECT3X3_ISA:
+        return &DIRECT3X3_AVX512
+    if level >= JC_DIRECT3X3_AVX2_ISA:
+        return &DIRECT3X3_AVX2
+    return NULL
 
 
 cdef void pack_weight_3x3(const ConvProblem* cp, float* wpack) noexcept nogil:
@@ -542,8 +574,8 @@ cdef inline bint epilogue_in_kernel(const ConvProblem* cp) noexcept nogil:
         and (cp.ep.activation == ACT_NONE or cp.ep.activation == ACT_RELU)
 
 
-cdef void direct3x3_block(const ConvProblem* cp, float* out, const float* wpack,
-                          const float* xpad, Py_ssize_t n,
+cdef void direct3x3_block(const Direct3x3Kernels* kernels, const ConvProblem* cp, float* out,
+                          const float* wpack, const float* xpad, Py_ssize_t n,
                           Py_ssize_t ob_first, Py_ssize_t ob_last,
                           Py_ssize_t Hp, Py_ssize_t Wp, bint pool) noexcept nogil:
     """Output-channel blocks ``[ob_first, ob_last)`` of image ``n`` from its padded
@@ -560,13 +592,13 @@ cdef void direct3x3_block(const ConvProblem* cp, float* out, const float* wpack,
         bias += o_first
     if pool:
         image = out + n * cp.O * pooled_plane
-        jc_direct3x3_pool2_f32(xpad, cp.C, Hp, Wp, wpack + ob_first * cp.C * 9 * B,
-                               o_last - o_first, image + o_first * pooled_plane, cp.OH, cp.OW,
-                               bias, relu)
+        kernels.conv_pool2(xpad, cp.C, Hp, Wp, wpack + ob_first * cp.C * 9 * B,
+                           o_last - o_first, image + o_first * pooled_plane, cp.OH, cp.OW,
+                           bias, relu)
         return
     image = out + n * cp.O * cp.P
-    jc_direct3x3_f32(xpad, cp.C, Hp, Wp, wpack + ob_first * cp.C * 9 * B, o_last - o_first,
-                     image + o_first * cp.P, cp.OH, cp.OW, bias, relu)
+    kernels.conv(xpad, cp.C, Hp, Wp, wpack + ob_first * cp.C * 9 * B, o_last - o_first,
+                 image + o_first * cp.P, cp.OH, cp.OW, bias, relu)
     if not in_registers:
         # the general epilogue, while these channels are still in cache
         task_epilogue(cp, n, 0, &t)
@@ -574,18 +606,21 @@ cdef void direct3x3_block(const ConvProblem* cp, float* out, const float* wpack,
             apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, o_first, o_last)
 
 
-cdef void direct3x3_images(const ConvProblem* cp, float* out, const float* wpack,
+cdef void direct3x3_images(const Direct3x3Kernels* kernels, const ConvProblem* cp, float* out,
+                           const float* wpack,
                            float* xpad, Py_ssize_t first, Py_ssize_t step,
                            Py_ssize_t Hp, Py_ssize_t Wp, bint pool) noexcept nogil:
     """Images first, first + step, ..., all their channels, padded one at a time."""
     cdef Py_ssize_t n = first
     while n < cp.N:
         pad_image(cp, n, xpad, Hp, Wp)
-        direct3x3_block(cp, out, wpack, xpad, n, 0, cp.O // JC_DIRECT3X3_BLOCK_O, Hp, Wp, pool)
+        direct3x3_block(kernels, cp, out, wpack, xpad, n, 0, cp.O // JC_DIRECT3X3_BLOCK_O,
+                        Hp, Wp, pool)
         n += step
 
 
-cdef void direct3x3_units(const ConvProblem* cp, float* out, const float* wpack,
+cdef void direct3x3_units(const Direct3x3Kernels* kernels, const ConvProblem* cp, float* out,
+                          const float* wpack,
                           const float* xpads, Py_ssize_t pad_len,
                           Py_ssize_t first, Py_ssize_t last,
                           Py_ssize_t Hp, Py_ssize_t Wp, bint pool) noexcept nogil:
@@ -597,7 +632,8 @@ cdef void direct3x3_units(const ConvProblem* cp, float* out, const float* wpack,
         n = unit // blocks
         ob_first = unit % blocks
         ob_last = min(blocks, ob_first + (last - unit))
-        direct3x3_block(cp, out, wpack, xpads + n * pad_len, n, ob_first, ob_last, Hp, Wp, pool)
+        direct3x3_block(kernels, cp, out, wpack, xpads + n * pad_len, n, ob_first, ob_last,
+                        Hp, Wp, pool)
         unit += ob_last - ob_first
 
 
@@ -609,7 +645,8 @@ cdef inline int threads_for_units(const ConvProblem* cp, Py_ssize_t units) noexc
     return max(nt, 1)
 
 
-cdef Status run_direct3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil:
+cdef Status run_direct3x3(const Direct3x3Kernels* kernels, ConvProblem* cp, float* out,
+                          bint pool) noexcept nogil:
     """The direct kernel over every image; ``pool``: ``out`` gets the 2x2
     max pool of the result (the caller checked epilogue_in_kernel)."""
     cdef Py_ssize_t Hp = cp.H + 2
@@ -636,16 +673,17 @@ cdef Status run_direct3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil
         return JC_ERR_OOM
     pack_weight_3x3(cp, wpack)
     if nt == 1:
-        direct3x3_images(cp, out, wpack, xpad, 0, 1, Hp, Wp, pool)
+        direct3x3_images(kernels, cp, out, wpack, xpad, 0, 1, Hp, Wp, pool)
     elif split_images:
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            direct3x3_images(cp, out, wpack, xpad + part * pad_len, part, nt, Hp, Wp, pool)
+            direct3x3_images(kernels, cp, out, wpack, xpad + part * pad_len, part, nt, Hp, Wp,
+                             pool)
     else:
         for n in range(cp.N):
             pad_image(cp, n, xpad + n * pad_len, Hp, Wp)
         per_part = (units + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            direct3x3_units(cp, out, wpack, xpad, pad_len, part * per_part,
+            direct3x3_units(kernels, cp, out, wpack, xpad, pad_len, part * per_part,
                             min(units, (part + 1) * per_part), Hp, Wp, pool)
     free(wpack)
     free(xpad)
@@ -831,6 +869,7 @@ cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nog
 # ---------------------------------------------------------------- kernel
 
 cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
+    cdef const Direct3x3Kernels* direct
     if cp.N == 0 or cp.O == 0:
         return JC_OK
     if cp.Cg == 1:
@@ -838,8 +877,9 @@ cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
     if real is float:
         if use_winograd3x3(cp):
             return run_winograd3x3(cp, out, False)
-        if use_direct3x3(cp):
-            return run_direct3x3(cp, out, False)
+        direct = use_direct3x3(cp)
+        if direct != NULL:
+            return run_direct3x3(direct, cp, out, False)
     return run_gemm_path(cp, out)
 
 
@@ -862,6 +902,7 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
     cdef View full
     cdef Status status
     cdef bint winograd
+    cdef const Direct3x3Kernels* direct
     cdef int nd = pooled.ndim
     if nd != 3 and nd != 4:
         return JC_ERR_SHAPE
@@ -881,14 +922,15 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
     if status != JC_OK:
         return status
     winograd = use_winograd3x3(&cp)
-    if not ((winograd or use_direct3x3(&cp)) and epilogue_in_kernel(&cp)) \
+    direct = use_direct3x3(&cp)
+    if not ((winograd or direct != NULL) and epilogue_in_kernel(&cp)) \
             or cp.OH < 2 or cp.OW < 2:
         return JC_ERR_UNSUPPORTED
     if cp.N == 0 or cp.O == 0:
         return JC_OK
     if winograd:
         return run_winograd3x3(&cp, <float*>pooled.data, True)
-    return run_direct3x3(&cp, <float*>pooled.data, True)
+    return run_direct3x3(direct, &cp, <float*>pooled.data, True)
 
 
 # ---------------------------------------------------------------- Python

@@ -15,7 +15,18 @@
  * walked in panels of 64 (B's panel stays in L2 while every row block passes
  * over it); the last panel and the last rows use masks and a one-row body.
  *
- * Call only when jc_isa() reaches JC_GEMM_ROWMAJOR_ISA (AVX-512).
+ * jc_gemm_rowmajor_f32_avx2 is the same product on AVX2 + FMA: sixteen ymm
+ * registers hold a block of 6 rows x 16 columns (twelve accumulators, two
+ * loads from B's row k, one broadcast from A), the rows left over by 6 take
+ * a block of their own height, and the columns are walked in strips of 16
+ * (B's strip stays in L1/L2 while the row blocks of a chunk of A that fits
+ * L2 pass over it); a short last strip uses masked loads and stores.  Each element is the same single
+ * FMA chain over k in order, then the product by alpha, so the two kernels
+ * give the same bits.
+ *
+ * The caller (blas.pyx use_rowmajor_kernel) calls jc_gemm_rowmajor_f32 when
+ * jc_isa() reaches JC_GEMM_ROWMAJOR_ISA (AVX-512) and the AVX2 copy when it
+ * reaches JC_GEMM_ROWMAJOR_AVX2_ISA.
  */
 #ifndef JITCORE_GEMM_ROWMAJOR_H
 #define JITCORE_GEMM_ROWMAJOR_H
@@ -35,8 +46,10 @@
  * share the levels of x86-64-v4 (F/BW/DQ/VL) rather than probe features. */
 #if JC_GEMM_ROWMAJOR_COMPILED
 #define JC_GEMM_ROWMAJOR_ISA JC_ISA_AVX512
+#define JC_GEMM_ROWMAJOR_AVX2_ISA JC_ISA_AVX2
 #else
 #define JC_GEMM_ROWMAJOR_ISA JC_ISA_NONE
+#define JC_GEMM_ROWMAJOR_AVX2_ISA JC_ISA_NONE
 #endif
 
 #if JC_GEMM_ROWMAJOR_COMPILED
@@ -125,11 +138,118 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
 #undef JC_GR_ROW
 #undef JC_GR_STORE
 #undef JC_GR_LOAD_B
+
+#define JC_GR8_ROWS 6
+#define JC_GR8_COLS 16
+/* The rows of A that every strip of B passes over: at most this many floats
+ * (192 KB, within the L2 of AVX2 CPUs), so A is not re-read from L3 per strip. */
+#define JC_GR8_A_FLOATS (48 * 1024)
+
+/* Lanes [0, lanes) of an AVX2 load/store mask (none when lanes <= 0). */
+__attribute__((target("arch=x86-64-v3")))
+static inline __m256i jc_gr8_mask(ptrdiff_t lanes)
+{
+    int n = lanes <= 0 ? 0 : (lanes >= 8 ? 8 : (int)lanes);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#define JC_GR8_ZERO(r) __m256 c0##r = _mm256_setzero_ps(), c1##r = _mm256_setzero_ps();
+#define JC_GR8_ROW(r)                                                                      \
+    if (rows > r) {                                                                        \
+        __m256 av = _mm256_broadcast_ss(a + (r) * lda + p);                                \
+        c0##r = _mm256_fmadd_ps(av, b0, c0##r);                                            \
+        c1##r = _mm256_fmadd_ps(av, b1, c1##r);                                            \
+    }
+#define JC_GR8_STORE(r)                                                                    \
+    if (rows > r) {                                                                        \
+        float *crow = c + (r) * ldc;                                                       \
+        if (full) {                                                                        \
+            _mm256_storeu_ps(crow, _mm256_mul_ps(c0##r, va));                              \
+            _mm256_storeu_ps(crow + 8, _mm256_mul_ps(c1##r, va));                          \
+        } else {                                                                           \
+            _mm256_maskstore_ps(crow, m0, _mm256_mul_ps(c0##r, va));                       \
+            _mm256_maskstore_ps(crow + 8, m1, _mm256_mul_ps(c1##r, va));                   \
+        }                                                                                  \
+    }
+
+/* rows (1 .. 6) x 16 columns of C from a's rows and b's 16 columns; `rows` and
+ * `full` are constants after inlining, so unused accumulators vanish. */
+__attribute__((target("arch=x86-64-v3"), always_inline))
+static inline void jc_gr8_block(const int rows, const int full, ptrdiff_t k, __m256 va,
+                                const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1)
+{
+    JC_GR8_ZERO(0) JC_GR8_ZERO(1) JC_GR8_ZERO(2) JC_GR8_ZERO(3) JC_GR8_ZERO(4) JC_GR8_ZERO(5)
+    for (ptrdiff_t p = 0; p < k; p++) {
+        const float *brow = b + p * ldb;
+        __m256 b0 = full ? _mm256_loadu_ps(brow) : _mm256_maskload_ps(brow, m0);
+        __m256 b1 = full ? _mm256_loadu_ps(brow + 8) : _mm256_maskload_ps(brow + 8, m1);
+        JC_GR8_ROW(0) JC_GR8_ROW(1) JC_GR8_ROW(2) JC_GR8_ROW(3) JC_GR8_ROW(4) JC_GR8_ROW(5)
+    }
+    JC_GR8_STORE(0) JC_GR8_STORE(1) JC_GR8_STORE(2) JC_GR8_STORE(3) JC_GR8_STORE(4)
+    JC_GR8_STORE(5)
+}
+
+/* Columns [j0, j0 + 16) of C (a full strip) or a short last strip. */
+__attribute__((target("arch=x86-64-v3"), always_inline))
+static inline void jc_gr8_strip(const int full, ptrdiff_t m, ptrdiff_t k, __m256 va,
+                                const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1)
+{
+    ptrdiff_t i0 = 0;
+    for (; i0 + JC_GR8_ROWS <= m; i0 += JC_GR8_ROWS)
+        jc_gr8_block(6, full, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, m0, m1);
+    const float *ar = a + i0 * lda;
+    float *cr = c + i0 * ldc;
+    switch (m - i0) {
+    case 5: jc_gr8_block(5, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
+    case 4: jc_gr8_block(4, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
+    case 3: jc_gr8_block(3, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
+    case 2: jc_gr8_block(2, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
+    case 1: jc_gr8_block(1, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
+    default: break;
+    }
+}
+
+__attribute__((target("arch=x86-64-v3")))
+static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                                      const float *a, ptrdiff_t lda,
+                                      const float *b, ptrdiff_t ldb,
+                                      float *c, ptrdiff_t ldc)
+{
+    const __m256 va = _mm256_set1_ps(alpha);
+    const __m256i all = _mm256_set1_epi32(-1);
+    const __m256i m0 = jc_gr8_mask(n % JC_GR8_COLS), m1 = jc_gr8_mask(n % JC_GR8_COLS - 8);
+    ptrdiff_t rows = JC_GR8_A_FLOATS / k / JC_GR8_ROWS * JC_GR8_ROWS;
+    if (rows < JC_GR8_ROWS)
+        rows = JC_GR8_ROWS;
+    for (ptrdiff_t i0 = 0; i0 < m; i0 += rows) {
+        const ptrdiff_t mi = m - i0 < rows ? m - i0 : rows;
+        const float *ai = a + i0 * lda;
+        float *ci = c + i0 * ldc;
+        ptrdiff_t j0 = 0;
+        for (; j0 + JC_GR8_COLS <= n; j0 += JC_GR8_COLS)
+            jc_gr8_strip(1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, all, all);
+        if (j0 < n)
+            jc_gr8_strip(0, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1);
+    }
+}
+#undef JC_GR8_ZERO
+#undef JC_GR8_ROW
+#undef JC_GR8_STORE
 #else
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
                                  float *c, ptrdiff_t ldc)
+{
+    (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
+    (void)c; (void)ldc;
+}
+static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                                      const float *a, ptrdiff_t lda,
+                                      const float *b, ptrdiff_t ldb,
+                                      float *c, ptrdiff_t ldc)
 {
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc;

@@ -19,7 +19,10 @@ from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cdef extern from "pooling_max2x2.h" nogil:
     int JC_MAX2X2_ISA
+    int JC_MAX2X2_AVX2_ISA
     Py_ssize_t jc_max_row_2x2_f32(const float* r0, const float* r1, float* dst, Py_ssize_t n)
+    Py_ssize_t jc_max_row_2x2_f32_avx2(const float* r0, const float* r1, float* dst,
+                                       Py_ssize_t n)
 
 
 cnp.import_array()
@@ -168,12 +171,18 @@ cdef inline Py_ssize_t windows_inside(Py_ssize_t out_len, Py_ssize_t in_len,
 
 
 cdef void max_row_2x2(const real* r0, const real* r1, real* dst, Py_ssize_t n) noexcept nogil:
-    """One output row of a 2x2, stride-2 max pool over input rows ``r0`` and ``r1``."""
+    """One output row of a 2x2, stride-2 max pool over input rows ``r0`` and ``r1``:
+    the family's selection function (every variant gives the scalar rule's bits)."""
     cdef Py_ssize_t ow = 0
+    cdef int level
     if real is float:
-        if jc_isa() >= JC_MAX2X2_ISA:
+        level = jc_isa()
+        if level >= JC_MAX2X2_ISA:
             # the whole row, 16 outputs at a time and a masked tail
             ow = jc_max_row_2x2_f32(r0, r1, dst, n)
+        elif level >= JC_MAX2X2_AVX2_ISA:
+            # 8 outputs at a time; the scalar loop below finishes the row
+            ow = jc_max_row_2x2_f32_avx2(r0, r1, dst, n)
     while ow < n:
         dst[ow] = nan_max(nan_max(r0[2 * ow], r0[2 * ow + 1]),
                           nan_max(r1[2 * ow], r1[2 * ow + 1]))

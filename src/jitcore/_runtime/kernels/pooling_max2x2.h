@@ -1,5 +1,6 @@
 /*
- * One output row of a 2x2, stride-2 max pool for float32 on AVX-512.
+ * One output row of a 2x2, stride-2 max pool for float32, on AVX-512 and on
+ * AVX2.
  *
  * The scalar loop reads every other element of two input rows; GCC does not
  * vectorise that deinterleave, and on a small CNN the two pooling layers then
@@ -11,7 +12,15 @@
  * when a > b and b otherwise (b also when either is NaN), so only a NaN in a
  * needs a masked move: bit for bit the scalar result.
  *
- * The caller runs it when jc_isa() reaches JC_MAX2X2_ISA (AVX-512).
+ * The AVX2 copy takes 8 outputs per step: two shuffles split 16 inputs into
+ * even and odd columns in a lane-crossed order that a final 64-bit permute
+ * undoes (the rule is per lane, so the order does not change a bit); it
+ * BLENDVs the NaN of a in, and leaves the last n % 8 outputs to the caller's
+ * scalar loop.
+ *
+ * The caller (pooling.pyx max_row_2x2) runs jc_max_row_2x2_f32 when jc_isa()
+ * reaches JC_MAX2X2_ISA (AVX-512), else jc_max_row_2x2_f32_avx2 when it
+ * reaches JC_MAX2X2_AVX2_ISA.
  */
 #ifndef JITCORE_POOLING_MAX2X2_H
 #define JITCORE_POOLING_MAX2X2_H
@@ -31,8 +40,10 @@
  * share the levels of x86-64-v4 (F/BW/DQ/VL) rather than probe features. */
 #if JC_MAX2X2_COMPILED
 #define JC_MAX2X2_ISA JC_ISA_AVX512
+#define JC_MAX2X2_AVX2_ISA JC_ISA_AVX2
 #else
 #define JC_MAX2X2_ISA JC_ISA_NONE
+#define JC_MAX2X2_AVX2_ISA JC_ISA_NONE
 #endif
 
 #if JC_MAX2X2_COMPILED
@@ -81,8 +92,46 @@ static ptrdiff_t jc_max_row_2x2_f32(const float *r0, const float *r1, float *dst
     }
     return n;
 }
+
+__attribute__((target("arch=x86-64-v3")))
+static inline __m256 jc_nan_max_ps_avx2(__m256 a, __m256 b)
+{
+    __m256 m = _mm256_max_ps(a, b);     /* a > b ? a : b, and b for any NaN */
+    return _mm256_blendv_ps(m, a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+}
+
+/* nan_max of the even and odd columns of row[0 .. 16), in the order
+ * 0 1 4 5 2 3 6 7 of the 8 outputs (the caller permutes once). */
+__attribute__((target("arch=x86-64-v3")))
+static inline __m256 jc_pair_max_ps_avx2(const float *row)
+{
+    __m256 lo = _mm256_loadu_ps(row), hi = _mm256_loadu_ps(row + 8);
+    return jc_nan_max_ps_avx2(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/* The first n - n % 8 outputs of the row, 8 per step; returns how many. */
+__attribute__((target("arch=x86-64-v3")))
+static ptrdiff_t jc_max_row_2x2_f32_avx2(const float *r0, const float *r1, float *dst,
+                                         ptrdiff_t n)
+{
+    ptrdiff_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 m = jc_nan_max_ps_avx2(jc_pair_max_ps_avx2(r0 + 2 * j),
+                                      jc_pair_max_ps_avx2(r1 + 2 * j));
+        _mm256_storeu_ps(dst + j, _mm256_castpd_ps(_mm256_permute4x64_pd(
+            _mm256_castps_pd(m), _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+    return j;
+}
 #else
 static ptrdiff_t jc_max_row_2x2_f32(const float *r0, const float *r1, float *dst, ptrdiff_t n)
+{
+    (void)r0; (void)r1; (void)dst; (void)n;
+    return 0;
+}
+static ptrdiff_t jc_max_row_2x2_f32_avx2(const float *r0, const float *r1, float *dst,
+                                         ptrdiff_t n)
 {
     (void)r0; (void)r1; (void)dst; (void)n;
     return 0;
