@@ -47,6 +47,8 @@ def has_side_effects(node, *, pure_calls=False):
     kind_effect = effect(node.kind)
     if kind_effect not in REMOVABLE_EFFECTS and not (pure_calls and kind_effect is Effect.CALLS):
         return True
+    if not node.blocks:
+        return False
     return any(has_side_effects(inner, pure_calls=pure_calls)
                for block in node.blocks for inner in block.nodes)
 
