@@ -243,3 +243,23 @@ def _register_samples():
 
 
 _register_samples()
+
+
+def _register_prim_samples():
+    s = _SPECIAL
+    s["prim::ListConstruct"] = lambda r, d, t, pos: [[1, 2, 3], [t(2), t(3)], []]
+    s["prim::ListUnpack"] = lambda r, d, t, pos: [[[1, 2]], [[t(2)]]]
+    s["prim::TupleConstruct"] = lambda r, d, t, pos: [[1, 2.5, t(2)], []]
+    s["prim::TupleUnpack"] = lambda r, d, t, pos: [[(1, t(2))], [(3,)]]
+    s["prim::TupleIndex"] = lambda r, d, t, pos: [[(1, 2.5), 1], [(t(2), 3), 0]]
+    s["prim::DictConstruct"] = lambda r, d, t, pos: [["a", 1, "b", 2], []]
+    s["prim::Uninitialized"] = lambda r, d, t, pos: [[]]
+    s["prim::unchecked_cast"] = lambda r, d, t, pos: [[t(2, 3)], [4]]
+    s["prim::NumToTensor"] = lambda r, d, t, pos: [[3], [2.5]]
+    for name in ("min", "max"):
+        s[f"prim::{name}"] = lambda r, d, t, pos: [[3, 7], [2.5, -1.0, 4.0], [[4, 1, 9]]]
+    s["prim::Print"] = lambda r, d, t, pos: [["a", 1], []]
+    s["prim::RaiseException"] = lambda r, d, t, pos: [["boom"], []]
+
+
+_register_prim_samples()

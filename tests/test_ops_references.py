@@ -14,14 +14,17 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import jitcore.ops as ops
-from jitcore._runtime.types import FloatType, IntType, TensorType
+from jitcore._runtime.types import AnyType, FloatType, IntType, TensorType
 from jitcore.ops.binding import type_of
 from jitcore.ops.registry import accepts
+from jitcore.errors import ScriptRaisedError
 from jitcore.ops.dtypes import dtype_of
 
 from _op_samples import sample_args
 
 ALL = [op.qualified_name for op in ops.all_ops()]
+# ops whose reference only raises (checked by test_raise_exception_reference_raises)
+_RAISING = {"prim::RaiseException"}
 DTYPES = ["float32", "float64"]
 # ops whose output rank/dims depend on tensor values or list contents the type cannot carry
 _SHAPE_FROM_VALUES = {"aten::cat", "aten::stack", "aten::index.Tensor"}
@@ -39,25 +42,36 @@ def test_every_op_has_samples():
 
 
 def _type_of(value, declared):
-    # lists are typed as the schema declares them (an empty list has no element type)
-    return declared if isinstance(value, list) else type_of(value)
+    # lists are typed as the schema declares them (an empty list has no element type),
+    # and so is what an Any argument takes (a tuple is no list of one type)
+    return declared if isinstance(value, list) or declared == AnyType.get() else type_of(value)
 
 
 def _output_types(out, returns):
-    outs = out if isinstance(out, tuple) else (out,)
-    # an empty list has no element type of its own: take the declared one
-    return tuple(r.type if isinstance(o, list) and not o else type_of(o)
-                 for o, r in zip(outs, returns))
+    outs = (out,) if len(returns) == 1 else out
+    # an empty list has no element type of its own, and Any takes values (a dict, a
+    # tuple) that have none as op inputs: take the declared type
+    return tuple(r.type if (isinstance(o, list) and not o) or r.type == AnyType.get()
+                 else type_of(o) for o, r in zip(outs, returns))
+
+
+def _input_types(args, schema):
+    # inputs beyond the declared arguments (``...``) are typed by their values
+    declared = [_type_of(a, p.type) for a, p in zip(args, schema.arguments)]
+    return declared + [type_of(a) for a in args[len(schema.arguments):]]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", [n for n in ALL if n not in _RAISING])
 def test_infer_agrees_with_reference(name, dtype):
     op = ops.get(name)
     for args in _samples(name, dtype):
         out = op.reference(*args)
+        if op.schema.is_varret:
+            assert isinstance(out, tuple), f"{name}: a '-> ...' reference returns one value per output"
+            continue
         actual = _output_types(out, op.schema.returns)
-        types = [_type_of(a, p.type) for a, p in zip(args, op.schema.arguments)]
+        types = _input_types(args, op.schema)
         consts = [ops.UNKNOWN if isinstance(a, np.ndarray) else a for a in args]
         inferred = op.infer(types, consts)
         assert len(inferred) == len(actual) == len(op.schema.returns)
@@ -99,6 +113,8 @@ _NOT_IN_TORCH = {"aten::__is__", "aten::__isnot__", "aten::min.int", "aten::max.
 # jitcore's own fused ops (jc::) have no ATen counterpart; the fusion tests check
 # them against the unfused ops instead.
 _NOT_IN_TORCH |= {n for n in ALL if n.startswith("jc::")}
+# prim:: ops are TorchScript's interpreter instructions, not ATen ops
+_NOT_IN_TORCH |= {n for n in ALL if n.startswith("prim::")}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -238,3 +254,9 @@ def test_dropout_is_identity_at_inference():
     np.testing.assert_array_equal(ops.call("aten::dropout", x, 0.5, False), x)
     with pytest.raises(ValueError, match="probability"):
         ops.call("aten::dropout", x, 1.5, False)
+
+
+@pytest.mark.parametrize("args", [["boom"], []])
+def test_raise_exception_reference_raises(args):
+    with pytest.raises(ScriptRaisedError, match="boom" if args else "Exception"):
+        ops.get("prim::RaiseException").reference(*args)

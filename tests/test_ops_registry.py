@@ -42,7 +42,7 @@ def test_duplicate_registration_is_rejected():
 
 def test_register_and_use_a_new_op(monkeypatch):
     # registry tables are module state: restore them after the test
-    for table in ("_BY_NAME", "_BY_KIND", "_BY_CALLABLE"):
+    for table in ("_BY_NAME", "_BY_KIND", "_BY_CALLABLE", "_PROPERTIES"):
         monkeypatch.setattr(registry, table, {k: list(v) if isinstance(v, list) else v
                                               for k, v in getattr(registry, table).items()})
     op = ops.register("jc::scale(Tensor self, float factor=2.0) -> Tensor",

@@ -57,9 +57,9 @@ class ReferenceProgram:
     # ---------------------------------------------------------------- setup
     def _resolve(self, node):
         kind = node.kind
-        if kind.startswith("prim::") or node.has_attr("Subgraph"):
-            return
         from jitcore import ops
+        if kind in _SPECIAL_HANDLERS or ops.is_structural(kind) or node.has_attr("Subgraph"):
+            return
         try:
             self._ops[id(node)] = ops.match(kind, [v.type for v in node.inputs])
         except JitcoreError:
@@ -75,7 +75,7 @@ class ReferenceProgram:
 
     def _run_node(self, node, env):
         args = [env[v] for v in node.inputs]
-        handler = _PRIM_HANDLERS.get(node.kind)
+        handler = _SPECIAL_HANDLERS.get(node.kind)
         if handler is not None:
             results = handler(self, node, args, env)
         elif node.has_attr("Subgraph"):
@@ -89,7 +89,11 @@ class ReferenceProgram:
             except Exception as e:
                 where = f" ({node.source_range})" if node.source_range is not None else ""
                 raise KernelError(f"{op.schema.qualified_name}{where} failed: {e}") from e
-            results = list(value) if len(node.outputs) != 1 else [value]
+            schema = op.schema
+            if schema.is_varret or len(schema.returns) > 1:
+                results = list(value)
+            else:
+                results = [value] if schema.returns else []
         if len(results) != len(node.outputs):
             raise KernelError(f"{node.kind} produced {len(results)} values for {len(node.outputs)} outputs")
         for out, value in zip(node.outputs, results):
@@ -154,7 +158,9 @@ def _constant(prog, node, args, env):
     return [node.attr("value") if node.has_attr("value") else None]
 
 
-_PRIM_HANDLERS = {
+# The special nodes (jitcore.ops.structural), and RaiseException, whose exception class
+# is a node attribute; every other node runs its registered op's reference.
+_SPECIAL_HANDLERS = {
     "prim::Constant": _constant,
     "prim::If": ReferenceProgram._run_if,
     "prim::Loop": ReferenceProgram._run_loop,
@@ -163,17 +169,5 @@ _PRIM_HANDLERS = {
     "prim::PythonOp": ReferenceProgram._call_python,
     "prim::GetAttr": lambda p, n, a, e: [getattr(a[0], n.attr("name"))],
     "prim::SetAttr": lambda p, n, a, e: setattr(a[0], n.attr("name"), a[1]) or [],
-    "prim::ListConstruct": lambda p, n, a, e: [list(a)],
-    "prim::ListUnpack": lambda p, n, a, e: list(a[0]),
-    "prim::TupleConstruct": lambda p, n, a, e: [tuple(a)],
-    "prim::TupleUnpack": lambda p, n, a, e: list(a[0]),
-    "prim::TupleIndex": lambda p, n, a, e: [a[0][a[1]]],
-    "prim::DictConstruct": lambda p, n, a, e: [dict(zip(a[0::2], a[1::2]))],
     "prim::RaiseException": _raise,
-    "prim::Uninitialized": lambda p, n, a, e: [None],
-    "prim::unchecked_cast": lambda p, n, a, e: [a[0]],
-    "prim::NumToTensor": lambda p, n, a, e: [np.asarray(a[0])],
-    "prim::Print": lambda p, n, a, e: print(*a) or [],
-    "prim::min": lambda p, n, a, e: [min(a[0]) if len(a) == 1 else min(a)],
-    "prim::max": lambda p, n, a, e: [max(a[0]) if len(a) == 1 else max(a)],
 }

@@ -12,7 +12,8 @@ import inspect
 import numpy as np
 
 from jitcore.ops.dispatch import call
-from jitcore.ops.registry import for_callable, for_method, overloads
+from jitcore.ops.methods import for_method
+from jitcore.ops.registry import for_callable, overloads
 
 __all__ = ["numpy_function_call", "method_call"]
 

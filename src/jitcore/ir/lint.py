@@ -11,8 +11,9 @@ What is checked, in one walk over the graph:
 * scope: a value is used only after its definition, in its own block or a
   block nested inside it (never from a sibling branch or after a loop body);
 * names: debug names are unique within the graph;
-* types: registered ops accept their input types (``jitcore.ops.match``) and
-  produce the schema's number of outputs; structural ``prim::`` nodes have
+* types: registered ops (``prim::ListConstruct`` too) accept their input types
+  (``jitcore.ops.match``) and produce the schema's number of outputs; the
+  special nodes (:mod:`jitcore.ops.structural`) have
   the shape TorchScript gives them (``prim::If`` a bool and two blocks whose
   outputs match the node's, ``prim::Loop`` trip count, condition and carried
   values, ``prim::Constant`` a value matching its type).
@@ -24,18 +25,6 @@ from jitcore._runtime.ir import Block, Graph, Node, Use
 from jitcore._runtime.types import BoolType, IntType, NoneType, TensorType
 from jitcore._runtime.ir import constant_type
 from jitcore.errors import LintError
-
-# prim:: kinds that structure a program; everything else must be a registered op
-# (or a jc:: fused node carrying its own subgraph).
-_STRUCTURAL = {
-    "prim::Param", "prim::Return", "prim::Constant", "prim::If", "prim::Loop",
-    "prim::GetAttr", "prim::SetAttr", "prim::CallMethod", "prim::CallFunction",
-    "prim::ListConstruct", "prim::ListUnpack", "prim::TupleConstruct",
-    "prim::TupleUnpack", "prim::TupleIndex", "prim::DictConstruct",
-    "prim::RaiseException", "prim::Uninitialized", "prim::unchecked_cast",
-    "prim::PythonOp", "prim::Print", "prim::NumToTensor", "prim::dtype", "prim::shape",
-    "prim::isinstance", "prim::min", "prim::max", "prim::device", "prim::Enter",
-}
 
 
 def _fail(message, node=None):
@@ -158,21 +147,22 @@ class _Linter:
         if check is not None:
             check(node)
             return
-        if kind in _STRUCTURAL:
+        from jitcore import ops
+        if ops.is_structural(kind):
             return
         if node.has_attr("Subgraph"):
             _check_subgraph_node(node)
             return
-        from jitcore import ops
         if not ops.is_registered(kind):
-            _fail(f"unknown op {kind!r}: it is neither a prim:: node nor a registered op", node)
+            _fail(f"unknown op {kind!r}: it is neither a special prim:: node nor a registered op",
+                  node)
         types = [v.type for v in node.inputs]
         try:
             op = ops.match(kind, types)
         except Exception as e:  # the registry names the candidates and given types
             _fail(f"type mismatch with the schema of {kind}: {e}", node)
         returns = op.schema.returns
-        if len(returns) != len(node.outputs):
+        if not op.schema.is_varret and len(returns) != len(node.outputs):
             _fail(f"{op.schema.qualified_name} returns {len(returns)} values but the node has "
                   f"{len(node.outputs)} outputs", node)
 

@@ -51,7 +51,6 @@ RESERVED_NAMES = frozenset({
     "number", "range", "print", "Exception", "uninitialized", "float", "int", "bool", "str",
     "None", "True", "False",
 })
-_SIDE_EFFECT_KINDS = frozenset({"prim::RaiseException", "prim::Print", "prim::SetAttr"})
 _PARAM, _RETURN, _CONSTANT = "prim::Param", "prim::Return", "prim::Constant"
 
 
@@ -115,7 +114,7 @@ def _can_inline(value):
     node = value.node
     uses = value.uses
     return (len(uses) == 1 and len(node.outputs) == 1 and not node.blocks
-            and node.kind not in (_PARAM, _CONSTANT) and node.kind not in _SIDE_EFFECT_KINDS
+            and node.kind not in (_PARAM, _CONSTANT)
             and uses[0].user.owning_block is node.owning_block
             and uses[0].user.kind != "prim::Loop")
 

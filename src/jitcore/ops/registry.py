@@ -1,10 +1,14 @@
 """The op registry: every op jitcore knows, looked up by name, overload or Python callable.
 
 Each op is one :class:`OpDef`: its schema, its NumPy reference (the test
-oracle and the constant folder), its dtype/shape rule and the Python callables
-it stands for.  The tracer, the script compiler, the IR printer and linter,
-the passes and the docs all read this table; adding an op means one
-``register`` call in ``jitcore/ops/defs/``.
+oracle and the constant folder), its dtype/shape rule, the Python callables
+it stands for, its effect (pure, random, mutating ...) and whether its output
+may alias an input.  The tracer, the script compiler, the IR printer and
+linter, the passes and the docs all read this table; adding an op means one
+``register`` call in ``jitcore/ops/defs/``.  The few special nodes that are
+not ops (``prim::If``, ``prim::GetAttr``, calls ...) are listed in
+:mod:`jitcore.ops.structural`; :func:`effect` and :func:`output_alias` answer
+for both.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from typing import Callable
 from jitcore._runtime.types import AnyType, JitType, ListType, OptionalType
 from jitcore.errors import SchemaError, SchemaMatchError
 
+from .effects import Effect, OutputAlias
 from .schema import FunctionSchema, parse_schema
 from .shapes import UNKNOWN
+from .structural import STRUCTURAL_KINDS
 
 __all__ = [
-    "OpDef", "register", "get", "overloads", "is_registered", "all_ops", "match",
-    "accepts", "bind", "for_callable", "kinds_for_callable", "for_method", "UNKNOWN",
+    "OpDef", "register", "get", "overloads", "is_registered", "is_structural", "all_ops",
+    "match", "accepts", "for_callable", "kinds_for_callable", "effect", "output_alias",
+    "deterministic_if", "UNKNOWN",
 ]
 
 
@@ -40,12 +47,29 @@ class OpDef:
         the schema's declared return types.
     aliases : tuple
         Python callables that stand for this op (``np.tanh``, ``operator.add``).
+    effect : Effect
+        What running it does besides computing its outputs (see :class:`Effect`).
+    writes : tuple of str
+        For ``Effect.MUTATES``, the names of the arguments it writes.
+    output_alias : OutputAlias
+        Whether an output may share memory with an input (see :class:`OutputAlias`).
+    deterministic_if : callable or None
+        For ``Effect.RANDOM``: ``deterministic_if(*constant_values) -> bool``, one
+        value per schema argument (:data:`UNKNOWN` where not a constant), True
+        when the op is not random for those arguments (dropout in eval mode).
+    doc : str
+        One line for the op table in ``docs/ops.md``.
     """
 
     schema: FunctionSchema
     reference: Callable
     rule: Callable | None = None
     aliases: tuple = ()
+    effect: Effect = Effect.PURE
+    writes: tuple = ()
+    output_alias: OutputAlias = OutputAlias.NONE
+    deterministic_if: Callable | None = None
+    doc: str = ""
 
     @property
     def kind(self):
@@ -81,10 +105,11 @@ class OpDef:
         """
         input_types = tuple(input_types)
         n = len(self.schema.arguments)
-        if len(input_types) != n:
+        if len(input_types) != n and not (self.schema.is_vararg and len(input_types) > n):
             raise SchemaMatchError(f"{self.qualified_name} takes {n} inputs, "
                                    f"got {len(input_types)} types")
-        constants = (UNKNOWN,) * n if constant_values is None else tuple(constant_values)
+        constants = ((UNKNOWN,) * len(input_types) if constant_values is None
+                     else tuple(constant_values))
         if self.rule is None:
             return tuple(r.type for r in self.schema.returns)
         try:
@@ -102,9 +127,14 @@ _BY_NAME: dict[str, OpDef] = {}       # qualified name -> OpDef
 _BY_KIND: dict[str, list] = {}        # kind -> overloads in registration order
 _BY_CALLABLE: dict[int, list] = {}    # id(callable) -> kinds, first registered first
 _CALLABLES_KEEPALIVE: list = []       # keeps id() keys valid
+# kind -> (effect, output alias, deterministic_if): the passes ask per node, so one lookup
+_PROPERTIES: dict[str, tuple] = {kind: (eff, alias, None)
+                                  for kind, (eff, alias) in STRUCTURAL_KINDS.items()}
+_UNREGISTERED = (Effect.PURE, OutputAlias.NONE, None)
 
 
-def register(schema, *, reference, infer=None, aliases=()) -> OpDef:
+def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, writes=(),
+             output_alias=OutputAlias.NONE, deterministic_if=None, doc="") -> OpDef:
     """Register one op overload.
 
     Parameters
@@ -117,6 +147,14 @@ def register(schema, *, reference, infer=None, aliases=()) -> OpDef:
         The dtype/shape rule; by default the schema's return types.
     aliases : iterable of callables
         Python callables this op stands for (for ``for_callable``).
+    effect : Effect, default Effect.PURE
+    writes : iterable of str
+        The arguments an ``Effect.MUTATES`` op writes (required for it, refused otherwise).
+    output_alias : OutputAlias, default OutputAlias.NONE
+    deterministic_if : callable, optional
+        Only for ``Effect.RANDOM`` (see :class:`OpDef`).
+    doc : str
+        One line describing the op.
 
     Returns
     -------
@@ -125,23 +163,70 @@ def register(schema, *, reference, infer=None, aliases=()) -> OpDef:
     Raises
     ------
     SchemaError
-        If the schema is malformed or its qualified name is already registered.
+        If the schema is malformed, its qualified name is already registered or
+        a special node's kind, or the effect fields contradict each other or the
+        kind's other overloads.
     """
     parsed = parse_schema(schema)
     qname = parsed.qualified_name
     if qname in _BY_NAME:
         raise SchemaError(f"op {qname} is already registered as {_BY_NAME[qname].schema}")
+    if parsed.name in STRUCTURAL_KINDS:
+        raise SchemaError(f"{parsed.name} is a special node (jitcore.ops.structural), not an op")
     if not callable(reference):
         raise SchemaError(f"{qname}: reference must be callable, got {reference!r}")
-    op = OpDef(parsed, reference, infer, tuple(aliases))
+    op = OpDef(parsed, reference, infer, tuple(aliases), Effect(effect), tuple(writes),
+               OutputAlias(output_alias), deterministic_if, doc)
+    _check_effect(op)
     _BY_NAME[qname] = op
     _BY_KIND.setdefault(parsed.name, []).append(op)
+    _PROPERTIES[parsed.name] = (op.effect, op.output_alias, op.deterministic_if)
     for fn in op.aliases:
         kinds = _BY_CALLABLE.setdefault(id(fn), [])
         if parsed.name not in kinds:
             kinds.append(parsed.name)
             _CALLABLES_KEEPALIVE.append(fn)
     return op
+
+
+def _check_effect(op):
+    qname = op.qualified_name
+    names = {a.name for a in op.schema.arguments}
+    if (op.effect is Effect.MUTATES) != bool(op.writes):
+        raise SchemaError(f"{qname}: an op that mutates names the arguments it writes "
+                          f"(writes=...), and only such an op does")
+    unknown = [w for w in op.writes if w not in names]
+    if unknown:
+        raise SchemaError(f"{qname} writes {unknown[0]!r}, which is not one of its arguments")
+    if op.deterministic_if is not None and op.effect is not Effect.RANDOM:
+        raise SchemaError(f"{qname}: deterministic_if is only for Effect.RANDOM ops")
+    known = _PROPERTIES.get(op.schema.name)
+    if known is not None and known != (op.effect, op.output_alias, op.deterministic_if):
+        raise SchemaError(f"{qname}: effect and output alias must agree with the kind's other "
+                          f"overloads ({known[0]}, {known[1]})")
+
+
+def effect(kind) -> Effect:
+    """The effect of a node kind: a registered op's or a special node's; PURE for any other kind.
+
+    Any other kind is a ``jc::`` fusion of pure ops (it carries its subgraph).
+    """
+    return _PROPERTIES.get(kind, _UNREGISTERED)[0]
+
+
+def output_alias(kind) -> OutputAlias:
+    """Whether a node kind's outputs may alias its inputs (``OutputAlias.NONE`` for unknown kinds)."""
+    return _PROPERTIES.get(kind, _UNREGISTERED)[1]
+
+
+def deterministic_if(kind):
+    """The predicate that says when a random kind is deterministic after all, or None."""
+    return _PROPERTIES.get(kind, _UNREGISTERED)[2]
+
+
+def is_structural(kind) -> bool:
+    """True for the special nodes that are not ops (``prim::If``, ``prim::GetAttr``, calls ...)."""
+    return kind in STRUCTURAL_KINDS
 
 
 def get(qualified_name) -> OpDef:
@@ -206,8 +291,9 @@ def match(kind, input_types) -> OpDef:
     input_types = tuple(input_types)
     for op in candidates:
         args = op.schema.arguments
-        if len(args) == len(input_types) and all(
-                accepts(a.type, t, a.fixed_size) for a, t in zip(args, input_types)):
+        count_fits = (len(args) == len(input_types)
+                      or (op.schema.is_vararg and len(args) < len(input_types)))
+        if count_fits and all(accepts(a.type, t, a.fixed_size) for a, t in zip(args, input_types)):
             return op
     given = "(" + ", ".join(str(t) for t in input_types) + ")"
     raise SchemaMatchError(f"no overload of {kind} accepts the input types {given}; candidates:\n"
@@ -236,7 +322,3 @@ def kinds_for_callable(fn) -> list:
     """Every kind a Python callable stands for, in registration order."""
     return list(_BY_CALLABLE.get(id(fn), ()))
 
-
-# Imported last: they read the tables above.
-from .binding import bind  # noqa: E402
-from .methods import for_method  # noqa: E402

@@ -8,7 +8,9 @@ Supported argument types are ``Tensor``, ``Scalar``, ``int``, ``float``,
 int code, see :mod:`jitcore.ops.dtypes`), with the suffixes ``T[]``, ``T[N]``
 (a list of fixed size N: a single value is repeated N times when bound) and
 ``T?``.  Defaults are Python literals: numbers, ``True``/``False``, ``None``,
-quoted strings and lists of those.
+quoted strings and lists of those.  ``...`` as the last argument takes any
+number of further inputs, and as the returns any number of outputs (the
+spelling TorchScript uses for ``prim::`` ops such as ``prim::ListConstruct``).
 """
 
 from __future__ import annotations
@@ -101,12 +103,20 @@ class FunctionSchema:
         ``"Tensor"``, or ``""`` for the default overload.
     arguments : tuple of Argument
     returns : tuple of Argument
+    is_vararg : bool
+        True when ``...`` ends the arguments: any number of further inputs of
+        any type follow the declared ones (``prim::ListConstruct(...)``).
+    is_varret : bool
+        True when the returns are ``...``: the node decides how many outputs
+        it has (``prim::TupleUnpack(Any tup) -> ...``).
     """
 
     name: str
     overload_name: str
     arguments: tuple
     returns: tuple
+    is_vararg: bool = False
+    is_varret: bool = False
 
     @property
     def qualified_name(self):
@@ -132,7 +142,11 @@ class FunctionSchema:
                 parts.append("*")
                 star_written = True
             parts.append(str(a))
-        if len(self.returns) == 1 and not self.returns[0].name:
+        if self.is_vararg:
+            parts.append("...")
+        if self.is_varret:
+            ret = "..."
+        elif len(self.returns) == 1 and not self.returns[0].name:
             ret = str(self.returns[0])
         else:
             ret = "(" + ", ".join(str(r) for r in self.returns) + ")"
@@ -202,7 +216,7 @@ class _Parser:
         self.pos = m.end()
         return m.group()
 
-    # schema := ns '::' name ['.' overload] '(' arguments ')' '->' returns
+    # schema := ns '::' name ['.' overload] '(' arguments [', ...'] ')' '->' (returns | '...')
     def schema(self):
         ns = self.ident("a namespace such as 'aten'")
         self.expect("::")
@@ -213,22 +227,29 @@ class _Parser:
             overload = self.ident("an overload name after '.'")
         self.expect("(")
         arguments = self.arguments()
+        is_vararg = self.accept("...")
         self.expect(")")
         self.expect("->")
-        returns = self.returns()
+        is_varret = self.accept("...")
+        returns = [] if is_varret else self.returns()
         self.skip_ws()
         if self.pos != len(self.text):
             raise self.error("unexpected text after the returns")
-        return FunctionSchema(f"{ns}::{name}", overload, tuple(arguments), tuple(returns))
+        return FunctionSchema(f"{ns}::{name}", overload, tuple(arguments), tuple(returns),
+                              is_vararg, is_varret)
 
     def arguments(self):
         args = []
         kwarg_only = False
-        if self.peek(")"):
+        if self.peek(")") or self.peek("..."):
             return args
         while True:
             self.skip_ws()
             start = self.pos
+            if self.peek("..."):
+                if kwarg_only:
+                    raise self.error("'...' after '*'", start)
+                return args
             if self.accept("*"):
                 if kwarg_only:
                     raise self.error("a second '*'", start)

@@ -2,7 +2,7 @@
 
 * A registered op whose inputs are all constants runs its NumPy reference
   (``OpDef.reference``) and its outputs become ``prim::Constant`` nodes,
-  unless the op is random (``graph_queries.is_deterministic``), the reference
+  unless the op is not pure (``graph_queries.is_pure``), the reference
   raises (the error then surfaces at run time, where it belongs), or the
   result is an array much larger than its inputs (``aten::zeros([4096, 4096])``
   is cheaper to compute than to store in the graph and the archive).
@@ -17,9 +17,7 @@
 from jitcore import ops
 from jitcore.errors import JitcoreError
 
-from .graph_queries import (
-    constant_like, constant_value, has_side_effects, is_deterministic, rewrite_nodes,
-)
+from .graph_queries import constant_like, constant_value, has_side_effects, is_pure, rewrite_nodes
 
 __all__ = ["propagate_constants", "MAX_FOLDED_ELEMENTS"]
 
@@ -33,16 +31,14 @@ def _value_size(value):
 
 def _evaluate(node, values):
     """The outputs of ``node`` on constant ``values``, or None when it must not be folded."""
-    if node.kind.startswith("prim::") or node.has_attr("Subgraph") or not is_deterministic(node):
-        return None
-    if not ops.is_registered(node.kind):
+    if node.has_attr("Subgraph") or not is_pure(node) or not ops.is_registered(node.kind):
         return None
     try:
         op = ops.match(node.kind, [v.type for v in node.inputs])
         result = op.reference(*values)
     except (JitcoreError, ArithmeticError, ValueError, TypeError, IndexError, KeyError):
         return None
-    results = list(result) if len(node.outputs) != 1 else [result]
+    results = list(result) if op.schema.is_varret or len(node.outputs) != 1 else [result]
     budget = max(MAX_FOLDED_ELEMENTS, sum(_value_size(v) for v in values))
     if any(_value_size(r) > budget for r in results):
         return None

@@ -7,23 +7,18 @@ expression computed before a ``prim::If``/``prim::Loop`` is reused inside its
 blocks, but one computed inside a block is never reused outside it or in a
 sibling block, where it may not have run.
 
-Never merged: nodes with side effects or nested blocks, random ops, list and
-dict constructions (they are mutable), and ``prim::GetAttr`` when the graph
-writes attributes.
+Only pure nodes are merged (``graph_queries.is_pure``: never one with an
+effect, a random op or a new mutable list or dict), never a node with nested
+blocks, and ``prim::GetAttr`` only when the graph writes no attribute.
 """
 
 from collections import ChainMap
 
 import numpy as np
 
-from .graph_queries import has_side_effects, is_deterministic
+from .graph_queries import is_pure
 
 __all__ = ["eliminate_common_subexpressions"]
-
-_NEVER_MERGED = frozenset({
-    "prim::ListConstruct", "prim::DictConstruct", "prim::Uninitialized", "prim::Param",
-    "prim::Return",
-})
 
 # Arrays up to this many elements are compared by content; larger ones by identity.
 _CONTENT_KEY_LIMIT = 4096
@@ -52,11 +47,9 @@ def _expression_key(node):
 
 
 def _mergeable(node, attributes_written):
-    if node.kind in _NEVER_MERGED or node.blocks or has_side_effects(node):
+    if node.blocks or not is_pure(node):
         return False
-    if node.kind == "prim::GetAttr" and attributes_written:
-        return False
-    return is_deterministic(node)
+    return not (attributes_written and node.kind == "prim::GetAttr")
 
 
 def _cse_block(block, seen, attributes_written):

@@ -1,18 +1,16 @@
 """Dead code elimination: remove what no output depends on and nothing observes.
 
 A node goes when none of its outputs is used and neither it nor anything in
-its blocks has a side effect (``prim::RaiseException``, ``SetAttr``, ``Print``,
-``PythonOp``, calls: see ``graph_queries.SIDE_EFFECT_KINDS``).  Unused outputs
+its blocks has an effect a caller may observe (mutation, raise, print, Python
+code, calls: the op registry's ``Effect``, see ``graph_queries.has_side_effects``).  Unused outputs
 of a ``prim::If`` are dropped from the node and from both branches first, so
 the computations feeding only them die too.  Blocks are swept last node
 first, so one sweep removes whole dead chains.
 """
 
-from .graph_queries import SIDE_EFFECT_KINDS, has_side_effects
+from .graph_queries import has_side_effects
 
 __all__ = ["eliminate_dead_code"]
-
-_CALLS = frozenset({"prim::CallMethod", "prim::CallFunction"})
 
 
 def _prune_if_outputs(node):
@@ -27,14 +25,14 @@ def _prune_if_outputs(node):
     return changed
 
 
-def _sweep(block, effects):
+def _sweep(block, pure_calls):
     changed = False
     for node in reversed(block.nodes):
         if node.kind == "prim::If":
             changed |= _prune_if_outputs(node)
         for inner in node.blocks:
-            changed |= _sweep(inner, effects)
-        if any(v.uses for v in node.outputs) or has_side_effects(node, effects):
+            changed |= _sweep(inner, pure_calls)
+        if any(v.uses for v in node.outputs) or has_side_effects(node, pure_calls=pure_calls):
             continue
         node.destroy()
         changed = True
@@ -52,5 +50,4 @@ def eliminate_dead_code(graph, *, pure_calls=False):
         tracer passes True: a traced callee is itself a trace, which records
         no attribute writes.
     """
-    effects = SIDE_EFFECT_KINDS - _CALLS if pure_calls else SIDE_EFFECT_KINDS
-    return _sweep(graph.block, effects)
+    return _sweep(graph.block, pure_calls)

@@ -2,7 +2,8 @@
 
 * what a value is when it is a ``prim::Constant`` (:func:`constant_value`);
 * whether a node may be removed, moved or merged (:func:`has_side_effects`,
-  :func:`is_deterministic`);
+  :func:`is_deterministic`, :func:`is_pure`), from the effect the op registry
+  gives its kind (:func:`jitcore.ops.effect`);
 * how to swap a value for another without breaking ``lint()``
   (:func:`replace_value`) and how to make a constant that stands for a node's
   output (:func:`constant_like`);
@@ -13,20 +14,15 @@ import numpy as np
 
 from jitcore._runtime.ir import constant_type
 from jitcore._runtime.types import TensorType
-from jitcore.ops import UNKNOWN
+from jitcore.ops import UNKNOWN, Effect
+from jitcore.ops.effects import REMOVABLE_EFFECTS
+from jitcore.ops.registry import deterministic_if, effect
 
 __all__ = [
-    "SIDE_EFFECT_KINDS", "constant_value", "is_constant", "has_side_effects", "is_deterministic",
+    "constant_value", "is_constant", "has_side_effects", "is_deterministic", "is_pure",
     "loop_runs_at_least_once", "defined_inside",
     "replace_value", "constant_like", "blocks_of", "tensor_type", "rewrite_nodes",
 ]
-
-#: Nodes that do something besides computing their outputs.  Calls are here
-#: because the callee may ``SetAttr`` or raise; ``prim::PythonOp`` runs arbitrary Python.
-SIDE_EFFECT_KINDS = frozenset({
-    "prim::RaiseException", "prim::SetAttr", "prim::Print", "prim::PythonOp",
-    "prim::CallMethod", "prim::CallFunction",
-})
 
 
 def constant_value(value):
@@ -41,23 +37,42 @@ def is_constant(value):
     return value.node.kind == "prim::Constant"
 
 
-def has_side_effects(node, effects=SIDE_EFFECT_KINDS):
-    """True if ``node`` or any node nested in its blocks is of a kind in ``effects``."""
-    if node.kind in effects:
+def has_side_effects(node, *, pure_calls=False):
+    """True if ``node`` or any node nested in its blocks does something a caller may observe.
+
+    That is an effect outside :data:`~jitcore.ops.effects.REMOVABLE_EFFECTS`:
+    it mutates, raises, prints, runs Python, or calls another graph (which may
+    do any of those).  ``pure_calls=True`` trusts calls to be pure.
+    """
+    kind_effect = effect(node.kind)
+    if kind_effect not in REMOVABLE_EFFECTS and not (pure_calls and kind_effect is Effect.CALLS):
         return True
-    return any(has_side_effects(inner, effects) for block in node.blocks for inner in block.nodes)
+    if not node.blocks:
+        return False
+    return any(has_side_effects(inner, pure_calls=pure_calls)
+               for block in node.blocks for inner in block.nodes)
 
 
 def is_deterministic(node):
-    """False for ops whose result is random: ``aten::dropout`` unless ``train`` is a constant False.
+    """False for a random op (``Effect.RANDOM``) unless its ``deterministic_if`` holds here.
 
-    Such a node must never be folded, merged by CSE or duplicated.
+    ``aten::dropout`` is random unless ``train`` is a constant False or ``p`` a
+    constant 0.  Such a node must never be folded, merged by CSE or duplicated.
     """
-    if node.kind == "aten::dropout":
-        train = constant_value(node.inputs[2])
-        p = constant_value(node.inputs[1])
-        return train is False or (p is not UNKNOWN and p == 0.0)
-    return True
+    if effect(node.kind) is not Effect.RANDOM:
+        return True
+    predicate = deterministic_if(node.kind)
+    return predicate is not None and bool(predicate(*[constant_value(v) for v in node.inputs]))
+
+
+def is_pure(node):
+    """True if ``node`` computes its outputs from its inputs alone, the same way on every run.
+
+    Such a node may be merged with an equal one, folded or moved; its nested
+    blocks are not looked at (a node with blocks is never merged or moved).
+    """
+    kind_effect = effect(node.kind)
+    return kind_effect is Effect.PURE or (kind_effect is Effect.RANDOM and is_deterministic(node))
 
 
 def tensor_type(value):

@@ -4,8 +4,8 @@
 every step; their inputs never change inside the loop, so the transposes can run once
 before it.  A node of a loop body moves out when
 
-* it is a registered op (structure, calls and Python stay put), has no nested blocks,
-  no side effects and a deterministic result (not a random dropout);
+* it is a registered op (structure, calls and Python stay put), has no nested blocks
+  and is pure (``graph_queries.is_pure``: no effect, not random, no new mutable list);
 * every input is defined outside the loop, or by a node already moved out;
 * the loop certainly runs its first iteration (constant trip count >= 1, constant
   true condition) and the node is directly in the body, not in an ``if`` inside it:
@@ -17,15 +17,13 @@ The node keeps its outputs; only its position changes, so users need no rewiring
 
 from jitcore import ops
 
-from .graph_queries import defined_inside, has_side_effects, is_deterministic, loop_runs_at_least_once
+from .graph_queries import defined_inside, is_pure, loop_runs_at_least_once
 
 __all__ = ["hoist_loop_invariants"]
 
 
 def _movable(node, loop, moved):
-    if node.blocks or not ops.is_registered(node.kind):
-        return False
-    if has_side_effects(node) or not is_deterministic(node):
+    if node.blocks or not ops.is_registered(node.kind) or not is_pure(node):
         return False
     return all(not defined_inside(v, loop) or v.node in moved for v in node.inputs)
 

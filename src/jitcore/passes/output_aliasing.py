@@ -20,31 +20,23 @@ NumPy does; only aliases the optimiser created are copied.
 does not hand out the parameter either.  Outputs that are tuples or lists
 built in the graph are looked at element by element.
 
-The analysis is a may-alias one: a value may alias an input if it is one, or
-comes from a view op, a container or control-flow node, or a call, any of
-whose inputs may.  Over-approximating only costs a copy of a value that did
-not need one; every op not listed here allocates its result.
+The analysis is a may-alias one, read from each kind's ``OutputAlias`` in the
+op registry: a value may alias an input if it is one, is an attribute, or comes
+from a view op (``VIEW``: its first input may) or a container, control-flow
+node or call (``CONTAINS``: any input, or any value its blocks return, may).
+Over-approximating only costs a copy of a value that did not need one; every
+other op allocates its result.
 """
 
 from jitcore._runtime.types import TensorType
+from jitcore.ops import OutputAlias, all_ops
+from jitcore.ops.registry import output_alias
 
 __all__ = ["VIEW_KINDS", "fresh_outputs", "copy_aliased_outputs", "input_aliases"]
 
 #: Ops whose result may share its first operand's memory at run time (NumPy views,
 #: and ``to``/``contiguous``, which return their operand when nothing changes).
-VIEW_KINDS = frozenset({
-    "aten::reshape", "aten::view", "aten::flatten", "aten::transpose", "aten::t",
-    "aten::permute", "aten::squeeze", "aten::unsqueeze", "aten::expand", "aten::slice",
-    "aten::select", "aten::contiguous", "aten::to",
-})
-
-#: Nodes that pass values through (containers, control flow, calls and Python code):
-#: each output may alias any input, and any value its blocks return.
-_PASS_THROUGH_KINDS = frozenset({
-    "prim::TupleConstruct", "prim::TupleUnpack", "prim::TupleIndex", "prim::ListConstruct",
-    "prim::ListUnpack", "prim::DictConstruct", "aten::__getitem__", "prim::If", "prim::Loop", "prim::CallMethod",
-    "prim::CallFunction", "prim::PythonOp", "prim::unchecked_cast",
-})
+VIEW_KINDS = frozenset(op.kind for op in all_ops() if op.output_alias is OutputAlias.VIEW)
 
 _CONTAINERS = ("prim::TupleConstruct", "prim::ListConstruct")
 
@@ -68,12 +60,12 @@ def input_aliases(graph):
 
 def _new_aliases(node, aliasing):
     """The values ``node`` defines (outputs, block inputs) that may alias, not yet in ``aliasing``."""
-    kind = node.kind
-    if kind == "prim::GetAttr":
+    alias = output_alias(node.kind)
+    if alias is OutputAlias.ATTRIBUTE:
         sources = True
-    elif kind in VIEW_KINDS:
+    elif alias is OutputAlias.VIEW:
         sources = bool(node.inputs) and node.inputs[0] in aliasing
-    elif kind in _PASS_THROUGH_KINDS:
+    elif alias is OutputAlias.CONTAINS:
         returned = [v for block in node.blocks for v in block.outputs]
         sources = any(v in aliasing for v in (*node.inputs, *returned))
     else:

@@ -1,7 +1,8 @@
 """Method graphs as ``code/`` entries: printed IR text on save, parsed and vetted on load.
 
 Loading a graph runs only the IR parser and a walk over its nodes: every node
-kind must be a registered op or a structural ``prim::``/``jc::`` node, and the
+kind must be a registered op, a special node (``jitcore.ops.structural``) or a
+``jc::`` fusion carrying its subgraph, and the
 graph must pass ``lint()`` (definitions before uses, types agreeing with the
 op schemas).  ``prim::PythonOp`` (an ``@jitcore.ignore``d Python call) can
 neither be saved nor loaded: it would need Python code the archive does not hold.
@@ -23,8 +24,6 @@ CALL_FUNCTION = "prim::CallFunction"
 #: Nodes whose ``name`` attribute is looked up when they run; the name must be one the
 #: manifest declares (a member, a method or a function).
 _NAMED_TARGETS = ("prim::GetAttr", "prim::SetAttr", "prim::CallMethod", CALL_FUNCTION)
-# Namespaces whose kinds lint() knows structurally even though no op registers them.
-_STRUCTURAL_NAMESPACES = ("prim::", "jc::")
 # What a parser or linter bug may raise on hostile text besides its own error class;
 # a load reports these as a malformed entry instead of letting them escape.
 _UNEXPECTED = (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError,
@@ -131,7 +130,7 @@ def graph_from_text(payload, tensor_table, entry_name, member_names, method_name
             if name not in allowed:
                 raise malformed(where, "node name", f"{kind} names {name!r:.80}, which the manifest does "
                                 "not declare")
-        if not kind.startswith(_STRUCTURAL_NAMESPACES) and not ops.is_registered(kind):
+        if not (ops.is_registered(kind) or ops.is_structural(kind) or node.has_attr(SUBGRAPH)):
             raise malformed(where, "node kind", f"unknown op {kind!r}: not registered in this jitcore")
     try:
         graph.lint()

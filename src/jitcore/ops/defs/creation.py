@@ -9,6 +9,7 @@ import numpy as np
 from jitcore._runtime.types import TensorType
 
 from ..dtypes import promote, weak_sample
+from ..effects import OutputAlias
 from ..registry import register
 from ..rules import dtype_name
 from ..shapes import known, tensor_of
@@ -96,5 +97,5 @@ register("aten::arange.start_step(Scalar start, Scalar end, Scalar step=1, *, "
 
 register("aten::to.dtype(Tensor self, ScalarType dtype, bool non_blocking=False, bool copy=False) "
          "-> Tensor",
-         reference=lambda x, dtype, non_blocking, copy: x.astype(_dtype(dtype), copy=copy),
+         output_alias=OutputAlias.VIEW, reference=lambda x, dtype, non_blocking, copy: x.astype(_dtype(dtype), copy=copy),
          infer=lambda types, constants: TensorType(dtype_name(constants[1]), tensor_of(types[0]).shape))

@@ -12,9 +12,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from jitcore._runtime.types import TensorType
 
+from ..effects import Effect
 from ..registry import register
 from ..rules import FLOAT, elementwise, float_result, same_as
-from ..shapes import known, normalize_dim, operand_dtype, tensor_of
+from ..shapes import UNKNOWN, known, normalize_dim, operand_dtype, tensor_of
 from ._numeric import as_float, dtype_or_none as _dtype
 
 # ------------------------------------------------------------------ windows
@@ -284,8 +285,14 @@ def _dropout(x, p, train):
     return np.where(keep, x / (1.0 - p), 0).astype(x.dtype, copy=False) if p < 1 else np.zeros_like(x)
 
 
+def _dropout_is_deterministic(x, p, train):
+    """Eval-mode dropout, or dropout of nothing, is the identity."""
+    return train is False or (p is not UNKNOWN and p == 0.0)
+
+
 register("aten::dropout(Tensor input, float p, bool train) -> Tensor",
-         reference=_dropout, infer=same_as(0))
+         reference=_dropout, infer=same_as(0), effect=Effect.RANDOM,
+         deterministic_if=_dropout_is_deterministic)
 
 # -------------------------------------------------------- softmax family
 

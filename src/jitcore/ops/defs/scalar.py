@@ -8,6 +8,7 @@ follows Python (``//`` floors, ``%`` takes the divisor's sign), as TorchScript d
 import math
 import operator
 
+from ..effects import OutputAlias
 from ..registry import register
 
 # (kind, Python function, result type; None = the operand type)
@@ -86,4 +87,5 @@ def _getitem(items, index):
 
 register("aten::len.t(Any[] a) -> int", reference=len, aliases=(len,))
 register("aten::__getitem__.t(Any[] list, int idx) -> Any", reference=_getitem,
+         output_alias=OutputAlias.CONTAINS,
          aliases=(operator.getitem,))

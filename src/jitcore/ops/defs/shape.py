@@ -7,6 +7,7 @@ import numpy as np
 
 from jitcore._runtime.types import ListType, TensorType
 
+from ..effects import OutputAlias
 from ..registry import register
 from ..shapes import known, normalize_dim, tensor_of
 
@@ -39,10 +40,10 @@ def _reshaped(shape, size):
 
 
 register("aten::reshape(Tensor self, int[] shape) -> Tensor",
-         reference=lambda x, shape: np.reshape(x, shape), infer=_shape_rule(_reshaped),
+         output_alias=OutputAlias.VIEW, reference=lambda x, shape: np.reshape(x, shape), infer=_shape_rule(_reshaped),
          aliases=(np.reshape,))
 register("aten::view(Tensor self, int[] size) -> Tensor",
-         reference=lambda x, size: np.reshape(x, size), infer=_shape_rule(_reshaped))
+         output_alias=OutputAlias.VIEW, reference=lambda x, size: np.reshape(x, size), infer=_shape_rule(_reshaped))
 
 
 def _flattened(shape, start_dim, end_dim):
@@ -57,7 +58,7 @@ def _flattened(shape, start_dim, end_dim):
 
 
 register("aten::flatten.using_ints(Tensor self, int start_dim=0, int end_dim=-1) -> Tensor",
-         reference=lambda x, start, end: np.reshape(x, _flattened(x.shape, start, end)),
+         output_alias=OutputAlias.VIEW, reference=lambda x, start, end: np.reshape(x, _flattened(x.shape, start, end)),
          infer=_shape_rule(_flattened))
 
 # --------------------------------------------------------- axis reordering
@@ -89,12 +90,12 @@ def _t(x):
 
 
 register("aten::permute(Tensor self, int[] dims) -> Tensor",
-         reference=lambda x, dims: np.transpose(x, [normalize_dim(d, x.ndim) for d in dims]),
+         output_alias=OutputAlias.VIEW, reference=lambda x, dims: np.transpose(x, [normalize_dim(d, x.ndim) for d in dims]),
          infer=_shape_rule(_permuted), aliases=(np.transpose,))
 register("aten::transpose.int(Tensor self, int dim0, int dim1) -> Tensor",
-         reference=lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x,
+         output_alias=OutputAlias.VIEW, reference=lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x,
          infer=_shape_rule(_transposed), aliases=(np.swapaxes,))
-register("aten::t(Tensor self) -> Tensor", reference=_t, infer=_shape_rule(_t_shape))
+register("aten::t(Tensor self) -> Tensor", output_alias=OutputAlias.VIEW, reference=_t, infer=_shape_rule(_t_shape))
 
 # ---------------------------------------------------- squeeze, unsqueeze, expand
 
@@ -141,19 +142,19 @@ def _expanded(shape, size, implicit):
 
 
 register("aten::squeeze(Tensor self) -> Tensor",
-         reference=lambda x: np.squeeze(x), infer=_squeeze_all_rule, aliases=(np.squeeze,))
+         output_alias=OutputAlias.VIEW, reference=lambda x: np.squeeze(x), infer=_squeeze_all_rule, aliases=(np.squeeze,))
 register("aten::squeeze.dim(Tensor self, int dim) -> Tensor",
-         reference=lambda x, dim: np.reshape(x, _squeezed_dim(x.shape, dim)),
+         output_alias=OutputAlias.VIEW, reference=lambda x, dim: np.reshape(x, _squeezed_dim(x.shape, dim)),
          infer=_shape_rule(_squeezed_dim))
 register("aten::unsqueeze(Tensor self, int dim) -> Tensor",
-         reference=lambda x, dim: np.expand_dims(x, normalize_dim(dim, x.ndim + 1)),
+         output_alias=OutputAlias.VIEW, reference=lambda x, dim: np.expand_dims(x, normalize_dim(dim, x.ndim + 1)),
          infer=_shape_rule(_unsqueezed), aliases=(np.expand_dims,))
 register("aten::expand(Tensor self, int[] size, *, bool implicit=False) -> Tensor",
-         reference=lambda x, size, implicit: np.broadcast_to(x, _expanded(x.shape, size, implicit)),
+         output_alias=OutputAlias.VIEW, reference=lambda x, size, implicit: np.broadcast_to(x, _expanded(x.shape, size, implicit)),
          infer=_shape_rule(_expanded), aliases=(np.broadcast_to,))
 register("aten::contiguous(Tensor self) -> Tensor",
          # not np.ascontiguousarray: it turns a 0-d array into a 1-d one
-         reference=lambda x: x if x.flags.c_contiguous else np.ascontiguousarray(x),
+         output_alias=OutputAlias.VIEW, reference=lambda x: x if x.flags.c_contiguous else np.ascontiguousarray(x),
          infer=_shape_rule(lambda shape: shape),
          aliases=(np.ascontiguousarray,))
 
@@ -221,9 +222,9 @@ def _index(x, indices):
 
 
 register("aten::slice.Tensor(Tensor self, int dim=0, int? start=None, int? end=None, int step=1) "
-         "-> Tensor", reference=_slice, infer=_shape_rule(_sliced))
+         "-> Tensor", output_alias=OutputAlias.VIEW, reference=_slice, infer=_shape_rule(_sliced))
 register("aten::select.int(Tensor self, int dim, int index) -> Tensor",
-         reference=_select, infer=_select_rule)
+         output_alias=OutputAlias.VIEW, reference=_select, infer=_select_rule)
 register("aten::index.Tensor(Tensor self, Tensor?[] indices) -> Tensor",
          reference=_index, infer=lambda types, constants: TensorType(tensor_of(types[0]).dtype, None))
 
