@@ -40,12 +40,17 @@ class OpDef:
         the schema's declared return types.
     aliases : tuple
         Python callables that stand for this op (``np.tanh``, ``operator.add``).
+    kernel : str or None
+        The runtime's elementwise kernel that computes this op, a key of
+        ``jitcore._runtime.kernels.elementwise.UNARY_OPS`` (``"tanh"``); the
+        lowering and the chain fuser read it.  None for ops run otherwise.
     """
 
     schema: FunctionSchema
     reference: Callable
     rule: Callable | None = None
     aliases: tuple = ()
+    kernel: str | None = None
 
     @property
     def kind(self):
@@ -104,7 +109,7 @@ _BY_CALLABLE: dict[int, list] = {}    # id(callable) -> kinds, first registered 
 _CALLABLES_KEEPALIVE: list = []       # keeps id() keys valid
 
 
-def register(schema, *, reference, infer=None, aliases=()) -> OpDef:
+def register(schema, *, reference, infer=None, aliases=(), kernel=None) -> OpDef:
     """Register one op overload.
 
     Parameters
@@ -117,6 +122,8 @@ def register(schema, *, reference, infer=None, aliases=()) -> OpDef:
         The dtype/shape rule; by default the schema's return types.
     aliases : iterable of callables
         Python callables this op stands for (for ``for_callable``).
+    kernel : str, optional
+        The elementwise kernel that computes the op (see :class:`OpDef`).
 
     Returns
     -------
@@ -133,7 +140,7 @@ def register(schema, *, reference, infer=None, aliases=()) -> OpDef:
         raise SchemaError(f"op {qname} is already registered as {_BY_NAME[qname].schema}")
     if not callable(reference):
         raise SchemaError(f"{qname}: reference must be callable, got {reference!r}")
-    op = OpDef(parsed, reference, infer, tuple(aliases))
+    op = OpDef(parsed, reference, infer, tuple(aliases), kernel)
     _BY_NAME[qname] = op
     _BY_KIND.setdefault(parsed.name, []).append(op)
     for fn in op.aliases:
