@@ -58,6 +58,7 @@
     JC_UNARY(gelu_tanh,   INTS_AS_FLOAT64, SIMD,  jc_gelu_tanhf,    SIMD,  jc_gelu_tanh)   \
     JC_UNARY(silu,        INTS_AS_FLOAT64, SIMD,  jc_siluf,         SIMD,  jc_silu)        \
     JC_UNARY(erf,         INTS_AS_FLOAT64, SIMD,  jc_erff,          PLAIN, jc_erf)         \
+    JC_UNARY(erfc,        INTS_AS_FLOAT64, PLAIN, jc_erfcf,         PLAIN, erfc)           \
     JC_UNARY(floor,       INTS_UNCHANGED,  PLAIN, floorf,           PLAIN, floor)          \
     JC_UNARY(ceil,        INTS_UNCHANGED,  PLAIN, ceilf,            PLAIN, ceil)           \
     JC_UNARY(round,       INTS_UNCHANGED,  PLAIN, rintf,            PLAIN, rint)           \
@@ -78,6 +79,11 @@ JC_INLINE float jc_rsqrtf(float x) { return 1 / sqrtf(x); }
 JC_INLINE double jc_rsqrt(double x) { return 1 / sqrt(x); }
 JC_INLINE float jc_reciprocalf(float x) { return 1 / x; }
 JC_INLINE double jc_reciprocal(double x) { return 1 / x; }
+
+/* erfc in float64, rounded once to float32: within 0.5 ulp + libm's erfc
+ * error, which 1 - erf cannot be for x > 0.5 (cancellation), and what
+ * scipy.special.erfc computes for float32. */
+JC_INLINE float jc_erfcf(float x) { return (float)erfc((double)x); }
 
 /* log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)). */
 JC_INLINE float jc_softplusf(float x)

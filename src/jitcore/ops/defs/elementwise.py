@@ -100,6 +100,7 @@ _UNARY = (
     ("atan", np.arctan, FLOAT, (np.arctan,)),
     ("tanh", np.tanh, FLOAT, (np.tanh,)),
     ("erf", scipy.special.erf, FLOAT, (scipy.special.erf,)),
+    ("erfc", scipy.special.erfc, FLOAT, (scipy.special.erfc,)),
 )
 
 
