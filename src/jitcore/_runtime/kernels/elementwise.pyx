@@ -1,8 +1,9 @@
 """Elementwise kernels: NumPy-ufunc-style inner loops and broadcasting drivers.
 
-Each op has one inner loop per dtype, generated from a fused-type function,
-looked up once by ``(op, dtype)`` (see elementwise.pxd for the C API and the
-dtype contract).  The drivers broadcast and collapse the operands
+Each op has one inner loop per dtype, looked up once by ``(op, dtype)`` (see
+elementwise.pxd for the C API and the dtype contract): the float math unary
+ops' loops are generated from unary_ops.h's list, the others from fused-type
+functions here.  The drivers broadcast and collapse the operands
 (broadcast.pxd) and split the flat output range evenly across OpenMP
 threads; every element is computed by the same loop whatever the split, so
 results are bit-identical for any thread count.
