@@ -92,7 +92,7 @@ def _register_samples():
     s["aten::pow.Tensor_Scalar"] = lambda r, d, t, pos: [[t(3, 4), 2], [pos(3), 0.5]]
     s["aten::pow.Scalar"] = lambda r, d, t, pos: [[2.0, t(3, 4)]]
     for name in ("neg", "abs", "sign", "square", "floor", "ceil", "trunc", "round", "exp",
-                 "expm1", "sin", "cos", "tan", "atan", "tanh", "erf", "clone", "relu", "relu6",
+                 "expm1", "sin", "cos", "tan", "atan", "tanh", "erf", "erfc", "clone", "relu", "relu6",
                  "sigmoid", "silu", "mish", "hardsigmoid", "hardswish", "logical_not",
                  "contiguous", "squeeze"):
         s[f"aten::{name}"] = _unary()

@@ -23,7 +23,7 @@ UNARY_REFERENCES = {
     "neg": (np.negative, "any"), "abs": (np.abs, "any"), "sign": (np.sign, "any"),
     "square": (np.square, "any"), "relu": (lambda x: np.maximum(x, 0), "any"),
     "positive": (np.positive, "any"), "exp": (np.exp, "any"), "expm1": (np.expm1, "any"),
-    "log": (np.log, "positive"), "log1p": (np.log1p, "positive"), "log2": (np.log2, "positive"),
+    "log": (np.log, "positive"), "log10": (np.log10, "positive"), "log1p": (np.log1p, "positive"), "log2": (np.log2, "positive"),
     "sqrt": (np.sqrt, "positive"), "rsqrt": (lambda x: 1 / np.sqrt(x), "positive"),
     "sin": (np.sin, "any"), "cos": (np.cos, "any"), "tan": (np.tan, "any"),
     "tanh": (np.tanh, "any"), "sigmoid": (_sigmoid, "any"),

@@ -206,3 +206,19 @@ def test_a_python_scalar_input_is_weak_and_feeds_the_chain(dtype):
     assert got.dtype == dtype       # NEP 50: the float scalar does not widen float32
     np.testing.assert_allclose(got, run_graph(graph, [x, 1.7])[0], rtol=TOL[dtype] * 4,
                                atol=TOL[dtype] * 4)
+
+
+def test_every_unary_kernel_op_is_a_chain_step_and_every_unary_step_is_its_kernel_op():
+    # one table: an op whose registry entry names a unary kernel fuses with that kernel
+    from jitcore import ops
+    from jitcore._runtime import op_fused
+    from jitcore._runtime.kernels import elementwise as ew
+    named = {op.kind: op.kernel for op in ops.all_ops() if op.kernel is not None}
+    unary = op_fused._PLAIN["aten::tanh"][0]
+    unary_steps = {kind: code for kind, (chain, code) in op_fused._PLAIN.items() if chain == unary}
+    for kind, kernel in named.items():
+        if kernel not in op_fused._NOT_PLAIN_UNARY:
+            assert unary_steps.get(kind) == ew.UNARY_OPS[kernel], f"{kind} does not fuse"
+    for kind, code in unary_steps.items():
+        assert kind in named, f"{kind} fuses but no registered op names its kernel"
+        assert ew.UNARY_OPS[named[kind]] == code, kind

@@ -46,6 +46,7 @@ from jitcore._runtime.op_python cimport resolve_python
 from jitcore._runtime.op_python import python_target
 from jitcore._runtime.op_fused cimport fused_chain_program, h_fused_chain
 
+from jitcore import ops as _ops
 from jitcore.errors import CompileError, JitcoreError
 from jitcore._runtime.memory_planning import LiveRange, assign_slots
 from jitcore._runtime.types import TensorType
@@ -94,10 +95,9 @@ def lower(graph, functions=None, *, attributes=None):
 
 def supported_ops():
     """Qualified names of every registered op the runtime can lower."""
-    from jitcore import ops
     cdef OpImpl impl
     names = []
-    for op in ops.all_ops():
+    for op in _ops.all_ops():
         consts = [None] * len(op.schema.arguments)
         # defaults stand in for constant arguments some handlers specialise on
         for k, a in enumerate(op.schema.arguments):
@@ -108,8 +108,17 @@ def supported_ops():
     return names
 
 
+cdef str _kernel_of(str name):
+    """The registry's elementwise ``kernel`` of op ``name``, or None."""
+    try:
+        return _ops.get(name).kernel
+    except KeyError:
+        return None
+
+
 cdef bint _resolve_impl(str name, list consts, OpImpl* impl) except -1:
-    return (resolve_elementwise(name, consts, impl) or resolve_shape(name, consts, impl)
+    return (resolve_elementwise(name, _kernel_of(name), consts, impl)
+            or resolve_shape(name, consts, impl)
             or resolve_scalar(name, consts, impl) or resolve_reduction(name, consts, impl)
             or resolve_linalg(name, consts, impl) or resolve_creation(name, consts, impl)
             or resolve_nn(name, consts, impl) or resolve_conv(name, consts, impl)

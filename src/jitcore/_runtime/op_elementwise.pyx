@@ -28,24 +28,19 @@ from jitcore._runtime.kernels.elementwise cimport (
     run_ternary, run_param, binary_out_dtype, unary_out_dtype, binary_loop, unary_loop,
     B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_REMAINDER, B_FLOOR_DIVIDE,
     B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_LOGICAL_AND, B_LOGICAL_OR, B_LOGICAL_XOR,
-    U_NEG, U_ABS, U_SIGN, U_SQUARE, U_RELU, U_LOGICAL_NOT, U_POSITIVE, U_EXP, U_EXPM1,
-    U_LOG, U_LOG1P, U_LOG2, U_SQRT, U_RSQRT, U_SIN, U_COS, U_TAN, U_TANH, U_SIGMOID,
-    U_GELU, U_GELU_TANH, U_SILU, U_ERF, U_FLOOR, U_CEIL, U_ROUND, U_TRUNC, U_RECIPROCAL,
-    U_SOFTPLUS, U_ATAN, U_HARDSIGMOID, U_HARDSWISH, U_MISH, B_ATAN2, T_WHERE, T_CLAMP,
-    P_LEAKY_RELU, P_HARDTANH, P_ELU, P_AFFINE,
+    U_LOGICAL_NOT, U_POSITIVE, U_GELU, U_GELU_TANH, U_SOFTPLUS, unary_is_float_op,
+    unary_keeps_ints, B_ATAN2, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_ELU,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
+from jitcore._runtime.kernels.elementwise import UNARY_OPS
 
 # Flags above the op code in ``imm``.
 cdef enum:
     OP_MASK = 0xff
     HAS_ALPHA = 1 << 8          # add/sub: input 2 scales the other operand
-    FLOAT_MATH = 1 << 9         # unary: integer inputs are computed in float64
-    INT_IDENTITY = 1 << 10      # unary: integer inputs pass through (round)
     CLAMP_MIN_ONLY = 1 << 11    # clamp_min: input 1 is the lower bound
     CLAMP_MAX_ONLY = 1 << 12    # clamp_max: input 1 is the upper bound
     CLAMP_FIXED = 1 << 13       # relu6-style: bounds in the instruction (0, fimm)
-    THEN_SCALE = 1 << 14        # unary, then multiply by fimm (log10)
 
 # ScalarType codes (TorchScript's) -> DType codes; -1 for unsupported codes.
 cdef int scalar_type_to_dtype(long long code) noexcept nogil:
@@ -182,9 +177,11 @@ cdef int h_unary(Frame* f, const Instr* ins) noexcept nogil:
         return JC_ERR_TYPE
     dt = x.dtype
     if not is_float_dtype(dt):
-        if ins.imm & INT_IDENTITY:
+        # float math of an integer input: the identity where the op is exact
+        # on integers (floor, round...), else computed in float64 as NumPy does
+        if unary_keeps_ints(op):
             op = U_POSITIVE
-        elif ins.imm & FLOAT_MATH:
+        elif unary_is_float_op(op):
             dt = DT_FLOAT64
     fn = unary_loop_for(op, dt)
     if fn == NULL:
@@ -194,9 +191,6 @@ cdef int h_unary(Frame* f, const Instr* ins) noexcept nogil:
         status = tensor_alloc_like(&out, vx, unary_out_dtype(op, dt))
         if status == JC_OK:
             status = run_unary(vx, &out.view, fn)
-            if status == JC_OK and ins.imm & THEN_SCALE:
-                status = run_param(&out.view, &out.view, param_loop_for(P_AFFINE, out.view.dtype),
-                                   ins.fimm, 0.0)
             if status != JC_OK:
                 tensor_release(&out)
     tensor_release(&tmp)
@@ -382,25 +376,16 @@ _BINARY = {
 _BITWISE = {"__and__": B_LOGICAL_AND, "__or__": B_LOGICAL_OR, "__xor__": B_LOGICAL_XOR}
 _TENSOR_OVERLOADS = ("Tensor", "Scalar", "Tensor_Tensor", "Tensor_Scalar", "")
 
-_UNARY = {
-    "neg": (U_NEG, 0), "abs": (U_ABS, 0), "sign": (U_SIGN, 0), "square": (U_SQUARE, 0),
-    "relu": (U_RELU, 0), "logical_not": (U_LOGICAL_NOT, 0),
-    "exp": (U_EXP, FLOAT_MATH), "expm1": (U_EXPM1, FLOAT_MATH), "log": (U_LOG, FLOAT_MATH),
-    "log1p": (U_LOG1P, FLOAT_MATH), "log2": (U_LOG2, FLOAT_MATH), "sqrt": (U_SQRT, FLOAT_MATH),
-    "rsqrt": (U_RSQRT, FLOAT_MATH), "sin": (U_SIN, FLOAT_MATH), "cos": (U_COS, FLOAT_MATH),
-    "tan": (U_TAN, FLOAT_MATH), "tanh": (U_TANH, FLOAT_MATH), "sigmoid": (U_SIGMOID, FLOAT_MATH),
-    "silu": (U_SILU, FLOAT_MATH), "erf": (U_ERF, FLOAT_MATH), "floor": (U_FLOOR, FLOAT_MATH),
-    "ceil": (U_CEIL, FLOAT_MATH), "trunc": (U_TRUNC, FLOAT_MATH), "round": (U_ROUND, INT_IDENTITY),
-    "reciprocal": (U_RECIPROCAL, FLOAT_MATH),
-    "log10": (U_LOG, FLOAT_MATH | THEN_SCALE),
-    "atan": (U_ATAN, FLOAT_MATH),
-    "hardsigmoid": (U_HARDSIGMOID, FLOAT_MATH), "hardswish": (U_HARDSWISH, FLOAT_MATH),
-    "mish": (U_MISH, FLOAT_MATH),
-}
+cdef int resolve_elementwise(str name, str kernel, list consts, OpImpl* out) except -1:
+    """Fill ``out`` for the op ``name`` ("aten::add.Tensor"); 1 if handled here.
 
-
-cdef int resolve_elementwise(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for the op ``name`` ("aten::add.Tensor"); 1 if handled here."""
+    ``kernel`` is the op's registry ``kernel`` (a key of ``UNARY_OPS``) or None.
+    """
+    if kernel is not None:
+        out.fn = h_unary
+        out.imm = UNARY_OPS[kernel]
+        out.fimm = 0.0
+        return 1
     if not name.startswith("aten::"):
         return 0
     base, _, overload = name[6:].partition(".")
@@ -420,29 +405,24 @@ cdef int resolve_elementwise(str name, list consts, OpImpl* out) except -1:
         out.fn = h_binary
         out.imm = _BITWISE[base]
         return 1
-    if base == "bitwise_not":
+    if base == "bitwise_not" or base == "logical_not":
+        # registered in ops/defs/comparison.py without a kernel field
         out.fn = h_unary
         out.imm = U_LOGICAL_NOT
-        return 1
-    if base in _UNARY and overload == "":
-        out.fn = h_unary
-        out.imm = _UNARY[base][0] | _UNARY[base][1]
-        if base == "log10":
-            out.fimm = 0.4342944819032518    # 1 / ln(10)
         return 1
     if base == "gelu":
         approximate = consts[1][0] if consts[1] is not None else None
         if approximate not in ("none", "tanh"):
             return 0
         out.fn = h_unary
-        out.imm = (U_GELU if approximate == "none" else U_GELU_TANH) | FLOAT_MATH
+        out.imm = U_GELU if approximate == "none" else U_GELU_TANH
         return 1
     if base == "softplus":
         # the kernel is the beta=1, threshold=20 softplus (the defaults)
         if consts[1] != (1,) or consts[2] != (20,):
             return 0
         out.fn = h_unary
-        out.imm = U_SOFTPLUS | FLOAT_MATH
+        out.imm = U_SOFTPLUS
         return 1
     if base == "leaky_relu":
         out.fn = h_param

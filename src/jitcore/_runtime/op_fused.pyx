@@ -64,12 +64,15 @@ cdef class _Program:
 # content key -> _Program; never shrinks (programs are tiny and immutable).
 cdef dict _interned = {}
 
-# aten kind -> (chain kind, op code) of the ops whose extra arguments need no checking.
-_PLAIN = {}
-for _name in ("neg", "abs", "square", "relu", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt",
-              "sin", "cos", "tanh", "sigmoid", "silu", "erf", "reciprocal", "hardsigmoid",
-              "hardswish", "mish"):
-    _PLAIN["aten::" + _name] = (CHAIN_UNARY, _elementwise.UNARY_OPS[_name])
+# Unary kernels that are no chain step of their own: gelu, gelu_tanh and
+# softplus steps come from their parametrised ops (``_param_step``); the rest
+# are not ops, or give bool.
+_NOT_PLAIN_UNARY = ("gelu", "gelu_tanh", "softplus", "positive", "logical_not", "isnan")
+# aten kind -> (chain kind, op code) of the ops whose extra arguments need no
+# checking.  A unary op's registry entry names its kernel, which is the op's
+# own name (tests/test_runtime_op_fused.py checks the two agree).
+_PLAIN = {"aten::" + _name: (CHAIN_UNARY, _code) for _name, _code in _elementwise.UNARY_OPS.items()
+          if _name not in _NOT_PLAIN_UNARY}
 for _name in ("mul", "div", "pow", "maximum", "minimum"):
     _PLAIN["aten::" + _name] = (CHAIN_BINARY, _elementwise.BINARY_OPS[_name])
 _ALPHA_BINARY = {"aten::add": _elementwise.BINARY_OPS["add"],

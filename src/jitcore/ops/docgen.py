@@ -50,6 +50,7 @@ this page know about the op:
 | `writes` | the arguments a `mutates` op writes | the same passes |
 | `output_alias` | `none` (default: a new result), `view` (may share its first input's memory), `contains` (outputs hold or are the inputs) | output aliasing, the tracer |
 | `deterministic_if` | for a `random` op: when it is not random after all (dropout in eval mode) | the same passes as `effect` |
+| `kernel` | the runtime's elementwise kernel that computes it (a line of `_runtime/kernels/unary_ops.h`) | lowering, the elementwise-chain fuser |
 | `doc` | one line for the table below | this page |
 
 Effects: a `pure` op may be folded, merged with an equal node, moved out of a
@@ -61,6 +62,8 @@ never removed, merged or moved.
 The special nodes below are not ops: they structure a program (their inputs
 and outputs follow it), so they have no schema; `src/jitcore/ops/structural.py`
 gives their effect and output alias (`calls` is whatever the callee does).
+
+Adding an op, done for real on `aten::erfc`: [adding-an-op.md](adding-an-op.md).
 """
 
 

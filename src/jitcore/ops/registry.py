@@ -59,6 +59,10 @@ class OpDef:
         when the op is not random for those arguments (dropout in eval mode).
     doc : str
         One line for the op table in ``docs/ops.md``.
+    kernel : str or None
+        The runtime's elementwise kernel that computes this op, a key of
+        ``jitcore._runtime.kernels.elementwise.UNARY_OPS`` (``"tanh"``); the
+        lowering and the chain fuser read it.  None for ops run otherwise.
     """
 
     schema: FunctionSchema
@@ -70,6 +74,7 @@ class OpDef:
     output_alias: OutputAlias = OutputAlias.NONE
     deterministic_if: Callable | None = None
     doc: str = ""
+    kernel: str | None = None
 
     @property
     def kind(self):
@@ -134,7 +139,8 @@ _UNREGISTERED = (Effect.PURE, OutputAlias.NONE, None)
 
 
 def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, writes=(),
-             output_alias=OutputAlias.NONE, deterministic_if=None, doc="") -> OpDef:
+             output_alias=OutputAlias.NONE, deterministic_if=None, doc="",
+             kernel=None) -> OpDef:
     """Register one op overload.
 
     Parameters
@@ -155,6 +161,8 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
         Only for ``Effect.RANDOM`` (see :class:`OpDef`).
     doc : str
         One line describing the op.
+    kernel : str, optional
+        The elementwise kernel that computes the op (see :class:`OpDef`).
 
     Returns
     -------
@@ -176,7 +184,7 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
     if not callable(reference):
         raise SchemaError(f"{qname}: reference must be callable, got {reference!r}")
     op = OpDef(parsed, reference, infer, tuple(aliases), Effect(effect), tuple(writes),
-               OutputAlias(output_alias), deterministic_if, doc)
+               OutputAlias(output_alias), deterministic_if, doc, kernel)
     _check_effect(op)
     _BY_NAME[qname] = op
     _BY_KIND.setdefault(parsed.name, []).append(op)

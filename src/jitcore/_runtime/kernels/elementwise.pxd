@@ -18,44 +18,32 @@
 # size and strides must be multiples of it (the drivers check this and return
 # JC_ERR_UNSUPPORTED otherwise, e.g. for a field of a packed record array).
 
-# Unary ops (x -> out, same dtype; LOGICAL_NOT -> bool).
-cdef enum UnaryOp:
-    U_NEG = 0
-    U_ABS
-    U_SIGN
-    U_SQUARE
-    U_RELU
-    U_LOGICAL_NOT
-    U_POSITIVE          # identity copy (also the int/bool floor/ceil/round)
-    # float32/float64 only from here on
-    U_EXP
-    U_EXPM1
-    U_LOG
-    U_LOG1P
-    U_LOG2
-    U_SQRT
-    U_RSQRT
-    U_SIN
-    U_COS
-    U_TAN
-    U_TANH
-    U_SIGMOID
-    U_GELU              # exact, with erf
-    U_GELU_TANH         # tanh approximation
-    U_SILU
-    U_ERF
-    U_FLOOR
-    U_CEIL
-    U_ROUND             # half to even, like np.round
-    U_TRUNC
-    U_RECIPROCAL
-    U_SOFTPLUS
-    U_ATAN
-    U_HARDSIGMOID       # clip(x / 6 + 1/2, 0, 1)
-    U_HARDSWISH         # x hardsigmoid(x)
-    U_MISH              # x tanh(softplus(x))
-    U_ISNAN
-    NUM_UNARY_OPS
+# Unary ops (x -> out, same dtype; LOGICAL_NOT and ISNAN -> bool).  The codes
+# and names come from unary_ops.h's list; the ones other modules use by name
+# are declared here.  Codes from FIRST_FLOAT_UNARY_OP on are its float math
+# ops (float32/float64 loops; integer inputs are computed in float64 unless
+# ``unary_keeps_ints``).
+cdef extern from "kernels/unary_ops.h" nogil:
+    enum:
+        U_NEG "JC_UNARY_neg"
+        U_ABS "JC_UNARY_abs"
+        U_SIGN "JC_UNARY_sign"
+        U_SQUARE "JC_UNARY_square"
+        U_RELU "JC_UNARY_relu"
+        U_LOGICAL_NOT "JC_UNARY_logical_not"
+        U_POSITIVE "JC_UNARY_positive"     # identity copy (also the int/bool floor/ceil/round)
+        U_ISNAN "JC_UNARY_isnan"
+        U_EXP "JC_UNARY_exp"
+        U_LOG "JC_UNARY_log"
+        U_SQRT "JC_UNARY_sqrt"
+        U_GELU "JC_UNARY_gelu"             # exact, with erf
+        U_GELU_TANH "JC_UNARY_gelu_tanh"   # tanh approximation
+        U_SOFTPLUS "JC_UNARY_softplus"     # beta 1, threshold 20
+        FIRST_FLOAT_UNARY_OP "JC_FIRST_FLOAT_UNARY_OP"
+        NUM_UNARY_OPS "JC_NUM_UNARY_OPS"
+    const char* unary_name "jc_unary_name"(int op) noexcept
+    bint unary_is_float_op "jc_unary_is_float_op"(int op) noexcept
+    bint unary_keeps_ints "jc_unary_keeps_ints"(int op) noexcept
 
 # Binary ops (a, b -> out).  Comparisons and logical ops produce bool.
 cdef enum BinaryOp:

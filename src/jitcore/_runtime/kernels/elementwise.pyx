@@ -1,8 +1,9 @@
 """Elementwise kernels: NumPy-ufunc-style inner loops and broadcasting drivers.
 
-Each op has one inner loop per dtype, generated from a fused-type function,
-looked up once by ``(op, dtype)`` (see elementwise.pxd for the C API and the
-dtype contract).  The drivers broadcast and collapse the operands
+Each op has one inner loop per dtype, looked up once by ``(op, dtype)`` (see
+elementwise.pxd for the C API and the dtype contract): the float math unary
+ops' loops are generated from unary_ops.h's list, the others from fused-type
+functions here.  The drivers broadcast and collapse the operands
 (broadcast.pxd) and split the flat output range evenly across OpenMP
 threads; every element is computed by the same loop whatever the split, so
 results are bit-identical for any thread count.
@@ -13,8 +14,7 @@ entry points without the GIL.
 """
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t
-from libc.math cimport sqrt, sqrtf, sin, sinf, cos, cosf, tan, tanf, atan, atanf, atan2, atan2f
-from libc.math cimport log2, log2f, ceil, ceilf, trunc, truncf, rint, rintf, fabs, fabsf
+from libc.math cimport atan2, atan2f, fabs, fabsf
 
 cimport numpy as cnp
 import numpy as np
@@ -30,23 +30,18 @@ from jitcore._runtime.kernels.broadcast cimport (
 )
 from jitcore._runtime.kernels.scalar_math cimport (
     npy_bool, scalar_t, wrap_add, wrap_sub, wrap_mul, wrap_neg, int_floor_divide,
-    int_remainder, int_power, fmath_exp, fmath_log, fmath_tanh, fmath_erf, fmath_log1p,
-    fmath_floor, fmath_pow, float_floor_divide, float_remainder, nan_maximum,
-    nan_minimum, sign_of, sigmoid_of, silu_of, softplus_of, gelu_erf_of, gelu_tanh_of, relu_of,
-    leaky_relu_of, elu_of, clamp_of, fmath_expm1, hardsigmoid_of, hardswish_of, mish_of,
+    int_remainder, int_power, fmath_pow, float_floor_divide, float_remainder, nan_maximum,
+    nan_minimum, sign_of, relu_of, leaky_relu_of, elu_of, clamp_of,
 )
-from jitcore._runtime.kernels.vecloops cimport (
-    jc_exp_f32_contig, jc_exp_f64_contig, jc_expm1_f32_contig, jc_expm1_f64_contig,
-    jc_log_f32_contig, jc_log_f64_contig, jc_tanh_f32_contig, jc_tanh_f64_contig,
-    jc_sigmoid_f32_contig, jc_sigmoid_f64_contig, jc_silu_f32_contig, jc_silu_f64_contig,
-    jc_erf_f32_contig, jc_gelu_erf_f32_contig, jc_gelu_tanh_f32_contig,
-    jc_gelu_tanh_f64_contig, jc_arith_f32_contig, jc_arith_f64_contig,
-)
+from jitcore._runtime.kernels.vecloops cimport jc_arith_f32_contig, jc_arith_f64_contig
 cimport jitcore._runtime.kernels.vecloops as vl
 from jitcore._runtime.kernels.cpu_features cimport jc_isa_name
 
 cdef extern from "kernels/simd_clones.h" nogil:
     int jc_simd_level()
+cdef extern from "kernels/unary_ops.h" nogil:
+    # unary_ops.h's loop of a float op (the unary_loop ABI), NULL for other ops.
+    unary_loop jc_unary_float_loop(int op, bint is_f64) noexcept
 from jitcore._runtime.kernels.status_error cimport raise_for_status
 from jitcore._runtime.types import DTYPES, dtype_name
 
@@ -86,60 +81,6 @@ cdef inline scalar_t unary_value(int op, scalar_t x) noexcept nogil:
             return relu_of(x)
         else:
             return x if x > 0 else 0
-    if scalar_t is float or scalar_t is double:
-        if op == U_EXP:
-            return fmath_exp(x)
-        if op == U_EXPM1:
-            return fmath_expm1(x)
-        if op == U_LOG:
-            return fmath_log(x)
-        if op == U_LOG1P:
-            return fmath_log1p(x)
-        if op == U_LOG2:
-            return log2f(x) if scalar_t is float else log2(x)
-        if op == U_SQRT:
-            return sqrtf(x) if scalar_t is float else sqrt(x)
-        if op == U_RSQRT:
-            return 1 / (sqrtf(x) if scalar_t is float else sqrt(x))
-        if op == U_SIN:
-            return sinf(x) if scalar_t is float else sin(x)
-        if op == U_COS:
-            return cosf(x) if scalar_t is float else cos(x)
-        if op == U_TAN:
-            return tanf(x) if scalar_t is float else tan(x)
-        if op == U_TANH:
-            return fmath_tanh(x)
-        if op == U_SIGMOID:
-            return sigmoid_of(x)
-        if op == U_GELU:
-            return gelu_erf_of(x)
-        if op == U_GELU_TANH:
-            return gelu_tanh_of(x)
-        if op == U_SILU:
-            return silu_of(x)
-        if op == U_ERF:
-            return fmath_erf(x)
-        if op == U_FLOOR:
-            return fmath_floor(x)
-        if op == U_CEIL:
-            return ceilf(x) if scalar_t is float else ceil(x)
-        if op == U_ROUND:
-            # rint rounds half to even in the default rounding mode.
-            return rintf(x) if scalar_t is float else rint(x)
-        if op == U_TRUNC:
-            return truncf(x) if scalar_t is float else trunc(x)
-        if op == U_RECIPROCAL:
-            return 1 / x
-        if op == U_SOFTPLUS:
-            return softplus_of(x)
-        if op == U_ATAN:
-            return atanf(x) if scalar_t is float else atan(x)
-        if op == U_HARDSIGMOID:
-            return hardsigmoid_of(x)
-        if op == U_HARDSWISH:
-            return hardswish_of(x)
-        if op == U_MISH:
-            return mish_of(x)
     return x
 
 
@@ -228,65 +169,12 @@ cdef inline scalar_t param_value(int op, scalar_t x, double p0, double p1) noexc
 # that version (-fversion-loops-for-strides), so no hand-written contiguous
 # copy of each loop is needed.
 
-cdef inline bint unary_vector_loop(int op, const scalar_t* x, scalar_t* out,
-                                   Py_ssize_t n) noexcept nogil:
-    """Run a contiguous transcendental op with vecloops.h's SSE2/AVX2 loop.
-
-    Returns False for ops without one.  The loops compute exactly what
-    unary_value computes (same vecmath.h functions), so which path a run
-    takes never changes a result.
-    """
-    if scalar_t is float:
-        if op == U_EXP:
-            jc_exp_f32_contig(x, out, n)
-        elif op == U_EXPM1:
-            jc_expm1_f32_contig(x, out, n)
-        elif op == U_LOG:
-            jc_log_f32_contig(x, out, n)
-        elif op == U_TANH:
-            jc_tanh_f32_contig(x, out, n)
-        elif op == U_SIGMOID:
-            jc_sigmoid_f32_contig(x, out, n)
-        elif op == U_SILU:
-            jc_silu_f32_contig(x, out, n)
-        elif op == U_ERF:
-            jc_erf_f32_contig(x, out, n)
-        elif op == U_GELU:
-            jc_gelu_erf_f32_contig(x, out, n)
-        elif op == U_GELU_TANH:
-            jc_gelu_tanh_f32_contig(x, out, n)
-        else:
-            return False
-        return True
-    elif scalar_t is double:
-        if op == U_EXP:
-            jc_exp_f64_contig(x, out, n)
-        elif op == U_EXPM1:
-            jc_expm1_f64_contig(x, out, n)
-        elif op == U_LOG:
-            jc_log_f64_contig(x, out, n)
-        elif op == U_TANH:
-            jc_tanh_f64_contig(x, out, n)
-        elif op == U_SIGMOID:
-            jc_sigmoid_f64_contig(x, out, n)
-        elif op == U_SILU:
-            jc_silu_f64_contig(x, out, n)
-        elif op == U_GELU_TANH:
-            jc_gelu_tanh_f64_contig(x, out, n)
-        else:
-            return False
-        return True
-    return False
-
-
 cdef inline void unary_strided(int op, const scalar_t* x, scalar_t* out, Py_ssize_t n,
                                Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
     cdef Py_ssize_t i
     cdef Py_ssize_t ex = sx // <Py_ssize_t>sizeof(scalar_t)
     cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
     if ex == 1 and eo == 1:
-        if unary_vector_loop(op, x, out, n):
-            return
         for i in range(n):
             out[i] = unary_value(op, x[i])
         return
@@ -387,60 +275,8 @@ cdef void relu_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx,
     unary_strided(U_RELU, x, o, n, sx, so)
 cdef void positive_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
     unary_strided(U_POSITIVE, x, o, n, sx, so)
-cdef void exp_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_EXP, x, o, n, sx, so)
-cdef void expm1_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_EXPM1, x, o, n, sx, so)
-cdef void log_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_LOG, x, o, n, sx, so)
-cdef void log1p_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_LOG1P, x, o, n, sx, so)
-cdef void log2_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_LOG2, x, o, n, sx, so)
-cdef void sqrt_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_SQRT, x, o, n, sx, so)
-cdef void rsqrt_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_RSQRT, x, o, n, sx, so)
-cdef void sin_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_SIN, x, o, n, sx, so)
-cdef void cos_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_COS, x, o, n, sx, so)
-cdef void tan_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_TAN, x, o, n, sx, so)
-cdef void tanh_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_TANH, x, o, n, sx, so)
-cdef void sigmoid_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_SIGMOID, x, o, n, sx, so)
-cdef void gelu_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_GELU, x, o, n, sx, so)
-cdef void gelu_tanh_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_GELU_TANH, x, o, n, sx, so)
-cdef void silu_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_SILU, x, o, n, sx, so)
-cdef void erf_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_ERF, x, o, n, sx, so)
-cdef void floor_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_FLOOR, x, o, n, sx, so)
-cdef void ceil_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_CEIL, x, o, n, sx, so)
-cdef void round_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_ROUND, x, o, n, sx, so)
-cdef void trunc_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_TRUNC, x, o, n, sx, so)
-cdef void reciprocal_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_RECIPROCAL, x, o, n, sx, so)
-cdef void softplus_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_SOFTPLUS, x, o, n, sx, so)
 cdef void logical_not_loop(const scalar_t* x, npy_bool* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
     predicate_strided(U_LOGICAL_NOT, x, o, n, sx, so)
-cdef void atan_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_ATAN, x, o, n, sx, so)
-cdef void hardsigmoid_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_HARDSIGMOID, x, o, n, sx, so)
-cdef void hardswish_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_HARDSWISH, x, o, n, sx, so)
-cdef void mish_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
-    unary_strided(U_MISH, x, o, n, sx, so)
 cdef void isnan_loop(const scalar_t* x, npy_bool* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
     predicate_strided(U_ISNAN, x, o, n, sx, so)
 
@@ -525,11 +361,15 @@ cdef void affine_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t s
 cdef unary_loop _unary_for(int op, scalar_t dtype_tag) noexcept nogil:
     if op == U_LOGICAL_NOT:
         return <unary_loop>logical_not_loop[scalar_t]
-    if op == U_POSITIVE:
+    if op == U_POSITIVE or unary_keeps_ints(op):
+        # NumPy 2 keeps integer floor/ceil/round/trunc exact: the identity.
+        if scalar_t is float or scalar_t is double:
+            if op != U_POSITIVE:
+                return jc_unary_float_loop(op, scalar_t is double)
         return <unary_loop>positive_loop[scalar_t]
     if scalar_t is npy_bool:
-        # np.abs / floor / ceil / round / trunc of bool are the identity.
-        if op == U_ABS or op == U_FLOOR or op == U_CEIL or op == U_ROUND or op == U_TRUNC:
+        # np.abs of bool is the identity.
+        if op == U_ABS:
             return <unary_loop>positive_loop[scalar_t]
         return NULL
     if op == U_NEG:
@@ -542,67 +382,11 @@ cdef unary_loop _unary_for(int op, scalar_t dtype_tag) noexcept nogil:
         return <unary_loop>square_loop[scalar_t]
     if op == U_RELU:
         return <unary_loop>relu_loop[scalar_t]
-    if scalar_t is int64_t or scalar_t is int32_t:
-        # NumPy 2 keeps integer floor/ceil/round/trunc exact: the identity.
-        if op == U_FLOOR or op == U_CEIL or op == U_ROUND or op == U_TRUNC:
-            return <unary_loop>positive_loop[scalar_t]
-        return NULL
-    else:
-        if op == U_EXP:
-            return <unary_loop>exp_loop[scalar_t]
-        if op == U_EXPM1:
-            return <unary_loop>expm1_loop[scalar_t]
-        if op == U_LOG:
-            return <unary_loop>log_loop[scalar_t]
-        if op == U_LOG1P:
-            return <unary_loop>log1p_loop[scalar_t]
-        if op == U_LOG2:
-            return <unary_loop>log2_loop[scalar_t]
-        if op == U_SQRT:
-            return <unary_loop>sqrt_loop[scalar_t]
-        if op == U_RSQRT:
-            return <unary_loop>rsqrt_loop[scalar_t]
-        if op == U_SIN:
-            return <unary_loop>sin_loop[scalar_t]
-        if op == U_COS:
-            return <unary_loop>cos_loop[scalar_t]
-        if op == U_TAN:
-            return <unary_loop>tan_loop[scalar_t]
-        if op == U_TANH:
-            return <unary_loop>tanh_loop[scalar_t]
-        if op == U_SIGMOID:
-            return <unary_loop>sigmoid_loop[scalar_t]
-        if op == U_GELU:
-            return <unary_loop>gelu_loop[scalar_t]
-        if op == U_GELU_TANH:
-            return <unary_loop>gelu_tanh_loop[scalar_t]
-        if op == U_SILU:
-            return <unary_loop>silu_loop[scalar_t]
-        if op == U_ERF:
-            return <unary_loop>erf_loop[scalar_t]
-        if op == U_FLOOR:
-            return <unary_loop>floor_loop[scalar_t]
-        if op == U_CEIL:
-            return <unary_loop>ceil_loop[scalar_t]
-        if op == U_ROUND:
-            return <unary_loop>round_loop[scalar_t]
-        if op == U_TRUNC:
-            return <unary_loop>trunc_loop[scalar_t]
-        if op == U_RECIPROCAL:
-            return <unary_loop>reciprocal_loop[scalar_t]
-        if op == U_SOFTPLUS:
-            return <unary_loop>softplus_loop[scalar_t]
-        if op == U_ATAN:
-            return <unary_loop>atan_loop[scalar_t]
-        if op == U_HARDSIGMOID:
-            return <unary_loop>hardsigmoid_loop[scalar_t]
-        if op == U_HARDSWISH:
-            return <unary_loop>hardswish_loop[scalar_t]
-        if op == U_MISH:
-            return <unary_loop>mish_loop[scalar_t]
+    if scalar_t is float or scalar_t is double:
         if op == U_ISNAN:
             return <unary_loop>isnan_loop[scalar_t]
-        return NULL
+        return jc_unary_float_loop(op, scalar_t is double)
+    return NULL
 
 
 cdef binary_loop _binary_for(int op, scalar_t dtype_tag) noexcept nogil:
@@ -916,16 +700,12 @@ cdef int param_op(int op, const View* x, View* out, double p0, double p1) noexce
 # ---------------------------------------------------------------------------
 # Python wrappers (tests, constant folding).
 
-UNARY_OPS = {
-    "neg": U_NEG, "abs": U_ABS, "sign": U_SIGN, "square": U_SQUARE, "relu": U_RELU,
-    "logical_not": U_LOGICAL_NOT, "positive": U_POSITIVE, "exp": U_EXP, "expm1": U_EXPM1,
-    "log": U_LOG, "log1p": U_LOG1P, "log2": U_LOG2, "sqrt": U_SQRT, "rsqrt": U_RSQRT,
-    "sin": U_SIN, "cos": U_COS, "tan": U_TAN, "tanh": U_TANH, "sigmoid": U_SIGMOID,
-    "gelu": U_GELU, "gelu_tanh": U_GELU_TANH, "silu": U_SILU, "erf": U_ERF,
-    "floor": U_FLOOR, "ceil": U_CEIL, "round": U_ROUND, "trunc": U_TRUNC,
-    "reciprocal": U_RECIPROCAL, "softplus": U_SOFTPLUS, "isnan": U_ISNAN, "atan": U_ATAN,
-    "hardsigmoid": U_HARDSIGMOID, "hardswish": U_HARDSWISH, "mish": U_MISH,
-}
+#: Kernel name -> unary op code, from unary_ops.h's list.
+UNARY_OPS = {unary_name(op).decode("ascii"): op for op in range(NUM_UNARY_OPS)}
+#: The unary kernels of float math (float32/float64 loops), a subset of UNARY_OPS.
+FLOAT_UNARY_OPS = frozenset(name for name, op in UNARY_OPS.items() if unary_is_float_op(op))
+#: The float unary kernels exact on integers: an integer input keeps its dtype.
+INT_EXACT_UNARY_OPS = frozenset(name for name, op in UNARY_OPS.items() if unary_keeps_ints(op))
 BINARY_OPS = {
     "add": B_ADD, "sub": B_SUB, "mul": B_MUL, "div": B_DIV, "pow": B_POW,
     "maximum": B_MAXIMUM, "minimum": B_MINIMUM, "remainder": B_REMAINDER,

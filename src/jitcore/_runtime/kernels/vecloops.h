@@ -1,9 +1,9 @@
 /*
  * Contiguous unary loops of the compute-bound float ops (the branch-free
  * transcendentals of vecmath.h and the activations built on them), compiled
- * as SSE2, AVX2 and AVX-512 copies picked by jc_isa() (simd_clones.h).  elementwise.pyx calls them when
- * both strides are one element; strided runs use the same scalar functions,
- * so a value does not depend on the layout it came in.
+ * as SSE2, AVX2 and AVX-512 copies picked by jc_isa() (simd_clones.h), for
+ * the kernels that run them over contiguous rows (softmax, GEMM epilogues;
+ * unary_ops.h builds the elementwise loops with the same macros).
  *
  * out == x (in place) gets its own loop so the vectoriser does not fall back
  * to scalar code on the overlap check; partial overlap is not supported,

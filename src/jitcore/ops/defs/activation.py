@@ -59,7 +59,10 @@ def _floating(fn):
     return reference
 
 
-# (schema, reference, rule, aliases)
+# (schema, reference, rule); the runtime computes the ops of _KERNELS with the
+# unary kernel of the same name, the others with handlers that read their
+# scalar arguments.
+_KERNELS = ("relu", "sigmoid", "silu", "hardsigmoid", "hardswish", "mish")
 _ACTIVATIONS = (
     ("relu(Tensor self)", _relu, elementwise((0,), PROMOTE)),
     ("relu6(Tensor self)", lambda x: _hardtanh(x, 0, 6), elementwise((0,), PROMOTE)),
@@ -82,5 +85,7 @@ _ACTIVATIONS = (
 )
 
 for _signature, _reference, _rule in _ACTIVATIONS:
+    _name = _signature.partition("(")[0]
     register(f"aten::{_signature} -> Tensor", reference=_reference, infer=_rule,
-             aliases=(scipy.special.expit,) if _signature.startswith("sigmoid") else ())
+             aliases=(scipy.special.expit,) if _name == "sigmoid" else (),
+             kernel=_name if _name in _KERNELS else None)

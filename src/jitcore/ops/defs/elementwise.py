@@ -75,6 +75,7 @@ for _name, _other, _fn, _result, _aliases, _overloads in _BINARY:
 # ------------------------------------------------------------------ unary math
 
 # (name, reference, result dtype, aliases).  FLOAT ops compute in floating point.
+# Each runs the runtime's unary kernel of the same name.
 _UNARY = (
     ("neg", np.negative, PROMOTE, (np.negative, operator.neg)),
     ("abs", np.abs, PROMOTE, (np.abs, abs)),
@@ -99,6 +100,7 @@ _UNARY = (
     ("atan", np.arctan, FLOAT, (np.arctan,)),
     ("tanh", np.tanh, FLOAT, (np.tanh,)),
     ("erf", scipy.special.erf, FLOAT, (scipy.special.erf,)),
+    ("erfc", scipy.special.erfc, FLOAT, (scipy.special.erfc,)),
 )
 
 
@@ -109,7 +111,7 @@ def _unary_reference(fn, result):
 for _name, _fn, _result, _aliases in _UNARY:
     register(f"aten::{_name}(Tensor self) -> Tensor",
              reference=_unary_reference(_fn, _result), infer=elementwise((0,), _result),
-             aliases=_aliases)
+             aliases=_aliases, kernel=_name)
 
 register("aten::clone(Tensor self) -> Tensor", reference=np.array, infer=same_as(0),
          aliases=(np.copy,))
