@@ -23,9 +23,9 @@ import threading
 __all__ = ["set_num_threads", "get_num_threads", "threading_info"]
 
 # How long an idle GNU OpenMP thread spins before it sleeps.  libgomp's
-# default (300000 spins, ~0.1-1 ms) lets a spinning pool steal the core that a
-# busy neighbour process or another calling thread needs: on our 2-core
-# machines calls of ~0.3 ms became 40 ms.  PASSIVE (no spin) pays a futex
+# default (300000 spins) lets a spinning pool steal the core that a busy
+# neighbour process or another calling thread needs, and short calls become
+# two orders of magnitude slower on a 2-core machine.  PASSIVE (no spin) pays a futex
 # wake-up per region.  A short spin keeps back-to-back regions of one call
 # warm and gives the core away quickly (measurements: docs/threading.md).
 DEFAULT_GOMP_SPINCOUNT = "10000"

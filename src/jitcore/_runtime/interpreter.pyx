@@ -51,8 +51,8 @@ import threading
 cdef unsigned long MAIN_THREAD_IDENT = threading.main_thread().ident
 
 # Loops look for Ctrl-C (and interpreter exit) about every LOOP_POLL_SECONDS.
-# Reading even a coarse clock at every iteration cost 6-9 ns on a 55 ns
-# iteration, so a thread-local countdown decides when to read it, its stride
+# Reading even a coarse clock at every iteration costs a tenth of a cheap
+# iteration (docs/performance.md), so a thread-local countdown decides when to read it, its stride
 # doubling while polls come quicker than LOOP_POLL_MIN_SECONDS apart and
 # halving when slower than LOOP_POLL_SECONDS: loops of cheap iterations and
 # loops of slow ones both answer within ~0.1 s.

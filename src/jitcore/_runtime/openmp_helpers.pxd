@@ -53,8 +53,8 @@ cdef void keep_blas_serial() noexcept nogil
 
 # The contention guard.  A 2-thread region ends when its slowest thread
 # does: when another process holds a core, every region of a call waits for
-# the descheduled worker (a transformer layer took 10 ms instead of 1 with
-# `yes` running on the second core).  So each compiled Code times its own
+# the descheduled worker (an order of magnitude with a busy loop on the
+# second core: docs/threading.md).  So each compiled Code times its own
 # calls in the two modes, with the pool and serial, and runs the faster one.
 # The other mode is probed now and then: every 8th call at first, backing off
 # to every 256th while the preference holds; a probe of the pool times its

@@ -10,7 +10,7 @@
 # float64 or 1024 float32 elements), so a chain of k ops reads each
 # input and writes the output exactly once.  4 KiB rather than 8: an input
 # tile, two temporaries and the output tile then take half of a 32 KiB L1
-# instead of all of it (issue 7's chain measured ~8% faster at 1 thread).
+# instead of all of it (measured: docs/performance.md).
 # Two adjacent arithmetic steps whose second takes a scalar run as one pass
 # (vecloops.h's jc_arith_pair_*), bit-identical to running them one by one.
 #

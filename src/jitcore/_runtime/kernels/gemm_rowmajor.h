@@ -8,8 +8,8 @@
  * When B's rows are contiguous they can feed the FMAs directly: a register
  * block of 4 rows x 64 columns of C (sixteen zmm accumulators) takes, per k,
  * four loads from B's row k and four broadcasts from A, and is written once.
- * (An 8 x 32 block needs twice the broadcasts per FMA; measured on our Zen 4
- * at 1 thread, 64x784x512: 102 GFLOP/s for 8 x 32, 115 for 4 x 64.)  Every
+ * (An 8 x 32 block needs twice the broadcasts per FMA, and measured slower:
+ * docs/performance.md.)  Every
  * element sums k in order with one FMA chain, so the block shape and the
  * column split over threads do not change a bit of the result.  Columns are
  * walked in panels of 64 (B's panel stays in L2 while every row block passes
@@ -75,7 +75,7 @@
         _mm512_mask_storeu_ps(crow + 32, m2, _mm512_mul_ps(c2##r, va));                     \
         _mm512_mask_storeu_ps(crow + 48, m3, _mm512_mul_ps(c3##r, va));                     \
     }
-/* Plain loads for a whole panel (masked loads measured 10% slower there). */
+/* Plain loads for a whole panel (masked loads are slower there). */
 #define JC_GR_LOAD_B()                                                                     \
     const float *brow = b + p * ldb + j0;                                                  \
     __m512 b0 = full ? _mm512_loadu_ps(brow) : _mm512_maskz_loadu_ps(m0, brow);            \

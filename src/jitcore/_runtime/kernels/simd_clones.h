@@ -4,11 +4,11 @@
  * calls the copy of jc_isa()'s level (cpu_features.h), so JITCORE_ISA can
  * force the AVX2 or baseline copy.  The wheel stays portable -- never
  * -march=native -- and a machine with AVX-512 runs 16 float lanes instead of
- * 4 (measured on an AMD EPYC with AVX-512: the v4 tanh loop takes ~0.55x the
- * time of the v3 one).  Other compilers and platforms get the baseline copy.
+ * 4 (the AVX-512 tanh loop takes about half the AVX2 one's time:
+ * docs/performance.md).  Other compilers and platforms get the baseline copy.
  *
- * (This replaced gcc's target_clones, whose glibc ifunc the loader resolved
- * from the CPU alone; the copies are compiled with the same target strings.)
+ * The copies use gcc's target strings arch=x86-64-v3/v4; a glibc ifunc
+ * (target_clones) would pick from the CPU alone and could not be capped.
  *
  * x86-64-v3/v4 include FMA, but the build uses -std=c11, which turns gcc's FP
  * contraction off, so the copies compute bit-identical results.

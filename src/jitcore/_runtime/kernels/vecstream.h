@@ -6,18 +6,17 @@
  * (read-for-ownership), so `out = a + b` over arrays larger than the
  * last-level cache moves 4 bytes of DRAM traffic per 3 it needs, and the
  * output evicts the inputs the next chunk would have found in cache.  A
- * non-temporal store writes the line straight to memory.  Measured on a
- * 2-core AMD EPYC (Zen 4) VM, 4M-float add: 1240 us with ordinary stores,
- * 1000 us streaming, 1 thread; 810 vs 630 us with 2 threads.  Below the
- * threshold the output is likely to be read again from cache (a 1M-float
- * add ran 146 us with ordinary stores and 150 us streaming, and the next op
- * would have to fetch a streamed output from DRAM), so only outputs of at
- * least JC_STREAM_MIN_BYTES take these loops.
+ * non-temporal store writes the line straight to memory.  Below the
+ * threshold the output is likely to be read again from cache (streaming
+ * gains nothing there, and the next op would have to fetch a streamed output
+ * from DRAM), so only outputs of at least JC_STREAM_MIN_BYTES take these
+ * loops.  The measurements: docs/performance.md, "Measurements behind the
+ * code".
  *
  * Only the arithmetic ops stream: they are bound by memory traffic.  The
- * transcendental loops are bound by arithmetic, and a streaming tanh (one
- * 64-byte block per iteration) ran 20% slower than vecloops.h's loop on
- * cached data and no faster on 4M floats (1741 vs 1433 us, 1 thread).
+ * transcendental loops are bound by arithmetic: a streaming tanh (one
+ * 64-byte block per iteration) was slower than vecloops.h's loop on cached
+ * data and no faster on large arrays.
  *
  * How: each 64-byte block of results is computed into a local array (gcc
  * keeps it in one zmm, two ymm or four xmm registers, per clone) and written
