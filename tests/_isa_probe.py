@@ -82,18 +82,24 @@ def kernel_outputs():
 
 
 def conv_pool_outputs(rng):
-    """conv -> ReLU -> MaxPool2d(2) fused into the direct kernel (fuse_conv_pool),
-    and the same two ops run one after the other; widths leave partial vectors."""
-    jitcore.manual_seed(0)
-    model = jitcore.nn.Sequential(jitcore.nn.Conv2d(8, 16, 3, padding=1), jitcore.nn.ReLU(),
-                                  jitcore.nn.MaxPool2d(2)).eval()
-    x = rng.standard_normal((2, 8, 14, 22)).astype(np.float32)
-    x[1, 3, 5, 7] = np.nan
-    fast = jitcore.optimize_for_inference(jitcore.trace(model, (x,)))
-    kinds = [node.kind for node in fast.graph_for(x).nodes]
-    assert "jc::conv2d_act_pool" in kinds, kinds
-    unfused = conv.conv2d(x, model[0].weight, model[0].bias, padding=1, activation="relu")
-    return {"conv_pool_fused": fast(x), "conv_pool_unfused": pooling.max_pool2d(unfused, 2)}
+    """conv -> ReLU -> MaxPool2d(2) fused into the direct kernel (8 -> 16 channels)
+    and into the Winograd kernel (32 -> 32) by fuse_conv_pool, and the same two
+    ops run one after the other; widths leave partial vectors."""
+    out = {}
+    for name, channels, x_shape in (("conv_pool", (8, 16), (2, 8, 14, 22)),
+                                    ("conv_winograd_pool", (32, 32), (2, 32, 14, 22))):
+        jitcore.manual_seed(0)
+        model = jitcore.nn.Sequential(jitcore.nn.Conv2d(*channels, 3, padding=1),
+                                      jitcore.nn.ReLU(), jitcore.nn.MaxPool2d(2)).eval()
+        x = rng.standard_normal(x_shape).astype(np.float32)
+        x[1, 3, 5, 7] = np.nan
+        fast = jitcore.optimize_for_inference(jitcore.trace(model, (x,)))
+        kinds = [node.kind for node in fast.graph_for(x).nodes]
+        assert "jc::conv2d_act_pool" in kinds, kinds
+        unfused = conv.conv2d(x, model[0].weight, model[0].bias, padding=1, activation="relu")
+        out[name + "_fused"] = fast(x)
+        out[name + "_unfused"] = pooling.max_pool2d(unfused, 2)
+    return out
 
 
 def thread_outputs(rng):
@@ -104,6 +110,8 @@ def thread_outputs(rng):
     w = rng.standard_normal((40, 16, 3, 3)).astype(np.float32)
     xs = rng.standard_normal((4, 8, 19, 20)).astype(np.float32)
     ws = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    xw = rng.standard_normal((1, 32, 26, 21)).astype(np.float32)
+    ww = rng.standard_normal((32, 32, 3, 3)).astype(np.float32)
     out = {}
     before = jitcore.get_num_threads()
     try:
@@ -113,6 +121,7 @@ def thread_outputs(rng):
             out[f"threads{threads}_conv_batch1"] = conv.conv2d(x, w, padding=1)
             out[f"threads{threads}_conv_batch4"] = conv.conv2d(xs, ws, padding=1,
                                                                activation="relu")
+            out[f"threads{threads}_winograd_batch1"] = conv.conv2d(xw, ww, padding=1)
     finally:
         jitcore.set_num_threads(before)
     return out
@@ -123,6 +132,8 @@ def main():
         "isa": cpu.isa(), "cpu_isa": cpu.cpu_isa(), "simd_level": ew.simd_level(),
         "requested": cpu.requested_isa(), "reason": cpu.isa_reason(),
         "runs": [family["runs"] for family in cpu.kernel_families()],
+        "winograd_isa": conv.winograd_isa(np.zeros((1, 32, 14, 19), np.float32),
+                                          np.zeros((32, 32, 3, 3), np.float32)),
         "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
     }
     if len(sys.argv) > 1:

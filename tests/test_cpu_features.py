@@ -42,7 +42,7 @@ def run_probe(isa, out_path=None):
 RUNS = {
     "baseline": ["BLAS gemm/gemv", "im2col + BLAS GEMM", "im2col + BLAS GEMM",
                  "the scalar loop"],
-    "avx2": ["the avx2 kernel", "the avx2 kernel", "im2col + BLAS GEMM", "the avx2 kernel"],
+    "avx2": ["the avx2 kernel"] * 4,
     "avx512": ["the avx512 kernel"] * 4,
 }
 
@@ -101,7 +101,7 @@ def test_show_config_reports_the_level_and_the_kernel_families(capsys):
                              "max_pool2d 2x2 float32 rows"}
     assert [f["runs"] for f in config["kernels"][1:]] == RUNS[cpu.isa()]
     assert families["conv2d 3x3 direct"]["levels"] == ["baseline", "avx2", "avx512"]
-    assert families["conv2d 3x3 Winograd"]["levels"] == ["baseline", "avx512"]
+    assert families["conv2d 3x3 Winograd"]["levels"] == ["baseline", "avx2", "avx512"]
     assert families["elementwise / fused-chain / sum loops"]["runs"] == f"the {cpu.isa()} copy"
     assert config["threads"]["num_threads"] == jitcore.get_num_threads()
     assert jitcore.show_config() is None
@@ -152,6 +152,8 @@ def test_per_level_kernels_and_their_fallbacks_match_numpy_at_every_level(output
     shapes = {"conv_direct": ((2, 8, 13, 21), 16), "conv_winograd": ((1, 32, 14, 19), 32)}
     for level, (report, out) in outputs_per_level.items():
         assert report["runs"][1:] == RUNS[level]
+        # the probe's Winograd shape takes the Winograd kernel wherever there is one
+        assert report["winograd_isa"] == (None if level == "baseline" else level)
         for name, (x_shape, c_out) in shapes.items():
             flat = out[name + "_inputs"]
             nx, nw = int(np.prod(x_shape)), c_out * x_shape[1] * 9
@@ -176,7 +178,7 @@ def test_per_level_kernels_and_their_fallbacks_match_numpy_at_every_level(output
 def test_every_level_is_bit_identical_at_one_and_two_threads(outputs_per_level):
     for level, (_, out) in outputs_per_level.items():
         one = [k for k in out if k.startswith("threads1_")]
-        assert len(one) == 3
+        assert len(one) == 4
         for key in one:
             two = key.replace("threads1_", "threads2_")
             assert out[key].tobytes() == out[two].tobytes(), f"{key} at {level}"
@@ -185,30 +187,32 @@ def test_every_level_is_bit_identical_at_one_and_two_threads(outputs_per_level):
 @pytest.mark.slow
 def test_the_fused_conv_pool_is_the_conv_then_the_pool_bit_for_bit(outputs_per_level):
     for level, (_, out) in outputs_per_level.items():
-        fused, unfused = out["conv_pool_fused"], out["conv_pool_unfused"]
-        assert np.isnan(fused).any(), level
-        assert fused.tobytes() == unfused.tobytes(), f"at {level}"
+        for name in ("conv_pool", "conv_winograd_pool"):
+            fused, unfused = out[name + "_fused"], out[name + "_unfused"]
+            assert np.isnan(fused).any(), f"{name} at {level}"
+            assert fused.tobytes() == unfused.tobytes(), f"{name} at {level}"
 
 
 @pytest.mark.slow
 def test_the_avx2_kernels_give_the_avx512_kernels_bits(outputs_per_level):
-    # one FMA chain per output over the same terms in the same order, on 8 lanes
-    # instead of 16 (the Winograd shape runs the direct kernel at avx2: not compared)
+    # one FMA chain per output (per Winograd product) over the same terms in the
+    # same order, the same transforms, on 8 lanes instead of 16
     if "avx512" not in outputs_per_level:
         pytest.skip("this CPU has no AVX-512")
     fast, avx2 = outputs_per_level["avx512"][1], outputs_per_level["avx2"][1]
     for key in ("gemm_f32", "conv_direct", "max_pool_2x2", "conv_pool_fused",
                 "threads1_gemm", "threads2_gemm", "threads1_conv_batch1",
-                "threads1_conv_batch4"):
+                "threads1_conv_batch4", "conv_winograd", "conv_winograd_pool_fused",
+                "threads1_winograd_batch1", "threads2_winograd_batch1"):
         assert fast[key].tobytes() == avx2[key].tobytes(), key
 
 
 @pytest.mark.slow
-def test_forcing_avx2_really_leaves_the_winograd_kernel(outputs_per_level):
+def test_forcing_baseline_really_leaves_the_winograd_kernel(outputs_per_level):
     # Winograd rounds differently from im2col + GEMM (docs/kernels.md), so a
-    # switch that changed nothing would give the AVX-512 bits at avx2 too.
-    if "avx512" not in outputs_per_level:
-        pytest.skip("this CPU has no AVX-512: only the fallback runs")
-    fast, fallback = outputs_per_level["avx512"][1], outputs_per_level["avx2"][1]
+    # switch that changed nothing would give the SIMD kernels' bits at baseline too.
+    if len(outputs_per_level) < 2:
+        pytest.skip("this CPU runs the baseline level only: only the fallback runs")
+    fast, fallback = list(outputs_per_level.values())[-1][1], outputs_per_level["baseline"][1]
     assert fast["conv_winograd"].tobytes() != fallback["conv_winograd"].tobytes()
     np.testing.assert_array_equal(fast["max_pool_2x2"], fallback["max_pool_2x2"])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from jitcore.errors import KernelError
-from jitcore._runtime import openmp_helpers
+from jitcore._runtime import cpu, openmp_helpers
 from jitcore._runtime.kernels import conv
 
 DTYPES = [np.float32, np.float64]
@@ -109,16 +109,37 @@ DIRECT_CASES = [
 # tile row and column), rows wider than one 16-column transpose, both GEMM
 # blocks (8 and 4 tiles, single tiles; 32 and 16 output channels), blocks of
 # several tile rows (narrow images) with a partial last block, 1x1 images; and
-# so do 80..256 channels (else im2col + GEMM).
+# so do 80..256 channels (else im2col + GEMM; on AVX2 with >= 32 tiles per
+# call).  Every case takes the Winograd kernel of the level (AVX-512: 16
+# channels per register, 8 and 4 tile GEMM blocks; AVX2: 8 channels, 6, 4, 2
+# and 1 tile blocks).
 WINOGRAD_CASES = [
     ((2, 16, 16, 16), 32), ((1, 32, 7, 9), 16), ((3, 16, 5, 35), 48), ((1, 64, 3, 3), 16),
-    ((2, 16, 1, 1), 32), ((1, 48, 18, 17), 64), ((1, 128, 5, 15), 32), ((2, 256, 3, 17), 16),
+    ((2, 16, 1, 1), 32), ((1, 48, 18, 17), 64), ((2, 128, 5, 15), 32), ((2, 256, 3, 17), 16),
     ((2, 96, 11, 6), 32), ((1, 80, 14, 14), 48),
 ]
 IM2COL_CASES = [((1, 272, 3, 17), 16), ((1, 96, 5, 14), 40)]   # beyond the Winograd limits
+# Winograd at avx512 only: too few tiles for the weight transform to pay at
+# avx2 (im2col + GEMM there), and 16 -> 512 channels (the direct kernel there).
+WINOGRAD_AVX512_ONLY_CASES = [((1, 128, 8, 8), 128), ((3, 256, 4, 4), 32),
+                              ((1, 16, 28, 28), 512)]
 
 
-@pytest.mark.parametrize("x_shape, c_out", DIRECT_CASES + WINOGRAD_CASES + IM2COL_CASES)
+def test_conv2d_3x3_cases_take_the_winograd_kernel_of_the_level():
+    def level_of(x_shape, c_out):
+        return conv.winograd_isa(np.zeros(x_shape, np.float32),
+                                 np.zeros((c_out, x_shape[1], 3, 3), np.float32))
+
+    level = cpu.isa()
+    winograd = None if level == "baseline" else level
+    assert [level_of(*case) for case in WINOGRAD_CASES] == [winograd] * len(WINOGRAD_CASES)
+    assert [level_of(*case) for case in DIRECT_CASES + IM2COL_CASES] == [None] * 7
+    assert [level_of(*case) for case in WINOGRAD_AVX512_ONLY_CASES] \
+        == [winograd if level == "avx512" else None] * 3
+
+
+@pytest.mark.parametrize("x_shape, c_out",
+                         DIRECT_CASES + WINOGRAD_CASES + IM2COL_CASES + WINOGRAD_AVX512_ONLY_CASES)
 def test_conv2d_3x3_kernels_match_reference(x_shape, c_out):
     rng = np.random.default_rng(6)
     x = rng.standard_normal(x_shape).astype(np.float32)
@@ -146,7 +167,7 @@ def test_conv2d_3x3_kernels_match_reference(x_shape, c_out):
 # thread count.  (C_in 16 with C_out 32 is Winograd, with C_out 40 direct.)
 @pytest.mark.parametrize("x_shape, c_out", [((1, 3, 32, 32), 16), ((1, 16, 16, 16), 40),
                                             ((3, 8, 12, 12), 16), ((1, 16, 12, 12), 32),
-                                            ((3, 16, 9, 10), 32), ((1, 96, 6, 16), 32)])
+                                            ((3, 16, 9, 10), 32), ((1, 96, 8, 16), 32)])
 @pytest.mark.parametrize("epilogue", ["bias_relu_in_registers", "residual"])
 def test_conv2d_direct_3x3_is_bit_identical_at_one_and_two_threads(x_shape, c_out, epilogue):
     rng = np.random.default_rng(9)

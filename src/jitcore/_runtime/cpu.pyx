@@ -38,6 +38,9 @@ cdef extern from "kernels/conv_direct.h" nogil:
 cdef extern from "kernels/conv_winograd.h" nogil:
     int JC_WINOGRAD_ISA
 
+cdef extern from "kernels/conv_winograd_avx2.h" nogil:
+    int JC_WINOGRAD_AVX2_ISA
+
 cdef extern from "kernels/pooling_max2x2.h" nogil:
     int JC_MAX2X2_ISA
     int JC_MAX2X2_AVX2_ISA
@@ -138,7 +141,8 @@ def kernel_families():
              (JC_GEMM_ROWMAJOR_AVX2_ISA, JC_GEMM_ROWMAJOR_ISA), "BLAS gemm/gemv"),
             ("conv2d 3x3 direct (conv_direct.h)",
              (JC_DIRECT3X3_AVX2_ISA, JC_DIRECT3X3_ISA), "im2col + BLAS GEMM"),
-            ("conv2d 3x3 Winograd (conv_winograd.h)", (JC_WINOGRAD_ISA,), "im2col + BLAS GEMM"),
+            ("conv2d 3x3 Winograd (conv_winograd.h, conv_winograd_avx2.h)",
+             (JC_WINOGRAD_AVX2_ISA, JC_WINOGRAD_ISA), "im2col + BLAS GEMM"),
             ("max_pool2d 2x2 float32 rows (pooling_max2x2.h)",
              (JC_MAX2X2_AVX2_ISA, JC_MAX2X2_ISA), "the scalar loop")):
         compiled = [needs for needs in kernels if needs != JC_ISA_NONE]

@@ -4,9 +4,11 @@ float32 3x3 "same" convolutions with few input channels (a CNN's stem and
 early stages) run the direct AVX-512 kernel of ``conv_direct.h`` where the CPU
 has it: no im2col copy and no BLAS packing, bias and ReLU in registers.  Those
 with 16..64 input channels (multiples of 16) and output channels a multiple
-of 16 run Winograd F(2x2, 3x3) instead (``conv_winograd.h``: 2.25x fewer
-multiplies, the products as register-blocked GEMMs), and so do those with up
-to 256 input and output channels, which would otherwise take im2col + GEMM.
+of 16 run Winograd F(2x2, 3x3) instead (``conv_winograd.h``, on AVX2
+``conv_winograd_avx2.h``: 2.25x fewer multiplies, the products as
+register-blocked GEMMs), and so do those with up to 256 input and output
+channels, which would otherwise take im2col + GEMM (on AVX2 only with enough
+tiles: ``winograd_avx2_faster``).
 
 Kernel contract in ``conv.pxd``.  One *task* is one (image, group) pair: its
 output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
@@ -706,6 +708,40 @@ cdef extern from "conv_winograd.h" nogil:
                                  int pool, float* out, Py_ssize_t OH, Py_ssize_t OW,
                                  Py_ssize_t th, Py_ssize_t rows)
 
+cdef extern from "conv_winograd_avx2.h" nogil:
+    int JC_WINOGRAD_AVX2_ISA
+    void jc_winograd_pack_weight_avx2(const float* w, Py_ssize_t s0, Py_ssize_t s1,
+                                      Py_ssize_t s2, Py_ssize_t s3, Py_ssize_t O, Py_ssize_t C,
+                                      Py_ssize_t Cp, float* U)
+    void jc_winograd_pack_image_avx2(const float* x, Py_ssize_t cs, Py_ssize_t ys,
+                                     Py_ssize_t ws, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                                     float* xt, Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t Cp)
+    void jc_winograd3x3_rows_f32_avx2(const float* xt, Py_ssize_t Wp, Py_ssize_t Cp,
+                                      Py_ssize_t TW, const float* U, Py_ssize_t O,
+                                      float* V, float* M, const float* bias, int relu,
+                                      int pool, float* out, Py_ssize_t OH, Py_ssize_t OW,
+                                      Py_ssize_t th, Py_ssize_t rows)
+
+# One Winograd kernel set: the three entry points of one ISA level (the same
+# signatures at every level).
+ctypedef struct WinogradKernels:
+    void (*pack_weight)(const float* w, Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t s2,
+                        Py_ssize_t s3, Py_ssize_t O, Py_ssize_t C, Py_ssize_t Cp,
+                        float* U) noexcept nogil
+    void (*pack_image)(const float* x, Py_ssize_t cs, Py_ssize_t ys, Py_ssize_t ws,
+                       Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                       float* xt, Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t Cp) noexcept nogil
+    void (*rows)(const float* xt, Py_ssize_t Wp, Py_ssize_t Cp,
+                 Py_ssize_t TW, const float* U, Py_ssize_t O,
+                 float* V, float* M, const float* bias, int relu,
+                 int pool, float* out, Py_ssize_t OH, Py_ssize_t OW,
+                 Py_ssize_t th, Py_ssize_t rows) noexcept nogil
+
+cdef WinogradKernels WINOGRAD_AVX512 = WinogradKernels(
+    jc_winograd_pack_weight, jc_winograd_pack_image, jc_winograd3x3_rows_f32)
+cdef WinogradKernels WINOGRAD_AVX2 = WinogradKernels(
+    jc_winograd_pack_weight_avx2, jc_winograd_pack_image_avx2, jc_winograd3x3_rows_f32_avx2)
+
 # Where it was measured faster (1 thread, best of 9).  Against the direct
 # kernel (up to 64 input channels): 1.3-1.5x with 16 or 64 channels at any
 # image size tried, but 8 channels padded to 16 run at 0.64x -- so whole zmm
@@ -728,18 +764,47 @@ cdef inline bint strides_in_floats(const View* v) noexcept nogil:
     return True
 
 
-cdef inline bint use_winograd3x3(const ConvProblem* cp) noexcept nogil:
-    """float32 3x3 "same" convolutions whose channels fill whole zmm groups, where
-    Winograd beats the path they would take otherwise (see the limits above)."""
-    if not (jc_isa() >= JC_WINOGRAD_ISA and is_same_3x3_f32(cp)
+# The AVX2 kernel, against what avx2 runs otherwise (1 thread, best of 3-7,
+# alternating; docs/performance.md "AVX2 kernels").  Against the AVX2 direct
+# kernel (C_in <= 64): 1.03-2.1x on every shape tried from 2x2 to 56x56, except
+# 16 -> 512 channels at 28x28 (0.90-0.97x; 16 -> 384 still won 1.4x).  Against
+# im2col + BLAS (C_in 80..256): 1.2-2.6x with 32 or more tiles per call (1.56x
+# for 256 channels at 7x7, batch 2), but 0.5-1.0x with 4..16 (128 or 256
+# channels at 4x4..8x8, batch 1), where transforming the weight costs as much
+# as the products save.
+cdef Py_ssize_t WINOGRAD_AVX2_NARROW_MAX_OUT = 256
+cdef Py_ssize_t WINOGRAD_AVX2_MIN_TILES = 32
+
+
+cdef inline bint winograd_avx2_faster(const ConvProblem* cp) noexcept nogil:
+    """Whether the AVX2 Winograd kernel beats what avx2 runs otherwise (above)."""
+    if cp.C <= WINOGRAD_DIRECT_CHANNELS:
+        return cp.C > WINOGRAD_MIN_CHANNELS or cp.O <= WINOGRAD_AVX2_NARROW_MAX_OUT
+    return cp.C <= WINOGRAD_MAX_CHANNELS and cp.O <= WINOGRAD_MAX_CHANNELS \
+        and cp.N * ((cp.OH + 1) // 2) * ((cp.OW + 1) // 2) >= WINOGRAD_AVX2_MIN_TILES
+
+
+cdef inline const WinogradKernels* use_winograd3x3(const ConvProblem* cp) noexcept nogil:
+    """The Winograd kernels at jc_isa()'s level for float32 3x3 "same"
+    convolutions whose channels fill whole zmm groups, where Winograd beats the
+    path they would take otherwise at that level (see the limits above), or NULL."""
+    cdef int level = jc_isa()
+    if not (is_same_3x3_f32(cp)
             and cp.O % 16 == 0 and cp.C % 16 == 0 and cp.C >= WINOGRAD_MIN_CHANNELS
             and strides_in_floats(&cp.x) and strides_in_floats(&cp.w)):
-        return False
-    return cp.C <= WINOGRAD_DIRECT_CHANNELS \
-        or (cp.C <= WINOGRAD_MAX_CHANNELS and cp.O <= WINOGRAD_MAX_CHANNELS)
+        return NULL
+    if level >= JC_WINOGRAD_ISA:
+        if cp.C <= WINOGRAD_DIRECT_CHANNELS \
+                or (cp.C <= WINOGRAD_MAX_CHANNELS and cp.O <= WINOGRAD_MAX_CHANNELS):
+            return &WINOGRAD_AVX512
+        return NULL
+    if level >= JC_WINOGRAD_AVX2_ISA and winograd_avx2_faster(cp):
+        return &WINOGRAD_AVX2
+    return NULL
 
 
-# Tiles per GEMM block of tile rows: two of the kernel's 8-tile register blocks.
+# Tiles per GEMM block of tile rows: two of the AVX-512 kernel's 8-tile register
+# blocks (the AVX2 kernel's 6 + 6 + 4).
 cdef Py_ssize_t WINOGRAD_BLOCK_TILES = 16
 
 
@@ -751,16 +816,17 @@ ctypedef struct WinogradShape:
     Py_ssize_t V_len, M_len     # one block's workspace
 
 
-cdef void winograd_image(const ConvProblem* cp, const WinogradShape* ws, Py_ssize_t n,
-                         float* xt) noexcept nogil:
+cdef void winograd_image(const WinogradKernels* k, const ConvProblem* cp,
+                         const WinogradShape* ws, Py_ssize_t n, float* xt) noexcept nogil:
     """Image ``n`` into its padded channels-last copy ``xt``."""
     cdef Py_ssize_t f = sizeof(float)
-    jc_winograd_pack_image(<const float*>(cp.x.data + n * cp.x.strides[0]),
-                           cp.x.strides[1] // f, cp.x.strides[2] // f, cp.x.strides[3] // f,
-                           cp.C, cp.H, cp.W, xt, ws.Hp, ws.Wp, cp.C)
+    k.pack_image(<const float*>(cp.x.data + n * cp.x.strides[0]),
+                 cp.x.strides[1] // f, cp.x.strides[2] // f, cp.x.strides[3] // f,
+                 cp.C, cp.H, cp.W, xt, ws.Hp, ws.Wp, cp.C)
 
 
-cdef void winograd_rows(const ConvProblem* cp, const WinogradShape* ws, const float* U,
+cdef void winograd_rows(const WinogradKernels* k, const ConvProblem* cp,
+                        const WinogradShape* ws, const float* U,
                         const float* xt, float* VM, float* out, Py_ssize_t n,
                         Py_ssize_t b_first, Py_ssize_t b_last, bint pool) noexcept nogil:
     """Blocks of tile rows ``[b_first, b_last)`` of image ``n``; ``VM``: the
@@ -775,40 +841,42 @@ cdef void winograd_rows(const ConvProblem* cp, const WinogradShape* ws, const fl
     cdef TileEpilogue t
     for b in range(b_first, b_last):
         th = b * ws.rows
-        jc_winograd3x3_rows_f32(xt, ws.Wp, cp.C, ws.TW, U, cp.O, VM, VM + ws.V_len,
-                                bias, relu, pool, image, cp.OH, cp.OW, th,
-                                min(ws.rows, ws.TH - th))
+        k.rows(xt, ws.Wp, cp.C, ws.TW, U, cp.O, VM, VM + ws.V_len, bias, relu, pool, image,
+               cp.OH, cp.OW, th, min(ws.rows, ws.TH - th))
     if not pool and not in_registers and b_last == ws.blocks:
         task_epilogue(cp, n, 0, &t)
         if not epilogue_is_empty(&t):
             apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, 0, cp.O)
 
 
-cdef void winograd_pack_weight(const ConvProblem* cp, float* U) noexcept nogil:
+cdef void winograd_pack_weight(const WinogradKernels* k, const ConvProblem* cp,
+                               float* U) noexcept nogil:
     cdef Py_ssize_t f = sizeof(float)
-    jc_winograd_pack_weight(<const float*>cp.w.data, cp.w.strides[0] // f, cp.w.strides[1] // f,
-                            cp.w.strides[2] // f, cp.w.strides[3] // f, cp.O, cp.C, cp.C, U)
+    k.pack_weight(<const float*>cp.w.data, cp.w.strides[0] // f, cp.w.strides[1] // f,
+                  cp.w.strides[2] // f, cp.w.strides[3] // f, cp.O, cp.C, cp.C, U)
 
 
-cdef void winograd_units(const ConvProblem* cp, const WinogradShape* ws, float* U, float* xt,
+cdef void winograd_units(const WinogradKernels* k, const ConvProblem* cp,
+                         const WinogradShape* ws, float* U, float* xt,
                          float* VM, float* out, Py_ssize_t first, Py_ssize_t last,
                          bint pool) noexcept nogil:
     """(image, block of tile rows) units ``[first, last)``, with this thread's
     own weight and image copies: packing them here costs less than reading
     another core's (a batch-1 CNN layer is ~10 us)."""
     cdef Py_ssize_t unit = first, n, b_first, b_last
-    winograd_pack_weight(cp, U)
+    winograd_pack_weight(k, cp, U)
     while unit < last:
         n = unit // ws.blocks
         b_first = unit % ws.blocks
         b_last = min(ws.blocks, b_first + (last - unit))
-        winograd_image(cp, ws, n, xt)
-        winograd_rows(cp, ws, U, xt, VM, out, n, b_first, b_last, pool)
+        winograd_image(k, cp, ws, n, xt)
+        winograd_rows(k, cp, ws, U, xt, VM, out, n, b_first, b_last, pool)
         unit += b_last - b_first
 
 
-cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nogil:
-    """The Winograd kernel over every image; ``pool`` as run_direct3x3.  Enough
+cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* out,
+                            bint pool) noexcept nogil:
+    """The Winograd kernels ``k`` over every image; ``pool`` as run_direct3x3.  Enough
     images: threads take one image at a time, sharing one packed weight.
     Fewer images than threads (batch 1): threads split (image, block of tile
     rows) units."""
@@ -844,20 +912,20 @@ cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nog
         free(work)
         return JC_ERR_OOM
     if nt == 1:
-        winograd_units(cp, &ws, U, images, work, out, 0, units, pool)
+        winograd_units(k, cp, &ws, U, images, work, out, 0, units, pool)
     elif split_images:
-        winograd_pack_weight(cp, U)
+        winograd_pack_weight(k, cp, U)
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             n = part
             while n < cp.N:
-                winograd_image(cp, &ws, n, images + part * ws.image_len)
-                winograd_rows(cp, &ws, U, images + part * ws.image_len, work + part * VM_len,
+                winograd_image(k, cp, &ws, n, images + part * ws.image_len)
+                winograd_rows(k, cp, &ws, U, images + part * ws.image_len, work + part * VM_len,
                               out, n, 0, ws.blocks, pool)
                 n = n + nt
     else:
         per_part = (units + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            winograd_units(cp, &ws, U + part * U_len, images + part * ws.image_len,
+            winograd_units(k, cp, &ws, U + part * U_len, images + part * ws.image_len,
                            work + part * VM_len, out, part * per_part,
                            min(units, (part + 1) * per_part), pool)
     free(U)
@@ -870,13 +938,15 @@ cdef Status run_winograd3x3(ConvProblem* cp, float* out, bint pool) noexcept nog
 
 cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
     cdef const Direct3x3Kernels* direct
+    cdef const WinogradKernels* winograd
     if cp.N == 0 or cp.O == 0:
         return JC_OK
     if cp.Cg == 1:
         return run_depthwise(cp, out)
     if real is float:
-        if use_winograd3x3(cp):
-            return run_winograd3x3(cp, out, False)
+        winograd = use_winograd3x3(cp)
+        if winograd != NULL:
+            return run_winograd3x3(winograd, cp, out, False)
         direct = use_direct3x3(cp)
         if direct != NULL:
             return run_direct3x3(direct, cp, out, False)
@@ -901,7 +971,7 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
     cdef ConvProblem cp
     cdef View full
     cdef Status status
-    cdef bint winograd
+    cdef const WinogradKernels* winograd
     cdef const Direct3x3Kernels* direct
     cdef int nd = pooled.ndim
     if nd != 3 and nd != 4:
@@ -923,13 +993,13 @@ cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
         return status
     winograd = use_winograd3x3(&cp)
     direct = use_direct3x3(&cp)
-    if not ((winograd or direct != NULL) and epilogue_in_kernel(&cp)) \
+    if not ((winograd != NULL or direct != NULL) and epilogue_in_kernel(&cp)) \
             or cp.OH < 2 or cp.OW < 2:
         return JC_ERR_UNSUPPORTED
     if cp.N == 0 or cp.O == 0:
         return JC_OK
-    if winograd:
-        return run_winograd3x3(&cp, <float*>pooled.data, True)
+    if winograd != NULL:
+        return run_winograd3x3(winograd, &cp, <float*>pooled.data, True)
     return run_direct3x3(direct, &cp, <float*>pooled.data, True)
 
 
@@ -1017,3 +1087,38 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, int groups=1,
                      f"{ww.dtype}, stride={stride}, padding={padding}, dilation={dilation}, "
                      f"groups={groups}")
     return out
+
+
+def winograd_isa(x, weight):
+    """The ISA level of the Winograd kernel ``conv2d(x, weight, padding=1)`` runs.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W)
+    weight : ndarray, shape (C_out, C_in, 3, 3)
+
+    Returns
+    -------
+    str or None
+        ``'avx512'`` or ``'avx2'``, or None when that convolution takes another
+        path at this process's level (``jitcore._runtime.cpu.isa()``).
+    """
+    cdef cnp.ndarray xx = np.asarray(x)
+    cdef cnp.ndarray ww = np.asarray(weight)
+    cdef Conv2dParams params
+    cdef EpilogueArgs extra = EpilogueArgs(None, "none", None, False)
+    cdef ConvProblem cp
+    cdef const WinogradKernels* kernels
+    params.stride_h = params.stride_w = params.dilation_h = params.dilation_w = 1
+    params.pad_h = params.pad_w = 1
+    params.groups = 1
+    shape = conv2d_output_shape((<object>xx).shape, (<object>ww).shape, 1, 1, 1)
+    cdef cnp.ndarray out = np.empty(tuple(max(s, 0) for s in shape), dtype=xx.dtype)
+    cdef View vx = view_of(xx), vw = view_of(ww), vo = view_of(out)
+    raise_for_status(prepare(&vx, &vw, &vo, &params, &extra.ep, &cp), "winograd_isa", "")
+    kernels = use_winograd3x3(&cp)
+    if kernels == &WINOGRAD_AVX512:
+        return "avx512"
+    if kernels == &WINOGRAD_AVX2:
+        return "avx2"
+    return None

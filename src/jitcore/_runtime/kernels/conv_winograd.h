@@ -41,7 +41,8 @@
  * of this convolution followed by ReLU and max_pool2d.
  *
  * Compiled where conv_direct.h is, and needs what it needs: the caller runs
- * it when jc_isa() reaches JC_WINOGRAD_ISA (AVX-512).
+ * it when jc_isa() reaches JC_WINOGRAD_ISA (AVX-512).  conv_winograd_avx2.h
+ * is the same kernel on AVX2 (the same bits).
  */
 #ifndef JITCORE_CONV_WINOGRAD_H
 #define JITCORE_CONV_WINOGRAD_H
