@@ -208,17 +208,45 @@ def test_a_python_scalar_input_is_weak_and_feeds_the_chain(dtype):
                                atol=TOL[dtype] * 4)
 
 
-def test_every_unary_kernel_op_is_a_chain_step_and_every_unary_step_is_its_kernel_op():
-    # one table: an op whose registry entry names a unary kernel fuses with that kernel
+def test_every_kernel_op_is_a_chain_step_and_every_plain_step_is_its_kernel_op():
+    # one table: an op whose registry entry names a unary kernel, or a binary
+    # kernel of a float result, fuses with that kernel
     from jitcore import ops
     from jitcore._runtime import op_fused
     from jitcore._runtime.kernels import elementwise as ew
     named = {op.kind: op.kernel for op in ops.all_ops() if op.kernel is not None}
     unary = op_fused._PLAIN["aten::tanh"][0]
-    unary_steps = {kind: code for kind, (chain, code) in op_fused._PLAIN.items() if chain == unary}
+    binary = op_fused._PLAIN["aten::mul"][0]
+    tables = {unary: ew.UNARY_OPS, binary: ew.BINARY_OPS}
     for kind, kernel in named.items():
-        if kernel not in op_fused._NOT_PLAIN_UNARY:
-            assert unary_steps.get(kind) == ew.UNARY_OPS[kernel], f"{kind} does not fuse"
-    for kind, code in unary_steps.items():
+        if kernel in ew.UNARY_OPS and kernel not in op_fused._NOT_PLAIN_UNARY:
+            assert op_fused._PLAIN.get(kind) == (unary, ew.UNARY_OPS[kernel]), f"{kind} does not fuse"
+        elif kernel in op_fused._ALPHA_KERNELS:
+            assert op_fused._ALPHA_BINARY[kind] == ew.BINARY_OPS[kernel]
+        elif kernel in ew.BINARY_OPS and kernel not in ew.BOOL_BINARY_OPS:
+            assert op_fused._PLAIN.get(kind) == (binary, ew.BINARY_OPS[kernel]), f"{kind} does not fuse"
+        else:
+            assert kind not in op_fused.CHAIN_KINDS, f"{kind} gives bool but fuses"
+    for kind, (chain, code) in op_fused._PLAIN.items():
         assert kind in named, f"{kind} fuses but no registered op names its kernel"
-        assert ew.UNARY_OPS[named[kind]] == code, kind
+        assert tables[chain][named[kind]] == code, kind
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_remainder_floor_divide_and_atan2_fuse_with_the_same_bits(dtype):
+    t = f"{TT[dtype]}(30, 17)"
+    src = f"""graph(%x : {t}, %y : {t}):
+  %three : float = prim::Constant[value=3.0]()
+  %a : {t} = aten::remainder(%x, %three)
+  %b : {t} = aten::atan2(%a, %y)
+  %c : {t} = aten::floor_divide(%x, %b)
+  %d : {t} = aten::tanh(%c)
+  return (%d)
+"""
+    graph, node = _fused(src)
+    assert len(chain_program(node)[2]) == 4
+    rng = np.random.default_rng(7)
+    x, y = (rng.standard_normal((30, 17)).astype(dtype) * 5 for _ in range(2))
+    y[0, :4] = [0.0, -0.0, np.inf, np.nan]
+    got = compile_graph(graph, fallback=False)(x, y)
+    np.testing.assert_array_equal(got, compile_graph(parse_graph(src), fallback=False)(x, y))

@@ -26,13 +26,11 @@ from jitcore._runtime.kernels.elementwise cimport (
     binary_loop_for, unary_loop_for, ternary_loop_for, param_loop_for, run_binary, run_unary,
     binary_loop_into,
     run_ternary, run_param, binary_out_dtype, unary_out_dtype, binary_loop, unary_loop,
-    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_REMAINDER, B_FLOOR_DIVIDE,
-    B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_LOGICAL_AND, B_LOGICAL_OR, B_LOGICAL_XOR,
-    U_LOGICAL_NOT, U_POSITIVE, U_GELU, U_GELU_TANH, U_SOFTPLUS, unary_is_float_op,
-    unary_keeps_ints, B_ATAN2, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_ELU,
+    B_MUL, binary_ints_as_float64, U_POSITIVE, U_GELU, U_GELU_TANH, U_SOFTPLUS,
+    unary_is_float_op, unary_keeps_ints, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_ELU,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
-from jitcore._runtime.kernels.elementwise import UNARY_OPS
+from jitcore._runtime.kernels.elementwise import UNARY_OPS, BINARY_OPS
 
 # Flags above the op code in ``imm``.
 cdef enum:
@@ -104,7 +102,7 @@ cdef int binary_into(Frame* f, int op, Reg* a, Reg* b, Tensor* out) noexcept nog
     if not (a.tag == R_TENSOR or reg_is_number(a)) or not (b.tag == R_TENSOR or reg_is_number(b)):
         return frame_fail(f, JC_ERR_TYPE, b"operands must be tensors or numbers")
     dt = compute_dtype(a, b)
-    if (op == B_DIV or op == B_ATAN2) and not is_float_dtype(dt):
+    if binary_ints_as_float64(op) and not is_float_dtype(dt):
         dt = DT_FLOAT64
     fn = binary_loop_for(op, dt)
     if fn == NULL:
@@ -364,52 +362,49 @@ cdef int h_to_dtype(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------------ lookup
 
-_BINARY = {
-    "add": B_ADD, "sub": B_SUB, "mul": B_MUL, "div": B_DIV, "pow": B_POW,
-    "maximum": B_MAXIMUM, "minimum": B_MINIMUM, "max.other": B_MAXIMUM,
-    "min.other": B_MINIMUM, "remainder": B_REMAINDER, "floor_divide": B_FLOOR_DIVIDE,
-    "atan2": B_ATAN2,
-    "eq": B_EQ, "ne": B_NE, "lt": B_LT, "le": B_LE, "gt": B_GT, "ge": B_GE,
-    "logical_and": B_LOGICAL_AND, "logical_or": B_LOGICAL_OR, "logical_xor": B_LOGICAL_XOR,
+# The kernels of ops whose registry entries do not name one.  max.other and
+# min.other are registered with the max/min reductions (ops/defs/reduction.py).
+# &, |, ^ and ~ run the logical kernels, which are the bitwise ops on bool
+# masks only (an integer operand gives the logical op's bool result), so the
+# registry, whose references are NumPy's bitwise ops, does not name them.
+_KERNEL_BY_NAME = {
+    "aten::max.other": "maximum", "aten::min.other": "minimum",
+    "aten::__and__.Tensor": "logical_and", "aten::__or__.Tensor": "logical_or",
+    "aten::__xor__.Tensor": "logical_xor", "aten::bitwise_not": "logical_not",
 }
-# Bitwise ops on bool tensors are the logical ones (integers: not supported).
-_BITWISE = {"__and__": B_LOGICAL_AND, "__or__": B_LOGICAL_OR, "__xor__": B_LOGICAL_XOR}
-_TENSOR_OVERLOADS = ("Tensor", "Scalar", "Tensor_Tensor", "Tensor_Scalar", "")
+
 
 cdef int resolve_elementwise(str name, str kernel, list consts, OpImpl* out) except -1:
     """Fill ``out`` for the op ``name`` ("aten::add.Tensor"); 1 if handled here.
 
-    ``kernel`` is the op's registry ``kernel`` (a key of ``UNARY_OPS``) or None.
+    ``kernel`` is the op's registry ``kernel`` (a key of ``UNARY_OPS`` or
+    ``BINARY_OPS``) or None.
     """
-    if kernel is not None:
-        out.fn = h_unary
-        out.imm = UNARY_OPS[kernel]
-        out.fimm = 0.0
-        return 1
-    if not name.startswith("aten::"):
-        return 0
-    base, _, overload = name[6:].partition(".")
     out.imm = 0
     out.fimm = 0.0
-    if name in ("aten::max.other", "aten::min.other"):
-        out.fn = h_binary
-        out.imm = _BINARY[name[6:]]
-        return 1
-    if base in _BINARY and overload in _TENSOR_OVERLOADS:
-        out.fn = h_binary
-        out.imm = _BINARY[base]
-        if base in ("add", "sub"):
-            out.imm |= HAS_ALPHA
-        return 1
-    if base in _BITWISE and overload == "Tensor":
-        out.fn = h_binary
-        out.imm = _BITWISE[base]
-        return 1
-    if base == "bitwise_not" or base == "logical_not":
-        # registered in ops/defs/comparison.py without a kernel field
+    if kernel is None:
+        kernel = _KERNEL_BY_NAME.get(name)
+    if kernel is None:
+        return resolve_by_arguments(name, consts, out)
+    if kernel in UNARY_OPS:
         out.fn = h_unary
-        out.imm = U_LOGICAL_NOT
+        out.imm = UNARY_OPS[kernel]
         return 1
+    out.fn = h_binary
+    out.imm = BINARY_OPS[kernel]
+    if len(consts) == 3:
+        # the third argument of a binary op is add's and sub's alpha
+        out.imm |= HAS_ALPHA
+    return 1
+
+
+cdef int resolve_by_arguments(str name, list consts, OpImpl* out) except -1:
+    """The ops with scalar arguments, resolved by name rather than by a kernel
+    field: which kernel runs (gelu's ``approximate``), whether one does at all
+    (softplus and elu have kernels for their default parameters only) and the
+    handler's flags (the clamp family's bounds) depend on the arguments, which
+    a registry kernel name cannot say."""
+    base = name[6:].partition(".")[0] if name.startswith("aten::") else None
     if base == "gelu":
         approximate = consts[1][0] if consts[1] is not None else None
         if approximate not in ("none", "tanh"):

@@ -30,8 +30,9 @@ cdef inline Py_ssize_t conv_output_size(Py_ssize_t size, Py_ssize_t kernel,
 # Float32/float64 of one dtype (JC_ERR_DTYPE); bad shapes or an empty output
 # window JC_ERR_SHAPE; bad params JC_ERR_VALUE.
 # Paths: depthwise (C_in == groups, C_in/groups == 1) runs a direct loop;
-# float32 3x3 "same" convolutions the direct or the Winograd AVX-512 kernel
-# (conv.pyx's use_direct3x3 / use_winograd3x3);
+# float32 3x3 "same" convolutions the direct kernel (AVX-512 or AVX2) or the
+# Winograd kernel (AVX-512), as conv.pyx's use_direct3x3 / use_winograd3x3
+# pick them for the CPU level (docs/kernels.md, "CPU features and JITCORE_ISA");
 # 1x1 stride-1 unpadded convolutions feed the input to GEMM as is; the rest
 # go through im2col + GEMM.  The im2col workspace (one K x OH*OW buffer per
 # thread) is malloc'd inside the kernel: JC_ERR_OOM when that fails.  Work

@@ -45,28 +45,35 @@ cdef extern from "kernels/unary_ops.h" nogil:
     bint unary_is_float_op "jc_unary_is_float_op"(int op) noexcept
     bint unary_keeps_ints "jc_unary_keeps_ints"(int op) noexcept
 
-# Binary ops (a, b -> out).  Comparisons and logical ops produce bool.
-cdef enum BinaryOp:
-    B_ADD = 0           # B_ADD..B_DIV = 0..3: vecloops.h indexes its arithmetic loops by them
-    B_SUB
-    B_MUL
-    B_DIV               # true division; float dtypes only
-    B_POW
-    B_MAXIMUM
-    B_MINIMUM
-    B_REMAINDER
-    B_FLOOR_DIVIDE
-    B_ATAN2             # float dtypes only
-    B_EQ
-    B_NE
-    B_LT
-    B_LE
-    B_GT
-    B_GE
-    B_LOGICAL_AND
-    B_LOGICAL_OR
-    B_LOGICAL_XOR
-    NUM_BINARY_OPS
+# Binary ops (a, b -> out).  The codes, names and dtype behaviour come from
+# binary_ops.h's list; the ones other modules use by name are declared here.
+cdef extern from "kernels/binary_ops.h" nogil:
+    enum:
+        B_ADD "JC_BINARY_add"       # B_ADD..B_DIV = 0..3: vecloops.h indexes its arithmetic loops by them
+        B_SUB "JC_BINARY_sub"
+        B_MUL "JC_BINARY_mul"
+        B_DIV "JC_BINARY_div"                   # true division; float dtypes only
+        B_POW "JC_BINARY_pow"
+        B_MAXIMUM "JC_BINARY_maximum"
+        B_MINIMUM "JC_BINARY_minimum"
+        B_REMAINDER "JC_BINARY_remainder"
+        B_FLOOR_DIVIDE "JC_BINARY_floor_divide"
+        B_ATAN2 "JC_BINARY_atan2"               # float dtypes only
+        B_EQ "JC_BINARY_eq"
+        B_NE "JC_BINARY_ne"
+        B_LT "JC_BINARY_lt"
+        B_LE "JC_BINARY_le"
+        B_GT "JC_BINARY_gt"
+        B_GE "JC_BINARY_ge"
+        B_LOGICAL_AND "JC_BINARY_logical_and"
+        B_LOGICAL_OR "JC_BINARY_logical_or"
+        B_LOGICAL_XOR "JC_BINARY_logical_xor"
+        NUM_BINARY_OPS "JC_NUM_BINARY_OPS"
+    const char* binary_name "jc_binary_name"(int op) noexcept
+    # integer and bool operands are computed in float64 (div, atan2)
+    bint binary_ints_as_float64 "jc_binary_ints_as_float64"(int op) noexcept
+    # the result is bool (comparisons, logical ops)
+    bint binary_gives_bool "jc_binary_gives_bool"(int op) noexcept
 
 # Ternary ops: WHERE(cond: bool, a, b), CLAMP(x, lo, hi) (np.clip).
 cdef enum TernaryOp:

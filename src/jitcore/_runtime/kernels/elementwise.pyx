@@ -557,7 +557,7 @@ cdef int unary_out_dtype(int op, int dtype) noexcept nogil:
 cdef int binary_out_dtype(int op, int dtype) noexcept nogil:
     if op < 0 or op >= NUM_BINARY_OPS:
         return -1
-    if op >= B_EQ:
+    if binary_gives_bool(op):
         return DT_BOOL
     return dtype
 
@@ -706,13 +706,13 @@ UNARY_OPS = {unary_name(op).decode("ascii"): op for op in range(NUM_UNARY_OPS)}
 FLOAT_UNARY_OPS = frozenset(name for name, op in UNARY_OPS.items() if unary_is_float_op(op))
 #: The float unary kernels exact on integers: an integer input keeps its dtype.
 INT_EXACT_UNARY_OPS = frozenset(name for name, op in UNARY_OPS.items() if unary_keeps_ints(op))
-BINARY_OPS = {
-    "add": B_ADD, "sub": B_SUB, "mul": B_MUL, "div": B_DIV, "pow": B_POW,
-    "maximum": B_MAXIMUM, "minimum": B_MINIMUM, "remainder": B_REMAINDER,
-    "floor_divide": B_FLOOR_DIVIDE, "atan2": B_ATAN2, "eq": B_EQ, "ne": B_NE, "lt": B_LT, "le": B_LE,
-    "gt": B_GT, "ge": B_GE, "logical_and": B_LOGICAL_AND, "logical_or": B_LOGICAL_OR,
-    "logical_xor": B_LOGICAL_XOR,
-}
+#: Kernel name -> binary op code, from binary_ops.h's list.
+BINARY_OPS = {binary_name(op).decode("ascii"): op for op in range(NUM_BINARY_OPS)}
+#: The binary kernels that give bool, a subset of BINARY_OPS.
+BOOL_BINARY_OPS = frozenset(name for name, op in BINARY_OPS.items() if binary_gives_bool(op))
+#: The binary kernels that compute integer and bool operands in float64.
+FLOAT_BINARY_OPS = frozenset(name for name, op in BINARY_OPS.items()
+                             if binary_ints_as_float64(op))
 TERNARY_OPS = {"where": T_WHERE, "clamp": T_CLAMP}
 PARAM_OPS = {
     "leaky_relu": P_LEAKY_RELU, "hardtanh": P_HARDTANH, "pow_scalar": P_POW_SCALAR,

@@ -29,8 +29,8 @@ cdef enum:
     CHAIN_MAX_STEPS = 32
 
 cdef enum ChainKind:
-    CHAIN_UNARY = 0           # op is a UnaryOp
-    CHAIN_BINARY              # op is a BinaryOp
+    CHAIN_UNARY = 0           # op is a unary op code (U_*, unary_ops.h)
+    CHAIN_BINARY              # op is a binary op code (B_*, binary_ops.h)
     CHAIN_TERNARY             # op is a TernaryOp (CLAMP)
     CHAIN_PARAM               # op is a ParamOp, parameters in param[0..1]
 

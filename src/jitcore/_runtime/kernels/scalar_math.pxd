@@ -9,16 +9,12 @@
 # because signed overflow is undefined behaviour in C).
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.math cimport (
-    log1p, log1pf, floor, floorf, fmod, fmodf, pow, powf, copysign, copysignf,
+    floor, floorf, fmod, fmodf, pow, powf, copysign, copysignf,
 )
 cimport numpy as cnp
 from jitcore._runtime.kernels.vecmath cimport (
     jc_expf, jc_exp, jc_expm1f, jc_expm1, jc_logf, jc_log,
-    jc_sigmoidf, jc_sigmoid, jc_erff, jc_erf, jc_gelu_erff, jc_gelu_erf, jc_siluf, jc_silu,
-)
-# tanh is FMA-based: scalar code calls the cloned one-element entry points.
-from jitcore._runtime.kernels.vecloops cimport (
-    jc_tanhf_one, jc_tanh_one, jc_gelu_tanhf_one, jc_gelu_tanh_one,
+    jc_sigmoidf, jc_sigmoid, jc_gelu_erff, jc_gelu_erf,
 )
 
 ctypedef cnp.npy_bool npy_bool
@@ -108,10 +104,8 @@ cdef inline int_t int_power(int_t base, int_t e) noexcept nogil:
     return result
 
 # ------------------------------------------------------------ float basics
-# exp, expm1, log, tanh and erf are vecmath.h's branch-free versions (so loops
-# over them vectorise; a few ulp, see vecmath.h); the rest are libm's.  tanh
-# is FMA-based and reached through a cloned one-element call here; code that
-# runs it over a contiguous row should call vecloops.pxd's loop instead.
+# exp, expm1 and log are vecmath.h's branch-free versions (so loops over them
+# vectorise; a few ulp, see vecmath.h); the rest are libm's.
 
 cdef inline real_t fmath_exp(real_t x) noexcept nogil:
     if real_t is float:
@@ -125,29 +119,11 @@ cdef inline real_t fmath_log(real_t x) noexcept nogil:
     else:
         return jc_log(x)
 
-cdef inline real_t fmath_tanh(real_t x) noexcept nogil:
-    if real_t is float:
-        return jc_tanhf_one(x)
-    else:
-        return jc_tanh_one(x)
-
-cdef inline real_t fmath_erf(real_t x) noexcept nogil:
-    if real_t is float:
-        return jc_erff(x)
-    else:
-        return jc_erf(x)
-
 cdef inline real_t fmath_expm1(real_t x) noexcept nogil:
     if real_t is float:
         return jc_expm1f(x)
     else:
         return jc_expm1(x)
-
-cdef inline real_t fmath_log1p(real_t x) noexcept nogil:
-    if real_t is float:
-        return log1pf(x)
-    else:
-        return log1p(x)
 
 cdef inline real_t fmath_floor(real_t x) noexcept nogil:
     if real_t is float:
@@ -233,32 +209,12 @@ cdef inline real_t sigmoid_of(real_t x) noexcept nogil:
     else:
         return jc_sigmoid(x)
 
-cdef inline real_t silu_of(real_t x) noexcept nogil:
-    if real_t is float:
-        return jc_siluf(x)
-    else:
-        return jc_silu(x)
-
-cdef inline real_t softplus_of(real_t x) noexcept nogil:
-    # log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
-    cdef real_t m = x if x > 0 else 0
-    if x != x:
-        return x
-    return m + fmath_log1p(fmath_exp(-x if x > 0 else x))
-
 cdef inline real_t gelu_erf_of(real_t x) noexcept nogil:
     # 0.5 x (1 + erf(x / sqrt 2))
     if real_t is float:
         return jc_gelu_erff(x)
     else:
         return jc_gelu_erf(x)
-
-cdef inline real_t gelu_tanh_of(real_t x) noexcept nogil:
-    # 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x**3)))
-    if real_t is float:
-        return jc_gelu_tanhf_one(x)
-    else:
-        return jc_gelu_tanh_one(x)
 
 cdef inline real_t relu_of(real_t x) noexcept nogil:
     # NaN propagates (np.maximum(x, 0) semantics).
@@ -273,14 +229,3 @@ cdef inline real_t elu_of(real_t x, real_t alpha) noexcept nogil:
 cdef inline real_t clamp_of(real_t x, real_t lo, real_t hi) noexcept nogil:
     # np.clip = minimum(maximum(x, lo), hi): NaN anywhere propagates.
     return nan_minimum(nan_maximum(x, lo), hi)
-
-cdef inline real_t hardsigmoid_of(real_t x) noexcept nogil:
-    # clip(x / 6 + 1/2, 0, 1), each step rounded in x's dtype as NumPy does.
-    return clamp_of(x / <real_t>6 + <real_t>0.5, <real_t>0, <real_t>1)
-
-cdef inline real_t hardswish_of(real_t x) noexcept nogil:
-    return x * hardsigmoid_of(x)
-
-cdef inline real_t mish_of(real_t x) noexcept nogil:
-    # x tanh(softplus(x)); softplus_of never overflows.
-    return x * fmath_tanh(softplus_of(x))

@@ -17,18 +17,20 @@ _COMPARISONS = (
     ("ge", np.greater_equal, (np.greater_equal, operator.ge)),
 )
 
+# Each comparison and logical op runs the runtime's binary kernel of the same name.
 for _name, _fn, _aliases in _COMPARISONS:
     register(f"aten::{_name}.Tensor(Tensor self, Tensor other) -> Tensor",
-             reference=_fn, infer=elementwise((0, 1), BOOL), aliases=_aliases)
+             reference=_fn, infer=elementwise((0, 1), BOOL), aliases=_aliases, kernel=_name)
     register(f"aten::{_name}.Scalar(Tensor self, Scalar other) -> Tensor",
-             reference=_fn, infer=elementwise((0, 1), BOOL))
+             reference=_fn, infer=elementwise((0, 1), BOOL), kernel=_name)
 
 for _name, _fn in (("logical_and", np.logical_and), ("logical_or", np.logical_or),
                    ("logical_xor", np.logical_xor)):
     register(f"aten::{_name}(Tensor self, Tensor other) -> Tensor",
-             reference=_fn, infer=elementwise((0, 1), BOOL), aliases=(_fn,))
+             reference=_fn, infer=elementwise((0, 1), BOOL), aliases=(_fn,), kernel=_name)
 register("aten::logical_not(Tensor self) -> Tensor",
-         reference=np.logical_not, infer=elementwise((0,), BOOL), aliases=(np.logical_not,))
+         reference=np.logical_not, infer=elementwise((0,), BOOL), aliases=(np.logical_not,),
+         kernel="logical_not")
 
 # `a & b`, `a | b`, `~a` on tensors: bitwise for ints, logical for bool masks.
 for _name, _fn, _op in (("__and__", np.bitwise_and, operator.and_),

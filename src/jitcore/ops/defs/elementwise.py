@@ -35,13 +35,14 @@ def _alpha_rule(types, constants):
 for _name, _fn, _aliases in (("add", np.add, (np.add, operator.add)),
                              ("sub", np.subtract, (np.subtract, operator.sub))):
     register(f"aten::{_name}.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
-             reference=_with_alpha(_fn), infer=_alpha_rule, aliases=_aliases)
+             reference=_with_alpha(_fn), infer=_alpha_rule, aliases=_aliases, kernel=_name)
     register(f"aten::{_name}.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
-             reference=_with_alpha(_fn), infer=_alpha_rule)
+             reference=_with_alpha(_fn), infer=_alpha_rule, kernel=_name)
 
 # ----------------------------------------------------- other binary arithmetic
 
-# (kind, reference, result dtype, aliases, overloads as (overload name, self type, other type))
+# (kind, reference, result dtype, aliases, overloads as (overload name, self type, other type)).
+# Each runs the runtime's binary kernel of the same name.
 _TENSOR_SCALAR = (("Tensor", "Tensor", "Tensor"), ("Scalar", "Tensor", "Scalar"))
 _BINARY = (
     ("mul", "other", np.multiply, PROMOTE, (np.multiply, operator.mul), _TENSOR_SCALAR),
@@ -70,7 +71,7 @@ for _name, _other, _fn, _result, _aliases, _overloads in _BINARY:
         register(f"aten::{_qualified}({_self_t} self, {_other_t} {_other}) -> Tensor",
                  reference=_binary_reference(_fn, _result),
                  infer=elementwise((0, 1), _result),
-                 aliases=_aliases if _i == 0 else ())
+                 aliases=_aliases if _i == 0 else (), kernel=_name)
 
 # ------------------------------------------------------------------ unary math
 
