@@ -13,7 +13,6 @@ from jitcore._runtime.types import (
 from jitcore.errors import SchemaError, SchemaMatchError
 from jitcore.ops import docgen, registry
 from jitcore.ops.dtypes import code_of, dtype_of
-from jitcore.ops.methods import METHODS
 
 F32 = TensorType("float32", (2, 3))
 
@@ -42,7 +41,8 @@ def test_duplicate_registration_is_rejected():
 
 def test_register_and_use_a_new_op(monkeypatch):
     # registry tables are module state: restore them after the test
-    for table in ("_BY_NAME", "_BY_KIND", "_BY_CALLABLE", "_PROPERTIES"):
+    for table in ("_BY_NAME", "_BY_KIND", "_BY_CALLABLE", "_PROPERTIES", "_BY_METHOD",
+                  "_NUMPY_SPELLINGS"):
         monkeypatch.setattr(registry, table, {k: list(v) if isinstance(v, list) else v
                                               for k, v in getattr(registry, table).items()})
     op = ops.register("jc::scale(Tensor self, float factor=2.0) -> Tensor",
@@ -50,6 +50,30 @@ def test_register_and_use_a_new_op(monkeypatch):
     assert ops.get("jc::scale") is op
     np.testing.assert_array_equal(ops.call("jc::scale", np.ones(2)), [2.0, 2.0])
     assert op.infer([F32, FloatType.get()]) == (TensorType.get(),)
+
+
+def test_numpy_spelling_comes_from_the_entry(monkeypatch):
+    for table in ("_BY_NAME", "_BY_KIND", "_PROPERTIES", "_BY_METHOD", "_NUMPY_SPELLINGS"):
+        monkeypatch.setattr(registry, table, dict(getattr(registry, table)))
+    ops.register("jc::spread(Tensor self, int dim=0) -> Tensor", reference=lambda x, d: x,
+                 methods=("spread",), numpy_names={"axis": "dim"}, numpy_defaults={"dim": 1})
+    assert ops.for_method("spread") == "jc::spread"
+    spelling = registry.numpy_spelling("jc::spread")
+    assert spelling.names == {"axis": "dim"} and spelling.defaults == {"dim": 1}
+    assert spelling.arguments == {"self", "dim"}
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"numpy_names": {"axis": "dims"}}, "'dims', which is not one of its arguments"),
+    ({"numpy_defaults": {"correction": 0}}, "'correction', which is not one of its arguments"),
+    ({"methods": ("sum",)}, r"ndarray.sum already stands for aten::sum"),
+])
+def test_numpy_fields_must_name_arguments_and_free_methods(monkeypatch, fields, message):
+    for table in ("_BY_NAME", "_BY_KIND", "_PROPERTIES", "_BY_METHOD", "_NUMPY_SPELLINGS"):
+        monkeypatch.setattr(registry, table, dict(getattr(registry, table)))
+    with pytest.raises(SchemaError, match=message):
+        ops.register("jc::spread(Tensor self, int dim=0) -> Tensor", reference=lambda x, d: x,
+                     **fields)
 
 
 def test_match_picks_overload_by_type():
@@ -164,8 +188,9 @@ def test_every_alias_resolves_to_its_op():
 def test_for_method_targets_exist():
     assert ops.for_method("reshape") == "aten::reshape"
     assert ops.for_method("no_such_method") is None
-    for name, kind in METHODS.items():
+    for name, kind in registry.methods().items():
         assert ops.is_registered(kind), (name, kind)
+    assert registry.methods()["dot"] == "aten::matmul"
 
 
 def test_committed_docs_match_the_registry():

@@ -2,9 +2,10 @@
 into registry op calls (``aten::sum(self, dim, keepdim)``, ``aten::reshape(self, shape)``).
 
 The registry says which op a NumPy function or ndarray method stands for
-(``for_callable``, ``for_method``); NumPy's keyword names and conventions (``axis=None``
-for "every axis", ``ddof=0``) differ from ATen's, and are translated here, once, for the
-tracer.
+(``for_callable``, ``for_method``) and how NumPy spells its arguments
+(``numpy_spelling``: ``axis`` is ``dim``, ``ddof=0`` is ``correction=0``); the
+conventions that are not a renaming (``axis=None`` for "every axis") are applied
+here, once, for the tracer and the script compiler.
 """
 
 import inspect
@@ -12,27 +13,11 @@ import inspect
 import numpy as np
 
 from jitcore.ops.dispatch import call
-from jitcore.ops.methods import for_method
-from jitcore.ops.registry import for_callable, overloads
+from jitcore.ops.registry import for_callable, for_method, numpy_spelling
 
 __all__ = ["numpy_function_call", "method_call"]
 
-# NumPy keyword -> ATen argument name.
-_RENAMES = {
-    "axis": "dim", "keepdims": "keepdim", "ddof": "correction", "a_min": "min", "a_max": "max",
-    "newshape": "shape", "axes": "dims", "arrays": "tensors", "x": "self", "y": "other",
-}
 _EXTREMA_WITH_A_NUMBER = {"aten::maximum": "aten::clamp_min", "aten::minimum": "aten::clamp_max"}
-_REDUCTIONS = {"aten::sum", "aten::mean", "aten::prod", "aten::amax", "aten::amin",
-               "aten::argmax", "aten::argmin", "aten::var", "aten::std", "aten::any",
-               "aten::all"}
-
-
-def _argument_names(kind):
-    names = []
-    for op in overloads(kind):
-        names.extend(a.name for a in op.schema.arguments if a.name not in names)
-    return names
 
 
 def _bound_arguments(func, args, kwargs):
@@ -70,23 +55,30 @@ def numpy_function_call(kind, func, args, kwargs):
         If an argument has no counterpart in the op (``out=``, ``where=``), naming it.
     """
     pairs = _bound_arguments(func, args, kwargs)
-    accepted = _argument_names(kind)
+    spelling = numpy_spelling(kind)
     positional, keywords = [], {}
     for index, (name, value) in enumerate(pairs):
         if name is None or (index == 0 and not keywords):
             if keywords:
                 raise TypeError(f"jitcore.trace: np.{func.__name__} got a positional argument "
                                 "after keyword ones")
-            positional.append(value)
+            positional.append(_as_list(value))
             continue
-        aten_name = _RENAMES.get(name, name)
-        if aten_name not in accepted:
+        aten_name = spelling.names.get(name, name)
+        if aten_name not in spelling.arguments:
             if value is None or value is np._NoValue or (name == "order" and value in ("C", "K", "A")):
                 continue  # NumPy's default; nothing to record
             raise TypeError(f"jitcore.trace cannot record np.{func.__name__}(..., {name}=...): "
                             f"{kind} has no such argument")
-        keywords[aten_name] = value
-    return _call_with_conventions(kind, positional, keywords)
+        keywords[aten_name] = _as_list(value)
+    for name, value in spelling.defaults.items():
+        keywords.setdefault(name, value)
+    return _call_with_conventions(kind, spelling, positional, keywords)
+
+
+def _as_list(value):
+    """A tuple argument (``axis=(0, 1)``, ``shape=(3, 4)``) as the list a schema takes."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _is_number(operand):
@@ -97,20 +89,15 @@ def _is_number(operand):
     return getattr(jit_type, "kind", None) in ("int", "float")
 
 
-def _call_with_conventions(kind, positional, keywords):
+def _call_with_conventions(kind, spelling, positional, keywords):
     """Call ``kind`` after mapping NumPy conventions that differ from ATen's."""
-    if kind in _REDUCTIONS:
+    if "keepdims" in spelling.names:    # a reduction: axis=None is every axis
         if len(positional) > 1:
-            keywords.setdefault("dim", positional.pop(1))
-        dim = keywords.get("dim")
-        if isinstance(dim, tuple):
-            keywords["dim"] = list(dim)
-        if dim is None:
+            keywords.setdefault("dim", _as_list(positional.pop(1)))
+        if keywords.get("dim") is None:
             keywords.pop("dim", None)
             if keywords.get("keepdim"):
                 keywords["dim"] = list(range(positional[0].ndim))
-        if kind in ("aten::var", "aten::std"):
-            keywords.setdefault("correction", 0)  # NumPy's ddof=0; ATen's default is 1
     elif kind == "aten::permute":
         dims = keywords.pop("dims", None) if len(positional) < 2 else positional.pop(1)
         keywords["dims"] = list(range(positional[0].ndim))[::-1] if dims is None else list(dims)
@@ -121,11 +108,6 @@ def _call_with_conventions(kind, positional, keywords):
         if numbers.count(True) == 1:
             number = positional[numbers.index(True)]
             return call(_EXTREMA_WITH_A_NUMBER[kind], positional[numbers.index(False)], number)
-    elif kind in ("aten::reshape", "aten::cat", "aten::stack"):
-        for name, index in (("shape", 1), ("tensors", 0)):
-            if name in keywords and isinstance(keywords[name], tuple):
-                keywords[name] = list(keywords[name])
-        positional = [list(p) if isinstance(p, tuple) else p for p in positional]
     return call(kind, *positional, **keywords)
 
 
@@ -181,10 +163,6 @@ def _copy(array, order="C"):
     return call(for_method("copy"), array)
 
 
-def _swapaxes(array, axis1, axis2):
-    return call("aten::transpose", array, axis1, axis2)
-
-
 def _baked_python_value(method):
     def baked(array, *args):
         from jitcore.errors import TracerWarning
@@ -199,6 +177,6 @@ def _baked_python_value(method):
 
 _SPECIAL_METHODS = {
     "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
-    "ravel": _ravel, "copy": _copy, "swapaxes": _swapaxes,
+    "ravel": _ravel, "copy": _copy,
     "item": _baked_python_value("item"), "tolist": _baked_python_value("tolist"),
 }

@@ -5,11 +5,10 @@ registers every op."""
 from .schema import Argument, FunctionSchema, NO_DEFAULT, parse_schema
 from .effects import Effect, OutputAlias
 from .registry import (
-    OpDef, UNKNOWN, all_ops, deterministic_if, effect, for_callable, get, is_registered,
-    is_structural, kinds_for_callable, match, output_alias, overloads, register,
+    OpDef, UNKNOWN, all_ops, deterministic_if, effect, for_callable, for_method, get,
+    is_registered, is_structural, kinds_for_callable, match, output_alias, overloads, register,
 )
 from .binding import bind
-from .methods import for_method
 from .dispatch import Traceable, call, current_tracer, set_tracer
 from . import defs  # noqa: F401  (registers every op)
 

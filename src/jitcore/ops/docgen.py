@@ -45,7 +45,10 @@ this page know about the op:
 | `schema` | ATen-style signature: name, overload, typed arguments with defaults, returns; `...` takes any number of inputs or outputs | binding, lint, the script compiler, shape propagation, lowering |
 | `reference` | the NumPy implementation, every argument positional in schema order | the constant folder, the reference interpreter, the test oracle |
 | `rule` | `infer=`: the dtype/shape rule; none means the schema's return types | shape propagation |
-| `aliases` | Python callables the op stands for (`np.tanh`, `operator.add`) | the tracer and the script compiler |
+| `aliases` | Python callables the op stands for (`np.tanh`, `operator.add`, and so the Python operators `+`, `<` ...) | the tracer and the script compiler |
+| `methods` | the ndarray methods that stand for it (`x.sum()`, `x.dot(y)`) | the tracer and the script compiler |
+| `numpy_names` | NumPy parameter -> schema argument where they differ (`axis` -> `dim`), by keyword or by position; an op that maps `keepdims` is a reduction (`axis=None` is every axis) | the NumPy call translation (`frontend/numpy_arguments.py`) |
+| `numpy_defaults` | the value of an argument a NumPy call leaves out, where NumPy's meaning differs from the schema default (`np.var`'s `ddof=0` is `correction=0`) | the same |
 | `effect` | `pure` (default), `random`, `new_object`, `mutates`, `side_effect` (see below) | DCE, CSE, constant propagation, loop hoisting, fusion |
 | `writes` | the arguments a `mutates` op writes | the same passes |
 | `output_alias` | `none` (default: a new result), `view` (may share its first input's memory), `contains` (outputs hold or are the inputs) | output aliasing, the tracer |
@@ -89,11 +92,12 @@ def render():
         "",
         f"{len(ops)} op overloads.",
         "",
-        "| Op | Schema | Effect | Output alias | Python aliases | Notes |",
+        "| Op | Schema | Effect | Output alias | Python aliases and methods | Notes |",
         "|---|---|---|---|---|---|",
     ]
     for op in ops:
-        aliases = ", ".join(f"`{_alias_name(fn)}`" for fn in op.aliases)
+        aliases = ", ".join([f"`{_alias_name(fn)}`" for fn in op.aliases]
+                            + [f"`ndarray.{method}`" for method in op.methods])
         schema = str(op.schema).replace("|", "\\|")
         effect = op.effect.value + (f" ({', '.join(op.writes)})" if op.writes else "")
         lines.append(f"| `{op.qualified_name}` | `{schema}` | {effect} | {op.output_alias.value} "

@@ -27,7 +27,7 @@ from .structural import STRUCTURAL_KINDS
 __all__ = [
     "OpDef", "register", "get", "overloads", "is_registered", "is_structural", "all_ops",
     "match", "accepts", "for_callable", "kinds_for_callable", "effect", "output_alias",
-    "deterministic_if", "UNKNOWN",
+    "deterministic_if", "for_method", "methods", "numpy_spelling", "NumpySpelling", "UNKNOWN",
 ]
 
 
@@ -63,6 +63,16 @@ class OpDef:
         The runtime's elementwise kernel that computes this op, a key of
         ``jitcore._runtime.kernels.elementwise.UNARY_OPS`` (``"tanh"``); the
         lowering and the chain fuser read it.  None for ops run otherwise.
+    methods : tuple of str
+        The ndarray methods that stand for this op (``x.sum()``, ``x.dot(y)``).
+    numpy_names : tuple of (str, str)
+        ``(NumPy parameter, schema argument)`` pairs where the NumPy spelling of
+        a call differs from the schema (``("axis", "dim")``), whether the caller
+        passes the argument by keyword or by position.
+    numpy_defaults : tuple of (str, object)
+        ``(schema argument, value)`` pairs for arguments NumPy leaves out and
+        whose NumPy meaning differs from the schema default (``("correction", 0)``
+        for ``np.var``'s ``ddof=0``).
     """
 
     schema: FunctionSchema
@@ -75,6 +85,9 @@ class OpDef:
     deterministic_if: Callable | None = None
     doc: str = ""
     kernel: str | None = None
+    methods: tuple = ()
+    numpy_names: tuple = ()
+    numpy_defaults: tuple = ()
 
     @property
     def kind(self):
@@ -136,11 +149,13 @@ _CALLABLES_KEEPALIVE: list = []       # keeps id() keys valid
 _PROPERTIES: dict[str, tuple] = {kind: (eff, alias, None)
                                   for kind, (eff, alias) in STRUCTURAL_KINDS.items()}
 _UNREGISTERED = (Effect.PURE, OutputAlias.NONE, None)
+_BY_METHOD: dict[str, str] = {}       # ndarray method name -> kind
+_NUMPY_SPELLINGS: dict[str, "NumpySpelling"] = {}   # kind -> merged over its overloads
 
 
 def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, writes=(),
              output_alias=OutputAlias.NONE, deterministic_if=None, doc="",
-             kernel=None) -> OpDef:
+             kernel=None, methods=(), numpy_names=None, numpy_defaults=None) -> OpDef:
     """Register one op overload.
 
     Parameters
@@ -163,6 +178,12 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
         One line describing the op.
     kernel : str, optional
         The elementwise kernel that computes the op (see :class:`OpDef`).
+    methods : iterable of str
+        ndarray method names that stand for the op (``"sum"``).
+    numpy_names : dict, optional
+        NumPy parameter name -> schema argument name, where they differ.
+    numpy_defaults : dict, optional
+        Schema argument name -> the value a NumPy call means when it leaves it out.
 
     Returns
     -------
@@ -172,8 +193,9 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
     ------
     SchemaError
         If the schema is malformed, its qualified name is already registered or
-        a special node's kind, or the effect fields contradict each other or the
-        kind's other overloads.
+        a special node's kind, the effect fields contradict each other or the
+        kind's other overloads, a method name already stands for another kind, or
+        ``numpy_names``/``numpy_defaults`` name an argument the schema lacks.
     """
     parsed = parse_schema(schema)
     qname = parsed.qualified_name
@@ -184,8 +206,13 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
     if not callable(reference):
         raise SchemaError(f"{qname}: reference must be callable, got {reference!r}")
     op = OpDef(parsed, reference, infer, tuple(aliases), Effect(effect), tuple(writes),
-               OutputAlias(output_alias), deterministic_if, doc, kernel)
+               OutputAlias(output_alias), deterministic_if, doc, kernel, tuple(methods),
+               tuple((numpy_names or {}).items()), tuple((numpy_defaults or {}).items()))
     _check_effect(op)
+    _check_numpy_spelling(op)
+    for method in op.methods:
+        _BY_METHOD[method] = parsed.name
+    _NUMPY_SPELLINGS.pop(parsed.name, None)
     _BY_NAME[qname] = op
     _BY_KIND.setdefault(parsed.name, []).append(op)
     _PROPERTIES[parsed.name] = (op.effect, op.output_alias, op.deterministic_if)
@@ -212,6 +239,62 @@ def _check_effect(op):
     if known is not None and known != (op.effect, op.output_alias, op.deterministic_if):
         raise SchemaError(f"{qname}: effect and output alias must agree with the kind's other "
                           f"overloads ({known[0]}, {known[1]})")
+
+
+def _check_numpy_spelling(op):
+    qname = op.qualified_name
+    names = {a.name for a in op.schema.arguments}
+    targets = [name for _, name in op.numpy_names] + [name for name, _ in op.numpy_defaults]
+    unknown = [name for name in targets if name not in names]
+    if unknown:
+        raise SchemaError(f"{qname}: numpy_names/numpy_defaults name {unknown[0]!r}, which is "
+                          "not one of its arguments")
+    for method in op.methods:
+        if _BY_METHOD.get(method, op.kind) != op.kind:
+            raise SchemaError(f"{qname}: ndarray.{method} already stands for "
+                              f"{_BY_METHOD[method]}")
+
+
+@dataclasses.dataclass(frozen=True)
+class NumpySpelling:
+    """How NumPy spells the calls of one kind, merged over its overloads.
+
+    Attributes
+    ----------
+    arguments : frozenset of str
+        Every schema argument name of the kind's overloads.
+    names : dict
+        NumPy parameter name -> schema argument name (``"axis"`` -> ``"dim"``).
+    defaults : dict
+        Schema argument name -> the value NumPy means when the call leaves it out.
+    """
+
+    arguments: frozenset
+    names: dict
+    defaults: dict
+
+
+def numpy_spelling(kind) -> NumpySpelling:
+    """The :class:`NumpySpelling` of a registered kind (empty maps for an unknown kind)."""
+    spelling = _NUMPY_SPELLINGS.get(kind)
+    if spelling is None:
+        ops = _BY_KIND.get(kind, ())
+        spelling = NumpySpelling(
+            frozenset(a.name for op in ops for a in op.schema.arguments),
+            {k: v for op in ops for k, v in op.numpy_names},
+            {k: v for op in ops for k, v in op.numpy_defaults})
+        _NUMPY_SPELLINGS[kind] = spelling
+    return spelling
+
+
+def for_method(name) -> str | None:
+    """The kind an ndarray method stands for (``"sum"`` -> ``"aten::sum"``), or None."""
+    return _BY_METHOD.get(name)
+
+
+def methods() -> dict:
+    """Every ndarray method name the registry knows -> the kind it stands for."""
+    return dict(_BY_METHOD)
 
 
 def effect(kind) -> Effect:

@@ -14,27 +14,46 @@ from jitcore._runtime.types import (
     BoolType, FloatType, IntType, ListType, NoneType, OptionalType, StrType, TensorType,
 )
 
+from jitcore.ops.registry import accepts, kinds_for_callable, overloads
+
 from .errors import compile_error, describe_type
 from .values import NOT_CONSTANT, ScriptValue
 
 __all__ = ["binary_op", "compare_op", "unary_op", "truth_value", "is_tensor", "to_float"]
 
-_TENSOR_KINDS = {
-    ast.Add: "aten::add", ast.Sub: "aten::sub", ast.Mult: "aten::mul", ast.Div: "aten::div",
-    ast.FloorDiv: "aten::floor_divide", ast.Mod: "aten::remainder", ast.Pow: "aten::pow",
-    ast.MatMult: "aten::matmul", ast.BitAnd: "aten::__and__", ast.BitOr: "aten::__or__",
-    ast.BitXor: "aten::__xor__",
+# The Python operator each AST operator applies; the registry says which op stands for it.
+_BINARY = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow, ast.MatMult: operator.matmul, ast.BitAnd: operator.and_,
+    ast.BitOr: operator.or_, ast.BitXor: operator.xor,
 }
-_SCALAR_KINDS = {
-    ast.Add: "aten::add", ast.Sub: "aten::sub", ast.Mult: "aten::mul", ast.Div: "aten::div",
-    ast.FloorDiv: "aten::floordiv", ast.Mod: "aten::remainder", ast.Pow: "aten::pow",
-}
-_COMPARE_KINDS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
-                  ast.GtE: "ge"}
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 # a < x  is  x > a
-_PY_COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
-               "gt": operator.gt, "ge": operator.ge}
-_FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+_FLIPPED = {operator.eq: operator.eq, operator.ne: operator.ne, operator.lt: operator.gt,
+            operator.le: operator.ge, operator.gt: operator.lt, operator.ge: operator.le}
+
+
+def _kind_on(fn, operand_type):
+    """The kind ``fn`` stands for on a first operand of ``operand_type``, or None.
+
+    ``operator.floordiv`` is ``aten::floor_divide`` on arrays and ``aten::floordiv``
+    on numbers: the first kind with an overload taking such a first argument.
+    """
+    for kind in kinds_for_callable(fn):
+        if any(op.schema.arguments and accepts(op.schema.arguments[0].type, operand_type)
+               for op in overloads(kind)):
+            return kind
+    return None
+
+
+_TENSOR_KINDS = {node: _kind_on(fn, TensorType.get()) for node, fn in _BINARY.items()}
+_SCALAR_KINDS = {node: kind for node, fn in _BINARY.items()
+                 if (kind := _kind_on(fn, IntType.get())) is not None}
+_COMPARE_KINDS = {fn: kinds_for_callable(fn)[0] for fn in _COMPARE.values()}
+_NEG, _INVERT, _NOT = (kinds_for_callable(fn)[0]
+                       for fn in (operator.neg, operator.invert, operator.not_))
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
             ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
             ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
@@ -108,8 +127,8 @@ def _tensor_binary(ctx, op_type, a, b, where, symbol):
     if op_type in (ast.Add, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor):
         return ctx.emit_op_call(kind, [ScriptValue(b), ScriptValue(a)], {}, where).value
     if op_type is ast.Sub:
-        negated = ctx.emit_op_call("aten::neg", [ScriptValue(b)], {}, where)
-        return ctx.emit_op_call("aten::add", [negated, ScriptValue(a)], {}, where).value
+        negated = ctx.emit_op_call(_NEG, [ScriptValue(b)], {}, where)
+        return ctx.emit_op_call(_TENSOR_KINDS[ast.Add], [negated, ScriptValue(a)], {}, where).value
     if op_type is ast.MatMult:
         raise compile_error(f"matmul needs two arrays, got {describe_type(a.type)} @ Tensor",
                             where)
@@ -119,42 +138,44 @@ def _tensor_binary(ctx, op_type, a, b, where, symbol):
 
 def compare_op(ctx, op, a, b, where):
     """Emit ``a <op> b`` for ==, !=, <, <=, >, >= ; returns an IR value."""
-    name = _COMPARE_KINDS[type(op)]
+    compare = _COMPARE[type(op)]
     if is_tensor(a) or is_tensor(b):
         if not is_tensor(a):
-            a, b, name = b, a, _FLIPPED[name]
-        return ctx.emit_op_call(f"aten::{name}", [ScriptValue(a), ScriptValue(b)], {}, where).value
+            a, b, compare = b, a, _FLIPPED[compare]
+        return ctx.emit_op_call(_COMPARE_KINDS[compare], [ScriptValue(a), ScriptValue(b)], {},
+                                where).value
     if _is_number(a.type) and _is_number(b.type):
         a, b = _numbers(ctx, a, b, where)
-    elif a.type == b.type == BoolType.get() and name in ("eq", "ne"):
-        return _bool_equality(ctx, a, b, name == "eq", where)
-    elif not (a.type == b.type == StrType.get() and name in ("eq", "ne")):
+    elif a.type == b.type == BoolType.get() and compare in (operator.eq, operator.ne):
+        return _bool_equality(ctx, a, b, compare is operator.eq, where)
+    elif not (a.type == b.type == StrType.get() and compare in (operator.eq, operator.ne)):
         raise compile_error(f"cannot compare {describe_type(a.type)} with "
-                            f"{describe_type(b.type)} using {name}", where)
+                            f"{describe_type(b.type)} using {compare.__name__}", where)
     known_a, known_b = ScriptValue(a).constant(), ScriptValue(b).constant()
     if known_a is not NOT_CONSTANT and known_b is not NOT_CONSTANT:
         # two constants (e.g. a `__constants__` string): decided now, so that an `if` on
         # them compiles only the branch taken
-        return ctx.constant(bool(_PY_COMPARE[name](known_a, known_b)), where)
-    return ctx.emit_op_call(f"aten::{name}", [ScriptValue(a), ScriptValue(b)], {}, where).value
+        return ctx.constant(bool(compare(known_a, known_b)), where)
+    return ctx.emit_op_call(_COMPARE_KINDS[compare], [ScriptValue(a), ScriptValue(b)], {},
+                            where).value
 
 
 def _bool_equality(ctx, a, b, equal, where):
     # a == b  <=>  (a and b) or (not a and not b)
-    both = ctx.emit_op_call("aten::__and__", [ScriptValue(a), ScriptValue(b)], {}, where)
-    not_a = ctx.emit_op_call("aten::__not__", [ScriptValue(a)], {}, where)
-    not_b = ctx.emit_op_call("aten::__not__", [ScriptValue(b)], {}, where)
-    neither = ctx.emit_op_call("aten::__and__", [not_a, not_b], {}, where)
-    same = ctx.emit_op_call("aten::__or__", [both, neither], {}, where)
+    both = ctx.emit_op_call(_TENSOR_KINDS[ast.BitAnd], [ScriptValue(a), ScriptValue(b)], {}, where)
+    not_a = ctx.emit_op_call(_NOT, [ScriptValue(a)], {}, where)
+    not_b = ctx.emit_op_call(_NOT, [ScriptValue(b)], {}, where)
+    neither = ctx.emit_op_call(_TENSOR_KINDS[ast.BitAnd], [not_a, not_b], {}, where)
+    same = ctx.emit_op_call(_TENSOR_KINDS[ast.BitOr], [both, neither], {}, where)
     if equal:
         return same.value
-    return ctx.emit_op_call("aten::__not__", [same], {}, where).value
+    return ctx.emit_op_call(_NOT, [same], {}, where).value
 
 
 def unary_op(ctx, op, a, where):
     """Emit ``-a``, ``+a``, ``~a`` or ``not a``; returns an IR value."""
     if isinstance(op, ast.Not):
-        return ctx.emit_op_call("aten::__not__", [ScriptValue(truth_value(ctx, a, where))], {},
+        return ctx.emit_op_call(_NOT, [ScriptValue(truth_value(ctx, a, where))], {},
                                 where).value
     if isinstance(op, ast.UAdd):
         if not (is_tensor(a) or _is_number(a.type)):
@@ -165,12 +186,12 @@ def unary_op(ctx, op, a, where):
     if isinstance(op, ast.USub):
         if not (is_tensor(a) or _is_number(a.type)):
             raise compile_error(f"bad operand type for unary -: {describe_type(a.type)}", where)
-        return ctx.emit_op_call("aten::neg", [ScriptValue(a)], {}, where).value
+        return ctx.emit_op_call(_NEG, [ScriptValue(a)], {}, where).value
     if isinstance(op, ast.Invert):
         if not is_tensor(a):
             raise compile_error(f"~ is supported on arrays only, got {describe_type(a.type)}; "
                                 "for a bool use `not`", where)
-        return ctx.emit_op_call("aten::bitwise_not", [ScriptValue(a)], {}, where).value
+        return ctx.emit_op_call(_INVERT, [ScriptValue(a)], {}, where).value
     raise compile_error(f"unsupported unary operator {type(op).__name__}", where)
 
 

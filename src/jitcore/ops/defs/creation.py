@@ -90,12 +90,13 @@ register("aten::arange(Scalar end, *, ScalarType? dtype=None) -> Tensor",
          aliases=(np.arange,))
 register("aten::arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None) -> Tensor",
          reference=lambda start, end, dtype: _arange(start, end, 1, dtype),
-         infer=_arange_rule(0, 1, None, 2))
+         infer=_arange_rule(0, 1, None, 2), numpy_names={"stop": "end"})
 register("aten::arange.start_step(Scalar start, Scalar end, Scalar step=1, *, "
          "ScalarType? dtype=None) -> Tensor",
-         reference=_arange, infer=_arange_rule(0, 1, 2, 3))
+         reference=_arange, infer=_arange_rule(0, 1, 2, 3), numpy_names={"stop": "end"})
 
 register("aten::to.dtype(Tensor self, ScalarType dtype, bool non_blocking=False, bool copy=False) "
          "-> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, dtype, non_blocking, copy: x.astype(_dtype(dtype), copy=copy),
-         infer=lambda types, constants: TensorType(dtype_name(constants[1]), tensor_of(types[0]).shape))
+         infer=lambda types, constants: TensorType(dtype_name(constants[1]), tensor_of(types[0]).shape),
+         methods=("astype",))

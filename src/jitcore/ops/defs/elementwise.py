@@ -115,7 +115,8 @@ for _name, _fn, _result, _aliases in _UNARY:
              aliases=_aliases, kernel=_name)
 
 register("aten::clone(Tensor self) -> Tensor", reference=np.array, infer=same_as(0),
-         aliases=(np.copy,))
+         aliases=(np.copy,),
+         methods=("copy",))
 
 # ---------------------------------------------------------------- where, clamp
 
@@ -130,7 +131,8 @@ for _overload, _self_t, _other_t in (("self", "Tensor", "Tensor"), ("ScalarOther
     register(f"aten::where.{_overload}(Tensor condition, {_self_t} self, {_other_t} other) -> Tensor",
              reference=lambda condition, x, y: np.where(condition, x, y),
              infer=_where_rule,
-             aliases=(np.where,) if _overload == "self" else ())
+             aliases=(np.where,) if _overload == "self" else (),
+             numpy_names={"x": "self", "y": "other"})
 
 
 def _clamp(x, lo, hi):
@@ -144,7 +146,8 @@ def _clamp(x, lo, hi):
 
 
 register("aten::clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor",
-         reference=_clamp, infer=elementwise((0, 1, 2)), aliases=(np.clip,))
+         reference=_clamp, infer=elementwise((0, 1, 2)), aliases=(np.clip,),
+         methods=("clip",), numpy_names={"a_min": "min", "a_max": "max"})
 register("aten::clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor",
          reference=_clamp, infer=elementwise((0, 1, 2)))
 register("aten::clamp_min(Tensor self, Scalar min) -> Tensor",

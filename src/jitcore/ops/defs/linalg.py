@@ -52,7 +52,8 @@ def _checked_matmul(rank):
 
 
 register("aten::matmul(Tensor self, Tensor other) -> Tensor",
-         reference=np.matmul, infer=_matmul_rule(), aliases=(np.matmul, operator.matmul))
+         reference=np.matmul, infer=_matmul_rule(), aliases=(np.matmul, operator.matmul),
+         methods=("dot",), numpy_names={"b": "other"})   # x.dot(b), 1-D and 2-D as np.dot
 register("aten::mm(Tensor self, Tensor mat2) -> Tensor",
          reference=_checked_matmul(2), infer=_matmul_rule(2))
 register("aten::bmm(Tensor self, Tensor mat2) -> Tensor",

@@ -44,6 +44,9 @@ def _whole(fn):
     return reference
 
 
+# NumPy's reduction keywords; an op that takes `keepdims` reads `axis=None` as every axis
+_NUMPY_REDUCTION = {"axis": "dim", "keepdims": "keepdim"}
+
 # ------------------------------------------------------------- sum, mean, prod
 
 for _name, _fn, _dtype_rule in (("sum", np.sum, "sum"), ("mean", np.mean, "float"),
@@ -57,7 +60,8 @@ for _name, _fn, _dtype_rule in (("sum", np.sum, "sum"), ("mean", np.mean, "float
     register(f"aten::{_name}.{_overload}(Tensor self, {_dim_type} dim, bool keepdim=False, *, "
              f"ScalarType? dtype=None) -> Tensor",
              reference=_reduce_dims(_fn),
-             infer=reduction(_dtype_rule, dim=1, keepdim=2, dtype_arg=3))
+             infer=reduction(_dtype_rule, dim=1, keepdim=2, dtype_arg=3),
+             methods=(_name,), numpy_names=_NUMPY_REDUCTION)
 
 # ------------------------------------------------------------------ max / min
 
@@ -87,10 +91,12 @@ for _name, _values, _index, _binary, _builtin in (
              reference=_binary, infer=elementwise((0, 1), PROMOTE))
     register(f"aten::a{_name}(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
              reference=_reduce_values(_values),
-             infer=reduction("same", dim=1, keepdim=2), aliases=(_values, getattr(np, "a" + _name)))
+             infer=reduction("same", dim=1, keepdim=2), aliases=(_values, getattr(np, "a" + _name)),
+             methods=(_name,), numpy_names=_NUMPY_REDUCTION)
     register(f"aten::arg{_name}(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
              reference=_reduce_values(_index),
-             infer=reduction("int64", dim=1, keepdim=2), aliases=(_index,))
+             infer=reduction("int64", dim=1, keepdim=2), aliases=(_index,),
+             methods=("arg" + _name,), numpy_names=_NUMPY_REDUCTION)
 
 # --------------------------------------------------------------- var, std, ...
 
@@ -106,7 +112,9 @@ def _moment(fn):
 for _name, _fn in (("var", np.var), ("std", np.std)):
     register(f"aten::{_name}.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
              f"bool keepdim=False) -> Tensor",
-             reference=_moment(_fn), infer=reduction("float", dim=1, keepdim=3), aliases=(_fn,))
+             reference=_moment(_fn), infer=reduction("float", dim=1, keepdim=3), aliases=(_fn,),
+             methods=(_name,), numpy_names={**_NUMPY_REDUCTION, "ddof": "correction"},
+             numpy_defaults={"correction": 0})
 
 
 def _logsumexp(x, dim, keepdim):

@@ -41,7 +41,7 @@ def _reshaped(shape, size):
 
 register("aten::reshape(Tensor self, int[] shape) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, shape: np.reshape(x, shape), infer=_shape_rule(_reshaped),
-         aliases=(np.reshape,))
+         aliases=(np.reshape,), methods=("reshape",), numpy_names={"newshape": "shape"})
 register("aten::view(Tensor self, int[] size) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, size: np.reshape(x, size), infer=_shape_rule(_reshaped))
 
@@ -59,7 +59,7 @@ def _flattened(shape, start_dim, end_dim):
 
 register("aten::flatten.using_ints(Tensor self, int start_dim=0, int end_dim=-1) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, start, end: np.reshape(x, _flattened(x.shape, start, end)),
-         infer=_shape_rule(_flattened))
+         infer=_shape_rule(_flattened), methods=("flatten",))
 
 # --------------------------------------------------------- axis reordering
 
@@ -91,10 +91,12 @@ def _t(x):
 
 register("aten::permute(Tensor self, int[] dims) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, dims: np.transpose(x, [normalize_dim(d, x.ndim) for d in dims]),
-         infer=_shape_rule(_permuted), aliases=(np.transpose,))
+         infer=_shape_rule(_permuted), aliases=(np.transpose,), methods=("transpose",),
+         numpy_names={"axes": "dims"})
 register("aten::transpose.int(Tensor self, int dim0, int dim1) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x,
-         infer=_shape_rule(_transposed), aliases=(np.swapaxes,))
+         infer=_shape_rule(_transposed), aliases=(np.swapaxes,), methods=("swapaxes",),
+         numpy_names={"axis1": "dim0", "axis2": "dim1"})
 register("aten::t(Tensor self) -> Tensor", output_alias=OutputAlias.VIEW, reference=_t, infer=_shape_rule(_t_shape))
 
 # ---------------------------------------------------- squeeze, unsqueeze, expand
@@ -145,13 +147,14 @@ register("aten::squeeze(Tensor self) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x: np.squeeze(x), infer=_squeeze_all_rule, aliases=(np.squeeze,))
 register("aten::squeeze.dim(Tensor self, int dim) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, dim: np.reshape(x, _squeezed_dim(x.shape, dim)),
-         infer=_shape_rule(_squeezed_dim))
+         infer=_shape_rule(_squeezed_dim), methods=("squeeze",), numpy_names={"axis": "dim"})
 register("aten::unsqueeze(Tensor self, int dim) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, dim: np.expand_dims(x, normalize_dim(dim, x.ndim + 1)),
-         infer=_shape_rule(_unsqueezed), aliases=(np.expand_dims,))
+         infer=_shape_rule(_unsqueezed), aliases=(np.expand_dims,), numpy_names={"axis": "dim"})
 register("aten::expand(Tensor self, int[] size, *, bool implicit=False) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, size, implicit: np.broadcast_to(x, _expanded(x.shape, size, implicit)),
-         infer=_shape_rule(_expanded), aliases=(np.broadcast_to,))
+         infer=_shape_rule(_expanded), aliases=(np.broadcast_to,),
+         numpy_names={"array": "self", "shape": "size"})
 register("aten::contiguous(Tensor self) -> Tensor",
          # not np.ascontiguousarray: it turns a 0-d array into a 1-d one
          output_alias=OutputAlias.VIEW, reference=lambda x: x if x.flags.c_contiguous else np.ascontiguousarray(x),
@@ -173,10 +176,10 @@ def _joined_rule(new_axis):
 
 register("aten::cat(Tensor[] tensors, int dim=0) -> Tensor",
          reference=lambda tensors, dim: np.concatenate(tensors, axis=dim), infer=_joined_rule(0),
-         aliases=(np.concatenate,))
+         aliases=(np.concatenate,), numpy_names={"arrays": "tensors", "axis": "dim"})
 register("aten::stack(Tensor[] tensors, int dim=0) -> Tensor",
          reference=lambda tensors, dim: np.stack(tensors, axis=dim), infer=_joined_rule(1),
-         aliases=(np.stack,))
+         aliases=(np.stack,), numpy_names={"arrays": "tensors", "axis": "dim"})
 
 # ------------------------------------------------------- slice, select, index
 
