@@ -39,15 +39,14 @@ ctypedef void (*rowmajor_kernel)(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float
 cdef Py_ssize_t ROWMAJOR_MAX_K = 2048
 # Columns of one panel of that kernel: threads split C into whole panels.
 cdef Py_ssize_t ROWMAJOR_PANEL = 64
-# The AVX2 kernel beat BLAS (Haswell kernel, 1 thread) on every product with
-# n <= 512 measured (1.02-2.7x, m 8..512, k 16..2048) and on few rows
-# (16 x 256 x 1024: 1.8x), but lost on wider B with more rows (0.68-0.96x at
-# n = 1024, m >= 64): there its 16-column strips of B, 4 KB apart per row,
-# no longer stay in L1 (docs/performance.md "AVX2 kernels").
+# The AVX2 kernel beats BLAS (Haswell kernel) on products with n <= 512 and on
+# few rows at any n, but loses on wider B with more rows: there its 16-column
+# strips of B, 4 KB apart per row, no longer stay in L1 (the measurements:
+# docs/performance.md "AVX2 kernels").
 cdef Py_ssize_t ROWMAJOR_AVX2_MAX_N = 512
 cdef Py_ssize_t ROWMAJOR_AVX2_ANY_N_MAX_M = 16
 # Multiply-adds a product needs per thread before a second thread pays for
-# waking it (~5 us of sgemm at 1 thread; a region costs a few us on 2 cores).
+# waking it (an OpenMP region costs a few microseconds: docs/performance.md).
 cdef Py_ssize_t GEMM_GRAIN = 1 << 18
 # A product is cut into at most this many panels (``product_panels``), each
 # at least MANY_PANELS_GRAIN grains of work when there are that many: a panel

@@ -742,13 +742,11 @@ cdef WinogradKernels WINOGRAD_AVX512 = WinogradKernels(
 cdef WinogradKernels WINOGRAD_AVX2 = WinogradKernels(
     jc_winograd_pack_weight_avx2, jc_winograd_pack_image_avx2, jc_winograd3x3_rows_f32_avx2)
 
-# Where it was measured faster (1 thread, best of 9).  Against the direct
-# kernel (up to 64 input channels): 1.3-1.5x with 16 or 64 channels at any
-# image size tried, but 8 channels padded to 16 run at 0.64x -- so whole zmm
-# (16-float) groups only.  Against im2col + BLAS (beyond 64): 2.3x for 128
-# channels at 14x14 and 2x at 28x28, 1.7-2.4x for 256 channels at 14x14 and
-# 28x28; 512 channels at 7x7 lose 1.9x (U, 16 C O floats, is 16 MB and is
-# re-read per block of tile rows).
+# Where it was measured faster (docs/performance.md): against the direct
+# kernel with 16..64 input channels, but not 8 channels padded to 16 -- so
+# whole zmm (16-float) groups only; against im2col + BLAS up to 256 channels,
+# but not 512 (U, 16 C O floats, is 16 MB and is re-read per block of tile
+# rows).
 cdef Py_ssize_t WINOGRAD_MIN_CHANNELS = 16
 cdef Py_ssize_t WINOGRAD_DIRECT_CHANNELS = 64
 cdef Py_ssize_t WINOGRAD_MAX_CHANNELS = 256

@@ -10,11 +10,8 @@
  * The 16 elementwise products, summed over input channels, are 16 small
  * matrix products per block of tiles -- M[xi] = V[xi] U[xi] with V (tiles x C)
  * and U (C x O) -- so the multiply count falls by 2.25x and the products
- * run as register-blocked GEMMs at about the FMA peak (measured 54 GMAC/s on
- * one Zen 4 core, whose zmm FMAs issue one per cycle).  The benchmark CNN's
- * second convolution (16 -> 32 channels, 16x16, batch 16, with ReLU and the
- * 2x2 pool) takes 234-255 us instead of the direct kernel's 343 us at one
- * thread; with fewer than 16 input channels most of each GEMM row would be
+ * run as register-blocked GEMMs at about the FMA peak (figures:
+ * docs/performance.md); with fewer than 16 input channels most of each GEMM row would be
  * zero padding, and the direct kernel stays faster (conv.pyx picks).
  *
  * Layout.  The caller builds each image as a zero-padded, channels-last copy

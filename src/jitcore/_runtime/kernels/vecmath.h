@@ -2,8 +2,8 @@
  * Branch-free float32/float64 exp, expm1, log, tanh, sigmoid and float32 erf.
  *
  * Why not libm: glibc's expf/tanhf/erff are scalar calls with branches, so a
- * loop that calls them never vectorises (4M tanhf took 65 ms, NumPy's SIMD
- * tanh 1.5 ms).  Every function here is straight-line code -- Cody-Waite
+ * loop that calls them never vectorises (40x slower than NumPy's SIMD tanh:
+ * docs/performance.md).  Every function here is straight-line code -- Cody-Waite
  * range reduction, a polynomial, exponent-bit scaling, and ternary selects
  * for the special cases -- so gcc -O3 inlines it into a contiguous loop and
  * vectorises the loop (SSE2 by default, AVX2 and AVX-512 in the target
@@ -323,9 +323,8 @@ JC_INLINE double jc_log(double x)
  * Unlike the rest of this file, tanh is evaluated with fused multiply-adds
  * (explicit fmaf / fma calls, never contraction): the range reduction, the
  * polynomial and the final u * 2**k + (2**k - 1) are single-rounding FMAs.
- * That is about 1.5x faster than the FMA-free version in the AVX2 / AVX-512
- * clones (measured in a tight loop: 0.43 vs 0.67 ns per float32 element)
- * for the same accuracy (float32: max 2.50 ulp over every float32; float64:
+ * That is faster than the FMA-free version in the AVX2 / AVX-512 copies
+ * (docs/performance.md) for the same accuracy (float32: max 2.50 ulp over every float32; float64:
  * max 2.5 ulp over the test sweep).
  *
  * Determinism: fma is correctly rounded by IEEE 754, so a hardware vfmadd
