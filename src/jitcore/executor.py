@@ -13,7 +13,7 @@ Two entry points:
   buffers, scalars) read by ``prim::GetAttr`` chains from ``self`` become extra
   inputs fetched at each call, so ``load_state_dict`` after compiling takes
   effect.  The per-call path (signature check against the last plan, frame,
-  run, outputs) is Cython: :mod:`jitcore._runtime.dispatch`.  See
+  run, outputs) is Cython: :mod:`jitcore._runtime.call_path`.  See
   ``docs/executor.md``.
 * :func:`compile_graph` -- one graph lowered as it is, with argument checks
   against its declared input types (tests, benchmarks, tools).
@@ -32,7 +32,7 @@ import weakref
 import numpy as np
 
 from jitcore import passes
-from jitcore._runtime.dispatch import SLOT_KINDS, Dispatcher, Plan, array_semantics
+from jitcore._runtime.call_path import SLOT_KINDS, Dispatcher, Plan, array_semantics
 from jitcore._runtime.interpreter import execute
 from jitcore._runtime.lowering import lower
 from jitcore._runtime.types import (
@@ -309,7 +309,7 @@ def forget_module_plans():
 class CompiledMethod:
     """A compiled function or method: ``compiled(*args)`` runs it.
 
-    Calls go through a :class:`jitcore._runtime.dispatch.Dispatcher`; this
+    Calls go through a :class:`jitcore._runtime.call_path.Dispatcher`; this
     class is its slow path (argument validation, the plan cache, building
     plans) and the introspection API.
 

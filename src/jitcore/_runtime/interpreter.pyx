@@ -315,7 +315,7 @@ cdef int run_guarded(CodeData* c, Frame* f) noexcept nogil:
 cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra):
     """Run ``code`` on ``args`` followed by ``extra`` (borrowed objects, e.g. module attributes).
 
-    The per-call path of compiled functions and modules (``jitcore._runtime.dispatch``):
+    The per-call path of compiled functions and modules (``jitcore._runtime.call_path``):
     the caller has checked the arguments; this pins them, runs the nogil loop and
     wraps the outputs.  Returns the single output itself, or a tuple of outputs;
     0-d tensors leave as NumPy scalars, as the same NumPy code run eagerly gives them.

@@ -2,7 +2,7 @@
 
 import threading
 
-from jitcore._runtime.dispatch import script_function_call
+from jitcore._runtime.call_path import script_function_call
 from jitcore.executor import compile_method
 from jitcore.ir.python_printer import graph_to_code
 from jitcore.passes.inline import inline_calls
@@ -98,7 +98,7 @@ class ScriptFunction(Archivable):
         return self.method.bind(self.name, args, kwargs)
 
     # ``function(*args, **kwargs)`` runs the compiled function; a C-level method, so a
-    # positional call costs no Python frame (see ``jitcore._runtime.dispatch``).  A
+    # positional call costs no Python frame (see ``jitcore._runtime.call_path``).  A
     # call omitting defaulted arguments has them filled by the executor's slow path.
     __call__ = script_function_call
 

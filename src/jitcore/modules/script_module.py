@@ -14,7 +14,7 @@ oracle that tests compare the runtime against.
 
 import threading
 
-from jitcore._runtime.dispatch import script_module_call
+from jitcore._runtime.call_path import script_module_call
 from jitcore.errors import JitcoreError
 from jitcore.executor import compile_method, forget_module_plans
 from jitcore.ir.python_printer import graph_to_code
