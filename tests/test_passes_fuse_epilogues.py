@@ -80,3 +80,16 @@ def test_unknown_activation_is_a_clear_error():
 def test_models_keep_their_outputs(name):
     graph, inputs, functions = all_graphs()[name]
     assert_pass_preserves(graph, inputs, fuse_epilogues, functions)
+
+
+def test_every_epilogue_activation_is_a_unary_kernel_some_op_names():
+    # the fuser matches an activation node by its registry kernel, so each
+    # epilogue activation must be a unary kernel and (gelu aside, whose kernel
+    # depends on `approximate`) the kernel of a registered op
+    from jitcore import ops
+    from jitcore._runtime.kernels import elementwise as ew
+    from jitcore._runtime.kernels.linalg import EPILOGUE_ACTIVATIONS
+    named = {op.kernel for op in ops.all_ops()}
+    assert EPILOGUE_ACTIVATIONS <= set(ew.UNARY_OPS)
+    assert EPILOGUE_ACTIVATIONS - {"gelu", "gelu_tanh"} <= named
+    assert {"relu", "silu", "sigmoid", "tanh", "gelu", "gelu_tanh"} <= EPILOGUE_ACTIVATIONS

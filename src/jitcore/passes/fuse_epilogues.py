@@ -16,14 +16,16 @@ activation and flag are constant inputs, so the registry's reference (and
 schema) describe the fused node completely; see ``jitcore/ops/defs/fused.py``.
 """
 
+from jitcore import ops
+from jitcore._runtime.kernels.linalg import EPILOGUE_ACTIVATIONS
+
 from .graph_queries import constant_value, replace_value, rewrite_nodes, tensor_type
 from .transpose_linear_weights import transpose_linear_weights
 
 __all__ = ["fuse_epilogues"]
 
 _FUSED_KIND = {"aten::linear": "jc::linear_act", "aten::conv2d": "jc::conv2d_act"}
-_SIMPLE_ACTIVATIONS = {"aten::relu": "relu", "aten::silu": "silu", "aten::sigmoid": "sigmoid",
-                       "aten::tanh": "tanh"}
+# gelu's kernel depends on its ``approximate`` argument, so its entry names none
 _GELU_FORMS = {"none": "gelu", "tanh": "gelu_tanh"}
 _FLOATS = ("float32", "float64")
 
@@ -47,10 +49,12 @@ def _activation_of(node, value):
     """The epilogue name of activation ``node`` applied to ``value``, or None."""
     if node is None or node.inputs[0] is not value or _float_dtype(node.outputs[0]) != _float_dtype(value):
         return None
-    if node.kind in _SIMPLE_ACTIVATIONS:
-        return _SIMPLE_ACTIVATIONS[node.kind]
     if node.kind == "aten::gelu":
         return _GELU_FORMS.get(constant_value(node.inputs[1]))
+    kernels = {op.kernel for op in ops.overloads(node.kind)}
+    if len(kernels) == 1 and len(node.inputs) == 1:
+        kernel = kernels.pop()
+        return kernel if kernel in EPILOGUE_ACTIVATIONS else None
     return None
 
 

@@ -159,12 +159,18 @@ cdef inline void apply_epilogue_parallel(real* c, Py_ssize_t rows, Py_ssize_t co
                             min(rows, (part + 1) * chunk))
 
 
+cdef inline dict activation_codes():
+    """Name -> ``Activation`` code.  The names other than ``"none"`` are unary
+    kernel names (``elementwise.UNARY_OPS``; ``"gelu"`` is the erf form), so
+    the epilogue fuser can match an op by its registry ``kernel``."""
+    return {"none": ACT_NONE, "relu": ACT_RELU, "gelu": ACT_GELU_ERF,
+            "gelu_tanh": ACT_GELU_TANH, "silu": ACT_SILU, "sigmoid": ACT_SIGMOID,
+            "tanh": ACT_TANH}
+
+
 cdef inline int activation_code(str name) except -1:
-    """The ``Activation`` code of a name (for wrappers): ``"none"``, ``"relu"``,
-    ``"gelu"`` (erf form), ``"gelu_tanh"``, ``"silu"``, ``"sigmoid"``, ``"tanh"``."""
-    codes = {"none": ACT_NONE, "relu": ACT_RELU, "gelu": ACT_GELU_ERF,
-             "gelu_tanh": ACT_GELU_TANH, "silu": ACT_SILU, "sigmoid": ACT_SIGMOID,
-             "tanh": ACT_TANH}
+    """The ``Activation`` code of a name (for wrappers): see ``activation_codes``."""
+    codes = activation_codes()
     if name not in codes:
         raise ValueError(f"unknown activation {name!r}; expected one of {sorted(codes)}")
     return codes[name]

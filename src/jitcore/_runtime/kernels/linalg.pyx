@@ -22,12 +22,17 @@ from jitcore._runtime.kernels.strided cimport (
 )
 from jitcore._runtime.kernels.epilogue cimport (
     Epilogue, TileEpilogue, ACT_NONE, ACT_COUNT, epilogue_is_empty, apply_epilogue_parallel,
-    activation_code,
+    activation_code, activation_codes,
 )
 from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, operand_row, trailing_matrix,
 )
 from jitcore._runtime.kernels.status_error cimport raise_for_status
+
+EPILOGUE_ACTIVATIONS = frozenset(activation_codes()) - {"none"}
+"""The activations a GEMM/conv epilogue applies in place: unary kernel names
+(``elementwise.UNARY_OPS``), which the epilogue fuser matches against an op's
+registry ``kernel`` (``passes/fuse_epilogues.py``)."""
 
 cnp.import_array()
 
