@@ -304,3 +304,47 @@ def test_threaded_run_covers_every_element(threads):
     x = np.arange(1001, dtype=np.float64).reshape(7, 11, 13)
     np.testing.assert_array_equal(ew.binary("add", x, x.transpose(0, 1, 2)[:, :, ::-1]),
                                   x + x[:, :, ::-1])
+
+
+BITWISE_REFERENCES = {"bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
+                      "bitwise_xor": np.bitwise_xor}
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+@pytest.mark.parametrize("op", sorted(BITWISE_REFERENCES))
+def test_bitwise_ops_match_numpy_on_integers_and_bool(op, dtype):
+    if dtype is np.bool_:
+        a, b = np.array([[True], [False]]), np.array([True, False, True])
+    else:
+        info = np.iinfo(dtype)
+        a = np.array([[7], [-7], [0], [info.max], [info.min], [-1]], dtype=dtype)
+        b = np.array([2, -2, 0, info.min, 5], dtype=dtype)
+    expected = BITWISE_REFERENCES[op](a, b)
+    for va in _layouts(a):
+        for vb in _layouts(b):
+            got = ew.binary(op, va, vb)
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_bitwise_not_matches_numpy_invert(dtype):
+    if dtype is np.bool_:
+        x = np.array([True, False, False, True])
+    else:
+        info = np.iinfo(dtype)
+        x = np.array([0, 1, -1, 7, -12, info.max, info.min], dtype=dtype)
+    for view in _layouts(x):
+        got = ew.unary("bitwise_not", view)
+        assert got.dtype == x.dtype
+        np.testing.assert_array_equal(got, np.invert(x))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_bitwise_ops_have_no_float_loops(dtype):
+    x = np.ones(3, dtype)
+    for op in sorted(BITWISE_REFERENCES):
+        with pytest.raises(KernelError, match="dtype"):
+            ew.binary(op, x, x)
+    with pytest.raises(KernelError, match="dtype"):
+        ew.unary("bitwise_not", x)

@@ -177,3 +177,88 @@ def test_binary_kernel_ops_match_their_references_in_dtype_and_value(kind, has_a
         np.testing.assert_allclose(got, want, rtol=4 * np.finfo(got.dtype).eps, atol=0)
     else:
         np.testing.assert_array_equal(got, want)
+
+
+# ------------------------------------------------------------ bitwise ops
+
+BITWISE = {"aten::__and__": np.bitwise_and, "aten::__or__": np.bitwise_or,
+           "aten::__xor__": np.bitwise_xor}
+BITWISE_SAMPLES = {
+    "int64": (np.array([[6, -7, 0, 2**62 + 5, -1]], np.int64),
+              np.array([[3], [5], [-2**63]], np.int64)),
+    "int32": (np.array([[6, -7, 0, 2**31 - 1, -1]], np.int32),
+              np.array([[3], [5], [-2**31]], np.int32)),
+    "bool": (np.array([[True, False, True, False, True]]),
+             np.array([[True], [False], [True]])),
+}
+
+
+def _bitwise_and(a, b):
+    return a & b
+
+
+def _bitwise_or(a, b):
+    return a | b
+
+
+def _bitwise_xor(a, b):
+    return a ^ b
+
+
+def _bitwise_not(a):
+    return ~a
+
+
+_BITWISE_FUNCTIONS = {"aten::__and__": _bitwise_and, "aten::__or__": _bitwise_or,
+                      "aten::__xor__": _bitwise_xor}
+
+
+@pytest.mark.parametrize("dtype", sorted(BITWISE_SAMPLES))
+@pytest.mark.parametrize("kind", sorted(BITWISE))
+def test_bitwise_binary_ops_give_numpys_bitwise_result_compiled_traced_and_scripted(kind, dtype):
+    a, b = BITWISE_SAMPLES[dtype]
+    want = BITWISE[kind](a, b)
+    assert want.dtype == a.dtype
+    graph = compile_graph(parse_graph(_binary_graph(kind, False)), fallback=False)
+    fn = _BITWISE_FUNCTIONS[kind]
+    for compiled in (graph, jitcore.trace(fn, (a, b)), jitcore.script(fn)):
+        got = compiled(a, b)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", sorted(BITWISE_SAMPLES))
+def test_bitwise_not_gives_numpys_invert_compiled_traced_and_scripted(dtype):
+    a = BITWISE_SAMPLES[dtype][0]
+    want = np.invert(a)
+    graph = compile_graph(parse_graph("graph(%a : Tensor):\n  %y : Tensor = aten::bitwise_not(%a)\n"
+                                      "  return (%y)\n"), fallback=False)
+    for compiled in (graph, jitcore.trace(_bitwise_not, (a,)), jitcore.script(_bitwise_not)):
+        got = compiled(a)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("kind,logical", [("aten::__and__", "aten::logical_and"),
+                                          ("aten::__or__", "aten::logical_or"),
+                                          ("aten::__xor__", "aten::logical_xor")])
+def test_bitwise_ops_on_bool_masks_are_their_logical_ops_bit_for_bit(kind, logical):
+    rng = np.random.default_rng(11)
+    a = rng.random((37, 19)) < 0.5
+    b = rng.random((1, 19)) < 0.5
+    got = compile_graph(parse_graph(_binary_graph(kind, False)), fallback=False)(a, b)
+    want = compile_graph(parse_graph(_binary_graph(logical, False)), fallback=False)(a, b)
+    assert got.dtype == np.bool_ and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bitwise_ops_refuse_floats_like_numpy(dtype):
+    x = np.ones(3, dtype)
+    with pytest.raises(TypeError):
+        np.bitwise_and(x, x)
+    for kind in sorted(BITWISE):
+        with pytest.raises(jitcore.KernelError):
+            compile_graph(parse_graph(_binary_graph(kind, False)), fallback=False)(x, x)
+    with pytest.raises(jitcore.KernelError):
+        compile_graph(parse_graph("graph(%a : Tensor):\n  %y : Tensor = aten::bitwise_not(%a)\n"
+                                  "  return (%y)\n"), fallback=False)(x)

@@ -210,7 +210,8 @@ def test_a_python_scalar_input_is_weak_and_feeds_the_chain(dtype):
 
 def test_every_kernel_op_is_a_chain_step_and_every_plain_step_is_its_kernel_op():
     # one table: an op whose registry entry names a unary kernel, or a binary
-    # kernel of a float result, fuses with that kernel
+    # kernel of a float result, fuses with that kernel; bool and integer-only
+    # (bitwise) kernels do not
     from jitcore import ops
     from jitcore._runtime import op_fused
     from jitcore._runtime.kernels import elementwise as ew
@@ -223,10 +224,11 @@ def test_every_kernel_op_is_a_chain_step_and_every_plain_step_is_its_kernel_op()
             assert op_fused._PLAIN.get(kind) == (unary, ew.UNARY_OPS[kernel]), f"{kind} does not fuse"
         elif kernel in op_fused._ALPHA_KERNELS:
             assert op_fused._ALPHA_BINARY[kind] == ew.BINARY_OPS[kernel]
-        elif kernel in ew.BINARY_OPS and kernel not in ew.BOOL_BINARY_OPS:
+        elif (kernel in ew.BINARY_OPS and kernel not in ew.BOOL_BINARY_OPS
+              and kernel not in ew.INT_BINARY_OPS):
             assert op_fused._PLAIN.get(kind) == (binary, ew.BINARY_OPS[kernel]), f"{kind} does not fuse"
         else:
-            assert kind not in op_fused.CHAIN_KINDS, f"{kind} gives bool but fuses"
+            assert kind not in op_fused.CHAIN_KINDS, f"{kind} is no float step but fuses"
     for kind, (chain, code) in op_fused._PLAIN.items():
         assert kind in named, f"{kind} fuses but no registered op names its kernel"
         assert tables[chain][named[kind]] == code, kind
@@ -250,3 +252,12 @@ def test_remainder_floor_divide_and_atan2_fuse_with_the_same_bits(dtype):
     y[0, :4] = [0.0, -0.0, np.inf, np.nan]
     got = compile_graph(graph, fallback=False)(x, y)
     np.testing.assert_array_equal(got, compile_graph(parse_graph(src), fallback=False)(x, y))
+
+
+def test_bitwise_ops_are_no_chain_steps():
+    from jitcore._runtime import op_fused
+    from jitcore._runtime.kernels import elementwise as ew
+    assert ew.INT_BINARY_OPS == {"bitwise_and", "bitwise_or", "bitwise_xor"}
+    for kind in ("aten::__and__", "aten::__or__", "aten::__xor__", "aten::bitwise_not",
+                 "aten::bitwise_and", "aten::bitwise_or", "aten::bitwise_xor"):
+        assert kind not in op_fused.CHAIN_KINDS, kind

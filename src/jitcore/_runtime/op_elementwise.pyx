@@ -362,16 +362,9 @@ cdef int h_to_dtype(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------------ lookup
 
-# The kernels of ops whose registry entries do not name one.  max.other and
+# The kernels of ops whose registry entries do not name one: max.other and
 # min.other are registered with the max/min reductions (ops/defs/reduction.py).
-# &, |, ^ and ~ run the logical kernels, which are the bitwise ops on bool
-# masks only (an integer operand gives the logical op's bool result), so the
-# registry, whose references are NumPy's bitwise ops, does not name them.
-_KERNEL_BY_NAME = {
-    "aten::max.other": "maximum", "aten::min.other": "minimum",
-    "aten::__and__.Tensor": "logical_and", "aten::__or__.Tensor": "logical_or",
-    "aten::__xor__.Tensor": "logical_xor", "aten::bitwise_not": "logical_not",
-}
+_KERNEL_BY_NAME = {"aten::max.other": "maximum", "aten::min.other": "minimum"}
 
 
 cdef int resolve_elementwise(str name, str kernel, list consts, OpImpl* out) except -1:

@@ -66,19 +66,21 @@ cdef dict _interned = {}
 
 # Unary kernels that are no chain step of their own: gelu, gelu_tanh and
 # softplus steps come from their parametrised ops (``_param_step``); the rest
-# are not ops, or give bool.
-_NOT_PLAIN_UNARY = ("gelu", "gelu_tanh", "softplus", "positive", "logical_not", "isnan")
+# are not ops, give bool, or have no float loop (bitwise_not).
+_NOT_PLAIN_UNARY = ("gelu", "gelu_tanh", "softplus", "positive", "logical_not", "isnan",
+                    "bitwise_not")
 # Binary kernels whose ops take an alpha argument (``_ALPHA_BINARY``).
 _ALPHA_KERNELS = ("add", "sub")
 # aten kind -> (chain kind, op code) of the ops whose extra arguments need no
 # checking: every unary kernel but those above, and every binary kernel of a
-# float result.  An op's registry entry names its kernel, which is the op's
+# float result (not the bool ones, nor the integer-only bitwise ones).  An op's registry entry names its kernel, which is the op's
 # own name (tests/test_runtime_op_fused.py checks the two agree).
 _PLAIN = {"aten::" + _name: (CHAIN_UNARY, _code) for _name, _code in _elementwise.UNARY_OPS.items()
           if _name not in _NOT_PLAIN_UNARY}
 _PLAIN.update({"aten::" + _name: (CHAIN_BINARY, _code)
                for _name, _code in _elementwise.BINARY_OPS.items()
-               if _name not in _elementwise.BOOL_BINARY_OPS and _name not in _ALPHA_KERNELS})
+               if _name not in _elementwise.BOOL_BINARY_OPS and _name not in _elementwise.INT_BINARY_OPS
+               and _name not in _ALPHA_KERNELS})
 _ALPHA_BINARY = {"aten::" + _name: _elementwise.BINARY_OPS[_name] for _name in _ALPHA_KERNELS}
 # The ops with constant float parameters (``_param_step``).
 _PARAM_KINDS = ("aten::gelu", "aten::softplus", "aten::leaky_relu", "aten::elu",

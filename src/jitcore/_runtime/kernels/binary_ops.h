@@ -16,9 +16,13 @@
  * name    the kernel name (BINARY_OPS key, an OpDef's `kernel`).
  * ints    INTS_AS_FLOAT64: integer and bool operands are computed in float64
  *         (true division, atan2: NumPy has no integer loop); INTS_KEPT: the op
- *         has loops for the integer dtypes (and for bool where NumPy does).
+ *         has loops for the integer dtypes (and for bool where NumPy does);
+ *         INTS_ONLY: the op has integer and bool loops and no float ones
+ *         (the bitwise ops: NumPy has no float loop either).
  * result  SAME_DTYPE: the result has the compute dtype; BOOL_RESULT:
- *         comparisons and logical ops give bool.
+ *         comparisons and logical ops give bool.  The bitwise ops keep the
+ *         dtype: an integer result for integers, bool (their logical op) for
+ *         bool masks.
  *
  * add, sub, mul, div come first, in that order: vecloops.h indexes its
  * arithmetic loops by codes 0..3.
@@ -45,7 +49,10 @@
     JC_BINARY(ge,           INTS_KEPT,       BOOL_RESULT)                 \
     JC_BINARY(logical_and,  INTS_KEPT,       BOOL_RESULT)                 \
     JC_BINARY(logical_or,   INTS_KEPT,       BOOL_RESULT)                 \
-    JC_BINARY(logical_xor,  INTS_KEPT,       BOOL_RESULT)
+    JC_BINARY(logical_xor,  INTS_KEPT,       BOOL_RESULT)                 \
+    JC_BINARY(bitwise_and,  INTS_ONLY,       SAME_DTYPE)                  \
+    JC_BINARY(bitwise_or,   INTS_ONLY,       SAME_DTYPE)                  \
+    JC_BINARY(bitwise_xor,  INTS_ONLY,       SAME_DTYPE)
 
 /* ---------------------------------------------------------- generated code */
 
@@ -61,6 +68,7 @@ _Static_assert(JC_BINARY_add == 0 && JC_BINARY_sub == 1 && JC_BINARY_mul == 2 &&
 
 #define INTS_KEPT 0
 #define INTS_AS_FLOAT64 1
+#define INTS_ONLY 2
 #define SAME_DTYPE 0
 #define BOOL_RESULT 1
 
@@ -69,7 +77,7 @@ static const char *const jc_binary_names[JC_NUM_BINARY_OPS] = {
     JC_BINARY_OPS(JC_NAME)
 #undef JC_NAME
 };
-static const unsigned char jc_binary_ints_as_float64_table[JC_NUM_BINARY_OPS] = {
+static const unsigned char jc_binary_ints_table[JC_NUM_BINARY_OPS] = {
 #define JC_INTS(name, ints, result) ints,
     JC_BINARY_OPS(JC_INTS)
 #undef JC_INTS
@@ -80,8 +88,6 @@ static const unsigned char jc_binary_gives_bool_table[JC_NUM_BINARY_OPS] = {
 #undef JC_RESULT
 };
 
-#undef INTS_KEPT
-#undef INTS_AS_FLOAT64
 #undef SAME_DTYPE
 #undef BOOL_RESULT
 
@@ -91,7 +97,13 @@ static inline const char *jc_binary_name(int op) { return jc_binary_names[op]; }
 /* Whether integer and bool operands of op are computed in float64. */
 static inline int jc_binary_ints_as_float64(int op)
 {
-    return op >= 0 && op < JC_NUM_BINARY_OPS && jc_binary_ints_as_float64_table[op];
+    return op >= 0 && op < JC_NUM_BINARY_OPS && jc_binary_ints_table[op] == INTS_AS_FLOAT64;
+}
+
+/* Whether op has integer and bool loops only (no float ones). */
+static inline int jc_binary_ints_only(int op)
+{
+    return op >= 0 && op < JC_NUM_BINARY_OPS && jc_binary_ints_table[op] == INTS_ONLY;
 }
 
 /* Whether op gives bool whatever its compute dtype. */
@@ -99,5 +111,9 @@ static inline int jc_binary_gives_bool(int op)
 {
     return op >= 0 && op < JC_NUM_BINARY_OPS && jc_binary_gives_bool_table[op];
 }
+
+#undef INTS_KEPT
+#undef INTS_AS_FLOAT64
+#undef INTS_ONLY
 
 #endif /* JITCORE_BINARY_OPS_H */

@@ -12,6 +12,8 @@
 # compute dtype (promotion and casts, e.g. int / int -> float64, are the
 # caller's job; see cast.pxd).  The output has the compute dtype, except
 # comparisons and logical ops, whose output is bool (``binary_out_dtype``).
+# The bitwise ops have integer and bool loops only (on bool they are the
+# logical ops).
 # WHERE takes a bool condition as its first operand.
 #
 # Inner loops take byte strides; data pointers must be aligned to the item
@@ -33,6 +35,7 @@ cdef extern from "kernels/unary_ops.h" nogil:
         U_LOGICAL_NOT "JC_UNARY_logical_not"
         U_POSITIVE "JC_UNARY_positive"     # identity copy (also the int/bool floor/ceil/round)
         U_ISNAN "JC_UNARY_isnan"
+        U_BITWISE_NOT "JC_UNARY_bitwise_not"   # ~x for integers, logical not for bool
         U_EXP "JC_UNARY_exp"
         U_LOG "JC_UNARY_log"
         U_SQRT "JC_UNARY_sqrt"
@@ -68,10 +71,15 @@ cdef extern from "kernels/binary_ops.h" nogil:
         B_LOGICAL_AND "JC_BINARY_logical_and"
         B_LOGICAL_OR "JC_BINARY_logical_or"
         B_LOGICAL_XOR "JC_BINARY_logical_xor"
+        B_BITWISE_AND "JC_BINARY_bitwise_and"   # integer and bool dtypes only
+        B_BITWISE_OR "JC_BINARY_bitwise_or"
+        B_BITWISE_XOR "JC_BINARY_bitwise_xor"
         NUM_BINARY_OPS "JC_NUM_BINARY_OPS"
     const char* binary_name "jc_binary_name"(int op) noexcept
     # integer and bool operands are computed in float64 (div, atan2)
     bint binary_ints_as_float64 "jc_binary_ints_as_float64"(int op) noexcept
+    # integer and bool loops only (the bitwise ops)
+    bint binary_ints_only "jc_binary_ints_only"(int op) noexcept
     # the result is bool (comparisons, logical ops)
     bint binary_gives_bool "jc_binary_gives_bool"(int op) noexcept
 

@@ -81,6 +81,11 @@ cdef inline scalar_t unary_value(int op, scalar_t x) noexcept nogil:
             return relu_of(x)
         else:
             return x if x > 0 else 0
+    if op == U_BITWISE_NOT:
+        if scalar_t is npy_bool:
+            return x == 0
+        elif scalar_t is int64_t or scalar_t is int32_t:
+            return ~x
     return x
 
 
@@ -96,11 +101,24 @@ cdef inline scalar_t binary_value(int op, scalar_t a, scalar_t b) noexcept nogil
     if op == B_MINIMUM:
         return nan_minimum(a, b)
     if scalar_t is npy_bool:
-        # NumPy's bool arithmetic: + is or, * is and.
+        # NumPy's bool arithmetic: + is or, * is and; the bitwise ops are the
+        # logical ones (any nonzero byte is True).
+        if op == B_BITWISE_AND:
+            return (a != 0) & (b != 0)
+        if op == B_BITWISE_OR:
+            return (a != 0) | (b != 0)
+        if op == B_BITWISE_XOR:
+            return (a != 0) ^ (b != 0)
         if op == B_ADD:
             return a | b
         return a & b
     elif scalar_t is int64_t or scalar_t is int32_t:
+        if op == B_BITWISE_AND:
+            return a & b
+        if op == B_BITWISE_OR:
+            return a | b
+        if op == B_BITWISE_XOR:
+            return a ^ b
         if op == B_ADD:
             return wrap_add(a, b)
         if op == B_SUB:
@@ -275,6 +293,8 @@ cdef void relu_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx,
     unary_strided(U_RELU, x, o, n, sx, so)
 cdef void positive_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
     unary_strided(U_POSITIVE, x, o, n, sx, so)
+cdef void bitwise_not_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
+    unary_strided(U_BITWISE_NOT, x, o, n, sx, so)
 cdef void logical_not_loop(const scalar_t* x, npy_bool* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
     predicate_strided(U_LOGICAL_NOT, x, o, n, sx, so)
 cdef void isnan_loop(const scalar_t* x, npy_bool* o, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t so) noexcept nogil:
@@ -300,6 +320,12 @@ cdef void floor_divide_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, P
     binary_strided(B_FLOOR_DIVIDE, a, b, o, n, sa, sb, so)
 cdef void atan2_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
     binary_strided(B_ATAN2, a, b, o, n, sa, sb, so)
+cdef void bitwise_and_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_BITWISE_AND, a, b, o, n, sa, sb, so)
+cdef void bitwise_or_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_BITWISE_OR, a, b, o, n, sa, sb, so)
+cdef void bitwise_xor_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_BITWISE_XOR, a, b, o, n, sa, sb, so)
 cdef void eq_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
     compare_strided(B_EQ, a, b, o, n, sa, sb, so)
 cdef void ne_loop(const scalar_t* a, const scalar_t* b, npy_bool* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
@@ -361,6 +387,10 @@ cdef void affine_loop(const scalar_t* x, scalar_t* o, Py_ssize_t n, Py_ssize_t s
 cdef unary_loop _unary_for(int op, scalar_t dtype_tag) noexcept nogil:
     if op == U_LOGICAL_NOT:
         return <unary_loop>logical_not_loop[scalar_t]
+    if op == U_BITWISE_NOT:
+        if scalar_t is float or scalar_t is double:
+            return NULL     # NumPy has no float invert
+        return <unary_loop>bitwise_not_loop[scalar_t]
     if op == U_POSITIVE or unary_keeps_ints(op):
         # NumPy 2 keeps integer floor/ceil/round/trunc exact: the identity.
         if scalar_t is float or scalar_t is double:
@@ -390,6 +420,14 @@ cdef unary_loop _unary_for(int op, scalar_t dtype_tag) noexcept nogil:
 
 
 cdef binary_loop _binary_for(int op, scalar_t dtype_tag) noexcept nogil:
+    if binary_ints_only(op):
+        if scalar_t is float or scalar_t is double:
+            return NULL     # NumPy has no float bitwise ops
+        if op == B_BITWISE_AND:
+            return <binary_loop>bitwise_and_loop[scalar_t]
+        if op == B_BITWISE_OR:
+            return <binary_loop>bitwise_or_loop[scalar_t]
+        return <binary_loop>bitwise_xor_loop[scalar_t]
     if op == B_EQ:
         return <binary_loop>eq_loop[scalar_t]
     if op == B_NE:
@@ -713,6 +751,8 @@ BOOL_BINARY_OPS = frozenset(name for name, op in BINARY_OPS.items() if binary_gi
 #: The binary kernels that compute integer and bool operands in float64.
 FLOAT_BINARY_OPS = frozenset(name for name, op in BINARY_OPS.items()
                              if binary_ints_as_float64(op))
+#: The binary kernels with integer and bool loops only (the bitwise ops).
+INT_BINARY_OPS = frozenset(name for name, op in BINARY_OPS.items() if binary_ints_only(op))
 TERNARY_OPS = {"where": T_WHERE, "clamp": T_CLAMP}
 PARAM_OPS = {
     "leaky_relu": P_LEAKY_RELU, "hardtanh": P_HARDTANH, "pow_scalar": P_POW_SCALAR,

@@ -23,7 +23,8 @@
  *         uses no contraction and only correctly rounded fma.
  *
  * The ops that also take integer and bool inputs with loops of their own
- * (neg, abs, sign, square, relu, logical_not, positive, isnan) are written
+ * (neg, abs, sign, square, relu, logical_not, positive, isnan, and
+ * bitwise_not, which has no float loop) are written
  * in elementwise.pyx; JC_UNARY_ANY_DTYPE_OPS only gives them their codes and
  * names.
  */
@@ -37,7 +38,8 @@
 #include "vecloops.h"
 
 #define JC_UNARY_ANY_DTYPE_OPS(X)                                              \
-    X(neg) X(abs) X(sign) X(square) X(relu) X(logical_not) X(positive) X(isnan)
+    X(neg) X(abs) X(sign) X(square) X(relu) X(logical_not) X(positive) X(isnan)   \
+    X(bitwise_not)
 
 #define JC_UNARY_OPS(JC_UNARY)                                                          \
     JC_UNARY(exp,         INTS_AS_FLOAT64, SIMD,  jc_expf,          SIMD,  jc_exp)         \

@@ -32,11 +32,13 @@ register("aten::logical_not(Tensor self) -> Tensor",
          reference=np.logical_not, infer=elementwise((0,), BOOL), aliases=(np.logical_not,),
          kernel="logical_not")
 
-# `a & b`, `a | b`, `~a` on tensors: bitwise for ints, logical for bool masks.
-for _name, _fn, _op in (("__and__", np.bitwise_and, operator.and_),
-                        ("__or__", np.bitwise_or, operator.or_),
-                        ("__xor__", np.bitwise_xor, operator.xor)):
+# `a & b`, `a | b`, `a ^ b`, `~a` on tensors: bitwise for ints, logical for bool
+# masks; the runtime's bitwise kernels (no float loops, as NumPy has none).
+for _name, _fn, _op, _kernel in (("__and__", np.bitwise_and, operator.and_, "bitwise_and"),
+                                 ("__or__", np.bitwise_or, operator.or_, "bitwise_or"),
+                                 ("__xor__", np.bitwise_xor, operator.xor, "bitwise_xor")):
     register(f"aten::{_name}.Tensor(Tensor self, Tensor other) -> Tensor",
-             reference=_fn, infer=elementwise((0, 1), PROMOTE), aliases=(_op, _fn))
+             reference=_fn, infer=elementwise((0, 1), PROMOTE), aliases=(_op, _fn), kernel=_kernel)
 register("aten::bitwise_not(Tensor self) -> Tensor",
-         reference=np.invert, infer=elementwise((0,), PROMOTE), aliases=(np.invert, operator.invert))
+         reference=np.invert, infer=elementwise((0,), PROMOTE), aliases=(np.invert, operator.invert),
+         kernel="bitwise_not")
