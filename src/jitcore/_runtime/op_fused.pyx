@@ -73,8 +73,9 @@ _NOT_PLAIN_UNARY = ("gelu", "gelu_tanh", "softplus", "positive", "logical_not", 
 _ALPHA_KERNELS = ("add", "sub")
 # aten kind -> (chain kind, op code) of the ops whose extra arguments need no
 # checking: every unary kernel but those above, and every binary kernel of a
-# float result (not the bool ones, nor the integer-only bitwise ones).  An op's registry entry names its kernel, which is the op's
-# own name (tests/test_runtime_op_fused.py checks the two agree).
+# float result (not the bool ones, nor the integer-only bitwise ones).  An
+# op's registry entry names its kernel, which is the op's own name
+# (tests/test_runtime_op_fused.py checks the two agree).
 _PLAIN = {"aten::" + _name: (CHAIN_UNARY, _code) for _name, _code in _elementwise.UNARY_OPS.items()
           if _name not in _NOT_PLAIN_UNARY}
 _PLAIN.update({"aten::" + _name: (CHAIN_BINARY, _code)

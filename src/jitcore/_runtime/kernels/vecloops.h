@@ -53,7 +53,8 @@ JC_DEFINE_UNARY_CONTIG(jc_gelu_tanh_f64_contig, double, jc_gelu_tanh)
 /*
  * One element of the FMA-based functions (vecmath.h's tanh section), for
  * callers compiled for baseline x86-64 (strided loops, GEMM epilogues): the
- * copy of the AVX2 or AVX-512 level computes fmaf with one instruction, instead of the libm call an inlined jc_tanhf would make.  The
+ * copy of the AVX2 or AVX-512 level computes fmaf with one instruction,
+ * instead of the libm call an inlined jc_tanhf would make.  The
  * result is the same bits either way (fma is correctly rounded).
  */
 #define JC_DEFINE_UNARY_ONE(NAME, T, FN)                                      \
