@@ -160,19 +160,27 @@ def test_the_output_takes_the_input_phase_and_the_bits_do_not_depend_on_it(threa
                                rtol=4 * TOL["float32"], atol=4 * TOL["float32"])
 
 
-def test_chains_with_ops_the_kernel_lacks_keep_the_generic_path():
-    # alpha != 1 is not a chain step: the node is lowered to a call of its subgraph
-    graph, node = _fused("""graph(%x : Float(4, 5), %y : Float(4, 5)):
+def test_an_op_the_chain_kernel_lacks_is_not_fused():
+    # add's alpha != 1 is no chain step, so the pass leaves the chain alone
+    graph = parse_graph("""graph(%x : Float(4, 5), %y : Float(4, 5)):
   %alpha : int = prim::Constant[value=2]()
   %a : Float(4, 5) = aten::add(%x, %y, %alpha)
   %b : Float(4, 5) = aten::tanh(%a)
   return (%b)
 """)
+    assert not fuse_elementwise(graph)
+
+
+def test_a_fused_node_without_a_chain_program_runs_its_subgraph():
+    # as one from a graph written before fused nodes carried their program
+    graph, node = _fused(BENCHMARK.format(t="Float(4, 5)"))
+    for name in ("chain_steps", "chain_registers", "chain_consts", "chain_params"):
+        node.remove_attr(name)
     assert chain_program(node) is None
-    rng = np.random.default_rng(4)
-    x, y = (rng.standard_normal((4, 5)).astype(np.float32) for _ in range(2))
-    got = compile_graph(graph, fallback=False)(x, y)
-    np.testing.assert_allclose(got, np.tanh(x + 2 * y), rtol=1e-6)
+    x = np.random.default_rng(4).standard_normal((4, 5)).astype(np.float32)
+    code = compile_graph(graph, fallback=False)
+    np.testing.assert_array_equal(code(x), compile_graph(_fused(BENCHMARK.format(t="Float(4, 5)"))[0],
+                                                         fallback=False)(x))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -208,32 +216,6 @@ def test_a_python_scalar_input_is_weak_and_feeds_the_chain(dtype):
                                atol=TOL[dtype] * 4)
 
 
-def test_every_kernel_op_is_a_chain_step_and_every_plain_step_is_its_kernel_op():
-    # one table: an op whose registry entry names a unary kernel, or a binary
-    # kernel of a float result, fuses with that kernel; bool and integer-only
-    # (bitwise) kernels do not
-    from jitcore import ops
-    from jitcore._runtime import op_fused
-    from jitcore._runtime.kernels import elementwise as ew
-    named = {op.kind: op.kernel for op in ops.all_ops() if op.kernel is not None}
-    unary = op_fused._PLAIN["aten::tanh"][0]
-    binary = op_fused._PLAIN["aten::mul"][0]
-    tables = {unary: ew.UNARY_OPS, binary: ew.BINARY_OPS}
-    for kind, kernel in named.items():
-        if kernel in ew.UNARY_OPS and kernel not in op_fused._NOT_PLAIN_UNARY:
-            assert op_fused._PLAIN.get(kind) == (unary, ew.UNARY_OPS[kernel]), f"{kind} does not fuse"
-        elif kernel in op_fused._ALPHA_KERNELS:
-            assert op_fused._ALPHA_BINARY[kind] == ew.BINARY_OPS[kernel]
-        elif (kernel in ew.BINARY_OPS and kernel not in ew.BOOL_BINARY_OPS
-              and kernel not in ew.INT_BINARY_OPS):
-            assert op_fused._PLAIN.get(kind) == (binary, ew.BINARY_OPS[kernel]), f"{kind} does not fuse"
-        else:
-            assert kind not in op_fused.CHAIN_KINDS, f"{kind} is no float step but fuses"
-    for kind, (chain, code) in op_fused._PLAIN.items():
-        assert kind in named, f"{kind} fuses but no registered op names its kernel"
-        assert tables[chain][named[kind]] == code, kind
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_remainder_floor_divide_and_atan2_fuse_with_the_same_bits(dtype):
     t = f"{TT[dtype]}(30, 17)"
@@ -254,10 +236,41 @@ def test_remainder_floor_divide_and_atan2_fuse_with_the_same_bits(dtype):
     np.testing.assert_array_equal(got, compile_graph(parse_graph(src), fallback=False)(x, y))
 
 
-def test_bitwise_ops_are_no_chain_steps():
-    from jitcore._runtime import op_fused
-    from jitcore._runtime.kernels import elementwise as ew
-    assert ew.INT_BINARY_OPS == {"bitwise_and", "bitwise_or", "bitwise_xor"}
-    for kind in ("aten::__and__", "aten::__or__", "aten::__xor__", "aten::bitwise_not",
-                 "aten::bitwise_and", "aten::bitwise_or", "aten::bitwise_xor"):
-        assert kind not in op_fused.CHAIN_KINDS, kind
+def test_the_chain_attributes_survive_printing_and_parsing():
+    graph, node = _fused(BENCHMARK.format(t="Float(8)"))
+    parsed = parse_graph(str(graph))
+    (parsed_node,) = [n for n in parsed.nodes if n.kind == "jc::FusedElementwise"]
+    assert chain_program(parsed_node) == chain_program(node)
+    code = compile_graph(parsed, fallback=False)
+    assert code.code.n_instructions == 1
+    x = np.random.default_rng(8).standard_normal(8).astype(np.float32)
+    np.testing.assert_array_equal(code(x), compile_graph(graph, fallback=False)(x))
+
+
+def _registers_with(changes):
+    def edit(registers):
+        for index, value in changes.items():
+            registers[index] = value
+        return registers
+    return edit
+
+
+@pytest.mark.parametrize("attribute, edit, message", [
+    ("chain_steps", lambda steps: steps[:1] + ["no_such_kernel"] + steps[2:],
+     "no chain step runs kernel 'no_such_kernel'"),
+    ("chain_steps", lambda steps: steps + ["relu"], "6 steps need 18 chain_registers"),
+    ("chain_steps", lambda steps: [], "0 chain steps"),
+    ("chain_registers", _registers_with({12: 0}), "writes register 0"),
+    ("chain_registers", _registers_with({12: 4000}), "writes register 4000"),
+    ("chain_registers", _registers_with({13: 9}), "reads registers \\[9, 3\\]"),
+    ("chain_registers", _registers_with({13: -1, 14: -1}), "reads registers \\[\\]"),
+    ("chain_consts", lambda consts: consts * 4, "exceed"),
+])
+def test_a_malformed_chain_program_is_a_compile_error_naming_the_fault(attribute, edit, message):
+    # an archive's graph may carry any attributes: lowering checks every register
+    graph, node = _fused(BENCHMARK.format(t="Float(8)"))
+    assert node.attr("chain_steps") == ["mul", "add", "tanh", "mul", "add"]
+    assert node.attr("chain_registers")[12:] == [4, 5, 3]
+    node.set_attr(attribute, edit(list(node.attr(attribute))))
+    with pytest.raises(jitcore.CompileError, match="malformed chain program: .*" + message):
+        compile_graph(graph, fallback=False)

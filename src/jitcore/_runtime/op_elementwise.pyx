@@ -362,11 +362,6 @@ cdef int h_to_dtype(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------------ lookup
 
-# The kernels of ops whose registry entries do not name one: max.other and
-# min.other are registered with the max/min reductions (ops/defs/reduction.py).
-_KERNEL_BY_NAME = {"aten::max.other": "maximum", "aten::min.other": "minimum"}
-
-
 cdef int resolve_elementwise(str name, str kernel, list consts, OpImpl* out) except -1:
     """Fill ``out`` for the op ``name`` ("aten::add.Tensor"); 1 if handled here.
 
@@ -375,8 +370,6 @@ cdef int resolve_elementwise(str name, str kernel, list consts, OpImpl* out) exc
     """
     out.imm = 0
     out.fimm = 0.0
-    if kernel is None:
-        kernel = _KERNEL_BY_NAME.get(name)
     if kernel is None:
         return resolve_by_arguments(name, consts, out)
     if kernel in UNARY_OPS:

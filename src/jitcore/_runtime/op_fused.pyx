@@ -41,6 +41,7 @@ from jitcore._runtime.kernels.fused_chain cimport (
     CHAIN_UNARY, CHAIN_BINARY, CHAIN_TERNARY, CHAIN_PARAM,
 )
 from jitcore._runtime.kernels import elementwise as _elementwise
+from jitcore.errors import CompileError
 
 # A chain step reads at most this many registers (ChainStep.src).
 cdef enum:
@@ -64,171 +65,85 @@ cdef class _Program:
 # content key -> _Program; never shrinks (programs are tiny and immutable).
 cdef dict _interned = {}
 
-# Unary kernels that are no chain step of their own: gelu, gelu_tanh and
-# softplus steps come from their parametrised ops (``_param_step``); the rest
-# are not ops, give bool, or have no float loop (bitwise_not).
-_NOT_PLAIN_UNARY = ("gelu", "gelu_tanh", "softplus", "positive", "logical_not", "isnan",
-                    "bitwise_not")
-# Binary kernels whose ops take an alpha argument (``_ALPHA_BINARY``).
-_ALPHA_KERNELS = ("add", "sub")
-# aten kind -> (chain kind, op code) of the ops whose extra arguments need no
-# checking: every unary kernel but those above, and every binary kernel of a
-# float result (not the bool ones, nor the integer-only bitwise ones).  An
-# op's registry entry names its kernel, which is the op's own name
-# (tests/test_runtime_op_fused.py checks the two agree).
-_PLAIN = {"aten::" + _name: (CHAIN_UNARY, _code) for _name, _code in _elementwise.UNARY_OPS.items()
-          if _name not in _NOT_PLAIN_UNARY}
-_PLAIN.update({"aten::" + _name: (CHAIN_BINARY, _code)
-               for _name, _code in _elementwise.BINARY_OPS.items()
-               if _name not in _elementwise.BOOL_BINARY_OPS and _name not in _elementwise.INT_BINARY_OPS
-               and _name not in _ALPHA_KERNELS})
-_ALPHA_BINARY = {"aten::" + _name: _elementwise.BINARY_OPS[_name] for _name in _ALPHA_KERNELS}
-# The ops with constant float parameters (``_param_step``).
-_PARAM_KINDS = ("aten::gelu", "aten::softplus", "aten::leaky_relu", "aten::elu",
-                "aten::clamp", "aten::hardtanh")
-
-#: Every op a chain step can be: the fusion pass groups exactly these
-#: (``passes.fuse_elementwise.FUSIBLE_KINDS`` is this set).
-CHAIN_KINDS = frozenset(_PLAIN) | frozenset(_ALPHA_BINARY) | frozenset(_PARAM_KINDS)
-#: The most steps and inputs (tensors and scalar constants) one chain holds.
+# What the tile kernel runs, by kernel name: the fusion pass
+# (``passes/chain_program.py``) makes a chain step of an op whose registry
+# entry names one of these kernels.  Every float unary kernel but those
+# without a float-to-float loop (their ops give bool or are integer-only).
+_NO_FLOAT_LOOP = ("positive", "logical_not", "isnan", "bitwise_not")
+#: Unary kernels a chain step can run (one operand).
+CHAIN_UNARY_KERNELS = frozenset(k for k in _elementwise.UNARY_OPS if k not in _NO_FLOAT_LOOP)
+#: Binary kernels a chain step can run: those of a float result.
+CHAIN_BINARY_KERNELS = frozenset(k for k in _elementwise.BINARY_OPS
+                                 if k not in _elementwise.BOOL_BINARY_OPS
+                                 and k not in _elementwise.INT_BINARY_OPS)
+#: Parametrised unary kernels a chain step can run (one operand, two float parameters).
+CHAIN_PARAM_KERNELS = frozenset(_elementwise.PARAM_OPS)
+#: The most steps and inputs (tensors and scalar constants) one chain holds,
+#: and the registers its steps may use.
 MAX_CHAIN_STEPS = CHAIN_MAX_STEPS
 MAX_CHAIN_INPUTS = CHAIN_MAX_INPUTS
+MAX_CHAIN_REGISTERS = MAX_REGISTERS
+
+#: The attributes of a ``jc::FusedElementwise`` node that hold its chain
+#: program (written by ``passes.chain_program``, documented there).
+CHAIN_ATTRIBUTES = ("chain_steps", "chain_registers", "chain_consts", "chain_params")
 
 
-class _NotAChain(Exception):
-    """The subgraph uses something the tile kernel does not implement."""
+def _step_code(str kernel, int noperands):
+    """``(chain kind, op code)`` of a step running ``kernel`` on ``noperands`` registers."""
+    if noperands == 2 and kernel in CHAIN_BINARY_KERNELS:
+        return CHAIN_BINARY, _elementwise.BINARY_OPS[kernel]
+    if noperands == 1 and kernel in CHAIN_PARAM_KERNELS:
+        return CHAIN_PARAM, _elementwise.PARAM_OPS[kernel]
+    if noperands == 1 and kernel in CHAIN_UNARY_KERNELS:
+        return CHAIN_UNARY, _elementwise.UNARY_OPS[kernel]
+    raise ValueError(f"no chain step runs kernel {kernel!r} on {noperands} operand(s)")
 
 
-def _const(value):
-    """The Python value of a ``prim::Constant`` output, or raise _NotAChain."""
-    node = value.node
-    if node.kind != "prim::Constant":
-        raise _NotAChain
-    return node.attr("value") if node.has_attr("value") else None
+def _checked_program(node):
+    """``(ninputs, consts, steps)`` from the node's chain attributes, every register
+    checked (an archive's graph may carry anything); None without them.
 
-
-def _is_number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _param_step(node):
-    """(kind, op, operand, params) of the ops that take constant float parameters."""
-    kind = node.kind
-    ins = list(node.inputs)
-    if kind == "aten::gelu":
-        approximate = _const(ins[1]) if len(ins) > 1 else "none"
-        name = {"none": "gelu", "tanh": "gelu_tanh"}.get(approximate)
-        if name is None:
-            raise _NotAChain
-        return CHAIN_UNARY, _elementwise.UNARY_OPS[name], ins[0], ()
-    if kind == "aten::softplus":
-        # the kernel is the beta=1, threshold=20 softplus (the defaults)
-        if [_const(v) for v in ins[1:]] not in ([], [1], [1, 20]):
-            raise _NotAChain
-        return CHAIN_UNARY, _elementwise.UNARY_OPS["softplus"], ins[0], ()
-    if kind == "aten::leaky_relu":
-        slope = _const(ins[1]) if len(ins) > 1 else 0.01
-        if not _is_number(slope):
-            raise _NotAChain
-        return CHAIN_PARAM, _elementwise.PARAM_OPS["leaky_relu"], ins[0], (float(slope), 0.0)
-    if kind == "aten::elu":
-        args = [_const(v) for v in ins[1:]]
-        alpha = args[0] if args else 1.0
-        if not _is_number(alpha) or any(a != 1 for a in args[1:]):
-            raise _NotAChain
-        return CHAIN_PARAM, _elementwise.PARAM_OPS["elu"], ins[0], (float(alpha), 0.0)
-    if kind in ("aten::clamp", "aten::hardtanh"):
-        default = (float("-inf"), float("inf")) if kind == "aten::clamp" else (-1.0, 1.0)
-        bounds = []
-        for k in (1, 2):
-            b = _const(ins[k]) if len(ins) > k else None
-            if b is None:
-                b = default[k - 1]
-            if not _is_number(b):
-                raise _NotAChain
-            bounds.append(float(b))
-        return CHAIN_PARAM, _elementwise.PARAM_OPS["hardtanh"], ins[0], tuple(bounds)
-    raise _NotAChain
-
-
-def _compile(sub):
-    """``(ninputs, consts, steps)`` for a subgraph; raises _NotAChain."""
-    inputs = list(sub.inputs)
-    reg = {v: k for k, v in enumerate(inputs)}
-    nodes = [n for n in sub.nodes if n.kind != "prim::Constant"]
-    # (kind, op, operand values, params, output value) per op
-    ops = []
-    for n in nodes:
-        if len(n.outputs) != 1:
-            raise _NotAChain
-        if n.kind in _PLAIN:
-            kind, op = _PLAIN[n.kind]
-            arity = 1 if kind == CHAIN_UNARY else 2
-            if len(n.inputs) != arity:
-                raise _NotAChain
-            ops.append((kind, op, list(n.inputs), (), n.output()))
-        elif n.kind in _ALPHA_BINARY:
-            if len(n.inputs) not in (2, 3) or (len(n.inputs) == 3 and _const(n.inputs[2]) != 1):
-                raise _NotAChain
-            ops.append((CHAIN_BINARY, _ALPHA_BINARY[n.kind], list(n.inputs[:2]), (), n.output()))
-        else:
-            kind, op, operand, params = _param_step(n)
-            ops.append((kind, op, [operand], params, n.output()))
-    if not ops or len(ops) > CHAIN_MAX_STEPS or sub.outputs[0] is not ops[len(ops) - 1][4]:
-        raise _NotAChain
-    # Scalar constant operands become registers after the inputs.
-    consts = []
-    produced = {op[4] for op in ops}
-    for _, _, operands, _, _ in ops:
-        for v in operands:
-            if v not in reg and v not in produced:
-                c = _const(v)
-                if not _is_number(c) and not isinstance(c, bool):
-                    raise _NotAChain
-                if float(c) not in consts:
-                    consts.append(float(c))
-    base = len(inputs) + len(consts)
+    Raises
+    ------
+    ValueError
+        Naming what is malformed.
+    """
+    if node.kind != "jc::FusedElementwise" or not node.has_attr("chain_steps"):
+        return None
+    kernels, regs, consts, params = (list(node.attr(a)) for a in CHAIN_ATTRIBUTES)
+    nsteps, ninputs = len(kernels), len(node.inputs)
+    if not 0 < nsteps <= CHAIN_MAX_STEPS:
+        raise ValueError(f"{nsteps} chain steps (1 to {CHAIN_MAX_STEPS} allowed)")
+    if len(regs) != 3 * nsteps or len(params) != 2 * nsteps:
+        raise ValueError(f"{nsteps} steps need {3 * nsteps} chain_registers and {2 * nsteps} "
+                         f"chain_params, got {len(regs)} and {len(params)}")
+    base = ninputs + len(consts)
     if base > CHAIN_MAX_INPUTS:
-        raise _NotAChain
-    for _, _, operands, _, _ in ops:
-        for v in operands:
-            if v not in reg and v not in produced:
-                reg[v] = len(inputs) + consts.index(float(_const(v)))
-    for _, _, operands, _, _ in ops:
-        if all(v in reg and len(inputs) <= reg[v] < base for v in operands):
-            raise _NotAChain        # an op of constants only: constant propagation's job
-    # Temporaries: a register is free again after the last op that reads it.
-    last_read = {}
-    for i, (_, _, operands, _, _) in enumerate(ops):
-        for v in operands:
-            last_read[v] = i
-    # A step never writes a register it reads: in-place loops would need
-    # gcc's runtime alias check to pass, and it fails for equal pointers, so
-    # the loop would run scalar.  Two temporaries alternate in a plain chain.
-    free, nregs, steps = [], base, []
-    for i, (kind, op, operands, params, result) in enumerate(ops):
-        srcs = [reg[v] for v in operands]
-        if free:
-            free.sort()
-            dst = free.pop(0)
-        else:
-            dst, nregs = nregs, nregs + 1
-        for v in set(operands):
-            if reg[v] >= base and last_read[v] == i:
-                free.append(reg[v])
-        reg[result] = dst
-        steps.append((kind, op, dst, tuple(srcs), tuple(params)))
-    return len(inputs), tuple(consts), tuple(steps)
+        raise ValueError(f"{ninputs} inputs and {len(consts)} constants exceed {CHAIN_MAX_INPUTS}")
+    written = set(range(base))
+    steps = []
+    for s in range(nsteps):
+        dst, srcs = regs[3 * s], [r for r in regs[3 * s + 1:3 * s + 3] if r != -1]
+        if not srcs or any(r not in written for r in srcs):
+            raise ValueError(f"chain step {s} reads registers {srcs}, not all of them written before")
+        if not base <= dst < MAX_REGISTERS or dst in srcs:
+            raise ValueError(f"chain step {s} writes register {dst}: a temporary from {base} to "
+                             f"{MAX_REGISTERS - 1} that it does not read")
+        kind, op = _step_code(kernels[s], len(srcs))
+        written.add(dst)
+        steps.append((kind, op, dst, tuple(srcs), (float(params[2 * s]), float(params[2 * s + 1]))))
+    return ninputs, tuple(float(c) for c in consts), tuple(steps)
 
 
 cdef long long fused_chain_program(object node) except -1:
     cdef _Program prog
     cdef int s, k
-    if node.kind != "jc::FusedElementwise" or not node.has_attr("Subgraph"):
-        return 0
     try:
-        key = _compile(node.attr("Subgraph"))
-    except _NotAChain:
+        key = _checked_program(node)
+    except (ValueError, TypeError) as e:
+        raise CompileError(f"jc::FusedElementwise: malformed chain program: {e}") from None
+    if key is None:
         return 0
     prog = _interned.get(key)
     if prog is None:
@@ -246,13 +161,13 @@ cdef long long fused_chain_program(object node) except -1:
             for k in range(3):
                 prog.p.steps[s].src[k] = srcs[k] if k < len(srcs) else 0
             for k in range(2):
-                prog.p.steps[s].param[k] = params[k] if k < len(params) else 0.0
+                prog.p.steps[s].param[k] = params[k]
         _interned[key] = prog
     return <long long><size_t>&prog.p
 
 
 def chain_program(node):
-    """The compiled chain of a ``jc::FusedElementwise`` node, for tests and debugging.
+    """The chain program lowering runs for a ``jc::FusedElementwise`` node, for tests and debugging.
 
     Parameters
     ----------
@@ -262,12 +177,10 @@ def chain_program(node):
     -------
     tuple or None
         ``(ninputs, consts, steps)`` with steps ``(kind, op, dst, srcs,
-        params)``, or None when the runtime runs this node's subgraph op by
-        op (an op or argument the tile kernel does not implement).
+        params)``, or None when the node carries no chain program (the
+        runtime then runs its subgraph op by op).
     """
-    if fused_chain_program(node) == 0:
-        return None
-    return _compile(node.attr("Subgraph"))
+    return _checked_program(node)
 
 
 cdef int _run_unfused(const FusedProgram* p, const View* views, View* out) noexcept nogil:

@@ -63,6 +63,14 @@ class OpDef:
         The runtime's elementwise kernel that computes this op, a key of
         ``jitcore._runtime.kernels.elementwise.UNARY_OPS`` (``"tanh"``); the
         lowering and the chain fuser read it.  None for ops run otherwise.
+    chain_step : callable or None
+        For an op whose elementwise kernel depends on its other arguments
+        (gelu's ``approximate``, leaky_relu's slope): ``chain_step(*args)``,
+        called with the constant values of the arguments after the first
+        (:data:`~jitcore.ops.shapes.UNKNOWN` where one is not a constant),
+        returns ``(kernel, params)`` -- a unary or parametrised kernel and its
+        float parameters -- or None when no kernel computes the op for those
+        arguments.  The chain fuser reads it (``passes/chain_program.py``).
     methods : tuple of str
         The ndarray methods that stand for this op (``x.sum()``, ``x.dot(y)``).
     numpy_names : tuple of (str, str)
@@ -85,6 +93,7 @@ class OpDef:
     deterministic_if: Callable | None = None
     doc: str = ""
     kernel: str | None = None
+    chain_step: Callable | None = None
     methods: tuple = ()
     numpy_names: tuple = ()
     numpy_defaults: tuple = ()
@@ -155,7 +164,8 @@ _NUMPY_SPELLINGS: dict[str, "NumpySpelling"] = {}   # kind -> merged over its ov
 
 def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, writes=(),
              output_alias=OutputAlias.NONE, deterministic_if=None, doc="",
-             kernel=None, methods=(), numpy_names=None, numpy_defaults=None) -> OpDef:
+             kernel=None, chain_step=None, methods=(), numpy_names=None,
+             numpy_defaults=None) -> OpDef:
     """Register one op overload.
 
     Parameters
@@ -178,6 +188,8 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
         One line describing the op.
     kernel : str, optional
         The elementwise kernel that computes the op (see :class:`OpDef`).
+    chain_step : callable, optional
+        The kernel and parameters for given constant arguments (see :class:`OpDef`).
     methods : iterable of str
         ndarray method names that stand for the op (``"sum"``).
     numpy_names : dict, optional
@@ -206,7 +218,7 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
     if not callable(reference):
         raise SchemaError(f"{qname}: reference must be callable, got {reference!r}")
     op = OpDef(parsed, reference, infer, tuple(aliases), Effect(effect), tuple(writes),
-               OutputAlias(output_alias), deterministic_if, doc, kernel, tuple(methods),
+               OutputAlias(output_alias), deterministic_if, doc, kernel, chain_step, tuple(methods),
                tuple((numpy_names or {}).items()), tuple((numpy_defaults or {}).items()))
     _check_effect(op)
     _check_numpy_spelling(op)

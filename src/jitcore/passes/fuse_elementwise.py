@@ -10,29 +10,30 @@ inputs when that producer is fusible, sits in the same block and has no
 users outside the group.  Absorbing only such producers keeps the group a
 single-output DAG that can run at the position of its last node.
 
-Fusible: the elementwise ops of :data:`FUSIBLE_KINDS` whose tensor inputs and
+Fusible: the elementwise ops that are a step of the runtime's chain kernel
+(:func:`.chain_program.chain_step`, read from the registry) whose tensor inputs and
 output are all float32 or all float64, whose other inputs are scalars, and
 (where shapes are known) whose output has the group's output shape — the
 runtime chain walks one output shape; inputs may broadcast into it (scalars,
 bias rows).  Scalar constants are copied into the subgraph; every other input
 (tensors, tensor constants such as a frozen bias, non-constant scalars)
-becomes a node input, in first-use order.
+becomes a node input, in first-use order.  The fused node carries its chain
+program as attributes (:func:`.chain_program.attach_program`), which lowering
+reads.
 """
 
 from jitcore._runtime.ir import Graph
-from jitcore._runtime.op_fused import CHAIN_KINDS, MAX_CHAIN_INPUTS, MAX_CHAIN_STEPS
+from jitcore._runtime.op_fused import MAX_CHAIN_INPUTS, MAX_CHAIN_STEPS
 from jitcore._runtime.types import TensorType
 
+from .chain_program import attach_program, chain_step
 from .graph_queries import constant_value, has_side_effects, tensor_type
 
-__all__ = ["fuse_elementwise", "FUSIBLE_KINDS", "FUSED_KIND", "MAX_GROUP_NODES", "MAX_GROUP_INPUTS"]
+__all__ = ["fuse_elementwise", "FUSED_KIND", "MAX_GROUP_NODES", "MAX_GROUP_INPUTS"]
 
 FUSED_KIND = "jc::FusedElementwise"
 
-#: Elementwise ops the runtime's tiled chain kernel implements, and the limits
-#: of one chain: read from the runtime's chain compiler, the one place that
-#: knows them (a kind fusible here but not there would silently never fuse).
-FUSIBLE_KINDS = CHAIN_KINDS
+#: The limits of one chain: the runtime's chain kernel's, the one place that knows them.
 MAX_GROUP_NODES = MAX_CHAIN_STEPS
 MAX_GROUP_INPUTS = MAX_CHAIN_INPUTS
 
@@ -40,7 +41,7 @@ _FLOATS = ("float32", "float64")
 
 
 def _is_fusible(node):
-    if node.kind not in FUSIBLE_KINDS or len(node.outputs) != 1 or has_side_effects(node):
+    if len(node.outputs) != 1 or has_side_effects(node) or chain_step(node) is None:
         return False
     out = tensor_type(node.outputs[0])
     if out is None or out.dtype not in _FLOATS:
@@ -133,6 +134,7 @@ def _fuse_group(graph, members):
     with graph.inserting_before(root):
         fused = graph.insert(FUSED_KIND, inputs, attrs={"Subgraph": _subgraph(members, inputs)},
                              output_types=[root.outputs[0].type], source_range=root.source_range)
+    attach_program(fused)
     out = root.outputs[0]
     name = out.debug_name if out.has_debug_name() else None
     out.replace_all_uses_with(fused.output())

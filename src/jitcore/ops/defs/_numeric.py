@@ -4,7 +4,7 @@ import numpy as np
 
 from ..dtypes import dtype_of
 
-__all__ = ["as_float", "dtype_or_none", "keep_ints"]
+__all__ = ["as_float", "clamp_chain_step", "dtype_or_none", "is_number", "keep_ints"]
 
 
 def dtype_or_none(code):
@@ -29,3 +29,15 @@ def keep_ints(fn):
         return fn(x) if x.dtype.kind == "f" else x.copy()
     apply.__name__ = getattr(fn, "__name__", "apply")
     return apply
+
+
+def is_number(value):
+    """An int or float argument value (not a bool, not UNKNOWN): what a kernel parameter takes."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def clamp_chain_step(low, high):
+    """The chain step (``OpDef.chain_step``) of a clamp to constant bounds: the
+    parametrised ``hardtanh`` kernel; a None bound leaves that side unbounded."""
+    bounds = (float("-inf") if low is None else low, float("inf") if high is None else high)
+    return ("hardtanh", tuple(map(float, bounds))) if all(map(is_number, bounds)) else None

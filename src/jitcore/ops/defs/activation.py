@@ -11,7 +11,7 @@ import scipy.special
 
 from ..registry import register
 from ..rules import FLOAT, PROMOTE, elementwise
-from ._numeric import as_float
+from ._numeric import as_float, clamp_chain_step, is_number
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -59,10 +59,35 @@ def _floating(fn):
     return reference
 
 
+# The chain steps (``OpDef.chain_step``) of the activations whose kernel depends
+# on their other arguments, called with those arguments' constant values.
+def _gelu_step(approximate):
+    kernel = {"none": "gelu", "tanh": "gelu_tanh"}.get(approximate)
+    return None if kernel is None else (kernel, ())
+
+
+def _softplus_step(beta, threshold):
+    # the kernel is the beta=1, threshold=20 softplus (the defaults)
+    return ("softplus", ()) if is_number(beta) and (beta, threshold) == (1, 20) else None
+
+
+def _leaky_relu_step(slope):
+    return ("leaky_relu", (float(slope), 0.0)) if is_number(slope) else None
+
+
+def _elu_step(alpha, scale, input_scale):
+    # the kernel is alpha * expm1(x) below zero: scale and input_scale 1 only
+    if not is_number(alpha) or not all(is_number(a) and a == 1 for a in (scale, input_scale)):
+        return None
+    return ("elu", (float(alpha), 0.0))
+
+
 # (schema, reference, rule); the runtime computes the ops of _KERNELS with the
 # unary kernel of the same name, the others with handlers that read their
-# scalar arguments.
+# scalar arguments; _CHAIN_STEPS fuse them into elementwise chains.
 _KERNELS = ("relu", "sigmoid", "silu", "hardsigmoid", "hardswish", "mish")
+_CHAIN_STEPS = {"gelu": _gelu_step, "softplus": _softplus_step, "leaky_relu": _leaky_relu_step,
+                "elu": _elu_step, "hardtanh": clamp_chain_step}
 _ACTIVATIONS = (
     ("relu(Tensor self)", _relu, elementwise((0,), PROMOTE)),
     ("relu6(Tensor self)", lambda x: _hardtanh(x, 0, 6), elementwise((0,), PROMOTE)),
@@ -88,4 +113,4 @@ for _signature, _reference, _rule in _ACTIVATIONS:
     _name = _signature.partition("(")[0]
     register(f"aten::{_signature} -> Tensor", reference=_reference, infer=_rule,
              aliases=(scipy.special.expit,) if _name == "sigmoid" else (),
-             kernel=_name if _name in _KERNELS else None)
+             kernel=_name if _name in _KERNELS else None, chain_step=_CHAIN_STEPS.get(_name))

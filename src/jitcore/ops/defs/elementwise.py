@@ -12,7 +12,7 @@ import scipy.special
 from ..registry import register
 from ..rules import FLOAT, PROMOTE, elementwise, same_as
 from ..shapes import known, operand_dtype
-from ._numeric import as_float, keep_ints
+from ._numeric import as_float, clamp_chain_step, keep_ints
 
 # ------------------------------------------------------------ add / sub (alpha)
 
@@ -147,7 +147,8 @@ def _clamp(x, lo, hi):
 
 register("aten::clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor",
          reference=_clamp, infer=elementwise((0, 1, 2)), aliases=(np.clip,),
-         methods=("clip",), numpy_names={"a_min": "min", "a_max": "max"})
+         methods=("clip",), numpy_names={"a_min": "min", "a_max": "max"},
+         chain_step=clamp_chain_step)
 register("aten::clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor",
          reference=_clamp, infer=elementwise((0, 1, 2)))
 register("aten::clamp_min(Tensor self, Scalar min) -> Tensor",

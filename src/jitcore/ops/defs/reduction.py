@@ -88,7 +88,7 @@ for _name, _values, _index, _binary, _builtin in (
              f"-> (Tensor values, Tensor indices)",
              reference=_values_and_indices(_values, _index), infer=_values_and_indices_rule)
     register(f"aten::{_name}.other(Tensor self, Tensor other) -> Tensor",
-             reference=_binary, infer=elementwise((0, 1), PROMOTE))
+             reference=_binary, infer=elementwise((0, 1), PROMOTE), kernel=_binary.__name__)
     register(f"aten::a{_name}(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
              reference=_reduce_values(_values),
              infer=reduction("same", dim=1, keepdim=2), aliases=(_values, getattr(np, "a" + _name)),
