@@ -7,6 +7,9 @@ same weights (``jitcore.nn`` keeps PyTorch's state-dict names).  Every backend t
 computes the same function of the same numbers, which ``compare.py`` checks before timing.
 """
 
+import importlib
+import pathlib
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -49,6 +52,9 @@ class ModelCase:
         Name -> zero-argument callable of a related operation that bounds the model's speed
         from below (``np.copyto`` for a memory-bound chain); timed, never checked for
         agreement since it computes something else.
+    eager_timed : bool
+        False for the model-zoo networks, whose eager run (jitcore.nn's NumPy references)
+        takes seconds per call: it still gives the reference output, but is not timed.
     """
 
     name: str
@@ -59,6 +65,7 @@ class ModelCase:
     torch_builder: Callable
     numpy_handwritten: Optional[Callable] = None
     floor: dict = field(default_factory=dict)
+    eager_timed: bool = True
 
     def eager(self):
         """Run the model eagerly with NumPy (the oracle every backend is checked against)."""
@@ -121,6 +128,28 @@ def _perturb_state(module, rng):
     return module.eval()
 
 
+def zoo(module_name):
+    """A module of the model zoo (``tests/models``), where the ported architectures live.
+
+    The zoo's ports are written line for line from their torch sources and tested there;
+    the benchmark times the same code rather than a copy of it.
+    """
+    models = pathlib.Path(__file__).resolve().parents[2] / "tests" / "models"
+    if str(models) not in sys.path:
+        sys.path.insert(0, str(models))
+    return importlib.import_module(module_name)
+
+
+def _zoo_case(name, title, module_name, port, torch_original, input_shape):
+    init.manual_seed(SEED)
+    zoo_module = zoo(module_name)
+    module = getattr(zoo_module, port)().eval()
+    x = np.random.default_rng(SEED).standard_normal(input_shape).astype(np.float32)
+    return ModelCase(name, title, module, (x,), "module",
+                     lambda case: torch_models.zoo_twin(getattr(zoo_module, torch_original)(), case),
+                     eager_timed=False)
+
+
 # ------------------------------------------------------------------ the cases
 
 def _module_case(name, title, build, input_shape, handwritten, torch_builder):
@@ -169,6 +198,9 @@ _CASES = {
                                        "TransformerEncoderLayer d256 h4, seq 64, batch 1",
                                        encoder_layer, (1, 64, 256), numpy_models.encoder_layer,
                                        torch_models.encoder_layer),
+    "resnet18": lambda: _zoo_case("resnet18", "torchvision resnet18, 1x3x224x224",
+                                  "test_model_resnet", "resnet18", "torch_resnet18",
+                                  (1, 3, 224, 224)),
     "rnn-loop": _rnn_case,
     "elementwise": _elementwise_case,
 }

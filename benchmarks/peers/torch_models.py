@@ -6,7 +6,8 @@ does not import torch.
 
 import numpy as np
 
-__all__ = ["linear", "mlp", "small_cnn", "encoder_layer", "rnn_loop", "fused_elementwise"]
+__all__ = ["linear", "mlp", "small_cnn", "encoder_layer", "rnn_loop", "fused_elementwise",
+           "zoo_twin"]
 
 
 def _with_weights(torch_module, case):
@@ -70,3 +71,8 @@ def rnn_loop(case):
 def fused_elementwise(case):
     """The elementwise chain as a module."""
     return _function_modules()[1]().eval()
+
+
+def zoo_twin(torch_module, case):
+    """A model-zoo case's torch original (built by the zoo module) with the port's weights."""
+    return _with_weights(torch_module, case)

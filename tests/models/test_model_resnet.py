@@ -122,6 +122,7 @@ def resnet18(num_classes=1000):
 
 
 def torch_resnet18():
+    import torch
     import torch.nn as tnn
 
     class TorchBasicBlock(tnn.Module):
@@ -171,7 +172,6 @@ def torch_resnet18():
             return tnn.Sequential(*layers)
 
         def forward(self, x):
-            import torch
             x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
             x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
             return self.fc(torch.flatten(self.avgpool(x), 1))

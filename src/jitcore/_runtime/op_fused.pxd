@@ -5,8 +5,8 @@ from jitcore._runtime.code cimport Frame, Instr
 
 # Lowering asks ``fused_chain_program(node)`` for the immediate of the
 # instruction: the address of the node's compiled chain program (interned,
-# so it lives as long as the process), or 0 when the chain uses an op or
-# argument the tile kernel does not implement; lowering then keeps the
-# generic path (a call into the subgraph's own Code).
+# so it lives as long as the process), or 0 when the node carries no chain
+# program; lowering then keeps the generic path (a call into the subgraph's
+# own Code).  A malformed program raises CompileError.
 cdef long long fused_chain_program(object node) except -1
 cdef int h_fused_chain(Frame* f, const Instr* ins) noexcept nogil

@@ -1,14 +1,16 @@
 """The handler of ``jc::FusedElementwise``: a whole elementwise chain in one instruction.
 
-At lowering time the node's ``Subgraph`` is compiled into a register program
-of chain steps (``kernels/fused_chain.pxd``): node inputs take the first
-registers, the scalar constants of the subgraph (``x * 0.5``) the next ones,
-and the intermediate values share as few temporaries as their lifetimes
-allow (a temporary is one L1-resident tile buffer per thread, and the kernel
-has only ``CHAIN_MAX_BUFFERS`` of them); a step never writes a register it
-reads, so every inner loop runs its vectorised, non-aliasing version.  Programs are interned by content,
-so a process holds one copy of each distinct chain however many plans use
-it; the instruction's ``imm`` is the program's address.
+The fusion pass stores the node's register program of chain steps
+(``kernels/fused_chain.pxd``) as attributes of the node
+(``passes/chain_program.py`` documents them): node inputs take the first
+registers, the scalar constants of the chain (``x * 0.5``) the next ones,
+and temporaries follow (a temporary is one L1-resident tile buffer per
+thread, and the kernel has only ``CHAIN_MAX_BUFFERS`` of them); a step never
+writes a register it reads, so every inner loop runs its vectorised,
+non-aliasing version.  Lowering reads the attributes, checks every register
+(a graph read from a file may carry anything) and interns the program by
+content, so a process holds one copy of each distinct chain however many
+plans use it; the instruction's ``imm`` is the program's address.
 
 At run time the handler views every input in the chain's float dtype (a
 Python scalar input becomes a 0-d view, NEP 50 style: it never widens a
