@@ -54,6 +54,7 @@ this page know about the op:
 | `output_alias` | `none` (default: a new result), `view` (may share its first input's memory), `contains` (outputs hold or are the inputs) | output aliasing, the tracer |
 | `deterministic_if` | for a `random` op: when it is not random after all (dropout in eval mode) | the same passes as `effect` |
 | `kernel` | the runtime's elementwise kernel that computes it (a line of `_runtime/kernels/unary_ops.h` or `binary_ops.h`) | lowering, the elementwise-chain fuser |
+| `chain_step` | for an op whose elementwise kernel depends on its other arguments: the kernel and float parameters for given constant arguments (gelu's `approximate`, leaky_relu's slope, clamp's bounds) | the elementwise-chain fuser (`passes/chain_program.py`) |
 | `doc` | one line for the table below | this page |
 
 Effects: a `pure` op may be folded, merged with an equal node, moved out of a
