@@ -249,6 +249,24 @@ def return_from_loop(x, limit: float):
     return -x
 
 
+def return_from_nested_loops(n: int) -> int:
+    # the outer loop carries the return value the inner loop may set
+    for i in range(n):
+        for j in range(n):
+            if i * j > 6:
+                return i + j
+    return -1
+
+
+def return_array_from_nested_loops(x, n: int):
+    for i in range(n):
+        while float(x.sum()) < 100.0:
+            x = x + 1.0
+            if i + float(x.max()) > 50.0:
+                return x * 2.0
+    return -x
+
+
 def nested_loops(n: int) -> int:
     total = 0
     for i in range(n):
@@ -487,6 +505,9 @@ FUNCTIONS = [
     (while_loop, lambda: [(100,), (1,), (0,), (7,)]),
     (loop_break, lambda: [(10,), (0,), (1000,)]),
     (loop_continue, lambda: [(10,), (0,), (4,)]),
+    (return_from_nested_loops, lambda: [(5,), (2,), (0,), (8,)]),
+    (return_array_from_nested_loops, lambda: [(np.ones(3, np.float32), 2), (arr(2), 0),
+                                              (np.full(2, 60.0), 1)]),
     (return_from_loop, lambda: [(np.ones(2, np.float32), 10.0), (np.ones(2, np.float32), 1e9),
                                 (-np.ones(3, np.float32), 0.0)]),
     (nested_loops, lambda: [(6,), (0,), (3,)]),

@@ -198,11 +198,13 @@ class LoopCompiler:
                 types[k] = t
                 if initial[k] in self.dont_care and initial[k].node.kind == "prim::Uninitialized":
                     initial[k].set_type(t)
-        for name, value in zip(names, outputs):
+        for name, value, after in zip(names, outputs, body_types):
             if not name.startswith("$"):
                 value.set_debug_name(name)
             self.scope.bind(name, ScriptValue(value))
-            if initial[names.index(name)] in self.dont_care:
+            # still a placeholder only if no path of the body gave it a value: a
+            # ``return`` in a nested loop makes the outer loop's return value real
+            if after is None:
                 self.dont_care.add(value)
         if may_return:
             self.scope.bind(EXIT, self.scope.lookup(RETURNED))
