@@ -276,3 +276,26 @@ def test_empty_function_and_empty_branches_print_pass():
     branch.add_block(), branch.add_block()
     assert graph_to_code(g) == "def forward(flag: bool) -> None:\n  if flag:\n    pass\n"
     assert graph_to_code(Graph(), "f") == "def f() -> None:\n  pass\n"
+
+
+def test_a_sequential_child_prints_as_getattr_and_the_code_runs():
+    # ``self.0`` is no Python: TorchScript prints getattr(self, "0")
+    import jitcore
+    from jitcore import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.seq = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+
+        def forward(self, x):
+            return self.seq(x)
+
+    scripted = jitcore.script(Net().eval())
+    code = scripted.seq.code
+    assert 'getattr(self, "0")' in code and 'getattr(self, "1")' in code
+    first = SimpleNamespace(forward=lambda x: x * 2.0)
+    second = SimpleNamespace(forward=lambda x: x + 1.0)
+    children = SimpleNamespace(**{"0": first, "1": second})
+    got, _ = run(code, "forward", children, np.ones(3))
+    np.testing.assert_array_equal(got, np.full(3, 3.0))

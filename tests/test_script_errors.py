@@ -275,9 +275,15 @@ def uses_yield(x):
     yield x
 
 
+def getattr_of_a_computed_name(x, name: str):
+    return getattr(x, name)
+
+
 # (function, message fragment, underlined source text)
 CASES = [
     (uses_try, "try/except is not supported", "try:"),
+    (getattr_of_a_computed_name, "getattr() in jitcore.script takes an attribute name that is a "
+     "string constant", "getattr(x, name)"),
     (uses_with, "with statements are not supported", 'with open("f") as f:'),
     (uses_lambda, "lambdas are not supported", "lambda v: v"),
     (uses_generator, "generator expressions are supported in jitcore.script only where they are "

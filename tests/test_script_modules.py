@@ -224,3 +224,18 @@ def test_traced_style_submodule_with_existing_graph_is_called_not_recompiled():
     scripted = script(outer)
     x = RNG.standard_normal((1, 4)).astype(np.float32)
     np.testing.assert_allclose(scripted(x), outer(x), rtol=1e-6)
+
+
+def test_getattr_with_a_constant_name_is_attribute_access():
+    # how .code spells a Sequential's child: getattr(self, "0")
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.seq = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+
+        def forward(self, x):
+            return getattr(self.seq, "0")(x) + getattr(self, "seq")(x) + getattr(x, "T").T
+
+    net = Net().eval()
+    x = np.random.default_rng(3).standard_normal((2, 4)).astype(np.float32)
+    np.testing.assert_allclose(script(net)(x), net(x), rtol=1e-6)

@@ -258,7 +258,8 @@ class _CodePrinter:
             return self.emit(level, f"raise Exception({message})")
         if node.kind == "prim::SetAttr":
             obj, value = node.inputs
-            return self.emit(level, f"{self.expr(obj)}.{node.attr('name')} = {self.expr(value)}")
+            return self.emit(level, f"{_attribute(self.expr(obj), node.attr('name'))} = "
+                                    f"{self.expr(value)}")
         text = self.call(node)
         if not node.outputs:
             return self.emit(level, text)
@@ -353,7 +354,7 @@ class _CodePrinter:
         kind = node.kind
         args = [self.expr(v) for v in node.inputs]
         if kind == "prim::GetAttr":
-            return f"{args[0]}.{node.attr('name')}"
+            return _attribute(args[0], node.attr("name"))
         if kind == "prim::CallMethod":
             return f"({args[0]}).{node.attr('name')}({', '.join(args[1:])})"
         if kind == "prim::CallFunction":
@@ -393,3 +394,12 @@ class _CodePrinter:
         if self.constants is not None:
             self.constants.append(value)
         return name
+
+
+def _attribute(obj, name):
+    """``obj.name``, or ``getattr(obj, "0")`` for a name that is no identifier (a
+    ``Sequential``'s children), as TorchScript prints it."""
+    if name.isidentifier() and not keyword.iskeyword(name):
+        return f"{obj}.{name}"
+    quoted = f'"{name}"' if '"' not in name and "\\" not in name else repr(name)
+    return f"getattr({obj}, {quoted})"

@@ -1,5 +1,6 @@
 """Python builtins in script: ``len``, ``range``, ``min``, ``max``, ``abs``, ``int``, ``float``,
-``bool``, ``isinstance``, ``enumerate``, ``zip``, ``print`` and the scalar ``math`` functions.
+``bool``, ``isinstance``, ``enumerate``, ``zip``, ``print``, ``getattr`` with a constant name
+and the scalar ``math`` functions.
 
 Each handler takes ``(ctx, args, kwargs, where)`` (sugared arguments) and returns a
 sugared value.  Builtins that have no counterpart say what to use instead.
@@ -33,7 +34,7 @@ UNSUPPORTED_BUILTINS = {
     "sorted": "sort outside the scripted code or use np.sort on an array",
     "sum": "np.sum on an array, or a for loop over a list",
     "map": "a list comprehension", "filter": "a for loop with an if",
-    "setattr": "assign the attribute directly", "getattr": "access the attribute directly",
+    "setattr": "assign the attribute directly",
     "hasattr": "a module attribute that always exists", "dict": "a dict literal",
     "set": "a list", "list": "a list literal or comprehension",
     "round": "np.round on an array", "divmod": "// and %", "pow": "the ** operator",
@@ -208,6 +209,22 @@ def _math_function(fn, kind):
     return BuiltinValue(name, handler)
 
 
+def _getattr(ctx, args, kwargs, where):
+    """``getattr(obj, "name")`` with a constant name is ``obj.name`` (how ``.code`` spells a
+    ``Sequential``'s child ``getattr(self, "0")``, which is no identifier)."""
+    _args("getattr", args, kwargs, where, 2)
+    obj, name = args
+    name = name.value if isinstance(name, PythonConstant) else (
+        name.constant() if isinstance(name, ScriptValue) else NOT_CONSTANT)
+    if not isinstance(name, str):
+        raise compile_error("getattr() in jitcore.script takes an attribute name that is a "
+                            "string constant; a name computed at run time has no attribute to "
+                            "compile", where)
+    if isinstance(obj, ScriptValue):
+        return ctx.value_attribute(obj, name, where)
+    return obj.attr(ctx, name, where)
+
+
 def _generator_only(name, instead):
     def handler(ctx, args, kwargs, where):
         raise compile_error(f"{name}() in jitcore.script takes one generator expression over a "
@@ -221,7 +238,7 @@ _HANDLERS = {
     builtins.max: _min_max("max"), builtins.abs: _abs, builtins.int: _conversion("int", _INT),
     builtins.float: _conversion("float", _FLOAT), builtins.bool: _conversion("bool", _BOOL),
     builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
-    builtins.print: _print,
+    builtins.print: _print, builtins.getattr: _getattr,
     # with a generator expression argument these are compiled by the expression
     # compiler (consume_generator); any other call ends here
     builtins.all: _generator_only("all", "x.all() on an array"),
