@@ -238,6 +238,11 @@ def _register_samples():
         s[f"aten::{name}"] = lambda r, d, t, pos: [[t()], [t(1, 1)]]
     s["aten::Int.float"] = lambda r, d, t, pos: [[2.7], [-2.7]]
     s["aten::Float.int"] = lambda r, d, t, pos: [[3]]
+    # math functions of a float: inside the domain, and the poles and domain errors
+    # where libm gives inf or nan and Python's math module raises
+    from jitcore._runtime.op_scalar import FLOAT_MATH_FUNCTIONS
+    for name in FLOAT_MATH_FUNCTIONS:
+        s[f"aten::{name}.float"] = lambda r, d, t, pos: [[0.5], [0.0], [-1.0], [2.0], [1000.0]]
     s["aten::len.t"] = lambda r, d, t, pos: [[[1, 2, 3]], [[]]]
     s["aten::__getitem__.t"] = lambda r, d, t, pos: [[[1, 2, 3], 1], [[4, 5], -1]]
 

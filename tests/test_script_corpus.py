@@ -94,6 +94,15 @@ def math_functions(n: int) -> float:
     return math.sqrt(n) + math.floor(2.5) + math.ceil(n / 3) + math.pi
 
 
+def math_library(x: float, n: int) -> float:
+    # every math function of one float the runtime has (libm, as TorchScript)
+    a = math.exp(x) + math.log(x) + math.log10(x) + math.log1p(x) + math.expm1(x)
+    b = math.sin(x) + math.cos(n) + math.tan(x) + math.asin(x / 4) + math.acos(x / 4)
+    c = math.atan(n) + math.sinh(x) + math.cosh(x) + math.tanh(x) + math.asinh(x)
+    d = math.acosh(x + 1) + math.atanh(x / 4) + math.erf(x) + math.erfc(x) + math.fabs(-x)
+    return a + b + c + d + math.lgamma(x) + math.gamma(x)
+
+
 def bool_ops(a: int, b: int) -> bool:
     return (a > 0 and b > 0) or not (a == b)
 
@@ -482,6 +491,7 @@ FUNCTIONS = [
     (functional_calls, lambda: [(arr(2, 3),), (arr(4),), (arr(1, 5),)]),
     (float_conversions, lambda: [(arr(2),), (arr(5, 2),), (arr(1, 3),)]),
     (math_functions, lambda: [(4,), (9,), (2,)]),
+    (math_library, lambda: [(0.5, 2), (1.5, -3), (3.25, 0)]),
     (bool_ops, lambda: [(1, 2), (-1, -1), (0, 3), (2, 2)]),
     (chained_comparison, lambda: [(5,), (-1,), (10,), (0,)]),
     (ternary, lambda: [(arr(3, 2),), (arr(2, 2),), (arr(5),)]),

@@ -5,6 +5,7 @@ tuples (construct, unpack, index, len), and string equality.
 
 from cpython.ref cimport PyObject
 from libc.math cimport floor, ceil, sqrt, pow as c_pow, fmod, isnan
+cimport libc.math as cmath
 from libc.string cimport memcmp
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
@@ -180,6 +181,37 @@ cdef int h_scalar_unary(Frame* f, const Instr* ins) noexcept nogil:
         reg_set_int(out, a.i if a.tag != R_FLOAT else <long long>u)
     else:
         reg_set_float(out, u)
+    return JC_OK
+
+
+# ``math.<name>`` of a float, computed by libm as TorchScript does: a domain
+# error gives nan and a pole or overflow +-inf (math.log(0.0) is -inf), where
+# Python's math module raises.  The registry registers ``aten::<name>.float``
+# for each name (ops/defs/scalar.py).
+ctypedef double (*float_function)(double) noexcept nogil
+
+cdef float_function[22] _FLOAT_MATH_FUNCTIONS
+_FLOAT_MATH_NAMES = (
+    "exp", "log", "log10", "log1p", "expm1", "sin", "cos", "tan", "asin", "acos",
+    "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc", "fabs",
+    "lgamma", "gamma",
+)
+_FLOAT_MATH_FUNCTIONS[:] = [
+    cmath.exp, cmath.log, cmath.log10, cmath.log1p, cmath.expm1, cmath.sin,
+    cmath.cos, cmath.tan, cmath.asin, cmath.acos, cmath.atan, cmath.sinh, cmath.cosh,
+    cmath.tanh, cmath.asinh, cmath.acosh, cmath.atanh, cmath.erf, cmath.erfc, cmath.fabs,
+    cmath.lgamma, cmath.tgamma,
+]
+#: The ``math`` functions of one float the runtime computes (``aten::<name>.float``).
+FLOAT_MATH_FUNCTIONS = {name: k for k, name in enumerate(_FLOAT_MATH_NAMES)}
+
+
+cdef int h_float_math(Frame* f, const Instr* ins) noexcept nogil:
+    """``aten::<name>.float`` (imm: the index of the function in _FLOAT_MATH_FUNCTIONS)."""
+    cdef Reg* a = IN(f, ins, 0)
+    if not reg_is_number(a):
+        return frame_fail(f, JC_ERR_TYPE, b"expected a number")
+    reg_set_float(OUT(f, ins, 0), _FLOAT_MATH_FUNCTIONS[ins.imm](reg_as_double(a)))
     return JC_OK
 
 
@@ -383,6 +415,9 @@ cdef int resolve_scalar(str name, list consts, OpImpl* out) except -1:
     elif name in _UNARY:
         out.fn = h_scalar_unary
         out.imm = _UNARY[name]
+    elif name.startswith("aten::") and overload == "float" and base in FLOAT_MATH_FUNCTIONS:
+        out.fn = h_float_math
+        out.imm = FLOAT_MATH_FUNCTIONS[base]
     elif name in _TO_NUMBER:
         out.fn = h_tensor_to_number
         out.imm = _TO_NUMBER[name]

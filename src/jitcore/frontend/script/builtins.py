@@ -14,6 +14,8 @@ from jitcore._runtime.types import (
     BoolType, FloatType, IntType, ListType, OptionalType, TensorType, TupleType,
 )
 
+from jitcore import ops
+
 from .annotations import type_from_python_object
 from .errors import compile_error, describe_type
 from .operators import binary_op, compare_op, to_float, truth_value
@@ -245,7 +247,10 @@ _HANDLERS = {
     builtins.any: _generator_only("any", "x.any() on an array"),
     builtins.tuple: _generator_only("tuple", "a tuple literal"),
 }
-_MATH = {math.sqrt: "aten::sqrt", math.floor: "aten::floor", math.ceil: "aten::ceil"}
+
+
+def _registered_math_functions():
+    return [fn for fn in vars(math).values() if callable(fn) and ops.for_callable(fn) is not None]
 
 
 def builtin_for(obj, name, where):
@@ -262,12 +267,14 @@ def builtin_for(obj, name, where):
         return None
     if handler is not None:
         return BuiltinValue(obj.__name__, handler, python_object=obj)
-    if obj in _MATH:
-        return _math_function(obj, _MATH[obj])
     if getattr(obj, "__module__", None) == "math" and callable(obj):
-        raise compile_error(f"math.{obj.__name__} is not supported in jitcore.script; supported "
-                            "are math.sqrt, math.floor, math.ceil and the constants math.pi, "
-                            "math.e, math.inf", where)
+        kind = ops.for_callable(obj)
+        if kind is None:
+            supported = sorted(f"math.{fn.__name__}" for fn in _registered_math_functions())
+            raise compile_error(f"math.{obj.__name__} is not supported in jitcore.script; "
+                                f"supported are {', '.join(supported)} and the constants "
+                                "math.pi, math.e, math.inf, math.nan", where)
+        return _math_function(obj, kind)
     builtin_name = getattr(obj, "__name__", None)
     if getattr(builtins, builtin_name or "", None) is obj and builtin_name in UNSUPPORTED_BUILTINS:
         raise compile_error(f"the builtin {builtin_name}() is not supported in jitcore.script; "

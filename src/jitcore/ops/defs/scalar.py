@@ -8,6 +8,11 @@ follows Python (``//`` floors, ``%`` takes the divisor's sign), as TorchScript d
 import math
 import operator
 
+import numpy as np
+import scipy.special
+
+from jitcore._runtime.op_scalar import FLOAT_MATH_FUNCTIONS
+
 from ..effects import OutputAlias
 from ..registry import register
 
@@ -75,6 +80,35 @@ register("aten::Float.int(int a) -> float", reference=float)
 register("aten::floor.float(float a) -> int", reference=math.floor, aliases=(math.floor,))
 register("aten::ceil.float(float a) -> int", reference=math.ceil, aliases=(math.ceil,))
 register("aten::sqrt.float(float a) -> float", reference=math.sqrt, aliases=(math.sqrt,))
+
+# ---------------------------------------------------------------- math functions
+
+# The ``math`` functions of one float the runtime computes with libm
+# (``_runtime/op_scalar.pyx``), and their NumPy/SciPy twins, which compute what
+# libm does where Python's math module raises (math.log(0.0): -inf; math.log(-1.0): nan).
+_C_MATH = {"asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "asinh": np.arcsinh,
+           "acosh": np.arccosh, "atanh": np.arctanh, "erf": scipy.special.erf,
+           "erfc": scipy.special.erfc, "lgamma": scipy.special.gammaln,
+           "gamma": scipy.special.gamma}
+
+
+def _float_math(name):
+    python, c_like = getattr(math, name), _C_MATH.get(name) or getattr(np, name)
+
+    def reference(a):
+        try:
+            return python(a)
+        except (ValueError, OverflowError):
+            with np.errstate(all="ignore"):
+                return float(c_like(np.float64(a)))
+    reference.__name__ = name
+    return reference
+
+
+for _name in FLOAT_MATH_FUNCTIONS:
+    register(f"aten::{_name}.float(float a) -> float", reference=_float_math(_name),
+             aliases=(getattr(math, _name),),
+             doc=f"math.{_name} of a float, as libm computes it (nan or inf where Python raises)")
 
 # ----------------------------------------------------------------------- lists
 
