@@ -656,3 +656,38 @@ def test_a_list_literal_of_script_ints_is_a_shape():
     x = np.arange(6, dtype=np.float64).reshape(2, 3)
     w, b = np.full(3, 2.0), np.ones(3)
     np.testing.assert_array_equal(script(_reshape_to_a_list)(x, w, b), x * 2.0 + 1.0)
+
+
+def formatted_raise(x, limit: int):
+    if x.shape[0] > limit:
+        raise ValueError(f"got {x.shape[0]} rows > {limit!r}; sum {x.sum():.3f}, first {x[0, 0]}, "
+                         f"{{braces}} {x.ndim:>4}")
+    return x
+
+
+def format_method_raise(n: int) -> int:
+    if n < 0:
+        raise ValueError("n must be >= 0, got {} ({:>5}, {!r})".format(n, n * 2, 1.5))
+    assert n < 100, f"n = {n} is too large"
+    return n
+
+
+@pytest.mark.parametrize("fn, inputs", [
+    (formatted_raise, (np.full((3, 2), 0.25, np.float32), 2)),
+    (format_method_raise, (-4,)),
+    (format_method_raise, (123,)),
+], ids=["f-string", "str.format", "assert"])
+def test_a_raised_message_is_filled_in_as_python_fills_it(fn, inputs):
+    with pytest.raises((ValueError, AssertionError)) as expected:
+        fn(*inputs)
+    # (pytest adds the failed comparison to an assert's message on a line of its own)
+    message = str(expected.value).splitlines()[0]
+    scripted = script(fn)
+    with pytest.raises(expected.type) as got:
+        scripted(*inputs)
+    assert str(got.value).splitlines()[0] == message
+    # and the code prints it as str.format, which compiles back to the same message
+    from jitcore.frontend.script.source_text import script_source
+    with pytest.raises(expected.type) as again:
+        script_source(scripted.code)(*inputs)
+    assert str(again.value).splitlines()[0] == message

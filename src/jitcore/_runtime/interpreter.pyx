@@ -262,7 +262,9 @@ cdef int run_frame(const CodeData* c, Frame* f) noexcept nogil:
             if status != JC_OK:
                 return status
         elif ins.opcode == OP_RAISE:
-            if ins.n_in and IN(f, ins, 0).tag == R_STR:
+            if ins.n_in > 1:
+                _format_raised(f, ins)
+            elif ins.n_in and IN(f, ins, 0).tag == R_STR:
                 f.raised = IN(f, ins, 0).obj
             status = JC_ERR_RAISED
         if status != JC_OK:
@@ -277,6 +279,24 @@ cdef int run_frame(const CodeData* c, Frame* f) noexcept nogil:
             reg_clear(&f.regs[release[k]])
         pc = next_pc
     return JC_OK
+
+
+# The message of the last formatted raise on this thread: it keeps the str
+# alive that f.raised borrows until error_of has made the exception.
+_formatted = threading.local()
+
+
+cdef void _format_raised(Frame* f, const Instr* ins) noexcept with gil:
+    """``raise E(f"...")``: in0 is the format string, the others its values (lowering
+    folds the message's ``aten::format`` into the raise), formatted now as
+    ``str.format`` does -- only when the program raises."""
+    text = <object>IN(f, ins, 0).obj if IN(f, ins, 0).tag == R_STR else "{}"
+    try:
+        message = text.format(*[_numpy_result(IN(f, ins, k)) for k in range(1, ins.n_in)])
+    except Exception as e:
+        message = f"{text} (the message could not be formatted: {type(e).__name__}: {e})"
+    _formatted.message = message
+    f.raised = <PyObject*>message
 
 
 cdef inline object _numpy_result(const Reg* r):

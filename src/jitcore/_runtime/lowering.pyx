@@ -297,7 +297,13 @@ cdef class _Lowering:
                 self._emit_loop(n, path)
             elif kind == "prim::RaiseException":
                 node = self._node_index(n, kind, n.attr("exception") if n.has_attr("exception") else None)
-                self._emit(OP_RAISE, NULL, [self.regs[v] for v in n.inputs[:1]], [], node, path)
+                message = list(n.inputs[:1])
+                if message and _is_raise_message_format(message[0].node):
+                    # the format string and its values: filled in only if it raises
+                    message = list(message[0].node.inputs)
+                self._emit(OP_RAISE, NULL, [self.regs[v] for v in message], [], node, path)
+            elif kind == "aten::format" and _is_raise_message_format(n):
+                continue
             elif kind == "prim::CallFunction" or n.has_attr("Subgraph"):
                 if not self._emit_fused_chain(n, path):
                     self._emit_call(n, path)
@@ -424,6 +430,13 @@ cdef class _Lowering:
             if r not in self.keep:
                 releases[pc].append(r)
         return releases
+
+
+def _is_raise_message_format(n):
+    """An ``aten::format`` whose string only ever becomes an exception's message: the
+    raise instruction formats it (strings are not built at run time otherwise)."""
+    return n.kind == "aten::format" and all(
+        u.user.kind == "prim::RaiseException" and u.offset == 0 for u in n.output().uses)
 
 
 def _holds_str(t):

@@ -255,7 +255,8 @@ class _CodePrinter:
             return self.emit(level, f"{lhs} = {self.expr(node.input(0))}")
         if node.kind == "prim::RaiseException":
             message = self.expr(node.input(0)) if node.inputs else ""
-            return self.emit(level, f"raise Exception({message})")
+            exception = node.attr("exception") if node.has_attr("exception") else "Exception"
+            return self.emit(level, f"raise {exception}({message})")
         if node.kind == "prim::SetAttr":
             obj, value = node.inputs
             return self.emit(level, f"{_attribute(self.expr(obj), node.attr('name'))} = "
@@ -355,6 +356,8 @@ class _CodePrinter:
         args = [self.expr(v) for v in node.inputs]
         if kind == "prim::GetAttr":
             return _attribute(args[0], node.attr("name"))
+        if kind == "aten::format":
+            return f"{args[0]}.format({', '.join(args[1:])})"
         if kind == "prim::CallMethod":
             return f"({args[0]}).{node.attr('name')}({', '.join(args[1:])})"
         if kind == "prim::CallFunction":

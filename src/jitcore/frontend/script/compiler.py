@@ -14,7 +14,7 @@ constant on both sides is folded, so ``if c: return a else: return b`` is one
 
 import ast
 
-from jitcore._runtime.types import NoneType, TensorType
+from jitcore._runtime.types import NoneType, StrType, TensorType
 from jitcore.passes.graph_queries import defined_inside
 
 from .annotations import type_from_annotation
@@ -507,28 +507,58 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
 
     def emit_raise(self, exception, message, where):
         """Emit ``prim::RaiseException(msg)[exception=...]``; ``message`` is an AST node or a string."""
-        text = message if isinstance(message, str) else self.message_text(message)
-        self.node("prim::RaiseException", [self.constant(text, where)], [], where,
-                  attrs={"exception": exception})
+        value = (self.constant(message, where) if isinstance(message, str)
+                 else self.message_value(message))
+        self.node("prim::RaiseException", [value], [], where, attrs={"exception": exception})
 
-    def message_text(self, node):
-        """The text of an exception message: a string constant, or an f-string whose values are
-        constants (other values show as their source, e.g. ``{x.shape}``)."""
-        if isinstance(node, ast.Constant):
-            return str(node.value)
+    def message_value(self, node):
+        """The value of an exception message: a string constant, or ``aten::format`` of an
+        f-string or of ``"...".format(...)`` with the values it shows (filled in when the
+        exception is raised, as Python fills them in).  ``self.<constant>`` parts of an
+        f-string are filled in when compiling."""
+        where = self.where(node)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return self.constant(node.value, where)
         if isinstance(node, ast.JoinedStr):
-            parts = []
+            pieces, values = [], []
             for part in node.values:
                 if isinstance(part, ast.Constant):
-                    parts.append(str(part.value))
-                elif part.format_spec is None and part.conversion == -1 and (
-                        known := self._constant_module_attribute(part.value)) is not None:
-                    parts.append(str(known))
-                else:
-                    parts.append("{" + ast.unparse(part.value) + "}")
-            return "".join(parts)
-        raise compile_error("an exception message in jitcore.script is a string or an f-string",
-                            self.where(node))
+                    pieces.append(str(part.value).replace("{", "{{").replace("}", "}}"))
+                    continue
+                spec = self._format_spec(part)
+                known = self._constant_module_attribute(part.value)
+                if known is not None and not spec:
+                    pieces.append(str(known).replace("{", "{{").replace("}", "}}"))
+                    continue
+                pieces.append("{" + spec + "}")
+                values.append(part.value)
+            return self._format("".join(pieces), values, where)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "format" and isinstance(node.func.value, ast.Constant)
+                and isinstance(node.func.value.value, str)):
+            if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                raise compile_error("str.format in jitcore.script takes positional arguments "
+                                    "only", where)
+            return self._format(node.func.value.value, node.args, where)
+        raise compile_error("an exception message in jitcore.script is a string, an f-string "
+                            "or \"...\".format(...)", where)
+
+    def _format_spec(self, part):
+        """The ``!r:>8`` of an f-string field, which str.format reads the same way."""
+        conversion = "" if part.conversion == -1 else "!" + chr(part.conversion)
+        if part.format_spec is None:
+            return conversion
+        if not all(isinstance(p, ast.Constant) for p in part.format_spec.values):
+            raise compile_error("a format spec computed from values ({x:{width}}) is not "
+                                "supported in jitcore.script", self.where(part))
+        return conversion + ":" + "".join(str(p.value) for p in part.format_spec.values)
+
+    def _format(self, text, value_nodes, where):
+        if not value_nodes:
+            return self.constant(text.format(), where)
+        values = [self.expr(v).as_value(self, self.where(v)) for v in value_nodes]
+        return self.node("aten::format", [self.constant(text, where)] + values, [StrType.get()],
+                         where).output()
 
     def _constant_module_attribute(self, node):
         """The value of ``self.<name>`` when ``<name>`` is a module constant (``__constants__``,

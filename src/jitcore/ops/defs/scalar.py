@@ -50,6 +50,9 @@ for _t in ("int", "float"):
     register(f"aten::neg.{_t}({_t} a) -> {_t}", reference=operator.neg)
 
 register("aten::eq.str(str a, str b) -> bool", reference=operator.eq)
+register("aten::format(str self, ...) -> str", reference=lambda text, *values: text.format(*values),
+         doc="`text.format(*values)`: an f-string or str.format message, filled in only "
+             "when its prim::RaiseException raises")
 register("aten::ne.str(str a, str b) -> bool", reference=operator.ne)
 
 register("aten::__not__(bool self) -> bool", reference=operator.not_, aliases=(operator.not_,))
