@@ -238,6 +238,7 @@ def _register_samples():
         s[f"aten::{name}"] = lambda r, d, t, pos: [[t()], [t(1, 1)]]
     s["aten::Int.float"] = lambda r, d, t, pos: [[2.7], [-2.7]]
     s["aten::Float.int"] = lambda r, d, t, pos: [[3]]
+    s["aten::pow.int_to_int"] = lambda r, d, t, pos: [[3, 4], [-2, 5], [7, 0]]
     s["aten::format"] = lambda r, d, t, pos: [["{} of {:.2f}", 3, 2.5], ["{!r}", "a"]]
     # math functions of a float: inside the domain, and the poles and domain errors
     # where libm gives inf or nan and Python's math module raises

@@ -103,6 +103,15 @@ def math_library(x: float, n: int) -> float:
     return a + b + c + d + math.lgamma(x) + math.gamma(x)
 
 
+def numbers_from_strings_and_numpy_scalars(x, n: int):
+    # float("-inf") as a running maximum's start, NumPy scalar constructors, int ** int
+    best = float("-inf")
+    for i in range(n):
+        best = max(best, float(x[i].sum()) * float(np.float64(0.5)))
+    scale = np.float32(0.1)          # rounded to float32, as NumPy rounds it
+    return x * scale + best + float(n ** 2 + 2 ** n + np.int64(n) + (-3) ** 3)
+
+
 def bool_ops(a: int, b: int) -> bool:
     return (a > 0 and b > 0) or not (a == b)
 
@@ -492,6 +501,8 @@ FUNCTIONS = [
     (float_conversions, lambda: [(arr(2),), (arr(5, 2),), (arr(1, 3),)]),
     (math_functions, lambda: [(4,), (9,), (2,)]),
     (math_library, lambda: [(0.5, 2), (1.5, -3), (3.25, 0)]),
+    (numbers_from_strings_and_numpy_scalars, lambda: [(arr(3, 2), 3), (arr(5, 1), 0),
+                                                      (arr(2, 2, dtype=np.float64), 2)]),
     (bool_ops, lambda: [(1, 2), (-1, -1), (0, 3), (2, 2)]),
     (chained_comparison, lambda: [(5,), (-1,), (10,), (0,)]),
     (ternary, lambda: [(arr(3, 2),), (arr(2, 2),), (arr(5),)]),

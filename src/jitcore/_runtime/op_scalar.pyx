@@ -24,6 +24,9 @@ from jitcore._runtime.tensor cimport view_copy
 
 # Strings are immutable and a register's str is kept alive by its Code (see
 # registers.pxd), so reading its length, kind and characters needs no GIL.
+cdef extern from *:
+    bint __builtin_mul_overflow(long long a, long long b, long long* result) noexcept nogil
+
 cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(PyObject* s) nogil
     int PyUnicode_KIND(PyObject* s) nogil
@@ -37,6 +40,7 @@ cdef enum ScalarOp:
     S_FLOORDIV
     S_REMAINDER
     S_POW           # int ** int -> float, as the registry's schema says
+    S_INT_POW       # pow.int_to_int: int ** int -> int, as Python for exponents >= 0
     S_MAX
     S_MIN
     S_EQ
@@ -47,6 +51,24 @@ cdef enum ScalarOp:
     S_GE
     S_AND
     S_OR
+
+
+cdef int _int_power(Frame* f, long long base, long long exponent, Reg* out) noexcept nogil:
+    """``base ** exponent`` of int64s by squaring, failing on a negative exponent (a
+    float in Python) and on overflow (Python's ints do not overflow; int64s do)."""
+    cdef long long result = 1
+    if exponent < 0:
+        return frame_fail(f, JC_ERR_VALUE, b"int ** int with a negative exponent is a float "
+                                            b"in Python; write float(a) ** b")
+    while exponent:
+        if exponent & 1:
+            if __builtin_mul_overflow(result, base, &result):
+                return frame_fail(f, JC_ERR_VALUE, b"int ** int does not fit in int64")
+        exponent >>= 1
+        if exponent and __builtin_mul_overflow(base, base, &base):
+            return frame_fail(f, JC_ERR_VALUE, b"int ** int does not fit in int64")
+    reg_set_int(out, result)
+    return JC_OK
 
 
 cdef inline long long py_floordiv(long long a, long long b) noexcept nogil:
@@ -106,6 +128,8 @@ cdef int h_scalar_binary(Frame* f, const Instr* ins) noexcept nogil:
     if op == S_POW:
         reg_set_float(out, c_pow(u, v))
         return JC_OK
+    if op == S_INT_POW:
+        return _int_power(f, x, y, out)
     if ints:
         if op == S_ADD:
             reg_set_int(out, x + y)
@@ -409,6 +433,9 @@ cdef int resolve_scalar(str name, list consts, OpImpl* out) except -1:
     if name.startswith("aten::") and base in _BINARY and overload in ("int", "float", "bool"):
         out.fn = h_scalar_binary
         out.imm = _BINARY[base]
+    elif name == "aten::pow.int_to_int":
+        out.fn = h_scalar_binary
+        out.imm = S_INT_POW
     elif name in ("aten::eq.str", "aten::ne.str"):
         out.fn = h_str_compare
         out.imm = S_EQ if base == "eq" else S_NE

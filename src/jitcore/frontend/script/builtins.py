@@ -10,6 +10,8 @@ import ast
 import builtins
 import math
 
+import numpy as np
+
 from jitcore._runtime.types import (
     BoolType, FloatType, IntType, ListType, OptionalType, TensorType, TupleType,
 )
@@ -20,7 +22,8 @@ from .annotations import type_from_python_object
 from .errors import compile_error, describe_type
 from .operators import binary_op, compare_op, to_float, truth_value
 from .values import (
-    NOT_CONSTANT, BuiltinValue, IterableCall, PythonConstant, RangeValue, ScriptValue, TupleOfValues,
+    NOT_CONSTANT, BuiltinValue, CallablePythonConstant, IterableCall, PythonConstant, RangeValue,
+    ScriptValue, TupleOfValues,
 )
 
 __all__ = ["builtin_for", "UNSUPPORTED_BUILTINS"]
@@ -124,9 +127,23 @@ def _abs(ctx, args, kwargs, where):
     return ScriptValue(ctx.emit_if_expression(positive, lambda: value, negated, where))
 
 
+def _constant_of(sugared):
+    if isinstance(sugared, PythonConstant):
+        return sugared.value
+    return sugared.constant() if isinstance(sugared, ScriptValue) else NOT_CONSTANT
+
+
 def _conversion(name, target):
     def handler(ctx, args, kwargs, where):
         _args(name, args, kwargs, where, 1)
+        text = _constant_of(args[0])
+        if isinstance(text, str) and target != _BOOL:
+            # float("-inf"), int("3"): the string is known, so is the number
+            try:
+                number = getattr(builtins, name)(text)
+            except ValueError as e:
+                raise compile_error(f"{name}({text!r}): {e}", where) from None
+            return ScriptValue(ctx.constant(number, where))
         value = _value(ctx, args[0], where)
         if target == _BOOL:
             return ScriptValue(truth_value(ctx, value, where))
@@ -135,6 +152,29 @@ def _conversion(name, target):
         if isinstance(value.type, TensorType) or value.type in (_INT, _FLOAT):
             return ctx.emit_op_call(f"aten::{name.capitalize()}", [ScriptValue(value)], {}, where)
         raise compile_error(f"{name}() of {describe_type(value.type)} is not supported", where)
+    return handler
+
+
+def _numpy_scalar(np_type, conversion):
+    """``np.float32(2.0)``, ``np.int64(n)``: a number of that type.  A constant is
+    converted when compiling (``np.float32(0.1)`` is 0.1 rounded to float32);
+    a value computed at run time converts as ``float()``/``int()``/``bool()`` do,
+    except to float32, whose rounding a scalar cannot keep."""
+    name = f"np.{np_type.__name__}"
+
+    def handler(ctx, args, kwargs, where):
+        _args(name, args, kwargs, where, 1)
+        constant = _constant_of(args[0])
+        if isinstance(constant, (bool, int, float, str)):
+            try:
+                return ScriptValue(ctx.constant(np_type(constant).item(), where))
+            except (ValueError, OverflowError) as e:
+                raise compile_error(f"{name}({constant!r}): {e}", where) from None
+        if np_type is np.float32:
+            raise compile_error("np.float32(x) of a value computed at run time is not "
+                                "supported in jitcore.script (a scalar cannot keep float32 "
+                                "rounding); use float(x), or an array op", where)
+        return conversion(ctx, args, kwargs, where)
     return handler
 
 
@@ -249,6 +289,16 @@ _HANDLERS = {
 }
 
 
+# NumPy's scalar types: dtypes that are also called as conversions
+_NUMPY_SCALARS = {
+    np.float64: _numpy_scalar(np.float64, _conversion("float", _FLOAT)),
+    np.float32: _numpy_scalar(np.float32, _conversion("float", _FLOAT)),
+    np.int64: _numpy_scalar(np.int64, _conversion("int", _INT)),
+    np.int32: _numpy_scalar(np.int32, _conversion("int", _INT)),
+    np.bool_: _numpy_scalar(np.bool_, _conversion("bool", _BOOL)),
+}
+
+
 def _registered_math_functions():
     return [fn for fn in vars(math).values() if callable(fn) and ops.for_callable(fn) is not None]
 
@@ -267,6 +317,8 @@ def builtin_for(obj, name, where):
         return None
     if handler is not None:
         return BuiltinValue(obj.__name__, handler, python_object=obj)
+    if obj in _NUMPY_SCALARS:
+        return CallablePythonConstant(obj, _NUMPY_SCALARS[obj])
     if getattr(obj, "__module__", None) == "math" and callable(obj):
         kind = ops.for_callable(obj)
         if kind is None:

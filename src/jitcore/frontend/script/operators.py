@@ -100,8 +100,9 @@ def binary_op(ctx, op, a, b, where):
         raise compile_error(f"the operator {symbol} is not supported on "
                             f"{describe_type(a.type)} and {describe_type(b.type)}", where)
     if op_type is ast.Pow and a.type == b.type == IntType.get():
-        raise compile_error("int ** int is not supported in jitcore.script (its result type "
-                            "depends on the sign of the exponent); write float(a) ** b", where)
+        # an int, as Python gives for a non-negative exponent (a negative one raises)
+        return ctx.emit_op_call("aten::pow.int_to_int", [ScriptValue(a), ScriptValue(b)], {},
+                                where).value
     a, b = _numbers(ctx, a, b, where)
     return ctx.emit_op_call(kind, [ScriptValue(a), ScriptValue(b)], {}, where).value
 

@@ -124,6 +124,18 @@ class PythonConstant(SugaredValue):
                                 "constants", where) from None
 
 
+class CallablePythonConstant(PythonConstant):
+    """A Python constant that is also called: a NumPy scalar type is a dtype argument
+    (``x.astype(np.float32)``) and a conversion (``np.float32(2.0)``)."""
+
+    def __init__(self, value, handler):
+        super().__init__(value)
+        self.handler = handler
+
+    def call(self, ctx, args, kwargs, where):
+        return self.handler(ctx, args, kwargs, where)
+
+
 class TupleOfValues(SugaredValue):
     """A tuple whose items are sugared values (a tuple literal of modules, or of IR values)."""
 

@@ -40,6 +40,20 @@ def _checked_division(fn):
     return reference
 
 
+def _int_power(a, b):
+    if b < 0:
+        raise ValueError(f"int ** int with a negative exponent ({a} ** {b}) is a float in "
+                         "Python; write float(a) ** b")
+    result = a ** b
+    if not -2 ** 63 <= result < 2 ** 63:
+        raise OverflowError(f"{a} ** {b} does not fit in int64")
+    return result
+
+
+# registered before pow.int (-> float), so that int ** int binds here, as in Python
+register("aten::pow.int_to_int(int a, int b) -> int", reference=_int_power,
+         doc="`a ** b` of two ints, an int as in Python (a negative exponent is an error)")
+
 for _t in ("int", "float"):
     for _name, _fn, _result in _ARITHMETIC:
         _reference = _checked_division(_fn) if _name in ("div", "floordiv", "remainder") else _fn
