@@ -8,18 +8,19 @@ from .values import SugaredValue
 __all__ = ["bind_call"]
 
 
-def bind_call(ctx, fn, params, args, kwargs, where, skip_self):
+def bind_call(ctx, fn, params, args, kwargs, where, skip_self, signature=None):
     """IR inputs for calling a compiled function whose graph inputs are ``params``.
 
     Positional and keyword arguments are matched with Python's rules (``inspect``), missing
     ones take the function's defaults, and each is checked against the parameter type.
+    ``signature`` is ``fn``'s own unless given (a compiled function's call signature).
     """
-    signature = inspect.signature(fn)
+    signature = inspect.signature(fn) if signature is None else signature
     parameters = list(signature.parameters.values())[1 if skip_self else 0:]
     try:
         bound = inspect.Signature(parameters).bind(*args, **kwargs)
     except TypeError as e:
-        raise compile_error(f"{fn.__qualname__}(): {e}", where) from None
+        raise compile_error(f"{_name(fn)}(): {e}", where) from None
     bound.apply_defaults()
     inputs = []
     for (pname, sugared), param in zip(bound.arguments.items(), params):
@@ -32,8 +33,12 @@ def bind_call(ctx, fn, params, args, kwargs, where, skip_self):
                 raise compile_error(f"the default value {sugared!r} of parameter {pname!r} cannot "
                                     "be a constant in jitcore.script", where) from None
         if not value.type.is_subtype_of(param.type):
-            raise compile_error(f"{fn.__qualname__}() expected a value of type "
+            raise compile_error(f"{_name(fn)}() expected a value of type "
                                 f"{describe_type(param.type)} for argument {pname!r} but got "
                                 f"{describe_type(value.type)}", where)
         inputs.append(value)
     return inputs
+
+
+def _name(fn):
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))

@@ -15,6 +15,7 @@ import numpy as np
 from jitcore._runtime.types import (
     BoolType, IntType, ListType, NoneType, OptionalType, TensorType, TupleType,
 )
+from jitcore.modules import ScriptFunction
 from jitcore.nn.module import Module
 
 from .annotations import type_from_python_object
@@ -26,7 +27,8 @@ from .errors import compile_error, describe_type
 from .library_calls import array_method, library_function
 from .operators import binary_op, compare_op, is_tensor, truth_value, unary_op
 from .values import (
-    BuiltinValue, FunctionValue, OpNamespace, OpsRoot, PythonConstant, PythonModuleValue, ScriptValue, TupleOfValues,
+    BuiltinValue, CompiledFunctionValue, FunctionValue, OpNamespace, OpsRoot, PythonConstant,
+    PythonModuleValue, ScriptValue, TupleOfValues,
 )
 
 __all__ = ["ExpressionCompiler"]
@@ -162,6 +164,8 @@ class ExpressionCompiler(Emitter):
                                 "attribute", where)
         if isinstance(obj, types.FunctionType):
             return FunctionValue(obj)
+        if isinstance(obj, ScriptFunction):
+            return CompiledFunctionValue(obj)
         if not callable(obj) and type_from_python_object(obj) is not None:
             return PythonConstant(obj)  # a typing construct such as Optional[int]
         if callable(obj) and getattr(obj, "__module__", "").startswith("numpy"):

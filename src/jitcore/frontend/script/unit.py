@@ -13,6 +13,7 @@ from jitcore._runtime.ir import Graph
 from jitcore._runtime.types import TensorType
 from jitcore.decorators import is_ignored, is_unused
 from jitcore.modules import class_type_of
+from jitcore.passes.inline import inline_calls
 
 from .annotations import type_from_annotation
 from .call_arguments import bind_call
@@ -147,6 +148,31 @@ class CompilationUnit:
         node = ctx.node("prim::CallFunction", inputs, [output_type], where, attrs={"name": name})
         return ScriptValue(node.output())
 
+    def call_compiled_function(self, ctx, compiled, args, kwargs, where):
+        """Emit ``prim::CallFunction`` of an already compiled function (``jitcore.script``
+        or ``jitcore.trace`` of a function), as TorchScript compiles such callees: its
+        graph, with its own calls inlined, joins this unit's function table once."""
+        name = self._function_names.get(compiled)
+        if name is None:
+            graph = _without_shapes(inline_calls(compiled.graph, functions=compiled.functions))
+            for key, target in compiled.functions.items():
+                if callable(target) and not isinstance(target, Graph):
+                    # an @jitcore.ignore function its graph calls by name
+                    if self.functions.get(key, target) is not target:
+                        raise compile_error(f"{compiled.name} calls the Python function {key!r}, "
+                                            "and another function of this name is called here",
+                                            where)
+                    self.functions[key] = target
+            name = self._unique_name(compiled.name)
+            self._function_names[compiled] = name
+            self.functions[name] = graph
+        graph = self.functions[name]
+        inputs = bind_call(ctx, compiled, graph.inputs, args, kwargs, where, skip_self=False,
+                           signature=compiled.call_signature())
+        node = ctx.node("prim::CallFunction", inputs, [graph.outputs[0].type], where,
+                        attrs={"name": name})
+        return ScriptValue(node.output())
+
     def call_method(self, ctx, receiver, name, args, kwargs, where):
         """Emit ``prim::CallMethod[name=m](module, args)`` and compile the method."""
         module = receiver.module
@@ -206,3 +232,18 @@ def _check_signature(source):
 
 def _decorator_name(node):
     return node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+
+
+def _without_shapes(graph):
+    """``graph`` with every tensor typed ``Tensor``: a traced callee's example shapes and
+    dtypes say nothing about the arrays a scripted caller passes (TorchScript calls a
+    traced function with any tensor too); shape propagation specialises it per call."""
+    values = list(graph.inputs)
+    for node in graph.walk():
+        values.extend(node.outputs)
+        for block in node.blocks:
+            values.extend(block.inputs)
+    for value in values:
+        if isinstance(value.type, TensorType):
+            value.set_type(TensorType.get())
+    return graph

@@ -175,6 +175,20 @@ class FunctionValue(SugaredValue):
         return ctx.call_function(self.fn, args, kwargs, where)
 
 
+class CompiledFunctionValue(SugaredValue):
+    """A function compiled already (``jitcore.script``/``jitcore.trace`` of a function):
+    a call is ``prim::CallFunction`` of its graph."""
+
+    def __init__(self, compiled):
+        self.compiled = compiled
+
+    def describe(self):
+        return f"compiled function {self.compiled.name!r}"
+
+    def call(self, ctx, args, kwargs, where):
+        return ctx.unit.call_compiled_function(ctx, self.compiled, args, kwargs, where)
+
+
 class BuiltinValue(SugaredValue):
     """A compile-time callable: ``handler(ctx, args, kwargs, where) -> SugaredValue``."""
 
