@@ -195,6 +195,16 @@ def _spatial_rank(input, mode, per_dim):
                      "scale_factor as one value per spatial dimension")
 
 
+def _scaled_sizes(input, scale_factors):
+    """``floor(size * scale)`` of each spatial dim: Python ints for an array, recorded
+    size/multiply/floor ops for a traced or compiled value."""
+    if getattr(input, "jit_type", None) is None:
+        return [int(input.shape[i + 2] * float(s)) for i, s in enumerate(scale_factors)]
+    return [call("aten::floor.float", call("aten::mul.float", call(
+        "aten::Float.int", call("aten::size.int", input, i + 2)), float(s)))
+        for i, s in enumerate(scale_factors)]
+
+
 _INTERPOLATION_OPS = {("nearest", 1): "aten::upsample_nearest1d.vec",
                       ("nearest", 2): "aten::upsample_nearest2d.vec",
                       ("linear", 1): "aten::upsample_linear1d.vec",
@@ -252,7 +262,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if recompute_scale_factor and size is not None:
         raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     if recompute_scale_factor and scale_factors is not None:
-        output_size = [int(input.shape[i + 2] * float(s)) for i, s in enumerate(scale_factors)]
+        output_size = _scaled_sizes(input, scale_factors)
         scale_factors = None
     if scale_factors is not None:
         scale_factors = [float(s) for s in scale_factors]
