@@ -243,15 +243,30 @@ cdef int h_pool2d(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------- resampling
 
-cdef inline void with_unit_height(const View* v, View* out) noexcept nogil:
-    """``v`` (..., L) as (..., 1, L): the 1-D ops run the 2-D kernels."""
-    cdef int last = v.ndim - 1
+cdef inline void with_unit_dim(const View* v, int at, View* out) noexcept nogil:
+    """``v`` with a unit dimension inserted before dim ``at``: an unbatched input gets its
+    batch, a 1-D op's input its height, so that the 2-D (N, C, H, W) kernels take them."""
+    cdef int d
     out[0] = v[0]
     out.ndim = v.ndim + 1
-    out.shape[last + 1] = v.shape[last]
-    out.strides[last + 1] = v.strides[last]
-    out.shape[last] = 1
-    out.strides[last] = v.strides[last] * v.shape[last]
+    for d in range(v.ndim, at, -1):
+        out.shape[d] = v.shape[d - 1]
+        out.strides[d] = v.strides[d - 1]
+    out.shape[at] = 1
+    out.strides[at] = 0
+
+
+cdef inline void as_nchw(const View* v, int spatial, View* out) noexcept nogil:
+    """A (C, *spatial) or (N, C, *spatial) view of 1 or 2 spatial dims as (N, C, H, W)."""
+    cdef View batched
+    if v.ndim == spatial + 1:
+        with_unit_dim(v, 0, &batched)
+    else:
+        batched = v[0]
+    if spatial == 1:
+        with_unit_dim(&batched, 2, out)
+    else:
+        out[0] = batched
 
 
 cdef int h_conv_transpose(Frame* f, const Instr* ins) noexcept nogil:
@@ -344,13 +359,10 @@ cdef int h_conv_transpose(Frame* f, const Instr* ins) noexcept nogil:
     if status == JC_OK:
         status = tensor_alloc(&out, dt, x.ndim, shape)
     if status == JC_OK:
-        if spatial == 1:
-            with_unit_height(cast[0], &x4)
-            with_unit_height(cast[1], &w4)
-            with_unit_height(&out.view, &out4)
-            status = conv_transpose2d_kernel(&x4, &w4, cast[2], &out4, &p)
-        else:
-            status = conv_transpose2d_kernel(cast[0], cast[1], cast[2], &out.view, &p)
+        as_nchw(cast[0], spatial, &x4)
+        as_nchw(cast[1], spatial, &w4)      # (C_in, C_out/groups, [1,] K...)
+        as_nchw(&out.view, spatial, &out4)
+        status = conv_transpose2d_kernel(&x4, &w4, cast[2], &out4, &p)
     release_operands(3, copies)
     return finish_output(f, ins, status, &out)
 
@@ -454,12 +466,9 @@ cdef int h_upsample(Frame* f, const Instr* ins) noexcept nogil:
     out.storage = NULL
     status = tensor_alloc(&out, x.dtype, spatial + 2, shape)
     if status == JC_OK:
-        if spatial == 1:
-            with_unit_height(x, &x4)
-            with_unit_height(&out.view, &out4)
-            status = interpolate2d_kernel(&x4, &out4, &p)
-        else:
-            status = interpolate2d_kernel(x, &out.view, &p)
+        as_nchw(x, spatial, &x4)
+        as_nchw(&out.view, spatial, &out4)
+        status = interpolate2d_kernel(&x4, &out4, &p)
     return finish_output(f, ins, status, &out)
 
 

@@ -18,10 +18,10 @@ cdef inline Py_ssize_t conv_transpose_output_size(Py_ssize_t size, Py_ssize_t ke
     return (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + 1
 
 # ``out = conv_transpose2d(x, weight) + bias``.
-#   x       (N, C_in, H, W) or unbatched (C_in, H, W); any strides.
+#   x       (N, C_in, H, W); any strides.
 #   weight  (C_in, C_out / groups, KH, KW); any strides.
 #   bias    NULL or (C_out,).
-#   out     C-contiguous (N, C_out, OH, OW) (or unbatched), allocated by the
+#   out     C-contiguous (N, C_out, OH, OW), allocated by the
 #           caller; its spatial size fixes output_padding.
 # Float32/float64 of one dtype (JC_ERR_DTYPE); shapes that do not agree
 # JC_ERR_SHAPE; bad params JC_ERR_VALUE; JC_ERR_OOM when the per-thread col

@@ -36,19 +36,6 @@ ctypedef struct Problem:
     Py_ssize_t x_ld         # its leading dimension, in elements
 
 
-cdef inline void as_batched(const View* v, View* v4) noexcept nogil:
-    """(C, H, W) -> (1, C, H, W); 4-D views pass through."""
-    cdef int d
-    v4[0] = v[0]
-    if v.ndim == 3:
-        v4.ndim = 4
-        for d in range(3, 0, -1):
-            v4.shape[d] = v.shape[d - 1]
-            v4.strides[d] = v.strides[d - 1]
-        v4.shape[0] = 1
-        v4.strides[0] = 0
-
-
 cdef Status prepare(const View* x, const View* weight, const View* bias, const View* out,
                     const ConvTranspose2dParams* params, Problem* pr) noexcept nogil:
     cdef Py_ssize_t plane, plane_stride, isz
@@ -60,10 +47,10 @@ cdef Status prepare(const View* x, const View* weight, const View* bias, const V
             or params.dilation_w < 1 or params.pad_h < 0 or params.pad_w < 0 \
             or params.groups < 1:
         return JC_ERR_VALUE
-    if (x.ndim != 4 and x.ndim != 3) or out.ndim != x.ndim or weight.ndim != 4:
+    if x.ndim != 4 or out.ndim != 4 or weight.ndim != 4:
         return JC_ERR_SHAPE
-    as_batched(x, &pr.x)
-    as_batched(out, &pr.out)
+    pr.x = x[0]
+    pr.out = out[0]
     pr.bias = bias
     pr.w = weight[0]
     pr.p = params[0]

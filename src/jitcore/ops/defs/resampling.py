@@ -231,34 +231,26 @@ def _linear(x, sizes, align_corners, scales):
     return np.ascontiguousarray(top * a0 + bottom * a1)
 
 
-def _upsample_nearest(spatial, vec):
-    name = f"upsample_nearest{spatial}d"
+def _upsample(linear):
+    """The reference factory of the nearest (``linear=False``) or linear upsample ops."""
+    def factory(spatial, vec):
+        name = (("upsample_linear1d", "upsample_bilinear2d")[spatial - 1] if linear
+                else f"upsample_nearest{spatial}d")
 
-    def reference(input, output_size, *scales):
-        _upsample_input(input, spatial, name)
-        if vec:
-            (factors,) = scales
-            sizes = upsample_output_size(input.shape[2:], output_size, factors)
-            scales = [None] * spatial if factors is None else list(factors)
-        else:
-            sizes = upsample_output_size(input.shape[2:], output_size, None)
-        return _nearest(input, sizes, scales)
-    return reference
-
-
-def _upsample_linear(spatial, vec):
-    name = "upsample_linear1d" if spatial == 1 else "upsample_bilinear2d"
-
-    def reference(input, output_size, align_corners, *scales):
-        _upsample_input(input, spatial, name)
-        if vec:
-            (factors,) = scales
-            sizes = upsample_output_size(input.shape[2:], output_size, factors)
-            scales = [None] * spatial if factors is None else list(factors)
-        else:
-            sizes = upsample_output_size(input.shape[2:], output_size, None)
-        return _linear(input, sizes, bool(align_corners), scales)
-    return reference
+        def reference(input, output_size, *rest):
+            align_corners, *scales = rest if linear else (None,) + rest
+            _upsample_input(input, spatial, name)
+            if vec:
+                (factors,) = scales
+                sizes = upsample_output_size(input.shape[2:], output_size, factors)
+                scales = [None] * spatial if factors is None else list(factors)
+            else:
+                sizes = upsample_output_size(input.shape[2:], output_size, None)
+            if linear:
+                return _linear(input, sizes, bool(align_corners), scales)
+            return _nearest(input, sizes, scales)
+        return reference
+    return factory
 
 
 def _upsample_rule(spatial, vec, factors_index):
@@ -282,33 +274,23 @@ def _upsample_rule(spatial, vec, factors_index):
 
 _NEAREST_DOC = "nearest-neighbour upsampling, ATen's index rule (floor(dst * scale))"
 _LINEAR_DOC = "linear interpolation, ATen's source-index rule (align_corners, scale factors)"
-register("aten::upsample_nearest1d(Tensor self, int[1] output_size, float? scales=None) -> Tensor",
-         reference=_upsample_nearest(1, False), infer=_upsample_rule(1, False, None),
-         doc=_NEAREST_DOC)
-register("aten::upsample_nearest1d.vec(Tensor input, int[]? output_size, float[]? scale_factors) "
-         "-> Tensor", reference=_upsample_nearest(1, True), infer=_upsample_rule(1, True, 2),
-         doc=_NEAREST_DOC)
-register("aten::upsample_nearest2d(Tensor self, int[2] output_size, float? scales_h=None, "
-         "float? scales_w=None) -> Tensor",
-         reference=_upsample_nearest(2, False), infer=_upsample_rule(2, False, None),
-         doc=_NEAREST_DOC)
-register("aten::upsample_nearest2d.vec(Tensor input, int[]? output_size, float[]? scale_factors) "
-         "-> Tensor", reference=_upsample_nearest(2, True), infer=_upsample_rule(2, True, 2),
-         doc=_NEAREST_DOC)
-register("aten::upsample_linear1d(Tensor self, int[1] output_size, bool align_corners, "
-         "float? scales=None) -> Tensor",
-         reference=_upsample_linear(1, False), infer=_upsample_rule(1, False, None),
-         doc=_LINEAR_DOC)
-register("aten::upsample_linear1d.vec(Tensor input, int[]? output_size, bool align_corners, "
-         "float[]? scale_factors) -> Tensor",
-         reference=_upsample_linear(1, True), infer=_upsample_rule(1, True, 3), doc=_LINEAR_DOC)
-register("aten::upsample_bilinear2d(Tensor self, int[2] output_size, bool align_corners, "
-         "float? scales_h=None, float? scales_w=None) -> Tensor",
-         reference=_upsample_linear(2, False), infer=_upsample_rule(2, False, None),
-         doc=_LINEAR_DOC)
-register("aten::upsample_bilinear2d.vec(Tensor input, int[]? output_size, bool align_corners, "
-         "float[]? scale_factors) -> Tensor",
-         reference=_upsample_linear(2, True), infer=_upsample_rule(2, True, 3), doc=_LINEAR_DOC)
+# (name, spatial dims, its scale arguments, align_corners argument, reference factory, doc)
+_UPSAMPLE_OPS = [
+    ("upsample_nearest1d", 1, "float? scales=None", "", _upsample(False), _NEAREST_DOC),
+    ("upsample_nearest2d", 2, "float? scales_h=None, float? scales_w=None", "",
+     _upsample(False), _NEAREST_DOC),
+    ("upsample_linear1d", 1, "float? scales=None", "bool align_corners, ", _upsample(True),
+     _LINEAR_DOC),
+    ("upsample_bilinear2d", 2, "float? scales_h=None, float? scales_w=None",
+     "bool align_corners, ", _upsample(True), _LINEAR_DOC),
+]
+for _name, _spatial, _scales, _align, _reference, _doc in _UPSAMPLE_OPS:
+    register(f"aten::{_name}(Tensor self, int[{_spatial}] output_size, {_align}{_scales}) "
+             "-> Tensor", reference=_reference(_spatial, False),
+             infer=_upsample_rule(_spatial, False, None), doc=_doc)
+    register(f"aten::{_name}.vec(Tensor input, int[]? output_size, {_align}"
+             "float[]? scale_factors) -> Tensor", reference=_reference(_spatial, True),
+             infer=_upsample_rule(_spatial, True, 3 if _align else 2), doc=_doc)
 
 # ----------------------------------------------------------- pixel shuffle
 
