@@ -18,7 +18,7 @@ from jitcore._runtime.kernels.view cimport (
 )
 from jitcore._runtime.kernels.strided cimport is_real_dtype, collapse_dims, is_dense_output
 from jitcore._runtime.kernels.blas cimport (
-    BlasOperand, gemm, blas_operand, release_operand, operand_row,
+    gemm,
 )
 
 cdef enum:
@@ -103,41 +103,20 @@ cdef inline bint output_padding_ok(Py_ssize_t out_len, Py_ssize_t in_len, Py_ssi
     return extra >= 0 and (extra < stride or extra < dilation)
 
 
-cdef Status weight_operand(const View* weight, Py_ssize_t K, BlasOperand* ow) noexcept nogil:
-    """The weight as a C_in x (C_out/G * KH * KW) matrix, copied when its trailing dims do not
-    collapse."""
-    cdef View w2
-    cdef Py_ssize_t k, k_stride, c, o, i, j
-    cdef Py_ssize_t isz = itemsize_of(weight.dtype)
-    cdef char* dst
-    w2 = weight[0]
-    w2.ndim = 2
-    w2.shape[1] = K
-    if collapse_dims(weight, 1, 4, &k, &k_stride):
-        w2.strides[1] = k_stride
-        return blas_operand(&w2, ow)
-    dst = <char*>malloc(weight.shape[0] * K * isz + 1)
-    if dst == NULL:
-        return JC_ERR_OOM
-    k = 0
-    for c in range(weight.shape[0]):
-        for o in range(weight.shape[1]):
-            for i in range(weight.shape[2]):
-                for j in range(weight.shape[3]):
-                    if isz == 4:
-                        (<float*>dst)[k] = (<const float*>(
-                            weight.data + c * weight.strides[0] + o * weight.strides[1]
-                            + i * weight.strides[2] + j * weight.strides[3]))[0]
-                    else:
-                        (<double*>dst)[k] = (<const double*>(
-                            weight.data + c * weight.strides[0] + o * weight.strides[1]
-                            + i * weight.strides[2] + j * weight.strides[3]))[0]
+cdef void pack_weight_transposed(const Problem* pr, real* wt) noexcept nogil:
+    """The weight (C_in, C_out/G, KH, KW) as the row-major K x C_in matrix ``W^T``: each
+    group's GEMM then takes two row-major operands (the layout the fast GEMM paths take)."""
+    cdef Py_ssize_t c, o, i, j, k
+    cdef const char* w
+    for c in range(pr.C):
+        k = 0
+        for o in range(pr.Og):
+            for i in range(pr.KH):
+                for j in range(pr.KW):
+                    w = pr.w.data + c * pr.w.strides[0] + o * pr.w.strides[1] \
+                        + i * pr.w.strides[2] + j * pr.w.strides[3]
+                    wt[k * pr.C + c] = (<const real*>w)[0]
                     k += 1
-    ow.data = dst
-    ow.owned = dst
-    ow.trans = False
-    ow.ld = K if K > 0 else 1
-    return JC_OK
 
 
 cdef inline void valid_range(Py_ssize_t in_len, Py_ssize_t out_len, Py_ssize_t stride,
@@ -174,6 +153,10 @@ cdef void col2im_plane(const Problem* pr, const real* col, real* plane,
                 if sw == 1:
                     for iw in range(lo_w, hi_w):
                         dst[iw] += src[iw]
+                elif sw == 2:
+                    # the common upsampling stride as a constant: the loop vectorises
+                    for iw in range(lo_w, hi_w):
+                        dst[2 * iw] += src[iw]
                 else:
                     for iw in range(lo_w, hi_w):
                         dst[iw * sw] += src[iw]
@@ -200,7 +183,7 @@ cdef void pack_group(const Problem* pr, Py_ssize_t n, Py_ssize_t g, real* dst) n
                 dst += 1
 
 
-cdef Status task_gemm(const Problem* pr, const BlasOperand* ow, Py_ssize_t task, real* col,
+cdef Status task_gemm(const Problem* pr, const real* wt, Py_ssize_t task, real* col,
                       real* packed) noexcept nogil:
     """``col = W_g^T x_g`` of one (image, group) task."""
     cdef Py_ssize_t n = task // pr.G, g = task % pr.G
@@ -210,19 +193,18 @@ cdef Status task_gemm(const Problem* pr, const BlasOperand* ow, Py_ssize_t task,
     else:
         pack_group(pr, n, g, packed)
         rhs = packed
-    # W_g is rows g*Cg.. of the C_in x K matrix: its transpose is K x Cg
-    return gemm(not ow.trans, False, pr.K, pr.P, pr.Cg, <real>1,
-                <const real*>operand_row(ow, g * pr.Cg, sizeof(real)), ow.ld,
+    # W_g^T is columns g*Cg.. of the K x C_in matrix W^T
+    return gemm(False, False, pr.K, pr.P, pr.Cg, <real>1, wt + g * pr.Cg, pr.C,
                 rhs, pr.x_ld if pr.x_direct else pr.P, <real>0, col, pr.P)
 
 
-cdef Status run_tasks_strided(const Problem* pr, const BlasOperand* ow, real* out,
+cdef Status run_tasks_strided(const Problem* pr, const real* wt, real* out,
                               Py_ssize_t first, Py_ssize_t step, real* col,
                               real* packed) noexcept nogil:
     cdef Py_ssize_t task = first, o, channel
     cdef Status status
     while task < pr.N * pr.G:
-        status = task_gemm(pr, ow, task, col, packed)
+        status = task_gemm(pr, wt, task, col, packed)
         if status != JC_OK:
             return status
         for o in range(pr.Og):
@@ -244,12 +226,12 @@ cdef void fill_bias(const Problem* pr, real* out) noexcept nogil:
 
 
 cdef Status run(const Problem* pr, real* out) noexcept nogil:
-    cdef BlasOperand ow
     cdef Py_ssize_t tasks = pr.N * pr.G, task, o
     cdef Py_ssize_t col_len = pr.K * pr.P, packed_len = 0 if pr.x_direct else pr.Cg * pr.P
     cdef Py_ssize_t per_part = col_len + packed_len
     cdef int nt = threads_for(tasks * pr.K * pr.P * (pr.Cg + 1)), part
     cdef real* workspace
+    cdef real* wt
     cdef Status status = JC_OK
     cdef Status part_status[MAX_PARTS]
     if tasks == 0:
@@ -262,16 +244,16 @@ cdef Status run(const Problem* pr, real* out) noexcept nogil:
         nt = 1 if tasks == 1 else <int>tasks
     if nt > MAX_PARTS:
         nt = MAX_PARTS
-    status = weight_operand(&pr.w, pr.K, &ow)
-    if status != JC_OK:
-        return status
-    workspace = <real*>malloc(nt * per_part * sizeof(real) + 1)
+    # one buffer: W^T (K x C_in), then each thread's col (K x H*W) and packed input
+    workspace = <real*>malloc((pr.K * pr.C + nt * per_part) * sizeof(real) + 1)
     if workspace == NULL:
-        release_operand(&ow)
         return JC_ERR_OOM
+    wt = workspace
+    workspace += pr.K * pr.C
+    pack_weight_transposed(pr, wt)
     if nt > 1:
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            part_status[part] = run_tasks_strided(pr, &ow, out, part, nt,
+            part_status[part] = run_tasks_strided(pr, wt, out, part, nt,
                                                   workspace + part * per_part,
                                                   workspace + part * per_part + col_len)
         for part in range(nt):
@@ -279,12 +261,11 @@ cdef Status run(const Problem* pr, real* out) noexcept nogil:
                 status = part_status[part]
     else:
         for task in range(tasks):
-            status = task_gemm(pr, &ow, task, workspace, workspace + col_len)
+            status = task_gemm(pr, wt, task, workspace, workspace + col_len)
             if status != JC_OK:
                 break
             col2im_channels(pr, workspace, out, task)
-    free(workspace)
-    release_operand(&ow)
+    free(wt)
     return status
 
 
