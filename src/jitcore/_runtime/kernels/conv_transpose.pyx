@@ -165,7 +165,8 @@ cdef void col2im_plane(const Problem* pr, const real* col, real* plane,
             plane[i] += bias
 
 
-cdef inline real bias_of(const Problem* pr, Py_ssize_t channel, real sample) noexcept nogil:
+cdef inline real bias_of(const Problem* pr, Py_ssize_t channel, const real* like) noexcept nogil:
+    """The bias of ``channel`` (0 without one), in the dtype of ``like`` (never read)."""
     if pr.bias == NULL:
         return 0
     return (<const real*>(pr.bias.data + channel * pr.bias.strides[0]))[0]
@@ -210,7 +211,7 @@ cdef Status run_tasks_strided(const Problem* pr, const real* wt, real* out,
         for o in range(pr.Og):
             channel = (task % pr.G) * pr.Og + o
             col2im_plane(pr, col, out + ((task // pr.G) * pr.O + channel) * pr.OH * pr.OW, o,
-                         bias_of(pr, channel, col[0]))
+                         bias_of(pr, channel, col))
         task += step
     return JC_OK
 
@@ -220,7 +221,7 @@ cdef void fill_bias(const Problem* pr, real* out) noexcept nogil:
     cdef Py_ssize_t plane, i, size = pr.OH * pr.OW
     cdef real value
     for plane in range(pr.N * pr.O):
-        value = bias_of(pr, plane % pr.O, out[0])
+        value = bias_of(pr, plane % pr.O, out)
         for i in range(size):
             out[plane * size + i] = value
 
@@ -278,10 +279,10 @@ cdef void col2im_channels(const Problem* pr, const real* col, real* out,
     cdef int nt = threads_for(pr.Og * pr.KH * pr.KW * pr.P + pr.Og * plane_len)
     if nt <= 1:
         for o in range(pr.Og):
-            col2im_plane(pr, col, first + o * plane_len, o, bias_of(pr, g * pr.Og + o, col[0]))
+            col2im_plane(pr, col, first + o * plane_len, o, bias_of(pr, g * pr.Og + o, col))
     else:
         for o in prange(pr.Og, nogil=True, num_threads=nt, schedule='static'):
-            col2im_plane(pr, col, first + o * plane_len, o, bias_of(pr, g * pr.Og + o, col[0]))
+            col2im_plane(pr, col, first + o * plane_len, o, bias_of(pr, g * pr.Og + o, col))
 
 
 cdef Status conv_transpose2d_kernel(const View* x, const View* weight, const View* bias,

@@ -111,7 +111,7 @@ cdef void blend_row(const Sampling* sp, const char* row, real* dst) noexcept nog
 
 
 cdef inline real* blended(const Sampling* sp, const char* base, Py_ssize_t h,
-                          real* rows, unsigned char* done, real sample) noexcept nogil:
+                          real* rows, unsigned char* done) noexcept nogil:
     """Source row ``h`` blended along the width, computed on first use."""
     cdef real* dst = rows + h * sp.OW
     if not done[h]:
@@ -136,8 +136,8 @@ cdef void linear_plane(const Sampling* sp, Py_ssize_t plane, real* out, real* ro
         return
     memset(done, 0, sp.H)
     for oh in range(sp.OH):
-        top = blended(sp, base, sp.rows[oh], rows, done, a0[0])
-        bottom = blended(sp, base, sp.rows_below[oh], rows, done, a0[0])
+        top = blended(sp, base, sp.rows[oh], rows, done)
+        bottom = blended(sp, base, sp.rows_below[oh], rows, done)
         wa = a0[oh]
         wb = a1[oh]
         for ow in range(OW):
