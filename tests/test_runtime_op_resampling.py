@@ -264,3 +264,26 @@ def test_bad_pixel_shuffle_arguments_raise_a_kernel_error_naming_the_op():
         _compiled("aten::pixel_shuffle", [_t(np.float32, 4, 4), 2])()
     with pytest.raises(KernelError, match="factor must be positive"):
         _compiled("aten::pixel_shuffle", [_t(np.float32, 1, 4, 2, 2), 0])()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scales_that_overflow_take_the_last_source_position_as_the_reference(dtype):
+    # 1 / 1e-40 is inf in float32 (nearest) and in the data's dtype for float32 (linear)
+    x = _t(dtype, 1, 2, 4, 5)
+    for scales in ((1e-40, 1e-40), (1e-320, 2.0)):
+        _check("aten::upsample_nearest2d", [x, [6, 7], *scales], dtype)
+        _check("aten::upsample_bilinear2d", [x, [6, 7], False, *scales], dtype)
+
+
+def test_a_scale_factor_too_large_is_an_error_not_a_crash():
+    x = _t(np.float32, 1, 1, 4, 4)
+    with pytest.raises(ValueError, match="too large"):
+        ops.get("aten::upsample_nearest2d.vec").reference(x, None, [1e300, 1.0])
+    with pytest.raises(KernelError, match="output too large"):
+        _compiled("aten::upsample_nearest2d.vec", [x, None, [1e300, 1.0]])()
+
+
+def test_a_1d_transposed_conv_takes_one_value_per_int1_argument():
+    x, w = _t(np.float32, 1, 2, 5), _t(np.float32, 2, 2, 3)
+    with pytest.raises(KernelError, match="expected one int"):
+        _compiled("aten::conv_transpose1d", [x, w, None, [2, 3], [0], [0], 1, [1]])()

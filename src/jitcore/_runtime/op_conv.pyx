@@ -269,6 +269,18 @@ cdef inline void as_nchw(const View* v, int spatial, View* out) noexcept nogil:
         out[0] = batched
 
 
+cdef int one_int_arg(Frame* f, const Instr* ins, int k, Py_ssize_t* value) noexcept nogil:
+    """Read an ``int[1]``: one int, or a list of one."""
+    cdef Py_ssize_t values[MAX_DIMS]
+    cdef int n, status = int_list_arg(f, ins, k, values, &n)
+    if status != JC_OK:
+        return status
+    if n != 1:
+        return frame_fail(f, JC_ERR_VALUE, b"expected one int (a 1-D op's int[1] argument)")
+    value[0] = values[0]
+    return JC_OK
+
+
 cdef int h_conv_transpose(Frame* f, const Instr* ins) noexcept nogil:
     # conv_transpose{1,2}d(input, weight, bias, stride, padding, output_padding, groups, dilation)
     cdef const View* x = tensor_arg(f, ins, 0)
@@ -290,15 +302,17 @@ cdef int h_conv_transpose(Frame* f, const Instr* ins) noexcept nogil:
     bias = optional_tensor(f, ins, 2, &bad)
     if bad:
         return JC_ERR_TYPE
-    stride[0] = pad[0] = out_pad[0] = 0
-    dil[0] = 1
     if spatial == 1:
-        if (int_pair_arg(f, ins, 3, stride, False) != JC_OK
-                or int_pair_arg(f, ins, 4, pad, False) != JC_OK
-                or int_pair_arg(f, ins, 5, out_pad, False) != JC_OK
-                or int_pair_arg(f, ins, 7, dil, False) != JC_OK):
-            return JC_ERR_TYPE
-        stride[1], pad[1], out_pad[1], dil[1] = stride[0], pad[0], out_pad[0], dil[0]
+        # the width's values; the unit height is stride 1, no padding, dilation 1
+        status = one_int_arg(f, ins, 3, &stride[1])
+        if status == JC_OK:
+            status = one_int_arg(f, ins, 4, &pad[1])
+        if status == JC_OK:
+            status = one_int_arg(f, ins, 5, &out_pad[1])
+        if status == JC_OK:
+            status = one_int_arg(f, ins, 7, &dil[1])
+        if status != JC_OK:
+            return status
         stride[0], pad[0], out_pad[0], dil[0] = 1, 0, 0, 1
     elif (int_pair_arg(f, ins, 3, stride, False) != JC_OK
             or int_pair_arg(f, ins, 4, pad, False) != JC_OK
@@ -404,7 +418,7 @@ cdef int h_upsample(Frame* f, const Instr* ins) noexcept nogil:
     cdef bint has_align = (ins.imm >> 17) & 1
     cdef int scales_at = 3 if has_align else 2
     cdef Py_ssize_t sizes[MAX_DIMS], shape[4]
-    cdef double scales[MAX_DIMS]
+    cdef double scales[MAX_DIMS], scaled
     cdef long long align = 0
     cdef int n_sizes = 0, n_scales = 0, d, status
     cdef bint sizes_given, scales_given
@@ -436,7 +450,11 @@ cdef int h_upsample(Frame* f, const Instr* ins) noexcept nogil:
                               b"factor per spatial dimension")
         if scales_given:
             for d in range(spatial):
-                sizes[d] = <Py_ssize_t>(<double>x.shape[2 + d] * scales[d])
+                scaled = <double>x.shape[2 + d] * scales[d]
+                if not (scaled < 9.0e15):       # exact in a double; inf and NaN too
+                    return frame_fail(f, JC_ERR_VALUE, b"upsample: the scale factor makes "
+                                      b"the output too large")
+                sizes[d] = <Py_ssize_t>scaled if scaled >= 0 else 0
     else:
         if not sizes_given or n_sizes != spatial:
             return frame_fail(f, JC_ERR_VALUE, b"upsample: expected one output size per spatial "

@@ -28,15 +28,18 @@ cdef enum:
 cdef inline Py_ssize_t nearest_index(Py_ssize_t dst, Py_ssize_t in_size, Py_ssize_t out_size,
                                      double scale) noexcept nogil:
     """ATen's nearest_idx: exact for equal and doubled sizes, else float32 arithmetic."""
-    cdef float s
-    cdef Py_ssize_t src
+    cdef float s, f
     if out_size == in_size:
         return dst
     if out_size == 2 * in_size:
         return dst >> 1
     s = <float>(1.0 / scale) if scale > 0 else <float>in_size / <float>out_size
-    src = <Py_ssize_t>floorf(<float>dst * s)
-    return src if src < in_size - 1 else in_size - 1
+    f = floorf(<float>dst * s)
+    # a tiny given scale overflows 1 / scale to inf (and 0 * inf is NaN): clamp before the
+    # cast, which is undefined for both
+    if not (f < <float>(in_size - 1)):
+        return in_size - 1
+    return <Py_ssize_t>f
 
 
 cdef void linear_table(Py_ssize_t in_size, Py_ssize_t out_size, bint align_corners,
@@ -57,9 +60,8 @@ cdef void linear_table(Py_ssize_t in_size, Py_ssize_t out_size, bint align_corne
             src = s * (<real>dst + <real>0.5) - <real>0.5
             if src < 0:
                 src = 0
-        i = <Py_ssize_t>floor(src)
-        if i > in_size - 1:
-            i = in_size - 1
+        # src >= 0 here; inf or NaN (from a scale that overflows) take the last position
+        i = <Py_ssize_t>floor(src) if src < <real>(in_size - 1) else in_size - 1
         lam = src - <real>i
         if lam < 0:
             lam = 0

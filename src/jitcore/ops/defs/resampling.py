@@ -153,7 +153,11 @@ def upsample_output_size(input_sizes, output_size, scale_factors):
         sizes = [int(s) for s in output_size]
     else:
         # ATen: int64(input_size * scale), in double
-        sizes = [int(math.floor(float(i) * float(s))) for i, s in zip(input_sizes, scale_factors)]
+        scaled = [float(i) * float(s) for i, s in zip(input_sizes, scale_factors)]
+        if not all(v < 9.0e15 for v in scaled):
+            raise ValueError(f"upsample: scale factors {list(scale_factors)} make the output "
+                             f"too large for input {list(input_sizes)}")
+        sizes = [math.floor(v) for v in scaled]
     if min(sizes) < 1:
         raise ValueError(f"upsample: output size {sizes} must be positive (input "
                          f"{list(input_sizes)})")
@@ -163,7 +167,8 @@ def upsample_output_size(input_sizes, output_size, scale_factors):
 def _scale_value(scale, in_size, out_size, dtype):
     """ATen's compute_scales_value: ``1 / scale`` when a positive scale is given."""
     if scale is not None and scale > 0:
-        return dtype.type(1.0 / scale)
+        with np.errstate(over="ignore"):
+            return dtype.type(1.0 / scale)
     return dtype.type(in_size) / dtype.type(out_size)
 
 
@@ -175,8 +180,10 @@ def nearest_indices(in_size, out_size, scale):
     if out_size == 2 * in_size:
         return dst >> 1
     s = _scale_value(scale, in_size, out_size, np.dtype(np.float32))
-    src = np.floor(dst.astype(np.float32) * s).astype(np.int64)
-    return np.minimum(src, in_size - 1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        src = np.floor(dst.astype(np.float32) * s)
+        # inf or NaN (a tiny given scale overflows 1 / scale) take the last position
+        return np.where(src < in_size - 1, src, in_size - 1).astype(np.int64)
 
 
 def linear_indices(in_size, out_size, align_corners, scale, dtype):
@@ -192,8 +199,10 @@ def linear_indices(in_size, out_size, align_corners, scale, dtype):
     else:
         s = _scale_value(scale, in_size, out_size, dtype)
         src = np.maximum(s * (dst + t(0.5)) - t(0.5), t(0))
-    left = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
-    lam = np.clip(src - left.astype(dtype), t(0), t(1)).astype(dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # inf or NaN (a scale that overflows) take the last position
+        left = np.where(src < in_size - 1, np.floor(src), in_size - 1).astype(np.int64)
+        lam = np.clip(src - left.astype(dtype), t(0), t(1)).astype(dtype)
     right = left + (left < in_size - 1)
     return left, right, (t(1) - lam).astype(dtype), lam
 
