@@ -148,6 +148,9 @@ def test_bad_conv_transpose_arguments_raise_a_kernel_error_naming_the_op():
     with pytest.raises(KernelError, match="output would be empty"):
         _compiled("aten::conv_transpose2d.input",
                   [x[..., :1, :1], w, None, [1, 1], [3, 3], [0, 0], 1, [1, 1]])()
+    with pytest.raises(KernelError, match="too large"):
+        _compiled("aten::conv_transpose2d.input",
+                  [x, w, None, [1 << 62, 1], [0, 0], [0, 0], 1, [1, 1]])()
     with pytest.raises(KernelError, match=r"3-D \(C, H, W\) or 4-D"):
         _compiled("aten::conv_transpose2d.input",
                   [x[0, 0], w, None, [1, 1], [0, 0], [0, 0], 1, [1, 1]])()
@@ -264,6 +267,8 @@ def test_bad_pixel_shuffle_arguments_raise_a_kernel_error_naming_the_op():
         _compiled("aten::pixel_shuffle", [_t(np.float32, 4, 4), 2])()
     with pytest.raises(KernelError, match="factor must be positive"):
         _compiled("aten::pixel_shuffle", [_t(np.float32, 1, 4, 2, 2), 0])()
+    with pytest.raises(KernelError, match="factor is too large"):
+        _compiled("aten::pixel_shuffle", [_t(np.float32, 1, 4, 2, 2), 1 << 32])()
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

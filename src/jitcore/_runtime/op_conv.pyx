@@ -333,6 +333,9 @@ cdef int h_conv_transpose(Frame* f, const Instr* ins) noexcept nogil:
         if stride[d] < 1 or dil[d] < 1 or pad[d] < 0 or out_pad[d] < 0:
             return frame_fail(f, JC_ERR_VALUE, b"conv_transpose: stride and dilation must be "
                               b"positive, padding and output_padding non-negative")
+        if stride[d] > 1 << 30 or pad[d] > 1 << 30 or dil[d] > 1 << 30:
+            return frame_fail(f, JC_ERR_VALUE, b"conv_transpose: stride, padding or dilation "
+                              b"too large (the output size would overflow)")
         if out_pad[d] >= stride[d] and out_pad[d] >= dil[d]:
             return frame_fail(f, JC_ERR_VALUE, b"conv_transpose: output_padding must be smaller "
                               b"than either stride or dilation")
@@ -513,6 +516,8 @@ cdef int h_pixel_shuffle(Frame* f, const Instr* ins) noexcept nogil:
         return frame_fail(f, JC_ERR_DTYPE, b"pixel_shuffle takes float32 or float64 tensors")
     if r < 1:
         return frame_fail(f, JC_ERR_VALUE, b"pixel_shuffle: the factor must be positive")
+    if r > 1 << 20:     # r * r and the output's sizes must not overflow
+        return frame_fail(f, JC_ERR_VALUE, b"pixel_shuffle: the factor is too large")
     c, h, w = x.shape[nd - 3], x.shape[nd - 2], x.shape[nd - 1]
     for d in range(nd - 3):
         shape[d] = x.shape[d]
