@@ -173,6 +173,35 @@ def _register_samples():
         [t(2, 5, 5), [2, 2], [1, 1], [1, 1], False, True, 3]]
     s["aten::adaptive_avg_pool2d"] = lambda r, d, t, pos: [[t(2, 3, 7, 6), [3, 4]],
                                                            [t(3, 5, 5), [1, 1]]]
+    # resampling
+    s["aten::conv_transpose1d"] = lambda r, d, t, pos: [
+        [t(2, 4, 6), t(4, 3, 3), t(3), [1], [0], [0], 1, [1]],
+        [t(4, 7), t(4, 2, 4), None, [2], [1], [1], 2, [1]],
+        [t(1, 3, 5), t(3, 2, 2), t(2), [3], [0], [1], 1, [2]]]
+    s["aten::conv_transpose2d.input"] = lambda r, d, t, pos: [
+        [t(2, 4, 5, 6), t(4, 3, 3, 3), t(3), [1, 1], [0, 0], [0, 0], 1, [1, 1]],
+        [t(1, 4, 5, 4), t(4, 2, 3, 2), None, [2, 1], [1, 0], [1, 0], 2, [1, 2]],
+        [t(3, 4, 4), t(3, 2, 2, 2), t(2), [2, 2], [0, 0], [0, 0], 1, [1, 1]]]
+    s["aten::upsample_nearest1d"] = lambda r, d, t, pos: [[t(2, 3, 5), [11], None],
+                                                          [t(2, 3, 5), [12], 2.5]]
+    s["aten::upsample_nearest1d.vec"] = lambda r, d, t, pos: [[t(2, 3, 5), [3], None],
+                                                              [t(2, 3, 5), None, [1.7]]]
+    s["aten::upsample_nearest2d"] = lambda r, d, t, pos: [[t(2, 3, 5, 4), [10, 8], None, None],
+                                                          [t(1, 2, 5, 4), [7, 3], 1.5, 0.75]]
+    s["aten::upsample_nearest2d.vec"] = lambda r, d, t, pos: [
+        [t(2, 3, 5, 4), [7, 9], None], [t(1, 2, 5, 4), None, [2.0, 1.3]]]
+    s["aten::upsample_linear1d"] = lambda r, d, t, pos: [[t(2, 3, 5), [11], False, None],
+                                                         [t(2, 3, 5), [12], True, 2.5]]
+    s["aten::upsample_linear1d.vec"] = lambda r, d, t, pos: [[t(2, 3, 5), [3], False, None],
+                                                             [t(2, 3, 5), None, True, [1.7]]]
+    s["aten::upsample_bilinear2d"] = lambda r, d, t, pos: [
+        [t(2, 3, 5, 4), [10, 8], False, None, None], [t(1, 2, 5, 4), [7, 3], True, 1.5, 0.75]]
+    s["aten::upsample_bilinear2d.vec"] = lambda r, d, t, pos: [
+        [t(2, 3, 5, 4), [7, 9], True, None], [t(1, 2, 5, 4), None, False, [2.0, 1.3]]]
+    s["aten::pixel_shuffle"] = lambda r, d, t, pos: [[t(2, 8, 3, 4), 2], [t(9, 2, 2), 3],
+                                                     [t(2, 1, 4, 2, 3), 2]]
+    s["aten::pixel_unshuffle"] = lambda r, d, t, pos: [[t(2, 2, 4, 6), 2], [t(1, 6, 9), 3],
+                                                       [t(2, 1, 1, 4, 2), 2]]
     s["aten::batch_norm"] = lambda r, d, t, pos: [
         [t(4, 3, 5, 5), t(3), t(3), t(3), pos(3), False, 0.1, 1e-5, True],
         [t(4, 3), None, None, t(3), pos(3), False, 0.1, 1e-3, True],

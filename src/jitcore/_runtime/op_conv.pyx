@@ -1,5 +1,6 @@
-"""Handlers of convolution and pooling: conv2d, jc::conv2d_act, jc::conv2d_act_pool,
-max/avg/adaptive_avg pool2d.
+"""Handlers of convolution, pooling and resampling: conv2d, jc::conv2d_act, jc::conv2d_act_pool,
+max/avg/adaptive_avg pool2d, conv_transpose1d/2d, upsample (nearest, linear; 1-D and 2-D),
+pixel_shuffle and pixel_unshuffle.
 
 conv2d's bias, and ``jc::conv2d_act``'s residual and activation, go through
 the kernel's fused epilogue (``kernels/epilogue.pxd``): one pass over the
@@ -9,13 +10,16 @@ a constant string resolved at lowering into the instruction's immediate.
 pool) runs as one pass in the direct 3x3 kernel where that applies, else as
 the convolution into a temporary and the pool.
 Mixed float operands are promoted to one dtype (NumPy's rule) first.
+The 1-D resampling ops run the 2-D kernels over a unit height.
 """
 
 from jitcore._runtime.code cimport Frame, Instr, IN, frame_fail, JC_ERR_TYPE
-from jitcore._runtime.registers cimport R_NONE
-from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_release
+from jitcore._runtime.registers cimport R_NONE, R_INT, R_FLOAT, R_LIST, R_TUPLE, Reg
+from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release
+from jitcore._runtime.kernels.cast cimport run_cast
+from jitcore._runtime.kernels.strided cimport collapse_dims
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, int_arg, optional_tensor, int_pair_arg,
+    OpImpl, tensor_arg, int_arg, double_arg, int_list_arg, optional_tensor, int_pair_arg,
     promote_types, is_float_dtype, broadcast_view, cast_operands, release_operands, finish_output,
 )
 from jitcore._runtime.kernels.view cimport (
@@ -24,6 +28,12 @@ from jitcore._runtime.kernels.view cimport (
 from jitcore._runtime.kernels.epilogue cimport Epilogue, ACT_NONE, activation_code
 from jitcore._runtime.kernels.conv cimport (
     Conv2dParams, conv2d_kernel, conv2d_pool2_kernel, conv_output_size,
+)
+from jitcore._runtime.kernels.conv_transpose cimport (
+    ConvTranspose2dParams, conv_transpose2d_kernel, conv_transpose_output_size,
+)
+from jitcore._runtime.kernels.resampling cimport (
+    InterpolateParams, INTERP_NEAREST, INTERP_LINEAR, interpolate2d_kernel, pixel_shuffle_kernel,
 )
 from jitcore._runtime.kernels.pooling cimport (
     Pool2dParams, pool_output_size, max_pool2d_kernel, avg_pool2d_kernel,
@@ -37,6 +47,9 @@ cdef enum ConvOp:
     C_MAX_POOL
     C_AVG_POOL
     C_ADAPTIVE_AVG_POOL
+    C_CONV_TRANSPOSE        # spatial dims << 8
+    C_UPSAMPLE              # spatial dims << 8, mode << 12, .vec << 16, align_corners arg << 17
+    C_PIXEL_SHUFFLE         # upscale << 8
 
 
 cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
@@ -228,6 +241,342 @@ cdef int h_pool2d(Frame* f, const Instr* ins) noexcept nogil:
     return finish_output(f, ins, status, &out)
 
 
+# ------------------------------------------------------------- resampling
+
+cdef inline void with_unit_dim(const View* v, int at, View* out) noexcept nogil:
+    """``v`` with a unit dimension inserted before dim ``at``: an unbatched input gets its
+    batch, a 1-D op's input its height, so that the 2-D (N, C, H, W) kernels take them."""
+    cdef int d
+    out[0] = v[0]
+    out.ndim = v.ndim + 1
+    for d in range(v.ndim, at, -1):
+        out.shape[d] = v.shape[d - 1]
+        out.strides[d] = v.strides[d - 1]
+    out.shape[at] = 1
+    out.strides[at] = 0
+
+
+cdef inline void as_nchw(const View* v, int spatial, View* out) noexcept nogil:
+    """A (C, *spatial) or (N, C, *spatial) view of 1 or 2 spatial dims as (N, C, H, W)."""
+    cdef View batched
+    if v.ndim == spatial + 1:
+        with_unit_dim(v, 0, &batched)
+    else:
+        batched = v[0]
+    if spatial == 1:
+        with_unit_dim(&batched, 2, out)
+    else:
+        out[0] = batched
+
+
+cdef int one_int_arg(Frame* f, const Instr* ins, int k, Py_ssize_t* value) noexcept nogil:
+    """Read an ``int[1]``: one int, or a list of one."""
+    cdef Py_ssize_t values[MAX_DIMS]
+    cdef int n, status = int_list_arg(f, ins, k, values, &n)
+    if status != JC_OK:
+        return status
+    if n != 1:
+        return frame_fail(f, JC_ERR_VALUE, b"expected one int (a 1-D op's int[1] argument)")
+    value[0] = values[0]
+    return JC_OK
+
+
+cdef int h_conv_transpose(Frame* f, const Instr* ins) noexcept nogil:
+    # conv_transpose{1,2}d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef const View* w = tensor_arg(f, ins, 1)
+    cdef const View* bias
+    cdef const View* operands[3]
+    cdef const View* cast[3]
+    cdef Tensor copies[3]
+    cdef View x4, w4, out4
+    cdef bint bad = False
+    cdef int spatial = (ins.imm >> 8) & 0xf
+    cdef Py_ssize_t stride[2], pad[2], out_pad[2], dil[2], shape[MAX_DIMS]
+    cdef long long groups
+    cdef ConvTranspose2dParams p
+    cdef Tensor out
+    cdef int dt, status, d, k
+    if x == NULL or w == NULL:
+        return JC_ERR_TYPE
+    bias = optional_tensor(f, ins, 2, &bad)
+    if bad:
+        return JC_ERR_TYPE
+    if spatial == 1:
+        # the width's values; the unit height is stride 1, no padding, dilation 1
+        status = one_int_arg(f, ins, 3, &stride[1])
+        if status == JC_OK:
+            status = one_int_arg(f, ins, 4, &pad[1])
+        if status == JC_OK:
+            status = one_int_arg(f, ins, 5, &out_pad[1])
+        if status == JC_OK:
+            status = one_int_arg(f, ins, 7, &dil[1])
+        if status != JC_OK:
+            return status
+        stride[0], pad[0], out_pad[0], dil[0] = 1, 0, 0, 1
+    elif (int_pair_arg(f, ins, 3, stride, False) != JC_OK
+            or int_pair_arg(f, ins, 4, pad, False) != JC_OK
+            or int_pair_arg(f, ins, 5, out_pad, False) != JC_OK
+            or int_pair_arg(f, ins, 7, dil, False) != JC_OK):
+        return JC_ERR_TYPE
+    if int_arg(f, ins, 6, &groups) != JC_OK:
+        return JC_ERR_TYPE
+    if x.ndim != spatial + 1 and x.ndim != spatial + 2:
+        return frame_fail(f, JC_ERR_SHAPE, b"conv_transpose1d takes a 2-D (C, L) or 3-D (N, C, L) input"
+                          if spatial == 1 else
+                          b"conv_transpose2d takes a 3-D (C, H, W) or 4-D (N, C, H, W) input")
+    if w.ndim != spatial + 2:
+        return frame_fail(f, JC_ERR_SHAPE, b"conv_transpose1d takes a 3-D weight (C_in, C_out/groups, K)"
+                          if spatial == 1 else
+                          b"conv_transpose2d takes a 4-D weight (C_in, C_out/groups, KH, KW)")
+    for d in range(2):
+        if stride[d] < 1 or dil[d] < 1 or pad[d] < 0 or out_pad[d] < 0:
+            return frame_fail(f, JC_ERR_VALUE, b"conv_transpose: stride and dilation must be "
+                              b"positive, padding and output_padding non-negative")
+        if stride[d] > 1 << 30 or pad[d] > 1 << 30 or dil[d] > 1 << 30:
+            return frame_fail(f, JC_ERR_VALUE, b"conv_transpose: stride, padding or dilation "
+                              b"too large (the output size would overflow)")
+        if out_pad[d] >= stride[d] and out_pad[d] >= dil[d]:
+            return frame_fail(f, JC_ERR_VALUE, b"conv_transpose: output_padding must be smaller "
+                              b"than either stride or dilation")
+    if groups < 1 or w.shape[0] % groups != 0:
+        return frame_fail(f, JC_ERR_VALUE, b"conv_transpose: groups must be positive and divide "
+                          b"the weight's input channels (weight.shape[0])")
+    k = x.ndim - spatial - 1
+    if x.shape[k] != w.shape[0]:
+        return frame_fail(f, JC_ERR_SHAPE, b"conv_transpose: the input's channels do not match "
+                          b"weight.shape[0] (the weight is (C_in, C_out/groups, kernel...))")
+    dt = promote_types(x.dtype, w.dtype)
+    if bias != NULL:
+        dt = promote_types(dt, bias.dtype)
+        if bias.ndim != 1 or bias.shape[0] != w.shape[1] * groups:
+            return frame_fail(f, JC_ERR_SHAPE, b"conv_transpose: the bias must be 1-D with "
+                              b"weight.shape[1] * groups values")
+    if not is_float_dtype(dt):
+        return frame_fail(f, JC_ERR_DTYPE, b"conv_transpose takes float32 or float64 tensors")
+    for d in range(k):
+        shape[d] = x.shape[d]
+    shape[k] = w.shape[1] * groups
+    for d in range(spatial):
+        shape[k + 1 + d] = conv_transpose_output_size(
+            x.shape[k + 1 + d], w.shape[2 + d], stride[2 - spatial + d], pad[2 - spatial + d],
+            out_pad[2 - spatial + d], dil[2 - spatial + d])
+        if shape[k + 1 + d] < 1:
+            return frame_fail(f, JC_ERR_SHAPE, b"conv_transpose: the output would be empty "
+                              b"(padding too large for the input and kernel)")
+    p.stride_h, p.stride_w = stride[0], stride[1]
+    p.pad_h, p.pad_w = pad[0], pad[1]
+    p.dilation_h, p.dilation_w = dil[0], dil[1]
+    p.groups = groups
+    operands[0] = x
+    operands[1] = w
+    operands[2] = bias
+    out.storage = NULL
+    status = cast_operands(3, operands, dt, copies, cast)
+    if status == JC_OK:
+        status = tensor_alloc(&out, dt, x.ndim, shape)
+    if status == JC_OK:
+        as_nchw(cast[0], spatial, &x4)
+        as_nchw(cast[1], spatial, &w4)      # (C_in, C_out/groups, [1,] K...)
+        as_nchw(&out.view, spatial, &out4)
+        status = conv_transpose2d_kernel(&x4, &w4, cast[2], &out4, &p)
+    release_operands(3, copies)
+    return finish_output(f, ins, status, &out)
+
+
+cdef int float_list_arg(Frame* f, const Instr* ins, int k, double* values, int* n) noexcept nogil:
+    """Read a ``float[]`` (ints are taken as floats) into ``values``."""
+    cdef Reg* r = IN(f, ins, k)
+    cdef Py_ssize_t j
+    if r.tag != R_LIST and r.tag != R_TUPLE:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list of floats")
+    if r.seq.size > MAX_DIMS:
+        return frame_fail(f, JC_ERR_VALUE, b"more than 8 dimensions")
+    for j in range(r.seq.size):
+        if r.seq.items[j].tag == R_FLOAT:
+            values[j] = r.seq.items[j].f
+        elif r.seq.items[j].tag == R_INT:
+            values[j] = <double>r.seq.items[j].i
+        else:
+            return frame_fail(f, JC_ERR_TYPE, b"expected a list of floats")
+    n[0] = <int>r.seq.size
+    return JC_OK
+
+
+cdef int optional_scale(Frame* f, const Instr* ins, int k, double* scale) noexcept nogil:
+    """A ``float?`` scale: 0 (not given) for None."""
+    scale[0] = 0.0
+    if IN(f, ins, k).tag == R_NONE:
+        return JC_OK
+    return double_arg(f, ins, k, scale)
+
+
+cdef int h_upsample(Frame* f, const Instr* ins) noexcept nogil:
+    # upsample_<mode><n>d(self, output_size, [align_corners,] scales...)
+    # upsample_<mode><n>d.vec(input, output_size?, [align_corners,] scale_factors?)
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef int spatial = (ins.imm >> 8) & 0xf
+    cdef int mode = (ins.imm >> 12) & 0xf
+    cdef bint vec = (ins.imm >> 16) & 1
+    cdef bint has_align = (ins.imm >> 17) & 1
+    cdef int scales_at = 3 if has_align else 2
+    cdef Py_ssize_t sizes[MAX_DIMS], shape[4]
+    cdef double scales[MAX_DIMS], scaled
+    cdef long long align = 0
+    cdef int n_sizes = 0, n_scales = 0, d, status
+    cdef bint sizes_given, scales_given
+    cdef InterpolateParams p
+    cdef View x4, out4
+    cdef Tensor out
+    if x == NULL:
+        return JC_ERR_TYPE
+    if x.ndim != spatial + 2:
+        return frame_fail(f, JC_ERR_SHAPE, b"upsample (1-D) takes a 3-D (N, C, L) input"
+                          if spatial == 1 else b"upsample (2-D) takes a 4-D (N, C, H, W) input")
+    if not is_float_dtype(x.dtype):
+        return frame_fail(f, JC_ERR_DTYPE, b"upsample takes float32 or float64 tensors")
+    if has_align and int_arg(f, ins, 2, &align) != JC_OK:
+        return JC_ERR_TYPE
+    scales[0] = scales[1] = 0.0
+    sizes_given = IN(f, ins, 1).tag != R_NONE
+    if sizes_given and int_list_arg(f, ins, 1, sizes, &n_sizes) != JC_OK:
+        return JC_ERR_TYPE
+    if vec:
+        scales_given = IN(f, ins, scales_at).tag != R_NONE
+        if scales_given and float_list_arg(f, ins, scales_at, scales, &n_scales) != JC_OK:
+            return JC_ERR_TYPE
+        if sizes_given == scales_given:
+            return frame_fail(f, JC_ERR_VALUE, b"upsample: give exactly one of output_size and "
+                              b"scale_factors")
+        if (sizes_given and n_sizes != spatial) or (scales_given and n_scales != spatial):
+            return frame_fail(f, JC_ERR_VALUE, b"upsample: expected one output size or scale "
+                              b"factor per spatial dimension")
+        if scales_given:
+            for d in range(spatial):
+                scaled = <double>x.shape[2 + d] * scales[d]
+                if not (scaled < 9.0e15):       # exact in a double; inf and NaN too
+                    return frame_fail(f, JC_ERR_VALUE, b"upsample: the scale factor makes "
+                                      b"the output too large")
+                sizes[d] = <Py_ssize_t>scaled if scaled >= 0 else 0
+    else:
+        if not sizes_given or n_sizes != spatial:
+            return frame_fail(f, JC_ERR_VALUE, b"upsample: expected one output size per spatial "
+                              b"dimension")
+        for d in range(spatial):
+            if optional_scale(f, ins, scales_at + d, &scales[d]) != JC_OK:
+                return JC_ERR_TYPE
+    for d in range(spatial):
+        if sizes[d] < 1:
+            return frame_fail(f, JC_ERR_VALUE, b"upsample: the output size must be positive")
+        if x.shape[2 + d] < 1:
+            return frame_fail(f, JC_ERR_SHAPE, b"upsample: the input's spatial size must be "
+                              b"non-empty")
+    shape[0] = x.shape[0]
+    shape[1] = x.shape[1]
+    for d in range(spatial):
+        shape[2 + d] = sizes[d]
+    p.mode = mode
+    p.align_corners = align != 0
+    p.one_dim = spatial == 1
+    if spatial == 1:
+        p.scale_h = 0.0
+        p.scale_w = scales[0]
+    else:
+        p.scale_h = scales[0]
+        p.scale_w = scales[1]
+    out.storage = NULL
+    status = tensor_alloc(&out, x.dtype, spatial + 2, shape)
+    if status == JC_OK:
+        as_nchw(x, spatial, &x4)
+        as_nchw(&out.view, spatial, &out4)
+        status = interpolate2d_kernel(&x4, &out4, &p)
+    return finish_output(f, ins, status, &out)
+
+
+cdef int h_pixel_shuffle(Frame* f, const Instr* ins) noexcept nogil:
+    # pixel_shuffle(self, upscale_factor) / pixel_unshuffle(self, downscale_factor)
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef bint upscale = (ins.imm >> 8) & 1
+    cdef long long r
+    cdef Py_ssize_t shape[MAX_DIMS], batch, batch_stride
+    cdef Py_ssize_t c, h, w
+    cdef int nd, d, status = JC_OK
+    cdef Tensor copy, out
+    cdef const View* src
+    cdef View x4, out4
+    if x == NULL:
+        return JC_ERR_TYPE
+    if int_arg(f, ins, 1, &r) != JC_OK:
+        return JC_ERR_TYPE
+    nd = x.ndim
+    if nd < 3:
+        return frame_fail(f, JC_ERR_SHAPE, b"pixel_shuffle/pixel_unshuffle take an input of at "
+                          b"least 3 dimensions (*, C, H, W)")
+    if not is_float_dtype(x.dtype):
+        return frame_fail(f, JC_ERR_DTYPE, b"pixel_shuffle takes float32 or float64 tensors")
+    if r < 1:
+        return frame_fail(f, JC_ERR_VALUE, b"pixel_shuffle: the factor must be positive")
+    if r > 1 << 20:     # r * r and the output's sizes must not overflow
+        return frame_fail(f, JC_ERR_VALUE, b"pixel_shuffle: the factor is too large")
+    c, h, w = x.shape[nd - 3], x.shape[nd - 2], x.shape[nd - 1]
+    for d in range(nd - 3):
+        shape[d] = x.shape[d]
+    if upscale:
+        if c % (r * r) != 0:
+            return frame_fail(f, JC_ERR_SHAPE, b"pixel_shuffle: the channels must be divisible "
+                              b"by upscale_factor ** 2")
+        shape[nd - 3], shape[nd - 2], shape[nd - 1] = c // (r * r), h * r, w * r
+    else:
+        if h % r != 0 or w % r != 0:
+            return frame_fail(f, JC_ERR_SHAPE, b"pixel_unshuffle: height and width must be "
+                              b"divisible by downscale_factor")
+        shape[nd - 3], shape[nd - 2], shape[nd - 1] = c * r * r, h // r, w // r
+    copy.storage = NULL
+    out.storage = NULL
+    src = x
+    if not collapse_dims(x, 0, nd - 3, &batch, &batch_stride):
+        # leading dims that do not walk memory with one stride: a contiguous copy first
+        status = tensor_alloc_like(&copy, x, x.dtype)
+        if status == JC_OK:
+            status = run_cast(x, &copy.view)
+        src = &copy.view
+        collapse_dims(src, 0, nd - 3, &batch, &batch_stride)
+    if status == JC_OK:
+        status = tensor_alloc(&out, x.dtype, nd, shape)
+    if status == JC_OK:
+        x4.data = src.data
+        x4.dtype = src.dtype
+        x4.ndim = 4
+        x4.shape[0] = batch
+        x4.strides[0] = batch_stride
+        out4 = x4
+        out4.data = out.view.data
+        out4.shape[0] = batch
+        out4.strides[0] = out.view.strides[nd - 3] * shape[nd - 3]
+        for d in range(3):
+            x4.shape[1 + d] = src.shape[nd - 3 + d]
+            x4.strides[1 + d] = src.strides[nd - 3 + d]
+            out4.shape[1 + d] = shape[nd - 3 + d]
+            out4.strides[1 + d] = out.view.strides[nd - 3 + d]
+        status = pixel_shuffle_kernel(&x4, &out4, r, upscale)
+    tensor_release(&copy)
+    return finish_output(f, ins, status, &out)
+
+
+_CONV_TRANSPOSE = {"aten::conv_transpose1d": 1, "aten::conv_transpose2d.input": 2}
+# op -> (spatial dims, mode, .vec overload)
+_UPSAMPLE = {
+    "aten::upsample_nearest1d": (1, INTERP_NEAREST, 0),
+    "aten::upsample_nearest1d.vec": (1, INTERP_NEAREST, 1),
+    "aten::upsample_nearest2d": (2, INTERP_NEAREST, 0),
+    "aten::upsample_nearest2d.vec": (2, INTERP_NEAREST, 1),
+    "aten::upsample_linear1d": (1, INTERP_LINEAR, 0),
+    "aten::upsample_linear1d.vec": (1, INTERP_LINEAR, 1),
+    "aten::upsample_bilinear2d": (2, INTERP_LINEAR, 0),
+    "aten::upsample_bilinear2d.vec": (2, INTERP_LINEAR, 1),
+}
+
+
 cdef int resolve_conv(str name, list consts, OpImpl* out) except -1:
     """Fill ``out`` for a convolution or pooling op; 1 if handled here."""
     out.fimm = 0.0
@@ -257,6 +606,17 @@ cdef int resolve_conv(str name, list consts, OpImpl* out) except -1:
     elif name == "aten::adaptive_avg_pool2d":
         out.fn = h_pool2d
         out.imm = C_ADAPTIVE_AVG_POOL
+    elif name in _CONV_TRANSPOSE:
+        out.fn = h_conv_transpose
+        out.imm = C_CONV_TRANSPOSE | (_CONV_TRANSPOSE[name] << 8)
+    elif name in _UPSAMPLE:
+        spatial, mode, vec = _UPSAMPLE[name]
+        out.fn = h_upsample
+        out.imm = (C_UPSAMPLE | (spatial << 8) | (mode << 12) | (vec << 16)
+                   | ((mode == INTERP_LINEAR) << 17))
+    elif name == "aten::pixel_shuffle" or name == "aten::pixel_unshuffle":
+        out.fn = h_pixel_shuffle
+        out.imm = C_PIXEL_SHUFFLE | ((name == "aten::pixel_shuffle") << 8)
     else:
         return 0
     return 1

@@ -147,3 +147,135 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """
     return call("aten::scaled_dot_product_attention", query, key, value, attn_mask,
                 dropout_p, is_causal, scale=scale)
+
+
+# ------------------------------------------------------------ resampling
+
+__all__ += ["conv_transpose1d", "conv_transpose2d", "interpolate", "pixel_shuffle",
+            "pixel_unshuffle"]
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """1-d transposed convolution of ``(N, C_in, L)`` input with ``(C_in, C_out/groups, K)`` weight."""
+    return call("aten::conv_transpose1d", input, weight, bias, stride, padding, output_padding,
+                groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """2-d transposed convolution of ``(N, C_in, H, W)`` input with ``(C_in, C_out/groups, kH, kW)``
+    weight."""
+    return call("aten::conv_transpose2d.input", input, weight, bias, stride, padding,
+                output_padding, groups, dilation)
+
+
+def _per_dim(value, dims, name):
+    if isinstance(value, (list, tuple)):
+        if len(value) != dims:
+            raise ValueError(f"Input and {name} must have the same number of spatial dimensions, "
+                             f"but got input with spatial dimensions of {dims} and {name} of "
+                             f"{list(value)}")
+        return list(value)
+    return [value] * dims
+
+
+def _spatial_rank(input, mode, per_dim):
+    """The number of spatial dims of ``input``: from its rank, or, where a compiled value's
+    rank is unknown, from the mode (linear 1, bilinear 2) or a per-dimension size."""
+    jit_type = getattr(input, "jit_type", None)
+    rank = getattr(jit_type, "rank", None) if jit_type is not None else len(input.shape)
+    if rank is not None:
+        return rank - 2
+    if mode in ("linear", "bilinear"):
+        return 1 if mode == "linear" else 2
+    if isinstance(per_dim, (list, tuple)):
+        return len(per_dim)
+    raise ValueError("interpolate: the input's rank is not known when compiling; pass size or "
+                     "scale_factor as one value per spatial dimension")
+
+
+def _scaled_sizes(input, scale_factors):
+    """``floor(size * scale)`` of each spatial dim: Python ints for an array, recorded
+    size/multiply/floor ops for a traced or compiled value."""
+    if getattr(input, "jit_type", None) is None:
+        return [int(input.shape[i + 2] * float(s)) for i, s in enumerate(scale_factors)]
+    return [call("aten::floor.float", call("aten::mul.float", call(
+        "aten::Float.int", call("aten::size.int", input, i + 2)), float(s)))
+        for i, s in enumerate(scale_factors)]
+
+
+_INTERPOLATION_OPS = {("nearest", 1): "aten::upsample_nearest1d.vec",
+                      ("nearest", 2): "aten::upsample_nearest2d.vec",
+                      ("linear", 1): "aten::upsample_linear1d.vec",
+                      ("bilinear", 2): "aten::upsample_bilinear2d.vec"}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resample ``(N, C, L)`` or ``(N, C, H, W)`` input to ``size`` or by ``scale_factor``.
+
+    Parameters
+    ----------
+    input : ndarray
+    size : int or sequence of int, optional
+    scale_factor : float or sequence of float, optional
+        Exactly one of ``size`` and ``scale_factor``.  A scale factor maps output
+        positions to input positions with ``1 / scale_factor`` (as torch does) unless
+        ``recompute_scale_factor`` is set, which uses the ratio of the sizes.
+    mode : {"nearest", "linear", "bilinear"}
+        ``linear`` for 3-D input, ``bilinear`` for 4-D input.
+    align_corners : bool, optional
+        Linear modes only (default False): map the corner pixels' centres onto each other.
+    recompute_scale_factor : bool, optional
+    antialias : bool
+        Only False is supported.
+
+    Returns
+    -------
+    ndarray
+    """
+    dims = _spatial_rank(input, mode, size if size is not None else scale_factor)
+    if mode == "nearest":
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif mode in ("linear", "bilinear"):
+        align_corners = False if align_corners is None else align_corners
+    else:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported "
+                                  "(nearest, linear, bilinear are)")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("either size or scale_factor should be defined, and not both")
+    op = _INTERPOLATION_OPS.get((mode, dims))
+    if op is None:
+        raise NotImplementedError(f"Got {dims + 2}D input, but {mode} mode needs "
+                                  f"{3 if mode == 'linear' else 4}D input"
+                                  if mode != "nearest" else
+                                  f"interpolate: nearest mode takes 3-D or 4-D input, got "
+                                  f"{dims + 2}-D")
+    output_size = None if size is None else _per_dim(size, dims, "size")
+    scale_factors = None if scale_factor is None else _per_dim(scale_factor, dims,
+                                                                "scale_factor")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if recompute_scale_factor and scale_factors is not None:
+        output_size = _scaled_sizes(input, scale_factors)
+        scale_factors = None
+    if scale_factors is not None:
+        scale_factors = [float(s) for s in scale_factors]
+    if mode == "nearest":
+        return call(op, input, output_size, scale_factors)
+    return call(op, input, output_size, align_corners, scale_factors)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """``(*, C*r*r, H, W)`` -> ``(*, C, H*r, W*r)`` with ``r = upscale_factor``."""
+    return call("aten::pixel_shuffle", input, upscale_factor)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """``(*, C, H*r, W*r)`` -> ``(*, C*r*r, H, W)`` with ``r = downscale_factor``."""
+    return call("aten::pixel_unshuffle", input, downscale_factor)

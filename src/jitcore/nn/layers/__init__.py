@@ -4,7 +4,7 @@ from jitcore.nn.layers.activation import GELU, LogSoftmax, ReLU, Sigmoid, SiLU, 
 from jitcore.nn.layers.attention import MultiheadAttention
 from jitcore.nn.layers.batchnorm import BatchNorm1d, BatchNorm2d
 from jitcore.nn.layers.container import ModuleDict, ModuleList, Sequential
-from jitcore.nn.layers.conv import Conv1d, Conv2d
+from jitcore.nn.layers.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from jitcore.nn.layers.dropout import Dropout
 from jitcore.nn.layers.embedding import Embedding
 from jitcore.nn.layers.flatten import Flatten
@@ -12,6 +12,7 @@ from jitcore.nn.layers.layernorm import LayerNorm
 from jitcore.nn.layers.linear import Identity, Linear
 from jitcore.nn.layers.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from jitcore.nn.layers.transformer import TransformerEncoderLayer
+from jitcore.nn.layers.upsampling import PixelShuffle, PixelUnshuffle, Upsample
 
 __all__ = [
     "GELU", "LogSoftmax", "ReLU", "Sigmoid", "SiLU", "Softmax", "Tanh", "MultiheadAttention",
@@ -19,3 +20,4 @@ __all__ = [
     "Dropout", "Embedding", "Flatten", "LayerNorm", "Identity", "Linear", "AdaptiveAvgPool2d",
     "AvgPool2d", "MaxPool2d", "TransformerEncoderLayer",
 ]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "PixelShuffle", "PixelUnshuffle", "Upsample"]
