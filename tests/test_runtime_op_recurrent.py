@@ -49,7 +49,8 @@ def _weights(rng, mode, num_layers, directions, features, hidden, biases, dtype,
     for layer in range(num_layers):
         for _ in range(directions):
             size = features if layer == 0 else directions * (proj or hidden)
-            params += [rng.uniform(-0.5, 0.5, (gates, size)), rng.uniform(-0.5, 0.5, (gates, proj or hidden))]
+            params += [rng.uniform(-0.5, 0.5, (gates, size)),
+                       rng.uniform(-0.5, 0.5, (gates, proj or hidden))]
             if biases:
                 params += [rng.uniform(-0.5, 0.5, gates), rng.uniform(-0.5, 0.5, gates)]
             if proj:
@@ -190,7 +191,8 @@ def test_cell_matches_the_reference(mode, biases, dtype):
     rng = np.random.default_rng(3)
     gates = GATES[mode] * 5
     x, h, c = (rng.standard_normal(s).astype(dtype) for s in ((3, 4), (3, 5), (3, 5)))
-    w_ih, w_hh = rng.uniform(-1, 1, (gates, 4)).astype(dtype), rng.uniform(-1, 1, (gates, 5)).astype(dtype)
+    w_ih = rng.uniform(-1, 1, (gates, 4)).astype(dtype)
+    w_hh = rng.uniform(-1, 1, (gates, 5)).astype(dtype)
     b_ih, b_hh = rng.uniform(-1, 1, gates).astype(dtype), rng.uniform(-1, 1, gates).astype(dtype)
     h_before, c_before = h.copy(), c.copy()
     got = _run_cell(mode, biases, x, h, c, w_ih, w_hh, b_ih, b_hh)
