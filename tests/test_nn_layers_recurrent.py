@@ -95,6 +95,7 @@ def test_unbatched_input_matches_torch(ours, theirs, kwargs, batch_first):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("bidirectional", [True, False])
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
 def test_lstm_projection_matches_torch(bidirectional, dtype):
     args = dict(num_layers=2, bidirectional=bidirectional, proj_size=3)
     port = nn.LSTM(4, 6, dtype=dtype, **args).eval()
