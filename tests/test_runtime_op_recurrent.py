@@ -231,3 +231,36 @@ def test_bad_cell_shapes_raise_a_clear_error():
         _run_cell("gru", True, x, h, h, w_ih, w_hh, b, b)
     with pytest.raises(KernelError, match="weight_ih"):
         _run_cell("gru", True, x[:, :2], h[:1].repeat(3, 0), h, w_ih, w_hh, b, b)
+
+
+_ISA_SCRIPT = """
+import sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+from test_runtime_op_recurrent import _case, _run_sequence
+out = []
+for mode in ("lstm", "gru", "rnn_tanh"):
+    arrays, params = _case(mode, np.float32, 2, True, True, True, steps=9, batch=2,
+                           features=20, hidden=24)
+    out += list(_run_sequence(mode, arrays, params, True, 2, True, True))
+np.savez(sys.argv[1], *out)
+"""
+
+
+def test_sequence_bits_do_not_depend_on_the_isa_level(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from jitcore._runtime import cpu
+    levels = ("baseline", "avx2", "avx512")
+    results = {}
+    for level in levels[:levels.index(cpu.cpu_isa()) + 1]:
+        path = tmp_path / f"{level}.npz"
+        env = dict(os.environ, JITCORE_ISA=level)
+        script = _ISA_SCRIPT.format(tests=os.path.dirname(__file__))
+        subprocess.run([sys.executable, "-c", script, str(path)], env=env, check=True,
+                       timeout=300)
+        with np.load(path) as saved:
+            results[level] = [saved[k].tobytes() for k in sorted(saved.files)]
+    first = results["baseline"]
+    assert all(outputs == first for outputs in results.values())
