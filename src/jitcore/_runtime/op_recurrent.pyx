@@ -99,6 +99,22 @@ cdef Tensor* contiguous_params(const Reg* params, int dtype, int* status) noexce
     return dense
 
 
+cdef int read_states(Frame* f, const Reg* hx, int mode, const Tensor** h0,
+                     const Tensor** c0) noexcept nogil:
+    """The initial states: ``hx`` itself, or for the LSTM its list ``[h0, c0]``."""
+    c0[0] = NULL
+    if mode == RNN_LSTM:
+        h0[0] = list_tensor(hx, 0)
+        c0[0] = list_tensor(hx, 1)
+        if h0[0] == NULL or c0[0] == NULL or hx.seq.size != 2:
+            return frame_fail(f, JC_ERR_TYPE, b"an LSTM's hx must be a list of two tensors [h, c]")
+    elif hx.tag == R_TENSOR:
+        h0[0] = &hx.t
+    else:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a tensor hx")
+    return JC_OK
+
+
 ctypedef struct Geometry:
     int mode, layers, directions, per
     bint biases, proj
@@ -220,15 +236,8 @@ cdef int h_rnn(Frame* f, const Instr* ins) noexcept nogil:
             or int_arg(f, ins, 8, &batch_first) != JC_OK:
         return JC_ERR_TYPE
     g.mode = <int>ins.imm
-    if g.mode == RNN_LSTM:
-        h0 = list_tensor(hx, 0)
-        c0 = list_tensor(hx, 1)
-        if h0 == NULL or c0 == NULL or hx.seq.size != 2:
-            return frame_fail(f, JC_ERR_TYPE, b"lstm: hx must be a list of two tensors [h0, c0]")
-    elif hx.tag == R_TENSOR:
-        h0 = &hx.t
-    else:
-        return frame_fail(f, JC_ERR_TYPE, b"expected a tensor hx")
+    if read_states(f, hx, g.mode, &h0, &c0) != JC_OK:
+        return JC_ERR_TYPE
     if params.tag != R_LIST and params.tag != R_TUPLE:
         return frame_fail(f, JC_ERR_TYPE, b"expected a list of weight tensors (params)")
     if not is_float_dtype(x.dtype):
@@ -329,15 +338,8 @@ cdef int h_cell(Frame* f, const Instr* ins) noexcept nogil:
     if x == NULL:
         return JC_ERR_TYPE
     g.mode = <int>ins.imm
-    if g.mode == RNN_LSTM:
-        h0 = list_tensor(hx, 0)
-        c0 = list_tensor(hx, 1)
-        if h0 == NULL or c0 == NULL or hx.seq.size != 2:
-            return frame_fail(f, JC_ERR_TYPE, b"lstm_cell: hx must be a list of two tensors [h, c]")
-    elif hx.tag == R_TENSOR:
-        h0 = &hx.t
-    else:
-        return frame_fail(f, JC_ERR_TYPE, b"expected a tensor hx")
+    if read_states(f, hx, g.mode, &h0, &c0) != JC_OK:
+        return JC_ERR_TYPE
     if not is_float_dtype(x.dtype):
         return frame_fail(f, JC_ERR_DTYPE, b"recurrent cells take float32 or float64 input")
     if x.ndim != 2:

@@ -362,9 +362,8 @@ class RNNCellBase(Module):
         text = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
             text += ", bias=False"
-        nonlinearity = getattr(self, "nonlinearity", "tanh")
-        if nonlinearity != "tanh":
-            text += f", nonlinearity={nonlinearity}"
+        if getattr(self, "nonlinearity", None) == "relu":
+            text += ", nonlinearity=relu"
         return text
 
 
@@ -382,7 +381,7 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input, hx: Optional[np.ndarray] = None) -> np.ndarray:
         if input.ndim != 1 and input.ndim != 2:
-            raise ValueError("RNNCell: Expected input to be 1D or 2D")
+            raise ValueError("Expected input to be 1D (input_size,) or 2D (batch, input_size)")
         is_batched = input.ndim == 2
         if not is_batched:
             input = np.expand_dims(input, 0)
@@ -392,7 +391,10 @@ class RNNCell(RNNCellBase):
             h0 = hx
             if not is_batched:
                 h0 = np.expand_dims(h0, 0)
-        if self.nonlinearity == "tanh":
+        if self.nonlinearity == "gru":
+            ret = _VF.gru_cell(input, h0, self.weight_ih, self.weight_hh, self.bias_ih,
+                               self.bias_hh)
+        elif self.nonlinearity == "tanh":
             ret = _VF.rnn_tanh_cell(input, h0, self.weight_ih, self.weight_hh, self.bias_ih,
                                     self.bias_hh)
         else:
@@ -412,7 +414,7 @@ class LSTMCell(RNNCellBase):
     def forward(self, input, hx: Optional[Tuple[np.ndarray, np.ndarray]] = None
                 ) -> Tuple[np.ndarray, np.ndarray]:
         if input.ndim != 1 and input.ndim != 2:
-            raise ValueError("LSTMCell: Expected input to be 1D or 2D")
+            raise ValueError("Expected input to be 1D (input_size,) or 2D (batch, input_size)")
         is_batched = input.ndim == 2
         if not is_batched:
             input = np.expand_dims(input, 0)
@@ -437,22 +439,12 @@ class LSTMCell(RNNCellBase):
 class GRUCell(RNNCellBase):
     """One GRU step, as ``torch.nn.GRUCell``; ``forward(input, hx=None) -> h'``."""
 
+    __constants__ = ["input_size", "hidden_size", "bias", "nonlinearity"]
+
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+        self.nonlinearity = "gru"
 
-    def forward(self, input, hx: Optional[np.ndarray] = None) -> np.ndarray:
-        if input.ndim != 1 and input.ndim != 2:
-            raise ValueError("GRUCell: Expected input to be 1D or 2D")
-        is_batched = input.ndim == 2
-        if not is_batched:
-            input = np.expand_dims(input, 0)
-        if hx is None:
-            h0 = _zeros(self.weight_hh, [input.shape[0], self.hidden_size])
-        else:
-            h0 = hx
-            if not is_batched:
-                h0 = np.expand_dims(h0, 0)
-        ret = _VF.gru_cell(input, h0, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        if not is_batched:
-            ret = np.squeeze(ret, 0)
-        return ret
+    # torch's GRUCell.forward and RNNCell.forward differ only in the op, which
+    # RNNCell.forward picks by the constant ``nonlinearity`` ("gru" here)
+    forward = RNNCell.forward
