@@ -272,3 +272,16 @@ def test_training_mode_dropout_acts_between_layers_only():
     assert not np.allclose(eval_out, train_out)
     single = nn.GRU(4, 5, num_layers=1, dropout=0.0)
     np.testing.assert_array_equal(single.train()(x)[0], single.eval()(x)[0])
+
+
+def test_a_layer_unpickled_in_a_fresh_process_runs():
+    import pickle
+    import subprocess
+    import sys
+    lstm = nn.LSTM(3, 4, num_layers=3, bidirectional=True, proj_size=2).eval()
+    x = np.random.default_rng(9).standard_normal((5, 2, 3)).astype(np.float32)
+    script = ("import pickle, sys, numpy as np; lstm, x = pickle.loads(sys.stdin.buffer.read()); "
+              "sys.stdout.buffer.write(pickle.dumps(lstm(x)))")
+    done = subprocess.run([sys.executable, "-c", script], input=pickle.dumps((lstm, x)),
+                          capture_output=True, check=True, timeout=300)
+    _assert_same(pickle.loads(done.stdout), lstm(x), np.float32)

@@ -167,6 +167,11 @@ class RNNBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
+    def __setstate__(self, state):
+        # unpickled in another process, the layout may not have its branch there yet
+        self.__dict__.update(state)
+        _register_layout(self.num_layers, self.bidirectional, self.bias, self.proj_size)
+
     @property
     def _flat_weights(self):
         """The parameters in the ``params`` order of the recurrent ops."""
