@@ -2,8 +2,9 @@
 ``GRUCell``, with torch.nn's constructor arguments, parameter names and outputs.
 
 Each call is one registry op (``aten::lstm.input``, ``aten::gru_cell`` ...), called through
-``_VF`` as torch's own layers do, so a trace or a script records one node per layer call
-and the runtime runs the whole sequence in one kernel.
+``_VF`` (:data:`jitcore.ops.namespace.aten`) as torch's own layers do, so a trace or a
+script records one node per layer call and the runtime runs the whole sequence in one
+kernel.
 """
 
 import linecache
@@ -16,23 +17,13 @@ from jitcore.nn import init
 from jitcore.nn.module import Module
 from jitcore.nn.parameter import Parameter
 from jitcore.ops.defs.recurrent import flat_weight_names
-from jitcore.ops.dispatch import call
+from jitcore.ops.namespace import aten
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
-class _OpNamespace:
-    """``_VF.lstm(...)`` calls ``aten::lstm``, eagerly and in script (an op namespace there)."""
-
-    _jitcore_op_namespace = "aten"
-
-    def __getattr__(self, name):
-        def op(*args, **kwargs):
-            return call("aten::" + name, *args, **kwargs)
-        return op
-
-
-_VF = _OpNamespace()
+# torch's layers call their ops through _VF; here the registry's aten namespace
+_VF = aten
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
