@@ -223,6 +223,13 @@ def test_bad_inputs_raise_a_clear_error(change, message):
         _run_sequence("lstm", arrays, params, True, 2, True, False)
 
 
+@pytest.mark.parametrize("num_layers", [0, -1, 3, 1 << 40])
+def test_a_num_layers_the_params_do_not_fit_raises_a_clear_error(num_layers):
+    arrays, params = _case("gru", np.float32, 2, True, False, True)
+    with pytest.raises(KernelError, match="number of params"):
+        _run_sequence("gru", arrays, params, True, num_layers, True, False)
+
+
 def test_bad_cell_shapes_raise_a_clear_error():
     rng = np.random.default_rng(0)
     x, h = rng.standard_normal((3, 4)), rng.standard_normal((2, 5))

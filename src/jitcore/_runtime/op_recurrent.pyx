@@ -18,12 +18,6 @@ from jitcore._runtime.kernels.recurrent cimport (
 )
 from jitcore._runtime.kernels.dropout cimport dropout_kernel, next_dropout_seed
 
-# A layer or a direction beyond these is refused (ATen has no limit; the
-# kernel's per-layer tables are fixed-size).
-cdef enum:
-    MAX_PARAMS = 4096
-
-
 cdef const Tensor* list_tensor(const Reg* r, Py_ssize_t k) noexcept nogil:
     """Item ``k`` of a list/tuple register when it is a tensor, else NULL."""
     if (r.tag != R_LIST and r.tag != R_TUPLE) or k >= r.seq.size:
@@ -247,10 +241,11 @@ cdef int h_rnn(Frame* f, const Instr* ins) noexcept nogil:
                           b"(batch, seq, feature) with batch_first")
     if not (0.0 <= dropout <= 1.0):
         return frame_fail(f, JC_ERR_VALUE, b"dropout must be in [0, 1]")
-    g.layers = <int>layers if 0 < layers <= MAX_PARAMS else 0
+    n_params = params.seq.size
+    # every layer has params, so a count beyond theirs is wrong (and never overflows int)
+    g.layers = <int>layers if 0 < layers <= n_params else 0
     g.directions = 2 if bidirectional else 1
     g.biases = biases != 0
-    n_params = params.seq.size
     if g.layers == 0 or n_params % (g.layers * g.directions) != 0:
         return frame_fail(f, JC_ERR_VALUE, b"the number of params does not fit num_layers "
                           b"and bidirectional")

@@ -94,7 +94,7 @@ cdef Status run_direction(const RnnSequence* s, const RnnWeights* w, const real*
     cdef real* tmp = NULL
     cdef bint gru = s.mode == RNN_GRU, lstm = s.mode == RNN_LSTM
     cdef Status status
-    if rows == 0:
+    if rows == 0 or G == 0:
         return JC_OK
     xproj = <real*>malloc(<size_t>(rows * G) * sizeof(real))
     if gru:
