@@ -70,7 +70,7 @@ cdef inline void gru_gates(real* gi, const real* gh, real* h, Py_ssize_t H) noex
         gi[2 * H + j] = gi[2 * H + j] + gi[j] * gh[2 * H + j]
     tanh_run(gi + 2 * H, gi + 2 * H, H)       # n
     for j in range(H):
-        # (1 - z) n + z h, as ATen writes it
+        # (1 - z) n + z h in ATen's form: (h - n) z + n
         h[j] = (h[j] - gi[2 * H + j]) * gi[H + j] + gi[2 * H + j]
 
 
