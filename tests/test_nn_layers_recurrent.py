@@ -162,6 +162,7 @@ class _Tagger(nn.Module):
         self.cell = nn.LSTMCell(3, 2)
 
     def forward(self, x, h0, c0):
+        self.lstm.flatten_parameters()
         out, (h, c) = self.lstm(x, (h0, c0))
         out2, h2 = self.gru(out)
         h3, c3 = self.cell(out2[0])

@@ -137,6 +137,19 @@ def test_sequence_bits_do_not_depend_on_the_thread_count(mode):
     assert all(a.tobytes() == b.tobytes() for a, b in zip(one, two))
 
 
+def test_calls_from_many_threads_at_once_give_the_serial_results():
+    from concurrent.futures import ThreadPoolExecutor
+    arrays, params = _case("lstm", np.float32, 2, True, False, True, steps=16, features=32,
+                           hidden=48)
+    text = _sequence_graph("lstm", len(params), True, 2, 0.0, False, True, False)
+    compiled = compile_graph(parse_graph(text), fallback=False)
+    serial = compiled(*arrays, *params)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: compiled(*arrays, *params), range(16)))
+    for result in results:
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(result, serial))
+
+
 def test_empty_sequence_returns_the_initial_state():
     arrays, params = _case("lstm", np.float32, 1, False, False, True, steps=0)
     y, h, c = _run_sequence("lstm", arrays, params, True, 1, False, False)

@@ -163,6 +163,11 @@ class RNNBase(Module):
         self.__dict__.update(state)
         _register_layout(self.num_layers, self.bidirectional, self.bias, self.proj_size)
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do: the kernels read every weight where it is (torch packs them
+        for cuDNN here).  Models call it in ``forward``, so it compiles too."""
+        return None
+
     @property
     def _flat_weights(self):
         """The parameters in the ``params`` order of the recurrent ops."""
