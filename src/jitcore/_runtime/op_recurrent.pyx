@@ -150,9 +150,8 @@ cdef RnnWeights weights_at(const Geometry* g, const Tensor* p, int layer, int d)
     return w
 
 
-cdef int run_layers(Frame* f, const Geometry* g, const Tensor* p, const View* x,
-                    bint batch_first, double dropout, bint train, View* out, View* h_n,
-                    View* c_n) noexcept nogil:
+cdef int run_layers(const Geometry* g, const Tensor* p, const View* x, bint batch_first,
+                    double dropout, bint train, View* out, View* h_n, View* c_n) noexcept nogil:
     """Every layer in turn; between layers the sequence lives in malloc'd buffers."""
     cdef Py_ssize_t rows = g.steps * g.batch, width = g.directions * g.hidden_out
     cdef Py_ssize_t isz = itemsize_of(x.dtype)
@@ -169,6 +168,7 @@ cdef int run_layers(Frame* f, const Geometry* g, const Tensor* p, const View* x,
     buffers[0] = NULL
     buffers[1] = NULL
     if g.layers > 1:
+        # + 1: an empty sequence still gets a pointer (malloc(0) may return NULL)
         buffers[0] = <char*>malloc(<size_t>(rows * width * isz) + 1)
         if g.layers > 2:
             buffers[1] = <char*>malloc(<size_t>(rows * width * isz) + 1)
@@ -299,7 +299,7 @@ cdef int h_rnn(Frame* f, const Instr* ins) noexcept nogil:
     if status == JC_OK:
         status = tensor_contiguous(&dense_x, &IN(f, ins, 0).t)
     if status == JC_OK:
-        status = run_layers(f, &g, p, &dense_x.view, batch_first != 0, dropout, train != 0,
+        status = run_layers(&g, p, &dense_x.view, batch_first != 0, dropout, train != 0,
                             &output.view, &h_n.view, &c_n.view if c0 != NULL else NULL)
     release_all(p, n_params)
     tensor_release(&dense_x)
