@@ -111,6 +111,17 @@ def test_lstm_projection_matches_the_reference(dtype, biases):
         np.testing.assert_allclose(g, w, **_tol(dtype))
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_saturated_gates_match_the_reference(mode):
+    arrays, params = _case(mode, np.float32, 2, True, False, True)
+    arrays = [a * 200 for a in arrays]
+    got = _run_sequence(mode, arrays, params, True, 2, True, False)
+    want = _reference(mode, arrays, params, True, 2, True, False)
+    for g, w in zip(got, want):
+        assert np.isfinite(g).all()
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+
+
 def test_non_contiguous_inputs_and_weights_are_read_as_their_values():
     arrays, params = _case("gru", np.float64, 2, True, False, True)
     arrays = [np.asfortranarray(a) for a in arrays]

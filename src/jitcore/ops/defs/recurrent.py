@@ -15,6 +15,7 @@ ATen's:
 """
 
 import numpy as np
+import scipy.special
 
 from jitcore._runtime.types import TensorType
 
@@ -40,10 +41,6 @@ def flat_weight_names(num_layers, bidirectional, bias, proj_size=0):
     return names
 
 
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def _affine(x, weight, bias):
     out = x @ weight.T
     return out if bias is None else out + bias
@@ -67,15 +64,15 @@ def _check_2d(name, what, x):
 def _lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr=None):
     gates = _affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh)
     i, f, g, o = np.split(gates, 4, axis=-1)
-    c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-    h = _sigmoid(o) * np.tanh(c)
+    c = scipy.special.expit(f) * c + scipy.special.expit(i) * np.tanh(g)
+    h = scipy.special.expit(o) * np.tanh(c)
     return (h if w_hr is None else h @ w_hr.T), c
 
 
 def _gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
     ir, iz, in_ = np.split(_affine(x, w_ih, b_ih), 3, axis=-1)
     hr, hz, hn = np.split(_affine(h, w_hh, b_hh), 3, axis=-1)
-    r, z = _sigmoid(ir + hr), _sigmoid(iz + hz)
+    r, z = scipy.special.expit(ir + hr), scipy.special.expit(iz + hz)
     n = np.tanh(in_ + r * hn)
     return (1 - z) * n + z * h
 
