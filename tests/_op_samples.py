@@ -281,6 +281,54 @@ def _register_samples():
 _register_samples()
 
 
+def _recurrent_samples(mode):
+    """Sequence ops: one layer time-major; two bidirectional layers batch-first without
+    biases; for the LSTM, two bidirectional layers with a projection."""
+    gates = {"lstm": 4, "gru": 3}.get(mode, 1)
+
+    def make(rng, dtype, t, pos):
+        def params(layers, directions, features, hidden, biases, proj=0):
+            out = []
+            for layer in range(layers):
+                for _ in range(directions):
+                    size = features if layer == 0 else directions * (proj or hidden)
+                    out += [t(gates * hidden, size), t(gates * hidden, proj or hidden)]
+                    out += [t(gates * hidden), t(gates * hidden)] if biases else []
+                    out += [t(proj, hidden)] if proj else []
+            return out
+
+        def state(layers, batch, size):
+            return t(layers, batch, size)
+
+        def hx(layers, batch, hidden, proj=0):
+            h = state(layers, batch, proj or hidden)
+            return [h, state(layers, batch, hidden)] if mode == "lstm" else h
+        samples = [[t(4, 2, 3), hx(1, 2, 5), params(1, 1, 3, 5, True), True, 1, 0.0, False, False,
+                    False],
+                   [t(2, 3, 3), hx(4, 2, 4), params(2, 2, 3, 4, False), False, 2, 0.5, False, True,
+                    True]]
+        if mode == "lstm":
+            samples.append([t(3, 2, 4), hx(4, 2, 5, 3), params(2, 2, 4, 5, True, 3), True, 2, 0.0,
+                            True, True, False])
+        return samples
+    return make
+
+
+def _cell_samples(mode):
+    gates = {"lstm": 4, "gru": 3}.get(mode, 1)
+
+    def make(rng, dtype, t, pos):
+        hx = lambda batch: [t(batch, 5), t(batch, 5)] if mode == "lstm" else t(batch, 5)  # noqa: E731
+        return [[t(3, 4), hx(3), t(gates * 5, 4), t(gates * 5, 5), t(gates * 5), t(gates * 5)],
+                [t(1, 2), hx(1), t(gates * 5, 2), t(gates * 5, 5), None, None]]
+    return make
+
+
+for _mode in ("lstm", "gru", "rnn_tanh", "rnn_relu"):
+    _SPECIAL[f"aten::{_mode}.input"] = _recurrent_samples(_mode)
+    _SPECIAL[f"aten::{_mode}_cell"] = _cell_samples(_mode)
+
+
 def _register_prim_samples():
     s = _SPECIAL
     s["prim::ListConstruct"] = lambda r, d, t, pos: [[1, 2, 3], [t(2), t(3)], []]

@@ -11,6 +11,9 @@ from jitcore.nn.layers.flatten import Flatten
 from jitcore.nn.layers.layernorm import LayerNorm
 from jitcore.nn.layers.linear import Identity, Linear
 from jitcore.nn.layers.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from jitcore.nn.layers.recurrent import (
+    GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase,
+)
 from jitcore.nn.layers.transformer import TransformerEncoderLayer
 from jitcore.nn.layers.upsampling import PixelShuffle, PixelUnshuffle, Upsample
 
@@ -19,5 +22,6 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "ModuleDict", "ModuleList", "Sequential", "Conv1d", "Conv2d",
     "Dropout", "Embedding", "Flatten", "LayerNorm", "Identity", "Linear", "AdaptiveAvgPool2d",
     "AvgPool2d", "MaxPool2d", "TransformerEncoderLayer",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]
 __all__ += ["ConvTranspose1d", "ConvTranspose2d", "PixelShuffle", "PixelUnshuffle", "Upsample"]

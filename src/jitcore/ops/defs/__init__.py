@@ -9,3 +9,4 @@ from . import (  # noqa: F401  (imported for their register() calls)
     elementwise, comparison, activation, reduction, linalg, nn, shape, creation, scalar,
     fused, prim, resampling,
 )
+from . import recurrent  # noqa: F401,E402  (registers the recurrent ops)
