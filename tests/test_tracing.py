@@ -334,3 +334,30 @@ def test_the_trace_check_still_refuses_values_off_by_more_than_the_tolerance():
 
     with pytest.raises(TracingCheckError, match="tolerance"):
         trace(drifting, (np.full(4, 100.0),))
+
+
+def test_a_tuple_of_traced_arrays_is_one_submodule_argument(tmp_path):
+    # an LSTM's (h0, c0): TupleConstruct in the caller, TupleUnpack in the callee
+    import jitcore
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(4, 8, batch_first=True)
+
+        def forward(self, x, h0, c0):
+            out, (h, c) = self.lstm(x, (h0, c0))
+            return out, h, c
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    h0, c0 = (rng.standard_normal((1, 2, 8)).astype(np.float32) for _ in range(2))
+    net = Net().eval()
+    traced = trace(net, (x, h0, c0))
+    assert [n.kind for n in traced.graph.nodes].count("prim::TupleConstruct") == 2
+    assert_roundtrip(traced.graph)
+    path = tmp_path / "lstm.jc"
+    jitcore.save(traced, path)
+    for compiled in (traced, jitcore.load(path)):
+        for got, expected in zip(compiled(x, h0, c0), net(x, h0, c0)):
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -227,10 +227,22 @@ class Tracer:
                 call_inputs.append(self._own_value(value))
                 inner = graph.add_input(name, value.jit_type)
                 bound.arguments[name] = type(value)(inner, value.data, self)
+            elif _is_tuple_of_traced(value):
+                # an LSTM's (h0, c0): one tuple input, unpacked inside, as TorchScript does
+                items = [self._own_value(v) for v in value]
+                tuple_type = TupleType([v.jit_type for v in value])
+                call_inputs.append(self.frame.graph.insert(
+                    "prim::TupleConstruct", items, output_types=[tuple_type],
+                    source_range=user_source_range()).output())
+                inner = graph.add_input(name, tuple_type)
+                unpacked = graph.insert("prim::TupleUnpack", [inner], num_outputs=len(value),
+                                        output_types=list(tuple_type.elems))
+                bound.arguments[name] = tuple(type(v)(o, v.data, self)
+                                              for v, o in zip(value, unpacked.outputs))
             elif _contains_traced(value):
                 raise TypeError(f"{type(module).__name__}.forward: argument {name!r} is a "
-                                "container of traced arrays; pass the arrays as separate "
-                                "arguments")
+                                "container of traced arrays other than a tuple of them; pass "
+                                "the arrays as separate arguments or as a tuple")
         self.frames.append(_Frame(graph, module, self_value))
         try:
             result = module.forward(*bound.args, **bound.kwargs)
@@ -361,6 +373,11 @@ class Tracer:
             for method_graph in methods.values():
                 eliminate_dead_code(method_graph)
         return graph, concrete(result)
+
+
+def _is_tuple_of_traced(value):
+    return (isinstance(value, tuple) and len(value) > 0
+            and all(isinstance(v, (TracedArray, TracedScalar)) for v in value))
 
 
 def _contains_traced(value):
