@@ -24,3 +24,13 @@ cdef Status batch_statistics_kernel(const View* x, View* mean, View* var) noexce
 # shape.  normalized_ndim must be in [1, x.ndim] (JC_ERR_VALUE).
 cdef Status layer_norm_kernel(const View* x, int normalized_ndim, const View* weight,
                               const View* bias, double eps, View* out) noexcept nogil
+
+# Group norm: x (N, C, ...) C-contiguous, C split into ``groups`` groups of
+# C / groups channels; each (sample, group) is normalised by its own mean and
+# biased variance (two passes in double precision), then scaled and shifted
+# per channel by weight and bias (1-D of length C, NULL: 1, 0).  One task per
+# (sample, group), so the result is the same at every thread count.  Instance
+# norm is the case groups == C.  groups must divide C (JC_ERR_VALUE); a
+# strided x JC_ERR_UNSUPPORTED.
+cdef Status group_norm_kernel(const View* x, Py_ssize_t groups, const View* weight,
+                              const View* bias, double eps, View* out) noexcept nogil

@@ -42,3 +42,10 @@ cdef Status avg_pool2d_kernel(const View* x, View* out,
 # Mean over windows [floor(i H / OH), ceil((i + 1) H / OH)) for the output
 # size given by ``out``'s trailing dims.
 cdef Status adaptive_avg_pool2d_kernel(const View* x, View* out) noexcept nogil
+
+# Maximum over the adaptive windows of adaptive_avg_pool2d_kernel, and the
+# index of each maximum in its (H, W) plane (h * W + w) in ``indices``
+# (int64, C-contiguous, ``out``'s shape; NULL: not written).  The first
+# maximum wins; a NaN wins over every number, the last NaN over earlier ones
+# (ATen's rule).
+cdef Status adaptive_max_pool2d_kernel(const View* x, View* out, View* indices) noexcept nogil

@@ -11,7 +11,7 @@ from libc.math cimport INFINITY
 from jitcore._runtime.openmp_helpers cimport threads_for
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE,
-    JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of, itemsize_of,
+    JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_INT64, view_of, itemsize_of,
 )
 from jitcore._runtime.kernels.strided cimport is_dense_output, is_real_dtype, FlatWalk, flat_walk, walk_offset
 from jitcore._runtime.kernels.status_error cimport raise_for_status
@@ -31,6 +31,7 @@ cdef enum PoolKind:
     POOL_MAX = 0
     POOL_AVG = 1
     POOL_ADAPTIVE_AVG = 2
+    POOL_ADAPTIVE_MAX = 3
 
 
 ctypedef struct PoolProblem:
@@ -313,6 +314,74 @@ cdef Status adaptive_avg_pool2d_kernel(const View* x, View* out) noexcept nogil:
     return dispatch(&pp, out)
 
 
+cdef void adaptive_max_plane(const PoolProblem* pp, real* out, long long* indices,
+                             Py_ssize_t plane_index) noexcept nogil:
+    """Every output of one plane: a scan of each adaptive window, row by row."""
+    cdef const char* plane = pp.x.data + walk_offset(&pp.planes_walk, plane_index)
+    cdef Py_ssize_t base = plane_index * pp.OH * pp.OW
+    cdef Py_ssize_t oh, ow, h0, h1, w0, w1, ih, iw, best_index
+    cdef const char* row
+    cdef real best, v
+    for oh in range(pp.OH):
+        h0 = (oh * pp.H) // pp.OH
+        h1 = ((oh + 1) * pp.H + pp.OH - 1) // pp.OH
+        for ow in range(pp.OW):
+            w0 = (ow * pp.W) // pp.OW
+            w1 = ((ow + 1) * pp.W + pp.OW - 1) // pp.OW
+            best = (<const real*>(plane + h0 * pp.sh + w0 * pp.sw))[0]
+            best_index = h0 * pp.W + w0
+            for ih in range(h0, h1):
+                row = plane + ih * pp.sh
+                for iw in range(w0, w1):
+                    v = (<const real*>(row + iw * pp.sw))[0]
+                    if v > best or v != v:
+                        best = v
+                        best_index = ih * pp.W + iw
+            out[base + oh * pp.OW + ow] = best
+            if indices != NULL:
+                indices[base + oh * pp.OW + ow] = best_index
+
+
+cdef Status run_adaptive_max(const PoolProblem* pp, real* out, long long* indices) noexcept nogil:
+    cdef Py_ssize_t plane
+    cdef int nt = threads_for(pp.planes * pp.H * pp.W)
+    if nt <= 1 or pp.planes < 2:
+        for plane in range(pp.planes):
+            adaptive_max_plane(pp, out, indices, plane)
+    else:
+        for plane in prange(pp.planes, nogil=True, num_threads=nt, schedule='static'):
+            adaptive_max_plane(pp, out, indices, plane)
+    return JC_OK
+
+
+cdef Status adaptive_max_pool2d_kernel(const View* x, View* out, View* indices) noexcept nogil:
+    cdef PoolProblem pp
+    cdef long long* index_data = NULL
+    cdef int d
+    cdef Status status = prepare(x, out, &pp)
+    if status != JC_OK:
+        return status
+    if pp.OH < 1 or pp.OW < 1 or (pp.planes > 0 and (pp.H < 1 or pp.W < 1)):
+        return JC_ERR_SHAPE
+    if indices != NULL:
+        if indices.dtype != DT_INT64:
+            return JC_ERR_DTYPE
+        if indices.ndim != out.ndim:
+            return JC_ERR_SHAPE
+        for d in range(out.ndim):
+            if indices.shape[d] != out.shape[d]:
+                return JC_ERR_SHAPE
+        if not is_dense_output(indices):
+            return JC_ERR_UNSUPPORTED
+        index_data = <long long*>indices.data
+    pp.kind = POOL_ADAPTIVE_MAX
+    if pp.planes == 0:
+        return JC_OK
+    if out.dtype == DT_FLOAT32:
+        return run_adaptive_max(&pp, <float*>out.data, index_data)
+    return run_adaptive_max(&pp, <double*>out.data, index_data)
+
+
 # ------------------------------------------------------------------ Python
 
 def _pair(value, str op, str name):
@@ -411,3 +480,34 @@ def adaptive_avg_pool2d(x, output_size):
     cdef Pool2dParams p = _params("adaptive_avg_pool2d", 1, 1, 0, 1, False, True)
     return _pooled("adaptive_avg_pool2d", x, &p,
                    _pair(output_size, "adaptive_avg_pool2d", "output_size"))
+
+
+def adaptive_max_pool2d(x, output_size):
+    """Adaptive max pooling to ``output_size`` (ATen ``adaptive_max_pool2d``).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W) or (C, H, W), float32 or float64
+    output_size : int or pair of ints
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The maxima and their int64 indices in each (H, W) plane.
+    """
+    cdef cnp.ndarray xx = np.asarray(x)
+    shape = (<object>xx).shape
+    if xx.ndim not in (3, 4):
+        raise ValueError(f"adaptive_max_pool2d: expected a 3-D or 4-D input, got shape {shape}")
+    out_hw = _pair(output_size, "adaptive_max_pool2d", "output_size")
+    if min(out_hw) < 1:
+        raise ValueError(f"adaptive_max_pool2d: output_size must be positive, got {output_size}")
+    cdef cnp.ndarray out = np.empty(tuple(shape[:xx.ndim - 2]) + out_hw, dtype=xx.dtype)
+    cdef cnp.ndarray indices = np.empty(tuple(shape[:xx.ndim - 2]) + out_hw, dtype=np.int64)
+    cdef View vx = view_of(xx), vo = view_of(out), vi = view_of(indices)
+    cdef Status status
+    with nogil:
+        status = adaptive_max_pool2d_kernel(&vx, &vo, &vi)
+    raise_for_status(status, "adaptive_max_pool2d", f"input: {shape} {xx.dtype}, "
+                                                    f"output size {out_hw}")
+    return out, indices
