@@ -248,3 +248,13 @@ def test_group_norm_against_torch():
                                           torch.from_numpy(bias), 1e-5).numpy()
     np.testing.assert_allclose(normalization.group_norm(x, 4, weight, bias), want,
                                rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_group_norm_over_long_groups_stays_accurate(dtype):
+    # groups of 3 * 1001 values: whole 256-value blocks and a tail; a large mean
+    rng = np.random.default_rng(25)
+    x = (1e3 + rng.standard_normal((2, 6, 7, 143))).astype(dtype)
+    got = normalization.group_norm(x, 2)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got, group_norm_reference(x, 2, None, None, 1e-5), **tol)
