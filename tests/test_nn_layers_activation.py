@@ -47,7 +47,8 @@ def test_prelu_state_dict_and_errors():
 
 def test_elementwise_activations_fuse_into_one_chain():
     def fn(x):
-        return nn.functional.hardsigmoid(nn.functional.hardswish(x) * 2.0) + 1.0
+        y = nn.functional.hardsigmoid(nn.functional.hardswish(x) * 2.0) + 1.0
+        return nn.functional.relu6(y * 4.0 - 1.0)
 
     x = _x(4, 8)
     scripted = jitcore.script(fn)
@@ -64,3 +65,12 @@ def test_functional_forms_and_inplace_arguments():
     np.testing.assert_allclose(nn.functional.leaky_relu(x, 0.1), np.where(x > 0, x, 0.1 * x))
     np.testing.assert_allclose(nn.functional.elu(x), np.where(x > 0, x, np.expm1(x)),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_relu6_keeps_integer_dtypes_compiled():
+    x = np.arange(-3, 9).reshape(3, 4)
+    layer = nn.ReLU6()
+    for compiled in (jitcore.trace(layer, (x,)), jitcore.script(layer)):
+        got = compiled(x)
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, np.clip(x, 0, 6))

@@ -85,7 +85,7 @@ _PLAIN.update({"aten::" + _name: (CHAIN_BINARY, _code)
 _ALPHA_BINARY = {"aten::" + _name: _elementwise.BINARY_OPS[_name] for _name in _ALPHA_KERNELS}
 # The ops with constant float parameters (``_param_step``).
 _PARAM_KINDS = ("aten::gelu", "aten::softplus", "aten::leaky_relu", "aten::elu",
-                "aten::clamp", "aten::hardtanh")
+                "aten::clamp", "aten::hardtanh", "aten::relu6")
 
 #: Every op a chain step can be: the fusion pass groups exactly these
 #: (``passes.fuse_elementwise.FUSIBLE_KINDS`` is this set).
@@ -137,6 +137,8 @@ def _param_step(node):
         if not _is_number(alpha) or any(a != 1 for a in args[1:]):
             raise _NotAChain
         return CHAIN_PARAM, _elementwise.PARAM_OPS["elu"], ins[0], (float(alpha), 0.0)
+    if kind == "aten::relu6":
+        return CHAIN_PARAM, _elementwise.PARAM_OPS["hardtanh"], ins[0], (0.0, 6.0)
     if kind in ("aten::clamp", "aten::hardtanh"):
         default = (float("-inf"), float("inf")) if kind == "aten::clamp" else (-1.0, 1.0)
         bounds = []
