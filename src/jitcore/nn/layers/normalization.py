@@ -5,6 +5,7 @@ import numpy as np
 from jitcore.decorators import unused
 from jitcore.nn import functional as F
 from jitcore.nn import init
+from jitcore.nn.layers.batchnorm import _BatchNorm
 from jitcore.nn.module import Module
 from jitcore.nn.parameter import Parameter
 
@@ -57,13 +58,15 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_BatchNorm):
     """Shared implementation; subclasses fix the rank of an unbatched input.
 
-    As in torch, the input's own statistics are used in training mode and
-    whenever ``track_running_stats`` is False; the running statistics only in
-    eval mode when they are tracked.  Updating them (training mode) is a side
-    effect on the Python module, done by eager calls only (``@jitcore.unused``).
+    The parameters and buffers are batch norm's (torch's ``_NormBase``), with
+    other defaults.  As in torch, the input's own statistics are used in
+    training mode and whenever ``track_running_stats`` is False; the running
+    statistics only in eval mode when they are tracked.  Updating them
+    (training mode) is a side effect on the Python module, done by eager calls
+    only (``@jitcore.unused``).
     """
 
     _no_batch_dim = 0
@@ -71,27 +74,7 @@ class _InstanceNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
                  track_running_stats=False, device=None, dtype=None):
-        super().__init__()
-        self.num_features = int(num_features)
-        self.eps = float(eps)
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        dtype = np.float32 if dtype is None else dtype
-        if affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
-            self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
         if input.ndim != self._no_batch_dim and input.ndim != self._no_batch_dim + 1:
@@ -123,10 +106,6 @@ class _InstanceNorm(Module):
         var = (input.var(axis=axes) * (count / max(count - 1, 1))).mean(axis=0)
         self.running_mean[...] = (1 - factor) * self.running_mean + factor * mean
         self.running_var[...] = (1 - factor) * self.running_var + factor * var
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):
