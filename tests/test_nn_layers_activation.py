@@ -15,7 +15,7 @@ def _x(*shape, dtype=np.float32):
 
 
 CASES = [("ReLU6", ()), ("Hardswish", ()), ("Hardsigmoid", ()), ("LeakyReLU", ()),
-         ("LeakyReLU", (0.2,)), ("ELU", ()), ("Softplus", ()), ("PReLU", ()), ("PReLU", (3, 0.1))]
+         ("LeakyReLU", (0.2,)), ("ELU", ()), ("ELU", (0.5,)), ("Softplus", ()), ("Softplus", (2.0, 5.0)), ("PReLU", ()), ("PReLU", (3, 0.1))]
 
 
 @pytest.mark.parametrize("cls, args", CASES, ids=[f"{c}{a}" for c, a in CASES])

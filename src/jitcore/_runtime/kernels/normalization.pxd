@@ -1,8 +1,9 @@
-# Normalisation kernels (ATen batch_norm, its batch statistics, layer_norm) over
-# strided float32/float64 views.  ``out`` is C-contiguous with the input's
-# shape, allocated by the caller (it may be the input itself when that is
-# contiguous).  Mismatched shapes JC_ERR_SHAPE, dtypes JC_ERR_DTYPE, a
-# negative eps JC_ERR_VALUE.  Work is split over OpenMP threads when large.
+# Normalisation kernels (ATen batch_norm, its batch statistics, layer_norm,
+# group_norm and instance_norm) over strided float32/float64 views.  ``out``
+# is C-contiguous with the input's shape, allocated by the caller (it may be
+# the input itself when that is contiguous).  Mismatched shapes JC_ERR_SHAPE,
+# dtypes JC_ERR_DTYPE, a negative eps JC_ERR_VALUE.  Work is split over OpenMP
+# threads when large.
 from jitcore._runtime.kernels.view cimport View, Status
 
 # Inference batch norm: x (N, C, ...) normalised per channel with running
