@@ -43,6 +43,11 @@ def pool_reference(x, k, s, p, d=(1, 1), ceil_mode=False, kind="max", count_incl
 
 MAX_CASES = [
     dict(k=(3, 3), s=(3, 3), p=(0, 0)),
+    # padded windows: the interior ones take the fast path, the border ones the generic rule
+    dict(k=(3, 3), s=(2, 2), p=(1, 1)),
+    dict(k=(3, 2), s=(2, 1), p=(1, 1), ceil_mode=True),
+    dict(k=(2, 2), s=(2, 2), p=(1, 0)),
+    dict(k=(5, 3), s=(1, 3), p=(2, 1)),
     dict(k=(3, 2), s=(2, 2), p=(1, 1), d=(1, 2), ceil_mode=True),
     dict(k=(2, 2), s=(2, 2), p=(0, 0), ceil_mode=True),
     dict(k=(3, 3), s=(1, 2), p=(1, 0), d=(2, 1)),
@@ -277,3 +282,30 @@ def test_adaptive_max_pool2d_errors():
         pooling.adaptive_max_pool2d(np.zeros((1, 4, 4), np.int64), 2)
     with pytest.raises(KernelError, match="incompatible shapes"):
         pooling.adaptive_max_pool2d(np.zeros((1, 0, 4)), 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_padded_max_pool_propagates_nan_inside_and_on_the_border(dtype):
+    x = np.random.default_rng(3).standard_normal((1, 2, 8, 9)).astype(dtype)
+    x[0, 0, 4, 4] = np.nan     # interior windows
+    x[0, 1, 0, 0] = np.nan     # a corner: border windows only
+    got = pooling.max_pool2d(x, 3, 2, 1)
+    want = pool_reference(x, (3, 3), (2, 2), (1, 1))
+    np.testing.assert_array_equal(got, want.astype(dtype))
+    assert np.isnan(got[0, 0, 2, 2]) and np.isnan(got[0, 1, 0, 0]) and np.isnan(got).sum() == 2
+
+
+def test_padded_max_pool_is_the_same_at_one_and_two_threads():
+    x = np.random.default_rng(4).standard_normal((2, 64, 56, 56)).astype(np.float32)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(pooling.max_pool2d(x, 3, 2, 1))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    torch = pytest.importorskip("torch")
+    want = torch.nn.functional.max_pool2d(torch.from_numpy(x), 3, 2, 1).numpy()
+    np.testing.assert_array_equal(results[0], want)

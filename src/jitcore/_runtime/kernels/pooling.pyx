@@ -155,20 +155,31 @@ cdef inline real adaptive_avg_window(const char* plane, const PoolProblem* pp,
 # generic rule.
 
 cdef inline real nan_max(real a, real b) noexcept nogil:
-    """max(a, b) propagating a NaN from either side, as ATen's max pooling does."""
-    return a if (a > b or a != a) else b
+    """max(a, b) propagating a NaN from either side, as ATen's max pooling does.
+
+    The condition is one non-short-circuit expression so that the compiler
+    selects instead of branching (a branch on random data mispredicts half the
+    time)."""
+    cdef bint take_a = (a > b) | (a != a)
+    return a if take_a else b
 
 
 cdef inline bint has_interior_fast_path(const PoolProblem* pp) noexcept nogil:
-    return pp.kind == POOL_MAX and pp.p.pad_h == 0 and pp.p.pad_w == 0 \
-        and pp.p.dilation_h == 1 and pp.p.dilation_w == 1 and pp.sw == pp.isz
+    return pp.kind == POOL_MAX and pp.p.dilation_h == 1 and pp.p.dilation_w == 1 \
+        and pp.sw == pp.isz
 
 
-cdef inline Py_ssize_t windows_inside(Py_ssize_t out_len, Py_ssize_t in_len,
-                                      Py_ssize_t kernel, Py_ssize_t stride) noexcept nogil:
-    """How many leading output positions have their whole (unpadded) window inside."""
-    cdef Py_ssize_t n = (in_len - kernel) // stride + 1 if in_len >= kernel else 0
-    return n if n < out_len else out_len
+cdef inline void windows_inside(Py_ssize_t out_len, Py_ssize_t in_len, Py_ssize_t kernel,
+                                Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t* first,
+                                Py_ssize_t* stop) noexcept nogil:
+    """The output positions ``[first, stop)`` whose whole window lies inside the input
+    (none of it in the padding)."""
+    first[0] = (pad + stride - 1) // stride
+    stop[0] = (in_len + pad - kernel) // stride + 1 if in_len + pad >= kernel else 0
+    if stop[0] > out_len:
+        stop[0] = out_len
+    if stop[0] < first[0]:
+        stop[0] = first[0]
 
 
 cdef void max_row_2x2(const real* r0, const real* r1, real* dst, Py_ssize_t n) noexcept nogil:
@@ -192,38 +203,44 @@ cdef void max_row_2x2(const real* r0, const real* r1, real* dst, Py_ssize_t n) n
 
 cdef void max_row_interior(const PoolProblem* pp, const char* first_row, real* dst,
                            Py_ssize_t n) noexcept nogil:
-    """``n`` outputs of one row whose windows start at ``first_row`` and lie inside."""
-    cdef Py_ssize_t ow, i, j
-    cdef const real* row
-    cdef real best
+    """``n`` outputs of one row whose windows start at ``first_row`` and lie inside.
+
+    Window offset by window offset over the whole row: each pass is a loop of
+    independent selects the compiler vectorises (a loop over one window's
+    elements is a chain of data-dependent branches); every output still sees
+    its elements in the same order."""
+    cdef Py_ssize_t ow, i, j, s = pp.p.stride_w
+    cdef const real* row = <const real*>first_row
     for ow in range(n):
-        row = <const real*>first_row + ow * pp.p.stride_w
-        best = row[0]
-        for i in range(pp.p.kernel_h):
-            row = <const real*>(first_row + i * pp.sh) + ow * pp.p.stride_w
-            for j in range(pp.p.kernel_w):
-                best = nan_max(best, row[j])
-        dst[ow] = best
+        dst[ow] = row[ow * s]
+    for i in range(pp.p.kernel_h):
+        row = <const real*>(first_row + i * pp.sh)
+        for j in range(pp.p.kernel_w):
+            for ow in range(n):
+                dst[ow] = nan_max(dst[ow], row[ow * s + j])
 
 
 cdef void max_pool_plane_fast(const PoolProblem* pp, const char* plane,
                               real* dst) noexcept nogil:
-    cdef Py_ssize_t oh, ow
-    cdef Py_ssize_t inside_h = windows_inside(pp.OH, pp.H, pp.p.kernel_h, pp.p.stride_h)
-    cdef Py_ssize_t inside_w = windows_inside(pp.OW, pp.W, pp.p.kernel_w, pp.p.stride_w)
+    cdef Py_ssize_t oh, ow, h_first, h_stop, w_first, w_stop
     cdef bint two_by_two = pp.p.kernel_h == 2 and pp.p.kernel_w == 2 \
-        and pp.p.stride_h == 2 and pp.p.stride_w == 2
+        and pp.p.stride_h == 2 and pp.p.stride_w == 2 and pp.p.pad_w == 0
     cdef const char* rows
     cdef real sample = 0
+    windows_inside(pp.OH, pp.H, pp.p.kernel_h, pp.p.stride_h, pp.p.pad_h, &h_first, &h_stop)
+    windows_inside(pp.OW, pp.W, pp.p.kernel_w, pp.p.stride_w, pp.p.pad_w, &w_first, &w_stop)
     for oh in range(pp.OH):
-        if oh < inside_h:
-            rows = plane + oh * pp.p.stride_h * pp.sh
+        if h_first <= oh < h_stop and w_first < w_stop:
+            for ow in range(w_first):
+                dst[oh * pp.OW + ow] = max_window(plane, pp, oh, ow, sample)
+            rows = plane + (oh * pp.p.stride_h - pp.p.pad_h) * pp.sh \
+                + (w_first * pp.p.stride_w - pp.p.pad_w) * pp.isz
             if two_by_two:
                 max_row_2x2(<const real*>rows, <const real*>(rows + pp.sh),
-                            dst + oh * pp.OW, inside_w)
+                            dst + oh * pp.OW + w_first, w_stop - w_first)
             else:
-                max_row_interior(pp, rows, dst + oh * pp.OW, inside_w)
-            ow = inside_w
+                max_row_interior(pp, rows, dst + oh * pp.OW + w_first, w_stop - w_first)
+            ow = w_stop
         else:
             ow = 0
         while ow < pp.OW:

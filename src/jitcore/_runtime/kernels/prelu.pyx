@@ -21,6 +21,10 @@ cdef void prelu_plane(const real* x, const View* weight, Py_ssize_t channels, Py
     cdef const real* src = x + plane * inner
     cdef real* dst = out + plane * inner
     cdef Py_ssize_t i
+    # compiled without trapping math (meson.build), so the compiler computes
+    # both sides and selects, in vector registers, instead of branching on the
+    # sign (a branch mispredicts on real data); NaN > 0 is false and NaN * w
+    # stays NaN
     for i in range(inner):
         dst[i] = src[i] if src[i] > 0 else w * src[i]
 
