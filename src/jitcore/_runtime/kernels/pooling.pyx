@@ -15,6 +15,7 @@ from jitcore._runtime.kernels.view cimport (
 )
 from jitcore._runtime.kernels.strided cimport is_dense_output, is_real_dtype, FlatWalk, flat_walk, walk_offset
 from jitcore._runtime.kernels.status_error cimport raise_for_status
+from jitcore._runtime.kernels.row_reductions cimport sum_of
 from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cdef extern from "pooling_max2x2.h" nogil:
@@ -111,6 +112,12 @@ cdef inline real sum_window(const char* plane, const PoolProblem* pp,
                             real sample) noexcept nogil:
     cdef Py_ssize_t ih, iw
     cdef double total = 0
+    if pp.sw == pp.isz:
+        # unit-stride rows: row_reductions' four chains (one running sum waits on
+        # each add's latency; global pools sum whole planes)
+        for ih in range(h0, h1):
+            total += sum_of(<const real*>(plane + ih * pp.sh) + w0, w1 - w0)
+        return <real>total
     for ih in range(h0, h1):
         for iw in range(w0, w1):
             total += (<const real*>(plane + ih * pp.sh + iw * pp.sw))[0]
