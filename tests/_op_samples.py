@@ -208,6 +208,27 @@ def _register_samples():
         [t(4, 3, 5), t(3), t(3), None, None, True, 0.1, 1e-5, True]]
     s["aten::layer_norm"] = lambda r, d, t, pos: [[t(2, 3, 4), [4], t(4), t(4), 1e-5, True],
                                                   [t(2, 3, 4), [3, 4], None, None, 1e-5, True]]
+    s["aten::group_norm"] = lambda r, d, t, pos: [
+        [t(2, 6, 4, 3), 3, t(6), t(6), 1e-5, True], [t(3, 4, 5), 4, None, None, 1e-3, True],
+        [t(2, 8), 2, t(8), None, 1e-5, True]]
+    s["aten::instance_norm"] = lambda r, d, t, pos: [
+        [t(2, 3, 4, 5), t(3), t(3), None, None, True, 0.1, 1e-5, True],
+        [t(2, 3, 6), None, None, t(3), pos(3), True, 0.1, 1e-5, True],
+        [t(2, 3, 6), t(3), None, t(3), pos(3), False, 0.1, 1e-5, True]]
+    s["aten::max_pool1d"] = lambda r, d, t, pos: [
+        [t(2, 3, 9), [2], [], [0], [1], False], [t(2, 3, 10), [3], [2], [1], [2], True],
+        [t(3, 7), [3], [1], [1], [1], False]]
+    s["aten::avg_pool1d"] = lambda r, d, t, pos: [
+        [t(2, 3, 9), [2], [], [0], False, True], [t(2, 3, 10), [3], [2], [1], True, False],
+        [t(3, 7), [3], [2], [1], False, True]]
+    s["aten::adaptive_avg_pool1d"] = lambda r, d, t, pos: [[t(2, 3, 10), [4]], [t(3, 7), [1]]]
+    s["aten::adaptive_max_pool2d"] = lambda r, d, t, pos: [[t(2, 3, 7, 6), [3, 4]],
+                                                           [t(3, 5, 5), [1, 1]]]
+    s["aten::prelu"] = lambda r, d, t, pos: [[t(2, 3, 4), t(3)], [t(3, 4), t(1)], [t(5), t(1)], [t(3, 4), t(4)]]
+    s["aten::pad"] = lambda r, d, t, pos: [
+        [t(2, 3, 5), [1, 2], "constant", None], [t(2, 3, 4, 5), [1, 0, 2, 1], "constant", 1.5],
+        [t(2, 3, 5), [2, 3], "reflect", None], [t(1, 3, 4, 5), [1, 2, 3, 0], "replicate", None],
+        [t(3, 6), [-1, 2], "constant", 0.0]]
     s["aten::embedding"] = lambda r, d, t, pos: [[t(10, 4), _ints(r, 2, 3, low=0, high=10), -1,
                                                   False, False]]
     s["aten::dropout"] = lambda r, d, t, pos: [[t(3, 4), 0.5, False], [t(3, 4), 0.0, True]]

@@ -167,3 +167,94 @@ def test_against_torch():
     want = F.layer_norm(torch.from_numpy(x), (5, 4), torch.from_numpy(lw), torch.from_numpy(lb))
     np.testing.assert_allclose(normalization.layer_norm(x, (5, 4), lw, lb), want.numpy(),
                                rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------- group norm
+
+def group_norm_reference(x, groups, weight, bias, eps):
+    x64 = x.astype(np.float64)
+    g = x64.reshape(x.shape[0], groups, -1)
+    out = ((g - g.mean(-1, keepdims=True)) / np.sqrt(g.var(-1, keepdims=True) + eps))
+    out = out.reshape(x.shape)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, groups", [((2, 6, 5, 4), 3), ((1, 8, 7), 8), ((3, 4), 2),
+                                           ((2, 32, 9, 9), 32), ((2, 6, 2, 3, 2), 1)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_norm_matches_reference(dtype, shape, groups, affine):
+    rng = np.random.default_rng(21)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    weight = rng.uniform(0.5, 1.5, shape[1]).astype(dtype) if affine else None
+    bias = rng.standard_normal(shape[1]).astype(dtype) if affine else None
+    got = normalization.group_norm(x, groups, weight, bias, 1e-5)
+    assert got.dtype == dtype and got.shape == x.shape
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, group_norm_reference(x, groups, weight, bias, 1e-5), **tol)
+
+
+def test_group_norm_strided_input_and_weight():
+    rng = np.random.default_rng(22)
+    x = rng.standard_normal((2, 4, 6, 10))[:, :, :, ::2]
+    weight = rng.standard_normal(8)[::2]
+    got = normalization.group_norm(x, 2, weight, None, 1e-3)
+    np.testing.assert_allclose(got, group_norm_reference(x, 2, weight, None, 1e-3),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_group_norm_is_bit_identical_at_one_and_two_threads():
+    rng = np.random.default_rng(23)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((2, 64, 24, 24)).astype(dtype)
+        weight, bias = rng.standard_normal(64).astype(dtype), rng.standard_normal(64).astype(dtype)
+        before = openmp_helpers.get_num_threads()
+        try:
+            results = []
+            for threads in (1, 2):
+                openmp_helpers.set_num_threads(threads)
+                results.append(normalization.group_norm(x, 16, weight, bias, 1e-5))
+        finally:
+            openmp_helpers.set_num_threads(before)
+        np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_group_norm_errors_and_empty_input():
+    x = np.zeros((2, 6, 4), np.float32)
+    with pytest.raises(KernelError, match="invalid argument value"):
+        normalization.group_norm(x, 4)
+    with pytest.raises(KernelError, match="unsupported or mismatched dtypes"):
+        normalization.group_norm(x.astype(np.int64), 2)
+    with pytest.raises(KernelError, match="incompatible shapes"):
+        normalization.group_norm(x, 2, np.ones(5, np.float32))
+    with pytest.raises(KernelError, match="unsupported or mismatched dtypes"):
+        normalization.group_norm(x, 2, np.ones(6, np.float64))
+    with pytest.raises(KernelError, match="incompatible shapes"):
+        normalization.group_norm(np.zeros(6, np.float32), 2)
+    assert normalization.group_norm(np.empty((0, 6, 3)), 3).shape == (0, 6, 3)
+
+
+def test_group_norm_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(24)
+    x = rng.standard_normal((2, 12, 5, 5)).astype(np.float32)
+    weight, bias = rng.standard_normal(12).astype(np.float32), rng.standard_normal(12).astype(np.float32)
+    want = torch.nn.functional.group_norm(torch.from_numpy(x), 4, torch.from_numpy(weight),
+                                          torch.from_numpy(bias), 1e-5).numpy()
+    np.testing.assert_allclose(normalization.group_norm(x, 4, weight, bias), want,
+                               rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_group_norm_over_long_groups_stays_accurate(dtype):
+    # groups of 3 * 1001 values: whole 256-value blocks and a tail; a large mean
+    rng = np.random.default_rng(25)
+    x = (1e3 + rng.standard_normal((2, 6, 7, 143))).astype(dtype)
+    got = normalization.group_norm(x, 2)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got, group_norm_reference(x, 2, None, None, 1e-5), **tol)

@@ -43,6 +43,11 @@ def pool_reference(x, k, s, p, d=(1, 1), ceil_mode=False, kind="max", count_incl
 
 MAX_CASES = [
     dict(k=(3, 3), s=(3, 3), p=(0, 0)),
+    # padded windows: the interior ones take the fast path, the border ones the generic rule
+    dict(k=(3, 3), s=(2, 2), p=(1, 1)),
+    dict(k=(3, 2), s=(2, 1), p=(1, 1), ceil_mode=True),
+    dict(k=(2, 2), s=(2, 2), p=(1, 0)),
+    dict(k=(5, 3), s=(1, 3), p=(2, 1)),
     dict(k=(3, 2), s=(2, 2), p=(1, 1), d=(1, 2), ceil_mode=True),
     dict(k=(2, 2), s=(2, 2), p=(0, 0), ceil_mode=True),
     dict(k=(3, 3), s=(1, 2), p=(1, 0), d=(2, 1)),
@@ -206,3 +211,101 @@ def test_pooling_against_torch():
         F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False).numpy(), **TOL[np.float32])
     np.testing.assert_allclose(pooling.adaptive_avg_pool2d(x, (4, 5)),
                                F.adaptive_avg_pool2d(t, (4, 5)).numpy(), **TOL[np.float32])
+
+
+# ------------------------------------------------------ adaptive max pooling
+
+def adaptive_max_reference(x, out_hw):
+    """Window by window: the first maximum's value and flat (h * W + w) index."""
+    h, w = x.shape[-2:]
+    oh, ow = out_hw
+    values = np.empty(x.shape[:-2] + (oh, ow), x.dtype)
+    indices = np.empty(x.shape[:-2] + (oh, ow), np.int64)
+    for i in range(oh):
+        h0, h1 = i * h // oh, -(-(i + 1) * h // oh)
+        for j in range(ow):
+            w0, w1 = j * w // ow, -(-(j + 1) * w // ow)
+            window = x[..., h0:h1, w0:w1].reshape(x.shape[:-2] + (-1,))
+            best = window.argmax(-1)
+            values[..., i, j] = window.max(-1)
+            indices[..., i, j] = (h0 + best // (w1 - w0)) * w + w0 + best % (w1 - w0)
+    return values, indices
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, out_hw", [((2, 3, 7, 6), (3, 4)), ((3, 5, 5), (1, 1)),
+                                           ((1, 2, 14, 14), (7, 7)), ((1, 2, 4, 9), (5, 2))])
+def test_adaptive_max_pool2d_matches_reference(dtype, shape, out_hw):
+    x = np.random.default_rng(31).standard_normal(shape).astype(dtype)
+    values, indices = pooling.adaptive_max_pool2d(x, out_hw)
+    want_values, want_indices = adaptive_max_reference(x, out_hw)
+    np.testing.assert_array_equal(values, want_values)
+    np.testing.assert_array_equal(indices, want_indices)
+
+
+def test_adaptive_max_pool2d_strided_input_ties_and_nan():
+    x = np.random.default_rng(32).standard_normal((2, 3, 8, 12))[:, :, ::2, ::3]
+    values, indices = pooling.adaptive_max_pool2d(x, (2, 2))
+    want_values, want_indices = adaptive_max_reference(x, (2, 2))
+    np.testing.assert_array_equal(values, want_values)
+    np.testing.assert_array_equal(indices, want_indices)
+    ties = np.zeros((1, 1, 2, 2))
+    assert pooling.adaptive_max_pool2d(ties, 1)[1].item() == 0        # the first maximum
+    nan = np.array([[[[1.0, np.nan], [np.nan, 5.0]]]])
+    value, index = pooling.adaptive_max_pool2d(nan, 1)
+    assert np.isnan(value.item()) and index.item() == 2               # ATen: the last NaN
+
+
+def test_adaptive_max_pool2d_against_torch_and_threads():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(33).standard_normal((2, 64, 14, 14)).astype(np.float32)
+    want, want_idx = torch.nn.functional.adaptive_max_pool2d(torch.from_numpy(x), (3, 5), True)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(pooling.adaptive_max_pool2d(x, (3, 5)))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    for values, indices in results:
+        np.testing.assert_array_equal(values, want.numpy())
+        np.testing.assert_array_equal(indices, want_idx.numpy())
+
+
+def test_adaptive_max_pool2d_errors():
+    with pytest.raises(ValueError, match="3-D or 4-D"):
+        pooling.adaptive_max_pool2d(np.zeros((4, 4)), 2)
+    with pytest.raises(ValueError, match="positive"):
+        pooling.adaptive_max_pool2d(np.zeros((1, 4, 4)), 0)
+    with pytest.raises(KernelError, match="dtype"):
+        pooling.adaptive_max_pool2d(np.zeros((1, 4, 4), np.int64), 2)
+    with pytest.raises(KernelError, match="incompatible shapes"):
+        pooling.adaptive_max_pool2d(np.zeros((1, 0, 4)), 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_padded_max_pool_propagates_nan_inside_and_on_the_border(dtype):
+    x = np.random.default_rng(3).standard_normal((1, 2, 8, 9)).astype(dtype)
+    x[0, 0, 4, 4] = np.nan     # interior windows
+    x[0, 1, 0, 0] = np.nan     # a corner: border windows only
+    got = pooling.max_pool2d(x, 3, 2, 1)
+    want = pool_reference(x, (3, 3), (2, 2), (1, 1))
+    np.testing.assert_array_equal(got, want.astype(dtype))
+    assert np.isnan(got[0, 0, 2, 2]) and np.isnan(got[0, 1, 0, 0]) and np.isnan(got).sum() == 2
+
+
+def test_padded_max_pool_is_the_same_at_one_and_two_threads():
+    x = np.random.default_rng(4).standard_normal((2, 64, 56, 56)).astype(np.float32)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(pooling.max_pool2d(x, 3, 2, 1))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    torch = pytest.importorskip("torch")
+    want = torch.nn.functional.max_pool2d(torch.from_numpy(x), 3, 2, 1).numpy()
+    np.testing.assert_array_equal(results[0], want)

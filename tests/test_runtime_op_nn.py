@@ -188,3 +188,161 @@ def test_training_dropout_errors_name_the_problem():
         ex(np.ones(3, np.float32), 1.5, True)
     with pytest.raises(JitcoreError, match="float32 or float64"):
         ex(np.ones(3, np.int64), 0.5, True)
+
+
+# ------------------------------------- group/instance norm, 1-D pools, prelu, pad
+
+GROUP_NORM = """graph(%x : Tensor, %w : Tensor?, %b : Tensor?):
+  %g : int = prim::Constant[value={groups}]()
+  %eps : float = prim::Constant[value=1e-05]()
+  %cudnn : bool = prim::Constant[value=0]()
+  %y : Tensor = aten::group_norm(%x, %g, %w, %b, %eps, %cudnn)
+  return (%y)"""
+
+INSTANCE_NORM = """graph(%x : Tensor, %w : Tensor?, %b : Tensor?, %rm : Tensor?, %rv : Tensor?, %stats : bool):
+  %momentum : float = prim::Constant[value=0.1]()
+  %eps : float = prim::Constant[value=1e-05]()
+  %cudnn : bool = prim::Constant[value=0]()
+  %y : Tensor = aten::instance_norm(%x, %w, %b, %rm, %rv, %stats, %momentum, %eps, %cudnn)
+  return (%y)"""
+
+
+def _tol(dtype):
+    return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_group_norm_handler_matches_the_reference_for_strided_and_integer_inputs(dtype):
+    ref = ops.get("aten::group_norm").reference
+    x = RNG.standard_normal((2, 6, 5, 8)).astype(dtype)[:, :, :, ::2]      # strided
+    w, b = RNG.standard_normal(6).astype(dtype), RNG.standard_normal(6).astype(dtype)
+    got = _run(GROUP_NORM.format(groups=3), x, w, b)
+    want = ref(x, 3, w, b, 1e-5, False)
+    assert got.dtype == want.dtype == dtype
+    np.testing.assert_allclose(got, want, **_tol(dtype))
+    ints = RNG.integers(-5, 5, (2, 4, 3))
+    got = _run(GROUP_NORM.format(groups=2), ints, None, None)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, ref(ints, 2, None, None, 1e-5, False), rtol=1e-12, atol=1e-12)
+
+
+def test_group_norm_handler_errors_name_the_problem():
+    x = RNG.standard_normal((2, 6, 4))
+    with pytest.raises(KernelError, match="num_groups must divide"):
+        _run(GROUP_NORM.format(groups=4), x, None, None)
+    with pytest.raises(KernelError, match="one value per channel"):
+        _run(GROUP_NORM.format(groups=3), x, np.ones(4), None)
+    with pytest.raises(KernelError, match=r"\(N, C, ...\)"):
+        _run(GROUP_NORM.format(groups=1), np.ones(3), None, None)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("use_input_stats", [True, False])
+def test_instance_norm_handler_matches_the_reference(dtype, use_input_stats):
+    ref = ops.get("aten::instance_norm").reference
+    x = RNG.standard_normal((2, 3, 4, 5)).astype(dtype)
+    w, b = RNG.standard_normal(3).astype(dtype), RNG.standard_normal(3).astype(dtype)
+    rm, rv = RNG.standard_normal(3).astype(dtype), RNG.uniform(0.5, 2, 3).astype(dtype)
+    got = _run(INSTANCE_NORM, x, w, b, rm, rv, use_input_stats)
+    np.testing.assert_allclose(got, ref(x, w, b, rm, rv, use_input_stats, 0.1, 1e-5, False),
+                               **_tol(dtype))
+    with pytest.raises(KernelError, match="needs running_mean and running_var"):
+        _run(INSTANCE_NORM, x, w, b, None, None, False)
+    with pytest.raises(KernelError, match="at least one spatial dim"):
+        _run(INSTANCE_NORM, x[:, :, 0, 0], w, b, None, None, True)
+
+
+POOL1D = """graph(%x : Tensor):
+  %k : int[] = prim::Constant[value=[{k}]]()
+  %s : int[] = prim::Constant[value=[{s}]]()
+  %p : int[] = prim::Constant[value=[{p}]]()
+  %d : int[] = prim::Constant[value=[{d}]]()
+  %ceil : bool = prim::Constant[value={ceil}]()
+  %y : Tensor = aten::max_pool1d(%x, %k, %s, %p, %d, %ceil)
+  return (%y)"""
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool1d_handler_reads_strided_and_unbatched_inputs(dtype):
+    ref = ops.get("aten::max_pool1d").reference
+    for x, (k, s, p, d, ceil) in (
+            (RNG.standard_normal((2, 3, 20)).astype(dtype)[:, :, ::2], (3, 2, 1, 1, 1)),
+            (RNG.standard_normal((3, 11)).astype(dtype), (2, 1, 0, 3, 0)),
+            (RNG.standard_normal((6, 3, 9)).astype(dtype).transpose(1, 0, 2), (4, 4, 2, 1, 0))):
+        got = _run(POOL1D.format(k=k, s=s, p=p, d=d, ceil=ceil), x)
+        np.testing.assert_array_equal(got, ref(x, [k], [s], [p], [d], bool(ceil)))
+
+
+def test_pool1d_handler_errors_name_the_problem():
+    with pytest.raises(KernelError, match="2-D .* or 3-D"):
+        _run(POOL1D.format(k=2, s=2, p=0, d=1, ceil=0), np.ones((1, 2, 3, 4)))
+    with pytest.raises(KernelError, match="at most half the kernel"):
+        _run(POOL1D.format(k=2, s=2, p=2, d=1, ceil=0), np.ones((1, 2, 8)))
+    with pytest.raises(KernelError, match="window is larger"):
+        _run(POOL1D.format(k=5, s=1, p=0, d=1, ceil=0), np.ones((1, 2, 3)))
+
+
+ADAPTIVE_MAX = """graph(%x : Tensor):
+  %size : int[] = prim::Constant[value=[{h}, {w}]]()
+  %y : Tensor, %i : Tensor = aten::adaptive_max_pool2d(%x, %size)
+  return (%y, %i)"""
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adaptive_max_pool2d_handler_returns_values_and_indices(dtype):
+    ref = ops.get("aten::adaptive_max_pool2d").reference
+    x = RNG.standard_normal((2, 3, 9, 7)).astype(dtype)
+    x[0, 0, 0, 0] = np.nan
+    values, indices = _run(ADAPTIVE_MAX.format(h=4, w=3), x)
+    want_values, want_indices = ref(x, [4, 3])
+    np.testing.assert_array_equal(values, want_values)
+    np.testing.assert_array_equal(indices, want_indices)
+    assert indices.dtype == np.int64
+    with pytest.raises(KernelError, match="output_size must be positive"):
+        _run(ADAPTIVE_MAX.format(h=0, w=3), x)
+
+
+PAD = """graph(%x : Tensor, %pad : int[]):
+  %mode : str = prim::Constant[value="{mode}"]()
+  %value : {value}
+  %y : Tensor = aten::pad(%x, %pad, %mode, %value)
+  return (%y)"""
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate"])
+def test_pad_handler_matches_the_reference_with_runtime_pad_lists(mode):
+    ref = ops.get("aten::pad").reference
+    text = PAD.format(mode=mode, value="float = prim::Constant[value=2.5]()" if mode == "constant"
+                      else "NoneType = prim::Constant()")
+    x = RNG.standard_normal((2, 3, 6, 10))[:, :, :, ::2]
+    for pad in ([1, 2, 0, 0], [2, 0, 1, 3], [-1, 2, 1, 1]):
+        got = _run(text, x, pad)
+        np.testing.assert_array_equal(got, ref(x, pad, mode, 2.5 if mode == "constant" else None))
+
+
+def test_pad_handler_errors_name_the_problem():
+    text = PAD.format(mode="reflect", value="NoneType = prim::Constant()")
+    x = np.ones((2, 3, 4))
+    with pytest.raises(KernelError, match="pairs"):
+        _run(text, x, [1, 1, 1])
+    with pytest.raises(KernelError, match="must be less than"):
+        _run(text, x, [4, 1])
+    with pytest.raises(KernelError, match=r"\(k\+1\)-d or \(k\+2\)-d"):
+        _run(text, x, [1, 1, 1, 1, 1, 1])
+
+
+PRELU = """graph(%x : Tensor, %w : Tensor):
+  %y : Tensor = aten::prelu(%x, %w)
+  return (%y)"""
+
+
+def test_prelu_handler_matches_the_reference_and_promotes():
+    ref = ops.get("aten::prelu").reference
+    x = RNG.standard_normal((2, 4, 3, 6)).astype(np.float32)[:, :, :, ::2]
+    w = RNG.uniform(0, 0.5, 4).astype(np.float32)
+    np.testing.assert_array_equal(_run(PRELU, x, w), ref(x, w))
+    got = _run(PRELU, x, w.astype(np.float64))
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, ref(x, w.astype(np.float64)), rtol=1e-12)
+    with pytest.raises(KernelError, match="one per channel"):
+        _run(PRELU, x, np.ones(3, np.float32))

@@ -271,8 +271,11 @@ cdef int h_clamp(Frame* f, const Instr* ins) noexcept nogil:
     hi_fixed.tag = R_FLOAT
     hi_fixed.f = INFINITY
     if ins.imm & CLAMP_FIXED:
-        lo_fixed.f = 0.0
-        hi_fixed.f = ins.fimm
+        # relu6's bounds are the ints 0 and 6: weak, so an int tensor stays int
+        lo_fixed.tag = R_INT
+        lo_fixed.i = 0
+        hi_fixed.tag = R_INT
+        hi_fixed.i = <long long>ins.fimm
         lo = &lo_fixed
         hi = &hi_fixed
     elif ins.imm & CLAMP_MIN_ONLY:
@@ -296,7 +299,7 @@ cdef int h_clamp(Frame* f, const Instr* ins) noexcept nogil:
         dt = compute_dtype(x, lo)
     if hi != &hi_fixed or ins.imm & CLAMP_FIXED:
         dt = promote_types(dt, compute_dtype(x, hi))
-    if not is_float_dtype(dt):
+    if not is_float_dtype(dt) and not ins.imm & CLAMP_FIXED:
         # An absent bound of an integer clamp: the dtype's own extreme.
         if lo == &lo_fixed:
             lo_fixed.tag = R_INT

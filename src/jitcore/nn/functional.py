@@ -14,6 +14,9 @@ __all__ = [
     "linear", "conv1d", "conv2d", "relu", "gelu", "silu", "sigmoid", "tanh", "softmax",
     "log_softmax", "layer_norm", "batch_norm", "embedding", "dropout", "max_pool2d",
     "avg_pool2d", "adaptive_avg_pool2d", "flatten", "scaled_dot_product_attention",
+    "hardswish", "hardsigmoid", "relu6", "leaky_relu", "elu", "softplus", "prelu", "group_norm",
+    "instance_norm", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool2d",
+    "pad",
 ]
 
 
@@ -279,3 +282,94 @@ def pixel_shuffle(input, upscale_factor):
 def pixel_unshuffle(input, downscale_factor):
     """``(*, C, H*r, W*r)`` -> ``(*, C*r*r, H, W)`` with ``r = downscale_factor``."""
     return call("aten::pixel_unshuffle", input, downscale_factor)
+def hardswish(input, inplace=False):
+    """``input * relu6(input + 3) / 6``."""
+    return call("aten::hardswish", input)
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(input + 3) / 6``."""
+    return call("aten::hardsigmoid", input)
+
+
+def relu6(input, inplace=False):
+    """``min(max(input, 0), 6)``."""
+    return call("aten::relu6", input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``input`` where positive, ``negative_slope * input`` elsewhere."""
+    return call("aten::leaky_relu", input, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
+    return call("aten::elu", input, alpha)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * input)) / beta``, and ``input`` where ``beta * input > threshold``."""
+    return call("aten::softplus", input, beta, threshold)
+
+
+def prelu(input, weight):
+    """``input`` where positive, ``weight * input`` elsewhere; ``weight`` has one value or
+    one per channel (dimension 1)."""
+    return call("aten::prelu", input, weight)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each of ``num_groups`` channel groups of every sample, then scale and
+    shift per channel."""
+    return call("aten::group_norm", input, num_groups, weight, bias, eps, False)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalise each channel of every sample over its spatial dims (or with the running
+    statistics when ``use_input_stats`` is False), then scale and shift per channel."""
+    return call("aten::instance_norm", input, weight, bias, running_mean, running_var,
+                use_input_stats, momentum, eps, False)
+
+
+def _no_indices(name, return_indices):
+    if return_indices:
+        raise NotImplementedError(f"{name}(return_indices=True) is not supported: jitcore "
+                                  "returns the pooled values only")
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-d max pooling of ``(N, C, L)`` or ``(C, L)`` input; ``stride`` defaults to
+    ``kernel_size``."""
+    _no_indices("max_pool1d", return_indices)
+    stride = kernel_size if stride is None else stride
+    return call("aten::max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """1-d average pooling; ``stride`` defaults to ``kernel_size``."""
+    stride = kernel_size if stride is None else stride
+    return call("aten::avg_pool1d", input, kernel_size, stride, padding, ceil_mode,
+                count_include_pad)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of the last dimension to ``output_size`` bins."""
+    return call("aten::adaptive_avg_pool1d", input, output_size)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling of the two trailing dimensions to ``output_size`` (int or pair) bins."""
+    _no_indices("adaptive_max_pool2d", return_indices)
+    return call("aten::adaptive_max_pool2d", input, output_size)[0]
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the trailing dimensions; ``pad`` lists (before, after) pairs from the last
+    dimension backwards, ``mode`` is ``"constant"`` (with ``value``, default 0),
+    ``"reflect"`` or ``"replicate"``; a negative amount crops."""
+    if isinstance(pad, tuple):
+        pad = list(pad)
+    return call("aten::pad", input, pad, mode, value)

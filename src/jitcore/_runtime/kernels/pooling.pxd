@@ -1,8 +1,9 @@
 # 2-D pooling over the two trailing dims of (N, C, H, W) or (C, H, W) views
-# (ATen max_pool2d, avg_pool2d, adaptive_avg_pool2d).  Inputs may have any
-# strides; ``out`` is C-contiguous with the result's shape, allocated by the
-# caller.  Float32/float64 (JC_ERR_DTYPE); bad params JC_ERR_VALUE; a wrong
-# output shape or an empty window JC_ERR_SHAPE.  Planes are split over
+# (ATen max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d; the
+# 1-D pools run them over a unit height).  Inputs may have any strides;
+# ``out`` is C-contiguous with the result's shape, allocated by the caller.
+# Float32/float64 (JC_ERR_DTYPE); bad params JC_ERR_VALUE; a wrong output
+# shape or an empty window JC_ERR_SHAPE.  Planes are split over
 # OpenMP threads when the work is large.
 from jitcore._runtime.kernels.view cimport View, Status
 
@@ -42,3 +43,10 @@ cdef Status avg_pool2d_kernel(const View* x, View* out,
 # Mean over windows [floor(i H / OH), ceil((i + 1) H / OH)) for the output
 # size given by ``out``'s trailing dims.
 cdef Status adaptive_avg_pool2d_kernel(const View* x, View* out) noexcept nogil
+
+# Maximum over the adaptive windows of adaptive_avg_pool2d_kernel, and the
+# index of each maximum in its (H, W) plane (h * W + w) in ``indices``
+# (int64, C-contiguous, ``out``'s shape; NULL: not written).  The first
+# maximum wins; a NaN wins over every number, the last NaN over earlier ones
+# (ATen's rule).
+cdef Status adaptive_max_pool2d_kernel(const View* x, View* out, View* indices) noexcept nogil

@@ -11,10 +11,11 @@ from libc.math cimport INFINITY
 from jitcore._runtime.openmp_helpers cimport threads_for
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_VALUE,
-    JC_ERR_UNSUPPORTED, DT_FLOAT32, view_of, itemsize_of,
+    JC_ERR_UNSUPPORTED, DT_FLOAT32, DT_INT64, view_of, itemsize_of,
 )
 from jitcore._runtime.kernels.strided cimport is_dense_output, is_real_dtype, FlatWalk, flat_walk, walk_offset
 from jitcore._runtime.kernels.status_error cimport raise_for_status
+from jitcore._runtime.kernels.row_reductions cimport sum_of
 from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cdef extern from "pooling_max2x2.h" nogil:
@@ -31,6 +32,7 @@ cdef enum PoolKind:
     POOL_MAX = 0
     POOL_AVG = 1
     POOL_ADAPTIVE_AVG = 2
+    POOL_ADAPTIVE_MAX = 3
 
 
 ctypedef struct PoolProblem:
@@ -110,6 +112,12 @@ cdef inline real sum_window(const char* plane, const PoolProblem* pp,
                             real sample) noexcept nogil:
     cdef Py_ssize_t ih, iw
     cdef double total = 0
+    if pp.sw == pp.isz:
+        # unit-stride rows: row_reductions' four chains (one running sum waits on
+        # each add's latency; global pools sum whole planes)
+        for ih in range(h0, h1):
+            total += sum_of(<const real*>(plane + ih * pp.sh) + w0, w1 - w0)
+        return <real>total
     for ih in range(h0, h1):
         for iw in range(w0, w1):
             total += (<const real*>(plane + ih * pp.sh + iw * pp.sw))[0]
@@ -154,20 +162,31 @@ cdef inline real adaptive_avg_window(const char* plane, const PoolProblem* pp,
 # generic rule.
 
 cdef inline real nan_max(real a, real b) noexcept nogil:
-    """max(a, b) propagating a NaN from either side, as ATen's max pooling does."""
-    return a if (a > b or a != a) else b
+    """max(a, b) propagating a NaN from either side, as ATen's max pooling does.
+
+    The condition is one non-short-circuit expression so that the compiler
+    selects instead of branching (a branch on random data mispredicts half the
+    time)."""
+    cdef bint take_a = (a > b) | (a != a)
+    return a if take_a else b
 
 
 cdef inline bint has_interior_fast_path(const PoolProblem* pp) noexcept nogil:
-    return pp.kind == POOL_MAX and pp.p.pad_h == 0 and pp.p.pad_w == 0 \
-        and pp.p.dilation_h == 1 and pp.p.dilation_w == 1 and pp.sw == pp.isz
+    return pp.kind == POOL_MAX and pp.p.dilation_h == 1 and pp.p.dilation_w == 1 \
+        and pp.sw == pp.isz
 
 
-cdef inline Py_ssize_t windows_inside(Py_ssize_t out_len, Py_ssize_t in_len,
-                                      Py_ssize_t kernel, Py_ssize_t stride) noexcept nogil:
-    """How many leading output positions have their whole (unpadded) window inside."""
-    cdef Py_ssize_t n = (in_len - kernel) // stride + 1 if in_len >= kernel else 0
-    return n if n < out_len else out_len
+cdef inline void windows_inside(Py_ssize_t out_len, Py_ssize_t in_len, Py_ssize_t kernel,
+                                Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t* first,
+                                Py_ssize_t* stop) noexcept nogil:
+    """The output positions ``[first, stop)`` whose whole window lies inside the input
+    (none of it in the padding)."""
+    first[0] = (pad + stride - 1) // stride
+    stop[0] = (in_len + pad - kernel) // stride + 1 if in_len + pad >= kernel else 0
+    if stop[0] > out_len:
+        stop[0] = out_len
+    if stop[0] < first[0]:
+        stop[0] = first[0]
 
 
 cdef void max_row_2x2(const real* r0, const real* r1, real* dst, Py_ssize_t n) noexcept nogil:
@@ -191,38 +210,44 @@ cdef void max_row_2x2(const real* r0, const real* r1, real* dst, Py_ssize_t n) n
 
 cdef void max_row_interior(const PoolProblem* pp, const char* first_row, real* dst,
                            Py_ssize_t n) noexcept nogil:
-    """``n`` outputs of one row whose windows start at ``first_row`` and lie inside."""
-    cdef Py_ssize_t ow, i, j
-    cdef const real* row
-    cdef real best
+    """``n`` outputs of one row whose windows start at ``first_row`` and lie inside.
+
+    Window offset by window offset over the whole row: each pass is a loop of
+    independent selects the compiler vectorises (a loop over one window's
+    elements is a chain of data-dependent branches); every output still sees
+    its elements in the same order."""
+    cdef Py_ssize_t ow, i, j, s = pp.p.stride_w
+    cdef const real* row = <const real*>first_row
     for ow in range(n):
-        row = <const real*>first_row + ow * pp.p.stride_w
-        best = row[0]
-        for i in range(pp.p.kernel_h):
-            row = <const real*>(first_row + i * pp.sh) + ow * pp.p.stride_w
-            for j in range(pp.p.kernel_w):
-                best = nan_max(best, row[j])
-        dst[ow] = best
+        dst[ow] = row[ow * s]
+    for i in range(pp.p.kernel_h):
+        row = <const real*>(first_row + i * pp.sh)
+        for j in range(pp.p.kernel_w):
+            for ow in range(n):
+                dst[ow] = nan_max(dst[ow], row[ow * s + j])
 
 
 cdef void max_pool_plane_fast(const PoolProblem* pp, const char* plane,
                               real* dst) noexcept nogil:
-    cdef Py_ssize_t oh, ow
-    cdef Py_ssize_t inside_h = windows_inside(pp.OH, pp.H, pp.p.kernel_h, pp.p.stride_h)
-    cdef Py_ssize_t inside_w = windows_inside(pp.OW, pp.W, pp.p.kernel_w, pp.p.stride_w)
+    cdef Py_ssize_t oh, ow, h_first, h_stop, w_first, w_stop
     cdef bint two_by_two = pp.p.kernel_h == 2 and pp.p.kernel_w == 2 \
-        and pp.p.stride_h == 2 and pp.p.stride_w == 2
+        and pp.p.stride_h == 2 and pp.p.stride_w == 2 and pp.p.pad_w == 0
     cdef const char* rows
     cdef real sample = 0
+    windows_inside(pp.OH, pp.H, pp.p.kernel_h, pp.p.stride_h, pp.p.pad_h, &h_first, &h_stop)
+    windows_inside(pp.OW, pp.W, pp.p.kernel_w, pp.p.stride_w, pp.p.pad_w, &w_first, &w_stop)
     for oh in range(pp.OH):
-        if oh < inside_h:
-            rows = plane + oh * pp.p.stride_h * pp.sh
+        if h_first <= oh < h_stop and w_first < w_stop:
+            for ow in range(w_first):
+                dst[oh * pp.OW + ow] = max_window(plane, pp, oh, ow, sample)
+            rows = plane + (oh * pp.p.stride_h - pp.p.pad_h) * pp.sh \
+                + (w_first * pp.p.stride_w - pp.p.pad_w) * pp.isz
             if two_by_two:
                 max_row_2x2(<const real*>rows, <const real*>(rows + pp.sh),
-                            dst + oh * pp.OW, inside_w)
+                            dst + oh * pp.OW + w_first, w_stop - w_first)
             else:
-                max_row_interior(pp, rows, dst + oh * pp.OW, inside_w)
-            ow = inside_w
+                max_row_interior(pp, rows, dst + oh * pp.OW + w_first, w_stop - w_first)
+            ow = w_stop
         else:
             ow = 0
         while ow < pp.OW:
@@ -311,6 +336,76 @@ cdef Status adaptive_avg_pool2d_kernel(const View* x, View* out) noexcept nogil:
         return JC_ERR_SHAPE
     pp.kind = POOL_ADAPTIVE_AVG
     return dispatch(&pp, out)
+
+
+cdef void adaptive_max_plane(const PoolProblem* pp, real* out, long long* indices,
+                             Py_ssize_t plane_index) noexcept nogil:
+    """Every output of one plane: a scan of each adaptive window, row by row."""
+    cdef const char* plane = pp.x.data + walk_offset(&pp.planes_walk, plane_index)
+    cdef Py_ssize_t base = plane_index * pp.OH * pp.OW
+    cdef Py_ssize_t oh, ow, h0, h1, w0, w1, ih, iw, best_index
+    cdef const char* row
+    cdef real best, v
+    cdef bint take
+    for oh in range(pp.OH):
+        h0 = (oh * pp.H) // pp.OH
+        h1 = ((oh + 1) * pp.H + pp.OH - 1) // pp.OH
+        for ow in range(pp.OW):
+            w0 = (ow * pp.W) // pp.OW
+            w1 = ((ow + 1) * pp.W + pp.OW - 1) // pp.OW
+            best = (<const real*>(plane + h0 * pp.sh + w0 * pp.sw))[0]
+            best_index = h0 * pp.W + w0
+            for ih in range(h0, h1):
+                row = plane + ih * pp.sh
+                for iw in range(w0, w1):
+                    # selects, not a branch on the data (see nan_max)
+                    v = (<const real*>(row + iw * pp.sw))[0]
+                    take = (v > best) | (v != v)
+                    best = v if take else best
+                    best_index = ih * pp.W + iw if take else best_index
+            out[base + oh * pp.OW + ow] = best
+            if indices != NULL:
+                indices[base + oh * pp.OW + ow] = best_index
+
+
+cdef Status run_adaptive_max(const PoolProblem* pp, real* out, long long* indices) noexcept nogil:
+    cdef Py_ssize_t plane
+    cdef int nt = threads_for(pp.planes * pp.H * pp.W)
+    if nt <= 1 or pp.planes < 2:
+        for plane in range(pp.planes):
+            adaptive_max_plane(pp, out, indices, plane)
+    else:
+        for plane in prange(pp.planes, nogil=True, num_threads=nt, schedule='static'):
+            adaptive_max_plane(pp, out, indices, plane)
+    return JC_OK
+
+
+cdef Status adaptive_max_pool2d_kernel(const View* x, View* out, View* indices) noexcept nogil:
+    cdef PoolProblem pp
+    cdef long long* index_data = NULL
+    cdef int d
+    cdef Status status = prepare(x, out, &pp)
+    if status != JC_OK:
+        return status
+    if pp.OH < 1 or pp.OW < 1 or (pp.planes > 0 and (pp.H < 1 or pp.W < 1)):
+        return JC_ERR_SHAPE
+    if indices != NULL:
+        if indices.dtype != DT_INT64:
+            return JC_ERR_DTYPE
+        if indices.ndim != out.ndim:
+            return JC_ERR_SHAPE
+        for d in range(out.ndim):
+            if indices.shape[d] != out.shape[d]:
+                return JC_ERR_SHAPE
+        if not is_dense_output(indices):
+            return JC_ERR_UNSUPPORTED
+        index_data = <long long*>indices.data
+    pp.kind = POOL_ADAPTIVE_MAX
+    if pp.planes == 0:
+        return JC_OK
+    if out.dtype == DT_FLOAT32:
+        return run_adaptive_max(&pp, <float*>out.data, index_data)
+    return run_adaptive_max(&pp, <double*>out.data, index_data)
 
 
 # ------------------------------------------------------------------ Python
@@ -411,3 +506,34 @@ def adaptive_avg_pool2d(x, output_size):
     cdef Pool2dParams p = _params("adaptive_avg_pool2d", 1, 1, 0, 1, False, True)
     return _pooled("adaptive_avg_pool2d", x, &p,
                    _pair(output_size, "adaptive_avg_pool2d", "output_size"))
+
+
+def adaptive_max_pool2d(x, output_size):
+    """Adaptive max pooling to ``output_size`` (ATen ``adaptive_max_pool2d``).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W) or (C, H, W), float32 or float64
+    output_size : int or pair of ints
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The maxima and their int64 indices in each (H, W) plane.
+    """
+    cdef cnp.ndarray xx = np.asarray(x)
+    shape = (<object>xx).shape
+    if xx.ndim not in (3, 4):
+        raise ValueError(f"adaptive_max_pool2d: expected a 3-D or 4-D input, got shape {shape}")
+    out_hw = _pair(output_size, "adaptive_max_pool2d", "output_size")
+    if min(out_hw) < 1:
+        raise ValueError(f"adaptive_max_pool2d: output_size must be positive, got {output_size}")
+    cdef cnp.ndarray out = np.empty(tuple(shape[:xx.ndim - 2]) + out_hw, dtype=xx.dtype)
+    cdef cnp.ndarray indices = np.empty(tuple(shape[:xx.ndim - 2]) + out_hw, dtype=np.int64)
+    cdef View vx = view_of(xx), vo = view_of(out), vi = view_of(indices)
+    cdef Status status
+    with nogil:
+        status = adaptive_max_pool2d_kernel(&vx, &vo, &vi)
+    raise_for_status(status, "adaptive_max_pool2d", f"input: {shape} {xx.dtype}, "
+                                                    f"output size {out_hw}")
+    return out, indices

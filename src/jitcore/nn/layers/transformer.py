@@ -1,20 +1,33 @@
-"""``TransformerEncoderLayer``: self-attention and a feed-forward block, PyTorch's layout."""
+"""``TransformerEncoderLayer`` (self-attention and a feed-forward block) and
+``TransformerEncoder`` (a stack of them), PyTorch's layout."""
 
+import copy
 from typing import Optional
 
 import numpy as np
 
 from jitcore.decorators import ignore
 from jitcore.nn import functional as F
+from jitcore.nn.layers.activation import GELU, ReLU
 from jitcore.nn.layers.attention import MultiheadAttention
+from jitcore.nn.layers.container import ModuleList
 from jitcore.nn.layers.dropout import Dropout
 from jitcore.nn.layers.layernorm import LayerNorm
 from jitcore.nn.layers.linear import Linear
 from jitcore.nn.module import Module
 
-__all__ = ["TransformerEncoderLayer"]
+__all__ = ["TransformerEncoderLayer", "TransformerEncoder"]
 
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+def _activation_name(activation):
+    """"relu" or "gelu" for those functions or (default) modules, else "custom"."""
+    if activation is F.relu or isinstance(activation, ReLU):
+        return "relu"
+    if activation is F.gelu or (isinstance(activation, GELU) and activation.approximate == "none"):
+        return "gelu"
+    return "custom"
 
 
 class TransformerEncoderLayer(Module):
@@ -29,6 +42,7 @@ class TransformerEncoderLayer(Module):
     dim_feedforward : int, default 2048
     dropout : float, default 0.1
     activation : {"relu", "gelu"} or callable, default "relu"
+        ``F.relu``, ``F.gelu``, ``ReLU()`` and ``GELU()`` compile as the named ones.
     layer_norm_eps : float, default 1e-5
     batch_first : bool, default False
         Inputs are ``(N, L, E)`` when True, ``(L, N, E)`` otherwise.
@@ -67,7 +81,7 @@ class TransformerEncoderLayer(Module):
             self.activation_name = activation
             activation = _ACTIVATIONS[activation]
         else:
-            self.activation_name = "custom"
+            self.activation_name = _activation_name(activation)
         self.activation = activation
 
     def forward(self, src, src_mask: Optional[np.ndarray] = None,
@@ -104,3 +118,41 @@ class TransformerEncoderLayer(Module):
     def _custom_activation(self, x):
         """A user-supplied activation callable: Python, called from compiled code."""
         return self.activation(x)
+
+
+class TransformerEncoder(Module):
+    """A stack of ``num_layers`` copies of ``encoder_layer``, then an optional ``norm``.
+
+    Parameters
+    ----------
+    encoder_layer : TransformerEncoderLayer
+        Deep-copied ``num_layers`` times into ``layers`` (torch's state-dict names
+        ``layers.0.…``).
+    num_layers : int
+    norm : Module, optional
+        Applied to the last layer's output.
+    enable_nested_tensor : bool, default True
+        Accepted for PyTorch compatibility; jitcore has no nested tensors.
+    mask_check : bool, default True
+        Accepted for PyTorch compatibility.
+    """
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
+                 mask_check=True):
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.mask_check = mask_check
+
+    def forward(self, src, mask: Optional[np.ndarray] = None,
+                src_key_padding_mask: Optional[np.ndarray] = None, is_causal: bool = False):
+        """Encode ``src`` through every layer; masks as in :class:`TransformerEncoderLayer`."""
+        output = src
+        for mod in self.layers:
+            output = mod(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                         is_causal=is_causal)
+        if self.norm is not None:
+            output = self.norm(output)
+        return output

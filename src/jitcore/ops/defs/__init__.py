@@ -7,6 +7,5 @@ come before the scalar ops that share their kind (``aten::add.Tensor`` before
 
 from . import (  # noqa: F401  (imported for their register() calls)
     elementwise, comparison, activation, reduction, linalg, nn, shape, creation, scalar,
-    fused, prim, resampling,
+    fused, prim, resampling, padding, recurrent,
 )
-from . import recurrent  # noqa: F401,E402  (registers the recurrent ops)

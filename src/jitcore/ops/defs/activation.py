@@ -9,8 +9,11 @@ import math
 import numpy as np
 import scipy.special
 
+from jitcore._runtime.types import TensorType
+
 from ..registry import register
-from ..rules import FLOAT, PROMOTE, elementwise
+from ..rules import FLOAT, PROMOTE, elementwise, float_result
+from ..shapes import operand_dtype, tensor_of
 from ._numeric import as_float, clamp_chain_step, is_number
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -87,7 +90,8 @@ def _elu_step(alpha, scale, input_scale):
 # scalar arguments; _CHAIN_STEPS fuse them into elementwise chains.
 _KERNELS = ("relu", "sigmoid", "silu", "hardsigmoid", "hardswish", "mish")
 _CHAIN_STEPS = {"gelu": _gelu_step, "softplus": _softplus_step, "leaky_relu": _leaky_relu_step,
-                "elu": _elu_step, "hardtanh": clamp_chain_step}
+                "elu": _elu_step, "hardtanh": clamp_chain_step,
+                "relu6": lambda: clamp_chain_step(0.0, 6.0)}
 _ACTIVATIONS = (
     ("relu(Tensor self)", _relu, elementwise((0,), PROMOTE)),
     ("relu6(Tensor self)", lambda x: _hardtanh(x, 0, 6), elementwise((0,), PROMOTE)),
@@ -114,3 +118,28 @@ for _signature, _reference, _rule in _ACTIVATIONS:
     register(f"aten::{_signature} -> Tensor", reference=_reference, infer=_rule,
              aliases=(scipy.special.expit,) if _name == "sigmoid" else (),
              kernel=_name if _name in _KERNELS else None, chain_step=_CHAIN_STEPS.get(_name))
+
+
+def _prelu(x, weight):
+    x = as_float(x)
+    weight = np.asarray(weight)
+    # ATen: the channels are dim 1; an input of rank < 2 has one channel
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.ndim != 1 or weight.size not in (1, channels):
+        raise ValueError(f"prelu: weight of shape {weight.shape} does not match the "
+                         f"{channels} channels of input {x.shape} (1 or {channels} values)")
+    if weight.size == 1:
+        weight = weight.reshape(())
+    else:
+        weight = weight.reshape((-1,) + (1,) * (x.ndim - 2))
+    out = np.where(x > 0, x, x * weight)
+    return out.astype(np.result_type(x, weight), copy=False)
+
+
+def _prelu_rule(types, constants):
+    x = tensor_of(types[0])
+    return TensorType(float_result(operand_dtype(types, constants, (0, 1))), x.shape)
+
+
+register("aten::prelu(Tensor self, Tensor weight) -> Tensor", reference=_prelu,
+         infer=_prelu_rule)

@@ -1,5 +1,5 @@
-"""Neural-network ops: conv2d, pooling, batch/layer norm, embedding, dropout, softmax,
-log_softmax, scaled_dot_product_attention.
+"""Neural-network ops: conv2d, 1-D and 2-D pooling, batch/layer/group/instance norm,
+embedding, dropout, softmax, log_softmax, scaled_dot_product_attention.
 
 References favour obviously-correct vectorised NumPy (sliding windows and
 einsum) over speed: they are the test oracle of the Cython kernels.
@@ -210,6 +210,138 @@ def _adaptive_rule(types, constants):
 register("aten::adaptive_avg_pool2d(Tensor self, int[2] output_size) -> Tensor",
          reference=_adaptive_avg_pool2d, infer=_adaptive_rule)
 
+def _unit_height(fn):
+    """A 1-D pooling reference as its 2-D one over a unit height: (N, C, L) -> (N, C, 1, L)."""
+    def reference(x, *args):
+        if x.ndim not in (2, 3):
+            raise ValueError(f"expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {x.shape}")
+        return fn(x[..., None, :], *args)[..., 0, :]
+    return reference
+
+
+def _pair_1d(values, first):
+    """``[first] + values`` of an ``int[1]`` argument (an int or a one-element list)."""
+    values = list(values) if isinstance(values, (list, tuple)) else [values]
+    return [first] + values if values else []
+
+
+@_unit_height
+def _max_pool1d_2d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    return _max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+@_unit_height
+def _avg_pool1d_2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    return _avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def _max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    return _max_pool1d_2d(x, _pair_1d(kernel_size, 1), _pair_1d(stride, 1),
+                          _pair_1d(padding, 0), _pair_1d(dilation, 1), ceil_mode)
+
+
+def _avg_pool1d(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    return _avg_pool1d_2d(x, _pair_1d(kernel_size, 1), _pair_1d(stride, 1),
+                          _pair_1d(padding, 0), ceil_mode, count_include_pad)
+
+
+def _pool1d_rule(has_dilation, result_dtype):
+    def rule(types, constants):
+        x = tensor_of(types[0])
+        dtype = result_dtype(x.dtype)
+        if x.shape is None:
+            return TensorType(dtype, None)
+        if len(x.shape) not in (2, 3):
+            raise ValueError(f"expected a 2-D or 3-D input, got {TensorType(x.dtype, x.shape)}")
+        params = _constant_ints(constants, 1, 2, 3, 4 if has_dilation else 1,
+                                5 if has_dilation else 4)
+        length = x.shape[-1]
+        if params is None or length is None:
+            return TensorType(dtype, x.shape[:-1] + (None,))
+        kernel, stride, padding, dilation, ceil_mode = (
+            v[0] if isinstance(v, (list, tuple)) and v else v for v in params)
+        stride = stride if stride else kernel
+        dilation = dilation if has_dilation else 1
+        return TensorType(dtype, x.shape[:-1] + (
+            window_out_size(length, kernel, stride, padding, dilation, ceil_mode),))
+    return rule
+
+
+register("aten::max_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], "
+         "int[1] padding=[0], int[1] dilation=[1], bool ceil_mode=False) -> Tensor",
+         reference=_max_pool1d, infer=_pool1d_rule(True, lambda dtype: dtype))
+register("aten::avg_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], "
+         "int[1] padding=[0], bool ceil_mode=False, bool count_include_pad=True) -> Tensor",
+         reference=_avg_pool1d, infer=_pool1d_rule(False, float_result))
+
+
+def _adaptive_avg_pool1d(x, output_size):
+    return _unit_height(_adaptive_avg_pool2d)(x, _pair_1d(output_size, 1))
+
+
+def _adaptive_1d_rule(types, constants):
+    x = tensor_of(types[0])
+    dtype = float_result(x.dtype)
+    if x.shape is None:
+        return TensorType(dtype, None)
+    size = constants[1] if known(constants[1]) else [None]
+    size = list(size) if isinstance(size, (list, tuple)) else [size]
+    return TensorType(dtype, x.shape[:-1] + tuple(size))
+
+
+register("aten::adaptive_avg_pool1d(Tensor self, int[1] output_size) -> Tensor",
+         reference=_adaptive_avg_pool1d, infer=_adaptive_1d_rule)
+
+
+def _adaptive_max_pool2d_nchw(x, output_size):
+    n, c, h, w = x.shape
+    oh, ow = output_size
+    values = np.empty((n, c, oh, ow), x.dtype)
+    indices = np.empty((n, c, oh, ow), np.int64)
+    for i in range(oh):
+        h0, h1 = i * h // oh, -(-(i + 1) * h // oh)
+        for j in range(ow):
+            w0, w1 = j * w // ow, -(-(j + 1) * w // ow)
+            window = x[:, :, h0:h1, w0:w1].reshape(n, c, -1)
+            # ATen keeps the first maximum, or the last NaN (a NaN replaces every value)
+            nan = np.isnan(window)
+            last_nan = window.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+            best = np.where(nan.any(-1), last_nan, window.argmax(-1))
+            values[:, :, i, j] = np.take_along_axis(window, best[..., None], -1)[..., 0]
+            indices[:, :, i, j] = (h0 + best // (w1 - w0)) * w + w0 + best % (w1 - w0)
+    return values, indices
+
+
+def _adaptive_max_pool2d(x, output_size):
+    if x.dtype.kind != "f":
+        raise TypeError(f"adaptive_max_pool2d takes a float tensor, got dtype {x.dtype}")
+    size = list(output_size) if isinstance(output_size, (list, tuple)) else [output_size] * 2
+    if len(size) != 2 or min(size) < 1:
+        raise ValueError(f"adaptive_max_pool2d: output_size must be two positive ints, "
+                         f"got {output_size}")
+    if x.ndim not in (3, 4) or 0 in x.shape[-2:]:
+        raise ValueError(f"adaptive_max_pool2d: expected a non-empty 3-D or 4-D input, "
+                         f"got shape {x.shape}")
+    if x.ndim == 3:
+        values, indices = _adaptive_max_pool2d_nchw(x[None], size)
+        return values[0], indices[0]
+    return _adaptive_max_pool2d_nchw(x, size)
+
+
+def _adaptive_max_rule(types, constants):
+    x = tensor_of(types[0])
+    if x.shape is None:
+        return TensorType(x.dtype, None), TensorType("int64", None)
+    size = constants[1] if known(constants[1]) else [None, None]
+    size = list(size) if isinstance(size, (list, tuple)) else [size, size]
+    shape = x.shape[:-2] + tuple(size)
+    return TensorType(x.dtype, shape), TensorType("int64", shape)
+
+
+register("aten::adaptive_max_pool2d(Tensor self, int[2] output_size) -> (Tensor, Tensor)",
+         reference=_adaptive_max_pool2d, infer=_adaptive_max_rule)
+
+
 # ------------------------------------------------------------ normalisation
 
 
@@ -253,6 +385,53 @@ def _layer_norm(x, normalized_shape, weight, bias, eps, cudnn_enable):
 register("aten::layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, "
          "Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor",
          reference=_layer_norm, infer=elementwise((0,), FLOAT))
+
+def _channel_affine(out, weight, bias):
+    shape = (1, -1) + (1,) * (out.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _group_norm(x, num_groups, weight, bias, eps, cudnn_enabled):
+    x = as_float(x)
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: expected an (N, C, ...) input, got shape {x.shape}")
+    n, c = x.shape[:2]
+    if num_groups < 1 or c % num_groups:
+        raise ValueError(f"group_norm: {c} channels cannot be split into {num_groups} groups")
+    groups = x.reshape(n, num_groups, -1)
+    mean = groups.mean(axis=-1, keepdims=True)
+    var = groups.var(axis=-1, keepdims=True)
+    out = ((groups - mean) / np.sqrt(var + eps)).reshape(x.shape)
+    return _channel_affine(out, weight, bias).astype(x.dtype, copy=False)
+
+
+register("aten::group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, "
+         "float eps=1e-05, bool cudnn_enabled=True) -> Tensor",
+         reference=_group_norm, infer=elementwise((0,), FLOAT))
+
+
+def _instance_norm(x, weight, bias, running_mean, running_var, use_input_stats, momentum, eps,
+                   cudnn_enabled):
+    x = as_float(x)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: expected an (N, C, ...) input with a spatial dim, "
+                         f"got shape {x.shape}")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and "
+                             "running_var")
+        return _batch_norm(x, weight, bias, running_mean, running_var, False, momentum, eps, False)
+    return _group_norm(x, x.shape[1], weight, bias, eps, cudnn_enabled)
+
+
+register("aten::instance_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, "
+         "Tensor? running_var, bool use_input_stats, float momentum, float eps, "
+         "bool cudnn_enabled) -> Tensor",
+         reference=_instance_norm, infer=elementwise((0,), FLOAT))
 
 # ------------------------------------------------------ embedding, dropout
 
