@@ -239,3 +239,15 @@ def test_getattr_with_a_constant_name_is_attribute_access():
     net = Net().eval()
     x = np.random.default_rng(3).standard_normal((2, 4)).astype(np.float32)
     np.testing.assert_allclose(script(net)(x), net(x), rtol=1e-6)
+
+
+def test_type_of_self_names_the_class_in_a_message():
+    class Checked(nn.Module):
+        def forward(self, x):
+            if x.ndim != 2:
+                raise ValueError(f"{type(self).__name__} expected a 2-d input, got {x.ndim}-d")
+            return x
+
+    scripted = script(Checked())
+    with pytest.raises(ValueError, match="^Checked expected a 2-d input, got 3-d"):
+        scripted(np.ones((1, 2, 3)))

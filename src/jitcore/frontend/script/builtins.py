@@ -43,7 +43,7 @@ UNSUPPORTED_BUILTINS = {
     "hasattr": "a module attribute that always exists", "dict": "a dict literal",
     "set": "a list", "list": "a list literal or comprehension",
     "round": "np.round on an array", "divmod": "// and %", "pow": "the ** operator",
-    "super": "call the parent's method through a submodule", "type": "isinstance",
+    "super": "call the parent's method through a submodule",
     "id": "nothing: object identity has no meaning in a graph",
 }
 
@@ -251,6 +251,17 @@ def _math_function(fn, kind):
     return BuiltinValue(name, handler)
 
 
+def _type(ctx, args, kwargs, where):
+    """``type(self)`` of a module: its class, known when compiling, so that
+    ``type(self).__name__`` in a message is the class name (torchvision's habit)."""
+    _args("type", args, kwargs, where, 1)
+    module = getattr(args[0], "module", None)
+    if module is None:
+        raise compile_error("type() in jitcore.script takes a module (type(self).__name__); "
+                            "for other values use isinstance", where)
+    return PythonConstant(type(module))
+
+
 def _getattr(ctx, args, kwargs, where):
     """``getattr(obj, "name")`` with a constant name is ``obj.name`` (how ``.code`` spells a
     ``Sequential``'s child ``getattr(self, "0")``, which is no identifier)."""
@@ -280,7 +291,7 @@ _HANDLERS = {
     builtins.max: _min_max("max"), builtins.abs: _abs, builtins.int: _conversion("int", _INT),
     builtins.float: _conversion("float", _FLOAT), builtins.bool: _conversion("bool", _BOOL),
     builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
-    builtins.print: _print, builtins.getattr: _getattr,
+    builtins.print: _print, builtins.getattr: _getattr, builtins.type: _type,
     # with a generator expression argument these are compiled by the expression
     # compiler (consume_generator); any other call ends here
     builtins.all: _generator_only("all", "x.all() on an array"),

@@ -114,6 +114,11 @@ class PythonConstant(SugaredValue):
     def describe(self):
         return f"the Python value {self.value!r}"
 
+    def attr(self, ctx, name, where):
+        if isinstance(self.value, type) and name in ("__name__", "__qualname__"):
+            return PythonConstant(getattr(self.value, name))
+        return super().attr(ctx, name, where)
+
     def as_value(self, ctx, where):
         try:
             return ctx.constant(self.value, where)
