@@ -46,7 +46,8 @@ def _numpy_eager(case, threads):
 
 def _numpy_handwritten(case, threads):
     if case.numpy_handwritten is None:
-        raise Unavailable("the model is plain NumPy code already: see numpy eager")
+        raise Unavailable("the model is plain NumPy code already: see numpy eager"
+                          if case.kind == "function" else "no hand-written NumPy version")
     fn, inputs = case.numpy_handwritten, case.inputs
     return lambda: fn(*inputs)
 

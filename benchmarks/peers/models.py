@@ -106,6 +106,18 @@ def encoder_layer():
     return nn.TransformerEncoderLayer(256, 4, batch_first=True)
 
 
+class LSTMEncoder(nn.Module):
+    """``nn.LSTM(256, 256, num_layers=2, batch_first=True)``; returns every step's output."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(256, 256, num_layers=2, batch_first=True)
+
+    def forward(self, x):
+        output, _ = self.lstm(x)
+        return output
+
+
 def _perturb_state(module, rng):
     """Give biases, norm scales and running statistics non-trivial values.
 
@@ -140,14 +152,20 @@ def zoo(module_name):
     return importlib.import_module(module_name)
 
 
-def _zoo_case(name, title, module_name, port, torch_original, input_shape):
+def _zoo_case(name, title, module_name, port, torch_original, inputs, **arguments):
+    """A model of the zoo built with ``arguments`` (its full size), e.g. mobilenet_v2 at
+    width 1.0 and 1000 classes, where the zoo's test uses a small one."""
     init.manual_seed(SEED)
     zoo_module = zoo(module_name)
-    module = getattr(zoo_module, port)().eval()
-    x = np.random.default_rng(SEED).standard_normal(input_shape).astype(np.float32)
-    return ModelCase(name, title, module, (x,), "module",
-                     lambda case: torch_models.zoo_twin(getattr(zoo_module, torch_original)(), case),
+    module = getattr(zoo_module, port)(**arguments).eval()
+    return ModelCase(name, title, module, inputs, "module",
+                     lambda case: torch_models.zoo_twin(
+                         getattr(zoo_module, torch_original)(**arguments), case),
                      eager_timed=False)
+
+
+def _image(shape):
+    return (np.random.default_rng(SEED).standard_normal(shape).astype(np.float32),)
 
 
 # ------------------------------------------------------------------ the cases
@@ -159,7 +177,8 @@ def _module_case(name, title, build, input_shape, handwritten, torch_builder):
     x = rng.standard_normal(input_shape).astype(np.float32)
     state = module.state_dict()   # taken once: the hand-written version reads arrays only
     return ModelCase(name, title, module, (x,), "module", torch_builder,
-                     numpy_handwritten=lambda x: handwritten(state, x))
+                     numpy_handwritten=None if handwritten is None
+                     else lambda x: handwritten(state, x))
 
 
 def _rnn_case():
@@ -200,7 +219,13 @@ _CASES = {
                                        torch_models.encoder_layer),
     "resnet18": lambda: _zoo_case("resnet18", "torchvision resnet18, 1x3x224x224",
                                   "test_model_resnet", "resnet18", "torch_resnet18",
-                                  (1, 3, 224, 224)),
+                                  _image((1, 3, 224, 224))),
+    "mobilenet_v2": lambda: _zoo_case("mobilenet_v2", "torchvision mobilenet_v2, 1x3x224x224",
+                                      "test_model_mobilenet", "mobilenet_v2",
+                                      "torch_mobilenet_v2", _image((1, 3, 224, 224)),
+                                      num_classes=1000, width_mult=1.0),
+    "lstm": lambda: _module_case("lstm", "LSTM 2 layers, hidden 256, 64 steps, batch 1",
+                                 LSTMEncoder, (1, 64, 256), None, torch_models.lstm_encoder),
     "rnn-loop": _rnn_case,
     "elementwise": _elementwise_case,
 }

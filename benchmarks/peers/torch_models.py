@@ -6,8 +6,8 @@ does not import torch.
 
 import numpy as np
 
-__all__ = ["linear", "mlp", "small_cnn", "encoder_layer", "rnn_loop", "fused_elementwise",
-           "zoo_twin"]
+__all__ = ["linear", "mlp", "small_cnn", "encoder_layer", "lstm_encoder", "rnn_loop",
+           "fused_elementwise", "zoo_twin"]
 
 
 def _with_weights(torch_module, case):
@@ -44,6 +44,22 @@ def encoder_layer(case):
     """``torch.nn.TransformerEncoderLayer(256, 4, batch_first=True)``."""
     from torch import nn
     return _with_weights(nn.TransformerEncoderLayer(256, 4, batch_first=True), case)
+
+
+def lstm_encoder(case):
+    """``torch.nn.LSTM(256, 256, num_layers=2, batch_first=True)``, every step's output."""
+    import torch
+
+    class LSTMEncoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(256, 256, num_layers=2, batch_first=True)
+
+        def forward(self, x):
+            output, _ = self.lstm(x)
+            return output
+
+    return _with_weights(LSTMEncoder(), case)
 
 
 def _function_modules():

@@ -419,8 +419,8 @@ def mobilenet_v3_small():
     return _randomize_batch_norm(MobileNetV3(setting, last_channel, num_classes=10))
 
 
-def mobilenet_v2():
-    return _randomize_batch_norm(MobileNetV2(num_classes=10, width_mult=0.5))
+def mobilenet_v2(num_classes=10, width_mult=0.5):
+    return _randomize_batch_norm(MobileNetV2(num_classes=num_classes, width_mult=width_mult))
 
 
 def _torch_conv_bn_act(tnn, in_ch, out_ch, kernel_size=3, stride=1, groups=1, activation=None,
@@ -496,8 +496,8 @@ def torch_mobilenet_v3_small():
     return TorchMobileNetV3(setting, last_channel, 10)
 
 
-def torch_mobilenet_v2():
-    """torchvision's mobilenet_v2(width_mult=0.5, num_classes=10), written compactly."""
+def torch_mobilenet_v2(num_classes=10, width_mult=0.5):
+    """torchvision's mobilenet_v2, written compactly."""
     import torch
     import torch.nn as tnn
 
@@ -541,7 +541,7 @@ def torch_mobilenet_v2():
             x = tnn.functional.adaptive_avg_pool2d(self.features(x), (1, 1))
             return self.classifier(torch.flatten(x, 1))
 
-    return TorchMobileNetV2(10, 0.5)
+    return TorchMobileNetV2(num_classes, width_mult)
 
 
 CASES = [
