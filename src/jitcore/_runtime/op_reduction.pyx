@@ -1,5 +1,6 @@
 """Handlers of reductions: sum, mean, prod, max/min, amax/amin, argmax/argmin,
-var/std, logsumexp, all/any.
+var/std, logsumexp, all/any, linalg_vector_norm; and of the ops along one dim:
+cumsum/cumprod (``kernels/scan.pyx``), sort/argsort/topk (``kernels/sorting.pyx``).
 
 One handler serves every plain reduction schema: the instruction's immediate
 says which op and at which input positions the dims, keepdim and dtype
@@ -12,7 +13,7 @@ order of operations (so float32 results round like NumPy's): var is
 ``log(sum(exp(x - peak))) + peak`` with ``peak`` the max, or 0 where the max
 is not finite.  all/any compare with 0 and take the min/max of the bools.
 """
-from libc.math cimport isfinite
+from libc.math cimport isfinite, INFINITY
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR, R_LIST, R_TUPLE, R_INT, R_FLOAT
@@ -25,13 +26,15 @@ from jitcore._runtime.op_support cimport (
 )
 from jitcore._runtime.op_elementwise cimport scalar_type_to_dtype
 from jitcore._runtime.kernels.view cimport (
-    View, MAX_DIMS, JC_OK, JC_ERR_VALUE, JC_ERR_DTYPE, DT_FLOAT32, DT_FLOAT64, DT_BOOL,
-    view_numel, set_contiguous_strides,
+    View, MAX_DIMS, JC_OK, JC_ERR_VALUE, JC_ERR_DTYPE, JC_ERR_SHAPE, JC_ERR_INDEX,
+    DT_FLOAT32, DT_FLOAT64, DT_BOOL, DT_INT64, view_numel, set_contiguous_strides,
 )
 from jitcore._runtime.kernels.elementwise cimport (
     binary_loop_for, unary_loop_for, run_binary, run_unary, B_SUB, B_ADD, B_DIV, B_NE,
-    U_SQUARE, U_SQRT, U_EXP, U_LOG,
+    U_SQUARE, U_SQRT, U_EXP, U_LOG, U_ABS, B_POW,
 )
+from jitcore._runtime.kernels.scan cimport scan_kernel
+from jitcore._runtime.kernels.sorting cimport sort_kernel
 from jitcore._runtime.kernels.cast cimport run_cast
 from jitcore._runtime.kernels.reduction cimport (
     reduce_out_dtype, reduced_shape, run_reduce, R_SUM, R_MEAN, R_PROD, R_MAX, R_MIN,
@@ -306,6 +309,169 @@ cdef int h_all_any(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
+# ------------------------------------------------------------ along one dim
+
+
+cdef int h_scan(Frame* f, const Instr* ins) noexcept nogil:
+    """cumsum / cumprod (imm 1): self, dim, dtype; ints and bools accumulate in int64."""
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef long long dim, code
+    cdef int d, dt, status
+    cdef Tensor tmp, out
+    cdef const View* src
+    if x == NULL or int_arg(f, ins, 1, &dim) != JC_OK:
+        return JC_ERR_TYPE
+    if x.ndim == 0:
+        return frame_fail(f, JC_ERR_SHAPE, b"cumsum/cumprod expect a tensor of rank >= 1")
+    if normalize_dim(f, dim, x.ndim, &d) != JC_OK:
+        return JC_ERR_INDEX
+    dt = x.dtype if is_float_dtype(x.dtype) else DT_INT64
+    if IN(f, ins, 2).tag != R_NONE:
+        if int_arg(f, ins, 2, &code) != JC_OK:
+            return JC_ERR_TYPE
+        dt = scalar_type_to_dtype(code)
+        if dt != DT_FLOAT32 and dt != DT_FLOAT64 and dt != DT_INT64:
+            return frame_fail(f, JC_ERR_DTYPE, b"cumsum/cumprod accumulate in float32, float64 or int64")
+    tmp.storage = NULL
+    out.storage = NULL
+    status = as_dtype(x, dt, &tmp, &src)
+    if status == JC_OK:
+        status = tensor_alloc_like(&out, x, dt)
+    if status == JC_OK:
+        status = scan_kernel(src, d, ins.imm == 1, &out.view)
+    tensor_release(&tmp)
+    if status != JC_OK:
+        tensor_release(&out)
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef enum SortOp:
+    S_SORT = 0          # self, dim, descending -> values, indices
+    S_SORT_STABLE       # self, stable, dim, descending -> values, indices
+    S_ARGSORT           # self, dim, descending -> indices
+    S_ARGSORT_STABLE    # self, stable, dim, descending -> indices
+    S_TOPK              # self, k, dim, largest, sorted -> values, indices
+
+
+cdef int h_sort(Frame* f, const Instr* ins) noexcept nogil:
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef int op = <int>ins.imm, d, status, dim_at
+    cdef long long dim, descending, k
+    cdef bint with_values = op == S_SORT or op == S_SORT_STABLE or op == S_TOPK
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Tensor values, indices
+    if x == NULL:
+        return JC_ERR_TYPE
+    dim_at = 1 if op == S_SORT or op == S_ARGSORT else 2
+    if int_arg(f, ins, dim_at, &dim) != JC_OK or int_arg(f, ins, dim_at + 1, &descending) != JC_OK:
+        return JC_ERR_TYPE
+    if x.ndim == 0:
+        return frame_fail(f, JC_ERR_SHAPE, b"sort/argsort/topk expect a tensor of rank >= 1")
+    if normalize_dim(f, dim, x.ndim, &d) != JC_OK:
+        return JC_ERR_INDEX
+    k = x.shape[d]
+    if op == S_TOPK:
+        if int_arg(f, ins, 1, &k) != JC_OK:
+            return JC_ERR_TYPE
+        if k < 0 or k > x.shape[d]:
+            return frame_fail(f, JC_ERR_INDEX, b"topk: k is out of range for the dimension")
+    for dim_at in range(x.ndim):
+        shape[dim_at] = k if dim_at == d else x.shape[dim_at]
+    values.storage = NULL
+    status = tensor_alloc(&indices, DT_INT64, x.ndim, shape)
+    if status == JC_OK and with_values:
+        status = tensor_alloc(&values, x.dtype, x.ndim, shape)
+    if status == JC_OK:
+        # topk's largest=True is a descending sort
+        status = sort_kernel(x, d, descending != 0, k, &values.view if with_values else NULL,
+                             &indices.view)
+    if status != JC_OK:
+        tensor_release(&values)
+        tensor_release(&indices)
+        return status
+    if not with_values:
+        return set_output(f, ins, 0, &indices)
+    set_output(f, ins, 0, &values)
+    return set_output(f, ins, 1, &indices)
+
+
+cdef int h_vector_norm(Frame* f, const Instr* ins) noexcept nogil:
+    """linalg_vector_norm: self, ord, dim, keepdim, dtype; sum(|x|**ord)**(1/ord), with
+    ord 2 as sqrt(sum(x*x)), ord +-inf as max/min |x|, ord 0 as the count of non-zeros."""
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef double order
+    cdef unsigned int mask = 0
+    cdef long long keep = 0, code
+    cdef int status = JC_OK, dt
+    cdef Tensor tmp, mapped, out
+    cdef const View* src
+    cdef Reg number
+    cdef ScalarBox box
+    cdef View sv
+    if x == NULL or double_arg(f, ins, 1, &order) != JC_OK or int_arg(f, ins, 3, &keep) != JC_OK:
+        return JC_ERR_TYPE
+    if read_axes(f, ins, 2, x, &mask) != JC_OK:
+        return JC_ERR_VALUE
+    dt = x.dtype if is_float_dtype(x.dtype) else DT_FLOAT64
+    if IN(f, ins, 4).tag != R_NONE:
+        if int_arg(f, ins, 4, &code) != JC_OK:
+            return JC_ERR_TYPE
+        dt = scalar_type_to_dtype(code)
+        if not is_float_dtype(dt):
+            return frame_fail(f, JC_ERR_DTYPE, b"linalg_vector_norm computes in float32 or float64")
+    tmp.storage = NULL
+    mapped.storage = NULL
+    out.storage = NULL
+    status = as_dtype(x, dt, &tmp, &src)
+    if status == JC_OK and order == 0:
+        # the count of non-zeros: (x != 0) as dt, summed
+        status = tensor_alloc_like(&out, src, DT_BOOL)
+        if status == JC_OK:
+            number.tag = R_FLOAT
+            number.f = 0.0
+            scalar_view(&number, dt, &box, &sv)
+            status = run_binary(src, &sv, &out.view, binary_loop_for(B_NE, dt))
+        if status == JC_OK:
+            status = tensor_alloc_like(&mapped, src, dt)
+        if status == JC_OK:
+            status = run_cast(&out.view, &mapped.view)
+        tensor_release(&out)
+    elif status == JC_OK:
+        status = tensor_alloc_like(&mapped, src, dt)
+    if status == JC_OK and order != 0:
+        if order == 2:
+            status = run_unary(src, &mapped.view, unary_loop_for(U_SQUARE, dt))
+        else:
+            status = run_unary(src, &mapped.view, unary_loop_for(U_ABS, dt))
+            if status == JC_OK and order != 1 and order != INFINITY and order != -INFINITY:
+                number.tag = R_FLOAT
+                number.f = order
+                scalar_view(&number, dt, &box, &sv)
+                status = run_binary(&mapped.view, &sv, &mapped.view, binary_loop_for(B_POW, dt))
+    if status == JC_OK:
+        status = reduce_into(f, R_MAX if order == INFINITY else (R_MIN if order == -INFINITY else R_SUM),
+                             &mapped.view, mask, keep != 0, &out)
+    if status == JC_OK and order == 2:
+        status = run_unary(&out.view, &out.view, unary_loop_for(U_SQRT, dt))
+    elif status == JC_OK and order != 0 and order != 1 and order != INFINITY and order != -INFINITY:
+        number.tag = R_FLOAT
+        number.f = 1.0 / order
+        scalar_view(&number, dt, &box, &sv)
+        status = run_binary(&out.view, &sv, &out.view, binary_loop_for(B_POW, dt))
+    tensor_release(&tmp)
+    tensor_release(&mapped)
+    if status != JC_OK:
+        tensor_release(&out)
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+_SORT_OPS = {"aten::sort": S_SORT, "aten::sort.stable": S_SORT_STABLE,
+             "aten::argsort": S_ARGSORT, "aten::argsort.stable": S_ARGSORT_STABLE,
+             "aten::topk": S_TOPK}
+
+
 cdef int resolve_reduction(str name, list consts, OpImpl* out) except -1:
     """Fill ``out`` for a reduction; 1 if handled here."""
     cdef long long imm
@@ -330,6 +496,18 @@ cdef int resolve_reduction(str name, list consts, OpImpl* out) except -1:
     if name in ("aten::all", "aten::any"):
         out.fn = h_all_any
         out.imm = R_MIN if name == "aten::all" else R_MAX
+        return 1
+    if name in ("aten::cumsum", "aten::cumprod"):
+        out.fn = h_scan
+        out.imm = 1 if name == "aten::cumprod" else 0
+        return 1
+    if name in _SORT_OPS:
+        out.fn = h_sort
+        out.imm = _SORT_OPS[name]
+        return 1
+    if name == "aten::linalg_vector_norm":
+        out.fn = h_vector_norm
+        out.imm = 0
         return 1
     if name not in table:
         return 0
