@@ -292,7 +292,15 @@ def _register_tensor_op_samples():
         [t(3, 4), 2, None, False, None], [t(3, 4), 1, [1], True, None],
         [t(3, 4), float("inf"), [0], False, None], [t(3, 4), 3, [0, 1], False, None],
         [t(3, 4), 0, [1], False, None], [t(3, 4), -float("inf"), None, False, _DOUBLE]]
-    s["aten::isnan"] = lambda r, d, t, pos: [[np.array([0.0, np.nan, np.inf], dtype=d)], [t(3, 4)]]
+    special = lambda r, d, t, pos: [  # noqa: E731
+        [np.array([0.0, np.nan, np.inf, -np.inf, -2.5], dtype=d)], [t(3, 4)], [_ints(r, 3)]]
+    for name in ("isnan", "isinf", "isfinite"):
+        s[f"aten::{name}"] = special
+    s["aten::nan_to_num"] = lambda r, d, t, pos: [
+        [np.array([0.0, np.nan, np.inf, -np.inf], dtype=d), None, None, None],
+        [np.array([np.nan, np.inf, -np.inf], dtype=d), 1.5, 100.0, -100.0], [_ints(r, 3), 1.0, None, None]]
+    s["aten::round.decimals"] = lambda r, d, t, pos: [[t(3, 4) * 100, 2], [t(3, 4) * 1000, -2],
+                                                      [t(3, 4), 0]]
 
 
 _register_tensor_op_samples()

@@ -95,7 +95,7 @@ def test_an_argument_without_counterpart_is_named():
 _NUMPY_ONLY = {"out", "order", "subok", "like", "device", "dtype", "initial", "where", "copy",
                "casting", "signature", "mean", "kwargs", "kind"}
 _NOT_SUPPORTED_YET = {("aten::all", "axis"), ("aten::all", "keepdims"), ("aten::any", "axis"),
-                      ("aten::any", "keepdims"), ("aten::round", "decimals"),
+                      ("aten::any", "keepdims"),
                       ("aten::numel", "axis"), ("aten::matmul", "axes"),
                       ("aten::matmul", "axis"), ("aten::matmul", "keepdims"),
                       ("aten::full_like", "shape"), ("aten::ones_like", "shape"),

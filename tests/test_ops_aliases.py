@@ -34,7 +34,8 @@ CALLS = {
     # ufuncs: their operands are positional only
     **{f"np.{name}": ["x"] for name in (
         "absolute", "arctan", "ceil", "cos", "exp", "expm1", "floor", "negative", "sign", "sin",
-        "square", "tan", "tanh", "trunc", "isnan", "logical_not", "reciprocal")},
+        "square", "tan", "tanh", "trunc", "isnan", "isinf", "isfinite", "logical_not",
+        "reciprocal")},
     **{f"np.{name}": ["p"] for name in ("log", "log10", "log1p", "log2", "sqrt")},
     **{f"np.{name}": ["x", "p"] for name in (
         "add", "arctan2", "divide", "equal", "greater", "greater_equal", "less", "less_equal",
@@ -62,7 +63,7 @@ CALLS = {
     "np.fliplr": ["x"], "np.flipud": ["x"], "np.roll": ["x", "2", "1"], "np.tile": ["x", "(2, 1)"],
     "np.repeat": ["x", "2", "0"],
     "np.take": ["x", "i"], "np.take_along_axis": ["x", "i", "1"],
-    "np.where": ["m", "x", "p"], "np.clip": ["x", "-0.5", "0.5"], "np.round": ["x", "2"],
+    "np.where": ["m", "x", "p"], "np.clip": ["x", "-0.5", "0.5"], "np.round": ["x", "2"], "np.nan_to_num": ["x / m", "True", "0.5"],
     "np.shape": ["x"], "np.ndim": ["x"], "np.size": ["x"],
     # creation
     # (a shape read from an input: a call of constants alone is a constant to jitcore.script)

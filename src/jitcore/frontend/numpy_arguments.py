@@ -92,8 +92,8 @@ def argument_names(kind, func):
 
 
 # Values of NumPy parameters without a schema argument that ask for what jitcore does
-# anyway: C order, and a stable sort (jitcore's sorts are all stable).
-_MEANS_THE_DEFAULT = {"order": ("C", "K", "A"), "kind": ("stable", "mergesort")}
+# anyway: C order, a stable sort (jitcore's sorts are all stable), a new array.
+_MEANS_THE_DEFAULT = {"order": ("C", "K", "A"), "kind": ("stable", "mergesort"), "copy": (True,)}
 
 
 @functools.lru_cache(maxsize=None)

@@ -42,7 +42,3 @@ for _name, _fn, _op, _kernel in (("__and__", np.bitwise_and, operator.and_, "bit
 register("aten::bitwise_not(Tensor self) -> Tensor",
          reference=np.invert, infer=elementwise((0,), PROMOTE), aliases=(np.invert, operator.invert),
          kernel="bitwise_not")
-
-# NaN test: the runtime's unary kernel of the same name (bool result, any dtype)
-register("aten::isnan(Tensor self) -> Tensor", reference=np.isnan, infer=elementwise((0,), BOOL),
-         aliases=(np.isnan,), kernel="isnan")
