@@ -292,6 +292,11 @@ def _register_tensor_op_samples():
         [t(3, 4), 2, None, False, None], [t(3, 4), 1, [1], True, None],
         [t(3, 4), float("inf"), [0], False, None], [t(3, 4), 3, [0, 1], False, None],
         [t(3, 4), 0, [1], False, None], [t(3, 4), -float("inf"), None, False, _DOUBLE]]
+    s["aten::einsum"] = lambda r, d, t, pos: [
+        ["ij,jk->ik", [t(3, 4), t(4, 5)], None], ["bij,bkj->bki", [t(2, 3, 4), t(2, 5, 4)], None],
+        ["ij->ji", [t(3, 4)], None], ["ijk->j", [t(2, 3, 4)], None], ["i,j->ij", [t(3), t(4)], None],
+        ["ij,ij->i", [t(3, 4), t(3, 4)], None], ["ij,jk", [t(3, 4), t(4, 2)], None],
+        ["abc,cd->bda", [t(2, 3, 4), t(4, 5)], None], ["ij,kj->", [t(3, 4), t(2, 4)], None]]
     special = lambda r, d, t, pos: [  # noqa: E731
         [np.array([0.0, np.nan, np.inf, -np.inf, -2.5], dtype=d)], [t(3, 4)], [_ints(r, 3)]]
     for name in ("isnan", "isinf", "isfinite"):

@@ -93,7 +93,7 @@ def test_an_argument_without_counterpart_is_named():
 # layout, array-likes) or that jitcore does not support yet: the recorder skips
 # them at their default and names them otherwise.
 _NUMPY_ONLY = {"out", "order", "subok", "like", "device", "dtype", "initial", "where", "copy",
-               "casting", "signature", "mean", "kwargs", "kind"}
+               "casting", "signature", "mean", "kwargs", "kind", "optimize"}
 _NOT_SUPPORTED_YET = {("aten::all", "axis"), ("aten::all", "keepdims"), ("aten::any", "axis"),
                       ("aten::any", "keepdims"),
                       ("aten::numel", "axis"), ("aten::matmul", "axes"),

@@ -44,7 +44,7 @@ CALLS = {
     **{f"np.logical_{name}": ["m", "x > 0"] for name in ("and", "or", "xor")},
     **{f"np.bitwise_{name}": ["i", "i + 1"] for name in ("and", "or", "xor")},
     "np.invert": ["i"],
-    "np.matmul": ["x", "y"],
+    "np.matmul": ["x", "y"], "np.einsum": ["'ij,jk->ik'", "x", "y"],
     **{f"scipy.special.{name}": ["x"] for name in ("erf", "erfc", "expit")},
     # reductions
     **{f"np.{name}": ["x", "1"] for name in (
@@ -104,8 +104,9 @@ def _keyword_spelling(name, args):
     out = []
     for param_name, index in bound.arguments.items():
         kind = signature.parameters[param_name].kind
-        if kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_POSITIONAL) or (
-                method and index == 0):
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            out.extend(args[i] for i in index)
+        elif kind is inspect.Parameter.POSITIONAL_ONLY or (method and index == 0):
             out.append(args[index])
         else:
             out.append(f"{param_name}={args[index]}")

@@ -27,7 +27,7 @@ ALL = [op.qualified_name for op in ops.all_ops()]
 _RAISING = {"prim::RaiseException"}
 DTYPES = ["float32", "float64"]
 # ops whose output rank/dims depend on tensor values or list contents the type cannot carry
-_SHAPE_FROM_VALUES = {"aten::cat", "aten::stack", "aten::index.Tensor"}
+_SHAPE_FROM_VALUES = {"aten::cat", "aten::stack", "aten::index.Tensor", "aten::einsum"}
 
 
 def _samples(name, dtype):

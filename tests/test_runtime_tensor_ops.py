@@ -15,7 +15,7 @@ from jitcore import ops
 from jitcore.errors import JitcoreError
 from jitcore.executor import compile_graph
 from jitcore.ir import Graph
-from jitcore._runtime.types import TensorType
+from jitcore._runtime.types import ListType, TensorType
 
 from _op_samples import sample_args
 
@@ -28,9 +28,10 @@ TENSOR_OPS = [
     "aten::index_select", "aten::cumsum", "aten::cumprod", "aten::sort", "aten::sort.stable",
     "aten::argsort", "aten::argsort.stable", "aten::topk", "aten::linalg_vector_norm",
     "aten::isnan", "aten::isinf", "aten::isfinite", "aten::nan_to_num", "aten::round.decimals",
+    "aten::einsum",
 ]
 # ops computed with float arithmetic in an order NumPy does not promise (pairwise sums)
-_ROUNDED = {"aten::linalg_vector_norm"}
+_ROUNDED = {"aten::linalg_vector_norm", "aten::einsum"}
 
 
 def _as_dtype(value, dtype):
@@ -47,6 +48,11 @@ def _graph(op, args):
         if isinstance(arg, np.ndarray):
             inputs.append(g.add_input(type=TensorType.from_array(arg)))
             feed.append(arg)
+        elif isinstance(arg, list) and arg and isinstance(arg[0], np.ndarray):   # Tensor[]
+            items = [g.add_input(type=TensorType.from_array(a)) for a in arg]
+            feed.extend(arg)
+            inputs.append(g.insert("prim::ListConstruct", items,
+                                   output_types=[ListType(TensorType.get())]).output())
         else:
             inputs.append(g.insert_constant(arg))
     types = [v.type for v in inputs]
@@ -83,7 +89,8 @@ def _assert_same(got, want, exact, what):
 
 def _skip_for_ints(name, args):
     # float-only arguments (nan, inf) and ops whose result is float by definition
-    return name in ("aten::nan_to_num", "aten::linalg_vector_norm", "aten::round.decimals") or any(
+    return name in ("aten::nan_to_num", "aten::linalg_vector_norm", "aten::round.decimals",
+                    "aten::einsum") or any(
         isinstance(a, np.ndarray) and a.dtype.kind == "f" and not np.isfinite(a).all() for a in args)
 
 

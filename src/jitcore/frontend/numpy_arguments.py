@@ -93,7 +93,8 @@ def argument_names(kind, func):
 
 # Values of NumPy parameters without a schema argument that ask for what jitcore does
 # anyway: C order, a stable sort (jitcore's sorts are all stable), a new array.
-_MEANS_THE_DEFAULT = {"order": ("C", "K", "A"), "kind": ("stable", "mergesort"), "copy": (True,)}
+_MEANS_THE_DEFAULT = {"order": ("C", "K", "A"), "kind": ("stable", "mergesort"), "copy": (True,),
+                      "optimize": (False,)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -222,7 +223,13 @@ def _norm(positional, keywords):
     return call("aten::linalg_vector_norm", *positional, **keywords)
 
 
+def _einsum(positional, keywords):
+    # np.einsum(equation, *operands): ATen takes the operands as one list
+    return call("aten::einsum", positional[0], list(positional[1:]), **keywords)
+
+
 _CONVENTIONS = {
+    "aten::einsum": _einsum,
     "aten::tensor_split": _split, "aten::cumsum": _scan("aten::cumsum"),
     "aten::cumprod": _scan("aten::cumprod"), "aten::sort": _sort, "aten::argsort": _argsort,
     "aten::flip": _flip, "aten::tile": _tile, "aten::linalg_vector_norm": _norm,
