@@ -27,8 +27,8 @@ from jitcore._runtime.tensor cimport (
     Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_contiguous, view_copy,
 )
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, int_arg, set_output, normalize_dim, finish_output, ScalarBox, scalar_view,
-    broadcast_view,
+    OpImpl, tensor_arg, int_arg, int_list_arg, set_output, normalize_dim, finish_output, ScalarBox,
+    scalar_view, broadcast_view,
 )
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, DT_INT64, DT_INT32, DT_BOOL, DT_FLOAT32, JC_OK, JC_ERR_SHAPE, JC_ERR_INDEX, JC_ERR_OOM,
@@ -296,26 +296,6 @@ cdef int64_t* table_new(Tables* t, int d, Py_ssize_t n) noexcept nogil:
     return t.table[d]
 
 
-cdef int read_long_list(Frame* f, const Instr* ins, int k, Py_ssize_t* values, int* n) noexcept nogil:
-    """An ``int[]`` (or one int) of at most MAX_DIMS entries."""
-    cdef Reg* r = IN(f, ins, k)
-    cdef Py_ssize_t j
-    if r.tag == R_INT:
-        values[0] = r.i
-        n[0] = 1
-        return JC_OK
-    if r.tag != R_LIST and r.tag != R_TUPLE:
-        return frame_fail(f, JC_ERR_TYPE, b"expected a list of ints")
-    if r.seq.size > MAX_DIMS:
-        return frame_fail(f, JC_ERR_VALUE, b"more than 8 entries (one per dimension at most)")
-    for j in range(r.seq.size):
-        if r.seq.items[j].tag != R_INT:
-            return frame_fail(f, JC_ERR_TYPE, b"expected a list of ints")
-        values[j] = r.seq.items[j].i
-    n[0] = <int>r.seq.size
-    return JC_OK
-
-
 cdef int flip_tables(Frame* f, const Instr* ins, const View* x, int op, Tables* t) noexcept nogil:
     cdef Py_ssize_t dims[MAX_DIMS]
     cdef int n = 0, k, d
@@ -330,7 +310,7 @@ cdef int flip_tables(Frame* f, const Instr* ins, const View* x, int op, Tables* 
             return frame_fail(f, JC_ERR_SHAPE, b"flipud expects a tensor of rank >= 1")
         dims[0] = 0
         n = 1
-    elif read_long_list(f, ins, 1, dims, &n) != JC_OK:
+    elif int_list_arg(f, ins, 1, dims, &n) != JC_OK:
         return JC_ERR_TYPE
     for k in range(n):
         if normalize_dim(f, dims[k], x.ndim, &d) != JC_OK:
@@ -353,7 +333,7 @@ cdef int roll_tables(Frame* f, const Instr* ins, const View* x, Tables* t) noexc
     cdef Py_ssize_t total[MAX_DIMS]
     cdef int ns, nd, k, d
     cdef Py_ssize_t i, size, s
-    if read_long_list(f, ins, 1, shifts, &ns) != JC_OK or read_long_list(f, ins, 2, dims, &nd) != JC_OK:
+    if int_list_arg(f, ins, 1, shifts, &ns) != JC_OK or int_list_arg(f, ins, 2, dims, &nd) != JC_OK:
         return JC_ERR_TYPE
     for d in range(x.ndim):
         total[d] = 0
@@ -388,7 +368,7 @@ cdef int tile_tables(Frame* f, const Instr* ins, View* x, bint torch_repeat, Tab
     cdef Py_ssize_t padded[MAX_DIMS]
     cdef int n, rank, d, off
     cdef Py_ssize_t i
-    if read_long_list(f, ins, 1, reps, &n) != JC_OK:
+    if int_list_arg(f, ins, 1, reps, &n) != JC_OK:
         return JC_ERR_TYPE
     if torch_repeat and n < x.ndim:
         return frame_fail(f, JC_ERR_VALUE, b"repeat: give at least one repetition per dim")
