@@ -251,7 +251,7 @@ register("aten::topk(Tensor self, int k, int dim=-1, bool largest=True, bool sor
 
 def _vector_norm(x, ord, dim, keepdim, dtype):
     x = np.asarray(x, dtype=_dtype(dtype)) if dtype is not None else as_float(x)
-    axis = _axes(dim)
+    axis = _axes(dim) if x.ndim else None     # a 0-d tensor's dim 0 (or -1) is itself, as in ATen
     if ord == 2:
         return np.asarray(np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdim)))
     magnitude = np.abs(x)

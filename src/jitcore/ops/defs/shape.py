@@ -436,6 +436,8 @@ register("aten::repeat(Tensor self, int[] repeats) -> Tensor",
 def _repeat_interleave(x, repeats, dim, output_size):
     if repeats < 0:
         raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
+    if dim is not None and x.ndim == 0:
+        raise ValueError("repeat_interleave: a 0-d tensor has no dim to repeat along (use dim=None)")
     out = np.repeat(x, repeats, axis=None if dim is None else normalize_dim(dim, max(x.ndim, 1)))
     if output_size is not None and out.shape[0 if dim is None else dim] != output_size:
         raise ValueError(f"repeat_interleave: output_size {output_size} does not match the result")
@@ -450,7 +452,9 @@ def _interleaved_rule(types, constants):
     if dim is None:
         total = None if None in x.shape or not known(repeats) else math.prod(x.shape) * repeats
         return TensorType(x.dtype, (total,))
-    d = normalize_dim(dim, max(len(x.shape), 1))
+    if not x.shape:
+        raise ValueError("a 0-d tensor has no dim to repeat along (use dim=None)")
+    d = normalize_dim(dim, len(x.shape))
     size = None if x.shape[d] is None or not known(repeats) else x.shape[d] * repeats
     return TensorType(x.dtype, x.shape[:d] + (size,) + x.shape[d + 1:])
 
