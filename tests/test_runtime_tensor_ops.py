@@ -222,3 +222,24 @@ def test_bad_inputs_name_the_problem(name, args, message):
     # a kernel's error is a jitcore KernelError, a wrong kind of operand a TypeError
     with pytest.raises((JitcoreError, TypeError), match=message):
         compile_graph(g, fallback=False)(*feed)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("decimals", [0, 2, -2, 5])
+def test_round_decimals_gives_numpys_bits_half_to_even(dtype, decimals):
+    x = np.concatenate([np.random.default_rng(2).standard_normal(10000) * 1000,
+                        np.arange(-20, 20) / 2, [0.49999997, -0.49999997, -0.0, np.nan, np.inf,
+                                                 -np.inf, 2.0**60, -(2.0**60), 8388607.5]]).astype(dtype)
+    got, want = _run("aten::round.decimals", [x, decimals])
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))     # -0.0 stays -0.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float_predicates_and_nan_to_num_on_special_values(dtype):
+    x = np.array([[0.0, -0.0, np.nan, np.inf], [-np.inf, 1e30, -5.5, np.nan]], dtype=dtype)
+    for name, fn in (("aten::isnan", np.isnan), ("aten::isinf", np.isinf),
+                     ("aten::isfinite", np.isfinite)):
+        np.testing.assert_array_equal(_run(name, [x])[0], fn(x))
+        np.testing.assert_array_equal(_run(name, [x.T])[0], fn(x.T))       # strided
+    np.testing.assert_array_equal(_run("aten::nan_to_num", [x, None, None, None])[0], np.nan_to_num(x))
