@@ -25,13 +25,39 @@ cdef inline bint before(key_t a, key_t b, bint descending) noexcept nogil:
     return a < b or (b != b and a == a)
 
 
-cdef void merge_sort(const key_t* keys, int64_t* order, int64_t* scratch, Py_ssize_t n,
-                     bint descending) noexcept nogil:
-    """``order`` (0..n-1 on entry) sorted stably by ``keys``; bottom-up, so no recursion."""
-    cdef Py_ssize_t width = 1, lo, mid, hi, i, j, k
+cdef enum:
+    RUN = 16        # runs this long are insertion-sorted before the merges
+
+
+cdef void merge_sort(key_t* keys, key_t* key_scratch, int64_t* order, int64_t* scratch,
+                     Py_ssize_t n, bint descending) noexcept nogil:
+    """``keys`` and ``order`` (0..n-1 on entry) sorted together, stably: insertion sort of
+    short runs, then bottom-up merges that move each key with its index (no indirection)."""
+    cdef Py_ssize_t width, lo, mid, hi, i, j, k
+    cdef key_t* src_k = keys
+    cdef key_t* dst_k = key_scratch
     cdef int64_t* src = order
     cdef int64_t* dst = scratch
+    cdef key_t* swap_k
     cdef int64_t* swap
+    cdef key_t key
+    cdef int64_t index
+    lo = 0
+    while lo < n:
+        hi = lo + RUN if lo + RUN < n else n
+        for i in range(lo + 1, hi):
+            key = keys[i]
+            index = order[i]
+            j = i
+            # shift only past elements the key sorts strictly before: stable
+            while j > lo and before(key, keys[j - 1], descending):
+                keys[j] = keys[j - 1]
+                order[j] = order[j - 1]
+                j -= 1
+            keys[j] = key
+            order[j] = index
+        lo = hi
+    width = RUN
     while width < n:
         lo = 0
         while lo < n:
@@ -40,22 +66,29 @@ cdef void merge_sort(const key_t* keys, int64_t* order, int64_t* scratch, Py_ssi
             i, j, k = lo, mid, lo
             while i < mid and j < hi:
                 # the right run's element goes first only when strictly before: stable
-                if before(keys[src[j]], keys[src[i]], descending):
+                if before(src_k[j], src_k[i], descending):
+                    dst_k[k] = src_k[j]
                     dst[k] = src[j]
                     j += 1
                 else:
+                    dst_k[k] = src_k[i]
                     dst[k] = src[i]
                     i += 1
                 k += 1
             while i < mid:
+                dst_k[k] = src_k[i]
                 dst[k] = src[i]
                 i += 1
                 k += 1
             while j < hi:
+                dst_k[k] = src_k[j]
                 dst[k] = src[j]
                 j += 1
                 k += 1
             lo = hi
+        swap_k = src_k
+        src_k = dst_k
+        dst_k = swap_k
         swap = src
         src = dst
         dst = swap
@@ -63,6 +96,7 @@ cdef void merge_sort(const key_t* keys, int64_t* order, int64_t* scratch, Py_ssi
     if src != order:
         for i in range(n):
             order[i] = src[i]
+            keys[i] = src_k[i]
 
 
 cdef int sort_line(const View* x, int dim, bint descending, Py_ssize_t k, View* values,
@@ -72,7 +106,7 @@ cdef int sort_line(const View* x, int dim, bint descending, Py_ssize_t k, View* 
     cdef const char* src = x.data + line_offset(x, dim, line)
     cdef char* idx_out = indices.data + line_offset(indices, dim, line)
     cdef char* val_out = NULL
-    cdef key_t* keys = <key_t*>malloc(n * sizeof(key_t) + 1)
+    cdef key_t* keys = <key_t*>malloc(2 * n * sizeof(key_t) + 1)
     cdef int64_t* order = <int64_t*>malloc(2 * n * sizeof(int64_t) + 1)
     if keys == NULL or order == NULL:
         free(keys)
@@ -81,13 +115,13 @@ cdef int sort_line(const View* x, int dim, bint descending, Py_ssize_t k, View* 
     for i in range(n):
         keys[i] = (<const key_t*>(src + i * xs))[0]
         order[i] = i
-    merge_sort(keys, order, order + n, n, descending)
+    merge_sort(keys, keys + n, order, order + n, n, descending)
     for i in range(k):
         (<int64_t*>(idx_out + i * indices.strides[dim]))[0] = order[i]
     if values != NULL:
         val_out = values.data + line_offset(values, dim, line)
         for i in range(k):
-            (<key_t*>(val_out + i * values.strides[dim]))[0] = keys[order[i]]
+            (<key_t*>(val_out + i * values.strides[dim]))[0] = keys[i]
     free(keys)
     free(order)
     return JC_OK
