@@ -8,6 +8,7 @@ fused loop serves every dtype.
 """
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t, int32_t
+from libc.string cimport memcpy
 
 from jitcore._runtime.openmp_helpers cimport threads_for
 from jitcore._runtime.kernels.view cimport (
@@ -58,7 +59,9 @@ cdef void table_rows(const View* x, int64_t** tables, const View* out,
         oo += i * out.strides[d]
         xo += (tables[d][i] if tables[d] != NULL else i) * x.strides[d]
     t = tables[last] if last >= 0 else NULL
-    if t == NULL:
+    if t == NULL and xs == sizeof(item_t) and os == sizeof(item_t):
+        memcpy(out.data + oo, x.data + xo, n * sizeof(item_t))      # a whole row moves as is
+    elif t == NULL:
         for j in range(n):
             (<item_t*>(out.data + oo + j * os))[0] = (<const item_t*>(x.data + xo + j * xs))[0]
     else:
