@@ -123,15 +123,22 @@ cdef void dim_rows(const View* x, int dim, const View* index, const View* out,
         io += i * index.strides[d]
         if d != dim:
             xo += i * x.strides[d]
-    for j in range(n):
-        k = index_value(index, io + j * js)
-        if k < 0:
-            k = k + size
-        if last == dim:
-            (<item_t*>(out.data + oo + j * os))[0] = (<const item_t*>(x.data + xo + k * xs))[0]
-        else:
-            (<item_t*>(out.data + oo + j * os))[0] = \
-                (<const item_t*>(x.data + xo + k * x.strides[dim] + j * xs))[0]
+    # the index dtype and the gathered dim decide the loop once per row, not per element
+    cdef Py_ssize_t step = xs if last == dim else x.strides[dim]
+    cdef Py_ssize_t along = 0 if last == dim else xs
+    cdef const int64_t* i64 = <const int64_t*>(index.data + io)
+    cdef const int32_t* i32 = <const int32_t*>(index.data + io)
+    cdef Py_ssize_t jstep = js // (8 if index.dtype == DT_INT64 else 4)
+    if index.dtype == DT_INT64:
+        for j in range(n):
+            k = i64[j * jstep]
+            k = k + size if k < 0 else k
+            (<item_t*>(out.data + oo + j * os))[0] = (<const item_t*>(x.data + xo + k * step + j * along))[0]
+    else:
+        for j in range(n):
+            k = i32[j * jstep]
+            k = k + size if k < 0 else k
+            (<item_t*>(out.data + oo + j * os))[0] = (<const item_t*>(x.data + xo + k * step + j * along))[0]
 
 
 cdef void dim_all(const View* x, int dim, const View* index, const View* out,
@@ -159,18 +166,22 @@ cdef Status gather_dim_kernel(const View* x, int dim, const View* index, View* o
     for d in range(x.ndim):
         if out.shape[d] != index.shape[d] or (d != dim and index.shape[d] > x.shape[d]):
             return JC_ERR_SHAPE
-    # every index checked first, so that a bad one leaves ``out`` untouched
+    # every index checked first, so that a bad one leaves ``out`` untouched; row by row,
+    # so that only the start of each row is unravelled
     count = view_numel(index)
-    for flat in range(count):
+    if count == 0:
+        return JC_OK
+    for flat in range(row_count(index)):
         rem = flat
         offset = 0
-        for d in range(index.ndim - 1, -1, -1):
+        for d in range(index.ndim - 2, -1, -1):
             i = rem % index.shape[d]
             rem = rem // index.shape[d]
             offset += i * index.strides[d]
-        k = index_value(index, offset)
-        if k < -x.shape[dim] or k >= x.shape[dim]:
-            return JC_ERR_INDEX
+        for i in range(row_length(index)):
+            k = index_value(index, offset + i * last_stride(index))
+            if k < -x.shape[dim] or k >= x.shape[dim]:
+                return JC_ERR_INDEX
     if count == 0:
         return JC_OK
     if size == 8:
