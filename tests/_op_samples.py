@@ -348,6 +348,70 @@ def _cell_samples(mode):
 for _mode in ("lstm", "gru", "rnn_tanh", "rnn_relu"):
     _SPECIAL[f"aten::{_mode}.input"] = _recurrent_samples(_mode)
     _SPECIAL[f"aten::{_mode}_cell"] = _cell_samples(_mode)
+def _register_tensor_op_samples():
+    s = _SPECIAL
+    s["aten::split.Tensor"] = lambda r, d, t, pos: [[t(7, 3), 3, 0], [t(2, 6), 2, -1], [t(0, 2), 2, 0]]
+    s["aten::split.sizes"] = lambda r, d, t, pos: [[t(7, 3), [2, 5], 0], [t(2, 6), [1, 0, 5], 1]]
+    s["aten::split_with_sizes"] = s["aten::split.sizes"]
+    s["aten::tensor_split.sections"] = lambda r, d, t, pos: [[t(7, 3), 3, 0], [t(2, 6), 4, 1]]
+    s["aten::tensor_split.indices"] = lambda r, d, t, pos: [[t(7, 3), [2, 5], 0],
+                                                            [t(2, 6), [-2, 1, 9], 1]]
+    s["aten::chunk"] = lambda r, d, t, pos: [[t(7, 3), 3, 0], [t(2, 6), 4, 1], [t(2, 5), 5, 1]]
+    s["aten::unbind.int"] = lambda r, d, t, pos: [[t(3, 4), 0], [t(2, 3, 4), -1]]
+    for name in ("tril", "triu"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(4, 5), 0], [t(2, 3, 4), -1], [t(3, 3), 2]]
+    s["aten::flip"] = lambda r, d, t, pos: [[t(3, 4), [0]], [t(2, 3, 4), [-1, 0]], [t(3), []]]
+    s["aten::fliplr"] = lambda r, d, t, pos: [[t(3, 4)], [t(2, 3, 4)]]
+    s["aten::flipud"] = lambda r, d, t, pos: [[t(3, 4)], [t(5)]]
+    s["aten::roll"] = lambda r, d, t, pos: [[t(3, 4), [1], [1]], [t(3, 4), [-5], []],
+                                            [t(2, 3, 4), [1, 2], [0, -1]]]
+    s["aten::tile"] = lambda r, d, t, pos: [[t(3, 4), [2, 1]], [t(3, 4), [2]], [t(3), [2, 1, 2]]]
+    s["aten::repeat"] = lambda r, d, t, pos: [[t(3, 4), [2, 1]], [t(3), [2, 1, 2]]]
+    s["aten::repeat_interleave.self_int"] = lambda r, d, t, pos: [[t(3, 4), 2, 1, None],
+                                                                  [t(3, 4), 3, None, None],
+                                                                  [t(3, 4), 2, 0, 6]]
+    s["aten::masked_fill.Scalar"] = lambda r, d, t, pos: [[t(3, 4), t(3, 4) > 0, -1.5],
+                                                          [t(2, 3, 4), t(3, 1) > 0, 2]]
+    s["aten::masked_fill.Tensor"] = lambda r, d, t, pos: [[t(3, 4), t(4) > 0, np.asarray(t() * 0 + 7)]]
+    s["aten::gather"] = lambda r, d, t, pos: [[t(3, 4), 1, _ints(r, 3, 2, low=0, high=4), False],
+                                              [t(3, 4), 0, _ints(r, 2, 4, low=0, high=3), False]]
+    s["aten::take"] = lambda r, d, t, pos: [[t(3, 4), _ints(r, 5, low=-12, high=12)],
+                                            [t(3, 4), _ints(r, 2, 2, low=0, high=12)]]
+    s["aten::take_along_dim"] = lambda r, d, t, pos: [
+        [t(3, 4), _ints(r, 3, 2, low=0, high=4), 1], [t(3, 4), _ints(r, 1, 4, low=0, high=3), 0],
+        [t(3, 4), _ints(r, 5, low=0, high=12), None]]
+    s["aten::index_select"] = lambda r, d, t, pos: [[t(3, 4), 1, _ints(r, 5, low=0, high=4)],
+                                                    [t(3, 4), 0, _ints(r, 2, low=-3, high=3)]]
+    for name in ("cumsum", "cumprod"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[t(3, 4), 1, None], [t(3, 4), 0, _DOUBLE],
+                                                   [_ints(r, 3, 4), -1, None]]
+    s["aten::sort"] = lambda r, d, t, pos: [[t(3, 4), -1, False], [t(3, 4), 0, True]]
+    s["aten::sort.stable"] = lambda r, d, t, pos: [[t(3, 4), True, -1, False],
+                                                   [_ints(r, 3, 6), True, 1, True]]
+    s["aten::argsort"] = s["aten::sort"]
+    s["aten::argsort.stable"] = s["aten::sort.stable"]
+    s["aten::topk"] = lambda r, d, t, pos: [[t(3, 5), 2, -1, True, True], [t(4, 3), 3, 0, False, True]]
+    s["aten::linalg_vector_norm"] = lambda r, d, t, pos: [
+        [t(3, 4), 2, None, False, None], [t(3, 4), 1, [1], True, None],
+        [t(3, 4), float("inf"), [0], False, None], [t(3, 4), 3, [0, 1], False, None],
+        [t(3, 4), 0, [1], False, None], [t(3, 4), -float("inf"), None, False, _DOUBLE]]
+    s["aten::einsum"] = lambda r, d, t, pos: [
+        ["ij,jk->ik", [t(3, 4), t(4, 5)], None], ["bij,bkj->bki", [t(2, 3, 4), t(2, 5, 4)], None],
+        ["ij->ji", [t(3, 4)], None], ["ijk->j", [t(2, 3, 4)], None], ["i,j->ij", [t(3), t(4)], None],
+        ["ij,ij->i", [t(3, 4), t(3, 4)], None], ["ij,jk", [t(3, 4), t(4, 2)], None],
+        ["abc,cd->bda", [t(2, 3, 4), t(4, 5)], None], ["ij,kj->", [t(3, 4), t(2, 4)], None]]
+    special = lambda r, d, t, pos: [  # noqa: E731
+        [np.array([0.0, np.nan, np.inf, -np.inf, -2.5], dtype=d)], [t(3, 4)], [_ints(r, 3)]]
+    for name in ("isnan", "isinf", "isfinite"):
+        s[f"aten::{name}"] = special
+    s["aten::nan_to_num"] = lambda r, d, t, pos: [
+        [np.array([0.0, np.nan, np.inf, -np.inf], dtype=d), None, None, None],
+        [np.array([np.nan, np.inf, -np.inf], dtype=d), 1.5, 100.0, -100.0], [_ints(r, 3), 1.0, None, None]]
+    s["aten::round.decimals"] = lambda r, d, t, pos: [[t(3, 4) * 100, 2], [t(3, 4) * 1000, -2],
+                                                      [t(3, 4), 0]]
+
+
+_register_tensor_op_samples()
 
 
 def _register_prim_samples():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jitcore
-from jitcore.frontend.numpy_arguments import numpy_function_call
+from jitcore.frontend.numpy_arguments import argument_names, numpy_function_call
 from jitcore.ops import registry
 
 
@@ -93,13 +93,14 @@ def test_an_argument_without_counterpart_is_named():
 # layout, array-likes) or that jitcore does not support yet: the recorder skips
 # them at their default and names them otherwise.
 _NUMPY_ONLY = {"out", "order", "subok", "like", "device", "dtype", "initial", "where", "copy",
-               "casting", "signature", "mean", "kwargs"}
+               "casting", "signature", "mean", "kwargs", "kind", "optimize"}
 _NOT_SUPPORTED_YET = {("aten::all", "axis"), ("aten::all", "keepdims"), ("aten::any", "axis"),
-                      ("aten::any", "keepdims"), ("aten::round", "decimals"),
+                      ("aten::any", "keepdims"),
                       ("aten::numel", "axis"), ("aten::matmul", "axes"),
                       ("aten::matmul", "axis"), ("aten::matmul", "keepdims"),
                       ("aten::full_like", "shape"), ("aten::ones_like", "shape"),
-                      ("aten::zeros_like", "shape")}
+                      ("aten::zeros_like", "shape"), ("aten::take", "axis"),
+                      ("aten::take", "mode")}
 
 
 def _numpy_parameters(fn):
@@ -126,13 +127,23 @@ def _numpy_callables():
 def test_every_numpy_parameter_names_an_argument_of_its_op():
     missing = set()
     for kind, fn in _numpy_callables():
-        spelling = registry.numpy_spelling(kind)
+        names = argument_names(kind, fn)
         for name in _numpy_parameters(fn):
             if name in _NUMPY_ONLY or (kind, name) in _NOT_SUPPORTED_YET:
                 continue
-            if spelling.names.get(name, name) not in spelling.arguments:
+            if names.get(name) not in registry.numpy_spelling(kind).arguments:
                 missing.add((kind, fn.__name__, name))
     assert not missing, sorted(missing)
+
+
+def test_required_numpy_parameters_match_by_position_optional_ones_by_name():
+    # np.swapaxes(a, axis1, axis2) is transpose(self, dim0, dim1), whatever the names
+    assert argument_names("aten::transpose", np.swapaxes) == {"a": "self", "axis1": "dim0",
+                                                              "axis2": "dim1"}
+    assert argument_names("aten::matmul", np.dot)["b"] == "other"
+    # np.sort's optional `kind` is not aten::sort's third positional argument (descending)
+    assert "kind" not in argument_names("aten::sort", np.sort)
+    assert argument_names("aten::sort", np.sort)["axis"] == "dim"
 
 
 def test_method_and_alias_entries_name_registered_kinds():

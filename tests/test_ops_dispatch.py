@@ -84,7 +84,9 @@ def test_set_tracer_validates_and_returns_previous(tracer):
 
 def test_type_of_python_values():
     assert str(type_of([1, 2])) == "int[]" and str(type_of(np.float32(1))) == "Float()"
-    assert str(type_of([np.ones(2), np.ones(3)])) == "Tensor[]"
+    # a list of tensors keeps what its items share: dtype and rank (split's pieces)
+    assert str(type_of([np.ones(2), np.ones(3)])) == "Double(*)[]"
+    assert str(type_of([np.ones(2), np.ones((2, 2), np.float32)])) == "Tensor[]"
     with pytest.raises(TypeError, match="mixed types"):
         type_of([1, "a"])
     with pytest.raises(TypeError, match="cannot be an op input"):

@@ -27,7 +27,7 @@ ALL = [op.qualified_name for op in ops.all_ops()]
 _RAISING = {"prim::RaiseException"}
 DTYPES = ["float32", "float64"]
 # ops whose output rank/dims depend on tensor values or list contents the type cannot carry
-_SHAPE_FROM_VALUES = {"aten::cat", "aten::stack", "aten::index.Tensor",
+_SHAPE_FROM_VALUES = {"aten::cat", "aten::stack", "aten::index.Tensor", "aten::einsum",
                       "aten::lstm.input"}   # an LSTM's hx is a Tensor[]
 
 
@@ -134,9 +134,12 @@ def test_reference_matches_torch(name, dtype):
         theirs = torch_op(*[_to_torch(torch, a, p) for a, p in zip(args, params) if not p.kwarg_only],
                           **{p.name: _to_torch(torch, a, p) for a, p in zip(args, params)
                              if p.kwarg_only})
+        if isinstance(ours, list):      # a Tensor[] result (split, unbind): item by item
+            ours = tuple(ours)
         ours_t = ours if isinstance(ours, tuple) else (ours,)
         theirs_t = tuple(theirs) if isinstance(theirs, (tuple, list)) and isinstance(ours, tuple) \
             else (theirs,)
+        assert len(ours_t) == len(theirs_t), f"{name}{args!r}: {len(ours_t)} results, torch {len(theirs_t)}"
         for a, b in zip(ours_t, theirs_t):
             b = b.numpy() if isinstance(b, torch.Tensor) else b
             np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64),

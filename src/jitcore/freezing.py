@@ -9,7 +9,10 @@ disappears, batch norm folds into the preceding conv2d/linear.
 
 The result is a new :class:`~jitcore.modules.ScriptModule` with no parameters
 or submodules, whose ``forward`` graph still takes ``self`` first (unused), so
-it is called, printed and saved like any other compiled module.  A
+it is called, printed and saved like any other compiled module.  Its other
+methods are the module's entry points (``@jitcore.export`` methods: those no
+other method calls) and the ``preserved_attrs`` methods, each frozen the same
+way, as torch's ``freeze(module, preserved_attrs)`` keeps them.  A
 :class:`~jitcore.modules.ScriptFunction` has no attributes to fold: freezing
 it inlines its calls and runs the same pipeline, giving a new ScriptFunction.
 """
@@ -75,11 +78,11 @@ def _fold_attributes(graph, module):
         node.destroy()
 
 
-def _check_self_contained(graph, module):
+def _check_self_contained(graph, module, name):
     left = sorted({n.attr("name") for n in graph.walk()
                    if n.kind in ("prim::GetAttr", "prim::CallMethod")})
     if left:
-        raise JitcoreError(f"cannot freeze {module.original_name}: forward still reads "
+        raise JitcoreError(f"cannot freeze {module.original_name}: {name} still reads "
                            f"{', '.join(left)} from a module after inlining (a call that could "
                            "not be inlined, or a module-typed value that escapes)")
 
@@ -93,7 +96,33 @@ def _frozen_function(function, level):
     return ScriptFunction(function.name, graph, function.functions, function.call_signature())
 
 
-def _frozen(module, level):
+def _kept_methods(module, preserved_attrs):
+    """forward, the methods no other method of ``module`` calls on ``self``, and ``preserved_attrs``."""
+    called = set()
+    for name in module.methods:
+        graph = module._jit_method_graph(name)
+        self_value = graph.inputs[0]
+        called.update(n.attr("name") for n in graph.walk()
+                      if n.kind == "prim::CallMethod" and n.input(0) is self_value)
+    unknown = [name for name in preserved_attrs if name not in module.methods]
+    if unknown:
+        raise JitcoreError(f"freeze: {module.original_name} has no compiled method "
+                           f"{unknown[0]!r} to preserve (compiled: {', '.join(module.methods)})")
+    entry_points = [name for name in module.methods if name not in called]
+    return [name for name in module.methods
+            if name == "forward" or name in entry_points or name in preserved_attrs]
+
+
+def _frozen_method(module, name, level, functions):
+    graph = inline_calls(module._jit_method_graph(name), module, functions)
+    _fold_attributes(graph, module)
+    pipeline.run(graph, level, functions=functions)
+    _check_self_contained(graph, module, name)
+    graph.lint()
+    return Method(name, graph, signature=module.call_signature(name), takes_self=True)
+
+
+def _frozen(module, level, preserved_attrs=()):
     if isinstance(module, ScriptFunction):
         return _frozen_function(module, level)
     if not isinstance(module, ScriptModule):
@@ -103,47 +132,50 @@ def _frozen(module, level):
         raise JitcoreError(f"freeze: {module.original_name} is in training mode; call .eval() "
                            "first (freezing folds the training=False paths)")
     functions = getattr(module, "functions", None)
-    graph = inline_calls(module.graph, module, functions)
-    _fold_attributes(graph, module)
-    pipeline.run(graph, level, functions=functions)
-    _check_self_contained(graph, module)
-    graph.lint()
-    forward = Method("forward", graph, signature=module.call_signature(), takes_self=True)
+    methods = {name: _frozen_method(module, name, level, functions)
+               for name in _kept_methods(module, tuple(preserved_attrs or ()))}
     # the function table still serves what inlining leaves: ignored Python calls
-    frozen = ScriptModule(module.original_name, module._class_type, {"forward": forward},
+    frozen = ScriptModule(module.original_name, module._class_type, methods,
                           dict(functions or {}))
     object.__setattr__(frozen, "training", False)
     return frozen
 
 
-def freeze(module):
+def freeze(module, preserved_attrs=None):
     """A frozen copy of ``module``: parameters and attributes inlined as constants.
 
     Parameters
     ----------
     module : ScriptModule or ScriptFunction
         A traced or scripted module in eval mode, or a compiled function.
+    preserved_attrs : list of str, optional
+        Names of compiled methods to keep besides ``forward`` and the entry
+        points (``@jitcore.export`` methods), which are always kept.
 
     Returns
     -------
     ScriptModule or ScriptFunction
-        Of the same kind as ``module``.  A module keeps ``forward`` only: no ``prim::GetAttr`` of parameters, ``training``
-        branches and dropout folded away, batch norm folded into the
-        preceding conv2d/linear.  Same outputs within float tolerance.
+        Of the same kind as ``module``.  A module keeps ``forward``, its exported
+        methods and ``preserved_attrs``, each with no ``prim::GetAttr`` of
+        parameters, ``training`` branches and dropout folded away, batch norm
+        folded into the preceding conv2d/linear.  Same outputs within float
+        tolerance.
 
     Raises
     ------
     TypeError
         If ``module`` is neither a ScriptModule nor a ScriptFunction.
     JitcoreError
-        If it is in training mode or its forward assigns attributes.
+        If it is in training mode, a kept method assigns attributes, or
+        ``preserved_attrs`` names a method the module does not have.
     """
-    return _frozen(module, "freeze")
+    return _frozen(module, "freeze", preserved_attrs)
 
 
-def optimize_for_inference(module):
+def optimize_for_inference(module, other_methods=None):
     """:func:`freeze` plus every inference rewrite: GEMM epilogue and elementwise fusion.
 
-    See :func:`freeze` for parameters and errors.
+    ``other_methods`` (torch's name) are kept as ``preserved_attrs`` are by
+    :func:`freeze`; see there for the other parameters and errors.
     """
-    return _frozen(module, "inference")
+    return _frozen(module, "inference", other_methods)

@@ -42,6 +42,7 @@ from jitcore._runtime.op_creation cimport resolve_creation
 from jitcore._runtime.op_nn cimport resolve_nn
 from jitcore._runtime.op_conv cimport resolve_conv
 from jitcore._runtime.op_index cimport resolve_index
+from jitcore._runtime.op_float_values cimport resolve_float_values
 from jitcore._runtime.op_python cimport resolve_python
 from jitcore._runtime.op_recurrent cimport resolve_recurrent
 from jitcore._runtime.op_python import python_target
@@ -124,7 +125,8 @@ cdef bint _resolve_impl(str name, list consts, OpImpl* impl) except -1:
             or resolve_linalg(name, consts, impl) or resolve_creation(name, consts, impl)
             or resolve_nn(name, consts, impl) or resolve_conv(name, consts, impl)
             or resolve_index(name, consts, impl) or resolve_python(name, consts, impl)
-            or resolve_recurrent(name, consts, impl))
+            or resolve_recurrent(name, consts, impl)
+            or resolve_float_values(name, consts, impl))
 
 
 cdef class _Lowering:

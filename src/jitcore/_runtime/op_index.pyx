@@ -1,4 +1,7 @@
-"""Handler of ``aten::index.Tensor``: NumPy's advanced indexing ``x[..., idx, ...]``.
+"""Handlers of indexing ops: ``aten::index.Tensor`` (NumPy's advanced indexing
+``x[..., idx, ...]``, described here), the copies by per-dim index tables (flip,
+roll, tile/repeat, repeat_interleave, index_select), gather, take,
+take_along_dim, masked_fill and tril/triu (kernels: ``kernels/indexing.pyx``).
 
 ``indices`` is a list with one entry per leading dim of ``x``: None keeps the
 dim whole (a ``:``), a tensor indexes it.  As in NumPy:
@@ -15,12 +18,24 @@ indexed element offsets are summed once and the remaining dims are copied as
 one strided block.
 """
 
+from libc.stdint cimport int64_t
+from libc.stdlib cimport malloc, free
+
 from jitcore._runtime.code cimport Frame, Instr, IN, frame_fail, JC_ERR_TYPE
-from jitcore._runtime.registers cimport Reg, R_TENSOR, R_NONE, R_LIST, R_TUPLE
-from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_release, view_copy
-from jitcore._runtime.op_support cimport OpImpl, tensor_arg, set_output
+from jitcore._runtime.registers cimport Reg, R_TENSOR, R_NONE, R_LIST, R_TUPLE, R_INT, R_FLOAT, R_BOOL
+from jitcore._runtime.tensor cimport (
+    Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_contiguous, view_copy,
+)
+from jitcore._runtime.op_support cimport (
+    OpImpl, tensor_arg, int_arg, int_list_arg, set_output, normalize_dim, finish_output, ScalarBox,
+    scalar_view, broadcast_view,
+)
 from jitcore._runtime.kernels.view cimport (
-    View, MAX_DIMS, DT_INT64, DT_INT32, DT_BOOL, JC_OK, JC_ERR_SHAPE, JC_ERR_INDEX,
+    View, MAX_DIMS, DT_INT64, DT_INT32, DT_BOOL, DT_FLOAT32, JC_OK, JC_ERR_SHAPE, JC_ERR_INDEX, JC_ERR_OOM,
+    JC_ERR_VALUE, JC_ERR_DTYPE, view_numel, set_contiguous_strides,
+)
+from jitcore._runtime.kernels.indexing cimport (
+    table_gather_kernel, gather_dim_kernel, masked_fill_kernel, triangle_kernel,
 )
 
 
@@ -242,11 +257,416 @@ cdef int h_index(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
+# ------------------------------------------------------- copies by index tables
+# Each op fills one table per dim of the result (NULL: the identity) and runs
+# ``table_gather_kernel``; the tables live for the call only.
+
+cdef enum TableOp:
+    T_FLIP = 0
+    T_FLIPLR
+    T_FLIPUD
+    T_ROLL
+    T_TILE
+    T_REPEAT
+    T_INTERLEAVE
+    T_INDEX_SELECT
+
+
+ctypedef struct Tables:
+    int ndim
+    int64_t* table[MAX_DIMS]
+
+
+cdef void tables_init(Tables* t, int ndim) noexcept nogil:
+    cdef int d
+    t.ndim = ndim
+    for d in range(MAX_DIMS):
+        t.table[d] = NULL
+
+
+cdef void tables_free(Tables* t) noexcept nogil:
+    cdef int d
+    for d in range(MAX_DIMS):
+        free(t.table[d])
+        t.table[d] = NULL
+
+
+cdef int64_t* table_new(Tables* t, int d, Py_ssize_t n) noexcept nogil:
+    t.table[d] = <int64_t*>malloc((n if n > 0 else 1) * sizeof(int64_t))
+    return t.table[d]
+
+
+cdef int flip_tables(Frame* f, const Instr* ins, const View* x, int op, Tables* t) noexcept nogil:
+    cdef Py_ssize_t dims[MAX_DIMS]
+    cdef int n = 0, k, d
+    cdef Py_ssize_t i
+    if op == T_FLIPLR:
+        if x.ndim < 2:
+            return frame_fail(f, JC_ERR_SHAPE, b"fliplr expects a tensor of rank >= 2")
+        dims[0] = 1
+        n = 1
+    elif op == T_FLIPUD:
+        if x.ndim < 1:
+            return frame_fail(f, JC_ERR_SHAPE, b"flipud expects a tensor of rank >= 1")
+        dims[0] = 0
+        n = 1
+    elif int_list_arg(f, ins, 1, dims, &n) != JC_OK:
+        return JC_ERR_TYPE
+    for k in range(n):
+        if normalize_dim(f, dims[k], x.ndim, &d) != JC_OK:
+            return JC_ERR_INDEX
+        if x.ndim == 0:
+            continue
+        if t.table[d] != NULL:
+            return frame_fail(f, JC_ERR_VALUE, b"flip: a dim appears more than once")
+        if table_new(t, d, x.shape[d]) == NULL:
+            return JC_ERR_OOM
+        for i in range(x.shape[d]):
+            t.table[d][i] = x.shape[d] - 1 - i
+    return JC_OK
+
+
+cdef int roll_tables(Frame* f, const Instr* ins, const View* x, Tables* t) noexcept nogil:
+    """Rolls along dims (``dims=[]``: the caller has flattened ``x``; one shift)."""
+    cdef Py_ssize_t shifts[MAX_DIMS]
+    cdef Py_ssize_t dims[MAX_DIMS]
+    cdef Py_ssize_t total[MAX_DIMS]
+    cdef int ns, nd, k, d
+    cdef Py_ssize_t i, size, s
+    if int_list_arg(f, ins, 1, shifts, &ns) != JC_OK or int_list_arg(f, ins, 2, dims, &nd) != JC_OK:
+        return JC_ERR_TYPE
+    for d in range(x.ndim):
+        total[d] = 0
+    if nd == 0:
+        if ns != 1:
+            return frame_fail(f, JC_ERR_VALUE, b"roll: without dims, shifts must be one int")
+        total[0] = shifts[0]
+    elif ns != nd:
+        return frame_fail(f, JC_ERR_VALUE, b"roll: shifts and dims differ in length")
+    for k in range(nd):
+        if normalize_dim(f, dims[k], x.ndim, &d) != JC_OK or x.ndim == 0:
+            return frame_fail(f, JC_ERR_INDEX, b"roll: dimension out of range")
+        total[d] += shifts[k]     # np.roll adds the shifts of a repeated axis
+    for d in range(x.ndim):
+        size = x.shape[d]
+        if total[d] == 0 or size == 0:
+            continue
+        s = total[d] % size
+        if s < 0:
+            s += size
+        if table_new(t, d, size) == NULL:
+            return JC_ERR_OOM
+        for i in range(size):
+            t.table[d][i] = (i - s + size) % size
+    return JC_OK
+
+
+cdef int tile_tables(Frame* f, const Instr* ins, View* x, bint torch_repeat, Tables* t,
+                     Py_ssize_t* shape, int* ndim) noexcept nogil:
+    """np.tile / Tensor.repeat: ``x`` gets leading unit dims up to the result's rank."""
+    cdef Py_ssize_t reps[MAX_DIMS]
+    cdef Py_ssize_t padded[MAX_DIMS]
+    cdef int n, rank, d, off
+    cdef Py_ssize_t i
+    if int_list_arg(f, ins, 1, reps, &n) != JC_OK:
+        return JC_ERR_TYPE
+    if torch_repeat and n < x.ndim:
+        return frame_fail(f, JC_ERR_VALUE, b"repeat: give at least one repetition per dim")
+    rank = n if n > x.ndim else x.ndim
+    off = rank - n
+    for d in range(rank - 1, -1, -1):
+        padded[d] = reps[d - off] if d >= off else 1
+        if padded[d] < 0:
+            return frame_fail(f, JC_ERR_VALUE, b"tile: repetitions must be non-negative")
+    # x viewed with leading unit dims (stride 0)
+    off = rank - x.ndim
+    for d in range(rank - 1, -1, -1):
+        if d >= off:
+            x.shape[d] = x.shape[d - off]
+            x.strides[d] = x.strides[d - off]
+        else:
+            x.shape[d] = 1
+            x.strides[d] = 0
+    x.ndim = rank
+    t.ndim = rank
+    for d in range(rank):
+        shape[d] = x.shape[d] * padded[d]
+        if padded[d] == 1:
+            continue
+        if table_new(t, d, shape[d]) == NULL:
+            return JC_ERR_OOM
+        for i in range(shape[d]):
+            t.table[d][i] = i % x.shape[d]
+    ndim[0] = rank
+    return JC_OK
+
+
+cdef int h_table_gather(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* r = IN(f, ins, 0)
+    cdef int op = <int>ins.imm, status = JC_OK, ndim, d
+    cdef long long value, dim = 0
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Py_ssize_t i, n
+    cdef Tables t
+    cdef Tensor flat, out
+    cdef View x
+    cdef const View* index
+    cdef bint flatten = False
+    if r.tag != R_TENSOR:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a tensor operand")
+    flat.storage = NULL
+    out.storage = NULL
+    x = r.t.view
+    tables_init(&t, x.ndim)
+    if op == T_ROLL and IN(f, ins, 2).tag != R_INT and IN(f, ins, 2).seq.size == 0:
+        flatten = True
+    elif op == T_INTERLEAVE and IN(f, ins, 2).tag == R_NONE:
+        flatten = True
+    if flatten:
+        # rolled or repeated as one flat vector, then (roll) given x's shape back
+        status = tensor_contiguous(&flat, &r.t)
+        if status != JC_OK:
+            return status
+        x = flat.view
+        x.ndim = 1
+        x.shape[0] = view_numel(&flat.view)
+        set_contiguous_strides(&x)
+        t.ndim = 1
+    ndim = x.ndim
+    for d in range(ndim):
+        shape[d] = x.shape[d]
+    if op == T_FLIP or op == T_FLIPLR or op == T_FLIPUD:
+        status = flip_tables(f, ins, &x, op, &t)
+    elif op == T_ROLL:
+        status = roll_tables(f, ins, &x, &t)
+    elif op == T_TILE or op == T_REPEAT:
+        status = tile_tables(f, ins, &x, op == T_REPEAT, &t, shape, &ndim)
+    elif op == T_INTERLEAVE:
+        status = int_arg(f, ins, 1, &value)
+        if status == JC_OK and not flatten:
+            status = int_arg(f, ins, 2, &dim)
+            if status == JC_OK and (x.ndim == 0 or normalize_dim(f, dim, x.ndim, &d) != JC_OK):
+                status = frame_fail(f, JC_ERR_INDEX, b"repeat_interleave: dimension out of range")
+        elif status == JC_OK:
+            d = 0
+        if status == JC_OK and value < 0:
+            status = frame_fail(f, JC_ERR_VALUE, b"repeat_interleave: repeats must be non-negative")
+        if status == JC_OK:
+            shape[d] = x.shape[d] * value
+            if IN(f, ins, 3).tag == R_INT and IN(f, ins, 3).i != shape[d]:
+                status = frame_fail(f, JC_ERR_VALUE, b"repeat_interleave: output_size does not match")
+        if status == JC_OK and table_new(&t, d, shape[d]) == NULL:
+            status = JC_ERR_OOM
+        if status == JC_OK:
+            for i in range(shape[d]):
+                t.table[d][i] = i // value
+    elif op == T_INDEX_SELECT:
+        status = int_arg(f, ins, 1, &dim)
+        index = tensor_arg(f, ins, 2)
+        if status == JC_OK and index == NULL:
+            status = JC_ERR_TYPE
+        if status == JC_OK and (x.ndim == 0 or normalize_dim(f, dim, x.ndim, &d) != JC_OK):
+            status = frame_fail(f, JC_ERR_INDEX, b"index_select: dimension out of range")
+        if status == JC_OK and index.dtype != DT_INT64 and index.dtype != DT_INT32:
+            status = frame_fail(f, JC_ERR_TYPE, b"index_select expects an int64 or int32 index")
+        if status == JC_OK and index.ndim > 1:
+            status = frame_fail(f, JC_ERR_SHAPE, b"index_select expects a 0-d or 1-d index")
+        if status == JC_OK:
+            n = index.shape[0] if index.ndim == 1 else 1
+            shape[d] = n
+            if table_new(&t, d, n) == NULL:
+                status = JC_ERR_OOM
+        if status == JC_OK:
+            for i in range(n):
+                value = _index_value(index, i * (index.strides[0] if index.ndim == 1 else 0))
+                if value < 0:
+                    value += x.shape[d]
+                if value < 0 or value >= x.shape[d]:
+                    status = frame_fail(f, JC_ERR_INDEX, b"index_select: index out of range")
+                    break
+                t.table[d][i] = value
+    if status == JC_OK:
+        status = tensor_alloc(&out, x.dtype, ndim, shape)
+    if status == JC_OK:
+        status = table_gather_kernel(&x, t.table, &out.view)
+    tables_free(&t)
+    tensor_release(&flat)
+    if status == JC_OK and op == T_ROLL and flatten:
+        # the flat roll given x's shape back
+        out.view.ndim = r.t.view.ndim
+        for d in range(r.t.view.ndim):
+            out.view.shape[d] = r.t.view.shape[d]
+        set_contiguous_strides(&out.view)
+    return finish_output(f, ins, status, &out)
+
+
+# ------------------------------------------------- gather, take, take_along_dim
+
+
+cdef int h_gather(Frame* f, const Instr* ins) noexcept nogil:
+    """gather (imm 0: self, dim, index), take_along_dim (imm 1: self, indices, dim?), take (imm 2)."""
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef const View* index = tensor_arg(f, ins, 2 if ins.imm == 0 else 1)
+    cdef long long dim = 0
+    cdef int d, k, j, status = JC_OK, rank
+    cdef Tensor flat_x, flat_i, out
+    cdef View xv, iv
+    if x == NULL or index == NULL:
+        return JC_ERR_TYPE
+    if index.dtype != DT_INT64 and index.dtype != DT_INT32:
+        return frame_fail(f, JC_ERR_TYPE, b"expected an int64 or int32 index tensor")
+    flat_x.storage = NULL
+    flat_i.storage = NULL
+    out.storage = NULL
+    xv = x[0]
+    iv = index[0]
+    if ins.imm == 0:
+        if int_arg(f, ins, 1, &dim) != JC_OK:
+            return JC_ERR_TYPE
+    elif ins.imm == 1 and IN(f, ins, 2).tag != R_NONE:
+        if int_arg(f, ins, 2, &dim) != JC_OK:
+            return JC_ERR_TYPE
+    if ins.imm == 2 or (ins.imm == 1 and IN(f, ins, 2).tag == R_NONE):
+        # the flattened tensor, indexed by the (flattened) indices; take keeps their shape
+        status = tensor_contiguous(&flat_x, &IN(f, ins, 0).t)
+        if status != JC_OK:
+            return status
+        xv = flat_x.view
+        xv.ndim = 1
+        xv.shape[0] = view_numel(x)
+        set_contiguous_strides(&xv)
+        status = tensor_contiguous(&flat_i, &IN(f, ins, 1).t)
+        if status == JC_OK:
+            iv = flat_i.view
+            iv.ndim = 1
+            iv.shape[0] = view_numel(index)
+            set_contiguous_strides(&iv)
+            d = 0
+    else:
+        if x.ndim == 0 or normalize_dim(f, dim, x.ndim, &d) != JC_OK:
+            return frame_fail(f, JC_ERR_INDEX, b"dimension out of range")
+        if index.ndim != x.ndim:
+            return frame_fail(f, JC_ERR_SHAPE, b"the index must have the tensor's rank")
+        if ins.imm == 1:
+            # take_along_dim broadcasts every dim but ``dim``
+            for k in range(x.ndim):
+                if k == d:
+                    continue
+                if x.shape[k] != index.shape[k] and x.shape[k] != 1 and index.shape[k] != 1:
+                    return frame_fail(f, JC_ERR_SHAPE, b"the index does not broadcast with the tensor")
+                if x.shape[k] == 1 and index.shape[k] != 1:
+                    xv.shape[k] = index.shape[k]
+                    xv.strides[k] = 0
+                elif index.shape[k] == 1 and x.shape[k] != 1:
+                    iv.shape[k] = x.shape[k]
+                    iv.strides[k] = 0
+        else:
+            for k in range(x.ndim):
+                if k != d and index.shape[k] > x.shape[k]:
+                    return frame_fail(f, JC_ERR_SHAPE, b"gather: the index is larger than the tensor in a dim other than dim")
+    if status == JC_OK:
+        status = tensor_alloc(&out, x.dtype, iv.ndim, iv.shape)
+    if status == JC_OK:
+        status = gather_dim_kernel(&xv, d, &iv, &out.view)
+        if status == JC_ERR_INDEX:
+            status = frame_fail(f, JC_ERR_INDEX, b"index out of range for the indexed dimension")
+    if status == JC_OK and ins.imm == 2:
+        out.view.ndim = index.ndim
+        for k in range(index.ndim):
+            out.view.shape[k] = index.shape[k]
+        set_contiguous_strides(&out.view)
+    tensor_release(&flat_x)
+    tensor_release(&flat_i)
+    return finish_output(f, ins, status, &out)
+
+
+# ------------------------------------------------------ masked_fill, tril/triu
+
+
+cdef int h_masked_fill(Frame* f, const Instr* ins) noexcept nogil:
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef const View* mask = tensor_arg(f, ins, 1)
+    cdef Reg* value = IN(f, ins, 2)
+    cdef ScalarBox box
+    cdef View boxed, mv
+    cdef Reg scalar
+    cdef int status
+    cdef Tensor out
+    if x == NULL or mask == NULL:
+        return JC_ERR_TYPE
+    if mask.dtype != DT_BOOL:
+        return frame_fail(f, JC_ERR_TYPE, b"masked_fill expects a bool mask")
+    if value.tag == R_TENSOR:
+        if value.t.view.ndim != 0:
+            return frame_fail(f, JC_ERR_SHAPE, b"masked_fill expects a 0-d value tensor")
+        # the 0-d tensor's number, converted to x's dtype like a Python scalar
+        scalar.tag = R_FLOAT
+        if value.t.view.dtype == DT_INT64:
+            scalar.tag = R_INT
+            scalar.i = (<long long*>value.t.view.data)[0]
+        elif value.t.view.dtype == DT_INT32:
+            scalar.tag = R_INT
+            scalar.i = (<int*>value.t.view.data)[0]
+        elif value.t.view.dtype == DT_BOOL:
+            scalar.tag = R_INT
+            scalar.i = (<unsigned char*>value.t.view.data)[0]
+        elif value.t.view.dtype == DT_FLOAT32:
+            scalar.f = (<float*>value.t.view.data)[0]
+        else:
+            scalar.f = (<double*>value.t.view.data)[0]
+        scalar_view(&scalar, x.dtype, &box, &boxed)
+    elif value.tag == R_INT or value.tag == R_FLOAT or value.tag == R_BOOL:
+        scalar_view(value, x.dtype, &box, &boxed)
+    else:
+        return frame_fail(f, JC_ERR_TYPE, b"masked_fill expects a number or a 0-d tensor value")
+    if mask.ndim > x.ndim or broadcast_view(f, mask, x, &mv) != JC_OK:
+        return frame_fail(f, JC_ERR_SHAPE, b"masked_fill: the mask does not broadcast to the tensor")
+    status = tensor_alloc_like(&out, x, x.dtype)
+    if status == JC_OK:
+        status = masked_fill_kernel(x, &mv, boxed.data, &out.view)
+    return finish_output(f, ins, status, &out)
+
+
+cdef int h_triangle(Frame* f, const Instr* ins) noexcept nogil:
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef long long diagonal
+    cdef int status
+    cdef Tensor out
+    if x == NULL or int_arg(f, ins, 1, &diagonal) != JC_OK:
+        return JC_ERR_TYPE
+    if x.ndim < 2:
+        return frame_fail(f, JC_ERR_SHAPE, b"tril/triu expect a tensor of rank >= 2")
+    status = tensor_alloc_like(&out, x, x.dtype)
+    if status == JC_OK:
+        status = triangle_kernel(x, diagonal, ins.imm == 1, &out.view)
+    return finish_output(f, ins, status, &out)
+
+
+_TABLE_OPS = {
+    "aten::flip": T_FLIP, "aten::fliplr": T_FLIPLR, "aten::flipud": T_FLIPUD,
+    "aten::roll": T_ROLL, "aten::tile": T_TILE, "aten::repeat": T_REPEAT,
+    "aten::repeat_interleave.self_int": T_INTERLEAVE, "aten::index_select": T_INDEX_SELECT,
+}
+_GATHER_OPS = {"aten::gather": 0, "aten::take_along_dim": 1, "aten::take": 2}
+
+
 cdef int resolve_index(str name, list consts, OpImpl* out) except -1:
     """Fill ``out`` for an indexing op; 1 if handled here."""
-    if name != "aten::index.Tensor":
-        return 0
-    out.fn = h_index
     out.imm = 0
     out.fimm = 0.0
+    if name == "aten::index.Tensor":
+        out.fn = h_index
+    elif name in _TABLE_OPS:
+        out.fn = h_table_gather
+        out.imm = _TABLE_OPS[name]
+    elif name in _GATHER_OPS:
+        out.fn = h_gather
+        out.imm = _GATHER_OPS[name]
+    elif name in ("aten::masked_fill.Scalar", "aten::masked_fill.Tensor"):
+        out.fn = h_masked_fill
+    elif name in ("aten::tril", "aten::triu"):
+        out.fn = h_triangle
+        out.imm = 1 if name == "aten::triu" else 0
+    else:
+        return 0
     return 1

@@ -1,5 +1,8 @@
 """Handlers of reductions: sum, mean, prod, max/min, amax/amin, argmax/argmin,
-var/std, logsumexp, all/any.
+var/std, logsumexp, all/any, linalg_vector_norm; and of the ops along one dim:
+cumsum/cumprod (``kernels/scan.pyx``), sort/argsort/topk (``kernels/sorting.pyx``);
+and einsum, a sum of products: one operand is a sum over the labels it drops, two
+are a batched matrix product (``matmul_kernel``) of their permuted copies.
 
 One handler serves every plain reduction schema: the instruction's immediate
 says which op and at which input positions the dims, keepdim and dtype
@@ -12,7 +15,7 @@ order of operations (so float32 results round like NumPy's): var is
 ``log(sum(exp(x - peak))) + peak`` with ``peak`` the max, or 0 where the max
 is not finite.  all/any compare with 0 and take the min/max of the bools.
 """
-from libc.math cimport isfinite
+from libc.math cimport isfinite, INFINITY
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR, R_LIST, R_TUPLE, R_INT, R_FLOAT
@@ -21,17 +24,30 @@ from jitcore._runtime.tensor cimport (
 )
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, double_arg, int_list_arg, normalize_dim, set_output,
-    is_float_dtype, as_dtype, ScalarBox, scalar_view,
+    is_float_dtype, as_dtype, ScalarBox, scalar_view, promote_types,
 )
 from jitcore._runtime.op_elementwise cimport scalar_type_to_dtype
 from jitcore._runtime.kernels.view cimport (
-    View, MAX_DIMS, JC_OK, JC_ERR_VALUE, JC_ERR_DTYPE, DT_FLOAT32, DT_FLOAT64, DT_BOOL,
-    view_numel, set_contiguous_strides,
+    View, MAX_DIMS, JC_OK, JC_ERR_VALUE, JC_ERR_DTYPE, JC_ERR_SHAPE, JC_ERR_INDEX,
+    DT_FLOAT32, DT_FLOAT64, DT_BOOL, DT_INT64, view_numel, set_contiguous_strides,
 )
 from jitcore._runtime.kernels.elementwise cimport (
     binary_loop_for, unary_loop_for, run_binary, run_unary, B_SUB, B_ADD, B_DIV, B_NE,
-    U_SQUARE, U_SQRT, U_EXP, U_LOG,
+    U_SQUARE, U_SQRT, U_EXP, U_LOG, U_ABS, B_POW,
 )
+from jitcore._runtime.kernels.scan cimport scan_kernel
+from jitcore._runtime.kernels.linalg cimport matmul_kernel
+from jitcore._runtime.registers cimport R_STR
+from jitcore._runtime.tensor cimport view_copy
+from cpython.ref cimport PyObject
+
+# Strings are immutable and a register's str is kept alive by its Code, so
+# reading the characters of einsum's equation needs no GIL.
+cdef extern from "Python.h":
+    Py_ssize_t PyUnicode_GET_LENGTH(PyObject* s) nogil
+    int PyUnicode_KIND(PyObject* s) nogil
+    void* PyUnicode_DATA(PyObject* s) nogil
+from jitcore._runtime.kernels.sorting cimport sort_kernel
 from jitcore._runtime.kernels.cast cimport run_cast
 from jitcore._runtime.kernels.reduction cimport (
     reduce_out_dtype, reduced_shape, run_reduce, R_SUM, R_MEAN, R_PROD, R_MAX, R_MIN,
@@ -306,6 +322,428 @@ cdef int h_all_any(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
+# ------------------------------------------------------------ along one dim
+
+
+cdef int h_scan(Frame* f, const Instr* ins) noexcept nogil:
+    """cumsum / cumprod (imm 1): self, dim, dtype; ints and bools accumulate in int64."""
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef long long dim, code
+    cdef int d, dt, status
+    cdef Tensor tmp, out
+    cdef const View* src
+    if x == NULL or int_arg(f, ins, 1, &dim) != JC_OK:
+        return JC_ERR_TYPE
+    if x.ndim == 0:
+        return frame_fail(f, JC_ERR_SHAPE, b"cumsum/cumprod expect a tensor of rank >= 1")
+    if normalize_dim(f, dim, x.ndim, &d) != JC_OK:
+        return JC_ERR_INDEX
+    dt = x.dtype if is_float_dtype(x.dtype) else DT_INT64
+    if IN(f, ins, 2).tag != R_NONE:
+        if int_arg(f, ins, 2, &code) != JC_OK:
+            return JC_ERR_TYPE
+        dt = scalar_type_to_dtype(code)
+        if dt != DT_FLOAT32 and dt != DT_FLOAT64 and dt != DT_INT64:
+            return frame_fail(f, JC_ERR_DTYPE, b"cumsum/cumprod accumulate in float32, float64 or int64")
+    tmp.storage = NULL
+    out.storage = NULL
+    status = as_dtype(x, dt, &tmp, &src)
+    if status == JC_OK:
+        status = tensor_alloc_like(&out, x, dt)
+    if status == JC_OK:
+        status = scan_kernel(src, d, ins.imm == 1, &out.view)
+    tensor_release(&tmp)
+    if status != JC_OK:
+        tensor_release(&out)
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef enum SortOp:
+    S_SORT = 0          # self, dim, descending -> values, indices
+    S_SORT_STABLE       # self, stable, dim, descending -> values, indices
+    S_ARGSORT           # self, dim, descending -> indices
+    S_ARGSORT_STABLE    # self, stable, dim, descending -> indices
+    S_TOPK              # self, k, dim, largest, sorted -> values, indices
+
+
+cdef int h_sort(Frame* f, const Instr* ins) noexcept nogil:
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef int op = <int>ins.imm, d, status, dim_at
+    cdef long long dim, descending, k
+    cdef bint with_values = op == S_SORT or op == S_SORT_STABLE or op == S_TOPK
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Tensor values, indices
+    if x == NULL:
+        return JC_ERR_TYPE
+    dim_at = 1 if op == S_SORT or op == S_ARGSORT else 2
+    if int_arg(f, ins, dim_at, &dim) != JC_OK or int_arg(f, ins, dim_at + 1, &descending) != JC_OK:
+        return JC_ERR_TYPE
+    if x.ndim == 0:
+        return frame_fail(f, JC_ERR_SHAPE, b"sort/argsort/topk expect a tensor of rank >= 1")
+    if normalize_dim(f, dim, x.ndim, &d) != JC_OK:
+        return JC_ERR_INDEX
+    k = x.shape[d]
+    if op == S_TOPK:
+        if int_arg(f, ins, 1, &k) != JC_OK:
+            return JC_ERR_TYPE
+        if k < 0 or k > x.shape[d]:
+            return frame_fail(f, JC_ERR_INDEX, b"topk: k is out of range for the dimension")
+    for dim_at in range(x.ndim):
+        shape[dim_at] = k if dim_at == d else x.shape[dim_at]
+    values.storage = NULL
+    status = tensor_alloc(&indices, DT_INT64, x.ndim, shape)
+    if status == JC_OK and with_values:
+        status = tensor_alloc(&values, x.dtype, x.ndim, shape)
+    if status == JC_OK:
+        # topk's largest=True is a descending sort
+        status = sort_kernel(x, d, descending != 0, k, &values.view if with_values else NULL,
+                             &indices.view)
+    if status != JC_OK:
+        tensor_release(&values)
+        tensor_release(&indices)
+        return status
+    if not with_values:
+        return set_output(f, ins, 0, &indices)
+    set_output(f, ins, 0, &values)
+    return set_output(f, ins, 1, &indices)
+
+
+cdef int h_vector_norm(Frame* f, const Instr* ins) noexcept nogil:
+    """linalg_vector_norm: self, ord, dim, keepdim, dtype; sum(|x|**ord)**(1/ord), with
+    ord 2 as sqrt(sum(x*x)), ord +-inf as max/min |x|, ord 0 as the count of non-zeros."""
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef double order
+    cdef unsigned int mask = 0
+    cdef long long keep = 0, code
+    cdef int status = JC_OK, dt
+    cdef Tensor tmp, mapped, out
+    cdef const View* src
+    cdef Reg number
+    cdef ScalarBox box
+    cdef View sv
+    if x == NULL or double_arg(f, ins, 1, &order) != JC_OK or int_arg(f, ins, 3, &keep) != JC_OK:
+        return JC_ERR_TYPE
+    if read_axes(f, ins, 2, x, &mask) != JC_OK:
+        return JC_ERR_VALUE
+    dt = x.dtype if is_float_dtype(x.dtype) else DT_FLOAT64
+    if IN(f, ins, 4).tag != R_NONE:
+        if int_arg(f, ins, 4, &code) != JC_OK:
+            return JC_ERR_TYPE
+        dt = scalar_type_to_dtype(code)
+        if not is_float_dtype(dt):
+            return frame_fail(f, JC_ERR_DTYPE, b"linalg_vector_norm computes in float32 or float64")
+    tmp.storage = NULL
+    mapped.storage = NULL
+    out.storage = NULL
+    status = as_dtype(x, dt, &tmp, &src)
+    if status == JC_OK and order == 0:
+        # the count of non-zeros: (x != 0) as dt, summed
+        status = tensor_alloc_like(&out, src, DT_BOOL)
+        if status == JC_OK:
+            number.tag = R_FLOAT
+            number.f = 0.0
+            scalar_view(&number, dt, &box, &sv)
+            status = run_binary(src, &sv, &out.view, binary_loop_for(B_NE, dt))
+        if status == JC_OK:
+            status = tensor_alloc_like(&mapped, src, dt)
+        if status == JC_OK:
+            status = run_cast(&out.view, &mapped.view)
+        tensor_release(&out)
+    elif status == JC_OK:
+        status = tensor_alloc_like(&mapped, src, dt)
+    if status == JC_OK and order != 0:
+        if order == 2:
+            status = run_unary(src, &mapped.view, unary_loop_for(U_SQUARE, dt))
+        else:
+            status = run_unary(src, &mapped.view, unary_loop_for(U_ABS, dt))
+            if status == JC_OK and order != 1 and order != INFINITY and order != -INFINITY:
+                number.tag = R_FLOAT
+                number.f = order
+                scalar_view(&number, dt, &box, &sv)
+                status = run_binary(&mapped.view, &sv, &mapped.view, binary_loop_for(B_POW, dt))
+    if status == JC_OK:
+        status = reduce_into(f, R_MAX if order == INFINITY else (R_MIN if order == -INFINITY else R_SUM),
+                             &mapped.view, mask, keep != 0, &out)
+    if status == JC_OK and order == 2:
+        status = run_unary(&out.view, &out.view, unary_loop_for(U_SQRT, dt))
+    elif status == JC_OK and order != 0 and order != 1 and order != INFINITY and order != -INFINITY:
+        number.tag = R_FLOAT
+        number.f = 1.0 / order
+        scalar_view(&number, dt, &box, &sv)
+        status = run_binary(&out.view, &sv, &out.view, binary_loop_for(B_POW, dt))
+    tensor_release(&tmp)
+    tensor_release(&mapped)
+    if status != JC_OK:
+        tensor_release(&out)
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+# ------------------------------------------------------------------ einsum
+
+ctypedef struct Equation:
+    int n_operands
+    int ndim[2]
+    char labels[2][MAX_DIMS]
+    int out_ndim
+    char out[MAX_DIMS]
+
+
+cdef int parse_equation(Frame* f, const Reg* r, Equation* eq) noexcept nogil:
+    """``"ij,jk->ik"`` (letters only; no ``...``); without ``->`` the output is the
+    labels that appear once, in alphabetical order (NumPy's implicit mode)."""
+    cdef Py_ssize_t n, k
+    cdef const unsigned char* text
+    cdef int operand = 0, count[128], c, j
+    cdef bint arrow = False
+    if r.tag != R_STR or PyUnicode_KIND(r.obj) != 1:
+        return frame_fail(f, JC_ERR_TYPE, b"einsum expects an ASCII equation string")
+    n = PyUnicode_GET_LENGTH(r.obj)
+    text = <const unsigned char*>PyUnicode_DATA(r.obj)
+    eq.ndim[0] = eq.ndim[1] = eq.out_ndim = 0
+    for c in range(128):
+        count[c] = 0
+    k = 0
+    while k < n:
+        c = text[k]
+        if c == 32:
+            pass
+        elif c == 44:       # ','
+            if arrow or operand == 1:
+                return frame_fail(f, JC_ERR_VALUE, b"einsum: at most two operands")
+            operand = 1
+        elif c == 45:       # '->'
+            if k + 1 >= n or text[k + 1] != 62 or arrow:
+                return frame_fail(f, JC_ERR_VALUE, b"einsum: malformed equation")
+            arrow = True
+            k += 1
+        elif (65 <= c <= 90) or (97 <= c <= 122):
+            if arrow:
+                if eq.out_ndim == MAX_DIMS:
+                    return frame_fail(f, JC_ERR_VALUE, b"einsum: more than 8 output labels")
+                eq.out[eq.out_ndim] = <char>c
+                eq.out_ndim += 1
+            else:
+                if eq.ndim[operand] == MAX_DIMS:
+                    return frame_fail(f, JC_ERR_VALUE, b"einsum: more than 8 labels in an operand")
+                for j in range(eq.ndim[operand]):
+                    if eq.labels[operand][j] == c:
+                        return frame_fail(f, JC_ERR_VALUE,
+                                          b"einsum: a label repeated in one operand (a diagonal) is not supported")
+                eq.labels[operand][eq.ndim[operand]] = <char>c
+                eq.ndim[operand] += 1
+                count[c] += 1
+        elif c == 46:
+            return frame_fail(f, JC_ERR_VALUE, b"einsum: '...' is not supported")
+        else:
+            return frame_fail(f, JC_ERR_VALUE, b"einsum: labels are letters")
+        k += 1
+    eq.n_operands = operand + 1
+    if not arrow:
+        for c in range(128):
+            if count[c] == 1:
+                eq.out[eq.out_ndim] = <char>c
+                eq.out_ndim += 1
+    for j in range(eq.out_ndim):
+        if count[<int>eq.out[j]] == 0:
+            return frame_fail(f, JC_ERR_VALUE, b"einsum: an output label appears in no operand")
+    return JC_OK
+
+
+cdef inline int find_label(const char* labels, int n, char c) noexcept nogil:
+    cdef int j
+    for j in range(n):
+        if labels[j] == c:
+            return j
+    return -1
+
+
+cdef int permuted_copy(const View* x, const int* order, int n, Tensor* out) noexcept nogil:
+    """A C-contiguous copy of ``x`` with its dims in ``order``."""
+    cdef View v
+    cdef int j, status
+    v.data = x.data
+    v.dtype = x.dtype
+    v.ndim = n
+    for j in range(n):
+        v.shape[j] = x.shape[order[j]]
+        v.strides[j] = x.strides[order[j]]
+    status = tensor_alloc(out, x.dtype, n, v.shape)
+    if status == JC_OK:
+        status = view_copy(&v, &out.view)
+    return status
+
+
+cdef int h_einsum(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* lst = IN(f, ins, 1)
+    cdef Equation eq
+    cdef const View* ops[2]
+    cdef const View* cast[2]
+    cdef Tensor copies[2]
+    cdef Tensor parts[2]
+    cdef Tensor product, summed, out
+    cdef int k, j, p, dt, status = JC_OK, n_bat = 0, n_fa = 0, n_fb = 0, n_con = 0
+    cdef int order_a[MAX_DIMS]
+    cdef int order_b[MAX_DIMS]
+    cdef int order_out[MAX_DIMS]
+    cdef char mid[MAX_DIMS]          # the labels of the product's dims: bat, fa, fb
+    cdef Py_ssize_t size_of[128]
+    cdef Py_ssize_t bt = 1, m = 1, n = 1, kk = 1
+    cdef unsigned int mask = 0
+    cdef View a3, b3, o3, pv
+    cdef char c
+    if parse_equation(f, IN(f, ins, 0), &eq) != JC_OK:
+        return JC_ERR_VALUE
+    if (lst.tag != R_LIST and lst.tag != R_TUPLE) or lst.seq.size != eq.n_operands:
+        return frame_fail(f, JC_ERR_VALUE, b"einsum: the equation and the number of operands differ")
+    for k in range(eq.n_operands):
+        if lst.seq.items[k].tag != R_TENSOR:
+            return frame_fail(f, JC_ERR_TYPE, b"einsum expects tensors")
+        ops[k] = &lst.seq.items[k].t.view
+        if ops[k].ndim != eq.ndim[k]:
+            return frame_fail(f, JC_ERR_SHAPE, b"einsum: an operand's rank differs from its labels")
+    dt = ops[0].dtype if eq.n_operands == 1 else promote_types(ops[0].dtype, ops[1].dtype)
+    if not is_float_dtype(dt):
+        return frame_fail(f, JC_ERR_DTYPE, b"einsum computes float32 or float64 tensors")
+    for k in range(128):
+        size_of[k] = -1
+    for k in range(eq.n_operands):
+        for j in range(eq.ndim[k]):
+            c = eq.labels[k][j]
+            if size_of[<int>c] >= 0 and size_of[<int>c] != ops[k].shape[j]:
+                return frame_fail(f, JC_ERR_SHAPE, b"einsum: a label has two different sizes")
+            size_of[<int>c] = ops[k].shape[j]
+    for k in range(2):
+        copies[k].storage = NULL
+        parts[k].storage = NULL
+    product.storage = NULL
+    summed.storage = NULL
+    out.storage = NULL
+    for k in range(eq.n_operands):
+        if status == JC_OK:
+            status = as_dtype(ops[k], dt, &copies[k], &cast[k])
+    if status == JC_OK and eq.n_operands == 1:
+        # drop the labels the output does not keep, then put the rest in output order
+        for j in range(eq.ndim[0]):
+            if find_label(eq.out, eq.out_ndim, eq.labels[0][j]) < 0:
+                mask |= 1u << j
+            else:
+                mid[n_bat] = eq.labels[0][j]
+                n_bat += 1
+        if mask:
+            status = reduce_into(f, R_SUM, cast[0], mask, False, &summed)
+            cast[0] = &summed.view
+        if status == JC_OK:
+            for j in range(eq.out_ndim):
+                order_out[j] = find_label(mid, n_bat, eq.out[j])
+            status = permuted_copy(cast[0], order_out, eq.out_ndim, &out)
+    elif status == JC_OK:
+        # labels of both operands: batch (kept) or contracted; of one: free (kept) or summed first
+        for k in range(2):
+            mask = 0
+            for j in range(eq.ndim[k]):
+                c = eq.labels[k][j]
+                if find_label(eq.labels[1 - k], eq.ndim[1 - k], c) < 0 and \
+                        find_label(eq.out, eq.out_ndim, c) < 0:
+                    mask |= 1u << j
+            if mask and status == JC_OK:
+                status = reduce_into(f, R_SUM, cast[k], mask, False, &parts[k])
+                if status == JC_OK:
+                    # the operand without its summed labels
+                    p = 0
+                    for j in range(eq.ndim[k]):
+                        if not (mask & (1u << j)):
+                            eq.labels[k][p] = eq.labels[k][j]
+                            p += 1
+                    eq.ndim[k] = p
+                    cast[k] = &parts[k].view
+        if status == JC_OK:
+            for j in range(eq.ndim[0]):
+                c = eq.labels[0][j]
+                if find_label(eq.labels[1], eq.ndim[1], c) >= 0:
+                    if find_label(eq.out, eq.out_ndim, c) >= 0:
+                        mid[n_bat] = c
+                        n_bat += 1
+                    else:
+                        n_con += 1
+            n_fa = eq.ndim[0] - n_bat - n_con
+            n_fb = eq.ndim[1] - n_bat - n_con
+            # A as (bat..., fa..., con...), B as (bat..., con..., fb...)
+            p = n_bat
+            for j in range(eq.ndim[0]):
+                if find_label(eq.labels[1], eq.ndim[1], eq.labels[0][j]) < 0:
+                    mid[p] = eq.labels[0][j]
+                    p += 1
+            for j in range(eq.ndim[1]):
+                if find_label(eq.labels[0], eq.ndim[0], eq.labels[1][j]) < 0:
+                    mid[p] = eq.labels[1][j]
+                    p += 1
+            for j in range(n_bat):
+                order_a[j] = find_label(eq.labels[0], eq.ndim[0], mid[j])
+                order_b[j] = find_label(eq.labels[1], eq.ndim[1], mid[j])
+                bt *= size_of[<int>mid[j]]
+            for j in range(n_fa):
+                order_a[n_bat + j] = find_label(eq.labels[0], eq.ndim[0], mid[n_bat + j])
+                m *= size_of[<int>mid[n_bat + j]]
+            for j in range(n_fb):
+                order_b[n_bat + n_con + j] = find_label(eq.labels[1], eq.ndim[1], mid[n_bat + n_fa + j])
+                n *= size_of[<int>mid[n_bat + n_fa + j]]
+            p = 0
+            for j in range(eq.ndim[0]):
+                c = eq.labels[0][j]
+                if find_label(eq.labels[1], eq.ndim[1], c) >= 0 and find_label(eq.out, eq.out_ndim, c) < 0:
+                    order_a[n_bat + n_fa + p] = j
+                    order_b[n_bat + p] = find_label(eq.labels[1], eq.ndim[1], c)
+                    kk *= size_of[<int>c]
+                    p += 1
+            tensor_release(&parts[0])
+            status = permuted_copy(cast[0], order_a, eq.ndim[0], &parts[0])
+        if status == JC_OK:
+            tensor_release(&parts[1])
+            status = permuted_copy(cast[1], order_b, eq.ndim[1], &parts[1])
+        if status == JC_OK:
+            # (bt, m, kk) @ (bt, kk, n) -> (bt, m, n): the matrix product
+            a3 = parts[0].view
+            b3 = parts[1].view
+            a3.ndim = b3.ndim = 3
+            a3.shape[0] = b3.shape[0] = bt
+            a3.shape[1] = m
+            a3.shape[2] = b3.shape[1] = kk
+            b3.shape[2] = n
+            set_contiguous_strides(&a3)
+            set_contiguous_strides(&b3)
+            o3 = a3
+            o3.shape[2] = n
+            status = tensor_alloc(&product, dt, 3, o3.shape)
+            if status == JC_OK:
+                status = matmul_kernel(&a3, &b3, &product.view, NULL)
+        if status == JC_OK:
+            # the product's dims are the labels ``mid``; the output takes them in its order
+            pv = product.view
+            pv.ndim = n_bat + n_fa + n_fb
+            for j in range(pv.ndim):
+                pv.shape[j] = size_of[<int>mid[j]]
+            set_contiguous_strides(&pv)
+            for j in range(eq.out_ndim):
+                order_out[j] = find_label(mid, pv.ndim, eq.out[j])
+            status = permuted_copy(&pv, order_out, eq.out_ndim, &out)
+    for k in range(2):
+        tensor_release(&copies[k])
+        tensor_release(&parts[k])
+    tensor_release(&product)
+    tensor_release(&summed)
+    if status != JC_OK:
+        tensor_release(&out)
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+_SORT_OPS = {"aten::sort": S_SORT, "aten::sort.stable": S_SORT_STABLE,
+             "aten::argsort": S_ARGSORT, "aten::argsort.stable": S_ARGSORT_STABLE,
+             "aten::topk": S_TOPK}
+
+
 cdef int resolve_reduction(str name, list consts, OpImpl* out) except -1:
     """Fill ``out`` for a reduction; 1 if handled here."""
     cdef long long imm
@@ -330,6 +768,22 @@ cdef int resolve_reduction(str name, list consts, OpImpl* out) except -1:
     if name in ("aten::all", "aten::any"):
         out.fn = h_all_any
         out.imm = R_MIN if name == "aten::all" else R_MAX
+        return 1
+    if name in ("aten::cumsum", "aten::cumprod"):
+        out.fn = h_scan
+        out.imm = 1 if name == "aten::cumprod" else 0
+        return 1
+    if name in _SORT_OPS:
+        out.fn = h_sort
+        out.imm = _SORT_OPS[name]
+        return 1
+    if name == "aten::einsum":
+        out.fn = h_einsum
+        out.imm = 0
+        return 1
+    if name == "aten::linalg_vector_norm":
+        out.fn = h_vector_norm
+        out.imm = 0
         return 1
     if name not in table:
         return 0

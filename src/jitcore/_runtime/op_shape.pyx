@@ -1,6 +1,6 @@
 """Handlers of shape ops: sizes, views (reshape, transpose, permute, squeeze,
-unsqueeze, expand, slice, select) and the copying ones (contiguous, clone,
-cat, stack).
+unsqueeze, expand, slice, select; split, chunk, unbind give lists of views) and
+the copying ones (contiguous, clone, cat, stack).
 
 A view shares its input's storage and only rewrites shape and strides, as
 NumPy does; reshape copies only when the input is not C-contiguous.
@@ -9,6 +9,7 @@ NumPy does; reshape copies only when the input is not C-contiguous.
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport (
     Reg, Seq, R_TENSOR, R_INT, R_LIST, R_TUPLE, R_NONE, reg_clear, reg_set_int, seq_new,
+    reg_take_tensor,
 )
 from jitcore._runtime.tensor cimport (
     Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_share, tensor_contiguous,
@@ -460,7 +461,135 @@ cdef int h_cat(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
+# ------------------------------------------------- split, chunk, unbind (views)
+
+cdef enum PieceOp:
+    P_SPLIT_SIZE = 0       # split.Tensor: pieces of split_size
+    P_SIZES                # split.sizes, split_with_sizes: the given sizes
+    P_SECTIONS             # tensor_split.sections: np.array_split's pieces
+    P_INDICES              # tensor_split.indices: cut before each index
+    P_CHUNK                # chunk: pieces of ceil(size / chunks)
+    P_UNBIND               # unbind: every index, the dim dropped
+
+
+cdef inline Py_ssize_t clamp_index(Py_ssize_t i, Py_ssize_t size) noexcept nogil:
+    if i < 0:
+        i += size
+    return 0 if i < 0 else (size if i > size else i)
+
+
+cdef int piece_count(Frame* f, int op, const Reg* arg, Py_ssize_t size, Py_ssize_t* count,
+                     Py_ssize_t* step) noexcept nogil:
+    """How many pieces, and for the uniform ops the piece length."""
+    cdef Py_ssize_t total = 0, k
+    if op == P_SIZES or op == P_INDICES:
+        if arg.tag != R_LIST and arg.tag != R_TUPLE:
+            return frame_fail(f, JC_ERR_TYPE, b"expected a list of ints")
+        for k in range(arg.seq.size):
+            if arg.seq.items[k].tag != R_INT:
+                return frame_fail(f, JC_ERR_TYPE, b"expected a list of ints")
+            if op == P_SIZES:
+                if arg.seq.items[k].i < 0:
+                    return frame_fail(f, JC_ERR_VALUE, b"split sizes must be non-negative")
+                total += arg.seq.items[k].i
+        if op == P_SIZES and total != size:
+            return frame_fail(f, JC_ERR_VALUE, b"split sizes must sum to the size of the dim")
+        count[0] = arg.seq.size + (1 if op == P_INDICES else 0)
+        return JC_OK
+    if arg.tag != R_INT:
+        return frame_fail(f, JC_ERR_TYPE, b"expected an int operand")
+    if op == P_UNBIND:
+        count[0] = size
+    elif op == P_SECTIONS:
+        if arg.i <= 0:
+            return frame_fail(f, JC_ERR_VALUE, b"tensor_split expects a positive number of sections")
+        count[0] = arg.i
+    elif op == P_CHUNK:
+        if arg.i <= 0:
+            return frame_fail(f, JC_ERR_VALUE, b"chunk expects a positive number of chunks")
+        step[0] = (size + arg.i - 1) // arg.i
+        count[0] = arg.i if size == 0 else (size + step[0] - 1) // step[0]
+    else:
+        if arg.i < 0 or (arg.i == 0 and size != 0):
+            return frame_fail(f, JC_ERR_VALUE, b"split_size must be positive (0 only for an empty dim)")
+        step[0] = arg.i
+        count[0] = 1 if size == 0 else (size + arg.i - 1) // arg.i
+    return JC_OK
+
+
+cdef void piece_bounds(int op, const Reg* arg, Py_ssize_t size, Py_ssize_t step, Py_ssize_t k,
+                       Py_ssize_t* start, Py_ssize_t* end) noexcept nogil:
+    cdef Py_ssize_t j, base, extra
+    if op == P_SIZES:
+        start[0] = 0
+        for j in range(k):
+            start[0] += arg.seq.items[j].i
+        end[0] = start[0] + arg.seq.items[k].i
+    elif op == P_INDICES:
+        start[0] = 0 if k == 0 else clamp_index(arg.seq.items[k - 1].i, size)
+        end[0] = size if k == arg.seq.size else clamp_index(arg.seq.items[k].i, size)
+        if end[0] < start[0]:
+            end[0] = start[0]
+    elif op == P_SECTIONS:
+        base = size // arg.i
+        extra = size % arg.i
+        start[0] = k * base + (k if k < extra else extra)
+        end[0] = start[0] + base + (1 if k < extra else 0)
+    elif op == P_UNBIND:
+        start[0] = k
+        end[0] = k + 1
+    else:
+        start[0] = k * step if k * step < size else size
+        end[0] = start[0] + step if start[0] + step < size else size
+
+
+cdef int h_pieces(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Tensor* x = tensor_in(f, ins, 0)
+    cdef int op = <int>ins.imm, d, j
+    cdef long long dim
+    cdef Py_ssize_t count = 0, step = 0, k, start, end
+    cdef const Reg* arg
+    cdef Seq* s
+    cdef Reg* out
+    cdef Tensor piece
+    if x == NULL or int_arg(f, ins, 1 if op == P_UNBIND else 2, &dim) != JC_OK:
+        return JC_ERR_TYPE
+    if x.view.ndim == 0:
+        return frame_fail(f, JC_ERR_SHAPE, b"cannot split a 0-d tensor")
+    if normalize_dim(f, dim, x.view.ndim, &d) != JC_OK:
+        return JC_ERR_INDEX
+    arg = IN(f, ins, 1)
+    if piece_count(f, op, arg, x.view.shape[d], &count, &step) != JC_OK:
+        return JC_ERR_VALUE
+    s = seq_new(count)
+    if s == NULL:
+        return JC_ERR_OOM
+    for k in range(count):
+        piece_bounds(op, arg, x.view.shape[d], step, k, &start, &end)
+        tensor_share(&piece, x)
+        piece.view.data += start * x.view.strides[d]
+        piece.view.shape[d] = end - start
+        if op == P_UNBIND:
+            for j in range(d, x.view.ndim - 1):
+                piece.view.shape[j] = x.view.shape[j + 1]
+                piece.view.strides[j] = x.view.strides[j + 1]
+            piece.view.ndim = x.view.ndim - 1
+        reg_take_tensor(&s.items[k], &piece)
+    out = OUT(f, ins, 0)
+    reg_clear(out)
+    out.tag = R_LIST
+    out.seq = s
+    return JC_OK
+
+
 # ------------------------------------------------------------------ lookup
+
+_PIECE_OPS = {
+    "aten::split.Tensor": P_SPLIT_SIZE, "aten::split.sizes": P_SIZES,
+    "aten::split_with_sizes": P_SIZES, "aten::tensor_split.sections": P_SECTIONS,
+    "aten::tensor_split.indices": P_INDICES, "aten::chunk": P_CHUNK, "aten::unbind.int": P_UNBIND,
+}
+
 
 
 cdef int resolve_shape(str name, list consts, OpImpl* out) except -1:
@@ -502,6 +631,9 @@ cdef int resolve_shape(str name, list consts, OpImpl* out) except -1:
     elif name == "aten::stack":
         out.fn = h_cat
         out.imm = 1
+    elif name in _PIECE_OPS:
+        out.fn = h_pieces
+        out.imm = _PIECE_OPS[name]
     elif name == "aten::dropout":
         # inference only: dropout with train=True needs randomness
         if consts[2] != (False,):

@@ -2,20 +2,26 @@
 into registry op calls (``aten::sum(self, dim, keepdim)``, ``aten::reshape(self, shape)``).
 
 The registry says which op a NumPy function or ndarray method stands for
-(``for_callable``, ``for_method``) and how NumPy spells its arguments
-(``numpy_spelling``: ``axis`` is ``dim``, ``ddof=0`` is ``correction=0``); the
-conventions that are not a renaming (``axis=None`` for "every axis") are applied
-here, once, for the tracer and the script compiler.
+(``for_callable``, ``for_method``) and how NumPy spells its arguments where the
+names alone do not tell (``numpy_spelling``: ``axis`` is ``dim``, ``ddof=0`` is
+``correction=0``).  Every other NumPy parameter is matched from the function's
+signature (:func:`argument_names`): by name where the schema has the same one,
+else, for a required parameter, by position (``np.swapaxes(a, axis1, axis2)`` is
+``transpose(self, dim0, dim1)``), so a call binds the same whether the user
+passes an argument by position or by keyword.  The conventions that are not a renaming (``axis=None``
+for "every axis") are applied here, once, for the tracer and the script compiler.
 """
 
+import functools
 import inspect
 
 import numpy as np
 
+from jitcore._runtime.types import OptionalType
 from jitcore.ops.dispatch import call
-from jitcore.ops.registry import for_callable, for_method, numpy_spelling
+from jitcore.ops.registry import for_callable, for_method, numpy_spelling, overloads
 
-__all__ = ["numpy_function_call", "method_call"]
+__all__ = ["numpy_function_call", "method_call", "argument_names"]
 
 _EXTREMA_WITH_A_NUMBER = {"aten::maximum": "aten::clamp_min", "aten::minimum": "aten::clamp_max"}
 
@@ -46,6 +52,58 @@ def _bound_arguments(func, args, kwargs):
     return pairs
 
 
+_BY_POSITION_OR_NAME = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+@functools.lru_cache(maxsize=None)
+def argument_names(kind, func):
+    """NumPy parameter name -> schema argument name, for ``func`` standing for ``kind``.
+
+    The registry's ``numpy_names`` first, then the same name, then position: the
+    k-th positional-or-keyword parameter of ``func``, when it is required (no
+    default), is the k-th positional argument of the kind's longest overload,
+    unless either is already matched.  Optional parameters match by name only, so
+    that ``np.sort``'s ``kind`` never becomes ``descending``.  Parameters with no
+    counterpart (``out``, ``subok``) are left out.
+    """
+    spelling = numpy_spelling(kind)
+    try:
+        parameters = [p for p in inspect.signature(func).parameters.values()
+                      if p.kind in _BY_POSITION_OR_NAME]
+    except (TypeError, ValueError):
+        return {}   # no signature: positional only
+    names = {}
+    for p in parameters:
+        if p.name in spelling.names:
+            names[p.name] = spelling.names[p.name]
+        elif p.name in spelling.arguments:
+            names[p.name] = p.name
+    schema_positional = max(([a.name for a in op.schema.arguments if not a.kwarg_only]
+                             for op in overloads(kind)), key=len, default=[])
+    claimed = set(names.values())
+    numpy_positional = [p for p in parameters if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    for parameter, schema_name in zip(numpy_positional, schema_positional):
+        numpy_name = parameter.name
+        required = parameter.default is inspect.Parameter.empty
+        if required and numpy_name not in names and schema_name not in claimed:
+            names[numpy_name] = schema_name
+            claimed.add(schema_name)
+    return names
+
+
+# Values of NumPy parameters without a schema argument that ask for what jitcore does
+# anyway: C order, a stable sort (jitcore's sorts are all stable), a new array.
+_MEANS_THE_DEFAULT = {"order": ("C", "K", "A"), "kind": ("stable", "mergesort"), "copy": (True,),
+                      "optimize": (False,)}
+
+
+@functools.lru_cache(maxsize=None)
+def _optional_arguments(kind):
+    """The schema arguments of ``kind`` that take None in some overload."""
+    return frozenset(a.name for op in overloads(kind) for a in op.schema.arguments
+                     if isinstance(a.type, OptionalType))
+
+
 def numpy_function_call(kind, func, args, kwargs):
     """Record ``func(*args, **kwargs)`` (a NumPy function) as op ``kind``.
 
@@ -56,6 +114,7 @@ def numpy_function_call(kind, func, args, kwargs):
     """
     pairs = _bound_arguments(func, args, kwargs)
     spelling = numpy_spelling(kind)
+    names = argument_names(kind, func)
     positional, keywords = [], {}
     for index, (name, value) in enumerate(pairs):
         if name is None or (index == 0 and not keywords):
@@ -64,12 +123,14 @@ def numpy_function_call(kind, func, args, kwargs):
                                 "after keyword ones")
             positional.append(_as_list(value))
             continue
-        aten_name = spelling.names.get(name, name)
-        if aten_name not in spelling.arguments:
-            if value is None or value is np._NoValue or (name == "order" and value in ("C", "K", "A")):
-                continue  # NumPy's default; nothing to record
+        aten_name = names.get(name)
+        if aten_name is None:
+            if value is None or value is np._NoValue or value in _MEANS_THE_DEFAULT.get(name, ()):
+                continue  # NumPy's default, or what jitcore always does; nothing to record
             raise TypeError(f"jitcore.trace cannot record np.{func.__name__}(..., {name}=...): "
                             f"{kind} has no such argument")
+        if value is None and aten_name not in _optional_arguments(kind) and kind not in _CONVENTIONS:
+            continue  # NumPy's None for "not given": the schema's default (conventions read it)
         keywords[aten_name] = _as_list(value)
     for name, value in spelling.defaults.items():
         keywords.setdefault(name, value)
@@ -89,8 +150,97 @@ def _is_number(operand):
     return getattr(jit_type, "kind", None) in ("int", "float")
 
 
+def _flattened(positional, keywords):
+    """``axis=None`` means the flattened array (np.cumsum, np.sort): flatten, then dim 0."""
+    if keywords.get("dim") is None:
+        positional[0] = call("aten::reshape", positional[0], [-1])
+        keywords["dim"] = 0
+
+
+def _as_int_list(keywords, name, all_dims_of=None):
+    """An int for an ``int[]`` argument as a one-item list; missing: every dim of ``all_dims_of``."""
+    value = keywords.get(name)
+    if value is None and all_dims_of is not None:
+        keywords[name] = list(range(all_dims_of.ndim))
+    elif value is not None and not isinstance(value, list):
+        keywords[name] = [value]
+
+
+def _split(positional, keywords):
+    # np.split's indices_or_sections: an int is a number of sections, a list cut indices
+    if isinstance(keywords.get("sections"), list):
+        keywords["indices"] = keywords.pop("sections")
+    return call("aten::tensor_split", *positional, **keywords)
+
+
+def _scan(kind):
+    def convention(positional, keywords):
+        _flattened(positional, keywords)
+        return call(kind, *positional, **keywords)
+    return convention
+
+
+def _sort(positional, keywords):
+    # np.sort returns the values only
+    _flattened(positional, keywords)
+    return call("aten::sort", *positional, **keywords)[0]
+
+
+def _argsort(positional, keywords):
+    _flattened(positional, keywords)
+    return call("aten::argsort", *positional, **keywords)
+
+
+def _flip(positional, keywords):
+    _as_int_list(keywords, "dims", all_dims_of=positional[0])
+    return call("aten::flip", *positional, **keywords)
+
+
+def _tile(positional, keywords):
+    _as_int_list(keywords, "dims")
+    return call("aten::tile", *positional, **keywords)
+
+
+def _norm(positional, keywords):
+    """np.linalg.norm as a vector norm: ord=None (and 'fro') is the 2-norm of the
+    flattened dims; a numeric ord of a matrix is a matrix norm, which jitcore lacks."""
+    x = positional[0]
+    order = keywords.pop("ord", None)
+    dims = keywords.get("dim")
+    if dims is not None and not isinstance(dims, list):
+        dims = keywords["dim"] = [dims]
+    over = x.ndim if dims is None else len(dims)
+    if order == "fro" and over == 2:
+        order = None
+    if order is not None and over != 1:
+        raise TypeError(f"jitcore records np.linalg.norm as a vector norm: ord={order!r} over "
+                        f"{over} axes is a matrix norm, which it does not support (use ord=None "
+                        "for the Frobenius norm)")
+    if order is not None:
+        keywords["ord"] = order
+    if dims is None:
+        keywords.pop("dim", None)
+    return call("aten::linalg_vector_norm", *positional, **keywords)
+
+
+def _einsum(positional, keywords):
+    # np.einsum(equation, *operands): ATen takes the operands as one list
+    return call("aten::einsum", positional[0], list(positional[1:]), **keywords)
+
+
+_CONVENTIONS = {
+    "aten::einsum": _einsum,
+    "aten::tensor_split": _split, "aten::cumsum": _scan("aten::cumsum"),
+    "aten::cumprod": _scan("aten::cumprod"), "aten::sort": _sort, "aten::argsort": _argsort,
+    "aten::flip": _flip, "aten::tile": _tile, "aten::linalg_vector_norm": _norm,
+}
+
+
 def _call_with_conventions(kind, spelling, positional, keywords):
     """Call ``kind`` after mapping NumPy conventions that differ from ATen's."""
+    convention = _CONVENTIONS.get(kind)
+    if convention is not None:
+        return convention(positional, keywords)
     if "keepdims" in spelling.names:    # a reduction: axis=None is every axis
         if len(positional) > 1:
             keywords.setdefault("dim", _as_list(positional.pop(1)))

@@ -373,3 +373,41 @@ def pad(input, pad, mode="constant", value=None):
     if isinstance(pad, tuple):
         pad = list(pad)
     return call("aten::pad", input, pad, mode, value)
+# Tensor functions of torch's namespace that NumPy has no spelling for
+# (torch.masked_fill, torch.split, ...): each one registry op, as above.
+__all__ += ["masked_fill", "split", "chunk", "unbind", "topk", "gather", "index_select"]
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where the bool ``mask`` (broadcast to its shape) is True."""
+    return call("aten::masked_fill", input, mask, value)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of ``split_size`` long pieces along ``dim`` (the last shorter), or of the given sizes."""
+    return call("aten::split", tensor, split_size_or_sections, dim)
+
+
+def chunk(input, chunks, dim=0):
+    """At most ``chunks`` views along ``dim``, each ``ceil(size / chunks)`` long but the last."""
+    return call("aten::chunk", input, chunks, dim)
+
+
+def unbind(input, dim=0):
+    """The views ``input.select(dim, i)`` for every ``i``."""
+    return call("aten::unbind", input, dim)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``, sorted."""
+    return call("aten::topk", input, k, dim, largest, sorted)
+
+
+def gather(input, dim, index):
+    """``out[..., j, ...] = input[..., index[..., j, ...], ...]`` along ``dim``."""
+    return call("aten::gather", input, dim, index)
+
+
+def index_select(input, dim, index):
+    """The entries of ``input`` at the 1-d ``index`` along ``dim``."""
+    return call("aten::index_select", input, dim, index)

@@ -9,7 +9,9 @@ How a Python value is seen:
 - an object with a ``jit_type`` attribute (a tracer or script value) is its
   JitType and is passed through unchanged;
 - an ndarray is a Tensor; a NumPy scalar is a 0-d Tensor where the schema wants
-  a Tensor, else the Python number it holds;
+  a Tensor, else the Python number it holds; an object ndarray of Python numbers
+  (what ``np.arange(t)`` makes of a traced number ``t``, whose value NumPy reads)
+  is the numeric array NumPy makes of those numbers;
 - ``bool``/``int``/``float``/``str``/``None`` are themselves (an int is accepted
   for a ``float``; a ``bool`` is not an ``int``); a list or tuple is a list;
 - a ``ScalarType`` argument also takes a dtype-like (``np.float32``,
@@ -27,7 +29,7 @@ from jitcore.errors import SchemaMatchError
 from . import registry
 from .dtypes import CODES, code_of
 
-__all__ = ["bind", "describe", "type_of"]
+__all__ = ["bind", "describe", "type_of", "numeric_array"]
 
 
 class _Mismatch(Exception):
@@ -47,6 +49,30 @@ def describe(value):
     return f"{type(value).__name__} {text if len(text) < 40 else text[:37] + '...'}"
 
 
+def numeric_array(value):
+    """``value`` itself, or for an object ndarray of Python numbers the numeric array they make.
+
+    NumPy's creation functions do not dispatch on the traced numbers they are given
+    (``np.arange(0, x.shape[1])`` in a trace): they read their values (the tracer
+    warns that the value is baked in) and return an object array of Python numbers.
+
+    Raises
+    ------
+    TypeError
+        For an object array holding anything but numbers (traced arrays, None).
+    """
+    if not isinstance(value, np.ndarray) or value.dtype != object:
+        return value
+    items = value.ravel().tolist()
+    if not all(isinstance(v, (bool, int, float)) for v in items):
+        kinds = sorted({type(v).__name__ for v in items
+                        if not isinstance(v, (bool, int, float))})
+        raise TypeError(f"an ndarray of dtype object (of {', '.join(kinds)}) cannot be an op "
+                        "input: NumPy made it from values it cannot compute with; pass plain "
+                        "numbers, or call a registered function on the traced values")
+    return np.array(items).reshape(value.shape) if items else np.zeros(value.shape)
+
+
 def type_of(value):
     """The JitType a Python value has as an op input (what a tracer records for a constant).
 
@@ -61,7 +87,7 @@ def type_of(value):
     if isinstance(value, np.generic):
         value = np.asarray(value)
     if isinstance(value, np.ndarray):
-        return TensorType.from_array(value)
+        return TensorType.from_array(numeric_array(value))
     for python_type, jit in ((bool, BoolType), (int, IntType), (float, FloatType),
                              (str, StrType), (type(None), NoneType)):
         if isinstance(value, python_type):
@@ -71,12 +97,24 @@ def type_of(value):
         if len(elems) == 1:
             return ListType(elems.pop())
         if elems and all(isinstance(e, TensorType) for e in elems):
-            return ListType(TensorType.get())
+            return ListType(_common_tensor_type(elems))
         if not elems:
             return ListType(AnyType.get())
         raise TypeError(f"a list of mixed types ({', '.join(sorted(map(str, elems)))}) "
                         "cannot be an op input")
     raise TypeError(f"{describe(value)} cannot be an op input")
+
+
+def _common_tensor_type(types):
+    """The most precise TensorType every one of ``types`` is: shared dtype, rank and dims."""
+    dtypes = {t.dtype for t in types}
+    shapes = {t.shape for t in types}
+    ranks = {None if shape is None else len(shape) for shape in shapes}
+    dtype = dtypes.pop() if len(dtypes) == 1 else None
+    if len(ranks) != 1 or None in ranks:
+        return TensorType(dtype, None)
+    dims = tuple(d.pop() if len(d) == 1 else None for d in map(set, zip(*shapes)))
+    return TensorType(dtype, dims)
 
 
 def _convert(formal, value, fixed_size=None, is_dtype=False):
@@ -96,6 +134,10 @@ def _convert(formal, value, fixed_size=None, is_dtype=False):
         if isinstance(value, np.generic):
             value = np.asarray(value)
         if isinstance(value, np.ndarray):
+            try:
+                value = numeric_array(value)
+            except TypeError as e:
+                raise _Mismatch(str(e)) from None
             if value.dtype.name in CODES:
                 return value
             raise _Mismatch(f"expected a Tensor of dtype {', '.join(CODES)} but got "

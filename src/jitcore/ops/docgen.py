@@ -22,7 +22,8 @@ DEFAULT_PATH = Path(__file__).resolve().parents[3] / "docs" / "ops.md"
 
 
 # Namespaces the aliases come from, in the spelling users write them.
-_NAMESPACES = (("np", numpy), ("scipy.special", scipy.special), ("operator", operator),
+_NAMESPACES = (("np", numpy), ("np.linalg", numpy.linalg), ("scipy.special", scipy.special),
+               ("operator", operator),
                ("math", math), ("", builtins))
 
 

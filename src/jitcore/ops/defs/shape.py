@@ -95,8 +95,7 @@ register("aten::permute(Tensor self, int[] dims) -> Tensor",
          numpy_names={"axes": "dims"})
 register("aten::transpose.int(Tensor self, int dim0, int dim1) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x,
-         infer=_shape_rule(_transposed), aliases=(np.swapaxes,), methods=("swapaxes",),
-         numpy_names={"axis1": "dim0", "axis2": "dim1"})
+         infer=_shape_rule(_transposed), aliases=(np.swapaxes,), methods=("swapaxes",))
 register("aten::t(Tensor self) -> Tensor", output_alias=OutputAlias.VIEW, reference=_t, infer=_shape_rule(_t_shape))
 
 # ---------------------------------------------------- squeeze, unsqueeze, expand
@@ -153,8 +152,7 @@ register("aten::unsqueeze(Tensor self, int dim) -> Tensor",
          infer=_shape_rule(_unsqueezed), aliases=(np.expand_dims,), numpy_names={"axis": "dim"})
 register("aten::expand(Tensor self, int[] size, *, bool implicit=False) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, size, implicit: np.broadcast_to(x, _expanded(x.shape, size, implicit)),
-         infer=_shape_rule(_expanded), aliases=(np.broadcast_to,),
-         numpy_names={"array": "self", "shape": "size"})
+         infer=_shape_rule(_expanded), aliases=(np.broadcast_to,))
 register("aten::contiguous(Tensor self) -> Tensor",
          # not np.ascontiguousarray: it turns a 0-d array into a 1-d one
          output_alias=OutputAlias.VIEW, reference=lambda x: x if x.flags.c_contiguous else np.ascontiguousarray(x),
@@ -243,3 +241,225 @@ register("aten::size(Tensor self) -> int[]", reference=lambda x: [int(d) for d i
          aliases=(np.shape,))
 register("aten::dim(Tensor self) -> int", reference=lambda x: int(x.ndim), aliases=(np.ndim,))
 register("aten::numel(Tensor self) -> int", reference=lambda x: int(x.size), aliases=(np.size,))
+
+# ------------------------------------------------- split, chunk, unbind (views)
+
+
+def _split_bounds(size, split_size):
+    """ATen split: pieces of ``split_size`` along the dim, the last one shorter."""
+    if split_size < 0:
+        raise ValueError(f"split expects a non-negative split_size, got {split_size}")
+    if split_size == 0:
+        if size != 0:
+            raise ValueError(f"split_size can only be 0 for a dim of size 0, got size {size}")
+        return [(0, 0)]
+    return [(start, min(start + split_size, size)) for start in range(0, max(size, 1), split_size)]
+
+
+def _sizes_bounds(size, split_sizes):
+    if any(s < 0 for s in split_sizes) or sum(split_sizes) != size:
+        raise ValueError(f"split_with_sizes expects non-negative sizes that sum to {size}, got "
+                         f"{list(split_sizes)}")
+    starts = np.cumsum([0] + list(split_sizes)).tolist()
+    return list(zip(starts[:-1], starts[1:]))
+
+
+def _sections_bounds(size, sections):
+    """np.array_split / tensor_split.sections: the first ``size % sections`` pieces one longer."""
+    if sections <= 0:
+        raise ValueError(f"tensor_split expects a positive number of sections, got {sections}")
+    base, extra = divmod(size, sections)
+    starts = [k * base + min(k, extra) for k in range(sections + 1)]
+    return list(zip(starts[:-1], starts[1:]))
+
+
+def _indices_bounds(size, indices):
+    """np.array_split / tensor_split.indices: cut before each index (clamped, as slicing)."""
+    cuts = [min(max(i + size if i < 0 else i, 0), size) for i in indices]
+    starts, ends = [0] + cuts, cuts + [size]
+    return [(s, max(s, e)) for s, e in zip(starts, ends)]
+
+
+def _chunk_bounds(size, chunks):
+    if chunks <= 0:
+        raise ValueError(f"chunk expects a positive number of chunks, got {chunks}")
+    return _split_bounds(size, -(-size // chunks)) if size else [(0, 0)] * chunks
+
+
+def _pieces(bounds_fn):
+    def reference(x, arg, dim):
+        if x.ndim == 0:
+            raise ValueError("cannot split a 0-d tensor")
+        d = normalize_dim(dim, x.ndim)
+        index = [slice(None)] * x.ndim
+        out = []
+        for start, end in bounds_fn(x.shape[d], arg):
+            index[d] = slice(start, end)
+            out.append(x[tuple(index)])
+        return out
+    return reference
+
+
+def _pieces_rule(types, constants):
+    x = tensor_of(types[0])
+    return ListType(TensorType(x.dtype, None if x.shape is None else (None,) * len(x.shape)))
+
+
+for _schema, _bounds, _aliases in (
+        ("aten::split.Tensor(Tensor self, int split_size, int dim=0) -> Tensor[]", _split_bounds, ()),
+        ("aten::split.sizes(Tensor self, int[] split_size, int dim=0) -> Tensor[]", _sizes_bounds, ()),
+        ("aten::split_with_sizes(Tensor self, int[] split_sizes, int dim=0) -> Tensor[]",
+         _sizes_bounds, ()),
+        ("aten::tensor_split.sections(Tensor self, int sections, int dim=0) -> Tensor[]",
+         _sections_bounds, (np.array_split, np.split)),
+        ("aten::tensor_split.indices(Tensor self, int[] indices, int dim=0) -> Tensor[]",
+         _indices_bounds, ()),
+        ("aten::chunk(Tensor self, int chunks, int dim=0) -> Tensor[]", _chunk_bounds, ())):
+    register(_schema, output_alias=OutputAlias.VIEW, reference=_pieces(_bounds), infer=_pieces_rule,
+             aliases=_aliases, numpy_names={"axis": "dim"} if _aliases else None)
+
+
+def _unbind(x, dim):
+    if x.ndim == 0:
+        raise ValueError("cannot unbind a 0-d tensor")
+    d = normalize_dim(dim, x.ndim)
+    return [np.take(x, i, axis=d) for i in range(x.shape[d])]
+
+
+def _unbind_rule(types, constants):
+    x = tensor_of(types[0])
+    return ListType(TensorType(x.dtype, None if x.shape is None else (None,) * (len(x.shape) - 1)))
+
+
+register("aten::unbind.int(Tensor self, int dim=0) -> Tensor[]", output_alias=OutputAlias.VIEW,
+         reference=_unbind, infer=_unbind_rule,
+         aliases=(np.unstack,) if hasattr(np, "unstack") else (), numpy_names={"axis": "dim"})
+
+# ------------------------------------------- copies by index tables (runtime: table gather)
+
+
+def _triangle(fn):
+    def reference(x, diagonal):
+        if x.ndim < 2:
+            raise ValueError(f"{fn.__name__} expects a tensor of rank >= 2, got rank {x.ndim}")
+        return fn(x, diagonal)
+    return reference
+
+
+def _at_least_2d(shape, *_):
+    if len(shape) < 2:
+        raise ValueError(f"expects a tensor of rank >= 2, got rank {len(shape)}")
+    return shape
+
+
+register("aten::tril(Tensor self, int diagonal=0) -> Tensor", reference=_triangle(np.tril),
+         infer=_shape_rule(_at_least_2d), aliases=(np.tril,), numpy_names={"k": "diagonal"})
+register("aten::triu(Tensor self, int diagonal=0) -> Tensor", reference=_triangle(np.triu),
+         infer=_shape_rule(_at_least_2d), aliases=(np.triu,), numpy_names={"k": "diagonal"})
+
+
+def _flip(x, dims):
+    axes = tuple(normalize_dim(d, x.ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"flip: dim appears more than once in {list(dims)}")
+    return np.flip(x, axes).copy() if x.ndim else x.copy()
+
+
+def _flip_shape(shape, dims):
+    _flip(np.empty([0] * len(shape)), dims)
+    return shape
+
+
+register("aten::flip(Tensor self, int[] dims) -> Tensor", reference=_flip,
+         infer=_shape_rule(_flip_shape), aliases=(np.flip,), numpy_names={"axis": "dims"})
+def _at_least_1d(shape):
+    if not shape:
+        raise ValueError("expects a tensor of rank >= 1, got a 0-d tensor")
+    return shape
+
+
+register("aten::fliplr(Tensor self) -> Tensor",
+         reference=lambda x: _flip(x, [1]) if _at_least_2d(x.shape) else None,
+         infer=_shape_rule(_at_least_2d), aliases=(np.fliplr,))
+register("aten::flipud(Tensor self) -> Tensor",
+         reference=lambda x: _flip(x, [0]) if _at_least_1d(x.shape) else None,
+         infer=_shape_rule(_at_least_1d), aliases=(np.flipud,))
+
+
+def _roll(x, shifts, dims):
+    if not dims:
+        if len(shifts) != 1:
+            raise ValueError(f"roll: without dims, shifts must be one int, got {list(shifts)}")
+        return np.roll(x.reshape(-1), shifts[0]).reshape(x.shape)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: shifts {list(shifts)} and dims {list(dims)} differ in length")
+    return np.roll(x, tuple(shifts), tuple(normalize_dim(d, x.ndim) for d in dims))
+
+
+def _rolled_shape(shape, shifts, dims):
+    _roll(np.empty([0] * len(shape)), shifts, dims)    # the same checks, on an empty array
+    return shape
+
+
+register("aten::roll(Tensor self, int[1] shifts, int[1] dims=[]) -> Tensor", reference=_roll,
+         infer=_shape_rule(_rolled_shape), aliases=(np.roll,), numpy_names={"axis": "dims"})
+
+
+def _tiled_shape(shape, dims):
+    if any(d < 0 for d in dims):
+        raise ValueError(f"tile: repetitions must be non-negative, got {list(dims)}")
+    rank = max(len(shape), len(dims))
+    shape = (1,) * (rank - len(shape)) + tuple(shape)
+    dims = (1,) * (rank - len(dims)) + tuple(dims)
+    return tuple(None if s is None else s * r for s, r in zip(shape, dims))
+
+
+def _repeated_shape(shape, repeats):
+    if len(repeats) < len(shape):
+        raise ValueError(f"repeat: {len(repeats)} repetitions for a tensor of rank {len(shape)}; "
+                         "give at least one per dim")
+    return _tiled_shape(shape, repeats)
+
+
+def _tile(x, dims):
+    _tiled_shape(x.shape, dims)
+    return np.tile(x, tuple(dims)) if len(dims) else x.copy()
+
+
+register("aten::tile(Tensor self, int[] dims) -> Tensor", reference=_tile,
+         infer=_shape_rule(_tiled_shape), aliases=(np.tile,))
+register("aten::repeat(Tensor self, int[] repeats) -> Tensor",
+         reference=lambda x, repeats: _repeated_shape(x.shape, repeats) and np.tile(x, tuple(repeats)),
+         infer=_shape_rule(_repeated_shape))
+
+
+def _repeat_interleave(x, repeats, dim, output_size):
+    if repeats < 0:
+        raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
+    if dim is not None and x.ndim == 0:
+        raise ValueError("repeat_interleave: a 0-d tensor has no dim to repeat along (use dim=None)")
+    out = np.repeat(x, repeats, axis=None if dim is None else normalize_dim(dim, max(x.ndim, 1)))
+    if output_size is not None and out.shape[0 if dim is None else dim] != output_size:
+        raise ValueError(f"repeat_interleave: output_size {output_size} does not match the result")
+    return out
+
+
+def _interleaved_rule(types, constants):
+    x = tensor_of(types[0])
+    repeats, dim = constants[1], constants[2]
+    if x.shape is None or not known(dim):
+        return TensorType(x.dtype, None)
+    if dim is None:
+        total = None if None in x.shape or not known(repeats) else math.prod(x.shape) * repeats
+        return TensorType(x.dtype, (total,))
+    if not x.shape:
+        raise ValueError("a 0-d tensor has no dim to repeat along (use dim=None)")
+    d = normalize_dim(dim, len(x.shape))
+    size = None if x.shape[d] is None or not known(repeats) else x.shape[d] * repeats
+    return TensorType(x.dtype, x.shape[:d] + (size,) + x.shape[d + 1:])
+
+
+register("aten::repeat_interleave.self_int(Tensor self, int repeats, int? dim=None, *, "
+         "int? output_size=None) -> Tensor",
+         reference=_repeat_interleave, infer=_interleaved_rule, aliases=(np.repeat,),
+         methods=("repeat",), numpy_names={"axis": "dim"})
