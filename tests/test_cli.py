@@ -263,3 +263,15 @@ def test_convert_says_it_is_not_there_yet(capsys, tmp_path):
     assert status == 2
     assert "TorchScript archives (.pt) is not available" in err
     assert not (tmp_path / "model.jc").exists()
+
+
+def test_bench_profile_writes_a_chrome_trace(capsys, archives, tmp_path):
+    trace = tmp_path / "trace.json"
+    status, out, err = run(capsys, "bench", archives["net"], "--duration", "0.05", "--warmup", "0",
+                           "--callers", "2", "--profile", trace, "--profile-seconds", "0.02")
+    assert status == 0 and "calls/s" in out
+    assert "jitcore::call" in err and f"wrote {trace}" in err
+    events = json.loads(trace.read_text())["traceEvents"]
+    calls = [e for e in events if e["ph"] == "X" and e["name"] == "jitcore::call"]
+    assert calls and {e["tid"] for e in calls} == {0, 1}
+    assert sum(e["ph"] == "X" and e["name"].startswith("aten::linear") for e in events) == len(calls)

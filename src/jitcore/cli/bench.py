@@ -10,6 +10,7 @@ callers divided by the wall time from the first call's start to the last call's 
 import argparse
 import json
 import os
+import sys
 import threading
 import time
 
@@ -23,6 +24,7 @@ from jitcore.cli.common import (
 from jitcore.cli.inputs import add_input_argument, describe_inputs, make_inputs
 from jitcore.cli.progress import progress_bar
 from jitcore.freezing import optimize_for_inference
+from jitcore.profiler import profile
 
 __all__ = ["add_parser", "run", "measure", "latency_summary"]
 
@@ -69,6 +71,12 @@ def add_parser(subparsers):
     add_method_argument(parser, "call")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    parser.add_argument("--profile", metavar="TRACE.json", default=None,
+                        help="after timing, profile --profile-seconds more of calls per combination and "
+                             "write a Chrome trace (open it in https://ui.perfetto.dev); the per-op table "
+                             "goes to stderr")
+    parser.add_argument("--profile-seconds", type=_seconds, default=0.2, metavar="S",
+                        help="seconds of profiled calls per combination (default: 0.2)")
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bar (there is none when stderr is not a terminal)")
     parser.set_defaults(run=run)
@@ -127,7 +135,7 @@ def measure(call, inputs_per_caller, seconds, on_tick=None):
     return latencies, wall
 
 
-def _combination(call, inputs, threads, callers, args, bar):
+def _combination(call, inputs, threads, callers, args, bar, prof):
     thread_settings.set_num_threads(threads)
     per_caller = [inputs] + [[a.copy() if isinstance(a, np.ndarray) else a for a in inputs]
                              for _ in range(callers - 1)]
@@ -144,6 +152,10 @@ def _combination(call, inputs, threads, callers, args, bar):
     tick(args.duration)
     if not latencies:
         raise CommandError("no call completed; give a longer --duration")
+    if prof is not None:
+        # timed apart from the measurement, which the recorder would slow down
+        with prof:
+            measure(call, per_caller, args.profile_seconds)
     return {"threads": threads, "callers": callers, "calls": len(latencies),
             "wall_s": wall, "latency_ms": latency_summary(latencies),
             "throughput_per_s": len(latencies) / wall if wall > 0 else float("inf")}
@@ -171,11 +183,16 @@ def run(args):
     combinations = [(t, c) for t in thread_counts for c in args.callers]
     saved_threads = thread_settings.get_num_threads()
     bar = progress_bar(len(combinations) * args.duration, "jitcore bench", enabled=args.progress)
+    prof = profile() if args.profile else None
     try:
-        results = [_combination(call, inputs, t, c, args, bar) for t, c in combinations]
+        results = [_combination(call, inputs, t, c, args, bar, prof) for t, c in combinations]
     finally:
         bar.close()
         thread_settings.set_num_threads(saved_threads)
+    if prof is not None:
+        prof.export_chrome_trace(args.profile)
+        print(prof.table(sort_by="total"), file=sys.stderr)
+        print(f"wrote {args.profile} ({len(prof.events)} events)", file=sys.stderr)
     report = {"path": archive.path, "method": name, "optimized": args.optimize,
               "inputs": describe_inputs(method, inputs),
               "duration_s": args.duration, "warmup_s": args.warmup, "results": results,
