@@ -100,7 +100,9 @@ def _text(report):
         lines.append("")
         lines.append(f"def {method['signature']}")
         width = max((len(kind) for kind in method["ops"]), default=0)
-        lines.append(f"  {sum(method['ops'].values())} nodes (submodule calls inlined; constants and attribute reads not counted):")
+        count = sum(method["ops"].values())
+        lines.append(f"  {count} node{'' if count == 1 else 's'} (submodule calls inlined; "
+                     "constants and attribute reads not counted):")
         lines += [f"    {kind:<{width}}  {count}" for kind, count in method["ops"].items()]
     return "\n".join(lines)
 
