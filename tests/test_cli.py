@@ -275,3 +275,17 @@ def test_bench_profile_writes_a_chrome_trace(capsys, archives, tmp_path):
     calls = [e for e in events if e["ph"] == "X" and e["name"] == "jitcore::call"]
     assert calls and {e["tid"] for e in calls} == {0, 1}
     assert sum(e["ph"] == "X" and e["name"].startswith("aten::linear") for e in events) == len(calls)
+
+
+def test_the_console_script_is_declared_and_runs():
+    import pathlib
+    import shutil
+    tomllib = pytest.importorskip("tomllib")        # Python 3.11+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"jitcore": "jitcore.cli:main"}
+    script = shutil.which("jitcore", path=str(pathlib.Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the jitcore console script is not installed next to this Python (reinstall)")
+    result = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.startswith("jitcore ")

@@ -19,7 +19,8 @@ import numpy as np
 from jitcore import threads as thread_settings
 from jitcore.build_info import show_config
 from jitcore.cli.common import (
-    CommandError, add_method_argument, add_model_argument, callable_of, choose_method, open_archive,
+    CommandError, add_method_argument, add_model_argument, add_subcommand, callable_of, choose_method,
+    open_archive,
 )
 from jitcore.cli.inputs import add_input_argument, describe_inputs, make_inputs
 from jitcore.cli.progress import progress_bar
@@ -52,9 +53,8 @@ def _seconds(text):
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser(
-        "bench", help="latency percentiles and throughput per intra-op threads x calling threads",
-        description=__doc__.split("\n\n")[0].replace("``", "'"))
+    parser = add_subcommand(subparsers, "bench", "latency percentiles and throughput per intra-op threads x "
+                            "calling threads", __doc__)
     add_model_argument(parser)
     add_input_argument(parser)
     parser.add_argument("--threads", type=_counts, default=None, metavar="N[,N...]",

@@ -13,7 +13,8 @@ import time
 import numpy as np
 
 from jitcore.cli.common import (
-    add_method_argument, add_model_argument, callable_of, choose_method, method_records, one_line, open_archive,
+    add_method_argument, add_model_argument, add_subcommand, callable_of, choose_method, method_records,
+    one_line, open_archive,
 )
 from jitcore.cli.inputs import add_input_argument, describe_inputs, make_inputs
 from jitcore.ir import Graph
@@ -27,9 +28,8 @@ _TOLERANCE = {"float32": dict(rtol=1e-4, atol=1e-5), "float64": dict(rtol=1e-9, 
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser(
-        "check", help="validate an archive and run it once on random inputs (exit status 0/1)",
-        description=__doc__.splitlines()[0].replace("``", "'"))
+    parser = add_subcommand(subparsers, "check", "validate an archive and run it once on random inputs "
+                            "(exit status 0/1)", __doc__)
     add_model_argument(parser)
     add_input_argument(parser)
     add_method_argument(parser, "run")

@@ -1,5 +1,6 @@
 """What the subcommands share: opening an archive, the methods of a model, one-line errors."""
 
+import argparse
 import os
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ from jitcore.serialization.source import archive_buffer
 from jitcore.serialization.zip_reader import entry_payload, read_zip_directory
 
 __all__ = ["CommandError", "one_line", "Archive", "open_archive", "method_records", "choose_method",
-           "callable_of", "add_model_argument", "add_method_argument"]
+           "callable_of", "add_subcommand", "add_model_argument", "add_method_argument"]
 
 
 class CommandError(Exception):
@@ -109,6 +110,14 @@ def callable_of(model, name):
 def add_method_argument(parser, verb):
     parser.add_argument("--method", default=None, help=f"the method to {verb} (default: forward, or a "
                                                        "function's own)")
+
+
+def add_subcommand(subparsers, name, summary, doc):
+    """The parser of subcommand ``name``: ``summary`` in ``jitcore --help``, and as its own
+    ``--help`` description its module docstring ``doc`` from after the ``jitcore NAME ...:`` heading."""
+    text = doc.strip().partition(": ")[2].replace("``", "'")
+    return subparsers.add_parser(name, help=summary, description=text[:1].upper() + text[1:],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def add_model_argument(parser):

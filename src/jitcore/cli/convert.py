@@ -6,6 +6,8 @@ it is, the command says so and exits with status 2.
 
 import sys
 
+from jitcore.cli.common import add_subcommand
+
 __all__ = ["add_parser", "run", "NOT_AVAILABLE"]
 
 NOT_AVAILABLE = 2
@@ -17,9 +19,8 @@ _MESSAGE = ("reading TorchScript archives (.pt) is not available in this jitcore
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser(
-        "convert", help="convert a TorchScript archive (.pt) to a jitcore archive (.jc) (not available yet)",
-        description=__doc__.replace("``", "'"))
+    parser = add_subcommand(subparsers, "convert", "convert a TorchScript archive (.pt) to a jitcore archive "
+                            "(.jc) (not available yet)", __doc__)
     parser.add_argument("source", metavar="IN", help="a TorchScript archive written by torch.jit.save")
     parser.add_argument("target", metavar="OUT", help="the jitcore archive to write (.jc)")
     parser.set_defaults(run=run)

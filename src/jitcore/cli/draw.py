@@ -7,7 +7,9 @@ Rendering svg/png/pdf needs the ``graphviz`` Python package and Graphviz's ``dot
 program; a ``.dot`` file needs neither.
 """
 
-from jitcore.cli.common import CommandError, add_method_argument, add_model_argument, choose_method, open_archive
+from jitcore.cli.common import (
+    CommandError, add_method_argument, add_model_argument, add_subcommand, choose_method, open_archive,
+)
 from jitcore.cli.inputs import add_input_argument, make_inputs
 from jitcore.drawing import FORMATS, draw
 from jitcore.errors import JitcoreError
@@ -17,9 +19,7 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser(
-        "draw", help="draw a method's graph to an svg, png, pdf or dot file",
-        description=__doc__.split("\n\n")[0].replace("``", "'"))
+    parser = add_subcommand(subparsers, "draw", "draw a method's graph to an svg, png, pdf or dot file", __doc__)
     add_model_argument(parser)
     parser.add_argument("-o", "--output", required=True, metavar="PATH",
                         help=f"the file to write; its suffix picks the format ({', '.join(FORMATS)})")

@@ -10,7 +10,7 @@ version, producer and extra files.
 import collections
 import json
 
-from jitcore.cli.common import add_model_argument, method_records, open_archive
+from jitcore.cli.common import add_model_argument, add_subcommand, method_records, open_archive
 from jitcore.executor import parameter_names
 from jitcore.ir.python_printer import graph_to_code
 from jitcore.modules import ScriptModule
@@ -22,9 +22,8 @@ _NOT_COUNTED = ("prim::Constant", "prim::GetAttr")
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser(
-        "inspect", help="show methods, signatures, parameters, ops and metadata of an archive",
-        description=__doc__.splitlines()[0].replace("``", "'"))
+    parser = add_subcommand(subparsers, "inspect", "show methods, signatures, parameters, ops and metadata "
+                            "of an archive", __doc__)
     add_model_argument(parser)
     parser.add_argument("--graph", action="store_true", help="also print each method's IR graph")
     parser.add_argument("--code", action="store_true", help="also print each method as Python-like code")
