@@ -238,3 +238,24 @@ def test_failing_calls_leave_the_recorder_consistent():
     names = [(e.name.split(".")[0], e.depth) for e in prof.events]
     assert names == [(CALL_EVENT, 0), ("aten::matmul", 1), (CALL_EVENT, 0), ("aten::matmul", 1),
                      ("aten::relu", 1)]
+
+
+def test_a_call_instruction_nests_its_callee_events():
+    inner = parse_graph("""graph(%x : Float(4)):
+  %y : Float(4) = aten::relu(%x)
+  %z : Float(4) = aten::neg(%y)
+  return (%z)
+""")
+    outer = parse_graph("""graph(%x : Float(4)):
+  %y : Float(4) = prim::CallFunction[name="inner"](%x)
+  %w : Float(4) = aten::exp(%y)
+  return (%w)
+""")
+    code = lower(outer, {"inner": inner})
+    with jitcore.profile() as prof:
+        execute(code, [np.ones(4, np.float32)])
+    assert [(e.name.split("[")[0].split(".")[0], e.depth) for e in prof.events] == [
+        (CALL_EVENT, 0), ("prim::CallFunction", 1), ("aten::relu", 2), ("aten::neg", 2), ("aten::exp", 1)]
+    call, function, relu, neg, _ = prof.events
+    assert function.start_us <= relu.start_us and neg.end_us <= function.end_us
+    assert function.self_us == pytest.approx(function.duration_us - relu.duration_us - neg.duration_us)
