@@ -21,39 +21,26 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "pictures"
 
 
-class NN(nn.Module):
-    """The tutorial's single-layer network (examples/tutorial.py)."""
-
-    def __init__(self):
-        super().__init__()
-        self.layer1 = nn.Linear(in_features=4, out_features=2)
-
-    def forward(self, x):
-        x = self.layer1(x)
-        return x
-
-
-def fun(x):
-    """The tutorial's function with a branch."""
-    if x.shape[0] == 1:
-        return x + 3
-    else:
-        return x + 20
+def _import(folder, module):
+    sys.path.insert(0, str(ROOT / folder))
+    try:
+        return __import__(module)
+    finally:
+        sys.path.pop(0)
 
 
 def resnet18():
     """The model zoo's port of torchvision's resnet18 (tests/models/test_model_resnet.py)."""
-    sys.path.insert(0, str(ROOT / "tests" / "models"))
-    from test_model_resnet import resnet18 as make
-    return make().eval()
+    return _import("tests/models", "test_model_resnet").resnet18().eval()
 
 
 def pictures():
     """``{file name: (what to draw, draw options)}``."""
+    tutorial = _import("examples", "tutorial")       # its network NN and its function fun
     nn.init.manual_seed(0)
     x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
-    traced_nn = jitcore.trace(NN().eval(), (x,))
-    scripted_fun = jitcore.script(fun)
+    traced_nn = jitcore.trace(tutorial.NN().eval(), (x,))
+    scripted_fun = jitcore.script(tutorial.fun)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", jitcore.TracerWarning)
         cnn = resnet18()
