@@ -69,6 +69,7 @@ def test_one_event_per_executed_node_inside_one_call_event():
         assert call.start_us <= e.start_us <= e.end_us <= call.end_us
     assert [e.input_shapes for e in nodes] == [((2, 3), (2, 3), None), ((2, 3),), ((2, 3), (2, 3))]
     assert call.self_us == pytest.approx(call.duration_us - sum(e.duration_us for e in nodes))
+    assert call.call[0] == 1 and all(e.call is None for e in nodes)
 
 
 @pytest.mark.parametrize("trips", [0, 1, 5])
@@ -138,6 +139,11 @@ def test_chrome_trace_validates(tmp_path):
         assert isinstance(e["ts"], (int, float)) and e["dur"] >= 0 and isinstance(e["tid"], int)
         assert isinstance(e["args"]["input_shapes"], list)
     assert sum(e["name"] == CALL_EVENT for e in complete) == 3
+    for e in complete:
+        if e["name"] == CALL_EVENT:
+            assert e["args"]["calls_in_flight"] == 1 and e["args"]["openmp"] in ("pool", "serial", None)
+        else:
+            assert "calls_in_flight" not in e["args"]
     # one complete event per node the plan executes, per call
     nodes = [e["name"] for e in complete if e["name"] != CALL_EVENT]
     assert len(nodes) % 3 == 0 and nodes[:len(nodes) // 3] * 3 == nodes

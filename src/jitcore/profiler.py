@@ -50,6 +50,11 @@ class ProfilerEvent:
         the shapes did not fit the recorder.
     self_us : float
         The duration minus that of the events nested in it.
+    call : tuple or None
+        For a ``jitcore::call`` event: ``(callers, openmp)``, the compiled calls
+        in flight when it began (itself included; they share the intra-op
+        threads) and ``"pool"`` or ``"serial"`` as the thread guard ran it
+        (None when it did not choose: one intra-op thread, or several callers).
     """
 
     name: str
@@ -59,6 +64,7 @@ class ProfilerEvent:
     depth: int
     input_shapes: tuple
     self_us: float = 0.0
+    call: tuple | None = None
 
     @property
     def duration_us(self):
@@ -81,7 +87,7 @@ def _with_self_times(events):
                 children[stack[-1]] += events[i].duration_us
             stack.append(i)
     return [ProfilerEvent(e.name, e.start_us, e.end_us, e.thread, e.depth, e.input_shapes,
-                          e.duration_us - children[k]) for k, e in enumerate(events)]
+                          e.duration_us - children[k], e.call) for k, e in enumerate(events)]
 
 
 def _shape_text(shapes):
@@ -130,8 +136,8 @@ class profile:
         self.thread_names.update(names)
         origin = self._origin
         events = self.events + [ProfilerEvent(CALL_EVENT if name == "<call>" else name, (start - origin) * 1e6,
-                                              (end - origin) * 1e6, thread, depth, shapes)
-                                for name, start, end, thread, depth, shapes in raw]
+                                              (end - origin) * 1e6, thread, depth, shapes, 0.0, call)
+                                for name, start, end, thread, depth, shapes, call in raw]
         events.sort(key=lambda e: (e.start_us, e.depth))
         self.events = _with_self_times(events)
         return False
@@ -229,13 +235,15 @@ class profile:
             trace.append({"name": "thread_sort_index", "ph": "M", "pid": pid, "tid": lane,
                           "args": {"sort_index": lane}})
         for e in self.events:
+            args = {"input_shapes": [None if s is None else "..." if s is Ellipsis else list(s)
+                                     for s in e.input_shapes],
+                    "self_us": round(e.self_us, 3), "depth": e.depth}
+            if e.call is not None:
+                args["calls_in_flight"], args["openmp"] = e.call
             trace.append({
                 "name": e.name, "cat": "call" if e.name == CALL_EVENT else "op", "ph": "X",
                 "ts": round(e.start_us, 3), "dur": round(e.duration_us, 3), "pid": pid,
-                "tid": lanes[e.thread][0],
-                "args": {"input_shapes": [None if s is None else "..." if s is Ellipsis else list(s)
-                                          for s in e.input_shapes],
-                         "self_us": round(e.self_us, 3), "depth": e.depth},
+                "tid": lanes[e.thread][0], "args": args,
             })
         return {"traceEvents": trace, "displayTimeUnit": "ms",
                 "otherData": {"producer": "jitcore.profile", "dropped_events": self.dropped}}

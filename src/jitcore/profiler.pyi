@@ -12,6 +12,7 @@ class ProfilerEvent:
     depth: int
     input_shapes: tuple[Any, ...]
     self_us: float
+    call: tuple[int, str | None] | None
     @property
     def duration_us(self) -> float: ...
 

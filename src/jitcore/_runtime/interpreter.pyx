@@ -327,6 +327,8 @@ cdef int run_guarded(CodeData* c, Frame* f, bint profiled) noexcept nogil:
     cdef int status
     if profiled:
         profile_open(&event, c, -1, f, NULL)
+        event.callers = callers
+        event.mode = mode
     status = _run_frame(c, f, profiled)
     if profiled:
         profile_close(&event)

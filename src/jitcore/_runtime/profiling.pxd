@@ -14,6 +14,8 @@ cdef struct ProfileEvent:
     unsigned long thread        # threading.get_ident() of the calling thread
     double start                # CLOCK_MONOTONIC seconds (time.perf_counter's clock)
     double end
+    int callers                 # a call: the compiled calls in flight when it began (itself included)
+    int mode                    # a call: the thread guard's mode (0 pool, 1 serial, -1 not timed)
     int n_inputs                # inputs described in ndim (at most PROFILE_MAX_INPUTS)
     int n_dims                  # dimensions stored in dims
     signed char ndim[PROFILE_MAX_INPUTS]   # -1: not a tensor; -2: dims did not fit

@@ -39,6 +39,9 @@ cdef dict thread_names = {}         # ident -> name of the threads whose calls w
 pthread_mutex_init(&lock, NULL)
 
 
+_MODES = {0: "pool", 1: "serial"}
+
+
 cdef bint profile_call_begins(Code code) except -1:
     cdef unsigned long ident
     if not active:
@@ -74,6 +77,8 @@ cdef void profile_open(ProfileEvent* e, const CodeData* c, int pc, Frame* f, con
     e.pc = pc
     e.thread = PyThread_get_thread_ident()
     e.depth = jc_profile_depth
+    e.callers = 0
+    e.mode = -1
     jc_profile_depth += 1
     if ins != NULL:
         _describe_inputs(e, f, ins)
@@ -128,10 +133,13 @@ def is_active():
 def stop():
     """End recording and return ``(events, dropped, thread_names)``.
 
-    Each event is ``(op, start, end, thread, depth, input_shapes)``: the node's
-    label (``"<call>"`` for a whole call), CLOCK_MONOTONIC seconds, the calling
-    thread's ``threading.get_ident()``, the nesting depth, and per input its
-    shape as a tuple (None for a non-tensor; ``...`` where the shapes did not fit).
+    Each event is ``(op, start, end, thread, depth, input_shapes, call)``: the
+    node's label (``"<call>"`` for a whole call), CLOCK_MONOTONIC seconds, the
+    calling thread's ``threading.get_ident()``, the nesting depth, per input its
+    shape as a tuple (None for a non-tensor; ``...`` where the shapes did not
+    fit), and for a whole call ``(calls in flight, guard mode)`` (else None):
+    the mode is ``"pool"`` or ``"serial"`` when the thread guard chose, None when
+    it did not time the call (one intra-op thread, or several callers).
     ``thread_names`` maps the idents of the calling threads to their names.
     """
     global active, events, n_events, capacity, kept_codes, thread_names
@@ -161,7 +169,8 @@ def stop():
                 else:
                     shapes.append(tuple(e.dims[taken + d] for d in range(e.ndim[i])))
                     taken += e.ndim[i]
-            out.append((label, e.start, e.end, e.thread, e.depth, tuple(shapes)))
+            call = (e.callers, _MODES.get(e.mode)) if e.pc < 0 else None
+            out.append((label, e.start, e.end, e.thread, e.depth, tuple(shapes), call))
     finally:
         free(recorded)
         del codes
