@@ -31,6 +31,24 @@ def _fun(x):
         return x + 20
 
 
+class TwoMethods(nn.Module):
+    """A scalar input, a loop, a tuple output and a second method."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(4, 3)
+
+    def forward(self, x, n: int):
+        y = self.layer(x)
+        for _ in range(n):
+            y = y * 0.5 + 1.0
+        return y, n
+
+    @jitcore.export
+    def other(self, x):
+        return self.layer(x) + 1.0
+
+
 @pytest.fixture(scope="module")
 def archives(tmp_path_factory):
     folder = tmp_path_factory.mktemp("archives")
@@ -40,13 +58,14 @@ def archives(tmp_path_factory):
     jitcore.save(jitcore.trace(Net().eval(), (x,)), net, extra_files={"notes.txt": b"hello"})
     fun = folder / "fun.jc"
     jitcore.save(jitcore.script(_fun), fun)
+    jitcore.save(jitcore.script(TwoMethods().eval()), folder / "two.jc")
     good = net.read_bytes()
     flipped = bytearray(good)
     flipped[len(flipped) // 2] ^= 0xFF
     (folder / "flipped.jc").write_bytes(bytes(flipped))
     (folder / "truncated.jc").write_bytes(good[:len(good) // 3])
     (folder / "text.jc").write_text("not an archive")
-    return {"net": str(net), "fun": str(fun), "folder": folder,
+    return {"net": str(net), "fun": str(fun), "two": str(folder / "two.jc"), "folder": folder,
             **{name: str(folder / f"{name}.jc") for name in ("flipped", "truncated", "text")}}
 
 
@@ -176,6 +195,20 @@ def test_check_input_problems_are_one_line_errors(capsys, archives, argv, messag
     status, _, err = run(capsys, "check", archives["fun"], *argv)
     assert status == 1
     assert err.count("\n") == 1 and message in err
+
+
+def test_check_scalar_inputs_tuple_outputs_and_other_methods(capsys, archives):
+    status, out, _ = run(capsys, "check", archives["two"], "-i", "x=2,4", "-i", "n=3", "--reference")
+    assert status == 0
+    assert "forward(x=float32[2, 4], n=3) -> float32[2, 3], int64[]" in out
+    status, out, _ = run(capsys, "check", archives["two"], "--method", "other", "-i", "2,4", "--reference")
+    assert status == 0 and "other(x=float32[2, 4]) -> float32[2, 3]" in out
+    status, _, err = run(capsys, "check", archives["two"], "-i", "x=2,4")
+    assert status == 1 and "input 'n' is int: give its value with --input n=VALUE" in err
+    status, _, err = run(capsys, "check", archives["two"], "-i", "x=2,4", "-i", "n=a")
+    assert status == 1 and "'n' takes a value of type int" in err
+    status, out, _ = run(capsys, "inspect", archives["two"])
+    assert "def forward(x: Tensor, n: int) -> (Tensor, int)" in out and "def other(x: Tensor) -> Tensor" in out
 
 
 def test_input_specs():

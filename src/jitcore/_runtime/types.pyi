@@ -11,33 +11,40 @@ class JitType:
     kind: str
     def is_subtype_of(self, other: JitType) -> bool: ...
 
-class IntType(JitType):
+class IntType:
+    """A factory: ``get()`` returns the one JitType of this kind."""
     @staticmethod
-    def get() -> IntType: ...
+    def get() -> JitType: ...
 
-class FloatType(JitType):
+class FloatType:
+    """A factory: ``get()`` returns the one JitType of this kind."""
     @staticmethod
-    def get() -> FloatType: ...
+    def get() -> JitType: ...
 
-class BoolType(JitType):
+class BoolType:
+    """A factory: ``get()`` returns the one JitType of this kind."""
     @staticmethod
-    def get() -> BoolType: ...
+    def get() -> JitType: ...
 
-class StrType(JitType):
+class StrType:
+    """A factory: ``get()`` returns the one JitType of this kind."""
     @staticmethod
-    def get() -> StrType: ...
+    def get() -> JitType: ...
 
-class NoneType(JitType):
+class NoneType:
+    """A factory: ``get()`` returns the one JitType of this kind."""
     @staticmethod
-    def get() -> NoneType: ...
+    def get() -> JitType: ...
 
-class NumberType(JitType):
+class NumberType:
+    """A factory: ``get()`` returns the one JitType of this kind."""
     @staticmethod
-    def get() -> NumberType: ...
+    def get() -> JitType: ...
 
-class AnyType(JitType):
+class AnyType:
+    """A factory: ``get()`` returns the one JitType of this kind."""
     @staticmethod
-    def get() -> AnyType: ...
+    def get() -> JitType: ...
 
 class TensorType(JitType):
     dtype: str | None

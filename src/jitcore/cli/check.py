@@ -53,8 +53,10 @@ def _graphs(model):
 
 
 def _outputs(result):
-    values = result if isinstance(result, tuple) else (result,)
-    return [np.asarray(v) for v in values]
+    """A call's outputs as a flat list of arrays (tuples and lists of outputs flattened)."""
+    if isinstance(result, (tuple, list)):
+        return [array for item in result for array in _outputs(item)]
+    return [np.asarray(result)]
 
 
 def _describe(arrays):
@@ -68,6 +70,10 @@ def _compare(actual, expected):
     for k, (a, e) in enumerate(zip(actual, expected)):
         if a.shape != e.shape or a.dtype != e.dtype:
             return f"output {k} is {a.dtype}{list(a.shape)}, the reference gives {e.dtype}{list(e.shape)}"
+        if a.dtype.kind not in "biuf":      # None and other non-numbers: equal or not
+            if a.tolist() != e.tolist():
+                return f"output {k} is {a.tolist()!r}, the reference gives {e.tolist()!r}"
+            continue
         tolerance = _TOLERANCE.get(a.dtype.name, dict(rtol=0, atol=0))
         if not np.allclose(a, e, equal_nan=True, **tolerance):
             error = float(np.max(np.abs(a.astype(np.float64) - e.astype(np.float64))))

@@ -9,13 +9,14 @@ them (a traced model's example input).
 
 import numpy as np
 
-from jitcore._runtime.types import DTYPES, BoolType, FloatType, IntType, TensorType
+from jitcore._runtime.types import DTYPES, TensorType
 from jitcore.cli.common import CommandError
 from jitcore.executor import parameter_names
 
 __all__ = ["InputSpec", "parse_spec", "make_inputs", "add_input_argument", "describe_inputs"]
 
-_SCALARS = {IntType: int, FloatType: float, BoolType: lambda text: {"true": True, "false": False}[text.lower()]}
+# scalar input types by their kind, and how their value is read
+_SCALARS = {"int": int, "float": float, "bool": lambda text: {"true": True, "false": False}[text.lower()]}
 
 
 class InputSpec:
@@ -107,7 +108,7 @@ def _tensor(name, expected, spec, rng):
 
 
 def _scalar(name, expected, spec):
-    parse = _SCALARS.get(type(expected))
+    parse = _SCALARS.get(expected.kind)
     if parse is None:
         raise CommandError(f"input {name!r} has type {expected}; the command makes tensors and "
                            "int/float/bool values only")
@@ -116,7 +117,7 @@ def _scalar(name, expected, spec):
     try:
         return parse(spec.text)
     except (ValueError, KeyError):
-        raise CommandError(f"--input {spec.source}: {name!r} takes a {expected} value") from None
+        raise CommandError(f"--input {spec.source}: {name!r} takes a value of type {expected}") from None
 
 
 def make_inputs(method, specs, seed=0):
