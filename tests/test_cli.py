@@ -1,5 +1,6 @@
 """The ``jitcore`` command (jitcore.cli) on archives made here: exit codes, output, JSON."""
 
+import io
 import json
 import subprocess
 import sys
@@ -253,6 +254,32 @@ def test_bench_table_with_optimize(capsys, archives):
     assert header.split() == ["threads", "callers", "calls", "P50", unit, "P90", unit, "P99", unit,
                               "P99.9", unit, "max", unit, "calls/s"]
     assert len(row.split()) == 9
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("with_tqdm", [True, False])
+def test_bench_shows_a_progress_bar_on_a_terminal_only(archives, monkeypatch, capsys, with_tqdm):
+    if with_tqdm:
+        pytest.importorskip("tqdm")
+    else:
+        monkeypatch.setitem(sys.modules, "tqdm", None)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["bench", archives["net"], "--duration", "0.3", "--warmup", "0"]) == 0
+    shown = terminal.getvalue()
+    assert "jitcore bench" in shown and "threads=" in shown
+    assert ("[#" in shown) != with_tqdm            # the plain bar draws with '#'
+    monkeypatch.setattr(sys, "stderr", io.StringIO())                # not a terminal: no bar
+    assert main(["bench", archives["net"], "--duration", "0.05", "--warmup", "0"]) == 0
+    assert sys.stderr.getvalue() == ""
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["bench", archives["net"], "--duration", "0.05", "--warmup", "0", "--no-progress"]) == 0
+    assert terminal.getvalue() == ""
 
 
 def test_bench_restores_the_thread_count(capsys, archives):

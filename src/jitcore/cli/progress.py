@@ -3,6 +3,7 @@
 Shown only when stderr is a terminal (a pipe or a log file gets no bar).
 """
 
+import shutil
 import sys
 import time
 
@@ -56,5 +57,6 @@ def progress_bar(total, desc, enabled=True):
         from tqdm import tqdm
     except ImportError:
         return _PlainBar(total, desc, sys.stderr)
-    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
-                bar_format="{desc} {bar} {elapsed}<{remaining} {postfix}")
+    # a width from the environment: a terminal that reports none (0 columns) would get no bar
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, ncols=shutil.get_terminal_size().columns,
+                bar_format="{desc} {bar} {elapsed}<{remaining}{postfix}")
