@@ -57,6 +57,8 @@ def progress_bar(total, desc, enabled=True):
         from tqdm import tqdm
     except ImportError:
         return _PlainBar(total, desc, sys.stderr)
-    # a width from the environment: a terminal that reports none (0 columns) would get no bar
-    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, ncols=shutil.get_terminal_size().columns,
+    # the size from shutil, which falls back to 80x24: tqdm draws nothing on a terminal
+    # that reports a size of 0 (some pseudo-terminals do)
+    columns, lines = shutil.get_terminal_size()
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, ncols=columns, nrows=lines,
                 bar_format="{desc} {bar} {elapsed}<{remaining}{postfix}")
