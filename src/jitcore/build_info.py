@@ -19,10 +19,10 @@ def _version():
         return "unknown"
 
 
-def _blas_pools(info):
-    """The BLAS entries of ``threads.threading_info()``, in a short form."""
-    return [{key: pool.get(key) for key in ("internal_api", "version", "num_threads", "filepath")}
-            for pool in info if pool.get("user_api") == "blas"]
+def _pools(info, user_api):
+    """The ``user_api`` entries (``blas``, ``openmp``) of ``threads.threading_info()``, in a short form."""
+    return [{key: pool.get(key) for key in ("internal_api", "prefix", "version", "num_threads", "filepath")}
+            for pool in info if pool.get("user_api") == user_api]
 
 
 def _config():
@@ -49,7 +49,8 @@ def _config():
             "wait_policy": own["wait_policy"],
             "kernels_blas": own["kernels_blas"],
             "kernels_blas_threads": own["kernels_blas_threads"],
-            "blas": _blas_pools(info),
+            "openmp": _pools(info, "openmp"),
+            "blas": _pools(info, "blas"),
         },
     }
 
@@ -65,8 +66,11 @@ def _report(config):
         lines.append(f"    levels with code: {', '.join(family['levels'])}; runs: {family['runs']}")
     lines.append("threads:")
     for key, value in config["threads"].items():
-        if key != "blas":
+        if key not in ("blas", "openmp"):
             lines.append(f"  {key}: {value}")
+    for pool in config["threads"]["openmp"]:
+        lines.append(f"  openmp: {pool['prefix']} {pool['version'] or ''}".rstrip()
+                     + f", {pool['num_threads']} threads, {pool['filepath']}")
     for pool in config["threads"]["blas"]:
         lines.append(f"  blas: {pool['internal_api']} {pool['version']}, "
                      f"{pool['num_threads']} threads, {pool['filepath']}")
@@ -89,8 +93,9 @@ def show_config(mode="stdout"):
         instruction-set level, the level the kernels use and why, the
         ``JITCORE_ISA`` value read), ``kernels`` (per kernel family: the
         levels it has code for and what runs at the chosen level) and
-        ``threads`` (intra-op threads, the BLAS the kernels call and the BLAS
-        pools threadpoolctl finds).  None with ``mode="stdout"``.
+        ``threads`` (intra-op threads, the BLAS the kernels call, and the
+        OpenMP and BLAS libraries threadpoolctl finds loaded, with their
+        thread counts).  None with ``mode="stdout"``.
 
     Notes
     -----

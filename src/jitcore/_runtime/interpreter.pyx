@@ -40,6 +40,7 @@ from jitcore._runtime.kernels.status_error cimport status_reason
 from jitcore._runtime.openmp_helpers cimport (
     enter_call, leave_call, guard_begin, guard_end, monotonic_seconds, exiting, coarse_seconds,
 )
+from jitcore._runtime.profiling cimport ProfileEvent, profile_call_begins, profile_open, profile_close
 
 cdef extern from "Python.h":
     unsigned long PyThread_get_thread_ident() nogil
@@ -189,7 +190,7 @@ cdef int _unplace(Reg* r) noexcept nogil:
     return JC_OK
 
 
-cdef int _call(const Instr* ins, Frame* f) noexcept nogil:
+cdef int _call(const Instr* ins, Frame* f, bint profiled) noexcept nogil:
     """Run a callee Code in a frame of its own, copying arguments and results."""
     cdef const CodeData* callee = ins.callee
     cdef Frame* cf = frame_acquire(callee)
@@ -198,7 +199,7 @@ cdef int _call(const Instr* ins, Frame* f) noexcept nogil:
         return frame_fail(f, JC_ERR_OOM, b"cannot allocate a frame for the callee")
     for k in range(ins.n_in):
         reg_copy(&cf.regs[callee.input_regs[k]], IN(f, ins, k))
-    status = run_frame(callee, cf)
+    status = _run_frame(callee, cf, profiled)
     if status == JC_OK:
         for k in range(ins.n_out):
             reg_copy(OUT(f, ins, k), &cf.regs[callee.output_regs[k]])
@@ -219,14 +220,25 @@ cdef int _call(const Instr* ins, Frame* f) noexcept nogil:
 
 
 cdef int run_frame(const CodeData* c, Frame* f) noexcept nogil:
+    return _run_frame(c, f, False)
+
+
+cdef int _run_frame(const CodeData* c, Frame* f, bint profiled) noexcept nogil:
+    """The loop.  ``profiled`` (decided once per call, see ``jitcore._runtime.profiling``)
+    times each kernel and call instruction; off, it costs a register test per instruction."""
     cdef int pc = 0, next_pc, k, status = JC_OK
     cdef const Instr* ins
     cdef const int* release
     cdef Reg* r
     cdef Reg* cond
+    cdef bint timed
+    cdef ProfileEvent event
     while pc < c.n_instrs:
         ins = &c.instrs[pc]
         next_pc = pc + 1
+        timed = profiled and (ins.opcode == OP_KERNEL or ins.opcode == OP_CALL)
+        if timed:
+            profile_open(&event, c, pc, f, ins)
         if ins.opcode == OP_KERNEL:
             if c.out_slot != NULL and c.out_slot[pc] >= 0:
                 tensor_place_next(&f.slots[c.out_slot[pc]])
@@ -258,8 +270,10 @@ cdef int run_frame(const CodeData* c, Frame* f) noexcept nogil:
         elif ins.opcode == OP_SET_INT:
             reg_set_int(OUT(f, ins, 0), ins.imm)
         elif ins.opcode == OP_CALL:
-            status = _call(ins, f)
+            status = _call(ins, f, profiled)
             if status != JC_OK:
+                if timed:
+                    profile_close(&event)
                 return status
         elif ins.opcode == OP_RAISE:
             if ins.n_in > 1:
@@ -267,6 +281,8 @@ cdef int run_frame(const CodeData* c, Frame* f) noexcept nogil:
             elif ins.n_in and IN(f, ins, 0).tag == R_STR:
                 f.raised = IN(f, ins, 0).obj
             status = JC_ERR_RAISED
+        if timed:
+            profile_close(&event)
         if status != JC_OK:
             f.status = status
             f.failed_code = c
@@ -320,13 +336,22 @@ cdef int _pin(const CodeData* c, Frame* f, Py_ssize_t k, PyObject* value, str wh
     return 0
 
 
-cdef int run_guarded(CodeData* c, Frame* f) noexcept nogil:
+cdef int run_guarded(CodeData* c, Frame* f, bint profiled) noexcept nogil:
     """run_frame under the thread policy: the calls in flight share the cores,
-    and the contention guard picks pool or serial for this call (openmp_helpers.pxd)."""
+    and the contention guard picks pool or serial for this call (openmp_helpers.pxd).
+    A profiled call is one event around its instructions' events."""
+    cdef ProfileEvent event
     cdef int callers = enter_call()
     cdef int mode = guard_begin(&c.guard, callers)
     cdef double start = monotonic_seconds() if mode >= 0 else 0.0
-    cdef int status = run_frame(c, f)
+    cdef int status
+    if profiled:
+        profile_open(&event, c, -1, f, NULL)
+        event.callers = callers
+        event.mode = mode
+    status = _run_frame(c, f, profiled)
+    if profiled:
+        profile_close(&event)
     guard_end(&c.guard, mode, monotonic_seconds() - start if mode >= 0 else 0.0)
     leave_call()
     return status
@@ -345,6 +370,7 @@ cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra
     cdef Py_ssize_t k, n_args = PyTuple_GET_SIZE(args)
     cdef int status
     cdef const Reg* out
+    cdef bint profiled
     if n_args + n_extra != c.n_inputs:
         raise TypeError(f"the compiled graph takes {c.n_inputs} inputs, got {n_args + n_extra}")
     f = frame_acquire(c)
@@ -356,8 +382,9 @@ cdef object run_code(Code code, tuple args, PyObject** extra, Py_ssize_t n_extra
         for k in range(n_extra):
             _pin(c, f, n_args + k, extra[k], "module attribute")
         if c.n_instrs > 0:
+            profiled = profile_call_begins(code)
             with nogil:
-                status = run_guarded(c, f)
+                status = run_guarded(c, f, profiled)
             if status != JC_OK:
                 raise_failure(f)
         if c.n_outputs == 1:
@@ -391,6 +418,7 @@ def execute(Code code not None, args):
     cdef CodeData* c = code.data
     cdef Frame* f
     cdef int k, status
+    cdef bint profiled = profile_call_begins(code)
     if len(args) != c.n_inputs:
         raise TypeError(f"the compiled graph takes {c.n_inputs} inputs, got {len(args)}")
     with nogil:
@@ -402,7 +430,7 @@ def execute(Code code not None, args):
             value = args[k]
             _pin(c, f, k, <PyObject*>value, f"input {k}")
         with nogil:
-            status = run_guarded(c, f)
+            status = run_guarded(c, f, profiled)
         if status != JC_OK:
             raise_failure(f)
         return [reg_to_object(&f.regs[c.output_regs[k]]) for k in range(c.n_outputs)]

@@ -898,6 +898,11 @@ cdef class Graph:
         from jitcore.ir.printer import print_graph
         return print_graph(self)
 
+    def to_dot(self, **options):
+        """The graph as Graphviz DOT text; ``options`` as :func:`jitcore.ir.dot.graph_to_dot` takes."""
+        from jitcore.ir.dot import graph_to_dot
+        return graph_to_dot(self, **options)
+
     def __repr__(self):
         return f"<Graph with {len(self.walk())} nodes>"
 
