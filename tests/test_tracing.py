@@ -361,3 +361,16 @@ def test_a_tuple_of_traced_arrays_is_one_submodule_argument(tmp_path):
     for compiled in (traced, jitcore.load(path)):
         for got, expected in zip(compiled(x, h0, c0), net(x, h0, c0)):
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_floor_division_of_a_traced_size_is_recorded_without_a_warning():
+    # ``//`` stands for floor_divide (arrays) and floordiv (ints): the int op is recorded
+    def patches(x):
+        n = x.shape[1] // 4
+        return x.reshape(x.shape[0], n, 4)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TracerWarning)
+        traced = trace(patches, (np.ones((2, 8), np.float32),))
+    assert "aten::floordiv" in [n.kind for n in traced.graph.nodes]
+    assert traced(np.ones((3, 12), np.float32)).shape == (3, 3, 4)

@@ -14,7 +14,6 @@ Where NumPy spells a torch call differently the port uses NumPy's spelling:
 - ``self.c_attn(x).split(self.n_embd, dim=2)`` is ``F.split(...)`` and ``att.masked_fill``
   is ``F.masked_fill`` (ndarrays have no such methods);
 - ``torch.arange(0, t, dtype=torch.long)`` is ``np.arange(0, t, dtype=np.int64)``;
-- ``float('-inf')`` is ``-np.inf``: ``jitcore.script`` does not compile ``float()`` of a str;
 - ``forward`` returns the logits only (nanoGPT's ``(logits, loss)`` with ``targets=None``
   returns ``None`` as the loss; the zoo compares arrays);
 - ``generate`` decodes greedily (``argmax`` instead of nanoGPT's sampling with
@@ -79,7 +78,7 @@ class CausalSelfAttention(nn.Module):
 
         # manual implementation of attention
         att = (q @ k.swapaxes(-2, -1)) * (1.0 / math.sqrt(k.shape[-1]))
-        att = F.masked_fill(att, self.bias[:, :, :T, :T] == 0, -np.inf)
+        att = F.masked_fill(att, self.bias[:, :, :T, :T] == 0, float('-inf'))
         att = F.softmax(att, dim=-1)
         att = self.attn_dropout(att)
         y = att @ v  # (B, nh, T, T) x (B, nh, T, hs) -> (B, nh, T, hs)

@@ -24,7 +24,7 @@ from jitcore.frontend.indexing import traced_getitem
 from jitcore.frontend.numpy_arguments import method_call, numpy_function_call
 from jitcore.frontend.user_location import warn_at_user_code
 from jitcore.ops.dispatch import Traceable, call
-from jitcore.ops.registry import for_callable
+from jitcore.ops.registry import for_callable, kinds_for_callable
 from jitcore.passes.output_aliasing import VIEW_KINDS
 
 __all__ = ["TracedArray", "TracedScalar", "concrete"]
@@ -327,14 +327,17 @@ class TracedScalar(Traceable):
             if not isinstance(other, (TracedScalar, int, float, bool)):
                 return NotImplemented
             args = (other, self) if reflected else (self, other)
-            kind = for_callable(op)
-            try:
-                return call(kind, *args)
-            except SchemaMatchError:
-                # No scalar overload of the op is registered: compute in Python and
-                # bake the result, telling the user where.
-                _baked("number", None, "number (no scalar op is registered for it)")
-                return op(*concrete(args))
+            # ``//`` stands for aten::floor_divide on arrays and aten::floordiv on ints:
+            # the first kind with an overload for these operands records the op
+            for kind in kinds_for_callable(op):
+                try:
+                    return call(kind, *args)
+                except SchemaMatchError:
+                    continue
+            # No scalar overload of the op is registered: compute in Python and
+            # bake the result, telling the user where.
+            _baked("number", None, "number (no scalar op is registered for it)")
+            return op(*concrete(args))
         method.__name__ = op.__name__
         return method
 
