@@ -263,3 +263,42 @@ def test_bitwise_ops_refuse_floats_like_numpy(dtype):
     with pytest.raises(jitcore.KernelError, match="aten::bitwise_not: .*" + refused):
         compile_graph(parse_graph("graph(%a : Tensor):\n  %y : Tensor = aten::bitwise_not(%a)\n"
                                   "  return (%y)\n"), fallback=False)(x)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("low, high", [(0.0, 6.0), (-0.0, 0.0), (5.0, 3.0), (float("nan"), 1.0),
+                                       (-1.0, float("nan")), (None, 2.5), (-2, None)])
+def test_clamp_by_numbers_is_np_clip_to_the_bit(dtype, low, high):
+    # number bounds take the branch-free hardtanh loop, NaN bounds the generic one:
+    # both must be np.clip's minimum(maximum(x, low), high), NaNs included
+    t = {"float32": "Float", "float64": "Double"}[dtype] + "(7, 300)"
+    def const(v, name):
+        if v is None:
+            return f"  %{name} : NoneType = prim::Constant()"
+        return f"  %{name} : float = prim::Constant[value={v!r}]()"
+    graph = parse_graph(f"""graph(%x : {t}):
+{const(low, "lo")}
+{const(high, "hi")}
+  %y : {t} = aten::clamp(%x, %lo, %hi)
+  return (%y)""")
+    x = np.random.default_rng(9).standard_normal((7, 300)).astype(dtype) * 5
+    x[0, :6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 6.0]
+    got = compile_graph(graph, fallback=False)(x)
+    expected = np.minimum(np.maximum(x, -np.inf if low is None else low),
+                          np.inf if high is None else high).astype(dtype)
+    # (equal values; the sign of a zero clamped against a zero bound is NumPy's SIMD
+    # loops' choice and not part of the contract)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_relu6_of_random_signs_runs_the_vector_loop_and_keeps_ints():
+    graph = parse_graph("""graph(%x : Tensor):
+  %y : Tensor = aten::relu6(%x)
+  return (%y)""")
+    code = compile_graph(graph, fallback=False)
+    x = np.random.default_rng(10).standard_normal((3, 1000)).astype(np.float32) * 8
+    np.testing.assert_array_equal(code(x), np.clip(x, 0, 6))
+    ints = np.arange(-5, 12, dtype=np.int64)
+    got = code(ints)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, np.clip(ints, 0, 6))

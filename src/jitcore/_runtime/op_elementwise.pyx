@@ -7,7 +7,7 @@ are computed in float64, scalars become 0-d views of a stack value, and the
 output gets the broadcast shape from the allocator.
 """
 
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, isnan
 from libc.limits cimport LLONG_MIN, LLONG_MAX
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
@@ -27,7 +27,7 @@ from jitcore._runtime.kernels.elementwise cimport (
     binary_loop_into,
     run_ternary, run_param, binary_out_dtype, unary_out_dtype, binary_loop, unary_loop,
     B_MUL, binary_ints_as_float64, U_POSITIVE, U_GELU, U_GELU_TANH, U_SOFTPLUS,
-    unary_is_float_op, unary_keeps_ints, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_ELU,
+    unary_is_float_op, unary_keeps_ints, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_ELU, P_HARDTANH,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
 from jitcore._runtime.kernels.elementwise import UNARY_OPS, BINARY_OPS
@@ -258,6 +258,12 @@ cdef int ternary_into(int op, Reg* first, int first_dtype, Reg* a, Reg* b, int d
     return status
 
 
+cdef inline bint _number_bound(const Reg* r) noexcept nogil:
+    """A clamp bound the hardtanh loop takes: a number that is not NaN (np.clip with a NaN
+    bound gives NaN everywhere, which the ternary loop computes)."""
+    return reg_is_number(r) and not isnan(reg_as_double(r))
+
+
 cdef int h_clamp(Frame* f, const Instr* ins) noexcept nogil:
     """clamp / clamp_min / clamp_max / relu6 / hardtanh over any dtype (np.clip)."""
     cdef Reg lo_fixed, hi_fixed
@@ -312,6 +318,18 @@ cdef int h_clamp(Frame* f, const Instr* ins) noexcept nogil:
                 lo_fixed.i = -2147483648
             if hi == &hi_fixed:
                 hi_fixed.i = 2147483647
+    if dt == x.t.view.dtype and is_float_dtype(dt) and _number_bound(lo) and _number_bound(hi):
+        # float array, number bounds: the branch-free hardtanh loop (the ternary loop
+        # reads the bounds as stride-0 arrays and compares each element twice over)
+        status = tensor_alloc_like(&out, &x.t.view, dt)
+        if status != JC_OK:
+            return status
+        status = run_param(&x.t.view, &out.view, param_loop_for(P_HARDTANH, dt),
+                           reg_as_double(lo), reg_as_double(hi))
+        if status != JC_OK:
+            tensor_release(&out)
+            return status
+        return set_output(f, ins, 0, &out)
     if ternary_loop_for(T_CLAMP, dt) == NULL:
         return frame_fail(f, JC_ERR_DTYPE, b"clamp does not support this dtype")
     status = ternary_into(T_CLAMP, x, dt, lo, hi, dt, &out)

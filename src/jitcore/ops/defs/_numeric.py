@@ -40,4 +40,6 @@ def clamp_chain_step(low, high):
     """The chain step (``OpDef.chain_step``) of a clamp to constant bounds: the
     parametrised ``hardtanh`` kernel; a None bound leaves that side unbounded."""
     bounds = (float("-inf") if low is None else low, float("inf") if high is None else high)
-    return ("hardtanh", tuple(map(float, bounds))) if all(map(is_number, bounds)) else None
+    if not all(is_number(b) and b == b for b in bounds):     # a NaN bound: the generic clamp
+        return None
+    return ("hardtanh", tuple(map(float, bounds)))
