@@ -198,6 +198,12 @@ def test_bad_arguments_are_named(model, x, error, match):
         jdask.predict(model, x)
 
 
+def test_predict_partitions_wants_a_dask_dataframe():
+    model = jitcore.trace(nn.Linear(2, 2).eval(), np.ones((1, 2)))
+    with pytest.raises(TypeError, match="expects a dask DataFrame, got DataFrame"):
+        jdask.predict_partitions(model, pd.DataFrame({"a": [1.0], "b": [2.0]}))
+
+
 def test_a_model_that_changes_the_batch_size_is_refused():
     model = jitcore.script(_sum_over_batch)
     with pytest.raises(JitcoreError, match="must keep the batch axis 0"):

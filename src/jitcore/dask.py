@@ -15,6 +15,7 @@ How a call is laid out (docs/distributed.md):
 """
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class WorkerThreads:
         the graph was built; a host it did not list counts one.
     """
 
-    threads: int = None
+    threads: Optional[int] = None
     processes_per_host: dict = field(default_factory=dict)
 
     def for_this_worker(self):
@@ -197,10 +198,9 @@ def predict_partitions(model, df, *, columns=None, dtype=None, method="forward",
         One chunk per partition, of unknown length until computed
         (``compute_chunk_sizes()`` finds them).
     """
-    frame = df if columns is None else df[list(columns)]
-    if not hasattr(frame, "to_dask_array"):
+    if not hasattr(df, "to_dask_array"):
         raise TypeError(f"jitcore.dask.predict_partitions expects a dask DataFrame, got {type(df).__name__}")
-    x = frame.to_dask_array()
+    x = (df if columns is None else df[list(columns)]).to_dask_array()
     if dtype is not None:
         x = x.astype(dtype)
     return predict(model, x, method=method, batch_axis=0, meta=meta, threads=threads)
