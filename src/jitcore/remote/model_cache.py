@@ -11,7 +11,7 @@ from collections import OrderedDict
 
 from jitcore.modules import ScriptFunction, ScriptModule
 from jitcore.remote.shipped_model import ShippedModel
-from jitcore.serialization import load_from_buffer
+from jitcore import serialization
 
 __all__ = ["loaded_model", "load_count", "clear_model_cache", "MAX_CACHED_MODELS"]
 
@@ -49,7 +49,7 @@ def loaded_model(model):
         found = _models.get(model.sha256)
         if found is None:
             # Under the lock: two task threads of one worker starting together load once.
-            found = load_from_buffer(model.archive)
+            found = serialization.load_from_buffer(model.archive)
             _loads += 1
             _models[model.sha256] = found
             while len(_models) > MAX_CACHED_MODELS:
