@@ -78,6 +78,11 @@ def test_a_predictor_loads_once_and_scores_every_batch_it_gets(mlp):
         assert np.array_equal(out["label"], np.arange(20))
     assert load_count() == 1
     assert np.array_equal(predictor(x[:7]), mlp(x[:7]))        # one array in, one array out
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"id": np.arange(5), **{name: x[:5, j] for j, name in enumerate("abcd")}})
+    out = predictor(frame)
+    assert list(out) == ["id", "predictions"] and np.array_equal(out["id"], np.arange(5))
+    assert np.array_equal(out["predictions"], mlp(x[:5]))
 
 
 def test_predict_batch_outside_ray_leaves_the_threads_alone(mlp):

@@ -16,6 +16,8 @@ Threads: a Ray actor or task runs one batch at a time on the CPUs Ray assigned i
 ``num_cpus`` jitcore threads (docs/distributed.md).
 """
 
+import numpy as np
+
 from jitcore.remote import (
     columns_to_array, import_optional, intra_op_threads, loaded_model, run_model, ship, use_threads,
 )
@@ -50,7 +52,7 @@ def _score(model, method, batch, columns, dtype, output_column):
     if hasattr(batch, "keys"):
         names = list(batch.keys()) if columns is None else list(columns)
         out = run_model(model, method, columns_to_array(batch, names, dtype))
-        kept = {name: batch[name] for name in batch.keys() if name not in names}
+        kept = {name: np.asarray(batch[name]) for name in batch.keys() if name not in names}
         kept[output_column] = out
         return kept
     return run_model(model, method, columns_to_array({"x": batch}, dtype=dtype))
