@@ -52,9 +52,6 @@ class ModelCase:
         Name -> zero-argument callable of a related operation that bounds the model's speed
         from below (``np.copyto`` for a memory-bound chain); timed, never checked for
         agreement since it computes something else.
-    eager_timed : bool
-        False for the model-zoo networks, whose eager run (jitcore.nn's NumPy references)
-        takes seconds per call: it still gives the reference output, but is not timed.
     """
 
     name: str
@@ -65,7 +62,6 @@ class ModelCase:
     torch_builder: Callable
     numpy_handwritten: Optional[Callable] = None
     floor: dict = field(default_factory=dict)
-    eager_timed: bool = True
 
     def eager(self):
         """Run the model eagerly with NumPy (the oracle every backend is checked against)."""
@@ -160,8 +156,7 @@ def _zoo_case(name, title, module_name, port, torch_original, inputs, **argument
     module = getattr(zoo_module, port)(**arguments).eval()
     return ModelCase(name, title, module, inputs, "module",
                      lambda case: torch_models.zoo_twin(
-                         getattr(zoo_module, torch_original)(**arguments), case),
-                     eager_timed=False)
+                         getattr(zoo_module, torch_original)(**arguments), case))
 
 
 def _image(shape):
