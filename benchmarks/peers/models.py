@@ -24,6 +24,7 @@ __all__ = ["ModelCase", "all_cases", "case_names", "make_case",
            "rnn_loop", "fused_elementwise", "mlp", "small_cnn", "encoder_layer"]
 
 SEED = 0
+GPT_VOCAB, GPT_NEW_TOKENS = 1000, 32
 RNN_STEPS = 32
 RNN_HIDDEN = 64
 
@@ -42,12 +43,16 @@ class ModelCase:
         The model as a jitcore user writes it.
     inputs : tuple of ndarray
     kind : {"module", "function"}
-        Modules are traced by jitcore; functions are scripted.
+        Modules are traced by jitcore (scripted when ``method`` is not ``forward``);
+        functions are scripted.
     numpy_handwritten : callable or None
         ``f(*inputs)``: the same computation written directly in NumPy, or None when the
         model already is plain NumPy code.
     torch_builder : callable
         ``torch_builder(case) -> torch.nn.Module`` with the same weights (imports torch).
+    method : str
+        The method every backend calls (``"generate"``: an exported method with a loop,
+        which jitcore and TorchScript script and ONNX export cannot record).
     floor : dict
         Name -> zero-argument callable of a related operation that bounds the model's speed
         from below (``np.copyto`` for a memory-bound chain); timed, never checked for
@@ -62,10 +67,12 @@ class ModelCase:
     torch_builder: Callable
     numpy_handwritten: Optional[Callable] = None
     floor: dict = field(default_factory=dict)
+    method: str = "forward"
 
     def eager(self):
         """Run the model eagerly with NumPy (the oracle every backend is checked against)."""
-        return self.model(*self.inputs)
+        call = self.model if self.kind == "function" else getattr(self.model, self.method)
+        return call(*self.inputs)
 
 
 # ------------------------------------------------------------------ model definitions
@@ -148,7 +155,8 @@ def zoo(module_name):
     return importlib.import_module(module_name)
 
 
-def _zoo_case(name, title, module_name, port, torch_original, inputs, **arguments):
+def _zoo_case(name, title, module_name, port, torch_original, inputs, method="forward",
+              **arguments):
     """A model of the zoo built with ``arguments`` (its full size), e.g. mobilenet_v2 at
     width 1.0 and 1000 classes, where the zoo's test uses a small one."""
     init.manual_seed(SEED)
@@ -156,7 +164,13 @@ def _zoo_case(name, title, module_name, port, torch_original, inputs, **argument
     module = getattr(zoo_module, port)(**arguments).eval()
     return ModelCase(name, title, module, inputs, "module",
                      lambda case: torch_models.zoo_twin(
-                         getattr(zoo_module, torch_original)(**arguments), case))
+                         getattr(zoo_module, torch_original)(**arguments), case),
+                     method=method)
+
+
+def _prompt():
+    tokens = np.random.default_rng(SEED).integers(0, GPT_VOCAB, size=(1, 16)).astype(np.int64)
+    return (tokens, GPT_NEW_TOKENS)
 
 
 def _image(shape):
@@ -219,6 +233,10 @@ _CASES = {
                                       "test_model_mobilenet", "mobilenet_v2",
                                       "torch_mobilenet_v2", _image((1, 3, 224, 224)),
                                       num_classes=1000, width_mult=1.0),
+    "gpt2-generate": lambda: _zoo_case(
+        "gpt2-generate", f"GPT-2 2 blocks d256, greedy generation of {GPT_NEW_TOKENS} tokens",
+        "test_model_gpt", "gpt2_tiny", "torch_gpt2_tiny", _prompt(), method="generate",
+        block_size=64, vocab_size=GPT_VOCAB, n_embd=256),
     "lstm": lambda: _module_case("lstm", "LSTM 2 layers, hidden 256, 64 steps, batch 1",
                                  LSTMEncoder, (1, 64, 256), None, torch_models.lstm_encoder),
     "rnn-loop": _rnn_case,

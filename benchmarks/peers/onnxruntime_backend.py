@@ -70,6 +70,9 @@ def _export(torch, module, inputs, names, dynamo):
 def session(case, threads):
     """An InferenceSession with ``intra_op_num_threads=threads``; the call is ``run()``."""
     ort = require("onnxruntime")
+    if case.method != "forward":
+        raise Unavailable(f"{case.method} is a Python loop around the model; ONNX export "
+                          "records forward only")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

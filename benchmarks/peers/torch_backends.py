@@ -19,13 +19,15 @@ def torch_model(case):
     module = case.torch_builder(case)
     for p in module.parameters():
         p.requires_grad_(False)
-    return module, tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in case.inputs)
+    return module, tuple(torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray)
+                         else x for x in case.inputs)
 
 
 def eager(case, threads):
     """The PyTorch module called eagerly."""
     module, inputs = torch_model(case)
-    return lambda: module(*inputs)
+    call = getattr(module, case.method)
+    return lambda: call(*inputs)
 
 
 def _script(case):
@@ -40,15 +42,20 @@ def _script(case):
 def scripted(case, threads):
     """``torch.jit.script(module)``."""
     _, module, inputs = _script(case)
-    return lambda: module(*inputs)
+    call = getattr(module, case.method)
+    return lambda: call(*inputs)
 
 
 def frozen_optimized(case, threads):
     """``torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.script(module)))``."""
     torch, module, inputs = _script(case)
     try:
-        module = torch.jit.optimize_for_inference(torch.jit.freeze(module.eval()))
+        kept = None if case.method == "forward" else [case.method]
+        module = torch.jit.optimize_for_inference(
+            torch.jit.freeze(module.eval(), preserved_attrs=kept),
+            other_methods=kept)
     except Exception as exc:
         raise Unavailable(f"freeze/optimize_for_inference failed: {type(exc).__name__}: "
                           f"{exc}") from None
-    return lambda: module(*inputs)
+    call = getattr(module, case.method)
+    return lambda: call(*inputs)

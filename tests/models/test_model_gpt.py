@@ -178,8 +178,8 @@ class GPT(nn.Module):
         return idx
 
 
-def gpt2_tiny():
-    model = GPT(GPTConfig())
+def gpt2_tiny(**config):
+    model = GPT(GPTConfig(**config))
     # nanoGPT's _init_weights: N(0, 0.02) weights, zero biases; c_proj scaled per layer
     rng = np.random.default_rng(3)
     for name, p in model.named_parameters():
@@ -193,7 +193,7 @@ def gpt2_tiny():
     return model
 
 
-def torch_gpt2_tiny():
+def torch_gpt2_tiny(**config):
     import torch
     import torch.nn as tnn
     from torch.nn import functional as TF
@@ -262,6 +262,7 @@ def torch_gpt2_tiny():
         def __init__(self, config):
             super().__init__()
             self.config = config
+            self.block_size = config.block_size
             self.transformer = tnn.ModuleDict(dict(
                 wte=tnn.Embedding(config.vocab_size, config.n_embd),
                 wpe=tnn.Embedding(config.block_size, config.n_embd),
@@ -283,18 +284,20 @@ def torch_gpt2_tiny():
             x = self.transformer.ln_f(x)
             return self.lm_head(x)
 
-        @torch.no_grad()
-        def generate(self, idx, max_new_tokens):
+        # nanoGPT's generate with greedy decoding, exported so that TorchScript compiles it
+        # (compare.py's GPT-2 row); autograd is off where it is timed
+        @torch.jit.export
+        def generate(self, idx, max_new_tokens: int):
             for _ in range(max_new_tokens):
-                idx_cond = idx if idx.size(1) <= self.config.block_size \
-                    else idx[:, -self.config.block_size:]
+                idx_cond = idx if idx.size(1) <= self.block_size \
+                    else idx[:, -self.block_size:]
                 logits = self(idx_cond)
                 logits = logits[:, -1, :]
                 idx_next = torch.argmax(logits, dim=-1, keepdim=True)
                 idx = torch.cat((idx, idx_next), dim=1)
             return idx
 
-    return TorchGPT(GPTConfig())
+    return TorchGPT(GPTConfig(**config))
 
 
 def _tokens():
