@@ -112,6 +112,12 @@ def numbers_from_strings_and_numpy_scalars(x, n: int):
     return x * scale + best + float(n ** 2 + 2 ** n + np.int64(n) + (-3) ** 3)
 
 
+def constant_shape_creation(x, n: int):
+    # creation calls with constant or int shapes are ops of the graph: a fresh array per call
+    return (x + np.zeros((3, 4), dtype=np.float32) + np.ones(4) + np.full(n, 2.0)
+            + np.zeros((2, 1, n)).sum(axis=0).sum(axis=0))
+
+
 def bool_ops(a: int, b: int) -> bool:
     return (a > 0 and b > 0) or not (a == b)
 
@@ -503,6 +509,8 @@ FUNCTIONS = [
     (math_library, lambda: [(0.5, 2), (1.5, -3), (3.25, 0)]),
     (numbers_from_strings_and_numpy_scalars, lambda: [(arr(3, 2), 3), (arr(5, 1), 0),
                                                       (arr(2, 2, dtype=np.float64), 2)]),
+    (constant_shape_creation, lambda: [(arr(3, 4), 4), (arr(4, dtype=np.float64), 4),
+                                       (arr(1, 4), 4)]),
     (bool_ops, lambda: [(1, 2), (-1, -1), (0, 3), (2, 2)]),
     (chained_comparison, lambda: [(5,), (-1,), (10,), (0,)]),
     (ternary, lambda: [(arr(3, 2),), (arr(2, 2),), (arr(5),)]),

@@ -17,7 +17,7 @@ import inspect
 
 import numpy as np
 
-from jitcore._runtime.types import OptionalType
+from jitcore._runtime.types import IntType, OptionalType
 from jitcore.ops.dispatch import call
 from jitcore.ops.registry import for_callable, for_method, numpy_spelling, overloads
 
@@ -104,6 +104,17 @@ def _optional_arguments(kind):
                      if isinstance(a.type, OptionalType))
 
 
+# NumPy parameters that are shapes: an int among them is a 1-d shape.
+_SHAPE_PARAMETERS = ("shape", "newshape")
+
+
+def _is_int(value):
+    """A Python int, or a traced or compiled int (``n`` in ``np.zeros(n)``)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or getattr(value, "jit_type", None) == IntType.get()
+
+
 def numpy_function_call(kind, func, args, kwargs):
     """Record ``func(*args, **kwargs)`` (a NumPy function) as op ``kind``.
 
@@ -117,6 +128,8 @@ def numpy_function_call(kind, func, args, kwargs):
     names = argument_names(kind, func)
     positional, keywords = [], {}
     for index, (name, value) in enumerate(pairs):
+        if name in _SHAPE_PARAMETERS and _is_int(value):
+            value = (value,)     # NumPy takes one int for a 1-d shape: np.zeros(4)
         if name is None or (index == 0 and not keywords):
             if keywords:
                 raise TypeError(f"jitcore.trace: np.{func.__name__} got a positional argument "

@@ -10,7 +10,7 @@ from jitcore._runtime import tracing_state
 
 from .binding import bind
 
-__all__ = ["Traceable", "call", "set_tracer", "current_tracer"]
+__all__ = ["Traceable", "call", "set_tracer", "current_tracer", "record_constant_calls"]
 
 
 class Traceable:
@@ -39,6 +39,15 @@ def set_tracer(tracer):
 def current_tracer():
     """The tracer active on this thread, or None."""
     return getattr(_state, "tracer", None)
+
+
+def record_constant_calls(enabled):
+    """While enabled on this thread, ``call`` hands every op to the active tracer, also one
+    whose arguments are all constants (``np.zeros((3, 4))`` in scripted code is an op of
+    the graph, not an array computed once).  Returns the previous setting."""
+    previous = getattr(_state, "record_constants", False)
+    _state.record_constants = enabled
+    return previous
 
 
 def _has_traceable(values):
@@ -72,6 +81,7 @@ def call(kind, *args, **kwargs):
     """
     opdef, full_args = bind(kind, args, kwargs)
     tracer = current_tracer()
-    if tracer is not None and _has_traceable(full_args):
+    if tracer is not None and (_has_traceable(full_args)
+                               or getattr(_state, "record_constants", False)):
         return tracer.record(opdef, full_args)
     return opdef.reference(*full_args)

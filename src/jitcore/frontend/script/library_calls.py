@@ -12,6 +12,7 @@ import numpy as np
 
 from jitcore.errors import SchemaMatchError
 from jitcore.frontend.numpy_arguments import method_call, numpy_function_call
+from jitcore.ops.dispatch import record_constant_calls
 from jitcore.ops.registry import for_callable
 
 from .errors import ScriptCompileError, compile_error
@@ -37,8 +38,19 @@ def library_function(fn, name):
         if kind is None:
             return None
         return BuiltinValue(name, lambda ctx, args, kwargs, where: _run(
-            ctx, lambda *a, **k: numpy_function_call(kind, fn, a, k), name, args, kwargs, where))
+            ctx, lambda *a, **k: _recorded(kind, fn, a, k), name, args, kwargs, where))
     return None
+
+
+def _recorded(kind, fn, args, kwargs):
+    """``fn(*args, **kwargs)`` as op ``kind`` of the graph, also when every argument is a
+    constant (``np.zeros((3, 4), dtype=np.float32)``): an array made when compiling could
+    not be kept in the graph, and a fresh one per call is what the Python code makes."""
+    previous = record_constant_calls(True)
+    try:
+        return numpy_function_call(kind, fn, args, kwargs)
+    finally:
+        record_constant_calls(previous)
 
 
 def _is_numpy(fn):
