@@ -248,6 +248,7 @@ def _register_samples():
     s["aten::permute"] = lambda r, d, t, pos: [[t(2, 3, 4), [2, 0, 1]], [t(2, 3), [-1, 0]]]
     s["aten::transpose.int"] = lambda r, d, t, pos: [[t(2, 3, 4), 0, 2], [t(2, 3), -1, 0]]
     s["aten::t"] = lambda r, d, t, pos: [[t(2, 3)], [t(4)]]
+    s["aten::numpy_T"] = lambda r, d, t, pos: [[t(2, 3, 4)], [t(2, 3)], [t(4)], [t()]]
     s["aten::squeeze.dim"] = lambda r, d, t, pos: [[t(2, 1, 3), 1], [t(2, 1, 3), 0], [t(2, 1), -1]]
     s["aten::squeeze"] = lambda r, d, t, pos: [[t(2, 1, 3, 1)], [t(1)]]
     s["aten::unsqueeze"] = lambda r, d, t, pos: [[t(2, 3), 0], [t(2, 3), -1], [t(2, 3), 1]]

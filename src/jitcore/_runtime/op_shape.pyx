@@ -193,6 +193,21 @@ cdef int h_transpose(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
+cdef int h_numpy_T(Frame* f, const Instr* ins) noexcept nogil:
+    """``aten::numpy_T``: a view with every axis reversed (NumPy's ``x.T``)."""
+    cdef Tensor* x = tensor_in(f, ins, 0)
+    cdef Tensor out
+    cdef int k, n
+    if x == NULL:
+        return JC_ERR_TYPE
+    n = x.view.ndim
+    tensor_share(&out, x)
+    for k in range(n):
+        out.view.shape[k] = x.view.shape[n - 1 - k]
+        out.view.strides[k] = x.view.strides[n - 1 - k]
+    return set_output(f, ins, 0, &out)
+
+
 cdef int h_permute(Frame* f, const Instr* ins) noexcept nogil:
     cdef Tensor* x = tensor_in(f, ins, 0)
     cdef Py_ssize_t dims[MAX_DIMS]
@@ -612,6 +627,8 @@ cdef int resolve_shape(str name, list consts, OpImpl* out) except -1:
         out.fn = h_transpose
     elif name == "aten::permute":
         out.fn = h_permute
+    elif name == "aten::numpy_T":
+        out.fn = h_numpy_T
     elif name in ("aten::squeeze", "aten::squeeze.dim"):
         out.fn = h_squeeze
     elif name == "aten::unsqueeze":

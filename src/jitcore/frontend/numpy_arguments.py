@@ -263,6 +263,8 @@ def _call_with_conventions(kind, spelling, positional, keywords):
                 keywords["dim"] = list(range(positional[0].ndim))
     elif kind == "aten::permute":
         dims = keywords.pop("dims", None) if len(positional) < 2 else positional.pop(1)
+        if dims is None and _rank(positional[0]) is None:
+            return call("aten::numpy_T", positional[0])     # every axis reversed, any rank
         keywords["dims"] = list(range(positional[0].ndim))[::-1] if dims is None else list(dims)
     elif kind in _EXTREMA_WITH_A_NUMBER and len(positional) == 2 and not keywords:
         # np.maximum(x, 0.0): ATen's maximum takes tensors only, and clamp_min(x, 0.0)
@@ -304,8 +306,19 @@ def _reshape(array, *shape, order="C"):
 
 
 def _transpose(array, *axes):
-    dims = _shape_arguments(axes) or list(range(array.ndim))[::-1]
-    return call(for_method("transpose"), array, dims)
+    dims = _shape_arguments(axes)
+    if not dims and _rank(array) is None:
+        return call("aten::numpy_T", array)     # every axis reversed, any rank
+    return call(for_method("transpose"), array, dims or list(range(array.ndim))[::-1])
+
+
+def _rank(array):
+    """The rank of an array, a traced array or a compiled value; None where a compiled
+    value's rank is not known when compiling."""
+    jit_type = getattr(array, "jit_type", None)
+    if jit_type is None:
+        return np.ndim(array)
+    return getattr(jit_type, "rank", None)
 
 
 def _astype(array, dtype, order="K", casting="unsafe", subok=True, copy=True):

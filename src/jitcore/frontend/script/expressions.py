@@ -188,11 +188,12 @@ class ExpressionCompiler(Emitter):
             if name in _ARRAY_PROPERTIES:
                 return self.emit_op_call(_ARRAY_PROPERTIES[name], [base], {}, where)
             if name == "T":
+                # NumPy's .T reverses every axis: aten::t where the rank is known to be at
+                # most 2 (TorchScript's spelling), aten::numpy_T at any other rank
                 rank = value.type.rank
-                if rank is not None and rank > 2:
-                    return self.emit_op_call("aten::permute", [base, PythonConstant(
-                        list(range(rank))[::-1])], {}, where)
-                return self.emit_op_call("aten::t", [base], {}, where)
+                if rank is not None and rank <= 2:
+                    return self.emit_op_call("aten::t", [base], {}, where)
+                return self.emit_op_call("aten::numpy_T", [base], {}, where)
             method = array_method(base, name, where)
             if method is not None:
                 return method

@@ -97,6 +97,9 @@ register("aten::transpose.int(Tensor self, int dim0, int dim1) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x,
          infer=_shape_rule(_transposed), aliases=(np.swapaxes,), methods=("swapaxes",))
 register("aten::t(Tensor self) -> Tensor", output_alias=OutputAlias.VIEW, reference=_t, infer=_shape_rule(_t_shape))
+register("aten::numpy_T(Tensor self) -> Tensor", output_alias=OutputAlias.VIEW,
+         reference=lambda x: x.T, infer=_shape_rule(lambda shape: tuple(reversed(shape))),
+         doc="`x.T` / `np.transpose(x)`: every axis reversed, at any rank (a view)")
 
 # ---------------------------------------------------- squeeze, unsqueeze, expand
 
