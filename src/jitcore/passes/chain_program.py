@@ -32,18 +32,12 @@ from jitcore._runtime.op_fused import (
     MAX_CHAIN_STEPS,
 )
 from jitcore.errors import SchemaMatchError
-from jitcore.ops.shapes import UNKNOWN
+
+from .graph_queries import constant_value
 
 __all__ = ["chain_step", "attach_program"]
 
 _ARITY = {**{k: 1 for k in CHAIN_UNARY_KERNELS}, **{k: 2 for k in CHAIN_BINARY_KERNELS}}
-
-
-def _constant(value):
-    node = value.node
-    if node.kind != "prim::Constant":
-        return UNKNOWN
-    return node.attr("value") if node.has_attr("value") else None
 
 
 def _is_number(x):
@@ -73,7 +67,7 @@ def chain_step(node):
     inputs = list(node.inputs)
     arguments = op.schema.arguments
     if op.chain_step is not None:
-        constants = [_constant(v) for v in inputs[1:]]
+        constants = [constant_value(v) for v in inputs[1:]]
         constants += [a.default for a in arguments[len(inputs):]]
         step = op.chain_step(*constants)
         if step is None or step[0] not in CHAIN_PARAM_KERNELS and step[0] not in CHAIN_UNARY_KERNELS:
@@ -85,7 +79,7 @@ def chain_step(node):
         return None
     # the arguments past the kernel's operands must be constants at their defaults
     for value, argument in zip(inputs[arity:], arguments[arity:]):
-        if not argument.has_default or _constant(value) != argument.default:
+        if not argument.has_default or constant_value(value) != argument.default:
             return None
     return op.kernel, inputs[:arity], ()
 
@@ -115,7 +109,7 @@ def _compile(sub):
     constants = [v for _, operands, _, _ in steps for v in operands
                  if v not in reg and v not in produced]
     for v in constants:
-        c = _constant(v)
+        c = constant_value(v)
         if not _is_number(c) and not isinstance(c, bool):
             raise _NotAChain
         if float(c) not in consts:

@@ -19,6 +19,7 @@ from jitcore._runtime.types import (
 from jitcore import ops
 
 from .annotations import type_from_python_object
+from .emitter import python_constant
 from .errors import compile_error, describe_type
 from .operators import binary_op, compare_op, to_float, truth_value
 from .values import (
@@ -127,16 +128,10 @@ def _abs(ctx, args, kwargs, where):
     return ScriptValue(ctx.emit_if_expression(positive, lambda: value, negated, where))
 
 
-def _constant_of(sugared):
-    if isinstance(sugared, PythonConstant):
-        return sugared.value
-    return sugared.constant() if isinstance(sugared, ScriptValue) else NOT_CONSTANT
-
-
 def _conversion(name, target):
     def handler(ctx, args, kwargs, where):
         _args(name, args, kwargs, where, 1)
-        text = _constant_of(args[0])
+        text = python_constant(args[0])
         if isinstance(text, str) and target != _BOOL:
             # float("-inf"), int("3"): the string is known, so is the number
             try:
@@ -164,7 +159,7 @@ def _numpy_scalar(np_type, conversion):
 
     def handler(ctx, args, kwargs, where):
         _args(name, args, kwargs, where, 1)
-        constant = _constant_of(args[0])
+        constant = python_constant(args[0])
         if isinstance(constant, (bool, int, float, str)):
             try:
                 return ScriptValue(ctx.constant(np_type(constant).item(), where))
@@ -266,9 +261,7 @@ def _getattr(ctx, args, kwargs, where):
     """``getattr(obj, "name")`` with a constant name is ``obj.name`` (how ``.code`` spells a
     ``Sequential``'s child ``getattr(self, "0")``, which is no identifier)."""
     _args("getattr", args, kwargs, where, 2)
-    obj, name = args
-    name = name.value if isinstance(name, PythonConstant) else (
-        name.constant() if isinstance(name, ScriptValue) else NOT_CONSTANT)
+    obj, name = args[0], python_constant(args[1])
     if not isinstance(name, str):
         raise compile_error("getattr() in jitcore.script takes an attribute name that is a "
                             "string constant; a name computed at run time has no attribute to "
