@@ -21,13 +21,14 @@ import dataclasses
 import sys
 import warnings
 
+from jitcore.cli.progress import progress_bar
+
 try:   # imported as benchmarks.compare (asv discovery, tests)
     from .peers import backends as backend_registry
     from .peers import models as model_registry
     from .peers.agreement import check_agreement
     from .peers.limits import physical_limits
     from .peers.machine import machine_info
-    from .peers.progress import progress_bar
     from .peers.report import add_ratios, markdown, write_json
     from .peers.thread_control import apply_thread_count
     from .peers.timing import TimingPlan, measure_interleaved, measure_throughput
@@ -38,7 +39,6 @@ except ImportError:   # run as a script: benchmarks/ is sys.path[0]
     from peers.agreement import check_agreement
     from peers.limits import physical_limits
     from peers.machine import machine_info
-    from peers.progress import progress_bar
     from peers.report import add_ratios, markdown, write_json
     from peers.thread_control import apply_thread_count
     from peers.timing import TimingPlan, measure_interleaved, measure_throughput
