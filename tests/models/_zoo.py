@@ -51,6 +51,27 @@ def inputs_from_seed(shapes_and_dtypes, seed=0):
     return tuple(out)
 
 
+def trained_statistics(model, linear=False):
+    """``model`` with non-trivial batch-norm running statistics and affine parameters, as a
+    trained model has (fresh ones are the identity, which would hide a dropped norm).
+
+    ``linear=True`` also draws N(0, 1/fan_in) ``Linear`` weights (torchvision's N(0, 0.01)
+    classifier init would make every logit ~0).  The draws come from one seeded stream in
+    module order, so a port and its saved outputs stay in step.
+    """
+    from jitcore import nn
+    rng = np.random.default_rng(7)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean[...] = rng.standard_normal(m.running_mean.shape) * 0.1
+            m.running_var[...] = rng.uniform(0.5, 1.5, m.running_var.shape)
+            m.weight[...] = rng.uniform(0.5, 1.5, m.weight.shape)
+            m.bias[...] = rng.standard_normal(m.bias.shape) * 0.1
+        elif linear and isinstance(m, nn.Linear):
+            m.weight[...] = rng.standard_normal(m.weight.shape) / np.sqrt(m.weight.shape[1])
+    return model
+
+
 def _as_tuple(result):
     return tuple(result) if isinstance(result, (tuple, list)) else (result,)
 

@@ -23,7 +23,7 @@ import pytest
 
 from jitcore import nn
 
-from _zoo import check_model, inputs_from_seed
+from _zoo import check_model, inputs_from_seed, trained_statistics
 
 
 # ------------------------------------------------ torchvision/models/_utils.py
@@ -399,28 +399,15 @@ class MobileNetV2(nn.Module):
 
 # ------------------------------------------------ the zoo cases
 
-def _randomize_batch_norm(model):
-    """Non-trivial running statistics and affine parameters, as a trained model has."""
-    rng = np.random.default_rng(7)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean[...] = rng.standard_normal(m.running_mean.shape) * 0.1
-            m.running_var[...] = rng.uniform(0.5, 1.5, m.running_var.shape)
-            m.weight[...] = rng.uniform(0.5, 1.5, m.weight.shape)
-            m.bias[...] = rng.standard_normal(m.bias.shape) * 0.1
-        elif isinstance(m, nn.Linear):
-            # torchvision's N(0, 0.01) classifier would make every logit ~0
-            m.weight[...] = rng.standard_normal(m.weight.shape) / np.sqrt(m.weight.shape[1])
-    return model
-
 
 def mobilenet_v3_small():
     setting, last_channel = _mobilenet_v3_conf("mobilenet_v3_small", width_mult=0.5)
-    return _randomize_batch_norm(MobileNetV3(setting, last_channel, num_classes=10))
+    return trained_statistics(MobileNetV3(setting, last_channel, num_classes=10), linear=True)
 
 
 def mobilenet_v2(num_classes=10, width_mult=0.5):
-    return _randomize_batch_norm(MobileNetV2(num_classes=num_classes, width_mult=width_mult))
+    return trained_statistics(MobileNetV2(num_classes=num_classes, width_mult=width_mult),
+                              linear=True)
 
 
 def _torch_conv_bn_act(tnn, in_ch, out_ch, kernel_size=3, stride=1, groups=1, activation=None,

@@ -12,7 +12,7 @@ import pytest
 
 from jitcore import nn
 
-from _zoo import check_model, inputs_from_seed, torch_or_none
+from _zoo import check_model, inputs_from_seed, torch_or_none, trained_statistics
 
 
 def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
@@ -105,20 +105,9 @@ class ResNet(nn.Module):
         return x
 
 
-def _randomize_batch_norm(model):
-    """Non-trivial running statistics and affine parameters, as a trained model has."""
-    rng = np.random.default_rng(7)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean[...] = rng.standard_normal(m.running_mean.shape) * 0.1
-            m.running_var[...] = rng.uniform(0.5, 1.5, m.running_var.shape)
-            m.weight[...] = rng.uniform(0.5, 1.5, m.weight.shape)
-            m.bias[...] = rng.standard_normal(m.bias.shape) * 0.1
-    return model
-
 
 def resnet18(num_classes=1000):
-    return _randomize_batch_norm(ResNet(BasicBlock, [2, 2, 2, 2], num_classes))
+    return trained_statistics(ResNet(BasicBlock, [2, 2, 2, 2], num_classes))
 
 
 def torch_resnet18():

@@ -21,7 +21,7 @@ import pytest
 
 from jitcore import nn
 
-from _zoo import check_model, inputs_from_seed
+from _zoo import check_model, inputs_from_seed, trained_statistics
 
 
 class DoubleConv(nn.Module):
@@ -141,17 +141,6 @@ class AudioEncoderDecoder(nn.Module):
         return np.tanh(self.dec1(d2)) + self.upsample(e1[:, :1])
 
 
-def _randomize_batch_norm(model):
-    """Non-trivial running statistics and affine parameters, as a trained model has."""
-    rng = np.random.default_rng(7)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean[...] = rng.standard_normal(m.running_mean.shape) * 0.1
-            m.running_var[...] = rng.uniform(0.5, 1.5, m.running_var.shape)
-            m.weight[...] = rng.uniform(0.5, 1.5, m.weight.shape)
-            m.bias[...] = rng.standard_normal(m.bias.shape) * 0.1
-    return model
-
 
 def torch_unet(bilinear, base):
     import torch
@@ -269,10 +258,10 @@ def torch_audio_net(channels=1, hidden=8):
 BASE = 8
 
 CASES = [
-    dict(name="unet_bilinear", make_port=lambda: _randomize_batch_norm(UNet(3, 2, True, BASE)),
+    dict(name="unet_bilinear", make_port=lambda: trained_statistics(UNet(3, 2, True, BASE)),
          make_torch_model=lambda: torch_unet(True, BASE),
          inputs=lambda: inputs_from_seed([((1, 3, 32, 32), np.float32)])),
-    dict(name="unet_transposed", make_port=lambda: _randomize_batch_norm(UNet(3, 2, False, BASE)),
+    dict(name="unet_transposed", make_port=lambda: trained_statistics(UNet(3, 2, False, BASE)),
          make_torch_model=lambda: torch_unet(False, BASE),
          inputs=lambda: inputs_from_seed([((1, 3, 32, 32), np.float32)])),
     dict(name="audio_conv1d_autoencoder", make_port=AudioEncoderDecoder,
