@@ -432,3 +432,30 @@ def test_a_formatted_message_is_filled_in_by_the_raise():
         code(x, 1)
     with pytest.raises(ValueError, match=r"^got 2 rows > 1: 3\.00 \[2, 3\]"):
         run_graph(parse_graph(src), [x, 1])
+
+
+@pytest.mark.parametrize("a, b, message", [
+    (2, -1, "int \\*\\* int with a negative exponent is a float in Python"),
+    (10, 19, "int \\*\\* int does not fit in int64"),
+    (-3, 41, "int \\*\\* int does not fit in int64"),
+])
+def test_int_power_refuses_what_python_would_make_a_float_or_a_big_int(a, b, message):
+    from jitcore.errors import KernelError
+    code = compile_graph(parse_graph("""graph(%a : int, %b : int):
+  %c : int = aten::pow(%a, %b)
+  return (%c)"""), fallback=False)
+    assert code(3, 4) == 81 and type(code(3, 4)) is int
+    assert code(-2, 63) == -2 ** 63 and code(7, 0) == 1
+    with pytest.raises(KernelError, match=message):
+        code(a, b)
+
+
+def test_a_message_that_cannot_be_formatted_still_raises_naming_why():
+    src = """graph(%x : float):
+  %text : str = prim::Constant[value="x = {:d}"]()
+  %msg : str = aten::format(%text, %x)
+   = prim::RaiseException[exception="ValueError"](%msg)
+  return (%x)"""
+    with pytest.raises(ValueError, match=r"^x = \{:d\} \(the message could not be formatted: "
+                                         r"ValueError: Unknown format code 'd'"):
+        compile_graph(parse_graph(src), fallback=False)(1.5)

@@ -276,6 +276,14 @@ def uses_yield(x):
     yield x
 
 
+def float_of_a_bad_string(x: float) -> float:
+    return x + float("one")
+
+
+def type_of_an_array(x):
+    return type(x).__name__
+
+
 def getattr_of_a_computed_name(x, name: str):
     return getattr(x, name)
 
@@ -283,6 +291,8 @@ def getattr_of_a_computed_name(x, name: str):
 # (function, message fragment, underlined source text)
 CASES = [
     (uses_try, "try/except is not supported", "try:"),
+    (float_of_a_bad_string, "float('one'): could not convert string to float", 'float("one")'),
+    (type_of_an_array, "type() in jitcore.script takes a module", "type(x)"),
     (getattr_of_a_computed_name, "getattr() in jitcore.script takes an attribute name that is a "
      "string constant", "getattr(x, name)"),
     (uses_with, "with statements are not supported", 'with open("f") as f:'),
