@@ -7,6 +7,7 @@ from cython.parallel cimport prange
 from libc.math cimport fabs, fabsf, copysign, copysignf, INFINITY
 
 from jitcore._runtime.openmp_helpers cimport threads_for
+from jitcore._runtime.kernels.strided cimport same_shape
 from jitcore._runtime.kernels.view cimport (
     View, Status, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, DT_FLOAT32, DT_FLOAT64, DT_BOOL, view_numel,
 )
@@ -133,12 +134,8 @@ cdef void map_all(const View* x, int op, real_t a, real_t b, real_t c, const Vie
 
 cdef Status float_values_kernel(const View* x, int op, double a, double b, double c,
                                 View* out) noexcept nogil:
-    cdef int d
-    if out.ndim != x.ndim:
+    if not same_shape(out, x):
         return JC_ERR_SHAPE
-    for d in range(x.ndim):
-        if out.shape[d] != x.shape[d]:
-            return JC_ERR_SHAPE
     if out.dtype != (DT_BOOL if op == FV_ISINF or op == FV_ISFINITE or op == FV_ISNAN else x.dtype):
         return JC_ERR_DTYPE
     if view_numel(x) == 0:

@@ -11,6 +11,7 @@ from libc.stdint cimport int64_t, int32_t
 from libc.string cimport memcpy
 
 from jitcore._runtime.openmp_helpers cimport threads_for
+from jitcore._runtime.kernels.strided cimport same_shape, unravel_offset
 from jitcore._runtime.kernels.view cimport (
     View, Status, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_INDEX, JC_ERR_VALUE,
     DT_INT64, DT_INT32, DT_BOOL, itemsize_of, view_numel,
@@ -228,15 +229,11 @@ cdef void fill_all(const View* x, const View* mask, const char* value, const Vie
 
 cdef Status masked_fill_kernel(const View* x, const View* mask, const char* value,
                                View* out) noexcept nogil:
-    cdef int d
     cdef Py_ssize_t size = itemsize_of(x.dtype)
     if mask.dtype != DT_BOOL or out.dtype != x.dtype:
         return JC_ERR_DTYPE
-    if mask.ndim != x.ndim or out.ndim != x.ndim:
+    if not same_shape(mask, x) or not same_shape(out, x):
         return JC_ERR_SHAPE
-    for d in range(x.ndim):
-        if mask.shape[d] != x.shape[d] or out.shape[d] != x.shape[d]:
-            return JC_ERR_SHAPE
     if view_numel(out) == 0:
         return JC_OK
     if size == 8:
@@ -252,17 +249,13 @@ cdef Status masked_fill_kernel(const View* x, const View* mask, const char* valu
 
 cdef void triangle_rows(const View* x, long long diagonal, bint upper, const View* out,
                         item_t* kind, Py_ssize_t row) noexcept nogil:
-    # row walks the last two dims' rows: i is the matrix row
-    cdef Py_ssize_t xo = 0, oo = 0, rem = row, i, j, n = out.shape[out.ndim - 1]
+    # row walks the rows of every matrix (all dims but the last, C order)
+    cdef Py_ssize_t j, n = out.shape[out.ndim - 1]
     cdef Py_ssize_t xs = x.strides[x.ndim - 1], os = out.strides[out.ndim - 1]
     cdef Py_ssize_t matrix_row = row % out.shape[out.ndim - 2]
+    cdef Py_ssize_t oo = unravel_offset(out, 0, out.ndim - 1, row)
+    cdef Py_ssize_t xo = unravel_offset(x, 0, x.ndim - 1, row)
     cdef bint keep
-    cdef int d
-    for d in range(out.ndim - 2, -1, -1):
-        i = rem % out.shape[d]
-        rem = rem // out.shape[d]
-        oo += i * out.strides[d]
-        xo += i * x.strides[d]
     for j in range(n):
         keep = (j - matrix_row >= diagonal) if upper else (j - matrix_row <= diagonal)
         if keep:
@@ -285,15 +278,11 @@ cdef void triangle_all(const View* x, long long diagonal, bint upper, const View
 
 cdef Status triangle_kernel(const View* x, long long diagonal, bint upper,
                             View* out) noexcept nogil:
-    cdef int d
     cdef Py_ssize_t size = itemsize_of(x.dtype)
     if out.dtype != x.dtype:
         return JC_ERR_DTYPE
-    if x.ndim < 2 or out.ndim != x.ndim:
+    if x.ndim < 2 or not same_shape(out, x):
         return JC_ERR_SHAPE
-    for d in range(x.ndim):
-        if out.shape[d] != x.shape[d]:
-            return JC_ERR_SHAPE
     if view_numel(out) == 0:
         return JC_OK
     # zero bytes are 0, 0.0 and False alike

@@ -7,6 +7,7 @@ from jitcore._runtime.kernels.view cimport (
     View, Status, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, DT_FLOAT32, DT_FLOAT64, DT_INT64, view_numel,
 )
 from jitcore._runtime.kernels.lines cimport line_count, line_offset
+from jitcore._runtime.kernels.strided cimport same_shape
 
 ctypedef fused acc_t:
     float
@@ -40,14 +41,10 @@ cdef void scan_all(const View* x, int dim, bint product, View* out, acc_t* kind)
 
 
 cdef Status scan_kernel(const View* x, int dim, bint product, View* out) noexcept nogil:
-    cdef int d
     if out.dtype != x.dtype:
         return JC_ERR_DTYPE
-    if x.ndim < 1 or dim < 0 or dim >= x.ndim or out.ndim != x.ndim:
+    if x.ndim < 1 or dim < 0 or dim >= x.ndim or not same_shape(out, x):
         return JC_ERR_SHAPE
-    for d in range(x.ndim):
-        if out.shape[d] != x.shape[d]:
-            return JC_ERR_SHAPE
     if view_numel(x) == 0:
         return JC_OK
     if x.dtype == DT_FLOAT32:
