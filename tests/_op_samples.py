@@ -433,3 +433,38 @@ def _register_prim_samples():
 
 
 _register_prim_samples()
+
+
+def _register_list_samples():
+    # fresh lists on every call: these ops write their list in place
+    s = _SPECIAL
+    s["aten::append.t"] = lambda r, d, t, pos: [[[1, 2], 3], [[t(2)], t(3)], [[], 1.5]]
+    s["aten::extend.t"] = lambda r, d, t, pos: [[[1, 2], [3, 4]], [[t(2)], []]]
+    s["aten::insert.t"] = lambda r, d, t, pos: [[[1, 2], 1, 9], [[1, 2], -5, 9], [[1], 7, 9]]
+    s["aten::pop.t"] = lambda r, d, t, pos: [[[1, 2, 3], -1], [[1, 2, 3], 0], [[t(2)], 0]]
+    s["aten::remove.t"] = lambda r, d, t, pos: [[[1, 2, 1], 1], [["a", "b"], "b"]]
+    s["aten::clear.t"] = lambda r, d, t, pos: [[[1, 2]], [[]]]
+    s["aten::reverse.t"] = lambda r, d, t, pos: [[[1, 2, 3]], [[t(2), t(3)]]]
+    s["aten::_set_item.t"] = lambda r, d, t, pos: [[[1, 2, 3], -1, 7], [[2.5], 0, 1.0]]
+    s["aten::Delete.t"] = lambda r, d, t, pos: [[[1, 2, 3], 1], [[1, 2, 3], -3]]
+    s["aten::index.list_t"] = lambda r, d, t, pos: [[[3, 1, 3], 3], [[1.5, 2.0], 2]]
+    s["aten::count.t"] = lambda r, d, t, pos: [[[3, 1, 3], 3], [["a", "b"], "c"]]
+    s["aten::__contains__.t"] = lambda r, d, t, pos: [[[3, 1], 1], [[2.5], 2], [["a"], "b"]]
+    s["aten::slice.t"] = lambda r, d, t, pos: [[[1, 2, 3, 4], 1, None, 1], [[1, 2, 3], None, None, -1],
+                                               [[1, 2, 3, 4, 5], -1, 0, -2], [[1, 2], 5, 9, 1]]
+    s["aten::add.t"] = lambda r, d, t, pos: [[[1], [2, 3]], [[], []]]
+    s["aten::mul.left_t"] = lambda r, d, t, pos: [[[1, 2], 3], [[1], 0], [[1], -2]]
+    s["aten::list.t"] = lambda r, d, t, pos: [[[1, 2]], [[t(2)]]]
+    s["aten::sorted.any"] = lambda r, d, t, pos: [[[3, 1, 2], False], [[2.5, -1.0], True],
+                                                  [["b", "a", "ab"], False]]
+    s["aten::sum.int"] = lambda r, d, t, pos: [[[1, 2, 3]], [[]]]
+    s["aten::sum.float"] = lambda r, d, t, pos: [[[1.5, 2.25]], [[]]]
+    s["aten::sum.bool"] = lambda r, d, t, pos: [[[True, False, True]]]
+    s["aten::any.bool"] = lambda r, d, t, pos: [[[False, True]], [[False]], [[]]]
+    s["aten::all.bool"] = lambda r, d, t, pos: [[[True, True]], [[True, False]], [[]]]
+    for name in ("eq", "ne"):
+        s[f"aten::{name}.list_t"] = lambda r, d, t, pos: [[[1, 2], [1, 2]], [[1, 2], [1]],
+                                                          [[1.0], [1]], [["a"], ["b"]]]
+
+
+_register_list_samples()

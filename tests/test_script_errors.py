@@ -126,20 +126,8 @@ def tensor_and(x, y):
     return x and y
 
 
-def all_of_a_list(x, flags: List[bool]):
-    if all(flags):
-        return x
-    return x
-
-
 def in_with_array_left(x):
     if x in (1, 2):
-        return x
-    return x
-
-
-def in_operator(x, n: int, allowed: List[int]):
-    if n in allowed:
         return x
     return x
 
@@ -163,7 +151,29 @@ def dict_comprehension(x):
 
 
 def unsupported_builtin(x):
+    return divmod(x, 2)
+
+
+def sorted_of_an_array(x):
     return sorted(x)
+
+
+def append_of_the_wrong_type(n: int) -> List[int]:
+    xs: List[int] = []
+    xs.append(1.5)
+    return xs
+
+
+def append_to_an_unannotated_empty_list(n: int):
+    xs = []
+    xs.append(n)
+    return xs
+
+
+def remove_from_a_list_of_arrays(x):
+    xs = [x, x + 1]
+    xs.remove(x)
+    return xs
 
 
 def unsupported_math(x):
@@ -268,10 +278,6 @@ def string_concat(a: str, b: str) -> str:
     return a + b
 
 
-def uses_list_of_unknown_length(xs: List[int]) -> List[int]:
-    return [x * 2 for x in xs]
-
-
 def uses_yield(x):
     yield x
 
@@ -299,7 +305,6 @@ CASES = [
     (uses_lambda, "lambdas are not supported", "lambda v: v"),
     (uses_generator, "generator expressions are supported in jitcore.script only where they are "
      "consumed at once", "(v for v in x)"),
-    (all_of_a_list, "all() in jitcore.script takes one generator expression", "all(flags)"),
     (uses_star_args, "*xs parameters are not supported", "xs"),
     (uses_kwargs, "**options parameters are not supported", "options"),
     (uses_global, "global statements are not supported", "global GLOBAL_LIST"),
@@ -311,7 +316,7 @@ CASES = [
      None),
     (undefined_in_branch, "'y' is not defined in the false branch", "y"),
     (undefined_name, "undefined name 'not_defined_anywhere'", "not_defined_anywhere"),
-    (item_assignment, "item assignment (x[i] = v) is not supported", "x[0]"),
+    (item_assignment, "item assignment (x[i] = v) is supported on lists only", "x[0]"),
     (attribute_assignment, "assigning attributes (self.x = v) is not supported", "x.shape"),
     (array_augmented, "updates it in place in NumPy", "y += 1"),
     (loop_type_change, "is int before the loop and float after an iteration", None),
@@ -319,13 +324,19 @@ CASES = [
      "typed_helper(x)"),
     (bad_return_annotation, "annotated to return int but returns Tensor", None),
     (tensor_and, "the operands of 'and'/'or' must be bool", "x"),
-    (in_operator, "the 'in' operator in jitcore.script needs a tuple or list of known length",
-     "n in allowed"),
     (in_with_array_left, "'in' with an array on the left is not supported", "x in (1, 2)"),
     (while_else, "while ... else is not supported", "n = 5"),
     (set_literal, "sets are not supported", "{1, 2}"),
     (dict_comprehension, "dict comprehensions are not supported", "{k: k for k in range(3)}"),
-    (unsupported_builtin, "the builtin sorted() is not supported", "sorted"),
+    (unsupported_builtin, "the builtin divmod() is not supported", "divmod"),
+    (sorted_of_an_array, "sorted() in jitcore.script takes a list, got Tensor; use the NumPy "
+     "function", "sorted(x)"),
+    (append_of_the_wrong_type, "append to a List[int] needs an item of type int, got float",
+     "xs.append(1.5)"),
+    (append_to_an_unannotated_empty_list, "an empty list literal is a list of arrays: annotate "
+     "it, e.g. `xs: List[int] = []`", "xs.append(n)"),
+    (remove_from_a_list_of_arrays, "list.remove() compares items, which jitcore.script supports "
+     "for lists of numbers, bools and strings", "xs.remove(x)"),
     (unsupported_math, "import statements are not supported", "import math"),
     (math_log2, "math.log2 is not supported in jitcore.script; supported are math.acos",
      "math_module.log2"),
@@ -349,8 +360,6 @@ CASES = [
     (isinstance_optional, "isinstance() of a Optional[int] is decided at run time",
      "isinstance(n, int)"),
     (string_concat, "string concatenation is not supported", "a + b"),
-    (uses_list_of_unknown_length, "list comprehensions in jitcore.script iterate over",
-     "[x * 2 for x in xs]"),
     (uses_yield, "generators (yield) are not supported", "yield x"),
 ]
 

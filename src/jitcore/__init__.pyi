@@ -7,6 +7,7 @@ from jitcore import errors as errors
 from jitcore import ir as ir
 from jitcore import nn as nn
 from jitcore.drawing import draw as draw
+from jitcore.language import annotate as annotate
 from jitcore.errors import (
     CompileError as CompileError,
     FormatError as FormatError,

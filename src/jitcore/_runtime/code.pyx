@@ -217,7 +217,8 @@ cdef class Code:
             r.tag = R_STR
             r.obj = <PyObject*>value
             return 0
-        reg_from_object(r, value, f"constant %{self._reg_names[reg]}")
+        self._keepalive.append(value)      # its strings are borrowed by the registers
+        reg_from_object(r, value, f"constant %{self._reg_names[reg]}", True)
         _mark_constant(r)
         return 0
 
@@ -443,6 +444,7 @@ cdef void _mark_constant(Reg* r):
     if r.tag == R_TENSOR:
         r.t.storage.flags |= STORAGE_CONSTANT
     elif r.tag == R_LIST or r.tag == R_TUPLE:
+        r.seq.frozen = True     # every frame on every thread shares it: mutating ops refuse
         for k in range(r.seq.size):
             _mark_constant(&r.seq.items[k])
 

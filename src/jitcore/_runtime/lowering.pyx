@@ -36,6 +36,7 @@ from jitcore._runtime.op_support cimport OpImpl
 from jitcore._runtime.op_elementwise cimport resolve_elementwise
 from jitcore._runtime.op_shape cimport resolve_shape
 from jitcore._runtime.op_scalar cimport resolve_scalar
+from jitcore._runtime.op_list cimport resolve_list
 from jitcore._runtime.op_reduction cimport resolve_reduction
 from jitcore._runtime.op_linalg cimport resolve_linalg
 from jitcore._runtime.op_creation cimport resolve_creation
@@ -121,7 +122,8 @@ cdef str _kernel_of(str name):
 cdef bint _resolve_impl(str name, list consts, OpImpl* impl) except -1:
     return (resolve_elementwise(name, _kernel_of(name), consts, impl)
             or resolve_shape(name, consts, impl)
-            or resolve_scalar(name, consts, impl) or resolve_reduction(name, consts, impl)
+            or resolve_scalar(name, consts, impl) or resolve_list(name, consts, impl)
+            or resolve_reduction(name, consts, impl)
             or resolve_linalg(name, consts, impl) or resolve_creation(name, consts, impl)
             or resolve_nn(name, consts, impl) or resolve_conv(name, consts, impl)
             or resolve_index(name, consts, impl) or resolve_python(name, consts, impl)

@@ -6,13 +6,12 @@ tuples (construct, unpack, index, len), and string equality.
 from cpython.ref cimport PyObject
 from libc.math cimport floor, ceil, sqrt, pow as c_pow, fmod, isnan
 cimport libc.math as cmath
-from libc.string cimport memcmp
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport (
     Reg, Seq, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, R_STR,
     reg_clear, reg_copy, reg_set_int, reg_set_float, reg_set_bool, reg_set_none, seq_new,
-    reg_is_number, reg_as_double, reg_take_tensor,
+    reg_is_number, reg_as_double, reg_take_tensor, reg_equal,
 )
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc
 from jitcore._runtime.op_support cimport OpImpl, ScalarBox, scalar_view, scalar_dtype
@@ -22,15 +21,8 @@ from jitcore._runtime.kernels.view cimport (
 )
 from jitcore._runtime.tensor cimport view_copy
 
-# Strings are immutable and a register's str is kept alive by its Code (see
-# registers.pxd), so reading its length, kind and characters needs no GIL.
 cdef extern from *:
     bint __builtin_mul_overflow(long long a, long long b, long long* result) noexcept nogil
-
-cdef extern from "Python.h":
-    Py_ssize_t PyUnicode_GET_LENGTH(PyObject* s) nogil
-    int PyUnicode_KIND(PyObject* s) nogil
-    void* PyUnicode_DATA(PyObject* s) nogil
 
 cdef enum ScalarOp:
     S_ADD = 0
@@ -391,24 +383,13 @@ cdef int h_list_minmax(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
-cdef bint _str_equal(PyObject* a, PyObject* b) noexcept nogil:
-    # CPython stores a str in the narrowest kind that fits every character,
-    # so equal strings have equal kinds and identical bytes.
-    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(a)
-    if a == b:
-        return True
-    if n != PyUnicode_GET_LENGTH(b) or PyUnicode_KIND(a) != PyUnicode_KIND(b):
-        return False
-    return memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), n * PyUnicode_KIND(a)) == 0
-
-
 cdef int h_str_compare(Frame* f, const Instr* ins) noexcept nogil:
     """aten::eq.str / aten::ne.str (imm: S_EQ / S_NE)."""
     cdef Reg* a = IN(f, ins, 0)
     cdef Reg* b = IN(f, ins, 1)
     if a.tag != R_STR or b.tag != R_STR:
         return frame_fail(f, JC_ERR_TYPE, b"expected two strings")
-    reg_set_bool(OUT(f, ins, 0), _str_equal(a.obj, b.obj) == (ins.imm == S_EQ))
+    reg_set_bool(OUT(f, ins, 0), reg_equal(a, b) == (ins.imm == S_EQ))
     return JC_OK
 
 

@@ -30,6 +30,8 @@ cdef struct Reg:
 cdef struct Seq:
     Py_ssize_t refcount
     Py_ssize_t size
+    Py_ssize_t capacity  # items allocated; a list grows in place (append) as Python's does
+    bint frozen          # a constant of the Code, shared by every frame: never mutated
     Reg* items
 
 # Release what a register holds and mark it empty.
@@ -45,10 +47,21 @@ cdef void reg_take_tensor(Reg* r, Tensor* t) noexcept nogil
 # A new sequence of ``size`` empty registers (NULL when out of memory).
 cdef Seq* seq_new(Py_ssize_t size) noexcept nogil
 cdef void seq_decref(Seq* s) noexcept nogil
+# Room for at least ``size`` items (grown geometrically); JC_OK or JC_ERR_OOM.
+cdef int seq_reserve(Seq* s, Py_ssize_t size) noexcept nogil
+# Append a copy of ``item`` (shared if a tensor or sequence); JC_OK or JC_ERR_OOM.
+cdef int seq_push(Seq* s, const Reg* item) noexcept nogil
 # A number register as double / as integer (bool and int both count).
 cdef double reg_as_double(const Reg* r) noexcept nogil
 cdef bint reg_is_number(const Reg* r) noexcept nogil
 
+# Python's ``==`` of two registers holding numbers, bools, None or strings (False otherwise).
+cdef bint reg_equal(const Reg* a, const Reg* b) noexcept nogil
+# Python's ordering of two numbers or two strings: -1, 0, 1; -2 when they do not compare.
+cdef int reg_compare(const Reg* a, const Reg* b) noexcept nogil
+
 # Python <-> register conversion at the call boundary (GIL held).
-cdef int reg_from_object(Reg* r, object value, str what) except -1
+# ``borrow_strings``: strings (also in lists) become R_STR pointers into ``value``, which the
+# caller keeps alive (a Code's constants); otherwise a string is refused.
+cdef int reg_from_object(Reg* r, object value, str what, bint borrow_strings=*) except -1
 cdef object reg_to_object(const Reg* r)

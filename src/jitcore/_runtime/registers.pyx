@@ -1,7 +1,9 @@
 """Register values of the interpreter and their conversion to and from Python."""
 
 from cpython.ref cimport PyObject
-from libc.stdlib cimport malloc, calloc, free
+from libc.stdlib cimport malloc, calloc, realloc, free
+from libc.string cimport memset
+from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_OOM
 
 from jitcore._runtime.tensor cimport (
     Tensor, tensor_share, tensor_release, tensor_from_object, tensor_to_array,
@@ -86,7 +88,41 @@ cdef Seq* seq_new(Py_ssize_t size) noexcept nogil:
         return NULL
     s.refcount = 1
     s.size = size
+    s.capacity = size if size > 0 else 1
+    s.frozen = False
     return s
+
+
+cdef int seq_reserve(Seq* s, Py_ssize_t size) noexcept nogil:
+    cdef Py_ssize_t capacity = s.capacity
+    cdef Reg* items
+    if size <= capacity:
+        return JC_OK
+    while capacity < size:
+        capacity = capacity * 2 if capacity < size else size
+    items = <Reg*>realloc(s.items, capacity * sizeof(Reg))
+    if items == NULL:
+        return JC_ERR_OOM
+    # the new items are R_EMPTY (tag 0), as seq_new's are
+    memset(&items[s.capacity], 0, (capacity - s.capacity) * sizeof(Reg))
+    s.items = items
+    s.capacity = capacity
+    return JC_OK
+
+
+cdef int seq_push(Seq* s, const Reg* item) noexcept nogil:
+    cdef Reg held
+    cdef int status
+    # hold a reference first: in `xs.append(xs[0])` the item lives in the array that grows
+    memset(&held, 0, sizeof(Reg))
+    reg_copy(&held, item)
+    status = seq_reserve(s, s.size + 1)
+    if status != JC_OK:
+        reg_clear(&held)
+        return status
+    s.items[s.size] = held      # the reference moves into the list
+    s.size += 1
+    return JC_OK
 
 
 cdef void seq_decref(Seq* s) noexcept nogil:
@@ -107,7 +143,55 @@ cdef bint reg_is_number(const Reg* r) noexcept nogil:
     return r.tag == R_INT or r.tag == R_FLOAT or r.tag == R_BOOL
 
 
-cdef int reg_from_object(Reg* r, object value, str what) except -1:
+cdef extern from "Python.h":
+    # Strings are immutable and kept alive by their Code: reading them needs no GIL.
+    Py_ssize_t PyUnicode_GET_LENGTH(PyObject* s) nogil
+    int PyUnicode_KIND(PyObject* s) nogil
+    void* PyUnicode_DATA(PyObject* s) nogil
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
+
+
+cdef int _str_compare(PyObject* a, PyObject* b) noexcept nogil:
+    """Python's order of two strings: by code point, a prefix first."""
+    cdef Py_ssize_t na = PyUnicode_GET_LENGTH(a), nb = PyUnicode_GET_LENGTH(b), k
+    cdef int ka = PyUnicode_KIND(a), kb = PyUnicode_KIND(b)
+    cdef void* da = PyUnicode_DATA(a)
+    cdef void* db = PyUnicode_DATA(b)
+    cdef Py_UCS4 ca, cb
+    if a == b:
+        return 0
+    for k in range(na if na < nb else nb):
+        ca = PyUnicode_READ(ka, da, k)
+        cb = PyUnicode_READ(kb, db, k)
+        if ca != cb:
+            return -1 if ca < cb else 1
+    return 0 if na == nb else (-1 if na < nb else 1)
+
+
+cdef bint reg_equal(const Reg* a, const Reg* b) noexcept nogil:
+    if reg_is_number(a) and reg_is_number(b):
+        if a.tag == R_FLOAT or b.tag == R_FLOAT:
+            return reg_as_double(a) == reg_as_double(b)
+        return a.i == b.i
+    if a.tag == R_STR and b.tag == R_STR:
+        return _str_compare(a.obj, b.obj) == 0
+    return a.tag == R_NONE and b.tag == R_NONE
+
+
+cdef int reg_compare(const Reg* a, const Reg* b) noexcept nogil:
+    cdef double x, y
+    if reg_is_number(a) and reg_is_number(b):
+        if a.tag != R_FLOAT and b.tag != R_FLOAT:
+            return -1 if a.i < b.i else (1 if a.i > b.i else 0)
+        x, y = reg_as_double(a), reg_as_double(b)
+        # NaN is neither smaller nor larger, as in Python (a list with NaNs has no sorted order)
+        return -1 if x < y else (1 if x > y else 0)
+    if a.tag == R_STR and b.tag == R_STR:
+        return _str_compare(a.obj, b.obj)
+    return -2
+
+
+cdef int reg_from_object(Reg* r, object value, str what, bint borrow_strings=False) except -1:
     """Fill an empty register from a Python value (GIL held)."""
     cdef Seq* s
     cdef Py_ssize_t k
@@ -132,7 +216,10 @@ cdef int reg_from_object(Reg* r, object value, str what) except -1:
         r.tag = R_LIST if isinstance(value, list) else R_TUPLE
         r.seq = s
         for k in range(len(value)):
-            reg_from_object(&s.items[k], value[k], f"{what}[{k}]")
+            reg_from_object(&s.items[k], value[k], f"{what}[{k}]", borrow_strings)
+    elif isinstance(value, str) and borrow_strings:
+        r.tag = R_STR
+        r.obj = <PyObject*>value
     elif isinstance(value, str):
         raise TypeError(f"{what}: strings are not runtime values")
     else:

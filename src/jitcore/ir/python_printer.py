@@ -365,11 +365,17 @@ class _CodePrinter:
                 return f"{node.attr('name')}({', '.join(args)})"
             return f"{args[0]}({', '.join(args[1:])})"
         if kind == "prim::ListConstruct":
+            elem = node.output().type.elem
+            if not args and not isinstance(elem, TensorType):
+                # an empty literal is a list of arrays when scripted: say what this one holds
+                return f"annotate({python_type(node.output().type)}, [])"
             return f"[{', '.join(args)}]"
         if kind == "prim::TupleConstruct":
             return self.tuple(args)
         if kind in ("prim::TupleIndex", "aten::__getitem__"):
             return f"{args[0]}[{args[1]}]"
+        if kind in ("prim::min", "prim::max"):
+            return f"{kind[6:]}({', '.join(args)})"
         if kind == "prim::Print":
             return f"print({', '.join(args)})"
         if kind == "prim::Uninitialized":

@@ -27,7 +27,8 @@ from .structural import STRUCTURAL_KINDS
 __all__ = [
     "OpDef", "register", "get", "overloads", "is_registered", "is_structural", "all_ops",
     "match", "accepts", "for_callable", "kinds_for_callable", "effect", "output_alias",
-    "deterministic_if", "for_method", "methods", "numpy_spelling", "NumpySpelling", "UNKNOWN",
+    "deterministic_if", "written_positions", "for_method", "methods", "numpy_spelling",
+    "NumpySpelling", "UNKNOWN",
 ]
 
 
@@ -320,6 +321,23 @@ def effect(kind) -> Effect:
 def output_alias(kind) -> OutputAlias:
     """Whether a node kind's outputs may alias its inputs (``OutputAlias.NONE`` for unknown kinds)."""
     return _PROPERTIES.get(kind, _UNREGISTERED)[1]
+
+
+def written_positions(kind) -> tuple:
+    """The input positions a node of ``kind`` writes in place (``Effect.MUTATES``), else ().
+
+    Read from the ``writes`` of the kind's overloads; a special node that mutates
+    (``prim::SetAttr``) writes its first input, the module.
+    """
+    if effect(kind) is not Effect.MUTATES:
+        return ()
+    if kind in STRUCTURAL_KINDS:
+        return (0,)
+    positions = set()
+    for op in _BY_KIND.get(kind, ()):
+        names = [a.name for a in op.schema.arguments]
+        positions.update(names.index(w) for w in op.writes)
+    return tuple(sorted(positions))
 
 
 def deterministic_if(kind):

@@ -8,6 +8,8 @@
   is cheaper to compute than to store in the graph and the archive).
 * ``prim::ListConstruct`` of constant numbers becomes a constant list and
   ``prim::ListUnpack`` of a constant list becomes constants.
+* Nothing that reads or makes a list some node writes in place is folded
+  (:mod:`jitcore.passes.alias_analysis`).
 * ``prim::If`` with a constant condition is replaced by the taken block.
 * ``prim::Loop`` that runs zero times (trip count 0 or condition False) is
   replaced by its initial values.  Unrolling small counted loops is
@@ -17,6 +19,7 @@
 from jitcore import ops
 from jitcore.errors import JitcoreError
 
+from .alias_analysis import AliasDb
 from .graph_queries import constant_like, constant_value, has_side_effects, is_pure, rewrite_nodes
 
 __all__ = ["propagate_constants", "MAX_FOLDED_ELEMENTS"]
@@ -101,7 +104,7 @@ def _fold_loop(graph, node):
     return True
 
 
-def _visit(graph, node):
+def _visit(graph, node, aliases):
     kind = node.kind
     if kind == "prim::If":
         condition = constant_value(node.inputs[0])
@@ -109,6 +112,10 @@ def _visit(graph, node):
     if kind == "prim::Loop":
         return _fold_loop(graph, node)
     if kind == "prim::Constant" or node.blocks or has_side_effects(node):
+        return False
+    if aliases.touches_written(node):
+        # a list some node writes: its length and items are not known when compiling,
+        # and it must stay a new object per call (a constant one is shared)
         return False
     values = [constant_value(v) for v in node.inputs]
     if any(v is ops.UNKNOWN for v in values):
@@ -121,8 +128,8 @@ def _visit(graph, node):
     return results is not None and _replace_outputs(graph, node, results)
 
 
-def _propagate_block(graph, block):
-    return rewrite_nodes(block, lambda node: _visit(graph, node))
+def _propagate_block(graph, block, aliases):
+    return rewrite_nodes(block, lambda node: _visit(graph, node, aliases))
 
 
 def propagate_constants(graph):
@@ -130,7 +137,8 @@ def propagate_constants(graph):
 
     Nodes moved out of a folded ``prim::If`` are visited on the next sweep.
     """
+    aliases = AliasDb(graph)
     changed = False
-    while _propagate_block(graph, graph.block):
+    while _propagate_block(graph, graph.block, aliases):
         changed = True
     return changed

@@ -16,6 +16,7 @@ from collections import ChainMap
 
 import numpy as np
 
+from .alias_analysis import AliasDb
 from .graph_queries import is_pure
 
 __all__ = ["eliminate_common_subexpressions"]
@@ -46,18 +47,18 @@ def _expression_key(node):
     return (node.kind, tuple(id(v) for v in node.inputs), attrs, types)
 
 
-def _mergeable(node, attributes_written):
-    if node.blocks or not is_pure(node):
+def _mergeable(node, attributes_written, aliases):
+    if node.blocks or not is_pure(node, aliases):
         return False
     return not (attributes_written and node.kind == "prim::GetAttr")
 
 
-def _cse_block(block, seen, attributes_written):
+def _cse_block(block, seen, attributes_written, aliases):
     changed = False
     for node in block.nodes:
         for inner in node.blocks:
-            changed |= _cse_block(inner, seen.new_child(), attributes_written)
-        if not _mergeable(node, attributes_written):
+            changed |= _cse_block(inner, seen.new_child(), attributes_written, aliases)
+        if not _mergeable(node, attributes_written, aliases):
             continue
         key = _expression_key(node)
         earlier = seen.get(key)
@@ -74,4 +75,4 @@ def _cse_block(block, seen, attributes_written):
 def eliminate_common_subexpressions(graph):
     """Merge repeated pure expressions of ``graph`` in place; returns whether any was merged."""
     attributes_written = any(n.kind == "prim::SetAttr" for n in graph.walk())
-    return _cse_block(graph.block, ChainMap(), attributes_written)
+    return _cse_block(graph.block, ChainMap(), attributes_written, AliasDb(graph))

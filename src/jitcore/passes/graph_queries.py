@@ -65,14 +65,19 @@ def is_deterministic(node):
     return predicate is not None and bool(predicate(*[constant_value(v) for v in node.inputs]))
 
 
-def is_pure(node):
+def is_pure(node, aliases=None):
     """True if ``node`` computes its outputs from its inputs alone, the same way on every run.
 
     Such a node may be merged with an equal one, folded or moved; its nested
     blocks are not looked at (a node with blocks is never merged or moved).
+    With ``aliases`` (an :class:`~jitcore.passes.alias_analysis.AliasDb` of the
+    graph), a node that reads or returns a value some node writes in place is not
+    pure either: ``len(xs)`` before and after ``xs.append(x)`` differ.
     """
     kind_effect = effect(node.kind)
-    return kind_effect is Effect.PURE or (kind_effect is Effect.RANDOM and is_deterministic(node))
+    if not (kind_effect is Effect.PURE or (kind_effect is Effect.RANDOM and is_deterministic(node))):
+        return False
+    return aliases is None or not aliases.touches_written(node)
 
 
 def tensor_type(value):

@@ -17,18 +17,19 @@ The node keeps its outputs; only its position changes, so users need no rewiring
 
 from jitcore import ops
 
+from .alias_analysis import AliasDb
 from .graph_queries import defined_inside, is_pure, loop_runs_at_least_once
 
 __all__ = ["hoist_loop_invariants"]
 
 
-def _movable(node, loop, moved):
-    if node.blocks or not ops.is_registered(node.kind) or not is_pure(node):
+def _movable(node, loop, moved, aliases):
+    if node.blocks or not ops.is_registered(node.kind) or not is_pure(node, aliases):
         return False
     return all(not defined_inside(v, loop) or v.node in moved for v in node.inputs)
 
 
-def _hoist_from(loop):
+def _hoist_from(loop, aliases):
     moved = set()
     for node in list(loop.blocks[0].nodes):
         if node.kind == "prim::Constant":
@@ -37,7 +38,7 @@ def _hoist_from(loop):
                 node.move_before(loop)
                 moved.add(node)
             continue
-        if _movable(node, loop, moved):
+        if _movable(node, loop, moved, aliases):
             node.move_before(loop)
             moved.add(node)
     return bool(moved)
@@ -53,8 +54,9 @@ def hoist_loop_invariants(graph):
         nest of loops one level per call (the pipeline repeats passes to a fixed point).
     """
     loops = [n for n in graph.walk() if n.kind == "prim::Loop"]
+    aliases = AliasDb(graph)
     changed = False
     for loop in reversed(loops):
         if loop_runs_at_least_once(loop):
-            changed |= _hoist_from(loop)
+            changed |= _hoist_from(loop, aliases)
     return changed

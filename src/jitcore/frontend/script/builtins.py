@@ -13,14 +13,16 @@ import math
 import numpy as np
 
 from jitcore._runtime.types import (
-    BoolType, FloatType, IntType, ListType, OptionalType, TensorType, TupleType,
+    JitType, BoolType, FloatType, IntType, ListType, OptionalType, TensorType, TupleType,
 )
 
 from jitcore import ops
+from jitcore.language import annotate
 
 from .annotations import type_from_python_object
 from .emitter import python_constant
 from .errors import compile_error, describe_type
+from .lists import copy_list, list_value_of, reversed_list, sorted_list, sum_list
 from .operators import binary_op, compare_op, to_float, truth_value
 from .values import (
     NOT_CONSTANT, BuiltinValue, CallablePythonConstant, IterableCall, PythonConstant, RangeValue,
@@ -37,12 +39,10 @@ UNSUPPORTED_BUILTINS = {
     "eval": "write the expression directly", "exec": "write the code directly",
     "input": "pass values as arguments", "globals": "pass values as arguments",
     "locals": "use the variables directly", "iter": "use a for loop", "next": "use a for loop",
-    "sorted": "sort outside the scripted code or use np.sort on an array",
-    "sum": "np.sum on an array, or a for loop over a list",
     "map": "a list comprehension", "filter": "a for loop with an if",
     "setattr": "assign the attribute directly",
     "hasattr": "a module attribute that always exists", "dict": "a dict literal",
-    "set": "a list", "list": "a list literal or comprehension",
+    "set": "a list",
     "round": "np.round on an array", "divmod": "// and %", "pow": "the ** operator",
     "super": "call the parent's method through a submodule",
     "id": "nothing: object identity has no meaning in a graph",
@@ -96,6 +96,14 @@ def _range(ctx, args, kwargs, where):
 
 def _min_max(name):
     def handler(ctx, args, kwargs, where):
+        if len(args) == 1 and not kwargs:
+            # min(xs) of a list of numbers: the smallest item (prim::min of one list)
+            items = _a_list(ctx, name, args[0], where)
+            if items.type.elem not in (_INT, _FLOAT):
+                raise compile_error(f"{name}() of a {describe_type(items.type)} is not "
+                                    "supported; take it of a list of ints or floats", where)
+            return ScriptValue(ctx.node(f"prim::{name}", [items], [items.type.elem],
+                                        where).output())
         _args(name, args, kwargs, where, 2, 8)
         values = [_value(ctx, a, where) for a in args]
         for v in values:
@@ -271,6 +279,92 @@ def _getattr(ctx, args, kwargs, where):
     return obj.attr(ctx, name, where)
 
 
+def _a_list(ctx, name, sugared, where):
+    """The list a builtin works on: a list value, or a tuple of values made a list."""
+    value = list_value_of(ctx, sugared, where)
+    if value is None:
+        what = sugared.value.type if isinstance(sugared, ScriptValue) else None
+        raise compile_error(f"{name}() in jitcore.script takes a list"
+                            + (f", got {describe_type(what)}" if what is not None else "")
+                            + ("; use the NumPy function for arrays"
+                               if isinstance(what, TensorType) else ""), where)
+    return value
+
+
+def _sorted(ctx, args, kwargs, where):
+    reverse = kwargs.pop("reverse", None)
+    _args("sorted", args, kwargs, where, 1)
+    return ScriptValue(sorted_list(ctx, _a_list(ctx, "sorted", args[0], where), reverse, where))
+
+
+def _sum(ctx, args, kwargs, where):
+    _args("sum", args, kwargs, where, 1, 2)
+    total = sum_list(ctx, _a_list(ctx, "sum", args[0], where), where)
+    if len(args) == 2:
+        total = binary_op(ctx, ast.Add(), _value(ctx, args[1], where), total, where)
+    return ScriptValue(total)
+
+
+def _list(ctx, args, kwargs, where):
+    _args("list", args, kwargs, where, 0, 1)
+    if not args:
+        raise compile_error("list() of nothing has no item type in jitcore.script; annotate an "
+                            "empty literal instead: `xs: List[int] = []`", where)
+    source = _a_list(ctx, "list", args[0], where)
+    # a tuple made a list is already a new list; a list is copied, as Python does
+    return ScriptValue(source if isinstance(args[0], TupleOfValues) else copy_list(
+        ctx, source, where))
+
+
+def _reversed(ctx, args, kwargs, where):
+    _args("reversed", args, kwargs, where, 1)
+    if isinstance(args[0], RangeValue):
+        r = args[0]
+        if r.step != 1:
+            raise compile_error("reversed() of a range with a step is not supported in "
+                                "jitcore.script; write the reversed range directly", where)
+        one = ctx.constant(1, where)
+        last = binary_op(ctx, ast.Sub(), r.stop, one, where)
+        before = binary_op(ctx, ast.Sub(), r.start, one, where) if r.start is not None \
+            else ctx.constant(-1, where)
+        return RangeValue(last, before, -1)
+    return ScriptValue(reversed_list(ctx, _a_list(ctx, "reversed", args[0], where), where))
+
+
+def _any_all(name, instead):
+    generator_only = _generator_only(name, instead)
+
+    def handler(ctx, args, kwargs, where):
+        if len(args) == 1 and not kwargs and isinstance(args[0], ScriptValue) and \
+                isinstance(args[0].value.type, ListType):
+            if args[0].value.type.elem != _BOOL:
+                raise compile_error(f"{name}() of a {describe_type(args[0].value.type)} is not "
+                                    "supported in jitcore.script; compare the items first "
+                                    "(a list of bools)", where)
+            return ctx.emit_op_call(f"aten::{name}", [args[0]], {}, where)
+        return generator_only(ctx, args, kwargs, where)
+    return handler
+
+
+def _annotate(ctx, args, kwargs, where):
+    """``annotate(List[int], [])``: the value, typed as the annotation says."""
+    _args("annotate", args, kwargs, where, 2)
+    declared = getattr(args[0], "value", None)
+    if not isinstance(declared, JitType):
+        declared = type_from_python_object(declared)
+    if declared is None:
+        raise compile_error("annotate() takes a type first, e.g. annotate(List[int], [])", where)
+    value = _value(ctx, args[1], where)
+    node = value.node
+    if node.kind == "prim::ListConstruct" and not node.inputs and not value.uses and isinstance(
+            declared, ListType):
+        value.set_type(declared)        # the empty literal just made: its items' type
+    elif not value.type.is_subtype_of(declared):
+        raise compile_error(f"annotate() says {describe_type(declared)} of a value of type "
+                            f"{describe_type(value.type)}", where)
+    return ScriptValue(value)
+
+
 def _generator_only(name, instead):
     def handler(ctx, args, kwargs, where):
         raise compile_error(f"{name}() in jitcore.script takes one generator expression over a "
@@ -287,8 +381,10 @@ _HANDLERS = {
     builtins.print: _print, builtins.getattr: _getattr, builtins.type: _type,
     # with a generator expression argument these are compiled by the expression
     # compiler (consume_generator); any other call ends here
-    builtins.all: _generator_only("all", "x.all() on an array"),
-    builtins.any: _generator_only("any", "x.any() on an array"),
+    builtins.all: _any_all("all", "x.all() on an array"),
+    builtins.any: _any_all("any", "x.any() on an array"),
+    builtins.sorted: _sorted, builtins.sum: _sum, builtins.list: _list,
+    builtins.reversed: _reversed, annotate: _annotate,
     builtins.tuple: _generator_only("tuple", "a tuple literal"),
 }
 

@@ -14,7 +14,7 @@ constant on both sides is folded, so ``if c: return a else: return b`` is one
 
 import ast
 
-from jitcore._runtime.types import NoneType, StrType, TensorType
+from jitcore._runtime.types import ListType, NoneType, StrType, TensorType
 from jitcore.passes.graph_queries import defined_inside
 
 from .annotations import type_from_annotation
@@ -25,6 +25,7 @@ from .environment import (
 )
 from .errors import compile_error, describe_type
 from .expressions import ExpressionCompiler
+from .lists import list_delete, list_method, list_set_item
 from .loops import LoopCompiler
 from .modules import ModuleValue, constant_attribute_names
 from .operators import binary_op
@@ -48,7 +49,6 @@ _UNSUPPORTED_STATEMENTS = {
     ast.AsyncFunctionDef: "nested async functions are not supported in jitcore.script",
     ast.ClassDef: "class definitions inside a scripted function are not supported; define "
                   "the class at module level",
-    ast.Delete: "del is not supported in jitcore.script; let the variable go out of use",
     ast.Import: "import statements are not supported inside jitcore.script functions; import "
                 "at module level",
     ast.ImportFrom: "import statements are not supported inside jitcore.script functions; "
@@ -228,6 +228,15 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
 
     def _stmt_AugAssign(self, node):
         where = self.where(node)
+        base = self._list_of_item(node.target)
+        if base is not None:
+            # xs[i] += v  is  xs[i] = xs[i] + v, with xs and i evaluated once
+            index = self.expr(node.target.slice)
+            current = self.emit_op_call("aten::__getitem__", [ScriptValue(base), index], {},
+                                        where, result_type=base.type.elem).value
+            result = binary_op(self, node.op, current, self.value(node.value), where)
+            list_set_item(self, base, index, ScriptValue(result), where)
+            return NEVER
         if not isinstance(node.target, ast.Name):
             what = ("array elements (x[i] += ...)" if isinstance(node.target, ast.Subscript)
                     else "attributes (self.x += ...)")
@@ -236,6 +245,17 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                                 "values, not mutable buffers, in compiled code)", where)
         current = self.value(ast.copy_location(ast.Name(id=node.target.id, ctx=ast.Load()),
                                                node.target))
+        if isinstance(current.type, ListType) and isinstance(node.op, (ast.Add, ast.Mult)):
+            # list += and *= change the list in place: every name for it sees the items
+            if isinstance(node.op, ast.Add):
+                list_method(ScriptValue(current), "extend").call(
+                    self, [self.expr(node.value)], {}, where)
+            else:
+                repeated = binary_op(self, node.op, current, self.value(node.value), where)
+                self.emit_op_call("aten::clear", [ScriptValue(current)], {}, where)
+                self.emit_op_call("aten::extend", [ScriptValue(current), ScriptValue(repeated)],
+                                  {}, where)
+            return NEVER
         if isinstance(current.type, TensorType):
             name = node.target.id
             raise compile_error(f"augmented assignment to the array {name!r} updates it in place "
@@ -267,14 +287,44 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             for t, item in zip(target.elts, items):
                 self.assign_target(t, item, where)
             return
+        base = self._list_of_item(target)
+        if base is not None:
+            list_set_item(self, base, self.expr(target.slice), value, where)
+            return
         if isinstance(target, ast.Subscript):
-            raise compile_error("item assignment (x[i] = v) is not supported in jitcore.script: "
-                                "arrays and lists are values in compiled code; build the new "
-                                "array with np.where or np.concatenate", self.where(target))
+            raise compile_error("item assignment (x[i] = v) is supported on lists only in "
+                                "jitcore.script; arrays are values in compiled code: build the "
+                                "new array with np.where or np.concatenate", self.where(target))
         if isinstance(target, ast.Attribute):
             raise compile_error("assigning attributes (self.x = v) is not supported in "
                                 "jitcore.script; return the new value instead", self.where(target))
         raise compile_error(f"cannot assign to {type(target).__name__}", self.where(target))
+
+    def _list_of_item(self, target):
+        """The list value if ``target`` is ``xs[i]`` of a list (an index, not a slice), else None.
+
+        ``xs`` is evaluated here, once; a target that is not a list item evaluates only
+        a plain name, so the caller's error names the right thing.
+        """
+        if not isinstance(target, ast.Subscript) or isinstance(target.slice, ast.Slice):
+            return None
+        if not isinstance(target.value, (ast.Name, ast.Subscript, ast.Attribute)):
+            return None
+        base = self.expr(target.value)
+        if isinstance(base, ScriptValue) and isinstance(base.value.type, ListType):
+            return base.value
+        return None
+
+    def _stmt_Delete(self, node):
+        for target in node.targets:
+            where = self.where(target)
+            base = self._list_of_item(target)
+            if base is not None:
+                list_delete(self, base, self.expr(target.slice), where)
+                continue
+            raise compile_error("del is supported on list items only in jitcore.script "
+                                "(del xs[i]); let a variable go out of use instead", where)
+        return NEVER
 
     def bind_name(self, name, value, where):
         if isinstance(value, TupleOfValues) and all(

@@ -31,6 +31,8 @@ class Emitter:
         # Values whose content is never read (prim::Uninitialized and loop inputs fed by one):
         # when joined with a real value they take its type.
         self.dont_care = set()
+        # Lists whose item type the first append decides (a comprehension's result).
+        self.untyped_lists = set()
 
     # ------------------------------------------------------------ basic nodes
     def constant(self, value, where=None):
@@ -102,8 +104,13 @@ class Emitter:
         if kind.startswith("prim::"):
             raise compile_error(f"{kind} cannot be called through the ops namespace", where)
         opdef = self._match_positional(kind, inputs, where)
+        # an empty literal passed where the schema says which list: a constant of that type
+        # (a list of a type variable, Any[], takes the literal's own type, and it may be
+        # written: it stays the new object the literal makes)
         inputs = [self.graph.insert_constant([], type=a.type, source_range=where)
-                  if _is_empty_list(v) else v for v, a in zip(inputs, opdef.schema.arguments)]
+                  if _is_empty_list(v) and a.type.elem != AnyType.get()
+                  and (v.node.kind == "prim::Constant" or self.literal_unchanged(v)) else v
+                  for v, a in zip(inputs, opdef.schema.arguments)]
         result = self.emit_bound(opdef, [ScriptValue(v) for v in inputs], where)
         if attrs:
             first = result.items[0] if isinstance(result, TupleOfValues) else result

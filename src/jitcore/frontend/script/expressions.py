@@ -12,19 +12,24 @@ import types
 
 import numpy as np
 
+from jitcore import ops
+from jitcore._runtime.ir import Block
 from jitcore._runtime.types import (
     BoolType, IntType, ListType, NoneType, OptionalType, TensorType, TupleType,
 )
+from jitcore.ops.effects import Effect, OutputAlias
 from jitcore.modules import ScriptFunction
+from jitcore.language import annotate
 from jitcore.nn.module import Module
 
-from .annotations import type_from_python_object
+from .annotations import type_from_annotation, type_from_python_object
 from .builtins import builtin_for
 from .emitter import Emitter, python_constant
 from .indexing import index_array
 from .environment import Undefined, unify_types
 from .errors import compile_error, describe_type
 from .library_calls import array_method, library_function
+from .lists import list_contains, list_method, list_slice
 from .operators import binary_op, compare_op, is_tensor, truth_value, unary_op
 from .values import (
     BuiltinValue, CompiledFunctionValue, FunctionValue, OpNamespace, OpsRoot, PythonConstant,
@@ -55,6 +60,9 @@ _UNSUPPORTED_EXPRESSIONS = {
     ast.JoinedStr: "f-strings are supported only as the message of raise and assert",
     ast.Dict: "dict literals are not supported in jitcore.script yet; use a tuple or list",
 }
+
+# Reads of a list that take its items out: they give no other name to the list itself.
+_ITEM_READS = frozenset({"aten::__getitem__", "prim::ListUnpack", "aten::len"})
 
 # Attributes of arrays that are values rather than methods.
 _ARRAY_PROPERTIES = {"shape": "aten::size", "ndim": "aten::dim", "size": "aten::numel"}
@@ -128,6 +136,9 @@ class ExpressionCompiler(Emitter):
             return self.sugar_python_object(getattr(python_builtins, name), name, where)
         if name in ("aten", "prim"):
             return OpNamespace(name)
+        if name == "annotate":
+            # `.code` prints an empty list of a non-array type as annotate(List[int], [])
+            return builtin_for(annotate, name, where)
         if name == "uninitialized":
             # `.code` prints prim::Uninitialized as uninitialized(Type)
             return BuiltinValue("uninitialized", _uninitialized)
@@ -199,6 +210,10 @@ class ExpressionCompiler(Emitter):
                 return method
             raise compile_error(f"ndarray attribute or method {name!r} is not supported in "
                                 "jitcore.script (no op in the registry stands for it)", where)
+        if isinstance(value.type, ListType):
+            method = list_method(base, name)
+            if method is not None:
+                return method
         raise compile_error(f"{describe_type(value.type)} has no attribute {name!r} in "
                             "jitcore.script", where)
 
@@ -207,6 +222,11 @@ class ExpressionCompiler(Emitter):
         where = self.where(node)
         func = self.expr(node.func)
         consumer = getattr(func, "python_object", None)
+        if consumer is annotate and node.args:
+            # the first argument is a type annotation, read as annotations are
+            declared = type_from_annotation(node.args[0], self.source, self.globals)
+            rest = [self.expr(a) for a in node.args[1:]]
+            return func.call(self, [PythonConstant(declared)] + rest, {}, where)
         if (consumer in _GENERATOR_CONSUMERS and len(node.args) == 1 and not node.keywords
                 and isinstance(node.args[0], ast.GeneratorExp)):
             return self.consume_generator(consumer, node.args[0], where)
@@ -306,7 +326,12 @@ class ExpressionCompiler(Emitter):
         if is_tensor(left):
             raise compile_error("'in' with an array on the left is not supported in "
                                 "jitcore.script; compare with == and use .any()", where)
-        items = self.static_items(self.expr(right_node), where)
+        right = self.expr(right_node)
+        items = self.static_items(right, where)
+        if items is None and isinstance(right, ScriptValue) and isinstance(right.value.type,
+                                                                           ListType):
+            found = list_contains(self, left, right.value, where)
+            return unary_op(self, ast.Not(), found, where) if negate else found
         if items is None:
             raise compile_error("the 'in' operator in jitcore.script needs a tuple or list of "
                                 "known length on the right (e.g. `x in (1, 2)`); for other "
@@ -380,6 +405,8 @@ class ExpressionCompiler(Emitter):
         t = base.value.type
         if isinstance(t, TensorType):
             return index_array(self, base, node.slice, where)
+        if isinstance(t, ListType) and isinstance(node.slice, ast.Slice):
+            return list_slice(self, base.value, self.slice_bounds(node.slice), where)
         if isinstance(node.slice, ast.Slice):
             raise compile_error(f"slicing a {describe_type(t)} is not supported in jitcore.script; "
                                 "index items one at a time", where)
@@ -404,16 +431,15 @@ class ExpressionCompiler(Emitter):
     # ----------------------------------------------------- comprehensions
     def _expr_ListComp(self, node):
         where = self.where(node)
-        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
-            raise compile_error("only simple list comprehensions `[expr for x in xs]` are supported "
-                                "in jitcore.script; use a for loop", where)
+        if any(g.is_async for g in node.generators):
+            raise compile_error("async comprehensions are not supported in jitcore.script", where)
         generator = node.generators[0]
         iterable = self.expr(generator.iter)
-        items = self.static_items(iterable, where)
+        items = None
+        if len(node.generators) == 1 and not generator.ifs:
+            items = self.static_items(iterable, where)
         if items is None:
-            raise compile_error("list comprehensions in jitcore.script iterate over a tuple, a "
-                                "ModuleList or a list literal of known length; for a list of "
-                                "unknown length use a for loop over range(len(xs))", where)
+            return ScriptValue(self._comprehension_loop(node, iterable, where))
         values = []
         for item in items:
             with self.comprehension_scope():
@@ -426,6 +452,35 @@ class ExpressionCompiler(Emitter):
             elem = unify_types(elem, v.type) or elem
         return ScriptValue(self.list_construct(values, TensorType.get() if isinstance(
             elem, TensorType) else elem, where))
+
+    def _comprehension_loop(self, node, iterable, where):
+        """``[elt for x in xs if c ...]`` as Python runs it: an empty list, then loops that append.
+
+        ``iterable`` is the first generator's, already evaluated; the list's item type
+        is the type of the first ``elt`` compiled (see ``lists.list_method``).
+        """
+        result = self.list_construct([], TensorType.get(), where)
+        self.untyped_lists.add(result)
+        located = lambda new, old: ast.copy_location(new, old)  # noqa: E731
+        append = located(ast.Expr(value=located(ast.Call(
+            func=located(ast.Attribute(value=located(ast.Name(id="$comprehension", ctx=ast.Load()),
+                                                      node.elt), attr="append", ctx=ast.Load()),
+                         node.elt),
+            args=[node.elt], keywords=[]), node.elt)), node.elt)
+        body = [append]
+        for k, generator in reversed(list(enumerate(node.generators))):
+            for test in reversed(generator.ifs):
+                body = [located(ast.If(test=test, body=body, orelse=[]), test)]
+            source = located(ast.Name(id="$iterable", ctx=ast.Load()), generator.iter) \
+                if k == 0 else generator.iter
+            body = [located(ast.For(target=generator.target, iter=source, body=body, orelse=[],
+                                    type_comment=None), node)]
+        with self.comprehension_scope():
+            self.scope.bind("$comprehension", ScriptValue(result))
+            self.scope.bind("$iterable", iterable)
+            self.emit_block(body)
+        self.untyped_lists.discard(result)
+        return result
 
     def consume_generator(self, consumer, node, where):
         """``all(...)``, ``any(...)`` or ``tuple(...)`` of a generator expression over a
@@ -475,7 +530,7 @@ class ExpressionCompiler(Emitter):
         """The items of an iterable whose length is known at compile time, else None."""
         if isinstance(iterable, ScriptValue):
             node = iterable.value.node
-            if node.kind == "prim::ListConstruct":
+            if node.kind == "prim::ListConstruct" and self.literal_unchanged(iterable.value):
                 return [ScriptValue(v) for v in node.inputs]
             if isinstance(iterable.value.type, TupleType):
                 return [ScriptValue(v) for v in self.unpack(iterable.value, len(
@@ -484,6 +539,44 @@ class ExpressionCompiler(Emitter):
         if iterable.static_length() is not None:
             return iterable.iterate(self, where)
         return None
+
+    def literal_unchanged(self, value):
+        """True if the items of list literal ``value`` are certainly still its items here.
+
+        Not if anything may have written the list (or may write it and then come back
+        here: a loop between its definition and this point), or if it was handed to
+        anything that could keep another name for it (a container, a call).
+        """
+        for use in value.uses:
+            kind = use.user.kind
+            if kind in _ITEM_READS:
+                continue
+            if not ops.is_registered(kind) or ops.effect(kind) not in (Effect.PURE, Effect.RANDOM) \
+                    or ops.output_alias(kind) is OutputAlias.CONTAINS:
+                return False
+        point = self.graph.insert_point
+        block = point if isinstance(point, Block) else point.owning_block
+        home = value.node.owning_block
+        while block is not home:
+            owner = block.owning_node
+            if owner is None or owner.kind == "prim::Loop":
+                return False
+            block = owner.owning_block
+        return True
+
+    def slice_bounds(self, node):
+        """``(start, stop, step)`` of a slice of a list: int values, or None where left out."""
+        bounds = []
+        for part in (node.lower, node.upper, node.step):
+            if part is None:
+                bounds.append(None)
+                continue
+            value = self.value(part)
+            if value.type not in (IntType.get(), NoneType.get()):
+                raise compile_error(f"slice indices must be int or None, got "
+                                    f"{describe_type(value.type)}", self.where(part))
+            bounds.append(value)
+        return tuple(bounds)
 
     def unpack(self, value, count, where):
         """The items of a tuple or list value (``prim::TupleUnpack`` / ``prim::ListUnpack``)."""

@@ -91,10 +91,10 @@ def _to_python(sugared, ctx, where):
         if value is not NOT_CONSTANT:
             return value
         # a list literal of script values (``[x.shape[-1]]``) is a Python list of them,
-        # so library code can iterate it (``list(normalized_shape)``); script lists are
-        # never mutated, so its items are the list's for good
+        # so library code can iterate it (``list(normalized_shape)``), while nothing can
+        # have changed its items (ctx.literal_unchanged)
         node = sugared.value.node
-        if node.kind == "prim::ListConstruct":
+        if node.kind == "prim::ListConstruct" and ctx.literal_unchanged(sugared.value):
             return [_to_python(ScriptValue(item), ctx, where) for item in node.inputs]
         return sugared
     if isinstance(sugared, PythonConstant):

@@ -280,6 +280,17 @@ def _target_names(target):
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
 
+def _bound_names(target):
+    """The variables an assignment target binds: ``a, (b, c)`` binds a, b, c; ``xs[i]`` none."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for t in target.elts for name in _bound_names(t)]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    return []
+
+
 def _assigned_names(statements):
     """Names assigned anywhere in ``statements`` (nested blocks included), in order."""
     names = []
@@ -291,7 +302,7 @@ def _assigned_names(statements):
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For)):
                 targets = [node.target]
             for target in targets:
-                for name in _target_names(target):
+                for name in _bound_names(target):
                     if name not in names:
                         names.append(name)
     return names

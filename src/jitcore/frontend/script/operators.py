@@ -17,6 +17,7 @@ from jitcore._runtime.types import (
 from jitcore.ops.registry import accepts, kinds_for_callable, overloads
 
 from .errors import compile_error, describe_type
+from .lists import is_list, list_binary, list_compare, list_value_of
 from .values import NOT_CONSTANT, ScriptValue
 
 __all__ = ["binary_op", "compare_op", "unary_op", "truth_value", "is_tensor", "to_float"]
@@ -90,6 +91,10 @@ def binary_op(ctx, op, a, b, where):
                             "multiplication or floor division by a power of two", where)
     if is_tensor(a) or is_tensor(b):
         return _tensor_binary(ctx, op_type, a, b, where, symbol)
+    if is_list(a) or is_list(b):
+        result = list_binary(ctx, op_type, a, b, where)
+        if result is not None:
+            return result
     if not (_is_number(a.type) and _is_number(b.type)):
         if op_type is ast.Add and a.type == b.type == StrType.get():
             raise compile_error("string concatenation is not supported in jitcore.script", where)
@@ -145,6 +150,11 @@ def compare_op(ctx, op, a, b, where):
             a, b, compare = b, a, _FLIPPED[compare]
         return ctx.emit_op_call(_COMPARE_KINDS[compare], [ScriptValue(a), ScriptValue(b)], {},
                                 where).value
+    if (is_list(a) or is_list(b)) and compare in (operator.eq, operator.ne):
+        # `x.shape == (3, 4)`: a shape is a list in script, a tuple in NumPy
+        a, b = (list_value_of(ctx, ScriptValue(v), where) or v for v in (a, b))
+        if is_list(a) and is_list(b):
+            return list_compare(ctx, compare is operator.eq, a, b, where)
     if _is_number(a.type) and _is_number(b.type):
         a, b = _numbers(ctx, a, b, where)
     elif a.type == b.type == BoolType.get() and compare in (operator.eq, operator.ne):

@@ -15,6 +15,7 @@ from jitcore._runtime.op_scalar import FLOAT_MATH_FUNCTIONS
 
 from ..effects import OutputAlias
 from ..registry import register
+from .lists import item_of_list
 
 # (kind, Python function, result type; None = the operand type)
 _ARITHMETIC = (
@@ -138,5 +139,6 @@ def _getitem(items, index):
 
 register("aten::len.t(Any[] a) -> int", reference=len, aliases=(len,))
 register("aten::__getitem__.t(Any[] list, int idx) -> Any", reference=_getitem,
+         infer=item_of_list,
          output_alias=OutputAlias.CONTAINS,
          aliases=(operator.getitem,))

@@ -1,0 +1,129 @@
+"""Which values may share a mutable object, and which of those some node writes.
+
+A simplified form of TorchScript's ``AliasDb``.  Lists (and the arrays and
+lists put into them) are mutable objects shared by every name for them:
+after ``ys = xs`` or ``xs.append(y)``, writing ``xs`` changes what ``ys``
+reads, so a read of ``xs`` before the write and one after are different
+computations even though the op and its inputs are the same.
+
+Two values *may alias* when one op's output is declared to hold, be or view
+its inputs (``OutputAlias.VIEW``/``CONTAINS``), when a control-flow node
+returns them from its blocks, a loop carries one into the other, a call
+passes one to its callee, or a mutating op puts one into the other (the
+``el`` of ``xs.append(el)``).  May-alias is closed transitively, with one
+set per group of values (union-find).  Only values of a type that can hold a
+mutable object take part (lists, dicts, tuples, arrays, ``Any``, Optionals of
+those): ints, floats, bools, strings and None are immutable values.
+
+A group is *written* when an ``Effect.MUTATES`` node writes one of its
+values, or when a call (``Effect.CALLS``) receives one: the callee may
+mutate its arguments.  A node *touches written state* when one of its inputs
+or outputs is in a written group; for such a node the value of its output
+depends on where it runs, so constant folding, CSE, loop hoisting and
+forwarding rewrites must treat it as not pure (see
+:func:`jitcore.passes.graph_queries.is_pure`).  Nothing is written in a graph
+without mutating ops or calls, and then every query is False.
+"""
+
+from jitcore._runtime.types import (
+    BoolType, FloatType, IntType, NoneType, NumberType, OptionalType, StrType,
+)
+from jitcore.ops.effects import Effect, OutputAlias
+from jitcore.ops.registry import effect, output_alias, written_positions
+
+__all__ = ["AliasDb"]
+
+_IMMUTABLE = (IntType.get(), FloatType.get(), BoolType.get(), StrType.get(), NoneType.get(),
+              NumberType.get())
+
+# Kinds whose outputs are the values their blocks return (prim::If) or carry (prim::Loop).
+_ALIASING = (OutputAlias.VIEW, OutputAlias.CONTAINS)
+
+
+def _may_hold_mutable(jit_type):
+    if isinstance(jit_type, OptionalType):
+        return _may_hold_mutable(jit_type.elem)
+    return jit_type not in _IMMUTABLE
+
+
+class AliasDb:
+    """May-alias groups of a graph's values and the groups that some node writes.
+
+    Parameters
+    ----------
+    graph : Graph
+        Analysed once, as it is; rebuild after rewrites that add writes or aliases.
+        Rewrites that fold or merge nodes the analysis allowed keep it valid.
+    """
+
+    def __init__(self, graph):
+        self._parent = {}
+        self._written = set()
+        for node in graph.walk():
+            self._visit(node)
+        self._written = {self._find(v) for v in self._written}
+
+    # ------------------------------------------------------------- queries
+    @property
+    def has_writes(self):
+        """True if any node of the graph writes a mutable value."""
+        return bool(self._written)
+
+    def is_written(self, value):
+        """True if some node writes ``value`` or a value it may alias."""
+        return bool(self._written) and value in self._parent and \
+            self._find(value) in self._written
+
+    def touches_written(self, node):
+        """True if an input or output of ``node`` (or of a node in its blocks) may be written."""
+        if not self._written:
+            return False
+        if any(self.is_written(v) for v in node.inputs) or any(
+                self.is_written(v) for v in node.outputs):
+            return True
+        return any(self.touches_written(inner) for block in node.blocks for inner in block.nodes)
+
+    # ------------------------------------------------------------ building
+    def _visit(self, node):
+        kind = node.kind
+        kind_effect = effect(kind)
+        if kind_effect is Effect.MUTATES:
+            written = [node.inputs[k] for k in written_positions(kind) if k < len(node.inputs)]
+            self._written.update(written)
+            # what goes into the written object (append's item) aliases it from now on
+            for value in list(node.inputs) + list(node.outputs):
+                for target in written:
+                    self._union(value, target)
+        elif kind_effect is Effect.CALLS:
+            self._written.update(v for v in node.inputs if _may_hold_mutable(v.type))
+            self._union_all(list(node.inputs) + list(node.outputs))
+        elif output_alias(kind) in _ALIASING:
+            self._union_all(list(node.inputs) + list(node.outputs))
+        if kind == "prim::If":
+            for block in node.blocks:
+                for out, returned in zip(node.outputs, block.outputs):
+                    self._union(out, returned)
+        elif kind == "prim::Loop":
+            body = node.blocks[0]
+            for k, out in enumerate(node.outputs):
+                self._union_all([node.inputs[2 + k], body.inputs[1 + k], body.outputs[1 + k], out])
+
+    def _union_all(self, values):
+        values = [v for v in values if _may_hold_mutable(v.type)]
+        for other in values[1:]:
+            self._union(values[0], other)
+
+    def _union(self, a, b):
+        if not (_may_hold_mutable(a.type) and _may_hold_mutable(b.type)):
+            return
+        root_a, root_b = self._find(a), self._find(b)
+        if root_a is not root_b:
+            self._parent[root_a] = root_b
+
+    def _find(self, value):
+        root = value
+        while (parent := self._parent.setdefault(root, root)) is not root:
+            root = parent
+        while value is not root:        # path compression
+            self._parent[value], value = root, self._parent[value]
+        return root
