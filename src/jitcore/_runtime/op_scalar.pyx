@@ -15,6 +15,7 @@ from jitcore._runtime.registers cimport (
     reg_is_number, reg_as_double, reg_take_tensor,
 )
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport OpImpl, ScalarBox, scalar_view, scalar_dtype
 from jitcore._runtime.kernels.view cimport (
     View, JC_OK, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM, JC_ERR_SHAPE, DT_FLOAT32, DT_FLOAT64,
@@ -414,43 +415,30 @@ cdef int h_str_compare(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------------ lookup
 
-_BINARY = {"add": S_ADD, "sub": S_SUB, "mul": S_MUL, "div": S_DIV, "floordiv": S_FLOORDIV,
-           "remainder": S_REMAINDER, "pow": S_POW, "max": S_MAX, "min": S_MIN,
-           "eq": S_EQ, "ne": S_NE, "lt": S_LT, "le": S_LE, "gt": S_GT, "ge": S_GE,
-           "__and__": S_AND, "__or__": S_OR}
-_UNARY = {"aten::neg.int": SU_NEG, "aten::neg.float": SU_NEG, "aten::__not__": SU_NOT,
-          "aten::sqrt.float": SU_SQRT, "aten::floor.float": SU_FLOOR,
-          "aten::ceil.float": SU_CEIL, "aten::Int.float": SU_TO_INT,
-          "aten::Float.int": SU_TO_FLOAT}
-_TO_NUMBER = {"aten::Int.Tensor": R_INT, "aten::Float.Tensor": R_FLOAT, "aten::Bool.Tensor": R_BOOL}
+HANDLERS = {h.name: h for h in (
+    handler("scalar_binary", h_scalar_binary, {
+        "add": S_ADD, "sub": S_SUB, "mul": S_MUL, "div": S_DIV, "floordiv": S_FLOORDIV,
+        "remainder": S_REMAINDER, "pow": S_POW, "int_pow": S_INT_POW, "max": S_MAX, "min": S_MIN,
+        "eq": S_EQ, "ne": S_NE, "lt": S_LT, "le": S_LE, "gt": S_GT, "ge": S_GE,
+        "and": S_AND, "or": S_OR}),
+    handler("str_compare", h_str_compare, {"eq": S_EQ, "ne": S_NE}),
+    handler("scalar_unary", h_scalar_unary, {
+        "neg": SU_NEG, "not": SU_NOT, "sqrt": SU_SQRT, "floor": SU_FLOOR, "ceil": SU_CEIL,
+        "to_int": SU_TO_INT, "to_float": SU_TO_FLOAT}),
+    handler("float_math", h_float_math, FLOAT_MATH_FUNCTIONS),
+    handler("to_number", h_tensor_to_number, {"int": R_INT, "float": R_FLOAT, "bool": R_BOOL}),
+    handler("num_to_tensor", h_num_to_tensor),
+)}
 
 
+# Fallback: the container and prim ops below are still resolved by name, not
+# through a registry ``handler``.  Delete each branch when its op names a
+# handler of the table above.
 cdef int resolve_scalar(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for a scalar/container op or prim; 1 if handled here."""
-    base, _, overload = name.partition("::")[2].partition(".")
+    """Fill ``out`` for a container op or prim; 1 if handled here."""
     out.imm = 0
     out.fimm = 0.0
-    if name.startswith("aten::") and base in _BINARY and overload in ("int", "float", "bool"):
-        out.fn = h_scalar_binary
-        out.imm = _BINARY[base]
-    elif name == "aten::pow.int_to_int":
-        out.fn = h_scalar_binary
-        out.imm = S_INT_POW
-    elif name in ("aten::eq.str", "aten::ne.str"):
-        out.fn = h_str_compare
-        out.imm = S_EQ if base == "eq" else S_NE
-    elif name in _UNARY:
-        out.fn = h_scalar_unary
-        out.imm = _UNARY[name]
-    elif name.startswith("aten::") and overload == "float" and base in FLOAT_MATH_FUNCTIONS:
-        out.fn = h_float_math
-        out.imm = FLOAT_MATH_FUNCTIONS[base]
-    elif name in _TO_NUMBER:
-        out.fn = h_tensor_to_number
-        out.imm = _TO_NUMBER[name]
-    elif name == "prim::NumToTensor":
-        out.fn = h_num_to_tensor
-    elif name in ("prim::ListConstruct", "prim::TupleConstruct"):
+    if name in ("prim::ListConstruct", "prim::TupleConstruct"):
         out.fn = h_construct
         out.imm = R_LIST if name == "prim::ListConstruct" else R_TUPLE
     elif name in ("prim::ListUnpack", "prim::TupleUnpack"):

@@ -61,7 +61,7 @@ register("prim::Uninitialized() -> Any", reference=lambda: None, effect=Effect.N
 register("prim::unchecked_cast(Any x) -> Any", reference=lambda x: x, output_alias=_CONTAINS,
          doc="`x` at a narrower type that a check before it proved (`Optional[T]` to `T`)")
 register("prim::NumToTensor(Scalar a) -> Tensor", reference=np.asarray, infer=_num_to_tensor_rule,
-         doc="a number as a 0-d tensor")
+         doc="a number as a 0-d tensor", handler="num_to_tensor")
 register("prim::min(...) -> Scalar", reference=_extremum(builtins.min),
          doc="`min(a, b, ...)` of numbers, or `min(list)`")
 register("prim::max(...) -> Scalar", reference=_extremum(builtins.max),
