@@ -491,4 +491,3 @@ def _static_nbytes(t):
 
 def _where(n):
     return f" (at {n.source_range})" if n.source_range is not None else ""
-

@@ -165,6 +165,11 @@ class OpDef:
             One entry per node input, ``(value,)`` for a constant and None
             otherwise (:data:`UNKNOWN` for ``chain_step``); the first input (the
             tensor) is skipped and the arguments past the inputs take their defaults.
+
+        Returns
+        -------
+        tuple or None
+            ``(kernel, params)`` as ``chain_step`` returns it.
         """
         if self.chain_step is None:
             return None
