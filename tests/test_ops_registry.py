@@ -76,6 +76,34 @@ def test_numpy_fields_must_name_arguments_and_free_methods(monkeypatch, fields, 
                      **fields)
 
 
+@pytest.mark.parametrize("handler, message", [
+    ("sum", r"handler='sum' is not a runtime handler; the handlers are .*reduce"),
+    (("reduce", "total"), r"handler 'reduce' takes one of .*'sum'.*, got 'total'"),
+    ("reduce", r"handler 'reduce' takes one of .*, got None"),
+    (("einsum", "sum"), r"handler 'einsum' takes no parameter, got 'sum'"),
+])
+def test_a_handler_must_be_a_runtime_handler_and_one_of_its_parameters(monkeypatch, handler,
+                                                                        message):
+    for table in ("_BY_NAME", "_BY_KIND", "_PROPERTIES"):
+        monkeypatch.setattr(registry, table, dict(getattr(registry, table)))
+    with pytest.raises(SchemaError, match=message):
+        ops.register("jc::total(Tensor self) -> Tensor", reference=np.sum, handler=handler)
+
+
+def test_an_entry_keeps_its_handler_and_a_kernel_names_the_kernel_handler():
+    assert ops.get("aten::cumsum").handler == ("scan", "cumsum")
+    assert ops.get("aten::einsum").handler == ("einsum", None)
+    assert ops.get("aten::tanh").handler == ("kernel", None)
+
+
+def test_chain_step_of_fills_unknown_arguments_and_defaults():
+    gelu = ops.get("aten::gelu")
+    assert gelu.chain_step_of([None]) == ("gelu", ())                # approximate's default
+    assert gelu.chain_step_of([None, ("tanh",)]) == ("gelu_tanh", ())
+    assert gelu.chain_step_of([None, None]) is None                  # not a constant
+    assert ops.get("aten::tanh").chain_step_of([None]) is None
+
+
 def test_match_picks_overload_by_type():
     assert ops.match("aten::add", [F32, F32, IntType.get()]).qualified_name == "aten::add.Tensor"
     assert ops.match("aten::add", [F32, FloatType.get(), IntType.get()]).qualified_name == \

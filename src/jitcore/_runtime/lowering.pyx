@@ -3,8 +3,10 @@
 * One register per value.  Constants take the low registers and are loaded
   once per frame, not per call.
 * Every op node is resolved here, once, to a C handler pointer and
-  immediates by the op modules (``op_elementwise``, ``op_shape``, ...): the
-  interpreter never looks anything up by name.
+  immediates: the handler its registry entry names (``OpDef.handler``, a
+  :class:`~jitcore._runtime.handler_table.HandlerDef` of the op modules'
+  tables), specialised on the node's constant arguments.  The interpreter
+  never looks anything up by name.
 * ``prim::If`` becomes a conditional jump over the then-branch and a jump
   over the else-branch, each branch ending with moves of its outputs into
   the If's output registers; ``prim::Loop`` becomes a counted test at the
@@ -33,19 +35,10 @@ from jitcore._runtime.code cimport (
     OP_SET_INT, OP_CALL, OP_RAISE,
 )
 from jitcore._runtime.op_support cimport OpImpl
-from jitcore._runtime.op_elementwise cimport resolve_elementwise
-from jitcore._runtime.op_shape cimport resolve_shape
-from jitcore._runtime.op_scalar cimport resolve_scalar
-from jitcore._runtime.op_list cimport resolve_list
-from jitcore._runtime.op_reduction cimport resolve_reduction
-from jitcore._runtime.op_linalg cimport resolve_linalg
-from jitcore._runtime.op_creation cimport resolve_creation
-from jitcore._runtime.op_nn cimport resolve_nn
+from jitcore._runtime.handler_table cimport HandlerDef
 from jitcore._runtime.op_conv cimport resolve_conv
-from jitcore._runtime.op_index cimport resolve_index
-from jitcore._runtime.op_float_values cimport resolve_float_values
 from jitcore._runtime.op_python cimport resolve_python
-from jitcore._runtime.op_recurrent cimport resolve_recurrent
+from jitcore._runtime.handlers import HANDLERS
 from jitcore._runtime.op_python import python_target
 from jitcore._runtime.op_fused cimport fused_chain_program, h_fused_chain
 
@@ -111,24 +104,22 @@ def supported_ops():
     return names
 
 
-cdef str _kernel_of(str name):
-    """The registry's elementwise ``kernel`` of op ``name``, or None."""
-    try:
-        return _ops.get(name).kernel
-    except KeyError:
-        return None
-
-
 cdef bint _resolve_impl(str name, list consts, OpImpl* impl) except -1:
-    return (resolve_elementwise(name, _kernel_of(name), consts, impl)
-            or resolve_shape(name, consts, impl)
-            or resolve_scalar(name, consts, impl) or resolve_list(name, consts, impl)
-            or resolve_reduction(name, consts, impl)
-            or resolve_linalg(name, consts, impl) or resolve_creation(name, consts, impl)
-            or resolve_nn(name, consts, impl) or resolve_conv(name, consts, impl)
-            or resolve_index(name, consts, impl) or resolve_python(name, consts, impl)
-            or resolve_recurrent(name, consts, impl)
-            or resolve_float_values(name, consts, impl))
+    """Fill ``impl`` for op ``name`` with the handler its registry entry names."""
+    try:
+        op = _ops.get(name)
+    except KeyError:
+        op = None
+    if op is None or op.handler is None:
+        return _resolve_by_name(name, consts, impl)
+    handler_name, param = op.handler
+    return (<HandlerDef>HANDLERS[handler_name]).resolve(param, op, consts, impl)
+
+
+# Fallback for the ops whose registry entry names no handler yet (op_conv,
+# prim::PythonOp, which is no registered op): resolved by name.
+cdef bint _resolve_by_name(str name, list consts, OpImpl* impl) except -1:
+    return resolve_conv(name, consts, impl) or resolve_python(name, consts, impl)
 
 
 cdef class _Lowering:

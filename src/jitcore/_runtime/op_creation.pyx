@@ -10,8 +10,9 @@ from libc.math cimport ceil
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, reg_is_number, reg_as_double
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_release, view_copy
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport (
-    OpImpl, ScalarBox, scalar_view, scalar_dtype, int_arg, int_list_arg, set_output,
+    ScalarBox, scalar_view, scalar_dtype, int_arg, int_list_arg, set_output,
     promote_weak,
 )
 from jitcore._runtime.op_elementwise cimport scalar_type_to_dtype
@@ -139,20 +140,10 @@ cdef int h_arange(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
-cdef int resolve_creation(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for a creation op; 1 if handled here."""
-    fills = {"aten::zeros": C_ZEROS, "aten::ones": C_ONES, "aten::full": C_FULL,
-             "aten::zeros_like": C_ZEROS_LIKE, "aten::ones_like": C_ONES_LIKE,
-             "aten::full_like": C_FULL_LIKE}
-    ranges = {"aten::arange": C_ARANGE, "aten::arange.start": C_ARANGE_START,
-              "aten::arange.start_step": C_ARANGE_STEP}
-    out.fimm = 0.0
-    if name in fills:
-        out.fn = h_fill
-        out.imm = fills[name]
-    elif name in ranges:
-        out.fn = h_arange
-        out.imm = ranges[name]
-    else:
-        return 0
-    return 1
+HANDLERS = {h.name: h for h in (
+    handler("fill", h_fill, {"zeros": C_ZEROS, "ones": C_ONES, "full": C_FULL,
+                             "zeros_like": C_ZEROS_LIKE, "ones_like": C_ONES_LIKE,
+                             "full_like": C_FULL_LIKE}),
+    handler("arange", h_arange, {"end": C_ARANGE, "start_end": C_ARANGE_START,
+                                 "start_end_step": C_ARANGE_STEP}),
+)}

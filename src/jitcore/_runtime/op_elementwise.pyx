@@ -13,6 +13,7 @@ from libc.limits cimport LLONG_MIN, LLONG_MAX
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_NONE, reg_is_number, reg_as_double
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_share
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport (
     OpImpl, ScalarBox, scalar_view, promote_types, promote_weak, scalar_dtype, is_float_dtype,
     tensor_arg, double_arg, int_arg, set_output,
@@ -26,11 +27,11 @@ from jitcore._runtime.kernels.elementwise cimport (
     binary_loop_for, unary_loop_for, ternary_loop_for, param_loop_for, run_binary, run_unary,
     binary_loop_into,
     run_ternary, run_param, binary_out_dtype, unary_out_dtype, binary_loop, unary_loop,
-    B_MUL, binary_ints_as_float64, U_POSITIVE, U_GELU, U_GELU_TANH, U_SOFTPLUS,
-    unary_is_float_op, unary_keeps_ints, T_WHERE, T_CLAMP, P_LEAKY_RELU, P_ELU, P_HARDTANH,
+    B_MUL, binary_ints_as_float64, U_POSITIVE,
+    unary_is_float_op, unary_keeps_ints, T_WHERE, T_CLAMP, P_HARDTANH,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
-from jitcore._runtime.kernels.elementwise import UNARY_OPS, BINARY_OPS
+from jitcore._runtime.kernels.elementwise import UNARY_OPS, BINARY_OPS, PARAM_OPS
 
 # Flags above the op code in ``imm``.
 cdef enum:
@@ -383,79 +384,47 @@ cdef int h_to_dtype(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------------ lookup
 
-cdef int resolve_elementwise(str name, str kernel, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for the op ``name`` ("aten::add.Tensor"); 1 if handled here.
-
-    ``kernel`` is the op's registry ``kernel`` (a key of ``UNARY_OPS`` or
-    ``BINARY_OPS``) or None.
-    """
-    out.imm = 0
-    out.fimm = 0.0
-    if kernel is None:
-        return resolve_by_arguments(name, consts, out)
-    if kernel in UNARY_OPS:
+cdef int _kernel(object param, object op, list consts, OpImpl* out) except -1:
+    """The op's registry ``kernel``: a unary kernel, or a binary one (whose third
+    argument, if any, is add's and sub's alpha)."""
+    if op.kernel in UNARY_OPS:
         out.fn = h_unary
-        out.imm = UNARY_OPS[kernel]
+        out.imm = UNARY_OPS[op.kernel]
         return 1
-    out.fn = h_binary
-    out.imm = BINARY_OPS[kernel]
+    out.imm = BINARY_OPS[op.kernel]
     if len(consts) == 3:
-        # the third argument of a binary op is add's and sub's alpha
         out.imm |= HAS_ALPHA
     return 1
 
 
-cdef int resolve_by_arguments(str name, list consts, OpImpl* out) except -1:
-    """The ops with scalar arguments, resolved by name rather than by a kernel
-    field: which kernel runs (gelu's ``approximate``), whether one does at all
-    (softplus and elu have kernels for their default parameters only) and the
-    handler's flags (the clamp family's bounds) depend on the arguments, which
-    a registry kernel name cannot say."""
-    base = name[6:].partition(".")[0] if name.startswith("aten::") else None
-    if base == "gelu":
-        approximate = consts[1][0] if consts[1] is not None else None
-        if approximate not in ("none", "tanh"):
-            return 0
-        out.fn = h_unary
-        out.imm = U_GELU if approximate == "none" else U_GELU_TANH
-        return 1
-    if base == "softplus":
-        # the kernel is the beta=1, threshold=20 softplus (the defaults)
-        if consts[1] != (1,) or consts[2] != (20,):
-            return 0
-        out.fn = h_unary
-        out.imm = U_SOFTPLUS
-        return 1
-    if base == "leaky_relu":
-        out.fn = h_param
-        out.imm = P_LEAKY_RELU
-        return 1
-    if base == "elu":
-        if consts[2] != (1,) or consts[3] != (1,):
-            return 0
-        out.fn = h_param
-        out.imm = P_ELU
-        return 1
-    if base == "clamp" or base == "hardtanh":
-        out.fn = h_clamp
-        return 1
-    if base == "clamp_min":
-        out.fn = h_clamp
-        out.imm = CLAMP_MIN_ONLY
-        return 1
-    if base == "clamp_max":
-        out.fn = h_clamp
-        out.imm = CLAMP_MAX_ONLY
-        return 1
-    if base == "relu6":
-        out.fn = h_clamp
-        out.imm = CLAMP_FIXED
-        out.fimm = 6.0
-        return 1
-    if base == "where":
-        out.fn = h_where
-        return 1
-    if name == "aten::to.dtype":
-        out.fn = h_to_dtype
-        return 1
-    return 0
+cdef int _unary_step(object param, object op, list consts, OpImpl* out) except -1:
+    """The unary kernel the op's ``chain_step`` names for these constants (gelu's
+    ``approximate``; softplus has a kernel for its default beta and threshold only)."""
+    step = op.chain_step_of(consts)
+    if step is None or step[0] not in UNARY_OPS or step[1]:
+        return 0
+    out.imm = UNARY_OPS[step[0]]
+    return 1
+
+
+cdef int _param_step(object param, object op, list consts, OpImpl* out) except -1:
+    """The parametrised kernel the op's ``chain_step`` names.  h_param reads the
+    kernel's parameter (the argument after the tensor) at run time, so it need not
+    be a constant: the chain step is asked with a stand-in for it, and the other
+    arguments decide (elu has a kernel for scale = input_scale = 1 only)."""
+    step = op.chain_step_of([None, (1.0,)] + consts[2:] if consts[1] is None else consts)
+    if step is None or step[0] not in PARAM_OPS:
+        return 0
+    out.imm = PARAM_OPS[step[0]]
+    return 1
+
+
+HANDLERS = {h.name: h for h in (
+    handler("kernel", h_binary, None, _kernel),
+    handler("unary_step", h_unary, None, _unary_step),
+    handler("param_step", h_param, None, _param_step),
+    handler("clamp", h_clamp, {None: 0, "min_only": CLAMP_MIN_ONLY, "max_only": CLAMP_MAX_ONLY,
+                               "relu6": (CLAMP_FIXED, 6.0)}),
+    handler("where", h_where),
+    handler("to_dtype", h_to_dtype),
+)}

@@ -8,8 +8,9 @@ from libc.math cimport pow, INFINITY
 from jitcore._runtime.code cimport Frame, Instr, IN, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport R_NONE
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc_like, view_copy
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, int_arg, double_arg, is_float_dtype, finish_output,
+    tensor_arg, int_arg, double_arg, is_float_dtype, finish_output,
 )
 from jitcore._runtime.kernels.view cimport (
     View, JC_OK, JC_ERR_VALUE, DT_BOOL, DT_FLOAT32, view_numel,
@@ -70,15 +71,8 @@ cdef int h_float_values(Frame* f, const Instr* ins) noexcept nogil:
     return finish_output(f, ins, status, &out)
 
 
-_OPS = {"aten::isnan": FV_ISNAN, "aten::isinf": FV_ISINF, "aten::isfinite": FV_ISFINITE,
-        "aten::nan_to_num": FV_NAN_TO_NUM, "aten::round.decimals": FV_ROUND}
-
-
-cdef int resolve_float_values(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for one of these ops; 1 if handled here."""
-    if name not in _OPS:
-        return 0
-    out.fn = h_float_values
-    out.imm = _OPS[name]
-    out.fimm = 0.0
-    return 1
+HANDLERS = {h.name: h for h in (
+    handler("float_values", h_float_values, {
+        "isnan": FV_ISNAN, "isinf": FV_ISINF, "isfinite": FV_ISFINITE,
+        "nan_to_num": FV_NAN_TO_NUM, "round": FV_ROUND}),
+)}

@@ -26,8 +26,9 @@ from jitcore._runtime.registers cimport Reg, R_TENSOR, R_NONE, R_LIST, R_TUPLE, 
 from jitcore._runtime.tensor cimport (
     Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_contiguous, view_copy,
 )
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, int_arg, int_list_arg, set_output, normalize_dim, finish_output, ScalarBox,
+    tensor_arg, int_arg, int_list_arg, set_output, normalize_dim, finish_output, ScalarBox,
     scalar_view, broadcast_view,
 )
 from jitcore._runtime.kernels.view cimport (
@@ -642,31 +643,12 @@ cdef int h_triangle(Frame* f, const Instr* ins) noexcept nogil:
     return finish_output(f, ins, status, &out)
 
 
-_TABLE_OPS = {
-    "aten::flip": T_FLIP, "aten::fliplr": T_FLIPLR, "aten::flipud": T_FLIPUD,
-    "aten::roll": T_ROLL, "aten::tile": T_TILE, "aten::repeat": T_REPEAT,
-    "aten::repeat_interleave.self_int": T_INTERLEAVE, "aten::index_select": T_INDEX_SELECT,
-}
-_GATHER_OPS = {"aten::gather": 0, "aten::take_along_dim": 1, "aten::take": 2}
-
-
-cdef int resolve_index(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for an indexing op; 1 if handled here."""
-    out.imm = 0
-    out.fimm = 0.0
-    if name == "aten::index.Tensor":
-        out.fn = h_index
-    elif name in _TABLE_OPS:
-        out.fn = h_table_gather
-        out.imm = _TABLE_OPS[name]
-    elif name in _GATHER_OPS:
-        out.fn = h_gather
-        out.imm = _GATHER_OPS[name]
-    elif name in ("aten::masked_fill.Scalar", "aten::masked_fill.Tensor"):
-        out.fn = h_masked_fill
-    elif name in ("aten::tril", "aten::triu"):
-        out.fn = h_triangle
-        out.imm = 1 if name == "aten::triu" else 0
-    else:
-        return 0
-    return 1
+HANDLERS = {h.name: h for h in (
+    handler("index", h_index),
+    handler("table_gather", h_table_gather, {
+        "flip": T_FLIP, "fliplr": T_FLIPLR, "flipud": T_FLIPUD, "roll": T_ROLL, "tile": T_TILE,
+        "repeat": T_REPEAT, "repeat_interleave": T_INTERLEAVE, "index_select": T_INDEX_SELECT}),
+    handler("gather", h_gather, {"gather": 0, "take_along_dim": 1, "take": 2}),
+    handler("masked_fill", h_masked_fill),
+    handler("triangle", h_triangle, {"tril": 0, "triu": 1}),
+)}

@@ -11,6 +11,7 @@ from libc.stdio cimport snprintf
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc
+from jitcore._runtime.handler_table cimport handler, constant_argument
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, double_arg, promote_types, is_float_dtype,
     optional_tensor, broadcast_view, cast_operands, release_operands, finish_output,
@@ -162,21 +163,18 @@ cdef int h_linalg(Frame* f, const Instr* ins) noexcept nogil:
     return finish_output(f, ins, status, &out)
 
 
-cdef int resolve_linalg(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for a matrix product; 1 if handled here."""
-    table = {"aten::linear": L_LINEAR, "aten::matmul": L_MATMUL, "aten::mm": L_MM,
-             "aten::bmm": L_BMM, "aten::addmm": L_ADDMM}
-    out.fimm = 0.0
-    if name == "jc::linear_act":
-        # the activation and its order must be constants to become immediates
-        if consts[4] is None or consts[5] is None or not isinstance(consts[4][0], str):
-            return 0
-        out.fn = h_linalg
-        out.imm = (L_LINEAR_ACT | (activation_code(consts[4][0]) << 8)
-                   | ((1 if consts[5][0] else 0) << 16))
-        return 1
-    if name not in table:
+cdef int _linear_act(object param, object op, list consts, OpImpl* out) except -1:
+    """The fused activation and its order must be constants to become immediates."""
+    activation = constant_argument(op, consts, "activation")
+    after = constant_argument(op, consts, "residual_after_activation")
+    if activation is None or after is None or not isinstance(activation[0], str):
         return 0
-    out.fn = h_linalg
-    out.imm = table[name]
+    out.imm |= (activation_code(activation[0]) << 8) | ((1 if after[0] else 0) << 16)
     return 1
+
+
+HANDLERS = {h.name: h for h in (
+    handler("linalg", h_linalg, {"linear": L_LINEAR, "matmul": L_MATMUL, "mm": L_MM,
+                                 "bmm": L_BMM, "addmm": L_ADDMM}),
+    handler("linear_act", h_linalg, {None: L_LINEAR_ACT}, _linear_act),
+)}

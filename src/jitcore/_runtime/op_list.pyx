@@ -17,7 +17,7 @@ from jitcore._runtime.registers cimport (
     reg_clear, reg_copy, reg_set_int, reg_set_float, reg_set_bool, seq_new, seq_push,
     seq_reserve, seq_decref, reg_is_number, reg_as_double, reg_equal, reg_compare,
 )
-from jitcore._runtime.op_support cimport OpImpl
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM
 
 cdef extern from *:
@@ -94,6 +94,59 @@ cdef inline void _remove_at(Seq* s, Py_ssize_t k) noexcept nogil:
     memmove(&s.items[k], &s.items[k + 1], (s.size - k - 1) * sizeof(Reg))
     s.size -= 1
     memset(&s.items[s.size], 0, sizeof(Reg))
+
+
+# ------------------------------------------------------- building, reading
+
+cdef int h_construct(Frame* f, const Instr* ins) noexcept nogil:
+    """ListConstruct (imm R_LIST) / TupleConstruct (imm R_TUPLE)."""
+    cdef Seq* s = seq_new(ins.n_in)
+    cdef Reg* out
+    cdef int k
+    if s == NULL:
+        return JC_ERR_OOM
+    for k in range(ins.n_in):
+        reg_copy(&s.items[k], IN(f, ins, k))
+    out = OUT(f, ins, 0)
+    reg_clear(out)
+    out.tag = <int>ins.imm
+    out.seq = s
+    return JC_OK
+
+
+cdef int h_unpack(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* a = IN(f, ins, 0)
+    cdef int k
+    if a.tag != R_LIST and a.tag != R_TUPLE:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list or tuple")
+    if a.seq.size != ins.n_out:
+        return frame_fail(f, JC_ERR_VALUE, b"wrong number of values to unpack")
+    for k in range(ins.n_out):
+        reg_copy(OUT(f, ins, k), &a.seq.items[k])
+    return JC_OK
+
+
+cdef int h_getitem(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Reg* idx = IN(f, ins, 1)
+    cdef long long i
+    if (a.tag != R_LIST and a.tag != R_TUPLE) or (idx.tag != R_INT and idx.tag != R_BOOL):
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list and an int index")
+    i = idx.i
+    if i < 0:
+        i += a.seq.size
+    if i < 0 or i >= a.seq.size:
+        return frame_fail(f, JC_ERR_INDEX, b"list index out of range")
+    reg_copy(OUT(f, ins, 0), &a.seq.items[i])
+    return JC_OK
+
+
+cdef int h_len(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Reg* a = IN(f, ins, 0)
+    if a.tag != R_LIST and a.tag != R_TUPLE:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list")
+    reg_set_int(OUT(f, ins, 0), a.seq.size)
+    return JC_OK
 
 
 # ------------------------------------------------------------ in-place ops
@@ -553,66 +606,21 @@ cdef int h_list_equal(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
-# ------------------------------------------------------------------ lookup
+# ---------------------------------------------------------------- handlers
 
-_HANDLED = {
-    "aten::append.t", "aten::extend.t", "aten::insert.t", "aten::pop.t", "aten::remove.t",
-    "aten::clear.t", "aten::reverse.t", "aten::_set_item.t", "aten::Delete.t",
-    "aten::index.list_t", "aten::count.t", "aten::__contains__.t", "aten::slice.t",
-    "aten::add.t", "aten::mul.left_t", "aten::list.t", "aten::sorted.any", "aten::sum.int",
-    "aten::sum.float", "aten::sum.bool", "aten::any.bool", "aten::all.bool",
-    "aten::eq.list_t", "aten::ne.list_t",
-}
-
-
-cdef int resolve_list(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for a list op; 1 if handled here."""
-    if name not in _HANDLED:
-        return 0
-    out.imm = 0
-    out.fimm = 0.0
-    base = name.partition("::")[2].partition(".")[0]
-    if base == "append":
-        out.fn = h_append
-    elif base == "extend":
-        out.fn = h_extend
-    elif base == "insert":
-        out.fn = h_insert
-    elif base == "pop":
-        out.fn = h_pop
-    elif base == "remove":
-        out.fn = h_remove
-    elif base == "clear":
-        out.fn = h_clear
-    elif base == "reverse":
-        out.fn = h_reverse
-    elif base == "_set_item":
-        out.fn = h_set_item
-    elif base == "Delete":
-        out.fn = h_delete
-    elif base == "index":
-        out.fn = h_index
-    elif base == "count":
-        out.fn = h_count
-    elif base == "__contains__":
-        out.fn = h_contains
-    elif base == "slice":
-        out.fn = h_slice
-    elif base == "add":
-        out.fn = h_concat
-    elif base == "mul":
-        out.fn = h_repeat
-    elif base == "list":
-        out.fn = h_copy
-    elif base == "sorted":
-        out.fn = h_sorted
-    elif base == "sum":
-        out.fn = h_sum
-        out.imm = 1 if name == "aten::sum.float" else 0
-    elif base in ("any", "all"):
-        out.fn = h_any_all
-        out.imm = 1 if base == "any" else 0
-    elif base in ("eq", "ne"):
-        out.fn = h_list_equal
-        out.imm = 1 if base == "ne" else 0
-    return 1
+HANDLERS = {h.name: h for h in (
+    handler("construct", h_construct, {"list": R_LIST, "tuple": R_TUPLE}),
+    handler("unpack", h_unpack), handler("list_getitem", h_getitem), handler("list_len", h_len),
+    handler("list_append", h_append), handler("list_extend", h_extend),
+    handler("list_insert", h_insert), handler("list_pop", h_pop),
+    handler("list_remove", h_remove), handler("list_clear", h_clear),
+    handler("list_reverse", h_reverse), handler("list_set_item", h_set_item),
+    handler("list_delete", h_delete), handler("list_index", h_index),
+    handler("list_count", h_count), handler("list_contains", h_contains),
+    handler("list_slice", h_slice), handler("list_concat", h_concat),
+    handler("list_repeat", h_repeat), handler("list_copy", h_copy),
+    handler("list_sorted", h_sorted),
+    handler("list_sum", h_sum, {"int": 0, "float": 1}),
+    handler("list_any_all", h_any_all, {"all": 0, "any": 1}),
+    handler("list_equal", h_list_equal, {"eq": 0, "ne": 1}),
+)}

@@ -10,6 +10,7 @@ from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR
 from jitcore._runtime.tensor cimport (
     Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_contiguous, tensor_share,
 )
+from jitcore._runtime.handler_table cimport handler, constant_argument
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, int_list_arg, int_pair_arg, double_arg, is_float_dtype,
     optional_tensor, promote_types, cast_operands, release_operands, finish_output, set_output,
@@ -86,8 +87,7 @@ cdef int h_softmax(Frame* f, const Instr* ins) noexcept nogil:
 
 
 cdef int h_dropout(Frame* f, const Instr* ins) noexcept nogil:
-    """dropout(input, p, train) whose train is not a constant False (op_shape
-    lowers that case to the input itself)."""
+    """dropout(input, p, train): the input itself when not training."""
     cdef Reg* x = IN(f, ins, 0)
     cdef double p
     cdef long long train
@@ -608,53 +608,26 @@ cdef int h_pad(Frame* f, const Instr* ins) noexcept nogil:
 _PAD_MODES = {"constant": PAD_CONSTANT, "reflect": PAD_REFLECT, "replicate": PAD_REPLICATE}
 
 
-cdef int resolve_nn(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for an nn op; 1 if handled here."""
-    out.fimm = 0.0
-    if name == "aten::softmax.int":
-        out.fn = h_softmax
-        out.imm = N_SOFTMAX
-    elif name == "aten::log_softmax.int":
-        out.fn = h_softmax
-        out.imm = N_LOG_SOFTMAX
-    elif name == "aten::layer_norm":
-        out.fn = h_norm
-        out.imm = N_LAYER_NORM
-    elif name == "aten::dropout":
-        out.fn = h_dropout
-        out.imm = N_DROPOUT
-    elif name == "aten::batch_norm":
-        out.fn = h_norm
-        out.imm = N_BATCH_NORM
-    elif name == "aten::scaled_dot_product_attention":
-        out.fn = h_attention
-        out.imm = N_ATTENTION
-    elif name == "aten::embedding":
-        out.fn = h_embedding
-        out.imm = N_EMBEDDING
-    elif name == "aten::group_norm":
-        out.fn = h_group_norm
-        out.imm = N_GROUP_NORM
-    elif name == "aten::instance_norm":
-        out.fn = h_group_norm
-        out.imm = N_INSTANCE_NORM
-    elif name in ("aten::max_pool1d", "aten::avg_pool1d", "aten::adaptive_avg_pool1d"):
-        out.fn = h_pool1d
-        out.imm = (N_MAX_POOL1D if name == "aten::max_pool1d" else
-                   N_AVG_POOL1D if name == "aten::avg_pool1d" else N_ADAPTIVE_AVG_POOL1D)
-    elif name == "aten::adaptive_max_pool2d":
-        out.fn = h_adaptive_max_pool2d
-        out.imm = 0
-    elif name == "aten::prelu":
-        out.fn = h_prelu
-        out.imm = 0
-    elif name == "aten::pad":
-        # the mode picks the kernel's rule: it must be a constant
-        mode = consts[2][0] if consts[2] is not None else None
-        if mode not in _PAD_MODES:
-            return 0
-        out.fn = h_pad
-        out.imm = _PAD_MODES[mode]
-    else:
+cdef int _pad_mode(object param, object op, list consts, OpImpl* out) except -1:
+    """The mode picks the kernel's rule: it must be a constant."""
+    mode = constant_argument(op, consts, "mode")
+    if mode is None or mode[0] not in _PAD_MODES:
         return 0
+    out.imm = _PAD_MODES[mode[0]]
     return 1
+
+
+HANDLERS = {h.name: h for h in (
+    handler("softmax", h_softmax, {"softmax": N_SOFTMAX, "log_softmax": N_LOG_SOFTMAX}),
+    handler("norm", h_norm, {"layer_norm": N_LAYER_NORM, "batch_norm": N_BATCH_NORM}),
+    handler("dropout", h_dropout),
+    handler("attention", h_attention),
+    handler("embedding", h_embedding),
+    handler("group_norm", h_group_norm, {"group_norm": N_GROUP_NORM,
+                                         "instance_norm": N_INSTANCE_NORM}),
+    handler("pool1d", h_pool1d, {"max": N_MAX_POOL1D, "avg": N_AVG_POOL1D,
+                                 "adaptive_avg": N_ADAPTIVE_AVG_POOL1D}),
+    handler("adaptive_max_pool2d", h_adaptive_max_pool2d),
+    handler("prelu", h_prelu),
+    handler("pad", h_pad, None, _pad_mode),
+)}

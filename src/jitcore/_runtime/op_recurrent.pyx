@@ -7,8 +7,9 @@ from libc.string cimport memcpy
 from jitcore._runtime.code cimport Frame, Instr, IN, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR, R_LIST, R_TUPLE
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_release, tensor_contiguous
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, int_arg, double_arg, is_float_dtype, set_output,
+    tensor_arg, int_arg, double_arg, is_float_dtype, set_output,
 )
 from jitcore._runtime.kernels.view cimport (
     View, JC_OK, JC_ERR_DTYPE, JC_ERR_SHAPE, JC_ERR_VALUE, JC_ERR_OOM, itemsize_of,
@@ -414,20 +415,9 @@ cdef int _cell_step(const RnnSequence* seq, const RnnWeights* w, const Tensor* x
     return status
 
 
-cdef int resolve_recurrent(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for a recurrent op; 1 if handled here."""
-    cdef dict modes = {"lstm": RNN_LSTM, "gru": RNN_GRU, "rnn_tanh": RNN_TANH,
-                       "rnn_relu": RNN_RELU}
-    out.fimm = 0.0
-    if not name.startswith("aten::"):
-        return 0
-    base = name[len("aten::"):]
-    if base.endswith(".input") and base[:-len(".input")] in modes:
-        out.fn = h_rnn
-        out.imm = modes[base[:-len(".input")]]
-    elif base.endswith("_cell") and base[:-len("_cell")] in modes:
-        out.fn = h_cell
-        out.imm = modes[base[:-len("_cell")]]
-    else:
-        return 0
-    return 1
+_MODES = {"lstm": RNN_LSTM, "gru": RNN_GRU, "rnn_tanh": RNN_TANH, "rnn_relu": RNN_RELU}
+
+HANDLERS = {h.name: h for h in (
+    handler("rnn", h_rnn, _MODES),
+    handler("rnn_cell", h_cell, _MODES),
+)}

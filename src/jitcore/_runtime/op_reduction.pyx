@@ -22,6 +22,7 @@ from jitcore._runtime.registers cimport Reg, R_NONE, R_TENSOR, R_LIST, R_TUPLE, 
 from jitcore._runtime.tensor cimport (
     Tensor, tensor_alloc, tensor_alloc_like, tensor_release,
 )
+from jitcore._runtime.handler_table cimport handler, argument_position
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, double_arg, int_list_arg, normalize_dim, set_output,
     is_float_dtype, as_dtype, ScalarBox, scalar_view, promote_types,
@@ -739,59 +740,27 @@ cdef int h_einsum(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
-_SORT_OPS = {"aten::sort": S_SORT, "aten::sort.stable": S_SORT_STABLE,
-             "aten::argsort": S_ARGSORT, "aten::argsort.stable": S_ARGSORT_STABLE,
-             "aten::topk": S_TOPK}
-
-
-cdef int resolve_reduction(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for a reduction; 1 if handled here."""
-    cdef long long imm
-    table = {
-        "aten::sum": (R_SUM, 0, 0, 1), "aten::sum.dim_IntList": (R_SUM, 1, 2, 3),
-        "aten::mean": (R_MEAN, 0, 0, 1), "aten::mean.dim": (R_MEAN, 1, 2, 3),
-        "aten::prod": (R_PROD, 0, 0, 1), "aten::prod.dim_int": (R_PROD, 1, 2, 3),
-        "aten::max": (R_MAX, 0, 0, 0), "aten::min": (R_MIN, 0, 0, 0),
-        "aten::amax": (R_MAX, 1, 2, 0), "aten::amin": (R_MIN, 1, 2, 0),
-        "aten::argmax": (R_ARGMAX, 1, 2, 0), "aten::argmin": (R_ARGMIN, 1, 2, 0),
-        "aten::max.dim": (R_MAX, 1, 2, 0), "aten::min.dim": (R_MIN, 1, 2, 0),
-    }
-    out.fimm = 0.0
-    if name in ("aten::var.correction", "aten::std.correction"):
-        out.fn = h_moment
-        out.imm = 1 if name == "aten::std.correction" else 0
-        return 1
-    if name == "aten::logsumexp":
-        out.fn = h_logsumexp
-        out.imm = 0
-        return 1
-    if name in ("aten::all", "aten::any"):
-        out.fn = h_all_any
-        out.imm = R_MIN if name == "aten::all" else R_MAX
-        return 1
-    if name in ("aten::cumsum", "aten::cumprod"):
-        out.fn = h_scan
-        out.imm = 1 if name == "aten::cumprod" else 0
-        return 1
-    if name in _SORT_OPS:
-        out.fn = h_sort
-        out.imm = _SORT_OPS[name]
-        return 1
-    if name == "aten::einsum":
-        out.fn = h_einsum
-        out.imm = 0
-        return 1
-    if name == "aten::linalg_vector_norm":
-        out.fn = h_vector_norm
-        out.imm = 0
-        return 1
-    if name not in table:
-        return 0
-    op, dims_at, keep_at, dtype_at = table[name]
-    imm = op | (dims_at << 8) | (keep_at << 12) | (dtype_at << 16)
-    if name in ("aten::max.dim", "aten::min.dim"):
-        imm |= WITH_INDICES
-    out.fn = h_reduce
-    out.imm = imm
-    out.fimm = 0.0
+cdef int _reduce_layout(object param, object op, list consts, OpImpl* out) except -1:
+    """h_reduce's argument positions, read from the op's schema (0: no such argument)."""
+    cdef long long dims_at = max(argument_position(op, "dim"), 0)
+    cdef long long keep_at = max(argument_position(op, "keepdim"), 0)
+    cdef long long dtype_at = max(argument_position(op, "dtype"), 0)
+    out.imm |= (dims_at << 8) | (keep_at << 12) | (dtype_at << 16)
+    if len(op.schema.returns) == 2:
+        out.imm |= WITH_INDICES     # (values, indices)
     return 1
+
+
+HANDLERS = {h.name: h for h in (
+    handler("reduce", h_reduce, {"sum": R_SUM, "mean": R_MEAN, "prod": R_PROD, "max": R_MAX,
+                                 "min": R_MIN, "argmax": R_ARGMAX, "argmin": R_ARGMIN},
+            _reduce_layout),
+    handler("moment", h_moment, {"var": 0, "std": 1}),
+    handler("logsumexp", h_logsumexp),
+    handler("all_any", h_all_any, {"all": R_MIN, "any": R_MAX}),
+    handler("scan", h_scan, {"cumsum": 0, "cumprod": 1}),
+    handler("sort", h_sort, {"sort": S_SORT, "stable_sort": S_SORT_STABLE, "argsort": S_ARGSORT,
+                             "stable_argsort": S_ARGSORT_STABLE, "topk": S_TOPK}),
+    handler("einsum", h_einsum),
+    handler("vector_norm", h_vector_norm),
+)}

@@ -14,6 +14,7 @@ from jitcore._runtime.registers cimport (
     reg_is_number, reg_as_double, reg_take_tensor, reg_equal,
 )
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport OpImpl, ScalarBox, scalar_view, scalar_dtype
 from jitcore._runtime.kernels.view cimport (
     View, JC_OK, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM, JC_ERR_SHAPE, DT_FLOAT32, DT_FLOAT64,
@@ -288,58 +289,7 @@ cdef int h_num_to_tensor(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
-# ------------------------------------------------------------- containers
-
-cdef int h_construct(Frame* f, const Instr* ins) noexcept nogil:
-    """ListConstruct (imm R_LIST) / TupleConstruct (imm R_TUPLE)."""
-    cdef Seq* s = seq_new(ins.n_in)
-    cdef Reg* out
-    cdef int k
-    if s == NULL:
-        return JC_ERR_OOM
-    for k in range(ins.n_in):
-        reg_copy(&s.items[k], IN(f, ins, k))
-    out = OUT(f, ins, 0)
-    reg_clear(out)
-    out.tag = <int>ins.imm
-    out.seq = s
-    return JC_OK
-
-
-cdef int h_unpack(Frame* f, const Instr* ins) noexcept nogil:
-    cdef Reg* a = IN(f, ins, 0)
-    cdef int k
-    if a.tag != R_LIST and a.tag != R_TUPLE:
-        return frame_fail(f, JC_ERR_TYPE, b"expected a list or tuple")
-    if a.seq.size != ins.n_out:
-        return frame_fail(f, JC_ERR_VALUE, b"wrong number of values to unpack")
-    for k in range(ins.n_out):
-        reg_copy(OUT(f, ins, k), &a.seq.items[k])
-    return JC_OK
-
-
-cdef int h_getitem(Frame* f, const Instr* ins) noexcept nogil:
-    cdef Reg* a = IN(f, ins, 0)
-    cdef Reg* idx = IN(f, ins, 1)
-    cdef long long i
-    if (a.tag != R_LIST and a.tag != R_TUPLE) or (idx.tag != R_INT and idx.tag != R_BOOL):
-        return frame_fail(f, JC_ERR_TYPE, b"expected a list and an int index")
-    i = idx.i
-    if i < 0:
-        i += a.seq.size
-    if i < 0 or i >= a.seq.size:
-        return frame_fail(f, JC_ERR_INDEX, b"list index out of range")
-    reg_copy(OUT(f, ins, 0), &a.seq.items[i])
-    return JC_OK
-
-
-cdef int h_len(Frame* f, const Instr* ins) noexcept nogil:
-    cdef Reg* a = IN(f, ins, 0)
-    if a.tag != R_LIST and a.tag != R_TUPLE:
-        return frame_fail(f, JC_ERR_TYPE, b"expected a list")
-    reg_set_int(OUT(f, ins, 0), a.seq.size)
-    return JC_OK
-
+# ------------------------------------------------------------------ prims
 
 cdef int h_is(Frame* f, const Instr* ins) noexcept nogil:
     """``is`` / ``is not`` (imm 1): decidable here when either side is None."""
@@ -395,65 +345,28 @@ cdef int h_str_compare(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------------ lookup
 
-_BINARY = {"add": S_ADD, "sub": S_SUB, "mul": S_MUL, "div": S_DIV, "floordiv": S_FLOORDIV,
-           "remainder": S_REMAINDER, "pow": S_POW, "max": S_MAX, "min": S_MIN,
-           "eq": S_EQ, "ne": S_NE, "lt": S_LT, "le": S_LE, "gt": S_GT, "ge": S_GE,
-           "__and__": S_AND, "__or__": S_OR}
-_UNARY = {"aten::neg.int": SU_NEG, "aten::neg.float": SU_NEG, "aten::__not__": SU_NOT,
-          "aten::sqrt.float": SU_SQRT, "aten::floor.float": SU_FLOOR,
-          "aten::ceil.float": SU_CEIL, "aten::Int.float": SU_TO_INT,
-          "aten::Float.int": SU_TO_FLOAT}
-_TO_NUMBER = {"aten::Int.Tensor": R_INT, "aten::Float.Tensor": R_FLOAT, "aten::Bool.Tensor": R_BOOL}
-
-
-cdef int resolve_scalar(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for a scalar/container op or prim; 1 if handled here."""
-    base, _, overload = name.partition("::")[2].partition(".")
-    out.imm = 0
-    out.fimm = 0.0
-    if name.startswith("aten::") and base in _BINARY and overload in ("int", "float", "bool"):
-        out.fn = h_scalar_binary
-        out.imm = _BINARY[base]
-    elif name == "aten::pow.int_to_int":
-        out.fn = h_scalar_binary
-        out.imm = S_INT_POW
-    elif name in ("aten::eq.str", "aten::ne.str"):
-        out.fn = h_str_compare
-        out.imm = S_EQ if base == "eq" else S_NE
-    elif name in _UNARY:
-        out.fn = h_scalar_unary
-        out.imm = _UNARY[name]
-    elif name.startswith("aten::") and overload == "float" and base in FLOAT_MATH_FUNCTIONS:
-        out.fn = h_float_math
-        out.imm = FLOAT_MATH_FUNCTIONS[base]
-    elif name in _TO_NUMBER:
-        out.fn = h_tensor_to_number
-        out.imm = _TO_NUMBER[name]
-    elif name == "prim::NumToTensor":
-        out.fn = h_num_to_tensor
-    elif name in ("prim::ListConstruct", "prim::TupleConstruct"):
-        out.fn = h_construct
-        out.imm = R_LIST if name == "prim::ListConstruct" else R_TUPLE
-    elif name in ("prim::ListUnpack", "prim::TupleUnpack"):
-        out.fn = h_unpack
-    elif name in ("aten::__getitem__.t", "prim::TupleIndex"):
-        out.fn = h_getitem
-    elif name == "aten::len.t":
-        out.fn = h_len
-    elif name in ("aten::__is__", "aten::__isnot__"):
-        out.fn = h_is
-        out.imm = 1 if name == "aten::__isnot__" else 0
-    elif name == "prim::unchecked_cast":
-        out.fn = h_identity
-    elif name == "prim::Uninitialized":
-        out.fn = h_none
-    elif name in ("prim::min", "prim::max"):
-        if len(consts) == 1:
-            out.fn = h_list_minmax
-            out.imm = S_MIN if name == "prim::min" else S_MAX
-        else:
-            out.fn = h_scalar_binary
-            out.imm = S_MIN if name == "prim::min" else S_MAX
-    else:
-        return 0
+cdef int _extremum(object param, object op, list consts, OpImpl* out) except -1:
+    """prim::min/max of one list is the list's extremum; of several numbers, pairwise."""
+    if len(consts) == 1:
+        out.fn = h_list_minmax
     return 1
+
+
+HANDLERS = {h.name: h for h in (
+    handler("scalar_binary", h_scalar_binary, {
+        "add": S_ADD, "sub": S_SUB, "mul": S_MUL, "div": S_DIV, "floordiv": S_FLOORDIV,
+        "remainder": S_REMAINDER, "pow": S_POW, "int_pow": S_INT_POW, "max": S_MAX, "min": S_MIN,
+        "eq": S_EQ, "ne": S_NE, "lt": S_LT, "le": S_LE, "gt": S_GT, "ge": S_GE,
+        "and": S_AND, "or": S_OR}),
+    handler("str_compare", h_str_compare, {"eq": S_EQ, "ne": S_NE}),
+    handler("scalar_unary", h_scalar_unary, {
+        "neg": SU_NEG, "not": SU_NOT, "sqrt": SU_SQRT, "floor": SU_FLOOR, "ceil": SU_CEIL,
+        "to_int": SU_TO_INT, "to_float": SU_TO_FLOAT}),
+    handler("float_math", h_float_math, FLOAT_MATH_FUNCTIONS),
+    handler("to_number", h_tensor_to_number, {"int": R_INT, "float": R_FLOAT, "bool": R_BOOL}),
+    handler("num_to_tensor", h_num_to_tensor),
+    handler("is_none", h_is, {"is": 0, "isnot": 1}),
+    handler("identity", h_identity),
+    handler("none", h_none),
+    handler("extremum", h_scalar_binary, {"min": S_MIN, "max": S_MAX}, _extremum),
+)}

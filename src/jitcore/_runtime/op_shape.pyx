@@ -15,8 +15,9 @@ from jitcore._runtime.tensor cimport (
     Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_share, tensor_contiguous,
     view_copy,
 )
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport (
-    OpImpl, tensor_arg, int_arg, int_list_arg, normalize_dim, set_output, promote_types,
+    tensor_arg, int_arg, int_list_arg, normalize_dim, set_output, promote_types,
 )
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM, JC_ERR_DTYPE,
@@ -377,16 +378,6 @@ cdef int h_contiguous(Frame* f, const Instr* ins) noexcept nogil:
     return set_output(f, ins, 0, &out)
 
 
-cdef int h_identity(Frame* f, const Instr* ins) noexcept nogil:
-    """dropout in eval mode and friends: the input itself."""
-    cdef Tensor* x = tensor_in(f, ins, 0)
-    cdef Tensor out
-    if x == NULL:
-        return JC_ERR_TYPE
-    tensor_share(&out, x)
-    return set_output(f, ins, 0, &out)
-
-
 cdef int h_clone(Frame* f, const Instr* ins) noexcept nogil:
     cdef Tensor* x = tensor_in(f, ins, 0)
     cdef Tensor out
@@ -599,63 +590,25 @@ cdef int h_pieces(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------------ lookup
 
-_PIECE_OPS = {
-    "aten::split.Tensor": P_SPLIT_SIZE, "aten::split.sizes": P_SIZES,
-    "aten::split_with_sizes": P_SIZES, "aten::tensor_split.sections": P_SECTIONS,
-    "aten::tensor_split.indices": P_INDICES, "aten::chunk": P_CHUNK, "aten::unbind.int": P_UNBIND,
-}
-
-
-
-cdef int resolve_shape(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for a shape op; 1 if handled here."""
-    out.imm = 0
-    out.fimm = 0.0
-    if name == "aten::size":
-        out.fn = h_size
-    elif name == "aten::size.int":
-        out.fn = h_size_int
-    elif name == "aten::dim":
-        out.fn = h_dim
-    elif name == "aten::numel":
-        out.fn = h_numel
-    elif name in ("aten::reshape", "aten::view"):
-        out.fn = h_reshape
-    elif name == "aten::flatten.using_ints":
-        out.fn = h_flatten
-    elif name in ("aten::transpose.int", "aten::t"):
-        out.fn = h_transpose
-    elif name == "aten::permute":
-        out.fn = h_permute
-    elif name == "aten::numpy_T":
-        out.fn = h_numpy_T
-    elif name in ("aten::squeeze", "aten::squeeze.dim"):
-        out.fn = h_squeeze
-    elif name == "aten::unsqueeze":
-        out.fn = h_unsqueeze
-    elif name == "aten::expand":
-        out.fn = h_expand
-    elif name == "aten::slice.Tensor":
-        out.fn = h_slice
-    elif name == "aten::select.int":
-        out.fn = h_select
-    elif name == "aten::contiguous":
-        out.fn = h_contiguous
-    elif name == "aten::clone":
-        out.fn = h_clone
-    elif name == "aten::cat":
-        out.fn = h_cat
-    elif name == "aten::stack":
-        out.fn = h_cat
-        out.imm = 1
-    elif name in _PIECE_OPS:
-        out.fn = h_pieces
-        out.imm = _PIECE_OPS[name]
-    elif name == "aten::dropout":
-        # inference only: dropout with train=True needs randomness
-        if consts[2] != (False,):
-            return 0
-        out.fn = h_identity
-    else:
-        return 0
-    return 1
+HANDLERS = {h.name: h for h in (
+    handler("size", h_size),
+    handler("size_int", h_size_int),
+    handler("dim", h_dim),
+    handler("numel", h_numel),
+    handler("reshape", h_reshape),
+    handler("flatten", h_flatten),
+    handler("transpose", h_transpose),
+    handler("permute", h_permute),
+    handler("numpy_T", h_numpy_T),
+    handler("squeeze", h_squeeze),
+    handler("unsqueeze", h_unsqueeze),
+    handler("expand", h_expand),
+    handler("slice", h_slice),
+    handler("select", h_select),
+    handler("contiguous", h_contiguous),
+    handler("clone", h_clone),
+    handler("cat", h_cat, {"cat": 0, "stack": 1}),
+    handler("pieces", h_pieces, {"split_size": P_SPLIT_SIZE, "sizes": P_SIZES,
+                                 "sections": P_SECTIONS, "indices": P_INDICES, "chunk": P_CHUNK,
+                                 "unbind": P_UNBIND}),
+)}

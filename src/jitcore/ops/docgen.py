@@ -56,6 +56,7 @@ this page know about the op:
 | `deterministic_if` | for a `random` op: when it is not random after all (dropout in eval mode) | the same passes as `effect` |
 | `kernel` | the runtime's elementwise kernel that computes it (a line of `_runtime/kernels/unary_ops.h` or `binary_ops.h`) | lowering, the elementwise-chain fuser |
 | `chain_step` | for an op whose elementwise kernel depends on its other arguments: the kernel and float parameters for given constant arguments (gelu's `approximate`, leaky_relu's slope, clamp's bounds) | the elementwise-chain fuser (`passes/chain_program.py`) |
+| `handler` | the runtime handler that runs it and the handler's parameter, which picks the op among those it serves (`("reduce", "sum")`): a key of `_runtime/handlers.py`'s table, checked when the op registers; `"kernel"` (run `kernel`) by default for an op with a kernel | lowering |
 | `doc` | one line for the table below | this page |
 
 Effects: a `pure` op may be folded, merged with an equal node, moved out of a

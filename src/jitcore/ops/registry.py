@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from jitcore._runtime.handlers import HANDLERS
 from jitcore._runtime.types import AnyType, JitType, ListType, OptionalType
 from jitcore.errors import SchemaError, SchemaMatchError
 
@@ -72,6 +73,15 @@ class OpDef:
         returns ``(kernel, params)`` -- a unary or parametrised kernel and its
         float parameters -- or None when no kernel computes the op for those
         arguments.  The chain fuser reads it (``passes/chain_program.py``).
+    handler : tuple of (str, object) or None
+        The runtime handler that runs the op and its parameter, which picks the
+        op among those the handler serves: ``("reduce", "sum")``, or
+        ``("size", None)`` for a handler of one op; a key of
+        ``jitcore._runtime.handlers.HANDLERS`` and one of that handler's
+        ``parameters``.  Lowering resolves the op's node through it.  An op
+        with a ``kernel`` runs it with the ``"kernel"`` handler unless it names
+        another.  None for the ops still resolved by name (``op_conv``, the
+        container prims).
     methods : tuple of str
         The ndarray methods that stand for this op (``x.sum()``, ``x.dot(y)``).
     numpy_names : tuple of (str, str)
@@ -95,6 +105,7 @@ class OpDef:
     doc: str = ""
     kernel: str | None = None
     chain_step: Callable | None = None
+    handler: tuple | None = None
     methods: tuple = ()
     numpy_names: tuple = ()
     numpy_defaults: tuple = ()
@@ -146,6 +157,27 @@ class OpDef:
             raise type(e)(f"{self.qualified_name}: {e}") from None
         return out if isinstance(out, tuple) else (out,)
 
+    def chain_step_of(self, constants):
+        """``chain_step`` for a node's constant inputs, or None when the op has none.
+
+        Parameters
+        ----------
+        constants : sequence
+            One entry per node input, ``(value,)`` for a constant and None
+            otherwise (:data:`UNKNOWN` for ``chain_step``); the first input (the
+            tensor) is skipped and the arguments past the inputs take their defaults.
+
+        Returns
+        -------
+        tuple or None
+            ``(kernel, params)`` as ``chain_step`` returns it.
+        """
+        if self.chain_step is None:
+            return None
+        values = [UNKNOWN if c is None else c[0] for c in list(constants)[1:]]
+        values += [a.default for a in self.schema.arguments[len(values) + 1:]]
+        return self.chain_step(*values)
+
     def __call__(self, *args):
         """Run the reference on a full argument list (see ``bind``)."""
         return self.reference(*args)
@@ -165,7 +197,7 @@ _NUMPY_SPELLINGS: dict[str, "NumpySpelling"] = {}   # kind -> merged over its ov
 
 def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, writes=(),
              output_alias=OutputAlias.NONE, deterministic_if=None, doc="",
-             kernel=None, chain_step=None, methods=(), numpy_names=None,
+             kernel=None, chain_step=None, handler=None, methods=(), numpy_names=None,
              numpy_defaults=None) -> OpDef:
     """Register one op overload.
 
@@ -191,6 +223,10 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
         The elementwise kernel that computes the op (see :class:`OpDef`).
     chain_step : callable, optional
         The kernel and parameters for given constant arguments (see :class:`OpDef`).
+    handler : str or tuple of (str, object), optional
+        The runtime handler and its parameter (see :class:`OpDef`); a str is a
+        handler that takes no parameter.  By default ``"kernel"`` for an op
+        with a ``kernel``.
     methods : iterable of str
         ndarray method names that stand for the op (``"sum"``).
     numpy_names : dict, optional
@@ -207,8 +243,9 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
     SchemaError
         If the schema is malformed, its qualified name is already registered or
         a special node's kind, the effect fields contradict each other or the
-        kind's other overloads, a method name already stands for another kind, or
-        ``numpy_names``/``numpy_defaults`` name an argument the schema lacks.
+        kind's other overloads, a method name already stands for another kind,
+        ``numpy_names``/``numpy_defaults`` name an argument the schema lacks, or
+        ``handler`` is not a runtime handler or not one of its parameters.
     """
     parsed = parse_schema(schema)
     qname = parsed.qualified_name
@@ -218,8 +255,11 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
         raise SchemaError(f"{parsed.name} is a special node (jitcore.ops.structural), not an op")
     if not callable(reference):
         raise SchemaError(f"{qname}: reference must be callable, got {reference!r}")
+    if handler is None and kernel is not None:
+        handler = "kernel"
     op = OpDef(parsed, reference, infer, tuple(aliases), Effect(effect), tuple(writes),
-               OutputAlias(output_alias), deterministic_if, doc, kernel, chain_step, tuple(methods),
+               OutputAlias(output_alias), deterministic_if, doc, kernel, chain_step,
+               _handler_of(qname, handler), tuple(methods),
                tuple((numpy_names or {}).items()), tuple((numpy_defaults or {}).items()))
     _check_effect(op)
     _check_numpy_spelling(op)
@@ -235,6 +275,22 @@ def register(schema, *, reference, infer=None, aliases=(), effect=Effect.PURE, w
             kinds.append(parsed.name)
             _CALLABLES_KEEPALIVE.append(fn)
     return op
+
+
+def _handler_of(qname, handler):
+    """``handler=`` as ``(name, parameter)``, checked against the runtime's handler table."""
+    if handler is None:
+        return None
+    name, param = (handler, None) if isinstance(handler, str) else tuple(handler)
+    if name not in HANDLERS:
+        raise SchemaError(f"{qname}: handler={name!r} is not a runtime handler; the handlers "
+                          f"are {', '.join(sorted(HANDLERS))}")
+    parameters = HANDLERS[name].parameters
+    if param not in (parameters if parameters is not None else (None,)):
+        expected = ("no parameter" if parameters is None else
+                    "one of " + ", ".join(sorted(map(repr, parameters))))
+        raise SchemaError(f"{qname}: handler {name!r} takes {expected}, got {param!r}")
+    return (name, param)
 
 
 def _check_effect(op):

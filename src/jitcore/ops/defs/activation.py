@@ -92,6 +92,10 @@ _KERNELS = ("relu", "sigmoid", "silu", "hardsigmoid", "hardswish", "mish")
 _CHAIN_STEPS = {"gelu": _gelu_step, "softplus": _softplus_step, "leaky_relu": _leaky_relu_step,
                 "elu": _elu_step, "hardtanh": clamp_chain_step,
                 "relu6": lambda: clamp_chain_step(0.0, 6.0)}
+# The runtime handlers of the others: the unary kernel their chain step names,
+# the parametrised one (which reads its parameter at run time), or clamp.
+_HANDLERS = {"gelu": "unary_step", "softplus": "unary_step", "leaky_relu": "param_step",
+             "elu": "param_step", "hardtanh": "clamp", "relu6": ("clamp", "relu6")}
 _ACTIVATIONS = (
     ("relu(Tensor self)", _relu, elementwise((0,), PROMOTE)),
     ("relu6(Tensor self)", lambda x: _hardtanh(x, 0, 6), elementwise((0,), PROMOTE)),
@@ -117,7 +121,8 @@ for _signature, _reference, _rule in _ACTIVATIONS:
     _name = _signature.partition("(")[0]
     register(f"aten::{_signature} -> Tensor", reference=_reference, infer=_rule,
              aliases=(scipy.special.expit,) if _name == "sigmoid" else (),
-             kernel=_name if _name in _KERNELS else None, chain_step=_CHAIN_STEPS.get(_name))
+             kernel=_name if _name in _KERNELS else None, chain_step=_CHAIN_STEPS.get(_name),
+             handler=_HANDLERS.get(_name))
 
 
 def _prelu(x, weight):
@@ -142,4 +147,4 @@ def _prelu_rule(types, constants):
 
 
 register("aten::prelu(Tensor self, Tensor weight) -> Tensor", reference=_prelu,
-         infer=_prelu_rule)
+         infer=_prelu_rule, handler="prelu")

@@ -42,13 +42,13 @@ for _name, _fill in (("zeros", 0), ("ones", 1)):
              reference=_filled(_fill),
              infer=lambda types, constants: TensorType(
                  _created_dtype(types, constants, 1, ()), _size_shape(constants[0])),
-             aliases=(getattr(np, _name),))
+             aliases=(getattr(np, _name),), handler=("fill", _name))
 
 register("aten::full(int[] size, Scalar fill_value, *, ScalarType? dtype=None) -> Tensor",
          reference=lambda size, fill, dtype: np.full(size, fill, dtype=_dtype(dtype)),
          infer=lambda types, constants: TensorType(
              _created_dtype(types, constants, 2, (1,)), _size_shape(constants[0])),
-         aliases=(np.full,))
+         aliases=(np.full,), handler=("fill", "full"))
 
 
 def _like_rule(dtype_index):
@@ -60,11 +60,14 @@ def _like_rule(dtype_index):
 
 
 register("aten::zeros_like(Tensor self, *, ScalarType? dtype=None) -> Tensor",
-         reference=lambda x, dtype: np.zeros_like(x, dtype=_dtype(dtype)), infer=_like_rule(1), aliases=(np.zeros_like,))
+         reference=lambda x, dtype: np.zeros_like(x, dtype=_dtype(dtype)), infer=_like_rule(1), aliases=(np.zeros_like,),
+         handler=("fill", "zeros_like"))
 register("aten::ones_like(Tensor self, *, ScalarType? dtype=None) -> Tensor",
-         reference=lambda x, dtype: np.ones_like(x, dtype=_dtype(dtype)), infer=_like_rule(1), aliases=(np.ones_like,))
+         reference=lambda x, dtype: np.ones_like(x, dtype=_dtype(dtype)), infer=_like_rule(1), aliases=(np.ones_like,),
+         handler=("fill", "ones_like"))
 register("aten::full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None) -> Tensor",
-         reference=lambda x, fill, dtype: np.full_like(x, fill, dtype=_dtype(dtype)), infer=_like_rule(2), aliases=(np.full_like,))
+         reference=lambda x, fill, dtype: np.full_like(x, fill, dtype=_dtype(dtype)), infer=_like_rule(2), aliases=(np.full_like,),
+         handler=("fill", "full_like"))
 
 
 def _arange(start, end, step, dtype):
@@ -87,16 +90,18 @@ def _arange_rule(start, end, step, dtype_index):
 
 register("aten::arange(Scalar end, *, ScalarType? dtype=None) -> Tensor",
          reference=lambda end, dtype: _arange(0, end, 1, dtype), infer=_arange_rule(None, 0, None, 1),
-         aliases=(np.arange,))
+         aliases=(np.arange,), handler=("arange", "end"))
 register("aten::arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None) -> Tensor",
          reference=lambda start, end, dtype: _arange(start, end, 1, dtype),
-         infer=_arange_rule(0, 1, None, 2), numpy_names={"stop": "end"})
+         infer=_arange_rule(0, 1, None, 2), numpy_names={"stop": "end"},
+         handler=("arange", "start_end"))
 register("aten::arange.start_step(Scalar start, Scalar end, Scalar step=1, *, "
          "ScalarType? dtype=None) -> Tensor",
-         reference=_arange, infer=_arange_rule(0, 1, 2, 3), numpy_names={"stop": "end"})
+         reference=_arange, infer=_arange_rule(0, 1, 2, 3), numpy_names={"stop": "end"},
+         handler=("arange", "start_end_step"))
 
 register("aten::to.dtype(Tensor self, ScalarType dtype, bool non_blocking=False, bool copy=False) "
          "-> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, dtype, non_blocking, copy: x.astype(_dtype(dtype), copy=copy),
          infer=lambda types, constants: TensorType(dtype_name(constants[1]), tensor_of(types[0]).shape),
-         methods=("astype",))
+         methods=("astype",), handler="to_dtype")

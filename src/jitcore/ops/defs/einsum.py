@@ -52,4 +52,4 @@ def _einsum_rule(types, constants):
 
 
 register("aten::einsum(str equation, Tensor[] tensors, *, int[]? path=None) -> Tensor",
-         reference=_einsum, infer=_einsum_rule, aliases=(np.einsum,))
+         reference=_einsum, infer=_einsum_rule, aliases=(np.einsum,), handler="einsum")

@@ -116,7 +116,7 @@ for _name, _fn, _result, _aliases in _UNARY:
 
 register("aten::clone(Tensor self) -> Tensor", reference=np.array, infer=same_as(0),
          aliases=(np.copy,),
-         methods=("copy",))
+         methods=("copy",), handler="clone")
 
 # ---------------------------------------------------------------- where, clamp
 
@@ -132,7 +132,7 @@ for _overload, _self_t, _other_t in (("self", "Tensor", "Tensor"), ("ScalarOther
              reference=lambda condition, x, y: np.where(condition, x, y),
              infer=_where_rule,
              aliases=(np.where,) if _overload == "self" else (),
-             numpy_names={"x": "self", "y": "other"})
+             numpy_names={"x": "self", "y": "other"}, handler="where")
 
 
 def _clamp(x, lo, hi):
@@ -148,10 +148,12 @@ def _clamp(x, lo, hi):
 register("aten::clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor",
          reference=_clamp, infer=elementwise((0, 1, 2)), aliases=(np.clip,),
          methods=("clip",), numpy_names={"a_min": "min", "a_max": "max"},
-         chain_step=clamp_chain_step)
+         chain_step=clamp_chain_step, handler="clamp")
 register("aten::clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor",
-         reference=_clamp, infer=elementwise((0, 1, 2)))
+         reference=_clamp, infer=elementwise((0, 1, 2)), handler="clamp")
 register("aten::clamp_min(Tensor self, Scalar min) -> Tensor",
-         reference=lambda x, lo: _clamp(x, lo, None), infer=elementwise((0, 1)))
+         reference=lambda x, lo: _clamp(x, lo, None), infer=elementwise((0, 1)),
+         handler=("clamp", "min_only"))
 register("aten::clamp_max(Tensor self, Scalar max) -> Tensor",
-         reference=lambda x, hi: _clamp(x, None, hi), infer=elementwise((0, 1)))
+         reference=lambda x, hi: _clamp(x, None, hi), infer=elementwise((0, 1)),
+         handler=("clamp", "max_only"))

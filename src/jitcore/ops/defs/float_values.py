@@ -10,7 +10,7 @@ from ..rules import BOOL, PROMOTE, elementwise
 
 for _name, _fn in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite)):
     register(f"aten::{_name}(Tensor self) -> Tensor", reference=_fn,
-             infer=elementwise((0,), BOOL), aliases=(_fn,))
+             infer=elementwise((0,), BOOL), aliases=(_fn,), handler=("float_values", _name))
 
 
 def _nan_to_num(x, nan, posinf, neginf):
@@ -19,7 +19,7 @@ def _nan_to_num(x, nan, posinf, neginf):
 
 register("aten::nan_to_num(Tensor self, float? nan=None, float? posinf=None, float? neginf=None) "
          "-> Tensor", reference=_nan_to_num, infer=elementwise((0,), PROMOTE),
-         aliases=(np.nan_to_num,))
+         aliases=(np.nan_to_num,), handler=("float_values", "nan_to_num"))
 
 
 def _round_decimals(x, decimals):
@@ -31,4 +31,4 @@ def _round_decimals(x, decimals):
 
 
 register("aten::round.decimals(Tensor self, *, int decimals) -> Tensor", reference=_round_decimals,
-         infer=elementwise((0,), PROMOTE))
+         infer=elementwise((0,), PROMOTE), handler=("float_values", "round"))

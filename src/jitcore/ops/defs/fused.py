@@ -97,7 +97,7 @@ def _linear_act_rule(types, constants):
 
 register("jc::linear_act(Tensor input, Tensor weight, Tensor? bias=None, Tensor? residual=None, "
          "str activation='none', bool residual_after_activation=False) -> Tensor",
-         reference=_linear_act, infer=_linear_act_rule)
+         reference=_linear_act, infer=_linear_act_rule, handler="linear_act")
 
 
 def _conv2d_act(x, weight, bias, stride, padding, dilation, groups, residual, activation,

@@ -41,7 +41,7 @@ def _same_as_self(types, constants):
 
 for _overload, _value in (("Scalar", "Scalar"), ("Tensor", "Tensor")):
     register(f"aten::masked_fill.{_overload}(Tensor self, Tensor mask, {_value} value) -> Tensor",
-             reference=_masked_fill, infer=_same_as_self)
+             reference=_masked_fill, infer=_same_as_self, handler="masked_fill")
 
 
 def _gather(x, dim, index, sparse_grad):
@@ -60,7 +60,7 @@ def _index_shaped(types, constants):
 
 
 register("aten::gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor",
-         reference=_gather, infer=_index_shaped)
+         reference=_gather, infer=_index_shaped, handler=("gather", "gather"))
 
 
 def _take(x, index):
@@ -71,7 +71,7 @@ def _take(x, index):
 register("aten::take(Tensor self, Tensor index) -> Tensor", reference=_take,
          infer=lambda types, constants: TensorType(tensor_of(types[0]).dtype,
                                                    tensor_of(types[1]).shape),
-         aliases=(np.take,), methods=("take",))
+         aliases=(np.take,), methods=("take",), handler=("gather", "take"))
 
 
 def _take_along_dim(x, indices, dim):
@@ -110,7 +110,8 @@ def _take_along_dim_rule(types, constants):
 
 register("aten::take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor",
          reference=_take_along_dim, infer=_take_along_dim_rule, aliases=(np.take_along_axis,),
-         numpy_names={"arr": "self", "axis": "dim"}, numpy_defaults={"dim": -1})
+         numpy_names={"arr": "self", "axis": "dim"}, numpy_defaults={"dim": -1},
+         handler=("gather", "take_along_dim"))
 
 
 def _index_select(x, dim, index):
@@ -135,4 +136,5 @@ def _index_select_rule(types, constants):
 
 
 register("aten::index_select(Tensor self, int dim, Tensor index) -> Tensor",
-         reference=_index_select, infer=_index_select_rule)
+         reference=_index_select, infer=_index_select_rule,
+         handler=("table_gather", "index_select"))

@@ -53,11 +53,12 @@ def _checked_matmul(rank):
 
 register("aten::matmul(Tensor self, Tensor other) -> Tensor",
          reference=np.matmul, infer=_matmul_rule(), aliases=(np.matmul, operator.matmul),
-         methods=("dot",), numpy_names={"b": "other"})   # x.dot(b), 1-D and 2-D as np.dot
+         methods=("dot",), numpy_names={"b": "other"},
+         handler=("linalg", "matmul"))   # x.dot(b), 1-D and 2-D as np.dot
 register("aten::mm(Tensor self, Tensor mat2) -> Tensor",
-         reference=_checked_matmul(2), infer=_matmul_rule(2))
+         reference=_checked_matmul(2), infer=_matmul_rule(2), handler=("linalg", "mm"))
 register("aten::bmm(Tensor self, Tensor mat2) -> Tensor",
-         reference=_checked_matmul(3), infer=_matmul_rule(3))
+         reference=_checked_matmul(3), infer=_matmul_rule(3), handler=("linalg", "bmm"))
 
 
 def _linear(x, weight, bias):
@@ -75,7 +76,7 @@ def _linear_rule(types, constants):
 
 
 register("aten::linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor",
-         reference=_linear, infer=_linear_rule)
+         reference=_linear, infer=_linear_rule, handler=("linalg", "linear"))
 
 
 def _addmm(bias, mat1, mat2, beta, alpha):
@@ -94,4 +95,4 @@ def _addmm_rule(types, constants):
 
 
 register("aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) "
-         "-> Tensor", reference=_addmm, infer=_addmm_rule)
+         "-> Tensor", reference=_addmm, infer=_addmm_rule, handler=("linalg", "addmm"))

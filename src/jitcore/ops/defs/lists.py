@@ -106,54 +106,58 @@ def _sum_as(result_type):
     return reference
 
 
-register("aten::append.t(Any[] self, Any el) -> Any[]", infer=same_list, reference=_append, effect=_MUTATES,
+register("aten::append.t(Any[] self, Any el) -> Any[]", infer=same_list, handler="list_append", reference=_append, effect=_MUTATES,
          writes=("self",), output_alias=_CONTAINS, doc="`xs.append(x)`")
-register("aten::extend.t(Any[] self, Any[] other) -> ()", reference=_extend, effect=_MUTATES,
+register("aten::extend.t(Any[] self, Any[] other) -> ()", handler="list_extend", reference=_extend, effect=_MUTATES,
          writes=("self",), doc="`xs.extend(ys)`")
-register("aten::insert.t(Any[] self, int idx, Any el) -> ()", reference=_insert,
+register("aten::insert.t(Any[] self, int idx, Any el) -> ()", handler="list_insert", reference=_insert,
          effect=_MUTATES, writes=("self",), doc="`xs.insert(i, x)`")
-register("aten::pop.t(Any[] self, int idx=-1) -> Any", infer=item_of_list, reference=_pop, effect=_MUTATES,
+register("aten::pop.t(Any[] self, int idx=-1) -> Any", infer=item_of_list, handler="list_pop", reference=_pop, effect=_MUTATES,
          writes=("self",), output_alias=_CONTAINS, doc="`xs.pop()`, `xs.pop(i)`")
-register("aten::remove.t(Any[] self, Any el) -> ()", reference=_remove, effect=_MUTATES,
+register("aten::remove.t(Any[] self, Any el) -> ()", handler="list_remove", reference=_remove, effect=_MUTATES,
          writes=("self",), doc="`xs.remove(x)`: the first item equal to `x`")
-register("aten::clear.t(Any[] self) -> ()", reference=_clear, effect=_MUTATES,
+register("aten::clear.t(Any[] self) -> ()", handler="list_clear", reference=_clear, effect=_MUTATES,
          writes=("self",), doc="`xs.clear()`")
-register("aten::reverse.t(Any[] self) -> ()", reference=_reverse, effect=_MUTATES,
+register("aten::reverse.t(Any[] self) -> ()", handler="list_reverse", reference=_reverse, effect=_MUTATES,
          writes=("self",), doc="`xs.reverse()`")
-register("aten::_set_item.t(Any[] l, int idx, Any el) -> Any[]", infer=same_list, reference=_set_item,
+register("aten::_set_item.t(Any[] l, int idx, Any el) -> Any[]", infer=same_list, handler="list_set_item", reference=_set_item,
          effect=_MUTATES, writes=("l",), output_alias=_CONTAINS, doc="`xs[i] = x`")
-register("aten::Delete.t(Any[] self, int idx) -> ()", reference=_delete, effect=_MUTATES,
+register("aten::Delete.t(Any[] self, int idx) -> ()", handler="list_delete", reference=_delete, effect=_MUTATES,
          writes=("self",), doc="`del xs[i]`")
 
-register("aten::index.list_t(Any[] self, Any el) -> int", reference=_index,
+register("aten::index.list_t(Any[] self, Any el) -> int", handler="list_index", reference=_index,
          doc="`xs.index(x)`: the position of the first item equal to `x`")
-register("aten::count.t(Any[] self, Any el) -> int", reference=lambda items, el: items.count(el),
+register("aten::count.t(Any[] self, Any el) -> int", handler="list_count", reference=lambda items, el: items.count(el),
          doc="`xs.count(x)`")
 register("aten::__contains__.t(Any[] l, Any item) -> bool",
-         reference=lambda items, item: item in items, doc="`x in xs`")
+         handler="list_contains", reference=lambda items, item: item in items, doc="`x in xs`")
 # aten::slice is also the tensor slice, a view: a kind has one output alias
 register("aten::slice.t(Any[] l, int? start=None, int? end=None, int step=1) -> Any[]",
-         infer=same_list, reference=_slice, output_alias=OutputAlias.VIEW, doc="`xs[a:b:s]`: a new list")
+         infer=same_list, handler="list_slice", reference=_slice, output_alias=OutputAlias.VIEW, doc="`xs[a:b:s]`: a new list")
 # add/mul/slice share their kinds with pure tensor ops; their results are new lists all
 # the same, which alias analysis keeps apart when one of them is written
-register("aten::add.t(Any[] a, Any[] b) -> Any[]", infer=same_list, reference=lambda a, b: a + b,
+register("aten::add.t(Any[] a, Any[] b) -> Any[]", infer=same_list, handler="list_concat", reference=lambda a, b: a + b,
          doc="`xs + ys`: a new list")
-register("aten::mul.left_t(Any[] l, int n) -> Any[]", infer=same_list, reference=lambda items, n: items * n,
+register("aten::mul.left_t(Any[] l, int n) -> Any[]", infer=same_list, handler="list_repeat", reference=lambda items, n: items * n,
          doc="`xs * n`: a new list")
-register("aten::list.t(Any[] l) -> Any[]", infer=same_list, reference=list, effect=Effect.NEW_OBJECT,
+register("aten::list.t(Any[] l) -> Any[]", infer=same_list, handler="list_copy", reference=list, effect=Effect.NEW_OBJECT,
          doc="`list(xs)`, `xs.copy()`: a new list of the same items")
 register("aten::sorted.any(Any[] self, bool reverse=False) -> Any[]",
-         infer=same_list, reference=lambda items, reverse=False: sorted(items, reverse=reverse),
+         infer=same_list, handler="list_sorted", reference=lambda items, reverse=False: sorted(items, reverse=reverse),
          effect=Effect.NEW_OBJECT, doc="`sorted(xs)`: a new list, sorted stably")
 
 for _kind, _type in (("int", "int"), ("float", "float"), ("bool", "int")):
-    register(f"aten::sum.{_kind}({_kind}[] self) -> {_type}", reference=_sum_as(getattr(builtins, _type)),
+    register(f"aten::sum.{_kind}({_kind}[] self) -> {_type}",
+             handler=("list_sum", "float" if _kind == "float" else "int"), reference=_sum_as(getattr(builtins, _type)),
              doc=f"`sum(xs)` of a list of {_kind}s")
-register("aten::any.bool(bool[] self) -> bool", reference=builtins.any, doc="`any(xs)`")
-register("aten::all.bool(bool[] self) -> bool", reference=builtins.all, doc="`all(xs)`")
+register("aten::any.bool(bool[] self) -> bool", reference=builtins.any, doc="`any(xs)`",
+         handler=("list_any_all", "any"))
+register("aten::all.bool(bool[] self) -> bool", reference=builtins.all, doc="`all(xs)`",
+         handler=("list_any_all", "all"))
 
 for _name, _test in (("eq", lambda a, b: a == b), ("ne", lambda a, b: a != b)):
     register(f"aten::{_name}.list_t(Any[] a, Any[] b) -> bool", reference=_test,
+             handler=("list_equal", _name),
              doc=f"`xs {'==' if _name == 'eq' else '!='} ys` of lists of numbers or strings")
 
 del _kind, _type, _name, _test

@@ -270,10 +270,12 @@ def _pool1d_rule(has_dilation, result_dtype):
 
 register("aten::max_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], "
          "int[1] padding=[0], int[1] dilation=[1], bool ceil_mode=False) -> Tensor",
-         reference=_max_pool1d, infer=_pool1d_rule(True, lambda dtype: dtype))
+         reference=_max_pool1d, infer=_pool1d_rule(True, lambda dtype: dtype),
+         handler=("pool1d", "max"))
 register("aten::avg_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], "
          "int[1] padding=[0], bool ceil_mode=False, bool count_include_pad=True) -> Tensor",
-         reference=_avg_pool1d, infer=_pool1d_rule(False, float_result))
+         reference=_avg_pool1d, infer=_pool1d_rule(False, float_result),
+         handler=("pool1d", "avg"))
 
 
 def _adaptive_avg_pool1d(x, output_size):
@@ -291,7 +293,8 @@ def _adaptive_1d_rule(types, constants):
 
 
 register("aten::adaptive_avg_pool1d(Tensor self, int[1] output_size) -> Tensor",
-         reference=_adaptive_avg_pool1d, infer=_adaptive_1d_rule)
+         reference=_adaptive_avg_pool1d, infer=_adaptive_1d_rule,
+         handler=("pool1d", "adaptive_avg"))
 
 
 def _adaptive_max_pool2d_nchw(x, output_size):
@@ -340,7 +343,7 @@ def _adaptive_max_rule(types, constants):
 
 
 register("aten::adaptive_max_pool2d(Tensor self, int[2] output_size) -> (Tensor, Tensor)",
-         reference=_adaptive_max_pool2d, infer=_adaptive_max_rule)
+         reference=_adaptive_max_pool2d, infer=_adaptive_max_rule, handler="adaptive_max_pool2d")
 
 
 # ------------------------------------------------------------ normalisation
@@ -364,7 +367,8 @@ def _batch_norm(x, weight, bias, running_mean, running_var, training, momentum, 
 
 register("aten::batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, "
          "Tensor? running_var, bool training, float momentum, float eps, bool cudnn_enabled) "
-         "-> Tensor", reference=_batch_norm, infer=elementwise((0,), FLOAT))
+         "-> Tensor", reference=_batch_norm, infer=elementwise((0,), FLOAT),
+         handler=("norm", "batch_norm"))
 
 
 def _layer_norm(x, normalized_shape, weight, bias, eps, cudnn_enable):
@@ -385,7 +389,7 @@ def _layer_norm(x, normalized_shape, weight, bias, eps, cudnn_enable):
 
 register("aten::layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, "
          "Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor",
-         reference=_layer_norm, infer=elementwise((0,), FLOAT))
+         reference=_layer_norm, infer=elementwise((0,), FLOAT), handler=("norm", "layer_norm"))
 
 def _channel_affine(out, weight, bias):
     shape = (1, -1) + (1,) * (out.ndim - 2)
@@ -412,7 +416,8 @@ def _group_norm(x, num_groups, weight, bias, eps, cudnn_enabled):
 
 register("aten::group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, "
          "float eps=1e-05, bool cudnn_enabled=True) -> Tensor",
-         reference=_group_norm, infer=elementwise((0,), FLOAT))
+         reference=_group_norm, infer=elementwise((0,), FLOAT),
+         handler=("group_norm", "group_norm"))
 
 
 def _instance_norm(x, weight, bias, running_mean, running_var, use_input_stats, momentum, eps,
@@ -432,7 +437,8 @@ def _instance_norm(x, weight, bias, running_mean, running_var, use_input_stats, 
 register("aten::instance_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, "
          "Tensor? running_var, bool use_input_stats, float momentum, float eps, "
          "bool cudnn_enabled) -> Tensor",
-         reference=_instance_norm, infer=elementwise((0,), FLOAT))
+         reference=_instance_norm, infer=elementwise((0,), FLOAT),
+         handler=("group_norm", "instance_norm"))
 
 # ------------------------------------------------------ embedding, dropout
 
@@ -452,7 +458,7 @@ def _embedding_rule(types, constants):
 
 register("aten::embedding(Tensor weight, Tensor indices, int padding_idx=-1, "
          "bool scale_grad_by_freq=False, bool sparse=False) -> Tensor",
-         reference=_embedding, infer=_embedding_rule)
+         reference=_embedding, infer=_embedding_rule, handler="embedding")
 
 
 def _dropout(x, p, train):
@@ -472,7 +478,7 @@ def _dropout_is_deterministic(x, p, train):
 
 register("aten::dropout(Tensor input, float p, bool train) -> Tensor",
          reference=_dropout, infer=same_as(0), effect=Effect.RANDOM,
-         deterministic_if=_dropout_is_deterministic)
+         deterministic_if=_dropout_is_deterministic, handler="dropout")
 
 # -------------------------------------------------------- softmax family
 
@@ -503,7 +509,7 @@ def _softmax_rule(types, constants):
 
 for _name, _fn in (("softmax", _softmax), ("log_softmax", _log_softmax)):
     register(f"aten::{_name}.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
-             reference=_fn, infer=_softmax_rule)
+             reference=_fn, infer=_softmax_rule, handler=("softmax", _name))
 
 # ------------------------------------------------------------- attention
 
@@ -537,4 +543,4 @@ def _sdpa_rule(types, constants):
 register("aten::scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, "
          "Tensor? attn_mask=None, float dropout_p=0.0, bool is_causal=False, *, "
          "float? scale=None, bool enable_gqa=False) -> Tensor",
-         reference=_sdpa, infer=_sdpa_rule)
+         reference=_sdpa, infer=_sdpa_rule, handler="attention")

@@ -87,4 +87,4 @@ def _pad_rule(types, constants):
 
 
 register('aten::pad(Tensor self, int[] pad, str mode="constant", float? value=None) -> Tensor',
-         reference=_pad, infer=_pad_rule)
+         reference=_pad, infer=_pad_rule, handler="pad")

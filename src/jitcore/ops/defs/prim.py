@@ -43,28 +43,28 @@ def _print(*values):
     return ()
 
 
-register("prim::ListConstruct(...) -> Any[]", reference=lambda *items: list(items),
+register("prim::ListConstruct(...) -> Any[]", handler=("construct", "list"), reference=lambda *items: list(items),
          effect=Effect.NEW_OBJECT, output_alias=_CONTAINS, doc="`[a, b, ...]`")
-register("prim::ListUnpack(Any[] list) -> ...", reference=tuple, output_alias=_CONTAINS,
+register("prim::ListUnpack(Any[] list) -> ...", handler="unpack", reference=tuple, output_alias=_CONTAINS,
          doc="`a, b = list`: one output per item")
-register("prim::TupleConstruct(...) -> Any", reference=lambda *items: items,
+register("prim::TupleConstruct(...) -> Any", handler=("construct", "tuple"), reference=lambda *items: items,
          output_alias=_CONTAINS, doc="`(a, b, ...)`")
-register("prim::TupleUnpack(Any tup) -> ...", reference=tuple, output_alias=_CONTAINS,
+register("prim::TupleUnpack(Any tup) -> ...", handler="unpack", reference=tuple, output_alias=_CONTAINS,
          doc="`a, b = tup`: one output per item")
-register("prim::TupleIndex(Any tup, int i) -> Any", reference=lambda tup, i: tup[i],
+register("prim::TupleIndex(Any tup, int i) -> Any", handler="list_getitem", reference=lambda tup, i: tup[i],
          output_alias=_CONTAINS, doc="`tup[i]`")
 register("prim::DictConstruct(...) -> Any",
          reference=lambda *items: dict(zip(items[0::2], items[1::2])),
          effect=Effect.NEW_OBJECT, output_alias=_CONTAINS, doc="`{k0: v0, k1: v1, ...}`")
-register("prim::Uninitialized() -> Any", reference=lambda: None, effect=Effect.NEW_OBJECT,
+register("prim::Uninitialized() -> Any", handler="none", reference=lambda: None, effect=Effect.NEW_OBJECT,
          doc="a placeholder for a variable not yet assigned on every path")
-register("prim::unchecked_cast(Any x) -> Any", reference=lambda x: x, output_alias=_CONTAINS,
+register("prim::unchecked_cast(Any x) -> Any", handler="identity", reference=lambda x: x, output_alias=_CONTAINS,
          doc="`x` at a narrower type that a check before it proved (`Optional[T]` to `T`)")
 register("prim::NumToTensor(Scalar a) -> Tensor", reference=np.asarray, infer=_num_to_tensor_rule,
-         doc="a number as a 0-d tensor")
-register("prim::min(...) -> Scalar", reference=_extremum(builtins.min),
+         doc="a number as a 0-d tensor", handler="num_to_tensor")
+register("prim::min(...) -> Scalar", handler=("extremum", "min"), reference=_extremum(builtins.min),
          doc="`min(a, b, ...)` of numbers, or `min(list)`")
-register("prim::max(...) -> Scalar", reference=_extremum(builtins.max),
+register("prim::max(...) -> Scalar", handler=("extremum", "max"), reference=_extremum(builtins.max),
          doc="`max(a, b, ...)` of numbers, or `max(list)`")
 register("prim::RaiseException(...) -> ()", reference=_raise, effect=Effect.SIDE_EFFECT,
          doc="`raise Exception(message)`; the node's `exception` attribute names the class")

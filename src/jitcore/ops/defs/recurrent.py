@@ -214,7 +214,8 @@ for _mode in GATES:
              f"-> {_returns}",
              reference=_sequence(_mode), infer=_sequence_rule(_mode), effect=Effect.RANDOM,
              deterministic_if=_sequence_is_deterministic,
-             doc=f"{_mode} over a whole sequence: layers, directions, optional batch_first")
+             doc=f"{_mode} over a whole sequence: layers, directions, optional batch_first",
+             handler=("rnn", _mode))
 
 
 def _cell_rule(outputs):
@@ -229,10 +230,10 @@ def _cell_rule(outputs):
 
 register("aten::lstm_cell(Tensor input, Tensor[] hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, "
          "Tensor? b_hh=None) -> (Tensor, Tensor)", reference=_lstm_cell, infer=_cell_rule(2),
-         doc="one LSTM step: (h, c) from input and [h, c]")
+         doc="one LSTM step: (h, c) from input and [h, c]", handler=("rnn_cell", "lstm"))
 for _mode, _step in (("gru", _gru_step), ("rnn_tanh", _rnn_step(np.tanh)),
                      ("rnn_relu", _rnn_step(_ACTIVATIONS["rnn_relu"]))):
     register(f"aten::{_mode}_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, "
              f"Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor",
              reference=_simple_cell(f"{_mode}_cell", _step, GATES[_mode]), infer=_cell_rule(1),
-             doc=f"one {_mode} step")
+             doc=f"one {_mode} step", handler=("rnn_cell", _mode))

@@ -61,12 +61,12 @@ for _name, _fn, _dtype_rule in (("sum", np.sum, "sum"), ("mean", np.mean, "float
     register(f"aten::{_name}(Tensor self, *, ScalarType? dtype=None) -> Tensor",
              reference=_reduce_all(_fn),
              infer=reduction(_dtype_rule, dim=None, keepdim=None, dtype_arg=1),
-             aliases=(_fn,))
+             aliases=(_fn,), handler=("reduce", _name))
     register(f"aten::{_name}.{_overload}(Tensor self, {_dim_type} dim, bool keepdim=False, *, "
              f"ScalarType? dtype=None) -> Tensor",
              reference=_reduce_dims(_fn),
              infer=reduction(_dtype_rule, dim=1, keepdim=2, dtype_arg=3),
-             methods=(_name,), numpy_names=_NUMPY_REDUCTION)
+             methods=(_name,), numpy_names=_NUMPY_REDUCTION, handler=("reduce", _name))
 
 # ------------------------------------------------------------------ max / min
 
@@ -88,20 +88,23 @@ for _name, _values, _index, _binary, _builtin in (
         ("min", np.min, np.argmin, np.minimum, builtins.min)):
     register(f"aten::{_name}(Tensor self) -> Tensor",
              reference=_whole(_values),
-             infer=reduction("same", dim=None, keepdim=None), aliases=(_builtin,))
+             infer=reduction("same", dim=None, keepdim=None), aliases=(_builtin,),
+             handler=("reduce", _name))
     register(f"aten::{_name}.dim(Tensor self, int dim, bool keepdim=False) "
              f"-> (Tensor values, Tensor indices)",
-             reference=_values_and_indices(_values, _index), infer=_values_and_indices_rule)
+             reference=_values_and_indices(_values, _index), infer=_values_and_indices_rule,
+             handler=("reduce", _name))
     register(f"aten::{_name}.other(Tensor self, Tensor other) -> Tensor",
              reference=_binary, infer=elementwise((0, 1), PROMOTE), kernel=_binary.__name__)
     register(f"aten::a{_name}(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
              reference=_reduce_values(_values),
              infer=reduction("same", dim=1, keepdim=2), aliases=(_values, getattr(np, "a" + _name)),
-             methods=(_name,), numpy_names=_NUMPY_REDUCTION)
+             methods=(_name,), numpy_names=_NUMPY_REDUCTION, handler=("reduce", _name))
     register(f"aten::arg{_name}(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
              reference=_reduce_values(_index),
              infer=reduction("int64", dim=1, keepdim=2), aliases=(_index,),
-             methods=("arg" + _name,), numpy_names=_NUMPY_REDUCTION)
+             methods=("arg" + _name,), numpy_names=_NUMPY_REDUCTION,
+             handler=("reduce", "arg" + _name))
 
 # --------------------------------------------------------------- var, std, ...
 
@@ -119,7 +122,7 @@ for _name, _fn in (("var", np.var), ("std", np.std)):
              f"bool keepdim=False) -> Tensor",
              reference=_moment(_fn), infer=reduction("float", dim=1, keepdim=3), aliases=(_fn,),
              methods=(_name,), numpy_names={**_NUMPY_REDUCTION, "ddof": "correction"},
-             numpy_defaults={"correction": 0})
+             numpy_defaults={"correction": 0}, handler=("moment", _name))
 
 
 def _logsumexp(x, dim, keepdim):
@@ -133,7 +136,7 @@ def _logsumexp(x, dim, keepdim):
 
 
 register("aten::logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
-         reference=_logsumexp, infer=reduction("float", dim=1, keepdim=2))
+         reference=_logsumexp, infer=reduction("float", dim=1, keepdim=2), handler="logsumexp")
 
 def _all_dims_bool(types, constants):
     return reduction("same", dim=None, keepdim=None)(types, constants).with_dtype("bool")
@@ -141,7 +144,7 @@ def _all_dims_bool(types, constants):
 
 for _name, _fn in (("all", np.all), ("any", np.any)):
     register(f"aten::{_name}(Tensor self) -> Tensor", reference=_whole(_fn),
-             infer=_all_dims_bool, aliases=(_fn,))
+             infer=_all_dims_bool, aliases=(_fn,), handler=("all_any", _name))
 
 # ------------------------------------------------------------ along one dim
 
@@ -180,7 +183,7 @@ def _scan_rule(types, constants):
 for _name, _fn in (("cumsum", np.cumsum), ("cumprod", np.cumprod)):
     register(f"aten::{_name}(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
              reference=_scan(_fn), infer=_scan_rule, aliases=(_fn,), methods=(_name,),
-             numpy_names={"axis": "dim"})
+             numpy_names={"axis": "dim"}, handler=("scan", _name))
 
 
 def _sorted_order(x, dim, descending):
@@ -207,17 +210,19 @@ def _sort_rule(types, constants):
 
 register("aten::sort(Tensor self, int dim=-1, bool descending=False) -> "
          "(Tensor values, Tensor indices)", reference=_sort, infer=_sort_rule, aliases=(np.sort,),
-         numpy_names={"axis": "dim"}, numpy_defaults={"dim": -1})
+         numpy_names={"axis": "dim"}, numpy_defaults={"dim": -1}, handler=("sort", "sort"))
 register("aten::sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> "
          "(Tensor values, Tensor indices)",
-         reference=lambda x, stable, dim, descending: _sort(x, dim, descending), infer=_sort_rule)
+         reference=lambda x, stable, dim, descending: _sort(x, dim, descending), infer=_sort_rule,
+         handler=("sort", "stable_sort"))
 register("aten::argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor",
          reference=_sorted_order, infer=lambda types, constants: _sort_rule(types, constants)[1],
          aliases=(np.argsort,), methods=("argsort",), numpy_names={"axis": "dim"},
-         numpy_defaults={"dim": -1})
+         numpy_defaults={"dim": -1}, handler=("sort", "argsort"))
 register("aten::argsort.stable(Tensor self, *, bool stable, int dim=-1, bool descending=False) "
          "-> Tensor", reference=lambda x, stable, dim, descending: _sorted_order(x, dim, descending),
-         infer=lambda types, constants: _sort_rule(types, constants)[1])
+         infer=lambda types, constants: _sort_rule(types, constants)[1],
+         handler=("sort", "stable_argsort"))
 
 
 def _topk(x, k, dim, largest, sorted):
@@ -244,7 +249,8 @@ def _topk_rule(types, constants):
 
 
 register("aten::topk(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True) -> "
-         "(Tensor values, Tensor indices)", reference=_topk, infer=_topk_rule)
+         "(Tensor values, Tensor indices)", reference=_topk, infer=_topk_rule,
+         handler=("sort", "topk"))
 
 # ------------------------------------------------------------------- norms
 
@@ -270,4 +276,5 @@ def _vector_norm(x, ord, dim, keepdim, dtype):
 register("aten::linalg_vector_norm(Tensor self, Scalar ord=2, int[1]? dim=None, bool keepdim=False, "
          "*, ScalarType? dtype=None) -> Tensor",
          reference=_vector_norm, infer=reduction("float", dim=2, keepdim=3, dtype_arg=4),
-         aliases=(np.linalg.norm,), numpy_names={**_NUMPY_REDUCTION, "x": "self"})
+         aliases=(np.linalg.norm,), numpy_names={**_NUMPY_REDUCTION, "x": "self"},
+         handler="vector_norm")

@@ -53,29 +53,38 @@ def _int_power(a, b):
 
 # registered before pow.int (-> float), so that int ** int binds here, as in Python
 register("aten::pow.int_to_int(int a, int b) -> int", reference=_int_power,
-         doc="`a ** b` of two ints, an int as in Python (a negative exponent is an error)")
+         doc="`a ** b` of two ints, an int as in Python (a negative exponent is an error)",
+         handler=("scalar_binary", "int_pow"))
 
 for _t in ("int", "float"):
     for _name, _fn, _result in _ARITHMETIC:
         _reference = _checked_division(_fn) if _name in ("div", "floordiv", "remainder") else _fn
         register(f"aten::{_name}.{_t}({_t} a, {_t} b) -> {_result or _t}", reference=_reference,
-                 aliases=(operator.floordiv,) if _name == "floordiv" else ())
+                 aliases=(operator.floordiv,) if _name == "floordiv" else (),
+                 handler=("scalar_binary", _name))
     for _name, _fn in _COMPARISONS:
-        register(f"aten::{_name}.{_t}({_t} a, {_t} b) -> bool", reference=_fn)
-    register(f"aten::neg.{_t}({_t} a) -> {_t}", reference=operator.neg)
+        register(f"aten::{_name}.{_t}({_t} a, {_t} b) -> bool", reference=_fn,
+                 handler=("scalar_binary", _name))
+    register(f"aten::neg.{_t}({_t} a) -> {_t}", reference=operator.neg,
+             handler=("scalar_unary", "neg"))
 
-register("aten::eq.str(str a, str b) -> bool", reference=operator.eq)
+register("aten::eq.str(str a, str b) -> bool", reference=operator.eq,
+         handler=("str_compare", "eq"))
 register("aten::format(str self, ...) -> str", reference=lambda text, *values: text.format(*values),
          doc="`text.format(*values)`: an f-string or str.format message, filled in only "
              "when its prim::RaiseException raises")
-register("aten::ne.str(str a, str b) -> bool", reference=operator.ne)
+register("aten::ne.str(str a, str b) -> bool", reference=operator.ne,
+         handler=("str_compare", "ne"))
 
-register("aten::__not__(bool self) -> bool", reference=operator.not_, aliases=(operator.not_,))
-register("aten::__and__.bool(bool a, bool b) -> bool", reference=operator.and_)
-register("aten::__or__.bool(bool a, bool b) -> bool", reference=operator.or_)
-register("aten::__is__(Any self, Any obj) -> bool", reference=operator.is_,
+register("aten::__not__(bool self) -> bool", reference=operator.not_, aliases=(operator.not_,),
+         handler=("scalar_unary", "not"))
+register("aten::__and__.bool(bool a, bool b) -> bool", reference=operator.and_,
+         handler=("scalar_binary", "and"))
+register("aten::__or__.bool(bool a, bool b) -> bool", reference=operator.or_,
+         handler=("scalar_binary", "or"))
+register("aten::__is__(Any self, Any obj) -> bool", handler=("is_none", "is"), reference=operator.is_,
          aliases=(operator.is_,))
-register("aten::__isnot__(Any self, Any obj) -> bool", reference=operator.is_not,
+register("aten::__isnot__(Any self, Any obj) -> bool", handler=("is_none", "isnot"), reference=operator.is_not,
          aliases=(operator.is_not,))
 
 # ---------------------------------------------------------------- conversions
@@ -90,14 +99,20 @@ def _item(kind, convert):
     return reference
 
 
-register("aten::Int.Tensor(Tensor a) -> int", reference=_item("Int", int), aliases=(int,))
-register("aten::Float.Tensor(Tensor a) -> float", reference=_item("Float", float), aliases=(float,))
-register("aten::Bool.Tensor(Tensor a) -> bool", reference=_item("Bool", bool), aliases=(bool,))
-register("aten::Int.float(float a) -> int", reference=int)
-register("aten::Float.int(int a) -> float", reference=float)
-register("aten::floor.float(float a) -> int", reference=math.floor, aliases=(math.floor,))
-register("aten::ceil.float(float a) -> int", reference=math.ceil, aliases=(math.ceil,))
-register("aten::sqrt.float(float a) -> float", reference=math.sqrt, aliases=(math.sqrt,))
+register("aten::Int.Tensor(Tensor a) -> int", reference=_item("Int", int), aliases=(int,),
+         handler=("to_number", "int"))
+register("aten::Float.Tensor(Tensor a) -> float", reference=_item("Float", float), aliases=(float,),
+         handler=("to_number", "float"))
+register("aten::Bool.Tensor(Tensor a) -> bool", reference=_item("Bool", bool), aliases=(bool,),
+         handler=("to_number", "bool"))
+register("aten::Int.float(float a) -> int", reference=int, handler=("scalar_unary", "to_int"))
+register("aten::Float.int(int a) -> float", reference=float, handler=("scalar_unary", "to_float"))
+register("aten::floor.float(float a) -> int", reference=math.floor, aliases=(math.floor,),
+         handler=("scalar_unary", "floor"))
+register("aten::ceil.float(float a) -> int", reference=math.ceil, aliases=(math.ceil,),
+         handler=("scalar_unary", "ceil"))
+register("aten::sqrt.float(float a) -> float", reference=math.sqrt, aliases=(math.sqrt,),
+         handler=("scalar_unary", "sqrt"))
 
 # ---------------------------------------------------------------- math functions
 
@@ -126,7 +141,8 @@ def _float_math(name):
 for _name in FLOAT_MATH_FUNCTIONS:
     register(f"aten::{_name}.float(float a) -> float", reference=_float_math(_name),
              aliases=(getattr(math, _name),),
-             doc=f"math.{_name} of a float, as libm computes it (nan or inf where Python raises)")
+             doc=f"math.{_name} of a float, as libm computes it (nan or inf where Python raises)",
+             handler=("float_math", _name))
 
 # ----------------------------------------------------------------------- lists
 
@@ -137,8 +153,8 @@ def _getitem(items, index):
     return items[index]
 
 
-register("aten::len.t(Any[] a) -> int", reference=len, aliases=(len,))
-register("aten::__getitem__.t(Any[] list, int idx) -> Any", reference=_getitem,
+register("aten::len.t(Any[] a) -> int", handler="list_len", reference=len, aliases=(len,))
+register("aten::__getitem__.t(Any[] list, int idx) -> Any", handler="list_getitem", reference=_getitem,
          infer=item_of_list,
          output_alias=OutputAlias.CONTAINS,
          aliases=(operator.getitem,))

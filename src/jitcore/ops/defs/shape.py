@@ -41,9 +41,11 @@ def _reshaped(shape, size):
 
 register("aten::reshape(Tensor self, int[] shape) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, shape: np.reshape(x, shape), infer=_shape_rule(_reshaped),
-         aliases=(np.reshape,), methods=("reshape",), numpy_names={"newshape": "shape"})
+         aliases=(np.reshape,), methods=("reshape",), numpy_names={"newshape": "shape"},
+         handler="reshape")
 register("aten::view(Tensor self, int[] size) -> Tensor",
-         output_alias=OutputAlias.VIEW, reference=lambda x, size: np.reshape(x, size), infer=_shape_rule(_reshaped))
+         output_alias=OutputAlias.VIEW, reference=lambda x, size: np.reshape(x, size), infer=_shape_rule(_reshaped),
+         handler="reshape")
 
 
 def _flattened(shape, start_dim, end_dim):
@@ -59,7 +61,7 @@ def _flattened(shape, start_dim, end_dim):
 
 register("aten::flatten.using_ints(Tensor self, int start_dim=0, int end_dim=-1) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, start, end: np.reshape(x, _flattened(x.shape, start, end)),
-         infer=_shape_rule(_flattened), methods=("flatten",))
+         infer=_shape_rule(_flattened), methods=("flatten",), handler="flatten")
 
 # --------------------------------------------------------- axis reordering
 
@@ -92,14 +94,17 @@ def _t(x):
 register("aten::permute(Tensor self, int[] dims) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, dims: np.transpose(x, [normalize_dim(d, x.ndim) for d in dims]),
          infer=_shape_rule(_permuted), aliases=(np.transpose,), methods=("transpose",),
-         numpy_names={"axes": "dims"})
+         numpy_names={"axes": "dims"}, handler="permute")
 register("aten::transpose.int(Tensor self, int dim0, int dim1) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x,
-         infer=_shape_rule(_transposed), aliases=(np.swapaxes,), methods=("swapaxes",))
-register("aten::t(Tensor self) -> Tensor", output_alias=OutputAlias.VIEW, reference=_t, infer=_shape_rule(_t_shape))
+         infer=_shape_rule(_transposed), aliases=(np.swapaxes,), methods=("swapaxes",),
+         handler="transpose")
+register("aten::t(Tensor self) -> Tensor", output_alias=OutputAlias.VIEW, reference=_t, infer=_shape_rule(_t_shape),
+         handler="transpose")
 register("aten::numpy_T(Tensor self) -> Tensor", output_alias=OutputAlias.VIEW,
          reference=lambda x: x.T, infer=_shape_rule(lambda shape: tuple(reversed(shape))),
-         doc="`x.T` / `np.transpose(x)`: every axis reversed, at any rank (a view)")
+         doc="`x.T` / `np.transpose(x)`: every axis reversed, at any rank (a view)",
+         handler="numpy_T")
 
 # ---------------------------------------------------- squeeze, unsqueeze, expand
 
@@ -146,21 +151,24 @@ def _expanded(shape, size, implicit):
 
 
 register("aten::squeeze(Tensor self) -> Tensor",
-         output_alias=OutputAlias.VIEW, reference=lambda x: np.squeeze(x), infer=_squeeze_all_rule, aliases=(np.squeeze,))
+         output_alias=OutputAlias.VIEW, reference=lambda x: np.squeeze(x), infer=_squeeze_all_rule, aliases=(np.squeeze,),
+         handler="squeeze")
 register("aten::squeeze.dim(Tensor self, int dim) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, dim: np.reshape(x, _squeezed_dim(x.shape, dim)),
-         infer=_shape_rule(_squeezed_dim), methods=("squeeze",), numpy_names={"axis": "dim"})
+         infer=_shape_rule(_squeezed_dim), methods=("squeeze",), numpy_names={"axis": "dim"},
+         handler="squeeze")
 register("aten::unsqueeze(Tensor self, int dim) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, dim: np.expand_dims(x, normalize_dim(dim, x.ndim + 1)),
-         infer=_shape_rule(_unsqueezed), aliases=(np.expand_dims,), numpy_names={"axis": "dim"})
+         infer=_shape_rule(_unsqueezed), aliases=(np.expand_dims,), numpy_names={"axis": "dim"},
+         handler="unsqueeze")
 register("aten::expand(Tensor self, int[] size, *, bool implicit=False) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=lambda x, size, implicit: np.broadcast_to(x, _expanded(x.shape, size, implicit)),
-         infer=_shape_rule(_expanded), aliases=(np.broadcast_to,))
+         infer=_shape_rule(_expanded), aliases=(np.broadcast_to,), handler="expand")
 register("aten::contiguous(Tensor self) -> Tensor",
          # not np.ascontiguousarray: it turns a 0-d array into a 1-d one
          output_alias=OutputAlias.VIEW, reference=lambda x: x if x.flags.c_contiguous else np.ascontiguousarray(x),
          infer=_shape_rule(lambda shape: shape),
-         aliases=(np.ascontiguousarray,))
+         aliases=(np.ascontiguousarray,), handler="contiguous")
 
 # ------------------------------------------------------------ cat, stack
 
@@ -177,10 +185,12 @@ def _joined_rule(new_axis):
 
 register("aten::cat(Tensor[] tensors, int dim=0) -> Tensor",
          reference=lambda tensors, dim: np.concatenate(tensors, axis=dim), infer=_joined_rule(0),
-         aliases=(np.concatenate,), numpy_names={"arrays": "tensors", "axis": "dim"})
+         aliases=(np.concatenate,), numpy_names={"arrays": "tensors", "axis": "dim"},
+         handler=("cat", "cat"))
 register("aten::stack(Tensor[] tensors, int dim=0) -> Tensor",
          reference=lambda tensors, dim: np.stack(tensors, axis=dim), infer=_joined_rule(1),
-         aliases=(np.stack,), numpy_names={"arrays": "tensors", "axis": "dim"})
+         aliases=(np.stack,), numpy_names={"arrays": "tensors", "axis": "dim"},
+         handler=("cat", "stack"))
 
 # ------------------------------------------------------- slice, select, index
 
@@ -226,11 +236,13 @@ def _index(x, indices):
 
 
 register("aten::slice.Tensor(Tensor self, int dim=0, int? start=None, int? end=None, int step=1) "
-         "-> Tensor", output_alias=OutputAlias.VIEW, reference=_slice, infer=_shape_rule(_sliced))
+         "-> Tensor", output_alias=OutputAlias.VIEW, reference=_slice, infer=_shape_rule(_sliced),
+         handler="slice")
 register("aten::select.int(Tensor self, int dim, int index) -> Tensor",
-         output_alias=OutputAlias.VIEW, reference=_select, infer=_select_rule)
+         output_alias=OutputAlias.VIEW, reference=_select, infer=_select_rule, handler="select")
 register("aten::index.Tensor(Tensor self, Tensor?[] indices) -> Tensor",
-         reference=_index, infer=lambda types, constants: TensorType(tensor_of(types[0]).dtype, None))
+         reference=_index, infer=lambda types, constants: TensorType(tensor_of(types[0]).dtype, None),
+         handler="index")
 
 # ------------------------------------------------------------- size queries
 
@@ -239,11 +251,13 @@ def _size_int(x, dim):
     return int(x.shape[normalize_dim(dim, x.ndim)])
 
 
-register("aten::size.int(Tensor self, int dim) -> int", reference=_size_int)
+register("aten::size.int(Tensor self, int dim) -> int", reference=_size_int, handler="size_int")
 register("aten::size(Tensor self) -> int[]", reference=lambda x: [int(d) for d in x.shape],
-         aliases=(np.shape,))
-register("aten::dim(Tensor self) -> int", reference=lambda x: int(x.ndim), aliases=(np.ndim,))
-register("aten::numel(Tensor self) -> int", reference=lambda x: int(x.size), aliases=(np.size,))
+         aliases=(np.shape,), handler="size")
+register("aten::dim(Tensor self) -> int", reference=lambda x: int(x.ndim), aliases=(np.ndim,),
+         handler="dim")
+register("aten::numel(Tensor self) -> int", reference=lambda x: int(x.size), aliases=(np.size,),
+         handler="numel")
 
 # ------------------------------------------------- split, chunk, unbind (views)
 
@@ -308,18 +322,21 @@ def _pieces_rule(types, constants):
     return ListType(TensorType(x.dtype, None if x.shape is None else (None,) * len(x.shape)))
 
 
-for _schema, _bounds, _aliases in (
-        ("aten::split.Tensor(Tensor self, int split_size, int dim=0) -> Tensor[]", _split_bounds, ()),
-        ("aten::split.sizes(Tensor self, int[] split_size, int dim=0) -> Tensor[]", _sizes_bounds, ()),
+for _schema, _bounds, _aliases, _pieces_by in (
+        ("aten::split.Tensor(Tensor self, int split_size, int dim=0) -> Tensor[]", _split_bounds, (),
+         "split_size"),
+        ("aten::split.sizes(Tensor self, int[] split_size, int dim=0) -> Tensor[]", _sizes_bounds, (),
+         "sizes"),
         ("aten::split_with_sizes(Tensor self, int[] split_sizes, int dim=0) -> Tensor[]",
-         _sizes_bounds, ()),
+         _sizes_bounds, (), "sizes"),
         ("aten::tensor_split.sections(Tensor self, int sections, int dim=0) -> Tensor[]",
-         _sections_bounds, (np.array_split, np.split)),
+         _sections_bounds, (np.array_split, np.split), "sections"),
         ("aten::tensor_split.indices(Tensor self, int[] indices, int dim=0) -> Tensor[]",
-         _indices_bounds, ()),
-        ("aten::chunk(Tensor self, int chunks, int dim=0) -> Tensor[]", _chunk_bounds, ())):
+         _indices_bounds, (), "indices"),
+        ("aten::chunk(Tensor self, int chunks, int dim=0) -> Tensor[]", _chunk_bounds, (), "chunk")):
     register(_schema, output_alias=OutputAlias.VIEW, reference=_pieces(_bounds), infer=_pieces_rule,
-             aliases=_aliases, numpy_names={"axis": "dim"} if _aliases else None)
+             aliases=_aliases, numpy_names={"axis": "dim"} if _aliases else None,
+             handler=("pieces", _pieces_by))
 
 
 def _unbind(x, dim):
@@ -336,7 +353,8 @@ def _unbind_rule(types, constants):
 
 register("aten::unbind.int(Tensor self, int dim=0) -> Tensor[]", output_alias=OutputAlias.VIEW,
          reference=_unbind, infer=_unbind_rule,
-         aliases=(np.unstack,) if hasattr(np, "unstack") else (), numpy_names={"axis": "dim"})
+         aliases=(np.unstack,) if hasattr(np, "unstack") else (), numpy_names={"axis": "dim"},
+         handler=("pieces", "unbind"))
 
 # ------------------------------------------- copies by index tables (runtime: table gather)
 
@@ -356,9 +374,11 @@ def _at_least_2d(shape, *_):
 
 
 register("aten::tril(Tensor self, int diagonal=0) -> Tensor", reference=_triangle(np.tril),
-         infer=_shape_rule(_at_least_2d), aliases=(np.tril,), numpy_names={"k": "diagonal"})
+         infer=_shape_rule(_at_least_2d), aliases=(np.tril,), numpy_names={"k": "diagonal"},
+         handler=("triangle", "tril"))
 register("aten::triu(Tensor self, int diagonal=0) -> Tensor", reference=_triangle(np.triu),
-         infer=_shape_rule(_at_least_2d), aliases=(np.triu,), numpy_names={"k": "diagonal"})
+         infer=_shape_rule(_at_least_2d), aliases=(np.triu,), numpy_names={"k": "diagonal"},
+         handler=("triangle", "triu"))
 
 
 def _flip(x, dims):
@@ -374,7 +394,8 @@ def _flip_shape(shape, dims):
 
 
 register("aten::flip(Tensor self, int[] dims) -> Tensor", reference=_flip,
-         infer=_shape_rule(_flip_shape), aliases=(np.flip,), numpy_names={"axis": "dims"})
+         infer=_shape_rule(_flip_shape), aliases=(np.flip,), numpy_names={"axis": "dims"},
+         handler=("table_gather", "flip"))
 def _at_least_1d(shape):
     if not shape:
         raise ValueError("expects a tensor of rank >= 1, got a 0-d tensor")
@@ -383,10 +404,12 @@ def _at_least_1d(shape):
 
 register("aten::fliplr(Tensor self) -> Tensor",
          reference=lambda x: _flip(x, [1]) if _at_least_2d(x.shape) else None,
-         infer=_shape_rule(_at_least_2d), aliases=(np.fliplr,))
+         infer=_shape_rule(_at_least_2d), aliases=(np.fliplr,),
+         handler=("table_gather", "fliplr"))
 register("aten::flipud(Tensor self) -> Tensor",
          reference=lambda x: _flip(x, [0]) if _at_least_1d(x.shape) else None,
-         infer=_shape_rule(_at_least_1d), aliases=(np.flipud,))
+         infer=_shape_rule(_at_least_1d), aliases=(np.flipud,),
+         handler=("table_gather", "flipud"))
 
 
 def _roll(x, shifts, dims):
@@ -405,7 +428,8 @@ def _rolled_shape(shape, shifts, dims):
 
 
 register("aten::roll(Tensor self, int[1] shifts, int[1] dims=[]) -> Tensor", reference=_roll,
-         infer=_shape_rule(_rolled_shape), aliases=(np.roll,), numpy_names={"axis": "dims"})
+         infer=_shape_rule(_rolled_shape), aliases=(np.roll,), numpy_names={"axis": "dims"},
+         handler=("table_gather", "roll"))
 
 
 def _tiled_shape(shape, dims):
@@ -430,10 +454,10 @@ def _tile(x, dims):
 
 
 register("aten::tile(Tensor self, int[] dims) -> Tensor", reference=_tile,
-         infer=_shape_rule(_tiled_shape), aliases=(np.tile,))
+         infer=_shape_rule(_tiled_shape), aliases=(np.tile,), handler=("table_gather", "tile"))
 register("aten::repeat(Tensor self, int[] repeats) -> Tensor",
          reference=lambda x, repeats: _repeated_shape(x.shape, repeats) and np.tile(x, tuple(repeats)),
-         infer=_shape_rule(_repeated_shape))
+         infer=_shape_rule(_repeated_shape), handler=("table_gather", "repeat"))
 
 
 def _repeat_interleave(x, repeats, dim, output_size):
@@ -465,4 +489,5 @@ def _interleaved_rule(types, constants):
 register("aten::repeat_interleave.self_int(Tensor self, int repeats, int? dim=None, *, "
          "int? output_size=None) -> Tensor",
          reference=_repeat_interleave, infer=_interleaved_rule, aliases=(np.repeat,),
-         methods=("repeat",), numpy_names={"axis": "dim"})
+         methods=("repeat",), numpy_names={"axis": "dim"},
+         handler=("table_gather", "repeat_interleave"))

@@ -1,0 +1,54 @@
+"""The runtime's handler table (``_runtime/handlers.py``): every registry entry names
+a handler of it, every handler serves some op, and a handler name belongs to one module."""
+
+import types
+
+import pytest
+
+from jitcore import ops
+from jitcore._runtime import handlers
+from jitcore._runtime.handlers import HANDLERS
+from jitcore._runtime.lowering import supported_ops
+
+# Ops whose registry entry names no handler yet: the runtime still finds their
+# handler by name (lowering's ``_resolve_by_name``: op_conv's resolver,
+# prim::PythonOp), or they are no instruction of their own
+# (test_runtime_ops.UNHANDLED_OPS).  Shrink it as they name handlers.
+RESOLVED_BY_NAME = {
+    "aten::conv2d", "jc::conv2d_act", "jc::conv2d_act_pool", "aten::max_pool2d",
+    "aten::avg_pool2d", "aten::adaptive_avg_pool2d", "aten::conv_transpose1d",
+    "aten::conv_transpose2d.input", "aten::pixel_shuffle", "aten::pixel_unshuffle",
+    "aten::upsample_nearest1d", "aten::upsample_nearest1d.vec", "aten::upsample_nearest2d",
+    "aten::upsample_nearest2d.vec", "aten::upsample_linear1d", "aten::upsample_linear1d.vec",
+    "aten::upsample_bilinear2d", "aten::upsample_bilinear2d.vec",
+    "prim::DictConstruct", "prim::Print", "prim::RaiseException", "aten::format",
+}
+
+
+def test_every_op_names_a_handler_but_those_still_resolved_by_name():
+    without = {op.qualified_name for op in ops.all_ops() if op.handler is None}
+    assert without == RESOLVED_BY_NAME
+
+
+def test_every_named_handler_resolves():
+    named = {op.qualified_name for op in ops.all_ops() if op.handler is not None}
+    assert named - set(supported_ops()) == set()
+
+
+def test_every_handler_and_parameter_serves_some_op():
+    used = {}
+    for op in ops.all_ops():
+        if op.handler is not None:
+            name, param = op.handler
+            used.setdefault(name, set()).add(param)
+    assert set(HANDLERS) == set(used)
+    for name, h in HANDLERS.items():
+        assert h.name == name
+        assert used[name] == (h.parameters if h.parameters is not None else {None}), name
+
+
+def test_two_modules_may_not_export_one_handler_name():
+    a = types.SimpleNamespace(__name__="a", HANDLERS={"x": HANDLERS["einsum"]})
+    b = types.SimpleNamespace(__name__="b", HANDLERS={"x": HANDLERS["pad"]})
+    with pytest.raises(RuntimeError, match="'x' of b"):
+        handlers._merge(a, b)
