@@ -468,3 +468,33 @@ def _register_list_samples():
 
 
 _register_list_samples()
+
+
+def _register_dict_samples():
+    # fresh dicts on every call: several of these ops write their dict in place
+    s = _SPECIAL
+    for key, a, b, missing in (("str", "a", "b", "z"), ("int", 1, 2, 9)):
+        make = lambda r, t, a=a, b=b: {a: t(2), b: t(3)}  # noqa: E731
+        s[f"aten::__getitem__.Dict_{key}"] = lambda r, d, t, pos, m=make, a=a: [[m(r, t), a]]
+        s[f"aten::_set_item.{key}"] = lambda r, d, t, pos, m=make, a=a, z=missing: [
+            [m(r, t), a, t(4)], [m(r, t), z, t(1)]]
+        s[f"aten::__contains__.{key}"] = lambda r, d, t, pos, m=make, a=a, z=missing: [
+            [m(r, t), a], [m(r, t), z]]
+        s[f"aten::len.Dict_{key}"] = lambda r, d, t, pos, m=make: [[m(r, t)]]
+        s[f"aten::get.{key}"] = lambda r, d, t, pos, m=make, a=a, z=missing: [
+            [m(r, t), a], [m(r, t), z]]
+        s[f"aten::get.default_{key}"] = lambda r, d, t, pos, m=make, a=a, z=missing: [
+            [m(r, t), a, t(2)], [m(r, t), z, t(2)]]
+        for name in ("keys", "values", "items", "clear"):
+            s[f"aten::{name}.{key}"] = lambda r, d, t, pos, m=make: [[m(r, t)]]
+        s[f"aten::copy.Dict_{key}"] = s[f"aten::keys.{key}"]
+        s[f"aten::pop.Dict_{key}"] = lambda r, d, t, pos, m=make, b=b: [[m(r, t), b]]
+        s[f"aten::pop.Dict_default_{key}"] = lambda r, d, t, pos, m=make, b=b, z=missing: [
+            [m(r, t), b, t(2)], [m(r, t), z, t(2)]]
+        s[f"aten::Delete.Dict_{key}"] = lambda r, d, t, pos, m=make, a=a: [[m(r, t), a]]
+        s[f"aten::setdefault.{key}"] = s[f"aten::get.default_{key}"]
+        s[f"aten::update.{key}"] = lambda r, d, t, pos, m=make, z=missing: [
+            [m(r, t), {z: t(2)}], [m(r, t), m(r, t)]]
+
+
+_register_dict_samples()

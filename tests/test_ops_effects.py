@@ -13,6 +13,7 @@ import pytest
 import jitcore
 from jitcore import nn, ops
 from jitcore._runtime.ir import Graph
+from jitcore._runtime.types import DictType, TensorType
 from jitcore.errors import SchemaError
 from jitcore.ops import Effect, OutputAlias, registry
 from jitcore.ops.effects import REMOVABLE_EFFECTS
@@ -167,7 +168,13 @@ def test_every_kind_in_the_test_models_is_registered_or_special():
 # ------------------------------------------------- the passes obey effects
 
 def _insert_argument(graph, value):
-    """A constant, or a list of tensors (no IR constant) built from constants."""
+    """A constant, or a list of tensors or a dict (no IR constants) built from constants."""
+    if isinstance(value, dict):
+        items = [graph.insert_constant(v) for pair in value.items() for v in pair]
+        key, item = next(iter(value.items())) if value else ("", np.zeros(1, np.float32))
+        dict_type = DictType(type_of(key), TensorType.get() if isinstance(item, np.ndarray)
+                             else type_of(item))
+        return graph.insert("prim::DictConstruct", items, output_types=[dict_type]).output()
     if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
         items = [graph.insert_constant(v) for v in value]
         return graph.insert("prim::ListConstruct", items,

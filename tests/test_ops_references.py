@@ -14,7 +14,9 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import jitcore.ops as ops
-from jitcore._runtime.types import AnyType, FloatType, IntType, ListType, TensorType
+from jitcore._runtime.types import (
+    AnyType, DictType, FloatType, IntType, ListType, TensorType, TupleType,
+)
 from jitcore.ops.binding import type_of
 from jitcore.ops.registry import accepts
 from jitcore.errors import ScriptRaisedError
@@ -29,6 +31,9 @@ DTYPES = ["float32", "float64"]
 # ops whose output rank/dims depend on tensor values or list contents the type cannot carry
 _SHAPE_FROM_VALUES = {"aten::cat", "aten::stack", "aten::index.Tensor", "aten::einsum",
                       "aten::lstm.input"}   # an LSTM's hx is a Tensor[]
+# a list's or dict's type has one item type for all its items
+_SHAPE_FROM_VALUES |= {n for n in ALL if ops.get(n).schema.arguments and isinstance(
+    ops.get(n).schema.arguments[0].type, (DictType, ListType))}
 
 
 def _samples(name, dtype):
@@ -53,7 +58,16 @@ def _output_types(out, returns):
     # an empty list has no element type of its own, and Any takes values (a dict, a
     # tuple) that have none as op inputs: take the declared type
     return tuple(r.type if (isinstance(o, list) and not o) or r.type == AnyType.get()
-                 else type_of(o) for o, r in zip(outs, returns))
+                 else _typed(o, r.type) for o, r in zip(outs, returns))
+
+
+def _typed(value, declared):
+    try:
+        return type_of(value)
+    except TypeError:       # a list of (key, value) tuples: typed by its first item
+        if isinstance(value, list) and value and isinstance(value[0], tuple):
+            return ListType(TupleType([type_of(item) for item in value[0]]))
+        return declared
 
 
 def _input_types(args, schema):
@@ -67,24 +81,25 @@ def _input_types(args, schema):
 def test_infer_agrees_with_reference(name, dtype):
     op = ops.get(name)
     for args in _samples(name, dtype):
+        types = _input_types(args, op.schema)    # before the reference writes a list or dict
         out = op.reference(*args)
         if op.schema.is_varret:
             assert isinstance(out, tuple), f"{name}: a '-> ...' reference returns one value per output"
             continue
         actual = _output_types(out, op.schema.returns)
-        types = _input_types(args, op.schema)
         consts = [ops.UNKNOWN if isinstance(a, np.ndarray) else a for a in args]
         inferred = op.infer(types, consts)
         assert len(inferred) == len(actual) == len(op.schema.returns)
         for got, want in zip(inferred, actual):
             if isinstance(want, TensorType) and name not in _SHAPE_FROM_VALUES:
                 assert got == want, f"{name}{args!r}: rule says {got}, reference gives {want}"
-            else:
-                assert accepts(got, want), f"{name}: {want} is not a {got}"
+            else:   # a declared Any says nothing the rule could contradict
+                assert want == AnyType.get() or accepts(got, want), f"{name}: {want} is not a {got}"
         # with no constant known the rule must still be sound (unknowns become None)
         blind = op.infer(types, [ops.UNKNOWN] * len(args))
         for got, want in zip(blind, actual):
-            assert accepts(got, want), f"{name} without constants: {want} is not a {got}"
+            assert want == AnyType.get() or accepts(got, want), \
+                f"{name} without constants: {want} is not a {got}"
 
 
 # ------------------------------------------------------------ torch oracle
@@ -118,9 +133,11 @@ _NOT_IN_TORCH = {"aten::__is__", "aten::__isnot__", "aten::min.int", "aten::max.
 _NOT_IN_TORCH |= {n for n in ALL if n.startswith("jc::")}
 # prim:: ops are TorchScript's interpreter instructions, not ATen ops
 _NOT_IN_TORCH |= {n for n in ALL if n.startswith("prim::")}
-# torch.ops cannot convert a Python list to TorchScript's List[t] of a type variable
+# torch.ops cannot convert a Python list or dict to TorchScript's List[t] / Dict(K, t) of a
+# type variable
 _NOT_IN_TORCH |= {n for n in ALL if any(
-    isinstance(a.type, ListType) and a.type.elem == AnyType.get() for a in ops.get(n).schema.arguments)}
+    isinstance(a.type, DictType) or isinstance(a.type, ListType) and a.type.elem == AnyType.get()
+    for a in ops.get(n).schema.arguments)}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -21,7 +21,7 @@ RESOLVED_BY_NAME = {
     "aten::upsample_nearest1d", "aten::upsample_nearest1d.vec", "aten::upsample_nearest2d",
     "aten::upsample_nearest2d.vec", "aten::upsample_linear1d", "aten::upsample_linear1d.vec",
     "aten::upsample_bilinear2d", "aten::upsample_bilinear2d.vec",
-    "prim::DictConstruct", "prim::Print", "prim::RaiseException", "aten::format",
+    "prim::Print", "prim::RaiseException", "aten::format",
 }
 
 

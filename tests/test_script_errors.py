@@ -145,8 +145,14 @@ def set_literal(x):
     return x
 
 
-def dict_comprehension(x):
-    d = {k: k for k in range(3)}
+def dict_with_a_float_key(x):
+    d = {1.5: 1}
+    return x
+
+
+def dict_value_of_another_type(x):
+    d = {"a": 1}
+    d["b"] = x
     return x
 
 
@@ -327,7 +333,10 @@ CASES = [
     (in_with_array_left, "'in' with an array on the left is not supported", "x in (1, 2)"),
     (while_else, "while ... else is not supported", "n = 5"),
     (set_literal, "sets are not supported", "{1, 2}"),
-    (dict_comprehension, "dict comprehensions are not supported", "{k: k for k in range(3)}"),
+    (dict_with_a_float_key, "dict keys must be str or int in jitcore.script, got float",
+     "{1.5: 1}"),
+    (dict_value_of_another_type, "the values of a Dict[str, int] are int, got Tensor",
+     'd["b"] = x'),
     (unsupported_builtin, "the builtin divmod() is not supported", "divmod"),
     (sorted_of_an_array, "sorted() in jitcore.script takes a list, got Tensor; use the NumPy "
      "function", "sorted(x)"),

@@ -17,7 +17,7 @@ from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport strncpy, memset
 
 from jitcore._runtime.registers cimport (
-    Reg, R_EMPTY, R_STR, R_TENSOR, R_LIST, R_TUPLE, reg_clear, reg_copy, reg_from_object,
+    Reg, R_EMPTY, R_STR, R_TENSOR, R_LIST, R_TUPLE, R_DICT, reg_clear, reg_copy, reg_from_object,
     reg_to_object,
 )
 from jitcore._runtime.tensor cimport Storage, STORAGE_CONSTANT, STORAGE_ARENA
@@ -443,7 +443,7 @@ cdef void _mark_constant(Reg* r):
     cdef Py_ssize_t k
     if r.tag == R_TENSOR:
         r.t.storage.flags |= STORAGE_CONSTANT
-    elif r.tag == R_LIST or r.tag == R_TUPLE:
+    elif r.tag == R_LIST or r.tag == R_TUPLE or r.tag == R_DICT:
         r.seq.frozen = True     # every frame on every thread shares it: mutating ops refuse
         for k in range(r.seq.size):
             _mark_constant(&r.seq.items[k])

@@ -28,7 +28,7 @@ from jitcore._runtime.code cimport (
     OP_CALL, OP_RAISE, JC_ERR_TYPE, JC_ERR_RAISED, JC_ERR_INTERRUPTED,
 )
 from jitcore._runtime.registers cimport (
-    Reg, R_EMPTY, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, R_STR,
+    Reg, R_EMPTY, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, R_STR, R_DICT,
     reg_clear, reg_copy, reg_set_int, reg_from_object, reg_to_object,
 )
 from jitcore._runtime.tensor cimport (
@@ -144,6 +144,8 @@ cdef int _describe_reg(const Reg* r, char* buf, int size) noexcept nogil:
         n = snprintf(buf, size, b"None")
     elif r.tag == R_LIST or r.tag == R_TUPLE:
         n = snprintf(buf, size, b"%s of %zd", <const char*>(b"list" if r.tag == R_LIST else b"tuple"), r.seq.size)
+    elif r.tag == R_DICT:
+        n = snprintf(buf, size, b"dict of %zd", r.seq.size // 2)
     elif r.tag == R_STR:
         n = snprintf(buf, size, b"str")
     else:
@@ -182,7 +184,7 @@ cdef int _unplace(Reg* r) noexcept nogil:
         view_copy(&r.t.view, &moved.view)
         tensor_release(&r.t)
         r.t = moved
-    elif r.tag == R_LIST or r.tag == R_TUPLE:
+    elif r.tag == R_LIST or r.tag == R_TUPLE or r.tag == R_DICT:
         for k in range(r.seq.size):
             status = _unplace(&r.seq.items[k])
             if status != JC_OK:

@@ -1,6 +1,7 @@
 # The interpreter's registers: one tagged value per IR value.  A register
 # holds a tensor (by value, with a storage reference), an int, a float, a
-# bool, None, or a reference-counted sequence (list or tuple) of registers.
+# bool, None, or a reference-counted sequence of registers (a list, a tuple, or a
+# dict: its keys and values interleaved, in insertion order).
 # Strings exist only as constants (exception messages): a borrowed pointer to
 # a str the Code keeps alive.
 from cpython.ref cimport PyObject
@@ -16,6 +17,7 @@ cdef enum RegTag:
     R_LIST
     R_TUPLE
     R_STR
+    R_DICT           # a Seq of 2n items: key 0, value 0, key 1, ... in insertion order
 
 cdef struct Seq
 
@@ -24,7 +26,7 @@ cdef struct Reg:
     long long i          # R_INT, R_BOOL (0/1)
     double f             # R_FLOAT
     Tensor t             # R_TENSOR
-    Seq* seq             # R_LIST, R_TUPLE
+    Seq* seq             # R_LIST, R_TUPLE, R_DICT
     PyObject* obj        # R_STR (borrowed from the Code's constants)
 
 cdef struct Seq:

@@ -23,7 +23,7 @@ cdef extern from *:
 cdef void reg_clear(Reg* r) noexcept nogil:
     if r.tag == R_TENSOR:
         tensor_release(&r.t)
-    elif r.tag == R_LIST or r.tag == R_TUPLE:
+    elif r.tag == R_LIST or r.tag == R_TUPLE or r.tag == R_DICT:
         seq_decref(r.seq)
         r.seq = NULL
     r.tag = R_EMPTY
@@ -36,7 +36,7 @@ cdef void reg_copy(Reg* dst, const Reg* src) noexcept nogil:
     dst.tag = src.tag
     if src.tag == R_TENSOR:
         tensor_share(&dst.t, &src.t)
-    elif src.tag == R_LIST or src.tag == R_TUPLE:
+    elif src.tag == R_LIST or src.tag == R_TUPLE or src.tag == R_DICT:
         dst.seq = src.seq
         # Constant sequences are shared by every frame, on any thread.
         jc_seq_inc(&src.seq.refcount)
@@ -217,6 +217,15 @@ cdef int reg_from_object(Reg* r, object value, str what, bint borrow_strings=Fal
         r.seq = s
         for k in range(len(value)):
             reg_from_object(&s.items[k], value[k], f"{what}[{k}]", borrow_strings)
+    elif isinstance(value, dict):
+        s = seq_new(2 * len(value))
+        if s == NULL:
+            raise MemoryError(f"{what}: cannot allocate a dict of {len(value)} items")
+        r.tag = R_DICT
+        r.seq = s
+        for k, (key, item) in enumerate(value.items()):
+            reg_from_object(&s.items[2 * k], key, f"{what} key {key!r}", borrow_strings)
+            reg_from_object(&s.items[2 * k + 1], item, f"{what}[{key!r}]", borrow_strings)
     elif isinstance(value, str) and borrow_strings:
         r.tag = R_STR
         r.obj = <PyObject*>value
@@ -246,4 +255,7 @@ cdef object reg_to_object(const Reg* r):
         return tuple(reg_to_object(&r.seq.items[k]) for k in range(r.seq.size))
     if r.tag == R_STR:
         return <object>r.obj
+    if r.tag == R_DICT:
+        return {reg_to_object(&r.seq.items[2 * k]): reg_to_object(&r.seq.items[2 * k + 1])
+                for k in range(r.seq.size // 2)}
     raise RuntimeError("internal error: reading an empty register")

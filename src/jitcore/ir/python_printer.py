@@ -36,7 +36,7 @@ import math
 import re
 
 from jitcore._runtime.types import (
-    ClassType, DictType, ListType, OptionalType, TensorType, TupleType,
+    ClassType, DictType, ListType, OptionalType, StrType, TensorType, TupleType,
 )
 from jitcore.ir.printer import quote_string
 
@@ -372,6 +372,12 @@ class _CodePrinter:
             return f"[{', '.join(args)}]"
         if kind == "prim::TupleConstruct":
             return self.tuple(args)
+        if kind == "prim::DictConstruct":
+            t = node.output().type
+            if not args and not (t.key == StrType.get() and isinstance(t.value, TensorType)):
+                # an empty literal is a Dict[str, Tensor] when scripted: say what this one holds
+                return f"annotate({python_type(t)}, {{}})"
+            return "{" + ", ".join(f"{k}: {v}" for k, v in zip(args[0::2], args[1::2])) + "}"
         if kind in ("prim::TupleIndex", "aten::__getitem__"):
             return f"{args[0]}[{args[1]}]"
         if kind in ("prim::min", "prim::max"):

@@ -21,7 +21,7 @@ How a Python value is seen:
 import numpy as np
 
 from jitcore._runtime.types import (
-    AnyType, BoolType, FloatType, IntType, ListType, NoneType, NumberType, OptionalType, StrType,
+    AnyType, BoolType, DictType, FloatType, IntType, ListType, NoneType, NumberType, OptionalType, StrType,
     TensorType,
 )
 from jitcore.errors import SchemaMatchError
@@ -79,7 +79,8 @@ def type_of(value):
     Raises
     ------
     TypeError
-        For a value jitcore cannot pass to an op (a dict, an object without ``jit_type``).
+        For a value jitcore cannot pass to an op (an object without ``jit_type``, a dict
+        whose keys are not all str or all int).
     """
     jit_type = getattr(value, "jit_type", None)
     if jit_type is not None:
@@ -92,6 +93,12 @@ def type_of(value):
                              (str, StrType), (type(None), NoneType)):
         if isinstance(value, python_type):
             return jit.get()
+    if isinstance(value, dict):
+        keys = {type_of(k) for k in value}
+        if not value or len(keys) != 1 or not keys <= {StrType.get(), IntType.get()}:
+            raise TypeError(f"{describe(value)} cannot be an op input: a dict's keys must be "
+                            "all str or all int")
+        return DictType(keys.pop(), type_of(list(value.values())).elem)
     if isinstance(value, (list, tuple)):
         elems = {type_of(v) for v in value}
         if len(elems) == 1:

@@ -17,7 +17,7 @@ import dataclasses
 from typing import Callable
 
 from jitcore._runtime.handlers import HANDLERS
-from jitcore._runtime.types import AnyType, JitType, ListType, OptionalType
+from jitcore._runtime.types import AnyType, DictType, JitType, ListType, OptionalType
 from jitcore.errors import SchemaError, SchemaMatchError
 
 from .effects import Effect, OutputAlias
@@ -453,6 +453,9 @@ def accepts(formal: JitType, actual: JitType, fixed_size=None) -> bool:
             return True
         if isinstance(actual, ListType):
             return formal.elem == AnyType.get() or accepts(formal.elem, actual.elem)
+    if isinstance(formal, DictType) and isinstance(actual, DictType):
+        return actual.key == formal.key and (formal.value == AnyType.get()
+                                             or accepts(formal.value, actual.value))
     return False
 
 

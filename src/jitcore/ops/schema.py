@@ -19,7 +19,7 @@ import dataclasses
 import re
 
 from jitcore._runtime.types import (
-    AnyType, BoolType, FloatType, IntType, JitType, ListType, NoneType, NumberType,
+    AnyType, BoolType, DictType, FloatType, IntType, JitType, ListType, NoneType, NumberType,
     OptionalType, StrType, TensorType,
 )
 from jitcore.errors import SchemaError
@@ -160,6 +160,8 @@ def _spell(t, fixed_size, is_dtype):
         return _spell(t.elem, None, is_dtype) + (f"[{fixed_size}]" if fixed_size else "[]")
     if is_dtype and t == IntType.get():
         return "ScalarType"
+    if isinstance(t, DictType):
+        return f"Dict({_spell(t.key, None, False)}, {_spell(t.value, None, False)})"
     return _BASE_SPELLING[t]
 
 
@@ -259,6 +261,19 @@ class _Parser:
             if not self.accept(","):
                 return args
 
+    def dict_type(self):
+        """``Dict(K, V)`` after its name: TorchScript's spelling of a dict type."""
+        self.expect("(", "'(' after Dict")
+        self.skip_ws()
+        key, _, _ = self.type()
+        self.skip_ws()
+        self.expect(",", "',' between the key and value types of Dict")
+        self.skip_ws()
+        value, _, _ = self.type()
+        self.skip_ws()
+        self.expect(")", "')' closing Dict(")
+        return DictType(key, value)
+
     def argument(self, kwarg_only, previous):
         self.skip_ws()
         type_start = self.pos
@@ -282,9 +297,13 @@ class _Parser:
     def type(self):
         start = self.pos
         base = self.ident("a type")
-        if base not in _BASE_TYPES:
-            raise self.error(f"unknown type {base!r} (known: {', '.join(_BASE_TYPES)})", start)
-        t = _BASE_TYPES[base]
+        if base == "Dict":
+            t = self.dict_type()
+        elif base not in _BASE_TYPES:
+            raise self.error(f"unknown type {base!r} (known: {', '.join(_BASE_TYPES)}, Dict)",
+                             start)
+        else:
+            t = _BASE_TYPES[base]
         fixed_size = None
         while True:
             if self.text.startswith("[", self.pos):

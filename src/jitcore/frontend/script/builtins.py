@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from jitcore._runtime.types import (
-    JitType, BoolType, FloatType, IntType, ListType, OptionalType, TensorType, TupleType,
+    JitType, BoolType, DictType, FloatType, IntType, ListType, OptionalType, TensorType, TupleType,
 )
 
 from jitcore import ops
@@ -70,7 +70,7 @@ def _len(ctx, args, kwargs, where):
     value = _value(ctx, args[0], where)
     if isinstance(value.type, TensorType):
         return ctx.emit_op_call("aten::size", [ScriptValue(value), PythonConstant(0)], {}, where)
-    if isinstance(value.type, ListType):
+    if isinstance(value.type, (ListType, DictType)):
         return ctx.emit_op_call("aten::len", [ScriptValue(value)], {}, where)
     if isinstance(value.type, TupleType):
         return ScriptValue(ctx.constant(len(value.type.elems), where))
@@ -356,9 +356,10 @@ def _annotate(ctx, args, kwargs, where):
         raise compile_error("annotate() takes a type first, e.g. annotate(List[int], [])", where)
     value = _value(ctx, args[1], where)
     node = value.node
-    if node.kind == "prim::ListConstruct" and not node.inputs and not value.uses and isinstance(
-            declared, ListType):
-        value.set_type(declared)        # the empty literal just made: its items' type
+    if node.kind in ("prim::ListConstruct", "prim::DictConstruct") and not node.inputs \
+            and not value.uses and isinstance(declared, (ListType, DictType)) \
+            and (node.kind == "prim::DictConstruct") == isinstance(declared, DictType):
+        value.set_type(declared)        # the empty literal just made: what it holds
     elif not value.type.is_subtype_of(declared):
         raise compile_error(f"annotate() says {describe_type(declared)} of a value of type "
                             f"{describe_type(value.type)}", where)

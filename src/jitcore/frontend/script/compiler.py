@@ -14,7 +14,7 @@ constant on both sides is folded, so ``if c: return a else: return b`` is one
 
 import ast
 
-from jitcore._runtime.types import ListType, NoneType, StrType, TensorType
+from jitcore._runtime.types import DictType, ListType, NoneType, StrType, TensorType
 from jitcore.passes.graph_queries import defined_inside
 
 from .annotations import type_from_annotation
@@ -25,6 +25,7 @@ from .environment import (
 )
 from .errors import compile_error, describe_type
 from .expressions import ExpressionCompiler
+from .dicts import dict_delete, dict_getitem, dict_set_item, is_dict, new_dict
 from .lists import list_delete, list_method, list_set_item
 from .loops import LoopCompiler
 from .modules import ModuleValue, constant_attribute_names
@@ -215,6 +216,10 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             if not hasattr(declared, "elem"):
                 raise compile_error(f"an empty list cannot be {describe_type(declared)}", where)
             value = self.list_construct([], declared.elem, where)
+        elif isinstance(node.value, ast.Dict) and not node.value.keys:
+            if not isinstance(declared, DictType):
+                raise compile_error(f"an empty dict cannot be {describe_type(declared)}", where)
+            value = new_dict(self, declared.key, declared.value, where)
         else:
             value = self.value(node.value)
         if not value.type.is_subtype_of(declared):
@@ -228,14 +233,17 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
 
     def _stmt_AugAssign(self, node):
         where = self.where(node)
-        base = self._list_of_item(node.target)
+        base = self._container_of_item(node.target)
         if base is not None:
             # xs[i] += v  is  xs[i] = xs[i] + v, with xs and i evaluated once
             index = self.expr(node.target.slice)
-            current = self.emit_op_call("aten::__getitem__", [ScriptValue(base), index], {},
-                                        where, result_type=base.type.elem).value
+            if is_dict(base):
+                current = dict_getitem(self, base, index, where).value
+            else:
+                current = self.emit_op_call("aten::__getitem__", [ScriptValue(base), index], {},
+                                            where, result_type=base.type.elem).value
             result = binary_op(self, node.op, current, self.value(node.value), where)
-            list_set_item(self, base, index, ScriptValue(result), where)
+            self._set_item(base, index, ScriptValue(result), where)
             return NEVER
         if not isinstance(node.target, ast.Name):
             what = ("array elements (x[i] += ...)" if isinstance(node.target, ast.Subscript)
@@ -287,9 +295,9 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             for t, item in zip(target.elts, items):
                 self.assign_target(t, item, where)
             return
-        base = self._list_of_item(target)
+        base = self._container_of_item(target)
         if base is not None:
-            list_set_item(self, base, self.expr(target.slice), value, where)
+            self._set_item(base, self.expr(target.slice), value, where)
             return
         if isinstance(target, ast.Subscript):
             raise compile_error("item assignment (x[i] = v) is supported on lists only in "
@@ -300,8 +308,12 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                                 "jitcore.script; return the new value instead", self.where(target))
         raise compile_error(f"cannot assign to {type(target).__name__}", self.where(target))
 
-    def _list_of_item(self, target):
-        """The list value if ``target`` is ``xs[i]`` of a list (an index, not a slice), else None.
+    def _set_item(self, container, index, value, where):
+        setter = dict_set_item if is_dict(container) else list_set_item
+        setter(self, container, index, value, where)
+
+    def _container_of_item(self, target):
+        """The list or dict if ``target`` is ``xs[i]`` / ``d[k]`` (an index, not a slice), else None.
 
         ``xs`` is evaluated here, once; a target that is not a list item evaluates only
         a plain name, so the caller's error names the right thing.
@@ -311,16 +323,18 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
         if not isinstance(target.value, (ast.Name, ast.Subscript, ast.Attribute)):
             return None
         base = self.expr(target.value)
-        if isinstance(base, ScriptValue) and isinstance(base.value.type, ListType):
+        if isinstance(base, ScriptValue) and (isinstance(base.value.type, ListType)
+                                              or is_dict(base.value)):
             return base.value
         return None
 
     def _stmt_Delete(self, node):
         for target in node.targets:
             where = self.where(target)
-            base = self._list_of_item(target)
+            base = self._container_of_item(target)
             if base is not None:
-                list_delete(self, base, self.expr(target.slice), where)
+                deleter = dict_delete if is_dict(base) else list_delete
+                deleter(self, base, self.expr(target.slice), where)
                 continue
             raise compile_error("del is supported on list items only in jitcore.script "
                                 "(del xs[i]); let a variable go out of use instead", where)

@@ -15,7 +15,7 @@ import numpy as np
 from jitcore import ops
 from jitcore._runtime.ir import Block
 from jitcore._runtime.types import (
-    BoolType, IntType, ListType, NoneType, OptionalType, TensorType, TupleType,
+    BoolType, IntType, ListType, NoneType, OptionalType, StrType, TensorType, TupleType,
 )
 from jitcore.ops.effects import Effect, OutputAlias
 from jitcore.modules import ScriptFunction
@@ -29,6 +29,7 @@ from .indexing import index_array
 from .environment import Undefined, unify_types
 from .errors import compile_error, describe_type
 from .library_calls import array_method, library_function
+from .dicts import dict_contains, dict_getitem, dict_literal, dict_method, is_dict, new_dict
 from .lists import list_contains, list_method, list_slice
 from .operators import binary_op, compare_op, is_tensor, truth_value, unary_op
 from .values import (
@@ -46,8 +47,6 @@ _UNSUPPORTED_EXPRESSIONS = {
     ast.GeneratorExp: "generator expressions are supported in jitcore.script only where they "
                       "are consumed at once (all(...), any(...), tuple(...), `a, b = (...)`); "
                       "use a list comprehension",
-    ast.DictComp: "dict comprehensions are not supported in jitcore.script; build the dict "
-                  "with a literal",
     ast.SetComp: "sets are not supported in jitcore.script; use a list",
     ast.Set: "sets are not supported in jitcore.script; use a list",
     ast.Yield: "generators (yield) are not supported in jitcore.script; return a list",
@@ -58,7 +57,6 @@ _UNSUPPORTED_EXPRESSIONS = {
     ast.Starred: "star-unpacking (*args) is not supported in jitcore.script; pass the "
                  "arguments one by one",
     ast.JoinedStr: "f-strings are supported only as the message of raise and assert",
-    ast.Dict: "dict literals are not supported in jitcore.script yet; use a tuple or list",
 }
 
 # Reads of a list that take its items out: they give no other name to the list itself.
@@ -214,6 +212,10 @@ class ExpressionCompiler(Emitter):
             method = list_method(base, name)
             if method is not None:
                 return method
+        if is_dict(value):
+            method = dict_method(base, name)
+            if method is not None:
+                return method
         raise compile_error(f"{describe_type(value.type)} has no attribute {name!r} in "
                             "jitcore.script", where)
 
@@ -328,9 +330,10 @@ class ExpressionCompiler(Emitter):
                                 "jitcore.script; compare with == and use .any()", where)
         right = self.expr(right_node)
         items = self.static_items(right, where)
-        if items is None and isinstance(right, ScriptValue) and isinstance(right.value.type,
-                                                                           ListType):
-            found = list_contains(self, left, right.value, where)
+        if items is None and isinstance(right, ScriptValue) and (
+                isinstance(right.value.type, ListType) or is_dict(right.value)):
+            contains = dict_contains if is_dict(right.value) else list_contains
+            found = contains(self, left, right.value, where)
             return unary_op(self, ast.Not(), found, where) if negate else found
         if items is None:
             raise compile_error("the 'in' operator in jitcore.script needs a tuple or list of "
@@ -407,6 +410,8 @@ class ExpressionCompiler(Emitter):
             return index_array(self, base, node.slice, where)
         if isinstance(t, ListType) and isinstance(node.slice, ast.Slice):
             return list_slice(self, base.value, self.slice_bounds(node.slice), where)
+        if is_dict(base.value) and not isinstance(node.slice, ast.Slice):
+            return dict_getitem(self, base.value, self.expr(node.slice), where)
         if isinstance(node.slice, ast.Slice):
             raise compile_error(f"slicing a {describe_type(t)} is not supported in jitcore.script; "
                                 "index items one at a time", where)
@@ -428,6 +433,32 @@ class ExpressionCompiler(Emitter):
                 position, where)], [t.elems[position]], where).output())
         raise compile_error(f"a value of type {describe_type(t)} cannot be indexed", where)
 
+    # --------------------------------------------------------------- dicts
+    def _expr_Dict(self, node):
+        where = self.where(node)
+        if any(key is None for key in node.keys):
+            raise compile_error("**-unpacking in a dict literal is not supported in "
+                                "jitcore.script; use d.update(other)", where)
+        pairs = [(self.value(k), self.value(v)) for k, v in zip(node.keys, node.values)]
+        return ScriptValue(dict_literal(self, pairs, where))
+
+    def _expr_DictComp(self, node):
+        """``{k: v for x in xs if c}``: an empty dict, then the loops that set its items."""
+        where = self.where(node)
+        if any(g.is_async for g in node.generators):
+            raise compile_error("async comprehensions are not supported in jitcore.script", where)
+        # the key type must be known before the first item: compile the loops with a
+        # str-keyed dict, and re-type it from the first key (see dicts._value for values)
+        located = lambda new, old: ast.copy_location(new, old)  # noqa: E731
+        target = located(ast.Subscript(value=located(ast.Name(id="$comprehension",
+                                                              ctx=ast.Load()), node.key),
+                                       slice=node.key, ctx=ast.Store()), node.key)
+        store = located(ast.Assign(targets=[target], value=node.value, lineno=node.lineno),
+                        node)
+        iterable = self.expr(node.generators[0].iter)
+        result = new_dict(self, StrType.get(), TensorType.get(), where)
+        return ScriptValue(self._comprehension_loop(node, iterable, result, store, where))
+
     # ----------------------------------------------------- comprehensions
     def _expr_ListComp(self, node):
         where = self.where(node)
@@ -439,7 +470,14 @@ class ExpressionCompiler(Emitter):
         if len(node.generators) == 1 and not generator.ifs:
             items = self.static_items(iterable, where)
         if items is None:
-            return ScriptValue(self._comprehension_loop(node, iterable, where))
+            result = self.list_construct([], TensorType.get(), where)
+            located = lambda new, old: ast.copy_location(new, old)  # noqa: E731
+            append = located(ast.Expr(value=located(ast.Call(
+                func=located(ast.Attribute(value=located(ast.Name(
+                    id="$comprehension", ctx=ast.Load()), node.elt), attr="append",
+                    ctx=ast.Load()), node.elt),
+                args=[node.elt], keywords=[]), node.elt)), node.elt)
+            return ScriptValue(self._comprehension_loop(node, iterable, result, append, where))
         values = []
         for item in items:
             with self.comprehension_scope():
@@ -453,21 +491,16 @@ class ExpressionCompiler(Emitter):
         return ScriptValue(self.list_construct(values, TensorType.get() if isinstance(
             elem, TensorType) else elem, where))
 
-    def _comprehension_loop(self, node, iterable, where):
-        """``[elt for x in xs if c ...]`` as Python runs it: an empty list, then loops that append.
+    def _comprehension_loop(self, node, iterable, result, store, where):
+        """A comprehension as Python runs it: an empty ``result``, then loops that run ``store``.
 
-        ``iterable`` is the first generator's, already evaluated; the list's item type
-        is the type of the first ``elt`` compiled (see ``lists.list_method``).
+        ``iterable`` is the first generator's, already evaluated; ``store`` adds one item to
+        ``$comprehension`` (the result), whose item type is the type of the first item
+        compiled (see ``lists._item``, ``dicts.dict_set_item``).
         """
-        result = self.list_construct([], TensorType.get(), where)
         self.untyped_lists.add(result)
         located = lambda new, old: ast.copy_location(new, old)  # noqa: E731
-        append = located(ast.Expr(value=located(ast.Call(
-            func=located(ast.Attribute(value=located(ast.Name(id="$comprehension", ctx=ast.Load()),
-                                                      node.elt), attr="append", ctx=ast.Load()),
-                         node.elt),
-            args=[node.elt], keywords=[]), node.elt)), node.elt)
-        body = [append]
+        body = [store]
         for k, generator in reversed(list(enumerate(node.generators))):
             for test in reversed(generator.ifs):
                 body = [located(ast.If(test=test, body=body, orelse=[]), test)]

@@ -14,8 +14,9 @@ different types.
 
 import ast
 
-from jitcore._runtime.types import IntType, ListType, NoneType, TensorType
+from jitcore._runtime.types import DictType, IntType, ListType, NoneType, TensorType
 
+from .dicts import dict_keys
 from .environment import (
     ALWAYS, DIVERGE, EXIT, MAYBE, NEVER, RETURNED, RETVAL, STOP, Undefined, unify_types,
 )
@@ -74,6 +75,8 @@ class LoopCompiler:
         if isinstance(iterable, IterableCall):
             return self._call_iteration(iterable, where)
         value = iterable.as_value(self, where)
+        if isinstance(value.type, DictType):
+            value = dict_keys(self, value, where)   # a dict iterates its keys, in order
         t = value.type
         if isinstance(t, ListType):
             length = self.emit_op_call("aten::len", [ScriptValue(value)], {}, where).value

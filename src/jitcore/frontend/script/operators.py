@@ -11,7 +11,8 @@ import ast
 import operator
 
 from jitcore._runtime.types import (
-    BoolType, FloatType, IntType, ListType, NoneType, OptionalType, StrType, TensorType,
+    BoolType, DictType, FloatType, IntType, ListType, NoneType, OptionalType, StrType,
+    TensorType,
 )
 
 from jitcore.ops.registry import accepts, kinds_for_callable, overloads
@@ -216,7 +217,7 @@ def truth_value(ctx, value, where):
         return ctx.emit_op_call("aten::ne", [ScriptValue(value), ScriptValue(zero)], {}, where).value
     if isinstance(t, TensorType):
         return ctx.emit_op_call("aten::Bool", [ScriptValue(value)], {}, where).value
-    if isinstance(t, ListType):
+    if isinstance(t, (ListType, DictType)):
         length = ctx.emit_op_call("aten::len", [ScriptValue(value)], {}, where)
         zero = ctx.constant(0, where)
         return ctx.emit_op_call("aten::ne", [length, ScriptValue(zero)], {}, where).value

@@ -54,7 +54,7 @@ register("prim::TupleUnpack(Any tup) -> ...", handler="unpack", reference=tuple,
 register("prim::TupleIndex(Any tup, int i) -> Any", handler="list_getitem", reference=lambda tup, i: tup[i],
          output_alias=_CONTAINS, doc="`tup[i]`")
 register("prim::DictConstruct(...) -> Any",
-         reference=lambda *items: dict(zip(items[0::2], items[1::2])),
+         handler="dict_construct", reference=lambda *items: dict(zip(items[0::2], items[1::2])),
          effect=Effect.NEW_OBJECT, output_alias=_CONTAINS, doc="`{k0: v0, k1: v1, ...}`")
 register("prim::Uninitialized() -> Any", handler="none", reference=lambda: None, effect=Effect.NEW_OBJECT,
          doc="a placeholder for a variable not yet assigned on every path")
