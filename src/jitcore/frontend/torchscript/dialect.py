@@ -1,0 +1,266 @@
+"""The TorchScript dialect of archive code, on top of what ``jitcore.script`` compiles.
+
+Names archive code uses and the script frontend does not know are given to it
+as compile-time values (``dialect_globals``):
+
+- ``torch.<op>(...)`` and ``ops.aten.<op>(...)``: the registry op ``aten::<op>``,
+  its overload chosen by the arguments' types against the ATen schemas
+  (keyword arguments and defaults bound by the schema);
+- ``ops.prim.<op>(...)``: ``prim::<op>`` nodes the registry has;
+- ``CONSTANTS.c<n>``: the n-th tensor of ``constants.pkl``, a constant;
+- ``__torch__.<path>.<function>(...)``: a function of the archive's code, compiled
+  once and called with ``prim::CallFunction``;
+- ``annotate(T, v)``, ``unchecked_cast(T, v)``, ``uninitialized(T)``.
+
+A few spellings are rewritten in the AST before compiling (``rewrite``):
+``torch.__is__``/``__isnot__``/``__not__`` become ``is``/``is not``/``not`` (so
+``Optional`` refinement applies), ``ops.prim.RaiseException(msg, "builtins.E")``
+a ``raise E(f"{msg}")``, ``getattr(self, "0")`` an attribute read, and the type
+argument of ``annotate``/``unchecked_cast``/``uninitialized`` an index into the
+function's table of types read by ``types.archive_type`` (annotations are
+never evaluated).
+"""
+
+import ast
+
+from jitcore import ops
+from jitcore._runtime.types import ListType, OptionalType, StrType, TensorType
+from jitcore.frontend.script.errors import compile_error, describe_type
+from jitcore.frontend.script.values import BuiltinValue, ScriptValue, SugaredValue
+
+from .types import archive_type
+
+__all__ = ["dialect_globals", "rewrite"]
+
+#: Exceptions ``prim::RaiseException`` may name that compiled code raises as themselves.
+_EXCEPTIONS = {"AssertionError", "ValueError", "RuntimeError", "TypeError", "IndexError", "KeyError",
+               "NotImplementedError", "ZeroDivisionError", "Exception"}
+_TYPE_BUILTINS = ("annotate", "unchecked_cast", "uninitialized")
+#: What torch's ``.code`` names ops it has no Python spelling for; jitcore has none of these.
+_LIST_OPS = {"append", "extend", "insert", "pop", "remove", "clear", "__getitem__", "_set_item", "keys", "values",
+             "items", "copy_"}
+
+
+# ------------------------------------------------------------------ compile-time names
+
+class _AtenNamespace(SugaredValue):
+    """``torch`` / ``ops.aten``: ``torch.conv2d(...)`` is the registry op ``aten::conv2d``."""
+
+    def __init__(self, spelling):
+        self.spelling = spelling
+
+    def describe(self):
+        return f"the op namespace {self.spelling!r}"
+
+    def attr(self, ctx, name, where):
+        kind = f"aten::{name}"
+        if not list(ops.overloads(kind)) and name.endswith("_") and list(ops.overloads(kind[:-1])):
+            return BuiltinValue(kind, lambda ctx, args, kwargs, where: _in_place(ctx, kind, args, where))
+        if not list(ops.overloads(kind)):
+            hint = (" (TorchScript lists and dicts are being added to jitcore.script; until then archives "
+                    "that build lists at run time cannot be loaded)" if name in _LIST_OPS else "")
+            raise compile_error(f"{self.spelling}.{name}: jitcore has no op {kind}{hint}", where)
+        if name == "format":
+            return BuiltinValue(kind, _format)
+        return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
+
+
+def _in_place(ctx, kind, args, where):
+    """An in-place op (``torch.add_``, ``torch.relu_``): compiled code has values, not mutable tensors.
+
+    torch's modules use them on paths inference does not take (``if self.training:``
+    counting batches, ``if inplace:``), so the path compiles to a raise, and only
+    running it fails, naming the op.
+    """
+    for a in args:
+        a.as_value(ctx, where)
+    message = (f"{kind} updates a tensor in place, which jitcore does not run (arrays are values in "
+               "compiled code); the archive reaches it on this path (training mode, inplace=True)")
+    ctx.emit_raise("RuntimeError", message, where)
+    return ScriptValue(ctx.uninitialized(TensorType.get(), where))
+
+
+def _format(ctx, args, kwargs, where):
+    """``torch.format(text, *values)``: a variadic schema, so its inputs are passed as they come."""
+    if kwargs or not args:
+        raise compile_error("torch.format takes a format string and positional values", where)
+    values = [a.as_value(ctx, where) for a in args]
+    if not values[0].type.is_subtype_of(StrType.get()):
+        raise compile_error("torch.format's first argument must be a str", where)
+    return ScriptValue(ctx.node("aten::format", values, [StrType.get()], where).output())
+
+
+class _PrimNamespace(SugaredValue):
+    """``ops.prim.<op>``: the ``prim::<op>`` nodes of the registry, inputs positional."""
+
+    def describe(self):
+        return "the op namespace 'ops.prim'"
+
+    def attr(self, ctx, name, where):
+        kind = f"prim::{name}"
+        if not list(ops.overloads(kind)):
+            raise compile_error(f"ops.prim.{name}: jitcore has no op {kind}", where)
+        return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
+
+
+class _OpsRoot(SugaredValue):
+    def describe(self):
+        return "the op namespace root 'ops'"
+
+    def attr(self, ctx, name, where):
+        if name == "aten":
+            return _AtenNamespace("ops.aten")
+        if name == "prim":
+            return _PrimNamespace()
+        raise compile_error(f"ops.{name}: jitcore reads the ops.aten and ops.prim namespaces", where)
+
+
+class _Constants(SugaredValue):
+    """``CONSTANTS.c<n>``: the archive's ``constants.pkl`` values."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def describe(self):
+        return "CONSTANTS"
+
+    def attr(self, ctx, name, where):
+        index = int(name[1:]) if name[:1] == "c" and name[1:].isdigit() else -1
+        if not 0 <= index < len(self.values):
+            raise compile_error(f"CONSTANTS.{name} is not one of the archive's {len(self.values)} constants", where)
+        try:
+            return ScriptValue(ctx.constant(self.values[index], where))
+        except TypeError:
+            raise compile_error(f"CONSTANTS.{name} is a {type(self.values[index]).__name__}, which jitcore "
+                                "cannot hold as a constant", where) from None
+
+
+class _ArchiveFunctions(SugaredValue):
+    """``__torch__.a.b.f``: a path into the archive's functions, called through the unit."""
+
+    def __init__(self, unit, path="__torch__"):
+        self.unit = unit
+        self.path = path
+
+    def describe(self):
+        return f"{self.path!r}"
+
+    def attr(self, ctx, name, where):
+        return _ArchiveFunctions(self.unit, f"{self.path}.{name}")
+
+    def call(self, ctx, args, kwargs, where):
+        return self.unit.call_archive_function(ctx, self.path, args, kwargs, where)
+
+
+def _declared_type(ctx, args, name, where):
+    index = args[0].constant() if args and isinstance(args[0], ScriptValue) else None
+    if not isinstance(index, int) or not 0 <= index < len(ctx.fn.types):
+        raise compile_error(f"{name} takes a type and a value", where)
+    return ctx.fn.types[index]
+
+
+def _annotate(ctx, args, kwargs, where):
+    declared = _declared_type(ctx, args, "annotate", where)
+    if len(args) != 2 or kwargs:
+        raise compile_error("annotate takes a type and a value", where)
+    node = args[1].as_value(ctx, where).node if isinstance(args[1], ScriptValue) else None
+    if node is not None and node.kind == "prim::ListConstruct" and not node.inputs and isinstance(declared, ListType):
+        return ScriptValue(ctx.list_construct([], declared.elem, where))
+    value = args[1].as_value(ctx, where)
+    if node is not None and node.kind == "prim::Constant" and not node.has_attr("value") \
+            and isinstance(declared, OptionalType):
+        return ScriptValue(ctx.graph.insert_constant(None, type=declared, source_range=where))
+    if not value.type.is_subtype_of(declared):
+        raise compile_error(f"annotate({describe_type(declared)}, ...) of a value of type "
+                            f"{describe_type(value.type)}", where)
+    return ScriptValue(value)
+
+
+def _unchecked_cast(ctx, args, kwargs, where):
+    declared = _declared_type(ctx, args, "unchecked_cast", where)
+    if len(args) != 2 or kwargs:
+        raise compile_error("unchecked_cast takes a type and a value", where)
+    value = args[1].as_value(ctx, where)
+    if value.type.is_subtype_of(declared):
+        return ScriptValue(value)
+    return ScriptValue(ctx.node("prim::unchecked_cast", [value], [declared], where).output())
+
+
+def _uninitialized(ctx, args, kwargs, where):
+    return ScriptValue(ctx.uninitialized(_declared_type(ctx, args, "uninitialized", where), where))
+
+
+def dialect_globals(constants, unit):
+    """The names archive code sees besides Python's builtins (a fresh dict per archive)."""
+    return {"torch": _AtenNamespace("torch"), "ops": _OpsRoot(), "CONSTANTS": _Constants(constants),
+            "__torch__": _ArchiveFunctions(unit),
+            "annotate": BuiltinValue("annotate", _annotate),
+            "unchecked_cast": BuiltinValue("unchecked_cast", _unchecked_cast),
+            "uninitialized": BuiltinValue("uninitialized", _uninitialized)}
+
+
+# ------------------------------------------------------------------------- AST rewrites
+
+def rewrite(source):
+    """Rewrite the dialect spellings of ``source.definition`` in place (see the module docstring)."""
+    _Rewriter(source).visit(source.definition)
+
+
+def _is_torch_call(node, name):
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch")
+
+
+def _is_prim_call(node, name):
+    func = node.func if isinstance(node, ast.Call) else None
+    return (isinstance(func, ast.Attribute) and func.attr == name and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "prim" and isinstance(func.value.value, ast.Name) and func.value.value.id == "ops")
+
+
+class _Rewriter(ast.NodeTransformer):
+    def __init__(self, source):
+        self.source = source
+
+    def where(self, node):
+        return self.source.range_of(node)
+
+    def visit_Name(self, node):
+        if node.id.startswith("__") and node.id.endswith("__") and node.id != "__torch__":
+            raise compile_error(f"the name {node.id} is not TorchScript that jitcore reads", self.where(node))
+        return node
+
+    def visit_Expr(self, node):
+        if _is_prim_call(node.value, "RaiseException"):
+            call = node.value
+            self.generic_visit(call)
+            message = call.args[0] if call.args else ast.Constant("")
+            if not (isinstance(message, ast.Constant) and isinstance(message.value, str)):
+                # a computed message (torch.format(...) bound to a name): the f-string f"{message}"
+                message = ast.copy_location(ast.JoinedStr(values=[ast.FormattedValue(
+                    value=message, conversion=-1, format_spec=None)]), message)
+            kind = call.args[1].value if len(call.args) > 1 and isinstance(call.args[1], ast.Constant) else "Exception"
+            name = str(kind).rsplit(".", 1)[-1]
+            if name not in _EXCEPTIONS:
+                name = "Exception"
+            raise_node = ast.Raise(exc=ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[message], keywords=[]),
+                                   cause=None)
+            return ast.copy_location(raise_node, node)
+        self.generic_visit(node)
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        for name, operator in (("__is__", ast.Is), ("__isnot__", ast.IsNot)):
+            if _is_torch_call(node, name) and len(node.args) == 2:
+                return ast.copy_location(ast.Compare(left=node.args[0], ops=[operator()],
+                                                     comparators=[node.args[1]]), node)
+        if _is_torch_call(node, "__not__") and len(node.args) == 1:
+            return ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=node.args[0]), node)
+        if (isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) == 2
+                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            return ast.copy_location(ast.Attribute(value=node.args[0], attr=node.args[1].value, ctx=ast.Load()), node)
+        if isinstance(node.func, ast.Name) and node.func.id in _TYPE_BUILTINS and node.args:
+            types = self.source.fn.types
+            types.append(archive_type(node.args[0], self.where(node.args[0])))
+            node.args[0] = ast.copy_location(ast.Constant(len(types) - 1), node.args[0])
+        return node
