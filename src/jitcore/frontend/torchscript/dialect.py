@@ -25,6 +25,7 @@ import ast
 
 from jitcore import ops
 from jitcore._runtime.types import ListType, OptionalType, StrType, TensorType
+from jitcore.frontend.script.emitter import python_constant
 from jitcore.frontend.script.errors import compile_error, describe_type
 from jitcore.frontend.script.values import BuiltinValue, ScriptValue, SugaredValue
 
@@ -54,14 +55,14 @@ class _AtenNamespace(SugaredValue):
 
     def attr(self, ctx, name, where):
         kind = f"aten::{name}"
+        if name in _SPECIAL:
+            return BuiltinValue(kind, _SPECIAL[name])
         if not list(ops.overloads(kind)) and name.endswith("_") and list(ops.overloads(kind[:-1])):
             return BuiltinValue(kind, lambda ctx, args, kwargs, where: _in_place(ctx, kind, args, where))
         if not list(ops.overloads(kind)):
             hint = (" (TorchScript lists and dicts are being added to jitcore.script; until then archives "
                     "that build lists at run time cannot be loaded)" if name in _LIST_OPS else "")
             raise compile_error(f"{self.spelling}.{name}: jitcore has no op {kind}{hint}", where)
-        if name == "format":
-            return BuiltinValue(kind, _format)
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
 
 
@@ -88,6 +89,39 @@ def _format(ctx, args, kwargs, where):
     if not values[0].type.is_subtype_of(StrType.get()):
         raise compile_error("torch.format's first argument must be a str", where)
     return ScriptValue(ctx.node("aten::format", values, [StrType.get()], where).output())
+
+
+def _convolution(ctx, args, kwargs, where):
+    """``torch._convolution`` (what torch's tracer records for ``nn.Conv2d``): ``aten::conv2d`` or
+    ``aten::conv_transpose2d`` when it is one of them; its benchmark/cudnn flags do not change the result."""
+    if kwargs or len(args) not in (12, 13):
+        raise compile_error("torch._convolution takes 12 or 13 positional arguments", where)
+    transposed, dimensions = python_constant(args[6]), _list_length(ctx, args[3], where)
+    if not isinstance(transposed, bool) or dimensions is None:
+        raise compile_error("torch._convolution with a computed stride or transposed flag is not supported", where)
+    if dimensions != 2:
+        raise compile_error(f"torch._convolution of {dimensions}-d inputs: jitcore has 2-d convolutions only", where)
+    input_, weight, bias, stride, padding, dilation, _, output_padding, groups = args[:9]
+    if transposed:
+        return ctx.emit_op_call("aten::conv_transpose2d",
+                                [input_, weight, bias, stride, padding, output_padding, groups, dilation], {}, where)
+    return ctx.emit_op_call("aten::conv2d", [input_, weight, bias, stride, padding, dilation, groups], {}, where)
+
+
+def _list_length(ctx, sugared, where):
+    """The length of a list known when compiling (a literal ``[1, 1]``), else None."""
+    node = sugared.as_value(ctx, where).node
+    if node.kind == "prim::ListConstruct":
+        return len(node.inputs)
+    value = node.attr("value") if node.kind == "prim::Constant" and node.has_attr("value") else None
+    return len(value) if isinstance(value, list) else None
+
+
+def _warn(ctx, args, kwargs, where):
+    """``torch.warn(message, stacklevel)``: compiled code does not emit Python warnings (docs/migrating-from-torchscript.md)."""
+    for a in list(args) + list(kwargs.values()):
+        a.as_value(ctx, where)
+    return ScriptValue(ctx.constant(None, where))
 
 
 class _PrimNamespace(SugaredValue):
@@ -197,6 +231,9 @@ def dialect_globals(constants, unit):
             "annotate": BuiltinValue("annotate", _annotate),
             "unchecked_cast": BuiltinValue("unchecked_cast", _unchecked_cast),
             "uninitialized": BuiltinValue("uninitialized", _uninitialized)}
+
+
+_SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn}
 
 
 # ------------------------------------------------------------------------- AST rewrites
