@@ -110,3 +110,66 @@ def test_fuzz_byte_level_mutations_of_the_archive(data):
 @given(st.data())
 def test_fuzz_pickle_mutations_with_a_valid_zip(data):
     _read_accepting_only_format_error(replace_members(_BASE, {"data.pkl": _mutate(data, _PICKLE)}))
+
+
+# ------------------------------------------------------------------ the code, compiled
+
+_CODE = "code/__torch__/torch/nn/modules/linear.py"
+
+
+def _load_accepting_format_or_compile_errors(data):
+    from jitcore.errors import CompileError
+    from jitcore.serialization import load_from_buffer
+    try:
+        load_from_buffer(data)
+    except (FormatError, CompileError) as error:
+        assert str(error)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_fuzz_code_mutations_load_or_fail_cleanly(data):
+    code = member(_BASE, _CODE)
+    _load_accepting_format_or_compile_errors(replace_members(_BASE, {_CODE: _mutate(data, code)}))
+
+
+def test_deeply_nested_code_is_a_compile_error():
+    from jitcore.errors import CompileError
+    from jitcore.serialization import load_from_buffer
+    nested = b"return " + b"torch.relu(" * 5000 + b"x" + b")" * 5000
+    code = member(_BASE, _CODE).replace(b"return torch.linear(x, weight, bias)", nested)
+    try:
+        load_from_buffer(replace_members(_BASE, {_CODE: code}))
+    except CompileError as error:
+        assert "nested too deeply" in str(error) or "not valid TorchScript" in str(error)
+    else:
+        raise AssertionError("5000 nested calls compiled")
+
+
+def test_extra_file_checksum_and_inflated_size_cap():
+    import io
+    import zipfile
+    data = replace_members(_BASE, {"extra/notes.txt": b"hello"})
+    damaged = data.replace(b"hello", b"hellp")
+    try:
+        read_torchscript_archive(memoryview(damaged))
+    except FormatError as error:
+        assert "extra/notes.txt" in str(error) and "crc-32" in str(error)
+    else:
+        raise AssertionError("a damaged extra file was accepted")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_BASE)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+        dst.writestr("linear_relu_traced/extra/bomb", b"\0" * 4096, compress_type=zipfile.ZIP_DEFLATED)
+    bomb = bytearray(out.getvalue())
+    # the central directory declares 300 MiB for the 4 KiB entry (uncompressed size: header offset 24)
+    header = bomb.rfind(b"PK\x01\x02", 0, bomb.rfind(b"extra/bomb"))
+    bomb[header + 24:header + 28] = (300 * 1024 * 1024).to_bytes(4, "little")
+    try:
+        read_torchscript_archive(memoryview(bytes(bomb)))
+    except FormatError as error:
+        assert "exceeds the cap" in str(error)
+    else:
+        raise AssertionError("a 300 MiB deflated extra file was inflated")

@@ -8,6 +8,7 @@ The frontend and the archive reader do not import each other (docs/architecture.
 ``jitcore`` wires this compiler into ``jitcore.load``.
 """
 
+from jitcore.frontend.script.errors import compile_error
 from jitcore.frontend.script.scripted import scripted_module
 
 from .declarations import read_declarations
@@ -41,10 +42,14 @@ def compile_archive(archive):
         the message quotes the archive's code line.
     """
     unit = ArchiveUnit()
-    unit.classes, unit.archive_functions = read_declarations(
-        archive.code, archive.folder, dialect_globals(archive.constants, unit))
-    root = build_module_tree(archive.module, unit.classes)
-    for name in type(root)._archive_class.methods:
-        if not (name.startswith("__") and name.endswith("__")):
-            unit.method_graph(root, name)
+    try:
+        unit.classes, unit.archive_functions = read_declarations(
+            archive.code, archive.folder, dialect_globals(archive.constants, unit))
+        root = build_module_tree(archive.module, unit.classes)
+        for name in type(root)._archive_class.methods:
+            if not (name.startswith("__") and name.endswith("__")):
+                unit.method_graph(root, name)
+    except (RecursionError, MemoryError):
+        # parsing and compiling recurse over the syntax tree: a hostile file can nest it without end
+        raise compile_error(f"the code of {archive.folder} is nested too deeply to compile") from None
     return scripted_module(root, unit.method_graphs, unit.functions)

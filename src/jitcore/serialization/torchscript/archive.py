@@ -14,7 +14,7 @@ from jitcore.serialization.problems import malformed
 from jitcore.serialization.torchscript.records import ObjectRecord, StorageClass
 from jitcore.serialization.torchscript.storages import storage_array, storage_dtype, tensor_view
 from jitcore.serialization.torchscript.unpickler import read_pickle
-from jitcore.serialization.torchscript.zip_members import MAX_PICKLE_BYTES, open_torch_zip, read_code
+from jitcore.serialization.torchscript.zip_members import MAX_PICKLE_BYTES, open_torch_zip, read_bytes, read_code
 
 __all__ = ["TorchScriptArchive", "read_torchscript_archive", "is_torchscript_archive",
            "MIN_VERSION", "MAX_VERSION"]
@@ -101,7 +101,7 @@ def read_torchscript_archive(buffer):
                             f"must be a tuple of constants, found {type(constants).__name__}")
     code = {name[len("code/"):]: read_code(zip_file, name) for name in zip_file.members
             if name.startswith("code/") and name.endswith(".py")}
-    extra = {name[len("extra/"):]: bytes(zip_file.view(name)[0]) for name in zip_file.members
+    extra = {name[len("extra/"):]: read_bytes(zip_file, name) for name in zip_file.members
              if name.startswith("extra/")}
     return TorchScriptArchive(zip_file.folder, version, module, constants, code, extra)
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from jitcore.serialization.limits import MAX_CODE_BYTES, MAX_ENTRIES, MAX_NAME_BYTES
 from jitcore.serialization.problems import malformed
 
-__all__ = ["Member", "TorchZip", "open_torch_zip", "ZIP_ERRORS"]
+__all__ = ["Member", "TorchZip", "open_torch_zip", "read_bytes", "read_code", "ZIP_ERRORS"]
 
 #: What ``zipfile`` and ``zlib`` raise on a damaged zip; each becomes a FormatError.
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError,
@@ -94,7 +94,8 @@ class TorchZip:
             raise malformed(self.where(name), "payload", f"cannot be read: {error}") from None
 
     def view(self, name):
-        """A stored member's payload as a slice of the archive buffer and its CRC; an inflated copy otherwise.
+        """A stored member's payload as a slice of the archive buffer and its CRC; an inflated copy
+        (at most ``MAX_PICKLE_BYTES``) otherwise.
 
         Returns
         -------
@@ -103,7 +104,7 @@ class TorchZip:
         """
         info = self.members[name].info
         if info.compress_type != zipfile.ZIP_STORED:
-            return memoryview(self.read(name, 0xFFFFFFFFFFFF)), None
+            return memoryview(self.read(name, MAX_PICKLE_BYTES)), None   # torch stores data; never inflate much
         start = info.header_offset
         if start < 0 or start + _LOCAL_HEADER.size > self.buffer.nbytes:
             raise malformed(self.where(name), "local header offset", f"byte {start} is outside the file")
@@ -169,6 +170,14 @@ def open_torch_zip(buffer):
     if folder is None:
         raise malformed("zip directory", "entry count", "the zip holds no entries")
     return TorchZip(buffer, archive, folder, members)
+
+
+def read_bytes(zip_file, name):
+    """The payload of member ``name`` as bytes, its CRC verified."""
+    payload, crc = zip_file.view(name)
+    if crc is not None and zlib.crc32(payload) != crc:
+        raise malformed(zip_file.where(name), "crc-32", "the bytes do not match the zip directory's checksum")
+    return bytes(payload)
 
 
 def read_code(zip_file, name):
