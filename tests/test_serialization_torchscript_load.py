@@ -162,6 +162,20 @@ def test_python_that_is_not_torchscript_is_refused_not_run():
         load_from_buffer(data)
 
 
+def test_annotations_in_method_bodies_are_read_not_evaluated(capsys):
+    # TorchScript code declares variables as `_0 : Optional[int] = None`; the annotation is data
+    data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
+                      b"    return torch.relu(argument_1)",
+                      b"    _0 : Optional[Tensor] = None\n    _1 : Tensor = torch.relu(argument_1)\n    return _1")
+    np.testing.assert_allclose(load_from_buffer(data)(X), _linear_relu(X), rtol=1e-6)
+    hostile = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
+                         b"    return torch.relu(argument_1)",
+                         b"    _0 : print('ran') = 1\n    return torch.relu(argument_1)")
+    with pytest.raises(CompileError, match="the type \"print\('ran'\)\" is not supported"):
+        load_from_buffer(hostile)
+    assert "ran" not in capsys.readouterr().out
+
+
 def test_a_class_without_code_and_a_non_module_class():
     data = fixture_bytes("linear_relu_traced.pt")
     missing = replace_members(data, drop=["code/__torch__/torch/nn/modules/activation.py"])
@@ -284,3 +298,22 @@ def test_archives_that_build_lists_are_refused_until_script_has_lists(tmp_path):
         jitcore.load(path)
     assert "torch.append: jitcore has no op aten::append" in str(info.value)
     assert 'collect/code/__torch__/' in str(info.value) and "torch.append(outs" in str(info.value)
+
+
+@pytest.mark.parametrize("traced", [True, False], ids=["traced", "scripted"])
+def test_frozen_modules_match_torch(tmp_path, traced):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(2)
+    module, example = _Nets.conv(torch)
+    frozen = torch.jit.freeze(torch.jit.trace(module, example) if traced else torch.jit.script(module))
+    frozen.save(str(tmp_path / "frozen.pt"))
+    loaded = jitcore.load(tmp_path / "frozen.pt")
+    np.testing.assert_allclose(loaded(example.numpy()), frozen(example).numpy(), rtol=2e-5, atol=1e-6)
+
+
+def test_optimize_for_inference_mkldnn_archives_are_refused_with_the_reason(tmp_path):
+    torch = pytest.importorskip("torch")
+    module, _ = _Nets.conv(torch)
+    torch.jit.optimize_for_inference(torch.jit.script(module)).save(str(tmp_path / "ofi.pt"))
+    with pytest.raises(CompileError, match="MKLDNN tensors, whose constants the file does not hold"):
+        jitcore.load(tmp_path / "ofi.pt")

@@ -15,7 +15,7 @@ as compile-time values (``dialect_globals``):
 A few spellings are rewritten in the AST before compiling (``rewrite``):
 ``torch.__is__``/``__isnot__``/``__not__`` become ``is``/``is not``/``not`` (so
 ``Optional`` refinement applies), ``ops.prim.RaiseException(msg, "builtins.E")``
-a ``raise E(f"{msg}")``, ``getattr(self, "0")`` an attribute read, and the type
+a ``raise E(f"{msg}")``, ``x : T = v`` an ``x = annotate(T, v)``, ``getattr(self, "0")`` an attribute read, and the type
 argument of ``annotate``/``unchecked_cast``/``uninitialized`` an index into the
 function's table of types read by ``types.archive_type`` (annotations are
 never evaluated).
@@ -37,6 +37,9 @@ __all__ = ["dialect_globals", "rewrite"]
 _EXCEPTIONS = {"AssertionError", "ValueError", "RuntimeError", "TypeError", "IndexError", "KeyError",
                "NotImplementedError", "ZeroDivisionError", "Exception"}
 _TYPE_BUILTINS = ("annotate", "unchecked_cast", "uninitialized")
+_MKLDNN_MESSAGE = ("{spelling}: the archive was saved after torch.jit.optimize_for_inference converted it to "
+                   "MKLDNN tensors, whose constants the file does not hold (torch.jit.load cannot run it either); "
+                   "save the frozen module (torch.jit.freeze) instead")
 #: What torch's ``.code`` names ops it has no Python spelling for; jitcore has none of these.
 _LIST_OPS = {"append", "extend", "insert", "pop", "remove", "clear", "__getitem__", "_set_item", "keys", "values",
              "items", "copy_"}
@@ -55,6 +58,8 @@ class _AtenNamespace(SugaredValue):
 
     def attr(self, ctx, name, where):
         kind = f"aten::{name}"
+        if "mkldnn" in name or name == "to_dense":
+            raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"{self.spelling}.{name}"), where)
         if name in _SPECIAL:
             return BuiltinValue(kind, _SPECIAL[name])
         if not list(ops.overloads(kind)) and name.endswith("_") and list(ops.overloads(kind[:-1])):
@@ -132,6 +137,8 @@ class _PrimNamespace(SugaredValue):
 
     def attr(self, ctx, name, where):
         kind = f"prim::{name}"
+        if "mkldnn" in name.lower():
+            raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"ops.prim.{name}"), where)
         if not list(ops.overloads(kind)):
             raise compile_error(f"ops.prim.{name}: jitcore has no op {kind}", where)
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
@@ -241,6 +248,7 @@ _SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn}
 def rewrite(source):
     """Rewrite the dialect spellings of ``source.definition`` in place (see the module docstring)."""
     _Rewriter(source).visit(source.definition)
+    ast.fix_missing_locations(source.definition)     # new nodes take their parent's position
 
 
 def _is_torch_call(node, name):
@@ -265,6 +273,18 @@ class _Rewriter(ast.NodeTransformer):
         if node.id.startswith("__") and node.id.endswith("__") and node.id != "__torch__":
             raise compile_error(f"the name {node.id} is not TorchScript that jitcore reads", self.where(node))
         return node
+
+    def visit_AnnAssign(self, node):
+        # `_0 : Optional[int] = None`: the script compiler would evaluate the annotation as Python,
+        # so the statement becomes `_0 = annotate(Optional[int], None)`, its type read from the table
+        if node.value is None or not isinstance(node.target, ast.Name):
+            raise compile_error("an annotated statement in archive code must assign a name", self.where(node))
+        self.generic_visit(node)
+        types = self.source.fn.types
+        types.append(archive_type(node.annotation, self.where(node.annotation)))
+        call = ast.Call(func=ast.Name(id="annotate", ctx=ast.Load()),
+                        args=[ast.copy_location(ast.Constant(len(types) - 1), node.annotation), node.value], keywords=[])
+        return ast.copy_location(ast.Assign(targets=[node.target], value=ast.copy_location(call, node.value)), node)
 
     def visit_Expr(self, node):
         if _is_prim_call(node.value, "RaiseException"):
