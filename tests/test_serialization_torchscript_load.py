@@ -317,3 +317,61 @@ def test_optimize_for_inference_mkldnn_archives_are_refused_with_the_reason(tmp_
     torch.jit.optimize_for_inference(torch.jit.script(module)).save(str(tmp_path / "ofi.pt"))
     with pytest.raises(CompileError, match="MKLDNN tensors, whose constants the file does not hold"):
         jitcore.load(tmp_path / "ofi.pt")
+
+
+# ------------------------------------------------------------------------ in-place ops
+
+def _residual_block(torch):
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 3, padding=1)
+            self.bn = nn.BatchNorm2d(4)
+            self.relu = nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn(self.conv(x)))
+            out += identity
+            return self.relu(out)
+
+    return Block().eval()
+
+
+@pytest.mark.parametrize("traced", [True, False], ids=["traced", "scripted"])
+def test_in_place_relu_and_residual_add_match_torch(tmp_path, traced):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(3)
+    x = torch.randn(2, 4, 6, 6)
+    compiled, loaded = _saved(tmp_path, torch, _residual_block(torch), (x,), traced)
+    expected = compiled(x.clone()).detach().numpy()
+    np.testing.assert_allclose(loaded(x.numpy()), expected, rtol=2e-5, atol=1e-6)
+
+
+def test_an_in_place_update_read_through_another_name_is_refused(tmp_path):
+    torch = pytest.importorskip("torch")
+
+    class ReadsTheOldTensor(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.relu = torch.nn.ReLU(inplace=True)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = x + 1
+            z = self.relu(y)              # torch: y itself becomes relu(y)
+            return y + z
+
+    class ReadsAView(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = x + 1
+            v = y.view(-1)
+            y.relu_()                     # torch: v sees the update
+            return v * 2
+
+    for module in (ReadsTheOldTensor(), ReadsAView()):
+        path = tmp_path / "model.pt"
+        torch.jit.script(module).save(str(path))
+        with pytest.raises(CompileError, match=r"_ \(in place\) updates a tensor that .* reads afterwards"):
+            jitcore.load(path)

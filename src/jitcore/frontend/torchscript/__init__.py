@@ -13,6 +13,7 @@ from jitcore.frontend.script.scripted import scripted_module
 
 from .declarations import read_declarations
 from .dialect import dialect_globals
+from .in_place import check_in_place
 from .module_tree import build_module_tree
 from .unit import ArchiveUnit
 
@@ -52,4 +53,6 @@ def compile_archive(archive):
     except (RecursionError, MemoryError):
         # parsing and compiling recurse over the syntax tree: a hostile file can nest it without end
         raise compile_error(f"the code of {archive.folder} is nested too deeply to compile") from None
-    return scripted_module(root, unit.method_graphs, unit.functions)
+    module = scripted_module(root, unit.method_graphs, unit.functions)
+    check_in_place(module, unit.in_place_sites)
+    return module

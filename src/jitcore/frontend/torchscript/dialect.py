@@ -10,7 +10,8 @@ as compile-time values (``dialect_globals``):
 - ``CONSTANTS.c<n>``: the n-th tensor of ``constants.pkl``, a constant;
 - ``__torch__.<path>.<function>(...)``: a function of the archive's code, compiled
   once and called with ``prim::CallFunction``;
-- ``annotate(T, v)``, ``unchecked_cast(T, v)``, ``uninitialized(T)``.
+- ``annotate(T, v)``, ``unchecked_cast(T, v)``, ``uninitialized(T)``;
+- ``torch.<op>_(a, ...)`` (in place): ``a = torch.<op>(a, ...)``, checked by ``in_place.py``.
 
 A few spellings are rewritten in the AST before compiling (``rewrite``):
 ``torch.__is__``/``__isnot__``/``__not__`` become ``is``/``is not``/``not`` (so
@@ -62,8 +63,8 @@ class _AtenNamespace(SugaredValue):
             raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"{self.spelling}.{name}"), where)
         if name in _SPECIAL:
             return BuiltinValue(kind, _SPECIAL[name])
-        if not list(ops.overloads(kind)) and name.endswith("_") and list(ops.overloads(kind[:-1])):
-            return BuiltinValue(kind, lambda ctx, args, kwargs, where: _in_place(ctx, kind, args, where))
+        if not list(ops.overloads(kind)) and _is_in_place(name) and list(ops.overloads(kind[:-1])):
+            return BuiltinValue(kind, lambda ctx, args, kwargs, where: _in_place(ctx, kind, args, kwargs, where))
         if not list(ops.overloads(kind)):
             hint = (" (TorchScript lists and dicts are being added to jitcore.script; until then archives "
                     "that build lists at run time cannot be loaded)" if name in _LIST_OPS else "")
@@ -71,19 +72,31 @@ class _AtenNamespace(SugaredValue):
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
 
 
-def _in_place(ctx, kind, args, where):
-    """An in-place op (``torch.add_``, ``torch.relu_``): compiled code has values, not mutable tensors.
+def _is_in_place(name):
+    return name.endswith("_") and not name.endswith("__")
 
-    torch's modules use them on paths inference does not take (``if self.training:``
-    counting batches, ``if inplace:``), so the path compiles to a raise, and only
-    running it fails, naming the op.
+
+def _in_place(ctx, kind, args, kwargs, where):
+    """``torch.add_(a, ...)``: the functional op, which the rewriter binds back to ``a``
+    (``in_place.check_in_place`` then proves nothing reads the old tensor).
+
+    An update of module state (``self.num_batches_tracked`` in training mode) compiles
+    to a raise naming the op: inference never takes that path, and compiled code
+    cannot change a module's tensors.
     """
-    for a in args:
-        a.as_value(ctx, where)
-    message = (f"{kind} updates a tensor in place, which jitcore does not run (arrays are values in "
-               "compiled code); the archive reaches it on this path (training mode, inplace=True)")
-    ctx.emit_raise("RuntimeError", message, where)
-    return ScriptValue(ctx.uninitialized(TensorType.get(), where))
+    if not args:
+        raise compile_error(f"{kind} needs the tensor it updates", where)
+    target = args[0].as_value(ctx, where)
+    if target.node.kind == "prim::GetAttr":
+        for a in list(args[1:]) + list(kwargs.values()):
+            a.as_value(ctx, where)
+        message = (f"{kind} updates module state in place, which jitcore does not run (a compiled model's "
+                   "tensors do not change); the archive reaches it on this path (training mode)")
+        ctx.emit_raise("RuntimeError", message, where)
+        return ScriptValue(ctx.uninitialized(TensorType.get(), where))
+    result = ctx.emit_op_call(kind[:-1], args, kwargs, where)
+    ctx.unit.in_place_sites.add((where, kind[:-1]))
+    return result
 
 
 def _format(ctx, args, kwargs, where):
@@ -262,6 +275,15 @@ def _is_prim_call(node, name):
             and func.value.attr == "prim" and isinstance(func.value.value, ast.Name) and func.value.value.id == "ops")
 
 
+def _in_place_target(node):
+    """The variable ``torch.<op>_(name, ...)`` updates, if ``node`` is such a call."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_in_place(node.func.attr)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch"
+            and node.args and isinstance(node.args[0], ast.Name)):
+        return node.args[0].id
+    return None
+
+
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, source):
         self.source = source
@@ -286,7 +308,22 @@ class _Rewriter(ast.NodeTransformer):
                         args=[ast.copy_location(ast.Constant(len(types) - 1), node.annotation), node.value], keywords=[])
         return ast.copy_location(ast.Assign(targets=[node.target], value=ast.copy_location(call, node.value)), node)
 
+    def visit_Assign(self, node):
+        self.generic_visit(node)
+        target = _in_place_target(node.value)
+        if target is None:
+            return node
+        # t = torch.relu_(a, ...)  ->  a = torch.relu_(a, ...); t = a
+        update = ast.copy_location(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=node.value), node)
+        alias = ast.copy_location(ast.Assign(targets=node.targets, value=ast.Name(id=target, ctx=ast.Load())), node)
+        return [update, alias]
+
     def visit_Expr(self, node):
+        target = _in_place_target(node.value)
+        if target is not None:
+            self.generic_visit(node)
+            return ast.copy_location(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=node.value),
+                                     node)
         if _is_prim_call(node.value, "RaiseException"):
             call = node.value
             self.generic_visit(call)

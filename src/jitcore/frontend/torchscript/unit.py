@@ -33,6 +33,7 @@ class ArchiveUnit(CompilationUnit):
         self.classes = {}
         self.archive_functions = {}
         self._rewritten = set()
+        self.in_place_sites = set()     # (SourceRange, functional kind) of each compiled in-place op
 
     def method_graph(self, module, name, where=None):
         table = self.method_graphs.setdefault(id(module), {})
