@@ -52,6 +52,22 @@ def test_scripted_control_flow_defaults_and_exported_method():
     assert "for _0 in range(n):" in model.code
 
 
+def test_in_place_relu_and_residual_add_fixture():
+    model = jitcore.load(FIXTURES / "residual_in_place_scripted.pt")
+    weight, bias = ramp(4, 4).astype(np.float32), ramp(4).astype(np.float32)
+    x = ramp(3, 4, scale=2.0).astype(np.float32)
+    before = x.copy()
+    expected = np.maximum(np.maximum(x @ weight.T + bias, 0) + x, 0)
+    np.testing.assert_allclose(model(x), expected, rtol=1e-6)
+    np.testing.assert_array_equal(x, before)          # jitcore never updates the caller's array
+
+
+def test_traced_constant_fixture_and_memory_mapped_load():
+    model = jitcore.load(FIXTURES / "add_table_traced.pt", mmap=True)
+    np.testing.assert_allclose(model(X), X * np.float32(2) + ramp(2, 4).astype(np.float32), rtol=1e-6)
+    assert "CONSTANTS.c0" in member(fixture_bytes("add_table_traced.pt"), "code/__torch__.py").decode()
+
+
 def test_extra_files_plain_attributes_and_shared_weights():
     extra = {"producer.txt": None, "absent": b"kept"}
     model = jitcore.load(FIXTURES / "linear_relu_scripted.pt", extra_files=extra)

@@ -77,6 +77,35 @@ class Branchy(torch.nn.Module):
         return x / 2.0
 
 
+class ResidualInPlace(torch.nn.Module):
+    """``nn.ReLU(inplace=True)`` and ``out += identity``: in-place updates jitcore compiles as values."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 4)
+        self.relu = torch.nn.ReLU(inplace=True)
+        with torch.no_grad():
+            self.fc.weight.copy_(ramp(4, 4))
+            self.fc.bias.copy_(ramp(4))
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.fc(x))
+        out += identity
+        return self.relu(out)
+
+
+class AddTable(torch.nn.Module):
+    """A traced tensor constant: ``CONSTANTS.c0`` in the code, ``constants.pkl`` in the archive."""
+
+    def __init__(self):
+        super().__init__()
+        self.table = ramp(2, 4)       # a plain tensor attribute: traced as a constant
+
+    def forward(self, x):
+        return x * 2.0 + self.table
+
+
 def main():
     x = ramp(2, 4)
     torch.jit.trace(LinearRelu().eval(), x).save(os.path.join(HERE, "linear_relu_traced.pt"))
@@ -84,6 +113,8 @@ def main():
                                                _extra_files={"producer.txt": b"make_fixtures.py"})
     torch.jit.script(EveryDtype().eval()).save(os.path.join(HERE, "every_dtype.pt"))
     torch.jit.script(Branchy().eval()).save(os.path.join(HERE, "branchy_scripted.pt"))
+    torch.jit.script(ResidualInPlace().eval()).save(os.path.join(HERE, "residual_in_place_scripted.pt"))
+    torch.jit.trace(AddTable(), x).save(os.path.join(HERE, "add_table_traced.pt"))
 
 
 if __name__ == "__main__":
