@@ -24,6 +24,8 @@ never evaluated).
 
 import ast
 
+import numpy as np
+
 from jitcore import ops
 from jitcore._runtime.types import ListType, OptionalType, StrType, TensorType
 from jitcore.frontend.script.emitter import python_constant
@@ -182,8 +184,13 @@ class _Constants(SugaredValue):
         index = int(name[1:]) if name[:1] == "c" and name[1:].isdigit() else -1
         if not 0 <= index < len(self.values):
             raise compile_error(f"CONSTANTS.{name} is not one of the archive's {len(self.values)} constants", where)
+        value = self.values[index]
+        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+            # a 0-d tensor (torch's tracer records `x * 2.0` so) does not decide the result dtype
+            # in torch's promotion; as a Python number it does not in NumPy's either (NEP 50)
+            value = value.item()
         try:
-            return ScriptValue(ctx.constant(self.values[index], where))
+            return ScriptValue(ctx.constant(value, where))
         except TypeError:
             raise compile_error(f"CONSTANTS.{name} is a {type(self.values[index]).__name__}, which jitcore "
                                 "cannot hold as a constant", where) from None
