@@ -201,7 +201,7 @@ def test_a_class_without_code_and_a_non_module_class():
         load_from_buffer(missing)
     enum = _with_code(data, "code/__torch__/torch/nn/modules/activation.py", b"class ReLU(Module):",
                       b"class ReLU(Enum):")
-    with pytest.raises(CompileError, match="not TorchScript classes, enums or interfaces"):
+    with pytest.raises(CompileError, match="not TorchScript classes, NamedTuples, enums or interfaces"):
         load_from_buffer(enum)
 
 
@@ -395,3 +395,24 @@ def test_an_in_place_update_read_through_another_name_is_refused(tmp_path):
         torch.jit.script(module).save(str(path))
         with pytest.raises(CompileError, match=r"_ \(in place\) updates a tensor that .* reads afterwards"):
             jitcore.load(path)
+
+
+def test_traced_lstm_with_factory_options_matches_torch(tmp_path):
+    # the traced LSTM makes its zero state with torch.zeros(..., layout=None, device=torch.device("cpu"), ...)
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(4)
+
+    class Classifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(5, 6, batch_first=True)
+            self.head = torch.nn.Linear(6, 3)
+
+        def forward(self, x):
+            out, _ = self.lstm(x)
+            return self.head(out[:, -1])
+
+    x = torch.randn(2, 7, 5)
+    compiled, loaded = _saved(tmp_path, torch, Classifier().eval(), (x,), traced=True)
+    assert "device=torch.device" in member((tmp_path / "traced.pt").read_bytes(), "code/__torch__/torch/nn/modules/rnn.py").decode()
+    np.testing.assert_allclose(loaded(x.numpy()), compiled(x).detach().numpy(), rtol=2e-5, atol=1e-6)

@@ -57,6 +57,9 @@ class ClassDeclaration:
     constants: dict = field(default_factory=dict)
     attribute_types: dict = field(default_factory=dict)
     methods: dict = field(default_factory=dict)     # name -> FunctionDeclaration
+    #: Why jitcore cannot use this class (a TorchScript class, NamedTuple, enum), with the range;
+    #: an archive may define one and never use it on the paths jitcore compiles.
+    unsupported: tuple = None
 
 
 def read_declarations(code, folder, globals_):
@@ -161,9 +164,10 @@ def _read_class(qualified_name, definition, where, globals_):
     declaration = ClassDeclaration(qualified_name)
     bases = [ast.unparse(b) for b in definition.bases]
     if bases != ["Module"]:
-        raise compile_error(f"class {qualified_name} derives from {', '.join(bases) or 'nothing'}; jitcore reads "
-                            "TorchScript module classes (Module), not TorchScript classes, enums or interfaces",
-                            where.range(definition))
+        declaration.unsupported = (f"class {qualified_name} derives from {', '.join(bases) or 'nothing'}; jitcore "
+                                   "reads TorchScript module classes (Module), not TorchScript classes, NamedTuples, "
+                                   "enums or interfaces", where.range(definition))
+        return declaration
     for statement in definition.body:
         if isinstance(statement, ast.FunctionDef):
             declaration.methods[statement.name] = _function(f"{qualified_name}.{statement.name}", statement,

@@ -71,7 +71,29 @@ class _AtenNamespace(SugaredValue):
             hint = (" (TorchScript lists and dicts are being added to jitcore.script; until then archives "
                     "that build lists at run time cannot be loaded)" if name in _LIST_OPS else "")
             raise compile_error(f"{self.spelling}.{name}: jitcore has no op {kind}{hint}", where)
-        return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
+        return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(
+            kind, args, _without_tensor_options(kind, kwargs, where), where))
+
+
+#: Keyword arguments of torch's factory ops that only say where and how a tensor is laid out, with the
+#: values that mean what jitcore always does (a dense CPU tensor, contiguous or as its input is).
+_TENSOR_OPTIONS = {"layout": (None, 0), "device": (None,), "pin_memory": (None, False),
+                   "memory_format": (None, 0, 1)}
+
+
+def _without_tensor_options(kind, kwargs, where):
+    """``kwargs`` without ``layout=None, device=None, pin_memory=False`` where the registry's schema has none."""
+    names = {a.name for opdef in ops.overloads(kind) for a in opdef.schema.arguments}
+    kept = {}
+    for name, value in kwargs.items():
+        if name in _TENSOR_OPTIONS and name not in names:
+            constant = python_constant(value)
+            if not any(constant is ok or (type(constant) is type(ok) and constant == ok)
+                       for ok in _TENSOR_OPTIONS[name]):
+                raise compile_error(f"{kind} with {name}={constant!r}: jitcore makes dense CPU tensors only", where)
+            continue
+        kept[name] = value
+    return kept
 
 
 def _is_in_place(name):
@@ -260,7 +282,14 @@ def dialect_globals(constants, unit):
             "uninitialized": BuiltinValue("uninitialized", _uninitialized)}
 
 
-_SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn}
+def _device(ctx, args, kwargs, where):
+    """``torch.device("cpu")``: jitcore computes on the CPU whatever device an archive names; it is ``None``."""
+    if len(args) != 1 or kwargs or not isinstance(python_constant(args[0]), str):
+        raise compile_error("torch.device takes one constant string", where)
+    return ScriptValue(ctx.constant(None, where))
+
+
+_SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn, "device": _device}
 
 
 # ------------------------------------------------------------------------- AST rewrites

@@ -78,6 +78,8 @@ def _build(record, classes, made_classes, made, path):
     declaration = classes.get(record.qualified_name)
     if declaration is None:
         raise compile_error(f"{where} is a {record.qualified_name}, whose class the archive's code/ does not define")
+    if declaration.unsupported is not None:
+        raise compile_error(*declaration.unsupported)
     if record.state is not None:
         raise compile_error(f"{where} ({record.qualified_name}) is saved with __getstate__/__setstate__, "
                             "which jitcore does not run")

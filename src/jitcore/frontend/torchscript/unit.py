@@ -57,6 +57,9 @@ class ArchiveUnit(CompilationUnit):
     def call_archive_function(self, ctx, qualified_name, args, kwargs, where):
         """Emit ``prim::CallFunction[name=<qualified name>]`` of a function of the archive's code."""
         declaration = self.archive_functions.get(qualified_name)
+        if declaration is None and qualified_name in self.classes:
+            raise compile_error(f"{qualified_name} is a class of the archive; jitcore reads module classes only, "
+                                "not TorchScript classes or NamedTuples made in code", where)
         if declaration is None:
             raise compile_error(f"{qualified_name} is not a function of the archive's code", where)
         if qualified_name not in self.functions:
