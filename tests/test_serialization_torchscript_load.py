@@ -138,7 +138,7 @@ _AUDITED_LOAD = textwrap.dedent("""
 
 
 def test_load_triggers_no_exec_import_or_pickle_event():
-    from test_serialization_torchscript_security import FORBIDDEN_EVENTS
+    from test_serialization_security import FORBIDDEN_EVENTS
     script = _AUDITED_LOAD.format(forbidden=set(FORBIDDEN_EVENTS) - {"compile"})
     result = subprocess.run([sys.executable, "-c", script, str(FIXTURES / "linear_relu_traced.pt"),
                              str(FIXTURES / "branchy_scripted.pt")], capture_output=True, text=True, timeout=120)
