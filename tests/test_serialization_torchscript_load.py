@@ -194,6 +194,15 @@ def test_annotations_in_method_bodies_are_read_not_evaluated(capsys):
     assert "ran" not in capsys.readouterr().out
 
 
+def test_an_attribute_that_would_shadow_module_state_is_refused():
+    data = fixture_bytes("linear_relu_traced.pt")
+    pickled = member(data, "data.pkl")
+    renamed = pickled.replace(b"X\x08\x00\x00\x00training", b"X\x0b\x00\x00\x00_parameters", 1)
+    assert renamed != pickled
+    with pytest.raises(CompileError, match="'_parameters', which would shadow"):
+        load_from_buffer(replace_members(data, {"data.pkl": renamed}))
+
+
 def test_a_class_without_code_and_a_non_module_class():
     data = fixture_bytes("linear_relu_traced.pt")
     missing = replace_members(data, drop=["code/__torch__/torch/nn/modules/activation.py"])

@@ -88,6 +88,9 @@ def _build(record, classes, made_classes, made, path):
     for name, value in record.attributes.items():
         if not isinstance(name, str) or not name or "." in name:
             raise compile_error(f"{where} has an attribute named {name!r}")
+        if name != "training" and (name in vars(module) or hasattr(type(module), name)):
+            raise compile_error(f"{where} ({record.qualified_name}) has an attribute {name!r}, which would "
+                                "shadow a method or the module's own state")
         if name == "training":
             object.__setattr__(module, "training", bool(value))
         elif name in declaration.parameters or name in declaration.buffers:
