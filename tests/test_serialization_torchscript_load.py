@@ -310,23 +310,27 @@ def test_traced_constant_tensor(tmp_path):
     np.testing.assert_array_equal(out, expected)
 
 
-def test_archives_that_build_lists_are_refused_until_script_has_lists(tmp_path):
+def test_lists_built_at_run_time_match_torch(tmp_path):
+    # annotate(List[Tensor], []) + torch.append in a loop + torch.cat, and a list of ints
     torch = pytest.importorskip("torch")
     from typing import List
 
     class Collect(torch.nn.Module):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
+        def forward(self, x: torch.Tensor, n: int = 3) -> torch.Tensor:
             outs: List[torch.Tensor] = []
-            for i in range(3):
-                outs.append(x * i)
-            return torch.cat(outs, 0)
+            sizes: List[int] = []
+            for i in range(n):
+                outs.append(x * float(i + 1))
+                sizes.append(i)
+            if len(sizes) > 2:
+                outs.append(x.sum(1, keepdim=True))
+            return torch.cat(outs, 1)
 
-    path = tmp_path / "collect.pt"
-    torch.jit.script(Collect()).save(str(path))
-    with pytest.raises(CompileError) as info:
-        jitcore.load(path)
-    assert "torch.append: jitcore has no op aten::append" in str(info.value)
-    assert 'collect/code/__torch__/' in str(info.value) and "torch.append(outs" in str(info.value)
+    compiled, loaded = _saved(tmp_path, torch, Collect(), None, traced=False)
+    assert "torch.append" in member((tmp_path / "scripted.pt").read_bytes(), "code/__torch__/test_serialization_torchscript_load.py").decode()
+    x = torch.randn(2, 3)
+    for n in (3, 1):
+        np.testing.assert_allclose(loaded(x.numpy(), n), compiled(x, n).numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("traced", [True, False], ids=["traced", "scripted"])

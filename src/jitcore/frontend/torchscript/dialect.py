@@ -43,10 +43,6 @@ _TYPE_BUILTINS = ("annotate", "unchecked_cast", "uninitialized")
 _MKLDNN_MESSAGE = ("{spelling}: the archive was saved after torch.jit.optimize_for_inference converted it to "
                    "MKLDNN tensors, whose constants the file does not hold (torch.jit.load cannot run it either); "
                    "save the frozen module (torch.jit.freeze) instead")
-#: What torch's ``.code`` names ops it has no Python spelling for; jitcore has none of these.
-_LIST_OPS = {"append", "extend", "insert", "pop", "remove", "clear", "__getitem__", "_set_item", "keys", "values",
-             "items", "copy_"}
-
 
 # ------------------------------------------------------------------ compile-time names
 
@@ -68,9 +64,7 @@ class _AtenNamespace(SugaredValue):
         if not list(ops.overloads(kind)) and _is_in_place(name) and list(ops.overloads(kind[:-1])):
             return BuiltinValue(kind, lambda ctx, args, kwargs, where: _in_place(ctx, kind, args, kwargs, where))
         if not list(ops.overloads(kind)):
-            hint = (" (TorchScript lists and dicts are being added to jitcore.script; until then archives "
-                    "that build lists at run time cannot be loaded)" if name in _LIST_OPS else "")
-            raise compile_error(f"{self.spelling}.{name}: jitcore has no op {kind}{hint}", where)
+            raise compile_error(f"{self.spelling}.{name}: jitcore has no op {kind}", where)
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(
             kind, args, _without_tensor_options(kind, kwargs, where), where))
 
