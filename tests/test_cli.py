@@ -318,10 +318,11 @@ def test_draw_unknown_format_is_a_usage_error(capsys, archives, tmp_path):
 
 # ------------------------------------------------------------------------ convert
 
-def test_convert_says_it_is_not_there_yet(capsys, tmp_path):
+def test_convert_of_a_missing_file(capsys, tmp_path):
+    # converting real .pt files: tests/test_serialization_torchscript_load.py
     status, _, err = run(capsys, "convert", tmp_path / "model.pt", tmp_path / "model.jc")
-    assert status == 2
-    assert "TorchScript archives (.pt) is not available" in err
+    assert status == 1
+    assert "model.pt: no such file" in err
     assert not (tmp_path / "model.jc").exists()
 
 

@@ -25,6 +25,11 @@ from jitcore.frontend.script import script
 from jitcore.modules import ScriptFunction, ScriptModule
 from jitcore.nn.init import manual_seed
 from jitcore.serialization import load, save
+from jitcore.frontend.torchscript import compile_archive as _compile_torchscript
+from jitcore.serialization.torchscript import register_compiler as _register_torchscript_compiler
+
+# Wiring: `load` reads TorchScript archives, whose code the TorchScript frontend compiles.
+_register_torchscript_compiler(_compile_torchscript)
 
 __version__ = "0.1.0"
 

@@ -3,12 +3,17 @@
 from jitcore.serialization.archive import read_archive
 from jitcore.serialization.module_tree import rebuild
 from jitcore.serialization.source import archive_buffer
+from jitcore.serialization.torchscript import is_torchscript_archive, load_torchscript
 
 __all__ = ["load", "load_from_buffer"]
 
 
 def load(f, extra_files=None, *, mmap=False):
-    """Load a model saved by ``jitcore.save``; safe on untrusted files (see docs/security.md).
+    """Load a model saved by ``jitcore.save`` or ``torch.jit.save``; safe on untrusted files (docs/security.md).
+
+    A TorchScript archive (``.pt``) is recognised by its contents and compiled
+    from its code (docs/migrating-from-torchscript.md); ``mmap`` and
+    ``extra_files`` work the same for it.
 
     Nothing in the archive is executed, imported or unpickled: the manifest is
     JSON, graphs go through the IR parser and ``lint()``, tensors are raw bytes.
@@ -47,6 +52,9 @@ def load(f, extra_files=None, *, mmap=False):
     ------
     jitcore.errors.FormatError
         If the archive is malformed; the message names the entry and the field.
+    jitcore.errors.CompileError
+        If a TorchScript archive's code uses an op or construct jitcore does not
+        have; the message quotes the archive's code line.
     TypeError
         If ``f`` is neither a path nor a binary file object, or ``extra_files``
         is not a dict.
@@ -70,4 +78,6 @@ def load_from_buffer(buffer, extra_files=None):
     view = memoryview(buffer)
     if view.ndim != 1 or view.format != "B":
         view = view.cast("B")
+    if is_torchscript_archive(view):
+        return load_torchscript(view.toreadonly(), extra_files)
     return rebuild(read_archive(view.toreadonly(), extra_files))

@@ -34,7 +34,7 @@ from .lists import list_contains, list_method, list_slice
 from .operators import binary_op, compare_op, is_tensor, truth_value, unary_op
 from .values import (
     BuiltinValue, CompiledFunctionValue, FunctionValue, OpNamespace, OpsRoot, PythonConstant,
-    PythonModuleValue, ScriptValue, TupleOfValues,
+    PythonModuleValue, ScriptValue, SugaredValue, TupleOfValues,
 )
 
 __all__ = ["ExpressionCompiler"]
@@ -147,6 +147,8 @@ class ExpressionCompiler(Emitter):
 
     def sugar_python_object(self, obj, name, where, captured=False):
         """The sugared value of a Python object a name refers to at compile time."""
+        if isinstance(obj, SugaredValue):
+            return obj          # a frontend's own compile-time name (the TorchScript dialect's `torch`)
         if obj is None or isinstance(obj, (bool, int, float, str)):
             return ScriptValue(self.constant(obj, where))
         if isinstance(obj, tuple) and all(

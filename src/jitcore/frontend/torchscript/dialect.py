@@ -1,0 +1,390 @@
+"""The TorchScript dialect of archive code, on top of what ``jitcore.script`` compiles.
+
+Names archive code uses and the script frontend does not know are given to it
+as compile-time values (``dialect_globals``):
+
+- ``torch.<op>(...)`` and ``ops.aten.<op>(...)``: the registry op ``aten::<op>``,
+  its overload chosen by the arguments' types against the ATen schemas
+  (keyword arguments and defaults bound by the schema);
+- ``ops.prim.<op>(...)``: ``prim::<op>`` nodes the registry has;
+- ``CONSTANTS.c<n>``: the n-th tensor of ``constants.pkl``, a constant;
+- ``__torch__.<path>.<function>(...)``: a function of the archive's code, compiled
+  once and called with ``prim::CallFunction``;
+- ``annotate(T, v)``, ``unchecked_cast(T, v)``, ``uninitialized(T)``;
+- ``torch.<op>_(a, ...)`` (in place): ``a = torch.<op>(a, ...)``, checked by ``in_place.py``.
+
+A few spellings are rewritten in the AST before compiling (``rewrite``):
+``torch.__is__``/``__isnot__``/``__not__`` become ``is``/``is not``/``not`` (so
+``Optional`` refinement applies), ``ops.prim.RaiseException(msg, "builtins.E")``
+a ``raise E(f"{msg}")``, ``x : T = v`` an ``x = annotate(T, v)``, ``getattr(self, "0")`` an attribute read, and the type
+argument of ``annotate``/``unchecked_cast``/``uninitialized`` an index into the
+function's table of types read by ``types.archive_type`` (annotations are
+never evaluated).
+"""
+
+import ast
+
+import numpy as np
+
+from jitcore import ops
+from jitcore._runtime.types import ListType, OptionalType, StrType, TensorType
+from jitcore.frontend.script.emitter import python_constant
+from jitcore.frontend.script.errors import compile_error, describe_type
+from jitcore.frontend.script.values import BuiltinValue, ScriptValue, SugaredValue
+
+from .types import archive_type
+
+__all__ = ["dialect_globals", "rewrite"]
+
+#: Exceptions ``prim::RaiseException`` may name that compiled code raises as themselves.
+_EXCEPTIONS = {"AssertionError", "ValueError", "RuntimeError", "TypeError", "IndexError", "KeyError",
+               "NotImplementedError", "ZeroDivisionError", "Exception"}
+_TYPE_BUILTINS = ("annotate", "unchecked_cast", "uninitialized")
+_MKLDNN_MESSAGE = ("{spelling}: the archive was saved after torch.jit.optimize_for_inference converted it to "
+                   "MKLDNN tensors, whose constants the file does not hold (torch.jit.load cannot run it either); "
+                   "save the frozen module (torch.jit.freeze) instead")
+
+# ------------------------------------------------------------------ compile-time names
+
+class _AtenNamespace(SugaredValue):
+    """``torch`` / ``ops.aten``: ``torch.conv2d(...)`` is the registry op ``aten::conv2d``."""
+
+    def __init__(self, spelling):
+        self.spelling = spelling
+
+    def describe(self):
+        return f"the op namespace {self.spelling!r}"
+
+    def attr(self, ctx, name, where):
+        kind = f"aten::{name}"
+        if "mkldnn" in name or name == "to_dense":
+            raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"{self.spelling}.{name}"), where)
+        if name in _SPECIAL:
+            return BuiltinValue(kind, _SPECIAL[name])
+        if not list(ops.overloads(kind)) and _is_in_place(name) and list(ops.overloads(kind[:-1])):
+            return BuiltinValue(kind, lambda ctx, args, kwargs, where: _in_place(ctx, kind, args, kwargs, where))
+        if not list(ops.overloads(kind)):
+            raise compile_error(f"{self.spelling}.{name}: jitcore has no op {kind}", where)
+        return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(
+            kind, args, _without_tensor_options(kind, kwargs, where), where))
+
+
+#: Keyword arguments of torch's factory ops that only say where and how a tensor is laid out, with the
+#: values that mean what jitcore always does (a dense CPU tensor, contiguous or as its input is).
+_TENSOR_OPTIONS = {"layout": (None, 0), "device": (None,), "pin_memory": (None, False),
+                   "memory_format": (None, 0, 1)}
+
+
+def _without_tensor_options(kind, kwargs, where):
+    """``kwargs`` without ``layout=None, device=None, pin_memory=False`` where the registry's schema has none."""
+    names = {a.name for opdef in ops.overloads(kind) for a in opdef.schema.arguments}
+    kept = {}
+    for name, value in kwargs.items():
+        if name in _TENSOR_OPTIONS and name not in names:
+            constant = python_constant(value)
+            if not any(constant is ok or (type(constant) is type(ok) and constant == ok)
+                       for ok in _TENSOR_OPTIONS[name]):
+                raise compile_error(f"{kind} with {name}={constant!r}: jitcore makes dense CPU tensors only", where)
+            continue
+        kept[name] = value
+    return kept
+
+
+def _is_in_place(name):
+    return name.endswith("_") and not name.endswith("__")
+
+
+def _in_place(ctx, kind, args, kwargs, where):
+    """``torch.add_(a, ...)``: the functional op, which the rewriter binds back to ``a``
+    (``in_place.check_in_place`` then proves nothing reads the old tensor).
+
+    An update of module state (``self.num_batches_tracked`` in training mode) compiles
+    to a raise naming the op: inference never takes that path, and compiled code
+    cannot change a module's tensors.
+    """
+    if not args:
+        raise compile_error(f"{kind} needs the tensor it updates", where)
+    target = args[0].as_value(ctx, where)
+    if target.node.kind == "prim::GetAttr":
+        for a in list(args[1:]) + list(kwargs.values()):
+            a.as_value(ctx, where)
+        message = (f"{kind} updates module state in place, which jitcore does not run (a compiled model's "
+                   "tensors do not change); the archive reaches it on this path (training mode)")
+        ctx.emit_raise("RuntimeError", message, where)
+        return ScriptValue(ctx.uninitialized(TensorType.get(), where))
+    result = ctx.emit_op_call(kind[:-1], args, kwargs, where)
+    ctx.unit.in_place_sites.add((where, kind[:-1]))
+    return result
+
+
+def _format(ctx, args, kwargs, where):
+    """``torch.format(text, *values)``: a variadic schema, so its inputs are passed as they come."""
+    if kwargs or not args:
+        raise compile_error("torch.format takes a format string and positional values", where)
+    values = [a.as_value(ctx, where) for a in args]
+    if not values[0].type.is_subtype_of(StrType.get()):
+        raise compile_error("torch.format's first argument must be a str", where)
+    return ScriptValue(ctx.node("aten::format", values, [StrType.get()], where).output())
+
+
+def _convolution(ctx, args, kwargs, where):
+    """``torch._convolution`` (what torch's tracer records for ``nn.Conv2d``): ``aten::conv2d`` or
+    ``aten::conv_transpose2d`` when it is one of them; its benchmark/cudnn flags do not change the result."""
+    if kwargs or len(args) not in (12, 13):
+        raise compile_error("torch._convolution takes 12 or 13 positional arguments", where)
+    transposed, dimensions = python_constant(args[6]), _list_length(ctx, args[3], where)
+    if not isinstance(transposed, bool) or dimensions is None:
+        raise compile_error("torch._convolution with a computed stride or transposed flag is not supported", where)
+    if dimensions != 2:
+        raise compile_error(f"torch._convolution of {dimensions}-d inputs: jitcore has 2-d convolutions only", where)
+    input_, weight, bias, stride, padding, dilation, _, output_padding, groups = args[:9]
+    if transposed:
+        return ctx.emit_op_call("aten::conv_transpose2d",
+                                [input_, weight, bias, stride, padding, output_padding, groups, dilation], {}, where)
+    return ctx.emit_op_call("aten::conv2d", [input_, weight, bias, stride, padding, dilation, groups], {}, where)
+
+
+def _list_length(ctx, sugared, where):
+    """The length of a list known when compiling (a literal ``[1, 1]``), else None."""
+    node = sugared.as_value(ctx, where).node
+    if node.kind == "prim::ListConstruct":
+        return len(node.inputs)
+    value = node.attr("value") if node.kind == "prim::Constant" and node.has_attr("value") else None
+    return len(value) if isinstance(value, list) else None
+
+
+def _warn(ctx, args, kwargs, where):
+    """``torch.warn(message, stacklevel)``: compiled code does not emit Python warnings (docs/migrating-from-torchscript.md)."""
+    for a in list(args) + list(kwargs.values()):
+        a.as_value(ctx, where)
+    return ScriptValue(ctx.constant(None, where))
+
+
+class _PrimNamespace(SugaredValue):
+    """``ops.prim.<op>``: the ``prim::<op>`` nodes of the registry, inputs positional."""
+
+    def describe(self):
+        return "the op namespace 'ops.prim'"
+
+    def attr(self, ctx, name, where):
+        kind = f"prim::{name}"
+        if "mkldnn" in name.lower():
+            raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"ops.prim.{name}"), where)
+        if not list(ops.overloads(kind)):
+            raise compile_error(f"ops.prim.{name}: jitcore has no op {kind}", where)
+        return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
+
+
+class _OpsRoot(SugaredValue):
+    def describe(self):
+        return "the op namespace root 'ops'"
+
+    def attr(self, ctx, name, where):
+        if name == "aten":
+            return _AtenNamespace("ops.aten")
+        if name == "prim":
+            return _PrimNamespace()
+        raise compile_error(f"ops.{name}: jitcore reads the ops.aten and ops.prim namespaces", where)
+
+
+class _Constants(SugaredValue):
+    """``CONSTANTS.c<n>``: the archive's ``constants.pkl`` values."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def describe(self):
+        return "CONSTANTS"
+
+    def attr(self, ctx, name, where):
+        index = int(name[1:]) if name[:1] == "c" and name[1:].isdigit() else -1
+        if not 0 <= index < len(self.values):
+            raise compile_error(f"CONSTANTS.{name} is not one of the archive's {len(self.values)} constants", where)
+        value = self.values[index]
+        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+            # a 0-d tensor (torch's tracer records `x * 2.0` so) does not decide the result dtype
+            # in torch's promotion; as a Python number it does not in NumPy's either (NEP 50)
+            value = value.item()
+        try:
+            return ScriptValue(ctx.constant(value, where))
+        except TypeError:
+            raise compile_error(f"CONSTANTS.{name} is a {type(self.values[index]).__name__}, which jitcore "
+                                "cannot hold as a constant", where) from None
+
+
+class _ArchiveFunctions(SugaredValue):
+    """``__torch__.a.b.f``: a path into the archive's functions, called through the unit."""
+
+    def __init__(self, unit, path="__torch__"):
+        self.unit = unit
+        self.path = path
+
+    def describe(self):
+        return f"{self.path!r}"
+
+    def attr(self, ctx, name, where):
+        return _ArchiveFunctions(self.unit, f"{self.path}.{name}")
+
+    def call(self, ctx, args, kwargs, where):
+        return self.unit.call_archive_function(ctx, self.path, args, kwargs, where)
+
+
+def _declared_type(ctx, args, name, where):
+    index = args[0].constant() if args and isinstance(args[0], ScriptValue) else None
+    if not isinstance(index, int) or not 0 <= index < len(ctx.fn.types):
+        raise compile_error(f"{name} takes a type and a value", where)
+    return ctx.fn.types[index]
+
+
+def _annotate(ctx, args, kwargs, where):
+    declared = _declared_type(ctx, args, "annotate", where)
+    if len(args) != 2 or kwargs:
+        raise compile_error("annotate takes a type and a value", where)
+    node = args[1].as_value(ctx, where).node if isinstance(args[1], ScriptValue) else None
+    if node is not None and node.kind == "prim::ListConstruct" and not node.inputs and isinstance(declared, ListType):
+        return ScriptValue(ctx.list_construct([], declared.elem, where))
+    value = args[1].as_value(ctx, where)
+    if node is not None and node.kind == "prim::Constant" and not node.has_attr("value") \
+            and isinstance(declared, OptionalType):
+        return ScriptValue(ctx.graph.insert_constant(None, type=declared, source_range=where))
+    if not value.type.is_subtype_of(declared):
+        raise compile_error(f"annotate({describe_type(declared)}, ...) of a value of type "
+                            f"{describe_type(value.type)}", where)
+    return ScriptValue(value)
+
+
+def _unchecked_cast(ctx, args, kwargs, where):
+    declared = _declared_type(ctx, args, "unchecked_cast", where)
+    if len(args) != 2 or kwargs:
+        raise compile_error("unchecked_cast takes a type and a value", where)
+    value = args[1].as_value(ctx, where)
+    if value.type.is_subtype_of(declared):
+        return ScriptValue(value)
+    return ScriptValue(ctx.node("prim::unchecked_cast", [value], [declared], where).output())
+
+
+def _uninitialized(ctx, args, kwargs, where):
+    return ScriptValue(ctx.uninitialized(_declared_type(ctx, args, "uninitialized", where), where))
+
+
+def dialect_globals(constants, unit):
+    """The names archive code sees besides Python's builtins (a fresh dict per archive)."""
+    return {"torch": _AtenNamespace("torch"), "ops": _OpsRoot(), "CONSTANTS": _Constants(constants),
+            "__torch__": _ArchiveFunctions(unit),
+            "annotate": BuiltinValue("annotate", _annotate),
+            "unchecked_cast": BuiltinValue("unchecked_cast", _unchecked_cast),
+            "uninitialized": BuiltinValue("uninitialized", _uninitialized)}
+
+
+def _device(ctx, args, kwargs, where):
+    """``torch.device("cpu")``: jitcore computes on the CPU whatever device an archive names; it is ``None``."""
+    if len(args) != 1 or kwargs or not isinstance(python_constant(args[0]), str):
+        raise compile_error("torch.device takes one constant string", where)
+    return ScriptValue(ctx.constant(None, where))
+
+
+_SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn, "device": _device}
+
+
+# ------------------------------------------------------------------------- AST rewrites
+
+def rewrite(source):
+    """Rewrite the dialect spellings of ``source.definition`` in place (see the module docstring)."""
+    _Rewriter(source).visit(source.definition)
+    ast.fix_missing_locations(source.definition)     # new nodes take their parent's position
+
+
+def _is_torch_call(node, name):
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch")
+
+
+def _is_prim_call(node, name):
+    func = node.func if isinstance(node, ast.Call) else None
+    return (isinstance(func, ast.Attribute) and func.attr == name and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "prim" and isinstance(func.value.value, ast.Name) and func.value.value.id == "ops")
+
+
+def _in_place_target(node):
+    """The variable ``torch.<op>_(name, ...)`` updates, if ``node`` is such a call."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_in_place(node.func.attr)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch"
+            and node.args and isinstance(node.args[0], ast.Name)):
+        return node.args[0].id
+    return None
+
+
+class _Rewriter(ast.NodeTransformer):
+    def __init__(self, source):
+        self.source = source
+
+    def where(self, node):
+        return self.source.range_of(node)
+
+    def visit_Name(self, node):
+        if node.id.startswith("__") and node.id.endswith("__") and node.id != "__torch__":
+            raise compile_error(f"the name {node.id} is not TorchScript that jitcore reads", self.where(node))
+        return node
+
+    def visit_AnnAssign(self, node):
+        # `_0 : Optional[int] = None`: the script compiler would evaluate the annotation as Python,
+        # so the statement becomes `_0 = annotate(Optional[int], None)`, its type read from the table
+        if node.value is None or not isinstance(node.target, ast.Name):
+            raise compile_error("an annotated statement in archive code must assign a name", self.where(node))
+        self.generic_visit(node)
+        types = self.source.fn.types
+        types.append(archive_type(node.annotation, self.where(node.annotation)))
+        call = ast.Call(func=ast.Name(id="annotate", ctx=ast.Load()),
+                        args=[ast.copy_location(ast.Constant(len(types) - 1), node.annotation), node.value], keywords=[])
+        return ast.copy_location(ast.Assign(targets=[node.target], value=ast.copy_location(call, node.value)), node)
+
+    def visit_Assign(self, node):
+        self.generic_visit(node)
+        target = _in_place_target(node.value)
+        if target is None:
+            return node
+        # t = torch.relu_(a, ...)  ->  a = torch.relu_(a, ...); t = a
+        update = ast.copy_location(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=node.value), node)
+        alias = ast.copy_location(ast.Assign(targets=node.targets, value=ast.Name(id=target, ctx=ast.Load())), node)
+        return [update, alias]
+
+    def visit_Expr(self, node):
+        target = _in_place_target(node.value)
+        if target is not None:
+            self.generic_visit(node)
+            return ast.copy_location(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=node.value),
+                                     node)
+        if _is_prim_call(node.value, "RaiseException"):
+            call = node.value
+            self.generic_visit(call)
+            message = call.args[0] if call.args else ast.Constant("")
+            if not (isinstance(message, ast.Constant) and isinstance(message.value, str)):
+                # a computed message (torch.format(...) bound to a name): the f-string f"{message}"
+                message = ast.copy_location(ast.JoinedStr(values=[ast.FormattedValue(
+                    value=message, conversion=-1, format_spec=None)]), message)
+            kind = call.args[1].value if len(call.args) > 1 and isinstance(call.args[1], ast.Constant) else "Exception"
+            name = str(kind).rsplit(".", 1)[-1]
+            if name not in _EXCEPTIONS:
+                name = "Exception"
+            raise_node = ast.Raise(exc=ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[message], keywords=[]),
+                                   cause=None)
+            return ast.copy_location(raise_node, node)
+        self.generic_visit(node)
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        for name, operator in (("__is__", ast.Is), ("__isnot__", ast.IsNot)):
+            if _is_torch_call(node, name) and len(node.args) == 2:
+                return ast.copy_location(ast.Compare(left=node.args[0], ops=[operator()],
+                                                     comparators=[node.args[1]]), node)
+        if _is_torch_call(node, "__not__") and len(node.args) == 1:
+            return ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=node.args[0]), node)
+        if (isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) == 2
+                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            return ast.copy_location(ast.Attribute(value=node.args[0], attr=node.args[1].value, ctx=ast.Load()), node)
+        if isinstance(node.func, ast.Name) and node.func.id in _TYPE_BUILTINS and node.args:
+            types = self.source.fn.types
+            types.append(archive_type(node.args[0], self.where(node.args[0])))
+            node.args[0] = ast.copy_location(ast.Constant(len(types) - 1), node.args[0])
+        return node

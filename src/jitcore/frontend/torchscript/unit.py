@@ -1,0 +1,105 @@
+"""Compiling an archive's methods and functions with the script frontend's compiler.
+
+``ArchiveUnit`` is a ``CompilationUnit`` whose methods and functions come from
+the archive's ``code/`` files instead of live Python functions: the statement
+and expression compiler, the control-flow lowering, module attribute access and
+``prim::CallMethod``/``prim::CallFunction`` emission are the script frontend's.
+Only the function prologue differs: parameter and return annotations are read
+by ``types.archive_type``, never evaluated.
+"""
+
+from jitcore._runtime.ir import Graph
+from jitcore._runtime.types import TensorType
+from jitcore.frontend.script.call_arguments import bind_call
+from jitcore.frontend.script.compiler import FunctionCompiler
+from jitcore.frontend.script.constant_pool import pool_constants
+from jitcore.frontend.script.errors import calling, compile_error
+from jitcore.frontend.script.modules import ModuleValue
+from jitcore.frontend.script.unit import CompilationUnit
+from jitcore.frontend.script.values import ScriptValue
+from jitcore.modules import class_type_of
+
+from .dialect import rewrite
+from .types import archive_type
+
+__all__ = ["ArchiveUnit"]
+
+
+class ArchiveUnit(CompilationUnit):
+    """Compiles the methods of ``ArchiveModule`` instances and the archive's free functions."""
+
+    def __init__(self):
+        super().__init__()
+        self.classes = {}
+        self.archive_functions = {}
+        self._rewritten = set()
+        self.in_place_sites = set()     # (SourceRange, functional kind) of each compiled in-place op
+
+    def method_graph(self, module, name, where=None):
+        table = self.method_graphs.setdefault(id(module), {})
+        self._modules[id(module)] = module
+        if name in table:
+            return table[name]
+        declaration = getattr(type(module), "_archive_class", None)
+        method = None if declaration is None else declaration.methods.get(name)
+        if method is None:
+            raise compile_error(f"{type(module).__name__} has no method {name!r} in the archive's code", where)
+        key = (id(module), name)
+        if key in self._active:
+            raise compile_error(f"recursive call of {method.qualified_name}: recursion is not supported", where)
+        self._active.append(key)
+        try:
+            table[name] = self._compile_archive(method.source, module)
+        finally:
+            self._active.pop()
+        return table[name]
+
+    def call_archive_function(self, ctx, qualified_name, args, kwargs, where):
+        """Emit ``prim::CallFunction[name=<qualified name>]`` of a function of the archive's code."""
+        declaration = self.archive_functions.get(qualified_name)
+        if declaration is None and qualified_name in self.classes:
+            raise compile_error(f"{qualified_name} is a class of the archive; jitcore reads module classes only, "
+                                "not TorchScript classes or NamedTuples made in code", where)
+        if declaration is None:
+            raise compile_error(f"{qualified_name} is not a function of the archive's code", where)
+        if qualified_name not in self.functions:
+            if qualified_name in self._active:
+                raise compile_error(f"recursive call of {qualified_name}: recursion is not supported", where)
+            self._active.append(qualified_name)
+            try:
+                with calling(qualified_name, ctx.source.name, where):
+                    self.functions[qualified_name] = self._compile_archive(declaration.source, None)
+            finally:
+                self._active.pop()
+        graph = self.functions[qualified_name]
+        inputs = bind_call(ctx, declaration.source.fn, graph.inputs, args, kwargs, where, skip_self=False,
+                           signature=declaration.signature)
+        node = ctx.node("prim::CallFunction", inputs, [graph.outputs[0].type], where,
+                        attrs={"name": qualified_name})
+        return ScriptValue(node.output())
+
+    def _compile_archive(self, source, module):
+        if id(source) not in self._rewritten:
+            rewrite(source)
+            self._rewritten.add(id(source))
+        graph = Graph()
+        compiler = FunctionCompiler(self, source, graph)
+        definition = source.definition
+        for index, param in enumerate(definition.args.args):
+            if module is not None and index == 0:
+                value = graph.add_input("self", class_type_of(type(module)))
+                compiler.scope.bind(param.arg, ModuleValue(module, value, self))
+                continue
+            jit_type = archive_type(param.annotation, source.range_of(param)) or TensorType.get()
+            if jit_type.kind == "Class":
+                raise compile_error(f"parameter {param.arg!r} is a TorchScript class, which jitcore does not "
+                                    "support", source.range_of(param))
+            compiler.scope.bind(param.arg, ScriptValue(graph.add_input(f"{param.arg}.1", jit_type)))
+        if module is not None and not definition.args.args:
+            raise compile_error(f"method {source.name} takes no self argument", source.range_of(definition))
+        declared = None if definition.returns is None else archive_type(definition.returns,
+                                                                        source.range_of(definition.returns))
+        compiler.compile_body(definition.body, declared)
+        pool_constants(graph)
+        graph.lint()
+        return graph

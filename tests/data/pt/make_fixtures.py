@@ -1,0 +1,121 @@
+"""Write the small TorchScript archives under tests/data/pt/ (run once, with torch installed).
+
+    python tests/data/pt/make_fixtures.py
+
+Every tensor is made from ``torch.arange`` so that the tests can rebuild the
+expected values with NumPy alone (see ``tests/test_serialization_torchscript.py``,
+which documents each file).  Re-running rewrites the files; torch's output is
+deterministic but not byte-stable across torch versions, so commit the result
+only when a fixture has to change.
+"""
+
+import os
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def ramp(*shape, dtype=torch.float32, scale=8.0):
+    """``arange(n).reshape(shape) / scale`` minus its midpoint: values with both signs, exact in float16."""
+    count = 1
+    for d in shape:
+        count *= d
+    return ((torch.arange(count, dtype=torch.float64) - count // 2) / scale).reshape(shape).to(dtype)
+
+
+class LinearRelu(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 3)
+        self.act = torch.nn.ReLU()
+        with torch.no_grad():
+            self.fc.weight.copy_(ramp(3, 4))
+            self.fc.bias.copy_(ramp(3))
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+
+class EveryDtype(torch.nn.Module):
+    """One buffer of every storage type NumPy can hold, a transposed view and a shared storage."""
+
+    def __init__(self):
+        super().__init__()
+        for name, dtype in [("f64", torch.float64), ("f32", torch.float32), ("f16", torch.float16),
+                            ("i64", torch.int64), ("i32", torch.int32), ("i16", torch.int16),
+                            ("i8", torch.int8), ("u8", torch.uint8), ("c64", torch.complex64)]:
+            self.register_buffer(name, ramp(2, 3, scale=1.0).to(dtype))
+        self.register_buffer("flag", torch.tensor([True, False, True]))
+        base = ramp(3, 4)
+        self.register_buffer("base", base)
+        self.register_buffer("transposed", base.t())              # a strided view of base's storage
+        self.register_buffer("row", base[1])                       # an offset view of base's storage
+        self.scale = 2.5
+        self.steps = 3
+        self.label = "every dtype"
+
+    def forward(self, x):
+        return x * self.scale + self.f32.sum()
+
+
+class Branchy(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = LinearRelu()
+
+    def forward(self, x: torch.Tensor, n: int = 2) -> torch.Tensor:
+        y = self.fc(x)
+        for _ in range(n):
+            y = y * 2.0
+        if bool(y.sum() > 0):
+            y = y - 1.0
+        return y
+
+    @torch.jit.export
+    def half(self, x: torch.Tensor) -> torch.Tensor:
+        return x / 2.0
+
+
+class ResidualInPlace(torch.nn.Module):
+    """``nn.ReLU(inplace=True)`` and ``out += identity``: in-place updates jitcore compiles as values."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 4)
+        self.relu = torch.nn.ReLU(inplace=True)
+        with torch.no_grad():
+            self.fc.weight.copy_(ramp(4, 4))
+            self.fc.bias.copy_(ramp(4))
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.fc(x))
+        out += identity
+        return self.relu(out)
+
+
+class AddTable(torch.nn.Module):
+    """A traced tensor constant: ``CONSTANTS.c0`` in the code, ``constants.pkl`` in the archive."""
+
+    def __init__(self):
+        super().__init__()
+        self.table = ramp(2, 4)       # a plain tensor attribute: traced as a constant
+
+    def forward(self, x):
+        return x * 2.0 + self.table
+
+
+def main():
+    x = ramp(2, 4)
+    torch.jit.trace(LinearRelu().eval(), x).save(os.path.join(HERE, "linear_relu_traced.pt"))
+    torch.jit.script(LinearRelu().eval()).save(os.path.join(HERE, "linear_relu_scripted.pt"),
+                                               _extra_files={"producer.txt": b"make_fixtures.py"})
+    torch.jit.script(EveryDtype().eval()).save(os.path.join(HERE, "every_dtype.pt"))
+    torch.jit.script(Branchy().eval()).save(os.path.join(HERE, "branchy_scripted.pt"))
+    torch.jit.script(ResidualInPlace().eval()).save(os.path.join(HERE, "residual_in_place_scripted.pt"))
+    torch.jit.trace(AddTable(), x).save(os.path.join(HERE, "add_table_traced.pt"))
+
+
+if __name__ == "__main__":
+    main()
