@@ -415,59 +415,158 @@ cdef Status run_tasks_strided(const ConvProblem* cp, real* out, const BlasOperan
 
 # ---------------------------------------------------------------- depthwise
 
-cdef void depthwise_plane(const ConvProblem* cp, real* out,
-                          Py_ssize_t plane_index) noexcept nogil:
-    """Direct convolution of one output plane whose channel reads one input channel."""
+cdef extern from "conv_depthwise.h" nogil:
+    int JC_DEPTHWISE_ISA
+    int JC_DEPTHWISE_AVX2_ISA
+    void jc_depthwise_row_f32(const float* base, const Py_ssize_t* offs, const float* w,
+                              Py_ssize_t taps, float* out, Py_ssize_t OW)
+    void jc_depthwise_row_f32_avx2(const float* base, const Py_ssize_t* offs, const float* w,
+                                   Py_ssize_t taps, float* out, Py_ssize_t OW)
+
+ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
+                                  Py_ssize_t taps, float* out, Py_ssize_t OW) noexcept nogil
+
+# Kernels up to this many taps keep their offsets and weights on the stack.
+cdef enum:
+    DEPTHWISE_MAX_TAPS = 64
+    DEPTHWISE_MAX_STRIDE = 8
+
+
+ctypedef struct DepthwiseLayout:
+    # One input plane, zero-padded, each row split into the stride's column
+    # phases: padded column c of row r sits at ``r * row_len + (c % sw) * phase_len
+    # + c // sw``, so the taps' inputs along an output row are contiguous.
+    Py_ssize_t Hp, phase_len, row_len, plane_len
+    Py_ssize_t taps
+    Py_ssize_t offs[DEPTHWISE_MAX_TAPS]     # tap (i, j) -> offset from output row 0's start
+
+
+cdef void depthwise_layout(const ConvProblem* cp, DepthwiseLayout* lay) noexcept nogil:
+    cdef Py_ssize_t i, j, c
+    cdef Py_ssize_t sw = cp.p.stride_w
+    lay.Hp = cp.H + 2 * cp.p.pad_h
+    lay.phase_len = (cp.W + 2 * cp.p.pad_w + sw - 1) // sw
+    lay.row_len = sw * lay.phase_len
+    lay.plane_len = lay.Hp * lay.row_len
+    lay.taps = cp.KH * cp.KW
+    for i in range(cp.KH):
+        for j in range(cp.KW):
+            c = j * cp.p.dilation_w
+            lay.offs[i * cp.KW + j] = i * cp.p.dilation_h * lay.row_len \
+                + (c % sw) * lay.phase_len + c // sw
+
+
+cdef void depthwise_pack(const ConvProblem* cp, const DepthwiseLayout* lay, const char* x_plane,
+                         real* buf) noexcept nogil:
+    """The plane at ``x_plane`` into ``buf`` in ``lay``'s padded, phase-split order."""
+    cdef Py_ssize_t h, k, r, sw = cp.p.stride_w, pw = cp.p.pad_w
+    cdef Py_ssize_t xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
+    cdef Py_ssize_t k_lo[DEPTHWISE_MAX_STRIDE]
+    cdef Py_ssize_t k_hi[DEPTHWISE_MAX_STRIDE]
+    cdef real* row
+    cdef const char* src
+    memset(buf, 0, lay.plane_len * sizeof(real))
+    # phase r holds padded columns r + k sw: input column r + k sw - pw, inside for k in
+    # [k_lo, k_hi)
+    for r in range(sw):
+        valid_range(lay.phase_len, cp.W, sw, pw, r, &k_lo[r], &k_hi[r])
+    for h in range(cp.H):
+        row = buf + (h + cp.p.pad_h) * lay.row_len
+        src = x_plane + h * xs2
+        if sw == 1 and xs3 == sizeof(real):
+            memcpy(row + pw, src, cp.W * sizeof(real))
+            continue
+        for r in range(sw):
+            for k in range(k_lo[r], k_hi[r]):
+                row[r * lay.phase_len + k] = (<const real*>(src + (r + k * sw - pw) * xs3))[0]
+
+
+cdef void depthwise_row(const real* base, const Py_ssize_t* offs, const real* w,
+                        Py_ssize_t taps, real* out, Py_ssize_t OW) noexcept nogil:
+    """One output row, tap by tap (multiply, then add): the baseline and float64 path."""
+    cdef Py_ssize_t t, ow
+    cdef const real* src
+    cdef real wv
+    for ow in range(OW):
+        out[ow] = 0
+    for t in range(taps):
+        wv = w[t]
+        src = base + offs[t]
+        for ow in range(OW):
+            out[ow] += wv * src[ow]
+
+
+cdef inline depthwise_row_fn depthwise_row_f32() noexcept nogil:
+    """The float32 row kernel at jc_isa()'s level (the baseline one otherwise)."""
+    cdef int level = jc_isa()
+    if level >= JC_DEPTHWISE_ISA:
+        return jc_depthwise_row_f32
+    if level >= JC_DEPTHWISE_AVX2_ISA:
+        return jc_depthwise_row_f32_avx2
+    return depthwise_row[float]
+
+
+cdef void depthwise_plane(const ConvProblem* cp, const DepthwiseLayout* lay, real* out,
+                          Py_ssize_t plane_index, real* buf) noexcept nogil:
+    """One output plane (its channel reads one input channel) with ``buf`` for its input."""
     cdef Py_ssize_t n = plane_index // cp.O
     cdef Py_ssize_t o = plane_index % cp.O
     cdef Py_ssize_t g = o // cp.Og
-    cdef const char* x_plane = cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1]
     cdef real* dst_plane = out + plane_index * cp.P
-    cdef Py_ssize_t xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
-    cdef Py_ssize_t sw = cp.p.stride_w
-    cdef Py_ssize_t i, j, oh, ow, ih, lo, hi, offset
-    cdef real wv
-    cdef real* dst
-    cdef const char* src
-    cdef const real* src_row
-    cdef bint unit = xs3 == sizeof(real) and sw == 1
+    cdef real w[DEPTHWISE_MAX_TAPS]
+    cdef Py_ssize_t i, j, oh
     cdef TileEpilogue t
-    for ow in range(cp.P):
-        dst_plane[ow] = 0
+    cdef depthwise_row_fn vector_row = NULL
+    if real is float:
+        vector_row = depthwise_row_f32()
     for i in range(cp.KH):
         for j in range(cp.KW):
-            wv = (<const real*>(cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
-                                + j * cp.w.strides[3]))[0]
-            offset = j * cp.p.dilation_w - cp.p.pad_w
-            valid_range(cp.OW, cp.W, sw, cp.p.pad_w, j * cp.p.dilation_w, &lo, &hi)
-            for oh in range(cp.OH):
-                ih = oh * cp.p.stride_h - cp.p.pad_h + i * cp.p.dilation_h
-                if ih < 0 or ih >= cp.H:
-                    continue
-                dst = dst_plane + oh * cp.OW
-                src = x_plane + ih * xs2
-                if unit:
-                    src_row = <const real*>src + offset
-                    for ow in range(lo, hi):
-                        dst[ow] += wv * src_row[ow]
-                else:
-                    for ow in range(lo, hi):
-                        dst[ow] += wv * (<const real*>(src + (ow * sw + offset) * xs3))[0]
+            w[i * cp.KW + j] = (<const real*>(cp.w.data + o * cp.w.strides[0]
+                                              + i * cp.w.strides[2] + j * cp.w.strides[3]))[0]
+    depthwise_pack(cp, lay, cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1], buf)
+    for oh in range(cp.OH):
+        if real is float:
+            vector_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
+                       dst_plane + oh * cp.OW, cp.OW)
+        else:
+            depthwise_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
+                          dst_plane + oh * cp.OW, cp.OW)
     task_epilogue(cp, n, o, &t)
     if not epilogue_is_empty(&t):
         apply_tile_epilogue(dst_plane, 1, cp.P, cp.P, &t, 0, 1)
 
 
-cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
-    cdef Py_ssize_t planes = cp.N * cp.O
+cdef void depthwise_planes(const ConvProblem* cp, const DepthwiseLayout* lay, real* out,
+                           Py_ssize_t first, Py_ssize_t last, real* buf) noexcept nogil:
     cdef Py_ssize_t plane
+    for plane in range(first, last):
+        depthwise_plane(cp, lay, out, plane, buf)
+
+
+cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
+    """Depthwise (one input channel per output channel): output planes split over threads,
+    each thread with its own padded copy of the input plane it is on."""
+    cdef Py_ssize_t planes = cp.N * cp.O
+    cdef Py_ssize_t per_part
+    cdef DepthwiseLayout lay
     cdef int nt = threads_for(planes * cp.P * cp.KH * cp.KW)
+    cdef int part
+    cdef real* bufs
+    if cp.KH * cp.KW > DEPTHWISE_MAX_TAPS or cp.p.stride_w > DEPTHWISE_MAX_STRIDE:
+        return run_gemm_path(cp, out)
+    depthwise_layout(cp, &lay)
+    nt = <int>min(<Py_ssize_t>max(nt, 1), planes)
+    bufs = <real*>malloc(nt * lay.plane_len * sizeof(real))
+    if bufs == NULL:
+        return JC_ERR_OOM
     if nt <= 1:
-        for plane in range(planes):
-            depthwise_plane(cp, out, plane)
+        depthwise_planes(cp, &lay, out, 0, planes, bufs)
     else:
-        for plane in prange(planes, nogil=True, num_threads=nt, schedule='static'):
-            depthwise_plane(cp, out, plane)
+        per_part = (planes + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            depthwise_planes(cp, &lay, out, part * per_part, min(planes, (part + 1) * per_part),
+                             bufs + part * lay.plane_len)
+    free(bufs)
     return JC_OK
 
 
