@@ -96,6 +96,68 @@ def test_conv2d_fused_relu_and_residual(dtype, w_shape, groups):
     np.testing.assert_allclose(got, np.maximum(y, 0) + r, **TOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation, op", [("relu6", "relu6"), ("hardswish", "hardswish"),
+                                            ("hardsigmoid", "hardsigmoid")])
+@pytest.mark.parametrize("w_shape, groups", [((5, 4, 3, 3), 1), ((4, 1, 3, 3), 4)])   # GEMM, depthwise
+def test_conv2d_hard_activation_epilogues_match_the_ops_bit_for_bit(dtype, activation, op,
+                                                                     w_shape, groups):
+    from jitcore import ops
+    rng = np.random.default_rng(5)
+    x = (4 * rng.standard_normal((2, 4, 7, 7))).astype(dtype)
+    x[0, 0, 0, :3] = [np.nan, -0.0, 6.0]
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    plain = conv.conv2d(x, w, b, padding=1, groups=groups)
+    want = ops.get(f"aten::{op}").reference(plain)
+    got = conv.conv2d(x, w, b, padding=1, groups=groups, activation=activation)
+    np.testing.assert_array_equal(got, want)
+
+
+# Depthwise convolutions: padded, stride-phase-split planes and a row kernel per ISA level.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", [
+    ((2, 6, 13, 11), (6, 1, 3, 3), dict(groups=6, padding=1, stride=2)),
+    ((1, 5, 17, 70), (5, 1, 5, 5), dict(groups=5, padding=2, stride=2)),
+    ((1, 5, 17, 70), (5, 1, 5, 5), dict(groups=5, padding=2)),
+    ((1, 4, 9, 40), (8, 1, 3, 3), dict(groups=4, padding=(0, 2), stride=(1, 3), dilation=2)),
+    ((2, 3, 6, 5), (3, 1, 3, 1), dict(groups=3, padding=(1, 0), stride=(2, 1))),
+    ((1, 3, 4, 4), (3, 1, 1, 1), dict(groups=3, stride=2)),
+])
+def test_depthwise_matches_reference(dtype, x_shape, w_shape, kwargs):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    full = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1)}
+    for key, value in kwargs.items():
+        if key != "groups":
+            full[key] = value if isinstance(value, tuple) else (value, value)
+    want = conv2d_reference(x, w, b, groups=kwargs["groups"], **full)
+    np.testing.assert_allclose(conv.conv2d(x, w, b, **kwargs), want, **TOL[dtype])
+    # a strided (non-contiguous) input view reads the same values
+    wide = np.zeros(x_shape[:3] + (2 * x_shape[3],), dtype)
+    wide[..., ::2] = x
+    np.testing.assert_array_equal(conv.conv2d(wide[..., ::2], w, b, **kwargs),
+                                  conv.conv2d(x, w, b, **kwargs))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_depthwise_is_bit_identical_at_one_and_two_threads(dtype):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1, 24, 30, 30)).astype(dtype)
+    w = rng.standard_normal((24, 1, 5, 5)).astype(dtype)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, padding=2, stride=2, groups=24, activation="relu6"))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+
+
 # float32 3x3 "same" convolutions with C_out a multiple of 8 take the direct
 # kernel of the level (AVX-512: 16 pixels per register, AVX2: 8; baseline:
 # these cases check im2col): widths below, at and beyond one register of

@@ -39,7 +39,7 @@ from jitcore._runtime.kernels.strided cimport (
 )
 from jitcore._runtime.kernels.epilogue cimport (
     Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_COUNT, epilogue_is_empty, apply_tile_epilogue,
-    apply_epilogue_parallel,
+    apply_epilogue_parallel, clamp_activations,
 )
 from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, operand_row,
@@ -49,6 +49,10 @@ from jitcore._runtime.kernels.status_error cimport raise_for_status
 from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cnp.import_array()
+
+#: Epilogue activations that are a clamp to constant bounds (name -> (low, high)):
+#: the fuser matches them by an op's ``hardtanh`` chain step.
+EPILOGUE_CLAMPS = clamp_activations()
 
 # Parallel regions hold at most this many per-thread results.
 cdef enum:
@@ -1149,7 +1153,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, int groups=1,
     bias : ndarray, shape (C_out,), optional
     stride, padding, dilation : int or pair of ints
     groups : int
-    activation : {"none", "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"}
+    activation : {"none", "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh", "relu6",
+                  "hardswish", "hardsigmoid"}
     residual : ndarray, optional
         The output's shape; added before the activation, or after it when
         ``residual_after_activation``.
