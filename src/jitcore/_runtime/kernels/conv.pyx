@@ -427,8 +427,29 @@ cdef extern from "conv_depthwise.h" nogil:
     void jc_depthwise_row_f32_avx2(const float* base, const Py_ssize_t* offs, const float* w,
                                    Py_ssize_t taps, float* out, Py_ssize_t OW)
 
+    enum:
+        JC_DEPTHWISE_BLOCK_C
+        JC_DEPTHWISE_BLOCK_C_AVX2
+    void jc_depthwise_block_f32(const float* xb, Py_ssize_t Wp, const float* wb,
+                                Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                                Py_ssize_t dh, Py_ssize_t dw, float* tb,
+                                Py_ssize_t OH, Py_ssize_t OW)
+    void jc_depthwise_block_f32_avx2(const float* xb, Py_ssize_t Wp, const float* wb,
+                                     Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                                     Py_ssize_t dh, Py_ssize_t dw, float* tb,
+                                     Py_ssize_t OH, Py_ssize_t OW)
+
 ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
                                   Py_ssize_t taps, float* out, Py_ssize_t OW) noexcept nogil
+ctypedef void (*depthwise_block_fn)(const float* xb, Py_ssize_t Wp, const float* wb,
+                                    Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                                    Py_ssize_t dh, Py_ssize_t dw, float* tb,
+                                    Py_ssize_t OH, Py_ssize_t OW) noexcept nogil
+
+# Output rows narrower than this (two AVX-512 vectors) run channel-blocked
+# (float32, AVX2 or AVX-512): a row that short leaves most lanes of the row
+# kernel's vectors empty.
+cdef Py_ssize_t DEPTHWISE_BLOCKED_MAX_OW = 32
 
 # Kernels up to this many taps keep their offsets and weights on the stack.
 cdef enum:
@@ -547,6 +568,105 @@ cdef void depthwise_planes(const ConvProblem* cp, const DepthwiseLayout* lay, re
         depthwise_plane(cp, lay, out, plane, buf)
 
 
+ctypedef struct DepthwiseBlocks:
+    # A block of CB output channels of one image, channels-last: the padded
+    # input ``xb`` (Hp x Wp x CB), weights ``wb`` (taps x CB), output ``tb`` (P x CB).
+    depthwise_block_fn run
+    Py_ssize_t CB, Hp, Wp, xb_len, wb_len, tb_len, per_image
+
+
+cdef bint depthwise_blocks(const ConvProblem* cp, DepthwiseBlocks* db) noexcept nogil:
+    """Fill ``db`` when this float32 depthwise convolution runs channel-blocked."""
+    cdef int level = jc_isa()
+    if cp.x.dtype != DT_FLOAT32 or cp.OW >= DEPTHWISE_BLOCKED_MAX_OW:
+        return False
+    if level >= JC_DEPTHWISE_ISA:
+        db.run = jc_depthwise_block_f32
+        db.CB = JC_DEPTHWISE_BLOCK_C
+    elif level >= JC_DEPTHWISE_AVX2_ISA:
+        db.run = jc_depthwise_block_f32_avx2
+        db.CB = JC_DEPTHWISE_BLOCK_C_AVX2
+    else:
+        return False
+    db.Hp = cp.H + 2 * cp.p.pad_h
+    db.Wp = cp.W + 2 * cp.p.pad_w
+    db.xb_len = db.Hp * db.Wp * db.CB
+    db.wb_len = cp.KH * cp.KW * db.CB
+    db.tb_len = cp.P * db.CB
+    db.per_image = (cp.O + db.CB - 1) // db.CB
+    return True
+
+
+cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
+                          Py_ssize_t unit, float* work) noexcept nogil:
+    """Output channels [o0, o0 + CB) of one image (``unit``), with ``work`` for its buffers."""
+    cdef Py_ssize_t n = unit // db.per_image
+    cdef Py_ssize_t o0 = (unit % db.per_image) * db.CB
+    cdef Py_ssize_t count = min(db.CB, cp.O - o0)
+    cdef Py_ssize_t CB = db.CB, c, o, h, w, i, j, px
+    cdef float* xb = work
+    cdef float* wb = work + db.xb_len
+    cdef float* tb = wb + db.wb_len
+    cdef float* dst
+    cdef const char* x_plane
+    cdef const char* src
+    cdef TileEpilogue t
+    memset(xb, 0, (db.xb_len + db.wb_len) * sizeof(float))
+    for c in range(count):
+        o = o0 + c
+        x_plane = cp.x.data + n * cp.x.strides[0] + (o // cp.Og) * cp.x.strides[1]
+        for h in range(cp.H):
+            src = x_plane + h * cp.x.strides[2]
+            dst = xb + ((h + cp.p.pad_h) * db.Wp + cp.p.pad_w) * CB + c
+            for w in range(cp.W):
+                dst[w * CB] = (<const float*>(src + w * cp.x.strides[3]))[0]
+        for i in range(cp.KH):
+            for j in range(cp.KW):
+                wb[(i * cp.KW + j) * CB + c] = (<const float*>(
+                    cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
+                    + j * cp.w.strides[3]))[0]
+    db.run(xb, db.Wp, wb, cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w,
+           cp.p.dilation_h, cp.p.dilation_w, tb, cp.OH, cp.OW)
+    for c in range(count):
+        dst = out + (n * cp.O + o0 + c) * cp.P
+        for px in range(cp.P):
+            dst[px] = tb[px * CB + c]
+        task_epilogue(cp, n, o0 + c, &t)
+        if not epilogue_is_empty(&t):
+            apply_tile_epilogue(dst, 1, cp.P, cp.P, &t, 0, 1)
+
+
+cdef void depthwise_block_range(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
+                                Py_ssize_t first, Py_ssize_t last, float* work) noexcept nogil:
+    cdef Py_ssize_t unit
+    for unit in range(first, last):
+        depthwise_block(cp, db, out, unit, work)
+
+
+cdef Status run_depthwise_blocked(ConvProblem* cp, const DepthwiseBlocks* db,
+                                  float* out) noexcept nogil:
+    """Channel blocks of every image, split over threads, one workspace each."""
+    cdef Py_ssize_t units = cp.N * db.per_image
+    cdef Py_ssize_t work_len = db.xb_len + db.wb_len + db.tb_len
+    cdef Py_ssize_t per_part
+    cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.KH * cp.KW)
+    cdef int part
+    cdef float* work
+    nt = <int>min(<Py_ssize_t>max(nt, 1), units)
+    work = <float*>malloc(nt * work_len * sizeof(float))
+    if work == NULL:
+        return JC_ERR_OOM
+    if nt <= 1:
+        depthwise_block_range(cp, db, out, 0, units, work)
+    else:
+        per_part = (units + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            depthwise_block_range(cp, db, out, part * per_part,
+                                  min(units, (part + 1) * per_part), work + part * work_len)
+    free(work)
+    return JC_OK
+
+
 cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     """Depthwise (one input channel per output channel): output planes split over threads,
     each thread with its own padded copy of the input plane it is on."""
@@ -556,6 +676,10 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     cdef int nt = threads_for(planes * cp.P * cp.KH * cp.KW)
     cdef int part
     cdef real* bufs
+    cdef DepthwiseBlocks db
+    if real is float:
+        if depthwise_blocks(cp, &db):
+            return run_depthwise_blocked(cp, &db, out)
     if cp.KH * cp.KW > DEPTHWISE_MAX_TAPS or cp.p.stride_w > DEPTHWISE_MAX_STRIDE:
         return run_gemm_path(cp, out)
     depthwise_layout(cp, &lay)
