@@ -114,6 +114,41 @@ def test_conv2d_hard_activation_epilogues_match_the_ops_bit_for_bit(dtype, activ
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_path_in_im2col_tiles_with_residual(dtype):
+    # a 16 MB patch matrix (K = 576, P = 4096) is built in tiles of whole output rows
+    # and part rows; the residual broadcasts over the channels
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((1, 64, 66, 66)).astype(dtype)
+    w = (0.1 * rng.standard_normal((5, 64, 3, 3))).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype)
+    y = conv2d_reference(x, w, b, padding=(0, 0))
+    r = np.broadcast_to(rng.standard_normal((1, 1, 64, 64)).astype(dtype), y.shape)
+    got = conv.conv2d(x, w, b, activation="relu6", residual=r)
+    np.testing.assert_allclose(got, np.clip(y + r, 0, 6), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pointwise_split_into_channel_blocks_is_bit_identical_at_one_and_two_threads(dtype):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((1, 320, 7, 7)).astype(dtype)
+    w = rng.standard_normal((200, 320, 1, 1)).astype(dtype)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, activation="hardswish"))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], ops_hardswish(conv2d_reference(x, w)), **TOL[dtype])
+
+
+def ops_hardswish(y):
+    return y * np.clip(y / 6 + 0.5, 0, 1)
+
+
 # Depthwise convolutions: padded, stride-phase-split planes and a row kernel per ISA level.
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("x_shape, w_shape, kwargs", [

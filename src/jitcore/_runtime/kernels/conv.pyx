@@ -300,38 +300,6 @@ cdef inline bint is_pointwise(const ConvProblem* cp) noexcept nogil:
                           and cp.x.strides[1] // isz >= plane)
 
 
-cdef Status run_task(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
-                     Py_ssize_t task, real* col, bint parallel_epilogue) noexcept nogil:
-    """Compute the output block of one (image, group) task."""
-    cdef Py_ssize_t n = task // cp.G
-    cdef Py_ssize_t g = task % cp.G
-    cdef Py_ssize_t isz = sizeof(real)
-    cdef const char* x_group = cp.x.data + n * cp.x.strides[0] + g * cp.Cg * cp.x.strides[1]
-    cdef real* block = out + (n * cp.O + g * cp.Og) * cp.P
-    cdef const real* rhs
-    cdef Py_ssize_t ld_rhs
-    cdef TileEpilogue t
-    cdef Status status
-    if pointwise:
-        rhs = <const real*>x_group
-        ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
-    else:
-        im2col(cp, x_group, col)
-        rhs = col
-        ld_rhs = cp.P
-    status = gemm(ow.trans, False, cp.Og, cp.P, cp.K, <real>1,
-                  <const real*>operand_row(ow, g * cp.Og, isz), ow.ld,
-                  rhs, ld_rhs, <real>0, block, cp.P)
-    if status != JC_OK:
-        return status
-    task_epilogue(cp, n, g * cp.Og, &t)
-    if parallel_epilogue:
-        apply_epilogue_parallel(block, cp.Og, cp.P, cp.P, &t)
-    elif not epilogue_is_empty(&t):
-        apply_tile_epilogue(block, cp.Og, cp.P, cp.P, &t, 0, cp.Og)
-    return JC_OK
-
-
 cdef Status weight_operand(const ConvProblem* cp, BlasOperand* ow) noexcept nogil:
     """The weight as an O x K matrix, copied once when its trailing dims do not collapse."""
     cdef View w2
@@ -360,12 +328,154 @@ cdef Status weight_operand(const ConvProblem* cp, BlasOperand* ow) noexcept nogi
     return JC_OK
 
 
+# The GEMM path works in units of (image, group, block of output channels,
+# tile of output pixels), fixed by the problem's shape alone -- never by the
+# thread count -- so every thread count computes every output element with
+# the same GEMM call and gets the same bits.  A patch matrix (K x P) larger
+# than IM2COL_MAX_BYTES is built in tiles of IM2COL_TILE_BYTES, each just
+# before its GEMM, so that a large image never needs the whole matrix at once;
+# smaller ones are one tile (tiles of 256 KB-1 MB measured no faster at one
+# thread: the GEMM, not the copy, dominates; docs/performance.md).
+cdef Py_ssize_t IM2COL_MAX_BYTES = 8 * 1024 * 1024
+cdef Py_ssize_t IM2COL_TILE_BYTES = 1024 * 1024
+cdef Py_ssize_t MIN_TILE_COLS = 64
+# One image's GEMM whose output is a single tile is cut into two blocks of
+# output channels from this many multiply-adds on (about 35 us at the FMA
+# peak), so that a second thread has work at batch 1 (a 1x1 convolution on
+# a 7x7 map gives BLAS too few columns to split).
+cdef Py_ssize_t ROW_SPLIT_MIN_WORK = 1 << 21
+
+
+ctypedef struct GemmTiling:
+    Py_ssize_t cols, tiles          # output pixels per tile, tiles per (image, group)
+    Py_ssize_t rows, row_blocks     # output channels per block, blocks per group
+    Py_ssize_t units                # N * G * row_blocks * tiles
+    Py_ssize_t col_len              # patch-matrix floats per thread (0: pointwise)
+
+
+cdef void gemm_tiling(const ConvProblem* cp, bint pointwise, Py_ssize_t isz,
+                      GemmTiling* gt) noexcept nogil:
+    cdef Py_ssize_t cols = cp.P
+    if not pointwise and cp.K * cp.P * isz > IM2COL_MAX_BYTES:
+        cols = max(MIN_TILE_COLS, (IM2COL_TILE_BYTES // (cp.K * isz)) // 16 * 16)
+        cols = min(cols, cp.P)
+    gt.cols = cols
+    gt.tiles = (cp.P + cols - 1) // cols
+    gt.rows = cp.Og
+    if cp.N * cp.G * gt.tiles == 1 and cp.Og >= 32 and cp.Og * cp.P * cp.K >= ROW_SPLIT_MIN_WORK:
+        gt.rows = (cp.Og + 15) // 16 * 8
+    gt.row_blocks = (cp.Og + gt.rows - 1) // gt.rows
+    gt.units = cp.N * cp.G * gt.row_blocks * gt.tiles
+    gt.col_len = 0 if pointwise else cp.K * cols
+
+
+cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
+                      Py_ssize_t p0, Py_ssize_t pc) noexcept nogil:
+    """Columns ``[p0, p0 + pc)`` of the patch matrix of one image's group, as a
+    K x pc matrix (the whole matrix when they are all of it)."""
+    cdef Py_ssize_t c, i, j, p, oh, ow0, ow1, ih, lo, hi, a, b, ow, offset
+    cdef Py_ssize_t xs1 = cp.x.strides[1], xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
+    cdef Py_ssize_t sw = cp.p.stride_w
+    cdef bint unit = xs3 == sizeof(real) and sw == 1
+    cdef real* dst_row = col
+    cdef real* dst
+    cdef const char* src
+    if p0 == 0 and pc == cp.P:
+        im2col(cp, x_group, col)
+        return
+    for c in range(cp.Cg):
+        for i in range(cp.KH):
+            for j in range(cp.KW):
+                offset = j * cp.p.dilation_w - cp.p.pad_w
+                valid_range(cp.OW, cp.W, sw, cp.p.pad_w, j * cp.p.dilation_w, &lo, &hi)
+                p = p0
+                while p < p0 + pc:
+                    oh = p // cp.OW
+                    ow0 = p - oh * cp.OW
+                    ow1 = min(cp.OW, ow0 + (p0 + pc - p))
+                    dst = dst_row + (p - p0)
+                    ih = oh * cp.p.stride_h - cp.p.pad_h + i * cp.p.dilation_h
+                    if ih < 0 or ih >= cp.H:
+                        memset(dst, 0, (ow1 - ow0) * sizeof(real))
+                    else:
+                        src = x_group + c * xs1 + ih * xs2
+                        a = min(max(lo, ow0), ow1)
+                        b = min(max(hi, a), ow1)
+                        if a > ow0:
+                            memset(dst, 0, (a - ow0) * sizeof(real))
+                        if unit:
+                            memcpy(dst + (a - ow0), <const real*>src + a + offset,
+                                   (b - a) * sizeof(real))
+                        else:
+                            for ow in range(a, b):
+                                dst[ow - ow0] = (<const real*>(src + (ow * sw + offset) * xs3))[0]
+                        if ow1 > b:
+                            memset(dst + (b - ow0), 0, (ow1 - b) * sizeof(real))
+                    p += ow1 - ow0
+                dst_row += pc
+
+
+cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
+                     const GemmTiling* gt, Py_ssize_t unit, real* col,
+                     bint parallel_epilogue) noexcept nogil:
+    """One (image, group, channel block, pixel tile) unit: its GEMM, then its epilogue
+    while the block is in cache."""
+    cdef Py_ssize_t per_task = gt.row_blocks * gt.tiles
+    cdef Py_ssize_t task = unit // per_task
+    cdef Py_ssize_t tile = (unit % per_task) // gt.row_blocks
+    cdef Py_ssize_t rb = unit % gt.row_blocks
+    cdef Py_ssize_t n = task // cp.G
+    cdef Py_ssize_t g = task % cp.G
+    cdef Py_ssize_t p0 = tile * gt.cols, pc = min(gt.cols, cp.P - tile * gt.cols)
+    cdef Py_ssize_t r0 = rb * gt.rows, rc = min(gt.rows, cp.Og - rb * gt.rows)
+    cdef Py_ssize_t isz = sizeof(real)
+    cdef const char* x_group = cp.x.data + n * cp.x.strides[0] + g * cp.Cg * cp.x.strides[1]
+    cdef real* block = out + (n * cp.O + g * cp.Og + r0) * cp.P + p0
+    cdef const real* rhs
+    cdef Py_ssize_t ld_rhs
+    cdef TileEpilogue t
+    cdef Status status
+    if pointwise:
+        rhs = <const real*>x_group + p0
+        ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
+    else:
+        im2col_tile(cp, x_group, col, p0, pc)
+        rhs = col
+        ld_rhs = pc
+    status = gemm(ow.trans, False, rc, pc, cp.K, <real>1,
+                  <const real*>operand_row(ow, g * cp.Og + r0, isz), ow.ld,
+                  rhs, ld_rhs, <real>0, block, cp.P)
+    if status != JC_OK:
+        return status
+    task_epilogue(cp, n, g * cp.Og + r0, &t)
+    if t.residual != NULL:
+        t.residual = t.residual + p0 * t.residual_col_stride
+    if parallel_epilogue:
+        apply_epilogue_parallel(block, rc, pc, cp.P, &t)
+    elif not epilogue_is_empty(&t):
+        apply_tile_epilogue(block, rc, pc, cp.P, &t, 0, rc)
+    return JC_OK
+
+
+cdef Status run_units(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
+                      const GemmTiling* gt, Py_ssize_t first, Py_ssize_t last,
+                      real* col) noexcept nogil:
+    cdef Py_ssize_t unit
+    cdef Status status
+    for unit in range(first, last):
+        status = run_unit(cp, out, ow, pointwise, gt, unit, col, False)
+        if status != JC_OK:
+            return status
+    return JC_OK
+
+
 cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
+    """Every unit of the GEMM path; one unit alone may thread its own GEMM and
+    epilogue, several are split over threads in contiguous ranges."""
     cdef BlasOperand ow
+    cdef GemmTiling gt
     cdef bint pointwise = is_pointwise(cp)
-    cdef Py_ssize_t tasks = cp.N * cp.G
-    cdef Py_ssize_t col_len = 0 if pointwise else cp.K * cp.P
-    cdef Py_ssize_t task
+    cdef Py_ssize_t per_part
     cdef int nt, part
     cdef real* workspace = NULL
     cdef Status status
@@ -373,28 +483,26 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
     status = weight_operand(cp, &ow)
     if status != JC_OK:
         return status
-    nt = threads_for(tasks * cp.Og * cp.P)
-    if nt > tasks:
-        nt = <int>tasks
-    if nt > MAX_PARTS:
-        nt = MAX_PARTS
-    if col_len > 0:
-        workspace = <real*>malloc(nt * col_len * sizeof(real))
+    gemm_tiling(cp, pointwise, sizeof(real), &gt)
+    nt = threads_for(cp.N * cp.O * cp.P * cp.K)
+    if nt > gt.units:
+        nt = <int>gt.units
+    nt = max(1, min(nt, MAX_PARTS))
+    if gt.col_len > 0:
+        workspace = <real*>malloc(nt * gt.col_len * sizeof(real))
         if workspace == NULL:
             release_operand(&ow)
             return JC_ERR_OOM
-    if nt <= 1:
-        status = JC_OK
-        for task in range(tasks):
-            status = run_task(cp, out, &ow, pointwise, task, workspace, True)
-            if status != JC_OK:
-                break
+    if gt.units == 1:
+        status = run_unit(cp, out, &ow, pointwise, &gt, 0, workspace, True)
+    elif nt <= 1:
+        status = run_units(cp, out, &ow, pointwise, &gt, 0, gt.units, workspace)
     else:
-        # Each thread takes every nt-th task with its own im2col buffer; the
-        # GEMMs run serially in the thread (no nested regions).
+        per_part = (gt.units + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            part_status[part] = run_tasks_strided(cp, out, &ow, pointwise, part, nt,
-                                                  workspace + part * col_len)
+            part_status[part] = run_units(cp, out, &ow, pointwise, &gt, part * per_part,
+                                          min(gt.units, (part + 1) * per_part),
+                                          workspace + part * gt.col_len)
         status = JC_OK
         for part in range(nt):
             if part_status[part] != JC_OK:
@@ -402,19 +510,6 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
     free(workspace)
     release_operand(&ow)
     return status
-
-
-cdef Status run_tasks_strided(const ConvProblem* cp, real* out, const BlasOperand* ow,
-                              bint pointwise,
-                              Py_ssize_t first, Py_ssize_t step, real* col) noexcept nogil:
-    cdef Py_ssize_t task = first
-    cdef Status status
-    while task < cp.N * cp.G:
-        status = run_task(cp, out, ow, pointwise, task, col, False)
-        if status != JC_OK:
-            return status
-        task += step
-    return JC_OK
 
 
 # ---------------------------------------------------------------- depthwise
