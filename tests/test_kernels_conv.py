@@ -383,3 +383,29 @@ def test_conv2d_against_torch():
     want = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w),
                                       torch.from_numpy(b), **kwargs).numpy()
     np.testing.assert_allclose(conv.conv2d(x, w, b, **kwargs), want, rtol=1e-4, atol=1e-4)
+
+
+_DEPTHWISE_BITS = """
+import sys, numpy as np
+from jitcore._runtime.kernels import conv
+rng = np.random.default_rng(0)
+outs = []
+for c, h, k, s in [(24, 30, 3, 1), (24, 30, 5, 2), (40, 9, 3, 2)]:
+    x = rng.standard_normal((2, c, h, h)).astype(np.float32)
+    w = rng.standard_normal((c, 1, k, k)).astype(np.float32)
+    outs.append(conv.conv2d(x, w, padding=k // 2, stride=s, groups=c).ravel())
+sys.stdout.write(np.concatenate(outs).tobytes().hex())
+"""
+
+
+def test_depthwise_avx512_and_avx2_give_the_same_bits():
+    import os
+    import subprocess
+    import sys
+    if cpu.isa() != "avx512" or os.environ.get("JITCORE_ISA"):
+        pytest.skip("needs an AVX-512 CPU and JITCORE_ISA unset")
+    runs = [subprocess.run([sys.executable, "-c", _DEPTHWISE_BITS], capture_output=True,
+                           text=True, check=True,
+                           env={**os.environ, **({"JITCORE_ISA": isa} if isa else {})}).stdout
+            for isa in (None, "avx2")]
+    assert runs[0] and runs[0] == runs[1]
