@@ -39,7 +39,7 @@ from jitcore._runtime.kernels.strided cimport (
 )
 from jitcore._runtime.kernels.epilogue cimport (
     Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_COUNT, epilogue_is_empty, apply_tile_epilogue,
-    apply_epilogue_parallel, clamp_activations,
+    apply_epilogue_parallel, clamp_activations, activate_row,
 )
 from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, operand_row,
@@ -665,7 +665,8 @@ cdef void depthwise_planes(const ConvProblem* cp, const DepthwiseLayout* lay, re
 
 ctypedef struct DepthwiseBlocks:
     # A block of CB output channels of one image, channels-last: the padded
-    # input ``xb`` (Hp x Wp x CB), weights ``wb`` (taps x CB), output ``tb`` (P x CB).
+    # input ``xb`` (Hp x Wp x CB), weights ``wb`` (taps x CB, packed once for
+    # all images), output ``tb`` (P x CB).
     depthwise_block_fn run
     Py_ssize_t CB, Hp, Wp, xb_len, wb_len, tb_len, per_image
 
@@ -692,21 +693,36 @@ cdef bint depthwise_blocks(const ConvProblem* cp, DepthwiseBlocks* db) noexcept 
     return True
 
 
+cdef void depthwise_pack_weights(const ConvProblem* cp, const DepthwiseBlocks* db,
+                                 float* wall) noexcept nogil:
+    """Every channel block's weights, ``wall[block * wb_len + tap * CB + c]`` (zero
+    for the missing channels of a last block): packed once, read by every image."""
+    cdef Py_ssize_t o, i, j, CB = db.CB
+    memset(wall, 0, db.per_image * db.wb_len * sizeof(float))
+    for o in range(cp.O):
+        for i in range(cp.KH):
+            for j in range(cp.KW):
+                wall[(o // CB) * db.wb_len + (i * cp.KW + j) * CB + o % CB] = (<const float*>(
+                    cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
+                    + j * cp.w.strides[3]))[0]
+
+
 cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
-                          Py_ssize_t unit, float* work) noexcept nogil:
+                          Py_ssize_t unit, const float* wall, float* work) noexcept nogil:
     """Output channels [o0, o0 + CB) of one image (``unit``), with ``work`` for its buffers."""
     cdef Py_ssize_t n = unit // db.per_image
     cdef Py_ssize_t o0 = (unit % db.per_image) * db.CB
     cdef Py_ssize_t count = min(db.CB, cp.O - o0)
     cdef Py_ssize_t CB = db.CB, c, o, h, w, i, j, px
     cdef float* xb = work
-    cdef float* wb = work + db.xb_len
-    cdef float* tb = wb + db.wb_len
+    cdef float* tb = work + db.xb_len
+    cdef const float* wb = wall + (unit % db.per_image) * db.wb_len
+    cdef float lanes[JC_DEPTHWISE_BLOCK_C]
     cdef float* dst
     cdef const char* x_plane
     cdef const char* src
     cdef TileEpilogue t
-    memset(xb, 0, (db.xb_len + db.wb_len) * sizeof(float))
+    memset(xb, 0, db.xb_len * sizeof(float))
     for c in range(count):
         o = o0 + c
         x_plane = cp.x.data + n * cp.x.strides[0] + (o // cp.Og) * cp.x.strides[1]
@@ -715,49 +731,60 @@ cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, floa
             dst = xb + ((h + cp.p.pad_h) * db.Wp + cp.p.pad_w) * CB + c
             for w in range(cp.W):
                 dst[w * CB] = (<const float*>(src + w * cp.x.strides[3]))[0]
-        for i in range(cp.KH):
-            for j in range(cp.KW):
-                wb[(i * cp.KW + j) * CB + c] = (<const float*>(
-                    cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
-                    + j * cp.w.strides[3]))[0]
     db.run(xb, db.Wp, wb, cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w,
            cp.p.dilation_h, cp.p.dilation_w, tb, cp.OH, cp.OW)
+    if cp.ep.residual == NULL:
+        # bias then activation on the channels-last block, whole pixels at a time
+        # (the same two steps per element as the per-plane epilogue)
+        if cp.ep.addend != NULL:
+            for c in range(CB):
+                lanes[c] = (<const float*>(cp.ep.addend + (o0 + c) * cp.ep.addend_row_stride))[0] \
+                    if c < count else 0
+            for px in range(cp.P):
+                for c in range(CB):
+                    tb[px * CB + c] += lanes[c]
+        activate_row(tb, cp.P * CB, cp.ep.activation)
     for c in range(count):
         dst = out + (n * cp.O + o0 + c) * cp.P
         for px in range(cp.P):
             dst[px] = tb[px * CB + c]
-        task_epilogue(cp, n, o0 + c, &t)
-        if not epilogue_is_empty(&t):
+        if cp.ep.residual != NULL:
+            task_epilogue(cp, n, o0 + c, &t)
             apply_tile_epilogue(dst, 1, cp.P, cp.P, &t, 0, 1)
 
 
 cdef void depthwise_block_range(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
-                                Py_ssize_t first, Py_ssize_t last, float* work) noexcept nogil:
+                                Py_ssize_t first, Py_ssize_t last, const float* wall,
+                                float* work) noexcept nogil:
     cdef Py_ssize_t unit
     for unit in range(first, last):
-        depthwise_block(cp, db, out, unit, work)
+        depthwise_block(cp, db, out, unit, wall, work)
 
 
 cdef Status run_depthwise_blocked(ConvProblem* cp, const DepthwiseBlocks* db,
                                   float* out) noexcept nogil:
     """Channel blocks of every image, split over threads, one workspace each."""
     cdef Py_ssize_t units = cp.N * db.per_image
-    cdef Py_ssize_t work_len = db.xb_len + db.wb_len + db.tb_len
+    cdef Py_ssize_t work_len = db.xb_len + db.tb_len
     cdef Py_ssize_t per_part
     cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.KH * cp.KW)
     cdef int part
     cdef float* work
+    cdef float* wall
     nt = <int>min(<Py_ssize_t>max(nt, 1), units)
-    work = <float*>malloc(nt * work_len * sizeof(float))
+    work = <float*>malloc((nt * work_len + db.per_image * db.wb_len) * sizeof(float))
     if work == NULL:
         return JC_ERR_OOM
+    wall = work + nt * work_len
+    depthwise_pack_weights(cp, db, wall)
     if nt <= 1:
-        depthwise_block_range(cp, db, out, 0, units, work)
+        depthwise_block_range(cp, db, out, 0, units, wall, work)
     else:
         per_part = (units + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             depthwise_block_range(cp, db, out, part * per_part,
-                                  min(units, (part + 1) * per_part), work + part * work_len)
+                                  min(units, (part + 1) * per_part), wall,
+                                  work + part * work_len)
     free(work)
     return JC_OK
 
