@@ -178,6 +178,21 @@ def test_depthwise_matches_reference(dtype, x_shape, w_shape, kwargs):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation, op", [("relu", "relu"), ("relu6", "relu6")])
+@pytest.mark.parametrize("size", [7, 40])      # channel-blocked and row kernels
+def test_depthwise_epilogue_in_the_row_matches_the_op_bit_for_bit(dtype, activation, op, size):
+    from jitcore import ops
+    rng = np.random.default_rng(10)
+    x = (4 * rng.standard_normal((2, 6, size, size))).astype(dtype)
+    x[0, 0, 0, :3] = [np.nan, -0.0, 6.0]
+    w = rng.standard_normal((6, 1, 3, 3)).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    plain = conv.conv2d(x, w, b, padding=1, groups=6)
+    got = conv.conv2d(x, w, b, padding=1, groups=6, activation=activation)
+    np.testing.assert_array_equal(got, ops.get(f"aten::{op}").reference(plain))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_depthwise_is_bit_identical_at_one_and_two_threads(dtype):
     rng = np.random.default_rng(7)
     x = rng.standard_normal((1, 24, 30, 30)).astype(dtype)

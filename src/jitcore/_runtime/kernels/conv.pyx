@@ -38,7 +38,8 @@ from jitcore._runtime.kernels.strided cimport (
     is_real_dtype, collapse_dims, unravel_offset, same_shape,
 )
 from jitcore._runtime.kernels.epilogue cimport (
-    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_COUNT, epilogue_is_empty, apply_tile_epilogue,
+    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_RELU6, ACT_COUNT, epilogue_is_empty,
+    apply_tile_epilogue,
     apply_epilogue_parallel, clamp_activations, activate_row,
 )
 from jitcore._runtime.kernels.blas cimport (
@@ -46,6 +47,7 @@ from jitcore._runtime.kernels.blas cimport (
 )
 from jitcore._runtime.kernels.linalg cimport EpilogueArgs
 from jitcore._runtime.kernels.status_error cimport raise_for_status
+from jitcore._runtime.kernels.scalar_math cimport relu_of, clamp_of
 from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cnp.import_array()
@@ -517,10 +519,15 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
 cdef extern from "conv_depthwise.h" nogil:
     int JC_DEPTHWISE_ISA
     int JC_DEPTHWISE_AVX2_ISA
+    enum:
+        JC_DW_NONE
+        JC_DW_RELU
+        JC_DW_RELU6
     void jc_depthwise_row_f32(const float* base, const Py_ssize_t* offs, const float* w,
-                              Py_ssize_t taps, float* out, Py_ssize_t OW)
+                              Py_ssize_t taps, float* out, Py_ssize_t OW, float bias, int act)
     void jc_depthwise_row_f32_avx2(const float* base, const Py_ssize_t* offs, const float* w,
-                                   Py_ssize_t taps, float* out, Py_ssize_t OW)
+                                   Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
+                                   int act)
 
     enum:
         JC_DEPTHWISE_BLOCK_C
@@ -535,7 +542,8 @@ cdef extern from "conv_depthwise.h" nogil:
                                      Py_ssize_t OH, Py_ssize_t OW)
 
 ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
-                                  Py_ssize_t taps, float* out, Py_ssize_t OW) noexcept nogil
+                                  Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
+                                  int act) noexcept nogil
 ctypedef void (*depthwise_block_fn)(const float* xb, Py_ssize_t Wp, const float* wb,
                                     Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
                                     Py_ssize_t dh, Py_ssize_t dw, float* tb,
@@ -602,8 +610,10 @@ cdef void depthwise_pack(const ConvProblem* cp, const DepthwiseLayout* lay, cons
 
 
 cdef void depthwise_row(const real* base, const Py_ssize_t* offs, const real* w,
-                        Py_ssize_t taps, real* out, Py_ssize_t OW) noexcept nogil:
-    """One output row, tap by tap (multiply, then add): the baseline and float64 path."""
+                        Py_ssize_t taps, real* out, Py_ssize_t OW, real bias,
+                        int act) noexcept nogil:
+    """One output row, tap by tap (multiply, then add), then ``+ bias`` and ``act``
+    (conv_depthwise.h's JC_DW_*): the baseline and float64 path."""
     cdef Py_ssize_t t, ow
     cdef const real* src
     cdef real wv
@@ -614,6 +624,28 @@ cdef void depthwise_row(const real* base, const Py_ssize_t* offs, const real* w,
         src = base + offs[t]
         for ow in range(OW):
             out[ow] += wv * src[ow]
+    for ow in range(OW):
+        out[ow] += bias
+    if act == JC_DW_RELU:
+        for ow in range(OW):
+            out[ow] = relu_of(out[ow])
+    elif act == JC_DW_RELU6:
+        for ow in range(OW):
+            out[ow] = clamp_of(out[ow], <real>0, <real>6)
+
+
+cdef inline int row_activation(const ConvProblem* cp) noexcept nogil:
+    """The epilogue as the row kernels' JC_DW_* code, or -1 when they cannot apply it
+    (a residual, another activation): then the per-plane epilogue runs."""
+    if cp.ep.residual != NULL:
+        return -1
+    if cp.ep.activation == ACT_NONE:
+        return JC_DW_NONE
+    if cp.ep.activation == ACT_RELU:
+        return JC_DW_RELU
+    if cp.ep.activation == ACT_RELU6:
+        return JC_DW_RELU6
+    return -1
 
 
 cdef inline depthwise_row_fn depthwise_row_f32() noexcept nogil:
@@ -637,6 +669,10 @@ cdef void depthwise_plane(const ConvProblem* cp, const DepthwiseLayout* lay, rea
     cdef Py_ssize_t i, j, oh
     cdef TileEpilogue t
     cdef depthwise_row_fn vector_row = NULL
+    cdef int act = row_activation(cp)
+    cdef real bias = 0
+    if act >= 0 and cp.ep.addend != NULL:
+        bias = (<const real*>(cp.ep.addend + o * cp.ep.addend_row_stride))[0]
     if real is float:
         vector_row = depthwise_row_f32()
     for i in range(cp.KH):
@@ -647,13 +683,14 @@ cdef void depthwise_plane(const ConvProblem* cp, const DepthwiseLayout* lay, rea
     for oh in range(cp.OH):
         if real is float:
             vector_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
-                       dst_plane + oh * cp.OW, cp.OW)
+                       dst_plane + oh * cp.OW, cp.OW, bias, max(act, JC_DW_NONE))
         else:
             depthwise_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
-                          dst_plane + oh * cp.OW, cp.OW)
-    task_epilogue(cp, n, o, &t)
-    if not epilogue_is_empty(&t):
-        apply_tile_epilogue(dst_plane, 1, cp.P, cp.P, &t, 0, 1)
+                          dst_plane + oh * cp.OW, cp.OW, bias, max(act, JC_DW_NONE))
+    if act < 0:
+        task_epilogue(cp, n, o, &t)
+        if not epilogue_is_empty(&t):
+            apply_tile_epilogue(dst_plane, 1, cp.P, cp.P, &t, 0, 1)
 
 
 cdef void depthwise_planes(const ConvProblem* cp, const DepthwiseLayout* lay, real* out,

@@ -40,11 +40,51 @@
 
 #if JC_DEPTHWISE_COMPILED
 
+/* The row's epilogue, applied as it is stored: ``+ bias`` after the sum (as the
+ * per-plane epilogue adds it), then act: JC_DW_RELU keeps x where x > 0 or x is
+ * NaN, else +0 (relu_of); JC_DW_RELU6 is clamp_of(x, 0, 6): x < 0 -> 0, then
+ * > 6 -> 6, NaN kept. */
+#define JC_DW_NONE 0
+#define JC_DW_RELU 1
+#define JC_DW_RELU6 2
+
+__attribute__((target("avx512f")))
+static inline __m512 jc_dw_finish512(__m512 v, __m512 bias, int act)
+{
+    v = _mm512_add_ps(v, bias);
+    if (act == JC_DW_RELU)
+        v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NLE_UQ), v);
+    else if (act == JC_DW_RELU6) {
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ),
+                               _mm512_setzero_ps());
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, _mm512_set1_ps(6.0f), _CMP_GT_OQ),
+                               _mm512_set1_ps(6.0f));
+    }
+    return v;
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 jc_dw_finish256(__m256 v, __m256 bias, int act)
+{
+    v = _mm256_add_ps(v, bias);
+    if (act == JC_DW_RELU)
+        v = _mm256_and_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NLE_UQ), v);
+    else if (act == JC_DW_RELU6) {
+        v = _mm256_blendv_ps(v, _mm256_setzero_ps(),
+                             _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
+        v = _mm256_blendv_ps(v, _mm256_set1_ps(6.0f),
+                             _mm256_cmp_ps(v, _mm256_set1_ps(6.0f), _CMP_GT_OQ));
+    }
+    return v;
+}
+
 __attribute__((target("avx512f")))
 static void jc_depthwise_row_f32(const float *base, const ptrdiff_t *offs, const float *w,
-                                 ptrdiff_t taps, float *out, ptrdiff_t OW)
+                                 ptrdiff_t taps, float *out, ptrdiff_t OW,
+                                 float bias, int act)
 {
     ptrdiff_t ow = 0, t;
+    __m512 bv = _mm512_set1_ps(bias);
     for (; ow + 64 <= OW; ow += 64) {
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
         __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
@@ -56,10 +96,10 @@ static void jc_depthwise_row_f32(const float *base, const ptrdiff_t *offs, const
             a2 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 32), a2);
             a3 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 48), a3);
         }
-        _mm512_storeu_ps(out + ow, a0);
-        _mm512_storeu_ps(out + ow + 16, a1);
-        _mm512_storeu_ps(out + ow + 32, a2);
-        _mm512_storeu_ps(out + ow + 48, a3);
+        _mm512_storeu_ps(out + ow, jc_dw_finish512(a0, bv, act));
+        _mm512_storeu_ps(out + ow + 16, jc_dw_finish512(a1, bv, act));
+        _mm512_storeu_ps(out + ow + 32, jc_dw_finish512(a2, bv, act));
+        _mm512_storeu_ps(out + ow + 48, jc_dw_finish512(a3, bv, act));
     }
     for (; ow < OW; ow += 16) {
         ptrdiff_t left = OW - ow;
@@ -68,15 +108,17 @@ static void jc_depthwise_row_f32(const float *base, const ptrdiff_t *offs, const
         for (t = 0; t < taps; t++)
             a0 = _mm512_fmadd_ps(_mm512_set1_ps(w[t]),
                                  _mm512_maskz_loadu_ps(mask, base + offs[t] + ow), a0);
-        _mm512_mask_storeu_ps(out + ow, mask, a0);
+        _mm512_mask_storeu_ps(out + ow, mask, jc_dw_finish512(a0, bv, act));
     }
 }
 
 __attribute__((target("avx2,fma")))
 static void jc_depthwise_row_f32_avx2(const float *base, const ptrdiff_t *offs, const float *w,
-                                      ptrdiff_t taps, float *out, ptrdiff_t OW)
+                                      ptrdiff_t taps, float *out, ptrdiff_t OW,
+                                      float bias, int act)
 {
     ptrdiff_t ow = 0, t;
+    __m256 bv = _mm256_set1_ps(bias);
     for (; ow + 32 <= OW; ow += 32) {
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
         __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
@@ -88,10 +130,10 @@ static void jc_depthwise_row_f32_avx2(const float *base, const ptrdiff_t *offs, 
             a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 16), a2);
             a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 24), a3);
         }
-        _mm256_storeu_ps(out + ow, a0);
-        _mm256_storeu_ps(out + ow + 8, a1);
-        _mm256_storeu_ps(out + ow + 16, a2);
-        _mm256_storeu_ps(out + ow + 24, a3);
+        _mm256_storeu_ps(out + ow, jc_dw_finish256(a0, bv, act));
+        _mm256_storeu_ps(out + ow + 8, jc_dw_finish256(a1, bv, act));
+        _mm256_storeu_ps(out + ow + 16, jc_dw_finish256(a2, bv, act));
+        _mm256_storeu_ps(out + ow + 24, jc_dw_finish256(a3, bv, act));
     }
     for (; ow < OW; ow += 8) {
         ptrdiff_t left = OW - ow;
@@ -101,7 +143,7 @@ static void jc_depthwise_row_f32_avx2(const float *base, const ptrdiff_t *offs, 
         for (t = 0; t < taps; t++)
             a0 = _mm256_fmadd_ps(_mm256_set1_ps(w[t]),
                                  _mm256_maskload_ps(base + offs[t] + ow, mask), a0);
-        _mm256_maskstore_ps(out + ow, mask, a0);
+        _mm256_maskstore_ps(out + ow, mask, jc_dw_finish256(a0, bv, act));
     }
 }
 
@@ -198,10 +240,13 @@ static void jc_depthwise_block_f32_avx2(const float *xb, ptrdiff_t Wp, const flo
 
 #else
 
+#define JC_DW_NONE 0
+#define JC_DW_RELU 1
+#define JC_DW_RELU6 2
 static void jc_depthwise_row_f32(const float *base, const ptrdiff_t *offs, const float *w,
-                                 ptrdiff_t taps, float *out, ptrdiff_t OW)
+                                 ptrdiff_t taps, float *out, ptrdiff_t OW, float bias, int act)
 {
-    (void)base; (void)offs; (void)w; (void)taps; (void)out; (void)OW;
+    (void)base; (void)offs; (void)w; (void)taps; (void)out; (void)OW; (void)bias; (void)act;
 }
 #define jc_depthwise_row_f32_avx2 jc_depthwise_row_f32
 #define JC_DEPTHWISE_BLOCK_C 16
