@@ -584,6 +584,14 @@ cdef void depthwise_layout(const ConvProblem* cp, DepthwiseLayout* lay) noexcept
                 + (c % sw) * lay.phase_len + c // sw
 
 
+cdef inline void deinterleave2(const real* src, real* dst, Py_ssize_t k_lo,
+                               Py_ssize_t k_hi) noexcept nogil:
+    """``dst[k] = src[2 k]`` for k in [k_lo, k_hi)."""
+    cdef Py_ssize_t k
+    for k in range(k_lo, k_hi):
+        dst[k] = src[2 * k]
+
+
 cdef void depthwise_pack(const ConvProblem* cp, const DepthwiseLayout* lay, const char* x_plane,
                          real* buf) noexcept nogil:
     """The plane at ``x_plane`` into ``buf`` in ``lay``'s padded, phase-split order."""
@@ -605,6 +613,11 @@ cdef void depthwise_pack(const ConvProblem* cp, const DepthwiseLayout* lay, cons
             memcpy(row + pw, src, cp.W * sizeof(real))
             continue
         for r in range(sw):
+            if sw == 2 and xs3 == sizeof(real):
+                # a constant stride of 2 elements: gcc vectorises the even/odd split
+                deinterleave2(<const real*>src + r - pw, row + r * lay.phase_len,
+                              k_lo[r], k_hi[r])
+                continue
             for k in range(k_lo[r], k_hi[r]):
                 row[r * lay.phase_len + k] = (<const real*>(src + (r + k * sw - pw) * xs3))[0]
 
