@@ -10,15 +10,21 @@ register-blocked GEMMs), and so do those with up to 256 input and output
 channels, which would otherwise take im2col + GEMM (on AVX2 only with enough
 tiles: ``winograd_avx2_faster``).
 
-Kernel contract in ``conv.pxd``.  One *task* is one (image, group) pair: its
-output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
-im2col matrix (C_in/groups*KH*KW x OH*OW) of that image's group, and the
-epilogue runs on the block while it is in cache.  Large convolutions split
-their tasks over OpenMP threads, each with its own im2col buffer; a single
-large task's GEMM splits its own output over the threads (``blas.pyx``).
-The direct 3x3 path splits images over threads, or (image, 8-channel block)
-units when there are fewer images than threads (batch 1); the Winograd path
-splits images, or (image, tile row) units.
+Depthwise convolutions (one input channel per output channel) run
+``conv_depthwise.h``'s row kernels on a padded, stride-phase-split copy of
+each plane, or, on planes narrower than DEPTHWISE_BLOCKED_MAX_OW, its
+channel-blocked kernel on a channels-last copy of 16 (AVX2: 8) channels.
+
+Kernel contract in ``conv.pxd``.  The GEMM path's unit is (image, group,
+block of output channels, tile of output pixels), fixed by the shape alone
+(``gemm_tiling``): its output block is ``W_g @ col`` where ``col`` holds the
+unit's columns of the im2col matrix (C_in/groups*KH*KW x OH*OW) of that
+image's group, and the epilogue runs on the block while it is in cache.
+Several units split over OpenMP threads, each thread with its own im2col
+buffer; a lone unit's GEMM splits its own output over the threads
+(``blas.pyx``).  The direct 3x3 path splits images over threads, or (image,
+8-channel block) units when there are fewer images than threads (batch 1);
+the Winograd path splits images, or (image, tile row) units.
 """
 cimport numpy as cnp
 import numpy as np
