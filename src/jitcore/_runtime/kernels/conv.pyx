@@ -282,6 +282,8 @@ cdef void im2col(const ConvProblem* cp, const char* x_group, real* col) noexcept
                     if unit:
                         # stride 1 over a unit-stride row: the valid part is one block copy
                         memcpy(dst + lo, <const real*>src + offset + lo, (hi - lo) * sizeof(real))
+                    elif sw == 2 and xs3 == sizeof(real):
+                        deinterleave2(<const real*>src + offset, dst, lo, hi)
                     else:
                         for ow in range(lo, hi):
                             dst[ow] = (<const real*>(src + (ow * sw + offset) * xs3))[0]
@@ -414,6 +416,8 @@ cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
                         if unit:
                             memcpy(dst + (a - ow0), <const real*>src + a + offset,
                                    (b - a) * sizeof(real))
+                        elif sw == 2 and xs3 == sizeof(real):
+                            deinterleave2(<const real*>src + offset, dst - ow0, a, b)
                         else:
                             for ow in range(a, b):
                                 dst[ow - ow0] = (<const real*>(src + (ow * sw + offset) * xs3))[0]
