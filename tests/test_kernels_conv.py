@@ -145,6 +145,32 @@ def test_pointwise_split_into_channel_blocks_is_bit_identical_at_one_and_two_thr
     np.testing.assert_allclose(results[0], ops_hardswish(conv2d_reference(x, w)), **TOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("w_shape, kwargs", [((6, 8, 3, 3), dict(padding=1)),
+                                             ((6, 8, 1, 1), {}),
+                                             ((6, 8, 3, 3), dict(stride=2, padding=1))])
+def test_small_maps_batch_images_into_one_gemm(dtype, w_shape, kwargs):
+    # 5x5 maps at batch 13: the images' patch matrices side by side, 6 per GEMM (6, 6, 1)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((13, 8, 5, 5)).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    full = {"stride": (1, 1), "padding": (0, 0)}
+    full.update({k: (v, v) for k, v in kwargs.items()})
+    y = conv2d_reference(x, w, b, **full)
+    r = rng.standard_normal(y.shape).astype(dtype)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, b, activation="relu", residual=r, **kwargs))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], np.maximum(y + r, 0), **TOL[dtype])
+
+
 def ops_hardswish(y):
     return y * np.clip(y / 6 + 0.5, 0, 1)
 

@@ -354,18 +354,40 @@ cdef Py_ssize_t MIN_TILE_COLS = 64
 # peak), so that a second thread has work at batch 1 (a 1x1 convolution on
 # a 7x7 map gives BLAS too few columns to split).
 cdef Py_ssize_t ROW_SPLIT_MIN_WORK = 1 << 21
+# Maps of fewer pixels than this (a 4x4 or 7x7 map at batch 16) give a GEMM
+# too few columns per image to use its register blocks: several images' patch
+# matrices then sit side by side in one GEMM of about this many columns, whose
+# output is copied to the images' planes.
+cdef Py_ssize_t IMAGE_BATCH_COLS = 128
+# A 1x1 convolution reads its input in place, one image per GEMM; on maps of
+# fewer pixels than this (2x2) that stays faster than copying the images side
+# by side (docs/performance.md).
+cdef Py_ssize_t POINTWISE_BATCH_MIN_P = 8
 
 
 ctypedef struct GemmTiling:
     Py_ssize_t cols, tiles          # output pixels per tile, tiles per (image, group)
     Py_ssize_t rows, row_blocks     # output channels per block, blocks per group
-    Py_ssize_t units                # N * G * row_blocks * tiles
+    Py_ssize_t images               # images side by side in one unit's GEMM (1: one image)
+    Py_ssize_t units                # N * G * row_blocks * tiles, or ceil(N / images)
     Py_ssize_t col_len              # patch-matrix floats per thread (0: pointwise)
+    Py_ssize_t out_len              # a batched unit's GEMM output, floats per thread
 
 
 cdef void gemm_tiling(const ConvProblem* cp, bint pointwise, Py_ssize_t isz,
                       GemmTiling* gt) noexcept nogil:
     cdef Py_ssize_t cols = cp.P
+    gt.out_len = 0
+    if cp.G == 1 and cp.N > 2 and cp.P < IMAGE_BATCH_COLS // 2 \
+            and (not pointwise or cp.P >= POINTWISE_BATCH_MIN_P):
+        # at least two units, so that a second thread has work
+        gt.images = min((cp.N + 1) // 2, (IMAGE_BATCH_COLS + cp.P - 1) // cp.P)
+        gt.cols, gt.tiles, gt.rows, gt.row_blocks = cp.P, 1, cp.Og, 1
+        gt.units = (cp.N + gt.images - 1) // gt.images
+        gt.col_len = cp.K * gt.images * cp.P
+        gt.out_len = cp.O * gt.images * cp.P
+        return
+    gt.images = 1
     if not pointwise and cp.K * cp.P * isz > IM2COL_MAX_BYTES:
         cols = max(MIN_TILE_COLS, (IM2COL_TILE_BYTES // (cp.K * isz)) // 16 * 16)
         cols = min(cols, cp.P)
@@ -380,9 +402,9 @@ cdef void gemm_tiling(const ConvProblem* cp, bint pointwise, Py_ssize_t isz,
 
 
 cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
-                      Py_ssize_t p0, Py_ssize_t pc) noexcept nogil:
+                      Py_ssize_t p0, Py_ssize_t pc, Py_ssize_t ld) noexcept nogil:
     """Columns ``[p0, p0 + pc)`` of the patch matrix of one image's group, as a
-    K x pc matrix (the whole matrix when they are all of it)."""
+    K x pc matrix with rows ``ld`` apart (the whole matrix when they are all of it)."""
     cdef Py_ssize_t c, i, j, p, oh, ow0, ow1, ih, lo, hi, a, b, ow, offset
     cdef Py_ssize_t xs1 = cp.x.strides[1], xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
     cdef Py_ssize_t sw = cp.p.stride_w
@@ -390,7 +412,7 @@ cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
     cdef real* dst_row = col
     cdef real* dst
     cdef const char* src
-    if p0 == 0 and pc == cp.P:
+    if p0 == 0 and pc == cp.P and ld == cp.P:
         im2col(cp, x_group, col)
         return
     for c in range(cp.Cg):
@@ -424,7 +446,7 @@ cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
                         if ow1 > b:
                             memset(dst + (b - ow0), 0, (ow1 - b) * sizeof(real))
                     p += ow1 - ow0
-                dst_row += pc
+                dst_row += ld
 
 
 cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
@@ -451,7 +473,7 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
         rhs = <const real*>x_group + p0
         ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
     else:
-        im2col_tile(cp, x_group, col, p0, pc)
+        im2col_tile(cp, x_group, col, p0, pc, pc)
         rhs = col
         ld_rhs = pc
     status = gemm(ow.trans, False, rc, pc, cp.K, <real>1,
@@ -469,13 +491,48 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
     return JC_OK
 
 
+cdef Status run_image_batch(const ConvProblem* cp, real* out, const BlasOperand* ow,
+                            const GemmTiling* gt, Py_ssize_t unit, real* col,
+                            bint parallel_epilogue) noexcept nogil:
+    """Images ``[unit * images, ...)`` (G == 1): their patch matrices side by side, one
+    GEMM into ``col + col_len``, copied to each image's planes, then each image's epilogue."""
+    cdef Py_ssize_t n0 = unit * gt.images
+    cdef Py_ssize_t nb = min(gt.images, cp.N - n0)
+    cdef Py_ssize_t cols = nb * cp.P
+    cdef Py_ssize_t i, o
+    cdef real* tmp = col + gt.col_len
+    cdef real* image
+    cdef TileEpilogue t
+    cdef Status status
+    for i in range(nb):
+        im2col_tile(cp, cp.x.data + (n0 + i) * cp.x.strides[0], col + i * cp.P, 0, cp.P, cols)
+    status = gemm(ow.trans, False, cp.O, cols, cp.K, <real>1,
+                  <const real*>operand_row(ow, 0, sizeof(real)), ow.ld, col, cols, <real>0,
+                  tmp, cols)
+    if status != JC_OK:
+        return status
+    for i in range(nb):
+        image = out + (n0 + i) * cp.O * cp.P
+        for o in range(cp.O):
+            memcpy(image + o * cp.P, tmp + o * cols + i * cp.P, cp.P * sizeof(real))
+        task_epilogue(cp, n0 + i, 0, &t)
+        if parallel_epilogue:
+            apply_epilogue_parallel(image, cp.O, cp.P, cp.P, &t)
+        elif not epilogue_is_empty(&t):
+            apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, 0, cp.O)
+    return JC_OK
+
+
 cdef Status run_units(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
                       const GemmTiling* gt, Py_ssize_t first, Py_ssize_t last,
                       real* col) noexcept nogil:
     cdef Py_ssize_t unit
     cdef Status status
     for unit in range(first, last):
-        status = run_unit(cp, out, ow, pointwise, gt, unit, col, False)
+        if gt.images > 1:
+            status = run_image_batch(cp, out, ow, gt, unit, col, False)
+        else:
+            status = run_unit(cp, out, ow, pointwise, gt, unit, col, False)
         if status != JC_OK:
             return status
     return JC_OK
@@ -496,16 +553,20 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
     if status != JC_OK:
         return status
     gemm_tiling(cp, pointwise, sizeof(real), &gt)
+    if gt.images > 1:
+        pointwise = False       # the images' columns are copied side by side
     nt = threads_for(cp.N * cp.O * cp.P * cp.K)
     if nt > gt.units:
         nt = <int>gt.units
     nt = max(1, min(nt, MAX_PARTS))
-    if gt.col_len > 0:
-        workspace = <real*>malloc(nt * gt.col_len * sizeof(real))
+    if gt.col_len + gt.out_len > 0:
+        workspace = <real*>malloc(nt * (gt.col_len + gt.out_len) * sizeof(real))
         if workspace == NULL:
             release_operand(&ow)
             return JC_ERR_OOM
-    if gt.units == 1:
+    if gt.units == 1 and gt.images > 1:
+        status = run_image_batch(cp, out, &ow, &gt, 0, workspace, True)
+    elif gt.units == 1:
         status = run_unit(cp, out, &ow, pointwise, &gt, 0, workspace, True)
     elif nt <= 1:
         status = run_units(cp, out, &ow, pointwise, &gt, 0, gt.units, workspace)
@@ -514,7 +575,7 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             part_status[part] = run_units(cp, out, &ow, pointwise, &gt, part * per_part,
                                           min(gt.units, (part + 1) * per_part),
-                                          workspace + part * gt.col_len)
+                                          workspace + part * (gt.col_len + gt.out_len))
         status = JC_OK
         for part in range(nt):
             if part_status[part] != JC_OK:
