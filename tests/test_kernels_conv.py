@@ -96,6 +96,144 @@ def test_conv2d_fused_relu_and_residual(dtype, w_shape, groups):
     np.testing.assert_allclose(got, np.maximum(y, 0) + r, **TOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation, op", [("relu6", "relu6"), ("hardswish", "hardswish"),
+                                            ("hardsigmoid", "hardsigmoid")])
+@pytest.mark.parametrize("w_shape, groups", [((5, 4, 3, 3), 1), ((4, 1, 3, 3), 4)])   # GEMM, depthwise
+def test_conv2d_hard_activation_epilogues_match_the_ops_bit_for_bit(dtype, activation, op,
+                                                                     w_shape, groups):
+    from jitcore import ops
+    rng = np.random.default_rng(5)
+    x = (4 * rng.standard_normal((2, 4, 7, 7))).astype(dtype)
+    x[0, 0, 0, :3] = [np.nan, -0.0, 6.0]
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    plain = conv.conv2d(x, w, b, padding=1, groups=groups)
+    want = ops.get(f"aten::{op}").reference(plain)
+    got = conv.conv2d(x, w, b, padding=1, groups=groups, activation=activation)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_path_in_im2col_tiles_with_residual(dtype):
+    # a 16 MB patch matrix (K = 576, P = 4096) is built in tiles of whole output rows
+    # and part rows; the residual broadcasts over the channels
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((1, 64, 66, 66)).astype(dtype)
+    w = (0.1 * rng.standard_normal((5, 64, 3, 3))).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype)
+    y = conv2d_reference(x, w, b, padding=(0, 0))
+    r = np.broadcast_to(rng.standard_normal((1, 1, 64, 64)).astype(dtype), y.shape)
+    got = conv.conv2d(x, w, b, activation="relu6", residual=r)
+    np.testing.assert_allclose(got, np.clip(y + r, 0, 6), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pointwise_split_into_channel_blocks_is_bit_identical_at_one_and_two_threads(dtype):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((1, 320, 7, 7)).astype(dtype)
+    w = rng.standard_normal((200, 320, 1, 1)).astype(dtype)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, activation="hardswish"))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], ops_hardswish(conv2d_reference(x, w)), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("w_shape, kwargs", [((6, 8, 3, 3), dict(padding=1)),
+                                             ((6, 8, 1, 1), {}),
+                                             ((6, 8, 3, 3), dict(stride=2, padding=1))])
+def test_small_maps_batch_images_into_one_gemm(dtype, w_shape, kwargs):
+    # 5x5 maps at batch 13: the images' patch matrices side by side, 6 per GEMM (6, 6, 1)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((13, 8, 5, 5)).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    full = {"stride": (1, 1), "padding": (0, 0)}
+    full.update({k: (v, v) for k, v in kwargs.items()})
+    y = conv2d_reference(x, w, b, **full)
+    r = rng.standard_normal(y.shape).astype(dtype)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, b, activation="relu", residual=r, **kwargs))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], np.maximum(y + r, 0), **TOL[dtype])
+
+
+def ops_hardswish(y):
+    return y * np.clip(y / 6 + 0.5, 0, 1)
+
+
+# Depthwise convolutions: padded, stride-phase-split planes and a row kernel per ISA level.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", [
+    ((2, 6, 13, 11), (6, 1, 3, 3), dict(groups=6, padding=1, stride=2)),
+    ((1, 5, 17, 70), (5, 1, 5, 5), dict(groups=5, padding=2, stride=2)),
+    ((1, 5, 17, 70), (5, 1, 5, 5), dict(groups=5, padding=2)),
+    ((1, 4, 9, 40), (8, 1, 3, 3), dict(groups=4, padding=(0, 2), stride=(1, 3), dilation=2)),
+    ((2, 3, 6, 5), (3, 1, 3, 1), dict(groups=3, padding=(1, 0), stride=(2, 1))),
+    ((1, 3, 4, 4), (3, 1, 1, 1), dict(groups=3, stride=2)),
+])
+def test_depthwise_matches_reference(dtype, x_shape, w_shape, kwargs):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    full = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1)}
+    for key, value in kwargs.items():
+        if key != "groups":
+            full[key] = value if isinstance(value, tuple) else (value, value)
+    want = conv2d_reference(x, w, b, groups=kwargs["groups"], **full)
+    np.testing.assert_allclose(conv.conv2d(x, w, b, **kwargs), want, **TOL[dtype])
+    # a strided (non-contiguous) input view reads the same values
+    wide = np.zeros(x_shape[:3] + (2 * x_shape[3],), dtype)
+    wide[..., ::2] = x
+    np.testing.assert_array_equal(conv.conv2d(wide[..., ::2], w, b, **kwargs),
+                                  conv.conv2d(x, w, b, **kwargs))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation, op", [("relu", "relu"), ("relu6", "relu6")])
+@pytest.mark.parametrize("size", [7, 40])      # channel-blocked and row kernels
+def test_depthwise_epilogue_in_the_row_matches_the_op_bit_for_bit(dtype, activation, op, size):
+    from jitcore import ops
+    rng = np.random.default_rng(10)
+    x = (4 * rng.standard_normal((2, 6, size, size))).astype(dtype)
+    x[0, 0, 0, :3] = [np.nan, -0.0, 6.0]
+    w = rng.standard_normal((6, 1, 3, 3)).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    plain = conv.conv2d(x, w, b, padding=1, groups=6)
+    got = conv.conv2d(x, w, b, padding=1, groups=6, activation=activation)
+    np.testing.assert_array_equal(got, ops.get(f"aten::{op}").reference(plain))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_depthwise_is_bit_identical_at_one_and_two_threads(dtype):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1, 24, 30, 30)).astype(dtype)
+    w = rng.standard_normal((24, 1, 5, 5)).astype(dtype)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, padding=2, stride=2, groups=24, activation="relu6"))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+
+
 # float32 3x3 "same" convolutions with C_out a multiple of 8 take the direct
 # kernel of the level (AVX-512: 16 pixels per register, AVX2: 8; baseline:
 # these cases check im2col): widths below, at and beyond one register of
@@ -286,3 +424,29 @@ def test_conv2d_against_torch():
     want = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w),
                                       torch.from_numpy(b), **kwargs).numpy()
     np.testing.assert_allclose(conv.conv2d(x, w, b, **kwargs), want, rtol=1e-4, atol=1e-4)
+
+
+_DEPTHWISE_BITS = """
+import sys, numpy as np
+from jitcore._runtime.kernels import conv
+rng = np.random.default_rng(0)
+outs = []
+for c, h, k, s in [(24, 30, 3, 1), (24, 30, 5, 2), (40, 9, 3, 2)]:
+    x = rng.standard_normal((2, c, h, h)).astype(np.float32)
+    w = rng.standard_normal((c, 1, k, k)).astype(np.float32)
+    outs.append(conv.conv2d(x, w, padding=k // 2, stride=s, groups=c).ravel())
+sys.stdout.write(np.concatenate(outs).tobytes().hex())
+"""
+
+
+def test_depthwise_avx512_and_avx2_give_the_same_bits():
+    import os
+    import subprocess
+    import sys
+    if cpu.isa() != "avx512" or os.environ.get("JITCORE_ISA"):
+        pytest.skip("needs an AVX-512 CPU and JITCORE_ISA unset")
+    runs = [subprocess.run([sys.executable, "-c", _DEPTHWISE_BITS], capture_output=True,
+                           text=True, check=True,
+                           env={**os.environ, **({"JITCORE_ISA": isa} if isa else {})}).stdout
+            for isa in (None, "avx2")]
+    assert runs[0] and runs[0] == runs[1]

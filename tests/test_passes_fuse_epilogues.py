@@ -89,7 +89,36 @@ def test_every_epilogue_activation_is_a_unary_kernel_some_op_names():
     from jitcore import ops
     from jitcore._runtime.kernels import elementwise as ew
     from jitcore._runtime.kernels.linalg import EPILOGUE_ACTIVATIONS
+    # -- or a clamp to constant bounds, matched by the op's hardtanh chain step
+    from jitcore._runtime.kernels.conv import EPILOGUE_CLAMPS
     named = {op.kernel for op in ops.all_ops()}
-    assert EPILOGUE_ACTIVATIONS <= set(ew.UNARY_OPS)
-    assert EPILOGUE_ACTIVATIONS - {"gelu", "gelu_tanh"} <= named
-    assert {"relu", "silu", "sigmoid", "tanh", "gelu", "gelu_tanh"} <= EPILOGUE_ACTIVATIONS
+    unary = EPILOGUE_ACTIVATIONS - set(EPILOGUE_CLAMPS)
+    assert unary <= set(ew.UNARY_OPS)
+    assert unary - {"gelu", "gelu_tanh"} <= named
+    assert {"relu", "silu", "sigmoid", "tanh", "gelu", "gelu_tanh", "hardswish",
+            "hardsigmoid", "relu6"} <= EPILOGUE_ACTIVATIONS
+    assert EPILOGUE_CLAMPS == {"relu6": (0.0, 6.0)}
+
+
+@pytest.mark.parametrize("op, args, activation", [
+    ("aten::relu6", "", "relu6"),
+    ("aten::hardtanh", ", %zero, %six", "relu6"),
+    ("aten::hardswish", "", "hardswish"),
+    ("aten::hardsigmoid", "", "hardsigmoid"),
+])
+def test_clamps_and_hard_activations_fuse(op, args, activation):
+    node, (name, after) = _fused(f"""  %zero : float = prim::Constant[value=0.]()
+  %six : float = prim::Constant[value=6.]()
+  %y : Float(3, 5) = {op}(%h{args})
+  return (%y)
+""")
+    assert name == activation and after is False
+
+
+def test_hardtanh_with_other_bounds_is_not_fused():
+    graph = parse_graph(HEADER + """  %lo : float = prim::Constant[value=-1.]()
+  %hi : float = prim::Constant[value=1.]()
+  %y : Float(3, 5) = aten::hardtanh(%h, %lo, %hi)
+  return (%y)
+""")
+    assert fuse_epilogues(graph) is False

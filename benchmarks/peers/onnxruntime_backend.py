@@ -15,7 +15,7 @@ import numpy as np
 from .torch_backends import torch_model
 from .unavailable import Unavailable, require
 
-__all__ = ["export_onnx", "session"]
+__all__ = ["export_onnx", "session", "onnx_session"]
 
 
 def export_onnx(case):
@@ -73,9 +73,16 @@ def session(case, threads):
     if case.method != "forward":
         raise Unavailable(f"{case.method} is a Python loop around the model; ONNX export "
                           "records forward only")
+    return onnx_session(export_onnx(case), case.inputs, threads)
+
+
+def onnx_session(model_bytes, inputs, threads):
+    """An InferenceSession of ``model_bytes`` with ``intra_op_num_threads=threads``, fed
+    ``inputs`` in the graph's input order; returns the call ``run()`` (first output)."""
+    ort = require("onnxruntime")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    sess = ort.InferenceSession(export_onnx(case), options, providers=["CPUExecutionProvider"])
-    feeds = {meta.name: np.ascontiguousarray(x) for meta, x in zip(sess.get_inputs(), case.inputs)}
+    sess = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    feeds = {meta.name: np.ascontiguousarray(x) for meta, x in zip(sess.get_inputs(), inputs)}
     return lambda: sess.run(None, feeds)[0]

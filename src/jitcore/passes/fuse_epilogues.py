@@ -9,7 +9,8 @@ Patterns (each intermediate used only by the next step, in the same block):
 
 where ``op`` is ``aten::linear`` (-> ``jc::linear_act``) or ``aten::conv2d``
 (-> ``jc::conv2d_act``), ``act`` one of relu, gelu (erf or tanh form), silu,
-sigmoid, tanh, and the add has ``alpha=1``.  Every value involved must be a
+sigmoid, tanh, hardswish, hardsigmoid, or a clamp the epilogue has by name
+(relu6: ``relu6`` or ``hardtanh(x, 0, 6)``), and the add has ``alpha=1``.  Every value involved must be a
 float32/float64 tensor of one dtype and the residual no higher rank than the
 result, so the fused op computes exactly the same dtype and shape.  The
 activation and flag are constant inputs, so the registry's reference (and
@@ -17,6 +18,7 @@ schema) describe the fused node completely; see ``jitcore/ops/defs/fused.py``.
 """
 
 from jitcore import ops
+from jitcore._runtime.kernels.conv import EPILOGUE_CLAMPS
 from jitcore._runtime.kernels.linalg import EPILOGUE_ACTIVATIONS
 
 from .graph_queries import constant_value, replace_value, rewrite_nodes, tensor_type
@@ -54,7 +56,23 @@ def _activation_of(node, value):
     kernels = {op.kernel for op in ops.overloads(node.kind)}
     if len(kernels) == 1 and len(node.inputs) == 1:
         kernel = kernels.pop()
-        return kernel if kernel in EPILOGUE_ACTIVATIONS else None
+        if kernel in EPILOGUE_ACTIVATIONS:
+            return kernel
+    return _clamp_of(node)
+
+
+def _clamp_of(node):
+    """The epilogue name of a clamp to constant bounds (the ``hardtanh`` chain step of
+    ``relu6``, ``hardtanh``), or None."""
+    overloads = ops.overloads(node.kind)
+    if len(overloads) != 1 or overloads[0].chain_step is None:
+        return None
+    step = overloads[0].chain_step(*(constant_value(v) for v in node.inputs[1:]))
+    if step is None or step[0] != "hardtanh":
+        return None
+    for name, clamp in EPILOGUE_CLAMPS.items():
+        if tuple(step[1]) == clamp:
+            return name
     return None
 
 

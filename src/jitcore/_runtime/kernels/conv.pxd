@@ -29,15 +29,16 @@ cdef inline Py_ssize_t conv_output_size(Py_ssize_t size, Py_ssize_t kernel,
 #           by the caller, not overlapping the inputs.
 # Float32/float64 of one dtype (JC_ERR_DTYPE); bad shapes or an empty output
 # window JC_ERR_SHAPE; bad params JC_ERR_VALUE.
-# Paths: depthwise (C_in == groups, C_in/groups == 1) runs a direct loop;
+# Paths: depthwise (C_in/groups == 1) runs direct row or channel-blocked kernels;
 # float32 3x3 "same" convolutions the direct kernel (AVX-512 or AVX2) or the
 # Winograd kernel (AVX-512), as conv.pyx's use_direct3x3 / use_winograd3x3
 # pick them for the CPU level (docs/kernels.md, "CPU features and JITCORE_ISA");
 # 1x1 stride-1 unpadded convolutions feed the input to GEMM as is; the rest
-# go through im2col + GEMM.  The im2col workspace (one K x OH*OW buffer per
-# thread) is malloc'd inside the kernel: JC_ERR_OOM when that fails.  Work
-# is split over OpenMP threads by (image, group) when large, else BLAS
-# threads the GEMM.
+# go through im2col + GEMM.  The workspaces (an im2col buffer, whole or a
+# 1 MB tile, per thread; a padded plane per thread) are malloc'd inside the
+# kernel: JC_ERR_OOM when that fails.  Work is split over OpenMP threads in
+# units fixed by the shape (never by the thread count: the same bits at every
+# count).
 cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
                           const Conv2dParams* params,
                           const Epilogue* ep) noexcept nogil

@@ -10,15 +10,21 @@ register-blocked GEMMs), and so do those with up to 256 input and output
 channels, which would otherwise take im2col + GEMM (on AVX2 only with enough
 tiles: ``winograd_avx2_faster``).
 
-Kernel contract in ``conv.pxd``.  One *task* is one (image, group) pair: its
-output block (C_out/groups x OH*OW) is ``W_g @ col`` where ``col`` is the
-im2col matrix (C_in/groups*KH*KW x OH*OW) of that image's group, and the
-epilogue runs on the block while it is in cache.  Large convolutions split
-their tasks over OpenMP threads, each with its own im2col buffer; a single
-large task's GEMM splits its own output over the threads (``blas.pyx``).
-The direct 3x3 path splits images over threads, or (image, 8-channel block)
-units when there are fewer images than threads (batch 1); the Winograd path
-splits images, or (image, tile row) units.
+Depthwise convolutions (one input channel per output channel) run
+``conv_depthwise.h``'s row kernels on a padded, stride-phase-split copy of
+each plane, or, on planes narrower than DEPTHWISE_BLOCKED_MAX_OW, its
+channel-blocked kernel on a channels-last copy of 16 (AVX2: 8) channels.
+
+Kernel contract in ``conv.pxd``.  The GEMM path's unit is (image, group,
+block of output channels, tile of output pixels), fixed by the shape alone
+(``gemm_tiling``): its output block is ``W_g @ col`` where ``col`` holds the
+unit's columns of the im2col matrix (C_in/groups*KH*KW x OH*OW) of that
+image's group, and the epilogue runs on the block while it is in cache.
+Several units split over OpenMP threads, each thread with its own im2col
+buffer; a lone unit's GEMM splits its own output over the threads
+(``blas.pyx``).  The direct 3x3 path splits images over threads, or (image,
+8-channel block) units when there are fewer images than threads (batch 1);
+the Winograd path splits images, or (image, tile row) units.
 """
 cimport numpy as cnp
 import numpy as np
@@ -38,17 +44,23 @@ from jitcore._runtime.kernels.strided cimport (
     is_real_dtype, collapse_dims, unravel_offset, same_shape,
 )
 from jitcore._runtime.kernels.epilogue cimport (
-    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_COUNT, epilogue_is_empty, apply_tile_epilogue,
-    apply_epilogue_parallel,
+    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_RELU6, ACT_COUNT, epilogue_is_empty,
+    apply_tile_epilogue,
+    apply_epilogue_parallel, clamp_activations, activate_row,
 )
 from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, operand_row,
 )
 from jitcore._runtime.kernels.linalg cimport EpilogueArgs
 from jitcore._runtime.kernels.status_error cimport raise_for_status
+from jitcore._runtime.kernels.scalar_math cimport relu_of, clamp_of
 from jitcore._runtime.kernels.cpu_features cimport jc_isa
 
 cnp.import_array()
+
+#: Epilogue activations that are a clamp to constant bounds (name -> (low, high)):
+#: the fuser matches them by an op's ``hardtanh`` chain step.
+EPILOGUE_CLAMPS = clamp_activations()
 
 # Parallel regions hold at most this many per-thread results.
 cdef enum:
@@ -270,6 +282,8 @@ cdef void im2col(const ConvProblem* cp, const char* x_group, real* col) noexcept
                     if unit:
                         # stride 1 over a unit-stride row: the valid part is one block copy
                         memcpy(dst + lo, <const real*>src + offset + lo, (hi - lo) * sizeof(real))
+                    elif sw == 2 and xs3 == sizeof(real):
+                        deinterleave2(<const real*>src + offset, dst, lo, hi)
                     else:
                         for ow in range(lo, hi):
                             dst[ow] = (<const real*>(src + (ow * sw + offset) * xs3))[0]
@@ -294,38 +308,6 @@ cdef inline bint is_pointwise(const ConvProblem* cp) noexcept nogil:
     # channel rows are the GEMM's leading dimension
     return cp.Cg == 1 or (cp.x.strides[1] > 0 and cp.x.strides[1] % isz == 0
                           and cp.x.strides[1] // isz >= plane)
-
-
-cdef Status run_task(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
-                     Py_ssize_t task, real* col, bint parallel_epilogue) noexcept nogil:
-    """Compute the output block of one (image, group) task."""
-    cdef Py_ssize_t n = task // cp.G
-    cdef Py_ssize_t g = task % cp.G
-    cdef Py_ssize_t isz = sizeof(real)
-    cdef const char* x_group = cp.x.data + n * cp.x.strides[0] + g * cp.Cg * cp.x.strides[1]
-    cdef real* block = out + (n * cp.O + g * cp.Og) * cp.P
-    cdef const real* rhs
-    cdef Py_ssize_t ld_rhs
-    cdef TileEpilogue t
-    cdef Status status
-    if pointwise:
-        rhs = <const real*>x_group
-        ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
-    else:
-        im2col(cp, x_group, col)
-        rhs = col
-        ld_rhs = cp.P
-    status = gemm(ow.trans, False, cp.Og, cp.P, cp.K, <real>1,
-                  <const real*>operand_row(ow, g * cp.Og, isz), ow.ld,
-                  rhs, ld_rhs, <real>0, block, cp.P)
-    if status != JC_OK:
-        return status
-    task_epilogue(cp, n, g * cp.Og, &t)
-    if parallel_epilogue:
-        apply_epilogue_parallel(block, cp.Og, cp.P, cp.P, &t)
-    elif not epilogue_is_empty(&t):
-        apply_tile_epilogue(block, cp.Og, cp.P, cp.P, &t, 0, cp.Og)
-    return JC_OK
 
 
 cdef Status weight_operand(const ConvProblem* cp, BlasOperand* ow) noexcept nogil:
@@ -356,12 +338,213 @@ cdef Status weight_operand(const ConvProblem* cp, BlasOperand* ow) noexcept nogi
     return JC_OK
 
 
+# The GEMM path works in units of (image, group, block of output channels,
+# tile of output pixels), fixed by the problem's shape alone -- never by the
+# thread count -- so every thread count computes every output element with
+# the same GEMM call and gets the same bits.  A patch matrix (K x P) larger
+# than IM2COL_MAX_BYTES is built in tiles of IM2COL_TILE_BYTES, each just
+# before its GEMM, so that a large image never needs the whole matrix at once;
+# smaller ones are one tile (tiles of 256 KB-1 MB measured no faster at one
+# thread: the GEMM, not the copy, dominates; docs/performance.md).
+cdef Py_ssize_t IM2COL_MAX_BYTES = 8 * 1024 * 1024
+cdef Py_ssize_t IM2COL_TILE_BYTES = 1024 * 1024
+cdef Py_ssize_t MIN_TILE_COLS = 64
+# One image's GEMM whose output is a single tile is cut into two blocks of
+# output channels from this many multiply-adds on (about 35 us at the FMA
+# peak), so that a second thread has work at batch 1 (a 1x1 convolution on
+# a 7x7 map gives BLAS too few columns to split).
+cdef Py_ssize_t ROW_SPLIT_MIN_WORK = 1 << 21
+# Maps of fewer pixels than this (a 4x4 or 7x7 map at batch 16) give a GEMM
+# too few columns per image to use its register blocks: several images' patch
+# matrices then sit side by side in one GEMM of about this many columns, whose
+# output is copied to the images' planes.
+cdef Py_ssize_t IMAGE_BATCH_COLS = 128
+# A 1x1 convolution reads its input in place, one image per GEMM; on maps of
+# fewer pixels than this (2x2) that stays faster than copying the images side
+# by side (docs/performance.md).
+cdef Py_ssize_t POINTWISE_BATCH_MIN_P = 8
+
+
+ctypedef struct GemmTiling:
+    Py_ssize_t cols, tiles          # output pixels per tile, tiles per (image, group)
+    Py_ssize_t rows, row_blocks     # output channels per block, blocks per group
+    Py_ssize_t images               # images side by side in one unit's GEMM (1: one image)
+    Py_ssize_t units                # N * G * row_blocks * tiles, or ceil(N / images)
+    Py_ssize_t col_len              # patch-matrix floats per thread (0: pointwise)
+    Py_ssize_t out_len              # a batched unit's GEMM output, floats per thread
+
+
+cdef void gemm_tiling(const ConvProblem* cp, bint pointwise, Py_ssize_t isz,
+                      GemmTiling* gt) noexcept nogil:
+    cdef Py_ssize_t cols = cp.P
+    gt.out_len = 0
+    if cp.G == 1 and cp.N > 2 and cp.P < IMAGE_BATCH_COLS // 2 \
+            and (not pointwise or cp.P >= POINTWISE_BATCH_MIN_P):
+        # at least two units, so that a second thread has work
+        gt.images = min((cp.N + 1) // 2, (IMAGE_BATCH_COLS + cp.P - 1) // cp.P)
+        gt.cols, gt.tiles, gt.rows, gt.row_blocks = cp.P, 1, cp.Og, 1
+        gt.units = (cp.N + gt.images - 1) // gt.images
+        gt.col_len = cp.K * gt.images * cp.P
+        gt.out_len = cp.O * gt.images * cp.P
+        return
+    gt.images = 1
+    if not pointwise and cp.K * cp.P * isz > IM2COL_MAX_BYTES:
+        cols = max(MIN_TILE_COLS, (IM2COL_TILE_BYTES // (cp.K * isz)) // 16 * 16)
+        cols = min(cols, cp.P)
+    gt.cols = cols
+    gt.tiles = (cp.P + cols - 1) // cols
+    gt.rows = cp.Og
+    if cp.N * cp.G * gt.tiles == 1 and cp.Og >= 32 and cp.Og * cp.P * cp.K >= ROW_SPLIT_MIN_WORK:
+        gt.rows = (cp.Og + 15) // 16 * 8
+    gt.row_blocks = (cp.Og + gt.rows - 1) // gt.rows
+    gt.units = cp.N * cp.G * gt.row_blocks * gt.tiles
+    gt.col_len = 0 if pointwise else cp.K * cols
+
+
+cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
+                      Py_ssize_t p0, Py_ssize_t pc, Py_ssize_t ld) noexcept nogil:
+    """Columns ``[p0, p0 + pc)`` of the patch matrix of one image's group, as a
+    K x pc matrix with rows ``ld`` apart (the whole matrix when they are all of it)."""
+    cdef Py_ssize_t c, i, j, p, oh, ow0, ow1, ih, lo, hi, a, b, ow, offset
+    cdef Py_ssize_t xs1 = cp.x.strides[1], xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
+    cdef Py_ssize_t sw = cp.p.stride_w
+    cdef bint unit = xs3 == sizeof(real) and sw == 1
+    cdef real* dst_row = col
+    cdef real* dst
+    cdef const char* src
+    if p0 == 0 and pc == cp.P and ld == cp.P:
+        im2col(cp, x_group, col)
+        return
+    for c in range(cp.Cg):
+        for i in range(cp.KH):
+            for j in range(cp.KW):
+                offset = j * cp.p.dilation_w - cp.p.pad_w
+                valid_range(cp.OW, cp.W, sw, cp.p.pad_w, j * cp.p.dilation_w, &lo, &hi)
+                p = p0
+                while p < p0 + pc:
+                    oh = p // cp.OW
+                    ow0 = p - oh * cp.OW
+                    ow1 = min(cp.OW, ow0 + (p0 + pc - p))
+                    dst = dst_row + (p - p0)
+                    ih = oh * cp.p.stride_h - cp.p.pad_h + i * cp.p.dilation_h
+                    if ih < 0 or ih >= cp.H:
+                        memset(dst, 0, (ow1 - ow0) * sizeof(real))
+                    else:
+                        src = x_group + c * xs1 + ih * xs2
+                        a = min(max(lo, ow0), ow1)
+                        b = min(max(hi, a), ow1)
+                        if a > ow0:
+                            memset(dst, 0, (a - ow0) * sizeof(real))
+                        if unit:
+                            memcpy(dst + (a - ow0), <const real*>src + a + offset,
+                                   (b - a) * sizeof(real))
+                        elif sw == 2 and xs3 == sizeof(real):
+                            deinterleave2(<const real*>src + offset, dst - ow0, a, b)
+                        else:
+                            for ow in range(a, b):
+                                dst[ow - ow0] = (<const real*>(src + (ow * sw + offset) * xs3))[0]
+                        if ow1 > b:
+                            memset(dst + (b - ow0), 0, (ow1 - b) * sizeof(real))
+                    p += ow1 - ow0
+                dst_row += ld
+
+
+cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
+                     const GemmTiling* gt, Py_ssize_t unit, real* col,
+                     bint parallel_epilogue) noexcept nogil:
+    """One (image, group, channel block, pixel tile) unit: its GEMM, then its epilogue
+    while the block is in cache."""
+    cdef Py_ssize_t per_task = gt.row_blocks * gt.tiles
+    cdef Py_ssize_t task = unit // per_task
+    cdef Py_ssize_t tile = (unit % per_task) // gt.row_blocks
+    cdef Py_ssize_t rb = unit % gt.row_blocks
+    cdef Py_ssize_t n = task // cp.G
+    cdef Py_ssize_t g = task % cp.G
+    cdef Py_ssize_t p0 = tile * gt.cols, pc = min(gt.cols, cp.P - tile * gt.cols)
+    cdef Py_ssize_t r0 = rb * gt.rows, rc = min(gt.rows, cp.Og - rb * gt.rows)
+    cdef Py_ssize_t isz = sizeof(real)
+    cdef const char* x_group = cp.x.data + n * cp.x.strides[0] + g * cp.Cg * cp.x.strides[1]
+    cdef real* block = out + (n * cp.O + g * cp.Og + r0) * cp.P + p0
+    cdef const real* rhs
+    cdef Py_ssize_t ld_rhs
+    cdef TileEpilogue t
+    cdef Status status
+    if pointwise:
+        rhs = <const real*>x_group + p0
+        ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
+    else:
+        im2col_tile(cp, x_group, col, p0, pc, pc)
+        rhs = col
+        ld_rhs = pc
+    status = gemm(ow.trans, False, rc, pc, cp.K, <real>1,
+                  <const real*>operand_row(ow, g * cp.Og + r0, isz), ow.ld,
+                  rhs, ld_rhs, <real>0, block, cp.P)
+    if status != JC_OK:
+        return status
+    task_epilogue(cp, n, g * cp.Og + r0, &t)
+    if t.residual != NULL:
+        t.residual = t.residual + p0 * t.residual_col_stride
+    if parallel_epilogue:
+        apply_epilogue_parallel(block, rc, pc, cp.P, &t)
+    elif not epilogue_is_empty(&t):
+        apply_tile_epilogue(block, rc, pc, cp.P, &t, 0, rc)
+    return JC_OK
+
+
+cdef Status run_image_batch(const ConvProblem* cp, real* out, const BlasOperand* ow,
+                            const GemmTiling* gt, Py_ssize_t unit, real* col,
+                            bint parallel_epilogue) noexcept nogil:
+    """Images ``[unit * images, ...)`` (G == 1): their patch matrices side by side, one
+    GEMM into ``col + col_len``, copied to each image's planes, then each image's epilogue."""
+    cdef Py_ssize_t n0 = unit * gt.images
+    cdef Py_ssize_t nb = min(gt.images, cp.N - n0)
+    cdef Py_ssize_t cols = nb * cp.P
+    cdef Py_ssize_t i, o
+    cdef real* tmp = col + gt.col_len
+    cdef real* image
+    cdef TileEpilogue t
+    cdef Status status
+    for i in range(nb):
+        im2col_tile(cp, cp.x.data + (n0 + i) * cp.x.strides[0], col + i * cp.P, 0, cp.P, cols)
+    status = gemm(ow.trans, False, cp.O, cols, cp.K, <real>1,
+                  <const real*>operand_row(ow, 0, sizeof(real)), ow.ld, col, cols, <real>0,
+                  tmp, cols)
+    if status != JC_OK:
+        return status
+    for i in range(nb):
+        image = out + (n0 + i) * cp.O * cp.P
+        for o in range(cp.O):
+            memcpy(image + o * cp.P, tmp + o * cols + i * cp.P, cp.P * sizeof(real))
+        task_epilogue(cp, n0 + i, 0, &t)
+        if parallel_epilogue:
+            apply_epilogue_parallel(image, cp.O, cp.P, cp.P, &t)
+        elif not epilogue_is_empty(&t):
+            apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, 0, cp.O)
+    return JC_OK
+
+
+cdef Status run_units(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
+                      const GemmTiling* gt, Py_ssize_t first, Py_ssize_t last,
+                      real* col) noexcept nogil:
+    cdef Py_ssize_t unit
+    cdef Status status
+    for unit in range(first, last):
+        if gt.images > 1:
+            status = run_image_batch(cp, out, ow, gt, unit, col, False)
+        else:
+            status = run_unit(cp, out, ow, pointwise, gt, unit, col, False)
+        if status != JC_OK:
+            return status
+    return JC_OK
+
+
 cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
+    """Every unit of the GEMM path; one unit alone may thread its own GEMM and
+    epilogue, several are split over threads in contiguous ranges."""
     cdef BlasOperand ow
+    cdef GemmTiling gt
     cdef bint pointwise = is_pointwise(cp)
-    cdef Py_ssize_t tasks = cp.N * cp.G
-    cdef Py_ssize_t col_len = 0 if pointwise else cp.K * cp.P
-    cdef Py_ssize_t task
+    cdef Py_ssize_t per_part
     cdef int nt, part
     cdef real* workspace = NULL
     cdef Status status
@@ -369,28 +552,30 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
     status = weight_operand(cp, &ow)
     if status != JC_OK:
         return status
-    nt = threads_for(tasks * cp.Og * cp.P)
-    if nt > tasks:
-        nt = <int>tasks
-    if nt > MAX_PARTS:
-        nt = MAX_PARTS
-    if col_len > 0:
-        workspace = <real*>malloc(nt * col_len * sizeof(real))
+    gemm_tiling(cp, pointwise, sizeof(real), &gt)
+    if gt.images > 1:
+        pointwise = False       # the images' columns are copied side by side
+    nt = threads_for(cp.N * cp.O * cp.P * cp.K)
+    if nt > gt.units:
+        nt = <int>gt.units
+    nt = max(1, min(nt, MAX_PARTS))
+    if gt.col_len + gt.out_len > 0:
+        workspace = <real*>malloc(nt * (gt.col_len + gt.out_len) * sizeof(real))
         if workspace == NULL:
             release_operand(&ow)
             return JC_ERR_OOM
-    if nt <= 1:
-        status = JC_OK
-        for task in range(tasks):
-            status = run_task(cp, out, &ow, pointwise, task, workspace, True)
-            if status != JC_OK:
-                break
+    if gt.units == 1 and gt.images > 1:
+        status = run_image_batch(cp, out, &ow, &gt, 0, workspace, True)
+    elif gt.units == 1:
+        status = run_unit(cp, out, &ow, pointwise, &gt, 0, workspace, True)
+    elif nt <= 1:
+        status = run_units(cp, out, &ow, pointwise, &gt, 0, gt.units, workspace)
     else:
-        # Each thread takes every nt-th task with its own im2col buffer; the
-        # GEMMs run serially in the thread (no nested regions).
+        per_part = (gt.units + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            part_status[part] = run_tasks_strided(cp, out, &ow, pointwise, part, nt,
-                                                  workspace + part * col_len)
+            part_status[part] = run_units(cp, out, &ow, pointwise, &gt, part * per_part,
+                                          min(gt.units, (part + 1) * per_part),
+                                          workspace + part * (gt.col_len + gt.out_len))
         status = JC_OK
         for part in range(nt):
             if part_status[part] != JC_OK:
@@ -400,74 +585,359 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
     return status
 
 
-cdef Status run_tasks_strided(const ConvProblem* cp, real* out, const BlasOperand* ow,
-                              bint pointwise,
-                              Py_ssize_t first, Py_ssize_t step, real* col) noexcept nogil:
-    cdef Py_ssize_t task = first
-    cdef Status status
-    while task < cp.N * cp.G:
-        status = run_task(cp, out, ow, pointwise, task, col, False)
-        if status != JC_OK:
-            return status
-        task += step
-    return JC_OK
-
-
 # ---------------------------------------------------------------- depthwise
 
-cdef void depthwise_plane(const ConvProblem* cp, real* out,
-                          Py_ssize_t plane_index) noexcept nogil:
-    """Direct convolution of one output plane whose channel reads one input channel."""
+cdef extern from "conv_depthwise.h" nogil:
+    int JC_DEPTHWISE_ISA
+    int JC_DEPTHWISE_AVX2_ISA
+    enum:
+        JC_DW_NONE
+        JC_DW_RELU
+        JC_DW_RELU6
+    void jc_depthwise_row_f32(const float* base, const Py_ssize_t* offs, const float* w,
+                              Py_ssize_t taps, float* out, Py_ssize_t OW, float bias, int act)
+    void jc_depthwise_row_f32_avx2(const float* base, const Py_ssize_t* offs, const float* w,
+                                   Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
+                                   int act)
+
+    enum:
+        JC_DEPTHWISE_BLOCK_C
+        JC_DEPTHWISE_BLOCK_C_AVX2
+    void jc_depthwise_block_f32(const float* xb, Py_ssize_t Wp, const float* wb,
+                                Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                                Py_ssize_t dh, Py_ssize_t dw, float* tb,
+                                Py_ssize_t OH, Py_ssize_t OW)
+    void jc_depthwise_block_f32_avx2(const float* xb, Py_ssize_t Wp, const float* wb,
+                                     Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                                     Py_ssize_t dh, Py_ssize_t dw, float* tb,
+                                     Py_ssize_t OH, Py_ssize_t OW)
+
+ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
+                                  Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
+                                  int act) noexcept nogil
+ctypedef void (*depthwise_block_fn)(const float* xb, Py_ssize_t Wp, const float* wb,
+                                    Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                                    Py_ssize_t dh, Py_ssize_t dw, float* tb,
+                                    Py_ssize_t OH, Py_ssize_t OW) noexcept nogil
+
+# Output rows narrower than this (two AVX-512 vectors) run channel-blocked
+# (float32, AVX2 or AVX-512): a row that short leaves most lanes of the row
+# kernel's vectors empty.
+cdef Py_ssize_t DEPTHWISE_BLOCKED_MAX_OW = 32
+
+# Kernels up to this many taps keep their offsets and weights on the stack.
+cdef enum:
+    DEPTHWISE_MAX_TAPS = 64
+    DEPTHWISE_MAX_STRIDE = 8
+
+
+ctypedef struct DepthwiseLayout:
+    # One input plane, zero-padded, each row split into the stride's column
+    # phases: padded column c of row r sits at ``r * row_len + (c % sw) * phase_len
+    # + c // sw``, so the taps' inputs along an output row are contiguous.
+    Py_ssize_t Hp, phase_len, row_len, plane_len
+    Py_ssize_t taps
+    Py_ssize_t offs[DEPTHWISE_MAX_TAPS]     # tap (i, j) -> offset from output row 0's start
+
+
+cdef void depthwise_layout(const ConvProblem* cp, DepthwiseLayout* lay) noexcept nogil:
+    cdef Py_ssize_t i, j, c
+    cdef Py_ssize_t sw = cp.p.stride_w
+    lay.Hp = cp.H + 2 * cp.p.pad_h
+    lay.phase_len = (cp.W + 2 * cp.p.pad_w + sw - 1) // sw
+    lay.row_len = sw * lay.phase_len
+    lay.plane_len = lay.Hp * lay.row_len
+    lay.taps = cp.KH * cp.KW
+    for i in range(cp.KH):
+        for j in range(cp.KW):
+            c = j * cp.p.dilation_w
+            lay.offs[i * cp.KW + j] = i * cp.p.dilation_h * lay.row_len \
+                + (c % sw) * lay.phase_len + c // sw
+
+
+cdef inline void deinterleave2(const real* src, real* dst, Py_ssize_t k_lo,
+                               Py_ssize_t k_hi) noexcept nogil:
+    """``dst[k] = src[2 k]`` for k in [k_lo, k_hi)."""
+    cdef Py_ssize_t k
+    for k in range(k_lo, k_hi):
+        dst[k] = src[2 * k]
+
+
+cdef void depthwise_pack(const ConvProblem* cp, const DepthwiseLayout* lay, const char* x_plane,
+                         real* buf) noexcept nogil:
+    """The plane at ``x_plane`` into ``buf`` in ``lay``'s padded, phase-split order."""
+    cdef Py_ssize_t h, k, r, sw = cp.p.stride_w, pw = cp.p.pad_w
+    cdef Py_ssize_t xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
+    cdef Py_ssize_t k_lo[DEPTHWISE_MAX_STRIDE]
+    cdef Py_ssize_t k_hi[DEPTHWISE_MAX_STRIDE]
+    cdef real* row
+    cdef const char* src
+    memset(buf, 0, lay.plane_len * sizeof(real))
+    # phase r holds padded columns r + k sw: input column r + k sw - pw, inside for k in
+    # [k_lo, k_hi)
+    for r in range(sw):
+        valid_range(lay.phase_len, cp.W, sw, pw, r, &k_lo[r], &k_hi[r])
+    for h in range(cp.H):
+        row = buf + (h + cp.p.pad_h) * lay.row_len
+        src = x_plane + h * xs2
+        if sw == 1 and xs3 == sizeof(real):
+            memcpy(row + pw, src, cp.W * sizeof(real))
+            continue
+        for r in range(sw):
+            if sw == 2 and xs3 == sizeof(real):
+                # a constant stride of 2 elements: gcc vectorises the even/odd split
+                deinterleave2(<const real*>src + r - pw, row + r * lay.phase_len,
+                              k_lo[r], k_hi[r])
+                continue
+            for k in range(k_lo[r], k_hi[r]):
+                row[r * lay.phase_len + k] = (<const real*>(src + (r + k * sw - pw) * xs3))[0]
+
+
+cdef void depthwise_row(const real* base, const Py_ssize_t* offs, const real* w,
+                        Py_ssize_t taps, real* out, Py_ssize_t OW, real bias,
+                        int act) noexcept nogil:
+    """One output row, tap by tap (multiply, then add), then ``+ bias`` and ``act``
+    (conv_depthwise.h's JC_DW_*): the baseline and float64 path."""
+    cdef Py_ssize_t t, ow
+    cdef const real* src
+    cdef real wv
+    for ow in range(OW):
+        out[ow] = 0
+    for t in range(taps):
+        wv = w[t]
+        src = base + offs[t]
+        for ow in range(OW):
+            out[ow] += wv * src[ow]
+    for ow in range(OW):
+        out[ow] += bias
+    if act == JC_DW_RELU:
+        for ow in range(OW):
+            out[ow] = relu_of(out[ow])
+    elif act == JC_DW_RELU6:
+        for ow in range(OW):
+            out[ow] = clamp_of(out[ow], <real>0, <real>6)
+
+
+cdef inline int row_activation(const ConvProblem* cp) noexcept nogil:
+    """The epilogue as the row kernels' JC_DW_* code, or -1 when they cannot apply it
+    (a residual, another activation): then the per-plane epilogue runs."""
+    if cp.ep.residual != NULL:
+        return -1
+    if cp.ep.activation == ACT_NONE:
+        return JC_DW_NONE
+    if cp.ep.activation == ACT_RELU:
+        return JC_DW_RELU
+    if cp.ep.activation == ACT_RELU6:
+        return JC_DW_RELU6
+    return -1
+
+
+cdef inline depthwise_row_fn depthwise_row_f32() noexcept nogil:
+    """The float32 row kernel at jc_isa()'s level (the baseline one otherwise)."""
+    cdef int level = jc_isa()
+    if level >= JC_DEPTHWISE_ISA:
+        return jc_depthwise_row_f32
+    if level >= JC_DEPTHWISE_AVX2_ISA:
+        return jc_depthwise_row_f32_avx2
+    return depthwise_row[float]
+
+
+cdef void depthwise_plane(const ConvProblem* cp, const DepthwiseLayout* lay, real* out,
+                          Py_ssize_t plane_index, real* buf) noexcept nogil:
+    """One output plane (its channel reads one input channel) with ``buf`` for its input."""
     cdef Py_ssize_t n = plane_index // cp.O
     cdef Py_ssize_t o = plane_index % cp.O
     cdef Py_ssize_t g = o // cp.Og
-    cdef const char* x_plane = cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1]
     cdef real* dst_plane = out + plane_index * cp.P
-    cdef Py_ssize_t xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
-    cdef Py_ssize_t sw = cp.p.stride_w
-    cdef Py_ssize_t i, j, oh, ow, ih, lo, hi, offset
-    cdef real wv
-    cdef real* dst
-    cdef const char* src
-    cdef const real* src_row
-    cdef bint unit = xs3 == sizeof(real) and sw == 1
+    cdef real w[DEPTHWISE_MAX_TAPS]
+    cdef Py_ssize_t i, j, oh
     cdef TileEpilogue t
-    for ow in range(cp.P):
-        dst_plane[ow] = 0
+    cdef depthwise_row_fn vector_row = NULL
+    cdef int act = row_activation(cp)
+    cdef real bias = 0
+    if act >= 0 and cp.ep.addend != NULL:
+        bias = (<const real*>(cp.ep.addend + o * cp.ep.addend_row_stride))[0]
+    if real is float:
+        vector_row = depthwise_row_f32()
     for i in range(cp.KH):
         for j in range(cp.KW):
-            wv = (<const real*>(cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
-                                + j * cp.w.strides[3]))[0]
-            offset = j * cp.p.dilation_w - cp.p.pad_w
-            valid_range(cp.OW, cp.W, sw, cp.p.pad_w, j * cp.p.dilation_w, &lo, &hi)
-            for oh in range(cp.OH):
-                ih = oh * cp.p.stride_h - cp.p.pad_h + i * cp.p.dilation_h
-                if ih < 0 or ih >= cp.H:
-                    continue
-                dst = dst_plane + oh * cp.OW
-                src = x_plane + ih * xs2
-                if unit:
-                    src_row = <const real*>src + offset
-                    for ow in range(lo, hi):
-                        dst[ow] += wv * src_row[ow]
-                else:
-                    for ow in range(lo, hi):
-                        dst[ow] += wv * (<const real*>(src + (ow * sw + offset) * xs3))[0]
-    task_epilogue(cp, n, o, &t)
-    if not epilogue_is_empty(&t):
-        apply_tile_epilogue(dst_plane, 1, cp.P, cp.P, &t, 0, 1)
+            w[i * cp.KW + j] = (<const real*>(cp.w.data + o * cp.w.strides[0]
+                                              + i * cp.w.strides[2] + j * cp.w.strides[3]))[0]
+    depthwise_pack(cp, lay, cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1], buf)
+    for oh in range(cp.OH):
+        if real is float:
+            vector_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
+                       dst_plane + oh * cp.OW, cp.OW, bias, max(act, JC_DW_NONE))
+        else:
+            depthwise_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
+                          dst_plane + oh * cp.OW, cp.OW, bias, max(act, JC_DW_NONE))
+    if act < 0:
+        task_epilogue(cp, n, o, &t)
+        if not epilogue_is_empty(&t):
+            apply_tile_epilogue(dst_plane, 1, cp.P, cp.P, &t, 0, 1)
+
+
+cdef void depthwise_planes(const ConvProblem* cp, const DepthwiseLayout* lay, real* out,
+                           Py_ssize_t first, Py_ssize_t last, real* buf) noexcept nogil:
+    cdef Py_ssize_t plane
+    for plane in range(first, last):
+        depthwise_plane(cp, lay, out, plane, buf)
+
+
+ctypedef struct DepthwiseBlocks:
+    # A block of CB output channels of one image, channels-last: the padded
+    # input ``xb`` (Hp x Wp x CB), weights ``wb`` (taps x CB, packed once for
+    # all images), output ``tb`` (P x CB).
+    depthwise_block_fn run
+    Py_ssize_t CB, Hp, Wp, xb_len, wb_len, tb_len, per_image
+
+
+cdef bint depthwise_blocks(const ConvProblem* cp, DepthwiseBlocks* db) noexcept nogil:
+    """Fill ``db`` when this float32 depthwise convolution runs channel-blocked."""
+    cdef int level = jc_isa()
+    if cp.x.dtype != DT_FLOAT32 or cp.OW >= DEPTHWISE_BLOCKED_MAX_OW:
+        return False
+    if level >= JC_DEPTHWISE_ISA:
+        db.run = jc_depthwise_block_f32
+        db.CB = JC_DEPTHWISE_BLOCK_C
+    elif level >= JC_DEPTHWISE_AVX2_ISA:
+        db.run = jc_depthwise_block_f32_avx2
+        db.CB = JC_DEPTHWISE_BLOCK_C_AVX2
+    else:
+        return False
+    db.Hp = cp.H + 2 * cp.p.pad_h
+    db.Wp = cp.W + 2 * cp.p.pad_w
+    db.xb_len = db.Hp * db.Wp * db.CB
+    db.wb_len = cp.KH * cp.KW * db.CB
+    db.tb_len = cp.P * db.CB
+    db.per_image = (cp.O + db.CB - 1) // db.CB
+    return True
+
+
+cdef void depthwise_pack_weights(const ConvProblem* cp, const DepthwiseBlocks* db,
+                                 float* wall) noexcept nogil:
+    """Every channel block's weights, ``wall[block * wb_len + tap * CB + c]`` (zero
+    for the missing channels of a last block): packed once, read by every image."""
+    cdef Py_ssize_t o, i, j, CB = db.CB
+    memset(wall, 0, db.per_image * db.wb_len * sizeof(float))
+    for o in range(cp.O):
+        for i in range(cp.KH):
+            for j in range(cp.KW):
+                wall[(o // CB) * db.wb_len + (i * cp.KW + j) * CB + o % CB] = (<const float*>(
+                    cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
+                    + j * cp.w.strides[3]))[0]
+
+
+cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
+                          Py_ssize_t unit, const float* wall, float* work) noexcept nogil:
+    """Output channels [o0, o0 + CB) of one image (``unit``), with ``work`` for its buffers."""
+    cdef Py_ssize_t n = unit // db.per_image
+    cdef Py_ssize_t o0 = (unit % db.per_image) * db.CB
+    cdef Py_ssize_t count = min(db.CB, cp.O - o0)
+    cdef Py_ssize_t CB = db.CB, c, o, h, w, i, j, px
+    cdef float* xb = work
+    cdef float* tb = work + db.xb_len
+    cdef const float* wb = wall + (unit % db.per_image) * db.wb_len
+    cdef float lanes[JC_DEPTHWISE_BLOCK_C]
+    cdef float* dst
+    cdef const char* x_plane
+    cdef const char* src
+    cdef TileEpilogue t
+    memset(xb, 0, db.xb_len * sizeof(float))
+    for c in range(count):
+        o = o0 + c
+        x_plane = cp.x.data + n * cp.x.strides[0] + (o // cp.Og) * cp.x.strides[1]
+        for h in range(cp.H):
+            src = x_plane + h * cp.x.strides[2]
+            dst = xb + ((h + cp.p.pad_h) * db.Wp + cp.p.pad_w) * CB + c
+            for w in range(cp.W):
+                dst[w * CB] = (<const float*>(src + w * cp.x.strides[3]))[0]
+    db.run(xb, db.Wp, wb, cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w,
+           cp.p.dilation_h, cp.p.dilation_w, tb, cp.OH, cp.OW)
+    if cp.ep.residual == NULL:
+        # bias then activation on the channels-last block, whole pixels at a time
+        # (the same two steps per element as the per-plane epilogue)
+        if cp.ep.addend != NULL:
+            for c in range(CB):
+                lanes[c] = (<const float*>(cp.ep.addend + (o0 + c) * cp.ep.addend_row_stride))[0] \
+                    if c < count else 0
+            for px in range(cp.P):
+                for c in range(CB):
+                    tb[px * CB + c] += lanes[c]
+        activate_row(tb, cp.P * CB, cp.ep.activation)
+    for c in range(count):
+        dst = out + (n * cp.O + o0 + c) * cp.P
+        for px in range(cp.P):
+            dst[px] = tb[px * CB + c]
+        if cp.ep.residual != NULL:
+            task_epilogue(cp, n, o0 + c, &t)
+            apply_tile_epilogue(dst, 1, cp.P, cp.P, &t, 0, 1)
+
+
+cdef void depthwise_block_range(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
+                                Py_ssize_t first, Py_ssize_t last, const float* wall,
+                                float* work) noexcept nogil:
+    cdef Py_ssize_t unit
+    for unit in range(first, last):
+        depthwise_block(cp, db, out, unit, wall, work)
+
+
+cdef Status run_depthwise_blocked(ConvProblem* cp, const DepthwiseBlocks* db,
+                                  float* out) noexcept nogil:
+    """Channel blocks of every image, split over threads, one workspace each."""
+    cdef Py_ssize_t units = cp.N * db.per_image
+    cdef Py_ssize_t work_len = db.xb_len + db.tb_len
+    cdef Py_ssize_t per_part
+    cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.KH * cp.KW)
+    cdef int part
+    cdef float* work
+    cdef float* wall
+    nt = <int>min(<Py_ssize_t>max(nt, 1), units)
+    work = <float*>malloc((nt * work_len + db.per_image * db.wb_len) * sizeof(float))
+    if work == NULL:
+        return JC_ERR_OOM
+    wall = work + nt * work_len
+    depthwise_pack_weights(cp, db, wall)
+    if nt <= 1:
+        depthwise_block_range(cp, db, out, 0, units, wall, work)
+    else:
+        per_part = (units + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            depthwise_block_range(cp, db, out, part * per_part,
+                                  min(units, (part + 1) * per_part), wall,
+                                  work + part * work_len)
+    free(work)
+    return JC_OK
 
 
 cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
+    """Depthwise (one input channel per output channel): output planes split over threads,
+    each thread with its own padded copy of the input plane it is on."""
     cdef Py_ssize_t planes = cp.N * cp.O
-    cdef Py_ssize_t plane
+    cdef Py_ssize_t per_part
+    cdef DepthwiseLayout lay
     cdef int nt = threads_for(planes * cp.P * cp.KH * cp.KW)
+    cdef int part
+    cdef real* bufs
+    cdef DepthwiseBlocks db
+    if real is float:
+        if depthwise_blocks(cp, &db):
+            return run_depthwise_blocked(cp, &db, out)
+    if cp.KH * cp.KW > DEPTHWISE_MAX_TAPS or cp.p.stride_w > DEPTHWISE_MAX_STRIDE:
+        return run_gemm_path(cp, out)
+    depthwise_layout(cp, &lay)
+    nt = <int>min(<Py_ssize_t>max(nt, 1), planes)
+    bufs = <real*>malloc(nt * lay.plane_len * sizeof(real))
+    if bufs == NULL:
+        return JC_ERR_OOM
     if nt <= 1:
-        for plane in range(planes):
-            depthwise_plane(cp, out, plane)
+        depthwise_planes(cp, &lay, out, 0, planes, bufs)
     else:
-        for plane in prange(planes, nogil=True, num_threads=nt, schedule='static'):
-            depthwise_plane(cp, out, plane)
+        per_part = (planes + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            depthwise_planes(cp, &lay, out, part * per_part, min(planes, (part + 1) * per_part),
+                             bufs + part * lay.plane_len)
+    free(bufs)
     return JC_OK
 
 
@@ -1050,7 +1520,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, int groups=1,
     bias : ndarray, shape (C_out,), optional
     stride, padding, dilation : int or pair of ints
     groups : int
-    activation : {"none", "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"}
+    activation : {"none", "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh", "relu6",
+                  "hardswish", "hardsigmoid"}
     residual : ndarray, optional
         The output's shape; added before the activation, or after it when
         ``residual_after_activation``.

@@ -5,13 +5,21 @@
 from cython.parallel cimport prange
 from jitcore._runtime.openmp_helpers cimport threads_for
 from jitcore._runtime.kernels.view cimport View, real
-from jitcore._runtime.kernels.scalar_math cimport relu_of, gelu_erf_of, sigmoid_of
+from jitcore._runtime.kernels.scalar_math cimport relu_of, gelu_erf_of, sigmoid_of, clamp_of
 # tanh is FMA-based (vecmath.h): its contiguous loops are the AVX2/AVX-512
 # clones, where a per-element call from this baseline-compiled code would not
 # vectorise (3x slower epilogue).  Same bits as the standalone op.
 from jitcore._runtime.kernels.vecloops cimport (
     jc_tanh_f32_contig, jc_tanh_f64_contig, jc_gelu_tanh_f32_contig, jc_gelu_tanh_f64_contig,
 )
+
+# The unary kernels' own scalar functions (division and addition only, no
+# contraction: the same bits in every clone and here).
+cdef extern from "kernels/unary_ops.h" nogil:
+    float jc_hardswishf(float x) noexcept
+    double jc_hardswish(double x) noexcept
+    float jc_hardsigmoidf(float x) noexcept
+    double jc_hardsigmoid(double x) noexcept
 
 cdef enum Activation:
     ACT_NONE = 0
@@ -21,7 +29,10 @@ cdef enum Activation:
     ACT_SILU = 4          # x sigmoid(x)
     ACT_SIGMOID = 5
     ACT_TANH = 6
-    ACT_COUNT = 7
+    ACT_RELU6 = 7         # clamp to [0, 6]: the parametrised hardtanh kernel's clamp_of
+    ACT_HARDSWISH = 8     # x clip(x / 6 + 1/2, 0, 1)
+    ACT_HARDSIGMOID = 9   # clip(x / 6 + 1/2, 0, 1)
+    ACT_COUNT = 10
 
 # What a caller asks of a kernel's epilogue (NULL pointer: nothing).
 #   bias      NULL or a 1-D view; linear/matmul/addmm add it along the last
@@ -86,6 +97,15 @@ cdef inline void activate_row(real* x, Py_ssize_t n, int activation) noexcept no
             jc_tanh_f32_contig(x, x, n)
         else:
             jc_tanh_f64_contig(x, x, n)
+    elif activation == ACT_RELU6:
+        for j in range(n):
+            x[j] = clamp_of(x[j], <real>0, <real>6)
+    elif activation == ACT_HARDSWISH:
+        for j in range(n):
+            x[j] = jc_hardswishf(x[j]) if real is float else jc_hardswish(x[j])
+    elif activation == ACT_HARDSIGMOID:
+        for j in range(n):
+            x[j] = jc_hardsigmoidf(x[j]) if real is float else jc_hardsigmoid(x[j])
 
 
 cdef inline void add_strided_row(real* x, Py_ssize_t n, const char* src,
@@ -162,10 +182,19 @@ cdef inline void apply_epilogue_parallel(real* c, Py_ssize_t rows, Py_ssize_t co
 cdef inline dict activation_codes():
     """Name -> ``Activation`` code.  The names other than ``"none"`` are unary
     kernel names (``elementwise.UNARY_OPS``; ``"gelu"`` is the erf form), so
-    the epilogue fuser can match an op by its registry ``kernel``."""
+    the epilogue fuser can match an op by its registry ``kernel``, or the names
+    of ``clamp_activations()``."""
     return {"none": ACT_NONE, "relu": ACT_RELU, "gelu": ACT_GELU_ERF,
             "gelu_tanh": ACT_GELU_TANH, "silu": ACT_SILU, "sigmoid": ACT_SIGMOID,
-            "tanh": ACT_TANH}
+            "tanh": ACT_TANH, "relu6": ACT_RELU6, "hardswish": ACT_HARDSWISH,
+            "hardsigmoid": ACT_HARDSIGMOID}
+
+
+cdef inline dict clamp_activations():
+    """Epilogue name -> the constant bounds of the clamp it is: what the fuser
+    matches by an op's chain step (``("hardtanh", (low, high))``: relu6, and
+    hardtanh with those bounds), since those ops have no unary kernel."""
+    return {"relu6": (0.0, 6.0)}
 
 
 cdef inline int activation_code(str name) except -1:

@@ -31,6 +31,9 @@ ACTIVATIONS = {
     "silu": ("aten::silu", ()),
     "sigmoid": ("aten::sigmoid", ()),
     "tanh": ("aten::tanh", ()),
+    "relu6": ("aten::relu6", ()),
+    "hardswish": ("aten::hardswish", ()),
+    "hardsigmoid": ("aten::hardsigmoid", ()),
 }
 
 
