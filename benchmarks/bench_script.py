@@ -1,11 +1,13 @@
-"""asv benchmarks of ``jitcore.script``: a scripted RNN loop beside the same NumPy loop, and
-the compile time of a 200-line function and of a 200-line module.
+"""asv benchmarks of ``jitcore.script``: a scripted RNN loop, a greedy decoding loop that
+appends to a list and an LSTM that keeps its states in a ``List[np.ndarray]``, each beside
+the same NumPy loop; and the compile time of a 200-line function and of a 200-line module.
 
 ``python benchmarks/bench_script.py`` prints the numbers side by side (and TorchScript's
 scripted loop where PyTorch is installed).
 """
 
 import timeit
+from typing import List
 
 import numpy as np
 
@@ -29,6 +31,52 @@ def _rnn_inputs(seed=0):
     w, u = (rng.standard_normal((HIDDEN, HIDDEN)).astype(np.float32) * 0.1 for _ in range(2))
     b = rng.standard_normal(HIDDEN).astype(np.float32)
     return x, w, u, b
+
+
+VOCAB = 64
+DECODE_STEPS = 32
+
+
+def greedy_decode(emb, w, start: int, steps: int) -> List[int]:
+    tokens: List[int] = [start]
+    h = emb[start]
+    for _ in range(steps):
+        h = np.tanh(h @ w + emb[tokens[-1]])
+        tokens.append(int(np.argmax(h @ emb.T)))
+    return tokens
+
+
+def lstm_states(x, w_ih, w_hh, b):
+    n = w_hh.shape[0]
+    h = x[0] @ w_ih[:, 0:n] * 0.0
+    c = h
+    states: List[np.ndarray] = []
+    for t in range(x.shape[0]):
+        gates = x[t] @ w_ih + h @ w_hh + b
+        i = 1.0 / (1.0 + np.exp(-gates[:, 0:n]))
+        f = 1.0 / (1.0 + np.exp(-gates[:, n:2 * n]))
+        g = np.tanh(gates[:, 2 * n:3 * n])
+        o = 1.0 / (1.0 + np.exp(-gates[:, 3 * n:4 * n]))
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        states.append(h)
+    return np.stack(states)
+
+
+def _decode_inputs(seed=1):
+    rng = np.random.default_rng(seed)
+    emb = rng.standard_normal((VOCAB, HIDDEN)).astype(np.float32)
+    w = (rng.standard_normal((HIDDEN, HIDDEN)) * 0.1).astype(np.float32)
+    return emb, w, 3, DECODE_STEPS
+
+
+def _lstm_inputs(seed=2):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((STEPS, 1, HIDDEN)).astype(np.float32)
+    w_ih, w_hh = ((rng.standard_normal((HIDDEN, 4 * HIDDEN)) * 0.1).astype(np.float32)
+                  for _ in range(2))
+    b = rng.standard_normal(4 * HIDDEN).astype(np.float32) * 0.1
+    return x, w_ih, w_hh, b
 
 
 def two_hundred_line_source():
@@ -114,6 +162,26 @@ class ScriptRNN:
         self.scripted(*self.inputs)
 
 
+class ScriptListLoops:
+    """A greedy decoding loop appending tokens, and an LSTM appending its states."""
+
+    def setup(self):
+        self.decode_inputs, self.lstm_inputs = _decode_inputs(), _lstm_inputs()
+        self.decode, self.lstm = script(greedy_decode), script(lstm_states)
+
+    def time_python_decode(self):
+        greedy_decode(*self.decode_inputs)
+
+    def time_scripted_decode(self):
+        self.decode(*self.decode_inputs)
+
+    def time_python_lstm(self):
+        lstm_states(*self.lstm_inputs)
+
+    def time_scripted_lstm(self):
+        self.lstm(*self.lstm_inputs)
+
+
 class ScriptCompile:
     """Compiling a 200-line function."""
 
@@ -158,6 +226,7 @@ def main():
         ts(tx, tw, tu, tb)
         torch_time = _best(lambda: ts(tx, tw, tu, tb), 50)
         print(f"  TorchScript         {torch_time * 1e6:9.1f} us")
+    _list_loops()
     source = two_hundred_line_source()
     compile_time = _best(lambda: script_source(source), 3)
     print(f"compile a {len(source.splitlines())}-line function: {compile_time * 1e3:.1f} ms")
@@ -177,6 +246,73 @@ def _torch_rnn():
             h = torch.tanh(x[t] @ w + h @ u + b)
         return h
     return torch_rnn
+
+
+def _list_loops():
+    """The two list loops, jitcore.script beside NumPy and TorchScript, in one run."""
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    cases = [("greedy decode, list append", greedy_decode, _decode_inputs(), _torch_decode),
+             ("LSTM, List[ndarray] of states", lstm_states, _lstm_inputs(), _torch_lstm)]
+    for title, fn, inputs, torch_version in cases:
+        scripted = script(fn)
+        expected = fn(*inputs)
+        got = scripted(*inputs)
+        if isinstance(expected, list):
+            assert got == expected, (got, expected)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+        python_time = _best(lambda: fn(*inputs), 50)
+        script_time = _best(lambda: scripted(*inputs), 50)
+        print(f"{title}, hidden {HIDDEN}, {STEPS} steps")
+        print(f"  Python/NumPy loop   {python_time * 1e6:9.1f} us")
+        print(f"  jitcore.script      {script_time * 1e6:9.1f} us  "
+              f"({python_time / script_time:.2f}x the Python loop's speed)")
+        if torch is None:
+            print("  TorchScript         (PyTorch not installed)")
+            continue
+        ts = torch.jit.script(torch_version())
+        targs = [torch.from_numpy(a) if isinstance(a, np.ndarray) else a for a in inputs]
+        ts(*targs)
+        torch_time = _best(lambda: ts(*targs), 50)
+        print(f"  TorchScript         {torch_time * 1e6:9.1f} us  "
+              f"(jitcore {torch_time / script_time:.2f}x TorchScript's speed)")
+
+
+def _torch_decode():
+    import torch
+
+    def torch_decode(emb: torch.Tensor, w: torch.Tensor, start: int, steps: int) -> List[int]:
+        tokens: List[int] = [start]
+        h = emb[start]
+        for _ in range(steps):
+            h = torch.tanh(h @ w + emb[tokens[-1]])
+            tokens.append(int(torch.argmax(h @ emb.t())))
+        return tokens
+    return torch_decode
+
+
+def _torch_lstm():
+    import torch
+
+    def torch_lstm(x, w_ih, w_hh, b):
+        n = w_hh.shape[0]
+        h = x[0] @ w_ih[:, 0:n] * 0.0
+        c = h
+        states: List[torch.Tensor] = []
+        for t in range(x.shape[0]):
+            gates = x[t] @ w_ih + h @ w_hh + b
+            i = torch.sigmoid(gates[:, 0:n])
+            f = torch.sigmoid(gates[:, n:2 * n])
+            g = torch.tanh(gates[:, 2 * n:3 * n])
+            o = torch.sigmoid(gates[:, 3 * n:4 * n])
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+            states.append(h)
+        return torch.stack(states)
+    return torch_lstm
 
 
 if __name__ == "__main__":
