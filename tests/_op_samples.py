@@ -498,3 +498,13 @@ def _register_dict_samples():
 
 
 _register_dict_samples()
+
+
+def _register_int_math_samples():
+    from jitcore._runtime.op_scalar import FLOAT_MATH_FUNCTIONS
+    for name in list(FLOAT_MATH_FUNCTIONS) + ["sqrt"]:
+        _SPECIAL[f"aten::{name}.int"] = lambda r, d, t, pos: [[2], [1], [0]]
+    _SPECIAL["prim::dtype"] = lambda r, d, t, pos: [[t(2, 3)], [_ints(r, 3)], [t(2) > 0]]
+
+
+_register_int_math_samples()

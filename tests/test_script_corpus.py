@@ -481,6 +481,12 @@ def extrema_with_numbers(x, t: float, k: int):
     return np.maximum(x, 0.0) + np.minimum(0.5, x) + np.maximum(2, x) + np.minimum(x, t) * k
 
 
+def dtype_and_int_math(x, n: int):
+    # x.dtype is a dtype argument, as in TorchScript (there an int code; math of an int is
+    # the math of its float)
+    return np.zeros((n,), dtype=x.dtype) + math.exp(n) + math.sqrt(n) + math.log1p(n)
+
+
 def any_short_circuits(x):
     # Python never evaluates x.shape[5] here (the first item decides); neither may the script
     if any(x.shape[k] > 0 for k in (0, 5)):
@@ -566,6 +572,7 @@ FUNCTIONS = [
     (membership, lambda: [(arr(3), 1), (arr(2), 2), (arr(3), 4), (arr(2), 7)]),
     (generator_unpacking, lambda: [(arr(3), arr(3)), (arr(2, 2), arr(2))]),
     (any_short_circuits, lambda: [(arr(3),), (arr(2, 2),)]),
+    (dtype_and_int_math, lambda: [(arr(2), 3), (arr(3, dtype=np.float64), 0)]),
     (generator_reductions, lambda: [(arr(3), 0), (arr(2), 3), (arr(3), 4), (arr(2), 9)]),
     (binary_ufuncs, lambda: [(arr(3), arr(3)), (arr(2, 3), arr(3))]),
     (extrema_with_numbers, lambda: [(arr(3), 0.25, 2), (arr(2, 2, dtype=np.float64), -1.0, 3),

@@ -72,6 +72,19 @@ cdef int h_dim(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
+# TorchScript's ScalarType code of each runtime dtype (DType order; ops/dtypes.py CODES)
+cdef long long _SCALAR_TYPE_CODES[5]
+_SCALAR_TYPE_CODES[:] = [6, 7, 4, 3, 11]
+
+
+cdef int h_dtype(Frame* f, const Instr* ins) noexcept nogil:
+    cdef const View* x = tensor_arg(f, ins, 0)
+    if x == NULL:
+        return JC_ERR_TYPE
+    reg_set_int(OUT(f, ins, 0), _SCALAR_TYPE_CODES[x.dtype])
+    return JC_OK
+
+
 cdef int h_numel(Frame* f, const Instr* ins) noexcept nogil:
     cdef const View* x = tensor_arg(f, ins, 0)
     if x == NULL:
@@ -594,6 +607,7 @@ HANDLERS = {h.name: h for h in (
     handler("size", h_size),
     handler("size_int", h_size_int),
     handler("dim", h_dim),
+    handler("dtype", h_dtype),
     handler("numel", h_numel),
     handler("reshape", h_reshape),
     handler("flatten", h_flatten),

@@ -380,6 +380,8 @@ class _CodePrinter:
             return "{" + ", ".join(f"{k}: {v}" for k, v in zip(args[0::2], args[1::2])) + "}"
         if kind in ("prim::TupleIndex", "aten::__getitem__"):
             return f"{args[0]}[{args[1]}]"
+        if kind == "prim::dtype":
+            return f"{args[0]}.dtype"
         if kind in ("prim::min", "prim::max"):
             return f"{kind[6:]}({', '.join(args)})"
         if kind == "prim::Print":

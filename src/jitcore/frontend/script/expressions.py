@@ -63,7 +63,8 @@ _UNSUPPORTED_EXPRESSIONS = {
 _ITEM_READS = frozenset({"aten::__getitem__", "prim::ListUnpack", "aten::len"})
 
 # Attributes of arrays that are values rather than methods.
-_ARRAY_PROPERTIES = {"shape": "aten::size", "ndim": "aten::dim", "size": "aten::numel"}
+_ARRAY_PROPERTIES = {"shape": "aten::size", "ndim": "aten::dim", "size": "aten::numel",
+                     "dtype": "prim::dtype"}
 
 
 class ExpressionCompiler(Emitter):

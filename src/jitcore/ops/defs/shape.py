@@ -7,6 +7,7 @@ import numpy as np
 
 from jitcore._runtime.types import ListType, TensorType
 
+from ..dtypes import code_of
 from ..effects import OutputAlias
 from ..registry import register
 from ..shapes import known, normalize_dim, tensor_of
@@ -254,6 +255,8 @@ def _size_int(x, dim):
 register("aten::size.int(Tensor self, int dim) -> int", reference=_size_int, handler="size_int")
 register("aten::size(Tensor self) -> int[]", reference=lambda x: [int(d) for d in x.shape],
          aliases=(np.shape,), handler="size")
+register("prim::dtype(Tensor a) -> int", reference=lambda x: code_of(x.dtype), handler="dtype",
+         doc="`x.dtype`: the array's dtype as TorchScript's ScalarType code (an int)")
 register("aten::dim(Tensor self) -> int", reference=lambda x: int(x.ndim), aliases=(np.ndim,),
          handler="dim")
 register("aten::numel(Tensor self) -> int", reference=lambda x: int(x.size), aliases=(np.size,),

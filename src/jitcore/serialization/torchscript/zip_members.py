@@ -9,6 +9,9 @@ tensors can view them without a copy.  Every member must sit in one top
 folder (torch names it after the file; any name is accepted).
 """
 
+# zipfile decodes names without the UTF-8 flag as cp437, importing the codec on first
+# use: import it now, so that reading an archive imports nothing (the audit-hook test)
+import encodings.cp437  # noqa: F401
 import struct
 import zipfile
 import zlib
