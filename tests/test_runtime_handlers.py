@@ -10,17 +10,10 @@ from jitcore._runtime import handlers
 from jitcore._runtime.handlers import HANDLERS
 from jitcore._runtime.lowering import supported_ops
 
-# Ops whose registry entry names no handler yet: the runtime still finds their
-# handler by name (lowering's ``_resolve_by_name``: op_conv's resolver,
-# prim::PythonOp), or they are no instruction of their own
-# (test_runtime_ops.UNHANDLED_OPS).  Shrink it as they name handlers.
+# Registered ops that name no handler: they are no instruction of their own
+# (test_runtime_ops.UNHANDLED_OPS; the interpreter runs them itself).  The one
+# kind lowering still resolves by name, prim::PythonOp, is no registered op.
 RESOLVED_BY_NAME = {
-    "aten::conv2d", "jc::conv2d_act", "jc::conv2d_act_pool", "aten::max_pool2d",
-    "aten::avg_pool2d", "aten::adaptive_avg_pool2d", "aten::conv_transpose1d",
-    "aten::conv_transpose2d.input", "aten::pixel_shuffle", "aten::pixel_unshuffle",
-    "aten::upsample_nearest1d", "aten::upsample_nearest1d.vec", "aten::upsample_nearest2d",
-    "aten::upsample_nearest2d.vec", "aten::upsample_linear1d", "aten::upsample_linear1d.vec",
-    "aten::upsample_bilinear2d", "aten::upsample_bilinear2d.vec",
     "prim::Print", "prim::RaiseException", "aten::format",
 }
 

@@ -36,7 +36,6 @@ from jitcore._runtime.code cimport (
 )
 from jitcore._runtime.op_support cimport OpImpl
 from jitcore._runtime.handler_table cimport HandlerDef
-from jitcore._runtime.op_conv cimport resolve_conv
 from jitcore._runtime.op_python cimport resolve_python
 from jitcore._runtime.handlers import HANDLERS
 from jitcore._runtime.op_python import python_target
@@ -116,10 +115,10 @@ cdef bint _resolve_impl(str name, list consts, OpImpl* impl) except -1:
     return (<HandlerDef>HANDLERS[handler_name]).resolve(param, op, consts, impl)
 
 
-# Fallback for the ops whose registry entry names no handler yet (op_conv,
-# prim::PythonOp, which is no registered op): resolved by name.
+# prim::PythonOp is no registered op (it calls the model's own Python function):
+# the one kind resolved by name.
 cdef bint _resolve_by_name(str name, list consts, OpImpl* impl) except -1:
-    return resolve_conv(name, consts, impl) or resolve_python(name, consts, impl)
+    return resolve_python(name, consts, impl)
 
 
 cdef class _Lowering:

@@ -18,6 +18,7 @@ from jitcore._runtime.registers cimport R_NONE, R_INT, R_FLOAT, R_LIST, R_TUPLE,
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc, tensor_alloc_like, tensor_release
 from jitcore._runtime.kernels.cast cimport run_cast
 from jitcore._runtime.kernels.strided cimport collapse_dims
+from jitcore._runtime.handler_table cimport handler, constant_argument, argument_position
 from jitcore._runtime.op_support cimport (
     OpImpl, tensor_arg, int_arg, double_arg, int_list_arg, optional_tensor, int_pair_arg,
     promote_types, is_float_dtype, broadcast_view, cast_operands, release_operands, finish_output,
@@ -563,60 +564,47 @@ cdef int h_pixel_shuffle(Frame* f, const Instr* ins) noexcept nogil:
     return finish_output(f, ins, status, &out)
 
 
-_CONV_TRANSPOSE = {"aten::conv_transpose1d": 1, "aten::conv_transpose2d.input": 2}
-# op -> (spatial dims, mode, .vec overload)
-_UPSAMPLE = {
-    "aten::upsample_nearest1d": (1, INTERP_NEAREST, 0),
-    "aten::upsample_nearest1d.vec": (1, INTERP_NEAREST, 1),
-    "aten::upsample_nearest2d": (2, INTERP_NEAREST, 0),
-    "aten::upsample_nearest2d.vec": (2, INTERP_NEAREST, 1),
-    "aten::upsample_linear1d": (1, INTERP_LINEAR, 0),
-    "aten::upsample_linear1d.vec": (1, INTERP_LINEAR, 1),
-    "aten::upsample_bilinear2d": (2, INTERP_LINEAR, 0),
-    "aten::upsample_bilinear2d.vec": (2, INTERP_LINEAR, 1),
-}
-
-
-cdef int resolve_conv(str name, list consts, OpImpl* out) except -1:
-    """Fill ``out`` for a convolution or pooling op; 1 if handled here."""
-    out.fimm = 0.0
-    if name == "aten::conv2d":
-        out.fn = h_conv2d
-        out.imm = C_CONV2D
-    elif name == "jc::conv2d_act":
-        # the activation and its order must be constants to become immediates
-        if consts[8] is None or consts[9] is None or not isinstance(consts[8][0], str):
-            return 0
-        out.fn = h_conv2d
-        out.imm = (C_CONV2D_ACT | (activation_code(consts[8][0]) << 8)
-                   | ((1 if consts[9][0] else 0) << 16))
-    elif name == "jc::conv2d_act_pool":
-        if consts[7] is None or not isinstance(consts[7][0], str):
-            return 0
-        out.fn = h_conv2d
-        out.imm = C_CONV2D_ACT_POOL | (activation_code(consts[7][0]) << 8)
-    elif name == "aten::max_pool2d":
-        out.fn = h_pool2d
-        out.imm = C_MAX_POOL
-    elif name == "aten::avg_pool2d":
-        if consts[6] is not None and consts[6][0] is not None:
-            return 0
-        out.fn = h_pool2d
-        out.imm = C_AVG_POOL
-    elif name == "aten::adaptive_avg_pool2d":
-        out.fn = h_pool2d
-        out.imm = C_ADAPTIVE_AVG_POOL
-    elif name in _CONV_TRANSPOSE:
-        out.fn = h_conv_transpose
-        out.imm = C_CONV_TRANSPOSE | (_CONV_TRANSPOSE[name] << 8)
-    elif name in _UPSAMPLE:
-        spatial, mode, vec = _UPSAMPLE[name]
-        out.fn = h_upsample
-        out.imm = (C_UPSAMPLE | (spatial << 8) | (mode << 12) | (vec << 16)
-                   | ((mode == INTERP_LINEAR) << 17))
-    elif name == "aten::pixel_shuffle" or name == "aten::pixel_unshuffle":
-        out.fn = h_pixel_shuffle
-        out.imm = C_PIXEL_SHUFFLE | ((name == "aten::pixel_shuffle") << 8)
-    else:
+cdef int _conv_act(object param, object op, list consts, OpImpl* out) except -1:
+    """The fused activation (and whether the residual comes after it) must be constants."""
+    activation = constant_argument(op, consts, "activation")
+    if activation is None or not isinstance(activation[0], str):
         return 0
+    out.imm |= activation_code(activation[0]) << 8
+    if argument_position(op, "residual_after_activation") >= 0:
+        after = constant_argument(op, consts, "residual_after_activation")
+        if after is None:
+            return 0
+        out.imm |= (1 if after[0] else 0) << 16
     return 1
+
+
+cdef int _avg_pool(object param, object op, list consts, OpImpl* out) except -1:
+    """The kernel divides by the window's size: refuse a constant divisor_override."""
+    divisor = constant_argument(op, consts, "divisor_override")
+    return not (divisor is not None and divisor[0] is not None)
+
+
+def _upsample_immediates():
+    """``{"nearest1d": imm, "nearest1d.vec": imm, ...}`` for the upsample handler."""
+    table = {}
+    for mode_name, mode in (("nearest", INTERP_NEAREST), ("linear", INTERP_LINEAR)):
+        for spatial in (1, 2):
+            for vec in (0, 1):
+                key = f"{mode_name}{spatial}d" + (".vec" if vec else "")
+                table[key] = (C_UPSAMPLE | (spatial << 8) | (mode << 12) | (vec << 16)
+                              | ((mode == INTERP_LINEAR) << 17))
+    return table
+
+
+HANDLERS = {h.name: h for h in (
+    handler("conv2d", h_conv2d, {None: C_CONV2D}),
+    handler("conv2d_act", h_conv2d, {"residual": C_CONV2D_ACT,
+                                     "pool": C_CONV2D_ACT_POOL}, _conv_act),
+    handler("pool2d", h_pool2d, {"max": C_MAX_POOL, "adaptive_avg": C_ADAPTIVE_AVG_POOL}),
+    handler("avg_pool2d", h_pool2d, {None: C_AVG_POOL}, _avg_pool),
+    handler("conv_transpose", h_conv_transpose, {1: C_CONV_TRANSPOSE | (1 << 8),
+                                                 2: C_CONV_TRANSPOSE | (2 << 8)}),
+    handler("upsample", h_upsample, _upsample_immediates()),
+    handler("pixel_shuffle", h_pixel_shuffle, {"shuffle": C_PIXEL_SHUFFLE | (1 << 8),
+                                               "unshuffle": C_PIXEL_SHUFFLE}),
+)}

@@ -117,7 +117,7 @@ def _conv2d_act_rule(types, constants):
 register("jc::conv2d_act(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, "
          "int[2] padding=0, int[2] dilation=1, int groups=1, Tensor? residual=None, "
          "str activation='none', bool residual_after_activation=False) -> Tensor",
-         reference=_conv2d_act, infer=_conv2d_act_rule)
+         handler=("conv2d_act", "residual"), reference=_conv2d_act, infer=_conv2d_act_rule)
 
 
 # the one pooling jc::conv2d_act_pool does: MaxPool2d(2) with floor mode
@@ -139,4 +139,4 @@ def _conv2d_act_pool_rule(types, constants):
 
 register("jc::conv2d_act_pool(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, "
          "int[2] padding=0, int[2] dilation=1, int groups=1, str activation='none') -> Tensor",
-         reference=_conv2d_act_pool, infer=_conv2d_act_pool_rule)
+         handler=("conv2d_act", "pool"), reference=_conv2d_act_pool, infer=_conv2d_act_pool_rule)

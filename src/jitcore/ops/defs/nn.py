@@ -123,7 +123,7 @@ def _conv_geometry(types, constants):
 
 register("aten::conv2d(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, "
          "int[2] padding=0, int[2] dilation=1, int groups=1) -> Tensor",
-         reference=_conv2d, infer=_spatial_rule(_conv_channels, _conv_geometry))
+         handler="conv2d", reference=_conv2d, infer=_spatial_rule(_conv_channels, _conv_geometry))
 
 # ------------------------------------------------------------------ pooling
 
@@ -174,7 +174,7 @@ def _avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, d
 
 register("aten::max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, "
          "int[2] dilation=1, bool ceil_mode=False) -> Tensor",
-         reference=_max_pool2d, infer=_spatial_rule(_keep_channels, _pool_geometry(True)))
+         handler=("pool2d", "max"), reference=_max_pool2d, infer=_spatial_rule(_keep_channels, _pool_geometry(True)))
 
 
 def _avg_rule(types, constants):
@@ -184,7 +184,7 @@ def _avg_rule(types, constants):
 
 register("aten::avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, "
          "bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
-         reference=_avg_pool2d, infer=_avg_rule)
+         handler="avg_pool2d", reference=_avg_pool2d, infer=_avg_rule)
 
 
 @_batched
@@ -209,7 +209,7 @@ def _adaptive_rule(types, constants):
 
 
 register("aten::adaptive_avg_pool2d(Tensor self, int[2] output_size) -> Tensor",
-         reference=_adaptive_avg_pool2d, infer=_adaptive_rule)
+         handler=("pool2d", "adaptive_avg"), reference=_adaptive_avg_pool2d, infer=_adaptive_rule)
 
 def _unit_height(fn):
     """A 1-D pooling reference as its 2-D one over a unit height: (N, C, L) -> (N, C, 1, L)."""

@@ -129,12 +129,12 @@ def _transposed_rule(spatial):
 register("aten::conv_transpose1d(Tensor input, Tensor weight, Tensor? bias=None, "
          "int[1] stride=[1], int[1] padding=[0], int[1] output_padding=[0], int groups=1, "
          "int[1] dilation=[1]) -> Tensor",
-         reference=_conv_transpose(1), infer=_transposed_rule(1),
+         handler=("conv_transpose", 1), reference=_conv_transpose(1), infer=_transposed_rule(1),
          doc="1-d transposed convolution (the gradient of conv1d), weight (in, out/groups, k)")
 register("aten::conv_transpose2d.input(Tensor input, Tensor weight, Tensor? bias=None, "
          "int[2] stride=[1, 1], int[2] padding=[0, 0], int[2] output_padding=[0, 0], "
          "int groups=1, int[2] dilation=[1, 1]) -> Tensor",
-         reference=_conv_transpose(2), infer=_transposed_rule(2),
+         handler=("conv_transpose", 2), reference=_conv_transpose(2), infer=_transposed_rule(2),
          doc="2-d transposed convolution (the gradient of conv2d), weight (in, out/groups, kh, kw)")
 
 # ---------------------------------------------------------- interpolation
@@ -294,11 +294,13 @@ _UPSAMPLE_OPS = [
      "bool align_corners, ", _upsample(True), _LINEAR_DOC),
 ]
 for _name, _spatial, _scales, _align, _reference, _doc in _UPSAMPLE_OPS:
+    _key = _name.replace("upsample_", "").replace("bilinear2d", "linear2d")
     register(f"aten::{_name}(Tensor self, int[{_spatial}] output_size, {_align}{_scales}) "
-             "-> Tensor", reference=_reference(_spatial, False),
+             "-> Tensor", reference=_reference(_spatial, False), handler=("upsample", _key),
              infer=_upsample_rule(_spatial, False, None), doc=_doc)
     register(f"aten::{_name}.vec(Tensor input, int[]? output_size, {_align}"
              "float[]? scale_factors) -> Tensor", reference=_reference(_spatial, True),
+             handler=("upsample", _key + ".vec"),
              infer=_upsample_rule(_spatial, True, 3 if _align else 2), doc=_doc)
 
 # ----------------------------------------------------------- pixel shuffle
@@ -351,8 +353,8 @@ def _shuffle_rule(up):
 
 
 register("aten::pixel_shuffle(Tensor self, int upscale_factor) -> Tensor",
-         reference=_pixel_shuffle, infer=_shuffle_rule(True),
+         handler=("pixel_shuffle", "shuffle"), reference=_pixel_shuffle, infer=_shuffle_rule(True),
          doc="(*, C*r*r, H, W) -> (*, C, H*r, W*r)")
 register("aten::pixel_unshuffle(Tensor self, int downscale_factor) -> Tensor",
-         reference=_pixel_unshuffle, infer=_shuffle_rule(False),
+         handler=("pixel_shuffle", "unshuffle"), reference=_pixel_unshuffle, infer=_shuffle_rule(False),
          doc="(*, C, H*r, W*r) -> (*, C*r*r, H, W)")

@@ -1,2 +1,0 @@
-from jitcore._runtime.op_support cimport OpImpl
-cdef int resolve_conv(str name, list consts, OpImpl* out) except -1
