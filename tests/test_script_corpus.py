@@ -7,6 +7,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import pytest
 
+import jitcore
 import jitcore.nn.functional as F
 from jitcore.frontend.script import script
 from jitcore.testing import assert_roundtrip

@@ -18,7 +18,7 @@ from jitcore.errors import (
 from jitcore.freezing import freeze, optimize_for_inference
 from jitcore.frontend import trace, trace_module
 from jitcore.decorators import export, ignore, unused
-from jitcore.language import annotate
+from jitcore.language import annotate, is_scripting, is_tracing
 from jitcore.drawing import draw
 from jitcore.profiler import profile
 from jitcore.frontend.script import script
@@ -36,7 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "trace", "trace_module", "save", "load", "script", "export", "ignore", "unused", "ScriptFunction", "ScriptModule",
     "freeze", "optimize_for_inference", "set_num_threads", "get_num_threads", "threading_info",
-    "manual_seed", "show_config", "draw", "profile", "annotate",
+    "manual_seed", "show_config", "draw", "profile", "annotate", "is_scripting", "is_tracing",
     "nn", "ops", "ir", "errors",
     "JitcoreError", "CompileError", "FormatError", "SaveError", "KernelError", "LintError",
     "TracerWarning", "TracingCheckError", "IRParseError", "SchemaError", "SchemaMatchError",

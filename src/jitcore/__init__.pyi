@@ -8,6 +8,8 @@ from jitcore import ir as ir
 from jitcore import nn as nn
 from jitcore.drawing import draw as draw
 from jitcore.language import annotate as annotate
+from jitcore.language import is_scripting as is_scripting
+from jitcore.language import is_tracing as is_tracing
 from jitcore.errors import (
     CompileError as CompileError,
     FormatError as FormatError,

@@ -6,7 +6,9 @@ runs the same scripted and not.
 
 from typing import Any, TypeVar
 
-__all__ = ["annotate"]
+from jitcore.ops.dispatch import current_tracer
+
+__all__ = ["annotate", "is_scripting", "is_tracing"]
 
 _T = TypeVar("_T")
 
@@ -25,3 +27,18 @@ def annotate(the_type: Any, the_value: _T) -> _T:
         The value, returned as it is.
     """
     return the_value
+
+
+def is_scripting() -> bool:
+    """True in code compiled by ``jitcore.script`` (a constant there), False when Python runs it.
+
+    ``if not jitcore.is_scripting(): ...`` keeps Python-only code out of the compiled
+    program, as ``torch.jit.is_scripting()`` does: the branch is not compiled at all.
+    """
+    return False
+
+
+def is_tracing() -> bool:
+    """True while ``jitcore.trace`` records the code that calls it; False otherwise
+    (and a constant False in scripted code)."""
+    return bool(getattr(current_tracer(), "records_a_trace", False))

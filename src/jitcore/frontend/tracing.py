@@ -78,6 +78,10 @@ def _refuse_nested_tracing():
 
 
 class Tracer:
+    #: what :func:`jitcore.language.is_tracing` asks (the script compiler, also a
+    #: tracer of library calls, has no such attribute)
+    records_a_trace = True
+
     """Records ops, module calls and attribute reads of one trace into graphs.
 
     Created and driven by :func:`trace` and :func:`trace_module`; exposed for tools that

@@ -17,7 +17,7 @@ from jitcore._runtime.types import (
 )
 
 from jitcore import ops
-from jitcore.language import annotate
+from jitcore.language import annotate, is_scripting, is_tracing
 
 from .annotations import type_from_python_object
 from .emitter import python_constant
@@ -366,6 +366,13 @@ def _annotate(ctx, args, kwargs, where):
     return ScriptValue(value)
 
 
+def _language_constant(name, value, ctx, args, kwargs, where):
+    """``jitcore.is_scripting()`` is True in compiled code, ``is_tracing()`` False: constants,
+    so an ``if`` on them compiles only the branch taken."""
+    _args(name, args, kwargs, where, 0)
+    return ScriptValue(ctx.constant(value, where))
+
+
 def _generator_only(name, instead):
     def handler(ctx, args, kwargs, where):
         raise compile_error(f"{name}() in jitcore.script takes one generator expression over a "
@@ -386,6 +393,10 @@ _HANDLERS = {
     builtins.any: _any_all("any", "x.any() on an array"),
     builtins.sorted: _sorted, builtins.sum: _sum, builtins.list: _list,
     builtins.reversed: _reversed, annotate: _annotate,
+    is_scripting: lambda ctx, args, kwargs, where: _language_constant(
+        "is_scripting", True, ctx, args, kwargs, where),
+    is_tracing: lambda ctx, args, kwargs, where: _language_constant(
+        "is_tracing", False, ctx, args, kwargs, where),
     builtins.tuple: _generator_only("tuple", "a tuple literal"),
 }
 
