@@ -718,3 +718,25 @@ def test_a_raised_message_is_filled_in_as_python_fills_it(fn, inputs):
     with pytest.raises(expected.type) as again:
         script_source(scripted.code)(*inputs)
     assert str(again.value).splitlines()[0] == message
+
+
+def scripting_or_tracing(x):
+    if jitcore.is_scripting():
+        y = x + 1
+    else:
+        y = x - 1
+    if jitcore.is_tracing():
+        y = y * 10
+    return y
+
+
+def test_is_scripting_and_is_tracing_pick_their_branch_when_compiling():
+    x = np.full(2, 2.0, np.float32)
+    np.testing.assert_array_equal(scripting_or_tracing(x), x - 1)          # Python
+    scripted = script(scripting_or_tracing)
+    np.testing.assert_array_equal(scripted(x), x + 1)
+    assert "prim::If" not in [n.kind for n in scripted.graph.nodes]     # decided when compiling
+    # the trace differs from Python here by design, so its check against Python is off
+    traced = jitcore.trace(scripting_or_tracing, (x,), check_trace=False)
+    np.testing.assert_array_equal(traced(x), (x - 1) * 10)
+    assert not jitcore.is_tracing() and not jitcore.is_scripting()
