@@ -8,12 +8,11 @@ numbers by value, strings by their characters).  A Code's constant dicts are
 ``frozen`` and never written.
 """
 
-from libc.string cimport memmove, memset
-
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport (
     Reg, Seq, R_DICT, R_LIST, R_TUPLE, reg_clear, reg_copy, reg_set_int, reg_set_bool,
-    reg_set_none, seq_new, seq_push, reg_equal,
+    reg_set_none, seq_push, seq_replace, seq_remove, seq_clear, reg_set_seq,
+    reg_equal,
 )
 from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM
@@ -56,13 +55,9 @@ cdef inline int _missing(Frame* f) noexcept nogil:
 cdef int _put(Seq* d, const Reg* key, const Reg* value) noexcept nogil:
     """``d[key] = value``: replace the value in place, or append a new entry."""
     cdef Py_ssize_t at = _find(d, key)
-    cdef Reg held
     cdef int status
     if at >= 0:
-        memset(&held, 0, sizeof(Reg))
-        reg_copy(&held, value)      # `d[k] = d[k]`: take the reference before releasing
-        reg_clear(&d.items[at + 1])
-        d.items[at + 1] = held
+        seq_replace(d, at + 1, value)
         return JC_OK
     status = seq_push(d, key)
     if status == JC_OK:
@@ -70,25 +65,9 @@ cdef int _put(Seq* d, const Reg* key, const Reg* value) noexcept nogil:
     return status
 
 
-cdef void _remove_at(Seq* d, Py_ssize_t at) noexcept nogil:
-    reg_clear(&d.items[at])
-    reg_clear(&d.items[at + 1])
-    memmove(&d.items[at], &d.items[at + 2], (d.size - at - 2) * sizeof(Reg))
-    d.size -= 2
-    memset(&d.items[d.size], 0, 2 * sizeof(Reg))
-
-
 cdef inline int _new(Frame* f, const Instr* ins, int tag, Py_ssize_t size, Seq** out) noexcept nogil:
-    cdef Seq* s = seq_new(size)
-    cdef Reg* r
-    if s == NULL:
-        return JC_ERR_OOM
-    r = OUT(f, ins, 0)
-    reg_clear(r)
-    r.tag = tag
-    r.seq = s
-    out[0] = s
-    return JC_OK
+    out[0] = reg_set_seq(OUT(f, ins, 0), tag, size)
+    return JC_OK if out[0] != NULL else JC_ERR_OOM
 
 
 # ------------------------------------------------------------------ handlers
@@ -178,13 +157,11 @@ cdef int _listing(Frame* f, const Instr* ins, int part) noexcept nogil:
         if part < 2:
             reg_copy(&out.items[k], &d.items[2 * k + part])
             continue
-        pair = seq_new(2)
+        pair = reg_set_seq(&out.items[k], R_TUPLE, 2)
         if pair == NULL:
             return JC_ERR_OOM
         reg_copy(&pair.items[0], &d.items[2 * k])
         reg_copy(&pair.items[1], &d.items[2 * k + 1])
-        out.items[k].tag = R_TUPLE
-        out.items[k].seq = pair
     return JC_OK
 
 
@@ -214,7 +191,7 @@ cdef int h_dict_pop(Frame* f, const Instr* ins) noexcept nogil:
         reg_copy(OUT(f, ins, 0), IN(f, ins, 2))
         return JC_OK
     reg_copy(OUT(f, ins, 0), &d.items[at + 1])
-    _remove_at(d, at)
+    seq_remove(d, at, 2)
     return JC_OK
 
 
@@ -227,19 +204,16 @@ cdef int h_dict_delete(Frame* f, const Instr* ins) noexcept nogil:
     at = _find(d, IN(f, ins, 1))
     if at < 0:
         return _missing(f)
-    _remove_at(d, at)
+    seq_remove(d, at, 2)
     return JC_OK
 
 
 cdef int h_dict_clear(Frame* f, const Instr* ins) noexcept nogil:
     cdef Seq* d = NULL
-    cdef Py_ssize_t k
     cdef int status = _writable(f, ins, 0, &d)
     if status != JC_OK:
         return status
-    for k in range(d.size):
-        reg_clear(&d.items[k])
-    d.size = 0
+    seq_clear(d)
     return JC_OK
 
 

@@ -15,7 +15,7 @@ from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYP
 from jitcore._runtime.registers cimport (
     Reg, Seq, R_NONE, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, R_STR,
     reg_clear, reg_copy, reg_set_int, reg_set_float, reg_set_bool, seq_new, seq_push,
-    seq_reserve, seq_decref, reg_is_number, reg_as_double, reg_equal, reg_compare,
+    seq_reserve, seq_decref, seq_replace, seq_remove, seq_clear, reg_set_seq, reg_is_number, reg_as_double, reg_equal, reg_compare,
 )
 from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM
@@ -49,16 +49,8 @@ cdef inline int _writable(Frame* f, const Instr* ins, int k, Seq** out) noexcept
 
 cdef inline int _new_list(Frame* f, const Instr* ins, Py_ssize_t size, Seq** out) noexcept nogil:
     """Make a list of ``size`` empty items the instruction's output."""
-    cdef Seq* s = seq_new(size)
-    cdef Reg* r
-    if s == NULL:
-        return JC_ERR_OOM
-    r = OUT(f, ins, 0)
-    reg_clear(r)
-    r.tag = R_LIST
-    r.seq = s
-    out[0] = s
-    return JC_OK
+    out[0] = reg_set_seq(OUT(f, ins, 0), R_LIST, size)
+    return JC_OK if out[0] != NULL else JC_ERR_OOM
 
 
 cdef inline int _position(Frame* f, long long idx, Py_ssize_t size, Py_ssize_t* out,
@@ -70,6 +62,19 @@ cdef inline int _position(Frame* f, long long idx, Py_ssize_t size, Py_ssize_t* 
         return frame_fail(f, JC_ERR_INDEX, message)
     out[0] = <Py_ssize_t>idx
     return JC_OK
+
+
+cdef inline int _written_item(Frame* f, const Instr* ins, Seq** s, Py_ssize_t* at,
+                             const char* message) noexcept nogil:
+    """The list input 0 an op writes and the position its int input 1 names (IndexError
+    with ``message`` out of range)."""
+    cdef long long idx
+    cdef int status = _writable(f, ins, 0, s)
+    if status == JC_OK:
+        status = _int(f, ins, 1, &idx)
+    if status == JC_OK:
+        status = _position(f, idx, s[0].size, at, message)
+    return status
 
 
 cdef inline int _int(Frame* f, const Instr* ins, int k, long long* out) noexcept nogil:
@@ -89,28 +94,16 @@ cdef inline Py_ssize_t _find(Seq* s, const Reg* item) noexcept nogil:
     return -1
 
 
-cdef inline void _remove_at(Seq* s, Py_ssize_t k) noexcept nogil:
-    reg_clear(&s.items[k])
-    memmove(&s.items[k], &s.items[k + 1], (s.size - k - 1) * sizeof(Reg))
-    s.size -= 1
-    memset(&s.items[s.size], 0, sizeof(Reg))
-
-
 # ------------------------------------------------------- building, reading
 
 cdef int h_construct(Frame* f, const Instr* ins) noexcept nogil:
     """ListConstruct (imm R_LIST) / TupleConstruct (imm R_TUPLE)."""
-    cdef Seq* s = seq_new(ins.n_in)
-    cdef Reg* out
+    cdef Seq* s = reg_set_seq(OUT(f, ins, 0), <int>ins.imm, ins.n_in)
     cdef int k
     if s == NULL:
         return JC_ERR_OOM
     for k in range(ins.n_in):
         reg_copy(&s.items[k], IN(f, ins, k))
-    out = OUT(f, ins, 0)
-    reg_clear(out)
-    out.tag = <int>ins.imm
-    out.seq = s
     return JC_OK
 
 
@@ -230,7 +223,7 @@ cdef int h_pop(Frame* f, const Instr* ins) noexcept nogil:
         return status
     out = OUT(f, ins, 0)
     reg_copy(out, &s.items[at])
-    _remove_at(s, at)
+    seq_remove(s, at, 1)
     return JC_OK
 
 
@@ -244,20 +237,17 @@ cdef int h_remove(Frame* f, const Instr* ins) noexcept nogil:
     at = _find(s, IN(f, ins, 1))
     if at < 0:
         return frame_fail(f, JC_ERR_VALUE, b"list.remove(x): x is not in the list")
-    _remove_at(s, at)
+    seq_remove(s, at, 1)
     return JC_OK
 
 
 cdef int h_clear(Frame* f, const Instr* ins) noexcept nogil:
     cdef int status
     cdef Seq* s = NULL
-    cdef Py_ssize_t k
     status = _writable(f, ins, 0, &s)
     if status != JC_OK:
         return status
-    for k in range(s.size):
-        reg_clear(&s.items[k])
-    s.size = 0
+    seq_clear(s)
     return JC_OK
 
 
@@ -277,43 +267,23 @@ cdef int h_reverse(Frame* f, const Instr* ins) noexcept nogil:
 
 
 cdef int h_set_item(Frame* f, const Instr* ins) noexcept nogil:
-    cdef int status
     cdef Seq* s = NULL
-    cdef long long idx
     cdef Py_ssize_t at
-    cdef Reg held
-    status = _writable(f, ins, 0, &s)
+    cdef int status = _written_item(f, ins, &s, &at, b"list assignment index out of range")
     if status != JC_OK:
         return status
-    status = _int(f, ins, 1, &idx)
-    if status != JC_OK:
-        return status
-    status = _position(f, idx, s.size, &at, b"list assignment index out of range")
-    if status != JC_OK:
-        return status
-    memset(&held, 0, sizeof(Reg))
-    reg_copy(&held, IN(f, ins, 2))   # `xs[0] = xs[0]`: take the reference before releasing
-    reg_clear(&s.items[at])
-    s.items[at] = held
+    seq_replace(s, at, IN(f, ins, 2))
     reg_copy(OUT(f, ins, 0), IN(f, ins, 0))
     return JC_OK
 
 
 cdef int h_delete(Frame* f, const Instr* ins) noexcept nogil:
-    cdef int status
     cdef Seq* s = NULL
-    cdef long long idx
     cdef Py_ssize_t at
-    status = _writable(f, ins, 0, &s)
+    cdef int status = _written_item(f, ins, &s, &at, b"list assignment index out of range")
     if status != JC_OK:
         return status
-    status = _int(f, ins, 1, &idx)
-    if status != JC_OK:
-        return status
-    status = _position(f, idx, s.size, &at, b"list assignment index out of range")
-    if status != JC_OK:
-        return status
-    _remove_at(s, at)
+    seq_remove(s, at, 1)
     return JC_OK
 
 

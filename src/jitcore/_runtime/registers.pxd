@@ -53,6 +53,15 @@ cdef void seq_decref(Seq* s) noexcept nogil
 cdef int seq_reserve(Seq* s, Py_ssize_t size) noexcept nogil
 # Append a copy of ``item`` (shared if a tensor or sequence); JC_OK or JC_ERR_OOM.
 cdef int seq_push(Seq* s, const Reg* item) noexcept nogil
+# Item ``at`` becomes a copy of ``item`` (which may be that very item).
+cdef void seq_replace(Seq* s, Py_ssize_t at, const Reg* item) noexcept nogil
+# Drop ``count`` items from ``at`` on, moving the rest down.
+cdef void seq_remove(Seq* s, Py_ssize_t at, Py_ssize_t count) noexcept nogil
+# Drop every item.
+cdef void seq_clear(Seq* s) noexcept nogil
+# ``r`` (cleared first) becomes a new sequence of ``size`` empty items tagged ``tag``
+# (R_LIST, R_TUPLE, R_DICT); the sequence, or NULL when out of memory (``r`` unchanged).
+cdef Seq* reg_set_seq(Reg* r, int tag, Py_ssize_t size) noexcept nogil
 # A number register as double / as integer (bool and int both count).
 cdef double reg_as_double(const Reg* r) noexcept nogil
 cdef bint reg_is_number(const Reg* r) noexcept nogil

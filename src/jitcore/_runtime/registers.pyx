@@ -2,7 +2,7 @@
 
 from cpython.ref cimport PyObject
 from libc.stdlib cimport malloc, calloc, realloc, free
-from libc.string cimport memset
+from libc.string cimport memmove, memset
 from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_OOM
 
 from jitcore._runtime.tensor cimport (
@@ -123,6 +123,39 @@ cdef int seq_push(Seq* s, const Reg* item) noexcept nogil:
     s.items[s.size] = held      # the reference moves into the list
     s.size += 1
     return JC_OK
+
+
+cdef void seq_replace(Seq* s, Py_ssize_t at, const Reg* item) noexcept nogil:
+    cdef Reg held
+    memset(&held, 0, sizeof(Reg))
+    reg_copy(&held, item)       # `xs[0] = xs[0]`: take the reference before releasing
+    reg_clear(&s.items[at])
+    s.items[at] = held
+
+
+cdef void seq_remove(Seq* s, Py_ssize_t at, Py_ssize_t count) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(at, at + count):
+        reg_clear(&s.items[k])
+    memmove(&s.items[at], &s.items[at + count], (s.size - at - count) * sizeof(Reg))
+    s.size -= count
+    memset(&s.items[s.size], 0, count * sizeof(Reg))
+
+
+cdef void seq_clear(Seq* s) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(s.size):
+        reg_clear(&s.items[k])
+    s.size = 0
+
+
+cdef Seq* reg_set_seq(Reg* r, int tag, Py_ssize_t size) noexcept nogil:
+    cdef Seq* s = seq_new(size)
+    if s != NULL:
+        reg_clear(r)
+        r.tag = tag
+        r.seq = s
+    return s
 
 
 cdef void seq_decref(Seq* s) noexcept nogil:
