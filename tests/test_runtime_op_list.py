@@ -121,3 +121,20 @@ def test_a_long_list_grows_in_place():
       -> (%t)
   return (%xs)''', 10000)
     assert out == list(range(10000))
+
+
+def test_sum_of_ints_that_overflow_int64_is_an_error_not_a_wrapped_number():
+    with pytest.raises(KernelError, match="sum\\(\\) overflows a 64-bit int"):
+        _run('''graph(%xs : int[]):
+  %s : int = aten::sum(%xs)
+  return (%s)''', [2 ** 62, 2 ** 62])
+
+
+def test_sorted_of_items_that_do_not_compare_is_an_error():
+    # a register of the wrong kind is a TypeError, as in Python
+    with pytest.raises(TypeError, match="sorted\\(\\) needs items that compare"):
+        _run('''graph(%x : Tensor):
+  %f : bool = prim::Constant[value=0]()
+  %xs : Tensor[] = prim::ListConstruct(%x, %x)
+  %s : Tensor[] = aten::sorted(%xs, %f)
+  return (%s)''', np.ones(2))
