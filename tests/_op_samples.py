@@ -470,6 +470,32 @@ def _register_list_samples():
 _register_list_samples()
 
 
+def _register_inplace_samples():
+    # fresh arrays on every call: these ops write their first argument
+    s = _SPECIAL
+    for name in ("add_", "sub_"):
+        s[f"aten::{name}.Tensor"] = lambda r, d, t, pos: [[t(3, 4), t(4), 1], [t(2, 3), t(2, 1), 2.5]]
+        s[f"aten::{name}.Scalar"] = lambda r, d, t, pos: [[t(3, 4), 1.5, 1], [t(3), -2, 2]]
+    for name in ("mul_", "div_", "floor_divide_", "remainder_"):
+        s[f"aten::{name}.Tensor"] = lambda r, d, t, pos: [[t(3, 4), pos(4)], [t(2, 3), pos(1, 3)]]
+        s[f"aten::{name}.Scalar"] = lambda r, d, t, pos: [[t(3, 4), 1.5], [t(3), 2]]
+    s["aten::pow_.Tensor"] = lambda r, d, t, pos: [[pos(3, 4), t(4)]]
+    s["aten::pow_.Scalar"] = lambda r, d, t, pos: [[pos(3, 4), 2], [pos(3), 0.5]]
+    for name in ("__iand__", "__ior__", "__ixor__"):
+        s[f"aten::{name}.Tensor"] = lambda r, d, t, pos: [[_ints(r, 3, 4), _ints(r, 4)]]
+        s[f"aten::{name}.Scalar"] = lambda r, d, t, pos: [[_ints(r, 3, 4), 6]]
+    s["aten::copy_"] = lambda r, d, t, pos: [[t(3, 4), t(4), False], [t(2, 3), t(1, 3), False],
+                                             [t(3), _ints(r, 3), False]]
+    s["aten::fill_.Scalar"] = lambda r, d, t, pos: [[t(3, 4), 2.5], [t(2), -1], [t(), True]]
+    s["aten::index_put_"] = lambda r, d, t, pos: [
+        [t(3, 4), [t(3, 4) > 0], t(), False],
+        [t(5, 2), [np.array([0, 3, -1])], t(3, 2), False],
+        [t(5, 2), [np.array([4, 1])], t(2), False]]
+
+
+_register_inplace_samples()
+
+
 def _register_dict_samples():
     # fresh dicts on every call: several of these ops write their dict in place
     s = _SPECIAL

@@ -106,3 +106,58 @@ def test_arrays_put_into_a_written_list_alias_it():
     assert db.is_written(values["x"])      # conservative: the list holds it
     assert not db.is_written(values["y"])
     np.testing.assert_array_equal(compile_graph(g, fallback=False)(np.ones(2)), np.ones(2))
+
+
+# ------------------------------------------------------------- arrays written in place
+
+def test_graph_inputs_may_alias_each_other():
+    # f(a, a): a write to one argument is a write to the other
+    g = parse_graph('''graph(%a : Tensor, %b : Tensor):
+  %one : float = prim::Constant[value=1.0]()
+  %k : int = prim::Constant[value=1]()
+  %s1 : Tensor = aten::mul(%b, %one)
+  %w : Tensor = aten::add_(%a, %one, %k)
+  %s2 : Tensor = aten::mul(%b, %one)
+  %r : (Tensor, Tensor) = prim::TupleConstruct(%s1, %s2)
+  return (%r)''')
+    values = _values(g)
+    assert AliasDb(g).is_written(values["b"])
+    eliminate_common_subexpressions(g)
+    g.lint()
+    assert sum(n.kind == "aten::mul" for n in g.walk()) == 2
+    x = np.arange(3.0)
+    s1, s2 = compile_graph(g)(x, x)
+    np.testing.assert_array_equal(s1, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(s2, [1.0, 2.0, 3.0])
+
+
+def test_a_view_of_a_written_array_is_written():
+    g = parse_graph('''graph(%x : Tensor):
+  %zero : int = prim::Constant[value=0]()
+  %v : Tensor = aten::select(%x, %zero, %zero)
+  %two : float = prim::Constant[value=2.0]()
+  %w : Tensor = aten::fill_(%v, %two)
+  return (%x)''')
+    values = _values(g)
+    assert AliasDb(g).is_written(values["x"]) and AliasDb(g).is_written(values["v"])
+
+
+def test_created_zeros_that_are_written_are_not_folded_into_a_shared_constant():
+    g = parse_graph('''graph(%x : Tensor):
+  %three : int = prim::Constant[value=3]()
+  %shape : int[] = prim::ListConstruct(%three)
+  %none : NoneType = prim::Constant()
+  %buf : Tensor = aten::zeros(%shape, %none)
+  %zero : int = prim::Constant[value=0]()
+  %v : Tensor = aten::select(%buf, %zero, %zero)
+  %false : bool = prim::Constant[value=0]()
+  %w : Tensor = aten::copy_(%v, %x, %false)
+  return (%buf)''')
+    propagate_constants(g)
+    g.lint()
+    assert any(n.kind == "aten::zeros" for n in g.walk())
+    code = compile_graph(g)
+    first = code(np.array(5.0))
+    second = code(np.array(7.0))
+    np.testing.assert_array_equal(first, [5.0, 0.0, 0.0])     # not written by the second call
+    np.testing.assert_array_equal(second, [7.0, 0.0, 0.0])

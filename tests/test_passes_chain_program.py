@@ -9,6 +9,7 @@ fields against the kernels the chain kernel runs.
 import pytest
 
 from jitcore import ops
+from jitcore.ops import Effect
 from jitcore._runtime.ir import Graph
 from jitcore._runtime.kernels import elementwise as ew
 from jitcore._runtime.op_fused import (
@@ -38,7 +39,18 @@ def _node_at_defaults(op, tensor_type=FLOAT):
 
 
 def _kernel_ops():
-    return [op for op in ops.all_ops() if op.kernel is not None]
+    return [op for op in ops.all_ops() if op.kernel is not None and op.effect is Effect.PURE]
+
+
+def test_an_in_place_update_is_never_a_chain_step():
+    for op in ops.all_ops():
+        if op.kernel is not None and op.effect is Effect.MUTATES:
+            graph = Graph()
+            x = graph.add_input("x", TensorType("float32", (3,)))
+            node = graph.insert(op.kind, [x, x] + [graph.insert_constant(1)
+                                                  for _ in op.schema.arguments[2:]],
+                                output_types=[x.type])
+            assert chain_step(node) is None, op.qualified_name
 
 
 @pytest.mark.parametrize("op", _kernel_ops(), ids=lambda op: op.qualified_name)

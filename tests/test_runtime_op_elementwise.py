@@ -7,6 +7,7 @@ import scipy.special
 
 import jitcore
 from jitcore import ops
+from jitcore.ops import Effect
 from jitcore.executor import compile_graph
 from jitcore.ir import parse_graph
 from jitcore.passes import fuse_elementwise
@@ -122,11 +123,12 @@ def test_erfc_fuses_like_erf_with_the_same_bits(dtype):
 
 
 def _binary_kernel_ops():
-    """(kind, has_alpha) of the ops with a binary kernel and a Tensor, Tensor overload."""
+    """(kind, has_alpha) of the functional ops with a binary kernel and a Tensor, Tensor
+    overload (their in-place forms: tests/test_runtime_op_inplace.py)."""
     found = {}
     for op in ops.all_ops():
         args = op.schema.arguments
-        if op.kernel in ew.BINARY_OPS and all(str(a.type) == "Tensor" for a in args[:2]):
+        if op.kernel in ew.BINARY_OPS and op.effect is Effect.PURE and all(str(a.type) == "Tensor" for a in args[:2]):
             found[op.kind] = len(args) == 3
     return sorted(found.items())
 

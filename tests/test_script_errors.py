@@ -87,8 +87,8 @@ def undefined_name(x):
     return x + not_defined_anywhere  # noqa: F821
 
 
-def item_assignment(x):
-    x[0] = 1.0
+def mask_assignment_beside_an_index(x):
+    x[0, x[0] > 0] = 1.0
     return x
 
 
@@ -97,10 +97,25 @@ def attribute_assignment(x):
     return x
 
 
-def array_augmented(x):
+def array_matmul_in_place(x, w):
     y = x
-    y += 1
+    y @= w
     return y
+
+
+def ufunc_out_argument(a, b, c):
+    np.add(a, b, out=c)
+    return c
+
+
+def list_slice_update(xs: List[int]):
+    xs[1:] += [3]
+    return xs
+
+
+def assign_string_into_array(x):
+    x[0] = "a"
+    return x
 
 
 def loop_type_change(x):
@@ -322,9 +337,15 @@ CASES = [
      None),
     (undefined_in_branch, "'y' is not defined in the false branch", "y"),
     (undefined_name, "undefined name 'not_defined_anywhere'", "not_defined_anywhere"),
-    (item_assignment, "item assignment (x[i] = v) is supported on lists only", "x[0]"),
+    (mask_assignment_beside_an_index, "indexing with an array is supported only as the sole "
+     "index", "x[0, x[0] > 0] = 1.0"),
     (attribute_assignment, "assigning attributes (self.x = v) is not supported", "x.shape"),
-    (array_augmented, "updates it in place in NumPy", "y += 1"),
+    (array_matmul_in_place, "the operator @= is not supported on arrays", "y @= w"),
+    (ufunc_out_argument, "out=...) is not supported; write the result in place with "
+     "`out[...] = np.add(...)`", "np.add(a, b, out=c)"),
+    (list_slice_update, "in-place updates of list slices (xs[a:b] += ...) are not supported",
+     "xs[1:] += [3]"),
+    (assign_string_into_array, "cannot assign str into an array item", 'x[0] = "a"'),
     (loop_type_change, "is int before the loop and float after an iteration", None),
     (wrong_argument_type, "expected a value of type int for argument 'n' but got Tensor",
      "typed_helper(x)"),

@@ -5,9 +5,6 @@ The sources are torchvision/models/mobilenetv3.py, mobilenetv2.py, _utils.py
 ``Conv2dNormActivation``, ``SqueezeExcitation``): same classes, attribute names
 and structure, so torch's state dict loads with ``strict=True``.  Differences:
 
-- ``result += input`` (mobilenet_v3's ``InvertedResidual``) is
-  ``result = result + input``, until ``jitcore.script`` compiles augmented
-  assignment to arrays (the script-language issue);
 - ``torch.flatten(x, 1)`` is ``nn.functional.flatten(x, 1)``;
 - the ``Dropout(inplace=True)`` of the classifiers is jitcore's ``Dropout`` (an
   identity in eval mode);
@@ -158,7 +155,7 @@ class InvertedResidual(nn.Module):
     def forward(self, input):
         result = self.block(input)
         if self.use_res_connect:
-            result = result + input
+            result += input
         return result
 
 

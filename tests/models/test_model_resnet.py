@@ -2,9 +2,9 @@
 
 The port keeps torchvision's class and attribute names (``BasicBlock``,
 ``conv1``/``bn1``/``downsample``, ``layer1``..``layer4``, ``fc``), so torch's
-state dict loads with ``strict=True``.  One line differs: torchvision's
-``out += identity`` is ``out = out + identity`` here, until ``jitcore.script``
-compiles augmented assignment to arrays (the script-language issue).
+state dict loads with ``strict=True``.  No line differs: ``out += identity`` is
+an in-place update, as in torchvision (``passes/remove_mutation.py`` makes it the
+functional add that fuses into the conv's epilogue).
 """
 
 import numpy as np
@@ -52,7 +52,7 @@ class BasicBlock(nn.Module):
         if self.downsample is not None:
             identity = self.downsample(x)
 
-        out = out + identity
+        out += identity
         out = self.relu(out)
 
         return out

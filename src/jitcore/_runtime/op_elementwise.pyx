@@ -125,8 +125,10 @@ cdef int binary_into(Frame* f, int op, Reg* a, Reg* b, Tensor* out) noexcept nog
     return status
 
 
-cdef int h_binary(Frame* f, const Instr* ins) noexcept nogil:
-    cdef Tensor out, scaled
+cdef int binary_result(Frame* f, const Instr* ins, Tensor* out) noexcept nogil:
+    """``out`` = the binary op of ``ins`` on its inputs 0 and 1 (times alpha, input 2,
+    when the instruction has one): the functional result, freshly allocated."""
+    cdef Tensor scaled
     cdef Reg tmp
     cdef Reg* alpha
     cdef Reg* other = IN(f, ins, 1)
@@ -151,13 +153,16 @@ cdef int h_binary(Frame* f, const Instr* ins) noexcept nogil:
                     return status
                 tmp.tag = R_TENSOR
                 tmp.t = scaled
-            status = binary_into(f, op, IN(f, ins, 0), &tmp, &out)
+            status = binary_into(f, op, IN(f, ins, 0), &tmp, out)
             if tmp.tag == R_TENSOR:
                 tensor_release(&scaled)
-            if status != JC_OK:
-                return status
-            return set_output(f, ins, 0, &out)
-    status = binary_into(f, op, IN(f, ins, 0), other, &out)
+            return status
+    return binary_into(f, op, IN(f, ins, 0), other, out)
+
+
+cdef int h_binary(Frame* f, const Instr* ins) noexcept nogil:
+    cdef Tensor out
+    cdef int status = binary_result(f, ins, &out)
     if status != JC_OK:
         return status
     return set_output(f, ins, 0, &out)
@@ -391,10 +396,15 @@ cdef int _kernel(object param, object op, list consts, OpImpl* out) except -1:
         out.fn = h_unary
         out.imm = UNARY_OPS[op.kernel]
         return 1
-    out.imm = BINARY_OPS[op.kernel]
-    if len(consts) == 3:
-        out.imm |= HAS_ALPHA
+    kernel_immediate(op, consts, &out.imm)
     return 1
+
+
+cdef int kernel_immediate(object op, list consts, long long* imm) except -1:
+    imm[0] = BINARY_OPS[op.kernel]
+    if len(consts) == 3:
+        imm[0] |= HAS_ALPHA
+    return 0
 
 
 cdef int _unary_step(object param, object op, list consts, OpImpl* out) except -1:

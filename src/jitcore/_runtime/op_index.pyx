@@ -27,6 +27,8 @@ from jitcore._runtime.tensor cimport (
     Tensor, tensor_alloc, tensor_alloc_like, tensor_release, tensor_contiguous, view_copy,
 )
 from jitcore._runtime.handler_table cimport handler
+from jitcore._runtime.op_inplace cimport writable, publish_self
+from jitcore._runtime.kernels.cast cimport run_cast
 from jitcore._runtime.op_support cimport (
     tensor_arg, int_arg, int_list_arg, set_output, normalize_dim, finish_output, ScalarBox,
     scalar_view, broadcast_view,
@@ -157,17 +159,22 @@ cdef int _broadcast(Frame* f, _Advanced* adv) noexcept nogil:
     return JC_OK
 
 
-cdef int _gather(Frame* f, const View* x, _Advanced* adv, Tensor* out) noexcept nogil:
-    """Allocate the result and copy one block of the non-indexed dims per position of B."""
+cdef int _walk(Frame* f, View* x, _Advanced* adv, Tensor* out, const View* values) noexcept nogil:
+    """Gather (``values`` NULL): allocate ``out`` = ``x[indices]`` and copy one block of the
+    non-indexed dims per position of B.  Scatter: ``x[indices] = values``, the same blocks
+    the other way, ``values`` (in x's dtype) broadcast to the gathered shape; a position
+    indexed twice keeps the last value written, as NumPy."""
     cdef bint indexed[MAX_DIMS]
     cdef int rest[MAX_DIMS]
-    cdef int n_rest = 0, nd, d, j, b_at, status
+    cdef int n_rest = 0, nd, d, j, b_at, off, status
     cdef bint adjacent = True
     cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Py_ssize_t strides[MAX_DIMS]     # of the gathered array: out's, or values broadcast
     cdef Py_ssize_t pos[MAX_DIMS]
-    cdef Py_ssize_t n_b = 1, flat, rem, src_offset, out_offset, idx_offset
+    cdef Py_ssize_t n_b = 1, flat, rem, x_offset, g_offset, idx_offset
     cdef long long value
-    cdef View src, dst
+    cdef char* g_data
+    cdef View xb, gb
     for d in range(x.ndim):
         indexed[d] = False
     for j in range(adv.n):
@@ -194,22 +201,44 @@ cdef int _gather(Frame* f, const View* x, _Advanced* adv, Tensor* out) noexcept 
         n_b *= adv.b_shape[d]
     for d in range(b_at, n_rest):
         shape[adv.nb + d] = x.shape[rest[d]]
-    status = tensor_alloc(out, x.dtype, nd, shape)
-    if status != JC_OK:
-        return status
-    # the block copied per position of B: x's remaining dims, into the result's
-    src.dtype = dst.dtype = x.dtype
-    src.ndim = dst.ndim = n_rest
+    if values == NULL:
+        status = tensor_alloc(out, x.dtype, nd, shape)
+        if status != JC_OK:
+            return status
+        g_data = out.view.data
+        for d in range(nd):
+            strides[d] = out.view.strides[d]
+    else:
+        # values broadcast to the gathered shape, NumPy's rules for assignment: leading
+        # size-1 dims beyond its rank are dropped, then right-aligned
+        off = nd - values.ndim
+        for d in range(values.ndim):
+            if d < -off and values.shape[d] != 1:
+                return frame_fail(f, JC_ERR_SHAPE, b"the values have more dimensions than the "
+                                  b"indexed selection")
+        for d in range(nd):
+            j = d - off
+            if j < 0 or values.shape[j] == 1:
+                strides[d] = 0
+            elif values.shape[j] == shape[d]:
+                strides[d] = values.strides[j]
+            else:
+                return frame_fail(f, JC_ERR_SHAPE, b"the values do not broadcast to the shape "
+                                  b"of the indexed selection")
+        g_data = values.data
+    # the block per position of B: x's remaining dims, and the gathered array's
+    xb.dtype = gb.dtype = x.dtype
+    xb.ndim = gb.ndim = n_rest
     for d in range(n_rest):
-        src.shape[d] = dst.shape[d] = x.shape[rest[d]]
-        src.strides[d] = x.strides[rest[d]]
-        dst.strides[d] = out.view.strides[d if d < b_at else d + adv.nb]
+        xb.shape[d] = gb.shape[d] = x.shape[rest[d]]
+        xb.strides[d] = x.strides[rest[d]]
+        gb.strides[d] = strides[d if d < b_at else d + adv.nb]
     for flat in range(n_b):
         rem = flat
         for d in range(adv.nb - 1, -1, -1):
             pos[d] = rem % adv.b_shape[d]
             rem //= adv.b_shape[d]
-        src_offset = 0
+        x_offset = 0
         for j in range(adv.n):
             idx_offset = 0
             for d in range(adv.nb):
@@ -218,23 +247,25 @@ cdef int _gather(Frame* f, const View* x, _Advanced* adv, Tensor* out) noexcept 
             if value < 0:
                 value += x.shape[adv.dims[j]]
             if value < 0 or value >= x.shape[adv.dims[j]]:
-                tensor_release(out)
+                if values == NULL:
+                    tensor_release(out)
                 return frame_fail(f, JC_ERR_INDEX, b"index out of range for the indexed dimension")
-            src_offset += value * x.strides[adv.dims[j]]
-        out_offset = 0
+            x_offset += value * x.strides[adv.dims[j]]
+        g_offset = 0
         for d in range(adv.nb):
-            out_offset += pos[d] * out.view.strides[b_at + d]
-        src.data = x.data + src_offset
-        dst.data = out.view.data + out_offset
-        status = view_copy(&src, &dst)
+            g_offset += pos[d] * strides[b_at + d]
+        xb.data = x.data + x_offset
+        gb.data = g_data + g_offset
+        status = view_copy(&xb, &gb) if values == NULL else view_copy(&gb, &xb)
         if status != JC_OK:
-            tensor_release(out)
+            if values == NULL:
+                tensor_release(out)
             return status
     return JC_OK
 
 
 cdef int h_index(Frame* f, const Instr* ins) noexcept nogil:
-    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef View* x = tensor_arg(f, ins, 0)
     cdef Reg* lst = IN(f, ins, 1)
     cdef _Advanced adv
     cdef Tensor out
@@ -250,12 +281,60 @@ cdef int h_index(Frame* f, const Instr* ins) noexcept nogil:
     if status == JC_OK:
         status = _broadcast(f, &adv)
     if status == JC_OK:
-        status = _gather(f, x, &adv, &out)
+        status = _walk(f, x, &adv, &out, NULL)
     for j in range(adv.n):
         tensor_release(&adv.owned[j])
     if status != JC_OK:
         return status
     return set_output(f, ins, 0, &out)
+
+
+cdef int h_index_put(Frame* f, const Instr* ins) noexcept nogil:
+    """``aten::index_put_(self, indices, values, accumulate=False)``: ``x[mask] = v``,
+    ``x[idx] = v``; ``values`` cast unsafely to x's dtype, as item assignment does."""
+    cdef Reg* dst = IN(f, ins, 0)
+    cdef Reg* lst = IN(f, ins, 1)
+    cdef Reg* values = IN(f, ins, 2)
+    cdef long long accumulate = 0
+    cdef _Advanced adv
+    cdef Tensor copy
+    cdef const View* v
+    cdef int j, status = writable(f, dst)
+    if status != JC_OK:
+        return status
+    if (lst.tag != R_LIST and lst.tag != R_TUPLE) or values.tag != R_TENSOR:
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list of optional index tensors and a "
+                          b"tensor of values")
+    if ins.n_in > 3 and int_arg(f, ins, 3, &accumulate) != JC_OK:
+        return JC_ERR_TYPE
+    if accumulate:
+        return frame_fail(f, JC_ERR_VALUE, b"index_put_ with accumulate=True is not supported")
+    if lst.seq.size > dst.t.view.ndim:
+        return frame_fail(f, JC_ERR_INDEX, b"too many indices for the tensor")
+    # the values in x's dtype, and read completely before x is written if they share memory
+    copy.storage = NULL
+    v = &values.t.view
+    if v.dtype != dst.t.view.dtype or values.t.storage == dst.t.storage:
+        status = tensor_alloc_like(&copy, v, dst.t.view.dtype)
+        if status == JC_OK:
+            status = run_cast(v, &copy.view) if v.dtype != dst.t.view.dtype else view_copy(v, &copy.view)
+        if status != JC_OK:
+            tensor_release(&copy)
+            return status
+        v = &copy.view
+    status = _collect(f, &dst.t.view, lst, &adv)
+    if status == JC_OK and adv.n == 0:
+        status = frame_fail(f, JC_ERR_INDEX, b"index_put_ needs at least one index tensor")
+    if status == JC_OK:
+        status = _broadcast(f, &adv)
+    if status == JC_OK:
+        status = _walk(f, &dst.t.view, &adv, NULL, v)
+    for j in range(adv.n):
+        tensor_release(&adv.owned[j])
+    tensor_release(&copy)
+    if status != JC_OK:
+        return status
+    return publish_self(f, ins, dst)
 
 
 # ------------------------------------------------------- copies by index tables
@@ -645,6 +724,7 @@ cdef int h_triangle(Frame* f, const Instr* ins) noexcept nogil:
 
 HANDLERS = {h.name: h for h in (
     handler("index", h_index),
+    handler("index_put", h_index_put),
     handler("table_gather", h_table_gather, {
         "flip": T_FLIP, "fliplr": T_FLIPLR, "flipud": T_FLIPUD, "roll": T_ROLL, "tile": T_TILE,
         "repeat": T_REPEAT, "repeat_interleave": T_INTERLEAVE, "index_select": T_INDEX_SELECT}),

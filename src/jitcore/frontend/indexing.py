@@ -9,10 +9,11 @@ import numpy as np
 
 from jitcore.ops.dispatch import Traceable, call
 
-__all__ = ["traced_getitem"]
+__all__ = ["traced_getitem", "is_array_index"]
 
 
-def _is_array_index(item):
+def is_array_index(item):
+    """True for an index NumPy answers with a copy: an array or list of indices, a mask."""
     return isinstance(item, (np.ndarray, list)) or (
         isinstance(item, Traceable) and getattr(item, "ndim", 0) > 0)
 
@@ -45,7 +46,7 @@ def traced_getitem(array, key):
     key = _expand_ellipsis(key, array.ndim)
     if sum(1 for item in key if item is not None) > array.ndim:
         raise IndexError(f"too many indices for a traced array: it is {array.ndim}-dimensional")
-    arrays = [item for item in key if _is_array_index(item)]
+    arrays = [item for item in key if is_array_index(item)]
     if len(arrays) > 1:
         raise TypeError("jitcore.trace records one array index per indexing expression; "
                         "split x[a, b] into x[a][:, b]")
@@ -61,7 +62,7 @@ def traced_getitem(array, key):
                 step = 1 if item.step is None else item.step
                 result = call("aten::slice", result, dim, item.start, item.stop, step)
             dim += 1
-        elif _is_array_index(item):
+        elif is_array_index(item):
             indices = [None] * dim + [np.asarray(item) if isinstance(item, list) else item]
             result = call("aten::index", result, indices)
             dim += getattr(item, "ndim", np.ndim(item))

@@ -140,6 +140,9 @@ def numpy_function_call(kind, func, args, kwargs):
         if aten_name is None:
             if value is None or value is np._NoValue or value in _MEANS_THE_DEFAULT.get(name, ()):
                 continue  # NumPy's default, or what jitcore always does; nothing to record
+            if name == "out":
+                raise TypeError(f"np.{func.__name__}(..., out=...) is not supported; write the "
+                                f"result in place with `out[...] = np.{func.__name__}(...)`")
             raise TypeError(f"jitcore.trace cannot record np.{func.__name__}(..., {name}=...): "
                             f"{kind} has no such argument")
         if value is None and aten_name not in _optional_arguments(kind) and kind not in _CONVENTIONS:

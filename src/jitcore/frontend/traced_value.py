@@ -20,9 +20,10 @@ import numpy as np
 
 from jitcore.errors import SchemaMatchError, TracerWarning
 from jitcore.executor import parameter_names
-from jitcore.frontend.indexing import traced_getitem
+from jitcore.frontend.indexing import is_array_index, traced_getitem
 from jitcore.frontend.numpy_arguments import method_call, numpy_function_call
 from jitcore.frontend.user_location import warn_at_user_code
+from jitcore.ops.defs.inplace import IN_PLACE_OF
 from jitcore.ops.dispatch import Traceable, call
 from jitcore.ops.registry import for_callable, kinds_for_callable
 from jitcore.passes.output_aliasing import VIEW_KINDS
@@ -64,15 +65,23 @@ def _binary(op, reflected=False):
 
 
 def _in_place(op, symbol):
-    """``x <symbol>= y``: recorded out of place, as ``x = x <op> y``.
+    """``x <symbol>= y``: recorded as the in-place op (``aten::add_``), which writes ``x``
+    in the compiled graph as eager NumPy does (every other name of ``x`` sees it).
 
-    When ``x`` is an input of the trace (or a module attribute), or a view of
-    one, eager NumPy would change that array in place; the graph cannot (its
-    inputs are never written), so the trace warns, naming the op and the input.
+    ``@=`` has no in-place op: it is recorded out of place, as ``x = x @ y``; when
+    ``x`` is an input of the trace (or a module attribute), or a view of one, eager
+    NumPy would change that array while the graph returns a new one, so the trace
+    warns, naming the input.
     """
     out_of_place = _binary(op)
+    in_place_kind = IN_PLACE_OF.get(for_callable(op))
 
     def method(self, other):
+        if in_place_kind is not None:
+            if not isinstance(other, (TracedArray, TracedScalar, np.ndarray, np.generic, int,
+                                      float, bool)):
+                return NotImplemented
+            return call(in_place_kind, self, other)
         source = _input_viewed_by(self.value)
         if source is not None:
             warn_at_user_code(
@@ -162,8 +171,8 @@ class TracedArray(Traceable):
             raise TypeError(f"jitcore.trace cannot record np.{ufunc.__name__}.{method}; "
                             f"call np.{ufunc.__name__} itself or a reduction like np.sum")
         if kwargs.get("out") is not None:
-            raise TypeError(f"jitcore.trace cannot record np.{ufunc.__name__}(..., out=...): "
-                            "traced ops produce new arrays")
+            raise TypeError(f"np.{ufunc.__name__}(..., out=...) is not supported; write the "
+                            f"result in place with `out[...] = np.{ufunc.__name__}(...)`")
         kind = for_callable(ufunc)
         if kind is None:
             raise TypeError(f"jitcore.trace cannot record np.{ufunc.__name__}: no registered "
@@ -271,8 +280,22 @@ class TracedArray(Traceable):
         return call(for_callable(operator.invert), self)
 
     def __setitem__(self, key, value):
-        raise TypeError("jitcore.trace cannot record assignment into a traced array "
-                        "(x[...] = v); build the result with np.where or np.concatenate")
+        """``x[key] = value``, written into ``x`` as NumPy does: through the view of a basic
+        index, or with ``index_put_`` through an array index (a mask, indices)."""
+        items = key if isinstance(key, tuple) else (key,)
+        if any(is_array_index(item) for item in items):
+            if len(items) != 1:
+                raise TypeError("jitcore.trace records assignment through an array index only "
+                                "as the sole index (x[mask] = v); slice first: x[:, 1][mask] = v")
+            index = np.asarray(key) if isinstance(key, list) else key
+            values = value if isinstance(value, (TracedArray, np.ndarray)) else np.asarray(value)
+            call("aten::index_put_", self, [index], values)
+            return
+        view = traced_getitem(self, key)
+        if isinstance(value, (TracedArray, np.ndarray)):
+            call("aten::copy_", view, value)
+        else:
+            call("aten::fill_", view, value)
 
     def __getitem__(self, key):
         return traced_getitem(self, key)

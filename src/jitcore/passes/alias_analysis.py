@@ -15,6 +15,10 @@ set per group of values (union-find).  Only values of a type that can hold a
 mutable object take part (lists, dicts, tuples, arrays, ``Any``, Optionals of
 those): ints, floats, bools, strings and None are immutable values.
 
+Values from outside the graph (its inputs and the module attributes that
+``prim::GetAttr`` reads) may alias one another: the caller may pass one array
+twice, or a parameter as an argument.
+
 A group is *written* when an ``Effect.MUTATES`` node writes one of its
 values, or when a call (``Effect.CALLS``) receives one: the callee may
 mutate its arguments.  A node *touches written state* when one of its inputs
@@ -59,8 +63,18 @@ class AliasDb:
     def __init__(self, graph):
         self._parent = {}
         self._written = set()
+        # the caller may pass one array twice, or a parameter as an argument: values from
+        # outside the graph (its inputs, module attributes) may all alias one another
+        self._union_all(list(graph.inputs))
+        outside = next((v for v in graph.inputs if _may_hold_mutable(v.type)), None)
         for node in graph.walk():
             self._visit(node)
+            if output_alias(node.kind) is OutputAlias.ATTRIBUTE:
+                for out in node.outputs:
+                    if outside is None and _may_hold_mutable(out.type):
+                        outside = out
+                    elif outside is not None:
+                        self._union(out, outside)
         self._written = {self._find(v) for v in self._written}
 
     # ------------------------------------------------------------- queries

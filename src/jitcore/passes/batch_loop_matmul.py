@@ -30,6 +30,7 @@ The product of rows the loop never reads (a ``break``, a trip count below
 
 from jitcore._runtime.types import TensorType
 
+from .alias_analysis import AliasDb
 from .graph_queries import constant_value, defined_inside, loop_runs_at_least_once, tensor_type
 
 __all__ = ["batch_loop_matmul"]
@@ -43,7 +44,7 @@ def _batched_type(product, x, w):
     return TensorType(x.dtype, tuple(x.shape[:-1]) + (columns,))
 
 
-def _candidate(product, loop, counter):
+def _candidate(product, loop, counter, aliases):
     """The select node when ``product`` is ``select(X, 0, counter) @ W`` or
     ``linear(select(X, 0, counter), W, bias)`` with ``X``, ``W`` (and ``bias``) from
     outside the loop (see module doc); else None."""
@@ -56,6 +57,8 @@ def _candidate(product, loop, counter):
     x = select.inputs[0]
     if any(defined_inside(v, loop) for v in [x, w, *rest]):
         return None
+    if aliases.touches_written(product) or aliases.touches_written(select):
+        return None     # the loop may write X or W in place: the products must stay per step
     xt, wt = tensor_type(x), tensor_type(w)
     if xt is None or wt is None or xt.rank is None or wt.rank != 2 or xt.rank < 2:
         return None
@@ -80,7 +83,7 @@ def _rewrite(graph, loop, product, select):
         select.destroy()
 
 
-def _batch_in_loop(graph, loop):
+def _batch_in_loop(graph, loop, aliases):
     body = loop.blocks[0]
     counter = body.inputs[0]
     changed = False
@@ -89,7 +92,7 @@ def _batch_in_loop(graph, loop):
     for node in list(body.nodes):
         if node.kind not in ("aten::matmul", "aten::linear"):
             continue
-        select = _candidate(node, loop, counter)
+        select = _candidate(node, loop, counter, aliases)
         if select is not None:
             _rewrite(graph, loop, node, select)
             changed = True
@@ -106,7 +109,8 @@ def batch_loop_matmul(graph):
         rank conditions to hold, otherwise nothing changes.
     """
     changed = False
+    aliases = AliasDb(graph)
     for node in list(graph.walk()):
         if node.kind == "prim::Loop" and not node.is_destroyed and loop_runs_at_least_once(node):
-            changed |= _batch_in_loop(graph, node)
+            changed |= _batch_in_loop(graph, node, aliases)
     return changed

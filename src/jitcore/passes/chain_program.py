@@ -32,6 +32,8 @@ from jitcore._runtime.op_fused import (
     MAX_CHAIN_STEPS,
 )
 from jitcore.errors import SchemaMatchError
+from jitcore.ops.effects import Effect
+from jitcore.ops.registry import effect
 
 from .graph_queries import constant_value
 
@@ -59,8 +61,8 @@ def chain_step(node):
     ``operands`` are the node's input values the step reads (one or two),
     ``params`` the kernel's float parameters (empty for plain kernels).
     """
-    if len(node.outputs) != 1:
-        return None
+    if len(node.outputs) != 1 or effect(node.kind) is not Effect.PURE:
+        return None     # an in-place update names its functional op's kernel, but writes
     op = _overload(node)
     if op is None:
         return None

@@ -16,6 +16,7 @@ fusion (the pool would have to see the sum), and so does any other pooling
 window.  Runs after ``fuse_epilogues`` in the inference pipeline.
 """
 
+from .alias_analysis import AliasDb
 from .graph_queries import constant_value, is_constant, replace_value, rewrite_nodes, tensor_type
 
 __all__ = ["fuse_conv_pool"]
@@ -75,12 +76,16 @@ def _fuse(graph, conv, pool, activation):
     return True
 
 
-def _fuse_node(graph, node):
+def _fuse_node(graph, node, aliases):
     activation = _activation_input(node)
     pool = _sole_pool_user(node) if activation is not None else None
-    return pool is not None and _fuse(graph, node, pool, activation)
+    # the fused node runs at the pool: the conv's input must not be written in between
+    if pool is None or aliases.touches_written(node) or aliases.touches_written(pool):
+        return False
+    return _fuse(graph, node, pool, activation)
 
 
 def fuse_conv_pool(graph):
     """Rewrite convolution + 2x2 max-pool pairs of ``graph`` in place; returns whether any."""
-    return rewrite_nodes(graph.block, lambda node: _fuse_node(graph, node))
+    aliases = AliasDb(graph)
+    return rewrite_nodes(graph.block, lambda node: _fuse_node(graph, node, aliases))

@@ -26,6 +26,7 @@ from jitcore._runtime.ir import Graph
 from jitcore._runtime.op_fused import MAX_CHAIN_INPUTS, MAX_CHAIN_STEPS
 from jitcore._runtime.types import TensorType
 
+from .alias_analysis import AliasDb
 from .chain_program import attach_program, chain_step
 from .graph_queries import constant_value, has_side_effects, tensor_type
 
@@ -40,8 +41,11 @@ MAX_GROUP_INPUTS = MAX_CHAIN_INPUTS
 _FLOATS = ("float32", "float64")
 
 
-def _is_fusible(node):
-    if len(node.outputs) != 1 or has_side_effects(node) or chain_step(node) is None:
+def _is_fusible(node, aliases):
+    # a group runs at its last node's position: a member reading an array written in place
+    # could move past the write
+    if len(node.outputs) != 1 or has_side_effects(node) or chain_step(node) is None \
+            or aliases.touches_written(node):
         return False
     out = tensor_type(node.outputs[0])
     if out is None or out.dtype not in _FLOATS:
@@ -80,7 +84,7 @@ def _is_scalar_constant(value):
     return value.node.kind == "prim::Constant" and not isinstance(value.type, TensorType)
 
 
-def _grow(root):
+def _grow(root, aliases):
     """The nodes fused with ``root``, in program order."""
     members = [root]
     member_set = {root}
@@ -91,7 +95,7 @@ def _grow(root):
         for m in list(members):
             for v in m.inputs:
                 p = v.node
-                if p in member_set or p.owning_block is not root.owning_block or not _is_fusible(p):
+                if p in member_set or p.owning_block is not root.owning_block or not _is_fusible(p, aliases):
                     continue
                 if any(u.user not in member_set for u in v.uses) or not _fits_shape(p, shape):
                     continue
@@ -144,16 +148,16 @@ def _fuse_group(graph, members):
         fused.output().set_debug_name(name)
 
 
-def _fuse_block(graph, block):
+def _fuse_block(graph, block, aliases):
     changed = False
     for node in reversed(block.nodes):
         if node.is_destroyed:
             continue
         for inner in node.blocks:
-            changed |= _fuse_block(graph, inner)
-        if not _is_fusible(node):
+            changed |= _fuse_block(graph, inner, aliases)
+        if not _is_fusible(node, aliases):
             continue
-        members = _grow(node)
+        members = _grow(node, aliases)
         if len(members) >= 2:
             _fuse_group(graph, members)
             changed = True
@@ -168,4 +172,4 @@ def fuse_elementwise(graph):
     bool
         Whether a group was made.  Groups have at least two ops.
     """
-    return _fuse_block(graph, graph.block)
+    return _fuse_block(graph, graph.block, AliasDb(graph))

@@ -21,6 +21,7 @@ from jitcore import ops
 from jitcore._runtime.kernels.conv import EPILOGUE_CLAMPS
 from jitcore._runtime.kernels.linalg import EPILOGUE_ACTIVATIONS
 
+from .alias_analysis import AliasDb
 from .graph_queries import constant_value, replace_value, rewrite_nodes, tensor_type
 from .transpose_linear_weights import transpose_linear_weights
 
@@ -135,11 +136,14 @@ def _fuse(graph, op_node, consumed, residual, activation, after):
     return True
 
 
-def _fuse_node(graph, node):
+def _fuse_node(graph, node, aliases):
     if node.kind not in _FUSED_KIND:
         return False
     match = _match_epilogue(node)
-    return match is not None and _fuse(graph, node, *match)
+    # the fused node runs at the last consumed node: its inputs must not be written in between
+    if match is None or any(aliases.touches_written(n) for n in [node, *match[0]]):
+        return False
+    return _fuse(graph, node, *match)
 
 
 def fuse_epilogues(graph):
@@ -149,5 +153,6 @@ def fuse_epilogues(graph):
     memory order their GEMM reads without repacking (``transpose_linear_weights``):
     both rewrites prepare a frozen graph's products for the epilogue kernels.
     """
-    fused = rewrite_nodes(graph.block, lambda node: _fuse_node(graph, node))
+    aliases = AliasDb(graph)
+    fused = rewrite_nodes(graph.block, lambda node: _fuse_node(graph, node, aliases))
     return transpose_linear_weights(graph) or fused

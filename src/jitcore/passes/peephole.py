@@ -27,6 +27,7 @@ import numpy as np
 
 from jitcore.ops import UNKNOWN
 
+from .alias_analysis import AliasDb
 from .graph_queries import constant_like, constant_value, replace_value, tensor_type
 
 __all__ = ["peephole"]
@@ -238,8 +239,16 @@ def _known_fill(graph, node):
     return constant is not None and _commit(node, constant)
 
 
-def _visit(graph, node, exact_shapes):
+# reading the items of a tuple or list straight from where it was built: right even when
+# the items are written in place, since they are the same objects
+_UNPACKS = ("prim::TupleUnpack", "prim::ListUnpack", "prim::TupleIndex")
+
+
+def _visit(graph, node, exact_shapes, aliases):
     kind = node.kind
+    if aliases.touches_written(node) and kind not in _UNPACKS:
+        # x * 1 -> x would make an in-place update of the result write x
+        return False
     if len(node.outputs) == 1 and node.outputs[0].uses:
         replacement = _identity_operand(node) if kind.startswith("aten::") else None
         if replacement is None and kind in ("aten::t", "aten::transpose", "aten::permute"):
@@ -252,7 +261,7 @@ def _visit(graph, node, exact_shapes):
         return True
     if kind in ("aten::matmul", "aten::mm", "aten::add") and _matmul_add(graph, node):
         return True
-    if kind in ("prim::TupleUnpack", "prim::ListUnpack", "prim::TupleIndex"):
+    if kind in _UNPACKS:
         elements = _tuple_element(node)
         # An element that is one of this node's own outputs would make the rewrite
         # swap uses back and forth forever; leave such unpacks alone.
@@ -267,14 +276,14 @@ def _visit(graph, node, exact_shapes):
     return False
 
 
-def _peephole_block(graph, block, exact_shapes):
+def _peephole_block(graph, block, exact_shapes, aliases):
     changed = False
     for node in block.nodes:
         if node.is_destroyed:
             continue
         for inner in node.blocks:
-            changed |= _peephole_block(graph, inner, exact_shapes)
-        changed |= _visit(graph, node, exact_shapes)
+            changed |= _peephole_block(graph, inner, exact_shapes, aliases)
+        changed |= _visit(graph, node, exact_shapes, aliases)
     return changed
 
 
@@ -296,6 +305,6 @@ def peephole(graph, *, exact_shapes=False):
         Whether the graph changed.  Replaced nodes are left for dead code elimination.
     """
     changed = False
-    while _peephole_block(graph, graph.block, exact_shapes):
+    while _peephole_block(graph, graph.block, exact_shapes, AliasDb(graph)):
         changed = True
     return changed

@@ -6,7 +6,8 @@ Every level ends by copying any output that was a new array before optimising
 and may alias an input after it (:mod:`.output_aliasing`).
 
 ``"simplify"``
-    inline calls, then to a fixed point: constant propagation, unrolling of
+    inline calls, then to a fixed point: in-place updates nobody else sees made functional,
+    constant propagation, unrolling of
     small counted loops, batching of per-step ``x[t] @ W`` products out of
     loops, loop-invariant code motion, peephole rewrites, common subexpression elimination, dead code
     elimination and shape/dtype refinement.  Safe on any graph.
@@ -37,6 +38,7 @@ from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline
 from .output_aliasing import copy_aliased_outputs, fresh_outputs
 from .peephole import peephole
+from .remove_mutation import remove_mutation
 from .shape_propagation import propagate_shapes
 from .unroll_loops import unroll_loops
 
@@ -50,6 +52,7 @@ MAX_ROUNDS = 20
 
 def _simplify_passes(exact_shapes):
     return [
+        remove_mutation,
         propagate_constants,
         unroll_loops,
         batch_loop_matmul,

@@ -14,7 +14,7 @@ constant on both sides is folded, so ``if c: return a else: return b`` is one
 
 import ast
 
-from jitcore._runtime.types import DictType, ListType, NoneType, StrType, TensorType
+from jitcore._runtime.types import DictType, IntType, ListType, NoneType, StrType, TensorType
 from jitcore.passes.graph_queries import defined_inside
 
 from .annotations import type_from_annotation
@@ -29,7 +29,8 @@ from .dicts import dict_delete, dict_getitem, dict_set_item, is_dict, new_dict
 from .lists import list_delete, list_method, list_set_item
 from .loops import LoopCompiler
 from .modules import ModuleValue, constant_attribute_names
-from .operators import binary_op
+from .indexing import index_target
+from .operators import binary_op, inplace_op
 from .values import ScriptValue, TupleOfValues
 
 __all__ = ["FunctionCompiler"]
@@ -233,8 +234,11 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
 
     def _stmt_AugAssign(self, node):
         where = self.where(node)
-        base = self._container_of_item(node.target)
-        if base is not None:
+        base = self._subscript_base(node.target)
+        if base is not None and isinstance(base.type, TensorType):
+            self._update_array_item(base, node.target, node.op, node.value, where)
+            return NEVER
+        if base is not None and not isinstance(node.target.slice, ast.Slice):
             # xs[i] += v  is  xs[i] = xs[i] + v, with xs and i evaluated once
             index = self.expr(node.target.slice)
             if is_dict(base):
@@ -246,11 +250,10 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             self._set_item(base, index, ScriptValue(result), where)
             return NEVER
         if not isinstance(node.target, ast.Name):
-            what = ("array elements (x[i] += ...)" if isinstance(node.target, ast.Subscript)
+            what = ("list slices (xs[a:b] += ...)" if isinstance(node.target, ast.Subscript)
                     else "attributes (self.x += ...)")
             raise compile_error(f"in-place updates of {what} are not supported in jitcore.script; "
-                                "compute a new value and assign it to a variable (arrays are "
-                                "values, not mutable buffers, in compiled code)", where)
+                                "compute a new value and assign it to a variable", where)
         current = self.value(ast.copy_location(ast.Name(id=node.target.id, ctx=ast.Load()),
                                                node.target))
         if isinstance(current.type, ListType) and isinstance(node.op, (ast.Add, ast.Mult)):
@@ -265,12 +268,10 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                                   {}, where)
             return NEVER
         if isinstance(current.type, TensorType):
-            name = node.target.id
-            raise compile_error(f"augmented assignment to the array {name!r} updates it in place "
-                                "in NumPy (every other name for the array sees the change), "
-                                "which compiled code does not model; write "
-                                f"`{name} = {name} {_OPERATOR_SYMBOLS.get(type(node.op), 'op')} "
-                                "...`", where)
+            # in place, as NumPy: every other name for the array sees the change
+            result = inplace_op(self, node.op, current, self.value(node.value), where)
+            self.bind_name(node.target.id, ScriptValue(result), where)
+            return NEVER
         result = binary_op(self, node.op, current, self.value(node.value), where)
         self.bind_name(node.target.id, ScriptValue(result), where)
         return NEVER
@@ -295,35 +296,72 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             for t, item in zip(target.elts, items):
                 self.assign_target(t, item, where)
             return
-        base = self._container_of_item(target)
-        if base is not None:
+        base = self._subscript_base(target)
+        if base is not None and isinstance(base.type, TensorType):
+            self._assign_array_item(base, target, value, where)
+            return
+        if base is not None and not isinstance(target.slice, ast.Slice):
             self._set_item(base, self.expr(target.slice), value, where)
             return
         if isinstance(target, ast.Subscript):
-            raise compile_error("item assignment (x[i] = v) is supported on lists only in "
-                                "jitcore.script; arrays are values in compiled code: build the "
-                                "new array with np.where or np.concatenate", self.where(target))
+            raise compile_error("item assignment (x[i] = v) is supported on lists, dicts and "
+                                "arrays in jitcore.script, not on this value (or not with a "
+                                "slice, on a list)", self.where(target))
         if isinstance(target, ast.Attribute):
             raise compile_error("assigning attributes (self.x = v) is not supported in "
                                 "jitcore.script; return the new value instead", self.where(target))
         raise compile_error(f"cannot assign to {type(target).__name__}", self.where(target))
 
+    def _assign_array_item(self, array, target, value, where):
+        """``x[index] = value``: cast and broadcast into ``x`` as NumPy's item assignment."""
+        indices, view = index_target(self, ScriptValue(array), target.slice, where)
+        value = value.as_value(self, where)
+        is_number = value.type.kind in ("int", "float", "bool")
+        if not (isinstance(value.type, TensorType) or is_number):
+            raise compile_error(f"cannot assign {describe_type(value.type)} into an array "
+                                "item; assign an array or a number", where)
+        if indices is None:
+            kind = "aten::fill_" if is_number else "aten::copy_"
+            self.emit_op_call(kind, [view, ScriptValue(value)], {}, where)
+            return
+        if is_number:
+            # index_put_ takes its values as an array: a 0-d one, cast into x as NumPy does
+            no_dims = self.list_construct([], IntType.get(), where)
+            value = self.emit_op_call("aten::full", [ScriptValue(no_dims), ScriptValue(value)],
+                                      {}, where).value
+        self.emit_op_call("aten::index_put_", [ScriptValue(array), ScriptValue(indices),
+                                               ScriptValue(value)], {}, where)
+
+    def _update_array_item(self, array, target, op, value_node, where):
+        """``x[index] <op>= value``: NumPy's ``x[index] = x[index].__i<op>__(value)``; with
+        basic indexing that updates the view of ``x`` in place and the store is a no-op."""
+        indices, view = index_target(self, ScriptValue(array), target.slice, where)
+        if indices is None:
+            inplace_op(self, op, view.value, self.value(value_node), where)
+            return
+        current = self.emit_op_call("aten::index", [ScriptValue(array), ScriptValue(indices)],
+                                    {}, where).value
+        updated = inplace_op(self, op, current, self.value(value_node), where)
+        self.emit_op_call("aten::index_put_", [ScriptValue(array), ScriptValue(indices),
+                                               ScriptValue(updated)], {}, where)
+
     def _set_item(self, container, index, value, where):
         setter = dict_set_item if is_dict(container) else list_set_item
         setter(self, container, index, value, where)
 
-    def _container_of_item(self, target):
-        """The list or dict if ``target`` is ``xs[i]`` / ``d[k]`` (an index, not a slice), else None.
+    def _subscript_base(self, target):
+        """The value ``x`` of a target ``x[...]`` when it is an array, a list or a dict, else None.
 
-        ``xs`` is evaluated here, once; a target that is not a list item evaluates only
-        a plain name, so the caller's error names the right thing.
+        ``x`` is evaluated here, once; for a target that is not a subscript of a name,
+        attribute or subscript nothing is evaluated, so the caller's error names the
+        right thing.
         """
-        if not isinstance(target, ast.Subscript) or isinstance(target.slice, ast.Slice):
+        if not isinstance(target, ast.Subscript):
             return None
         if not isinstance(target.value, (ast.Name, ast.Subscript, ast.Attribute)):
             return None
         base = self.expr(target.value)
-        if isinstance(base, ScriptValue) and (isinstance(base.value.type, ListType)
+        if isinstance(base, ScriptValue) and (isinstance(base.value.type, (TensorType, ListType))
                                               or is_dict(base.value)):
             return base.value
         return None
@@ -331,8 +369,9 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
     def _stmt_Delete(self, node):
         for target in node.targets:
             where = self.where(target)
-            base = self._container_of_item(target)
-            if base is not None:
+            base = self._subscript_base(target)
+            if base is not None and not isinstance(base.type, TensorType) and \
+                    not isinstance(target.slice, ast.Slice):
                 deleter = dict_delete if is_dict(base) else list_delete
                 deleter(self, base, self.expr(target.slice), where)
                 continue

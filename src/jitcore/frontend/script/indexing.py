@@ -13,11 +13,26 @@ from .emitter import python_constant
 from .errors import compile_error, describe_type
 from .values import PythonConstant, ScriptValue
 
-__all__ = ["index_array"]
+__all__ = ["index_array", "index_target"]
 
 
 def index_array(ctx, base, index_node, where):
     """Emit ``base[index]`` for an array value ``base``; returns a ScriptValue."""
+    indices, view = index_target(ctx, base, index_node, where)
+    if indices is not None:
+        return ctx.emit_op_call("aten::index", [base, ScriptValue(indices)], {}, where)
+    return view
+
+
+def index_target(ctx, base, index_node, where):
+    """What ``base[index]`` denotes, for reading it or writing into it.
+
+    Returns ``(indices, None)`` for an array index (a mask or an array of
+    integers; NumPy answers it with a copy, ``aten::index``, and writes through
+    it with ``aten::index_put_``), where ``indices`` is the list value of the
+    index; ``(None, view)`` for basic indexing, where ``view`` (a ScriptValue)
+    is a view of ``base`` (emitted here).
+    """
     items = list(index_node.elts) if isinstance(index_node, ast.Tuple) else [index_node]
     parsed = [_parse_item(ctx, item) for item in items]
     ellipses = [i for i, (kind, _) in enumerate(parsed) if kind == "ellipsis"]
@@ -29,8 +44,7 @@ def index_array(ctx, base, index_node, where):
             raise compile_error("indexing with an array is supported only as the sole index "
                                 "(x[mask] or x[indices]); combine with slicing in two steps",
                                 where)
-        indices = ctx.list_construct([tensors[0][1].value], TensorType.get(), where)
-        return ctx.emit_op_call("aten::index", [base, ScriptValue(indices)], {}, where)
+        return ctx.list_construct([tensors[0][1].value], TensorType.get(), where), None
     result = base
     split = ellipses[0] if ellipses else len(parsed)
     dim = 0
@@ -39,7 +53,7 @@ def index_array(ctx, base, index_node, where):
     dim = -1
     for kind, payload in reversed(parsed[split + 1:]):
         result, dim = _apply(ctx, result, kind, payload, dim, where, from_right=True)
-    return result
+    return None, result
 
 
 def _parse_item(ctx, node):

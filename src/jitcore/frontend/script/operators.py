@@ -15,13 +15,15 @@ from jitcore._runtime.types import (
     TensorType,
 )
 
+from jitcore.ops.defs.inplace import IN_PLACE_OF
 from jitcore.ops.registry import accepts, kinds_for_callable, overloads
 
 from .errors import compile_error, describe_type
 from .lists import is_list, list_binary, list_compare, list_value_of
 from .values import NOT_CONSTANT, ScriptValue
 
-__all__ = ["binary_op", "compare_op", "unary_op", "truth_value", "is_tensor", "to_float"]
+__all__ = ["binary_op", "inplace_op", "compare_op", "unary_op", "truth_value", "is_tensor",
+           "to_float"]
 
 # The Python operator each AST operator applies; the registry says which op stands for it.
 _BINARY = {
@@ -111,6 +113,24 @@ def binary_op(ctx, op, a, b, where):
                                 where).value
     a, b = _numbers(ctx, a, b, where)
     return ctx.emit_op_call(kind, [ScriptValue(a), ScriptValue(b)], {}, where).value
+
+
+def inplace_op(ctx, op, target, value, where):
+    """Emit ``target <op>= value`` on an array ``target``, in place as NumPy does.
+
+    The op is the functional op's in-place form (``aten::add_``, ``aten::__iand__``);
+    returns its output, the written array itself.
+    """
+    op_type = type(op)
+    symbol = _SYMBOLS.get(op_type, op_type.__name__)
+    kind = IN_PLACE_OF.get(_TENSOR_KINDS.get(op_type))
+    if kind is None:
+        raise compile_error(f"the operator {symbol}= is not supported on arrays in "
+                            f"jitcore.script; write `x = x {symbol} y` (a new array)", where)
+    if not (is_tensor(value) or _is_number(value.type) or value.type == BoolType.get()):
+        raise compile_error(f"unsupported operand types for {symbol}=: "
+                            f"{describe_type(target.type)} and {describe_type(value.type)}", where)
+    return ctx.emit_op_call(kind, [ScriptValue(target), ScriptValue(value)], {}, where).value
 
 
 def _bool_hint(a, b):
