@@ -373,3 +373,39 @@ def test_traced_assignment_through_an_array_index_matches_numpy(fn, make_inputs)
 def test_an_index_out_of_range_is_a_clear_error():
     with pytest.raises(jitcore.KernelError, match="index out of range"):
         script(set_through_indices)(arr(3), np.array([5]))
+
+
+# ---------------------------------------------------------------- module state
+
+class RunningTotal(jitcore.nn.Module):
+    """A buffer updated in place by forward, as torch modules keep running statistics."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("total", np.zeros(3, dtype=np.float32))
+
+    def forward(self, x):
+        self.total += x
+        return self.total * 1.0
+
+
+@pytest.mark.parametrize("way", ["script", "trace"])
+def test_forward_updates_a_buffer_in_place(way):
+    module = RunningTotal().eval()
+    ones = np.ones(3, np.float32)
+    compiled = (script(module) if way == "script"
+                else jitcore.trace(module, (ones,), check_trace=False))
+    module.total[...] = 0.0
+    np.testing.assert_array_equal(compiled(ones), [1, 1, 1])
+    np.testing.assert_array_equal(compiled(ones), [2, 2, 2])
+    np.testing.assert_array_equal(module.total, [2, 2, 2])
+
+
+@pytest.mark.parametrize("way", ["script", "trace"])
+def test_freezing_a_module_that_writes_its_state_is_refused(way):
+    module = RunningTotal().eval()
+    ones = np.ones(3, np.float32)
+    compiled = (script(module) if way == "script"
+                else jitcore.trace(module, (ones,), check_trace=False))
+    with pytest.raises(jitcore.JitcoreError, match="writes the attribute 'total' in place"):
+        jitcore.freeze(compiled)

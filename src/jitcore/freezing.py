@@ -22,6 +22,8 @@ import numpy as np
 from jitcore._runtime.ir import constant_type
 from jitcore.errors import JitcoreError
 from jitcore.modules import Method, ScriptFunction, ScriptModule
+from jitcore.ops import OutputAlias
+from jitcore.ops.registry import output_alias, written_positions
 from jitcore.passes import pipeline
 from jitcore.passes.inline import inline_calls
 
@@ -44,6 +46,13 @@ def _attribute_value(value, self_value, module):
     return True, getattr(parent, name)
 
 
+def _viewed_root(value):
+    """The value ``value`` is a view of (through view ops), or ``value`` itself."""
+    while output_alias(value.node.kind) is OutputAlias.VIEW and value.node.inputs:
+        value = value.node.inputs[0]
+    return value
+
+
 def _as_constant(obj):
     """``obj`` normalised for a ``prim::Constant`` (arrays copied), or raises TypeError."""
     if isinstance(obj, np.ndarray):
@@ -58,6 +67,12 @@ def _fold_attributes(graph, module):
         if node.kind == "prim::SetAttr":
             raise JitcoreError(f"cannot freeze {module.original_name}: forward assigns the "
                                f"attribute {node.attr('name')!r}; frozen attributes are constants")
+        for position in written_positions(node.kind):
+            written = _viewed_root(node.inputs[position])
+            if written.node.kind == "prim::GetAttr":
+                raise JitcoreError(f"cannot freeze {module.original_name}: forward writes the "
+                                   f"attribute {written.node.attr('name')!r} in place "
+                                   f"({node.kind}); frozen attributes are constants")
     for node in graph.walk():
         if node.kind != "prim::GetAttr" or node.is_destroyed:
             continue

@@ -36,6 +36,26 @@ def _module_tracer():
     return None
 
 
+
+def _stores_itself(module, name, value):
+    """True when ``value`` stands for the very array already stored as parameter or buffer
+    ``name``: a traced in-place update of it (``self.buf += x``), whose data are its elements.
+    Python's augmented assignment then stores it back; there is nothing to store."""
+    data = getattr(value, "data", None)
+    if isinstance(value, np.ndarray) or not isinstance(data, np.ndarray):
+        return False
+    stored = module.__dict__.get("_parameters", {}).get(name)
+    if stored is None:
+        stored = module.__dict__.get("_buffers", {}).get(name)
+    return stored is not None and _same_memory(data, stored)
+
+
+def _same_memory(a, b):
+    """``a`` and ``b`` are views of the same elements (the tracer reads an attribute as a
+    plain-ndarray view of it)."""
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype)
+
 class Module:
     """Base class of neural-network layers, as ``torch.nn.Module``.
 
@@ -133,6 +153,8 @@ class Module:
     register_module = add_module
 
     def __setattr__(self, name, value):
+        if _stores_itself(self, name, value):
+            return      # `self.buf += x` in a trace: the recorded update wrote the array
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
             self._require_init("parameters")

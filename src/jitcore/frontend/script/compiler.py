@@ -249,6 +249,12 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             result = binary_op(self, node.op, current, self.value(node.value), where)
             self._set_item(base, index, ScriptValue(result), where)
             return NEVER
+        if isinstance(node.target, ast.Attribute):
+            current = self.value(node.target)
+            if isinstance(current.type, TensorType):
+                # self.buf += x writes the module's array in place; the store is a no-op
+                inplace_op(self, node.op, current, self.value(node.value), where)
+                return NEVER
         if not isinstance(node.target, ast.Name):
             what = ("list slices (xs[a:b] += ...)" if isinstance(node.target, ast.Subscript)
                     else "attributes (self.x += ...)")
