@@ -373,6 +373,28 @@ def optional_refinement(x, bias: Optional[np.ndarray] = None):
     return x
 
 
+def optional_narrowed_inside_and(n: Optional[int]):
+    if n is not None and n > 2:
+        return n * 2
+    return 0
+
+
+def optional_narrowed_inside_or(n: Optional[int]):
+    if n is None or n < 0:
+        return 0
+    return n + 1
+
+
+def optional_narrowed_by_not(x, scale: Optional[float] = None):
+    if not (scale is None):
+        return x * scale
+    return x
+
+
+def optionals_narrowed_in_a_chain(a: Optional[int], b: Optional[int]):
+    return a is not None and b is not None and a + b > 3
+
+
 def optional_variable(x):
     y: Optional[np.ndarray] = None
     if x.sum() > 0:
@@ -496,6 +518,10 @@ def any_short_circuits(x):
 
 
 FUNCTIONS = [
+    (optional_narrowed_inside_and, lambda: [(3,), (None,), (1,)]),
+    (optional_narrowed_inside_or, lambda: [(None,), (-2,), (5,)]),
+    (optional_narrowed_by_not, lambda: [(arr(3), None), (arr(3), 2.5)]),
+    (optionals_narrowed_in_a_chain, lambda: [(1, 5), (None, 2), (1, None), (1, 1)]),
     (add_scalar, lambda: [(arr(2, 3),), (arr(1, 4),), (arr(5),)]),
     (scalar_left_ops, lambda: [(arr(3, 2),), (arr(4),), (arr(2, 2, dtype=np.float64),)]),
     (matmul_bias, lambda: [(arr(2, 3), arr(3, 4), arr(4)), (arr(1, 3), arr(3, 2), arr(2))]),

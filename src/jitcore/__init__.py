@@ -18,7 +18,7 @@ from jitcore.errors import (
 from jitcore.freezing import freeze, optimize_for_inference
 from jitcore.frontend import trace, trace_module
 from jitcore.decorators import export, ignore, unused
-from jitcore.language import annotate, is_scripting, is_tracing
+from jitcore.language import Attribute, Final, annotate, is_scripting, is_tracing
 from jitcore.drawing import draw
 from jitcore.profiler import profile
 from jitcore.frontend.script import script
@@ -37,6 +37,7 @@ __all__ = [
     "trace", "trace_module", "save", "load", "script", "export", "ignore", "unused", "ScriptFunction", "ScriptModule",
     "freeze", "optimize_for_inference", "set_num_threads", "get_num_threads", "threading_info",
     "manual_seed", "show_config", "draw", "profile", "annotate", "is_scripting", "is_tracing",
+    "Attribute", "Final",
     "nn", "ops", "ir", "errors",
     "JitcoreError", "CompileError", "FormatError", "SaveError", "KernelError", "LintError",
     "TracerWarning", "TracingCheckError", "IRParseError", "SchemaError", "SchemaMatchError",

@@ -10,6 +10,8 @@ from jitcore.drawing import draw as draw
 from jitcore.language import annotate as annotate
 from jitcore.language import is_scripting as is_scripting
 from jitcore.language import is_tracing as is_tracing
+from jitcore.language import Attribute as Attribute
+from jitcore.language import Final as Final
 from jitcore.errors import (
     CompileError as CompileError,
     FormatError as FormatError,

@@ -4,11 +4,16 @@ In plain Python each returns its value unchanged, so a function that uses them
 runs the same scripted and not.
 """
 
-from typing import Any, TypeVar
+import builtins
+from typing import Any, Final, TypeVar
 
 from jitcore.ops.dispatch import current_tracer
 
-__all__ = ["annotate", "is_scripting", "is_tracing"]
+__all__ = ["annotate", "is_scripting", "is_tracing", "Attribute", "Final"]
+
+#: ``torch.jit.Final``: ``x: jitcore.Final[int]`` on a module class makes ``self.x`` a
+#: constant of the compiled code (``typing.Final`` itself, so type checkers read it too).
+Final = Final
 
 _T = TypeVar("_T")
 
@@ -42,3 +47,23 @@ def is_tracing() -> bool:
     """True while ``jitcore.trace`` records the code that calls it; False otherwise
     (and a constant False in scripted code)."""
     return bool(getattr(current_tracer(), "records_a_trace", False))
+
+
+def Attribute(value: _T, type: Any) -> _T:   # noqa: A002  (torch.jit.Attribute's signature)
+    """``value``, declared as a module attribute of type ``type`` (``torch.jit.Attribute``).
+
+    In Python it returns ``value`` unchanged, as ``torch.jit.Attribute`` does in eager
+    mode: ``self.steps = jitcore.Attribute(0, int)`` in ``__init__`` stores the int.
+    jitcore.script types module attributes from their values (arrays, ints, floats,
+    bools, strings) or from class annotations (``Final``), so ``type`` is checked only
+    against the value here.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an instance of ``type`` (a plain class such as int or
+        np.ndarray; typing generics are not checked).
+    """
+    if isinstance(type, builtins.type) and not isinstance(value, type):
+        raise TypeError(f"jitcore.Attribute: the value {value!r} is not of type {type.__name__}")
+    return value

@@ -426,7 +426,8 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                 self.scope.refine(name, ScriptValue(cast))
 
     def refinements(self, test):
-        """Types narrowed by ``x is None`` / ``x is not None`` in the true and false branches."""
+        """Types narrowed by ``x is None`` / ``x is not None`` (also inside ``and``, ``or``,
+        ``not``) in the true and false branches."""
         then_refined, else_refined = {}, {}
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(
                 test.left, ast.Name) and isinstance(test.comparators[0], ast.Constant) \
@@ -438,9 +439,13 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                     then_refined[test.left.id] = t.elem
                 elif isinstance(test.ops[0], ast.Is):
                     else_refined[test.left.id] = t.elem
-        elif isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        elif isinstance(test, ast.BoolOp):
+            # every operand of a true `and` is true; every operand of a false `or` is false
+            index = 0 if isinstance(test.op, ast.And) else 1
             for operand in test.values:
-                then_refined.update(self.refinements(operand)[0])
+                (then_refined, else_refined)[index].update(self.refinements(operand)[index])
+        elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            else_refined, then_refined = self.refinements(test.operand)
         return then_refined, else_refined
 
     def emit_if(self, cond, emit_then, emit_else, where, refinements=None):

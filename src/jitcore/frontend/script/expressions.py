@@ -266,11 +266,22 @@ class ExpressionCompiler(Emitter):
         where = self.where(node)
         is_and = isinstance(node.op, ast.And)
         result = self._bool_operand(node.values[0])
-        for operand in node.values[1:]:
+        narrowed = {}
+        for index, operand in enumerate(node.values[1:], start=1):
             left = result
+            # `n is not None and n > 2`: an operand runs only where the ones before it were
+            # true (and) or false (or), with the types that narrows (TorchScript's rule)
+            then_refined, else_refined = self.refinements(node.values[index - 1])
+            narrowed = {**narrowed, **(then_refined if is_and else else_refined)}
 
-            def right(operand=operand):
-                return self._bool_operand(operand)
+            def right(operand=operand, narrowed=narrowed):
+                parent = self.scope
+                self.scope = parent.child()
+                try:
+                    self.apply_refinements(narrowed)
+                    return self._bool_operand(operand)
+                finally:
+                    self.scope = parent
 
             false = lambda: self.constant(False, where)  # noqa: E731
             true = lambda: self.constant(True, where)  # noqa: E731
