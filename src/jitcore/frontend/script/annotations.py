@@ -18,7 +18,9 @@ from jitcore._runtime.types import (
 
 from .errors import compile_error
 
-__all__ = ["type_from_annotation", "type_from_python_object", "is_final", "final_inner"]
+__all__ = ["type_from_annotation", "type_from_python_object", "annotation_object", "is_final",
+           "final_inner",
+           "is_named_tuple_class", "named_tuple_field_types"]
 
 _SCALARS = {int: IntType.get(), float: FloatType.get(), bool: BoolType.get(), str: StrType.get()}
 # Names that denote an array type even when not imported in the user's module.
@@ -43,15 +45,28 @@ def type_from_annotation(node, source, globals_):
     return _type_from_node(node, source, globals_, source.range_of(node))
 
 
-def _type_from_node(node, source, globals_, where):
-    if ast.unparse(node) in _ARRAY_NAMES:
-        return TensorType.get()
+def annotation_object(node, source, globals_):
+    """The Python object an annotation AST node evaluates to (a string annotation parsed
+    first), as Python evaluates it at ``def`` time."""
+    where = source.range_of(node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            raise compile_error(f"cannot parse the string annotation {node.value!r}",
+                                where) from None
     try:
-        obj = eval(compile(ast.Expression(node), "<annotation>", "eval"), dict(globals_))
+        return eval(compile(ast.Expression(node), "<annotation>", "eval"), dict(globals_))
     except Exception as e:
         raise compile_error(f"cannot evaluate the annotation {ast.unparse(node)!r} ({e}); "
                             "supported annotations are np.ndarray, int, float, bool, str, None, "
                             "Optional[T], List[T], Tuple[...] and Dict[str, T]", where) from None
+
+
+def _type_from_node(node, source, globals_, where):
+    if ast.unparse(node) in _ARRAY_NAMES:
+        return TensorType.get()
+    obj = annotation_object(node, source, globals_)
     jit_type = type_from_python_object(obj)
     if jit_type is None:
         raise compile_error(f"unsupported annotation {ast.unparse(node)!r}; supported "
@@ -93,7 +108,22 @@ def type_from_python_object(obj):
         return type_from_python_object(args[0]) if args else None
     if origin is np.ndarray:
         return TensorType.get()
+    if is_named_tuple_class(obj):
+        # a NamedTuple is the tuple of its fields' types (TorchScript's NamedTuple, unnamed)
+        fields = [type_from_python_object(t) for t in named_tuple_field_types(obj)]
+        return None if any(t is None for t in fields) else TupleType(fields)
     return None
+
+
+def is_named_tuple_class(obj):
+    """True for a ``typing.NamedTuple`` (or ``collections.namedtuple``) class."""
+    return isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields")
+
+
+def named_tuple_field_types(cls):
+    """The annotation of each field of a NamedTuple class (``Any`` where it has none)."""
+    annotations = typing.get_type_hints(cls) if getattr(cls, "__annotations__", None) else {}
+    return [annotations.get(name, typing.Any) for name in cls._fields]
 
 
 def _is_union_type(origin):

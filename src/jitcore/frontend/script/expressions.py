@@ -22,7 +22,7 @@ from jitcore.modules import ScriptFunction
 from jitcore.language import annotate
 from jitcore.nn.module import Module
 
-from .annotations import type_from_annotation, type_from_python_object
+from .annotations import is_named_tuple_class, type_from_annotation, type_from_python_object
 from .builtins import builtin_for
 from .emitter import Emitter, python_constant
 from .indexing import index_array
@@ -31,6 +31,7 @@ from .errors import compile_error, describe_type
 from .library_calls import array_method, library_function
 from .dicts import dict_contains, dict_getitem, dict_literal, dict_method, is_dict, new_dict
 from .lists import list_contains, list_method, list_slice
+from .named_tuples import NamedTupleValue, named_tuple_constructor, named_tuple_field
 from .operators import binary_op, compare_op, is_tensor, truth_value, unary_op
 from .values import (
     BuiltinValue, CompiledFunctionValue, FunctionValue, OpNamespace, OpsRoot, PythonConstant,
@@ -174,6 +175,8 @@ class ExpressionCompiler(Emitter):
                                 "does not capture mutable values (it could change after "
                                 "compiling). Pass it as an argument, or make it a module "
                                 "attribute", where)
+        if is_named_tuple_class(obj):
+            return named_tuple_constructor(obj)
         if isinstance(obj, types.FunctionType):
             return FunctionValue(obj)
         if isinstance(obj, ScriptFunction):
@@ -195,6 +198,8 @@ class ExpressionCompiler(Emitter):
         return base.attr(self, node.attr, where)
 
     def value_attribute(self, base, name, where):
+        if isinstance(base, NamedTupleValue):
+            return named_tuple_field(self, base, name, where)
         value = base.value
         if isinstance(value.type, TensorType):
             if name in _ARRAY_PROPERTIES:

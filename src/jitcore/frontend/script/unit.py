@@ -21,6 +21,7 @@ from .compiler import FunctionCompiler
 from .constant_pool import pool_constants
 from .errors import calling, compile_error, describe_type
 from .ignored_calls import ignored_call
+from .named_tuples import argument_value
 from .modules import ModuleValue
 from .source import parse_function
 from .values import ScriptValue
@@ -118,7 +119,8 @@ class CompilationUnit:
                 param.annotation, source, compiler.globals)
             # TorchScript names a parameter's first SSA value `x.1`
             value = graph.add_input(f"{param.arg}.1", jit_type)
-            compiler.scope.bind(param.arg, ScriptValue(value))
+            compiler.scope.bind(param.arg, argument_value(value, param.annotation, source,
+                                                          compiler.globals))
         if module is not None and not params:
             raise compile_error(f"method {source.name} takes no self argument",
                                 source.range_of(definition))
