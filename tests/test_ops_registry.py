@@ -226,3 +226,12 @@ def test_committed_docs_match_the_registry():
     assert committed.read_text(encoding="utf-8") == docgen.render(), \
         "docs/ops.md is stale: run `python -m jitcore.ops.docgen`"
     assert f"{len(ops.all_ops())} op overloads" in docgen.render()
+
+
+def test_a_single_int_for_a_fixed_size_list_argument_reaches_the_rule_as_the_list():
+    # max_pool2d(x, 3, 2) in scripted code: the rule sees kernel [3, 3] and stride [2, 2]
+    op = ops.get("aten::max_pool2d")
+    x = TensorType("float32", (1, 4, 9, 9))
+    ints = [IntType.get()] * 4
+    (out,) = op.infer([x, *ints, BoolType.get()], [ops.UNKNOWN, 3, 2, 0, 1, False])
+    assert out.shape == (1, 4, 4, 4)

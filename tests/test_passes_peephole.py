@@ -3,6 +3,7 @@ import pytest
 
 from jitcore.ir import parse_graph
 from jitcore.passes import eliminate_dead_code, peephole
+from jitcore.passes.graph_queries import constant_value
 from jitcore.reference_interpreter import run_graph
 
 from _pass_models import GRAPH_NAMES, all_graphs, assert_pass_preserves, kinds
@@ -199,3 +200,13 @@ def test_size_folds_only_with_exact_shapes():
 def test_models_keep_their_outputs(name):
     graph, inputs, functions = all_graphs()[name]
     assert_pass_preserves(graph, inputs, peephole, functions)
+
+
+def test_dim_of_a_known_rank_folds_with_exact_shapes_only():
+    text = '''graph(%x : Float(2, 3)):
+  %d : int = aten::dim(%x)
+  return (%d)'''
+    loose, exact = parse_graph(text), parse_graph(text)
+    assert not peephole(loose)
+    assert peephole(exact, exact_shapes=True)
+    assert constant_value(exact.outputs[0]) == 2

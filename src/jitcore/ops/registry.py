@@ -33,6 +33,13 @@ __all__ = [
 ]
 
 
+def _as_bound(argument, value):
+    """A constant as the op receives it: one int for an ``int[N]`` argument is N of it."""
+    if argument.fixed_size and isinstance(value, int) and not isinstance(value, bool):
+        return [value] * argument.fixed_size
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class OpDef:
     """One registered op overload.
@@ -148,7 +155,8 @@ class OpDef:
             raise SchemaMatchError(f"{self.qualified_name} takes {n} inputs, "
                                    f"got {len(input_types)} types")
         constants = ((UNKNOWN,) * len(input_types) if constant_values is None
-                     else tuple(constant_values))
+                     else tuple(_as_bound(a, c) for a, c in zip(self.schema.arguments,
+                                                              constant_values)))
         if self.rule is None:
             return tuple(r.type for r in self.schema.returns)
         try:

@@ -30,7 +30,7 @@ without mutating ops or calls, and then every query is False.
 """
 
 from jitcore._runtime.types import (
-    BoolType, FloatType, IntType, NoneType, NumberType, OptionalType, StrType,
+    BoolType, FloatType, IntType, NoneType, NumberType, OptionalType, StrType, TensorType,
 )
 from jitcore.ops.effects import Effect, OutputAlias
 from jitcore.ops.registry import effect, output_alias, written_positions
@@ -104,10 +104,15 @@ class AliasDb:
         if kind_effect is Effect.MUTATES:
             written = [node.inputs[k] for k in written_positions(kind) if k < len(node.inputs)]
             self._written.update(written)
-            # what goes into the written object (append's item) aliases it from now on
-            for value in list(node.inputs) + list(node.outputs):
-                for target in written:
+            for target in written:
+                # the output is the written object (or an item of it)
+                for value in node.outputs:
                     self._union(value, target)
+                # what goes into a written container (append's item) aliases it from now on;
+                # an array written in place (x += y, x[...] = y) stores numbers, not y
+                if not isinstance(target.type, TensorType):
+                    for value in node.inputs:
+                        self._union(value, target)
         elif kind_effect is Effect.CALLS:
             self._written.update(v for v in node.inputs if _may_hold_mutable(v.type))
             self._union_all(list(node.inputs) + list(node.outputs))

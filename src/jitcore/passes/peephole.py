@@ -13,7 +13,8 @@
 * tuples: ``TupleUnpack``/``TupleIndex`` of a ``TupleConstruct`` read the elements,
   ``ListUnpack`` of a single-use ``ListConstruct`` too;
 * with ``exact_shapes`` (the graph is specialised to its input shapes):
-  ``aten::size`` of a known dimension becomes a constant, a reshape to the
+  ``aten::size`` of a known dimension and ``aten::dim`` of a known rank become
+  constants, a reshape to the
   shape the tensor already has becomes its input, and ``zeros_like``/``ones_like``
   of a fully known type (up to ``MAX_FILLED_CONSTANT`` elements) a constant array.
 
@@ -220,6 +221,17 @@ def _known_size(graph, node):
     return _commit(node, constant)
 
 
+def _known_rank(graph, node):
+    """``x.dim()`` of a known rank: a constant (so a layer's ``if x.dim() != 4: raise`` check
+    folds away, and batch norm can fold into the conv it follows)."""
+    t = tensor_type(node.inputs[0])
+    if t is None or t.rank is None:
+        return False
+    with graph.inserting_before(node):
+        constant = graph.insert_constant(t.rank)
+    return _commit(node, constant)
+
+
 # The largest array a ``zeros_like``/``ones_like`` of a known shape becomes as a constant:
 # a small initial state (an RNN's ``h``) is worth embedding, a big buffer is not.
 MAX_FILLED_CONSTANT = 4096
@@ -271,6 +283,8 @@ def _visit(graph, node, exact_shapes, aliases):
             return any(done)
     if exact_shapes and kind == "aten::size" and len(node.inputs) == 2:
         return _known_size(graph, node)
+    if exact_shapes and kind == "aten::dim":
+        return _known_rank(graph, node)
     if exact_shapes and kind in _FILLS and len(node.inputs) == 2 and node.outputs[0].uses:
         return _known_fill(graph, node)
     return False
