@@ -395,6 +395,18 @@ def optionals_narrowed_in_a_chain(a: Optional[int], b: Optional[int]):
     return a is not None and b is not None and a + b > 3
 
 
+def isinstance_narrows_an_optional(x, b: Optional[np.ndarray] = None):
+    if isinstance(b, np.ndarray):
+        return x + b
+    return x
+
+
+def not_isinstance_of_an_optional_int(n: Optional[int]):
+    if not isinstance(n, int):
+        return -1
+    return n * 2
+
+
 def optional_variable(x):
     y: Optional[np.ndarray] = None
     if x.sum() > 0:
@@ -518,6 +530,8 @@ def any_short_circuits(x):
 
 
 FUNCTIONS = [
+    (isinstance_narrows_an_optional, lambda: [(arr(3), None), (arr(3), arr(3))]),
+    (not_isinstance_of_an_optional_int, lambda: [(None,), (4,)]),
     (optional_narrowed_inside_and, lambda: [(3,), (None,), (1,)]),
     (optional_narrowed_inside_or, lambda: [(None,), (-2,), (5,)]),
     (optional_narrowed_by_not, lambda: [(arr(3), None), (arr(3), 2.5)]),

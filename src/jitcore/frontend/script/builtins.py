@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from jitcore._runtime.types import (
-    JitType, BoolType, DictType, FloatType, IntType, ListType, OptionalType, TensorType, TupleType,
+    JitType, BoolType, DictType, FloatType, IntType, ListType, NoneType, OptionalType, TensorType,
+    TupleType,
 )
 
 from jitcore import ops
@@ -29,7 +30,7 @@ from .values import (
     ScriptValue, TupleOfValues,
 )
 
-__all__ = ["builtin_for", "UNSUPPORTED_BUILTINS"]
+__all__ = ["builtin_for", "UNSUPPORTED_BUILTINS", "isinstance_narrowing"]
 
 _INT, _FLOAT, _BOOL = IntType.get(), FloatType.get(), BoolType.get()
 
@@ -193,11 +194,39 @@ def _isinstance(ctx, args, kwargs, where):
         if jit_type is None:
             raise compile_error(f"isinstance() against {cls!r} is not supported", where)
         target_types.append(jit_type)
-    actual = _value(ctx, args[0], where).type
+    subject = _value(ctx, args[0], where)
+    actual = subject.type
     if isinstance(actual, OptionalType):
-        raise compile_error(f"isinstance() of a {describe_type(actual)} is decided at run time; "
-                            "test `x is not None` instead", where)
+        # Optional[T]: the class of T is `x is not None`, NoneType is `x is None`, both True
+        # (the compiler narrows x to T where the first holds, as for `is not None`)
+        is_inner = any(_matches(actual.elem, t) for t in target_types)
+        is_none = any(_matches(NoneType.get(), t) for t in target_types)
+        if is_inner and is_none or not (is_inner or is_none):
+            return PythonConstant(is_inner)
+        none = ctx.constant(None, where)
+        kind = "aten::__isnot__" if is_inner else "aten::__is__"
+        return ScriptValue(ctx.node(kind, [subject, none], [BoolType.get()], where).output())
     return PythonConstant(any(_matches(actual, t) for t in target_types))
+
+
+def isinstance_narrowing(ctx, test):
+    """``(name, narrowed type)`` when ``test`` is ``isinstance(name, C)`` on an Optional name
+    whose inner type is a ``C``, else None (for the compiler's refinements)."""
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name)
+            and test.func.id == "isinstance" and len(test.args) == 2 and not test.keywords
+            and isinstance(test.args[0], ast.Name)):
+        return None
+    bound = ctx.scope.lookup(test.args[0].id)
+    t = bound.value.type if isinstance(bound, ScriptValue) else None
+    if not isinstance(t, OptionalType) or not isinstance(ctx.expr(test.func), BuiltinValue):
+        return None
+    classes = _class_objects(ctx.expr(test.args[1]))
+    targets = classes if isinstance(classes, tuple) else (classes,)
+    for cls in targets:
+        jit_type = type_from_python_object(cls) if cls is not NOT_CONSTANT else None
+        if jit_type is not None and _matches(t.elem, jit_type):
+            return test.args[0].id, t.elem
+    return None
 
 
 def _class_objects(sugared):

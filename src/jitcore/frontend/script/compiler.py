@@ -29,6 +29,7 @@ from .dicts import dict_delete, dict_getitem, dict_set_item, is_dict, new_dict
 from .lists import list_delete, list_method, list_set_item
 from .loops import LoopCompiler
 from .modules import ModuleValue, constant_attribute_names
+from .builtins import isinstance_narrowing
 from .indexing import index_target
 from .operators import binary_op, inplace_op
 from .values import ScriptValue, TupleOfValues
@@ -426,8 +427,8 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                 self.scope.refine(name, ScriptValue(cast))
 
     def refinements(self, test):
-        """Types narrowed by ``x is None`` / ``x is not None`` (also inside ``and``, ``or``,
-        ``not``) in the true and false branches."""
+        """Types narrowed by ``x is None`` / ``x is not None`` / ``isinstance(x, T)`` (also
+        inside ``and``, ``or``, ``not``) in the true and false branches."""
         then_refined, else_refined = {}, {}
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(
                 test.left, ast.Name) and isinstance(test.comparators[0], ast.Constant) \
@@ -439,6 +440,8 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                     then_refined[test.left.id] = t.elem
                 elif isinstance(test.ops[0], ast.Is):
                     else_refined[test.left.id] = t.elem
+        elif (narrowing := isinstance_narrowing(self, test)) is not None:
+            then_refined[narrowing[0]] = narrowing[1]
         elif isinstance(test, ast.BoolOp):
             # every operand of a true `and` is true; every operand of a false `or` is false
             index = 0 if isinstance(test.op, ast.And) else 1
