@@ -317,7 +317,10 @@ cdef int h_index_put(Frame* f, const Instr* ins) noexcept nogil:
     if v.dtype != dst.t.view.dtype or values.t.storage == dst.t.storage:
         status = tensor_alloc_like(&copy, v, dst.t.view.dtype)
         if status == JC_OK:
-            status = run_cast(v, &copy.view) if v.dtype != dst.t.view.dtype else view_copy(v, &copy.view)
+            if v.dtype != dst.t.view.dtype:
+                status = run_cast(v, &copy.view)
+            else:
+                status = view_copy(v, &copy.view)
         if status != JC_OK:
             tensor_release(&copy)
             return status

@@ -95,7 +95,8 @@ def _grow(root, aliases):
         for m in list(members):
             for v in m.inputs:
                 p = v.node
-                if p in member_set or p.owning_block is not root.owning_block or not _is_fusible(p, aliases):
+                if p in member_set or p.owning_block is not root.owning_block or \
+                        not _is_fusible(p, aliases):
                     continue
                 if any(u.user not in member_set for u in v.uses) or not _fits_shape(p, shape):
                     continue
