@@ -14,23 +14,34 @@ _REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _cpuinfo():
-    """CPU model name and physical core count from /proc/cpuinfo (Linux), else guesses."""
-    model, cores = platform.processor() or platform.machine(), set()
+    """CPU model name, family and physical core count from /proc/cpuinfo (Linux), else guesses."""
+    model, family, cores = platform.processor() or platform.machine(), None, set()
     try:
         text = pathlib.Path("/proc/cpuinfo").read_text()
     except OSError:
-        return model, None
+        return model, family, None
     physical_id = "0"
     for line in text.splitlines():
         key, _, value = line.partition(":")
         key, value = key.strip(), value.strip()
         if key == "model name":
             model = value
+        elif key == "cpu family":
+            family = value
         elif key == "physical id":
             physical_id = value
         elif key == "core id":
             cores.add((physical_id, value))
-    return model, (len(cores) or None)
+    return model, family, (len(cores) or None)
+
+
+def _isa():
+    """The instruction set jitcore's kernels run at here (``jc_isa()``; JITCORE_ISA may force it)."""
+    try:
+        from jitcore._runtime import cpu
+    except ImportError:
+        return None
+    return cpu.isa()
 
 
 def _versions():
@@ -77,13 +88,15 @@ def _load_average():
 
 def machine_info():
     """A JSON-able description of the machine and software the benchmark runs on."""
-    model, physical = _cpuinfo()
+    model, family, physical = _cpuinfo()
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count()
     return {
         "cpu": model,
+        "cpu_family": family,
+        "isa": _isa(),
         "physical_cores": physical,
         "logical_cores": os.cpu_count(),
         "usable_cores": usable,
@@ -102,4 +115,7 @@ def machine_line(info):
     load = info.get("load_average")
     load_text = f", load average {load[0]:.2f} at start" if load else ""
     commit = f", jitcore commit {info['commit']}" if info.get("commit") else ""
-    return f"{info['cpu']}, {cores}, {info['os']}{load_text}, {info['date']}{commit}"
+    family = f" (family {info['cpu_family']})" if info.get("cpu_family") else ""
+    isa = f", jitcore kernels at {info['isa']}" if info.get("isa") else ""
+    return (f"{info['cpu']}{family}, {cores}{isa}, {info['os']}{load_text}, {info['date']}"
+            f"{commit}")
