@@ -22,6 +22,7 @@ from jitcore.language import annotate, is_scripting, is_tracing
 
 from .annotations import type_from_python_object
 from .emitter import python_constant
+from .call_arguments import check_arity
 from .errors import compile_error, describe_type
 from .lists import copy_list, list_value_of, reversed_list, sorted_list, sum_list
 from .operators import binary_op, compare_op, to_float, truth_value
@@ -50,21 +51,12 @@ UNSUPPORTED_BUILTINS = {
 }
 
 
-def _args(name, args, kwargs, where, low, high=None):
-    if kwargs:
-        raise compile_error(f"{name}() takes no keyword arguments in jitcore.script", where)
-    high = low if high is None else high
-    if not low <= len(args) <= high:
-        expected = str(low) if low == high else f"{low} to {high}"
-        raise compile_error(f"{name}() takes {expected} arguments, got {len(args)}", where)
-
-
 def _value(ctx, sugared, where):
     return sugared.as_value(ctx, where)
 
 
 def _len(ctx, args, kwargs, where):
-    _args("len", args, kwargs, where, 1)
+    check_arity("len", args, kwargs, where, 1)
     static = args[0].static_length()
     if static is not None:
         return ScriptValue(ctx.constant(static, where))
@@ -79,7 +71,7 @@ def _len(ctx, args, kwargs, where):
 
 
 def _range(ctx, args, kwargs, where):
-    _args("range", args, kwargs, where, 1, 3)
+    check_arity("range", args, kwargs, where, 1, 3)
     values = [_value(ctx, a, where) for a in args]
     for v in values:
         if v.type != _INT:
@@ -105,7 +97,7 @@ def _min_max(name):
                                     "supported; take it of a list of ints or floats", where)
             return ScriptValue(ctx.node(f"prim::{name}", [items], [items.type.elem],
                                         where).output())
-        _args(name, args, kwargs, where, 2, 8)
+        check_arity(name, args, kwargs, where, 2, 8)
         values = [_value(ctx, a, where) for a in args]
         for v in values:
             if v.type not in (_INT, _FLOAT):
@@ -124,7 +116,7 @@ def _min_max(name):
 
 
 def _abs(ctx, args, kwargs, where):
-    _args("abs", args, kwargs, where, 1)
+    check_arity("abs", args, kwargs, where, 1)
     value = _value(ctx, args[0], where)
     if isinstance(value.type, TensorType):
         return ctx.emit_op_call("aten::abs", [ScriptValue(value)], {}, where)
@@ -139,7 +131,7 @@ def _abs(ctx, args, kwargs, where):
 
 def _conversion(name, target):
     def handler(ctx, args, kwargs, where):
-        _args(name, args, kwargs, where, 1)
+        check_arity(name, args, kwargs, where, 1)
         text = python_constant(args[0])
         if isinstance(text, str) and target != _BOOL:
             # float("-inf"), int("3"): the string is known, so is the number
@@ -167,7 +159,7 @@ def _numpy_scalar(np_type, conversion):
     name = f"np.{np_type.__name__}"
 
     def handler(ctx, args, kwargs, where):
-        _args(name, args, kwargs, where, 1)
+        check_arity(name, args, kwargs, where, 1)
         constant = python_constant(args[0])
         if isinstance(constant, (bool, int, float, str)):
             try:
@@ -183,7 +175,7 @@ def _numpy_scalar(np_type, conversion):
 
 
 def _isinstance(ctx, args, kwargs, where):
-    _args("isinstance", args, kwargs, where, 2)
+    check_arity("isinstance", args, kwargs, where, 2)
     classes = _class_objects(args[1])
     if classes is NOT_CONSTANT:
         raise compile_error("the second argument of isinstance() must be a type", where)
@@ -249,7 +241,7 @@ def _matches(actual, target):
 
 def _enumerate(ctx, args, kwargs, where):
     start = kwargs.pop("start", None)
-    _args("enumerate", args, kwargs, where, 1, 2)
+    check_arity("enumerate", args, kwargs, where, 1, 2)
     if len(args) == 2:
         start = args[1]
     offset = 0 if start is None else ctx.constant_int(start, where, "the start of enumerate()")
@@ -257,7 +249,7 @@ def _enumerate(ctx, args, kwargs, where):
 
 
 def _zip(ctx, args, kwargs, where):
-    _args("zip", args, kwargs, where, 1, 8)
+    check_arity("zip", args, kwargs, where, 1, 8)
     return IterableCall("zip", list(args))
 
 
@@ -273,7 +265,7 @@ def _math_function(fn, kind):
     name = f"math.{fn.__name__}"
 
     def handler(ctx, args, kwargs, where):
-        _args(name, args, kwargs, where, 1)
+        check_arity(name, args, kwargs, where, 1)
         value = _value(ctx, args[0], where)
         if value.type not in (_INT, _FLOAT):
             raise compile_error(f"{name}() takes an int or float, got {describe_type(value.type)}"
@@ -286,7 +278,7 @@ def _math_function(fn, kind):
 def _type(ctx, args, kwargs, where):
     """``type(self)`` of a module: its class, known when compiling, so that
     ``type(self).__name__`` in a message is the class name (torchvision's habit)."""
-    _args("type", args, kwargs, where, 1)
+    check_arity("type", args, kwargs, where, 1)
     module = getattr(args[0], "module", None)
     if module is None:
         raise compile_error("type() in jitcore.script takes a module (type(self).__name__); "
@@ -297,7 +289,7 @@ def _type(ctx, args, kwargs, where):
 def _getattr(ctx, args, kwargs, where):
     """``getattr(obj, "name")`` with a constant name is ``obj.name`` (how ``.code`` spells a
     ``Sequential``'s child ``getattr(self, "0")``, which is no identifier)."""
-    _args("getattr", args, kwargs, where, 2)
+    check_arity("getattr", args, kwargs, where, 2)
     obj, name = args[0], python_constant(args[1])
     if not isinstance(name, str):
         raise compile_error("getattr() in jitcore.script takes an attribute name that is a "
@@ -322,12 +314,12 @@ def _a_list(ctx, name, sugared, where):
 
 def _sorted(ctx, args, kwargs, where):
     reverse = kwargs.pop("reverse", None)
-    _args("sorted", args, kwargs, where, 1)
+    check_arity("sorted", args, kwargs, where, 1)
     return ScriptValue(sorted_list(ctx, _a_list(ctx, "sorted", args[0], where), reverse, where))
 
 
 def _sum(ctx, args, kwargs, where):
-    _args("sum", args, kwargs, where, 1, 2)
+    check_arity("sum", args, kwargs, where, 1, 2)
     total = sum_list(ctx, _a_list(ctx, "sum", args[0], where), where)
     if len(args) == 2:
         total = binary_op(ctx, ast.Add(), _value(ctx, args[1], where), total, where)
@@ -335,7 +327,7 @@ def _sum(ctx, args, kwargs, where):
 
 
 def _list(ctx, args, kwargs, where):
-    _args("list", args, kwargs, where, 0, 1)
+    check_arity("list", args, kwargs, where, 0, 1)
     if not args:
         raise compile_error("list() of nothing has no item type in jitcore.script; annotate an "
                             "empty literal instead: `xs: List[int] = []`", where)
@@ -346,7 +338,7 @@ def _list(ctx, args, kwargs, where):
 
 
 def _reversed(ctx, args, kwargs, where):
-    _args("reversed", args, kwargs, where, 1)
+    check_arity("reversed", args, kwargs, where, 1)
     if isinstance(args[0], RangeValue):
         r = args[0]
         if r.step != 1:
@@ -377,7 +369,7 @@ def _any_all(name, instead):
 
 def _annotate(ctx, args, kwargs, where):
     """``annotate(List[int], [])``: the value, typed as the annotation says."""
-    _args("annotate", args, kwargs, where, 2)
+    check_arity("annotate", args, kwargs, where, 2)
     declared = getattr(args[0], "value", None)
     if not isinstance(declared, JitType):
         declared = type_from_python_object(declared)
@@ -398,7 +390,7 @@ def _annotate(ctx, args, kwargs, where):
 def _language_constant(name, value, ctx, args, kwargs, where):
     """``jitcore.is_scripting()`` is True in compiled code, ``is_tracing()`` False: constants,
     so an ``if`` on them compiles only the branch taken."""
-    _args(name, args, kwargs, where, 0)
+    check_arity(name, args, kwargs, where, 0)
     return ScriptValue(ctx.constant(value, where))
 
 

@@ -5,7 +5,21 @@ import inspect
 from .errors import compile_error, describe_type
 from .values import SugaredValue
 
-__all__ = ["bind_call"]
+__all__ = ["bind_call", "check_arity"]
+
+
+def check_arity(what, args, kwargs, where, low, high=None, keywords=()):
+    """Refuse a call of ``what`` (``"len"``, ``"list.append"``) that passes fewer than ``low`` or
+    more than ``high`` (default ``low``) arguments, or a keyword outside ``keywords``."""
+    unknown = [k for k in kwargs if k not in keywords]
+    if unknown:
+        raise compile_error(f"{what}() got an unexpected keyword argument {unknown[0]!r} in "
+                            "jitcore.script", where)
+    high = low if high is None else high
+    count = len(args) + len(kwargs)
+    if not low <= count <= high:
+        expected = str(low) if low == high else f"{low} to {high}"
+        raise compile_error(f"{what}() takes {expected} arguments, got {count}", where)
 
 
 def bind_call(ctx, fn, params, args, kwargs, where, skip_self, signature=None):

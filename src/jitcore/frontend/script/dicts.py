@@ -10,6 +10,7 @@ one dict have one type.  Iterating a dict iterates its keys in insertion order;
 from jitcore._runtime.types import DictType, IntType, StrType, TensorType
 
 from .environment import unify_types
+from .call_arguments import check_arity
 from .errors import compile_error, describe_type
 from .values import MethodValue, ScriptValue
 
@@ -113,17 +114,8 @@ def dict_keys(ctx, d, where):
     return _op(ctx, "aten::keys", [d], where).value
 
 
-def _arguments(name, args, kwargs, where, low, high=None):
-    if kwargs:
-        raise compile_error(f"dict.{name}() takes no keyword arguments", where)
-    high = low if high is None else high
-    if not low <= len(args) <= high:
-        expected = str(low) if low == high else f"{low} to {high}"
-        raise compile_error(f"dict.{name}() takes {expected} arguments, got {len(args)}", where)
-
-
 def _get(ctx, d, args, kwargs, where):
-    _arguments("get", args, kwargs, where, 1, 2)
+    check_arity("dict.get", args, kwargs, where, 1, 2)
     key = _key(ctx, d, args[0], where)
     if len(args) == 1:
         return _op(ctx, "aten::get", [d, key], where)
@@ -132,21 +124,21 @@ def _get(ctx, d, args, kwargs, where):
 
 
 def _pop(ctx, d, args, kwargs, where):
-    _arguments("pop", args, kwargs, where, 1, 2)
+    check_arity("dict.pop", args, kwargs, where, 1, 2)
     key = _key(ctx, d, args[0], where)
     extra = [_value(ctx, d, args[1], where)] if len(args) == 2 else []
     return _op(ctx, "aten::pop", [d, key] + extra, where, result_type=d.type.value)
 
 
 def _setdefault(ctx, d, args, kwargs, where):
-    _arguments("setdefault", args, kwargs, where, 2)
+    check_arity("dict.setdefault", args, kwargs, where, 2)
     return _op(ctx, "aten::setdefault", [d, _key(ctx, d, args[0], where),
                                          _value(ctx, d, args[1], where)], where,
                result_type=d.type.value)
 
 
 def _update(ctx, d, args, kwargs, where):
-    _arguments("update", args, kwargs, where, 1)
+    check_arity("dict.update", args, kwargs, where, 1)
     other = args[0].as_value(ctx, where)
     if not (is_dict(other) and other.type.key == d.type.key
             and other.type.value.is_subtype_of(d.type.value)):
@@ -158,7 +150,7 @@ def _update(ctx, d, args, kwargs, where):
 
 def _no_argument(name, kind, returns):
     def method(ctx, d, args, kwargs, where):
-        _arguments(name, args, kwargs, where, 0)
+        check_arity(f"dict.{name}", args, kwargs, where, 0)
         out = _op(ctx, kind, [d], where)
         return out if returns else ScriptValue(ctx.constant(None, where))
     return method

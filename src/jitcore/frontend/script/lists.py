@@ -16,6 +16,7 @@ from jitcore._runtime.types import (
 )
 
 from .environment import unify_types
+from .call_arguments import check_arity
 from .errors import compile_error, describe_type
 from .values import MethodValue, ScriptValue, TupleOfValues
 
@@ -33,18 +34,6 @@ def is_list(value):
 
 def _none(ctx, where):
     return ScriptValue(ctx.constant(None, where))
-
-
-def _arguments(name, args, kwargs, where, low, high=None, keywords=()):
-    unknown = [k for k in kwargs if k not in keywords]
-    if unknown:
-        raise compile_error(f"list.{name}() got an unexpected keyword argument {unknown[0]!r}",
-                            where)
-    high = low if high is None else high
-    if not low <= len(args) + len(kwargs) <= high:
-        expected = str(low) if low == high else f"{low} to {high}"
-        raise compile_error(f"list.{name}() takes {expected} arguments, got "
-                            f"{len(args) + len(kwargs)}", where)
 
 
 def _item(ctx, lst, sugared, where, what):
@@ -89,14 +78,14 @@ def _op(ctx, kind, args, where, result_type=None):
 # ------------------------------------------------------------------ methods
 
 def _append(ctx, lst, args, kwargs, where):
-    _arguments("append", args, kwargs, where, 1)
+    check_arity("list.append", args, kwargs, where, 1)
     _op(ctx, "aten::append", [lst, _item(ctx, lst, args[0], where, "append to")], where,
         result_type=lst.type)
     return _none(ctx, where)
 
 
 def _extend(ctx, lst, args, kwargs, where):
-    _arguments("extend", args, kwargs, where, 1)
+    check_arity("list.extend", args, kwargs, where, 1)
     other = list_value_of(ctx, args[0], where, lst.type.elem)
     if other is None or not other.type.elem.is_subtype_of(lst.type.elem):
         got = describe_type(other.type) if other is not None else args[0].describe()
@@ -107,14 +96,14 @@ def _extend(ctx, lst, args, kwargs, where):
 
 
 def _insert(ctx, lst, args, kwargs, where):
-    _arguments("insert", args, kwargs, where, 2)
+    check_arity("list.insert", args, kwargs, where, 2)
     index = _index(ctx, args[0], where, "the position of list.insert()")
     _op(ctx, "aten::insert", [lst, index, _item(ctx, lst, args[1], where, "insert into")], where)
     return _none(ctx, where)
 
 
 def _pop(ctx, lst, args, kwargs, where):
-    _arguments("pop", args, kwargs, where, 0, 1)
+    check_arity("list.pop", args, kwargs, where, 0, 1)
     index = _index(ctx, args[0], where, "the index of list.pop()") if args else \
         ctx.constant(-1, where)
     return _op(ctx, "aten::pop", [lst, index], where, result_type=lst.type.elem)
@@ -122,7 +111,7 @@ def _pop(ctx, lst, args, kwargs, where):
 
 def _by_value(name, kind, result=None):
     def method(ctx, lst, args, kwargs, where):
-        _arguments(name, args, kwargs, where, 1)
+        check_arity(f"list.{name}", args, kwargs, where, 1)
         _comparable(lst, where, f"list.{name}()")
         out = _op(ctx, kind, [lst, _item(ctx, lst, args[0], where, f"{name} in")], where)
         return out if result is None else _none(ctx, where)
@@ -131,14 +120,14 @@ def _by_value(name, kind, result=None):
 
 def _no_arguments(name, kind):
     def method(ctx, lst, args, kwargs, where):
-        _arguments(name, args, kwargs, where, 0)
+        check_arity(f"list.{name}", args, kwargs, where, 0)
         _op(ctx, kind, [lst], where)
         return _none(ctx, where)
     return method
 
 
 def _copy(ctx, lst, args, kwargs, where):
-    _arguments("copy", args, kwargs, where, 0)
+    check_arity("list.copy", args, kwargs, where, 0)
     return ScriptValue(copy_list(ctx, lst, where))
 
 
@@ -146,7 +135,7 @@ def _sort(ctx, lst, args, kwargs, where):
     """``xs.sort(reverse=False)``: the items sorted, written back into ``xs`` (see ops/defs/lists)."""
     if args:
         raise compile_error("list.sort() takes its arguments by keyword (reverse=...)", where)
-    _arguments("sort", args, kwargs, where, 0, 1, keywords=("reverse",))
+    check_arity("list.sort", args, kwargs, where, 0, 1, keywords=("reverse",))
     ordered = sorted_list(ctx, lst, kwargs.get("reverse"), where)
     _op(ctx, "aten::clear", [lst], where)
     _op(ctx, "aten::extend", [lst, ordered], where)
