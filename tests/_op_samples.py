@@ -487,6 +487,8 @@ def _register_inplace_samples():
     s["aten::copy_"] = lambda r, d, t, pos: [[t(3, 4), t(4), False], [t(2, 3), t(1, 3), False],
                                              [t(3), _ints(r, 3), False]]
     s["aten::fill_.Scalar"] = lambda r, d, t, pos: [[t(3, 4), 2.5], [t(2), -1], [t(), True]]
+    s["prim::isinstance"] = lambda r, d, t, pos: [[3, "int,float"], [t(2), "int"],
+                                                  [None, "NoneType,Tensor"], [True, "int"]]
     s["aten::index_put_"] = lambda r, d, t, pos: [
         [t(3, 4), [t(3, 4) > 0], t(), False],
         [t(5, 2), [np.array([0, 3, -1])], t(3, 2), False],

@@ -2,7 +2,7 @@
 against the plain Python function (NumPy is the oracle)."""
 
 import math
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 import pytest
@@ -407,6 +407,26 @@ def not_isinstance_of_an_optional_int(n: Optional[int]):
     return n * 2
 
 
+def union_of_numbers(x, n: Union[int, float]):
+    if isinstance(n, int):
+        return x * float(n + 1)
+    return x * n
+
+
+def union_of_an_array_and_a_list(x: Union[np.ndarray, List[np.ndarray]]):
+    if isinstance(x, list):
+        return x[0] + x[1]
+    return x
+
+
+def optional_union(x, v: Optional[Union[int, float]]):
+    if v is None:
+        return x
+    if isinstance(v, float):
+        return x * v
+    return x + float(v)
+
+
 def optional_variable(x):
     y: Optional[np.ndarray] = None
     if x.sum() > 0:
@@ -530,6 +550,9 @@ def any_short_circuits(x):
 
 
 FUNCTIONS = [
+    (union_of_numbers, lambda: [(arr(3), 2), (arr(3), 2.5)]),
+    (union_of_an_array_and_a_list, lambda: [(arr(3),), ([arr(3), arr(3)],)]),
+    (optional_union, lambda: [(arr(3), None), (arr(3), 2.0), (arr(3), 3)]),
     (isinstance_narrows_an_optional, lambda: [(arr(3), None), (arr(3), arr(3))]),
     (not_isinstance_of_an_optional_int, lambda: [(None,), (4,)]),
     (optional_narrowed_inside_and, lambda: [(3,), (None,), (1,)]),

@@ -289,8 +289,10 @@ def chained_array_compare(x):
     return 0 < x < 1
 
 
-def union_argument(x, n: Union[int, float]):
-    return x * n
+def union_of_lists_told_apart(xs: Union[List[int], List[float]]):
+    if isinstance(xs, List[int]):
+        return 1
+    return 0
 
 
 def string_concat(a: str, b: str) -> str:
@@ -385,7 +387,8 @@ CASES = [
     (calls_with_wrong_count, "too many positional arguments", "typed_helper(1, 2)"),
     (keyword_only, "keyword-only parameters are not supported", "k: int"),
     (chained_array_compare, "chained comparisons of arrays are ambiguous", "0 < x < 1"),
-    (union_argument, "unsupported annotation 'Union[int, float]'", None),
+    (union_of_lists_told_apart, "cannot tell the members of Union[List[int], List[float]] "
+     "apart at run time", "isinstance(xs, List[int])"),
     (string_concat, "string concatenation is not supported", "a + b"),
     (uses_yield, "generators (yield) are not supported", "yield x"),
 ]

@@ -6,6 +6,7 @@ import pytest
 from jitcore._runtime.types import (
     AnyType, BoolType, ClassType, DictType, FloatType, IntType, ListType, NoneType, NumberType,
     OptionalType, StrType, TensorType, TupleType, TypeParseError, dtype_name, parse_type,
+    UnionType,
 )
 
 SPELLINGS = [
@@ -90,3 +91,15 @@ def test_dtype_names():
         dtype_name(np.complex64)
     with pytest.raises(ValueError, match="dimensions must be >= 0"):
         TensorType("float32", (-1,))
+
+
+def test_union_types_flatten_spell_and_subtype():
+    i, f, t = IntType.get(), FloatType.get(), TensorType.get()
+    u = UnionType([i, UnionType([f, i])])
+    assert u.members == (i, f) and str(u) == "Union[int, float]"
+    assert parse_type("Union[int, float]") == u
+    assert i.is_subtype_of(u) and f.is_subtype_of(u) and not t.is_subtype_of(u)
+    assert u.is_subtype_of(UnionType([f, t, i])) and not u.is_subtype_of(i)
+    assert u.is_subtype_of(OptionalType(u))
+    with pytest.raises(TypeError, match="two or more"):
+        UnionType([i, i])

@@ -9,12 +9,12 @@ cimport libc.math as cmath
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport (
-    Reg, Seq, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, R_STR,
+    Reg, Seq, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, R_STR, R_DICT,
     reg_clear, reg_copy, reg_set_int, reg_set_float, reg_set_bool, reg_set_none, seq_new,
     reg_is_number, reg_as_double, reg_take_tensor, reg_equal,
 )
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc
-from jitcore._runtime.handler_table cimport handler
+from jitcore._runtime.handler_table cimport handler, constant_argument
 from jitcore._runtime.op_support cimport OpImpl, ScalarBox, scalar_view, scalar_dtype
 from jitcore._runtime.kernels.view cimport (
     View, JC_OK, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM, JC_ERR_SHAPE, DT_FLOAT32, DT_FLOAT64,
@@ -343,6 +343,37 @@ cdef int h_str_compare(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
+cdef int h_isinstance(Frame* f, const Instr* ins) noexcept nogil:
+    """``isinstance(x, C)`` of an Optional or Union value: its tag in the mask ``imm``."""
+    reg_set_bool(OUT(f, ins, 0), (ins.imm >> IN(f, ins, 0).tag) & 1)
+    return JC_OK
+
+
+# the run-time tag of a value of each type kind ``prim::isinstance`` names
+_TAG_OF_KIND = {"int": R_INT, "float": R_FLOAT, "bool": R_BOOL, "Tensor": R_TENSOR,
+                "NoneType": R_NONE, "List": R_LIST, "Tuple": R_TUPLE, "str": R_STR,
+                "Dict": R_DICT}
+
+
+cdef int h_isinstance_unknown(Frame* f, const Instr* ins) noexcept nogil:
+    return frame_fail(f, JC_ERR_TYPE, b"prim::isinstance needs its types as a constant string")
+
+
+cdef int _isinstance_tags(object param, object op, list consts, OpImpl* out) except -1:
+    """The tag mask of the constant ``types`` argument ("int,float"); the compiler always
+    makes it a constant, and a program that does not fails when the op runs."""
+    types = constant_argument(op, consts, "types")
+    if types is None:
+        out.fn = h_isinstance_unknown
+        return 1
+    out.imm = 0
+    for kind in types[0].split(","):
+        if kind not in _TAG_OF_KIND:
+            return 0
+        out.imm |= 1 << _TAG_OF_KIND[kind]
+    return 1
+
+
 # ------------------------------------------------------------------ lookup
 
 cdef int _extremum(object param, object op, list consts, OpImpl* out) except -1:
@@ -366,6 +397,7 @@ HANDLERS = {h.name: h for h in (
     handler("to_number", h_tensor_to_number, {"int": R_INT, "float": R_FLOAT, "bool": R_BOOL}),
     handler("num_to_tensor", h_num_to_tensor),
     handler("is_none", h_is, {"is": 0, "isnot": 1}),
+    handler("isinstance", h_isinstance, None, _isinstance_tags),
     handler("identity", h_identity),
     handler("none", h_none),
     handler("extremum", h_scalar_binary, {"min": S_MIN, "max": S_MAX}, _extremum),

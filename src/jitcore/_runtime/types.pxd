@@ -13,6 +13,9 @@ cdef class ListType(JitType):
 cdef class OptionalType(JitType):
     cdef readonly JitType elem
 
+cdef class UnionType(JitType):
+    cdef readonly tuple members
+
 cdef class TupleType(JitType):
     cdef readonly tuple elems
 

@@ -74,6 +74,10 @@ class OptionalType(JitType):
     elem: JitType
     def __init__(self, elem: JitType) -> None: ...
 
+class UnionType(JitType):
+    members: tuple[JitType, ...]
+    def __init__(self, members: Sequence[JitType]) -> None: ...
+
 class TupleType(JitType):
     elems: tuple[JitType, ...]
     def __init__(self, elems: Sequence[JitType]) -> None: ...

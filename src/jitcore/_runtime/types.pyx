@@ -59,6 +59,10 @@ cdef class JitType:
             return self.is_subtype_of((<OptionalType>other).elem)
         if other.kind == "Scalar":
             return self.kind in ("int", "float", "bool", "Scalar")
+        if other.kind == "Union":
+            for m in (<UnionType>other).members:
+                if self.is_subtype_of(m):
+                    return True
         return False
 
 
@@ -253,6 +257,40 @@ cdef class OptionalType(JitType):
         return JitType.is_subtype_of(self, other)
 
 
+cdef class UnionType(JitType):
+    """``Union[T1, T2, ...]``: a value of one of the member types (TorchScript's Union).
+
+    Nested unions flatten and repeated members drop, as in ``typing.Union``; ``None``
+    is not a member (``Optional[Union[...]]`` says a value may be None).
+    """
+
+    def __init__(self, members):
+        flat = []
+        for m in members:
+            if not isinstance(m, JitType):
+                raise TypeError(f"union members must be JitType, got {m!r}")
+            for inner in ((<UnionType>m).members if isinstance(m, UnionType) else (m,)):
+                if inner not in flat:
+                    flat.append(inner)
+        if len(flat) < 2:
+            raise TypeError(f"a union needs two or more member types, got {flat!r}")
+        self.kind = "Union"
+        self.members = tuple(flat)
+        self._key = ("Union",) + tuple((<JitType>m)._key for m in self.members)
+
+    def __str__(self):
+        return "Union[" + ", ".join(str(m) for m in self.members) + "]"
+
+    cpdef bint is_subtype_of(self, JitType other):
+        # every member must be one: Union[int, float] is a Scalar, a Union[int, float, str]
+        if other.kind == "Any" or self._key == other._key:
+            return True
+        for m in self.members:
+            if not (<JitType>m).is_subtype_of(other):
+                return False
+        return True
+
+
 cdef class TupleType(JitType):
     """``(T1, T2, ...)``: a fixed-size heterogeneous tuple."""
 
@@ -377,7 +415,8 @@ def parse_type_prefix(str text, Py_ssize_t pos=0):
         pos = end
         if name in _SIMPLE:
             t = _singleton(_SIMPLE[name])
-        elif name in ("List", "Optional", "Tuple", "Dict") and pos < len(text) and text[pos] in "[(":
+        elif name in ("List", "Optional", "Tuple", "Dict", "Union") and pos < len(text) \
+                and text[pos] in "[(":
             close = "]" if text[pos] == "[" else ")"
             pos += 1
             args = []
@@ -403,6 +442,10 @@ def parse_type_prefix(str text, Py_ssize_t pos=0):
                 t = OptionalType(args[0])
             elif name == "Tuple":
                 t = TupleType(args)
+            elif name == "Union":
+                if len(args) < 2:
+                    raise TypeParseError("Union takes two or more member types", text, pos)
+                t = UnionType(args)
             else:
                 if len(args) != 2:
                     raise TypeParseError("Dict takes a key and a value type", text, pos)

@@ -7,13 +7,14 @@
 from jitcore._runtime.ir import Block, Graph, IRError, Node, SourceRange, Use, Value, constant_type
 from jitcore._runtime.types import (
     AnyType, BoolType, ClassType, DictType, FloatType, IntType, JitType, ListType, NoneType,
-    NumberType, OptionalType, StrType, TensorType, TupleType, parse_type,
+    NumberType, OptionalType, StrType, TensorType, TupleType, UnionType, parse_type,
 )
 
 __all__ = [
     "Graph", "Block", "Node", "Value", "Use", "SourceRange", "IRError", "constant_type",
     "JitType", "TensorType", "IntType", "FloatType", "BoolType", "StrType", "NoneType",
     "NumberType", "AnyType", "ListType", "OptionalType", "TupleType", "DictType", "ClassType",
+    "UnionType",
     "parse_type", "parse_graph", "print_graph",
 ]
 

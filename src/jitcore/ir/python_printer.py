@@ -36,7 +36,7 @@ import math
 import re
 
 from jitcore._runtime.types import (
-    ClassType, DictType, ListType, OptionalType, StrType, TensorType, TupleType,
+    ClassType, DictType, ListType, OptionalType, StrType, TensorType, TupleType, UnionType,
 )
 from jitcore.ir.printer import quote_string
 
@@ -54,6 +54,17 @@ RESERVED_NAMES = frozenset({
 _PARAM, _RETURN, _CONSTANT = "prim::Param", "prim::Return", "prim::Constant"
 
 
+# the Python class that stands for each type kind in `isinstance(x, C)`
+_PYTHON_CLASS = {"List": "list", "Tuple": "tuple", "Dict": "dict"}
+
+
+def _narrows_optional(node):
+    """True for ``prim::unchecked_cast`` of ``Optional[T]`` to ``T`` (what ``.code`` prints
+    as ``ops.prim.unchecked_cast(x)``: the type follows from the input's)."""
+    t = node.inputs[0].type
+    return isinstance(t, OptionalType) and t.elem == node.output().type
+
+
 def python_type(t):
     """The Python annotation spelling of an IR type (``List[int]``, ``Optional[Tensor]``)."""
     if isinstance(t, TensorType):
@@ -64,6 +75,8 @@ def python_type(t):
         return f"Optional[{python_type(t.elem)}]"
     if isinstance(t, TupleType):
         return "Tuple[" + ", ".join(python_type(e) for e in t.elems) + "]"
+    if isinstance(t, UnionType):
+        return "Union[" + ", ".join(python_type(m) for m in t.members) + "]"
     if isinstance(t, DictType):
         return f"Dict[{python_type(t.key)}, {python_type(t.value)}]"
     if isinstance(t, ClassType):
@@ -388,6 +401,13 @@ class _CodePrinter:
             return f"print({', '.join(args)})"
         if kind == "prim::Uninitialized":
             return f"uninitialized({python_type(node.output().type)})"
+        if kind == "prim::isinstance" and node.inputs[1].node.kind == _CONSTANT:
+            kinds = node.inputs[1].node.attr("value").split(",")
+            classes = [_PYTHON_CLASS.get(k, k) for k in kinds]
+            return f"isinstance({args[0]}, {self.tuple(classes)})"
+        if kind == "prim::unchecked_cast" and not _narrows_optional(node):
+            # a Union narrowed to a member: the type is not in the input's
+            return f"unchecked_cast({python_type(node.output().type)}, {args[0]})"
         namespace, _, op = kind.partition("::")
         keywords = [f"{k}={self.literal(node.attr(k))}" for k in node.attr_names()]
         return f"ops.{namespace}.{op}({', '.join(args + keywords)})"

@@ -31,6 +31,7 @@ without mutating ops or calls, and then every query is False.
 
 from jitcore._runtime.types import (
     BoolType, FloatType, IntType, NoneType, NumberType, OptionalType, StrType, TensorType,
+    UnionType,
 )
 from jitcore.ops.effects import Effect, OutputAlias
 from jitcore.ops.registry import effect, output_alias, written_positions
@@ -47,6 +48,8 @@ _ALIASING = (OutputAlias.VIEW, OutputAlias.CONTAINS)
 def _may_hold_mutable(jit_type):
     if isinstance(jit_type, OptionalType):
         return _may_hold_mutable(jit_type.elem)
+    if isinstance(jit_type, UnionType):
+        return any(_may_hold_mutable(m) for m in jit_type.members)
     return jit_type not in _IMMUTABLE
 
 

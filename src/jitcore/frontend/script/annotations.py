@@ -13,7 +13,7 @@ import numpy as np
 
 from jitcore._runtime.types import (
     AnyType, BoolType, DictType, FloatType, IntType, ListType, NoneType, OptionalType, StrType,
-    TensorType, TupleType,
+    TensorType, TupleType, UnionType,
 )
 
 from .errors import compile_error
@@ -23,6 +23,8 @@ __all__ = ["type_from_annotation", "type_from_python_object", "annotation_object
            "is_named_tuple_class", "named_tuple_field_types"]
 
 _SCALARS = {int: IntType.get(), float: FloatType.get(), bool: BoolType.get(), str: StrType.get()}
+_SUPPORTED = ("supported annotations are np.ndarray, int, float, bool, str, None, Optional[T], "
+              "Union[...], List[T], Tuple[...], Dict[K, V] and NamedTuple classes")
 # Names that denote an array type even when not imported in the user's module.
 _ARRAY_NAMES = {"Tensor", "ndarray", "np.ndarray", "numpy.ndarray", "jitcore.Tensor"}
 
@@ -59,8 +61,7 @@ def annotation_object(node, source, globals_):
         return eval(compile(ast.Expression(node), "<annotation>", "eval"), dict(globals_))
     except Exception as e:
         raise compile_error(f"cannot evaluate the annotation {ast.unparse(node)!r} ({e}); "
-                            "supported annotations are np.ndarray, int, float, bool, str, None, "
-                            "Optional[T], List[T], Tuple[...] and Dict[str, T]", where) from None
+                            f"{_SUPPORTED}", where) from None
 
 
 def _type_from_node(node, source, globals_, where):
@@ -71,7 +72,7 @@ def _type_from_node(node, source, globals_, where):
     if jit_type is None:
         raise compile_error(f"unsupported annotation {ast.unparse(node)!r}; supported "
                             "annotations are np.ndarray, int, float, bool, str, None, "
-                            "Optional[T], List[T], Tuple[...] and Dict[str, T]", where)
+                            f"{_SUPPORTED}", where)
     return jit_type
 
 
@@ -89,10 +90,11 @@ def type_from_python_object(obj):
     args = typing.get_args(obj)
     if origin is typing.Union or _is_union_type(origin):
         non_none = [a for a in args if a is not type(None)]
-        if len(non_none) == 1 and len(args) == 2:
-            inner = type_from_python_object(non_none[0])
-            return None if inner is None else OptionalType(inner)
-        return None
+        members = [type_from_python_object(a) for a in non_none]
+        if not members or any(m is None for m in members):
+            return None
+        inner = members[0] if len(members) == 1 else UnionType(members)
+        return OptionalType(inner) if len(non_none) < len(args) else inner
     if origin is list and len(args) == 1:
         inner = type_from_python_object(args[0])
         return None if inner is None else ListType(inner)

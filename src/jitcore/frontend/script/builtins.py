@@ -14,13 +14,13 @@ import numpy as np
 
 from jitcore._runtime.types import (
     JitType, BoolType, DictType, FloatType, IntType, ListType, NoneType, OptionalType, TensorType,
-    TupleType,
+    TupleType, UnionType,
 )
 
 from jitcore import ops
 from jitcore.language import annotate, is_scripting, is_tracing
 
-from .annotations import type_from_python_object
+from .annotations import type_from_annotation, type_from_python_object
 from .emitter import python_constant
 from .call_arguments import check_arity
 from .errors import compile_error, describe_type
@@ -182,43 +182,76 @@ def _isinstance(ctx, args, kwargs, where):
     targets = classes if isinstance(classes, tuple) else (classes,)
     target_types = []
     for cls in targets:
-        jit_type = {list: "List", tuple: "Tuple", dict: "Dict"}.get(cls) or type_from_python_object(cls)
+        jit_type = _target_type(cls)
         if jit_type is None:
             raise compile_error(f"isinstance() against {cls!r} is not supported", where)
         target_types.append(jit_type)
     subject = _value(ctx, args[0], where)
-    actual = subject.type
-    if isinstance(actual, OptionalType):
-        # Optional[T]: the class of T is `x is not None`, NoneType is `x is None`, both True
-        # (the compiler narrows x to T where the first holds, as for `is not None`)
-        is_inner = any(_matches(actual.elem, t) for t in target_types)
-        is_none = any(_matches(NoneType.get(), t) for t in target_types)
-        if is_inner and is_none or not (is_inner or is_none):
-            return PythonConstant(is_inner)
-        none = ctx.constant(None, where)
-        kind = "aten::__isnot__" if is_inner else "aten::__is__"
-        return ScriptValue(ctx.node(kind, [subject, none], [BoolType.get()], where).output())
-    return PythonConstant(any(_matches(actual, t) for t in target_types))
+    members = _members(subject.type)
+    matching = [m for m in members if any(_matches(m, t) for t in target_types)]
+    if len(matching) in (0, len(members)):
+        return PythonConstant(bool(matching))
+    # an Optional or a Union: which member the value is, is known only at run time
+    kinds = {m.kind for m in matching}
+    if kinds & {m.kind for m in members if m not in matching}:
+        raise compile_error(f"isinstance() cannot tell the members of "
+                            f"{describe_type(subject.type)} apart at run time (they differ "
+                            "only in their item types)", where)
+    tags = ctx.constant(",".join(sorted(kinds)), where)
+    return ctx.emit_op_call("prim::isinstance", [ScriptValue(subject), ScriptValue(tags)], {},
+                            where)
+
+
+def _members(t):
+    """The types a value of type ``t`` may have at run time (``NoneType`` for an Optional's None)."""
+    if isinstance(t, OptionalType):
+        return _members(t.elem) + [NoneType.get()]
+    if isinstance(t, UnionType):
+        return list(t.members)
+    return [t]
+
+
+def _joined(members):
+    """The type of a value that is one of ``members`` (None for no member)."""
+    if not members:
+        return None
+    inner = [m for m in members if m != NoneType.get()]
+    if not inner:
+        return NoneType.get()
+    t = inner[0] if len(inner) == 1 else UnionType(inner)
+    return OptionalType(t) if len(inner) < len(members) else t
 
 
 def isinstance_narrowing(ctx, test):
-    """``(name, narrowed type)`` when ``test`` is ``isinstance(name, C)`` on an Optional name
-    whose inner type is a ``C``, else None (for the compiler's refinements)."""
+    """``(name, type where true, type where false)`` when ``test`` is ``isinstance(name, C)``
+    on an Optional or Union name, else None (for the compiler's refinements; a type is None
+    where it does not narrow)."""
     if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name)
             and test.func.id == "isinstance" and len(test.args) == 2 and not test.keywords
             and isinstance(test.args[0], ast.Name)):
         return None
     bound = ctx.scope.lookup(test.args[0].id)
     t = bound.value.type if isinstance(bound, ScriptValue) else None
-    if not isinstance(t, OptionalType) or not isinstance(ctx.expr(test.func), BuiltinValue):
+    if not isinstance(t, (OptionalType, UnionType)) or not isinstance(ctx.expr(test.func),
+                                                                       BuiltinValue):
         return None
-    classes = _class_objects(ctx.expr(test.args[1]))
-    targets = classes if isinstance(classes, tuple) else (classes,)
-    for cls in targets:
-        jit_type = type_from_python_object(cls) if cls is not NOT_CONSTANT else None
-        if jit_type is not None and _matches(t.elem, jit_type):
-            return test.args[0].id, t.elem
-    return None
+    if isinstance(test.args[1], ast.Subscript):
+        classes = type_from_annotation(test.args[1], ctx.source, ctx.globals)
+    else:
+        classes = _class_objects(ctx.expr(test.args[1]))
+    if classes is NOT_CONSTANT:
+        return None
+    targets = [_target_type(cls) for cls in (classes if isinstance(classes, tuple) else (classes,))]
+    members = _members(t)
+    matching = [m for m in members if any(tt is not None and _matches(m, tt) for tt in targets)]
+    rest = [m for m in members if m not in matching]
+    return test.args[0].id, _joined(matching), _joined(rest)
+
+
+def _target_type(cls):
+    if isinstance(cls, JitType):
+        return cls          # a generic type read as an annotation: isinstance(x, List[int])
+    return {list: "List", tuple: "Tuple", dict: "Dict"}.get(cls) or type_from_python_object(cls)
 
 
 def _class_objects(sugared):

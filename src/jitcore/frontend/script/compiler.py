@@ -441,7 +441,10 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                 elif isinstance(test.ops[0], ast.Is):
                     else_refined[test.left.id] = t.elem
         elif (narrowing := isinstance_narrowing(self, test)) is not None:
-            then_refined[narrowing[0]] = narrowing[1]
+            name, when_true, when_false = narrowing
+            for refined, narrowed in ((then_refined, when_true), (else_refined, when_false)):
+                if narrowed is not None:
+                    refined[name] = narrowed
         elif isinstance(test, ast.BoolOp):
             # every operand of a true `and` is true; every operand of a false `or` is false
             index = 0 if isinstance(test.op, ast.And) else 1

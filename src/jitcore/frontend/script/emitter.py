@@ -93,9 +93,11 @@ class Emitter:
             if value is NOT_CONSTANT:
                 raise compile_error(f"attribute {name!r} of {kind} must be a constant", where)
             attrs[name] = list(value) if isinstance(value, tuple) else value
-        if kind == "prim::unchecked_cast" and len(inputs) == 1 and isinstance(
-                inputs[0].type, OptionalType):
-            # what `.code` prints for a refinement: Optional[T] narrowed to T
+        if kind == "prim::unchecked_cast" and len(inputs) == 1:
+            # what `.code` prints for a refinement: Optional[T] narrowed to T (a value the
+            # compiler narrowed already, by the test before it, is the narrow value itself)
+            if not isinstance(inputs[0].type, OptionalType):
+                return ScriptValue(inputs[0])
             return ScriptValue(self.node(kind, inputs, [inputs[0].type.elem], where).output())
         if kind == "prim::PythonOp":
             # `.code` prints an @jitcore.ignore call this way; it re-scripts when the

@@ -15,7 +15,7 @@ import numpy as np
 from jitcore import ops
 from jitcore._runtime.ir import Block
 from jitcore._runtime.types import (
-    BoolType, IntType, ListType, NoneType, OptionalType, StrType, TensorType, TupleType,
+    BoolType, IntType, JitType, ListType, NoneType, OptionalType, StrType, TensorType, TupleType,
 )
 from jitcore.ops.effects import Effect, OutputAlias
 from jitcore.modules import ScriptFunction
@@ -142,6 +142,9 @@ class ExpressionCompiler(Emitter):
         if name == "uninitialized":
             # `.code` prints prim::Uninitialized as uninitialized(Type)
             return BuiltinValue("uninitialized", _uninitialized)
+        if name == "unchecked_cast":
+            # `.code` prints a Union narrowed to a member as unchecked_cast(Type, x)
+            return BuiltinValue("unchecked_cast", _unchecked_cast, python_object=_unchecked_cast)
         if name == "ops":
             # the root `.code` prints ops through: ops.aten.add(x, 3, 1)
             return OpsRoot()
@@ -232,11 +235,17 @@ class ExpressionCompiler(Emitter):
         where = self.where(node)
         func = self.expr(node.func)
         consumer = getattr(func, "python_object", None)
-        if consumer is annotate and node.args:
+        if consumer in (annotate, _unchecked_cast) and node.args:
             # the first argument is a type annotation, read as annotations are
             declared = type_from_annotation(node.args[0], self.source, self.globals)
             rest = [self.expr(a) for a in node.args[1:]]
             return func.call(self, [PythonConstant(declared)] + rest, {}, where)
+        if consumer is python_builtins.isinstance and len(node.args) == 2 and isinstance(
+                node.args[1], ast.Subscript):
+            # isinstance(x, List[int]): a generic type, read as an annotation
+            declared = type_from_annotation(node.args[1], self.source, self.globals)
+            return func.call(self, [self.expr(node.args[0]), PythonConstant(declared)], {},
+                             where)
         if (consumer in _GENERATOR_CONSUMERS and len(node.args) == 1 and not node.keywords
                 and isinstance(node.args[0], ast.GeneratorExp)):
             return self.consume_generator(consumer, node.args[0], where)
@@ -673,6 +682,20 @@ def _uninitialized(ctx, args, kwargs, where):
     if jit_type is None or kwargs:
         raise compile_error("uninitialized() takes one type, e.g. uninitialized(Tensor)", where)
     return ScriptValue(ctx.uninitialized(jit_type, where))
+
+
+def _unchecked_cast(ctx, args, kwargs, where):
+    # the type comes read as an annotation (see _expr_Call): a PythonConstant of a JitType
+    jit_type = args[0].value if len(args) == 2 and isinstance(args[0], PythonConstant) else None
+    if not isinstance(jit_type, JitType) or kwargs:
+        raise compile_error("unchecked_cast() takes a type and a value, e.g. "
+                            "unchecked_cast(int, x)", where)
+    value = args[1].as_value(ctx, where)
+    if not jit_type.is_subtype_of(value.type):
+        raise compile_error(f"unchecked_cast() narrows a value to one of its types; "
+                            f"{describe_type(jit_type)} is not a {describe_type(value.type)}",
+                            where)
+    return ScriptValue(ctx.node("prim::unchecked_cast", [value], [jit_type], where).output())
 
 
 def _folded_bool(value):

@@ -40,7 +40,8 @@ def script_source(text, name=None, globals=None):
     lines = text.splitlines(keepends=True)
     linecache.cache[filename] = (len(text), None, lines, filename)
     namespace = {"Tensor": np.ndarray, "List": typing.List, "Optional": typing.Optional,
-                 "Tuple": typing.Tuple, "Dict": typing.Dict, "np": np, "math": math}
+                 "Tuple": typing.Tuple, "Dict": typing.Dict, "Union": typing.Union, "np": np,
+                 "math": math}
     namespace.update(globals or {})
     defined = [node.name for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)]
     exec(compile(text, filename, "exec"), namespace)

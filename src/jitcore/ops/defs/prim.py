@@ -60,6 +60,22 @@ register("prim::Uninitialized() -> Any", handler="none", reference=lambda: None,
          doc="a placeholder for a variable not yet assigned on every path")
 register("prim::unchecked_cast(Any x) -> Any", handler="identity", reference=lambda x: x, output_alias=_CONTAINS,
          doc="`x` at a narrower type that a check before it proved (`Optional[T]` to `T`)")
+def _isinstance(x, types):
+    return any(_IS_KIND[kind](x) for kind in types.split(","))
+
+
+# the Python value of each type kind prim::isinstance names (a bool is not an int here:
+# compiled code keeps bools and ints apart, as TorchScript does)
+_IS_KIND = {"int": lambda x: isinstance(x, int) and not isinstance(x, bool),
+            "float": lambda x: isinstance(x, float), "bool": lambda x: isinstance(x, bool),
+            "Tensor": lambda x: isinstance(x, np.ndarray), "NoneType": lambda x: x is None,
+            "List": lambda x: isinstance(x, list), "Tuple": lambda x: isinstance(x, tuple),
+            "str": lambda x: isinstance(x, str), "Dict": lambda x: isinstance(x, dict)}
+
+register("prim::isinstance(Any self, str types) -> bool", handler="isinstance",
+         reference=_isinstance,
+         doc="`isinstance(x, C)` of an Optional or Union value, decided at run time "
+             "(`types`: the type kinds that answer True, \"int,float\")")
 register("prim::NumToTensor(Scalar a) -> Tensor", reference=np.asarray, infer=_num_to_tensor_rule,
          doc="a number as a 0-d tensor", handler="num_to_tensor")
 register("prim::min(...) -> Scalar", handler=("extremum", "min"), reference=_extremum(builtins.min),
