@@ -148,26 +148,6 @@ def test_sequence_bits_do_not_depend_on_the_thread_count(mode):
     assert all(a.tobytes() == b.tobytes() for a, b in zip(one, two))
 
 
-@pytest.mark.parametrize("mode", ["lstm", "gru"])
-def test_batch_one_with_a_large_recurrent_weight_matches_the_reference(mode):
-    """A w_hh of 512 KB or more is read in blocks, in alternate order on alternate steps
-    (kernels/recurrent.pyx): the same values, and the same bits at 1 and 2 threads."""
-    arrays, params = _case(mode, np.float32, 1, False, True, True, steps=4, batch=1,
-                           features=8, hidden=256 if mode == "lstm" else 296)
-    before = jitcore.get_num_threads()
-    try:
-        jitcore.set_num_threads(1)
-        one = _run_sequence(mode, arrays, params, True, 1, False, True)
-        jitcore.set_num_threads(2)
-        two = _run_sequence(mode, arrays, params, True, 1, False, True)
-    finally:
-        jitcore.set_num_threads(before)
-    assert all(a.tobytes() == b.tobytes() for a, b in zip(one, two))
-    want = _reference(mode, arrays, params, True, 1, False, True)
-    for g, w in zip(one, want):
-        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
-
-
 def test_calls_from_many_threads_at_once_give_the_serial_results():
     from concurrent.futures import ThreadPoolExecutor
     arrays, params = _case("lstm", np.float32, 2, True, False, True, steps=16, features=32,

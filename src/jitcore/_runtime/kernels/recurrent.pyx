@@ -16,17 +16,6 @@ from jitcore._runtime.kernels.vecloops cimport (
 # Multiply-adds of one direction before the other direction pays for a thread
 # of its own (an OpenMP region costs a few microseconds).
 cdef Py_ssize_t DIRECTION_GRAIN = 1 << 16
-# The recurrent product reads all of w_hh every step.  A w_hh of this many bytes
-# or more (an LSTM of hidden 256 has 1 MB, a core's whole L2 here) is read in
-# column blocks of about RECURRENT_BLOCK_BYTES, in alternate order on alternate
-# steps: a step starts with the blocks the previous one read last, which are
-# still in L2, instead of the ones a cyclic pass has just evicted.  Batch 1
-# only: there the product is a gemv, whose every output element is one dot
-# product whatever block it is computed in (the same bits as in one call); a
-# gemm's blocks could take another BLAS kernel (OpenBLAS's small-matrix one).
-cdef Py_ssize_t RECURRENT_ZIGZAG_BYTES = 1 << 19
-cdef Py_ssize_t RECURRENT_BLOCK_BYTES = 1 << 17
-cdef Py_ssize_t RECURRENT_PANEL = 64
 
 
 cdef int rnn_gates(int mode) noexcept nogil:
@@ -95,28 +84,6 @@ cdef inline void simple_gates(real* g, real* h, int mode, Py_ssize_t H) noexcept
             h[j] = 0 if g[j] < 0 else g[j]
 
 
-cdef Status recurrent_product(const real* h, const real* w_hh, Py_ssize_t B, Py_ssize_t G,
-                              Py_ssize_t Hout, real beta, real* out, Py_ssize_t ldc,
-                              Py_ssize_t step) noexcept nogil:
-    """``out = h @ w_hh^T + beta out`` (B x G), by column blocks in the order of ``step``'s
-    parity (see RECURRENT_ZIGZAG_BYTES)."""
-    cdef Py_ssize_t width = RECURRENT_BLOCK_BYTES // (Hout * <Py_ssize_t>sizeof(real))
-    cdef Py_ssize_t blocks, k, first, last
-    cdef Status status
-    width = (width // RECURRENT_PANEL if width >= RECURRENT_PANEL else 1) * RECURRENT_PANEL
-    if B != 1 or G * Hout * <Py_ssize_t>sizeof(real) < RECURRENT_ZIGZAG_BYTES or width >= G:
-        return gemm(False, True, B, G, Hout, <real>1, h, Hout, w_hh, Hout, beta, out, ldc)
-    blocks = (G + width - 1) // width
-    for k in range(blocks):
-        first = (blocks - 1 - k if step % 2 else k) * width
-        last = G if first + width > G else first + width
-        status = gemm(False, True, B, last - first, Hout, <real>1, h, Hout, w_hh + first * Hout,
-                      Hout, beta, out + first, ldc)
-        if status != JC_OK:
-            return status
-    return JC_OK
-
-
 cdef Status run_direction(const RnnSequence* s, const RnnWeights* w, const real* x, real* out,
                           Py_ssize_t out_column, bint reverse, real* h, real* c) noexcept nogil:
     cdef Py_ssize_t B = s.batch, H = s.hidden, G = rnn_gates(s.mode) * H
@@ -172,9 +139,11 @@ cdef Status _run_steps(const RnnSequence* s, const RnnWeights* w, const real* x,
         t = T - 1 - step if reverse else step
         g = xproj + t * s.time_stride * G      # the row of (t, 0); batch rows ldc apart
         if gru:
-            status = recurrent_product(h, <const real*>w.w_hh, B, G, Hout, <real>0, gh, G, step)
+            status = gemm(False, True, B, G, Hout, <real>1, h, Hout, <const real*>w.w_hh, Hout,
+                          <real>0, gh, G)
         else:
-            status = recurrent_product(h, <const real*>w.w_hh, B, G, Hout, <real>1, g, ldc, step)
+            status = gemm(False, True, B, G, Hout, <real>1, h, Hout, <const real*>w.w_hh, Hout,
+                          <real>1, g, ldc)
         if status != JC_OK:
             return status
         for b in range(B):
