@@ -45,6 +45,9 @@ def kernel_outputs():
         for op in UNARY:
             out[f"{op}_{tag}"] = ew.unary(op, x)
             out[f"{op}_{tag}_strided"] = ew.unary(op, x[::3])
+        for op, p0 in (("leaky_relu", 0.01), ("elu", 1.3)):
+            out[f"{op}_{tag}"] = ew.unary_param(op, x, p0)
+            out[f"{op}_{tag}_strided"] = ew.unary_param(op, x[::3], p0)
         for op in ("add", "sub", "mul", "div"):
             out[f"{op}_{tag}"] = ew.binary(op, x, y)
             out[f"{op}_{tag}_scalar"] = ew.binary(op, x, np.array(0.37, dtype))

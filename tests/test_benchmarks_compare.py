@@ -187,6 +187,19 @@ def test_every_model_case_builds_and_its_handwritten_numpy_matches_the_eager_mod
         assert check_agreement(case.eager(), case.numpy_handwritten(*case.inputs)).ok, name
 
 
+def test_onnxruntime_generates_the_same_tokens_one_session_run_per_token():
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    import dataclasses
+    from peers import onnxruntime_backend
+    case = models.make_case("gpt2-generate")
+    case = dataclasses.replace(case, inputs=(case.inputs[0][:, :5], 3))
+    generated = onnxruntime_backend.session(case, 1)()
+    assert generated.shape == (1, 8)
+    np.testing.assert_array_equal(generated, case.eager())
+
+
 def test_unknown_names_are_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="unknown model 'nope'; expected one of linear"):
         models.make_case("nope")

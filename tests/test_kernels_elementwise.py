@@ -256,6 +256,22 @@ def test_parametric_ops_match_numpy(dtype):
         ew.unary_param("elu", np.arange(3), 1.0)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("op, alpha", [("leaky_relu", 0.01), ("elu", 1.3)])
+def test_vector_and_strided_activation_loops_agree_bit_for_bit(dtype, op, alpha):
+    """The contiguous runs take vecloops.h's clones, strided ones param_value: same bits,
+    special values included (NaN stays NaN, -0 stays -0, -inf goes to -inf / -alpha)."""
+    special = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-40, -1e-40, 100.0, -100.0], dtype)
+    x = np.concatenate([special, np.random.default_rng(8).standard_normal(1031).astype(dtype)])
+    contiguous = ew.unary_param(op, x, alpha)
+    strided = ew.unary_param(op, np.repeat(x, 2)[::2], alpha)
+    assert contiguous.tobytes() == strided.tobytes()
+    below = dtype(alpha) * (x if op == "leaky_relu" else np.expm1(x))
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(contiguous, np.where(x > 0, x, below), rtol=RTOL[dtype] * 4)
+    assert np.signbit(contiguous[1]) and np.isnan(contiguous[0])
+
+
 @pytest.mark.parametrize("op", ["add", "maximum", "lt", "pow"])
 def test_binary_results_are_bit_identical_at_one_and_two_threads(op, threads):
     rng = np.random.default_rng(5)

@@ -286,3 +286,16 @@ def test_a_layer_unpickled_in_a_fresh_process_runs():
     done = subprocess.run([sys.executable, "-c", script], input=pickle.dumps((lstm, x)),
                           capture_output=True, check=True, timeout=300)
     _assert_same(pickle.loads(done.stdout), lstm(x), np.float32)
+
+
+def test_flat_weights_follow_assignment_and_dtype_changes():
+    """torch refreshes ``_flat_weights`` on ``self.weight = ...`` and ``.double()``: so here."""
+    lstm = nn.LSTM(3, 4, num_layers=2).eval()
+    lstm.weight_hh_l1 = nn.Parameter(np.zeros((16, 4), np.float32))
+    assert lstm._flat_weights[lstm._flat_weights_names.index("weight_hh_l1")] \
+        is lstm.weight_hh_l1
+    lstm.double()
+    assert all(w.dtype == np.float64 for w in lstm._flat_weights)
+    x = np.random.default_rng(3).standard_normal((5, 2, 3))
+    scripted = jitcore.script(lstm)
+    _assert_same(scripted(x), lstm(x), np.float64)

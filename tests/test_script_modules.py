@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import jitcore.nn as nn
+from jitcore.errors import CompileError
 from jitcore.frontend.script import export, ignore, script, unused
 from jitcore.reference_interpreter import MAX_TRIP_COUNT
 
@@ -251,3 +252,40 @@ def test_type_of_self_names_the_class_in_a_message():
     scripted = script(Checked())
     with pytest.raises(ValueError, match="^Checked expected a 2-d input, got 3-d"):
         scripted(np.ones((1, 2, 3)))
+
+
+class _Stacked(nn.Module):
+    """Weights handed on as a list attribute, as torch's ``RNNBase._flat_weights``."""
+
+    def __init__(self, extra=None):
+        super().__init__()
+        self.w0 = nn.Parameter(RNG.standard_normal((3, 3)))
+        self.w1 = nn.Parameter(RNG.standard_normal((3, 3)))
+        self.register_buffer("shift", RNG.standard_normal(3))
+        self.weights = [self.w0, self.w1, self.shift] + ([] if extra is None else [extra])
+
+    def forward(self, x):
+        for w in self.weights[:2]:
+            x = x @ w
+        return x + self.weights[2] * len(self.weights)
+
+
+def test_list_attribute_of_parameters_reads_the_current_arrays(tmp_path):
+    import jitcore
+    model = _Stacked().eval()
+    x = RNG.standard_normal((2, 3))
+    scripted = script(model)
+    reads = [n.attr("name") for n in scripted.graph.walk() if n.kind == "prim::GetAttr"]
+    assert reads == ["w0", "w1", "shift"] * 3     # one list of reads per use
+    np.testing.assert_allclose(scripted(x), model(x), rtol=1e-12)
+    model.w1[...] = 2.0     # the scripted module reads the module's arrays, not copies
+    np.testing.assert_allclose(scripted(x), model(x), rtol=1e-12)
+    frozen = jitcore.freeze(scripted)
+    jitcore.save(frozen, tmp_path / "frozen.jc")
+    np.testing.assert_allclose(jitcore.load(tmp_path / "frozen.jc")(x), model(x), rtol=1e-12)
+
+
+def test_list_attribute_of_foreign_arrays_is_a_compile_error():
+    with pytest.raises(CompileError, match="item 3 of the list attribute 'weights' of module "
+                                           "_Stacked is not one of its parameters or buffers"):
+        script(_Stacked(extra=np.ones(3)))

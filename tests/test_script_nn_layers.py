@@ -177,12 +177,71 @@ def test_multihead_attention_weights_options(need_weights, average):
     _check(Caller(), [(x,)])
 
 
-def test_scripted_multihead_attention_refuses_masks_instead_of_guessing_their_kind():
+def _masks(dtype):
+    """Padding (N=2, S=4) and attention (L=3, S=4 and N*H=4, L, S) masks, bool and float."""
+    padding = np.array([[False, False, True, False], [False, False, False, True]])
+    causal = np.triu(np.ones((3, 4), bool), 1)
+    per_head = np.random.default_rng(4).random((4, 3, 4)) < 0.3
+    per_head[..., 0] = False    # every query keeps a key: no all -inf row
+    additive = np.random.default_rng(5).standard_normal((3, 4)).astype(dtype)
+    return [(padding, causal), (padding, None), (None, causal), (None, per_head),
+            (np.where(padding, -1e4, 0.0).astype(dtype), additive), (padding, additive)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_multihead_attention_masks_match_torch_eager_traced_and_scripted(dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    layer = nn.MultiheadAttention(8, 2, batch_first=True, dtype=dtype).eval()
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=True).to(getattr(torch, str(
+        np.dtype(dtype)))).eval()
+    theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in layer.state_dict().items()})
+    q, kv = _x(rng, 2, 3, 8, dtype=dtype), _x(rng, 2, 4, 8, dtype=dtype)
+    scripted = script(layer)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for padding, attn_mask in _masks(dtype):
+        for need_weights, average in [(True, True), (True, False), (False, True)]:
+            args = (q, kv, kv, padding, need_weights, attn_mask, average)
+            with torch.no_grad():
+                expected = theirs(*(torch.from_numpy(a) for a in (q, kv, kv)),
+                                  key_padding_mask=None if padding is None
+                                  else torch.from_numpy(padding),
+                                  need_weights=need_weights,
+                                  attn_mask=None if attn_mask is None
+                                  else torch.from_numpy(attn_mask),
+                                  average_attn_weights=average)
+            expected = tuple(None if e is None else e.numpy() for e in expected)
+
+            class Caller(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.attn = layer
+
+                def forward(self, q, kv, *masks):
+                    masks = iter(masks)
+                    return self.attn(q, kv, kv, None if padding is None else next(masks),
+                                     need_weights,
+                                     None if attn_mask is None else next(masks), average)
+
+            masks = tuple(m for m in (padding, attn_mask) if m is not None)
+            traced = jitcore.trace(Caller(), (q, kv) + masks)
+            for result in (layer(*args), scripted(*args), traced(q, kv, *masks)):
+                _assert_close(result, expected, **tol)
+                assert result[0].dtype == dtype
+
+
+def test_multihead_attention_mask_errors_name_what_was_expected():
     layer = nn.MultiheadAttention(4, 2, batch_first=True).eval()
     scripted = script(layer)
     x = np.zeros((1, 3, 4), np.float32)
-    with pytest.raises(NotImplementedError, match="_merge_masks"):
-        scripted(x, x, x, None, True, np.zeros((3, 3), np.float32))
+    for run in (layer, scripted):
+        with pytest.raises(TypeError, match="only bool and floating types of attn_mask"):
+            run(x, x, x, None, True, np.zeros((3, 3), np.int64))
+        with pytest.raises(ValueError, match=r"2D attn_mask is \[3, 2\], but should be "
+                                             r"\[3, 3\]"):
+            run(x, x, x, None, True, np.zeros((3, 2), bool))
+        with pytest.raises(ValueError, match=r"expecting key_padding_mask shape of \[1, 3\], but got \[1, 2\]"):
+            run(x, x, x, np.zeros((1, 2), bool))
 
 
 # ---------------------------------------------------------------------- transformer encoder

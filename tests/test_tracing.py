@@ -376,3 +376,20 @@ def test_floor_division_of_a_traced_size_is_recorded_without_a_warning():
         traced = trace(patches, (np.ones((2, 8), np.float32),))
     assert "aten::floordiv" in [n.kind for n in traced.graph.nodes]
     assert traced(np.ones((3, 12), np.float32)).shape == (3, 3, 4)
+
+
+def test_arange_of_a_traced_size_is_baked_with_a_hint_and_recorded_given_like():
+    def baked(x):
+        return np.arange(x.shape[0])
+
+    def recorded(x):
+        return x + np.arange(x.shape[0], like=x)
+
+    with pytest.warns(TracerWarning) as record:
+        traced = trace(baked, (randn(3),), check_trace=False)
+    assert any("pass like=x (an array being traced)" in str(w.message) for w in record)
+    np.testing.assert_array_equal(traced(randn(5)), np.arange(3))     # the size is fixed
+    traced = trace(recorded, (randn(3),))
+    assert "aten::arange" in [n.kind for n in traced.graph.nodes]
+    x = randn(5)
+    np.testing.assert_array_equal(traced(x), x + np.arange(5))

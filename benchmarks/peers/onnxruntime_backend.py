@@ -4,6 +4,10 @@ The export uses the TorchScript-based exporter (``dynamo=False``) and falls back
 ``torch.export``-based one; loops (the RNN case) are unrolled, as in any traced export.
 The session gets the harness's thread count as ``intra_op_num_threads`` and one inter-op
 thread; other options keep ONNX Runtime's defaults (all graph optimisations on).
+
+A generation case (GPT-2's ``generate``, a Python loop around ``forward`` that an export
+cannot record) runs as an ONNX Runtime user writes it: ``forward`` exported with a dynamic
+sequence axis, and the torch twin's loop in Python around one ``run()`` per token.
 """
 
 import io
@@ -18,8 +22,11 @@ from .unavailable import Unavailable, require
 __all__ = ["export_onnx", "session", "onnx_session"]
 
 
-def export_onnx(case):
+def export_onnx(case, dynamic_axes=None, arguments=None):
     """The case's PyTorch twin exported to ONNX; returns the model bytes.
+
+    ``arguments``: how many of the case's inputs ``forward`` takes (all by default);
+    ``dynamic_axes``: torch.onnx.export's, by input and output name.
 
     The TorchScript-based exporter runs first (fast, needs only ``onnx``); when it fails —
     PyTorch 2.13's cannot trace ``TransformerEncoderLayer`` — the ``torch.export``-based
@@ -30,15 +37,16 @@ def export_onnx(case):
     torch = require("torch")
     require("onnx")
     _, inputs = torch_model(case)
+    inputs = inputs[:arguments]
     module = case.torch_builder(case)
     names = [f"input{i}" for i in range(len(inputs))]
     try:
-        return _export(torch, module, inputs, names, dynamo=False)
+        return _export(torch, module, inputs, names, dynamo=False, dynamic_axes=dynamic_axes)
     except Exception as legacy_exc:
         legacy = f"{type(legacy_exc).__name__}: {str(legacy_exc).splitlines()[0]}"
     try:
         require("onnxscript")
-        return _export(torch, module, inputs, names, dynamo=True)
+        return _export(torch, module, inputs, names, dynamo=True, dynamic_axes=dynamic_axes)
     except Unavailable as exc:
         raise Unavailable(f"torch.onnx.export failed ({legacy}); the dynamo exporter needs "
                           f"onnxscript: {exc}") from None
@@ -47,7 +55,7 @@ def export_onnx(case):
                           f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
 
 
-def _export(torch, module, inputs, names, dynamo):
+def _export(torch, module, inputs, names, dynamo, dynamic_axes=None):
     buffer = io.BytesIO()
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level
@@ -58,10 +66,10 @@ def _export(torch, module, inputs, names, dynamo):
             if dynamo:
                 program = torch.onnx.export(module, inputs, input_names=names,
                                             output_names=["output"], dynamo=True,
-                                            verbose=False)
+                                            dynamic_axes=dynamic_axes, verbose=False)
                 return program.model_proto.SerializeToString()
             torch.onnx.export(module, inputs, buffer, input_names=names,
-                              output_names=["output"], dynamo=False)
+                              output_names=["output"], dynamic_axes=dynamic_axes, dynamo=False)
             return buffer.getvalue()
     finally:
         quiet.setLevel(level)
@@ -69,11 +77,39 @@ def _export(torch, module, inputs, names, dynamo):
 
 def session(case, threads):
     """An InferenceSession with ``intra_op_num_threads=threads``; the call is ``run()``."""
-    ort = require("onnxruntime")
+    require("onnxruntime")
+    if case.method == "generate":
+        return _generation(case, threads)
     if case.method != "forward":
         raise Unavailable(f"{case.method} is a Python loop around the model; ONNX export "
                           "records forward only")
     return onnx_session(export_onnx(case), case.inputs, threads)
+
+
+def _generation(case, threads):
+    """Greedy generation: the torch twin's ``generate`` loop over a session of its
+    ``forward``, exported with the token axis dynamic (the context grows each step)."""
+    ort = require("onnxruntime")
+    prompt, max_new_tokens = case.inputs
+    block_size = case.torch_builder(case).block_size
+    axes = {"input0": {1: "tokens"}, "output": {1: "tokens"}}
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    sess = ort.InferenceSession(export_onnx(case, axes, arguments=1), options,
+                                providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+
+    def generate():
+        idx = prompt
+        for _ in range(max_new_tokens):
+            idx_cond = idx if idx.shape[1] <= block_size else idx[:, -block_size:]
+            logits = sess.run(None, {name: np.ascontiguousarray(idx_cond)})[0]
+            logits = logits[:, -1, :]
+            idx_next = np.argmax(logits, axis=-1, keepdims=True)
+            idx = np.concatenate((idx, idx_next), axis=1)
+        return idx
+    return generate
 
 
 def onnx_session(model_bytes, inputs, threads):

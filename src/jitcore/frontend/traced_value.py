@@ -40,12 +40,18 @@ def concrete(value):
     return value
 
 
-def _baked(kind, value, why):
+# NumPy functions without an array argument (np.arange(n)) never dispatch to the tracer;
+# they read a traced number through __float__/__index__, and only NEP 35's like= routes them
+_LIKE_HINT = (" A NumPy function given a traced size (np.arange(n), np.zeros((n, 3))) reads "
+              "it this way; pass like=x (an array being traced) to record it as an op.")
+
+
+def _baked(kind, value, why, hint=""):
     warn_at_user_code(
         f"Converting a traced {kind} to a Python {why} might cause the trace to be incorrect. "
         "We can't record the data flow of Python values, so this value will be treated as a "
         "constant in the future. This means that the trace might not generalize to other "
-        "inputs!", TracerWarning)
+        "inputs!" + hint, TracerWarning)
     return value
 
 
@@ -340,10 +346,10 @@ class TracedScalar(Traceable):
         return _baked("number", int(self.data), "integer")
 
     def __float__(self):
-        return _baked("number", float(self.data), "float")
+        return _baked("number", float(self.data), "float", _LIKE_HINT)
 
     def __index__(self):
-        return _baked("number", operator.index(self.data), "index")
+        return _baked("number", operator.index(self.data), "index", _LIKE_HINT)
 
     def _scalar_op(op, reflected=False):
         def method(self, other):

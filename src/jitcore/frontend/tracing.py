@@ -23,6 +23,7 @@ from jitcore.frontend.traced_value import TracedArray, TracedScalar, concrete
 from jitcore.frontend.user_location import user_source_range, warn_at_user_code
 from jitcore.modules import ScriptFunction, ScriptModule, class_type_of
 from jitcore.nn.module import Module
+from jitcore.ops.binding import numeric_array
 from jitcore.ops.dispatch import Traceable, current_tracer, set_tracer
 from jitcore.passes.dead_code import eliminate_dead_code as _eliminate_dead_code
 
@@ -341,7 +342,8 @@ class Tracer:
         if result is None or isinstance(result, (bool, int, float, str)):
             return graph.insert_constant(result)
         if isinstance(result, np.ndarray):
-            return graph.insert_constant(np.array(result, copy=True))
+            # an object array of numbers: np.arange(n) of a traced n, baked as an op input is
+            return graph.insert_constant(np.array(numeric_array(result), copy=True))
         raise TypeError(f"{where} returned a {type(result).__name__}; traced functions return "
                         "arrays, numbers, None, or tuples of those")
 

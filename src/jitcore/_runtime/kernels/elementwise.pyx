@@ -269,6 +269,22 @@ cdef inline void param_strided(int op, const scalar_t* x, scalar_t* out, Py_ssiz
     cdef Py_ssize_t ex = sx // <Py_ssize_t>sizeof(scalar_t)
     cdef Py_ssize_t eo = so // <Py_ssize_t>sizeof(scalar_t)
     if ex == 1 and eo == 1:
+        # leaky_relu and elu: vecloops.h's AVX2/AVX-512 clones (the same bits as
+        # param_value's, which the strided runs use)
+        if scalar_t is float:
+            if op == P_LEAKY_RELU:
+                vl.jc_leaky_relu_f32_contig(x, out, n, <float>p0)
+                return
+            if op == P_ELU:
+                vl.jc_elu_f32_contig(x, out, n, <float>p0)
+                return
+        elif scalar_t is double:
+            if op == P_LEAKY_RELU:
+                vl.jc_leaky_relu_f64_contig(x, out, n, p0)
+                return
+            if op == P_ELU:
+                vl.jc_elu_f64_contig(x, out, n, p0)
+                return
         for i in range(n):
             out[i] = param_value(op, x[i], p0, p1)
         return

@@ -14,7 +14,8 @@ from libc.math cimport (
 cimport numpy as cnp
 from jitcore._runtime.kernels.vecmath cimport (
     jc_expf, jc_exp, jc_expm1f, jc_expm1, jc_logf, jc_log,
-    jc_sigmoidf, jc_sigmoid, jc_gelu_erff, jc_gelu_erf,
+    jc_sigmoidf, jc_sigmoid, jc_gelu_erff, jc_gelu_erf, jc_leaky_reluf, jc_leaky_relu,
+    jc_eluf, jc_elu,
 )
 
 ctypedef cnp.npy_bool npy_bool
@@ -221,10 +222,19 @@ cdef inline real_t relu_of(real_t x) noexcept nogil:
     return x if (x > 0 or x != x) else 0
 
 cdef inline real_t leaky_relu_of(real_t x, real_t slope) noexcept nogil:
-    return x if x > 0 else x * slope
+    # x if x > 0 else x * slope, as a select on computed values (vecmath.h), which
+    # vectorises where the conditional product stayed a branch
+    if real_t is float:
+        return jc_leaky_reluf(x, slope)
+    else:
+        return jc_leaky_relu(x, slope)
 
 cdef inline real_t elu_of(real_t x, real_t alpha) noexcept nogil:
-    return x if x > 0 else alpha * fmath_expm1(x)
+    # x if x > 0 else alpha * expm1(x), likewise
+    if real_t is float:
+        return jc_eluf(x, alpha)
+    else:
+        return jc_elu(x, alpha)
 
 cdef inline real_t clamp_of(real_t x, real_t lo, real_t hi) noexcept nogil:
     # np.clip = minimum(maximum(x, lo), hi) for bounds that are not NaN (the callers

@@ -1,6 +1,7 @@
 /*
  * Contiguous unary loops of the compute-bound float ops (the branch-free
- * transcendentals of vecmath.h and the activations built on them), compiled
+ * transcendentals of vecmath.h and the activations built on them, leaky_relu
+ * and elu with their parameter), compiled
  * as SSE2, AVX2 and AVX-512 copies picked by jc_isa() (simd_clones.h), for
  * the kernels that run them over contiguous rows (softmax, GEMM epilogues;
  * unary_ops.h builds the elementwise loops with the same macros).
@@ -49,6 +50,25 @@ JC_DEFINE_UNARY_CONTIG(jc_erf_f32_contig, float, jc_erff)
 JC_DEFINE_UNARY_CONTIG(jc_gelu_erf_f32_contig, float, jc_gelu_erff)
 JC_DEFINE_UNARY_CONTIG(jc_gelu_tanh_f32_contig, float, jc_gelu_tanhf)
 JC_DEFINE_UNARY_CONTIG(jc_gelu_tanh_f64_contig, double, jc_gelu_tanh)
+
+/* out[i] = FN(x[i], p) over n contiguous elements: the activations with a
+ * parameter (elementwise.pyx's param loops), whose select vecmath.h writes
+ * branch-free. */
+#define JC_DEFINE_PARAM_CONTIG(NAME, T, FN)                                   \
+    JC_SIMD_VARIANTS(void, NAME, (const T *x, T *out, ptrdiff_t n, T p), {    \
+        if (out == x) {                                                       \
+            T *io = out;                                                      \
+            for (ptrdiff_t i = 0; i < n; i++) io[i] = FN(io[i], p);           \
+        } else {                                                              \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = FN(x[i], p);           \
+        }                                                                     \
+    })                                                                        \
+    static inline void NAME(const T *x, T *out, ptrdiff_t n, T p) { JC_SIMD_PICK(NAME)(x, out, n, p); }
+
+JC_DEFINE_PARAM_CONTIG(jc_leaky_relu_f32_contig, float, jc_leaky_reluf)
+JC_DEFINE_PARAM_CONTIG(jc_leaky_relu_f64_contig, double, jc_leaky_relu)
+JC_DEFINE_PARAM_CONTIG(jc_elu_f32_contig, float, jc_eluf)
+JC_DEFINE_PARAM_CONTIG(jc_elu_f64_contig, double, jc_elu)
 
 /*
  * One element of the FMA-based functions (vecmath.h's tanh section), for

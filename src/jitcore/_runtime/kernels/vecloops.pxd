@@ -20,6 +20,11 @@ cdef extern from "kernels/vecloops.h" nogil:
     void jc_gelu_erf_f32_contig(const float* x, float* out, Py_ssize_t n) noexcept
     void jc_gelu_tanh_f32_contig(const float* x, float* out, Py_ssize_t n) noexcept
     void jc_gelu_tanh_f64_contig(const double* x, double* out, Py_ssize_t n) noexcept
+    # ``out[i] = f(x[i], p)``: the slope of leaky_relu, the alpha of elu
+    void jc_leaky_relu_f32_contig(const float* x, float* out, Py_ssize_t n, float p) noexcept
+    void jc_leaky_relu_f64_contig(const double* x, double* out, Py_ssize_t n, double p) noexcept
+    void jc_elu_f32_contig(const float* x, float* out, Py_ssize_t n, float p) noexcept
+    void jc_elu_f64_contig(const double* x, double* out, Py_ssize_t n, double p) noexcept
 
 # The float arithmetic ops over contiguous runs: ``op`` 0..3 is add, sub, mul,
 # div (elementwise.pxd's B_ADD..B_DIV), ``ea`` / ``eb`` the element strides of

@@ -1,5 +1,6 @@
 /*
- * Branch-free float32/float64 exp, expm1, log, tanh, sigmoid and float32 erf.
+ * Branch-free float32/float64 exp, expm1, log, tanh, sigmoid and float32 erf
+ * (and the activations built on them: gelu, silu, leaky_relu, elu).
  *
  * Why not libm: glibc's expf/tanhf/erff are scalar calls with branches, so a
  * loop that calls them never vectorises (40x slower than NumPy's SIMD tanh:
@@ -460,5 +461,15 @@ JC_INLINE double jc_gelu_tanh(double x)
 /* x sigmoid(x) */
 JC_INLINE float jc_siluf(float x) { return x * jc_sigmoidf(x); }
 JC_INLINE double jc_silu(double x) { return x * jc_sigmoid(x); }
+
+/* x for x > 0, else slope x (NaN gives slope NaN = NaN): the product is
+ * computed for every element and picked by jc_sel_*, which vectorises; the
+ * `x > 0 ? x : x * slope` it replaces stayed a branch (see jc_sel_f32). */
+JC_INLINE float jc_leaky_reluf(float x, float slope) { return jc_sel_f32(x > 0, x, x * slope); }
+JC_INLINE double jc_leaky_relu(double x, double slope) { return jc_sel_f64(x > 0, x, x * slope); }
+
+/* x for x > 0, else alpha expm1(x); likewise a select (expm1 is branch-free). */
+JC_INLINE float jc_eluf(float x, float alpha) { return jc_sel_f32(x > 0, x, alpha * jc_expm1f(x)); }
+JC_INLINE double jc_elu(double x, double alpha) { return jc_sel_f64(x > 0, x, alpha * jc_expm1(x)); }
 
 #endif /* JITCORE_VECMATH_H */

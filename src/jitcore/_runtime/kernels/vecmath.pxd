@@ -27,3 +27,7 @@ cdef extern from "kernels/vecmath.h" nogil:
     double jc_gelu_tanh(double x) noexcept
     float jc_siluf(float x) noexcept
     double jc_silu(double x) noexcept
+    float jc_leaky_reluf(float x, float slope) noexcept
+    double jc_leaky_relu(double x, double slope) noexcept
+    float jc_eluf(float x, float alpha) noexcept
+    double jc_elu(double x, double alpha) noexcept

@@ -5,6 +5,10 @@
   compiles only the branch that runs;
 * submodules read with ``prim::GetAttr`` typed by their class (``__jitcore__.Linear``);
   calling one compiles its ``forward`` (or the named method) for that instance;
+* a list attribute whose items are the module's own parameters or buffers (torch's
+  ``RNNBase._flat_weights``) is a ``List[Tensor]`` of their ``prim::GetAttr`` reads, so
+  it always holds the module's current arrays, and freezing and archives see plain
+  parameter reads;
 * ``int``/``float``/``bool``/``str`` attributes listed in ``__constants__`` or annotated
   ``Final`` on the class are constants; other ones are ``prim::GetAttr`` of their type;
   ``self.training`` is a ``bool`` attribute;
@@ -13,6 +17,8 @@
 """
 
 import inspect
+
+import numpy as np
 
 from jitcore._runtime.types import BoolType, FloatType, IntType, StrType, TensorType
 from jitcore.modules import class_type_of
@@ -95,6 +101,8 @@ def module_attribute(owner, ctx, name, where):
         return ScriptValue(_get_attr(ctx, owner, name, jit_type, where))
     if value is None:
         return ScriptValue(ctx.constant(None, where))
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+        return ScriptValue(_list_of_arrays(ctx, owner, name, value, where))
     if isinstance(value, tuple) and all(type(v) in _ATTRIBUTE_TYPES for v in value):
         # tuples are immutable: a constant is exact
         return TupleOfValues([ScriptValue(ctx.constant(v, where)) for v in value])
@@ -102,6 +110,22 @@ def module_attribute(owner, ctx, name, where):
                         f"{type(value).__name__}, which jitcore.script cannot use; make it a "
                         "parameter, a buffer, a submodule, or an int/float/bool/str (listed in "
                         "__constants__ or annotated Final to be a constant)", where)
+
+
+def _list_of_arrays(ctx, owner, name, arrays, where):
+    """``owner.<name>``, a list of the module's own parameters/buffers, as a ListConstruct."""
+    module = owner.module
+    names = {id(array): key for table in (module._parameters, module._buffers)
+             for key, array in table.items() if array is not None}
+    reads = []
+    for position, array in enumerate(arrays):
+        if id(array) not in names:
+            raise compile_error(f"item {position} of the list attribute {name!r} of module "
+                                f"{type(module).__name__} is not one of its parameters or "
+                                "buffers; jitcore.script reads a list attribute of arrays only "
+                                "as a list of the module's own parameters/buffers", where)
+        reads.append(_get_attr(ctx, owner, names[id(array)], TensorType.get(), where))
+    return ctx.list_construct(reads, TensorType.get(), where)
 
 
 def _constant_attribute(ctx, module, name, value, where):

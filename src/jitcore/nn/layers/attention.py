@@ -5,7 +5,6 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from jitcore.decorators import unused
 from jitcore.nn import functional as F
 from jitcore.nn import init
 from jitcore.nn.layers.linear import Linear
@@ -13,15 +12,6 @@ from jitcore.nn.module import Module
 from jitcore.nn.parameter import Parameter
 
 __all__ = ["MultiheadAttention"]
-
-
-def _additive_mask(mask, dtype):
-    """A float mask to add to attention scores: PyTorch's boolean masks mean "masked out"."""
-    if mask is None:
-        return None
-    if np.dtype(mask.dtype) == np.bool_:
-        return np.where(mask, np.array(-np.inf, dtype=dtype), np.array(0, dtype=dtype))
-    return mask
 
 
 class MultiheadAttention(Module):
@@ -117,12 +107,6 @@ class MultiheadAttention(Module):
         (ndarray, ndarray or None)
             The output (shaped like ``query``) and the weights ``(N, L, S)`` (or
             ``(N, H, L, S)`` unaveraged) when ``need_weights``.
-
-        Notes
-        -----
-        Scripted, the module runs without masks only: telling a boolean mask from an
-        additive one needs its dtype, which compiled code does not see, so mask merging
-        is ``@jitcore.unused`` (it raises in compiled code rather than guess).
         """
         if not self.batch_first:
             query, key, value = (t.transpose(1, 0, 2) for t in (query, key, value))
@@ -130,9 +114,10 @@ class MultiheadAttention(Module):
         q = self._project(query, 0, batch, length)
         k = self._project(key, 1, batch, source_length)
         v = self._project(value, 2, batch, source_length)
-        mask: Optional[np.ndarray] = None
-        if attn_mask is not None or key_padding_mask is not None:
-            mask = self._merge_masks(attn_mask, key_padding_mask, batch)
+        mask = self._merge_masks(self._canonical_mask(attn_mask, "attn_mask", query),
+                                 self._canonical_mask(key_padding_mask, "key_padding_mask",
+                                                      query),
+                                 batch, length, source_length)
         dropout_p = self.dropout if self.training else 0.0
         weights: Optional[np.ndarray] = None
         if need_weights:
@@ -155,19 +140,53 @@ class MultiheadAttention(Module):
             output = output.transpose(1, 0, 2)
         return output, weights
 
-    @unused
-    def _merge_masks(self, attn_mask: Optional[np.ndarray], key_padding_mask: Optional[np.ndarray],
-                     batch: int) -> Optional[np.ndarray]:
-        """One additive mask broadcastable to the scores (N, H, L, S), or None."""
-        dtype = self.in_proj_weight.dtype
-        mask = _additive_mask(attn_mask, dtype)
-        if mask is not None and len(mask.shape) == 3:
-            # (N * H, L, S) -> (N, H, L, S)
-            mask = mask.reshape(batch, self.num_heads, mask.shape[1], mask.shape[2])
-        padding = _additive_mask(key_padding_mask, dtype)
-        if padding is not None:
-            padding = padding.reshape(batch, 1, 1, padding.shape[-1])
-            mask = padding if mask is None else mask + padding
+    def _canonical_mask(self, mask: Optional[np.ndarray], mask_name: str,
+                        like: np.ndarray) -> Optional[np.ndarray]:
+        """torch's ``F._canonical_mask``: a bool mask (True = ignore) as an additive mask in
+        ``like``'s dtype (``-inf`` where True), a floating one as it is.
+
+        The dtype is read when the call runs (``prim::dtype`` in compiled code), so scripted
+        code takes either kind of mask, as TorchScript's does.
+        """
+        if mask is not None:
+            if mask.dtype == np.zeros((), dtype=np.bool_).dtype:
+                mask = F.masked_fill(np.zeros_like(mask, dtype=like.dtype), mask, float("-inf"))
+            elif mask.dtype != np.zeros((), dtype=np.float32).dtype \
+                    and mask.dtype != np.zeros((), dtype=np.float64).dtype:
+                raise TypeError(f"only bool and floating types of {mask_name} are supported")
+        return mask
+
+    def _merge_masks(self, attn_mask: Optional[np.ndarray],
+                     key_padding_mask: Optional[np.ndarray], batch: int, length: int,
+                     source_length: int) -> Optional[np.ndarray]:
+        """One additive mask broadcastable to the scores (N, H, L, S), or None (the shape
+        checks of torch's ``F.multi_head_attention_forward``)."""
+        mask: Optional[np.ndarray] = None
+        if attn_mask is not None:
+            if attn_mask.ndim == 2:
+                if attn_mask.shape[0] != length or attn_mask.shape[1] != source_length:
+                    raise ValueError(f"The shape of the 2D attn_mask is {list(attn_mask.shape)}"
+                                     f", but should be {[length, source_length]}.")
+                mask = attn_mask
+            elif attn_mask.ndim == 3:
+                if attn_mask.shape[0] != batch * self.num_heads \
+                        or attn_mask.shape[1] != length or attn_mask.shape[2] != source_length:
+                    expected = [batch * self.num_heads, length, source_length]
+                    raise ValueError(f"The shape of the 3D attn_mask is {list(attn_mask.shape)}"
+                                     f", but should be {expected}.")
+                mask = attn_mask.reshape(batch, self.num_heads, length, source_length)
+            else:
+                raise ValueError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+        if key_padding_mask is not None:
+            if key_padding_mask.ndim != 2 or key_padding_mask.shape[0] != batch \
+                    or key_padding_mask.shape[1] != source_length:
+                raise ValueError(f"expecting key_padding_mask shape of {[batch, source_length]}, "
+                                 f"but got {list(key_padding_mask.shape)}")
+            padding = key_padding_mask.reshape(batch, 1, 1, source_length)
+            if mask is None:
+                mask = padding
+            else:
+                mask = mask + padding
         return mask
 
     def extra_repr(self):

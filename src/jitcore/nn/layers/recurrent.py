@@ -7,7 +7,6 @@ script records one node per layer call and the runtime runs the whole sequence i
 kernel.
 """
 
-import linecache
 import math
 from typing import List, Optional, Tuple
 
@@ -38,44 +37,6 @@ def _zeros(like, shape: List[int]):
     return np.broadcast_to(np.zeros_like(like[0, 0]), shape)
 
 
-# Every parameter layout constructed so far: key -> flat weight names.
-_LAYOUTS = {}
-
-
-def _define_flat_weights_list(layouts):
-    """(Re)define ``RNNBase._flat_weights_list`` for every layout in ``layouts``.
-
-    torch's layers hand ``self._flat_weights`` (a list attribute) to the op, and
-    jitcore.script has neither list attributes nor ``getattr`` nor list mutation.  So
-    the method is one ``return [self.weight_ih_l0, ...]`` per layout, under a test of
-    the constant ``self._flat_weights_layout``: the compiler keeps only the branch of
-    the instance it compiles.  The source is generated, and registered with
-    ``linecache`` so that the script compiler (and tracebacks) can read it.
-    """
-    lines = ["def _flat_weights_list(self) -> List[np.ndarray]:",
-             '    """The parameters in the ``params`` order of the recurrent ops."""']
-    for key, names in layouts.items():
-        lines.append(f"    if self._flat_weights_layout == {key!r}:")
-        lines.append("        return [" + ", ".join(f"self.{n}" for n in names) + "]")
-    lines.append('    raise RuntimeError("unknown recurrent parameter layout")')
-    source = "\n".join(lines) + "\n"
-    filename = f"<jitcore.nn.RNNBase._flat_weights_list, {len(layouts)} layouts>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"List": List, "np": np}
-    exec(compile(source, filename, "exec"), namespace)
-    RNNBase._flat_weights_list = namespace["_flat_weights_list"]
-
-
-def _register_layout(num_layers, bidirectional, bias, proj_size):
-    """The layout key of a configuration, defining its branch on first use."""
-    key = (f"num_layers={num_layers} bidirectional={bidirectional} bias={bias} "
-           f"proj_size={proj_size}")
-    if key not in _LAYOUTS:
-        _LAYOUTS[key] = flat_weight_names(num_layers, bidirectional, bias, proj_size)
-        _define_flat_weights_list(_LAYOUTS)
-    return key
-
-
 class RNNBase(Module):
     """The parameters and checks shared by ``RNN``, ``LSTM`` and ``GRU`` (as ``torch.nn.RNNBase``).
 
@@ -102,7 +63,7 @@ class RNNBase(Module):
     """
 
     __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first",
-                     "dropout", "bidirectional", "proj_size", "_flat_weights_layout"]
+                     "dropout", "bidirectional", "proj_size"]
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
@@ -147,9 +108,8 @@ class RNNBase(Module):
                 for kind, shape in shapes.items():
                     self.register_parameter(f"{kind}_l{layer}{suffix}",
                                             Parameter(np.empty(shape, dtype=dtype)))
-        self._flat_weights_layout = _register_layout(num_layers, self.bidirectional, self.bias,
+        self._flat_weights_names = flat_weight_names(num_layers, self.bidirectional, self.bias,
                                                      proj_size)
-        self._flat_weights_names = tuple(_LAYOUTS[self._flat_weights_layout])
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -158,11 +118,6 @@ class RNNBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
-    def __setstate__(self, state):
-        # unpickled in another process, the layout may not have its branch there yet
-        self.__dict__.update(state)
-        _register_layout(self.num_layers, self.bidirectional, self.bias, self.proj_size)
-
     def flatten_parameters(self) -> None:
         """Nothing to do: the kernels read every weight where it is (torch packs them
         for cuDNN here).  Models call it in ``forward``, so it compiles too."""
@@ -170,8 +125,14 @@ class RNNBase(Module):
 
     @property
     def _flat_weights(self):
-        """The parameters in the ``params`` order of the recurrent ops."""
-        return self._flat_weights_list()
+        """The parameters in the ``params`` order of the recurrent ops.
+
+        torch keeps this list as an attribute that ``__setattr__`` and ``_apply`` refresh
+        on every assignment and dtype change; read by name, it is always current, a trace
+        records a read of each parameter, and jitcore.script compiles it as the list of
+        those reads (a ``List[Tensor]``).
+        """
+        return [getattr(self, name) for name in self._flat_weights_names]
 
     @property
     def all_weights(self):
@@ -240,16 +201,15 @@ class RNN(RNNBase):
             h0 = hx
             if not is_batched:
                 h0 = np.expand_dims(h0, 1)
-        weights = self._flat_weights_list()
         if self.mode == "GRU":
-            result = _VF.gru(input, h0, weights, self.bias, self.num_layers, self.dropout,
-                             self.training, self.bidirectional, self.batch_first)
+            result = _VF.gru(input, h0, self._flat_weights, self.bias, self.num_layers,
+                             self.dropout, self.training, self.bidirectional, self.batch_first)
         elif self.mode == "RNN_TANH":
-            result = _VF.rnn_tanh(input, h0, weights, self.bias, self.num_layers, self.dropout,
-                                  self.training, self.bidirectional, self.batch_first)
+            result = _VF.rnn_tanh(input, h0, self._flat_weights, self.bias, self.num_layers,
+                                  self.dropout, self.training, self.bidirectional, self.batch_first)
         else:
-            result = _VF.rnn_relu(input, h0, weights, self.bias, self.num_layers, self.dropout,
-                                  self.training, self.bidirectional, self.batch_first)
+            result = _VF.rnn_relu(input, h0, self._flat_weights, self.bias, self.num_layers,
+                                  self.dropout, self.training, self.bidirectional, self.batch_first)
         output = result[0]
         hidden = result[1]
         if not is_batched:
@@ -315,9 +275,8 @@ class LSTM(RNNBase):
             if not is_batched:
                 h0 = np.expand_dims(h0, 1)
                 c0 = np.expand_dims(c0, 1)
-        weights = self._flat_weights_list()
-        result = _VF.lstm(input, [h0, c0], weights, self.bias, self.num_layers, self.dropout,
-                          self.training, self.bidirectional, self.batch_first)
+        result = _VF.lstm(input, [h0, c0], self._flat_weights, self.bias, self.num_layers,
+                          self.dropout, self.training, self.bidirectional, self.batch_first)
         output = result[0]
         h_n = result[1]
         c_n = result[2]
