@@ -103,6 +103,27 @@ def test_gemm_one_and_two_threads_agree(dtype):
     assert_product_close(results[1], a, b)
 
 
+# Fewer 64-column panels than threads: the unpacked kernel splits C's rows
+# instead (an uneven count: 101 rows); a deep, narrow B (k = 4608 x n = 49, the
+# patch matrix of 512 channels 3x3 on 7x7) stays on it at AVX-512.  Each element
+# is one FMA chain over k, so 1 and 2 threads give the same bits.
+@pytest.mark.parametrize("m, k, n", [(101, 300, 40), (64, 4608, 49)])
+def test_gemm_float32_row_split_is_bit_identical_at_one_and_two_threads(m, k, n):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(blas.gemm_arrays(a, b))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    assert_product_close(results[1], a, b)
+
+
 # BLAS products are split over OpenMP into column panels (n >= m) or row
 # panels (m > n), each a serial BLAS call; every element still sums the whole
 # of k in BLAS's order, so 1 and 2 threads give the same bits.

@@ -451,9 +451,9 @@ cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
 
 cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
                      const GemmTiling* gt, Py_ssize_t unit, real* col,
-                     bint parallel_epilogue) noexcept nogil:
+                     bint parallel_epilogue, bint patches_ready=False) noexcept nogil:
     """One (image, group, channel block, pixel tile) unit: its GEMM, then its epilogue
-    while the block is in cache."""
+    while the block is in cache; ``patches_ready``: ``col`` already holds its patch matrix."""
     cdef Py_ssize_t per_task = gt.row_blocks * gt.tiles
     cdef Py_ssize_t task = unit // per_task
     cdef Py_ssize_t tile = (unit % per_task) // gt.row_blocks
@@ -473,7 +473,8 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
         rhs = <const real*>x_group + p0
         ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
     else:
-        im2col_tile(cp, x_group, col, p0, pc, pc)
+        if not patches_ready:
+            im2col_tile(cp, x_group, col, p0, pc, pc)
         rhs = col
         ld_rhs = pc
     status = gemm(ow.trans, False, rc, pc, cp.K, <real>1,
@@ -525,17 +526,58 @@ cdef Status run_image_batch(const ConvProblem* cp, real* out, const BlasOperand*
 
 cdef Status run_units(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
                       const GemmTiling* gt, Py_ssize_t first, Py_ssize_t last,
-                      real* col) noexcept nogil:
+                      real* col, bint patches_ready=False) noexcept nogil:
     cdef Py_ssize_t unit
     cdef Status status
     for unit in range(first, last):
         if gt.images > 1:
             status = run_image_batch(cp, out, ow, gt, unit, col, False)
         else:
-            status = run_unit(cp, out, ow, pointwise, gt, unit, col, False)
+            status = run_unit(cp, out, ow, pointwise, gt, unit, col, False, patches_ready)
         if status != JC_OK:
             return status
     return JC_OK
+
+
+cdef inline bint shares_patches(const ConvProblem* cp, bint pointwise,
+                               const GemmTiling* gt) noexcept nogil:
+    """Whether every unit is a block of output channels of one and the same patch
+    matrix (one image, one group, one tile: batch 1), which is then built once."""
+    return not pointwise and gt.images == 1 and cp.N * cp.G * gt.tiles == 1 \
+        and gt.row_blocks > 1
+
+
+cdef void im2col_channels(const ConvProblem* cp, real* col, Py_ssize_t c_first,
+                          Py_ssize_t c_last) noexcept nogil:
+    """The rows of input channels ``[c_first, c_last)`` of image 0's patch matrix."""
+    cdef ConvProblem part = cp[0]
+    part.Cg = c_last - c_first
+    if part.Cg > 0:
+        im2col(&part, cp.x.data + c_first * cp.x.strides[1],
+               col + c_first * cp.KH * cp.KW * cp.P)
+
+
+cdef Status run_shared_patches(const ConvProblem* cp, real* out, const BlasOperand* ow,
+                               const GemmTiling* gt, real* col, int nt) noexcept nogil:
+    """The units of ``shares_patches``: the patch matrix built once, its input
+    channels split over the threads, then the blocks of output channels split.
+    Each block's GEMM is the one it would be alone, so the bits do not depend on ``nt``."""
+    cdef Py_ssize_t per_part = (gt.units + nt - 1) // nt
+    cdef Status status = JC_OK
+    cdef Status part_status[MAX_PARTS]
+    cdef int part
+    if nt <= 1:
+        im2col_channels(cp, col, 0, cp.Cg)
+        return run_units(cp, out, ow, False, gt, 0, gt.units, col, True)
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        im2col_channels(cp, col, part * cp.Cg // nt, (part + 1) * cp.Cg // nt)
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        part_status[part] = run_units(cp, out, ow, False, gt, part * per_part,
+                                      min(gt.units, (part + 1) * per_part), col, True)
+    for part in range(nt):
+        if part_status[part] != JC_OK:
+            status = part_status[part]
+    return status
 
 
 cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
@@ -568,6 +610,8 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
         status = run_image_batch(cp, out, &ow, &gt, 0, workspace, True)
     elif gt.units == 1:
         status = run_unit(cp, out, &ow, pointwise, &gt, 0, workspace, True)
+    elif shares_patches(cp, pointwise, &gt):
+        status = run_shared_patches(cp, out, &ow, &gt, workspace, nt)
     elif nt <= 1:
         status = run_units(cp, out, &ow, pointwise, &gt, 0, gt.units, workspace)
     else:
@@ -1299,22 +1343,27 @@ cdef void winograd_rows(const WinogradKernels* k, const ConvProblem* cp,
                         Py_ssize_t b_first, Py_ssize_t b_last, bint pool) noexcept nogil:
     """Blocks of tile rows ``[b_first, b_last)`` of image ``n``; ``VM``: the
     caller's V and M workspace.  Without ``pool``, an epilogue the kernel
-    cannot apply in registers runs once the image's last block is written."""
+    cannot apply in registers runs on the output rows of these blocks once
+    they are written (elementwise: where it is cut does not change a bit)."""
     cdef bint in_registers = epilogue_in_kernel(cp)
     cdef const float* bias = <const float*>cp.ep.addend if in_registers else NULL
     cdef bint relu = in_registers and cp.ep.activation == ACT_RELU
     cdef Py_ssize_t plane = (cp.OH // 2) * (cp.OW // 2) if pool else cp.P
     cdef float* image = out + n * cp.O * plane
-    cdef Py_ssize_t b, th
+    cdef Py_ssize_t b, th, p0, p1
     cdef TileEpilogue t
     for b in range(b_first, b_last):
         th = b * ws.rows
         k.rows(xt, ws.Wp, cp.C, ws.TW, U, cp.O, VM, VM + ws.V_len, bias, relu, pool, image,
                cp.OH, cp.OW, th, min(ws.rows, ws.TH - th))
-    if not pool and not in_registers and b_last == ws.blocks:
+    if not pool and not in_registers:
+        p0 = min(cp.OH, 2 * b_first * ws.rows) * cp.OW
+        p1 = min(cp.OH, 2 * b_last * ws.rows) * cp.OW
         task_epilogue(cp, n, 0, &t)
-        if not epilogue_is_empty(&t):
-            apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, 0, cp.O)
+        if t.residual != NULL:
+            t.residual = t.residual + p0 * t.residual_col_stride
+        if not epilogue_is_empty(&t) and p1 > p0:
+            apply_tile_epilogue(image + p0, cp.O, p1 - p0, cp.P, &t, 0, cp.O)
 
 
 cdef void winograd_pack_weight(const WinogradKernels* k, const ConvProblem* cp,
@@ -1368,8 +1417,6 @@ cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* ou
     VM_len = ws.V_len + ws.M_len
     units = cp.N * ws.blocks
     nt = threads_for_units(cp, units)
-    if not pool and not epilogue_in_kernel(cp):
-        nt = min(nt, <int>cp.N)     # the general epilogue runs once per whole image
     split_images = cp.N >= nt
     U = <float*>malloc((1 if split_images else nt) * U_len * sizeof(float))
     images = <float*>malloc(nt * ws.image_len * sizeof(float))
