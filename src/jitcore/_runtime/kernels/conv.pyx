@@ -1324,7 +1324,6 @@ ctypedef struct WinogradShape:
     Py_ssize_t TH, TW           # tiles covering the output
     Py_ssize_t Hp, Wp, image_len    # the padded channels-last image copy
     Py_ssize_t rows             # tile rows per block (enough for WINOGRAD_BLOCK_TILES tiles)
-    Py_ssize_t blocks           # blocks per image: ceil(TH / rows)
     Py_ssize_t V_len, M_len     # one block's workspace
 
 
@@ -1340,25 +1339,28 @@ cdef void winograd_image(const WinogradKernels* k, const ConvProblem* cp,
 cdef void winograd_rows(const WinogradKernels* k, const ConvProblem* cp,
                         const WinogradShape* ws, const float* U,
                         const float* xt, float* VM, float* out, Py_ssize_t n,
-                        Py_ssize_t b_first, Py_ssize_t b_last, bint pool) noexcept nogil:
-    """Blocks of tile rows ``[b_first, b_last)`` of image ``n``; ``VM``: the
-    caller's V and M workspace.  Without ``pool``, an epilogue the kernel
-    cannot apply in registers runs on the output rows of these blocks once
-    they are written (elementwise: where it is cut does not change a bit)."""
+                        Py_ssize_t th_first, Py_ssize_t th_last, bint pool) noexcept nogil:
+    """Tile rows ``[th_first, th_last)`` of image ``n``, in blocks of up to
+    ``ws.rows``; ``VM``: the caller's V and M workspace.  Every output is one
+    tile's transforms and one FMA chain over the channels, whatever block holds
+    it, so where the rows are cut does not change a bit.  Without ``pool``, an
+    epilogue the kernel cannot apply in registers runs on these rows' outputs
+    once they are written (it is elementwise)."""
     cdef bint in_registers = epilogue_in_kernel(cp)
     cdef const float* bias = <const float*>cp.ep.addend if in_registers else NULL
     cdef bint relu = in_registers and cp.ep.activation == ACT_RELU
     cdef Py_ssize_t plane = (cp.OH // 2) * (cp.OW // 2) if pool else cp.P
     cdef float* image = out + n * cp.O * plane
-    cdef Py_ssize_t b, th, p0, p1
+    cdef Py_ssize_t th = th_first, count, p0, p1
     cdef TileEpilogue t
-    for b in range(b_first, b_last):
-        th = b * ws.rows
+    while th < th_last:
+        count = min(ws.rows, th_last - th)
         k.rows(xt, ws.Wp, cp.C, ws.TW, U, cp.O, VM, VM + ws.V_len, bias, relu, pool, image,
-               cp.OH, cp.OW, th, min(ws.rows, ws.TH - th))
+               cp.OH, cp.OW, th, count)
+        th += count
     if not pool and not in_registers:
-        p0 = min(cp.OH, 2 * b_first * ws.rows) * cp.OW
-        p1 = min(cp.OH, 2 * b_last * ws.rows) * cp.OW
+        p0 = min(cp.OH, 2 * th_first) * cp.OW
+        p1 = min(cp.OH, 2 * th_last) * cp.OW
         task_epilogue(cp, n, 0, &t)
         if t.residual != NULL:
             t.residual = t.residual + p0 * t.residual_col_stride
@@ -1377,26 +1379,27 @@ cdef void winograd_units(const WinogradKernels* k, const ConvProblem* cp,
                          const WinogradShape* ws, float* U, float* xt,
                          float* VM, float* out, Py_ssize_t first, Py_ssize_t last,
                          bint pool) noexcept nogil:
-    """(image, block of tile rows) units ``[first, last)``, with this thread's
+    """(image, tile row) units ``[first, last)``, with this thread's
     own weight and image copies: packing them here costs less than reading
     another core's (a batch-1 CNN layer is ~10 us)."""
-    cdef Py_ssize_t unit = first, n, b_first, b_last
+    cdef Py_ssize_t unit = first, n, th_first, th_last
     winograd_pack_weight(k, cp, U)
     while unit < last:
-        n = unit // ws.blocks
-        b_first = unit % ws.blocks
-        b_last = min(ws.blocks, b_first + (last - unit))
+        n = unit // ws.TH
+        th_first = unit % ws.TH
+        th_last = min(ws.TH, th_first + (last - unit))
         winograd_image(k, cp, ws, n, xt)
-        winograd_rows(k, cp, ws, U, xt, VM, out, n, b_first, b_last, pool)
-        unit += b_last - b_first
+        winograd_rows(k, cp, ws, U, xt, VM, out, n, th_first, th_last, pool)
+        unit += th_last - th_first
 
 
 cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* out,
                             bint pool) noexcept nogil:
     """The Winograd kernels ``k`` over every image; ``pool`` as run_direct3x3.  Enough
     images: threads take one image at a time, sharing one packed weight.
-    Fewer images than threads (batch 1): threads split (image, block of tile
-    rows) units."""
+    Fewer images than threads (batch 1): threads split the (image, tile row)
+    units in contiguous ranges, each cut into blocks of ``ws.rows`` tile rows
+    (a 7-row map at 2 threads: 4 and 3 rows, where whole 3-row blocks gave 6 and 1)."""
     cdef WinogradShape ws
     cdef int nt, part
     cdef Py_ssize_t n, units, per_part, U_len, VM_len
@@ -1410,12 +1413,11 @@ cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* ou
     ws.Wp = 2 * ws.TW + 2
     ws.image_len = ws.Hp * ws.Wp * cp.C
     ws.rows = min(ws.TH, max(1, (WINOGRAD_BLOCK_TILES + ws.TW - 1) // ws.TW))
-    ws.blocks = (ws.TH + ws.rows - 1) // ws.rows
     ws.V_len = 16 * ws.rows * ws.TW * cp.C
     ws.M_len = 16 * ws.rows * ws.TW * cp.O
     U_len = 16 * cp.C * cp.O
     VM_len = ws.V_len + ws.M_len
-    units = cp.N * ws.blocks
+    units = cp.N * ws.TH
     nt = threads_for_units(cp, units)
     split_images = cp.N >= nt
     U = <float*>malloc((1 if split_images else nt) * U_len * sizeof(float))
@@ -1435,7 +1437,7 @@ cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* ou
             while n < cp.N:
                 winograd_image(k, cp, &ws, n, images + part * ws.image_len)
                 winograd_rows(k, cp, &ws, U, images + part * ws.image_len, work + part * VM_len,
-                              out, n, 0, ws.blocks, pool)
+                              out, n, 0, ws.TH, pool)
                 n = n + nt
     else:
         per_part = (units + nt - 1) // nt
