@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from jitcore.errors import KernelError
-from jitcore._runtime import openmp_helpers
+from jitcore._runtime import cpu, openmp_helpers
 from jitcore._runtime.kernels import blas
 
 DTYPES = [np.float32, np.float64]
@@ -84,6 +84,23 @@ def test_gemm_float32_row_major_blocks_and_tails(m, k, n):
     want = 0.5 * (a.astype(np.float64) @ b.astype(np.float64))
     np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
     assert np.isnan(c.base[:, n:]).all()          # nothing written beyond the columns
+
+
+# A column gets the same bits whether a full 64-column panel or a narrow last
+# panel (1, 2 or 3 vectors; tails of 4, 20 and 40 columns) computes it: each
+# element is one FMA chain over k either way.  (BLAS, at the baseline level,
+# makes no such promise: its edge kernels sum in other orders.)
+@pytest.mark.parametrize("tail", [4, 20, 40, 57])
+def test_gemm_float32_last_panel_columns_match_the_full_panel_bit_for_bit(tail):
+    if cpu.isa() == "baseline":
+        pytest.skip("products run on BLAS at the baseline level")
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((27, 150)).astype(np.float32)
+    b = rng.standard_normal((150, 64 + tail)).astype(np.float32)
+    whole = blas.gemm_arrays(a, b)                       # columns 64.. in the last panel
+    shifted = blas.gemm_arrays(a, np.ascontiguousarray(b[:, tail:]))   # the same in a full one
+    np.testing.assert_array_equal(whole[:, 64:], shifted[:, 64 - tail:])
+    assert_product_close(whole, a, b)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
