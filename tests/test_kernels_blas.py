@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from jitcore.errors import KernelError
-from jitcore._runtime import openmp_helpers
+from jitcore._runtime import cpu, openmp_helpers
 from jitcore._runtime.kernels import blas
 
 DTYPES = [np.float32, np.float64]
@@ -86,11 +86,49 @@ def test_gemm_float32_row_major_blocks_and_tails(m, k, n):
     assert np.isnan(c.base[:, n:]).all()          # nothing written beyond the columns
 
 
+# A column gets the same bits whether a full 64-column panel or a narrow last
+# panel (1, 2 or 3 vectors; tails of 4, 20 and 40 columns) computes it: each
+# element is one FMA chain over k either way.  (BLAS, at the baseline level,
+# makes no such promise: its edge kernels sum in other orders.)
+@pytest.mark.parametrize("tail", [4, 20, 40, 57])
+def test_gemm_float32_last_panel_columns_match_the_full_panel_bit_for_bit(tail):
+    if cpu.isa() == "baseline":
+        pytest.skip("products run on BLAS at the baseline level")
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((27, 150)).astype(np.float32)
+    b = rng.standard_normal((150, 64 + tail)).astype(np.float32)
+    whole = blas.gemm_arrays(a, b)                       # columns 64.. in the last panel
+    shifted = blas.gemm_arrays(a, np.ascontiguousarray(b[:, tail:]))   # the same in a full one
+    np.testing.assert_array_equal(whole[:, 64:], shifted[:, 64 - tail:])
+    assert_product_close(whole, a, b)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gemm_one_and_two_threads_agree(dtype):
     rng = np.random.default_rng(6)
     a = rng.standard_normal((64, 256)).astype(dtype)
     b = rng.standard_normal((256, 200)).astype(dtype)     # 7 column panels: an uneven split
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(blas.gemm_arrays(a, b))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    assert_product_close(results[1], a, b)
+
+
+# Fewer 64-column panels than threads: the unpacked kernel splits C's rows
+# instead (an uneven count: 101 rows); a deep, narrow B (k = 4608 x n = 49, the
+# patch matrix of 512 channels 3x3 on 7x7) stays on it at AVX-512.  Each element
+# is one FMA chain over k, so 1 and 2 threads give the same bits.
+@pytest.mark.parametrize("m, k, n", [(101, 300, 40), (64, 4608, 49)])
+def test_gemm_float32_row_split_is_bit_identical_at_one_and_two_threads(m, k, n):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
     before = openmp_helpers.get_num_threads()
     try:
         results = []

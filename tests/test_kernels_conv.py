@@ -327,6 +327,51 @@ def test_conv2d_direct_3x3_is_bit_identical_at_one_and_two_threads(x_shape, c_ou
                                **TOL[np.float32])
 
 
+# At batch 1 two threads share a Winograd convolution's blocks of tile rows
+# even when the epilogue runs after the kernel (tanh, a residual broadcast
+# over the channels): each thread applies it to its own rows.
+def test_conv2d_winograd_3x3_general_epilogue_per_block_is_bit_identical_at_two_threads():
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((1, 32, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((32, 32, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    r = np.broadcast_to(rng.standard_normal((1, 1, 14, 14)).astype(np.float32), (1, 32, 14, 14))
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, b, padding=1, activation="tanh", residual=r))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    want = np.tanh(conv2d_reference(x, w, b, padding=(1, 1)) + r)
+    np.testing.assert_allclose(results[1], want, rtol=1e-4, atol=1e-4)
+
+
+# One image whose GEMM is cut into blocks of output channels builds its patch
+# matrix once (its input channels split over the threads) for every block.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kwargs", [dict(padding=0), dict(stride=2, padding=1)])
+def test_gemm_path_channel_blocks_share_one_patch_matrix(dtype, kwargs):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((1, 96, 12, 12)).astype(dtype)
+    w = (0.1 * rng.standard_normal((96, 96, 3, 3))).astype(dtype)
+    b = rng.standard_normal(96).astype(dtype)
+    want = conv2d_reference(x, w, b, **{k: (v, v) for k, v in kwargs.items()})
+    r = rng.standard_normal(want.shape).astype(dtype)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            openmp_helpers.set_num_threads(threads)
+            results.append(conv.conv2d(x, w, b, activation="relu", residual=r, **kwargs))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[1], np.maximum(want + r, 0), **TOL[dtype])
+
+
 def test_conv2d_winograd_3x3_reads_strided_and_reversed_inputs_and_weights():
     rng = np.random.default_rng(18)
     base = rng.standard_normal((2, 11, 9, 32)).astype(np.float32)

@@ -37,8 +37,16 @@ ctypedef void (*rowmajor_kernel)(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float
 
 # Its B panel (k x 64 floats) must stay in L2 (1 MB) while the row blocks pass over it.
 cdef Py_ssize_t ROWMAJOR_MAX_K = 2048
+# ... or, on AVX-512, the whole of B when it is narrower than a panel and at most
+# this many floats (900 KB): the patch matrix of a deep convolution on a small
+# map (512 channels 3x3 on 7x7: k = 4608, n = 49), where BLAS packs the whole
+# weight per call (docs/performance.md "Batch-1 work split").
+cdef Py_ssize_t ROWMAJOR_NARROW_B_FLOATS = 232 * 1024
 # Columns of one panel of that kernel: threads split C into whole panels.
 cdef Py_ssize_t ROWMAJOR_PANEL = 64
+# Rows of C per thread come in multiples of this (both kernels' register blocks
+# hold 4 or 6 rows; 24 keeps either's blocks whole).
+cdef Py_ssize_t ROWMAJOR_ROW_BLOCK = 24
 # The AVX2 kernel beats BLAS (Haswell kernel) on products with n <= 512 and on
 # few rows at any n, but loses on wider B with more rows: there its 16-column
 # strips of B, 4 KB apart per row, no longer stay in L1 (the measurements:
@@ -113,10 +121,13 @@ cdef inline rowmajor_kernel use_rowmajor_kernel(bint trans_a, bint trans_b, Py_s
     NULL for BLAS: both operands row-major, a fresh C and at least one full
     register block; on AVX2 only the shapes where it was measured faster."""
     cdef int level = jc_isa()
-    if trans_a or trans_b or beta != 0 or m < 8 or n < 16 or k < 8 or k > ROWMAJOR_MAX_K:
+    if trans_a or trans_b or beta != 0 or m < 8 or n < 16 or k < 8:
         return NULL
-    if level >= JC_GEMM_ROWMAJOR_ISA:
+    if level >= JC_GEMM_ROWMAJOR_ISA and (k <= ROWMAJOR_MAX_K or (
+            n < ROWMAJOR_PANEL and k * n <= ROWMAJOR_NARROW_B_FLOATS)):
         return jc_gemm_rowmajor_f32
+    if k > ROWMAJOR_MAX_K:
+        return NULL
     if level >= JC_GEMM_ROWMAJOR_AVX2_ISA \
             and (n <= ROWMAJOR_AVX2_MAX_N or m <= ROWMAJOR_AVX2_ANY_N_MAX_M):
         return jc_gemm_rowmajor_f32_avx2
@@ -128,11 +139,24 @@ cdef void rowmajor_product(rowmajor_kernel kernel, Py_ssize_t m, Py_ssize_t n, P
                            const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
                            float* c, Py_ssize_t ldc) noexcept nogil:
     """The unpacked kernel, its column panels split over OpenMP threads when large
-    (jitcore's thread policy then governs the product, not BLAS's pool)."""
+    (jitcore's thread policy then governs the product, not BLAS's pool); a product
+    of fewer panels than threads is split by blocks of rows instead.  Each element
+    is one FMA chain over k however C is cut, so the split never changes a bit."""
     cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
     cdef Py_ssize_t panels = (n + ROWMAJOR_PANEL - 1) // ROWMAJOR_PANEL
+    cdef Py_ssize_t row_blocks = (m + ROWMAJOR_ROW_BLOCK - 1) // ROWMAJOR_ROW_BLOCK
     cdef Py_ssize_t per_part, first, last
     cdef int part
+    if nt > panels and panels < row_blocks:
+        nt = <int>min(nt, row_blocks)
+        per_part = (row_blocks + nt - 1) // nt * ROWMAJOR_ROW_BLOCK
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            first = part * per_part
+            last = min(m, first + per_part)
+            if first < last:
+                kernel(last - first, n, k, alpha, a + first * lda, lda, b, ldb,
+                       c + first * ldc, ldc)
+        return
     if nt > panels:
         nt = <int>panels
     if nt <= 1:

@@ -451,9 +451,9 @@ cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
 
 cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
                      const GemmTiling* gt, Py_ssize_t unit, real* col,
-                     bint parallel_epilogue) noexcept nogil:
+                     bint parallel_epilogue, bint patches_ready=False) noexcept nogil:
     """One (image, group, channel block, pixel tile) unit: its GEMM, then its epilogue
-    while the block is in cache."""
+    while the block is in cache; ``patches_ready``: ``col`` already holds its patch matrix."""
     cdef Py_ssize_t per_task = gt.row_blocks * gt.tiles
     cdef Py_ssize_t task = unit // per_task
     cdef Py_ssize_t tile = (unit % per_task) // gt.row_blocks
@@ -473,7 +473,8 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
         rhs = <const real*>x_group + p0
         ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
     else:
-        im2col_tile(cp, x_group, col, p0, pc, pc)
+        if not patches_ready:
+            im2col_tile(cp, x_group, col, p0, pc, pc)
         rhs = col
         ld_rhs = pc
     status = gemm(ow.trans, False, rc, pc, cp.K, <real>1,
@@ -525,17 +526,58 @@ cdef Status run_image_batch(const ConvProblem* cp, real* out, const BlasOperand*
 
 cdef Status run_units(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
                       const GemmTiling* gt, Py_ssize_t first, Py_ssize_t last,
-                      real* col) noexcept nogil:
+                      real* col, bint patches_ready=False) noexcept nogil:
     cdef Py_ssize_t unit
     cdef Status status
     for unit in range(first, last):
         if gt.images > 1:
             status = run_image_batch(cp, out, ow, gt, unit, col, False)
         else:
-            status = run_unit(cp, out, ow, pointwise, gt, unit, col, False)
+            status = run_unit(cp, out, ow, pointwise, gt, unit, col, False, patches_ready)
         if status != JC_OK:
             return status
     return JC_OK
+
+
+cdef inline bint shares_patches(const ConvProblem* cp, bint pointwise,
+                               const GemmTiling* gt) noexcept nogil:
+    """Whether every unit is a block of output channels of one and the same patch
+    matrix (one image, one group, one tile: batch 1), which is then built once."""
+    return not pointwise and gt.images == 1 and cp.N * cp.G * gt.tiles == 1 \
+        and gt.row_blocks > 1
+
+
+cdef void im2col_channels(const ConvProblem* cp, real* col, Py_ssize_t c_first,
+                          Py_ssize_t c_last) noexcept nogil:
+    """The rows of input channels ``[c_first, c_last)`` of image 0's patch matrix."""
+    cdef ConvProblem part = cp[0]
+    part.Cg = c_last - c_first
+    if part.Cg > 0:
+        im2col(&part, cp.x.data + c_first * cp.x.strides[1],
+               col + c_first * cp.KH * cp.KW * cp.P)
+
+
+cdef Status run_shared_patches(const ConvProblem* cp, real* out, const BlasOperand* ow,
+                               const GemmTiling* gt, real* col, int nt) noexcept nogil:
+    """The units of ``shares_patches``: the patch matrix built once, its input
+    channels split over the threads, then the blocks of output channels split.
+    Each block's GEMM is the one it would be alone, so the bits do not depend on ``nt``."""
+    cdef Py_ssize_t per_part = (gt.units + nt - 1) // nt
+    cdef Status status = JC_OK
+    cdef Status part_status[MAX_PARTS]
+    cdef int part
+    if nt <= 1:
+        im2col_channels(cp, col, 0, cp.Cg)
+        return run_units(cp, out, ow, False, gt, 0, gt.units, col, True)
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        im2col_channels(cp, col, part * cp.Cg // nt, (part + 1) * cp.Cg // nt)
+    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+        part_status[part] = run_units(cp, out, ow, False, gt, part * per_part,
+                                      min(gt.units, (part + 1) * per_part), col, True)
+    for part in range(nt):
+        if part_status[part] != JC_OK:
+            status = part_status[part]
+    return status
 
 
 cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
@@ -568,6 +610,8 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
         status = run_image_batch(cp, out, &ow, &gt, 0, workspace, True)
     elif gt.units == 1:
         status = run_unit(cp, out, &ow, pointwise, &gt, 0, workspace, True)
+    elif shares_patches(cp, pointwise, &gt):
+        status = run_shared_patches(cp, out, &ow, &gt, workspace, nt)
     elif nt <= 1:
         status = run_units(cp, out, &ow, pointwise, &gt, 0, gt.units, workspace)
     else:
@@ -1280,7 +1324,6 @@ ctypedef struct WinogradShape:
     Py_ssize_t TH, TW           # tiles covering the output
     Py_ssize_t Hp, Wp, image_len    # the padded channels-last image copy
     Py_ssize_t rows             # tile rows per block (enough for WINOGRAD_BLOCK_TILES tiles)
-    Py_ssize_t blocks           # blocks per image: ceil(TH / rows)
     Py_ssize_t V_len, M_len     # one block's workspace
 
 
@@ -1296,25 +1339,33 @@ cdef void winograd_image(const WinogradKernels* k, const ConvProblem* cp,
 cdef void winograd_rows(const WinogradKernels* k, const ConvProblem* cp,
                         const WinogradShape* ws, const float* U,
                         const float* xt, float* VM, float* out, Py_ssize_t n,
-                        Py_ssize_t b_first, Py_ssize_t b_last, bint pool) noexcept nogil:
-    """Blocks of tile rows ``[b_first, b_last)`` of image ``n``; ``VM``: the
-    caller's V and M workspace.  Without ``pool``, an epilogue the kernel
-    cannot apply in registers runs once the image's last block is written."""
+                        Py_ssize_t th_first, Py_ssize_t th_last, bint pool) noexcept nogil:
+    """Tile rows ``[th_first, th_last)`` of image ``n``, in blocks of up to
+    ``ws.rows``; ``VM``: the caller's V and M workspace.  Every output is one
+    tile's transforms and one FMA chain over the channels, whatever block holds
+    it, so where the rows are cut does not change a bit.  Without ``pool``, an
+    epilogue the kernel cannot apply in registers runs on these rows' outputs
+    once they are written (it is elementwise)."""
     cdef bint in_registers = epilogue_in_kernel(cp)
     cdef const float* bias = <const float*>cp.ep.addend if in_registers else NULL
     cdef bint relu = in_registers and cp.ep.activation == ACT_RELU
     cdef Py_ssize_t plane = (cp.OH // 2) * (cp.OW // 2) if pool else cp.P
     cdef float* image = out + n * cp.O * plane
-    cdef Py_ssize_t b, th
+    cdef Py_ssize_t th = th_first, count, p0, p1
     cdef TileEpilogue t
-    for b in range(b_first, b_last):
-        th = b * ws.rows
+    while th < th_last:
+        count = min(ws.rows, th_last - th)
         k.rows(xt, ws.Wp, cp.C, ws.TW, U, cp.O, VM, VM + ws.V_len, bias, relu, pool, image,
-               cp.OH, cp.OW, th, min(ws.rows, ws.TH - th))
-    if not pool and not in_registers and b_last == ws.blocks:
+               cp.OH, cp.OW, th, count)
+        th += count
+    if not pool and not in_registers:
+        p0 = min(cp.OH, 2 * th_first) * cp.OW
+        p1 = min(cp.OH, 2 * th_last) * cp.OW
         task_epilogue(cp, n, 0, &t)
-        if not epilogue_is_empty(&t):
-            apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, 0, cp.O)
+        if t.residual != NULL:
+            t.residual = t.residual + p0 * t.residual_col_stride
+        if not epilogue_is_empty(&t) and p1 > p0:
+            apply_tile_epilogue(image + p0, cp.O, p1 - p0, cp.P, &t, 0, cp.O)
 
 
 cdef void winograd_pack_weight(const WinogradKernels* k, const ConvProblem* cp,
@@ -1328,26 +1379,27 @@ cdef void winograd_units(const WinogradKernels* k, const ConvProblem* cp,
                          const WinogradShape* ws, float* U, float* xt,
                          float* VM, float* out, Py_ssize_t first, Py_ssize_t last,
                          bint pool) noexcept nogil:
-    """(image, block of tile rows) units ``[first, last)``, with this thread's
+    """(image, tile row) units ``[first, last)``, with this thread's
     own weight and image copies: packing them here costs less than reading
     another core's (a batch-1 CNN layer is ~10 us)."""
-    cdef Py_ssize_t unit = first, n, b_first, b_last
+    cdef Py_ssize_t unit = first, n, th_first, th_last
     winograd_pack_weight(k, cp, U)
     while unit < last:
-        n = unit // ws.blocks
-        b_first = unit % ws.blocks
-        b_last = min(ws.blocks, b_first + (last - unit))
+        n = unit // ws.TH
+        th_first = unit % ws.TH
+        th_last = min(ws.TH, th_first + (last - unit))
         winograd_image(k, cp, ws, n, xt)
-        winograd_rows(k, cp, ws, U, xt, VM, out, n, b_first, b_last, pool)
-        unit += b_last - b_first
+        winograd_rows(k, cp, ws, U, xt, VM, out, n, th_first, th_last, pool)
+        unit += th_last - th_first
 
 
 cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* out,
                             bint pool) noexcept nogil:
     """The Winograd kernels ``k`` over every image; ``pool`` as run_direct3x3.  Enough
     images: threads take one image at a time, sharing one packed weight.
-    Fewer images than threads (batch 1): threads split (image, block of tile
-    rows) units."""
+    Fewer images than threads (batch 1): threads split the (image, tile row)
+    units in contiguous ranges, each cut into blocks of ``ws.rows`` tile rows
+    (a 7-row map at 2 threads: 4 and 3 rows, where whole 3-row blocks gave 6 and 1)."""
     cdef WinogradShape ws
     cdef int nt, part
     cdef Py_ssize_t n, units, per_part, U_len, VM_len
@@ -1361,15 +1413,12 @@ cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* ou
     ws.Wp = 2 * ws.TW + 2
     ws.image_len = ws.Hp * ws.Wp * cp.C
     ws.rows = min(ws.TH, max(1, (WINOGRAD_BLOCK_TILES + ws.TW - 1) // ws.TW))
-    ws.blocks = (ws.TH + ws.rows - 1) // ws.rows
     ws.V_len = 16 * ws.rows * ws.TW * cp.C
     ws.M_len = 16 * ws.rows * ws.TW * cp.O
     U_len = 16 * cp.C * cp.O
     VM_len = ws.V_len + ws.M_len
-    units = cp.N * ws.blocks
+    units = cp.N * ws.TH
     nt = threads_for_units(cp, units)
-    if not pool and not epilogue_in_kernel(cp):
-        nt = min(nt, <int>cp.N)     # the general epilogue runs once per whole image
     split_images = cp.N >= nt
     U = <float*>malloc((1 if split_images else nt) * U_len * sizeof(float))
     images = <float*>malloc(nt * ws.image_len * sizeof(float))
@@ -1388,7 +1437,7 @@ cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* ou
             while n < cp.N:
                 winograd_image(k, cp, &ws, n, images + part * ws.image_len)
                 winograd_rows(k, cp, &ws, U, images + part * ws.image_len, work + part * VM_len,
-                              out, n, 0, ws.blocks, pool)
+                              out, n, 0, ws.TH, pool)
                 n = n + nt
     else:
         per_part = (units + nt - 1) // nt

@@ -13,7 +13,8 @@
  * element sums k in order with one FMA chain, so the block shape and the
  * column split over threads do not change a bit of the result.  Columns are
  * walked in panels of 64 (B's panel stays in L2 while every row block passes
- * over it); the last panel and the last rows use masks and a one-row body.
+ * over it); the last panel and the last rows use masks and a one-row body, and a
+ * last panel of at most 48 columns takes blocks of fewer, taller vectors.
  *
  * jc_gemm_rowmajor_f32_avx2 is the same product on AVX2 + FMA: sixteen ymm
  * registers hold a block of 6 rows x 16 columns (twelve accumulators, two
@@ -120,6 +121,56 @@ static inline void jc_gr_panel(ptrdiff_t m, ptrdiff_t k, __m512 va,
     }
 }
 
+/* R rows x V vectors (V <= 3) of C from column 0 of b and c, the last vector
+ * holding lanes `last` of it: a last panel of at most 48 columns.  The 4 x 64
+ * block would spend a whole panel's FMAs on it (4 columns of a 196-column
+ * product cost as much as 64); this one spends V vectors.  Each element is the
+ * same FMA chain over k from zero, then the product by alpha, as in the full
+ * block: which block computes a column never changes its bits.  R and V are
+ * constants after inlining, so the accumulators stay in registers. */
+__attribute__((target("avx512f"), always_inline))
+static inline void jc_gr_narrow_block(const int R, const int V, ptrdiff_t k, __m512 va,
+                                      const float *a, ptrdiff_t lda,
+                                      const float *b, ptrdiff_t ldb,
+                                      float *c, ptrdiff_t ldc, __mmask16 last)
+{
+    __m512 acc[8][3];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++)
+            acc[r][v] = _mm512_setzero_ps();
+    for (ptrdiff_t p = 0; p < k; p++) {
+        __m512 bv[3];
+        for (int v = 0; v < V; v++)
+            bv[v] = v < V - 1 ? _mm512_loadu_ps(b + p * ldb + 16 * v)
+                              : _mm512_maskz_loadu_ps(last, b + p * ldb + 16 * v);
+        for (int r = 0; r < R; r++) {
+            __m512 av = _mm512_set1_ps(a[r * lda + p]);
+            for (int v = 0; v < V; v++)
+                acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++)
+            _mm512_mask_storeu_ps(c + r * ldc + 16 * v, v < V - 1 ? (__mmask16)0xFFFFu : last,
+                                  _mm512_mul_ps(acc[r][v], va));
+}
+
+/* Every row of a last panel of V vectors: blocks of R rows (8, 6 or 4: at most
+ * 12 accumulators), then single rows. */
+__attribute__((target("avx512f"), always_inline))
+static inline void jc_gr_narrow_panel(const int R, const int V, ptrdiff_t m, ptrdiff_t k,
+                                      __m512 va, const float *a, ptrdiff_t lda,
+                                      const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                      ptrdiff_t cols)
+{
+    const __mmask16 last = jc_gr_mask(cols, V - 1);
+    ptrdiff_t i0 = 0;
+    for (; i0 + R <= m; i0 += R)
+        jc_gr_narrow_block(R, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last);
+    for (; i0 < m; i0++)
+        jc_gr_narrow_block(1, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last);
+}
+
 __attribute__((target("avx512f")))
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
@@ -128,10 +179,17 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
 {
     const __m512 va = _mm512_set1_ps(alpha);
     for (ptrdiff_t j0 = 0; j0 < n; j0 += JC_GR_COLS) {
-        if (n - j0 >= JC_GR_COLS)
+        const ptrdiff_t cols = n - j0;
+        if (cols >= JC_GR_COLS)
             jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, JC_GR_COLS, 1);
+        else if (cols <= 16)
+            jc_gr_narrow_panel(8, 1, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols);
+        else if (cols <= 32)
+            jc_gr_narrow_panel(6, 2, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols);
+        else if (cols <= 48)
+            jc_gr_narrow_panel(4, 3, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols);
         else
-            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, n - j0, 0);
+            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, cols, 0);
     }
 }
 #undef JC_GR_ZERO
