@@ -4,10 +4,9 @@ One number governs the one pool a call uses: the OpenMP regions of the
 kernels (through ``jitcore._runtime.openmp_helpers``, where every OpenMP call
 goes).  The BLAS the kernels call (SciPy's, through ``cython_blas``, loaded on
 the first product that needs it) is kept single-threaded from then on: the
-matrix-product kernels split their output
-into panels over the OpenMP threads and call serial BLAS per panel, because a
-second (pthreads) pool beside libgomp's made 2-thread products twice as slow
-as 1-thread ones on two cores.  Other BLAS libraries in the process (NumPy's)
+matrix-product kernels split their output into panels over the OpenMP threads
+and call serial BLAS per panel, because a second (pthreads) pool beside
+libgomp's made 2-thread products twice as slow as 1-thread ones on two cores.  Other BLAS libraries in the process (NumPy's)
 are left alone until ``set_num_threads``, which gives them ``n`` threads.
 The policy for concurrent callers, forked children and the OpenMP wait
 policy is described in ``docs/threading.md``.
