@@ -1,7 +1,7 @@
 """asv: batch inference on a Dask LocalCluster — ``jitcore.dask.predict`` against a naive map_blocks.
 
 The small CNN (``peers.models.small_cnn``, 3x32x32 inputs) scores a Dask array of 4,096
-images in chunks of 64, on 1 or 2 worker processes of one thread each, the images
+images in chunks of 256, on 1 or 2 worker processes of one thread each, the images
 already in the workers' memory, spread evenly over them.  ``time_predict`` uses ``jitcore.dask.predict``: the model
 travels once per worker and is loaded once per worker process.  ``time_naive_map_blocks``
 is what a user writes by hand: ``x.map_blocks(score, model)``, which pickles the model into
@@ -34,7 +34,10 @@ except ImportError:   # run_quick.py and direct runs put benchmarks/ on sys.path
     from peers.models import make_case
 
 IMAGES = 4096
-CHUNK = 64
+# 16 chunks: 8 per worker with 2 workers, so Dask can still even out a worker that is
+# slowed down, and each task (~13 ms of compute on one core) long beside Dask's own
+# per-task cost (a few ms).  Chunks of 64 spend more in Dask than in the model.
+CHUNK = 256
 
 
 def _dask():
@@ -46,6 +49,10 @@ def _dask():
     except ImportError as error:
         raise NotImplementedError(f"Dask is not installed ({error}): pip install \"jitcore[dask]\"")
     return da, distributed, jdask
+
+
+def _ten_numbers(block):
+    return np.ascontiguousarray(block[:, 0, 0, :10])
 
 
 def _persist_evenly(client, da, images):
@@ -87,6 +94,12 @@ class _Cluster:
         # function holds the model, so every task carries its archive bytes and loads it.
         score = functools.partial(operator.call, self.model)
         lazy = self.x.map_blocks(score, drop_axis=(1, 2, 3), new_axis=1, chunks=(self.x.chunks[0], (10,)),
+                                 dtype=np.float32, meta=np.empty((0, 10), np.float32))
+        return self.client.compute(lazy).result()
+
+    def dask_alone(self):
+        # The same chunks through a task that does almost nothing: what Dask itself costs.
+        lazy = self.x.map_blocks(_ten_numbers, drop_axis=(2, 3), chunks=(self.x.chunks[0], (10,)),
                                  dtype=np.float32, meta=np.empty((0, 10), np.float32))
         return self.client.compute(lazy).result()
 
@@ -154,11 +167,12 @@ def main():
     clusters = {workers: _Cluster(workers, args.images, args.chunk) for workers in (1, 2)}
     try:
         first = {w: _seconds(c.predict) for w, c in clusters.items()}
-        times = {"local": [], 1: [], 2: []}
+        times = {"local": [], 1: [], 2: [], "alone 1": [], "alone 2": []}
         for _ in range(args.rounds):
             times["local"].append(_seconds(local))
             for workers, cluster in clusters.items():
                 times[workers].append(_seconds(cluster.predict))
+                times[f"alone {workers}"].append(_seconds(cluster.dask_alone))
             loads.append(os.getloadavg()[0])
         naive = {w: [_seconds(c.naive) for _ in range(args.naive_rounds)] for w, c in clusters.items()}
         model_loads = {w: sorted(c.jdask.model_loads(c.client).values()) for w, c in clusters.items()}
@@ -171,12 +185,19 @@ def main():
         label = f"{workers} worker{'s' if workers > 1 else ''} x 1 thread"
         print(_row(f"jitcore.dask.predict, {label}", args.images, times[workers]))
     for workers in (1, 2):
+        print(_row(f"Dask alone (a near-empty task per chunk), {workers} worker(s)", args.images,
+                   times[f"alone {workers}"]))
+    for workers in (1, 2):
         print(_row(f"naive map_blocks, {workers} worker(s)", args.images, naive[workers]))
         print(_row(f"first predict (loads the model), {workers} worker(s)", args.images, [first[workers]]))
     ratios = sorted(one / two for one, two in zip(times[1], times[2]))
     print(f"2 workers / 1 worker, per round: median {statistics.median(ratios):.2f}x "
           f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}); 1 worker / local loop: "
           f"{statistics.median(times['local']) / statistics.median(times[1]):.0%}")
+    alone = {w: statistics.median(times[f"alone {w}"]) for w in (1, 2)}
+    compute = statistics.median(times["local"])
+    print(f"if Dask's own time stayed and the model's halved: 2/1 workers at most "
+          f"{(alone[1] + compute) / (alone[2] + compute / 2):.2f}x")
     print(f"model loads per worker process: {model_loads}")
     print(f"load average (1 min) over the run: {min(loads):.2f}-{max(loads):.2f}, "
           f"median {statistics.median(loads):.2f}")
