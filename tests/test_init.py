@@ -35,6 +35,11 @@ def test_every_public_name_resolves_to_its_module_attribute():
     assert set(jitcore.__all__) <= set(dir(jitcore))
 
 
+def test_the_submodules_an_eager_import_loaded_resolve_as_attributes():
+    names = _fresh("import jitcore\nprint(jitcore.frontend.tracing.__name__, jitcore.executor.__name__)")
+    assert names == ["jitcore.frontend.tracing", "jitcore.executor"]
+
+
 def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'tracee'"):
         jitcore.tracee   # noqa: B018

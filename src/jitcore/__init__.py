@@ -25,9 +25,13 @@ from jitcore.torchscript_compiler import register_compiler as _register_torchscr
 
 __version__ = "0.1.0"
 
-# Public name -> (module, attribute in it; None: the module itself).
+# Name -> (module, attribute in it; None: the module itself).  The submodules are
+# those an eager `import jitcore` used to load, so `jitcore.frontend...` still resolves.
+_SUBMODULES = ("ir", "nn", "ops", "_runtime", "build_info", "drawing", "executor", "freezing",
+               "frontend", "language", "modules", "passes", "profiler", "reference_interpreter",
+               "serialization")
 _LAZY = {
-    "ir": ("jitcore.ir", None), "nn": ("jitcore.nn", None), "ops": ("jitcore.ops", None),
+    **{name: (f"jitcore.{name}", None) for name in _SUBMODULES},
     "show_config": ("jitcore.build_info", "show_config"),
     "freeze": ("jitcore.freezing", "freeze"),
     "optimize_for_inference": ("jitcore.freezing", "optimize_for_inference"),
