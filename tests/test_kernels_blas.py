@@ -269,3 +269,20 @@ def test_concurrent_first_products_load_the_blas_once_and_agree():
         "[t.start() for t in threads]; [t.join() for t in threads]\n"
         "print(len(loads), all(np.array_equal(g, blas.gemm_arrays(a, b)) for g, (a, b) in zip(got, pairs)))\n")
     assert out.split() == ["1", "True"]
+
+
+def test_a_product_without_scipy_fails_with_an_error_that_names_it():
+    out = _run_fresh(
+        "import sys, warnings, numpy as np, jitcore\n"
+        "sys.modules['scipy.linalg.cython_blas'] = None      # as if SciPy were missing\n"
+        "from jitcore.errors import KernelError\n"
+        "from jitcore._runtime.kernels import blas\n"
+        "a = np.ones((20, 30)); b = np.ones((30, 40))\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    try:\n"
+        "        blas.gemm_arrays(a, b)\n"
+        "    except KernelError as error:\n"
+        "        print('KernelError')\n"
+        "print(any('SciPy' in str(w.message) for w in caught))\n")
+    assert out.split() == ["KernelError", "True"]

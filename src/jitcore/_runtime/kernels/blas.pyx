@@ -6,6 +6,7 @@ Python as :func:`gemm_arrays` for tests.
 """
 cimport numpy as cnp
 import threading
+import warnings
 
 import numpy as np
 from libc.limits cimport INT_MAX
@@ -155,9 +156,17 @@ def load_blas():
 
 
 cdef bint _load_blas_holding_gil() noexcept:
+    # A product that cannot load BLAS fails with JC_ERR_UNSUPPORTED; the warning
+    # says why (a kernel's status carries no message).
     try:
         load_blas()
-    except BaseException:
+    except BaseException as error:
+        try:
+            warnings.warn(f"jitcore's matrix products need SciPy's BLAS "
+                          f"(scipy.linalg.cython_blas), which did not load: {error!r}",
+                          RuntimeWarning)
+        except BaseException:
+            pass
         return False
     return True
 
