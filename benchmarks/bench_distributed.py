@@ -1,16 +1,18 @@
 """asv: batch inference on a Dask LocalCluster — ``jitcore.dask.predict`` against a naive map_blocks.
 
 The small CNN (``peers.models.small_cnn``, 3x32x32 inputs) scores a Dask array of 4,096
-images in chunks of 64, on 1 or 2 worker processes of one thread each, the images
-already in the workers' memory.  ``time_predict`` uses ``jitcore.dask.predict``: the model
+images in chunks of 256, on 1 or 2 worker processes of one thread each, the images
+already in the workers' memory, spread evenly over them.  ``time_predict`` uses ``jitcore.dask.predict``: the model
 travels once per worker and is loaded once per worker process.  ``time_naive_map_blocks``
 is what a user writes by hand: ``x.map_blocks(score, model)``, which pickles the model into
 every task, so each task loads it and compiles its plan again.  Both run one jitcore
 thread per worker (``threads=1``) so that 1 against 2 workers measures scaling alone
 (issue 19: 2 workers >= 1.8x 1 worker on 2 cores).  Skipped when Dask is not installed.
 
-Script mode prints throughputs (images per second) and the load average:
-``python benchmarks/bench_distributed.py [--images 4096] [--chunk 64] [--repeat 5]``.
+Script mode alternates rounds of (local loop, 1 worker, 2 workers), both clusters alive
+throughout, so that 1 and 2 workers meet the same load from the machine's other users;
+it prints the median, worst and best images per second, the 2/1 ratio per round and the
+load average: ``python benchmarks/bench_distributed.py [--images 4096] [--chunk N] [--rounds 7]``.
 """
 
 import argparse
@@ -32,7 +34,10 @@ except ImportError:   # run_quick.py and direct runs put benchmarks/ on sys.path
     from peers.models import make_case
 
 IMAGES = 4096
-CHUNK = 64
+# 16 chunks: 8 per worker with 2 workers, so Dask can still even out a worker that is
+# slowed down, and each task (~13 ms of compute on one core) long beside Dask's own
+# per-task cost (a few ms).  Chunks of 64 spend more in Dask than in the model.
+CHUNK = 256
 
 
 def _dask():
@@ -44,6 +49,25 @@ def _dask():
     except ImportError as error:
         raise NotImplementedError(f"Dask is not installed ({error}): pip install \"jitcore[dask]\"")
     return da, distributed, jdask
+
+
+def _ten_numbers(block):
+    return np.ascontiguousarray(block[:, 0, 0, :10])
+
+
+def _persist_evenly(client, da, images):
+    """``images`` in the workers' memory, chunk i on worker i mod n.
+
+    ``client.persist`` alone places the chunks where the random-number tasks happened to
+    run: 13 of 16 chunks on one worker was seen.  Tasks follow their data, so that
+    worker then scores 13 chunks while the other scores 3, and the run measures where
+    the data was, not how scoring scales.  Data that a cluster reads from storage is
+    spread by the scheduler as the workers ask for work; this is the even spread.
+    """
+    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    parts = [client.persist(images.blocks[i], workers=[workers[i % len(workers)]])
+             for i in range(images.numblocks[0])]
+    return client.persist(da.concatenate(parts, axis=0))
 
 
 class _Cluster:
@@ -58,7 +82,7 @@ class _Cluster:
         self.model = compile_case(make_case("cnn-b16"))
         images = da.random.default_rng(0).standard_normal((images, 3, 32, 32), chunks=(chunk, 3, 32, 32),
                                                           dtype=np.float32)
-        self.x = self.client.persist(images)
+        self.x = _persist_evenly(self.client, da, images)
         distributed.wait(self.x)
         self.client.run(jitcore.get_num_threads)   # import jitcore on the workers before timing
 
@@ -70,6 +94,12 @@ class _Cluster:
         # function holds the model, so every task carries its archive bytes and loads it.
         score = functools.partial(operator.call, self.model)
         lazy = self.x.map_blocks(score, drop_axis=(1, 2, 3), new_axis=1, chunks=(self.x.chunks[0], (10,)),
+                                 dtype=np.float32, meta=np.empty((0, 10), np.float32))
+        return self.client.compute(lazy).result()
+
+    def dask_alone(self):
+        # The same chunks through a task that does almost nothing: what Dask itself costs.
+        lazy = self.x.map_blocks(_ten_numbers, drop_axis=(2, 3), chunks=(self.x.chunks[0], (10,)),
                                  dtype=np.float32, meta=np.empty((0, 10), np.float32))
         return self.client.compute(lazy).result()
 
@@ -99,60 +129,78 @@ class DaskPredict:
         self.cluster.naive()
 
 
-def _timed(run, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return times
+def _seconds(run):
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
 
-def _throughputs(images, times):
-    """(median, best) images per second: on a shared machine the best run is the least disturbed."""
-    return images / statistics.median(times), images / min(times)
-
-
-def _local_times(images, chunk, repeat):
+def _local_loop(images, chunk):
     """The same chunks scored in this process, one thread: the single-core reference."""
     jitcore.set_num_threads(1)
     model = compile_case(make_case("cnn-b16"))
     x = np.random.default_rng(0).standard_normal((images, 3, 32, 32)).astype(np.float32)
     model(x[:chunk])
-    return _timed(lambda: [model(x[i:i + chunk]) for i in range(0, images, chunk)], repeat)
+    return lambda: [model(x[i:i + chunk]) for i in range(0, images, chunk)]
+
+
+def _row(label, images, times):
+    rate = [images / t for t in times]
+    return f"{label:52s} {statistics.median(rate):8.0f} {min(rate):8.0f} {max(rate):8.0f}"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=IMAGES)
     parser.add_argument("--chunk", type=int, default=CHUNK)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="rounds of (local loop, 1 worker, 2 workers), alternated")
+    parser.add_argument("--naive-rounds", type=int, default=2)
     args = parser.parse_args()
     _dask()
-    print(f"small CNN 3x32x32, {args.images} images in chunks of {args.chunk}, "
-          f"{args.repeat} runs each; load average before: {os.getloadavg()[0]:.2f}")
-    rows = [("local loop, 1 thread (this process)", _local_times(args.images, args.chunk, args.repeat))]
-    for workers in (1, 2):
-        cluster = _Cluster(workers, args.images, args.chunk)
-        try:
-            label = f"{workers} worker{'s' if workers > 1 else ''} x 1 thread"
-            rows.append((f"jitcore.dask.predict, {label}, first run (loads)", _timed(cluster.predict, 1)))
-            rows.append((f"jitcore.dask.predict, {label}", _timed(cluster.predict, args.repeat)))
-            rows.append((f"jitcore.dask.predict, {label}, the thread rule",
-                         _timed(lambda: cluster.predict(None), args.repeat)))
-            rows.append((f"naive map_blocks, {label}", _timed(cluster.naive, args.repeat)))
-            loads = cluster.jdask.model_loads(cluster.client)
-            rows.append((f"  model loads per worker: {sorted(loads.values())}", None))
-        finally:
+    loads = [os.getloadavg()[0]]
+    print(f"small CNN 3x32x32, {args.images} images in chunks of {args.chunk}; "
+          f"{args.rounds} alternated rounds; load average before: {loads[0]:.2f}")
+    local = _local_loop(args.images, args.chunk)
+    # Both clusters live through the whole run, so that each round measures 1 and 2
+    # workers back to back under the same load from the machine's other users.
+    clusters = {workers: _Cluster(workers, args.images, args.chunk) for workers in (1, 2)}
+    try:
+        first = {w: _seconds(c.predict) for w, c in clusters.items()}
+        times = {"local": [], 1: [], 2: [], "alone 1": [], "alone 2": []}
+        for _ in range(args.rounds):
+            times["local"].append(_seconds(local))
+            for workers, cluster in clusters.items():
+                times[workers].append(_seconds(cluster.predict))
+                times[f"alone {workers}"].append(_seconds(cluster.dask_alone))
+            loads.append(os.getloadavg()[0])
+        naive = {w: [_seconds(c.naive) for _ in range(args.naive_rounds)] for w, c in clusters.items()}
+        model_loads = {w: sorted(c.jdask.model_loads(c.client).values()) for w, c in clusters.items()}
+    finally:
+        for cluster in clusters.values():
             cluster.close()
-    print(f"{'images/s:':60s} {'median':>10s} {'best':>8s}")
-    for label, times in rows:
-        if times is None:
-            print(label)
-        else:
-            median, best = _throughputs(args.images, times)
-            print(f"{label:60s} {median:10.0f} {best:8.0f}")
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"{'images/s:':52s} {'median':>8s} {'worst':>8s} {'best':>8s}")
+    print(_row("local loop, 1 thread (this process)", args.images, times["local"]))
+    for workers in (1, 2):
+        label = f"{workers} worker{'s' if workers > 1 else ''} x 1 thread"
+        print(_row(f"jitcore.dask.predict, {label}", args.images, times[workers]))
+    for workers in (1, 2):
+        print(_row(f"Dask alone (a near-empty task per chunk), {workers} worker(s)", args.images,
+                   times[f"alone {workers}"]))
+    for workers in (1, 2):
+        print(_row(f"naive map_blocks, {workers} worker(s)", args.images, naive[workers]))
+        print(_row(f"first predict (loads the model), {workers} worker(s)", args.images, [first[workers]]))
+    ratios = sorted(one / two for one, two in zip(times[1], times[2]))
+    print(f"2 workers / 1 worker, per round: median {statistics.median(ratios):.2f}x "
+          f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}); 1 worker / local loop: "
+          f"{statistics.median(times['local']) / statistics.median(times[1]):.0%}")
+    alone = {w: statistics.median(times[f"alone {w}"]) for w in (1, 2)}
+    compute = statistics.median(times["local"])
+    print(f"if Dask's own time stayed and the model's halved: 2/1 workers at most "
+          f"{(alone[1] + compute) / (alone[2] + compute / 2):.2f}x")
+    print(f"model loads per worker process: {model_loads}")
+    print(f"load average (1 min) over the run: {min(loads):.2f}-{max(loads):.2f}, "
+          f"median {statistics.median(loads):.2f}")
 
 
 if __name__ == "__main__":

@@ -216,3 +216,12 @@ def test_a_model_that_changes_the_batch_size_is_refused():
 
 def _sum_over_batch(x):
     return np.sum(x, axis=0)
+
+
+def test_a_model_shipped_once_scores_like_the_model_under_the_same_key():
+    model = _cnn(1)
+    shipped = ship(model)
+    x = da.from_array(np.random.default_rng(8).standard_normal((24, 3, 8, 8)).astype(np.float32), chunks=8)
+    from_model, from_shipped = jdask.predict(model, x), jdask.predict(shipped, x)
+    assert from_model.name == from_shipped.name
+    assert np.array_equal(from_shipped.compute(scheduler="sync"), from_model.compute(scheduler="sync"))

@@ -264,3 +264,63 @@ def test_gemm_sizes_beyond_32_bit_int_overflow_without_touching_memory():
     b = np.lib.stride_tricks.as_strided(np.ones(1), shape=(k, 1), strides=(0, 8))
     with pytest.raises(KernelError, match="32-bit"):
         blas.gemm_arrays(a, b)
+
+
+def _run_fresh(code):
+    """Run ``code`` in a new interpreter (a process that has not loaded SciPy's BLAS yet)."""
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_blas_loads_on_the_first_product_pinned_to_one_thread():
+    out = _run_fresh(
+        "import sys, numpy as np, jitcore\n"
+        "from jitcore._runtime import openmp_helpers\n"
+        "from jitcore._runtime.kernels import blas\n"
+        "print('scipy.linalg' in sys.modules)\n"
+        "a = np.random.default_rng(0).standard_normal((70, 90))\n"
+        "b = np.random.default_rng(1).standard_normal((90, 50))\n"
+        "print(np.array_equal(blas.gemm_arrays(a, b), blas.gemm_arrays(a, b)))\n"
+        "print('scipy.linalg' in sys.modules, openmp_helpers.kernels_blas_threads())\n")
+    assert out.split() == ["False", "True", "True", "1"]
+
+
+def test_concurrent_first_products_load_the_blas_once_and_agree():
+    # Four threads reach the first product together; each must see the loaded
+    # pointers (no crash, no error) and the same bits as a later product.
+    out = _run_fresh(
+        "import threading, numpy as np, jitcore\n"
+        "from jitcore._runtime.kernels import blas\n"
+        "loads = []\n"
+        "blas.on_load(lambda: loads.append(1))\n"
+        "rng = np.random.default_rng(0)\n"
+        "pairs = [(rng.standard_normal((64, 48)).astype(dt), rng.standard_normal((48, 33)).astype(dt))\n"
+        "         for dt in (np.float32, np.float64) for _ in range(2)]\n"
+        "start, got = threading.Barrier(len(pairs)), [None] * len(pairs)\n"
+        "def run(i):\n"
+        "    start.wait()\n"
+        "    got[i] = blas.gemm_arrays(*pairs[i])\n"
+        "threads = [threading.Thread(target=run, args=(i,)) for i in range(len(pairs))]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(len(loads), all(np.array_equal(g, blas.gemm_arrays(a, b)) for g, (a, b) in zip(got, pairs)))\n")
+    assert out.split() == ["1", "True"]
+
+
+def test_a_product_without_scipy_fails_with_an_error_that_names_it():
+    out = _run_fresh(
+        "import sys, warnings, numpy as np, jitcore\n"
+        "sys.modules['scipy.linalg.cython_blas'] = None      # as if SciPy were missing\n"
+        "from jitcore.errors import KernelError\n"
+        "from jitcore._runtime.kernels import blas\n"
+        "a = np.ones((20, 30)); b = np.ones((30, 40))\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    try:\n"
+        "        blas.gemm_arrays(a, b)\n"
+        "    except KernelError as error:\n"
+        "        print('KernelError')\n"
+        "print(any('SciPy' in str(w.message) for w in caught))\n")
+    assert out.split() == ["KernelError", "True"]

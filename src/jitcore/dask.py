@@ -121,9 +121,11 @@ def predict(model, x, *, method="forward", batch_axis=0, meta=None, threads=None
 
     Parameters
     ----------
-    model : ScriptModule or ScriptFunction
+    model : ScriptModule or ScriptFunction or ShippedModel
         The compiled model (traced, scripted or loaded); sent to each worker once,
-        as its archive bytes.
+        as its archive bytes.  Each call writes those bytes again (about 10 ms for a
+        small CNN); to score many arrays with one model, ``jitcore.remote.ship(model)``
+        once and pass the ShippedModel.
     x : dask.array.Array
         The inputs; chunks along ``batch_axis`` may have any sizes.  Chunks along
         the other axes are merged first (the model needs whole samples).
@@ -148,7 +150,7 @@ def predict(model, x, *, method="forward", batch_axis=0, meta=None, threads=None
     Raises
     ------
     TypeError
-        If ``model`` is not compiled or ``x`` is not a Dask array.
+        If ``model`` is neither compiled nor shipped, or ``x`` is not a Dask array.
     JitcoreError
         If the method does not return one array that keeps the batch axis.
     """
@@ -183,7 +185,7 @@ def predict_partitions(model, df, *, columns=None, dtype=None, method="forward",
 
     Parameters
     ----------
-    model : ScriptModule or ScriptFunction
+    model : ScriptModule or ScriptFunction or ShippedModel
     df : dask.dataframe.DataFrame
     columns : list of str, optional
         The feature columns, in the model's order; all columns by default.

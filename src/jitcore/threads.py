@@ -2,11 +2,11 @@
 
 One number governs the one pool a call uses: the OpenMP regions of the
 kernels (through ``jitcore._runtime.openmp_helpers``, where every OpenMP call
-goes).  The BLAS the kernels call (SciPy's, through ``cython_blas``) is kept
-single-threaded from import on: the matrix-product kernels split their output
-into panels over the OpenMP threads and call serial BLAS per panel, because a
-second (pthreads) pool beside libgomp's made 2-thread products twice as slow
-as 1-thread ones on two cores.  Other BLAS libraries in the process (NumPy's)
+goes).  The BLAS the kernels call (SciPy's, through ``cython_blas``, loaded on
+the first product that needs it) is kept single-threaded from then on: the
+matrix-product kernels split their output into panels over the OpenMP threads
+and call serial BLAS per panel, because a second (pthreads) pool beside
+libgomp's made 2-thread products twice as slow as 1-thread ones on two cores.  Other BLAS libraries in the process (NumPy's)
 are left alone until ``set_num_threads``, which gives them ``n`` threads.
 The policy for concurrent callers, forked children and the OpenMP wait
 policy is described in ``docs/threading.md``.
@@ -56,6 +56,7 @@ _WAIT_POLICY = _apply_default_wait_policy()
 
 # Loads libgomp: must come after the wait policy is in the environment.
 from jitcore._runtime import openmp_helpers  # noqa: E402
+from jitcore._runtime.kernels import blas as _kernels_blas  # noqa: E402
 
 _lock = threading.Lock()
 
@@ -135,8 +136,8 @@ def threading_info():
 
 
 def _threadpoolctl():
-    """threadpoolctl with SciPy's BLAS loaded (so that it is listed), or None."""
-    _load_kernels_blas()
+    """threadpoolctl with SciPy's BLAS loaded and pinned (so that it is listed), or None."""
+    _kernels_blas.load_blas()
     try:
         import threadpoolctl
     except ImportError:
@@ -144,7 +145,7 @@ def _threadpoolctl():
     return threadpoolctl
 
 
-def _load_kernels_blas():
+def _import_kernels_blas():
     # The kernels call BLAS through SciPy's Cython API; importing it loads the library.
     import scipy.linalg.cython_blas  # noqa: F401
 
@@ -197,7 +198,7 @@ class _OpenBLAS:
 
 def _kernels_blas_path():
     """The file of the BLAS SciPy's ``cython_blas`` (hence the kernels) calls, or None."""
-    _load_kernels_blas()
+    _import_kernels_blas()
     import scipy
     scipy_root = os.path.dirname(os.path.abspath(scipy.__file__))
     try:
@@ -230,6 +231,8 @@ def _pin_kernels_blas():
 
     An OpenBLAS is registered with the runtime, which re-pins it before each
     product if something (``threadpoolctl.threadpool_limits``) raised it.
+    Runs when the products first need the BLAS (``blas.on_load``, below),
+    before any product runs on it.
     """
     blas = _kernels_openblas()
     if blas is not None:
@@ -238,12 +241,15 @@ def _pin_kernels_blas():
         openmp_helpers.register_kernels_blas(*address)
         return
     kernels_path = _kernels_blas_path()
-    threadpoolctl = _threadpoolctl()
-    if threadpoolctl is None or kernels_path is None:
+    try:
+        import threadpoolctl
+    except ImportError:
+        return
+    if kernels_path is None:
         return
     for lib in threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers:
         if _same_file(lib.filepath, kernels_path):
             lib.set_num_threads(1)
 
 
-_pin_kernels_blas()
+_kernels_blas.on_load(_pin_kernels_blas)

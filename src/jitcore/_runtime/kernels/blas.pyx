@@ -5,13 +5,16 @@ See ``blas.pxd`` for the kernel contract.  ``gemm_views`` is also exposed to
 Python as :func:`gemm_arrays` for tests.
 """
 cimport numpy as cnp
+import threading
+import warnings
+
 import numpy as np
 from libc.limits cimport INT_MAX
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cython.parallel cimport prange
-from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv
+from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
 
 from jitcore._runtime.kernels.view cimport (
     View, Status, real, JC_OK, JC_ERR_SHAPE, JC_ERR_DTYPE, JC_ERR_OOM, JC_ERR_VALUE,
@@ -72,6 +75,117 @@ from jitcore._runtime.kernels.status_error cimport raise_for_status
 
 cnp.import_array()
 
+# SciPy's BLAS (``scipy.linalg.cython_blas``), resolved on the first product
+# that needs it rather than by ``cimport``: a cimport imports scipy.linalg when
+# this module loads, which cost more than the rest of ``import jitcore``.  The
+# types are cython_blas's signatures; the pointers come from its capsules.
+ctypedef void sgemm_t(char* ta, char* tb, int* m, int* n, int* k, float* alpha, float* a,
+                      int* lda, float* b, int* ldb, float* beta, float* c, int* ldc) noexcept nogil
+ctypedef void dgemm_t(char* ta, char* tb, int* m, int* n, int* k, double* alpha, double* a,
+                      int* lda, double* b, int* ldb, double* beta, double* c, int* ldc) noexcept nogil
+ctypedef void sgemv_t(char* t, int* m, int* n, float* alpha, float* a, int* lda, float* x,
+                      int* incx, float* beta, float* y, int* incy) noexcept nogil
+ctypedef void dgemv_t(char* t, int* m, int* n, double* alpha, double* a, int* lda, double* x,
+                      int* incx, double* beta, double* y, int* incy) noexcept nogil
+cdef sgemm_t* sgemm = NULL
+cdef dgemm_t* dgemm = NULL
+cdef sgemv_t* sgemv = NULL
+cdef dgemv_t* dgemv = NULL
+
+cdef extern from *:
+    """
+    /* Set (release) once the four pointers are filled and the BLAS pinned to
+       one thread; a product that reads it set (acquire) sees the pointers. */
+    static int jc_blas_loaded = 0;
+    static inline int jc_blas_is_loaded(void) {
+        return __atomic_load_n(&jc_blas_loaded, __ATOMIC_ACQUIRE);
+    }
+    static inline void jc_blas_mark_loaded(void) {
+        __atomic_store_n(&jc_blas_loaded, 1, __ATOMIC_RELEASE);
+    }
+    """
+    bint jc_blas_is_loaded() noexcept nogil
+    void jc_blas_mark_loaded() noexcept nogil
+
+
+cdef void* _capi_pointer(dict capi, str name) except NULL:
+    capsule = capi[name]
+    return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+
+
+# Called (under the GIL) once the BLAS is loaded, before any product uses it:
+# ``jitcore.threads`` puts its pinning to one thread here (the runtime does not
+# import the layers above it).
+_after_load = []
+# Loading runs Python code that may release the GIL (imports, ctypes): the GIL
+# alone does not keep two threads' first products from loading twice.
+_load_lock = threading.Lock()
+
+
+def on_load(callback):
+    """Run ``callback()`` when :func:`load_blas` loads the BLAS, before any product uses it.
+
+    The callback runs under the loading lock: it must not call :func:`load_blas`.
+    """
+    _after_load.append(callback)
+
+
+def load_blas():
+    """Load SciPy's BLAS for the products and run the ``on_load`` callbacks (once per process).
+
+    Every product that needs BLAS calls this on first use; calling it earlier
+    (``jitcore.threading_info`` does) only moves the cost.  Thread-safe: one
+    caller loads under a lock while the others wait, and the pointers are
+    filled before they are published.
+
+    Raises
+    ------
+    ImportError
+        If SciPy's ``scipy.linalg.cython_blas`` cannot be imported.
+    """
+    global sgemm, dgemm, sgemv, dgemv
+    cdef dict capi
+    if jc_blas_is_loaded():
+        return
+    with _load_lock:
+        if jc_blas_is_loaded():
+            return
+        from scipy.linalg import cython_blas
+        capi = cython_blas.__pyx_capi__
+        sgemm = <sgemm_t*>_capi_pointer(capi, "sgemm")
+        dgemm = <dgemm_t*>_capi_pointer(capi, "dgemm")
+        sgemv = <sgemv_t*>_capi_pointer(capi, "sgemv")
+        dgemv = <dgemv_t*>_capi_pointer(capi, "dgemv")
+        # Before any product can see the pointers: a threaded OpenBLAS pool
+        # must never run one of the kernels' products.
+        for callback in _after_load:
+            callback()
+        jc_blas_mark_loaded()
+
+
+cdef bint _load_blas_holding_gil() noexcept:
+    # A product that cannot load BLAS fails with JC_ERR_UNSUPPORTED; the warning
+    # says why (a kernel's status carries no message).
+    try:
+        load_blas()
+    except BaseException as error:
+        try:
+            warnings.warn(f"jitcore's matrix products need SciPy's BLAS "
+                          f"(scipy.linalg.cython_blas), which did not load: {error!r}",
+                          RuntimeWarning)
+        except BaseException:
+            pass
+        return False
+    return True
+
+
+cdef inline bint blas_loaded() noexcept nogil:
+    """True once SciPy's BLAS is usable, loading it (taking the GIL once) on the first call."""
+    if jc_blas_is_loaded():
+        return True
+    with gil:
+        return _load_blas_holding_gil()
+
 
 cdef inline bint fits_int(Py_ssize_t x) noexcept nogil:
     return x <= INT_MAX
@@ -104,6 +218,8 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
         if kernel != NULL:
             rowmajor_product(kernel, m, n, k, alpha, a, lda, b, ldb, c, ldc)
             return JC_OK
+    if not blas_loaded():
+        return JC_ERR_UNSUPPORTED
     keep_blas_serial()
     if m == 1 or n == 1:
         # A vector product (batch-1 linear, a projection onto one output):

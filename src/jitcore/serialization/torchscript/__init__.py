@@ -11,18 +11,12 @@ from jitcore.serialization.torchscript.archive import (
     MAX_VERSION, MIN_VERSION, TorchScriptArchive, is_torchscript_archive, read_torchscript_archive,
 )
 from jitcore.serialization.torchscript.records import ObjectRecord
+# The compiler of the archive's code is a frontend (jitcore.frontend.torchscript), which
+# this layer may not import; ``import jitcore`` registers it in that slot.
+from jitcore.torchscript_compiler import register_compiler, registered_compiler
 
 __all__ = ["read_torchscript_archive", "is_torchscript_archive", "TorchScriptArchive", "ObjectRecord",
            "MIN_VERSION", "MAX_VERSION", "register_compiler", "load_torchscript"]
-
-# The compiler of the archive's code is a frontend (jitcore.frontend.torchscript), which
-# this layer may not import; ``jitcore`` registers it here when it is imported.
-_compiler = []
-
-
-def register_compiler(compile_archive):
-    """Make ``compile_archive(TorchScriptArchive) -> ScriptModule`` the compiler ``load`` uses."""
-    _compiler[:] = [compile_archive]
 
 
 def load_torchscript(buffer, extra_files=None):
@@ -34,9 +28,10 @@ def load_torchscript(buffer, extra_files=None):
         If the archive is malformed, or no compiler is registered (``import jitcore`` registers it).
     """
     archive = read_torchscript_archive(buffer)
-    if not _compiler:
+    compile_archive = registered_compiler()
+    if compile_archive is None:
         raise FormatError("TorchScript archives need jitcore's TorchScript frontend: import jitcore first")
-    module = _compiler[0](archive)
+    module = compile_archive(archive)
     if extra_files is not None:
         for key in list(extra_files):
             if key in archive.extra_files:
