@@ -15,7 +15,7 @@ import numpy as np
 from jitcore import ops
 from jitcore._runtime.ir import Block
 from jitcore._runtime.types import (
-    BoolType, IntType, ListType, NoneType, OptionalType, StrType, TensorType, TupleType,
+    BoolType, IntType, JitType, ListType, NoneType, OptionalType, StrType, TensorType, TupleType,
 )
 from jitcore.ops.effects import Effect, OutputAlias
 from jitcore.modules import ScriptFunction
@@ -232,7 +232,7 @@ class ExpressionCompiler(Emitter):
         where = self.where(node)
         func = self.expr(node.func)
         consumer = getattr(func, "python_object", None)
-        if consumer is annotate and node.args:
+        if node.args and (consumer is annotate or getattr(func, "handler", None) is _uninitialized):
             # the first argument is a type annotation, read as annotations are
             declared = type_from_annotation(node.args[0], self.source, self.globals)
             rest = [self.expr(a) for a in node.args[1:]]
@@ -669,7 +669,7 @@ class ExpressionCompiler(Emitter):
 def _uninitialized(ctx, args, kwargs, where):
     target = getattr(args[0], "python_object", None) or getattr(args[0], "value", None) \
         if len(args) == 1 else None
-    jit_type = type_from_python_object(target)
+    jit_type = target if isinstance(target, JitType) else type_from_python_object(target)
     if jit_type is None or kwargs:
         raise compile_error("uninitialized() takes one type, e.g. uninitialized(Tensor)", where)
     return ScriptValue(ctx.uninitialized(jit_type, where))
