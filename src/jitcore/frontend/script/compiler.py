@@ -508,7 +508,9 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                 if state == DIVERGE:
                     sides.append(None)
                     continue
-                bound = scope.assigned[name] if name in scope.assigned else parent.lookup(name)
+                # a branch that does not assign the name keeps its refinement there:
+                # `if x is None: x = 0` leaves an int on both paths
+                bound = scope.assigned[name] if name in scope.assigned else scope.lookup(name)
                 if bound is None or isinstance(bound, Undefined):
                     if state == ALWAYS or name.startswith("$"):
                         # the path has left, or an exit variable ($retval) that is read only
@@ -699,9 +701,10 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
         if cond is False:
             self.emit_raise("AssertionError", message, where)
             return DIVERGE
+        # `assert x is not None` narrows x after it, as in TorchScript
         self.emit_if(cond, lambda: NEVER,
                      lambda: (self.emit_raise("AssertionError", message, where), DIVERGE)[1],
-                     where)
+                     where, refinements=self.refinements(node.test))
         return NEVER
 
 
