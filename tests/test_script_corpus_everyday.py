@@ -1325,3 +1325,17 @@ def test_corpus_is_large_enough():
     positive += len(FUNCTIONS) + len(MODULES)
     assert positive >= 250, positive
     assert len(test_script_errors.CASES) >= 60, len(test_script_errors.CASES)
+
+
+def prints_progress(x, step: int):
+    print("step", step, "of", 3, 0.5, step > 1)
+    return x * step
+
+
+def test_print_writes_what_python_writes(capsys):
+    x = arr(2)
+    prints_progress(x, 2)
+    expected = capsys.readouterr().out
+    for compiled in (script(prints_progress), script_source(script(prints_progress).code)):
+        np.testing.assert_array_equal(compiled(x, 2), x * 2)
+        assert capsys.readouterr().out == expected == "step 2 of 3 0.5 True\n"

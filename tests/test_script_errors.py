@@ -1,7 +1,8 @@
 """Negative cases of jitcore.script: each unsupported construct or type error raises a
 CompileError with its own message and the offending source range underlined."""
 
-from typing import Dict, List, Optional, Union
+import enum
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import pytest
@@ -371,6 +372,33 @@ def range_with_a_run_time_step(n: int, step: int) -> int:
         total += i
     return total
 
+
+class _Point:
+    def __init__(self, x: float):
+        self.x = x
+
+
+class _Color(enum.Enum):
+    RED = 1
+
+
+def instance_of_a_class(n: float) -> float:
+    return _Point(n).x
+
+
+def enum_member(n: int) -> int:
+    return n + _Color.RED.value
+
+
+def del_of_a_name(n: int) -> int:
+    m = n
+    del m
+    return n
+
+
+def tuple_index_at_run_time(t: Tuple[int, int], i: int) -> int:
+    return t[i]
+
 # (function, message fragment, underlined source text)
 CASES = [
     (uses_try, "try/except is not supported", "try:"),
@@ -465,6 +493,10 @@ CASES = [
      "from math import sqrt"),
     (range_with_a_run_time_step, "the step of range() must be an integer constant",
      "range(0, n, step)"),
+    (instance_of_a_class, "'_Point' is a Python type, which jitcore.script cannot use", "_Point"),
+    (enum_member, "'_Color' is a Python EnumType, which jitcore.script cannot use", "_Color"),
+    (del_of_a_name, "del is supported on list items only in jitcore.script (del xs[i])", "m"),
+    (tuple_index_at_run_time, "a tuple index must be an integer constant", "t[i]"),
 ]
 
 
