@@ -600,6 +600,14 @@ def outputs_by_layer(x, layers: int) -> Dict[int, np.ndarray]:
     return outs
 
 
+PAD_ID = 0
+
+
+def strip_padding(tokens: List[int]) -> List[int]:
+    # a module-level int is a constant of the compiled code, as in TorchScript
+    return [t for t in tokens if t != PAD_ID]
+
+
 def config_lookup(key: str) -> int:
     table = {"small": 64, "base": 256, "large": 1024}
     if key in table:
@@ -990,6 +998,7 @@ FUNCTIONS = [
     (dict_of_lists, lambda: [(5,), (0,)]),
     (dict_values_total, lambda: [(2,), (-1,)]),
     (outputs_by_layer, lambda: [(arr(3), 3), (arr(2, 2), 1)]),
+    (strip_padding, lambda: [([3, 0, 4, 0],), ([],)]),
     (config_lookup, lambda: [("base",), ("huge",)]),
     # comprehensions
     (squares, lambda: [(0,), (5,)]),
@@ -1339,3 +1348,35 @@ def test_print_writes_what_python_writes(capsys):
     for compiled in (script(prints_progress), script_source(script(prints_progress).code)):
         np.testing.assert_array_equal(compiled(x, 2), x * 2)
         assert capsys.readouterr().out == expected == "step 2 of 3 0.5 True\n"
+
+
+def test_the_language_reference_cites_tests_that_exist():
+    # docs/script.md's table names a corpus entry, an error case or a test per row
+    import pathlib
+    import re
+    import test_script_corpus
+    import test_script_collection_properties
+    import test_script_dicts
+    import test_script_errors
+    import test_script_ignore
+    import test_script_inplace
+    import test_script_lists
+    import test_script_modules
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "script.md").read_text()
+    modules = {"corpus": test_script_corpus, "everyday": globals(), "lists": test_script_lists,
+               "dicts": test_script_dicts, "inplace": test_script_inplace,
+               "errors": test_script_errors, "properties": test_script_collection_properties,
+               "modules": test_script_modules, "ignore": test_script_ignore}
+    cited = re.findall(rf"`({'|'.join(modules)})::(\w+)`", text)
+    assert len(cited) > 100
+    for where, name in cited:
+        namespace = modules[where]
+        namespace = namespace if isinstance(namespace, dict) else vars(namespace)
+        if name.startswith("test_"):
+            assert callable(namespace.get(name)), (where, name)
+        elif where == "errors":
+            assert name in [case[0].__name__ for case in namespace["CASES"]], (where, name)
+        else:
+            tested = [fn.__name__ for fn, _ in namespace["FUNCTIONS"]]
+            tested += [type(make()).__name__ for make, _ in namespace.get("MODULES", [])]
+            assert name in tested, (where, name)
