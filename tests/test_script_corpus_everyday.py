@@ -583,6 +583,16 @@ def dict_of_lists(n: int) -> Dict[str, List[int]]:
     return out
 
 
+def buckets_from_a_typed_literal(n: int) -> Tuple[Dict[str, List[int]], List[List[int]]]:
+    # empty literals inside a display take the annotation's type, as TorchScript's hints do
+    out: Dict[str, List[int]] = {"even": [], "odd": []}
+    rows: List[List[int]] = [[], [n]]
+    for i in range(n):
+        out["even" if i % 2 == 0 else "odd"].append(i)
+        rows[0].append(i * i)
+    return out, rows
+
+
 def dict_values_total(n: int) -> int:
     d = {"a": n, "b": 2 * n, "c": 3}
     total = 0
@@ -996,6 +1006,7 @@ FUNCTIONS = [
     (sum_of_losses, lambda: [(arr(3), arr(3)), (arr(2, 2), arr(2, 2))]),
     (sorted_keys, lambda: [(4,), (0,)]),
     (dict_of_lists, lambda: [(5,), (0,)]),
+    (buckets_from_a_typed_literal, lambda: [(5,), (0,)]),
     (dict_values_total, lambda: [(2,), (-1,)]),
     (outputs_by_layer, lambda: [(arr(3), 3), (arr(2, 2), 1)]),
     (strip_padding, lambda: [([3, 0, 4, 0],), ([],)]),
