@@ -3,8 +3,8 @@ scripted parts of torchvision, torchaudio, HuggingFace and fairseq models are wr
 arithmetic, early returns, loops with break/continue, Optional arguments, defaults, tuples,
 lists and dicts built in loops, comprehensions, math, conversions, in-place updates, helper
 calls, modules with submodules and constants).  Each is scripted, linted, run on several
-inputs against the plain Python function (NumPy is the oracle), and its ``.code`` re-scripts
-to the same results.  ``test_corpus_is_large_enough`` counts the corpus of every module."""
+inputs against the plain Python function (NumPy is the oracle), also after
+``optimize_for_inference``, and its ``.code`` re-scripts to the same results.  ``test_corpus_is_large_enough`` counts the corpus of every module."""
 
 import copy
 import inspect
@@ -25,6 +25,9 @@ from test_script_lists import _assert_same
 from test_script_nn_layers import _rescripted
 
 RNG = np.random.default_rng(16)
+
+# the optimiser must handle every program here: its fallback warning is a failure
+pytestmark = pytest.mark.filterwarnings("error:jitcore. optimising:RuntimeWarning")
 
 
 def arr(*shape, dtype=np.float32):
@@ -1103,6 +1106,14 @@ def test_scripted_matches_python(fn, make_inputs):
     scripted.graph.lint()
     assert_roundtrip(scripted.graph)
     _check(scripted, fn, make_inputs)
+
+
+@pytest.mark.parametrize("fn, make_inputs", FUNCTIONS, ids=IDS)
+def test_optimized_matches_python(fn, make_inputs):
+    optimized = jitcore.optimize_for_inference(script(fn))
+    optimized.graph.lint()
+    for _ in range(2):      # the second call runs the graph specialised on the first
+        _check(optimized, fn, make_inputs)
 
 
 @pytest.mark.parametrize("fn, make_inputs", FUNCTIONS, ids=IDS)
