@@ -312,6 +312,12 @@ def int_or_default(n: Optional[int] = None) -> int:
     return n * 2
 
 
+def ternary_on_none(n: Optional[int], m: Optional[int] = None) -> int:
+    # each side of a conditional expression sees the test's refinement
+    k = n if n is not None else 3
+    return k + (0 if m is None else m * 2)
+
+
 def optional_list_default(xs: Optional[List[int]] = None) -> List[int]:
     if xs is None:
         xs = [1, 2, 3]
@@ -972,6 +978,7 @@ FUNCTIONS = [
     (attention_scale, lambda: [(arr(2, 4),), (arr(3, 9), 0.5)]),
     (masked_scores, lambda: [(arr(2, 3),), (arr(2, 3), arr(2, 3) > 0)]),
     (int_or_default, lambda: [(), (4,), (None,)]),
+    (ternary_on_none, lambda: [(None,), (4,), (4, 5), (None, -1)]),
     (optional_list_default, lambda: [(), ([5, 6],), (None,)]),
     (dropout_eval, lambda: [(arr(3),), (arr(3), 0.25, True), (arr(3), 0.0, True)]),
     (activation_by_name, lambda: [(arr(4),), (arr(4), "gelu"), (arr(2, 2), "tanh")]),

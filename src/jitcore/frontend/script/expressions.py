@@ -408,8 +408,20 @@ class ExpressionCompiler(Emitter):
         cond = self.condition(node.test)
         if isinstance(cond, bool):
             return self.expr(node.body if cond else node.orelse)
+        then_refined, else_refined = self.refinements(node.test)
         return ScriptValue(self.emit_if_expression(
-            cond, lambda: self.value(node.body), lambda: self.value(node.orelse), where))
+            cond, lambda: self._refined_value(node.body, then_refined),
+            lambda: self._refined_value(node.orelse, else_refined), where))
+
+    def _refined_value(self, node, refinements):
+        """One side of ``a if x is not None else b``: ``x`` narrowed on that side only."""
+        parent = self.scope
+        self.scope = parent.child()
+        try:
+            self.apply_refinements(refinements)
+            return self.value(node)
+        finally:
+            self.scope = parent
 
     # --------------------------------------------------------------- indexing
     def _expr_Subscript(self, node):
