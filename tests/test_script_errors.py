@@ -1,7 +1,8 @@
 """Negative cases of jitcore.script: each unsupported construct or type error raises a
 CompileError with its own message and the offending source range underlined."""
 
-from typing import List, Optional, Union
+import enum
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import pytest
@@ -315,6 +316,91 @@ def getattr_of_a_computed_name(x, name: str):
     return getattr(x, name)
 
 
+def for_else(n: int) -> int:
+    for i in range(n):
+        n += i
+    else:
+        n = 0
+    return n
+
+
+def class_inside(x):
+    class Local:
+        pass
+    return x
+
+
+def starred_assignment(xs: List[int]) -> int:
+    first, *rest = xs
+    return first
+
+
+def raise_from(n: int) -> int:
+    if n < 0:
+        raise ValueError("negative") from None
+    return n
+
+
+def print_with_keywords(x):
+    print(x, end="")
+    return x
+
+
+def star_call(xs: List[int]) -> int:
+    return max(*xs)
+
+
+def dict_unpacking(n: int) -> Dict[str, int]:
+    base = {"a": n}
+    return {**base, "b": 2}
+
+
+def in_in_a_chain(n: int) -> bool:
+    return 0 < n in [1, 2]
+
+
+def reversed_range_with_step(n: int) -> List[int]:
+    return [i for i in reversed(range(0, n, 2))]
+
+
+def import_inside(x):
+    from math import sqrt
+    return x * sqrt(2.0)
+
+
+def range_with_a_run_time_step(n: int, step: int) -> int:
+    total = 0
+    for i in range(0, n, step):
+        total += i
+    return total
+
+
+class _Point:
+    def __init__(self, x: float):
+        self.x = x
+
+
+class _Color(enum.Enum):
+    RED = 1
+
+
+def instance_of_a_class(n: float) -> float:
+    return _Point(n).x
+
+
+def enum_member(n: int) -> int:
+    return n + _Color.RED.value
+
+
+def del_of_a_name(n: int) -> int:
+    m = n
+    del m
+    return n
+
+
+def tuple_index_at_run_time(t: Tuple[int, int], i: int) -> int:
+    return t[i]
+
 # (function, message fragment, underlined source text)
 CASES = [
     (uses_try, "try/except is not supported", "try:"),
@@ -391,6 +477,29 @@ CASES = [
      "apart at run time", "isinstance(xs, List[int])"),
     (string_concat, "string concatenation is not supported", "a + b"),
     (uses_yield, "generators (yield) are not supported", "yield x"),
+    (for_else, "for ... else is not supported", "n = 0"),
+    (class_inside, "class definitions inside a scripted function are not supported",
+     "class Local:"),
+    (starred_assignment, "starred assignment (a, *rest = ...) is not supported",
+     "first, *rest"),
+    (raise_from, "raise ... from ... is not supported",
+     'raise ValueError("negative") from None'),
+    (print_with_keywords, "print() keyword arguments are not supported", 'print(x, end="")'),
+    (star_call, "star-unpacking (*args) is not supported", "*xs"),
+    (dict_unpacking, "**-unpacking in a dict literal is not supported",
+     '{**base, "b": 2}'),
+    (in_in_a_chain, "'in' inside a chained comparison is not supported",
+     "0 < n in [1, 2]"),
+    (reversed_range_with_step, "reversed() of a range with a step is not supported",
+     "reversed(range(0, n, 2))"),
+    (import_inside, "import statements are not supported inside jitcore.script functions",
+     "from math import sqrt"),
+    (range_with_a_run_time_step, "the step of range() must be an integer constant",
+     "range(0, n, step)"),
+    (instance_of_a_class, "'_Point' is a Python type, which jitcore.script cannot use", "_Point"),
+    (enum_member, "'_Color' is a Python EnumType, which jitcore.script cannot use", "_Color"),
+    (del_of_a_name, "del is supported on list items only in jitcore.script (del xs[i])", "m"),
+    (tuple_index_at_run_time, "a tuple index must be an integer constant", "t[i]"),
 ]
 
 
@@ -415,8 +524,8 @@ def test_compile_error(fn, message, underlined):
         assert _underlined(error) == underlined
 
 
-def test_there_are_at_least_30_negative_cases():
-    assert len(CASES) >= 30
+def test_there_are_at_least_60_negative_cases():
+    assert len(CASES) >= 60
 
 
 def test_error_names_the_call_chain():

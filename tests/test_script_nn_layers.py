@@ -26,7 +26,7 @@ def _rescripted(scripted, module):
     filename = f"<rescripted layer {next(_counter)}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     namespace = {"Tensor": np.ndarray, "Optional": typing.Optional, "Tuple": typing.Tuple,
-                 "List": typing.List, "np": np}
+                 "List": typing.List, "Dict": typing.Dict, "np": np}
     exec(compile(text, filename, "exec"), namespace)
     # `.code` prints no Python defaults; the call binding takes them from the signature
     namespace["forward"].__defaults__ = type(module).forward.__defaults__

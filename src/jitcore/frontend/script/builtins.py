@@ -145,6 +145,11 @@ def _conversion(name, target):
             return ScriptValue(truth_value(ctx, value, where))
         if value.type == target:
             return ScriptValue(value)
+        if value.type == _BOOL:
+            # int(flag), float(flag): 1 or 0, as Python converts a bool
+            one, zero = (1, 0) if target == _INT else (1.0, 0.0)
+            return ScriptValue(ctx.emit_if_expression(
+                value, lambda: ctx.constant(one, where), lambda: ctx.constant(zero, where), where))
         if isinstance(value.type, TensorType) or value.type in (_INT, _FLOAT):
             return ctx.emit_op_call(f"aten::{name.capitalize()}", [ScriptValue(value)], {}, where)
         raise compile_error(f"{name}() of {describe_type(value.type)} is not supported", where)

@@ -25,7 +25,7 @@ from .environment import (
 )
 from .errors import compile_error, describe_type
 from .expressions import ExpressionCompiler
-from .dicts import dict_delete, dict_getitem, dict_set_item, is_dict, new_dict
+from .dicts import dict_delete, dict_getitem, dict_literal, dict_set_item, is_dict, new_dict
 from .lists import list_delete, list_method, list_set_item
 from .loops import LoopCompiler
 from .modules import ModuleValue, constant_attribute_names
@@ -214,16 +214,7 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
         if node.value is None:
             raise compile_error(f"the annotated variable {node.target.id!r} needs a value in "
                                 "jitcore.script", where)
-        if isinstance(node.value, ast.List) and not node.value.elts:
-            if not hasattr(declared, "elem"):
-                raise compile_error(f"an empty list cannot be {describe_type(declared)}", where)
-            value = self.list_construct([], declared.elem, where)
-        elif isinstance(node.value, ast.Dict) and not node.value.keys:
-            if not isinstance(declared, DictType):
-                raise compile_error(f"an empty dict cannot be {describe_type(declared)}", where)
-            value = new_dict(self, declared.key, declared.value, where)
-        else:
-            value = self.value(node.value)
+        value = self._annotated_value(node.value, declared, where)
         if not value.type.is_subtype_of(declared):
             raise compile_error(f"variable {node.target.id!r} is annotated as "
                                 f"{describe_type(declared)} but is assigned a value of type "
@@ -232,6 +223,29 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
         self.scope.declared[node.target.id] = declared
         self.bind_name(node.target.id, ScriptValue(value), where)
         return NEVER
+
+    def _annotated_value(self, node, declared, where):
+        """The value of ``node`` assigned to a name annotated ``declared``: an empty list or
+        dict literal, also as an item of a list or dict display, takes the annotation's
+        type (``d: Dict[str, List[int]] = {"a": []}``), as TorchScript's type hints do."""
+        if isinstance(node, ast.List) and not node.elts:
+            if not hasattr(declared, "elem"):
+                raise compile_error(f"an empty list cannot be {describe_type(declared)}", where)
+            return self.list_construct([], declared.elem, where)
+        if isinstance(node, ast.Dict) and not node.keys:
+            if not isinstance(declared, DictType):
+                raise compile_error(f"an empty dict cannot be {describe_type(declared)}", where)
+            return new_dict(self, declared.key, declared.value, where)
+        if isinstance(node, ast.List) and isinstance(declared, ListType) \
+                and any(_is_empty_display(e) for e in node.elts):
+            items = [self._annotated_value(e, declared.elem, where) for e in node.elts]
+            return self.list_construct(items, declared.elem, where)
+        if isinstance(node, ast.Dict) and isinstance(declared, DictType) \
+                and None not in node.keys and any(_is_empty_display(v) for v in node.values):
+            pairs = [(self.value(k), self._annotated_value(v, declared.value, where))
+                     for k, v in zip(node.keys, node.values)]
+            return dict_literal(self, pairs, where)
+        return self.value(node)
 
     def _stmt_AugAssign(self, node):
         where = self.where(node)
@@ -511,7 +525,9 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                 if state == DIVERGE:
                     sides.append(None)
                     continue
-                bound = scope.assigned[name] if name in scope.assigned else parent.lookup(name)
+                # a branch that does not assign the name keeps its refinement there:
+                # `if x is None: x = 0` leaves an int on both paths
+                bound = scope.assigned[name] if name in scope.assigned else scope.lookup(name)
                 if bound is None or isinstance(bound, Undefined):
                     if state == ALWAYS or name.startswith("$"):
                         # the path has left, or an exit variable ($retval) that is read only
@@ -702,10 +718,16 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
         if cond is False:
             self.emit_raise("AssertionError", message, where)
             return DIVERGE
+        # `assert x is not None` narrows x after it, as in TorchScript
         self.emit_if(cond, lambda: NEVER,
                      lambda: (self.emit_raise("AssertionError", message, where), DIVERGE)[1],
-                     where)
+                     where, refinements=self.refinements(node.test))
         return NEVER
+
+
+def _is_empty_display(node):
+    return isinstance(node, ast.List) and not node.elts or isinstance(node, ast.Dict) \
+        and not node.keys
 
 
 def _without_docstring(statements):

@@ -110,7 +110,8 @@ class Emitter:
         # (a list of a type variable, Any[], takes the literal's own type, and it may be
         # written: it stays the new object the literal makes)
         inputs = [self.graph.insert_constant([], type=a.type, source_range=where)
-                  if _is_empty_list(v) and a.type.elem != AnyType.get()
+                  if _is_empty_list(v) and isinstance(a.type, ListType)
+                  and a.type.elem != AnyType.get()
                   and (v.node.kind == "prim::Constant" or self.literal_unchanged(v)) else v
                   for v, a in zip(inputs, opdef.schema.arguments)]
         result = self.emit_bound(opdef, [ScriptValue(v) for v in inputs], where)

@@ -235,7 +235,8 @@ class ExpressionCompiler(Emitter):
         where = self.where(node)
         func = self.expr(node.func)
         consumer = getattr(func, "python_object", None)
-        if consumer in (annotate, _unchecked_cast) and node.args:
+        if node.args and (consumer in (annotate, _unchecked_cast)
+                          or getattr(func, "handler", None) is _uninitialized):
             # the first argument is a type annotation, read as annotations are
             declared = type_from_annotation(node.args[0], self.source, self.globals)
             rest = [self.expr(a) for a in node.args[1:]]
@@ -417,8 +418,20 @@ class ExpressionCompiler(Emitter):
         cond = self.condition(node.test)
         if isinstance(cond, bool):
             return self.expr(node.body if cond else node.orelse)
+        then_refined, else_refined = self.refinements(node.test)
         return ScriptValue(self.emit_if_expression(
-            cond, lambda: self.value(node.body), lambda: self.value(node.orelse), where))
+            cond, lambda: self._refined_value(node.body, then_refined),
+            lambda: self._refined_value(node.orelse, else_refined), where))
+
+    def _refined_value(self, node, refinements):
+        """One side of ``a if x is not None else b``: ``x`` narrowed on that side only."""
+        parent = self.scope
+        self.scope = parent.child()
+        try:
+            self.apply_refinements(refinements)
+            return self.value(node)
+        finally:
+            self.scope = parent
 
     # --------------------------------------------------------------- indexing
     def _expr_Subscript(self, node):
@@ -678,7 +691,7 @@ class ExpressionCompiler(Emitter):
 def _uninitialized(ctx, args, kwargs, where):
     target = getattr(args[0], "python_object", None) or getattr(args[0], "value", None) \
         if len(args) == 1 else None
-    jit_type = type_from_python_object(target)
+    jit_type = target if isinstance(target, JitType) else type_from_python_object(target)
     if jit_type is None or kwargs:
         raise compile_error("uninitialized() takes one type, e.g. uninitialized(Tensor)", where)
     return ScriptValue(ctx.uninitialized(jit_type, where))
