@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import jitcore.nn as nn
+from jitcore.errors import CompileError
 from jitcore.frontend.script import export, ignore, script, unused
 from jitcore.reference_interpreter import MAX_TRIP_COUNT
 
@@ -251,3 +252,32 @@ def test_type_of_self_names_the_class_in_a_message():
     scripted = script(Checked())
     with pytest.raises(ValueError, match="^Checked expected a 2-d input, got 3-d"):
         scripted(np.ones((1, 2, 3)))
+
+
+def test_a_list_of_the_modules_own_parameters_is_read_as_a_list_of_them():
+    # a scripted LSTM's _flat_weights (a TorchScript archive) is such a list
+    class Flat(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Parameter(np.arange(3.0))
+            self.b = nn.Parameter(np.ones(3))
+            self.flat = [self.a, self.b, self.a]
+
+        def forward(self, x):
+            total = x
+            for w in self.flat:
+                total = total * w
+            return total
+
+    scripted = script(Flat())
+    x = np.full(3, 2.0)
+    np.testing.assert_array_equal(scripted(x), x * np.arange(3.0) ** 2)
+    assert "prim::ListConstruct" in str(scripted.graph)
+
+    class Foreign(Flat):
+        def __init__(self):
+            super().__init__()
+            self.flat = [self.a, np.ones(3)]          # not all the module's own: still refused
+
+    with pytest.raises(CompileError, match="'flat' of module Foreign is a list"):
+        script(Foreign())

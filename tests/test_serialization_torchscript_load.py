@@ -1,5 +1,6 @@
 """``jitcore.load`` of TorchScript archives: compiled from their code, run, compared with torch, re-saved."""
 
+import io
 import subprocess
 import sys
 import textwrap
@@ -101,6 +102,45 @@ def test_cli_convert(tmp_path, capsys):
     assert "not a TorchScript archive" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["audio_conv1d_autoencoder_scripted.pt", "lstm_classifier_scripted.pt"])
+def test_zoo_fixtures_match_the_output_torch_saved_with_them(name):
+    # conv1d, conv_transpose1d and torch's interpolate source; a scripted LSTM's _flat_weights
+    extra = {"input.npy": None, "expected.npy": None}
+    model = jitcore.load(FIXTURES / name, extra_files=extra)
+    x, expected = (np.load(io.BytesIO(extra[k]), allow_pickle=False) for k in ("input.npy", "expected.npy"))
+    out = model(x)
+    assert out.dtype == expected.dtype
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+_LIBRARY_FUNCTION = b"""def pick(x: Tensor, relu: bool) -> Tensor:
+  if relu:
+    _0 = torch.relu(x)
+  else:
+    _0 = torch.frobnicate(x)
+  return _0
+"""
+
+
+@pytest.mark.parametrize("relu", [True, False])
+def test_a_missing_op_in_torchs_library_code_raises_where_it_runs(relu):
+    # torch's interpolate compiles a branch per mode, each calling its op; the model picks one
+    data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
+                      b"return torch.relu(argument_1)",
+                      b"return __torch__.torch.nn.functional.pick(argument_1, %s)" % str(relu).encode())
+    data = replace_members(data, {"code/__torch__/torch/nn/functional.py": _LIBRARY_FUNCTION})
+    model = load_from_buffer(data)
+    optimized = jitcore.optimize_for_inference(model)
+    if relu:
+        np.testing.assert_allclose(model(X), _linear_relu(X), rtol=1e-6)
+        np.testing.assert_allclose(optimized(X), _linear_relu(X), rtol=1e-6)
+        assert "RaiseException" not in str(optimized.graph)     # the other branch is gone
+        return
+    for compiled in (model, optimized):
+        with pytest.raises(RuntimeError, match="torch.frobnicate: jitcore has no op aten::frobnicate"):
+            compiled(X)
+
+
 def test_loads_in_a_process_where_torch_cannot_be_imported():
     script = textwrap.dedent("""
         import sys
@@ -192,6 +232,20 @@ def test_annotations_in_method_bodies_are_read_not_evaluated(capsys):
     with pytest.raises(CompileError, match="the type \"print\('ran'\)\" is not supported"):
         load_from_buffer(hostile)
     assert "ran" not in capsys.readouterr().out
+
+
+def test_optional_declarations_joined_across_branches_and_inf():
+    # TorchScript prints `_0 : Optional[float] = None` in one branch and float('-inf') as -inf
+    data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
+                      b"    return torch.relu(argument_1)",
+                      b"    if torch.gt(torch.dim(argument_1), 5):\n"
+                      b"      _0 : Optional[float] = None\n"
+                      b"    else:\n"
+                      b"      _0 = -inf\n"
+                      b"    return torch.relu(torch.clamp(argument_1, _0, inf))")
+    model = load_from_buffer(data)
+    np.testing.assert_allclose(model(X), _linear_relu(X), rtol=1e-6)
+    assert "float? = prim::If" in str(model.act.graph)
 
 
 def test_an_attribute_that_would_shadow_module_state_is_refused():

@@ -98,10 +98,25 @@ def module_attribute(owner, ctx, name, where):
     if isinstance(value, tuple) and all(type(v) in _ATTRIBUTE_TYPES for v in value):
         # tuples are immutable: a constant is exact
         return TupleOfValues([ScriptValue(ctx.constant(v, where)) for v in value])
+    names = _own_tensor_names(module, value)
+    if names is not None:
+        # a list of the module's own parameters (a TorchScript LSTM's _flat_weights): read each
+        items = [module_attribute(owner, ctx, n, where).as_value(ctx, where) for n in names]
+        return ScriptValue(ctx.list_construct(items, TensorType.get(), where))
     raise compile_error(f"attribute {name!r} of module {type(module).__name__} is a "
                         f"{type(value).__name__}, which jitcore.script cannot use; make it a "
                         "parameter, a buffer, a submodule, or an int/float/bool/str (listed in "
                         "__constants__ or annotated Final to be a constant)", where)
+
+
+def _own_tensor_names(module, value):
+    """The parameter/buffer names of a non-empty list of ``module``'s own tensors, else None."""
+    if not isinstance(value, list) or not value:
+        return None
+    owned = {id(t): n for table in (module._parameters, module._buffers) for n, t in table.items()
+             if t is not None}
+    names = [owned.get(id(v)) for v in value]
+    return None if None in names else names
 
 
 def _constant_attribute(ctx, module, name, value, where):
