@@ -248,6 +248,25 @@ def test_optional_declarations_joined_across_branches_and_inf():
     assert "float? = prim::If" in str(model.act.graph)
 
 
+def test_a_computed_raise_message_is_built_only_when_it_raises_and_the_graph_lowers():
+    # torch's BatchNorm2d: `_0 = torch.format(...)` then `ops.prim.RaiseException(_0, "builtins.ValueError")`
+    from jitcore.executor import compile_graph
+    data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
+                      b"    return torch.relu(argument_1)",
+                      b"    if torch.ne(torch.dim(argument_1), 2):\n"
+                      b"      _0 = torch.format(\"expected 2D input (got {}D input)\", torch.dim(argument_1))\n"
+                      b"      ops.prim.RaiseException(_0, \"builtins.ValueError\")\n"
+                      b"    else:\n"
+                      b"      pass\n"
+                      b"    return torch.relu(argument_1)")
+    model = load_from_buffer(data)
+    assert str(model.act.graph).count("aten::format") == 1
+    compile_graph(model.act.graph, fallback=False)          # no format outside the raise: it lowers
+    np.testing.assert_allclose(model(X), _linear_relu(X), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"expected 2D input \(got 3D input\)"):
+        model(X[None])
+
+
 def test_an_attribute_that_would_shadow_module_state_is_refused():
     data = fixture_bytes("linear_relu_traced.pt")
     pickled = member(data, "data.pkl")

@@ -100,6 +100,25 @@ class ArchiveUnit(CompilationUnit):
         declared = None if definition.returns is None else archive_type(definition.returns,
                                                                         source.range_of(definition.returns))
         compiler.compile_body(definition.body, declared)
+        _unwrap_computed_messages(graph)
         pool_constants(graph)
         graph.lint()
         return graph
+
+
+def _unwrap_computed_messages(graph):
+    """``format("{}", m)`` of a message ``m`` that is itself an ``aten::format``: ``m``.
+
+    ``ops.prim.RaiseException(_0)`` with ``_0 = torch.format(...)`` is rewritten as
+    ``raise E(f"{_0}")``, a second format; with the inner one feeding the raise directly the
+    runtime builds the message only when it raises, and the graph lowers (a format whose
+    string is used otherwise has no kernel).
+    """
+    for node in graph.walk():
+        if node.kind != "aten::format" or len(node.inputs) != 2:
+            continue
+        text, inner = node.inputs
+        if (text.node.kind == "prim::Constant" and text.node.has_attr("value") and text.node.attr("value") == "{}"
+                and inner.node.kind == "aten::format" and len(inner.uses) == 1):
+            node.output().replace_all_uses_with(inner)
+            node.destroy()
