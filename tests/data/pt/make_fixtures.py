@@ -15,6 +15,8 @@ import io
 import os
 import sys
 
+from typing import Dict, NamedTuple
+
 import numpy as np
 import torch
 
@@ -111,6 +113,28 @@ class AddTable(torch.nn.Module):
         return x * 2.0 + self.table
 
 
+class Summary(NamedTuple):
+    total: torch.Tensor
+    count: int
+
+
+class Containers(torch.nn.Module):
+    """``Dict[str, Tensor]`` in and out, and a NamedTuple made in code (keywords, read by index)."""
+
+    def forward(self, xs: Dict[str, torch.Tensor], scale: float = 2.0) -> Dict[str, torch.Tensor]:
+        out: Dict[str, torch.Tensor] = {}
+        for name, x in xs.items():
+            out[name] = x * scale
+        if "bias" in xs:
+            out["sum"] = xs["bias"].sum(0)
+        return out
+
+    @torch.jit.export
+    def summary(self, x: torch.Tensor) -> Summary:
+        made = Summary(count=x.size(0), total=x.sum())
+        return Summary(made.total * 2.0, made.count + 1)
+
+
 def _npy(array):
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
@@ -148,6 +172,7 @@ def main():
     torch.jit.script(Branchy().eval()).save(os.path.join(HERE, "branchy_scripted.pt"))
     torch.jit.script(ResidualInPlace().eval()).save(os.path.join(HERE, "residual_in_place_scripted.pt"))
     torch.jit.trace(AddTable(), x).save(os.path.join(HERE, "add_table_traced.pt"))
+    torch.jit.script(Containers().eval()).save(os.path.join(HERE, "containers_scripted.pt"))
     zoo_fixtures()
 
 

@@ -58,6 +58,7 @@ class _AtenNamespace(SugaredValue):
 
     def attr(self, ctx, name, where):
         kind = f"aten::{name}"
+        _check_op_version(ctx, name, f"{self.spelling}.{name}", where)
         if "mkldnn" in name or name == "to_dense":
             raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"{self.spelling}.{name}"), where)
         if name in _SPECIAL:
@@ -72,6 +73,25 @@ class _AtenNamespace(SugaredValue):
             raise compile_error(f"{self.spelling}.{name}: jitcore has no op {kind}", where)
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(
             kind, args, _without_tensor_options(kind, kwargs, where), where))
+
+
+#: Ops whose meaning changed, torch's operator upgraders: the file format version that has the current
+#: meaning and what the op did before.  torch writes at least that version into a file that uses them.
+_CHANGED_OPS = {
+    "div": (4, "aten::div of two integer tensors rounded toward zero"),
+    "div_": (4, "aten::div of two integer tensors rounded toward zero"),
+    "full": (5, "aten::full with an integer fill value and no dtype made a float tensor"),
+}
+
+
+def _check_op_version(ctx, name, spelling, where):
+    """Refuse an op whose meaning changed after the torch that wrote the file (jitcore has no upgraders)."""
+    version = getattr(ctx.unit, "version", None)
+    changed = _CHANGED_OPS.get(name)
+    if changed is not None and version is not None and version < changed[0]:
+        raise compile_error(f"{spelling} in a file of format version {version}: the torch that wrote it is older "
+                            f"than version {changed[0]}, where {changed[1]}; jitcore compiles the current meaning "
+                            "and applies no operator upgraders (re-save the model with a current torch)", where)
 
 
 def _in_torch_library(ctx):
@@ -357,6 +377,7 @@ def _in_place_target(node):
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, source):
         self.source = source
+        self.classes = source.fn.__globals__["__torch__"].unit.classes    # NamedTuple types
 
     def where(self, node):
         return self.source.range_of(node)
@@ -373,7 +394,7 @@ class _Rewriter(ast.NodeTransformer):
             raise compile_error("an annotated statement in archive code must assign a name", self.where(node))
         self.generic_visit(node)
         types = self.source.fn.types
-        types.append(archive_type(node.annotation, self.where(node.annotation)))
+        types.append(archive_type(node.annotation, self.where(node.annotation), self.classes))
         call = ast.Call(func=ast.Name(id="annotate", ctx=ast.Load()),
                         args=[ast.copy_location(ast.Constant(len(types) - 1), node.annotation), node.value,
                               ast.copy_location(ast.Constant(node.target.id), node.target)], keywords=[])
@@ -426,6 +447,6 @@ class _Rewriter(ast.NodeTransformer):
             return ast.copy_location(ast.Attribute(value=node.args[0], attr=node.args[1].value, ctx=ast.Load()), node)
         if isinstance(node.func, ast.Name) and node.func.id in _TYPE_BUILTINS and node.args:
             types = self.source.fn.types
-            types.append(archive_type(node.args[0], self.where(node.args[0])))
+            types.append(archive_type(node.args[0], self.where(node.args[0]), self.classes))
             node.args[0] = ast.copy_location(ast.Constant(len(types) - 1), node.args[0])
         return node

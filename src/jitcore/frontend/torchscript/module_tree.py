@@ -80,6 +80,9 @@ def _build(record, classes, made_classes, made, path):
         raise compile_error(f"{where} is a {record.qualified_name}, whose class the archive's code/ does not define")
     if declaration.unsupported is not None:
         raise compile_error(*declaration.unsupported)
+    if declaration.fields is not None:
+        raise compile_error(f"{where} holds a {record.qualified_name}, a NamedTuple: jitcore reads NamedTuples "
+                            "made in code, not saved as module state")
     if record.state is not None:
         raise compile_error(f"{where} ({record.qualified_name}) is saved with __getstate__/__setstate__, "
                             "which jitcore does not run")
