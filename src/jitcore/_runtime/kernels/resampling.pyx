@@ -227,79 +227,62 @@ cdef Status run_interpolate(Sampling* sp, real* out) noexcept nogil:
     return JC_OK
 
 
-cdef Status interpolate2d_kernel(const View* x, View* out,
-                                 const InterpolateParams* params) noexcept nogil:
+cdef Status sample(const View* x, View* out, const InterpolateParams* params, bint depth,
+                   double scale_d) noexcept nogil:
+    """``out`` from ``x``: (N, C, H, W), or (N, C, D, H, W) with ``depth`` (nearest only)."""
     cdef Sampling sp
+    cdef int d, nd = 5 if depth else 4
     if not is_real_dtype(x.dtype) or out.dtype != x.dtype:
         return JC_ERR_DTYPE
-    if params.mode != INTERP_NEAREST and params.mode != INTERP_LINEAR:
-        return JC_ERR_VALUE
-    if x.ndim != 4 or out.ndim != 4 or out.shape[0] != x.shape[0] or out.shape[1] != x.shape[1]:
+    if x.ndim != nd or out.ndim != nd or out.shape[0] != x.shape[0] or out.shape[1] != x.shape[1]:
         return JC_ERR_SHAPE
-    if x.shape[2] < 1 or x.shape[3] < 1 or out.shape[2] < 1 or out.shape[3] < 1:
-        return JC_ERR_SHAPE
-    if params.one_dim and (x.shape[2] != 1 or out.shape[2] != 1):
-        return JC_ERR_SHAPE
-    if not is_dense_output(out):
-        return JC_ERR_UNSUPPORTED
-    sp.x = x[0]
-    sp.p = params[0]
-    sp.N = x.shape[0]
-    sp.C = x.shape[1]
-    sp.H = x.shape[2]
-    sp.W = x.shape[3]
-    sp.OH = out.shape[2]
-    sp.OW = out.shape[3]
-    sp.D = sp.OD = 1
-    sp.depth_stride = 0
-    sp.scale_d = 0.0
-    if sp.N * sp.C == 0:
-        return JC_OK
-    if x.dtype == DT_FLOAT32:
-        return run_interpolate(&sp, <float*>out.data)
-    return run_interpolate(&sp, <double*>out.data)
-
-
-cdef Status interpolate_nearest3d_kernel(const View* x, View* out, double scale_d, double scale_h,
-                                         double scale_w) noexcept nogil:
-    cdef Sampling sp
-    cdef int d
-    if not is_real_dtype(x.dtype) or out.dtype != x.dtype:
-        return JC_ERR_DTYPE
-    if x.ndim != 5 or out.ndim != 5 or out.shape[0] != x.shape[0] or out.shape[1] != x.shape[1]:
-        return JC_ERR_SHAPE
-    for d in range(2, 5):
+    for d in range(2, nd):
         if x.shape[d] < 1 or out.shape[d] < 1:
             return JC_ERR_SHAPE
     if not is_dense_output(out):
         return JC_ERR_UNSUPPORTED
-    # the planes are the 2-D kernel's, each read at its depth's nearest source
+    # a 3-D op's planes are the 2-D ones, each read at its depth's nearest source
     sp.x = x[0]
     sp.x.ndim = 4
-    sp.x.shape[2] = x.shape[3]
-    sp.x.shape[3] = x.shape[4]
-    sp.x.strides[2] = x.strides[3]
-    sp.x.strides[3] = x.strides[4]
-    sp.p.mode = INTERP_NEAREST
-    sp.p.align_corners = False
-    sp.p.one_dim = False
-    sp.p.scale_h = scale_h
-    sp.p.scale_w = scale_w
+    for d in range(2, 4):
+        sp.x.shape[d] = x.shape[d + depth]
+        sp.x.strides[d] = x.strides[d + depth]
+    sp.p = params[0]
     sp.N = x.shape[0]
     sp.C = x.shape[1]
-    sp.D = x.shape[2]
-    sp.H = x.shape[3]
-    sp.W = x.shape[4]
-    sp.OD = out.shape[2]
-    sp.OH = out.shape[3]
-    sp.OW = out.shape[4]
-    sp.depth_stride = x.strides[2]
+    sp.H = sp.x.shape[2]
+    sp.W = sp.x.shape[3]
+    sp.OH = out.shape[2 + depth]
+    sp.OW = out.shape[3 + depth]
+    sp.D = x.shape[2] if depth else 1
+    sp.OD = out.shape[2] if depth else 1
+    sp.depth_stride = x.strides[2] if depth else 0
     sp.scale_d = scale_d
     if sp.N * sp.C == 0:
         return JC_OK
     if x.dtype == DT_FLOAT32:
         return run_interpolate(&sp, <float*>out.data)
     return run_interpolate(&sp, <double*>out.data)
+
+
+cdef Status interpolate2d_kernel(const View* x, View* out,
+                                 const InterpolateParams* params) noexcept nogil:
+    if params.mode != INTERP_NEAREST and params.mode != INTERP_LINEAR:
+        return JC_ERR_VALUE
+    if params.one_dim and x.ndim == 4 and out.ndim == 4 and (x.shape[2] != 1 or out.shape[2] != 1):
+        return JC_ERR_SHAPE
+    return sample(x, out, params, False, 0.0)
+
+
+cdef Status interpolate_nearest3d_kernel(const View* x, View* out, double scale_d, double scale_h,
+                                         double scale_w) noexcept nogil:
+    cdef InterpolateParams p
+    p.mode = INTERP_NEAREST
+    p.align_corners = False
+    p.one_dim = False
+    p.scale_h = scale_h
+    p.scale_w = scale_w
+    return sample(x, out, &p, True, scale_d)
 
 
 # ------------------------------------------------------------ pixel shuffle

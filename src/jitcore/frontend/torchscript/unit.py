@@ -86,8 +86,8 @@ class ArchiveUnit(CompilationUnit):
         """``__torch__.Out(a, n=b)`` of a NamedTuple class: the tuple of its fields (jitcore's tuples
         have no field names: a result comes back as a plain tuple)."""
         names = [name for name, _ in declaration.fields]
-        if len(args) > len(names) or set(kwargs) - set(names):
-            raise compile_error(f"{declaration.qualified_name} takes the fields {', '.join(names)}", where)
+        if len(args) > len(names) or set(kwargs) - set(names) or set(kwargs) & set(names[:len(args)]):
+            raise compile_error(f"{declaration.qualified_name} takes the fields {', '.join(names)}, each once", where)
         given = dict(zip(names, args), **kwargs)
         values = []
         for name, annotation in declaration.fields:
