@@ -61,7 +61,7 @@ def test_in_place_relu_and_residual_add_fixture():
     before = x.copy()
     expected = np.maximum(np.maximum(x @ weight.T + bias, 0) + x, 0)
     np.testing.assert_allclose(model(x), expected, rtol=1e-6)
-    np.testing.assert_array_equal(x, before)          # jitcore never updates the caller's array
+    np.testing.assert_array_equal(x, before)          # out += identity updates out, a new array, not x (as in torch)
 
 
 def test_traced_constant_fixture_and_memory_mapped_load():

@@ -12,7 +12,8 @@ as compile-time values (``dialect_globals``):
   once and called with ``prim::CallFunction``;
 - ``annotate(T, v)``, ``unchecked_cast(T, v)``, ``uninitialized(T)``; ``inf`` and ``nan``;
 - ``ops.prim.device(x)`` and ``torch.device(...)``: ``None`` (every array is on the CPU);
-- ``torch.<op>_(a, ...)`` (in place): ``a = torch.<op>(a, ...)``, checked by ``in_place.py``.
+- ``torch.<op>_(a, ...)`` (in place): the registry's ``aten::<op>_`` where it has one, else
+  ``a = torch.<op>(a, ...)``, checked by ``in_place.py``; an update of module state raises where it runs.
 
 A few spellings are rewritten in the AST before compiling (``rewrite``):
 ``torch.__is__``/``__isnot__``/``__not__`` become ``is``/``is not``/``not`` (so
@@ -63,7 +64,7 @@ class _AtenNamespace(SugaredValue):
             raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"{self.spelling}.{name}"), where)
         if name in _SPECIAL:
             return BuiltinValue(kind, _SPECIAL[name])
-        if not list(ops.overloads(kind)) and _is_in_place(name) and list(ops.overloads(kind[:-1])):
+        if _is_in_place(name) and list(ops.overloads(kind[:-1])):
             return BuiltinValue(kind, lambda ctx, args, kwargs, where: _in_place(ctx, kind, args, kwargs, where))
         if not list(ops.overloads(kind)):
             if _in_torch_library(ctx):
@@ -140,8 +141,9 @@ def _is_in_place(name):
 
 
 def _in_place(ctx, kind, args, kwargs, where):
-    """``torch.add_(a, ...)``: the functional op, which the rewriter binds back to ``a``
-    (``in_place.check_in_place`` then proves nothing reads the old tensor).
+    """``torch.add_(a, ...)``: the registry's in-place op where it has one (``aten::add_``), else the
+    functional op, which the rewriter binds back to ``a`` (``in_place.check_in_place`` then proves
+    nothing reads the old tensor).
 
     An update of module state (``self.num_batches_tracked`` in training mode) compiles
     to a raise naming the op: inference never takes that path, and compiled code
@@ -157,6 +159,8 @@ def _in_place(ctx, kind, args, kwargs, where):
                    "tensors do not change); the archive reaches it on this path (training mode)")
         ctx.emit_raise("RuntimeError", message, where)
         return ScriptValue(ctx.uninitialized(TensorType.get(), where))
+    if list(ops.overloads(kind)):
+        return ctx.emit_op_call(kind, args, kwargs, where)
     result = ctx.emit_op_call(kind[:-1], args, kwargs, where)
     ctx.unit.in_place_sites.add((where, kind[:-1]))
     return result
