@@ -148,6 +148,10 @@ def _register_samples():
         [t(2, 3, 7, 6), t(4, 3, 3, 3), t(4), [1, 1], [0, 0], [1, 1], 1],
         [t(1, 4, 8, 8), t(6, 2, 3, 2), None, [2, 1], [1, 2], [2, 1], 2],
         [t(3, 5, 5), t(2, 3, 1, 1), t(2), [1, 1], [0, 0], [1, 1], 1]]
+    s["aten::conv1d"] = lambda r, d, t, pos: [
+        [t(2, 3, 9), t(4, 3, 3), t(4), [1], [0], [1], 1],
+        [t(1, 4, 11), t(6, 2, 4), None, [2], [3], [2], 2],
+        [t(3, 7), t(2, 3, 1), t(2), [1], [0], [1], 1]]
     # jitcore's fused ops: every epilogue shape (none, residual before/after the activation)
     s["jc::linear_act"] = lambda r, d, t, pos: [
         [t(3, 4), t(5, 4), t(5), None, "none", False],
@@ -190,6 +194,11 @@ def _register_samples():
                                                           [t(1, 2, 5, 4), [7, 3], 1.5, 0.75]]
     s["aten::upsample_nearest2d.vec"] = lambda r, d, t, pos: [
         [t(2, 3, 5, 4), [7, 9], None], [t(1, 2, 5, 4), None, [2.0, 1.3]]]
+    s["aten::upsample_nearest3d"] = lambda r, d, t, pos: [
+        [t(2, 3, 4, 5, 3), [8, 10, 7], None, None, None],
+        [t(1, 2, 3, 5, 4), [7, 3, 5], 2.5, 0.75, None]]
+    s["aten::upsample_nearest3d.vec"] = lambda r, d, t, pos: [
+        [t(2, 3, 4, 5, 3), [5, 9, 6], None], [t(1, 2, 3, 5, 4), None, [2.0, 1.3, 0.6]]]
     s["aten::upsample_linear1d"] = lambda r, d, t, pos: [[t(2, 3, 5), [11], False, None],
                                                          [t(2, 3, 5), [12], True, 2.5]]
     s["aten::upsample_linear1d.vec"] = lambda r, d, t, pos: [[t(2, 3, 5), [3], False, None],

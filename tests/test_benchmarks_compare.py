@@ -227,3 +227,15 @@ def test_quick_run_writes_json_and_markdown(tmp_path):
     assert rows["jitcore"]["ratio"] == 1.0
     assert report["limits"]["1"]["gemm_gflops"] > 0 and report["limits"]["1"]["copy_gbs"] > 0
     assert "seed Linear(4, 2), batch 1" in out_md.read_text()
+
+
+@pytest.mark.parametrize("name", ["jitcore-pt", "torchscript-pt"])
+def test_the_pt_backends_run_one_saved_archive_and_agree(name):
+    # the column "TorchScript .pt run by jitcore" and TorchScript itself on the same file
+    pytest.importorskip("torch")
+    from peers import torchscript_archive
+    case = models.make_case("cnn-b1")
+    backend = next(b for b in backends.BACKENDS if b.name == name)
+    assert check_agreement(case.eager(), backend.prepare(case, 1)()).ok
+    path = torchscript_archive.archive_path(case)
+    assert path.suffix == ".pt" and torchscript_archive.archive_path(case) == path    # saved once

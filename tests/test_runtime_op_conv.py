@@ -172,3 +172,74 @@ def test_conv2d_act_pool_rejects_an_output_too_small_to_pool():
     text = CONV_POOL.format(stride=[1, 1], padding=[0, 0], activation="relu")
     with pytest.raises(JitcoreError, match="pooling window is larger"):
         _run(text, np.ones((1, 3, 3, 3), np.float32), np.ones((8, 3, 3, 3), np.float32), None)
+
+
+# ------------------------------------------------------------------------- conv1d
+
+CONV1D = CONV.replace("aten::conv2d", "aten::conv1d")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("stride,padding,dilation,groups,kernel", [
+    ([1], [0], [1], 1, 3), ([2], [3], [1], 1, 8), ([1], [2], [2], 2, 3), ([3], [0], [1], 4, 1),
+    ([1], [0], [1], 1, 1),
+])
+def test_conv1d_matches_the_reference_and_torch(dtype, stride, padding, dilation, groups, kernel):
+    x = RNG.standard_normal((2, 4, 19)).astype(dtype)
+    w = RNG.standard_normal((8, 4 // groups, kernel)).astype(dtype)
+    b = RNG.standard_normal(8).astype(dtype)
+    text = CONV1D.format(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    expected = ops.get("aten::conv1d").reference(x, w, b, stride, padding, dilation, groups)
+    got = _run(text, x, w, b)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+    torch = pytest.importorskip("torch")
+    oracle = torch.nn.functional.conv1d(*(torch.from_numpy(a) for a in (x, w, b)), stride=stride,
+                                        padding=padding, dilation=dilation, groups=groups).numpy()
+    np.testing.assert_allclose(got, oracle, rtol=tol, atol=tol)
+
+
+def test_conv1d_takes_strided_unbatched_and_mixed_inputs():
+    x = RNG.standard_normal((2, 6, 30))[:, ::2, ::3]           # strided (2, 3, 10)
+    w = RNG.standard_normal((5, 3, 3)).astype(np.float32)
+    text = CONV1D.format(stride=[1], padding=[1], dilation=[1], groups=1)
+    b = np.zeros(5)
+    np.testing.assert_allclose(_run(text, x, w, b), ops.get("aten::conv1d").reference(x, w, b, 1, 1, 1, 1),
+                               rtol=1e-12)
+    x0 = np.ascontiguousarray(x[0]).astype(np.float32)
+    got = _run(text, x0, w, b.astype(np.float32))
+    assert got.shape == (5, 10) and got.dtype == np.float32
+    np.testing.assert_allclose(got, ops.get("aten::conv1d").reference(x0, w, b.astype(np.float32), 1, 1, 1, 1),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_conv1d_is_bit_identical_at_one_and_two_threads():
+    from jitcore._runtime import openmp_helpers
+    x = RNG.standard_normal((8, 16, 512)).astype(np.float32)
+    w = RNG.standard_normal((32, 16, 7)).astype(np.float32)
+    text = CONV1D.format(stride=[2], padding=[3], dilation=[1], groups=1)
+    before = openmp_helpers.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2):
+            openmp_helpers.set_num_threads(n)
+            results.append(_run(text, x, w, np.zeros(32, np.float32)))
+    finally:
+        openmp_helpers.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_bad_conv1d_arguments_raise_a_kernel_error_naming_the_op():
+    x, w = RNG.standard_normal((1, 3, 5)), RNG.standard_normal((4, 3, 3))
+    text = CONV1D.format(stride=[1], padding=[0], dilation=[1], groups=1)
+    with pytest.raises(KernelError, match="aten::conv1d.*channels"):
+        _run(text, RNG.standard_normal((1, 2, 5)), w, np.zeros(4))
+    with pytest.raises(KernelError, match="aten::conv1d.*larger"):
+        _run(text, x[:, :, :2], w, np.zeros(4))
+    with pytest.raises(KernelError, match="aten::conv1d.*3-D weight"):
+        _run(text, x, w[..., None], np.zeros(4))
+    with pytest.raises(TypeError, match="aten::conv1d.*expected one int"):
+        _run(CONV1D.format(stride=[1, 1], padding=[0], dilation=[1], groups=1), x, w, np.zeros(4))
+    with pytest.raises(KernelError, match="aten::conv1d.*float32 or float64"):
+        _run(text, x.astype(np.int64), w.astype(np.int64), np.zeros(4, np.int64))

@@ -228,6 +228,38 @@ def test_bad_upsample_arguments_raise_a_kernel_error_naming_the_op():
     with pytest.raises(KernelError, match="float32 or float64"):
         _compiled("aten::upsample_nearest2d.vec", [x.astype(np.int64), [8, 8], None])()
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("output_size,scale_factors", [
+    ([8, 10, 12], None), ([3, 7, 5], None), ([4, 5, 6], None), (None, [2.0, 2.0, 2.0]),
+    (None, [1.7, 0.6, 2.5]),
+])
+def test_upsample_nearest3d_matches_the_reference_and_torch_exactly(dtype, output_size, scale_factors):
+    x = _t(dtype, 2, 3, 4, 5, 6)
+    got = _check("aten::upsample_nearest3d.vec", [x, output_size, scale_factors], dtype)
+    expected = ops.get("aten::upsample_nearest3d.vec").reference(x, output_size, scale_factors)
+    np.testing.assert_array_equal(got, expected)           # nearest copies values
+    torch = pytest.importorskip("torch")
+    oracle = torch.nn.functional.interpolate(torch.from_numpy(x), size=output_size, scale_factor=scale_factors,
+                                             mode="nearest").numpy()
+    np.testing.assert_array_equal(got, oracle)
+
+
+def test_upsample_nearest3d_with_scales_strides_and_threads(threads):
+    x = _t(np.float32, 2, 6, 6, 10, 12)[:, ::2, ::-1, ::2, 1::2]
+    _check("aten::upsample_nearest3d", [x, [9, 11, 13], 1.6, 2.2, None], np.float32)
+    _check("aten::upsample_nearest3d", [x, [9, 11, 13], None, None, None], np.float32)
+    big = _t(np.float32, 2, 16, 8, 24, 20)
+    run = _compiled("aten::upsample_nearest3d.vec", [big, None, [2.0, 2.0, 2.0]])
+    results = []
+    for n in (1, 2):
+        threads(n)
+        results.append(run())
+    np.testing.assert_array_equal(results[0], results[1])
+    with pytest.raises(KernelError, match="upsample_nearest3d.*5-D"):
+        _compiled("aten::upsample_nearest3d.vec", [big[0], [8, 8, 8], None])()
+    with pytest.raises(KernelError, match="one output size or scale factor per spatial"):
+        _compiled("aten::upsample_nearest3d.vec", [big, [8, 8], None])()
+
 # ------------------------------------------------------------ pixel shuffle
 
 

@@ -2,14 +2,12 @@
 
 import json
 import pickle
-import subprocess
-import sys
-import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _audit_hook import run_audited
 from _serialization_archives import (
     MODELS, manifest_of, read_entries, repack, small_archive, with_manifest_edit,
 )
@@ -18,29 +16,17 @@ from jitcore.serialization import load_from_buffer, save_to_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore::jitcore.errors.TracerWarning")
 
-# Audit events that would mean the archive made Python run, import or unpickle something.
-FORBIDDEN_EVENTS = ("exec", "compile", "import", "pickle.find_class", "marshal.load", "marshal.loads",
-                    "os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn",
-                    "ctypes.dlopen", "code.__new__", "builtins.input")
-
-_AUDITED_LOAD = textwrap.dedent("""
-    import sys, warnings
-    warnings.simplefilter("ignore")
+_LOAD_SETUP = """
     import jitcore.serialization as S
     warm_up, target = sys.argv[1], sys.argv[2]
     S.load(warm_up)          # jitcore's own lazy imports happen here, before the hook
-    forbidden = {forbidden!r}
-    seen = []
-    def hook(event, args):
-        if event in forbidden:
-            seen.append(event + " " + repr(args)[:120])
-    sys.addaudithook(hook)   # cannot be removed: this process exists only for this check
-    extra = {{"evil.pkl": b""}}
+"""
+_LOAD_BODY = """
+    extra = {"evil.pkl": b""}
     model = S.load(target, extra_files=extra)
     assert extra["evil.pkl"].startswith(b"\\x80"), "the pickle bytes come back as bytes"
     print(type(model).__name__)
-    print("EVENTS:", seen)
-""")
+"""
 
 
 def _hostile_but_valid_archive():
@@ -61,14 +47,10 @@ def test_load_triggers_no_exec_compile_import_or_pickle_event(tmp_path):
     warm_model, _ = MODELS["traced_mlp"]()
     warm_up.write_bytes(save_to_bytes(warm_model))
     target.write_bytes(_hostile_but_valid_archive())
-    script = _AUDITED_LOAD.format(forbidden=set(FORBIDDEN_EVENTS))
-    result = subprocess.run([sys.executable, "-c", script, str(warm_up), str(target)],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    assert "unpickled!" not in result.stdout
-    lines = result.stdout.strip().splitlines()
-    assert lines[0] == "ScriptModule"
-    assert lines[-1] == "EVENTS: []"
+    printed, events, _ = run_audited(_LOAD_SETUP, _LOAD_BODY, [warm_up, target])
+    assert "unpickled!" not in printed
+    assert printed[0] == "ScriptModule"
+    assert events == []
 
 
 def test_class_names_in_the_manifest_are_never_resolved():

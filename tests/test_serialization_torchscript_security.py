@@ -1,37 +1,26 @@
 """Reading a TorchScript archive executes nothing: an audit-hook run in a fresh process, and a bounded fuzz."""
 
 import pickle
-import subprocess
-import sys
-import textwrap
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _audit_hook import run_audited
 from _torchscript_archives import FIXTURES, fixture_bytes, member, replace_members
 from jitcore.errors import FormatError
 from jitcore.serialization.torchscript import read_torchscript_archive
 
-# The audit events that would mean the archive made Python run, import or unpickle something.
-from test_serialization_security import FORBIDDEN_EVENTS
-
-_AUDITED_READ = textwrap.dedent("""
-    import sys
+_READ_SETUP = """
     sys.modules["torch"] = None
     from jitcore.serialization.source import archive_buffer
     from jitcore.serialization.torchscript import read_torchscript_archive
     warm_up, target = sys.argv[1], sys.argv[2]
     read_torchscript_archive(archive_buffer(warm_up))   # jitcore's own lazy imports happen here
-    forbidden = {forbidden!r}
-    seen = []
-    def hook(event, args):
-        if event in forbidden:
-            seen.append(event + " " + repr(args)[:120])
-    sys.addaudithook(hook)   # cannot be removed: this process exists only for this check
+"""
+_READ_BODY = """
     archive = read_torchscript_archive(archive_buffer(target))
     print(archive.module.qualified_name, sorted(archive.extra_files))
-    print("EVENTS:", seen)
-""")
+"""
 
 
 class _Boom:
@@ -43,14 +32,10 @@ def test_reading_triggers_no_exec_compile_import_or_pickle_event(tmp_path):
     target = tmp_path / "target.pt"
     # A pickle that would print when unpickled, carried as an extra file: it must come back as bytes.
     target.write_bytes(replace_members(fixture_bytes("every_dtype.pt"), {"extra/evil.pkl": pickle.dumps(_Boom())}))
-    script = _AUDITED_READ.format(forbidden=set(FORBIDDEN_EVENTS))
-    result = subprocess.run([sys.executable, "-c", script, str(FIXTURES / "branchy_scripted.pt"), str(target)],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "unpickled!" not in result.stdout
-    lines = result.stdout.strip().splitlines()
-    assert lines[0] == "__torch__.EveryDtype ['evil.pkl']"
-    assert lines[-1] == "EVENTS: []"
+    printed, events, _ = run_audited(_READ_SETUP, _READ_BODY, [FIXTURES / "branchy_scripted.pt", target])
+    assert "unpickled!" not in printed
+    assert printed[0] == "__torch__.EveryDtype ['evil.pkl']"
+    assert events == []
 
 
 def test_a_reduce_of_print_is_refused_not_called(capsys):

@@ -11,7 +11,7 @@ ever made up.
 from dataclasses import dataclass
 from typing import Callable
 
-from . import jitcore_backends, onnxruntime_backend, torch_backends
+from . import jitcore_backends, onnxruntime_backend, torch_backends, torchscript_archive
 from .unavailable import Unavailable
 
 __all__ = ["Backend", "Unavailable", "BACKENDS", "backend_names", "select_backends",
@@ -60,6 +60,10 @@ BACKENDS = [
     Backend("torchscript-ofi", "TorchScript frozen + optimize_for_inference",
             torch_backends.frozen_optimized),
     Backend("onnxruntime", "ONNX Runtime", onnxruntime_backend.session),
+    Backend("jitcore-pt", "TorchScript .pt run by jitcore (load + optimize_for_inference)",
+            torchscript_archive.loaded_by_jitcore),
+    Backend("torchscript-pt", "TorchScript .pt run by TorchScript (frozen + optimize_for_inference)",
+            torchscript_archive.loaded_by_torchscript),
 ]
 
 #: The backend whose output every other backend must match (the model run by NumPy).

@@ -1,6 +1,6 @@
 """Handlers of convolution, pooling and resampling: conv2d, jc::conv2d_act, jc::conv2d_act_pool,
-max/avg/adaptive_avg pool2d, conv_transpose1d/2d, upsample (nearest, linear; 1-D and 2-D),
-pixel_shuffle and pixel_unshuffle.
+max/avg/adaptive_avg pool2d, conv_transpose1d/2d, upsample (nearest, linear; 1-D and 2-D;
+nearest 3-D), pixel_shuffle and pixel_unshuffle, conv1d (conv2d's kernel over a unit height).
 
 conv2d's bias, and ``jc::conv2d_act``'s residual and activation, go through
 the kernel's fused epilogue (``kernels/epilogue.pxd``): one pass over the
@@ -35,6 +35,7 @@ from jitcore._runtime.kernels.conv_transpose cimport (
 )
 from jitcore._runtime.kernels.resampling cimport (
     InterpolateParams, INTERP_NEAREST, INTERP_LINEAR, interpolate2d_kernel, pixel_shuffle_kernel,
+    interpolate_nearest3d_kernel,
 )
 from jitcore._runtime.kernels.pooling cimport (
     Pool2dParams, pool_output_size, max_pool2d_kernel, avg_pool2d_kernel,
@@ -421,7 +422,7 @@ cdef int h_upsample(Frame* f, const Instr* ins) noexcept nogil:
     cdef bint vec = (ins.imm >> 16) & 1
     cdef bint has_align = (ins.imm >> 17) & 1
     cdef int scales_at = 3 if has_align else 2
-    cdef Py_ssize_t sizes[MAX_DIMS], shape[4]
+    cdef Py_ssize_t sizes[MAX_DIMS], shape[5]
     cdef double scales[MAX_DIMS], scaled
     cdef long long align = 0
     cdef int n_sizes = 0, n_scales = 0, d, status
@@ -433,12 +434,13 @@ cdef int h_upsample(Frame* f, const Instr* ins) noexcept nogil:
         return JC_ERR_TYPE
     if x.ndim != spatial + 2:
         return frame_fail(f, JC_ERR_SHAPE, b"upsample (1-D) takes a 3-D (N, C, L) input"
-                          if spatial == 1 else b"upsample (2-D) takes a 4-D (N, C, H, W) input")
+                          if spatial == 1 else b"upsample (2-D) takes a 4-D (N, C, H, W) input"
+                          if spatial == 2 else b"upsample (3-D) takes a 5-D (N, C, D, H, W) input")
     if not is_float_dtype(x.dtype):
         return frame_fail(f, JC_ERR_DTYPE, b"upsample takes float32 or float64 tensors")
     if has_align and int_arg(f, ins, 2, &align) != JC_OK:
         return JC_ERR_TYPE
-    scales[0] = scales[1] = 0.0
+    scales[0] = scales[1] = scales[2] = 0.0
     sizes_given = IN(f, ins, 1).tag != R_NONE
     if sizes_given and int_list_arg(f, ins, 1, sizes, &n_sizes) != JC_OK:
         return JC_ERR_TYPE
@@ -487,7 +489,9 @@ cdef int h_upsample(Frame* f, const Instr* ins) noexcept nogil:
         p.scale_w = scales[1]
     out.storage = NULL
     status = tensor_alloc(&out, x.dtype, spatial + 2, shape)
-    if status == JC_OK:
+    if status == JC_OK and spatial == 3:
+        status = interpolate_nearest3d_kernel(x, &out.view, scales[0], scales[1], scales[2])
+    elif status == JC_OK:
         as_nchw(x, spatial, &x4)
         as_nchw(&out.view, spatial, &out4)
         status = interpolate2d_kernel(&x4, &out4, &p)
@@ -564,6 +568,81 @@ cdef int h_pixel_shuffle(Frame* f, const Instr* ins) noexcept nogil:
     return finish_output(f, ins, status, &out)
 
 
+cdef int h_conv1d(Frame* f, const Instr* ins) noexcept nogil:
+    # conv1d(input, weight, bias, stride, padding, dilation, groups): (N, C, L) as (N, C, 1, L)
+    cdef const View* x = tensor_arg(f, ins, 0)
+    cdef const View* w = tensor_arg(f, ins, 1)
+    cdef const View* bias
+    cdef const View* operands[3]
+    cdef const View* cast[3]
+    cdef Tensor copies[3]
+    cdef View x4, w4, out4
+    cdef bint bad = False
+    cdef Py_ssize_t stride, pad, dil, shape[3]
+    cdef long long groups
+    cdef Conv2dParams p
+    cdef Epilogue ep
+    cdef Tensor out
+    cdef int dt, status, batched
+    if x == NULL or w == NULL:
+        return JC_ERR_TYPE
+    bias = optional_tensor(f, ins, 2, &bad)
+    if bad:
+        return JC_ERR_TYPE
+    if (one_int_arg(f, ins, 3, &stride) != JC_OK or one_int_arg(f, ins, 4, &pad) != JC_OK
+            or one_int_arg(f, ins, 5, &dil) != JC_OK or int_arg(f, ins, 6, &groups) != JC_OK):
+        return JC_ERR_TYPE
+    if (x.ndim != 2 and x.ndim != 3) or w.ndim != 3:
+        return frame_fail(f, JC_ERR_SHAPE, b"conv1d takes a 2-D or 3-D input and a 3-D weight")
+    if groups < 1 or stride < 1 or dil < 1 or pad < 0:
+        return frame_fail(f, JC_ERR_VALUE, b"bad stride, padding, dilation or groups")
+    batched = x.ndim == 3
+    if x.shape[batched] != w.shape[1] * groups or w.shape[0] % groups != 0:
+        return frame_fail(f, JC_ERR_SHAPE, b"input channels do not match weight.shape[1] * groups")
+    dt = promote_types(x.dtype, w.dtype)
+    if bias != NULL:
+        dt = promote_types(dt, bias.dtype)
+        if bias.ndim != 1 or bias.shape[0] != w.shape[0]:
+            return frame_fail(f, JC_ERR_SHAPE, b"the bias must be 1-D with one value per output channel")
+    if not is_float_dtype(dt):
+        return frame_fail(f, JC_ERR_DTYPE, b"conv1d takes float32 or float64 tensors")
+    p.stride_h = 1
+    p.stride_w = stride
+    p.pad_h = 0
+    p.pad_w = pad
+    p.dilation_h = 1
+    p.dilation_w = dil
+    p.groups = groups
+    if batched:
+        shape[0] = x.shape[0]
+    shape[batched] = w.shape[0]
+    shape[batched + 1] = conv_output_size(x.shape[batched + 1], w.shape[2], stride, pad, dil)
+    if shape[batched + 1] <= 0:
+        return frame_fail(f, JC_ERR_SHAPE, b"the kernel is larger than the padded input")
+    operands[0] = x
+    operands[1] = w
+    operands[2] = bias
+    out.storage = NULL
+    status = cast_operands(3, operands, dt, copies, cast)
+    if status == JC_OK:
+        status = tensor_alloc(&out, dt, x.ndim, shape)
+    if status == JC_OK:
+        as_nchw(cast[0], 1, &x4)
+        with_unit_dim(cast[1], 2, &w4)          # (C_out, C_in/groups, 1, K)
+        as_nchw(&out.view, 1, &out4)
+        # the unit height's stride as a dense array has it: the kernels' contiguity checks hold
+        x4.strides[2] = x4.strides[3] * x4.shape[3]
+        w4.strides[2] = w4.strides[3] * w4.shape[3]
+        out4.strides[2] = out4.strides[3] * out4.shape[3]
+        ep.bias = cast[2]
+        ep.activation = ACT_NONE
+        ep.residual = NULL
+        ep.residual_after_activation = 0
+        status = conv2d_kernel(&x4, &w4, &out4, &p, &ep)
+    release_operands(3, copies)
+    return finish_output(f, ins, status, &out)
+
+
 cdef int _conv_act(object param, object op, list consts, OpImpl* out) except -1:
     """The fused activation (and whether the residual comes after it) must be constants."""
     activation = constant_argument(op, consts, "activation")
@@ -588,7 +667,7 @@ def _upsample_immediates():
     """``{"nearest1d": imm, "nearest1d.vec": imm, ...}`` for the upsample handler."""
     table = {}
     for mode_name, mode in (("nearest", INTERP_NEAREST), ("linear", INTERP_LINEAR)):
-        for spatial in (1, 2):
+        for spatial in [1, 2, 3] if mode == INTERP_NEAREST else [1, 2]:
             for vec in (0, 1):
                 key = f"{mode_name}{spatial}d" + (".vec" if vec else "")
                 table[key] = (C_UPSAMPLE | (spatial << 8) | (mode << 12) | (vec << 16)
@@ -598,6 +677,7 @@ def _upsample_immediates():
 
 HANDLERS = {h.name: h for h in (
     handler("conv2d", h_conv2d, {None: C_CONV2D}),
+    handler("conv1d", h_conv1d),
     handler("conv2d_act", h_conv2d, {"residual": C_CONV2D_ACT,
                                      "pool": C_CONV2D_ACT_POOL}, _conv_act),
     handler("pool2d", h_pool2d, {"max": C_MAX_POOL, "adaptive_avg": C_ADAPTIVE_AVG_POOL}),

@@ -2,15 +2,22 @@
 
     python tests/data/pt/make_fixtures.py
 
-Every tensor is made from ``torch.arange`` so that the tests can rebuild the
-expected values with NumPy alone (see ``tests/test_serialization_torchscript.py``,
+Every tensor of the small modules is made from ``torch.arange`` so that the tests can rebuild the
+expected values with NumPy alone; the zoo models' archives carry their input and torch's output
+(``zoo_fixtures``) (see ``tests/test_serialization_torchscript.py``,
 which documents each file).  Re-running rewrites the files; torch's output is
 deterministic but not byte-stable across torch versions, so commit the result
 only when a fixture has to change.
 """
 
+import importlib
+import io
 import os
+import sys
 
+from typing import Dict, NamedTuple
+
+import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -106,6 +113,56 @@ class AddTable(torch.nn.Module):
         return x * 2.0 + self.table
 
 
+class Summary(NamedTuple):
+    total: torch.Tensor
+    count: int
+
+
+class Containers(torch.nn.Module):
+    """``Dict[str, Tensor]`` in and out, and a NamedTuple made in code (keywords, read by index)."""
+
+    def forward(self, xs: Dict[str, torch.Tensor], scale: float = 2.0) -> Dict[str, torch.Tensor]:
+        out: Dict[str, torch.Tensor] = {}
+        for name, x in xs.items():
+            out[name] = x * scale
+        if "bias" in xs:
+            out["sum"] = xs["bias"].sum(0)
+        return out
+
+    @torch.jit.export
+    def summary(self, x: torch.Tensor) -> Summary:
+        made = Summary(count=x.size(0), total=x.sum())
+        return Summary(made.total * 2.0, made.count + 1)
+
+
+def _npy(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def zoo_fixtures():
+    """Two small zoo models scripted, with their input and torch's output as extra files.
+
+    ``audio_conv1d_autoencoder_scripted.pt`` (conv1d, conv_transpose1d, linear upsampling
+    through torch's ``interpolate`` source) and ``lstm_classifier_scripted.pt`` (the
+    scripted LSTM's ``_flat_weights`` and ``ops.prim.device``): ``extra/input.npy`` and
+    ``extra/expected.npy`` hold the example input and torch's output, so a run without
+    torch checks the values.
+    """
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
+    for module_name, case_name in (("test_model_unet", "audio_conv1d_autoencoder"),
+                                   ("test_model_rnn", "lstm_classifier")):
+        (case,) = [c for c in importlib.import_module(module_name).CASES if c["name"] == case_name]
+        torch.manual_seed(0)
+        scripted = torch.jit.script(case["make_torch_model"]().eval())
+        (x,) = case["inputs"]()
+        with torch.no_grad():
+            expected = scripted(torch.from_numpy(x)).numpy()
+        scripted.save(os.path.join(HERE, f"{case_name}_scripted.pt"),
+                      _extra_files={"input.npy": _npy(x), "expected.npy": _npy(expected)})
+
+
 def main():
     x = ramp(2, 4)
     torch.jit.trace(LinearRelu().eval(), x).save(os.path.join(HERE, "linear_relu_traced.pt"))
@@ -115,6 +172,8 @@ def main():
     torch.jit.script(Branchy().eval()).save(os.path.join(HERE, "branchy_scripted.pt"))
     torch.jit.script(ResidualInPlace().eval()).save(os.path.join(HERE, "residual_in_place_scripted.pt"))
     torch.jit.trace(AddTable(), x).save(os.path.join(HERE, "add_table_traced.pt"))
+    torch.jit.script(Containers().eval()).save(os.path.join(HERE, "containers_scripted.pt"))
+    zoo_fixtures()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-# Interpolation (ATen ``upsample_nearest2d``/``upsample_bilinear2d``, and the
-# 1-D ops as a unit height) and pixel shuffle over (N, C, H, W) views.
+# Interpolation (ATen ``upsample_nearest2d``/``upsample_bilinear2d``, the
+# 1-D ops as a unit height, ``upsample_nearest3d`` plane by plane) and pixel shuffle over (N, C, H, W) views.
 # Inputs may have any strides; ``out`` is C-contiguous with the result's
 # shape, allocated by the caller.  Float32/float64 of one dtype
 # (JC_ERR_DTYPE), a wrong output shape JC_ERR_SHAPE.  Planes are split over
@@ -26,6 +26,13 @@ ctypedef struct InterpolateParams:
 # when the per-thread row buffer cannot be allocated.
 cdef Status interpolate2d_kernel(const View* x, View* out,
                                  const InterpolateParams* params) noexcept nogil
+
+# ``out`` (N, C, OD, OH, OW) sampled from ``x`` (N, C, D, H, W) (ATen
+# ``upsample_nearest3d``): each output plane is the 2-D nearest sampling of
+# the source plane at its depth's nearest index, every dim by the nearest rule
+# above (scales <= 0: not given).  Same dtypes, strides and threads as above.
+cdef Status interpolate_nearest3d_kernel(const View* x, View* out, double scale_d,
+                                         double scale_h, double scale_w) noexcept nogil
 
 # ``out`` (N, C, H*r, W*r) from ``x`` (N, C*r*r, H, W) (``upscale``), or the
 # inverse ``out`` (N, C*r*r, H, W) from ``x`` (N, C, H*r, W*r); r >= 1

@@ -76,8 +76,12 @@ cdef void linear_table(Py_ssize_t in_size, Py_ssize_t out_size, bint align_corne
 # ------------------------------------------------------------ interpolation
 
 ctypedef struct Sampling:
-    View x                          # (N, C, H, W)
+    View x                          # (N, C, H, W); a 3-D op's input without its depth dim
     Py_ssize_t N, C, H, W, OH, OW
+    Py_ssize_t D, OD                # 3-D nearest: the depths; 1 and 1 for the 2-D ops
+    Py_ssize_t depth_stride         # the input's depth stride in bytes (0 for the 2-D ops)
+    double scale_d                  # 3-D nearest: the depth's scale factor (<= 0: not given)
+    Py_ssize_t* depths              # OD source depth byte offsets
     InterpolateParams p
     Py_ssize_t* rows                # OH source rows (linear: top rows)
     Py_ssize_t* rows_below          # linear: OH bottom rows
@@ -87,9 +91,15 @@ ctypedef struct Sampling:
     char* col_weights               # linear: b0[OW], b1[OW] as real
 
 
+cdef inline const char* plane_base(const Sampling* sp, Py_ssize_t plane) noexcept nogil:
+    """The source plane of output plane ``plane`` ((n * C + c) * OD + od)."""
+    cdef Py_ssize_t nc = plane // sp.OD
+    return sp.x.data + (nc // sp.C) * sp.x.strides[0] + (nc % sp.C) * sp.x.strides[1] \
+        + sp.depths[plane % sp.OD]
+
+
 cdef void nearest_plane(const Sampling* sp, Py_ssize_t plane, real* out) noexcept nogil:
-    cdef const char* base = sp.x.data + (plane // sp.C) * sp.x.strides[0] \
-        + (plane % sp.C) * sp.x.strides[1]
+    cdef const char* base = plane_base(sp, plane)
     cdef Py_ssize_t oh, ow, OW = sp.OW
     cdef const char* row
     cdef real* dst = out + plane * sp.OH * OW
@@ -124,8 +134,7 @@ cdef inline real* blended(const Sampling* sp, const char* base, Py_ssize_t h,
 
 cdef void linear_plane(const Sampling* sp, Py_ssize_t plane, real* out, real* rows,
                        unsigned char* done) noexcept nogil:
-    cdef const char* base = sp.x.data + (plane // sp.C) * sp.x.strides[0] \
-        + (plane % sp.C) * sp.x.strides[1]
+    cdef const char* base = plane_base(sp, plane)
     cdef const real* a0 = <const real*>sp.row_weights
     cdef const real* a1 = a0 + sp.OH
     cdef Py_ssize_t oh, ow, OW = sp.OW
@@ -149,7 +158,7 @@ cdef void linear_plane(const Sampling* sp, Py_ssize_t plane, real* out, real* ro
 cdef Status run_planes(const Sampling* sp, real* out, Py_ssize_t first, Py_ssize_t step,
                        real* rows, unsigned char* done) noexcept nogil:
     cdef Py_ssize_t plane = first
-    while plane < sp.N * sp.C:
+    while plane < sp.N * sp.C * sp.OD:
         if sp.p.mode == INTERP_NEAREST:
             nearest_plane(sp, plane, out)
         else:
@@ -159,13 +168,14 @@ cdef Status run_planes(const Sampling* sp, real* out, Py_ssize_t first, Py_ssize
 
 
 cdef Status run_interpolate(Sampling* sp, real* out) noexcept nogil:
-    cdef Py_ssize_t planes = sp.N * sp.C, oh, ow, per_part
+    cdef Py_ssize_t planes = sp.N * sp.C * sp.OD, oh, ow, od, per_part
     cdef int nt, part
     cdef char* tables
     cdef char* workspace = NULL
     cdef real* rows
     cdef bint linear = sp.p.mode == INTERP_LINEAR
-    tables = <char*>malloc(2 * (sp.OH + sp.OW) * (sizeof(Py_ssize_t) + sizeof(real)) + 1)
+    tables = <char*>malloc(2 * (sp.OH + sp.OW) * (sizeof(Py_ssize_t) + sizeof(real))
+                           + sp.OD * sizeof(Py_ssize_t) + 1)
     if tables == NULL:
         return JC_ERR_OOM
     sp.rows = <Py_ssize_t*>tables
@@ -174,6 +184,9 @@ cdef Status run_interpolate(Sampling* sp, real* out) noexcept nogil:
     sp.cols_right = sp.cols + sp.OW
     sp.row_weights = <char*>(sp.cols_right + sp.OW)
     sp.col_weights = sp.row_weights + 2 * sp.OH * sizeof(real)
+    sp.depths = <Py_ssize_t*>(sp.col_weights + 2 * sp.OW * sizeof(real))
+    for od in range(sp.OD):
+        sp.depths[od] = nearest_index(od, sp.D, sp.OD, sp.scale_d) * sp.depth_stride
     if linear:
         linear_table(sp.H, sp.OH, sp.p.align_corners, sp.p.scale_h, 1,
                      sp.rows, sp.rows_below, <real*>sp.row_weights,
@@ -214,34 +227,62 @@ cdef Status run_interpolate(Sampling* sp, real* out) noexcept nogil:
     return JC_OK
 
 
-cdef Status interpolate2d_kernel(const View* x, View* out,
-                                 const InterpolateParams* params) noexcept nogil:
+cdef Status sample(const View* x, View* out, const InterpolateParams* params, bint depth,
+                   double scale_d) noexcept nogil:
+    """``out`` from ``x``: (N, C, H, W), or (N, C, D, H, W) with ``depth`` (nearest only)."""
     cdef Sampling sp
+    cdef int d, nd = 5 if depth else 4
     if not is_real_dtype(x.dtype) or out.dtype != x.dtype:
         return JC_ERR_DTYPE
-    if params.mode != INTERP_NEAREST and params.mode != INTERP_LINEAR:
-        return JC_ERR_VALUE
-    if x.ndim != 4 or out.ndim != 4 or out.shape[0] != x.shape[0] or out.shape[1] != x.shape[1]:
+    if x.ndim != nd or out.ndim != nd or out.shape[0] != x.shape[0] or out.shape[1] != x.shape[1]:
         return JC_ERR_SHAPE
-    if x.shape[2] < 1 or x.shape[3] < 1 or out.shape[2] < 1 or out.shape[3] < 1:
-        return JC_ERR_SHAPE
-    if params.one_dim and (x.shape[2] != 1 or out.shape[2] != 1):
-        return JC_ERR_SHAPE
+    for d in range(2, nd):
+        if x.shape[d] < 1 or out.shape[d] < 1:
+            return JC_ERR_SHAPE
     if not is_dense_output(out):
         return JC_ERR_UNSUPPORTED
+    # a 3-D op's planes are the 2-D ones, each read at its depth's nearest source
     sp.x = x[0]
+    sp.x.ndim = 4
+    for d in range(2, 4):
+        sp.x.shape[d] = x.shape[d + depth]
+        sp.x.strides[d] = x.strides[d + depth]
     sp.p = params[0]
     sp.N = x.shape[0]
     sp.C = x.shape[1]
-    sp.H = x.shape[2]
-    sp.W = x.shape[3]
-    sp.OH = out.shape[2]
-    sp.OW = out.shape[3]
+    sp.H = sp.x.shape[2]
+    sp.W = sp.x.shape[3]
+    sp.OH = out.shape[2 + depth]
+    sp.OW = out.shape[3 + depth]
+    sp.D = x.shape[2] if depth else 1
+    sp.OD = out.shape[2] if depth else 1
+    sp.depth_stride = x.strides[2] if depth else 0
+    sp.scale_d = scale_d
     if sp.N * sp.C == 0:
         return JC_OK
     if x.dtype == DT_FLOAT32:
         return run_interpolate(&sp, <float*>out.data)
     return run_interpolate(&sp, <double*>out.data)
+
+
+cdef Status interpolate2d_kernel(const View* x, View* out,
+                                 const InterpolateParams* params) noexcept nogil:
+    if params.mode != INTERP_NEAREST and params.mode != INTERP_LINEAR:
+        return JC_ERR_VALUE
+    if params.one_dim and x.ndim == 4 and out.ndim == 4 and (x.shape[2] != 1 or out.shape[2] != 1):
+        return JC_ERR_SHAPE
+    return sample(x, out, params, False, 0.0)
+
+
+cdef Status interpolate_nearest3d_kernel(const View* x, View* out, double scale_d, double scale_h,
+                                         double scale_w) noexcept nogil:
+    cdef InterpolateParams p
+    p.mode = INTERP_NEAREST
+    p.align_corners = False
+    p.one_dim = False
+    p.scale_h = scale_h
+    p.scale_w = scale_w
+    return sample(x, out, &p, True, scale_d)
 
 
 # ------------------------------------------------------------ pixel shuffle

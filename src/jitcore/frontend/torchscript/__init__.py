@@ -42,7 +42,7 @@ def compile_archive(archive):
         If the code uses an op jitcore lacks or a construct it does not read;
         the message quotes the archive's code line.
     """
-    unit = ArchiveUnit()
+    unit = ArchiveUnit(archive.version)
     try:
         unit.classes, unit.archive_functions = read_declarations(
             archive.code, archive.folder, dialect_globals(archive.constants, unit))

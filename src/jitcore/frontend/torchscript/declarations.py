@@ -57,9 +57,11 @@ class ClassDeclaration:
     constants: dict = field(default_factory=dict)
     attribute_types: dict = field(default_factory=dict)
     methods: dict = field(default_factory=dict)     # name -> FunctionDeclaration
-    #: Why jitcore cannot use this class (a TorchScript class, NamedTuple, enum), with the range;
+    #: Why jitcore cannot use this class (a TorchScript class, enum, interface), with the range;
     #: an archive may define one and never use it on the paths jitcore compiles.
     unsupported: tuple = None
+    #: A NamedTuple class: its fields in order, ``(name, annotation node)`` (defaults in ``constants``).
+    fields: list = None
 
 
 def read_declarations(code, folder, globals_):
@@ -160,12 +162,28 @@ def _string_list(node, where, what):
     return [e.value for e in node.elts]
 
 
+def _read_named_tuple(declaration, definition, where):
+    """``class Out(NamedTuple):`` with ``y : Tensor`` field declarations (and literal defaults)."""
+    declaration.fields = []
+    for statement in definition.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            declaration.fields.append((statement.target.id, statement.annotation))
+            if statement.value is not None:
+                declaration.constants[statement.target.id] = _literal(statement.value, where)
+        elif not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
+            raise compile_error(f"{type(statement).__name__} statements in a NamedTuple are not field "
+                                "declarations", where.range(statement))
+    return declaration
+
+
 def _read_class(qualified_name, definition, where, globals_):
     declaration = ClassDeclaration(qualified_name)
     bases = [ast.unparse(b) for b in definition.bases]
+    if bases == ["NamedTuple"]:
+        return _read_named_tuple(declaration, definition, where)
     if bases != ["Module"]:
         declaration.unsupported = (f"class {qualified_name} derives from {', '.join(bases) or 'nothing'}; jitcore "
-                                   "reads TorchScript module classes (Module), not TorchScript classes, NamedTuples, "
+                                   "reads TorchScript module classes (Module) and NamedTuples, not TorchScript classes, "
                                    "enums or interfaces", where.range(definition))
         return declaration
     for statement in definition.body:

@@ -10,8 +10,10 @@ as compile-time values (``dialect_globals``):
 - ``CONSTANTS.c<n>``: the n-th tensor of ``constants.pkl``, a constant;
 - ``__torch__.<path>.<function>(...)``: a function of the archive's code, compiled
   once and called with ``prim::CallFunction``;
-- ``annotate(T, v)``, ``unchecked_cast(T, v)``, ``uninitialized(T)``;
-- ``torch.<op>_(a, ...)`` (in place): ``a = torch.<op>(a, ...)``, checked by ``in_place.py``.
+- ``annotate(T, v)``, ``unchecked_cast(T, v)``, ``uninitialized(T)``; ``inf`` and ``nan``;
+- ``ops.prim.device(x)`` and ``torch.device(...)``: ``None`` (every array is on the CPU);
+- ``torch.<op>_(a, ...)`` (in place): the registry's ``aten::<op>_`` where it has one, else
+  ``a = torch.<op>(a, ...)``, checked by ``in_place.py``; an update of module state raises where it runs.
 
 A few spellings are rewritten in the AST before compiling (``rewrite``):
 ``torch.__is__``/``__isnot__``/``__not__`` become ``is``/``is not``/``not`` (so
@@ -27,7 +29,7 @@ import ast
 import numpy as np
 
 from jitcore import ops
-from jitcore._runtime.types import ListType, OptionalType, StrType, TensorType
+from jitcore._runtime.types import ListType, StrType, TensorType
 from jitcore.frontend.script.emitter import python_constant
 from jitcore.frontend.script.errors import compile_error, describe_type
 from jitcore.frontend.script.values import BuiltinValue, ScriptValue, SugaredValue
@@ -57,16 +59,60 @@ class _AtenNamespace(SugaredValue):
 
     def attr(self, ctx, name, where):
         kind = f"aten::{name}"
+        _check_op_version(ctx, name, f"{self.spelling}.{name}", where)
         if "mkldnn" in name or name == "to_dense":
             raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"{self.spelling}.{name}"), where)
         if name in _SPECIAL:
             return BuiltinValue(kind, _SPECIAL[name])
-        if not list(ops.overloads(kind)) and _is_in_place(name) and list(ops.overloads(kind[:-1])):
+        if _is_in_place(name) and list(ops.overloads(kind[:-1])):
             return BuiltinValue(kind, lambda ctx, args, kwargs, where: _in_place(ctx, kind, args, kwargs, where))
         if not list(ops.overloads(kind)):
+            if _in_torch_library(ctx):
+                spelling = f"{self.spelling}.{name}"
+                return BuiltinValue(kind, lambda ctx, args, kwargs, where: _missing_op(ctx, spelling, kind, args,
+                                                                                      kwargs, where))
             raise compile_error(f"{self.spelling}.{name}: jitcore has no op {kind}", where)
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(
             kind, args, _without_tensor_options(kind, kwargs, where), where))
+
+
+#: Ops whose meaning changed, torch's operator upgraders: the file format version that has the current
+#: meaning and what the op did before.  torch writes at least that version into a file that uses them.
+_CHANGED_OPS = {
+    "div": (4, "aten::div of two integer tensors rounded toward zero"),
+    "div_": (4, "aten::div of two integer tensors rounded toward zero"),
+    "full": (5, "aten::full with an integer fill value and no dtype made a float tensor"),
+}
+
+
+def _check_op_version(ctx, name, spelling, where):
+    """Refuse an op whose meaning changed after the torch that wrote the file (jitcore has no upgraders)."""
+    version = getattr(ctx.unit, "version", None)
+    changed = _CHANGED_OPS.get(name)
+    if changed is not None and version is not None and version < changed[0]:
+        raise compile_error(f"{spelling} in a file of format version {version}: the torch that wrote it is older "
+                            f"than version {changed[0]}, where {changed[1]}; jitcore compiles the current meaning "
+                            "and applies no operator upgraders (re-save the model with a current torch)", where)
+
+
+def _in_torch_library(ctx):
+    """Whether ``ctx`` compiles a function of torch's own library (``torch.nn.functional.interpolate``)."""
+    return getattr(ctx.fn, "__qualname__", "").startswith("__torch__.torch.nn.functional.")
+
+
+def _missing_op(ctx, spelling, kind, args, kwargs, where):
+    """An op jitcore lacks in torch's library code: a raise naming it, where the code calls it.
+
+    TorchScript compiles every branch of a library function such as ``interpolate`` (one per
+    mode) into the archive; the model's calls pass the mode as a constant, so the branches of
+    the other modes never run (and optimize_for_inference removes them).  In the model's own
+    code a missing op stays a load-time error.
+    """
+    for a in list(args) + list(kwargs.values()):
+        a.as_value(ctx, where)
+    ctx.emit_raise("RuntimeError", f"{spelling}: jitcore has no op {kind}; the archive reaches it on this path",
+                   where)
+    return ScriptValue(ctx.uninitialized(TensorType.get(), where))
 
 
 #: Keyword arguments of torch's factory ops that only say where and how a tensor is laid out, with the
@@ -95,8 +141,9 @@ def _is_in_place(name):
 
 
 def _in_place(ctx, kind, args, kwargs, where):
-    """``torch.add_(a, ...)``: the functional op, which the rewriter binds back to ``a``
-    (``in_place.check_in_place`` then proves nothing reads the old tensor).
+    """``torch.add_(a, ...)``: the registry's in-place op where it has one (``aten::add_``), else the
+    functional op, which the rewriter binds back to ``a`` (``in_place.check_in_place`` then proves
+    nothing reads the old tensor).
 
     An update of module state (``self.num_batches_tracked`` in training mode) compiles
     to a raise naming the op: inference never takes that path, and compiled code
@@ -112,6 +159,8 @@ def _in_place(ctx, kind, args, kwargs, where):
                    "tensors do not change); the archive reaches it on this path (training mode)")
         ctx.emit_raise("RuntimeError", message, where)
         return ScriptValue(ctx.uninitialized(TensorType.get(), where))
+    if list(ops.overloads(kind)):
+        return ctx.emit_op_call(kind, args, kwargs, where)
     result = ctx.emit_op_call(kind[:-1], args, kwargs, where)
     ctx.unit.in_place_sites.add((where, kind[:-1]))
     return result
@@ -128,20 +177,22 @@ def _format(ctx, args, kwargs, where):
 
 
 def _convolution(ctx, args, kwargs, where):
-    """``torch._convolution`` (what torch's tracer records for ``nn.Conv2d``): ``aten::conv2d`` or
-    ``aten::conv_transpose2d`` when it is one of them; its benchmark/cudnn flags do not change the result."""
+    """``torch._convolution`` (what torch's tracer records for ``nn.Conv1d``/``nn.Conv2d``): ``aten::conv<n>d``
+    or ``aten::conv_transpose<n>d`` for 1-d and 2-d; its benchmark/cudnn flags do not change the result."""
     if kwargs or len(args) not in (12, 13):
         raise compile_error("torch._convolution takes 12 or 13 positional arguments", where)
     transposed, dimensions = python_constant(args[6]), _list_length(ctx, args[3], where)
     if not isinstance(transposed, bool) or dimensions is None:
         raise compile_error("torch._convolution with a computed stride or transposed flag is not supported", where)
-    if dimensions != 2:
-        raise compile_error(f"torch._convolution of {dimensions}-d inputs: jitcore has 2-d convolutions only", where)
+    if dimensions not in (1, 2):
+        raise compile_error(f"torch._convolution of {dimensions}-d inputs: jitcore has 1-d and 2-d convolutions "
+                            "only", where)
     input_, weight, bias, stride, padding, dilation, _, output_padding, groups = args[:9]
     if transposed:
-        return ctx.emit_op_call("aten::conv_transpose2d",
+        return ctx.emit_op_call(f"aten::conv_transpose{dimensions}d",
                                 [input_, weight, bias, stride, padding, output_padding, groups, dilation], {}, where)
-    return ctx.emit_op_call("aten::conv2d", [input_, weight, bias, stride, padding, dilation, groups], {}, where)
+    return ctx.emit_op_call(f"aten::conv{dimensions}d", [input_, weight, bias, stride, padding, dilation, groups], {},
+                            where)
 
 
 def _list_length(ctx, sugared, where):
@@ -170,6 +221,8 @@ class _PrimNamespace(SugaredValue):
         kind = f"prim::{name}"
         if "mkldnn" in name.lower():
             raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"ops.prim.{name}"), where)
+        if name == "device":
+            return BuiltinValue(kind, _tensor_device)
         if not list(ops.overloads(kind)):
             raise compile_error(f"ops.prim.{name}: jitcore has no op {kind}", where)
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
@@ -238,15 +291,16 @@ def _declared_type(ctx, args, name, where):
 
 def _annotate(ctx, args, kwargs, where):
     declared = _declared_type(ctx, args, "annotate", where)
-    if len(args) != 2 or kwargs:
+    variable = python_constant(args[2]) if len(args) == 3 else None
+    if len(args) not in (2, 3) or kwargs or (len(args) == 3 and not isinstance(variable, str)):
         raise compile_error("annotate takes a type and a value", where)
+    if variable is not None:
+        # `_0 : Optional[int] = None` (rewritten): the variable keeps the declared type where paths join
+        ctx.scope.declared[variable] = declared
     node = args[1].as_value(ctx, where).node if isinstance(args[1], ScriptValue) else None
     if node is not None and node.kind == "prim::ListConstruct" and not node.inputs and isinstance(declared, ListType):
         return ScriptValue(ctx.list_construct([], declared.elem, where))
     value = args[1].as_value(ctx, where)
-    if node is not None and node.kind == "prim::Constant" and not node.has_attr("value") \
-            and isinstance(declared, OptionalType):
-        return ScriptValue(ctx.graph.insert_constant(None, type=declared, source_range=where))
     if not value.type.is_subtype_of(declared):
         raise compile_error(f"annotate({describe_type(declared)}, ...) of a value of type "
                             f"{describe_type(value.type)}", where)
@@ -273,13 +327,23 @@ def dialect_globals(constants, unit):
             "__torch__": _ArchiveFunctions(unit),
             "annotate": BuiltinValue("annotate", _annotate),
             "unchecked_cast": BuiltinValue("unchecked_cast", _unchecked_cast),
-            "uninitialized": BuiltinValue("uninitialized", _uninitialized)}
+            "uninitialized": BuiltinValue("uninitialized", _uninitialized),
+            # TorchScript prints float constants it cannot spell as literals by these names
+            "inf": float("inf"), "nan": float("nan")}
 
 
 def _device(ctx, args, kwargs, where):
     """``torch.device("cpu")``: jitcore computes on the CPU whatever device an archive names; it is ``None``."""
     if len(args) != 1 or kwargs or not isinstance(python_constant(args[0]), str):
         raise compile_error("torch.device takes one constant string", where)
+    return ScriptValue(ctx.constant(None, where))
+
+
+def _tensor_device(ctx, args, kwargs, where):
+    """``ops.prim.device(x)`` (a scripted LSTM's zero state is made on its input's device): ``None``,
+    the device every jitcore array is on (as ``torch.device`` is)."""
+    if len(args) != 1 or kwargs or not args[0].as_value(ctx, where).type.is_subtype_of(TensorType.get()):
+        raise compile_error("ops.prim.device takes one tensor", where)
     return ScriptValue(ctx.constant(None, where))
 
 
@@ -317,6 +381,7 @@ def _in_place_target(node):
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, source):
         self.source = source
+        self.classes = source.fn.__globals__["__torch__"].unit.classes    # NamedTuple types
 
     def where(self, node):
         return self.source.range_of(node)
@@ -333,9 +398,10 @@ class _Rewriter(ast.NodeTransformer):
             raise compile_error("an annotated statement in archive code must assign a name", self.where(node))
         self.generic_visit(node)
         types = self.source.fn.types
-        types.append(archive_type(node.annotation, self.where(node.annotation)))
+        types.append(archive_type(node.annotation, self.where(node.annotation), self.classes))
         call = ast.Call(func=ast.Name(id="annotate", ctx=ast.Load()),
-                        args=[ast.copy_location(ast.Constant(len(types) - 1), node.annotation), node.value], keywords=[])
+                        args=[ast.copy_location(ast.Constant(len(types) - 1), node.annotation), node.value,
+                              ast.copy_location(ast.Constant(node.target.id), node.target)], keywords=[])
         return ast.copy_location(ast.Assign(targets=[node.target], value=ast.copy_location(call, node.value)), node)
 
     def visit_Assign(self, node):
@@ -385,6 +451,6 @@ class _Rewriter(ast.NodeTransformer):
             return ast.copy_location(ast.Attribute(value=node.args[0], attr=node.args[1].value, ctx=ast.Load()), node)
         if isinstance(node.func, ast.Name) and node.func.id in _TYPE_BUILTINS and node.args:
             types = self.source.fn.types
-            types.append(archive_type(node.args[0], self.where(node.args[0])))
+            types.append(archive_type(node.args[0], self.where(node.args[0]), self.classes))
             node.args[0] = ast.copy_location(ast.Constant(len(types) - 1), node.args[0])
         return node

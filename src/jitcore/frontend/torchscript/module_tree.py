@@ -80,6 +80,9 @@ def _build(record, classes, made_classes, made, path):
         raise compile_error(f"{where} is a {record.qualified_name}, whose class the archive's code/ does not define")
     if declaration.unsupported is not None:
         raise compile_error(*declaration.unsupported)
+    if declaration.fields is not None:
+        raise compile_error(f"{where} holds a {record.qualified_name}, a NamedTuple: jitcore reads NamedTuples "
+                            "made in code, not saved as module state")
     if record.state is not None:
         raise compile_error(f"{where} ({record.qualified_name}) is saved with __getstate__/__setstate__, "
                             "which jitcore does not run")
@@ -107,7 +110,27 @@ def _build(record, classes, made_classes, made, path):
             module.add_module(name, _build(value, classes, made_classes, made, path + [name]))
         elif isinstance(value, np.ndarray):
             module.register_buffer(name, value, persistent=False)     # a plain Tensor attribute
+        elif isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+            object.__setattr__(module, name, _as_own_tensors(module, value))
         else:
             object.__setattr__(module, name, value)
     made[id(record)] = module
     return module
+
+
+def _as_own_tensors(module, items):
+    """A list of tensors with each that is one of ``module``'s parameters or buffers replaced by it.
+
+    A scripted LSTM keeps ``_flat_weights``, the list of its own parameters; the pickle holds
+    them as tensors of the same storages, which the script compiler reads as the parameters.
+    """
+    own = {}
+    for table in (module._parameters, module._buffers):
+        for tensor in table.values():
+            if tensor is not None:
+                own.setdefault(_layout(tensor), tensor)
+    return [own.get(_layout(item), item) for item in items]
+
+
+def _layout(array):
+    return (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype.str)

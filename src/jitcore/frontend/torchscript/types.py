@@ -11,7 +11,7 @@ import typing
 
 import numpy as np
 
-from jitcore._runtime.types import ClassType
+from jitcore._runtime.types import ClassType, TupleType
 from jitcore.frontend.script.annotations import type_from_python_object
 from jitcore.frontend.script.errors import compile_error
 
@@ -42,11 +42,12 @@ def python_annotation(node, where):
                         "bool, str, NoneType, Any, Optional, List, Tuple, Dict and Final of those", where)
 
 
-def archive_type(node, where):
+def archive_type(node, where, classes=None):
     """The IR type of an annotation node of archive code (None: no annotation, a Tensor as in TorchScript).
 
     ``__torch__.<Class>`` annotations name module classes: only ``self`` has one
-    in the methods jitcore reads, and the caller skips it.
+    in the methods jitcore reads, and the caller skips it.  A NamedTuple class of
+    the archive (``classes``: its declarations) is the tuple of its fields' types.
 
     Raises
     ------
@@ -56,6 +57,9 @@ def archive_type(node, where):
     if node is None:
         return None
     if _dotted(node).startswith("__torch__."):
+        declaration = (classes or {}).get(_dotted(node))
+        if declaration is not None and declaration.fields is not None:
+            return TupleType([archive_type(annotation, where, classes) for _, annotation in declaration.fields])
         return ClassType(_dotted(node))
     jit_type = type_from_python_object(python_annotation(node, where))
     if jit_type is None:

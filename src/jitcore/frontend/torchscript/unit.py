@@ -13,7 +13,7 @@ from jitcore._runtime.types import TensorType
 from jitcore.frontend.script.call_arguments import bind_call
 from jitcore.frontend.script.compiler import FunctionCompiler
 from jitcore.frontend.script.constant_pool import pool_constants
-from jitcore.frontend.script.errors import calling, compile_error
+from jitcore.frontend.script.errors import calling, compile_error, describe_type
 from jitcore.frontend.script.modules import ModuleValue
 from jitcore.frontend.script.unit import CompilationUnit
 from jitcore.frontend.script.values import ScriptValue
@@ -28,8 +28,9 @@ __all__ = ["ArchiveUnit"]
 class ArchiveUnit(CompilationUnit):
     """Compiles the methods of ``ArchiveModule`` instances and the archive's free functions."""
 
-    def __init__(self):
+    def __init__(self, version):
         super().__init__()
+        self.version = version          # the file format version (which op semantics the code has)
         self.classes = {}
         self.archive_functions = {}
         self._rewritten = set()
@@ -57,9 +58,12 @@ class ArchiveUnit(CompilationUnit):
     def call_archive_function(self, ctx, qualified_name, args, kwargs, where):
         """Emit ``prim::CallFunction[name=<qualified name>]`` of a function of the archive's code."""
         declaration = self.archive_functions.get(qualified_name)
+        named_tuple = self.classes.get(qualified_name)
+        if declaration is None and named_tuple is not None and named_tuple.fields is not None:
+            return self._named_tuple(ctx, named_tuple, args, kwargs, where)
         if declaration is None and qualified_name in self.classes:
-            raise compile_error(f"{qualified_name} is a class of the archive; jitcore reads module classes only, "
-                                "not TorchScript classes or NamedTuples made in code", where)
+            raise compile_error(f"{qualified_name} is a class of the archive; jitcore makes NamedTuples in code, "
+                                "not TorchScript classes", where)
         if declaration is None:
             raise compile_error(f"{qualified_name} is not a function of the archive's code", where)
         if qualified_name not in self.functions:
@@ -78,6 +82,28 @@ class ArchiveUnit(CompilationUnit):
                         attrs={"name": qualified_name})
         return ScriptValue(node.output())
 
+    def _named_tuple(self, ctx, declaration, args, kwargs, where):
+        """``__torch__.Out(a, n=b)`` of a NamedTuple class: the tuple of its fields (jitcore's tuples
+        have no field names: a result comes back as a plain tuple)."""
+        names = [name for name, _ in declaration.fields]
+        if len(args) > len(names) or set(kwargs) - set(names) or set(kwargs) & set(names[:len(args)]):
+            raise compile_error(f"{declaration.qualified_name} takes the fields {', '.join(names)}, each once", where)
+        given = dict(zip(names, args), **kwargs)
+        values = []
+        for name, annotation in declaration.fields:
+            if name in given:
+                value = given[name].as_value(ctx, where)
+            elif name in declaration.constants:
+                value = ctx.constant(declaration.constants[name], where)
+            else:
+                raise compile_error(f"{declaration.qualified_name}: no value for the field {name!r}", where)
+            declared = archive_type(annotation, where, self.classes)
+            if not value.type.is_subtype_of(declared):
+                raise compile_error(f"{declaration.qualified_name}.{name} is {describe_type(declared)}, "
+                                    f"given a {describe_type(value.type)}", where)
+            values.append(value)
+        return ScriptValue(ctx.tuple_construct(values, where))
+
     def _compile_archive(self, source, module):
         if id(source) not in self._rewritten:
             rewrite(source)
@@ -90,7 +116,7 @@ class ArchiveUnit(CompilationUnit):
                 value = graph.add_input("self", class_type_of(type(module)))
                 compiler.scope.bind(param.arg, ModuleValue(module, value, self))
                 continue
-            jit_type = archive_type(param.annotation, source.range_of(param)) or TensorType.get()
+            jit_type = archive_type(param.annotation, source.range_of(param), self.classes) or TensorType.get()
             if jit_type.kind == "Class":
                 raise compile_error(f"parameter {param.arg!r} is a TorchScript class, which jitcore does not "
                                     "support", source.range_of(param))
@@ -98,8 +124,28 @@ class ArchiveUnit(CompilationUnit):
         if module is not None and not definition.args.args:
             raise compile_error(f"method {source.name} takes no self argument", source.range_of(definition))
         declared = None if definition.returns is None else archive_type(definition.returns,
-                                                                        source.range_of(definition.returns))
+                                                                        source.range_of(definition.returns),
+                                                                        self.classes)
         compiler.compile_body(definition.body, declared)
+        _unwrap_computed_messages(graph)
         pool_constants(graph)
         graph.lint()
         return graph
+
+
+def _unwrap_computed_messages(graph):
+    """``format("{}", m)`` of a message ``m`` that is itself an ``aten::format``: ``m``.
+
+    ``ops.prim.RaiseException(_0)`` with ``_0 = torch.format(...)`` is rewritten as
+    ``raise E(f"{_0}")``, a second format; with the inner one feeding the raise directly the
+    runtime builds the message only when it raises, and the graph lowers (a format whose
+    string is used otherwise has no kernel).
+    """
+    for node in graph.walk():
+        if node.kind != "aten::format" or len(node.inputs) != 2:
+            continue
+        text, inner = node.inputs
+        if (text.node.kind == "prim::Constant" and text.node.has_attr("value") and text.node.attr("value") == "{}"
+                and inner.node.kind == "aten::format" and len(inner.uses) == 1):
+            node.output().replace_all_uses_with(inner)
+            node.destroy()

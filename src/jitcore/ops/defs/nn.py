@@ -125,6 +125,51 @@ register("aten::conv2d(Tensor input, Tensor weight, Tensor? bias=None, int[2] st
          "int[2] padding=0, int[2] dilation=1, int groups=1) -> Tensor",
          handler="conv2d", reference=_conv2d, infer=_spatial_rule(_conv_channels, _conv_geometry))
 
+
+
+def _one_int(value, name):
+    """An ``int[1]`` argument: one int, or a list of one."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise ValueError(f"conv1d: {name} must be one int, got {list(value)}")
+        value = value[0]
+    return int(value)
+
+
+def _conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv2d over a unit height: ATen's own conv1d is that view of conv2d."""
+    if input.ndim not in (2, 3) or weight.ndim != 3:
+        raise ValueError(f"conv1d: expected a 2-D or 3-D input and a 3-D weight, got shapes "
+                         f"{input.shape} and {weight.shape}")
+    stride, padding, dilation = (_one_int(v, n) for v, n in
+                                 ((stride, "stride"), (padding, "padding"), (dilation, "dilation")))
+    out = _conv2d(input[..., None, :], weight[:, :, None, :], bias, [1, stride], [0, padding],
+                  [1, dilation], groups)
+    return np.ascontiguousarray(out[..., 0, :])
+
+
+def _conv1d_rule(types, constants):
+    x, w = tensor_of(types[0]), tensor_of(types[1])
+    dtype = operand_dtype(types, constants, (0, 1, 2))
+    if x.shape is None:
+        return TensorType(dtype, None)
+    if len(x.shape) not in (2, 3):
+        raise ValueError(f"conv1d: expected a 2-D or 3-D input, got {TensorType(x.dtype, x.shape)}")
+    channels = None if w.shape is None else w.shape[0]
+    length = None
+    params = _constant_ints(constants, 3, 4, 5)
+    if params is not None and w.shape is not None and x.shape[-1] is not None:
+        stride, padding, dilation = (_one_int(v, "an argument") for v in params)
+        length = window_out_size(x.shape[-1], w.shape[2], stride, padding, dilation)
+    return TensorType(dtype, x.shape[:-2] + (channels, length))
+
+
+register("aten::conv1d(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, "
+         "int[1] padding=0, int[1] dilation=1, int groups=1) -> Tensor",
+         handler="conv1d", reference=_conv1d, infer=_conv1d_rule,
+         doc="1-d cross-correlation, (N, C_in, L) with weight (C_out, C_in/groups, K): "
+             "conv2d's kernel over a unit height")
+
 # ------------------------------------------------------------------ pooling
 
 

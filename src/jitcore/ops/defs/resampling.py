@@ -288,6 +288,8 @@ _UPSAMPLE_OPS = [
     ("upsample_nearest1d", 1, "float? scales=None", "", _upsample(False), _NEAREST_DOC),
     ("upsample_nearest2d", 2, "float? scales_h=None, float? scales_w=None", "",
      _upsample(False), _NEAREST_DOC),
+    ("upsample_nearest3d", 3, "float? scales_d=None, float? scales_h=None, float? scales_w=None",
+     "", _upsample(False), _NEAREST_DOC),
     ("upsample_linear1d", 1, "float? scales=None", "bool align_corners, ", _upsample(True),
      _LINEAR_DOC),
     ("upsample_bilinear2d", 2, "float? scales_h=None, float? scales_w=None",

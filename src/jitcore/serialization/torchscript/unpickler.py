@@ -264,6 +264,17 @@ def _define(code):
     return register
 
 
+#: Opcodes that push a constant: MARK, NONE, NEWTRUE, NEWFALSE, EMPTY_TUPLE.
+_CONSTANTS = {b"(": _MARK, b"N": None, b"\x88": True, b"\x89": False, b")": ()}
+#: Opcodes that push one fixed-size number, with its struct format: BININT1, BININT2, BININT, BINFLOAT.
+_NUMBERS = {b"K": "<B", b"M": "<H", b"J": "<i", b"G": ">d"}
+
+for _code, _value in _CONSTANTS.items():
+    _OPCODES[_code[0]] = lambda r, value=_value: r.push(value)
+for _code, _format in _NUMBERS.items():
+    _OPCODES[_code[0]] = lambda r, number_format=_format: r.push(r.unpack(number_format))
+
+
 @_define(b"\x80")
 def _proto(r):
     version = r.take(1)[0]
@@ -281,41 +292,6 @@ def _stop(r):
     return True
 
 
-@_define(b"(")
-def _mark(r):
-    r.push(_MARK)
-
-
-@_define(b"N")
-def _none(r):
-    r.push(None)
-
-
-@_define(b"\x88")
-def _true(r):
-    r.push(True)
-
-
-@_define(b"\x89")
-def _false(r):
-    r.push(False)
-
-
-@_define(b"K")
-def _binint1(r):
-    r.push(r.take(1)[0])
-
-
-@_define(b"M")
-def _binint2(r):
-    r.push(r.unpack("<H"))
-
-
-@_define(b"J")
-def _binint(r):
-    r.push(r.unpack("<i"))
-
-
 @_define(b"\x8a")
 def _long1(r):
     r.push(int.from_bytes(r.take(r.take(1)[0]), "little", signed=True))
@@ -327,11 +303,6 @@ def _long4(r):
     if count > 64:
         raise r.fail("LONG4", f"a {count}-byte integer is far beyond int64")
     r.push(int.from_bytes(r.take(count), "little", signed=True))
-
-
-@_define(b"G")
-def _binfloat(r):
-    r.push(r.unpack(">d"))
 
 
 @_define(b"X")
@@ -357,11 +328,6 @@ def _short_binbytes(r):
 @_define(b"B")
 def _binbytes(r):
     r.push(bytes(r.take(r.unpack("<I"))))
-
-
-@_define(b")")
-def _empty_tuple(r):
-    r.push(())
 
 
 @_define(b"t")
