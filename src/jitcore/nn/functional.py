@@ -32,8 +32,9 @@ def _single(value):
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-d cross-correlation of ``(N, C_in, L)`` input with ``(C_out, C_in/groups, K)`` weight.
 
-    The registry has no ``aten::conv1d`` yet, so this is ``aten::conv2d`` over a unit height
-    (unsqueeze, conv2d, squeeze): exact, and three nodes in a trace.
+    Recorded as ``aten::conv2d`` over a unit height (unsqueeze, conv2d, squeeze): exact, and
+    the conv2d takes a following bias/residual/activation into its epilogue when fused, which
+    ``aten::conv1d`` (registered for TorchScript archives) does not.
     """
     as_2d = call("aten::conv2d", call("aten::unsqueeze", input, 2),
                  call("aten::unsqueeze", weight, 2), bias, [1, _single(stride)],
