@@ -297,6 +297,9 @@ def _register_samples():
     for name in ("Int.Tensor", "Float.Tensor", "Bool.Tensor"):
         s[f"aten::{name}"] = lambda r, d, t, pos: [[t()], [t(1, 1)]]
     s["aten::Int.float"] = lambda r, d, t, pos: [[2.7], [-2.7]]
+    for name in ("isnan", "isinf", "isfinite"):
+        s[f"aten::{name}.float"] = lambda r, d, t, pos: [[0.5], [float("nan")], [float("inf")],
+                                                         [-float("inf")]]
     s["aten::Float.int"] = lambda r, d, t, pos: [[3]]
     s["aten::pow.int_to_int"] = lambda r, d, t, pos: [[3, 4], [-2, 5], [7, 0]]
     s["aten::format"] = lambda r, d, t, pos: [["{} of {:.2f}", 3, 2.5], ["{!r}", "a"]]

@@ -427,6 +427,12 @@ def optional_union(x, v: Optional[Union[int, float]]):
     return x + float(v)
 
 
+def math_tests_of_a_float(x: float, n: int):
+    if math.isnan(x) or math.isinf(x):
+        return 0.0
+    return x * float(math.isfinite(float(n)))
+
+
 def optional_variable(x):
     y: Optional[np.ndarray] = None
     if x.sum() > 0:
@@ -550,6 +556,7 @@ def any_short_circuits(x):
 
 
 FUNCTIONS = [
+    (math_tests_of_a_float, lambda: [(float("nan"), 1), (float("inf"), 2), (2.5, 3)]),
     (union_of_numbers, lambda: [(arr(3), 2), (arr(3), 2.5)]),
     (union_of_an_array_and_a_list, lambda: [(arr(3),), ([arr(3), arr(3)],)]),
     (optional_union, lambda: [(arr(3), None), (arr(3), 2.0), (arr(3), 3)]),

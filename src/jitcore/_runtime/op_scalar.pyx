@@ -232,6 +232,22 @@ cdef int h_float_math(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
+cdef int h_float_test(Frame* f, const Instr* ins) noexcept nogil:
+    """``math.isnan`` (imm 0), ``math.isinf`` (1), ``math.isfinite`` (2) of a number."""
+    cdef Reg* a = IN(f, ins, 0)
+    cdef double x
+    if not reg_is_number(a):
+        return frame_fail(f, JC_ERR_TYPE, b"expected a number")
+    x = reg_as_double(a)
+    if ins.imm == 0:
+        reg_set_bool(OUT(f, ins, 0), isnan(x))
+    elif ins.imm == 1:
+        reg_set_bool(OUT(f, ins, 0), cmath.isinf(x))
+    else:
+        reg_set_bool(OUT(f, ins, 0), not (isnan(x) or cmath.isinf(x)))
+    return JC_OK
+
+
 cdef int h_tensor_to_number(Frame* f, const Instr* ins) noexcept nogil:
     """Int/Float/Bool of a one-element tensor (imm: the result tag)."""
     cdef Reg* a = IN(f, ins, 0)
@@ -394,6 +410,7 @@ HANDLERS = {h.name: h for h in (
         "neg": SU_NEG, "not": SU_NOT, "sqrt": SU_SQRT, "floor": SU_FLOOR, "ceil": SU_CEIL,
         "to_int": SU_TO_INT, "to_float": SU_TO_FLOAT}),
     handler("float_math", h_float_math, FLOAT_MATH_FUNCTIONS),
+    handler("float_test", h_float_test, {"isnan": 0, "isinf": 1, "isfinite": 2}),
     handler("to_number", h_tensor_to_number, {"int": R_INT, "float": R_FLOAT, "bool": R_BOOL}),
     handler("num_to_tensor", h_num_to_tensor),
     handler("is_none", h_is, {"is": 0, "isnot": 1}),

@@ -146,6 +146,10 @@ for _name in FLOAT_MATH_FUNCTIONS:
     # TorchScript's archives call these on ints too (`torch.exp(n)`): the float of the int
     register(f"aten::{_name}.int(int a) -> float", reference=_float_math(_name),
              doc=f"math.{_name} of an int, as of the float of it", handler=("float_math", _name))
+for _name in ("isnan", "isinf", "isfinite"):
+    register(f"aten::{_name}.float(float a) -> bool", reference=getattr(math, _name),
+             aliases=(getattr(math, _name),), handler=("float_test", _name),
+             doc=f"math.{_name} of a float (an int converts)")
 register("aten::sqrt.int(int a) -> float", reference=lambda a: math.sqrt(a) if a >= 0 else math.nan,
          doc="math.sqrt of an int (nan for a negative one, as libm)",
          handler=("scalar_unary", "sqrt"))
