@@ -197,3 +197,14 @@ def test_fill_refuses_an_int_out_of_int32_range():
             "  return (%y)\n")
     with pytest.raises(KernelError, match="out of bounds for int32"):
         compile_graph(parse_graph(text))(np.zeros(2, np.int32), 2**40)
+
+
+def test_index_put_refuses_accumulate():
+    text = ("graph(%a : Tensor, %i : Tensor, %v : Tensor):\n"
+            "  %l : Tensor?[] = prim::ListConstruct(%i)\n"
+            "  %t : bool = prim::Constant[value=1]()\n"
+            "  %y : Tensor = aten::index_put_(%a, %l, %v, %t)\n  return (%y)\n")
+    a = np.zeros(3)
+    with pytest.raises(KernelError, match="accumulate=True is not supported"):
+        compile_graph(parse_graph(text))(a, np.array([0, 0]), np.ones(2))
+    np.testing.assert_array_equal(a, np.zeros(3))

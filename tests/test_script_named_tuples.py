@@ -87,3 +87,28 @@ def wrong_field_type(x):
 def test_named_tuple_errors_name_the_field(fn, message):
     with pytest.raises(CompileError, match=message):
         jitcore.script(fn)
+
+
+def test_isinstance_with_types_not_known_when_compiling_runs_on_the_reference_interpreter():
+    # the runtime keeps strings only as constants: lowering refuses the input, and the
+    # executor's fallback (the reference interpreter) answers
+    from jitcore.errors import CompileError as LoweringError
+    from jitcore.executor import compile_graph
+    from jitcore.ir import parse_graph
+    text = ("graph(%x : int, %types : str):\n"
+            "  %b : bool = prim::isinstance(%x, %types)\n  return (%b)\n")
+    with pytest.raises(LoweringError, match="holds strings; the runtime takes strings only as "
+                                            "constants"):
+        compile_graph(parse_graph(text), fallback=False)
+    assert compile_graph(parse_graph(text))(3, "float,int") is True
+    assert compile_graph(parse_graph(text))(3, "float") is False
+
+
+def cast_to_a_wider_type(n: int):
+    return unchecked_cast(float, n)     # noqa: F821  (a name only .code spells)
+
+
+def test_unchecked_cast_only_narrows():
+    with pytest.raises(CompileError, match="unchecked_cast\\(\\) narrows a value to one of its "
+                                           "types; float is not a int"):
+        jitcore.script(cast_to_a_wider_type)
