@@ -301,6 +301,9 @@ def _register_samples():
         s[f"aten::{name}.float"] = lambda r, d, t, pos: [[0.5], [float("nan")], [float("inf")],
                                                          [-float("inf")]]
     s["aten::Float.int"] = lambda r, d, t, pos: [[3]]
+    s["aten::round.float"] = lambda r, d, t, pos: [[2.5], [-0.5], [3.7], [-1e300]]
+    s["jc::round_ndigits"] = lambda r, d, t, pos: [[2.675, 2], [1234.5, -2], [0.125, 2],
+                                                   [float("inf"), 1], [1.5, 400]]
     s["aten::pow.int_to_int"] = lambda r, d, t, pos: [[3, 4], [-2, 5], [7, 0]]
     s["aten::format"] = lambda r, d, t, pos: [["{} of {:.2f}", 3, 2.5], ["{!r}", "a"]]
     # math functions of a float: inside the domain, and the poles and domain errors
@@ -468,8 +471,12 @@ def _register_list_samples():
     s["aten::mul.left_t"] = lambda r, d, t, pos: [[[1, 2], 3], [[1], 0], [[1], -2]]
     s["aten::list.t"] = lambda r, d, t, pos: [[[1, 2]], [[t(2)]]]
     s["aten::sorted.any"] = lambda r, d, t, pos: [[[3, 1, 2], False], [[2.5, -1.0], True],
-                                                  [["b", "a", "ab"], False]]
+                                                  [["b", "a", "ab"], False],
+                                                  [[(2, 1.5), (1, 9.0), (2, -1.0)], True]]
     s["aten::sum.int"] = lambda r, d, t, pos: [[[1, 2, 3]], [[]]]
+    s["aten::__range_length"] = lambda r, d, t, pos: [[0, 10, 3], [10, 0, -3], [5, 5, 1],
+                                                      [-7, 8, 5]]
+    s["jc::range_list"] = lambda r, d, t, pos: [[0, 10, 3], [10, 0, -3], [5, 5, 1], [-3, 4, 1]]
     s["aten::sum.float"] = lambda r, d, t, pos: [[[1.5, 2.25]], [[]]]
     s["aten::sum.bool"] = lambda r, d, t, pos: [[[True, False, True]]]
     s["aten::any.bool"] = lambda r, d, t, pos: [[[False, True]], [[False]], [[]]]

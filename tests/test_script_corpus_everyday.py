@@ -938,6 +938,48 @@ def bucketize(xs: List[float]) -> List[int]:
     return [_bucket(v, edges) for v in xs]
 
 
+# ------------------------------------------- round, list(range), sorting, range steps
+
+def round_like_python(x: float) -> Tuple[int, float, float, int]:
+    # half to even, as Python: round(2.5) == 2, round(-0.5) == 0
+    return round(x), round(x, 2), round(x, -1), round(7)
+
+
+def quantize_scores(scores: List[float], step: int) -> List[float]:
+    return [round(s * step) / step for s in scores]
+
+
+def positions(n: int) -> List[int]:
+    return list(range(n))
+
+
+def strided_positions(start: int, stop: int, step: int) -> List[int]:
+    return list(range(start, stop, step))
+
+
+def every_kth(xs: List[int], k: int) -> List[int]:
+    # a step known only at run time
+    out: List[int] = []
+    for i in range(0, len(xs), k):
+        out.append(xs[i])
+    return out
+
+
+def countdown(n: int, step: int) -> List[int]:
+    return [i for i in reversed(range(0, n, step))]
+
+
+def rank_by_score(scores: List[float]) -> List[int]:
+    # sort (score, index) pairs, best first, ties by index
+    pairs = [(-s, i) for i, s in enumerate(scores)]
+    pairs.sort()
+    return [i for _, i in pairs]
+
+
+def sorted_spans(spans: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+    return sorted(spans)
+
+
 FUNCTIONS = [
     # shape arithmetic
     (flatten_keep_batch, lambda: [(arr(2, 3, 4),), (arr(1, 5),), (arr(3, 1, 1, 2),)]),
@@ -1074,6 +1116,15 @@ FUNCTIONS = [
     (helper_mutates_list, lambda: [(3,), (0,)]),
     (calls_a_scripted_function, lambda: [(arr(5),), (arr(2, 2, dtype=np.float64),)]),
     (bucketize, lambda: [([-2.0, -0.5, 0.5, 2.0],), ([],)]),
+    # round, list(range), sorting tuples, run-time range steps
+    (round_like_python, lambda: [(2.5,), (-0.5,), (3.14159,), (-2.675,), (15.0,)]),
+    (quantize_scores, lambda: [([0.12, 0.5, 0.875], 4), ([], 2)]),
+    (positions, lambda: [(4,), (0,), (-2,)]),
+    (strided_positions, lambda: [(0, 10, 3), (10, 0, -3), (5, 5, 2), (-4, 9, 5)]),
+    (every_kth, lambda: [([1, 2, 3, 4, 5, 6, 7], 3), ([1, 2], 5), ([], 1)]),
+    (countdown, lambda: [(10, 3), (1, 1), (0, 2)]),
+    (rank_by_score, lambda: [([0.1, 0.9, 0.5, 0.9],), ([],)]),
+    (sorted_spans, lambda: [([(3, 4), (1, 9), (3, 1), (1, 2)],), ([],)]),
 ]
 IDS = [f.__name__ for f, _ in FUNCTIONS]
 

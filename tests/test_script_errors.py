@@ -359,8 +359,8 @@ def in_in_a_chain(n: int) -> bool:
     return 0 < n in [1, 2]
 
 
-def reversed_range_with_step(n: int) -> List[int]:
-    return [i for i in reversed(range(0, n, 2))]
+def round_int_to_tens(n: int) -> int:
+    return round(n, -1)
 
 
 def import_inside(x):
@@ -368,11 +368,15 @@ def import_inside(x):
     return x * sqrt(2.0)
 
 
-def range_with_a_run_time_step(n: int, step: int) -> int:
+def range_with_a_zero_step(n: int) -> int:
     total = 0
-    for i in range(0, n, step):
+    for i in range(0, n, 0):
         total += i
     return total
+
+
+def list_of_enumerate(xs: List[int]) -> List[Tuple[int, int]]:
+    return list(enumerate(xs))
 
 
 class _Point:
@@ -452,7 +456,7 @@ CASES = [
     (append_to_an_unannotated_empty_list, "an empty list literal is a list of arrays: annotate "
      "it, e.g. `xs: List[int] = []`", "xs.append(n)"),
     (remove_from_a_list_of_arrays, "list.remove() compares items, which jitcore.script supports "
-     "for lists of numbers, bools and strings", "xs.remove(x)"),
+     "for lists of numbers, bools, strings and tuples of them", "xs.remove(x)"),
     (unsupported_math, "import statements are not supported", "import math"),
     (math_log2, "math.log2 is not supported in jitcore.script; supported are math.acos",
      "math_module.log2"),
@@ -490,12 +494,13 @@ CASES = [
      '{**base, "b": 2}'),
     (in_in_a_chain, "'in' inside a chained comparison is not supported",
      "0 < n in [1, 2]"),
-    (reversed_range_with_step, "reversed() of a range with a step is not supported",
-     "reversed(range(0, n, 2))"),
+    (round_int_to_tens, "round() of an int with a negative or run-time ndigits is not supported",
+     "round(n, -1)"),
     (import_inside, "import statements are not supported inside jitcore.script functions",
      "from math import sqrt"),
-    (range_with_a_run_time_step, "the step of range() must be an integer constant",
-     "range(0, n, step)"),
+    (range_with_a_zero_step, "range() arg 3 must not be zero", "range(0, n, 0)"),
+    (list_of_enumerate, "list() of enumerate(...) is not supported in jitcore.script; write a "
+     "list comprehension", "list(enumerate(xs))"),
     (instance_of_a_class, "'_Point' is a Python type, which jitcore.script cannot use", "_Point"),
     (enum_member, "'_Color' is a Python EnumType, which jitcore.script cannot use", "_Color"),
     (del_of_a_name, "del is supported on list items only in jitcore.script (del xs[i])", "m"),

@@ -515,6 +515,58 @@ cdef int h_sorted(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
+cdef inline long long _range_length(long long lo, long long hi, long long step) noexcept nogil:
+    """``len(range(lo, hi, step))`` for a step that is not zero, without overflow."""
+    cdef unsigned long long span
+    if step > 0 and lo < hi:
+        span = <unsigned long long>hi - <unsigned long long>lo
+        return <long long>((span - 1) // <unsigned long long>step + 1)
+    if step < 0 and lo > hi:
+        span = <unsigned long long>lo - <unsigned long long>hi
+        return <long long>((span - 1) // (0ULL - <unsigned long long>step) + 1)
+    return 0
+
+
+cdef int h_range_length(Frame* f, const Instr* ins) noexcept nogil:
+    """``aten::__range_length(lo, hi, step)``: how many items ``range(lo, hi, step)`` has."""
+    cdef long long lo, hi, step
+    cdef int status = _int(f, ins, 0, &lo)
+    if status == JC_OK:
+        status = _int(f, ins, 1, &hi)
+    if status == JC_OK:
+        status = _int(f, ins, 2, &step)
+    if status != JC_OK:
+        return status
+    if step == 0:
+        return frame_fail(f, JC_ERR_VALUE, b"range() arg 3 must not be zero")
+    reg_set_int(OUT(f, ins, 0), _range_length(lo, hi, step))
+    return JC_OK
+
+
+cdef int h_range_list(Frame* f, const Instr* ins) noexcept nogil:
+    """``list(range(start, stop, step))``: a new list of the ints."""
+    cdef long long start, stop, step, n, k
+    cdef Seq* out
+    cdef int status = _int(f, ins, 0, &start)
+    if status == JC_OK:
+        status = _int(f, ins, 1, &stop)
+    if status == JC_OK:
+        status = _int(f, ins, 2, &step)
+    if status != JC_OK:
+        return status
+    if step == 0:
+        return frame_fail(f, JC_ERR_VALUE, b"range() arg 3 must not be zero")
+    n = _range_length(start, stop, step)
+    status = _new_list(f, ins, n, &out)
+    if status != JC_OK:
+        return status
+    for k in range(n):
+        # start + k * step stays between start and stop: no overflow in two's complement
+        reg_set_int(&out.items[k], <long long>(<unsigned long long>start
+                                              + <unsigned long long>k * <unsigned long long>step))
+    return JC_OK
+
+
 cdef int h_sum(Frame* f, const Instr* ins) noexcept nogil:
     cdef int status
     """sum(xs): imm 1 for a float total, 0 for an int (bools count as 0/1)."""
@@ -590,6 +642,7 @@ HANDLERS = {h.name: h for h in (
     handler("list_slice", h_slice), handler("list_concat", h_concat),
     handler("list_repeat", h_repeat), handler("list_copy", h_copy),
     handler("list_sorted", h_sorted),
+    handler("range_length", h_range_length), handler("range_list", h_range_list),
     handler("list_sum", h_sum, {"int": 0, "float": 1}),
     handler("list_any_all", h_any_all, {"all": 0, "any": 1}),
     handler("list_equal", h_list_equal, {"eq": 0, "ne": 1}),

@@ -4,7 +4,7 @@ tuples (construct, unpack, index, len), and string equality.
 """
 
 from cpython.ref cimport PyObject
-from libc.math cimport floor, ceil, sqrt, pow as c_pow, fmod, isnan
+from libc.math cimport floor, ceil, sqrt, rint, pow as c_pow, fmod, isnan
 cimport libc.math as cmath
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
@@ -170,6 +170,7 @@ cdef enum ScalarUnary:
     SU_CEIL         # float -> int
     SU_TO_INT
     SU_TO_FLOAT
+    SU_ROUND        # float -> float, half to even (TorchScript's round.float)
 
 
 cdef int h_scalar_unary(Frame* f, const Instr* ins) noexcept nogil:
@@ -188,14 +189,19 @@ cdef int h_scalar_unary(Frame* f, const Instr* ins) noexcept nogil:
         reg_set_bool(out, u == 0)
     elif ins.imm == SU_SQRT:
         reg_set_float(out, sqrt(u))
-    elif ins.imm == SU_FLOOR:
-        reg_set_int(out, <long long>floor(u))
-    elif ins.imm == SU_CEIL:
-        reg_set_int(out, <long long>ceil(u))
-    elif ins.imm == SU_TO_INT:
-        if a.tag == R_FLOAT and (isnan(u) or u >= 9.2233720368547758e18 or u < -9.2233720368547758e18):
-            return frame_fail(f, JC_ERR_VALUE, b"cannot convert float to int")
-        reg_set_int(out, a.i if a.tag != R_FLOAT else <long long>u)
+    elif ins.imm == SU_ROUND:
+        # rint rounds half to even in the default rounding mode, as Python's round()
+        reg_set_float(out, rint(u))
+    elif ins.imm == SU_FLOOR or ins.imm == SU_CEIL or ins.imm == SU_TO_INT:
+        if a.tag != R_FLOAT:
+            reg_set_int(out, a.i)
+            return JC_OK
+        u = floor(u) if ins.imm == SU_FLOOR else (ceil(u) if ins.imm == SU_CEIL else u)
+        # converting a float outside int64 (or NaN) to an integer is undefined in C
+        if isnan(u) or u >= 9.2233720368547758e18 or u < -9.2233720368547758e18:
+            return frame_fail(f, JC_ERR_VALUE, b"cannot convert float NaN or infinity, or a "
+                              b"float outside int64, to int")
+        reg_set_int(out, <long long>u)
     else:
         reg_set_float(out, u)
     return JC_OK
@@ -349,6 +355,22 @@ cdef int h_list_minmax(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
+cdef int h_round_ndigits(Frame* f, const Instr* ins) noexcept nogil:
+    """``round(x, ndigits)`` of a float: Python's, the float nearest to the correctly
+    rounded decimal.  CPython computes it with its exact decimal conversion (dtoa), which
+    no C library call reproduces for every ndigits, so this rare op takes the GIL and asks
+    Python (a float and an int in, a float out: nothing can raise)."""
+    cdef Reg* a = IN(f, ins, 0)
+    cdef Reg* n = IN(f, ins, 1)
+    cdef double result
+    if not reg_is_number(a) or (n.tag != R_INT and n.tag != R_BOOL):
+        return frame_fail(f, JC_ERR_TYPE, b"expected a float and an int")
+    with gil:
+        result = round(reg_as_double(a), n.i)
+    reg_set_float(OUT(f, ins, 0), result)
+    return JC_OK
+
+
 cdef int h_str_compare(Frame* f, const Instr* ins) noexcept nogil:
     """aten::eq.str / aten::ne.str (imm: S_EQ / S_NE)."""
     cdef Reg* a = IN(f, ins, 0)
@@ -408,7 +430,8 @@ HANDLERS = {h.name: h for h in (
     handler("str_compare", h_str_compare, {"eq": S_EQ, "ne": S_NE}),
     handler("scalar_unary", h_scalar_unary, {
         "neg": SU_NEG, "not": SU_NOT, "sqrt": SU_SQRT, "floor": SU_FLOOR, "ceil": SU_CEIL,
-        "to_int": SU_TO_INT, "to_float": SU_TO_FLOAT}),
+        "to_int": SU_TO_INT, "to_float": SU_TO_FLOAT, "round": SU_ROUND}),
+    handler("round_ndigits", h_round_ndigits),
     handler("float_math", h_float_math, FLOAT_MATH_FUNCTIONS),
     handler("float_test", h_float_test, {"isnan": 0, "isinf": 1, "isfinite": 2}),
     handler("to_number", h_tensor_to_number, {"int": R_INT, "float": R_FLOAT, "bool": R_BOOL}),

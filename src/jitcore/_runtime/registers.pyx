@@ -221,7 +221,24 @@ cdef int reg_compare(const Reg* a, const Reg* b) noexcept nogil:
         return -1 if x < y else (1 if x > y else 0)
     if a.tag == R_STR and b.tag == R_STR:
         return _str_compare(a.obj, b.obj)
+    if (a.tag == R_TUPLE and b.tag == R_TUPLE) or (a.tag == R_LIST and b.tag == R_LIST):
+        return _sequence_compare(a.seq, b.seq)
     return -2
+
+
+cdef int _sequence_compare(const Seq* a, const Seq* b) noexcept nogil:
+    """Python's order of two tuples (or two lists): by the first items that differ, else
+    the shorter first.  As Python, items that are not equal decide by ``<`` even when
+    neither is smaller (NaN): they order as equal, and the items after them do not count."""
+    cdef Py_ssize_t k
+    cdef int order
+    for k in range(a.size if a.size < b.size else b.size):
+        order = reg_compare(&a.items[k], &b.items[k])
+        if order != 0:
+            return order
+        if reg_is_number(&a.items[k]) and not reg_equal(&a.items[k], &b.items[k]):
+            return 0  # a NaN: Python stops at the first items that are not ==
+    return 0 if a.size == b.size else (-1 if a.size < b.size else 1)
 
 
 cdef int reg_from_object(Reg* r, object value, str what, bint borrow_strings=False) except -1:

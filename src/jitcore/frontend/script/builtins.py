@@ -45,7 +45,7 @@ UNSUPPORTED_BUILTINS = {
     "setattr": "assign the attribute directly",
     "hasattr": "a module attribute that always exists", "dict": "a dict literal",
     "set": "a list",
-    "round": "np.round on an array", "divmod": "// and %", "pow": "the ** operator",
+    "divmod": "// and %", "pow": "the ** operator",
     "super": "call the parent's method through a submodule",
     "id": "nothing: object identity has no meaning in a graph",
 }
@@ -57,6 +57,8 @@ def _value(ctx, sugared, where):
 
 def _len(ctx, args, kwargs, where):
     check_arity("len", args, kwargs, where, 1)
+    if isinstance(args[0], RangeValue):
+        return ScriptValue(args[0].length(ctx, where))
     static = args[0].static_length()
     if static is not None:
         return ScriptValue(ctx.constant(static, where))
@@ -74,16 +76,20 @@ def _range(ctx, args, kwargs, where):
     check_arity("range", args, kwargs, where, 1, 3)
     values = [_value(ctx, a, where) for a in args]
     for v in values:
-        if v.type != _INT:
+        if v.type not in (_INT, _BOOL):
             raise compile_error(f"range() arguments must be int, got {describe_type(v.type)}",
                                 where)
     if len(values) == 1:
         return RangeValue(None, values[0], 1)
     step = 1
     if len(values) == 3:
-        step = ctx.constant_int(args[2], where, "the step of range()")
-        if step == 0:
-            raise compile_error("range() step must not be zero", where)
+        # a step known when compiling gives the simplest loop; one known only at run time
+        # is checked there (range() arg 3 must not be zero)
+        step = python_constant(args[2])
+        if isinstance(step, bool) or not isinstance(step, int):
+            step = values[2]
+        elif step == 0:
+            raise compile_error("range() arg 3 must not be zero", where)
     return RangeValue(values[0], values[1], step)
 
 
@@ -127,6 +133,41 @@ def _abs(ctx, args, kwargs, where):
     positive = compare_op(ctx, ast.Gt(), value, zero, where)
     negated = lambda: binary_op(ctx, ast.Sub(), zero, value, where)  # noqa: E731
     return ScriptValue(ctx.emit_if_expression(positive, lambda: value, negated, where))
+
+
+def _round(ctx, args, kwargs, where):
+    """``round(x)``, ``round(x, ndigits)`` as Python: of a float, an int (half to even) or,
+    with ndigits, a float; of an int, the int; of an array, ``np.round``."""
+    if "ndigits" in kwargs:
+        args = list(args) + [kwargs.pop("ndigits")]
+    check_arity("round", args, kwargs, where, 1, 2)
+    value = _value(ctx, args[0], where)
+    ndigits = None
+    if len(args) == 2 and python_constant(args[1]) is not None:  # round(x, None) is round(x)
+        ndigits = _value(ctx, args[1], where)
+        if ndigits.type not in (_INT, _BOOL):
+            raise compile_error(f"round() ndigits must be an int, got "
+                                f"{describe_type(ndigits.type)}", where)
+    if isinstance(value.type, TensorType):
+        if ndigits is None:
+            return ctx.emit_op_call("aten::round", [ScriptValue(value)], {}, where)
+        return ctx.emit_op_call("aten::round", [ScriptValue(value)],
+                                {"decimals": ScriptValue(ndigits)}, where)
+    if value.type in (_INT, _BOOL):
+        digits = python_constant(args[1]) if ndigits is not None else 0
+        if digits is NOT_CONSTANT or digits < 0:
+            raise compile_error("round() of an int with a negative or run-time ndigits is not "
+                                "supported in jitcore.script; round a float: "
+                                "round(float(n), ndigits)", where)
+        return ScriptValue(value) if value.type == _INT else ScriptValue(
+            ctx.emit_op_call("aten::Int", [ScriptValue(value)], {}, where).value)
+    if value.type != _FLOAT:
+        raise compile_error(f"round() of {describe_type(value.type)} is not supported", where)
+    if ndigits is not None:
+        return ctx.emit_op_call("jc::round_ndigits", [ScriptValue(value), ScriptValue(ndigits)],
+                                {}, where)
+    rounded = ctx.emit_op_call("aten::round", [ScriptValue(value)], {}, where)
+    return ctx.emit_op_call("aten::Int", [rounded], {}, where)
 
 
 def _conversion(name, target):
@@ -369,6 +410,12 @@ def _list(ctx, args, kwargs, where):
     if not args:
         raise compile_error("list() of nothing has no item type in jitcore.script; annotate an "
                             "empty literal instead: `xs: List[int] = []`", where)
+    if isinstance(args[0], RangeValue):
+        return ctx.emit_op_call("jc::range_list", [ScriptValue(v) for v in args[0].parts(ctx, where)], {}, where)
+    if isinstance(args[0], IterableCall):
+        raise compile_error(f"list() of {args[0].describe()} is not supported in jitcore.script; "
+                            "write a list comprehension: `[(i, x) for i, x in enumerate(xs)]`",
+                            where)
     source = _a_list(ctx, "list", args[0], where)
     # a tuple made a list is already a new list; a list is copied, as Python does
     return ScriptValue(source if isinstance(args[0], TupleOfValues) else copy_list(
@@ -379,14 +426,22 @@ def _reversed(ctx, args, kwargs, where):
     check_arity("reversed", args, kwargs, where, 1)
     if isinstance(args[0], RangeValue):
         r = args[0]
-        if r.step != 1:
-            raise compile_error("reversed() of a range with a step is not supported in "
-                                "jitcore.script; write the reversed range directly", where)
-        one = ctx.constant(1, where)
-        last = binary_op(ctx, ast.Sub(), r.stop, one, where)
-        before = binary_op(ctx, ast.Sub(), r.start, one, where) if r.start is not None \
-            else ctx.constant(-1, where)
-        return RangeValue(last, before, -1)
+        if isinstance(r.step, int) and r.step == 1:
+            one = ctx.constant(1, where)
+            last = binary_op(ctx, ast.Sub(), r.stop, one, where)
+            before = binary_op(ctx, ast.Sub(), r.start, one, where) if r.start is not None \
+                else ctx.constant(-1, where)
+            return RangeValue(last, before, -1)
+        # reversed(range(a, b, s)) is range(a + (n - 1) * s, a - s, -s), n = len(range(a, b, s))
+        start, _, step = r.parts(ctx, where)
+        n = r.length(ctx, where)
+        n_minus_one = binary_op(ctx, ast.Sub(), n, ctx.constant(1, where), where)
+        last = binary_op(ctx, ast.Add(), start, binary_op(ctx, ast.Mult(), n_minus_one, step,
+                                                          where), where)
+        before = binary_op(ctx, ast.Sub(), start, step, where)
+        negated = -r.step if isinstance(r.step, int) else binary_op(
+            ctx, ast.Sub(), ctx.constant(0, where), step, where)
+        return RangeValue(last, before, negated)
     return ScriptValue(reversed_list(ctx, _a_list(ctx, "reversed", args[0], where), where))
 
 
@@ -451,7 +506,7 @@ _HANDLERS = {
     builtins.all: _any_all("all", "x.all() on an array"),
     builtins.any: _any_all("any", "x.any() on an array"),
     builtins.sorted: _sorted, builtins.sum: _sum, builtins.list: _list,
-    builtins.reversed: _reversed, annotate: _annotate,
+    builtins.reversed: _reversed, builtins.round: _round, annotate: _annotate,
     is_scripting: lambda ctx, args, kwargs, where: _language_constant(
         "is_scripting", True, ctx, args, kwargs, where),
     is_tracing: lambda ctx, args, kwargs, where: _language_constant(

@@ -57,10 +57,18 @@ def _item(ctx, lst, sugared, where, what):
                         f"{describe_type(elem)}, got {describe_type(value.type)}{hint}", where)
 
 
+def _orders(item_type):
+    """Whether items of this type have Python's order: numbers, bools, strings, and
+    tuples of such (compared item by item)."""
+    if isinstance(item_type, TupleType):
+        return all(_orders(t) for t in item_type.elems)
+    return item_type in _COMPARABLE
+
+
 def _comparable(lst, where, what):
-    if lst.type.elem not in _COMPARABLE:
+    if not _orders(lst.type.elem):
         raise compile_error(f"{what} compares items, which jitcore.script supports for lists of "
-                            f"numbers, bools and strings; got {describe_type(lst.type)}", where)
+                            f"numbers, bools, strings and tuples of them; got {describe_type(lst.type)}", where)
 
 
 def _index(ctx, sugared, where, what):

@@ -99,15 +99,18 @@ class LoopCompiler:
     def _range_iteration(self, r, where):
         if r.start is None:
             return r.stop, lambda i: ScriptValue(i)
-        if r.step == 1:
+        if isinstance(r.step, int) and r.step == 1:
             trip = binary_op(self, ast.Sub(), r.stop, r.start, where)
             return trip, lambda i: ScriptValue(binary_op(self, ast.Add(), r.start, i, where))
-        # len(range(a, b, s)) = max(0, (b - a + s - sign(s)) // s)
-        step = self.constant(r.step, where)
-        span = binary_op(self, ast.Sub(), r.stop, r.start, where)
-        span = binary_op(self, ast.Add(), span, self.constant(r.step - (1 if r.step > 0 else -1),
-                                                               where), where)
-        trip = binary_op(self, ast.FloorDiv(), span, step, where)
+        if isinstance(r.step, int):
+            # len(range(a, b, s)) = max(0, (b - a + s - sign(s)) // s)
+            step = self.constant(r.step, where)
+            span = binary_op(self, ast.Sub(), r.stop, r.start, where)
+            span = binary_op(self, ast.Add(), span, self.constant(
+                r.step - (1 if r.step > 0 else -1), where), where)
+            trip = binary_op(self, ast.FloorDiv(), span, step, where)
+        else:
+            step, trip = r.step, r.length(self, where)
 
         def item(i):
             offset = binary_op(self, ast.Mult(), i, step, where)

@@ -266,12 +266,30 @@ class MethodValue(SugaredValue):
 
 
 class RangeValue(SugaredValue):
-    """``range(start, stop, step)``: iterated by ``prim::Loop``; ``step`` is a compile-time int."""
+    """``range(start, stop, step)``: iterated by ``prim::Loop``.
+
+    ``start`` is an IR int or None (0), ``stop`` an IR int, ``step`` a Python int when
+    known while compiling (the simplest loop), else an IR int checked at run time.
+    """
 
     def __init__(self, start, stop, step):
         self.start = start
         self.stop = stop
         self.step = step
+
+    def parts(self, ctx, where):
+        """The start, stop and step as IR values."""
+        start = self.start if self.start is not None else ctx.constant(0, where)
+        step = ctx.constant(self.step, where) if isinstance(self.step, int) else self.step
+        return start, self.stop, step
+
+    def length(self, ctx, where):
+        """``len(range(...))`` as an IR int (a zero step fails at run time, as in Python)."""
+        if self.start is None:
+            return ctx.emit_op_call("aten::max", [ScriptValue(self.stop), ScriptValue(
+                ctx.constant(0, where))], {}, where).value
+        return ctx.emit_op_call("aten::__range_length", [ScriptValue(v) for v in self.parts(
+            ctx, where)], {}, where).value
 
     def describe(self):
         return "a range"

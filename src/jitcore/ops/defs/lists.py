@@ -146,6 +146,27 @@ register("aten::sorted.any(Any[] self, bool reverse=False) -> Any[]",
          infer=same_list, handler="list_sorted", reference=lambda items, reverse=False: sorted(items, reverse=reverse),
          effect=Effect.NEW_OBJECT, doc="`sorted(xs)`: a new list, sorted stably")
 
+
+
+def _range_length(lo, hi, step):
+    if step == 0:
+        raise ValueError("range() arg 3 must not be zero")
+    return len(range(lo, hi, step))
+
+
+def _range_list(start, stop, step):
+    if step == 0:
+        raise ValueError("range() arg 3 must not be zero")
+    return list(range(start, stop, step))
+
+
+register("aten::__range_length(int lo, int hi, int step) -> int", handler="range_length",
+         reference=_range_length, doc="`len(range(lo, hi, step))` (the trip count of a loop "
+                                      "over a range whose step is known only at run time)")
+register("jc::range_list(int start, int stop, int step) -> int[]", handler="range_list",
+         reference=_range_list, effect=Effect.NEW_OBJECT,
+         doc="`list(range(start, stop, step))`: a new list of the ints")
+
 for _kind, _type in (("int", "int"), ("float", "float"), ("bool", "int")):
     register(f"aten::sum.{_kind}({_kind}[] self) -> {_type}",
              handler=("list_sum", "float" if _kind == "float" else "int"), reference=_sum_as(getattr(builtins, _type)),

@@ -111,6 +111,13 @@ register("aten::floor.float(float a) -> int", reference=math.floor, aliases=(mat
          handler=("scalar_unary", "floor"))
 register("aten::ceil.float(float a) -> int", reference=math.ceil, aliases=(math.ceil,),
          handler=("scalar_unary", "ceil"))
+register("aten::round.float(float a) -> float", reference=lambda a: float(round(a)),
+         doc="a float rounded to the nearest integer, half to even, as a float (TorchScript's "
+             "`round`; script's `round(x)` is Python's, an int: `int(aten::round(x))`)",
+         handler=("scalar_unary", "round"))
+register("jc::round_ndigits(float a, int ndigits) -> float", reference=round,
+         doc="`round(x, ndigits)` of a float: Python's correctly rounded decimal rounding",
+         handler="round_ndigits")
 register("aten::sqrt.float(float a) -> float", reference=math.sqrt, aliases=(math.sqrt,),
          handler=("scalar_unary", "sqrt"))
 
