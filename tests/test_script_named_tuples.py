@@ -49,9 +49,11 @@ CASES = [(make_pair, lambda x: (x,)), (read_fields, lambda x: (x,)),
          (annotated_result, lambda x: (x,))]
 
 
-def _same(ours, theirs):
+def _same(ours, theirs, as_class=False):
     if isinstance(theirs, tuple):
-        assert type(ours) is tuple and len(ours) == len(theirs)     # a NamedTuple leaves as a tuple
+        # the class when the function is annotated to return it, else a plain tuple
+        assert type(ours) is (type(theirs) if as_class else tuple), (type(ours), type(theirs))
+        assert len(ours) == len(theirs)
         for a, b in zip(ours, theirs):
             _same(a, b)
     else:
@@ -63,8 +65,37 @@ def test_named_tuple_code_matches_python(fn, make_args):
     x = np.arange(6.0).reshape(2, 3)
     scripted = jitcore.script(fn)
     scripted.graph.lint()
-    _same(scripted(*make_args(x)), fn(*make_args(x)))
+    annotated = fn is annotated_result
+    _same(scripted(*make_args(x)), fn(*make_args(x)), as_class=annotated)
+    _same(scripted.call_reference(*make_args(x)), fn(*make_args(x)), as_class=annotated)
+    # `.code` annotates the result with the tuple type
     _same(script_source(scripted.code)(*make_args(x)), fn(*make_args(x)))
+
+
+class Summarize(jitcore.nn.Module):
+    def forward(self, x) -> Stats:
+        return Stats(x.sum(0), x.shape[0], 0.5)
+
+
+def test_a_module_annotated_to_return_a_named_tuple_returns_the_class():
+    x = np.arange(6.0).reshape(3, 2)
+    expected = Summarize()(x)
+    scripted = jitcore.script(Summarize().eval())
+    for model in (scripted, jitcore.freeze(scripted), jitcore.optimize_for_inference(scripted)):
+        result = model(x)
+        assert type(result) is Stats and result.count == 3 and result.scale == 0.5
+        np.testing.assert_array_equal(result.mean, expected.mean)
+
+
+def test_a_loaded_archive_returns_the_fields_as_a_tuple(tmp_path):
+    # the archive stores data, never Python classes: the fields come back as a tuple
+    scripted = jitcore.script(annotated_result)
+    jitcore.save(scripted, tmp_path / "stats.jc")
+    loaded = jitcore.load(tmp_path / "stats.jc")
+    x = np.arange(6.0).reshape(2, 3)
+    result = loaded(x)
+    assert type(result) is tuple
+    _same(result, tuple(annotated_result(x)))
 
 
 def missing_field(x):

@@ -256,7 +256,8 @@ MAX_SPECIALISED_PLANS = 8
 
 
 def compile_method(graph, *, self_object=None, functions=None, name="forward",
-                   validate=None, complete=None, optimize=True, max_plans=MAX_SPECIALISED_PLANS):
+                   validate=None, complete=None, optimize=True, max_plans=MAX_SPECIALISED_PLANS,
+                   result_class=None):
     """A :class:`CompiledMethod` for a function graph or a method graph of ``self_object``.
 
     Parameters
@@ -281,10 +282,14 @@ def compile_method(graph, *, self_object=None, functions=None, name="forward",
         (default); False lowers the inlined graph as it is.
     max_plans : int
         How many signatures get a specialised plan.
+    result_class : type, optional
+        A NamedTuple class calls make their tuple result into (the return annotation's).
     """
-    return CompiledMethod(graph, self_object=self_object, functions=functions, name=name,
-                          validate=validate, complete=complete, optimize=optimize,
-                          max_plans=max_plans)
+    compiled = CompiledMethod(graph, self_object=self_object, functions=functions, name=name,
+                              validate=validate, complete=complete, optimize=optimize,
+                              max_plans=max_plans)
+    compiled.dispatcher.result_class = result_class
+    return compiled
 
 
 # Every CompiledMethod of a module: plans fold the modules' ``training`` flags

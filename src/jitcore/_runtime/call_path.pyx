@@ -393,6 +393,9 @@ cdef class Dispatcher:
     cdef Plan last
     cdef tuple plans                # every cached plan, specialised first: replaced, never mutated
     cdef readonly Py_ssize_t slow_calls     # calls that no cached plan served (validation, building)
+    # A NamedTuple class the (tuple) result is made into, as the function's return
+    # annotation says; None leaves results as the program made them.
+    cdef public object result_class
 
     def __cinit__(self, int n_args, builder, str name="forward"):
         self.n_args = n_args
@@ -429,7 +432,9 @@ cdef class Dispatcher:
     cdef object call(self, tuple args):
         cdef object result = self.call_fast(args, False)
         if result is _MISS:
-            return self._slow(args)
+            result = self._slow(args)
+        if self.result_class is not None and type(result) is tuple:
+            return self.result_class._make(result)
         return result
 
     cdef object call_fast(self, tuple args, bint typed_only):

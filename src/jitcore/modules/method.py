@@ -117,10 +117,13 @@ class Method:
         The graph inputs a call's arguments fill (without ``self``).
     has_defaults : bool
         Whether some parameter has a default, so that a call may omit it.
+    result_class : type or None
+        The ``typing.NamedTuple`` class of the signature's return annotation, which calls
+        make their (tuple) result into; None otherwise.
     """
 
     __slots__ = ("name", "graph", "functions", "signature", "takes_self", "inputs", "has_defaults",
-                 "_defaults")
+                 "result_class", "_defaults")
 
     def __init__(self, name, graph, functions=None, signature=None, *, takes_self=False):
         self.name = name
@@ -134,6 +137,9 @@ class Method:
                              f"for a graph of {len(self.inputs)} inputs")
         defaults = [p.default for p in self.signature.parameters.values()]
         self.has_defaults = any(d is not inspect.Parameter.empty for d in defaults)
+        returned = self.signature.return_annotation
+        self.result_class = returned if isinstance(returned, type) and issubclass(
+            returned, tuple) and hasattr(returned, "_fields") else None
         # the defaults of the trailing parameters that all have one: what a positional
         # call that stops early is completed with, without binding
         trailing = len(defaults)
@@ -181,7 +187,10 @@ class Method:
         """The outputs of the reference interpreter on ``args`` (a single output unwrapped)."""
         prefix = [self_object] if self.takes_self else []
         outputs = execute_graph(self.graph, prefix + list(args), self.functions)
-        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+        result = outputs[0] if len(outputs) == 1 else tuple(outputs)
+        if self.result_class is not None and type(result) is tuple:
+            return self.result_class._make(result)
+        return result
 
     def __repr__(self):
         return f"<jitcore.Method {self.name}{self.signature}>"

@@ -79,7 +79,8 @@ class ScriptFunction(Archivable):
                     self._executor = compile_method(
                         method.graph, functions=self.functions, name=self.name,
                         validate=lambda args: method.check_inputs(args, self.name),
-                        complete=method.completion(self.name))
+                        complete=method.completion(self.name),
+                        result_class=method.result_class)
         return self._executor
 
     def graph_for(self, *inputs):

@@ -130,7 +130,7 @@ class ScriptModule(Archivable, Module):
                     executor = compile_method(
                         method.graph, self_object=self, functions=self.functions, name=where,
                         validate=lambda args: method.check_inputs(args, where),
-                        complete=method.completion(where))
+                        complete=method.completion(where), result_class=method.result_class)
                     self._executors[name] = executor
                     if name == "forward":
                         object.__setattr__(self, "_forward_dispatcher", executor.dispatcher)

@@ -6,6 +6,7 @@ so calls bind keyword arguments and fill defaults as TorchScript does.
 """
 
 import inspect
+import typing
 
 from jitcore.modules import Method, ScriptFunction, ScriptModule
 
@@ -14,7 +15,19 @@ __all__ = ["scripted_function", "scripted_module"]
 
 def scripted_function(fn, graph, functions):
     """The compiled ``fn``: ``graph`` with the unit's ``functions`` and ``fn``'s signature."""
-    return ScriptFunction(fn.__name__, graph, functions, inspect.signature(fn))
+    return ScriptFunction(fn.__name__, graph, functions, _resolved(fn, inspect.signature(fn)))
+
+
+def _resolved(fn, signature):
+    """``signature`` with its return annotation resolved when it is a string (postponed
+    annotations), so a NamedTuple return class is a class (calls return instances of it)."""
+    if not isinstance(signature.return_annotation, str):
+        return signature
+    try:
+        returned = typing.get_type_hints(fn).get("return", signature.return_annotation)
+    except Exception:   # an annotation Python cannot evaluate: the compiler judged it already
+        return signature
+    return signature.replace(return_annotation=returned)
 
 
 def scripted_module(module, method_graphs, functions):
@@ -54,7 +67,8 @@ def _signature(module, method, graph):
     fn = getattr(type(module), method, None)
     if not inspect.isfunction(fn):
         return None
-    parameters = list(inspect.signature(fn).parameters.values())[1:]
+    signature = _resolved(fn, inspect.signature(fn))
+    parameters = list(signature.parameters.values())[1:]
     if len(parameters) != len(graph.inputs) - 1:
         return None
-    return inspect.Signature(parameters)
+    return inspect.Signature(parameters, return_annotation=signature.return_annotation)
