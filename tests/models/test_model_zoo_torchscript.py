@@ -33,7 +33,6 @@ _TORCH_CANNOT = {
 _NOT_YET = {
     ("vit_tiny", "script"): "torch's multi_head_attention_forward source needs str + str "
                             "(aten::add.str) and aten::is_floating_point",
-    ("vit_tiny", "trace"): "the traced MultiheadAttention calls torch.div(..., rounding_mode=...)",
 }
 
 

@@ -12,6 +12,8 @@ as compile-time values (``dialect_globals``):
   once and called with ``prim::CallFunction``;
 - ``annotate(T, v)``, ``unchecked_cast(T, v)``, ``uninitialized(T)``; ``inf`` and ``nan``;
 - ``ops.prim.device(x)`` and ``torch.device(...)``: ``None`` (every array is on the CPU);
+- ``torch._transformer_encoder_layer_fwd(...)`` (torch's fast path, traced): the registry
+  ops it fuses (``fused_layers.py``);
 - ``torch.<op>_(a, ...)`` (in place): the registry's ``aten::<op>_`` where it has one, else
   ``a = torch.<op>(a, ...)``, checked by ``in_place.py``; an update of module state raises where it runs.
 
@@ -34,6 +36,7 @@ from jitcore.frontend.script.emitter import python_constant
 from jitcore.frontend.script.errors import compile_error, describe_type
 from jitcore.frontend.script.values import BuiltinValue, ScriptValue, SugaredValue
 
+from .fused_layers import transformer_encoder_layer
 from .types import archive_type
 
 __all__ = ["dialect_globals", "rewrite"]
@@ -347,7 +350,8 @@ def _tensor_device(ctx, args, kwargs, where):
     return ScriptValue(ctx.constant(None, where))
 
 
-_SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn, "device": _device}
+_SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn, "device": _device,
+            "_transformer_encoder_layer_fwd": transformer_encoder_layer}
 
 
 # ------------------------------------------------------------------------- AST rewrites
