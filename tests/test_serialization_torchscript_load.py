@@ -160,23 +160,31 @@ _LIBRARY_FUNCTION = b"""def pick(x: Tensor, relu: bool) -> Tensor:
 """
 
 
-@pytest.mark.parametrize("relu", [True, False])
-def test_a_missing_op_in_torchs_library_code_raises_where_it_runs(relu):
-    # torch's interpolate compiles a branch per mode, each calling its op; the model picks one
+def _calling_pick(relu):
     data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
                       b"return torch.relu(argument_1)",
-                      b"return __torch__.torch.nn.functional.pick(argument_1, %s)" % str(relu).encode())
-    data = replace_members(data, {"code/__torch__/torch/nn/functional.py": _LIBRARY_FUNCTION})
-    model = load_from_buffer(data)
+                      b"return __torch__.torch.nn.functional.pick(argument_1, %s)" % relu.encode())
+    return replace_members(data, {"code/__torch__/torch/nn/functional.py": _LIBRARY_FUNCTION})
+
+
+def test_a_missing_op_in_a_branch_of_torchs_library_code_the_model_never_takes_loads():
+    # torch's interpolate compiles a branch per mode, each calling its op; the model picks one
+    model = load_from_buffer(_calling_pick("True"))
     optimized = jitcore.optimize_for_inference(model)
-    if relu:
-        np.testing.assert_allclose(model(X), _linear_relu(X), rtol=1e-6)
-        np.testing.assert_allclose(optimized(X), _linear_relu(X), rtol=1e-6)
-        assert "RaiseException" not in str(optimized.graph)     # the other branch is gone
-        return
-    for compiled in (model, optimized):
-        with pytest.raises(RuntimeError, match="torch.frobnicate: jitcore has no op aten::frobnicate"):
-            compiled(X)
+    np.testing.assert_allclose(model(X), _linear_relu(X), rtol=1e-6)
+    np.testing.assert_allclose(optimized(X), _linear_relu(X), rtol=1e-6)
+    assert "RaiseException" not in str(optimized.graph)     # the other branch is gone
+
+
+@pytest.mark.parametrize("relu", ["False", "bool(torch.gt(torch.sum(argument_1), 0))"])
+def test_a_missing_op_the_model_can_reach_in_torchs_library_code_is_a_load_error(relu):
+    # the branch is taken (False) or may be (decided by the input): either way loading fails
+    with pytest.raises(CompileError) as info:
+        load_from_buffer(_calling_pick(relu))
+    message = str(info.value)
+    assert "torch.frobnicate: jitcore has no op aten::frobnicate, and forward() reaches this call" in message
+    assert "code/__torch__/torch/nn/functional.py\", line 5" in message
+    assert "_0 = torch.frobnicate(x)" in message
 
 
 def test_loads_in_a_process_where_torch_cannot_be_imported():

@@ -15,6 +15,7 @@ from .declarations import read_declarations
 from .dialect import dialect_globals
 from .in_place import check_in_place
 from .module_tree import build_module_tree
+from .reachable_ops import check_reachable_ops
 from .unit import ArchiveUnit
 
 __all__ = ["compile_archive"]
@@ -39,8 +40,9 @@ def compile_archive(archive):
     Raises
     ------
     jitcore.CompileError
-        If the code uses an op jitcore lacks or a construct it does not read;
-        the message quotes the archive's code line.
+        If the code uses an op jitcore lacks (in torch's library code: where the
+        model's arguments can reach it) or a construct it does not read; the
+        message quotes the archive's code line.
     """
     unit = ArchiveUnit(archive.version)
     try:
@@ -55,4 +57,5 @@ def compile_archive(archive):
         raise compile_error(f"the code of {archive.folder} is nested too deeply to compile") from None
     module = scripted_module(root, unit.method_graphs, unit.functions)
     check_in_place(module, unit.in_place_sites)
+    check_reachable_ops(module, unit.missing_op_sites)
     return module

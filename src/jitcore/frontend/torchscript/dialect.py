@@ -104,17 +104,18 @@ def _in_torch_library(ctx):
 
 
 def _missing_op(ctx, spelling, kind, args, kwargs, where):
-    """An op jitcore lacks in torch's library code: a raise naming it, where the code calls it.
+    """An op jitcore lacks in torch's library code: a raise naming it, recorded for
+    ``reachable_ops.check_reachable_ops``.
 
     TorchScript compiles every branch of a library function such as ``interpolate`` (one per
     mode) into the archive; the model's calls pass the mode as a constant, so the branches of
-    the other modes never run (and optimize_for_inference removes them).  In the model's own
-    code a missing op stays a load-time error.
+    the other modes never run.  Loading fails if constant propagation cannot prove the call
+    dead; in the model's own code a missing op is a load-time error at once.
     """
     for a in list(args) + list(kwargs.values()):
         a.as_value(ctx, where)
-    ctx.emit_raise("RuntimeError", f"{spelling}: jitcore has no op {kind}; the archive reaches it on this path",
-                   where)
+    ctx.emit_raise("RuntimeError", f"{spelling}: jitcore has no op {kind}", where)
+    ctx.unit.missing_op_sites[where] = (spelling, kind)
     return ScriptValue(ctx.uninitialized(TensorType.get(), where))
 
 
