@@ -105,8 +105,11 @@ def _div_mode_rule(types, constants):
     return out if known(mode) else out.with_dtype(None)
 
 
+# ATen's schema has no default for rounding_mode; torch.div's None is written out so that a
+# call without it still binds (to div.Tensor/div.Scalar, registered first) and the runtime
+# can tell a constant None (true division) from a mode known only at run time (not lowered)
 for _overload, _other_t in (("Tensor_mode", "Tensor"), ("Scalar_mode", "Scalar")):
-    register(f"aten::div.{_overload}(Tensor self, {_other_t} other, *, str? rounding_mode) -> Tensor",
+    register(f"aten::div.{_overload}(Tensor self, {_other_t} other, *, str? rounding_mode=None) -> Tensor",
              reference=_divide_rounding, infer=_div_mode_rule, handler="div_mode")
 
 # ------------------------------------------------------------------ unary math
