@@ -308,3 +308,35 @@ def test_relu6_of_random_signs_runs_the_vector_loop_and_keeps_ints():
     got = code(ints)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, np.clip(ints, 0, 6))
+
+
+def _div_mode_graph(mode, other="Tensor"):
+    spelled = "prim::Constant()" if mode is None else f'prim::Constant[value="{mode}"]()'
+    return parse_graph(f"""graph(%a : Tensor, %b : {other}):
+  %mode : str? = {spelled}
+  %y : Tensor = aten::div(%a, %b, %mode)
+  return (%y)""")
+
+
+@pytest.mark.parametrize("mode", [None, "trunc", "floor"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32"])
+def test_div_rounding_modes_run_their_kernels_as_the_reference_and_torch(mode, dtype):
+    # trunc and floor differ on negative quotients; true division of integers is float64 (NumPy)
+    a = np.array([[7, -7, 9, -9, 0, 5]], dtype) * np.array([[1], [3]], dtype)
+    b = np.array([2, 2, -4, -4, 3, 5], dtype)
+    if dtype.startswith("float"):
+        a = a / np.asarray(3, dtype)
+    got = compile_graph(_div_mode_graph(mode), fallback=False)(a, b)
+    want = ops.get("aten::div.Tensor_mode").reference(a, b, mode)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    scalar = compile_graph(_div_mode_graph(mode, "int"), fallback=False)(a, -4)
+    assert scalar.tobytes() == ops.get("aten::div.Scalar_mode").reference(a, -4, mode).tobytes()
+    torch = pytest.importorskip("torch")
+    if mode is not None:
+        expected = torch.div(torch.from_numpy(a), torch.from_numpy(b), rounding_mode=mode).numpy()
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+
+
+def test_div_with_an_unknown_rounding_mode_is_refused_naming_the_modes():
+    with pytest.raises(jitcore.JitcoreError, match="rounding_mode must be None, 'trunc' or 'floor', got 'round'"):
+        compile_graph(_div_mode_graph("round"), fallback=True)(np.ones(3), np.ones(3))
