@@ -269,6 +269,7 @@ def _register_samples():
     s["aten::view"] = s["aten::reshape"]
     s["aten::flatten.using_ints"] = lambda r, d, t, pos: [[t(2, 3, 4), 0, -1], [t(2, 3, 4, 5), 1, 2],
                                                           [t(), 0, -1]]
+    s["aten::is_floating_point"] = lambda r, d, t, pos: [[t(3)], [np.arange(3)], [t(2, 2) > 0]]
     s["aten::unflatten.int"] = lambda r, d, t, pos: [[t(2, 12), 1, [3, 4]], [t(2, 12, 5), -2, [-1, 2, 2]],
                                                      [t(6), 0, [6]]]
     s["aten::permute"] = lambda r, d, t, pos: [[t(2, 3, 4), [2, 0, 1]], [t(2, 3), [-1, 0]]]
@@ -490,6 +491,7 @@ def _register_list_samples():
     s["aten::sum.float"] = lambda r, d, t, pos: [[[1.5, 2.25]], [[]]]
     s["aten::sum.bool"] = lambda r, d, t, pos: [[[True, False, True]]]
     s["aten::any.bool"] = lambda r, d, t, pos: [[[False, True]], [[False]], [[]]]
+    s["aten::any.int"] = lambda r, d, t, pos: [[[0, -2, 0]], [[0, 0]], [[]]]
     s["aten::all.bool"] = lambda r, d, t, pos: [[[True, True]], [[True, False]], [[]]]
     for name in ("eq", "ne"):
         s[f"aten::{name}.list_t"] = lambda r, d, t, pos: [[[1, 2], [1, 2]], [[1, 2], [1]],

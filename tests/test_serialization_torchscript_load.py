@@ -545,3 +545,34 @@ def test_traced_lstm_with_factory_options_matches_torch(tmp_path):
             if "/code/__torch__/torch/nn/modules/rnn" in name and name.endswith(".py")]
     assert any(b"device=torch.device" in text for text in code)
     np.testing.assert_allclose(loaded(x.numpy()), compiled(x).detach().numpy(), rtol=2e-5, atol=1e-6)
+
+
+def test_torchs_state_queries_device_type_and_is_true_of_optional_bools_match_torch(tmp_path):
+    # what torch.nn.modules.transformer's scripted source asks: jitcore answers the queries
+    # as torch does in no_grad inference on the CPU (docs/migrating-from-torchscript.md)
+    torch = pytest.importorskip("torch")
+    from typing import Optional
+
+    def filled(n: int, device: Optional[torch.device] = None) -> torch.Tensor:
+        return torch.full([n], 2.0, dtype=torch.float32, device=device)
+
+    class Queries(torch.nn.Module):
+        def forward(self, x: torch.Tensor, flag: Optional[bool] = None):
+            y = x * 2 if torch.is_grad_enabled() else x + 1
+            if x.is_floating_point() and flag is True:
+                y = y - 3
+            if x.requires_grad or x.is_nested or torch.is_autocast_enabled():
+                y = y * 0
+            if x.device.type == "cpu" and x.is_floating_point():
+                y = y + filled(x.size(-1), x.device)
+            return y, x.is_floating_point()
+
+    compiled, loaded = _saved(tmp_path, torch, Queries(), None, traced=False)
+    for x in (np.arange(6, dtype=np.float32).reshape(2, 3), np.arange(3, dtype=np.int64)):
+        for flag in (None, True, False):
+            with torch.no_grad():
+                expected = compiled(torch.from_numpy(x), flag)
+            got = loaded(x, flag)
+            assert got[1] == expected[1]
+            assert got[0].dtype == expected[0].numpy().dtype
+            np.testing.assert_array_equal(got[0], expected[0].numpy())

@@ -8,7 +8,7 @@ NumPy does; reshape copies only when the input is not C-contiguous.
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport (
-    Reg, Seq, R_TENSOR, R_INT, R_LIST, R_TUPLE, R_NONE, reg_clear, reg_set_int, seq_new,
+    Reg, Seq, R_TENSOR, R_INT, R_LIST, R_TUPLE, R_NONE, reg_clear, reg_set_int, reg_set_bool, seq_new,
     reg_take_tensor,
 )
 from jitcore._runtime.tensor cimport (
@@ -17,7 +17,7 @@ from jitcore._runtime.tensor cimport (
 )
 from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport (
-    tensor_arg, int_arg, int_list_arg, normalize_dim, set_output, promote_types,
+    tensor_arg, int_arg, int_list_arg, normalize_dim, set_output, promote_types, is_float_dtype,
 )
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM, JC_ERR_DTYPE,
@@ -82,6 +82,14 @@ cdef int h_dtype(Frame* f, const Instr* ins) noexcept nogil:
     if x == NULL:
         return JC_ERR_TYPE
     reg_set_int(OUT(f, ins, 0), _SCALAR_TYPE_CODES[x.dtype])
+    return JC_OK
+
+
+cdef int h_is_floating_point(Frame* f, const Instr* ins) noexcept nogil:
+    cdef const View* x = tensor_arg(f, ins, 0)
+    if x == NULL:
+        return JC_ERR_TYPE
+    reg_set_bool(OUT(f, ins, 0), is_float_dtype(x.dtype))
     return JC_OK
 
 
@@ -657,6 +665,7 @@ HANDLERS = {h.name: h for h in (
     handler("dim", h_dim),
     handler("dtype", h_dtype),
     handler("numel", h_numel),
+    handler("is_floating_point", h_is_floating_point),
     handler("reshape", h_reshape),
     handler("flatten", h_flatten),
     handler("unflatten", h_unflatten),

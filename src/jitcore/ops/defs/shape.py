@@ -289,6 +289,8 @@ register("aten::dim(Tensor self) -> int", reference=lambda x: int(x.ndim), alias
          handler="dim")
 register("aten::numel(Tensor self) -> int", reference=lambda x: int(x.size), aliases=(np.size,),
          handler="numel")
+register("aten::is_floating_point(Tensor self) -> bool", reference=lambda x: np.asarray(x).dtype.kind == "f",
+         handler="is_floating_point")
 
 # ------------------------------------------------- split, chunk, unbind (views)
 
