@@ -576,3 +576,26 @@ def test_torchs_state_queries_device_type_and_is_true_of_optional_bools_match_to
             assert got[1] == expected[1]
             assert got[0].dtype == expected[0].numpy().dtype
             np.testing.assert_array_equal(got[0], expected[0].numpy())
+
+
+def test_a_scripted_batch_norm_in_eval_runs_without_reaching_its_training_counter(tmp_path):
+    # BatchNorm's `self.num_batches_tracked.add_(1)` sits under `if self.training`: the loaded
+    # module keeps the branch (training is module state, read when it runs) as a raise naming
+    # the op; eval never takes it, and the graphs that run (specialised, frozen) do not hold it
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU()).eval()
+    with torch.no_grad():
+        net[1].running_mean.uniform_(-1, 1)
+        net[1].running_var.uniform_(0.5, 2)
+    compiled, loaded = _saved(tmp_path, torch, net, None, traced=False)
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    expected = compiled(torch.from_numpy(x)).detach().numpy()
+    optimized = jitcore.optimize_for_inference(loaded)
+    for module in (loaded, optimized):
+        np.testing.assert_allclose(module(x), expected, rtol=1e-5, atol=1e-5)
+    assert "updates module state" in str(getattr(loaded, "1").graph)
+    assert "RaiseException" not in str(loaded.graph_for(x))
+    assert "updates module state" not in str(optimized.graph)
+    loaded.train()
+    with pytest.raises(RuntimeError, match="aten::add_ updates module state in place"):
+        loaded(x)
