@@ -13,18 +13,18 @@ its line of the archive's code.
 
 from jitcore.frontend.script.errors import compile_error
 from jitcore.passes.constant_propagation import propagate_constants
-from jitcore.passes.inline import inline_calls
 
 __all__ = ["check_reachable_ops"]
 
 
-def check_reachable_ops(module, sites):
-    """Raise CompileError if a method of ``module`` can reach an op recorded in ``sites``.
+def check_reachable_ops(methods, sites):
+    """Raise CompileError if one of the methods can reach an op recorded in ``sites``.
 
     Parameters
     ----------
-    module : ScriptModule
-        The compiled archive.
+    methods : dict of str to Graph
+        The compiled archive's methods with every call inlined
+        (``in_place.inlined_methods``); their constants are folded in place.
     sites : dict of SourceRange to (str, str)
         Where a call of an op jitcore lacks was compiled to a raise: the op's
         spelling in the archive's code and its kind (``torch.upsample_bicubic2d``,
@@ -32,8 +32,7 @@ def check_reachable_ops(module, sites):
     """
     if not sites:
         return
-    for name in module.methods:
-        graph = inline_calls(module._jit_method(name).graph, module, functions=module.functions)
+    for name, graph in methods.items():
         propagate_constants(graph)
         for node in graph.walk():
             if node.kind == "prim::RaiseException" and node.source_range in sites:
