@@ -53,6 +53,20 @@ def _binary(tensor_tensor, tensor_scalar):
     return make
 
 
+def _div_mode(scalar):
+    # every rounding mode, of floats and of integers of both signs (trunc and floor differ there);
+    # no true division of integers: NumPy's is float64, torch's float32
+    def make(rng, dtype, t, pos):
+        ints = _ints(rng, 3, 4, low=-9, high=10)
+        if scalar:
+            return [[t(3, 4), 1.5, "trunc"], [t(2, 1, 3), -2, "floor"], [t(3, 4), 3, None], [ints, -4, "trunc"],
+                    [ints, 4, "floor"]]
+        divisors = np.array([3, -2, 5, -4])
+        return [[t(3, 4), pos(4), mode] for mode in (None, "trunc", "floor")] + [
+            [-t(2, 1, 3), pos(5, 1), "trunc"], [ints, divisors, "trunc"], [ints, divisors, "floor"]]
+    return make
+
+
 def _add_like(scalar):
     def make(rng, dtype, t, pos):
         other = 1.5 if scalar else t(4)
@@ -76,6 +90,7 @@ _SPECIAL = {}
 
 def _register_samples():
     s = _SPECIAL
+    s["aten::div.Tensor_mode"], s["aten::div.Scalar_mode"] = _div_mode(False), _div_mode(True)
     for name in ("add", "sub"):
         s[f"aten::{name}.Tensor"] = _add_like(False)
         s[f"aten::{name}.Scalar"] = _add_like(True)
@@ -254,6 +269,9 @@ def _register_samples():
     s["aten::view"] = s["aten::reshape"]
     s["aten::flatten.using_ints"] = lambda r, d, t, pos: [[t(2, 3, 4), 0, -1], [t(2, 3, 4, 5), 1, 2],
                                                           [t(), 0, -1]]
+    s["aten::is_floating_point"] = lambda r, d, t, pos: [[t(3)], [np.arange(3)], [t(2, 2) > 0]]
+    s["aten::unflatten.int"] = lambda r, d, t, pos: [[t(2, 12), 1, [3, 4]], [t(2, 12, 5), -2, [-1, 2, 2]],
+                                                     [t(6), 0, [6]]]
     s["aten::permute"] = lambda r, d, t, pos: [[t(2, 3, 4), [2, 0, 1]], [t(2, 3), [-1, 0]]]
     s["aten::transpose.int"] = lambda r, d, t, pos: [[t(2, 3, 4), 0, 2], [t(2, 3), -1, 0]]
     s["aten::t"] = lambda r, d, t, pos: [[t(2, 3)], [t(4)]]
@@ -480,6 +498,7 @@ def _register_list_samples():
     s["aten::sum.float"] = lambda r, d, t, pos: [[[1.5, 2.25]], [[]]]
     s["aten::sum.bool"] = lambda r, d, t, pos: [[[True, False, True]]]
     s["aten::any.bool"] = lambda r, d, t, pos: [[[False, True]], [[False]], [[]]]
+    s["aten::any.int"] = lambda r, d, t, pos: [[[0, -2, 0]], [[0, 0]], [[]]]
     s["aten::all.bool"] = lambda r, d, t, pos: [[[True, True]], [[True, False]], [[]]]
     for name in ("eq", "ne"):
         s[f"aten::{name}.list_t"] = lambda r, d, t, pos: [[[1, 2], [1, 2]], [[1, 2], [1]],

@@ -47,6 +47,7 @@ BINARY_REFERENCES = {
     "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
     "ge": np.greater_equal, "logical_and": np.logical_and, "logical_or": np.logical_or,
     "logical_xor": np.logical_xor, "atan2": np.arctan2,
+    "trunc_divide": lambda a, b: np.trunc(np.true_divide(a, b)),
 }
 
 BROADCAST_SHAPES = [
@@ -157,6 +158,37 @@ def test_float_floor_divide_and_remainder_follow_numpy_signs(dtype):
     with np.errstate(divide="ignore", invalid="ignore"):
         np.testing.assert_array_equal(ew.binary("floor_divide", a, b), np.floor_divide(a, b))
         np.testing.assert_array_equal(ew.binary("remainder", a, b), np.remainder(a, b))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_float_trunc_divide_rounds_the_quotient_toward_zero_as_torch(dtype):
+    # torch.div(rounding_mode="trunc") of floats: trunc(a / b), the quotient rounded once
+    a = np.array([7, -7, 7, -7, 0.5, -0.5, 5, -5, 0.0, np.inf, np.nan, 1e10, -1e-30], dtype=dtype)
+    b = np.array([2, 2, -2, -2, 0.1, 3, 0, 0, 0, 3, 1, 3e-3, 7], dtype=dtype)
+    got = ew.binary("trunc_divide", a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(got, np.trunc(a / b))
+    assert np.signbit(got[5]) and np.signbit(got[12])          # -0.5 / 3 truncates to -0.0
+    torch = pytest.importorskip("torch")
+    expected = torch.div(torch.from_numpy(a), torch.from_numpy(b), rounding_mode="trunc").numpy()
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_integer_trunc_divide_is_cs_quotient_with_numpys_zero_and_overflow(dtype):
+    info = np.iinfo(dtype)
+    a = np.array([[7], [-7], [0], [info.max], [info.min], [5]], dtype=dtype)
+    b = np.array([2, -2, 3, -1, 0], dtype=dtype)
+    got = ew.binary("trunc_divide", a, b)
+
+    def quotient(x, y):             # Python ints: toward zero; / 0 gives 0; MIN / -1 wraps
+        if y == 0:
+            return 0
+        q = abs(x) // abs(y) * (1 if (x < 0) == (y < 0) else -1)
+        return (q - info.min) % (1 << info.bits) + info.min
+    expected = np.array([[quotient(int(x), int(y)) for y in b] for x in a[:, 0]], dtype=dtype)
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == dtype
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32])
@@ -272,7 +304,7 @@ def test_vector_and_strided_activation_loops_agree_bit_for_bit(dtype, op, alpha)
     assert np.signbit(contiguous[1]) and np.isnan(contiguous[0])
 
 
-@pytest.mark.parametrize("op", ["add", "maximum", "lt", "pow"])
+@pytest.mark.parametrize("op", ["add", "maximum", "lt", "pow", "trunc_divide"])
 def test_binary_results_are_bit_identical_at_one_and_two_threads(op, threads):
     rng = np.random.default_rng(5)
     a = rng.random((301, 257)).astype(np.float32)

@@ -17,6 +17,8 @@ from jitcore._runtime.lowering import supported_ops
 # Kernels no op names directly: the gelu and softplus handlers pick them from
 # their scalar arguments; positive and isnan serve other handlers.
 INTERNAL_KERNELS = {"gelu", "gelu_tanh", "softplus", "positive", "isnan"}
+# binary kernels a handler picks by a constant argument (aten::div's rounding_mode)
+MODE_KERNELS = {"trunc_divide"}
 KERNELS = {**ew.UNARY_OPS, **ew.BINARY_OPS}
 
 
@@ -35,7 +37,7 @@ def test_unary_and_binary_kernel_names_are_distinct():
 
 def test_every_binary_kernel_is_an_ops_kernel():
     named = {op.kernel for op in ops.all_ops()}
-    assert set(ew.BINARY_OPS) - named == set()
+    assert set(ew.BINARY_OPS) - MODE_KERNELS - named == set()
 
 
 def test_an_op_named_like_a_binary_kernel_has_that_kernel():
@@ -43,6 +45,8 @@ def test_an_op_named_like_a_binary_kernel_has_that_kernel():
     for op in ops.all_ops():
         if (op.kind.startswith("aten::") and op.kind[6:] in ew.BINARY_OPS
                 and any(str(a.type) == "Tensor" for a in op.schema.arguments)):
+            if op.handler == ("div_mode", None):
+                continue        # aten::div.*_mode: the kernel of its constant rounding_mode
             assert op.kernel == op.kind[6:], op.qualified_name
 
 
@@ -304,3 +308,35 @@ def test_relu6_of_random_signs_runs_the_vector_loop_and_keeps_ints():
     got = code(ints)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, np.clip(ints, 0, 6))
+
+
+def _div_mode_graph(mode, other="Tensor"):
+    spelled = "prim::Constant()" if mode is None else f'prim::Constant[value="{mode}"]()'
+    return parse_graph(f"""graph(%a : Tensor, %b : {other}):
+  %mode : str? = {spelled}
+  %y : Tensor = aten::div(%a, %b, %mode)
+  return (%y)""")
+
+
+@pytest.mark.parametrize("mode", [None, "trunc", "floor"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32"])
+def test_div_rounding_modes_run_their_kernels_as_the_reference_and_torch(mode, dtype):
+    # trunc and floor differ on negative quotients; true division of integers is float64 (NumPy)
+    a = np.array([[7, -7, 9, -9, 0, 5]], dtype) * np.array([[1], [3]], dtype)
+    b = np.array([2, 2, -4, -4, 3, 5], dtype)
+    if dtype.startswith("float"):
+        a = a / np.asarray(3, dtype)
+    got = compile_graph(_div_mode_graph(mode), fallback=False)(a, b)
+    want = ops.get("aten::div.Tensor_mode").reference(a, b, mode)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    scalar = compile_graph(_div_mode_graph(mode, "int"), fallback=False)(a, -4)
+    assert scalar.tobytes() == ops.get("aten::div.Scalar_mode").reference(a, -4, mode).tobytes()
+    torch = pytest.importorskip("torch")
+    if mode is not None:
+        expected = torch.div(torch.from_numpy(a), torch.from_numpy(b), rounding_mode=mode).numpy()
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+
+
+def test_div_with_an_unknown_rounding_mode_is_refused_naming_the_modes():
+    with pytest.raises(jitcore.JitcoreError, match="rounding_mode must be None, 'trunc' or 'floor', got 'round'"):
+        compile_graph(_div_mode_graph("round"), fallback=True)(np.ones(3), np.ones(3))

@@ -160,23 +160,31 @@ _LIBRARY_FUNCTION = b"""def pick(x: Tensor, relu: bool) -> Tensor:
 """
 
 
-@pytest.mark.parametrize("relu", [True, False])
-def test_a_missing_op_in_torchs_library_code_raises_where_it_runs(relu):
-    # torch's interpolate compiles a branch per mode, each calling its op; the model picks one
+def _calling_pick(relu):
     data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
                       b"return torch.relu(argument_1)",
-                      b"return __torch__.torch.nn.functional.pick(argument_1, %s)" % str(relu).encode())
-    data = replace_members(data, {"code/__torch__/torch/nn/functional.py": _LIBRARY_FUNCTION})
-    model = load_from_buffer(data)
+                      b"return __torch__.torch.nn.functional.pick(argument_1, %s)" % relu.encode())
+    return replace_members(data, {"code/__torch__/torch/nn/functional.py": _LIBRARY_FUNCTION})
+
+
+def test_a_missing_op_in_a_branch_of_torchs_library_code_the_model_never_takes_loads():
+    # torch's interpolate compiles a branch per mode, each calling its op; the model picks one
+    model = load_from_buffer(_calling_pick("True"))
     optimized = jitcore.optimize_for_inference(model)
-    if relu:
-        np.testing.assert_allclose(model(X), _linear_relu(X), rtol=1e-6)
-        np.testing.assert_allclose(optimized(X), _linear_relu(X), rtol=1e-6)
-        assert "RaiseException" not in str(optimized.graph)     # the other branch is gone
-        return
-    for compiled in (model, optimized):
-        with pytest.raises(RuntimeError, match="torch.frobnicate: jitcore has no op aten::frobnicate"):
-            compiled(X)
+    np.testing.assert_allclose(model(X), _linear_relu(X), rtol=1e-6)
+    np.testing.assert_allclose(optimized(X), _linear_relu(X), rtol=1e-6)
+    assert "RaiseException" not in str(optimized.graph)     # the other branch is gone
+
+
+@pytest.mark.parametrize("relu", ["False", "bool(torch.gt(torch.sum(argument_1), 0))"])
+def test_a_missing_op_the_model_can_reach_in_torchs_library_code_is_a_load_error(relu):
+    # the branch is taken (False) or may be (decided by the input): either way loading fails
+    with pytest.raises(CompileError) as info:
+        load_from_buffer(_calling_pick(relu))
+    message = str(info.value)
+    assert "torch.frobnicate: jitcore has no op aten::frobnicate, and forward() reaches this call" in message
+    assert "code/__torch__/torch/nn/functional.py\", line 5" in message
+    assert "_0 = torch.frobnicate(x)" in message
 
 
 def test_loads_in_a_process_where_torch_cannot_be_imported():
@@ -537,3 +545,57 @@ def test_traced_lstm_with_factory_options_matches_torch(tmp_path):
             if "/code/__torch__/torch/nn/modules/rnn" in name and name.endswith(".py")]
     assert any(b"device=torch.device" in text for text in code)
     np.testing.assert_allclose(loaded(x.numpy()), compiled(x).detach().numpy(), rtol=2e-5, atol=1e-6)
+
+
+def test_torchs_state_queries_device_type_and_is_true_of_optional_bools_match_torch(tmp_path):
+    # what torch.nn.modules.transformer's scripted source asks: jitcore answers the queries
+    # as torch does in no_grad inference on the CPU (docs/migrating-from-torchscript.md)
+    torch = pytest.importorskip("torch")
+    from typing import Optional
+
+    def filled(n: int, device: Optional[torch.device] = None) -> torch.Tensor:
+        return torch.full([n], 2.0, dtype=torch.float32, device=device)
+
+    class Queries(torch.nn.Module):
+        def forward(self, x: torch.Tensor, flag: Optional[bool] = None):
+            y = x * 2 if torch.is_grad_enabled() else x + 1
+            if x.is_floating_point() and flag is True:
+                y = y - 3
+            if x.requires_grad or x.is_nested or torch.is_autocast_enabled():
+                y = y * 0
+            if x.device.type == "cpu" and x.is_floating_point():
+                y = y + filled(x.size(-1), x.device)
+            return y, x.is_floating_point()
+
+    compiled, loaded = _saved(tmp_path, torch, Queries(), None, traced=False)
+    for x in (np.arange(6, dtype=np.float32).reshape(2, 3), np.arange(3, dtype=np.int64)):
+        for flag in (None, True, False):
+            with torch.no_grad():
+                expected = compiled(torch.from_numpy(x), flag)
+            got = loaded(x, flag)
+            assert got[1] == expected[1]
+            assert got[0].dtype == expected[0].numpy().dtype
+            np.testing.assert_array_equal(got[0], expected[0].numpy())
+
+
+def test_a_scripted_batch_norm_in_eval_runs_without_reaching_its_training_counter(tmp_path):
+    # BatchNorm's `self.num_batches_tracked.add_(1)` sits under `if self.training`: the loaded
+    # module keeps the branch (training is module state, read when it runs) as a raise naming
+    # the op; eval never takes it, and the graphs that run (specialised, frozen) do not hold it
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU()).eval()
+    with torch.no_grad():
+        net[1].running_mean.uniform_(-1, 1)
+        net[1].running_var.uniform_(0.5, 2)
+    compiled, loaded = _saved(tmp_path, torch, net, None, traced=False)
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    expected = compiled(torch.from_numpy(x)).detach().numpy()
+    optimized = jitcore.optimize_for_inference(loaded)
+    for module in (loaded, optimized):
+        np.testing.assert_allclose(module(x), expected, rtol=1e-5, atol=1e-5)
+    assert "updates module state" in str(getattr(loaded, "1").graph)
+    assert "RaiseException" not in str(loaded.graph_for(x))
+    assert "updates module state" not in str(optimized.graph)
+    loaded.train()
+    with pytest.raises(RuntimeError, match="aten::add_ updates module state in place"):
+        loaded(x)

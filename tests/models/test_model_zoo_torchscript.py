@@ -31,9 +31,10 @@ _TORCH_CANNOT = {
 }
 #: Archives jitcore does not load yet, with what is missing (docs/migrating-from-torchscript.md).
 _NOT_YET = {
-    ("vit_tiny", "script"): "torch's multi_head_attention_forward source needs str + str "
-                            "(aten::add.str) and aten::is_floating_point",
-    ("vit_tiny", "trace"): "the traced MultiheadAttention calls torch.div(..., rounding_mode=...)",
+    ("vit_tiny", "script"): "torch's transformer and multi_head_attention_forward source need run-time "
+                            "strings: str + str (aten::add.str) and len(str) (aten::len.str); past them the "
+                            "scripted fast path calls torch._transformer_encoder_layer_fwd with a computed "
+                            "use_gelu and a run-time Optional mask",
 }
 
 

@@ -27,7 +27,7 @@ from jitcore._runtime.kernels.elementwise cimport (
     binary_loop_for, unary_loop_for, ternary_loop_for, param_loop_for, run_binary, run_unary,
     binary_loop_into,
     run_ternary, run_param, binary_out_dtype, unary_out_dtype, binary_loop, unary_loop,
-    B_MUL, binary_ints_as_float64, U_POSITIVE,
+    B_MUL, B_DIV, B_FLOOR_DIVIDE, B_TRUNC_DIVIDE, binary_ints_as_float64, U_POSITIVE,
     unary_is_float_op, unary_keeps_ints, T_WHERE, T_CLAMP, P_HARDTANH,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
@@ -407,6 +407,20 @@ cdef int kernel_immediate(object op, list consts, long long* imm) except -1:
     return 0
 
 
+#: torch.div's rounding modes and the binary kernel of each (None: true division).
+_DIVISION_KERNELS = {None: B_DIV, "floor": B_FLOOR_DIVIDE, "trunc": B_TRUNC_DIVIDE}
+
+
+cdef int _div_mode(object param, object op, list consts, OpImpl* out) except -1:
+    """``aten::div.*_mode``: the binary kernel of its ``rounding_mode``, which must be
+    a constant (the registry's reference names a mode it does not know)."""
+    mode = consts[2]
+    if mode is None or mode[0] not in _DIVISION_KERNELS:
+        return 0
+    out.imm = _DIVISION_KERNELS[mode[0]]
+    return 1
+
+
 cdef int _unary_step(object param, object op, list consts, OpImpl* out) except -1:
     """The unary kernel the op's ``chain_step`` names for these constants (gelu's
     ``approximate``; softplus has a kernel for its default beta and threshold only)."""
@@ -431,6 +445,7 @@ cdef int _param_step(object param, object op, list consts, OpImpl* out) except -
 
 HANDLERS = {h.name: h for h in (
     handler("kernel", h_binary, None, _kernel),
+    handler("div_mode", h_binary, None, _div_mode),
     handler("unary_step", h_unary, None, _unary_step),
     handler("param_step", h_param, None, _param_step),
     handler("clamp", h_clamp, {None: 0, "min_only": CLAMP_MIN_ONLY, "max_only": CLAMP_MAX_ONLY,

@@ -8,7 +8,7 @@ NumPy does; reshape copies only when the input is not C-contiguous.
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
 from jitcore._runtime.registers cimport (
-    Reg, Seq, R_TENSOR, R_INT, R_LIST, R_TUPLE, R_NONE, reg_clear, reg_set_int, seq_new,
+    Reg, Seq, R_TENSOR, R_INT, R_LIST, R_TUPLE, R_NONE, reg_clear, reg_set_int, reg_set_bool, seq_new,
     reg_take_tensor,
 )
 from jitcore._runtime.tensor cimport (
@@ -17,7 +17,7 @@ from jitcore._runtime.tensor cimport (
 )
 from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport (
-    tensor_arg, int_arg, int_list_arg, normalize_dim, set_output, promote_types,
+    tensor_arg, int_arg, int_list_arg, normalize_dim, set_output, promote_types, is_float_dtype,
 )
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM, JC_ERR_DTYPE,
@@ -82,6 +82,14 @@ cdef int h_dtype(Frame* f, const Instr* ins) noexcept nogil:
     if x == NULL:
         return JC_ERR_TYPE
     reg_set_int(OUT(f, ins, 0), _SCALAR_TYPE_CODES[x.dtype])
+    return JC_OK
+
+
+cdef int h_is_floating_point(Frame* f, const Instr* ins) noexcept nogil:
+    cdef const View* x = tensor_arg(f, ins, 0)
+    if x == NULL:
+        return JC_ERR_TYPE
+    reg_set_bool(OUT(f, ins, 0), is_float_dtype(x.dtype))
     return JC_OK
 
 
@@ -601,6 +609,54 @@ cdef int h_pieces(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
+cdef int h_unflatten(Frame* f, const Instr* ins) noexcept nogil:
+    """``aten::unflatten.int``: dimension ``dim`` split into ``sizes`` (one may be -1),
+    a view when the input is contiguous (reshape_to)."""
+    cdef Tensor* x = tensor_in(f, ins, 0)
+    cdef long long dim
+    cdef int d, k, n_sizes, ndim = 0, infer = -1, status
+    cdef Py_ssize_t sizes[MAX_DIMS]
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Py_ssize_t known = 1
+    cdef Tensor out
+    if x == NULL or int_arg(f, ins, 1, &dim) != JC_OK or int_list_arg(f, ins, 2, sizes, &n_sizes) != JC_OK:
+        return JC_ERR_TYPE
+    if x.view.ndim == 0:
+        return frame_fail(f, JC_ERR_INDEX, b"unflatten: a 0-d tensor has no dimension to unflatten")
+    if normalize_dim(f, dim, x.view.ndim, &d) != JC_OK:
+        return JC_ERR_INDEX
+    if n_sizes == 0:
+        return frame_fail(f, JC_ERR_VALUE, b"unflatten: sizes must not be empty")
+    if x.view.ndim - 1 + n_sizes > MAX_DIMS:
+        return frame_fail(f, JC_ERR_VALUE, b"unflatten: the result would have more than 8 dimensions")
+    for k in range(n_sizes):
+        if sizes[k] == -1 and infer < 0:
+            infer = k
+        elif sizes[k] < 0:
+            return frame_fail(f, JC_ERR_VALUE, b"unflatten: sizes may hold one -1 and no other negative size")
+        else:
+            known *= sizes[k]
+    if infer >= 0:
+        if known == 0 or x.view.shape[d] % known != 0:
+            return frame_fail(f, JC_ERR_SHAPE, b"unflatten: sizes do not divide the dimension")
+        sizes[infer] = x.view.shape[d] // known
+    elif known != x.view.shape[d]:
+        return frame_fail(f, JC_ERR_SHAPE, b"unflatten: sizes do not multiply to the dimension's size")
+    for k in range(d):
+        shape[ndim] = x.view.shape[k]
+        ndim += 1
+    for k in range(n_sizes):
+        shape[ndim] = sizes[k]
+        ndim += 1
+    for k in range(d + 1, x.view.ndim):
+        shape[ndim] = x.view.shape[k]
+        ndim += 1
+    status = reshape_to(f, x, shape, ndim, &out)
+    if status != JC_OK:
+        return status
+    return set_output(f, ins, 0, &out)
+
+
 # ------------------------------------------------------------------ lookup
 
 HANDLERS = {h.name: h for h in (
@@ -609,8 +665,10 @@ HANDLERS = {h.name: h for h in (
     handler("dim", h_dim),
     handler("dtype", h_dtype),
     handler("numel", h_numel),
+    handler("is_floating_point", h_is_floating_point),
     handler("reshape", h_reshape),
     handler("flatten", h_flatten),
+    handler("unflatten", h_unflatten),
     handler("transpose", h_transpose),
     handler("permute", h_permute),
     handler("numpy_T", h_numpy_T),

@@ -376,7 +376,7 @@ def pad(input, pad, mode="constant", value=None):
     return call("aten::pad", input, pad, mode, value)
 # Tensor functions of torch's namespace that NumPy has no spelling for
 # (torch.masked_fill, torch.split, ...): each one registry op, as above.
-__all__ += ["masked_fill", "split", "chunk", "unbind", "topk", "gather", "index_select"]
+__all__ += ["masked_fill", "split", "chunk", "unbind", "topk", "gather", "index_select", "div", "unflatten"]
 
 
 def masked_fill(input, mask, value):
@@ -412,3 +412,14 @@ def gather(input, dim, index):
 def index_select(input, dim, index):
     """The entries of ``input`` at the 1-d ``index`` along ``dim``."""
     return call("aten::index_select", input, dim, index)
+
+
+def div(input, other, *, rounding_mode=None):
+    """``input / other`` (true division) or, with ``rounding_mode="trunc"`` or ``"floor"``, the
+    quotient rounded toward zero or down (integers stay integers, as in torch.div)."""
+    return call("aten::div", input, other, rounding_mode=rounding_mode)
+
+
+def unflatten(input, dim, sizes):
+    """A view with dimension ``dim`` split into ``sizes`` (one entry may be -1)."""
+    return call("aten::unflatten", input, dim, list(sizes))

@@ -10,7 +10,8 @@
   ``prim::ListUnpack`` of a constant list becomes constants.
 * Nothing that reads or makes a list some node writes in place is folded
   (:mod:`jitcore.passes.alias_analysis`).
-* ``prim::If`` with a constant condition is replaced by the taken block.
+* ``prim::If`` with a constant condition is replaced by the taken block; an output
+  both blocks give as the same constant (``a and False``) becomes that constant.
 * ``prim::Loop`` that runs zero times (trip count 0 or condition False) is
   replaced by its initial values.  Unrolling small counted loops is
   :mod:`jitcore.passes.unroll_loops`.
@@ -93,6 +94,26 @@ def _fold_if(graph, node, condition):
     return True
 
 
+def _same_constant(a, b):
+    """Whether constants ``a`` and ``b`` are one value (bools, ints, strings, None: no float's sign of zero)."""
+    return type(a) is type(b) and isinstance(a, (bool, int, str, type(None))) and a == b
+
+
+def _fold_if_outputs(graph, node):
+    """Outputs of ``node`` that both branches give as the same constant become that constant."""
+    changed = False
+    for i, out in enumerate(node.outputs):
+        then_value, else_value = (constant_value(block.outputs[i]) for block in node.blocks)
+        if not out.uses or then_value is ops.UNKNOWN or not _same_constant(then_value, else_value):
+            continue
+        with graph.inserting_before(node):
+            made = constant_like(graph, out, then_value)
+        if made is not None:
+            out.replace_all_uses_with(made)
+            changed = True
+    return changed
+
+
 def _fold_loop(graph, node):
     trip, cond = constant_value(node.inputs[0]), constant_value(node.inputs[1])
     runs_never = (trip is not ops.UNKNOWN and trip <= 0) or cond is False
@@ -108,7 +129,9 @@ def _visit(graph, node, aliases):
     kind = node.kind
     if kind == "prim::If":
         condition = constant_value(node.inputs[0])
-        return condition is not ops.UNKNOWN and _fold_if(graph, node, condition)
+        if condition is ops.UNKNOWN:
+            return _fold_if_outputs(graph, node)
+        return _fold_if(graph, node, condition)
     if kind == "prim::Loop":
         return _fold_loop(graph, node)
     if kind == "prim::Constant" or node.blocks or has_side_effects(node):

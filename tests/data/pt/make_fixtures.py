@@ -163,6 +163,24 @@ def zoo_fixtures():
                       _extra_files={"input.npy": _npy(x), "expected.npy": _npy(expected)})
 
 
+def encoder_layer_fixtures():
+    """A ``TransformerEncoderLayer`` (d 16, 4 heads, GELU, norm first) traced twice, with its
+    input and torch's output as extra files: ``encoder_layer_traced.pt`` under ``no_grad``
+    (one call of torch's fast path ``_transformer_encoder_layer_fwd``) and
+    ``encoder_layer_traced_grad.pt`` with grad enabled (``multi_head_attention_forward``:
+    ``torch.div(rounding_mode="trunc")``, ``torch.unflatten``)."""
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(16, 4, 32, 0.0, activation="gelu", batch_first=True,
+                                             norm_first=True).eval()
+    x = ramp(2, 5, 16, scale=40.0)
+    for name, grad in (("encoder_layer_traced", False), ("encoder_layer_traced_grad", True)):
+        with torch.set_grad_enabled(grad):
+            traced = torch.jit.trace(layer, x, check_trace=False)
+            expected = traced(x).detach().numpy()
+        traced.save(os.path.join(HERE, f"{name}.pt"),
+                    _extra_files={"input.npy": _npy(x.numpy()), "expected.npy": _npy(expected)})
+
+
 def main():
     x = ramp(2, 4)
     torch.jit.trace(LinearRelu().eval(), x).save(os.path.join(HERE, "linear_relu_traced.pt"))
@@ -174,6 +192,7 @@ def main():
     torch.jit.trace(AddTable(), x).save(os.path.join(HERE, "add_table_traced.pt"))
     torch.jit.script(Containers().eval()).save(os.path.join(HERE, "containers_scripted.pt"))
     zoo_fixtures()
+    encoder_layer_fixtures()
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@
     JC_BINARY(minimum,      INTS_KEPT,       SAME_DTYPE)                  \
     JC_BINARY(remainder,    INTS_KEPT,       SAME_DTYPE)                  \
     JC_BINARY(floor_divide, INTS_KEPT,       SAME_DTYPE)                  \
+    JC_BINARY(trunc_divide, INTS_KEPT,       SAME_DTYPE)                  \
     JC_BINARY(atan2,        INTS_AS_FLOAT64, SAME_DTYPE)                  \
     JC_BINARY(eq,           INTS_KEPT,       BOOL_RESULT)                 \
     JC_BINARY(ne,           INTS_KEPT,       BOOL_RESULT)                 \

@@ -61,6 +61,7 @@ cdef extern from "kernels/binary_ops.h" nogil:
         B_MINIMUM "JC_BINARY_minimum"
         B_REMAINDER "JC_BINARY_remainder"
         B_FLOOR_DIVIDE "JC_BINARY_floor_divide"
+        B_TRUNC_DIVIDE "JC_BINARY_trunc_divide"   # torch.div(rounding_mode="trunc")
         B_ATAN2 "JC_BINARY_atan2"               # float dtypes only
         B_EQ "JC_BINARY_eq"
         B_NE "JC_BINARY_ne"

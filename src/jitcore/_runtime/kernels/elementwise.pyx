@@ -29,8 +29,8 @@ from jitcore._runtime.kernels.broadcast cimport (
     plan_numel, plan_pointers_at,
 )
 from jitcore._runtime.kernels.scalar_math cimport (
-    npy_bool, scalar_t, wrap_add, wrap_sub, wrap_mul, wrap_neg, int_floor_divide,
-    int_remainder, int_power, fmath_pow, float_floor_divide, float_remainder, nan_maximum,
+    npy_bool, scalar_t, wrap_add, wrap_sub, wrap_mul, wrap_neg, int_floor_divide, int_trunc_divide,
+    int_remainder, int_power, fmath_pow, float_floor_divide, float_trunc_divide, float_remainder, nan_maximum,
     nan_minimum, sign_of, relu_of, leaky_relu_of, elu_of, clamp_of,
 )
 from jitcore._runtime.kernels.vecloops cimport jc_arith_f32_contig, jc_arith_f64_contig
@@ -129,6 +129,8 @@ cdef inline scalar_t binary_value(int op, scalar_t a, scalar_t b) noexcept nogil
             return int_power(a, b)
         if op == B_REMAINDER:
             return int_remainder(a, b)
+        if op == B_TRUNC_DIVIDE:
+            return int_trunc_divide(a, b)
         return int_floor_divide(a, b)
     else:
         if op == B_ADD:
@@ -145,6 +147,8 @@ cdef inline scalar_t binary_value(int op, scalar_t a, scalar_t b) noexcept nogil
             return float_remainder(a, b)
         if op == B_ATAN2:
             return atan2f(a, b) if scalar_t is float else atan2(a, b)
+        if op == B_TRUNC_DIVIDE:
+            return float_trunc_divide(a, b)
         return float_floor_divide(a, b)
 
 
@@ -334,6 +338,8 @@ cdef void remainder_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_s
     binary_strided(B_REMAINDER, a, b, o, n, sa, sb, so)
 cdef void floor_divide_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
     binary_strided(B_FLOOR_DIVIDE, a, b, o, n, sa, sb, so)
+cdef void trunc_divide_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
+    binary_strided(B_TRUNC_DIVIDE, a, b, o, n, sa, sb, so)
 cdef void atan2_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
     binary_strided(B_ATAN2, a, b, o, n, sa, sb, so)
 cdef void bitwise_and_loop(const scalar_t* a, const scalar_t* b, scalar_t* o, Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t so) noexcept nogil:
@@ -480,6 +486,8 @@ cdef binary_loop _binary_for(int op, scalar_t dtype_tag) noexcept nogil:
         return <binary_loop>remainder_loop[scalar_t]
     if op == B_FLOOR_DIVIDE:
         return <binary_loop>floor_divide_loop[scalar_t]
+    if op == B_TRUNC_DIVIDE:
+        return <binary_loop>trunc_divide_loop[scalar_t]
     if scalar_t is float or scalar_t is double:
         if op == B_DIV:
             return <binary_loop>div_loop[scalar_t]

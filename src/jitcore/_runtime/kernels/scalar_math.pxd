@@ -9,7 +9,7 @@
 # because signed overflow is undefined behaviour in C).
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.math cimport (
-    floor, floorf, fmod, fmodf, pow, powf, copysign, copysignf,
+    floor, floorf, fmod, fmodf, pow, powf, copysign, copysignf, trunc, truncf,
 )
 cimport numpy as cnp
 from jitcore._runtime.kernels.vecmath cimport (
@@ -77,6 +77,15 @@ cdef inline int_t int_floor_divide(int_t a, int_t b) noexcept nogil:
         q -= 1
     return q
 
+cdef inline int_t int_trunc_divide(int_t a, int_t b) noexcept nogil:
+    # torch.div(rounding_mode="trunc"): C's quotient, rounded toward zero; a
+    # division by zero gives 0 and MIN / -1 wraps, as int_floor_divide does.
+    if b == 0:
+        return 0
+    if b == -1:
+        return wrap_neg(a)
+    return a // b   # C truncation (cdivision)
+
 cdef inline int_t int_remainder(int_t a, int_t b) noexcept nogil:
     cdef int_t r
     if b == 0 or b == -1:
@@ -132,6 +141,12 @@ cdef inline real_t fmath_floor(real_t x) noexcept nogil:
     else:
         return floor(x)
 
+cdef inline real_t fmath_trunc(real_t x) noexcept nogil:
+    if real_t is float:
+        return truncf(x)
+    else:
+        return trunc(x)
+
 cdef inline real_t fmath_fmod(real_t a, real_t b) noexcept nogil:
     if real_t is float:
         return fmodf(a, b)
@@ -169,6 +184,10 @@ cdef inline real_t float_floor_divide(real_t a, real_t b) noexcept nogil:
     else:
         floordiv = fmath_copysign(<real_t>0, a / b)
     return floordiv
+
+cdef inline real_t float_trunc_divide(real_t a, real_t b) noexcept nogil:
+    # torch's trunc division of floats: the true quotient rounded once, then truncated
+    return fmath_trunc(a / b)
 
 cdef inline real_t float_remainder(real_t a, real_t b) noexcept nogil:
     cdef real_t mod = fmath_fmod(a, b)

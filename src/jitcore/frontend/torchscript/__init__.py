@@ -13,8 +13,9 @@ from jitcore.frontend.script.scripted import scripted_module
 
 from .declarations import read_declarations
 from .dialect import dialect_globals
-from .in_place import check_in_place
+from .in_place import check_in_place, inlined_methods
 from .module_tree import build_module_tree
+from .reachable_ops import check_reachable_ops
 from .unit import ArchiveUnit
 
 __all__ = ["compile_archive"]
@@ -39,8 +40,9 @@ def compile_archive(archive):
     Raises
     ------
     jitcore.CompileError
-        If the code uses an op jitcore lacks or a construct it does not read;
-        the message quotes the archive's code line.
+        If the code uses an op jitcore lacks (in torch's library code: where the
+        model's arguments can reach it) or a construct it does not read; the
+        message quotes the archive's code line.
     """
     unit = ArchiveUnit(archive.version)
     try:
@@ -54,5 +56,8 @@ def compile_archive(archive):
         # parsing and compiling recurse over the syntax tree: a hostile file can nest it without end
         raise compile_error(f"the code of {archive.folder} is nested too deeply to compile") from None
     module = scripted_module(root, unit.method_graphs, unit.functions)
-    check_in_place(module, unit.in_place_sites)
+    if unit.in_place_sites or unit.missing_op_sites:
+        methods = inlined_methods(module)       # inlined once: the checks' cost
+        check_in_place(methods, unit.in_place_sites)
+        check_reachable_ops(methods, unit.missing_op_sites)     # folds constants in ``methods``
     return module

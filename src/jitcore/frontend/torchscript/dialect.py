@@ -11,13 +11,19 @@ as compile-time values (``dialect_globals``):
 - ``__torch__.<path>.<function>(...)``: a function of the archive's code, compiled
   once and called with ``prim::CallFunction``;
 - ``annotate(T, v)``, ``unchecked_cast(T, v)``, ``uninitialized(T)``; ``inf`` and ``nan``;
-- ``ops.prim.device(x)`` and ``torch.device(...)``: ``None`` (every array is on the CPU);
+- ``ops.prim.device(x)`` and ``torch.device(...)``: ``None`` (every array is on the CPU), and
+  ``ops.prim.type`` of it ``"cpu"``;
+- ``torch.is_grad_enabled()``, ``torch.is_autocast_enabled()``, ``ops.prim.is_nested(x)``,
+  ``ops.prim.requires_grad(x)``: ``False`` (jitcore is inference only, without autocast or
+  nested tensors);
+- ``torch._transformer_encoder_layer_fwd(...)`` (torch's fast path, traced): the registry
+  ops it fuses (``fused_layers.py``);
 - ``torch.<op>_(a, ...)`` (in place): the registry's ``aten::<op>_`` where it has one, else
   ``a = torch.<op>(a, ...)``, checked by ``in_place.py``; an update of module state raises where it runs.
 
 A few spellings are rewritten in the AST before compiling (``rewrite``):
 ``torch.__is__``/``__isnot__``/``__not__`` become ``is``/``is not``/``not`` (so
-``Optional`` refinement applies), ``ops.prim.RaiseException(msg, "builtins.E")``
+``Optional`` refinement applies; ``x is True`` becomes ``x is not None and x == True``), ``ops.prim.RaiseException(msg, "builtins.E")``
 a ``raise E(f"{msg}")``, ``x : T = v`` an ``x = annotate(T, v)``, ``getattr(self, "0")`` an attribute read, and the type
 argument of ``annotate``/``unchecked_cast``/``uninitialized`` an index into the
 function's table of types read by ``types.archive_type`` (annotations are
@@ -34,6 +40,7 @@ from jitcore.frontend.script.emitter import python_constant
 from jitcore.frontend.script.errors import compile_error, describe_type
 from jitcore.frontend.script.values import BuiltinValue, ScriptValue, SugaredValue
 
+from .fused_layers import transformer_encoder_layer
 from .types import archive_type
 
 __all__ = ["dialect_globals", "rewrite"]
@@ -96,22 +103,24 @@ def _check_op_version(ctx, name, spelling, where):
 
 
 def _in_torch_library(ctx):
-    """Whether ``ctx`` compiles a function of torch's own library (``torch.nn.functional.interpolate``)."""
-    return getattr(ctx.fn, "__qualname__", "").startswith("__torch__.torch.nn.functional.")
+    """Whether ``ctx`` compiles code of torch's own library: a function such as
+    ``torch.nn.functional.interpolate`` or a method of a ``torch.nn`` module class."""
+    return getattr(ctx.fn, "__qualname__", "").startswith("__torch__.torch.")
 
 
 def _missing_op(ctx, spelling, kind, args, kwargs, where):
-    """An op jitcore lacks in torch's library code: a raise naming it, where the code calls it.
+    """An op jitcore lacks in torch's library code: a raise naming it, recorded for
+    ``reachable_ops.check_reachable_ops``.
 
     TorchScript compiles every branch of a library function such as ``interpolate`` (one per
     mode) into the archive; the model's calls pass the mode as a constant, so the branches of
-    the other modes never run (and optimize_for_inference removes them).  In the model's own
-    code a missing op stays a load-time error.
+    the other modes never run.  Loading fails if constant propagation cannot prove the call
+    dead; in the model's own code a missing op is a load-time error at once.
     """
     for a in list(args) + list(kwargs.values()):
         a.as_value(ctx, where)
-    ctx.emit_raise("RuntimeError", f"{spelling}: jitcore has no op {kind}; the archive reaches it on this path",
-                   where)
+    ctx.emit_raise("RuntimeError", f"{spelling}: jitcore has no op {kind}", where)
+    ctx.unit.missing_op_sites[where] = (spelling, kind)
     return ScriptValue(ctx.uninitialized(TensorType.get(), where))
 
 
@@ -127,13 +136,18 @@ def _without_tensor_options(kind, kwargs, where):
     kept = {}
     for name, value in kwargs.items():
         if name in _TENSOR_OPTIONS and name not in names:
-            constant = python_constant(value)
+            constant = None if _is_none_typed(value) else python_constant(value)
             if not any(constant is ok or (type(constant) is type(ok) and constant == ok)
                        for ok in _TENSOR_OPTIONS[name]):
                 raise compile_error(f"{kind} with {name}={constant!r}: jitcore makes dense CPU tensors only", where)
             continue
         kept[name] = value
     return kept
+
+
+def _is_none_typed(sugared):
+    """Whether ``sugared`` is a value of type NoneType (a ``device`` parameter: devices are None)."""
+    return isinstance(sugared, ScriptValue) and sugared.value.type.kind == "NoneType"
 
 
 def _is_in_place(name):
@@ -223,6 +237,10 @@ class _PrimNamespace(SugaredValue):
             raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"ops.prim.{name}"), where)
         if name == "device":
             return BuiltinValue(kind, _tensor_device)
+        if name == "type":
+            return BuiltinValue(kind, _device_type)
+        if name in _PRIM_ANSWERED:
+            return BuiltinValue(kind, _answered(f"ops.prim.{name}", _PRIM_ANSWERED[name], True))
         if not list(ops.overloads(kind)):
             raise compile_error(f"ops.prim.{name}: jitcore has no op {kind}", where)
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
@@ -347,7 +365,34 @@ def _tensor_device(ctx, args, kwargs, where):
     return ScriptValue(ctx.constant(None, where))
 
 
-_SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn, "device": _device}
+def _answered(spelling, answer, takes_tensor):
+    """A query of torch's state that has one answer in jitcore, as a constant (so that
+    constant propagation prunes the paths it rules out)."""
+    def emit(ctx, args, kwargs, where):
+        if kwargs or len(args) != int(takes_tensor) or (
+                takes_tensor and not args[0].as_value(ctx, where).type.is_subtype_of(TensorType.get())):
+            raise compile_error(f"{spelling} takes {'one tensor' if takes_tensor else 'no arguments'}", where)
+        return ScriptValue(ctx.constant(answer, where))
+    return emit
+
+
+#: What jitcore answers to torch's state queries: it computes no gradients (inference only),
+#: runs no autocast and has no nested tensors (docs/migrating-from-torchscript.md).
+_ANSWERED = {"is_grad_enabled": False, "is_autocast_enabled": False}
+_PRIM_ANSWERED = {"is_nested": False, "requires_grad": False}
+
+
+def _device_type(ctx, args, kwargs, where):
+    """``ops.prim.type(device)`` (``x.device.type``): ``"cpu"``, the type of the one device
+    jitcore computes on (``ops.prim.device`` compiles to ``None``)."""
+    if len(args) != 1 or kwargs or python_constant(args[0]) is not None:
+        raise compile_error("ops.prim.type takes a device", where)
+    return ScriptValue(ctx.constant("cpu", where))
+
+
+_SPECIAL = {**{name: _answered(f"torch.{name}", answer, False) for name, answer in _ANSWERED.items()},
+            "format": _format, "_convolution": _convolution, "warn": _warn, "device": _device,
+            "_transformer_encoder_layer_fwd": transformer_encoder_layer}
 
 
 # ------------------------------------------------------------------------- AST rewrites
@@ -376,6 +421,18 @@ def _in_place_target(node):
             and node.args and isinstance(node.args[0], ast.Name)):
         return node.args[0].id
     return None
+
+
+def _is_bool(value, constant, negated):
+    """``value is True`` (an ``Optional[bool]``) as ``value is not None and value == True``: the
+    script compiler compares ``is`` with None only, and the two mean the same for a bool or None.
+    ``value`` must be a name (it is read twice)."""
+    if not isinstance(value, ast.Name):
+        return ast.Compare(left=value, ops=[ast.IsNot() if negated else ast.Is()], comparators=[constant])
+    test = ast.BoolOp(op=ast.And(), values=[
+        ast.Compare(left=ast.Name(id=value.id, ctx=ast.Load()), ops=[ast.IsNot()], comparators=[ast.Constant(None)]),
+        ast.Compare(left=ast.Name(id=value.id, ctx=ast.Load()), ops=[ast.Eq()], comparators=[constant])])
+    return ast.UnaryOp(op=ast.Not(), operand=test) if negated else test
 
 
 class _Rewriter(ast.NodeTransformer):
@@ -442,6 +499,8 @@ class _Rewriter(ast.NodeTransformer):
         self.generic_visit(node)
         for name, operator in (("__is__", ast.Is), ("__isnot__", ast.IsNot)):
             if _is_torch_call(node, name) and len(node.args) == 2:
+                if isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, bool):
+                    return ast.copy_location(_is_bool(*node.args, negated=name == "__isnot__"), node)
                 return ast.copy_location(ast.Compare(left=node.args[0], ops=[operator()],
                                                      comparators=[node.args[1]]), node)
         if _is_torch_call(node, "__not__") and len(node.args) == 1:

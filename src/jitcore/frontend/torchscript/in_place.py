@@ -15,23 +15,28 @@ from jitcore.ops.effects import OutputAlias
 from jitcore.ops.registry import output_alias
 from jitcore.passes.inline import inline_calls
 
-__all__ = ["check_in_place"]
+__all__ = ["check_in_place", "inlined_methods"]
 
 
-def check_in_place(module, sites):
-    """Raise CompileError if a functionalised in-place op of ``module``'s methods could be observed.
+def inlined_methods(module):
+    """``{name: graph}`` of every method of ``module`` with every call inlined (copies)."""
+    return {name: inline_calls(module._jit_method(name).graph, module, functions=module.functions)
+            for name in module.methods}
+
+
+def check_in_place(methods, sites):
+    """Raise CompileError if a functionalised in-place op of the methods could be observed.
 
     Parameters
     ----------
-    module : ScriptModule
-        The compiled archive.
+    methods : dict of str to Graph
+        The compiled archive's methods with every call inlined (``inlined_methods``); read only.
     sites : set of (SourceRange, str)
         Where in-place ops were compiled as their functional kind, and that kind.
     """
     if not sites:
         return
-    for name in module.methods:
-        graph = inline_calls(module._jit_method(name).graph, module, functions=module.functions)
+    for graph in methods.values():
         nodes = graph.walk()
         order = {id(node): index for index, node in enumerate(nodes)}
         for node in nodes:

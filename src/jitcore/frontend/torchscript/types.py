@@ -18,7 +18,9 @@ from jitcore.frontend.script.errors import compile_error
 __all__ = ["archive_type", "python_annotation"]
 
 _NAMES = {"Tensor": np.ndarray, "int": int, "float": float, "bool": bool, "str": str,
-          "NoneType": type(None), "None": type(None), "Any": typing.Any}
+          "NoneType": type(None), "None": type(None), "Any": typing.Any,
+          # every jitcore array is on the CPU: a device is None (dialect.py's ops.prim.device)
+          "Device": type(None)}
 _GENERICS = {"Optional": typing.Optional, "List": typing.List, "Tuple": typing.Tuple, "Dict": typing.Dict,
              "Final": typing.Final}
 

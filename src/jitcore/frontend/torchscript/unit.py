@@ -35,6 +35,7 @@ class ArchiveUnit(CompilationUnit):
         self.archive_functions = {}
         self._rewritten = set()
         self.in_place_sites = set()     # (SourceRange, functional kind) of each compiled in-place op
+        self.missing_op_sites = {}      # SourceRange -> (spelling, kind) of each call of an op jitcore lacks
 
     def method_graph(self, module, name, where=None):
         table = self.method_graphs.setdefault(id(module), {})

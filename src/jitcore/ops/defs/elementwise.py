@@ -73,6 +73,45 @@ for _name, _other, _fn, _result, _aliases, _overloads in _BINARY:
                  infer=elementwise((0, 1), _result),
                  aliases=_aliases if _i == 0 else (), kernel=_name)
 
+# ------------------------------------------------- torch.div(rounding_mode=...)
+
+
+def _trunc_divide(a, b):
+    """The quotient rounded toward zero: of floats ``trunc(a / b)``, of integers C's
+    quotient (a division by zero gives 0, as ``np.floor_divide``'s does)."""
+    if np.result_type(a, b).kind == "f":
+        return np.trunc(np.true_divide(a, b))
+    with np.errstate(divide="ignore"):
+        floored, remainder = np.floor_divide(a, b), np.remainder(a, b)
+    # floor and trunc differ where the quotient is negative and not whole
+    rounded_up = (remainder != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
+    return floored + rounded_up.astype(floored.dtype)
+
+
+_ROUNDING_MODES = {None: _binary_reference(np.true_divide, FLOAT), "floor": np.floor_divide,
+                   "trunc": _trunc_divide}
+
+
+def _divide_rounding(a, b, rounding_mode):
+    if not isinstance(rounding_mode, (str, type(None))) or rounding_mode not in _ROUNDING_MODES:
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    return _ROUNDING_MODES[rounding_mode](a, b)
+
+
+def _div_mode_rule(types, constants):
+    mode = constants[2]
+    out = elementwise((0, 1), FLOAT if known(mode) and mode is None else PROMOTE)(types, constants)
+    # an unknown mode leaves the dtype open: true division makes integers float
+    return out if known(mode) else out.with_dtype(None)
+
+
+# ATen's schema has no default for rounding_mode; torch.div's None is written out so that a
+# call without it still binds (to div.Tensor/div.Scalar, registered first) and the runtime
+# can tell a constant None (true division) from a mode known only at run time (not lowered)
+for _overload, _other_t in (("Tensor_mode", "Tensor"), ("Scalar_mode", "Scalar")):
+    register(f"aten::div.{_overload}(Tensor self, {_other_t} other, *, str? rounding_mode=None) -> Tensor",
+             reference=_divide_rounding, infer=_div_mode_rule, handler="div_mode")
+
 # ------------------------------------------------------------------ unary math
 
 # (name, reference, result dtype, aliases).  FLOAT ops compute in floating point.

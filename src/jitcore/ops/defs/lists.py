@@ -175,6 +175,8 @@ register("aten::any.bool(bool[] self) -> bool", reference=builtins.any, doc="`an
          handler=("list_any_all", "any"))
 register("aten::all.bool(bool[] self) -> bool", reference=builtins.all, doc="`all(xs)`",
          handler=("list_any_all", "all"))
+register("aten::any.int(int[] self) -> bool", reference=builtins.any, doc="`any(xs)` of a list of ints",
+         handler=("list_any_all", "any"))
 
 for _name, _test in (("eq", lambda a, b: a == b), ("ne", lambda a, b: a != b)):
     register(f"aten::{_name}.list_t(Any[] a, Any[] b) -> bool", reference=_test,

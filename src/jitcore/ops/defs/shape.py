@@ -64,6 +64,34 @@ register("aten::flatten.using_ints(Tensor self, int start_dim=0, int end_dim=-1)
          output_alias=OutputAlias.VIEW, reference=lambda x, start, end: np.reshape(x, _flattened(x.shape, start, end)),
          infer=_shape_rule(_flattened), methods=("flatten",), handler="flatten")
 
+
+def _unflattened(shape, dim, sizes):
+    if not shape:
+        raise ValueError("unflatten: a 0-d tensor has no dimension to unflatten")
+    d = normalize_dim(dim, len(shape))
+    sizes = list(sizes)
+    if not sizes:
+        raise ValueError("unflatten: sizes must not be empty")
+    if sizes.count(-1) > 1 or any(s < -1 for s in sizes):
+        raise ValueError(f"unflatten: sizes {sizes} may hold one -1 and no other negative size")
+    if shape[d] is not None:
+        rest = math.prod(s for s in sizes if s != -1)
+        if -1 in sizes:
+            if rest == 0 or shape[d] % rest:
+                raise ValueError(f"unflatten: sizes {sizes} do not divide dimension {d} of size {shape[d]}")
+            sizes = [shape[d] // rest if s == -1 else s for s in sizes]
+        elif rest != shape[d]:
+            raise ValueError(f"unflatten: sizes {sizes} do not multiply to dimension {d} of size {shape[d]}")
+    else:
+        sizes = [None if s == -1 else s for s in sizes]
+    return shape[:d] + tuple(sizes) + shape[d + 1:]
+
+
+register("aten::unflatten.int(Tensor self, int dim, int[] sizes) -> Tensor",
+         output_alias=OutputAlias.VIEW,
+         reference=lambda x, dim, sizes: np.reshape(x, _unflattened(x.shape, dim, sizes)),
+         infer=_shape_rule(_unflattened), handler="unflatten")
+
 # --------------------------------------------------------- axis reordering
 
 
@@ -261,6 +289,8 @@ register("aten::dim(Tensor self) -> int", reference=lambda x: int(x.ndim), alias
          handler="dim")
 register("aten::numel(Tensor self) -> int", reference=lambda x: int(x.size), aliases=(np.size,),
          handler="numel")
+register("aten::is_floating_point(Tensor self) -> bool", reference=lambda x: np.asarray(x).dtype.kind == "f",
+         handler="is_floating_point")
 
 # ------------------------------------------------- split, chunk, unbind (views)
 
