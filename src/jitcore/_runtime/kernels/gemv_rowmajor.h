@@ -108,20 +108,25 @@ static void jc_gemv_rowmajor_f64_avx2(ptrdiff_t k, ptrdiff_t n, const double *x,
 
 /* The dispatchers: the body of jc_isa()'s level; baseline runs the scalar chains
  * (libm's fmaf/fma round once, as the FMA instructions do). */
+#if JC_GEMV_ROWMAJOR_SIMD
+#define JC_GV_SIMD_BODIES(SUFFIX)                                                          \
+    int level = jc_isa();                                                                  \
+    if (level >= JC_ISA_AVX512) {                                                          \
+        jc_gemv_rowmajor_##SUFFIX##_avx512(k, n, x, w, ldw, y);                            \
+        return;                                                                            \
+    }                                                                                      \
+    if (level >= JC_ISA_AVX2) {                                                            \
+        jc_gemv_rowmajor_##SUFFIX##_avx2(k, n, x, w, ldw, y);                              \
+        return;                                                                            \
+    }
+#else
+#define JC_GV_SIMD_BODIES(SUFFIX)
+#endif
+
 static void jc_gemv_rowmajor_f32(ptrdiff_t k, ptrdiff_t n, const float *x, const float *w,
                                  ptrdiff_t ldw, float *y)
 {
-#if JC_GEMV_ROWMAJOR_SIMD
-    int level = jc_isa();
-    if (level >= JC_ISA_AVX512) {
-        jc_gemv_rowmajor_f32_avx512(k, n, x, w, ldw, y);
-        return;
-    }
-    if (level >= JC_ISA_AVX2) {
-        jc_gemv_rowmajor_f32_avx2(k, n, x, w, ldw, y);
-        return;
-    }
-#endif
+    JC_GV_SIMD_BODIES(f32)
     ptrdiff_t j0 = 0;
     JC_GV_SCALAR_COLUMNS(float, fmaf)
 }
@@ -129,17 +134,7 @@ static void jc_gemv_rowmajor_f32(ptrdiff_t k, ptrdiff_t n, const float *x, const
 static void jc_gemv_rowmajor_f64(ptrdiff_t k, ptrdiff_t n, const double *x, const double *w,
                                  ptrdiff_t ldw, double *y)
 {
-#if JC_GEMV_ROWMAJOR_SIMD
-    int level = jc_isa();
-    if (level >= JC_ISA_AVX512) {
-        jc_gemv_rowmajor_f64_avx512(k, n, x, w, ldw, y);
-        return;
-    }
-    if (level >= JC_ISA_AVX2) {
-        jc_gemv_rowmajor_f64_avx2(k, n, x, w, ldw, y);
-        return;
-    }
-#endif
+    JC_GV_SIMD_BODIES(f64)
     ptrdiff_t j0 = 0;
     JC_GV_SCALAR_COLUMNS(double, fma)
 }

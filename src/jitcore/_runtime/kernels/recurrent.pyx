@@ -157,12 +157,9 @@ cdef Status _project_inputs(const RnnSequence* s, const RnnWeights* w, const rea
     cdef const real* b_ih = <const real*>w.b_ih
     cdef const real* b_hh = <const real*>w.b_hh
     cdef Status status
-    if w.packed:
-        status = gemm(False, False, rows, G, F, <real>1, x, F, <const real*>w.w_ih, G,
-                      <real>0, xproj, G)
-    else:
-        status = gemm(False, True, rows, G, F, <real>1, x, F, <const real*>w.w_ih, F,
-                      <real>0, xproj, G)
+    # packed: w_ih^T (F x G) row-major; else w_ih (G x F), its transpose
+    status = gemm(False, not w.packed, rows, G, F, <real>1, x, F, <const real*>w.w_ih,
+                  G if w.packed else F, <real>0, xproj, G)
     if status != JC_OK:
         return status
     for row in range(rows):
