@@ -17,8 +17,8 @@ and may alias an input after it (:mod:`.output_aliasing`).
 ``"inference"``
     plus fusion, run once after the fixed point because other passes do not
     look inside fused nodes: GEMM epilogues first (``jc::linear_act`` and
-    ``jc::conv2d_act`` take their activation from the elementwise ops), then
-    elementwise chains.
+    ``jc::conv2d_act`` take their activation from the elementwise ops), recurrent
+    layers on packed weights (``jc::lstm_packed`` and its kin), then elementwise chains.
 
 Shape-dependent rewrites (``aten::size`` of a known dimension, reshape to the
 same shape) run only with ``exact_shapes=True``: a trace records its example

@@ -179,13 +179,18 @@ cdef Status _project_inputs(const RnnSequence* s, const RnnWeights* w, const rea
 
 cdef void _packed_units(const RnnSequence* s, const RnnWeights* w, real* g, Py_ssize_t ldc,
                         const real* h_prev, real* h_next, real* c, real* h_full, real* gh,
-                        real* tmp, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
+                        real* tmp, Py_ssize_t u0, Py_ssize_t u1, bint backwards) noexcept nogil:
     """Hidden units ``[u0, u1)`` of one step, every batch row: their columns of each gate's
     recurrent product (``g``'s rows, or ``gh`` for the GRU, hold the rest of the sum), then
-    their gate math.  Reads all of ``h_prev``; writes only units ``[u0, u1)``."""
+    their gate math.  Reads all of ``h_prev``; writes only units ``[u0, u1)``.
+
+    ``backwards`` takes the gates last to first: alternate steps do, so that a step starts
+    on the part of w_hh^T the previous one read last, still in L2 (a 1 MB w_hh^T does not
+    fit beside the rest).  Each column is its own FMA chain, so the order never changes a
+    bit."""
     cdef Py_ssize_t B = s.batch, H = s.hidden, Hout = s.hidden_out
     cdef int gates = rnn_gates(s.mode)
-    cdef Py_ssize_t G = gates * H, n = u1 - u0, b, q, j
+    cdef Py_ssize_t G = gates * H, n = u1 - u0, b, q, qq, j
     cdef const real* w_hh = <const real*>w.w_hh
     cdef const real* b_hh = <const real*>w.b_hh
     cdef const real* hp
@@ -198,13 +203,15 @@ cdef void _packed_units(const RnnSequence* s, const RnnWeights* w, real* g, Py_s
         hp = h_prev + b * Hout
         if s.mode == RNN_GRU:
             ghrow = gh + b * G
-            for q in range(gates):
+            for qq in range(gates):
+                q = gates - 1 - qq if backwards else qq
                 for j in range(u0, u1):
                     ghrow[q * H + j] = b_hh[q * H + j] if b_hh != NULL else 0
                 gemv_acc(Hout, n, hp, w_hh + q * H + u0, G, ghrow + q * H + u0)
             gru_gates(row + u0, ghrow + u0, H, n, hp + u0, h_next + b * Hout + u0)
             continue
-        for q in range(gates):
+        for qq in range(gates):
+            q = gates - 1 - qq if backwards else qq
             gemv_acc(Hout, n, hp, w_hh + q * H + u0, G, row + q * H + u0)
         if s.mode == RNN_LSTM:
             lstm_gates(row + u0, H, n, c + b * H + u0,
@@ -244,9 +251,9 @@ cdef Status _run_packed_steps(const RnnSequence* s, const RnnWeights* w, const r
         if nt >= 2:
             for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
                 _packed_units(s, w, g, ldc, h_prev, h_next, c, h_full, gh, tmp,
-                              unit_edge(part, nt, H), unit_edge(part + 1, nt, H))
+                              unit_edge(part, nt, H), unit_edge(part + 1, nt, H), step % 2 == 1)
         else:
-            _packed_units(s, w, g, ldc, h_prev, h_next, c, h_full, gh, tmp, 0, H)
+            _packed_units(s, w, g, ldc, h_prev, h_next, c, h_full, gh, tmp, 0, H, step % 2 == 1)
         if h_full != NULL:
             status = gemm(False, True, B, Hout, H, <real>1, h_full, H, <const real*>w.w_hr, H,
                           <real>0, h_next, Hout)
