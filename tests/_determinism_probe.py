@@ -96,6 +96,11 @@ def model_cases(dtype, workdir):
     path = os.path.join(workdir, f"head_{np.dtype(dtype).name}.jc")
     jitcore.save(traced, path)
     yield "loaded_mlp", jitcore.load(path), (x,)
+    # packed recurrent weights (jc::lstm_packed): hidden 128 splits each step's units
+    lstm = nn.LSTM(64, 128, num_layers=2, batch_first=True, dtype=dtype).eval()
+    seq = rng.standard_normal((2, 16, 64)).astype(dtype)
+    yield "packed_lstm", jitcore.optimize_for_inference(jitcore.freeze(
+        jitcore.trace(lstm, (seq,)))), (seq,)
     if dtype == np.float32:
         layer = nn.TransformerEncoderLayer(256, 4, dim_feedforward=512, dropout=0.0,
                                            batch_first=True).eval()

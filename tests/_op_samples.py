@@ -379,8 +379,22 @@ def _cell_samples(mode):
     return make
 
 
+def _packed_recurrent_samples(mode):
+    """The sequence samples in eval mode, their w_ih and w_hh transposed (jc::*_packed)."""
+    from jitcore.ops.defs.recurrent import packed_params
+    unpacked = _recurrent_samples(mode)
+
+    def make(rng, dtype, t, pos):
+        return [[x, hx, packed_params(params, layers, bidirectional), biases, layers,
+                 bidirectional, batch_first]
+                for x, hx, params, biases, layers, _, _, bidirectional, batch_first
+                in unpacked(rng, dtype, t, pos)]
+    return make
+
+
 for _mode in ("lstm", "gru", "rnn_tanh", "rnn_relu"):
     _SPECIAL[f"aten::{_mode}.input"] = _recurrent_samples(_mode)
+    _SPECIAL[f"jc::{_mode}_packed"] = _packed_recurrent_samples(_mode)
     _SPECIAL[f"aten::{_mode}_cell"] = _cell_samples(_mode)
 def _register_tensor_op_samples():
     s = _SPECIAL

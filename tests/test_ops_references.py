@@ -31,7 +31,7 @@ _RAISING = {"prim::RaiseException"}
 DTYPES = ["float32", "float64"]
 # ops whose output rank/dims depend on tensor values or list contents the type cannot carry
 _SHAPE_FROM_VALUES = {"aten::cat", "aten::stack", "aten::index.Tensor", "aten::einsum",
-                      "aten::lstm.input"}   # an LSTM's hx is a Tensor[]
+                      "aten::lstm.input", "jc::lstm_packed"}   # an LSTM's hx is a Tensor[]
 # a list's or dict's type has one item type for all its items
 _SHAPE_FROM_VALUES |= {n for n in ALL if ops.get(n).schema.arguments and isinstance(
     ops.get(n).schema.arguments[0].type, (DictType, ListType))}

@@ -1,5 +1,5 @@
-"""Handlers of the recurrent ops: ``aten::lstm``/``gru``/``rnn_tanh``/``rnn_relu`` (``.input``)
-and their cells.  They check every shape and dtype, then run ``kernels/recurrent`` layer by
+"""Handlers of the recurrent ops: ``aten::lstm``/``gru``/``rnn_tanh``/``rnn_relu`` (``.input``),
+their ``jc::*_packed`` forms (weights transposed at freeze) and their cells.  They check every shape and dtype, then run ``kernels/recurrent`` layer by
 layer (see ``recurrent.pxd`` for the kernel's layout)."""
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
@@ -113,6 +113,7 @@ cdef int read_states(Frame* f, const Reg* hx, int mode, const Tensor** h0,
 ctypedef struct Geometry:
     int mode, layers, directions, per
     bint biases, proj
+    bint packed         # w_ih, w_hh transposed: (features, gates), (hidden_out, gates)
     Py_ssize_t steps, batch, features, hidden, hidden_out
 
 
@@ -124,10 +125,16 @@ cdef int check_weights(Frame* f, const Geometry* g, const Tensor* p) noexcept no
         features = g.features if layer == 0 else g.directions * g.hidden_out
         for d in range(g.directions):
             k = (layer * g.directions + d) * g.per
-            if not has_shape(&p[k].view, 2, gates, features, 0):
+            if g.packed and not has_shape(&p[k].view, 2, features, gates, 0):
+                return frame_fail(f, JC_ERR_SHAPE, b"a packed weight_ih has the wrong shape: "
+                                  b"expected (features of the layer's input, gates * hidden_size)")
+            if g.packed and not has_shape(&p[k + 1].view, 2, g.hidden_out, gates, 0):
+                return frame_fail(f, JC_ERR_SHAPE, b"a packed weight_hh has the wrong shape: "
+                                  b"expected (hidden_size or proj_size, gates * hidden_size)")
+            if not g.packed and not has_shape(&p[k].view, 2, gates, features, 0):
                 return frame_fail(f, JC_ERR_SHAPE, b"a weight_ih has the wrong shape: expected "
                                   b"(gates * hidden_size, features of the layer's input)")
-            if not has_shape(&p[k + 1].view, 2, gates, g.hidden_out, 0):
+            if not g.packed and not has_shape(&p[k + 1].view, 2, gates, g.hidden_out, 0):
                 return frame_fail(f, JC_ERR_SHAPE, b"a weight_hh has the wrong shape: expected "
                                   b"(gates * hidden_size, hidden_size or proj_size)")
             if g.biases and (not has_shape(&p[k + 2].view, 1, gates, 0, 0)
@@ -148,6 +155,7 @@ cdef RnnWeights weights_at(const Geometry* g, const Tensor* p, int layer, int d)
     w.b_ih = p[k + 2].view.data if g.biases else NULL
     w.b_hh = p[k + 3].view.data if g.biases else NULL
     w.w_hr = p[k + g.per - 1].view.data if g.proj else NULL
+    w.packed = g.packed
     return w
 
 
@@ -211,13 +219,35 @@ cdef int run_layers(const Geometry* g, const Tensor* p, const View* x, bint batc
 
 cdef int h_rnn(Frame* f, const Instr* ins) noexcept nogil:
     # (input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
+    cdef long long biases, layers, train, bidirectional, batch_first
+    cdef double dropout
+    if int_arg(f, ins, 3, &biases) != JC_OK or int_arg(f, ins, 4, &layers) != JC_OK \
+            or double_arg(f, ins, 5, &dropout) != JC_OK or int_arg(f, ins, 6, &train) != JC_OK \
+            or int_arg(f, ins, 7, &bidirectional) != JC_OK \
+            or int_arg(f, ins, 8, &batch_first) != JC_OK:
+        return JC_ERR_TYPE
+    return run_rnn(f, ins, False, biases, layers, dropout, train, bidirectional, batch_first)
+
+
+cdef int h_rnn_packed(Frame* f, const Instr* ins) noexcept nogil:
+    # (input, hx, params, has_biases, num_layers, bidirectional, batch_first)
+    cdef long long biases, layers, bidirectional, batch_first
+    if int_arg(f, ins, 3, &biases) != JC_OK or int_arg(f, ins, 4, &layers) != JC_OK \
+            or int_arg(f, ins, 5, &bidirectional) != JC_OK \
+            or int_arg(f, ins, 6, &batch_first) != JC_OK:
+        return JC_ERR_TYPE
+    return run_rnn(f, ins, True, biases, layers, 0.0, 0, bidirectional, batch_first)
+
+
+cdef int run_rnn(Frame* f, const Instr* ins, bint packed, long long biases, long long layers,
+                 double dropout, long long train, long long bidirectional,
+                 long long batch_first) noexcept nogil:
+    """Both schemas' common part: inputs 0-2 are (input, hx, params)."""
     cdef const View* x = tensor_arg(f, ins, 0)
     cdef Reg* hx = IN(f, ins, 1)
     cdef Reg* params = IN(f, ins, 2)
     cdef const Tensor* h0
     cdef const Tensor* c0 = NULL
-    cdef long long biases, layers, train, bidirectional, batch_first
-    cdef double dropout
     cdef Geometry g
     cdef Tensor dense_x, output, h_n, c_n
     cdef Tensor* p = NULL
@@ -225,11 +255,7 @@ cdef int h_rnn(Frame* f, const Instr* ins) noexcept nogil:
     cdef int status, per_with_proj
     if x == NULL:
         return JC_ERR_TYPE
-    if int_arg(f, ins, 3, &biases) != JC_OK or int_arg(f, ins, 4, &layers) != JC_OK \
-            or double_arg(f, ins, 5, &dropout) != JC_OK or int_arg(f, ins, 6, &train) != JC_OK \
-            or int_arg(f, ins, 7, &bidirectional) != JC_OK \
-            or int_arg(f, ins, 8, &batch_first) != JC_OK:
-        return JC_ERR_TYPE
+    g.packed = packed
     g.mode = <int>ins.imm
     if read_states(f, hx, g.mode, &h0, &c0) != JC_OK:
         return JC_ERR_TYPE
@@ -267,9 +293,9 @@ cdef int h_rnn(Frame* f, const Instr* ins) noexcept nogil:
     if p[1].view.ndim != 2 or (g.proj and p[g.per - 1].view.ndim != 2):
         release_all(p, n_params)
         return frame_fail(f, JC_ERR_SHAPE, b"weight_hh and weight_hr must be 2-D")
-    g.hidden = p[g.per - 1].view.shape[1] if g.proj else p[1].view.shape[1]
-    g.hidden_out = p[1].view.shape[1]
-    if p[1].view.shape[0] != rnn_gates(g.mode) * g.hidden:
+    g.hidden_out = p[1].view.shape[0 if g.packed else 1]
+    g.hidden = p[g.per - 1].view.shape[1] if g.proj else g.hidden_out
+    if p[1].view.shape[1 if g.packed else 0] != rnn_gates(g.mode) * g.hidden:
         release_all(p, n_params)
         return frame_fail(f, JC_ERR_SHAPE, b"weight_hh_l0 has the wrong number of rows for "
                           b"the op's gates")
@@ -334,6 +360,7 @@ cdef int h_cell(Frame* f, const Instr* ins) noexcept nogil:
     if x == NULL:
         return JC_ERR_TYPE
     g.mode = <int>ins.imm
+    g.packed = False
     if read_states(f, hx, g.mode, &h0, &c0) != JC_OK:
         return JC_ERR_TYPE
     if not is_float_dtype(x.dtype):
@@ -419,5 +446,6 @@ _MODES = {"lstm": RNN_LSTM, "gru": RNN_GRU, "rnn_tanh": RNN_TANH, "rnn_relu": RN
 
 HANDLERS = {h.name: h for h in (
     handler("rnn", h_rnn, _MODES),
+    handler("rnn_packed", h_rnn_packed, _MODES),
     handler("rnn_cell", h_cell, _MODES),
 )}

@@ -17,8 +17,8 @@ and may alias an input after it (:mod:`.output_aliasing`).
 ``"inference"``
     plus fusion, run once after the fixed point because other passes do not
     look inside fused nodes: GEMM epilogues first (``jc::linear_act`` and
-    ``jc::conv2d_act`` take their activation from the elementwise ops), then
-    elementwise chains.
+    ``jc::conv2d_act`` take their activation from the elementwise ops), recurrent
+    layers on packed weights (``jc::lstm_packed`` and its kin), then elementwise chains.
 
 Shape-dependent rewrites (``aten::size`` of a known dimension, reshape to the
 same shape) run only with ``exact_shapes=True``: a trace records its example
@@ -34,6 +34,7 @@ from .fold_batch_norm import fold_batch_norm
 from .fuse_elementwise import fuse_elementwise
 from .fuse_conv_pool import fuse_conv_pool
 from .fuse_epilogues import fuse_epilogues
+from .pack_recurrent_weights import pack_recurrent_weights
 from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline
 from .output_aliasing import copy_aliased_outputs, fresh_outputs
@@ -108,6 +109,7 @@ def run(graph, level="simplify", *, self_object=None, functions=None, exact_shap
     changed |= run_to_fixed_point(graph, passes)
     if level == "inference":
         changed |= fuse_epilogues(graph)
+        changed |= pack_recurrent_weights(graph)
         changed |= fuse_conv_pool(graph)
         changed |= fuse_elementwise(graph)
         # fusion inserts its own constants (activation names, flags): merge and sweep them

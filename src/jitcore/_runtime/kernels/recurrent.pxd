@@ -27,12 +27,19 @@ cdef int rnn_gates(int mode) noexcept nogil
 # The weights of one layer and direction (raw data of C-contiguous arrays of
 # the sequence's dtype): w_ih (G*H, features), w_hh (G*H, hidden_out), b_ih and
 # b_hh (G*H,) or NULL, w_hr (hidden_out, hidden) or NULL (LSTM projection).
+# ``packed``: w_ih and w_hh are stored transposed, (features, G*H) and
+# (hidden_out, G*H), as the ``jc::*_packed`` ops take them: the input
+# projection is then a product of row-major operands (the unpacked GEMM
+# kernel) and each step's recurrent product ``gemv_rowmajor.h``'s chains,
+# whose bits depend on neither the thread count nor the BLAS; at two threads
+# a step splits the hidden units, each thread its slice of every gate.
 ctypedef struct RnnWeights:
     const char* w_ih
     const char* w_hh
     const char* b_ih
     const char* b_hh
     const char* w_hr
+    bint packed
 
 ctypedef struct RnnSequence:
     int mode                    # an RnnMode

@@ -12,6 +12,12 @@ ATen's:
 * ``input`` is ``(T, N, F)`` or, with ``batch_first``, ``(N, T, F)``; ``hx`` states are
   ``(num_layers * num_directions, N, H)`` whatever ``batch_first`` says.
 * training-mode ``dropout`` applies to every layer's output but the last.
+
+``jc::lstm_packed`` (and ``gru``, ``rnn_tanh``, ``rnn_relu``) are the inference forms
+that ``passes/pack_recurrent_weights.py`` puts in a frozen graph: the same params with
+every ``w_ih`` and ``w_hh`` stored transposed, ``(features, gates * H)`` and
+``(hidden_out, gates * H)`` row-major, so that the runtime's products read them without
+repacking; no dropout, no training mode.
 """
 
 import numpy as np
@@ -23,7 +29,7 @@ from ..effects import Effect
 from ..registry import register
 from ..shapes import UNKNOWN, known, tensor_of
 
-__all__ = ["GATES", "flat_weight_names"]
+__all__ = ["GATES", "flat_weight_names", "packed_params"]
 
 # mode -> number of gate blocks stacked in w_ih / w_hh
 GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
@@ -39,6 +45,13 @@ def flat_weight_names(num_layers, bidirectional, bias, proj_size=0):
                 kinds.append("weight_hr")
             names += [f"{kind}_l{layer}{suffix}" for kind in kinds]
     return names
+
+
+def packed_params(params, num_layers, bidirectional):
+    """``params`` with each ``w_ih`` and ``w_hh`` transposed (C-contiguous): the layout of the
+    ``jc::*_packed`` ops, and its own inverse."""
+    per = max(len(params) // max(num_layers * (2 if bidirectional else 1), 1), 1)
+    return [np.ascontiguousarray(w.T) if k % per < 2 else w for k, w in enumerate(params)]
 
 
 def _affine(x, weight, bias):
@@ -180,14 +193,15 @@ def _sequence(mode):
     return reference
 
 
-def _sequence_rule(mode):
+def _sequence_rule(mode, flags_at=7):
+    """``flags_at``: the position of ``bidirectional`` (``batch_first`` follows it)."""
     def rule(types, constants):
         x = tensor_of(types[0])
         outputs = 3 if mode == "lstm" else 2
         # an LSTM's hx is a Tensor[], whose type carries no element shape
         h0 = TensorType.get() if mode == "lstm" else tensor_of(types[1])
         state = h0.shape if h0.shape is not None and len(h0.shape) == 3 else (None,) * 3
-        bidirectional, batch_first = constants[7], constants[8]
+        bidirectional, batch_first = constants[flags_at], constants[flags_at + 1]
         features = (None if state[2] is None or not known(bidirectional)
                     else state[2] * (2 if bidirectional else 1))
         if x.shape is None or len(x.shape) != 3 or not known(batch_first):
@@ -216,6 +230,29 @@ for _mode in GATES:
              deterministic_if=_sequence_is_deterministic,
              doc=f"{_mode} over a whole sequence: layers, directions, optional batch_first",
              handler=("rnn", _mode))
+
+
+def _packed_sequence(mode):
+    unpacked = _sequence(mode)
+
+    def reference(input, hx, params, has_biases, num_layers, bidirectional, batch_first):
+        if not all(isinstance(w, np.ndarray) for w in params):
+            raise TypeError(f"{mode}_packed: params must be a list of arrays")
+        return unpacked(input, hx, packed_params(list(params), num_layers, bidirectional),
+                        has_biases, num_layers, 0.0, False, bidirectional, batch_first)
+
+    return reference
+
+
+for _mode in GATES:
+    _states = "Tensor[] hx" if _mode == "lstm" else "Tensor hx"
+    _returns = "(Tensor, Tensor, Tensor)" if _mode == "lstm" else "(Tensor, Tensor)"
+    register(f"jc::{_mode}_packed(Tensor input, {_states}, Tensor[] params, bool has_biases, "
+             f"int num_layers, bool bidirectional, bool batch_first) -> {_returns}",
+             reference=_packed_sequence(_mode), infer=_sequence_rule(_mode, flags_at=5),
+             doc=f"aten::{_mode} in eval mode on packed params: every w_ih and w_hh "
+                 f"transposed, (features, gates * H) and (hidden_out, gates * H)",
+             handler=("rnn_packed", _mode))
 
 
 def _cell_rule(outputs):
