@@ -65,6 +65,49 @@ def test_a_row_selected_by_the_loop_counter_keeps_its_shape():
     assert str(graph.outputs[0].type) == "Float(1, 5)"
 
 
+def test_values_in_a_loop_body_are_retyped_when_a_carried_type_widens():
+    # `idx` grows by one column per iteration: a slice of it has the first iteration's
+    # width only on the first iteration, so its size must not fold to 16
+    graph = parse_graph("""graph(%idx0 : Long(1, 16), %n : int):
+  %one : int = prim::Constant[value=1]()
+  %minus64 : int = prim::Constant[value=-64]()
+  %minus1 : int = prim::Constant[value=-1]()
+  %none : NoneType = prim::Constant()
+  %true : bool = prim::Constant[value=True]()
+  %idx : Tensor = prim::Loop(%n, %true, %idx0)
+    block0(%t : int, %cur : Tensor):
+      %cond : Tensor = aten::slice(%cur, %one, %minus64, %none, %one)
+      %last : Tensor = aten::slice(%cond, %one, %minus1, %none, %one)
+      %parts : Tensor[] = prim::ListConstruct(%cur, %last)
+      %next : Tensor = aten::cat(%parts, %one)
+      -> (%true, %next)
+  return (%idx)
+""")
+    propagate_shapes(graph)
+    graph.lint()
+    body = graph.nodes[-1].blocks[0]
+    cond = body.nodes[0].outputs[0]
+    assert str(cond.type) in ("Tensor", "Long(1, *)"), cond.type     # never Long(1, 16)
+    assert str(graph.outputs[0].type) in ("Tensor", "Long(1, *)"), graph.outputs[0].type
+
+
+def test_a_size_read_inside_a_growing_loop_is_not_folded():
+    @jitcore.script
+    def grow(idx, n: int):
+        total = 0
+        for i in range(n):
+            cond = idx[:, -64:]
+            total += cond.shape[1]
+            idx = np.concatenate((idx, cond[:, -1:]), axis=1)
+        return idx, total
+
+    x = np.ones((1, 16), np.int64)
+    for compiled in (grow, jitcore.optimize_for_inference(grow)):
+        for _ in range(2):      # the second call runs the plan specialised on the first
+            out, total = compiled(x, 4)
+            assert out.shape == (1, 20) and total == 16 + 17 + 18 + 19
+
+
 def test_join_types():
     a, b = TensorType("float32", (2, 3)), TensorType("float32", (4, 3))
     assert join_types(a, b) == TensorType("float32", (None, 3))

@@ -97,7 +97,10 @@ class _Propagator:
         carried = list(zip(node.inputs[2:], body.inputs[1:], body.outputs[1:], node.outputs))
         for initial, inner, _, _ in carried:
             self.set_type(inner, initial.type)
-        # Each round can only lose precision (join), so this reaches a fixed point.
+        # Each round can only lose precision (join), so this reaches a fixed point.  A
+        # round that widens a carried type types the body again from scratch: its values
+        # were typed from the narrower types (a carried array that grows is Long(1, 16)
+        # on the first iteration only) and rules only ever refine a type.
         while True:
             self.block(body)
             widened = False
@@ -110,6 +113,7 @@ class _Propagator:
                 widened = self.changed = True
             if not widened:
                 break
+            _forget_nodes(body.nodes)
         for _, inner, _, out in carried:
             self.set_type(out, inner.type)
 
@@ -134,16 +138,23 @@ def _forgotten(t):
     return t
 
 
-def _forget_tensor_types(graph):
-    """Reset computed tensor types to ``Tensor``; constants and module attributes keep theirs."""
-    for node in graph.walk():
+def _forget_nodes(nodes):
+    """Reset the tensor types ``nodes`` (and the blocks inside them) computed to ``Tensor``;
+    constants and module attributes keep theirs."""
+    for node in nodes:
         if node.kind in ("prim::Constant", "prim::GetAttr"):
             continue
         for block in node.blocks:
             for v in block.inputs:
                 v.set_type(_forgotten(v.type))
+            _forget_nodes(block.nodes)
         for v in node.outputs:
             v.set_type(_forgotten(v.type))
+
+
+def _forget_tensor_types(graph):
+    """Reset computed tensor types to ``Tensor``; constants and module attributes keep theirs."""
+    _forget_nodes(graph.nodes)
 
 
 def propagate_shapes(graph, input_types=None):
