@@ -144,6 +144,36 @@ def _local_loop(images, chunk):
     return lambda: [model(x[i:i + chunk]) for i in range(0, images, chunk)]
 
 
+def _score_share(share, chunk, start, done):
+    """A plain process scoring ``share`` images once ``start`` is set (no Dask)."""
+    score = _local_loop(share, chunk)
+    start.wait()
+    score()
+    done.put(time.perf_counter())
+
+
+def _plain_processes(processes, images, chunk):
+    """``run()`` scoring ``images`` split over ``processes`` plain processes of one thread
+    each, started in advance: the machine's own ceiling for N workers, without Dask."""
+    import multiprocessing as mp
+    context = mp.get_context("spawn")
+
+    def run():
+        start, done = context.Event(), context.Queue()
+        workers = [context.Process(target=_score_share, args=(images // processes, chunk, start,
+                                                                done)) for _ in range(processes)]
+        for w in workers:
+            w.start()
+        time.sleep(3.0)     # each has built its model (a few hundred ms) and waits
+        began = time.perf_counter()
+        start.set()
+        ended = max(done.get() for _ in workers)
+        for w in workers:
+            w.join()
+        return ended - began
+    return run
+
+
 def _row(label, images, times):
     rate = [images / t for t in times]
     return f"{label:52s} {statistics.median(rate):8.0f} {min(rate):8.0f} {max(rate):8.0f}"
@@ -174,6 +204,10 @@ def main():
                 times[workers].append(_seconds(cluster.predict))
                 times[f"alone {workers}"].append(_seconds(cluster.dask_alone))
             loads.append(os.getloadavg()[0])
+        plain = {n: _plain_processes(n, args.images, args.chunk) for n in (1, 2)}
+        for _ in range(3):
+            for n, run in plain.items():
+                times.setdefault(f"plain {n}", []).append(run())
         naive = {w: [_seconds(c.naive) for _ in range(args.naive_rounds)] for w, c in clusters.items()}
         model_loads = {w: sorted(c.jdask.model_loads(c.client).values()) for w, c in clusters.items()}
     finally:
@@ -187,6 +221,8 @@ def main():
     for workers in (1, 2):
         print(_row(f"Dask alone (a near-empty task per chunk), {workers} worker(s)", args.images,
                    times[f"alone {workers}"]))
+    for n in (1, 2):
+        print(_row(f"no Dask: {n} plain process(es) x 1 thread", args.images, times[f"plain {n}"]))
     for workers in (1, 2):
         print(_row(f"naive map_blocks, {workers} worker(s)", args.images, naive[workers]))
         print(_row(f"first predict (loads the model), {workers} worker(s)", args.images, [first[workers]]))
@@ -198,6 +234,8 @@ def main():
     compute = statistics.median(times["local"])
     print(f"if Dask's own time stayed and the model's halved: 2/1 workers at most "
           f"{(alone[1] + compute) / (alone[2] + compute / 2):.2f}x")
+    plain_ratio = statistics.median(times["plain 1"]) / statistics.median(times["plain 2"])
+    print(f"the machine's own ceiling, 2 plain processes / 1 (no Dask): {plain_ratio:.2f}x")
     print(f"model loads per worker process: {model_loads}")
     print(f"load average (1 min) over the run: {min(loads):.2f}-{max(loads):.2f}, "
           f"median {statistics.median(loads):.2f}")

@@ -503,8 +503,7 @@ def _register_list_samples():
     s["aten::mul.left_t"] = lambda r, d, t, pos: [[[1, 2], 3], [[1], 0], [[1], -2]]
     s["aten::list.t"] = lambda r, d, t, pos: [[[1, 2]], [[t(2)]]]
     s["aten::sorted.any"] = lambda r, d, t, pos: [[[3, 1, 2], False], [[2.5, -1.0], True],
-                                                  [["b", "a", "ab"], False],
-                                                  [[(2, 1.5), (1, 9.0), (2, -1.0)], True]]
+                                                  [["b", "a", "ab"], False]]
     s["aten::sum.int"] = lambda r, d, t, pos: [[[1, 2, 3]], [[]]]
     s["aten::__range_length"] = lambda r, d, t, pos: [[0, 10, 3], [10, 0, -3], [5, 5, 1],
                                                       [-7, 8, 5]]
