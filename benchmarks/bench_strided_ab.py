@@ -5,9 +5,14 @@ strided kernel enabled and disabled (``conv.set_direct_strided``), alternating
 the two in rounds so that a shared machine's load falls on both alike, and
 prints the medians and their ratio.  With ``--winograd``, the same for the
 Winograd convolutions of resnet18 with the weight transform given
-(``jc::conv2d_winograd``'s path) against computed per call.
+(``jc::conv2d_winograd``'s path) against computed per call.  With ``--models``,
+whole compare.py models instead: ``optimize_for_inference`` as it is ("new")
+against the same without both (``pack_winograd_weights`` off at optimisation,
+the direct strided kernel off at run time: "old"), and ONNX Runtime, the three
+alternating.
 
     python benchmarks/bench_strided_ab.py --threads 1 2 [--rounds 15] [--winograd]
+    python benchmarks/bench_strided_ab.py --threads 1 2 --models resnet18,cnn-b1,cnn-b16
 """
 
 import argparse
@@ -36,14 +41,18 @@ WINOGRAD = [
 ]
 
 
+CLOCK = [time.perf_counter]
+
+
 def _time(fn, min_seconds=0.02):
-    """Seconds per call: calls repeated for at least ``min_seconds``."""
+    """Seconds per call (by CLOCK[0]): calls repeated for at least ``min_seconds``."""
+    clock = CLOCK[0]
     fn()
-    calls, start = 0, time.perf_counter()
+    calls, start = 0, clock()
     while True:
         fn()
         calls += 1
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if elapsed >= min_seconds:
             return elapsed / calls
 
@@ -98,17 +107,65 @@ def _winograd_rows(threads, rounds):
             lambda: run(x, w, b, None), rounds)
 
 
+def _model_rows(names, threads, rounds):
+    import jitcore
+    from jitcore.passes import pipeline
+    from peers.models import make_case
+    from peers.onnxruntime_backend import session
+    for name in names:
+        case = make_case(name)
+        new = jitcore.optimize_for_inference(jitcore.trace(case.model, case.inputs))
+        packing = pipeline.pack_winograd_weights
+        pipeline.pack_winograd_weights = lambda graph: False
+        try:
+            old = jitcore.optimize_for_inference(jitcore.trace(case.model, case.inputs))
+        finally:
+            pipeline.pack_winograd_weights = packing
+        ort = session(case, threads)
+
+        def run_old(old=old, case=case):
+            before = conv.set_direct_strided(False)
+            try:
+                return old(*case.inputs)
+            finally:
+                conv.set_direct_strided(before)
+
+        t_new, t_old, t_ort = [], [], []
+        for _ in range(rounds):
+            t_new.append(_time(lambda: new(*case.inputs)))
+            t_old.append(_time(run_old))
+            t_ort.append(_time(ort))
+        m_new, m_old, m_ort = (statistics.median(t) * 1e6 for t in (t_new, t_old, t_ort))
+        print(f"| {name} | {threads} | {m_new:,.1f} | {m_old:,.1f} | {m_old / m_new:.2f} "
+              f"| {m_ort:,.1f} | {m_new / m_ort:.2f} | {m_old / m_ort:.2f} |", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--winograd", action="store_true")
+    parser.add_argument("--models", help="comma-separated compare.py model names")
+    parser.add_argument("--cpu", action="store_true",
+                        help="the calling thread's CPU time instead of wall-clock time: "
+                             "steadier on a loaded machine, meaningful at 1 thread only")
     args = parser.parse_args()
+    if args.cpu:
+        CLOCK[0] = time.thread_time
     before = openmp_helpers.get_num_threads()
-    print("| layer | threads | new µs | old µs | old / new |")
-    print("|---|---:|---:|---:|---:|")
+    if args.models:
+        print("| model | threads | new µs | old µs | old / new | ORT µs | new / ORT | old / ORT |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    else:
+        print("| layer | threads | new µs | old µs | old / new |")
+        print("|---|---:|---:|---:|---:|")
     try:
         for threads in args.threads:
+            if args.models:
+                from peers.thread_control import apply_thread_count
+                apply_thread_count(threads)
+                _model_rows(args.models.split(","), threads, args.rounds)
+                continue
             openmp_helpers.set_num_threads(threads)
             _strided_rows(threads, args.rounds)
             if args.winograd:
