@@ -159,3 +159,11 @@ def test_avx512_and_avx2_give_the_same_bits():
                            env={**os.environ, **({"JITCORE_ISA": isa} if isa else {})}).stdout
             for isa in (None, "avx2")]
     assert runs[0] and runs[0] == runs[1]
+
+
+def test_unbatched_input_gives_the_batched_bits():
+    x, w, b = data((1, 3, 40, 41), 16, 7, seed=9)
+    assert isa_of(x.shape, 16, 7, 3) == (None if cpu.isa() == "baseline" else cpu.isa())
+    batched = conv.conv2d(x, w, b, stride=2, padding=3, activation="relu")
+    assert conv.conv2d(x[0], w, b, stride=2, padding=3, activation="relu").tobytes() \
+        == batched[0].tobytes()
