@@ -63,10 +63,14 @@ def cases(dtype):
     yield "mm", *graph_case("aten::mm(%i0, %i1)", tall, t(128, 72))
     yield "bmm", *graph_case("aten::bmm(%i0, %i1)", t(3, 64, 256), t(3, 256, 200))
     yield "matmul", *traced_case(lambda a, b: np.matmul(a, b), t(2, 96, 256), t(256, 208))
-    # float64, stride 2 and 5x5 kernels: the im2col + BLAS path, not Winograd
+    # stride 2, 5x5 kernels, 24 channels: the im2col + BLAS path (not Winograd, not direct)
     yield "conv_im2col", *traced_case(
-        lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=2), t(2, 16, 40, 40), t(48, 16, 5, 5),
+        lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=2), t(2, 24, 40, 40), t(48, 24, 5, 5),
         t(48))
+    # stride 2, 3 channels, batch 1 (a ResNet stem): the direct strided kernel in float32
+    yield "conv_direct_strided", *traced_case(
+        lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=3), t(1, 3, 64, 64), t(64, 3, 7, 7),
+        t(64))
     yield "attention", *traced_case(
         lambda q, k, v: F.scaled_dot_product_attention(q, k, v), t(2, 4, 96, 64), t(2, 4, 96, 64),
         t(2, 4, 96, 64))

@@ -10,6 +10,7 @@ import zlib
 import numpy as np
 
 from jitcore.ops.dtypes import code_of
+from jitcore.passes.pack_winograd_weights import winograd_weight
 
 _INT_ARGS = ("aten::floor_divide", "aten::remainder", "aten::__and__", "aten::__or__",
              "aten::__xor__", "aten::bitwise_not")
@@ -177,6 +178,11 @@ def _register_samples():
         [t(2, 3, 7, 6), t(4, 3, 3, 3), t(4), [1, 1], [0, 0], [1, 1], 1, None, "silu", False],
         [t(1, 4, 8, 8), t(6, 2, 3, 3), t(6), [1, 1], [1, 1], [1, 1], 2, t(1, 6, 8, 8), "relu", False],
         [t(1, 4, 8, 8), t(6, 4, 1, 1), None, [1, 1], [0, 0], [1, 1], 1, t(1, 6, 8, 8), "sigmoid", True]]
+    s["jc::conv2d_winograd"] = lambda r, d, t, pos: [
+        [x, w, t(w.shape[0]), [1, 1], [1, 1], [1, 1], 1, None, "relu", False, winograd_weight(w)]
+        for x, w in [(t(1, 16, 6, 7), t(16, 16, 3, 3)), (t(2, 32, 5, 4), t(32, 32, 3, 3))]] + [
+        [t(1, 16, 6, 6), t(16, 16, 3, 3), None, [1, 1], [1, 1], [1, 1], 1, t(1, 16, 6, 6),
+         "tanh", True, None]]
     s["jc::conv2d_act_pool"] = lambda r, d, t, pos: [
         [t(2, 3, 7, 6), t(8, 3, 3, 3), t(8), [1, 1], [1, 1], [1, 1], 1, "relu"],
         [t(1, 4, 9, 9), t(6, 2, 3, 3), None, [2, 1], [0, 1], [1, 1], 2, "none"],

@@ -18,7 +18,9 @@ and may alias an input after it (:mod:`.output_aliasing`).
     plus fusion, run once after the fixed point because other passes do not
     look inside fused nodes: GEMM epilogues first (``jc::linear_act`` and
     ``jc::conv2d_act`` take their activation from the elementwise ops), recurrent
-    layers on packed weights (``jc::lstm_packed`` and its kin), then elementwise chains.
+    layers on packed weights (``jc::lstm_packed`` and its kin), the Winograd transform
+    of constant 3x3 weights (``jc::conv2d_winograd``, computed once instead of per
+    call), then elementwise chains.
 
 Shape-dependent rewrites (``aten::size`` of a known dimension, reshape to the
 same shape) run only with ``exact_shapes=True``: a trace records its example
@@ -38,6 +40,7 @@ from .pack_recurrent_weights import pack_recurrent_weights
 from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline
 from .output_aliasing import copy_aliased_outputs, fresh_outputs
+from .pack_winograd_weights import pack_winograd_weights
 from .peephole import peephole
 from .remove_mutation import remove_mutation
 from .shape_propagation import propagate_shapes
@@ -111,6 +114,7 @@ def run(graph, level="simplify", *, self_object=None, functions=None, exact_shap
         changed |= fuse_epilogues(graph)
         changed |= pack_recurrent_weights(graph)
         changed |= fuse_conv_pool(graph)
+        changed |= pack_winograd_weights(graph)
         changed |= fuse_elementwise(graph)
         # fusion inserts its own constants (activation names, flags): merge and sweep them
         changed |= eliminate_common_subexpressions(graph)

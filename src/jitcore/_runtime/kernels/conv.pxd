@@ -33,6 +33,8 @@ cdef inline Py_ssize_t conv_output_size(Py_ssize_t size, Py_ssize_t kernel,
 # float32 3x3 "same" convolutions the direct kernel (AVX-512 or AVX2) or the
 # Winograd kernel (AVX-512), as conv.pyx's use_direct3x3 / use_winograd3x3
 # pick them for the CPU level (docs/kernels.md, "CPU features and JITCORE_ISA");
+# float32 stride-2 convolutions with up to 16 input channels (stems) and
+# output rows of 14+ pixels the direct strided kernel (use_direct_strided);
 # 1x1 stride-1 unpadded convolutions feed the input to GEMM as is; the rest
 # go through im2col + GEMM.  The workspaces (an im2col buffer, whole or a
 # 1 MB tile, per thread; a padded plane per thread) are malloc'd inside the
@@ -42,6 +44,17 @@ cdef inline Py_ssize_t conv_output_size(Py_ssize_t size, Py_ssize_t kernel,
 cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
                           const Conv2dParams* params,
                           const Epilogue* ep) noexcept nogil
+
+# conv2d_kernel with ``winograd_weight`` (may be NULL): the weight's Winograd
+# transform, (16, C_in, C_out) float32 C-contiguous, as
+# passes/pack_winograd_weights.py's winograd_weight computes it; the Winograd
+# path reads it instead of transforming the weight, the other paths (and a
+# float64 convolution) ignore it.  Another dtype JC_ERR_DTYPE, another shape or
+# layout JC_ERR_SHAPE.
+cdef Status conv2d_winograd_kernel(const View* x, const View* weight,
+                                   const View* winograd_weight, View* out,
+                                   const Conv2dParams* params,
+                                   const Epilogue* ep) noexcept nogil
 
 # ``pooled = max_pool2d(conv2d(x, weight) then ep, kernel 2, stride 2)`` in
 # one pass (floor mode: an odd last row or column of the convolution is

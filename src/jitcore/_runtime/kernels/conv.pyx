@@ -8,7 +8,10 @@ of 16 run Winograd F(2x2, 3x3) instead (``conv_winograd.h``, on AVX2
 ``conv_winograd_avx2.h``: 2.25x fewer multiplies, the products as
 register-blocked GEMMs), and so do those with up to 256 input and output
 channels, which would otherwise take im2col + GEMM (on AVX2 only with enough
-tiles: ``winograd_avx2_faster``).
+tiles: ``winograd_avx2_faster``).  float32 stride-2 convolutions with few
+input channels (the 7x7 stem of a ResNet, the 3x3 stem of a MobileNet) and
+output rows of at least DIRECT_STRIDED_MIN_OW pixels run ``conv_direct_strided.h``'s direct kernel on a
+padded copy of each image whose rows are split into their two column phases.
 
 Depthwise convolutions (one input channel per output channel) run
 ``conv_depthwise.h``'s row kernels on a padded, stride-phase-split copy of
@@ -75,6 +78,7 @@ ctypedef struct ConvProblem:
     Py_ssize_t N, C, H, W, O, KH, KW, OH, OW, G, Cg, Og, K, P
     TileEpilogue ep     # bias (per channel) and residual of image 0, channel 0
     Py_ssize_t residual_image_stride, residual_channel_stride
+    const float* winograd_U   # the weight's Winograd transform, given; NULL: computed per call
 
 
 # ---------------------------------------------------------------- set-up
@@ -132,6 +136,7 @@ cdef Status prepare(const View* x, const View* weight, const View* out,
         return JC_ERR_UNSUPPORTED
     cp.K = cp.Cg * cp.KH * cp.KW
     cp.P = cp.OH * cp.OW
+    cp.winograd_U = NULL
     if cp.Og > INT_MAX or cp.P > INT_MAX or cp.K > INT_MAX:
         return JC_ERR_OVERFLOW
     # the epilogue, resolved for image 0 / channel 0
@@ -1051,17 +1056,18 @@ cdef inline const Direct3x3Kernels* use_direct3x3(const ConvProblem* cp) noexcep
     return NULL
 
 
-cdef void pack_weight_3x3(const ConvProblem* cp, float* wpack) noexcept nogil:
-    """(O, C, 3, 3), any strides -> (O / 8, C, 9, 8): each block's 8 channels adjacent."""
+cdef void pack_weight_blocks(const ConvProblem* cp, float* wpack) noexcept nogil:
+    """(O, C, KH, KW), any strides -> (O / 8, C, KH KW, 8): each block's 8 channels
+    adjacent (the direct kernels' layout)."""
     cdef Py_ssize_t o, c, tap
-    cdef Py_ssize_t B = JC_DIRECT3X3_BLOCK_O
+    cdef Py_ssize_t B = JC_DIRECT3X3_BLOCK_O, taps = cp.KH * cp.KW
     for o in range(cp.O):
         for c in range(cp.C):
-            for tap in range(9):
-                wpack[(((o // B) * cp.C + c) * 9 + tap) * B + o % B] = \
+            for tap in range(taps):
+                wpack[(((o // B) * cp.C + c) * taps + tap) * B + o % B] = \
                     (<const float*>(cp.w.data + o * cp.w.strides[0] + c * cp.w.strides[1]
-                                    + (tap // 3) * cp.w.strides[2]
-                                    + (tap % 3) * cp.w.strides[3]))[0]
+                                    + (tap // cp.KW) * cp.w.strides[2]
+                                    + (tap % cp.KW) * cp.w.strides[3]))[0]
 
 
 cdef void pad_image(const ConvProblem* cp, Py_ssize_t n, float* xpad,
@@ -1187,7 +1193,7 @@ cdef Status run_direct3x3(const Direct3x3Kernels* kernels, ConvProblem* cp, floa
         free(wpack)
         free(xpad)
         return JC_ERR_OOM
-    pack_weight_3x3(cp, wpack)
+    pack_weight_blocks(cp, wpack)
     if nt == 1:
         direct3x3_images(kernels, cp, out, wpack, xpad, 0, 1, Hp, Wp, pool)
     elif split_images:
@@ -1203,6 +1209,209 @@ cdef Status run_direct3x3(const Direct3x3Kernels* kernels, ConvProblem* cp, floa
                             min(units, (part + 1) * per_part), Hp, Wp, pool)
     free(wpack)
     free(xpad)
+    return JC_OK
+
+
+# ---------------------------------------------------------------- direct strided
+
+cdef extern from "conv_direct_strided.h" nogil:
+    int JC_DIRECT_STRIDED_ISA
+    int JC_DIRECT_STRIDED_AVX2_ISA
+    void jc_direct_strided_f32(const float* xph, Py_ssize_t C, Py_ssize_t chan_len,
+                               const Py_ssize_t* offs, Py_ssize_t taps, Py_ssize_t row_step,
+                               const float* wpack, Py_ssize_t O,
+                               float* out, Py_ssize_t OH, Py_ssize_t OW,
+                               const float* bias, int relu)
+    void jc_direct_strided_f32_avx2(const float* xph, Py_ssize_t C, Py_ssize_t chan_len,
+                                    const Py_ssize_t* offs, Py_ssize_t taps,
+                                    Py_ssize_t row_step, const float* wpack, Py_ssize_t O,
+                                    float* out, Py_ssize_t OH, Py_ssize_t OW,
+                                    const float* bias, int relu)
+    enum:
+        JC_DS_BLOCK_O
+        JC_DS_BLOCK_PX
+
+ctypedef void (*direct_strided_fn)(const float* xph, Py_ssize_t C, Py_ssize_t chan_len,
+                                   const Py_ssize_t* offs, Py_ssize_t taps, Py_ssize_t row_step,
+                                   const float* wpack, Py_ssize_t O,
+                                   float* out, Py_ssize_t OH, Py_ssize_t OW,
+                                   const float* bias, int relu) noexcept nogil
+
+# Kernels up to 7x7 (resnet's stem) keep their tap offsets on the stack.
+cdef enum:
+    DIRECT_STRIDED_MAX_TAPS = 49
+# Output rows narrower than this leave most lanes of the kernel's 16-pixel
+# vectors empty (a 7-wide row fills 7 of 16): those stay on im2col + GEMM.
+cdef Py_ssize_t DIRECT_STRIDED_MIN_OW = 14
+# Up to this many input channels (stems: 3) the patch matrix costs as much as
+# its GEMM and the direct kernel wins; from 32 channels on, im2col + GEMM runs
+# near the FMA peak and the direct kernel's partly empty vectors lose
+# (docs/performance.md, "Direct strided kernel").
+cdef Py_ssize_t DIRECT_STRIDED_MAX_CHANNELS = 16
+# False: those convolutions take im2col + GEMM as before the kernel existed
+# (set by set_direct_strided, for A/B measurements in one process)
+cdef bint direct_strided_enabled = True
+
+
+cdef inline direct_strided_fn use_direct_strided(const ConvProblem* cp) noexcept nogil:
+    """The direct stride-2 kernel at jc_isa()'s level for a float32, ungrouped,
+    undilated convolution with stride 2, at most DIRECT_STRIDED_MAX_CHANNELS
+    input channels, O a multiple of 8 and output rows of at least
+    DIRECT_STRIDED_MIN_OW pixels, or NULL (im2col + GEMM)."""
+    cdef int level = jc_isa()
+    if not (direct_strided_enabled and cp.x.dtype == DT_FLOAT32 and cp.G == 1
+            and cp.KH * cp.KW <= DIRECT_STRIDED_MAX_TAPS
+            and cp.p.stride_h == 2 and cp.p.stride_w == 2
+            and cp.p.dilation_h == 1 and cp.p.dilation_w == 1
+            and cp.C <= DIRECT_STRIDED_MAX_CHANNELS
+            and cp.O % JC_DS_BLOCK_O == 0 and cp.OW >= DIRECT_STRIDED_MIN_OW):
+        return NULL
+    if level >= JC_DIRECT_STRIDED_ISA:
+        return jc_direct_strided_f32
+    if level >= JC_DIRECT_STRIDED_AVX2_ISA:
+        return jc_direct_strided_f32_avx2
+    return NULL
+
+
+ctypedef struct StridedLayout:
+    Py_ssize_t S, Hp, Wh          # stride (= column phases), padded rows, phase length
+    Py_ssize_t chan_len, image_len, row_step
+    Py_ssize_t k_lo[2]            # phase f holds input columns at [k_lo[f], k_hi[f])
+    Py_ssize_t k_hi[2]
+    Py_ssize_t offs[DIRECT_STRIDED_MAX_TAPS]
+
+
+cdef void strided_layout(const ConvProblem* cp, StridedLayout* lay) noexcept nogil:
+    """conv_direct_strided.h's padded, phase-split image layout for ``cp``."""
+    cdef Py_ssize_t S = cp.p.stride_w, f, i, j
+    cdef Py_ssize_t cols = (cp.OW + JC_DS_BLOCK_PX - 1) // JC_DS_BLOCK_PX * JC_DS_BLOCK_PX
+    lay.S = S
+    lay.Hp = max(cp.p.stride_h * (cp.OH - 1) + cp.KH, cp.p.pad_h + cp.H)
+    lay.Wh = cols + (cp.KW - 1) // S
+    lay.chan_len = lay.Hp * S * lay.Wh
+    lay.image_len = cp.C * lay.chan_len
+    lay.row_step = cp.p.stride_h * S * lay.Wh
+    for f in range(S):
+        valid_range(lay.Wh, cp.W, S, cp.p.pad_w, f, &lay.k_lo[f], &lay.k_hi[f])
+    for i in range(cp.KH):
+        for j in range(cp.KW):
+            lay.offs[i * cp.KW + j] = (i * S + j % S) * lay.Wh + j // S
+
+
+cdef void pack_strided(const ConvProblem* cp, const StridedLayout* lay, Py_ssize_t n,
+                       Py_ssize_t c_first, Py_ssize_t c_last, float* xph) noexcept nogil:
+    """Channels [c_first, c_last) of image ``n`` into ``xph`` (the image's
+    layout): only the positions that hold input are written, so a buffer zeroed
+    once keeps its padding."""
+    cdef Py_ssize_t c, h, f, k
+    cdef Py_ssize_t S = lay.S, pw = cp.p.pad_w, xs3 = cp.x.strides[3]
+    cdef const char* src
+    cdef float* row
+    for c in range(c_first, c_last):
+        for h in range(cp.H):
+            src = cp.x.data + n * cp.x.strides[0] + c * cp.x.strides[1] + h * cp.x.strides[2]
+            row = xph + c * lay.chan_len + (h + cp.p.pad_h) * S * lay.Wh
+            for f in range(S):
+                if S == 2 and xs3 == sizeof(float):
+                    # a constant stride of 2 elements: gcc vectorises the even/odd split
+                    deinterleave2(<const float*>src + f - pw, row + f * lay.Wh,
+                                  lay.k_lo[f], lay.k_hi[f])
+                    continue
+                for k in range(lay.k_lo[f], lay.k_hi[f]):
+                    row[f * lay.Wh + k] = (<const float*>(src + (f + k * S - pw) * xs3))[0]
+
+
+cdef void direct_strided_block(direct_strided_fn kernel, const ConvProblem* cp,
+                               const StridedLayout* lay, float* out, const float* wpack,
+                               const float* xph, Py_ssize_t n,
+                               Py_ssize_t ob_first, Py_ssize_t ob_last) noexcept nogil:
+    """Output-channel blocks ``[ob_first, ob_last)`` of image ``n`` from its packed copy,
+    then the epilogue the kernel does not apply in registers."""
+    cdef Py_ssize_t B = JC_DS_BLOCK_O, taps = cp.KH * cp.KW
+    cdef Py_ssize_t o_first = ob_first * B, o_last = ob_last * B
+    cdef TileEpilogue t
+    cdef bint in_registers = epilogue_in_kernel(cp)
+    cdef const float* bias = <const float*>cp.ep.addend if in_registers else NULL
+    cdef float* image = out + n * cp.O * cp.P
+    if bias != NULL:
+        bias += o_first
+    kernel(xph, cp.C, lay.chan_len, lay.offs, taps, lay.row_step,
+           wpack + ob_first * cp.C * taps * B, o_last - o_first, image + o_first * cp.P,
+           cp.OH, cp.OW, bias, in_registers and cp.ep.activation == ACT_RELU)
+    if not in_registers:
+        # the general epilogue, while these channels are still in cache
+        task_epilogue(cp, n, 0, &t)
+        if not epilogue_is_empty(&t):
+            apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, o_first, o_last)
+
+
+cdef void direct_strided_units(direct_strided_fn kernel, const ConvProblem* cp,
+                               const StridedLayout* lay, float* out, const float* wpack,
+                               float* xph, bint packed,
+                               Py_ssize_t first, Py_ssize_t last) noexcept nogil:
+    """Units ``[first, last)`` of (image, channel block) in image-major order.
+    ``packed``: ``xph`` holds every image already; else one image's buffer, each
+    image packed into it as its first unit comes (the caller gives whole images)."""
+    cdef Py_ssize_t blocks = cp.O // JC_DS_BLOCK_O
+    cdef Py_ssize_t unit = first, n, ob_first, ob_last
+    while unit < last:
+        n = unit // blocks
+        ob_first = unit % blocks
+        ob_last = min(blocks, ob_first + (last - unit))
+        if packed:
+            direct_strided_block(kernel, cp, lay, out, wpack, xph + n * lay.image_len, n,
+                                 ob_first, ob_last)
+        else:
+            pack_strided(cp, lay, n, 0, cp.C, xph)
+            direct_strided_block(kernel, cp, lay, out, wpack, xph, n, ob_first, ob_last)
+        unit += ob_last - ob_first
+
+
+cdef Status run_direct_strided(direct_strided_fn kernel, ConvProblem* cp,
+                               float* out) noexcept nogil:
+    """The direct strided kernel over every image.  Units are (image, 8-channel
+    block): with at least as many images as threads each thread takes whole
+    images and packs them itself; with fewer (batch 1) every image is packed
+    first (channels split over the threads) and the threads share out the
+    units.  Each output element is the kernel's one FMA chain whichever thread
+    computes it."""
+    cdef StridedLayout lay
+    cdef Py_ssize_t blocks = cp.O // JC_DS_BLOCK_O
+    cdef Py_ssize_t units = cp.N * blocks
+    cdef int nt = threads_for_units(cp, units)
+    cdef bint split_images = cp.N >= nt
+    cdef Py_ssize_t per_part, n, c_per
+    cdef int part
+    cdef float* wpack
+    cdef float* xph
+    strided_layout(cp, &lay)
+    wpack = <float*>malloc(cp.O * cp.C * cp.KH * cp.KW * sizeof(float))
+    xph = <float*>calloc((nt if split_images else cp.N) * lay.image_len, sizeof(float))
+    if wpack == NULL or xph == NULL:
+        free(wpack)
+        free(xph)
+        return JC_ERR_OOM
+    pack_weight_blocks(cp, wpack)
+    if nt == 1:
+        direct_strided_units(kernel, cp, &lay, out, wpack, xph, False, 0, units)
+    elif split_images:
+        per_part = (cp.N + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            direct_strided_units(kernel, cp, &lay, out, wpack, xph + part * lay.image_len,
+                                 False, min(cp.N, part * per_part) * blocks,
+                                 min(cp.N, (part + 1) * per_part) * blocks)
+    else:
+        c_per = (cp.C + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            for n in range(cp.N):
+                pack_strided(cp, &lay, n, min(cp.C, part * c_per),
+                             min(cp.C, (part + 1) * c_per), xph + n * lay.image_len)
+        per_part = (units + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            direct_strided_units(kernel, cp, &lay, out, wpack, xph, True,
+                                 min(units, part * per_part), min(units, (part + 1) * per_part))
+    free(wpack)
+    free(xph)
     return JC_OK
 
 
@@ -1368,11 +1577,15 @@ cdef void winograd_rows(const WinogradKernels* k, const ConvProblem* cp,
             apply_tile_epilogue(image + p0, cp.O, p1 - p0, cp.P, &t, 0, cp.O)
 
 
-cdef void winograd_pack_weight(const WinogradKernels* k, const ConvProblem* cp,
-                               float* U) noexcept nogil:
+cdef const float* winograd_pack_weight(const WinogradKernels* k, const ConvProblem* cp,
+                                       float* U) noexcept nogil:
+    """The weight's transform: the one the caller gave, else computed into ``U``."""
     cdef Py_ssize_t f = sizeof(float)
+    if cp.winograd_U != NULL:
+        return cp.winograd_U
     k.pack_weight(<const float*>cp.w.data, cp.w.strides[0] // f, cp.w.strides[1] // f,
                   cp.w.strides[2] // f, cp.w.strides[3] // f, cp.O, cp.C, cp.C, U)
+    return U
 
 
 cdef void winograd_units(const WinogradKernels* k, const ConvProblem* cp,
@@ -1383,13 +1596,13 @@ cdef void winograd_units(const WinogradKernels* k, const ConvProblem* cp,
     own weight and image copies: packing them here costs less than reading
     another core's (a batch-1 CNN layer is ~10 us)."""
     cdef Py_ssize_t unit = first, n, th_first, th_last
-    winograd_pack_weight(k, cp, U)
+    cdef const float* weight = winograd_pack_weight(k, cp, U)
     while unit < last:
         n = unit // ws.TH
         th_first = unit % ws.TH
         th_last = min(ws.TH, th_first + (last - unit))
         winograd_image(k, cp, ws, n, xt)
-        winograd_rows(k, cp, ws, U, xt, VM, out, n, th_first, th_last, pool)
+        winograd_rows(k, cp, ws, weight, xt, VM, out, n, th_first, th_last, pool)
         unit += th_last - th_first
 
 
@@ -1404,7 +1617,8 @@ cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* ou
     cdef int nt, part
     cdef Py_ssize_t n, units, per_part, U_len, VM_len
     cdef bint split_images
-    cdef float* U
+    cdef float* U = NULL
+    cdef const float* weight
     cdef float* images
     cdef float* work
     ws.TH = (cp.OH + 1) // 2
@@ -1420,10 +1634,11 @@ cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* ou
     units = cp.N * ws.TH
     nt = threads_for_units(cp, units)
     split_images = cp.N >= nt
-    U = <float*>malloc((1 if split_images else nt) * U_len * sizeof(float))
+    if cp.winograd_U == NULL:
+        U = <float*>malloc((1 if split_images else nt) * U_len * sizeof(float))
     images = <float*>malloc(nt * ws.image_len * sizeof(float))
     work = <float*>malloc(nt * VM_len * sizeof(float))
-    if U == NULL or images == NULL or work == NULL:
+    if (U == NULL and cp.winograd_U == NULL) or images == NULL or work == NULL:
         free(U)
         free(images)
         free(work)
@@ -1431,18 +1646,19 @@ cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* ou
     if nt == 1:
         winograd_units(k, cp, &ws, U, images, work, out, 0, units, pool)
     elif split_images:
-        winograd_pack_weight(k, cp, U)
+        weight = winograd_pack_weight(k, cp, U)
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             n = part
             while n < cp.N:
                 winograd_image(k, cp, &ws, n, images + part * ws.image_len)
-                winograd_rows(k, cp, &ws, U, images + part * ws.image_len, work + part * VM_len,
+                winograd_rows(k, cp, &ws, weight, images + part * ws.image_len, work + part * VM_len,
                               out, n, 0, ws.TH, pool)
                 n = n + nt
     else:
         per_part = (units + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            winograd_units(k, cp, &ws, U + part * U_len, images + part * ws.image_len,
+            winograd_units(k, cp, &ws, (U + part * U_len) if U != NULL else NULL,
+                           images + part * ws.image_len,
                            work + part * VM_len, out, part * per_part,
                            min(units, (part + 1) * per_part), pool)
     free(U)
@@ -1456,6 +1672,7 @@ cdef Status run_winograd3x3(const WinogradKernels* k, ConvProblem* cp, float* ou
 cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
     cdef const Direct3x3Kernels* direct
     cdef const WinogradKernels* winograd
+    cdef direct_strided_fn strided
     if cp.N == 0 or cp.O == 0:
         return JC_OK
     if cp.Cg == 1:
@@ -1467,6 +1684,9 @@ cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
         direct = use_direct3x3(cp)
         if direct != NULL:
             return run_direct3x3(direct, cp, out, False)
+        strided = use_direct_strided(cp)
+        if strided != NULL:
+            return run_direct_strided(strided, cp, out)
     return run_gemm_path(cp, out)
 
 
@@ -1480,6 +1700,28 @@ cdef Status conv2d_kernel(const View* x, const View* weight, View* out,
     if x.dtype == DT_FLOAT32:
         return run_conv(&cp, <float*>out.data)
     return run_conv(&cp, <double*>out.data)
+
+
+cdef Status conv2d_winograd_kernel(const View* x, const View* weight,
+                                   const View* winograd_weight, View* out,
+                                   const Conv2dParams* params,
+                                   const Epilogue* ep) noexcept nogil:
+    cdef ConvProblem cp
+    cdef Status status = prepare(x, weight, out, params, ep, &cp)
+    cdef const View* u = winograd_weight
+    if status != JC_OK:
+        return status
+    if x.dtype != DT_FLOAT32:
+        return run_conv(&cp, <double*>out.data)
+    if u != NULL:
+        if u.dtype != DT_FLOAT32:
+            return JC_ERR_DTYPE
+        if u.ndim != 3 or u.shape[0] != 16 or u.shape[1] != cp.C or u.shape[2] != cp.O \
+                or u.strides[2] != sizeof(float) or u.strides[1] != cp.O * sizeof(float) \
+                or u.strides[0] != cp.C * cp.O * sizeof(float):
+            return JC_ERR_SHAPE
+        cp.winograd_U = <const float*>u.data
+    return run_conv(&cp, <float*>out.data)
 
 
 cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
@@ -1640,3 +1882,61 @@ def winograd_isa(x, weight):
     if kernels == &WINOGRAD_AVX2:
         return "avx2"
     return None
+
+
+def direct_strided_isa(x, weight, stride=2, padding=0):
+    """The ISA level of the direct strided kernel ``conv2d(x, weight, stride=stride,
+    padding=padding)`` runs.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W)
+    weight : ndarray, shape (C_out, C_in, KH, KW)
+    stride, padding : int or pair of ints
+
+    Returns
+    -------
+    str or None
+        ``'avx512'`` or ``'avx2'``, or None when that convolution takes another
+        path at this process's level (``jitcore._runtime.cpu.isa()``).
+    """
+    cdef cnp.ndarray xx = np.asarray(x)
+    cdef cnp.ndarray ww = np.asarray(weight)
+    cdef Conv2dParams params
+    cdef EpilogueArgs extra = EpilogueArgs(None, "none", None, False)
+    cdef ConvProblem cp
+    cdef direct_strided_fn kernel
+    params.stride_h, params.stride_w = _pair(stride, "stride")
+    params.pad_h, params.pad_w = _pair(padding, "padding")
+    params.dilation_h = params.dilation_w = 1
+    params.groups = 1
+    shape = conv2d_output_shape((<object>xx).shape, (<object>ww).shape, stride, padding, 1)
+    cdef cnp.ndarray out = np.empty(tuple(max(s, 0) for s in shape), dtype=xx.dtype)
+    cdef View vx = view_of(xx), vw = view_of(ww), vo = view_of(out)
+    raise_for_status(prepare(&vx, &vw, &vo, &params, &extra.ep, &cp), "direct_strided_isa", "")
+    kernel = use_direct_strided(&cp)
+    if kernel == jc_direct_strided_f32:
+        return "avx512"
+    if kernel == jc_direct_strided_f32_avx2:
+        return "avx2"
+    return None
+
+
+def set_direct_strided(bint enabled):
+    """Let the direct strided kernel run (the default) or send its convolutions to
+    im2col + GEMM, process-wide, for A/B measurements in one process
+    (``benchmarks/bench_strided_ab.py``).
+
+    Parameters
+    ----------
+    enabled : bool
+
+    Returns
+    -------
+    bool
+        The previous setting.
+    """
+    global direct_strided_enabled
+    previous = direct_strided_enabled
+    direct_strided_enabled = enabled
+    return previous

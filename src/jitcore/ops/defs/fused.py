@@ -4,7 +4,9 @@
 (``jitcore.passes.fuse_epilogues``) makes of ``linear``/``conv2d`` followed by
 a residual add and/or an activation; ``jc::conv2d_act_pool`` is what
 ``jitcore.passes.fuse_conv_pool`` makes of a ``jc::conv2d_act`` without a
-residual followed by ``max_pool2d(kernel 2, stride 2)``.  Their references compose the registered
+residual followed by ``max_pool2d(kernel 2, stride 2)``; ``jc::conv2d_winograd`` is a
+``jc::conv2d_act`` that carries its weight's Winograd transform
+(``jitcore.passes.pack_winograd_weights``).  Their references compose the registered
 ops' own references, so a fused node means exactly what the unfused chain
 meant:
 
@@ -140,3 +142,26 @@ def _conv2d_act_pool_rule(types, constants):
 register("jc::conv2d_act_pool(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, "
          "int[2] padding=0, int[2] dilation=1, int groups=1, str activation='none') -> Tensor",
          handler=("conv2d_act", "pool"), reference=_conv2d_act_pool, infer=_conv2d_act_pool_rule)
+
+
+def _conv2d_winograd(x, weight, bias, stride, padding, dilation, groups, residual, activation,
+                     residual_after_activation, winograd_weight):
+    # winograd_weight is weight's Winograd transform (passes/pack_winograd_weights.py):
+    # the same convolution, only precomputed
+    return _conv2d_act(x, weight, bias, stride, padding, dilation, groups, residual, activation,
+                       residual_after_activation)
+
+
+def _conv2d_winograd_rule(types, constants):
+    return _conv2d_act_rule(types[:10], constants[:10])
+
+
+# jc::conv2d_act with ``winograd_weight = pack_winograd_weights.winograd_weight(weight)``
+# (what passes/pack_winograd_weights.py makes of a Winograd-sized 3x3 convolution):
+# the Winograd kernel reads it instead of transforming the weight per call.
+register("jc::conv2d_winograd(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, "
+         "int[2] padding=0, int[2] dilation=1, int groups=1, Tensor? residual=None, "
+         "str activation='none', bool residual_after_activation=False, "
+         "Tensor? winograd_weight=None) -> Tensor",
+         handler=("conv2d_act", "winograd"), reference=_conv2d_winograd,
+         infer=_conv2d_winograd_rule)
