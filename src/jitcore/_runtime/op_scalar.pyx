@@ -1,8 +1,9 @@
 """Handlers of scalar and container ops: int/float/bool arithmetic and
 comparisons (Python semantics), tensor <-> number conversions, and lists and
-tuples (construct, unpack, index, len), and string equality.
+tuples (construct, unpack, index, len).
 """
 
+from libc.stdint cimport uint32_t
 from cpython.ref cimport PyObject
 from libc.math cimport floor, ceil, sqrt, pow as c_pow, fmod, isnan
 cimport libc.math as cmath
@@ -349,16 +350,6 @@ cdef int h_list_minmax(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
-cdef int h_str_compare(Frame* f, const Instr* ins) noexcept nogil:
-    """aten::eq.str / aten::ne.str (imm: S_EQ / S_NE)."""
-    cdef Reg* a = IN(f, ins, 0)
-    cdef Reg* b = IN(f, ins, 1)
-    if a.tag != R_STR or b.tag != R_STR:
-        return frame_fail(f, JC_ERR_TYPE, b"expected two strings")
-    reg_set_bool(OUT(f, ins, 0), reg_equal(a, b) == (ins.imm == S_EQ))
-    return JC_OK
-
-
 cdef int h_isinstance(Frame* f, const Instr* ins) noexcept nogil:
     """``isinstance(x, C)`` of an Optional or Union value: its tag in the mask ``imm``."""
     reg_set_bool(OUT(f, ins, 0), (ins.imm >> IN(f, ins, 0).tag) & 1)
@@ -371,8 +362,42 @@ _TAG_OF_KIND = {"int": R_INT, "float": R_FLOAT, "bool": R_BOOL, "Tensor": R_TENS
                 "Dict": R_DICT}
 
 
+cdef int _kind_tag(const uint32_t* name, Py_ssize_t n) noexcept nogil:
+    """The register tag of a type kind's name (``int``, ``Tensor``...), or -1."""
+    cdef const char* kinds[9]
+    cdef int tags[9]
+    cdef int k
+    cdef Py_ssize_t j
+    kinds[:] = [b"int", b"float", b"bool", b"Tensor", b"NoneType", b"List", b"Tuple", b"str", b"Dict"]
+    tags[:] = [R_INT, R_FLOAT, R_BOOL, R_TENSOR, R_NONE, R_LIST, R_TUPLE, R_STR, R_DICT]
+    for k in range(9):
+        j = 0
+        while j < n and kinds[k][j] != 0 and <uint32_t>kinds[k][j] == name[j]:
+            j += 1
+        if j == n and kinds[k][j] == 0:
+            return tags[k]
+    return -1
+
+
 cdef int h_isinstance_unknown(Frame* f, const Instr* ins) noexcept nogil:
-    return frame_fail(f, JC_ERR_TYPE, b"prim::isinstance needs its types as a constant string")
+    """``prim::isinstance`` whose ``types`` ("int,float") is known only at run time."""
+    cdef Reg* types = IN(f, ins, 1)
+    cdef Py_ssize_t start = 0, end
+    cdef long long mask = 0
+    cdef int tag
+    if types.tag != R_STR:
+        return frame_fail(f, JC_ERR_TYPE, b"prim::isinstance expects its types as a string")
+    while start <= types.text.length:
+        end = start
+        while end < types.text.length and types.text.data[end] != 44:    # ','
+            end += 1
+        tag = _kind_tag(types.text.data + start, end - start)
+        if tag < 0:
+            return frame_fail(f, JC_ERR_VALUE, b"prim::isinstance: unknown type kind in types")
+        mask |= 1LL << tag
+        start = end + 1
+    reg_set_bool(OUT(f, ins, 0), (mask >> IN(f, ins, 0).tag) & 1)
+    return JC_OK
 
 
 cdef int _isinstance_tags(object param, object op, list consts, OpImpl* out) except -1:
@@ -405,7 +430,6 @@ HANDLERS = {h.name: h for h in (
         "remainder": S_REMAINDER, "pow": S_POW, "int_pow": S_INT_POW, "max": S_MAX, "min": S_MIN,
         "eq": S_EQ, "ne": S_NE, "lt": S_LT, "le": S_LE, "gt": S_GT, "ge": S_GE,
         "and": S_AND, "or": S_OR}),
-    handler("str_compare", h_str_compare, {"eq": S_EQ, "ne": S_NE}),
     handler("scalar_unary", h_scalar_unary, {
         "neg": SU_NEG, "not": SU_NOT, "sqrt": SU_SQRT, "floor": SU_FLOOR, "ceil": SU_CEIL,
         "to_int": SU_TO_INT, "to_float": SU_TO_FLOAT}),
