@@ -504,6 +504,8 @@ def _register_list_samples():
     s["aten::sum.float"] = lambda r, d, t, pos: [[[1.5, 2.25]], [[]]]
     s["aten::sum.bool"] = lambda r, d, t, pos: [[[True, False, True]]]
     s["aten::any.bool"] = lambda r, d, t, pos: [[[False, True]], [[False]], [[]]]
+    s["aten::any.int"] = lambda r, d, t, pos: [[[0, 3]], [[0]], [[]], [[-1, 2]]]
+    s["aten::all.int"] = s["aten::any.int"]
     s["aten::all.bool"] = lambda r, d, t, pos: [[[True, True]], [[True, False]], [[]]]
     for name in ("eq", "ne"):
         s[f"aten::{name}.list_t"] = lambda r, d, t, pos: [[[1, 2], [1, 2]], [[1, 2], [1]],

@@ -223,6 +223,10 @@ class _PrimNamespace(SugaredValue):
             raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"ops.prim.{name}"), where)
         if name == "device":
             return BuiltinValue(kind, _tensor_device)
+        if name == "is_nested":
+            return BuiltinValue(kind, _is_nested)
+        if name == "type":
+            return BuiltinValue(kind, _device_type)
         if not list(ops.overloads(kind)):
             raise compile_error(f"ops.prim.{name}: jitcore has no op {kind}", where)
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(kind, args, kwargs, where))
@@ -347,7 +351,35 @@ def _tensor_device(ctx, args, kwargs, where):
     return ScriptValue(ctx.constant(None, where))
 
 
-_SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn, "device": _device}
+def _is_nested(ctx, args, kwargs, where):
+    """``ops.prim.is_nested(x)`` (nn.TransformerEncoderLayer's fast-path test): ``False``,
+    an ndarray is never a nested tensor."""
+    if len(args) != 1 or kwargs or not args[0].as_value(ctx, where).type.is_subtype_of(TensorType.get()):
+        raise compile_error("ops.prim.is_nested takes one tensor", where)
+    return ScriptValue(ctx.constant(False, where))
+
+
+def _device_type(ctx, args, kwargs, where):
+    """``ops.prim.type(device)``: ``"cpu"``, the type of the one device jitcore computes on."""
+    if len(args) != 1 or kwargs:
+        raise compile_error("ops.prim.type takes one device", where)
+    args[0].as_value(ctx, where)
+    return ScriptValue(ctx.constant("cpu", where))
+
+
+def _false(spelling):
+    """``torch.is_autocast_enabled()``/``torch.is_grad_enabled()`` (nn.TransformerEncoderLayer's
+    fast-path tests): ``False``, jitcore computes in the program's dtypes and has no autograd."""
+    def emit(ctx, args, kwargs, where):
+        if args or kwargs:
+            raise compile_error(f"torch.{spelling} takes no arguments", where)
+        return ScriptValue(ctx.constant(False, where))
+    return emit
+
+
+_SPECIAL = {"format": _format, "_convolution": _convolution, "warn": _warn, "device": _device,
+            "is_autocast_enabled": _false("is_autocast_enabled"),
+            "is_grad_enabled": _false("is_grad_enabled")}
 
 
 # ------------------------------------------------------------------------- AST rewrites
