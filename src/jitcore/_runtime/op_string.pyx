@@ -470,7 +470,7 @@ cdef int h_str_split(Frame* f, const Instr* ins) noexcept nogil:
     cdef Str* sep = NULL
     cdef Seq* parts
     cdef long long limit = -1
-    cdef Py_ssize_t k = 0, start, splits = 0, stop
+    cdef Py_ssize_t k = 0, start, splits = 0
     cdef int status = JC_OK
     if _str(f, ins, 0, &s) != JC_OK:
         return JC_ERR_TYPE
@@ -491,11 +491,8 @@ cdef int h_str_split(Frame* f, const Instr* ins) noexcept nogil:
                 break
             start = k
             if limit >= 0 and splits == limit:
-                # the rest is the last part, without its trailing whitespace
-                stop = s.length
-                while Py_UNICODE_ISSPACE(s.data[stop - 1]):
-                    stop -= 1
-                status = _push_part(parts, s.data + start, stop - start)
+                # the rest is the last part, trailing whitespace and all (as Python's)
+                status = _push_part(parts, s.data + start, s.length - start)
                 break
             while k < s.length and not Py_UNICODE_ISSPACE(s.data[k]):
                 k += 1
