@@ -39,28 +39,29 @@ register("aten::__contains__.str_str(str self, str substr) -> bool",
          doc="`substr in self`")
 
 
-def _search(method):
-    def reference(s, sub, start=0, end=None):
-        return getattr(s, method)(sub, start, end)
-    reference.__name__ = method
+def _method(name):
+    """``str.<name>`` as a function of this module (a method descriptor has no ``__module__``)."""
+    def reference(s, *args):
+        return getattr(s, name)(*args)
+    reference.__name__ = name
     return reference
 
 
 for _name, _result in (("find", "int"), ("count", "int"), ("startswith", "bool"),
                        ("endswith", "bool")):
     register(f"aten::{_name}(str self, str substr, int start=0, int? end=None) -> {_result}",
-             reference=_search(_name), handler=("str_find", _name),
+             reference=_method(_name), handler=("str_find", _name),
              doc=f"`s.{_name}(sub, start, end)`")
 
 for _name in ("strip", "lstrip", "rstrip"):
     register(f"aten::{_name}(str self, str? chars=None) -> str",
-             reference=getattr(str, _name), handler=("str_strip", _name),
+             reference=_method(_name), handler=("str_strip", _name),
              doc=f"`s.{_name}(chars)`; without chars, Unicode whitespace")
 for _name in ("lower", "upper"):
-    register(f"aten::{_name}(str self) -> str", reference=getattr(str, _name),
+    register(f"aten::{_name}(str self) -> str", reference=_method(_name),
              handler=("str_case", _name), doc=f"`s.{_name}()` (Python's full case mapping)")
 for _name in ("isdigit", "isalpha", "isspace"):
-    register(f"aten::{_name}(str self) -> bool", reference=getattr(str, _name),
+    register(f"aten::{_name}(str self) -> bool", reference=_method(_name),
              handler=("str_is", _name), doc=f"`s.{_name}()`")
 
 register("aten::replace(str self, str old, str new, int max=-1) -> str",
@@ -69,7 +70,7 @@ register("aten::replace(str self, str old, str new, int max=-1) -> str",
 register("aten::split.str(str self, str? separator=None, int max=-1) -> str[]",
          reference=lambda s, sep=None, maxsplit=-1: s.split(sep, maxsplit),
          handler="str_split", output_alias=OutputAlias.VIEW, doc="`s.split(sep, maxsplit)`; without sep, runs of whitespace")
-register("aten::join(str self, str[] values) -> str", reference=str.join, handler="str_join",
+register("aten::join(str self, str[] values) -> str", reference=_method("join"), handler="str_join",
          doc="`self.join(values)`")
 
 register("aten::str(Any elem) -> str", reference=str, handler="to_str",
