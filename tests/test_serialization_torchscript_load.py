@@ -151,6 +151,37 @@ def test_named_tuples_made_with_keywords_and_read_by_field_match_torch(tmp_path)
     assert got[1:] == expected[1:]
 
 
+def test_strings_and_torchs_fast_path_tests_match_torch(tmp_path):
+    # what nn.TransformerEncoderLayer's scripted forward reads before it picks a path
+    torch = pytest.importorskip("torch")
+    from typing import List, Tuple
+
+    class Reasons(torch.nn.Module):
+        def forward(self, x: torch.Tensor, name: str) -> Tuple[torch.Tensor, str, int]:
+            why = ""
+            if not torch.backends.mha.get_fastpath_enabled():
+                why = "fast path disabled"
+            elif torch.is_autocast_enabled() or torch.is_grad_enabled():
+                why = "autocast or grad"
+            elif x.is_nested:
+                why = "nested"
+            # jitcore never takes torch's fast path (why differs): the results do not show it
+            counts: List[int] = [len(why) * 0, len(name)]
+            message = "AssertionError: " + name + " {}".format(x.dim())
+            if any(counts):
+                x = x * 2
+            return x, message, len(message)
+
+    compiled, loaded = _saved(tmp_path, torch, Reasons(), None, traced=False)
+    x = torch.randn(2, 3)
+    for name in ("ab", ""):
+        with torch.no_grad():
+            expected = compiled(x, name)
+        got = loaded(x.numpy(), name)
+        np.testing.assert_allclose(got[0], expected[0].numpy(), rtol=1e-6)
+        assert got[1:] == expected[1:]
+
+
 _LIBRARY_FUNCTION = b"""def pick(x: Tensor, relu: bool) -> Tensor:
   if relu:
     _0 = torch.relu(x)

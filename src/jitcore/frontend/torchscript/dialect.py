@@ -283,6 +283,10 @@ class _ArchiveFunctions(SugaredValue):
         return _ArchiveFunctions(self.unit, f"{self.path}.{name}")
 
     def call(self, ctx, args, kwargs, where):
+        if self.path == "__torch__.torch.backends.mha.get_fastpath_enabled":
+            # torch's fused attention/encoder kernels: jitcore runs the layers' standard
+            # path, which computes the same
+            return ScriptValue(ctx.constant(False, where))
         return self.unit.call_archive_function(ctx, self.path, args, kwargs, where)
 
 
