@@ -426,7 +426,7 @@ cdef class _Lowering:
 
 def _is_raise_message_format(n):
     """An ``aten::format`` whose string only ever becomes an exception's message: the
-    raise instruction formats it (strings are not built at run time otherwise)."""
+    raise instruction formats it, only when the program raises."""
     return n.kind == "aten::format" and all(
         u.user.kind == "prim::RaiseException" and u.offset == 0 for u in n.output().uses)
 
