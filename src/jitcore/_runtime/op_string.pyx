@@ -22,6 +22,7 @@ from jitcore._runtime.registers cimport (
     seq_decref, reg_from_object, reg_to_object, reg_clear,
 )
 from jitcore._runtime.handler_table cimport handler
+from jitcore._runtime.op_support cimport int_arg
 from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_VALUE, JC_ERR_INDEX, JC_ERR_OOM
 
 cdef extern from "Python.h":
@@ -63,14 +64,6 @@ cdef inline int _str(Frame* f, const Instr* ins, int k, Str** out) noexcept nogi
     if r.tag != R_STR:
         return frame_fail(f, JC_ERR_TYPE, b"expected a string")
     out[0] = r.text
-    return JC_OK
-
-
-cdef inline int _int(Frame* f, const Instr* ins, int k, long long* out) noexcept nogil:
-    cdef Reg* r = IN(f, ins, k)
-    if r.tag != R_INT and r.tag != R_BOOL:
-        return frame_fail(f, JC_ERR_TYPE, b"expected an int")
-    out[0] = r.i
     return JC_OK
 
 
@@ -173,7 +166,7 @@ cdef int h_str_repeat(Frame* f, const Instr* ins) noexcept nogil:
     cdef Str* a = NULL
     cdef Str* out = NULL
     cdef long long n = 0, k
-    if _str(f, ins, 0, &a) != JC_OK or _int(f, ins, 1, &n) != JC_OK:
+    if _str(f, ins, 0, &a) != JC_OK or int_arg(f, ins, 1, &n) != JC_OK:
         return JC_ERR_TYPE
     if n < 0:
         n = 0
@@ -200,7 +193,7 @@ cdef int h_str_getitem(Frame* f, const Instr* ins) noexcept nogil:
     """aten::__getitem__.str: ``s[i]``, one code point (negative from the end)."""
     cdef Str* a = NULL
     cdef long long i = 0
-    if _str(f, ins, 0, &a) != JC_OK or _int(f, ins, 1, &i) != JC_OK:
+    if _str(f, ins, 0, &a) != JC_OK or int_arg(f, ins, 1, &i) != JC_OK:
         return JC_ERR_TYPE
     if i < 0:
         i += a.length
@@ -217,7 +210,7 @@ cdef int h_str_slice(Frame* f, const Instr* ins) noexcept nogil:
     cdef Py_ssize_t n, count, k
     cdef Reg* lo = IN(f, ins, 1)
     cdef Reg* hi = IN(f, ins, 2)
-    if _str(f, ins, 0, &a) != JC_OK or _int(f, ins, 3, &step) != JC_OK:
+    if _str(f, ins, 0, &a) != JC_OK or int_arg(f, ins, 3, &step) != JC_OK:
         return JC_ERR_TYPE
     if (lo.tag != R_NONE and lo.tag != R_INT) or (hi.tag != R_NONE and hi.tag != R_INT):
         return frame_fail(f, JC_ERR_TYPE, b"slice bounds must be int or None")
@@ -266,7 +259,7 @@ cdef int h_str_find(Frame* f, const Instr* ins) noexcept nogil:
         return JC_ERR_TYPE
     start, end = 0, s.length
     if ins.n_in > 2:
-        if _int(f, ins, 2, &lo) != JC_OK:
+        if int_arg(f, ins, 2, &lo) != JC_OK:
             return JC_ERR_TYPE
         # a start past the end finds nothing, not even "" (Python's rule)
         beyond = lo > s.length
@@ -403,7 +396,7 @@ cdef int h_str_replace(Frame* f, const Instr* ins) noexcept nogil:
     if (_str(f, ins, 0, &s) != JC_OK or _str(f, ins, 1, &old) != JC_OK
             or _str(f, ins, 2, &new) != JC_OK):
         return JC_ERR_TYPE
-    if ins.n_in > 3 and _int(f, ins, 3, &limit) != JC_OK:
+    if ins.n_in > 3 and int_arg(f, ins, 3, &limit) != JC_OK:
         return JC_ERR_TYPE
     # count the replacements first, then fill a string of the exact size
     k = 0
@@ -476,7 +469,7 @@ cdef int h_str_split(Frame* f, const Instr* ins) noexcept nogil:
         return JC_ERR_TYPE
     if ins.n_in > 1 and IN(f, ins, 1).tag != R_NONE and _str(f, ins, 1, &sep) != JC_OK:
         return JC_ERR_TYPE
-    if ins.n_in > 2 and _int(f, ins, 2, &limit) != JC_OK:
+    if ins.n_in > 2 and int_arg(f, ins, 2, &limit) != JC_OK:
         return JC_ERR_TYPE
     if sep != NULL and sep.length == 0:
         return frame_fail(f, JC_ERR_VALUE, b"ValueError: empty separator")
