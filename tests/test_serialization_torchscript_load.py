@@ -210,6 +210,25 @@ def test_a_missing_op_in_torchs_library_code_raises_where_it_runs(relu):
             compiled(X)
 
 
+_TWO_RESULTS = b"""def pick(x: Tensor, relu: bool) -> Tensor:
+  if relu:
+    _0 = torch.relu(x)
+  else:
+    _1, _2 = torch.frobnicate(x)
+    _0 = torch.add(_1, _2)
+  return _0
+"""
+
+
+def test_a_missing_op_whose_results_are_unpacked_raises_where_it_runs():
+    # torch's MultiheadAttention fast path: `a, b = torch._native_multi_head_attention(...)`
+    data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
+                      b"return torch.relu(argument_1)",
+                      b"return __torch__.torch.nn.functional.pick(argument_1, True)")
+    data = replace_members(data, {"code/__torch__/torch/nn/functional.py": _TWO_RESULTS})
+    np.testing.assert_allclose(load_from_buffer(data)(X), _linear_relu(X), rtol=1e-6)
+
+
 def test_loads_in_a_process_where_torch_cannot_be_imported():
     script = textwrap.dedent("""
         import sys

@@ -308,14 +308,32 @@ cdef int h_num_to_tensor(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------------ prims
 
+cdef bint _same_array(const Tensor* a, const Tensor* b) noexcept nogil:
+    """Two registers name one array: the same memory seen the same way.  Each call input
+    has a storage of its own, so one array passed twice is told by its data and view;
+    two ndarray objects viewing the same memory the same way count as one (a transpose
+    or slice is another array, as in NumPy)."""
+    cdef int k
+    if a.view.data != b.view.data or a.view.dtype != b.view.dtype or a.view.ndim != b.view.ndim:
+        return False
+    for k in range(a.view.ndim):
+        if a.view.shape[k] != b.view.shape[k] or a.view.strides[k] != b.view.strides[k]:
+            return False
+    return True
+
+
 cdef int h_is(Frame* f, const Instr* ins) noexcept nogil:
-    """``is`` / ``is not`` (imm 1): decidable here when either side is None."""
+    """``is`` / ``is not`` (imm 1) against None, or of two arrays (MultiheadAttention's
+    ``query is key``)."""
     cdef Reg* a = IN(f, ins, 0)
     cdef Reg* b = IN(f, ins, 1)
     cdef bint same
-    if a.tag != R_NONE and b.tag != R_NONE:
-        return frame_fail(f, JC_ERR_TYPE, b"'is' is only supported against None")
-    same = a.tag == b.tag
+    if a.tag == R_TENSOR and b.tag == R_TENSOR:
+        same = _same_array(&a.t, &b.t)
+    elif a.tag != R_NONE and b.tag != R_NONE:
+        return frame_fail(f, JC_ERR_TYPE, b"'is' is only supported against None and of arrays")
+    else:
+        same = a.tag == b.tag
     reg_set_bool(OUT(f, ins, 0), same != (ins.imm == 1))
     return JC_OK
 

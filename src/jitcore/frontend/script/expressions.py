@@ -409,8 +409,13 @@ class ExpressionCompiler(Emitter):
         return compare_op(self, op, a, b, where)
 
     def identity_test(self, op, left, right, where):
-        """``x is None`` / ``x is not None``: static unless ``x`` is Optional."""
+        """``x is None`` / ``x is not None``: static unless ``x`` is Optional; ``a is b`` of
+        two arrays: whether they are one array (the same data seen the same way)."""
         negate = isinstance(op, ast.IsNot)
+        if isinstance(left, ScriptValue) and isinstance(right, ScriptValue) and is_tensor(
+                left.value) and is_tensor(right.value):
+            kind = "aten::__isnot__" if negate else "aten::__is__"
+            return self.node(kind, [left.value, right.value], [BoolType.get()], where).output()
         if python_constant(right) is not None and python_constant(left) is None:
             left, right = right, left
         if python_constant(right) is not None or isinstance(right, PythonConstant) and \

@@ -96,8 +96,11 @@ def _check_op_version(ctx, name, spelling, where):
 
 
 def _in_torch_library(ctx):
-    """Whether ``ctx`` compiles a function of torch's own library (``torch.nn.functional.interpolate``)."""
-    return getattr(ctx.fn, "__qualname__", "").startswith("__torch__.torch.nn.functional.")
+    """Whether ``ctx`` compiles a function of torch's own library (``torch.nn.functional.interpolate``), or a
+    method of its attention layers, whose fused fast paths jitcore never takes (``get_fastpath_enabled``)."""
+    name = getattr(ctx.fn, "__qualname__", "")
+    return name.startswith(("__torch__.torch.nn.functional.", "__torch__.torch.nn.modules.transformer.")) or (
+        name.startswith("__torch__.torch.nn.modules.activation.") and ".MultiheadAttention." in name)
 
 
 def _missing_op(ctx, spelling, kind, args, kwargs, where):
@@ -112,7 +115,15 @@ def _missing_op(ctx, spelling, kind, args, kwargs, where):
         a.as_value(ctx, where)
     ctx.emit_raise("RuntimeError", f"{spelling}: jitcore has no op {kind}; the archive reaches it on this path",
                    where)
-    return ScriptValue(ctx.uninitialized(TensorType.get(), where))
+    return _Unreached(ctx.uninitialized(TensorType.get(), where))
+
+
+class _Unreached(ScriptValue):
+    """The result of an op jitcore lacks, after the raise: a tensor, or as many as the code unpacks
+    (``a, b = torch._native_multi_head_attention(...)``)."""
+
+    def unpacked(self, ctx, count, where):
+        return [ScriptValue(ctx.uninitialized(TensorType.get(), where)) for _ in range(count)]
 
 
 #: Keyword arguments of torch's factory ops that only say where and how a tensor is laid out, with the
