@@ -97,10 +97,15 @@ def _check_op_version(ctx, name, spelling, where):
 
 def _in_torch_library(ctx):
     """Whether ``ctx`` compiles a function of torch's own library (``torch.nn.functional.interpolate``), or a
-    method of its attention layers, whose fused fast paths jitcore never takes (``get_fastpath_enabled``)."""
+    scripted method of its attention layers whose fused fast path is taken only where
+    ``get_fastpath_enabled()`` (never in jitcore); a traced one took it, so its op must exist."""
     name = getattr(ctx.fn, "__qualname__", "")
-    return name.startswith(("__torch__.torch.nn.functional.", "__torch__.torch.nn.modules.transformer.")) or (
+    if name.startswith("__torch__.torch.nn.functional."):
+        return True
+    attention = name.startswith("__torch__.torch.nn.modules.transformer.") or (
         name.startswith("__torch__.torch.nn.modules.activation.") and ".MultiheadAttention." in name)
+    return attention and any(isinstance(n, ast.Attribute) and n.attr == "get_fastpath_enabled"
+                             for n in ast.walk(ctx.source.definition))
 
 
 def _missing_op(ctx, spelling, kind, args, kwargs, where):
