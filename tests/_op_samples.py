@@ -311,8 +311,39 @@ def _register_samples():
     s["aten::to.dtype"] = lambda r, d, t, pos: [[t(2, 3), _LONG, False, False],
                                                 [t(2, 3), _FLOAT, False, True]]
     # scalar and list ops
-    s["aten::eq.str"] = lambda r, d, t, pos: [["a", "a"], ["a", "b"]]
-    s["aten::ne.str"] = s["aten::eq.str"]
+    # strings: empty, ASCII, non-ASCII (Latin-1, BMP, astral), a prefix of another
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        s[f"aten::{name}.str"] = lambda r, d, t, pos: [["a", "a"], ["a", "b"], ["ab", "a"],
+                                                        ["", "a"], ["é", "z"], ["𝄞", "é"]]
+    s["aten::add.str"] = lambda r, d, t, pos: [["ab", "cd"], ["", ""], ["é", "𝄞x"]]
+    s["aten::mul.str"] = lambda r, d, t, pos: [["ab", 3], ["é", 0], ["x", -2]]
+    s["aten::len.str"] = lambda r, d, t, pos: [["héllo"], [""], ["𝄞"]]
+    s["aten::__getitem__.str"] = lambda r, d, t, pos: [["héllo", 1], ["héllo", -1]]
+    s["aten::slice.str"] = lambda r, d, t, pos: [["héllo", 1, 3, 1], ["héllo", None, None, -1],
+                                                  ["héllo", -4, None, 2], ["abc", 5, 1, 1]]
+    s["aten::__contains__.str_str"] = lambda r, d, t, pos: [["héllo", "ll"], ["abc", "d"],
+                                                             ["abc", ""]]
+    for name in ("find", "count", "startswith", "endswith"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [["abcabc", "bc", 0, None],
+                                                   ["abcabc", "bc", 2, -1], ["abc", "", 5, None],
+                                                   ["aaaa", "aa", 0, None], ["", "", 0, None]]
+    for name in ("strip", "lstrip", "rstrip"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [["  a b \t\n", None], ["xxaxx", "x"],
+                                                   ["\u3000é\u3000", None], ["", None]]
+    for name in ("lower", "upper"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [["Hello World"], ["Straße ÉÀ"], [""]]
+    for name in ("isdigit", "isalpha", "isspace"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [["123"], ["abc"], [" \t"], [""], ["٣é"]]
+    s["aten::replace"] = lambda r, d, t, pos: [["aaa", "a", "bc", -1], ["abc", "", "-", -1],
+                                                ["abcb", "b", "", 1], ["héé", "é", "e", -1]]
+    s["aten::split.str"] = lambda r, d, t, pos: [["a b  c ", None, -1], ["a,b,,c", ",", -1],
+                                                  ["a,b,c", ",", 1], ["  a  b c ", None, 1],
+                                                  ["", None, -1], ["", ",", -1]]
+    s["aten::join"] = lambda r, d, t, pos: [[", ", ["a", "é", ""]], ["", []], ["-", ["x"]]]
+    s["aten::str"] = lambda r, d, t, pos: [[1], [-7], [1.0], [1e20], [0.1], [True], ["é"],
+                                            [float("inf")], [None]]
+    s["aten::Int.str"] = lambda r, d, t, pos: [["42"], [" -7 "], ["1_000"]]
+    s["aten::Float.str"] = lambda r, d, t, pos: [["2.5"], ["-inf"], [" 1e3 "]]
     s["aten::__not__"] = lambda r, d, t, pos: [[True], [False]]
     s["aten::__and__.bool"] = lambda r, d, t, pos: [[True, False], [True, True]]
     s["aten::__or__.bool"] = s["aten::__and__.bool"]
@@ -517,7 +548,8 @@ def _register_list_samples():
     s["aten::sum.float"] = lambda r, d, t, pos: [[[1.5, 2.25]], [[]]]
     s["aten::sum.bool"] = lambda r, d, t, pos: [[[True, False, True]]]
     s["aten::any.bool"] = lambda r, d, t, pos: [[[False, True]], [[False]], [[]]]
-    s["aten::any.int"] = lambda r, d, t, pos: [[[0, -2, 0]], [[0, 0]], [[]]]
+    s["aten::any.int"] = lambda r, d, t, pos: [[[0, 3]], [[0]], [[]], [[-1, 2]]]
+    s["aten::all.int"] = s["aten::any.int"]
     s["aten::all.bool"] = lambda r, d, t, pos: [[[True, True]], [[True, False]], [[]]]
     for name in ("eq", "ne"):
         s[f"aten::{name}.list_t"] = lambda r, d, t, pos: [[[1, 2], [1, 2]], [[1, 2], [1]],

@@ -14,7 +14,7 @@ from jitcore._runtime.lowering import supported_ops
 # (test_runtime_ops.UNHANDLED_OPS; the interpreter runs them itself).  The one
 # kind lowering still resolves by name, prim::PythonOp, is no registered op.
 RESOLVED_BY_NAME = {
-    "prim::Print", "prim::RaiseException", "aten::format",
+    "prim::Print", "prim::RaiseException",
 }
 
 

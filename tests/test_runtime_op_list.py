@@ -19,7 +19,8 @@ from _op_samples import sample_args
 
 LIST_OPS = sorted(op.qualified_name for op in ops.all_ops()
                   if op.reference.__module__ == lists.__name__
-                  or op.qualified_name in ("aten::list.t", "aten::any.bool", "aten::all.bool", "aten::any.int"))
+                  or op.qualified_name in ("aten::list.t", "aten::any.bool", "aten::all.bool",
+                                           "aten::any.int", "aten::all.int"))
 
 
 def _has_strings(value):

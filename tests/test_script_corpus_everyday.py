@@ -1443,12 +1443,13 @@ def test_the_language_reference_cites_tests_that_exist():
     import test_script_lists
     import test_script_modules
     import test_script_named_tuples
+    import test_script_strings
     text = (pathlib.Path(__file__).parents[1] / "docs" / "script.md").read_text()
     modules = {"corpus": test_script_corpus, "everyday": globals(), "lists": test_script_lists,
                "dicts": test_script_dicts, "inplace": test_script_inplace,
                "errors": test_script_errors, "properties": test_script_collection_properties,
                "modules": test_script_modules, "ignore": test_script_ignore,
-               "named_tuples": test_script_named_tuples}
+               "named_tuples": test_script_named_tuples, "strings": test_script_strings}
     cited = re.findall(rf"`({'|'.join(modules)})::(\w+)`", text)
     assert len(cited) > 100
     for where, name in cited:

@@ -296,7 +296,7 @@ def union_of_lists_told_apart(xs: Union[List[int], List[float]]):
     return 0
 
 
-def string_concat(a: str, b: str) -> str:
+def string_plus_int(a: str, b: int) -> str:
     return a + b
 
 
@@ -479,7 +479,7 @@ CASES = [
     (chained_array_compare, "chained comparisons of arrays are ambiguous", "0 < x < 1"),
     (union_of_lists_told_apart, "cannot tell the members of Union[List[int], List[float]] "
      "apart at run time", "isinstance(xs, List[int])"),
-    (string_concat, "string concatenation is not supported", "a + b"),
+    (string_plus_int, "unsupported operand types for +: str and int", "a + b"),
     (uses_yield, "generators (yield) are not supported", "yield x"),
     (for_else, "for ... else is not supported", "n = 0"),
     (class_inside, "class definitions inside a scripted function are not supported",

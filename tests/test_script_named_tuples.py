@@ -120,19 +120,18 @@ def test_named_tuple_errors_name_the_field(fn, message):
         jitcore.script(fn)
 
 
-def test_isinstance_with_types_not_known_when_compiling_runs_on_the_reference_interpreter():
-    # the runtime keeps strings only as constants: lowering refuses the input, and the
-    # executor's fallback (the reference interpreter) answers
-    from jitcore.errors import CompileError as LoweringError
+def test_isinstance_with_types_not_known_when_compiling_reads_them_at_run_time():
+    from jitcore.errors import JitcoreError
     from jitcore.executor import compile_graph
     from jitcore.ir import parse_graph
     text = ("graph(%x : int, %types : str):\n"
             "  %b : bool = prim::isinstance(%x, %types)\n  return (%b)\n")
-    with pytest.raises(LoweringError, match="holds strings; the runtime takes strings only as "
-                                            "constants"):
-        compile_graph(parse_graph(text), fallback=False)
-    assert compile_graph(parse_graph(text))(3, "float,int") is True
-    assert compile_graph(parse_graph(text))(3, "float") is False
+    compiled = compile_graph(parse_graph(text), fallback=False)
+    assert compiled(3, "float,int") is True
+    assert compiled(3, "float") is False
+    assert compiled(3, "Tensor,int") is True
+    with pytest.raises(JitcoreError, match="unknown type kind"):
+        compiled(3, "float,integer")
 
 
 def cast_to_a_wider_type(n: int):

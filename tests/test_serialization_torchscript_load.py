@@ -151,6 +151,37 @@ def test_named_tuples_made_with_keywords_and_read_by_field_match_torch(tmp_path)
     assert got[1:] == expected[1:]
 
 
+def test_strings_and_torchs_fast_path_tests_match_torch(tmp_path):
+    # what nn.TransformerEncoderLayer's scripted forward reads before it picks a path
+    torch = pytest.importorskip("torch")
+    from typing import List, Tuple
+
+    class Reasons(torch.nn.Module):
+        def forward(self, x: torch.Tensor, name: str) -> Tuple[torch.Tensor, str, int]:
+            why = ""
+            if not torch.backends.mha.get_fastpath_enabled():
+                why = "fast path disabled"
+            elif torch.is_autocast_enabled() or torch.is_grad_enabled():
+                why = "autocast or grad"
+            elif x.is_nested:
+                why = "nested"
+            # jitcore never takes torch's fast path (why differs): the results do not show it
+            counts: List[int] = [len(why) * 0, len(name)]
+            message = "AssertionError: " + name + " {}".format(x.dim())
+            if any(counts):
+                x = x * 2
+            return x, message, len(message)
+
+    compiled, loaded = _saved(tmp_path, torch, Reasons(), None, traced=False)
+    x = torch.randn(2, 3)
+    for name in ("ab", ""):
+        with torch.no_grad():
+            expected = compiled(x, name)
+        got = loaded(x.numpy(), name)
+        np.testing.assert_allclose(got[0], expected[0].numpy(), rtol=1e-6)
+        assert got[1:] == expected[1:]
+
+
 _LIBRARY_FUNCTION = b"""def pick(x: Tensor, relu: bool) -> Tensor:
   if relu:
     _0 = torch.relu(x)
@@ -185,6 +216,25 @@ def test_a_missing_op_the_model_can_reach_in_torchs_library_code_is_a_load_error
     assert "torch.frobnicate: jitcore has no op aten::frobnicate, and forward() reaches this call" in message
     assert "code/__torch__/torch/nn/functional.py\", line 5" in message
     assert "_0 = torch.frobnicate(x)" in message
+
+
+_TWO_RESULTS = b"""def pick(x: Tensor, relu: bool) -> Tensor:
+  if relu:
+    _0 = torch.relu(x)
+  else:
+    _1, _2 = torch.frobnicate(x)
+    _0 = torch.add(_1, _2)
+  return _0
+"""
+
+
+def test_a_missing_op_whose_results_are_unpacked_raises_where_it_runs():
+    # torch's MultiheadAttention fast path: `a, b = torch._native_multi_head_attention(...)`
+    data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
+                      b"return torch.relu(argument_1)",
+                      b"return __torch__.torch.nn.functional.pick(argument_1, True)")
+    data = replace_members(data, {"code/__torch__/torch/nn/functional.py": _TWO_RESULTS})
+    np.testing.assert_allclose(load_from_buffer(data)(X), _linear_relu(X), rtol=1e-6)
 
 
 def test_loads_in_a_process_where_torch_cannot_be_imported():

@@ -212,13 +212,7 @@ cdef class Code:
 
     cdef int set_constant(self, int reg, object value) except -1:
         cdef Reg* r = &self.data.constants[reg]
-        if isinstance(value, str):
-            self._keepalive.append(value)
-            r.tag = R_STR
-            r.obj = <PyObject*>value
-            return 0
-        self._keepalive.append(value)      # its strings are borrowed by the registers
-        reg_from_object(r, value, f"constant %{self._reg_names[reg]}", True)
+        reg_from_object(r, value, f"constant %{self._reg_names[reg]}")
         _mark_constant(r)
         return 0
 

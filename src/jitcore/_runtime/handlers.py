@@ -7,7 +7,7 @@ and lowering resolves every node through it.
 
 from jitcore._runtime import (
     op_conv, op_creation, op_dict, op_elementwise, op_float_values, op_index, op_inplace,
-    op_linalg, op_list, op_nn, op_recurrent, op_reduction, op_scalar, op_shape,
+    op_linalg, op_list, op_nn, op_recurrent, op_reduction, op_scalar, op_shape, op_string,
 )
 
 __all__ = ["HANDLERS"]
@@ -26,4 +26,4 @@ def _merge(*modules):
 
 HANDLERS = _merge(op_conv, op_creation, op_dict, op_elementwise, op_float_values, op_index,
                   op_inplace, op_linalg, op_list, op_nn, op_recurrent, op_reduction, op_scalar,
-                  op_shape)
+                  op_shape, op_string)

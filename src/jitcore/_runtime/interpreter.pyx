@@ -278,10 +278,8 @@ cdef int _run_frame(const CodeData* c, Frame* f, bint profiled) noexcept nogil:
                     profile_close(&event)
                 return status
         elif ins.opcode == OP_RAISE:
-            if ins.n_in > 1:
+            if ins.n_in:
                 _format_raised(f, ins)
-            elif ins.n_in and IN(f, ins, 0).tag == R_STR:
-                f.raised = IN(f, ins, 0).obj
             status = JC_ERR_RAISED
         if timed:
             profile_close(&event)
@@ -307,10 +305,12 @@ _formatted = threading.local()
 cdef void _format_raised(Frame* f, const Instr* ins) noexcept with gil:
     """``raise E(f"...")``: in0 is the format string, the others its values (lowering
     folds the message's ``aten::format`` into the raise), formatted now as
-    ``str.format`` does -- only when the program raises."""
-    text = <object>IN(f, ins, 0).obj if IN(f, ins, 0).tag == R_STR else "{}"
+    ``str.format`` does -- only when the program raises.  A message alone is taken as it is."""
+    text = reg_to_object(IN(f, ins, 0)) if IN(f, ins, 0).tag == R_STR else "{}"
     try:
-        message = text.format(*[_numpy_result(IN(f, ins, k)) for k in range(1, ins.n_in)])
+        message = text
+        if ins.n_in > 1:
+            message = text.format(*[_numpy_result(IN(f, ins, k)) for k in range(1, ins.n_in)])
     except Exception as e:
         message = f"{text} (the message could not be formatted: {type(e).__name__}: {e})"
     _formatted.message = message

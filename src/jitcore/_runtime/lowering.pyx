@@ -199,10 +199,6 @@ cdef class _Lowering:
                 inputs.append(r)
                 for v in group[1:]:
                     self.regs[v] = r
-        for v in (self.graph.inputs if self.attribute_groups is None else self.graph.inputs[1:]):
-            _refuse_string_input(v)
-        for group in self.attribute_groups or ():
-            _refuse_string_input(group[0])
         self._assign(self.graph.block, ())
         outputs = [self.regs[v] for v in self.graph.outputs]
         self.code._init_registers(len(self.names), self.n_constants, self.names, inputs, outputs)
@@ -430,30 +426,9 @@ cdef class _Lowering:
 
 def _is_raise_message_format(n):
     """An ``aten::format`` whose string only ever becomes an exception's message: the
-    raise instruction formats it (strings are not built at run time otherwise)."""
+    raise instruction formats it, only when the program raises."""
     return n.kind == "aten::format" and all(
         u.user.kind == "prim::RaiseException" and u.offset == 0 for u in n.output().uses)
-
-
-def _holds_str(t):
-    if t.kind == "str":
-        return True
-    if t.kind in ("List", "Optional"):
-        return _holds_str(t.elem)
-    if t.kind == "Tuple":
-        return any(_holds_str(e) for e in t.elems)
-    if t.kind == "Dict":
-        return _holds_str(t.key) or _holds_str(t.value)
-    return False
-
-
-def _refuse_string_input(v):
-    # Strings live in registers only as constants, which the Code keeps
-    # alive; an argument's str could be freed by another thread mid-call
-    # (a list's item replaced), so such graphs run on the reference interpreter.
-    if _holds_str(v.type):
-        raise CompileError(f"input %{v.debug_name} : {v.type} holds strings; "
-                           "the runtime takes strings only as constants")
 
 
 def _qualified_name(n):

@@ -15,6 +15,7 @@ order of operations (so float32 results round like NumPy's): var is
 ``log(sum(exp(x - peak))) + peak`` with ``peak`` the max, or 0 where the max
 is not finite.  all/any compare with 0 and take the min/max of the bools.
 """
+from libc.stdint cimport uint32_t
 from libc.math cimport isfinite, INFINITY
 
 from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
@@ -40,14 +41,6 @@ from jitcore._runtime.kernels.scan cimport scan_kernel
 from jitcore._runtime.kernels.linalg cimport matmul_kernel
 from jitcore._runtime.registers cimport R_STR
 from jitcore._runtime.tensor cimport view_copy
-from cpython.ref cimport PyObject
-
-# Strings are immutable and a register's str is kept alive by its Code, so
-# reading the characters of einsum's equation needs no GIL.
-cdef extern from "Python.h":
-    Py_ssize_t PyUnicode_GET_LENGTH(PyObject* s) nogil
-    int PyUnicode_KIND(PyObject* s) nogil
-    void* PyUnicode_DATA(PyObject* s) nogil
 from jitcore._runtime.kernels.sorting cimport sort_kernel
 from jitcore._runtime.kernels.cast cimport run_cast
 from jitcore._runtime.kernels.reduction cimport (
@@ -495,13 +488,16 @@ cdef int parse_equation(Frame* f, const Reg* r, Equation* eq) noexcept nogil:
     """``"ij,jk->ik"`` (letters only; no ``...``); without ``->`` the output is the
     labels that appear once, in alphabetical order (NumPy's implicit mode)."""
     cdef Py_ssize_t n, k
-    cdef const unsigned char* text
+    cdef const uint32_t* text
     cdef int operand = 0, count[128], c, j
     cdef bint arrow = False
-    if r.tag != R_STR or PyUnicode_KIND(r.obj) != 1:
+    if r.tag != R_STR:
         return frame_fail(f, JC_ERR_TYPE, b"einsum expects an ASCII equation string")
-    n = PyUnicode_GET_LENGTH(r.obj)
-    text = <const unsigned char*>PyUnicode_DATA(r.obj)
+    n = r.text.length
+    text = r.text.data
+    for k in range(n):
+        if text[k] > 127:
+            return frame_fail(f, JC_ERR_TYPE, b"einsum expects an ASCII equation string")
     eq.ndim[0] = eq.ndim[1] = eq.out_ndim = 0
     for c in range(128):
         count[c] = 0

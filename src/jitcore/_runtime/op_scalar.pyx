@@ -1,8 +1,9 @@
 """Handlers of scalar and container ops: int/float/bool arithmetic and
 comparisons (Python semantics), tensor <-> number conversions, and lists and
-tuples (construct, unpack, index, len), and string equality.
+tuples (construct, unpack, index, len).
 """
 
+from libc.stdint cimport uint32_t
 from cpython.ref cimport PyObject
 from libc.math cimport floor, ceil, sqrt, rint, pow as c_pow, fmod, isnan
 cimport libc.math as cmath
@@ -313,14 +314,32 @@ cdef int h_num_to_tensor(Frame* f, const Instr* ins) noexcept nogil:
 
 # ------------------------------------------------------------------ prims
 
+cdef bint _same_array(const Tensor* a, const Tensor* b) noexcept nogil:
+    """Two registers name one array: the same memory seen the same way.  Each call input
+    has a storage of its own, so one array passed twice is told by its data and view;
+    two ndarray objects viewing the same memory the same way count as one (a transpose
+    or slice is another array, as in NumPy)."""
+    cdef int k
+    if a.view.data != b.view.data or a.view.dtype != b.view.dtype or a.view.ndim != b.view.ndim:
+        return False
+    for k in range(a.view.ndim):
+        if a.view.shape[k] != b.view.shape[k] or a.view.strides[k] != b.view.strides[k]:
+            return False
+    return True
+
+
 cdef int h_is(Frame* f, const Instr* ins) noexcept nogil:
-    """``is`` / ``is not`` (imm 1): decidable here when either side is None."""
+    """``is`` / ``is not`` (imm 1) against None, or of two arrays (MultiheadAttention's
+    ``query is key``)."""
     cdef Reg* a = IN(f, ins, 0)
     cdef Reg* b = IN(f, ins, 1)
     cdef bint same
-    if a.tag != R_NONE and b.tag != R_NONE:
-        return frame_fail(f, JC_ERR_TYPE, b"'is' is only supported against None")
-    same = a.tag == b.tag
+    if a.tag == R_TENSOR and b.tag == R_TENSOR:
+        same = _same_array(&a.t, &b.t)
+    elif a.tag != R_NONE and b.tag != R_NONE:
+        return frame_fail(f, JC_ERR_TYPE, b"'is' is only supported against None and of arrays")
+    else:
+        same = a.tag == b.tag
     reg_set_bool(OUT(f, ins, 0), same != (ins.imm == 1))
     return JC_OK
 
@@ -371,16 +390,6 @@ cdef int h_round_ndigits(Frame* f, const Instr* ins) noexcept nogil:
     return JC_OK
 
 
-cdef int h_str_compare(Frame* f, const Instr* ins) noexcept nogil:
-    """aten::eq.str / aten::ne.str (imm: S_EQ / S_NE)."""
-    cdef Reg* a = IN(f, ins, 0)
-    cdef Reg* b = IN(f, ins, 1)
-    if a.tag != R_STR or b.tag != R_STR:
-        return frame_fail(f, JC_ERR_TYPE, b"expected two strings")
-    reg_set_bool(OUT(f, ins, 0), reg_equal(a, b) == (ins.imm == S_EQ))
-    return JC_OK
-
-
 cdef int h_isinstance(Frame* f, const Instr* ins) noexcept nogil:
     """``isinstance(x, C)`` of an Optional or Union value: its tag in the mask ``imm``."""
     reg_set_bool(OUT(f, ins, 0), (ins.imm >> IN(f, ins, 0).tag) & 1)
@@ -393,8 +402,42 @@ _TAG_OF_KIND = {"int": R_INT, "float": R_FLOAT, "bool": R_BOOL, "Tensor": R_TENS
                 "Dict": R_DICT}
 
 
+cdef int _kind_tag(const uint32_t* name, Py_ssize_t n) noexcept nogil:
+    """The register tag of a type kind's name (``int``, ``Tensor``...), or -1."""
+    cdef const char* kinds[9]
+    cdef int tags[9]
+    cdef int k
+    cdef Py_ssize_t j
+    kinds[:] = [b"int", b"float", b"bool", b"Tensor", b"NoneType", b"List", b"Tuple", b"str", b"Dict"]
+    tags[:] = [R_INT, R_FLOAT, R_BOOL, R_TENSOR, R_NONE, R_LIST, R_TUPLE, R_STR, R_DICT]
+    for k in range(9):
+        j = 0
+        while j < n and kinds[k][j] != 0 and <uint32_t>kinds[k][j] == name[j]:
+            j += 1
+        if j == n and kinds[k][j] == 0:
+            return tags[k]
+    return -1
+
+
 cdef int h_isinstance_unknown(Frame* f, const Instr* ins) noexcept nogil:
-    return frame_fail(f, JC_ERR_TYPE, b"prim::isinstance needs its types as a constant string")
+    """``prim::isinstance`` whose ``types`` ("int,float") is known only at run time."""
+    cdef Reg* types = IN(f, ins, 1)
+    cdef Py_ssize_t start = 0, end
+    cdef long long mask = 0
+    cdef int tag
+    if types.tag != R_STR:
+        return frame_fail(f, JC_ERR_TYPE, b"prim::isinstance expects its types as a string")
+    while start <= types.text.length:
+        end = start
+        while end < types.text.length and types.text.data[end] != 44:    # ','
+            end += 1
+        tag = _kind_tag(types.text.data + start, end - start)
+        if tag < 0:
+            return frame_fail(f, JC_ERR_VALUE, b"prim::isinstance: unknown type kind in types")
+        mask |= 1LL << tag
+        start = end + 1
+    reg_set_bool(OUT(f, ins, 0), (mask >> IN(f, ins, 0).tag) & 1)
+    return JC_OK
 
 
 cdef int _isinstance_tags(object param, object op, list consts, OpImpl* out) except -1:
@@ -427,7 +470,6 @@ HANDLERS = {h.name: h for h in (
         "remainder": S_REMAINDER, "pow": S_POW, "int_pow": S_INT_POW, "max": S_MAX, "min": S_MIN,
         "eq": S_EQ, "ne": S_NE, "lt": S_LT, "le": S_LE, "gt": S_GT, "ge": S_GE,
         "and": S_AND, "or": S_OR}),
-    handler("str_compare", h_str_compare, {"eq": S_EQ, "ne": S_NE}),
     handler("scalar_unary", h_scalar_unary, {
         "neg": SU_NEG, "not": SU_NOT, "sqrt": SU_SQRT, "floor": SU_FLOOR, "ceil": SU_CEIL,
         "to_int": SU_TO_INT, "to_float": SU_TO_FLOAT, "round": SU_ROUND}),

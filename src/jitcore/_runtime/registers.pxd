@@ -2,8 +2,10 @@
 # holds a tensor (by value, with a storage reference), an int, a float, a
 # bool, None, or a reference-counted sequence of registers (a list, a tuple, or a
 # dict: its keys and values interleaved, in insertion order).
-# Strings exist only as constants (exception messages): a borrowed pointer to
-# a str the Code keeps alive.
+# A string is a reference-counted immutable ``Str`` of code points (UCS4: len,
+# indexing and slicing are O(1), comparison is code-point order as Python's);
+# a Code's string constants are shared by every frame and thread.
+from libc.stdint cimport uint32_t
 from cpython.ref cimport PyObject
 from jitcore._runtime.tensor cimport Tensor
 
@@ -21,13 +23,18 @@ cdef enum RegTag:
 
 cdef struct Seq
 
+cdef struct Str:
+    Py_ssize_t refcount  # atomic: constants are shared by every thread
+    Py_ssize_t length
+    uint32_t* data        # ``length`` code points, in the same allocation, after the struct
+
 cdef struct Reg:
     int tag
     long long i          # R_INT, R_BOOL (0/1)
     double f             # R_FLOAT
     Tensor t             # R_TENSOR
     Seq* seq             # R_LIST, R_TUPLE, R_DICT
-    PyObject* obj        # R_STR (borrowed from the Code's constants)
+    Str* text            # R_STR
 
 cdef struct Seq:
     Py_ssize_t refcount
@@ -62,6 +69,16 @@ cdef void seq_clear(Seq* s) noexcept nogil
 # ``r`` (cleared first) becomes a new sequence of ``size`` empty items tagged ``tag``
 # (R_LIST, R_TUPLE, R_DICT); the sequence, or NULL when out of memory (``r`` unchanged).
 cdef Seq* reg_set_seq(Reg* r, int tag, Py_ssize_t size) noexcept nogil
+# A new string of ``length`` code points (uninitialised), refcount 1; NULL when out of memory.
+cdef Str* str_new(Py_ssize_t length) noexcept nogil
+cdef void str_decref(Str* s) noexcept nogil
+# ``r`` (cleared first) takes ownership of ``s`` (no incref).
+cdef void reg_take_str(Reg* r, Str* s) noexcept nogil
+# Python's order of two strings: -1, 0, 1 (code points, a prefix first).
+cdef int str_compare(const Str* a, const Str* b) noexcept nogil
+# A new Str of a Python str / the Python str of a Str (GIL held).
+cdef Str* str_from_object(object value) except NULL
+cdef object str_to_object(const Str* s)
 # A number register as double / as integer (bool and int both count).
 cdef double reg_as_double(const Reg* r) noexcept nogil
 cdef bint reg_is_number(const Reg* r) noexcept nogil
@@ -72,7 +89,5 @@ cdef bint reg_equal(const Reg* a, const Reg* b) noexcept nogil
 cdef int reg_compare(const Reg* a, const Reg* b) noexcept nogil
 
 # Python <-> register conversion at the call boundary (GIL held).
-# ``borrow_strings``: strings (also in lists) become R_STR pointers into ``value``, which the
-# caller keeps alive (a Code's constants); otherwise a string is refused.
-cdef int reg_from_object(Reg* r, object value, str what, bint borrow_strings=*) except -1
+cdef int reg_from_object(Reg* r, object value, str what) except -1
 cdef object reg_to_object(const Reg* r)

@@ -1,5 +1,6 @@
 """Register values of the interpreter and their conversion to and from Python."""
 
+from libc.stdint cimport uint32_t
 from cpython.ref cimport PyObject
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memmove, memset
@@ -26,6 +27,9 @@ cdef void reg_clear(Reg* r) noexcept nogil:
     elif r.tag == R_LIST or r.tag == R_TUPLE or r.tag == R_DICT:
         seq_decref(r.seq)
         r.seq = NULL
+    elif r.tag == R_STR:
+        str_decref(r.text)
+        r.text = NULL
     r.tag = R_EMPTY
 
 
@@ -43,7 +47,8 @@ cdef void reg_copy(Reg* dst, const Reg* src) noexcept nogil:
     elif src.tag == R_FLOAT:
         dst.f = src.f
     elif src.tag == R_STR:
-        dst.obj = src.obj
+        dst.text = src.text
+        jc_seq_inc(&src.text.refcount)
     else:
         dst.i = src.i
 
@@ -176,29 +181,60 @@ cdef bint reg_is_number(const Reg* r) noexcept nogil:
     return r.tag == R_INT or r.tag == R_FLOAT or r.tag == R_BOOL
 
 
-cdef extern from "Python.h":
-    # Strings are immutable and kept alive by their Code: reading them needs no GIL.
-    Py_ssize_t PyUnicode_GET_LENGTH(PyObject* s) nogil
-    int PyUnicode_KIND(PyObject* s) nogil
-    void* PyUnicode_DATA(PyObject* s) nogil
-    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
+cdef Str* str_new(Py_ssize_t length) noexcept nogil:
+    cdef Str* s = <Str*>malloc(sizeof(Str) + (length if length > 0 else 1) * sizeof(uint32_t))
+    if s == NULL:
+        return NULL
+    s.refcount = 1
+    s.length = length
+    s.data = <uint32_t*>(<char*>s + sizeof(Str))
+    return s
 
 
-cdef int _str_compare(PyObject* a, PyObject* b) noexcept nogil:
-    """Python's order of two strings: by code point, a prefix first."""
-    cdef Py_ssize_t na = PyUnicode_GET_LENGTH(a), nb = PyUnicode_GET_LENGTH(b), k
-    cdef int ka = PyUnicode_KIND(a), kb = PyUnicode_KIND(b)
-    cdef void* da = PyUnicode_DATA(a)
-    cdef void* db = PyUnicode_DATA(b)
-    cdef Py_UCS4 ca, cb
+cdef void str_decref(Str* s) noexcept nogil:
+    if s != NULL and jc_seq_dec(&s.refcount) == 0:
+        free(s)
+
+
+cdef void reg_take_str(Reg* r, Str* s) noexcept nogil:
+    reg_clear(r)
+    r.tag = R_STR
+    r.text = s
+
+
+cdef int str_compare(const Str* a, const Str* b) noexcept nogil:
+    cdef Py_ssize_t n = a.length if a.length < b.length else b.length, k
     if a == b:
         return 0
-    for k in range(na if na < nb else nb):
-        ca = PyUnicode_READ(ka, da, k)
-        cb = PyUnicode_READ(kb, db, k)
-        if ca != cb:
-            return -1 if ca < cb else 1
-    return 0 if na == nb else (-1 if na < nb else 1)
+    for k in range(n):
+        if a.data[k] != b.data[k]:
+            return -1 if a.data[k] < b.data[k] else 1
+    return 0 if a.length == b.length else (-1 if a.length < b.length else 1)
+
+
+cdef extern from "Python.h":
+    uint32_t* PyUnicode_AsUCS4(object s, uint32_t* buffer, Py_ssize_t size, int copy_null) except NULL
+    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    int PyUnicode_4BYTE_KIND
+
+
+cdef Str* str_from_object(object value) except NULL:
+    cdef Py_ssize_t n = len(value)
+    cdef Str* s = str_new(n)
+    if s == NULL:
+        raise MemoryError(f"cannot allocate a string of {n} characters")
+    if n:
+        try:
+            PyUnicode_AsUCS4(value, s.data, n, 0)
+        except BaseException:
+            free(s)
+            raise
+    return s
+
+
+cdef object str_to_object(const Str* s):
+    # the narrowest representation of the text, as Python makes it
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s.data, s.length)
 
 
 cdef bint reg_equal(const Reg* a, const Reg* b) noexcept nogil:
@@ -207,7 +243,7 @@ cdef bint reg_equal(const Reg* a, const Reg* b) noexcept nogil:
             return reg_as_double(a) == reg_as_double(b)
         return a.i == b.i
     if a.tag == R_STR and b.tag == R_STR:
-        return _str_compare(a.obj, b.obj) == 0
+        return str_compare(a.text, b.text) == 0
     return a.tag == R_NONE and b.tag == R_NONE
 
 
@@ -220,7 +256,7 @@ cdef int reg_compare(const Reg* a, const Reg* b) noexcept nogil:
         # NaN is neither smaller nor larger, as in Python (a list with NaNs has no sorted order)
         return -1 if x < y else (1 if x > y else 0)
     if a.tag == R_STR and b.tag == R_STR:
-        return _str_compare(a.obj, b.obj)
+        return str_compare(a.text, b.text)
     if (a.tag == R_TUPLE and b.tag == R_TUPLE) or (a.tag == R_LIST and b.tag == R_LIST):
         return _sequence_compare(a.seq, b.seq)
     return -2
@@ -241,7 +277,7 @@ cdef int _sequence_compare(const Seq* a, const Seq* b) noexcept nogil:
     return 0 if a.size == b.size else (-1 if a.size < b.size else 1)
 
 
-cdef int reg_from_object(Reg* r, object value, str what, bint borrow_strings=False) except -1:
+cdef int reg_from_object(Reg* r, object value, str what) except -1:
     """Fill an empty register from a Python value (GIL held)."""
     cdef Seq* s
     cdef Py_ssize_t k
@@ -266,7 +302,7 @@ cdef int reg_from_object(Reg* r, object value, str what, bint borrow_strings=Fal
         r.tag = R_LIST if isinstance(value, list) else R_TUPLE
         r.seq = s
         for k in range(len(value)):
-            reg_from_object(&s.items[k], value[k], f"{what}[{k}]", borrow_strings)
+            reg_from_object(&s.items[k], value[k], f"{what}[{k}]")
     elif isinstance(value, dict):
         s = seq_new(2 * len(value))
         if s == NULL:
@@ -274,13 +310,11 @@ cdef int reg_from_object(Reg* r, object value, str what, bint borrow_strings=Fal
         r.tag = R_DICT
         r.seq = s
         for k, (key, item) in enumerate(value.items()):
-            reg_from_object(&s.items[2 * k], key, f"{what} key {key!r}", borrow_strings)
-            reg_from_object(&s.items[2 * k + 1], item, f"{what}[{key!r}]", borrow_strings)
-    elif isinstance(value, str) and borrow_strings:
-        r.tag = R_STR
-        r.obj = <PyObject*>value
+            reg_from_object(&s.items[2 * k], key, f"{what} key {key!r}")
+            reg_from_object(&s.items[2 * k + 1], item, f"{what}[{key!r}]")
     elif isinstance(value, str):
-        raise TypeError(f"{what}: strings are not runtime values")
+        r.text = str_from_object(value)
+        r.tag = R_STR
     else:
         tensor_from_object(&r.t, value, what)
         r.tag = R_TENSOR
@@ -304,7 +338,7 @@ cdef object reg_to_object(const Reg* r):
     if r.tag == R_TUPLE:
         return tuple(reg_to_object(&r.seq.items[k]) for k in range(r.seq.size))
     if r.tag == R_STR:
-        return <object>r.obj
+        return str_to_object(r.text)
     if r.tag == R_DICT:
         return {reg_to_object(&r.seq.items[2 * k]): reg_to_object(&r.seq.items[2 * k + 1])
                 for k in range(r.seq.size // 2)}

@@ -14,7 +14,7 @@ import numpy as np
 
 from jitcore._runtime.types import (
     JitType, BoolType, DictType, FloatType, IntType, ListType, NoneType, OptionalType, TensorType,
-    TupleType, UnionType,
+    StrType, TupleType, UnionType,
 )
 
 from jitcore import ops
@@ -65,7 +65,7 @@ def _len(ctx, args, kwargs, where):
     value = _value(ctx, args[0], where)
     if isinstance(value.type, TensorType):
         return ctx.emit_op_call("aten::size", [ScriptValue(value), PythonConstant(0)], {}, where)
-    if isinstance(value.type, (ListType, DictType)):
+    if isinstance(value.type, (ListType, DictType)) or value.type == StrType.get():
         return ctx.emit_op_call("aten::len", [ScriptValue(value)], {}, where)
     if isinstance(value.type, TupleType):
         return ScriptValue(ctx.constant(len(value.type.elems), where))
@@ -191,10 +191,20 @@ def _conversion(name, target):
             one, zero = (1, 0) if target == _INT else (1.0, 0.0)
             return ScriptValue(ctx.emit_if_expression(
                 value, lambda: ctx.constant(one, where), lambda: ctx.constant(zero, where), where))
-        if isinstance(value.type, TensorType) or value.type in (_INT, _FLOAT):
+        if isinstance(value.type, TensorType) or value.type in (_INT, _FLOAT, StrType.get()):
             return ctx.emit_op_call(f"aten::{name.capitalize()}", [ScriptValue(value)], {}, where)
         raise compile_error(f"{name}() of {describe_type(value.type)} is not supported", where)
     return handler
+
+
+def _str(ctx, args, kwargs, where):
+    """``str(x)`` of an int, float, bool or str, as Python writes it."""
+    check_arity("str", args, kwargs, where, 1)
+    value = _value(ctx, args[0], where)
+    if value.type not in (_INT, _FLOAT, _BOOL, StrType.get()):
+        raise compile_error(f"str() of {describe_type(value.type)} is not supported in "
+                            "jitcore.script; it converts an int, float, bool or str", where)
+    return ctx.emit_op_call("aten::str", [ScriptValue(value)], {}, where)
 
 
 def _numpy_scalar(np_type, conversion):
@@ -499,7 +509,7 @@ _HANDLERS = {
     builtins.len: _len, builtins.range: _range, builtins.min: _min_max("min"),
     builtins.max: _min_max("max"), builtins.abs: _abs, builtins.int: _conversion("int", _INT),
     builtins.float: _conversion("float", _FLOAT), builtins.bool: _conversion("bool", _BOOL),
-    builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
+    builtins.str: _str, builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
     builtins.print: _print, builtins.getattr: _getattr, builtins.type: _type,
     # with a generator expression argument these are compiled by the expression
     # compiler (consume_generator); any other call ends here

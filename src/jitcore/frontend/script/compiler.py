@@ -311,6 +311,8 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                 if len(items) != len(target.elts):
                     raise compile_error(f"cannot unpack {len(items)} values into "
                                         f"{len(target.elts)} targets", where)
+            elif hasattr(value, "unpacked"):        # a value that takes any number of targets
+                items = value.unpacked(self, len(target.elts), where)
             else:
                 items = [ScriptValue(v) for v in self.unpack(
                     value.as_value(self, where), len(target.elts), where)]

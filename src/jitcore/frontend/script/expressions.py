@@ -29,6 +29,7 @@ from .indexing import index_array
 from .environment import Undefined, unify_types
 from .errors import compile_error, describe_type
 from .library_calls import array_method, library_function
+from .strings import is_str, str_contains, str_getitem, str_method, str_slice
 from .dicts import dict_contains, dict_getitem, dict_literal, dict_method, is_dict, new_dict
 from .lists import list_contains, list_method, list_slice
 from .named_tuples import NamedTupleValue, named_tuple_constructor, named_tuple_field
@@ -57,7 +58,6 @@ _UNSUPPORTED_EXPRESSIONS = {
                    "in a separate statement",
     ast.Starred: "star-unpacking (*args) is not supported in jitcore.script; pass the "
                  "arguments one by one",
-    ast.JoinedStr: "f-strings are supported only as the message of raise and assert",
 }
 
 # Reads of a list that take its items out: they give no other name to the list itself.
@@ -94,6 +94,10 @@ class ExpressionCompiler(Emitter):
             raise compile_error(f"{type(node.value).__name__} literals are not supported in "
                                 "jitcore.script", self.where(node))
         return ScriptValue(self.constant(node.value, self.where(node)))
+
+    def _expr_JoinedStr(self, node):
+        # an f-string: aten::format of its text and the values it shows
+        return ScriptValue(self.message_value(node))
 
     def _expr_Tuple(self, node):
         return TupleOfValues([self.expr(e) for e in node.elts])
@@ -227,6 +231,10 @@ class ExpressionCompiler(Emitter):
             method = dict_method(base, name)
             if method is not None:
                 return method
+        if is_str(value):
+            method = str_method(base, name)
+            if method is not None:
+                return method
         raise compile_error(f"{describe_type(value.type)} has no attribute {name!r} in "
                             "jitcore.script", where)
 
@@ -358,6 +366,9 @@ class ExpressionCompiler(Emitter):
             raise compile_error("'in' with an array on the left is not supported in "
                                 "jitcore.script; compare with == and use .any()", where)
         right = self.expr(right_node)
+        if isinstance(right, ScriptValue) and is_str(right.value):
+            found = str_contains(self, left, right.value, where)
+            return unary_op(self, ast.Not(), found, where) if negate else found
         items = self.static_items(right, where)
         if items is None and isinstance(right, ScriptValue) and (
                 isinstance(right.value.type, ListType) or is_dict(right.value)):
@@ -398,8 +409,13 @@ class ExpressionCompiler(Emitter):
         return compare_op(self, op, a, b, where)
 
     def identity_test(self, op, left, right, where):
-        """``x is None`` / ``x is not None``: static unless ``x`` is Optional."""
+        """``x is None`` / ``x is not None``: static unless ``x`` is Optional; ``a is b`` of
+        two arrays: whether they are one array (the same data seen the same way)."""
         negate = isinstance(op, ast.IsNot)
+        if isinstance(left, ScriptValue) and isinstance(right, ScriptValue) and is_tensor(
+                left.value) and is_tensor(right.value):
+            kind = "aten::__isnot__" if negate else "aten::__is__"
+            return self.node(kind, [left.value, right.value], [BoolType.get()], where).output()
         if python_constant(right) is not None and python_constant(left) is None:
             left, right = right, left
         if python_constant(right) is not None or isinstance(right, PythonConstant) and \
@@ -453,6 +469,10 @@ class ExpressionCompiler(Emitter):
             return list_slice(self, base.value, self.slice_bounds(node.slice), where)
         if is_dict(base.value) and not isinstance(node.slice, ast.Slice):
             return dict_getitem(self, base.value, self.expr(node.slice), where)
+        if is_str(base.value):
+            if isinstance(node.slice, ast.Slice):
+                return str_slice(self, base.value, self.slice_bounds(node.slice), where)
+            return str_getitem(self, base.value, self.expr(node.slice), where)
         if isinstance(node.slice, ast.Slice):
             raise compile_error(f"slicing a {describe_type(t)} is not supported in jitcore.script; "
                                 "index items one at a time", where)

@@ -14,7 +14,7 @@ different types.
 
 import ast
 
-from jitcore._runtime.types import DictType, IntType, ListType, NoneType, TensorType
+from jitcore._runtime.types import DictType, IntType, ListType, NoneType, StrType, TensorType
 
 from .dicts import dict_keys
 from .environment import (
@@ -78,12 +78,13 @@ class LoopCompiler:
         if isinstance(value.type, DictType):
             value = dict_keys(self, value, where)   # a dict iterates its keys, in order
         t = value.type
-        if isinstance(t, ListType):
+        if isinstance(t, ListType) or t == StrType.get():
+            # a string iterates its code points, each a string of one
             length = self.emit_op_call("aten::len", [ScriptValue(value)], {}, where).value
 
             def item(i):
                 return self.emit_op_call("aten::__getitem__", [ScriptValue(value), ScriptValue(i)],
-                                         {}, where, result_type=t.elem)
+                                         {}, where, result_type=t if t == StrType.get() else t.elem)
             return length, item
         if isinstance(t, TensorType):
             length = self.emit_op_call("aten::size", [ScriptValue(value), PythonConstant(0)], {},

@@ -98,9 +98,9 @@ def binary_op(ctx, op, a, b, where):
         result = list_binary(ctx, op_type, a, b, where)
         if result is not None:
             return result
+    if a.type == StrType.get() or b.type == StrType.get():
+        return _str_binary(ctx, op_type, a, b, where, symbol)
     if not (_is_number(a.type) and _is_number(b.type)):
-        if op_type is ast.Add and a.type == b.type == StrType.get():
-            raise compile_error("string concatenation is not supported in jitcore.script", where)
         raise compile_error(f"unsupported operand types for {symbol}: {describe_type(a.type)} "
                             f"and {describe_type(b.type)}" + _bool_hint(a, b), where)
     kind = _SCALAR_KINDS.get(op_type)
@@ -113,6 +113,18 @@ def binary_op(ctx, op, a, b, where):
                                 where).value
     a, b = _numbers(ctx, a, b, where)
     return ctx.emit_op_call(kind, [ScriptValue(a), ScriptValue(b)], {}, where).value
+
+
+def _str_binary(ctx, op_type, a, b, where, symbol):
+    """``a + b`` of two strings, ``s * n`` and ``n * s``."""
+    if op_type is ast.Add and a.type == b.type == StrType.get():
+        return ctx.emit_op_call("aten::add", [ScriptValue(a), ScriptValue(b)], {}, where).value
+    if op_type is ast.Mult:
+        s, n = (a, b) if a.type == StrType.get() else (b, a)
+        if n.type in (IntType.get(), BoolType.get()):
+            return ctx.emit_op_call("aten::mul", [ScriptValue(s), ScriptValue(n)], {}, where).value
+    raise compile_error(f"unsupported operand types for {symbol}: {describe_type(a.type)} "
+                        f"and {describe_type(b.type)}", where)
 
 
 def inplace_op(ctx, op, target, value, where):
@@ -180,7 +192,7 @@ def compare_op(ctx, op, a, b, where):
         a, b = _numbers(ctx, a, b, where)
     elif a.type == b.type == BoolType.get() and compare in (operator.eq, operator.ne):
         return _bool_equality(ctx, a, b, compare is operator.eq, where)
-    elif not (a.type == b.type == StrType.get() and compare in (operator.eq, operator.ne)):
+    elif not a.type == b.type == StrType.get():
         raise compile_error(f"cannot compare {describe_type(a.type)} with "
                             f"{describe_type(b.type)} using {compare.__name__}", where)
     known_a, known_b = ScriptValue(a).constant(), ScriptValue(b).constant()
@@ -237,7 +249,7 @@ def truth_value(ctx, value, where):
         return ctx.emit_op_call("aten::ne", [ScriptValue(value), ScriptValue(zero)], {}, where).value
     if isinstance(t, TensorType):
         return ctx.emit_op_call("aten::Bool", [ScriptValue(value)], {}, where).value
-    if isinstance(t, (ListType, DictType)):
+    if isinstance(t, (ListType, DictType)) or t == StrType.get():
         length = ctx.emit_op_call("aten::len", [ScriptValue(value)], {}, where)
         zero = ctx.constant(0, where)
         return ctx.emit_op_call("aten::ne", [length, ScriptValue(zero)], {}, where).value

@@ -121,7 +121,15 @@ def _missing_op(ctx, spelling, kind, args, kwargs, where):
         a.as_value(ctx, where)
     ctx.emit_raise("RuntimeError", f"{spelling}: jitcore has no op {kind}", where)
     ctx.unit.missing_op_sites[where] = (spelling, kind)
-    return ScriptValue(ctx.uninitialized(TensorType.get(), where))
+    return _Unreached(ctx.uninitialized(TensorType.get(), where))
+
+
+class _Unreached(ScriptValue):
+    """The result of an op jitcore lacks, after the raise: a tensor, or as many as the code unpacks
+    (``a, b = torch._native_multi_head_attention(...)``)."""
+
+    def unpacked(self, ctx, count, where):
+        return [ScriptValue(ctx.uninitialized(TensorType.get(), where)) for _ in range(count)]
 
 
 #: Keyword arguments of torch's factory ops that only say where and how a tensor is laid out, with the
@@ -297,6 +305,10 @@ class _ArchiveFunctions(SugaredValue):
         return _ArchiveFunctions(self.unit, f"{self.path}.{name}")
 
     def call(self, ctx, args, kwargs, where):
+        if self.path == "__torch__.torch.backends.mha.get_fastpath_enabled":
+            # torch's fused attention/encoder kernels: jitcore runs the layers' standard
+            # path, which computes the same
+            return ScriptValue(ctx.constant(False, where))
         return self.unit.call_archive_function(ctx, self.path, args, kwargs, where)
 
 

@@ -8,4 +8,5 @@ come before the scalar ops that share their kind (``aten::add.Tensor`` before
 from . import (  # noqa: F401  (imported for their register() calls)
     elementwise, comparison, activation, reduction, linalg, nn, shape, indexing, creation, scalar,
     fused, prim, lists, dicts, resampling, padding, recurrent, float_values, einsum, inplace,
+    strings,
 )

@@ -171,12 +171,11 @@ for _kind, _type in (("int", "int"), ("float", "float"), ("bool", "int")):
     register(f"aten::sum.{_kind}({_kind}[] self) -> {_type}",
              handler=("list_sum", "float" if _kind == "float" else "int"), reference=_sum_as(getattr(builtins, _type)),
              doc=f"`sum(xs)` of a list of {_kind}s")
-register("aten::any.bool(bool[] self) -> bool", reference=builtins.any, doc="`any(xs)`",
-         handler=("list_any_all", "any"))
-register("aten::all.bool(bool[] self) -> bool", reference=builtins.all, doc="`all(xs)`",
-         handler=("list_any_all", "all"))
-register("aten::any.int(int[] self) -> bool", reference=builtins.any, doc="`any(xs)` of a list of ints",
-         handler=("list_any_all", "any"))
+for _t in ("bool", "int"):
+    register(f"aten::any.{_t}({_t}[] self) -> bool", reference=builtins.any, doc="`any(xs)`",
+             handler=("list_any_all", "any"))
+    register(f"aten::all.{_t}({_t}[] self) -> bool", reference=builtins.all, doc="`all(xs)`",
+             handler=("list_any_all", "all"))
 
 for _name, _test in (("eq", lambda a, b: a == b), ("ne", lambda a, b: a != b)):
     register(f"aten::{_name}.list_t(Any[] a, Any[] b) -> bool", reference=_test,

@@ -68,14 +68,6 @@ for _t in ("int", "float"):
     register(f"aten::neg.{_t}({_t} a) -> {_t}", reference=operator.neg,
              handler=("scalar_unary", "neg"))
 
-register("aten::eq.str(str a, str b) -> bool", reference=operator.eq,
-         handler=("str_compare", "eq"))
-register("aten::format(str self, ...) -> str", reference=lambda text, *values: text.format(*values),
-         doc="`text.format(*values)`: an f-string or str.format message, filled in only "
-             "when its prim::RaiseException raises")
-register("aten::ne.str(str a, str b) -> bool", reference=operator.ne,
-         handler=("str_compare", "ne"))
-
 register("aten::__not__(bool self) -> bool", reference=operator.not_, aliases=(operator.not_,),
          handler=("scalar_unary", "not"))
 register("aten::__and__.bool(bool a, bool b) -> bool", reference=operator.and_,
