@@ -66,7 +66,13 @@ class _AtenNamespace(SugaredValue):
 
     def attr(self, ctx, name, where):
         kind = f"aten::{name}"
-        _check_op_version(ctx, name, f"{self.spelling}.{name}", where)
+        if name in _CHANGED_OPS and name not in _SPECIAL:
+            spelling = f"{self.spelling}.{name}"
+
+            def checked(ctx, args, kwargs, where):
+                _check_op_version(ctx, name, spelling, where, list(args) + list(kwargs.values()))
+                return ctx.emit_op_call(kind, args, _without_tensor_options(kind, kwargs, where), where)
+            return BuiltinValue(kind, checked)
         if "mkldnn" in name or name == "to_dense":
             raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"{self.spelling}.{name}"), where)
         if name in _SPECIAL:
@@ -76,7 +82,7 @@ class _AtenNamespace(SugaredValue):
         if not list(ops.overloads(kind)):
             if _in_torch_library(ctx):
                 spelling = f"{self.spelling}.{name}"
-                return BuiltinValue(kind, lambda ctx, args, kwargs, where: _missing_op(ctx, spelling, kind, args,
+                return BuiltinValue(kind, lambda ctx, args, kwargs, where: missing_op(ctx, spelling, kind, args,
                                                                                       kwargs, where))
             raise compile_error(f"{self.spelling}.{name}: jitcore has no op {kind}", where)
         return BuiltinValue(kind, lambda ctx, args, kwargs, where: ctx.emit_op_call(
@@ -92,11 +98,14 @@ _CHANGED_OPS = {
 }
 
 
-def _check_op_version(ctx, name, spelling, where):
-    """Refuse an op whose meaning changed after the torch that wrote the file (jitcore has no upgraders)."""
+def _check_op_version(ctx, name, spelling, where, args):
+    """Refuse an op whose meaning changed after the torch that wrote the file (jitcore has no
+    upgraders).  Only its tensor overloads changed, and only for them does torch write the newer
+    version: ``torch.div(1., float(E))`` of two numbers is the same op in every version."""
     version = getattr(ctx.unit, "version", None)
     changed = _CHANGED_OPS.get(name)
-    if changed is not None and version is not None and version < changed[0]:
+    takes_tensor = any(isinstance(a.as_value(ctx, where).type, TensorType) for a in args)
+    if changed is not None and version is not None and version < changed[0] and takes_tensor:
         raise compile_error(f"{spelling} in a file of format version {version}: the torch that wrote it is older "
                             f"than version {changed[0]}, where {changed[1]}; jitcore compiles the current meaning "
                             "and applies no operator upgraders (re-save the model with a current torch)", where)
@@ -108,7 +117,7 @@ def _in_torch_library(ctx):
     return getattr(ctx.fn, "__qualname__", "").startswith("__torch__.torch.")
 
 
-def _missing_op(ctx, spelling, kind, args, kwargs, where):
+def missing_op(ctx, spelling, kind, args, kwargs, where):
     """An op jitcore lacks in torch's library code: a raise naming it, recorded for
     ``reachable_ops.check_reachable_ops``.
 

@@ -25,7 +25,8 @@ def transformer_encoder_layer(ctx, args, kwargs, where):
     """``torch._transformer_encoder_layer_fwd(src, embed_dim, num_heads, ...)`` as registry ops.
 
     ``embed_dim``, ``num_heads``, ``use_gelu``, ``norm_first`` and ``eps`` must be constants
-    (the tracer records them so); an attention mask is refused, naming the op.
+    (the tracer records them so); a call with an attention mask, or with settings computed
+    at run time, is a missing op (a load-time error where the archive's code reaches it).
     """
     names = _ENCODER_LAYER_ARGUMENTS
     if len(args) > len(names) or set(kwargs) - set(names[len(args):]):
@@ -34,15 +35,18 @@ def transformer_encoder_layer(ctx, args, kwargs, where):
     missing = [name for name in names[:18] if name not in given]
     if missing:
         raise compile_error(f"{_SPELLING} without {', '.join(missing)}", where)
-    for name in ("mask", "mask_type"):
-        if name in given and python_constant(given[name]) is not None:
-            raise compile_error(f"{_SPELLING} with an attention mask: jitcore compiles the unmasked "
-                                "layer only", where)
     settings = {name: python_constant(given[name]) for name in ("embed_dim", "num_heads", "use_gelu",
                                                                   "norm_first", "eps")}
-    if any(value is NOT_CONSTANT for value in settings.values()):
-        raise compile_error(f"{_SPELLING} with a computed embed_dim, num_heads, use_gelu, norm_first or eps "
-                            "is not supported", where)
+    masked = any(name in given and python_constant(given[name]) is not None
+                 for name in ("mask", "mask_type"))
+    if masked or any(value is NOT_CONSTANT for value in settings.values()):
+        # a call jitcore cannot compile (an attention mask, or settings computed at run time,
+        # as in a scripted layer's fast path): a raise where it runs, and a load-time error
+        # only if the archive's code can reach it (reachable_ops)
+        from .dialect import missing_op
+        return missing_op(ctx, _SPELLING + (" with an attention mask" if masked else
+                                            " with computed settings"),
+                          "aten::_transformer_encoder_layer_fwd", args, kwargs, where)
     embed_dim, num_heads = settings["embed_dim"], settings["num_heads"]
     if not (isinstance(embed_dim, int) and isinstance(num_heads, int) and num_heads > 0
             and embed_dim % num_heads == 0):

@@ -4,7 +4,7 @@ TorchScript compiles every branch of a library function such as
 ``torch.nn.functional.interpolate`` into the archive, one per ``mode``, each calling
 its own op; a model passes the mode as a constant, so the branches of the other modes
 are dead for it.  The dialect compiles such a call of an op jitcore lacks to a raise
-naming the op (``dialect._missing_op``) and records where; ``check_reachable_ops``
+naming the op (``dialect.missing_op``) and records where; ``check_reachable_ops``
 then inlines every method's calls and folds constants (``mode == "bilinear"`` with the
 model's constant mode, ``prim::If`` on the result): a recorded raise that survives is
 on a path constant propagation cannot rule out, and loading fails naming the op and
