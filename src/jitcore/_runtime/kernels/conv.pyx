@@ -11,9 +11,8 @@ channels, which would otherwise take im2col + GEMM (on AVX2 only with enough
 tiles: ``winograd_avx2_faster``).
 
 Depthwise convolutions (one input channel per output channel) run
-``conv_depthwise.h``'s row kernels on a padded, stride-phase-split copy of
-each plane, or, on planes narrower than DEPTHWISE_BLOCKED_MAX_OW, its
-channel-blocked kernel on a channels-last copy of 16 (AVX2: 8) channels.
+``conv_depthwise.h``'s row kernel once per plane, on a padded copy of the
+plane split into the strides' row and column phases (``DepthwiseLayout``).
 
 Kernel contract in ``conv.pxd``.  The GEMM path's unit is (image, group,
 block of output channels, tile of output pixels), fixed by the shape alone
@@ -46,7 +45,7 @@ from jitcore._runtime.kernels.strided cimport (
 from jitcore._runtime.kernels.epilogue cimport (
     Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_RELU6, ACT_COUNT, epilogue_is_empty,
     apply_tile_epilogue,
-    apply_epilogue_parallel, clamp_activations, activate_row,
+    apply_epilogue_parallel, clamp_activations,
 )
 from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, operand_row,
@@ -644,30 +643,30 @@ cdef extern from "conv_depthwise.h" nogil:
                                    Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
                                    int act)
 
+
     enum:
-        JC_DEPTHWISE_BLOCK_C
-        JC_DEPTHWISE_BLOCK_C_AVX2
-    void jc_depthwise_block_f32(const float* xb, Py_ssize_t Wp, const float* wb,
-                                Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
-                                Py_ssize_t dh, Py_ssize_t dw, float* tb,
-                                Py_ssize_t OH, Py_ssize_t OW)
-    void jc_depthwise_block_f32_avx2(const float* xb, Py_ssize_t Wp, const float* wb,
-                                     Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
-                                     Py_ssize_t dh, Py_ssize_t dw, float* tb,
-                                     Py_ssize_t OH, Py_ssize_t OW)
+        JC_DW_SMALL_MAX_KW
+    void jc_depthwise_small_f32(const float* x, Py_ssize_t H, Py_ssize_t W, Py_ssize_t xs_row,
+                                const float* w, Py_ssize_t KH, Py_ssize_t KW,
+                                Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                                Py_ssize_t dh, Py_ssize_t dw, float* out,
+                                Py_ssize_t OH, Py_ssize_t OW, float bias, int act)
+    void jc_depthwise_small_f32_avx2(const float* x, Py_ssize_t H, Py_ssize_t W,
+                                     Py_ssize_t xs_row, const float* w,
+                                     Py_ssize_t KH, Py_ssize_t KW,
+                                     Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                                     Py_ssize_t dh, Py_ssize_t dw, float* out,
+                                     Py_ssize_t OH, Py_ssize_t OW, float bias, int act)
 
 ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
                                   Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
                                   int act) noexcept nogil
-ctypedef void (*depthwise_block_fn)(const float* xb, Py_ssize_t Wp, const float* wb,
-                                    Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
-                                    Py_ssize_t dh, Py_ssize_t dw, float* tb,
-                                    Py_ssize_t OH, Py_ssize_t OW) noexcept nogil
-
-# Output rows narrower than this (two AVX-512 vectors) run channel-blocked
-# (float32, AVX2 or AVX-512): a row that short leaves most lanes of the row
-# kernel's vectors empty.
-cdef Py_ssize_t DEPTHWISE_BLOCKED_MAX_OW = 32
+ctypedef void (*depthwise_small_fn)(const float* x, Py_ssize_t H, Py_ssize_t W, Py_ssize_t xs_row,
+                                    const float* w, Py_ssize_t KH, Py_ssize_t KW,
+                                    Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                                    Py_ssize_t dh, Py_ssize_t dw, float* out,
+                                    Py_ssize_t OH, Py_ssize_t OW, float bias,
+                                    int act) noexcept nogil
 
 # Kernels up to this many taps keep their offsets and weights on the stack.
 cdef enum:
@@ -676,27 +675,35 @@ cdef enum:
 
 
 ctypedef struct DepthwiseLayout:
-    # One input plane, zero-padded, each row split into the stride's column
-    # phases: padded column c of row r sits at ``r * row_len + (c % sw) * phase_len
-    # + c // sw``, so the taps' inputs along an output row are contiguous.
-    Py_ssize_t Hp, phase_len, row_len, plane_len
+    # One input plane, zero-padded (Hp x Wp), split into the strides' phases:
+    # padded element (r, c) sits at ``((r % sh) * sw + c % sw) * phase_len
+    # + (r // sh) * phase_w + c // sw``.  Output (oh, ow) then reads tap t's input
+    # at ``offs[t] + q`` with q = oh * phase_w + ow: along q every tap's input is
+    # one contiguous run, so a whole plane is one call of the row kernel over
+    # ``span`` = OH * phase_w elements (columns ow >= OW of each row are computed
+    # and dropped; a row of 7 or 14 outputs no longer leaves most lanes empty).
+    Py_ssize_t phase_w, phase_len, plane_len, span
     Py_ssize_t taps
-    Py_ssize_t offs[DEPTHWISE_MAX_TAPS]     # tap (i, j) -> offset from output row 0's start
+    Py_ssize_t offs[DEPTHWISE_MAX_TAPS]
+    depthwise_row_fn row_f32      # the float32 row kernel at jc_isa()'s level
+    depthwise_small_fn small_f32  # the in-place kernel for narrow planes, or NULL
 
 
 cdef void depthwise_layout(const ConvProblem* cp, DepthwiseLayout* lay) noexcept nogil:
-    cdef Py_ssize_t i, j, c
-    cdef Py_ssize_t sw = cp.p.stride_w
-    lay.Hp = cp.H + 2 * cp.p.pad_h
-    lay.phase_len = (cp.W + 2 * cp.p.pad_w + sw - 1) // sw
-    lay.row_len = sw * lay.phase_len
-    lay.plane_len = lay.Hp * lay.row_len
+    cdef Py_ssize_t i, j, r, c
+    cdef Py_ssize_t sh = cp.p.stride_h, sw = cp.p.stride_w
+    lay.phase_w = (cp.W + 2 * cp.p.pad_w + sw - 1) // sw
+    lay.phase_len = (cp.H + 2 * cp.p.pad_h + sh - 1) // sh * lay.phase_w
+    # the dropped columns of the last row read up to this far past the last phase
+    lay.plane_len = sh * sw * lay.phase_len + (cp.KW - 1) * cp.p.dilation_w // sw + 1
+    lay.span = cp.OH * lay.phase_w
     lay.taps = cp.KH * cp.KW
     for i in range(cp.KH):
         for j in range(cp.KW):
+            r = i * cp.p.dilation_h
             c = j * cp.p.dilation_w
-            lay.offs[i * cp.KW + j] = i * cp.p.dilation_h * lay.row_len \
-                + (c % sw) * lay.phase_len + c // sw
+            lay.offs[i * cp.KW + j] = ((r % sh) * sw + c % sw) * lay.phase_len \
+                + (r // sh) * lay.phase_w + c // sw
 
 
 cdef inline void deinterleave2(const real* src, real* dst, Py_ssize_t k_lo,
@@ -707,34 +714,49 @@ cdef inline void deinterleave2(const real* src, real* dst, Py_ssize_t k_lo,
         dst[k] = src[2 * k]
 
 
+cdef inline void copy_run(real* dst, const real* src, Py_ssize_t n) noexcept nogil:
+    """``dst[:n] = src[:n]``: a loop rather than memcpy, whose call costs as much as
+    the copy for the 7- and 14-element rows of small planes."""
+    cdef Py_ssize_t k
+    for k in range(n):
+        dst[k] = src[k]
+
+
 cdef void depthwise_pack(const ConvProblem* cp, const DepthwiseLayout* lay, const char* x_plane,
                          real* buf) noexcept nogil:
     """The plane at ``x_plane`` into ``buf`` in ``lay``'s padded, phase-split order."""
-    cdef Py_ssize_t h, k, r, sw = cp.p.stride_w, pw = cp.p.pad_w
+    cdef Py_ssize_t h, k, a, b, rr, sh = cp.p.stride_h, sw = cp.p.stride_w, pw = cp.p.pad_w
     cdef Py_ssize_t xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
     cdef Py_ssize_t k_lo[DEPTHWISE_MAX_STRIDE]
     cdef Py_ssize_t k_hi[DEPTHWISE_MAX_STRIDE]
     cdef real* row
+    cdef real* dst
     cdef const char* src
     memset(buf, 0, lay.plane_len * sizeof(real))
-    # phase r holds padded columns r + k sw: input column r + k sw - pw, inside for k in
-    # [k_lo, k_hi)
-    for r in range(sw):
-        valid_range(lay.phase_len, cp.W, sw, pw, r, &k_lo[r], &k_hi[r])
-    for h in range(cp.H):
-        row = buf + (h + cp.p.pad_h) * lay.row_len
-        src = x_plane + h * xs2
-        if sw == 1 and xs3 == sizeof(real):
-            memcpy(row + pw, src, cp.W * sizeof(real))
-            continue
-        for r in range(sw):
-            if sw == 2 and xs3 == sizeof(real):
-                # a constant stride of 2 elements: gcc vectorises the even/odd split
-                deinterleave2(<const real*>src + r - pw, row + r * lay.phase_len,
-                              k_lo[r], k_hi[r])
+    # column phase b holds padded columns b + k sw: input column b + k sw - pw,
+    # inside for k in [k_lo, k_hi)
+    for b in range(sw):
+        valid_range(lay.phase_w, cp.W, sw, pw, b, &k_lo[b], &k_hi[b])
+    # padded row r = a + rr sh (input row r - ph) goes to row phase a, row rr
+    for a in range(sh):
+        rr = (cp.p.pad_h - a + sh - 1) // sh if cp.p.pad_h > a else 0
+        h = a + rr * sh - cp.p.pad_h
+        while h < cp.H:
+            row = buf + a * sw * lay.phase_len + rr * lay.phase_w
+            src = x_plane + h * xs2
+            rr += 1
+            h += sh
+            if sw == 1 and xs3 == sizeof(real):
+                copy_run(row + pw, <const real*>src, cp.W)
                 continue
-            for k in range(k_lo[r], k_hi[r]):
-                row[r * lay.phase_len + k] = (<const real*>(src + (r + k * sw - pw) * xs3))[0]
+            for b in range(sw):
+                dst = row + b * lay.phase_len
+                if sw == 2 and xs3 == sizeof(real):
+                    # a constant stride of 2 elements: gcc vectorises the even/odd split
+                    deinterleave2(<const real*>src + b - pw, dst, k_lo[b], k_hi[b])
+                    continue
+                for k in range(k_lo[b], k_hi[b]):
+                    dst[k] = (<const real*>(src + (b + k * sw - pw) * xs3))[0]
 
 
 cdef void depthwise_row(const real* base, const Py_ssize_t* offs, const real* w,
@@ -786,35 +808,72 @@ cdef inline depthwise_row_fn depthwise_row_f32() noexcept nogil:
     return depthwise_row[float]
 
 
+# Narrow planes run in place when their output row fits one vector (AVX-512: 16
+# lanes, AVX2: 8).
+cdef enum:
+    DEPTHWISE_SMALL_LANES = 16
+    DEPTHWISE_SMALL_LANES_AVX2 = 8
+
+
+cdef depthwise_small_fn depthwise_small_f32(const ConvProblem* cp) noexcept nogil:
+    """The in-place kernel for this float32 problem's planes at jc_isa()'s level, or
+    NULL: output rows of one vector, stride 1 or 2 along the width, columns
+    contiguous and rows a whole number of floats apart."""
+    cdef int level = jc_isa()
+    if cp.x.dtype != DT_FLOAT32 or cp.p.stride_w > 2 or cp.KW > JC_DW_SMALL_MAX_KW \
+            or cp.x.strides[3] != sizeof(float) or cp.x.strides[2] % sizeof(float) != 0 \
+            or (<uintptr_t>cp.x.data) % sizeof(float) != 0:
+        return NULL
+    if level >= JC_DEPTHWISE_ISA and cp.OW <= DEPTHWISE_SMALL_LANES:
+        return jc_depthwise_small_f32
+    if level >= JC_DEPTHWISE_AVX2_ISA and cp.OW <= DEPTHWISE_SMALL_LANES_AVX2:
+        return jc_depthwise_small_f32_avx2
+    return NULL
+
+
 cdef void depthwise_plane(const ConvProblem* cp, const DepthwiseLayout* lay, real* out,
                           Py_ssize_t plane_index, real* buf) noexcept nogil:
-    """One output plane (its channel reads one input channel) with ``buf`` for its input."""
+    """One output plane (its channel reads one input channel): in place by the narrow
+    planes' kernel, or with ``buf`` for the padded input (``lay.plane_len``) and its
+    padded-width result (``lay.span``)."""
     cdef Py_ssize_t n = plane_index // cp.O
     cdef Py_ssize_t o = plane_index % cp.O
     cdef Py_ssize_t g = o // cp.Og
     cdef real* dst_plane = out + plane_index * cp.P
+    cdef real* wide = buf + lay.plane_len
+    cdef const char* x_plane
+    cdef bint in_place = False
     cdef real w[DEPTHWISE_MAX_TAPS]
     cdef Py_ssize_t i, j, oh
     cdef TileEpilogue t
-    cdef depthwise_row_fn vector_row = NULL
     cdef int act = row_activation(cp)
     cdef real bias = 0
     if act >= 0 and cp.ep.addend != NULL:
         bias = (<const real*>(cp.ep.addend + o * cp.ep.addend_row_stride))[0]
-    if real is float:
-        vector_row = depthwise_row_f32()
     for i in range(cp.KH):
         for j in range(cp.KW):
             w[i * cp.KW + j] = (<const real*>(cp.w.data + o * cp.w.strides[0]
                                               + i * cp.w.strides[2] + j * cp.w.strides[3]))[0]
-    depthwise_pack(cp, lay, cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1], buf)
-    for oh in range(cp.OH):
+    x_plane = cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1]
+    if real is float:
+        if lay.small_f32 != NULL:
+            lay.small_f32(<const float*>x_plane, cp.H, cp.W, cp.x.strides[2] // sizeof(float), w,
+                          cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w, cp.p.pad_h, cp.p.pad_w,
+                          cp.p.dilation_h, cp.p.dilation_w, dst_plane, cp.OH, cp.OW, bias,
+                          max(act, JC_DW_NONE))
+            in_place = True
+    if not in_place:
+        depthwise_pack(cp, lay, x_plane, buf)
+        if lay.phase_w == cp.OW:
+            wide = dst_plane      # no dropped columns: the rows are the output's
         if real is float:
-            vector_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
-                       dst_plane + oh * cp.OW, cp.OW, bias, max(act, JC_DW_NONE))
+            lay.row_f32(buf, lay.offs, w, lay.taps, wide, lay.span, bias, max(act, JC_DW_NONE))
         else:
-            depthwise_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
-                          dst_plane + oh * cp.OW, cp.OW, bias, max(act, JC_DW_NONE))
+            depthwise_row(buf, lay.offs, w, lay.taps, wide, lay.span, bias,
+                          max(act, JC_DW_NONE))
+        if wide != dst_plane:
+            for oh in range(cp.OH):
+                copy_run(dst_plane + oh * cp.OW, wide + oh * lay.phase_w, cp.OW)
     if act < 0:
         task_epilogue(cp, n, o, &t)
         if not epilogue_is_empty(&t):
@@ -828,150 +887,24 @@ cdef void depthwise_planes(const ConvProblem* cp, const DepthwiseLayout* lay, re
         depthwise_plane(cp, lay, out, plane, buf)
 
 
-ctypedef struct DepthwiseBlocks:
-    # A block of CB output channels of one image, channels-last: the padded
-    # input ``xb`` (Hp x Wp x CB), weights ``wb`` (taps x CB, packed once for
-    # all images), output ``tb`` (P x CB).
-    depthwise_block_fn run
-    Py_ssize_t CB, Hp, Wp, xb_len, wb_len, tb_len, per_image
-
-
-cdef bint depthwise_blocks(const ConvProblem* cp, DepthwiseBlocks* db) noexcept nogil:
-    """Fill ``db`` when this float32 depthwise convolution runs channel-blocked."""
-    cdef int level = jc_isa()
-    if cp.x.dtype != DT_FLOAT32 or cp.OW >= DEPTHWISE_BLOCKED_MAX_OW:
-        return False
-    if level >= JC_DEPTHWISE_ISA:
-        db.run = jc_depthwise_block_f32
-        db.CB = JC_DEPTHWISE_BLOCK_C
-    elif level >= JC_DEPTHWISE_AVX2_ISA:
-        db.run = jc_depthwise_block_f32_avx2
-        db.CB = JC_DEPTHWISE_BLOCK_C_AVX2
-    else:
-        return False
-    db.Hp = cp.H + 2 * cp.p.pad_h
-    db.Wp = cp.W + 2 * cp.p.pad_w
-    db.xb_len = db.Hp * db.Wp * db.CB
-    db.wb_len = cp.KH * cp.KW * db.CB
-    db.tb_len = cp.P * db.CB
-    db.per_image = (cp.O + db.CB - 1) // db.CB
-    return True
-
-
-cdef void depthwise_pack_weights(const ConvProblem* cp, const DepthwiseBlocks* db,
-                                 float* wall) noexcept nogil:
-    """Every channel block's weights, ``wall[block * wb_len + tap * CB + c]`` (zero
-    for the missing channels of a last block): packed once, read by every image."""
-    cdef Py_ssize_t o, i, j, CB = db.CB
-    memset(wall, 0, db.per_image * db.wb_len * sizeof(float))
-    for o in range(cp.O):
-        for i in range(cp.KH):
-            for j in range(cp.KW):
-                wall[(o // CB) * db.wb_len + (i * cp.KW + j) * CB + o % CB] = (<const float*>(
-                    cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
-                    + j * cp.w.strides[3]))[0]
-
-
-cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
-                          Py_ssize_t unit, const float* wall, float* work) noexcept nogil:
-    """Output channels [o0, o0 + CB) of one image (``unit``), with ``work`` for its buffers."""
-    cdef Py_ssize_t n = unit // db.per_image
-    cdef Py_ssize_t o0 = (unit % db.per_image) * db.CB
-    cdef Py_ssize_t count = min(db.CB, cp.O - o0)
-    cdef Py_ssize_t CB = db.CB, c, o, h, w, i, j, px
-    cdef float* xb = work
-    cdef float* tb = work + db.xb_len
-    cdef const float* wb = wall + (unit % db.per_image) * db.wb_len
-    cdef float lanes[JC_DEPTHWISE_BLOCK_C]
-    cdef float* dst
-    cdef const char* x_plane
-    cdef const char* src
-    cdef TileEpilogue t
-    memset(xb, 0, db.xb_len * sizeof(float))
-    for c in range(count):
-        o = o0 + c
-        x_plane = cp.x.data + n * cp.x.strides[0] + (o // cp.Og) * cp.x.strides[1]
-        for h in range(cp.H):
-            src = x_plane + h * cp.x.strides[2]
-            dst = xb + ((h + cp.p.pad_h) * db.Wp + cp.p.pad_w) * CB + c
-            for w in range(cp.W):
-                dst[w * CB] = (<const float*>(src + w * cp.x.strides[3]))[0]
-    db.run(xb, db.Wp, wb, cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w,
-           cp.p.dilation_h, cp.p.dilation_w, tb, cp.OH, cp.OW)
-    if cp.ep.residual == NULL:
-        # bias then activation on the channels-last block, whole pixels at a time
-        # (the same two steps per element as the per-plane epilogue)
-        if cp.ep.addend != NULL:
-            for c in range(CB):
-                lanes[c] = (<const float*>(cp.ep.addend + (o0 + c) * cp.ep.addend_row_stride))[0] \
-                    if c < count else 0
-            for px in range(cp.P):
-                for c in range(CB):
-                    tb[px * CB + c] += lanes[c]
-        activate_row(tb, cp.P * CB, cp.ep.activation)
-    for c in range(count):
-        dst = out + (n * cp.O + o0 + c) * cp.P
-        for px in range(cp.P):
-            dst[px] = tb[px * CB + c]
-        if cp.ep.residual != NULL:
-            task_epilogue(cp, n, o0 + c, &t)
-            apply_tile_epilogue(dst, 1, cp.P, cp.P, &t, 0, 1)
-
-
-cdef void depthwise_block_range(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
-                                Py_ssize_t first, Py_ssize_t last, const float* wall,
-                                float* work) noexcept nogil:
-    cdef Py_ssize_t unit
-    for unit in range(first, last):
-        depthwise_block(cp, db, out, unit, wall, work)
-
-
-cdef Status run_depthwise_blocked(ConvProblem* cp, const DepthwiseBlocks* db,
-                                  float* out) noexcept nogil:
-    """Channel blocks of every image, split over threads, one workspace each."""
-    cdef Py_ssize_t units = cp.N * db.per_image
-    cdef Py_ssize_t work_len = db.xb_len + db.tb_len
-    cdef Py_ssize_t per_part
-    cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.KH * cp.KW)
-    cdef int part
-    cdef float* work
-    cdef float* wall
-    nt = <int>min(<Py_ssize_t>max(nt, 1), units)
-    work = <float*>malloc((nt * work_len + db.per_image * db.wb_len) * sizeof(float))
-    if work == NULL:
-        return JC_ERR_OOM
-    wall = work + nt * work_len
-    depthwise_pack_weights(cp, db, wall)
-    if nt <= 1:
-        depthwise_block_range(cp, db, out, 0, units, wall, work)
-    else:
-        per_part = (units + nt - 1) // nt
-        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-            depthwise_block_range(cp, db, out, part * per_part,
-                                  min(units, (part + 1) * per_part), wall,
-                                  work + part * work_len)
-    free(work)
-    return JC_OK
-
-
 cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     """Depthwise (one input channel per output channel): output planes split over threads,
-    each thread with its own padded copy of the input plane it is on."""
+    each thread with its own buffers for the plane it is on."""
     cdef Py_ssize_t planes = cp.N * cp.O
-    cdef Py_ssize_t per_part
+    cdef Py_ssize_t per_part, work_len
     cdef DepthwiseLayout lay
     cdef int nt = threads_for(planes * cp.P * cp.KH * cp.KW)
     cdef int part
     cdef real* bufs
-    cdef DepthwiseBlocks db
-    if real is float:
-        if depthwise_blocks(cp, &db):
-            return run_depthwise_blocked(cp, &db, out)
-    if cp.KH * cp.KW > DEPTHWISE_MAX_TAPS or cp.p.stride_w > DEPTHWISE_MAX_STRIDE:
+    if cp.KH * cp.KW > DEPTHWISE_MAX_TAPS or cp.p.stride_w > DEPTHWISE_MAX_STRIDE \
+            or cp.p.stride_h > DEPTHWISE_MAX_STRIDE:
         return run_gemm_path(cp, out)
     depthwise_layout(cp, &lay)
+    lay.row_f32 = depthwise_row_f32()
+    lay.small_f32 = depthwise_small_f32(cp) if real is float else NULL
+    work_len = lay.plane_len + lay.span
     nt = <int>min(<Py_ssize_t>max(nt, 1), planes)
-    bufs = <real*>malloc(nt * lay.plane_len * sizeof(real))
+    bufs = <real*>malloc(nt * work_len * sizeof(real))
     if bufs == NULL:
         return JC_ERR_OOM
     if nt <= 1:
@@ -980,7 +913,7 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
         per_part = (planes + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             depthwise_planes(cp, &lay, out, part * per_part, min(planes, (part + 1) * per_part),
-                             bufs + part * lay.plane_len)
+                             bufs + part * work_len)
     free(bufs)
     return JC_OK
 

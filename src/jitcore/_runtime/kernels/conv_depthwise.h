@@ -1,22 +1,15 @@
 /*
- * One output row of a depthwise convolution plane, float32, on AVX-512 and AVX2.
+ * A depthwise convolution plane, float32, on AVX-512 and AVX2.
  *
- * conv.pyx copies each input plane once into a zero-padded buffer whose rows
- * are split into the stride's column phases (phase r holds padded columns
- * r, r + s, r + 2s, ...), so that for every stride the input of tap (i, j)
- * along an output row is one contiguous run: ``base + offs[t]``, element ow.
- * A row is then KH*KW broadcast-FMA passes kept in registers (64 pixels per
- * block, four independent chains), written once.
- *
- * Small planes (a row shorter than a few vectors) waste most lanes that way;
- * there jc_depthwise_block_f32 vectorises over channels instead: conv.pyx
- * packs a block of JC_DEPTHWISE_BLOCK_C channels (8 on AVX2) channels-last,
- * ``xb[(row * Wp + col) * CB + c]`` (zero-padded, the missing channels of a
- * last block zero too), the weights as ``wb[tap * CB + c]``, and gets every
- * output pixel's CB channels at ``tb[pixel * CB + c]``.
+ * conv.pyx copies each input plane once into a zero-padded buffer split into
+ * the strides' row and column phases, so that for every stride the input of
+ * tap (i, j) along the plane's output, flattened over the padded width, is one
+ * contiguous run: ``base + offs[t]``, element q.  The plane is then KH*KW
+ * broadcast-FMA passes kept in registers (64 outputs per block, four
+ * independent chains), written once.
  *
  * Every output element is the FMA chain over the taps in (i, j) order from
- * zero, on both ISAs and both layouts (the AVX2 tail uses masked loads, never a scalar fmaf
+ * zero, on both ISAs (the AVX2 tail uses masked loads, never a scalar fmaf
  * that the compiler might split), so AVX-512 and AVX2 give the same bits;
  * the baseline path in conv.pyx multiplies and adds (no FMA).  Tails are
  * masked, so no load reads past the last input the row needs.
@@ -101,14 +94,25 @@ static void jc_depthwise_row_f32(const float *base, const ptrdiff_t *offs, const
         _mm512_storeu_ps(out + ow + 32, jc_dw_finish512(a2, bv, act));
         _mm512_storeu_ps(out + ow + 48, jc_dw_finish512(a3, bv, act));
     }
-    for (; ow < OW; ow += 16) {
-        ptrdiff_t left = OW - ow;
-        __mmask16 mask = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
-        __m512 a0 = _mm512_setzero_ps();
-        for (t = 0; t < taps; t++)
-            a0 = _mm512_fmadd_ps(_mm512_set1_ps(w[t]),
-                                 _mm512_maskz_loadu_ps(mask, base + offs[t] + ow), a0);
-        _mm512_mask_storeu_ps(out + ow, mask, jc_dw_finish512(a0, bv, act));
+    if (ow < OW) {
+        /* the last 1..63 outputs: up to four masked vectors, still four chains */
+        __mmask16 m[4];
+        __m512 a[4];
+        int v;
+        for (v = 0; v < 4; v++) {
+            ptrdiff_t left = OW - ow - 16 * v;
+            m[v] = left >= 16 ? (__mmask16)0xffff
+                 : left > 0 ? (__mmask16)((1u << left) - 1) : (__mmask16)0;
+            a[v] = _mm512_setzero_ps();
+        }
+        for (t = 0; t < taps; t++) {
+            const float *p = base + offs[t] + ow;
+            __m512 wv = _mm512_set1_ps(w[t]);
+            for (v = 0; v < 4; v++)
+                a[v] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m[v], p + 16 * v), a[v]);
+        }
+        for (v = 0; v < 4; v++)
+            _mm512_mask_storeu_ps(out + ow + 16 * v, m[v], jc_dw_finish512(a[v], bv, act));
     }
 }
 
@@ -135,106 +139,182 @@ static void jc_depthwise_row_f32_avx2(const float *base, const ptrdiff_t *offs, 
         _mm256_storeu_ps(out + ow + 16, jc_dw_finish256(a2, bv, act));
         _mm256_storeu_ps(out + ow + 24, jc_dw_finish256(a3, bv, act));
     }
-    for (; ow < OW; ow += 8) {
-        ptrdiff_t left = OW - ow;
+    if (ow < OW) {
+        /* the last 1..31 outputs: up to four masked vectors, still four chains */
         __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(left > 8 ? 8 : (int)left), lanes);
-        __m256 a0 = _mm256_setzero_ps();
-        for (t = 0; t < taps; t++)
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(w[t]),
-                                 _mm256_maskload_ps(base + offs[t] + ow, mask), a0);
-        _mm256_maskstore_ps(out + ow, mask, jc_dw_finish256(a0, bv, act));
+        __m256i m[4];
+        __m256 a[4];
+        int v;
+        for (v = 0; v < 4; v++) {
+            ptrdiff_t left = OW - ow - 8 * v;
+            m[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(left > 8 ? 8 : left < 0 ? 0 : (int)left),
+                                      lanes);
+            a[v] = _mm256_setzero_ps();
+        }
+        for (t = 0; t < taps; t++) {
+            const float *p = base + offs[t] + ow;
+            __m256 wv = _mm256_set1_ps(w[t]);
+            for (v = 0; v < 4; v++)
+                a[v] = _mm256_fmadd_ps(wv, _mm256_maskload_ps(p + 8 * v, m[v]), a[v]);
+        }
+        for (v = 0; v < 4; v++)
+            _mm256_maskstore_ps(out + ow + 8 * v, m[v], jc_dw_finish256(a[v], bv, act));
     }
 }
 
-#define JC_DEPTHWISE_BLOCK_C 16
+/*
+ * A whole plane whose output rows fit one vector (OW <= 16 on AVX-512, 8 on
+ * AVX2), read in place from the NCHW input (unit column stride, rows
+ * ``xs_row`` floats apart), stride 1 or 2 along the width: no padded copy.
+ * Each tap's input row is one masked load (stride 2: two, their even lanes
+ * picked by a permute); the lanes that fall on padding, and whole rows that
+ * do, load zeros, so every output is the same FMA chain over the taps in
+ * (i, j) order from zero as the padded-copy kernels compute.  Four output
+ * rows at a time: four independent chains.
+ */
+#define JC_DW_SMALL_MAX_KW 16
 
-/* Four pixels at a time: four independent chains. */
-__attribute__((target("avx512f")))
-static void jc_depthwise_block_f32(const float *xb, ptrdiff_t Wp, const float *wb,
-                                   ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,
-                                   ptrdiff_t dh, ptrdiff_t dw, float *tb,
-                                   ptrdiff_t OH, ptrdiff_t OW)
+/* Lanes [lo, hi) of a 32-lane window as a bit mask. */
+static inline unsigned int jc_dw_span_bits(ptrdiff_t lo, ptrdiff_t hi)
 {
-    const ptrdiff_t CB = 16;
-    for (ptrdiff_t oh = 0; oh < OH; oh++) {
-        ptrdiff_t ow = 0;
-        for (; ow + 4 <= OW; ow += 4) {
-            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-            __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-            const float *wk = wb;
-            for (ptrdiff_t i = 0; i < KH; i++) {
-                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
-                for (ptrdiff_t j = 0; j < KW; j++, wk += CB) {
-                    const float *p = x + j * dw * CB;
-                    __m512 wv = _mm512_loadu_ps(wk);
-                    a0 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p), a0);
-                    a1 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + sw * CB), a1);
-                    a2 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 2 * sw * CB), a2);
-                    a3 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 3 * sw * CB), a3);
-                }
+    if (lo < 0) lo = 0;
+    if (hi > 32) hi = 32;
+    if (hi <= lo) return 0u;
+    return (hi - lo == 32 ? 0xffffffffu : ((1u << (hi - lo)) - 1u)) << lo;
+}
+
+/* The input lanes (stride sw: window element e is column c0 + e) that lie inside the
+ * row, of the 2*OW-1 (sw == 2) or OW (sw == 1) the output reads. */
+static inline unsigned int jc_dw_column_bits(ptrdiff_t c0, ptrdiff_t W, ptrdiff_t OW,
+                                             ptrdiff_t sw)
+{
+    ptrdiff_t used = sw == 1 ? OW : 2 * OW - 1;
+    ptrdiff_t hi = W - c0 < used ? W - c0 : used;
+    return jc_dw_span_bits(-c0, hi);
+}
+
+/* One tap's inputs of an output row: window lanes ``bits`` from ``p`` (stride 2: the
+ * even lanes of a 32-lane window), zero elsewhere. */
+__attribute__((target("avx512f")))
+static inline __m512 jc_dw_taps512(const float *p, unsigned int bits, ptrdiff_t sw, __m512i even)
+{
+    if (sw == 1)
+        return _mm512_maskz_loadu_ps((__mmask16)bits, p);
+    return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps((__mmask16)bits, p), even,
+                                  _mm512_maskz_loadu_ps((__mmask16)(bits >> 16), p + 16));
+}
+
+__attribute__((target("avx512f")))
+static void jc_depthwise_small_f32(const float *x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t xs_row,
+                                   const float *w, ptrdiff_t KH, ptrdiff_t KW,
+                                   ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw,
+                                   ptrdiff_t dh, ptrdiff_t dw, float *out,
+                                   ptrdiff_t OH, ptrdiff_t OW, float bias, int act)
+{
+    unsigned int cols[JC_DW_SMALL_MAX_KW];
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14,
+                                           16, 18, 20, 22, 24, 26, 28, 30);
+    const __mmask16 store = OW >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << OW) - 1);
+    __m512 bv = _mm512_set1_ps(bias);
+    ptrdiff_t i, j, oh, r;
+    for (j = 0; j < KW; j++)
+        cols[j] = jc_dw_column_bits(j * dw - pw, W, OW, sw);
+    for (oh = 0; oh < OH; oh += 4) {
+        /* four named accumulators: an array indexed in a loop would live on the stack */
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        ptrdiff_t rows = OH - oh < 4 ? OH - oh : 4;
+        for (i = 0; i < KH; i++) {
+            const float *src[4];
+            unsigned int inside[4];
+            for (r = 0; r < 4; r++) {
+                ptrdiff_t ih = (oh + r) * sh + i * dh - ph;
+                inside[r] = r < rows && ih >= 0 && ih < H ? 0xffffffffu : 0u;
+                src[r] = inside[r] ? x + ih * xs_row - pw : x;
             }
-            float *t = tb + (oh * OW + ow) * CB;
-            _mm512_storeu_ps(t, a0);
-            _mm512_storeu_ps(t + CB, a1);
-            _mm512_storeu_ps(t + 2 * CB, a2);
-            _mm512_storeu_ps(t + 3 * CB, a3);
-        }
-        for (; ow < OW; ow++) {
-            __m512 a0 = _mm512_setzero_ps();
-            const float *wk = wb;
-            for (ptrdiff_t i = 0; i < KH; i++) {
-                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
-                for (ptrdiff_t j = 0; j < KW; j++, wk += CB)
-                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(wk), _mm512_loadu_ps(x + j * dw * CB), a0);
+            for (j = 0; j < KW; j++) {
+                __m512 wv = _mm512_set1_ps(w[i * KW + j]);
+                ptrdiff_t c = j * dw;
+                a0 = _mm512_fmadd_ps(wv, jc_dw_taps512(src[0] + c, inside[0] & cols[j], sw, even), a0);
+                a1 = _mm512_fmadd_ps(wv, jc_dw_taps512(src[1] + c, inside[1] & cols[j], sw, even), a1);
+                a2 = _mm512_fmadd_ps(wv, jc_dw_taps512(src[2] + c, inside[2] & cols[j], sw, even), a2);
+                a3 = _mm512_fmadd_ps(wv, jc_dw_taps512(src[3] + c, inside[3] & cols[j], sw, even), a3);
             }
-            _mm512_storeu_ps(tb + (oh * OW + ow) * CB, a0);
         }
+        _mm512_mask_storeu_ps(out + oh * OW, store, jc_dw_finish512(a0, bv, act));
+        if (rows > 1)
+            _mm512_mask_storeu_ps(out + (oh + 1) * OW, store, jc_dw_finish512(a1, bv, act));
+        if (rows > 2)
+            _mm512_mask_storeu_ps(out + (oh + 2) * OW, store, jc_dw_finish512(a2, bv, act));
+        if (rows > 3)
+            _mm512_mask_storeu_ps(out + (oh + 3) * OW, store, jc_dw_finish512(a3, bv, act));
     }
 }
 
-#define JC_DEPTHWISE_BLOCK_C_AVX2 8
+/* The low 8 bits of ``bits`` as an AVX2 lane mask. */
+__attribute__((target("avx2,fma")))
+static inline __m256i jc_dw_mask256(unsigned int bits)
+{
+    const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    __m256i b = _mm256_and_si256(_mm256_set1_epi32((int)(bits & 0xffu)), lane_bit);
+    return _mm256_cmpeq_epi32(b, lane_bit);
+}
+
+/* jc_dw_taps512 on 8 lanes (stride 2: the even lanes of a 16-lane window). */
+__attribute__((target("avx2,fma")))
+static inline __m256 jc_dw_taps256(const float *p, unsigned int bits, ptrdiff_t sw)
+{
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    if (sw == 1)
+        return _mm256_maskload_ps(p, jc_dw_mask256(bits));
+    return _mm256_blend_ps(
+        _mm256_permutevar8x32_ps(_mm256_maskload_ps(p, jc_dw_mask256(bits)), even),
+        _mm256_permutevar8x32_ps(_mm256_maskload_ps(p + 8, jc_dw_mask256(bits >> 8)), even),
+        0xf0);
+}
 
 __attribute__((target("avx2,fma")))
-static void jc_depthwise_block_f32_avx2(const float *xb, ptrdiff_t Wp, const float *wb,
-                                        ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,
-                                        ptrdiff_t dh, ptrdiff_t dw, float *tb,
-                                        ptrdiff_t OH, ptrdiff_t OW)
+static void jc_depthwise_small_f32_avx2(const float *x, ptrdiff_t H, ptrdiff_t W,
+                                        ptrdiff_t xs_row, const float *w,
+                                        ptrdiff_t KH, ptrdiff_t KW,
+                                        ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw,
+                                        ptrdiff_t dh, ptrdiff_t dw, float *out,
+                                        ptrdiff_t OH, ptrdiff_t OW, float bias, int act)
 {
-    const ptrdiff_t CB = 8;
-    for (ptrdiff_t oh = 0; oh < OH; oh++) {
-        ptrdiff_t ow = 0;
-        for (; ow + 4 <= OW; ow += 4) {
-            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-            __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-            const float *wk = wb;
-            for (ptrdiff_t i = 0; i < KH; i++) {
-                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
-                for (ptrdiff_t j = 0; j < KW; j++, wk += CB) {
-                    const float *p = x + j * dw * CB;
-                    __m256 wv = _mm256_loadu_ps(wk);
-                    a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p), a0);
-                    a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + sw * CB), a1);
-                    a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 2 * sw * CB), a2);
-                    a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 3 * sw * CB), a3);
-                }
+    unsigned int cols[JC_DW_SMALL_MAX_KW];
+    const __m256i store = jc_dw_mask256(OW >= 8 ? 0xffu : (1u << OW) - 1u);
+    __m256 bv = _mm256_set1_ps(bias);
+    ptrdiff_t i, j, oh, r;
+    for (j = 0; j < KW; j++)
+        cols[j] = jc_dw_column_bits(j * dw - pw, W, OW, sw);
+    for (oh = 0; oh < OH; oh += 4) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        ptrdiff_t rows = OH - oh < 4 ? OH - oh : 4;
+        for (i = 0; i < KH; i++) {
+            const float *src[4];
+            unsigned int inside[4];
+            for (r = 0; r < 4; r++) {
+                ptrdiff_t ih = (oh + r) * sh + i * dh - ph;
+                inside[r] = r < rows && ih >= 0 && ih < H ? 0xffffffffu : 0u;
+                src[r] = inside[r] ? x + ih * xs_row - pw : x;
             }
-            float *t = tb + (oh * OW + ow) * CB;
-            _mm256_storeu_ps(t, a0);
-            _mm256_storeu_ps(t + CB, a1);
-            _mm256_storeu_ps(t + 2 * CB, a2);
-            _mm256_storeu_ps(t + 3 * CB, a3);
-        }
-        for (; ow < OW; ow++) {
-            __m256 a0 = _mm256_setzero_ps();
-            const float *wk = wb;
-            for (ptrdiff_t i = 0; i < KH; i++) {
-                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
-                for (ptrdiff_t j = 0; j < KW; j++, wk += CB)
-                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wk), _mm256_loadu_ps(x + j * dw * CB), a0);
+            for (j = 0; j < KW; j++) {
+                __m256 wv = _mm256_set1_ps(w[i * KW + j]);
+                ptrdiff_t c = j * dw;
+                a0 = _mm256_fmadd_ps(wv, jc_dw_taps256(src[0] + c, inside[0] & cols[j], sw), a0);
+                a1 = _mm256_fmadd_ps(wv, jc_dw_taps256(src[1] + c, inside[1] & cols[j], sw), a1);
+                a2 = _mm256_fmadd_ps(wv, jc_dw_taps256(src[2] + c, inside[2] & cols[j], sw), a2);
+                a3 = _mm256_fmadd_ps(wv, jc_dw_taps256(src[3] + c, inside[3] & cols[j], sw), a3);
             }
-            _mm256_storeu_ps(tb + (oh * OW + ow) * CB, a0);
         }
+        _mm256_maskstore_ps(out + oh * OW, store, jc_dw_finish256(a0, bv, act));
+        if (rows > 1)
+            _mm256_maskstore_ps(out + (oh + 1) * OW, store, jc_dw_finish256(a1, bv, act));
+        if (rows > 2)
+            _mm256_maskstore_ps(out + (oh + 2) * OW, store, jc_dw_finish256(a2, bv, act));
+        if (rows > 3)
+            _mm256_maskstore_ps(out + (oh + 3) * OW, store, jc_dw_finish256(a3, bv, act));
     }
 }
 
@@ -249,17 +329,16 @@ static void jc_depthwise_row_f32(const float *base, const ptrdiff_t *offs, const
     (void)base; (void)offs; (void)w; (void)taps; (void)out; (void)OW; (void)bias; (void)act;
 }
 #define jc_depthwise_row_f32_avx2 jc_depthwise_row_f32
-#define JC_DEPTHWISE_BLOCK_C 16
-#define JC_DEPTHWISE_BLOCK_C_AVX2 8
-static void jc_depthwise_block_f32(const float *xb, ptrdiff_t Wp, const float *wb,
-                                   ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,
-                                   ptrdiff_t dh, ptrdiff_t dw, float *tb,
-                                   ptrdiff_t OH, ptrdiff_t OW)
+#define JC_DW_SMALL_MAX_KW 16
+static void jc_depthwise_small_f32(const float *x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t xs_row,
+                                   const float *w, ptrdiff_t KH, ptrdiff_t KW,
+                                   ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw,
+                                   ptrdiff_t dh, ptrdiff_t dw, float *out,
+                                   ptrdiff_t OH, ptrdiff_t OW, float bias, int act)
 {
-    (void)xb; (void)Wp; (void)wb; (void)KH; (void)KW; (void)sh; (void)sw; (void)dh; (void)dw;
-    (void)tb; (void)OH; (void)OW;
+    (void)x; (void)H; (void)W; (void)xs_row; (void)w; (void)KH; (void)KW; (void)sh; (void)sw;
+    (void)ph; (void)pw; (void)dh; (void)dw; (void)out; (void)OH; (void)OW; (void)bias; (void)act;
 }
-#define jc_depthwise_block_f32_avx2 jc_depthwise_block_f32
-
+#define jc_depthwise_small_f32_avx2 jc_depthwise_small_f32
 #endif
 #endif
