@@ -658,6 +658,10 @@ cdef extern from "conv_depthwise.h" nogil:
                                      Py_ssize_t dh, Py_ssize_t dw, float* out,
                                      Py_ssize_t OH, Py_ssize_t OW, float bias, int act)
 
+    void jc_dw_even_f32(const float* src, float* dst, Py_ssize_t n)
+    void jc_dw_even_f32_avx2(const float* src, float* dst, Py_ssize_t n)
+
+ctypedef void (*even_split_fn)(const float* src, float* dst, Py_ssize_t n) noexcept nogil
 ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
                                   Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
                                   int act) noexcept nogil
@@ -687,6 +691,7 @@ ctypedef struct DepthwiseLayout:
     Py_ssize_t offs[DEPTHWISE_MAX_TAPS]
     depthwise_row_fn row_f32      # the float32 row kernel at jc_isa()'s level
     depthwise_small_fn small_f32  # the in-place kernel for narrow planes, or NULL
+    even_split_fn even_f32        # float32 stride-2 column split at jc_isa()'s level, or NULL
 
 
 cdef void depthwise_layout(const ConvProblem* cp, DepthwiseLayout* lay) noexcept nogil:
@@ -752,6 +757,11 @@ cdef void depthwise_pack(const ConvProblem* cp, const DepthwiseLayout* lay, cons
             for b in range(sw):
                 dst = row + b * lay.phase_len
                 if sw == 2 and xs3 == sizeof(real):
+                    if real is float:
+                        if lay.even_f32 != NULL and k_hi[b] > k_lo[b]:
+                            lay.even_f32(<const float*>src + b - pw + 2 * k_lo[b],
+                                         dst + k_lo[b], k_hi[b] - k_lo[b])
+                            continue
                     # a constant stride of 2 elements: gcc vectorises the even/odd split
                     deinterleave2(<const real*>src + b - pw, dst, k_lo[b], k_hi[b])
                     continue
@@ -796,6 +806,16 @@ cdef inline int row_activation(const ConvProblem* cp) noexcept nogil:
     if cp.ep.activation == ACT_RELU6:
         return JC_DW_RELU6
     return -1
+
+
+cdef inline even_split_fn depthwise_even_f32() noexcept nogil:
+    """The vector stride-2 column split at jc_isa()'s level, or NULL (the loop)."""
+    cdef int level = jc_isa()
+    if level >= JC_DEPTHWISE_ISA:
+        return jc_dw_even_f32
+    if level >= JC_DEPTHWISE_AVX2_ISA:
+        return jc_dw_even_f32_avx2
+    return NULL
 
 
 cdef inline depthwise_row_fn depthwise_row_f32() noexcept nogil:
@@ -902,6 +922,7 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     depthwise_layout(cp, &lay)
     lay.row_f32 = depthwise_row_f32()
     lay.small_f32 = depthwise_small_f32(cp) if real is float else NULL
+    lay.even_f32 = depthwise_even_f32()
     work_len = lay.plane_len + lay.span
     nt = <int>min(<Py_ssize_t>max(nt, 1), planes)
     bufs = <real*>malloc(nt * work_len * sizeof(real))

@@ -318,6 +318,43 @@ static void jc_depthwise_small_f32_avx2(const float *x, ptrdiff_t H, ptrdiff_t W
     }
 }
 
+/*
+ * ``dst[k] = src[2 k]`` for k in [0, n): the even/odd column split of a stride-2
+ * plane's padded copy.  Loads never reach past src[2 (n - 1)].
+ */
+__attribute__((target("avx512f")))
+static void jc_dw_even_f32(const float *src, float *dst, ptrdiff_t n)
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14,
+                                           16, 18, 20, 22, 24, 26, 28, 30);
+    ptrdiff_t k = 0;
+    for (; k + 16 <= n; k += 16)
+        _mm512_storeu_ps(dst + k, _mm512_permutex2var_ps(
+            _mm512_loadu_ps(src + 2 * k), even,
+            _mm512_maskz_loadu_ps((__mmask16)0x7fff, src + 2 * k + 16)));
+    if (k < n) {
+        unsigned int bits = jc_dw_span_bits(0, 2 * (n - k) - 1);
+        _mm512_mask_storeu_ps(dst + k, (__mmask16)((1u << (n - k)) - 1u),
+                              _mm512_permutex2var_ps(
+                                  _mm512_maskz_loadu_ps((__mmask16)bits, src + 2 * k), even,
+                                  _mm512_maskz_loadu_ps((__mmask16)(bits >> 16),
+                                                        src + 2 * k + 16)));
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void jc_dw_even_f32_avx2(const float *src, float *dst, ptrdiff_t n)
+{
+    ptrdiff_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        _mm256_storeu_ps(dst + k, jc_dw_taps256(src + 2 * k, 0x7fffu, 2));
+    if (k < n) {
+        unsigned int bits = jc_dw_span_bits(0, 2 * (n - k) - 1);
+        _mm256_maskstore_ps(dst + k, jc_dw_mask256((1u << (n - k)) - 1u),
+                            jc_dw_taps256(src + 2 * k, bits, 2));
+    }
+}
+
 #else
 
 #define JC_DW_NONE 0
@@ -340,5 +377,10 @@ static void jc_depthwise_small_f32(const float *x, ptrdiff_t H, ptrdiff_t W, ptr
     (void)ph; (void)pw; (void)dh; (void)dw; (void)out; (void)OH; (void)OW; (void)bias; (void)act;
 }
 #define jc_depthwise_small_f32_avx2 jc_depthwise_small_f32
+static void jc_dw_even_f32(const float *src, float *dst, ptrdiff_t n)
+{
+    (void)src; (void)dst; (void)n;
+}
+#define jc_dw_even_f32_avx2 jc_dw_even_f32
 #endif
 #endif
