@@ -176,8 +176,9 @@ def ops_hardswish(y):
 
 
 # Depthwise convolutions: padded, stride-phase-split planes and a row kernel per ISA level,
-# or, for output rows of one vector, the in-place kernel (whose results the strided-view
-# check below compares bit for bit with the padded path's).
+# or in place: "same" stride-1 planes flattened, other planes whose output rows fit one
+# vector row by row (the strided-view check below compares both bit for bit with the
+# padded path's).
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("x_shape, w_shape, kwargs", [
     ((1, 9, 7, 7), (9, 1, 3, 3), dict(groups=9, padding=1)),
@@ -187,6 +188,9 @@ def ops_hardswish(y):
     ((1, 3, 33, 15), (3, 1, 5, 5), dict(groups=3, padding=(1, 3), stride=(3, 2))),
     ((1, 3, 10, 12), (3, 1, 3, 3), dict(groups=3, padding=2, dilation=(1, 2))),
     ((1, 2, 2, 2), (2, 1, 5, 5), dict(groups=2, padding=2)),
+    ((1, 3, 10, 12), (3, 1, 3, 3), dict(groups=3, padding=(1, 2), dilation=(1, 2))),
+    ((2, 4, 9, 9), (4, 1, 5, 5), dict(groups=4, padding=2)),
+    ((1, 3, 7, 7), (6, 1, 3, 3), dict(groups=3, padding=1)),
     ((2, 6, 13, 11), (6, 1, 3, 3), dict(groups=6, padding=1, stride=2)),
     ((1, 5, 17, 70), (5, 1, 5, 5), dict(groups=5, padding=2, stride=2)),
     ((1, 5, 17, 70), (5, 1, 5, 5), dict(groups=5, padding=2)),
@@ -486,7 +490,7 @@ from jitcore._runtime.kernels import conv
 rng = np.random.default_rng(0)
 outs = []
 for c, h, k, s in [(24, 30, 3, 1), (24, 30, 5, 2), (40, 9, 3, 2), (16, 14, 3, 1),
-                   (16, 28, 3, 2), (8, 7, 3, 1)]:
+                   (16, 28, 3, 2), (8, 7, 3, 1), (6, 56, 3, 1)]:
     x = rng.standard_normal((2, c, h, h)).astype(np.float32)
     w = rng.standard_normal((c, 1, k, k)).astype(np.float32)
     outs.append(conv.conv2d(x, w, padding=k // 2, stride=s, groups=c).ravel())

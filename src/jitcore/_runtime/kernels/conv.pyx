@@ -658,9 +658,18 @@ cdef extern from "conv_depthwise.h" nogil:
                                      Py_ssize_t dh, Py_ssize_t dw, float* out,
                                      Py_ssize_t OH, Py_ssize_t OW, float bias, int act)
 
+    void jc_depthwise_flat_f32(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
+                               const unsigned short* masks, const float* w, Py_ssize_t taps,
+                               float* out, float bias, int act)
+    void jc_depthwise_flat_f32_avx2(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
+                                    const unsigned short* masks, const float* w,
+                                    Py_ssize_t taps, float* out, float bias, int act)
     void jc_dw_even_f32(const float* src, float* dst, Py_ssize_t n)
     void jc_dw_even_f32_avx2(const float* src, float* dst, Py_ssize_t n)
 
+ctypedef void (*depthwise_flat_fn)(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
+                                   const unsigned short* masks, const float* w, Py_ssize_t taps,
+                                   float* out, float bias, int act) noexcept nogil
 ctypedef void (*even_split_fn)(const float* src, float* dst, Py_ssize_t n) noexcept nogil
 ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
                                   Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
@@ -676,6 +685,8 @@ ctypedef void (*depthwise_small_fn)(const float* x, Py_ssize_t H, Py_ssize_t W, 
 cdef enum:
     DEPTHWISE_MAX_TAPS = 64
     DEPTHWISE_MAX_STRIDE = 8
+    # lane masks of the flattened in-place kernel: (vectors + 1) x taps
+    DEPTHWISE_FLAT_MAX_MASKS = 2048
 
 
 ctypedef struct DepthwiseLayout:
@@ -692,6 +703,10 @@ ctypedef struct DepthwiseLayout:
     depthwise_row_fn row_f32      # the float32 row kernel at jc_isa()'s level
     depthwise_small_fn small_f32  # the in-place kernel for narrow planes, or NULL
     even_split_fn even_f32        # float32 stride-2 column split at jc_isa()'s level, or NULL
+    # "same" stride-1 planes flattened in place (depthwise_flat), or NULL
+    depthwise_flat_fn flat_f32
+    Py_ssize_t flat_offs[DEPTHWISE_MAX_TAPS]
+    unsigned short flat_masks[DEPTHWISE_FLAT_MAX_MASKS]
 
 
 cdef void depthwise_layout(const ConvProblem* cp, DepthwiseLayout* lay) noexcept nogil:
@@ -851,6 +866,52 @@ cdef depthwise_small_fn depthwise_small_f32(const ConvProblem* cp) noexcept nogi
     return NULL
 
 
+cdef void depthwise_flat(const ConvProblem* cp, DepthwiseLayout* lay) noexcept nogil:
+    """Set ``lay.flat_f32`` (and its offsets and masks) when this float32 problem's
+    planes run flattened in place: stride 1, output planes the input's size, each
+    plane contiguous, and a mask table that fits."""
+    cdef int level = jc_isa()
+    cdef Py_ssize_t lanes, nvec, v, lane, i, j, t, oh, ow, ih, iw
+    cdef Py_ssize_t taps = cp.KH * cp.KW
+    cdef unsigned short bits
+    lay.flat_f32 = NULL
+    if cp.x.dtype != DT_FLOAT32 or cp.p.stride_h != 1 or cp.p.stride_w != 1 \
+            or cp.OH != cp.H or cp.OW != cp.W or cp.x.strides[3] != sizeof(float) \
+            or cp.x.strides[2] != cp.W * sizeof(float) \
+            or (<uintptr_t>cp.x.data) % sizeof(float) != 0:
+        return
+    if level >= JC_DEPTHWISE_ISA:
+        lanes = DEPTHWISE_SMALL_LANES
+    elif level >= JC_DEPTHWISE_AVX2_ISA:
+        lanes = DEPTHWISE_SMALL_LANES_AVX2
+    else:
+        return
+    nvec = (cp.P + lanes - 1) // lanes
+    if (nvec + 1) * taps > DEPTHWISE_FLAT_MAX_MASKS:
+        return
+    for i in range(cp.KH):
+        for j in range(cp.KW):
+            lay.flat_offs[i * cp.KW + j] = (i * cp.p.dilation_h - cp.p.pad_h) * cp.W \
+                + j * cp.p.dilation_w - cp.p.pad_w
+    for v in range(nvec + 1):
+        for t in range(taps):
+            i = t // cp.KW
+            j = t % cp.KW
+            bits = 0
+            for lane in range(lanes):
+                if v * lanes + lane >= cp.P:
+                    break
+                oh = (v * lanes + lane) // cp.W
+                ow = (v * lanes + lane) % cp.W
+                ih = oh + i * cp.p.dilation_h - cp.p.pad_h
+                iw = ow + j * cp.p.dilation_w - cp.p.pad_w
+                if 0 <= ih < cp.H and 0 <= iw < cp.W:
+                    bits |= <unsigned short>(1 << lane)
+            lay.flat_masks[v * taps + t] = bits
+    lay.flat_f32 = jc_depthwise_flat_f32 if lanes == DEPTHWISE_SMALL_LANES \
+        else jc_depthwise_flat_f32_avx2
+
+
 cdef void depthwise_plane(const ConvProblem* cp, const DepthwiseLayout* lay, real* out,
                           Py_ssize_t plane_index, real* buf) noexcept nogil:
     """One output plane (its channel reads one input channel): in place by the narrow
@@ -876,7 +937,11 @@ cdef void depthwise_plane(const ConvProblem* cp, const DepthwiseLayout* lay, rea
                                               + i * cp.w.strides[2] + j * cp.w.strides[3]))[0]
     x_plane = cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1]
     if real is float:
-        if lay.small_f32 != NULL:
+        if lay.flat_f32 != NULL:
+            lay.flat_f32(<const float*>x_plane, cp.P, lay.flat_offs, lay.flat_masks, w, lay.taps,
+                         dst_plane, bias, max(act, JC_DW_NONE))
+            in_place = True
+        elif lay.small_f32 != NULL:
             lay.small_f32(<const float*>x_plane, cp.H, cp.W, cp.x.strides[2] // sizeof(float), w,
                           cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w, cp.p.pad_h, cp.p.pad_w,
                           cp.p.dilation_h, cp.p.dilation_w, dst_plane, cp.OH, cp.OW, bias,
@@ -923,6 +988,7 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     lay.row_f32 = depthwise_row_f32()
     lay.small_f32 = depthwise_small_f32(cp) if real is float else NULL
     lay.even_f32 = depthwise_even_f32()
+    depthwise_flat(cp, &lay)
     work_len = lay.plane_len + lay.span
     nt = <int>min(<Py_ssize_t>max(nt, 1), planes)
     bufs = <real*>malloc(nt * work_len * sizeof(real))

@@ -319,6 +319,82 @@ static void jc_depthwise_small_f32_avx2(const float *x, ptrdiff_t H, ptrdiff_t W
 }
 
 /*
+ * A whole "same" stride-1 plane (OH == H, OW == W, rows W apart) flattened: output
+ * q = oh * W + ow reads tap t's input at ``x + q + offs[t]``, so each vector of
+ * outputs is one masked load per tap, across row ends.  ``masks[v * taps + t]``
+ * (built once per call by conv.pyx: the same for every plane; one more row of
+ * zeros after the last vector's) keeps the lanes of vector v whose tap-t input
+ * lies inside the plane; the others load zeros, so every
+ * output is the same FMA chain over the taps in (i, j) order from zero as the padded
+ * kernels compute.  Four vectors at a time: four independent chains.
+ */
+__attribute__((target("avx512f")))
+static void jc_depthwise_flat_f32(const float *x, ptrdiff_t P, const ptrdiff_t *offs,
+                                  const unsigned short *masks, const float *w, ptrdiff_t taps,
+                                  float *out, float bias, int act)
+{
+    ptrdiff_t nvec = (P + 15) / 16, v, t, k;
+    __m512 bv = _mm512_set1_ps(bias);
+    for (v = 0; v < nvec; v += 4) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        /* vectors past the last read nothing: row nvec of the table is zeros */
+        const unsigned short *m0 = masks + v * taps;
+        const unsigned short *m1 = masks + (v + 1 < nvec ? v + 1 : nvec) * taps;
+        const unsigned short *m2 = masks + (v + 2 < nvec ? v + 2 : nvec) * taps;
+        const unsigned short *m3 = masks + (v + 3 < nvec ? v + 3 : nvec) * taps;
+        const float *p = x + 16 * v;
+        for (t = 0; t < taps; t++) {
+            __m512 wv = _mm512_set1_ps(w[t]);
+            const float *q = p + offs[t];
+            a0 = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps((__mmask16)m0[t], q), a0);
+            a1 = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps((__mmask16)m1[t], q + 16), a1);
+            a2 = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps((__mmask16)m2[t], q + 32), a2);
+            a3 = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps((__mmask16)m3[t], q + 48), a3);
+        }
+        for (k = 0; k < 4 && v + k < nvec; k++) {
+            ptrdiff_t left = P - 16 * (v + k);
+            __mmask16 store = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+            __m512 r = k == 0 ? a0 : k == 1 ? a1 : k == 2 ? a2 : a3;
+            _mm512_mask_storeu_ps(out + 16 * (v + k), store, jc_dw_finish512(r, bv, act));
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void jc_depthwise_flat_f32_avx2(const float *x, ptrdiff_t P, const ptrdiff_t *offs,
+                                       const unsigned short *masks, const float *w,
+                                       ptrdiff_t taps, float *out, float bias, int act)
+{
+    ptrdiff_t nvec = (P + 7) / 8, v, t, k;
+    __m256 bv = _mm256_set1_ps(bias);
+    for (v = 0; v < nvec; v += 4) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        const unsigned short *m0 = masks + v * taps;
+        const unsigned short *m1 = masks + (v + 1 < nvec ? v + 1 : nvec) * taps;
+        const unsigned short *m2 = masks + (v + 2 < nvec ? v + 2 : nvec) * taps;
+        const unsigned short *m3 = masks + (v + 3 < nvec ? v + 3 : nvec) * taps;
+        const float *p = x + 8 * v;
+        for (t = 0; t < taps; t++) {
+            __m256 wv = _mm256_set1_ps(w[t]);
+            const float *q = p + offs[t];
+            a0 = _mm256_fmadd_ps(wv, _mm256_maskload_ps(q, jc_dw_mask256(m0[t])), a0);
+            a1 = _mm256_fmadd_ps(wv, _mm256_maskload_ps(q + 8, jc_dw_mask256(m1[t])), a1);
+            a2 = _mm256_fmadd_ps(wv, _mm256_maskload_ps(q + 16, jc_dw_mask256(m2[t])), a2);
+            a3 = _mm256_fmadd_ps(wv, _mm256_maskload_ps(q + 24, jc_dw_mask256(m3[t])), a3);
+        }
+        for (k = 0; k < 4 && v + k < nvec; k++) {
+            ptrdiff_t left = P - 8 * (v + k);
+            __m256 r = k == 0 ? a0 : k == 1 ? a1 : k == 2 ? a2 : a3;
+            _mm256_maskstore_ps(out + 8 * (v + k),
+                                jc_dw_mask256(left >= 8 ? 0xffu : (1u << left) - 1u),
+                                jc_dw_finish256(r, bv, act));
+        }
+    }
+}
+
+/*
  * ``dst[k] = src[2 k]`` for k in [0, n): the even/odd column split of a stride-2
  * plane's padded copy.  Loads never reach past src[2 (n - 1)].
  */
@@ -381,6 +457,14 @@ static void jc_dw_even_f32(const float *src, float *dst, ptrdiff_t n)
 {
     (void)src; (void)dst; (void)n;
 }
+static void jc_depthwise_flat_f32(const float *x, ptrdiff_t P, const ptrdiff_t *offs,
+                                  const unsigned short *masks, const float *w, ptrdiff_t taps,
+                                  float *out, float bias, int act)
+{
+    (void)x; (void)P; (void)offs; (void)masks; (void)w; (void)taps; (void)out; (void)bias;
+    (void)act;
+}
+#define jc_depthwise_flat_f32_avx2 jc_depthwise_flat_f32
 #define jc_dw_even_f32_avx2 jc_dw_even_f32
 #endif
 #endif
