@@ -217,7 +217,8 @@ def test_depthwise_matches_reference(dtype, x_shape, w_shape, kwargs):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("activation, op", [("relu", "relu"), ("relu6", "relu6")])
+@pytest.mark.parametrize("activation, op", [("relu", "relu"), ("relu6", "relu6"),
+                                           ("hardswish", "hardswish")])
 @pytest.mark.parametrize("size", [7, 40])      # in-place and padded-row kernels
 def test_depthwise_epilogue_in_the_row_matches_the_op_bit_for_bit(dtype, activation, op, size):
     from jitcore import ops

@@ -43,7 +43,8 @@ from jitcore._runtime.kernels.strided cimport (
     is_real_dtype, collapse_dims, unravel_offset, same_shape,
 )
 from jitcore._runtime.kernels.epilogue cimport (
-    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_RELU6, ACT_COUNT, epilogue_is_empty,
+    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_RELU6, ACT_HARDSWISH, ACT_COUNT,
+    epilogue_is_empty, jc_hardswishf, jc_hardswish,
     apply_tile_epilogue,
     apply_epilogue_parallel, clamp_activations,
 )
@@ -637,6 +638,7 @@ cdef extern from "conv_depthwise.h" nogil:
         JC_DW_NONE
         JC_DW_RELU
         JC_DW_RELU6
+        JC_DW_HARDSWISH
     void jc_depthwise_row_f32(const float* base, const Py_ssize_t* offs, const float* w,
                               Py_ssize_t taps, float* out, Py_ssize_t OW, float bias, int act)
     void jc_depthwise_row_f32_avx2(const float* base, const Py_ssize_t* offs, const float* w,
@@ -807,6 +809,9 @@ cdef void depthwise_row(const real* base, const Py_ssize_t* offs, const real* w,
     elif act == JC_DW_RELU6:
         for ow in range(OW):
             out[ow] = clamp_of(out[ow], <real>0, <real>6)
+    elif act == JC_DW_HARDSWISH:
+        for ow in range(OW):
+            out[ow] = jc_hardswishf(out[ow]) if real is float else jc_hardswish(out[ow])
 
 
 cdef inline int row_activation(const ConvProblem* cp) noexcept nogil:
@@ -820,6 +825,8 @@ cdef inline int row_activation(const ConvProblem* cp) noexcept nogil:
         return JC_DW_RELU
     if cp.ep.activation == ACT_RELU6:
         return JC_DW_RELU6
+    if cp.ep.activation == ACT_HARDSWISH:
+        return JC_DW_HARDSWISH
     return -1
 
 

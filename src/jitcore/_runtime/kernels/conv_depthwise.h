@@ -36,10 +36,12 @@
 /* The row's epilogue, applied as it is stored: ``+ bias`` after the sum (as the
  * per-plane epilogue adds it), then act: JC_DW_RELU keeps x where x > 0 or x is
  * NaN, else +0 (relu_of); JC_DW_RELU6 is clamp_of(x, 0, 6): x < 0 -> 0, then
- * > 6 -> 6, NaN kept. */
+ * > 6 -> 6, NaN kept; JC_DW_HARDSWISH is unary_ops.h's jc_hardswishf, step by
+ * step (x / 6 divided, + 0.5, clipped to [0, 1] keeping NaN, times x). */
 #define JC_DW_NONE 0
 #define JC_DW_RELU 1
 #define JC_DW_RELU6 2
+#define JC_DW_HARDSWISH 3
 
 __attribute__((target("avx512f")))
 static inline __m512 jc_dw_finish512(__m512 v, __m512 bias, int act)
@@ -52,6 +54,14 @@ static inline __m512 jc_dw_finish512(__m512 v, __m512 bias, int act)
                                _mm512_setzero_ps());
         v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, _mm512_set1_ps(6.0f), _CMP_GT_OQ),
                                _mm512_set1_ps(6.0f));
+    }
+    else if (act == JC_DW_HARDSWISH) {
+        __m512 y = _mm512_add_ps(_mm512_div_ps(v, _mm512_set1_ps(6.0f)), _mm512_set1_ps(0.5f));
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ),
+                               _mm512_setzero_ps());
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, _mm512_set1_ps(1.0f), _CMP_GT_OQ),
+                               _mm512_set1_ps(1.0f));
+        v = _mm512_mul_ps(v, y);
     }
     return v;
 }
@@ -67,6 +77,14 @@ static inline __m256 jc_dw_finish256(__m256 v, __m256 bias, int act)
                              _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
         v = _mm256_blendv_ps(v, _mm256_set1_ps(6.0f),
                              _mm256_cmp_ps(v, _mm256_set1_ps(6.0f), _CMP_GT_OQ));
+    }
+    else if (act == JC_DW_HARDSWISH) {
+        __m256 y = _mm256_add_ps(_mm256_div_ps(v, _mm256_set1_ps(6.0f)), _mm256_set1_ps(0.5f));
+        y = _mm256_blendv_ps(y, _mm256_setzero_ps(),
+                             _mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_LT_OQ));
+        y = _mm256_blendv_ps(y, _mm256_set1_ps(1.0f),
+                             _mm256_cmp_ps(y, _mm256_set1_ps(1.0f), _CMP_GT_OQ));
+        v = _mm256_mul_ps(v, y);
     }
     return v;
 }
@@ -436,6 +454,7 @@ static void jc_dw_even_f32_avx2(const float *src, float *dst, ptrdiff_t n)
 #define JC_DW_NONE 0
 #define JC_DW_RELU 1
 #define JC_DW_RELU6 2
+#define JC_DW_HARDSWISH 3
 static void jc_depthwise_row_f32(const float *base, const ptrdiff_t *offs, const float *w,
                                  ptrdiff_t taps, float *out, ptrdiff_t OW, float bias, int act)
 {
