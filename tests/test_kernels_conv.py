@@ -177,8 +177,8 @@ def ops_hardswish(y):
 
 # Depthwise convolutions: padded, stride-phase-split planes and a row kernel per ISA level,
 # or in place: "same" stride-1 planes flattened, other planes whose output rows fit one
-# vector row by row (the strided-view check below compares both bit for bit with the
-# padded path's).
+# vector row by row; planes of at most 16 outputs channel-blocked (the strided-view
+# check below compares them bit for bit with the padded path's).
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("x_shape, w_shape, kwargs", [
     ((1, 9, 7, 7), (9, 1, 3, 3), dict(groups=9, padding=1)),
@@ -219,7 +219,7 @@ def test_depthwise_matches_reference(dtype, x_shape, w_shape, kwargs):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation, op", [("relu", "relu"), ("relu6", "relu6"),
                                            ("hardswish", "hardswish")])
-@pytest.mark.parametrize("size", [7, 40])      # in-place and padded-row kernels
+@pytest.mark.parametrize("size", [4, 7, 40])   # channel-blocked, in-place, padded-row
 def test_depthwise_epilogue_in_the_row_matches_the_op_bit_for_bit(dtype, activation, op, size):
     from jitcore import ops
     rng = np.random.default_rng(10)
@@ -491,7 +491,7 @@ from jitcore._runtime.kernels import conv
 rng = np.random.default_rng(0)
 outs = []
 for c, h, k, s in [(24, 30, 3, 1), (24, 30, 5, 2), (40, 9, 3, 2), (16, 14, 3, 1),
-                   (16, 28, 3, 2), (8, 7, 3, 1), (6, 56, 3, 1)]:
+                   (16, 28, 3, 2), (8, 7, 3, 1), (6, 56, 3, 1), (20, 4, 3, 1), (24, 4, 3, 2)]:
     x = rng.standard_normal((2, c, h, h)).astype(np.float32)
     w = rng.standard_normal((c, 1, k, k)).astype(np.float32)
     outs.append(conv.conv2d(x, w, padding=k // 2, stride=s, groups=c).ravel())

@@ -11,8 +11,11 @@ channels, which would otherwise take im2col + GEMM (on AVX2 only with enough
 tiles: ``winograd_avx2_faster``).
 
 Depthwise convolutions (one input channel per output channel) run
-``conv_depthwise.h``'s row kernel once per plane, on a padded copy of the
-plane split into the strides' row and column phases (``DepthwiseLayout``).
+``conv_depthwise.h``'s kernels: "same" stride-1 planes flattened in place,
+planes whose output rows fit one vector row by row in place, others as one
+row-kernel call per plane on a padded copy split into the strides' row and
+column phases (``DepthwiseLayout``); planes of at most DEPTHWISE_BLOCKED_MAX_P
+outputs channel-blocked on a channels-last copy of 16 (AVX2: 8) channels.
 
 Kernel contract in ``conv.pxd``.  The GEMM path's unit is (image, group,
 block of output channels, tile of output pixels), fixed by the shape alone
@@ -46,7 +49,7 @@ from jitcore._runtime.kernels.epilogue cimport (
     Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_RELU6, ACT_HARDSWISH, ACT_COUNT,
     epilogue_is_empty, jc_hardswishf, jc_hardswish,
     apply_tile_epilogue,
-    apply_epilogue_parallel, clamp_activations,
+    apply_epilogue_parallel, clamp_activations, activate_row,
 )
 from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, operand_row,
@@ -666,12 +669,27 @@ cdef extern from "conv_depthwise.h" nogil:
     void jc_depthwise_flat_f32_avx2(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
                                     const unsigned short* masks, const float* w,
                                     Py_ssize_t taps, float* out, float bias, int act)
+    enum:
+        JC_DEPTHWISE_BLOCK_C
+        JC_DEPTHWISE_BLOCK_C_AVX2
+    void jc_depthwise_block_f32(const float* xb, Py_ssize_t Wp, const float* wb,
+                                Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                                Py_ssize_t dh, Py_ssize_t dw, float* tb,
+                                Py_ssize_t OH, Py_ssize_t OW)
+    void jc_depthwise_block_f32_avx2(const float* xb, Py_ssize_t Wp, const float* wb,
+                                     Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                                     Py_ssize_t dh, Py_ssize_t dw, float* tb,
+                                     Py_ssize_t OH, Py_ssize_t OW)
     void jc_dw_even_f32(const float* src, float* dst, Py_ssize_t n)
     void jc_dw_even_f32_avx2(const float* src, float* dst, Py_ssize_t n)
 
 ctypedef void (*depthwise_flat_fn)(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
                                    const unsigned short* masks, const float* w, Py_ssize_t taps,
                                    float* out, float bias, int act) noexcept nogil
+ctypedef void (*depthwise_block_fn)(const float* xb, Py_ssize_t Wp, const float* wb,
+                                    Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                                    Py_ssize_t dh, Py_ssize_t dw, float* tb,
+                                    Py_ssize_t OH, Py_ssize_t OW) noexcept nogil
 ctypedef void (*even_split_fn)(const float* src, float* dst, Py_ssize_t n) noexcept nogil
 ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
                                   Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
@@ -979,6 +997,138 @@ cdef void depthwise_planes(const ConvProblem* cp, const DepthwiseLayout* lay, re
         depthwise_plane(cp, lay, out, plane, buf)
 
 
+# Planes of at most this many outputs (one AVX-512 vector: 4x4, 2x2) run
+# channel-blocked (float32, AVX2 or AVX-512): per plane, the in-place kernels
+# would spend more on the plane's set-up than on its few outputs.
+cdef Py_ssize_t DEPTHWISE_BLOCKED_MAX_P = 16
+
+
+ctypedef struct DepthwiseBlocks:
+    # A block of CB output channels of one image, channels-last: the padded
+    # input ``xb`` (Hp x Wp x CB), weights ``wb`` (taps x CB, packed once for
+    # all images), output ``tb`` (P x CB).
+    depthwise_block_fn run
+    Py_ssize_t CB, Hp, Wp, xb_len, wb_len, tb_len, per_image
+
+
+cdef bint depthwise_blocks(const ConvProblem* cp, DepthwiseBlocks* db) noexcept nogil:
+    """Fill ``db`` when this float32 depthwise convolution runs channel-blocked."""
+    cdef int level = jc_isa()
+    if cp.x.dtype != DT_FLOAT32 or cp.P > DEPTHWISE_BLOCKED_MAX_P:
+        return False
+    if level >= JC_DEPTHWISE_ISA:
+        db.run = jc_depthwise_block_f32
+        db.CB = JC_DEPTHWISE_BLOCK_C
+    elif level >= JC_DEPTHWISE_AVX2_ISA:
+        db.run = jc_depthwise_block_f32_avx2
+        db.CB = JC_DEPTHWISE_BLOCK_C_AVX2
+    else:
+        return False
+    db.Hp = cp.H + 2 * cp.p.pad_h
+    db.Wp = cp.W + 2 * cp.p.pad_w
+    db.xb_len = db.Hp * db.Wp * db.CB
+    db.wb_len = cp.KH * cp.KW * db.CB
+    db.tb_len = cp.P * db.CB
+    db.per_image = (cp.O + db.CB - 1) // db.CB
+    return True
+
+
+cdef void depthwise_pack_weights(const ConvProblem* cp, const DepthwiseBlocks* db,
+                                 float* wall) noexcept nogil:
+    """Every channel block's weights, ``wall[block * wb_len + tap * CB + c]`` (zero
+    for the missing channels of a last block): packed once, read by every image."""
+    cdef Py_ssize_t o, i, j, CB = db.CB
+    memset(wall, 0, db.per_image * db.wb_len * sizeof(float))
+    for o in range(cp.O):
+        for i in range(cp.KH):
+            for j in range(cp.KW):
+                wall[(o // CB) * db.wb_len + (i * cp.KW + j) * CB + o % CB] = (<const float*>(
+                    cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
+                    + j * cp.w.strides[3]))[0]
+
+
+cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
+                          Py_ssize_t unit, const float* wall, float* work) noexcept nogil:
+    """Output channels [o0, o0 + CB) of one image (``unit``), with ``work`` for its buffers."""
+    cdef Py_ssize_t n = unit // db.per_image
+    cdef Py_ssize_t o0 = (unit % db.per_image) * db.CB
+    cdef Py_ssize_t count = min(db.CB, cp.O - o0)
+    cdef Py_ssize_t CB = db.CB, c, o, h, w, i, j, px
+    cdef float* xb = work
+    cdef float* tb = work + db.xb_len
+    cdef const float* wb = wall + (unit % db.per_image) * db.wb_len
+    cdef float lanes[JC_DEPTHWISE_BLOCK_C]
+    cdef float* dst
+    cdef const char* x_plane
+    cdef const char* src
+    cdef TileEpilogue t
+    memset(xb, 0, db.xb_len * sizeof(float))
+    for c in range(count):
+        o = o0 + c
+        x_plane = cp.x.data + n * cp.x.strides[0] + (o // cp.Og) * cp.x.strides[1]
+        for h in range(cp.H):
+            src = x_plane + h * cp.x.strides[2]
+            dst = xb + ((h + cp.p.pad_h) * db.Wp + cp.p.pad_w) * CB + c
+            for w in range(cp.W):
+                dst[w * CB] = (<const float*>(src + w * cp.x.strides[3]))[0]
+    db.run(xb, db.Wp, wb, cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w,
+           cp.p.dilation_h, cp.p.dilation_w, tb, cp.OH, cp.OW)
+    if cp.ep.residual == NULL:
+        # bias then activation on the channels-last block, whole pixels at a time
+        # (the same two steps per element as the per-plane epilogue)
+        if cp.ep.addend != NULL:
+            for c in range(CB):
+                lanes[c] = (<const float*>(cp.ep.addend + (o0 + c) * cp.ep.addend_row_stride))[0] \
+                    if c < count else 0
+            for px in range(cp.P):
+                for c in range(CB):
+                    tb[px * CB + c] += lanes[c]
+        activate_row(tb, cp.P * CB, cp.ep.activation)
+    for c in range(count):
+        dst = out + (n * cp.O + o0 + c) * cp.P
+        for px in range(cp.P):
+            dst[px] = tb[px * CB + c]
+        if cp.ep.residual != NULL:
+            task_epilogue(cp, n, o0 + c, &t)
+            apply_tile_epilogue(dst, 1, cp.P, cp.P, &t, 0, 1)
+
+
+cdef void depthwise_block_range(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
+                                Py_ssize_t first, Py_ssize_t last, const float* wall,
+                                float* work) noexcept nogil:
+    cdef Py_ssize_t unit
+    for unit in range(first, last):
+        depthwise_block(cp, db, out, unit, wall, work)
+
+
+cdef Status run_depthwise_blocked(ConvProblem* cp, const DepthwiseBlocks* db,
+                                  float* out) noexcept nogil:
+    """Channel blocks of every image, split over threads, one workspace each."""
+    cdef Py_ssize_t units = cp.N * db.per_image
+    cdef Py_ssize_t work_len = db.xb_len + db.tb_len
+    cdef Py_ssize_t per_part
+    cdef int nt = threads_for(cp.N * cp.O * cp.P * cp.KH * cp.KW)
+    cdef int part
+    cdef float* work
+    cdef float* wall
+    nt = <int>min(<Py_ssize_t>max(nt, 1), units)
+    work = <float*>malloc((nt * work_len + db.per_image * db.wb_len) * sizeof(float))
+    if work == NULL:
+        return JC_ERR_OOM
+    wall = work + nt * work_len
+    depthwise_pack_weights(cp, db, wall)
+    if nt <= 1:
+        depthwise_block_range(cp, db, out, 0, units, wall, work)
+    else:
+        per_part = (units + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            depthwise_block_range(cp, db, out, part * per_part,
+                                  min(units, (part + 1) * per_part), wall,
+                                  work + part * work_len)
+    free(work)
+    return JC_OK
+
+
 cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     """Depthwise (one input channel per output channel): output planes split over threads,
     each thread with its own buffers for the plane it is on."""
@@ -988,6 +1138,10 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     cdef int nt = threads_for(planes * cp.P * cp.KH * cp.KW)
     cdef int part
     cdef real* bufs
+    cdef DepthwiseBlocks db
+    if real is float:
+        if depthwise_blocks(cp, &db):
+            return run_depthwise_blocked(cp, &db, out)
     if cp.KH * cp.KW > DEPTHWISE_MAX_TAPS or cp.p.stride_w > DEPTHWISE_MAX_STRIDE \
             or cp.p.stride_h > DEPTHWISE_MAX_STRIDE:
         return run_gemm_path(cp, out)

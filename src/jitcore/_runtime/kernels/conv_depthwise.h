@@ -449,6 +449,106 @@ static void jc_dw_even_f32_avx2(const float *src, float *dst, ptrdiff_t n)
     }
 }
 
+/*
+ * Planes of at most one vector of outputs (4x4, 2x2) waste most of a vector's
+ * lanes in every other layout; there jc_depthwise_block_f32 vectorises over
+ * channels instead: conv.pyx packs a block of JC_DEPTHWISE_BLOCK_C channels (8
+ * on AVX2) channels-last, ``xb[(row * Wp + col) * CB + c]`` (zero-padded, the
+ * missing channels of a last block zero too), the weights as ``wb[tap * CB + c]``,
+ * and gets every output pixel's CB channels at ``tb[pixel * CB + c]``: the same
+ * FMA chain per element as the other kernels.
+ */
+#define JC_DEPTHWISE_BLOCK_C 16
+
+/* Four pixels at a time: four independent chains. */
+__attribute__((target("avx512f")))
+static void jc_depthwise_block_f32(const float *xb, ptrdiff_t Wp, const float *wb,
+                                   ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,
+                                   ptrdiff_t dh, ptrdiff_t dw, float *tb,
+                                   ptrdiff_t OH, ptrdiff_t OW)
+{
+    const ptrdiff_t CB = 16;
+    for (ptrdiff_t oh = 0; oh < OH; oh++) {
+        ptrdiff_t ow = 0;
+        for (; ow + 4 <= OW; ow += 4) {
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+            __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+            const float *wk = wb;
+            for (ptrdiff_t i = 0; i < KH; i++) {
+                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
+                for (ptrdiff_t j = 0; j < KW; j++, wk += CB) {
+                    const float *p = x + j * dw * CB;
+                    __m512 wv = _mm512_loadu_ps(wk);
+                    a0 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p), a0);
+                    a1 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + sw * CB), a1);
+                    a2 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 2 * sw * CB), a2);
+                    a3 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 3 * sw * CB), a3);
+                }
+            }
+            float *t = tb + (oh * OW + ow) * CB;
+            _mm512_storeu_ps(t, a0);
+            _mm512_storeu_ps(t + CB, a1);
+            _mm512_storeu_ps(t + 2 * CB, a2);
+            _mm512_storeu_ps(t + 3 * CB, a3);
+        }
+        for (; ow < OW; ow++) {
+            __m512 a0 = _mm512_setzero_ps();
+            const float *wk = wb;
+            for (ptrdiff_t i = 0; i < KH; i++) {
+                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
+                for (ptrdiff_t j = 0; j < KW; j++, wk += CB)
+                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(wk), _mm512_loadu_ps(x + j * dw * CB), a0);
+            }
+            _mm512_storeu_ps(tb + (oh * OW + ow) * CB, a0);
+        }
+    }
+}
+
+#define JC_DEPTHWISE_BLOCK_C_AVX2 8
+
+__attribute__((target("avx2,fma")))
+static void jc_depthwise_block_f32_avx2(const float *xb, ptrdiff_t Wp, const float *wb,
+                                        ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,
+                                        ptrdiff_t dh, ptrdiff_t dw, float *tb,
+                                        ptrdiff_t OH, ptrdiff_t OW)
+{
+    const ptrdiff_t CB = 8;
+    for (ptrdiff_t oh = 0; oh < OH; oh++) {
+        ptrdiff_t ow = 0;
+        for (; ow + 4 <= OW; ow += 4) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+            __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+            const float *wk = wb;
+            for (ptrdiff_t i = 0; i < KH; i++) {
+                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
+                for (ptrdiff_t j = 0; j < KW; j++, wk += CB) {
+                    const float *p = x + j * dw * CB;
+                    __m256 wv = _mm256_loadu_ps(wk);
+                    a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p), a0);
+                    a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + sw * CB), a1);
+                    a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 2 * sw * CB), a2);
+                    a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 3 * sw * CB), a3);
+                }
+            }
+            float *t = tb + (oh * OW + ow) * CB;
+            _mm256_storeu_ps(t, a0);
+            _mm256_storeu_ps(t + CB, a1);
+            _mm256_storeu_ps(t + 2 * CB, a2);
+            _mm256_storeu_ps(t + 3 * CB, a3);
+        }
+        for (; ow < OW; ow++) {
+            __m256 a0 = _mm256_setzero_ps();
+            const float *wk = wb;
+            for (ptrdiff_t i = 0; i < KH; i++) {
+                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
+                for (ptrdiff_t j = 0; j < KW; j++, wk += CB)
+                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wk), _mm256_loadu_ps(x + j * dw * CB), a0);
+            }
+            _mm256_storeu_ps(tb + (oh * OW + ow) * CB, a0);
+        }
+    }
+}
+
 #else
 
 #define JC_DW_NONE 0
@@ -484,6 +584,18 @@ static void jc_depthwise_flat_f32(const float *x, ptrdiff_t P, const ptrdiff_t *
     (void)act;
 }
 #define jc_depthwise_flat_f32_avx2 jc_depthwise_flat_f32
+#define JC_DEPTHWISE_BLOCK_C 16
+#define JC_DEPTHWISE_BLOCK_C_AVX2 8
+static void jc_depthwise_block_f32(const float *xb, ptrdiff_t Wp, const float *wb,
+                                   ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,
+                                   ptrdiff_t dh, ptrdiff_t dw, float *tb,
+                                   ptrdiff_t OH, ptrdiff_t OW)
+{
+    (void)xb; (void)Wp; (void)wb; (void)KH; (void)KW; (void)sh; (void)sw; (void)dh; (void)dw;
+    (void)tb; (void)OH; (void)OW;
+}
+#define jc_depthwise_block_f32_avx2 jc_depthwise_block_f32
+
 #define jc_dw_even_f32_avx2 jc_dw_even_f32
 #endif
 #endif
