@@ -233,16 +233,18 @@ def test_depthwise_epilogue_in_the_row_matches_the_op_bit_for_bit(dtype, activat
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_depthwise_is_bit_identical_at_one_and_two_threads(dtype):
+@pytest.mark.parametrize("size, stride", [(30, 2), (14, 1), (70, 2), (4, 1)])
+def test_depthwise_is_bit_identical_at_one_and_two_threads(dtype, size, stride):
     rng = np.random.default_rng(7)
-    x = rng.standard_normal((1, 24, 30, 30)).astype(dtype)
+    x = rng.standard_normal((1, 24, size, size)).astype(dtype)
     w = rng.standard_normal((24, 1, 5, 5)).astype(dtype)
     before = openmp_helpers.get_num_threads()
     try:
         results = []
         for threads in (1, 2):
             openmp_helpers.set_num_threads(threads)
-            results.append(conv.conv2d(x, w, padding=2, stride=2, groups=24, activation="relu6"))
+            results.append(conv.conv2d(x, w, padding=2, stride=stride, groups=24,
+                                       activation="relu6"))
     finally:
         openmp_helpers.set_num_threads(before)
     np.testing.assert_array_equal(results[0], results[1])
