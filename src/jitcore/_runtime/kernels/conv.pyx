@@ -896,9 +896,8 @@ cdef void depthwise_flat(const ConvProblem* cp, DepthwiseLayout* lay) noexcept n
     planes run flattened in place: stride 1, output planes the input's size, each
     plane contiguous, and a mask table that fits."""
     cdef int level = jc_isa()
-    cdef Py_ssize_t lanes, nvec, v, lane, i, j, t, oh, ow, ih, iw
+    cdef Py_ssize_t lanes, nvec, v, lane, i, j, q, oh, ow, ih, iw
     cdef Py_ssize_t taps = cp.KH * cp.KW
-    cdef unsigned short bits
     lay.flat_f32 = NULL
     if cp.x.dtype != DT_FLOAT32 or cp.p.stride_h != 1 or cp.p.stride_w != 1 \
             or cp.OH != cp.H or cp.OW != cp.W or cp.x.strides[3] != sizeof(float) \
@@ -918,21 +917,26 @@ cdef void depthwise_flat(const ConvProblem* cp, DepthwiseLayout* lay) noexcept n
         for j in range(cp.KW):
             lay.flat_offs[i * cp.KW + j] = (i * cp.p.dilation_h - cp.p.pad_h) * cp.W \
                 + j * cp.p.dilation_w - cp.p.pad_w
-    for v in range(nvec + 1):
-        for t in range(taps):
-            i = t // cp.KW
-            j = t % cp.KW
-            bits = 0
-            for lane in range(lanes):
-                if v * lanes + lane >= cp.P:
-                    break
-                oh = (v * lanes + lane) // cp.W
-                ow = (v * lanes + lane) % cp.W
-                ih = oh + i * cp.p.dilation_h - cp.p.pad_h
+    memset(lay.flat_masks, 0, (nvec + 1) * taps * sizeof(unsigned short))
+    # output q = oh * W + ow, walked without divisions (the table is built per call)
+    oh = ow = v = lane = 0
+    for q in range(cp.P):
+        for i in range(cp.KH):
+            ih = oh + i * cp.p.dilation_h - cp.p.pad_h
+            if ih < 0 or ih >= cp.H:
+                continue
+            for j in range(cp.KW):
                 iw = ow + j * cp.p.dilation_w - cp.p.pad_w
-                if 0 <= ih < cp.H and 0 <= iw < cp.W:
-                    bits |= <unsigned short>(1 << lane)
-            lay.flat_masks[v * taps + t] = bits
+                if 0 <= iw < cp.W:
+                    lay.flat_masks[v * taps + i * cp.KW + j] |= <unsigned short>(1 << lane)
+        ow += 1
+        if ow == cp.W:
+            ow = 0
+            oh += 1
+        lane += 1
+        if lane == lanes:
+            lane = 0
+            v += 1
     lay.flat_f32 = jc_depthwise_flat_f32 if lanes == DEPTHWISE_SMALL_LANES \
         else jc_depthwise_flat_f32_avx2
 
@@ -1001,6 +1005,9 @@ cdef void depthwise_planes(const ConvProblem* cp, const DepthwiseLayout* lay, re
 # channel-blocked (float32, AVX2 or AVX-512): per plane, the in-place kernels
 # would spend more on the plane's set-up than on its few outputs.
 cdef Py_ssize_t DEPTHWISE_BLOCKED_MAX_P = 16
+# ... and strided ones of at most this many (8x8, 7x7), whose in-place rows each
+# cost two loads and a permute per tap.
+cdef Py_ssize_t DEPTHWISE_BLOCKED_MAX_P_STRIDED = 64
 
 
 ctypedef struct DepthwiseBlocks:
@@ -1014,7 +1021,8 @@ ctypedef struct DepthwiseBlocks:
 cdef bint depthwise_blocks(const ConvProblem* cp, DepthwiseBlocks* db) noexcept nogil:
     """Fill ``db`` when this float32 depthwise convolution runs channel-blocked."""
     cdef int level = jc_isa()
-    if cp.x.dtype != DT_FLOAT32 or cp.P > DEPTHWISE_BLOCKED_MAX_P:
+    if cp.x.dtype != DT_FLOAT32 or cp.P > (DEPTHWISE_BLOCKED_MAX_P if cp.p.stride_w == 1
+                                           else DEPTHWISE_BLOCKED_MAX_P_STRIDED):
         return False
     if level >= JC_DEPTHWISE_ISA:
         db.run = jc_depthwise_block_f32
