@@ -175,9 +175,22 @@ def ops_hardswish(y):
     return y * np.clip(y / 6 + 0.5, 0, 1)
 
 
-# Depthwise convolutions: padded, stride-phase-split planes and a row kernel per ISA level.
+# Depthwise convolutions: padded, stride-phase-split planes and a row kernel per ISA level,
+# or in place: "same" stride-1 planes flattened, other planes whose output rows fit one
+# vector row by row; planes of at most 16 outputs channel-blocked (the strided-view
+# check below compares them bit for bit with the padded path's).
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("x_shape, w_shape, kwargs", [
+    ((1, 9, 7, 7), (9, 1, 3, 3), dict(groups=9, padding=1)),
+    ((2, 5, 14, 14), (5, 1, 3, 3), dict(groups=5, padding=1, stride=2)),
+    ((1, 4, 16, 16), (4, 1, 3, 3), dict(groups=4, padding=1)),
+    ((1, 4, 17, 33), (4, 1, 3, 3), dict(groups=4, padding=1, stride=2)),
+    ((1, 3, 33, 15), (3, 1, 5, 5), dict(groups=3, padding=(1, 3), stride=(3, 2))),
+    ((1, 3, 10, 12), (3, 1, 3, 3), dict(groups=3, padding=2, dilation=(1, 2))),
+    ((1, 2, 2, 2), (2, 1, 5, 5), dict(groups=2, padding=2)),
+    ((1, 3, 10, 12), (3, 1, 3, 3), dict(groups=3, padding=(1, 2), dilation=(1, 2))),
+    ((2, 4, 9, 9), (4, 1, 5, 5), dict(groups=4, padding=2)),
+    ((1, 3, 7, 7), (6, 1, 3, 3), dict(groups=3, padding=1)),
     ((2, 6, 13, 11), (6, 1, 3, 3), dict(groups=6, padding=1, stride=2)),
     ((1, 5, 17, 70), (5, 1, 5, 5), dict(groups=5, padding=2, stride=2)),
     ((1, 5, 17, 70), (5, 1, 5, 5), dict(groups=5, padding=2)),
@@ -204,8 +217,9 @@ def test_depthwise_matches_reference(dtype, x_shape, w_shape, kwargs):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("activation, op", [("relu", "relu"), ("relu6", "relu6")])
-@pytest.mark.parametrize("size", [7, 40])      # channel-blocked and row kernels
+@pytest.mark.parametrize("activation, op", [("relu", "relu"), ("relu6", "relu6"),
+                                           ("hardswish", "hardswish")])
+@pytest.mark.parametrize("size", [4, 7, 40])   # channel-blocked, in-place, padded-row
 def test_depthwise_epilogue_in_the_row_matches_the_op_bit_for_bit(dtype, activation, op, size):
     from jitcore import ops
     rng = np.random.default_rng(10)
@@ -219,16 +233,18 @@ def test_depthwise_epilogue_in_the_row_matches_the_op_bit_for_bit(dtype, activat
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_depthwise_is_bit_identical_at_one_and_two_threads(dtype):
+@pytest.mark.parametrize("size, stride", [(30, 2), (14, 1), (70, 2), (4, 1)])
+def test_depthwise_is_bit_identical_at_one_and_two_threads(dtype, size, stride):
     rng = np.random.default_rng(7)
-    x = rng.standard_normal((1, 24, 30, 30)).astype(dtype)
+    x = rng.standard_normal((1, 24, size, size)).astype(dtype)
     w = rng.standard_normal((24, 1, 5, 5)).astype(dtype)
     before = openmp_helpers.get_num_threads()
     try:
         results = []
         for threads in (1, 2):
             openmp_helpers.set_num_threads(threads)
-            results.append(conv.conv2d(x, w, padding=2, stride=2, groups=24, activation="relu6"))
+            results.append(conv.conv2d(x, w, padding=2, stride=stride, groups=24,
+                                       activation="relu6"))
     finally:
         openmp_helpers.set_num_threads(before)
     np.testing.assert_array_equal(results[0], results[1])
@@ -476,7 +492,8 @@ import sys, numpy as np
 from jitcore._runtime.kernels import conv
 rng = np.random.default_rng(0)
 outs = []
-for c, h, k, s in [(24, 30, 3, 1), (24, 30, 5, 2), (40, 9, 3, 2)]:
+for c, h, k, s in [(24, 30, 3, 1), (24, 30, 5, 2), (40, 9, 3, 2), (16, 14, 3, 1),
+                   (16, 28, 3, 2), (8, 7, 3, 1), (6, 56, 3, 1), (20, 4, 3, 1), (24, 4, 3, 2)]:
     x = rng.standard_normal((2, c, h, h)).astype(np.float32)
     w = rng.standard_normal((c, 1, k, k)).astype(np.float32)
     outs.append(conv.conv2d(x, w, padding=k // 2, stride=s, groups=c).ravel())

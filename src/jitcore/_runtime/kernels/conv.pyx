@@ -14,9 +14,11 @@ output rows of at least DIRECT_STRIDED_MIN_OW pixels run ``conv_direct_strided.h
 padded copy of each image whose rows are split into their two column phases.
 
 Depthwise convolutions (one input channel per output channel) run
-``conv_depthwise.h``'s row kernels on a padded, stride-phase-split copy of
-each plane, or, on planes narrower than DEPTHWISE_BLOCKED_MAX_OW, its
-channel-blocked kernel on a channels-last copy of 16 (AVX2: 8) channels.
+``conv_depthwise.h``'s kernels: "same" stride-1 planes flattened in place,
+planes whose output rows fit one vector row by row in place, others as one
+row-kernel call per plane on a padded copy split into the strides' row and
+column phases (``DepthwiseLayout``); planes of at most DEPTHWISE_BLOCKED_MAX_P
+outputs channel-blocked on a channels-last copy of 16 (AVX2: 8) channels.
 
 Kernel contract in ``conv.pxd``.  The GEMM path's unit is (image, group,
 block of output channels, tile of output pixels), fixed by the shape alone
@@ -47,7 +49,8 @@ from jitcore._runtime.kernels.strided cimport (
     is_real_dtype, collapse_dims, unravel_offset, same_shape,
 )
 from jitcore._runtime.kernels.epilogue cimport (
-    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_RELU6, ACT_COUNT, epilogue_is_empty,
+    Epilogue, TileEpilogue, ACT_NONE, ACT_RELU, ACT_RELU6, ACT_HARDSWISH, ACT_COUNT,
+    epilogue_is_empty, jc_hardswishf, jc_hardswish,
     apply_tile_epilogue,
     apply_epilogue_parallel, clamp_activations, activate_row,
 )
@@ -643,12 +646,34 @@ cdef extern from "conv_depthwise.h" nogil:
         JC_DW_NONE
         JC_DW_RELU
         JC_DW_RELU6
+        JC_DW_HARDSWISH
     void jc_depthwise_row_f32(const float* base, const Py_ssize_t* offs, const float* w,
                               Py_ssize_t taps, float* out, Py_ssize_t OW, float bias, int act)
     void jc_depthwise_row_f32_avx2(const float* base, const Py_ssize_t* offs, const float* w,
                                    Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
                                    int act)
 
+
+    enum:
+        JC_DW_SMALL_MAX_KW
+    void jc_depthwise_small_f32(const float* x, Py_ssize_t H, Py_ssize_t W, Py_ssize_t xs_row,
+                                const float* w, Py_ssize_t KH, Py_ssize_t KW,
+                                Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                                Py_ssize_t dh, Py_ssize_t dw, float* out,
+                                Py_ssize_t OH, Py_ssize_t OW, float bias, int act)
+    void jc_depthwise_small_f32_avx2(const float* x, Py_ssize_t H, Py_ssize_t W,
+                                     Py_ssize_t xs_row, const float* w,
+                                     Py_ssize_t KH, Py_ssize_t KW,
+                                     Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                                     Py_ssize_t dh, Py_ssize_t dw, float* out,
+                                     Py_ssize_t OH, Py_ssize_t OW, float bias, int act)
+
+    void jc_depthwise_flat_f32(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
+                               const unsigned short* masks, const float* w, Py_ssize_t taps,
+                               float* out, float bias, int act)
+    void jc_depthwise_flat_f32_avx2(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
+                                    const unsigned short* masks, const float* w,
+                                    Py_ssize_t taps, float* out, float bias, int act)
     enum:
         JC_DEPTHWISE_BLOCK_C
         JC_DEPTHWISE_BLOCK_C_AVX2
@@ -660,48 +685,70 @@ cdef extern from "conv_depthwise.h" nogil:
                                      Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
                                      Py_ssize_t dh, Py_ssize_t dw, float* tb,
                                      Py_ssize_t OH, Py_ssize_t OW)
+    void jc_dw_even_f32(const float* src, float* dst, Py_ssize_t n)
+    void jc_dw_even_f32_avx2(const float* src, float* dst, Py_ssize_t n)
 
-ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
-                                  Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
-                                  int act) noexcept nogil
+ctypedef void (*depthwise_flat_fn)(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
+                                   const unsigned short* masks, const float* w, Py_ssize_t taps,
+                                   float* out, float bias, int act) noexcept nogil
 ctypedef void (*depthwise_block_fn)(const float* xb, Py_ssize_t Wp, const float* wb,
                                     Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
                                     Py_ssize_t dh, Py_ssize_t dw, float* tb,
                                     Py_ssize_t OH, Py_ssize_t OW) noexcept nogil
-
-# Output rows narrower than this (two AVX-512 vectors) run channel-blocked
-# (float32, AVX2 or AVX-512): a row that short leaves most lanes of the row
-# kernel's vectors empty.
-cdef Py_ssize_t DEPTHWISE_BLOCKED_MAX_OW = 32
+ctypedef void (*even_split_fn)(const float* src, float* dst, Py_ssize_t n) noexcept nogil
+ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
+                                  Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
+                                  int act) noexcept nogil
+ctypedef void (*depthwise_small_fn)(const float* x, Py_ssize_t H, Py_ssize_t W, Py_ssize_t xs_row,
+                                    const float* w, Py_ssize_t KH, Py_ssize_t KW,
+                                    Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                                    Py_ssize_t dh, Py_ssize_t dw, float* out,
+                                    Py_ssize_t OH, Py_ssize_t OW, float bias,
+                                    int act) noexcept nogil
 
 # Kernels up to this many taps keep their offsets and weights on the stack.
 cdef enum:
     DEPTHWISE_MAX_TAPS = 64
     DEPTHWISE_MAX_STRIDE = 8
+    # lane masks of the flattened in-place kernel: (vectors + 1) x taps
+    DEPTHWISE_FLAT_MAX_MASKS = 2048
 
 
 ctypedef struct DepthwiseLayout:
-    # One input plane, zero-padded, each row split into the stride's column
-    # phases: padded column c of row r sits at ``r * row_len + (c % sw) * phase_len
-    # + c // sw``, so the taps' inputs along an output row are contiguous.
-    Py_ssize_t Hp, phase_len, row_len, plane_len
+    # One input plane, zero-padded (Hp x Wp), split into the strides' phases:
+    # padded element (r, c) sits at ``((r % sh) * sw + c % sw) * phase_len
+    # + (r // sh) * phase_w + c // sw``.  Output (oh, ow) then reads tap t's input
+    # at ``offs[t] + q`` with q = oh * phase_w + ow: along q every tap's input is
+    # one contiguous run, so a whole plane is one call of the row kernel over
+    # ``span`` = OH * phase_w elements (columns ow >= OW of each row are computed
+    # and dropped; a row of 7 or 14 outputs no longer leaves most lanes empty).
+    Py_ssize_t phase_w, phase_len, plane_len, span
     Py_ssize_t taps
-    Py_ssize_t offs[DEPTHWISE_MAX_TAPS]     # tap (i, j) -> offset from output row 0's start
+    Py_ssize_t offs[DEPTHWISE_MAX_TAPS]
+    depthwise_row_fn row_f32      # the float32 row kernel at jc_isa()'s level
+    depthwise_small_fn small_f32  # the in-place kernel for narrow planes, or NULL
+    even_split_fn even_f32        # float32 stride-2 column split at jc_isa()'s level, or NULL
+    # "same" stride-1 planes flattened in place (depthwise_flat), or NULL
+    depthwise_flat_fn flat_f32
+    Py_ssize_t flat_offs[DEPTHWISE_MAX_TAPS]
+    unsigned short flat_masks[DEPTHWISE_FLAT_MAX_MASKS]
 
 
 cdef void depthwise_layout(const ConvProblem* cp, DepthwiseLayout* lay) noexcept nogil:
-    cdef Py_ssize_t i, j, c
-    cdef Py_ssize_t sw = cp.p.stride_w
-    lay.Hp = cp.H + 2 * cp.p.pad_h
-    lay.phase_len = (cp.W + 2 * cp.p.pad_w + sw - 1) // sw
-    lay.row_len = sw * lay.phase_len
-    lay.plane_len = lay.Hp * lay.row_len
+    cdef Py_ssize_t i, j, r, c
+    cdef Py_ssize_t sh = cp.p.stride_h, sw = cp.p.stride_w
+    lay.phase_w = (cp.W + 2 * cp.p.pad_w + sw - 1) // sw
+    lay.phase_len = (cp.H + 2 * cp.p.pad_h + sh - 1) // sh * lay.phase_w
+    # the dropped columns of the last row read up to this far past the last phase
+    lay.plane_len = sh * sw * lay.phase_len + (cp.KW - 1) * cp.p.dilation_w // sw + 1
+    lay.span = cp.OH * lay.phase_w
     lay.taps = cp.KH * cp.KW
     for i in range(cp.KH):
         for j in range(cp.KW):
+            r = i * cp.p.dilation_h
             c = j * cp.p.dilation_w
-            lay.offs[i * cp.KW + j] = i * cp.p.dilation_h * lay.row_len \
-                + (c % sw) * lay.phase_len + c // sw
+            lay.offs[i * cp.KW + j] = ((r % sh) * sw + c % sw) * lay.phase_len \
+                + (r // sh) * lay.phase_w + c // sw
 
 
 cdef inline void deinterleave2(const real* src, real* dst, Py_ssize_t k_lo,
@@ -712,34 +759,54 @@ cdef inline void deinterleave2(const real* src, real* dst, Py_ssize_t k_lo,
         dst[k] = src[2 * k]
 
 
+cdef inline void copy_run(real* dst, const real* src, Py_ssize_t n) noexcept nogil:
+    """``dst[:n] = src[:n]``: a loop rather than memcpy, whose call costs as much as
+    the copy for the 7- and 14-element rows of small planes."""
+    cdef Py_ssize_t k
+    for k in range(n):
+        dst[k] = src[k]
+
+
 cdef void depthwise_pack(const ConvProblem* cp, const DepthwiseLayout* lay, const char* x_plane,
                          real* buf) noexcept nogil:
     """The plane at ``x_plane`` into ``buf`` in ``lay``'s padded, phase-split order."""
-    cdef Py_ssize_t h, k, r, sw = cp.p.stride_w, pw = cp.p.pad_w
+    cdef Py_ssize_t h, k, a, b, rr, sh = cp.p.stride_h, sw = cp.p.stride_w, pw = cp.p.pad_w
     cdef Py_ssize_t xs2 = cp.x.strides[2], xs3 = cp.x.strides[3]
     cdef Py_ssize_t k_lo[DEPTHWISE_MAX_STRIDE]
     cdef Py_ssize_t k_hi[DEPTHWISE_MAX_STRIDE]
     cdef real* row
+    cdef real* dst
     cdef const char* src
     memset(buf, 0, lay.plane_len * sizeof(real))
-    # phase r holds padded columns r + k sw: input column r + k sw - pw, inside for k in
-    # [k_lo, k_hi)
-    for r in range(sw):
-        valid_range(lay.phase_len, cp.W, sw, pw, r, &k_lo[r], &k_hi[r])
-    for h in range(cp.H):
-        row = buf + (h + cp.p.pad_h) * lay.row_len
-        src = x_plane + h * xs2
-        if sw == 1 and xs3 == sizeof(real):
-            memcpy(row + pw, src, cp.W * sizeof(real))
-            continue
-        for r in range(sw):
-            if sw == 2 and xs3 == sizeof(real):
-                # a constant stride of 2 elements: gcc vectorises the even/odd split
-                deinterleave2(<const real*>src + r - pw, row + r * lay.phase_len,
-                              k_lo[r], k_hi[r])
+    # column phase b holds padded columns b + k sw: input column b + k sw - pw,
+    # inside for k in [k_lo, k_hi)
+    for b in range(sw):
+        valid_range(lay.phase_w, cp.W, sw, pw, b, &k_lo[b], &k_hi[b])
+    # padded row r = a + rr sh (input row r - ph) goes to row phase a, row rr
+    for a in range(sh):
+        rr = (cp.p.pad_h - a + sh - 1) // sh if cp.p.pad_h > a else 0
+        h = a + rr * sh - cp.p.pad_h
+        while h < cp.H:
+            row = buf + a * sw * lay.phase_len + rr * lay.phase_w
+            src = x_plane + h * xs2
+            rr += 1
+            h += sh
+            if sw == 1 and xs3 == sizeof(real):
+                copy_run(row + pw, <const real*>src, cp.W)
                 continue
-            for k in range(k_lo[r], k_hi[r]):
-                row[r * lay.phase_len + k] = (<const real*>(src + (r + k * sw - pw) * xs3))[0]
+            for b in range(sw):
+                dst = row + b * lay.phase_len
+                if sw == 2 and xs3 == sizeof(real):
+                    if real is float:
+                        if lay.even_f32 != NULL and k_hi[b] > k_lo[b]:
+                            lay.even_f32(<const float*>src + b - pw + 2 * k_lo[b],
+                                         dst + k_lo[b], k_hi[b] - k_lo[b])
+                            continue
+                    # a constant stride of 2 elements: gcc vectorises the even/odd split
+                    deinterleave2(<const real*>src + b - pw, dst, k_lo[b], k_hi[b])
+                    continue
+                for k in range(k_lo[b], k_hi[b]):
+                    dst[k] = (<const real*>(src + (b + k * sw - pw) * xs3))[0]
 
 
 cdef void depthwise_row(const real* base, const Py_ssize_t* offs, const real* w,
@@ -765,6 +832,9 @@ cdef void depthwise_row(const real* base, const Py_ssize_t* offs, const real* w,
     elif act == JC_DW_RELU6:
         for ow in range(OW):
             out[ow] = clamp_of(out[ow], <real>0, <real>6)
+    elif act == JC_DW_HARDSWISH:
+        for ow in range(OW):
+            out[ow] = jc_hardswishf(out[ow]) if real is float else jc_hardswish(out[ow])
 
 
 cdef inline int row_activation(const ConvProblem* cp) noexcept nogil:
@@ -778,7 +848,19 @@ cdef inline int row_activation(const ConvProblem* cp) noexcept nogil:
         return JC_DW_RELU
     if cp.ep.activation == ACT_RELU6:
         return JC_DW_RELU6
+    if cp.ep.activation == ACT_HARDSWISH:
+        return JC_DW_HARDSWISH
     return -1
+
+
+cdef inline even_split_fn depthwise_even_f32() noexcept nogil:
+    """The vector stride-2 column split at jc_isa()'s level, or NULL (the loop)."""
+    cdef int level = jc_isa()
+    if level >= JC_DEPTHWISE_ISA:
+        return jc_dw_even_f32
+    if level >= JC_DEPTHWISE_AVX2_ISA:
+        return jc_dw_even_f32_avx2
+    return NULL
 
 
 cdef inline depthwise_row_fn depthwise_row_f32() noexcept nogil:
@@ -791,35 +873,126 @@ cdef inline depthwise_row_fn depthwise_row_f32() noexcept nogil:
     return depthwise_row[float]
 
 
+# Narrow planes run in place when their output row fits one vector (AVX-512: 16
+# lanes, AVX2: 8).
+cdef enum:
+    DEPTHWISE_SMALL_LANES = 16
+    DEPTHWISE_SMALL_LANES_AVX2 = 8
+
+
+cdef depthwise_small_fn depthwise_small_f32(const ConvProblem* cp) noexcept nogil:
+    """The in-place kernel for this float32 problem's planes at jc_isa()'s level, or
+    NULL: output rows of one vector, stride 1 or 2 along the width, columns
+    contiguous and rows a whole number of floats apart."""
+    cdef int level = jc_isa()
+    if cp.x.dtype != DT_FLOAT32 or cp.p.stride_w > 2 or cp.KW > JC_DW_SMALL_MAX_KW \
+            or cp.x.strides[3] != sizeof(float) or cp.x.strides[2] % sizeof(float) != 0 \
+            or (<uintptr_t>cp.x.data) % sizeof(float) != 0:
+        return NULL
+    if level >= JC_DEPTHWISE_ISA and cp.OW <= DEPTHWISE_SMALL_LANES:
+        return jc_depthwise_small_f32
+    if level >= JC_DEPTHWISE_AVX2_ISA and cp.OW <= DEPTHWISE_SMALL_LANES_AVX2:
+        return jc_depthwise_small_f32_avx2
+    return NULL
+
+
+cdef void depthwise_flat(const ConvProblem* cp, DepthwiseLayout* lay) noexcept nogil:
+    """Set ``lay.flat_f32`` (and its offsets and masks) when this float32 problem's
+    planes run flattened in place: stride 1, output planes the input's size, each
+    plane contiguous, and a mask table that fits."""
+    cdef int level = jc_isa()
+    cdef Py_ssize_t lanes, nvec, v, lane, i, j, q, oh, ow, ih, iw
+    cdef Py_ssize_t taps = cp.KH * cp.KW
+    lay.flat_f32 = NULL
+    if cp.x.dtype != DT_FLOAT32 or cp.p.stride_h != 1 or cp.p.stride_w != 1 \
+            or cp.OH != cp.H or cp.OW != cp.W or cp.x.strides[3] != sizeof(float) \
+            or cp.x.strides[2] != cp.W * sizeof(float) \
+            or (<uintptr_t>cp.x.data) % sizeof(float) != 0:
+        return
+    if level >= JC_DEPTHWISE_ISA:
+        lanes = DEPTHWISE_SMALL_LANES
+    elif level >= JC_DEPTHWISE_AVX2_ISA:
+        lanes = DEPTHWISE_SMALL_LANES_AVX2
+    else:
+        return
+    nvec = (cp.P + lanes - 1) // lanes
+    if (nvec + 1) * taps > DEPTHWISE_FLAT_MAX_MASKS:
+        return
+    for i in range(cp.KH):
+        for j in range(cp.KW):
+            lay.flat_offs[i * cp.KW + j] = (i * cp.p.dilation_h - cp.p.pad_h) * cp.W \
+                + j * cp.p.dilation_w - cp.p.pad_w
+    memset(lay.flat_masks, 0, (nvec + 1) * taps * sizeof(unsigned short))
+    # output q = oh * W + ow, walked without divisions (the table is built per call)
+    oh = ow = v = lane = 0
+    for q in range(cp.P):
+        for i in range(cp.KH):
+            ih = oh + i * cp.p.dilation_h - cp.p.pad_h
+            if ih < 0 or ih >= cp.H:
+                continue
+            for j in range(cp.KW):
+                iw = ow + j * cp.p.dilation_w - cp.p.pad_w
+                if 0 <= iw < cp.W:
+                    lay.flat_masks[v * taps + i * cp.KW + j] |= <unsigned short>(1 << lane)
+        ow += 1
+        if ow == cp.W:
+            ow = 0
+            oh += 1
+        lane += 1
+        if lane == lanes:
+            lane = 0
+            v += 1
+    lay.flat_f32 = jc_depthwise_flat_f32 if lanes == DEPTHWISE_SMALL_LANES \
+        else jc_depthwise_flat_f32_avx2
+
+
 cdef void depthwise_plane(const ConvProblem* cp, const DepthwiseLayout* lay, real* out,
                           Py_ssize_t plane_index, real* buf) noexcept nogil:
-    """One output plane (its channel reads one input channel) with ``buf`` for its input."""
+    """One output plane (its channel reads one input channel): in place by the narrow
+    planes' kernel, or with ``buf`` for the padded input (``lay.plane_len``) and its
+    padded-width result (``lay.span``)."""
     cdef Py_ssize_t n = plane_index // cp.O
     cdef Py_ssize_t o = plane_index % cp.O
     cdef Py_ssize_t g = o // cp.Og
     cdef real* dst_plane = out + plane_index * cp.P
+    cdef real* wide = buf + lay.plane_len
+    cdef const char* x_plane
+    cdef bint in_place = False
     cdef real w[DEPTHWISE_MAX_TAPS]
     cdef Py_ssize_t i, j, oh
     cdef TileEpilogue t
-    cdef depthwise_row_fn vector_row = NULL
     cdef int act = row_activation(cp)
     cdef real bias = 0
     if act >= 0 and cp.ep.addend != NULL:
         bias = (<const real*>(cp.ep.addend + o * cp.ep.addend_row_stride))[0]
-    if real is float:
-        vector_row = depthwise_row_f32()
     for i in range(cp.KH):
         for j in range(cp.KW):
             w[i * cp.KW + j] = (<const real*>(cp.w.data + o * cp.w.strides[0]
                                               + i * cp.w.strides[2] + j * cp.w.strides[3]))[0]
-    depthwise_pack(cp, lay, cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1], buf)
-    for oh in range(cp.OH):
+    x_plane = cp.x.data + n * cp.x.strides[0] + g * cp.x.strides[1]
+    if real is float:
+        if lay.flat_f32 != NULL:
+            lay.flat_f32(<const float*>x_plane, cp.P, lay.flat_offs, lay.flat_masks, w, lay.taps,
+                         dst_plane, bias, max(act, JC_DW_NONE))
+            in_place = True
+        elif lay.small_f32 != NULL:
+            lay.small_f32(<const float*>x_plane, cp.H, cp.W, cp.x.strides[2] // sizeof(float), w,
+                          cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w, cp.p.pad_h, cp.p.pad_w,
+                          cp.p.dilation_h, cp.p.dilation_w, dst_plane, cp.OH, cp.OW, bias,
+                          max(act, JC_DW_NONE))
+            in_place = True
+    if not in_place:
+        depthwise_pack(cp, lay, x_plane, buf)
+        if lay.phase_w == cp.OW:
+            wide = dst_plane      # no dropped columns: the rows are the output's
         if real is float:
-            vector_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
-                       dst_plane + oh * cp.OW, cp.OW, bias, max(act, JC_DW_NONE))
+            lay.row_f32(buf, lay.offs, w, lay.taps, wide, lay.span, bias, max(act, JC_DW_NONE))
         else:
-            depthwise_row(buf + oh * cp.p.stride_h * lay.row_len, lay.offs, w, lay.taps,
-                          dst_plane + oh * cp.OW, cp.OW, bias, max(act, JC_DW_NONE))
+            depthwise_row(buf, lay.offs, w, lay.taps, wide, lay.span, bias,
+                          max(act, JC_DW_NONE))
+        if wide != dst_plane:
+            for oh in range(cp.OH):
+                copy_run(dst_plane + oh * cp.OW, wide + oh * lay.phase_w, cp.OW)
     if act < 0:
         task_epilogue(cp, n, o, &t)
         if not epilogue_is_empty(&t):
@@ -833,6 +1006,15 @@ cdef void depthwise_planes(const ConvProblem* cp, const DepthwiseLayout* lay, re
         depthwise_plane(cp, lay, out, plane, buf)
 
 
+# Planes of at most this many outputs (one AVX-512 vector: 4x4, 2x2) run
+# channel-blocked (float32, AVX2 or AVX-512): per plane, the in-place kernels
+# would spend more on the plane's set-up than on its few outputs.
+cdef Py_ssize_t DEPTHWISE_BLOCKED_MAX_P = 16
+# ... and strided ones of at most this many (8x8, 7x7), whose in-place rows each
+# cost two loads and a permute per tap.
+cdef Py_ssize_t DEPTHWISE_BLOCKED_MAX_P_STRIDED = 64
+
+
 ctypedef struct DepthwiseBlocks:
     # A block of CB output channels of one image, channels-last: the padded
     # input ``xb`` (Hp x Wp x CB), weights ``wb`` (taps x CB, packed once for
@@ -844,7 +1026,8 @@ ctypedef struct DepthwiseBlocks:
 cdef bint depthwise_blocks(const ConvProblem* cp, DepthwiseBlocks* db) noexcept nogil:
     """Fill ``db`` when this float32 depthwise convolution runs channel-blocked."""
     cdef int level = jc_isa()
-    if cp.x.dtype != DT_FLOAT32 or cp.OW >= DEPTHWISE_BLOCKED_MAX_OW:
+    if cp.x.dtype != DT_FLOAT32 or cp.P > (DEPTHWISE_BLOCKED_MAX_P if cp.p.stride_w == 1
+                                           else DEPTHWISE_BLOCKED_MAX_P_STRIDED):
         return False
     if level >= JC_DEPTHWISE_ISA:
         db.run = jc_depthwise_block_f32
@@ -961,9 +1144,9 @@ cdef Status run_depthwise_blocked(ConvProblem* cp, const DepthwiseBlocks* db,
 
 cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     """Depthwise (one input channel per output channel): output planes split over threads,
-    each thread with its own padded copy of the input plane it is on."""
+    each thread with its own buffers for the plane it is on."""
     cdef Py_ssize_t planes = cp.N * cp.O
-    cdef Py_ssize_t per_part
+    cdef Py_ssize_t per_part, work_len
     cdef DepthwiseLayout lay
     cdef int nt = threads_for(planes * cp.P * cp.KH * cp.KW)
     cdef int part
@@ -972,11 +1155,17 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
     if real is float:
         if depthwise_blocks(cp, &db):
             return run_depthwise_blocked(cp, &db, out)
-    if cp.KH * cp.KW > DEPTHWISE_MAX_TAPS or cp.p.stride_w > DEPTHWISE_MAX_STRIDE:
+    if cp.KH * cp.KW > DEPTHWISE_MAX_TAPS or cp.p.stride_w > DEPTHWISE_MAX_STRIDE \
+            or cp.p.stride_h > DEPTHWISE_MAX_STRIDE:
         return run_gemm_path(cp, out)
     depthwise_layout(cp, &lay)
+    lay.row_f32 = depthwise_row_f32()
+    lay.small_f32 = depthwise_small_f32(cp) if real is float else NULL
+    lay.even_f32 = depthwise_even_f32()
+    depthwise_flat(cp, &lay)
+    work_len = lay.plane_len + lay.span
     nt = <int>min(<Py_ssize_t>max(nt, 1), planes)
-    bufs = <real*>malloc(nt * lay.plane_len * sizeof(real))
+    bufs = <real*>malloc(nt * work_len * sizeof(real))
     if bufs == NULL:
         return JC_ERR_OOM
     if nt <= 1:
@@ -985,7 +1174,7 @@ cdef Status run_depthwise(ConvProblem* cp, real* out) noexcept nogil:
         per_part = (planes + nt - 1) // nt
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             depthwise_planes(cp, &lay, out, part * per_part, min(planes, (part + 1) * per_part),
-                             bufs + part * lay.plane_len)
+                             bufs + part * work_len)
     free(bufs)
     return JC_OK
 
