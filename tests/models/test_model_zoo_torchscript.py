@@ -30,12 +30,8 @@ _TORCH_CANNOT = {
                             "(generate) calls forward: 'method forward already defined'",
 }
 #: Archives jitcore does not load yet, with what is missing (docs/migrating-from-torchscript.md).
-_NOT_YET = {
-    ("vit_tiny", "script"): "torch's transformer and multi_head_attention_forward source need run-time "
-                            "strings: str + str (aten::add.str) and len(str) (aten::len.str); past them the "
-                            "scripted fast path calls torch._transformer_encoder_layer_fwd with a computed "
-                            "use_gelu and a run-time Optional mask",
-}
+# (case, way) pairs whose archive jitcore cannot load yet, and why: none today
+_NOT_YET = {}
 
 
 def _cases():
