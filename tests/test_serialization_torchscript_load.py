@@ -182,6 +182,21 @@ def test_strings_and_torchs_fast_path_tests_match_torch(tmp_path):
         assert got[1:] == expected[1:]
 
 
+def test_torchs_scripted_transformer_encoder_layer_loads_and_matches_torch(tmp_path):
+    # torch writes format version 3 (its `torch.div(1., float(E))` of two numbers is not the
+    # integer tensor division whose meaning changed in 4), and the layer's fused fast path,
+    # with a run-time mask, sits behind get_fastpath_enabled(): neither stops the load
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(32, 4, 64, batch_first=True).eval()
+    compiled, loaded = _saved(tmp_path, torch, layer, None, traced=False)
+    x = torch.randn(2, 5, 32)
+    with torch.no_grad():
+        expected = compiled(x).numpy()
+    for module in (loaded, jitcore.optimize_for_inference(loaded)):
+        np.testing.assert_allclose(module(x.numpy()), expected, rtol=1e-5, atol=1e-5)
+
+
 _LIBRARY_FUNCTION = b"""def pick(x: Tensor, relu: bool) -> Tensor:
   if relu:
     _0 = torch.relu(x)

@@ -43,7 +43,7 @@ def _fast_path_call_rewritten(old, new):
 
 @pytest.mark.parametrize("old, new, message", [
     (b"(src, 16, 4,", b"(src, 16, 3,", "embed_dim 16 is not a multiple of num_heads 3"),
-    (b"(src, 16, 4,", b"(src, torch.size(src, 2), 4,", "with a computed embed_dim"),
+    (b"(src, 16, 4,", b"(src, torch.size(src, 2), 4,", "with computed settings"),
     (b", weight, bias)", b", weight)", "without ffn_bias_2"),
     (b", weight, bias)", b", weight, bias, src, 1)", "with an attention mask"),
     (b", weight, bias)", b", weight, bias, colour=1)", "takes the arguments src, embed_dim"),

@@ -46,7 +46,7 @@ def transformer_encoder_layer(ctx, args, kwargs, where):
         from .dialect import missing_op
         return missing_op(ctx, _SPELLING + (" with an attention mask" if masked else
                                             " with computed settings"),
-                          "aten::_transformer_encoder_layer_fwd", args, kwargs, where)
+                          f"aten::{_SPELLING.rpartition('.')[2]}", args, kwargs, where)
     embed_dim, num_heads = settings["embed_dim"], settings["num_heads"]
     if not (isinstance(embed_dim, int) and isinstance(num_heads, int) and num_heads > 0
             and embed_dim % num_heads == 0):
