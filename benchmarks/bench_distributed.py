@@ -11,7 +11,8 @@ thread per worker (``threads=1``) so that 1 against 2 workers measures scaling a
 
 Script mode alternates rounds of (local loop, 1 worker, 2 workers), both clusters alive
 throughout, so that 1 and 2 workers meet the same load from the machine's other users;
-it prints the median, worst and best images per second, the 2/1 ratio per round and the
+it prints the median, worst and best images per second, the 2/1 ratio per round, the
+machine's own ceiling (the same scoring in 1 and 2 plain processes, no Dask) and the
 load average: ``python benchmarks/bench_distributed.py [--images 4096] [--chunk N] [--rounds 7]``.
 """
 
@@ -38,6 +39,7 @@ IMAGES = 4096
 # slowed down, and each task (~13 ms of compute on one core) long beside Dask's own
 # per-task cost (a few ms).  Chunks of 64 spend more in Dask than in the model.
 CHUNK = 256
+PLAIN_SCALE = 4
 
 
 def _dask():
@@ -204,8 +206,9 @@ def main():
                 times[workers].append(_seconds(cluster.predict))
                 times[f"alone {workers}"].append(_seconds(cluster.dask_alone))
             loads.append(os.getloadavg()[0])
-        plain = {n: _plain_processes(n, args.images, args.chunk) for n in (1, 2)}
-        for _ in range(3):
+        # four times the images: a plain run is short (no Dask), and jitter dominates a short run
+        plain = {n: _plain_processes(n, PLAIN_SCALE * args.images, args.chunk) for n in (1, 2)}
+        for _ in range(5):
             for n, run in plain.items():
                 times.setdefault(f"plain {n}", []).append(run())
         naive = {w: [_seconds(c.naive) for _ in range(args.naive_rounds)] for w, c in clusters.items()}
@@ -222,7 +225,8 @@ def main():
         print(_row(f"Dask alone (a near-empty task per chunk), {workers} worker(s)", args.images,
                    times[f"alone {workers}"]))
     for n in (1, 2):
-        print(_row(f"no Dask: {n} plain process(es) x 1 thread", args.images, times[f"plain {n}"]))
+        print(_row(f"no Dask: {n} plain process(es) x 1 thread", PLAIN_SCALE * args.images,
+                   times[f"plain {n}"]))
     for workers in (1, 2):
         print(_row(f"naive map_blocks, {workers} worker(s)", args.images, naive[workers]))
         print(_row(f"first predict (loads the model), {workers} worker(s)", args.images, [first[workers]]))
