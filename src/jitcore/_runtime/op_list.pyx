@@ -527,18 +527,25 @@ cdef inline long long _range_length(long long lo, long long hi, long long step) 
     return 0
 
 
+cdef inline int _range_arguments(Frame* f, const Instr* ins, long long* start, long long* stop,
+                                 long long* step) noexcept nogil:
+    """The three int inputs of a range op; ValueError for a zero step, as Python."""
+    cdef int status = _int(f, ins, 0, start)
+    if status == JC_OK:
+        status = _int(f, ins, 1, stop)
+    if status == JC_OK:
+        status = _int(f, ins, 2, step)
+    if status == JC_OK and step[0] == 0:
+        return frame_fail(f, JC_ERR_VALUE, b"range() arg 3 must not be zero")
+    return status
+
+
 cdef int h_range_length(Frame* f, const Instr* ins) noexcept nogil:
     """``aten::__range_length(lo, hi, step)``: how many items ``range(lo, hi, step)`` has."""
     cdef long long lo, hi, step
-    cdef int status = _int(f, ins, 0, &lo)
-    if status == JC_OK:
-        status = _int(f, ins, 1, &hi)
-    if status == JC_OK:
-        status = _int(f, ins, 2, &step)
+    cdef int status = _range_arguments(f, ins, &lo, &hi, &step)
     if status != JC_OK:
         return status
-    if step == 0:
-        return frame_fail(f, JC_ERR_VALUE, b"range() arg 3 must not be zero")
     reg_set_int(OUT(f, ins, 0), _range_length(lo, hi, step))
     return JC_OK
 
@@ -547,15 +554,9 @@ cdef int h_range_list(Frame* f, const Instr* ins) noexcept nogil:
     """``list(range(start, stop, step))``: a new list of the ints."""
     cdef long long start, stop, step, n, k
     cdef Seq* out
-    cdef int status = _int(f, ins, 0, &start)
-    if status == JC_OK:
-        status = _int(f, ins, 1, &stop)
-    if status == JC_OK:
-        status = _int(f, ins, 2, &step)
+    cdef int status = _range_arguments(f, ins, &start, &stop, &step)
     if status != JC_OK:
         return status
-    if step == 0:
-        return frame_fail(f, JC_ERR_VALUE, b"range() arg 3 must not be zero")
     n = _range_length(start, stop, step)
     status = _new_list(f, ins, n, &out)
     if status != JC_OK:
