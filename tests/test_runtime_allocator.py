@@ -88,15 +88,17 @@ def test_large_outputs_are_reused_across_calls():
 
 
 def test_pool_limit_and_clear():
+    # the shared pool only: other live threads (earlier tests' idle workers) may keep
+    # blocks in their own caches, which clear_pool leaves to them
     old = allocator.set_pool_limit(0)
     try:
         allocator._alloc_free_cycle(4096, 2)
-        assert allocator.allocator_stats()["bytes_in_pool"] == 0
+        assert allocator.allocator_stats()["bytes_in_shared_pool"] == 0
     finally:
         allocator.set_pool_limit(old)
     allocator._alloc_free_cycle(4096, 2)
     allocator.clear_pool()
-    assert allocator.allocator_stats()["bytes_in_pool"] == 0
+    assert allocator.allocator_stats()["bytes_in_shared_pool"] == 0
 
 
 def _on_thread(fn):

@@ -316,12 +316,15 @@ def allocator_stats():
         ``requests`` (blocks asked for), ``system_allocations`` (of those,
         served by malloc), ``cache_hits`` (served from a thread cache or the
         pool), ``system_frees``, ``bytes_in_pool`` (cached, free, in the pool
-        and the thread caches) and ``pool_limit``.
+        and the thread caches), ``bytes_in_shared_pool`` (of those, in the shared
+        pool: what ``clear_pool`` empties, whatever other threads keep) and
+        ``pool_limit``.
     """
-    cdef size_t requests, hits, cached
+    cdef size_t requests, hits, cached, shared
     cdef jc_thread_cache* c
     jc_pool_lock()
     requests, hits, cached = _requests, _cache_hits, _bytes_in_pool
+    shared = _bytes_in_pool
     c = jc_caches
     while c != NULL:
         # other threads' counters are read without their owner's cooperation:
@@ -332,7 +335,7 @@ def allocator_stats():
         c = c.next
     out = dict(requests=requests, system_allocations=_system_allocations,
                cache_hits=hits, system_frees=_system_frees,
-               bytes_in_pool=cached, pool_limit=_pool_limit)
+               bytes_in_pool=cached, bytes_in_shared_pool=shared, pool_limit=_pool_limit)
     jc_pool_unlock()
     return out
 
