@@ -328,8 +328,9 @@ def test_convert_of_a_missing_file(capsys, tmp_path):
 
 def test_bench_profile_writes_a_chrome_trace(capsys, archives, tmp_path):
     trace = tmp_path / "trace.json"
+    # a profile long enough that both callers run in it on a loaded machine too
     status, out, err = run(capsys, "bench", archives["net"], "--duration", "0.05", "--warmup", "0",
-                           "--callers", "2", "--profile", trace, "--profile-seconds", "0.02")
+                           "--callers", "2", "--profile", trace, "--profile-seconds", "0.3")
     assert status == 0 and "calls/s" in out
     assert "jitcore::call" in err and f"wrote {trace}" in err
     events = json.loads(trace.read_text())["traceEvents"]
