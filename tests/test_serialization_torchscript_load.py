@@ -372,6 +372,24 @@ def test_an_op_whose_meaning_changed_after_the_files_version_is_refused():
                                rtol=1e-6)
 
 
+@pytest.mark.parametrize("call, op", [
+    (b"return torch.full([2], 1)", "torch.full"),
+    (b"_0 = torch.relu(argument_1)\n    _1 = torch.div_(_0, 2)\n    return _0", "torch.div_"),
+])
+def test_other_calls_whose_meaning_changed_are_refused_in_an_older_file(call, op):
+    data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
+                      b"return torch.relu(argument_1)", call)
+    with pytest.raises(CompileError, match=f"{op} in a file of format version 3: .* no operator upgraders"):
+        load_from_buffer(data)
+
+
+def test_a_division_of_two_numbers_loads_from_an_older_file():
+    # torch's upgraders cover tensor division only: torch writes version 3 for this call
+    data = _with_code(fixture_bytes("linear_relu_traced.pt"), "code/__torch__/torch/nn/modules/activation.py",
+                      b"return torch.relu(argument_1)", b"return torch.mul(torch.relu(argument_1), torch.div(1., 4.))")
+    np.testing.assert_allclose(load_from_buffer(data)(X), _linear_relu(X) / 4, rtol=1e-6)
+
+
 def test_an_attribute_that_would_shadow_module_state_is_refused():
     data = fixture_bytes("linear_relu_traced.pt")
     pickled = member(data, "data.pkl")

@@ -65,14 +65,18 @@ class _AtenNamespace(SugaredValue):
         return f"the op namespace {self.spelling!r}"
 
     def attr(self, ctx, name, where):
-        kind = f"aten::{name}"
-        if name in _CHANGED_OPS and name not in _SPECIAL:
-            spelling = f"{self.spelling}.{name}"
+        value = self._op(ctx, name, where)
+        if name not in _CHANGED_OPS:
+            return value
+        spelling = f"{self.spelling}.{name}"
 
-            def checked(ctx, args, kwargs, where):
-                _check_op_version(ctx, name, spelling, where, list(args) + list(kwargs.values()))
-                return ctx.emit_op_call(kind, args, _without_tensor_options(kind, kwargs, where), where)
-            return BuiltinValue(kind, checked)
+        def checked(ctx, args, kwargs, where):
+            _check_op_version(ctx, name, spelling, where, args)
+            return value.call(ctx, args, kwargs, where)
+        return BuiltinValue(value.name, checked)
+
+    def _op(self, ctx, name, where):
+        kind = f"aten::{name}"
         if "mkldnn" in name or name == "to_dense":
             raise compile_error(_MKLDNN_MESSAGE.format(spelling=f"{self.spelling}.{name}"), where)
         if name in _SPECIAL:
@@ -89,23 +93,26 @@ class _AtenNamespace(SugaredValue):
             kind, args, _without_tensor_options(kind, kwargs, where), where))
 
 
+def _of_a_tensor(args):
+    """Whether the call's first argument is a tensor (the overloads torch's upgraders cover)."""
+    return bool(args) and isinstance(args[0], ScriptValue) and isinstance(args[0].value.type, TensorType)
+
+
 #: Ops whose meaning changed, torch's operator upgraders: the file format version that has the current
-#: meaning and what the op did before.  torch writes at least that version into a file that uses them.
+#: meaning, what the op did before, and which calls the upgraders cover (torch writes at least that
+#: version into a file with such a call; ``torch.div(1., float(E))`` of two numbers is unchanged).
 _CHANGED_OPS = {
-    "div": (4, "aten::div of two integer tensors rounded toward zero"),
-    "div_": (4, "aten::div of two integer tensors rounded toward zero"),
-    "full": (5, "aten::full with an integer fill value and no dtype made a float tensor"),
+    "div": (4, "aten::div of two integer tensors rounded toward zero", _of_a_tensor),
+    "div_": (4, "aten::div of two integer tensors rounded toward zero", _of_a_tensor),
+    "full": (5, "aten::full with an integer fill value and no dtype made a float tensor", lambda args: True),
 }
 
 
 def _check_op_version(ctx, name, spelling, where, args):
-    """Refuse an op whose meaning changed after the torch that wrote the file (jitcore has no
-    upgraders).  Only its tensor overloads changed, and only for them does torch write the newer
-    version: ``torch.div(1., float(E))`` of two numbers is the same op in every version."""
+    """Refuse a call whose meaning changed after the torch that wrote the file (jitcore has no upgraders)."""
     version = getattr(ctx.unit, "version", None)
-    changed = _CHANGED_OPS.get(name)
-    takes_tensor = any(isinstance(a.as_value(ctx, where).type, TensorType) for a in args)
-    if changed is not None and version is not None and version < changed[0] and takes_tensor:
+    changed = _CHANGED_OPS[name]
+    if version is not None and version < changed[0] and changed[2](args):
         raise compile_error(f"{spelling} in a file of format version {version}: the torch that wrote it is older "
                             f"than version {changed[0]}, where {changed[1]}; jitcore compiles the current meaning "
                             "and applies no operator upgraders (re-save the model with a current torch)", where)
