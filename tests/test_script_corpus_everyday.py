@@ -945,6 +945,10 @@ def round_like_python(x: float) -> Tuple[int, float, float, int]:
     return round(x), round(x, 2), round(x, -1), round(7)
 
 
+def round_of_bool_and_int(flag: bool, n: int) -> Tuple[int, int, int]:
+    return round(flag), round(n), round(n, 2)
+
+
 def quantize_scores(scores: List[float], step: int) -> List[float]:
     return [round(s * step) / step for s in scores]
 
@@ -1118,6 +1122,7 @@ FUNCTIONS = [
     (bucketize, lambda: [([-2.0, -0.5, 0.5, 2.0],), ([],)]),
     # round, list(range), sorting tuples, run-time range steps
     (round_like_python, lambda: [(2.5,), (-0.5,), (3.14159,), (-2.675,), (15.0,)]),
+    (round_of_bool_and_int, lambda: [(True, 7), (False, -3)]),
     (quantize_scores, lambda: [([0.12, 0.5, 0.875], 4), ([], 2)]),
     (positions, lambda: [(4,), (0,), (-2,)]),
     (strided_positions, lambda: [(0, 10, 3), (10, 0, -3), (5, 5, 2), (-4, 9, 5)]),

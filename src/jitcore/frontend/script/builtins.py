@@ -159,8 +159,9 @@ def _round(ctx, args, kwargs, where):
             raise compile_error("round() of an int with a negative or run-time ndigits is not "
                                 "supported in jitcore.script; round a float: "
                                 "round(float(n), ndigits)", where)
-        return ScriptValue(value) if value.type == _INT else ScriptValue(
-            ctx.emit_op_call("aten::Int", [ScriptValue(value)], {}, where).value)
+        # round(True) is 1: an int as int() makes it
+        return ScriptValue(value) if value.type == _INT else _conversion("int", _INT)(
+            ctx, [ScriptValue(value)], {}, where)
     if value.type != _FLOAT:
         raise compile_error(f"round() of {describe_type(value.type)} is not supported", where)
     if ndigits is not None:
