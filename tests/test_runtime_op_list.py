@@ -139,3 +139,16 @@ def test_sorted_of_items_that_do_not_compare_is_an_error():
   %xs : Tensor[] = prim::ListConstruct(%x, %x)
   %s : Tensor[] = aten::sorted(%xs, %f)
   return (%s)''', np.ones(2))
+
+
+@pytest.mark.parametrize("name", ["positions_by", "total_by"])
+def test_a_range_whose_step_is_zero_at_run_time_raises_as_python(name):
+    import jitcore
+    import _scalar_error_cases as cases
+    fn = getattr(cases, name)
+    compiled = jitcore.script(fn)
+    with pytest.raises(KernelError, match=r"range\(\) arg 3 must not be zero"):
+        compiled(5, 0)
+    with pytest.raises(ValueError, match=r"range\(\) arg 3 must not be zero"):
+        fn(5, 0)
+    assert compiled(7, 3) == fn(7, 3) and compiled(7, -1) == fn(7, -1)
