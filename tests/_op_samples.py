@@ -339,6 +339,24 @@ def _register_samples():
     s["aten::split.str"] = lambda r, d, t, pos: [["a b  c ", None, -1], ["a,b,,c", ",", -1],
                                                   ["a,b,c", ",", 1], ["  a  b c ", None, 1],
                                                   ["", None, -1], ["", ",", -1]]
+    _texts = ["", "héllo wörld, 𝄞", "a\tb\r\nc d", "ΣΑΣ ß", "x_1", "0042", "Ⅻ ٣"]
+    for name in ("title", "capitalize", "swapcase", "isalnum", "islower", "isupper", "istitle",
+                 "isdecimal", "isnumeric", "isidentifier", "isprintable"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[text] for text in _texts]
+    s["aten::splitlines"] = lambda r, d, t, pos: [["a\nb\r\nc\x1c", False], ["a\n\nb\n", True],
+                                                   ["", False]]
+    s["aten::expandtabs"] = lambda r, d, t, pos: [["a\tbc\td", 8], ["\té", 3], ["x\ty", 0]]
+    s["aten::rsplit"] = lambda r, d, t, pos: [["a b  c ", None, -1], ["a,b,,c", ",", -1],
+                                               ["a,b,c", ",", 1], ["  a  b c ", None, 1],
+                                               ["", None, -1], ["", ",", -1]]
+    for name in ("partition", "rpartition"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [["k=v=w", "="], ["kv", "="], ["", "é"]]
+    for name in ("rfind", "index.str", "rindex"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [["abcabc", "bc", 0, None],
+                                                   ["abcabc", "bc", 0, -1], ["héllo", "l", 1, 4]]
+    for name in ("center", "ljust", "rjust"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [["é", 6, "·"], ["abc", 2, " "], ["ab", 7, "-"]]
+    s["aten::zfill"] = lambda r, d, t, pos: [["42", 5], ["-42", 6], ["+é", 4], ["abc", 1]]
     s["aten::join"] = lambda r, d, t, pos: [[", ", ["a", "é", ""]], ["", []], ["-", ["x"]]]
     s["aten::str"] = lambda r, d, t, pos: [[1], [-7], [1.0], [1e20], [0.1], [True], ["é"],
                                             [float("inf")], [None]]

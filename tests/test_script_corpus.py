@@ -769,11 +769,19 @@ def format_method_raise(n: int) -> int:
     return n
 
 
+def format_named_fields_raise(n: int, name: str) -> int:
+    if n > 3:
+        raise ValueError("{what} must be at most {limit}, got {0} ({0:>4}, {what!r})".format(
+            n, what=name, limit=3))
+    return n
+
+
 @pytest.mark.parametrize("fn, inputs", [
     (formatted_raise, (np.full((3, 2), 0.25, np.float32), 2)),
     (format_method_raise, (-4,)),
     (format_method_raise, (123,)),
-], ids=["f-string", "str.format", "assert"])
+    (format_named_fields_raise, (7, "depth")),
+], ids=["f-string", "str.format", "assert", "str.format-named"])
 def test_a_raised_message_is_filled_in_as_python_fills_it(fn, inputs):
     with pytest.raises((ValueError, AssertionError)) as expected:
         fn(*inputs)

@@ -67,6 +67,28 @@ def formatting(n: int, x: float, s: str) -> List[str]:
             f"{{literal}} {n}"]
 
 
+def named_formatting(n: int, x: float, s: str) -> List[str]:
+    return ["{name}={value:.2f}".format(name=s, value=x), "{0}/{n}/{0!r}".format(s, n=n),
+            "{}|{k:>{w}}|{}".format(n, x, k=s, w=n % 7 + 1), "{s[0]}".format(s=[s, s]),
+            "{{{a}}}".format(a=n)]
+
+
+def more_methods(s: str) -> List[str]:
+    head, sep, tail = s.partition(",")
+    rhead, rsep, rtail = s.rpartition(" ")
+    return ["|".join(s.rsplit()), "|".join(s.rsplit(",", 1)), "|".join(s.rsplit(maxsplit=1)),
+            "|".join(s.splitlines()), "|".join(s.splitlines(True)), head, sep, tail, rhead, rsep,
+            rtail, str(s.rfind("l")), str(s.rfind("a", 0, 4)), s.title(), s.capitalize(),
+            s.swapcase(), s.center(21, "·"), s.ljust(15), s.rjust(15, "-"), s.zfill(14),
+            s.expandtabs(4), str(s.isalnum()), str(s.islower()), str(s.isupper()),
+            str(s.istitle()), str(s.isdecimal()), str(s.isnumeric()), str(s.isidentifier()),
+            str(s.isprintable())]
+
+
+def index_of(s: str, sub: str) -> List[int]:
+    return [s.index(sub), s.rindex(sub), s.index(sub, 1) if sub in s[1:] else -1]
+
+
 def word_counts(text: str) -> Dict[str, int]:
     counts: Dict[str, int] = {}
     for word in text.lower().split():
@@ -109,6 +131,9 @@ FUNCTIONS = [
     (split_and_join, lambda: [(w,) for w in WORDS]),
     (conversions, lambda: [(0, 1.0, True), (-17, 0.1, False), (10 ** 12, 2.5e-7, True)]),
     (formatting, lambda: [(3, 2.5, "é"), (-1, 1e20, "")]),
+    (named_formatting, lambda: [(3, 2.5, "é"), (-1, 1e20, "xy"), (12, -0.125, "long name")]),
+    (more_methods, lambda: [(w,) for w in WORDS + ["a\tb\nc\r\nd", "x_1", "Ⅻ", "0042"]]),
+    (index_of, lambda: [("abcabc", "bc"), ("héllo héllo", "é"), ("aaa", "")]),
     (word_counts, lambda: [("The cat. The hat!",), ("",), ("Ünïcode ünïcode, ok?",)]),
     (parse_numbers, lambda: [("1, 2.5, ,30",), ("",), ("-1.5e3, 7",)]),
     (truth_of_a_string, lambda: [("",), ("x",)]),
@@ -170,6 +195,49 @@ def test_run_time_errors_are_python_errors():
         script(index_past_the_end)("abc")
     with pytest.raises(JitcoreError, match="ValueError: empty separator"):
         script(empty_separator)("abc")
+
+
+def index_not_found(s: str) -> int:
+    return s.index("z")
+
+
+def wide_fill_character(s: str) -> str:
+    return s.center(9, "ab")
+
+
+def test_python_method_errors_are_python_errors():
+    with pytest.raises(JitcoreError, match="ValueError: str.index: substring not found"):
+        script(index_not_found)("abc")
+    with pytest.raises(JitcoreError, match="TypeError: str.center: The fill character must "
+                                           "be exactly one character long"):
+        script(wide_fill_character)("abc")
+
+
+def format_of_a_computed_string(s: str, n: int) -> str:
+    return (s + "{n}").format(n=n)
+
+
+def format_field_without_argument(n: int) -> str:
+    return "{m}".format(n=n)
+
+
+def format_mixing_numbering(n: int) -> str:
+    return "{} {1} {k}".format(n, n, k=n)
+
+
+@pytest.mark.parametrize("fn, message, line", [
+    (format_of_a_computed_string, "needs the format string written in the code",
+     "(s + \"{n}\").format(n=n)"),
+    (format_field_without_argument, "the field {m} has no argument named 'm' \\(named: n\\)",
+     "\"{m}\".format(n=n)"),
+    (format_mixing_numbering, "cannot switch from automatic field numbering to manual",
+     "\"{} {1} {k}\".format(n, n, k=n)"),
+])
+def test_named_format_errors_point_at_the_call(fn, message, line):
+    with pytest.raises(CompileError, match=message) as caught:
+        script(fn)
+    text = str(caught.value)
+    assert line in text and "<--- HERE" in text
 
 
 def add_str_and_int(s: str, n: int) -> str:

@@ -350,9 +350,9 @@ cdef int _case_with_python(Frame* f, const Instr* ins) noexcept with gil:
     return _set_from_python(f, ins, text.lower() if ins.imm == 0 else text.upper())
 
 
-cdef int _set_from_python(Frame* f, const Instr* ins, object value) noexcept:
-    """Output 0 becomes ``value`` (GIL held)."""
-    cdef Reg* out = OUT(f, ins, 0)
+cdef int _set_from_python(Frame* f, const Instr* ins, object value, int k=0) noexcept:
+    """Output ``k`` becomes ``value`` (GIL held)."""
+    cdef Reg* out = OUT(f, ins, k)
     reg_clear(out)
     try:
         reg_from_object(out, value, "result")
@@ -611,6 +611,38 @@ cdef int _format(Frame* f, const Instr* ins) noexcept with gil:
     return _set_from_python(f, ins, result)
 
 
+# The str methods whose runtime is Python's own (ops/defs/strings.py says why); imm indexes this.
+STR_PYTHON_METHODS = ("rsplit", "splitlines", "partition", "rpartition", "rfind", "index",
+                      "rindex", "title", "capitalize", "swapcase", "center", "ljust", "rjust",
+                      "zfill", "expandtabs", "isalnum", "islower", "isupper", "istitle",
+                      "isdecimal", "isnumeric", "isidentifier", "isprintable")
+
+
+cdef int h_str_python_method(Frame* f, const Instr* ins) noexcept nogil:
+    """``s.<method>(*args)`` for the methods of ``STR_PYTHON_METHODS``: Python's str method."""
+    if IN(f, ins, 0).tag != R_STR:
+        return frame_fail(f, JC_ERR_TYPE, b"a str method expects a string")
+    return _python_method(f, ins)
+
+
+cdef int _python_method(Frame* f, const Instr* ins) noexcept with gil:
+    cdef int k, status
+    name = STR_PYTHON_METHODS[ins.imm]
+    try:
+        args = [reg_to_object(IN(f, ins, k)) for k in range(ins.n_in)]
+        result = getattr(str, name)(*args)
+    except Exception as e:
+        # index/rindex's "substring not found", center's fill character of length 2, ...
+        return _fail_from_python(f, JC_ERR_VALUE, f"{type(e).__name__}: str.{name}: {e}")
+    if ins.n_out == 1:
+        return _set_from_python(f, ins, result)
+    for k in range(ins.n_out):
+        status = _set_from_python(f, ins, result[k], k)
+        if status != JC_OK:
+            return status
+    return JC_OK
+
+
 HANDLERS = {h.name: h for h in (
     handler("str_compare", h_str_compare, {"eq": C_EQ, "ne": C_NE, "lt": C_LT, "le": C_LE,
                                            "gt": C_GT, "ge": C_GE}),
@@ -631,4 +663,6 @@ HANDLERS = {h.name: h for h in (
     handler("to_str", h_to_str),
     handler("str_to_number", h_str_to_number, {"int": R_INT, "float": R_FLOAT}),
     handler("str_format", h_str_format),
+    handler("str_python_method", h_str_python_method,
+            {name: k for k, name in enumerate(STR_PYTHON_METHODS)}),
 )}

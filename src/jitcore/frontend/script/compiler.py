@@ -27,6 +27,7 @@ from .errors import compile_error, describe_type
 from .expressions import ExpressionCompiler
 from .dicts import dict_delete, dict_getitem, dict_literal, dict_set_item, is_dict, new_dict
 from .lists import list_delete, list_method, list_set_item
+from .strings import numbered_fields
 from .loops import LoopCompiler
 from .modules import ModuleValue, constant_attribute_names
 from .builtins import isinstance_narrowing
@@ -674,10 +675,15 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "format" and isinstance(node.func.value, ast.Constant)
                 and isinstance(node.func.value.value, str)):
-            if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-                raise compile_error("str.format in jitcore.script takes positional arguments "
-                                    "only", where)
-            return self._format(node.func.value.value, node.args, where)
+            if (any(k.arg is None for k in node.keywords)
+                    or any(isinstance(a, ast.Starred) for a in node.args)):
+                raise compile_error("str.format in jitcore.script takes its arguments written "
+                                    "out (no *args or **kwargs)", where)
+            text = node.func.value.value
+            if node.keywords:
+                text = numbered_fields(text, len(node.args), [k.arg for k in node.keywords],
+                                       where)
+            return self._format(text, node.args + [k.value for k in node.keywords], where)
         raise compile_error("an exception message in jitcore.script is a string, an f-string "
                             "or \"...\".format(...)", where)
 

@@ -5,8 +5,11 @@ Each is one op of ``ops/defs/strings.py`` (Python's semantics); the operators
 ``str``, ``int``, ``float``) in ``builtins.py``.
 """
 
+import string
+
 from jitcore._runtime.types import IntType, NoneType, StrType
 
+from .emitter import python_constant
 from .errors import compile_error, describe_type
 from .values import MethodValue, ScriptValue
 
@@ -24,6 +27,14 @@ _METHODS = {
     "isspace": ("aten::isspace", {}),
     "replace": ("aten::replace", {"count": "max"}),
     "format": ("aten::format", {}),
+    "rsplit": ("aten::rsplit", {"sep": "separator", "maxsplit": "max"}),
+    "partition": ("aten::partition", {"sep": "separator"}),
+    "rpartition": ("aten::rpartition", {"sep": "separator"}),
+    "rfind": ("aten::rfind", {}), "index": ("aten::index", {}), "rindex": ("aten::rindex", {}),
+    **{name: (f"aten::{name}", {}) for name in (
+        "splitlines", "title", "capitalize", "swapcase", "center", "ljust", "rjust", "zfill",
+        "expandtabs", "isalnum", "islower", "isupper", "istitle", "isdecimal", "isnumeric",
+        "isidentifier", "isprintable")},
 }
 
 
@@ -47,12 +58,76 @@ def str_method(base, name):
 
 
 def _format(ctx, receiver, args, kwargs, where):
-    if kwargs:
-        raise compile_error("str.format in jitcore.script takes positional arguments only; "
-                            "write an f-string for named fields", where)
     values = [a.as_value(ctx, where) for a in args]
-    return ScriptValue(ctx.node("aten::format", [receiver.value] + values, [StrType.get()],
+    text = receiver.value
+    if kwargs:
+        template = python_constant(receiver)
+        if not isinstance(template, str):
+            raise compile_error("str.format with named fields needs the format string written "
+                                "in the code (a string literal); this one is computed", where)
+        names = list(kwargs)
+        text = ctx.constant(numbered_fields(template, len(values), names, where), where)
+        values += [kwargs[name].as_value(ctx, where) for name in names]
+    return ScriptValue(ctx.node("aten::format", [text] + values, [StrType.get()],
                                 where).output())
+
+
+def numbered_fields(template, n_positional, names, where):
+    """``template`` with every field numbered: ``{}`` and ``{0}`` as Python counts them,
+    ``{name}`` as ``n_positional + names.index(name)``, so that aten::format (positional
+    values only) fills the named fields of ``str.format(*args, **kwargs)``."""
+    automatic = [0, False, False]          # next automatic index, automatic used, manual used
+
+    def number(field, where_in):
+        head, rest = _split_field_name(field)
+        if head == "":
+            if automatic[2]:
+                raise compile_error("cannot switch from manual field specification to "
+                                    "automatic field numbering", where_in)
+            automatic[1] = True
+            head = str(automatic[0])
+            automatic[0] += 1
+        elif head.isdigit():
+            if automatic[1]:
+                raise compile_error("cannot switch from automatic field numbering to "
+                                    "manual field specification", where_in)
+            automatic[2] = True
+        elif head in names:
+            head = str(n_positional + names.index(head))
+        else:
+            raise compile_error(f"str.format: the field {{{head}}} has no argument named "
+                                f"{head!r} (named: {', '.join(names)})", where_in)
+        return head + rest
+
+    def rewrite(text, depth):
+        parts = []
+        try:
+            parsed = list(string.Formatter().parse(text))
+        except ValueError as e:
+            raise compile_error(f"str.format: {e}", where) from None
+        for literal, field, spec, conversion in parsed:
+            parts.append(literal.replace("{", "{{").replace("}", "}}"))
+            if field is None:
+                continue
+            if depth > 1:
+                raise compile_error("str.format: format specs nest at most two levels", where)
+            parts.append("{" + number(field, where))
+            if conversion:
+                parts.append("!" + conversion)
+            if spec:
+                parts.append(":" + rewrite(spec, depth + 1))
+            parts.append("}")
+        return "".join(parts)
+
+    return rewrite(template, 0)
+
+
+def _split_field_name(field):
+    """``"a.b[0]"`` -> ``("a", ".b[0]")``: the argument a field names, and the rest."""
+    for k, c in enumerate(field):
+        if c in ".[":
+            return field[:k], field[k:]
+    return field, ""
 
 
 def str_getitem(ctx, s, index, where):

@@ -83,3 +83,36 @@ register("aten::format(str self, ...) -> str", reference=lambda text, *values: t
          handler="str_format",
          doc="`text.format(*values)`: an f-string or str.format with `{}`, `{name}` and "
              "format specs")
+
+# The rest of TorchScript's str methods, under its names.  Their runtime is Python's own
+# str method under the GIL (op_string.pyx's ``STR_PYTHON_METHODS``): text handling is not a
+# model's hot path, and Python's Unicode tables (title case, numeric and printable classes,
+# line boundaries) are the specification these methods are tested against.
+_PYTHON_METHODS = (
+    ("rsplit", "aten::rsplit(str self, str? separator=None, int max=-1) -> str[]"),
+    ("splitlines", "aten::splitlines(str self, bool keepends=False) -> str[]"),
+    ("partition", "aten::partition(str self, str separator) -> (str, str, str)"),
+    ("rpartition", "aten::rpartition(str self, str separator) -> (str, str, str)"),
+    ("rfind", "aten::rfind(str self, str substr, int start=0, int? end=None) -> int"),
+    ("index", "aten::index.str(str self, str substr, int start=0, int? end=None) -> int"),
+    ("rindex", "aten::rindex(str self, str substr, int start=0, int? end=None) -> int"),
+    ("title", "aten::title(str self) -> str"),
+    ("capitalize", "aten::capitalize(str self) -> str"),
+    ("swapcase", "aten::swapcase(str self) -> str"),
+    ("center", "aten::center(str self, int width, str fillchar=' ') -> str"),
+    ("ljust", "aten::ljust(str self, int width, str fillchar=' ') -> str"),
+    ("rjust", "aten::rjust(str self, int width, str fillchar=' ') -> str"),
+    ("zfill", "aten::zfill(str self, int width) -> str"),
+    ("expandtabs", "aten::expandtabs(str self, int tabsize=8) -> str"),
+    ("isalnum", "aten::isalnum(str self) -> bool"),
+    ("islower", "aten::islower(str self) -> bool"),
+    ("isupper", "aten::isupper(str self) -> bool"),
+    ("istitle", "aten::istitle(str self) -> bool"),
+    ("isdecimal", "aten::isdecimal(str self) -> bool"),
+    ("isnumeric", "aten::isnumeric(str self) -> bool"),
+    ("isidentifier", "aten::isidentifier(str self) -> bool"),
+    ("isprintable", "aten::isprintable(str self) -> bool"),
+)
+for _name, _schema in _PYTHON_METHODS:
+    register(_schema, reference=_method(_name), handler=("str_python_method", _name),
+             doc=f"`s.{_name}(...)` (Python's str.{_name})")
