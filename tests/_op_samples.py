@@ -357,6 +357,10 @@ def _register_samples():
     for name in ("center", "ljust", "rjust"):
         s[f"aten::{name}"] = lambda r, d, t, pos: [["é", 6, "·"], ["abc", 2, " "], ["ab", 7, "-"]]
     s["aten::zfill"] = lambda r, d, t, pos: [["42", 5], ["-42", 6], ["+é", 4], ["abc", 1]]
+    s["aten::chr"] = lambda r, d, t, pos: [[65], [0xE9], [0x1D11E], [0]]
+    s["aten::ord"] = lambda r, d, t, pos: [["A"], ["é"], ["𝄞"]]
+    for name in ("hex", "oct", "bin"):
+        s[f"aten::{name}"] = lambda r, d, t, pos: [[0], [255], [-(2 ** 63)]]
     s["aten::join"] = lambda r, d, t, pos: [[", ", ["a", "é", ""]], ["", []], ["-", ["x"]]]
     s["aten::str"] = lambda r, d, t, pos: [[1], [-7], [1.0], [1e20], [0.1], [True], ["é"],
                                             [float("inf")], [None]]
@@ -365,6 +369,12 @@ def _register_samples():
     s["aten::__not__"] = lambda r, d, t, pos: [[True], [False]]
     s["aten::__and__.bool"] = lambda r, d, t, pos: [[True, False], [True, True]]
     s["aten::__or__.bool"] = s["aten::__and__.bool"]
+    s["aten::__xor__.bool"] = lambda r, d, t, pos: [[True, False], [True, True], [False, False]]
+    for name in ("__and__", "__or__", "__xor__"):
+        s[f"aten::{name}.int"] = lambda r, d, t, pos: [[12, 10], [-7, 3], [0, -1]]
+    s["aten::__lshift__.int"] = lambda r, d, t, pos: [[3, 4], [-5, 60], [0, 70], [7, 0]]
+    s["aten::__rshift__.int"] = lambda r, d, t, pos: [[48, 4], [-5, 1], [-5, 80], [7, 0]]
+    s["aten::bitwise_not.int"] = lambda r, d, t, pos: [[0], [5], [-(2 ** 63)]]
     s["aten::__is__"] = lambda r, d, t, pos: [[None, None], [1, None]]
     s["aten::__isnot__"] = s["aten::__is__"]
     for name in ("Int.Tensor", "Float.Tensor", "Bool.Tensor"):

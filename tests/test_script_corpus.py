@@ -818,3 +818,85 @@ def test_is_scripting_and_is_tracing_pick_their_branch_when_compiling():
     traced = jitcore.trace(scripting_or_tracing, (x,), check_trace=False)
     np.testing.assert_array_equal(traced(x), (x - 1) * 10)
     assert not jitcore.is_tracing() and not jitcore.is_scripting()
+
+
+def int_bit_operations(a: int, b: int) -> List[int]:
+    flags = a & 0xFF
+    flags |= 1 << (b % 8)
+    flags ^= b
+    return [a & b, a | b, a ^ b, ~a, a << (b % 40), a >> (b % 70), flags, int(a > 0) << 3]
+
+
+def bool_bit_operations(p: bool, q: bool) -> List[bool]:
+    return [p & q, p | q, p ^ q, (p ^ q) & p]
+
+
+def float_divmod_as_python(a: float, b: float) -> List[float]:
+    return [a // b, a % b, 1.0 // 0.1, 1.0 % 0.1, -a // b]
+
+
+@pytest.mark.parametrize("fn, inputs", [
+    (int_bit_operations, [(5, 3), (-7, 12), (0, 0), (2 ** 40 + 3, 19), (-1, 69)]),
+    (bool_bit_operations, [(True, False), (True, True), (False, False)]),
+    (float_divmod_as_python, [(7.5, 2.0), (1.0, 0.1), (-1.0, 0.1), (0.3, -0.1), (-0.0, 3.0)]),
+], ids=["int", "bool", "float-floordiv"])
+def test_bitwise_and_division_of_numbers_as_python(fn, inputs):
+    scripted = script(fn)
+    scripted.graph.lint()
+    for args in inputs:
+        assert scripted(*args) == fn(*args), args
+
+
+def shift_left(a: int, b: int) -> int:
+    return a << b
+
+
+def shift_right(a: int, b: int) -> int:
+    return a >> b
+
+
+def floor_division(a: int, b: int) -> int:
+    return a // b
+
+
+@pytest.mark.parametrize("fn, args, message", [
+    (shift_left, (1, 63), "int << int does not fit in int64"),
+    (shift_left, (-3, 64), "int << int does not fit in int64"),
+    (shift_left, (1, -1), "negative shift count"),
+    (shift_right, (1, -1), "negative shift count"),
+    (floor_division, (-2 ** 63, -1), "int // int does not fit in int64"),
+])
+def test_int_operations_beyond_int64_raise(fn, args, message):
+    with pytest.raises(jitcore.errors.KernelError, match=message):
+        script(fn)(*args)
+    assert script(fn)(1, 3) == fn(1, 3)
+
+
+def divmod_of_numbers_and_arrays(a: int, b: int, x: float, y):
+    q, r = divmod(a, b)
+    fq, fr = divmod(x, 0.1)
+    aq, ar = divmod(y, 0.7)
+    return q, r, fq, fr, aq, ar
+
+
+def text_builtins(n: int, s: str) -> List[str]:
+    return [chr(n), str(ord(s)), hex(n), oct(-n), bin(n), chr(ord(s) + 1), hex(-n)]
+
+
+def test_divmod_and_text_builtins_as_python():
+    scripted = script(divmod_of_numbers_and_arrays)
+    scripted.graph.lint()
+    y = np.array([1.0, -2.5, 7.0], np.float32)
+    for (a, b), x in zip([(7, 2), (-7, 2), (7, -3)], [1.0, -1.0, 0.35]):
+        got = scripted(a, b, x, y)
+        want = divmod_of_numbers_and_arrays(a, b, x, y)
+        assert got[:4] == want[:4]
+        for g, w in zip(got[4:], want[4:]):
+            np.testing.assert_array_equal(g, w)
+    text = script(text_builtins)
+    for n, s in [(65, "a"), (0x1D11E, "é"), (0, "\x00")]:
+        assert text(n, s) == text_builtins(n, s)
+    with pytest.raises(jitcore.errors.KernelError, match=r"ValueError: chr: chr\(\) arg not in range"):
+        text(-1, "a")
+    with pytest.raises(jitcore.errors.KernelError, match="TypeError: ord: ord.. expected a character"):
+        text(65, "ab")

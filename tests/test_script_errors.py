@@ -173,7 +173,7 @@ def dict_value_of_another_type(x):
 
 
 def unsupported_builtin(x):
-    return divmod(x, 2)
+    return next(iter(x))
 
 
 def sorted_of_an_array(x):
@@ -233,8 +233,8 @@ def unknown_method(x):
     return x.frobnicate()
 
 
-def shift_operator(n: int) -> int:
-    return n << 2
+def shift_operator(x):
+    return x << 2
 
 
 def mixed_list(x):
@@ -448,7 +448,8 @@ CASES = [
      "{1.5: 1}"),
     (dict_value_of_another_type, "the values of a Dict[str, int] are int, got Tensor",
      'd["b"] = x'),
-    (unsupported_builtin, "the builtin divmod() is not supported", "divmod"),
+    (unsupported_builtin, "the builtin next() is not supported in jitcore.script; use a for "
+                          "loop", "next"),
     (sorted_of_an_array, "sorted() in jitcore.script takes a list, got Tensor; use the NumPy "
      "function", "sorted(x)"),
     (append_of_the_wrong_type, "append to a List[int] needs an item of type int, got float",
@@ -466,7 +467,7 @@ CASES = [
      "supported", "np.float32(a)"),
     (item_method, "ndarray.item() is not supported", "x.item"),
     (unknown_method, "'frobnicate' is not supported", "x.frobnicate"),
-    (shift_operator, "the operator << is not supported", "n << 2"),
+    (shift_operator, "the operator << is not supported on arrays", "x << 2"),
     (mixed_list, "list items must have one type; got Tensor and int", "[x, 1]"),
     (bad_unpack, "cannot unpack 2 values into 3 targets", None),
     (raise_custom, "raise supports the builtin exceptions", 'raise MyError("bad")'),

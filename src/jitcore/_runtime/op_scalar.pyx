@@ -4,6 +4,7 @@ tuples (construct, unpack, index, len).
 """
 
 from libc.stdint cimport uint32_t
+from libc.limits cimport LLONG_MIN
 from cpython.ref cimport PyObject
 from libc.math cimport floor, ceil, sqrt, rint, pow as c_pow, fmod, isnan
 cimport libc.math as cmath
@@ -22,6 +23,7 @@ from jitcore._runtime.kernels.view cimport (
     DT_INT64, DT_INT32, DT_BOOL, view_numel, itemsize_of,
 )
 from jitcore._runtime.tensor cimport view_copy
+from jitcore._runtime.kernels.scalar_math cimport float_floor_divide, float_remainder
 
 cdef extern from *:
     bint __builtin_mul_overflow(long long a, long long b, long long* result) noexcept nogil
@@ -45,6 +47,11 @@ cdef enum ScalarOp:
     S_GE
     S_AND
     S_OR
+    S_BIT_AND       # int & int (bitwise), as the three below: Python's meaning on int64
+    S_BIT_OR
+    S_BIT_XOR
+    S_LSHIFT        # int << int: overflow beyond int64 and a negative count are errors
+    S_RSHIFT        # int >> int: arithmetic (floors), a negative count is an error
 
 
 cdef int _int_power(Frame* f, long long base, long long exponent, Reg* out) noexcept nogil:
@@ -66,17 +73,30 @@ cdef int _int_power(Frame* f, long long base, long long exponent, Reg* out) noex
 
 
 cdef inline long long py_floordiv(long long a, long long b) noexcept nogil:
+    # b != 0, and not (a == LLONG_MIN and b == -1): C's division traps on both
     cdef long long q = a // b
     if (a % b != 0) and ((a < 0) != (b < 0)):
         q -= 1
     return q
 
 
-cdef inline double py_fmod(double a, double b) noexcept nogil:
-    cdef double r = fmod(a, b)
-    if r != 0 and ((r < 0) != (b < 0)):
-        r += b
-    return r
+cdef int _int_shift(Frame* f, long long x, long long y, bint left, Reg* out) noexcept nogil:
+    cdef long long r
+    if y < 0:
+        return frame_fail(f, JC_ERR_VALUE, b"negative shift count")
+    if not left:
+        reg_set_int(out, (-1 if x < 0 else 0) if y >= 64 else x >> y)
+        return JC_OK
+    if x == 0:
+        reg_set_int(out, 0)
+        return JC_OK
+    # shifted as unsigned (a signed left shift of a negative is undefined in C), then
+    # shifted back: a different value means bits fell off int64
+    r = <long long>(<unsigned long long>x << y) if y < 64 else 0
+    if y >= 64 or (r >> y) != x:
+        return frame_fail(f, JC_ERR_VALUE, b"int << int does not fit in int64")
+    reg_set_int(out, r)
+    return JC_OK
 
 
 cdef int h_scalar_binary(Frame* f, const Instr* ins) noexcept nogil:
@@ -124,6 +144,18 @@ cdef int h_scalar_binary(Frame* f, const Instr* ins) noexcept nogil:
         return JC_OK
     if op == S_INT_POW:
         return _int_power(f, x, y, out)
+    if op >= S_BIT_AND:
+        if not ints:
+            return frame_fail(f, JC_ERR_TYPE, b"bitwise operators take ints")
+        if op == S_BIT_AND:
+            reg_set_int(out, x & y)
+        elif op == S_BIT_OR:
+            reg_set_int(out, x | y)
+        elif op == S_BIT_XOR:
+            reg_set_int(out, x ^ y)
+        else:
+            return _int_shift(f, x, y, op == S_LSHIFT, out)
+        return JC_OK
     if ints:
         if op == S_ADD:
             reg_set_int(out, x + y)
@@ -138,7 +170,13 @@ cdef int h_scalar_binary(Frame* f, const Instr* ins) noexcept nogil:
         else:
             if y == 0:
                 return frame_fail(f, JC_ERR_VALUE, b"integer division or modulo by zero")
-            if op == S_FLOORDIV:
+            if y == -1:
+                # LLONG_MIN // -1 is 2**63 in Python, beyond int64 (and a trap in C)
+                if op == S_FLOORDIV and x == LLONG_MIN:
+                    return frame_fail(f, JC_ERR_VALUE, b"int // int does not fit in int64")
+                reg_set_int(out, <long long>(0 - <unsigned long long>x) if op == S_FLOORDIV
+                            else 0)
+            elif op == S_FLOORDIV:
                 reg_set_int(out, py_floordiv(x, y))
             else:
                 reg_set_int(out, x - py_floordiv(x, y) * y)
@@ -156,10 +194,13 @@ cdef int h_scalar_binary(Frame* f, const Instr* ins) noexcept nogil:
     else:
         if v == 0:
             return frame_fail(f, JC_ERR_VALUE, b"float division or modulo by zero")
+        # Python's float // and % (CPython's float_divmod, which NumPy's npy_divmod
+        # shares): the floor of the exact quotient, 1.0 // 0.1 == 9.0 where
+        # floor(1.0 / 0.1) is 10.0
         if op == S_FLOORDIV:
-            reg_set_float(out, floor(u / v))
+            reg_set_float(out, float_floor_divide[double](u, v))
         else:
-            reg_set_float(out, py_fmod(u, v))
+            reg_set_float(out, float_remainder[double](u, v))
     return JC_OK
 
 
@@ -172,6 +213,7 @@ cdef enum ScalarUnary:
     SU_TO_INT
     SU_TO_FLOAT
     SU_ROUND        # float -> float, half to even (TorchScript's round.float)
+    SU_INVERT       # ~int, as Python: -x - 1
 
 
 cdef int h_scalar_unary(Frame* f, const Instr* ins) noexcept nogil:
@@ -188,6 +230,10 @@ cdef int h_scalar_unary(Frame* f, const Instr* ins) noexcept nogil:
             reg_set_int(out, -a.i)
     elif ins.imm == SU_NOT:
         reg_set_bool(out, u == 0)
+    elif ins.imm == SU_INVERT:
+        if a.tag == R_FLOAT:
+            return frame_fail(f, JC_ERR_TYPE, b"~ takes an int")
+        reg_set_int(out, ~a.i)
     elif ins.imm == SU_SQRT:
         reg_set_float(out, sqrt(u))
     elif ins.imm == SU_ROUND:
@@ -469,10 +515,11 @@ HANDLERS = {h.name: h for h in (
         "add": S_ADD, "sub": S_SUB, "mul": S_MUL, "div": S_DIV, "floordiv": S_FLOORDIV,
         "remainder": S_REMAINDER, "pow": S_POW, "int_pow": S_INT_POW, "max": S_MAX, "min": S_MIN,
         "eq": S_EQ, "ne": S_NE, "lt": S_LT, "le": S_LE, "gt": S_GT, "ge": S_GE,
-        "and": S_AND, "or": S_OR}),
+        "and": S_AND, "or": S_OR, "bit_and": S_BIT_AND, "bit_or": S_BIT_OR, "bit_xor": S_BIT_XOR,
+        "lshift": S_LSHIFT, "rshift": S_RSHIFT}),
     handler("scalar_unary", h_scalar_unary, {
         "neg": SU_NEG, "not": SU_NOT, "sqrt": SU_SQRT, "floor": SU_FLOOR, "ceil": SU_CEIL,
-        "to_int": SU_TO_INT, "to_float": SU_TO_FLOAT, "round": SU_ROUND}),
+        "to_int": SU_TO_INT, "to_float": SU_TO_FLOAT, "round": SU_ROUND, "invert": SU_INVERT}),
     handler("round_ndigits", h_round_ndigits),
     handler("float_math", h_float_math, FLOAT_MATH_FUNCTIONS),
     handler("float_test", h_float_test, {"isnan": 0, "isinf": 1, "isfinite": 2}),

@@ -11,6 +11,8 @@ shortest round-trip digits), ``int(s)``/``float(s)`` (Python's grammar:
 underscores, signs, whitespace, ``"inf"``) and ``format``.
 """
 
+import builtins
+
 from libc.stdint cimport uint32_t
 from libc.stdio cimport snprintf
 from libc.string cimport memcpy
@@ -618,22 +620,36 @@ STR_PYTHON_METHODS = ("rsplit", "splitlines", "partition", "rpartition", "rfind"
                       "isdecimal", "isnumeric", "isidentifier", "isprintable")
 
 
+# The builtins of text whose runtime is Python's (chr, ord, hex, oct, bin); imm indexes this.
+PYTHON_TEXT_BUILTINS = ("chr", "ord", "hex", "oct", "bin")
+
+
 cdef int h_str_python_method(Frame* f, const Instr* ins) noexcept nogil:
     """``s.<method>(*args)`` for the methods of ``STR_PYTHON_METHODS``: Python's str method."""
     if IN(f, ins, 0).tag != R_STR:
         return frame_fail(f, JC_ERR_TYPE, b"a str method expects a string")
-    return _python_method(f, ins)
+    return _call_python(f, ins, False)
 
 
-cdef int _python_method(Frame* f, const Instr* ins) noexcept with gil:
+cdef int h_python_text_builtin(Frame* f, const Instr* ins) noexcept nogil:
+    """``chr(i)``, ``ord(c)``, ``hex(i)``, ``oct(i)``, ``bin(i)``: Python's builtins."""
+    return _call_python(f, ins, True)
+
+
+cdef int _call_python(Frame* f, const Instr* ins, bint builtin) noexcept with gil:
     cdef int k, status
-    name = STR_PYTHON_METHODS[ins.imm]
+    if builtin:
+        name = PYTHON_TEXT_BUILTINS[ins.imm]
+        fn = getattr(builtins, name)
+    else:
+        name = "str." + STR_PYTHON_METHODS[ins.imm]
+        fn = getattr(str, STR_PYTHON_METHODS[ins.imm])
     try:
         args = [reg_to_object(IN(f, ins, k)) for k in range(ins.n_in)]
-        result = getattr(str, name)(*args)
+        result = fn(*args)
     except Exception as e:
-        # index/rindex's "substring not found", center's fill character of length 2, ...
-        return _fail_from_python(f, JC_ERR_VALUE, f"{type(e).__name__}: str.{name}: {e}")
+        # index's "substring not found", chr's "arg not in range(0x110000)", ...
+        return _fail_from_python(f, JC_ERR_VALUE, f"{type(e).__name__}: {name}: {e}")
     if ins.n_out == 1:
         return _set_from_python(f, ins, result)
     for k in range(ins.n_out):
@@ -665,4 +681,6 @@ HANDLERS = {h.name: h for h in (
     handler("str_format", h_str_format),
     handler("str_python_method", h_str_python_method,
             {name: k for k, name in enumerate(STR_PYTHON_METHODS)}),
+    handler("python_text_builtin", h_python_text_builtin,
+            {name: k for k, name in enumerate(PYTHON_TEXT_BUILTINS)}),
 )}

@@ -41,11 +41,10 @@ UNSUPPORTED_BUILTINS = {
     "eval": "write the expression directly", "exec": "write the code directly",
     "input": "pass values as arguments", "globals": "pass values as arguments",
     "locals": "use the variables directly", "iter": "use a for loop", "next": "use a for loop",
-    "map": "a list comprehension", "filter": "a for loop with an if",
+    "map": "use a list comprehension", "filter": "use a for loop with an if",
     "setattr": "assign the attribute directly",
-    "hasattr": "a module attribute that always exists", "dict": "a dict literal",
-    "set": "a list",
-    "divmod": "// and %", "pow": "the ** operator",
+    "hasattr": "use a module attribute that always exists", "dict": "use a dict literal",
+    "set": "use a list", "pow": "use the ** operator",
     "super": "call the parent's method through a submodule",
     "id": "nothing: object identity has no meaning in a graph",
 }
@@ -408,6 +407,22 @@ def _sorted(ctx, args, kwargs, where):
     return ScriptValue(sorted_list(ctx, _a_list(ctx, "sorted", args[0], where), reverse, where))
 
 
+def _divmod(ctx, args, kwargs, where):
+    """``divmod(a, b)``: ``(a // b, a % b)`` with Python's (or, of arrays, NumPy's) rounding."""
+    check_arity("divmod", args, kwargs, where, 2)
+    a, b = (_value(ctx, x, where) for x in args)
+    return TupleOfValues([ScriptValue(binary_op(ctx, op, a, b, where))
+                          for op in (ast.FloorDiv(), ast.Mod())])
+
+
+def _op_of_builtin(name):
+    """A builtin that is one registry op (``chr`` is ``aten::chr``)."""
+    def handler(ctx, args, kwargs, where):
+        check_arity(name, args, kwargs, where, 1)
+        return ctx.emit_op_call(f"aten::{name}", args, {}, where)
+    return handler
+
+
 def _sum(ctx, args, kwargs, where):
     check_arity("sum", args, kwargs, where, 1, 2)
     total = sum_list(ctx, _a_list(ctx, "sum", args[0], where), where)
@@ -522,7 +537,8 @@ _HANDLERS = {
         "is_scripting", True, ctx, args, kwargs, where),
     is_tracing: lambda ctx, args, kwargs, where: _language_constant(
         "is_tracing", False, ctx, args, kwargs, where),
-    builtins.tuple: _generator_only("tuple", "a tuple literal"),
+    builtins.tuple: _generator_only("tuple", "a tuple literal"), builtins.divmod: _divmod,
+    **{getattr(builtins, name): _op_of_builtin(name) for name in ("chr", "ord", "hex", "oct", "bin")},
 }
 
 
@@ -567,6 +583,6 @@ def builtin_for(obj, name, where):
     builtin_name = getattr(obj, "__name__", None)
     if getattr(builtins, builtin_name or "", None) is obj and builtin_name in UNSUPPORTED_BUILTINS:
         raise compile_error(f"the builtin {builtin_name}() is not supported in jitcore.script; "
-                            f"use {UNSUPPORTED_BUILTINS[builtin_name]}", where)
+                            f"{UNSUPPORTED_BUILTINS[builtin_name]}", where)
     return None
 

@@ -30,8 +30,10 @@ _BINARY = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
     ast.Pow: operator.pow, ast.MatMult: operator.matmul, ast.BitAnd: operator.and_,
-    ast.BitOr: operator.or_, ast.BitXor: operator.xor,
+    ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
 }
+_BITWISE = (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
             ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 # a < x  is  x > a
@@ -89,9 +91,6 @@ def binary_op(ctx, op, a, b, where):
     """Emit ``a <op> b`` for IR values ``a`` and ``b``; returns an IR value."""
     op_type = type(op)
     symbol = _SYMBOLS.get(op_type, op_type.__name__)
-    if op_type in (ast.LShift, ast.RShift):
-        raise compile_error(f"the operator {symbol} is not supported in jitcore.script; use "
-                            "multiplication or floor division by a power of two", where)
     if is_tensor(a) or is_tensor(b):
         return _tensor_binary(ctx, op_type, a, b, where, symbol)
     if is_list(a) or is_list(b):
@@ -100,6 +99,8 @@ def binary_op(ctx, op, a, b, where):
             return result
     if a.type == StrType.get() or b.type == StrType.get():
         return _str_binary(ctx, op_type, a, b, where, symbol)
+    if op_type in _BITWISE:
+        return _bitwise(ctx, op_type, a, b, where, symbol)
     if not (_is_number(a.type) and _is_number(b.type)):
         raise compile_error(f"unsupported operand types for {symbol}: {describe_type(a.type)} "
                             f"and {describe_type(b.type)}" + _bool_hint(a, b), where)
@@ -113,6 +114,17 @@ def binary_op(ctx, op, a, b, where):
                                 where).value
     a, b = _numbers(ctx, a, b, where)
     return ctx.emit_op_call(kind, [ScriptValue(a), ScriptValue(b)], {}, where).value
+
+
+def _bitwise(ctx, op_type, a, b, where, symbol):
+    """``&``, ``|``, ``^`` of two ints or two bools; ``<<``, ``>>`` of two ints."""
+    both_bool = a.type == b.type == BoolType.get()
+    if not (a.type == b.type == IntType.get() or (both_bool and op_type not in
+                                                   (ast.LShift, ast.RShift))):
+        raise compile_error(f"unsupported operand types for {symbol}: {describe_type(a.type)} "
+                            f"and {describe_type(b.type)}" + _bool_hint(a, b), where)
+    return ctx.emit_op_call(_SCALAR_KINDS[op_type], [ScriptValue(a), ScriptValue(b)], {},
+                            where).value
 
 
 def _str_binary(ctx, op_type, a, b, where, symbol):
@@ -232,9 +244,9 @@ def unary_op(ctx, op, a, where):
             raise compile_error(f"bad operand type for unary -: {describe_type(a.type)}", where)
         return ctx.emit_op_call(_NEG, [ScriptValue(a)], {}, where).value
     if isinstance(op, ast.Invert):
-        if not is_tensor(a):
-            raise compile_error(f"~ is supported on arrays only, got {describe_type(a.type)}; "
-                                "for a bool use `not`", where)
+        if not (is_tensor(a) or a.type == IntType.get()):
+            raise compile_error(f"~ is supported on arrays and ints, got "
+                                f"{describe_type(a.type)}; for a bool use `not`", where)
         return ctx.emit_op_call(_INVERT, [ScriptValue(a)], {}, where).value
     raise compile_error(f"unsupported unary operator {type(op).__name__}", where)
 

@@ -74,6 +74,34 @@ register("aten::__and__.bool(bool a, bool b) -> bool", reference=operator.and_,
          handler=("scalar_binary", "and"))
 register("aten::__or__.bool(bool a, bool b) -> bool", reference=operator.or_,
          handler=("scalar_binary", "or"))
+register("aten::__xor__.bool(bool a, bool b) -> bool", reference=operator.xor,
+         handler=("scalar_binary", "ne"))
+
+
+def _shift(fn):
+    def reference(a, b):
+        if b < 0:
+            raise ValueError("negative shift count")
+        result = fn(a, b)
+        if not -2 ** 63 <= result < 2 ** 63:
+            raise OverflowError(f"{a} << {b} does not fit in int64")
+        return result
+    reference.__name__ = fn.__name__
+    return reference
+
+
+# int & | ^ << >> ~ as Python (TorchScript's __and__.int ... names); beyond int64 an error
+for _name, _fn, _param, _symbol in (
+        ("__and__", operator.and_, "bit_and", "&"), ("__or__", operator.or_, "bit_or", "|"),
+        ("__xor__", operator.xor, "bit_xor", "^"),
+        ("__lshift__", operator.lshift, "lshift", "<<"),
+        ("__rshift__", operator.rshift, "rshift", ">>")):
+    _shifts = _param in ("lshift", "rshift")
+    register(f"aten::{_name}.int(int a, int b) -> int",
+             reference=_shift(_fn) if _shifts else _fn, aliases=(_fn,) if _shifts else (),
+             handler=("scalar_binary", _param), doc=f"`a {_symbol} b` of two ints")
+register("aten::bitwise_not.int(int a) -> int", reference=operator.invert,
+         handler=("scalar_unary", "invert"), doc="`~a` of an int: `-a - 1`")
 register("aten::__is__(Any self, Any obj) -> bool", handler=("is_none", "is"), reference=operator.is_,
          aliases=(operator.is_,))
 register("aten::__isnot__(Any self, Any obj) -> bool", handler=("is_none", "isnot"), reference=operator.is_not,

@@ -9,6 +9,7 @@ The runtime keeps a string as a reference-counted array of code points
 (``_runtime/op_string.pyx``).
 """
 
+import builtins
 import operator
 
 from ..effects import OutputAlias
@@ -116,3 +117,9 @@ _PYTHON_METHODS = (
 for _name, _schema in _PYTHON_METHODS:
     register(_schema, reference=_method(_name), handler=("str_python_method", _name),
              doc=f"`s.{_name}(...)` (Python's str.{_name})")
+
+for _name, _schema in (("chr", "aten::chr(int i) -> str"), ("ord", "aten::ord(str string) -> int"),
+                       ("hex", "aten::hex(int i) -> str"), ("oct", "aten::oct(int i) -> str"),
+                       ("bin", "aten::bin(int i) -> str")):
+    register(_schema, reference=getattr(builtins, _name), aliases=(getattr(builtins, _name),),
+             handler=("python_text_builtin", _name), doc=f"`{_name}(x)`, Python's builtin")
