@@ -859,12 +859,27 @@ def floor_division(a: int, b: int) -> int:
     return a // b
 
 
+def int_add(a: int, b: int) -> int:
+    return a + b
+
+
+def int_sub(a: int, b: int) -> int:
+    return a - b
+
+
+def int_mul(a: int, b: int) -> int:
+    return a * b
+
+
 @pytest.mark.parametrize("fn, args, message", [
     (shift_left, (1, 63), "int << int does not fit in int64"),
     (shift_left, (-3, 64), "int << int does not fit in int64"),
     (shift_left, (1, -1), "negative shift count"),
     (shift_right, (1, -1), "negative shift count"),
     (floor_division, (-2 ** 63, -1), "int // int does not fit in int64"),
+    (int_add, (2 ** 62, 2 ** 62), "an int result does not fit in int64"),
+    (int_sub, (-2 ** 63, 1), "an int result does not fit in int64"),
+    (int_mul, (2 ** 32, 2 ** 31), "an int result does not fit in int64"),
 ])
 def test_int_operations_beyond_int64_raise(fn, args, message):
     with pytest.raises(jitcore.errors.KernelError, match=message):

@@ -27,6 +27,8 @@ from jitcore._runtime.kernels.scalar_math cimport float_floor_divide, float_rema
 
 cdef extern from *:
     bint __builtin_mul_overflow(long long a, long long b, long long* result) noexcept nogil
+    bint __builtin_add_overflow(long long a, long long b, long long* result) noexcept nogil
+    bint __builtin_sub_overflow(long long a, long long b, long long* result) noexcept nogil
 
 cdef enum ScalarOp:
     S_ADD = 0
@@ -157,12 +159,13 @@ cdef int h_scalar_binary(Frame* f, const Instr* ins) noexcept nogil:
             return _int_shift(f, x, y, op == S_LSHIFT, out)
         return JC_OK
     if ints:
-        if op == S_ADD:
-            reg_set_int(out, x + y)
-        elif op == S_SUB:
-            reg_set_int(out, x - y)
-        elif op == S_MUL:
-            reg_set_int(out, x * y)
+        if op == S_ADD or op == S_SUB or op == S_MUL:
+            # Python's ints do not wrap: a result beyond int64 is an error, never garbage
+            if (__builtin_add_overflow(x, y, &x) if op == S_ADD else
+                    __builtin_sub_overflow(x, y, &x) if op == S_SUB else
+                    __builtin_mul_overflow(x, y, &x)):
+                return frame_fail(f, JC_ERR_VALUE, b"an int result does not fit in int64")
+            reg_set_int(out, x)
         elif op == S_MAX:
             reg_set_int(out, x if x >= y else y)
         elif op == S_MIN:
