@@ -915,3 +915,46 @@ def test_divmod_and_text_builtins_as_python():
         text(-1, "a")
     with pytest.raises(jitcore.errors.KernelError, match="TypeError: ord: ord.. expected a character"):
         text(65, "ab")
+
+
+def reshape_to_a_computed_list(x, rows: List[int]):
+    shape = rows + list(x.shape[1:])
+    flat = x.reshape(shape)
+    return flat.reshape(shape[::-1]).transpose(list(range(len(shape)))[::-1])
+
+
+def test_reshape_and_transpose_take_a_list_value():
+    scripted = script(reshape_to_a_computed_list)
+    x = np.arange(24, dtype=np.float32).reshape(4, 2, 3)
+    for rows in ([4], [2, 2], [-1]):
+        np.testing.assert_array_equal(scripted(x, rows), reshape_to_a_computed_list(x, rows))
+
+
+class OptionalProjection(jitcore.nn.Module):
+    def __init__(self, project: bool):
+        super().__init__()
+        if project:
+            self.proj = jitcore.nn.Linear(4, 4)
+
+    def forward(self, x):
+        if hasattr(self, "proj"):
+            x = self.proj(x)
+        if not hasattr(self, "forward") or hasattr(self, "no_such_thing"):
+            x = x.frobnicate()      # never compiled: the condition is False when compiling
+        return x + 1.0
+
+
+def hasattr_of_a_value(x):
+    return hasattr(x, "shape")
+
+
+def test_hasattr_of_a_module_is_decided_when_compiling():
+    x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+    for project in (True, False):
+        model = OptionalProjection(project)
+        scripted = script(model)
+        scripted.graph.lint()
+        np.testing.assert_allclose(scripted(x), model(x), rtol=1e-6)
+        assert ("proj" in scripted.code) == project
+    with pytest.raises(jitcore.CompileError, match="hasattr.. in jitcore.script takes a module"):
+        script(hasattr_of_a_value)

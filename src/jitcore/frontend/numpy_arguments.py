@@ -17,7 +17,7 @@ import inspect
 
 import numpy as np
 
-from jitcore._runtime.types import IntType, OptionalType
+from jitcore._runtime.types import IntType, ListType, OptionalType
 from jitcore.ops.dispatch import call
 from jitcore.ops.registry import for_callable, for_method, numpy_spelling, overloads
 
@@ -296,9 +296,13 @@ def method_call(array, name):
 
 
 def _shape_arguments(values):
-    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean ``[2, 3]``."""
-    if len(values) == 1 and isinstance(values[0], (tuple, list)):
-        return list(values[0])
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean ``[2, 3]``; so does
+    ``reshape(shape)`` of a ``List[int]`` value computed by the program."""
+    if len(values) == 1:
+        if isinstance(values[0], (tuple, list)):
+            return list(values[0])
+        if isinstance(getattr(values[0], "jit_type", None), ListType):
+            return values[0]
     return list(values)
 
 
@@ -310,6 +314,8 @@ def _reshape(array, *shape, order="C"):
 
 def _transpose(array, *axes):
     dims = _shape_arguments(axes)
+    if not isinstance(dims, list):          # a List[int] value of the program
+        return call(for_method("transpose"), array, dims)
     if not dims and _rank(array) is None:
         return call("aten::numpy_T", array)     # every axis reversed, any rank
     return call(for_method("transpose"), array, dims or list(range(array.ndim))[::-1])

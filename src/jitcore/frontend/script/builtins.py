@@ -18,6 +18,7 @@ from jitcore._runtime.types import (
 )
 
 from jitcore import ops
+from jitcore.nn.module import Module
 from jitcore.language import annotate, is_scripting, is_tracing
 
 from .annotations import type_from_annotation, type_from_python_object
@@ -43,7 +44,7 @@ UNSUPPORTED_BUILTINS = {
     "locals": "use the variables directly", "iter": "use a for loop", "next": "use a for loop",
     "map": "use a list comprehension", "filter": "use a for loop with an if",
     "setattr": "assign the attribute directly",
-    "hasattr": "use a module attribute that always exists", "dict": "use a dict literal",
+    "dict": "use a dict literal",
     "set": "use a list", "pow": "use the ** operator",
     "super": "call the parent's method through a submodule",
     "id": "nothing: object identity has no meaning in a graph",
@@ -389,6 +390,18 @@ def _getattr(ctx, args, kwargs, where):
     return obj.attr(ctx, name, where)
 
 
+def _hasattr(ctx, args, kwargs, where):
+    """``hasattr(self, "name")`` of a module, with a constant name: decided when compiling,
+    as TorchScript does, so that a branch it guards compiles only where the attribute
+    exists (optional submodules, attributes some versions of a model lack)."""
+    check_arity("hasattr", args, kwargs, where, 2)
+    module, name = getattr(args[0], "module", None), python_constant(args[1])
+    if not isinstance(module, Module) or not isinstance(name, str):
+        raise compile_error("hasattr() in jitcore.script takes a module and an attribute name "
+                            "that is a string constant", where)
+    return PythonConstant(hasattr(module, name))
+
+
 def _a_list(ctx, name, sugared, where):
     """The list a builtin works on: a list value, or a tuple of values made a list."""
     value = list_value_of(ctx, sugared, where)
@@ -527,6 +540,7 @@ _HANDLERS = {
     builtins.float: _conversion("float", _FLOAT), builtins.bool: _conversion("bool", _BOOL),
     builtins.str: _str, builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
     builtins.print: _print, builtins.getattr: _getattr, builtins.type: _type,
+    builtins.hasattr: _hasattr,
     # with a generator expression argument these are compiled by the expression
     # compiler (consume_generator); any other call ends here
     builtins.all: _any_all("all", "x.all() on an array"),

@@ -279,6 +279,11 @@ class ExpressionCompiler(Emitter):
     def _expr_UnaryOp(self, node):
         operand = self.expr(node.operand)
         constant = python_constant(operand)
+        if isinstance(node.op, ast.Not) and isinstance(operand, PythonConstant) and isinstance(
+                constant, bool):
+            # `not hasattr(self, "x")`: still known when compiling, so an `if` on it
+            # compiles only the branch that runs
+            return PythonConstant(not constant)
         if isinstance(node.op, ast.USub) and isinstance(constant, (int, float)) and not isinstance(
                 constant, bool):
             return ScriptValue(self.constant(-constant, self.where(node)))
@@ -288,7 +293,16 @@ class ExpressionCompiler(Emitter):
     def _expr_BoolOp(self, node):
         where = self.where(node)
         is_and = isinstance(node.op, ast.And)
-        result = self._bool_operand(node.values[0])
+        first = self.expr(node.values[0])
+        if isinstance(first, PythonConstant) and isinstance(first.value, bool):
+            # a leading operand known when compiling (hasattr, isinstance): `False and ...`
+            # is False and `True and y` is y, without compiling what does not run
+            if first.value != is_and or len(node.values) == 1:
+                return first
+            rest = node.values[1:]
+            return self.expr(rest[0] if len(rest) == 1 else ast.copy_location(
+                ast.BoolOp(op=node.op, values=rest), rest[0]))
+        result = self._bool_operand(node.values[0], first)
         narrowed = {}
         for index, operand in enumerate(node.values[1:], start=1):
             left = result
@@ -314,8 +328,8 @@ class ExpressionCompiler(Emitter):
                 result = self.emit_if_expression(left, true, right, where)
         return ScriptValue(result)
 
-    def _bool_operand(self, node):
-        value = self.value(node)
+    def _bool_operand(self, node, sugared=None):
+        value = self.value(node) if sugared is None else sugared.as_value(self, self.where(node))
         if value.type != BoolType.get():
             raise compile_error(f"the operands of 'and'/'or' must be bool in jitcore.script, got "
                                 f"{describe_type(value.type)} (Python would return the operand "
