@@ -152,3 +152,52 @@ def test_method_and_alias_entries_name_registered_kinds():
     for kind, fn in _numpy_callables():
         assert registry.is_registered(kind), (fn, kind)
 
+
+
+def _pad_calls(x):
+    return (np.pad(x, ((0, 0), (1, 2), (2, 1)), mode="reflect"),
+            np.pad(x, ((1, 0), (1, 2), (0, 1)), "edge"),
+            np.pad(x, ((1, 1), (0, 0), (3, 1)), constant_values=-1.5),
+            np.pad(x, ((2, 1), (1, 1), (1, 2)), mode="reflect"))
+
+
+def _pad_every_axis(x):
+    return np.pad(x, 1), np.pad(x, (2, 1), mode="edge")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_np_pad_traced_and_scripted_matches_numpy(dtype):
+    x = np.random.default_rng(0).standard_normal((3, 4, 5)).astype(dtype)
+    want = _pad_calls(x)
+    for compiled in (jitcore.trace(_pad_calls, (x,)), jitcore.script(_pad_calls)):
+        for got, expected in zip(compiled(x), want):
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+    # one width for every axis needs the rank: a trace knows it
+    for got, expected in zip(jitcore.trace(_pad_every_axis, (x,))(x), _pad_every_axis(x)):
+        np.testing.assert_array_equal(got, expected)
+
+
+def _pad_wrap(x):
+    return np.pad(x, 1, mode="wrap")
+
+
+def _pad_negative(x):
+    return np.pad(x, ((0, 0), (-1, 1)))
+
+
+def _pad_width_from_the_input(x):
+    return np.pad(x, ((0, 0), (x.shape[0], 1)))
+
+
+@pytest.mark.parametrize("fn, message", [
+    (_pad_wrap, "mode='wrap'.* is not supported"),
+    (_pad_negative, "pad_width cannot contain negative values"),
+    (_pad_width_from_the_input, "pad_width must be ints known when compiling"),
+])
+def test_np_pad_refusals_name_the_problem(fn, message):
+    x = np.ones((2, 3))
+    with pytest.raises((TypeError, ValueError), match=message):
+        jitcore.trace(fn, (x,))
+    with pytest.raises(jitcore.CompileError, match=message):
+        jitcore.script(fn)

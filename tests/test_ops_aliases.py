@@ -61,7 +61,7 @@ CALLS = {
     "np.split": ["x", "2", "1"], "np.array_split": ["x", "[1, 3]", "1"], "np.unstack": ["x"],
     "np.tril": ["x", "1"], "np.triu": ["x", "-1"], "np.flip": ["x", "1"],
     "np.fliplr": ["x"], "np.flipud": ["x"], "np.roll": ["x", "2", "1"], "np.tile": ["x", "(2, 1)"],
-    "np.repeat": ["x", "2", "0"],
+    "np.repeat": ["x", "2", "0"], "np.pad": ["x", "((1, 0), (2, 1))", "'reflect'"],
     "np.take": ["x", "i"], "np.take_along_axis": ["x", "i", "1"],
     "np.where": ["m", "x", "p"], "np.clip": ["x", "-0.5", "0.5"], "np.round": ["x", "2"], "np.nan_to_num": ["x / m", "True", "0.5"],
     "np.shape": ["x"], "np.ndim": ["x"], "np.size": ["x"],

@@ -72,11 +72,11 @@ def argument_names(kind, func):
                       if p.kind in _BY_POSITION_OR_NAME]
     except (TypeError, ValueError):
         return {}   # no signature: positional only
-    names = {}
+    # the registry's names also cover parameters a **kwargs passes on (np.pad's
+    # constant_values)
+    names = dict(spelling.names)
     for p in parameters:
-        if p.name in spelling.names:
-            names[p.name] = spelling.names[p.name]
-        elif p.name in spelling.arguments:
+        if p.name in spelling.arguments and p.name not in names:
             names[p.name] = p.name
     schema_positional = max(([a.name for a in op.schema.arguments if not a.kwarg_only]
                              for op in overloads(kind)), key=len, default=[])
@@ -244,7 +244,56 @@ def _einsum(positional, keywords):
     return call("aten::einsum", positional[0], list(positional[1:]), **keywords)
 
 
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}
+
+
+def _numpy_pad(positional, keywords):
+    """np.pad: ``pad_width`` (one int, one pair, or a pair per axis from the first), known
+    when compiling, as aten::pad's list of pairs from the last axis.  A reflect or edge
+    padding of every axis pads a view with one more leading axis (the kernel pads at most
+    the trailing three axes of a 2- to 4-d array, as torch's)."""
+    x = positional[0]
+    mode = keywords.pop("mode", "constant")
+    if mode not in _PAD_MODES:
+        raise TypeError(f"np.pad(..., mode={mode!r}) is not supported; jitcore pads with "
+                        f"mode {', '.join(map(repr, _PAD_MODES))}")
+    pairs = _pad_pairs(keywords.get("pad"), _rank(x))
+    rank = len(pairs)
+    value = keywords.get("value")
+    if value is not None and not _is_number(value):
+        raise TypeError("np.pad's constant_values must be one number in jitcore")
+    while pairs and pairs[0] == [0, 0]:
+        pairs.pop(0)                 # leading axes left alone
+    pad = [amount for pair in reversed(pairs) for amount in pair]
+    if mode == "constant" or rank > len(pairs):
+        return call("aten::pad", x, pad, _PAD_MODES[mode], value)
+    padded = call("aten::pad", call("aten::unsqueeze", x, 0), pad, _PAD_MODES[mode], None)
+    return call("aten::squeeze", padded, 0)
+
+
+def _pad_pairs(width, rank):
+    """np.pad's ``pad_width`` as a ``[before, after]`` pair per axis of a rank-``rank`` array."""
+    try:
+        widths = np.asarray(width)
+    except (TypeError, ValueError):
+        widths = np.asarray(None)
+    if widths.dtype.kind not in "iu" or widths.ndim > 2:
+        raise TypeError(f"np.pad's pad_width must be ints known when compiling (an int, a "
+                        f"(before, after) pair, or a pair per axis), got {width!r}")
+    if (widths < 0).any():
+        raise ValueError(f"np.pad: pad_width cannot contain negative values, got {width!r}")
+    if widths.ndim < 2 or widths.shape[0] == 1:
+        if rank is None:
+            raise TypeError("np.pad with one width for every axis needs the array's rank "
+                            "known when compiling; give a (before, after) pair per axis")
+        widths = np.broadcast_to(widths.reshape(-1), (rank, 2))
+    if widths.shape != (rank if rank is not None else widths.shape[0], 2):
+        raise ValueError(f"np.pad: pad_width {width!r} does not fit a {rank}-d array")
+    return widths.tolist()
+
+
 _CONVENTIONS = {
+    "aten::pad": _numpy_pad,
     "aten::einsum": _einsum,
     "aten::tensor_split": _split, "aten::cumsum": _scan("aten::cumsum"),
     "aten::cumprod": _scan("aten::cumprod"), "aten::sort": _sort, "aten::argsort": _argsort,

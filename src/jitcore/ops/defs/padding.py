@@ -2,8 +2,9 @@
 
 ``pad`` lists (before, after) pairs from the last dimension backwards:
 ``[left, right, top, bottom]`` pads W then H.  A negative amount crops.
-``np.pad`` is no alias: its ``pad_width`` lists pairs from the first
-dimension forwards, so no argument mapping makes the two calls the same.
+``np.pad`` is an alias through a convention (``frontend/numpy_arguments.py``):
+its ``pad_width`` lists pairs from the first dimension forwards, and its modes
+are spelled ``"edge"`` (replicate) and ``"reflect"``.
 """
 
 import numpy as np
@@ -87,4 +88,5 @@ def _pad_rule(types, constants):
 
 
 register('aten::pad(Tensor self, int[] pad, str mode="constant", float? value=None) -> Tensor',
-         reference=_pad, infer=_pad_rule, handler="pad")
+         reference=_pad, infer=_pad_rule, handler="pad", aliases=(np.pad,),
+         numpy_names={"pad_width": "pad", "constant_values": "value"})
