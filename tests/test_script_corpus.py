@@ -958,3 +958,17 @@ def test_hasattr_of_a_module_is_decided_when_compiling():
         assert ("proj" in scripted.code) == project
     with pytest.raises(jitcore.CompileError, match="hasattr.. in jitcore.script takes a module"):
         script(hasattr_of_a_value)
+
+
+def tuple_slices(t: Tuple[int, float, str, int]) -> Tuple[Tuple[float, str], Tuple[int, int], Tuple[int, str, float, int]]:
+    head = t[1:3]
+    return head, t[::3], t[::-1]
+
+
+def test_tuple_slices_with_constant_bounds():
+    scripted = script(tuple_slices)
+    scripted.graph.lint()
+    for t in [(1, 2.5, "a", 4), (-1, 0.0, "", 7)]:
+        assert scripted(t) == tuple_slices(t)
+    from jitcore.frontend.script.source_text import script_source
+    assert script_source(scripted.code)((1, 2.5, "a", 4)) == tuple_slices((1, 2.5, "a", 4))

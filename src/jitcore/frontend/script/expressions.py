@@ -487,6 +487,8 @@ class ExpressionCompiler(Emitter):
             if isinstance(node.slice, ast.Slice):
                 return str_slice(self, base.value, self.slice_bounds(node.slice), where)
             return str_getitem(self, base.value, self.expr(node.slice), where)
+        if isinstance(node.slice, ast.Slice) and isinstance(t, TupleType):
+            return self._tuple_slice(base.value, node.slice, where)
         if isinstance(node.slice, ast.Slice):
             raise compile_error(f"slicing a {describe_type(t)} is not supported in jitcore.script; "
                                 "index items one at a time", where)
@@ -507,6 +509,23 @@ class ExpressionCompiler(Emitter):
             return ScriptValue(self.node("prim::TupleIndex", [base.value, self.constant(
                 position, where)], [t.elems[position]], where).output())
         raise compile_error(f"a value of type {describe_type(t)} cannot be indexed", where)
+
+    def _tuple_slice(self, tuple_value, bounds, where):
+        """``t[a:b:c]`` of a tuple with bounds known when compiling: a tuple of its items
+        (a tuple's length and item types are static, so its slices must be too)."""
+        constants = []
+        for bound in (bounds.lower, bounds.upper, bounds.step):
+            value = None if bound is None else python_constant(self.expr(bound))
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise compile_error("a tuple slice in jitcore.script takes bounds known when "
+                                    "compiling (int literals or constants)", where)
+            constants.append(value)
+        if constants[2] == 0:
+            raise compile_error("slice step cannot be zero", where)
+        positions = range(len(tuple_value.type.elems))[slice(*constants)]
+        return TupleOfValues([ScriptValue(self.node(
+            "prim::TupleIndex", [tuple_value, self.constant(k, where)],
+            [tuple_value.type.elems[k]], where).output()) for k in positions])
 
     # --------------------------------------------------------------- dicts
     def _expr_Dict(self, node):
