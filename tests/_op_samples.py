@@ -298,10 +298,10 @@ def _register_samples():
     for name in ("size", "dim", "numel"):
         s[f"aten::{name}"] = lambda r, d, t, pos: [[t(5, 6)], [t()]]
     # creation
-    for name in ("zeros", "ones"):
+    for name in ("zeros", "ones", "empty"):
         s[f"aten::{name}"] = lambda r, d, t, pos: [[[2, 3], None], [[4], code_of(d)]]
     s["aten::full"] = lambda r, d, t, pos: [[[2, 3], 1.5, None], [[2], 7, None], [[3], 2, code_of(d)]]
-    for name in ("zeros_like", "ones_like"):
+    for name in ("zeros_like", "ones_like", "empty_like"):
         s[f"aten::{name}"] = lambda r, d, t, pos: [[t(2, 3), None], [t(2, 3), _LONG]]
     s["aten::full_like"] = lambda r, d, t, pos: [[t(2, 3), 2.5, None], [t(2, 3), 3, _LONG]]
     s["aten::arange"] = lambda r, d, t, pos: [[5, None], [2.5, None], [4, code_of(d)]]

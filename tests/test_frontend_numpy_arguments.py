@@ -99,7 +99,7 @@ _NOT_SUPPORTED_YET = {("aten::all", "axis"), ("aten::all", "keepdims"), ("aten::
                       ("aten::numel", "axis"), ("aten::matmul", "axes"),
                       ("aten::matmul", "axis"), ("aten::matmul", "keepdims"),
                       ("aten::full_like", "shape"), ("aten::ones_like", "shape"),
-                      ("aten::zeros_like", "shape"), ("aten::take", "axis"),
+                      ("aten::zeros_like", "shape"), ("aten::empty_like", "shape"), ("aten::take", "axis"),
                       ("aten::take", "mode")}
 
 

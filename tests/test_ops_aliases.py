@@ -69,6 +69,8 @@ CALLS = {
     # (a shape read from an input: a call of constants alone is a constant to jitcore.script)
     "np.zeros": ["x.shape"], "np.ones": ["(x.shape[0], 2)"], "np.full": ["x.shape", "1.5"],
     "np.zeros_like": ["x"], "np.ones_like": ["x"], "np.full_like": ["x", "2.5"],
+    # NumPy leaves np.empty's values unspecified: _source compares their shape and dtype
+    "np.empty": ["(x.shape[0], 2)"], "np.empty_like": ["i"],
     "np.arange": ["0", "x.shape[1]", "2"],
     # ndarray methods: the receiver first
     **{f"ndarray.{name}": ["x", "1"] for name in (
@@ -120,6 +122,8 @@ def _source(name, args):
         # in a trace NumPy reads the traced x.shape[1] and returns an object array of
         # Python ints: an op input takes it as the int64 array it stands for
         return f"x[0, :2] + np.arange({', '.join(args)})"
+    if name in ("np.empty", "np.empty_like"):
+        return f"np.zeros_like({name}({', '.join(args)}))"
     return f"{name}({', '.join(args)})"
 
 

@@ -105,7 +105,7 @@ def array_matmul_in_place(x, w):
 
 
 def ufunc_out_argument(a, b, c):
-    np.add(a, b, out=c)
+    np.add(a, b, out=[c])
     return c
 
 
@@ -431,8 +431,8 @@ CASES = [
      "index", "x[0, x[0] > 0] = 1.0"),
     (attribute_assignment, "assigning attributes (self.x = v) is not supported", "x.shape"),
     (array_matmul_in_place, "the operator @= is not supported on arrays", "y @= w"),
-    (ufunc_out_argument, "out=...) is not supported; write the result in place with "
-     "`out[...] = np.add(...)`", "np.add(a, b, out=c)"),
+    (ufunc_out_argument, "np.add(..., out=...) takes an array of the compiled code; write "
+     "`out[...] = np.add(...)`", "np.add(a, b, out=[c])"),
     (list_slice_update, "in-place updates of list slices (xs[a:b] += ...) are not supported",
      "xs[1:] += [3]"),
     (assign_string_into_array, "cannot assign str into an array item", 'x[0] = "a"'),

@@ -181,6 +181,24 @@ def written_zeros_stay_fresh_per_call(x):
     return buf
 
 
+def list_item_augmented_in_place(x):
+    xs: List[np.ndarray] = [x, x]
+    xs[0] += 1.0            # ndarray.__iadd__: x itself changes, so xs[1] sees it
+    counts: List[List[int]] = [[1], [2]]
+    counts[1] += [3]        # list.__iadd__: the inner list itself grows
+    return xs[1], x, len(counts[1])
+
+
+def ufunc_out_arguments(x, y):
+    out = np.empty_like(x)
+    np.add(x, y, out=out)
+    np.multiply(x, 2.0, out=x)      # the first operand is also the output
+    total = np.zeros(x.shape[1:])
+    for i in range(x.shape[0]):
+        np.add(total, x[i], out=total)
+    return out, total
+
+
 FUNCTIONS = [
     (add_into_argument, lambda: [(arr(3, 4), arr(3, 4)), (arr(4), arr(2, 4))]),
     (every_operator_in_place, lambda: [(np.abs(arr(3, 4)) + 0.1,)]),
@@ -206,6 +224,8 @@ FUNCTIONS = [
     (int_array_set_from_floats, lambda: [(np.arange(4),)]),
     (negative_index_assignment, lambda: [(arr(4, 2),)]),
     (written_zeros_stay_fresh_per_call, lambda: [(np.arange(3.0),), (np.ones(2),)]),
+    (list_item_augmented_in_place, lambda: [(arr(3, 2),)]),
+    (ufunc_out_arguments, lambda: [(arr(3, 4), arr(4)), (arr(2, 5, dtype=np.float64), arr(5))]),
 ]
 
 

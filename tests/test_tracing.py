@@ -309,9 +309,34 @@ def test_in_place_op_on_an_intermediate_is_silent_and_right():
     np.testing.assert_array_equal(traced(x), x * 3.0 + 1.0)
 
 
-def test_a_ufunc_out_argument_is_refused_naming_the_rewrite():
-    with pytest.raises(TypeError, match=r"np.add\(..., out=...\) is not supported"):
-        trace(lambda x: np.add(x, 1.0, out=x), np.ones(3))
+def _accumulates_into_a_new_array(x):
+    acc = np.zeros(x.shape[1])
+    for i in range(x.shape[0]):
+        acc += x[i]                    # ndarray.__iadd__ of a traced row: np.add(out=acc)
+    scratch = np.zeros(x.shape[1])
+    np.multiply(scratch, 2.0, out=scratch)
+    np.add(scratch, acc, out=scratch)  # traced ops read scratch as the traced sum from here
+    np.add(x, 1.0, out=x)              # a traced array written in place
+    return acc, np.exp(scratch * x[0]), x
+
+
+def _writes_into_an_untraced_array(x):
+    scratch = np.zeros(x.shape)
+    np.multiply(x, 2.0, out=scratch)
+    return scratch + 1.0
+
+
+def test_ufunc_out_arguments_are_recorded():
+    x = np.arange(12.0).reshape(3, 4)
+    traced = trace(_accumulates_into_a_new_array, x.copy())
+    traced.graph.lint()
+    for inputs in (np.arange(12.0).reshape(3, 4), np.full((3, 4), -2.5)):
+        ours_in, theirs_in = inputs.copy(), inputs.copy()
+        for ours, theirs in zip(traced(ours_in), _accumulates_into_a_new_array(theirs_in)):
+            np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(ours_in, theirs_in)     # x += 1 as NumPy does
+    with pytest.raises(TypeError, match="into an array the trace does not follow"):
+        trace(_writes_into_an_untraced_array, x)
 
 
 def test_the_trace_check_allows_rounding_at_the_outputs_scale():

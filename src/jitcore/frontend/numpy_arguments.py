@@ -124,6 +124,16 @@ def numpy_function_call(kind, func, args, kwargs):
         If an argument has no counterpart in the op (``out=``, ``where=``), naming it.
     """
     pairs = _bound_arguments(func, args, kwargs)
+    out = dict(pairs).get("out")
+    if out is not None:
+        # np.add(a, b, out=c): the result written into c (aten::copy_), c returned
+        target = out[0] if isinstance(out, tuple) and len(out) == 1 else out
+        if getattr(target, "jit_type", None) is None:
+            raise TypeError(f"np.{func.__name__}(..., out=...) takes an array of the compiled "
+                            f"code; write `out[...] = np.{func.__name__}(...)`")
+        result = numpy_function_call(kind, func, args, {k: v for k, v in kwargs.items()
+                                                        if k != "out"})
+        return call("aten::copy_", target, result)
     spelling = numpy_spelling(kind)
     names = argument_names(kind, func)
     positional, keywords = [], {}

@@ -176,9 +176,9 @@ class TracedArray(Traceable):
         if method != "__call__":
             raise TypeError(f"jitcore.trace cannot record np.{ufunc.__name__}.{method}; "
                             f"call np.{ufunc.__name__} itself or a reduction like np.sum")
-        if kwargs.get("out") is not None:
-            raise TypeError(f"np.{ufunc.__name__}(..., out=...) is not supported; write the "
-                            f"result in place with `out[...] = np.{ufunc.__name__}(...)`")
+        out = kwargs.pop("out", None)
+        if out is not None:
+            return self._ufunc_into(out, ufunc, inputs, kwargs)
         kind = for_callable(ufunc)
         if kind is None:
             raise TypeError(f"jitcore.trace cannot record np.{ufunc.__name__}: no registered "
@@ -196,6 +196,29 @@ class TracedArray(Traceable):
             result = call(kind, *(_as_left_operand(v, self) if isinstance(v, (int, float, bool))
                                   else v for v in inputs))
         return result if dtype is None else call("aten::to", result, dtype)
+
+    def _ufunc_into(self, out, ufunc, inputs, kwargs):
+        """``np.add(a, b, out=c)``, and ``c += x`` (NumPy's ``c.__iadd__`` is
+        ``np.add(c, x, out=(c,))`` and rebinds ``c`` to what it returns).  A traced ``c`` is
+        written in place (``c[...] = a + b``); a plain array ``c`` made inside the traced code
+        (``acc = np.zeros(4)``: calls of constants alone are not recorded) that is also the
+        first operand gets the values as NumPy would, and the trace reads it as the new
+        traced value from then on (``acc += x`` rebinds ``acc`` to it, too)."""
+        target = out[0] if isinstance(out, tuple) and len(out) == 1 else out
+        if not isinstance(target, (TracedArray, np.ndarray)):
+            raise TypeError(f"np.{ufunc.__name__}(..., out=...) takes one array, got {out!r}")
+        if not isinstance(target, TracedArray) and target is not inputs[0]:
+            # NumPy code reading the plain array afterwards would read it untraced
+            raise TypeError(f"np.{ufunc.__name__}(..., out=...) into an array the trace does not "
+                            f"follow; assign the result instead: "
+                            f"`y = np.{ufunc.__name__}(...)`")
+        result = self.__array_ufunc__(ufunc, "__call__", *inputs, **kwargs)
+        if isinstance(target, TracedArray):
+            target[...] = result
+            return target
+        target[...] = result.data
+        self.tracer.supersede(target, result)
+        return result
 
     def __array_function__(self, func, types, args, kwargs):
         kind = for_callable(func)

@@ -95,6 +95,9 @@ class Tracer:
         self.frames = []
         self.method_graphs = {}       # id(module) -> {method name: Graph}
         self._warned_captured_modules = set()
+        # id(plain ndarray) -> (the array, the traced value it holds since a ufunc wrote
+        # a traced result into it): see TracedArray._ufunc_into
+        self._superseded = {}
 
     # ------------------------------------------------------------ activation
     def __enter__(self):
@@ -155,6 +158,9 @@ class Tracer:
                                 source_range=source_range)
             return node.output()
         if isinstance(value, np.ndarray):
+            array, traced = self._superseded.get(id(value), (None, None))
+            if array is value:
+                return self._own_value(traced)
             if value.ndim > 0:
                 warn_at_user_code(
                     f"jitcore.trace: an ndarray of shape {value.shape} that is not an input of "
@@ -163,6 +169,10 @@ class Tracer:
                     "buffer of the traced module.", TracerWarning)
             value = np.array(value, copy=True).view(np.ndarray)
         return graph.insert_constant(value, source_range=source_range)
+
+    def supersede(self, array, traced):
+        """From now on the plain ndarray ``array`` stands for the traced value ``traced``."""
+        self._superseded[id(array)] = (array, traced)
 
     def _own_value(self, traced):
         if traced.tracer is not self:

@@ -262,7 +262,7 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
             else:
                 current = self.emit_op_call("aten::__getitem__", [ScriptValue(base), index], {},
                                             where, result_type=base.type.elem).value
-            result = binary_op(self, node.op, current, self.value(node.value), where)
+            result = self._augmented(node.op, current, node.value, where)
             self._set_item(base, index, ScriptValue(result), where)
             return NEVER
         if isinstance(node.target, ast.Attribute):
@@ -278,25 +278,29 @@ class FunctionCompiler(LoopCompiler, ExpressionCompiler):
                                 "compute a new value and assign it to a variable", where)
         current = self.value(ast.copy_location(ast.Name(id=node.target.id, ctx=ast.Load()),
                                                node.target))
-        if isinstance(current.type, ListType) and isinstance(node.op, (ast.Add, ast.Mult)):
-            # list += and *= change the list in place: every name for it sees the items
-            if isinstance(node.op, ast.Add):
+        result = self._augmented(node.op, current, node.value, where)
+        if result is not current:
+            self.bind_name(node.target.id, ScriptValue(result), where)
+        return NEVER
+
+    def _augmented(self, op, current, value_node, where):
+        """``current <op>= value`` as Python's ``__iadd__`` & co.: arrays (NumPy) and lists
+        (``+=``, ``*=``) change in place, so every other name for them, a list item or
+        another list holding them included, sees the change; numbers and strings give a
+        new value.  Returns the value the target is then bound to."""
+        if isinstance(current.type, ListType) and isinstance(op, (ast.Add, ast.Mult)):
+            if isinstance(op, ast.Add):
                 list_method(ScriptValue(current), "extend").call(
-                    self, [self.expr(node.value)], {}, where)
+                    self, [self.expr(value_node)], {}, where)
             else:
-                repeated = binary_op(self, node.op, current, self.value(node.value), where)
+                repeated = binary_op(self, op, current, self.value(value_node), where)
                 self.emit_op_call("aten::clear", [ScriptValue(current)], {}, where)
                 self.emit_op_call("aten::extend", [ScriptValue(current), ScriptValue(repeated)],
                                   {}, where)
-            return NEVER
+            return current
         if isinstance(current.type, TensorType):
-            # in place, as NumPy: every other name for the array sees the change
-            result = inplace_op(self, node.op, current, self.value(node.value), where)
-            self.bind_name(node.target.id, ScriptValue(result), where)
-            return NEVER
-        result = binary_op(self, node.op, current, self.value(node.value), where)
-        self.bind_name(node.target.id, ScriptValue(result), where)
-        return NEVER
+            return inplace_op(self, op, current, self.value(value_node), where)
+        return binary_op(self, op, current, self.value(value_node), where)
 
     def assign_target(self, target, value, where):
         """Bind an assignment target (name, tuple/list of targets) to a sugared value."""

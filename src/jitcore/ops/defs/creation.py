@@ -44,6 +44,14 @@ for _name, _fill in (("zeros", 0), ("ones", 1)):
                  _created_dtype(types, constants, 1, ()), _size_shape(constants[0])),
              aliases=(getattr(np, _name),), handler=("fill", _name))
 
+# np.empty's values are unspecified; compiled code gives zeros, so that a program that
+# reads them is deterministic (as every result must be) and no memory of earlier calls shows
+register("aten::empty(int[] size, *, ScalarType? dtype=None) -> Tensor", reference=_filled(0),
+         infer=lambda types, constants: TensorType(
+             _created_dtype(types, constants, 1, ()), _size_shape(constants[0])),
+         aliases=(np.empty,), handler=("fill", "zeros"),
+         doc="`np.empty(shape)`: zeros (NumPy leaves the values unspecified)")
+
 register("aten::full(int[] size, Scalar fill_value, *, ScalarType? dtype=None) -> Tensor",
          reference=lambda size, fill, dtype: np.full(size, fill, dtype=_dtype(dtype)),
          infer=lambda types, constants: TensorType(
@@ -62,6 +70,10 @@ def _like_rule(dtype_index):
 register("aten::zeros_like(Tensor self, *, ScalarType? dtype=None) -> Tensor",
          reference=lambda x, dtype: np.zeros_like(x, dtype=_dtype(dtype)), infer=_like_rule(1), aliases=(np.zeros_like,),
          handler=("fill", "zeros_like"))
+register("aten::empty_like(Tensor self, *, ScalarType? dtype=None) -> Tensor",
+         reference=lambda x, dtype: np.zeros_like(x, dtype=_dtype(dtype)), infer=_like_rule(1),
+         aliases=(np.empty_like,), handler=("fill", "zeros_like"),
+         doc="`np.empty_like(x)`: zeros (NumPy leaves the values unspecified)")
 register("aten::ones_like(Tensor self, *, ScalarType? dtype=None) -> Tensor",
          reference=lambda x, dtype: np.ones_like(x, dtype=_dtype(dtype)), infer=_like_rule(1), aliases=(np.ones_like,),
          handler=("fill", "ones_like"))
