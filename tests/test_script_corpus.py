@@ -972,3 +972,42 @@ def test_tuple_slices_with_constant_bounds():
         assert scripted(t) == tuple_slices(t)
     from jitcore.frontend.script.source_text import script_source
     assert script_source(scripted.code)((1, 2.5, "a", 4)) == tuple_slices((1, 2.5, "a", 4))
+
+
+def defaults_of_every_literal_kind(x, bias: Optional[np.ndarray] = None, k: int = 2,
+                                   scale: float = 0.5, name: str = "a", flag: bool = True,
+                                   sizes: Tuple[int, int] = (1, 2)):
+    y = x * scale + k + sizes[1]
+    if bias is not None:
+        y = y + bias
+    if flag and name == "a":
+        y = -y
+    return y
+
+
+def sum_of_products(a: List[int], b: List[float]) -> float:
+    return sum([x * y for x, y in zip(a, b)])
+
+
+class ForwardWithDefaults(jitcore.nn.Module):
+    def forward(self, x, shift: float = 1.5, bias: Optional[np.ndarray] = None):
+        if bias is not None:
+            x = x + bias
+        return x + shift
+
+
+def test_code_keeps_defaults_and_rescripts():
+    from jitcore.frontend.script.source_text import script_source
+    x = np.arange(6.0).reshape(2, 3)
+    scripted = script(defaults_of_every_literal_kind)
+    assert ("bias: Optional[Tensor] = None, k: int = 2, scale: float = 0.5, name: str = 'a', "
+            "flag: bool = True, sizes: Tuple[int, int] = (1, 2)") in scripted.code
+    again = script_source(scripted.code)
+    np.testing.assert_array_equal(again(x), defaults_of_every_literal_kind(x))
+    np.testing.assert_array_equal(again(x, x, flag=False), defaults_of_every_literal_kind(
+        x, x, flag=False))
+    module = script(ForwardWithDefaults())
+    assert "shift: float = 1.5, bias: Optional[Tensor] = None" in module.code
+    # an empty list literal, appended to, keeps its annotated type when re-scripted
+    summed = script_source(script(sum_of_products).code)
+    assert summed([1, 2], [0.5, 1.5]) == sum_of_products([1, 2], [0.5, 1.5]) == 3.5

@@ -31,6 +31,7 @@ compiles this text back):
   any first input when ``self_type`` is given) prints as ``self``.
 """
 
+import inspect
 import keyword
 import math
 import re
@@ -84,7 +85,7 @@ def python_type(t):
     return {"NoneType": "None", "Scalar": "number"}.get(str(t), str(t))
 
 
-def graph_to_code(graph, name="forward", *, self_type=None, constants=None):
+def graph_to_code(graph, name="forward", *, self_type=None, constants=None, defaults=None):
     """Print ``graph`` as the Python function ``name`` (TorchScript's ``.code``).
 
     Parameters
@@ -97,6 +98,9 @@ def graph_to_code(graph, name="forward", *, self_type=None, constants=None):
     constants : list, optional
         Receives the tensor (and graph) constants the code refers to as
         ``CONSTANTS.c<i>``, in index order.
+    defaults : sequence, optional
+        The default value of each input after ``self`` (``inspect.Parameter.empty``
+        where none), printed as Python literals (``k: int = 2``) where they are ones.
 
     Returns
     -------
@@ -114,7 +118,19 @@ def graph_to_code(graph, name="forward", *, self_type=None, constants=None):
             _0 = ops.aten.add(x, 20, 1)
           return _0
     """
-    return _CodePrinter(graph, constants).function(name, self_type)
+    return _CodePrinter(graph, constants).function(name, self_type, defaults)
+
+
+def _literal(value):
+    """``repr(value)`` if it reads back as ``value`` (None, bools, ints, finite floats,
+    strings, and tuples or lists of them), else None."""
+    if value is None or isinstance(value, (bool, int, str)) or (
+            isinstance(value, float) and math.isfinite(value)):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        if all(_literal(v) is not None for v in value):
+            return repr(value)
+    return None
 
 
 # ------------------------------------------------------------------ inlining
@@ -216,14 +232,19 @@ class _CodePrinter:
         self.names[value] = name
 
     # ------------------------------------------------------------ functions
-    def function(self, name, self_type):
+    def function(self, name, self_type, defaults=None):
         inputs = list(self.graph.inputs)
         params = []
         if inputs and (self_type is not None or isinstance(inputs[0].type, ClassType)):
             self.bind(inputs[0], "self")
             params.append("self")
             inputs = inputs[1:]
-        params += [f"{self.name_of(v)}: {python_type(v.type)}" for v in inputs]
+        defaults = list(defaults or ())
+        defaults += [inspect.Parameter.empty] * (len(inputs) - len(defaults))
+        for value, default in zip(inputs, defaults):
+            param = f"{self.name_of(value)}: {python_type(value.type)}"
+            literal = None if default is inspect.Parameter.empty else _literal(default)
+            params.append(param if literal is None else f"{param} = {literal}")
         outputs = self.graph.outputs
         if not outputs:
             result_type = "None"

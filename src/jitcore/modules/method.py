@@ -147,6 +147,10 @@ class Method:
             trailing -= 1
         self._defaults = (trailing, tuple(defaults[trailing:]))
 
+    def defaults(self):
+        """Each parameter's default value (``inspect.Parameter.empty`` where none)."""
+        return [p.default for p in self.signature.parameters.values()]
+
     def with_functions(self, functions):
         """This method calling ``functions`` instead (graph and signature shared)."""
         return Method(self.name, self.graph, functions, self.signature, takes_self=self.takes_self)

@@ -67,7 +67,7 @@ class ScriptFunction(Archivable):
     @property
     def code(self):
         """The function as readable Python-like source."""
-        return graph_to_code(self.graph, self.name)
+        return graph_to_code(self.graph, self.name, defaults=self.method.defaults())
 
     @property
     def executor(self):

@@ -202,7 +202,9 @@ class ScriptModule(Archivable, Module):
     @property
     def code(self):
         """``forward`` as readable Python-like source."""
-        return graph_to_code(self.graph, "forward")
+        method = self._methods.get("forward")
+        return graph_to_code(self.graph, "forward",
+                             defaults=None if method is None else method.defaults())
 
     def graph_for(self, *inputs):
         """The specialised, optimised ``forward`` graph that calls with ``inputs``' signature run.

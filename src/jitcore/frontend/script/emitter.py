@@ -123,14 +123,17 @@ class Emitter:
 
     def _match_positional(self, kind, inputs, where):
         """The overload of ``kind`` taking ``inputs`` in schema order; an empty list literal
-        matches any list argument (its element type comes from the schema)."""
-        for opdef in ops.overloads(kind):
-            formals = opdef.schema.arguments
-            if len(formals) == len(inputs) and all(
-                    isinstance(a.type, ListType) if _is_empty_list(v)
-                    else ops.registry.accepts(a.type, v.type, a.fixed_size)
-                    for v, a in zip(inputs, formals)):
-                return opdef
+        matches any list argument (its element type comes from the schema) when no
+        overload takes the list at its own type (``annotate(List[float], [])``, appended
+        to since, is a float[] for ``ops.aten.sum``)."""
+        for empty_matches_any_list in (False, True):
+            for opdef in ops.overloads(kind):
+                formals = opdef.schema.arguments
+                if len(formals) == len(inputs) and all(
+                        isinstance(a.type, ListType) if empty_matches_any_list and
+                        _is_empty_list(v) else ops.registry.accepts(a.type, v.type, a.fixed_size)
+                        for v, a in zip(inputs, formals)):
+                    return opdef
         try:
             return ops.match(kind, [v.type for v in inputs])
         except SchemaMatchError as e:
