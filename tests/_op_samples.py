@@ -300,6 +300,10 @@ def _register_samples():
     # creation
     for name in ("zeros", "ones", "empty"):
         s[f"aten::{name}"] = lambda r, d, t, pos: [[[2, 3], None], [[4], code_of(d)]]
+    for name in ("array", "asarray"):
+        s[f"jc::{name}"] = lambda r, d, t, pos: [[1.5, None], [[1, 2, 3], None],
+                                                 [[[1.0, 2.0], [3.5, 4.0]], None], [[True, False], None],
+                                                 [[[1, 2]], code_of(d)], [[], None], [7, _LONG]]
     s["aten::full"] = lambda r, d, t, pos: [[[2, 3], 1.5, None], [[2], 7, None], [[3], 2, code_of(d)]]
     for name in ("zeros_like", "ones_like", "empty_like"):
         s[f"aten::{name}"] = lambda r, d, t, pos: [[t(2, 3), None], [t(2, 3), _LONG]]

@@ -100,7 +100,7 @@ _NOT_SUPPORTED_YET = {("aten::all", "axis"), ("aten::all", "keepdims"), ("aten::
                       ("aten::matmul", "axis"), ("aten::matmul", "keepdims"),
                       ("aten::full_like", "shape"), ("aten::ones_like", "shape"),
                       ("aten::zeros_like", "shape"), ("aten::empty_like", "shape"), ("aten::take", "axis"),
-                      ("aten::take", "mode")}
+                      ("aten::take", "mode"), ("jc::array", "ndmin"), ("jc::array", "ndmax")}
 
 
 def _numpy_parameters(fn):

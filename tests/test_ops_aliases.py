@@ -71,6 +71,7 @@ CALLS = {
     "np.zeros_like": ["x"], "np.ones_like": ["x"], "np.full_like": ["x", "2.5"],
     # NumPy leaves np.empty's values unspecified: _source compares their shape and dtype
     "np.empty": ["(x.shape[0], 2)"], "np.empty_like": ["i"],
+    "np.array": ["x"], "np.asarray": ["i", "np.float32"],
     "np.arange": ["0", "x.shape[1]", "2"],
     # ndarray methods: the receiver first
     **{f"ndarray.{name}": ["x", "1"] for name in (

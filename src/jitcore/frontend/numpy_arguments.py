@@ -17,7 +17,7 @@ import inspect
 
 import numpy as np
 
-from jitcore._runtime.types import IntType, ListType, OptionalType
+from jitcore._runtime.types import IntType, ListType, OptionalType, TensorType
 from jitcore.ops.dispatch import call
 from jitcore.ops.registry import for_callable, for_method, numpy_spelling, overloads
 
@@ -302,7 +302,30 @@ def _pad_pairs(width, rank):
     return widths.tolist()
 
 
+def _array(copies):
+    """np.array / np.asarray: of an array, a copy (np.array) or the array itself when no
+    dtype conversion is asked (np.asarray); of a list of arrays, np.stack; otherwise the
+    conversion of numbers and nested lists (jc::array)."""
+    def convention(positional, keywords):
+        data = positional[0] if positional else keywords.pop("data")
+        dtype = keywords.get("dtype")
+        jit_type = getattr(data, "jit_type", None)
+        if (isinstance(jit_type, ListType) and isinstance(jit_type.elem, TensorType)) or (
+                isinstance(data, (list, tuple)) and data and all(
+                    isinstance(getattr(item, "jit_type", None), TensorType) for item in data)):
+            data, copies_now = call("aten::stack", data, 0), False
+        elif isinstance(jit_type, TensorType):
+            copies_now = copies
+        else:
+            return call("jc::array" if copies else "jc::asarray", data, dtype=dtype)
+        if dtype is None:
+            return call("aten::clone", data) if copies_now else data
+        return call(for_method("astype"), data, dtype, copy=copies_now)
+    return convention
+
+
 _CONVENTIONS = {
+    "jc::array": _array(copies=True), "jc::asarray": _array(copies=False),
     "aten::pad": _numpy_pad,
     "aten::einsum": _einsum,
     "aten::tensor_split": _split, "aten::cumsum": _scan("aten::cumsum"),

@@ -6,7 +6,7 @@ full and arange follow their Python scalars (int -> int64, float -> float64).
 
 import numpy as np
 
-from jitcore._runtime.types import TensorType
+from jitcore._runtime.types import BoolType, FloatType, IntType, ListType, TensorType, TupleType
 
 from ..dtypes import promote, weak_sample
 from ..effects import OutputAlias
@@ -80,6 +80,49 @@ register("aten::ones_like(Tensor self, *, ScalarType? dtype=None) -> Tensor",
 register("aten::full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None) -> Tensor",
          reference=lambda x, fill, dtype: np.full_like(x, fill, dtype=_dtype(dtype)), infer=_like_rule(2), aliases=(np.full_like,),
          handler=("fill", "full_like"))
+
+
+def _array_rule(types, constants):
+    """np.array of a number or of nested lists: rank from the nesting, dtype NumPy's."""
+    code = constants[1]
+    given = dtype_name(code) if known(code) and code is not None else None
+    if known(constants[0]):
+        value = np.array(constants[0])
+        if value.dtype.kind not in "biuf":
+            raise ValueError(f"np.array takes numbers or (nested) lists of numbers, got "
+                             f"{constants[0]!r:.80}; stack arrays with np.stack")
+        return TensorType(given or ("float64" if value.dtype.kind == "f" else
+                                    "int64" if value.dtype.kind in "iu" else "bool"),
+                          value.shape)
+    data, rank = types[0], 0
+    while isinstance(data, ListType):
+        data, rank = data.elem, rank + 1
+    if isinstance(data, TupleType) and data.elems and rank == 0:
+        kinds = {e.kind for e in data.elems}
+        data, rank = (FloatType.get() if "float" in kinds else
+                      IntType.get() if "int" in kinds else BoolType.get()), 1
+    if data.kind == "Any":
+        if not rank:                        # a value of unknown type: an array of it
+            return TensorType(given, None)
+        data = FloatType.get()              # an empty list: float64, as NumPy's
+    if data.kind not in _ARRAY_DTYPES:
+        raise ValueError(f"np.array takes numbers or (nested) lists of numbers, got "
+                         f"{types[0]}; stack arrays with np.stack")
+    return TensorType(given or _ARRAY_DTYPES[data.kind], (None,) * rank)
+
+
+_ARRAY_DTYPES = {"float": "float64", "int": "int64", "bool": "bool"}
+
+# np.array (always a new array) and np.asarray (an array argument itself, see
+# frontend/numpy_arguments.py's convention) of numbers and nested lists of numbers, with
+# NumPy's dtypes: jitcore's own ops, since ATen's aten::tensor makes float32 of floats
+for _name, _fn in (("array", np.array), ("asarray", np.asarray)):
+    register(f"jc::{_name}(Any data, *, ScalarType? dtype=None) -> Tensor",
+             reference=lambda data, dtype, _fn=_fn: _fn(data, dtype=_dtype(dtype)),
+             infer=_array_rule, aliases=(_fn,), numpy_names={"object": "data", "a": "data"},
+             handler="array",
+             doc=f"`np.{_name}(data, dtype)` of a number or of nested lists of numbers "
+                 f"(of an array: {'a copy' if _name == 'array' else 'the array itself'})")
 
 
 def _arange(start, end, step, dtype):
