@@ -418,3 +418,33 @@ def test_arange_of_a_traced_size_is_baked_with_a_hint_and_recorded_given_like():
     assert "aten::arange" in [n.kind for n in traced.graph.nodes]
     x = randn(5)
     np.testing.assert_array_equal(traced(x), x + np.arange(5))
+
+
+class _CellOverTime(nn.Module):
+    """An LSTMCell run over time from zero states made with np.zeros (plain arrays: the
+    first call of the cell gets them, the next ones traced states)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.LSTMCell(5, 4)
+
+    def forward(self, x):
+        h = np.zeros((3, 4), dtype=np.float32)
+        c = np.zeros((3, 4), dtype=np.float32)
+        outputs = []
+        for t in range(x.shape[0]):
+            h, c = self.cell(x[t], (h, c))
+            outputs.append(h)
+        return np.stack(outputs)
+
+
+def test_a_submodule_called_first_with_plain_arrays_then_traced_ones():
+    nn.init.manual_seed(0)
+    model = _CellOverTime()
+    x = np.random.default_rng(0).standard_normal((4, 3, 5)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TracerWarning)      # the zeros become constants
+        traced = trace(model, x)
+    traced.graph.lint()
+    for inputs in (x, x[::-1].copy()):
+        np.testing.assert_allclose(traced(inputs), model(inputs), rtol=1e-6, atol=1e-7)

@@ -238,6 +238,13 @@ class Tracer:
         self_value = graph.add_input("self", class_type_of(type(module)))
         call_inputs = []
         for name, value in bound.arguments.items():
+            # a plain array (a state made with np.zeros, which a trace does not record) is a
+            # constant of the caller passed in, so that every call of the submodule, the
+            # first with zeros and the next with traced states, takes the same inputs
+            if isinstance(value, np.ndarray) or (isinstance(value, tuple) and any(
+                    isinstance(v, np.ndarray) for v in value) and all(
+                    isinstance(v, (np.ndarray, TracedArray)) for v in value)):
+                value = bound.arguments[name] = self._traced_constants(value)
             if isinstance(value, (TracedArray, TracedScalar)):
                 call_inputs.append(self._own_value(value))
                 inner = graph.add_input(name, value.jit_type)
@@ -269,6 +276,15 @@ class Tracer:
                                        attrs={"name": "forward"}, output_types=[output.type],
                                        source_range=user_source_range())
         return self._unpack_result(node.output(), result)
+
+    def _traced_constants(self, value):
+        """A plain ndarray (or the plain ones of a tuple) as a traced constant."""
+        if isinstance(value, tuple):
+            return tuple(self._traced_constants(v) for v in value)
+        if not isinstance(value, np.ndarray):
+            return value
+        constant = self._input_value(value, TensorType.get(), user_source_range())
+        return TracedArray(constant, np.array(value, copy=True).view(np.ndarray), self)
 
     def _call_script_module(self, obj, module, args, kwargs):
         if kwargs:
