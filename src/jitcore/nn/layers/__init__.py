@@ -26,7 +26,10 @@ from jitcore.nn.layers.pooling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
     MaxPool2d,
 )
-from jitcore.nn.layers.transformer import TransformerEncoder, TransformerEncoderLayer
+from jitcore.nn.layers.transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "GELU", "LogSoftmax", "ReLU", "Sigmoid", "SiLU", "Softmax", "Tanh", "MultiheadAttention",
@@ -40,3 +43,4 @@ __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "MaxPool1d", "TransformerEncoder",
 ]
 __all__ += ["ConvTranspose1d", "ConvTranspose2d", "PixelShuffle", "PixelUnshuffle", "Upsample"]
+__all__ += ["TransformerDecoderLayer", "TransformerDecoder", "Transformer"]

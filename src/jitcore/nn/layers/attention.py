@@ -28,10 +28,15 @@ class MultiheadAttention(Module):
     batch_first : bool, default False
         Inputs are ``(N, L, E)`` when True, ``(L, N, E)`` otherwise.
 
+    kdim, vdim : int, optional
+        Sizes of the keys and values (default E).
+
     Attributes
     ----------
     in_proj_weight : Parameter, shape (3E, E)
-        Query, key and value projections stacked; Xavier-uniform initialised.
+        Query, key and value projections stacked; Xavier-uniform initialised.  None
+        when ``kdim`` or ``vdim`` differs from E: then ``q_proj_weight`` (E, E),
+        ``k_proj_weight`` (E, kdim) and ``v_proj_weight`` (E, vdim), as torch's.
     in_proj_bias : Parameter, shape (3E,)
         Zeros.
     out_proj : Linear(E, E)
@@ -39,7 +44,7 @@ class MultiheadAttention(Module):
     """
 
     # fixed at construction: scripted code folds them, so shapes and branches are static
-    __constants__ = ["embed_dim", "num_heads", "head_dim", "batch_first"]
+    __constants__ = ["embed_dim", "num_heads", "head_dim", "batch_first", "_qkv_same_embed_dim"]
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
@@ -50,16 +55,26 @@ class MultiheadAttention(Module):
                              f"num_heads ({num_heads})")
         if add_bias_kv or add_zero_attn:
             raise NotImplementedError("add_bias_kv and add_zero_attn are not supported")
-        if (kdim is not None and kdim != embed_dim) or (vdim is not None and vdim != embed_dim):
-            raise NotImplementedError("kdim and vdim different from embed_dim are not supported")
         self.embed_dim = int(embed_dim)
-        self.kdim = self.vdim = self.embed_dim
+        self.kdim = self.embed_dim if kdim is None else int(kdim)
+        self.vdim = self.embed_dim if vdim is None else int(vdim)
+        self._qkv_same_embed_dim = self.kdim == self.embed_dim and self.vdim == self.embed_dim
         self.num_heads = int(num_heads)
         self.head_dim = self.embed_dim // self.num_heads
         self.dropout = float(dropout)
         self.batch_first = batch_first
         dtype = np.float32 if dtype is None else dtype
-        self.in_proj_weight = Parameter(np.empty((3 * self.embed_dim, self.embed_dim), dtype=dtype))
+        E = self.embed_dim
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(np.empty((3 * E, E), dtype=dtype))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:
+            # keys and values of other sizes: one projection each, torch's names
+            self.q_proj_weight = Parameter(np.empty((E, E), dtype=dtype))
+            self.k_proj_weight = Parameter(np.empty((E, self.kdim), dtype=dtype))
+            self.v_proj_weight = Parameter(np.empty((E, self.vdim), dtype=dtype))
+            self.register_parameter("in_proj_weight", None)
         if bias:
             self.in_proj_bias = Parameter(np.empty(3 * self.embed_dim, dtype=dtype))
         else:
@@ -68,7 +83,12 @@ class MultiheadAttention(Module):
         self._reset_parameters()
 
     def _reset_parameters(self):
-        init.xavier_uniform_(self.in_proj_weight)
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            init.xavier_uniform_(self.q_proj_weight)
+            init.xavier_uniform_(self.k_proj_weight)
+            init.xavier_uniform_(self.v_proj_weight)
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
@@ -76,7 +96,14 @@ class MultiheadAttention(Module):
     def _project(self, x, index: int, batch: int, length: int):
         """The query (0), key (1) or value (2) projection of ``x``, heads split: (N, H, L, D)."""
         E = self.embed_dim
-        weight = self.in_proj_weight[index * E:(index + 1) * E]
+        if self._qkv_same_embed_dim:
+            weight = self.in_proj_weight[index * E:(index + 1) * E]
+        elif index == 0:
+            weight = self.q_proj_weight
+        elif index == 1:
+            weight = self.k_proj_weight
+        else:
+            weight = self.v_proj_weight
         bias = None if self.in_proj_bias is None else self.in_proj_bias[index * E:(index + 1) * E]
         projected = F.linear(x, weight, bias)
         return projected.reshape(batch, length, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
