@@ -2,7 +2,7 @@
 against the plain Python function (NumPy is the oracle)."""
 
 import math
-from typing import List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import pytest
@@ -1011,3 +1011,43 @@ def test_code_keeps_defaults_and_rescripts():
     # an empty list literal, appended to, keeps its annotated type when re-scripted
     summed = script_source(script(sum_of_products).code)
     assert summed([1, 2], [0.5, 1.5]) == sum_of_products([1, 2], [0.5, 1.5]) == 3.5
+
+
+def generators_over_run_time_lists(xs: List[int]) -> List[int]:
+    found = any(x > 2 for x in xs)
+    every = all(10 // x > 1 for x in xs)      # stops at the first False: no 10 // 0 after it
+    evens = any(x > 100 for x in xs if x % 2 == 0)
+    return [int(found), int(every), int(evens), sum(x * x for x in xs if x > 1),
+            max(x for x in xs), len(sorted(-x for x in xs)), len(list(x for x in xs))]
+
+
+def extremes_of_strings_and_tuples(words: List[str], pairs: List[Tuple[int, str]]) -> Tuple[str, str, Tuple[int, str], Tuple[int, str]]:
+    return min(words), max(words), min(pairs), max(pairs)
+
+
+def dict_of_lists_from_empty_defaults(words: List[str]) -> Dict[str, List[int]]:
+    positions: Dict[str, List[int]] = {}
+    for i, w in enumerate(words):
+        positions.setdefault(w, []).append(i)
+    return positions
+
+
+def dtype_comparisons(x) -> int:
+    if x.dtype == np.float32:
+        return 32
+    if x.dtype != np.dtype("int64") and x.dtype == np.dtype(np.float64):
+        return 64
+    return 0
+
+
+def test_generators_extremes_defaults_and_dtypes_as_python():
+    for fn, inputs in [
+            (generators_over_run_time_lists, [([1, 2, 3],), ([4, 6, 0],), ([5],)]),
+            (extremes_of_strings_and_tuples, [(["b", "a", "c"], [(1, "b"), (1, "c"), (0, "z")]),
+                                              (["é"], [(2, "")])]),
+            (dict_of_lists_from_empty_defaults, [(["a", "b", "a"],), ([],)]),
+            (dtype_comparisons, [(np.ones(2, np.float32),), (np.ones(2),), (np.ones(2, np.int64),)])]:
+        scripted = script(fn)
+        scripted.graph.lint()
+        for args in inputs:
+            assert scripted(*args) == fn(*args), (fn.__name__, args)

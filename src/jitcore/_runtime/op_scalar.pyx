@@ -13,7 +13,7 @@ from jitcore._runtime.code cimport Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYP
 from jitcore._runtime.registers cimport (
     Reg, Seq, R_NONE, R_TENSOR, R_INT, R_FLOAT, R_BOOL, R_LIST, R_TUPLE, R_STR, R_DICT,
     reg_clear, reg_copy, reg_set_int, reg_set_float, reg_set_bool, reg_set_none, seq_new,
-    reg_is_number, reg_as_double, reg_take_tensor, reg_equal,
+    reg_is_number, reg_as_double, reg_take_tensor, reg_equal, reg_compare,
 )
 from jitcore._runtime.tensor cimport Tensor, tensor_alloc
 from jitcore._runtime.handler_table cimport handler, constant_argument
@@ -404,20 +404,22 @@ cdef int h_none(Frame* f, const Instr* ins) noexcept nogil:
 
 
 cdef int h_list_minmax(Frame* f, const Instr* ins) noexcept nogil:
-    """prim::min / prim::max of a list of numbers (imm: S_MIN / S_MAX)."""
+    """prim::min / prim::max of a list (imm: S_MIN / S_MAX) of numbers, strings, tuples or
+    lists, in Python's order (the first of equal items, a NaN kept as Python keeps it)."""
     cdef Reg* a = IN(f, ins, 0)
     cdef Reg* best
     cdef Py_ssize_t k
+    cdef int order
     if a.tag != R_LIST and a.tag != R_TUPLE:
-        return frame_fail(f, JC_ERR_TYPE, b"expected a list of numbers")
+        return frame_fail(f, JC_ERR_TYPE, b"expected a list")
     if a.seq.size == 0:
         return frame_fail(f, JC_ERR_VALUE, b"min/max of an empty list")
     best = &a.seq.items[0]
     for k in range(1, a.seq.size):
-        if not reg_is_number(&a.seq.items[k]):
-            return frame_fail(f, JC_ERR_TYPE, b"expected a list of numbers")
-        if (ins.imm == S_MIN and reg_as_double(&a.seq.items[k]) < reg_as_double(best)) or \
-           (ins.imm == S_MAX and reg_as_double(&a.seq.items[k]) > reg_as_double(best)):
+        order = reg_compare(&a.seq.items[k], best)
+        if order == -2:
+            return frame_fail(f, JC_ERR_TYPE, b"min/max of items that do not compare")
+        if (ins.imm == S_MIN and order < 0) or (ins.imm == S_MAX and order > 0):
             best = &a.seq.items[k]
     reg_copy(OUT(f, ins, 0), best)
     return JC_OK

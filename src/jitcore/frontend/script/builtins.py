@@ -93,14 +93,24 @@ def _range(ctx, args, kwargs, where):
     return RangeValue(values[0], values[1], step)
 
 
+def _orderable(jit_type):
+    """Items Python's < orders: numbers, strings, and tuples or lists of such items."""
+    if jit_type in (_INT, _FLOAT, StrType.get()):
+        return True
+    if isinstance(jit_type, TupleType):
+        return all(_orderable(t) for t in jit_type.elems)
+    return isinstance(jit_type, ListType) and _orderable(jit_type.elem)
+
+
 def _min_max(name):
     def handler(ctx, args, kwargs, where):
         if len(args) == 1 and not kwargs:
             # min(xs) of a list of numbers: the smallest item (prim::min of one list)
             items = _a_list(ctx, name, args[0], where)
-            if items.type.elem not in (_INT, _FLOAT):
+            if not _orderable(items.type.elem):
                 raise compile_error(f"{name}() of a {describe_type(items.type)} is not "
-                                    "supported; take it of a list of ints or floats", where)
+                                    "supported; take it of a list of numbers, strings or "
+                                    "tuples of them", where)
             return ScriptValue(ctx.node(f"prim::{name}", [items], [items.type.elem],
                                         where).output())
         check_arity(name, args, kwargs, where, 2, 8)
@@ -402,6 +412,20 @@ def _hasattr(ctx, args, kwargs, where):
     return PythonConstant(hasattr(module, name))
 
 
+def _numpy_dtype(ctx, args, kwargs, where):
+    """``np.dtype("float32")`` of a constant: the dtype, known when compiling (as a value,
+    its ScalarType code, which ``x.dtype`` compares with)."""
+    check_arity("np.dtype", args, kwargs, where, 1)
+    spec = python_constant(args[0])
+    if spec is NOT_CONSTANT:
+        raise compile_error("np.dtype() in jitcore.script takes a constant (a name or a NumPy "
+                            "type)", where)
+    try:
+        return PythonConstant(np.dtype(spec))
+    except TypeError as e:
+        raise compile_error(f"np.dtype({spec!r}): {e}", where) from None
+
+
 def _a_list(ctx, name, sugared, where):
     """The list a builtin works on: a list value, or a tuple of values made a list."""
     value = list_value_of(ctx, sugared, where)
@@ -540,7 +564,7 @@ _HANDLERS = {
     builtins.float: _conversion("float", _FLOAT), builtins.bool: _conversion("bool", _BOOL),
     builtins.str: _str, builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
     builtins.print: _print, builtins.getattr: _getattr, builtins.type: _type,
-    builtins.hasattr: _hasattr,
+    builtins.hasattr: _hasattr, np.dtype: _numpy_dtype,
     # with a generator expression argument these are compiled by the expression
     # compiler (consume_generator); any other call ends here
     builtins.all: _any_all("all", "x.all() on an array"),

@@ -67,6 +67,12 @@ def _key(ctx, d, sugared, where):
 
 def _value(ctx, d, sugared, where):
     value = sugared.as_value(ctx, where)
+    if (value.node.kind in ("prim::ListConstruct", "prim::DictConstruct")
+            and not value.node.inputs and not value.uses
+            and type(value.type) is type(d.type.value)):
+        # an empty literal (d.setdefault(k, []), d.get(k, {})): a new container of the
+        # dict's value type, as its first item would have typed it
+        value.set_type(d.type.value)
     if not value.type.is_subtype_of(d.type.value):
         raise compile_error(f"the values of a {describe_type(d.type)} are "
                             f"{describe_type(d.type.value)}, got {describe_type(value.type)}",

@@ -43,6 +43,9 @@ __all__ = ["ExpressionCompiler"]
 
 # Builtins whose generator-expression argument is consumed at once (see consume_generator).
 _GENERATOR_CONSUMERS = (all, any, tuple)
+# Builtins that read every item of their argument: a generator expression given to them is
+# the list comprehension of the same items (Python evaluates every item too).
+_LIST_CONSUMERS = (sum, min, max, sorted, list)
 
 _UNSUPPORTED_EXPRESSIONS = {
     ast.Lambda: "lambdas are not supported in jitcore.script; define a function with def",
@@ -259,9 +262,11 @@ class ExpressionCompiler(Emitter):
                 and isinstance(node.args[0], ast.GeneratorExp)):
             return self.consume_generator(consumer, node.args[0], where)
         args = []
-        for a in node.args:
+        for k, a in enumerate(node.args):
             if isinstance(a, ast.Starred):
                 raise compile_error(_UNSUPPORTED_EXPRESSIONS[ast.Starred], self.where(a))
+            if k == 0 and consumer in _LIST_CONSUMERS and isinstance(a, ast.GeneratorExp):
+                a = ast.copy_location(ast.ListComp(elt=a.elt, generators=a.generators), a)
             args.append(self.expr(a))
         kwargs = {}
         for k in node.keywords:
@@ -609,6 +614,30 @@ class ExpressionCompiler(Emitter):
         self.untyped_lists.discard(result)
         return result
 
+    def _scan_loop(self, deciding, node, generator, iterable, where):
+        """``any``/``all`` of a generator over a sequence of run-time length: a loop that
+        stops at the first item equal to ``deciding`` (True for any), so the items after it
+        are not evaluated, as in Python."""
+        located = lambda new, old: ast.copy_location(new, old)  # noqa: E731
+        test = node.elt if deciding else located(ast.UnaryOp(op=ast.Not(), operand=node.elt),
+                                                 node.elt)
+        result = located(ast.Name(id="$scan", ctx=ast.Store()), node)
+        body = [located(ast.If(test=test, body=[
+            located(ast.Assign(targets=[result], value=located(ast.Constant(value=deciding),
+                                                              node), type_comment=None), node),
+            located(ast.Break(), node)], orelse=[]), node.elt)]
+        for test in reversed(generator.ifs):
+            body = [located(ast.If(test=test, body=body, orelse=[]), test)]
+        loop = located(ast.For(target=generator.target,
+                               iter=located(ast.Name(id="$iterable", ctx=ast.Load()),
+                                            generator.iter),
+                               body=body, orelse=[], type_comment=None), node)
+        with self.comprehension_scope():
+            self.scope.bind("$scan", ScriptValue(self.constant(not deciding, where)))
+            self.scope.bind("$iterable", iterable)
+            self.emit_block([loop])
+            return self.scope.lookup("$scan")
+
     def consume_generator(self, consumer, node, where):
         """``all(...)``, ``any(...)`` or ``tuple(...)`` of a generator expression over a
         sequence of known length.
@@ -618,14 +647,18 @@ class ExpressionCompiler(Emitter):
         items Python would not evaluate are not evaluated here either.
         """
         generator = node.generators[0] if len(node.generators) == 1 else None
-        if generator is None or generator.ifs or generator.is_async:
-            raise compile_error("only simple generator expressions `f(x) for x in xs` are "
-                                f"supported in {consumer.__name__}() in jitcore.script", where)
-        items = self.static_items(self.expr(generator.iter), where)
+        if generator is None or generator.is_async:
+            raise compile_error("only generator expressions with one `for` are supported in "
+                                f"{consumer.__name__}() in jitcore.script", where)
+        iterable = self.expr(generator.iter)
+        items = None if generator.ifs else self.static_items(iterable, where)
         if items is None:
-            raise compile_error(f"{consumer.__name__}() of a generator in jitcore.script iterates "
-                                "over a tuple, a ModuleList or a list literal of known length",
-                                where)
+            if consumer is tuple:
+                raise compile_error("tuple() of a generator in jitcore.script iterates over a "
+                                    "tuple, a ModuleList or a list literal of known length "
+                                    "(a tuple's length is static); use a list comprehension",
+                                    where)
+            return self._scan_loop(consumer is any, node, generator, iterable, where)
 
         def element(k):
             with self.comprehension_scope():

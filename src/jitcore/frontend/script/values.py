@@ -12,6 +12,7 @@ import numpy as np
 
 from jitcore._runtime.types import TensorType
 from jitcore.ops.dispatch import Traceable
+from jitcore.ops.dtypes import code_of
 
 from .errors import compile_error, describe_type
 
@@ -120,8 +121,15 @@ class PythonConstant(SugaredValue):
         return super().attr(ctx, name, where)
 
     def as_value(self, ctx, where):
+        value = self.value
+        if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+            # a dtype as a value is its ScalarType code, as x.dtype is: x.dtype == np.float32
+            try:
+                value = code_of(value)
+            except TypeError as e:
+                raise compile_error(str(e), where) from None
         try:
-            return ctx.constant(self.value, where)
+            return ctx.constant(value, where)
         except TypeError:
             raise compile_error(f"the Python value {self.value!r} of type "
                                 f"{type(self.value).__name__} cannot be used in jitcore.script; "
