@@ -13,6 +13,7 @@ with ``torch.nn`` as ``nn`` (``_torch_namespace``), so the two cannot drift apar
 """
 
 import inspect
+import linecache
 from typing import Any, Callable, List, Optional, Type, Union
 
 import numpy as np
@@ -287,7 +288,10 @@ def _torch_namespace():
                          (conv3x3, conv1x1, BasicBlock, Bottleneck, ResNet))
     namespace = {"nn": torch.nn, "Tensor": torch.Tensor, "Any": Any, "Callable": Callable,
                  "List": List, "Optional": Optional, "Type": Type, "Union": Union}
-    exec(compile(source, __file__ + " (with torch.nn)", "exec"), namespace)
+    filename = f"<{__name__} with torch.nn>"
+    # torch.jit.script reads the classes' source back (inspect, through linecache)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
     return namespace
 
 
