@@ -17,10 +17,10 @@ from jitcore._runtime.types import DTYPES
 from jitcore.errors import SaveError
 from jitcore.serialization.limits import (
     FORMAT_VERSION, MANIFEST_NAME, MAX_ARGUMENTS, MAX_DIM, MAX_ENTRIES, MAX_IDENTIFIER_CHARS,
-    MAX_MODULE_DEPTH, MAX_RANK, MAX_STR_ATTRIBUTE_CHARS,
+    MAX_ATTRIBUTE_DEPTH, MAX_MODULE_DEPTH, MAX_RANK, MAX_STR_ATTRIBUTE_CHARS,
 )
 from jitcore.serialization.problems import malformed
-from jitcore.serialization.records import ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord
+from jitcore.serialization.records import ATTRIBUTE_TYPES, CONTAINER_TYPES, FUNCTION, MODULE, ModuleRecord
 
 __all__ = ["FORMAT_NAME", "Manifest", "TensorSpec", "encode_manifest", "decode_manifest",
            "code_entry_name", "function_entry_name", "data_entry_name", "check_member_name",
@@ -143,9 +143,15 @@ def encode_manifest(producer, root, tensors, entries):
 
 
 def _typed_value(value):
-    """``{"type", "value"}`` of an attribute or a default (floats as their repr text)."""
+    """``{"type", "value"}`` of an attribute or a default (floats as their repr text; a
+    list's value the list of its items' rows, a dict's a list of ``{"key", "value"}`` rows)."""
     if value is None:
         return {"type": "none", "value": None}
+    if type(value) is list:
+        return {"type": "list", "value": [_typed_value(v) for v in value]}
+    if type(value) is dict:
+        return {"type": "dict", "value": [{"key": _typed_value(k), "value": _typed_value(v)}
+                                          for k, v in value.items()]}
     type_name = next(t for t, py in ATTRIBUTE_TYPES.items() if type(value) is py)
     return {"type": type_name, "value": float_text(value) if type_name == "float" else value}
 
@@ -440,18 +446,24 @@ class _Reader:
 
     def attribute(self, row, path, module_path, name, tensors, entries):
         self.object(row, path, {"name", "type", "value"})
-        return self.typed_value(row, path, allow_none=False)
+        return self.typed_value(row, path, allow_none=False, depth=MAX_ATTRIBUTE_DEPTH)
 
-    def typed_value(self, row, path, allow_none):
+    def typed_value(self, row, path, allow_none, depth=0):
         """The value of a checked ``{"type", "value"}`` row (an attribute's, or with
-        ``allow_none`` a default's, which may also be type ``"none"`` with value null)."""
+        ``allow_none`` a default's, which may also be type ``"none"`` with value null).
+        With ``depth`` > 0 it may be a list or dict nesting at most that deep."""
         type_name, value = row["type"], row["value"]
         if allow_none and type_name == "none":
             if value is not None:
                 raise self.fail(path + ".value", f"expected null for type 'none', found {_short(value)}")
             return None
+        if depth and type_name in CONTAINER_TYPES:
+            return self.container(type_name, value, path, depth)
         if type_name not in ATTRIBUTE_TYPES:
-            expected = ", ".join(list(ATTRIBUTE_TYPES) + (["none"] if allow_none else []))
+            expected = ", ".join(list(ATTRIBUTE_TYPES) + (list(CONTAINER_TYPES) if depth else [])
+                                 + (["none"] if allow_none else []))
+            if type_name in CONTAINER_TYPES:
+                expected += f" (lists and dicts nest at most {MAX_ATTRIBUTE_DEPTH} deep)"
             raise self.fail(path + ".type", f"expected one of {expected}, found {_short(type_name)}")
         if type_name == "bool":
             return self.boolean(value, path + ".value")
@@ -467,6 +479,32 @@ class _Reader:
         if number is None or float_text(number) != text:
             raise self.fail(path + ".value", f"expected a float in Python repr spelling, found {text!r}")
         return number
+
+    def container(self, type_name, value, path, depth):
+        """A list or dict attribute value: rows of typed items (``{"key", "value"}`` for a dict)."""
+        rows = self.array(value, path + ".value", MAX_ENTRIES)
+        if type_name == "list":
+            items = []
+            for i, row in enumerate(rows):
+                item_path = f"{path}.value[{i}]"
+                self.object(row, item_path, {"type", "value"})
+                items.append(self.typed_value(row, item_path, allow_none=False, depth=depth - 1))
+            return items
+        result = {}
+        for i, row in enumerate(rows):
+            item_path = f"{path}.value[{i}]"
+            self.object(row, item_path, {"key", "value"})
+            self.object(row["key"], item_path + ".key", {"type", "value"})
+            if row["key"]["type"] not in ("str", "int"):
+                raise self.fail(item_path + ".key.type", f"dict keys are 'str' or 'int', found "
+                                f"{_short(row['key']['type'])}")
+            key = self.typed_value(row["key"], item_path + ".key", allow_none=False)
+            if key in result:
+                raise self.fail(item_path + ".key", f"the key {key!r:.80} appears twice in one dict")
+            self.object(row["value"], item_path + ".value", {"type", "value"})
+            result[key] = self.typed_value(row["value"], item_path + ".value", allow_none=False,
+                                           depth=depth - 1)
+        return result
 
 
 def _short(value):

@@ -9,13 +9,17 @@ becomes the IR ``ClassType`` it was.
 import functools
 import inspect
 
-from jitcore._runtime.types import ClassType
+from jitcore._runtime.types import (
+    BoolType, ClassType, DictType, FloatType, IntType, ListType, StrType,
+)
 from jitcore.errors import FormatError
 from jitcore.modules import Method, ScriptFunction, ScriptModule
 from jitcore.nn.parameter import Parameter
 from jitcore.serialization.limits import MANIFEST_NAME
 from jitcore.serialization.problems import malformed
-from jitcore.serialization.records import ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord
+from jitcore.serialization.records import (
+    ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord, is_storable_attribute,
+)
 
 __all__ = ["record_of", "rebuild", "reserved_member_names", "FUNCTION_METHOD"]
 
@@ -81,9 +85,10 @@ def _module_record(module, where):
     for name, value in state.items():
         if name in internal or name == _FUNCTION_TABLE:
             continue
-        if type(value) not in ATTRIBUTE_TYPES.values():
+        if not is_storable_attribute(value):
             raise TypeError(f"cannot save attribute {name!r} of {where}: archives hold attributes of type "
-                            f"{', '.join(ATTRIBUTE_TYPES)}, not {type(value).__name__}")
+                            f"{', '.join(ATTRIBUTE_TYPES)} and lists and dicts (str or int keys) of "
+                            f"those, not this {type(value).__name__}")
         record.attributes[name] = value
     for name, child in state["_modules"].items():
         if child is not None and not isinstance(child, ScriptModule):
@@ -153,6 +158,35 @@ def _check_signatures(record, path, skip_self):
                               f"{len(parameters)} arguments recorded for a graph of {inputs} inputs")
 
 
+def _check_attribute_reads(record, path):
+    """Each plain attribute a method reads (``prim::GetAttr`` of ``self``) must hold a value
+    of the type the graph reads it as, so no program sees a list of another item type."""
+    for method, graph in record.methods.items():
+        self_value = graph.inputs[0] if len(graph.inputs) else None
+        for node in graph.walk():
+            if node.kind != "prim::GetAttr" or node.input(0) is not self_value:
+                continue
+            name = node.attr("name")
+            if name in record.attributes and not _fits(record.attributes[name], node.output().type):
+                raise malformed(MANIFEST_NAME, f"{path}.attributes",
+                                f"attribute {name!r} does not hold the {node.output().type} that "
+                                f"method {method!r} reads")
+
+
+_SCALAR_FITS = {IntType.get(): (int,), FloatType.get(): (int, float), BoolType.get(): (bool,),
+                StrType.get(): (str,)}
+
+
+def _fits(value, jit_type):
+    if isinstance(jit_type, ListType):
+        return type(value) is list and all(_fits(v, jit_type.elem) for v in value)
+    if isinstance(jit_type, DictType):
+        return type(value) is dict and all(_fits(k, jit_type.key) and _fits(v, jit_type.value)
+                                           for k, v in value.items())
+    allowed = _SCALAR_FITS.get(jit_type)
+    return allowed is None or type(value) in allowed
+
+
 # ------------------------------------------------------------------------------ loading
 
 def rebuild(record):
@@ -183,6 +217,7 @@ def _rebuild_module(record, path, functions, parameters_by_array):
     original_name = record.qualname.rsplit(".", 1)[-1]
     _check_kind(record, path)
     _check_signatures(record, path, skip_self=True)
+    _check_attribute_reads(record, path)
     methods = {name: Method(name, graph, functions, _signature(record.signatures[name])
                             if name in record.signatures else None, takes_self=True)
                for name, graph in record.methods.items()}

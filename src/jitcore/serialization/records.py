@@ -8,7 +8,10 @@
 
 from dataclasses import dataclass, field
 
-__all__ = ["ModuleRecord", "ATTRIBUTE_TYPES", "MODULE", "FUNCTION"]
+from jitcore.serialization.limits import MAX_ATTRIBUTE_DEPTH
+
+__all__ = ["ModuleRecord", "ATTRIBUTE_TYPES", "CONTAINER_TYPES", "is_storable_attribute", "MODULE",
+           "FUNCTION"]
 
 #: A module: a tree node with state, methods and submodules.
 MODULE = "module"
@@ -16,6 +19,24 @@ MODULE = "module"
 FUNCTION = "function"
 #: Python types of plain (non-tensor) attributes, by the name the manifest uses.
 ATTRIBUTE_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
+#: Containers an attribute may also be (of the types above or containers again; dict keys
+#: str or int), by the name the manifest uses.
+CONTAINER_TYPES = {"list": list, "dict": dict}
+
+
+def is_storable_attribute(value, depth=MAX_ATTRIBUTE_DEPTH):
+    """True if an archive holds ``value`` as an attribute: a bool, int, float or str, or a
+    list or dict (str or int keys) of storable values, nested at most ``depth`` deep."""
+    if type(value) in ATTRIBUTE_TYPES.values():
+        return True
+    if depth == 0:
+        return False
+    if type(value) is list:
+        return all(is_storable_attribute(v, depth - 1) for v in value)
+    if type(value) is dict:
+        return all(type(k) in (str, int) and is_storable_attribute(v, depth - 1)
+                   for k, v in value.items())
+    return False
 
 
 @dataclass
@@ -36,8 +57,9 @@ class ModuleRecord:
         ``Linear(bias=False)``'s bias).
     non_persistent : set of str
         Buffers left out of ``state_dict`` (saved all the same: graphs read them).
-    attributes : dict of str to bool, int, float or str
-        Plain attributes, in registration order.
+    attributes : dict of str to bool, int, float, str, list or dict
+        Plain attributes, in registration order (lists and dicts of plain values,
+        nested too).
     submodules : dict of str to ModuleRecord or None
         Children, in registration order.
     training : bool
