@@ -105,7 +105,8 @@ def _number_state_and_print(record, path, table, names_by_id, function_names):
     """
     where = f"module {'.'.join(path) or '(root)'}"
     node = ModuleRecord(record.kind, record.qualname, non_persistent=set(record.non_persistent),
-                        training=record.training, signatures=dict(record.signatures))
+                        training=record.training, signatures=dict(record.signatures),
+                        results=dict(record.results))
     for field in ("parameters", "buffers"):
         for name, array in getattr(record, field).items():
             check_member_name(name, f"a {field[:-1]} of {where}")
@@ -205,7 +206,7 @@ def _attach(node, buffer, entries, table, declared):
     """Replace entry and tensor names of a manifest tree by the graphs and arrays they denote."""
     record = ModuleRecord(node.kind, node.qualname, attributes=dict(node.attributes),
                           non_persistent=set(node.non_persistent), training=node.training,
-                          signatures=dict(node.signatures))
+                          signatures=dict(node.signatures), results=dict(node.results))
     for name, entry in node.methods.items():
         record.methods[name] = graph_from_text(entry_payload(buffer, entries[entry]), table, entry, *declared)
     record.parameters = {name: None if t is None else table[t] for name, t in node.parameters.items()}

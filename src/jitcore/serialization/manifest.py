@@ -156,11 +156,13 @@ def _typed_value(value):
     return {"type": type_name, "value": float_text(value) if type_name == "float" else value}
 
 
-def _encode_method(name, entry, parameters):
+def _encode_method(name, entry, parameters, result):
     row = {"name": name, "entry": entry}
     if parameters is not None:
         row["arguments"] = [{"name": n} if d is inspect.Parameter.empty else
                             {"name": n, "default": _typed_value(d)} for n, d in parameters]
+    if result is not None:
+        row["result"] = {"name": result[0], "fields": list(result[1])}
     return row
 
 
@@ -171,7 +173,8 @@ def _encode_node(record):
         "kind": record.kind,
         "qualname": record.qualname,
         "training": record.training,
-        "methods": [_encode_method(n, e, record.signatures.get(n)) for n, e in record.methods.items()],
+        "methods": [_encode_method(n, e, record.signatures.get(n), record.results.get(n))
+                    for n, e in record.methods.items()],
         "parameters": [{"name": n, "tensor": t} for n, t in record.parameters.items()],
         "buffers": [{"name": n, "tensor": t, "persistent": n not in record.non_persistent}
                     for n, t in record.buffers.items()],
@@ -254,6 +257,7 @@ class _Reader:
         self.referenced = set()
         self.non_persistent = None      # the non-persistent buffer names of the node being read
         self.signatures = None          # the call signatures of the node being read
+        self.results = None             # the NamedTuple results of the node being read
 
     def fail(self, path, detail):
         return malformed(MANIFEST_NAME, path, detail)
@@ -351,6 +355,7 @@ class _Reader:
         taken = set()
         self.non_persistent = record.non_persistent     # filled by ``buffer`` for this node
         self.signatures = record.signatures             # filled by ``method`` for this node
+        self.results = record.results                   # filled by ``method`` for this node
         for field, rows, parse in (("methods", record.methods, self.method),
                                    ("parameters", record.parameters, self.parameter),
                                    ("buffers", record.buffers, self.buffer),
@@ -401,9 +406,11 @@ class _Reader:
         return expected
 
     def method(self, row, path, module_path, name, tensors, entries):
-        self.object(row, path, {"name", "entry"}, optional=("arguments",))
+        self.object(row, path, {"name", "entry"}, optional=("arguments", "result"))
         if "arguments" in row:
             self.signatures[name] = self.arguments(row["arguments"], path + ".arguments")
+        if "result" in row:
+            self.results[name] = self.named_tuple(row["result"], path + ".result")
         return self.code_entry(row["entry"], code_entry_name(module_path, name), path + ".entry",
                                f"method {name!r}", entries)
 
@@ -428,6 +435,29 @@ class _Reader:
                 default = inspect.Parameter.empty
             parameters.append((name, default))
         return tuple(parameters)
+
+    def named_tuple(self, value, path):
+        """A NamedTuple result: ``(class name, field names)``, each a name
+        ``collections.namedtuple`` accepts (identifiers, no keywords; fields unique and
+        not starting with ``_``)."""
+        self.object(value, path, {"name", "fields"})
+        class_name = self.identifier(value["name"], path + ".name")
+        fields = []
+        for i, field in enumerate(self.array(value["fields"], path + ".fields", MAX_ARGUMENTS)):
+            field_path = f"{path}.fields[{i}]"
+            field = self.identifier(field, field_path)
+            if field.startswith("_"):
+                raise self.fail(field_path, f"a field name may not start with '_', found {field!r}")
+            if field in fields:
+                raise self.fail(field_path, f"field {field!r} is named twice")
+            fields.append(field)
+        return class_name, tuple(fields)
+
+    def identifier(self, value, path):
+        name = self.string(value, path, MAX_IDENTIFIER_CHARS, _PARAMETER_NAME)
+        if keyword.iskeyword(name):
+            raise self.fail(path, f"{name!r} is a Python keyword, not a name")
+        return name
 
     def parameter(self, row, path, module_path, name, tensors, entries):
         self.object(row, path, {"name", "tensor"})

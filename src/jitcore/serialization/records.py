@@ -72,6 +72,10 @@ class ModuleRecord:
         ``default`` ``inspect.Parameter.empty`` for a required one or a bool, int,
         float, str or None.  Only scripted methods whose defaults are such literals
         have one; calls of the others take positional arguments.
+    results : dict of str to (str, tuple of str)
+        Method name to the class name and field names of the NamedTuple its calls
+        return (a scripted ``-> Stats``); a loaded method returns a
+        ``collections.namedtuple`` made from them.
     """
 
     kind: str
@@ -85,6 +89,7 @@ class ModuleRecord:
     training: bool = False
     functions: dict = field(default_factory=dict)
     signatures: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
 
     def walk(self, path=()):
         """Yield ``(path, record)`` for this record and every descendant, parents first."""
