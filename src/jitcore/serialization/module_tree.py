@@ -16,7 +16,7 @@ from jitcore._runtime.types import (
 from jitcore.errors import FormatError
 from jitcore.modules import Method, ScriptFunction, ScriptModule, call_signature
 from jitcore.nn.parameter import Parameter
-from jitcore.serialization.limits import MANIFEST_NAME
+from jitcore.serialization.limits import MANIFEST_NAME, MAX_ATTRIBUTE_DEPTH
 from jitcore.serialization.problems import malformed
 from jitcore.serialization.records import (
     ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord, is_storable_attribute,
@@ -91,7 +91,8 @@ def _module_record(module, where):
         if not is_storable_attribute(value):
             raise TypeError(f"cannot save attribute {name!r} of {where}: archives hold attributes of type "
                             f"{', '.join(ATTRIBUTE_TYPES)} and lists and dicts (str or int keys) of "
-                            f"those, not this {type(value).__name__}")
+                            f"those nested at most {MAX_ATTRIBUTE_DEPTH} deep, not this "
+                            f"{type(value).__name__}")
         record.attributes[name] = value
     for name, child in state["_modules"].items():
         if child is not None and not isinstance(child, ScriptModule):

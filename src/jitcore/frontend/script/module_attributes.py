@@ -79,9 +79,10 @@ def attribute_type(module, name, value, where):
     try:
         return _inferred(value, f"self.{name}")
     except _Untyped as e:
+        example = "Dict[str, List[int]]" if type(value) is dict else "List[int]"
         raise compile_error(f"cannot infer the type of attribute {name!r} of module {owner}: "
-                            f"{e}; declare it with a class annotation (`{name}: List[int]`) or "
-                            f"jitcore.Attribute(value, List[int]) in __init__", where) from None
+                            f"{e}; declare it with a class annotation (`{name}: {example}`) or "
+                            f"jitcore.Attribute(value, {example}) in __init__", where) from None
 
 
 def _declared_type(module, name):
