@@ -133,6 +133,17 @@ class HelperReadsTheList(nn.Module):
         return p
 
 
+class ReadsAChildsList(nn.Module):
+    """`self.child.sizes`: a submodule's list read by the parent."""
+
+    def __init__(self):
+        super().__init__()
+        self.child = LoopOverSizes()
+
+    def forward(self, x):
+        return self.child(x, 1) + float(self.child.sizes[-1])
+
+
 MODULES = [
     (LoopOverSizes, lambda: [(arr(3), 0), (arr(2, 3), 2), (arr(4), -1)]),
     (DictOfScales, lambda: [(arr(3), "a"), (arr(2, 2), "c"), (arr(1), "zz")]),
@@ -141,6 +152,7 @@ MODULES = [
     (DeclaredByAnnotation, lambda: [(arr(3), "one"), (arr(2), "two"), (arr(2), "none")]),
     (NestedLists, lambda: [(arr(6, 3),), (arr(7, 2),)]),
     (HelperReadsTheList, lambda: [(arr(3),), (arr(2, 4),)]),
+    (ReadsAChildsList, lambda: [(arr(3),), (arr(1, 2),)]),
 ]
 IDS = [f"{i}-{getattr(make, '__name__', 'lambda')}" for i, (make, _) in enumerate(MODULES)]
 

@@ -499,4 +499,24 @@ def test_an_attribute_of_another_type_than_the_graph_reads(stored):
     def edit(manifest):
         manifest["root"]["attributes"][0]["value"] = stored
     rejects(with_manifest_edit(data, edit), r"root\.attributes.*attribute 'sizes' does not hold the int\[\] "
-            "that method 'forward' reads")
+            "that method 'forward' of root reads")
+
+
+class _ReadsChildSizes(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.child = _ReadsSizes()
+
+    def forward(self, x):
+        return x * float(self.child.sizes[0])
+
+
+def test_a_submodule_attribute_of_another_type_than_a_parent_reads():
+    from jitcore.frontend.script import script
+    data = save_to_bytes(script(_ReadsChildSizes()))
+
+    def edit(manifest):
+        child = manifest["root"]["submodules"][0]["module"]
+        child["attributes"][0]["value"] = [{"type": "str", "value": "a"}]
+    rejects(with_manifest_edit(data, edit), r"root\.child\.attributes.*attribute 'sizes' does not hold "
+            "the int\\[\\] that method 'forward' of root reads")

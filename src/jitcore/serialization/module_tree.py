@@ -201,18 +201,22 @@ def _named_tuple_class(class_name, fields):
 
 
 def _check_attribute_reads(record, path):
-    """Each plain attribute a method reads (``prim::GetAttr`` of ``self``) must hold a value
-    of the type the graph reads it as, so no program sees a list of another item type."""
+    """Each plain attribute a method reads (``prim::GetAttr`` of ``self``, or of a submodule
+    reached from it) must hold a value of the type the graph reads it as, so no program sees
+    a list of another item type."""
     for method, graph in record.methods.items():
-        self_value = graph.inputs[0] if len(graph.inputs) else None
+        owners = {graph.inputs[0]: (record, path)} if len(graph.inputs) else {}
         for node in graph.walk():
-            if node.kind != "prim::GetAttr" or node.input(0) is not self_value:
+            if node.kind != "prim::GetAttr" or node.input(0) not in owners:
                 continue
+            owner, owner_path = owners[node.input(0)]
             name = node.attr("name")
-            if name in record.attributes and not _fits(record.attributes[name], node.output().type):
-                raise malformed(MANIFEST_NAME, f"{path}.attributes",
+            if owner.submodules.get(name) is not None:
+                owners[node.output()] = (owner.submodules[name], f"{owner_path}.{name}")
+            elif name in owner.attributes and not _fits(owner.attributes[name], node.output().type):
+                raise malformed(MANIFEST_NAME, f"{owner_path}.attributes",
                                 f"attribute {name!r} does not hold the {node.output().type} that "
-                                f"method {method!r} reads")
+                                f"method {method!r} of {path} reads")
 
 
 _SCALAR_FITS = {IntType.get(): (int,), FloatType.get(): (int, float), BoolType.get(): (bool,),
