@@ -229,18 +229,6 @@ def test_trace_reads_the_attributes_in_python():
     _same(load_from_buffer(save_to_bytes(traced))(x), module(x))
 
 
-def test_attribute_records_its_type_only_for_the_assignment_it_is_part_of():
-    class Two(nn.Module):
-        def __init__(self):
-            super().__init__()
-            unused = jitcore.Attribute([], List[str])    # not assigned: declares nothing
-            self.a = jitcore.Attribute([], List[float])
-            self.b = unused
-
-    module = Two()
-    assert module.a == [] and module._attribute_types == {"a": List[float]}
-
-
 # ------------------------------------------------------------------------------ negative
 
 class AppendsToHistory(nn.Module):
@@ -337,13 +325,13 @@ class ListOfObjects(nn.Module):
 
 
 ERRORS = [
-    (AppendsToHistory, "cannot modify module state: this writes the List[int] attribute 'history'",
+    (AppendsToHistory, "cannot modify module state: this writes the List[int] attribute 'history' that AppendsToHistory.forward reads",
      "self.history.append(x.shape[0])"),
-    (WritesThroughAnAlias, "cannot modify module state: this writes the Dict[str, int] attribute 'names'",
+    (WritesThroughAnAlias, "cannot modify module state: this writes the Dict[str, int] attribute 'names' that WritesThroughAnAlias.forward reads",
      'd["b"] = 2'),
-    (HelperWrites, "cannot modify module state: this writes the List[int] attribute 'sizes'",
+    (HelperWrites, "cannot modify module state: this writes the List[int] attribute 'sizes' that HelperWrites.forward reads",
      "xs.append(1)"),
-    (WritesANestedRow, "cannot modify module state: this writes the List[List[int]] attribute 'rows'",
+    (WritesANestedRow, "cannot modify module state: this writes the List[List[int]] attribute 'rows' that WritesANestedRow.forward reads",
      "row.append(2)"),
     (EmptyWithoutType, "cannot infer the type of attribute 'seen' of module EmptyWithoutType: "
      "self.seen is an empty list; declare it", "self.seen"),

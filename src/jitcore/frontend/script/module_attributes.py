@@ -18,7 +18,7 @@ that copy and silently drop the change Python makes to the module's object.
 import typing
 
 from jitcore._runtime.types import (
-    BoolType, DictType, FloatType, IntType, ListType, OptionalType, StrType,
+    BoolType, DictType, FloatType, IntType, ListType, StrType,
 )
 from jitcore.ops.effects import Effect
 from jitcore.ops.registry import effect, written_positions
@@ -206,14 +206,15 @@ def check_module_state_is_read(scripted):
             graph = module._jit_method_graph(name)
             if not any(_reads_container_attribute(node) for node in graph.walk()):
                 continue
-            _check_graph(inline_calls(graph, module, getattr(module, "functions", None)))
+            _check_graph(inline_calls(graph, module, getattr(module, "functions", None)),
+                         f"{module.original_name}.{name}")
 
 
 def _reads_container_attribute(node):
     return node.kind == "prim::GetAttr" and is_container_type(node.output().type)
 
 
-def _check_graph(graph):
+def _check_graph(graph, method):
     reads = [node for node in graph.walk() if _reads_container_attribute(node)]
     if not reads:
         return
@@ -233,7 +234,7 @@ def _check_graph(graph):
                 attribute = read.attr("name")
                 raise compile_error(
                     f"cannot modify module state: this {verb} the {describe_type(read.output().type)} "
-                    f"attribute {attribute!r}; compiled code reads list and dict attributes (each "
+                    f"attribute {attribute!r} that {method} reads; compiled code reads list and dict attributes (each "
                     f"call sees a copy, so the module's object would not change as in Python): "
                     f"write a copy (`items = self.{attribute}.copy()`) or keep the state outside "
                     "the module", node.source_range)
