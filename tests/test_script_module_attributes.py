@@ -179,11 +179,14 @@ def test_scripted_frozen_and_loaded_match_python(make, make_inputs):
 
 @pytest.mark.parametrize("make, make_inputs", MODULES, ids=IDS)
 def test_code_rescripts(make, make_inputs):
+    # the scripted code reads self.<attribute>; the frozen code holds the values as literals
     module = make().eval()
-    rescripted = _rescripted(script(copy.deepcopy(module)), copy.deepcopy(module))
-    rescripted.graph.lint()
-    for inputs in make_inputs():
-        _same(rescripted(*inputs), module(*inputs))
+    scripted = script(copy.deepcopy(module))
+    for compiled in (scripted, jitcore.freeze(scripted), jitcore.optimize_for_inference(scripted)):
+        rescripted = _rescripted(compiled, copy.deepcopy(module))
+        rescripted.graph.lint()
+        for inputs in make_inputs():
+            _same(rescripted(*inputs), module(*inputs))
 
 
 def test_the_graph_reads_typed_attributes():
