@@ -14,6 +14,8 @@ from typing import Optional
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _serialization_archives import MANIFEST, MODELS, entry_layout, manifest_of, outputs, read_entries
 from jitcore import nn
@@ -585,6 +587,9 @@ def test_list_attributes_that_archives_cannot_hold_are_refused():
     model.sizes = {1.5: 1}
     with pytest.raises(TypeError, match="attribute 'sizes'.*dict"):
         save_to_bytes(model)
+    model.sizes = [2 ** 63]
+    with pytest.raises(TypeError, match="attribute 'sizes'.*list"):
+        save_to_bytes(model)
     deep = [1]
     for _ in range(20):
         deep = [deep]
@@ -644,3 +649,42 @@ def test_an_archive_without_result_names_returns_a_tuple():
         del manifest["root"]["methods"][0]["result"]
     result = load(io.BytesIO(with_manifest_edit(data, drop)))(np.ones(3))
     assert type(result) is tuple and result == (1.0, 3)
+
+
+_PLAIN_VALUES = st.one_of(st.booleans(), st.integers(-2 ** 63, 2 ** 63 - 1),
+                          st.floats(allow_nan=False), st.text(max_size=6))
+_ATTRIBUTE_VALUES = st.recursive(
+    _PLAIN_VALUES,
+    lambda items: st.one_of(st.lists(items, max_size=4),
+                            st.dictionaries(st.one_of(st.text(max_size=4), st.integers(-9, 9)), items,
+                                            max_size=4)),
+    max_leaves=24)
+
+
+def _same_value(a, b):
+    """Equal, with the same types and the same dict order all the way down."""
+    assert type(a) is type(b)
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for key in a:
+            assert type(key) is type(next(k for k in b if k == key))
+            _same_value(a[key], b[key])
+    elif isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same_value(x, y)
+    elif isinstance(a, float):
+        assert repr(a) == repr(b)
+    else:
+        assert a == b
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=_ATTRIBUTE_VALUES)
+def test_any_list_or_dict_attribute_round_trips(value):
+    model, _ = MODELS["traced_mlp"]()
+    model.extra = value
+    data = save_to_bytes(model)
+    loaded = load(io.BytesIO(data))
+    _same_value(loaded.extra, value)
+    assert save_to_bytes(loaded) == data

@@ -90,9 +90,9 @@ def _module_record(module, where):
             continue
         if not is_storable_attribute(value):
             raise TypeError(f"cannot save attribute {name!r} of {where}: archives hold attributes of type "
-                            f"{', '.join(ATTRIBUTE_TYPES)} and lists and dicts (str or int keys) of "
-                            f"those nested at most {MAX_ATTRIBUTE_DEPTH} deep, not this "
-                            f"{type(value).__name__}")
+                            f"{', '.join(ATTRIBUTE_TYPES)} (ints in int64) and lists and dicts "
+                            f"(str or int keys) of those nested at most {MAX_ATTRIBUTE_DEPTH} deep, "
+                            f"not this {type(value).__name__}")
         record.attributes[name] = value
     for name, child in state["_modules"].items():
         if child is not None and not isinstance(child, ScriptModule):

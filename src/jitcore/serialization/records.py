@@ -25,8 +25,10 @@ CONTAINER_TYPES = {"list": list, "dict": dict}
 
 
 def is_storable_attribute(value, depth=MAX_ATTRIBUTE_DEPTH):
-    """True if an archive holds ``value`` as an attribute: a bool, int, float or str, or a
-    list or dict (str or int keys) of storable values, nested at most ``depth`` deep."""
+    """True if an archive holds ``value`` as an attribute: a bool, int (int64), float or str,
+    or a list or dict (str or int keys) of storable values, nested at most ``depth`` deep."""
+    if type(value) is int:
+        return -2 ** 63 <= value < 2 ** 63         # the loader reads int64
     if type(value) in ATTRIBUTE_TYPES.values():
         return True
     if depth == 0:
@@ -34,7 +36,8 @@ def is_storable_attribute(value, depth=MAX_ATTRIBUTE_DEPTH):
     if type(value) is list:
         return all(is_storable_attribute(v, depth - 1) for v in value)
     if type(value) is dict:
-        return all(type(k) in (str, int) and is_storable_attribute(v, depth - 1)
+        return all(type(k) in (str, int) and is_storable_attribute(k)
+                   and is_storable_attribute(v, depth - 1)
                    for k, v in value.items())
     return False
 
