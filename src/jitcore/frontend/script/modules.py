@@ -11,9 +11,9 @@
   parameter reads;
 * ``int``/``float``/``bool``/``str`` attributes listed in ``__constants__`` or annotated
   ``Final`` on the class are constants; other ones are ``prim::GetAttr`` of their type;
+  ``self.training`` is a ``bool`` attribute;
 * lists and dicts of those (nested too) are ``prim::GetAttr`` typed ``List[T]``/``Dict[K, V]``
   (``module_attributes``), read only;
-  ``self.training`` is a ``bool`` attribute;
 * ``Sequential``/``ModuleList`` iterate (the loop is unrolled), ``ModuleDict`` is indexed
   with constant keys and iterated with ``.items()``/``.values()``/``.keys()``.
 """
