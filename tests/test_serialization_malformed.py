@@ -212,6 +212,7 @@ MANIFEST_DEFECTS = {
         r"arguments\[0\].*unknown \['kind'\]"),
     "list attribute with an item of unknown type": (
         _attribute("list", [{"type": "pickle", "value": ""}]), r"attributes\[0\]\.value\[0\]\.type"),
+    "attribute type that is not a name": (_attribute(["int"], 1), r"attributes\[0\]\.type.*expected a type name"),
     "list attribute that is not a list": (_attribute("list", {}), r"attributes\[0\]\.value.*expected a list"),
     "list item without a type": (_attribute("list", [{"value": 1}]), r"value\[0\].*missing \['type'\]"),
     "list attribute nested too deep": (_attribute("list", _deep_list(20)), "nest at most 16 deep"),

@@ -483,6 +483,8 @@ class _Reader:
         ``allow_none`` a default's, which may also be type ``"none"`` with value null).
         With ``depth`` > 0 it may be a list or dict nesting at most that deep."""
         type_name, value = row["type"], row["value"]
+        if not isinstance(type_name, str):
+            raise self.fail(path + ".type", f"expected a type name, found {_short(type_name)}")
         if allow_none and type_name == "none":
             if value is not None:
                 raise self.fail(path + ".value", f"expected null for type 'none', found {_short(value)}")
