@@ -299,3 +299,10 @@ def test_a_sequential_child_prints_as_getattr_and_the_code_runs():
     children = SimpleNamespace(**{"0": first, "1": second})
     got, _ = run(code, "forward", children, np.ones(3))
     np.testing.assert_array_equal(got, np.full(3, 3.0))
+
+
+def test_an_empty_constant_list_of_non_arrays_prints_its_type():
+    # a frozen `List[int]` attribute that is empty: `[]` would script back as a list of arrays
+    graph = Graph()
+    graph.register_output(graph.insert_constant([], ListType(IntType.get())))
+    assert "annotate(List[int], [])" in graph_to_code(graph, "f")

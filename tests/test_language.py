@@ -41,3 +41,15 @@ def test_a_final_attribute_is_a_constant_and_an_attribute_an_attribute():
     np.testing.assert_array_equal(scripted(x), x * 2.5 + 3.0)
     kinds = {(n.kind, n.attr("name") if n.has_attr("name") else None) for n in scripted.graph.walk()}
     assert ("prim::GetAttr", "steps") in kinds and ("prim::GetAttr", "scale") not in kinds
+
+
+def test_attribute_records_its_type_only_for_the_assignment_it_is_part_of():
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            unused = jitcore.Attribute([], typing.List[str])    # not assigned: declares nothing
+            self.a = jitcore.Attribute([], typing.List[float])
+            self.b = unused
+
+    module = Two()
+    assert module.a == [] and module._attribute_types == {"a": typing.List[float]}

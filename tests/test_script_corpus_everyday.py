@@ -1446,6 +1446,7 @@ def test_the_language_reference_cites_tests_that_exist():
     import test_script_ignore
     import test_script_inplace
     import test_script_lists
+    import test_script_module_attributes
     import test_script_modules
     import test_script_named_tuples
     import test_script_strings
@@ -1454,7 +1455,8 @@ def test_the_language_reference_cites_tests_that_exist():
                "dicts": test_script_dicts, "inplace": test_script_inplace,
                "errors": test_script_errors, "properties": test_script_collection_properties,
                "modules": test_script_modules, "ignore": test_script_ignore,
-               "named_tuples": test_script_named_tuples, "strings": test_script_strings}
+               "named_tuples": test_script_named_tuples, "strings": test_script_strings,
+               "module_attributes": test_script_module_attributes}
     cited = re.findall(rf"`({'|'.join(modules)})::(\w+)`", text)
     assert len(cited) > 100
     for where, name in cited:
@@ -1465,6 +1467,7 @@ def test_the_language_reference_cites_tests_that_exist():
         elif where == "errors":
             assert name in [case[0].__name__ for case in namespace["CASES"]], (where, name)
         else:
-            tested = [fn.__name__ for fn, _ in namespace["FUNCTIONS"]]
+            tested = [fn.__name__ for fn, _ in namespace.get("FUNCTIONS", [])]
             tested += [type(make()).__name__ for make, _ in namespace.get("MODULES", [])]
+            tested += [case[0].__name__ for case in namespace.get("ERRORS", [])]
             assert name in tested, (where, name)

@@ -565,7 +565,7 @@ class _NoForward(nn.Module):
 class _BadAttribute(nn.Module):
     def __init__(self):
         super().__init__()
-        self.table = {"a": 1}
+        self.table = {"a"}
 
     def forward(self, x):
         return x * self.table
@@ -574,7 +574,7 @@ class _BadAttribute(nn.Module):
 def test_module_errors():
     with pytest.raises(TypeError, match="neither forward"):
         script(_NoForward())
-    with pytest.raises(CompileError, match="attribute 'table' of module _BadAttribute is a dict"):
+    with pytest.raises(CompileError, match="attribute 'table' of module _BadAttribute is a set"):
         script(_BadAttribute())
 
 

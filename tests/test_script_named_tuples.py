@@ -87,15 +87,17 @@ def test_a_module_annotated_to_return_a_named_tuple_returns_the_class():
         np.testing.assert_array_equal(result.mean, expected.mean)
 
 
-def test_a_loaded_archive_returns_the_fields_as_a_tuple(tmp_path):
-    # the archive stores data, never Python classes: the fields come back as a tuple
+def test_a_loaded_archive_returns_a_named_tuple_of_the_same_fields(tmp_path):
+    # the archive stores the class and field names, never the class: a loaded model
+    # returns a collections.namedtuple made from them
     scripted = jitcore.script(annotated_result)
     jitcore.save(scripted, tmp_path / "stats.jc")
     loaded = jitcore.load(tmp_path / "stats.jc")
     x = np.arange(6.0).reshape(2, 3)
     result = loaded(x)
-    assert type(result) is tuple
-    _same(result, tuple(annotated_result(x)))
+    assert type(result) is not Stats and type(result).__name__ == "Stats"
+    assert result._fields == Stats._fields
+    _same(tuple(result), tuple(annotated_result(x)))
 
 
 def missing_field(x):

@@ -8,14 +8,18 @@ import pathlib
 import pickle
 import subprocess
 import sys
+import typing
 import zipfile
 from typing import Optional
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _serialization_archives import MANIFEST, MODELS, entry_layout, manifest_of, outputs, read_entries
 from jitcore import nn
+from jitcore.decorators import export as jitcore_export
 from jitcore.errors import FormatError, SaveError
 from jitcore.ir import parse_graph
 from jitcore.modules import ScriptFunction, ScriptModule
@@ -531,3 +535,156 @@ def test_traced_models_keep_positional_calls_and_no_arguments_field():
     data = save_to_bytes(model)
     assert all("arguments" not in m for m in manifest_of(data)["root"]["methods"])
     np.testing.assert_array_equal(load(io.BytesIO(data))(*args), model(*args))
+
+
+class _ListAndDictAttributes(nn.Module):
+    table: typing.Dict[str, typing.List[float]]     # "b" holds an empty list: no type to infer
+
+    def __init__(self):
+        super().__init__()
+        self.sizes = [1, 2, 3]
+        self.table = {"a": [0.5, 1.5], "b": []}
+        self.by_id = {7: "seven", -1: ""}
+        self.nested = [[True], [False, True]]
+
+    def forward(self, x, key: str):
+        y = x * float(self.sizes[-1] + len(self.by_id[7]))
+        for v in self.table[key]:
+            y = y + v
+        for row in self.nested:
+            if row[-1]:
+                y = y + 1.0
+        return y
+
+
+def test_list_and_dict_attributes_round_trip():
+    import jitcore
+    module = _ListAndDictAttributes()
+    scripted = jitcore.script(module)
+    data = save_to_bytes(scripted)
+    loaded = load(io.BytesIO(data))
+    for name in ("sizes", "table", "by_id", "nested"):
+        assert getattr(loaded, name) == getattr(module, name)
+        assert type(getattr(loaded, name)) is type(getattr(module, name))
+    assert list(loaded.by_id) == [7, -1]            # keys keep their type and order
+    x = np.arange(3, dtype=np.float32)
+    for key in ("a", "b"):
+        np.testing.assert_array_equal(loaded(x, key), module(x, key))
+    assert save_to_bytes(loaded) == data
+    rows = {row["name"]: row for row in manifest_of(data)["root"]["attributes"]}
+    assert rows["by_id"] == {"name": "by_id", "type": "dict", "value": [
+        {"key": {"type": "int", "value": 7}, "value": {"type": "str", "value": "seven"}},
+        {"key": {"type": "int", "value": -1}, "value": {"type": "str", "value": ""}}]}
+    assert rows["table"]["value"][0]["value"] == {"type": "list", "value": [
+        {"type": "float", "value": "0.5"}, {"type": "float", "value": "1.5"}]}
+
+
+def test_list_attributes_that_archives_cannot_hold_are_refused():
+    model, _ = MODELS["traced_mlp"]()
+    model.sizes = [1, None]
+    with pytest.raises(TypeError, match="attribute 'sizes'.*list"):
+        save_to_bytes(model)
+    model.sizes = {1.5: 1}
+    with pytest.raises(TypeError, match="attribute 'sizes'.*dict"):
+        save_to_bytes(model)
+    model.sizes = [2 ** 63]
+    with pytest.raises(TypeError, match="attribute 'sizes'.*list"):
+        save_to_bytes(model)
+    deep = [1]
+    for _ in range(20):
+        deep = [deep]
+    model.sizes = deep
+    with pytest.raises(TypeError, match="nested at most 16 deep"):
+        save_to_bytes(model)
+
+
+class _Stats(typing.NamedTuple):
+    mean: float
+    count: int
+
+
+def _stats(x) -> _Stats:
+    return _Stats(float(x.mean()), x.shape[0])
+
+
+class _StatsModule(nn.Module):
+    def forward(self, x, scale: float = 1.0) -> _Stats:
+        return _Stats(float(x.sum()) * scale, x.shape[0])
+
+    @jitcore_export
+    def plain(self, x) -> typing.Tuple[float, int]:
+        return float(x.max()), 2
+
+
+def test_named_tuple_results_survive_save_and_load():
+    import jitcore
+    x = np.arange(4, dtype=np.float64)
+    function = jitcore.script(_stats)
+    module = jitcore.script(_StatsModule())
+    for model, calls in ((function, [(x,)]), (module, [(x,), (x, 2.0)])):
+        data = save_to_bytes(model)
+        loaded = load(io.BytesIO(data))
+        for args in calls:
+            for _ in range(2):      # the first call builds the plan, the second runs it cached
+                result = loaded(*args)
+                assert type(result).__name__ == "_Stats" and result._fields == ("mean", "count")
+                assert result == model(*args)
+        assert save_to_bytes(loaded) == data
+    assert load(io.BytesIO(save_to_bytes(module)))(x, scale=3.0).mean == 18.0
+    loaded = load(io.BytesIO(save_to_bytes(module)))
+    assert type(loaded.plain(x)) is tuple
+    rows = {row["name"]: row for row in manifest_of(save_to_bytes(module))["root"]["methods"]}
+    assert rows["forward"]["result"] == {"name": "_Stats", "fields": ["mean", "count"]}
+    assert "result" not in rows["plain"]
+    # one class per name and fields: results of two loads compare as the same type
+    assert type(load(io.BytesIO(save_to_bytes(function)))(x)) is type(loaded(x))
+
+
+def test_an_archive_without_result_names_returns_a_tuple():
+    import jitcore
+    from _serialization_archives import with_manifest_edit
+    data = save_to_bytes(jitcore.script(_stats))
+
+    def drop(manifest):
+        del manifest["root"]["methods"][0]["result"]
+    result = load(io.BytesIO(with_manifest_edit(data, drop)))(np.ones(3))
+    assert type(result) is tuple and result == (1.0, 3)
+
+
+_PLAIN_VALUES = st.one_of(st.booleans(), st.integers(-2 ** 63, 2 ** 63 - 1),
+                          st.floats(allow_nan=False), st.text(max_size=6))
+_ATTRIBUTE_VALUES = st.recursive(
+    _PLAIN_VALUES,
+    lambda items: st.one_of(st.lists(items, max_size=4),
+                            st.dictionaries(st.one_of(st.text(max_size=4), st.integers(-9, 9)), items,
+                                            max_size=4)),
+    max_leaves=24)
+
+
+def _same_value(a, b):
+    """Equal, with the same types and the same dict order all the way down."""
+    assert type(a) is type(b)
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for key in a:
+            assert type(key) is type(next(k for k in b if k == key))
+            _same_value(a[key], b[key])
+    elif isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same_value(x, y)
+    elif isinstance(a, float):
+        assert repr(a) == repr(b)
+    else:
+        assert a == b
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=_ATTRIBUTE_VALUES)
+def test_any_list_or_dict_attribute_round_trips(value):
+    model, _ = MODELS["traced_mlp"]()
+    model.extra = value
+    data = save_to_bytes(model)
+    loaded = load(io.BytesIO(data))
+    _same_value(loaded.extra, value)
+    assert save_to_bytes(loaded) == data

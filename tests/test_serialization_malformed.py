@@ -140,6 +140,23 @@ def _nested_modules(depth):
     return edit
 
 
+def _attribute(type_name, value):
+    def edit(manifest):
+        manifest["root"]["attributes"].append({"name": "x", "type": type_name, "value": value})
+    return edit
+
+
+def _deep_list(depth):
+    row = {"type": "int", "value": 1}
+    for _ in range(depth):
+        row = {"type": "list", "value": [row]}
+    return row["value"]
+
+
+def _result(name, fields):
+    return lambda m: m["root"]["methods"][0].update(result={"name": name, "fields": fields})
+
+
 MANIFEST_DEFECTS = {
     "newer version": (_set(["format_version"], 2), r"format_version.*newer than the 1 this jitcore reads"),
     "version zero": (_set(["format_version"], 0), "unknown format version 0"),
@@ -193,6 +210,29 @@ MANIFEST_DEFECTS = {
     "argument with unknown key": (
         lambda m: m["root"]["methods"][0].update(arguments=[{"name": "x", "kind": "varargs"}]),
         r"arguments\[0\].*unknown \['kind'\]"),
+    "list attribute with an item of unknown type": (
+        _attribute("list", [{"type": "pickle", "value": ""}]), r"attributes\[0\]\.value\[0\]\.type"),
+    "attribute type that is not a name": (_attribute(["int"], 1), r"attributes\[0\]\.type.*expected a type name"),
+    "list attribute that is not a list": (_attribute("list", {}), r"attributes\[0\]\.value.*expected a list"),
+    "list item without a type": (_attribute("list", [{"value": 1}]), r"value\[0\].*missing \['type'\]"),
+    "list attribute nested too deep": (_attribute("list", _deep_list(20)), "nest at most 16 deep"),
+    "dict attribute with a float key": (
+        _attribute("dict", [{"key": {"type": "float", "value": "1.0"}, "value": {"type": "int", "value": 1}}]),
+        r"value\[0\]\.key\.type.*dict keys are 'str' or 'int'"),
+    "dict attribute with a key twice": (
+        _attribute("dict", [{"key": {"type": "int", "value": 1}, "value": {"type": "int", "value": 1}}] * 2),
+        r"value\[1\]\.key.*the key 1 appears twice"),
+    "dict row with an unknown key": (
+        _attribute("dict", [{"key": {"type": "str", "value": "a"}, "value": {"type": "int", "value": 1},
+                             "extra": 1}]), r"value\[0\].*unknown \['extra'\]"),
+    "result that is not an object": (lambda m: m["root"]["methods"][0].update(result=[]),
+                                     r"methods\[0\]\.result.*expected an object"),
+    "result class name not an identifier": (_result("1S", ["a"]), r"result\.name.*does not match"),
+    "result field named by a keyword": (_result("S", ["class"]), r"fields\[0\].*'class' is a Python keyword"),
+    "result field starting with _": (_result("S", ["_a"]), r"fields\[0\].*may not start with '_'"),
+    "result field named twice": (_result("S", ["a", "a"]), r"fields\[1\].*named twice"),
+    "result fields that the graph does not return": (
+        _result("S", ["a", "b"]), "'forward' is recorded to return a S of 2 fields, but its graph returns"),
     "tree too deep": (_nested_modules(70), "deeper than 64 levels"),
     "listed entry absent": (lambda m: m["entries"].append({"name": "data/77", "size": 0, "sha256": "0" * 64}),
                             "'data/77' is not a checksummed member"),
@@ -440,3 +480,44 @@ def test_a_function_archive_whose_method_is_renamed_still_binds_or_fails_cleanly
     method["arguments"] = method["arguments"][:1]         # too few for the graph's inputs
     with pytest.raises(FormatError, match="1 arguments recorded for a graph of 3 inputs"):
         load_from_buffer(repack(entries, manifest))
+
+
+class _ReadsSizes(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.sizes = [1, 2]
+
+    def forward(self, x):
+        return x * float(self.sizes[1])
+
+
+@pytest.mark.parametrize("stored", [[{"type": "str", "value": "a"}], [{"type": "float", "value": "1.5"}],
+                                    [{"type": "list", "value": []}], [{"type": "bool", "value": True}]])
+def test_an_attribute_of_another_type_than_the_graph_reads(stored):
+    from jitcore.frontend.script import script
+    data = save_to_bytes(script(_ReadsSizes()))
+
+    def edit(manifest):
+        manifest["root"]["attributes"][0]["value"] = stored
+    rejects(with_manifest_edit(data, edit), r"root\.attributes.*attribute 'sizes' does not hold the int\[\] "
+            "that method 'forward' of root reads")
+
+
+class _ReadsChildSizes(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.child = _ReadsSizes()
+
+    def forward(self, x):
+        return x * float(self.child.sizes[0])
+
+
+def test_a_submodule_attribute_of_another_type_than_a_parent_reads():
+    from jitcore.frontend.script import script
+    data = save_to_bytes(script(_ReadsChildSizes()))
+
+    def edit(manifest):
+        child = manifest["root"]["submodules"][0]["module"]
+        child["attributes"][0]["value"] = [{"type": "str", "value": "a"}]
+    rejects(with_manifest_edit(data, edit), r"root\.child\.attributes.*attribute 'sizes' does not hold "
+            "the int\\[\\] that method 'forward' of root reads")

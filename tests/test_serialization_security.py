@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import typing
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +12,9 @@ from _audit_hook import run_audited
 from _serialization_archives import (
     MODELS, manifest_of, read_entries, repack, small_archive, with_manifest_edit,
 )
+from jitcore import nn
 from jitcore.errors import FormatError
+from jitcore.frontend.script import script
 from jitcore.serialization import load_from_buffer, save_to_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore::jitcore.errors.TracerWarning")
@@ -126,7 +129,37 @@ def _paths(node, prefix=()):
 @given(st.data())
 def test_fuzz_manifest_mutations_with_valid_checksums(data):
     """Mutate the manifest's JSON (checksums re-computed) so that mutations reach the validators."""
-    base = _base()
+    _fuzz_manifest(data, _base())
+
+
+class _Stats(typing.NamedTuple):
+    total: float
+    count: int
+
+
+class _StateAndStats(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.sizes = [1, 2]
+        self.table = {"a": [0.5], "b": [1.5, 2.5]}
+
+    def forward(self, x) -> _Stats:
+        return _Stats(float(x.sum()) + self.table["b"][1], self.sizes[-1])
+
+
+_STATE_BASE = []
+
+
+@_FUZZ
+@given(st.data())
+def test_fuzz_manifest_mutations_of_list_dict_attributes_and_named_results(data):
+    """The same, on a scripted module with list and dict attributes and a NamedTuple result."""
+    if not _STATE_BASE:
+        _STATE_BASE.append(save_to_bytes(script(_StateAndStats())))
+    _fuzz_manifest(data, _STATE_BASE[0])
+
+
+def _fuzz_manifest(data, base):
     manifest = manifest_of(base)
     for _ in range(data.draw(st.integers(1, 3), label="edits")):
         paths = [p for p in _paths(manifest) if p]

@@ -20,6 +20,7 @@ it inlines its calls and runs the same pipeline, giving a new ScriptFunction.
 import numpy as np
 
 from jitcore._runtime.ir import constant_type
+from jitcore._runtime.types import DictType, FloatType, ListType
 from jitcore.errors import JitcoreError
 from jitcore.modules import Method, ScriptFunction, ScriptModule
 from jitcore.ops import OutputAlias
@@ -60,6 +61,29 @@ def _as_constant(obj):
     return constant_type(obj)[0]
 
 
+def _insert_data(graph, obj, jit_type, source_range):
+    """The value ``obj`` of a list or dict attribute typed ``jit_type``, built in ``graph``.
+
+    A list of numbers, bools or strings is one constant (script refuses to compile a
+    write to a module's list, so nothing writes it); nested lists and dicts are built by
+    ``prim::ListConstruct``/``prim::DictConstruct`` of their items.
+    """
+    if isinstance(jit_type, DictType):
+        inputs = [_insert_data(graph, item, t, source_range)
+                  for key, value in obj.items() for item, t in ((key, jit_type.key), (value, jit_type.value))]
+        return graph.insert("prim::DictConstruct", inputs, output_types=[jit_type],
+                            source_range=source_range).output()
+    if isinstance(jit_type, ListType) and isinstance(jit_type.elem, (ListType, DictType)):
+        inputs = [_insert_data(graph, item, jit_type.elem, source_range) for item in obj]
+        return graph.insert("prim::ListConstruct", inputs, output_types=[jit_type],
+                            source_range=source_range).output()
+    if isinstance(jit_type, ListType) and jit_type.elem == FloatType.get():
+        obj = [float(v) for v in obj]      # a List[float] attribute may hold ints, as Python allows
+    elif jit_type == FloatType.get():
+        obj = float(obj)
+    return graph.insert_constant(obj, jit_type, source_range=source_range)
+
+
 def _fold_attributes(graph, module):
     """Replace GetAttr chains that yield constants-to-be by constants; returns the names kept."""
     self_value = graph.inputs[0]
@@ -80,9 +104,11 @@ def _fold_attributes(graph, module):
         if not found or hasattr(obj, "_jit_method_graph"):
             continue   # a submodule: its GetAttr dies once its uses are folded
         try:
-            value = _as_constant(obj)
             with graph.inserting_before(node):
-                constant = graph.insert_constant(value, source_range=node.source_range)
+                if isinstance(node.output().type, (ListType, DictType)):
+                    constant = _insert_data(graph, obj, node.output().type, node.source_range)
+                else:
+                    constant = graph.insert_constant(_as_constant(obj), source_range=node.source_range)
         except TypeError as e:
             raise JitcoreError(f"cannot freeze attribute {node.attr('name')!r} of "
                                f"{module.original_name}: {e}") from None

@@ -5,11 +5,12 @@ runs the same scripted and not.
 """
 
 import builtins
+import threading
 from typing import Any, Final, TypeVar
 
 from jitcore.ops.dispatch import current_tracer
 
-__all__ = ["annotate", "is_scripting", "is_tracing", "Attribute", "Final"]
+__all__ = ["annotate", "is_scripting", "is_tracing", "Attribute", "Final", "take_declared_type"]
 
 #: ``torch.jit.Final``: ``x: jitcore.Final[int]`` on a module class makes ``self.x`` a
 #: constant of the compiled code (``typing.Final`` itself, so type checkers read it too).
@@ -54,9 +55,9 @@ def Attribute(value: _T, type: Any) -> _T:   # noqa: A002  (torch.jit.Attribute'
 
     In Python it returns ``value`` unchanged, as ``torch.jit.Attribute`` does in eager
     mode: ``self.steps = jitcore.Attribute(0, int)`` in ``__init__`` stores the int.
-    jitcore.script types module attributes from their values (arrays, ints, floats,
-    bools, strings) or from class annotations (``Final``), so ``type`` is checked only
-    against the value here.
+    Assigned to a ``jitcore.nn.Module`` attribute at once, as there, ``type`` becomes
+    the attribute's declared type (the module records it), which jitcore.script uses
+    where the value cannot say it: ``self.history = jitcore.Attribute([], List[int])``.
 
     Raises
     ------
@@ -66,4 +67,22 @@ def Attribute(value: _T, type: Any) -> _T:   # noqa: A002  (torch.jit.Attribute'
     """
     if isinstance(type, builtins.type) and not isinstance(value, type):
         raise TypeError(f"jitcore.Attribute: the value {value!r} is not of type {type.__name__}")
+    _declared.latest = (value, type)
     return value
+
+
+# The latest Attribute call of each thread: the module attribute assignment it is part of
+# (``self.x = Attribute(v, T)`` calls Attribute, then Module.__setattr__) takes it.
+_declared = threading.local()
+
+
+def take_declared_type(value):
+    """The ``type`` of this thread's latest ``Attribute`` call if it was given ``value``, else None.
+
+    Consumes that call, so ``Module.__setattr__`` asks once per assignment.
+    """
+    latest = getattr(_declared, "latest", None)
+    if latest is None:
+        return None
+    _declared.latest = None
+    return latest[1] if latest[0] is value else None

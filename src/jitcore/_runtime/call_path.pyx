@@ -433,9 +433,7 @@ cdef class Dispatcher:
         cdef object result = self.call_fast(args, False)
         if result is _MISS:
             result = self._slow(args)
-        if self.result_class is not None and type(result) is tuple:
-            return self.result_class._make(result)
-        return result
+        return _as_result(self, result)
 
     cdef object call_fast(self, tuple args, bint typed_only):
         """Run the cached plan ``args`` fit (the last one first), else return ``_MISS``.
@@ -467,6 +465,13 @@ cdef class Dispatcher:
 
     def __repr__(self):
         return f"<Dispatcher {self.name}({self.n_args} args)>"
+
+
+cdef inline object _as_result(Dispatcher dispatcher, object result):
+    """``result`` made into the dispatcher's NamedTuple class, if it has one and result is a tuple."""
+    if dispatcher.result_class is not None and type(result) is tuple:
+        return dispatcher.result_class._make(result)
+    return result
 
 
 # ------------------------------------------------------------ entry points
@@ -600,7 +605,7 @@ cdef object _call_module(object self, tuple args, PyObject* kwargs):
     if dispatcher is not None:
         result = (<Dispatcher>dispatcher).call_fast(args, True)
         if result is not _MISS:
-            return result
+            return _as_result(<Dispatcher>dispatcher, result)
     if _tracing():
         # the class says how a trace records its call (``Module.__call__``)
         return type(self)._traced_call(self, *args)

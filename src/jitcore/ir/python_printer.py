@@ -379,7 +379,12 @@ class _CodePrinter:
         """The Python text that yields ``value`` here: a literal, an inlined call or a name."""
         node = value.node
         if node.kind == _CONSTANT:
-            return self.literal(self.constant_value(value))
+            constant = self.constant_value(value)
+            if (isinstance(constant, list) and not constant and isinstance(value.type, ListType)
+                    and not isinstance(value.type.elem, TensorType)):
+                # an empty literal is a list of arrays when scripted (a frozen List[int] attribute)
+                return f"annotate({python_type(value.type)}, [])"
+            return self.literal(constant)
         if node in self.inlined:
             return self.call(node)
         return self.name_of(value)

@@ -14,6 +14,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from jitcore.language import take_declared_type
 from jitcore.nn.parameter import Parameter
 from jitcore.ops.dispatch import current_tracer
 
@@ -183,6 +184,9 @@ class Module:
                     "(numpy.ndarray or None expected)")
             self._buffers[name] = value
         else:
+            declared = take_declared_type(value)
+            if declared is not None:    # `self.x = jitcore.Attribute(value, T)`: script types x as T
+                self.__dict__.setdefault("_attribute_types", {})[name] = declared
             object.__setattr__(self, name, value)
 
     def _forget(self, name):

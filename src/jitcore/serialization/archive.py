@@ -10,13 +10,13 @@ import zlib
 from importlib import metadata
 
 from jitcore.serialization.code_entries import graph_from_text, graph_to_text
-from jitcore.serialization.limits import DATA_ALIGNMENT, MANIFEST_NAME
+from jitcore.serialization.limits import DATA_ALIGNMENT, MANIFEST_NAME, MAX_ATTRIBUTE_DEPTH
 from jitcore.serialization.manifest import (
     TensorSpec, check_function_name, check_member_name, code_entry_name, data_entry_name, decode_manifest,
     encode_manifest, function_entry_name,
 )
 from jitcore.serialization.problems import malformed
-from jitcore.serialization.records import ATTRIBUTE_TYPES, ModuleRecord
+from jitcore.serialization.records import ATTRIBUTE_TYPES, ModuleRecord, is_storable_attribute
 from jitcore.serialization.tensors import array_from_entry, little_endian_c_order
 from jitcore.serialization.zip_reader import entry_payload, read_zip_directory
 from jitcore.serialization.zip_writer import ZipWriter, as_byte_view
@@ -105,7 +105,8 @@ def _number_state_and_print(record, path, table, names_by_id, function_names):
     """
     where = f"module {'.'.join(path) or '(root)'}"
     node = ModuleRecord(record.kind, record.qualname, non_persistent=set(record.non_persistent),
-                        training=record.training, signatures=dict(record.signatures))
+                        training=record.training, signatures=dict(record.signatures),
+                        results=dict(record.results))
     for field in ("parameters", "buffers"):
         for name, array in getattr(record, field).items():
             check_member_name(name, f"a {field[:-1]} of {where}")
@@ -119,9 +120,10 @@ def _number_state_and_print(record, path, table, names_by_id, function_names):
             getattr(node, field)[name] = names_by_id[key]
     for name, value in record.attributes.items():
         check_member_name(name, f"an attribute of {where}")
-        if type(value) not in ATTRIBUTE_TYPES.values():
+        if not is_storable_attribute(value):
             raise TypeError(f"cannot save attribute {name!r} of {where}: its type {type(value).__name__} "
-                            f"is not one of {', '.join(ATTRIBUTE_TYPES)}")
+                            f"is not one of {', '.join(ATTRIBUTE_TYPES)}, or a list or dict of those "
+                            f"(nested at most {MAX_ATTRIBUTE_DEPTH} deep)")
         node.attributes[name] = value
     code = []
     for name, graph in record.methods.items():
@@ -204,7 +206,7 @@ def _attach(node, buffer, entries, table, declared):
     """Replace entry and tensor names of a manifest tree by the graphs and arrays they denote."""
     record = ModuleRecord(node.kind, node.qualname, attributes=dict(node.attributes),
                           non_persistent=set(node.non_persistent), training=node.training,
-                          signatures=dict(node.signatures))
+                          signatures=dict(node.signatures), results=dict(node.results))
     for name, entry in node.methods.items():
         record.methods[name] = graph_from_text(entry_payload(buffer, entries[entry]), table, entry, *declared)
     record.parameters = {name: None if t is None else table[t] for name, t in node.parameters.items()}

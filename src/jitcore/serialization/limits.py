@@ -32,6 +32,8 @@ MAX_MODULE_DEPTH = 64
 MAX_IDENTIFIER_CHARS = 256
 #: Call parameters recorded for one method.
 MAX_ARGUMENTS = 256
+#: Nesting depth of a list or dict attribute (``[[1], [2]]`` is 2).
+MAX_ATTRIBUTE_DEPTH = 16
 #: ``str`` attributes are stored in the manifest and capped like it.
 MAX_STR_ATTRIBUTE_CHARS = 1024 * 1024
 

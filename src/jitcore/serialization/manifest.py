@@ -17,10 +17,10 @@ from jitcore._runtime.types import DTYPES
 from jitcore.errors import SaveError
 from jitcore.serialization.limits import (
     FORMAT_VERSION, MANIFEST_NAME, MAX_ARGUMENTS, MAX_DIM, MAX_ENTRIES, MAX_IDENTIFIER_CHARS,
-    MAX_MODULE_DEPTH, MAX_RANK, MAX_STR_ATTRIBUTE_CHARS,
+    MAX_ATTRIBUTE_DEPTH, MAX_MODULE_DEPTH, MAX_RANK, MAX_STR_ATTRIBUTE_CHARS,
 )
 from jitcore.serialization.problems import malformed
-from jitcore.serialization.records import ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord
+from jitcore.serialization.records import ATTRIBUTE_TYPES, CONTAINER_TYPES, FUNCTION, MODULE, ModuleRecord
 
 __all__ = ["FORMAT_NAME", "Manifest", "TensorSpec", "encode_manifest", "decode_manifest",
            "code_entry_name", "function_entry_name", "data_entry_name", "check_member_name",
@@ -143,18 +143,26 @@ def encode_manifest(producer, root, tensors, entries):
 
 
 def _typed_value(value):
-    """``{"type", "value"}`` of an attribute or a default (floats as their repr text)."""
+    """``{"type", "value"}`` of an attribute or a default (floats as their repr text; a
+    list's value the list of its items' rows, a dict's a list of ``{"key", "value"}`` rows)."""
     if value is None:
         return {"type": "none", "value": None}
+    if type(value) is list:
+        return {"type": "list", "value": [_typed_value(v) for v in value]}
+    if type(value) is dict:
+        return {"type": "dict", "value": [{"key": _typed_value(k), "value": _typed_value(v)}
+                                          for k, v in value.items()]}
     type_name = next(t for t, py in ATTRIBUTE_TYPES.items() if type(value) is py)
     return {"type": type_name, "value": float_text(value) if type_name == "float" else value}
 
 
-def _encode_method(name, entry, parameters):
+def _encode_method(name, entry, parameters, result):
     row = {"name": name, "entry": entry}
     if parameters is not None:
         row["arguments"] = [{"name": n} if d is inspect.Parameter.empty else
                             {"name": n, "default": _typed_value(d)} for n, d in parameters]
+    if result is not None:
+        row["result"] = {"name": result[0], "fields": list(result[1])}
     return row
 
 
@@ -165,7 +173,8 @@ def _encode_node(record):
         "kind": record.kind,
         "qualname": record.qualname,
         "training": record.training,
-        "methods": [_encode_method(n, e, record.signatures.get(n)) for n, e in record.methods.items()],
+        "methods": [_encode_method(n, e, record.signatures.get(n), record.results.get(n))
+                    for n, e in record.methods.items()],
         "parameters": [{"name": n, "tensor": t} for n, t in record.parameters.items()],
         "buffers": [{"name": n, "tensor": t, "persistent": n not in record.non_persistent}
                     for n, t in record.buffers.items()],
@@ -248,6 +257,7 @@ class _Reader:
         self.referenced = set()
         self.non_persistent = None      # the non-persistent buffer names of the node being read
         self.signatures = None          # the call signatures of the node being read
+        self.results = None             # the NamedTuple results of the node being read
 
     def fail(self, path, detail):
         return malformed(MANIFEST_NAME, path, detail)
@@ -345,6 +355,7 @@ class _Reader:
         taken = set()
         self.non_persistent = record.non_persistent     # filled by ``buffer`` for this node
         self.signatures = record.signatures             # filled by ``method`` for this node
+        self.results = record.results                   # filled by ``method`` for this node
         for field, rows, parse in (("methods", record.methods, self.method),
                                    ("parameters", record.parameters, self.parameter),
                                    ("buffers", record.buffers, self.buffer),
@@ -395,9 +406,11 @@ class _Reader:
         return expected
 
     def method(self, row, path, module_path, name, tensors, entries):
-        self.object(row, path, {"name", "entry"}, optional=("arguments",))
+        self.object(row, path, {"name", "entry"}, optional=("arguments", "result"))
         if "arguments" in row:
             self.signatures[name] = self.arguments(row["arguments"], path + ".arguments")
+        if "result" in row:
+            self.results[name] = self.named_tuple(row["result"], path + ".result")
         return self.code_entry(row["entry"], code_entry_name(module_path, name), path + ".entry",
                                f"method {name!r}", entries)
 
@@ -423,6 +436,29 @@ class _Reader:
             parameters.append((name, default))
         return tuple(parameters)
 
+    def named_tuple(self, value, path):
+        """A NamedTuple result: ``(class name, field names)``, each a name
+        ``collections.namedtuple`` accepts (identifiers, no keywords; fields unique and
+        not starting with ``_``)."""
+        self.object(value, path, {"name", "fields"})
+        class_name = self.identifier(value["name"], path + ".name")
+        fields = []
+        for i, field in enumerate(self.array(value["fields"], path + ".fields", MAX_ARGUMENTS)):
+            field_path = f"{path}.fields[{i}]"
+            field = self.identifier(field, field_path)
+            if field.startswith("_"):
+                raise self.fail(field_path, f"a field name may not start with '_', found {field!r}")
+            if field in fields:
+                raise self.fail(field_path, f"field {field!r} is named twice")
+            fields.append(field)
+        return class_name, tuple(fields)
+
+    def identifier(self, value, path):
+        name = self.string(value, path, MAX_IDENTIFIER_CHARS, _PARAMETER_NAME)
+        if keyword.iskeyword(name):
+            raise self.fail(path, f"{name!r} is a Python keyword, not a name")
+        return name
+
     def parameter(self, row, path, module_path, name, tensors, entries):
         self.object(row, path, {"name", "tensor"})
         return self.tensor_ref(row["tensor"], path + ".tensor", tensors)
@@ -440,18 +476,26 @@ class _Reader:
 
     def attribute(self, row, path, module_path, name, tensors, entries):
         self.object(row, path, {"name", "type", "value"})
-        return self.typed_value(row, path, allow_none=False)
+        return self.typed_value(row, path, allow_none=False, depth=MAX_ATTRIBUTE_DEPTH)
 
-    def typed_value(self, row, path, allow_none):
+    def typed_value(self, row, path, allow_none, depth=0):
         """The value of a checked ``{"type", "value"}`` row (an attribute's, or with
-        ``allow_none`` a default's, which may also be type ``"none"`` with value null)."""
+        ``allow_none`` a default's, which may also be type ``"none"`` with value null).
+        With ``depth`` > 0 it may be a list or dict nesting at most that deep."""
         type_name, value = row["type"], row["value"]
+        if not isinstance(type_name, str):
+            raise self.fail(path + ".type", f"expected a type name, found {_short(type_name)}")
         if allow_none and type_name == "none":
             if value is not None:
                 raise self.fail(path + ".value", f"expected null for type 'none', found {_short(value)}")
             return None
+        if depth and type_name in CONTAINER_TYPES:
+            return self.container(type_name, value, path, depth)
         if type_name not in ATTRIBUTE_TYPES:
-            expected = ", ".join(list(ATTRIBUTE_TYPES) + (["none"] if allow_none else []))
+            expected = ", ".join(list(ATTRIBUTE_TYPES) + (list(CONTAINER_TYPES) if depth else [])
+                                 + (["none"] if allow_none else []))
+            if type_name in CONTAINER_TYPES:
+                expected += f" (lists and dicts nest at most {MAX_ATTRIBUTE_DEPTH} deep)"
             raise self.fail(path + ".type", f"expected one of {expected}, found {_short(type_name)}")
         if type_name == "bool":
             return self.boolean(value, path + ".value")
@@ -467,6 +511,32 @@ class _Reader:
         if number is None or float_text(number) != text:
             raise self.fail(path + ".value", f"expected a float in Python repr spelling, found {text!r}")
         return number
+
+    def container(self, type_name, value, path, depth):
+        """A list or dict attribute value: rows of typed items (``{"key", "value"}`` for a dict)."""
+        rows = self.array(value, path + ".value", MAX_ENTRIES)
+        if type_name == "list":
+            items = []
+            for i, row in enumerate(rows):
+                item_path = f"{path}.value[{i}]"
+                self.object(row, item_path, {"type", "value"})
+                items.append(self.typed_value(row, item_path, allow_none=False, depth=depth - 1))
+            return items
+        result = {}
+        for i, row in enumerate(rows):
+            item_path = f"{path}.value[{i}]"
+            self.object(row, item_path, {"key", "value"})
+            self.object(row["key"], item_path + ".key", {"type", "value"})
+            if row["key"]["type"] not in ("str", "int"):
+                raise self.fail(item_path + ".key.type", f"dict keys are 'str' or 'int', found "
+                                f"{_short(row['key']['type'])}")
+            key = self.typed_value(row["key"], item_path + ".key", allow_none=False)
+            if key in result:
+                raise self.fail(item_path + ".key", f"the key {key!r:.80} appears twice in one dict")
+            self.object(row["value"], item_path + ".value", {"type", "value"})
+            result[key] = self.typed_value(row["value"], item_path + ".value", allow_none=False,
+                                           depth=depth - 1)
+        return result
 
 
 def _short(value):

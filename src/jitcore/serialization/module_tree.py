@@ -6,16 +6,21 @@ no Python class or function from the archive: the class's qualified name only
 becomes the IR ``ClassType`` it was.
 """
 
+import collections
 import functools
 import inspect
 
-from jitcore._runtime.types import ClassType
+from jitcore._runtime.types import (
+    BoolType, ClassType, DictType, FloatType, IntType, ListType, StrType, TupleType,
+)
 from jitcore.errors import FormatError
-from jitcore.modules import Method, ScriptFunction, ScriptModule
+from jitcore.modules import Method, ScriptFunction, ScriptModule, call_signature
 from jitcore.nn.parameter import Parameter
-from jitcore.serialization.limits import MANIFEST_NAME
+from jitcore.serialization.limits import MANIFEST_NAME, MAX_ATTRIBUTE_DEPTH
 from jitcore.serialization.problems import malformed
-from jitcore.serialization.records import ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord
+from jitcore.serialization.records import (
+    ATTRIBUTE_TYPES, FUNCTION, MODULE, ModuleRecord, is_storable_attribute,
+)
 
 __all__ = ["record_of", "rebuild", "reserved_member_names", "FUNCTION_METHOD"]
 
@@ -58,6 +63,7 @@ def record_of(obj):
     if isinstance(obj, ScriptFunction):
         record = ModuleRecord(FUNCTION, obj.name, methods={FUNCTION_METHOD: obj.graph})
         record.signatures = _storable_signatures({FUNCTION_METHOD: obj.method})
+        record.results = _named_results({FUNCTION_METHOD: obj.method})
     elif isinstance(obj, ScriptModule):
         record = _module_record(obj, "module (root)")
     else:
@@ -75,15 +81,18 @@ def _module_record(module, where):
                           non_persistent=set(state["_non_persistent_buffers"]))
     record.methods = {name: module._jit_method_graph(name) for name in module.methods}
     record.signatures = _storable_signatures({name: module._jit_method(name) for name in module.methods})
+    record.results = _named_results({name: module._jit_method(name) for name in module.methods})
     record.parameters = dict(state["_parameters"])
     record.buffers = dict(state["_buffers"])
     internal = reserved_member_names()
     for name, value in state.items():
         if name in internal or name == _FUNCTION_TABLE:
             continue
-        if type(value) not in ATTRIBUTE_TYPES.values():
+        if not is_storable_attribute(value):
             raise TypeError(f"cannot save attribute {name!r} of {where}: archives hold attributes of type "
-                            f"{', '.join(ATTRIBUTE_TYPES)}, not {type(value).__name__}")
+                            f"{', '.join(ATTRIBUTE_TYPES)} (ints in int64) and lists and dicts "
+                            f"(str or int keys) of those nested at most {MAX_ATTRIBUTE_DEPTH} deep, "
+                            f"not this {type(value).__name__}")
         record.attributes[name] = value
     for name, child in state["_modules"].items():
         if child is not None and not isinstance(child, ScriptModule):
@@ -114,6 +123,12 @@ def _storable_signatures(methods):
         else:
             stored[name] = tuple(parameters)
     return stored
+
+
+def _named_results(methods):
+    """``{method: (class name, field names)}`` for the methods whose calls return a NamedTuple."""
+    return {name: (method.result_class.__name__, tuple(method.result_class._fields))
+            for name, method in methods.items() if method.result_class is not None}
 
 
 def _signature(parameters):
@@ -153,6 +168,71 @@ def _check_signatures(record, path, skip_self):
                               f"{len(parameters)} arguments recorded for a graph of {inputs} inputs")
 
 
+def _check_results(record, path):
+    """A method recorded to return a NamedTuple must return a tuple of as many items as it has fields."""
+    for method, (class_name, fields) in record.results.items():
+        outputs = record.methods[method].outputs
+        returned = outputs[0].type if len(outputs) == 1 else None
+        if not isinstance(returned, TupleType) or len(returned.elems) != len(fields):
+            found = returned if returned is not None else f"{len(outputs)} outputs"
+            raise malformed(MANIFEST_NAME, f"{path}.methods",
+                            f"method {method!r} is recorded to return a {class_name} of {len(fields)} "
+                            f"fields, but its graph returns {found}")
+
+
+def _loaded_signature(record, name, graph, skip_self):
+    """The call signature of a loaded method: the recorded parameters (else one per graph
+    input) and, when it returns a NamedTuple, that class rebuilt from its recorded names."""
+    if name not in record.signatures and name not in record.results:
+        return None
+    signature = _signature(record.signatures[name]) if name in record.signatures else \
+        call_signature(list(graph.inputs)[1 if skip_self else 0:])
+    if name in record.results:
+        class_name, fields = record.results[name]
+        signature = signature.replace(return_annotation=_named_tuple_class(class_name, fields))
+    return signature
+
+
+@functools.lru_cache(maxsize=256)
+def _named_tuple_class(class_name, fields):
+    """``collections.namedtuple(class_name, fields)``, one class per name and fields (the
+    manifest reader checked that they are identifiers)."""
+    return collections.namedtuple(class_name, fields)
+
+
+def _check_attribute_reads(record, path):
+    """Each plain attribute a method reads (``prim::GetAttr`` of ``self``, or of a submodule
+    reached from it) must hold a value of the type the graph reads it as, so no program sees
+    a list of another item type."""
+    for method, graph in record.methods.items():
+        owners = {graph.inputs[0]: (record, path)} if len(graph.inputs) else {}
+        for node in graph.walk():
+            if node.kind != "prim::GetAttr" or node.input(0) not in owners:
+                continue
+            owner, owner_path = owners[node.input(0)]
+            name = node.attr("name")
+            if owner.submodules.get(name) is not None:
+                owners[node.output()] = (owner.submodules[name], f"{owner_path}.{name}")
+            elif name in owner.attributes and not _fits(owner.attributes[name], node.output().type):
+                raise malformed(MANIFEST_NAME, f"{owner_path}.attributes",
+                                f"attribute {name!r} does not hold the {node.output().type} that "
+                                f"method {method!r} of {path} reads")
+
+
+_SCALAR_FITS = {IntType.get(): (int,), FloatType.get(): (int, float), BoolType.get(): (bool,),
+                StrType.get(): (str,)}
+
+
+def _fits(value, jit_type):
+    if isinstance(jit_type, ListType):
+        return type(value) is list and all(_fits(v, jit_type.elem) for v in value)
+    if isinstance(jit_type, DictType):
+        return type(value) is dict and all(_fits(k, jit_type.key) and _fits(v, jit_type.value)
+                                           for k, v in value.items())
+    allowed = _SCALAR_FITS.get(jit_type)
+    return allowed is None or type(value) in allowed
+
+
 # ------------------------------------------------------------------------------ loading
 
 def rebuild(record):
@@ -168,11 +248,10 @@ def rebuild(record):
         (graph,) = record.methods.values()
         _check_kind(record, "root")
         _check_signatures(record, "root", skip_self=False)
-        signature = None
-        if record.signatures:
-            (parameters,) = record.signatures.values()      # the one method's, whatever its name
-            signature = _signature(parameters)
-        return ScriptFunction(record.qualname, graph, functions, signature)
+        (name,) = record.methods
+        _check_results(record, "root")
+        return ScriptFunction(record.qualname, graph, functions,
+                              _loaded_signature(record, name, graph, skip_self=False))
     return _rebuild_module(record, "root", functions, {})
 
 
@@ -183,8 +262,10 @@ def _rebuild_module(record, path, functions, parameters_by_array):
     original_name = record.qualname.rsplit(".", 1)[-1]
     _check_kind(record, path)
     _check_signatures(record, path, skip_self=True)
-    methods = {name: Method(name, graph, functions, _signature(record.signatures[name])
-                            if name in record.signatures else None, takes_self=True)
+    _check_attribute_reads(record, path)
+    _check_results(record, path)
+    methods = {name: Method(name, graph, functions, _loaded_signature(record, name, graph, skip_self=True),
+                            takes_self=True)
                for name, graph in record.methods.items()}
     module = ScriptModule(original_name, ClassType(record.qualname), methods, functions)
     object.__setattr__(module, "training", record.training)

@@ -8,7 +8,10 @@
 
 from dataclasses import dataclass, field
 
-__all__ = ["ModuleRecord", "ATTRIBUTE_TYPES", "MODULE", "FUNCTION"]
+from jitcore.serialization.limits import MAX_ATTRIBUTE_DEPTH
+
+__all__ = ["ModuleRecord", "ATTRIBUTE_TYPES", "CONTAINER_TYPES", "is_storable_attribute", "MODULE",
+           "FUNCTION"]
 
 #: A module: a tree node with state, methods and submodules.
 MODULE = "module"
@@ -16,6 +19,27 @@ MODULE = "module"
 FUNCTION = "function"
 #: Python types of plain (non-tensor) attributes, by the name the manifest uses.
 ATTRIBUTE_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
+#: Containers an attribute may also be (of the types above or containers again; dict keys
+#: str or int), by the name the manifest uses.
+CONTAINER_TYPES = {"list": list, "dict": dict}
+
+
+def is_storable_attribute(value, depth=MAX_ATTRIBUTE_DEPTH):
+    """True if an archive holds ``value`` as an attribute: a bool, int (int64), float or str,
+    or a list or dict (str or int keys) of storable values, nested at most ``depth`` deep."""
+    if type(value) is int:
+        return -2 ** 63 <= value < 2 ** 63         # the loader reads int64
+    if type(value) in ATTRIBUTE_TYPES.values():
+        return True
+    if depth == 0:
+        return False
+    if type(value) is list:
+        return all(is_storable_attribute(v, depth - 1) for v in value)
+    if type(value) is dict:
+        return all(type(k) in (str, int) and is_storable_attribute(k)
+                   and is_storable_attribute(v, depth - 1)
+                   for k, v in value.items())
+    return False
 
 
 @dataclass
@@ -36,8 +60,9 @@ class ModuleRecord:
         ``Linear(bias=False)``'s bias).
     non_persistent : set of str
         Buffers left out of ``state_dict`` (saved all the same: graphs read them).
-    attributes : dict of str to bool, int, float or str
-        Plain attributes, in registration order.
+    attributes : dict of str to bool, int, float, str, list or dict
+        Plain attributes, in registration order (lists and dicts of plain values,
+        nested too).
     submodules : dict of str to ModuleRecord or None
         Children, in registration order.
     training : bool
@@ -50,6 +75,10 @@ class ModuleRecord:
         ``default`` ``inspect.Parameter.empty`` for a required one or a bool, int,
         float, str or None.  Only scripted methods whose defaults are such literals
         have one; calls of the others take positional arguments.
+    results : dict of str to (str, tuple of str)
+        Method name to the class name and field names of the NamedTuple its calls
+        return (a scripted ``-> Stats``); a loaded method returns a
+        ``collections.namedtuple`` made from them.
     """
 
     kind: str
@@ -63,6 +92,7 @@ class ModuleRecord:
     training: bool = False
     functions: dict = field(default_factory=dict)
     signatures: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
 
     def walk(self, path=()):
         """Yield ``(path, record)`` for this record and every descendant, parents first."""

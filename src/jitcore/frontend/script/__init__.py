@@ -13,6 +13,7 @@ from jitcore.modules import ScriptFunction, ScriptModule
 from jitcore.nn.module import Module
 
 from .errors import ScriptCompileError
+from .module_attributes import check_module_state_is_read
 from .scripted import scripted_function, scripted_module
 from .unit import CompilationUnit
 
@@ -72,4 +73,6 @@ def _script_module(module):
     if not unit.method_graphs.get(id(module)):
         raise TypeError(f"{type(module).__name__} has neither forward nor @jitcore.export "
                         "methods to compile")
-    return scripted_module(module, unit.method_graphs, unit.functions)
+    scripted = scripted_module(module, unit.method_graphs, unit.functions)
+    check_module_state_is_read(scripted)
+    return scripted

@@ -12,6 +12,8 @@
 * ``int``/``float``/``bool``/``str`` attributes listed in ``__constants__`` or annotated
   ``Final`` on the class are constants; other ones are ``prim::GetAttr`` of their type;
   ``self.training`` is a ``bool`` attribute;
+* lists and dicts of those (nested too) are ``prim::GetAttr`` typed ``List[T]``/``Dict[K, V]``
+  (``module_attributes``), read only;
 * ``Sequential``/``ModuleList`` iterate (the loop is unrolled), ``ModuleDict`` is indexed
   with constant keys and iterated with ``.items()``/``.values()``/``.keys()``.
 """
@@ -28,6 +30,7 @@ from jitcore.nn.module import Module
 from .annotations import final_inner, is_final
 from .emitter import python_constant
 from .errors import compile_error
+from .module_attributes import attribute_type, is_container_attribute
 from .values import (
     NOT_CONSTANT, BuiltinValue, MethodValue, PythonConstant, ScriptValue, SugaredValue, TupleOfValues,
 )
@@ -103,13 +106,17 @@ def module_attribute(owner, ctx, name, where):
         return ScriptValue(ctx.constant(None, where))
     if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
         return ScriptValue(_list_of_arrays(ctx, owner, name, value, where))
+    if is_container_attribute(value):
+        return ScriptValue(_get_attr(ctx, owner, name, attribute_type(module, name, value, where),
+                                     where))
     if isinstance(value, tuple) and all(type(v) in _ATTRIBUTE_TYPES for v in value):
         # tuples are immutable: a constant is exact
         return TupleOfValues([ScriptValue(ctx.constant(v, where)) for v in value])
     raise compile_error(f"attribute {name!r} of module {type(module).__name__} is a "
                         f"{type(value).__name__}, which jitcore.script cannot use; make it a "
-                        "parameter, a buffer, a submodule, or an int/float/bool/str (listed in "
-                        "__constants__ or annotated Final to be a constant)", where)
+                        "parameter, a buffer, a submodule, an int/float/bool/str (listed in "
+                        "__constants__ or annotated Final to be a constant), or a list or dict "
+                        "of those", where)
 
 
 def _list_of_arrays(ctx, owner, name, arrays, where):

@@ -10,6 +10,8 @@ import typing
 
 from jitcore.modules import Method, ScriptFunction, ScriptModule
 
+from .module_attributes import is_container_attribute, is_data
+
 __all__ = ["scripted_function", "scripted_module"]
 
 
@@ -41,8 +43,9 @@ def scripted_module(module, method_graphs, functions):
     functions : dict
         The unit's function table.
 
-    Scalar attributes (``self.steps``) are read with ``prim::GetAttr`` by the graphs,
-    so they are copied onto the mirror too (``from_module`` mirrors arrays and children).
+    Scalar attributes (``self.steps``) and lists and dicts of them (``self.sizes``) are
+    read with ``prim::GetAttr`` by the graphs, so they are put on the mirror too (the same
+    objects, as ``from_module`` mirrors arrays and children).
     """
     methods = {}
     for _, sub in module.named_modules():
@@ -57,7 +60,9 @@ def scripted_module(module, method_graphs, functions):
     for name, mirror in root.named_modules(remove_duplicate=False):
         original = originals.get(name)
         for attr, value in vars(original).items() if original is not None else ():
-            if type(value) in (int, float, bool, str) and attr not in vars(mirror):
+            copied = type(value) in (int, float, bool, str) or (
+                is_container_attribute(value) and is_data(value))
+            if copied and attr not in vars(mirror):
                 object.__setattr__(mirror, attr, value)
     return root
 
