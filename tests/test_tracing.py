@@ -241,6 +241,35 @@ def test_a_traced_module_can_be_a_submodule_of_a_traced_or_scripted_one():
         assert_roundtrip(compiled.graph)
 
 
+def _clipped_sum(x, limit: float = 1.0):
+    total = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        if float(np.abs(x[i]).max()) > limit:
+            total = total + np.clip(x[i], -limit, limit)
+        else:
+            total = total + x[i]
+    return total
+
+
+def test_a_scripted_function_called_in_a_trace_keeps_its_control_flow():
+    import jitcore
+    scripted = jitcore.script(_clipped_sum)
+
+    def caller(x):
+        return np.tanh(scripted(x * 2.0))        # the default ``limit`` filled in
+
+    rng = np.random.default_rng(5)
+    example = rng.standard_normal((3, 4)).astype(np.float32)
+    traced = trace(caller, (example,))
+    kinds = [node.kind for node in traced.graph.walk()]
+    assert "prim::Loop" in kinds and "prim::If" in kinds
+    traced.graph.lint()
+    assert_roundtrip(traced.graph)
+    for rows in (1, 3, 6):      # the loop's trip count follows the input, as scripted code does
+        x = rng.standard_normal((rows, 4)).astype(np.float32) * 0.8
+        np.testing.assert_allclose(traced(x), np.tanh(_clipped_sum(x * 2.0)), rtol=1e-6)
+
+
 # ------------------------------------------------------------ in-place ops on inputs
 
 class _InPlaceOnState(nn.Module):

@@ -616,12 +616,21 @@ cdef object _call_module(object self, tuple args, PyObject* kwargs):
 
 cdef object _call_function(object self, tuple args, PyObject* kwargs):
     """``function(*args, **kwargs)``: run the compiled function (``ScriptFunction.__call__``);
-    keyword arguments are bound by the function's call signature first."""
+    keyword arguments are bound by the function's call signature first.  While a trace
+    runs on this thread, a call the last plans do not take (traced values) is recorded."""
     cdef object executor = self._executor
+    cdef object result
     if kwargs != NULL:
         args = self._bind_call(args, <object>kwargs)
     if executor is None:
         executor = self.executor
+    result = (<Dispatcher>executor._dispatcher).call_fast(args, True)
+    if result is not _MISS:
+        return result
+    if _tracing():
+        # a trace records the call (its graph inlined into the trace), as it records a
+        # ScriptModule's
+        return self._traced_call(*args)
     return (<Dispatcher>executor._dispatcher).call(args)
 
 

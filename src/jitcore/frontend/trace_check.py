@@ -83,6 +83,11 @@ def first_graph_difference(graph_a, graph_b):
                     f"  traced:     {_describe(a)}\n  re-traced:  {_describe(b)}")
         for offset, (va, vb) in enumerate(zip(a.outputs, b.outputs)):
             positions_a[va] = positions_b[vb] = (index, offset)
+        # a recorded scripted callee brings control flow: its blocks' parameters are
+        # values too (the blocks' nodes follow in the walk)
+        for block_index, (block_a, block_b) in enumerate(zip(a.blocks, b.blocks)):
+            for offset, (va, vb) in enumerate(zip(block_a.inputs, block_b.inputs)):
+                positions_a[va] = positions_b[vb] = (index, block_index, offset)
     if len(nodes_a) != len(nodes_b):
         longer, which = (nodes_a, "traced") if len(nodes_a) > len(nodes_b) else (nodes_b, "re-traced")
         extra = longer[min(len(nodes_a), len(nodes_b))]

@@ -26,6 +26,7 @@ from jitcore.nn.module import Module
 from jitcore.ops.binding import numeric_array
 from jitcore.ops.dispatch import Traceable, current_tracer, set_tracer
 from jitcore.passes.dead_code import eliminate_dead_code as _eliminate_dead_code
+from jitcore.passes.inline import inline_calls
 
 __all__ = ["Tracer", "trace", "trace_module"]
 
@@ -276,6 +277,31 @@ class Tracer:
                                        attrs={"name": "forward"}, output_types=[output.type],
                                        source_range=user_source_range())
         return self._unpack_result(node.output(), result)
+
+    def call_script_function(self, function, args):
+        """Record a ScriptFunction called with traced values: its graph (calls inlined),
+        cloned into the trace, so its control flow stays in the traced graph.  ``args`` are
+        bound: one per parameter, defaults filled."""
+        body = inline_calls(function.graph, functions=function.functions)
+        if any(node.kind == "prim::PythonOp" for node in body.walk()):
+            raise TypeError(f"{function.name}() calls @jitcore.ignore Python code; a trace "
+                            "cannot record it: call it outside the trace or script the caller")
+        source_range = user_source_range()
+        graph = self.frame.graph
+        env = {formal: self._input_value(value, formal.type, source_range)
+               for formal, value in zip(body.inputs, args)}
+        for callee_node in body.nodes:
+            clone = graph.clone_node(callee_node, env.__getitem__)
+            graph.insert_node(clone)
+            env.update(zip(callee_node.outputs, clone.outputs))
+        set_tracer(None)        # the concrete run is not part of the trace
+        try:
+            result = function(*concrete(list(args)))
+        finally:
+            set_tracer(self)
+        if len(body.outputs) != 1:
+            raise TypeError(f"{function.name}() returns {len(body.outputs)} values")
+        return self._unpack_result(env[body.outputs[0]], result)
 
     def _traced_constants(self, value):
         """A plain ndarray (or the plain ones of a tuple) as a traced constant."""

@@ -5,6 +5,7 @@ import threading
 from jitcore._runtime.call_path import script_function_call
 from jitcore.executor import compile_method
 from jitcore.ir.python_printer import graph_to_code
+from jitcore.ops.dispatch import current_tracer
 from jitcore.passes.inline import inline_calls
 
 from .archiving import Archivable
@@ -102,6 +103,10 @@ class ScriptFunction(Archivable):
     # positional call costs no Python frame (see ``jitcore._runtime.call_path``).  A
     # call omitting defaulted arguments has them filled by the executor's slow path.
     __call__ = script_function_call
+
+    def _traced_call(self, *args):
+        """This function called inside a trace with traced values: the trace records it."""
+        return current_tracer().call_script_function(self, self._bind_call(args, {}))
 
     def call_reference(self, *args, **kwargs):
         """Run the function with the reference interpreter (the test oracle)."""
