@@ -14,7 +14,7 @@ which other inputs need not share), then recomputed.
 """
 
 from jitcore import ops
-from jitcore._runtime.types import TensorType, TupleType
+from jitcore._runtime.types import ListType, TensorType, TupleType
 from jitcore.errors import JitcoreError
 
 from .graph_queries import constant_value
@@ -68,6 +68,17 @@ class _Propagator:
         elif kind == "prim::TupleUnpack" and isinstance(node.inputs[0].type, TupleType):
             for out, t in zip(node.outputs, node.inputs[0].type.elems):
                 self.set_type(out, t)
+        elif kind == "prim::ListConstruct" and node.inputs and \
+                all(isinstance(v.type, TensorType) for v in node.inputs):
+            # [idx, idx_next] for cat: the join of the elements keeps their common rank
+            elem = node.inputs[0].type
+            for v in node.inputs[1:]:
+                elem = join_types(elem, v.type)
+            self.set_type(node.outputs[0], ListType(elem))
+        elif kind == "prim::ListUnpack" and isinstance(node.inputs[0].type, ListType):
+            # every element of a list has its element type (split's pieces: Float(*, *, *))
+            for out in node.outputs:
+                self.set_type(out, node.inputs[0].type.elem)
         elif node.has_attr("Subgraph"):
             self.subgraph_node(node)
         elif not kind.startswith("prim::") and ops.is_registered(kind):
@@ -80,6 +91,8 @@ class _Propagator:
             outs = op.infer(types, [constant_value(v) for v in node.inputs])
         except (JitcoreError, ValueError, IndexError, TypeError):
             return
+        if node.kind in _RESHAPES:
+            outs = [_rank_from_size_list(node, t) for t in outs]
         for value, t in zip(node.outputs, outs):
             self.set_type(value, t)
 
@@ -127,6 +140,24 @@ class _Propagator:
         inner.block(sub.block)
         for out, result in zip(node.outputs, sub.outputs):
             self.set_type(out, result.type)
+
+
+#: Ops whose result has one dimension per element of their size list (input 1).
+_RESHAPES = ("aten::reshape", "aten::view")
+
+
+def _rank_from_size_list(node, t):
+    """``t`` with its rank and constant dimensions taken from a size list built in the graph.
+
+    The rule sees a ``prim::ListConstruct`` of sizes read at run time
+    (``x.reshape(B, T, C)``) as unknown, yet its length is the result's rank, which
+    is what rank-dependent rewrites inside loops need.
+    """
+    sizes = node.inputs[1].node
+    if not isinstance(t, TensorType) or t.shape is not None or sizes.kind != "prim::ListConstruct":
+        return t
+    dims = [constant_value(v) for v in sizes.inputs]
+    return TensorType(t.dtype, tuple(d if type(d) is int and d >= 0 else None for d in dims))
 
 
 def _forgotten(t):

@@ -1,0 +1,179 @@
+"""Select a row before computing it: ``select(f(x), d, i)`` becomes ``f(select(x, d, i))``.
+
+Greedy generation computes the logits of every position and keeps the last one
+(``linear(h, W)[:, -1, :]``).  For an op that computes each index of dimension
+``d`` of its result from the same index of ``d`` in its inputs, selecting first
+gives the same values for a fraction of the work, and the select can then move
+on above the op's own producer (through the last block's layer norm, MLP and
+residual add in a GPT).  The ops, and the dimensions they allow:
+
+- ``aten::linear``, ``jc::linear_act``, ``aten::matmul`` with a 2-d right operand:
+  any dimension of the left operand but its last, the contracted one (a
+  ``linear_act`` residual is broadcast as an elementwise operand);
+- ``aten::layer_norm``: any dimension before the normalised ones;
+- the elementwise ops (those the chain fuser can run, :func:`.chain_program.chain_step`):
+  any dimension.  An operand that broadcasts along ``d`` (size 1) is selected at 0,
+  one that lacks ``d`` is left whole; with an operand of unknown size along ``d``
+  the index must be 0 or -1, which pick the right element of a size-1 dimension too.
+
+The op must be the select's only reader (else its full result is still needed and
+the rewrite would add work), pure, and in the select's block (a select inside a
+loop of an op before the loop would move work into the loop).  The select's
+result is then a new array instead of a view of one nobody else reads, so no
+write can tell the difference.  Ranks come from shape propagation: where they are
+unknown nothing moves.  The values are the same up to rounding: a one-row
+product may run another kernel than the many-row one (a different order of the
+additions), so a float result can differ in its last bits from the unmoved graph's,
+as a batch-1 call differs from a row of a batch call.
+"""
+
+from jitcore._runtime.types import TensorType
+
+from .chain_program import chain_step
+from .graph_queries import constant_value, has_side_effects, tensor_type
+
+__all__ = ["select_early"]
+
+_ROW_PRODUCTS = ("aten::linear", "jc::linear_act", "aten::matmul")
+
+
+def _rank(value):
+    t = tensor_type(value)
+    return None if t is None or t.shape is None else len(t.shape)
+
+
+def _broadcast_operand(value, d, out_rank, out_size, index):
+    """How an elementwise operand takes the select: ``(dim, index)``, ``None`` to leave it
+    whole, or ``False`` when the rewrite cannot be shown equal."""
+    t = tensor_type(value)
+    if t is None:
+        return None                 # a scalar argument
+    if t.shape is None:
+        return False
+    dim = d - (out_rank - len(t.shape))
+    if dim < 0:
+        return None                 # broadcast along d from a lower rank
+    size = t.shape[dim]
+    if index in (0, -1):
+        return dim, "index"         # right for a size-1 (broadcast) dimension too
+    if size is not None and size == out_size:
+        return dim, "index"
+    if size == 1:
+        return dim, 0
+    return False
+
+
+def _plan(producer, d, out_rank, out_size, index):
+    """``[(input position, dim, index)]`` to select, or None when the select cannot move."""
+    kind = producer.kind
+    inputs = producer.inputs
+    if kind in _ROW_PRODUCTS:
+        if _rank(inputs[0]) != out_rank or d >= out_rank - 1:
+            return None
+        if kind == "aten::matmul" and _rank(inputs[1]) != 2:
+            return None
+        plan = [(0, d, "index")]
+        if kind == "jc::linear_act":
+            how = _broadcast_operand(inputs[3], d, out_rank, out_size, index)
+            if how is False:
+                return None
+            if how is not None:
+                plan.append((3, *how))
+        return plan
+    if kind == "aten::layer_norm":
+        normalized = constant_value(inputs[1])
+        if _rank(inputs[0]) != out_rank or not isinstance(normalized, list) \
+                or d >= out_rank - len(normalized):
+            return None
+        return [(0, d, "index")]
+    step = chain_step(producer)
+    if step is None:
+        return None
+    plan = []
+    for position, value in enumerate(inputs):
+        if value not in step[1]:
+            continue
+        how = _broadcast_operand(value, d, out_rank, out_size, index)
+        if how is False:
+            return None
+        if how is not None:
+            plan.append((position, *how))
+    # the original select raises for an index out of range: so must one of the new ones
+    if not any(how == "index" for _, _, how in plan):
+        return None
+    return plan
+
+
+def _defined_before(value, node):
+    """``value`` is available at ``node``: a graph or block input, or made by an earlier node
+    of ``node``'s block or of a block around it (the select that reads it is in that block)."""
+    definer = value.node
+    if definer is None or definer.owning_block is not node.owning_block:
+        return True
+    return definer.is_before(node)
+
+
+def _select_type(value, dim):
+    t = tensor_type(value)
+    return TensorType(t.dtype, t.shape[:dim] + t.shape[dim + 1:])
+
+
+def _move_above(graph, select):
+    """Rewrite ``select(producer(...))`` as ``producer(select(...))``; the new selects, or None."""
+    value = select.inputs[0]
+    producer = value.node
+    dim = constant_value(select.inputs[1])
+    out_rank = _rank(value)
+    if out_rank is None or type(dim) is not int or not -out_rank <= dim < out_rank:
+        return None
+    if len(value.uses) != 1 or len(producer.outputs) != 1 or producer.blocks \
+            or producer.owning_block is not select.owning_block or has_side_effects(producer) \
+            or not _defined_before(select.inputs[2], producer):
+        return None
+    d = dim % out_rank
+    index = constant_value(select.inputs[2])
+    plan = _plan(producer, d, out_rank, tensor_type(value).shape[d], index)
+    if plan is None:
+        return None
+    moved = []
+    with graph.inserting_before(producer):
+        for position, operand_dim, how in plan:
+            operand = producer.inputs[position]
+            dim_value = graph.insert_constant(operand_dim)
+            index_value = select.inputs[2] if how == "index" else graph.insert_constant(how)
+            new = graph.insert("aten::select", [operand, dim_value, index_value],
+                               output_types=[_select_type(operand, operand_dim)],
+                               source_range=select.source_range)
+            producer.replace_input(position, new.output())
+            moved.append(new)
+    value.set_type(select.output().type)
+    select.output().replace_all_uses_with(value)
+    select.destroy()
+    return moved
+
+
+def select_early(graph):
+    """Move every ``aten::select`` above the ops that compute each selected row alone.
+
+    Parameters
+    ----------
+    graph : Graph
+        Rewritten in place; its tensor ranks must be known (a specialised graph)
+        for anything to move.
+
+    Returns
+    -------
+    bool
+        Whether the graph changed.
+    """
+    pending = [node for node in graph.walk() if node.kind == "aten::select"]
+    changed = False
+    while pending:
+        select = pending.pop()
+        if select.is_destroyed:
+            continue
+        moved = _move_above(graph, select)
+        if moved is not None:
+            pending.extend(moved)
+            changed = True
+    return changed
