@@ -11,7 +11,7 @@ process so that a shared machine's load falls on both alike.
 Prints, per model and thread count, the median wall time per call, the median process
 CPU time per call (every thread's) and new/old ratios.
 
-    python benchmarks/bench_decode_ab.py --threads 1 2 [--rounds 15] [--models gpt2-generate,lstm,cnn-b1]
+    python benchmarks/bench_decode_ab.py --threads 1 2 [--rounds 15] [--models gpt2-generate,lstm,cnn-b1] [--no-guard]
 """
 
 import argparse
@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 import jitcore
+from jitcore._runtime import openmp_helpers
 from jitcore._runtime.kernels import recurrent
 from jitcore.passes import pipeline
 
@@ -82,9 +83,9 @@ def _variants(name):
         old = _built(case, method, {(pipeline, "select_early"): lambda graph: False})
         new = _built(case, method)
     elif name == "lstm":
-        call = _built(case, method)
-        old = _runtime_switch(call, recurrent.set_step_split, False)
-        new = _runtime_switch(call, recurrent.set_step_split, True)
+        # two models: each plan's contention guard (openmp_helpers) learns its own variant
+        old = _runtime_switch(_built(case, method), recurrent.set_step_split, False)
+        new = _runtime_switch(_built(case, method), recurrent.set_step_split, True)
     elif name == "cnn-b1":
         old = _built(case, method, {(transpose, "MIN_COLUMN_MAJOR_OUTPUTS"): 0})
         new = _built(case, method)
@@ -99,7 +100,11 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--models", default="gpt2-generate,lstm,cnn-b1")
     parser.add_argument("--seconds", type=float, default=0.05, help="per sample")
+    parser.add_argument("--no-guard", action="store_true",
+                        help="contention guard off: every call at the full thread count")
     args = parser.parse_args(argv)
+    if args.no_guard:
+        openmp_helpers.set_contention_guard(False)
     print("| model | threads | old µs | new µs | new/old wall | old CPU µs | new CPU µs |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.models.split(","):
