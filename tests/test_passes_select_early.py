@@ -137,11 +137,23 @@ def test_select_moves_above_broadcasting_elementwise_ops(dtype, y_shape, index, 
 
 
 def test_an_out_of_range_index_still_raises():
+    # known out of range: nothing moves
     graph = parse_graph(BROADCAST.format(y_type="Float(2, 1, 4)", index=7))
+    assert select_early(graph) is False
+    # out of range at run time only: the select of x (a same-size operand) raises
+    graph = parse_graph(BROADCAST.format(y_type="Float(2, 1, 4)", index=7)
+                        .replace("%x : Float(2, 5, 4)", "%x : Float(2, *, 4)")
+                        .replace("%s : Float(2, 5, 4)", "%s : Float(2, *, 4)")
+                        .replace("%t : Float(2, 5, 4)", "%t : Float(2, *, 4)"))
+    assert select_early(graph) is False      # y broadcasts, x's size is unknown: cannot tell
+    graph = parse_graph(BROADCAST.format(y_type="Float(2, 5, 4)", index="i")
+                        .replace("%y : Float(2, 5, 4))", "%y : Float(2, 5, 4), %i : int)")
+                        .replace("  %index : int = prim::Constant[value=i]()\n", "")
+                        .replace("%index)", "%i)"))
     assert select_early(graph) is True
-    x, y = _inputs(np.float32, (2, 5, 4), (2, 1, 4))
+    x, y = _inputs(np.float32, (2, 5, 4), (2, 5, 4))
     with pytest.raises(Exception, match="out of range|out of bounds"):
-        run_graph(graph, [x, y])
+        run_graph(graph, [x, y, 7])
 
 
 def test_select_inside_a_loop_of_an_op_before_it_stays():
@@ -191,3 +203,46 @@ def test_loop_carried_sequence_gets_the_select_first(dtype):
     assert loop.blocks[0].inputs[1].type.shape is not None     # rank known inside the loop
     got = scripted(x, w, u, 5)
     np.testing.assert_allclose(got, greedy_decode(x, w, u, 5), rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+SLICED = """graph(%x : Float(2, 5, 4), %y : {y_type}, %w : Float(3, 4)):
+  %one : int = prim::Constant[value=1]()
+  %start : int = prim::Constant[value={start}]()
+  %end : int = prim::Constant[value={end}]()
+  %none : NoneType = prim::Constant()
+  %s : Float(2, 5, 4) = aten::mul(%x, %y)
+  %l : Float(2, 5, 3) = aten::linear(%s, %w, %none)
+  %part : Float(2, *, 3) = aten::slice(%l, %one, %start, %end, %one)
+  return (%part)
+"""
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("y_shape, start, end, above_mul", [
+    ((2, 5, 4), -2, 5, True),
+    ((2, 1, 4), 1, 3, True),        # broadcast along the dim: left whole
+    ((4,), 0, 0, True),             # an empty slice
+    ((2, None, 4), 1, 3, False),    # unknown size: it may or may not broadcast
+])
+def test_slice_moves_like_a_select(dtype, y_shape, start, end, above_mul):
+    y_type = "Float(" + ", ".join("*" if d is None else str(d) for d in y_shape) + ")"
+    graph = parse_graph(SLICED.format(y_type=y_type, start=start, end=end))
+    x, w = _inputs(dtype, (2, 5, 4), (3, 4))
+    y, = _inputs(dtype, tuple(1 if d is None else d for d in y_shape), seed=4)
+    optimised = assert_pass_preserves(graph, [x, y, w], select_early)
+    slices = [n for n in optimised.nodes if n.kind == "aten::slice"]
+    assert optimised.outputs[0].node.kind == "aten::linear"
+    assert any(n.inputs[0].debug_name == "x" for n in slices) is above_mul
+    np.testing.assert_allclose(run_graph(optimised, [x, y, w])[0], ((x * y) @ w.T)[:, start:end],
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_slice_of_a_list_is_left_alone():
+    graph = parse_graph("""graph(%a : int, %b : int):
+  %one : int = prim::Constant[value=1]()
+  %none : NoneType = prim::Constant()
+  %l : int[] = prim::ListConstruct(%a, %b)
+  %s : int[] = aten::slice(%l, %one, %none, %one)
+  return (%s)
+""")
+    assert select_early(graph) is False

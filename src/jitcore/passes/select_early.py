@@ -1,4 +1,5 @@
-"""Select a row before computing it: ``select(f(x), d, i)`` becomes ``f(select(x, d, i))``.
+"""Select a row before computing it: ``select(f(x), d, i)`` becomes ``f(select(x, d, i))``,
+and ``slice(f(x), d, a, b, s)`` becomes ``f(slice(x, d, a, b, s))``.
 
 Greedy generation computes the logits of every position and keeps the last one
 (``linear(h, W)[:, -1, :]``).  For an op that computes each index of dimension
@@ -12,11 +13,14 @@ residual add in a GPT).  The ops, and the dimensions they allow:
   ``linear_act`` residual is broadcast as an elementwise operand);
 - ``aten::layer_norm``: any dimension before the normalised ones;
 - the elementwise ops (those the chain fuser can run, :func:`.chain_program.chain_step`):
-  any dimension.  An operand that broadcasts along ``d`` (size 1) is selected at 0,
-  one that lacks ``d`` is left whole; with an operand of unknown size along ``d``
-  the index must be 0 or -1, which pick the right element of a size-1 dimension too.
+  any dimension.  An operand that broadcasts along ``d`` (size 1) is selected at 0
+  (sliced: left whole, it still broadcasts), one that lacks ``d`` is left whole; with
+  an operand of unknown size along ``d`` only a select of index 0 or -1 moves (they
+  pick the right element of a size-1 dimension too).  One operand at least must have
+  the result's size along ``d``: the narrowed result's size, and the error of an
+  index out of range, come from it.
 
-The op must be the select's only reader (else its full result is still needed and
+The op must be the select's (or slice's) only reader (else its full result is still needed and
 the rewrite would add work), pure, and in the select's block (a select inside a
 loop of an op before the loop would move work into the loop).  The select's
 result is then a new array instead of a view of one nobody else reads, so no
@@ -27,7 +31,10 @@ additions), so a float result can differ in its last bits from the unmoved graph
 as a batch-1 call differs from a row of a batch call.
 """
 
-from jitcore._runtime.types import TensorType
+from jitcore import ops
+from jitcore._runtime.types import IntType
+from jitcore.errors import JitcoreError
+from jitcore.ops import UNKNOWN
 
 from .chain_program import chain_step
 from .graph_queries import constant_value, has_side_effects, tensor_type
@@ -35,6 +42,7 @@ from .graph_queries import constant_value, has_side_effects, tensor_type
 __all__ = ["select_early"]
 
 _ROW_PRODUCTS = ("aten::linear", "jc::linear_act", "aten::matmul")
+_NARROWINGS = ("aten::select", "aten::slice")
 
 
 def _rank(value):
@@ -42,9 +50,12 @@ def _rank(value):
     return None if t is None or t.shape is None else len(t.shape)
 
 
-def _broadcast_operand(value, d, out_rank, out_size, index):
-    """How an elementwise operand takes the select: ``(dim, index)``, ``None`` to leave it
-    whole, or ``False`` when the rewrite cannot be shown equal."""
+def _broadcast_operand(value, d, out_rank, out_size, narrowing, index):
+    """How an elementwise operand takes the select or slice: ``(dim, how)``, ``None`` to
+    leave it whole, or ``False`` when the rewrite cannot be shown equal.
+
+    ``how`` is ``"same"`` (the original's index or bounds) or ``0`` (a select of row 0
+    of a dimension that broadcasts)."""
     t = tensor_type(value)
     if t is None:
         return None                 # a scalar argument
@@ -54,17 +65,18 @@ def _broadcast_operand(value, d, out_rank, out_size, index):
     if dim < 0:
         return None                 # broadcast along d from a lower rank
     size = t.shape[dim]
-    if index in (0, -1):
-        return dim, "index"         # right for a size-1 (broadcast) dimension too
     if size is not None and size == out_size:
-        return dim, "index"
+        return dim, "same"
+    if narrowing == "aten::select" and index in (0, -1):
+        return dim, "same"          # right for a size-1 (broadcast) dimension too
     if size == 1:
-        return dim, 0
+        # a broadcast dimension: any selected row is its row 0; a slice of it broadcasts
+        return (dim, 0) if narrowing == "aten::select" else None
     return False
 
 
-def _plan(producer, d, out_rank, out_size, index):
-    """``[(input position, dim, index)]`` to select, or None when the select cannot move."""
+def _plan(producer, d, out_rank, out_size, narrowing, index):
+    """``[(input position, dim, how)]`` to narrow, or None when the narrowing cannot move."""
     kind = producer.kind
     inputs = producer.inputs
     if kind in _ROW_PRODUCTS:
@@ -72,9 +84,9 @@ def _plan(producer, d, out_rank, out_size, index):
             return None
         if kind == "aten::matmul" and _rank(inputs[1]) != 2:
             return None
-        plan = [(0, d, "index")]
+        plan = [(0, d, "same")]
         if kind == "jc::linear_act":
-            how = _broadcast_operand(inputs[3], d, out_rank, out_size, index)
+            how = _broadcast_operand(inputs[3], d, out_rank, out_size, narrowing, index)
             if how is False:
                 return None
             if how is not None:
@@ -85,7 +97,7 @@ def _plan(producer, d, out_rank, out_size, index):
         if _rank(inputs[0]) != out_rank or not isinstance(normalized, list) \
                 or d >= out_rank - len(normalized):
             return None
-        return [(0, d, "index")]
+        return [(0, d, "same")]
     step = chain_step(producer)
     if step is None:
         return None
@@ -93,13 +105,14 @@ def _plan(producer, d, out_rank, out_size, index):
     for position, value in enumerate(inputs):
         if value not in step[1]:
             continue
-        how = _broadcast_operand(value, d, out_rank, out_size, index)
+        how = _broadcast_operand(value, d, out_rank, out_size, narrowing, index)
         if how is False:
             return None
         if how is not None:
             plan.append((position, *how))
-    # the original select raises for an index out of range: so must one of the new ones
-    if not any(how == "index" for _, _, how in plan):
+    # an operand must carry the original narrowing at the result's size along d: the
+    # result's size, and the error of an index out of range, come from it
+    if not any(how == "same" for _, _, how in plan):
         return None
     return plan
 
@@ -113,47 +126,60 @@ def _defined_before(value, node):
     return definer.is_before(node)
 
 
-def _select_type(value, dim):
-    t = tensor_type(value)
-    return TensorType(t.dtype, t.shape[:dim] + t.shape[dim + 1:])
+def _narrowed_type(kind, operand, dim, args):
+    """The type of ``kind`` (select or slice) of ``operand`` along ``dim`` with ``args``
+    (``(type, constant)`` pairs), from its rule; None when the rule rejects them."""
+    types = [operand.type, IntType.get()] + [t for t, _ in args]
+    constants = [UNKNOWN, dim] + [c for _, c in args]
+    try:
+        return ops.match(kind, types).infer(types, constants)[0]
+    except (JitcoreError, ValueError, IndexError, TypeError):
+        return None         # an index known out of range: the select stays, and raises
 
 
-def _move_above(graph, select):
-    """Rewrite ``select(producer(...))`` as ``producer(select(...))``; the new selects, or None."""
-    value = select.inputs[0]
+def _move_above(graph, narrowing):
+    """Rewrite ``narrowing(producer(...))`` (a select or slice) as ``producer(narrowing(...))``;
+    returns the new narrowing nodes, or None."""
+    value = narrowing.inputs[0]
     producer = value.node
-    dim = constant_value(select.inputs[1])
+    dim = constant_value(narrowing.inputs[1])
     out_rank = _rank(value)
     if out_rank is None or type(dim) is not int or not -out_rank <= dim < out_rank:
         return None
+    rest = narrowing.inputs[2:]         # select: the index; slice: start, end, step
     if len(value.uses) != 1 or len(producer.outputs) != 1 or producer.blocks \
-            or producer.owning_block is not select.owning_block or has_side_effects(producer) \
-            or not _defined_before(select.inputs[2], producer):
+            or producer.owning_block is not narrowing.owning_block \
+            or has_side_effects(producer) or not all(_defined_before(v, producer) for v in rest):
         return None
     d = dim % out_rank
-    index = constant_value(select.inputs[2])
-    plan = _plan(producer, d, out_rank, tensor_type(value).shape[d], index)
+    plan = _plan(producer, d, out_rank, tensor_type(value).shape[d], narrowing.kind,
+                 constant_value(rest[0]))
     if plan is None:
+        return None
+    same = [(v.type, constant_value(v)) for v in rest]
+    types = [_narrowed_type(narrowing.kind, producer.inputs[position], operand_dim,
+                            same if how == "same" else [(IntType.get(), how)])
+             for position, operand_dim, how in plan]
+    if None in types:
         return None
     moved = []
     with graph.inserting_before(producer):
-        for position, operand_dim, how in plan:
-            operand = producer.inputs[position]
-            dim_value = graph.insert_constant(operand_dim)
-            index_value = select.inputs[2] if how == "index" else graph.insert_constant(how)
-            new = graph.insert("aten::select", [operand, dim_value, index_value],
-                               output_types=[_select_type(operand, operand_dim)],
-                               source_range=select.source_range)
+        for (position, operand_dim, how), t in zip(plan, types):
+            args = list(rest) if how == "same" else [graph.insert_constant(how)]
+            new = graph.insert(narrowing.kind, [producer.inputs[position],
+                                                graph.insert_constant(operand_dim), *args],
+                               output_types=[t], source_range=narrowing.source_range)
             producer.replace_input(position, new.output())
             moved.append(new)
-    value.set_type(select.output().type)
-    select.output().replace_all_uses_with(value)
-    select.destroy()
+    value.set_type(narrowing.output().type)
+    narrowing.output().replace_all_uses_with(value)
+    narrowing.destroy()
     return moved
 
 
 def select_early(graph):
-    """Move every ``aten::select`` above the ops that compute each selected row alone.
+    """Move every ``aten::select`` and ``aten::slice`` of a tensor above the ops that
+    compute each selected row alone.
 
     Parameters
     ----------
@@ -166,13 +192,13 @@ def select_early(graph):
     bool
         Whether the graph changed.
     """
-    pending = [node for node in graph.walk() if node.kind == "aten::select"]
+    pending = [node for node in graph.walk() if node.kind in _NARROWINGS]
     changed = False
     while pending:
-        select = pending.pop()
-        if select.is_destroyed:
+        narrowing = pending.pop()
+        if narrowing.is_destroyed:
             continue
-        moved = _move_above(graph, select)
+        moved = _move_above(graph, narrowing)
         if moved is not None:
             pending.extend(moved)
             changed = True
