@@ -152,3 +152,22 @@ def test_sizes_read_at_run_time_keep_ranks():
     graph.lint()
     assert [str(v.type) for v in graph.outputs] == [
         "Float(*, *, 4, *)", "Float(*, *)", "Float(3, *)", "Float(*, *)"]
+
+
+def _sizes_of_a_growing_list(x, n: int):
+    total = 0
+    for _ in range(n):
+        parts = [x, x]
+        y, z = parts
+        total += y.shape[1]
+        x = np.concatenate((y, z), axis=1)
+    return total
+
+
+def test_a_list_of_a_growing_array_is_retyped_each_round():
+    # the list's element type from the first round (Float(1, 2)) must not reach y, where
+    # exact shapes would fold y.shape[1] to 2
+    x = np.ones((1, 2), np.float32)
+    scripted = jitcore.script(_sizes_of_a_growing_list)
+    assert scripted(x, 3) == _sizes_of_a_growing_list(x, 3) == 14
+    assert scripted(x, 3) == 14         # the specialised plan

@@ -16,8 +16,9 @@ and may alias an input after it (:mod:`.output_aliasing`).
     weights as constants: a frozen graph).
 ``"inference"``
     plus, in the fixed point, selects moved above the ops that compute each selected
-    row alone (:mod:`.select_early`: greedy decoding's last-position logits); then fusion, run once after the fixed point because other passes do not
-    look inside fused nodes: GEMM epilogues first (``jc::linear_act`` and
+    row alone (:mod:`.select_early`: greedy decoding's last-position logits); then
+    fusion, run once after the fixed point because other passes do not look inside
+    fused nodes: GEMM epilogues first (``jc::linear_act`` and
     ``jc::conv2d_act`` take their activation from the elementwise ops), recurrent
     layers on packed weights (``jc::lstm_packed`` and its kin), the Winograd transform
     of constant 3x3 weights (``jc::conv2d_winograd``, computed once instead of per

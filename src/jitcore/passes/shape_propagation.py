@@ -161,11 +161,14 @@ def _rank_from_size_list(node, t):
 
 
 def _forgotten(t):
-    """``t`` with every tensor type in it (tuples included) reset to ``Tensor``."""
+    """``t`` with every tensor type in it (tuples and lists included) reset to ``Tensor``."""
     if isinstance(t, TensorType):
         return TensorType.get()
     if isinstance(t, TupleType):
         return TupleType([_forgotten(e) for e in t.elems])
+    if isinstance(t, ListType):
+        # a list of a loop's first shapes would hand them on through ListUnpack
+        return ListType(_forgotten(t.elem))
     return t
 
 
