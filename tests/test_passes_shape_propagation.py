@@ -171,3 +171,16 @@ def test_a_list_of_a_growing_array_is_retyped_each_round():
     scripted = jitcore.script(_sizes_of_a_growing_list)
     assert scripted(x, 3) == _sizes_of_a_growing_list(x, 3) == 14
     assert scripted(x, 3) == 14         # the specialised plan
+
+
+def _shape_after_append(x, y):
+    parts = [x]
+    parts.append(y)
+    a, b = parts
+    return b.shape[0] + a.shape[0]
+
+
+def test_a_list_appended_to_gives_its_items_no_first_item_type():
+    x, y = np.ones((2, 3), np.float32), np.ones((5, 3), np.float32)
+    assert jitcore.script(_shape_after_append)(x, y) == 7
+    assert jitcore.script(_shape_after_append)(x, y) == 7

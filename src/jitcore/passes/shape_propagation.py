@@ -68,15 +68,10 @@ class _Propagator:
         elif kind == "prim::TupleUnpack" and isinstance(node.inputs[0].type, TupleType):
             for out, t in zip(node.outputs, node.inputs[0].type.elems):
                 self.set_type(out, t)
-        elif kind == "prim::ListConstruct" and node.inputs and \
-                all(isinstance(v.type, TensorType) for v in node.inputs):
-            # [idx, idx_next] for cat: the join of the elements keeps their common rank
-            elem = node.inputs[0].type
-            for v in node.inputs[1:]:
-                elem = join_types(elem, v.type)
-            self.set_type(node.outputs[0], ListType(elem))
-        elif kind == "prim::ListUnpack" and isinstance(node.inputs[0].type, ListType):
-            # every element of a list has its element type (split's pieces: Float(*, *, *))
+        elif kind == "prim::ListUnpack" and isinstance(node.inputs[0].type, ListType) \
+                and len(node.inputs[0].uses) == 1:
+            # each piece of a list nothing else reads (so nothing appends to it) has the
+            # list's element type: split's pieces are Float(*, *, *)
             for out in node.outputs:
                 self.set_type(out, node.inputs[0].type.elem)
         elif node.has_attr("Subgraph"):
@@ -86,6 +81,8 @@ class _Propagator:
 
     def op_node(self, node):
         types = [v.type for v in node.inputs]
+        if node.kind in _JOINS:
+            types[0] = _elements_type(node.inputs[0], types[0])
         try:
             op = ops.match(node.kind, types)
             outs = op.infer(types, [constant_value(v) for v in node.inputs])
@@ -144,17 +141,41 @@ class _Propagator:
 
 #: Ops whose result has one dimension per element of their size list (input 1).
 _RESHAPES = ("aten::reshape", "aten::view")
+#: Ops of a list of tensors (input 0) whose rule reads the list's element type.
+_JOINS = ("aten::cat", "aten::stack")
+
+
+def _fresh_list(value):
+    """The ``prim::ListConstruct`` that made ``value`` if nothing but its one reader
+    sees the list (so nothing appends to it before), else None.
+
+    Its inputs are then the list's items, which its type rules cannot see: a rule sees
+    a list of sizes read at run time as unknown, and ``[idx, idx_next]`` as ``Tensor[]``."""
+    node = value.node
+    if node.kind != "prim::ListConstruct" or len(value.uses) != 1:
+        return None
+    return node
+
+
+def _elements_type(value, declared):
+    """``declared``, or the list of the join of the items' types of a fresh list of tensors
+    (``cat`` of it then keeps their common rank)."""
+    items = _fresh_list(value)
+    if items is None or not items.inputs \
+            or not all(isinstance(v.type, TensorType) for v in items.inputs):
+        return declared
+    elem = items.inputs[0].type
+    for v in items.inputs[1:]:
+        elem = join_types(elem, v.type)
+    return ListType(elem)
 
 
 def _rank_from_size_list(node, t):
-    """``t`` with its rank and constant dimensions taken from a size list built in the graph.
-
-    The rule sees a ``prim::ListConstruct`` of sizes read at run time
-    (``x.reshape(B, T, C)``) as unknown, yet its length is the result's rank, which
-    is what rank-dependent rewrites inside loops need.
-    """
-    sizes = node.inputs[1].node
-    if not isinstance(t, TensorType) or t.shape is not None or sizes.kind != "prim::ListConstruct":
+    """``t`` with its rank and constant dimensions taken from a size list built in the graph
+    (``x.reshape(B, T, C)`` with sizes read at run time: the list's length is the rank,
+    which rank-dependent rewrites inside loops need)."""
+    sizes = _fresh_list(node.inputs[1])
+    if not isinstance(t, TensorType) or t.shape is not None or sizes is None:
         return t
     dims = [constant_value(v) for v in sizes.inputs]
     return TensorType(t.dtype, tuple(d if type(d) is int and d >= 0 else None for d in dims))
