@@ -104,6 +104,8 @@ def _plan(producer, d, out_rank, out_size, narrowing, index):
     plan = []
     for position, value in enumerate(inputs):
         if value not in step[1]:
+            if tensor_type(value) is not None:
+                return None         # a tensor the step does not read elementwise
             continue
         how = _broadcast_operand(value, d, out_rank, out_size, narrowing, index)
         if how is False:
