@@ -12,6 +12,7 @@ import pytest
 import jitcore
 from jitcore import nn
 from jitcore._runtime import openmp_helpers
+from jitcore._runtime.kernels import recurrent
 from jitcore.ir import parse_graph
 from jitcore.passes.pack_recurrent_weights import pack_recurrent_weights
 
@@ -143,6 +144,24 @@ def test_bits_do_not_depend_on_the_thread_count(name):
         jitcore.set_num_threads(before)
         openmp_helpers.set_contention_guard(guarded)
     assert all(a.tobytes() == b.tobytes() for a, b in zip(one, two))
+
+
+def test_step_split_switch_changes_no_bit():
+    # set_step_split(False) (benchmarks/bench_decode_ab.py's "old") runs every step on one thread
+    _, _, packed, inputs = _packed("LSTM", np.float32, steps=6, batch=4, features=32,
+                                   hidden=136, bidirectional=False, batch_first=True)
+    before, guarded = jitcore.get_num_threads(), openmp_helpers.contention_guard_enabled()
+    openmp_helpers.set_contention_guard(False)
+    jitcore.set_num_threads(2)
+    try:
+        split = packed(*inputs)
+        assert recurrent.set_step_split(False) is True
+        serial = packed(*inputs)
+    finally:
+        assert recurrent.set_step_split(True) is False
+        jitcore.set_num_threads(before)
+        openmp_helpers.set_contention_guard(guarded)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(split, serial))
 
 
 def test_save_and_load_keep_the_packed_weights():

@@ -15,8 +15,10 @@ and may alias an input after it (:mod:`.output_aliasing`).
     plus batch-norm folding into the preceding conv2d/linear (it needs the
     weights as constants: a frozen graph).
 ``"inference"``
-    plus fusion, run once after the fixed point because other passes do not
-    look inside fused nodes: GEMM epilogues first (``jc::linear_act`` and
+    plus, in the fixed point, selects moved above the ops that compute each selected
+    row alone (:mod:`.select_early`: greedy decoding's last-position logits); then
+    fusion, run once after the fixed point because other passes do not look inside
+    fused nodes: GEMM epilogues first (``jc::linear_act`` and
     ``jc::conv2d_act`` take their activation from the elementwise ops), recurrent
     layers on packed weights (``jc::lstm_packed`` and its kin), the Winograd transform
     of constant 3x3 weights (``jc::conv2d_winograd``, computed once instead of per
@@ -43,6 +45,7 @@ from .output_aliasing import copy_aliased_outputs, fresh_outputs
 from .pack_winograd_weights import pack_winograd_weights
 from .peephole import peephole
 from .remove_mutation import remove_mutation
+from .select_early import select_early
 from .shape_propagation import propagate_shapes
 from .unroll_loops import unroll_loops
 
@@ -109,6 +112,8 @@ def run(graph, level="simplify", *, self_object=None, functions=None, exact_shap
     passes = _simplify_passes(exact_shapes)
     if level in ("freeze", "inference"):
         passes.append(fold_batch_norm)
+    if level == "inference":
+        passes.append(select_early)
     changed |= run_to_fixed_point(graph, passes)
     if level == "inference":
         changed |= fuse_epilogues(graph)

@@ -14,7 +14,7 @@ which other inputs need not share), then recomputed.
 """
 
 from jitcore import ops
-from jitcore._runtime.types import TensorType, TupleType
+from jitcore._runtime.types import ListType, TensorType, TupleType
 from jitcore.errors import JitcoreError
 
 from .graph_queries import constant_value
@@ -68,6 +68,12 @@ class _Propagator:
         elif kind == "prim::TupleUnpack" and isinstance(node.inputs[0].type, TupleType):
             for out, t in zip(node.outputs, node.inputs[0].type.elems):
                 self.set_type(out, t)
+        elif kind == "prim::ListUnpack" and isinstance(node.inputs[0].type, ListType) \
+                and len(node.inputs[0].uses) == 1:
+            # each piece of a list nothing else reads (so nothing appends to it) has the
+            # list's element type: split's pieces are Float(*, *, *)
+            for out in node.outputs:
+                self.set_type(out, node.inputs[0].type.elem)
         elif node.has_attr("Subgraph"):
             self.subgraph_node(node)
         elif not kind.startswith("prim::") and ops.is_registered(kind):
@@ -75,11 +81,15 @@ class _Propagator:
 
     def op_node(self, node):
         types = [v.type for v in node.inputs]
+        if node.kind in _JOINS:
+            types[0] = _elements_type(node.inputs[0], types[0])
         try:
             op = ops.match(node.kind, types)
             outs = op.infer(types, [constant_value(v) for v in node.inputs])
         except (JitcoreError, ValueError, IndexError, TypeError):
             return
+        if node.kind in _RESHAPES:
+            outs = [_rank_from_size_list(node, t) for t in outs]
         for value, t in zip(node.outputs, outs):
             self.set_type(value, t)
 
@@ -129,12 +139,57 @@ class _Propagator:
             self.set_type(out, result.type)
 
 
+#: Ops whose result has one dimension per element of their size list (input 1).
+_RESHAPES = ("aten::reshape", "aten::view")
+#: Ops of a list of tensors (input 0) whose rule reads the list's element type.
+_JOINS = ("aten::cat", "aten::stack")
+
+
+def _fresh_list(value):
+    """The ``prim::ListConstruct`` that made ``value`` if nothing but its one reader
+    sees the list (so nothing appends to it before), else None.
+
+    Its inputs are then the list's items, which its type rules cannot see: a rule sees
+    a list of sizes read at run time as unknown, and ``[idx, idx_next]`` as ``Tensor[]``."""
+    node = value.node
+    if node.kind != "prim::ListConstruct" or len(value.uses) != 1:
+        return None
+    return node
+
+
+def _elements_type(value, declared):
+    """``declared``, or the list of the join of the items' types of a fresh list of tensors
+    (``cat`` of it then keeps their common rank)."""
+    items = _fresh_list(value)
+    if items is None or not items.inputs \
+            or not all(isinstance(v.type, TensorType) for v in items.inputs):
+        return declared
+    elem = items.inputs[0].type
+    for v in items.inputs[1:]:
+        elem = join_types(elem, v.type)
+    return ListType(elem)
+
+
+def _rank_from_size_list(node, t):
+    """``t`` with its rank and constant dimensions taken from a size list built in the graph
+    (``x.reshape(B, T, C)`` with sizes read at run time: the list's length is the rank,
+    which rank-dependent rewrites inside loops need)."""
+    sizes = _fresh_list(node.inputs[1])
+    if not isinstance(t, TensorType) or t.shape is not None or sizes is None:
+        return t
+    dims = [constant_value(v) for v in sizes.inputs]
+    return TensorType(t.dtype, tuple(d if type(d) is int and d >= 0 else None for d in dims))
+
+
 def _forgotten(t):
-    """``t`` with every tensor type in it (tuples included) reset to ``Tensor``."""
+    """``t`` with every tensor type in it (tuples and lists included) reset to ``Tensor``."""
     if isinstance(t, TensorType):
         return TensorType.get()
     if isinstance(t, TupleType):
         return TupleType([_forgotten(e) for e in t.elems])
+    if isinstance(t, ListType):
+        # a list of a loop's first shapes would hand them on through ListUnpack
+        return ListType(_forgotten(t.elem))
     return t
 
 

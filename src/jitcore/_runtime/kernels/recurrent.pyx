@@ -28,6 +28,8 @@ cdef Py_ssize_t DIRECTION_GRAIN = 1 << 16
 cdef Py_ssize_t STEP_GRAIN = 1 << 16
 # Hidden units come to a thread in multiples of this (whole cache lines of a gate row).
 cdef Py_ssize_t UNIT_BLOCK = 16
+# False: every step runs on one thread (set by set_step_split, for A/B measurements)
+cdef bint step_split_enabled = True
 
 
 cdef int rnn_gates(int mode) noexcept nogil:
@@ -242,7 +244,7 @@ cdef Status _run_packed_steps(const RnnSequence* s, const RnnWeights* w, const r
     cdef Status status = _project_inputs(s, w, x, xproj)
     if status != JC_OK:
         return status
-    nt = threads_for(B * G * Hout, STEP_GRAIN)
+    nt = threads_for(B * G * Hout, STEP_GRAIN) if step_split_enabled else 1
     if nt > (H + UNIT_BLOCK - 1) // UNIT_BLOCK:
         nt = <int>((H + UNIT_BLOCK - 1) // UNIT_BLOCK)
     for step in range(T):
@@ -347,3 +349,23 @@ cdef Status rnn_layer(const RnnSequence* seq, const RnnWeights* w, int direction
             if status[d] != JC_OK:
                 break
     return status[0] if status[0] != JC_OK else status[1]
+
+
+def set_step_split(bint enabled):
+    """Let a step's recurrent product on packed weights split its hidden units over
+    threads (the default) or keep every step on one thread, process-wide, for A/B
+    measurements in one process (``benchmarks/bench_decode_ab.py``).
+
+    Parameters
+    ----------
+    enabled : bool
+
+    Returns
+    -------
+    bool
+        The previous setting.
+    """
+    global step_split_enabled
+    previous = step_split_enabled
+    step_split_enabled = enabled
+    return previous

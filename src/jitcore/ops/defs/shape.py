@@ -239,6 +239,18 @@ def _sliced(shape, dim, start, end, step):
     return shape[:d] + (len(range(*slice(start, end, step).indices(shape[d]))),) + shape[d + 1:]
 
 
+def _slice_rule(types, constants):
+    """The input's shape with ``dim`` sliced; bounds read at run time leave that dim unknown."""
+    x = tensor_of(types[0])
+    dim = constants[1]
+    if x.shape is None or not known(dim):
+        return TensorType(x.dtype, None)
+    if all(known(c) for c in constants[2:]):
+        return TensorType(x.dtype, _sliced(x.shape, dim, *constants[2:]))
+    d = normalize_dim(dim, len(x.shape))
+    return TensorType(x.dtype, x.shape[:d] + (None,) + x.shape[d + 1:])
+
+
 def _select(x, dim, index):
     d = normalize_dim(dim, x.ndim)
     if not -x.shape[d] <= index < x.shape[d]:
@@ -265,7 +277,7 @@ def _index(x, indices):
 
 
 register("aten::slice.Tensor(Tensor self, int dim=0, int? start=None, int? end=None, int step=1) "
-         "-> Tensor", output_alias=OutputAlias.VIEW, reference=_slice, infer=_shape_rule(_sliced),
+         "-> Tensor", output_alias=OutputAlias.VIEW, reference=_slice, infer=_slice_rule,
          handler="slice")
 register("aten::select.int(Tensor self, int dim, int index) -> Tensor",
          output_alias=OutputAlias.VIEW, reference=_select, infer=_select_rule, handler="select")
