@@ -56,6 +56,8 @@ from jitcore._runtime.kernels.epilogue cimport (
 )
 from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, operand_row,
+    jc_gr_epilogue, gemm_f32_epilogue, JC_GR_ACT_NONE, JC_GR_ACT_RELU, JC_GR_ACT_RELU6,
+    JC_GR_ACT_HARDSWISH,
 )
 from jitcore._runtime.kernels.linalg cimport EpilogueArgs
 from jitcore._runtime.kernels.status_error cimport raise_for_status
@@ -457,6 +459,39 @@ cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
                 dst_row += ld
 
 
+cdef bint stored_epilogue(const TileEpilogue* t, jc_gr_epilogue* ep) noexcept nogil:
+    """``t`` (float32) as the row-major GEMM kernel applies it while it stores its
+    tile: a per-channel bias, a residual with unit pixel stride and an activation it
+    has; False for any other epilogue (then the separate pass after the product)."""
+    cdef Py_ssize_t fsz = sizeof(float)
+    if t.activation == ACT_NONE:
+        ep.act = JC_GR_ACT_NONE
+    elif t.activation == ACT_RELU:
+        ep.act = JC_GR_ACT_RELU
+    elif t.activation == ACT_RELU6:
+        ep.act = JC_GR_ACT_RELU6
+    elif t.activation == ACT_HARDSWISH:
+        ep.act = JC_GR_ACT_HARDSWISH
+    else:
+        return False
+    ep.bias = <const float*>t.addend
+    ep.bias_stride = 0
+    if t.addend != NULL:
+        if t.addend_col_stride != 0 or t.addend_scale != 1 or t.addend_row_stride % fsz != 0 \
+                or (<uintptr_t>t.addend) % fsz != 0:
+            return False
+        ep.bias_stride = t.addend_row_stride // fsz
+    ep.residual = <const float*>t.residual
+    ep.ldr = 0
+    ep.residual_after = t.residual_after_activation
+    if t.residual != NULL:
+        if t.residual_col_stride != fsz or t.residual_row_stride % fsz != 0 \
+                or (<uintptr_t>t.residual) % fsz != 0:
+            return False
+        ep.ldr = t.residual_row_stride // fsz
+    return True
+
+
 cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
                      const GemmTiling* gt, Py_ssize_t unit, real* col,
                      bint parallel_epilogue, bint patches_ready=False) noexcept nogil:
@@ -476,10 +511,19 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
     cdef const real* rhs
     cdef Py_ssize_t ld_rhs
     cdef TileEpilogue t
+    cdef jc_gr_epilogue fused
     cdef Status status
     if pointwise:
         rhs = <const real*>x_group + p0
         ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
+        if real is float and not ow.trans:
+            task_epilogue(cp, n, g * cp.Og + r0, &t)
+            if t.residual != NULL:
+                t.residual = t.residual + p0 * t.residual_col_stride
+            if stored_epilogue(&t, &fused) and gemm_f32_epilogue(
+                    rc, pc, cp.K, <const float*>operand_row(ow, g * cp.Og + r0, isz), ow.ld,
+                    rhs, ld_rhs, block, cp.P, &fused):
+                return JC_OK
     else:
         if not patches_ready:
             im2col_tile(cp, x_group, col, p0, pc, pc)

@@ -25,6 +25,13 @@
  * FMA chain over k in order, then the product by alpha, so the two kernels
  * give the same bits.
  *
+ * Both kernels finish each vector of C as they store it (jc_gr_epilogue: a
+ * bias per row, a residual, an activation), so that a 1x1 convolution's
+ * output is written once instead of written and then re-read by an epilogue
+ * pass.  The finish is the scalar epilogue's (epilogue.pxd
+ * apply_tile_epilogue) operations in its order, each one rounding once, so
+ * the fused and the separate epilogue give the same bits.
+ *
  * The caller (blas.pyx use_rowmajor_kernel) calls jc_gemm_rowmajor_f32 when
  * jc_isa() reaches JC_GEMM_ROWMAJOR_ISA (AVX-512) and the AVX2 copy when it
  * reaches JC_GEMM_ROWMAJOR_AVX2_ISA.
@@ -53,7 +60,75 @@
 #define JC_GEMM_ROWMAJOR_AVX2_ISA JC_ISA_NONE
 #endif
 
+/* Activations the kernels apply as they store (epilogue.pxd's formulas):
+ * RELU keeps x where x > 0 or x is NaN, else +0 (relu_of); RELU6 is
+ * clamp_of(x, 0, 6) (x < 0 -> 0, then > 6 -> 6, NaN kept); HARDSWISH is
+ * unary_ops.h's jc_hardswishf step by step (x / 6, + 0.5, clipped to [0, 1]
+ * keeping NaN, times x). */
+#define JC_GR_ACT_NONE 0
+#define JC_GR_ACT_RELU 1
+#define JC_GR_ACT_RELU6 2
+#define JC_GR_ACT_HARDSWISH 3
+
+/* What is applied to C = alpha A B as it is stored, in this order: + bias[i]
+ * (one value per row, bias_stride floats apart; NULL: none), + residual
+ * (m x n, rows ldr floats apart, unit column stride; NULL: none) unless
+ * residual_after, the activation, then + residual when residual_after.
+ * Pointers address row 0 / column 0 of the C they are passed with. */
+typedef struct {
+    const float *bias;
+    ptrdiff_t bias_stride;
+    const float *residual;
+    ptrdiff_t ldr;
+    int act;
+    int residual_after;
+} jc_gr_epilogue;
+
+/* The epilogue of the block of C that starts `rows` rows and `cols` columns in. */
+static inline jc_gr_epilogue jc_gr_epilogue_at(const jc_gr_epilogue *ep, ptrdiff_t rows,
+                                               ptrdiff_t cols)
+{
+    jc_gr_epilogue at = *ep;
+    if (at.bias)
+        at.bias += rows * at.bias_stride;
+    if (at.residual)
+        at.residual += rows * at.ldr + cols;
+    return at;
+}
+
 #if JC_GEMM_ROWMAJOR_COMPILED
+/* alpha * acc, then the epilogue, for the lanes `lanes` of row `row`, columns
+ * col .. col + 15 of the C that `ep` addresses (ep NULL: no epilogue). */
+__attribute__((target("avx512f"), always_inline))
+static inline __m512 jc_gr_finish(__m512 acc, __m512 va, const jc_gr_epilogue *ep,
+                                  ptrdiff_t row, ptrdiff_t col, __mmask16 lanes)
+{
+    __m512 v = _mm512_mul_ps(acc, va);
+    if (!ep)
+        return v;
+    const __m512 zero = _mm512_setzero_ps();
+    if (ep->bias)
+        v = _mm512_add_ps(v, _mm512_set1_ps(ep->bias[row * ep->bias_stride]));
+    if (ep->residual && !ep->residual_after)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, ep->residual + row * ep->ldr + col));
+    if (ep->act == JC_GR_ACT_RELU) {
+        v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_NLE_UQ), v);
+    } else if (ep->act == JC_GR_ACT_RELU6) {
+        const __m512 six = _mm512_set1_ps(6.0f);
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, six, _CMP_GT_OQ), six);
+    } else if (ep->act == JC_GR_ACT_HARDSWISH) {
+        const __m512 one = _mm512_set1_ps(1.0f);
+        __m512 y = _mm512_add_ps(_mm512_div_ps(v, _mm512_set1_ps(6.0f)), _mm512_set1_ps(0.5f));
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, zero, _CMP_LT_OQ), zero);
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, one, _CMP_GT_OQ), one);
+        v = _mm512_mul_ps(v, y);
+    }
+    if (ep->residual && ep->residual_after)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, ep->residual + row * ep->ldr + col));
+    return v;
+}
+
 #define JC_GR_ROWS 4
 #define JC_GR_COLS 64
 
@@ -71,10 +146,13 @@
 #define JC_GR_STORE(r)                                                                     \
     {                                                                                      \
         float *crow = c + (i0 + r) * ldc + j0;                                             \
-        _mm512_mask_storeu_ps(crow, m0, _mm512_mul_ps(c0##r, va));                          \
-        _mm512_mask_storeu_ps(crow + 16, m1, _mm512_mul_ps(c1##r, va));                     \
-        _mm512_mask_storeu_ps(crow + 32, m2, _mm512_mul_ps(c2##r, va));                     \
-        _mm512_mask_storeu_ps(crow + 48, m3, _mm512_mul_ps(c3##r, va));                     \
+        _mm512_mask_storeu_ps(crow, m0, jc_gr_finish(c0##r, va, ep, i0 + r, j0, m0));         \
+        _mm512_mask_storeu_ps(crow + 16, m1,                                               \
+                              jc_gr_finish(c1##r, va, ep, i0 + r, j0 + 16, m1));           \
+        _mm512_mask_storeu_ps(crow + 32, m2,                                               \
+                              jc_gr_finish(c2##r, va, ep, i0 + r, j0 + 32, m2));           \
+        _mm512_mask_storeu_ps(crow + 48, m3,                                               \
+                              jc_gr_finish(c3##r, va, ep, i0 + r, j0 + 48, m3));           \
     }
 /* Plain loads for a whole panel (masked loads are slower there). */
 #define JC_GR_LOAD_B()                                                                     \
@@ -98,7 +176,7 @@ __attribute__((target("avx512f"), always_inline))
 static inline void jc_gr_panel(ptrdiff_t m, ptrdiff_t k, __m512 va,
                                const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                float *c, ptrdiff_t ldc, ptrdiff_t j0, ptrdiff_t cols,
-                               const int full)
+                               const int full, const jc_gr_epilogue *ep)
 {
     __mmask16 m0 = jc_gr_mask(cols, 0), m1 = jc_gr_mask(cols, 1);
     __mmask16 m2 = jc_gr_mask(cols, 2), m3 = jc_gr_mask(cols, 3);
@@ -132,7 +210,8 @@ __attribute__((target("avx512f"), always_inline))
 static inline void jc_gr_narrow_block(const int R, const int V, ptrdiff_t k, __m512 va,
                                       const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc, __mmask16 last)
+                                      float *c, ptrdiff_t ldc, __mmask16 last,
+                                      const jc_gr_epilogue *ep)
 {
     __m512 acc[8][3];
     for (int r = 0; r < R; r++)
@@ -150,9 +229,11 @@ static inline void jc_gr_narrow_block(const int R, const int V, ptrdiff_t k, __m
         }
     }
     for (int r = 0; r < R; r++)
-        for (int v = 0; v < V; v++)
-            _mm512_mask_storeu_ps(c + r * ldc + 16 * v, v < V - 1 ? (__mmask16)0xFFFFu : last,
-                                  _mm512_mul_ps(acc[r][v], va));
+        for (int v = 0; v < V; v++) {
+            const __mmask16 lanes = v < V - 1 ? (__mmask16)0xFFFFu : last;
+            _mm512_mask_storeu_ps(c + r * ldc + 16 * v, lanes,
+                                  jc_gr_finish(acc[r][v], va, ep, r, 16 * v, lanes));
+        }
 }
 
 /* Every row of a last panel of V vectors: blocks of R rows (8, 6 or 4: at most
@@ -161,35 +242,50 @@ __attribute__((target("avx512f"), always_inline))
 static inline void jc_gr_narrow_panel(const int R, const int V, ptrdiff_t m, ptrdiff_t k,
                                       __m512 va, const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
-                                      ptrdiff_t cols)
+                                      ptrdiff_t cols, const jc_gr_epilogue *ep)
 {
     const __mmask16 last = jc_gr_mask(cols, V - 1);
+    jc_gr_epilogue at;
     ptrdiff_t i0 = 0;
-    for (; i0 + R <= m; i0 += R)
-        jc_gr_narrow_block(R, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last);
-    for (; i0 < m; i0++)
-        jc_gr_narrow_block(1, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last);
+    for (; i0 + R <= m; i0 += R) {
+        if (ep)
+            at = jc_gr_epilogue_at(ep, i0, 0);
+        jc_gr_narrow_block(R, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last,
+                           ep ? &at : NULL);
+    }
+    for (; i0 < m; i0++) {
+        if (ep)
+            at = jc_gr_epilogue_at(ep, i0, 0);
+        jc_gr_narrow_block(1, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last,
+                           ep ? &at : NULL);
+    }
 }
 
 __attribute__((target("avx512f")))
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
-                                 float *c, ptrdiff_t ldc)
+                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
     const __m512 va = _mm512_set1_ps(alpha);
+    jc_gr_epilogue at;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += JC_GR_COLS) {
         const ptrdiff_t cols = n - j0;
+        const jc_gr_epilogue *ej = NULL;
+        if (ep) {
+            at = jc_gr_epilogue_at(ep, 0, j0);
+            ej = &at;
+        }
         if (cols >= JC_GR_COLS)
-            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, JC_GR_COLS, 1);
+            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, JC_GR_COLS, 1, ep);
         else if (cols <= 16)
-            jc_gr_narrow_panel(8, 1, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols);
+            jc_gr_narrow_panel(8, 1, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols, ej);
         else if (cols <= 32)
-            jc_gr_narrow_panel(6, 2, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols);
+            jc_gr_narrow_panel(6, 2, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols, ej);
         else if (cols <= 48)
-            jc_gr_narrow_panel(4, 3, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols);
+            jc_gr_narrow_panel(4, 3, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols, ej);
         else
-            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, cols, 0);
+            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, cols, 0, ep);
     }
 }
 #undef JC_GR_ZERO
@@ -211,6 +307,38 @@ static inline __m256i jc_gr8_mask(ptrdiff_t lanes)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* jc_gr_finish on AVX2: lanes `lanes` (a maskload mask) of row `row`, columns
+ * col .. col + 7. */
+__attribute__((target("arch=x86-64-v3"), always_inline))
+static inline __m256 jc_gr8_finish(__m256 acc, __m256 va, const jc_gr_epilogue *ep,
+                                   ptrdiff_t row, ptrdiff_t col, __m256i lanes)
+{
+    __m256 v = _mm256_mul_ps(acc, va);
+    if (!ep)
+        return v;
+    const __m256 zero = _mm256_setzero_ps();
+    if (ep->bias)
+        v = _mm256_add_ps(v, _mm256_set1_ps(ep->bias[row * ep->bias_stride]));
+    if (ep->residual && !ep->residual_after)
+        v = _mm256_add_ps(v, _mm256_maskload_ps(ep->residual + row * ep->ldr + col, lanes));
+    if (ep->act == JC_GR_ACT_RELU) {
+        v = _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_NLE_UQ), v);
+    } else if (ep->act == JC_GR_ACT_RELU6) {
+        const __m256 six = _mm256_set1_ps(6.0f);
+        v = _mm256_blendv_ps(v, zero, _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+        v = _mm256_blendv_ps(v, six, _mm256_cmp_ps(v, six, _CMP_GT_OQ));
+    } else if (ep->act == JC_GR_ACT_HARDSWISH) {
+        const __m256 one = _mm256_set1_ps(1.0f);
+        __m256 y = _mm256_add_ps(_mm256_div_ps(v, _mm256_set1_ps(6.0f)), _mm256_set1_ps(0.5f));
+        y = _mm256_blendv_ps(y, zero, _mm256_cmp_ps(y, zero, _CMP_LT_OQ));
+        y = _mm256_blendv_ps(y, one, _mm256_cmp_ps(y, one, _CMP_GT_OQ));
+        v = _mm256_mul_ps(v, y);
+    }
+    if (ep->residual && ep->residual_after)
+        v = _mm256_add_ps(v, _mm256_maskload_ps(ep->residual + row * ep->ldr + col, lanes));
+    return v;
+}
+
 #define JC_GR8_ZERO(r) __m256 c0##r = _mm256_setzero_ps(), c1##r = _mm256_setzero_ps();
 #define JC_GR8_ROW(r)                                                                      \
     if (rows > r) {                                                                        \
@@ -222,11 +350,11 @@ static inline __m256i jc_gr8_mask(ptrdiff_t lanes)
     if (rows > r) {                                                                        \
         float *crow = c + (r) * ldc;                                                       \
         if (full) {                                                                        \
-            _mm256_storeu_ps(crow, _mm256_mul_ps(c0##r, va));                              \
-            _mm256_storeu_ps(crow + 8, _mm256_mul_ps(c1##r, va));                          \
+            _mm256_storeu_ps(crow, jc_gr8_finish(c0##r, va, ep, r, 0, m0));                \
+            _mm256_storeu_ps(crow + 8, jc_gr8_finish(c1##r, va, ep, r, 8, m1));            \
         } else {                                                                           \
-            _mm256_maskstore_ps(crow, m0, _mm256_mul_ps(c0##r, va));                       \
-            _mm256_maskstore_ps(crow + 8, m1, _mm256_mul_ps(c1##r, va));                   \
+            _mm256_maskstore_ps(crow, m0, jc_gr8_finish(c0##r, va, ep, r, 0, m0));         \
+            _mm256_maskstore_ps(crow + 8, m1, jc_gr8_finish(c1##r, va, ep, r, 8, m1));     \
         }                                                                                  \
     }
 
@@ -235,7 +363,8 @@ static inline __m256i jc_gr8_mask(ptrdiff_t lanes)
 __attribute__((target("arch=x86-64-v3"), always_inline))
 static inline void jc_gr8_block(const int rows, const int full, ptrdiff_t k, __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1)
+                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
+                                const jc_gr_epilogue *ep)
 {
     JC_GR8_ZERO(0) JC_GR8_ZERO(1) JC_GR8_ZERO(2) JC_GR8_ZERO(3) JC_GR8_ZERO(4) JC_GR8_ZERO(5)
     for (ptrdiff_t p = 0; p < k; p++) {
@@ -252,19 +381,31 @@ static inline void jc_gr8_block(const int rows, const int full, ptrdiff_t k, __m
 __attribute__((target("arch=x86-64-v3"), always_inline))
 static inline void jc_gr8_strip(const int full, ptrdiff_t m, ptrdiff_t k, __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1)
+                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
+                                const jc_gr_epilogue *ep)
 {
+    jc_gr_epilogue at;
+    const jc_gr_epilogue *ei = NULL;
     ptrdiff_t i0 = 0;
-    for (; i0 + JC_GR8_ROWS <= m; i0 += JC_GR8_ROWS)
-        jc_gr8_block(6, full, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, m0, m1);
+    for (; i0 + JC_GR8_ROWS <= m; i0 += JC_GR8_ROWS) {
+        if (ep) {
+            at = jc_gr_epilogue_at(ep, i0, 0);
+            ei = &at;
+        }
+        jc_gr8_block(6, full, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, m0, m1, ei);
+    }
     const float *ar = a + i0 * lda;
     float *cr = c + i0 * ldc;
+    if (ep) {
+        at = jc_gr_epilogue_at(ep, i0, 0);
+        ei = &at;
+    }
     switch (m - i0) {
-    case 5: jc_gr8_block(5, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
-    case 4: jc_gr8_block(4, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
-    case 3: jc_gr8_block(3, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
-    case 2: jc_gr8_block(2, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
-    case 1: jc_gr8_block(1, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
+    case 5: jc_gr8_block(5, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 4: jc_gr8_block(4, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 3: jc_gr8_block(3, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 2: jc_gr8_block(2, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 1: jc_gr8_block(1, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
     default: break;
     }
 }
@@ -273,9 +414,11 @@ __attribute__((target("arch=x86-64-v3")))
 static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                       const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc)
+                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
     const __m256 va = _mm256_set1_ps(alpha);
+    jc_gr_epilogue at;
+    const jc_gr_epilogue *ej = NULL;
     const __m256i all = _mm256_set1_epi32(-1);
     const __m256i m0 = jc_gr8_mask(n % JC_GR8_COLS), m1 = jc_gr8_mask(n % JC_GR8_COLS - 8);
     ptrdiff_t rows = JC_GR8_A_FLOATS / k / JC_GR8_ROWS * JC_GR8_ROWS;
@@ -286,10 +429,16 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
         const float *ai = a + i0 * lda;
         float *ci = c + i0 * ldc;
         ptrdiff_t j0 = 0;
-        for (; j0 + JC_GR8_COLS <= n; j0 += JC_GR8_COLS)
-            jc_gr8_strip(1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, all, all);
-        if (j0 < n)
-            jc_gr8_strip(0, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1);
+        for (; j0 < n; j0 += JC_GR8_COLS) {
+            if (ep) {
+                at = jc_gr_epilogue_at(ep, i0, j0);
+                ej = &at;
+            }
+            if (j0 + JC_GR8_COLS <= n)
+                jc_gr8_strip(1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, all, all, ej);
+            else
+                jc_gr8_strip(0, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
+        }
     }
 }
 #undef JC_GR8_ZERO
@@ -299,16 +448,18 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
-                                 float *c, ptrdiff_t ldc)
+                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
+    (void)ep;
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc;
 }
 static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                       const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc)
+                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
+    (void)ep;
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc;
 }
