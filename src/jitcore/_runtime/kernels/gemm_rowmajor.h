@@ -50,8 +50,9 @@
 #endif
 
 /* The ISA level this kernel needs (cpu_features.h); its caller selects it
- * when jc_isa() reaches it: the code uses AVX-512F only, but the kernels
- * share the levels of x86-64-v4 (F/BW/DQ/VL) rather than probe features. */
+ * when jc_isa() reaches it: the code uses AVX-512F and VL (128- and
+ * 256-bit FMAs for narrow tails), and the kernels share the levels of x86-64-v4
+ * (F/BW/DQ/VL) rather than probe features. */
 #if JC_GEMM_ROWMAJOR_COMPILED
 #define JC_GEMM_ROWMAJOR_ISA JC_ISA_AVX512
 #define JC_GEMM_ROWMAJOR_AVX2_ISA JC_ISA_AVX2
@@ -131,6 +132,11 @@ static inline __m512 jc_gr_finish(__m512 acc, __m512 va, const jc_gr_epilogue *e
 
 #define JC_GR_ROWS 4
 #define JC_GR_COLS 64
+/* Rows of the block of a last panel of 49..56 columns (three vectors and a
+ * narrow one: 4 accumulators a row, and 4 loads + a broadcast). */
+#ifndef JC_GR_TAIL49_ROWS
+#define JC_GR_TAIL49_ROWS 6
+#endif
 
 #define JC_GR_ZERO(r)                                                                      \
     __m512 c0##r = _mm512_setzero_ps(), c1##r = _mm512_setzero_ps(),                       \
@@ -172,7 +178,7 @@ static inline __mmask16 jc_gr_mask(ptrdiff_t cols, int v)
 }
 
 /* Columns [j0, j0 + cols) of C; `full` (cols == 64) is a constant after inlining. */
-__attribute__((target("avx512f"), always_inline))
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
 static inline void jc_gr_panel(ptrdiff_t m, ptrdiff_t k, __m512 va,
                                const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                float *c, ptrdiff_t ldc, ptrdiff_t j0, ptrdiff_t cols,
@@ -199,33 +205,55 @@ static inline void jc_gr_panel(ptrdiff_t m, ptrdiff_t k, __m512 va,
     }
 }
 
-/* R rows x V vectors (V <= 3) of C from column 0 of b and c, the last vector
- * holding lanes `last` of it: a last panel of at most 48 columns.  The 4 x 64
- * block would spend a whole panel's FMAs on it (4 columns of a 196-column
- * product cost as much as 64); this one spends V vectors.  Each element is the
- * same FMA chain over k from zero, then the product by alpha, as in the full
- * block: which block computes a column never changes its bits.  R and V are
- * constants after inlining, so the accumulators stay in registers. */
-__attribute__((target("avx512f"), always_inline))
-static inline void jc_gr_narrow_block(const int R, const int V, ptrdiff_t k, __m512 va,
-                                      const float *a, ptrdiff_t lda,
+/* acc + av * bv in the first TW lanes (TW = 4, 8 or 16; the others are not
+ * used): a last vector of at most 4 or 8 columns takes a 128- or 256-bit FMA,
+ * which costs half a 512-bit one where the CPU splits those in two (Zen 4:
+ * docs/performance.md "1x1 convolutions").  The lanes it computes are the
+ * same operation as in a full vector. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline __m512 jc_gr_fma_lanes(const int TW, __m512 av, __m512 bv, __m512 acc)
+{
+    if (TW == 4)
+        return _mm512_zextps128_ps512(_mm_fmadd_ps(_mm512_castps512_ps128(av),
+                                                   _mm512_castps512_ps128(bv),
+                                                   _mm512_castps512_ps128(acc)));
+    if (TW == 8)
+        return _mm512_zextps256_ps512(_mm256_fmadd_ps(_mm512_castps512_ps256(av),
+                                                      _mm512_castps512_ps256(bv),
+                                                      _mm512_castps512_ps256(acc)));
+    return _mm512_fmadd_ps(av, bv, acc);
+}
+
+/* R rows x V vectors (V <= 4) of C from column 0 of b and c, the last vector
+ * holding lanes `last` (at most TW) of it: a last panel of fewer than 64
+ * columns.  The 4 x 64 block would spend a whole panel's FMAs on it (4 columns
+ * of a 196-column product cost as much as 64); this one spends V vectors, the
+ * last one TW lanes wide (49 columns, a 7x7 map: three vectors and a 128-bit
+ * one).  Each element is the same FMA chain over k from zero, then the
+ * product by alpha, as in the full block: which block computes a column never
+ * changes its bits.  R, V and TW are constants after inlining, so the
+ * accumulators stay in registers. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_narrow_block(const int R, const int V, const int TW, ptrdiff_t k,
+                                      __m512 va, const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
                                       float *c, ptrdiff_t ldc, __mmask16 last,
                                       const jc_gr_epilogue *ep)
 {
-    __m512 acc[8][3];
+    __m512 acc[8][4];
     for (int r = 0; r < R; r++)
         for (int v = 0; v < V; v++)
             acc[r][v] = _mm512_setzero_ps();
     for (ptrdiff_t p = 0; p < k; p++) {
-        __m512 bv[3];
+        __m512 bv[4];
         for (int v = 0; v < V; v++)
             bv[v] = v < V - 1 ? _mm512_loadu_ps(b + p * ldb + 16 * v)
                               : _mm512_maskz_loadu_ps(last, b + p * ldb + 16 * v);
         for (int r = 0; r < R; r++) {
             __m512 av = _mm512_set1_ps(a[r * lda + p]);
-            for (int v = 0; v < V; v++)
+            for (int v = 0; v < V - 1; v++)
                 acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+            acc[r][V - 1] = jc_gr_fma_lanes(TW, av, bv[V - 1], acc[r][V - 1]);
         }
     }
     for (int r = 0; r < R; r++)
@@ -236,11 +264,11 @@ static inline void jc_gr_narrow_block(const int R, const int V, ptrdiff_t k, __m
         }
 }
 
-/* Every row of a last panel of V vectors: blocks of R rows (8, 6 or 4: at most
- * 12 accumulators), then single rows. */
-__attribute__((target("avx512f"), always_inline))
-static inline void jc_gr_narrow_panel(const int R, const int V, ptrdiff_t m, ptrdiff_t k,
-                                      __m512 va, const float *a, ptrdiff_t lda,
+/* Every row of a last panel of V vectors: blocks of R rows (at most 24
+ * accumulators), then single rows. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_narrow_panel(const int R, const int V, const int TW, ptrdiff_t m,
+                                      ptrdiff_t k, __m512 va, const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                                       ptrdiff_t cols, const jc_gr_epilogue *ep)
 {
@@ -250,18 +278,34 @@ static inline void jc_gr_narrow_panel(const int R, const int V, ptrdiff_t m, ptr
     for (; i0 + R <= m; i0 += R) {
         if (ep)
             at = jc_gr_epilogue_at(ep, i0, 0);
-        jc_gr_narrow_block(R, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last,
-                           ep ? &at : NULL);
+        jc_gr_narrow_block(R, V, TW, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc,
+                           last, ep ? &at : NULL);
     }
     for (; i0 < m; i0++) {
         if (ep)
             at = jc_gr_epilogue_at(ep, i0, 0);
-        jc_gr_narrow_block(1, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last,
-                           ep ? &at : NULL);
+        jc_gr_narrow_block(1, V, TW, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc,
+                           last, ep ? &at : NULL);
     }
 }
 
-__attribute__((target("avx512f")))
+/* A last panel of V vectors in blocks of R rows, its last vector as wide as it
+ * needs (4, 8 or 16 lanes) for the `tail` columns it holds. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_last_panel(const int R, const int V, ptrdiff_t tail, ptrdiff_t m,
+                                    ptrdiff_t k, __m512 va, const float *a, ptrdiff_t lda,
+                                    const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                    ptrdiff_t cols, const jc_gr_epilogue *ep)
+{
+    if (tail <= 4)
+        jc_gr_narrow_panel(R, V, 4, m, k, va, a, lda, b, ldb, c, ldc, cols, ep);
+    else if (tail <= 8)
+        jc_gr_narrow_panel(R, V, 8, m, k, va, a, lda, b, ldb, c, ldc, cols, ep);
+    else
+        jc_gr_narrow_panel(R, V, 16, m, k, va, a, lda, b, ldb, c, ldc, cols, ep);
+}
+
+__attribute__((target("avx512f,avx512vl,fma")))
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
@@ -271,6 +315,8 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
     jc_gr_epilogue at;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += JC_GR_COLS) {
         const ptrdiff_t cols = n - j0;
+        const float *bj = b + j0;
+        float *cj = c + j0;
         const jc_gr_epilogue *ej = NULL;
         if (ep) {
             at = jc_gr_epilogue_at(ep, 0, j0);
@@ -279,11 +325,14 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
         if (cols >= JC_GR_COLS)
             jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, JC_GR_COLS, 1, ep);
         else if (cols <= 16)
-            jc_gr_narrow_panel(8, 1, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols, ej);
+            jc_gr_last_panel(8, 1, cols, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
         else if (cols <= 32)
-            jc_gr_narrow_panel(6, 2, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols, ej);
+            jc_gr_last_panel(6, 2, cols - 16, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
         else if (cols <= 48)
-            jc_gr_narrow_panel(4, 3, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols, ej);
+            jc_gr_last_panel(4, 3, cols - 32, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
+        else if (cols <= 56)
+            jc_gr_last_panel(JC_GR_TAIL49_ROWS, 4, cols - 48, m, k, va, a, lda, bj, ldb, cj,
+                             ldc, cols, ej);
         else
             jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, cols, 0, ep);
     }
@@ -344,7 +393,8 @@ static inline __m256 jc_gr8_finish(__m256 acc, __m256 va, const jc_gr_epilogue *
     if (rows > r) {                                                                        \
         __m256 av = _mm256_broadcast_ss(a + (r) * lda + p);                                \
         c0##r = _mm256_fmadd_ps(av, b0, c0##r);                                            \
-        c1##r = _mm256_fmadd_ps(av, b1, c1##r);                                            \
+        if (wide)                                                                          \
+            c1##r = _mm256_fmadd_ps(av, b1, c1##r);                                        \
     }
 #define JC_GR8_STORE(r)                                                                    \
     if (rows > r) {                                                                        \
@@ -354,14 +404,18 @@ static inline __m256 jc_gr8_finish(__m256 acc, __m256 va, const jc_gr_epilogue *
             _mm256_storeu_ps(crow + 8, jc_gr8_finish(c1##r, va, ep, r, 8, m1));            \
         } else {                                                                           \
             _mm256_maskstore_ps(crow, m0, jc_gr8_finish(c0##r, va, ep, r, 0, m0));         \
-            _mm256_maskstore_ps(crow + 8, m1, jc_gr8_finish(c1##r, va, ep, r, 8, m1));     \
+            if (wide)                                                                      \
+                _mm256_maskstore_ps(crow + 8, m1, jc_gr8_finish(c1##r, va, ep, r, 8, m1)); \
         }                                                                                  \
     }
 
-/* rows (1 .. 6) x 16 columns of C from a's rows and b's 16 columns; `rows` and
- * `full` are constants after inlining, so unused accumulators vanish. */
+/* rows (1 .. 6) x 16 columns of C from a's rows and b's 16 columns (`wide` 0:
+ * only the first 8, a last strip of at most 8 columns, whose second vector
+ * would hold nothing); `rows`, `full` and `wide` are constants after inlining,
+ * so unused accumulators vanish. */
 __attribute__((target("arch=x86-64-v3"), always_inline))
-static inline void jc_gr8_block(const int rows, const int full, ptrdiff_t k, __m256 va,
+static inline void jc_gr8_block(const int rows, const int full, const int wide, ptrdiff_t k,
+                                __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                 float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
                                 const jc_gr_epilogue *ep)
@@ -370,7 +424,8 @@ static inline void jc_gr8_block(const int rows, const int full, ptrdiff_t k, __m
     for (ptrdiff_t p = 0; p < k; p++) {
         const float *brow = b + p * ldb;
         __m256 b0 = full ? _mm256_loadu_ps(brow) : _mm256_maskload_ps(brow, m0);
-        __m256 b1 = full ? _mm256_loadu_ps(brow + 8) : _mm256_maskload_ps(brow + 8, m1);
+        __m256 b1 = full ? _mm256_loadu_ps(brow + 8)
+                         : (wide ? _mm256_maskload_ps(brow + 8, m1) : _mm256_setzero_ps());
         JC_GR8_ROW(0) JC_GR8_ROW(1) JC_GR8_ROW(2) JC_GR8_ROW(3) JC_GR8_ROW(4) JC_GR8_ROW(5)
     }
     JC_GR8_STORE(0) JC_GR8_STORE(1) JC_GR8_STORE(2) JC_GR8_STORE(3) JC_GR8_STORE(4)
@@ -379,7 +434,8 @@ static inline void jc_gr8_block(const int rows, const int full, ptrdiff_t k, __m
 
 /* Columns [j0, j0 + 16) of C (a full strip) or a short last strip. */
 __attribute__((target("arch=x86-64-v3"), always_inline))
-static inline void jc_gr8_strip(const int full, ptrdiff_t m, ptrdiff_t k, __m256 va,
+static inline void jc_gr8_strip(const int full, const int wide, ptrdiff_t m, ptrdiff_t k,
+                                __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                 float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
                                 const jc_gr_epilogue *ep)
@@ -392,7 +448,8 @@ static inline void jc_gr8_strip(const int full, ptrdiff_t m, ptrdiff_t k, __m256
             at = jc_gr_epilogue_at(ep, i0, 0);
             ei = &at;
         }
-        jc_gr8_block(6, full, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, m0, m1, ei);
+        jc_gr8_block(6, full, wide, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, m0,
+                     m1, ei);
     }
     const float *ar = a + i0 * lda;
     float *cr = c + i0 * ldc;
@@ -401,11 +458,11 @@ static inline void jc_gr8_strip(const int full, ptrdiff_t m, ptrdiff_t k, __m256
         ei = &at;
     }
     switch (m - i0) {
-    case 5: jc_gr8_block(5, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 4: jc_gr8_block(4, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 3: jc_gr8_block(3, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 2: jc_gr8_block(2, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 1: jc_gr8_block(1, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 5: jc_gr8_block(5, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 4: jc_gr8_block(4, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 3: jc_gr8_block(3, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 2: jc_gr8_block(2, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 1: jc_gr8_block(1, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
     default: break;
     }
 }
@@ -435,9 +492,11 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
                 ej = &at;
             }
             if (j0 + JC_GR8_COLS <= n)
-                jc_gr8_strip(1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, all, all, ej);
+                jc_gr8_strip(1, 1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, all, all, ej);
+            else if (n - j0 > 8)
+                jc_gr8_strip(0, 1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
             else
-                jc_gr8_strip(0, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
+                jc_gr8_strip(0, 0, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
         }
     }
 }
