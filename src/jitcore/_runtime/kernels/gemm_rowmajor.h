@@ -65,7 +65,9 @@
  * RELU keeps x where x > 0 or x is NaN, else +0 (relu_of); RELU6 is
  * clamp_of(x, 0, 6) (x < 0 -> 0, then > 6 -> 6, NaN kept); HARDSWISH is
  * unary_ops.h's jc_hardswishf step by step (x / 6, + 0.5, clipped to [0, 1]
- * keeping NaN, times x). */
+ * keeping NaN, times x).  The clamps are max(lo, x) then min(hi, x): the x86
+ * max/min return their second operand unless the first wins the comparison,
+ * so a NaN x stays and -0 stays -0, as in clamp_of's selects. */
 #define JC_GR_ACT_NONE 0
 #define JC_GR_ACT_RELU 1
 #define JC_GR_ACT_RELU6 2
@@ -115,14 +117,11 @@ static inline __m512 jc_gr_finish(__m512 acc, __m512 va, const jc_gr_epilogue *e
     if (ep->act == JC_GR_ACT_RELU) {
         v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_NLE_UQ), v);
     } else if (ep->act == JC_GR_ACT_RELU6) {
-        const __m512 six = _mm512_set1_ps(6.0f);
-        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
-        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, six, _CMP_GT_OQ), six);
+        v = _mm512_min_ps(_mm512_set1_ps(6.0f), _mm512_max_ps(zero, v));
     } else if (ep->act == JC_GR_ACT_HARDSWISH) {
         const __m512 one = _mm512_set1_ps(1.0f);
         __m512 y = _mm512_add_ps(_mm512_div_ps(v, _mm512_set1_ps(6.0f)), _mm512_set1_ps(0.5f));
-        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, zero, _CMP_LT_OQ), zero);
-        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, one, _CMP_GT_OQ), one);
+        y = _mm512_min_ps(one, _mm512_max_ps(zero, y));
         v = _mm512_mul_ps(v, y);
     }
     if (ep->residual && ep->residual_after)
@@ -224,6 +223,25 @@ static inline __m512 jc_gr_fma_lanes(const int TW, __m512 av, __m512 bv, __m512 
     return _mm512_fmadd_ps(av, bv, acc);
 }
 
+/* The epilogue of an R x V-vector tile of C just stored (alpha applied), read
+ * back from L1: the narrow blocks' accumulators are arrays that stay in
+ * registers only while their loops unroll completely, which a finish inlined
+ * per vector would prevent (measured: 3x slower).  Rounding alpha * acc to
+ * float and reading it back is what jc_gr_finish does in registers. */
+__attribute__((target("avx512f"), noinline))
+static void jc_gr_finish_tile(int R, int V, float *c, ptrdiff_t ldc, __mmask16 last,
+                              const jc_gr_epilogue *ep)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++) {
+            const __mmask16 lanes = v < V - 1 ? (__mmask16)0xFFFFu : last;
+            float *cv = c + r * ldc + 16 * v;
+            _mm512_mask_storeu_ps(cv, lanes, jc_gr_finish(_mm512_maskz_loadu_ps(lanes, cv), one,
+                                                          ep, r, 16 * v, lanes));
+        }
+}
+
 /* R rows x V vectors (V <= 4) of C from column 0 of b and c, the last vector
  * holding lanes `last` (at most TW) of it: a last panel of fewer than 64
  * columns.  The 4 x 64 block would spend a whole panel's FMAs on it (4 columns
@@ -257,11 +275,11 @@ static inline void jc_gr_narrow_block(const int R, const int V, const int TW, pt
         }
     }
     for (int r = 0; r < R; r++)
-        for (int v = 0; v < V; v++) {
-            const __mmask16 lanes = v < V - 1 ? (__mmask16)0xFFFFu : last;
-            _mm512_mask_storeu_ps(c + r * ldc + 16 * v, lanes,
-                                  jc_gr_finish(acc[r][v], va, ep, r, 16 * v, lanes));
-        }
+        for (int v = 0; v < V; v++)
+            _mm512_mask_storeu_ps(c + r * ldc + 16 * v, v < V - 1 ? (__mmask16)0xFFFFu : last,
+                                  _mm512_mul_ps(acc[r][v], va));
+    if (ep)
+        jc_gr_finish_tile(R, V, c, ldc, last, ep);
 }
 
 /* Every row of a last panel of V vectors: blocks of R rows (at most 24
@@ -373,14 +391,11 @@ static inline __m256 jc_gr8_finish(__m256 acc, __m256 va, const jc_gr_epilogue *
     if (ep->act == JC_GR_ACT_RELU) {
         v = _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_NLE_UQ), v);
     } else if (ep->act == JC_GR_ACT_RELU6) {
-        const __m256 six = _mm256_set1_ps(6.0f);
-        v = _mm256_blendv_ps(v, zero, _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
-        v = _mm256_blendv_ps(v, six, _mm256_cmp_ps(v, six, _CMP_GT_OQ));
+        v = _mm256_min_ps(_mm256_set1_ps(6.0f), _mm256_max_ps(zero, v));
     } else if (ep->act == JC_GR_ACT_HARDSWISH) {
         const __m256 one = _mm256_set1_ps(1.0f);
         __m256 y = _mm256_add_ps(_mm256_div_ps(v, _mm256_set1_ps(6.0f)), _mm256_set1_ps(0.5f));
-        y = _mm256_blendv_ps(y, zero, _mm256_cmp_ps(y, zero, _CMP_LT_OQ));
-        y = _mm256_blendv_ps(y, one, _mm256_cmp_ps(y, one, _CMP_GT_OQ));
+        y = _mm256_min_ps(one, _mm256_max_ps(zero, y));
         v = _mm256_mul_ps(v, y);
     }
     if (ep->residual && ep->residual_after)
