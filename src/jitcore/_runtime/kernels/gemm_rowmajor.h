@@ -330,7 +330,12 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
                                  float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
     const __m512 va = _mm512_set1_ps(alpha);
-    jc_gr_epilogue at;
+    jc_gr_epilogue at, own;
+    if (ep) {
+        /* a copy C's stores cannot alias: its fields stay in registers */
+        own = *ep;
+        ep = &own;
+    }
     for (ptrdiff_t j0 = 0; j0 < n; j0 += JC_GR_COLS) {
         const ptrdiff_t cols = n - j0;
         const float *bj = b + j0;
@@ -489,8 +494,12 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
                                       float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
     const __m256 va = _mm256_set1_ps(alpha);
-    jc_gr_epilogue at;
+    jc_gr_epilogue at, own;
     const jc_gr_epilogue *ej = NULL;
+    if (ep) {
+        own = *ep;      /* as in jc_gemm_rowmajor_f32 */
+        ep = &own;
+    }
     const __m256i all = _mm256_set1_epi32(-1);
     const __m256i m0 = jc_gr8_mask(n % JC_GR8_COLS), m1 = jc_gr8_mask(n % JC_GR8_COLS - 8);
     ptrdiff_t rows = JC_GR8_A_FLOATS / k / JC_GR8_ROWS * JC_GR8_ROWS;
