@@ -592,3 +592,25 @@ def test_pointwise_avx512_and_avx2_give_the_same_bits():
                            env={**os.environ, **({"JITCORE_ISA": isa} if isa else {})}).stdout
             for isa in (None, "avx2")]
     assert runs[0] and runs[0] == runs[1]
+
+
+# Small maps at batch 3 or more put several images' planes side by side in one GEMM
+# (copied plane by plane for a 1x1): each image gets the bits it gets alone, as each
+# element is one FMA chain over the channels whichever columns the GEMM has (BLAS, at
+# the baseline level, makes no such promise), also from a channel-strided input.
+@pytest.mark.parametrize("channel_step", [1, 2])
+@pytest.mark.parametrize("size", [3, 4, 7])
+def test_batched_pointwise_images_match_each_image_alone(channel_step, size):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 40 * channel_step, size, size)).astype(np.float32)
+    x = x[:, ::channel_step]
+    w = rng.standard_normal((24, 40, 1, 1)).astype(np.float32)
+    b = rng.standard_normal(24).astype(np.float32)
+    r = rng.standard_normal((5, 24, size, size)).astype(np.float32)
+    out = conv.conv2d(x, w, b, activation="relu6", residual=r)
+    want = np.clip(conv2d_reference(x, w, b) + r, 0, 6)
+    np.testing.assert_allclose(out, want, **TOL[np.float32])
+    if cpu.isa() != "baseline":
+        for i in range(5):
+            alone = conv.conv2d(x[i:i + 1], w, b, activation="relu6", residual=r[i:i + 1])
+            assert alone.tobytes() == out[i:i + 1].tobytes()

@@ -544,11 +544,21 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
     return JC_OK
 
 
+cdef void pointwise_columns(const ConvProblem* cp, const char* x_image, real* dst,
+                            Py_ssize_t ld) noexcept nogil:
+    """An ``is_pointwise`` image's patch matrix (its C x P planes) into rows ``ld`` apart:
+    one copy per channel, where ``im2col_tile`` walks every output row."""
+    cdef Py_ssize_t c
+    for c in range(cp.C):
+        memcpy(dst + c * ld, x_image + c * cp.x.strides[1], cp.P * sizeof(real))
+
+
 cdef Status run_image_batch(const ConvProblem* cp, real* out, const BlasOperand* ow,
                             const GemmTiling* gt, Py_ssize_t unit, real* col,
-                            bint parallel_epilogue) noexcept nogil:
-    """Images ``[unit * images, ...)`` (G == 1): their patch matrices side by side, one
-    GEMM into ``col + col_len``, copied to each image's planes, then each image's epilogue."""
+                            bint parallel_epilogue, bint pointwise) noexcept nogil:
+    """Images ``[unit * images, ...)`` (G == 1): their patch matrices side by side
+    (``pointwise``: copied plane by plane), one GEMM into ``col + col_len``, copied to
+    each image's planes, then each image's epilogue."""
     cdef Py_ssize_t n0 = unit * gt.images
     cdef Py_ssize_t nb = min(gt.images, cp.N - n0)
     cdef Py_ssize_t cols = nb * cp.P
@@ -558,7 +568,11 @@ cdef Status run_image_batch(const ConvProblem* cp, real* out, const BlasOperand*
     cdef TileEpilogue t
     cdef Status status
     for i in range(nb):
-        im2col_tile(cp, cp.x.data + (n0 + i) * cp.x.strides[0], col + i * cp.P, 0, cp.P, cols)
+        if pointwise:
+            pointwise_columns(cp, cp.x.data + (n0 + i) * cp.x.strides[0], col + i * cp.P, cols)
+        else:
+            im2col_tile(cp, cp.x.data + (n0 + i) * cp.x.strides[0], col + i * cp.P, 0, cp.P,
+                        cols)
     status = gemm(ow.trans, False, cp.O, cols, cp.K, <real>1,
                   <const real*>operand_row(ow, 0, sizeof(real)), ow.ld, col, cols, <real>0,
                   tmp, cols)
@@ -583,7 +597,7 @@ cdef Status run_units(const ConvProblem* cp, real* out, const BlasOperand* ow, b
     cdef Status status
     for unit in range(first, last):
         if gt.images > 1:
-            status = run_image_batch(cp, out, ow, gt, unit, col, False)
+            status = run_image_batch(cp, out, ow, gt, unit, col, False, pointwise)
         else:
             status = run_unit(cp, out, ow, pointwise, gt, unit, col, False, patches_ready)
         if status != JC_OK:
@@ -647,8 +661,6 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
     if status != JC_OK:
         return status
     gemm_tiling(cp, pointwise, sizeof(real), &gt)
-    if gt.images > 1:
-        pointwise = False       # the images' columns are copied side by side
     nt = threads_for(cp.N * cp.O * cp.P * cp.K)
     if nt > gt.units:
         nt = <int>gt.units
@@ -659,7 +671,7 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
             release_operand(&ow)
             return JC_ERR_OOM
     if gt.units == 1 and gt.images > 1:
-        status = run_image_batch(cp, out, &ow, &gt, 0, workspace, True)
+        status = run_image_batch(cp, out, &ow, &gt, 0, workspace, True, pointwise)
     elif gt.units == 1:
         status = run_unit(cp, out, &ow, pointwise, &gt, 0, workspace, True)
     elif shares_patches(cp, pointwise, &gt):
