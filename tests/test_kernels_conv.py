@@ -614,3 +614,32 @@ def test_batched_pointwise_images_match_each_image_alone(channel_step, size):
         for i in range(5):
             alone = conv.conv2d(x[i:i + 1], w, b, activation="relu6", residual=r[i:i + 1])
             assert alone.tobytes() == out[i:i + 1].tobytes()
+
+
+# A strided 1x1 (im2col's patch matrix, then the same GEMM) stores its epilogue too.
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("residual", [None, "before", "after"])
+def test_strided_1x1_stored_epilogue_is_the_separate_pass_bit_for_bit(activation, residual):
+    from jitcore._runtime.kernels import blas
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((2, 24, 15, 13)) * 3).astype(np.float32)
+    wt = rng.standard_normal((40, 24, 1, 1)).astype(np.float32)
+    bias = rng.standard_normal(40).astype(np.float32)
+    r = rng.standard_normal((2, 40, 8, 7)).astype(np.float32) if residual else None
+    kwargs = dict(stride=2, activation=activation, residual=r,
+                  residual_after_activation=residual == "after")
+    outs = []
+    for stored in (True, False):
+        previous = blas.set_rowmajor_epilogue(stored)
+        try:
+            outs.append(conv.conv2d(x, wt, bias, **kwargs))
+        finally:
+            blas.set_rowmajor_epilogue(previous)
+    assert outs[0].tobytes() == outs[1].tobytes()
+    pre = conv2d_reference(x, wt, bias, stride=(2, 2)) + (r if residual == "before" else 0)
+    act = {"none": lambda v: v, "relu": lambda v: np.maximum(v, 0),
+           "relu6": lambda v: np.clip(v, 0, 6),
+           "hardswish": lambda v: v * np.clip(v / 6 + 0.5, 0, 1),
+           "silu": lambda v: v / (1 + np.exp(-v))}
+    want = act[activation](pre) + (r if residual == "after" else 0)
+    np.testing.assert_allclose(outs[0], want, **TOL[np.float32])

@@ -516,19 +516,20 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
     if pointwise:
         rhs = <const real*>x_group + p0
         ld_rhs = cp.x.strides[1] // isz if cp.Cg > 1 else cp.P
-        if real is float and not ow.trans:
-            task_epilogue(cp, n, g * cp.Og + r0, &t)
-            if t.residual != NULL:
-                t.residual = t.residual + p0 * t.residual_col_stride
-            if stored_epilogue(&t, &fused) and gemm_f32_epilogue(
-                    rc, pc, cp.K, <const float*>operand_row(ow, g * cp.Og + r0, isz), ow.ld,
-                    rhs, ld_rhs, block, cp.P, &fused):
-                return JC_OK
     else:
         if not patches_ready:
             im2col_tile(cp, x_group, col, p0, pc, pc)
         rhs = col
         ld_rhs = pc
+    if real is float and cp.KH == 1 and cp.KW == 1 and not ow.trans:
+        # a 1x1 convolution (strided ones too): the epilogue as the kernel stores C
+        task_epilogue(cp, n, g * cp.Og + r0, &t)
+        if t.residual != NULL:
+            t.residual = t.residual + p0 * t.residual_col_stride
+        if stored_epilogue(&t, &fused) and gemm_f32_epilogue(
+                rc, pc, cp.K, <const float*>operand_row(ow, g * cp.Og + r0, isz), ow.ld,
+                rhs, ld_rhs, block, cp.P, &fused):
+            return JC_OK
     status = gemm(ow.trans, False, rc, pc, cp.K, <real>1,
                   <const real*>operand_row(ow, g * cp.Og + r0, isz), ow.ld,
                   rhs, ld_rhs, <real>0, block, cp.P)
