@@ -136,6 +136,10 @@ static inline __m512 jc_gr_finish(__m512 acc, __m512 va, const jc_gr_epilogue *e
 #ifndef JC_GR_TAIL49_ROWS
 #define JC_GR_TAIL49_ROWS 6
 #endif
+/* Rows of the block of a last panel of exactly 49 columns (jc_gr_col1_block). */
+#ifndef JC_GR_COL1_ROWS
+#define JC_GR_COL1_ROWS 6
+#endif
 
 #define JC_GR_ZERO(r)                                                                      \
     __m512 c0##r = _mm512_setzero_ps(), c1##r = _mm512_setzero_ps(),                       \
@@ -307,6 +311,73 @@ static inline void jc_gr_narrow_panel(const int R, const int V, const int TW, pt
     }
 }
 
+/* R rows (R <= 8) x (16 (V - 1) + 1) columns of C: V - 1 full vectors, and the
+ * last column's R elements as the lanes of one 256-bit accumulator, whose
+ * multiplicand gathers the rows' broadcast A[r][p] by masked moves: a 7x7
+ * map's 49th column costs one 256-bit FMA per R rows where a vector per row
+ * would cost R (masked moves do not take the FMA pipes).  Each element is the
+ * same FMA chain over k from zero, then alpha, then the epilogue from L1, as in
+ * every other block. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_col1_block(const int R, const int V, ptrdiff_t k, __m512 va,
+                                    const float *a, ptrdiff_t lda,
+                                    const float *b, ptrdiff_t ldb,
+                                    float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+{
+    __m512 acc[8][3];
+    __m256 last = _mm256_setzero_ps(), col = _mm256_setzero_ps();
+    float tail[8];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V - 1; v++)
+            acc[r][v] = _mm512_setzero_ps();
+    for (ptrdiff_t p = 0; p < k; p++) {
+        __m512 bv[3];
+        for (int v = 0; v < V - 1; v++)
+            bv[v] = _mm512_loadu_ps(b + p * ldb + 16 * v);
+        const __m256 bl = _mm256_set1_ps(b[p * ldb + 16 * (V - 1)]);
+        for (int r = 0; r < R; r++) {
+            __m512 av = _mm512_set1_ps(a[r * lda + p]);
+            for (int v = 0; v < V - 1; v++)
+                acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+            col = _mm256_mask_mov_ps(col, (__mmask8)(1u << r), _mm512_castps512_ps256(av));
+        }
+        last = _mm256_fmadd_ps(col, bl, last);
+    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V - 1; v++)
+            _mm512_storeu_ps(c + r * ldc + 16 * v, _mm512_mul_ps(acc[r][v], va));
+    _mm256_storeu_ps(tail, _mm256_mul_ps(last, _mm512_castps512_ps256(va)));
+    for (int r = 0; r < R; r++)
+        c[r * ldc + 16 * (V - 1)] = tail[r];
+    if (ep)
+        jc_gr_finish_tile(R, V, c, ldc, (__mmask16)1u, ep);
+}
+
+/* Every row of a last panel of 16 (V - 1) + 1 columns: blocks of R rows by
+ * jc_gr_col1_block, the rows left over as a narrow panel. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_col1_panel(const int R, const int V, ptrdiff_t m, ptrdiff_t k,
+                                    __m512 va, const float *a, ptrdiff_t lda,
+                                    const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                    const jc_gr_epilogue *ep)
+{
+    const __mmask16 last = (__mmask16)1u;
+    jc_gr_epilogue at;
+    ptrdiff_t i0 = 0;
+    for (; i0 + R <= m; i0 += R) {
+        if (ep)
+            at = jc_gr_epilogue_at(ep, i0, 0);
+        jc_gr_col1_block(R, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc,
+                         ep ? &at : NULL);
+    }
+    for (; i0 < m; i0++) {
+        if (ep)
+            at = jc_gr_epilogue_at(ep, i0, 0);
+        jc_gr_narrow_block(1, V, 4, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc,
+                           last, ep ? &at : NULL);
+    }
+}
+
 /* A last panel of V vectors in blocks of R rows, its last vector as wide as it
  * needs (4, 8 or 16 lanes) for the `tail` columns it holds. */
 __attribute__((target("avx512f,avx512vl,fma"), always_inline))
@@ -353,6 +424,8 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
             jc_gr_last_panel(6, 2, cols - 16, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
         else if (cols <= 48)
             jc_gr_last_panel(4, 3, cols - 32, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
+        else if (cols == 49)
+            jc_gr_col1_panel(JC_GR_COL1_ROWS, 4, m, k, va, a, lda, bj, ldb, cj, ldc, ej);
         else if (cols <= 56)
             jc_gr_last_panel(JC_GR_TAIL49_ROWS, 4, cols - 48, m, k, va, a, lda, bj, ldb, cj,
                              ldc, cols, ej);
