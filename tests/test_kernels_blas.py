@@ -87,10 +87,11 @@ def test_gemm_float32_row_major_blocks_and_tails(m, k, n):
 
 
 # A column gets the same bits whether a full 64-column panel or a narrow last
-# panel (1, 2 or 3 vectors; tails of 4, 20 and 40 columns) computes it: each
-# element is one FMA chain over k either way.  (BLAS, at the baseline level,
-# makes no such promise: its edge kernels sum in other orders.)
-@pytest.mark.parametrize("tail", [4, 20, 40, 57])
+# panel (1 to 4 vectors, the last one 4, 8 or 16 lanes wide: tails of 1, 4, 7, 13,
+# 20, 40, 49, 53 and 57 columns; AVX2: one or two vectors in a last strip) computes
+# it: each element is one FMA chain over k either way.  (BLAS, at the baseline
+# level, makes no such promise: its edge kernels sum in other orders.)
+@pytest.mark.parametrize("tail", [1, 4, 7, 13, 20, 40, 49, 53, 57])
 def test_gemm_float32_last_panel_columns_match_the_full_panel_bit_for_bit(tail):
     if cpu.isa() == "baseline":
         pytest.skip("products run on BLAS at the baseline level")

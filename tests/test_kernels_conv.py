@@ -512,3 +512,134 @@ def test_depthwise_avx512_and_avx2_give_the_same_bits():
                            env={**os.environ, **({"JITCORE_ISA": isa} if isa else {})}).stdout
             for isa in (None, "avx2")]
     assert runs[0] and runs[0] == runs[1]
+
+
+# 1x1 shapes whose products take each block of the row-major kernel: full 64-column
+# panels with a masked tail (156, 113 pixels), a 49-column last panel (7x7), and
+# narrow panels of <= 16 / 32 / 48 columns; some rows a multiple of no block height;
+# the last two large enough that 2 threads split the product's columns / rows.
+POINTWISE_EPILOGUE_SHAPES = [(16, 96, 12, 13), (24, 37, 7, 7), (64, 40, 9, 9),
+                             (40, 24, 4, 4), (48, 30, 5, 5), (32, 16, 6, 6), (96, 64, 113, 1),
+                             (64, 96, 14, 14), (256, 100, 7, 7)]
+ACTIVATIONS = ["none", "relu", "relu6", "hardswish", "silu"]
+
+
+@pytest.mark.parametrize("c_in, c_out, h, w", POINTWISE_EPILOGUE_SHAPES)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("residual", [None, "before", "after"])
+def test_pointwise_stored_epilogue_is_the_separate_pass_bit_for_bit(c_in, c_out, h, w,
+                                                                     activation, residual):
+    from jitcore._runtime.kernels import blas
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((1, c_in, h, w)) * 3).astype(np.float32)
+    x[0, :, 0, 0] = np.nan                  # NaN through every activation
+    wt = rng.standard_normal((c_out, c_in, 1, 1)).astype(np.float32)
+    bias = rng.standard_normal(2 * c_out).astype(np.float32)[::2]      # a strided bias
+    r = rng.standard_normal((1, c_out, h, w)).astype(np.float32) if residual else None
+    kwargs = dict(activation=activation, residual=r,
+                  residual_after_activation=residual == "after")
+    before = openmp_helpers.get_num_threads()
+    try:
+        outs = []
+        for threads, stored in [(1, True), (2, True), (1, False)]:
+            openmp_helpers.set_num_threads(threads)
+            previous = blas.set_rowmajor_epilogue(stored)
+            try:
+                outs.append(conv.conv2d(x, wt, bias, **kwargs))
+            finally:
+                blas.set_rowmajor_epilogue(previous)
+    finally:
+        openmp_helpers.set_num_threads(before)
+    assert outs[0].tobytes() == outs[1].tobytes() == outs[2].tobytes()
+    torch = pytest.importorskip("torch")
+    pre = torch.nn.functional.conv2d(torch.from_numpy(x).double(),
+                                     torch.from_numpy(wt).double(),
+                                     torch.from_numpy(bias.copy()).double())
+    if residual == "before":
+        pre = pre + torch.from_numpy(r).double()
+    act = {"none": lambda t: t, "relu": torch.relu, "relu6": torch.nn.functional.relu6,
+           "hardswish": torch.nn.functional.hardswish, "silu": torch.nn.functional.silu}
+    want = act[activation](pre)
+    if residual == "after":
+        want = want + torch.from_numpy(r).double()
+    np.testing.assert_allclose(outs[0], want.numpy(), rtol=1e-4, atol=1e-4)
+
+
+_POINTWISE_BITS = """
+import sys, numpy as np
+from jitcore._runtime.kernels import conv
+rng = np.random.default_rng(0)
+outs = []
+for c_in, c_out, h, w in %r:
+    for act in %r:
+        x = rng.standard_normal((1, c_in, h, w)).astype(np.float32)
+        wt = rng.standard_normal((c_out, c_in, 1, 1)).astype(np.float32)
+        b = rng.standard_normal(c_out).astype(np.float32)
+        r = rng.standard_normal((1, c_out, h, w)).astype(np.float32)
+        outs.append(conv.conv2d(x, wt, b, activation=act, residual=r).ravel())
+sys.stdout.write(np.concatenate(outs).tobytes().hex())
+""" % (POINTWISE_EPILOGUE_SHAPES, ACTIVATIONS)
+
+
+def test_pointwise_avx512_and_avx2_give_the_same_bits():
+    import os
+    import subprocess
+    import sys
+    if cpu.isa() != "avx512" or os.environ.get("JITCORE_ISA"):
+        pytest.skip("needs an AVX-512 CPU and JITCORE_ISA unset")
+    runs = [subprocess.run([sys.executable, "-c", _POINTWISE_BITS], capture_output=True,
+                           text=True, check=True,
+                           env={**os.environ, **({"JITCORE_ISA": isa} if isa else {})}).stdout
+            for isa in (None, "avx2")]
+    assert runs[0] and runs[0] == runs[1]
+
+
+# Small maps at batch 3 or more put several images' planes side by side in one GEMM
+# (copied plane by plane for a 1x1): each image gets the bits it gets alone, as each
+# element is one FMA chain over the channels whichever columns the GEMM has (BLAS, at
+# the baseline level, makes no such promise), also from a channel-strided input.
+@pytest.mark.parametrize("channel_step", [1, 2])
+@pytest.mark.parametrize("size", [3, 4, 7])
+def test_batched_pointwise_images_match_each_image_alone(channel_step, size):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 40 * channel_step, size, size)).astype(np.float32)
+    x = x[:, ::channel_step]
+    w = rng.standard_normal((24, 40, 1, 1)).astype(np.float32)
+    b = rng.standard_normal(24).astype(np.float32)
+    r = rng.standard_normal((5, 24, size, size)).astype(np.float32)
+    out = conv.conv2d(x, w, b, activation="relu6", residual=r)
+    want = np.clip(conv2d_reference(x, w, b) + r, 0, 6)
+    np.testing.assert_allclose(out, want, **TOL[np.float32])
+    if cpu.isa() != "baseline":
+        for i in range(5):
+            alone = conv.conv2d(x[i:i + 1], w, b, activation="relu6", residual=r[i:i + 1])
+            assert alone.tobytes() == out[i:i + 1].tobytes()
+
+
+# A strided 1x1 (im2col's patch matrix, then the same GEMM) stores its epilogue too.
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("residual", [None, "before", "after"])
+def test_strided_1x1_stored_epilogue_is_the_separate_pass_bit_for_bit(activation, residual):
+    from jitcore._runtime.kernels import blas
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((2, 24, 15, 13)) * 3).astype(np.float32)
+    wt = rng.standard_normal((40, 24, 1, 1)).astype(np.float32)
+    bias = rng.standard_normal(40).astype(np.float32)
+    r = rng.standard_normal((2, 40, 8, 7)).astype(np.float32) if residual else None
+    kwargs = dict(stride=2, activation=activation, residual=r,
+                  residual_after_activation=residual == "after")
+    outs = []
+    for stored in (True, False):
+        previous = blas.set_rowmajor_epilogue(stored)
+        try:
+            outs.append(conv.conv2d(x, wt, bias, **kwargs))
+        finally:
+            blas.set_rowmajor_epilogue(previous)
+    assert outs[0].tobytes() == outs[1].tobytes()
+    pre = conv2d_reference(x, wt, bias, stride=(2, 2)) + (r if residual == "before" else 0)
+    act = {"none": lambda v: v, "relu": lambda v: np.maximum(v, 0),
+           "relu6": lambda v: np.clip(v, 0, 6),
+           "hardswish": lambda v: v * np.clip(v / 6 + 0.5, 0, 1),
+           "silu": lambda v: v / (1 + np.exp(-v))}
+    want = act[activation](pre) + (r if residual == "after" else 0)
+    np.testing.assert_allclose(outs[0], want, **TOL[np.float32])

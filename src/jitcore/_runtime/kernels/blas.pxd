@@ -16,6 +16,21 @@
 # (``jitcore.threads`` pins it to one thread, ``docs/threading.md``).
 from jitcore._runtime.kernels.view cimport View, Status, real
 
+# The epilogue the unpacked float32 kernels apply as they store C
+# (gemm_rowmajor.h: bias per row, residual, activation JC_GR_ACT_*).
+cdef extern from "gemm_rowmajor.h" nogil:
+    ctypedef struct jc_gr_epilogue:
+        const float* bias
+        Py_ssize_t bias_stride
+        const float* residual
+        Py_ssize_t ldr
+        int act
+        int residual_after
+    int JC_GR_ACT_NONE
+    int JC_GR_ACT_RELU
+    int JC_GR_ACT_RELU6
+    int JC_GR_ACT_HARDSWISH
+
 # A 2-D operand as BLAS sees it.
 ctypedef struct BlasOperand:
     char* data          # element (0, 0)
@@ -32,6 +47,14 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
                  real alpha, const real* a, Py_ssize_t lda,
                  const real* b, Py_ssize_t ldb,
                  real beta, real* c, Py_ssize_t ldc) noexcept nogil
+
+# Row-major float32 ``C = A B`` (A m x k, B k x n, C m x n, unit column
+# strides) on the unpacked kernel, ``ep`` (NULL: none) applied as C is stored;
+# False, with nothing done, where that kernel does not take this product (then
+# ``gemm`` and a separate epilogue pass).
+cdef bint gemm_f32_epilogue(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                            const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
+                            float* c, Py_ssize_t ldc, const jc_gr_epilogue* ep) noexcept nogil
 
 # Describe a 2-D float view for BLAS, copying it (malloc) to a contiguous
 # buffer only when neither a row- nor a column-major description fits

@@ -29,17 +29,23 @@ cdef extern from "gemm_rowmajor.h" nogil:
     int JC_GEMM_ROWMAJOR_AVX2_ISA
     void jc_gemm_rowmajor_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
                               const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
-                              float* c, Py_ssize_t ldc)
+                              float* c, Py_ssize_t ldc, const jc_gr_epilogue* ep)
     void jc_gemm_rowmajor_f32_avx2(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
                                    const float* a, Py_ssize_t lda, const float* b,
-                                   Py_ssize_t ldb, float* c, Py_ssize_t ldc)
+                                   Py_ssize_t ldb, float* c, Py_ssize_t ldc,
+                                   const jc_gr_epilogue* ep)
+    jc_gr_epilogue jc_gr_epilogue_at(const jc_gr_epilogue* ep, Py_ssize_t rows,
+                                     Py_ssize_t cols)
 
 ctypedef void (*rowmajor_kernel)(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
                                  const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
-                                 float* c, Py_ssize_t ldc) noexcept nogil
+                                 float* c, Py_ssize_t ldc,
+                                 const jc_gr_epilogue* ep) noexcept nogil
 
 # Its B panel (k x 64 floats) must stay in L2 (1 MB) while the row blocks pass over it.
 cdef Py_ssize_t ROWMAJOR_MAX_K = 2048
+# (set by set_rowmajor_epilogue, for A/B measurements in one process)
+cdef bint rowmajor_epilogue_enabled = True
 # ... or, on AVX-512, the whole of B when it is narrower than a panel and at most
 # this many floats (900 KB): the patch matrix of a deep convolution on a small
 # map (512 channels 3x3 on 7x7: k = 4608, n = 49), where BLAS packs the whole
@@ -216,7 +222,7 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
     if real is float:
         kernel = use_rowmajor_kernel(trans_a, trans_b, m, n, k, beta)
         if kernel != NULL:
-            rowmajor_product(kernel, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+            rowmajor_product(kernel, m, n, k, alpha, a, lda, b, ldb, c, ldc, NULL)
             return JC_OK
     if not blas_loaded():
         return JC_ERR_UNSUPPORTED
@@ -250,15 +256,31 @@ cdef inline rowmajor_kernel use_rowmajor_kernel(bint trans_a, bint trans_b, Py_s
     return NULL
 
 
+cdef bint gemm_f32_epilogue(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                            const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
+                            float* c, Py_ssize_t ldc, const jc_gr_epilogue* ep) noexcept nogil:
+    cdef rowmajor_kernel kernel
+    if not rowmajor_epilogue_enabled or m < 0 or n < 0 or k < 0 or ldc < n or lda < k \
+            or ldb < n:
+        return False
+    kernel = use_rowmajor_kernel(False, False, m, n, k, 0)
+    if kernel == NULL:
+        return False
+    rowmajor_product(kernel, m, n, k, 1, a, lda, b, ldb, c, ldc, ep)
+    return True
+
+
 cdef void rowmajor_product(rowmajor_kernel kernel, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                            float alpha,
                            const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
-                           float* c, Py_ssize_t ldc) noexcept nogil:
+                           float* c, Py_ssize_t ldc, const jc_gr_epilogue* ep) noexcept nogil:
     """The unpacked kernel, its column panels split over OpenMP threads when large
     (jitcore's thread policy then governs the product, not BLAS's pool); a product
     of fewer panels than threads is split by blocks of rows instead.  Each element
-    is one FMA chain over k however C is cut, so the split never changes a bit."""
+    is one FMA chain over k however C is cut, and its epilogue (``ep``, NULL: none)
+    the same operations, so the split never changes a bit."""
     cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
+    cdef jc_gr_epilogue at
     cdef Py_ssize_t panels = (n + ROWMAJOR_PANEL - 1) // ROWMAJOR_PANEL
     cdef Py_ssize_t row_blocks = (m + ROWMAJOR_ROW_BLOCK - 1) // ROWMAJOR_ROW_BLOCK
     cdef Py_ssize_t per_part, first, last
@@ -270,20 +292,25 @@ cdef void rowmajor_product(rowmajor_kernel kernel, Py_ssize_t m, Py_ssize_t n, P
             first = part * per_part
             last = min(m, first + per_part)
             if first < last:
+                if ep != NULL:
+                    at = jc_gr_epilogue_at(ep, first, 0)
                 kernel(last - first, n, k, alpha, a + first * lda, lda, b, ldb,
-                       c + first * ldc, ldc)
+                       c + first * ldc, ldc, &at if ep != NULL else NULL)
         return
     if nt > panels:
         nt = <int>panels
     if nt <= 1:
-        kernel(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+        kernel(m, n, k, alpha, a, lda, b, ldb, c, ldc, ep)
         return
     per_part = (panels + nt - 1) // nt * ROWMAJOR_PANEL      # whole panels per thread
     for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
         first = part * per_part
         last = min(n, first + per_part)
         if first < last:
-            kernel(m, last - first, k, alpha, a, lda, b + first, ldb, c + first, ldc)
+            if ep != NULL:
+                at = jc_gr_epilogue_at(ep, 0, first)
+            kernel(m, last - first, k, alpha, a, lda, b + first, ldb, c + first, ldc,
+                   &at if ep != NULL else NULL)
 
 
 cdef inline void blas_block(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
@@ -673,3 +700,23 @@ def gemm_arrays(a, b, c=None, double alpha=1.0, double beta=0.0):
     raise_for_status(status, "gemm", f"a: {(<object>aa).shape} {aa.dtype}, b: {(<object>bb).shape} {bb.dtype}, "
                                       f"c: {(<object>cc).shape} {cc.dtype}")
     return cc
+
+
+def set_rowmajor_epilogue(bint enabled):
+    """Let the row-major kernel apply 1x1 convolutions' epilogues as it stores (the
+    default), or leave them to the separate pass after the product, process-wide,
+    for A/B measurements in one process (``benchmarks/bench_pointwise_ab.py``).
+
+    Parameters
+    ----------
+    enabled : bool
+
+    Returns
+    -------
+    bool
+        The previous setting.
+    """
+    global rowmajor_epilogue_enabled
+    previous = rowmajor_epilogue_enabled
+    rowmajor_epilogue_enabled = enabled
+    return previous

@@ -56,6 +56,8 @@ from jitcore._runtime.kernels.epilogue cimport (
 )
 from jitcore._runtime.kernels.blas cimport (
     BlasOperand, gemm, blas_operand, release_operand, operand_row,
+    jc_gr_epilogue, gemm_f32_epilogue, JC_GR_ACT_NONE, JC_GR_ACT_RELU, JC_GR_ACT_RELU6,
+    JC_GR_ACT_HARDSWISH,
 )
 from jitcore._runtime.kernels.linalg cimport EpilogueArgs
 from jitcore._runtime.kernels.status_error cimport raise_for_status
@@ -457,6 +459,39 @@ cdef void im2col_tile(const ConvProblem* cp, const char* x_group, real* col,
                 dst_row += ld
 
 
+cdef bint stored_epilogue(const TileEpilogue* t, jc_gr_epilogue* ep) noexcept nogil:
+    """``t`` (float32) as the row-major GEMM kernel applies it while it stores its
+    tile: a per-channel bias, a residual with unit pixel stride and an activation it
+    has; False for any other epilogue (then the separate pass after the product)."""
+    cdef Py_ssize_t fsz = sizeof(float)
+    if t.activation == ACT_NONE:
+        ep.act = JC_GR_ACT_NONE
+    elif t.activation == ACT_RELU:
+        ep.act = JC_GR_ACT_RELU
+    elif t.activation == ACT_RELU6:
+        ep.act = JC_GR_ACT_RELU6
+    elif t.activation == ACT_HARDSWISH:
+        ep.act = JC_GR_ACT_HARDSWISH
+    else:
+        return False
+    ep.bias = <const float*>t.addend
+    ep.bias_stride = 0
+    if t.addend != NULL:
+        if t.addend_col_stride != 0 or t.addend_scale != 1 or t.addend_row_stride % fsz != 0 \
+                or (<uintptr_t>t.addend) % fsz != 0:
+            return False
+        ep.bias_stride = t.addend_row_stride // fsz
+    ep.residual = <const float*>t.residual
+    ep.ldr = 0
+    ep.residual_after = t.residual_after_activation
+    if t.residual != NULL:
+        if t.residual_col_stride != fsz or t.residual_row_stride % fsz != 0 \
+                or (<uintptr_t>t.residual) % fsz != 0:
+            return False
+        ep.ldr = t.residual_row_stride // fsz
+    return True
+
+
 cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bint pointwise,
                      const GemmTiling* gt, Py_ssize_t unit, real* col,
                      bint parallel_epilogue, bint patches_ready=False) noexcept nogil:
@@ -476,6 +511,7 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
     cdef const real* rhs
     cdef Py_ssize_t ld_rhs
     cdef TileEpilogue t
+    cdef jc_gr_epilogue fused
     cdef Status status
     if pointwise:
         rhs = <const real*>x_group + p0
@@ -485,6 +521,15 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
             im2col_tile(cp, x_group, col, p0, pc, pc)
         rhs = col
         ld_rhs = pc
+    if real is float and cp.KH == 1 and cp.KW == 1 and not ow.trans:
+        # a 1x1 convolution (strided ones too): the epilogue as the kernel stores C
+        task_epilogue(cp, n, g * cp.Og + r0, &t)
+        if t.residual != NULL:
+            t.residual = t.residual + p0 * t.residual_col_stride
+        if stored_epilogue(&t, &fused) and gemm_f32_epilogue(
+                rc, pc, cp.K, <const float*>operand_row(ow, g * cp.Og + r0, isz), ow.ld,
+                rhs, ld_rhs, block, cp.P, &fused):
+            return JC_OK
     status = gemm(ow.trans, False, rc, pc, cp.K, <real>1,
                   <const real*>operand_row(ow, g * cp.Og + r0, isz), ow.ld,
                   rhs, ld_rhs, <real>0, block, cp.P)
@@ -500,11 +545,21 @@ cdef Status run_unit(const ConvProblem* cp, real* out, const BlasOperand* ow, bi
     return JC_OK
 
 
+cdef void pointwise_columns(const ConvProblem* cp, const char* x_image, real* dst,
+                            Py_ssize_t ld) noexcept nogil:
+    """An ``is_pointwise`` image's patch matrix (its C x P planes) into rows ``ld`` apart:
+    one copy per channel, where ``im2col_tile`` walks every output row."""
+    cdef Py_ssize_t c
+    for c in range(cp.C):
+        memcpy(dst + c * ld, x_image + c * cp.x.strides[1], cp.P * sizeof(real))
+
+
 cdef Status run_image_batch(const ConvProblem* cp, real* out, const BlasOperand* ow,
                             const GemmTiling* gt, Py_ssize_t unit, real* col,
-                            bint parallel_epilogue) noexcept nogil:
-    """Images ``[unit * images, ...)`` (G == 1): their patch matrices side by side, one
-    GEMM into ``col + col_len``, copied to each image's planes, then each image's epilogue."""
+                            bint parallel_epilogue, bint pointwise) noexcept nogil:
+    """Images ``[unit * images, ...)`` (G == 1): their patch matrices side by side
+    (``pointwise``: copied plane by plane), one GEMM into ``col + col_len``, copied to
+    each image's planes, then each image's epilogue."""
     cdef Py_ssize_t n0 = unit * gt.images
     cdef Py_ssize_t nb = min(gt.images, cp.N - n0)
     cdef Py_ssize_t cols = nb * cp.P
@@ -514,7 +569,11 @@ cdef Status run_image_batch(const ConvProblem* cp, real* out, const BlasOperand*
     cdef TileEpilogue t
     cdef Status status
     for i in range(nb):
-        im2col_tile(cp, cp.x.data + (n0 + i) * cp.x.strides[0], col + i * cp.P, 0, cp.P, cols)
+        if pointwise:
+            pointwise_columns(cp, cp.x.data + (n0 + i) * cp.x.strides[0], col + i * cp.P, cols)
+        else:
+            im2col_tile(cp, cp.x.data + (n0 + i) * cp.x.strides[0], col + i * cp.P, 0, cp.P,
+                        cols)
     status = gemm(ow.trans, False, cp.O, cols, cp.K, <real>1,
                   <const real*>operand_row(ow, 0, sizeof(real)), ow.ld, col, cols, <real>0,
                   tmp, cols)
@@ -539,7 +598,7 @@ cdef Status run_units(const ConvProblem* cp, real* out, const BlasOperand* ow, b
     cdef Status status
     for unit in range(first, last):
         if gt.images > 1:
-            status = run_image_batch(cp, out, ow, gt, unit, col, False)
+            status = run_image_batch(cp, out, ow, gt, unit, col, False, pointwise)
         else:
             status = run_unit(cp, out, ow, pointwise, gt, unit, col, False, patches_ready)
         if status != JC_OK:
@@ -603,8 +662,6 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
     if status != JC_OK:
         return status
     gemm_tiling(cp, pointwise, sizeof(real), &gt)
-    if gt.images > 1:
-        pointwise = False       # the images' columns are copied side by side
     nt = threads_for(cp.N * cp.O * cp.P * cp.K)
     if nt > gt.units:
         nt = <int>gt.units
@@ -615,7 +672,7 @@ cdef Status run_gemm_path(ConvProblem* cp, real* out) noexcept nogil:
             release_operand(&ow)
             return JC_ERR_OOM
     if gt.units == 1 and gt.images > 1:
-        status = run_image_batch(cp, out, &ow, &gt, 0, workspace, True)
+        status = run_image_batch(cp, out, &ow, &gt, 0, workspace, True, pointwise)
     elif gt.units == 1:
         status = run_unit(cp, out, &ow, pointwise, &gt, 0, workspace, True)
     elif shares_patches(cp, pointwise, &gt):

@@ -25,6 +25,13 @@
  * FMA chain over k in order, then the product by alpha, so the two kernels
  * give the same bits.
  *
+ * Both kernels finish each vector of C as they store it (jc_gr_epilogue: a
+ * bias per row, a residual, an activation), so that a 1x1 convolution's
+ * output is written once instead of written and then re-read by an epilogue
+ * pass.  The finish is the scalar epilogue's (epilogue.pxd
+ * apply_tile_epilogue) operations in its order, each one rounding once, so
+ * the fused and the separate epilogue give the same bits.
+ *
  * The caller (blas.pyx use_rowmajor_kernel) calls jc_gemm_rowmajor_f32 when
  * jc_isa() reaches JC_GEMM_ROWMAJOR_ISA (AVX-512) and the AVX2 copy when it
  * reaches JC_GEMM_ROWMAJOR_AVX2_ISA.
@@ -43,8 +50,9 @@
 #endif
 
 /* The ISA level this kernel needs (cpu_features.h); its caller selects it
- * when jc_isa() reaches it: the code uses AVX-512F only, but the kernels
- * share the levels of x86-64-v4 (F/BW/DQ/VL) rather than probe features. */
+ * when jc_isa() reaches it: the code uses AVX-512F and VL (128- and
+ * 256-bit FMAs for narrow tails), and the kernels share the levels of x86-64-v4
+ * (F/BW/DQ/VL) rather than probe features. */
 #if JC_GEMM_ROWMAJOR_COMPILED
 #define JC_GEMM_ROWMAJOR_ISA JC_ISA_AVX512
 #define JC_GEMM_ROWMAJOR_AVX2_ISA JC_ISA_AVX2
@@ -53,9 +61,85 @@
 #define JC_GEMM_ROWMAJOR_AVX2_ISA JC_ISA_NONE
 #endif
 
+/* Activations the kernels apply as they store (epilogue.pxd's formulas):
+ * RELU keeps x where x > 0 or x is NaN, else +0 (relu_of); RELU6 is
+ * clamp_of(x, 0, 6) (x < 0 -> 0, then > 6 -> 6, NaN kept); HARDSWISH is
+ * unary_ops.h's jc_hardswishf step by step (x / 6, + 0.5, clipped to [0, 1]
+ * keeping NaN, times x).  The clamps are max(lo, x) then min(hi, x): the x86
+ * max/min return their second operand unless the first wins the comparison,
+ * so a NaN x stays and -0 stays -0, as in clamp_of's selects. */
+#define JC_GR_ACT_NONE 0
+#define JC_GR_ACT_RELU 1
+#define JC_GR_ACT_RELU6 2
+#define JC_GR_ACT_HARDSWISH 3
+
+/* What is applied to C = alpha A B as it is stored, in this order: + bias[i]
+ * (one value per row, bias_stride floats apart; NULL: none), + residual
+ * (m x n, rows ldr floats apart, unit column stride; NULL: none) unless
+ * residual_after, the activation, then + residual when residual_after.
+ * Pointers address row 0 / column 0 of the C they are passed with. */
+typedef struct {
+    const float *bias;
+    ptrdiff_t bias_stride;
+    const float *residual;
+    ptrdiff_t ldr;
+    int act;
+    int residual_after;
+} jc_gr_epilogue;
+
+/* The epilogue of the block of C that starts `rows` rows and `cols` columns in. */
+static inline jc_gr_epilogue jc_gr_epilogue_at(const jc_gr_epilogue *ep, ptrdiff_t rows,
+                                               ptrdiff_t cols)
+{
+    jc_gr_epilogue at = *ep;
+    if (at.bias)
+        at.bias += rows * at.bias_stride;
+    if (at.residual)
+        at.residual += rows * at.ldr + cols;
+    return at;
+}
+
 #if JC_GEMM_ROWMAJOR_COMPILED
+/* alpha * acc, then the epilogue, for the lanes `lanes` of row `row`, columns
+ * col .. col + 15 of the C that `ep` addresses (ep NULL: no epilogue). */
+__attribute__((target("avx512f"), always_inline))
+static inline __m512 jc_gr_finish(__m512 acc, __m512 va, const jc_gr_epilogue *ep,
+                                  ptrdiff_t row, ptrdiff_t col, __mmask16 lanes)
+{
+    __m512 v = _mm512_mul_ps(acc, va);
+    if (!ep)
+        return v;
+    const __m512 zero = _mm512_setzero_ps();
+    if (ep->bias)
+        v = _mm512_add_ps(v, _mm512_set1_ps(ep->bias[row * ep->bias_stride]));
+    if (ep->residual && !ep->residual_after)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, ep->residual + row * ep->ldr + col));
+    if (ep->act == JC_GR_ACT_RELU) {
+        v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_NLE_UQ), v);
+    } else if (ep->act == JC_GR_ACT_RELU6) {
+        v = _mm512_min_ps(_mm512_set1_ps(6.0f), _mm512_max_ps(zero, v));
+    } else if (ep->act == JC_GR_ACT_HARDSWISH) {
+        const __m512 one = _mm512_set1_ps(1.0f);
+        __m512 y = _mm512_add_ps(_mm512_div_ps(v, _mm512_set1_ps(6.0f)), _mm512_set1_ps(0.5f));
+        y = _mm512_min_ps(one, _mm512_max_ps(zero, y));
+        v = _mm512_mul_ps(v, y);
+    }
+    if (ep->residual && ep->residual_after)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, ep->residual + row * ep->ldr + col));
+    return v;
+}
+
 #define JC_GR_ROWS 4
 #define JC_GR_COLS 64
+/* Rows of the block of a last panel of 49..56 columns (three vectors and a
+ * narrow one: 4 accumulators a row, and 4 loads + a broadcast). */
+#ifndef JC_GR_TAIL49_ROWS
+#define JC_GR_TAIL49_ROWS 6
+#endif
+/* Rows of the block of a last panel of exactly 49 columns (jc_gr_col1_block). */
+#ifndef JC_GR_COL1_ROWS
+#define JC_GR_COL1_ROWS 6
+#endif
 
 #define JC_GR_ZERO(r)                                                                      \
     __m512 c0##r = _mm512_setzero_ps(), c1##r = _mm512_setzero_ps(),                       \
@@ -71,10 +155,13 @@
 #define JC_GR_STORE(r)                                                                     \
     {                                                                                      \
         float *crow = c + (i0 + r) * ldc + j0;                                             \
-        _mm512_mask_storeu_ps(crow, m0, _mm512_mul_ps(c0##r, va));                          \
-        _mm512_mask_storeu_ps(crow + 16, m1, _mm512_mul_ps(c1##r, va));                     \
-        _mm512_mask_storeu_ps(crow + 32, m2, _mm512_mul_ps(c2##r, va));                     \
-        _mm512_mask_storeu_ps(crow + 48, m3, _mm512_mul_ps(c3##r, va));                     \
+        _mm512_mask_storeu_ps(crow, m0, jc_gr_finish(c0##r, va, ep, i0 + r, j0, m0));         \
+        _mm512_mask_storeu_ps(crow + 16, m1,                                               \
+                              jc_gr_finish(c1##r, va, ep, i0 + r, j0 + 16, m1));           \
+        _mm512_mask_storeu_ps(crow + 32, m2,                                               \
+                              jc_gr_finish(c2##r, va, ep, i0 + r, j0 + 32, m2));           \
+        _mm512_mask_storeu_ps(crow + 48, m3,                                               \
+                              jc_gr_finish(c3##r, va, ep, i0 + r, j0 + 48, m3));           \
     }
 /* Plain loads for a whole panel (masked loads are slower there). */
 #define JC_GR_LOAD_B()                                                                     \
@@ -94,11 +181,11 @@ static inline __mmask16 jc_gr_mask(ptrdiff_t cols, int v)
 }
 
 /* Columns [j0, j0 + cols) of C; `full` (cols == 64) is a constant after inlining. */
-__attribute__((target("avx512f"), always_inline))
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
 static inline void jc_gr_panel(ptrdiff_t m, ptrdiff_t k, __m512 va,
                                const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                float *c, ptrdiff_t ldc, ptrdiff_t j0, ptrdiff_t cols,
-                               const int full)
+                               const int full, const jc_gr_epilogue *ep)
 {
     __mmask16 m0 = jc_gr_mask(cols, 0), m1 = jc_gr_mask(cols, 1);
     __mmask16 m2 = jc_gr_mask(cols, 2), m3 = jc_gr_mask(cols, 3);
@@ -121,75 +208,229 @@ static inline void jc_gr_panel(ptrdiff_t m, ptrdiff_t k, __m512 va,
     }
 }
 
-/* R rows x V vectors (V <= 3) of C from column 0 of b and c, the last vector
- * holding lanes `last` of it: a last panel of at most 48 columns.  The 4 x 64
- * block would spend a whole panel's FMAs on it (4 columns of a 196-column
- * product cost as much as 64); this one spends V vectors.  Each element is the
- * same FMA chain over k from zero, then the product by alpha, as in the full
- * block: which block computes a column never changes its bits.  R and V are
- * constants after inlining, so the accumulators stay in registers. */
-__attribute__((target("avx512f"), always_inline))
-static inline void jc_gr_narrow_block(const int R, const int V, ptrdiff_t k, __m512 va,
-                                      const float *a, ptrdiff_t lda,
-                                      const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc, __mmask16 last)
+/* acc + av * bv in the first TW lanes (TW = 4, 8 or 16; the others are not
+ * used): a last vector of at most 4 or 8 columns takes a 128- or 256-bit FMA,
+ * which costs half a 512-bit one where the CPU splits those in two (Zen 4:
+ * docs/performance.md "1x1 convolutions").  The lanes it computes are the
+ * same operation as in a full vector. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline __m512 jc_gr_fma_lanes(const int TW, __m512 av, __m512 bv, __m512 acc)
 {
-    __m512 acc[8][3];
+    if (TW == 4)
+        return _mm512_zextps128_ps512(_mm_fmadd_ps(_mm512_castps512_ps128(av),
+                                                   _mm512_castps512_ps128(bv),
+                                                   _mm512_castps512_ps128(acc)));
+    if (TW == 8)
+        return _mm512_zextps256_ps512(_mm256_fmadd_ps(_mm512_castps512_ps256(av),
+                                                      _mm512_castps512_ps256(bv),
+                                                      _mm512_castps512_ps256(acc)));
+    return _mm512_fmadd_ps(av, bv, acc);
+}
+
+/* The epilogue of an R x V-vector tile of C just stored (alpha applied), read
+ * back from L1: the narrow blocks' accumulators are arrays that stay in
+ * registers only while their loops unroll completely, which a finish inlined
+ * per vector would prevent (measured: 3x slower).  Rounding alpha * acc to
+ * float and reading it back is what jc_gr_finish does in registers. */
+__attribute__((target("avx512f"), noinline))
+static void jc_gr_finish_tile(int R, int V, float *c, ptrdiff_t ldc, __mmask16 last,
+                              const jc_gr_epilogue *ep)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++) {
+            const __mmask16 lanes = v < V - 1 ? (__mmask16)0xFFFFu : last;
+            float *cv = c + r * ldc + 16 * v;
+            _mm512_mask_storeu_ps(cv, lanes, jc_gr_finish(_mm512_maskz_loadu_ps(lanes, cv), one,
+                                                          ep, r, 16 * v, lanes));
+        }
+}
+
+/* R rows x V vectors (V <= 4) of C from column 0 of b and c, the last vector
+ * holding lanes `last` (at most TW) of it: a last panel of fewer than 64
+ * columns.  The 4 x 64 block would spend a whole panel's FMAs on it (4 columns
+ * of a 196-column product cost as much as 64); this one spends V vectors, the
+ * last one TW lanes wide (49 columns, a 7x7 map: three vectors and a 128-bit
+ * one).  Each element is the same FMA chain over k from zero, then the
+ * product by alpha, as in the full block: which block computes a column never
+ * changes its bits.  R, V and TW are constants after inlining, so the
+ * accumulators stay in registers. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_narrow_block(const int R, const int V, const int TW, ptrdiff_t k,
+                                      __m512 va, const float *a, ptrdiff_t lda,
+                                      const float *b, ptrdiff_t ldb,
+                                      float *c, ptrdiff_t ldc, __mmask16 last,
+                                      const jc_gr_epilogue *ep)
+{
+    __m512 acc[8][4];
     for (int r = 0; r < R; r++)
         for (int v = 0; v < V; v++)
             acc[r][v] = _mm512_setzero_ps();
     for (ptrdiff_t p = 0; p < k; p++) {
-        __m512 bv[3];
+        __m512 bv[4];
         for (int v = 0; v < V; v++)
             bv[v] = v < V - 1 ? _mm512_loadu_ps(b + p * ldb + 16 * v)
                               : _mm512_maskz_loadu_ps(last, b + p * ldb + 16 * v);
         for (int r = 0; r < R; r++) {
             __m512 av = _mm512_set1_ps(a[r * lda + p]);
-            for (int v = 0; v < V; v++)
+            for (int v = 0; v < V - 1; v++)
                 acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+            acc[r][V - 1] = jc_gr_fma_lanes(TW, av, bv[V - 1], acc[r][V - 1]);
         }
     }
     for (int r = 0; r < R; r++)
         for (int v = 0; v < V; v++)
             _mm512_mask_storeu_ps(c + r * ldc + 16 * v, v < V - 1 ? (__mmask16)0xFFFFu : last,
                                   _mm512_mul_ps(acc[r][v], va));
+    if (ep)
+        jc_gr_finish_tile(R, V, c, ldc, last, ep);
 }
 
-/* Every row of a last panel of V vectors: blocks of R rows (8, 6 or 4: at most
- * 12 accumulators), then single rows. */
-__attribute__((target("avx512f"), always_inline))
-static inline void jc_gr_narrow_panel(const int R, const int V, ptrdiff_t m, ptrdiff_t k,
-                                      __m512 va, const float *a, ptrdiff_t lda,
+/* Every row of a last panel of V vectors: blocks of R rows (at most 24
+ * accumulators), then single rows. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_narrow_panel(const int R, const int V, const int TW, ptrdiff_t m,
+                                      ptrdiff_t k, __m512 va, const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
-                                      ptrdiff_t cols)
+                                      ptrdiff_t cols, const jc_gr_epilogue *ep)
 {
     const __mmask16 last = jc_gr_mask(cols, V - 1);
+    jc_gr_epilogue at;
     ptrdiff_t i0 = 0;
-    for (; i0 + R <= m; i0 += R)
-        jc_gr_narrow_block(R, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last);
-    for (; i0 < m; i0++)
-        jc_gr_narrow_block(1, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, last);
+    for (; i0 + R <= m; i0 += R) {
+        if (ep)
+            at = jc_gr_epilogue_at(ep, i0, 0);
+        jc_gr_narrow_block(R, V, TW, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc,
+                           last, ep ? &at : NULL);
+    }
+    for (; i0 < m; i0++) {
+        if (ep)
+            at = jc_gr_epilogue_at(ep, i0, 0);
+        jc_gr_narrow_block(1, V, TW, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc,
+                           last, ep ? &at : NULL);
+    }
 }
 
-__attribute__((target("avx512f")))
+/* R rows (R <= 8) x (16 (V - 1) + 1) columns of C: V - 1 full vectors, and the
+ * last column's R elements as the lanes of one 256-bit accumulator, whose
+ * multiplicand gathers the rows' broadcast A[r][p] by masked moves: a 7x7
+ * map's 49th column costs one 256-bit FMA per R rows where a vector per row
+ * would cost R (masked moves do not take the FMA pipes).  Each element is the
+ * same FMA chain over k from zero, then alpha, then the epilogue from L1, as in
+ * every other block. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_col1_block(const int R, const int V, ptrdiff_t k, __m512 va,
+                                    const float *a, ptrdiff_t lda,
+                                    const float *b, ptrdiff_t ldb,
+                                    float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+{
+    __m512 acc[8][3];
+    __m256 last = _mm256_setzero_ps(), col = _mm256_setzero_ps();
+    float tail[8];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V - 1; v++)
+            acc[r][v] = _mm512_setzero_ps();
+    for (ptrdiff_t p = 0; p < k; p++) {
+        __m512 bv[3];
+        for (int v = 0; v < V - 1; v++)
+            bv[v] = _mm512_loadu_ps(b + p * ldb + 16 * v);
+        const __m256 bl = _mm256_set1_ps(b[p * ldb + 16 * (V - 1)]);
+        for (int r = 0; r < R; r++) {
+            __m512 av = _mm512_set1_ps(a[r * lda + p]);
+            for (int v = 0; v < V - 1; v++)
+                acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+            col = _mm256_mask_mov_ps(col, (__mmask8)(1u << r), _mm512_castps512_ps256(av));
+        }
+        last = _mm256_fmadd_ps(col, bl, last);
+    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V - 1; v++)
+            _mm512_storeu_ps(c + r * ldc + 16 * v, _mm512_mul_ps(acc[r][v], va));
+    _mm256_storeu_ps(tail, _mm256_mul_ps(last, _mm512_castps512_ps256(va)));
+    for (int r = 0; r < R; r++)
+        c[r * ldc + 16 * (V - 1)] = tail[r];
+    if (ep)
+        jc_gr_finish_tile(R, V, c, ldc, (__mmask16)1u, ep);
+}
+
+/* Every row of a last panel of 16 (V - 1) + 1 columns: blocks of R rows by
+ * jc_gr_col1_block, the rows left over as a narrow panel. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_col1_panel(const int R, const int V, ptrdiff_t m, ptrdiff_t k,
+                                    __m512 va, const float *a, ptrdiff_t lda,
+                                    const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                    const jc_gr_epilogue *ep)
+{
+    const __mmask16 last = (__mmask16)1u;
+    jc_gr_epilogue at;
+    ptrdiff_t i0 = 0;
+    for (; i0 + R <= m; i0 += R) {
+        if (ep)
+            at = jc_gr_epilogue_at(ep, i0, 0);
+        jc_gr_col1_block(R, V, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc,
+                         ep ? &at : NULL);
+    }
+    for (; i0 < m; i0++) {
+        if (ep)
+            at = jc_gr_epilogue_at(ep, i0, 0);
+        jc_gr_narrow_block(1, V, 4, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc,
+                           last, ep ? &at : NULL);
+    }
+}
+
+/* A last panel of V vectors in blocks of R rows, its last vector as wide as it
+ * needs (4, 8 or 16 lanes) for the `tail` columns it holds. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_last_panel(const int R, const int V, ptrdiff_t tail, ptrdiff_t m,
+                                    ptrdiff_t k, __m512 va, const float *a, ptrdiff_t lda,
+                                    const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                    ptrdiff_t cols, const jc_gr_epilogue *ep)
+{
+    if (tail <= 4)
+        jc_gr_narrow_panel(R, V, 4, m, k, va, a, lda, b, ldb, c, ldc, cols, ep);
+    else if (tail <= 8)
+        jc_gr_narrow_panel(R, V, 8, m, k, va, a, lda, b, ldb, c, ldc, cols, ep);
+    else
+        jc_gr_narrow_panel(R, V, 16, m, k, va, a, lda, b, ldb, c, ldc, cols, ep);
+}
+
+__attribute__((target("avx512f,avx512vl,fma")))
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
-                                 float *c, ptrdiff_t ldc)
+                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
     const __m512 va = _mm512_set1_ps(alpha);
+    jc_gr_epilogue at, own;
+    if (ep) {
+        /* a copy C's stores cannot alias: its fields stay in registers */
+        own = *ep;
+        ep = &own;
+    }
     for (ptrdiff_t j0 = 0; j0 < n; j0 += JC_GR_COLS) {
         const ptrdiff_t cols = n - j0;
+        const float *bj = b + j0;
+        float *cj = c + j0;
+        const jc_gr_epilogue *ej = NULL;
+        if (ep) {
+            at = jc_gr_epilogue_at(ep, 0, j0);
+            ej = &at;
+        }
         if (cols >= JC_GR_COLS)
-            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, JC_GR_COLS, 1);
+            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, JC_GR_COLS, 1, ep);
         else if (cols <= 16)
-            jc_gr_narrow_panel(8, 1, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols);
+            jc_gr_last_panel(8, 1, cols, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
         else if (cols <= 32)
-            jc_gr_narrow_panel(6, 2, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols);
+            jc_gr_last_panel(6, 2, cols - 16, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
         else if (cols <= 48)
-            jc_gr_narrow_panel(4, 3, m, k, va, a, lda, b + j0, ldb, c + j0, ldc, cols);
+            jc_gr_last_panel(4, 3, cols - 32, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
+        else if (cols == 49)
+            jc_gr_col1_panel(JC_GR_COL1_ROWS, 4, m, k, va, a, lda, bj, ldb, cj, ldc, ej);
+        else if (cols <= 56)
+            jc_gr_last_panel(JC_GR_TAIL49_ROWS, 4, cols - 48, m, k, va, a, lda, bj, ldb, cj,
+                             ldc, cols, ej);
         else
-            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, cols, 0);
+            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, cols, 0, ep);
     }
 }
 #undef JC_GR_ZERO
@@ -211,37 +452,73 @@ static inline __m256i jc_gr8_mask(ptrdiff_t lanes)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* jc_gr_finish on AVX2: lanes `lanes` (a maskload mask) of row `row`, columns
+ * col .. col + 7. */
+__attribute__((target("arch=x86-64-v3"), always_inline))
+static inline __m256 jc_gr8_finish(__m256 acc, __m256 va, const jc_gr_epilogue *ep,
+                                   ptrdiff_t row, ptrdiff_t col, __m256i lanes)
+{
+    __m256 v = _mm256_mul_ps(acc, va);
+    if (!ep)
+        return v;
+    const __m256 zero = _mm256_setzero_ps();
+    if (ep->bias)
+        v = _mm256_add_ps(v, _mm256_set1_ps(ep->bias[row * ep->bias_stride]));
+    if (ep->residual && !ep->residual_after)
+        v = _mm256_add_ps(v, _mm256_maskload_ps(ep->residual + row * ep->ldr + col, lanes));
+    if (ep->act == JC_GR_ACT_RELU) {
+        v = _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_NLE_UQ), v);
+    } else if (ep->act == JC_GR_ACT_RELU6) {
+        v = _mm256_min_ps(_mm256_set1_ps(6.0f), _mm256_max_ps(zero, v));
+    } else if (ep->act == JC_GR_ACT_HARDSWISH) {
+        const __m256 one = _mm256_set1_ps(1.0f);
+        __m256 y = _mm256_add_ps(_mm256_div_ps(v, _mm256_set1_ps(6.0f)), _mm256_set1_ps(0.5f));
+        y = _mm256_min_ps(one, _mm256_max_ps(zero, y));
+        v = _mm256_mul_ps(v, y);
+    }
+    if (ep->residual && ep->residual_after)
+        v = _mm256_add_ps(v, _mm256_maskload_ps(ep->residual + row * ep->ldr + col, lanes));
+    return v;
+}
+
 #define JC_GR8_ZERO(r) __m256 c0##r = _mm256_setzero_ps(), c1##r = _mm256_setzero_ps();
 #define JC_GR8_ROW(r)                                                                      \
     if (rows > r) {                                                                        \
         __m256 av = _mm256_broadcast_ss(a + (r) * lda + p);                                \
         c0##r = _mm256_fmadd_ps(av, b0, c0##r);                                            \
-        c1##r = _mm256_fmadd_ps(av, b1, c1##r);                                            \
+        if (wide)                                                                          \
+            c1##r = _mm256_fmadd_ps(av, b1, c1##r);                                        \
     }
 #define JC_GR8_STORE(r)                                                                    \
     if (rows > r) {                                                                        \
         float *crow = c + (r) * ldc;                                                       \
         if (full) {                                                                        \
-            _mm256_storeu_ps(crow, _mm256_mul_ps(c0##r, va));                              \
-            _mm256_storeu_ps(crow + 8, _mm256_mul_ps(c1##r, va));                          \
+            _mm256_storeu_ps(crow, jc_gr8_finish(c0##r, va, ep, r, 0, m0));                \
+            _mm256_storeu_ps(crow + 8, jc_gr8_finish(c1##r, va, ep, r, 8, m1));            \
         } else {                                                                           \
-            _mm256_maskstore_ps(crow, m0, _mm256_mul_ps(c0##r, va));                       \
-            _mm256_maskstore_ps(crow + 8, m1, _mm256_mul_ps(c1##r, va));                   \
+            _mm256_maskstore_ps(crow, m0, jc_gr8_finish(c0##r, va, ep, r, 0, m0));         \
+            if (wide)                                                                      \
+                _mm256_maskstore_ps(crow + 8, m1, jc_gr8_finish(c1##r, va, ep, r, 8, m1)); \
         }                                                                                  \
     }
 
-/* rows (1 .. 6) x 16 columns of C from a's rows and b's 16 columns; `rows` and
- * `full` are constants after inlining, so unused accumulators vanish. */
+/* rows (1 .. 6) x 16 columns of C from a's rows and b's 16 columns (`wide` 0:
+ * only the first 8, a last strip of at most 8 columns, whose second vector
+ * would hold nothing); `rows`, `full` and `wide` are constants after inlining,
+ * so unused accumulators vanish. */
 __attribute__((target("arch=x86-64-v3"), always_inline))
-static inline void jc_gr8_block(const int rows, const int full, ptrdiff_t k, __m256 va,
+static inline void jc_gr8_block(const int rows, const int full, const int wide, ptrdiff_t k,
+                                __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1)
+                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
+                                const jc_gr_epilogue *ep)
 {
     JC_GR8_ZERO(0) JC_GR8_ZERO(1) JC_GR8_ZERO(2) JC_GR8_ZERO(3) JC_GR8_ZERO(4) JC_GR8_ZERO(5)
     for (ptrdiff_t p = 0; p < k; p++) {
         const float *brow = b + p * ldb;
         __m256 b0 = full ? _mm256_loadu_ps(brow) : _mm256_maskload_ps(brow, m0);
-        __m256 b1 = full ? _mm256_loadu_ps(brow + 8) : _mm256_maskload_ps(brow + 8, m1);
+        __m256 b1 = full ? _mm256_loadu_ps(brow + 8)
+                         : (wide ? _mm256_maskload_ps(brow + 8, m1) : _mm256_setzero_ps());
         JC_GR8_ROW(0) JC_GR8_ROW(1) JC_GR8_ROW(2) JC_GR8_ROW(3) JC_GR8_ROW(4) JC_GR8_ROW(5)
     }
     JC_GR8_STORE(0) JC_GR8_STORE(1) JC_GR8_STORE(2) JC_GR8_STORE(3) JC_GR8_STORE(4)
@@ -250,21 +527,35 @@ static inline void jc_gr8_block(const int rows, const int full, ptrdiff_t k, __m
 
 /* Columns [j0, j0 + 16) of C (a full strip) or a short last strip. */
 __attribute__((target("arch=x86-64-v3"), always_inline))
-static inline void jc_gr8_strip(const int full, ptrdiff_t m, ptrdiff_t k, __m256 va,
+static inline void jc_gr8_strip(const int full, const int wide, ptrdiff_t m, ptrdiff_t k,
+                                __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1)
+                                float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
+                                const jc_gr_epilogue *ep)
 {
+    jc_gr_epilogue at;
+    const jc_gr_epilogue *ei = NULL;
     ptrdiff_t i0 = 0;
-    for (; i0 + JC_GR8_ROWS <= m; i0 += JC_GR8_ROWS)
-        jc_gr8_block(6, full, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, m0, m1);
+    for (; i0 + JC_GR8_ROWS <= m; i0 += JC_GR8_ROWS) {
+        if (ep) {
+            at = jc_gr_epilogue_at(ep, i0, 0);
+            ei = &at;
+        }
+        jc_gr8_block(6, full, wide, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, m0,
+                     m1, ei);
+    }
     const float *ar = a + i0 * lda;
     float *cr = c + i0 * ldc;
+    if (ep) {
+        at = jc_gr_epilogue_at(ep, i0, 0);
+        ei = &at;
+    }
     switch (m - i0) {
-    case 5: jc_gr8_block(5, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
-    case 4: jc_gr8_block(4, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
-    case 3: jc_gr8_block(3, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
-    case 2: jc_gr8_block(2, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
-    case 1: jc_gr8_block(1, full, k, va, ar, lda, b, ldb, cr, ldc, m0, m1); break;
+    case 5: jc_gr8_block(5, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 4: jc_gr8_block(4, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 3: jc_gr8_block(3, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 2: jc_gr8_block(2, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 1: jc_gr8_block(1, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
     default: break;
     }
 }
@@ -273,9 +564,15 @@ __attribute__((target("arch=x86-64-v3")))
 static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                       const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc)
+                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
     const __m256 va = _mm256_set1_ps(alpha);
+    jc_gr_epilogue at, own;
+    const jc_gr_epilogue *ej = NULL;
+    if (ep) {
+        own = *ep;      /* as in jc_gemm_rowmajor_f32 */
+        ep = &own;
+    }
     const __m256i all = _mm256_set1_epi32(-1);
     const __m256i m0 = jc_gr8_mask(n % JC_GR8_COLS), m1 = jc_gr8_mask(n % JC_GR8_COLS - 8);
     ptrdiff_t rows = JC_GR8_A_FLOATS / k / JC_GR8_ROWS * JC_GR8_ROWS;
@@ -286,10 +583,18 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
         const float *ai = a + i0 * lda;
         float *ci = c + i0 * ldc;
         ptrdiff_t j0 = 0;
-        for (; j0 + JC_GR8_COLS <= n; j0 += JC_GR8_COLS)
-            jc_gr8_strip(1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, all, all);
-        if (j0 < n)
-            jc_gr8_strip(0, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1);
+        for (; j0 < n; j0 += JC_GR8_COLS) {
+            if (ep) {
+                at = jc_gr_epilogue_at(ep, i0, j0);
+                ej = &at;
+            }
+            if (j0 + JC_GR8_COLS <= n)
+                jc_gr8_strip(1, 1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, all, all, ej);
+            else if (n - j0 > 8)
+                jc_gr8_strip(0, 1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
+            else
+                jc_gr8_strip(0, 0, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
+        }
     }
 }
 #undef JC_GR8_ZERO
@@ -299,16 +604,18 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
-                                 float *c, ptrdiff_t ldc)
+                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
+    (void)ep;
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc;
 }
 static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                       const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc)
+                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
 {
+    (void)ep;
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc;
 }
