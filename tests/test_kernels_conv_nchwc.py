@@ -22,7 +22,7 @@ CASES = [
     ((1, 72, 2, 2), 64, 1, 1),
     ((1, 64, 3, 5), 20, 1, 1),
     ((2, 72, 4, 4), 40, 1, 0),
-    ((1, 64, 5, 7), 100, 1, 2),
+    ((1, 64, 4, 6), 100, 1, 2),
     ((3, 80, 7, 7), 72, 1, 1),
     ((1, 288, 2, 3), 48, 1, 1),
     ((1, 64, 1, 1), 36, 1, 1),             # one output pixel: only the centre tap reads input
@@ -58,8 +58,10 @@ def test_cases_take_the_nchwc_kernel_of_the_level():
 
 @pytest.mark.parametrize("x_shape, c_out, stride, padding", [
     ((1, 48, 4, 4), 64, 1, 1),              # too few input channels
-    ((1, 72, 16, 16), 36, 1, 1),            # a stride-1 map above the table
-    ((1, 64, 64, 64), 64, 2, 1),            # a stride-2 map above the table
+    ((1, 72, 8, 8), 36, 1, 1),              # a stride-1 map above the table
+    ((1, 64, 32, 32), 64, 2, 1),            # a stride-2 map above the table
+    ((1, 256, 15, 15), 36, 1, 1),           # the same with many channels
+    ((1, 256, 58, 58), 36, 2, 1),
     ((1, 64, 8, 8), 64, (2, 1), 1),         # unequal strides
     ((1, 64, 9, 9), 64, 3, 1),              # stride 3
     ((1, 64, 4, 4), 64, 1, 1),              # Winograd's shape keeps Winograd
@@ -78,15 +80,18 @@ def test_float64_grouped_and_dilated_take_another_path():
                                               padding=2, dilation=2), 0)
 
 
-def test_limits_describe_the_dispatch():
+@pytest.mark.parametrize("wide", [False, True])
+def test_limits_describe_the_dispatch(wide):
     limits = conv.nchwc_limits()
-    c, s1, s2 = limits["min_channels"], limits["max_pixels"][1], limits["max_pixels"][2]
+    c = limits["wide_channels"] + 8 if wide else limits["min_channels"] + 8
+    s1, s2 = limits["max_pixels"][wide, 1], limits["max_pixels"][wide, 2]
     side1, side2 = int(np.sqrt(s1)), int(np.sqrt(s2))
-    assert isa_of((1, c + 8, side1, side1), 36, 1, 1) == LEVEL
-    assert isa_of((1, c + 8, side1 + 1, side1 + 1), 36, 1, 1) is None
+    assert side1 * side1 == s1 and side2 * side2 == s2
+    assert isa_of((1, c, side1, side1), 36, 1, 1) == LEVEL
+    assert isa_of((1, c, side1 + 1, side1 + 1), 36, 1, 1) is None
     assert isa_of((1, c, 2 * side2, 2 * side2), 36, 2, 1) == LEVEL
     assert isa_of((1, c, 2 * side2 + 2, 2 * side2 + 2), 36, 2, 1) is None
-    assert isa_of((1, c - 1, 4, 4), 36, 2, 1) is None
+    assert isa_of((1, limits["min_channels"] - 1, 4, 4), 36, 2, 1) is None
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -60,11 +60,12 @@ def _pair_of(value):
     return tuple(v) if isinstance(v, list) and len(v) == 2 else None
 
 
-def _map_too_large(node, stride, limits):
+def _map_too_large(node, channels, stride, limits):
     shape = getattr(node.outputs[0].type, "shape", None)
     if shape is None or len(shape) < 2 or shape[-1] is None or shape[-2] is None:
         return False
-    return shape[-1] * shape[-2] > limits["max_pixels"][stride]
+    wide = channels >= limits["wide_channels"]
+    return shape[-1] * shape[-2] > limits["max_pixels"][wide, stride]
 
 
 def _nchwc_sized(node, limits):
@@ -80,7 +81,7 @@ def _nchwc_sized(node, limits):
         return None
     if not (is_constant(node.inputs[6]) and constant_value(node.inputs[6]) == 1):
         return None
-    if w.shape[1] < limits["min_channels"] or _map_too_large(node, stride[0], limits):
+    if w.shape[1] < limits["min_channels"] or _map_too_large(node, w.shape[1], stride[0], limits):
         return None
     return w
 

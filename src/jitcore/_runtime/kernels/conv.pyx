@@ -1632,15 +1632,23 @@ cdef enum:
     NCHWC_TAPS = 9
 
 # Where the NCHWc kernel beat what ran before (im2col + GEMM; Winograd and the
-# direct 3x3 kernel keep their shapes), measured per stride at 1 thread with
-# its weight packed at freeze (benchmarks/bench_nchwc_ab.py, docs/performance.md
-# "Direct NCHWc kernel"): from NCHWC_MIN_CHANNELS input channels, on output
-# maps of at most NCHWC_MAX_PIXELS_S1 (stride 1) or NCHWC_MAX_PIXELS_S2 pixels.
-# The same table at AVX-512 and AVX2, so both levels take the same path and
-# give the same bits.
+# direct 3x3 kernel keep their shapes), measured at 1 thread with its weight
+# packed at freeze (benchmarks/bench_nchwc_ab.py --crossover; docs/performance.md
+# "Direct NCHWc kernel"): the largest output map (OH * OW) it runs, by input
+# channels (from NCHWC_MIN_CHANNELS, or NCHWC_WIDE_CHANNELS and more) and stride.
+# With 256+ input channels it won on every map measured (1.1-4x up to 14x14 at
+# stride 1, 28x28 at stride 2); with 64..255 im2col + GEMM caught up on larger
+# maps (stride 1: 7x7 won 1.15x, 8x8 lost 0.9x; stride 2: 14x14 won 1.03x, 16x16
+# and 20x20 lost 0.94-0.97x).  The same table at AVX-512 and AVX2, so both levels
+# take the same path and give the same bits.
 cdef Py_ssize_t NCHWC_MIN_CHANNELS = 64
-cdef Py_ssize_t NCHWC_MAX_PIXELS_S1 = 64
-cdef Py_ssize_t NCHWC_MAX_PIXELS_S2 = 256
+cdef Py_ssize_t NCHWC_WIDE_CHANNELS = 256
+# [input channels >= NCHWC_WIDE_CHANNELS][stride - 1]
+cdef Py_ssize_t NCHWC_MAX_PIXELS[2][2]
+NCHWC_MAX_PIXELS[0][0] = 7 * 7
+NCHWC_MAX_PIXELS[0][1] = 14 * 14
+NCHWC_MAX_PIXELS[1][0] = 14 * 14
+NCHWC_MAX_PIXELS[1][1] = 28 * 28
 # NCHWC_AUTO: the table above decides; NCHWC_OFF: those convolutions take the
 # path they took before the kernel existed; NCHWC_ANY_MAP: any map size (set by
 # set_nchwc, for A/B measurements of the table in one process)
@@ -1661,8 +1669,7 @@ cdef inline nchwc_fn use_nchwc(const ConvProblem* cp) noexcept nogil:
             and cp.p.dilation_h == 1 and cp.p.dilation_w == 1
             and cp.C >= NCHWC_MIN_CHANNELS
             and (nchwc_mode == NCHWC_ANY_MAP
-                 or cp.P <= (NCHWC_MAX_PIXELS_S1 if cp.p.stride_h == 1
-                             else NCHWC_MAX_PIXELS_S2))):
+                 or cp.P <= NCHWC_MAX_PIXELS[cp.C >= NCHWC_WIDE_CHANNELS][cp.p.stride_h - 1])):
         return NULL
     if level >= JC_NCHWC_ISA:
         return jc_nchwc_f32
@@ -2480,7 +2487,9 @@ def nchwc_limits():
     -------
     dict
         ``min_channels``: the fewest input channels it runs; ``max_pixels``:
-        stride (1 or 2) -> the largest output map (OH * OW) it runs.
+        (at least ``wide_channels`` input channels, stride 1 or 2) -> the
+        largest output map (OH * OW) it runs.
     """
-    return {"min_channels": NCHWC_MIN_CHANNELS,
-            "max_pixels": {1: NCHWC_MAX_PIXELS_S1, 2: NCHWC_MAX_PIXELS_S2}}
+    return {"min_channels": NCHWC_MIN_CHANNELS, "wide_channels": NCHWC_WIDE_CHANNELS,
+            "max_pixels": {(False, 1): NCHWC_MAX_PIXELS[0][0], (False, 2): NCHWC_MAX_PIXELS[0][1],
+                           (True, 1): NCHWC_MAX_PIXELS[1][0], (True, 2): NCHWC_MAX_PIXELS[1][1]}}
