@@ -689,6 +689,15 @@ cdef extern from "conv_depthwise.h" nogil:
                                      Py_ssize_t OH, Py_ssize_t OW)
     void jc_dw_even_f32(const float* src, float* dst, Py_ssize_t n)
     void jc_dw_even_f32_avx2(const float* src, float* dst, Py_ssize_t n)
+    void jc_dw_pack_block_f32(const float* src, Py_ssize_t cs, Py_ssize_t rs, Py_ssize_t count,
+                              Py_ssize_t H, Py_ssize_t W, float* dst, Py_ssize_t drs)
+    void jc_dw_pack_block_f32_avx2(const float* src, Py_ssize_t cs, Py_ssize_t rs,
+                                   Py_ssize_t count, Py_ssize_t H, Py_ssize_t W, float* dst,
+                                   Py_ssize_t drs)
+    void jc_dw_unpack_block_f32(const float* tb, Py_ssize_t P, Py_ssize_t count, float* dst,
+                                Py_ssize_t ds, const float* bias, int act)
+    void jc_dw_unpack_block_f32_avx2(const float* tb, Py_ssize_t P, Py_ssize_t count,
+                                     float* dst, Py_ssize_t ds, const float* bias, int act)
 
 ctypedef void (*depthwise_flat_fn)(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
                                    const unsigned short* masks, const float* w, Py_ssize_t taps,
@@ -698,6 +707,11 @@ ctypedef void (*depthwise_block_fn)(const float* xb, Py_ssize_t Wp, const float*
                                     Py_ssize_t dh, Py_ssize_t dw, float* tb,
                                     Py_ssize_t OH, Py_ssize_t OW) noexcept nogil
 ctypedef void (*even_split_fn)(const float* src, float* dst, Py_ssize_t n) noexcept nogil
+ctypedef void (*block_pack_fn)(const float* src, Py_ssize_t cs, Py_ssize_t rs, Py_ssize_t count,
+                               Py_ssize_t H, Py_ssize_t W, float* dst,
+                               Py_ssize_t drs) noexcept nogil
+ctypedef void (*block_unpack_fn)(const float* tb, Py_ssize_t P, Py_ssize_t count, float* dst,
+                                 Py_ssize_t ds, const float* bias, int act) noexcept nogil
 ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
                                   Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
                                   int act) noexcept nogil
@@ -1022,6 +1036,8 @@ ctypedef struct DepthwiseBlocks:
     # input ``xb`` (Hp x Wp x CB), weights ``wb`` (taps x CB, packed once for
     # all images), output ``tb`` (P x CB).
     depthwise_block_fn run
+    block_pack_fn pack          # the copies in and out, CB x CB transposes
+    block_unpack_fn unpack
     Py_ssize_t CB, Hp, Wp, xb_len, wb_len, tb_len, per_image
 
 
@@ -1033,9 +1049,13 @@ cdef bint depthwise_blocks(const ConvProblem* cp, DepthwiseBlocks* db) noexcept 
         return False
     if level >= JC_DEPTHWISE_ISA:
         db.run = jc_depthwise_block_f32
+        db.pack = jc_dw_pack_block_f32
+        db.unpack = jc_dw_unpack_block_f32
         db.CB = JC_DEPTHWISE_BLOCK_C
     elif level >= JC_DEPTHWISE_AVX2_ISA:
         db.run = jc_depthwise_block_f32_avx2
+        db.pack = jc_dw_pack_block_f32_avx2
+        db.unpack = jc_dw_unpack_block_f32_avx2
         db.CB = JC_DEPTHWISE_BLOCK_C_AVX2
     else:
         return False
@@ -1062,6 +1082,13 @@ cdef void depthwise_pack_weights(const ConvProblem* cp, const DepthwiseBlocks* d
                     + j * cp.w.strides[3]))[0]
 
 
+cdef inline bint depthwise_packs_in_registers(const ConvProblem* cp) noexcept nogil:
+    """Whether depthwise_block copies its input by the registers' transposes: one
+    input plane per output channel, rows of contiguous floats."""
+    return cp.Og == 1 and cp.x.strides[3] == sizeof(float) \
+        and cp.x.strides[1] % sizeof(float) == 0 and cp.x.strides[2] % sizeof(float) == 0
+
+
 cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
                           Py_ssize_t unit, const float* wall, float* work) noexcept nogil:
     """Output channels [o0, o0 + CB) of one image (``unit``), with ``work`` for its buffers."""
@@ -1077,35 +1104,48 @@ cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, floa
     cdef const char* x_plane
     cdef const char* src
     cdef TileEpilogue t
-    memset(xb, 0, db.xb_len * sizeof(float))
-    for c in range(count):
-        o = o0 + c
-        x_plane = cp.x.data + n * cp.x.strides[0] + (o // cp.Og) * cp.x.strides[1]
-        for h in range(cp.H):
-            src = x_plane + h * cp.x.strides[2]
-            dst = xb + ((h + cp.p.pad_h) * db.Wp + cp.p.pad_w) * CB + c
-            for w in range(cp.W):
-                dst[w * CB] = (<const float*>(src + w * cp.x.strides[3]))[0]
+    cdef int act = row_activation(cp)
+    if depthwise_packs_in_registers(cp):
+        # channel o reads input plane o, rows contiguous: transposed in registers,
+        # into a buffer zeroed once (only the interior is written, every lane)
+        db.pack(<const float*>(cp.x.data + n * cp.x.strides[0] + o0 * cp.x.strides[1]),
+                cp.x.strides[1] // sizeof(float), cp.x.strides[2] // sizeof(float), count,
+                cp.H, cp.W, xb + (cp.p.pad_h * db.Wp + cp.p.pad_w) * CB, db.Wp * CB)
+    else:
+        memset(xb, 0, db.xb_len * sizeof(float))
+        for c in range(count):
+            o = o0 + c
+            x_plane = cp.x.data + n * cp.x.strides[0] + (o // cp.Og) * cp.x.strides[1]
+            for h in range(cp.H):
+                src = x_plane + h * cp.x.strides[2]
+                dst = xb + ((h + cp.p.pad_h) * db.Wp + cp.p.pad_w) * CB + c
+                for w in range(cp.W):
+                    dst[w * CB] = (<const float*>(src + w * cp.x.strides[3]))[0]
     db.run(xb, db.Wp, wb, cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w,
            cp.p.dilation_h, cp.p.dilation_w, tb, cp.OH, cp.OW)
+    if cp.ep.addend != NULL and cp.ep.residual == NULL:
+        for c in range(CB):
+            lanes[c] = (<const float*>(cp.ep.addend + (o0 + c) * cp.ep.addend_row_stride))[0] \
+                if c < count else 0
+    if act >= 0:
+        # the row kernels' epilogue (bias, then relu/relu6/hardswish), each channel's
+        # pixels one vector as they are stored
+        db.unpack(tb, cp.P, count, out + (n * cp.O + o0) * cp.P, cp.P,
+                  lanes if cp.ep.addend != NULL else NULL, act)
+        return
     if cp.ep.residual == NULL:
         # bias then activation on the channels-last block, whole pixels at a time
         # (the same two steps per element as the per-plane epilogue)
         if cp.ep.addend != NULL:
-            for c in range(CB):
-                lanes[c] = (<const float*>(cp.ep.addend + (o0 + c) * cp.ep.addend_row_stride))[0] \
-                    if c < count else 0
             for px in range(cp.P):
                 for c in range(CB):
                     tb[px * CB + c] += lanes[c]
         activate_row(tb, cp.P * CB, cp.ep.activation)
-    for c in range(count):
-        dst = out + (n * cp.O + o0 + c) * cp.P
-        for px in range(cp.P):
-            dst[px] = tb[px * CB + c]
-        if cp.ep.residual != NULL:
+    db.unpack(tb, cp.P, count, out + (n * cp.O + o0) * cp.P, cp.P, NULL, -1)
+    if cp.ep.residual != NULL:
+        for c in range(count):
             task_epilogue(cp, n, o0 + c, &t)
-            apply_tile_epilogue(dst, 1, cp.P, cp.P, &t, 0, 1)
+            apply_tile_epilogue(out + (n * cp.O + o0 + c) * cp.P, 1, cp.P, cp.P, &t, 0, 1)
 
 
 cdef void depthwise_block_range(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
@@ -1127,7 +1167,8 @@ cdef Status run_depthwise_blocked(ConvProblem* cp, const DepthwiseBlocks* db,
     cdef float* work
     cdef float* wall
     nt = <int>min(<Py_ssize_t>max(nt, 1), units)
-    work = <float*>malloc((nt * work_len + db.per_image * db.wb_len) * sizeof(float))
+    # zeroed once: the padding of each thread's input block stays zero
+    work = <float*>calloc(nt * work_len + db.per_image * db.wb_len, sizeof(float))
     if work == NULL:
         return JC_ERR_OOM
     wall = work + nt * work_len
