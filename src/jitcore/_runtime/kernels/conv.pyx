@@ -1072,7 +1072,14 @@ cdef void depthwise_pack_weights(const ConvProblem* cp, const DepthwiseBlocks* d
                                  float* wall) noexcept nogil:
     """Every channel block's weights, ``wall[block * wb_len + tap * CB + c]`` (zero
     for the missing channels of a last block): packed once, read by every image."""
-    cdef Py_ssize_t o, i, j, CB = db.CB
+    cdef Py_ssize_t o, i, j, CB = db.CB, taps = cp.KH * cp.KW, f = sizeof(float)
+    if cp.w.strides[3] == f and cp.w.strides[2] == cp.KW * f and cp.w.strides[0] == taps * f:
+        # each block's (CB, taps) rows, transposed in registers (zero past O)
+        for i in range(db.per_image):
+            o = i * CB
+            db.pack(<const float*>(cp.w.data + o * cp.w.strides[0]), taps, taps,
+                    min(CB, cp.O - o), 1, taps, wall + i * db.wb_len, 0)
+        return
     memset(wall, 0, db.per_image * db.wb_len * sizeof(float))
     for o in range(cp.O):
         for i in range(cp.KH):
