@@ -45,37 +45,42 @@
 
 /* channels of a packed block; channels of one call at most */
 #define JC_NCHWC_BLOCK 16
-#define JC_NCHWC_GROUP 32
+#define JC_NCHWC_GROUP 64
 
 #if JC_NCHWC_COMPILED
 
 #define JC_NC512_MAX_R 12
 
-/* NV (1 or 2) zmm of channels x R pixels; tile[r][k] gets channel k of pixel r. */
+/* NV (1..4) zmm of channels x R pixels; tile[r][k] gets channel k of pixel r. */
 __attribute__((target("avx512f"), always_inline))
 static inline void jc_nc512_tile(const float *x, ptrdiff_t C, ptrdiff_t chan_len,
                                  const ptrdiff_t *toff, ptrdiff_t taps, const ptrdiff_t *poff,
                                  const float *w, ptrdiff_t wblock, const float *bias, int relu,
                                  float *tile, const int NV, const int R)
 {
-    __m512 acc[JC_NC512_MAX_R][2];
-    const __m512 b0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
-    const __m512 b1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
-    for (int r = 0; r < R; r++) {
-        acc[r][0] = b0;
-        if (NV == 2) acc[r][1] = b1;
+    __m512 acc[JC_NC512_MAX_R][4];
+    __m512 b[4];
+    const float *wp[4];
+    for (int v = 0; v < NV; v++) {
+        b[v] = bias ? _mm512_loadu_ps(bias + 16 * v) : _mm512_setzero_ps();
+        wp[v] = w + v * wblock;
     }
-    const float *w0 = w, *w1 = w + wblock;
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = b[v];
     for (ptrdiff_t c = 0; c < C; c++) {
         const float *xc = x + c * chan_len;
-        for (ptrdiff_t t = 0; t < taps; t++, w0 += 16, w1 += 16) {
+        for (ptrdiff_t t = 0; t < taps; t++) {
             const float *xt = xc + toff[t];
-            const __m512 wa = _mm512_loadu_ps(w0);
-            const __m512 wb = NV == 2 ? _mm512_loadu_ps(w1) : wa;
+            __m512 wv[4];
+            for (int v = 0; v < NV; v++) {
+                wv[v] = _mm512_loadu_ps(wp[v]);
+                wp[v] += 16;
+            }
             for (int r = 0; r < R; r++) {
                 const __m512 xv = _mm512_set1_ps(xt[poff[r]]);
-                acc[r][0] = _mm512_fmadd_ps(wa, xv, acc[r][0]);
-                if (NV == 2) acc[r][1] = _mm512_fmadd_ps(wb, xv, acc[r][1]);
+                for (int v = 0; v < NV; v++)
+                    acc[r][v] = _mm512_fmadd_ps(wv[v], xv, acc[r][v]);
             }
         }
     }
@@ -99,7 +104,16 @@ static inline void jc_nchwc_store(const float *tile, ptrdiff_t R, ptrdiff_t nch,
 }
 
 #define JC_NC512_CASE(NV, R) \
-    jc_nc512_tile(x, C, chan_len, toff, taps, poff + p, w, wblock, bias, relu, tile, NV, R)
+    case R: jc_nc512_tile(x, C, chan_len, toff, taps, poff + p, w, wblock, bias, relu, tile, \
+                          NV, R); break
+
+/* The largest tile of NV vectors that fits ``left`` pixels (24-32 accumulators
+ * for the full ones), its tail tiles 8, 4, 2, 1. */
+static inline ptrdiff_t jc_nc512_pixels(int NV, ptrdiff_t left)
+{
+    const ptrdiff_t full = NV == 4 ? 6 : NV == 3 ? 8 : 12;
+    return left >= full ? full : left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+}
 
 __attribute__((target("avx512f")))
 static void jc_nchwc_f32(const float *x, ptrdiff_t C, ptrdiff_t chan_len,
@@ -108,26 +122,27 @@ static void jc_nchwc_f32(const float *x, ptrdiff_t C, ptrdiff_t chan_len,
                          const float *bias, int relu, float *out)
 {
     float tile[JC_NC512_MAX_R * JC_NCHWC_GROUP];
+    const int NV = (int)((nch + JC_NCHWC_BLOCK - 1) / JC_NCHWC_BLOCK);
     ptrdiff_t p = 0;
-    const int two = nch > JC_NCHWC_BLOCK;
     while (p < P) {
-        ptrdiff_t R = P - p >= 12 ? 12 : P - p >= 8 ? 8 : P - p >= 4 ? 4 : P - p >= 2 ? 2 : 1;
-        if (two) {
-            switch (R) {
-            case 12: JC_NC512_CASE(2, 12); break;
-            case 8: JC_NC512_CASE(2, 8); break;
-            case 4: JC_NC512_CASE(2, 4); break;
-            case 2: JC_NC512_CASE(2, 2); break;
-            default: JC_NC512_CASE(2, 1); break;
-            }
-        } else {
-            switch (R) {
-            case 12: JC_NC512_CASE(1, 12); break;
-            case 8: JC_NC512_CASE(1, 8); break;
-            case 4: JC_NC512_CASE(1, 4); break;
-            case 2: JC_NC512_CASE(1, 2); break;
-            default: JC_NC512_CASE(1, 1); break;
-            }
+        const ptrdiff_t R = jc_nc512_pixels(NV, P - p);
+        switch (NV) {
+        case 4:
+            switch (R) { JC_NC512_CASE(4, 6); JC_NC512_CASE(4, 4); JC_NC512_CASE(4, 2);
+                         default: JC_NC512_CASE(4, 1); }
+            break;
+        case 3:
+            switch (R) { JC_NC512_CASE(3, 8); JC_NC512_CASE(3, 4); JC_NC512_CASE(3, 2);
+                         default: JC_NC512_CASE(3, 1); }
+            break;
+        case 2:
+            switch (R) { JC_NC512_CASE(2, 12); JC_NC512_CASE(2, 8); JC_NC512_CASE(2, 4);
+                         JC_NC512_CASE(2, 2); default: JC_NC512_CASE(2, 1); }
+            break;
+        default:
+            switch (R) { JC_NC512_CASE(1, 12); JC_NC512_CASE(1, 8); JC_NC512_CASE(1, 4);
+                         JC_NC512_CASE(1, 2); default: JC_NC512_CASE(1, 1); }
+            break;
         }
         jc_nchwc_store(tile, R, nch, out + p, P);
         p += R;
