@@ -58,9 +58,9 @@ def test_cases_take_the_nchwc_kernel_of_the_level():
 
 @pytest.mark.parametrize("x_shape, c_out, stride, padding", [
     ((1, 48, 4, 4), 64, 1, 1),              # too few input channels
-    ((1, 72, 8, 8), 36, 1, 1),              # a stride-1 map above the table
-    ((1, 64, 32, 32), 64, 2, 1),            # a stride-2 map above the table
-    ((1, 256, 15, 15), 36, 1, 1),           # the same with many channels
+    ((1, 72, 15, 15), 36, 1, 1),            # a stride-1 map above the table
+    ((1, 64, 60, 60), 64, 2, 1),            # a stride-2 map above the table
+    ((1, 256, 29, 29), 36, 1, 1),           # the same with many channels
     ((1, 256, 58, 58), 36, 2, 1),
     ((1, 64, 8, 8), 64, (2, 1), 1),         # unequal strides
     ((1, 64, 9, 9), 64, 3, 1),              # stride 3

@@ -132,12 +132,12 @@ def _single_conv(out_type, stride, dtype, c_in):
 
 @pytest.mark.parametrize("dtype, stride, c_in, out_type, packed", [
     (np.float32, 2, 64, "Tensor", True),              # map unknown: packed
-    (np.float32, 1, 64, "Float(1, 32, 7, 7)", True),  # 49 pixels: in the table
-    (np.float32, 1, 64, "Float(1, 32, 8, 8)", False),  # 64 pixels: above it
-    (np.float32, 1, 256, "Float(1, 32, 8, 8)", True),  # but not with 256 channels
-    (np.float32, 2, 64, "Float(1, 32, 14, 14)", True),
-    (np.float32, 2, 64, "Float(1, 32, 16, 16)", False),
-    (np.float32, 2, 256, "Float(1, 32, 28, 28)", True),
+    (np.float32, 1, 64, "Float(1, 32, 14, 14)", True),  # 196 pixels: in the table
+    (np.float32, 1, 64, "Float(1, 32, 15, 15)", False),  # 225 pixels: above it
+    (np.float32, 1, 256, "Float(1, 32, 15, 15)", True),  # but not with 256 channels
+    (np.float32, 2, 64, "Float(1, 32, 28, 28)", True),
+    (np.float32, 2, 64, "Float(1, 32, 29, 29)", False),
+    (np.float32, 2, 256, "Float(1, 32, 29, 29)", False),
     (np.float64, 2, 64, "Tensor", False),
     (np.float32, 3, 64, "Tensor", False),
     (np.float32, 2, 32, "Tensor", False),             # too few input channels

@@ -1684,18 +1684,18 @@ cdef enum:
 # packed at freeze (benchmarks/bench_nchwc_ab.py --crossover; docs/performance.md
 # "Direct NCHWc kernel"): the largest output map (OH * OW) it runs, by input
 # channels (from NCHWC_MIN_CHANNELS, or NCHWC_WIDE_CHANNELS and more) and stride.
-# With 256+ input channels it won on every map measured (1.1-4x up to 14x14 at
-# stride 1, 28x28 at stride 2); with 64..255 im2col + GEMM caught up on larger
-# maps (stride 1: 7x7 won 1.15x, 8x8 lost 0.9x; stride 2: 14x14 won 1.03x, 16x16
-# and 20x20 lost 0.94-0.97x).  The same table at AVX-512 and AVX2, so both levels
-# take the same path and give the same bits.
+# It won on every map measured, 2x2 to 28x28 (1.3-4x with 256+ input channels,
+# 1.02-1.3x with 64..255 on 8x8..14x14 at stride 1 and 14x14..28x28 at stride 2),
+# so the table stops at the largest maps measured.  The same table at AVX-512 and
+# AVX2 (where it won 1.1-3.4x on the sweep's rows), so both levels take the same
+# path and give the same bits.
 cdef Py_ssize_t NCHWC_MIN_CHANNELS = 64
 cdef Py_ssize_t NCHWC_WIDE_CHANNELS = 256
 # [input channels >= NCHWC_WIDE_CHANNELS][stride - 1]
 cdef Py_ssize_t NCHWC_MAX_PIXELS[2][2]
-NCHWC_MAX_PIXELS[0][0] = 7 * 7
-NCHWC_MAX_PIXELS[0][1] = 14 * 14
-NCHWC_MAX_PIXELS[1][0] = 14 * 14
+NCHWC_MAX_PIXELS[0][0] = 14 * 14
+NCHWC_MAX_PIXELS[0][1] = 28 * 28
+NCHWC_MAX_PIXELS[1][0] = 28 * 28
 NCHWC_MAX_PIXELS[1][1] = 28 * 28
 # NCHWC_AUTO: the table above decides; NCHWC_OFF: those convolutions take the
 # path they took before the kernel existed; NCHWC_ANY_MAP: any map size (set by
@@ -1787,7 +1787,7 @@ cdef void nchwc_units(nchwc_fn kernel, const ConvProblem* cp, const NchwcLayout*
                       float* out, const float* wpack, const float* bias,
                       const Py_ssize_t* poff, float* xpad, bint padded,
                       Py_ssize_t first, Py_ssize_t last) noexcept nogil:
-    """Units ``[first, last)`` of (image, 32-channel group) in image-major order.
+    """Units ``[first, last)`` of (image, 64-channel group) in image-major order.
     ``padded``: ``xpad`` holds every image already; else one image's buffer, each
     image copied into it as its first unit comes (the caller gives whole images)."""
     cdef Py_ssize_t unit = first, n, g, o0, nch
@@ -1820,7 +1820,7 @@ cdef void nchwc_units(nchwc_fn kernel, const ConvProblem* cp, const NchwcLayout*
 
 
 cdef Status run_nchwc(nchwc_fn kernel, ConvProblem* cp, float* out) noexcept nogil:
-    """The NCHWc kernel over every image.  Units are (image, 32-channel group):
+    """The NCHWc kernel over every image.  Units are (image, 64-channel group):
     with at least as many images as threads each thread takes whole images and
     pads them itself; with fewer (batch 1) every image is padded first
     (channels split over the threads) and the threads share out the groups.

@@ -1,7 +1,7 @@
 /*
  * Direct convolution with output channels in the vector (NCHWc-style),
  * float32, AVX-512 and AVX2: the kernel for convolutions with many channels
- * on small maps (3x3 stride 1 and 2 with 64+ channels onto 2x2 .. 14x14),
+ * on small maps (3x3 stride 1 and 2 with 64+ channels onto 2x2 .. 28x28),
  * where a pixel-vector kernel leaves most lanes empty (a 4-wide output row
  * fills 4 of 16) and im2col + GEMM has few columns per weight row.
  *
@@ -12,16 +12,17 @@
  *   w     the packed weight of one 16-channel block onwards:
  *         (ceil(O / 16), C, taps, 16), zero past O; wblock = C taps 16 floats
  *         from one block to the next.
- *   nch   output channels of this call (1..32): one or two 16-channel blocks.
- *   bias  NULL or 32 floats (zero past nch): the accumulators start from it.
+ *   nch   output channels of this call (1..64): up to four 16-channel blocks.
+ *   bias  NULL or 64 floats (zero past nch): the accumulators start from it.
  *   relu  nonzero: relu_of's rule as the tile is stored.
  *   out   the first channel's output plane (P floats), the next P floats on.
  *
- * A register tile is 32 output channels (two zmm) x 12 pixels on AVX-512; each
- * weight vector is loaded once per (channel, tap) and each input pixel is
- * broadcast once for both vectors.  AVX2 has half the registers and half the
- * width: 16 channels (two ymm) x 6 pixels.  Pixel tails run tiles of 8, 4,
- * 2 and 1 (AVX2: 4, 2, 1).  Every output element is one FMA chain over
+ * A register tile is 64 output channels (four zmm) x 6 pixels on AVX-512 (48 x 8,
+ * 32 x 12, 16 x 12 for a last group of fewer channels: 12-24 accumulators);
+ * each weight vector is loaded once per (channel, tap) and each input pixel is
+ * broadcast once for all the vectors.  AVX2 has half the registers and half the
+ * width: 16 channels (two ymm) x 6 pixels.  Pixel tails run tiles of 8, 4, 2
+ * and 1 (AVX2: 4, 2, 1).  Every output element is one FMA chain over
  * (input channel, tap) in order from its bias or zero, in both: AVX-512 and
  * AVX2 give the same bits, and so does every split of the work over threads.
  * A tile is stored transposed (pixels of one channel are adjacent in NCHW).
