@@ -1667,6 +1667,10 @@ cdef extern from "conv_nchwc.h" nogil:
                            const Py_ssize_t* toff, Py_ssize_t taps, const Py_ssize_t* poff,
                            Py_ssize_t P, const float* w, Py_ssize_t wblock, Py_ssize_t nch,
                            const float* bias, int relu, float* out)
+    void jc_nchwc_pack_weight_f32(const float* w, Py_ssize_t ld, Py_ssize_t O, Py_ssize_t L,
+                                  float* out)
+    void jc_nchwc_pack_weight_f32_avx2(const float* w, Py_ssize_t ld, Py_ssize_t O,
+                                       Py_ssize_t L, float* out)
     enum:
         JC_NCHWC_BLOCK
         JC_NCHWC_GROUP
@@ -1748,11 +1752,22 @@ cdef void nchwc_layout(const ConvProblem* cp, NchwcLayout* lay) noexcept nogil:
             lay.toff[i * cp.KW + j] = i * lay.Wp + j
 
 
-cdef void nchwc_pack_weight(const ConvProblem* cp, float* wpack) noexcept nogil:
+cdef void nchwc_pack_weight(nchwc_fn kernel, const ConvProblem* cp,
+                            float* wpack) noexcept nogil:
     """(O, C, 3, 3), any strides -> (ceil(O / 16), C, 9, 16), zero past O:
-    passes/pack_nchwc_weights.py's nchwc_weight."""
-    cdef Py_ssize_t o, c, tap, B = JC_NCHWC_BLOCK
+    passes/pack_nchwc_weights.py's nchwc_weight.  Rows of C 9 contiguous floats
+    (a C-contiguous weight) go through register transposes at ``kernel``'s level."""
+    cdef Py_ssize_t o, c, tap, B = JC_NCHWC_BLOCK, f = sizeof(float)
     cdef Py_ssize_t blocks = (cp.O + B - 1) // B
+    if cp.w.strides[3] == f and cp.w.strides[2] == 3 * f and cp.w.strides[1] == 9 * f \
+            and cp.w.strides[0] % f == 0:
+        if kernel == jc_nchwc_f32:
+            jc_nchwc_pack_weight_f32(<const float*>cp.w.data, cp.w.strides[0] // f, cp.O,
+                                     cp.C * NCHWC_TAPS, wpack)
+        else:
+            jc_nchwc_pack_weight_f32_avx2(<const float*>cp.w.data, cp.w.strides[0] // f, cp.O,
+                                          cp.C * NCHWC_TAPS, wpack)
+        return
     memset(wpack, 0, blocks * B * cp.C * NCHWC_TAPS * sizeof(float))
     for o in range(cp.O):
         for c in range(cp.C):
@@ -1854,7 +1869,7 @@ cdef Status run_nchwc(nchwc_fn kernel, ConvProblem* cp, float* out) noexcept nog
         free(xpad)
         return JC_ERR_OOM
     if weight == NULL:
-        nchwc_pack_weight(cp, wpack)
+        nchwc_pack_weight(kernel, cp, wpack)
         weight = wpack
     if bias != NULL:
         for o in range(cp.O):

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include "cpu_features.h"
+#include "transpose_blocks.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -577,35 +578,6 @@ static void jc_depthwise_block_f32_avx2(const float *xb, ptrdiff_t Wp, const flo
  *           (bias may be NULL) then act.
  */
 __attribute__((target("avx512f")))
-static inline void jc_dw_transpose16(__m512 r[16])
-{
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int q = 0; q < 16; q += 4) {
-        r[q] = _mm512_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        r[q + 1] = _mm512_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        r[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        r[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    /* r[4 q + j], 128-bit lane k: rows 4q..4q+3 of column 4 k + j */
-    for (int j = 0; j < 4; j++) {
-        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
-        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);
-        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
-    }
-    for (int j = 0; j < 4; j++) {
-        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
-        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd);
-        r[4 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88);
-        r[12 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xdd);
-    }
-}
-
-__attribute__((target("avx512f")))
 static void jc_dw_pack_block_f32(const float *src, ptrdiff_t cs, ptrdiff_t rs, ptrdiff_t count,
                                  ptrdiff_t H, ptrdiff_t W, float *dst, ptrdiff_t drs)
 {
@@ -620,7 +592,7 @@ static void jc_dw_pack_block_f32(const float *src, ptrdiff_t cs, ptrdiff_t rs, p
             for (ptrdiff_t c = 0; c < 16; c++)
                 r[c] = c < count ? _mm512_maskz_loadu_ps(mask, src + c * cs + h * rs + q0)
                                  : _mm512_setzero_ps();
-            jc_dw_transpose16(r);
+            jc_transpose16_ps(r);
             for (ptrdiff_t k = 0; k < n; k++) {
                 const ptrdiff_t q = q0 + k;
                 _mm512_storeu_ps(dst + (flat ? (q / W) * drs + (q % W) * 16 : h * drs + q * 16),
@@ -640,33 +612,13 @@ static void jc_dw_unpack_block_f32(const float *tb, ptrdiff_t P, ptrdiff_t count
         const __mmask16 mask = (__mmask16)((1u << n) - 1u);
         for (ptrdiff_t i = 0; i < 16; i++)
             r[i] = i < n ? _mm512_loadu_ps(tb + (p0 + i) * 16) : _mm512_setzero_ps();
-        jc_dw_transpose16(r);
+        jc_transpose16_ps(r);
         for (ptrdiff_t c = 0; c < count; c++) {
             /* + bias, or + -0 (x + -0 is x for every x, -0 and NaN included) */
             if (act >= 0)
                 r[c] = jc_dw_finish512(r[c], _mm512_set1_ps(bias ? bias[c] : -0.0f), act);
             _mm512_mask_storeu_ps(dst + c * ds + p0, mask, r[c]);
         }
-    }
-}
-
-__attribute__((target("arch=x86-64-v3")))
-static inline void jc_dw_transpose8(__m256 r[8])
-{
-    __m256 t[8], s[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int q = 0; q < 8; q += 4) {
-        s[q] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        s[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        s[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        s[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int j = 0; j < 4; j++) {
-        r[j] = _mm256_permute2f128_ps(s[j], s[4 + j], 0x20);
-        r[4 + j] = _mm256_permute2f128_ps(s[j], s[4 + j], 0x31);
     }
 }
 
@@ -692,7 +644,7 @@ static void jc_dw_pack_block_f32_avx2(const float *src, ptrdiff_t cs, ptrdiff_t 
             for (ptrdiff_t c = 0; c < 8; c++)
                 r[c] = c < count ? _mm256_maskload_ps(src + c * cs + h * rs + q0, mask)
                                  : _mm256_setzero_ps();
-            jc_dw_transpose8(r);
+            jc_transpose8_ps(r);
             for (ptrdiff_t k = 0; k < n; k++) {
                 const ptrdiff_t q = q0 + k;
                 _mm256_storeu_ps(dst + (flat ? (q / W) * drs + (q % W) * 8 : h * drs + q * 8),
@@ -712,7 +664,7 @@ static void jc_dw_unpack_block_f32_avx2(const float *tb, ptrdiff_t P, ptrdiff_t 
         const __m256i mask = jc_dw_mask8(n);
         for (ptrdiff_t i = 0; i < 8; i++)
             r[i] = i < n ? _mm256_loadu_ps(tb + (p0 + i) * 8) : _mm256_setzero_ps();
-        jc_dw_transpose8(r);
+        jc_transpose8_ps(r);
         for (ptrdiff_t c = 0; c < count; c++) {
             if (act >= 0)
                 r[c] = jc_dw_finish256(r[c], _mm256_set1_ps(bias ? bias[c] : -0.0f), act);

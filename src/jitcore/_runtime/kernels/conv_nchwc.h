@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include "cpu_features.h"
+#include "transpose_blocks.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -151,6 +152,30 @@ static void jc_nchwc_f32(const float *x, ptrdiff_t C, ptrdiff_t chan_len,
 }
 #undef JC_NC512_CASE
 
+/* The packed weight from a weight whose rows (one per output channel, L = C taps
+ * floats) are ``ld`` floats apart: out[(o / 16) L 16 + q 16 + o % 16] = w[o ld + q],
+ * zero past O; a 16 x 16 register transpose per 16 rows x 16 columns. */
+__attribute__((target("avx512f")))
+static void jc_nchwc_pack_weight_f32(const float *w, ptrdiff_t ld, ptrdiff_t O, ptrdiff_t L,
+                                     float *out)
+{
+    __m512 r[16];
+    for (ptrdiff_t o0 = 0; o0 < O; o0 += JC_NCHWC_BLOCK) {
+        const ptrdiff_t count = O - o0 < JC_NCHWC_BLOCK ? O - o0 : JC_NCHWC_BLOCK;
+        float *blk = out + o0 * L;
+        for (ptrdiff_t q0 = 0; q0 < L; q0 += 16) {
+            const ptrdiff_t n = L - q0 < 16 ? L - q0 : 16;
+            const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+            for (ptrdiff_t k = 0; k < 16; k++)
+                r[k] = k < count ? _mm512_maskz_loadu_ps(mask, w + (o0 + k) * ld + q0)
+                                 : _mm512_setzero_ps();
+            jc_transpose16_ps(r);
+            for (ptrdiff_t k = 0; k < n; k++)
+                _mm512_storeu_ps(blk + (q0 + k) * JC_NCHWC_BLOCK, r[k]);
+        }
+    }
+}
+
 /* ---- AVX2: 16 channels (two ymm of one packed block) x 6 pixels */
 #define JC_NC256_MAX_R 6
 
@@ -218,6 +243,31 @@ static void jc_nchwc_f32_avx2(const float *x, ptrdiff_t C, ptrdiff_t chan_len,
     }
 }
 #undef JC_NC256_CASE
+
+/* jc_nchwc_pack_weight_f32 by 8 x 8 transposes, each 16-channel block in halves. */
+__attribute__((target("arch=x86-64-v3")))
+static void jc_nchwc_pack_weight_f32_avx2(const float *w, ptrdiff_t ld, ptrdiff_t O,
+                                          ptrdiff_t L, float *out)
+{
+    __m256 r[8];
+    /* both halves of the last block, the one past O as zeros */
+    const ptrdiff_t padded = (O + JC_NCHWC_BLOCK - 1) / JC_NCHWC_BLOCK * JC_NCHWC_BLOCK;
+    for (ptrdiff_t o0 = 0; o0 < padded; o0 += 8) {
+        const ptrdiff_t count = O - o0 < 0 ? 0 : O - o0 < 8 ? O - o0 : 8;
+        float *blk = out + (o0 / JC_NCHWC_BLOCK) * JC_NCHWC_BLOCK * L + o0 % JC_NCHWC_BLOCK;
+        for (ptrdiff_t q0 = 0; q0 < L; q0 += 8) {
+            const ptrdiff_t n = L - q0 < 8 ? L - q0 : 8;
+            const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n),
+                                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            for (ptrdiff_t k = 0; k < 8; k++)
+                r[k] = k < count ? _mm256_maskload_ps(w + (o0 + k) * ld + q0, mask)
+                                 : _mm256_setzero_ps();
+            jc_transpose8_ps(r);
+            for (ptrdiff_t k = 0; k < n; k++)
+                _mm256_storeu_ps(blk + (q0 + k) * JC_NCHWC_BLOCK, r[k]);
+        }
+    }
+}
 #else
 static void jc_nchwc_f32(const float *x, ptrdiff_t C, ptrdiff_t chan_len,
                          const ptrdiff_t *toff, ptrdiff_t taps, const ptrdiff_t *poff,
@@ -234,6 +284,12 @@ static void jc_nchwc_f32_avx2(const float *x, ptrdiff_t C, ptrdiff_t chan_len,
 {
     jc_nchwc_f32(x, C, chan_len, toff, taps, poff, P, w, wblock, nch, bias, relu, out);
 }
+static void jc_nchwc_pack_weight_f32(const float *w, ptrdiff_t ld, ptrdiff_t O, ptrdiff_t L,
+                                     float *out)
+{
+    (void)w; (void)ld; (void)O; (void)L; (void)out;
+}
+#define jc_nchwc_pack_weight_f32_avx2 jc_nchwc_pack_weight_f32
 #endif
 
 #endif /* JITCORE_CONV_NCHWC_H */
