@@ -10,6 +10,7 @@ import zlib
 import numpy as np
 
 from jitcore.ops.dtypes import code_of
+from jitcore.passes.pack_nchwc_weights import nchwc_weight
 from jitcore.passes.pack_winograd_weights import winograd_weight
 
 _INT_ARGS = ("aten::floor_divide", "aten::remainder", "aten::__and__", "aten::__or__",
@@ -182,6 +183,11 @@ def _register_samples():
         [x, w, t(w.shape[0]), [1, 1], [1, 1], [1, 1], 1, None, "relu", False, winograd_weight(w)]
         for x, w in [(t(1, 16, 6, 7), t(16, 16, 3, 3)), (t(2, 32, 5, 4), t(32, 32, 3, 3))]] + [
         [t(1, 16, 6, 6), t(16, 16, 3, 3), None, [1, 1], [1, 1], [1, 1], 1, t(1, 16, 6, 6),
+         "tanh", True, None]]
+    s["jc::conv2d_nchwc"] = lambda r, d, t, pos: [
+        [x, w, t(w.shape[0]), [s_, s_], [1, 1], [1, 1], 1, None, "relu", False, nchwc_weight(w)]
+        for x, w, s_ in [(t(1, 64, 4, 5), t(24, 64, 3, 3), 1), (t(2, 64, 7, 6), t(40, 64, 3, 3), 2)]] + [
+        [t(1, 64, 3, 3), t(16, 64, 3, 3), None, [1, 1], [1, 1], [1, 1], 1, t(1, 16, 3, 3),
          "tanh", True, None]]
     s["jc::conv2d_act_pool"] = lambda r, d, t, pos: [
         [t(2, 3, 7, 6), t(8, 3, 3, 3), t(8), [1, 1], [1, 1], [1, 1], 1, "relu"],

@@ -197,6 +197,9 @@ def ops_hardswish(y):
     ((1, 4, 9, 40), (8, 1, 3, 3), dict(groups=4, padding=(0, 2), stride=(1, 3), dilation=2)),
     ((2, 3, 6, 5), (3, 1, 3, 1), dict(groups=3, padding=(1, 0), stride=(2, 1))),
     ((1, 3, 4, 4), (3, 1, 1, 1), dict(groups=3, stride=2)),
+    # channel-blocked with two full blocks and a partial one, rows of 16 + 1 columns
+    # and 63 outputs (the transposing copies' tails)
+    ((2, 40, 13, 17), (40, 1, 3, 3), dict(groups=40, padding=1, stride=2)),
 ])
 def test_depthwise_matches_reference(dtype, x_shape, w_shape, kwargs):
     rng = np.random.default_rng(6)
@@ -230,6 +233,26 @@ def test_depthwise_epilogue_in_the_row_matches_the_op_bit_for_bit(dtype, activat
     plain = conv.conv2d(x, w, b, padding=1, groups=6)
     got = conv.conv2d(x, w, b, padding=1, groups=6, activation=activation)
     np.testing.assert_array_equal(got, ops.get(f"aten::{op}").reference(plain))
+
+
+@pytest.mark.parametrize("activation", ["none", "relu", "relu6", "hardswish", "tanh"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_depthwise_channel_blocked_epilogue_matches_the_op_bit_for_bit(activation, bias):
+    # channel-blocked (2x2 and 4x4 outputs: 40 channels, two full blocks and a part):
+    # bias and relu/relu6/hardswish as the block is stored, tanh on the block before it
+    from jitcore import ops
+    rng = np.random.default_rng(11)
+    for shape, stride in [((2, 40, 2, 2), 1), ((1, 40, 8, 7), 2)]:
+        x = (4 * rng.standard_normal(shape)).astype(np.float32)
+        w = rng.standard_normal((40, 1, 3, 3)).astype(np.float32)
+        b = rng.standard_normal(40).astype(np.float32) if bias else None
+        plain = conv.conv2d(x, w, b, padding=1, stride=stride, groups=40)
+        got = conv.conv2d(x, w, b, padding=1, stride=stride, groups=40, activation=activation)
+        want = plain if activation == "none" else ops.get(f"aten::{activation}").reference(plain)
+        if activation == "tanh":        # the runtime's vectorised tanh, not NumPy's
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+        else:
+            np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -493,7 +516,8 @@ from jitcore._runtime.kernels import conv
 rng = np.random.default_rng(0)
 outs = []
 for c, h, k, s in [(24, 30, 3, 1), (24, 30, 5, 2), (40, 9, 3, 2), (16, 14, 3, 1),
-                   (16, 28, 3, 2), (8, 7, 3, 1), (6, 56, 3, 1), (20, 4, 3, 1), (24, 4, 3, 2)]:
+                   (16, 28, 3, 2), (8, 7, 3, 1), (6, 56, 3, 1), (20, 4, 3, 1), (24, 4, 3, 2),
+                   (40, 17, 3, 2)]:
     x = rng.standard_normal((2, c, h, h)).astype(np.float32)
     w = rng.standard_normal((c, 1, k, k)).astype(np.float32)
     outs.append(conv.conv2d(x, w, padding=k // 2, stride=s, groups=c).ravel())

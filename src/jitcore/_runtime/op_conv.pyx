@@ -29,6 +29,7 @@ from jitcore._runtime.kernels.view cimport (
 from jitcore._runtime.kernels.epilogue cimport Epilogue, ACT_NONE, activation_code
 from jitcore._runtime.kernels.conv cimport (
     Conv2dParams, conv2d_kernel, conv2d_pool2_kernel, conv2d_winograd_kernel, conv_output_size,
+    conv2d_nchwc_kernel,
 )
 from jitcore._runtime.kernels.conv_transpose cimport (
     ConvTranspose2dParams, conv_transpose2d_kernel, conv_transpose_output_size,
@@ -53,16 +54,18 @@ cdef enum ConvOp:
     C_CONV_TRANSPOSE        # spatial dims << 8
     C_UPSAMPLE              # spatial dims << 8, mode << 12, .vec << 16, align_corners arg << 17
     C_PIXEL_SHUFFLE         # upscale << 8
+    C_CONV2D_NCHWC          # jc::conv2d_nchwc: as C_CONV2D_ACT
 
 
 cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
     # conv2d(input, weight, bias, stride, padding, dilation, groups[, residual, activation, after
-    #        [, winograd_weight]])
+    #        [, winograd_weight or nchwc_weight]])
     cdef const View* x = tensor_arg(f, ins, 0)
     cdef const View* w = tensor_arg(f, ins, 1)
     cdef const View* bias
     cdef const View* residual = NULL
     cdef const View* winograd = NULL
+    cdef const View* nchwc = NULL
     cdef const View* operands[4]      # x, weight, bias, residual (NULL: absent)
     cdef const View* cast[4]
     cdef Tensor copies[4]
@@ -77,10 +80,12 @@ cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
     if x == NULL or w == NULL:
         return JC_ERR_TYPE
     bias = optional_tensor(f, ins, 2, &bad)
-    if (ins.imm & 0xff) == C_CONV2D_ACT or (ins.imm & 0xff) == C_CONV2D_WINOGRAD:
+    if (ins.imm & 0xff) in (C_CONV2D_ACT, C_CONV2D_WINOGRAD, C_CONV2D_NCHWC):
         residual = optional_tensor(f, ins, 7, &bad)
     if (ins.imm & 0xff) == C_CONV2D_WINOGRAD:
         winograd = optional_tensor(f, ins, 10, &bad)
+    if (ins.imm & 0xff) == C_CONV2D_NCHWC:
+        nchwc = optional_tensor(f, ins, 10, &bad)
     if bad:
         return JC_ERR_TYPE
     if (int_pair_arg(f, ins, 3, stride, False) != JC_OK or int_pair_arg(f, ins, 4, pad, False) != JC_OK
@@ -149,6 +154,11 @@ cdef int h_conv2d(Frame* f, const Instr* ins) noexcept nogil:
                 # the handler checked every other shape and dtype above
                 status = frame_fail(f, status, b"jc::conv2d_winograd: winograd_weight must be "
                                     b"float32 (16, C_in, C_out), C-contiguous")
+        elif nchwc != NULL:
+            status = conv2d_nchwc_kernel(cast[0], cast[1], nchwc, &out.view, &p, &ep)
+            if status == JC_ERR_SHAPE or status == JC_ERR_DTYPE:
+                status = frame_fail(f, status, b"jc::conv2d_nchwc: nchwc_weight must be float32 "
+                                    b"(ceil(C_out / 16), C_in, KH, KW, 16), C-contiguous")
         else:
             status = conv2d_kernel(cast[0], cast[1], &out.view, &p, &ep)
     release_operands(4, copies)
@@ -691,7 +701,8 @@ HANDLERS = {h.name: h for h in (
     handler("conv1d", h_conv1d),
     handler("conv2d_act", h_conv2d, {"residual": C_CONV2D_ACT,
                                      "pool": C_CONV2D_ACT_POOL,
-                                     "winograd": C_CONV2D_WINOGRAD}, _conv_act),
+                                     "winograd": C_CONV2D_WINOGRAD,
+                                     "nchwc": C_CONV2D_NCHWC}, _conv_act),
     handler("pool2d", h_pool2d, {"max": C_MAX_POOL, "adaptive_avg": C_ADAPTIVE_AVG_POOL}),
     handler("avg_pool2d", h_pool2d, {None: C_AVG_POOL}, _avg_pool),
     handler("conv_transpose", h_conv_transpose, {1: C_CONV_TRANSPOSE | (1 << 8),

@@ -18,6 +18,7 @@ from .fuse_epilogues import fuse_epilogues
 from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline, inline_calls
 from .output_aliasing import copy_aliased_outputs, fresh_outputs
+from .pack_nchwc_weights import pack_nchwc_weights
 from .pack_winograd_weights import pack_winograd_weights
 from .peephole import peephole
 from .shape_propagation import propagate_shapes
@@ -29,5 +30,5 @@ __all__ = [
     "eliminate_common_subexpressions", "peephole", "propagate_shapes", "fold_batch_norm",
     "fuse_epilogues", "fuse_elementwise", "specialize", "pipeline", "batch_loop_matmul",
     "hoist_loop_invariants", "fuse_conv_pool", "fresh_outputs", "copy_aliased_outputs",
-    "pack_winograd_weights",
+    "pack_winograd_weights", "pack_nchwc_weights",
 ]

@@ -22,7 +22,8 @@ and may alias an input after it (:mod:`.output_aliasing`).
     ``jc::conv2d_act`` take their activation from the elementwise ops), recurrent
     layers on packed weights (``jc::lstm_packed`` and its kin), the Winograd transform
     of constant 3x3 weights (``jc::conv2d_winograd``, computed once instead of per
-    call), then elementwise chains.
+    call), the NCHWc packing of the other 3x3 weights with many channels
+    (``jc::conv2d_nchwc``), then elementwise chains.
 
 Shape-dependent rewrites (``aten::size`` of a known dimension, reshape to the
 same shape) run only with ``exact_shapes=True``: a trace records its example
@@ -42,6 +43,7 @@ from .pack_recurrent_weights import pack_recurrent_weights
 from .hoist_loop_invariants import hoist_loop_invariants
 from .inline import inline
 from .output_aliasing import copy_aliased_outputs, fresh_outputs
+from .pack_nchwc_weights import pack_nchwc_weights
 from .pack_winograd_weights import pack_winograd_weights
 from .peephole import peephole
 from .remove_mutation import remove_mutation
@@ -120,6 +122,7 @@ def run(graph, level="simplify", *, self_object=None, functions=None, exact_shap
         changed |= pack_recurrent_weights(graph)
         changed |= fuse_conv_pool(graph)
         changed |= pack_winograd_weights(graph)
+        changed |= pack_nchwc_weights(graph)
         changed |= fuse_elementwise(graph)
         # fusion inserts its own constants (activation names, flags): merge and sweep them
         changed |= eliminate_common_subexpressions(graph)

@@ -66,3 +66,13 @@ cdef Status conv2d_winograd_kernel(const View* x, const View* weight,
 cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
                                 const Conv2dParams* params,
                                 const Epilogue* ep) noexcept nogil
+
+# conv2d_kernel with ``nchwc_weight`` (may be NULL): the weight packed for
+# conv_nchwc.h, (ceil(C_out / 16), C_in, KH, KW, 16) float32 C-contiguous, zero
+# past C_out, as passes/pack_nchwc_weights.py's nchwc_weight computes it; the
+# NCHWc path reads it instead of packing the weight, the other paths (and a
+# float64 convolution) ignore it.  Another dtype JC_ERR_DTYPE, another shape or
+# layout JC_ERR_SHAPE.
+cdef Status conv2d_nchwc_kernel(const View* x, const View* weight, const View* nchwc_weight,
+                                View* out, const Conv2dParams* params,
+                                const Epilogue* ep) noexcept nogil

@@ -84,6 +84,7 @@ ctypedef struct ConvProblem:
     TileEpilogue ep     # bias (per channel) and residual of image 0, channel 0
     Py_ssize_t residual_image_stride, residual_channel_stride
     const float* winograd_U   # the weight's Winograd transform, given; NULL: computed per call
+    const float* nchwc_weight # the weight packed for conv_nchwc.h, given; NULL: packed per call
 
 
 # ---------------------------------------------------------------- set-up
@@ -142,6 +143,7 @@ cdef Status prepare(const View* x, const View* weight, const View* out,
     cp.K = cp.Cg * cp.KH * cp.KW
     cp.P = cp.OH * cp.OW
     cp.winograd_U = NULL
+    cp.nchwc_weight = NULL
     if cp.Og > INT_MAX or cp.P > INT_MAX or cp.K > INT_MAX:
         return JC_ERR_OVERFLOW
     # the epilogue, resolved for image 0 / channel 0
@@ -744,6 +746,15 @@ cdef extern from "conv_depthwise.h" nogil:
                                      Py_ssize_t OH, Py_ssize_t OW)
     void jc_dw_even_f32(const float* src, float* dst, Py_ssize_t n)
     void jc_dw_even_f32_avx2(const float* src, float* dst, Py_ssize_t n)
+    void jc_dw_pack_block_f32(const float* src, Py_ssize_t cs, Py_ssize_t rs, Py_ssize_t count,
+                              Py_ssize_t H, Py_ssize_t W, float* dst, Py_ssize_t drs)
+    void jc_dw_pack_block_f32_avx2(const float* src, Py_ssize_t cs, Py_ssize_t rs,
+                                   Py_ssize_t count, Py_ssize_t H, Py_ssize_t W, float* dst,
+                                   Py_ssize_t drs)
+    void jc_dw_unpack_block_f32(const float* tb, Py_ssize_t P, Py_ssize_t count, float* dst,
+                                Py_ssize_t ds, const float* bias, int act)
+    void jc_dw_unpack_block_f32_avx2(const float* tb, Py_ssize_t P, Py_ssize_t count,
+                                     float* dst, Py_ssize_t ds, const float* bias, int act)
 
 ctypedef void (*depthwise_flat_fn)(const float* x, Py_ssize_t P, const Py_ssize_t* offs,
                                    const unsigned short* masks, const float* w, Py_ssize_t taps,
@@ -753,6 +764,11 @@ ctypedef void (*depthwise_block_fn)(const float* xb, Py_ssize_t Wp, const float*
                                     Py_ssize_t dh, Py_ssize_t dw, float* tb,
                                     Py_ssize_t OH, Py_ssize_t OW) noexcept nogil
 ctypedef void (*even_split_fn)(const float* src, float* dst, Py_ssize_t n) noexcept nogil
+ctypedef void (*block_pack_fn)(const float* src, Py_ssize_t cs, Py_ssize_t rs, Py_ssize_t count,
+                               Py_ssize_t H, Py_ssize_t W, float* dst,
+                               Py_ssize_t drs) noexcept nogil
+ctypedef void (*block_unpack_fn)(const float* tb, Py_ssize_t P, Py_ssize_t count, float* dst,
+                                 Py_ssize_t ds, const float* bias, int act) noexcept nogil
 ctypedef void (*depthwise_row_fn)(const float* base, const Py_ssize_t* offs, const float* w,
                                   Py_ssize_t taps, float* out, Py_ssize_t OW, float bias,
                                   int act) noexcept nogil
@@ -1077,6 +1093,8 @@ ctypedef struct DepthwiseBlocks:
     # input ``xb`` (Hp x Wp x CB), weights ``wb`` (taps x CB, packed once for
     # all images), output ``tb`` (P x CB).
     depthwise_block_fn run
+    block_pack_fn pack          # the copies in and out, CB x CB transposes
+    block_unpack_fn unpack
     Py_ssize_t CB, Hp, Wp, xb_len, wb_len, tb_len, per_image
 
 
@@ -1088,9 +1106,13 @@ cdef bint depthwise_blocks(const ConvProblem* cp, DepthwiseBlocks* db) noexcept 
         return False
     if level >= JC_DEPTHWISE_ISA:
         db.run = jc_depthwise_block_f32
+        db.pack = jc_dw_pack_block_f32
+        db.unpack = jc_dw_unpack_block_f32
         db.CB = JC_DEPTHWISE_BLOCK_C
     elif level >= JC_DEPTHWISE_AVX2_ISA:
         db.run = jc_depthwise_block_f32_avx2
+        db.pack = jc_dw_pack_block_f32_avx2
+        db.unpack = jc_dw_unpack_block_f32_avx2
         db.CB = JC_DEPTHWISE_BLOCK_C_AVX2
     else:
         return False
@@ -1107,7 +1129,14 @@ cdef void depthwise_pack_weights(const ConvProblem* cp, const DepthwiseBlocks* d
                                  float* wall) noexcept nogil:
     """Every channel block's weights, ``wall[block * wb_len + tap * CB + c]`` (zero
     for the missing channels of a last block): packed once, read by every image."""
-    cdef Py_ssize_t o, i, j, CB = db.CB
+    cdef Py_ssize_t o, i, j, CB = db.CB, taps = cp.KH * cp.KW, f = sizeof(float)
+    if cp.w.strides[3] == f and cp.w.strides[2] == cp.KW * f and cp.w.strides[0] == taps * f:
+        # each block's (CB, taps) rows, transposed in registers (zero past O)
+        for i in range(db.per_image):
+            o = i * CB
+            db.pack(<const float*>(cp.w.data + o * cp.w.strides[0]), taps, taps,
+                    min(CB, cp.O - o), 1, taps, wall + i * db.wb_len, 0)
+        return
     memset(wall, 0, db.per_image * db.wb_len * sizeof(float))
     for o in range(cp.O):
         for i in range(cp.KH):
@@ -1115,6 +1144,13 @@ cdef void depthwise_pack_weights(const ConvProblem* cp, const DepthwiseBlocks* d
                 wall[(o // CB) * db.wb_len + (i * cp.KW + j) * CB + o % CB] = (<const float*>(
                     cp.w.data + o * cp.w.strides[0] + i * cp.w.strides[2]
                     + j * cp.w.strides[3]))[0]
+
+
+cdef inline bint depthwise_packs_in_registers(const ConvProblem* cp) noexcept nogil:
+    """Whether depthwise_block copies its input by the registers' transposes: one
+    input plane per output channel, rows of contiguous floats."""
+    return cp.Og == 1 and cp.x.strides[3] == sizeof(float) \
+        and cp.x.strides[1] % sizeof(float) == 0 and cp.x.strides[2] % sizeof(float) == 0
 
 
 cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
@@ -1132,35 +1168,48 @@ cdef void depthwise_block(const ConvProblem* cp, const DepthwiseBlocks* db, floa
     cdef const char* x_plane
     cdef const char* src
     cdef TileEpilogue t
-    memset(xb, 0, db.xb_len * sizeof(float))
-    for c in range(count):
-        o = o0 + c
-        x_plane = cp.x.data + n * cp.x.strides[0] + (o // cp.Og) * cp.x.strides[1]
-        for h in range(cp.H):
-            src = x_plane + h * cp.x.strides[2]
-            dst = xb + ((h + cp.p.pad_h) * db.Wp + cp.p.pad_w) * CB + c
-            for w in range(cp.W):
-                dst[w * CB] = (<const float*>(src + w * cp.x.strides[3]))[0]
+    cdef int act = row_activation(cp)
+    if depthwise_packs_in_registers(cp):
+        # channel o reads input plane o, rows contiguous: transposed in registers,
+        # into a buffer zeroed once (only the interior is written, every lane)
+        db.pack(<const float*>(cp.x.data + n * cp.x.strides[0] + o0 * cp.x.strides[1]),
+                cp.x.strides[1] // sizeof(float), cp.x.strides[2] // sizeof(float), count,
+                cp.H, cp.W, xb + (cp.p.pad_h * db.Wp + cp.p.pad_w) * CB, db.Wp * CB)
+    else:
+        memset(xb, 0, db.xb_len * sizeof(float))
+        for c in range(count):
+            o = o0 + c
+            x_plane = cp.x.data + n * cp.x.strides[0] + (o // cp.Og) * cp.x.strides[1]
+            for h in range(cp.H):
+                src = x_plane + h * cp.x.strides[2]
+                dst = xb + ((h + cp.p.pad_h) * db.Wp + cp.p.pad_w) * CB + c
+                for w in range(cp.W):
+                    dst[w * CB] = (<const float*>(src + w * cp.x.strides[3]))[0]
     db.run(xb, db.Wp, wb, cp.KH, cp.KW, cp.p.stride_h, cp.p.stride_w,
            cp.p.dilation_h, cp.p.dilation_w, tb, cp.OH, cp.OW)
+    if cp.ep.addend != NULL and cp.ep.residual == NULL:
+        for c in range(CB):
+            lanes[c] = (<const float*>(cp.ep.addend + (o0 + c) * cp.ep.addend_row_stride))[0] \
+                if c < count else 0
+    if act >= 0:
+        # the row kernels' epilogue (bias, then relu/relu6/hardswish), each channel's
+        # pixels one vector as they are stored
+        db.unpack(tb, cp.P, count, out + (n * cp.O + o0) * cp.P, cp.P,
+                  lanes if cp.ep.addend != NULL else NULL, act)
+        return
     if cp.ep.residual == NULL:
         # bias then activation on the channels-last block, whole pixels at a time
         # (the same two steps per element as the per-plane epilogue)
         if cp.ep.addend != NULL:
-            for c in range(CB):
-                lanes[c] = (<const float*>(cp.ep.addend + (o0 + c) * cp.ep.addend_row_stride))[0] \
-                    if c < count else 0
             for px in range(cp.P):
                 for c in range(CB):
                     tb[px * CB + c] += lanes[c]
         activate_row(tb, cp.P * CB, cp.ep.activation)
-    for c in range(count):
-        dst = out + (n * cp.O + o0 + c) * cp.P
-        for px in range(cp.P):
-            dst[px] = tb[px * CB + c]
-        if cp.ep.residual != NULL:
+    db.unpack(tb, cp.P, count, out + (n * cp.O + o0) * cp.P, cp.P, NULL, -1)
+    if cp.ep.residual != NULL:
+        for c in range(count):
             task_epilogue(cp, n, o0 + c, &t)
-            apply_tile_epilogue(dst, 1, cp.P, cp.P, &t, 0, 1)
+            apply_tile_epilogue(out + (n * cp.O + o0 + c) * cp.P, 1, cp.P, cp.P, &t, 0, 1)
 
 
 cdef void depthwise_block_range(const ConvProblem* cp, const DepthwiseBlocks* db, float* out,
@@ -1182,7 +1231,8 @@ cdef Status run_depthwise_blocked(ConvProblem* cp, const DepthwiseBlocks* db,
     cdef float* work
     cdef float* wall
     nt = <int>min(<Py_ssize_t>max(nt, 1), units)
-    work = <float*>malloc((nt * work_len + db.per_image * db.wb_len) * sizeof(float))
+    # zeroed once: the padding of each thread's input block stays zero
+    work = <float*>calloc(nt * work_len + db.per_image * db.wb_len, sizeof(float))
     if work == NULL:
         return JC_ERR_OOM
     wall = work + nt * work_len
@@ -1661,6 +1711,254 @@ cdef Status run_direct_strided(direct_strided_fn kernel, ConvProblem* cp,
     return JC_OK
 
 
+# ---------------------------------------------------------------- direct NCHWc
+
+cdef extern from "conv_nchwc.h" nogil:
+    int JC_NCHWC_ISA
+    int JC_NCHWC_AVX2_ISA
+    void jc_nchwc_f32(const float* x, Py_ssize_t C, Py_ssize_t chan_len,
+                      const Py_ssize_t* toff, Py_ssize_t taps, const Py_ssize_t* poff,
+                      Py_ssize_t P, const float* w, Py_ssize_t wblock, Py_ssize_t nch,
+                      const float* bias, int relu, float* out)
+    void jc_nchwc_f32_avx2(const float* x, Py_ssize_t C, Py_ssize_t chan_len,
+                           const Py_ssize_t* toff, Py_ssize_t taps, const Py_ssize_t* poff,
+                           Py_ssize_t P, const float* w, Py_ssize_t wblock, Py_ssize_t nch,
+                           const float* bias, int relu, float* out)
+    void jc_nchwc_pack_weight_f32(const float* w, Py_ssize_t ld, Py_ssize_t O, Py_ssize_t L,
+                                  float* out)
+    void jc_nchwc_pack_weight_f32_avx2(const float* w, Py_ssize_t ld, Py_ssize_t O,
+                                       Py_ssize_t L, float* out)
+    enum:
+        JC_NCHWC_BLOCK
+        JC_NCHWC_GROUP
+
+ctypedef void (*nchwc_fn)(const float* x, Py_ssize_t C, Py_ssize_t chan_len,
+                          const Py_ssize_t* toff, Py_ssize_t taps, const Py_ssize_t* poff,
+                          Py_ssize_t P, const float* w, Py_ssize_t wblock, Py_ssize_t nch,
+                          const float* bias, int relu, float* out) noexcept nogil
+
+cdef enum:
+    NCHWC_TAPS = 9
+
+# Where the NCHWc kernel beat what ran before (im2col + GEMM; Winograd and the
+# direct 3x3 kernel keep their shapes), measured at 1 thread with its weight
+# packed at freeze (benchmarks/bench_nchwc_ab.py --crossover; docs/performance.md
+# "Direct NCHWc kernel"): the largest output map (OH * OW) it runs, by input
+# channels (from NCHWC_MIN_CHANNELS, or NCHWC_WIDE_CHANNELS and more) and stride.
+# It won on every map measured, 2x2 to 28x28 (1.3-4x with 256+ input channels,
+# 1.02-1.3x with 64..255 on 8x8..14x14 at stride 1 and 14x14..28x28 at stride 2),
+# so the table stops at the largest maps measured.  The same table at AVX-512 and
+# AVX2 (where it won 1.1-3.4x on the sweep's rows), so both levels take the same
+# path and give the same bits.
+cdef Py_ssize_t NCHWC_MIN_CHANNELS = 64
+cdef Py_ssize_t NCHWC_WIDE_CHANNELS = 256
+# [input channels >= NCHWC_WIDE_CHANNELS][stride - 1]
+cdef Py_ssize_t NCHWC_MAX_PIXELS[2][2]
+NCHWC_MAX_PIXELS[0][0] = 14 * 14
+NCHWC_MAX_PIXELS[0][1] = 28 * 28
+NCHWC_MAX_PIXELS[1][0] = 28 * 28
+NCHWC_MAX_PIXELS[1][1] = 28 * 28
+# NCHWC_AUTO: the table above decides; NCHWC_OFF: those convolutions take the
+# path they took before the kernel existed; NCHWC_ANY_MAP: any map size (set by
+# set_nchwc, for A/B measurements of the table in one process)
+cdef enum:
+    NCHWC_OFF, NCHWC_AUTO, NCHWC_ANY_MAP
+cdef int nchwc_mode = NCHWC_AUTO
+_NCHWC_MODES = {"off": NCHWC_OFF, "auto": NCHWC_AUTO, "any_map": NCHWC_ANY_MAP}
+
+
+cdef inline nchwc_fn use_nchwc(const ConvProblem* cp) noexcept nogil:
+    """The NCHWc kernel at jc_isa()'s level for a float32, ungrouped, undilated 3x3
+    convolution with stride 1 or 2, at least NCHWC_MIN_CHANNELS input channels
+    and a small output map (the table above), or NULL."""
+    cdef int level = jc_isa()
+    if not (nchwc_mode != NCHWC_OFF and cp.x.dtype == DT_FLOAT32 and cp.G == 1
+            and cp.KH == 3 and cp.KW == 3 and cp.p.stride_h == cp.p.stride_w
+            and (cp.p.stride_h == 1 or cp.p.stride_h == 2)
+            and cp.p.dilation_h == 1 and cp.p.dilation_w == 1
+            and cp.C >= NCHWC_MIN_CHANNELS
+            and (nchwc_mode == NCHWC_ANY_MAP
+                 or cp.P <= NCHWC_MAX_PIXELS[cp.C >= NCHWC_WIDE_CHANNELS][cp.p.stride_h - 1])):
+        return NULL
+    if level >= JC_NCHWC_ISA:
+        return jc_nchwc_f32
+    if level >= JC_NCHWC_AVX2_ISA:
+        return jc_nchwc_f32_avx2
+    return NULL
+
+
+ctypedef struct NchwcLayout:
+    Py_ssize_t Hp, Wp, chan_len, image_len   # the padded copy of one image
+    Py_ssize_t wblock                        # floats of one packed 16-channel block
+    Py_ssize_t groups                        # JC_NCHWC_GROUP-channel units per image
+    Py_ssize_t toff[NCHWC_TAPS]
+
+
+cdef void nchwc_layout(const ConvProblem* cp, NchwcLayout* lay) noexcept nogil:
+    """conv_nchwc.h's padded image and tap offsets for ``cp``: rows and columns
+    the taps of the last output pixel reach, nothing beyond."""
+    cdef Py_ssize_t S = cp.p.stride_h, i, j
+    lay.Hp = S * (cp.OH - 1) + cp.KH
+    lay.Wp = S * (cp.OW - 1) + cp.KW
+    lay.chan_len = lay.Hp * lay.Wp
+    lay.image_len = cp.C * lay.chan_len
+    lay.wblock = cp.C * NCHWC_TAPS * JC_NCHWC_BLOCK
+    lay.groups = (cp.O + JC_NCHWC_GROUP - 1) // JC_NCHWC_GROUP
+    for i in range(cp.KH):
+        for j in range(cp.KW):
+            lay.toff[i * cp.KW + j] = i * lay.Wp + j
+
+
+cdef void nchwc_pack_weight(nchwc_fn kernel, const ConvProblem* cp,
+                            float* wpack) noexcept nogil:
+    """(O, C, 3, 3), any strides -> (ceil(O / 16), C, 9, 16), zero past O:
+    passes/pack_nchwc_weights.py's nchwc_weight.  Rows of C 9 contiguous floats
+    (a C-contiguous weight) go through register transposes at ``kernel``'s level."""
+    cdef Py_ssize_t o, c, tap, B = JC_NCHWC_BLOCK, f = sizeof(float)
+    cdef Py_ssize_t blocks = (cp.O + B - 1) // B
+    if cp.w.strides[3] == f and cp.w.strides[2] == 3 * f and cp.w.strides[1] == 9 * f \
+            and cp.w.strides[0] % f == 0:
+        if kernel == jc_nchwc_f32:
+            jc_nchwc_pack_weight_f32(<const float*>cp.w.data, cp.w.strides[0] // f, cp.O,
+                                     cp.C * NCHWC_TAPS, wpack)
+        else:
+            jc_nchwc_pack_weight_f32_avx2(<const float*>cp.w.data, cp.w.strides[0] // f, cp.O,
+                                          cp.C * NCHWC_TAPS, wpack)
+        return
+    memset(wpack, 0, blocks * B * cp.C * NCHWC_TAPS * sizeof(float))
+    for o in range(cp.O):
+        for c in range(cp.C):
+            for tap in range(NCHWC_TAPS):
+                wpack[(((o // B) * cp.C + c) * NCHWC_TAPS + tap) * B + o % B] = \
+                    (<const float*>(cp.w.data + o * cp.w.strides[0] + c * cp.w.strides[1]
+                                    + (tap // 3) * cp.w.strides[2]
+                                    + (tap % 3) * cp.w.strides[3]))[0]
+
+
+cdef void nchwc_pad(const ConvProblem* cp, const NchwcLayout* lay, Py_ssize_t n,
+                    Py_ssize_t c_first, Py_ssize_t c_last, float* xpad) noexcept nogil:
+    """Channels [c_first, c_last) of image ``n`` into the interior of ``xpad``
+    (the image's layout, zeroed once: the padding is never written)."""
+    cdef Py_ssize_t c, h, k, ph = cp.p.pad_h, pw = cp.p.pad_w
+    cdef Py_ssize_t cols = min(cp.W, lay.Wp - pw), rows = min(cp.H, lay.Hp - ph)
+    cdef const char* src
+    cdef float* dst
+    for c in range(c_first, c_last):
+        for h in range(rows):
+            src = cp.x.data + n * cp.x.strides[0] + c * cp.x.strides[1] + h * cp.x.strides[2]
+            dst = xpad + c * lay.chan_len + (h + ph) * lay.Wp + pw
+            if cp.x.strides[3] == sizeof(float):
+                if cols > 0:
+                    memcpy(dst, src, cols * sizeof(float))
+            else:
+                for k in range(cols):
+                    dst[k] = (<const float*>(src + k * cp.x.strides[3]))[0]
+
+
+cdef void nchwc_units(nchwc_fn kernel, const ConvProblem* cp, const NchwcLayout* lay,
+                      float* out, const float* wpack, const float* bias,
+                      const Py_ssize_t* poff, float* xpad, bint padded,
+                      Py_ssize_t first, Py_ssize_t last) noexcept nogil:
+    """Units ``[first, last)`` of (image, 64-channel group) in image-major order.
+    ``padded``: ``xpad`` holds every image already; else one image's buffer, each
+    image copied into it as its first unit comes (the caller gives whole images)."""
+    cdef Py_ssize_t unit = first, n, g, o0, nch
+    cdef const float* x
+    cdef float* image
+    cdef TileEpilogue t
+    cdef bint in_registers = epilogue_in_kernel(cp)
+    while unit < last:
+        n = unit // lay.groups
+        g = unit % lay.groups
+        if padded:
+            x = xpad + n * lay.image_len
+        else:
+            if g == 0 or unit == first:
+                nchwc_pad(cp, lay, n, 0, cp.C, xpad)
+            x = xpad
+        o0 = g * JC_NCHWC_GROUP
+        nch = min(<Py_ssize_t>JC_NCHWC_GROUP, cp.O - o0)
+        image = out + n * cp.O * cp.P
+        kernel(x, cp.C, lay.chan_len, lay.toff, NCHWC_TAPS, poff, cp.P,
+               wpack + (o0 // JC_NCHWC_BLOCK) * lay.wblock, lay.wblock, nch,
+               (bias + o0) if bias != NULL else NULL,
+               in_registers and cp.ep.activation == ACT_RELU, image + o0 * cp.P)
+        if not in_registers:
+            # the general epilogue, while these channels are still in cache
+            task_epilogue(cp, n, 0, &t)
+            if not epilogue_is_empty(&t):
+                apply_tile_epilogue(image, cp.O, cp.P, cp.P, &t, o0, o0 + nch)
+        unit += 1
+
+
+cdef Status run_nchwc(nchwc_fn kernel, ConvProblem* cp, float* out) noexcept nogil:
+    """The NCHWc kernel over every image.  Units are (image, 64-channel group):
+    with at least as many images as threads each thread takes whole images and
+    pads them itself; with fewer (batch 1) every image is padded first
+    (channels split over the threads) and the threads share out the groups.
+    Each output element is the kernel's one FMA chain whichever thread computes
+    it.  The weight is the packed one given (``cp.nchwc_weight``) or packed here."""
+    cdef NchwcLayout lay
+    cdef Py_ssize_t units, per_part, n, c_per, o, oh, ow
+    cdef Py_ssize_t B = JC_NCHWC_BLOCK, S = cp.p.stride_h
+    cdef int nt, part
+    cdef bint split_images, in_registers = epilogue_in_kernel(cp)
+    cdef float* wpack = NULL
+    cdef float* bias = NULL
+    cdef float* xpad
+    cdef Py_ssize_t* poff
+    cdef const float* weight = cp.nchwc_weight
+    nchwc_layout(cp, &lay)
+    units = cp.N * lay.groups
+    nt = threads_for_units(cp, units)
+    split_images = cp.N >= nt
+    if weight == NULL:
+        wpack = <float*>malloc((cp.O + B - 1) // B * lay.wblock * sizeof(float))
+    if in_registers and cp.ep.addend != NULL:
+        bias = <float*>calloc(lay.groups * JC_NCHWC_GROUP, sizeof(float))
+    poff = <Py_ssize_t*>malloc(cp.P * sizeof(Py_ssize_t))
+    xpad = <float*>calloc((nt if split_images else cp.N) * lay.image_len, sizeof(float))
+    if (weight == NULL and wpack == NULL) or (in_registers and cp.ep.addend != NULL
+                                              and bias == NULL) or poff == NULL or xpad == NULL:
+        free(wpack)
+        free(bias)
+        free(poff)
+        free(xpad)
+        return JC_ERR_OOM
+    if weight == NULL:
+        nchwc_pack_weight(kernel, cp, wpack)
+        weight = wpack
+    if bias != NULL:
+        for o in range(cp.O):
+            bias[o] = (<const float*>(cp.ep.addend + o * cp.ep.addend_row_stride))[0]
+    for oh in range(cp.OH):
+        for ow in range(cp.OW):
+            poff[oh * cp.OW + ow] = S * (oh * lay.Wp + ow)
+    if nt == 1:
+        nchwc_units(kernel, cp, &lay, out, weight, bias, poff, xpad, False, 0, units)
+    elif split_images:
+        per_part = (cp.N + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            nchwc_units(kernel, cp, &lay, out, weight, bias, poff, xpad + part * lay.image_len,
+                        False, min(cp.N, part * per_part) * lay.groups,
+                        min(cp.N, (part + 1) * per_part) * lay.groups)
+    else:
+        c_per = (cp.C + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            for n in range(cp.N):
+                nchwc_pad(cp, &lay, n, min(cp.C, part * c_per), min(cp.C, (part + 1) * c_per),
+                          xpad + n * lay.image_len)
+        per_part = (units + nt - 1) // nt
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            nchwc_units(kernel, cp, &lay, out, weight, bias, poff, xpad, True,
+                        min(units, part * per_part), min(units, (part + 1) * per_part))
+    free(wpack)
+    free(bias)
+    free(poff)
+    free(xpad)
+    return JC_OK
+
+
 # ---------------------------------------------------------------- Winograd 3x3
 
 cdef extern from "conv_winograd.h" nogil:
@@ -1919,6 +2217,7 @@ cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
     cdef const Direct3x3Kernels* direct
     cdef const WinogradKernels* winograd
     cdef direct_strided_fn strided
+    cdef nchwc_fn nchwc
     if cp.N == 0 or cp.O == 0:
         return JC_OK
     if cp.Cg == 1:
@@ -1930,6 +2229,9 @@ cdef Status run_conv(ConvProblem* cp, real* out) noexcept nogil:
         direct = use_direct3x3(cp)
         if direct != NULL:
             return run_direct3x3(direct, cp, out, False)
+        nchwc = use_nchwc(cp)
+        if nchwc != NULL:
+            return run_nchwc(nchwc, cp, out)
         strided = use_direct_strided(cp)
         if strided != NULL:
             return run_direct_strided(strided, cp, out)
@@ -1968,6 +2270,45 @@ cdef Status conv2d_winograd_kernel(const View* x, const View* weight,
             return JC_ERR_SHAPE
         cp.winograd_U = <const float*>u.data
     return run_conv(&cp, <float*>out.data)
+
+
+cdef Status conv2d_nchwc_kernel(const View* x, const View* weight, const View* nchwc_weight,
+                                View* out, const Conv2dParams* params,
+                                const Epilogue* ep) noexcept nogil:
+    cdef ConvProblem cp
+    cdef Status status = prepare(x, weight, out, params, ep, &cp)
+    cdef const View* v = nchwc_weight
+    if status != JC_OK:
+        return status
+    if x.dtype != DT_FLOAT32:
+        return run_conv(&cp, <double*>out.data)
+    if v != NULL:
+        if v.dtype != DT_FLOAT32:
+            return JC_ERR_DTYPE
+        if not nchwc_weight_fits(v, cp.O, cp.C, cp.KH, cp.KW):
+            return JC_ERR_SHAPE
+        cp.nchwc_weight = <const float*>v.data
+    return run_conv(&cp, <float*>out.data)
+
+
+cdef inline bint nchwc_weight_fits(const View* v, Py_ssize_t O, Py_ssize_t C, Py_ssize_t KH,
+                                   Py_ssize_t KW) noexcept nogil:
+    """Whether ``v`` is a C-contiguous (ceil(O / 16), C, KH, KW, 16) array."""
+    cdef Py_ssize_t expect[5]
+    cdef Py_ssize_t stride = sizeof(float)
+    cdef int d
+    expect[0] = (O + JC_NCHWC_BLOCK - 1) // JC_NCHWC_BLOCK
+    expect[1] = C
+    expect[2] = KH
+    expect[3] = KW
+    expect[4] = JC_NCHWC_BLOCK
+    if v.ndim != 5:
+        return False
+    for d in range(4, -1, -1):
+        if v.shape[d] != expect[d] or (v.shape[d] > 1 and v.strides[d] != stride):
+            return False
+        stride *= v.shape[d]
+    return True
 
 
 cdef Status conv2d_pool2_kernel(const View* x, const View* weight, View* pooled,
@@ -2186,3 +2527,89 @@ def set_direct_strided(bint enabled):
     previous = direct_strided_enabled
     direct_strided_enabled = enabled
     return previous
+
+
+def nchwc_isa(x, weight, stride=1, padding=1):
+    """The ISA level of the NCHWc kernel ``conv2d(x, weight, stride=stride,
+    padding=padding)`` runs.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W)
+    weight : ndarray, shape (C_out, C_in, KH, KW)
+    stride, padding : int or pair of ints
+
+    Returns
+    -------
+    str or None
+        ``'avx512'`` or ``'avx2'``, or None when that convolution takes another
+        path at this process's level (``jitcore._runtime.cpu.isa()``).
+    """
+    cdef cnp.ndarray xx = np.asarray(x)
+    cdef cnp.ndarray ww = np.asarray(weight)
+    cdef Conv2dParams params
+    cdef EpilogueArgs extra = EpilogueArgs(None, "none", None, False)
+    cdef ConvProblem cp
+    cdef nchwc_fn kernel
+    params.stride_h, params.stride_w = _pair(stride, "stride")
+    params.pad_h, params.pad_w = _pair(padding, "padding")
+    params.dilation_h = params.dilation_w = 1
+    params.groups = 1
+    shape = conv2d_output_shape((<object>xx).shape, (<object>ww).shape, stride, padding, 1)
+    cdef cnp.ndarray out = np.empty(tuple(max(s, 0) for s in shape), dtype=xx.dtype)
+    cdef View vx = view_of(xx), vw = view_of(ww), vo = view_of(out)
+    raise_for_status(prepare(&vx, &vw, &vo, &params, &extra.ep, &cp), "nchwc_isa", "")
+    if use_winograd3x3(&cp) != NULL or use_direct3x3(&cp) != NULL:
+        return None
+    kernel = use_nchwc(&cp)
+    if kernel == jc_nchwc_f32:
+        return "avx512"
+    if kernel == jc_nchwc_f32_avx2:
+        return "avx2"
+    return None
+
+
+def set_nchwc(str mode):
+    """Where the NCHWc kernel runs, process-wide, for A/B measurements in one
+    process (``benchmarks/bench_nchwc_ab.py``).
+
+    Parameters
+    ----------
+    mode : {"auto", "off", "any_map"}
+        ``"auto"`` (the default): on the maps of its dispatch table
+        (:func:`nchwc_limits`); ``"off"``: nowhere, its convolutions take the
+        path they took before it; ``"any_map"``: on every map size, to measure
+        the table's crossover.
+
+    Returns
+    -------
+    str
+        The previous mode.
+
+    Raises
+    ------
+    ValueError
+        For another mode.
+    """
+    global nchwc_mode
+    if mode not in _NCHWC_MODES:
+        raise ValueError(f"set_nchwc: mode must be one of {', '.join(_NCHWC_MODES)}, "
+                         f"got {mode!r}")
+    previous = next(name for name, code in _NCHWC_MODES.items() if code == nchwc_mode)
+    nchwc_mode = _NCHWC_MODES[mode]
+    return previous
+
+
+def nchwc_limits():
+    """The NCHWc kernel's dispatch table (``use_nchwc``), for the packing pass.
+
+    Returns
+    -------
+    dict
+        ``min_channels``: the fewest input channels it runs; ``max_pixels``:
+        (at least ``wide_channels`` input channels, stride 1 or 2) -> the
+        largest output map (OH * OW) it runs.
+    """
+    return {"min_channels": NCHWC_MIN_CHANNELS, "wide_channels": NCHWC_WIDE_CHANNELS,
+            "max_pixels": {(False, 1): NCHWC_MAX_PIXELS[0][0], (False, 2): NCHWC_MAX_PIXELS[0][1],
+                           (True, 1): NCHWC_MAX_PIXELS[1][0], (True, 2): NCHWC_MAX_PIXELS[1][1]}}

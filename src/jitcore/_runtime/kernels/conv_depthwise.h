@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include "cpu_features.h"
+#include "transpose_blocks.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -460,91 +461,214 @@ static void jc_dw_even_f32_avx2(const float *src, float *dst, ptrdiff_t n)
  */
 #define JC_DEPTHWISE_BLOCK_C 16
 
-/* Four pixels at a time: four independent chains. */
+/* The input of output pixel q (row-major over OH x OW) at tap (0, 0). */
+static inline const float *jc_dw_block_base(const float *xb, ptrdiff_t Wp, ptrdiff_t sh,
+                                            ptrdiff_t sw, ptrdiff_t OW, ptrdiff_t q,
+                                            ptrdiff_t CB)
+{
+    return xb + ((q / OW) * sh * Wp + (q % OW) * sw) * CB;
+}
+
+/* Pixels run flattened over the output in groups of four independent FMA
+ * chains, across row ends, so that a 2-wide map still keeps four chains. */
 __attribute__((target("avx512f")))
 static void jc_depthwise_block_f32(const float *xb, ptrdiff_t Wp, const float *wb,
                                    ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,
                                    ptrdiff_t dh, ptrdiff_t dw, float *tb,
                                    ptrdiff_t OH, ptrdiff_t OW)
 {
-    const ptrdiff_t CB = 16;
-    for (ptrdiff_t oh = 0; oh < OH; oh++) {
-        ptrdiff_t ow = 0;
-        for (; ow + 4 <= OW; ow += 4) {
-            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-            __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-            const float *wk = wb;
-            for (ptrdiff_t i = 0; i < KH; i++) {
-                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
-                for (ptrdiff_t j = 0; j < KW; j++, wk += CB) {
-                    const float *p = x + j * dw * CB;
-                    __m512 wv = _mm512_loadu_ps(wk);
-                    a0 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p), a0);
-                    a1 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + sw * CB), a1);
-                    a2 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 2 * sw * CB), a2);
-                    a3 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 3 * sw * CB), a3);
-                }
+    const ptrdiff_t CB = 16, P = OH * OW;
+    ptrdiff_t q = 0;
+    for (; q + 4 <= P; q += 4) {
+        const float *x0 = jc_dw_block_base(xb, Wp, sh, sw, OW, q, CB);
+        const float *x1 = jc_dw_block_base(xb, Wp, sh, sw, OW, q + 1, CB);
+        const float *x2 = jc_dw_block_base(xb, Wp, sh, sw, OW, q + 2, CB);
+        const float *x3 = jc_dw_block_base(xb, Wp, sh, sw, OW, q + 3, CB);
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        const float *wk = wb;
+        for (ptrdiff_t i = 0; i < KH; i++) {
+            for (ptrdiff_t j = 0; j < KW; j++, wk += CB) {
+                const ptrdiff_t off = (i * dh * Wp + j * dw) * CB;
+                __m512 wv = _mm512_loadu_ps(wk);
+                a0 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x0 + off), a0);
+                a1 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x1 + off), a1);
+                a2 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x2 + off), a2);
+                a3 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x3 + off), a3);
             }
-            float *t = tb + (oh * OW + ow) * CB;
-            _mm512_storeu_ps(t, a0);
-            _mm512_storeu_ps(t + CB, a1);
-            _mm512_storeu_ps(t + 2 * CB, a2);
-            _mm512_storeu_ps(t + 3 * CB, a3);
         }
-        for (; ow < OW; ow++) {
-            __m512 a0 = _mm512_setzero_ps();
-            const float *wk = wb;
-            for (ptrdiff_t i = 0; i < KH; i++) {
-                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
-                for (ptrdiff_t j = 0; j < KW; j++, wk += CB)
-                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(wk), _mm512_loadu_ps(x + j * dw * CB), a0);
-            }
-            _mm512_storeu_ps(tb + (oh * OW + ow) * CB, a0);
-        }
+        float *t = tb + q * CB;
+        _mm512_storeu_ps(t, a0);
+        _mm512_storeu_ps(t + CB, a1);
+        _mm512_storeu_ps(t + 2 * CB, a2);
+        _mm512_storeu_ps(t + 3 * CB, a3);
+    }
+    for (; q < P; q++) {
+        const float *x0 = jc_dw_block_base(xb, Wp, sh, sw, OW, q, CB);
+        __m512 a0 = _mm512_setzero_ps();
+        const float *wk = wb;
+        for (ptrdiff_t i = 0; i < KH; i++)
+            for (ptrdiff_t j = 0; j < KW; j++, wk += CB)
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(wk),
+                                     _mm512_loadu_ps(x0 + (i * dh * Wp + j * dw) * CB), a0);
+        _mm512_storeu_ps(tb + q * CB, a0);
     }
 }
 
+/* AVX2: 8 channels per block, the same chains. */
 #define JC_DEPTHWISE_BLOCK_C_AVX2 8
 
-__attribute__((target("avx2,fma")))
+__attribute__((target("arch=x86-64-v3")))
 static void jc_depthwise_block_f32_avx2(const float *xb, ptrdiff_t Wp, const float *wb,
                                         ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,
                                         ptrdiff_t dh, ptrdiff_t dw, float *tb,
                                         ptrdiff_t OH, ptrdiff_t OW)
 {
-    const ptrdiff_t CB = 8;
-    for (ptrdiff_t oh = 0; oh < OH; oh++) {
-        ptrdiff_t ow = 0;
-        for (; ow + 4 <= OW; ow += 4) {
-            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-            __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-            const float *wk = wb;
-            for (ptrdiff_t i = 0; i < KH; i++) {
-                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
-                for (ptrdiff_t j = 0; j < KW; j++, wk += CB) {
-                    const float *p = x + j * dw * CB;
-                    __m256 wv = _mm256_loadu_ps(wk);
-                    a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p), a0);
-                    a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + sw * CB), a1);
-                    a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 2 * sw * CB), a2);
-                    a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 3 * sw * CB), a3);
-                }
+    const ptrdiff_t CB = 8, P = OH * OW;
+    ptrdiff_t q = 0;
+    for (; q + 4 <= P; q += 4) {
+        const float *x0 = jc_dw_block_base(xb, Wp, sh, sw, OW, q, CB);
+        const float *x1 = jc_dw_block_base(xb, Wp, sh, sw, OW, q + 1, CB);
+        const float *x2 = jc_dw_block_base(xb, Wp, sh, sw, OW, q + 2, CB);
+        const float *x3 = jc_dw_block_base(xb, Wp, sh, sw, OW, q + 3, CB);
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        const float *wk = wb;
+        for (ptrdiff_t i = 0; i < KH; i++) {
+            for (ptrdiff_t j = 0; j < KW; j++, wk += CB) {
+                const ptrdiff_t off = (i * dh * Wp + j * dw) * CB;
+                __m256 wv = _mm256_loadu_ps(wk);
+                a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x0 + off), a0);
+                a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x1 + off), a1);
+                a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x2 + off), a2);
+                a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x3 + off), a3);
             }
-            float *t = tb + (oh * OW + ow) * CB;
-            _mm256_storeu_ps(t, a0);
-            _mm256_storeu_ps(t + CB, a1);
-            _mm256_storeu_ps(t + 2 * CB, a2);
-            _mm256_storeu_ps(t + 3 * CB, a3);
         }
-        for (; ow < OW; ow++) {
-            __m256 a0 = _mm256_setzero_ps();
-            const float *wk = wb;
-            for (ptrdiff_t i = 0; i < KH; i++) {
-                const float *x = xb + ((oh * sh + i * dh) * Wp + ow * sw) * CB;
-                for (ptrdiff_t j = 0; j < KW; j++, wk += CB)
-                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wk), _mm256_loadu_ps(x + j * dw * CB), a0);
+        float *t = tb + q * CB;
+        _mm256_storeu_ps(t, a0);
+        _mm256_storeu_ps(t + CB, a1);
+        _mm256_storeu_ps(t + 2 * CB, a2);
+        _mm256_storeu_ps(t + 3 * CB, a3);
+    }
+    for (; q < P; q++) {
+        const float *x0 = jc_dw_block_base(xb, Wp, sh, sw, OW, q, CB);
+        __m256 a0 = _mm256_setzero_ps();
+        const float *wk = wb;
+        for (ptrdiff_t i = 0; i < KH; i++)
+            for (ptrdiff_t j = 0; j < KW; j++, wk += CB)
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wk),
+                                     _mm256_loadu_ps(x0 + (i * dh * Wp + j * dw) * CB), a0);
+        _mm256_storeu_ps(tb + q * CB, a0);
+    }
+}
+
+/*
+ * The channel-blocked layout's copies, vectorised: a block of CB channel
+ * planes into the channels-last padded buffer (jc_dw_pack_block) and the
+ * channels-last result back into the NCHW planes (jc_dw_unpack_block), each a
+ * CB x CB transpose in registers (unpack, shuffle, lane shuffle) where the
+ * scalar copies moved one float at a time; on the small planes this layout is
+ * for they cost more than the taps.  Moves only: the bits are the scalar copies'.
+ *
+ *   pack:   src + c cs + h rs + w (c < count, h < H, w < W) -> dst + h drs + w CB + c;
+ *           channels count..CB - 1 are written as zero, nothing outside the
+ *           H x W pixels (a buffer zeroed once keeps its padding).
+ *   unpack: tb + p CB + c (p < P, c < count) -> dst + c ds + p; with act >= 0
+ *           (a JC_DW_* code) the row kernels' epilogue on the way, bias[c]
+ *           (bias may be NULL) then act.
+ */
+__attribute__((target("avx512f")))
+static void jc_dw_pack_block_f32(const float *src, ptrdiff_t cs, ptrdiff_t rs, ptrdiff_t count,
+                                 ptrdiff_t H, ptrdiff_t W, float *dst, ptrdiff_t drs)
+{
+    /* rows back to back (a contiguous plane): 16 pixels per load across row ends */
+    const int flat = rs == W;
+    const ptrdiff_t rows = flat ? 1 : H, len = flat ? H * W : W;
+    __m512 r[16];
+    for (ptrdiff_t h = 0; h < rows; h++) {
+        for (ptrdiff_t q0 = 0; q0 < len; q0 += 16) {
+            const ptrdiff_t n = len - q0 < 16 ? len - q0 : 16;
+            const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+            for (ptrdiff_t c = 0; c < 16; c++)
+                r[c] = c < count ? _mm512_maskz_loadu_ps(mask, src + c * cs + h * rs + q0)
+                                 : _mm512_setzero_ps();
+            jc_transpose16_ps(r);
+            for (ptrdiff_t k = 0; k < n; k++) {
+                const ptrdiff_t q = q0 + k;
+                _mm512_storeu_ps(dst + (flat ? (q / W) * drs + (q % W) * 16 : h * drs + q * 16),
+                                 r[k]);
             }
-            _mm256_storeu_ps(tb + (oh * OW + ow) * CB, a0);
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void jc_dw_unpack_block_f32(const float *tb, ptrdiff_t P, ptrdiff_t count, float *dst,
+                                   ptrdiff_t ds, const float *bias, int act)
+{
+    __m512 r[16];
+    for (ptrdiff_t p0 = 0; p0 < P; p0 += 16) {
+        const ptrdiff_t n = P - p0 < 16 ? P - p0 : 16;
+        const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+        for (ptrdiff_t i = 0; i < 16; i++)
+            r[i] = i < n ? _mm512_loadu_ps(tb + (p0 + i) * 16) : _mm512_setzero_ps();
+        jc_transpose16_ps(r);
+        for (ptrdiff_t c = 0; c < count; c++) {
+            /* + bias, or + -0 (x + -0 is x for every x, -0 and NaN included) */
+            if (act >= 0)
+                r[c] = jc_dw_finish512(r[c], _mm512_set1_ps(bias ? bias[c] : -0.0f), act);
+            _mm512_mask_storeu_ps(dst + c * ds + p0, mask, r[c]);
+        }
+    }
+}
+
+/* Lanes [0, n) of an AVX2 mask. */
+__attribute__((target("arch=x86-64-v3")))
+static inline __m256i jc_dw_mask8(ptrdiff_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+__attribute__((target("arch=x86-64-v3")))
+static void jc_dw_pack_block_f32_avx2(const float *src, ptrdiff_t cs, ptrdiff_t rs,
+                                      ptrdiff_t count, ptrdiff_t H, ptrdiff_t W, float *dst,
+                                      ptrdiff_t drs)
+{
+    const int flat = rs == W;
+    const ptrdiff_t rows = flat ? 1 : H, len = flat ? H * W : W;
+    __m256 r[8];
+    for (ptrdiff_t h = 0; h < rows; h++) {
+        for (ptrdiff_t q0 = 0; q0 < len; q0 += 8) {
+            const ptrdiff_t n = len - q0 < 8 ? len - q0 : 8;
+            const __m256i mask = jc_dw_mask8(n);
+            for (ptrdiff_t c = 0; c < 8; c++)
+                r[c] = c < count ? _mm256_maskload_ps(src + c * cs + h * rs + q0, mask)
+                                 : _mm256_setzero_ps();
+            jc_transpose8_ps(r);
+            for (ptrdiff_t k = 0; k < n; k++) {
+                const ptrdiff_t q = q0 + k;
+                _mm256_storeu_ps(dst + (flat ? (q / W) * drs + (q % W) * 8 : h * drs + q * 8),
+                                 r[k]);
+            }
+        }
+    }
+}
+
+__attribute__((target("arch=x86-64-v3")))
+static void jc_dw_unpack_block_f32_avx2(const float *tb, ptrdiff_t P, ptrdiff_t count,
+                                        float *dst, ptrdiff_t ds, const float *bias, int act)
+{
+    __m256 r[8];
+    for (ptrdiff_t p0 = 0; p0 < P; p0 += 8) {
+        const ptrdiff_t n = P - p0 < 8 ? P - p0 : 8;
+        const __m256i mask = jc_dw_mask8(n);
+        for (ptrdiff_t i = 0; i < 8; i++)
+            r[i] = i < n ? _mm256_loadu_ps(tb + (p0 + i) * 8) : _mm256_setzero_ps();
+        jc_transpose8_ps(r);
+        for (ptrdiff_t c = 0; c < count; c++) {
+            if (act >= 0)
+                r[c] = jc_dw_finish256(r[c], _mm256_set1_ps(bias ? bias[c] : -0.0f), act);
+            _mm256_maskstore_ps(dst + c * ds + p0, mask, r[c]);
         }
     }
 }
@@ -597,5 +721,17 @@ static void jc_depthwise_block_f32(const float *xb, ptrdiff_t Wp, const float *w
 #define jc_depthwise_block_f32_avx2 jc_depthwise_block_f32
 
 #define jc_dw_even_f32_avx2 jc_dw_even_f32
+static void jc_dw_pack_block_f32(const float *src, ptrdiff_t cs, ptrdiff_t rs, ptrdiff_t count,
+                                 ptrdiff_t H, ptrdiff_t W, float *dst, ptrdiff_t drs)
+{
+    (void)src; (void)cs; (void)rs; (void)count; (void)H; (void)W; (void)dst; (void)drs;
+}
+static void jc_dw_unpack_block_f32(const float *tb, ptrdiff_t P, ptrdiff_t count, float *dst,
+                                   ptrdiff_t ds, const float *bias, int act)
+{
+    (void)tb; (void)P; (void)count; (void)dst; (void)ds; (void)bias; (void)act;
+}
+#define jc_dw_pack_block_f32_avx2 jc_dw_pack_block_f32
+#define jc_dw_unpack_block_f32_avx2 jc_dw_unpack_block_f32
 #endif
 #endif

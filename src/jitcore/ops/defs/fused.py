@@ -6,7 +6,8 @@ a residual add and/or an activation; ``jc::conv2d_act_pool`` is what
 ``jitcore.passes.fuse_conv_pool`` makes of a ``jc::conv2d_act`` without a
 residual followed by ``max_pool2d(kernel 2, stride 2)``; ``jc::conv2d_winograd`` is a
 ``jc::conv2d_act`` that carries its weight's Winograd transform
-(``jitcore.passes.pack_winograd_weights``).  Their references compose the registered
+(``jitcore.passes.pack_winograd_weights``), ``jc::conv2d_nchwc`` one that carries its
+weight packed in 16-channel blocks (``jitcore.passes.pack_nchwc_weights``).  Their references compose the registered
 ops' own references, so a fused node means exactly what the unfused chain
 meant:
 
@@ -164,4 +165,16 @@ register("jc::conv2d_winograd(Tensor input, Tensor weight, Tensor? bias=None, in
          "str activation='none', bool residual_after_activation=False, "
          "Tensor? winograd_weight=None) -> Tensor",
          handler=("conv2d_act", "winograd"), reference=_conv2d_winograd,
+         infer=_conv2d_winograd_rule)
+
+
+# jc::conv2d_act with ``nchwc_weight = pack_nchwc_weights.nchwc_weight(weight)`` (what
+# passes/pack_nchwc_weights.py makes of a 3x3 convolution with many channels): the
+# NCHWc kernel reads it instead of packing the weight per call; the reference is
+# jc::conv2d_winograd's (the same convolution, its weight only rearranged).
+register("jc::conv2d_nchwc(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, "
+         "int[2] padding=0, int[2] dilation=1, int groups=1, Tensor? residual=None, "
+         "str activation='none', bool residual_after_activation=False, "
+         "Tensor? nchwc_weight=None) -> Tensor",
+         handler=("conv2d_act", "nchwc"), reference=_conv2d_winograd,
          infer=_conv2d_winograd_rule)
