@@ -113,10 +113,13 @@ def _expected(case, port, inputs):
                           strict=True)
     assert_outputs(f"{case['name']} with torch's state dict", fresh(*inputs), expected, 1e-5, 1e-5)
     if path.exists():
+        # the saved outputs are torch's on the machine that wrote them; torch's own
+        # kernels round differently per CPU (AVX-512 or AVX2 convolutions: a few 1e-6 on
+        # resnet18's logits), so staleness is judged at the tolerance ports are held to
         with np.load(path) as saved:
             for k, value in enumerate(expected):
                 np.testing.assert_allclose(
-                    value, saved[f"output_{k}"], rtol=1e-5, atol=1e-6,
+                    value, saved[f"output_{k}"], rtol=1e-5, atol=1e-5,
                     err_msg=f"{path} is out of date: python tests/models/_zoo.py --regenerate")
     return expected
 

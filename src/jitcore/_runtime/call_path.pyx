@@ -626,7 +626,7 @@ cdef object _call_function(object self, tuple args, PyObject* kwargs):
         executor = self.executor
     result = (<Dispatcher>executor._dispatcher).call_fast(args, True)
     if result is not _MISS:
-        return result
+        return _as_result(<Dispatcher>executor._dispatcher, result)
     if _tracing():
         # a trace records the call (its graph inlined into the trace), as it records a
         # ScriptModule's
