@@ -144,6 +144,17 @@ class ReadsAChildsList(nn.Module):
         return self.child(x, 1) + float(self.child.sizes[-1])
 
 
+class Permute(nn.Module):
+    """torchvision's ``Permute`` (ConvNeXt): the axes a list attribute, np.transpose's."""
+
+    def __init__(self, dims: List[int]):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return np.transpose(x, self.dims) * 2.0
+
+
 MODULES = [
     (LoopOverSizes, lambda: [(arr(3), 0), (arr(2, 3), 2), (arr(4), -1)]),
     (DictOfScales, lambda: [(arr(3), "a"), (arr(2, 2), "c"), (arr(1), "zz")]),
@@ -153,6 +164,7 @@ MODULES = [
     (NestedLists, lambda: [(arr(6, 3),), (arr(7, 2),)]),
     (HelperReadsTheList, lambda: [(arr(3),), (arr(2, 4),)]),
     (ReadsAChildsList, lambda: [(arr(3),), (arr(1, 2),)]),
+    (lambda: Permute([0, 2, 3, 1]), lambda: [(arr(1, 2, 3, 4),), (arr(2, 3, 1, 5),)]),
 ]
 IDS = [f"{i}-{getattr(make, '__name__', 'lambda')}" for i, (make, _) in enumerate(MODULES)]
 

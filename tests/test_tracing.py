@@ -270,6 +270,43 @@ def test_a_scripted_function_called_in_a_trace_keeps_its_control_flow():
         np.testing.assert_allclose(traced(x), np.tanh(_clipped_sum(x * 2.0)), rtol=1e-6)
 
 
+class _JoinsFeatures(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, 2, 1)
+
+    def forward(self, features):
+        return self.conv(np.concatenate(features, 1))
+
+
+class _GrowsFeatures(nn.Module):
+    """DenseNet's block: each layer takes the list of every map so far."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([_JoinsFeatures(3), _JoinsFeatures(5)])
+
+    def forward(self, x):
+        features = [x, np.zeros_like(x[:, :1])]
+        for layer in self.layers:
+            features.append(layer(features))
+        return np.concatenate(features, 1)
+
+
+def test_a_list_of_traced_arrays_passed_to_a_submodule():
+    rng = np.random.default_rng(6)
+    model = _GrowsFeatures().eval()
+    x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+    traced = trace(model, (x,))
+    assert "Tensor[] = prim::ListConstruct" in str(traced.graph)
+    assert "prim::ListUnpack" in str(getattr(traced.layers, "0").graph)
+    traced.graph.lint()
+    assert_roundtrip(traced.graph)
+    bigger = rng.standard_normal((3, 2, 5, 5)).astype(np.float32)
+    for arg in (x, bigger):
+        np.testing.assert_allclose(traced(arg), model(arg), rtol=1e-5, atol=1e-6)
+
+
 # ------------------------------------------------------------ in-place ops on inputs
 
 class _InPlaceOnState(nn.Module):

@@ -20,7 +20,7 @@ from jitcore.errors import (
     CompileError, FormatError, IRParseError, JitcoreError, KernelError, LintError, SaveError,
     SchemaError, SchemaMatchError, ScriptRaisedError, TracerWarning, TracingCheckError,
 )
-from jitcore.decorators import export, ignore, unused
+from jitcore.decorators import _overload, _overload_method, export, ignore, unused
 from jitcore.torchscript_compiler import register_compiler as _register_torchscript_compiler
 
 __version__ = "0.1.0"

@@ -350,7 +350,11 @@ def _call_with_conventions(kind, spelling, positional, keywords):
         dims = keywords.pop("dims", None) if len(positional) < 2 else positional.pop(1)
         if dims is None and _rank(positional[0]) is None:
             return call("aten::numpy_T", positional[0])     # every axis reversed, any rank
-        keywords["dims"] = list(range(positional[0].ndim))[::-1] if dims is None else list(dims)
+        if dims is None:
+            dims = list(range(positional[0].ndim))[::-1]
+        elif not isinstance(getattr(dims, "jit_type", None), ListType):
+            dims = list(dims)       # a tuple; a List[int] value of the program stays one
+        keywords["dims"] = dims
     elif kind in _EXTREMA_WITH_A_NUMBER and len(positional) == 2 and not keywords:
         # np.maximum(x, 0.0): ATen's maximum takes tensors only, and clamp_min(x, 0.0)
         # is the same op (NumPy's result dtype and NaN propagation: its reference is np.clip)

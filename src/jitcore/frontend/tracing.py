@@ -8,6 +8,7 @@ caller's graph reads the submodule with ``prim::GetAttr`` and calls it with
 as in TorchScript.  Python values are baked in as constants.
 """
 
+import functools
 import inspect
 import warnings
 
@@ -27,6 +28,7 @@ from jitcore.ops.binding import numeric_array
 from jitcore.ops.dispatch import Traceable, current_tracer, set_tracer
 from jitcore.passes.dead_code import eliminate_dead_code as _eliminate_dead_code
 from jitcore.passes.inline import inline_calls
+from jitcore.passes.shape_propagation import join_types
 
 __all__ = ["Tracer", "trace", "trace_module"]
 
@@ -262,6 +264,19 @@ class Tracer:
                                         output_types=list(tuple_type.elems))
                 bound.arguments[name] = tuple(type(v)(o, v.data, self)
                                               for v, o in zip(value, unpacked.outputs))
+            elif _is_list_of_arrays(value):
+                # torchvision's DenseNet passes its growing list of feature maps: one
+                # List[Tensor] input (its length fixed by the trace, as in torch's)
+                traced = self._traced_constants(tuple(value))
+                elem = functools.reduce(join_types, [v.jit_type for v in traced])
+                call_inputs.append(self.frame.graph.insert(
+                    "prim::ListConstruct", [self._own_value(v) for v in traced],
+                    output_types=[ListType(elem)], source_range=user_source_range()).output())
+                inner = graph.add_input(name, ListType(elem))
+                unpacked = graph.insert("prim::ListUnpack", [inner], num_outputs=len(value),
+                                        output_types=[v.jit_type for v in traced])
+                bound.arguments[name] = [TracedArray(o, v.data, self)
+                                         for v, o in zip(traced, unpacked.outputs)]
             elif _contains_traced(value):
                 raise TypeError(f"{type(module).__name__}.forward: argument {name!r} is a "
                                 "container of traced arrays other than a tuple of them; pass "
@@ -436,6 +451,11 @@ class Tracer:
 def _is_tuple_of_traced(value):
     return (isinstance(value, tuple) and len(value) > 0
             and all(isinstance(v, (TracedArray, TracedScalar)) for v in value))
+
+
+def _is_list_of_arrays(value):
+    return (isinstance(value, list) and len(value) > 0 and _contains_traced(value)
+            and all(isinstance(v, (TracedArray, np.ndarray)) for v in value))
 
 
 def _contains_traced(value):

@@ -11,7 +11,7 @@ import inspect
 
 from jitcore._runtime.ir import Graph
 from jitcore._runtime.types import TensorType
-from jitcore.decorators import is_ignored, is_unused
+from jitcore.decorators import is_ignored, is_unused, overload_declarations
 from jitcore.modules import class_type_of
 from jitcore.passes.inline import inline_calls
 
@@ -24,7 +24,7 @@ from .ignored_calls import ignored_call
 from .named_tuples import argument_value
 from .modules import ModuleValue
 from .source import parse_function
-from .values import ScriptValue
+from .values import ScriptValue, SugaredValue
 
 __all__ = ["CompilationUnit"]
 
@@ -41,22 +41,26 @@ class CompilationUnit:
         self._active = []          # what is being compiled, for recursion checks
 
     # ------------------------------------------------------------- functions
-    def function_graph(self, fn, source=None, where=None):
-        """``(qualified name, Graph)`` of a Python function, compiled on first request."""
-        name = self._function_names.get(fn)
+    def function_graph(self, fn, source=None, where=None, overload=None):
+        """``(qualified name, Graph)`` of a Python function, compiled on first request;
+        ``overload`` as for :meth:`method_graph` (named ``<name>__<index>``)."""
+        key = fn if overload is None else (fn, overload[0])
+        name = self._function_names.get(key)
         if name is not None:
             return name, self.functions[name]
-        if fn in self._active:
+        if key in self._active:
             raise compile_error(f"recursive call of {fn.__qualname__!r}: recursion is not "
                                 "supported in jitcore.script; rewrite it as a loop", where)
         source = source or parse_function(fn)
-        self._active.append(fn)
+        self._active.append(key)
         try:
-            graph = self._compile(source, None)
+            declaration = None if overload is None else parse_function(overload[1])
+            graph = self._compile(source, None, declaration)
         finally:
             self._active.pop()
-        name = self._unique_name(fn.__qualname__.replace(".<locals>", ""))
-        self._function_names[fn] = name
+        name = fn.__qualname__.replace(".<locals>", "")
+        name = self._unique_name(name if overload is None else f"{name}__{overload[0]}")
+        self._function_names[key] = name
         self.functions[name] = graph
         return name, graph
 
@@ -82,13 +86,18 @@ class CompilationUnit:
         return name
 
     # --------------------------------------------------------------- methods
-    def method_graph(self, module, name, where=None):
-        """The graph of ``module.<name>`` (``self`` is its first input), compiled on first request."""
+    def method_graph(self, module, name, where=None, overload=None):
+        """The graph of ``module.<name>`` (``self`` is its first input), compiled on first request.
+
+        ``overload`` is ``(index, declaration)`` of an ``_overload_method`` declaration:
+        the implementation compiled with its annotations, kept as ``<name>__<index>``.
+        """
         table = self.method_graphs.setdefault(id(module), {})
         self._modules[id(module)] = module
-        if name in table:
-            return table[name]
-        key = (id(module), name)
+        compiled_name = name if overload is None else f"{name}__{overload[0]}"
+        if compiled_name in table:
+            return table[compiled_name]
+        key = (id(module), compiled_name)
         if key in self._active:
             raise compile_error(f"recursive call of {type(module).__name__}.{name}: recursion is "
                                 "not supported in jitcore.script; rewrite it as a loop", where)
@@ -97,35 +106,81 @@ class CompilationUnit:
             raise compile_error(f"{type(module).__name__} has no method {name!r} to compile")
         self._active.append(key)
         try:
-            graph = self._compile(parse_function(fn), module)
+            declaration = None if overload is None else parse_function(overload[1])
+            graph = self._compile(parse_function(fn), module, declaration)
         finally:
             self._active.pop()
-        table[name] = graph
+        table[compiled_name] = graph
         return graph
 
+    def _overload(self, ctx, fn, declarations, args, kwargs, where, skip_self):
+        """``(index, declaration)`` of the first declaration whose annotations take the
+        call's arguments (materialised once, returned with it), as TorchScript picks one."""
+        args = [a.as_value(ctx, where) if isinstance(a, SugaredValue) else a for a in args]
+        kwargs = {k: v.as_value(ctx, where) if isinstance(v, SugaredValue) else v
+                  for k, v in kwargs.items()}
+        tried = []
+        for index, declaration in enumerate(declarations):
+            source = parse_function(declaration)
+            params = source.definition.args.posonlyargs + source.definition.args.args
+            params = params[1:] if skip_self else params
+            signature = inspect.signature(declaration)
+            parameters = list(signature.parameters.values())[1 if skip_self else 0:]
+            types = [TensorType.get() if p.annotation is None else type_from_annotation(
+                p.annotation, source, declaration.__globals__) for p in params]
+            tried.append("(" + ", ".join(describe_type(t) for t in types) + ")")
+            try:
+                bound = inspect.Signature(parameters).bind(*args, **kwargs)
+            except TypeError:
+                continue
+            by_name = dict(zip((p.name for p in parameters), types))
+            if all(not hasattr(value, "type") or value.type.is_subtype_of(by_name[pname])
+                   for pname, value in bound.arguments.items()):
+                return (index, declaration), [ScriptValue(a) if hasattr(a, "type") else a
+                                              for a in args], {
+                    k: ScriptValue(v) if hasattr(v, "type") else v for k, v in kwargs.items()}
+        given = ", ".join(describe_type(a.type) if hasattr(a, "type") else repr(a)
+                          for a in list(args) + list(kwargs.values()))
+        raise compile_error(f"no overload of {fn.__qualname__} takes ({given}); its "
+                            f"declarations take {' or '.join(tried)}", where)
+
     # --------------------------------------------------------------- compile
-    def _compile(self, source, module):
+    def _compile(self, source, module, declaration=None):
+        """``source`` compiled into a graph; with ``declaration`` (the parsed source of an
+        ``_overload_method`` declaration) its parameters and result take the
+        declaration's annotations instead of their own."""
         graph = Graph()
         compiler = FunctionCompiler(self, source, graph)
         definition = source.definition
         _check_signature(source)
         params = definition.args.posonlyargs + definition.args.args
-        for index, param in enumerate(params):
+        typed_by, typed_params = source, params
+        if declaration is not None:
+            typed_by = declaration
+            typed_params = declaration.definition.args.posonlyargs + declaration.definition.args.args
+            if [p.arg for p in typed_params] != [p.arg for p in params]:
+                raise compile_error(f"the overload declaration of {source.name} names its "
+                                    f"parameters {[p.arg for p in typed_params]}, the "
+                                    f"implementation {[p.arg for p in params]}; they must "
+                                    "be the same", declaration.range_of(declaration.definition))
+        type_globals = getattr(typed_by.fn, "__globals__", compiler.globals)
+        for index, (param, typed) in enumerate(zip(params, typed_params)):
             if module is not None and index == 0:
                 value = graph.add_input("self", class_type_of(type(module)))
                 compiler.scope.bind(param.arg, ModuleValue(module, value, self))
                 continue
-            jit_type = TensorType.get() if param.annotation is None else type_from_annotation(
-                param.annotation, source, compiler.globals)
+            jit_type = TensorType.get() if typed.annotation is None else type_from_annotation(
+                typed.annotation, typed_by, type_globals)
             # TorchScript names a parameter's first SSA value `x.1`
             value = graph.add_input(f"{param.arg}.1", jit_type)
-            compiler.scope.bind(param.arg, argument_value(value, param.annotation, source,
-                                                          compiler.globals))
+            compiler.scope.bind(param.arg, argument_value(value, typed.annotation, typed_by,
+                                                          type_globals))
         if module is not None and not params:
             raise compile_error(f"method {source.name} takes no self argument",
                                 source.range_of(definition))
-        declared = None if definition.returns is None else type_from_annotation(
-            definition.returns, source, compiler.globals)
+        returns = typed_by.definition.returns
+        declared = None if returns is None else type_from_annotation(returns, typed_by,
+                                                                     type_globals)
         if is_unused(source.fn):
             compiler.emit_raise("NotImplementedError", f"{source.name} was marked "
                                 "@jitcore.unused and cannot run in compiled code",
@@ -133,6 +188,7 @@ class CompilationUnit:
             graph.register_output(compiler.uninitialized(declared or TensorType.get()))
         else:
             compiler.compile_body(definition.body, declared)
+        _drop_unread_lists(graph)
         pool_constants(graph)
         graph.lint()
         return graph
@@ -143,9 +199,15 @@ class CompilationUnit:
         if is_ignored(fn):
             name = fn.__qualname__.replace(".<locals>", "")
             return ignored_call(self, ctx, fn, fn, name, args, kwargs, where, skip_self=False)
+        declarations = overload_declarations(fn)
+        overload = None
+        if declarations:
+            overload, args, kwargs = self._overload(ctx, fn, declarations, args, kwargs, where,
+                                                    skip_self=False)
         with calling(fn.__qualname__, ctx.source.name, where):
-            name, graph = self.function_graph(fn, where=where)
-        inputs = bind_call(ctx, fn, graph.inputs, args, kwargs, where, skip_self=False)
+            name, graph = self.function_graph(fn, where=where, overload=overload)
+        inputs = bind_call(ctx, fn if overload is None else overload[1], graph.inputs, args,
+                           kwargs, where, skip_self=False)
         output_type = graph.outputs[0].type
         node = ctx.node("prim::CallFunction", inputs, [output_type], where, attrs={"name": name})
         return ScriptValue(node.output())
@@ -187,8 +249,20 @@ class CompilationUnit:
                 return ignored_call(self, ctx, fn, getattr(module, name),
                                     f"{type(module).__name__}.{name}", args, kwargs, where,
                                     skip_self=True)
+            declarations = overload_declarations(fn) if inspect.isfunction(fn) else []
+            overload = None
+            if declarations:
+                overload, args, kwargs = self._overload(ctx, fn, declarations, args, kwargs,
+                                                        where, skip_self=True)
             with calling(f"{type(module).__name__}.{name}", ctx.source.name, where):
-                graph = self.method_graph(module, name, where)
+                if overload is None:
+                    graph = self.method_graph(module, name, where)
+                else:
+                    graph = self.method_graph(module, name, where, overload)
+            if overload is not None:
+                name = f"{name}__{overload[0]}"
+                # the declaration's signature binds the call (its names, its defaults)
+                fn = overload[1]
         if existing is not None:
             # a compiled module's methods take their graph's inputs positionally
             if kwargs or len(args) != len(graph.inputs) - 1:
@@ -205,9 +279,8 @@ class CompilationUnit:
                                         f"{describe_type(value.type)}", where)
             inputs = [receiver.value] + arguments
         else:
-            inputs = [receiver.value] + bind_call(ctx, getattr(type(module), name, None),
-                                                  graph.inputs[1:], args, kwargs, where,
-                                                  skip_self=True)
+            inputs = [receiver.value] + bind_call(ctx, fn, graph.inputs[1:], args, kwargs,
+                                                  where, skip_self=True)
         node = ctx.node("prim::CallMethod", inputs, [graph.outputs[0].type], where,
                         attrs={"name": name})
         return ScriptValue(node.output())
@@ -230,6 +303,15 @@ def _check_signature(source):
             for d in source.definition.decorator_list):
         raise compile_error("static methods, class methods and properties are not supported in "
                             "jitcore.script; use a plain method or a module-level function", where)
+
+
+def _drop_unread_lists(graph):
+    """Remove list literals nothing reads: a literal handed to a NumPy function as a
+    Python list of its items (``np.concatenate([a, b], 1)``) is built again by the op
+    that takes it, and its own ``prim::ListConstruct`` would print in ``.code``."""
+    for node in reversed(list(graph.walk())):
+        if node.kind == "prim::ListConstruct" and not node.output().uses:
+            node.destroy()
 
 
 def _decorator_name(node):
