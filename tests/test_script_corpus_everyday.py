@@ -9,6 +9,7 @@ inputs against the plain Python function (NumPy is the oracle), also after
 import copy
 import inspect
 import math
+import warnings
 from typing import Dict, Final, List, Optional, Tuple
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 import jitcore
 import jitcore.nn as nn
 import jitcore.nn.functional as F
+from jitcore.errors import KernelError
 from jitcore.frontend.script import script
 from jitcore.frontend.script.source_text import script_source
 from jitcore.testing import assert_roundtrip
@@ -1435,6 +1437,29 @@ def test_print_writes_what_python_writes(capsys):
         assert capsys.readouterr().out == expected == "step 2 of 3 0.5 True\n"
 
 
+def warns_when_large(x, n: int):
+    if n > 2:
+        warnings.warn(f"n is {n}, larger than 2")
+    return x * n
+
+
+def test_warnings_warn_is_python_s_at_the_calling_line():
+    x = arr(2)
+    for compiled in (script(warns_when_large), script_source(script(warns_when_large).code)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            np.testing.assert_array_equal(compiled(x, 3), x * 3)
+            line = inspect.currentframe().f_lineno - 1
+            compiled(x, 1)
+        assert [(str(w.message), w.category, w.lineno) for w in caught] == [
+            ("n is 3, larger than 2", UserWarning, line)]
+        assert caught[0].filename == __file__
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")      # a filter that raises fails the call
+            with pytest.raises(KernelError, match="UserWarning: n is 4, larger than 2"):
+                compiled(x, 4)
+
+
 def test_the_language_reference_cites_tests_that_exist():
     # docs/script.md's table names a corpus entry, an error case or a test per row
     import pathlib
@@ -1449,6 +1474,7 @@ def test_the_language_reference_cites_tests_that_exist():
     import test_script_module_attributes
     import test_script_modules
     import test_script_named_tuples
+    import test_script_overloads
     import test_script_strings
     text = (pathlib.Path(__file__).parents[1] / "docs" / "script.md").read_text()
     modules = {"corpus": test_script_corpus, "everyday": globals(), "lists": test_script_lists,
@@ -1456,7 +1482,8 @@ def test_the_language_reference_cites_tests_that_exist():
                "errors": test_script_errors, "properties": test_script_collection_properties,
                "modules": test_script_modules, "ignore": test_script_ignore,
                "named_tuples": test_script_named_tuples, "strings": test_script_strings,
-               "module_attributes": test_script_module_attributes}
+               "module_attributes": test_script_module_attributes,
+               "overloads": test_script_overloads}
     cited = re.findall(rf"`({'|'.join(modules)})::(\w+)`", text)
     assert len(cited) > 100
     for where, name in cited:

@@ -7,7 +7,8 @@ and lowering resolves every node through it.
 
 from jitcore._runtime import (
     op_conv, op_creation, op_dict, op_elementwise, op_float_values, op_index, op_inplace,
-    op_linalg, op_list, op_nn, op_recurrent, op_reduction, op_scalar, op_shape, op_string,
+    op_linalg, op_list, op_nn, op_python, op_recurrent, op_reduction, op_scalar, op_shape,
+    op_string,
 )
 
 __all__ = ["HANDLERS"]
@@ -25,5 +26,5 @@ def _merge(*modules):
 
 
 HANDLERS = _merge(op_conv, op_creation, op_dict, op_elementwise, op_float_values, op_index,
-                  op_inplace, op_linalg, op_list, op_nn, op_recurrent, op_reduction, op_scalar,
-                  op_shape, op_string)
+                  op_inplace, op_linalg, op_list, op_nn, op_python, op_recurrent, op_reduction,
+                  op_scalar, op_shape, op_string)

@@ -1,5 +1,6 @@
 # cython: language_level=3
-"""``prim::PythonOp``: a call of an ``@jitcore.ignore`` Python function.
+"""``prim::PythonOp``: a call of an ``@jitcore.ignore`` Python function; and the Python
+statements a compiled program runs for their effect (``print``, ``warnings.warn``).
 
 The interpreter runs without the GIL; this handler is the one place a compiled
 program takes it back (``with gil:``) to call Python.  Lowering gives the
@@ -15,9 +16,12 @@ turns it into an exception with the user's source line.
 """
 
 from jitcore._runtime.code cimport Code, Frame, Instr, IN, OUT, frame_fail, JC_ERR_TYPE
+from jitcore._runtime.handler_table cimport handler
 from jitcore._runtime.op_support cimport OpImpl
 from jitcore._runtime.registers cimport reg_clear, reg_from_object, reg_to_object
 from jitcore._runtime.kernels.view cimport JC_OK, JC_ERR_VALUE
+
+import warnings
 
 import numpy as np
 
@@ -197,3 +201,36 @@ def take_raised(failure):
 cdef bytes _c_message(str text):
     # frame_fail keeps 255 bytes
     return text.encode("utf-8", "replace")[:255]
+
+
+# The statements run for their effect, Python's own (prim::Print, aten::warn); imm indexes this.
+PYTHON_EFFECTS = ("print", "warn")
+
+
+cdef int h_python_effect(Frame* f, const Instr* ins) noexcept nogil:
+    """``print(*values)`` and ``warnings.warn(message)``: Python's, with the GIL, so the
+    output interleaves with the program's own and the warning filters apply (a warning
+    points at the line that called the compiled model)."""
+    with gil:
+        return _python_effect(f, ins)
+
+
+cdef int _python_effect(Frame* f, const Instr* ins) noexcept:
+    cdef int k
+    name = PYTHON_EFFECTS[ins.imm]
+    try:
+        args = [reg_to_object(IN(f, ins, k)) for k in range(ins.n_in)]
+        if name == "print":
+            print(*args)
+        else:
+            # stacklevel 1: no Python frame of ours is on the stack, the caller is the user
+            warnings.warn(args[0], UserWarning, stacklevel=1)
+        return JC_OK
+    except BaseException as e:
+        # a warning filter set to "error" raises here: the call fails naming it
+        return frame_fail(f, JC_ERR_VALUE, _c_message(f"{name}() raised {type(e).__name__}: {e}"))
+
+
+HANDLERS = {h.name: h for h in (
+    handler("python_effect", h_python_effect, {name: k for k, name in enumerate(PYTHON_EFFECTS)}),
+)}

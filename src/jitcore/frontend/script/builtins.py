@@ -9,6 +9,7 @@ sugared value.  Builtins that have no counterpart say what to use instead.
 import ast
 import builtins
 import math
+import warnings
 
 import numpy as np
 
@@ -361,6 +362,28 @@ def _print(ctx, args, kwargs, where):
     return ScriptValue(ctx.constant(None, where))
 
 
+def _warn(ctx, args, kwargs, where):
+    """``warnings.warn(message, UserWarning, stacklevel=2)`` (TorchScript's aten::warn): a
+    UserWarning raised by Python's warnings module each time the statement runs."""
+    check_arity("warnings.warn", args, kwargs, where, 1, 3)
+    unknown = set(kwargs) - {"category", "stacklevel"}
+    if unknown:
+        raise compile_error(f"warnings.warn() got an unexpected keyword argument "
+                            f"{sorted(unknown)[0]!r}", where)
+    category = args[1] if len(args) > 1 else kwargs.get("category")
+    if category is not None and python_constant(category) is not UserWarning:
+        raise compile_error("warnings.warn() in jitcore.script warns with UserWarning only "
+                            "(TorchScript's aten::warn); drop the category argument", where)
+    message = _value(ctx, args[0], where)
+    if message.type != StrType.get():
+        raise compile_error(f"warnings.warn() takes a str message, got "
+                            f"{describe_type(message.type)}; use an f-string", where)
+    stacklevel = args[2] if len(args) > 2 else kwargs.get("stacklevel")
+    stacklevel = ctx.constant(2, where) if stacklevel is None else _value(ctx, stacklevel, where)
+    ctx.node("aten::warn", [message, stacklevel], [], where)
+    return ScriptValue(ctx.constant(None, where))
+
+
 def _math_function(fn, kind):
     name = f"math.{fn.__name__}"
 
@@ -563,7 +586,8 @@ _HANDLERS = {
     builtins.max: _min_max("max"), builtins.abs: _abs, builtins.int: _conversion("int", _INT),
     builtins.float: _conversion("float", _FLOAT), builtins.bool: _conversion("bool", _BOOL),
     builtins.str: _str, builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
-    builtins.print: _print, builtins.getattr: _getattr, builtins.type: _type,
+    builtins.print: _print, warnings.warn: _warn, builtins.getattr: _getattr,
+    builtins.type: _type,
     builtins.hasattr: _hasattr, np.dtype: _numpy_dtype,
     # with a generator expression argument these are compiled by the expression
     # compiler (consume_generator); any other call ends here

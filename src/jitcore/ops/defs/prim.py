@@ -8,6 +8,7 @@ The nodes that structure a program (``prim::If``, ``prim::Loop``,
 """
 
 import builtins
+import warnings
 
 import numpy as np
 
@@ -40,6 +41,11 @@ def _extremum(fn):
 
 def _print(*values):
     print(*values)
+    return ()
+
+
+def _warn(message, stacklevel=2):
+    warnings.warn(message, UserWarning, stacklevel=2)
     return ()
 
 
@@ -85,4 +91,8 @@ register("prim::max(...) -> Scalar", handler=("extremum", "max"), reference=_ext
 register("prim::RaiseException(...) -> ()", reference=_raise, effect=Effect.SIDE_EFFECT,
          doc="`raise Exception(message)`; the node's `exception` attribute names the class")
 register("prim::Print(...) -> ()", reference=_print, effect=Effect.SIDE_EFFECT,
-         doc="`print(a, b, ...)`")
+         handler=("python_effect", "print"), doc="`print(a, b, ...)` (Python's print)")
+register("aten::warn(str message, int stacklevel=2) -> ()", reference=_warn,
+         effect=Effect.SIDE_EFFECT, handler=("python_effect", "warn"),
+         doc="`warnings.warn(message)`: a UserWarning at the line that called the compiled "
+             "code (Python's warning filters apply)")
