@@ -551,6 +551,7 @@ def _register_prim_samples():
     for name in ("min", "max"):
         s[f"prim::{name}"] = lambda r, d, t, pos: [[3, 7], [2.5, -1.0, 4.0], [[4, 1, 9]]]
     s["prim::Print"] = lambda r, d, t, pos: [["a", 1], []]
+    s["aten::warn"] = lambda r, d, t, pos: [["careful", 2], ["again", 1]]
     s["prim::RaiseException"] = lambda r, d, t, pos: [["boom"], []]
 
 

@@ -134,6 +134,8 @@ _NOT_IN_TORCH = {"aten::__is__", "aten::__isnot__", "aten::min.int", "aten::max.
                  "aten::__contains__.str_str", "aten::mul.str",
                  # Python's ~ of an int; TorchScript has no ~ of a number
                  "aten::bitwise_not.int",
+                 # "implemented directly in the interpreter": torch.ops cannot call it
+                 "aten::warn",
                  # unspecified values in torch (and NumPy); jitcore's are zeros
                  "aten::empty", "aten::empty_like"}
 # jitcore's own fused ops (jc::) have no ATen counterpart; the fusion tests check

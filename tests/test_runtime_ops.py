@@ -362,7 +362,7 @@ def test_scalar_and_list_ops_follow_python():
 # run on the reference interpreter.  Shrink this list when a handler lands.
 # prim::RaiseException is an instruction of its own (OP_RAISE), and aten::format runs
 # only as the message of one (test_a_formatted_message_is_filled_in_by_the_raise).
-UNHANDLED_OPS = {"prim::Print", "prim::RaiseException"}
+UNHANDLED_OPS = {"prim::RaiseException"}
 
 
 def test_ops_without_a_runtime_handler_are_exactly_the_documented_ones():
