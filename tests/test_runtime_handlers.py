@@ -13,9 +13,7 @@ from jitcore._runtime.lowering import supported_ops
 # Registered ops that name no handler: they are no instruction of their own
 # (test_runtime_ops.UNHANDLED_OPS; the interpreter runs them itself).  The one
 # kind lowering still resolves by name, prim::PythonOp, is no registered op.
-RESOLVED_BY_NAME = {
-    "prim::Print", "prim::RaiseException",
-}
+RESOLVED_BY_NAME = {"prim::RaiseException"}
 
 
 def test_every_op_names_a_handler_but_those_still_resolved_by_name():

@@ -77,9 +77,12 @@ def _as_tuple(result):
 
 
 def _flat(result):
-    """The arrays of a (possibly nested) result, in order."""
+    """The arrays of a (possibly nested) result, in order; None items (an Optional output
+    that is absent, GoogLeNet's aux logits in eval) are left out on both sides."""
     flat = []
     for item in _as_tuple(result):
+        if item is None:
+            continue
         if isinstance(item, (tuple, list)):
             flat.extend(_flat(item))
         else:

@@ -15,7 +15,7 @@ from jitcore._runtime.kernels import dropout
 __all__ = [
     "manual_seed", "default_generator", "calculate_gain", "uniform_", "normal_", "constant_",
     "zeros_", "ones_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-    "kaiming_normal_",
+    "kaiming_normal_", "trunc_normal_",
 ]
 
 _default = np.random.default_rng()
@@ -93,6 +93,27 @@ def uniform_(array, a=0.0, b=1.0, generator=None):
 def normal_(array, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std**2)."""
     return _fill(array, _rng(generator).normal(mean, std, size=array.shape))
+
+
+def trunc_normal_(array, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill ``array`` from N(mean, std²) truncated to ``[a, b]`` (torch's bounds are
+    absolute values, not multiples of ``std``), by redrawing the samples outside."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: a must be below b, got a={a}, b={b}")
+    # the share of draws that land inside: redrawing is quick unless it is tiny (torch
+    # inverts the CDF instead, with erfinv, which NumPy lacks)
+    inside = 0.5 * (math.erf((b - mean) / (std * math.sqrt(2.0)))
+                    - math.erf((a - mean) / (std * math.sqrt(2.0))))
+    if inside < 1e-3:
+        raise ValueError(f"trunc_normal_: [{a}, {b}] holds {inside:.1e} of N({mean}, {std}^2); "
+                         "choose bounds nearer the mean")
+    rng = _rng(generator)
+    values = rng.normal(mean, std, size=array.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():
+        values[outside] = rng.normal(mean, std, size=int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(array, values)
 
 
 def constant_(array, val):

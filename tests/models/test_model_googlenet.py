@@ -1,0 +1,373 @@
+"""torchvision's GoogLeNet (Inception v1), ported line for line (torchvision/models/googlenet.py).
+
+It exercises TorchScript idioms more than layers: a ``namedtuple`` result whose
+``__annotations__`` are assigned after it is made, ``Optional`` auxiliary-classifier
+submodules that are ``None`` when ``aux_logits=False``, ``aux1: Optional[Tensor] = None``,
+``@jitcore.unused`` for the eager-only result, ``jitcore.is_scripting()`` and a
+``warnings.warn`` in compiled code (scripted, it returns the named tuple and warns; eager
+and traced, the logits).  What differs is spelling: ``torch.cat`` is ``np.concatenate``,
+``torch.unsqueeze`` is ``np.expand_dims``, ``torch.flatten(x, 1)`` is
+``x.reshape(x.shape[0], -1)``, ``torch.jit`` is ``jitcore``; ``_log_api_usage_once`` (torchvision's
+telemetry) is left out.  torch's side runs this very source (``_torch_namespace``).
+"""
+
+import inspect
+import linecache
+import sys
+import types
+import warnings
+from collections import namedtuple
+from typing import Any, Callable, List, Optional, Tuple
+
+import numpy as np
+import pytest
+
+import jitcore
+from jitcore import nn
+from jitcore.nn import functional as F
+
+from _zoo import check_model, inputs_from_seed, trained_statistics
+
+Tensor = np.ndarray
+
+GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
+GoogLeNetOutputs.__annotations__ = {"logits": Tensor, "aux_logits2": Optional[Tensor], "aux_logits1": Optional[Tensor]}
+
+# Script annotations failed with _GoogleNetOutputs = namedtuple ...
+# _GoogLeNetOutputs set here for backwards compat
+_GoogLeNetOutputs = GoogLeNetOutputs
+
+
+class GoogLeNet(nn.Module):
+    __constants__ = ["aux_logits", "transform_input"]
+
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        aux_logits: bool = True,
+        transform_input: bool = False,
+        init_weights: Optional[bool] = None,
+        blocks: Optional[List[Callable[..., nn.Module]]] = None,
+        dropout: float = 0.2,
+        dropout_aux: float = 0.7,
+    ) -> None:
+        super().__init__()
+        if blocks is None:
+            blocks = [BasicConv2d, Inception, InceptionAux]
+        if init_weights is None:
+            warnings.warn(
+                "The default weight initialization of GoogleNet will be changed in future releases of "
+                "torchvision. If you wish to keep the old behavior (which leads to long initialization times"
+                " due to scipy/scipy#11299), please set init_weights=True.",
+                FutureWarning,
+            )
+            init_weights = True
+        if len(blocks) != 3:
+            raise ValueError(f"blocks length should be 3 instead of {len(blocks)}")
+        conv_block = blocks[0]
+        inception_block = blocks[1]
+        inception_aux_block = blocks[2]
+
+        self.aux_logits = aux_logits
+        self.transform_input = transform_input
+
+        self.conv1 = conv_block(3, 64, kernel_size=7, stride=2, padding=3)
+        self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.conv2 = conv_block(64, 64, kernel_size=1)
+        self.conv3 = conv_block(64, 192, kernel_size=3, padding=1)
+        self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+
+        self.inception3a = inception_block(192, 64, 96, 128, 16, 32, 32)
+        self.inception3b = inception_block(256, 128, 128, 192, 32, 96, 64)
+        self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+
+        self.inception4a = inception_block(480, 192, 96, 208, 16, 48, 64)
+        self.inception4b = inception_block(512, 160, 112, 224, 24, 64, 64)
+        self.inception4c = inception_block(512, 128, 128, 256, 24, 64, 64)
+        self.inception4d = inception_block(512, 112, 144, 288, 32, 64, 64)
+        self.inception4e = inception_block(528, 256, 160, 320, 32, 128, 128)
+        self.maxpool4 = nn.MaxPool2d(2, stride=2, ceil_mode=True)
+
+        self.inception5a = inception_block(832, 256, 160, 320, 32, 128, 128)
+        self.inception5b = inception_block(832, 384, 192, 384, 48, 128, 128)
+
+        if aux_logits:
+            self.aux1 = inception_aux_block(512, num_classes, dropout=dropout_aux)
+            self.aux2 = inception_aux_block(528, num_classes, dropout=dropout_aux)
+        else:
+            self.aux1 = None  # type: ignore[assignment]
+            self.aux2 = None  # type: ignore[assignment]
+
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Dropout(p=dropout)
+        self.fc = nn.Linear(1024, num_classes)
+
+        if init_weights:
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d) or isinstance(m, nn.Linear):
+                    nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
+                elif isinstance(m, nn.BatchNorm2d):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+
+    def _transform_input(self, x: Tensor) -> Tensor:
+        if self.transform_input:
+            x_ch0 = np.expand_dims(x[:, 0], 1) * (0.229 / 0.5) + (0.485 - 0.5) / 0.5
+            x_ch1 = np.expand_dims(x[:, 1], 1) * (0.224 / 0.5) + (0.456 - 0.5) / 0.5
+            x_ch2 = np.expand_dims(x[:, 2], 1) * (0.225 / 0.5) + (0.406 - 0.5) / 0.5
+            x = np.concatenate((x_ch0, x_ch1, x_ch2), 1)
+        return x
+
+    def _forward(self, x: Tensor) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
+        # N x 3 x 224 x 224
+        x = self.conv1(x)
+        # N x 64 x 112 x 112
+        x = self.maxpool1(x)
+        # N x 64 x 56 x 56
+        x = self.conv2(x)
+        # N x 64 x 56 x 56
+        x = self.conv3(x)
+        # N x 192 x 56 x 56
+        x = self.maxpool2(x)
+
+        # N x 192 x 28 x 28
+        x = self.inception3a(x)
+        # N x 256 x 28 x 28
+        x = self.inception3b(x)
+        # N x 480 x 28 x 28
+        x = self.maxpool3(x)
+        # N x 480 x 14 x 14
+        x = self.inception4a(x)
+        # N x 512 x 14 x 14
+        aux1: Optional[Tensor] = None
+        if self.aux1 is not None:
+            if self.training:
+                aux1 = self.aux1(x)
+
+        x = self.inception4b(x)
+        # N x 512 x 14 x 14
+        x = self.inception4c(x)
+        # N x 512 x 14 x 14
+        x = self.inception4d(x)
+        # N x 528 x 14 x 14
+        aux2: Optional[Tensor] = None
+        if self.aux2 is not None:
+            if self.training:
+                aux2 = self.aux2(x)
+
+        x = self.inception4e(x)
+        # N x 832 x 14 x 14
+        x = self.maxpool4(x)
+        # N x 832 x 7 x 7
+        x = self.inception5a(x)
+        # N x 832 x 7 x 7
+        x = self.inception5b(x)
+        # N x 1024 x 7 x 7
+
+        x = self.avgpool(x)
+        # N x 1024 x 1 x 1
+        x = x.reshape(x.shape[0], -1)
+        # N x 1024
+        x = self.dropout(x)
+        x = self.fc(x)
+        # N x 1000 (num_classes)
+        return x, aux2, aux1
+
+    @jitcore.unused
+    def eager_outputs(self, x: Tensor, aux2: Tensor, aux1: Optional[Tensor]) -> GoogLeNetOutputs:
+        if self.training and self.aux_logits:
+            return _GoogLeNetOutputs(x, aux2, aux1)
+        else:
+            return x  # type: ignore[return-value]
+
+    def forward(self, x: Tensor) -> GoogLeNetOutputs:
+        x = self._transform_input(x)
+        x, aux1, aux2 = self._forward(x)
+        aux_defined = self.training and self.aux_logits
+        if jitcore.is_scripting():
+            if not aux_defined:
+                warnings.warn("Scripted GoogleNet always returns GoogleNetOutputs Tuple")
+            return GoogLeNetOutputs(x, aux2, aux1)
+        else:
+            return self.eager_outputs(x, aux2, aux1)
+
+
+class Inception(nn.Module):
+    def __init__(
+        self,
+        in_channels: int,
+        ch1x1: int,
+        ch3x3red: int,
+        ch3x3: int,
+        ch5x5red: int,
+        ch5x5: int,
+        pool_proj: int,
+        conv_block: Optional[Callable[..., nn.Module]] = None,
+    ) -> None:
+        super().__init__()
+        if conv_block is None:
+            conv_block = BasicConv2d
+        self.branch1 = conv_block(in_channels, ch1x1, kernel_size=1)
+
+        self.branch2 = nn.Sequential(
+            conv_block(in_channels, ch3x3red, kernel_size=1), conv_block(ch3x3red, ch3x3, kernel_size=3, padding=1)
+        )
+
+        self.branch3 = nn.Sequential(
+            conv_block(in_channels, ch5x5red, kernel_size=1),
+            # Here, kernel_size=3 instead of kernel_size=5 is a known bug.
+            # Please see https://github.com/pytorch/vision/issues/906 for details.
+            conv_block(ch5x5red, ch5x5, kernel_size=3, padding=1),
+        )
+
+        self.branch4 = nn.Sequential(
+            nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True),
+            conv_block(in_channels, pool_proj, kernel_size=1),
+        )
+
+    def _forward(self, x: Tensor) -> List[Tensor]:
+        branch1 = self.branch1(x)
+        branch2 = self.branch2(x)
+        branch3 = self.branch3(x)
+        branch4 = self.branch4(x)
+
+        outputs = [branch1, branch2, branch3, branch4]
+        return outputs
+
+    def forward(self, x: Tensor) -> Tensor:
+        outputs = self._forward(x)
+        return np.concatenate(outputs, 1)
+
+
+class InceptionAux(nn.Module):
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        conv_block: Optional[Callable[..., nn.Module]] = None,
+        dropout: float = 0.7,
+    ) -> None:
+        super().__init__()
+        if conv_block is None:
+            conv_block = BasicConv2d
+        self.conv = conv_block(in_channels, 128, kernel_size=1)
+
+        self.fc1 = nn.Linear(2048, 1024)
+        self.fc2 = nn.Linear(1024, num_classes)
+        self.dropout = nn.Dropout(p=dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        # aux1: N x 512 x 14 x 14, aux2: N x 528 x 14 x 14
+        x = F.adaptive_avg_pool2d(x, (4, 4))
+        # aux1: N x 512 x 4 x 4, aux2: N x 528 x 4 x 4
+        x = self.conv(x)
+        # N x 128 x 4 x 4
+        x = x.reshape(x.shape[0], -1)
+        # N x 2048
+        x = F.relu(self.fc1(x), inplace=True)
+        # N x 1024
+        x = self.dropout(x)
+        # N x 1024 (num_classes)
+        x = self.fc2(x)
+        # N x 1000 (num_classes)
+
+        return x
+
+
+class BasicConv2d(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, **kwargs: Any) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
+        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.conv(x)
+        x = self.bn(x)
+        return F.relu(x, inplace=True)
+
+
+def _googlenet(**kwargs):
+    return trained_statistics(GoogLeNet(init_weights=True, **kwargs), linear=True)
+
+
+def _numpy_as_torch(torch):
+    """The NumPy names the port uses, as torch spells them (torch's side only); a module,
+    so that torch.jit.script resolves its attributes to torch's builtins."""
+    module = types.ModuleType("numpy_as_torch")
+    module.concatenate = torch.cat
+    module.expand_dims = torch.unsqueeze
+    return module
+
+
+def _torch_namespace():
+    """This module's source run again with torch behind ``nn``, ``F``, ``np`` and
+    ``jitcore`` (``torch.jit``): torchvision's original, respelled back."""
+    import torch
+    names = ("GoogLeNetOutputs", "GoogLeNet", "Inception", "InceptionAux", "BasicConv2d")
+    header = ('GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", '
+              '"aux_logits1"])\nGoogLeNetOutputs.__annotations__ = {"logits": Tensor, '
+              '"aux_logits2": Optional[Tensor], "aux_logits1": Optional[Tensor]}\n'
+              "_GoogLeNetOutputs = GoogLeNetOutputs\n\n")
+    source = header + "\n\n".join(inspect.getsource(globals()[n]) for n in names[1:])
+    filename = f"<{__name__} with torch.nn>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = types.ModuleType(f"{__name__}_torch")
+    module.__file__ = filename
+    module.__dict__.update({
+        "nn": torch.nn, "F": torch.nn.functional, "np": _numpy_as_torch(torch),
+        "jitcore": torch.jit, "Tensor": torch.Tensor, "namedtuple": namedtuple,
+        "warnings": warnings, "Any": Any, "Callable": Callable, "List": List,
+        "Optional": Optional, "Tuple": Tuple})
+    sys.modules[module.__name__] = module
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module.__dict__
+
+
+def _torch(**kwargs):
+    def make():
+        return _torch_namespace()["GoogLeNet"](init_weights=True, **kwargs)
+    return make
+
+
+# 64x64 inputs (the aux classifiers pool to 4x4 whatever the size); the default with its
+# auxiliary classifiers (unused in eval), and one without them, transforming its input
+_VARIANTS = {
+    "googlenet": dict(num_classes=100),
+    "googlenet_no_aux_transform": dict(num_classes=10, aux_logits=False, transform_input=True),
+}
+
+CASES = [
+    dict(name=name, make_port=lambda kw=kw: _googlenet(**kw), make_torch_model=_torch(**kw),
+         inputs=lambda: inputs_from_seed([((1, 3, 64, 64), np.float32)]))
+    for name, kw in _VARIANTS.items()
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_model(case, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)    # the scripted model's own warning
+        check_model(case, tmp_path, rtol=1e-4, atol=1e-4)
+
+
+def test_scripted_it_returns_the_named_tuple_and_warns_as_torchvision_s():
+    jitcore.manual_seed(0)
+    model = _googlenet(num_classes=10).eval()
+    x = inputs_from_seed([((1, 3, 64, 64), np.float32)])[0]
+    scripted = jitcore.script(model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = scripted(x)
+    assert type(result).__name__ == "GoogLeNetOutputs"
+    assert result.aux_logits1 is None and result.aux_logits2 is None
+    np.testing.assert_allclose(result.logits, model(x), rtol=1e-4, atol=1e-5)
+    assert [str(w.message) for w in caught] == [
+        "Scripted GoogleNet always returns GoogleNetOutputs Tuple"]
+
+
+def test_the_default_initialisation_warns_as_torchvision_s():
+    with pytest.warns(FutureWarning, match="default weight initialization of GoogleNet"):
+        GoogLeNet(num_classes=10, aux_logits=False)
+    with pytest.raises(ValueError, match="blocks length should be 3 instead of 2"):
+        GoogLeNet(blocks=[BasicConv2d, Inception], init_weights=False)
