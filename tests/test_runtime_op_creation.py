@@ -86,3 +86,61 @@ def test_rectangular_nested_lists_convert_as_numpy_does(rows):
     want = np.array(rows)
     assert got.shape == want.shape and got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+# ------------------------------------------------------------------ np.random.random
+
+
+def _uniform(n: int):
+    return np.random.random((n, 3))
+
+
+def test_np_random_random_draws_uniform_values_from_jitcore_s_stream():
+    compiled = jitcore.script(_uniform)
+    jitcore.manual_seed(7)
+    first = compiled(50_000)
+    jitcore.manual_seed(7)
+    again = compiled(50_000)
+    np.testing.assert_array_equal(first, again)          # manual_seed restarts the stream
+    assert first.dtype == np.float64 and first.shape == (50_000, 3)
+    assert first.min() >= 0.0 and first.max() < 1.0
+    assert abs(first.mean() - 0.5) < 0.005 and abs(first.var() - 1 / 12) < 0.002
+    assert not np.array_equal(compiled(50_000), again)  # each call draws anew
+    assert compiled(0).shape == (0, 3)
+
+
+def test_float32_draws_stay_below_one():
+    # float32 only from a graph's dtype (NumPy's np.random.random draws float64)
+    from jitcore.executor import compile_graph
+    from jitcore.ir import parse_graph
+    graph = parse_graph("""graph(%n : int):
+  %f32 : int = prim::Constant[value=6]()
+  %size : int[] = prim::ListConstruct(%n)
+  %r : Tensor = aten::rand(%size, %f32)
+  return (%r)""")
+    values = compile_graph(graph, fallback=False)(400_000)
+    assert values.dtype == np.float32 and values.shape == (400_000,)
+    assert values.max() < 1.0 and values.min() >= 0.0
+
+
+def test_random_draws_do_not_depend_on_the_thread_count():
+    compiled = jitcore.script(_uniform)
+    draws = []
+    for threads in (1, 2):
+        jitcore.set_num_threads(threads)
+        try:
+            jitcore.manual_seed(3)
+            draws.append(compiled(40_000))     # several chunks: threaded at 2
+        finally:
+            jitcore.set_num_threads(1)
+    np.testing.assert_array_equal(draws[0], draws[1])
+
+
+def test_random_draws_are_never_folded_or_merged():
+    def twice(n: int):
+        a = np.random.random((n,))
+        b = np.random.random((n,))
+        return a, b
+    compiled = jitcore.optimize_for_inference(jitcore.script(twice))
+    a, b = compiled(64)
+    assert not np.array_equal(a, b)

@@ -1,5 +1,5 @@
-"""Handlers of creation ops: zeros, ones, full, their ``_like`` forms, arange, and
-``np.array`` of a number or of (nested) lists of numbers.
+"""Handlers of creation ops: zeros, ones, full, their ``_like`` forms, arange,
+``np.array`` of a number or of (nested) lists of numbers, and uniform random arrays.
 
 Default dtypes follow NumPy: zeros/ones are float64, ``full`` takes the
 fill value's kind, ``arange`` is int64 for int arguments and float64 otherwise;
@@ -19,6 +19,7 @@ from jitcore._runtime.op_support cimport (
     promote_weak,
 )
 from jitcore._runtime.op_elementwise cimport scalar_type_to_dtype
+from jitcore._runtime.kernels.dropout cimport uniform_kernel, next_dropout_seed
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_VALUE, DT_FLOAT32, DT_FLOAT64, DT_INT64, DT_INT32, DT_BOOL,
 )
@@ -86,6 +87,29 @@ cdef int h_fill(Frame* f, const Instr* ins) noexcept nogil:
         return status
     scalar_view(fill, dt, &box, &sv)
     status = view_copy(&sv, &out.view)
+    if status != JC_OK:
+        tensor_release(&out)
+        return status
+    return set_output(f, ins, 0, &out)
+
+
+cdef int h_rand(Frame* f, const Instr* ins) noexcept nogil:
+    """``rand(size, dtype)``: uniform values in [0, 1), float64 unless a float32 dtype is
+    given, drawn from the runtime's stream (the one dropout draws from, which
+    ``jitcore.manual_seed`` restarts)."""
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef int ndim, dt, status
+    cdef Tensor out
+    if int_list_arg(f, ins, 0, shape, &ndim) != JC_OK:
+        return JC_ERR_TYPE
+    if dtype_or(f, ins, 1, DT_FLOAT64, &dt) != JC_OK:
+        return JC_ERR_VALUE
+    if dt != DT_FLOAT32 and dt != DT_FLOAT64:
+        return frame_fail(f, JC_ERR_TYPE, b"random values are float32 or float64")
+    status = tensor_alloc(&out, dt, ndim, shape)
+    if status != JC_OK:
+        return status
+    status = uniform_kernel(next_dropout_seed(), &out.view)
     if status != JC_OK:
         tensor_release(&out)
         return status
@@ -269,4 +293,5 @@ HANDLERS = {h.name: h for h in (
     handler("arange", h_arange, {"end": C_ARANGE, "start_end": C_ARANGE_START,
                                  "start_end_step": C_ARANGE_STEP}),
     handler("array", h_array),
+    handler("rand", h_rand),
 )}

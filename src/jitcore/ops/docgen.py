@@ -22,7 +22,8 @@ DEFAULT_PATH = Path(__file__).resolve().parents[3] / "docs" / "ops.md"
 
 
 # Namespaces the aliases come from, in the spelling users write them.
-_NAMESPACES = (("np", numpy), ("np.linalg", numpy.linalg), ("scipy.special", scipy.special),
+_NAMESPACES = (("np", numpy), ("np.linalg", numpy.linalg), ("np.random", numpy.random),
+               ("scipy.special", scipy.special),
                ("operator", operator),
                ("math", math), ("", builtins))
 

@@ -14,3 +14,8 @@ cdef Status dropout_kernel(const View* x, double p, uint64_t seed, View* out) no
 # The seed of the next dropout call: the stream set by ``manual_seed``
 # advanced by one (atomically, so concurrent calls get distinct masks).
 cdef uint64_t next_dropout_seed() noexcept nogil
+
+# Uniform values in [0, 1) of the same stream: element i (C order) is u(seed, i)
+# (float32: rounded, the largest float32 below 1 where it rounds to 1).  out is a
+# contiguous float32 / float64 view.
+cdef Status uniform_kernel(uint64_t seed, View* out) noexcept nogil

@@ -1,4 +1,5 @@
-"""Training-mode dropout with a counter-based generator (contract in dropout.pxd)."""
+"""Training-mode dropout and uniform random arrays with a counter-based generator
+(contract in dropout.pxd)."""
 import os
 
 import numpy as np
@@ -83,6 +84,43 @@ cdef Status dropout_kernel(const View* x, double p, uint64_t seed, View* out) no
     if x.dtype == DT_FLOAT32:
         return run_dropout(<const float*>x.data, <float*>out.data, view_numel(x), p, seed)
     return run_dropout(<const double*>x.data, <double*>out.data, view_numel(x), p, seed)
+
+
+cdef void uniform_span(real* out, Py_ssize_t start, Py_ssize_t stop,
+                       uint64_t seed) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real value
+    for i in range(start, stop):
+        value = <real>jc_counter_uniform(seed, <uint64_t>i)
+        if real is float:
+            # a draw within 2**-25 of 1 rounds to 1.0f: the largest float below 1
+            # instead, so that every value is in [0, 1) as NumPy's are
+            if value >= 1:
+                value = 0.99999994
+        out[i] = value
+
+
+cdef Status run_uniform(real* out, Py_ssize_t n, uint64_t seed) noexcept nogil:
+    cdef Py_ssize_t k, chunks = (n + CHUNK - 1) // CHUNK
+    cdef int nt = threads_for(n * 4)
+    if nt <= 1 or chunks < 2:
+        uniform_span(out, 0, n, seed)
+    else:
+        for k in prange(chunks, nogil=True, num_threads=nt, schedule='static'):
+            uniform_span(out, k * CHUNK, min(n, (k + 1) * CHUNK), seed)
+    return JC_OK
+
+
+cdef Status uniform_kernel(uint64_t seed, View* out) noexcept nogil:
+    if out.dtype != DT_FLOAT32 and out.dtype != DT_FLOAT64:
+        return JC_ERR_DTYPE
+    if view_numel(out) == 0:
+        return JC_OK
+    if not view_is_contiguous(out):
+        return JC_ERR_UNSUPPORTED
+    if out.dtype == DT_FLOAT32:
+        return run_uniform(<float*>out.data, view_numel(out), seed)
+    return run_uniform(<double*>out.data, view_numel(out), seed)
 
 
 cdef uint64_t next_dropout_seed() noexcept nogil:

@@ -9,7 +9,7 @@ import numpy as np
 from jitcore._runtime.types import BoolType, FloatType, IntType, ListType, TensorType, TupleType
 
 from ..dtypes import promote, weak_sample
-from ..effects import OutputAlias
+from ..effects import Effect, OutputAlias
 from ..registry import register
 from ..rules import dtype_name
 from ..shapes import known, tensor_of
@@ -51,6 +51,19 @@ register("aten::empty(int[] size, *, ScalarType? dtype=None) -> Tensor", referen
              _created_dtype(types, constants, 1, ()), _size_shape(constants[0])),
          aliases=(np.empty,), handler=("fill", "zeros"),
          doc="`np.empty(shape)`: zeros (NumPy leaves the values unspecified)")
+
+# Random values: the compiled runtime draws from its own counter-based stream (the one
+# dropout uses; jitcore.manual_seed restarts it), so the values are not NumPy's global
+# generator's; the reference interpreter draws from a fresh NumPy generator.
+register("aten::rand(int[] size, *, ScalarType? dtype=None) -> Tensor",
+         reference=lambda size, dtype: np.random.default_rng().random(
+             size, dtype=_dtype(dtype) or np.float64),
+         infer=lambda types, constants: TensorType(
+             _created_dtype(types, constants, 1, ()), _size_shape(constants[0])),
+         effect=Effect.RANDOM, aliases=(np.random.random, np.random.random_sample),
+         handler="rand",
+         doc="`np.random.random(size)`: uniform in [0, 1), float64 (float32 with "
+             "`dtype=`), from jitcore's stream (`jitcore.manual_seed`), not NumPy's")
 
 register("aten::full(int[] size, Scalar fill_value, *, ScalarType? dtype=None) -> Tensor",
          reference=lambda size, fill, dtype: np.full(size, fill, dtype=_dtype(dtype)),
