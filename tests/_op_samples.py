@@ -310,6 +310,8 @@ def _register_samples():
         s[f"jc::{name}"] = lambda r, d, t, pos: [[1.5, None], [[1, 2, 3], None],
                                                  [[[1.0, 2.0], [3.5, 4.0]], None], [[True, False], None],
                                                  [[[1, 2]], code_of(d)], [[], None], [7, _LONG]]
+    s["aten::bernoulli_.float"] = lambda r, d, t, pos: [[t(3, 4), 0.5], [t(2, 3), 0.0],
+                                                         [t(5), 1.0]]
     s["aten::rand"] = lambda r, d, t, pos: [[[2, 3], None], [[4], code_of(d)], [[0, 2], None]]
     s["aten::full"] = lambda r, d, t, pos: [[[2, 3], 1.5, None], [[2], 7, None], [[3], 2, code_of(d)]]
     for name in ("zeros_like", "ones_like", "empty_like"):

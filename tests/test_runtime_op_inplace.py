@@ -208,3 +208,37 @@ def test_index_put_refuses_accumulate():
     with pytest.raises(KernelError, match="accumulate=True is not supported"):
         compile_graph(parse_graph(text))(a, np.array([0, 0]), np.ones(2))
     np.testing.assert_array_equal(a, np.zeros(3))
+
+
+# ------------------------------------------------------------------ bernoulli_ (torch's)
+
+_BERNOULLI = """graph(%x : Tensor, %p : float):
+  %r : Tensor = aten::bernoulli_(%x, %p)
+  return (%r)"""
+
+
+def test_bernoulli_fills_ones_with_probability_p_in_place():
+    import jitcore
+    run = compile_graph(parse_graph(_BERNOULLI), fallback=False)
+    for dtype in (np.float32, np.float64):
+        x = np.full((50_000,), 7.0, dtype=dtype)
+        jitcore.manual_seed(1)
+        out = run(x, 0.3)
+        assert np.shares_memory(out, x) and out.dtype == dtype
+        assert set(np.unique(x)) <= {0.0, 1.0}
+        assert abs(x.mean() - 0.3) < 0.01
+        jitcore.manual_seed(1)
+        again = run(np.zeros_like(x), 0.3)
+        np.testing.assert_array_equal(again, x)          # manual_seed restarts the stream
+    rows = np.zeros((6, 8))
+    run(rows[:, ::2], 1.0)                               # a strided view: written through it
+    np.testing.assert_array_equal(rows[:, ::2], 1.0)
+    np.testing.assert_array_equal(rows[:, 1::2], 0.0)
+
+
+def test_bernoulli_refuses_a_probability_outside_0_1_and_int_arrays():
+    run = compile_graph(parse_graph(_BERNOULLI), fallback=False)
+    with pytest.raises(KernelError, match=r"probability must be in \[0, 1\]"):
+        run(np.zeros(3), 1.5)
+    with pytest.raises(TypeError, match="bernoulli_ fills float32 or float64 arrays"):
+        run(np.zeros(3, dtype=np.int64), 0.5)

@@ -24,12 +24,16 @@ from jitcore._runtime.tensor cimport (
     tensor_share, view_copy,
 )
 from jitcore._runtime.handler_table cimport handler
-from jitcore._runtime.op_support cimport OpImpl, ScalarBox, scalar_view, set_output, is_float_dtype
+from jitcore._runtime.op_support cimport (
+    OpImpl, ScalarBox, scalar_view, set_output, is_float_dtype, double_arg,
+)
 from jitcore._runtime.op_elementwise cimport binary_result, kernel_immediate
 from jitcore._runtime.kernels.view cimport (
     View, MAX_DIMS, JC_OK, JC_ERR_SHAPE, JC_ERR_VALUE, DT_BOOL, DT_INT32, DT_INT64,
 )
 from jitcore._runtime.kernels.cast cimport run_cast
+from jitcore._runtime.kernels.dropout cimport bernoulli_kernel, next_dropout_seed
+from jitcore._runtime.kernels.view cimport view_is_contiguous
 
 cdef extern from "<stdint.h>":
     const long long INT32_MIN
@@ -188,7 +192,39 @@ cdef int _binary_kernel(object param, object op, list consts, OpImpl* out) excep
     return 1
 
 
+cdef int h_bernoulli_into(Frame* f, const Instr* ins) noexcept nogil:
+    """``aten::bernoulli_(self, p)`` (torchvision's stochastic_depth mask): each element 1
+    with probability p, else 0, from the runtime's stream (the one dropout and
+    ``np.random.random`` draw from), written into ``self``."""
+    cdef Reg* dst = IN(f, ins, 0)
+    cdef double p
+    cdef Tensor drawn
+    cdef int status = writable(f, dst)
+    if status != JC_OK:
+        return status
+    if double_arg(f, ins, 1, &p) != JC_OK:
+        return frame_fail(f, JC_ERR_TYPE, b"bernoulli_ takes a float probability")
+    if not (0.0 <= p <= 1.0):
+        return frame_fail(f, JC_ERR_VALUE, b"bernoulli_ probability must be in [0, 1]")
+    if not is_float_dtype(dst.t.view.dtype):
+        return frame_fail(f, JC_ERR_TYPE, b"bernoulli_ fills float32 or float64 arrays")
+    if view_is_contiguous(&dst.t.view):
+        status = bernoulli_kernel(p, next_dropout_seed(), &dst.t.view)
+    else:
+        # a strided view: drawn in C order into a buffer, then written through the view
+        status = tensor_alloc_like(&drawn, &dst.t.view, dst.t.view.dtype)
+        if status == JC_OK:
+            status = bernoulli_kernel(p, next_dropout_seed(), &drawn.view)
+            if status == JC_OK:
+                status = write_view(f, &dst.t, &drawn.view, drawn.storage)
+            tensor_release(&drawn)
+    if status != JC_OK:
+        return status
+    return publish_self(f, ins, dst)
+
+
 HANDLERS = {h.name: h for h in (
     handler("copy_into", h_copy_into),
+    handler("bernoulli_into", h_bernoulli_into),
     handler("binary_inplace", h_binary_inplace, None, _binary_kernel),
 )}

@@ -19,3 +19,7 @@ cdef uint64_t next_dropout_seed() noexcept nogil
 # (float32: rounded, the largest float32 below 1 where it rounds to 1).  out is a
 # contiguous float32 / float64 view.
 cdef Status uniform_kernel(uint64_t seed, View* out) noexcept nogil
+
+# 1 where u(seed, i) < p, else 0 (torch's bernoulli_(p) draws the same way: keep with
+# probability p); out a contiguous float32 / float64 view, p in [0, 1].
+cdef Status bernoulli_kernel(double p, uint64_t seed, View* out) noexcept nogil

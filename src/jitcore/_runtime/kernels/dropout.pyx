@@ -123,6 +123,38 @@ cdef Status uniform_kernel(uint64_t seed, View* out) noexcept nogil:
     return run_uniform(<double*>out.data, view_numel(out), seed)
 
 
+cdef void bernoulli_span(real* out, Py_ssize_t start, Py_ssize_t stop, double p,
+                         uint64_t seed) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(start, stop):
+        out[i] = 1 if jc_counter_uniform(seed, <uint64_t>i) < p else 0
+
+
+cdef Status run_bernoulli(real* out, Py_ssize_t n, double p, uint64_t seed) noexcept nogil:
+    cdef Py_ssize_t k, chunks = (n + CHUNK - 1) // CHUNK
+    cdef int nt = threads_for(n * 4)
+    if nt <= 1 or chunks < 2:
+        bernoulli_span(out, 0, n, p, seed)
+    else:
+        for k in prange(chunks, nogil=True, num_threads=nt, schedule='static'):
+            bernoulli_span(out, k * CHUNK, min(n, (k + 1) * CHUNK), p, seed)
+    return JC_OK
+
+
+cdef Status bernoulli_kernel(double p, uint64_t seed, View* out) noexcept nogil:
+    if not (0.0 <= p <= 1.0):
+        return JC_ERR_VALUE
+    if out.dtype != DT_FLOAT32 and out.dtype != DT_FLOAT64:
+        return JC_ERR_DTYPE
+    if view_numel(out) == 0:
+        return JC_OK
+    if not view_is_contiguous(out):
+        return JC_ERR_UNSUPPORTED
+    if out.dtype == DT_FLOAT32:
+        return run_bernoulli(<float*>out.data, view_numel(out), p, seed)
+    return run_bernoulli(<double*>out.data, view_numel(out), p, seed)
+
+
 cdef uint64_t next_dropout_seed() noexcept nogil:
     return jc_next_dropout_seed()
 

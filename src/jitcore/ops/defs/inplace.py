@@ -83,6 +83,21 @@ register("aten::fill_.Scalar(Tensor self, Scalar value) -> Tensor", reference=_a
 
 
 
+def _bernoulli(self, p=0.5):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"bernoulli_ probability must be in [0, 1], got {p}")
+    self[...] = np.random.default_rng().random(self.shape) < p
+    return self
+
+
+# torch's name and schema (no NumPy spelling: a NumPy port writes
+# `(np.random.random(size) < p).astype(x.dtype)`); it is what torchvision's scripted
+# stochastic_depth calls, so TorchScript archives of ConvNeXt or EfficientNet load
+register("aten::bernoulli_.float(Tensor self, float p=0.5) -> Tensor", reference=_bernoulli,
+         handler="bernoulli_into",
+         doc="`x.bernoulli_(p)`: 1 with probability p, else 0, in place, from jitcore's "
+             "random stream (`jitcore.manual_seed`)", **_WRITES_SELF)
+
 def _index_put(self, indices, values, accumulate=False):
     if accumulate:
         raise ValueError("index_put_ with accumulate=True is not supported")
