@@ -402,6 +402,7 @@ def _register_samples():
                                                    [float("inf"), 1], [1.5, 400]]
     s["aten::pow.int_to_int"] = lambda r, d, t, pos: [[3, 4], [-2, 5], [7, 0]]
     s["aten::format"] = lambda r, d, t, pos: [["{} of {:.2f}", 3, 2.5], ["{!r}", "a"]]
+    s["aten::percentFormat"] = lambda r, d, t, pos: [["%d of %.2f", 3, 2.5], ["%r", "a"]]
     # math functions of a float: inside the domain, and the poles and domain errors
     # where libm gives inf or nan and Python's math module raises
     from jitcore._runtime.op_scalar import FLOAT_MATH_FUNCTIONS

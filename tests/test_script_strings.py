@@ -67,6 +67,12 @@ def formatting(n: int, x: float, s: str) -> List[str]:
             f"{{literal}} {n}"]
 
 
+def percent_formatting(n: int, x: float, s: str) -> List[str]:
+    # printf style (TorchScript's aten::percentFormat): a tuple of values, or one
+    return ["n=%d x=%.2f s=%s" % (n, x, s), "%5.1f%%" % x, "%r|%-4s|%03d" % (s, s, n),
+            "%s" % s, "%e" % x, "%x" % (n * n)]
+
+
 def named_formatting(n: int, x: float, s: str) -> List[str]:
     return ["{name}={value:.2f}".format(name=s, value=x), "{0}/{n}/{0!r}".format(s, n=n),
             "{}|{k:>{w}}|{}".format(n, x, k=s, w=n % 7 + 1), "{s[0]}".format(s=[s, s]),
@@ -131,6 +137,7 @@ FUNCTIONS = [
     (split_and_join, lambda: [(w,) for w in WORDS]),
     (conversions, lambda: [(0, 1.0, True), (-17, 0.1, False), (10 ** 12, 2.5e-7, True)]),
     (formatting, lambda: [(3, 2.5, "é"), (-1, 1e20, "")]),
+    (percent_formatting, lambda: [(3, 2.5, "é"), (-1, 1e20, ""), (255, -0.125, "long name")]),
     (named_formatting, lambda: [(3, 2.5, "é"), (-1, 1e20, "xy"), (12, -0.125, "long name")]),
     (more_methods, lambda: [(w,) for w in WORDS + ["a\tb\nc\r\nd", "x_1", "Ⅻ", "0042"]]),
     (index_of, lambda: [("abcabc", "bc"), ("héllo héllo", "é"), ("aaa", "")]),

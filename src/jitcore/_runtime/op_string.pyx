@@ -594,7 +594,8 @@ cdef int _parse_number(Frame* f, const Instr* ins) noexcept with gil:
 
 
 cdef int h_str_format(Frame* f, const Instr* ins) noexcept nogil:
-    """aten::format ``(self, *values)``: ``self.format(*values)``."""
+    """aten::format ``(self, *values)``: ``self.format(*values)``; aten::percentFormat:
+    ``self % tuple(values)``."""
     if IN(f, ins, 0).tag != R_STR:
         return frame_fail(f, JC_ERR_TYPE, b"format expects a format string")
     return _format(f, ins)
@@ -606,7 +607,7 @@ cdef int _format(Frame* f, const Instr* ins) noexcept with gil:
     text = reg_to_object(IN(f, ins, 0))
     try:
         values = [reg_to_object(IN(f, ins, k)) for k in range(1, ins.n_in)]
-        result = text.format(*values)
+        result = text % tuple(values) if ins.imm == 1 else text.format(*values)
     except Exception as e:
         return _fail_from_python(f, JC_ERR_VALUE, f"{type(e).__name__}: cannot format "
                                  f"{text!r:.200}: {e}")
@@ -678,7 +679,7 @@ HANDLERS = {h.name: h for h in (
     handler("str_join", h_str_join),
     handler("to_str", h_to_str),
     handler("str_to_number", h_str_to_number, {"int": R_INT, "float": R_FLOAT}),
-    handler("str_format", h_str_format),
+    handler("str_format", h_str_format, {"format": 0, "percent": 1}),
     handler("str_python_method", h_str_python_method,
             {name: k for k, name in enumerate(STR_PYTHON_METHODS)}),
     handler("python_text_builtin", h_python_text_builtin,

@@ -397,6 +397,8 @@ class _CodePrinter:
             return _attribute(args[0], node.attr("name"))
         if kind == "aten::format":
             return f"{args[0]}.format({', '.join(args[1:])})"
+        if kind == "aten::percentFormat":
+            return f"{args[0]} % ({''.join(a + ', ' for a in args[1:])})"
         if kind == "prim::CallMethod":
             return f"({args[0]}).{node.attr('name')}({', '.join(args[1:])})"
         if kind == "prim::CallFunction":

@@ -12,7 +12,7 @@ import operator
 
 from jitcore._runtime.types import (
     BoolType, DictType, FloatType, IntType, ListType, NoneType, OptionalType, StrType,
-    TensorType,
+    TensorType, TupleType,
 )
 
 from jitcore.ops.defs.inplace import IN_PLACE_OF
@@ -128,9 +128,17 @@ def _bitwise(ctx, op_type, a, b, where, symbol):
 
 
 def _str_binary(ctx, op_type, a, b, where, symbol):
-    """``a + b`` of two strings, ``s * n`` and ``n * s``."""
+    """``a + b`` of two strings, ``s * n`` and ``n * s``, ``text % values``."""
     if op_type is ast.Add and a.type == b.type == StrType.get():
         return ctx.emit_op_call("aten::add", [ScriptValue(a), ScriptValue(b)], {}, where).value
+    if op_type is ast.Mod and a.type == StrType.get():
+        # printf-style formatting (TorchScript's aten::percentFormat): a tuple's items are
+        # the values, anything else is the one value
+        values = [b]
+        if isinstance(b.type, TupleType):
+            values = ctx.node("prim::TupleUnpack", [b], list(b.type.elems), where).outputs
+        return ctx.node("aten::percentFormat", [a] + list(values), [StrType.get()],
+                        where).output()
     if op_type is ast.Mult:
         s, n = (a, b) if a.type == StrType.get() else (b, a)
         if n.type in (IntType.get(), BoolType.get()):

@@ -80,8 +80,12 @@ register("aten::Int.str(str a) -> int", reference=int, handler=("str_to_number",
          doc="`int(s)` (Python's syntax: sign, underscores, surrounding whitespace)")
 register("aten::Float.str(str a) -> float", reference=float, handler=("str_to_number", "float"),
          doc="`float(s)` (Python's syntax, also `\"inf\"` and `\"nan\"`)")
+register("aten::percentFormat(str self, ...) -> str",
+         reference=lambda text, *values: text % tuple(values),
+         handler=("str_format", "percent"),
+         doc="`text % values`: printf-style formatting (`%d`, `%.3f`, `%s`, `%r`), Python's")
 register("aten::format(str self, ...) -> str", reference=lambda text, *values: text.format(*values),
-         handler="str_format",
+         handler=("str_format", "format"),
          doc="`text.format(*values)`: an f-string or str.format with `{}`, `{name}` and "
              "format specs")
 
