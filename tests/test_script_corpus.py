@@ -150,6 +150,12 @@ def index_slices(x):
     return x[1:3, ::2]
 
 
+def index_reversed(x):
+    # NumPy's everyday reversal: a whole axis read backwards, every item or every other
+    top = np.sort(x, axis=-1)[:, ::-1][:, :2]
+    return x[::-1], x[:, ::-2], x[..., ::-1] + top.sum(), top
+
+
 def index_newaxis(x):
     return x[:, None] * x[None]
 
@@ -595,6 +601,7 @@ FUNCTIONS = [
     (ndim_and_size, lambda: [(arr(2, 3),), (arr(4),), (arr(1, 2, 2),)]),
     (index_select, lambda: [(arr(3, 2),), (arr(4),), (arr(2, 2, 2),)]),
     (index_slices, lambda: [(arr(4, 5),), (arr(3, 3),), (arr(5, 2),)]),
+    (index_reversed, lambda: [(arr(4, 5),), (arr(3, 3),), (arr(1, 2),)]),
     (index_newaxis, lambda: [(arr(3),), (arr(2),), (arr(4),)]),
     (index_ellipsis, lambda: [(arr(2, 3),), (arr(2, 2, 4),), (arr(5),)]),
     (index_dynamic, lambda: [(arr(4, 2), 1), (arr(4, 2), 7), (arr(3), 0)]),

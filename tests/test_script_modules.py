@@ -289,3 +289,40 @@ def test_list_attribute_of_foreign_arrays_is_a_compile_error():
     with pytest.raises(CompileError, match="item 3 of the list attribute 'weights' of module "
                                            "_Stacked is not one of its parameters or buffers"):
         script(_Stacked(extra=np.ones(3)))
+
+
+class _WithProperties(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = 2.0
+        self.lin = nn.Linear(3, 4)
+
+    @property
+    def doubled(self) -> float:
+        return self.scale * 2
+
+    @property
+    def width(self) -> int:
+        return self.lin.weight.shape[0]
+
+    def forward(self, x):
+        return self.lin(x) * self.doubled + self.width
+
+
+def test_properties_compile_as_their_getters_as_in_torchscript(tmp_path):
+    import jitcore
+    model = _WithProperties().eval()
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    scripted = script(model)
+    assert 'prim::CallMethod[name="__doubled_getter"]' in str(scripted.graph)
+    assert scripted.doubled == 4.0 and scripted.width == 4      # read as attributes
+    np.testing.assert_allclose(scripted(x), model(x), rtol=1e-6)
+    model.scale = 3.0                   # a property reads the current attribute
+    np.testing.assert_allclose(script(model)(x), model(x), rtol=1e-6)
+    path = tmp_path / "props.jc"
+    jitcore.save(scripted, path)
+    loaded = jitcore.load(path)
+    assert loaded.doubled == scripted.doubled
+    np.testing.assert_array_equal(loaded(x), scripted(x))
+    np.testing.assert_allclose(jitcore.optimize_for_inference(scripted)(x), scripted(x),
+                               rtol=1e-6)

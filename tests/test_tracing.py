@@ -113,6 +113,21 @@ def test_numpy_functions_methods_and_indexing_are_recorded():
         np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
+def test_reversing_slices_are_recorded_as_flips():
+    def f(x):
+        return x[::-1] * 2, x[:, ::-2], x[..., ::-1][0]
+
+    x = randn(3, 5)
+    traced = trace(f, (x,))
+    assert "aten::flip" in set(kinds(traced.graph))
+    for shape in ((3, 5), (4, 2), (1, 1)):
+        arg = randn(*shape)
+        for got, expected in zip(traced(arg), f(arg)):
+            np.testing.assert_array_equal(got, expected)
+    with pytest.raises(TypeError, match=r"negative slice step only over a whole axis"):
+        trace(lambda x: x[3:0:-1], (x,))
+
+
 def test_captured_global_array_warns_and_becomes_constant():
     table = np.arange(4, dtype=np.float32)
 

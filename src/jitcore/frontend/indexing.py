@@ -40,7 +40,7 @@ def traced_getitem(array, key):
         If the key has more indices than the array has dimensions.
     TypeError
         For keys NumPy allows but the trace cannot express (several array indices,
-        negative slice steps).
+        negative slice steps with bounds).
     """
     key = list(key) if isinstance(key, tuple) else [key]
     key = _expand_ellipsis(key, array.ndim)
@@ -57,7 +57,13 @@ def traced_getitem(array, key):
             dim += 1
         elif isinstance(item, slice):
             if item.step is not None and not isinstance(item.step, Traceable) and item.step <= 0:
-                raise TypeError(f"jitcore.trace records positive slice steps only, got {item.step}")
+                if item.step == 0 or item.start is not None or item.stop is not None:
+                    raise TypeError("jitcore.trace records a negative slice step only over a "
+                                    f"whole axis (x[::-1]), got {item}; use np.flip")
+                # x[::-s]: the axis reversed (a copy: ATen's views have no negative
+                # strides), then every s-th item
+                result = call("aten::flip", result, [dim])
+                item = slice(None, None, -item.step)
             if item != slice(None):
                 step = 1 if item.step is None else item.step
                 result = call("aten::slice", result, dim, item.start, item.stop, step)

@@ -187,6 +187,9 @@ class ScriptModule(Archivable, Module):
             methods = self.__dict__.get("_methods", {})
             if name in methods:
                 return lambda *args, **kwargs: self._run_method(name, args, kwargs)
+            if f"__{name}_getter" in methods:
+                # a property of the module, compiled as TorchScript does: read, it runs
+                return self._run_method(f"__{name}_getter", (), {})
             raise
 
     @property

@@ -18,23 +18,25 @@ __all__ = ["index_array", "index_target"]
 
 def index_array(ctx, base, index_node, where):
     """Emit ``base[index]`` for an array value ``base``; returns a ScriptValue."""
-    indices, view = index_target(ctx, base, index_node, where)
+    indices, view = index_target(ctx, base, index_node, where, reading=True)
     if indices is not None:
         return ctx.emit_op_call("aten::index", [base, ScriptValue(indices)], {}, where)
     return view
 
 
-def index_target(ctx, base, index_node, where):
+def index_target(ctx, base, index_node, where, reading=False):
     """What ``base[index]`` denotes, for reading it or writing into it.
 
     Returns ``(indices, None)`` for an array index (a mask or an array of
     integers; NumPy answers it with a copy, ``aten::index``, and writes through
     it with ``aten::index_put_``), where ``indices`` is the list value of the
     index; ``(None, view)`` for basic indexing, where ``view`` (a ScriptValue)
-    is a view of ``base`` (emitted here).
+    is a view of ``base`` (emitted here).  A reversing slice (``x[::-1]``) is read
+    as ``np.flip`` (a copy: ATen's views have no negative strides), so only
+    ``reading`` takes one.
     """
     items = list(index_node.elts) if isinstance(index_node, ast.Tuple) else [index_node]
-    parsed = [_parse_item(ctx, item) for item in items]
+    parsed = [_parse_item(ctx, item, reading) for item in items]
     ellipses = [i for i, (kind, _) in enumerate(parsed) if kind == "ellipsis"]
     if len(ellipses) > 1:
         raise compile_error("an index can only have a single ellipsis ('...')", where)
@@ -56,7 +58,7 @@ def index_target(ctx, base, index_node, where):
     return None, result
 
 
-def _parse_item(ctx, node):
+def _parse_item(ctx, node, reading):
     if isinstance(node, ast.Slice):
         bounds = [None if part is None else ctx.expr(part) for part in (node.lower, node.upper)]
         step = 1
@@ -65,9 +67,13 @@ def _parse_item(ctx, node):
             if isinstance(step, bool) or not isinstance(step, int):
                 raise compile_error("a slice step must be an integer constant",
                                     ctx.where(node.step))
-            if step <= 0:
-                raise compile_error("negative or zero slice steps are not supported in "
-                                    "jitcore.script; use np.flip for reversal", ctx.where(node.step))
+            if step == 0:
+                raise compile_error("slice step cannot be zero", ctx.where(node.step))
+            if step < 0 and (not reading or bounds != [None, None]):
+                raise compile_error(
+                    "a negative slice step is supported in jitcore.script to read a whole axis "
+                    "reversed (x[::-1], x[:, ::-2]); with bounds, or written to, use np.flip "
+                    "and a positive step", ctx.where(node.step))
         for bound, part in zip(bounds, (node.lower, node.upper)):
             if bound is not None:
                 t = bound.as_value(ctx, ctx.where(part)).type
@@ -102,6 +108,11 @@ def _apply(ctx, array, kind, payload, dim, where, from_right):
     if kind == "newaxis":
         return ctx.emit_op_call("aten::unsqueeze", [array, dim_value], {}, where), dim + step
     (start, stop), slice_step = payload
+    if slice_step < 0:
+        # x[::-s] is x reversed along the axis, then every s-th item from its first
+        array = ctx.emit_op_call("aten::flip", [array, PythonConstant([dim])], {}, where)
+        start = stop = None
+        slice_step = -slice_step
     if start is None and stop is None and slice_step == 1:
         return array, dim + step  # a full slice is the identity
     none = PythonConstant(None)

@@ -60,6 +60,11 @@ def constant_attribute_names(cls):
     return names
 
 
+def property_getter_name(name):
+    """The compiled method a property's getter becomes (TorchScript's name for it)."""
+    return f"__{name}_getter"
+
+
 def _get_attr(ctx, owner, name, jit_type, where):
     node = ctx.node("prim::GetAttr", [owner.value], [jit_type], where, attrs={"name": name})
     return node.output()
@@ -94,6 +99,9 @@ def module_attribute(owner, ctx, name, where):
     if inspect.isfunction(method):
         return MethodValue(owner, name, lambda ctx, receiver, args, kwargs, where:
                            call_method(receiver, ctx, name, args, kwargs, where))
+    if isinstance(inspect.getattr_static(type(module), name, None), property):
+        # TorchScript compiles a property's getter as a method, ``__<name>_getter``
+        return owner.unit.call_method(ctx, owner, property_getter_name(name), [], {}, where)
     if not hasattr(module, name):
         raise compile_error(f"module {type(module).__name__} has no attribute {name!r}", where)
     value = getattr(module, name)

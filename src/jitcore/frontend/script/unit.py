@@ -101,7 +101,7 @@ class CompilationUnit:
         if key in self._active:
             raise compile_error(f"recursive call of {type(module).__name__}.{name}: recursion is "
                                 "not supported in jitcore.script; rewrite it as a loop", where)
-        fn = getattr(type(module), name, None)
+        fn = _method_source(type(module), name)
         if fn is None or not inspect.isfunction(fn):
             raise compile_error(f"{type(module).__name__} has no method {name!r} to compile")
         self._active.append(key)
@@ -244,7 +244,7 @@ class CompilationUnit:
         if existing is not None:
             graph = existing(name)  # an already compiled (e.g. traced) module
         else:
-            fn = getattr(type(module), name, None)
+            fn = _method_source(type(module), name)
             if is_ignored(fn):
                 return ignored_call(self, ctx, fn, getattr(module, name),
                                     f"{type(module).__name__}.{name}", args, kwargs, where,
@@ -286,6 +286,17 @@ class CompilationUnit:
         return ScriptValue(node.output())
 
 
+def _method_source(cls, name):
+    """The Python function compiled as method ``name`` of ``cls``: the method itself, or a
+    property's getter for ``__<property>_getter`` (TorchScript compiles properties so)."""
+    fn = getattr(cls, name, None)
+    if fn is None and name.startswith("__") and name.endswith("_getter"):
+        prop = inspect.getattr_static(cls, name[2:-len("_getter")], None)
+        if isinstance(prop, property):
+            return prop.fget
+    return fn
+
+
 def _check_signature(source):
     args = source.definition.args
     where = source.range_of(source.definition)
@@ -299,9 +310,9 @@ def _check_signature(source):
         raise compile_error("keyword-only parameters are not supported in jitcore.script; make "
                             "them positional", source.range_of(args.kwonlyargs[0]))
     if source.definition.decorator_list and any(
-            _decorator_name(d) in ("staticmethod", "classmethod", "property")
+            _decorator_name(d) in ("staticmethod", "classmethod")
             for d in source.definition.decorator_list):
-        raise compile_error("static methods, class methods and properties are not supported in "
+        raise compile_error("static methods and class methods are not supported in "
                             "jitcore.script; use a plain method or a module-level function", where)
 
 
