@@ -1,6 +1,7 @@
 """Dicts in jitcore.script (frontend/script/dicts.py): each function is scripted, linted and run
 against plain Python, also optimised, and its ``.code`` re-scripts to the same results."""
 
+from collections import OrderedDict
 from typing import Dict, List
 
 import numpy as np
@@ -34,6 +35,19 @@ def counting_with_get(n: int) -> Dict[str, int]:
     counts.setdefault("zero", 0)
     counts.setdefault("even", 100)
     return counts
+
+
+def ordered_dict_of_features(x, n: int):
+    # torchvision's IntermediateLayerGetter / segmentation heads: an OrderedDict result
+    out = OrderedDict()
+    for i in range(n):
+        out["layer%d" % i] = x * i
+    sizes = dict(rows=x.shape[0], cols=x.shape[-1])
+    copied = dict(out)
+    copied["extra"] = x
+    # (compiled dicts are dicts in insertion order, as TorchScript's; an OrderedDict
+    # result comes back a dict)
+    return [float(v.sum()) for v in out.values()], sizes, len(copied), list(copied.keys())
 
 
 def int_keys_and_items(n: int) -> List[int]:
@@ -116,6 +130,7 @@ FUNCTIONS = [
     (literal_and_lookup, lambda: [(arr(3), 2), (arr(2, 2), -1)]),
     (counting_with_get, lambda: [(5,), (0,), (1,)]),
     (int_keys_and_items, lambda: [(5,), (0,)]),
+    (ordered_dict_of_features, lambda: [(arr(3), 2), (arr(2, 4), 0)]),
     (pop_delete_clear, lambda: [(4,), (3,)]),
     (insertion_order_survives_updates, lambda: [(4,), (1,)]),
     (update_and_copy, lambda: [(7,), (0,)]),

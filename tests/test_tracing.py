@@ -322,6 +322,54 @@ def test_a_list_of_traced_arrays_passed_to_a_submodule():
         np.testing.assert_allclose(traced(arg), model(arg), rtol=1e-5, atol=1e-6)
 
 
+class _Features(nn.Module):
+    """torchvision's IntermediateLayerGetter pattern: named intermediate maps in a dict."""
+
+    def __init__(self):
+        super().__init__()
+        self.first = nn.Conv2d(2, 3, 3, padding=1)
+        self.second = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        out = {}
+        out["aux"] = x = self.first(x)
+        out["out"] = self.second(x)
+        return out
+
+
+class _SegmentationHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = _Features()
+        self.classifier = nn.Conv2d(4, 5, 1)
+
+    def forward(self, x):
+        input_shape = x.shape[-2:]
+        features = self.backbone(x)
+        logits = nn.functional.interpolate(self.classifier(features["out"]), size=input_shape,
+                                           mode="bilinear", align_corners=False)
+        return {"out": logits, "aux": features["aux"]}
+
+
+def test_a_submodule_returning_a_dict_is_recorded_with_strict_false():
+    import jitcore
+    model = _SegmentationHead().eval()
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((1, 2, 8, 8)).astype(np.float32)
+    with pytest.raises(TypeError, match="returned a dict; pass strict=False"):
+        trace(model, (x,))
+    traced = trace(model, (x,), strict=False)
+    assert "Dict(str, Tensor) = prim::CallMethod" in str(traced.graph)
+    scripted = jitcore.script(model)
+    for arg in (x, rng.standard_normal((2, 2, 12, 10)).astype(np.float32)):
+        expected = model(arg)
+        for compiled in (traced, scripted):
+            result = compiled(arg)
+            assert list(result) == ["out", "aux"]
+            for key in expected:
+                np.testing.assert_allclose(result[key], expected[key], rtol=1e-5, atol=1e-6)
+
+
 # ------------------------------------------------------------ in-place ops on inputs
 
 class _InPlaceOnState(nn.Module):

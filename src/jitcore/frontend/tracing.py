@@ -367,6 +367,17 @@ class Tracer:
                                            num_outputs=len(result),
                                            output_types=list(value.type.elems))
             return tuple(self._unpack_result(v, r) for v, r in zip(node.outputs, result))
+        if isinstance(result, list) and isinstance(value.type, ListType):
+            node = self.frame.graph.insert("prim::ListUnpack", [value], num_outputs=len(result),
+                                           output_types=[value.type.elem] * len(result))
+            return [self._unpack_result(v, r) for v, r in zip(node.outputs, result)]
+        if isinstance(result, dict) and isinstance(value.type, DictType):
+            # torchvision's IntermediateLayerGetter: each item read back by its key
+            graph = self.frame.graph
+            return {key: self._unpack_result(graph.insert(
+                        "aten::__getitem__", [value, graph.insert_constant(key)],
+                        output_types=[value.type.value]).output(), item)
+                    for key, item in result.items()}
         return result
 
     # ------------------------------------------------------------- outputs

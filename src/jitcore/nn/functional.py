@@ -175,6 +175,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def _per_dim(value, dims, name):
+    if isinstance(getattr(value, "jit_type", None), ListType):
+        return value        # a compiled List[int] (``x.shape[-2:]``): its length is checked at run time
     if isinstance(value, (list, tuple)):
         if len(value) != dims:
             raise ValueError(f"Input and {name} must have the same number of spatial dimensions, "

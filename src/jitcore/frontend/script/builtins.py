@@ -8,6 +8,7 @@ sugared value.  Builtins that have no counterpart say what to use instead.
 
 import ast
 import builtins
+import collections
 import math
 import warnings
 
@@ -26,6 +27,7 @@ from .annotations import type_from_annotation, type_from_python_object
 from .emitter import python_constant
 from .call_arguments import check_arity
 from .errors import compile_error, describe_type
+from .dicts import dict_literal
 from .lists import copy_list, list_value_of, reversed_list, sorted_list, sum_list
 from .operators import binary_op, compare_op, to_float, truth_value
 from .values import (
@@ -362,6 +364,26 @@ def _print(ctx, args, kwargs, where):
     return ScriptValue(ctx.constant(None, where))
 
 
+def _dict(name):
+    """``dict()`` / ``OrderedDict()`` (empty: a Dict[str, Tensor] as ``{}``, typed by its first
+    item where that is known), ``dict(a=1, b=2)``, and ``dict(d)`` of a dict value (a copy).
+    Compiled dicts keep insertion order, so an OrderedDict is a dict (as in TorchScript)."""
+    def handler(ctx, args, kwargs, where):
+        if not args:
+            pairs = [(ctx.constant(key, where), _value(ctx, value, where))
+                     for key, value in kwargs.items()]
+            return ScriptValue(dict_literal(ctx, pairs, where))
+        if len(args) == 1 and not kwargs:
+            value = _value(ctx, args[0], where)
+            if isinstance(value.type, DictType):
+                return ScriptValue(ctx.emit_op_call("aten::copy", [ScriptValue(value)], {},
+                                                    where).value)
+        raise compile_error(f"{name}() in jitcore.script takes no argument, keyword arguments "
+                            "or one dict; build other dicts with a literal or a comprehension",
+                            where)
+    return handler
+
+
 def _warn(ctx, args, kwargs, where):
     """``warnings.warn(message, UserWarning, stacklevel=2)`` (TorchScript's aten::warn): a
     UserWarning raised by Python's warnings module each time the statement runs."""
@@ -587,6 +609,7 @@ _HANDLERS = {
     builtins.float: _conversion("float", _FLOAT), builtins.bool: _conversion("bool", _BOOL),
     builtins.str: _str, builtins.isinstance: _isinstance, builtins.enumerate: _enumerate, builtins.zip: _zip,
     builtins.print: _print, warnings.warn: _warn, builtins.getattr: _getattr,
+    builtins.dict: _dict("dict"), collections.OrderedDict: _dict("OrderedDict"),
     builtins.type: _type,
     builtins.hasattr: _hasattr, np.dtype: _numpy_dtype,
     # with a generator expression argument these are compiled by the expression
