@@ -248,7 +248,16 @@ def strings_in_a_list(mode: str) -> int:
     return -1
 
 
+def heads_split_and_merged(x, heads: int):
+    # every attention layer (HF's BERT transpose_for_scores): a shape is a tuple in NumPy
+    # and a list compiled; list + tuple of ints concatenates either way
+    split = x.reshape(x.shape[:-1] + (heads, x.shape[-1] // heads))
+    merged = split.reshape((1,) + split.shape[:-2] + (-1,))
+    return split.transpose(0, 2, 1, 3), merged
+
+
 FUNCTIONS = [
+    (heads_split_and_merged, lambda: [(arr(2, 3, 8), 4), (arr(1, 5, 6), 2)]),
     (append_in_a_loop, lambda: [(arr(3), 4), (arr(2, 2), 1)]),
     (greedy_steps, lambda: [(arr(4, 5), 6), (arr(1, 3), 0)]),
     (list_methods, lambda: [(5,), (1,), (0,)]),

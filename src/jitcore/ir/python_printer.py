@@ -142,8 +142,9 @@ def _is_constant(value):
 def _can_inline(value):
     node = value.node
     uses = value.uses
+    # an unpack of one item prints as the statement `a, = t`, never inside an expression
     return (len(uses) == 1 and len(node.outputs) == 1 and not node.blocks
-            and node.kind not in (_PARAM, _CONSTANT)
+            and node.kind not in (_PARAM, _CONSTANT, "prim::TupleUnpack", "prim::ListUnpack")
             and uses[0].user.owning_block is node.owning_block
             and uses[0].user.kind != "prim::Loop")
 

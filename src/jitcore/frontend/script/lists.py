@@ -170,8 +170,26 @@ def list_method(base, name):
 
 # --------------------------------------------------------------- operators
 
+def _tuple_as_list(ctx, value, elem, where):
+    """A tuple value whose items are all ``elem``s as a list of them, else None."""
+    if not isinstance(value.type, TupleType) or not all(
+            t.is_subtype_of(elem) for t in value.type.elems):
+        return None
+    items = ctx.node("prim::TupleUnpack", [value], list(value.type.elems), where).outputs
+    return ctx.list_construct(list(items), elem, where)
+
+
 def list_binary(ctx, op_type, a, b, where):
-    """``xs + ys`` (a new list) and ``xs * n`` / ``n * xs``; None for other operators."""
+    """``xs + ys`` (a new list) and ``xs * n`` / ``n * xs``; None for other operators.
+
+    A shape is a list in compiled code and a tuple in NumPy: ``x.shape[:-1] + (h, d)``
+    (every attention layer's head split) concatenates a list of ints and a tuple of
+    them into a list."""
+    if op_type is ast.Add and is_list(a) != is_list(b):
+        lst, other = (a, b) if is_list(a) else (b, a)
+        converted = _tuple_as_list(ctx, other, lst.type.elem, where)
+        if converted is not None:
+            a, b = (lst, converted) if is_list(a) else (converted, lst)
     if op_type is ast.Add and is_list(a) and is_list(b):
         elem = unify_types(a.type.elem, b.type.elem)
         if elem is None:
