@@ -60,6 +60,10 @@ def constant_attribute_names(cls):
     return names
 
 
+def _is_list_of_arrays(value):
+    return isinstance(value, list) and bool(value) and all(isinstance(v, np.ndarray) for v in value)
+
+
 def property_getter_name(name):
     """The compiled method a property's getter becomes (TorchScript's name for it)."""
     return f"__{name}_getter"
@@ -99,8 +103,11 @@ def module_attribute(owner, ctx, name, where):
     if inspect.isfunction(method):
         return MethodValue(owner, name, lambda ctx, receiver, args, kwargs, where:
                            call_method(receiver, ctx, name, args, kwargs, where))
-    if isinstance(inspect.getattr_static(type(module), name, None), property):
-        # TorchScript compiles a property's getter as a method, ``__<name>_getter``
+    if isinstance(inspect.getattr_static(type(module), name, None), property) and not (
+            _is_list_of_arrays(getattr(module, name, None))):
+        # TorchScript compiles a property's getter as a method, ``__<name>_getter``; a
+        # property that lists the module's own arrays (the recurrent layers'
+        # ``_flat_weights``) is read as that list, below
         return owner.unit.call_method(ctx, owner, property_getter_name(name), [], {}, where)
     if not hasattr(module, name):
         raise compile_error(f"module {type(module).__name__} has no attribute {name!r}", where)
@@ -112,7 +119,7 @@ def module_attribute(owner, ctx, name, where):
         return ScriptValue(_get_attr(ctx, owner, name, jit_type, where))
     if value is None:
         return ScriptValue(ctx.constant(None, where))
-    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+    if _is_list_of_arrays(value):
         return ScriptValue(_list_of_arrays(ctx, owner, name, value, where))
     if is_container_attribute(value):
         return ScriptValue(_get_attr(ctx, owner, name, attribute_type(module, name, value, where),
