@@ -326,3 +326,36 @@ def test_properties_compile_as_their_getters_as_in_torchscript(tmp_path):
     np.testing.assert_array_equal(loaded(x), scripted(x))
     np.testing.assert_allclose(jitcore.optimize_for_inference(scripted)(x), scripted(x),
                                rtol=1e-6)
+
+
+class _WithStaticHelpers(nn.Module):
+    expansion = 4
+    label = "block"
+
+    @staticmethod
+    def scaled(x, k: int):
+        return x * k
+
+    @classmethod
+    def make(cls):
+        return cls()
+
+    def forward(self, x):
+        # through self and through the class, as TorchScript compiles them; a class-level
+        # constant read through the class
+        return self.scaled(x, _WithStaticHelpers.expansion) + _WithStaticHelpers.scaled(x, 1)
+
+
+class _CallsAClassMethod(_WithStaticHelpers):
+    def forward(self, x):
+        return self.make()
+
+
+def test_static_methods_compile_as_functions_and_class_constants_fold():
+    model = _WithStaticHelpers()
+    x = np.arange(3, dtype=np.float32)
+    scripted = script(model)
+    np.testing.assert_array_equal(scripted(x), model(x))
+    assert str(scripted.graph).count("prim::CallFunction") == 2
+    with pytest.raises(CompileError, match="class methods are not supported"):
+        script(_CallsAClassMethod())

@@ -35,7 +35,8 @@ from .lists import list_contains, list_method, list_slice
 from .named_tuples import NamedTupleValue, named_tuple_constructor, named_tuple_field
 from .operators import binary_op, compare_op, is_tensor, truth_value, unary_op
 from .values import (
-    BuiltinValue, CompiledFunctionValue, FunctionValue, OpNamespace, OpsRoot, PythonConstant,
+    BuiltinValue, CompiledFunctionValue, FunctionValue, ModuleClassValue, OpNamespace, OpsRoot,
+    PythonConstant,
     PythonModuleValue, ScriptValue, SugaredValue, TupleOfValues,
 )
 
@@ -187,6 +188,8 @@ class ExpressionCompiler(Emitter):
                                 "attribute", where)
         if is_named_tuple_class(obj):
             return named_tuple_constructor(obj)
+        if isinstance(obj, type) and issubclass(obj, Module):
+            return ModuleClassValue(obj)
         if isinstance(obj, types.FunctionType):
             return FunctionValue(obj)
         if isinstance(obj, ScriptFunction):

@@ -32,7 +32,8 @@ from .emitter import python_constant
 from .errors import compile_error
 from .module_attributes import attribute_type, is_container_attribute
 from .values import (
-    NOT_CONSTANT, BuiltinValue, MethodValue, PythonConstant, ScriptValue, SugaredValue, TupleOfValues,
+    NOT_CONSTANT, BuiltinValue, FunctionValue, MethodValue, PythonConstant, ScriptValue,
+    SugaredValue, TupleOfValues,
 )
 
 __all__ = ["ModuleValue", "ModuleContainer", "module_attribute", "call_method", "child_value",
@@ -99,6 +100,13 @@ def module_attribute(owner, ctx, name, where):
             return ScriptValue(_get_attr(ctx, owner, name, TensorType.get(), where))
     if name in module._modules:
         return child_value(owner, ctx, name, where)
+    if isinstance(inspect.getattr_static(type(module), name, None), classmethod):
+        raise compile_error(f"{type(module).__name__}.{name} is a class method; class methods "
+                            "are not supported in jitcore.script (nor in TorchScript): use a "
+                            "static method or a plain method", where)
+    if isinstance(inspect.getattr_static(type(module), name, None), staticmethod):
+        # `self.helper(x)` of a static method: a function call, as TorchScript compiles it
+        return FunctionValue(getattr(type(module), name))
     method = getattr(type(module), name, None)
     if inspect.isfunction(method):
         return MethodValue(owner, name, lambda ctx, receiver, args, kwargs, where:

@@ -310,10 +310,9 @@ def _check_signature(source):
         raise compile_error("keyword-only parameters are not supported in jitcore.script; make "
                             "them positional", source.range_of(args.kwonlyargs[0]))
     if source.definition.decorator_list and any(
-            _decorator_name(d) in ("staticmethod", "classmethod")
-            for d in source.definition.decorator_list):
-        raise compile_error("static methods and class methods are not supported in "
-                            "jitcore.script; use a plain method or a module-level function", where)
+            _decorator_name(d) == "classmethod" for d in source.definition.decorator_list):
+        raise compile_error("class methods are not supported in jitcore.script; use a plain "
+                            "method, a static method or a module-level function", where)
 
 
 def _drop_unread_lists(graph):

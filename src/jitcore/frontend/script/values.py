@@ -8,6 +8,8 @@ a tuple of sugared values.  Each kind answers the operations it supports; the ba
 class answers the rest with a compile error that names the operation and the kind.
 """
 
+import inspect
+
 import numpy as np
 
 from jitcore._runtime.types import TensorType
@@ -186,6 +188,30 @@ class FunctionValue(SugaredValue):
 
     def call(self, ctx, args, kwargs, where):
         return ctx.call_function(self.fn, args, kwargs, where)
+
+
+class ModuleClassValue(SugaredValue):
+    """A module class named in compiled code (``Block.helper(x)``, as TorchScript allows):
+    its static methods compile as functions; its class-level numbers, bools, strings and
+    None are constants."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def describe(self):
+        return f"class {self.cls.__qualname__!r}"
+
+    def attr(self, ctx, name, where):
+        static = inspect.getattr_static(self.cls, name, None)
+        if isinstance(static, staticmethod):
+            return FunctionValue(static.__func__)
+        if static is None or isinstance(static, (bool, int, float, str)):
+            if static is None and not hasattr(self.cls, name):
+                raise compile_error(f"{self.describe()} has no attribute {name!r}", where)
+            return ScriptValue(ctx.constant(static, where))
+        raise compile_error(f"{self.describe()}.{name} is a {type(static).__name__}; compiled "
+                            "code reads a module class's static methods and constants only "
+                            "(call methods through self)", where)
 
 
 class CompiledFunctionValue(SugaredValue):
