@@ -144,3 +144,19 @@ def test_random_draws_are_never_folded_or_merged():
     compiled = jitcore.optimize_for_inference(jitcore.script(twice))
     a, b = compiled(64)
     assert not np.array_equal(a, b)
+
+
+def _uniform_1d(n: int):
+    return np.random.random(n) + np.random.random_sample(size=(n,))
+
+
+def _uniform_scalar():
+    return np.random.random()
+
+
+def test_np_random_random_takes_numpy_s_sizes():
+    values = jitcore.script(_uniform_1d)(5)
+    assert values.shape == (5,) and values.dtype == np.float64
+    with pytest.raises(jitcore.frontend.script.ScriptCompileError,
+                       match=r"without a size draws a Python float"):
+        jitcore.script(_uniform_scalar)

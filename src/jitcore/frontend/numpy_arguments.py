@@ -324,7 +324,18 @@ def _array(copies):
     return convention
 
 
+def _random(positional, keywords):
+    """np.random.random(size) / random_sample(size): one int is a 1-d size, as in NumPy;
+    no size (a Python float in NumPy) has no array to compile."""
+    size = positional.pop(0) if positional else keywords.pop("size", None)
+    if size is None:
+        raise TypeError("np.random.random() without a size draws a Python float; compiled "
+                        "code draws arrays: pass a size (np.random.random(1)[0] for one value)")
+    return call("aten::rand", [size] if _is_int(size) else _as_list(size), **keywords)
+
+
 _CONVENTIONS = {
+    "aten::rand": _random,
     "jc::array": _array(copies=True), "jc::asarray": _array(copies=False),
     "aten::pad": _numpy_pad,
     "aten::einsum": _einsum,
