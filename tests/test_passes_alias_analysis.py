@@ -95,7 +95,8 @@ def test_a_call_may_write_the_lists_it_is_given():
     assert AliasDb(g).is_written(_values(g)["xs"])
 
 
-def test_arrays_put_into_a_written_list_alias_it():
+def test_an_array_put_into_a_list_is_not_written_by_the_append():
+    # append changes which items the list holds, not the item: x's producers stay pure
     g = parse_graph('''graph(%x : Tensor):
   %xs : Tensor[] = prim::ListConstruct()
   %ys : Tensor[] = aten::append(%xs, %x)
@@ -103,9 +104,27 @@ def test_arrays_put_into_a_written_list_alias_it():
   return (%y)''')
     db = AliasDb(g)
     values = _values(g)
-    assert db.is_written(values["x"])      # conservative: the list holds it
-    assert not db.is_written(values["y"])
+    assert db.is_written(values["xs"]) and db.is_written(values["ys"])
+    assert not db.is_written(values["x"]) and not db.is_written(values["y"])
     np.testing.assert_array_equal(compile_graph(g, fallback=False)(np.ones(2)), np.ones(2))
+
+
+def test_an_array_written_through_its_list_is_written():
+    # xs.append(x); xs[0] += 1 writes x's memory: every name of x sees it
+    g = parse_graph('''graph(%x : Tensor):
+  %zero : int = prim::Constant[value=0]()
+  %one : float = prim::Constant[value=1.0]()
+  %k : int = prim::Constant[value=1]()
+  %xs : Tensor[] = prim::ListConstruct()
+  %ys : Tensor[] = aten::append(%xs, %x)
+  %e : Tensor = aten::__getitem__(%xs, %zero)
+  %w : Tensor = aten::add_(%e, %one, %k)
+  %y : Tensor = aten::relu(%x)
+  return (%y)''')
+    db = AliasDb(g)
+    values = _values(g)
+    assert db.is_written(values["x"]) and db.is_written(values["e"])
+    np.testing.assert_array_equal(compile_graph(g, fallback=False)(np.ones(2)), np.full(2, 2.0))
 
 
 # ------------------------------------------------------------- arrays written in place

@@ -210,3 +210,39 @@ def test_dim_of_a_known_rank_folds_with_exact_shapes_only():
     assert not peephole(loose)
     assert peephole(exact, exact_shapes=True)
     assert constant_value(exact.outputs[0]) == 2
+
+
+@pytest.mark.parametrize("dtype", ["Float", "Double"])
+def test_one_over_a_float_array_becomes_reciprocal(dtype):
+    # how `1.0 / x` compiles: the scalar filled to x's shape, then divided
+    g = parse_graph(f"""graph(%x : {dtype}(3, 4)):
+  %one : float = prim::Constant[value=1.0]()
+  %none : NoneType = prim::Constant()
+  %f : {dtype}(3, 4) = aten::full_like(%x, %one, %none)
+  %y : {dtype}(3, 4) = aten::div(%f, %x)
+  return (%y)""")
+    numpy_dtype = np.float32 if dtype == "Float" else np.float64
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(numpy_dtype)
+    expected = run_graph(g, [x])[0]
+    assert peephole(g)
+    eliminate_dead_code(g)
+    assert kinds(g) == ["aten::reciprocal"]
+    got = run_graph(g, [x])[0]
+    np.testing.assert_array_equal(got, expected)            # the same division, bit for bit
+    np.testing.assert_array_equal(got, numpy_dtype(1.0) / x)
+
+
+def test_one_over_an_int_array_or_two_over_x_stays():
+    for src in ("""graph(%x : Long(3)):
+  %one : float = prim::Constant[value=1.0]()
+  %none : NoneType = prim::Constant()
+  %f : Long(3) = aten::full_like(%x, %one, %none)
+  %y : Double(3) = aten::div(%f, %x)
+  return (%y)""", """graph(%x : Float(3)):
+  %two : float = prim::Constant[value=2.0]()
+  %none : NoneType = prim::Constant()
+  %f : Float(3) = aten::full_like(%x, %two, %none)
+  %y : Float(3) = aten::div(%f, %x)
+  return (%y)"""):
+        g = parse_graph(src)
+        assert not peephole(g)

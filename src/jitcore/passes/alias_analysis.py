@@ -21,7 +21,11 @@ twice, or a parameter as an argument.
 
 A group is *written* when an ``Effect.MUTATES`` node writes one of its
 values, or when a call (``Effect.CALLS``) receives one: the callee may
-mutate its arguments.  A node *touches written state* when one of its inputs
+mutate its arguments.  Writing a list or dict (``xs.append(y)``, ``d[k] = v``)
+changes which items it holds, not the items: an array in such a group has its
+*contents* written only when an op writes an array of the group in place (``x += y``,
+``xs[0][...] = v``) or a call receives one, so ``h = o * tanh(c); hs.append(h)`` leaves
+``h``'s producers pure (fusible, foldable) while every read of ``hs`` stays ordered.  A node *touches written state* when one of its inputs
 or outputs is in a written group; for such a node the value of its output
 depends on where it runs, so constant folding, CSE, loop hoisting and
 forwarding rewrites must treat it as not pure (see
@@ -30,8 +34,8 @@ without mutating ops or calls, and then every query is False.
 """
 
 from jitcore._runtime.types import (
-    BoolType, FloatType, IntType, NoneType, NumberType, OptionalType, StrType, TensorType,
-    UnionType,
+    BoolType, DictType, FloatType, IntType, ListType, NoneType, NumberType, OptionalType,
+    StrType, TensorType, UnionType,
 )
 from jitcore.ops.effects import Effect, OutputAlias
 from jitcore.ops.registry import effect, output_alias, written_positions
@@ -53,6 +57,11 @@ def _may_hold_mutable(jit_type):
     return jit_type not in _IMMUTABLE
 
 
+def _is_container(jit_type):
+    """A list or dict: writing one changes which items it holds, not the items."""
+    return isinstance(jit_type, (ListType, DictType))
+
+
 class AliasDb:
     """May-alias groups of a graph's values and the groups that some node writes.
 
@@ -66,6 +75,7 @@ class AliasDb:
     def __init__(self, graph):
         self._parent = {}
         self._written = set()
+        self._contents_written = set()      # groups whose arrays are written in place
         # the caller may pass one array twice, or a parameter as an argument: values from
         # outside the graph (its inputs, module attributes) may all alias one another
         self._union_all(list(graph.inputs))
@@ -79,6 +89,7 @@ class AliasDb:
                     elif outside is not None:
                         self._union(out, outside)
         self._written = {self._find(v) for v in self._written}
+        self._contents_written = {self._find(v) for v in self._contents_written}
 
     # ------------------------------------------------------------- queries
     @property
@@ -87,9 +98,14 @@ class AliasDb:
         return bool(self._written)
 
     def is_written(self, value):
-        """True if some node writes ``value`` or a value it may alias."""
-        return bool(self._written) and value in self._parent and \
-            self._find(value) in self._written
+        """True if some node writes ``value`` or a value it may alias (for an array: writes
+        the contents of an array it may alias; adding it to a list does not)."""
+        if not self._written or value not in self._parent:
+            return False
+        root = self._find(value)
+        if isinstance(value.type, TensorType):
+            return root in self._contents_written
+        return root in self._written
 
     def touches_written(self, node):
         """True if an input or output of ``node`` (or of a node in its blocks) may be written."""
@@ -107,6 +123,7 @@ class AliasDb:
         if kind_effect is Effect.MUTATES:
             written = [node.inputs[k] for k in written_positions(kind) if k < len(node.inputs)]
             self._written.update(written)
+            self._contents_written.update(v for v in written if not _is_container(v.type))
             for target in written:
                 # the output is the written object (or an item of it)
                 for value in node.outputs:
@@ -118,6 +135,7 @@ class AliasDb:
                         self._union(value, target)
         elif kind_effect is Effect.CALLS:
             self._written.update(v for v in node.inputs if _may_hold_mutable(v.type))
+            self._contents_written.update(v for v in node.inputs if _may_hold_mutable(v.type))
             self._union_all(list(node.inputs) + list(node.outputs))
         elif output_alias(kind) in _ALIASING:
             self._union_all(list(node.inputs) + list(node.outputs))

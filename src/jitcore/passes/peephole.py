@@ -8,6 +8,7 @@
 * transposes: ``t(t(x))``, ``transpose(transpose(x, a, b), a, b)`` and permutes that
   compose to the identity become ``x``; ``t`` of a rank <= 1 tensor is ``x``;
 * reshape chains: ``reshape(reshape(x, a), b)`` reads ``x`` directly;
+* ``1.0 / x`` of a float ``x`` (``div(full_like(x, 1), x)``) becomes ``reciprocal(x)``;
 * matrix products: ``matmul(x, t(w))`` (+ bias) becomes ``aten::linear(x, w, b)``;
   ``mm``/``matmul`` of 2-D operands + bias becomes ``aten::addmm``;
 * tuples: ``TupleUnpack``/``TupleIndex`` of a ``TupleConstruct`` read the elements,
@@ -193,6 +194,25 @@ def _commit(node, new):
     return False
 
 
+def _one_over(graph, node):
+    """``div(full_like(x, 1), x)`` -> ``reciprocal(x)`` for a float ``x``: how ``1.0 / x``
+    compiles (a scalar on the left is filled to the right's shape first).  The reciprocal
+    kernel divides 1 by x in x's dtype, the same rounding, and it is a step the fused
+    chain kernel runs (``1 / (1 + exp(-x))``, a sigmoid written out, becomes one chain)."""
+    if len(node.inputs) != 2:
+        return False
+    filled, x = node.inputs
+    fill = _producer(filled, "aten::full_like")
+    t, out = tensor_type(x), tensor_type(node.outputs[0])
+    if fill is None or fill.inputs[0] is not x or len(fill.inputs) != 3:
+        return False
+    if t is None or t.dtype not in ("float32", "float64") or out is None or out.dtype != t.dtype:
+        return False
+    if constant_value(fill.inputs[2]) is not None or not _is_scalar_constant(fill.inputs[1], t, 1):
+        return False
+    return _commit(node, _insert_like(graph, node, "aten::reciprocal", [x], node.outputs[0].type))
+
+
 def _tuple_element(node):
     """Elements read straight from a ``TupleConstruct``/single-use ``ListConstruct``, or None."""
     source = node.inputs[0]
@@ -272,6 +292,8 @@ def _visit(graph, node, exact_shapes, aliases):
     if kind in ("aten::reshape", "aten::view") and _rewire_reshape_chain(node):
         return True
     if kind in ("aten::matmul", "aten::mm", "aten::add") and _matmul_add(graph, node):
+        return True
+    if kind == "aten::div" and node.outputs[0].uses and _one_over(graph, node):
         return True
     if kind in _UNPACKS:
         elements = _tuple_element(node)

@@ -185,6 +185,7 @@ class _Aliases(AliasDb):
     def __init__(self, graph):
         self._parent = {}
         self._written = set()
+        self._contents_written = set()
         for node in graph.walk():
             self._visit(node)
 
