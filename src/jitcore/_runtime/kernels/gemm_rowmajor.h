@@ -141,9 +141,21 @@ static inline __m512 jc_gr_finish(__m512 acc, __m512 va, const jc_gr_epilogue *e
 #define JC_GR_COL1_ROWS 6
 #endif
 
+/* The accumulators of row r: zero, or (`resume`, a later k-block) the partial
+ * sums an earlier k-block stored in C, unscaled: float32 values, so reloading
+ * them continues each element's FMA chain exactly where it stopped. */
 #define JC_GR_ZERO(r)                                                                      \
-    __m512 c0##r = _mm512_setzero_ps(), c1##r = _mm512_setzero_ps(),                       \
-           c2##r = _mm512_setzero_ps(), c3##r = _mm512_setzero_ps();
+    __m512 c0##r, c1##r, c2##r, c3##r;                                                     \
+    if (resume) {                                                                          \
+        const float *crow = c + (i0 + r) * ldc + j0;                                       \
+        c0##r = _mm512_maskz_loadu_ps(m0, crow);                                           \
+        c1##r = _mm512_maskz_loadu_ps(m1, crow + 16);                                      \
+        c2##r = _mm512_maskz_loadu_ps(m2, crow + 32);                                      \
+        c3##r = _mm512_maskz_loadu_ps(m3, crow + 48);                                      \
+    } else {                                                                               \
+        c0##r = _mm512_setzero_ps(); c1##r = _mm512_setzero_ps();                          \
+        c2##r = _mm512_setzero_ps(); c3##r = _mm512_setzero_ps();                          \
+    }
 #define JC_GR_ROW(r)                                                                       \
     {                                                                                      \
         __m512 av = _mm512_set1_ps(a[(i0 + r) * lda + p]);                                 \
@@ -152,20 +164,29 @@ static inline __m512 jc_gr_finish(__m512 acc, __m512 va, const jc_gr_epilogue *e
         c2##r = _mm512_fmadd_ps(av, b2, c2##r);                                            \
         c3##r = _mm512_fmadd_ps(av, b3, c3##r);                                            \
     }
+/* A k-block that is not the last (`more`) stores the bare partial sums. */
 #define JC_GR_STORE(r)                                                                     \
     {                                                                                      \
         float *crow = c + (i0 + r) * ldc + j0;                                             \
-        _mm512_mask_storeu_ps(crow, m0, jc_gr_finish(c0##r, va, ep, i0 + r, j0, m0));         \
-        _mm512_mask_storeu_ps(crow + 16, m1,                                               \
-                              jc_gr_finish(c1##r, va, ep, i0 + r, j0 + 16, m1));           \
-        _mm512_mask_storeu_ps(crow + 32, m2,                                               \
-                              jc_gr_finish(c2##r, va, ep, i0 + r, j0 + 32, m2));           \
-        _mm512_mask_storeu_ps(crow + 48, m3,                                               \
-                              jc_gr_finish(c3##r, va, ep, i0 + r, j0 + 48, m3));           \
+        if (more) {                                                                        \
+            _mm512_mask_storeu_ps(crow, m0, c0##r);                                        \
+            _mm512_mask_storeu_ps(crow + 16, m1, c1##r);                                   \
+            _mm512_mask_storeu_ps(crow + 32, m2, c2##r);                                   \
+            _mm512_mask_storeu_ps(crow + 48, m3, c3##r);                                   \
+        } else {                                                                           \
+            _mm512_mask_storeu_ps(crow, m0, jc_gr_finish(c0##r, va, ep, i0 + r, j0, m0));  \
+            _mm512_mask_storeu_ps(crow + 16, m1,                                           \
+                                  jc_gr_finish(c1##r, va, ep, i0 + r, j0 + 16, m1));       \
+            _mm512_mask_storeu_ps(crow + 32, m2,                                           \
+                                  jc_gr_finish(c2##r, va, ep, i0 + r, j0 + 32, m2));       \
+            _mm512_mask_storeu_ps(crow + 48, m3,                                           \
+                                  jc_gr_finish(c3##r, va, ep, i0 + r, j0 + 48, m3));       \
+        }                                                                                  \
     }
-/* Plain loads for a whole panel (masked loads are slower there). */
+/* Plain loads for a whole panel (masked loads are slower there); b addresses
+ * the panel's column 0. */
 #define JC_GR_LOAD_B()                                                                     \
-    const float *brow = b + p * ldb + j0;                                                  \
+    const float *brow = b + p * ldb;                                                       \
     __m512 b0 = full ? _mm512_loadu_ps(brow) : _mm512_maskz_loadu_ps(m0, brow);            \
     __m512 b1 = full ? _mm512_loadu_ps(brow + 16) : _mm512_maskz_loadu_ps(m1, brow + 16);  \
     __m512 b2 = full ? _mm512_loadu_ps(brow + 32) : _mm512_maskz_loadu_ps(m2, brow + 32);  \
@@ -180,21 +201,38 @@ static inline __mmask16 jc_gr_mask(ptrdiff_t cols, int v)
     return (__mmask16)(lanes > 0 ? (1u << lanes) - 1u : 0u);
 }
 
-/* Columns [j0, j0 + cols) of C; `full` (cols == 64) is a constant after inlining. */
+/* Columns [j0, j0 + cols) of C from b, the panel's columns of B (or their
+ * packed copy); `full` (cols == 64) is a constant after inlining.  `resume`
+ * and `more` make it one k-block of a longer product: resume starts from the
+ * partial sums in C, more leaves them there (no alpha, no epilogue). */
 __attribute__((target("avx512f,avx512vl,fma"), always_inline))
 static inline void jc_gr_panel(ptrdiff_t m, ptrdiff_t k, __m512 va,
                                const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                float *c, ptrdiff_t ldc, ptrdiff_t j0, ptrdiff_t cols,
-                               const int full, const jc_gr_epilogue *ep)
+                               const int full, const jc_gr_epilogue *ep,
+                               const int resume, const int more,
+                               const float *pf, ptrdiff_t pf_ld)
 {
     __mmask16 m0 = jc_gr_mask(cols, 0), m1 = jc_gr_mask(cols, 1);
     __mmask16 m2 = jc_gr_mask(cols, 2), m3 = jc_gr_mask(cols, 3);
     ptrdiff_t i0 = 0;
     for (; i0 + JC_GR_ROWS <= m; i0 += JC_GR_ROWS) {
         JC_GR_ZERO(0) JC_GR_ZERO(1) JC_GR_ZERO(2) JC_GR_ZERO(3)
-        for (ptrdiff_t p = 0; p < k; p++) {
-            JC_GR_LOAD_B()
-            JC_GR_ROW(0) JC_GR_ROW(1) JC_GR_ROW(2) JC_GR_ROW(3)
+        if (pf && i0 < 4 * JC_GR_ROWS) {
+            /* the next k-block's rows of B (pf, pf_ld floats apart, 64
+             * columns: 4 lines a row) towards L2, one line per k: block
+             * i0 / 4 fetches line i0 / 4 of every row, spread over its FMAs */
+            const char *line = (const char *)(pf + 4 * i0);
+            for (ptrdiff_t p = 0; p < k; p++) {
+                _mm_prefetch(line + p * pf_ld * (ptrdiff_t)sizeof(float), _MM_HINT_T1);
+                JC_GR_LOAD_B()
+                JC_GR_ROW(0) JC_GR_ROW(1) JC_GR_ROW(2) JC_GR_ROW(3)
+            }
+        } else {
+            for (ptrdiff_t p = 0; p < k; p++) {
+                JC_GR_LOAD_B()
+                JC_GR_ROW(0) JC_GR_ROW(1) JC_GR_ROW(2) JC_GR_ROW(3)
+            }
         }
         JC_GR_STORE(0) JC_GR_STORE(1) JC_GR_STORE(2) JC_GR_STORE(3)
     }
@@ -394,11 +432,78 @@ static inline void jc_gr_last_panel(const int R, const int V, ptrdiff_t tail, pt
         jc_gr_narrow_panel(R, V, 16, m, k, va, a, lda, b, ldb, c, ldc, cols, ep);
 }
 
+/* The first 4-row block of a k-block of a full panel, from B in place, storing
+ * each row of B it loads into pack as well: the copy rides on the block's
+ * FMAs instead of a pass of its own.  Same chain per element as jc_gr_panel. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_first_block(ptrdiff_t k, __m512 va, const float *a, ptrdiff_t lda,
+                                     const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                     ptrdiff_t j0, const jc_gr_epilogue *ep, float *pack,
+                                     const int resume, const int more)
+{
+    const __mmask16 m0 = 0xFFFFu, m1 = 0xFFFFu, m2 = 0xFFFFu, m3 = 0xFFFFu;
+    const int full = 1;
+    const ptrdiff_t i0 = 0;
+    JC_GR_ZERO(0) JC_GR_ZERO(1) JC_GR_ZERO(2) JC_GR_ZERO(3)
+    for (ptrdiff_t p = 0; p < k; p++) {
+        JC_GR_LOAD_B()
+        float *dst = pack + p * JC_GR_COLS;
+        _mm512_storeu_ps(dst, b0);
+        _mm512_storeu_ps(dst + 16, b1);
+        _mm512_storeu_ps(dst + 32, b2);
+        _mm512_storeu_ps(dst + 48, b3);
+        JC_GR_ROW(0) JC_GR_ROW(1) JC_GR_ROW(2) JC_GR_ROW(3)
+    }
+    JC_GR_STORE(0) JC_GR_STORE(1) JC_GR_STORE(2) JC_GR_STORE(3)
+}
+
+/* A full panel (columns [j0, j0 + 64)) in k-blocks of kc rows of B, each
+ * copied into `pack` (kc x 64 floats) by its first row block, which reads B
+ * in place (jc_gr_first_block); the other row blocks read the copy, and the
+ * first four of them prefetch the next k-block of B.  B's rows are ldb floats apart,
+ * usually a power of two (1 - 8 KB): read in place, a panel's lines fall into
+ * a few cache sets and are evicted before the next row block reads them
+ * again; packed, a k-block is one contiguous run that stays in L1/L2 while
+ * every row block passes over it.  The k-blocks after the first resume from
+ * the partial sums the previous one left in C, so each element is still one
+ * FMA chain over k in order, and alpha and the epilogue come after the last
+ * one: the same bits as the unpacked panel. */
+__attribute__((target("avx512f,avx512vl,fma")))
+static void jc_gr_packed_panel(ptrdiff_t m, ptrdiff_t k, ptrdiff_t kc, __m512 va,
+                               const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                               float *c, ptrdiff_t ldc, ptrdiff_t j0,
+                               const jc_gr_epilogue *ep, float *pack)
+{
+    for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
+        const ptrdiff_t kb = k - p0 < kc ? k - p0 : kc;
+        const int more = p0 + kb < k;
+        jc_gr_first_block(kb, va, a + p0, lda, b + p0 * ldb, ldb, c, ldc, j0, ep, pack,
+                          p0 > 0, more);
+        const ptrdiff_t i0 = JC_GR_ROWS;
+        jc_gr_epilogue at;
+        if (ep)
+            at = jc_gr_epilogue_at(ep, i0, 0);
+        /* B's next k-block, towards L2 while this one is multiplied.  (Not the
+         * next panel's first k-block after the last one: measured slower.) */
+        const float *pf = more ? b + (p0 + kb) * ldb : NULL;
+        if (more)
+            jc_gr_panel(m - i0, kb, va, a + i0 * lda + p0, lda, pack, JC_GR_COLS, c + i0 * ldc,
+                        ldc, j0, JC_GR_COLS, 1, ep ? &at : NULL, p0 > 0, 1, pf, ldb);
+        else
+            jc_gr_panel(m - i0, kb, va, a + i0 * lda + p0, lda, pack, JC_GR_COLS, c + i0 * ldc,
+                        ldc, j0, JC_GR_COLS, 1, ep ? &at : NULL, p0 > 0, 0, pf, ldb);
+    }
+}
+
+/* pack: NULL, or a 64-byte-aligned buffer of kc x 64 floats for
+ * jc_gr_packed_panel (kc >= k: one k-block; k-blocks are only valid when the
+ * epilogue's residual does not overlap C, whose partial sums they store). */
 __attribute__((target("avx512f,avx512vl,fma")))
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
-                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep,
+                                 float *pack, ptrdiff_t kc)
 {
     const __m512 va = _mm512_set1_ps(alpha);
     jc_gr_epilogue at, own;
@@ -416,8 +521,10 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
             at = jc_gr_epilogue_at(ep, 0, j0);
             ej = &at;
         }
-        if (cols >= JC_GR_COLS)
-            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, JC_GR_COLS, 1, ep);
+        if (cols >= JC_GR_COLS && pack && m >= JC_GR_ROWS)
+            jc_gr_packed_panel(m, k, kc, va, a, lda, bj, ldb, c, ldc, j0, ep, pack);
+        else if (cols >= JC_GR_COLS)
+            jc_gr_panel(m, k, va, a, lda, bj, ldb, c, ldc, j0, JC_GR_COLS, 1, ep, 0, 0, NULL, 0);
         else if (cols <= 16)
             jc_gr_last_panel(8, 1, cols, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
         else if (cols <= 32)
@@ -430,7 +537,7 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
             jc_gr_last_panel(JC_GR_TAIL49_ROWS, 4, cols - 48, m, k, va, a, lda, bj, ldb, cj,
                              ldc, cols, ej);
         else
-            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, cols, 0, ep);
+            jc_gr_panel(m, k, va, a, lda, bj, ldb, c, ldc, j0, cols, 0, ep, 0, 0, NULL, 0);
     }
 }
 #undef JC_GR_ZERO
@@ -564,8 +671,10 @@ __attribute__((target("arch=x86-64-v3")))
 static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                       const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep,
+                                      float *pack, ptrdiff_t kc)
 {
+    (void)pack; (void)kc;
     const __m256 va = _mm256_set1_ps(alpha);
     jc_gr_epilogue at, own;
     const jc_gr_epilogue *ej = NULL;
@@ -604,18 +713,20 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
-                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep,
+                                 float *pack, ptrdiff_t kc)
 {
-    (void)ep;
+    (void)ep; (void)pack; (void)kc;
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc;
 }
 static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                       const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep,
+                                      float *pack, ptrdiff_t kc)
 {
-    (void)ep;
+    (void)ep; (void)pack; (void)kc;
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc;
 }
