@@ -333,7 +333,8 @@ def test_a_product_without_scipy_fails_with_an_error_that_names_it():
 # k-blocked or not, 1 and 2 threads give the same bits.  Shapes: k beyond a
 # k-block and not a multiple of it, odd rows (4-row blocks and single rows),
 # tails of columns (narrow last panels stay unpacked), ldb > n, few rows with
-# a deep B (packed at any m), and a row split at 2 threads.
+# a deep B (packed at any m; k beyond the unpacked kernel's 2048), and a row
+# split at 2 threads.
 PACKING_SETTINGS = [(10 ** 9, 0, 10 ** 9), (1, 128, 1), (1, 0, 1), (1, 7, 1), (16, 128, 1024)]
 
 
@@ -349,7 +350,7 @@ def restore_packing():
 
 @pytest.mark.parametrize("m, k, n", [(37, 300, 200), (64, 1000, 130), (8, 2048, 256),
                                      (101, 129, 64), (21, 257, 191), (130, 200, 64),
-                                     (9, 1100, 128)])
+                                     (9, 1100, 128), (20, 3000, 130)])
 def test_gemm_float32_packed_panels_match_the_unpacked_kernel_bit_for_bit(m, k, n,
                                                                           restore_packing):
     rng = np.random.default_rng(13)
