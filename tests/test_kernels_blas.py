@@ -327,20 +327,20 @@ def test_a_product_without_scipy_fails_with_an_error_that_names_it():
     assert out.split() == ["KernelError", "True"]
 
 
-# On AVX-512 the row-major kernel copies B's full 64-column panels into a
-# per-thread buffer, in k-blocks (128 rows) whose partial sums wait in C: each
+# The row-major kernels copy B's full panels (AVX-512: 64 columns, AVX2: 16) into
+# a per-thread buffer, in k-blocks (128 rows) whose partial sums wait in C: each
 # element is still one FMA chain over k in order, so packed and unpacked,
 # k-blocked or not, 1 and 2 threads give the same bits.  Shapes: k beyond a
 # k-block and not a multiple of it, odd rows (4-row blocks and single rows),
 # tails of columns (narrow last panels stay unpacked), ldb > n, few rows with
 # a deep B (packed at any m; k beyond the unpacked kernel's 2048), and a row
 # split at 2 threads.
-PACKING_SETTINGS = [(10 ** 9, 0, 10 ** 9), (1, 128, 1), (1, 0, 1), (1, 7, 1), (16, 128, 1024)]
+PACKING_SETTINGS = [(10 ** 9, 0), (1, 128), (1, 0), (1, 7), (16, 128, 1024, 768)]
 
 
 @pytest.fixture
 def restore_packing():
-    previous = blas.set_rowmajor_packing(16, 128, 1024)
+    previous = blas.set_rowmajor_packing(16, 128, 1024, 768)
     blas.set_rowmajor_packing(*previous)
     threads = openmp_helpers.get_num_threads()
     yield

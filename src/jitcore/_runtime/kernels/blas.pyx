@@ -78,6 +78,12 @@ cdef Py_ssize_t ROWMAJOR_AVX2_ANY_N_MAX_M = 16
 cdef Py_ssize_t ROWMAJOR_PACK_MIN_M = 16
 cdef Py_ssize_t ROWMAJOR_PACK_ANY_M_K = 1024
 cdef Py_ssize_t ROWMAJOR_KC = 128
+# The AVX2 kernel packs its full 16-column strips (k-blocks of ROWMAJOR_KC
+# rows) when k reaches this, at any m: a strip's rows, one line each, ldb
+# floats apart, then outgrow L1 (64x2048x256 1570 -> 700 us, 64x784x512
+# 790 -> 500, 8x2048x256 280 -> 150); at k <= 512 packing gained nothing
+# (64x512x512 320 / 316) or lost (16x512x512 86 -> 95).
+cdef Py_ssize_t ROWMAJOR_AVX2_PACK_MIN_K = 768
 # Multiply-adds a product needs per thread before a second thread pays for
 # waking it (an OpenMP region costs a few microseconds: docs/performance.md).
 cdef Py_ssize_t GEMM_GRAIN = 1 << 18
@@ -336,7 +342,9 @@ cdef void rowmajor_product(rowmajor_kernel kernel, Py_ssize_t m, Py_ssize_t n, P
         per_part = (panels + nt - 1) // nt * ROWMAJOR_PANEL      # whole panels per thread
     if kernel == jc_gemm_rowmajor_f32 and n >= ROWMAJOR_PANEL and (
             (min(m, per_part) if by_rows else m) >= ROWMAJOR_PACK_MIN_M
-            or k >= ROWMAJOR_PACK_ANY_M_K):
+            or k >= ROWMAJOR_PACK_ANY_M_K) \
+            or kernel == jc_gemm_rowmajor_f32_avx2 and n >= 16 \
+            and k >= ROWMAJOR_AVX2_PACK_MIN_K:
         kc = k if ROWMAJOR_KC <= 0 or residual_overlaps_c(ep, m, n, c, ldc) \
             else min(k, ROWMAJOR_KC)
         # k-blocks of equal size (784 = 7 x 112, not 6 x 128 + 16: a short
@@ -781,22 +789,25 @@ def set_rowmajor_epilogue(bint enabled):
     return previous
 
 
-def set_rowmajor_packing(Py_ssize_t min_m, Py_ssize_t kc, Py_ssize_t any_m_k=-1):
-    """Set when the AVX-512 row-major kernel packs B's panels (a thread's rows
-    at least ``min_m``, or any rows when k >= ``any_m_k``; huge values: never)
-    and its k-block (``kc`` rows of B; 0: all of k in one block),
-    process-wide, for A/B measurements and the packed-vs-unpacked tests.
-    ``any_m_k`` -1: ``min_m``'s setting decides it (never when min_m is
-    beyond any m).
+def set_rowmajor_packing(Py_ssize_t min_m, Py_ssize_t kc, Py_ssize_t any_m_k=-1,
+                         Py_ssize_t avx2_min_k=-1):
+    """Set when the row-major kernels pack B: on AVX-512 a thread's rows at
+    least ``min_m``, or any rows when k >= ``any_m_k``; on AVX2 k >=
+    ``avx2_min_k`` (huge values: never), and the k-block (``kc`` rows of B;
+    0: all of k in one block), process-wide, for A/B measurements and the
+    packed-vs-unpacked tests.  ``any_m_k`` and ``avx2_min_k`` -1: ``min_m``'s
+    value (so ``set_rowmajor_packing(huge, 0)`` turns packing off).
 
     Returns
     -------
     tuple
-        The previous ``(min_m, kc, any_m_k)``: pass it back to restore.
+        The previous ``(min_m, kc, any_m_k, avx2_min_k)``: pass it back to
+        restore.
     """
-    global ROWMAJOR_PACK_MIN_M, ROWMAJOR_KC, ROWMAJOR_PACK_ANY_M_K
-    old = (ROWMAJOR_PACK_MIN_M, ROWMAJOR_KC, ROWMAJOR_PACK_ANY_M_K)
+    global ROWMAJOR_PACK_MIN_M, ROWMAJOR_KC, ROWMAJOR_PACK_ANY_M_K, ROWMAJOR_AVX2_PACK_MIN_K
+    old = (ROWMAJOR_PACK_MIN_M, ROWMAJOR_KC, ROWMAJOR_PACK_ANY_M_K, ROWMAJOR_AVX2_PACK_MIN_K)
     ROWMAJOR_PACK_MIN_M = min_m
     ROWMAJOR_KC = kc
     ROWMAJOR_PACK_ANY_M_K = any_m_k if any_m_k >= 0 else min_m
+    ROWMAJOR_AVX2_PACK_MIN_K = avx2_min_k if avx2_min_k >= 0 else min_m
     return old

@@ -593,7 +593,15 @@ static inline __m256 jc_gr8_finish(__m256 acc, __m256 va, const jc_gr_epilogue *
     return v;
 }
 
-#define JC_GR8_ZERO(r) __m256 c0##r = _mm256_setzero_ps(), c1##r = _mm256_setzero_ps();
+/* Zero, or (`resume`) the partial sums an earlier k-block left in C. */
+#define JC_GR8_ZERO(r)                                                                     \
+    __m256 c0##r = _mm256_setzero_ps(), c1##r = _mm256_setzero_ps();                       \
+    if (resume && rows > r) {                                                              \
+        const float *crow = c + (r) * ldc;                                                 \
+        c0##r = full ? _mm256_loadu_ps(crow) : _mm256_maskload_ps(crow, m0);               \
+        if (wide)                                                                          \
+            c1##r = full ? _mm256_loadu_ps(crow + 8) : _mm256_maskload_ps(crow + 8, m1);   \
+    }
 #define JC_GR8_ROW(r)                                                                      \
     if (rows > r) {                                                                        \
         __m256 av = _mm256_broadcast_ss(a + (r) * lda + p);                                \
@@ -601,10 +609,15 @@ static inline __m256 jc_gr8_finish(__m256 acc, __m256 va, const jc_gr_epilogue *
         if (wide)                                                                          \
             c1##r = _mm256_fmadd_ps(av, b1, c1##r);                                        \
     }
+/* A k-block that is not the last (`more`) stores the bare partial sums. */
 #define JC_GR8_STORE(r)                                                                    \
     if (rows > r) {                                                                        \
         float *crow = c + (r) * ldc;                                                       \
-        if (full) {                                                                        \
+        if (more) {                                                                        \
+            _mm256_maskstore_ps(crow, m0, c0##r);                                          \
+            if (wide)                                                                      \
+                _mm256_maskstore_ps(crow + 8, m1, c1##r);                                  \
+        } else if (full) {                                                                 \
             _mm256_storeu_ps(crow, jc_gr8_finish(c0##r, va, ep, r, 0, m0));                \
             _mm256_storeu_ps(crow + 8, jc_gr8_finish(c1##r, va, ep, r, 8, m1));            \
         } else {                                                                           \
@@ -623,7 +636,7 @@ static inline void jc_gr8_block(const int rows, const int full, const int wide, 
                                 __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                 float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
-                                const jc_gr_epilogue *ep)
+                                const jc_gr_epilogue *ep, const int resume, const int more)
 {
     JC_GR8_ZERO(0) JC_GR8_ZERO(1) JC_GR8_ZERO(2) JC_GR8_ZERO(3) JC_GR8_ZERO(4) JC_GR8_ZERO(5)
     for (ptrdiff_t p = 0; p < k; p++) {
@@ -643,7 +656,7 @@ static inline void jc_gr8_strip(const int full, const int wide, ptrdiff_t m, ptr
                                 __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                 float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
-                                const jc_gr_epilogue *ep)
+                                const jc_gr_epilogue *ep, const int resume, const int more)
 {
     jc_gr_epilogue at;
     const jc_gr_epilogue *ei = NULL;
@@ -654,7 +667,7 @@ static inline void jc_gr8_strip(const int full, const int wide, ptrdiff_t m, ptr
             ei = &at;
         }
         jc_gr8_block(6, full, wide, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, m0,
-                     m1, ei);
+                     m1, ei, resume, more);
     }
     const float *ar = a + i0 * lda;
     float *cr = c + i0 * ldc;
@@ -663,11 +676,11 @@ static inline void jc_gr8_strip(const int full, const int wide, ptrdiff_t m, ptr
         ei = &at;
     }
     switch (m - i0) {
-    case 5: jc_gr8_block(5, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 4: jc_gr8_block(4, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 3: jc_gr8_block(3, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 2: jc_gr8_block(2, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 1: jc_gr8_block(1, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 5: jc_gr8_block(5, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
+    case 4: jc_gr8_block(4, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
+    case 3: jc_gr8_block(3, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
+    case 2: jc_gr8_block(2, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
+    case 1: jc_gr8_block(1, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
     default: break;
     }
 }
@@ -679,7 +692,6 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
                                       float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep,
                                       float *pack, ptrdiff_t kc)
 {
-    (void)pack; (void)kc;
     const __m256 va = _mm256_set1_ps(alpha);
     jc_gr_epilogue at, own;
     const jc_gr_epilogue *ej = NULL;
@@ -689,25 +701,47 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
     }
     const __m256i all = _mm256_set1_epi32(-1);
     const __m256i m0 = jc_gr8_mask(n % JC_GR8_COLS), m1 = jc_gr8_mask(n % JC_GR8_COLS - 8);
-    ptrdiff_t rows = JC_GR8_A_FLOATS / k / JC_GR8_ROWS * JC_GR8_ROWS;
+    /* packed: k-blocks of kc rows, each full strip's k-block (kc x 16 floats)
+     * copied into pack before the chunk's row blocks pass over it, as on
+     * AVX-512 (jc_gr_packed_kblock, where the reasons are); the partial sums
+     * wait in C between k-blocks, so each element keeps its one FMA chain. */
+    const ptrdiff_t kblock = pack && kc < k ? kc : k;
+    ptrdiff_t rows = JC_GR8_A_FLOATS / kblock / JC_GR8_ROWS * JC_GR8_ROWS;
     if (rows < JC_GR8_ROWS)
         rows = JC_GR8_ROWS;
     for (ptrdiff_t i0 = 0; i0 < m; i0 += rows) {
         const ptrdiff_t mi = m - i0 < rows ? m - i0 : rows;
-        const float *ai = a + i0 * lda;
         float *ci = c + i0 * ldc;
-        ptrdiff_t j0 = 0;
-        for (; j0 < n; j0 += JC_GR8_COLS) {
-            if (ep) {
-                at = jc_gr_epilogue_at(ep, i0, j0);
-                ej = &at;
+        for (ptrdiff_t p0 = 0; p0 < k; p0 += kblock) {
+            const ptrdiff_t kb = k - p0 < kblock ? k - p0 : kblock;
+            const int resume = p0 > 0, more = p0 + kb < k;
+            const float *ai = a + i0 * lda + p0;
+            const float *bp = b + p0 * ldb;
+            for (ptrdiff_t j0 = 0; j0 < n; j0 += JC_GR8_COLS) {
+                if (ep) {
+                    at = jc_gr_epilogue_at(ep, i0, j0);
+                    ej = &at;
+                }
+                if (j0 + JC_GR8_COLS <= n && pack) {
+                    for (ptrdiff_t p = 0; p < kb; p++) {
+                        const float *src = bp + p * ldb + j0;
+                        const __m256 x0 = _mm256_loadu_ps(src), x1 = _mm256_loadu_ps(src + 8);
+                        _mm256_storeu_ps(pack + p * JC_GR8_COLS, x0);
+                        _mm256_storeu_ps(pack + p * JC_GR8_COLS + 8, x1);
+                    }
+                    jc_gr8_strip(1, 1, mi, kb, va, ai, lda, pack, JC_GR8_COLS, ci + j0, ldc, all,
+                                 all, ej, resume, more);
+                } else if (j0 + JC_GR8_COLS <= n) {
+                    jc_gr8_strip(1, 1, mi, kb, va, ai, lda, bp + j0, ldb, ci + j0, ldc, all, all,
+                                 ej, resume, more);
+                } else if (n - j0 > 8) {
+                    jc_gr8_strip(0, 1, mi, kb, va, ai, lda, bp + j0, ldb, ci + j0, ldc, m0, m1,
+                                 ej, resume, more);
+                } else {
+                    jc_gr8_strip(0, 0, mi, kb, va, ai, lda, bp + j0, ldb, ci + j0, ldc, m0, m1,
+                                 ej, resume, more);
+                }
             }
-            if (j0 + JC_GR8_COLS <= n)
-                jc_gr8_strip(1, 1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, all, all, ej);
-            else if (n - j0 > 8)
-                jc_gr8_strip(0, 1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
-            else
-                jc_gr8_strip(0, 0, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
         }
     }
 }
