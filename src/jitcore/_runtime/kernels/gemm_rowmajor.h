@@ -475,17 +475,32 @@ static void jc_gr_packed_kblock(ptrdiff_t m, ptrdiff_t p0, ptrdiff_t kb, const i
                     ldc, j0, JC_GR_COLS, 1, ep ? &at : NULL, p0 > 0, 0);
 }
 
-/* The first `panels` full panels of C (m >= 4), packed: k-blocks of kc rows
- * outermost, so that A's k-block columns (m x kc) stay in L2 while every panel
- * passes over them (panel by panel, all of A was read again per panel:
- * 64x3072x768 2130 -> 1690 us); C's partial sums (m x n) wait in L2 or
- * beyond between k-blocks, a load and a store per element and k-block. */
+/* A of at least this many floats (512 KB) is walked k-block by k-block. */
+#define JC_GR_KOUTER_A_FLOATS (128 * 1024)
+
+/* The first `panels` full panels of C (m >= 4), packed.  Panel by panel, the
+ * panel's partial sums (m x 64) stay in L1/L2 between its k-blocks, but all of
+ * A is read again for every panel; when A is large, k-blocks go outermost so
+ * that A's k-block columns (m x kc) stay in L2 while every panel passes over
+ * them, and C's partial sums (m x n) wait in L2 or beyond (64x3072x768: 2130
+ * -> 1690 us; on 64x256x2048 that order lost 5%). */
 __attribute__((target("avx512f,avx512vl,fma")))
 static void jc_gr_packed_panels(ptrdiff_t m, ptrdiff_t k, ptrdiff_t kc, ptrdiff_t panels,
                                 __m512 va, const float *a, ptrdiff_t lda,
                                 const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                                 const jc_gr_epilogue *ep, float *pack)
 {
+    if (m * k < JC_GR_KOUTER_A_FLOATS) {
+        for (ptrdiff_t q = 0; q < panels; q++) {
+            const ptrdiff_t j0 = q * JC_GR_COLS;
+            for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
+                const ptrdiff_t kb = k - p0 < kc ? k - p0 : kc;
+                jc_gr_packed_kblock(m, p0, kb, p0 + kb < k, va, a, lda, b + j0, ldb, c, ldc,
+                                    j0, ep, pack);
+            }
+        }
+        return;
+    }
     for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
         const ptrdiff_t kb = k - p0 < kc ? k - p0 : kc;
         const int more = p0 + kb < k;
