@@ -333,8 +333,8 @@ def test_a_product_without_scipy_fails_with_an_error_that_names_it():
 # k-blocked or not, 1 and 2 threads give the same bits.  Shapes: k beyond a
 # k-block and not a multiple of it, odd rows (4-row blocks and single rows),
 # tails of columns (narrow last panels stay unpacked), ldb > n, few rows with
-# a deep B (packed at any m; k beyond the unpacked kernel's 2048), and a row
-# split at 2 threads.
+# a deep B (packed at any m; k beyond the unpacked kernel's 2048), an A of 512 KB
+# or more (k-blocks outermost), and a row split at 2 threads.
 PACKING_SETTINGS = [(10 ** 9, 0), (1, 128), (1, 0), (1, 7), (16, 128, 1024, 768)]
 
 
@@ -350,7 +350,7 @@ def restore_packing():
 
 @pytest.mark.parametrize("m, k, n", [(37, 300, 200), (64, 1000, 130), (8, 2048, 256),
                                      (101, 129, 64), (21, 257, 191), (130, 200, 64),
-                                     (9, 1100, 128), (20, 3000, 130)])
+                                     (9, 1100, 128), (20, 3000, 130), (70, 2000, 130)])
 def test_gemm_float32_packed_panels_match_the_unpacked_kernel_bit_for_bit(m, k, n,
                                                                           restore_packing):
     rng = np.random.default_rng(13)
@@ -368,19 +368,22 @@ def test_gemm_float32_packed_panels_match_the_unpacked_kernel_bit_for_bit(m, k, 
 
 
 # The fused epilogue (bias, residual before or after, each activation) of a 1x1
-# convolution whose GEMM takes packed panels in several k-blocks (300 input
-# channels) comes only after the last k-block: the same bits as unpacked.
+# convolution whose GEMM takes packed panels in several k-blocks (300 and 900
+# input channels; 150 x 900: k-blocks outermost) comes only after the last
+# k-block: the same bits as unpacked.
+@pytest.mark.parametrize("c_in, c_out", [(300, 37), (900, 150)])
 @pytest.mark.parametrize("activation", ["none", "relu", "relu6", "hardswish"])
 @pytest.mark.parametrize("residual", [None, "before", "after"])
-def test_pointwise_epilogue_on_packed_panels_matches_unpacked_bit_for_bit(activation, residual,
+def test_pointwise_epilogue_on_packed_panels_matches_unpacked_bit_for_bit(c_in, c_out, activation,
+                                                                          residual,
                                                                           restore_packing):
     from jitcore._runtime.kernels import conv
     rng = np.random.default_rng(14)
-    x = (rng.standard_normal((1, 300, 11, 13)) * 3).astype(np.float32)
+    x = (rng.standard_normal((1, c_in, 11, 13)) * 3).astype(np.float32)
     x[0, :, 0, 0] = np.nan
-    wt = rng.standard_normal((37, 300, 1, 1)).astype(np.float32)
-    bias = rng.standard_normal(37).astype(np.float32)
-    r = rng.standard_normal((1, 37, 11, 13)).astype(np.float32) if residual else None
+    wt = rng.standard_normal((c_out, c_in, 1, 1)).astype(np.float32)
+    bias = rng.standard_normal(c_out).astype(np.float32)
+    r = rng.standard_normal((1, c_out, 11, 13)).astype(np.float32) if residual else None
     kwargs = dict(activation=activation, residual=r,
                   residual_after_activation=residual == "after")
     outs = []
