@@ -335,7 +335,8 @@ def test_a_product_without_scipy_fails_with_an_error_that_names_it():
 # tails of columns (narrow last panels stay unpacked), ldb > n, few rows with
 # a deep B (packed at any m; k beyond the unpacked kernel's 2048), an A of 512 KB
 # or more (k-blocks outermost), and a row split at 2 threads.
-PACKING_SETTINGS = [(10 ** 9, 0), (1, 128), (1, 0), (1, 7), (16, 128, 1024, 768)]
+PACKING_SETTINGS = [(10 ** 9, 0), (1, 128, 1, 1, 0), (1, 0, 1, 1, 0), (1, 7, 1, 1, 0),
+                    (16, 128, 1024, 768, 12)]
 
 
 @pytest.fixture
@@ -404,7 +405,11 @@ def test_pointwise_epilogue_on_packed_panels_matches_unpacked_bit_for_bit(c_in, 
     want = act[activation](pre) + (r[0] if residual == "after" else 0)
     got = outs[0][0]
     finite = np.isfinite(want)
-    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-4, atol=1e-4)
+    # the sum's forward error bound (2 k eps |w| |x|), doubled for the epilogue
+    scale = np.einsum("oc,chw->ohw", np.abs(wt[:, :, 0, 0]).astype(np.float64),
+                      np.abs(x[0]).astype(np.float64))
+    bound = 4 * c_in * np.finfo(np.float32).eps * scale + 1e-5 * np.abs(want) + 1e-6
+    assert (np.abs(got - want)[finite] <= bound[finite]).all()
 
 
 _PACKED_BITS = """

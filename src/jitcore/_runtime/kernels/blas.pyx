@@ -1,5 +1,6 @@
-"""Row-major GEMM over strided views, backed by SciPy's BLAS (gemm, gemv) and an
-unpacked AVX-512 kernel for float32 row-major products.
+"""Row-major GEMM over strided views, backed by SciPy's BLAS (gemm, gemv) and
+register-blocked AVX-512 / AVX2 kernels for float32 row-major products (B read
+in place, or packed per call in k-blocks of its panels: gemm_rowmajor.h).
 
 See ``blas.pxd`` for the kernel contract.  ``gemm_views`` is also exposed to
 Python as :func:`gemm_arrays` for tests.
@@ -76,6 +77,9 @@ cdef Py_ssize_t ROWMAJOR_AVX2_ANY_N_MAX_M = 16
 # panel costs most: 8x2048x256 139 -> 94 us; 8x512x512 34 -> 37 us).
 # docs/performance.md "GEMM on full-width AVX-512: packed panels".
 cdef Py_ssize_t ROWMAJOR_PACK_MIN_M = 16
+# ... and only when the panel read in place does not fit the L1 sets it maps
+# to (panel_overflows_l1; 48 KB 12-way here: the lines a set holds).
+cdef Py_ssize_t ROWMAJOR_L1_WAYS = 12
 cdef Py_ssize_t ROWMAJOR_PACK_ANY_M_K = 1024
 cdef Py_ssize_t ROWMAJOR_KC = 128
 # The AVX2 kernel packs its full 16-column strips (k-blocks of ROWMAJOR_KC
@@ -261,7 +265,7 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
 cdef inline rowmajor_kernel use_rowmajor_kernel(bint trans_a, bint trans_b, Py_ssize_t m,
                                                 Py_ssize_t n, Py_ssize_t k,
                                                 double beta) noexcept nogil:
-    """The unpacked row-major kernel for this product at jc_isa()'s level, or
+    """The row-major kernel for this product at jc_isa()'s level, or
     NULL for BLAS: both operands row-major, a fresh C and at least one full
     register block; on AVX2 only the shapes where it was measured faster."""
     cdef int level = jc_isa()
@@ -290,6 +294,23 @@ cdef bint gemm_f32_epilogue(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
         return False
     rowmajor_product(kernel, m, n, k, 1, a, lda, b, ldb, c, ldc, ep)
     return True
+
+
+cdef inline bint panel_overflows_l1(Py_ssize_t k, Py_ssize_t ldb) noexcept nogil:
+    """Whether a 64-column panel of B read in place (k rows of 4 lines, ldb
+    floats apart) overflows the L1 sets its rows fall into: rows 4 KB apart
+    (a multiple) all land in the same 4 sets, rows 2 KB apart in 8, ...; a
+    stride with no large power of two spreads them over all 64 sets.  With
+    ROWMAJOR_L1_WAYS lines a set, that many rows stay; a panel within them
+    gains nothing from packing (128 x 128 x 3136: 592 us in place, 656 packed)."""
+    cdef Py_ssize_t stride = (ldb * <Py_ssize_t>sizeof(float)) % 4096
+    cdef Py_ssize_t g = 4096, r = stride, t
+    while r:                # g = gcd(stride, 4096): rows repeat every 4096 / g
+        t = g % r
+        g = r
+        r = t
+    cdef Py_ssize_t sets = min(64, 4 * (4096 // g))
+    return k > sets * ROWMAJOR_L1_WAYS // 4
 
 
 cdef inline bint residual_overlaps_c(const jc_gr_epilogue* ep, Py_ssize_t m, Py_ssize_t n,
@@ -342,7 +363,7 @@ cdef void rowmajor_product(rowmajor_kernel kernel, Py_ssize_t m, Py_ssize_t n, P
         per_part = (panels + nt - 1) // nt * ROWMAJOR_PANEL      # whole panels per thread
     if kernel == jc_gemm_rowmajor_f32 and n >= ROWMAJOR_PANEL and (
             (min(m, per_part) if by_rows else m) >= ROWMAJOR_PACK_MIN_M
-            or k >= ROWMAJOR_PACK_ANY_M_K) \
+            or k >= ROWMAJOR_PACK_ANY_M_K) and panel_overflows_l1(k, ldb) \
             or kernel == jc_gemm_rowmajor_f32_avx2 and n >= 16 \
             and k >= ROWMAJOR_AVX2_PACK_MIN_K:
         kc = k if ROWMAJOR_KC <= 0 or residual_overlaps_c(ep, m, n, c, ldc) \
@@ -790,24 +811,30 @@ def set_rowmajor_epilogue(bint enabled):
 
 
 def set_rowmajor_packing(Py_ssize_t min_m, Py_ssize_t kc, Py_ssize_t any_m_k=-1,
-                         Py_ssize_t avx2_min_k=-1):
+                         Py_ssize_t avx2_min_k=-1, Py_ssize_t l1_ways=-1):
     """Set when the row-major kernels pack B: on AVX-512 a thread's rows at
-    least ``min_m``, or any rows when k >= ``any_m_k``; on AVX2 k >=
+    least ``min_m``, or any rows when k >= ``any_m_k``, and the panel in place
+    overflows L1 sets of ``l1_ways`` lines (0: always); on AVX2 k >=
     ``avx2_min_k`` (huge values: never), and the k-block (``kc`` rows of B;
     0: all of k in one block), process-wide, for A/B measurements and the
     packed-vs-unpacked tests.  ``any_m_k`` and ``avx2_min_k`` -1: ``min_m``'s
-    value (so ``set_rowmajor_packing(huge, 0)`` turns packing off).
+    value (so ``set_rowmajor_packing(huge, 0)`` turns packing off);
+    ``l1_ways`` -1: unchanged.
 
     Returns
     -------
     tuple
-        The previous ``(min_m, kc, any_m_k, avx2_min_k)``: pass it back to
-        restore.
+        The previous ``(min_m, kc, any_m_k, avx2_min_k, l1_ways)``: pass it
+        back to restore.
     """
     global ROWMAJOR_PACK_MIN_M, ROWMAJOR_KC, ROWMAJOR_PACK_ANY_M_K, ROWMAJOR_AVX2_PACK_MIN_K
-    old = (ROWMAJOR_PACK_MIN_M, ROWMAJOR_KC, ROWMAJOR_PACK_ANY_M_K, ROWMAJOR_AVX2_PACK_MIN_K)
+    global ROWMAJOR_L1_WAYS
+    old = (ROWMAJOR_PACK_MIN_M, ROWMAJOR_KC, ROWMAJOR_PACK_ANY_M_K, ROWMAJOR_AVX2_PACK_MIN_K,
+           ROWMAJOR_L1_WAYS)
     ROWMAJOR_PACK_MIN_M = min_m
     ROWMAJOR_KC = kc
     ROWMAJOR_PACK_ANY_M_K = any_m_k if any_m_k >= 0 else min_m
     ROWMAJOR_AVX2_PACK_MIN_K = avx2_min_k if avx2_min_k >= 0 else min_m
+    if l1_ways >= 0:
+        ROWMAJOR_L1_WAYS = l1_ways
     return old

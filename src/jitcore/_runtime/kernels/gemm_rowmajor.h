@@ -1,6 +1,6 @@
 /*
  * Row-major float32 GEMM C = alpha A B for A (m x k) and B (k x n) with unit
- * column strides, on AVX-512, without packing.
+ * column strides, on AVX-512, with B packed per call in small pieces.
  *
  * BLAS packs both operands into its own layout on every call.  For the
  * products of an inference graph -- a modest number of rows times a constant
@@ -9,19 +9,37 @@
  * block of 4 rows x 64 columns of C (sixteen zmm accumulators) takes, per k,
  * four loads from B's row k and four broadcasts from A, and is written once.
  * (An 8 x 32 block needs twice the broadcasts per FMA, and measured slower:
- * docs/performance.md.)  Every
+ * docs/performance.md; so did 6 x 64 on the packed path.)  Every
  * element sums k in order with one FMA chain, so the block shape and the
  * column split over threads do not change a bit of the result.  Columns are
- * walked in panels of 64 (B's panel stays in L2 while every row block passes
- * over it); the last panel and the last rows use masks and a one-row body, and a
+ * walked in panels of 64; the last panel and the last rows use masks and a one-row body, and a
  * last panel of at most 48 columns takes blocks of fewer, taller vectors.
+ *
+ * Read in place, though, a panel's rows of B are ldb floats apart -- mostly a
+ * power of two, 1-8 KB -- so its lines crowd into a few cache sets, the panel
+ * is not held in L1 and contends in L2, and with k = 2048 it was streamed from
+ * far for every row block (64x2048x256: 31 GFLOP/s; docs/performance.md "GEMM
+ * on full-width AVX-512: packed panels").  Given a buffer (`pack`, from the
+ * caller: blas.pyx rowmajor_product, one per thread from the runtime's
+ * allocator), full panels are cut into k-blocks of kc rows (128: 32 KB, held
+ * in L1) and each is copied contiguously by the first row block as it
+ * multiplies, the other row blocks reading the copy
+ * (jc_gr_packed_kblock).  Between k-blocks the partial sums wait in C as
+ * float32 -- exactly the accumulator's value -- and the next k-block resumes
+ * from them, so each element is still the one FMA chain over k in order, and
+ * alpha and the epilogue come after the last k-block: packed or not, the bits
+ * are the same.  (That is why an epilogue whose residual overlaps C is given
+ * a single k-block: blas.pyx residual_overlaps_c.)  Narrow last panels stay
+ * unpacked.
  *
  * jc_gemm_rowmajor_f32_avx2 is the same product on AVX2 + FMA: sixteen ymm
  * registers hold a block of 6 rows x 16 columns (twelve accumulators, two
  * loads from B's row k, one broadcast from A), the rows left over by 6 take
  * a block of their own height, and the columns are walked in strips of 16
  * (B's strip stays in L1/L2 while the row blocks of a chunk of A that fits
- * L2 pass over it); a short last strip uses masked loads and stores.  Each element is the same single
+ * L2 pass over it); a short last strip uses masked loads and stores.  With a
+ * buffer, full strips are packed in k-blocks the same way (for k >= 768,
+ * where a strip's k lines, one per row, outgrow L1).  Each element is the same single
  * FMA chain over k in order, then the product by alpha, so the two kernels
  * give the same bits.
  *
