@@ -77,11 +77,11 @@ cdef Py_ssize_t ROWMAJOR_AVX2_ANY_N_MAX_M = 16
 # panel costs most: 8x2048x256 139 -> 94 us; 8x512x512 34 -> 37 us).
 # docs/performance.md "GEMM on full-width AVX-512: packed panels".
 cdef Py_ssize_t ROWMAJOR_PACK_MIN_M = 16
+cdef Py_ssize_t ROWMAJOR_PACK_ANY_M_K = 1024
+cdef Py_ssize_t ROWMAJOR_KC = 128
 # ... and only when the panel read in place does not fit the L1 sets it maps
 # to (panel_overflows_l1; 48 KB 12-way here: the lines a set holds).
 cdef Py_ssize_t ROWMAJOR_L1_WAYS = 12
-cdef Py_ssize_t ROWMAJOR_PACK_ANY_M_K = 1024
-cdef Py_ssize_t ROWMAJOR_KC = 128
 # The AVX2 kernel packs its full 16-column strips (k-blocks of ROWMAJOR_KC
 # rows) when k reaches this, at any m: a strip's rows, one line each, ldb
 # floats apart, then outgrow L1 (64x2048x256 1570 -> 700 us, 64x784x512
@@ -271,8 +271,9 @@ cdef inline rowmajor_kernel use_rowmajor_kernel(bint trans_a, bint trans_b, Py_s
     cdef int level = jc_isa()
     if trans_a or trans_b or beta != 0 or m < 8 or n < 16 or k < 8:
         return NULL
-    if level >= JC_GEMM_ROWMAJOR_ISA and (k <= ROWMAJOR_MAX_K or n >= ROWMAJOR_PANEL or (
-            n < ROWMAJOR_PANEL and k * n <= ROWMAJOR_NARROW_B_FLOATS)):
+    # (n >= 64 at any k: rowmajor_product packs B, as k > 2048 always qualifies)
+    if level >= JC_GEMM_ROWMAJOR_ISA and (k <= ROWMAJOR_MAX_K or n >= ROWMAJOR_PANEL
+                                          or k * n <= ROWMAJOR_NARROW_B_FLOATS):
         return jc_gemm_rowmajor_f32
     if k > ROWMAJOR_MAX_K:
         return NULL
@@ -337,10 +338,13 @@ cdef void rowmajor_product(rowmajor_kernel kernel, Py_ssize_t m, Py_ssize_t n, P
     is one FMA chain over k however C is cut, and its epilogue (``ep``, NULL: none)
     the same operations, so the split never changes a bit.
 
-    On AVX-512, a thread with ROWMAJOR_PACK_MIN_M rows or more packs B's full
-    panels into its own part of one buffer (``jc_alloc``: the runtime's caching
-    pool, one block per call) in k-blocks of ROWMAJOR_KC rows; without the
-    buffer (out of memory) the kernel reads B in place, with the same bits."""
+    Where packing pays (on AVX-512: a thread with ROWMAJOR_PACK_MIN_M rows or
+    more, or k >= ROWMAJOR_PACK_ANY_M_K, and a panel that overflows its L1 sets
+    in place; on AVX2: k >= ROWMAJOR_AVX2_PACK_MIN_K), each thread packs B's
+    full panels into its own part of one buffer (``jc_alloc``: the runtime's
+    caching pool, one block per call) in k-blocks of about ROWMAJOR_KC rows;
+    without the buffer (out of memory) the kernel reads B in place, with the
+    same bits."""
     cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
     cdef jc_gr_epilogue at
     cdef Py_ssize_t panels = (n + ROWMAJOR_PANEL - 1) // ROWMAJOR_PANEL
