@@ -9,7 +9,7 @@
  * block of 4 rows x 64 columns of C (sixteen zmm accumulators) takes, per k,
  * four loads from B's row k and four broadcasts from A, and is written once.
  * (An 8 x 32 block needs twice the broadcasts per FMA, and measured slower:
- * docs/performance.md; so did 6 x 64 on the packed path.)  Every
+ * docs/performance.md; 6 x 64 gained nothing on the packed path.)  Every
  * element sums k in order with one FMA chain, so the block shape and the
  * column split over threads do not change a bit of the result.  Columns are
  * walked in panels of 64; the last panel and the last rows use masks and a one-row body, and a
