@@ -325,3 +325,114 @@ def test_a_product_without_scipy_fails_with_an_error_that_names_it():
         "        print('KernelError')\n"
         "print(any('SciPy' in str(w.message) for w in caught))\n")
     assert out.split() == ["KernelError", "True"]
+
+
+# The row-major kernels copy B's full panels (AVX-512: 64 columns, AVX2: 16) into
+# a per-thread buffer, in k-blocks (128 rows) whose partial sums wait in C: each
+# element is still one FMA chain over k in order, so packed and unpacked,
+# k-blocked or not, 1 and 2 threads give the same bits.  Shapes: k beyond a
+# k-block and not a multiple of it, odd rows (4-row blocks and single rows),
+# tails of columns (narrow last panels stay unpacked), ldb > n, few rows with
+# a deep B (packed at any m; k beyond the unpacked kernel's 2048), an A of 512 KB
+# or more (k-blocks outermost), and a row split at 2 threads.
+PACKING_SETTINGS = [(10 ** 9, 0), (1, 128, 1, 1, 0), (1, 0, 1, 1, 0), (1, 7, 1, 1, 0),
+                    (16, 128, 1024, 768, 12)]
+
+
+@pytest.fixture
+def restore_packing():
+    previous = blas.set_rowmajor_packing(16, 128, 1024, 768)
+    blas.set_rowmajor_packing(*previous)
+    threads = openmp_helpers.get_num_threads()
+    yield
+    blas.set_rowmajor_packing(*previous)
+    openmp_helpers.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("m, k, n", [(37, 300, 200), (64, 1000, 130), (8, 2048, 256),
+                                     (101, 129, 64), (21, 257, 191), (130, 200, 64),
+                                     (9, 1100, 128), (20, 3000, 130), (70, 2000, 130)])
+def test_gemm_float32_packed_panels_match_the_unpacked_kernel_bit_for_bit(m, k, n,
+                                                                          restore_packing):
+    rng = np.random.default_rng(13)
+    a = layouts(rng, m, k, np.float32)["row_padded"]
+    b = layouts(rng, k, n, np.float32)["row_padded"]          # ldb = n + 3
+    outs = []
+    for threads in (1, 2):
+        openmp_helpers.set_num_threads(threads)
+        for setting in PACKING_SETTINGS:
+            blas.set_rowmajor_packing(*setting)
+            outs.append(blas.gemm_arrays(a, b, alpha=0.75))
+    for out in outs[1:]:
+        assert out.tobytes() == outs[0].tobytes()
+    assert_product_close(outs[0] / np.float32(0.75), a, b)
+
+
+# The fused epilogue (bias, residual before or after, each activation) of a 1x1
+# convolution whose GEMM takes packed panels in several k-blocks (300 and 900
+# input channels; 150 x 900: k-blocks outermost) comes only after the last
+# k-block: the same bits as unpacked.
+@pytest.mark.parametrize("c_in, c_out", [(300, 37), (900, 150)])
+@pytest.mark.parametrize("activation", ["none", "relu", "relu6", "hardswish"])
+@pytest.mark.parametrize("residual", [None, "before", "after"])
+def test_pointwise_epilogue_on_packed_panels_matches_unpacked_bit_for_bit(c_in, c_out, activation,
+                                                                          residual,
+                                                                          restore_packing):
+    from jitcore._runtime.kernels import conv
+    rng = np.random.default_rng(14)
+    x = (rng.standard_normal((1, c_in, 11, 13)) * 3).astype(np.float32)
+    x[0, :, 0, 0] = np.nan
+    wt = rng.standard_normal((c_out, c_in, 1, 1)).astype(np.float32)
+    bias = rng.standard_normal(c_out).astype(np.float32)
+    r = rng.standard_normal((1, c_out, 11, 13)).astype(np.float32) if residual else None
+    kwargs = dict(activation=activation, residual=r,
+                  residual_after_activation=residual == "after")
+    outs = []
+    for threads in (1, 2):
+        openmp_helpers.set_num_threads(threads)
+        for setting in PACKING_SETTINGS:
+            blas.set_rowmajor_packing(*setting)
+            outs.append(conv.conv2d(x, wt, bias, **kwargs))
+    for out in outs[1:]:
+        assert out.tobytes() == outs[0].tobytes()
+    pre = np.einsum("oc,chw->ohw", wt[:, :, 0, 0].astype(np.float64), x[0].astype(np.float64))
+    pre = pre + bias[:, None, None]
+    if residual == "before":
+        pre = pre + r[0]
+    act = {"none": lambda v: v, "relu": lambda v: np.maximum(v, 0),
+           "relu6": lambda v: np.clip(v, 0, 6),
+           "hardswish": lambda v: v * np.clip(v / 6 + 0.5, 0, 1)}
+    want = act[activation](pre) + (r[0] if residual == "after" else 0)
+    got = outs[0][0]
+    finite = np.isfinite(want)
+    # the sum's forward error bound (2 k eps |w| |x|), doubled for the epilogue
+    scale = np.einsum("oc,chw->ohw", np.abs(wt[:, :, 0, 0]).astype(np.float64),
+                      np.abs(x[0]).astype(np.float64))
+    bound = 4 * c_in * np.finfo(np.float32).eps * scale + 1e-5 * np.abs(want) + 1e-6
+    assert (np.abs(got - want)[finite] <= bound[finite]).all()
+
+
+_PACKED_BITS = """
+import sys, numpy as np
+from jitcore._runtime.kernels import blas
+rng = np.random.default_rng(0)
+outs = []
+for m, k, n in [(64, 2048, 256), (37, 300, 200), (8, 1500, 130)]:
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    outs.append(blas.gemm_arrays(a, b).ravel())
+sys.stdout.write(np.concatenate(outs).tobytes().hex())
+"""
+
+
+def test_packed_avx512_and_avx2_kernels_give_the_same_bits():
+    import os
+    import subprocess
+    import sys
+    if cpu.isa() != "avx512" or os.environ.get("JITCORE_ISA"):
+        pytest.skip("needs an AVX-512 CPU and JITCORE_ISA unset")
+    runs = [subprocess.run([sys.executable, "-c", _PACKED_BITS], capture_output=True,
+                           text=True, check=True,
+                           env={**os.environ, **({"JITCORE_ISA": isa} if isa else {})}).stdout
+            for isa in (None, "avx2")]
+    assert runs[0] and runs[0] == runs[1]

@@ -9,9 +9,10 @@
 #
 # Two shapes skip BLAS's gemm: one output row or column goes to gemv (no
 # packing), and a float32 product of two row-major operands with a fresh C
-# goes, on CPUs with AVX-512, to an unpacked register-blocked kernel
-# (``gemm_rowmajor.h``) whose column panels are split over OpenMP threads by
-# ``threads_for``.  Every other product is split the same way, into panels
+# goes, on CPUs with AVX-512 (or AVX2, on the shapes measured faster), to a
+# register-blocked kernel (``gemm_rowmajor.h``: B's panels packed per call in
+# k-blocks into a per-thread buffer) whose column panels are split over OpenMP
+# threads by ``threads_for``.  Every other product is split the same way, into panels
 # of C, each a serial BLAS call: the kernels' BLAS never uses its own pool
 # (``jitcore.threads`` pins it to one thread, ``docs/threading.md``).
 from jitcore._runtime.kernels.view cimport View, Status, real

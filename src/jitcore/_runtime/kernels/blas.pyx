@@ -1,5 +1,6 @@
-"""Row-major GEMM over strided views, backed by SciPy's BLAS (gemm, gemv) and an
-unpacked AVX-512 kernel for float32 row-major products.
+"""Row-major GEMM over strided views, backed by SciPy's BLAS (gemm, gemv) and
+register-blocked AVX-512 / AVX2 kernels for float32 row-major products (B read
+in place, or packed per call in k-blocks of its panels: gemm_rowmajor.h).
 
 See ``blas.pxd`` for the kernel contract.  ``gemm_views`` is also exposed to
 Python as :func:`gemm_arrays` for tests.
@@ -23,26 +24,32 @@ from jitcore._runtime.kernels.view cimport (
 from jitcore._runtime.kernels.strided cimport is_real_dtype
 from jitcore._runtime.openmp_helpers cimport threads_for, keep_blas_serial, PARALLEL_GRAIN
 from jitcore._runtime.kernels.cpu_features cimport jc_isa
+from jitcore._runtime.allocator cimport jc_alloc, jc_free
 
 cdef extern from "gemm_rowmajor.h" nogil:
     int JC_GEMM_ROWMAJOR_ISA
     int JC_GEMM_ROWMAJOR_AVX2_ISA
     void jc_gemm_rowmajor_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
                               const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
-                              float* c, Py_ssize_t ldc, const jc_gr_epilogue* ep)
+                              float* c, Py_ssize_t ldc, const jc_gr_epilogue* ep,
+                              float* pack, Py_ssize_t kc)
     void jc_gemm_rowmajor_f32_avx2(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
                                    const float* a, Py_ssize_t lda, const float* b,
                                    Py_ssize_t ldb, float* c, Py_ssize_t ldc,
-                                   const jc_gr_epilogue* ep)
+                                   const jc_gr_epilogue* ep, float* pack, Py_ssize_t kc)
     jc_gr_epilogue jc_gr_epilogue_at(const jc_gr_epilogue* ep, Py_ssize_t rows,
                                      Py_ssize_t cols)
 
 ctypedef void (*rowmajor_kernel)(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
                                  const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
                                  float* c, Py_ssize_t ldc,
-                                 const jc_gr_epilogue* ep) noexcept nogil
+                                 const jc_gr_epilogue* ep, float* pack,
+                                 Py_ssize_t kc) noexcept nogil
 
-# Its B panel (k x 64 floats) must stay in L2 (1 MB) while the row blocks pass over it.
+# Unpacked, a B panel (k x 64 floats) must stay in L2 (1 MB) while the row
+# blocks pass over it: the AVX2 kernel's limit.  On AVX-512 products with a full
+# panel (n >= 64) pack B in k-blocks, which holds at any k (64x3072x768: 2130 us
+# packed, 2810 on BLAS; 256x4096x1024: 13300 / 16500).
 cdef Py_ssize_t ROWMAJOR_MAX_K = 2048
 # (set by set_rowmajor_epilogue, for A/B measurements in one process)
 cdef bint rowmajor_epilogue_enabled = True
@@ -62,6 +69,25 @@ cdef Py_ssize_t ROWMAJOR_ROW_BLOCK = 24
 # docs/performance.md "AVX2 kernels").
 cdef Py_ssize_t ROWMAJOR_AVX2_MAX_N = 512
 cdef Py_ssize_t ROWMAJOR_AVX2_ANY_N_MAX_M = 16
+# The AVX-512 kernel packs each full 64-column panel of B (k-blocks of
+# ROWMAJOR_KC rows, 32 KB: within L1 beside A's rows; 64 and 192-256 measured
+# slower) into a per-thread buffer when a thread's share of C has at least
+# ROWMAJOR_PACK_MIN_M rows to pass over it, or any rows when k reaches
+# ROWMAJOR_PACK_ANY_M_K (then B is streamed from beyond L2 and the in-place
+# panel costs most: 8x2048x256 139 -> 94 us; 8x512x512 34 -> 37 us).
+# docs/performance.md "GEMM on full-width AVX-512: packed panels".
+cdef Py_ssize_t ROWMAJOR_PACK_MIN_M = 16
+cdef Py_ssize_t ROWMAJOR_PACK_ANY_M_K = 1024
+cdef Py_ssize_t ROWMAJOR_KC = 128
+# ... and only when the panel read in place does not fit the L1 sets it maps
+# to (panel_overflows_l1; 48 KB 12-way here: the lines a set holds).
+cdef Py_ssize_t ROWMAJOR_L1_WAYS = 12
+# The AVX2 kernel packs its full 16-column strips (k-blocks of ROWMAJOR_KC
+# rows) when k reaches this, at any m: a strip's rows, one line each, ldb
+# floats apart, then outgrow L1 (64x2048x256 1570 -> 700 us, 64x784x512
+# 790 -> 500, 8x2048x256 280 -> 150); at k <= 512 packing gained nothing
+# (64x512x512 320 / 316) or lost (16x512x512 86 -> 95).
+cdef Py_ssize_t ROWMAJOR_AVX2_PACK_MIN_K = 768
 # Multiply-adds a product needs per thread before a second thread pays for
 # waking it (an OpenMP region costs a few microseconds: docs/performance.md).
 cdef Py_ssize_t GEMM_GRAIN = 1 << 18
@@ -239,14 +265,15 @@ cdef Status gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssiz
 cdef inline rowmajor_kernel use_rowmajor_kernel(bint trans_a, bint trans_b, Py_ssize_t m,
                                                 Py_ssize_t n, Py_ssize_t k,
                                                 double beta) noexcept nogil:
-    """The unpacked row-major kernel for this product at jc_isa()'s level, or
+    """The row-major kernel for this product at jc_isa()'s level, or
     NULL for BLAS: both operands row-major, a fresh C and at least one full
     register block; on AVX2 only the shapes where it was measured faster."""
     cdef int level = jc_isa()
     if trans_a or trans_b or beta != 0 or m < 8 or n < 16 or k < 8:
         return NULL
-    if level >= JC_GEMM_ROWMAJOR_ISA and (k <= ROWMAJOR_MAX_K or (
-            n < ROWMAJOR_PANEL and k * n <= ROWMAJOR_NARROW_B_FLOATS)):
+    # (n >= 64 at any k: rowmajor_product packs B, as k > 2048 always qualifies)
+    if level >= JC_GEMM_ROWMAJOR_ISA and (k <= ROWMAJOR_MAX_K or n >= ROWMAJOR_PANEL
+                                          or k * n <= ROWMAJOR_NARROW_B_FLOATS):
         return jc_gemm_rowmajor_f32
     if k > ROWMAJOR_MAX_K:
         return NULL
@@ -270,6 +297,37 @@ cdef bint gemm_f32_epilogue(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
     return True
 
 
+cdef inline bint panel_overflows_l1(Py_ssize_t k, Py_ssize_t ldb) noexcept nogil:
+    """Whether a 64-column panel of B read in place (k rows of 4 lines, ldb
+    floats apart) overflows the L1 sets its rows fall into: rows 4 KB apart
+    (a multiple) all land in the same 4 sets, rows 2 KB apart in 8, ...; a
+    stride with no large power of two spreads them over all 64 sets.  With
+    ROWMAJOR_L1_WAYS lines a set, that many rows stay; a panel within them
+    gains nothing from packing (128 x 128 x 3136: 592 us in place, 656 packed)."""
+    cdef Py_ssize_t stride = (ldb * <Py_ssize_t>sizeof(float)) % 4096
+    cdef Py_ssize_t g = 4096, r = stride, t
+    while r:                # g = gcd(stride, 4096): rows repeat every 4096 / g
+        t = g % r
+        g = r
+        r = t
+    cdef Py_ssize_t sets = min(64, 4 * (4096 // g))
+    return k > sets * ROWMAJOR_L1_WAYS // 4
+
+
+cdef inline bint residual_overlaps_c(const jc_gr_epilogue* ep, Py_ssize_t m, Py_ssize_t n,
+                                     const float* c, Py_ssize_t ldc) noexcept nogil:
+    """Whether the epilogue's residual may share memory with C: then C cannot
+    hold partial sums between k-blocks (they would overwrite residual values
+    not yet read)."""
+    if ep == NULL or ep.residual == NULL:
+        return False
+    cdef uintptr_t r0 = <uintptr_t>ep.residual
+    cdef uintptr_t r1 = <uintptr_t>(ep.residual + (m - 1) * ep.ldr + n)
+    cdef uintptr_t c0 = <uintptr_t>c
+    cdef uintptr_t c1 = <uintptr_t>(c + (m - 1) * ldc + n)
+    return r0 < c1 and c0 < r1
+
+
 cdef void rowmajor_product(rowmajor_kernel kernel, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                            float alpha,
                            const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
@@ -278,39 +336,73 @@ cdef void rowmajor_product(rowmajor_kernel kernel, Py_ssize_t m, Py_ssize_t n, P
     (jitcore's thread policy then governs the product, not BLAS's pool); a product
     of fewer panels than threads is split by blocks of rows instead.  Each element
     is one FMA chain over k however C is cut, and its epilogue (``ep``, NULL: none)
-    the same operations, so the split never changes a bit."""
+    the same operations, so the split never changes a bit.
+
+    Where packing pays (on AVX-512: a thread with ROWMAJOR_PACK_MIN_M rows or
+    more, or k >= ROWMAJOR_PACK_ANY_M_K, and a panel that overflows its L1 sets
+    in place; on AVX2: k >= ROWMAJOR_AVX2_PACK_MIN_K), each thread packs B's
+    full panels into its own part of one buffer (``jc_alloc``: the runtime's
+    caching pool, one block per call) in k-blocks of about ROWMAJOR_KC rows;
+    without the buffer (out of memory) the kernel reads B in place, with the
+    same bits."""
     cdef int nt = threads_for(m * n * k, GEMM_GRAIN)
     cdef jc_gr_epilogue at
     cdef Py_ssize_t panels = (n + ROWMAJOR_PANEL - 1) // ROWMAJOR_PANEL
     cdef Py_ssize_t row_blocks = (m + ROWMAJOR_ROW_BLOCK - 1) // ROWMAJOR_ROW_BLOCK
     cdef Py_ssize_t per_part, first, last
     cdef int part
-    if nt > panels and panels < row_blocks:
+    cdef bint by_rows = nt > panels and panels < row_blocks
+    cdef Py_ssize_t kc = 0, pack_floats = 0
+    cdef size_t pack_bytes = 0
+    cdef float* pack = NULL
+    cdef float* own
+    if by_rows:
         nt = <int>min(nt, row_blocks)
         per_part = (row_blocks + nt - 1) // nt * ROWMAJOR_ROW_BLOCK
+    else:
+        if nt > panels:
+            nt = <int>panels
+        if nt < 1:
+            nt = 1
+        per_part = (panels + nt - 1) // nt * ROWMAJOR_PANEL      # whole panels per thread
+    if kernel == jc_gemm_rowmajor_f32 and n >= ROWMAJOR_PANEL and (
+            (min(m, per_part) if by_rows else m) >= ROWMAJOR_PACK_MIN_M
+            or k >= ROWMAJOR_PACK_ANY_M_K) and panel_overflows_l1(k, ldb) \
+            or kernel == jc_gemm_rowmajor_f32_avx2 and n >= 16 \
+            and k >= ROWMAJOR_AVX2_PACK_MIN_K:
+        kc = k if ROWMAJOR_KC <= 0 or residual_overlaps_c(ep, m, n, c, ldc) \
+            else min(k, ROWMAJOR_KC)
+        # k-blocks of equal size (784 = 7 x 112, not 6 x 128 + 16: a short
+        # last k-block costs its C round trip and its copying row block for
+        # few FMAs)
+        kc = (k + (k + kc - 1) // kc - 1) // ((k + kc - 1) // kc)
+        pack_floats = kc * ROWMAJOR_PANEL
+        pack_bytes = <size_t>(nt * pack_floats) * sizeof(float)
+        pack = <float*>jc_alloc(pack_bytes)
+    if by_rows:
         for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
             first = part * per_part
             last = min(m, first + per_part)
+            own = pack + part * pack_floats if pack != NULL else NULL
             if first < last:
                 if ep != NULL:
                     at = jc_gr_epilogue_at(ep, first, 0)
                 kernel(last - first, n, k, alpha, a + first * lda, lda, b, ldb,
-                       c + first * ldc, ldc, &at if ep != NULL else NULL)
-        return
-    if nt > panels:
-        nt = <int>panels
-    if nt <= 1:
-        kernel(m, n, k, alpha, a, lda, b, ldb, c, ldc, ep)
-        return
-    per_part = (panels + nt - 1) // nt * ROWMAJOR_PANEL      # whole panels per thread
-    for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
-        first = part * per_part
-        last = min(n, first + per_part)
-        if first < last:
-            if ep != NULL:
-                at = jc_gr_epilogue_at(ep, 0, first)
-            kernel(m, last - first, k, alpha, a, lda, b + first, ldb, c + first, ldc,
-                   &at if ep != NULL else NULL)
+                       c + first * ldc, ldc, &at if ep != NULL else NULL, own, kc)
+    elif nt <= 1:
+        kernel(m, n, k, alpha, a, lda, b, ldb, c, ldc, ep, pack, kc)
+    else:
+        for part in prange(nt, nogil=True, num_threads=nt, schedule='static', chunksize=1):
+            first = part * per_part
+            last = min(n, first + per_part)
+            own = pack + part * pack_floats if pack != NULL else NULL
+            if first < last:
+                if ep != NULL:
+                    at = jc_gr_epilogue_at(ep, 0, first)
+                kernel(m, last - first, k, alpha, a, lda, b + first, ldb, c + first, ldc,
+                       &at if ep != NULL else NULL, own, kc)
+    if pack != NULL:
+        jc_free(pack, pack_bytes)
 
 
 cdef inline void blas_block(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
@@ -720,3 +812,33 @@ def set_rowmajor_epilogue(bint enabled):
     previous = rowmajor_epilogue_enabled
     rowmajor_epilogue_enabled = enabled
     return previous
+
+
+def set_rowmajor_packing(Py_ssize_t min_m, Py_ssize_t kc, Py_ssize_t any_m_k=-1,
+                         Py_ssize_t avx2_min_k=-1, Py_ssize_t l1_ways=-1):
+    """Set when the row-major kernels pack B: on AVX-512 a thread's rows at
+    least ``min_m``, or any rows when k >= ``any_m_k``, and the panel in place
+    overflows L1 sets of ``l1_ways`` lines (0: always); on AVX2 k >=
+    ``avx2_min_k`` (huge values: never), and the k-block (``kc`` rows of B;
+    0: all of k in one block), process-wide, for A/B measurements and the
+    packed-vs-unpacked tests.  ``any_m_k`` and ``avx2_min_k`` -1: ``min_m``'s
+    value (so ``set_rowmajor_packing(huge, 0)`` turns packing off);
+    ``l1_ways`` -1: unchanged.
+
+    Returns
+    -------
+    tuple
+        The previous ``(min_m, kc, any_m_k, avx2_min_k, l1_ways)``: pass it
+        back to restore.
+    """
+    global ROWMAJOR_PACK_MIN_M, ROWMAJOR_KC, ROWMAJOR_PACK_ANY_M_K, ROWMAJOR_AVX2_PACK_MIN_K
+    global ROWMAJOR_L1_WAYS
+    old = (ROWMAJOR_PACK_MIN_M, ROWMAJOR_KC, ROWMAJOR_PACK_ANY_M_K, ROWMAJOR_AVX2_PACK_MIN_K,
+           ROWMAJOR_L1_WAYS)
+    ROWMAJOR_PACK_MIN_M = min_m
+    ROWMAJOR_KC = kc
+    ROWMAJOR_PACK_ANY_M_K = any_m_k if any_m_k >= 0 else min_m
+    ROWMAJOR_AVX2_PACK_MIN_K = avx2_min_k if avx2_min_k >= 0 else min_m
+    if l1_ways >= 0:
+        ROWMAJOR_L1_WAYS = l1_ways
+    return old

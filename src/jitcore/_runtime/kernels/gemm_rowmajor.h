@@ -1,6 +1,6 @@
 /*
  * Row-major float32 GEMM C = alpha A B for A (m x k) and B (k x n) with unit
- * column strides, on AVX-512, without packing.
+ * column strides, on AVX-512, with B packed per call in small pieces.
  *
  * BLAS packs both operands into its own layout on every call.  For the
  * products of an inference graph -- a modest number of rows times a constant
@@ -9,19 +9,37 @@
  * block of 4 rows x 64 columns of C (sixteen zmm accumulators) takes, per k,
  * four loads from B's row k and four broadcasts from A, and is written once.
  * (An 8 x 32 block needs twice the broadcasts per FMA, and measured slower:
- * docs/performance.md.)  Every
+ * docs/performance.md; 6 x 64 gained nothing on the packed path.)  Every
  * element sums k in order with one FMA chain, so the block shape and the
  * column split over threads do not change a bit of the result.  Columns are
- * walked in panels of 64 (B's panel stays in L2 while every row block passes
- * over it); the last panel and the last rows use masks and a one-row body, and a
+ * walked in panels of 64; the last panel and the last rows use masks and a one-row body, and a
  * last panel of at most 48 columns takes blocks of fewer, taller vectors.
+ *
+ * Read in place, though, a panel's rows of B are ldb floats apart -- mostly a
+ * power of two, 1-8 KB -- so its lines crowd into a few cache sets, the panel
+ * is not held in L1 and contends in L2, and with k = 2048 it was streamed from
+ * far for every row block (64x2048x256: 31 GFLOP/s; docs/performance.md "GEMM
+ * on full-width AVX-512: packed panels").  Given a buffer (`pack`, from the
+ * caller: blas.pyx rowmajor_product, one per thread from the runtime's
+ * allocator), full panels are cut into k-blocks of kc rows (128: 32 KB, held
+ * in L1) and each is copied contiguously by the first row block as it
+ * multiplies, the other row blocks reading the copy
+ * (jc_gr_packed_kblock).  Between k-blocks the partial sums wait in C as
+ * float32 -- exactly the accumulator's value -- and the next k-block resumes
+ * from them, so each element is still the one FMA chain over k in order, and
+ * alpha and the epilogue come after the last k-block: packed or not, the bits
+ * are the same.  (That is why an epilogue whose residual overlaps C is given
+ * a single k-block: blas.pyx residual_overlaps_c.)  Narrow last panels stay
+ * unpacked.
  *
  * jc_gemm_rowmajor_f32_avx2 is the same product on AVX2 + FMA: sixteen ymm
  * registers hold a block of 6 rows x 16 columns (twelve accumulators, two
  * loads from B's row k, one broadcast from A), the rows left over by 6 take
  * a block of their own height, and the columns are walked in strips of 16
  * (B's strip stays in L1/L2 while the row blocks of a chunk of A that fits
- * L2 pass over it); a short last strip uses masked loads and stores.  Each element is the same single
+ * L2 pass over it); a short last strip uses masked loads and stores.  With a
+ * buffer, full strips are packed in k-blocks the same way (for k >= 768,
+ * where a strip's k lines, one per row, outgrow L1).  Each element is the same single
  * FMA chain over k in order, then the product by alpha, so the two kernels
  * give the same bits.
  *
@@ -141,9 +159,21 @@ static inline __m512 jc_gr_finish(__m512 acc, __m512 va, const jc_gr_epilogue *e
 #define JC_GR_COL1_ROWS 6
 #endif
 
+/* The accumulators of row r: zero, or (`resume`, a later k-block) the partial
+ * sums an earlier k-block stored in C, unscaled: float32 values, so reloading
+ * them continues each element's FMA chain exactly where it stopped. */
 #define JC_GR_ZERO(r)                                                                      \
-    __m512 c0##r = _mm512_setzero_ps(), c1##r = _mm512_setzero_ps(),                       \
-           c2##r = _mm512_setzero_ps(), c3##r = _mm512_setzero_ps();
+    __m512 c0##r, c1##r, c2##r, c3##r;                                                     \
+    if (resume) {                                                                          \
+        const float *crow = c + (i0 + r) * ldc + j0;                                       \
+        c0##r = _mm512_maskz_loadu_ps(m0, crow);                                           \
+        c1##r = _mm512_maskz_loadu_ps(m1, crow + 16);                                      \
+        c2##r = _mm512_maskz_loadu_ps(m2, crow + 32);                                      \
+        c3##r = _mm512_maskz_loadu_ps(m3, crow + 48);                                      \
+    } else {                                                                               \
+        c0##r = _mm512_setzero_ps(); c1##r = _mm512_setzero_ps();                          \
+        c2##r = _mm512_setzero_ps(); c3##r = _mm512_setzero_ps();                          \
+    }
 #define JC_GR_ROW(r)                                                                       \
     {                                                                                      \
         __m512 av = _mm512_set1_ps(a[(i0 + r) * lda + p]);                                 \
@@ -152,20 +182,29 @@ static inline __m512 jc_gr_finish(__m512 acc, __m512 va, const jc_gr_epilogue *e
         c2##r = _mm512_fmadd_ps(av, b2, c2##r);                                            \
         c3##r = _mm512_fmadd_ps(av, b3, c3##r);                                            \
     }
+/* A k-block that is not the last (`more`) stores the bare partial sums. */
 #define JC_GR_STORE(r)                                                                     \
     {                                                                                      \
         float *crow = c + (i0 + r) * ldc + j0;                                             \
-        _mm512_mask_storeu_ps(crow, m0, jc_gr_finish(c0##r, va, ep, i0 + r, j0, m0));         \
-        _mm512_mask_storeu_ps(crow + 16, m1,                                               \
-                              jc_gr_finish(c1##r, va, ep, i0 + r, j0 + 16, m1));           \
-        _mm512_mask_storeu_ps(crow + 32, m2,                                               \
-                              jc_gr_finish(c2##r, va, ep, i0 + r, j0 + 32, m2));           \
-        _mm512_mask_storeu_ps(crow + 48, m3,                                               \
-                              jc_gr_finish(c3##r, va, ep, i0 + r, j0 + 48, m3));           \
+        if (more) {                                                                        \
+            _mm512_mask_storeu_ps(crow, m0, c0##r);                                        \
+            _mm512_mask_storeu_ps(crow + 16, m1, c1##r);                                   \
+            _mm512_mask_storeu_ps(crow + 32, m2, c2##r);                                   \
+            _mm512_mask_storeu_ps(crow + 48, m3, c3##r);                                   \
+        } else {                                                                           \
+            _mm512_mask_storeu_ps(crow, m0, jc_gr_finish(c0##r, va, ep, i0 + r, j0, m0));  \
+            _mm512_mask_storeu_ps(crow + 16, m1,                                           \
+                                  jc_gr_finish(c1##r, va, ep, i0 + r, j0 + 16, m1));       \
+            _mm512_mask_storeu_ps(crow + 32, m2,                                           \
+                                  jc_gr_finish(c2##r, va, ep, i0 + r, j0 + 32, m2));       \
+            _mm512_mask_storeu_ps(crow + 48, m3,                                           \
+                                  jc_gr_finish(c3##r, va, ep, i0 + r, j0 + 48, m3));       \
+        }                                                                                  \
     }
-/* Plain loads for a whole panel (masked loads are slower there). */
+/* Plain loads for a whole panel (masked loads are slower there); b addresses
+ * the panel's column 0. */
 #define JC_GR_LOAD_B()                                                                     \
-    const float *brow = b + p * ldb + j0;                                                  \
+    const float *brow = b + p * ldb;                                                       \
     __m512 b0 = full ? _mm512_loadu_ps(brow) : _mm512_maskz_loadu_ps(m0, brow);            \
     __m512 b1 = full ? _mm512_loadu_ps(brow + 16) : _mm512_maskz_loadu_ps(m1, brow + 16);  \
     __m512 b2 = full ? _mm512_loadu_ps(brow + 32) : _mm512_maskz_loadu_ps(m2, brow + 32);  \
@@ -180,12 +219,16 @@ static inline __mmask16 jc_gr_mask(ptrdiff_t cols, int v)
     return (__mmask16)(lanes > 0 ? (1u << lanes) - 1u : 0u);
 }
 
-/* Columns [j0, j0 + cols) of C; `full` (cols == 64) is a constant after inlining. */
+/* Columns [j0, j0 + cols) of C from b, the panel's columns of B (or their
+ * packed copy); `full` (cols == 64) is a constant after inlining.  `resume`
+ * and `more` make it one k-block of a longer product: resume starts from the
+ * partial sums in C, more leaves them there (no alpha, no epilogue). */
 __attribute__((target("avx512f,avx512vl,fma"), always_inline))
 static inline void jc_gr_panel(ptrdiff_t m, ptrdiff_t k, __m512 va,
                                const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                float *c, ptrdiff_t ldc, ptrdiff_t j0, ptrdiff_t cols,
-                               const int full, const jc_gr_epilogue *ep)
+                               const int full, const jc_gr_epilogue *ep,
+                               const int resume, const int more)
 {
     __mmask16 m0 = jc_gr_mask(cols, 0), m1 = jc_gr_mask(cols, 1);
     __mmask16 m2 = jc_gr_mask(cols, 2), m3 = jc_gr_mask(cols, 3);
@@ -394,11 +437,108 @@ static inline void jc_gr_last_panel(const int R, const int V, ptrdiff_t tail, pt
         jc_gr_narrow_panel(R, V, 16, m, k, va, a, lda, b, ldb, c, ldc, cols, ep);
 }
 
+/* The first 4-row block of a k-block of a full panel, from B in place, storing
+ * each row of B it loads into pack as well: the copy rides on the block's
+ * FMAs instead of a pass of its own.  Same chain per element as jc_gr_panel. */
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline void jc_gr_first_block(ptrdiff_t k, __m512 va, const float *a, ptrdiff_t lda,
+                                     const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                     ptrdiff_t j0, const jc_gr_epilogue *ep, float *pack,
+                                     const int resume, const int more)
+{
+    const __mmask16 m0 = 0xFFFFu, m1 = 0xFFFFu, m2 = 0xFFFFu, m3 = 0xFFFFu;
+    const int full = 1;
+    const ptrdiff_t i0 = 0;
+    JC_GR_ZERO(0) JC_GR_ZERO(1) JC_GR_ZERO(2) JC_GR_ZERO(3)
+    for (ptrdiff_t p = 0; p < k; p++) {
+        JC_GR_LOAD_B()
+        float *dst = pack + p * JC_GR_COLS;
+        _mm512_storeu_ps(dst, b0);
+        _mm512_storeu_ps(dst + 16, b1);
+        _mm512_storeu_ps(dst + 32, b2);
+        _mm512_storeu_ps(dst + 48, b3);
+        JC_GR_ROW(0) JC_GR_ROW(1) JC_GR_ROW(2) JC_GR_ROW(3)
+    }
+    JC_GR_STORE(0) JC_GR_STORE(1) JC_GR_STORE(2) JC_GR_STORE(3)
+}
+
+/* Rows [0, m) of a full panel (b and C's column j0), k-block [p0, p0 + kb):
+ * its first row block copies B's k-block into `pack` (kb x 64 floats) as it
+ * multiplies (jc_gr_first_block), the others read the copy.  B's rows are ldb
+ * floats apart, usually a power of two (1 - 8 KB): read in place, a panel's
+ * lines fall into a few cache sets and are evicted before the next row block
+ * reads them again (64x2048x256 ran at 31 GFLOP/s); packed, a k-block is one
+ * contiguous 32 KB run that stays in L1 while every row block passes over it.
+ * A k-block after the first (p0 > 0) resumes from the partial sums the
+ * previous one left in C, one that is not the last (`more`) leaves its own:
+ * each element is still one FMA chain over k in order, and alpha and the
+ * epilogue come after the last k-block, so the bits are the unpacked panel's. */
+__attribute__((target("avx512f,avx512vl,fma")))
+static void jc_gr_packed_kblock(ptrdiff_t m, ptrdiff_t p0, ptrdiff_t kb, const int more,
+                                __m512 va, const float *a, ptrdiff_t lda,
+                                const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                ptrdiff_t j0, const jc_gr_epilogue *ep, float *pack)
+{
+    jc_gr_first_block(kb, va, a + p0, lda, b + p0 * ldb, ldb, c, ldc, j0, ep, pack,
+                      p0 > 0, more);
+    const ptrdiff_t i0 = JC_GR_ROWS;
+    jc_gr_epilogue at;
+    if (ep)
+        at = jc_gr_epilogue_at(ep, i0, 0);
+    if (more)
+        jc_gr_panel(m - i0, kb, va, a + i0 * lda + p0, lda, pack, JC_GR_COLS, c + i0 * ldc,
+                    ldc, j0, JC_GR_COLS, 1, ep ? &at : NULL, p0 > 0, 1);
+    else
+        jc_gr_panel(m - i0, kb, va, a + i0 * lda + p0, lda, pack, JC_GR_COLS, c + i0 * ldc,
+                    ldc, j0, JC_GR_COLS, 1, ep ? &at : NULL, p0 > 0, 0);
+}
+
+/* A of at least this many floats (512 KB) is walked k-block by k-block. */
+#define JC_GR_KOUTER_A_FLOATS (128 * 1024)
+
+/* The first `panels` full panels of C (m >= 4), packed.  Panel by panel, the
+ * panel's partial sums (m x 64) stay in L1/L2 between its k-blocks, but all of
+ * A is read again for every panel; when A is large, k-blocks go outermost so
+ * that A's k-block columns (m x kc) stay in L2 while every panel passes over
+ * them, and C's partial sums (m x n) wait in L2 or beyond (64x3072x768: 2130
+ * -> 1690 us; on 64x256x2048 that order lost 5%). */
+__attribute__((target("avx512f,avx512vl,fma")))
+static void jc_gr_packed_panels(ptrdiff_t m, ptrdiff_t k, ptrdiff_t kc, ptrdiff_t panels,
+                                __m512 va, const float *a, ptrdiff_t lda,
+                                const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                const jc_gr_epilogue *ep, float *pack)
+{
+    if (m * k < JC_GR_KOUTER_A_FLOATS) {
+        for (ptrdiff_t q = 0; q < panels; q++) {
+            const ptrdiff_t j0 = q * JC_GR_COLS;
+            for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
+                const ptrdiff_t kb = k - p0 < kc ? k - p0 : kc;
+                jc_gr_packed_kblock(m, p0, kb, p0 + kb < k, va, a, lda, b + j0, ldb, c, ldc,
+                                    j0, ep, pack);
+            }
+        }
+        return;
+    }
+    for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
+        const ptrdiff_t kb = k - p0 < kc ? k - p0 : kc;
+        const int more = p0 + kb < k;
+        for (ptrdiff_t q = 0; q < panels; q++) {
+            const ptrdiff_t j0 = q * JC_GR_COLS;
+            jc_gr_packed_kblock(m, p0, kb, more, va, a, lda, b + j0, ldb, c, ldc, j0, ep,
+                                pack);
+        }
+    }
+}
+
+/* pack: NULL, or a 64-byte-aligned buffer of kc x 64 floats for
+ * jc_gr_packed_panels (kc >= k: one k-block; k-blocks are only valid when the
+ * epilogue's residual does not overlap C, whose partial sums they store). */
 __attribute__((target("avx512f,avx512vl,fma")))
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
-                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep,
+                                 float *pack, ptrdiff_t kc)
 {
     const __m512 va = _mm512_set1_ps(alpha);
     jc_gr_epilogue at, own;
@@ -407,7 +547,12 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
         own = *ep;
         ep = &own;
     }
-    for (ptrdiff_t j0 = 0; j0 < n; j0 += JC_GR_COLS) {
+    ptrdiff_t j0 = 0;
+    if (pack && m >= JC_GR_ROWS && n >= JC_GR_COLS) {
+        jc_gr_packed_panels(m, k, kc, n / JC_GR_COLS, va, a, lda, b, ldb, c, ldc, ep, pack);
+        j0 = n / JC_GR_COLS * JC_GR_COLS;
+    }
+    for (; j0 < n; j0 += JC_GR_COLS) {
         const ptrdiff_t cols = n - j0;
         const float *bj = b + j0;
         float *cj = c + j0;
@@ -417,7 +562,7 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
             ej = &at;
         }
         if (cols >= JC_GR_COLS)
-            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, JC_GR_COLS, 1, ep);
+            jc_gr_panel(m, k, va, a, lda, bj, ldb, c, ldc, j0, JC_GR_COLS, 1, ep, 0, 0);
         else if (cols <= 16)
             jc_gr_last_panel(8, 1, cols, m, k, va, a, lda, bj, ldb, cj, ldc, cols, ej);
         else if (cols <= 32)
@@ -430,7 +575,7 @@ static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float al
             jc_gr_last_panel(JC_GR_TAIL49_ROWS, 4, cols - 48, m, k, va, a, lda, bj, ldb, cj,
                              ldc, cols, ej);
         else
-            jc_gr_panel(m, k, va, a, lda, b, ldb, c, ldc, j0, cols, 0, ep);
+            jc_gr_panel(m, k, va, a, lda, bj, ldb, c, ldc, j0, cols, 0, ep, 0, 0);
     }
 }
 #undef JC_GR_ZERO
@@ -481,7 +626,15 @@ static inline __m256 jc_gr8_finish(__m256 acc, __m256 va, const jc_gr_epilogue *
     return v;
 }
 
-#define JC_GR8_ZERO(r) __m256 c0##r = _mm256_setzero_ps(), c1##r = _mm256_setzero_ps();
+/* Zero, or (`resume`) the partial sums an earlier k-block left in C. */
+#define JC_GR8_ZERO(r)                                                                     \
+    __m256 c0##r = _mm256_setzero_ps(), c1##r = _mm256_setzero_ps();                       \
+    if (resume && rows > r) {                                                              \
+        const float *crow = c + (r) * ldc;                                                 \
+        c0##r = full ? _mm256_loadu_ps(crow) : _mm256_maskload_ps(crow, m0);               \
+        if (wide)                                                                          \
+            c1##r = full ? _mm256_loadu_ps(crow + 8) : _mm256_maskload_ps(crow + 8, m1);   \
+    }
 #define JC_GR8_ROW(r)                                                                      \
     if (rows > r) {                                                                        \
         __m256 av = _mm256_broadcast_ss(a + (r) * lda + p);                                \
@@ -489,10 +642,15 @@ static inline __m256 jc_gr8_finish(__m256 acc, __m256 va, const jc_gr_epilogue *
         if (wide)                                                                          \
             c1##r = _mm256_fmadd_ps(av, b1, c1##r);                                        \
     }
+/* A k-block that is not the last (`more`) stores the bare partial sums. */
 #define JC_GR8_STORE(r)                                                                    \
     if (rows > r) {                                                                        \
         float *crow = c + (r) * ldc;                                                       \
-        if (full) {                                                                        \
+        if (more) {                                                                        \
+            _mm256_maskstore_ps(crow, m0, c0##r);                                          \
+            if (wide)                                                                      \
+                _mm256_maskstore_ps(crow + 8, m1, c1##r);                                  \
+        } else if (full) {                                                                 \
             _mm256_storeu_ps(crow, jc_gr8_finish(c0##r, va, ep, r, 0, m0));                \
             _mm256_storeu_ps(crow + 8, jc_gr8_finish(c1##r, va, ep, r, 8, m1));            \
         } else {                                                                           \
@@ -511,7 +669,7 @@ static inline void jc_gr8_block(const int rows, const int full, const int wide, 
                                 __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                 float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
-                                const jc_gr_epilogue *ep)
+                                const jc_gr_epilogue *ep, const int resume, const int more)
 {
     JC_GR8_ZERO(0) JC_GR8_ZERO(1) JC_GR8_ZERO(2) JC_GR8_ZERO(3) JC_GR8_ZERO(4) JC_GR8_ZERO(5)
     for (ptrdiff_t p = 0; p < k; p++) {
@@ -531,7 +689,7 @@ static inline void jc_gr8_strip(const int full, const int wide, ptrdiff_t m, ptr
                                 __m256 va,
                                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                 float *c, ptrdiff_t ldc, __m256i m0, __m256i m1,
-                                const jc_gr_epilogue *ep)
+                                const jc_gr_epilogue *ep, const int resume, const int more)
 {
     jc_gr_epilogue at;
     const jc_gr_epilogue *ei = NULL;
@@ -542,7 +700,7 @@ static inline void jc_gr8_strip(const int full, const int wide, ptrdiff_t m, ptr
             ei = &at;
         }
         jc_gr8_block(6, full, wide, k, va, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc, m0,
-                     m1, ei);
+                     m1, ei, resume, more);
     }
     const float *ar = a + i0 * lda;
     float *cr = c + i0 * ldc;
@@ -551,11 +709,11 @@ static inline void jc_gr8_strip(const int full, const int wide, ptrdiff_t m, ptr
         ei = &at;
     }
     switch (m - i0) {
-    case 5: jc_gr8_block(5, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 4: jc_gr8_block(4, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 3: jc_gr8_block(3, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 2: jc_gr8_block(2, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
-    case 1: jc_gr8_block(1, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei); break;
+    case 5: jc_gr8_block(5, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
+    case 4: jc_gr8_block(4, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
+    case 3: jc_gr8_block(3, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
+    case 2: jc_gr8_block(2, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
+    case 1: jc_gr8_block(1, full, wide, k, va, ar, lda, b, ldb, cr, ldc, m0, m1, ei, resume, more); break;
     default: break;
     }
 }
@@ -564,7 +722,8 @@ __attribute__((target("arch=x86-64-v3")))
 static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                       const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep,
+                                      float *pack, ptrdiff_t kc)
 {
     const __m256 va = _mm256_set1_ps(alpha);
     jc_gr_epilogue at, own;
@@ -575,25 +734,47 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
     }
     const __m256i all = _mm256_set1_epi32(-1);
     const __m256i m0 = jc_gr8_mask(n % JC_GR8_COLS), m1 = jc_gr8_mask(n % JC_GR8_COLS - 8);
-    ptrdiff_t rows = JC_GR8_A_FLOATS / k / JC_GR8_ROWS * JC_GR8_ROWS;
+    /* packed: k-blocks of kc rows, each full strip's k-block (kc x 16 floats)
+     * copied into pack before the chunk's row blocks pass over it, as on
+     * AVX-512 (jc_gr_packed_kblock, where the reasons are); the partial sums
+     * wait in C between k-blocks, so each element keeps its one FMA chain. */
+    const ptrdiff_t kblock = pack && kc < k ? kc : k;
+    ptrdiff_t rows = JC_GR8_A_FLOATS / kblock / JC_GR8_ROWS * JC_GR8_ROWS;
     if (rows < JC_GR8_ROWS)
         rows = JC_GR8_ROWS;
     for (ptrdiff_t i0 = 0; i0 < m; i0 += rows) {
         const ptrdiff_t mi = m - i0 < rows ? m - i0 : rows;
-        const float *ai = a + i0 * lda;
         float *ci = c + i0 * ldc;
-        ptrdiff_t j0 = 0;
-        for (; j0 < n; j0 += JC_GR8_COLS) {
-            if (ep) {
-                at = jc_gr_epilogue_at(ep, i0, j0);
-                ej = &at;
+        for (ptrdiff_t p0 = 0; p0 < k; p0 += kblock) {
+            const ptrdiff_t kb = k - p0 < kblock ? k - p0 : kblock;
+            const int resume = p0 > 0, more = p0 + kb < k;
+            const float *ai = a + i0 * lda + p0;
+            const float *bp = b + p0 * ldb;
+            for (ptrdiff_t j0 = 0; j0 < n; j0 += JC_GR8_COLS) {
+                if (ep) {
+                    at = jc_gr_epilogue_at(ep, i0, j0);
+                    ej = &at;
+                }
+                if (j0 + JC_GR8_COLS <= n && pack) {
+                    for (ptrdiff_t p = 0; p < kb; p++) {
+                        const float *src = bp + p * ldb + j0;
+                        const __m256 x0 = _mm256_loadu_ps(src), x1 = _mm256_loadu_ps(src + 8);
+                        _mm256_storeu_ps(pack + p * JC_GR8_COLS, x0);
+                        _mm256_storeu_ps(pack + p * JC_GR8_COLS + 8, x1);
+                    }
+                    jc_gr8_strip(1, 1, mi, kb, va, ai, lda, pack, JC_GR8_COLS, ci + j0, ldc, all,
+                                 all, ej, resume, more);
+                } else if (j0 + JC_GR8_COLS <= n) {
+                    jc_gr8_strip(1, 1, mi, kb, va, ai, lda, bp + j0, ldb, ci + j0, ldc, all, all,
+                                 ej, resume, more);
+                } else if (n - j0 > 8) {
+                    jc_gr8_strip(0, 1, mi, kb, va, ai, lda, bp + j0, ldb, ci + j0, ldc, m0, m1,
+                                 ej, resume, more);
+                } else {
+                    jc_gr8_strip(0, 0, mi, kb, va, ai, lda, bp + j0, ldb, ci + j0, ldc, m0, m1,
+                                 ej, resume, more);
+                }
             }
-            if (j0 + JC_GR8_COLS <= n)
-                jc_gr8_strip(1, 1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, all, all, ej);
-            else if (n - j0 > 8)
-                jc_gr8_strip(0, 1, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
-            else
-                jc_gr8_strip(0, 0, mi, k, va, ai, lda, b + j0, ldb, ci + j0, ldc, m0, m1, ej);
         }
     }
 }
@@ -604,18 +785,20 @@ static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 static void jc_gemm_rowmajor_f32(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                  const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t ldb,
-                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+                                 float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep,
+                                 float *pack, ptrdiff_t kc)
 {
-    (void)ep;
+    (void)ep; (void)pack; (void)kc;
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc;
 }
 static void jc_gemm_rowmajor_f32_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                       const float *a, ptrdiff_t lda,
                                       const float *b, ptrdiff_t ldb,
-                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep)
+                                      float *c, ptrdiff_t ldc, const jc_gr_epilogue *ep,
+                                      float *pack, ptrdiff_t kc)
 {
-    (void)ep;
+    (void)ep; (void)pack; (void)kc;
     (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc;
 }
