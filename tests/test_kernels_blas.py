@@ -436,3 +436,29 @@ def test_packed_avx512_and_avx2_kernels_give_the_same_bits():
                            env={**os.environ, **({"JITCORE_ISA": isa} if isa else {})}).stdout
             for isa in (None, "avx2")]
     assert runs[0] and runs[0] == runs[1]
+
+
+def test_the_l1_geometry_is_read_from_the_cpu_and_sizes_only_speed():
+    # the packing decision's cache model is this CPU's L1 (or 64 x 8 where the C library
+    # reports none); forcing another geometry changes which products pack, never a bit
+    import shutil
+    import subprocess
+    sets, ways = blas.l1d_geometry()
+    assert sets > 0 and ways > 0
+    if shutil.which("getconf"):     # glibc's own report of the same sysconf value
+        reported = subprocess.run(["getconf", "LEVEL1_DCACHE_ASSOC"], capture_output=True,
+                                  text=True).stdout.strip()
+        if reported.isdigit() and int(reported) > 0:
+            assert ways == int(reported)
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((48, 1536)).astype(np.float32)
+    b = rng.standard_normal((1536, 256)).astype(np.float32)       # rows 1 KB apart
+    results = []
+    for forced_ways in (2, ways, 64):
+        previous = blas.set_rowmajor_packing(16, 128, 1024, 768, forced_ways)
+        try:
+            results.append(blas.gemm_arrays(a, b))
+        finally:
+            blas.set_rowmajor_packing(*previous)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])

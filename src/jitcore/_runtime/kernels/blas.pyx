@@ -23,7 +23,7 @@ from jitcore._runtime.kernels.view cimport (
 )
 from jitcore._runtime.kernels.strided cimport is_real_dtype
 from jitcore._runtime.openmp_helpers cimport threads_for, keep_blas_serial, PARALLEL_GRAIN
-from jitcore._runtime.kernels.cpu_features cimport jc_isa
+from jitcore._runtime.kernels.cpu_features cimport jc_isa, jc_l1d_geometry
 from jitcore._runtime.allocator cimport jc_alloc, jc_free
 
 cdef extern from "gemm_rowmajor.h" nogil:
@@ -80,8 +80,11 @@ cdef Py_ssize_t ROWMAJOR_PACK_MIN_M = 16
 cdef Py_ssize_t ROWMAJOR_PACK_ANY_M_K = 1024
 cdef Py_ssize_t ROWMAJOR_KC = 128
 # ... and only when the panel read in place does not fit the L1 sets it maps
-# to (panel_overflows_l1; 48 KB 12-way here: the lines a set holds).
-cdef Py_ssize_t ROWMAJOR_L1_WAYS = 12
+# to (panel_overflows_l1): this CPU's L1 geometry, read once (cpu_features.h
+# jc_l1d_geometry; measured on a 48 KB 12-way L1: 64 sets of 12 lines).
+cdef long ROWMAJOR_L1_SETS = 64
+cdef long ROWMAJOR_L1_WAYS = 12
+jc_l1d_geometry(&ROWMAJOR_L1_SETS, &ROWMAJOR_L1_WAYS)
 # The AVX2 kernel packs its full 16-column strips (k-blocks of ROWMAJOR_KC
 # rows) when k reaches this, at any m: a strip's rows, one line each, ldb
 # floats apart, then outgrow L1 (64x2048x256 1570 -> 700 us, 64x784x512
@@ -304,13 +307,14 @@ cdef inline bint panel_overflows_l1(Py_ssize_t k, Py_ssize_t ldb) noexcept nogil
     stride with no large power of two spreads them over all 64 sets.  With
     ROWMAJOR_L1_WAYS lines a set, that many rows stay; a panel within them
     gains nothing from packing (128 x 128 x 3136: 592 us in place, 656 packed)."""
-    cdef Py_ssize_t stride = (ldb * <Py_ssize_t>sizeof(float)) % 4096
-    cdef Py_ssize_t g = 4096, r = stride, t
-    while r:                # g = gcd(stride, 4096): rows repeat every 4096 / g
+    cdef Py_ssize_t span = ROWMAJOR_L1_SETS * 64          # bytes before a set recurs
+    cdef Py_ssize_t stride = (ldb * <Py_ssize_t>sizeof(float)) % span
+    cdef Py_ssize_t g = span, r = stride, t
+    while r:                # g = gcd(stride, span): rows repeat every span / g
         t = g % r
         g = r
         r = t
-    cdef Py_ssize_t sets = min(64, 4 * (4096 // g))
+    cdef Py_ssize_t sets = min(ROWMAJOR_L1_SETS, 4 * (span // g))
     return k > sets * ROWMAJOR_L1_WAYS // 4
 
 
@@ -842,3 +846,9 @@ def set_rowmajor_packing(Py_ssize_t min_m, Py_ssize_t kc, Py_ssize_t any_m_k=-1,
     if l1_ways >= 0:
         ROWMAJOR_L1_WAYS = l1_ways
     return old
+
+
+def l1d_geometry():
+    """``(sets, ways)`` of the L1 data cache the row-major GEMM sizes its packing by
+    (the C library's report, or 64 x 8 where it has none)."""
+    return ROWMAJOR_L1_SETS, ROWMAJOR_L1_WAYS

@@ -112,4 +112,29 @@ static const char *jc_isa_name(int level)
     }
 }
 
+/* The L1 data cache's geometry: sets of 64-byte lines and lines per set (its
+ * associativity), as the C library reports it (glibc reads CPUID), or 64 sets of
+ * 8 lines (32 KB 8-way, the smallest common x86 L1) where it reports nothing.
+ * Kernels size their blocking from it (gemm_rowmajor's packing decision); which
+ * blocking runs never changes a result, only its speed. */
+#include <unistd.h>
+
+static void jc_l1d_geometry(long *sets, long *ways)
+{
+    long size = -1, assoc = -1, line = -1;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL1_DCACHE_ASSOC) && \
+    defined(_SC_LEVEL1_DCACHE_LINESIZE)
+    size = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    assoc = sysconf(_SC_LEVEL1_DCACHE_ASSOC);
+    line = sysconf(_SC_LEVEL1_DCACHE_LINESIZE);
+#endif
+    if (size > 0 && assoc > 0 && line == 64 && size % (assoc * line) == 0) {
+        *sets = size / (assoc * line);
+        *ways = assoc;
+    } else {
+        *sets = 64;
+        *ways = 8;
+    }
+}
+
 #endif /* JITCORE_CPU_FEATURES_H */

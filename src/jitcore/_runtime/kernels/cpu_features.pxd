@@ -14,3 +14,6 @@ cdef extern from "kernels/cpu_features.h" nogil:
     int jc_isa_parse(const char* value) noexcept
     int jc_isa_choose(int cpu, int requested) noexcept
     const char* jc_isa_name(int level) noexcept
+    # the L1 data cache's sets (of 64-byte lines) and ways: the C library's report, or
+    # 64 x 8 (32 KB 8-way) where it has none
+    void jc_l1d_geometry(long* sets, long* ways) noexcept
