@@ -111,8 +111,12 @@ def render():
 
 def main(argv=None):
     """Write the table to ``argv[0]`` or ``docs/ops.md``."""
-    argv = sys.argv[1:] if argv is None else argv
-    path = Path(argv[0]) if argv else DEFAULT_PATH
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m jitcore.ops.docgen",
+                                     description="Write the supported-ops page from the registry.")
+    parser.add_argument("path", nargs="?", default=str(DEFAULT_PATH),
+                        help=f"where to write it (default: {DEFAULT_PATH})")
+    path = Path(parser.parse_args(sys.argv[1:] if argv is None else argv).path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(), encoding="utf-8")
     print(f"wrote {len(all_ops())} ops to {path}")
