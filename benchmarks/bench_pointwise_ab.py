@@ -17,10 +17,16 @@ import time
 
 from jitcore._runtime.kernels import blas
 
-from bench_strided_ab import CLOCK, _time
-from peers import layers as layer_registry
-from peers.onnxruntime_backend import onnx_session
-from peers.thread_control import apply_thread_count
+try:   # asv imports this file as benchmarks.bench_pointwise_ab
+    from .bench_strided_ab import CLOCK, _time
+    from .peers import layers as layer_registry
+    from .peers.onnxruntime_backend import onnx_session
+    from .peers.thread_control import apply_thread_count
+except ImportError:   # run as a script: benchmarks/ is on sys.path
+    from bench_strided_ab import CLOCK, _time
+    from peers import layers as layer_registry
+    from peers.onnxruntime_backend import onnx_session
+    from peers.thread_control import apply_thread_count
 
 #: (c_in, c_out, input downsample from 224, activation): every 1x1 conv of mobilenet_v2.
 POINTWISE = [
