@@ -111,6 +111,15 @@ def test_overloaded_functions():
     for n in (0, 3, -7):
         assert scripted(n) == _uses_pair(n)
     assert "_pair__0(" in scripted.code and "_pair__1(" in scripted.code
+    # the text scripts again: `_pair__0(n)` names the overload (this module's globals)
+    import linecache
+    text = scripted.code
+    filename = "<rescripted _uses_pair>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    namespace = dict(globals())
+    exec(compile(text, filename, "exec"), namespace)
+    rescripted = jitcore.script(namespace["_uses_pair"])
+    assert [rescripted(n) for n in (0, 3, -7)] == [_uses_pair(n) for n in (0, 3, -7)]
 
 
 def test_no_matching_declaration_is_a_compile_error_at_the_call():
@@ -170,3 +179,22 @@ def test_running_the_same_declarations_again_replaces_them():
         namespace = {"__name__": "declared_twice"}
         exec(code, namespace)
     assert len(overload_declarations(namespace["first"])) == 2
+
+
+def test_code_calls_overloads_by_their_compiled_names_and_rescripts():
+    # `.code` prints `(self.first).forward__0(...)`: scripting that text again compiles the
+    # same overloads
+    import linecache
+    jitcore.manual_seed(0)
+    model = _CallsBoth().eval()
+    x = np.random.default_rng(2).standard_normal((1, 4, 3, 3)).astype(np.float32)
+    text = jitcore.script(model).code
+    assert "forward__0(" in text and "forward__1(" in text
+    filename = "<rescripted _CallsBoth>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    namespace = {"Tensor": np.ndarray, "np": np}
+    exec(compile(text, filename, "exec"), namespace)
+    rewritten = type("RescriptedCallsBoth", (_CallsBoth,), {"forward": namespace["forward"]})
+    clone = rewritten.__new__(rewritten)
+    clone.__dict__.update(model.__dict__)
+    np.testing.assert_array_equal(jitcore.script(clone)(x), jitcore.script(model)(x))

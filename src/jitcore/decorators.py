@@ -14,7 +14,7 @@ their methods without importing the script frontend, which sits above ``nn``.
 """
 
 __all__ = ["export", "ignore", "unused", "is_exported", "is_ignored", "is_unused",
-           "_overload_method", "_overload", "overload_declarations"]
+           "_overload_method", "_overload", "overload_declarations", "compiled_overload"]
 
 _MARK = "_jitcore_script_mark"
 
@@ -103,3 +103,17 @@ def overload_declarations(fn):
     declared = _OVERLOADS.get((getattr(fn, "__module__", None), fn.__qualname__), {})
     return [d for d in sorted(declared.values(), key=lambda d: d.__code__.co_firstlineno)
             if d is not fn]
+
+
+def compiled_overload(owner, name):
+    """``(implementation name, index, declaration)`` when ``name`` is the compiled name
+    ``<method>__<index>`` of an overload of ``owner``'s (a class or a namespace dict)
+    function, as ``.code`` prints calls of them; else None."""
+    base, sep, index = name.rpartition("__")
+    if not sep or not base or not index.isdigit():
+        return None
+    fn = owner.get(base) if isinstance(owner, dict) else getattr(owner, base, None)
+    declarations = overload_declarations(fn) if callable(fn) else []
+    if int(index) >= len(declarations):
+        return None
+    return base, int(index), declarations[int(index)]

@@ -17,6 +17,7 @@ from jitcore._runtime.ir import Block
 from jitcore._runtime.types import (
     BoolType, IntType, JitType, ListType, NoneType, OptionalType, StrType, TensorType, TupleType,
 )
+from jitcore.decorators import compiled_overload
 from jitcore.ops.effects import Effect, OutputAlias
 from jitcore.modules import ScriptFunction
 from jitcore.language import annotate
@@ -156,6 +157,12 @@ class ExpressionCompiler(Emitter):
         if name == "ops":
             # the root `.code` prints ops through: ops.aten.add(x, 3, 1)
             return OpsRoot()
+        forced = compiled_overload(self.globals, name)
+        if forced is not None:
+            # `.code` prints a call of an overload by its compiled name: `pair__0(n)`
+            base, index, declaration = forced
+            return BuiltinValue(name, lambda ctx, args, kwargs, where: ctx.unit.call_function(
+                ctx, self.globals[base], list(args), kwargs, where, overload=(index, declaration)))
         raise compile_error(f"undefined name {name!r}", where)
 
     def sugar_python_object(self, obj, name, where, captured=False):

@@ -23,6 +23,7 @@ import inspect
 import numpy as np
 
 from jitcore._runtime.types import BoolType, FloatType, IntType, StrType, TensorType
+from jitcore.decorators import compiled_overload
 from jitcore.modules import class_type_of
 from jitcore.nn import ModuleDict, ModuleList, Sequential
 from jitcore.nn.module import Module
@@ -108,7 +109,8 @@ def module_attribute(owner, ctx, name, where):
         # `self.helper(x)` of a static method: a function call, as TorchScript compiles it
         return FunctionValue(getattr(type(module), name))
     method = getattr(type(module), name, None)
-    if inspect.isfunction(method):
+    if inspect.isfunction(method) or (method is None and compiled_overload(type(module), name)):
+        # (a method, or an overload by its compiled name `forward__0`, as `.code` prints it)
         return MethodValue(owner, name, lambda ctx, receiver, args, kwargs, where:
                            call_method(receiver, ctx, name, args, kwargs, where))
     if isinstance(inspect.getattr_static(type(module), name, None), property) and not (

@@ -11,7 +11,7 @@ import inspect
 
 from jitcore._runtime.ir import Graph
 from jitcore._runtime.types import TensorType
-from jitcore.decorators import is_ignored, is_unused, overload_declarations
+from jitcore.decorators import compiled_overload, is_ignored, is_unused, overload_declarations
 from jitcore.modules import class_type_of
 from jitcore.passes.inline import inline_calls
 
@@ -194,14 +194,15 @@ class CompilationUnit:
         return graph
 
     # ------------------------------------------------------------------ calls
-    def call_function(self, ctx, fn, args, kwargs, where):
-        """Emit ``prim::CallFunction[name=f](args)`` for a call of Python function ``fn``."""
+    def call_function(self, ctx, fn, args, kwargs, where, overload=None):
+        """Emit ``prim::CallFunction[name=f](args)`` for a call of Python function ``fn``
+        (``overload``: ``(index, declaration)`` named by the call, as ``.code`` prints
+        ``f__0(...)``; else matched from the arguments)."""
         if is_ignored(fn):
             name = fn.__qualname__.replace(".<locals>", "")
             return ignored_call(self, ctx, fn, fn, name, args, kwargs, where, skip_self=False)
         declarations = overload_declarations(fn)
-        overload = None
-        if declarations:
+        if declarations and overload is None:
             overload, args, kwargs = self._overload(ctx, fn, declarations, args, kwargs, where,
                                                     skip_self=False)
         with calling(fn.__qualname__, ctx.source.name, where):
@@ -245,13 +246,20 @@ class CompilationUnit:
             graph = existing(name)  # an already compiled (e.g. traced) module
         else:
             fn = _method_source(type(module), name)
+            forced = compiled_overload(type(module), name) if fn is None else None
+            if forced is not None:
+                # `.forward__0(...)` as `.code` prints a call of an overload: that one
+                name, index, declaration = forced
+                fn = _method_source(type(module), name)
             if is_ignored(fn):
                 return ignored_call(self, ctx, fn, getattr(module, name),
                                     f"{type(module).__name__}.{name}", args, kwargs, where,
                                     skip_self=True)
             declarations = overload_declarations(fn) if inspect.isfunction(fn) else []
             overload = None
-            if declarations:
+            if forced is not None:
+                overload = (index, declaration)
+            elif declarations:
                 overload, args, kwargs = self._overload(ctx, fn, declarations, args, kwargs,
                                                         where, skip_self=True)
             with calling(f"{type(module).__name__}.{name}", ctx.source.name, where):
