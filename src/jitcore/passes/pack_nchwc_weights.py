@@ -26,7 +26,8 @@ import numpy as np
 
 from jitcore._runtime.kernels.conv import nchwc_limits
 
-from .graph_queries import constant_value, is_constant, replace_value, rewrite_nodes
+from .graph_queries import constant_value, is_constant, rewrite_nodes
+from .packed_conv import constant_3x3_weight, replace_with_packed
 
 __all__ = ["pack_nchwc_weights", "nchwc_weight"]
 
@@ -71,10 +72,8 @@ def _map_too_large(node, channels, stride, limits):
 def _nchwc_sized(node, limits):
     """The constant float32 weight of a 3x3, stride 1 or 2, undilated, ungrouped
     convolution with the kernel's channel counts, or None."""
-    if node.kind not in ("aten::conv2d", "jc::conv2d_act") or len(node.inputs) < 7:
-        return None
-    w = constant_value(node.inputs[1]) if is_constant(node.inputs[1]) else None
-    if not isinstance(w, np.ndarray) or w.dtype != np.float32 or w.shape[2:] != (3, 3):
+    w = constant_3x3_weight(node)
+    if w is None:
         return None
     stride, dilation = _pair_of(node.inputs[3]), _pair_of(node.inputs[5])
     if stride not in ((1, 1), (2, 2)) or dilation != (1, 1) or _pair_of(node.inputs[4]) is None:
@@ -88,22 +87,8 @@ def _nchwc_sized(node, limits):
 
 def _pack(graph, node, limits):
     w = _nchwc_sized(node, limits)
-    if w is None:
-        return False
-    with graph.inserting_before(node):
-        if node.kind == "aten::conv2d":
-            epilogue = [graph.insert_constant(None), graph.insert_constant("none"),
-                        graph.insert_constant(False)]
-        else:
-            epilogue = list(node.inputs[7:10])
-        packed = graph.insert_constant(nchwc_weight(w))
-        fused = graph.insert("jc::conv2d_nchwc", list(node.inputs[:7]) + epilogue + [packed],
-                             output_types=[node.outputs[0].type], source_range=node.source_range)
-    if not replace_value(node.outputs[0], fused.output()):
-        fused.destroy()
-        return False
-    node.destroy()
-    return True
+    return w is not None and replace_with_packed(graph, node, "jc::conv2d_nchwc",
+                                                 nchwc_weight(w))
 
 
 def pack_nchwc_weights(graph):

@@ -22,7 +22,8 @@ match ``aten::conv2d``/``jc::conv2d_act``).
 
 import numpy as np
 
-from .graph_queries import constant_value, is_constant, replace_value, rewrite_nodes
+from .graph_queries import constant_value, is_constant, rewrite_nodes
+from .packed_conv import constant_3x3_weight, replace_with_packed
 
 __all__ = ["pack_winograd_weights", "winograd_weight"]
 
@@ -64,10 +65,8 @@ def _is_pair(value, number):
 def _winograd_sized(node):
     """The constant float32 weight of a 3x3, stride 1, padding 1, ungrouped
     convolution with Winograd's channel counts, or None."""
-    if node.kind not in ("aten::conv2d", "jc::conv2d_act") or len(node.inputs) < 7:
-        return None
-    w = constant_value(node.inputs[1]) if is_constant(node.inputs[1]) else None
-    if not isinstance(w, np.ndarray) or w.dtype != np.float32 or w.shape[2:] != (3, 3):
+    w = constant_3x3_weight(node)
+    if w is None:
         return None
     if not (_is_pair(node.inputs[3], 1) and _is_pair(node.inputs[4], 1)
             and _is_pair(node.inputs[5], 1) and is_constant(node.inputs[6])
@@ -83,22 +82,8 @@ def _winograd_sized(node):
 
 def _pack(graph, node):
     w = _winograd_sized(node)
-    if w is None:
-        return False
-    with graph.inserting_before(node):
-        if node.kind == "aten::conv2d":
-            epilogue = [graph.insert_constant(None), graph.insert_constant("none"),
-                        graph.insert_constant(False)]
-        else:
-            epilogue = list(node.inputs[7:10])
-        packed = graph.insert_constant(winograd_weight(w))
-        fused = graph.insert("jc::conv2d_winograd", list(node.inputs[:7]) + epilogue + [packed],
-                             output_types=[node.outputs[0].type], source_range=node.source_range)
-    if not replace_value(node.outputs[0], fused.output()):
-        fused.destroy()
-        return False
-    node.destroy()
-    return True
+    return w is not None and replace_with_packed(graph, node, "jc::conv2d_winograd",
+                                                 winograd_weight(w))
 
 
 def pack_winograd_weights(graph):
