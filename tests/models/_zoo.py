@@ -19,8 +19,10 @@ Regenerate it after changing a model or its initialisation::
 """
 
 import importlib
+import linecache
 import pathlib
 import sys
+import types
 
 import numpy as np
 
@@ -125,6 +127,42 @@ def _expected(case, port, inputs):
                     value, saved[f"output_{k}"], rtol=1e-5, atol=1e-5,
                     err_msg=f"{path} is out of date: python tests/models/_zoo.py --regenerate")
     return expected
+
+
+def numpy_as_torch(torch):
+    """The NumPy names the ports use, as torch spells them (torch's side of a zoo test);
+    a module, so that torch.jit.script resolves its attributes to torch's builtins."""
+    module = types.ModuleType("numpy_as_torch")
+    module.concatenate = torch.cat
+    module.expand_dims = torch.unsqueeze
+    module.transpose = torch.permute
+    module.float32 = torch.float32
+
+    def ones(shape, dtype):
+        return torch.ones(*shape, dtype=dtype)
+    module.ones = ones
+    return module
+
+
+def torch_twin(module_name, source, namespace):
+    """Run ``source`` (a port's classes, torch behind the names in ``namespace``) as the
+    module ``<module_name>_torch``: torch's original of the port.  torch.jit.script reads
+    the source back, the functions' through linecache and the classes' (overload
+    declarations) through the module's ``__file__``, so both are registered.
+
+    Returns
+    -------
+    dict
+        The module's namespace.
+    """
+    filename = f"<{module_name} with torch.nn>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = types.ModuleType(f"{module_name}_torch")
+    module.__file__ = filename
+    module.__dict__.update(namespace)
+    sys.modules[module.__name__] = module
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module.__dict__
 
 
 def _fresh_port(case, seed):

@@ -16,9 +16,6 @@ is ``(np.random.random(size) < p).astype(input.dtype)``, ``noise.div_(p)`` is
 """
 
 import inspect
-import linecache
-import sys
-import types
 from collections.abc import Sequence
 from functools import partial
 from typing import Any, Callable, List, Optional
@@ -30,7 +27,7 @@ import jitcore
 from jitcore import nn
 from jitcore.nn import functional as F
 
-from _zoo import check_model, inputs_from_seed, trained_statistics
+from _zoo import check_model, inputs_from_seed, numpy_as_torch, torch_twin, trained_statistics
 from test_model_mobilenet import Conv2dNormActivation, ConvNormActivation
 
 Tensor = np.ndarray
@@ -253,18 +250,6 @@ def _convnext(block_setting, layer_scale=0.5, **kwargs):
                               linear=True)
 
 
-def _numpy_as_torch(torch):
-    """The NumPy names the port uses, as torch spells them (torch's side only)."""
-    module = types.ModuleType("numpy_as_torch")
-    module.transpose = torch.permute
-    module.float32 = torch.float32
-
-    def ones(shape, dtype):
-        return torch.ones(*shape, dtype=dtype)
-    module.ones = ones
-    return module
-
-
 def _torch_stochastic_depth(torch):
     """torchvision's own (its ``bernoulli_`` line is the port's only rewrite)."""
     def stochastic_depth(input, p: float, mode: str, training: bool = True):
@@ -287,18 +272,11 @@ def _torch_namespace():
     # the one method whose ndarray spelling torch tensors do not take
     source = source.replace("x.transpose(0, 2, 3, 1)", "x.permute(0, 2, 3, 1)").replace(
         "x.transpose(0, 3, 1, 2)", "x.permute(0, 3, 1, 2)")
-    filename = f"<{__name__} with torch.nn>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    module = types.ModuleType(f"{__name__}_torch")
-    module.__file__ = filename
-    module.__dict__.update({
-        "nn": torch.nn, "F": torch.nn.functional, "np": _numpy_as_torch(torch),
+    return torch_twin(__name__, source, {
+        "nn": torch.nn, "F": torch.nn.functional, "np": numpy_as_torch(torch),
         "jitcore": torch.jit, "Tensor": torch.Tensor, "partial": partial,
         "Sequence": Sequence, "stochastic_depth": _torch_stochastic_depth(torch),
         "Any": Any, "Callable": Callable, "List": List, "Optional": Optional})
-    sys.modules[module.__name__] = module
-    exec(compile(source, filename, "exec"), module.__dict__)
-    return module.__dict__
 
 
 def _torch(block_setting, layer_scale=0.5, **kwargs):

@@ -16,9 +16,6 @@ never called.  torch's side runs this very source with ``torch`` behind those na
 """
 
 import inspect
-import linecache
-import sys
-import types
 from collections import OrderedDict
 from typing import Any, List, Tuple
 
@@ -29,7 +26,7 @@ import jitcore
 from jitcore import nn
 from jitcore.nn import functional as F
 
-from _zoo import check_model, inputs_from_seed, trained_statistics
+from _zoo import check_model, inputs_from_seed, numpy_as_torch, torch_twin, trained_statistics
 
 Tensor = np.ndarray
 
@@ -223,14 +220,6 @@ def _densenet(growth_rate, block_config, num_init_features, **kwargs: Any):
                               linear=True)
 
 
-def _numpy_as_torch(torch):
-    """The NumPy names the port uses, as torch spells them (torch's side only); a module,
-    so that torch.jit.script resolves its attributes to torch's builtins."""
-    module = types.ModuleType("numpy_as_torch")
-    module.concatenate = torch.cat
-    return module
-
-
 def _torch_namespace():
     """This module's classes compiled again with torch behind ``nn``, ``F``, ``np`` and
     ``jitcore`` (``torch.jit``, whose decorators have the same names): torch's original
@@ -238,19 +227,10 @@ def _torch_namespace():
     import torch
     source = "\n\n".join(inspect.getsource(obj) for obj in
                          (_DenseLayer, _DenseBlock, _Transition, DenseNet))
-    filename = f"<{__name__} with torch.nn>"
-    # torch.jit.script reads the classes' source back: the functions' through linecache,
-    # the classes' (for the overload declarations) through their module's __file__
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    module = types.ModuleType(f"{__name__}_torch")
-    module.__file__ = filename
-    module.__dict__.update({
-        "nn": torch.nn, "F": torch.nn.functional, "np": _numpy_as_torch(torch),
+    return torch_twin(__name__, source, {
+        "nn": torch.nn, "F": torch.nn.functional, "np": numpy_as_torch(torch),
         "jitcore": torch.jit, "Tensor": torch.Tensor, "OrderedDict": OrderedDict,
         "Any": Any, "List": List, "Tuple": Tuple})
-    sys.modules[module.__name__] = module
-    exec(compile(source, filename, "exec"), module.__dict__)
-    return module.__dict__
 
 
 def _torch(growth_rate, block_config, num_init_features, **kwargs):

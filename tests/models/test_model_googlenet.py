@@ -12,9 +12,6 @@ telemetry) is left out.  torch's side runs this very source (``_torch_namespace`
 """
 
 import inspect
-import linecache
-import sys
-import types
 import warnings
 from collections import namedtuple
 from typing import Any, Callable, List, Optional, Tuple
@@ -26,7 +23,7 @@ import jitcore
 from jitcore import nn
 from jitcore.nn import functional as F
 
-from _zoo import check_model, inputs_from_seed, trained_statistics
+from _zoo import check_model, inputs_from_seed, numpy_as_torch, torch_twin, trained_statistics
 
 Tensor = np.ndarray
 
@@ -290,15 +287,6 @@ def _googlenet(**kwargs):
     return trained_statistics(GoogLeNet(init_weights=True, **kwargs), linear=True)
 
 
-def _numpy_as_torch(torch):
-    """The NumPy names the port uses, as torch spells them (torch's side only); a module,
-    so that torch.jit.script resolves its attributes to torch's builtins."""
-    module = types.ModuleType("numpy_as_torch")
-    module.concatenate = torch.cat
-    module.expand_dims = torch.unsqueeze
-    return module
-
-
 def _torch_namespace():
     """This module's source run again with torch behind ``nn``, ``F``, ``np`` and
     ``jitcore`` (``torch.jit``): torchvision's original, respelled back."""
@@ -309,18 +297,11 @@ def _torch_namespace():
               '"aux_logits2": Optional[Tensor], "aux_logits1": Optional[Tensor]}\n'
               "_GoogLeNetOutputs = GoogLeNetOutputs\n\n")
     source = header + "\n\n".join(inspect.getsource(globals()[n]) for n in names[1:])
-    filename = f"<{__name__} with torch.nn>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    module = types.ModuleType(f"{__name__}_torch")
-    module.__file__ = filename
-    module.__dict__.update({
-        "nn": torch.nn, "F": torch.nn.functional, "np": _numpy_as_torch(torch),
+    return torch_twin(__name__, source, {
+        "nn": torch.nn, "F": torch.nn.functional, "np": numpy_as_torch(torch),
         "jitcore": torch.jit, "Tensor": torch.Tensor, "namedtuple": namedtuple,
         "warnings": warnings, "Any": Any, "Callable": Callable, "List": List,
         "Optional": Optional, "Tuple": Tuple})
-    sys.modules[module.__name__] = module
-    exec(compile(source, filename, "exec"), module.__dict__)
-    return module.__dict__
 
 
 def _torch(**kwargs):

@@ -9,11 +9,10 @@ update, as in torchvision (``passes/remove_mutation.py`` makes it the functional
 add that fuses into the conv's epilogue).  Two lines differ, both in spelling
 only: ``Tensor`` is ``np.ndarray``, and ``torch.flatten(x, 1)`` is
 ``x.reshape(x.shape[0], -1)``.  torch's side of the tests runs this very source
-with ``torch.nn`` as ``nn`` (``_torch_namespace``), so the two cannot drift apart.
+with ``torch.nn`` as ``nn`` (``_torch_namespace``, ``_zoo.torch_twin``), so the two cannot drift apart.
 """
 
 import inspect
-import linecache
 from typing import Any, Callable, List, Optional, Type, Union
 
 import numpy as np
@@ -21,7 +20,7 @@ import pytest
 
 from jitcore import nn
 
-from _zoo import check_model, inputs_from_seed, trained_statistics
+from _zoo import check_model, inputs_from_seed, torch_twin, trained_statistics
 
 Tensor = np.ndarray
 
@@ -286,13 +285,9 @@ def _torch_namespace():
     import torch
     source = "\n\n".join(inspect.getsource(obj) for obj in
                          (conv3x3, conv1x1, BasicBlock, Bottleneck, ResNet))
-    namespace = {"nn": torch.nn, "Tensor": torch.Tensor, "Any": Any, "Callable": Callable,
-                 "List": List, "Optional": Optional, "Type": Type, "Union": Union}
-    filename = f"<{__name__} with torch.nn>"
-    # torch.jit.script reads the classes' source back (inspect, through linecache)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
-    return namespace
+    return torch_twin(__name__, source, {
+        "nn": torch.nn, "Tensor": torch.Tensor, "Any": Any, "Callable": Callable, "List": List,
+        "Optional": Optional, "Type": Type, "Union": Union})
 
 
 def _torch(block_name, layers, **kwargs):
