@@ -359,3 +359,30 @@ def test_static_methods_compile_as_functions_and_class_constants_fold():
     assert str(scripted.graph).count("prim::CallFunction") == 2
     with pytest.raises(CompileError, match="class methods are not supported"):
         script(_CallsAClassMethod())
+
+
+class _UnusedProperty(nn.Module):
+    # TorchScript's opt-out: the property is not compiled, its value (the module's own
+    # parameters) is read as any attribute's
+    __jit_unused_properties__ = ["pair"]
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(np.full(3, 2.0, dtype=np.float32))
+        self.b = nn.Parameter(np.full(3, 5.0, dtype=np.float32))
+
+    @property
+    def pair(self):
+        return [getattr(self, name) for name in ("a", "b")]     # not compilable: getattr of a run-time name
+
+    def forward(self, x):
+        first, second = self.pair
+        return x * first + second
+
+
+def test_a_property_listed_as_unused_is_read_by_value():
+    model = _UnusedProperty()
+    x = np.arange(3, dtype=np.float32)
+    scripted = script(model)
+    assert "__pair_getter" not in str(scripted.graph)
+    np.testing.assert_array_equal(scripted(x), model(x))

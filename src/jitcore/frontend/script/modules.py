@@ -62,10 +62,6 @@ def constant_attribute_names(cls):
     return names
 
 
-def _is_list_of_arrays(value):
-    return isinstance(value, list) and bool(value) and all(isinstance(v, np.ndarray) for v in value)
-
-
 def property_getter_name(name):
     """The compiled method a property's getter becomes (TorchScript's name for it)."""
     return f"__{name}_getter"
@@ -113,11 +109,11 @@ def module_attribute(owner, ctx, name, where):
         # (a method, or an overload by its compiled name `forward__0`, as `.code` prints it)
         return MethodValue(owner, name, lambda ctx, receiver, args, kwargs, where:
                            call_method(receiver, ctx, name, args, kwargs, where))
-    if isinstance(inspect.getattr_static(type(module), name, None), property) and not (
-            _is_list_of_arrays(getattr(module, name, None))):
-        # TorchScript compiles a property's getter as a method, ``__<name>_getter``; a
-        # property that lists the module's own arrays (the recurrent layers'
-        # ``_flat_weights``) is read as that list, below
+    if isinstance(inspect.getattr_static(type(module), name, None), property) and (
+            name not in getattr(type(module), "__jit_unused_properties__", ())):
+        # TorchScript compiles a property's getter as a method, ``__<name>_getter``; one
+        # listed in ``__jit_unused_properties__`` (the recurrent layers' ``_flat_weights``)
+        # is not compiled: its value is read, below, as any attribute's
         return owner.unit.call_method(ctx, owner, property_getter_name(name), [], {}, where)
     if not hasattr(module, name):
         raise compile_error(f"module {type(module).__name__} has no attribute {name!r}", where)
@@ -129,7 +125,7 @@ def module_attribute(owner, ctx, name, where):
         return ScriptValue(_get_attr(ctx, owner, name, jit_type, where))
     if value is None:
         return ScriptValue(ctx.constant(None, where))
-    if _is_list_of_arrays(value):
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
         return ScriptValue(_list_of_arrays(ctx, owner, name, value, where))
     if is_container_attribute(value):
         return ScriptValue(_get_attr(ctx, owner, name, attribute_type(module, name, value, where),

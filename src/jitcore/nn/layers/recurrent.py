@@ -62,6 +62,10 @@ class RNNBase(Module):
         torch's layout (gates stacked along dim 0), initialised U(-1/sqrt(H), 1/sqrt(H)).
     """
 
+    # TorchScript's way to keep properties from being compiled (torch's RNNBase lists
+    # all_weights): read in compiled code, these are their values, the module's own
+    # parameters, as a list of reads (frontend/script/modules.py)
+    __jit_unused_properties__ = ["_flat_weights", "all_weights"]
     __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first",
                      "dropout", "bidirectional", "proj_size"]
 
