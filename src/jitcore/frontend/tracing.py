@@ -27,7 +27,7 @@ from jitcore.nn.module import Module
 from jitcore.ops.binding import numeric_array
 from jitcore.ops.dispatch import Traceable, current_tracer, set_tracer
 from jitcore.passes.dead_code import eliminate_dead_code as _eliminate_dead_code
-from jitcore.passes.inline import inline_calls
+from jitcore.passes.inline import inline_calls, insert_body
 from jitcore.passes.shape_propagation import join_types
 
 __all__ = ["Tracer", "trace", "trace_module"]
@@ -302,21 +302,17 @@ class Tracer:
             raise TypeError(f"{function.name}() calls @jitcore.ignore Python code; a trace "
                             "cannot record it: call it outside the trace or script the caller")
         source_range = user_source_range()
-        graph = self.frame.graph
-        env = {formal: self._input_value(value, formal.type, source_range)
-               for formal, value in zip(body.inputs, args)}
-        for callee_node in body.nodes:
-            clone = graph.clone_node(callee_node, env.__getitem__)
-            graph.insert_node(clone)
-            env.update(zip(callee_node.outputs, clone.outputs))
+        results = insert_body(self.frame.graph, body, [
+            self._input_value(value, formal.type, source_range)
+            for formal, value in zip(body.inputs, args)])
         set_tracer(None)        # the concrete run is not part of the trace
         try:
             result = function(*concrete(list(args)))
         finally:
             set_tracer(self)
-        if len(body.outputs) != 1:
-            raise TypeError(f"{function.name}() returns {len(body.outputs)} values")
-        return self._unpack_result(env[body.outputs[0]], result)
+        if len(results) != 1:
+            raise TypeError(f"{function.name}() returns {len(results)} values")
+        return self._unpack_result(results[0], result)
 
     def _traced_constants(self, value):
         """A plain ndarray (or the plain ones of a tuple) as a traced constant."""

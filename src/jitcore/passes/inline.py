@@ -9,7 +9,7 @@ parameters with ``prim::GetAttr`` chains; :func:`jitcore.freeze` turns those
 into constants.
 """
 
-__all__ = ["inline", "inline_calls"]
+__all__ = ["inline", "inline_calls", "insert_body"]
 
 CALL_KINDS = ("prim::CallMethod", "prim::CallFunction")
 
@@ -40,6 +40,17 @@ def _callee(node, self_value, self_object, functions):
     return None
 
 
+def insert_body(graph, body, inputs):
+    """Clone the nodes of graph ``body`` into ``graph`` at its insertion point, ``inputs``
+    standing for ``body``'s inputs; returns the values ``body`` returns, in ``graph``."""
+    env = dict(zip(body.inputs, inputs))
+    for callee_node in body.nodes:
+        clone = graph.clone_node(callee_node, env.__getitem__)
+        graph.insert_node(clone)
+        env.update(zip(callee_node.outputs, clone.outputs))
+    return [env[v] for v in body.outputs]
+
+
 def _inline_block(graph, block, self_value, self_object, functions):
     changed = False
     for node in block.nodes:
@@ -52,14 +63,10 @@ def _inline_block(graph, block, self_value, self_object, functions):
             continue
         callee_graph, callee_self = resolved
         body = inline_calls(callee_graph, callee_self, functions)
-        env = dict(zip(body.inputs, node.inputs))
         with graph.inserting_before(node):
-            for callee_node in body.nodes:
-                clone = graph.clone_node(callee_node, env.__getitem__)
-                graph.insert_node(clone)
-                env.update(zip(callee_node.outputs, clone.outputs))
-        for old, new_source in zip(node.outputs, body.outputs):
-            old.replace_all_uses_with(env[new_source])
+            results = insert_body(graph, body, node.inputs)
+        for old, new in zip(node.outputs, results):
+            old.replace_all_uses_with(new)
         node.destroy()
         changed = True
     return changed
