@@ -1440,6 +1440,9 @@ def test_print_writes_what_python_writes(capsys):
 def warns_when_large(x, n: int):
     if n > 2:
         warnings.warn(f"n is {n}, larger than 2")
+    if n > 100:
+        warnings.warn("n is huge", UserWarning)
+        warnings.warn("n is very huge", category=UserWarning, stacklevel=2)
     return x * n
 
 
@@ -1454,6 +1457,11 @@ def test_warnings_warn_is_python_s_at_the_calling_line():
         assert [(str(w.message), w.category, w.lineno) for w in caught] == [
             ("n is 3, larger than 2", UserWarning, line)]
         assert caught[0].filename == __file__
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            compiled(x, 200)
+        assert [str(w.message) for w in caught] == [
+            "n is 200, larger than 2", "n is huge", "n is very huge"]
         with warnings.catch_warnings():
             warnings.simplefilter("error")      # a filter that raises fails the call
             with pytest.raises(KernelError, match="UserWarning: n is 4, larger than 2"):

@@ -2,6 +2,7 @@
 CompileError with its own message and the offending source range underlined."""
 
 import enum
+import warnings
 from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -406,7 +407,33 @@ def tuple_index_at_run_time(t: Tuple[int, int], i: int) -> int:
     return t[i]
 
 # (function, message fragment, underlined source text)
+def warns_with_a_number(n: int):
+    warnings.warn(n)
+    return n
+
+
+def warns_a_deprecation(n: int):
+    warnings.warn("old", DeprecationWarning)
+    return n
+
+
+def dict_of_pairs(x):
+    return dict([("a", x)])
+
+
+def writes_through_a_reversal(x):
+    x[::-1] = 0.0
+    return x
+
+
 CASES = [
+    (warns_with_a_number, "warnings.warn() takes a str message, got int", "warnings.warn(n)"),
+    (warns_a_deprecation, "warns with UserWarning only",
+     'warnings.warn("old", DeprecationWarning)'),
+    (dict_of_pairs, "dict() in jitcore.script takes no argument, keyword arguments or one dict",
+     'dict([("a", x)])'),
+    (writes_through_a_reversal, "a negative slice step is supported in jitcore.script to read",
+     "-1"),
     (uses_try, "try/except is not supported", "try:"),
     (float_of_a_bad_string, "float('one'): could not convert string to float", 'float("one")'),
     (type_of_an_array, "type() in jitcore.script takes a module", "type(x)"),

@@ -387,11 +387,7 @@ def _dict(name):
 def _warn(ctx, args, kwargs, where):
     """``warnings.warn(message, UserWarning, stacklevel=2)`` (TorchScript's aten::warn): a
     UserWarning raised by Python's warnings module each time the statement runs."""
-    check_arity("warnings.warn", args, kwargs, where, 1, 3)
-    unknown = set(kwargs) - {"category", "stacklevel"}
-    if unknown:
-        raise compile_error(f"warnings.warn() got an unexpected keyword argument "
-                            f"{sorted(unknown)[0]!r}", where)
+    check_arity("warnings.warn", args, kwargs, where, 1, 3, keywords=("category", "stacklevel"))
     category = args[1] if len(args) > 1 else kwargs.get("category")
     if category is not None and python_constant(category) is not UserWarning:
         raise compile_error("warnings.warn() in jitcore.script warns with UserWarning only "

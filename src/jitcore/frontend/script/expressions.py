@@ -197,6 +197,8 @@ class ExpressionCompiler(Emitter):
             return named_tuple_constructor(obj)
         if isinstance(obj, type) and issubclass(obj, Module):
             return ModuleClassValue(obj)
+        if isinstance(obj, type) and issubclass(obj, Warning):
+            return PythonConstant(obj)      # a warnings.warn category, judged by its handler
         if isinstance(obj, types.FunctionType):
             return FunctionValue(obj)
         if isinstance(obj, ScriptFunction):
