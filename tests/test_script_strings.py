@@ -8,7 +8,7 @@ from typing import Dict, List
 import pytest
 
 import jitcore
-from jitcore.errors import CompileError, JitcoreError
+from jitcore.errors import CompileError, JitcoreError, KernelError
 from jitcore.frontend.script import script
 from jitcore.frontend.script.source_text import script_source
 from jitcore.testing import assert_roundtrip
@@ -276,3 +276,12 @@ def test_a_string_program_saves_and_loads(tmp_path):
     for text in ("The cat. The hat!", "ß ß SS"):
         assert loaded(text) == word_counts(text)
     assert loaded.code == scripted.code
+
+
+def short_of_values(n: int) -> str:
+    return "%d and %d" % (n,)
+
+
+def test_a_percent_format_short_of_values_fails_the_call_with_python_s_message():
+    with pytest.raises(KernelError, match="not enough arguments for format string"):
+        script(short_of_values)(3)
